@@ -1,0 +1,55 @@
+#pragma once
+// cgroup v1: one directory per mounted hierarchy, driven by one Subsystem per controller.
+
+#include <memory>
+#include <vector>
+
+#include "mydocker/cgroup/manager.hpp"
+#include "mydocker/cgroup/subsystem.hpp"
+
+namespace mydocker::v1 {
+
+// The controllers mydocker manages on v1, in the order their directories are set up.
+std::vector<std::unique_ptr<Subsystem>> make_subsystems();
+
+class Manager final : public CgroupManager {
+ public:
+  Manager(const Fs& fs, const HostCgroups& host, std::string id, const std::string& cgroup_parent);
+  Manager(const Manager&) = delete;  // joined_ points into host_
+  Manager& operator=(const Manager&) = delete;
+
+  void validate(const Resources& r) const override;
+  void create() override;
+  void set(const Resources& r) override;
+  void apply(pid_t pid) override;
+  std::vector<std::string> self_join_files() const override;
+  int kill_all() override;
+  std::vector<std::string> destroy() noexcept override;
+  Stats stats() const override;
+  std::optional<MemoryStats> oom_report() const override;
+  CpuSet available_cpus() const override;
+  std::map<std::string, std::string> paths() const override;
+  std::vector<std::string> dirs() const override;
+
+ private:
+  struct Joined {
+    const Hierarchy* hierarchy;
+    std::vector<const Subsystem*> subsystems;  // those mounted in this hierarchy
+    std::string base_dir;    // exists already: the caller's cgroup, or the root for /abs parents
+    std::string parent_dir;  // <base>/<parent components>
+    std::string dir;         // <parent>/<id>
+    std::vector<std::string> created;  // parent directories this run made, outermost first
+    bool made = false;                 // dir was created
+    bool attempted = false;            // create() got to it
+  };
+  void create_one(Joined& j);
+
+  const Fs& fs_;
+  HostCgroups host_;
+  std::string id_;
+  bool default_parent_;
+  std::vector<std::unique_ptr<Subsystem>> subsystems_;
+  std::vector<Joined> joined_;
+};
+
+}  // namespace mydocker::v1

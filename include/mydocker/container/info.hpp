@@ -1,0 +1,17 @@
+#pragma once
+// `mydocker info`: the host as mydocker sees it (cgroup mode and why, each hierarchy's mount and
+// the caller's cgroup in it, where containers' cgroups go, which namespaces exist).
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "mydocker/util/fs.hpp"
+
+namespace mydocker {
+
+nlohmann::json host_info(const Fs& fs, const std::string& state_root,
+                         const std::string& proc = "/proc");
+std::string format_host_info(const nlohmann::json& info);
+
+}  // namespace mydocker

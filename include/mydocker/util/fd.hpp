@@ -1,0 +1,48 @@
+#pragma once
+// RAII for file descriptors.
+
+#include <unistd.h>
+
+#include <utility>
+
+namespace mydocker {
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
+  ~UniqueFd() { reset(); }
+
+  int get() const noexcept { return fd_; }
+  bool valid() const noexcept { return fd_ >= 0; }
+  explicit operator bool() const noexcept { return valid(); }
+  int release() noexcept { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// A pipe whose both ends are O_CLOEXEC.
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+[[nodiscard]] Pipe make_pipe();
+
+// write(2) of the whole buffer, retrying EINTR and short writes. Returns false on error (errno set).
+bool write_all(int fd, const void* data, size_t size);
+// read(2) of exactly `size` bytes, retrying EINTR. Returns the bytes read (less at EOF), -1 on error.
+ssize_t read_full(int fd, void* data, size_t size);
+
+}  // namespace mydocker

@@ -1,0 +1,62 @@
+#pragma once
+// The one helper for every cgroupfs (and procfs) read and write.
+//
+// - O_CLOEXEC, EINTR retried, never O_CREAT: a typo in a file name fails instead of creating it.
+// - Errors carry the operation, path, value and errno:
+//     write "10485760" to /sys/fs/cgroup/memory/x/memory.limit_in_bytes: Device or resource busy
+// - The single place --trace prints its "+ echo VALUE > PATH", "+ mkdir", "+ rmdir" lines from.
+// - Dry-run: changes are printed, not made; reads still read.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mydocker/util/error.hpp"
+
+namespace mydocker {
+
+class FsError : public SysError {
+ public:
+  FsError(int err, const std::string& op, const std::string& path, const std::string& value = {});
+  const std::string& path() const noexcept { return path_; }
+  const std::string& value() const noexcept { return value_; }
+
+ private:
+  std::string path_;
+  std::string value_;
+};
+
+class Fs {
+ public:
+  explicit Fs(bool dry_run = false) : dry_run_(dry_run) {}
+  virtual ~Fs() = default;
+
+  bool dry_run() const noexcept { return dry_run_; }
+
+  // The whole file. Throws FsError.
+  [[nodiscard]] std::string read(const std::string& path) const;
+  // The whole file, or nullopt when it does not exist.
+  [[nodiscard]] std::optional<std::string> read_if_exists(const std::string& path) const;
+  // One write(2) of `value` (the kernel takes a cgroup value in one write). Throws FsError.
+  void write(const std::string& path, std::string_view value) const;
+  // mkdir; false when the directory already existed. Throws FsError on other errors.
+  bool make_dir(const std::string& path) const;
+  // rmdir with EINTR retried. Returns 0 when the directory is gone (ENOENT counts as gone),
+  // otherwise the errno (EBUSY: still has processes or children) for the caller to back off.
+  [[nodiscard]] int remove_dir(const std::string& path) const;
+  [[nodiscard]] bool exists(const std::string& path) const;
+
+ protected:
+  // Called after a real mkdir: a fake kernel for unit tests fills in the interface files.
+  virtual void on_dir_created(const std::string& /*path*/) const {}
+
+ private:
+  bool dry_run_;
+};
+
+// Joins path parts with exactly one '/' between them.
+std::string path_join(std::string_view a, std::string_view b);
+// Trims trailing whitespace and newlines (cgroup files end with "\n").
+std::string_view trim(std::string_view s);
+
+}  // namespace mydocker

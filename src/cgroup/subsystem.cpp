@@ -1,0 +1,62 @@
+#include "mydocker/cgroup/subsystem.hpp"
+
+#include <time.h>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <limits>
+
+#include "mydocker/cgroup/manager.hpp"
+
+namespace mydocker {
+
+void Subsystem::apply(const Fs& fs, const std::string& dir, pid_t pid) const {
+  fs.write(path_join(dir, "cgroup.procs"), pid > 0 ? std::to_string(pid) : "$PID");
+}
+
+void Subsystem::remove(const Fs& fs, const std::string& dir) const { remove_cgroup_dir(fs, dir); }
+
+void remove_cgroup_dir(const Fs& fs, const std::string& dir) {
+  // A cgroup whose last process just died can stay busy for a moment while the kernel
+  // finishes releasing it: back off from 1 ms doubling to 100 ms, for at most 5 s.
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  long delay_ns = 1'000'000;
+  for (;;) {
+    int err = fs.remove_dir(dir);
+    if (err == 0) return;
+    if (err != EBUSY || Clock::now() > deadline) throw FsError(err, "rmdir", dir);
+    // Busy: processes are left (kill them; this checks `dir` is a container's own cgroup), or
+    // the last ones are still being released.
+    (void)kill_cgroup_procs(fs, dir, std::string(dir.substr(dir.rfind('/') + 1)));
+    timespec ts{0, delay_ns};
+    nanosleep(&ts, nullptr);
+    delay_ns = std::min(delay_ns * 2, 100'000'000L);
+  }
+}
+
+std::string parent_dir(std::string_view dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+  size_t slash = dir.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(dir.substr(0, slash));
+}
+
+std::string existing_dir(const Fs& fs, std::string dir) {
+  while (!fs.exists(dir) && dir != "/" && dir != ".") dir = parent_dir(dir);
+  return dir;
+}
+
+uint64_t read_u64(const Fs& fs, const std::string& path) {
+  auto text = fs.read_if_exists(path);
+  if (!text) return 0;
+  auto v = trim(*text);
+  if (v == "max") return std::numeric_limits<uint64_t>::max();
+  uint64_t out = 0;
+  std::from_chars(v.data(), v.data() + v.size(), out);
+  return out;
+}
+
+}  // namespace mydocker

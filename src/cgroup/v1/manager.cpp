@@ -1,0 +1,206 @@
+#include "mydocker/cgroup/v1/manager.hpp"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "mydocker/cgroup/placement.hpp"
+#include "mydocker/cgroup/v1/cpu.hpp"
+#include "mydocker/cgroup/v1/cpuacct.hpp"
+#include "mydocker/cgroup/v1/cpuset.hpp"
+#include "mydocker/cgroup/v1/memory.hpp"
+
+namespace mydocker::v1 {
+namespace {
+
+std::vector<std::string> components(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// What each controller is needed for, for the "not mounted" error.
+std::string_view flag_for(std::string_view controller) {
+  if (controller == "memory") return "a memory limit (-mem)";
+  if (controller == "cpu") return "a CPU limit (-cpu, --cpus, -cpushare)";
+  if (controller == "cpuset") return "a CPU set (-cpuset)";
+  return "a limit";
+}
+
+CpuSet affinity_cpus() {
+  cpu_set_t set;
+  CpuSet out;
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    for (int i = 0; i < CPU_SETSIZE; ++i)
+      if (CPU_ISSET(i, &set)) out.insert(i);
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::unique_ptr<Subsystem>> make_subsystems() {
+  std::vector<std::unique_ptr<Subsystem>> out;
+  out.push_back(std::make_unique<Memory>());
+  out.push_back(std::make_unique<Cpu>());
+  out.push_back(std::make_unique<Cpuacct>());
+  out.push_back(std::make_unique<Cpuset>());
+  return out;
+}
+
+Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
+                 const std::string& cgroup_parent)
+    : fs_(fs),
+      host_(host),
+      id_(std::move(id)),
+      default_parent_(cgroup_parent.empty()),
+      subsystems_(make_subsystems()) {
+  const bool absolute = !cgroup_parent.empty() && cgroup_parent.front() == '/';
+  for (const auto& s : subsystems_) {
+    const Hierarchy* h = host_.v1_hierarchy(s->name());
+    if (!h) continue;  // validate() fails if a requested limit needs it
+    auto same = std::find_if(joined_.begin(), joined_.end(),
+                             [&](const Joined& j) { return j.hierarchy == h; });
+    if (same != joined_.end()) {  // co-mounted, e.g. cpu,cpuacct: one directory
+      same->subsystems.push_back(s.get());
+      continue;
+    }
+    Joined j;
+    j.hierarchy = h;
+    j.subsystems = {s.get()};
+    j.base_dir = absolute ? h->dir("/") : h->own_dir();
+    j.parent_dir = h->dir(resolve_cgroup_parent(h->own_path, cgroup_parent));
+    j.dir = path_join(j.parent_dir, id_);
+    joined_.push_back(std::move(j));
+  }
+}
+
+void Manager::validate(const Resources& r) const {
+  for (const auto& s : subsystems_)
+    if (s->needed(r) && !host_.v1_hierarchy(s->name()))
+      throw Error("the cgroup v1 '" + std::string(s->name()) + "' hierarchy is not mounted, and " +
+                  std::string(flag_for(s->name())) + " needs it (see `mydocker info`)");
+  if (joined_.empty()) throw Error("no cgroup v1 controller hierarchy is mounted");
+}
+
+void Manager::create_one(Joined& j) {
+  // A concurrent run may rmdir an empty default parent between our mkdir of the parent and of
+  // the container's directory (ENOENT): start again from the base.
+  j.attempted = true;
+  for (int attempt = 0;; ++attempt) {
+    std::string cur = j.base_dir;
+    for (const auto& part : components(j.parent_dir.substr(j.base_dir.size()))) {
+      cur = path_join(cur, part);
+      bool fresh = fs_.make_dir(cur);
+      if (fresh && std::find(j.created.begin(), j.created.end(), cur) == j.created.end())
+        j.created.push_back(cur);
+      // Only directories of our own: new ones, and the default parent (named mydocker).
+      if (fresh || (default_parent_ && cur == j.parent_dir))
+        for (const Subsystem* s : j.subsystems) s->prepare(fs_, cur, fresh);
+    }
+    try {
+      if (!fs_.make_dir(j.dir)) throw Error("cgroup " + j.dir + " already exists");
+      j.made = true;
+      return;
+    } catch (const FsError& e) {
+      if (e.err() != ENOENT || attempt >= 4) throw;
+    }
+  }
+}
+
+void Manager::create() {
+  for (auto& j : joined_) create_one(j);
+}
+
+void Manager::set(const Resources& r) {
+  for (const auto& j : joined_)
+    for (const Subsystem* s : j.subsystems) s->set(fs_, j.dir, r);
+}
+
+void Manager::apply(pid_t pid) {
+  for (const auto& j : joined_) j.subsystems.front()->apply(fs_, j.dir, pid);
+}
+
+std::vector<std::string> Manager::self_join_files() const {
+  std::vector<std::string> out;
+  for (const auto& j : joined_) out.push_back(path_join(j.dir, "tasks"));
+  return out;
+}
+
+int Manager::kill_all() {
+  int killed = 0;
+  if (fs_.dry_run()) return 0;
+  for (const auto& j : joined_)
+    if (j.made) killed += kill_cgroup_procs(fs_, j.dir, id_);
+  return killed;
+}
+
+std::vector<std::string> Manager::destroy() noexcept {
+  std::vector<std::string> problems;
+  // The PID namespace is gone once its init is reaped, so the directories are normally empty
+  // and rmdir just works; remove() kills what is left (a process that joined the cgroup
+  // without the namespace) when rmdir says EBUSY.
+  for (auto& j : joined_) {
+    if (!j.attempted) continue;
+    j.attempted = false;
+    if (j.made) {
+      try {
+        j.subsystems.front()->remove(fs_, j.dir);
+        j.made = false;
+      } catch (const std::exception& e) {
+        problems.emplace_back(e.what());
+      }
+    }
+    // Parents go when empty (EBUSY: another container still uses them). The default parent is
+    // tried even when another run made it: that run may have ended while we were inside.
+    for (auto it = j.created.rbegin(); it != j.created.rend(); ++it) (void)fs_.remove_dir(*it);
+    if (default_parent_ &&
+        std::find(j.created.begin(), j.created.end(), j.parent_dir) == j.created.end())
+      (void)fs_.remove_dir(j.parent_dir);
+    j.created.clear();
+  }
+  return problems;
+}
+
+Stats Manager::stats() const {
+  Stats out;
+  for (const auto& j : joined_)
+    for (const Subsystem* s : j.subsystems) s->stats(fs_, j.dir, out);
+  return out;
+}
+
+std::optional<MemoryStats> Manager::oom_report() const {
+  for (const auto& j : joined_)
+    if (j.hierarchy->has("memory")) return Memory::oom_report(fs_, j.dir);
+  return std::nullopt;
+}
+
+CpuSet Manager::available_cpus() const {
+  for (const auto& j : joined_)
+    if (j.hierarchy->has("cpuset")) {
+      auto cpus = Cpuset::effective_cpus(fs_, existing_dir(fs_, j.parent_dir));
+      if (!cpus.empty()) return cpus;
+    }
+  return affinity_cpus();
+}
+
+std::map<std::string, std::string> Manager::paths() const {
+  std::map<std::string, std::string> out;
+  for (const auto& j : joined_)
+    for (const Subsystem* s : j.subsystems) out[std::string(s->name())] = j.dir;
+  return out;
+}
+
+std::vector<std::string> Manager::dirs() const {
+  std::vector<std::string> out;
+  for (const auto& j : joined_) out.push_back(j.dir);
+  return out;
+}
+
+}  // namespace mydocker::v1

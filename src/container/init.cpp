@@ -1,0 +1,182 @@
+#include "mydocker/container/init.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/trace.hpp"
+
+namespace mydocker {
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// docker words its errors with Go's lower-case errno texts: "permission denied".
+std::string error_text(int err) {
+  std::string s = std::strerror(err);
+  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+InitFailure sys_failure(const std::string& what) {
+  return InitFailure{kExitSetupError, what + ": " + std::strerror(errno)};
+}
+
+std::string env_value(const std::vector<std::string>& env, std::string_view key) {
+  for (const auto& kv : env)
+    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=')
+      return kv.substr(key.size() + 1);
+  return {};
+}
+
+// execve along $PATH as a shell (and Go's exec.LookPath) does, with docker's messages.
+InitFailure exec_command(const InitConfig& c) {
+  std::vector<char*> argv, envp;
+  for (const auto& a : c.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& e : c.env) envp.push_back(const_cast<char*>(e.c_str()));
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  const std::string& cmd = c.argv.front();
+  if (cmd.find('/') != std::string::npos) {
+    ::execve(cmd.c_str(), argv.data(), envp.data());
+    int e = errno;
+    if (e == ENOENT || e == ENOTDIR)
+      return {kExitNotFound, "exec: \"" + cmd + "\": stat " + cmd + ": " + error_text(e)};
+    return {kExitCannotExec, "exec: \"" + cmd + "\": " + error_text(e)};
+  }
+  std::string path = env_value(c.env, "PATH");
+  if (path.empty()) path = kDefaultPath;
+  bool denied = false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    if (colon == std::string::npos) colon = path.size();
+    std::string dir = path.substr(start, colon - start);
+    start = colon + 1;
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + cmd;
+    ::execve(candidate.c_str(), argv.data(), envp.data());
+    int e = errno;
+    if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG) continue;
+    if (e == EACCES) {  // not executable here (or a directory): keep looking, as LookPath does
+      denied = true;
+      continue;
+    }
+    return {kExitCannotExec, "exec: \"" + candidate + "\": " + error_text(e)};
+  }
+  if (denied) return {kExitCannotExec, "exec: \"" + cmd + "\": permission denied"};
+  return {kExitNotFound, "exec: \"" + cmd + "\": executable file not found in $PATH"};
+}
+
+// Nothing of mydocker's own process state reaches the command: default signal dispositions,
+// an empty signal mask, umask 022, cwd "/", and only fds 0-2.
+void clean_process_state() {
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::umask(022);
+  (void)::chdir("/");
+  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+}  // namespace
+
+std::optional<InitFailure> join_cgroups(const InitConfig& c, bool dry) {
+  // Writing "0" to a v1 `tasks` file moves the writing thread itself, which the kernel does
+  // without taking the global cgroup_threadgroup_rwsem for writing: 0.07 ms, where a
+  // parent-side `echo PID > cgroup.procs` waits 12-15 ms for an RCU grace period on an idle
+  // host (measured here). Our init is single-threaded: its one thread is the whole process.
+  const Fs fs(dry);
+  for (const auto& file : c.join_files) {
+    try {
+      fs.write(file, "0");
+    } catch (const FsError& e) {
+      return InitFailure{kExitSetupError,
+                         std::string("cannot join the container's cgroup: ") + e.what()};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<InitFailure> prepare_container(const InitConfig& c, bool dry) {
+  auto step = [dry](const std::string& line) {
+    trace::emit(line);
+    return !dry;
+  };
+  // Mounts made below must not propagate to the host's mount namespace (/ is often "shared").
+  // The seeds mount /proc without this and break the host's /proc.
+  if (step("mount --make-rprivate /") &&
+      ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    return sys_failure("mount --make-rprivate /");
+  // A /proc that shows the new PID namespace: the command sees itself as PID 1.
+  if (step("mount -t proc proc /proc -o nosuid,nodev,noexec") &&
+      ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    return sys_failure("mount -t proc proc /proc");
+  if (step("hostname " + trace::quote(c.hostname)) &&
+      ::sethostname(c.hostname.data(), c.hostname.size()) != 0)
+    return sys_failure("hostname " + c.hostname);
+  if (!c.interactive && step("exec </dev/null")) {  // docker: no -i, no stdin
+    UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!null || ::dup2(null.get(), 0) < 0) return sys_failure("open /dev/null");
+  }
+  return std::nullopt;
+}
+
+InitFailure exec_container(const InitConfig& c) {
+  // Without -t the container gets a session of its own (no controlling terminal), as docker's
+  // non-tty containers do; with -t it keeps the caller's terminal (a PTY comes later).
+  if (!c.tty) ::setsid();
+  clean_process_state();
+  trace::emit("exec " + trace::join(c.argv));
+  return exec_command(c);
+}
+
+int init_main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fputs("mydocker init: internal command, started by `mydocker run`\n", stderr);
+    return kExitSetupError;
+  }
+  const int sync_fd = std::atoi(argv[2]);
+  const int error_fd = std::atoi(argv[3]);
+  // Closed by the command's exec: the parent reads EOF on the error pipe when it succeeded.
+  ::fcntl(error_fd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+  auto report = [error_fd](const InitFailure& f) {
+    std::string msg = encode_failure(f);
+    (void)write_all(error_fd, msg.data(), msg.size());
+    return f.exit_code;
+  };
+  uint32_t size = 0;
+  if (read_full(sync_fd, &size, sizeof size) != sizeof size) return kExitSetupError;
+  std::string data(size, '\0');
+  if (read_full(sync_fd, data.data(), size) != static_cast<ssize_t>(size)) return kExitSetupError;
+  auto config = decode_init_config(data);
+  if (!config) return report({kExitSetupError, "init: corrupt configuration from mydocker run"});
+  trace::set_enabled(config->trace);
+  // The mounts do not depend on the cgroups: done while the parent still sets those up. With
+  // --trace they wait, so the lesson reads in order (cgroups, join, mounts, exec).
+  if (!config->trace)
+    if (auto f = prepare_container(*config, false)) return report(*f);
+  // Block until the cgroups exist with their limits: the command may only run inside them.
+  // EOF instead of "go" means the parent failed or died: it reports why, we just leave.
+  char go = 0;
+  if (read_full(sync_fd, &go, 1) != 1 || go != kSyncGo) return kExitSetupError;
+  ::close(sync_fd);
+  if (auto f = join_cgroups(*config, false)) return report(*f);
+  if (config->trace)
+    if (auto f = prepare_container(*config, false)) return report(*f);
+  return report(exec_container(*config));
+}
+
+}  // namespace mydocker

@@ -1,0 +1,127 @@
+#include "mydocker/util/fs.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/trace.hpp"
+
+namespace mydocker {
+namespace {
+
+std::string describe(const std::string& op, const std::string& path, const std::string& value) {
+  if (op == "write") return "write \"" + value + "\" to " + path;
+  return op + " " + path;
+}
+
+int open_retry(const std::string& path, int flags) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+}  // namespace
+
+FsError::FsError(int err, const std::string& op, const std::string& path, const std::string& value)
+    : SysError(err, describe(op, path, value)), path_(path), value_(value) {}
+
+std::optional<std::string> Fs::read_if_exists(const std::string& path) const {
+  UniqueFd fd(open_retry(path, O_RDONLY));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    throw FsError(errno, "read", path);
+  }
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw FsError(errno, "read", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string Fs::read(const std::string& path) const {
+  auto content = read_if_exists(path);
+  if (!content) throw FsError(ENOENT, "read", path);
+  return *content;
+}
+
+void Fs::write(const std::string& path, std::string_view value) const {
+  trace::emit("echo " + trace::quote(value) + " > " + trace::quote(path));
+  if (dry_run_) return;
+  std::string v(value);
+  UniqueFd fd(open_retry(path, O_WRONLY));
+  if (!fd) throw FsError(errno, "write", path, v);
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), v.data(), v.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw FsError(errno, "write", path, v);
+  if (static_cast<size_t>(n) != v.size()) throw FsError(EIO, "write (short)", path, v);
+}
+
+bool Fs::make_dir(const std::string& path) const {
+  if (dry_run_) {
+    if (exists(path)) return false;
+    trace::emit("mkdir " + trace::quote(path));
+    return true;
+  }
+  trace::emit("mkdir " + trace::quote(path));
+  int rc;
+  do {
+    rc = ::mkdir(path.c_str(), 0755);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    if (errno == EEXIST) return false;
+    throw FsError(errno, "mkdir", path);
+  }
+  on_dir_created(path);
+  return true;
+}
+
+int Fs::remove_dir(const std::string& path) const {
+  trace::emit("rmdir " + trace::quote(path));
+  if (dry_run_) return 0;
+  int rc;
+  do {
+    rc = ::rmdir(path.c_str());
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0 || errno == ENOENT) return 0;
+  return errno;
+}
+
+bool Fs::exists(const std::string& path) const {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string path_join(std::string_view a, std::string_view b) {
+  std::string out(a);
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  while (!b.empty() && b.front() == '/') b.remove_prefix(1);
+  while (!b.empty() && b.back() == '/') b.remove_suffix(1);
+  if (b.empty()) return out;
+  if (out.empty()) return std::string(b);
+  if (out.back() != '/') out += '/';
+  out += b;
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return s;
+}
+
+}  // namespace mydocker
