@@ -92,6 +92,7 @@ bool Fs::make_dir(const std::string& path) const {
 int Fs::remove_dir(const std::string& path) const {
   trace::emit("rmdir " + trace::quote(path));
   if (dry_run_) return 0;
+  on_dir_removing(path);
   int rc;
   do {
     rc = ::rmdir(path.c_str());

@@ -47,8 +47,10 @@ class Fs {
   [[nodiscard]] bool exists(const std::string& path) const;
 
  protected:
-  // Called after a real mkdir: a fake kernel for unit tests fills in the interface files.
+  // A fake kernel for unit tests: fills in a new cgroup's interface files after mkdir, and
+  // removes them before rmdir (cgroupfs removes a directory with its files; a real fs won't).
   virtual void on_dir_created(const std::string& /*path*/) const {}
+  virtual void on_dir_removing(const std::string& /*path*/) const {}
 
  private:
   bool dry_run_;

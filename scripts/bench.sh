@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run-to-exit of /bin/true: mydocker against the floor `unshare --pid --uts --mount --ipc
+# --fork /bin/true`, measured in the same run with hyperfine (medians), and mydocker's peak RSS.
+# Target: at most 1.5 x the floor.  Usage: scripts/bench.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-50}
+scripts/deps.sh
+scripts/build.sh mydocker >/dev/null
+md=$PWD/${MYDOCKER_BUILD_DIR:-build}/mydocker
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+hyperfine -N --warmup 20 --runs "$runs" --export-json "$out/h.json" \
+  -n floor 'unshare --pid --uts --mount --ipc --fork /bin/true' \
+  -n mydocker "$md run -mem 100m -cpu 50 -cpuset 0 /bin/true" \
+  -n mydocker-nolimits "$md run /bin/true" >/dev/null
+
+median() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median' "$out/h.json"; }
+floor=$(median floor)
+rss=$(/usr/bin/time -f %M "$md" run -mem 100m -cpu 50 -cpuset 0 /bin/true 2>&1 >/dev/null | tail -1)
+printf '%-48s %8s %8s\n' "run-to-exit of /bin/true (median of $runs)" "ms" "x floor"
+for name in floor mydocker mydocker-nolimits; do
+  m=$(median "$name")
+  awk -v n="$name" -v m="$m" -v f="$floor" 'BEGIN { printf "%-48s %8.2f %8.2f\n", n, m * 1000, m / f }'
+done
+echo "peak RSS of mydocker run (largest of it and its children): ${rss} KiB"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, builds, runs the unit tests, then the
+# integration tests (root; they skip with the reason otherwise) one at a time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+scripts/build.sh
+echo "== unit tests"
+ctest --test-dir build -L unit --output-on-failure -j "$(nproc)"
+echo "== integration tests (real cgroups and namespaces)"
+ctest --test-dir build -L integration --output-on-failure
+leaks=$(find /sys/fs/cgroup -mindepth 2 -type d -regextype egrep -regex '.*/mydocker(/[0-9a-f]{64})?' 2>/dev/null || true)
+if [ -n "$leaks" ]; then
+  echo "test.sh: cgroups left behind:" >&2
+  echo "$leaks" >&2
+  exit 1
+fi
+echo "== all tests passed"

@@ -1,0 +1,154 @@
+// What a container sees and what mydocker reports: isolation, exit statuses, trace, dry run.
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "integration/harness.hpp"
+
+namespace itest {
+namespace {
+
+using RunTest = IntegrationTest;
+
+TEST_F(RunTest, CommandIsPid1) {
+  auto r = md({"run", "sh", "-c", "echo $$"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n");
+  // Its /proc shows its own PID namespace only: ls itself, as PID 1.
+  auto ps = md({"run", "sh", "-c", "exec ls -d /proc/[0-9]*"});
+  EXPECT_EQ(ps.out, "/proc/1\n") << ps.out;
+}
+
+TEST_F(RunTest, ExitStatusPassesThrough) {
+  EXPECT_EQ(md({"run", "sh", "-c", "exit 3"}).status, 3);
+  EXPECT_EQ(md({"run", "true"}).status, 0);
+  EXPECT_EQ(md({"run", "false"}).status, 1);
+}
+
+TEST_F(RunTest, MissingCommandIs127AndUnexecutableIs126) {
+  auto nf = md({"run", "no-such-command-xyz"});
+  EXPECT_EQ(nf.status, 127);
+  EXPECT_NE(nf.err.find("executable file not found in $PATH"), std::string::npos) << nf.err;
+  auto abs = md({"run", "/no/such/file"});
+  EXPECT_EQ(abs.status, 127) << abs.err;
+  auto na = md({"run", "/etc/passwd"});
+  EXPECT_EQ(na.status, 126);
+  EXPECT_NE(na.err.find("permission denied"), std::string::npos) << na.err;
+}
+
+TEST_F(RunTest, HostnameIsIsolated) {
+  std::string host_before = read_file("/proc/sys/kernel/hostname");
+  auto r = md({"run", "--hostname", "box1", "sh", "-c", "hostname; hostname changed; hostname"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "box1\nchanged\n");
+  EXPECT_EQ(read_file("/proc/sys/kernel/hostname"), host_before);
+  // Default: the container's short id (12 hex digits).
+  auto d = md({"run", "hostname"});
+  EXPECT_TRUE(std::regex_match(d.out, std::regex("[0-9a-f]{12}\n"))) << d.out;
+}
+
+TEST_F(RunTest, MountsDoNotReachTheHost) {
+  std::string before = read_file("/proc/self/mountinfo");
+  Background c(args({"run", "sh", "-c", "mount -t tmpfs none /mnt; echo ready; sleep 2"}), env());
+  ASSERT_TRUE(c.wait_for_output("ready", std::chrono::seconds(10)));
+  EXPECT_EQ(read_file("/proc/self/mountinfo"), before) << "a container mount reached the host";
+  EXPECT_EQ(c.wait(std::chrono::seconds(10)), 0) << c.stderr_text();
+  EXPECT_EQ(read_file("/proc/self/mountinfo"), before);
+}
+
+TEST_F(RunTest, NamespacesAreNew) {
+  for (const char* ns : {"uts", "pid", "mnt", "ipc"}) {
+    std::string host = run({"readlink", std::string("/proc/self/ns/") + ns}).out;
+    auto r = md({"run", "readlink", std::string("/proc/self/ns/") + ns});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out, host) << ns;
+  }
+}
+
+TEST_F(RunTest, NothingOfTheCallerLeaks) {
+  // Environment: docker's defaults only.
+  Options o;
+  o.env["SECRET_OF_THE_CALLER"] = "x";
+  o.extra_fd = true;  // fd 7, inheritable
+  auto e = md({"run", "/usr/bin/env"}, o);
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_EQ(e.out.find("SECRET_OF_THE_CALLER"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"),
+            std::string::npos);
+  EXPECT_NE(e.out.find("HOME=/root\n"), std::string::npos);
+  EXPECT_EQ(lines(e.out).size(), 3u) << e.out;
+  // File descriptors: 0, 1, 2 and the one ls opens for the directory.
+  auto fds = md({"run", "ls", "/proc/self/fd"}, o);
+  EXPECT_EQ(fds.out, "0\n1\n2\n3\n");
+  // Working directory and umask as docker sets them.
+  auto wd = md({"run", "sh", "-c", "pwd; umask"});
+  EXPECT_EQ(wd.out, "/\n0022\n");
+}
+
+TEST_F(RunTest, StdinOnlyWithDashI) {
+  Options o;
+  o.input = "hello\n";
+  EXPECT_EQ(md({"run", "cat"}, o).out, "");
+  EXPECT_EQ(md({"run", "-i", "cat"}, o).out, "hello\n");
+  EXPECT_EQ(md({"run", "-it", "cat"}, o).out, "hello\n");
+}
+
+TEST_F(RunTest, TraceShowsEveryKernelAction) {
+  auto r = md({"run", "--trace", "-mem", "100m", "-cpu", "20", "-cpuset", "0", "true"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string& t = r.err;
+  for (const char* want :
+       {"+ unshare --uts --pid --mount --ipc --fork", "+ mkdir /", "/memory.limit_in_bytes\n",
+        "+ echo 20000 > ", "/cpu.cfs_quota_us\n", "+ echo 100000 > ", "/cpu.cfs_period_us\n",
+        "/cpuset.cpus\n", "/cpuset.mems\n", "+ echo 0 > ", "/tasks\n",
+        "+ mount --make-rprivate /\n", "+ mount -t proc proc /proc", "+ hostname ",
+        "+ exec true\n", "+ rmdir /"})
+    EXPECT_NE(t.find(want), std::string::npos) << want << "\n" << t;
+  EXPECT_NE(t.find("+ echo 104857600 > "), std::string::npos) << t;
+  // Writes are always exactly "+ echo VALUE > PATH".
+  for (const auto& l : lines(t)) {
+    if (l.rfind("+ echo ", 0) == 0) {
+      EXPECT_TRUE(std::regex_match(l, std::regex(R"(\+ echo \S+ > /\S+)"))) << l;
+    }
+  }
+  // Order: the cgroups are set up before the container joins them and before the exec.
+  EXPECT_LT(t.find("memory.limit_in_bytes"), t.find("/tasks\n"));
+  EXPECT_LT(t.find("/tasks\n"), t.find("+ exec true"));
+}
+
+TEST_F(RunTest, DryRunPrintsTheSameLinesAndCreatesNothing) {
+  auto r = md({"run", "--dry-run", "-mem", "100m", "-cpuset", "0", "stress", "-m", "1"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("+ unshare --uts --pid --mount --ipc --fork"), std::string::npos);
+  EXPECT_NE(r.err.find("+ echo 104857600 > "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("+ mount -t proc proc /proc"), std::string::npos);
+  EXPECT_NE(r.err.find("+ exec stress -m 1\n"), std::string::npos) << r.err;
+  EXPECT_TRUE(records().empty());
+  EXPECT_TRUE(container_cgroups().empty());
+  // Bad input is still bad in a dry run.
+  EXPECT_EQ(md({"run", "--dry-run", "-mem", "abc", "true"}).status, 125);
+}
+
+TEST_F(RunTest, InfoReportsTheHost) {
+  auto r = md({"info", "--format", "json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  std::string mode = j["cgroup"]["mode"];
+  EXPECT_TRUE(mode == "v1" || mode == "hybrid") << mode;
+  bool memory = false;
+  for (const auto& h : j["cgroup"]["hierarchies"])
+    for (const auto& c : h["controllers"])
+      if (c == "memory") {
+        memory = true;
+        EXPECT_TRUE(exists(h["mount_point"].get<std::string>()));
+      }
+  EXPECT_TRUE(memory);
+  EXPECT_TRUE(j["namespaces"]["pid"].get<bool>());
+  auto text = md({"info"});
+  EXPECT_NE(text.out.find("Cgroup mode:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace itest
