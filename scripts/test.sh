@@ -9,6 +9,8 @@ echo "== unit tests"
 ctest --test-dir build -L unit --output-on-failure -j "$(nproc)"
 echo "== integration tests (real cgroups and namespaces)"
 ctest --test-dir build -L integration --output-on-failure
+echo "== cgroup v2 tests (a pure cgroup v2 kernel in QEMU, ../shared/v2vm)"
+ctest --test-dir build -L v2vm --output-on-failure
 leaks=$(find /sys/fs/cgroup -mindepth 2 -type d -regextype egrep -regex '.*/mydocker(/[0-9a-f]{64})?' 2>/dev/null || true)
 if [ -n "$leaks" ]; then
   echo "test.sh: cgroups left behind:" >&2

@@ -1,5 +1,8 @@
 #include "mydocker/cgroup/hierarchy.hpp"
 
+#include <linux/magic.h>
+#include <sys/statfs.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -185,8 +188,27 @@ HostCgroups host_cgroups_from(std::string_view mountinfo, std::string_view proc_
   return host;
 }
 
+std::string statfs_kind(const std::string& path) {
+  struct statfs st;
+  if (::statfs(path.c_str(), &st) != 0) return "";
+  switch (static_cast<unsigned long>(st.f_type)) {
+    case CGROUP2_SUPER_MAGIC:
+      return "cgroup2";
+    case CGROUP_SUPER_MAGIC:
+      return "cgroup";
+    case TMPFS_MAGIC:
+      return "tmpfs";
+  }
+  return "other";
+}
+
 HostCgroups detect_host_cgroups(const Fs& fs, const std::string& proc) {
-  return host_cgroups_from(fs.read(proc + "/self/mountinfo"), fs.read(proc + "/self/cgroup"));
+  HostCgroups host =
+      host_cgroups_from(fs.read(proc + "/self/mountinfo"), fs.read(proc + "/self/cgroup"));
+  // runc's test, as a second opinion: cgroup2 at /sys/fs/cgroup means the unified layout.
+  if (auto kind = statfs_kind("/sys/fs/cgroup"); !kind.empty())
+    host.why += "; statfs(/sys/fs/cgroup) says " + kind;
+  return host;
 }
 
 }  // namespace mydocker

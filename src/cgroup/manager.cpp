@@ -5,19 +5,21 @@
 #include <charconv>
 
 #include "mydocker/cgroup/v1/manager.hpp"
+#include "mydocker/cgroup/v2/manager.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker {
 std::unique_ptr<CgroupManager> make_cgroup_manager(const Fs& fs, const HostCgroups& host,
                                                    const std::string& id,
-                                                   const std::string& cgroup_parent) {
+                                                   const std::string& cgroup_parent,
+                                                   bool all_controllers) {
   switch (host.mode) {
     case CgroupMode::kV1:
     case CgroupMode::kHybrid:
-      return std::make_unique<v1::Manager>(fs, host, id, cgroup_parent);
+      return std::make_unique<v1::Manager>(fs, host, id, cgroup_parent, all_controllers);
     case CgroupMode::kV2:
-      throw Error("this host uses cgroup v2 only, which mydocker does not drive yet");
+      return std::make_unique<v2::Manager>(fs, host, id, cgroup_parent, all_controllers);
     case CgroupMode::kNone:
       break;
   }
@@ -30,7 +32,12 @@ int kill_cgroup_procs(const Fs& fs, const std::string& dir, const std::string& i
       std::string_view(dir).substr(slash + 1) != id)
     throw Error("refusing to kill the processes of " + dir + ": not a container's cgroup");
   auto procs = fs.read_if_exists(path_join(dir, "cgroup.procs"));
-  if (!procs) return 0;
+  if (!procs || trim(*procs).empty()) return 0;
+  // v2 (5.14+): one write kills the whole cgroup, including processes forked meanwhile.
+  if (const std::string kill_file = path_join(dir, "cgroup.kill"); fs.exists(kill_file)) {
+    fs.write(kill_file, "1");
+    return 1;
+  }
   int killed = 0;
   std::string_view rest = *procs;
   while (!rest.empty()) {

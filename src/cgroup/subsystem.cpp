@@ -29,7 +29,7 @@ void remove_cgroup_dir(const Fs& fs, const std::string& dir) {
     if (err != EBUSY || Clock::now() > deadline) throw FsError(err, "rmdir", dir);
     // Busy: processes are left (kill them; this checks `dir` is a container's own cgroup), or
     // the last ones are still being released.
-    (void)kill_cgroup_procs(fs, dir, std::string(dir.substr(dir.rfind('/') + 1)));
+    (void)kill_cgroup_procs(fs, dir, dir.substr(dir.rfind('/') + 1));
     timespec ts{0, delay_ns};
     nanosleep(&ts, nullptr);
     delay_ns = std::min(delay_ns * 2, 100'000'000L);
@@ -47,6 +47,15 @@ std::string parent_dir(std::string_view dir) {
 std::string existing_dir(const Fs& fs, std::string dir) {
   while (!fs.exists(dir) && dir != "/" && dir != ".") dir = parent_dir(dir);
   return dir;
+}
+
+bool has_file(const Fs& fs, const std::string& dir, const std::string& file) {
+  return fs.exists(path_join(existing_dir(fs, dir), file));
+}
+
+std::map<std::string, uint64_t> read_keyed(const Fs& fs, const std::string& path) {
+  auto text = fs.read_if_exists(path);
+  return text ? parse_flat_keyed(*text) : std::map<std::string, uint64_t>{};
 }
 
 uint64_t read_u64(const Fs& fs, const std::string& path) {

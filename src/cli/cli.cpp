@@ -28,6 +28,7 @@ void setup_logging(const std::string& level) {
 int do_run(const CommandLine& cl) {
   RunResult result = run_container(cl.run);
   for (const auto& m : result.messages) std::fprintf(stderr, "mydocker: %s\n", m.c_str());
+  std::fputs(result.report.c_str(), stderr);
   return result.status;
 }
 

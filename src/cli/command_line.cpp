@@ -13,7 +13,10 @@ constexpr const char* kVersion = "0.1.0";
 
 // The limit flags are kept as text with the spelling typed, so errors name both.
 struct RunText {
-  std::string memory, cpu, cpus, shares, cpuset, stop_timeout;
+  std::string memory, memory_swap, memory_reservation, memory_swappiness;
+  std::string cpu, cpus, cpu_period, cpu_quota, shares, rt_runtime, rt_period, cpuset, cpuset_mems;
+  std::string pids_limit, blkio_weight, stop_timeout;
+  std::vector<std::string> read_bps, write_bps, read_iops, write_iops;
   bool rm = false;
 };
 
@@ -30,6 +33,33 @@ void add_run_flags(CLI::App& run, RunOptions& o, RunText& t) {
       ->multi_option_policy(last);
   run.add_option("--cpuset,--cpuset-cpus", t.cpuset, "CPUs allowed: 0-2,4 (also -cpuset)")
       ->multi_option_policy(last);
+  run.add_option("--memory-swap", t.memory_swap, "Memory+swap limit: SIZE, -1 = unlimited swap")
+      ->multi_option_policy(last);
+  run.add_option("--memory-reservation", t.memory_reservation, "Memory soft limit: SIZE")
+      ->multi_option_policy(last);
+  run.add_option("--memory-swappiness", t.memory_swappiness, "0..100 (cgroup v1)")
+      ->multi_option_policy(last);
+  run.add_flag("--oom-kill-disable", o.oom_kill_disable, "Disable the OOM killer (cgroup v1)");
+  run.add_option("--cpu-period", t.cpu_period, "CFS period in µs (1000..1000000)")
+      ->multi_option_policy(last);
+  run.add_option("--cpu-quota", t.cpu_quota, "CFS quota in µs per period (-1: unlimited)")
+      ->multi_option_policy(last);
+  run.add_option("--cpu-rt-runtime", t.rt_runtime, "Real-time runtime in µs (cgroup v1)")
+      ->multi_option_policy(last);
+  run.add_option("--cpu-rt-period", t.rt_period, "Real-time period in µs (cgroup v1)")
+      ->multi_option_policy(last);
+  run.add_option("--cpuset-mems", t.cpuset_mems, "Memory nodes allowed: 0-1")
+      ->multi_option_policy(last);
+  run.add_option("--pids-limit", t.pids_limit, "Process limit (0 or -1: unlimited)")
+      ->multi_option_policy(last);
+  run.add_option("--blkio-weight", t.blkio_weight, "Block I/O weight 10..1000")
+      ->multi_option_policy(last);
+  run.add_option("--device-read-bps", t.read_bps, "Read rate limit: DEVICE:SIZE (/dev/sda:1mb)");
+  run.add_option("--device-write-bps", t.write_bps, "Write rate limit: DEVICE:SIZE");
+  run.add_option("--device-read-iops", t.read_iops, "Read operations limit: DEVICE:N");
+  run.add_option("--device-write-iops", t.write_iops, "Write operations limit: DEVICE:N");
+  run.add_flag("--report", o.report, "Print what the container used when it ends");
+  run.add_option("--report-file", o.report_file, "Write the same as JSON to FILE");
   run.add_flag("-i,--interactive", o.interactive, "Keep stdin attached");
   run.add_flag("-t,--tty", o.tty, "Keep the caller's terminal (a PTY comes with images)");
   run.add_flag("--rm", t.rm, "Remove the container when it exits (always done in the foreground)");
@@ -130,6 +160,27 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
     cl.run.cpu_shares = flag_value(*run, split, "--cpushare", text.shares);
     cl.run.cpuset_cpus = flag_value(*run, split, "--cpuset", text.cpuset);
     cl.run.stop_timeout = flag_value(*run, split, "--stop-timeout", text.stop_timeout);
+    cl.run.memory_swap = flag_value(*run, split, "--memory-swap", text.memory_swap);
+    cl.run.memory_reservation =
+        flag_value(*run, split, "--memory-reservation", text.memory_reservation);
+    cl.run.memory_swappiness =
+        flag_value(*run, split, "--memory-swappiness", text.memory_swappiness);
+    cl.run.cpu_period = flag_value(*run, split, "--cpu-period", text.cpu_period);
+    cl.run.cpu_quota = flag_value(*run, split, "--cpu-quota", text.cpu_quota);
+    cl.run.cpu_rt_runtime = flag_value(*run, split, "--cpu-rt-runtime", text.rt_runtime);
+    cl.run.cpu_rt_period = flag_value(*run, split, "--cpu-rt-period", text.rt_period);
+    cl.run.cpuset_mems = flag_value(*run, split, "--cpuset-mems", text.cpuset_mems);
+    cl.run.pids_limit = flag_value(*run, split, "--pids-limit", text.pids_limit);
+    cl.run.blkio_weight = flag_value(*run, split, "--blkio-weight", text.blkio_weight);
+    auto list = [](const std::vector<std::string>& values, const char* flag) {
+      std::vector<FlagValue> out;
+      for (const auto& v : values) out.push_back({flag, v});
+      return out;
+    };
+    cl.run.device_read_bps = list(text.read_bps, "--device-read-bps");
+    cl.run.device_write_bps = list(text.write_bps, "--device-write-bps");
+    cl.run.device_read_iops = list(text.read_iops, "--device-read-iops");
+    cl.run.device_write_iops = list(text.write_iops, "--device-write-iops");
     cl.run.state_root = cl.state_root;
   } else if (info->parsed()) {
     cl.command = Command::kInfo;

@@ -17,6 +17,7 @@
 #include "mydocker/cgroup/subsystem.hpp"
 #include "mydocker/container/init.hpp"
 #include "mydocker/container/record.hpp"
+#include "mydocker/container/report.hpp"
 #include "mydocker/container/signals.hpp"
 #include "mydocker/container/spawn.hpp"
 #include "mydocker/util/id.hpp"
@@ -53,12 +54,12 @@ InitConfig make_init_config(const RunOptions& o, const std::string& id,
   return c;
 }
 
-Plan make_plan(const RunOptions& o, const Fs& fs) {
+Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   Plan p;
-  const HostCgroups host = detect_host_cgroups(fs);
   p.id = new_container_id();
-  p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent);
-  p.resources = parse_resources(o, p.cgroups->available_cpus());
+  const bool report = o.report || !o.report_file.empty();
+  p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent, report);
+  p.resources = parse_resources(o, p.cgroups->available());
   p.cgroups->validate(p.resources);
   p.init = make_init_config(o, p.id, *p.cgroups);
   return p;
@@ -184,15 +185,30 @@ int wait_for_exit(Running& run, SignalForwarder& signals, int stop_timeout) {
 // with $PID for the pid; nothing is created or run.
 RunResult dry_run(const RunOptions& o) {
   const Fs fs(/*dry_run=*/true);
-  Plan p = make_plan(o, fs);
-  trace::emit(kUnshareTrace);
-  p.cgroups->create();
+  const HostCgroups host = detect_host_cgroups(fs);
+  Plan p = make_plan(o, fs, host);
+  const std::string into = p.cgroups->clone_into();
+  if (into.empty()) trace::emit(unshare_trace(""));
+  p.cgroups->create(p.resources);
   p.cgroups->set(p.resources);
+  if (!into.empty()) trace::emit(unshare_trace(into));
   (void)join_cgroups(p.init, /*dry=*/true);
   (void)prepare_container(p.init, /*dry=*/true);
   trace::emit("exec " + trace::join(p.init.argv));
   (void)p.cgroups->destroy();
   return {};
+}
+
+void write_report(const RunOptions& o, const RunReport& report, RunResult& result) {
+  if (o.report) result.report = format_report(report);
+  if (!o.report_file.empty()) {
+    try {
+      write_file_atomic(o.report_file, report_json(report).dump(2) + "\n");
+    } catch (const std::exception& e) {
+      result.messages.push_back(std::string("--report-file: ") + e.what());
+      if (result.status == 0) result.status = kExitSetupError;
+    }
+  }
 }
 
 }  // namespace
@@ -215,44 +231,63 @@ RunResult run_container(const RunOptions& o) {
   if (::geteuid() != 0)
     throw Error("mydocker run needs root (running as uid " + std::to_string(::geteuid()) +
                 "); --dry-run shows what it would do");
+  const auto started = std::chrono::steady_clock::now();
+  const Fs fs;
+  const HostCgroups host = detect_host_cgroups(fs);
+  // v2: the child is born in its cgroup (clone3 CLONE_INTO_CGROUP), so the cgroup comes first.
+  // v1 has no such flag: we clone first, and the child's exec of `mydocker init` (about
+  // 0.6 ms) overlaps our checks and cgroup set-up. It waits for its configuration, so a check
+  // that fails below kills a child that has run nothing.
+  const bool born_inside = host.mode == CgroupMode::kV2;
 
   ::signal(SIGPIPE, SIG_IGN);  // a dead child shows as EPIPE, not as our death
   SignalForwarder signals;
   Pipe sync = make_pipe();
   Pipe errors = make_pipe();
   Running run;
-  // Clone first: the child's exec of `mydocker init` (about 0.6 ms) then overlaps our checks
-  // and cgroup set-up. It waits for its configuration, so a check that fails below kills a
-  // child that has run nothing.
-  trace::emit(kUnshareTrace);
-  run.child = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask());
-  sync.read.reset();
-  errors.write.reset();
-
-  const Fs fs;
-  Plan plan = make_plan(o, fs);
+  auto spawn = [&](const std::string& into) {
+    trace::emit(unshare_trace(into));
+    run.child = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask(), into);
+    sync.read.reset();
+    errors.write.reset();
+  };
+  if (!born_inside) spawn("");
+  Plan plan = make_plan(o, fs, host);
   run.cgroups = std::move(plan.cgroups);
-  send_config(sync.write.get(), plan.init);
   // The record (and its lock) exists before the first cgroup, so `prune` knows it is alive.
   run.record.emplace(RunRecord::create(o.state_root, plan.id, state_json(o, plan.id, *run.cgroups)));
   if (spdlog::should_log(spdlog::level::debug))
     spdlog::debug("container {}: cgroups {}", plan.id, nlohmann::json(run.cgroups->dirs()).dump());
-  run.cgroups->create();
+  if (!born_inside) send_config(sync.write.get(), plan.init);
+  run.cgroups->create(plan.resources);
   run.cgroups->set(plan.resources);
-  // "go": the cgroups exist and hold their limits. The init joins them before anything of the
-  // command runs.
+  if (born_inside) {
+    spawn(run.cgroups->clone_into());
+    if (!run.child.born_in_cgroup) run.cgroups->apply(run.child.pid);  // an older kernel
+    send_config(sync.write.get(), plan.init);
+  }
+  // "go": the cgroups exist and hold their limits. A v1 init joins them before anything of
+  // the command runs; a v2 init was born in its cgroup.
   (void)write_all(sync.write.get(), &kSyncGo, 1);  // EPIPE: it died; the wait tells why
   sync.write.reset();
 
   RunResult result;
   result.status = wait_for_exit(run, signals, stop_timeout);
+  const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - started;
+  // Read before the cgroups go: the whole picture for --report, else just the OOM count.
   Stats stats;
-  stats.memory = run.cgroups->oom_report();  // before the cgroups go
+  const bool report = o.report || !o.report_file.empty();
+  if (report)
+    stats = run.cgroups->stats();
+  else
+    stats.memory = run.cgroups->oom_report();
   for (auto& problem : run.teardown()) result.messages.push_back("cleanup: " + problem);
   if (auto failure = read_failure(errors.read.get()))
     throw Error(failure->message, failure->exit_code);
   if (auto oom = oom_message(stats, plan.id); !oom.empty())
     result.messages.insert(result.messages.begin(), oom);
+  if (report)
+    write_report(o, {plan.id, std::string(to_string(host.mode == CgroupMode::kV2 ? CgroupMode::kV2 : CgroupMode::kV1)), result.status, wall.count(), stats}, result);
   return result;
 }
 

@@ -70,6 +70,17 @@ void Fs::write(const std::string& path, std::string_view value) const {
   if (static_cast<size_t>(n) != v.size()) throw FsError(EIO, "write (short)", path, v);
 }
 
+void Fs::write_verified(const std::string& path, std::string_view value,
+                        std::string_view expect) const {
+  write(path, value);
+  if (dry_run_) return;
+  if (expect.empty()) expect = value;
+  const std::string got(trim(read(path)));
+  if (got != expect)
+    throw Error("the kernel did not take \"" + std::string(value) + "\" for " + path + ": it reads \"" +
+                got + "\"" + (expect != value ? " (expected \"" + std::string(expect) + "\")" : ""));
+}
+
 bool Fs::make_dir(const std::string& path) const {
   if (dry_run_) {
     if (exists(path)) return false;

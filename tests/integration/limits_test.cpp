@@ -1,8 +1,11 @@
 // Each limit proven by its effect on real cgroups: OOM kills, CPU time, affinity, CPU shares.
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
 
@@ -117,6 +120,138 @@ TEST_F(LimitsTest, CpuSharesSplitAContendedCpu) {
   ASSERT_GT(h, 0);
   EXPECT_GT(l / h, 0.35) << low.out << high.out;
   EXPECT_LT(l / h, 0.7) << low.out << high.out;
+}
+
+}  // namespace
+}  // namespace itest
+
+namespace itest {
+namespace {
+
+using MoreLimitsTest = IntegrationTest;
+
+double ratio(const std::string& out) {
+  std::smatch m;
+  static const std::regex re("ratio ([0-9.]+)");
+  return std::regex_search(out, m, re) ? std::atof(m[1].str().c_str()) : -1;
+}
+
+// A fork beyond pids.max fails with EAGAIN: with the init, 5 processes.
+TEST_F(MoreLimitsTest, PidsLimitStopsForks) {
+  auto r = md({"run", "--pids-limit", "5", example("forks"), "10"});
+  EXPECT_NE(r.out.find("forks: 4 of 10 succeeded, first error: Resource temporarily unavailable"),
+            std::string::npos)
+      << r.out << r.err;
+  auto unlimited = md({"run", "--pids-limit", "-1", example("forks"), "10"});
+  EXPECT_EQ(unlimited.status, 0) << unlimited.out;
+}
+
+TEST_F(MoreLimitsTest, CpuPeriodAndQuota) {
+  auto r = md({"run", "--cpu-period", "50000", "--cpu-quota", "25000", example("burn"), "2"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_GE(ratio(r.out), 0.45) << r.out;
+  EXPECT_LE(ratio(r.out), 0.55) << r.out;
+}
+
+// With --oom-kill-disable the kernel pauses the allocator at the limit instead of killing it;
+// --stop-timeout then ends it.
+TEST_F(MoreLimitsTest, OomKillDisablePausesInsteadOfKilling) {
+  Background c(args({"run", "--oom-kill-disable", "-mem", "20m", "--stop-timeout", "1",
+                     example("alloc"), "1", "0", "10"}),
+               env());
+  ASSERT_TRUE(c.wait_for_output("15 MiB", std::chrono::seconds(10)));
+  usleep(1500000);  // far past 20 MiB at 10 ms a step, if it could go on
+  EXPECT_EQ(c.stdout_text().find("25 MiB"), std::string::npos) << "not held at the limit";
+  EXPECT_EQ(waitpid(c.pid(), nullptr, WNOHANG), 0) << "mydocker ended: the allocator was killed";
+  kill(c.pid(), SIGTERM);
+  EXPECT_EQ(c.wait(std::chrono::seconds(10)), 137);
+}
+
+// Real-time budget: a cgroup of its own without --cpu-rt-runtime has none, so SCHED_FIFO is
+// refused; with it, the container may use real-time scheduling.
+TEST_F(MoreLimitsTest, CpuRtRuntimeAllowsRealTimeScheduling) {
+  if (!exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"))
+    GTEST_SKIP() << "no real-time group scheduling (CONFIG_RT_GROUP_SCHED) in this kernel";
+  auto without = md({"run", "--cpu-shares", "1024", "chrt", "-f", "1", "true"});
+  EXPECT_NE(without.status, 0) << "SCHED_FIFO allowed without a real-time budget";
+  auto with = md({"run", "--cpu-rt-runtime", "10000", "chrt", "-f", "1", "true"});
+  EXPECT_EQ(with.status, 0) << with.err;
+}
+
+// A throttled read on a loop device: 3 MiB at 1 MiB/s take about 3 s.
+class LoopDevice {
+ public:
+  LoopDevice() {
+    char tmpl[] = "/tmp/mydocker-loop-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd >= 0) {
+      file_ = tmpl;
+      (void)!ftruncate(fd, 64 << 20);
+      close(fd);
+      auto r = run({"losetup", "-f", "--show", file_});
+      if (r.status == 0) device_ = lines(r.out).front();
+    }
+  }
+  ~LoopDevice() {
+    if (!device_.empty()) run({"losetup", "-d", device_});
+    if (!file_.empty()) unlink(file_.c_str());
+  }
+  const std::string& device() const { return device_; }
+
+ private:
+  std::string file_, device_;
+};
+
+TEST_F(MoreLimitsTest, DeviceReadBpsThrottlesALoopDevice) {
+  LoopDevice loop;
+  ASSERT_FALSE(loop.device().empty()) << "losetup failed";
+  auto start = std::chrono::steady_clock::now();
+  auto r = md({"run", "--device-read-bps", loop.device() + ":1mb", "dd", "if=" + loop.device(),
+               "of=/dev/null", "bs=64k", "count=48", "iflag=direct"});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_GE(took, std::chrono::milliseconds(2500));
+  EXPECT_LE(took, std::chrono::seconds(6));
+  // Unthrottled, the same read is fast.
+  start = std::chrono::steady_clock::now();
+  md({"run", "dd", "if=" + loop.device(), "of=/dev/null", "bs=64k", "count=48", "iflag=direct"});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+}
+
+TEST_F(MoreLimitsTest, DeviceWriteIopsThrottlesALoopDevice) {
+  LoopDevice loop;
+  ASSERT_FALSE(loop.device().empty()) << "losetup failed";
+  auto start = std::chrono::steady_clock::now();
+  auto r = md({"run", "--device-write-iops", loop.device() + ":20", "dd", "if=/dev/zero",
+               "of=" + loop.device(), "bs=4k", "count=40", "oflag=direct"});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_GE(took, std::chrono::milliseconds(1500));
+}
+
+TEST_F(MoreLimitsTest, ReportSaysWhatTheContainerUsed) {
+  char path[] = "/tmp/mydocker-report-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  auto r = md({"run", "--report", "--report-file", path, "-mem", "50m", "-cpu", "50",
+               "--pids-limit", "10", example("burn"), "1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("exit status 0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("memory  peak"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("of 50MiB"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pids    peak 1 (limit 10)"), std::string::npos) << r.err;
+  auto j = nlohmann::json::parse(read_file(path));
+  unlink(path);
+  EXPECT_EQ(j["exit_status"], 0);
+  EXPECT_EQ(j["memory"]["limit"], 52428800);
+  EXPECT_EQ(j["pids"]["limit"], 10);
+  // CPU time as the kernel accounted it: about half of the one second, throttled.
+  double cpu = j["cpu"]["usage_ns"].get<double>() / 1e9;
+  EXPECT_GT(cpu, 0.4);
+  EXPECT_LT(cpu, 0.6);
+  EXPECT_GT(j["cpu"]["nr_throttled"].get<int>(), 3);
+  EXPECT_GT(j["wall_seconds"].get<double>(), 0.9);
 }
 
 }  // namespace

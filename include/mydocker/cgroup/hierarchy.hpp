@@ -59,7 +59,10 @@ struct HostCgroups {
 };
 
 HostCgroups host_cgroups_from(std::string_view mountinfo, std::string_view proc_cgroup);
-// Reads <proc>/self/mountinfo and <proc>/self/cgroup.
+// The filesystem at `path` by its statfs magic: "cgroup2", "cgroup", "tmpfs", "other", or ""
+// when it cannot be read.
+std::string statfs_kind(const std::string& path);
+// Reads <proc>/self/mountinfo and <proc>/self/cgroup, and statfs(/sys/fs/cgroup).
 HostCgroups detect_host_cgroups(const Fs& fs, const std::string& proc = "/proc");
 
 }  // namespace mydocker

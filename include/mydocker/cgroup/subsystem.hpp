@@ -1,7 +1,8 @@
 #pragma once
-// One controller (memory, cpu, cpuacct, cpuset, ...): small and stateless. The manager calls
-// prepare() on parent directories it creates, set() and apply() on the container's directory,
-// and remove() at the end. A subsystem skips what the Resources leave unset.
+// One controller (memory, cpu, cpuacct, cpuset, pids, blkio/io): small and stateless. The
+// manager calls prepare() on the parent directories that are its own, set() on the container's
+// directory, apply() to move a process in from outside, remove() at the end, and stats(). A
+// subsystem skips what the Resources leave unset.
 
 #include <sys/types.h>
 
@@ -22,13 +23,14 @@ class Subsystem {
   virtual std::string_view name() const = 0;
   // True when `r` asks for something only this controller does: its hierarchy is then required.
   virtual bool needed(const Resources& r) const = 0;
-  // Readies a parent directory for children (`fresh`: just created, so still empty).
-  virtual void prepare(const Fs& /*fs*/, const std::string& /*dir*/, bool /*fresh*/) const {}
-  // Writes the limits into the container's directory.
+  // Readies a parent directory of ours for children (`fresh`: just created, so still empty).
+  virtual void prepare(const Fs& /*fs*/, const std::string& /*dir*/, bool /*fresh*/,
+                       const Resources& /*r*/) const {}
+  // Writes the limits into the container's directory, and reads them back.
   virtual void set(const Fs& fs, const std::string& dir, const Resources& r) const = 0;
   // Moves a process in: echo PID > cgroup.procs. `pid` <= 0 prints the "$PID" placeholder.
   virtual void apply(const Fs& fs, const std::string& dir, pid_t pid) const;
-  // Removes the (empty) directory: rmdir, EINTR retried, EBUSY backed off, ENOENT is done.
+  // Removes the (empty) directory: see remove_cgroup_dir().
   virtual void remove(const Fs& fs, const std::string& dir) const;
   // Adds what this controller accounts to `out`.
   virtual void stats(const Fs& /*fs*/, const std::string& /*dir*/, Stats& /*out*/) const {}
@@ -41,10 +43,14 @@ void remove_cgroup_dir(const Fs& fs, const std::string& dir);
 // The directory itself when it exists, else its nearest existing ancestor (for --dry-run, where
 // the container's directory is never created).
 std::string existing_dir(const Fs& fs, std::string dir);
+// Whether a cgroup interface file exists for `dir` (probed in the nearest existing directory).
+bool has_file(const Fs& fs, const std::string& dir, const std::string& file);
 // The parent directory of a path.
 std::string parent_dir(std::string_view dir);
 // A cgroup file holding one unsigned number; 0 when missing or unreadable as a number
 // ("max" reads as UINT64_MAX).
 uint64_t read_u64(const Fs& fs, const std::string& path);
+// A "key value" file as a map; empty when missing.
+std::map<std::string, uint64_t> read_keyed(const Fs& fs, const std::string& path);
 
 }  // namespace mydocker

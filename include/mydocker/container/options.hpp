@@ -18,15 +18,32 @@ struct FlagValue {
 };
 
 inline constexpr const char* kDefaultStateRoot = "/run/mydocker";
+inline constexpr int kDefaultStopTimeout = 10;
 
 struct RunOptions {
   std::vector<std::string> command;  // everything from the first non-flag argument on
 
-  std::optional<FlagValue> memory;       // -mem, -m, --memory SIZE
-  std::optional<FlagValue> cpu_percent;  // -cpu PERCENT of one CPU
-  std::optional<FlagValue> cpus;         // --cpus N (fractional CPUs)
-  std::optional<FlagValue> cpu_shares;   // -cpushare, --cpu-shares N
-  std::optional<FlagValue> cpuset_cpus;  // -cpuset, --cpuset-cpus LIST
+  // memory
+  std::optional<FlagValue> memory;              // -mem, -m, --memory SIZE
+  std::optional<FlagValue> memory_swap;         // --memory-swap SIZE (memory+swap), -1
+  std::optional<FlagValue> memory_reservation;  // --memory-reservation SIZE
+  std::optional<FlagValue> memory_swappiness;   // --memory-swappiness 0..100
+  bool oom_kill_disable = false;                // --oom-kill-disable
+  // cpu
+  std::optional<FlagValue> cpu_percent;     // -cpu PERCENT of one CPU
+  std::optional<FlagValue> cpus;            // --cpus N (fractional CPUs)
+  std::optional<FlagValue> cpu_period;      // --cpu-period µs
+  std::optional<FlagValue> cpu_quota;       // --cpu-quota µs
+  std::optional<FlagValue> cpu_shares;      // -cpushare, --cpu-shares N
+  std::optional<FlagValue> cpu_rt_runtime;  // --cpu-rt-runtime µs
+  std::optional<FlagValue> cpu_rt_period;   // --cpu-rt-period µs
+  std::optional<FlagValue> cpuset_cpus;     // -cpuset, --cpuset-cpus LIST
+  std::optional<FlagValue> cpuset_mems;     // --cpuset-mems LIST
+  // pids, io
+  std::optional<FlagValue> pids_limit;             // --pids-limit N (0, -1: unlimited)
+  std::optional<FlagValue> blkio_weight;           // --blkio-weight 10..1000
+  std::vector<FlagValue> device_read_bps, device_write_bps;    // DEVICE:SIZE
+  std::vector<FlagValue> device_read_iops, device_write_iops;  // DEVICE:N
 
   bool interactive = false;  // -i: keep stdin
   bool tty = false;          // -t: keep the caller's terminal
@@ -36,18 +53,21 @@ struct RunOptions {
   std::optional<FlagValue> stop_timeout;  // seconds, default 10; -1 waits forever
   bool trace = false;
   bool dry_run = false;
+  bool report = false;      // --report: a summary of what the container used, on stderr
+  std::string report_file;  // --report-file FILE: the same as JSON
   std::string state_root = kDefaultStateRoot;
 };
 
-inline constexpr int kDefaultStopTimeout = 10;
-
-// Converts and checks the limit flags. `available` is the CPUs the container's parent cgroup
-// may use: -cpuset must be within them, and -cpu / --cpus at most their number.
-// Throws Error (exit 125) naming the flag and the value.
-Resources parse_resources(const RunOptions& o, const CpuSet& available);
+// Converts and checks the resource flags with docker's rules and messages where docker has
+// them. Throws Error (exit 125) naming the flag and the value.
+Resources parse_resources(const RunOptions& o, const HostLimits& host);
 
 // Checks the other flags (name, hostname, stop timeout, command). Throws Error.
 void validate_run_options(const RunOptions& o);
 int stop_timeout_seconds(const RunOptions& o);
+
+// "/dev/sda:1mb" -> DeviceLimit (the path must be a block device). `size` parses the rate as
+// a docker size (bps), otherwise as a whole number (iops). Throws Error naming the flag.
+DeviceLimit parse_device_limit(const FlagValue& f, bool size);
 
 }  // namespace mydocker

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <string>
+
 #include "mydocker/util/fd.hpp"
 
 namespace mydocker {
@@ -12,14 +14,17 @@ namespace mydocker {
 struct Child {
   pid_t pid = -1;  // -1 once reaped
   UniqueFd pidfd;  // readable when the child exits
+  bool born_in_cgroup = false;  // clone3(CLONE_INTO_CGROUP) put it in its cgroup
 };
 
 // `child_mask` is the signal mask the child starts with (the caller's, before it blocked the
 // signals it forwards). The child gets PR_SET_PDEATHSIG(SIGKILL): it dies with mydocker.
-[[nodiscard]] Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask);
+// With `cgroup_dir` (cgroup v2) the child is born in that cgroup (clone3 CLONE_INTO_CGROUP,
+// Linux 5.7+); where the kernel refuses that, born_in_cgroup is false and the caller moves it.
+[[nodiscard]] Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask,
+                               const std::string& cgroup_dir = {});
 
-// Namespaces as unshare(1) flags, for --trace.
-inline constexpr const char* kUnshareTrace =
-    "unshare --uts --pid --mount --ipc --fork /proc/self/exe init";
+// The clone as a shell line, for --trace.
+std::string unshare_trace(const std::string& cgroup_dir);
 
 }  // namespace mydocker

@@ -39,6 +39,10 @@ class Fs {
   [[nodiscard]] std::optional<std::string> read_if_exists(const std::string& path) const;
   // One write(2) of `value` (the kernel takes a cgroup value in one write). Throws FsError.
   void write(const std::string& path, std::string_view value) const;
+  // write(), then reads the file back: throws Error when the kernel did not keep `expect`
+  // (default: the value written), e.g. a clamped value. Not read back in dry-run.
+  void write_verified(const std::string& path, std::string_view value,
+                      std::string_view expect = {}) const;
   // mkdir; false when the directory already existed. Throws FsError on other errors.
   bool make_dir(const std::string& path) const;
   // rmdir with EINTR retried. Returns 0 when the directory is gone (ENOENT counts as gone),

@@ -11,13 +11,13 @@ std::string inherited_value(const Fs& fs, std::string dir, const std::string& fi
   }
 }
 
-CpuSet Cpuset::effective_cpus(const Fs& fs, const std::string& dir) {
-  auto text = inherited_value(fs, dir, "cpuset.effective_cpus");
-  if (text.empty()) text = inherited_value(fs, dir, "cpuset.cpus");
+CpuSet Cpuset::effective(const Fs& fs, const std::string& dir, const std::string& what) {
+  auto text = inherited_value(fs, dir, "cpuset.effective_" + what);
+  if (text.empty()) text = inherited_value(fs, dir, "cpuset." + what);
   return parse_cpu_list(text).value_or(CpuSet{});
 }
 
-void Cpuset::prepare(const Fs& fs, const std::string& dir, bool fresh) const {
+void Cpuset::prepare(const Fs& fs, const std::string& dir, bool fresh, const Resources&) const {
   for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
     if (!fresh) {
       auto current = fs.read_if_exists(path_join(dir, file));
@@ -30,9 +30,15 @@ void Cpuset::prepare(const Fs& fs, const std::string& dir, bool fresh) const {
 void Cpuset::set(const Fs& fs, const std::string& dir, const Resources& r) const {
   // Always written, requested or not: an empty cpuset cannot take a process.
   const std::string parent = parent_dir(dir);
-  fs.write(path_join(dir, "cpuset.cpus"),
-           r.cpuset_cpus ? *r.cpuset_cpus : inherited_value(fs, parent, "cpuset.cpus"));
-  fs.write(path_join(dir, "cpuset.mems"), inherited_value(fs, parent, "cpuset.mems"));
+  const std::string cpus = path_join(dir, "cpuset.cpus"), mems = path_join(dir, "cpuset.mems");
+  if (r.cpuset_cpus)
+    fs.write_verified(cpus, *r.cpuset_cpus);
+  else
+    fs.write(cpus, inherited_value(fs, parent, "cpuset.cpus"));
+  if (r.cpuset_mems)
+    fs.write_verified(mems, *r.cpuset_mems);
+  else
+    fs.write(mems, inherited_value(fs, parent, "cpuset.mems"));
 }
 
 }  // namespace mydocker::v1

@@ -6,10 +6,12 @@
 #include <cerrno>
 
 #include "mydocker/cgroup/placement.hpp"
+#include "mydocker/cgroup/v1/blkio.hpp"
 #include "mydocker/cgroup/v1/cpu.hpp"
 #include "mydocker/cgroup/v1/cpuacct.hpp"
 #include "mydocker/cgroup/v1/cpuset.hpp"
 #include "mydocker/cgroup/v1/memory.hpp"
+#include "mydocker/cgroup/v1/pids.hpp"
 
 namespace mydocker::v1 {
 namespace {
@@ -28,9 +30,11 @@ std::vector<std::string> components(std::string_view path) {
 
 // What each controller is needed for, for the "not mounted" error.
 std::string_view flag_for(std::string_view controller) {
-  if (controller == "memory") return "a memory limit (-mem)";
-  if (controller == "cpu") return "a CPU limit (-cpu, --cpus, -cpushare)";
-  if (controller == "cpuset") return "a CPU set (-cpuset)";
+  if (controller == "memory") return "a memory limit (-mem, --memory-swap, ...)";
+  if (controller == "cpu") return "a CPU limit (-cpu, --cpus, -cpushare, --cpu-quota, ...)";
+  if (controller == "cpuset") return "a CPU or memory-node set (-cpuset, --cpuset-mems)";
+  if (controller == "pids") return "a process limit (--pids-limit)";
+  if (controller == "blkio") return "an I/O limit (--blkio-weight, --device-*-bps/iops)";
   return "a limit";
 }
 
@@ -51,15 +55,18 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems() {
   out.push_back(std::make_unique<Cpu>());
   out.push_back(std::make_unique<Cpuacct>());
   out.push_back(std::make_unique<Cpuset>());
+  out.push_back(std::make_unique<Pids>());
+  out.push_back(std::make_unique<Blkio>());
   return out;
 }
 
 Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
-                 const std::string& cgroup_parent)
+                 const std::string& cgroup_parent, bool all_controllers)
     : fs_(fs),
       host_(host),
       id_(std::move(id)),
       default_parent_(cgroup_parent.empty()),
+      all_controllers_(all_controllers),
       subsystems_(make_subsystems()) {
   const bool absolute = !cgroup_parent.empty() && cgroup_parent.front() == '/';
   for (const auto& s : subsystems_) {
@@ -81,18 +88,25 @@ Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
   }
 }
 
-void Manager::validate(const Resources& r) const {
+void Manager::validate(const Resources& r) {
   for (const auto& s : subsystems_)
     if (s->needed(r) && !host_.v1_hierarchy(s->name()))
       throw Error("the cgroup v1 '" + std::string(s->name()) + "' hierarchy is not mounted, and " +
                   std::string(flag_for(s->name())) + " needs it (see `mydocker info`)");
-  if (joined_.empty()) throw Error("no cgroup v1 controller hierarchy is mounted");
+  // A container joins the hierarchies its limits need and memory (the OOM report): each more
+  // costs a mkdir and an rmdir on the way. --report wants the accounting of all of them.
+  for (auto& j : joined_)
+    j.selected = all_controllers_ || j.hierarchy->has("memory") ||
+                 std::any_of(j.subsystems.begin(), j.subsystems.end(),
+                             [&](const Subsystem* s) { return s->needed(r); });
+  if (std::none_of(joined_.begin(), joined_.end(), [](const Joined& j) { return j.selected; }))
+    throw Error("no cgroup v1 memory hierarchy is mounted (see `mydocker info`)");
 }
 
-void Manager::create_one(Joined& j) {
+void Manager::create_one(Joined& j, const Resources& r) {
+  j.attempted = true;
   // A concurrent run may rmdir an empty default parent between our mkdir of the parent and of
   // the container's directory (ENOENT): start again from the base.
-  j.attempted = true;
   for (int attempt = 0;; ++attempt) {
     std::string cur = j.base_dir;
     for (const auto& part : components(j.parent_dir.substr(j.base_dir.size()))) {
@@ -102,7 +116,7 @@ void Manager::create_one(Joined& j) {
         j.created.push_back(cur);
       // Only directories of our own: new ones, and the default parent (named mydocker).
       if (fresh || (default_parent_ && cur == j.parent_dir))
-        for (const Subsystem* s : j.subsystems) s->prepare(fs_, cur, fresh);
+        for (const Subsystem* s : j.subsystems) s->prepare(fs_, cur, fresh, r);
     }
     try {
       if (!fs_.make_dir(j.dir)) throw Error("cgroup " + j.dir + " already exists");
@@ -114,22 +128,25 @@ void Manager::create_one(Joined& j) {
   }
 }
 
-void Manager::create() {
-  for (auto& j : joined_) create_one(j);
+void Manager::create(const Resources& r) {
+  for (auto& j : joined_)
+    if (j.selected) create_one(j, r);
 }
 
 void Manager::set(const Resources& r) {
   for (const auto& j : joined_)
-    for (const Subsystem* s : j.subsystems) s->set(fs_, j.dir, r);
+    if (j.selected)
+      for (const Subsystem* s : j.subsystems) s->set(fs_, j.dir, r);
 }
 
 void Manager::apply(pid_t pid) {
-  for (const auto& j : joined_) j.subsystems.front()->apply(fs_, j.dir, pid);
+  for (const auto& j : joined_)
+    if (j.selected) j.subsystems.front()->apply(fs_, j.dir, pid);
 }
 
 std::vector<std::string> Manager::self_join_files() const {
   std::vector<std::string> out;
-  for (const auto& j : joined_) out.push_back(path_join(j.dir, "tasks"));
+  for (const auto& dir : dirs()) out.push_back(path_join(dir, "tasks"));
   return out;
 }
 
@@ -171,35 +188,55 @@ std::vector<std::string> Manager::destroy() noexcept {
 Stats Manager::stats() const {
   Stats out;
   for (const auto& j : joined_)
-    for (const Subsystem* s : j.subsystems) s->stats(fs_, j.dir, out);
+    if (j.selected)
+      for (const Subsystem* s : j.subsystems) s->stats(fs_, j.dir, out);
   return out;
 }
 
-std::optional<MemoryStats> Manager::oom_report() const {
+const Manager::Joined* Manager::find(std::string_view controller) const {
   for (const auto& j : joined_)
-    if (j.hierarchy->has("memory")) return Memory::oom_report(fs_, j.dir);
-  return std::nullopt;
+    if (j.hierarchy->has(controller)) return &j;
+  return nullptr;
 }
 
-CpuSet Manager::available_cpus() const {
-  for (const auto& j : joined_)
-    if (j.hierarchy->has("cpuset")) {
-      auto cpus = Cpuset::effective_cpus(fs_, existing_dir(fs_, j.parent_dir));
-      if (!cpus.empty()) return cpus;
-    }
-  return affinity_cpus();
+std::optional<MemoryStats> Manager::oom_report() const {
+  const Joined* j = find("memory");
+  if (!j || !j->selected) return std::nullopt;
+  return Memory::oom_report(fs_, j->dir);
+}
+
+HostLimits Manager::available() const {
+  HostLimits out;
+  if (const Joined* j = find("cpuset")) {
+    const std::string parent = existing_dir(fs_, j->parent_dir);
+    out.cpus = Cpuset::effective(fs_, parent, "cpus");
+    out.mems = Cpuset::effective(fs_, parent, "mems");
+  }
+  if (out.cpus.empty()) out.cpus = affinity_cpus();
+  if (out.mems.empty()) out.mems = {0};
+  return out;
 }
 
 std::map<std::string, std::string> Manager::paths() const {
   std::map<std::string, std::string> out;
   for (const auto& j : joined_)
-    for (const Subsystem* s : j.subsystems) out[std::string(s->name())] = j.dir;
+    if (j.selected)
+      for (const Subsystem* s : j.subsystems) out[std::string(s->name())] = j.dir;
   return out;
 }
 
 std::vector<std::string> Manager::dirs() const {
   std::vector<std::string> out;
-  for (const auto& j : joined_) out.push_back(j.dir);
+  for (const auto& j : joined_)
+    if (j.selected) out.push_back(j.dir);
+  return out;
+}
+
+std::vector<std::string> Manager::own_parents() const {
+  std::vector<std::string> out;
+  if (default_parent_)
+    for (const auto& j : joined_)
+      if (j.selected) out.push_back(j.parent_dir);
   return out;
 }
 

@@ -12,12 +12,13 @@ namespace mydocker::v1 {
 class Cpuset final : public Subsystem {
  public:
   std::string_view name() const override { return "cpuset"; }
-  bool needed(const Resources& r) const override { return r.cpuset_cpus.has_value(); }
-  void prepare(const Fs& fs, const std::string& dir, bool fresh) const override;
+  bool needed(const Resources& r) const override { return r.cpuset_cpus || r.cpuset_mems; }
+  void prepare(const Fs& fs, const std::string& dir, bool fresh,
+               const Resources& r) const override;
   void set(const Fs& fs, const std::string& dir, const Resources& r) const override;
 
-  // The CPUs a child of `dir` may use: the nearest non-empty cpuset.effective_cpus upwards.
-  static CpuSet effective_cpus(const Fs& fs, const std::string& dir);
+  // What a child of `dir` may use: the nearest non-empty cpuset.effective_{cpus,mems} upwards.
+  static CpuSet effective(const Fs& fs, const std::string& dir, const std::string& what);
 };
 
 // The nearest non-empty value of `file` in `dir` or above it ("" when none).

@@ -14,12 +14,13 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems();
 
 class Manager final : public CgroupManager {
  public:
-  Manager(const Fs& fs, const HostCgroups& host, std::string id, const std::string& cgroup_parent);
+  Manager(const Fs& fs, const HostCgroups& host, std::string id, const std::string& cgroup_parent,
+          bool all_controllers);
   Manager(const Manager&) = delete;  // joined_ points into host_
   Manager& operator=(const Manager&) = delete;
 
-  void validate(const Resources& r) const override;
-  void create() override;
+  void validate(const Resources& r) override;
+  void create(const Resources& r) override;
   void set(const Resources& r) override;
   void apply(pid_t pid) override;
   std::vector<std::string> self_join_files() const override;
@@ -27,9 +28,10 @@ class Manager final : public CgroupManager {
   std::vector<std::string> destroy() noexcept override;
   Stats stats() const override;
   std::optional<MemoryStats> oom_report() const override;
-  CpuSet available_cpus() const override;
+  HostLimits available() const override;
   std::map<std::string, std::string> paths() const override;
   std::vector<std::string> dirs() const override;
+  std::vector<std::string> own_parents() const override;
 
  private:
   struct Joined {
@@ -38,18 +40,21 @@ class Manager final : public CgroupManager {
     std::string base_dir;    // exists already: the caller's cgroup, or the root for /abs parents
     std::string parent_dir;  // <base>/<parent components>
     std::string dir;         // <parent>/<id>
+    bool selected = true;    // validate() keeps only what the container needs
     std::vector<std::string> created;  // parent directories this run made, outermost first
     bool made = false;                 // dir was created
     bool attempted = false;            // create() got to it
   };
-  void create_one(Joined& j);
+  void create_one(Joined& j, const Resources& r);
+  const Joined* find(std::string_view controller) const;
 
   const Fs& fs_;
   HostCgroups host_;
   std::string id_;
   bool default_parent_;
+  bool all_controllers_;
   std::vector<std::unique_ptr<Subsystem>> subsystems_;
-  std::vector<Joined> joined_;
+  std::vector<Joined> joined_;  // every hierarchy a container could join; see `selected`
 };
 
 }  // namespace mydocker::v1

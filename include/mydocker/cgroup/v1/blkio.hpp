@@ -1,0 +1,17 @@
+#pragma once
+// cgroup v1 blkio: blkio.weight (or blkio.bfq.weight) and the per-device throttles
+// blkio.throttle.{read,write}_{bps,iops}_device ("MAJ:MIN RATE").
+
+#include "mydocker/cgroup/subsystem.hpp"
+
+namespace mydocker::v1 {
+
+class Blkio final : public Subsystem {
+ public:
+  std::string_view name() const override { return "blkio"; }
+  bool needed(const Resources& r) const override { return r.any_io(); }
+  void set(const Fs& fs, const std::string& dir, const Resources& r) const override;
+  void stats(const Fs& fs, const std::string& dir, Stats& out) const override;
+};
+
+}  // namespace mydocker::v1

@@ -1,0 +1,63 @@
+#pragma once
+// cgroup v2: one directory for every controller, controllers enabled top-down in each
+// ancestor's cgroup.subtree_control, and the "no internal processes" rule respected.
+
+#include <memory>
+#include <vector>
+
+#include "mydocker/cgroup/manager.hpp"
+#include "mydocker/cgroup/subsystem.hpp"
+
+namespace mydocker::v2 {
+
+std::vector<std::unique_ptr<Subsystem>> make_controllers();
+
+// Where containers go by default, and why: `mydocker` below the caller's cgroup when that is
+// the root, else `/mydocker` at the root, because the caller's cgroup holds processes (mydocker
+// itself, its shell) and v2 gives no controllers to the children of such a cgroup.
+struct Placement {
+  std::string parent;  // path from the hierarchy root: "/mydocker"
+  std::string why;
+};
+Placement default_placement(const Hierarchy& unified);
+
+class Manager final : public CgroupManager {
+ public:
+  Manager(const Fs& fs, const HostCgroups& host, std::string id, const std::string& cgroup_parent,
+          bool all_controllers);
+
+  void validate(const Resources& r) override;
+  void create(const Resources& r) override;
+  void set(const Resources& r) override;
+  void apply(pid_t pid) override;
+  std::vector<std::string> self_join_files() const override { return {}; }
+  std::string clone_into() const override { return dir_; }
+  int kill_all() override;
+  std::vector<std::string> destroy() noexcept override;
+  Stats stats() const override;
+  std::optional<MemoryStats> oom_report() const override;
+  HostLimits available() const override;
+  std::map<std::string, std::string> paths() const override;
+  std::vector<std::string> dirs() const override { return {dir_}; }
+  std::vector<std::string> own_parents() const override;
+
+ private:
+  // The controllers the host offers at the root (cgroup.controllers).
+  std::vector<std::string> offered() const;
+
+  const Fs& fs_;
+  Hierarchy unified_;
+  std::string id_;
+  bool default_parent_;
+  bool all_controllers_;
+  std::string parent_path_;  // from the hierarchy root
+  std::string parent_dir_;
+  std::string dir_;
+  std::vector<std::unique_ptr<Subsystem>> controllers_;
+  std::vector<std::string> enable_;   // controllers the container's parent must give it
+  std::vector<std::string> created_;  // parent directories this run made, outermost first
+  bool made_ = false;
+  bool attempted_ = false;
+};
+
+}  // namespace mydocker::v2

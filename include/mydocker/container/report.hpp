@@ -1,0 +1,26 @@
+#pragma once
+// `mydocker run --report` / `--report-file`: what the container used, read from its cgroups
+// before they are removed.
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "mydocker/cgroup/stats.hpp"
+
+namespace mydocker {
+
+struct RunReport {
+  std::string id;
+  std::string cgroup_mode;  // "v1", "v2"
+  int status = 0;
+  double wall_seconds = 0;
+  Stats stats;
+};
+
+// A short summary for people, several lines, each starting with "mydocker: ".
+std::string format_report(const RunReport& r);
+// The same for CI: {"id", "exit_status", "wall_seconds", "memory": {...}, "cpu": {...}, ...}.
+nlohmann::json report_json(const RunReport& r);
+
+}  // namespace mydocker

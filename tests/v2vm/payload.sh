@@ -1,0 +1,136 @@
+#!/bin/sh
+# Runs inside the v2vm (pure cgroup v2, busybox, no systemd) as /payload/run.sh, from a leaf
+# cgroup that holds processes (/payload.slice/session.scope), as on a systemd host.
+# The same scenarios as the v1 integration tests, proven by their effect.
+cd /payload || exit 2
+MD=/payload/mydocker
+BURN=/payload/burn
+ALLOC=/payload/alloc
+export MYDOCKER_ROOT=/run/mydocker-v2test
+fails=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+leftovers() { find /sys/fs/cgroup -name mydocker -type d 2>/dev/null; ls "$MYDOCKER_ROOT" 2>/dev/null; }
+check_clean() {
+  left=$(leftovers)
+  [ -z "$left" ] && pass "$1: nothing left behind" || fail "$1: left behind: $left"
+}
+
+echo "kernel $(uname -r), cgroup: $(cat /proc/self/cgroup)"
+
+# info: v2, and why containers go to /mydocker
+out=$($MD info 2>&1)
+echo "$out" | grep -q "Cgroup mode:   v2" && pass "info says v2" || fail "info: $out"
+echo "$out" | grep -q "/sys/fs/cgroup/mydocker/<id>" && echo "$out" | grep -q "no internal processes" &&
+  pass "info: containers go to /mydocker, and why" || fail "info placement: $out"
+
+# seed 002: 99m fits under -mem 100m, 101m is OOM-killed and reported
+if command -v stress >/dev/null; then
+  $MD run -mem 100m stress --vm 1 --vm-bytes 99m --vm-keep --timeout 3s >/tmp/o 2>&1
+  rc=$?
+  [ $rc -eq 0 ] && ! grep -q OOM /tmp/o && pass "stress 99m under -mem 100m: exit 0" ||
+    fail "stress 99m: exit $rc: $(cat /tmp/o)"
+  $MD run -mem 100m stress --vm 1 --vm-bytes 101m --vm-keep --timeout 3s >/tmp/o 2>&1
+  rc=$?
+  [ $rc -ne 0 ] && grep -q "killed by the OOM killer (memory limit 100MiB, peak 100MiB)" /tmp/o &&
+    pass "stress 101m: OOM reported (exit $rc)" || fail "stress 101m: exit $rc: $(cat /tmp/o)"
+else
+  fail "stress is not in the VM (V2VM_HOST_BINS=stress)"
+fi
+$MD run -mem 20m $ALLOC >/dev/null 2>/tmp/o
+rc=$?
+[ $rc -eq 137 ] && grep -q OOM /tmp/o && pass "OOM-killed init: exit 137" || fail "alloc under 20m: exit $rc $(cat /tmp/o)"
+check_clean memory
+
+# -cpu 20: a 3 s busy loop gets 20 % +- 3 % of one CPU
+out=$($MD run -cpu 20 $BURN 3 2>&1)
+ratio=$(echo "$out" | sed -n 's/.*ratio \([0-9.]*\).*/\1/p')
+pct=$(echo "$ratio" | awk '{ printf "%d", $1 * 100 + 0.5 }')
+[ -n "$pct" ] && [ "$pct" -ge 17 ] && [ "$pct" -le 23 ] && pass "-cpu 20: $out" || fail "-cpu 20: $out"
+out=$($MD run --cpus 0.5 $BURN 2 2>&1)
+pct=$(echo "$out" | sed -n 's/.*ratio \([0-9.]*\).*/\1/p' | awk '{ printf "%d", $1 * 100 + 0.5 }')
+[ -n "$pct" ] && [ "$pct" -ge 45 ] && [ "$pct" -le 55 ] && pass "--cpus 0.5: $out" || fail "--cpus 0.5: $out"
+
+# cpuset
+out=$($MD run -cpuset 1 grep Cpus_allowed_list /proc/self/status 2>&1)
+echo "$out" | grep -q "Cpus_allowed_list:	1$" && pass "-cpuset 1: $out" || fail "-cpuset 1: $out"
+
+# pids: a fork beyond pids.max fails
+out=$($MD run --pids-limit 5 v2tool forks 10 2>&1)
+echo "$out" | grep -q "4 of 10 succeeded" && pass "--pids-limit 5: $out" || fail "--pids-limit 5: $out"
+
+# io: a throttled read on a RAM disk
+if [ -b /dev/ram0 ]; then
+  start=$(date +%s)
+  out=$($MD run --device-read-bps /dev/ram0:1mb dd if=/dev/ram0 of=/dev/null bs=64k count=48 iflag=direct 2>&1)
+  took=$(($(date +%s) - start))
+  [ "$took" -ge 2 ] && pass "--device-read-bps 1mb: 3 MiB took ${took}s" || fail "--device-read-bps: ${took}s: $out"
+  start=$(date +%s)
+  out=$($MD run --device-write-bps /dev/ram0:1mb dd if=/dev/zero of=/dev/ram0 bs=64k count=48 oflag=direct 2>&1)
+  took=$(($(date +%s) - start))
+  [ "$took" -ge 2 ] && pass "--device-write-bps 1mb: 3 MiB took ${took}s" || fail "--device-write-bps: ${took}s: $out"
+else
+  fail "no /dev/ram0 (V2VM_MODULES=brd)"
+fi
+check_clean "cpu, cpuset, pids, io"
+
+# the v2 files and conversions, in the trace
+out=$($MD run --trace -m 100m --memory-swap 300m --memory-reservation 50m --cpu-shares 1024 \
+      --cpu-quota 50000 --cpu-period 100000 --pids-limit 9 --blkio-weight 500 true 2>&1)
+for want in "echo 104857600 > /sys/fs/cgroup/mydocker/" "/memory.max" \
+    "echo 209715200 > /sys/fs/cgroup/mydocker/" "/memory.swap.max" \
+    "echo 52428800 > " "/memory.low" \
+    "echo 100 > " "/cpu.weight" \
+    "echo '50000 100000' > " "/cpu.max" \
+    "echo 9 > " "/pids.max" \
+    "cgroup.subtree_control" "CLONE_INTO_CGROUP" "rmdir /sys/fs/cgroup/mydocker"; do
+  echo "$out" | grep -qF -- "$want" || { fail "trace lacks '$want': $out"; break; }
+done
+if echo "$out" | grep -q "echo 'default 4950' > .*/io\.\(bfq\.\)\?weight"; then
+  pass "trace shows the v2 files and conversions (--blkio-weight 500 -> io weight 4950)"
+else
+  fail "trace: io weight: $out"
+fi
+check_clean trace
+
+# --report and --report-file
+$MD run --report --report-file /tmp/report.json -mem 50m --pids-limit 10 $ALLOC 1 10 >/dev/null 2>/tmp/o
+grep -q "memory  peak" /tmp/o && grep -q "pids" /tmp/o && grep -q '"exit_status": 0' /tmp/report.json &&
+  grep -q '"cgroup_mode": "v2"' /tmp/report.json && pass "--report, --report-file" ||
+  fail "report: $(cat /tmp/o /tmp/report.json)"
+
+# stop: SIGTERM, and --stop-timeout later everything is killed (cgroup.kill)
+$MD run --stop-timeout 1 sh -c 'echo ready; exec sleep 30' >/tmp/o 2>&1 &
+pid=$!
+i=0; while ! grep -q ready /tmp/o && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc -eq 137 ] && pass "SIGTERM + --stop-timeout 1: exit 137" || fail "stop: exit $rc $(cat /tmp/o)"
+check_clean stop
+
+# kill -9 of mydocker, then prune
+$MD run -mem 50m sh -c 'echo ready; exec sleep 30' >/tmp/o 2>&1 &
+pid=$!
+i=0; while ! grep -q ready /tmp/o && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 $pid
+wait $pid 2>/dev/null
+sleep 0.5
+[ -n "$(ls /sys/fs/cgroup/mydocker 2>/dev/null)" ] && pass "kill -9 leaves a cgroup for prune" ||
+  fail "kill -9: no cgroup left?"
+$MD prune >/tmp/o 2>&1 && grep -q removed /tmp/o && pass "prune: $(tr '\n' ' ' </tmp/o)" || fail "prune: $(cat /tmp/o)"
+check_clean prune
+
+# bad input: exit 125, the flag named, nothing left
+for args in "-mem abc true" "-cpu 0 true" "-cpuset 99 true" "--memory-swappiness 10 true" \
+    "--oom-kill-disable true" "--cpu-rt-runtime 1000 true" "--pids-limit -5 true" \
+    "-m 100m --memory-swap 50m true" "--cgroup-parent relative true"; do
+  $MD run $args >/dev/null 2>/tmp/o
+  rc=$?
+  [ $rc -eq 125 ] && [ "$(wc -l </tmp/o)" -eq 1 ] || fail "bad input '$args': exit $rc: $(cat /tmp/o)"
+done
+pass "bad input: exit 125 with one message each"
+check_clean "bad input"
+
+echo "v2vm: $fails failure(s)"
+[ $fails -eq 0 ]
