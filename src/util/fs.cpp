@@ -60,7 +60,7 @@ void Fs::write(const std::string& path, std::string_view value) const {
   trace::emit("echo " + trace::quote(value) + " > " + trace::quote(path));
   if (dry_run_) return;
   std::string v(value);
-  UniqueFd fd(open_retry(path, O_WRONLY));
+  UniqueFd fd(open_retry(path, O_WRONLY | O_TRUNC));  // as `echo V > file`
   if (!fd) throw FsError(errno, "write", path, v);
   ssize_t n;
   do {

@@ -43,10 +43,13 @@ std::optional<double> parse_decimal(std::string_view text) {
     else if (!std::isdigit(static_cast<unsigned char>(c)))
       return std::nullopt;
   }
-  if (dots > 1 || text.front() == '.' || text.back() == '.') return std::nullopt;
+  // Go's ParseFloat (docker) takes ".5" and "5." too; "." alone is no number.
+  if (dots > 1 || text == ".") return std::nullopt;
+  std::string padded = (text.front() == '.' ? "0" : "") + std::string(text) +
+                       (text.back() == '.' ? "0" : "");
   double value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  auto [ptr, ec] = std::from_chars(padded.data(), padded.data() + padded.size(), value);
+  if (ec != std::errc() || ptr != padded.data() + padded.size()) return std::nullopt;
   return value;
 }
 

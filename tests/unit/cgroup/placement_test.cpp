@@ -1,0 +1,75 @@
+// Where a container's cgroup goes: the default parent, relative and absolute --cgroup-parent.
+
+#include "mydocker/cgroup/placement.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "mydocker/util/error.hpp"
+
+namespace mydocker {
+namespace {
+
+TEST(ResolveCgroupParent, DefaultIsMydockerBelowTheCallersCgroup) {
+  EXPECT_EQ(resolve_cgroup_parent("/process_api/abc", ""), "/process_api/abc/mydocker");
+  EXPECT_EQ(resolve_cgroup_parent("/user.slice/session-1.scope", ""),
+            "/user.slice/session-1.scope/mydocker");
+}
+
+TEST(ResolveCgroupParent, DefaultBelowTheRootCgroup) {
+  EXPECT_EQ(resolve_cgroup_parent("/", ""), "/mydocker");
+}
+
+TEST(ResolveCgroupParent, RelativeParentIsBelowTheCallersCgroup) {
+  EXPECT_EQ(resolve_cgroup_parent("/own", "a/b"), "/own/a/b");
+  EXPECT_EQ(resolve_cgroup_parent("/", "ci/job"), "/ci/job");
+  EXPECT_EQ(resolve_cgroup_parent("/own", "mydocker"), "/own/mydocker");
+}
+
+TEST(ResolveCgroupParent, AbsoluteParentIsFromTheHierarchyRoot) {
+  EXPECT_EQ(resolve_cgroup_parent("/own", "/x/y"), "/x/y");
+  EXPECT_EQ(resolve_cgroup_parent("/", "/x"), "/x");
+  EXPECT_EQ(resolve_cgroup_parent("/own", "/"), "/");
+}
+
+TEST(ResolveCgroupParent, NormalisesDuplicateAndTrailingSlashes) {
+  EXPECT_EQ(resolve_cgroup_parent("/own", "a//b/"), "/own/a/b");
+  EXPECT_EQ(resolve_cgroup_parent("/own", "//x///y//"), "/x/y");
+  EXPECT_EQ(resolve_cgroup_parent("/own", "a/"), "/own/a");
+}
+
+TEST(ResolveCgroupParent, RejectsDotAndDotDot) {
+  for (const std::string parent : {"..", ".", "../x", "a/../b", "./a", "/a/..", "a/./b", "/.."}) {
+    try {
+      (void)resolve_cgroup_parent("/own", parent);
+      ADD_FAILURE() << "'" << parent << "' was accepted";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("--cgroup-parent"), std::string::npos) << what;
+      EXPECT_NE(what.find("'" + parent + "'"), std::string::npos) << what;
+      EXPECT_EQ(e.exit_code(), kExitSetupError);
+    }
+  }
+}
+
+TEST(ResolveCgroupParent, AcceptsNamesThatOnlyContainDots) {
+  EXPECT_EQ(resolve_cgroup_parent("/own", "a.b/..c/d.."), "/own/a.b/..c/d..");
+  EXPECT_EQ(resolve_cgroup_parent("/own", "..."), "/own/...");
+}
+
+TEST(ValidateCgroupParent, RejectsControlCharactersAndEmpty) {
+  EXPECT_THROW(validate_cgroup_parent("a\nb"), Error);
+  EXPECT_THROW(validate_cgroup_parent(std::string("a\0b", 3)), Error);
+  EXPECT_THROW(validate_cgroup_parent("a\tb"), Error);
+  EXPECT_THROW(validate_cgroup_parent(""), Error);
+}
+
+TEST(ValidateCgroupParent, AcceptsOrdinaryPaths) {
+  EXPECT_NO_THROW(validate_cgroup_parent("ci/job"));
+  EXPECT_NO_THROW(validate_cgroup_parent("/abs/path"));
+  EXPECT_NO_THROW(validate_cgroup_parent("system.slice/docker-1.scope"));
+}
+
+}  // namespace
+}  // namespace mydocker

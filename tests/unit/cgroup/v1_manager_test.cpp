@@ -1,0 +1,602 @@
+// The cgroup v1 manager on a fake cgroupfs tree: placement, create/set/destroy, dry-run,
+// validation (which also picks the hierarchies a container joins) and the kill guard.
+
+#include "mydocker/cgroup/v1/manager.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mydocker/cgroup/manager.hpp"
+#include "unit/fake_cgroupfs.hpp"
+
+namespace mydocker::v1 {
+namespace {
+
+using test::get_file;
+using test::index_of;
+using test::is_dir;
+using test::kId;
+using test::kOtherId;
+using test::put_file;
+using test::TraceCapture;
+using test::value_of;
+using Strings = std::vector<std::string>;
+
+class V1ManagerTest : public test::FakeCgroupTest {
+ protected:
+  // A validated manager. `all`: join every hierarchy (--report); otherwise validate() picks
+  // memory and what the limits in `r` need.
+  std::unique_ptr<Manager> manager(const std::string& parent = "", const Resources& r = {},
+                                   bool all = true, const std::string& id = kId,
+                                   const Fs* fs = nullptr) {
+    auto m = std::make_unique<Manager>(fs ? *fs : *fs_, host(), id, parent, all);
+    m->validate(r);
+    return m;
+  }
+
+  // The container's directory in each hierarchy of the hybrid layout, default parent.
+  std::string memory_dir(const std::string& id = kId) const {
+    return path("memory/process_api/abc/mydocker/" + id);
+  }
+  std::string cpu_dir(const std::string& id = kId) const { return path("cpu/mydocker/" + id); }
+  std::string cpuacct_dir(const std::string& id = kId) const {
+    return path("cpuacct/mydocker/" + id);
+  }
+  std::string cpuset_dir(const std::string& id = kId) const {
+    return path("cpuset/mydocker/" + id);
+  }
+  Strings all_dirs(const std::string& id = kId) const {
+    return {memory_dir(id), cpu_dir(id), cpuacct_dir(id), cpuset_dir(id)};
+  }
+  Strings default_parents() const {
+    return {path("memory/process_api/abc/mydocker"), path("cpu/mydocker"),
+            path("cpuacct/mydocker"), path("cpuset/mydocker")};
+  }
+
+  static Resources limits() {
+    Resources r;
+    r.memory = 104857600;
+    r.cpu_quota = 20000;
+    r.cpu_period = 100000;
+    r.cpu_shares = 512;
+    r.cpuset_cpus = "1-2";
+    return r;
+  }
+};
+
+// ---- construction and placement ----
+
+TEST_F(V1ManagerTest, DefaultParentIsMydockerBelowTheCallersCgroupInEachHierarchy) {
+  add_hybrid_layout();
+  auto m = manager();
+
+  EXPECT_EQ(m->dirs(), all_dirs());
+  EXPECT_EQ(m->paths(), (std::map<std::string, std::string>{
+                            {"memory", memory_dir()},
+                            {"cpu", cpu_dir()},
+                            {"cpuacct", cpuacct_dir()},
+                            {"cpuset", cpuset_dir()},
+                        }));
+  EXPECT_EQ(m->own_parents(), default_parents());
+}
+
+TEST_F(V1ManagerTest, CoMountedCpuAndCpuacctShareOneDirectory) {
+  add_v1("cpu,cpuacct");
+  add_v1("cpuset");
+  add_v1("memory");
+  auto m = manager();
+
+  const std::string cpu = path("cpu,cpuacct/mydocker/" + kId);
+  EXPECT_EQ(m->dirs(),
+            (Strings{path("memory/mydocker/" + kId), cpu, path("cpuset/mydocker/" + kId)}));
+  EXPECT_EQ(m->paths().at("cpu"), cpu);
+  EXPECT_EQ(m->paths().at("cpuacct"), cpu);
+}
+
+TEST_F(V1ManagerTest, ValidateJoinsMemoryAndWhatTheLimitsNeed) {
+  add_hybrid_layout();
+
+  auto plain = manager("", Resources{}, /*all=*/false);
+  EXPECT_EQ(plain->dirs(), (Strings{memory_dir()}));  // memory always: the OOM report
+
+  Resources cpu;
+  cpu.cpu_shares = 512;
+  auto with_cpu = manager("", cpu, /*all=*/false);
+  EXPECT_EQ(with_cpu->dirs(), (Strings{memory_dir(), cpu_dir()}));
+
+  auto with_all = manager("", limits(), /*all=*/false);
+  EXPECT_EQ(with_all->dirs(), (Strings{memory_dir(), cpu_dir(), cpuset_dir()}));
+}
+
+TEST_F(V1ManagerTest, MakeCgroupManagerPicksV1OnAHybridHost) {
+  add_hybrid_layout();
+  auto m = make_cgroup_manager(*fs_, host(), kId, "", /*all_controllers=*/true);
+  ASSERT_NE(m, nullptr);
+  m->validate(Resources{});
+  EXPECT_EQ(m->dirs(), all_dirs());
+  EXPECT_FALSE(m->self_join_files().empty());  // v1: the init joins through tasks files
+  EXPECT_EQ(m->clone_into(), "");
+}
+
+TEST_F(V1ManagerTest, MakeCgroupManagerRefusesAHostWithoutCgroups) {
+  try {
+    (void)make_cgroup_manager(*fs_, host_cgroups_from("", ""), kId, "");
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no cgroup filesystem"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(V1ManagerTest, RejectsABadCgroupParent) {
+  add_hybrid_layout();
+  EXPECT_THROW(Manager(*fs_, host(), kId, "../escape", false), Error);
+}
+
+// ---- create / set / join / destroy ----
+
+TEST_F(V1ManagerTest, CreateMakesTheContainersDirectoryInEachHierarchy) {
+  add_hybrid_layout();
+  auto m = manager();
+
+  m->create(Resources{});
+
+  for (const auto& d : all_dirs()) EXPECT_TRUE(is_dir(d)) << d;
+  EXPECT_FALSE(is_dir(path("memory/mydocker")));  // below the caller's own cgroup, not the root
+  EXPECT_FALSE(is_dir(path("systemd/mydocker")));  // named hierarchies are not touched
+  EXPECT_FALSE(is_dir(path("unified/mydocker")));
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+TEST_F(V1ManagerTest, CreateOnlyMakesTheSelectedHierarchies) {
+  add_hybrid_layout();
+  auto m = manager("", Resources{}, /*all=*/false);
+
+  m->create(Resources{});
+
+  EXPECT_TRUE(is_dir(memory_dir()));
+  EXPECT_FALSE(is_dir(path("cpu/mydocker")));
+  EXPECT_FALSE(is_dir(path("cpuset/mydocker")));
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+TEST_F(V1ManagerTest, CreateFillsTheNewCpusetParentSoChildrenCanBeJoined) {
+  add_hybrid_layout();
+  auto m = manager();
+
+  m->create(Resources{});
+
+  EXPECT_EQ(get_file(path("cpuset/mydocker/cpuset.cpus")), "0-3");
+  EXPECT_EQ(get_file(path("cpuset/mydocker/cpuset.mems")), "0");
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+TEST_F(V1ManagerTest, CreateFailsWhenTheContainersDirectoryExists) {
+  add_hybrid_layout();
+  auto first = manager();
+  first->create(Resources{});
+  auto second = manager();
+
+  EXPECT_THROW(second->create(Resources{}), Error);
+
+  EXPECT_TRUE(second->destroy().empty());  // removes only what it made: nothing
+  for (const auto& d : all_dirs()) EXPECT_TRUE(is_dir(d)) << d;
+  EXPECT_TRUE(first->destroy().empty());
+}
+
+TEST_F(V1ManagerTest, SetWritesTheLimitsIntoTheContainersDirectories) {
+  add_hybrid_layout();
+  const Resources r = limits();
+  auto m = manager("", r);
+  m->create(r);
+  TraceCapture capture;
+
+  EXPECT_NO_THROW(m->set(r));
+
+  const auto lines = capture.lines();
+  const std::string period = "+ echo 100000 > " + cpu_dir() + "/cpu.cfs_period_us";
+  const std::string quota = "+ echo 20000 > " + cpu_dir() + "/cpu.cfs_quota_us";
+  EXPECT_GE(index_of(lines, "+ echo 104857600 > " + memory_dir() + "/memory.limit_in_bytes"), 0);
+  ASSERT_GE(index_of(lines, period), 0);
+  EXPECT_GT(index_of(lines, quota), index_of(lines, period));
+  EXPECT_EQ(value_of(memory_dir() + "/memory.limit_in_bytes"), "104857600");
+  EXPECT_EQ(value_of(cpu_dir() + "/cpu.cfs_quota_us"), "20000");
+  EXPECT_EQ(value_of(cpu_dir() + "/cpu.shares"), "512");
+  EXPECT_EQ(value_of(cpuset_dir() + "/cpuset.cpus"), "1-2");
+  EXPECT_EQ(value_of(cpuset_dir() + "/cpuset.mems"), "0");
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+TEST_F(V1ManagerTest, SetAlwaysFillsTheCpusetSoTheInitCanJoin) {
+  add_hybrid_layout();
+  auto m = manager();
+  m->create(Resources{});
+
+  m->set(Resources{});
+
+  EXPECT_EQ(get_file(cpuset_dir() + "/cpuset.cpus"), "0-3");
+  EXPECT_EQ(get_file(cpuset_dir() + "/cpuset.mems"), "0");
+  EXPECT_EQ(get_file(cpu_dir() + "/cpu.cfs_quota_us"), "-1\n");  // no CPU limit: untouched
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+TEST_F(V1ManagerTest, SelfJoinFilesAreTheTasksFileOfEachDirectory) {
+  add_hybrid_layout();
+  auto m = manager();
+  EXPECT_EQ(m->self_join_files(),
+            (Strings{memory_dir() + "/tasks", cpu_dir() + "/tasks", cpuacct_dir() + "/tasks",
+                     cpuset_dir() + "/tasks"}));
+}
+
+TEST_F(V1ManagerTest, SelfJoinFilesExistAfterCreate) {
+  add_hybrid_layout();
+  auto m = manager();
+  m->create(Resources{});
+  for (const auto& f : m->self_join_files()) EXPECT_TRUE(fs_->exists(f)) << f;
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+TEST_F(V1ManagerTest, ApplyWritesThePidIntoOneProcsFilePerHierarchy) {
+  // Traced in dry-run only: a real pid must never land in a fake cgroup.procs.
+  add_v1("cpu,cpuacct");
+  add_v1("memory");
+  const test::FakeCgroupFs dry(root_, /*dry_run=*/true);
+  auto m = manager("", Resources{}, true, kId, &dry);
+  TraceCapture capture;
+
+  m->apply(0);
+
+  EXPECT_EQ(capture.lines(),
+            (Strings{
+                "+ echo $PID > " + path("memory/mydocker/" + kId + "/cgroup.procs"),
+                "+ echo $PID > " + path("cpu,cpuacct/mydocker/" + kId + "/cgroup.procs"),
+            }));
+}
+
+TEST_F(V1ManagerTest, DestroyRemovesTheContainerAndTheEmptyDefaultParent) {
+  add_hybrid_layout();
+  auto m = manager();
+  m->create(Resources{});
+  m->set(Resources{});
+
+  auto problems = m->destroy();
+
+  EXPECT_EQ(problems, Strings{});
+  for (const auto& d : all_dirs()) EXPECT_FALSE(is_dir(d)) << d;
+  for (const auto& d : default_parents()) EXPECT_FALSE(is_dir(d)) << d;
+  EXPECT_TRUE(is_dir(path("memory/process_api/abc")));  // the caller's own cgroup stays
+}
+
+TEST_F(V1ManagerTest, DestroyIsIdempotent) {
+  add_hybrid_layout();
+  auto m = manager();
+  m->create(Resources{});
+  EXPECT_TRUE(m->destroy().empty());
+  TraceCapture capture;
+  EXPECT_TRUE(m->destroy().empty());
+  EXPECT_EQ(capture.text(), "");
+}
+
+TEST_F(V1ManagerTest, DestroyBeforeCreateDoesNothing) {
+  add_hybrid_layout();
+  const auto before = test::snapshot_tree(root_);
+  auto m = manager();
+  EXPECT_TRUE(m->destroy().empty());
+  EXPECT_EQ(test::snapshot_tree(root_), before);
+}
+
+TEST_F(V1ManagerTest, ASecondContainerKeepsTheDefaultParentUntilBothAreGone) {
+  add_hybrid_layout();
+  auto a = manager("", Resources{}, true, kId);
+  auto b = manager("", Resources{}, true, kOtherId);
+  a->create(Resources{});
+  b->create(Resources{});
+
+  EXPECT_TRUE(a->destroy().empty());
+
+  for (const auto& d : all_dirs(kId)) EXPECT_FALSE(is_dir(d)) << d;
+  for (const auto& d : all_dirs(kOtherId)) EXPECT_TRUE(is_dir(d)) << d;
+  for (const auto& d : default_parents()) EXPECT_TRUE(is_dir(d)) << d;
+
+  EXPECT_TRUE(b->destroy().empty());  // b did not make the parents, yet removes them last
+
+  for (const auto& d : default_parents()) EXPECT_FALSE(is_dir(d)) << d;
+}
+
+TEST_F(V1ManagerTest, TheDefaultParentCpusetIsFilledWhenItExistsButIsEmpty) {
+  // A default parent left empty (e.g. made by a crashed run before it was filled).
+  add_hybrid_layout();
+  make_cgroup_dirs(path("cpuset"), "/mydocker");
+  ASSERT_EQ(get_file(path("cpuset/mydocker/cpuset.cpus")), "");
+  auto m = manager();
+
+  m->create(Resources{});
+
+  EXPECT_EQ(get_file(path("cpuset/mydocker/cpuset.cpus")), "0-3");
+  EXPECT_EQ(get_file(path("cpuset/mydocker/cpuset.mems")), "0");
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+TEST_F(V1ManagerTest, RelativeCgroupParentIsBelowTheCallersCgroupAndRemovedAfterwards) {
+  add_hybrid_layout();
+  auto m = manager("ci/job");
+
+  EXPECT_EQ(m->paths().at("memory"), path("memory/process_api/abc/ci/job/" + kId));
+  EXPECT_EQ(m->paths().at("cpu"), path("cpu/ci/job/" + kId));
+  EXPECT_TRUE(m->own_parents().empty());  // not the default: never removed when in use
+  m->create(Resources{});
+  m->set(Resources{});
+  EXPECT_TRUE(is_dir(path("memory/process_api/abc/ci/job/" + kId)));
+  EXPECT_TRUE(is_dir(path("cpuset/ci/job/" + kId)));
+  EXPECT_EQ(get_file(path("cpuset/ci/cpuset.cpus")), "0-3");  // each new parent filled
+  EXPECT_EQ(get_file(path("cpuset/ci/job/cpuset.cpus")), "0-3");
+
+  EXPECT_TRUE(m->destroy().empty());
+
+  EXPECT_FALSE(is_dir(path("memory/process_api/abc/ci")));
+  EXPECT_FALSE(is_dir(path("cpu/ci")));
+  EXPECT_FALSE(is_dir(path("cpuacct/ci")));
+  EXPECT_FALSE(is_dir(path("cpuset/ci")));
+  EXPECT_TRUE(is_dir(path("memory/process_api/abc")));
+}
+
+TEST_F(V1ManagerTest, AbsoluteCgroupParentIsFromTheRootAndRemovedAfterwards) {
+  add_hybrid_layout();
+  auto m = manager("/abs");
+
+  EXPECT_EQ(m->paths().at("memory"), path("memory/abs/" + kId));
+  EXPECT_EQ(m->paths().at("cpuset"), path("cpuset/abs/" + kId));
+  m->create(Resources{});
+  EXPECT_TRUE(is_dir(path("memory/abs/" + kId)));
+  EXPECT_FALSE(is_dir(path("memory/process_api/abc/abs")));
+
+  EXPECT_TRUE(m->destroy().empty());
+
+  for (const auto& d : {"memory/abs", "cpu/abs", "cpuacct/abs", "cpuset/abs"})
+    EXPECT_FALSE(is_dir(path(d))) << d;
+}
+
+TEST_F(V1ManagerTest, DestroyKeepsAnExplicitParentItDidNotCreate) {
+  add_hybrid_layout();
+  make_cgroup_dirs(path("cpu"), "/abs");
+  auto m = manager("/abs");
+  m->create(Resources{});
+
+  EXPECT_TRUE(m->destroy().empty());
+
+  EXPECT_TRUE(is_dir(path("cpu/abs")));
+  EXPECT_TRUE(fs_->exists(path("cpu/abs/cpu.shares")));
+  EXPECT_FALSE(is_dir(path("cpu/abs/" + kId)));
+  EXPECT_FALSE(is_dir(path("memory/abs")));  // made by this run in the other hierarchies
+}
+
+TEST_F(V1ManagerTest, DestroyReportsADirectoryItCannotRemoveAndRemovesTheRest) {
+  add_hybrid_layout();
+  auto m = manager();
+  m->create(Resources{});
+  ASSERT_TRUE(fs_->make_dir(cpu_dir() + "/stray"));  // rmdir of the container then fails
+
+  auto problems = m->destroy();
+
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find(cpu_dir()), std::string::npos) << problems[0];
+  EXPECT_FALSE(is_dir(memory_dir()));
+  EXPECT_FALSE(is_dir(cpuset_dir()));
+  EXPECT_TRUE(is_dir(path("cpu/mydocker")));  // still holds the container's directory
+}
+
+// ---- validate ----
+
+TEST_F(V1ManagerTest, ValidateFailsWhenALimitNeedsAnAbsentHierarchy) {
+  add_v1("cpu,cpuacct");
+  add_v1("memory");  // no cpuset mount
+  Manager m(*fs_, host(), kId, "", false);
+  Resources r;
+  r.cpuset_cpus = "0";
+
+  try {
+    m.validate(r);
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("'cpuset'"), std::string::npos) << what;
+    EXPECT_NE(what.find("-cpuset"), std::string::npos) << what;
+  }
+}
+
+TEST_F(V1ManagerTest, ValidateFailsForAMemoryLimitWithoutAMemoryHierarchy) {
+  add_v1("cpu,cpuacct");
+  Manager m(*fs_, host(), kId, "", false);
+  Resources r;
+  r.memory = 1 << 20;
+  EXPECT_THROW(m.validate(r), Error);
+}
+
+TEST_F(V1ManagerTest, ValidatePassesWhenOnlyAnUnneededHierarchyIsAbsent) {
+  add_v1("cpu,cpuacct");
+  add_v1("memory");  // no cpuset mount, and no -cpuset asked for
+  Manager m(*fs_, host(), kId, "", false);
+  Resources r = limits();
+  r.cpuset_cpus.reset();
+  EXPECT_NO_THROW(m.validate(r));
+}
+
+TEST_F(V1ManagerTest, ValidateFailsWhenNothingWouldBeJoined) {
+  add_v1("name=systemd", "/", "systemd");
+  Manager m(*fs_, host(), kId, "", false);
+  EXPECT_THROW(m.validate(Resources{}), Error);
+}
+
+// ---- dry run ----
+
+TEST_F(V1ManagerTest, DryRunCreatesNothingButSucceeds) {
+  add_hybrid_layout();
+  const auto before = test::snapshot_tree(root_);
+  const test::FakeCgroupFs dry(root_, /*dry_run=*/true);
+  Resources r = limits();
+  r.cpuset_cpus = "1";
+  TraceCapture capture;
+
+  auto m = manager("", r, true, kId, &dry);
+  EXPECT_NO_THROW(m->create(r));
+  EXPECT_NO_THROW(m->set(r));
+  EXPECT_EQ(m->kill_all(), 0);
+  auto problems = m->destroy();
+
+  EXPECT_TRUE(problems.empty());
+  EXPECT_EQ(test::snapshot_tree(root_), before);
+  const auto lines = capture.lines();
+  EXPECT_GE(index_of(lines, "+ mkdir " + path("cpu/mydocker")), 0);
+  EXPECT_GE(index_of(lines, "+ mkdir " + cpu_dir()), 0);
+  EXPECT_GE(index_of(lines, "+ echo 1 > " + cpuset_dir() + "/cpuset.cpus"), 0);
+  EXPECT_GE(index_of(lines, "+ echo 104857600 > " + memory_dir() + "/memory.limit_in_bytes"), 0);
+  EXPECT_GE(index_of(lines, "+ echo 104857600 > " + memory_dir() + "/memory.memsw.limit_in_bytes"),
+            0);
+  EXPECT_GE(index_of(lines, "+ rmdir " + cpu_dir()), 0);
+  EXPECT_GE(index_of(lines, "+ rmdir " + path("cpu/mydocker")), 0);
+}
+
+// ---- stats, oom report, available CPUs ----
+
+TEST_F(V1ManagerTest, StatsAndOomReportReadTheContainersFiles) {
+  add_hybrid_layout();
+  auto m = manager();
+  m->create(Resources{});
+  put_file(memory_dir() + "/memory.limit_in_bytes", "104857600\n");
+  put_file(memory_dir() + "/memory.max_usage_in_bytes", "104857600\n");
+  put_file(memory_dir() + "/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+  put_file(cpu_dir() + "/cpu.stat", "nr_periods 4\nnr_throttled 3\nthrottled_time 2\n");
+  put_file(cpuacct_dir() + "/cpuacct.usage", "1000\n");
+
+  Stats stats = m->stats();
+  auto oom = m->oom_report();
+
+  ASSERT_TRUE(stats.memory.has_value());
+  EXPECT_EQ(stats.memory->limit, 104857600);
+  EXPECT_EQ(stats.memory->oom_kills, 1u);
+  ASSERT_TRUE(stats.cpu.has_value());
+  EXPECT_EQ(stats.cpu->usage_ns, 1000u);
+  EXPECT_EQ(stats.cpu->nr_throttled, 3u);
+  ASSERT_TRUE(oom.has_value());
+  EXPECT_EQ(oom->oom_kills, 1u);
+  EXPECT_EQ(oom->limit, 104857600);
+  EXPECT_EQ(oom->peak, 104857600u);
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+TEST_F(V1ManagerTest, OomReportIsEmptyWithoutAMemoryHierarchy) {
+  add_v1("cpu,cpuacct");
+  Manager m(*fs_, host(), kId, "", true);
+  m.validate(Resources{});
+  EXPECT_EQ(m.oom_report(), std::nullopt);
+}
+
+TEST_F(V1ManagerTest, AvailableCpusAndNodesComeFromTheCpusetHierarchy) {
+  add_hybrid_layout();
+  auto m = manager();
+  HostLimits before = m->available();  // before create: the root's
+  EXPECT_EQ(before.cpus, (CpuSet{0, 1, 2, 3}));
+  EXPECT_EQ(before.mems, (CpuSet{0}));
+  m->create(Resources{});
+  EXPECT_EQ(m->available().cpus, (CpuSet{0, 1, 2, 3}));
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+TEST_F(V1ManagerTest, AvailableCpusFollowTheParentsEffectiveCpus) {
+  add_hybrid_layout();
+  make_cgroup_dirs(path("cpuset"), "/limited");
+  put_file(path("cpuset/limited/cpuset.effective_cpus"), "1,3\n");
+  auto m = manager("/limited");
+  EXPECT_EQ(m->available().cpus, (CpuSet{1, 3}));
+}
+
+// ---- kill guard ----
+
+TEST_F(V1ManagerTest, KillAllWithEmptyCgroupsKillsNothing) {
+  add_hybrid_layout();
+  auto m = manager();
+  m->create(Resources{});
+  EXPECT_EQ(m->kill_all(), 0);
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+class KillCgroupProcsTest : public test::FakeCgroupTest {
+ protected:
+  void SetUp() override {
+    FakeCgroupTest::SetUp();
+    fs_->add_root("memory");
+  }
+};
+
+TEST_F(KillCgroupProcsTest, RefusesADirectoryNotNamedAfterTheId) {
+  const std::string dir = path("memory/" + kOtherId);
+  ASSERT_TRUE(fs_->make_dir(dir));
+  try {
+    (void)kill_cgroup_procs(*fs_, dir, kId);
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("refusing"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(KillCgroupProcsTest, RefusesTheHierarchyRootAndEmptyPaths) {
+  EXPECT_THROW((void)kill_cgroup_procs(*fs_, path("memory"), kId), Error);
+  EXPECT_THROW((void)kill_cgroup_procs(*fs_, "", kId), Error);
+  EXPECT_THROW((void)kill_cgroup_procs(*fs_, kId, kId), Error);        // no directory part
+  EXPECT_THROW((void)kill_cgroup_procs(*fs_, "/" + kId, kId), Error);  // the root itself
+  EXPECT_THROW((void)kill_cgroup_procs(*fs_, path("memory/" + kId + "/"), kId), Error);
+}
+
+TEST_F(KillCgroupProcsTest, RefusesAnIdThatIsNot64HexDigits) {
+  for (const std::string& id : {std::string("abc"), std::string(""), kId.substr(0, 63),
+                                kId + "0", std::string(64, 'g'), std::string(64, 'A')}) {
+    const std::string dir = path("memory/" + (id.empty() ? std::string("x") : id));
+    try {
+      (void)kill_cgroup_procs(*fs_, dir, id);
+      ADD_FAILURE() << "accepted id '" << id << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("refusing"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST_F(KillCgroupProcsTest, EmptyCgroupKillsNothing) {
+  const std::string dir = path("memory/" + kId);
+  ASSERT_TRUE(fs_->make_dir(dir));
+  EXPECT_EQ(kill_cgroup_procs(*fs_, dir, kId), 0);
+}
+
+TEST_F(KillCgroupProcsTest, MissingCgroupKillsNothing) {
+  EXPECT_EQ(kill_cgroup_procs(*fs_, path("memory/" + kId), kId), 0);
+}
+
+TEST_F(KillCgroupProcsTest, KillsTheListedProcessesAndSkipsJunk) {
+  // The only pid ever written is a child this test forked.
+  const std::string dir = path("memory/" + kId);
+  ASSERT_TRUE(fs_->make_dir(dir));
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    for (;;) ::pause();
+  }
+  put_file(dir + "/cgroup.procs", "junk\n\n" + std::to_string(child) + "\n");
+
+  int killed = kill_cgroup_procs(*fs_, dir, kId);
+  if (killed != 1) ::kill(child, SIGKILL);  // never leave the child behind
+
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_EQ(killed, 1);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+}
+
+}  // namespace
+}  // namespace mydocker::v1

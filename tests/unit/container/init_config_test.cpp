@@ -1,0 +1,174 @@
+// What the parent sends the container's init (config, failure) and the OOM message.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "mydocker/container/init.hpp"
+#include "mydocker/container/run.hpp"
+#include "unit/fake_cgroupfs.hpp"
+
+namespace mydocker {
+namespace {
+
+InitConfig sample_config() {
+  InitConfig c;
+  c.argv = {"sh", "-c", "echo 'hello world' && exit 3", "", "last arg"};
+  c.env = {"PATH=/usr/bin:/bin", "EMPTY=", "WITH_NEWLINE=a\nb", "HOME=/root"};
+  c.hostname = "3f2a9c8e1b7d";
+  c.join_files = {"/sys/fs/cgroup/memory/mydocker/x/tasks", "/sys/fs/cgroup/cpu,cpuacct/x/tasks"};
+  c.interactive = true;
+  c.tty = false;
+  c.trace = true;
+  return c;
+}
+
+void expect_same(const InitConfig& a, const InitConfig& b) {
+  EXPECT_EQ(a.argv, b.argv);
+  EXPECT_EQ(a.env, b.env);
+  EXPECT_EQ(a.hostname, b.hostname);
+  EXPECT_EQ(a.join_files, b.join_files);
+  EXPECT_EQ(a.interactive, b.interactive);
+  EXPECT_EQ(a.tty, b.tty);
+  EXPECT_EQ(a.trace, b.trace);
+}
+
+TEST(InitConfigCodec, RoundTripsEveryField) {
+  const InitConfig c = sample_config();
+  auto decoded = decode_init_config(encode_init_config(c));
+  ASSERT_TRUE(decoded.has_value());
+  expect_same(*decoded, c);
+}
+
+TEST(InitConfigCodec, RoundTripsEachFlagCombination) {
+  for (int bits = 0; bits < 8; ++bits) {
+    InitConfig c;
+    c.argv = {"true"};
+    c.interactive = bits & 1;
+    c.tty = bits & 2;
+    c.trace = bits & 4;
+    auto decoded = decode_init_config(encode_init_config(c));
+    ASSERT_TRUE(decoded.has_value()) << bits;
+    expect_same(*decoded, c);
+  }
+}
+
+TEST(InitConfigCodec, RoundTripsEmptyListsAndBinaryBytes) {
+  InitConfig c;
+  c.argv = {std::string("a\0b", 3), std::string(70000, 'x')};
+  c.hostname = "";
+  auto decoded = decode_init_config(encode_init_config(c));
+  ASSERT_TRUE(decoded.has_value());
+  expect_same(*decoded, c);
+  EXPECT_TRUE(decoded->env.empty());
+  EXPECT_TRUE(decoded->join_files.empty());
+}
+
+TEST(InitConfigCodec, RejectsEveryTruncation) {
+  const std::string data = encode_init_config(sample_config());
+  for (size_t n = 0; n < data.size(); ++n)
+    EXPECT_FALSE(decode_init_config(std::string_view(data).substr(0, n)).has_value())
+        << "accepted the first " << n << " of " << data.size() << " bytes";
+}
+
+TEST(InitConfigCodec, RejectsTrailingBytes) {
+  EXPECT_FALSE(decode_init_config(encode_init_config(sample_config()) + "x").has_value());
+}
+
+TEST(InitConfigCodec, RejectsAWrongMagic) {
+  std::string data = encode_init_config(sample_config());
+  const size_t pos = data.find("mydocker-init-1");
+  ASSERT_NE(pos, std::string::npos);
+  data[pos + 14] = '2';
+  EXPECT_FALSE(decode_init_config(data).has_value());
+}
+
+TEST(InitConfigCodec, RejectsGarbage) {
+  EXPECT_FALSE(decode_init_config("").has_value());
+  EXPECT_FALSE(decode_init_config("hello world").has_value());
+  EXPECT_FALSE(decode_init_config(std::string(64, '\xff')).has_value());
+}
+
+TEST(InitConfigCodec, RejectsACorruptListCount) {
+  InitConfig c;
+  c.argv = {"true"};
+  std::string data = encode_init_config(c);
+  // The argv count is the string "1" right after the flags; make it "9".
+  const std::string one = std::string("\x01\x00\x00\x00", 4) + "1";
+  const size_t pos = data.find(one);
+  ASSERT_NE(pos, std::string::npos);
+  data[pos + 4] = '9';
+  EXPECT_FALSE(decode_init_config(data).has_value());
+}
+
+TEST(InitConfigCodec, RejectsAnEmptyCommand) {
+  InitConfig c;  // argv empty: nothing to exec
+  EXPECT_FALSE(decode_init_config(encode_init_config(c)).has_value());
+}
+
+TEST(InitFailureCodec, RoundTrips) {
+  const InitFailure f{127, "exec: \"nope\": executable file not found in $PATH"};
+  auto decoded = decode_failure(encode_failure(f));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->exit_code, 127);
+  EXPECT_EQ(decoded->message, f.message);
+}
+
+TEST(InitFailureCodec, KeepsNewlinesAndEmptyMessages) {
+  auto decoded = decode_failure(encode_failure({125, "line 1\nline 2\n"}));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->exit_code, 125);
+  EXPECT_EQ(decoded->message, "line 1\nline 2\n");
+
+  decoded = decode_failure(encode_failure({126, ""}));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->message, "");
+}
+
+TEST(InitFailureCodec, EncodesAsCodeNewlineMessage) {
+  EXPECT_EQ(encode_failure({126, "permission denied"}), "126\npermission denied");
+}
+
+TEST(InitFailureCodec, RejectsGarbage) {
+  for (const std::string data : {"", "garbage", "abc\nmessage", "\nmessage", "0\nx", "256\nx",
+                                 "-1\nx", "12 \nx", "125"}) {
+    EXPECT_FALSE(decode_failure(data).has_value()) << "accepted '" << data << "'";
+  }
+}
+
+// ---- oom_message ----
+
+Stats oom_stats(uint64_t kills, std::optional<int64_t> limit, uint64_t peak) {
+  Stats s;
+  s.memory = MemoryStats{};
+  s.memory->oom_kills = kills;
+  s.memory->limit = limit;
+  s.memory->peak = peak;
+  return s;
+}
+
+TEST(OomMessage, OneProcess) {
+  EXPECT_EQ(oom_message(oom_stats(1, 104857600, 104857600), test::kId),
+            "1 process of container 3f2a9c8e1b7d was killed by the OOM killer (memory limit "
+            "100MiB, peak 100MiB)");
+}
+
+TEST(OomMessage, SeveralProcesses) {
+  EXPECT_EQ(oom_message(oom_stats(2, 104857600, 103809024), test::kId),
+            "2 processes of container 3f2a9c8e1b7d were killed by the OOM killer (memory limit "
+            "100MiB, peak 99MiB)");
+}
+
+TEST(OomMessage, WithoutALimit) {
+  EXPECT_EQ(oom_message(oom_stats(1, std::nullopt, 1073741824), test::kId),
+            "1 process of container 3f2a9c8e1b7d was killed by the OOM killer (no memory limit, "
+            "peak 1GiB)");
+}
+
+TEST(OomMessage, EmptyWhenNothingWasKilled) {
+  EXPECT_EQ(oom_message(oom_stats(0, 104857600, 104857600), test::kId), "");
+  EXPECT_EQ(oom_message(Stats{}, test::kId), "");
+}
+
+}  // namespace
+}  // namespace mydocker

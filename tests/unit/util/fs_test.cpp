@@ -1,0 +1,252 @@
+// Fs: the one helper for cgroupfs reads and writes, on a plain temp dir.
+
+#include "mydocker/util/fs.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+
+#include "unit/fake_cgroupfs.hpp"
+
+namespace mydocker {
+namespace {
+
+using test::get_file;
+using test::is_dir;
+using test::put_file;
+using test::TraceCapture;
+
+class FsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = test::make_temp_dir(); }
+  void TearDown() override { test::remove_tree(dir_); }
+  std::string path(const std::string& rel) const { return dir_ + "/" + rel; }
+
+  std::string dir_;
+  Fs fs_;
+};
+
+TEST_F(FsTest, ReadReturnsTheWholeFile) {
+  put_file(path("f"), "line 1\nline 2\n");
+  EXPECT_EQ(fs_.read(path("f")), "line 1\nline 2\n");
+}
+
+TEST_F(FsTest, ReadsFilesLargerThanOneBuffer) {
+  const std::string big(10000, 'x');
+  put_file(path("big"), big);
+  EXPECT_EQ(fs_.read(path("big")), big);
+}
+
+TEST_F(FsTest, ReadOfAMissingFileThrowsFsErrorWithPathAndErrno) {
+  try {
+    (void)fs_.read(path("missing"));
+    FAIL() << "no exception";
+  } catch (const FsError& e) {
+    EXPECT_EQ(e.err(), ENOENT);
+    EXPECT_EQ(e.path(), path("missing"));
+    EXPECT_NE(std::string(e.what()).find(path("missing")), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(FsTest, ReadIfExistsReturnsNulloptForAMissingFile) {
+  EXPECT_EQ(fs_.read_if_exists(path("missing")), std::nullopt);
+  put_file(path("f"), "x");
+  EXPECT_EQ(fs_.read_if_exists(path("f")), "x");
+}
+
+TEST_F(FsTest, ReadIfExistsStillThrowsForOtherErrors) {
+  // Reading a directory fails with EISDIR, which is not "missing".
+  EXPECT_THROW((void)fs_.read_if_exists(dir_), FsError);
+}
+
+TEST_F(FsTest, WriteStoresTheValueInAnExistingFile) {
+  put_file(path("memory.limit_in_bytes"), "");
+  fs_.write(path("memory.limit_in_bytes"), "104857600");
+  EXPECT_EQ(get_file(path("memory.limit_in_bytes")), "104857600");
+}
+
+TEST_F(FsTest, WriteReplacesTheWholePreviousValue) {
+  // As on cgroupfs, where a read shows the value last written: "0" over "60\n" reads "0".
+  put_file(path("memory.swappiness"), "60\n");
+  fs_.write(path("memory.swappiness"), "0");
+  EXPECT_EQ(get_file(path("memory.swappiness")), "0");
+}
+
+TEST_F(FsTest, WriteVerifiedAcceptsAValueThatReadsBack) {
+  put_file(path("cpu.cfs_quota_us"), "");
+  EXPECT_NO_THROW(fs_.write_verified(path("cpu.cfs_quota_us"), "20000"));
+  EXPECT_EQ(get_file(path("cpu.cfs_quota_us")), "20000");
+}
+
+TEST_F(FsTest, WriteVerifiedAcceptsAShorterValueThanTheOldOne) {
+  put_file(path("cpu.shares"), "1024\n");
+  EXPECT_NO_THROW(fs_.write_verified(path("cpu.shares"), "512"));
+}
+
+TEST_F(FsTest, WriteVerifiedComparesWithTheExpectedReading) {
+  // The kernel rounds memory limits to pages: "expect" is what it reads back.
+  put_file(path("memory.limit_in_bytes"), "");
+  try {
+    fs_.write_verified(path("memory.limit_in_bytes"), "1000", "4096");
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("did not take \"1000\""), std::string::npos) << what;
+    EXPECT_NE(what.find("reads \"1000\""), std::string::npos) << what;
+    EXPECT_NE(what.find("expected \"4096\""), std::string::npos) << what;
+    EXPECT_NE(what.find(path("memory.limit_in_bytes")), std::string::npos) << what;
+  }
+}
+
+TEST_F(FsTest, WriteVerifiedDoesNotReadBackInDryRun) {
+  const Fs dry(true);
+  EXPECT_NO_THROW(dry.write_verified(path("missing"), "1", "2"));
+}
+
+TEST_F(FsTest, WriteNeverCreatesAFile) {
+  try {
+    fs_.write(path("memory.limit_in_byte"), "104857600");  // a typo
+    FAIL() << "no exception";
+  } catch (const FsError& e) {
+    EXPECT_EQ(e.err(), ENOENT);
+    EXPECT_EQ(e.path(), path("memory.limit_in_byte"));
+    EXPECT_EQ(e.value(), "104857600");
+    const std::string what = e.what();
+    EXPECT_NE(what.find(path("memory.limit_in_byte")), std::string::npos) << what;
+    EXPECT_NE(what.find("104857600"), std::string::npos) << what;
+    EXPECT_EQ(what, "write \"104857600\" to " + path("memory.limit_in_byte") + ": " +
+                        errno_text(ENOENT));
+  }
+  EXPECT_FALSE(fs_.exists(path("memory.limit_in_byte")));
+}
+
+TEST_F(FsTest, FsErrorIsASysErrorAndAnError) {
+  FsError e(EBUSY, "write", "/a/b", "42");
+  const SysError& sys = e;
+  const Error& err = e;
+  EXPECT_EQ(sys.err(), EBUSY);
+  EXPECT_EQ(err.exit_code(), kExitSetupError);
+  EXPECT_EQ(e.path(), "/a/b");
+  EXPECT_EQ(e.value(), "42");
+  EXPECT_EQ(std::string(e.what()), "write \"42\" to /a/b: " + errno_text(EBUSY));
+  EXPECT_EQ(std::string(FsError(ENOENT, "rmdir", "/a").what()), "rmdir /a: " + errno_text(ENOENT));
+}
+
+TEST_F(FsTest, MakeDirCreatesAndReportsWhetherItWasNew) {
+  EXPECT_TRUE(fs_.make_dir(path("d")));
+  EXPECT_TRUE(is_dir(path("d")));
+  EXPECT_FALSE(fs_.make_dir(path("d")));
+}
+
+TEST_F(FsTest, MakeDirThrowsWhenTheParentIsMissing) {
+  try {
+    (void)fs_.make_dir(path("no/such"));
+    FAIL() << "no exception";
+  } catch (const FsError& e) {
+    EXPECT_EQ(e.err(), ENOENT);
+    EXPECT_EQ(e.path(), path("no/such"));
+  }
+}
+
+TEST_F(FsTest, RemoveDirRemovesAnEmptyDirectory) {
+  ASSERT_TRUE(fs_.make_dir(path("d")));
+  EXPECT_EQ(fs_.remove_dir(path("d")), 0);
+  EXPECT_FALSE(fs_.exists(path("d")));
+}
+
+TEST_F(FsTest, RemoveDirOfAMissingDirectoryCountsAsDone) {
+  EXPECT_EQ(fs_.remove_dir(path("missing")), 0);
+}
+
+TEST_F(FsTest, RemoveDirReturnsTheErrnoOfOtherFailures) {
+  ASSERT_TRUE(fs_.make_dir(path("d")));
+  put_file(path("d/f"), "");
+  EXPECT_EQ(fs_.remove_dir(path("d")), ENOTEMPTY);
+  EXPECT_TRUE(is_dir(path("d")));
+}
+
+TEST_F(FsTest, ExistsSeesFilesAndDirectories) {
+  put_file(path("f"), "");
+  EXPECT_TRUE(fs_.exists(path("f")));
+  EXPECT_TRUE(fs_.exists(dir_));
+  EXPECT_FALSE(fs_.exists(path("missing")));
+}
+
+TEST_F(FsTest, TracesWritesAndDirectoryChangesAsShellLines) {
+  put_file(path("cpu.shares"), "");
+  TraceCapture capture;
+
+  fs_.write(path("cpu.shares"), "512");
+  (void)fs_.make_dir(path("d"));
+  (void)fs_.remove_dir(path("d"));
+
+  EXPECT_EQ(capture.text(), "+ echo 512 > " + path("cpu.shares") + "\n+ mkdir " + path("d") +
+                                "\n+ rmdir " + path("d") + "\n");
+}
+
+TEST_F(FsTest, TraceQuotesValuesThatNeedIt) {
+  put_file(path("f"), "");
+  TraceCapture capture;
+  fs_.write(path("f"), "a b");
+  EXPECT_EQ(capture.text(), "+ echo 'a b' > " + path("f") + "\n");
+}
+
+TEST_F(FsTest, DryRunPrintsChangesAndMakesNone) {
+  put_file(path("cpu.shares"), "1024\n");
+  ASSERT_TRUE(fs_.make_dir(path("existing")));
+  const Fs dry(true);
+  ASSERT_TRUE(dry.dry_run());
+  TraceCapture capture;
+
+  dry.write(path("cpu.shares"), "512");
+  EXPECT_TRUE(dry.make_dir(path("new")));
+  EXPECT_FALSE(dry.make_dir(path("existing")));  // exists: no "mkdir" printed
+  EXPECT_EQ(dry.remove_dir(path("existing")), 0);
+  dry.write(path("missing"), "1");  // not checked in dry-run
+
+  EXPECT_EQ(capture.lines(), (std::vector<std::string>{
+                                 "+ echo 512 > " + path("cpu.shares"),
+                                 "+ mkdir " + path("new"),
+                                 "+ rmdir " + path("existing"),
+                                 "+ echo 1 > " + path("missing"),
+                             }));
+  EXPECT_EQ(get_file(path("cpu.shares")), "1024\n");
+  EXPECT_FALSE(dry.exists(path("new")));
+  EXPECT_TRUE(is_dir(path("existing")));
+  EXPECT_FALSE(dry.exists(path("missing")));
+}
+
+TEST_F(FsTest, DryRunStillReads) {
+  put_file(path("f"), "value\n");
+  const Fs dry(true);
+  EXPECT_EQ(dry.read(path("f")), "value\n");
+  EXPECT_EQ(dry.read_if_exists(path("missing")), std::nullopt);
+}
+
+TEST(PathJoin, JoinsWithExactlyOneSlash) {
+  EXPECT_EQ(path_join("/a", "b"), "/a/b");
+  EXPECT_EQ(path_join("/a/", "b"), "/a/b");
+  EXPECT_EQ(path_join("/a", "/b"), "/a/b");
+  EXPECT_EQ(path_join("/a//", "//b//"), "/a/b");
+  EXPECT_EQ(path_join("/a", "b/c"), "/a/b/c");
+  EXPECT_EQ(path_join("/", "b"), "/b");
+  EXPECT_EQ(path_join("/", "/"), "/");
+  EXPECT_EQ(path_join("/a", ""), "/a");
+  EXPECT_EQ(path_join("/a", "/"), "/a");
+  EXPECT_EQ(path_join("", "b"), "b");
+  EXPECT_EQ(path_join("a", "b"), "a/b");
+}
+
+TEST(Trim, DropsTrailingWhitespaceAndLeadingBlanks) {
+  EXPECT_EQ(trim("100000\n"), "100000");
+  EXPECT_EQ(trim("  x \t\r\n"), "x");
+  EXPECT_EQ(trim("\tx"), "x");
+  EXPECT_EQ(trim("a b"), "a b");
+  EXPECT_EQ(trim(""), "");
+  EXPECT_EQ(trim("\n"), "");
+  EXPECT_EQ(trim(" \n "), "");
+}
+
+}  // namespace
+}  // namespace mydocker
