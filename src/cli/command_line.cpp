@@ -5,80 +5,115 @@
 
 #include "mydocker/cli/run_args.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/units.hpp"
 
 namespace mydocker::cli {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = "0.2.0";
 
-// The limit flags are kept as text with the spelling typed, so errors name both.
-struct RunText {
+// Limit flags are kept as text with the spelling typed, so errors name both.
+struct LimitText {
   std::string memory, memory_swap, memory_reservation, memory_swappiness;
   std::string cpu, cpus, cpu_period, cpu_quota, shares, rt_runtime, rt_period, cpuset, cpuset_mems;
-  std::string pids_limit, blkio_weight, stop_timeout;
+  std::string pids_limit, blkio_weight;
   std::vector<std::string> read_bps, write_bps, read_iops, write_iops;
-  bool rm = false;
 };
 
-void add_run_flags(CLI::App& run, RunOptions& o, RunText& t) {
-  run.set_help_flag("--help", "Print this help");  // -h is --hostname, as in docker
+// The resource flags `run` and `update` share.
+void add_limit_flags(CLI::App& app, LimitText& t, bool devices) {
   const auto last = CLI::MultiOptionPolicy::TakeLast;  // docker: the last one counts
-  run.add_option("-m,--mem,--memory", t.memory, "Memory limit: 100m, 1.5g (also -mem)")
+  app.add_option("-m,--mem,--memory", t.memory, "Memory limit: 100m, 1.5g (also -mem)")
       ->multi_option_policy(last);
-  run.add_option("--cpu", t.cpu, "CPU limit in percent of one CPU: 20 = 20% (also -cpu)")
+  app.add_option("--memory-swap", t.memory_swap, "Memory+swap limit: SIZE, -1 = unlimited swap")
       ->multi_option_policy(last);
-  run.add_option("--cpus", t.cpus, "CPU limit in CPUs: 1.5")->multi_option_policy(last);
-  run.add_option("-c,--cpushare,--cpu-shares", t.shares,
+  app.add_option("--memory-reservation", t.memory_reservation, "Memory soft limit: SIZE")
+      ->multi_option_policy(last);
+  app.add_option("--memory-swappiness", t.memory_swappiness, "0..100 (cgroup v1)")
+      ->multi_option_policy(last);
+  app.add_option("--cpu", t.cpu, "CPU limit in percent of one CPU: 20 = 20% (also -cpu)")
+      ->multi_option_policy(last);
+  app.add_option("--cpus", t.cpus, "CPU limit in CPUs: 1.5")->multi_option_policy(last);
+  app.add_option("--cpu-period", t.cpu_period, "CFS period in µs (1000..1000000)")
+      ->multi_option_policy(last);
+  app.add_option("--cpu-quota", t.cpu_quota, "CFS quota in µs per period (-1: unlimited)")
+      ->multi_option_policy(last);
+  app.add_option("-c,--cpushare,--cpu-shares", t.shares,
                  "CPU weight against other cgroups, default 1024 (also -cpushare)")
       ->multi_option_policy(last);
-  run.add_option("--cpuset,--cpuset-cpus", t.cpuset, "CPUs allowed: 0-2,4 (also -cpuset)")
+  app.add_option("--cpu-rt-runtime", t.rt_runtime, "Real-time runtime in µs (cgroup v1)")
       ->multi_option_policy(last);
-  run.add_option("--memory-swap", t.memory_swap, "Memory+swap limit: SIZE, -1 = unlimited swap")
+  app.add_option("--cpu-rt-period", t.rt_period, "Real-time period in µs (cgroup v1)")
       ->multi_option_policy(last);
-  run.add_option("--memory-reservation", t.memory_reservation, "Memory soft limit: SIZE")
+  app.add_option("--cpuset,--cpuset-cpus", t.cpuset, "CPUs allowed: 0-2,4 (also -cpuset)")
       ->multi_option_policy(last);
-  run.add_option("--memory-swappiness", t.memory_swappiness, "0..100 (cgroup v1)")
+  app.add_option("--cpuset-mems", t.cpuset_mems, "Memory nodes allowed: 0-1")
       ->multi_option_policy(last);
+  app.add_option("--pids-limit", t.pids_limit, "Process limit (0 or -1: unlimited)")
+      ->multi_option_policy(last);
+  app.add_option("--blkio-weight", t.blkio_weight, "Block I/O weight 10..1000")
+      ->multi_option_policy(last);
+  if (!devices) return;
+  app.add_option("--device-read-bps", t.read_bps, "Read rate limit: DEVICE:SIZE (/dev/sda:1mb)");
+  app.add_option("--device-write-bps", t.write_bps, "Write rate limit: DEVICE:SIZE");
+  app.add_option("--device-read-iops", t.read_iops, "Read operations limit: DEVICE:N");
+  app.add_option("--device-write-iops", t.write_iops, "Write operations limit: DEVICE:N");
+}
+
+void add_run_flags(CLI::App& run, RunOptions& o, LimitText& t, std::string& stop_timeout) {
+  run.set_help_flag("--help", "Print this help");  // -h is --hostname, as in docker
+  add_limit_flags(run, t, true);
   run.add_flag("--oom-kill-disable", o.oom_kill_disable, "Disable the OOM killer (cgroup v1)");
-  run.add_option("--cpu-period", t.cpu_period, "CFS period in µs (1000..1000000)")
-      ->multi_option_policy(last);
-  run.add_option("--cpu-quota", t.cpu_quota, "CFS quota in µs per period (-1: unlimited)")
-      ->multi_option_policy(last);
-  run.add_option("--cpu-rt-runtime", t.rt_runtime, "Real-time runtime in µs (cgroup v1)")
-      ->multi_option_policy(last);
-  run.add_option("--cpu-rt-period", t.rt_period, "Real-time period in µs (cgroup v1)")
-      ->multi_option_policy(last);
-  run.add_option("--cpuset-mems", t.cpuset_mems, "Memory nodes allowed: 0-1")
-      ->multi_option_policy(last);
-  run.add_option("--pids-limit", t.pids_limit, "Process limit (0 or -1: unlimited)")
-      ->multi_option_policy(last);
-  run.add_option("--blkio-weight", t.blkio_weight, "Block I/O weight 10..1000")
-      ->multi_option_policy(last);
-  run.add_option("--device-read-bps", t.read_bps, "Read rate limit: DEVICE:SIZE (/dev/sda:1mb)");
-  run.add_option("--device-write-bps", t.write_bps, "Write rate limit: DEVICE:SIZE");
-  run.add_option("--device-read-iops", t.read_iops, "Read operations limit: DEVICE:N");
-  run.add_option("--device-write-iops", t.write_iops, "Write operations limit: DEVICE:N");
-  run.add_flag("--report", o.report, "Print what the container used when it ends");
-  run.add_option("--report-file", o.report_file, "Write the same as JSON to FILE");
+  run.add_flag("-d,--detach", o.detach, "Run in the background and print the container's id");
   run.add_flag("-i,--interactive", o.interactive, "Keep stdin attached");
   run.add_flag("-t,--tty", o.tty, "Keep the caller's terminal (a PTY comes with images)");
-  run.add_flag("--rm", t.rm, "Remove the container when it exits (always done in the foreground)");
+  run.add_flag("--rm", o.remove, "Remove the container when it exits");
+  run.add_option("--restart", o.restart, "no, on-failure[:N], always or unless-stopped");
   run.add_option("--name", o.name, "Name of the container");
   run.add_option("-h,--hostname", o.hostname, "Hostname (default: the container's short id)");
   run.add_option("--cgroup-parent", o.cgroup_parent,
                  "Parent cgroup: /abs from the hierarchy root, relative from your own cgroup");
-  run.add_option("--stop-timeout", t.stop_timeout,
+  run.add_option("--stop-timeout", stop_timeout,
                  "Seconds from a forwarded SIGTERM/SIGINT to SIGKILL (default 10, -1 never)");
   run.add_flag("--trace", o.trace, "Print every kernel action as a shell line");
   run.add_flag("--dry-run", o.dry_run, "Check everything and print the actions; run nothing");
+  run.add_flag("--report", o.report, "Print what the container used when it ends");
+  run.add_option("--report-file", o.report_file, "Write the same as JSON to FILE");
 }
 
-std::optional<FlagValue> flag_value(CLI::App& run, const RunArgs& split, const char* name,
+std::optional<FlagValue> flag_value(CLI::App& app, const RunArgs& split, const char* name,
                                     const std::string& text) {
-  CLI::Option* opt = run.get_option(name);
-  if (opt->count() == 0) return std::nullopt;
+  CLI::Option* opt = app.get_option_no_throw(name);
+  if (!opt || opt->count() == 0) return std::nullopt;
   auto typed = split.typed.find(opt->get_name());
   return FlagValue{typed != split.typed.end() ? typed->second : opt->get_name(), text};
+}
+
+void fill_limits(CLI::App& app, const RunArgs& split, const LimitText& t, RunOptions& o) {
+  o.memory = flag_value(app, split, "--mem", t.memory);
+  o.memory_swap = flag_value(app, split, "--memory-swap", t.memory_swap);
+  o.memory_reservation = flag_value(app, split, "--memory-reservation", t.memory_reservation);
+  o.memory_swappiness = flag_value(app, split, "--memory-swappiness", t.memory_swappiness);
+  o.cpu_percent = flag_value(app, split, "--cpu", t.cpu);
+  o.cpus = flag_value(app, split, "--cpus", t.cpus);
+  o.cpu_period = flag_value(app, split, "--cpu-period", t.cpu_period);
+  o.cpu_quota = flag_value(app, split, "--cpu-quota", t.cpu_quota);
+  o.cpu_shares = flag_value(app, split, "--cpushare", t.shares);
+  o.cpu_rt_runtime = flag_value(app, split, "--cpu-rt-runtime", t.rt_runtime);
+  o.cpu_rt_period = flag_value(app, split, "--cpu-rt-period", t.rt_period);
+  o.cpuset_cpus = flag_value(app, split, "--cpuset", t.cpuset);
+  o.cpuset_mems = flag_value(app, split, "--cpuset-mems", t.cpuset_mems);
+  o.pids_limit = flag_value(app, split, "--pids-limit", t.pids_limit);
+  o.blkio_weight = flag_value(app, split, "--blkio-weight", t.blkio_weight);
+  auto list = [](const std::vector<std::string>& values, const char* flag) {
+    std::vector<FlagValue> out;
+    for (const auto& v : values) out.push_back({flag, v});
+    return out;
+  };
+  o.device_read_bps = list(t.read_bps, "--device-read-bps");
+  o.device_write_bps = list(t.write_bps, "--device-write-bps");
+  o.device_read_iops = list(t.read_iops, "--device-read-iops");
+  o.device_write_iops = list(t.write_iops, "--device-write-iops");
 }
 
 // Index of the subcommand in args (skipping global flags and their values), or args.size().
@@ -103,6 +138,12 @@ size_t find_subcommand(const std::vector<std::string>& args, CLI::App& app) {
   throw Error(what + " (see mydocker --help)");
 }
 
+int int_value(const std::string& flag, const std::string& text) {
+  auto v = parse_int(text);
+  if (!v) throw Error("invalid value '" + text + "' for " + flag + ": must be a whole number");
+  return static_cast<int>(*v);
+}
+
 }  // namespace
 
 CommandLine parse_command_line(const std::vector<std::string>& input) {
@@ -116,29 +157,83 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
   app.add_option("--root", root, "State directory (default /run/mydocker)")
       ->envname("MYDOCKER_ROOT");
 
-  CLI::App* run = app.add_subcommand("run", "Run a command in a new container");
-  run->fallthrough();
-  RunText text;
-  add_run_flags(*run, cl.run, text);
-  CLI::App* info = app.add_subcommand("info", "Show how mydocker sees this host");
+  auto sub = [&](const char* name, const char* help) {
+    CLI::App* s = app.add_subcommand(name, help);
+    s->fallthrough();
+    return s;
+  };
+  CLI::App* run = sub("run", "Run a command in a new container");
+  LimitText limits;
+  std::string stop_timeout_text;
+  add_run_flags(*run, cl.run, limits, stop_timeout_text);
+  CLI::App* info = sub("info", "Show how mydocker sees this host");
   info->add_option("--format", cl.format, "text or json")->check(CLI::IsMember({"text", "json"}));
-  info->fallthrough();
-  CLI::App* prune =
-      app.add_subcommand("prune", "Remove what runs killed with -9 left behind (cgroups, records)");
-  prune->fallthrough();
+  CLI::App* prune = sub("prune", "Remove stopped containers and what crashed runs left behind");
+  prune->add_flag("-f,--force", cl.force, "Do not ask (mydocker never asks)");
+  CLI::App* ps = sub("ps", "List containers");
+  ps->add_flag("-a,--all", cl.ps.all, "Show stopped containers too");
+  ps->add_flag("-q,--quiet", cl.ps.quiet, "Only ids");
+  ps->add_option("--format", cl.ps.format, "json")->check(CLI::IsMember({"json", "table"}));
+  CLI::App* logs = sub("logs", "Show a detached container's output");
+  logs->add_flag("-f,--follow", cl.logs.follow, "Follow the output");
+  std::string tail;
+  logs->add_option("-n,--tail", tail, "Only the last N lines (\"all\" for all)");
+  logs->add_flag("-t,--timestamps", cl.logs.timestamps, "Show timestamps");
+  logs->add_option("container", cl.containers)->required();
+  CLI::App* exec = sub("exec", "Run a command in a running container");
+  exec->add_flag("-i,--interactive", cl.exec.interactive, "Keep stdin attached");
+  exec->add_flag("-t,--tty", cl.exec.tty, "Keep the caller's terminal");
+  exec->add_option("-e,--env", cl.exec.env, "Set an environment variable: KEY=VALUE");
+  exec->add_option("-w,--workdir", cl.exec.workdir, "Working directory inside the container");
+  std::string stop_t;
+  CLI::App* stop = sub("stop", "Stop containers: SIGTERM, then SIGKILL after the timeout");
+  stop->add_option("-t,--time", stop_t, "Seconds to wait before SIGKILL");
+  stop->add_option("container", cl.containers)->required();
+  CLI::App* kill = sub("kill", "Send a signal to containers (default KILL)");
+  kill->add_option("-s,--signal", cl.signal, "The signal: KILL, TERM, HUP, 9 ...");
+  kill->add_option("container", cl.containers)->required();
+  CLI::App* rm = sub("rm", "Remove containers (state and cgroups)");
+  rm->add_flag("-f,--force", cl.force, "Stop running containers first");
+  bool volumes = false;
+  rm->add_flag("-v,--volumes", volumes, "Remove the container's volumes too (none yet)");
+  rm->add_option("container", cl.containers)->required();
+  CLI::App* inspect = sub("inspect", "Show containers as JSON");
+  inspect->add_option("container", cl.containers)->required();
+  CLI::App* top = sub("top", "Show the processes of a container");
+  top->add_option("container", cl.containers)->required()->expected(1);
+  CLI::App* stats = sub("stats", "Show what containers use, live");
+  stats->add_flag("--no-stream", cl.stats.no_stream, "Print once and exit");
+  stats->add_option("--format", cl.stats.format, "json")->check(CLI::IsMember({"json", "table"}));
+  stats->add_option("container", cl.stats.containers);
+  CLI::App* update = sub("update", "Change the limits of running containers");
+  LimitText update_limits;
+  add_limit_flags(*update, update_limits, false);
+  update->add_option("container", cl.containers)->required();
+  CLI::App* pause = sub("pause", "Freeze every process of containers");
+  pause->add_option("container", cl.containers)->required();
+  CLI::App* unpause = sub("unpause", "Thaw paused containers");
+  unpause->add_option("container", cl.containers)->required();
+  CLI::App* wait = sub("wait", "Wait for containers to stop, print their exit codes");
+  wait->add_option("container", cl.containers)->required();
 
+  // run and exec: everything from the first argument that is not a flag is the command's
+  // (exec: the container, then the command).
   std::vector<std::string> args = input;
   RunArgs split;
-  size_t sub = find_subcommand(args, app);
-  if (sub < args.size() && args[sub] == "run") {
-    std::vector<std::string> tail(args.begin() + static_cast<std::ptrdiff_t>(sub) + 1, args.end());
-    split = split_run_args(tail, [&](const std::string& name) -> std::optional<FlagInfo> {
-      const CLI::Option* opt = run->get_option_no_throw(name);
+  size_t at = find_subcommand(args, app);
+  CLI::App* splitting = nullptr;
+  if (at < args.size() && args[at] == "run") splitting = run;
+  if (at < args.size() && args[at] == "exec") splitting = exec;
+  if (splitting) {
+    std::vector<std::string> tail_args(args.begin() + static_cast<std::ptrdiff_t>(at) + 1,
+                                       args.end());
+    split = split_run_args(tail_args, [&](const std::string& name) -> std::optional<FlagInfo> {
+      const CLI::Option* opt = splitting->get_option_no_throw(name);
       if (!opt) opt = app.get_option_no_throw(name);
       if (!opt) return std::nullopt;
       return FlagInfo{opt->get_name(), opt->get_expected_max() > 0};
     });
-    args.resize(sub + 1);
+    args.resize(at + 1);
     args.insert(args.end(), split.flags.begin(), split.flags.end());
   }
   std::vector<const char*> argv{"mydocker"};
@@ -151,45 +246,59 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
     return cl;
   }
   if (!root.empty()) cl.state_root = root;
+  cl.run.state_root = cl.state_root;
   if (run->parsed()) {
     cl.command = Command::kRun;
     cl.run.command = split.command;
-    cl.run.memory = flag_value(*run, split, "--mem", text.memory);
-    cl.run.cpu_percent = flag_value(*run, split, "--cpu", text.cpu);
-    cl.run.cpus = flag_value(*run, split, "--cpus", text.cpus);
-    cl.run.cpu_shares = flag_value(*run, split, "--cpushare", text.shares);
-    cl.run.cpuset_cpus = flag_value(*run, split, "--cpuset", text.cpuset);
-    cl.run.stop_timeout = flag_value(*run, split, "--stop-timeout", text.stop_timeout);
-    cl.run.memory_swap = flag_value(*run, split, "--memory-swap", text.memory_swap);
-    cl.run.memory_reservation =
-        flag_value(*run, split, "--memory-reservation", text.memory_reservation);
-    cl.run.memory_swappiness =
-        flag_value(*run, split, "--memory-swappiness", text.memory_swappiness);
-    cl.run.cpu_period = flag_value(*run, split, "--cpu-period", text.cpu_period);
-    cl.run.cpu_quota = flag_value(*run, split, "--cpu-quota", text.cpu_quota);
-    cl.run.cpu_rt_runtime = flag_value(*run, split, "--cpu-rt-runtime", text.rt_runtime);
-    cl.run.cpu_rt_period = flag_value(*run, split, "--cpu-rt-period", text.rt_period);
-    cl.run.cpuset_mems = flag_value(*run, split, "--cpuset-mems", text.cpuset_mems);
-    cl.run.pids_limit = flag_value(*run, split, "--pids-limit", text.pids_limit);
-    cl.run.blkio_weight = flag_value(*run, split, "--blkio-weight", text.blkio_weight);
-    auto list = [](const std::vector<std::string>& values, const char* flag) {
-      std::vector<FlagValue> out;
-      for (const auto& v : values) out.push_back({flag, v});
-      return out;
-    };
-    cl.run.device_read_bps = list(text.read_bps, "--device-read-bps");
-    cl.run.device_write_bps = list(text.write_bps, "--device-write-bps");
-    cl.run.device_read_iops = list(text.read_iops, "--device-read-iops");
-    cl.run.device_write_iops = list(text.write_iops, "--device-write-iops");
-    cl.run.state_root = cl.state_root;
+    fill_limits(*run, split, limits, cl.run);
+    cl.run.stop_timeout = flag_value(*run, split, "--stop-timeout", stop_timeout_text);
+  } else if (exec->parsed()) {
+    cl.command = Command::kExec;
+    if (split.command.empty())
+      throw Error("missing the container: mydocker exec [OPTIONS] CONTAINER COMMAND [ARG...]");
+    cl.exec.container = split.command.front();
+    cl.exec.command.assign(split.command.begin() + 1, split.command.end());
+  } else if (update->parsed()) {
+    cl.command = Command::kUpdate;
+    fill_limits(*update, RunArgs{}, update_limits, cl.run);
+  } else if (logs->parsed()) {
+    cl.command = Command::kLogs;
+    if (!tail.empty() && tail != "all") {
+      int n = int_value("--tail", tail);
+      if (n < 0) throw Error("invalid value '" + tail + "' for --tail: must be 0 or more");
+      cl.logs.tail = static_cast<size_t>(n);
+    }
+  } else if (stop->parsed()) {
+    cl.command = Command::kStop;
+    if (!stop_t.empty()) cl.stop_timeout = int_value("-t", stop_t);
   } else if (info->parsed()) {
     cl.command = Command::kInfo;
   } else if (prune->parsed()) {
     cl.command = Command::kPrune;
+  } else if (ps->parsed()) {
+    cl.command = Command::kPs;
+  } else if (kill->parsed()) {
+    cl.command = Command::kKill;
+  } else if (rm->parsed()) {
+    cl.command = Command::kRm;
+  } else if (inspect->parsed()) {
+    cl.command = Command::kInspect;
+  } else if (top->parsed()) {
+    cl.command = Command::kTop;
+  } else if (stats->parsed()) {
+    cl.command = Command::kStats;
+  } else if (pause->parsed()) {
+    cl.command = Command::kPause;
+  } else if (unpause->parsed()) {
+    cl.command = Command::kUnpause;
+  } else if (wait->parsed()) {
+    cl.command = Command::kWait;
   } else {
     std::cout << app.help();
     cl.exit_now = 0;
   }
+  if (cl.ps.format == "table") cl.ps.format.clear();
+  if (cl.stats.format == "table") cl.stats.format.clear();
   return cl;
 }
 

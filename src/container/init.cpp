@@ -79,15 +79,18 @@ InitFailure exec_command(const InitConfig& c) {
 }
 
 // Nothing of mydocker's own process state reaches the command: default signal dispositions,
-// an empty signal mask, umask 022, cwd "/", and only fds 0-2.
-void clean_process_state() {
+// an empty signal mask, umask 022, the working directory asked for ("/" by default), and
+// only fds 0-2.
+std::optional<InitFailure> clean_process_state(const InitConfig& c) {
   for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::umask(022);
-  (void)::chdir("/");
   ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (::chdir(c.cwd.c_str()) != 0)
+    return InitFailure{kExitCannotExec, "chdir to cwd (\"" + c.cwd + "\"): " + error_text(errno)};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -137,7 +140,7 @@ InitFailure exec_container(const InitConfig& c) {
   // Without -t the container gets a session of its own (no controlling terminal), as docker's
   // non-tty containers do; with -t it keeps the caller's terminal (a PTY comes later).
   if (!c.tty) ::setsid();
-  clean_process_state();
+  if (auto f = clean_process_state(c)) return *f;
   trace::emit("exec " + trace::join(c.argv));
   return exec_command(c);
 }

@@ -47,6 +47,7 @@ std::string encode_init_config(const InitConfig& c) {
   std::string out;
   put(out, "mydocker-init-1");
   put(out, c.hostname);
+  put(out, c.cwd);
   put(out, std::string(c.interactive ? "i" : "") + (c.tty ? "t" : "") + (c.trace ? "x" : ""));
   put_list(out, c.argv);
   put_list(out, c.env);
@@ -58,7 +59,7 @@ std::optional<InitConfig> decode_init_config(std::string_view in) {
   InitConfig c;
   std::string magic, flags;
   if (!get(in, magic) || magic != "mydocker-init-1") return std::nullopt;
-  if (!get(in, c.hostname) || !get(in, flags)) return std::nullopt;
+  if (!get(in, c.hostname) || !get(in, c.cwd) || !get(in, flags)) return std::nullopt;
   if (!get_list(in, c.argv) || !get_list(in, c.env) || !get_list(in, c.join_files) ||
       !in.empty()) return std::nullopt;
   if (c.argv.empty()) return std::nullopt;

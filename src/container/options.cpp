@@ -213,6 +213,42 @@ Resources parse_resources(const RunOptions& o, const HostLimits& host) {
   return r;
 }
 
+std::string RestartPolicy::text() const {
+  switch (kind) {
+    case kOnFailure:
+      return max_retries > 0 ? "on-failure:" + std::to_string(max_retries) : "on-failure";
+    case kAlways:
+      return "always";
+    case kUnlessStopped:
+      return "unless-stopped";
+    case kNo:
+      break;
+  }
+  return "no";
+}
+
+RestartPolicy parse_restart_policy(const std::string& text) {
+  RestartPolicy p;
+  const std::string name = text.substr(0, text.find(':'));
+  const bool has_count = text.find(':') != std::string::npos;
+  auto fail = [&](const std::string& why) -> RestartPolicy {
+    throw Error("invalid value '" + text + "' for --restart: " + why);
+  };
+  if (name == "no" || name.empty()) p.kind = RestartPolicy::kNo;
+  else if (name == "on-failure") p.kind = RestartPolicy::kOnFailure;
+  else if (name == "always") p.kind = RestartPolicy::kAlways;
+  else if (name == "unless-stopped") p.kind = RestartPolicy::kUnlessStopped;
+  else return fail("use no, on-failure[:N], always or unless-stopped");
+  if (has_count) {
+    if (p.kind != RestartPolicy::kOnFailure)
+      return fail("maximum retry count cannot be used with restart policy '" + name + "'");
+    auto n = parse_int(text.substr(text.find(':') + 1));
+    if (!n || *n < 0) return fail("the retry count must be a number of 0 or more");
+    p.max_retries = static_cast<int>(*n);
+  }
+  return p;
+}
+
 int stop_timeout_seconds(const RunOptions& o) {
   if (!o.stop_timeout) return kDefaultStopTimeout;
   auto v = parse_int(o.stop_timeout->value);
@@ -249,6 +285,8 @@ void validate_run_options(const RunOptions& o) {
   }
   if (!o.cgroup_parent.empty()) validate_cgroup_parent(o.cgroup_parent);
   (void)stop_timeout_seconds(o);
+  if (parse_restart_policy(o.restart).kind != RestartPolicy::kNo && o.remove)
+    throw Error("conflicting options: --restart and --rm");
 }
 
 }  // namespace mydocker

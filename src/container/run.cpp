@@ -1,12 +1,10 @@
 #include "mydocker/container/run.hpp"
 
-#include <poll.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
-#include <ctime>
 #include <memory>
 #include <optional>
 
@@ -14,12 +12,13 @@
 #include <spdlog/spdlog.h>
 
 #include "mydocker/cgroup/manager.hpp"
-#include "mydocker/cgroup/subsystem.hpp"
+#include "mydocker/container/config.hpp"
 #include "mydocker/container/init.hpp"
-#include "mydocker/container/record.hpp"
 #include "mydocker/container/report.hpp"
 #include "mydocker/container/signals.hpp"
 #include "mydocker/container/spawn.hpp"
+#include "mydocker/container/store.hpp"
+#include "mydocker/container/supervisor.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/trace.hpp"
 #include "mydocker/util/units.hpp"
@@ -33,6 +32,7 @@ constexpr const char* kContainerPath =
 // Everything a run decides before it creates anything: bad input fails here.
 struct Plan {
   std::string id;
+  std::string name;
   std::unique_ptr<CgroupManager> cgroups;
   Resources resources;
   InitConfig init;
@@ -48,137 +48,52 @@ InitConfig make_init_config(const RunOptions& o, const std::string& id,
   c.env = {kContainerPath, "HOSTNAME=" + c.hostname, "HOME=/root"};
   if (o.tty) c.env.push_back("TERM=xterm");
   c.join_files = cgroups.self_join_files();
-  c.interactive = o.interactive;
-  c.tty = o.tty;
-  c.trace = o.trace;
+  c.interactive = o.interactive && !o.detach;  // no attach yet: a detached stdin is /dev/null
+  c.tty = o.tty && !o.detach;
+  c.trace = o.trace && !o.detach;
   return c;
 }
+
+bool wants_report(const RunOptions& o) { return o.report || !o.report_file.empty(); }
 
 Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   Plan p;
   p.id = new_container_id();
-  const bool report = o.report || !o.report_file.empty();
-  p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent, report);
+  p.name = o.name.empty() ? generate_name(p.id) : o.name;
+  // Detached containers join every controller: `stats`, `update` and `pause` act on them later.
+  p.cgroups =
+      make_cgroup_manager(fs, host, p.id, o.cgroup_parent, wants_report(o) || o.detach);
   p.resources = parse_resources(o, p.cgroups->available());
   p.cgroups->validate(p.resources);
   p.init = make_init_config(o, p.id, *p.cgroups);
   return p;
 }
 
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+ContainerState first_state(const Plan& p) {
+  ContainerState st;
+  st.cgroups = p.cgroups->paths();
+  st.cgroup_dirs = p.cgroups->dirs();
+  st.cgroup_parents = p.cgroups->own_parents();
+  st.supervisor_pid = ::getpid();
+  return st;
 }
 
-nlohmann::json state_json(const RunOptions& o, const std::string& id, const CgroupManager& cg) {
-  nlohmann::json parents = nlohmann::json::array();
-  if (o.cgroup_parent.empty())
-    for (const auto& d : cg.dirs()) parents.push_back(parent_dir(d));
-  return {{"id", id},           {"name", o.name},           {"command", o.command},
-          {"pid", ::getpid()},  {"created", now_rfc3339()}, {"cgroups", cg.dirs()},
-          {"cgroup_parents", parents}};
-}
-
-void send_config(int fd, const InitConfig& c) {
-  std::string blob = encode_init_config(c);
-  uint32_t size = static_cast<uint32_t>(blob.size());
-  // EPIPE means the child already died; the wait reports why.
-  if (!write_all(fd, &size, sizeof size) || !write_all(fd, blob.data(), blob.size())) {
-    if (errno != EPIPE) throw_errno("write to the container's sync pipe");
-  }
-}
-
-std::optional<InitFailure> read_failure(int fd) {
-  std::string data(4096, '\0');
-  ssize_t n = read_full(fd, data.data(), data.size());
-  if (n <= 0) return std::nullopt;
-  data.resize(static_cast<size_t>(n));
-  return decode_failure(data);
-}
-
-int exit_status(int wait_status) {
-  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
-  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
-  return kExitSetupError;
-}
-
-// What a run has made, undone whichever way the run ends: the child killed and reaped, the
-// cgroups removed, then the record (kept for `mydocker prune` if a cgroup could not be removed).
-struct Running {
-  Child child;
-  std::unique_ptr<CgroupManager> cgroups;
-  std::optional<RunRecord> record;
-  bool done = false;
-
-  Running() = default;
-  Running(const Running&) = delete;
-  Running& operator=(const Running&) = delete;
-  ~Running() { (void)teardown(); }
-
-  std::vector<std::string> teardown() noexcept {
-    if (done) return {};
-    done = true;
-    if (child.pid > 0) {
-      ::kill(child.pid, SIGKILL);
-      while (::waitpid(child.pid, nullptr, 0) < 0 && errno == EINTR) {
-      }
-      child.pid = -1;
-    }
-    std::vector<std::string> problems;
-    if (cgroups) problems = cgroups->destroy();
-    if (record) {
-      if (problems.empty())
-        record->remove();
-      else
-        record->keep();
-    }
-    return problems;
-  }
-};
-
-// Waits for the container's init to exit, forwarding signals. After SIGINT, SIGTERM, SIGHUP or
-// SIGQUIT, the init has `stop_timeout` seconds before everything in its cgroups is killed.
-int wait_for_exit(Running& run, SignalForwarder& signals, int stop_timeout) {
-  using Clock = std::chrono::steady_clock;
-  std::optional<Clock::time_point> deadline;
-  bool killed = false;
-  const pid_t pid = run.child.pid;
-  for (;;) {
-    int timeout_ms = -1;
-    if (deadline && !killed) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
-      timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count() + 1));
-    }
-    pollfd fds[2] = {{run.child.pidfd.get(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
-    if (::poll(fds, 2, timeout_ms) < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("poll");
-    }
-    if (fds[0].revents != 0) {
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      run.child.pid = -1;
-      return exit_status(status);
-    }
-    while (int sig = signals.next()) {
-      trace::emit("kill -" + signal_name(sig) + " " + std::to_string(pid));
-      ::kill(pid, sig);
-      if (is_stop_signal(sig) && !deadline && stop_timeout >= 0)
-        deadline = Clock::now() + std::chrono::seconds(stop_timeout);
-    }
-    if (deadline && !killed && Clock::now() >= *deadline) {
-      spdlog::info("the container did not stop within {} s: killing it", stop_timeout);
-      trace::emit("kill -KILL " + std::to_string(pid));
-      ::kill(pid, SIGKILL);
-      (void)run.cgroups->kill_all();
-      killed = true;
-    }
-  }
+SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs& fs, Plan& p,
+                          SignalForwarder& signals) {
+  SupervisorSetup s;
+  s.options = &o;
+  s.host = &host;
+  s.fs = &fs;
+  s.id = p.id;
+  s.cgroups = p.cgroups.get();
+  s.resources = p.resources;
+  s.init = p.init;
+  s.restart = parse_restart_policy(o.restart);
+  s.stop_timeout = stop_timeout_seconds(o);
+  s.detached = o.detach;
+  s.report = wants_report(o);
+  s.signals = &signals;
+  return s;
 }
 
 // --dry-run: the same checks and the same trace lines, in the order a real run prints them,
@@ -199,7 +114,11 @@ RunResult dry_run(const RunOptions& o) {
   return {};
 }
 
-void write_report(const RunOptions& o, const RunReport& report, RunResult& result) {
+void add_report(const RunOptions& o, const std::string& id, const HostCgroups& host,
+                const Outcome& out, RunResult& result) {
+  if (!wants_report(o)) return;
+  RunReport report{id, host.mode == CgroupMode::kV2 ? "v2" : "v1", out.status, out.wall_seconds,
+                   out.stats};
   if (o.report) result.report = format_report(report);
   if (!o.report_file.empty()) {
     try {
@@ -209,6 +128,57 @@ void write_report(const RunOptions& o, const RunReport& report, RunResult& resul
       if (result.status == 0) result.status = kExitSetupError;
     }
   }
+}
+
+// run -d: a supervisor process is forked off to own the container; we wait until the command
+// has started (or failed to), print the id and leave.
+RunResult run_detached(const RunOptions& o, const Store& store, Store::Created created, Plan& p,
+                       const HostCgroups& host, const Fs& fs) {
+  Pipe ready = make_pipe();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork (the container's supervisor)");
+  if (pid == 0) {
+    // The supervisor: its own session, no terminal, nothing of our stdio (a caller reading
+    // our output until EOF must not wait for it). It inherited supervisor.lock.
+    ::setsid();
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+    ready.read.reset();
+    int code = 0;
+    try {
+      SignalForwarder signals;
+      Supervisor sup(setup_for(o, host, fs, p, signals), created.dir);
+      Outcome out = sup.run([&](const std::optional<InitFailure>& f) {
+        std::string msg = f ? encode_failure(*f) : "ok";
+        (void)write_all(ready.write.get(), msg.data(), msg.size());
+        ready.write.reset();
+      });
+      if (o.remove) store.remove(created.dir);
+      code = out.status;
+    } catch (const std::exception& e) {
+      std::string msg = encode_failure({kExitSetupError, e.what()});
+      if (ready.write) (void)write_all(ready.write.get(), msg.data(), msg.size());
+      try {
+        created.dir.update([&](ContainerState& st) {
+          st.status = "exited";
+          st.exit_code = kExitSetupError;
+          st.error = e.what();
+        });
+        if (o.remove) store.remove(created.dir);
+      } catch (...) {
+      }
+      code = kExitSetupError;
+    }
+    ::_exit(code & 0xff);
+  }
+  ready.write.reset();
+  created.supervisor_lock.reset();  // the supervisor holds it now
+  std::string msg(4096, '\0');
+  ssize_t n = read_full(ready.read.get(), msg.data(), msg.size());
+  msg.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  if (msg == "ok") return RunResult{0, {}, "", p.id};
+  if (auto f = decode_failure(msg)) throw Error(f->message, f->exit_code);
+  throw Error("the container's supervisor died before the container started");
 }
 
 }  // namespace
@@ -225,69 +195,93 @@ std::string oom_message(const Stats& stats, const std::string& id) {
 
 RunResult run_container(const RunOptions& o) {
   validate_run_options(o);
-  const int stop_timeout = stop_timeout_seconds(o);
   trace::set_enabled(o.trace || o.dry_run);
   if (o.dry_run) return dry_run(o);
   if (::geteuid() != 0)
     throw Error("mydocker run needs root (running as uid " + std::to_string(::geteuid()) +
                 "); --dry-run shows what it would do");
-  const auto started = std::chrono::steady_clock::now();
   const Fs fs;
   const HostCgroups host = detect_host_cgroups(fs);
-  // v2: the child is born in its cgroup (clone3 CLONE_INTO_CGROUP), so the cgroup comes first.
-  // v1 has no such flag: we clone first, and the child's exec of `mydocker init` (about
-  // 0.6 ms) overlaps our checks and cgroup set-up. It waits for its configuration, so a check
-  // that fails below kills a child that has run nothing.
-  const bool born_inside = host.mode == CgroupMode::kV2;
-
+  const Store store(o.state_root);
   ::signal(SIGPIPE, SIG_IGN);  // a dead child shows as EPIPE, not as our death
+
+  if (o.detach) {
+    Plan p = make_plan(o, fs, host);
+    auto created = store.create(p.id, p.name, make_config(o, p.id, p.name, p.resources, p.init),
+                                first_state(p));
+    return run_detached(o, store, std::move(created), p, host, fs);
+  }
+
+  // Foreground: we are the supervisor. On v1 we clone first: the child's exec of `mydocker
+  // init` (about 0.6 ms) then overlaps our checks and set-up. It waits for its configuration,
+  // so a check that fails below kills a child that has run nothing. (v2 clones into the
+  // finished cgroup instead.)
   SignalForwarder signals;
-  Pipe sync = make_pipe();
-  Pipe errors = make_pipe();
-  Running run;
-  auto spawn = [&](const std::string& into) {
-    trace::emit(unshare_trace(into));
-    run.child = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask(), into);
+  std::optional<Child> early;
+  Pipe sync, errors;
+  auto kill_early = [&] {
+    if (early && early->pid > 0) {
+      ::kill(early->pid, SIGKILL);
+      ::waitpid(early->pid, nullptr, 0);
+      early->pid = -1;
+    }
+  };
+  if (host.mode != CgroupMode::kV2) {
+    sync = make_pipe();
+    errors = make_pipe();
+    trace::emit(unshare_trace(""));
+    early = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask());
     sync.read.reset();
     errors.write.reset();
-  };
-  if (!born_inside) spawn("");
-  Plan plan = make_plan(o, fs, host);
-  run.cgroups = std::move(plan.cgroups);
-  // The record (and its lock) exists before the first cgroup, so `prune` knows it is alive.
-  run.record.emplace(RunRecord::create(o.state_root, plan.id, state_json(o, plan.id, *run.cgroups)));
-  if (spdlog::should_log(spdlog::level::debug))
-    spdlog::debug("container {}: cgroups {}", plan.id, nlohmann::json(run.cgroups->dirs()).dump());
-  if (!born_inside) send_config(sync.write.get(), plan.init);
-  run.cgroups->create(plan.resources);
-  run.cgroups->set(plan.resources);
-  if (born_inside) {
-    spawn(run.cgroups->clone_into());
-    if (!run.child.born_in_cgroup) run.cgroups->apply(run.child.pid);  // an older kernel
-    send_config(sync.write.get(), plan.init);
   }
-  // "go": the cgroups exist and hold their limits. A v1 init joins them before anything of
-  // the command runs; a v2 init was born in its cgroup.
-  (void)write_all(sync.write.get(), &kSyncGo, 1);  // EPIPE: it died; the wait tells why
-  sync.write.reset();
-
+  std::optional<Plan> plan;
+  std::optional<Store::Created> created;
+  try {
+    plan.emplace(make_plan(o, fs, host));
+    // The container's directory (and its lock) exists before its first cgroup, so `prune`
+    // knows it is alive.
+    created.emplace(store.create(plan->id, plan->name,
+                                 make_config(o, plan->id, plan->name, plan->resources, plan->init),
+                                 first_state(*plan)));
+  } catch (...) {
+    kill_early();
+    throw;
+  }
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("container {}: cgroups {}", plan->id,
+                  nlohmann::json(plan->cgroups->dirs()).dump());
+  Supervisor sup(setup_for(o, host, fs, *plan, signals), created->dir);
+  if (early) sup.adopt(std::move(*early), std::move(sync), std::move(errors));
+  Outcome out;
+  try {
+    out = sup.run(nullptr);
+  } catch (const std::exception& e) {
+    // The supervisor has undone the run; the container stays as exited, with the reason.
+    try {
+      if (o.remove) {
+        store.remove(created->dir);
+      } else {
+        created->dir.update([&](ContainerState& st) {
+          st.status = "exited";
+          st.pid = 0;
+          st.exit_code = kExitSetupError;
+          st.error = e.what();
+          st.finished_at = now_rfc3339();
+        });
+      }
+    } catch (...) {
+    }
+    throw;
+  }
   RunResult result;
-  result.status = wait_for_exit(run, signals, stop_timeout);
-  const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - started;
-  // Read before the cgroups go: the whole picture for --report, else just the OOM count.
-  Stats stats;
-  const bool report = o.report || !o.report_file.empty();
-  if (report)
-    stats = run.cgroups->stats();
-  else
-    stats.memory = run.cgroups->oom_report();
-  for (auto& problem : run.teardown()) result.messages.push_back("cleanup: " + problem);
-  if (auto failure = read_failure(errors.read.get()))
-    throw Error(failure->message, failure->exit_code);
-  if (auto oom = oom_message(stats, plan.id); !oom.empty())
+  result.id = plan->id;
+  result.status = out.status;
+  for (auto& problem : out.problems) result.messages.push_back("cleanup: " + problem);
+  if (o.remove) store.remove(created->dir);
+  if (out.failure) throw Error(out.failure->message, out.failure->exit_code);
+  if (auto oom = oom_message(out.stats, plan->id); !oom.empty())
     result.messages.insert(result.messages.begin(), oom);
-  if (report)
-    write_report(o, {plan.id, std::string(to_string(host.mode == CgroupMode::kV2 ? CgroupMode::kV2 : CgroupMode::kV1)), result.status, wall.count(), stats}, result);
+  add_report(o, plan->id, host, out, result);
   return result;
 }
 

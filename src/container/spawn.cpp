@@ -23,6 +23,7 @@ constexpr int kNamespaces = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NE
 // static storage that nothing else touches: one container is spawned at a time per process,
 // and the previous child has exec'd or died before the next spawn.
 struct ChildArgs {
+  int stdio[3];
   int sync_fd;
   int error_fd;
   sigset_t mask;
@@ -44,6 +45,8 @@ int child_main(void* raw) {
   // the init reads EOF on the sync pipe and exits.)
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ::sigprocmask(SIG_SETMASK, &a->mask, nullptr);
+  for (int i = 0; i < 3; ++i)
+    if (a->stdio[i] >= 0) ::dup2(a->stdio[i], i);
   ::fcntl(a->sync_fd, F_SETFD, 0);
   ::fcntl(a->error_fd, F_SETFD, 0);
   ::execve("/proc/self/exe", a->argv, a->envp);
@@ -53,8 +56,9 @@ int child_main(void* raw) {
   ::_exit(kExitSetupError);
 }
 
-void prepare_args(int sync_fd, int error_fd, const sigset_t& mask) {
+void prepare_args(int sync_fd, int error_fd, const sigset_t& mask, std::array<int, 3> stdio) {
   ChildArgs& a = g_args;
+  for (int i = 0; i < 3; ++i) a.stdio[i] = stdio[static_cast<size_t>(i)];
   a.sync_fd = sync_fd;
   a.error_fd = error_fd;
   a.mask = mask;
@@ -93,8 +97,8 @@ std::string unshare_trace(const std::string& cgroup_dir) {
 }
 
 Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask,
-                 const std::string& cgroup_dir) {
-  prepare_args(sync_fd, error_fd, child_mask);
+                 const std::string& cgroup_dir, std::array<int, 3> stdio) {
+  prepare_args(sync_fd, error_fd, child_mask, stdio);
   Child child;
   int pidfd = -1;
   if (!cgroup_dir.empty()) {

@@ -76,7 +76,10 @@ class IntegrationTest : public ::testing::Test {
   std::map<std::string, std::string> env() const { return {{"MYDOCKER_ROOT", root_}}; }
   std::vector<std::string> args(std::vector<std::string> a) const;
   const std::string& root() const { return root_; }
+  // Container directories in this test's state root (stopped ones stay until rm or prune).
   std::vector<std::string> records() const;
+  // Containers whose supervisor still runs.
+  std::vector<std::string> live_records() const;
 
  private:
   std::string root_;

@@ -24,27 +24,41 @@ std::vector<std::string> recorded_cgroups(const std::string& root) {
     if (!in) continue;
     auto j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_discarded()) continue;
-    for (const auto& d : j["cgroups"]) out.push_back(d.get<std::string>());
+    for (const auto& d : j["cgroup_dirs"]) out.push_back(d.get<std::string>());
   }
   return out;
 }
 
 TEST_F(LifecycleTest, NormalExitRemovesEverything) {
-  auto r = md({"run", "-mem", "50m", "-cpu", "50", "-cpuset", "0", "true"});
+  auto r = md({"run", "--rm", "-mem", "50m", "-cpu", "50", "-cpuset", "0", "true"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(container_cgroups().empty());
-  EXPECT_TRUE(records().empty());
+  EXPECT_TRUE(records().empty()) << "--rm";
+  // Without --rm the container stays, stopped (as in docker), and only its cgroups go.
+  auto kept = md({"run", "-mem", "50m", "sh", "-c", "exit 4"});
+  EXPECT_EQ(kept.status, 4);
+  EXPECT_TRUE(container_cgroups().empty());
+  ASSERT_EQ(records().size(), 1u);
+  auto ps = md({"ps", "-a"});
+  EXPECT_NE(ps.out.find("Exited (4)"), std::string::npos) << ps.out;
 }
 
 TEST_F(LifecycleTest, FailedStartRemovesEverything) {
-  EXPECT_EQ(md({"run", "-mem", "50m", "no-such-command-xyz"}).status, 127);
+  EXPECT_EQ(md({"run", "--rm", "-mem", "50m", "no-such-command-xyz"}).status, 127);
   EXPECT_TRUE(container_cgroups().empty());
   EXPECT_TRUE(records().empty());
   // A cgroup set-up the kernel refuses (a file where the parent directory should be).
-  auto r = md({"run", "--cgroup-parent", "cgroup.procs", "true"});
+  auto r = md({"run", "--rm", "--cgroup-parent", "cgroup.procs", "true"});
   EXPECT_EQ(r.status, 125);
   EXPECT_NE(r.err.find("cgroup.procs"), std::string::npos) << r.err;
   EXPECT_TRUE(records().empty());
+  // Kept without --rm, with the reason.
+  EXPECT_EQ(md({"run", "no-such-command-xyz"}).status, 127);
+  auto ps = md({"ps", "-a"});
+  EXPECT_NE(ps.out.find("Exited (127)"), std::string::npos) << ps.out;
+  auto j = nlohmann::json::parse(md({"inspect", records().front()}).out);
+  EXPECT_NE(j[0]["State"]["Error"].get<std::string>().find("executable file not found"),
+            std::string::npos);
 }
 
 TEST_F(LifecycleTest, BadInputIs125NamesTheFlagAndLeavesNothing) {
@@ -191,7 +205,7 @@ TEST_F(LifecycleTest, ConcurrentRunsCleanUp) {
   std::vector<Result> results(8);
   for (size_t i = 0; i < results.size(); ++i)
     threads.emplace_back([&, i] {
-      results[i] = md({"run", "-mem", "50m", "-cpu", "50", "-cpuset", "0", "sh", "-c",
+      results[i] = md({"run", "--rm", "-mem", "50m", "-cpu", "50", "-cpuset", "0", "sh", "-c",
                        "echo " + std::to_string(i)});
     });
   for (auto& t : threads) t.join();

@@ -5,18 +5,30 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/container/commands.hpp"
 #include "mydocker/container/options.hpp"
 
 namespace mydocker::cli {
 
-enum class Command { kNone, kRun, kInfo, kPrune };
+enum class Command {
+  kNone, kRun, kInfo, kPrune, kPs, kLogs, kExec, kStop, kKill, kRm, kInspect, kTop, kStats,
+  kUpdate, kPause, kUnpause, kWait
+};
 
 struct CommandLine {
   Command command = Command::kNone;
   std::string log_level = "warn";
   std::string state_root = kDefaultStateRoot;  // --root, MYDOCKER_ROOT
-  RunOptions run;                              // for kRun
-  std::string format = "text";                 // for kInfo
+  RunOptions run;                              // run, and update's limits
+  std::string format;                          // info, ps, stats: "json"
+  PsOptions ps;
+  LogsOptions logs;
+  ExecOptions exec;
+  StatsOptions stats;
+  std::vector<std::string> containers;  // the containers a command acts on
+  std::optional<int> stop_timeout;      // stop -t, rm -f
+  std::string signal = "KILL";          // kill -s
+  bool force = false;                   // rm -f
   // Set when parsing already finished the job (--help, --version, no command): exit with this.
   std::optional<int> exit_now;
 };

@@ -15,6 +15,7 @@ struct InitConfig {
   std::vector<std::string> argv;  // the user's command
   std::vector<std::string> env;   // its whole environment
   std::string hostname;
+  std::string cwd = "/";  // docker's default working directory
   // Files the init writes "0" into to join the container's cgroups (v1: <dir>/tasks).
   std::vector<std::string> join_files;
   bool interactive = false;

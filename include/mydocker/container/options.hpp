@@ -53,6 +53,9 @@ struct RunOptions {
   std::optional<FlagValue> stop_timeout;  // seconds, default 10; -1 waits forever
   bool trace = false;
   bool dry_run = false;
+  bool detach = false;             // -d: run in the background, print the id
+  bool remove = false;             // --rm: remove the container when it ends
+  std::string restart = "no";      // --restart no|on-failure[:N]|always|unless-stopped
   bool report = false;      // --report: a summary of what the container used, on stderr
   std::string report_file;  // --report-file FILE: the same as JSON
   std::string state_root = kDefaultStateRoot;
@@ -62,7 +65,16 @@ struct RunOptions {
 // them. Throws Error (exit 125) naming the flag and the value.
 Resources parse_resources(const RunOptions& o, const HostLimits& host);
 
-// Checks the other flags (name, hostname, stop timeout, command). Throws Error.
+// docker's restart policies.
+struct RestartPolicy {
+  enum Kind { kNo, kOnFailure, kAlways, kUnlessStopped } kind = kNo;
+  int max_retries = 0;  // on-failure:N; 0 = no maximum
+  std::string text() const;  // "on-failure:3"
+};
+// Throws Error naming --restart.
+RestartPolicy parse_restart_policy(const std::string& text);
+
+// Checks the other flags (name, hostname, stop timeout, restart, command). Throws Error.
 void validate_run_options(const RunOptions& o);
 int stop_timeout_seconds(const RunOptions& o);
 

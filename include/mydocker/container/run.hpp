@@ -14,6 +14,7 @@ struct RunResult {
   int status = 0;                     // the command's status, 128+N for signal N
   std::vector<std::string> messages;  // for stderr after the run (OOM kills, teardown problems)
   std::string report;                 // --report: the summary, for stderr
+  std::string id;                     // the container's id (run -d prints it)
 };
 
 // Throws Error (exit 125 for mydocker's own failures, 126/127 when the command cannot run).

@@ -31,13 +31,17 @@ void Cpuset::set(const Fs& fs, const std::string& dir, const Resources& r) const
   // Always written, requested or not: an empty cpuset cannot take a process.
   const std::string parent = parent_dir(dir);
   const std::string cpus = path_join(dir, "cpuset.cpus"), mems = path_join(dir, "cpuset.mems");
+  // Unrequested values are filled in only where empty: `update` must not reset them.
+  auto empty = [&](const std::string& f) {
+    return fs.dry_run() || trim(fs.read_if_exists(f).value_or("")).empty();
+  };
   if (r.cpuset_cpus)
     fs.write_verified(cpus, *r.cpuset_cpus);
-  else
+  else if (empty(cpus))
     fs.write(cpus, inherited_value(fs, parent, "cpuset.cpus"));
   if (r.cpuset_mems)
     fs.write_verified(mems, *r.cpuset_mems);
-  else
+  else if (empty(mems))
     fs.write(mems, inherited_value(fs, parent, "cpuset.mems"));
 }
 

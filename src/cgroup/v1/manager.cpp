@@ -10,6 +10,7 @@
 #include "mydocker/cgroup/v1/cpu.hpp"
 #include "mydocker/cgroup/v1/cpuacct.hpp"
 #include "mydocker/cgroup/v1/cpuset.hpp"
+#include "mydocker/cgroup/v1/freezer.hpp"
 #include "mydocker/cgroup/v1/memory.hpp"
 #include "mydocker/cgroup/v1/pids.hpp"
 
@@ -57,6 +58,7 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems() {
   out.push_back(std::make_unique<Cpuset>());
   out.push_back(std::make_unique<Pids>());
   out.push_back(std::make_unique<Blkio>());
+  out.push_back(std::make_unique<Freezer>());
   return out;
 }
 

@@ -1,0 +1,40 @@
+#pragma once
+// A container's state (state.json): rewritten atomically on every change.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mydocker {
+
+struct ContainerState {
+  std::string status = "created";  // created, running, paused, restarting, exited
+  int pid = 0;                     // the container's init, as the host sees it
+  int supervisor_pid = 0;          // the mydocker process that owns it
+  int exit_code = 0;
+  bool oom_killed = false;  // the last run ended with OOM kills
+  std::string started_at;   // RFC 3339, UTC
+  std::string finished_at;
+  int restart_count = 0;
+  std::string restart_reason;   // why it was last restarted: "exit 1", "OOM-killed (exit 137)"
+  bool stop_requested = false;  // stop/kill/rm: the restart policy does not apply
+  std::string error;            // why it could not start
+  std::string cgroup_mode;      // v1, v2
+  std::map<std::string, std::string> cgroups;  // controller -> directory
+  std::vector<std::string> cgroup_dirs;        // what to remove
+  std::vector<std::string> cgroup_parents;     // ours, removed when empty
+
+  bool live() const { return status == "running" || status == "paused" || status == "restarting"; }
+};
+
+void to_json(nlohmann::json& j, const ContainerState& s);
+void from_json(const nlohmann::json& j, ContainerState& s);
+
+// RFC 3339 with nanoseconds, UTC: "2026-11-22T15:06:02.123456789Z" (docker's format).
+std::string now_rfc3339();
+// Seconds since the epoch from now_rfc3339()'s format; 0 when it does not parse.
+double parse_rfc3339(const std::string& text);
+
+}  // namespace mydocker

@@ -1,0 +1,210 @@
+#include "mydocker/container/store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/id.hpp"
+
+namespace mydocker {
+namespace {
+
+constexpr const char* kTmpPrefix = ".tmp-";
+
+void make_dirs(const std::string& path, mode_t mode) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i != path.size() && path[i] != '/') continue;
+    std::string cur = path.substr(0, i);
+    if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
+      throw SysError(errno, "cannot create the state directory " + cur);
+  }
+}
+
+std::vector<std::string> list_dir(const std::string& path) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") out.push_back(name);
+  }
+  ::closedir(d);
+  return out;
+}
+
+void remove_tree(const std::string& dir) {
+  for (const auto& f : list_dir(dir)) ::unlink((dir + "/" + f).c_str());
+  ::rmdir(dir.c_str());
+}
+
+std::string read_link(const std::string& path) {
+  char buf[256];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+bool is_locked(const std::string& lock_path) {
+  UniqueFd fd(::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  return ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  Fs fs;
+  auto text = fs.read_if_exists(path);
+  if (!text) throw Error("cannot read " + path + ": no such file");
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) throw Error("cannot read " + path + ": not JSON");
+  return j;
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& content, bool durable) {
+  const std::string tmp = path + ".tmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) throw SysError(errno, "cannot write " + tmp);
+  if (!write_all(fd.get(), content.data(), content.size()) ||
+      (durable && ::fsync(fd.get()) != 0))
+    throw SysError(errno, "cannot write " + tmp);
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) throw SysError(errno, "cannot rename " + tmp);
+}
+
+ContainerDir::ContainerDir(std::string root, std::string id)
+    : root_(std::move(root)), id_(std::move(id)), path_(root_ + "/" + id_) {}
+
+nlohmann::json ContainerDir::config() const { return read_json(path_ + "/config.json"); }
+
+ContainerState ContainerDir::state() const {
+  return read_json(path_ + "/state.json").get<ContainerState>();
+}
+
+ContainerState ContainerDir::update(const std::function<void(ContainerState&)>& change) const {
+  UniqueFd lock(::open((path_ + "/state.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) throw SysError(errno, "cannot open " + path_ + "/state.lock");
+  while (::flock(lock.get(), LOCK_EX) != 0)
+    if (errno != EINTR) throw SysError(errno, "cannot lock " + path_ + "/state.lock");
+  ContainerState s = state();
+  change(s);
+  write_file_atomic(path_ + "/state.json", nlohmann::json(s).dump(2) + "\n");
+  return s;
+}
+
+bool ContainerDir::supervisor_alive() const { return is_locked(path_ + "/supervisor.lock"); }
+
+UniqueFd ContainerDir::lock_supervisor() const {
+  UniqueFd fd(::open((path_ + "/supervisor.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) throw SysError(errno, "cannot open " + path_ + "/supervisor.lock");
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+    throw Error("container " + short_id(id_) + " is owned by another mydocker process");
+  return fd;
+}
+
+Store::Store(std::string root) : root_(std::move(root)) {}
+
+Store::Created Store::create(const std::string& id, const std::string& name,
+                             const nlohmann::json& config, const ContainerState& state) const {
+  make_dirs(root_ + "/names", 0700);
+  const std::string tmp = root_ + "/" + kTmpPrefix + id;
+  if (::mkdir(tmp.c_str(), 0700) != 0)
+    throw SysError(errno, "cannot create the container's state directory " + tmp);
+  // The lock comes first: from here on the half-made directory is visibly owned.
+  UniqueFd lock(::open((tmp + "/supervisor.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock || ::flock(lock.get(), LOCK_EX) != 0) {
+    int err = errno;
+    remove_tree(tmp);
+    throw SysError(err, "cannot lock " + tmp + "/supervisor.lock");
+  }
+  try {
+    const std::string link = root_ + "/names/" + name;
+    for (int attempt = 0;; ++attempt) {
+      if (::symlink(id.c_str(), link.c_str()) == 0) break;
+      if (errno != EEXIST || attempt > 3)
+        throw SysError(errno, "cannot reserve the name " + name);
+      // Taken, unless the container it names is gone (a crash between the two steps).
+      const std::string other = read_link(link);
+      const bool alive = ::access((root_ + "/" + other).c_str(), F_OK) == 0 ||
+                         is_locked(root_ + "/" + kTmpPrefix + other + "/supervisor.lock");
+      if (alive)
+        throw Error("Conflict. The container name \"/" + name +
+                    "\" is already in use by container \"" + other +
+                    "\". You have to remove (or rename) that container to be able to reuse "
+                    "that name.");
+      ::unlink(link.c_str());
+    }
+    write_file_atomic(tmp + "/config.json", config.dump(2) + "\n");
+    write_file_atomic(tmp + "/state.json", nlohmann::json(state).dump(2) + "\n");
+    if (::rename(tmp.c_str(), (root_ + "/" + id).c_str()) != 0)
+      throw SysError(errno, "cannot rename " + tmp);
+  } catch (...) {
+    if (read_link(root_ + "/names/" + name) == id) ::unlink((root_ + "/names/" + name).c_str());
+    remove_tree(tmp);
+    throw;
+  }
+  return Created{ContainerDir(root_, id), std::move(lock)};
+}
+
+void Store::remove(const ContainerDir& dir) const {
+  const std::string name = name_of(dir.id());
+  if (!name.empty() && read_link(root_ + "/names/" + name) == dir.id())
+    ::unlink((root_ + "/names/" + name).c_str());
+  remove_tree(dir.path());
+}
+
+std::vector<std::string> Store::ids() const {
+  std::vector<std::string> out;
+  for (auto& e : list_dir(root_))
+    if (is_container_id(e)) out.push_back(e);
+  return out;
+}
+
+std::string Store::name_of(const std::string& id) const {
+  try {
+    return ContainerDir(root_, id).config().value("name", "");
+  } catch (const Error&) {
+    return "";
+  }
+}
+
+std::string Store::resolve(const std::string& ref) const {
+  if (ref.empty()) throw Error("No such container: (empty)");
+  if (is_container_id(ref) && ::access((root_ + "/" + ref).c_str(), F_OK) == 0) return ref;
+  // A name wins over an id prefix, as in docker.
+  std::string named = read_link(root_ + "/names/" + ref);
+  if (!named.empty() && ::access((root_ + "/" + named).c_str(), F_OK) == 0) return named;
+  std::vector<std::string> matches;
+  for (const auto& id : ids())
+    if (id.compare(0, ref.size(), ref) == 0) matches.push_back(id);
+  if (matches.size() == 1) return matches.front();
+  if (matches.empty()) throw Error("No such container: " + ref);
+  throw Error("multiple containers match the prefix " + ref + ": use more of the id");
+}
+
+std::vector<std::string> Store::abandoned() const {
+  std::vector<std::string> out;
+  for (const auto& e : list_dir(root_))
+    if (e.rfind(kTmpPrefix, 0) == 0 && !is_locked(root_ + "/" + e + "/supervisor.lock"))
+      out.push_back(root_ + "/" + e);
+  return out;
+}
+
+std::string generate_name(const std::string& id) {
+  static const char* const kLeft[] = {"brave",  "calm",   "eager",  "gentle", "happy",
+                                      "jolly",  "keen",   "lucid",  "nimble", "quiet",
+                                      "sharp",  "sturdy", "tender", "vivid",  "witty"};
+  static const char* const kRight[] = {"babbage", "curie",    "dijkstra", "hopper", "knuth",
+                                       "lamport", "liskov",   "lovelace", "noether", "ritchie",
+                                       "shannon", "thompson", "torvalds", "turing", "wirth"};
+  // From the id's own randomness, plus its first hex digits so names rarely collide.
+  unsigned a = std::stoul(id.substr(0, 2), nullptr, 16), b = std::stoul(id.substr(2, 2), nullptr, 16);
+  return std::string(kLeft[a % 15]) + "_" + kRight[b % 15] + "_" + id.substr(4, 4);
+}
+
+}  // namespace mydocker

@@ -1,0 +1,273 @@
+#include "mydocker/container/supervisor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "mydocker/container/log.hpp"
+#include "mydocker/util/trace.hpp"
+
+namespace mydocker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void send_config(int fd, const InitConfig& c) {
+  std::string blob = encode_init_config(c);
+  uint32_t size = static_cast<uint32_t>(blob.size());
+  // EPIPE means the child already died; the wait reports why.
+  if (!write_all(fd, &size, sizeof size) || !write_all(fd, blob.data(), blob.size())) {
+    if (errno != EPIPE) throw_errno("write to the container's sync pipe");
+  }
+}
+
+int exit_status(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return kExitSetupError;
+}
+
+void sleep_ms(long ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1000000};
+  nanosleep(&ts, nullptr);
+}
+
+}  // namespace
+
+// One run of the container: the child, the pipes to it, its cgroups while they exist.
+struct Supervisor::Instance {
+  Child child;
+  Pipe sync, errors, out, err;
+  CgroupManager* cgroups = nullptr;
+  bool created = false;
+  bool done = false;
+
+  ~Instance() { (void)teardown(); }
+  std::vector<std::string> teardown() noexcept {
+    if (done) return {};
+    done = true;
+    if (child.pid > 0) {
+      ::kill(child.pid, SIGKILL);
+      while (::waitpid(child.pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      child.pid = -1;
+    }
+    return created ? cgroups->destroy() : std::vector<std::string>{};
+  }
+};
+
+Supervisor::Supervisor(SupervisorSetup setup, ContainerDir dir)
+    : s_(std::move(setup)), dir_(std::move(dir)) {}
+
+void Supervisor::adopt(Child child, Pipe sync, Pipe errors) {
+  adopted_ = std::move(child);
+  adopted_sync_ = std::move(sync);
+  adopted_errors_ = std::move(errors);
+}
+
+Outcome Supervisor::run_once(bool first,
+                             const std::function<void(const std::optional<InitFailure>&)>& cb) {
+  Outcome out;
+  Instance in;
+  in.cgroups = s_.cgroups;
+  const auto started = Clock::now();
+  const bool born_inside = !s_.cgroups->clone_into().empty();
+  std::array<int, 3> stdio{-1, -1, -1};
+  std::optional<LogWriter> log;
+  if (s_.detached) {
+    in.out = make_pipe();
+    in.err = make_pipe();
+    stdio = {-1, in.out.write.get(), in.err.write.get()};
+    log.emplace(dir_.log_path());
+  }
+  auto spawn = [&](const std::string& into) {
+    in.sync = make_pipe();
+    in.errors = make_pipe();
+    trace::emit(unshare_trace(into));
+    in.child =
+        spawn_init(in.sync.read.get(), in.errors.write.get(), s_.signals->original_mask(), into, stdio);
+    in.sync.read.reset();
+    in.errors.write.reset();
+    in.out.write.reset();
+    in.err.write.reset();
+  };
+  if (first && adopted_) {
+    in.child = std::move(*adopted_);
+    in.sync = std::move(*adopted_sync_);
+    in.errors = std::move(*adopted_errors_);
+    adopted_.reset();
+  } else if (!born_inside) {
+    spawn("");  // v1: the child's exec overlaps our cgroup set-up
+  }
+  if (!born_inside) send_config(in.sync.write.get(), s_.init);
+  in.created = true;
+  s_.cgroups->create(s_.resources);
+  s_.cgroups->set(s_.resources);
+  if (born_inside) {
+    spawn(s_.cgroups->clone_into());
+    if (!in.child.born_in_cgroup) s_.cgroups->apply(in.child.pid);  // an older kernel
+    send_config(in.sync.write.get(), s_.init);
+  }
+  // "go": the cgroups exist and hold their limits. A v1 init joins them before anything of
+  // the command runs; a v2 init was born in its cgroup.
+  (void)write_all(in.sync.write.get(), &kSyncGo, 1);  // EPIPE: it died; the wait tells why
+  in.sync.write.reset();
+  const pid_t pid = in.child.pid;
+  dir_.update([&](ContainerState& st) {
+    st.status = "running";
+    st.pid = pid;
+    st.supervisor_pid = ::getpid();
+    st.started_at = now_rfc3339();
+    st.exit_code = 0;
+    st.oom_killed = false;
+    st.cgroup_mode = born_inside ? "v2" : "v1";
+    st.cgroups = s_.cgroups->paths();
+    st.cgroup_dirs = s_.cgroups->dirs();
+    st.cgroup_parents = s_.cgroups->own_parents();
+  });
+
+  // Wait for the exit: forward signals, log the output, learn whether the exec worked.
+  std::optional<Clock::time_point> deadline;
+  bool killed = false, errors_open = true, out_open = s_.detached, err_open = s_.detached;
+  bool reported = !first;
+  std::string failure_text;
+  auto report_start = [&](const std::optional<InitFailure>& f) {
+    if (!reported && cb) cb(f);
+    reported = true;
+  };
+  for (;;) {
+    int timeout_ms = -1;
+    if (deadline && !killed) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+      timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count() + 1));
+    }
+    pollfd fds[5] = {{in.child.pidfd.get(), POLLIN, 0},
+                     {s_.signals->fd(), POLLIN, 0},
+                     {errors_open ? in.errors.read.get() : -1, POLLIN, 0},
+                     {out_open ? in.out.read.get() : -1, POLLIN, 0},
+                     {err_open ? in.err.read.get() : -1, POLLIN, 0}};
+    if (::poll(fds, 5, timeout_ms) < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("poll");
+    }
+    char buf[16384];
+    for (int i = 2; i < 5; ++i) {
+      if (fds[i].revents == 0) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0 && i == 2) failure_text.append(buf, static_cast<size_t>(n));
+      if (n > 0 && i > 2) log->add(i == 3 ? "stdout" : "stderr", std::string_view(buf, n));
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        (i == 2 ? errors_open : i == 3 ? out_open : err_open) = false;
+        if (i == 2 && failure_text.empty()) report_start(std::nullopt);  // the exec worked
+      }
+    }
+    while (int sig = s_.signals->next()) {
+      trace::emit("kill -" + signal_name(sig) + " " + std::to_string(pid));
+      ::kill(pid, sig);
+      if (is_stop_signal(sig)) {
+        stop_signalled_ = true;  // stopped on purpose: no restart
+        if (!deadline && s_.stop_timeout >= 0)
+          deadline = Clock::now() + std::chrono::seconds(s_.stop_timeout);
+      }
+    }
+    if (deadline && !killed && Clock::now() >= *deadline) {
+      spdlog::info("the container did not stop within {} s: killing it", s_.stop_timeout);
+      trace::emit("kill -KILL " + std::to_string(pid));
+      ::kill(pid, SIGKILL);
+      (void)s_.cgroups->kill_all();
+      killed = true;
+    }
+    if (fds[0].revents != 0) {
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      in.child.pid = -1;
+      out.status = exit_status(status);
+      break;
+    }
+  }
+  // What is left in the pipes (the namespace's processes are gone, so they end).
+  for (auto* p : {&in.errors.read, &in.out.read, &in.err.read}) {
+    if (!*p) continue;
+    ::fcntl(p->get(), F_SETFL, O_NONBLOCK);
+    char buf[16384];
+    ssize_t n;
+    while ((n = ::read(p->get(), buf, sizeof buf)) > 0) {
+      if (p == &in.errors.read) failure_text.append(buf, static_cast<size_t>(n));
+      else log->add(p == &in.out.read ? "stdout" : "stderr", std::string_view(buf, n));
+    }
+  }
+  if (log) log->flush();
+  out.wall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  // Read before the cgroups go: the whole picture for --report, else just the OOM count.
+  if (s_.report)
+    out.stats = s_.cgroups->stats();
+  else
+    out.stats.memory = s_.cgroups->oom_report();
+  out.problems = in.teardown();
+  if (!failure_text.empty()) out.failure = decode_failure(failure_text);
+  report_start(out.failure);
+  return out;
+}
+
+bool Supervisor::should_restart(const Outcome& o, int restarts) const {
+  if (stop_signalled_ || o.failure) return false;
+  switch (s_.restart.kind) {
+    case RestartPolicy::kNo:
+      return false;
+    case RestartPolicy::kOnFailure:
+      return o.status != 0 && (s_.restart.max_retries == 0 || restarts < s_.restart.max_retries);
+    case RestartPolicy::kAlways:
+    case RestartPolicy::kUnlessStopped:
+      return true;
+  }
+  return false;
+}
+
+Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure>&)>& on_start) {
+  // docker's back-off: 100 ms before the first restart, doubling, at most a minute; back to
+  // 100 ms once a run has lasted 10 s.
+  long delay_ms = 100;
+  for (int restarts = 0;; ++restarts) {
+    Outcome o = run_once(restarts == 0, on_start);
+    const bool oom = o.stats.memory && o.stats.memory->oom_kills > 0;
+    const ContainerState st = dir_.update([&](ContainerState& st) {
+      st.status = "exited";
+      st.pid = 0;
+      st.exit_code = o.failure ? o.failure->exit_code : o.status;
+      st.oom_killed = oom;
+      st.finished_at = now_rfc3339();
+      if (o.failure) st.error = o.failure->message;
+    });
+    if (st.stop_requested || !should_restart(o, restarts)) return o;
+    if (o.wall_seconds >= 10) delay_ms = 100;
+    const std::string reason = oom ? "OOM-killed (exit " + std::to_string(o.status) + ")"
+                                   : "exit " + std::to_string(o.status);
+    spdlog::info("restarting after {} in {} ms", reason, delay_ms);
+    dir_.update([&](ContainerState& s) {
+      s.status = "restarting";
+      s.restart_count += 1;
+      s.restart_reason = reason;
+    });
+    // The back-off, cut short by a stop (stop/rm/kill mark the state; a signal to us).
+    for (long waited = 0; waited < delay_ms; waited += 50) {
+      sleep_ms(std::min(50L, delay_ms - waited));
+      while (int sig = s_.signals->next())
+        if (is_stop_signal(sig)) stop_signalled_ = true;
+      if (stop_signalled_ || dir_.state().stop_requested) {
+        dir_.update([](ContainerState& s) { s.status = "exited"; });
+        return o;
+      }
+    }
+    delay_ms = std::min(delay_ms * 2, 60000L);
+  }
+}
+
+}  // namespace mydocker
