@@ -253,7 +253,6 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
     spdlog::info("restarting after {} in {} ms", reason, delay_ms);
     dir_.update([&](ContainerState& s) {
       s.status = "restarting";
-      s.restart_count += 1;
       s.restart_reason = reason;
     });
     // The back-off, cut short by a stop (stop/rm/kill mark the state; a signal to us).
@@ -267,6 +266,7 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
       }
     }
     delay_ms = std::min(delay_ms * 2, 60000L);
+    dir_.update([](ContainerState& s) { s.restart_count += 1; });  // counted as it happens
   }
 }
 

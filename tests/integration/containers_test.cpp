@@ -1,0 +1,395 @@
+// Detached containers and the commands that manage them (issue: container lifecycle).
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "integration/harness.hpp"
+
+namespace itest {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+class ContainersTest : public IntegrationTest {
+ protected:
+  // run -d ...: the id it printed (asserts success).
+  std::string start(std::vector<std::string> args) {
+    args.insert(args.begin(), {"run", "-d"});
+    auto r = md(args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    auto id = r.out.substr(0, r.out.find('\n'));
+    EXPECT_TRUE(std::regex_match(id, std::regex("[0-9a-f]{64}"))) << r.out;
+    return id;
+  }
+  Json inspect(const std::string& ref) {
+    auto r = md({"inspect", ref});
+    EXPECT_EQ(r.status, 0) << r.err;
+    auto j = Json::parse(r.out, nullptr, false);
+    return j.is_array() && !j.empty() ? j[0] : Json::object();
+  }
+  // Polls inspect until `pred` holds (at most `timeout`).
+  bool until(const std::string& ref, const std::function<bool(const Json&)>& pred,
+             std::chrono::milliseconds timeout = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (pred(inspect(ref))) return true;
+      usleep(20000);
+    }
+    return false;
+  }
+  // Processes whose command line holds `marker`.
+  static int processes_with(const std::string& marker) {
+    int n = 0;
+    DIR* d = opendir("/proc");
+    while (dirent* e = readdir(d)) {
+      if (!isdigit(e->d_name[0])) continue;
+      std::string cmd = read_file(std::string("/proc/") + e->d_name + "/cmdline");
+      for (auto& c : cmd)
+        if (c == '\0') c = ' ';
+      if (cmd.find(marker) != std::string::npos) ++n;
+    }
+    closedir(d);
+    return n;
+  }
+};
+
+TEST_F(ContainersTest, RunDetachedReturnsAtOnceAndKeepsRunning) {
+  auto begin = std::chrono::steady_clock::now();
+  auto id = start({"--name", "web", "-mem", "50m", "sleep", "30"});
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 2s);
+  auto j = inspect("web");
+  EXPECT_EQ(j["Id"], id);
+  EXPECT_EQ(j["Name"], "/web");
+  EXPECT_EQ(j["State"]["Status"], "running");
+  EXPECT_TRUE(j["State"]["Running"].get<bool>());
+  EXPECT_GT(j["State"]["Pid"].get<int>(), 1);
+  EXPECT_EQ(j["HostConfig"]["Memory"], 52428800);
+  EXPECT_EQ(j["Path"], "sleep");
+  EXPECT_FALSE(j["Cgroups"]["memory"].get<std::string>().empty());
+  auto ps = md({"ps"});
+  EXPECT_NE(ps.out.find(id.substr(0, 12)), std::string::npos) << ps.out;
+  EXPECT_NE(ps.out.find("Up "), std::string::npos) << ps.out;
+  EXPECT_NE(ps.out.find("mem 50MiB"), std::string::npos) << ps.out;
+  EXPECT_EQ(md({"ps", "-q"}).out, id.substr(0, 12) + "\n");
+  // A unique prefix selects it, like the name.
+  EXPECT_EQ(inspect(id.substr(0, 5))["Id"], id);
+  EXPECT_EQ(md({"stop", "-t", "1", "web"}).status, 0);
+  EXPECT_EQ(inspect("web")["State"]["Status"], "exited");
+  EXPECT_EQ(inspect("web")["State"]["ExitCode"], 137);
+  EXPECT_TRUE(container_cgroups().empty());
+  EXPECT_EQ(md({"ps", "-q"}).out, "");
+  EXPECT_NE(md({"ps", "-a"}).out.find("Exited (137)"), std::string::npos);
+  EXPECT_EQ(md({"rm", "web"}).status, 0);
+  EXPECT_TRUE(records().empty());
+}
+
+TEST_F(ContainersTest, LogsKeepTheOutput) {
+  auto id = start({"sh", "-c", "echo out1; echo err1 >&2; echo out2; sleep 0.3; echo out3"});
+  ASSERT_TRUE(until(id, [](const Json& j) { return j["State"]["Status"] == "exited"; }));
+  auto logs = md({"logs", id});
+  EXPECT_EQ(logs.out, "out1\nout2\nout3\n");
+  EXPECT_EQ(logs.err, "err1\n");
+  EXPECT_EQ(md({"logs", "--tail", "1", id}).out, "out3\n");
+  auto stamped = md({"logs", "-t", id});
+  EXPECT_TRUE(std::regex_search(stamped.out, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z out1)")))
+      << stamped.out;
+  // -f follows until the container stops.
+  auto live = start({"sh", "-c", "for i in 1 2 3; do echo tick $i; sleep 0.2; done"});
+  Options slow;
+  slow.timeout_s = 20;
+  auto followed = md({"logs", "-f", live}, slow);
+  EXPECT_EQ(followed.out, "tick 1\ntick 2\ntick 3\n");
+  // A foreground container's output went to the terminal.
+  md({"run", "--name", "fg", "true"});
+  auto fg = md({"logs", "fg"});
+  EXPECT_EQ(fg.status, 125);
+  EXPECT_NE(fg.err.find("foreground"), std::string::npos);
+}
+
+TEST_F(ContainersTest, ExecJoinsTheNamespacesAndCgroups) {
+  auto id = start({"--hostname", "box", "-mem", "50m", "sleep", "30"});
+  auto r = md({"exec", id, "sh", "-c", "hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; cat /proc/self/cgroup"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, 4), "box\n");
+  EXPECT_NE(r.out.find("sleep 30"), std::string::npos) << "not in its PID namespace: " << r.out;
+  EXPECT_NE(r.out.find("memory:"), std::string::npos);
+  EXPECT_NE(r.out.find(id), std::string::npos) << "not in its cgroups: " << r.out;
+  EXPECT_EQ(md({"exec", id, "sh", "-c", "exit 7"}).status, 7);
+  EXPECT_EQ(md({"exec", "-e", "FOO=bar", "-w", "/tmp", id, "sh", "-c", "echo $FOO; pwd"}).out,
+            "bar\n/tmp\n");
+  Options in;
+  in.input = "piped\n";
+  EXPECT_EQ(md({"exec", "-i", id, "cat"}, in).out, "piped\n");
+  EXPECT_EQ(md({"exec", id, "cat"}, in).out, "");
+  EXPECT_EQ(md({"exec", id, "no-such-command"}).status, 127);
+  md({"stop", "-t", "0", id});
+  auto stopped = md({"exec", id, "true"});
+  EXPECT_EQ(stopped.status, 125);
+  EXPECT_NE(stopped.err.find("is not running"), std::string::npos);
+}
+
+TEST_F(ContainersTest, StopKillWaitAndRm) {
+  // A handler for TERM: stop ends it at once, with its own status.
+  auto a = start({"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"});
+  usleep(200000);
+  auto begin = std::chrono::steady_clock::now();
+  EXPECT_EQ(md({"stop", a}).status, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 3s);
+  EXPECT_EQ(md({"wait", a}).out, "42\n");
+  // kill -s
+  auto b = start({"sh", "-c", "trap 'exit 5' HUP; while :; do sleep 0.05; done"});
+  usleep(200000);
+  EXPECT_EQ(md({"kill", "-s", "HUP", b}).status, 0);
+  EXPECT_EQ(md({"wait", b}).out, "5\n");
+  auto c = start({"sleep", "30"});
+  EXPECT_EQ(md({"kill", c}).status, 0);
+  EXPECT_EQ(md({"wait", c}).out, "137\n");
+  EXPECT_EQ(md({"kill", c}).status, 125);  // not running
+  // rm refuses a running container unless forced.
+  auto d = start({"sleep", "30"});
+  auto refused = md({"rm", d});
+  EXPECT_EQ(refused.status, 125);
+  EXPECT_NE(refused.err.find("Stop the container"), std::string::npos);
+  EXPECT_EQ(md({"rm", "-f", d}).status, 0);
+  EXPECT_EQ(md({"rm", a, b, c}).status, 0);
+  EXPECT_TRUE(records().empty());
+  EXPECT_TRUE(container_cgroups().empty());
+  EXPECT_EQ(processes_with("sleep 30"), 0);
+}
+
+TEST_F(ContainersTest, BadReferencesAre125) {
+  auto r = md({"inspect", "nosuchcontainer"});
+  EXPECT_EQ(r.status, 125);
+  EXPECT_NE(r.err.find("No such container: nosuchcontainer"), std::string::npos);
+  // Two containers: a prefix both share is ambiguous.
+  std::string a, b;
+  for (int i = 0; i < 40 && (a.empty() || a[0] != b[0]); ++i) {
+    if (!a.empty()) md({"rm", "-f", a, b});
+    a = start({"true"});
+    b = start({"true"});
+  }
+  ASSERT_EQ(a[0], b[0]) << "no shared first digit in 40 tries";
+  auto amb = md({"inspect", a.substr(0, 1)});
+  EXPECT_EQ(amb.status, 125);
+  EXPECT_NE(amb.err.find("multiple containers"), std::string::npos) << amb.err;
+  EXPECT_EQ(md({"exec", "nosuch", "true"}).status, 125);
+  EXPECT_EQ(md({"stop", "nosuch"}).status, 125);
+  // An unwritable state root.
+  auto bad = run({mydocker(), "--root", "/proc/mydocker-state", "run", "-d", "true"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("/proc/mydocker-state"), std::string::npos) << bad.err;
+}
+
+TEST_F(ContainersTest, TopAndStats) {
+  auto id = start({"-mem", "64m", "-cpu", "50", example("burn"), "30"});
+  usleep(300000);
+  auto top = md({"top", id});
+  EXPECT_EQ(top.status, 0) << top.err;
+  EXPECT_NE(top.out.find("UID"), std::string::npos);
+  EXPECT_NE(top.out.find("burn 30"), std::string::npos) << top.out;
+  auto stats = md({"stats", "--no-stream", "--format", "json", id});
+  ASSERT_EQ(stats.status, 0) << stats.err;
+  auto j = Json::parse(stats.out);
+  EXPECT_EQ(j["ID"], id);
+  EXPECT_NE(j["MemUsage"].get<std::string>().find("/ 64MiB"), std::string::npos) << stats.out;
+  EXPECT_EQ(j["PIDs"], "1");
+  double cpu = std::atof(j["CPUPerc"].get<std::string>().c_str());
+  EXPECT_GT(cpu, 35) << stats.out;  // the -cpu 50 quota, measured over half a second
+  EXPECT_LT(cpu, 65) << stats.out;
+  auto table = md({"stats", "--no-stream"});
+  EXPECT_NE(table.out.find("CONTAINER ID"), std::string::npos);
+  EXPECT_NE(table.out.find("MEM USAGE / LIMIT"), std::string::npos);
+  md({"rm", "-f", id});
+}
+
+TEST_F(ContainersTest, UpdateChangesLimitsOfARunningContainer) {
+  auto id = start({"-mem", "64m", example("burn"), "30"});
+  usleep(300000);
+  auto cpu_percent = [&] {
+    auto s = Json::parse(md({"stats", "--no-stream", "--format", "json", id}).out);
+    return std::atof(s["CPUPerc"].get<std::string>().c_str());
+  };
+  EXPECT_GT(cpu_percent(), 80);
+  EXPECT_EQ(md({"update", "--cpus", "0.2", "--pids-limit", "3", id}).status, 0);
+  double limited = cpu_percent();
+  EXPECT_GT(limited, 10);
+  EXPECT_LT(limited, 30);
+  // The new pids limit stops forks (the init and burn are two of the three).
+  auto forks = md({"exec", id, example("forks"), "5"});
+  EXPECT_NE(forks.out.find("succeeded, first error: Resource temporarily unavailable"),
+            std::string::npos)
+      << forks.out << forks.err;
+  auto j = inspect(id);
+  EXPECT_EQ(j["HostConfig"]["CpuQuota"], 20000);
+  EXPECT_EQ(j["HostConfig"]["PidsLimit"], 3);
+  EXPECT_EQ(j["HostConfig"]["Memory"], 67108864) << "kept";
+  // A limit below what it uses: runc's error, with the usage.
+  auto low = start({"-mem", "64m", example("alloc"), "1", "20", "0"});
+  usleep(300000);
+  auto refused = md({"update", "-m", "4m", low});
+  EXPECT_EQ(refused.status, 125);
+  md({"rm", "-f", id, low});
+}
+
+TEST_F(ContainersTest, PauseFreezesEveryProcess) {
+  auto id = start({example("burn"), "30"});
+  usleep(200000);
+  EXPECT_EQ(md({"pause", id}).status, 0);
+  EXPECT_TRUE(inspect(id)["State"]["Paused"].get<bool>());
+  EXPECT_NE(md({"ps"}).out.find("(Paused)"), std::string::npos);
+  auto cpu = [&] {
+    return std::atof(Json::parse(md({"stats", "--no-stream", "--format", "json", id}).out)["CPUPerc"]
+                         .get<std::string>()
+                         .c_str());
+  };
+  EXPECT_LT(cpu(), 2) << "a frozen process uses no CPU";
+  EXPECT_EQ(md({"pause", id}).status, 125);  // already paused
+  EXPECT_EQ(md({"unpause", id}).status, 0);
+  EXPECT_GT(cpu(), 50);
+  md({"rm", "-f", id});
+}
+
+TEST_F(ContainersTest, RestartPolicies) {
+  // on-failure:2 - two restarts, then it stays exited.
+  auto a = start({"--restart", "on-failure:2", "sh", "-c", "exit 3"});
+  ASSERT_TRUE(until(a, [](const Json& j) {
+    return j["State"]["Status"] == "exited" && j["RestartCount"] == 2;
+  }));
+  usleep(500000);
+  EXPECT_EQ(inspect(a)["RestartCount"], 2);
+  EXPECT_EQ(inspect(a)["State"]["ExitCode"], 3);
+  // on-failure does not restart a success; no never restarts.
+  auto b = start({"--restart", "on-failure", "true"});
+  auto c = start({"--restart", "no", "false"});
+  usleep(500000);
+  EXPECT_EQ(inspect(b)["RestartCount"], 0);
+  EXPECT_EQ(inspect(c)["RestartCount"], 0);
+  // always: a success restarts too, with docker's back-off (100, 200, 400 ms...).
+  auto begin = std::chrono::steady_clock::now();
+  auto d = start({"--restart", "always", "true"});
+  ASSERT_TRUE(until(d, [](const Json& j) { return j["RestartCount"].get<int>() >= 3; }));
+  EXPECT_GT(std::chrono::steady_clock::now() - begin, 650ms) << "no back-off";
+  EXPECT_EQ(md({"stop", d}).status, 0);
+  ASSERT_TRUE(until(d, [](const Json& j) { return j["State"]["Status"] == "exited"; }));
+  int count = inspect(d)["RestartCount"];
+  usleep(800000);
+  EXPECT_EQ(inspect(d)["RestartCount"], count) << "restarted after stop";
+  // The OOM killer: restarted under on-failure (seed 000's supervisor), and ps says why.
+  auto e = start({"--restart", "on-failure", "-mem", "20m", example("alloc"), "1", "0", "1"});
+  ASSERT_TRUE(until(e, [](const Json& j) { return j["RestartCount"].get<int>() >= 1; }));
+  auto j = inspect(e);
+  EXPECT_EQ(j["RestartReason"], "OOM-killed (exit 137)");
+  auto ps = md({"ps", "-a"}).out;
+  EXPECT_NE(ps.find("OOM"), std::string::npos) << ps;
+  md({"rm", "-f", a, b, c, d, e});
+  EXPECT_TRUE(container_cgroups().empty());
+}
+
+TEST_F(ContainersTest, RmFlagRemovesWhenItEnds) {
+  auto id = start({"--rm", "sh", "-c", "sleep 0.2"});
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!records().empty() && std::chrono::steady_clock::now() < deadline) usleep(20000);
+  EXPECT_TRUE(records().empty());
+  EXPECT_EQ(md({"run", "--rm", "--restart", "always", "true"}).status, 125);
+}
+
+TEST_F(ContainersTest, NamesAreUniqueEvenUnderARace) {
+  std::vector<std::thread> threads;
+  std::atomic<int> won{0}, lost{0};
+  for (int i = 0; i < 20; ++i)
+    threads.emplace_back([&] {
+      auto r = md({"run", "-d", "--name", "only", "sleep", "30"});
+      if (r.status == 0) ++won;
+      else if (r.status == 125 && r.err.find("already in use") != std::string::npos) ++lost;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(lost, 19);
+  EXPECT_EQ(md({"rm", "-f", "only"}).status, 0);
+  // Free again once removed.
+  EXPECT_EQ(md({"run", "--rm", "--name", "only", "true"}).status, 0);
+}
+
+TEST_F(ContainersTest, TwentyAtOnce) {
+  std::vector<std::thread> threads;
+  std::vector<Result> started(20);
+  for (size_t i = 0; i < started.size(); ++i)
+    threads.emplace_back([&, i] { started[i] = md({"run", "-d", "-mem", "30m", "sleep", "30"}); });
+  for (auto& t : threads) t.join();
+  std::vector<std::string> ids;
+  for (const auto& r : started) {
+    EXPECT_EQ(r.status, 0) << r.err;
+    ids.push_back(r.out.substr(0, 64));
+  }
+  EXPECT_EQ(lines(md({"ps", "-q"}).out).size(), 20u);
+  threads.clear();
+  std::vector<Result> removed(20);
+  for (size_t i = 0; i < ids.size(); ++i)
+    threads.emplace_back([&, i] { removed[i] = md({"rm", "-f", ids[i]}); });
+  for (auto& t : threads) t.join();
+  for (const auto& r : removed) EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(records().empty());
+  EXPECT_TRUE(container_cgroups().empty());
+  EXPECT_EQ(processes_with("sleep 30"), 0);
+}
+
+// kill -9 of the supervisor: the container dies with it, ps says so, prune cleans up.
+TEST_F(ContainersTest, SupervisorKilledShowsInPsAndPruneCleansUp) {
+  auto id = start({"-mem", "30m", "sleep", "3457"});
+  int supervisor = inspect(id)["SupervisorPid"];
+  ASSERT_GT(supervisor, 1);
+  ::kill(supervisor, SIGKILL);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (processes_with("sleep 3457") > 0 && std::chrono::steady_clock::now() < deadline)
+    usleep(20000);
+  EXPECT_EQ(processes_with("sleep 3457"), 0) << "the container outlived its supervisor";
+  auto ps = md({"ps", "-a"}).out;
+  EXPECT_NE(ps.find("supervisor died"), std::string::npos) << ps;
+  EXPECT_EQ(inspect(id)["State"]["Dead"], true);
+  EXPECT_EQ(md({"prune"}).status, 0);
+  EXPECT_TRUE(records().empty());
+  EXPECT_TRUE(container_cgroups().empty());
+}
+
+// kill -9 of the CLI or of the supervisor at every stage of run -d: prune (after rm -f of what
+// did start) leaves zero cgroups, zero records and zero processes.
+TEST_F(ContainersTest, Kill9AtEveryStageThenPruneLeavesNothing) {
+  for (int delay_us : {0, 200, 500, 1000, 2000, 3000, 5000, 8000, 12000, 20000}) {
+    for (bool supervisor : {false, true}) {
+      Background cli(args({"run", "-d", "-mem", "30m", "-cpu", "50", "sleep", "3458"}), env());
+      usleep(static_cast<useconds_t>(delay_us));
+      if (supervisor) {
+        // The newest supervisor of this root, whatever stage it is at.
+        for (const auto& r : records()) {
+          auto j = Json::parse(read_file(root() + "/" + r + "/state.json"), nullptr, false);
+          if (j.is_object() && j.value("supervisor_pid", 0) > 1) ::kill(j["supervisor_pid"], SIGKILL);
+        }
+      }
+      ::kill(cli.pid(), SIGKILL);
+      cli.wait(5s);
+    }
+  }
+  usleep(300000);
+  // What got as far as running is a live container: stop it the normal way; then prune.
+  for (const auto& id : lines(md({"ps", "-q"}).out)) md({"rm", "-f", id});
+  auto p = md({"prune"});
+  EXPECT_EQ(p.status, 0) << p.err;
+  EXPECT_TRUE(records().empty()) << md({"ps", "-a"}).out;
+  EXPECT_TRUE(container_cgroups().empty());
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (processes_with("sleep 3458") > 0 && std::chrono::steady_clock::now() < deadline)
+    usleep(20000);
+  EXPECT_EQ(processes_with("sleep 3458"), 0);
+}
+
+}  // namespace
+}  // namespace itest
