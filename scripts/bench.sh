@@ -9,16 +9,17 @@ scripts/deps.sh
 scripts/build.sh mydocker >/dev/null
 md=$PWD/${MYDOCKER_BUILD_DIR:-build}/mydocker
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+export MYDOCKER_ROOT=$out/state   # runs of the benchmark do not mix with anybody's containers
+trap '"$md" prune >/dev/null 2>&1; rm -rf "$out"' EXIT
 
 hyperfine -N --warmup 20 --runs "$runs" --export-json "$out/h.json" \
   -n floor 'unshare --pid --uts --mount --ipc --fork /bin/true' \
-  -n mydocker "$md run -mem 100m -cpu 50 -cpuset 0 /bin/true" \
-  -n mydocker-nolimits "$md run /bin/true" >/dev/null
+  -n mydocker "$md run --rm -mem 100m -cpu 50 -cpuset 0 /bin/true" \
+  -n mydocker-nolimits "$md run --rm /bin/true" >/dev/null
 
 median() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median' "$out/h.json"; }
 floor=$(median floor)
-rss=$(/usr/bin/time -f %M "$md" run -mem 100m -cpu 50 -cpuset 0 /bin/true 2>&1 >/dev/null | tail -1)
+rss=$(/usr/bin/time -f %M "$md" run --rm -mem 100m -cpu 50 -cpuset 0 /bin/true 2>&1 >/dev/null | tail -1)
 printf '%-48s %8s %8s\n' "run-to-exit of /bin/true (median of $runs)" "ms" "x floor"
 for name in floor mydocker mydocker-nolimits; do
   m=$(median "$name")

@@ -1,5 +1,6 @@
 #include "mydocker/cgroup/subsystem.hpp"
 
+#include <dirent.h>
 #include <time.h>
 
 #include <cerrno>
@@ -50,7 +51,23 @@ std::string existing_dir(const Fs& fs, std::string dir) {
 }
 
 bool has_file(const Fs& fs, const std::string& dir, const std::string& file) {
-  return fs.exists(path_join(existing_dir(fs, dir), file));
+  const std::string probe = existing_dir(fs, dir);
+  if (fs.exists(path_join(probe, file))) return true;
+  if (probe == dir) return false;  // the directory itself says no
+  // --dry-run: `dir` was never made. Its nearest existing ancestor may be a root, which lacks
+  // files every child has (v2 memory.swap.max, io.weight; v1 blkio.bfq.weight): ask the
+  // cgroups that exist beside it.
+  DIR* d = ::opendir(probe.c_str());
+  if (!d) return false;
+  bool found = false;
+  while (dirent* e = ::readdir(d))
+    if (e->d_type == DT_DIR && e->d_name[0] != '.' &&
+        fs.exists(path_join(path_join(probe, e->d_name), file))) {
+      found = true;
+      break;
+    }
+  ::closedir(d);
+  return found;
 }
 
 std::map<std::string, uint64_t> read_keyed(const Fs& fs, const std::string& path) {

@@ -273,6 +273,7 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
     if (!stop_t.empty()) cl.stop_timeout = int_value("-t", stop_t);
   } else if (info->parsed()) {
     cl.command = Command::kInfo;
+    if (cl.format.empty()) cl.format = "text";
   } else if (prune->parsed()) {
     cl.command = Command::kPrune;
   } else if (ps->parsed()) {

@@ -35,8 +35,9 @@ void v1_info(const Fs& fs, const HostCgroups& host, json& cg, json& problems) {
   }
   for (const auto& m : managed)
     if (!host.v1_hierarchy(m))
-      problems.push_back(problem("the cgroup v1 '" + m + "' hierarchy is not mounted: limits "
-                                 "that need it fail",
+      problems.push_back(problem("the cgroup v1 '" + m + "' hierarchy is not mounted: " +
+                                     (m == "freezer" ? std::string("pause fails")
+                                                     : "limits that need it fail"),
                                  "mkdir -p /sys/fs/cgroup/" + m + " && mount -t cgroup -o " + m +
                                      " cgroup /sys/fs/cgroup/" + m));
   if (const Hierarchy* mem = host.v1_hierarchy("memory");

@@ -240,9 +240,16 @@ RunResult run_container(const RunOptions& o) {
     plan.emplace(make_plan(o, fs, host));
     // The container's directory (and its lock) exists before its first cgroup, so `prune`
     // knows it is alive.
+    ContainerState st = first_state(*plan);
+    if (early) {  // already as it will be once the child runs: one state write fewer
+      st.status = "running";
+      st.pid = early->pid;
+      st.started_at = now_rfc3339();
+      st.cgroup_mode = "v1";
+    }
     created.emplace(store.create(plan->id, plan->name,
                                  make_config(o, plan->id, plan->name, plan->resources, plan->init),
-                                 first_state(*plan)));
+                                 st, /*durable=*/false));
   } catch (...) {
     kill_early();
     throw;
@@ -250,7 +257,9 @@ RunResult run_container(const RunOptions& o) {
   if (spdlog::should_log(spdlog::level::debug))
     spdlog::debug("container {}: cgroups {}", plan->id,
                   nlohmann::json(plan->cgroups->dirs()).dump());
-  Supervisor sup(setup_for(o, host, fs, *plan, signals), created->dir);
+  SupervisorSetup setup = setup_for(o, host, fs, *plan, signals);
+  setup.first_state_written = early.has_value();
+  Supervisor sup(std::move(setup), created->dir);
   if (early) sup.adopt(std::move(*early), std::move(sync), std::move(errors));
   Outcome out;
   try {

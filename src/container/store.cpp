@@ -77,8 +77,8 @@ void write_file_atomic(const std::string& path, const std::string& content, bool
   if (::rename(tmp.c_str(), path.c_str()) != 0) throw SysError(errno, "cannot rename " + tmp);
 }
 
-ContainerDir::ContainerDir(std::string root, std::string id)
-    : root_(std::move(root)), id_(std::move(id)), path_(root_ + "/" + id_) {}
+ContainerDir::ContainerDir(std::string root, std::string id, bool durable)
+    : root_(std::move(root)), id_(std::move(id)), path_(root_ + "/" + id_), durable_(durable) {}
 
 nlohmann::json ContainerDir::config() const { return read_json(path_ + "/config.json"); }
 
@@ -93,7 +93,7 @@ ContainerState ContainerDir::update(const std::function<void(ContainerState&)>& 
     if (errno != EINTR) throw SysError(errno, "cannot lock " + path_ + "/state.lock");
   ContainerState s = state();
   change(s);
-  write_file_atomic(path_ + "/state.json", nlohmann::json(s).dump(2) + "\n");
+  write_file_atomic(path_ + "/state.json", nlohmann::json(s).dump(2) + "\n", durable_);
   return s;
 }
 
@@ -110,7 +110,8 @@ UniqueFd ContainerDir::lock_supervisor() const {
 Store::Store(std::string root) : root_(std::move(root)) {}
 
 Store::Created Store::create(const std::string& id, const std::string& name,
-                             const nlohmann::json& config, const ContainerState& state) const {
+                             const nlohmann::json& config, const ContainerState& state,
+                             bool durable) const {
   make_dirs(root_ + "/names", 0700);
   const std::string tmp = root_ + "/" + kTmpPrefix + id;
   if (::mkdir(tmp.c_str(), 0700) != 0)
@@ -139,8 +140,8 @@ Store::Created Store::create(const std::string& id, const std::string& name,
                     "that name.");
       ::unlink(link.c_str());
     }
-    write_file_atomic(tmp + "/config.json", config.dump(2) + "\n");
-    write_file_atomic(tmp + "/state.json", nlohmann::json(state).dump(2) + "\n");
+    write_file_atomic(tmp + "/config.json", config.dump(2) + "\n", durable);
+    write_file_atomic(tmp + "/state.json", nlohmann::json(state).dump(2) + "\n", durable);
     if (::rename(tmp.c_str(), (root_ + "/" + id).c_str()) != 0)
       throw SysError(errno, "cannot rename " + tmp);
   } catch (...) {
@@ -148,7 +149,7 @@ Store::Created Store::create(const std::string& id, const std::string& name,
     remove_tree(tmp);
     throw;
   }
-  return Created{ContainerDir(root_, id), std::move(lock)};
+  return Created{ContainerDir(root_, id, durable), std::move(lock)};
 }
 
 void Store::remove(const ContainerDir& dir) const {

@@ -120,7 +120,7 @@ Outcome Supervisor::run_once(bool first,
   (void)write_all(in.sync.write.get(), &kSyncGo, 1);  // EPIPE: it died; the wait tells why
   in.sync.write.reset();
   const pid_t pid = in.child.pid;
-  dir_.update([&](ContainerState& st) {
+  if (!(first && s_.first_state_written)) dir_.update([&](ContainerState& st) {
     st.status = "running";
     st.pid = pid;
     st.supervisor_pid = ::getpid();
@@ -237,6 +237,8 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
   long delay_ms = 100;
   for (int restarts = 0;; ++restarts) {
     Outcome o = run_once(restarts == 0, on_start);
+    // --rm (never with a restart policy): the directory goes right after; no state to write.
+    if (s_.options->remove && !o.failure) return o;
     const bool oom = o.stats.memory && o.stats.memory->oom_kills > 0;
     const ContainerState st = dir_.update([&](ContainerState& st) {
       st.status = "exited";

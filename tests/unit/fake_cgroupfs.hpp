@@ -1,7 +1,7 @@
 #pragma once
-// Test helpers shared by the unit tests: a temp directory, a fake cgroup v1 "kernel" on top of
-// it (FakeCgroupFs), a fixture that builds a HostCgroups whose mount points are in the temp dir,
-// and a capture of --trace output through a pipe.
+// Test helpers shared by the unit tests: a temp directory, a fake cgroup v1 and cgroup2 "kernel"
+// on top of it (FakeCgroupFs), a fixture that builds a HostCgroups whose mount points are in the
+// temp dir, and a capture of --trace output through a pipe.
 //
 // Nothing here touches the real /sys/fs/cgroup: every path is under a mkdtemp directory.
 //
@@ -101,8 +101,58 @@ class FakeCgroupFs : public Fs {
   explicit FakeCgroupFs(std::string root, bool dry_run = false)
       : Fs(dry_run), root_(std::move(root)) {}
 
-  // Without swap accounting (swapaccount=0) memory cgroups have no memory.memsw.* files.
+  // Without swap accounting (swapaccount=0) memory cgroups have no memory.memsw.* files (v1)
+  // and no memory.swap.* files (v2).
   void set_swap_accounting(bool on) { swap_accounting_ = on; }
+  bool swap_accounting() const { return swap_accounting_; }
+
+  // Creates <root>/<mount_name> as the root cgroup of a cgroup2 hierarchy offering
+  // `controllers` (its cgroup.controllers, "cpuset cpu io memory pids" by default), populated
+  // like a real v2 root: no controller interface files beyond cpu.stat, io.stat, memory.stat
+  // and cpuset.{cpus,mems}.effective ("0-3", "0"), an empty cgroup.subtree_control.
+  //
+  // Below it, mkdir creates the core files (cgroup.procs, cgroup.kill, cgroup.freeze,
+  // cgroup.events, cgroup.controllers, cgroup.subtree_control) and the interface files of the
+  // controllers the parent's cgroup.subtree_control enables. That file is an ordinary file here:
+  // it reads back what was last written, so "+memory +cpu" (what mydocker writes) and
+  // "memory cpu" (what the kernel shows) both count as enabling memory and cpu.
+  void add_v2_root(const std::string& mount_name,
+                   const std::string& controllers = kAllV2Controllers) const {
+    const std::string dir = root_ + "/" + mount_name;
+    std::filesystem::create_directories(dir);
+    put_file(dir + "/cgroup.controllers", controllers + "\n");
+    put_file(dir + "/cgroup.subtree_control", "");
+    put_file(dir + "/cgroup.procs", "");
+    put_file(dir + "/cgroup.threads", "");
+    put_file(dir + "/cgroup.max.depth", "max\n");
+    put_file(dir + "/cpu.stat", "usage_usec 0\nuser_usec 0\nsystem_usec 0\n");
+    put_file(dir + "/io.stat", "");
+    put_file(dir + "/memory.stat", "anon 0\nfile 0\ninactive_file 0\n");
+    if (has_word(controllers, "cpuset")) {
+      put_file(dir + "/cpuset.cpus.effective", "0-3\n");
+      put_file(dir + "/cpuset.mems.effective", "0\n");
+    }
+  }
+
+  // Whether `path` is in a cgroup2 hierarchy of this fake (its mount's root has
+  // cgroup.controllers, which no v1 root here has).
+  bool in_v2(const std::string& path) const {
+    const std::string mount = mount_of(path);
+    return !mount.empty() && std::filesystem::exists(mount + "/cgroup.controllers");
+  }
+
+  // The controllers a cgroup.subtree_control text enables: "+memory +cpu" or "memory cpu".
+  static std::vector<std::string> enabled_in(const std::string& subtree_control) {
+    std::vector<std::string> out;
+    std::stringstream in(subtree_control);
+    for (std::string w; in >> w;) {
+      if (w.front() == '-') continue;
+      out.push_back(w.front() == '+' ? w.substr(1) : w);
+    }
+    return out;
+  }
+
+  static inline const std::string kAllV2Controllers = "cpuset cpu io memory pids";
 
   // Creates <root>/<mount_name> as a hierarchy's root cgroup, populated like a real root
   // (cpuset root: cpus "0-3", mems "0").
@@ -112,7 +162,14 @@ class FakeCgroupFs : public Fs {
     populate(dir, /*is_root=*/true);
   }
 
-  // The controllers of the hierarchy `path` is in ({} when outside the fake tree).
+  // The mount point of the hierarchy `path` is in ("" when outside the fake tree).
+  std::string mount_of(const std::string& path) const {
+    if (path.compare(0, root_.size() + 1, root_ + "/") != 0) return {};
+    std::string rest = path.substr(root_.size() + 1);
+    return root_ + "/" + rest.substr(0, rest.find('/'));
+  }
+
+  // The controllers of the v1 hierarchy `path` is in ({} when outside the fake tree).
   std::vector<std::string> controllers_of(const std::string& path) const {
     if (path.compare(0, root_.size() + 1, root_ + "/") != 0) return {};
     std::string rest = path.substr(root_.size() + 1);
@@ -124,7 +181,12 @@ class FakeCgroupFs : public Fs {
   }
 
  protected:
-  void on_dir_created(const std::string& path) const override { populate(path, false); }
+  void on_dir_created(const std::string& path) const override {
+    if (in_v2(path))
+      populate_v2(path);
+    else
+      populate(path, false);
+  }
 
   void on_dir_removing(const std::string& path) const override {
     std::error_code ec;
@@ -168,6 +230,68 @@ class FakeCgroupFs : public Fs {
         put_file(dir + "/cpuset.cpus", is_root ? "0-3\n" : "");
         put_file(dir + "/cpuset.mems", is_root ? "0\n" : "");
         put_file(dir + "/cpuset.effective_cpus", is_root ? "0-3\n" : "");
+      }
+    }
+  }
+
+  static bool has_word(const std::string& text, const std::string& word) {
+    std::stringstream in(text);
+    for (std::string w; in >> w;)
+      if (w == word) return true;
+    return false;
+  }
+
+  static std::string read_or_empty(const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::exists(path, ec) ? get_file(path) : std::string();
+  }
+
+  // A new cgroup2 directory, as the kernel fills it: see add_v2_root().
+  void populate_v2(const std::string& dir) const {
+    const std::string parent = std::filesystem::path(dir).parent_path().string();
+    const auto enabled = enabled_in(read_or_empty(parent + "/cgroup.subtree_control"));
+    std::string controllers;
+    for (const auto& c : enabled) controllers += (controllers.empty() ? "" : " ") + c;
+    put_file(dir + "/cgroup.procs", "");
+    put_file(dir + "/cgroup.kill", "");
+    put_file(dir + "/cgroup.freeze", "0\n");
+    put_file(dir + "/cgroup.events", "populated 0\nfrozen 0\n");
+    put_file(dir + "/cgroup.controllers", controllers + "\n");
+    put_file(dir + "/cgroup.subtree_control", "");
+    for (const auto& c : enabled) {
+      if (c == "memory") {
+        put_file(dir + "/memory.max", "max\n");
+        put_file(dir + "/memory.low", "0\n");
+        put_file(dir + "/memory.current", "0\n");
+        put_file(dir + "/memory.peak", "0\n");
+        put_file(dir + "/memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n");
+        put_file(dir + "/memory.stat", "anon 0\nfile 0\ninactive_file 0\n");
+        if (swap_accounting_) {
+          put_file(dir + "/memory.swap.max", "max\n");
+          put_file(dir + "/memory.swap.current", "0\n");
+        }
+      } else if (c == "cpu") {
+        put_file(dir + "/cpu.max", "max 100000\n");
+        put_file(dir + "/cpu.weight", "100\n");
+        put_file(dir + "/cpu.stat",
+                 "usage_usec 0\nuser_usec 0\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\n"
+                 "throttled_usec 0\n");
+      } else if (c == "cpuset") {
+        // Empty means "the parent's"; the effective sets are inherited.
+        put_file(dir + "/cpuset.cpus", "");
+        put_file(dir + "/cpuset.mems", "");
+        put_file(dir + "/cpuset.cpus.effective",
+                 read_or_empty(parent + "/cpuset.cpus.effective"));
+        put_file(dir + "/cpuset.mems.effective",
+                 read_or_empty(parent + "/cpuset.mems.effective"));
+      } else if (c == "pids") {
+        put_file(dir + "/pids.max", "max\n");
+        put_file(dir + "/pids.current", "0\n");
+        put_file(dir + "/pids.peak", "0\n");
+      } else if (c == "io") {
+        put_file(dir + "/io.max", "");
+        put_file(dir + "/io.weight", "default 100\n");
+        put_file(dir + "/io.stat", "");
       }
     }
   }
@@ -264,6 +388,22 @@ class FakeCgroupTest : public ::testing::Test {
     proc_cgroup_ += "0::" + own + "\n";
   }
 
+  // A cgroup2 mount at <root>/<mount_name> (a pure v2 host when it is the only mount) offering
+  // `controllers`, the caller in `own`. `delegated`: the controllers enabled in the
+  // cgroup.subtree_control of the root and of each ancestor of `own` (as systemd does), so that
+  // `own` has their files; "" leaves every subtree_control empty.
+  void add_cgroup2(const std::string& own = "/",
+                   const std::string& controllers = FakeCgroupFs::kAllV2Controllers,
+                   const std::string& delegated = "", const std::string& mount_name = "cg2") {
+    fs_->add_v2_root(mount_name, controllers);
+    const std::string mount_point = root_ + "/" + mount_name;
+    mountinfo_ += "30 23 0:26 / " + mount_point +
+                  " rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
+                  "rw,nsdelegate,memory_recursiveprot\n";
+    proc_cgroup_ += "0::" + own + "\n";
+    make_cgroup_dirs(mount_point, own, delegated);
+  }
+
   // This machine's layout: cpu and cpuacct mounted apart, cpuset, memory (the caller in
   // /process_api/abc), name=systemd, and cgroup2 at .../unified (hybrid).
   void add_hybrid_layout(const std::string& memory_own = "/process_api/abc") {
@@ -280,13 +420,17 @@ class FakeCgroupTest : public ::testing::Test {
   std::string path(const std::string& rel) const { return root_ + "/" + rel; }
 
   // mkdir -p of a cgroup path below a mount point, through a (non-dry) fake so each directory
-  // gets its interface files.
-  void make_cgroup_dirs(const std::string& mount_point, const std::string& cgroup_path) {
+  // gets its interface files (with fs_'s swap accounting). On cgroup2, a non-empty `delegated`
+  // is first written into the cgroup.subtree_control of each directory that gets a child.
+  void make_cgroup_dirs(const std::string& mount_point, const std::string& cgroup_path,
+                        const std::string& delegated = "") {
     FakeCgroupFs maker(root_);
+    maker.set_swap_accounting(fs_->swap_accounting());
     std::string cur = mount_point;
     std::stringstream in(cgroup_path);
     for (std::string part; std::getline(in, part, '/');) {
       if (part.empty()) continue;
+      if (!delegated.empty()) put_file(cur + "/cgroup.subtree_control", delegated + "\n");
       cur += "/" + part;
       (void)maker.make_dir(cur);
     }

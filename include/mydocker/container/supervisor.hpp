@@ -31,6 +31,7 @@ struct SupervisorSetup {
   int stop_timeout = kDefaultStopTimeout;
   bool detached = false;  // output to container.log instead of our own stdout/stderr
   bool report = false;    // read all stats at the end (--report)
+  bool first_state_written = false;  // the state already says "running" for the first start
   SignalForwarder* signals = nullptr;
 };
 

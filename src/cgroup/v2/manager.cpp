@@ -129,7 +129,7 @@ void Manager::create(const Resources&) {
   };
   std::vector<std::string> parts;
   {
-    std::string_view rest = parent_dir_.substr(unified_.mount_point.size());
+    std::string_view rest = std::string_view(parent_dir_).substr(unified_.mount_point.size());
     size_t i = 0;
     while (i < rest.size()) {
       size_t j = rest.find('/', i);

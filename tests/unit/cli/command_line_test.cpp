@@ -3,6 +3,8 @@
 #include "mydocker/cli/command_line.hpp"
 
 #include <gtest/gtest.h>
+
+#include <regex>
 #include <stdlib.h>
 
 #include <optional>
@@ -266,13 +268,13 @@ TEST_F(CommandLineTest, RootFromTheEnvironment) {
 // ---- errors ----
 
 TEST_F(CommandLineTest, UnknownRunFlagIsReported) {
-  const std::string what = parse_error({"run", "-d", "true"});
-  EXPECT_NE(what.find("unknown flag: -d"), std::string::npos) << what;
+  const std::string what = parse_error({"run", "-z", "true"});
+  EXPECT_NE(what.find("unknown flag: -z"), std::string::npos) << what;
 }
 
 TEST_F(CommandLineTest, UnknownLongRunFlagIsReported) {
-  const std::string what = parse_error({"run", "--detach", "true"});
-  EXPECT_NE(what.find("unknown flag: --detach"), std::string::npos) << what;
+  const std::string what = parse_error({"run", "--no-such-flag", "true"});
+  EXPECT_NE(what.find("unknown flag: --no-such-flag"), std::string::npos) << what;
 }
 
 TEST_F(CommandLineTest, UnknownCommandIsReported) {
@@ -344,7 +346,7 @@ TEST_F(CommandLineTest, VersionExitsZero) {
   const std::string out = ::testing::internal::GetCapturedStdout();
   ASSERT_TRUE(cl.exit_now.has_value());
   EXPECT_EQ(*cl.exit_now, 0);
-  EXPECT_NE(out.find("0.1.0"), std::string::npos) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex(R"(\d+\.\d+\.\d+)"))) << out;
 }
 
 }  // namespace
