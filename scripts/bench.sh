@@ -26,3 +26,23 @@ for name in floor mydocker mydocker-nolimits; do
   awk -v n="$name" -v m="$m" -v f="$floor" 'BEGIN { printf "%-48s %8.2f %8.2f\n", n, m * 1000, m / f }'
 done
 echo "peak RSS of mydocker run (largest of it and its children): ${rss} KiB"
+
+# --- ps and run -d as the number of containers grows (BENCH_LIFECYCLE=0 skips it) -----------
+[ "${BENCH_LIFECYCLE:-1}" = 0 ] && exit 0
+echo
+printf '%-12s %14s %18s %16s\n' "containers" "ps (median ms)" "ps per container" "run -d (mean ms)"
+count=0
+for target in 1 10 100 ${BENCH_MAX:-500}; do
+  start=$(date +%s%N)
+  added=$((target - count))
+  while [ "$count" -lt "$target" ]; do
+    "$md" run -d -mem 20m sleep 100000 >/dev/null || { echo "run -d failed" >&2; exit 1; }
+    count=$((count + 1))
+  done
+  run_ms=$(awk -v t="$(( $(date +%s%N) - start ))" -v n="$added" 'BEGIN { printf "%.2f", t / n / 1e6 }')
+  hyperfine -N --warmup 2 --runs 10 --export-json "$out/ps.json" "$md ps" >/dev/null
+  ps_s=$(jq -r '.results[0].median' "$out/ps.json")
+  awk -v n="$target" -v p="$ps_s" -v r="$run_ms" \
+    'BEGIN { printf "%-12d %14.2f %18.3f %16s\n", n, p * 1000, p * 1000 / n, r }'
+done
+"$md" ps -q | xargs -r "$md" rm -f >/dev/null

@@ -153,7 +153,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
         (void)write_all(ready.write.get(), msg.data(), msg.size());
         ready.write.reset();
       });
-      if (o.remove) store.remove(created.dir);
+      if (o.remove) store.remove(created.dir, p.name);
       code = out.status;
     } catch (const std::exception& e) {
       std::string msg = encode_failure({kExitSetupError, e.what()});
@@ -164,7 +164,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
           st.exit_code = kExitSetupError;
           st.error = e.what();
         });
-        if (o.remove) store.remove(created.dir);
+        if (o.remove) store.remove(created.dir, p.name);
       } catch (...) {
       }
       code = kExitSetupError;
@@ -268,7 +268,7 @@ RunResult run_container(const RunOptions& o) {
     // The supervisor has undone the run; the container stays as exited, with the reason.
     try {
       if (o.remove) {
-        store.remove(created->dir);
+        store.remove(created->dir, plan->name);
       } else {
         created->dir.update([&](ContainerState& st) {
           st.status = "exited";
@@ -286,7 +286,7 @@ RunResult run_container(const RunOptions& o) {
   result.id = plan->id;
   result.status = out.status;
   for (auto& problem : out.problems) result.messages.push_back("cleanup: " + problem);
-  if (o.remove) store.remove(created->dir);
+  if (o.remove) store.remove(created->dir, plan->name);
   if (out.failure) throw Error(out.failure->message, out.failure->exit_code);
   if (auto oom = oom_message(out.stats, plan->id); !oom.empty())
     result.messages.insert(result.messages.begin(), oom);

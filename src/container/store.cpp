@@ -39,6 +39,11 @@ std::vector<std::string> list_dir(const std::string& path) {
 }
 
 void remove_tree(const std::string& dir) {
+  // The files a container directory has; anything else (a stray temp file) by listing.
+  for (const char* f : {"config.json", "state.json", "supervisor.lock", "state.lock",
+                        "container.log"})
+    ::unlink((dir + "/" + f).c_str());
+  if (::rmdir(dir.c_str()) == 0 || errno != ENOTEMPTY) return;
   for (const auto& f : list_dir(dir)) ::unlink((dir + "/" + f).c_str());
   ::rmdir(dir.c_str());
 }
@@ -66,14 +71,17 @@ nlohmann::json read_json(const std::string& path) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::string& content, bool durable) {
-  const std::string tmp = path + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd) throw SysError(errno, "cannot write " + tmp);
+void write_file(const std::string& path, const std::string& content, bool durable) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) throw SysError(errno, "cannot write " + path);
   if (!write_all(fd.get(), content.data(), content.size()) ||
       (durable && ::fsync(fd.get()) != 0))
-    throw SysError(errno, "cannot write " + tmp);
-  fd.reset();
+    throw SysError(errno, "cannot write " + path);
+}
+
+void write_file_atomic(const std::string& path, const std::string& content, bool durable) {
+  const std::string tmp = path + ".tmp";
+  write_file(tmp, content, durable);
   if (::rename(tmp.c_str(), path.c_str()) != 0) throw SysError(errno, "cannot rename " + tmp);
 }
 
@@ -93,7 +101,7 @@ ContainerState ContainerDir::update(const std::function<void(ContainerState&)>& 
     if (errno != EINTR) throw SysError(errno, "cannot lock " + path_ + "/state.lock");
   ContainerState s = state();
   change(s);
-  write_file_atomic(path_ + "/state.json", nlohmann::json(s).dump(2) + "\n", durable_);
+  write_file_atomic(path_ + "/state.json", nlohmann::json(s).dump() + "\n", durable_);
   return s;
 }
 
@@ -140,8 +148,9 @@ Store::Created Store::create(const std::string& id, const std::string& name,
                     "that name.");
       ::unlink(link.c_str());
     }
-    write_file_atomic(tmp + "/config.json", config.dump(2) + "\n", durable);
-    write_file_atomic(tmp + "/state.json", nlohmann::json(state).dump(2) + "\n", durable);
+    // Straight into the directory: its rename below makes all of it appear at once.
+    write_file(tmp + "/config.json", config.dump() + "\n", durable);
+    write_file(tmp + "/state.json", nlohmann::json(state).dump() + "\n", durable);
     if (::rename(tmp.c_str(), (root_ + "/" + id).c_str()) != 0)
       throw SysError(errno, "cannot rename " + tmp);
   } catch (...) {
@@ -152,10 +161,10 @@ Store::Created Store::create(const std::string& id, const std::string& name,
   return Created{ContainerDir(root_, id, durable), std::move(lock)};
 }
 
-void Store::remove(const ContainerDir& dir) const {
-  const std::string name = name_of(dir.id());
-  if (!name.empty() && read_link(root_ + "/names/" + name) == dir.id())
-    ::unlink((root_ + "/names/" + name).c_str());
+void Store::remove(const ContainerDir& dir, const std::string& name) const {
+  const std::string n = name.empty() ? name_of(dir.id()) : name;
+  if (!n.empty() && read_link(root_ + "/names/" + n) == dir.id())
+    ::unlink((root_ + "/names/" + n).c_str());
   remove_tree(dir.path());
 }
 

@@ -69,8 +69,8 @@ class Store {
   };
   Created create(const std::string& id, const std::string& name, const nlohmann::json& config,
                  const ContainerState& state, bool durable = true) const;
-  // Removes the directory and the name link.
-  void remove(const ContainerDir& dir) const;
+  // Removes the directory and the name link (`name`: when the caller knows it).
+  void remove(const ContainerDir& dir, const std::string& name = {}) const;
 
   // Every container's id (directories whose name is a container id).
   std::vector<std::string> ids() const;
@@ -88,6 +88,8 @@ class Store {
   std::string root_;
 };
 
+// Writes `path` (fsync'd when `durable`). Throws Error.
+void write_file(const std::string& path, const std::string& content, bool durable);
 // Writes `path` atomically: a temp file, fsync (when `durable`), rename. Readers see the old
 // file or the new one, never half of one. Throws Error.
 void write_file_atomic(const std::string& path, const std::string& content, bool durable = true);
