@@ -1,0 +1,386 @@
+#include "mydocker/container/image.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <regex>
+#include <set>
+#include <tuple>
+
+#include "mydocker/container/commands.hpp"
+#include "mydocker/container/state.hpp"
+#include "mydocker/container/store.hpp"
+#include "mydocker/container/tar.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/id.hpp"
+#include "mydocker/util/scope_guard.hpp"
+
+namespace mydocker {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+constexpr const char* kTmpPrefix = ".tmp-";
+constexpr const char* kNone = "<none>";
+
+void make_dirs(const std::string& path, mode_t mode) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i != path.size() && path[i] != '/') continue;
+    std::string cur = path.substr(0, i);
+    if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
+      throw SysError(errno, "cannot create the image directory " + cur);
+  }
+}
+
+std::vector<std::string> list_dir(const std::string& path) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") out.push_back(name);
+  }
+  ::closedir(d);
+  return out;
+}
+
+std::string read_link(const std::string& path) {
+  char buf[256];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+// Removes `path` and everything under it, never following symlinks. A directory without write
+// permission (an image's /proc is 0555) keeps its entries from a non-root user: such
+// directories are opened up and the removal tried again. Logs what it could not remove.
+void remove_tree(const std::string& path) {
+  std::error_code ec;
+  stdfs::remove_all(path, ec);
+  if (!ec) return;
+  ::chmod(path.c_str(), 0700);
+  for (auto it = stdfs::recursive_directory_iterator(path, ec);
+       !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->symlink_status(type_ec).type() == stdfs::file_type::directory)
+      ::chmod(it->path().c_str(), 0700);
+  }
+  stdfs::remove_all(path, ec);
+  if (ec) spdlog::warn("cannot remove {}: {}", path, ec.message());
+}
+
+// docker's size of a layer: the bytes of its files and symlinks, each hard-linked inode once.
+int64_t tree_size(const std::string& dir) {
+  int64_t total = 0;
+  std::set<std::pair<dev_t, ino_t>> linked;
+  std::error_code ec;
+  for (auto it = stdfs::recursive_directory_iterator(
+           dir, stdfs::directory_options::skip_permission_denied, ec);
+       !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+    if (st.st_nlink > 1 && !linked.insert({st.st_dev, st.st_ino}).second) continue;
+    total += st.st_size;
+  }
+  return total;
+}
+
+nlohmann::json info_json(const ImageInfo& i) {
+  return {{"id", i.id},     {"repository", i.repository}, {"tag", i.tag}, {"created", i.created},
+          {"size", i.size}, {"source", i.source}};
+}
+
+// Why `reference` breaks docker's rules, or "" when it does not (`out` then holds its parts).
+std::string reference_problem(const std::string& reference, ImageReference& out) {
+  static const std::regex kComponent("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*");
+  static const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+  if (reference.empty()) return "empty reference";
+  out = {reference, "latest"};
+  const size_t colon = reference.rfind(':');
+  const size_t slash = reference.rfind('/');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    out.repository = reference.substr(0, colon);
+    out.tag = reference.substr(colon + 1);
+  }
+  const std::string& repo = out.repository;
+  if (out.tag.empty()) return "the tag after ':' is empty";
+  if (!std::regex_match(out.tag, kTag))
+    return "a tag is [A-Za-z0-9_.-], at most 128, not starting with '.' or '-'";
+  if (repo.empty()) return "the repository name is empty";
+  if (std::any_of(repo.begin(), repo.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+    return "repository name must be lowercase";
+  if (repo.size() > 255) return "repository name must not be longer than 255 characters";
+  if (is_container_id(repo)) return "repository name cannot be a 64-digit hex id";
+  for (size_t start = 0; start <= repo.size();) {
+    size_t end = std::min(repo.find('/', start), repo.size());
+    if (!std::regex_match(repo.substr(start, end - start), kComponent))
+      return "repository name must be lowercase letters and digits joined by '.', '_', '__' or "
+             "'-', in components separated by '/'";
+    start = end + 1;
+  }
+  return "";
+}
+
+bool is_hex(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+}  // namespace
+
+ImageReference parse_image_reference(const std::string& reference) {
+  ImageReference out;
+  const std::string why = reference_problem(reference, out);
+  if (!why.empty()) throw Error("invalid reference format \"" + reference + "\": " + why);
+  return out;
+}
+
+ImageStore::ImageStore(std::string data_root)
+    : images_(data_root + "/images"), tags_(data_root + "/tags") {}
+
+ImageInfo ImageStore::import_tar(int fd, const std::string& reference, const std::string& source) {
+  const ImageReference name = parse_image_reference(reference);
+  make_dirs(images_, 0700);
+  const std::string tmp = images_ + "/" + kTmpPrefix + new_container_id();
+  ScopeGuard cleanup([&] { remove_tree(tmp); });
+  if (::mkdir(tmp.c_str(), 0700) != 0 || ::mkdir((tmp + "/rootfs").c_str(), 0755) != 0)
+    throw SysError(errno, "import: cannot create " + tmp);
+  const std::string id = extract_tar(fd, tmp + "/rootfs");
+  ImageInfo info{id, name.repository, name.tag, now_rfc3339(), tree_size(tmp + "/rootfs"), source};
+  write_file(tmp + "/image.json", info_json(info).dump() + "\n", false);
+  if (::rename(tmp.c_str(), (images_ + "/" + id).c_str()) == 0) {
+    cleanup.dismiss();
+  } else if (errno == EEXIST || errno == ENOTEMPTY) {
+    info = read_info(id);  // the same content, imported before: keep that image
+  } else {
+    throw SysError(errno, "import: cannot rename " + tmp);
+  }
+  tag(id, name);
+  info.repository = name.repository;
+  info.tag = name.tag;
+  return info;
+}
+
+ImageInfo ImageStore::commit(const std::string& dir, const std::string& reference,
+                             const std::string& source) {
+  parse_image_reference(reference);  // before the tree is archived
+  make_dirs(images_, 0700);
+  std::string path = images_ + "/" + kTmpPrefix + "commit-XXXXXX";
+  UniqueFd tar(::mkostemp(path.data(), O_CLOEXEC));
+  if (!tar) throw SysError(errno, "commit: cannot create a temp file in " + images_);
+  ::unlink(path.c_str());
+  write_tar(dir, tar.get());
+  if (::lseek(tar.get(), 0, SEEK_SET) != 0) throw SysError(errno, "commit: cannot rewind " + path);
+  return import_tar(tar.get(), reference, source);
+}
+
+std::vector<ImageInfo> ImageStore::list() const {
+  std::map<std::string, std::vector<ImageReference>> names;
+  for (const auto& [name, id] : tags()) names[id].push_back(name);
+  std::vector<ImageInfo> out;
+  for (const auto& id : list_dir(images_)) {
+    if (!is_container_id(id)) continue;
+    ImageInfo info;
+    try {
+      info = read_info(id);
+    } catch (const Error&) {
+      continue;  // being removed
+    }
+    const auto it = names.find(id);
+    if (it == names.end()) {
+      info.repository = info.tag = kNone;
+      out.push_back(info);
+      continue;
+    }
+    for (const auto& name : it->second) {
+      info.repository = name.repository;
+      info.tag = name.tag;
+      out.push_back(info);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ImageInfo& a, const ImageInfo& b) {
+    if (a.created != b.created) return a.created > b.created;  // RFC 3339 UTC sorts as text
+    return std::tie(a.repository, a.tag) < std::tie(b.repository, b.tag);
+  });
+  return out;
+}
+
+ImageInfo ImageStore::resolve(const std::string& ref) const {
+  const Found found = find(ref);
+  ImageInfo info = read_info(found.id);
+  const auto names = tags_of(found.id);
+  const ImageReference name = found.by_name   ? found.name
+                              : names.empty() ? ImageReference{kNone, kNone}
+                                              : names.front();
+  info.repository = name.repository;
+  info.tag = name.tag;
+  return info;
+}
+
+std::vector<std::string> ImageStore::remove(
+    const std::string& ref, bool force, const std::function<bool(const std::string& id)>& in_use) {
+  const Found found = find(ref);
+  const std::string short_ = short_id(found.id);
+  const auto names = tags_of(found.id);
+  if (found.by_name && names.size() > 1) {
+    untag(found.id, found.name);
+    return {"Untagged: " + found.name.text()};
+  }
+  const bool many_repositories = std::any_of(names.begin(), names.end(), [&](const auto& n) {
+    return n.repository != names.front().repository;
+  });
+  if (!found.by_name && many_repositories && !force)
+    throw Error("conflict: unable to delete " + short_ +
+                " (must be forced) - image is referenced in multiple repositories");
+  if (!force && in_use && in_use(found.id))
+    throw Error(found.by_name ? "conflict: unable to remove repository reference \"" + ref +
+                                    "\" (must force) - image " + short_ +
+                                    " is used by a container (see `mydocker ps -a`)"
+                              : "conflict: unable to delete " + short_ +
+                                    " (must be forced) - image is used by a container (see "
+                                    "`mydocker ps -a`)");
+  std::vector<std::string> out;
+  for (const auto& name : names)
+    if (untag(found.id, name)) out.push_back("Untagged: " + name.text());
+  delete_image(found.id);
+  out.push_back("Deleted: sha256:" + found.id);
+  return out;
+}
+
+std::string ImageStore::rootfs(const ImageInfo& image) const {
+  return images_ + "/" + image.id + "/rootfs";
+}
+
+ImageStore::Found ImageStore::find(const std::string& ref) const {
+  // A name first, as docker does; then an id or a prefix of one.
+  ImageReference name;
+  if (reference_problem(ref, name).empty()) {
+    const std::string id = read_link(tags_ + "/" + name.text());
+    if (is_container_id(id) && exists(images_ + "/" + id)) return {id, true, name};
+  }
+  const std::string prefix = ref.starts_with("sha256:") ? ref.substr(7) : ref;
+  std::vector<std::string> matches;
+  if (is_hex(prefix))
+    for (const auto& id : list_dir(images_))
+      if (is_container_id(id) && id.starts_with(prefix)) matches.push_back(id);
+  if (matches.size() == 1) return {matches.front(), false, {}};
+  if (matches.empty()) throw Error("No such image: " + (ref.empty() ? "(empty)" : ref));
+  throw Error("multiple images match the prefix " + ref + ": use more of the id");
+}
+
+ImageInfo ImageStore::read_info(const std::string& id) const {
+  const std::string path = images_ + "/" + id + "/image.json";
+  const auto text = Fs().read_if_exists(path);
+  if (!text) throw Error("No such image: " + id);
+  const auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object()) throw Error("cannot read " + path + ": not JSON");
+  return ImageInfo{id,
+                   j.value("repository", kNone),
+                   j.value("tag", kNone),
+                   j.value("created", ""),
+                   j.value("size", int64_t{0}),
+                   j.value("source", "")};
+}
+
+std::vector<std::pair<ImageReference, std::string>> ImageStore::tags() const {
+  std::vector<std::pair<ImageReference, std::string>> out;
+  std::error_code ec;
+  for (auto it = stdfs::recursive_directory_iterator(tags_, ec);
+       !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code link_ec;
+    if (it->path().filename().string().starts_with(".") || !it->is_symlink(link_ec)) continue;
+    const std::string name = it->path().string().substr(tags_.size() + 1);
+    const size_t colon = name.rfind(':');
+    if (colon == std::string::npos) continue;
+    out.push_back({{name.substr(0, colon), name.substr(colon + 1)}, read_link(it->path())});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first.text() < b.first.text(); });
+  return out;
+}
+
+std::vector<ImageReference> ImageStore::tags_of(const std::string& id) const {
+  std::vector<ImageReference> out;
+  for (const auto& [name, target] : tags())
+    if (target == id) out.push_back(name);
+  return out;
+}
+
+void ImageStore::tag(const std::string& id, const ImageReference& name) const {
+  const std::string link = tags_ + "/" + name.text();
+  make_dirs(link.substr(0, link.rfind('/')), 0700);
+  // Made aside and renamed over the old link: the tag moves in one step, the later import wins.
+  const std::string tmp = tags_ + "/" + kTmpPrefix + new_container_id();
+  if (::symlink(id.c_str(), tmp.c_str()) != 0)
+    throw SysError(errno, "cannot tag image " + short_id(id) + " as " + name.text());
+  if (::rename(tmp.c_str(), link.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw SysError(err, "cannot tag image " + short_id(id) + " as " + name.text());
+  }
+}
+
+bool ImageStore::untag(const std::string& id, const ImageReference& name) const {
+  const std::string link = tags_ + "/" + name.text();
+  return read_link(link) == id && ::unlink(link.c_str()) == 0;
+}
+
+void ImageStore::delete_image(const std::string& id) const {
+  // Out of sight in one step, then removed at leisure.
+  const std::string doomed = images_ + "/" + kTmpPrefix + new_container_id();
+  if (::rename((images_ + "/" + id).c_str(), doomed.c_str()) != 0)
+    throw SysError(errno, "cannot remove image " + short_id(id));
+  remove_tree(doomed);
+}
+
+std::string human_size(int64_t bytes) {
+  static const char* const kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
+  double size = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (size >= 1000 && unit + 1 < std::size(kUnits)) {
+    size /= 1000;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g%s", size, kUnits[unit]);
+  return buf;
+}
+
+void print_images(const std::vector<ImageInfo>& images, std::ostream& out) {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::vector<std::array<std::string, 5>> rows{
+      {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
+  for (const auto& i : images)
+    rows.push_back({i.repository, i.tag, short_id(i.id),
+                    human_duration(now - parse_rfc3339(i.created)) + " ago", human_size(i.size)});
+  // docker's tabwriter: each cell padded by 3, a column at least 10 wide, the last not padded.
+  std::array<size_t, 4> width{};
+  for (const auto& row : rows)
+    for (size_t c = 0; c < width.size(); ++c)
+      width[c] = std::max({width[c], row[c].size() + 3, size_t{10}});
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < width.size(); ++c)
+      line += row[c] + std::string(width[c] - row[c].size(), ' ');
+    out << line << row.back() << "\n";
+  }
+}
+
+}  // namespace mydocker
