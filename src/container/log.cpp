@@ -2,13 +2,20 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "mydocker/container/state.hpp"
 #include "mydocker/util/error.hpp"
 
 namespace mydocker {
+namespace {
+
+constexpr size_t kPiece = 16384;  // docker's json-file splits lines at 16 KiB
+
+}  // namespace
 
 LogWriter::LogWriter(const std::string& path)
     : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {
@@ -27,15 +34,18 @@ void LogWriter::add(std::string_view stream, std::string_view data) {
   pending.append(data);
   size_t start = 0, nl;
   while ((nl = pending.find('\n', start)) != std::string::npos) {
-    write_line(stream, std::string_view(pending).substr(start, nl + 1 - start));
+    for (size_t at = start; at <= nl; at += kPiece)
+      write_line(stream, std::string_view(pending).substr(at, std::min(kPiece, nl + 1 - at)));
     start = nl + 1;
   }
   pending.erase(0, start);
-  // A very long line without a newline is written in pieces (docker splits at 16 KiB).
-  if (pending.size() >= 16384) {
-    write_line(stream, pending);
-    pending.clear();
+  // A long line is written in pieces of 16 KiB, as docker splits them.
+  size_t at = 0;
+  while (pending.size() - at >= kPiece) {
+    write_line(stream, std::string_view(pending).substr(at, kPiece));
+    at += kPiece;
   }
+  pending.erase(0, at);
 }
 
 void LogWriter::flush() {
@@ -54,7 +64,15 @@ std::vector<LogEntry> parse_log(std::string_view text) {
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) continue;
-    out.push_back({j.value("log", ""), j.value("stream", "stdout"), j.value("time", "")});
+    auto text = [&](const char* key, const char* fallback) -> std::optional<std::string> {
+      auto it = j.find(key);
+      if (it == j.end()) return fallback;
+      if (!it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    auto log = text("log", ""), stream = text("stream", "stdout"), time = text("time", "");
+    if (!log || !stream || !time) continue;  // a field of the wrong type: not our line
+    out.push_back({*log, *stream, *time});
   }
   return out;
 }

@@ -31,9 +31,10 @@ FsError::FsError(int err, const std::string& op, const std::string& path, const 
     : SysError(err, describe(op, path, value)), path_(path), value_(value) {}
 
 std::optional<std::string> Fs::read_if_exists(const std::string& path) const {
+  // ENODEV: a file of a cgroup that was just removed (rmdir while we read it) is gone too.
   UniqueFd fd(open_retry(path, O_RDONLY));
   if (!fd) {
-    if (errno == ENOENT) return std::nullopt;
+    if (errno == ENOENT || errno == ENODEV) return std::nullopt;
     throw FsError(errno, "read", path);
   }
   std::string out;
@@ -42,6 +43,7 @@ std::optional<std::string> Fs::read_if_exists(const std::string& path) const {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == ENODEV) return std::nullopt;
       throw FsError(errno, "read", path);
     }
     if (n == 0) break;
@@ -77,8 +79,9 @@ void Fs::write_verified(const std::string& path, std::string_view value,
   if (expect.empty()) expect = value;
   const std::string got(trim(read(path)));
   if (got != expect)
-    throw Error("the kernel did not take \"" + std::string(value) + "\" for " + path + ": it reads \"" +
-                got + "\"" + (expect != value ? " (expected \"" + std::string(expect) + "\")" : ""));
+    throw Error("the kernel did not take \"" + std::string(value) + "\" for " + path +
+                ": it reads \"" + got + "\"" +
+                (expect != value ? " (expected \"" + std::string(expect) + "\")" : ""));
 }
 
 bool Fs::make_dir(const std::string& path) const {
@@ -130,7 +133,8 @@ std::string path_join(std::string_view a, std::string_view b) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+  while (!s.empty() &&
+         (s.back() == '\n' || s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   return s;

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <ctime>
 #include <ostream>
@@ -75,6 +76,7 @@ std::string status_text(const ContainerState& st, bool supervisor_alive, double 
 
 int parse_signal(const std::string& text) {
   std::string t = text;
+  for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (!t.empty() && std::all_of(t.begin(), t.end(), ::isdigit)) {
     int n = std::atoi(t.c_str());
     if (n > 0 && n < NSIG) return n;
@@ -122,9 +124,15 @@ void ps(const Store& store, const PsOptions& o, std::ostream& out) {
   }
   if (o.format == "json") {
     for (const auto& r : rows)
-      out << nlohmann::json{{"ID", r.id},           {"Names", r.name},      {"Command", r.command},
-                            {"RunningFor", r.created}, {"Status", r.status}, {"State", r.state},
-                            {"Pid", r.pid},         {"Limits", r.limits},   {"RestartCount", r.restarts}}
+      out << nlohmann::json{{"ID", r.id},
+                            {"Names", r.name},
+                            {"Command", r.command},
+                            {"RunningFor", r.created},
+                            {"Status", r.status},
+                            {"State", r.state},
+                            {"Pid", r.pid},
+                            {"Limits", r.limits},
+                            {"RestartCount", r.restarts}}
                  .dump()
           << "\n";
     return;

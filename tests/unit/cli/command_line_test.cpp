@@ -3,11 +3,10 @@
 #include "mydocker/cli/command_line.hpp"
 
 #include <gtest/gtest.h>
-
-#include <regex>
 #include <stdlib.h>
 
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -116,8 +115,8 @@ TEST_F(CommandLineTest, RunTakesTheLastOfARepeatedFlag) {
 }
 
 TEST_F(CommandLineTest, RunInteractiveAndTtyInEverySpelling) {
-  for (const Strings& flags : {Strings{"-it"}, Strings{"-ti"}, Strings{"-i", "-t"},
-                               Strings{"--interactive", "--tty"}}) {
+  for (const Strings& flags :
+       {Strings{"-it"}, Strings{"-ti"}, Strings{"-i", "-t"}, Strings{"--interactive", "--tty"}}) {
     Strings args{"run"};
     args.insert(args.end(), flags.begin(), flags.end());
     args.push_back("sh");
@@ -138,9 +137,9 @@ TEST_F(CommandLineTest, RunDoubleDashEndsTheFlags) {
 }
 
 TEST_F(CommandLineTest, RunOtherFlags) {
-  CommandLine cl = parse_command_line({"run", "--name", "web", "--hostname", "box",
-                                       "--cgroup-parent", "ci/job", "--stop-timeout", "5",
-                                       "--trace", "--dry-run", "--rm", "true"});
+  CommandLine cl =
+      parse_command_line({"run", "--name", "web", "--hostname", "box", "--cgroup-parent", "ci/job",
+                          "--stop-timeout", "5", "--trace", "--dry-run", "--rm", "true"});
   EXPECT_EQ(cl.run.name, "web");
   EXPECT_EQ(cl.run.hostname, "box");
   EXPECT_EQ(cl.run.cgroup_parent, "ci/job");
@@ -151,11 +150,28 @@ TEST_F(CommandLineTest, RunOtherFlags) {
 }
 
 TEST_F(CommandLineTest, RunDockerResourceFlags) {
-  CommandLine cl = parse_command_line(
-      {"run", "--memory-swap", "200m", "--memory-reservation=50m", "--memory-swappiness", "10",
-       "--oom-kill-disable", "--cpu-period", "50000", "--cpu-quota", "25000", "--cpu-rt-runtime",
-       "1000", "--cpu-rt-period", "100000", "--cpuset-mems", "0", "--pids-limit", "64",
-       "--blkio-weight", "300", "true"});
+  CommandLine cl = parse_command_line({"run",
+                                       "--memory-swap",
+                                       "200m",
+                                       "--memory-reservation=50m",
+                                       "--memory-swappiness",
+                                       "10",
+                                       "--oom-kill-disable",
+                                       "--cpu-period",
+                                       "50000",
+                                       "--cpu-quota",
+                                       "25000",
+                                       "--cpu-rt-runtime",
+                                       "1000",
+                                       "--cpu-rt-period",
+                                       "100000",
+                                       "--cpuset-mems",
+                                       "0",
+                                       "--pids-limit",
+                                       "64",
+                                       "--blkio-weight",
+                                       "300",
+                                       "true"});
   expect_flag(cl.run.memory_swap, "--memory-swap", "200m");
   expect_flag(cl.run.memory_reservation, "--memory-reservation", "50m");
   expect_flag(cl.run.memory_swappiness, "--memory-swappiness", "10");
@@ -171,14 +187,15 @@ TEST_F(CommandLineTest, RunDockerResourceFlags) {
 }
 
 TEST_F(CommandLineTest, RunMemorySwapMinusOne) {
-  expect_flag(parse_command_line({"run", "-m", "1g", "--memory-swap", "-1", "true"}).run.memory_swap,
-              "--memory-swap", "-1");
+  expect_flag(
+      parse_command_line({"run", "-m", "1g", "--memory-swap", "-1", "true"}).run.memory_swap,
+      "--memory-swap", "-1");
 }
 
 TEST_F(CommandLineTest, RunDeviceLimitsRepeat) {
-  CommandLine cl = parse_command_line({"run", "--device-read-bps", "/dev/sda:1mb",
-                                       "--device-read-bps", "/dev/sdb:2mb", "--device-write-iops",
-                                       "/dev/sda:100", "true"});
+  CommandLine cl =
+      parse_command_line({"run", "--device-read-bps", "/dev/sda:1mb", "--device-read-bps",
+                          "/dev/sdb:2mb", "--device-write-iops", "/dev/sda:100", "true"});
   ASSERT_EQ(cl.run.device_read_bps.size(), 2u);
   EXPECT_EQ(cl.run.device_read_bps[0].flag, "--device-read-bps");
   EXPECT_EQ(cl.run.device_read_bps[0].value, "/dev/sda:1mb");
@@ -347,6 +364,289 @@ TEST_F(CommandLineTest, VersionExitsZero) {
   ASSERT_TRUE(cl.exit_now.has_value());
   EXPECT_EQ(*cl.exit_now, 0);
   EXPECT_TRUE(std::regex_search(out, std::regex(R"(\d+\.\d+\.\d+)"))) << out;
+}
+
+// ---- container commands ----
+
+TEST_F(CommandLineTest, PsAllQuietJson) {
+  CommandLine cl = parse_command_line({"ps", "-a", "-q", "--format", "json"});
+
+  EXPECT_EQ(cl.command, Command::kPs);
+  EXPECT_TRUE(cl.ps.all);
+  EXPECT_TRUE(cl.ps.quiet);
+  EXPECT_EQ(cl.ps.format, "json");
+  EXPECT_FALSE(cl.exit_now.has_value());
+}
+
+TEST_F(CommandLineTest, PsDefaultsAndLongFlags) {
+  CommandLine plain = parse_command_line({"ps"});
+  EXPECT_EQ(plain.command, Command::kPs);
+  EXPECT_FALSE(plain.ps.all);
+  EXPECT_FALSE(plain.ps.quiet);
+  EXPECT_EQ(plain.ps.format, "");
+
+  CommandLine full = parse_command_line({"ps", "--all", "--quiet", "--format=table"});
+  EXPECT_TRUE(full.ps.all);
+  EXPECT_TRUE(full.ps.quiet);
+  EXPECT_EQ(full.ps.format, "") << "table is the default";
+  EXPECT_TRUE(parse_command_line({"ps", "-aq"}).ps.quiet);
+}
+
+TEST_F(CommandLineTest, PsRejectsAnUnknownFormat) {
+  EXPECT_NE(parse_error({"ps", "--format", "yaml"}), "");
+}
+
+TEST_F(CommandLineTest, LogsFollowTailTimestamps) {
+  CommandLine cl = parse_command_line({"logs", "-f", "--tail", "5", "-t", "C"});
+
+  EXPECT_EQ(cl.command, Command::kLogs);
+  EXPECT_TRUE(cl.logs.follow);
+  ASSERT_TRUE(cl.logs.tail.has_value());
+  EXPECT_EQ(*cl.logs.tail, 5u);
+  EXPECT_TRUE(cl.logs.timestamps);
+  EXPECT_EQ(cl.containers, (Strings{"C"}));
+}
+
+TEST_F(CommandLineTest, LogsTailAllIsNoTail) {
+  CommandLine cl = parse_command_line({"logs", "--tail", "all", "C"});
+
+  EXPECT_EQ(cl.command, Command::kLogs);
+  EXPECT_FALSE(cl.logs.tail.has_value());
+  EXPECT_FALSE(cl.logs.follow);
+  EXPECT_FALSE(cl.logs.timestamps);
+  EXPECT_EQ(cl.containers, (Strings{"C"}));
+}
+
+TEST_F(CommandLineTest, LogsTailZeroAndShortN) {
+  EXPECT_EQ(parse_command_line({"logs", "--tail", "0", "C"}).logs.tail, std::optional<size_t>(0));
+  EXPECT_EQ(parse_command_line({"logs", "-n", "7", "C"}).logs.tail, std::optional<size_t>(7));
+}
+
+TEST_F(CommandLineTest, LogsRejectsABadTailAndAMissingContainer) {
+  EXPECT_NE(parse_error({"logs", "--tail", "-1", "C"}), "");
+  EXPECT_NE(parse_error({"logs", "--tail", "x", "C"}), "");
+  EXPECT_NE(parse_error({"logs"}), "");
+}
+
+TEST_F(CommandLineTest, ExecFlagsBeforeTheContainerAndTheCommandsFlagsAfter) {
+  CommandLine cl =
+      parse_command_line({"exec", "-i", "-e", "A=1", "-w", "/tmp", "C", "sh", "-c", "x", "-i"});
+
+  EXPECT_EQ(cl.command, Command::kExec);
+  EXPECT_TRUE(cl.exec.interactive);
+  EXPECT_FALSE(cl.exec.tty);
+  EXPECT_EQ(cl.exec.env, (Strings{"A=1"}));
+  EXPECT_EQ(cl.exec.workdir, "/tmp");
+  EXPECT_EQ(cl.exec.container, "C");
+  EXPECT_EQ(cl.exec.command, (Strings{"sh", "-c", "x", "-i"}));
+}
+
+TEST_F(CommandLineTest, ExecTheCommandsFlagsAreNotExecs) {
+  CommandLine cl = parse_command_line({"exec", "C", "ls", "-t", "-e", "-w"});
+
+  EXPECT_FALSE(cl.exec.interactive);
+  EXPECT_FALSE(cl.exec.tty);
+  EXPECT_TRUE(cl.exec.env.empty());
+  EXPECT_EQ(cl.exec.workdir, "");
+  EXPECT_EQ(cl.exec.container, "C");
+  EXPECT_EQ(cl.exec.command, (Strings{"ls", "-t", "-e", "-w"}));
+}
+
+TEST_F(CommandLineTest, ExecRepeatedEnvAndLongFlags) {
+  CommandLine cl = parse_command_line(
+      {"exec", "-it", "--env", "A=1", "--env=B=2", "--workdir=/srv", "C", "env"});
+
+  EXPECT_TRUE(cl.exec.interactive);
+  EXPECT_TRUE(cl.exec.tty);
+  EXPECT_EQ(cl.exec.env, (Strings{"A=1", "B=2"}));
+  EXPECT_EQ(cl.exec.workdir, "/srv");
+  EXPECT_EQ(cl.exec.command, (Strings{"env"}));
+}
+
+TEST_F(CommandLineTest, ExecWithoutAContainerThrows) {
+  EXPECT_NE(parse_error({"exec"}).find("missing the container"), std::string::npos);
+  EXPECT_NE(parse_error({"exec", "-i"}).find("missing the container"), std::string::npos);
+}
+
+TEST_F(CommandLineTest, ExecWithAContainerButNoCommandParses) {
+  // exec() reports the missing command (it has the usage line).
+  CommandLine cl = parse_command_line({"exec", "C"});
+
+  EXPECT_EQ(cl.command, Command::kExec);
+  EXPECT_EQ(cl.exec.container, "C");
+  EXPECT_TRUE(cl.exec.command.empty());
+}
+
+TEST_F(CommandLineTest, StopWithATimeoutAndSeveralContainers) {
+  CommandLine cl = parse_command_line({"stop", "-t", "3", "C1", "C2"});
+
+  EXPECT_EQ(cl.command, Command::kStop);
+  EXPECT_EQ(cl.stop_timeout, std::optional<int>(3));
+  EXPECT_EQ(cl.containers, (Strings{"C1", "C2"}));
+}
+
+TEST_F(CommandLineTest, StopWithoutATimeoutUsesTheContainers) {
+  CommandLine cl = parse_command_line({"stop", "C"});
+
+  EXPECT_FALSE(cl.stop_timeout.has_value());
+  EXPECT_EQ(cl.containers, (Strings{"C"}));
+  EXPECT_EQ(parse_command_line({"stop", "--time", "0", "C"}).stop_timeout, std::optional<int>(0));
+}
+
+TEST_F(CommandLineTest, StopRejectsABadTimeoutAndNoContainer) {
+  EXPECT_NE(parse_error({"stop", "-t", "soon", "C"}), "");
+  EXPECT_NE(parse_error({"stop"}), "");
+}
+
+TEST_F(CommandLineTest, KillWithASignal) {
+  CommandLine cl = parse_command_line({"kill", "-s", "HUP", "C"});
+
+  EXPECT_EQ(cl.command, Command::kKill);
+  EXPECT_EQ(cl.signal, "HUP");
+  EXPECT_EQ(cl.containers, (Strings{"C"}));
+}
+
+TEST_F(CommandLineTest, KillDefaultsToKill) {
+  CommandLine cl = parse_command_line({"kill", "C1", "C2"});
+
+  EXPECT_EQ(cl.signal, "KILL");
+  EXPECT_EQ(cl.containers, (Strings{"C1", "C2"}));
+  EXPECT_EQ(parse_command_line({"kill", "--signal=9", "C"}).signal, "9");
+}
+
+TEST_F(CommandLineTest, RmForceVolumes) {
+  CommandLine cl = parse_command_line({"rm", "-f", "-v", "C"});
+
+  EXPECT_EQ(cl.command, Command::kRm);
+  EXPECT_TRUE(cl.force);
+  EXPECT_EQ(cl.containers, (Strings{"C"}));
+  EXPECT_FALSE(parse_command_line({"rm", "C"}).force);
+  EXPECT_NE(parse_error({"rm"}), "");
+}
+
+TEST_F(CommandLineTest, InspectSeveralContainers) {
+  CommandLine cl = parse_command_line({"inspect", "C1", "C2"});
+
+  EXPECT_EQ(cl.command, Command::kInspect);
+  EXPECT_EQ(cl.containers, (Strings{"C1", "C2"}));
+}
+
+TEST_F(CommandLineTest, TopOneContainer) {
+  CommandLine cl = parse_command_line({"top", "C"});
+
+  EXPECT_EQ(cl.command, Command::kTop);
+  EXPECT_EQ(cl.containers, (Strings{"C"}));
+  EXPECT_NE(parse_error({"top"}), "");
+}
+
+TEST_F(CommandLineTest, StatsNoStreamJson) {
+  CommandLine cl = parse_command_line({"stats", "--no-stream", "--format", "json", "C"});
+
+  EXPECT_EQ(cl.command, Command::kStats);
+  EXPECT_TRUE(cl.stats.no_stream);
+  EXPECT_EQ(cl.stats.format, "json");
+  EXPECT_EQ(cl.stats.containers, (Strings{"C"}));
+}
+
+TEST_F(CommandLineTest, StatsWithoutContainersMeansAllRunning) {
+  CommandLine cl = parse_command_line({"stats"});
+
+  EXPECT_EQ(cl.command, Command::kStats);
+  EXPECT_FALSE(cl.stats.no_stream);
+  EXPECT_EQ(cl.stats.format, "");
+  EXPECT_TRUE(cl.stats.containers.empty());
+  EXPECT_EQ(parse_command_line({"stats", "--format", "table"}).stats.format, "");
+}
+
+TEST_F(CommandLineTest, UpdateFillsTheLimits) {
+  CommandLine cl =
+      parse_command_line({"update", "-m", "100m", "--cpus", "0.5", "--pids-limit", "5", "C"});
+
+  EXPECT_EQ(cl.command, Command::kUpdate);
+  ASSERT_TRUE(cl.run.memory.has_value());
+  EXPECT_EQ(cl.run.memory->value, "100m");
+  EXPECT_FALSE(cl.run.memory->flag.empty());
+  ASSERT_TRUE(cl.run.cpus.has_value());
+  EXPECT_EQ(cl.run.cpus->value, "0.5");
+  EXPECT_EQ(cl.run.cpus->flag, "--cpus");
+  ASSERT_TRUE(cl.run.pids_limit.has_value());
+  EXPECT_EQ(cl.run.pids_limit->value, "5");
+  EXPECT_EQ(cl.run.pids_limit->flag, "--pids-limit");
+  EXPECT_FALSE(cl.run.cpu_percent.has_value());
+  EXPECT_FALSE(cl.run.cpuset_cpus.has_value());
+  EXPECT_TRUE(cl.run.command.empty());
+  EXPECT_EQ(cl.containers, (Strings{"C"}));
+}
+
+TEST_F(CommandLineTest, UpdateKeepsTheSpellingTypedAsRunDoes) {
+  // FlagValue carries "the spelling the user typed, so errors can name it".
+  CommandLine cl = parse_command_line({"update", "-m", "100m", "-c", "512", "C"});
+
+  expect_flag(cl.run.memory, "-m", "100m");
+  expect_flag(cl.run.cpu_shares, "-c", "512");
+}
+
+TEST_F(CommandLineTest, UpdateTakesOtherLimitFlags) {
+  CommandLine cl = parse_command_line({"update", "--cpu-shares", "512", "--cpuset-cpus", "0",
+                                       "--memory-swap", "-1", "--blkio-weight", "300", "C1", "C2"});
+
+  ASSERT_TRUE(cl.run.cpu_shares.has_value());
+  EXPECT_EQ(cl.run.cpu_shares->value, "512");
+  ASSERT_TRUE(cl.run.cpuset_cpus.has_value());
+  EXPECT_EQ(cl.run.cpuset_cpus->value, "0");
+  ASSERT_TRUE(cl.run.memory_swap.has_value());
+  EXPECT_EQ(cl.run.memory_swap->value, "-1");
+  ASSERT_TRUE(cl.run.blkio_weight.has_value());
+  EXPECT_EQ(cl.run.blkio_weight->value, "300");
+  EXPECT_EQ(cl.containers, (Strings{"C1", "C2"}));
+}
+
+TEST_F(CommandLineTest, UpdateHasNoDeviceFlagsAndNeedsAContainer) {
+  EXPECT_NE(parse_error({"update", "--device-read-bps", "/dev/sda:1mb", "C"}), "");
+  EXPECT_NE(parse_error({"update", "-m", "100m"}), "");
+}
+
+TEST_F(CommandLineTest, PauseUnpauseWait) {
+  struct Case {
+    const char* name;
+    Command command;
+  };
+  for (const Case& c : {Case{"pause", Command::kPause}, Case{"unpause", Command::kUnpause},
+                        Case{"wait", Command::kWait}}) {
+    CommandLine cl = parse_command_line({c.name, "C"});
+
+    EXPECT_EQ(cl.command, c.command) << c.name;
+    EXPECT_EQ(cl.containers, (Strings{"C"})) << c.name;
+    EXPECT_NE(parse_error({c.name}), "") << c.name << " without a container";
+  }
+}
+
+TEST_F(CommandLineTest, RunDetachedRemoveRestartName) {
+  CommandLine cl =
+      parse_command_line({"run", "-d", "--rm", "--restart", "on-failure:2", "--name", "x", "true"});
+
+  EXPECT_EQ(cl.command, Command::kRun);
+  EXPECT_TRUE(cl.run.detach);
+  EXPECT_TRUE(cl.run.remove);
+  EXPECT_EQ(cl.run.restart, "on-failure:2");
+  EXPECT_EQ(cl.run.name, "x");
+  EXPECT_EQ(cl.run.command, (Strings{"true"}));
+}
+
+TEST_F(CommandLineTest, RunRestartDefaultsToNo) {
+  CommandLine cl = parse_command_line({"run", "true"});
+
+  EXPECT_EQ(cl.run.restart, "no");
+  EXPECT_FALSE(cl.run.detach);
+  EXPECT_FALSE(cl.run.remove);
+}
+
+TEST_F(CommandLineTest, GlobalRootBeforeAContainerCommand) {
+  CommandLine cl = parse_command_line({"--root", "/tmp/r", "ps", "-a"});
+
+  EXPECT_EQ(cl.command, Command::kPs);
+  EXPECT_EQ(cl.state_root, "/tmp/r");
+  EXPECT_TRUE(cl.ps.all);
 }
 
 }  // namespace
