@@ -1,21 +1,25 @@
 #include "mydocker/cli/cli.hpp"
 
+#include <fcntl.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <functional>
 #include <iostream>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "mydocker/cgroup/hierarchy.hpp"
 #include "mydocker/cgroup/placement.hpp"
 #include "mydocker/cgroup/v2/manager.hpp"
 #include "mydocker/cli/command_line.hpp"
 #include "mydocker/container/commands.hpp"
+#include "mydocker/container/image.hpp"
 #include "mydocker/container/info.hpp"
 #include "mydocker/container/run.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
 
 namespace mydocker::cli {
 namespace {
@@ -66,6 +70,52 @@ int do_prune(const CommandLine& cl, const Store& store) {
   return r.problems.empty() ? 0 : kExitSetupError;
 }
 
+int do_import(const CommandLine& cl) {
+  if (::geteuid() != 0) throw Error("mydocker import needs root (it keeps the files' owners)");
+  const std::string& file = cl.args[0];
+  UniqueFd fd(file == "-" ? ::dup(0) : ::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw SysError(errno, "cannot open " + file);
+  ImageInfo info = ImageStore(cl.data_root).import_tar(fd.get(), cl.args[1], file);
+  std::cout << "sha256:" << info.id << "\n";
+  return 0;
+}
+
+int do_rmi(const CommandLine& cl, const Store& store) {
+  // An image is in use while a container (running or stopped) was made from it.
+  auto in_use = [&](const std::string& id) {
+    for (const auto& c : store.ids()) {
+      try {
+        if (ContainerDir(store.root(), c).config().value("image", "") == id) return true;
+      } catch (const Error&) {
+      }
+    }
+    return false;
+  };
+  ImageStore images(cl.data_root);
+  int status = 0;
+  for (const auto& ref : cl.args) {
+    try {
+      for (const auto& line : images.remove(ref, cl.force, in_use)) std::cout << line << "\n";
+    } catch (const Error& e) {
+      std::fprintf(stderr, "mydocker: %s\n", e.what());
+      status = e.exit_code();
+    }
+  }
+  return status;
+}
+
+int do_export(const CommandLine& cl, const Store& store) {
+  UniqueFd out;
+  if (!cl.output.empty()) {
+    out.reset(::open(cl.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!out) throw SysError(errno, "cannot write " + cl.output);
+  } else if (::isatty(STDOUT_FILENO)) {
+    throw Error("cowardly refusing to write a tar to a terminal: use -o FILE or a redirection");
+  }
+  export_container(store, cl.data_root, cl.containers.front(), out ? out.get() : STDOUT_FILENO);
+  return 0;
+}
+
 // docker's way for commands on several containers: each one's name on success, each error on
 // stderr, and a failure status if any failed.
 int for_each(const std::vector<std::string>& refs,
@@ -101,7 +151,8 @@ int dispatch(const CommandLine& cl) {
     case Command::kExec:
       return exec(store, cl.exec);
     case Command::kStop:
-      return for_each(cl.containers, [&](const std::string& c) { stop(store, c, cl.stop_timeout); });
+      return for_each(cl.containers,
+                      [&](const std::string& c) { stop(store, c, cl.stop_timeout); });
     case Command::kKill:
       return for_each(cl.containers, [&](const std::string& c) { kill(store, c, cl.signal); });
     case Command::kRm:
@@ -125,6 +176,35 @@ int dispatch(const CommandLine& cl) {
       return for_each(
           cl.containers, [&](const std::string& c) { std::cout << wait(store, c) << std::endl; },
           false);
+    case Command::kImport:
+      return do_import(cl);
+    case Command::kImages: {
+      auto list = ImageStore(cl.data_root).list();
+      if (cl.ps.quiet) {
+        for (const auto& i : list) std::cout << i.id.substr(0, 12) << "\n";
+      } else if (cl.format == "json") {
+        for (const auto& i : list)
+          std::cout << nlohmann::json{{"ID", i.id.substr(0, 12)},
+                                      {"Repository", i.repository},
+                                      {"Tag", i.tag},
+                                      {"CreatedAt", i.created},
+                                      {"Size", human_size(i.size)}}
+                           .dump()
+                    << "\n";
+      } else {
+        print_images(list, std::cout);
+      }
+      return 0;
+    }
+    case Command::kRmi:
+      return do_rmi(cl, store);
+    case Command::kExport:
+      return do_export(cl, store);
+    case Command::kCommit: {
+      ImageInfo info = commit_container(store, cl.data_root, cl.args[0], cl.args[1]);
+      std::cout << "sha256:" << info.id << "\n";
+      return 0;
+    }
     case Command::kNone:
       break;
   }

@@ -64,6 +64,23 @@ void add_run_flags(CLI::App& run, RunOptions& o, LimitText& t, std::string& stop
   run.set_help_flag("--help", "Print this help");  // -h is --hostname, as in docker
   add_limit_flags(run, t, true);
   run.add_flag("--oom-kill-disable", o.oom_kill_disable, "Disable the OOM killer (cgroup v1)");
+  run.add_option("--rootfs", o.rootfs_dir, "Run in this directory as the root filesystem");
+  run.add_option("-v,--volume", o.volumes, "Bind mount: HOST:CONTAINER[:ro]");
+  run.add_option("--tmpfs", o.tmpfs, "A tmpfs: PATH[:OPTIONS]");
+  run.add_flag("--read-only", o.read_only, "Mount the root filesystem read-only");
+  run.add_option("-e,--env", o.env, "Set an environment variable: KEY=VALUE (KEY: ours)");
+  run.add_option("--env-file", o.env_files, "Read environment variables from a file");
+  run.add_option("-w,--workdir", o.workdir, "Working directory inside the container");
+  run.add_option("-u,--user", o.user, "UID[:GID] or NAME[:GROUP] (from the image)");
+  run.add_option("--entrypoint", o.entrypoint, "Run this instead, with the command as arguments");
+  run.add_option("--net,--network", o.network, "none (default: only a loopback) or host");
+  run.add_option("--cap-add", o.cap_add, "Add a capability (NET_ADMIN, ALL ...)");
+  run.add_option("--cap-drop", o.cap_drop, "Drop a capability");
+  run.add_flag("--privileged", o.privileged, "All capabilities, no seccomp, no masked paths");
+  run.add_option("--security-opt", o.security_opts,
+                 "seccomp=unconfined|FILE.json, no-new-privileges[=true|false]");
+  run.add_option("--ulimit", o.ulimits, "A resource limit: NAME=SOFT[:HARD] (nofile=1024)");
+  run.add_option("--userns", o.userns, "User namespace: host");
   run.add_flag("-d,--detach", o.detach, "Run in the background and print the container's id");
   run.add_flag("-i,--interactive", o.interactive, "Keep stdin attached");
   run.add_flag("-t,--tty", o.tty, "Keep the caller's terminal (a PTY comes with images)");
@@ -140,12 +157,13 @@ size_t find_subcommand(const std::vector<std::string>& args, CLI::App& app) {
 
 // The subcommand in the arguments ("" when there is none, or it is no command of ours).
 std::string subcommand_name(const std::vector<std::string>& args) {
-  static const char* const kCommands[] = {"run",  "info",  "prune",  "ps",     "logs",  "exec",
-                                          "stop", "kill",  "rm",     "inspect", "top",  "stats",
-                                          "update", "pause", "unpause", "wait"};
+  static const char* const kCommands[] = {
+      "run",     "info", "prune",   "ps",     "logs",  "exec",   "stop",
+      "kill",    "rm",   "inspect", "top",    "stats", "update", "pause",
+      "unpause", "wait", "import",  "images", "rmi",   "export", "commit"};
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if ((a == "--root" || a == "--log-level") && i + 1 < args.size()) {
+    if ((a == "--root" || a == "--log-level" || a == "--data-root") && i + 1 < args.size()) {
       ++i;
       continue;
     }
@@ -175,6 +193,10 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_option("--root", root, "State directory (default /run/mydocker)")
       ->envname("MYDOCKER_ROOT");
+  std::string data_root;
+  app.add_option("--data-root", data_root,
+                 "Images and containers' files (default /var/lib/mydocker)")
+      ->envname("MYDOCKER_DATA_ROOT");
 
   // Only the subcommand being run gets its options: CLI11 spends about 0.4 ms adding all of
   // them, a sixth of a whole `mydocker run`. Help and unknown commands get everything.
@@ -192,8 +214,7 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
   if (run) add_run_flags(*run, cl.run, limits, stop_timeout_text);
   CLI::App* info = sub("info", "Show how mydocker sees this host");
   if (info)
-    info->add_option("--format", cl.format, "text or json")
-        ->check(CLI::IsMember({"text", "json"}));
+    info->add_option("--format", cl.format, "text or json")->check(CLI::IsMember({"text", "json"}));
   CLI::App* prune = sub("prune", "Remove stopped containers and what crashed runs left behind");
   if (prune) prune->add_flag("-f,--force", cl.force, "Do not ask (mydocker never asks)");
   CLI::App* ps = sub("ps", "List containers");
@@ -209,12 +230,17 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
     logs->add_flag("-t,--timestamps", cl.logs.timestamps, "Show timestamps");
     logs->add_option("container", cl.containers)->required();
   }
-  CLI::App* exec = sub("exec", "Run a command in a running container: exec [OPTIONS] CONTAINER COMMAND [ARG...]");
+  CLI::App* exec = sub(
+      "exec", "Run a command in a running container: exec [OPTIONS] CONTAINER COMMAND [ARG...]");
   if (exec) {
     exec->add_flag("-i,--interactive", cl.exec.interactive, "Keep stdin attached");
     exec->add_flag("-t,--tty", cl.exec.tty, "Keep the caller's terminal");
     exec->add_option("-e,--env", cl.exec.env, "Set an environment variable: KEY=VALUE");
     exec->add_option("-w,--workdir", cl.exec.workdir, "Working directory inside the container");
+    exec->add_option("-u,--user", cl.exec.user,
+                     "USER[:GROUP] to run as (default: the container's)");
+    exec->add_flag("--privileged", cl.exec.privileged,
+                   "Every capability and no seccomp filter for this command");
   }
   CLI::App* stop = sub("stop", "Stop containers: SIGTERM, then SIGKILL after the timeout");
   if (stop) {
@@ -239,14 +265,13 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
   CLI::App* stats = sub("stats", "Show what containers use, live");
   if (stats) {
     stats->add_flag("--no-stream", cl.stats.no_stream, "Print once and exit");
-    stats->add_option("--format", cl.stats.format, "json")
-        ->check(CLI::IsMember({"json", "table"}));
+    stats->add_option("--format", cl.stats.format, "json")->check(CLI::IsMember({"json", "table"}));
     stats->add_option("container", cl.stats.containers);
   }
   CLI::App* update = sub("update", "Change the limits of running containers");
   if (update) {
     add_limit_flags(*update, update_limits, false);
-    update->add_option("container", cl.containers)->required();
+    update->add_option("container", cl.containers);  // split off below, as run's command
   }
   CLI::App* pause = sub("pause", "Freeze every process of containers");
   if (pause) pause->add_option("container", cl.containers)->required();
@@ -254,6 +279,26 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
   if (unpause) unpause->add_option("container", cl.containers)->required();
   CLI::App* wait = sub("wait", "Wait for containers to stop, print their exit codes");
   if (wait) wait->add_option("container", cl.containers)->required();
+  CLI::App* import =
+      sub("import", "Import a root filesystem tarball as an image: TARBALL|- NAME[:TAG]");
+  if (import) import->add_option("tarball name", cl.args)->required()->expected(2);
+  CLI::App* images = sub("images", "List images");
+  if (images) {
+    images->add_flag("-q,--quiet", cl.ps.quiet, "Only ids");
+    images->add_option("--format", cl.format, "json")->check(CLI::IsMember({"json", "table"}));
+  }
+  CLI::App* rmi = sub("rmi", "Remove images");
+  if (rmi) {
+    rmi->add_flag("-f,--force", cl.force, "Even when a container uses it");
+    rmi->add_option("image", cl.args)->required();
+  }
+  CLI::App* exprt = sub("export", "Write a container's filesystem as a tar (stdout or -o)");
+  if (exprt) {
+    exprt->add_option("-o,--output", cl.output, "Write to FILE instead of stdout");
+    exprt->add_option("container", cl.containers)->required()->expected(1);
+  }
+  CLI::App* commit = sub("commit", "A container's filesystem as a new image: CONTAINER NAME[:TAG]");
+  if (commit) commit->add_option("container name", cl.args)->required()->expected(2);
   auto parsed = [](const CLI::App* a) { return a != nullptr && a->parsed(); };
 
   // run and exec: everything from the first argument that is not a flag is the command's
@@ -264,6 +309,7 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
   CLI::App* splitting = nullptr;
   if (at < args.size() && args[at] == "run") splitting = run;
   if (at < args.size() && args[at] == "exec") splitting = exec;
+  if (at < args.size() && args[at] == "update") splitting = update;
   if (splitting) {
     std::vector<std::string> tail_args(args.begin() + static_cast<std::ptrdiff_t>(at) + 1,
                                        args.end());
@@ -286,6 +332,8 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
     return cl;
   }
   if (!root.empty()) cl.state_root = root;
+  if (!data_root.empty()) cl.data_root = data_root;
+  cl.run.data_root = cl.data_root;
   cl.run.state_root = cl.state_root;
   if (parsed(run)) {
     cl.command = Command::kRun;
@@ -300,7 +348,10 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
     cl.exec.command.assign(split.command.begin() + 1, split.command.end());
   } else if (parsed(update)) {
     cl.command = Command::kUpdate;
-    fill_limits(*update, RunArgs{}, update_limits, cl.run);
+    fill_limits(*update, split, update_limits, cl.run);
+    cl.containers = split.command;
+    if (cl.containers.empty())
+      throw Error("missing the container: mydocker update [OPTIONS] CONTAINER...");
   } else if (parsed(logs)) {
     cl.command = Command::kLogs;
     if (!tail.empty() && tail != "all") {
@@ -332,6 +383,16 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
     cl.command = Command::kPause;
   } else if (parsed(unpause)) {
     cl.command = Command::kUnpause;
+  } else if (parsed(import)) {
+    cl.command = Command::kImport;
+  } else if (parsed(images)) {
+    cl.command = Command::kImages;
+  } else if (parsed(rmi)) {
+    cl.command = Command::kRmi;
+  } else if (parsed(exprt)) {
+    cl.command = Command::kExport;
+  } else if (parsed(commit)) {
+    cl.command = Command::kCommit;
   } else if (parsed(wait)) {
     cl.command = Command::kWait;
   } else {

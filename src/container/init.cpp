@@ -1,8 +1,10 @@
 #include "mydocker/container/init.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +14,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "mydocker/container/pty.hpp"
+#include "mydocker/container/rootfs.hpp"
+#include "mydocker/container/security.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
@@ -112,37 +117,63 @@ std::optional<InitFailure> join_cgroups(const InitConfig& c, bool dry) {
   return std::nullopt;
 }
 
-std::optional<InitFailure> prepare_container(const InitConfig& c, bool dry) {
+std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool dry) {
   auto step = [dry](const std::string& line) {
     trace::emit(line);
     return !dry;
   };
-  // Mounts made below must not propagate to the host's mount namespace (/ is often "shared").
-  // The seeds mount /proc without this and break the host's /proc.
-  if (step("mount --make-rprivate /") &&
-      ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-    return sys_failure("mount --make-rprivate /");
-  // A /proc that shows the new PID namespace: the command sees itself as PID 1.
-  if (step("mount -t proc proc /proc -o nosuid,nodev,noexec") &&
-      ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-    return sys_failure("mount -t proc proc /proc");
-  if (step("hostname " + trace::quote(c.hostname)) &&
+  const bool joining = c.mount_ns_fd >= 0;  // mydocker exec: the container is set up already
+  if (!joining && step("hostname " + trace::quote(c.hostname)) &&
       ::sethostname(c.hostname.data(), c.hostname.size()) != 0)
     return sys_failure("hostname " + c.hostname);
-  if (!c.interactive && step("exec </dev/null")) {  // docker: no -i, no stdin
+  if (!joining)
+    if (auto f = bring_up_loopback(c, dry)) return f;
+  if (c.tty) {
+    if (auto f = make_pty(c, socket, dry)) return f;
+  } else if (!c.interactive && step("exec </dev/null")) {  // docker: no -i, no stdin
     UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!null || ::dup2(null.get(), 0) < 0) return sys_failure("open /dev/null");
   }
-  return std::nullopt;
+  // docker creates a missing working directory (as root, before the user changes).
+  if (c.cwd != "/" && !dry && ::access(c.cwd.c_str(), F_OK) != 0)
+    for (size_t i = 1; i <= c.cwd.size(); ++i)
+      if (i == c.cwd.size() || c.cwd[i] == '/') ::mkdir(c.cwd.substr(0, i).c_str(), 0755);
+  return drop_privileges(c, dry);
 }
 
 InitFailure exec_container(const InitConfig& c) {
   // Without -t the container gets a session of its own (no controlling terminal), as docker's
-  // non-tty containers do; with -t it keeps the caller's terminal (a PTY comes later).
+  // non-tty containers do; with -t make_pty made the PTY its controlling terminal.
   if (!c.tty) ::setsid();
   if (auto f = clean_process_state(c)) return *f;
   trace::emit("exec " + trace::join(c.argv));
   return exec_command(c);
+}
+
+std::optional<InitFailure> describe_init(const InitConfig& c) {
+  for (auto* step : {&join_cgroups, &mount_rootfs, &enter_rootfs})
+    if (auto f = (*step)(c, true)) return f;
+  if (auto f = setup_process(c, -1, true)) return f;
+  trace::emit("exec " + trace::join(c.argv));
+  return std::nullopt;
+}
+
+// mydocker exec's init: the parent joined the container's cgroups and its IPC, UTS, network
+// and PID namespaces (we were born in that PID namespace); we join its mount namespace, which
+// also makes its root ours, and run the command under the container's rules.
+static InitFailure exec_init(const InitConfig& c, int sync_fd) {
+  // Until the command's exec, nothing in the container may open our /proc/PID/exe or ptrace
+  // us (we still hold every capability); execve makes the command dumpable again.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  char go = 0;
+  if (read_full(sync_fd, &go, 1) != 1 || go != kSyncGo) return InitFailure{kExitSetupError, ""};
+  trace::emit("nsenter --mount=/proc/$PID/ns/mnt");
+  if (::setns(c.mount_ns_fd, CLONE_NEWNS) != 0)
+    return sys_failure("setns into the container's mount namespace");
+  ::close(c.mount_ns_fd);
+  if (auto f = setup_process(c, sync_fd, false)) return *f;
+  ::close(sync_fd);
+  return exec_container(c);
 }
 
 int init_main(int argc, char** argv) {
@@ -166,20 +197,25 @@ int init_main(int argc, char** argv) {
   if (read_full(sync_fd, data.data(), size) != static_cast<ssize_t>(size)) return kExitSetupError;
   auto config = decode_init_config(data);
   if (!config) return report({kExitSetupError, "init: corrupt configuration from mydocker run"});
-  trace::set_enabled(config->trace);
-  // The mounts do not depend on the cgroups: done while the parent still sets those up. With
+  const InitConfig& c = *config;
+  trace::set_enabled(c.trace);
+  if (c.mount_ns_fd >= 0) return report(exec_init(c, sync_fd));
+  // The mounts do not depend on the cgroups: made while the parent still sets those up. With
   // --trace they wait, so the lesson reads in order (cgroups, join, mounts, exec).
-  if (!config->trace)
-    if (auto f = prepare_container(*config, false)) return report(*f);
+  if (!c.trace)
+    if (auto f = mount_rootfs(c, false)) return report(*f);
   // Block until the cgroups exist with their limits: the command may only run inside them.
   // EOF instead of "go" means the parent failed or died: it reports why, we just leave.
   char go = 0;
   if (read_full(sync_fd, &go, 1) != 1 || go != kSyncGo) return kExitSetupError;
+  // Join while the host's cgroupfs is still reachable, then leave the host's files behind.
+  if (auto f = join_cgroups(c, false)) return report(*f);
+  if (c.trace)
+    if (auto f = mount_rootfs(c, false)) return report(*f);
+  if (auto f = enter_rootfs(c, false)) return report(*f);
+  if (auto f = setup_process(c, sync_fd, false)) return report(*f);
   ::close(sync_fd);
-  if (auto f = join_cgroups(*config, false)) return report(*f);
-  if (config->trace)
-    if (auto f = prepare_container(*config, false)) return report(*f);
-  return report(exec_container(*config));
+  return report(exec_container(c));
 }
 
 }  // namespace mydocker

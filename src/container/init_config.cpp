@@ -1,72 +1,157 @@
-#include <cstdint>
-#include <cstring>
+#include "mydocker/container/init_config.hpp"
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
 
 #include "mydocker/container/init.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
 #include "mydocker/util/units.hpp"
 
 namespace mydocker {
-namespace {
 
-// Length-prefixed strings: u32 length (host order: both ends are this binary) + bytes.
-void put(std::string& out, std::string_view s) {
-  uint32_t n = static_cast<uint32_t>(s.size());
-  out.append(reinterpret_cast<const char*>(&n), sizeof n);
-  out.append(s);
+using nlohmann::json;
+
+static void to_json(json& j, const MountSpec& m) {
+  j = {{"source", m.source}, {"target", m.target}, {"fstype", m.fstype},
+       {"data", m.data},     {"ro", m.readonly},   {"file", m.file}};
 }
 
-bool get(std::string_view& in, std::string& s) {
-  uint32_t n;
-  if (in.size() < sizeof n) return false;
-  std::memcpy(&n, in.data(), sizeof n);
-  in.remove_prefix(sizeof n);
-  if (in.size() < n) return false;
-  s.assign(in.substr(0, n));
-  in.remove_prefix(n);
-  return true;
+static void from_json(const json& j, MountSpec& m) {
+  m.source = j.at("source");
+  m.target = j.at("target");
+  m.fstype = j.at("fstype");
+  m.data = j.at("data");
+  m.readonly = j.at("ro");
+  m.file = j.at("file");
 }
 
-void put_list(std::string& out, const std::vector<std::string>& list) {
-  put(out, std::to_string(list.size()));
-  for (const auto& s : list) put(out, s);
-}
-
-bool get_list(std::string_view& in, std::vector<std::string>& list) {
-  std::string count;
-  if (!get(in, count)) return false;
-  auto n = parse_int(count);
-  if (!n || *n < 0 || *n > (1 << 20)) return false;
-  list.resize(static_cast<size_t>(*n));
-  for (auto& s : list)
-    if (!get(in, s)) return false;
-  return true;
-}
-
-}  // namespace
-
+// CBOR: compact, quick to parse, and it carries the seccomp filter as bytes.
 std::string encode_init_config(const InitConfig& c) {
-  std::string out;
-  put(out, "mydocker-init-1");
-  put(out, c.hostname);
-  put(out, c.cwd);
-  put(out, std::string(c.interactive ? "i" : "") + (c.tty ? "t" : "") + (c.trace ? "x" : ""));
-  put_list(out, c.argv);
-  put_list(out, c.env);
-  put_list(out, c.join_files);
-  return out;
+  json j = {
+      {"v", 2},
+      {"argv", c.argv},
+      {"env", c.env},
+      {"hostname", c.hostname},
+      {"cwd", c.cwd},
+      {"join", c.join_files},
+      {"i", c.interactive},
+      {"t", c.tty},
+      {"rows", c.rows},
+      {"cols", c.cols},
+      {"x", c.trace},
+      {"rootfs", c.rootfs},
+      {"lower", c.lower},
+      {"upper", c.upper},
+      {"work", c.work},
+      {"ro", c.readonly_rootfs},
+      {"mounts", c.mounts},
+      {"privileged", c.privileged},
+      {"net", c.new_net},
+      {"uid", c.uid},
+      {"gid", c.gid},
+      {"groups", c.groups},
+      {"caps", c.capabilities},
+      {"nnp", c.no_new_privs},
+      {"seccomp", json::binary(std::vector<uint8_t>(c.seccomp_bpf.begin(), c.seccomp_bpf.end()))},
+      {"rlimits", c.rlimits},
+      {"exe", c.exe},
+      {"mntns", c.mount_ns_fd}};
+  auto bytes = json::to_cbor(j);
+  return std::string(bytes.begin(), bytes.end());
 }
 
-std::optional<InitConfig> decode_init_config(std::string_view in) {
-  InitConfig c;
-  std::string magic, flags;
-  if (!get(in, magic) || magic != "mydocker-init-1") return std::nullopt;
-  if (!get(in, c.hostname) || !get(in, c.cwd) || !get(in, flags)) return std::nullopt;
-  if (!get_list(in, c.argv) || !get_list(in, c.env) || !get_list(in, c.join_files) ||
-      !in.empty()) return std::nullopt;
-  if (c.argv.empty()) return std::nullopt;
-  c.interactive = flags.find('i') != std::string::npos;
-  c.tty = flags.find('t') != std::string::npos;
-  c.trace = flags.find('x') != std::string::npos;
-  return c;
+std::optional<InitConfig> decode_init_config(std::string_view data) {
+  json j = json::from_cbor(data.begin(), data.end(), true, false);
+  if (j.is_discarded() || !j.is_object() || j.value("v", 0) != 2) return std::nullopt;
+  try {
+    InitConfig c;
+    c.argv = j.at("argv");
+    c.env = j.at("env");
+    c.hostname = j.at("hostname");
+    c.cwd = j.at("cwd");
+    c.join_files = j.at("join");
+    c.interactive = j.at("i");
+    c.tty = j.at("t");
+    c.rows = j.at("rows");
+    c.cols = j.at("cols");
+    c.trace = j.at("x");
+    c.rootfs = j.at("rootfs");
+    c.lower = j.at("lower");
+    c.upper = j.at("upper");
+    c.work = j.at("work");
+    c.readonly_rootfs = j.at("ro");
+    c.mounts = j.at("mounts").get<std::vector<MountSpec>>();
+    c.privileged = j.at("privileged");
+    c.new_net = j.at("net");
+    c.uid = j.at("uid");
+    c.gid = j.at("gid");
+    c.groups = j.at("groups").get<std::vector<uint32_t>>();
+    c.capabilities = j.at("caps");
+    c.no_new_privs = j.at("nnp");
+    const auto& bpf = j.at("seccomp").get_binary();
+    c.seccomp_bpf.assign(bpf.begin(), bpf.end());
+    c.rlimits = j.at("rlimits").get<std::vector<std::vector<uint64_t>>>();
+    c.exe = j.at("exe");
+    c.mount_ns_fd = j.at("mntns");
+    if (c.argv.empty()) return std::nullopt;
+    return c;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+void send_init_config(int fd, const InitConfig& c) {
+  std::string blob = encode_init_config(c);
+  uint32_t size = static_cast<uint32_t>(blob.size());
+  if (!write_all(fd, &size, sizeof size) || !write_all(fd, blob.data(), blob.size()))
+    if (errno != EPIPE) throw_errno("write to the container's sync socket");
+}
+
+json process_json(const InitConfig& c) {
+  static const char* const kHex = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(c.seccomp_bpf.size() * 2);
+  for (unsigned char b : c.seccomp_bpf) {
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
+  }
+  return {{"env", c.env},
+          {"cwd", c.cwd},
+          {"uid", c.uid},
+          {"gid", c.gid},
+          {"groups", c.groups},
+          {"caps", c.capabilities},
+          {"nnp", c.no_new_privs},
+          {"seccomp", hex},
+          {"rlimits", c.rlimits},
+          {"tty", c.tty},
+          {"privileged", c.privileged}};
+}
+
+bool read_process_json(const json& j, InitConfig& c) {
+  if (!j.is_object()) return false;
+  try {
+    c.env = j.at("env");
+    c.cwd = j.at("cwd");
+    c.uid = j.at("uid");
+    c.gid = j.at("gid");
+    c.groups = j.at("groups").get<std::vector<uint32_t>>();
+    c.capabilities = j.at("caps");
+    c.no_new_privs = j.at("nnp");
+    c.rlimits = j.at("rlimits").get<std::vector<std::vector<uint64_t>>>();
+    c.privileged = j.at("privileged");
+    const std::string hex = j.at("seccomp");
+    if (hex.size() % 2 != 0) return false;
+    c.seccomp_bpf.clear();
+    for (size_t i = 0; i < hex.size(); i += 2) {
+      auto nibble = [](char x) { return x <= '9' ? x - '0' : x - 'a' + 10; };
+      c.seccomp_bpf += static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
+    }
+    return true;
+  } catch (const json::exception&) {
+    return false;
+  }
 }
 
 std::string encode_failure(const InitFailure& f) {

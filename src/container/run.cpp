@@ -1,20 +1,23 @@
 #include "mydocker/container/run.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <memory>
-#include <optional>
-
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include <optional>
 
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/container/config.hpp"
+#include "mydocker/container/image.hpp"
 #include "mydocker/container/init.hpp"
+#include "mydocker/container/prepare.hpp"
 #include "mydocker/container/report.hpp"
+#include "mydocker/container/seccomp.hpp"
 #include "mydocker/container/signals.hpp"
 #include "mydocker/container/spawn.hpp"
 #include "mydocker/container/store.hpp"
@@ -26,31 +29,58 @@
 namespace mydocker {
 namespace {
 
-constexpr const char* kContainerPath =
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 // Everything a run decides before it creates anything: bad input fails here.
 struct Plan {
   std::string id;
   std::string name;
+  std::string image_id;   // "" without an image
+  std::string files_dir;  // the container's own files (overlay layers, /etc files)
   std::unique_ptr<CgroupManager> cgroups;
   Resources resources;
   InitConfig init;
 };
 
-// docker's environment for a container without an image: PATH, HOSTNAME, HOME, and TERM with
-// -t. Nothing of the caller's environment is passed on.
-InitConfig make_init_config(const RunOptions& o, const std::string& id,
-                            const CgroupManager& cgroups) {
+// The image a run names: its first argument, when that is an image's name[:tag], its id, or
+// 12 or more hex digits of it; otherwise the command runs on the host's files.
+std::optional<ImageInfo> named_image(const RunOptions& o) {
+  if (!o.rootfs_dir.empty() || o.command.empty()) return std::nullopt;
+  const std::string& ref = o.command.front();
+  try {
+    ImageStore images(o.data_root);
+    ImageInfo info = images.resolve(ref);
+    const bool by_name = ref == info.repository || ref == info.repository + ":" + info.tag ||
+                         ref.find(':') != std::string::npos;
+    const bool by_id = ref.size() >= 12 && info.id.compare(0, ref.size(), ref) == 0;
+    if (by_name || by_id) return info;
+  } catch (const Error&) {
+  }
+  return std::nullopt;
+}
+
+InitConfig make_init_config(const RunOptions& o, const Plan& p, const std::string& image_rootfs) {
   InitConfig c;
   c.argv = o.command;
-  c.hostname = o.hostname.empty() ? short_id(id) : o.hostname;
-  c.env = {kContainerPath, "HOSTNAME=" + c.hostname, "HOME=/root"};
-  if (o.tty) c.env.push_back("TERM=xterm");
-  c.join_files = cgroups.self_join_files();
+  if (!p.image_id.empty()) c.argv.erase(c.argv.begin());  // the image's name
+  c.hostname = o.hostname.empty() ? short_id(p.id) : o.hostname;
+  c.join_files = p.cgroups->self_join_files();
   c.interactive = o.interactive && !o.detach;  // no attach yet: a detached stdin is /dev/null
-  c.tty = o.tty && !o.detach;
+  c.tty = o.tty;
+  // -it from a pipe or a file: a PTY would echo the input back and never see its end. docker
+  // refuses this; we run as -i and say so (podman warns too), so scripted runs still work.
+  if (c.tty && c.interactive && !::isatty(STDIN_FILENO)) {
+    spdlog::warn("stdin is not a terminal: -t ignored, running as -i");
+    c.tty = false;
+  }
   c.trace = o.trace && !o.detach;
+  if (c.tty && !o.detach) {
+    winsize ws{};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+      c.rows = ws.ws_row;
+      c.cols = ws.ws_col;
+    }
+  }
+  prepare_init(o, image_rootfs, p.files_dir, c);
+  c.seccomp_bpf = seccomp_filter_for(o, c.capabilities);
   return c;
 }
 
@@ -61,11 +91,17 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   p.id = new_container_id();
   p.name = o.name.empty() ? generate_name(p.id) : o.name;
   // Detached containers join every controller: `stats`, `update` and `pause` act on them later.
-  p.cgroups =
-      make_cgroup_manager(fs, host, p.id, o.cgroup_parent, wants_report(o) || o.detach);
+  p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent, wants_report(o) || o.detach);
   p.resources = parse_resources(o, p.cgroups->available());
   p.cgroups->validate(p.resources);
-  p.init = make_init_config(o, p.id, *p.cgroups);
+  std::string image_rootfs;
+  if (auto image = named_image(o)) {
+    p.image_id = image->id;
+    image_rootfs = ImageStore(o.data_root).rootfs(*image);
+  }
+  if (!image_rootfs.empty() || !o.rootfs_dir.empty())
+    p.files_dir = container_files_dir(o.data_root, p.id);
+  p.init = make_init_config(o, p, image_rootfs);
   return p;
 }
 
@@ -76,6 +112,15 @@ ContainerState first_state(const Plan& p) {
   st.cgroup_parents = p.cgroups->own_parents();
   st.supervisor_pid = ::getpid();
   return st;
+}
+
+nlohmann::json config_for(const RunOptions& o, const Plan& p) {
+  nlohmann::json c = make_config(o, p.id, p.name, p.resources, p.init);
+  c["image"] = p.image_id;
+  c["image_name"] = p.image_id.empty() ? "" : o.command.front();
+  c["files_dir"] = p.files_dir;
+  c["process"] = process_json(p.init);
+  return c;
 }
 
 SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs& fs, Plan& p,
@@ -102,14 +147,18 @@ RunResult dry_run(const RunOptions& o) {
   const Fs fs(/*dry_run=*/true);
   const HostCgroups host = detect_host_cgroups(fs);
   Plan p = make_plan(o, fs, host);
-  const std::string into = p.cgroups->clone_into();
-  if (into.empty()) trace::emit(unshare_trace(""));
+  SpawnOptions so;
+  so.cgroup_dir = p.cgroups->clone_into();
+  so.new_net = p.init.new_net;
+  auto clone = [&] {
+    trace::emit(unshare_trace(so));
+    for (const auto& line : child_trace()) trace::emit(line);
+  };
+  if (so.cgroup_dir.empty()) clone();
   p.cgroups->create(p.resources);
   p.cgroups->set(p.resources);
-  if (!into.empty()) trace::emit(unshare_trace(into));
-  (void)join_cgroups(p.init, /*dry=*/true);
-  (void)prepare_container(p.init, /*dry=*/true);
-  trace::emit("exec " + trace::join(p.init.argv));
+  if (!so.cgroup_dir.empty()) clone();
+  (void)describe_init(p.init);
   (void)p.cgroups->destroy();
   return {};
 }
@@ -153,7 +202,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
         (void)write_all(ready.write.get(), msg.data(), msg.size());
         ready.write.reset();
       });
-      if (o.remove) store.remove(created.dir, p.name);
+      if (o.remove) store.remove(created.dir, p.name, p.files_dir);
       code = out.status;
     } catch (const std::exception& e) {
       std::string msg = encode_failure({kExitSetupError, e.what()});
@@ -164,7 +213,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
           st.exit_code = kExitSetupError;
           st.error = e.what();
         });
-        if (o.remove) store.remove(created.dir, p.name);
+        if (o.remove) store.remove(created.dir, p.name, p.files_dir);
       } catch (...) {
       }
       code = kExitSetupError;
@@ -207,8 +256,8 @@ RunResult run_container(const RunOptions& o) {
 
   if (o.detach) {
     Plan p = make_plan(o, fs, host);
-    auto created = store.create(p.id, p.name, make_config(o, p.id, p.name, p.resources, p.init),
-                                first_state(p));
+    auto created = store.create(p.id, p.name, config_for(o, p), first_state(p));
+    create_container_files(p.init, o, p.files_dir);
     return run_detached(o, store, std::move(created), p, host, fs);
   }
 
@@ -227,10 +276,13 @@ RunResult run_container(const RunOptions& o) {
     }
   };
   if (host.mode != CgroupMode::kV2) {
-    sync = make_pipe();
+    sync = make_channel();
     errors = make_pipe();
-    trace::emit(unshare_trace(""));
-    early = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask());
+    SpawnOptions so;
+    so.new_net = o.network != "host";
+    trace::emit(unshare_trace(so));
+    for (const auto& line : child_trace()) trace::emit(line);
+    early = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask(), so);
     sync.read.reset();
     errors.write.reset();
   }
@@ -247,9 +299,9 @@ RunResult run_container(const RunOptions& o) {
       st.started_at = now_rfc3339();
       st.cgroup_mode = "v1";
     }
-    created.emplace(store.create(plan->id, plan->name,
-                                 make_config(o, plan->id, plan->name, plan->resources, plan->init),
-                                 st, /*durable=*/false));
+    created.emplace(store.create(plan->id, plan->name, config_for(o, *plan), st,
+                                 /*durable=*/false));
+    create_container_files(plan->init, o, plan->files_dir);
   } catch (...) {
     kill_early();
     throw;
@@ -268,7 +320,7 @@ RunResult run_container(const RunOptions& o) {
     // The supervisor has undone the run; the container stays as exited, with the reason.
     try {
       if (o.remove) {
-        store.remove(created->dir, plan->name);
+        store.remove(created->dir, plan->name, plan->files_dir);
       } else {
         created->dir.update([&](ContainerState& st) {
           st.status = "exited";
@@ -286,7 +338,7 @@ RunResult run_container(const RunOptions& o) {
   result.id = plan->id;
   result.status = out.status;
   for (auto& problem : out.problems) result.messages.push_back("cleanup: " + problem);
-  if (o.remove) store.remove(created->dir, plan->name);
+  if (o.remove) store.remove(created->dir, plan->name, plan->files_dir);
   if (out.failure) throw Error(out.failure->message, out.failure->exit_code);
   if (auto oom = oom_message(out.stats, plan->id); !oom.empty())
     result.messages.insert(result.messages.begin(), oom);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@ struct ChildArgs {
   char* argv[5];
   char* envp[1];
   char failure[64];
+  char exe[4096];  // mydocker's own file, re-executed through a read-only bind mount of it
 };
 ChildArgs g_args;
 alignas(64) char g_stack[64 * 1024];
@@ -49,8 +51,25 @@ int child_main(void* raw) {
     if (a->stdio[i] >= 0) ::dup2(a->stdio[i], i);
   ::fcntl(a->sync_fd, F_SETFD, 0);
   ::fcntl(a->error_fd, F_SETFD, 0);
-  ::execve("/proc/self/exe", a->argv, a->envp);
+  // From here on the mount tree is the container's own: nothing mounted below propagates to
+  // the host (the seeds forget this and break the host's /proc).
+  const char* step = "mount --make-rprivate /";
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
+    // CVE-2019-5736: a container must never get a writable handle on the mydocker binary
+    // (through /proc/<pid>/exe of its init). We re-execute ourselves through a read-only bind
+    // mount of our own file, made in the container's mount namespace only: opening that exe
+    // for writing fails with EROFS, whoever tries.
+    step = "read-only bind mount of mydocker's binary";
+    if (a->exe[0] != '\0' && ::mount(a->exe, a->exe, nullptr, MS_BIND, nullptr) == 0 &&
+        ::mount(nullptr, a->exe, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0) {
+      step = "exec mydocker init";
+      ::execve(a->exe, a->argv, a->envp);
+    }
+  }
   const char* why = std::strerror(errno);
+  (void)!::write(a->error_fd, a->failure, std::strlen(a->failure));
+  (void)!::write(a->error_fd, step, std::strlen(step));
+  (void)!::write(a->error_fd, ": ", 2);
   (void)!::write(a->error_fd, a->failure, std::strlen(a->failure));
   (void)!::write(a->error_fd, why, std::strlen(why));
   ::_exit(kExitSetupError);
@@ -71,14 +90,19 @@ void prepare_args(int sync_fd, int error_fd, const sigset_t& mask, std::array<in
   a.argv[3] = a.error_arg;
   a.argv[4] = nullptr;
   a.envp[0] = nullptr;
-  std::snprintf(a.failure, sizeof a.failure, "%d\nexec /proc/self/exe init: ", kExitSetupError);
+  std::snprintf(a.failure, sizeof a.failure, "%d\nstarting the container: ", kExitSetupError);
+  // Our own file, by path: a bind mount covers a path, and exec through the path is what makes
+  // the new image's exe the read-only mount (exec of /proc/self/exe would bypass it).
+  ssize_t n = ::readlink("/proc/self/exe", a.exe, sizeof a.exe - 1);
+  a.exe[n > 0 ? n : 0] = '\0';
+  if (std::strstr(a.exe, " (deleted)")) a.exe[0] = '\0';  // replaced while we run: refuse
 }
 
 // clone3 like fork (no CLONE_VM: no stack to hand over), born in the cgroup `cgroup_fd`.
 // Returns -1 with errno set when the kernel refuses.
-pid_t clone_into_cgroup(int cgroup_fd, int* pidfd) {
+pid_t clone_into_cgroup(int cgroup_fd, int namespaces, int* pidfd) {
   clone_args args{};
-  args.flags = kNamespaces | CLONE_PIDFD | CLONE_INTO_CGROUP;
+  args.flags = static_cast<uint64_t>(namespaces) | CLONE_PIDFD | CLONE_INTO_CGROUP;
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   args.exit_signal = SIGCHLD;
   args.cgroup = static_cast<uint64_t>(cgroup_fd);
@@ -89,22 +113,33 @@ pid_t clone_into_cgroup(int cgroup_fd, int* pidfd) {
 
 }  // namespace
 
-std::string unshare_trace(const std::string& cgroup_dir) {
-  std::string line = "unshare --uts --pid --mount --ipc --fork /proc/self/exe init";
-  if (!cgroup_dir.empty())
-    line += "   # clone3(CLONE_INTO_CGROUP): born in " + cgroup_dir;
+std::string unshare_trace(const SpawnOptions& o) {
+  std::string line = "unshare --uts --pid --mount --ipc --fork";
+  if (o.new_net) line += " --net";
+  line += " /proc/self/exe init";
+  if (!o.cgroup_dir.empty()) line += "   # clone3(CLONE_INTO_CGROUP): born in " + o.cgroup_dir;
   return line;
 }
 
-Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask,
-                 const std::string& cgroup_dir, std::array<int, 3> stdio) {
-  prepare_args(sync_fd, error_fd, child_mask, stdio);
+std::vector<std::string> child_trace() {
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  std::string path(exe, n > 0 ? static_cast<size_t>(n) : 0);
+  return {"mount --make-rprivate /", "mount --bind " + path + " " + path,
+          "mount -o remount,bind,ro " + path + "   # CVE-2019-5736: a read-only mydocker",
+          "exec " + path + " init"};
+}
+
+Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const SpawnOptions& o) {
+  prepare_args(sync_fd, error_fd, child_mask, o.stdio);
+  const int namespaces = o.joining ? CLONE_NEWNS : kNamespaces | (o.new_net ? CLONE_NEWNET : 0);
+  const std::string& cgroup_dir = o.cgroup_dir;
   Child child;
   int pidfd = -1;
   if (!cgroup_dir.empty()) {
     UniqueFd cgroup(::open(cgroup_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!cgroup) throw SysError(errno, "open " + cgroup_dir);
-    pid_t pid = clone_into_cgroup(cgroup.get(), &pidfd);
+    pid_t pid = clone_into_cgroup(cgroup.get(), namespaces, &pidfd);
     if (pid > 0) {
       child.pid = pid;
       child.pidfd.reset(pidfd);
@@ -118,7 +153,7 @@ Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask,
   // CLONE_VM: no copy of our page tables and no copy-on-write faults afterwards, and (unlike
   // posix_spawn's CLONE_VFORK) we go on at once: the child's exec of `mydocker init` overlaps
   // our cgroup set-up instead of adding to it.
-  const int flags = CLONE_VM | CLONE_PIDFD | kNamespaces | SIGCHLD;
+  const int flags = CLONE_VM | CLONE_PIDFD | namespaces | SIGCHLD;
   pid_t pid = ::clone(child_main, g_stack + sizeof g_stack, flags, &g_args, &pidfd);
   if (pid < 0) throw_errno("clone (new uts, pid, mount and ipc namespaces)");
   child.pid = pid;

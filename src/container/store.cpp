@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "mydocker/container/prepare.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
@@ -38,10 +39,10 @@ std::vector<std::string> list_dir(const std::string& path) {
   return out;
 }
 
-void remove_tree(const std::string& dir) {
+void remove_dir_files(const std::string& dir) {
   // The files a container directory has; anything else (a stray temp file) by listing.
-  for (const char* f : {"config.json", "state.json", "supervisor.lock", "state.lock",
-                        "container.log"})
+  for (const char* f :
+       {"config.json", "state.json", "supervisor.lock", "state.lock", "container.log"})
     ::unlink((dir + "/" + f).c_str());
   if (::rmdir(dir.c_str()) == 0 || errno != ENOTEMPTY) return;
   for (const auto& f : list_dir(dir)) ::unlink((dir + "/" + f).c_str());
@@ -74,13 +75,15 @@ nlohmann::json read_json(const std::string& path) {
 void write_file(const std::string& path, const std::string& content, bool durable) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd) throw SysError(errno, "cannot write " + path);
-  if (!write_all(fd.get(), content.data(), content.size()) ||
-      (durable && ::fsync(fd.get()) != 0))
+  if (!write_all(fd.get(), content.data(), content.size()) || (durable && ::fsync(fd.get()) != 0))
     throw SysError(errno, "cannot write " + path);
 }
 
 void write_file_atomic(const std::string& path, const std::string& content, bool durable) {
-  const std::string tmp = path + ".tmp";
+  // A temp name of our own: two writers of one file must not rename each other's half file.
+  static unsigned counter = 0;
+  const std::string tmp =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(++counter);
   write_file(tmp, content, durable);
   if (::rename(tmp.c_str(), path.c_str()) != 0) throw SysError(errno, "cannot rename " + tmp);
 }
@@ -128,25 +131,32 @@ Store::Created Store::create(const std::string& id, const std::string& name,
   UniqueFd lock(::open((tmp + "/supervisor.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!lock || ::flock(lock.get(), LOCK_EX) != 0) {
     int err = errno;
-    remove_tree(tmp);
+    remove_dir_files(tmp);
     throw SysError(err, "cannot lock " + tmp + "/supervisor.lock");
   }
   try {
     const std::string link = root_ + "/names/" + name;
     for (int attempt = 0;; ++attempt) {
       if (::symlink(id.c_str(), link.c_str()) == 0) break;
-      if (errno != EEXIST || attempt > 3)
-        throw SysError(errno, "cannot reserve the name " + name);
-      // Taken, unless the container it names is gone (a crash between the two steps).
+      if (errno != EEXIST || attempt > 3) throw SysError(errno, "cannot reserve the name " + name);
+      // Taken, unless the container it names is gone (a crash between the two steps). Taking
+      // a stale name over is done under names/.lock, so two of us cannot both do it.
+      UniqueFd names_lock(
+          ::open((root_ + "/names/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+      if (!names_lock || ::flock(names_lock.get(), LOCK_EX) != 0)
+        throw SysError(errno, "cannot lock " + root_ + "/names/.lock");
       const std::string other = read_link(link);
-      const bool alive = ::access((root_ + "/" + other).c_str(), F_OK) == 0 ||
-                         is_locked(root_ + "/" + kTmpPrefix + other + "/supervisor.lock");
-      if (alive)
+      // The lock of a creation first, then its directory: a rename from one to the other in
+      // between cannot make both checks miss.
+      const bool alive = other.empty() ||
+                         is_locked(root_ + "/" + kTmpPrefix + other + "/supervisor.lock") ||
+                         ::access((root_ + "/" + other).c_str(), F_OK) == 0;
+      if (alive && !other.empty())
         throw Error("Conflict. The container name \"/" + name +
                     "\" is already in use by container \"" + other +
                     "\". You have to remove (or rename) that container to be able to reuse "
                     "that name.");
-      ::unlink(link.c_str());
+      if (!other.empty()) ::unlink(link.c_str());
     }
     // Straight into the directory: its rename below makes all of it appear at once.
     write_file(tmp + "/config.json", config.dump() + "\n", durable);
@@ -155,17 +165,28 @@ Store::Created Store::create(const std::string& id, const std::string& name,
       throw SysError(errno, "cannot rename " + tmp);
   } catch (...) {
     if (read_link(root_ + "/names/" + name) == id) ::unlink((root_ + "/names/" + name).c_str());
-    remove_tree(tmp);
+    remove_dir_files(tmp);
     throw;
   }
   return Created{ContainerDir(root_, id, durable), std::move(lock)};
 }
 
-void Store::remove(const ContainerDir& dir, const std::string& name) const {
-  const std::string n = name.empty() ? name_of(dir.id()) : name;
+void Store::remove(const ContainerDir& dir, const std::string& name,
+                   const std::optional<std::string>& files_dir) const {
+  std::string n = name, files = files_dir.value_or("");
+  if (n.empty() || !files_dir) {
+    try {
+      auto config = dir.config();
+      if (n.empty()) n = config.value("name", "");
+      if (!files_dir) files = config.value("files_dir", "");
+    } catch (const Error&) {
+    }
+  }
   if (!n.empty() && read_link(root_ + "/names/" + n) == dir.id())
     ::unlink((root_ + "/names/" + n).c_str());
-  remove_tree(dir.path());
+  // The layers first: a crash in between leaves a directory `prune` still finds.
+  if (!files.empty()) mydocker::remove_tree(files);
+  remove_dir_files(dir.path());
 }
 
 std::vector<std::string> Store::ids() const {
@@ -206,14 +227,15 @@ std::vector<std::string> Store::abandoned() const {
 }
 
 std::string generate_name(const std::string& id) {
-  static const char* const kLeft[] = {"brave",  "calm",   "eager",  "gentle", "happy",
-                                      "jolly",  "keen",   "lucid",  "nimble", "quiet",
-                                      "sharp",  "sturdy", "tender", "vivid",  "witty"};
-  static const char* const kRight[] = {"babbage", "curie",    "dijkstra", "hopper", "knuth",
+  static const char* const kLeft[] = {"brave", "calm",   "eager",  "gentle", "happy",
+                                      "jolly", "keen",   "lucid",  "nimble", "quiet",
+                                      "sharp", "sturdy", "tender", "vivid",  "witty"};
+  static const char* const kRight[] = {"babbage", "curie",    "dijkstra", "hopper",  "knuth",
                                        "lamport", "liskov",   "lovelace", "noether", "ritchie",
-                                       "shannon", "thompson", "torvalds", "turing", "wirth"};
+                                       "shannon", "thompson", "torvalds", "turing",  "wirth"};
   // From the id's own randomness, plus its first hex digits so names rarely collide.
-  unsigned a = std::stoul(id.substr(0, 2), nullptr, 16), b = std::stoul(id.substr(2, 2), nullptr, 16);
+  unsigned a = std::stoul(id.substr(0, 2), nullptr, 16),
+           b = std::stoul(id.substr(2, 2), nullptr, 16);
   return std::string(kLeft[a % 15]) + "_" + kRight[b % 15] + "_" + id.substr(4, 4);
 }
 

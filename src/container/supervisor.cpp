@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -9,24 +10,14 @@
 #include <cerrno>
 #include <chrono>
 
-#include <spdlog/spdlog.h>
-
 #include "mydocker/container/log.hpp"
+#include "mydocker/container/pty.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void send_config(int fd, const InitConfig& c) {
-  std::string blob = encode_init_config(c);
-  uint32_t size = static_cast<uint32_t>(blob.size());
-  // EPIPE means the child already died; the wait reports why.
-  if (!write_all(fd, &size, sizeof size) || !write_all(fd, blob.data(), blob.size())) {
-    if (errno != EPIPE) throw_errno("write to the container's sync pipe");
-  }
-}
 
 int exit_status(int wait_status) {
   if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
@@ -72,6 +63,22 @@ void Supervisor::adopt(Child child, Pipe sync, Pipe errors) {
   adopted_errors_ = std::move(errors);
 }
 
+void Supervisor::spawn(Instance& in, const std::string& into) {
+  in.sync = make_channel();
+  in.errors = make_pipe();
+  SpawnOptions so;
+  so.cgroup_dir = into;
+  so.new_net = s_.init.new_net;
+  if (s_.detached && !s_.init.tty) so.stdio = {-1, in.out.write.get(), in.err.write.get()};
+  trace::emit(unshare_trace(so));
+  for (const auto& line : child_trace()) trace::emit(line);
+  in.child = spawn_init(in.sync.read.get(), in.errors.write.get(), s_.signals->original_mask(), so);
+  in.sync.read.reset();
+  in.errors.write.reset();
+  in.out.write.reset();
+  in.err.write.reset();
+}
+
 Outcome Supervisor::run_once(bool first,
                              const std::function<void(const std::optional<InitFailure>&)>& cb) {
   Outcome out;
@@ -79,68 +86,69 @@ Outcome Supervisor::run_once(bool first,
   in.cgroups = s_.cgroups;
   const auto started = Clock::now();
   const bool born_inside = !s_.cgroups->clone_into().empty();
-  std::array<int, 3> stdio{-1, -1, -1};
   std::optional<LogWriter> log;
   if (s_.detached) {
-    in.out = make_pipe();
-    in.err = make_pipe();
-    stdio = {-1, in.out.write.get(), in.err.write.get()};
+    if (!s_.init.tty) {
+      in.out = make_pipe();
+      in.err = make_pipe();
+    }
     log.emplace(dir_.log_path());
   }
-  auto spawn = [&](const std::string& into) {
-    in.sync = make_pipe();
-    in.errors = make_pipe();
-    trace::emit(unshare_trace(into));
-    in.child =
-        spawn_init(in.sync.read.get(), in.errors.write.get(), s_.signals->original_mask(), into, stdio);
-    in.sync.read.reset();
-    in.errors.write.reset();
-    in.out.write.reset();
-    in.err.write.reset();
-  };
   if (first && adopted_) {
     in.child = std::move(*adopted_);
     in.sync = std::move(*adopted_sync_);
     in.errors = std::move(*adopted_errors_);
     adopted_.reset();
   } else if (!born_inside) {
-    spawn("");  // v1: the child's exec overlaps our cgroup set-up
+    spawn(in, "");  // v1: the child's exec overlaps our cgroup set-up
   }
-  if (!born_inside) send_config(in.sync.write.get(), s_.init);
+  if (!born_inside) send_init_config(in.sync.write.get(), s_.init);
   in.created = true;
   s_.cgroups->create(s_.resources);
   s_.cgroups->set(s_.resources);
   if (born_inside) {
-    spawn(s_.cgroups->clone_into());
+    spawn(in, s_.cgroups->clone_into());
     if (!in.child.born_in_cgroup) s_.cgroups->apply(in.child.pid);  // an older kernel
-    send_config(in.sync.write.get(), s_.init);
+    send_init_config(in.sync.write.get(), s_.init);
   }
   // "go": the cgroups exist and hold their limits. A v1 init joins them before anything of
   // the command runs; a v2 init was born in its cgroup.
   (void)write_all(in.sync.write.get(), &kSyncGo, 1);  // EPIPE: it died; the wait tells why
-  in.sync.write.reset();
+  if (!s_.init.tty) in.sync.write.reset();  // with -t the PTY's master comes back this way
   const pid_t pid = in.child.pid;
-  if (!(first && s_.first_state_written)) dir_.update([&](ContainerState& st) {
-    st.status = "running";
-    st.pid = pid;
-    st.supervisor_pid = ::getpid();
-    st.started_at = now_rfc3339();
-    st.exit_code = 0;
-    st.oom_killed = false;
-    st.cgroup_mode = born_inside ? "v2" : "v1";
-    st.cgroups = s_.cgroups->paths();
-    st.cgroup_dirs = s_.cgroups->dirs();
-    st.cgroup_parents = s_.cgroups->own_parents();
-  });
+  if (!(first && s_.first_state_written))
+    dir_.update([&](ContainerState& st) {
+      st.status = "running";
+      st.pid = pid;
+      st.supervisor_pid = ::getpid();
+      st.started_at = now_rfc3339();
+      st.exit_code = 0;
+      st.oom_killed = false;
+      st.cgroup_mode = born_inside ? "v2" : "v1";
+      st.cgroups = s_.cgroups->paths();
+      st.cgroup_dirs = s_.cgroups->dirs();
+      st.cgroup_parents = s_.cgroups->own_parents();
+    });
 
-  // Wait for the exit: forward signals, log the output, learn whether the exec worked.
+  // Wait for the exit: forward signals, relay the PTY or log the output, learn whether the
+  // exec worked.
   std::optional<Clock::time_point> deadline;
-  bool killed = false, errors_open = true, out_open = s_.detached, err_open = s_.detached;
+  bool killed = false, errors_open = true, out_open = in.out.read.valid(),
+       err_open = in.err.read.valid();
+  bool stdin_open = !s_.detached && s_.init.tty && s_.init.interactive;
+  UniqueFd master;
+  std::optional<RawTerminal> raw;
   bool reported = !first;
   std::string failure_text;
   auto report_start = [&](const std::optional<InitFailure>& f) {
     if (!reported && cb) cb(f);
     reported = true;
+  };
+  auto deliver = [&](std::string_view stream, std::string_view data) {
+    if (log)
+      log->add(stream, data);
+    else
+      (void)write_all(stream == "stderr" ? 2 : 1, data.data(), data.size());
   };
   for (;;) {
     int timeout_ms = -1;
@@ -148,27 +156,60 @@ Outcome Supervisor::run_once(bool first,
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
       timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count() + 1));
     }
-    pollfd fds[5] = {{in.child.pidfd.get(), POLLIN, 0},
-                     {s_.signals->fd(), POLLIN, 0},
-                     {errors_open ? in.errors.read.get() : -1, POLLIN, 0},
-                     {out_open ? in.out.read.get() : -1, POLLIN, 0},
-                     {err_open ? in.err.read.get() : -1, POLLIN, 0}};
-    if (::poll(fds, 5, timeout_ms) < 0) {
+    enum { kPid, kSignals, kErrors, kOut, kErr, kSync, kMaster, kStdin, kCount };
+    pollfd fds[kCount] = {{in.child.pidfd.get(), POLLIN, 0},
+                          {s_.signals->fd(), POLLIN, 0},
+                          {errors_open ? in.errors.read.get() : -1, POLLIN, 0},
+                          {out_open ? in.out.read.get() : -1, POLLIN, 0},
+                          {err_open ? in.err.read.get() : -1, POLLIN, 0},
+                          {in.sync.write ? in.sync.write.get() : -1, POLLIN, 0},
+                          {master ? master.get() : -1, POLLIN, 0},
+                          {stdin_open && master ? 0 : -1, POLLIN, 0}};
+    if (::poll(fds, kCount, timeout_ms) < 0) {
       if (errno == EINTR) continue;
       throw_errno("poll");
     }
     char buf[16384];
-    for (int i = 2; i < 5; ++i) {
+    for (int i : {kErrors, kOut, kErr}) {
       if (fds[i].revents == 0) continue;
       ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0 && i == 2) failure_text.append(buf, static_cast<size_t>(n));
-      if (n > 0 && i > 2) log->add(i == 3 ? "stdout" : "stderr", std::string_view(buf, n));
+      if (n > 0 && i == kErrors) failure_text.append(buf, static_cast<size_t>(n));
+      if (n > 0 && i != kErrors) deliver(i == kOut ? "stdout" : "stderr", std::string_view(buf, n));
       if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
-        (i == 2 ? errors_open : i == 3 ? out_open : err_open) = false;
-        if (i == 2 && failure_text.empty()) report_start(std::nullopt);  // the exec worked
+        (i == kErrors ? errors_open : i == kOut ? out_open : err_open) = false;
+        if (i == kErrors && failure_text.empty()) report_start(std::nullopt);  // the exec worked
       }
     }
+    if (fds[kSync].revents != 0) {  // -t: the PTY's master
+      master.reset(receive_fd(in.sync.write.get()));
+      in.sync.write.reset();
+      if (master) {
+        ::fcntl(master.get(), F_SETFL, O_NONBLOCK);
+        if (!s_.detached) {
+          raw.emplace();
+          copy_window_size(master.get());
+        }
+      }
+    }
+    if (fds[kMaster].revents != 0) {
+      ssize_t n = ::read(master.get(), buf, sizeof buf);
+      if (n > 0)
+        deliver("stdout", std::string_view(buf, n));
+      else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+        master.reset();  // EIO: all closed
+    }
+    if (fds[kStdin].revents != 0) {
+      ssize_t n = ::read(0, buf, sizeof buf);
+      if (n > 0)
+        (void)write_all(master.get(), buf, static_cast<size_t>(n));
+      else
+        stdin_open = false;
+    }
     while (int sig = s_.signals->next()) {
+      if (sig == SIGWINCH) {  // the kernel tells the container's foreground group itself
+        if (master && !s_.detached) copy_window_size(master.get());
+        continue;
+      }
       trace::emit("kill -" + signal_name(sig) + " " + std::to_string(pid));
       ::kill(pid, sig);
       if (is_stop_signal(sig)) {
@@ -184,7 +225,7 @@ Outcome Supervisor::run_once(bool first,
       (void)s_.cgroups->kill_all();
       killed = true;
     }
-    if (fds[0].revents != 0) {
+    if (fds[kPid].revents != 0) {
       int status = 0;
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
@@ -193,17 +234,20 @@ Outcome Supervisor::run_once(bool first,
       break;
     }
   }
-  // What is left in the pipes (the namespace's processes are gone, so they end).
-  for (auto* p : {&in.errors.read, &in.out.read, &in.err.read}) {
+  // What is left in the pipes and the PTY (the namespace's processes are gone, so they end).
+  for (auto* p : {&in.errors.read, &in.out.read, &in.err.read, &master}) {
     if (!*p) continue;
     ::fcntl(p->get(), F_SETFL, O_NONBLOCK);
     char buf[16384];
     ssize_t n;
     while ((n = ::read(p->get(), buf, sizeof buf)) > 0) {
-      if (p == &in.errors.read) failure_text.append(buf, static_cast<size_t>(n));
-      else log->add(p == &in.out.read ? "stdout" : "stderr", std::string_view(buf, n));
+      if (p == &in.errors.read)
+        failure_text.append(buf, static_cast<size_t>(n));
+      else
+        deliver(p == &in.err.read ? "stderr" : "stdout", std::string_view(buf, n));
     }
   }
+  raw.reset();  // the caller's terminal as it was, before anything more is printed
   if (log) log->flush();
   out.wall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
   // Read before the cgroups go: the whole picture for --report, else just the OOM count.

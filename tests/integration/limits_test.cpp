@@ -109,9 +109,12 @@ TEST_F(LimitsTest, CpusetPinsTheContainer) {
 // 1024, get CPU time about 1:2.
 TEST_F(LimitsTest, CpuSharesSplitAContendedCpu) {
   Result low, high;
-  std::thread a([&] { low = md({"run", "-cpuset", "0", "-cpushare", "512", example("burn"), "2"}); });
-  std::thread b(
-      [&] { high = md({"run", "-cpuset", "0", "--cpu-shares", "1024", example("burn"), "2"}); });
+  std::thread a([&] {
+    low = md({"run", "-cpuset", "0", "-cpushare", "512", example("burn"), "2"});
+  });
+  std::thread b([&] {
+    high = md({"run", "-cpuset", "0", "--cpu-shares", "1024", example("burn"), "2"});
+  });
   a.join();
   b.join();
   ASSERT_EQ(low.status, 0) << low.err;
@@ -172,9 +175,11 @@ TEST_F(MoreLimitsTest, OomKillDisablePausesInsteadOfKilling) {
 TEST_F(MoreLimitsTest, CpuRtRuntimeAllowsRealTimeScheduling) {
   if (!exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"))
     GTEST_SKIP() << "no real-time group scheduling (CONFIG_RT_GROUP_SCHED) in this kernel";
-  auto without = md({"run", "--cpu-shares", "1024", "chrt", "-f", "1", "true"});
+  auto without =
+      md({"run", "--cap-add", "SYS_NICE", "--cpu-shares", "1024", "chrt", "-f", "1", "true"});
   EXPECT_NE(without.status, 0) << "SCHED_FIFO allowed without a real-time budget";
-  auto with = md({"run", "--cpu-rt-runtime", "10000", "chrt", "-f", "1", "true"});
+  auto with =
+      md({"run", "--cap-add", "SYS_NICE", "--cpu-rt-runtime", "10000", "chrt", "-f", "1", "true"});
   EXPECT_EQ(with.status, 0) << with.err;
 }
 

@@ -35,6 +35,8 @@ struct ExecOptions {
   bool tty = false;
   std::vector<std::string> env;  // KEY=VALUE
   std::string workdir;
+  std::string user;         // -u USER[:GROUP]: the container's user by default
+  bool privileged = false;  // every capability, no seccomp filter
 };
 // Runs a command in the container's namespaces and cgroups; returns its exit status.
 int exec(const Store& store, const ExecOptions& o);
@@ -58,7 +60,7 @@ void top(const Store& store, const std::string& ref, std::ostream& out);
 
 struct StatsOptions {
   bool no_stream = false;
-  std::string format;  // "json"
+  std::string format;                   // "json"
   std::vector<std::string> containers;  // none: all running
 };
 void stats(const Store& store, const StatsOptions& o, std::ostream& out);
@@ -72,6 +74,14 @@ struct PruneReport {
   std::vector<std::string> problems;
 };
 PruneReport prune(const Store& store, const std::vector<std::string>& default_parents);
+
+// export: the container's filesystem (its image with its own layer on top) as a tar on `fd`.
+void export_container(const Store& store, const std::string& data_root, const std::string& ref,
+                      int fd);
+// commit: the container's filesystem as a new image named `reference`.
+struct ImageInfo;
+ImageInfo commit_container(const Store& store, const std::string& data_root, const std::string& ref,
+                           const std::string& reference);
 
 // "3 minutes", "About an hour", as docker's units.HumanDuration.
 std::string human_duration(double seconds);

@@ -2,29 +2,17 @@
 // The container's init: `mydocker init`, re-executed from /proc/self/exe inside the new
 // namespaces. It reads its InitConfig from the sync pipe, waits for the parent's "go" (sent once
 // the cgroups exist and hold their limits), joins them, sets up the mounts and hostname, and
-// execs the command: nothing of the command runs outside its limits. This path uses neither CLI11 nor the logger: it starts fast and stays small.
+// execs the command: nothing of the command runs outside its limits. This path uses neither CLI11
+// nor the logger: it starts fast and stays small.
 
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mydocker/container/init_config.hpp"
+
 namespace mydocker {
-
-struct InitConfig {
-  std::vector<std::string> argv;  // the user's command
-  std::vector<std::string> env;   // its whole environment
-  std::string hostname;
-  std::string cwd = "/";  // docker's default working directory
-  // Files the init writes "0" into to join the container's cgroups (v1: <dir>/tasks).
-  std::vector<std::string> join_files;
-  bool interactive = false;
-  bool tty = false;
-  bool trace = false;
-};
-
-std::string encode_init_config(const InitConfig& c);
-std::optional<InitConfig> decode_init_config(std::string_view data);
 
 // The message the sync pipe carries after the config: the parent's go-ahead.
 inline constexpr char kSyncGo = 'G';
@@ -39,9 +27,11 @@ struct InitFailure {
 //
 // Joins the container's cgroups: writes "0" into each of c.join_files.
 std::optional<InitFailure> join_cgroups(const InitConfig& c, bool dry);
-// Makes the mount tree private, mounts /proc, sets the hostname, points stdin at /dev/null
-// without -i.
-std::optional<InitFailure> prepare_container(const InitConfig& c, bool dry);
+// After the mounts (rootfs.hpp): the hostname, the loopback, the PTY (sent over `socket`) or
+// stdin, and the privileges dropped (security.hpp).
+std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool dry);
+// --dry-run: every step's trace lines, in order, doing nothing.
+std::optional<InitFailure> describe_init(const InitConfig& c);
 // Drops what the command must not inherit and execs it; returns only on failure.
 InitFailure exec_container(const InitConfig& c);
 

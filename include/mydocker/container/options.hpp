@@ -18,6 +18,7 @@ struct FlagValue {
 };
 
 inline constexpr const char* kDefaultStateRoot = "/run/mydocker";
+inline constexpr const char* kDefaultDataRoot = "/var/lib/mydocker";
 inline constexpr int kDefaultStopTimeout = 10;
 
 struct RunOptions {
@@ -40,24 +41,44 @@ struct RunOptions {
   std::optional<FlagValue> cpuset_cpus;     // -cpuset, --cpuset-cpus LIST
   std::optional<FlagValue> cpuset_mems;     // --cpuset-mems LIST
   // pids, io
-  std::optional<FlagValue> pids_limit;             // --pids-limit N (0, -1: unlimited)
-  std::optional<FlagValue> blkio_weight;           // --blkio-weight 10..1000
+  std::optional<FlagValue> pids_limit;                         // --pids-limit N (0, -1: unlimited)
+  std::optional<FlagValue> blkio_weight;                       // --blkio-weight 10..1000
   std::vector<FlagValue> device_read_bps, device_write_bps;    // DEVICE:SIZE
   std::vector<FlagValue> device_read_iops, device_write_iops;  // DEVICE:N
 
   bool interactive = false;  // -i: keep stdin
   bool tty = false;          // -t: keep the caller's terminal
   std::string name;
-  std::string hostname;       // default: the container's short id
-  std::string cgroup_parent;  // "" = default (mydocker below the caller's cgroup)
+  std::string hostname;                   // default: the container's short id
+  std::string cgroup_parent;              // "" = default (mydocker below the caller's cgroup)
   std::optional<FlagValue> stop_timeout;  // seconds, default 10; -1 waits forever
   bool trace = false;
   bool dry_run = false;
-  bool detach = false;             // -d: run in the background, print the id
-  bool remove = false;             // --rm: remove the container when it ends
-  std::string restart = "no";      // --restart no|on-failure[:N]|always|unless-stopped
-  bool report = false;      // --report: a summary of what the container used, on stderr
-  std::string report_file;  // --report-file FILE: the same as JSON
+  // The filesystem: an image (the first argument, when it names one), or --rootfs DIR, or
+  // neither (the host's files, as before images).
+  std::string image;
+  std::string rootfs_dir;                      // --rootfs DIR
+  std::vector<std::string> volumes;            // -v HOST:CTR[:ro]
+  std::vector<std::string> tmpfs;              // --tmpfs PATH[:OPTIONS]
+  bool read_only = false;                      // --read-only
+  std::vector<std::string> env;                // -e KEY=VALUE, -e KEY (from our environment)
+  std::vector<std::string> env_files;          // --env-file FILE
+  std::string workdir;                         // -w DIR
+  std::string user;                            // -u UID[:GID] or NAME[:GROUP]
+  std::optional<std::string> entrypoint;       // --entrypoint
+  std::string network = "none";                // --net none|host
+  std::vector<std::string> cap_add, cap_drop;  // --cap-add, --cap-drop
+  bool privileged = false;                     // --privileged
+  std::vector<std::string> security_opts;      // seccomp=unconfined|FILE, no-new-privileges[=bool]
+  std::vector<std::string> ulimits;            // --ulimit NAME=SOFT[:HARD]
+  std::string userns = "host";                 // --userns host|private
+  std::string data_root = kDefaultDataRoot;    // images and containers' files
+
+  bool detach = false;         // -d: run in the background, print the id
+  bool remove = false;         // --rm: remove the container when it ends
+  std::string restart = "no";  // --restart no|on-failure[:N]|always|unless-stopped
+  bool report = false;         // --report: a summary of what the container used, on stderr
+  std::string report_file;     // --report-file FILE: the same as JSON
   std::string state_root = kDefaultStateRoot;
 };
 
@@ -68,7 +89,7 @@ Resources parse_resources(const RunOptions& o, const HostLimits& host);
 // docker's restart policies.
 struct RestartPolicy {
   enum Kind { kNo, kOnFailure, kAlways, kUnlessStopped } kind = kNo;
-  int max_retries = 0;  // on-failure:N; 0 = no maximum
+  int max_retries = 0;       // on-failure:N; 0 = no maximum
   std::string text() const;  // "on-failure:3"
 };
 // Throws Error naming --restart.

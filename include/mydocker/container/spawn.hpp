@@ -7,27 +7,37 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "mydocker/util/fd.hpp"
 
 namespace mydocker {
 
 struct Child {
-  pid_t pid = -1;  // -1 once reaped
-  UniqueFd pidfd;  // readable when the child exits
+  pid_t pid = -1;               // -1 once reaped
+  UniqueFd pidfd;               // readable when the child exits
   bool born_in_cgroup = false;  // clone3(CLONE_INTO_CGROUP) put it in its cgroup
+};
+
+struct SpawnOptions {
+  // cgroup v2: the child is born in this cgroup (clone3 CLONE_INTO_CGROUP, Linux 5.7+); where
+  // the kernel refuses that, born_in_cgroup is false and the caller moves it.
+  std::string cgroup_dir;
+  std::array<int, 3> stdio{-1, -1, -1};  // the child's fds 0, 1, 2 (-1: ours)
+  bool new_net = true;                   // a network namespace of its own (not --net host)
+  // mydocker exec: only a mount namespace of its own (for the read-only re-exec); the caller
+  // has joined the container's other namespaces, so the child is born in its PID namespace.
+  bool joining = false;
 };
 
 // `child_mask` is the signal mask the child starts with (the caller's, before it blocked the
 // signals it forwards). The child gets PR_SET_PDEATHSIG(SIGKILL): it dies with mydocker.
-// With `cgroup_dir` (cgroup v2) the child is born in that cgroup (clone3 CLONE_INTO_CGROUP,
-// Linux 5.7+); where the kernel refuses that, born_in_cgroup is false and the caller moves it.
-// `stdio` are the fds the child gets as 0, 1 and 2 (-1: ours).
 [[nodiscard]] Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask,
-                               const std::string& cgroup_dir = {},
-                               std::array<int, 3> stdio = {-1, -1, -1});
+                               const SpawnOptions& options);
 
 // The clone as a shell line, for --trace.
-std::string unshare_trace(const std::string& cgroup_dir);
+std::string unshare_trace(const SpawnOptions& options);
+// What the cloned child does before it becomes `mydocker init`, as shell lines.
+std::vector<std::string> child_trace();
 
 }  // namespace mydocker

@@ -16,10 +16,10 @@
 // of it or nothing.
 
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "mydocker/container/state.hpp"
 #include "mydocker/util/fd.hpp"
@@ -69,8 +69,10 @@ class Store {
   };
   Created create(const std::string& id, const std::string& name, const nlohmann::json& config,
                  const ContainerState& state, bool durable = true) const;
-  // Removes the directory and the name link (`name`: when the caller knows it).
-  void remove(const ContainerDir& dir, const std::string& name = {}) const;
+  // Removes the directory, the name link and the container's files (its overlay layers):
+  // `name` and `files_dir` when the caller knows them, else they are read from its config.
+  void remove(const ContainerDir& dir, const std::string& name = {},
+              const std::optional<std::string>& files_dir = std::nullopt) const;
 
   // Every container's id (directories whose name is a container id).
   std::vector<std::string> ids() const;

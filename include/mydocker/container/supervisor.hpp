@@ -29,8 +29,8 @@ struct SupervisorSetup {
   InitConfig init;
   RestartPolicy restart;
   int stop_timeout = kDefaultStopTimeout;
-  bool detached = false;  // output to container.log instead of our own stdout/stderr
-  bool report = false;    // read all stats at the end (--report)
+  bool detached = false;             // output to container.log instead of our own stdout/stderr
+  bool report = false;               // read all stats at the end (--report)
   bool first_state_written = false;  // the state already says "running" for the first start
   SignalForwarder* signals = nullptr;
 };
@@ -55,6 +55,7 @@ class Supervisor {
 
  private:
   struct Instance;
+  void spawn(Instance& in, const std::string& into);
   Outcome run_once(bool first, const std::function<void(const std::optional<InitFailure>&)>& cb);
   bool should_restart(const Outcome& o, int restarts) const;
 

@@ -39,10 +39,18 @@ struct Pipe {
   UniqueFd write;
 };
 [[nodiscard]] Pipe make_pipe();
+// A socket pair for a parent and its child, both ends O_CLOEXEC and two-way: `write` is the
+// parent's end, `read` the child's (the names of a pipe, for the direction of the config).
+[[nodiscard]] Pipe make_channel();
+// Sends / receives one fd over a unix socket (SCM_RIGHTS). Return false on error (errno set).
+bool send_fd(int socket, int fd);
+int receive_fd(int socket);  // -1 on error or EOF
 
-// write(2) of the whole buffer, retrying EINTR and short writes. Returns false on error (errno set).
+// write(2) of the whole buffer, retrying EINTR and short writes. Returns false on error (errno
+// set).
 bool write_all(int fd, const void* data, size_t size);
-// read(2) of exactly `size` bytes, retrying EINTR. Returns the bytes read (less at EOF), -1 on error.
+// read(2) of exactly `size` bytes, retrying EINTR. Returns the bytes read (less at EOF), -1 on
+// error.
 ssize_t read_full(int fd, void* data, size_t size);
 
 }  // namespace mydocker

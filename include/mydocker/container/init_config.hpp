@@ -1,0 +1,70 @@
+#pragma once
+// What the container's init is told to do, sent over the sync socket as CBOR.
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mydocker {
+
+// A mount inside the container: a bind (volumes, /etc/hostname...) or a filesystem (tmpfs).
+struct MountSpec {
+  std::string source;  // host path (bind) or the filesystem's source name
+  std::string target;  // path inside the container
+  std::string fstype;  // "" for a bind mount
+  std::string data;    // mount options for the filesystem ("size=64m")
+  bool readonly = false;
+  bool file = false;  // the bind target is a file, not a directory
+};
+
+struct InitConfig {
+  std::vector<std::string> argv;  // the user's command
+  std::vector<std::string> env;   // its whole environment
+  std::string hostname;
+  std::string cwd = "/";  // docker's default working directory
+  // Files the init writes "0" into to join the container's cgroups (v1: <dir>/tasks).
+  std::vector<std::string> join_files;
+  bool interactive = false;
+  bool tty = false;             // a PTY: the init makes one and hands its master to the parent
+  uint16_t rows = 0, cols = 0;  // its first window size (the caller's terminal)
+  bool trace = false;
+
+  // The filesystem. An empty rootfs keeps the host's files (a container without an image).
+  std::string rootfs;              // the new root: overlay's merged dir, or --rootfs
+  std::string lower, upper, work;  // overlay layers (empty for --rootfs)
+  bool readonly_rootfs = false;    // --read-only
+  std::vector<MountSpec> mounts;   // -v, --tmpfs, /etc/hostname, /etc/hosts, resolv.conf
+  bool privileged = false;         // no masked or read-only paths, /sys writable
+
+  // The process.
+  bool new_net = true;                    // --net none (default): only a loopback, up
+  uint32_t uid = 0, gid = 0;              // -u
+  std::vector<uint32_t> groups;           // supplementary groups from the image's /etc/group
+  std::vector<std::string> capabilities;  // kept: "CAP_CHOWN" ... (all: --privileged)
+  bool no_new_privs = true;
+  std::string seccomp_bpf;  // the compiled filter (struct sock_filter[]); "" = none
+  std::vector<std::vector<uint64_t>> rlimits;  // {resource, soft, hard}
+  std::string exe;                             // mydocker's own path (the read-only re-exec)
+
+  // mydocker exec: the init joins the container's mount namespace through this inherited fd
+  // (the parent joined the others and the cgroups) instead of building a root filesystem.
+  int mount_ns_fd = -1;
+};
+
+std::string encode_init_config(const InitConfig& c);
+std::optional<InitConfig> decode_init_config(std::string_view data);
+// Writes the encoded config to the init's sync socket (size, then bytes). EPIPE (the init
+// died) is left for the wait to explain; other errors throw.
+void send_init_config(int fd, const InitConfig& c);
+
+// The process part (env, cwd, user, capabilities, no_new_privs, seccomp, rlimits), kept in
+// the container's config.json so that `mydocker exec` runs under the same rules.
+nlohmann::json process_json(const InitConfig& c);
+// Fills those fields back from process_json's output; false when it is missing or malformed
+// (a container created by an older mydocker).
+bool read_process_json(const nlohmann::json& j, InitConfig& c);
+
+}  // namespace mydocker

@@ -1,0 +1,287 @@
+#include "mydocker/container/rootfs.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/trace.hpp"
+
+namespace mydocker {
+
+const char* const kMaskedPaths[] = {"/proc/asound",
+                                    "/proc/acpi",
+                                    "/proc/kcore",
+                                    "/proc/keys",
+                                    "/proc/latency_stats",
+                                    "/proc/timer_list",
+                                    "/proc/timer_stats",
+                                    "/proc/sched_debug",
+                                    "/proc/scsi",
+                                    "/sys/firmware",
+                                    "/sys/devices/virtual/powercap",
+                                    nullptr};
+const char* const kReadonlyPaths[] = {"/proc/bus",           "/proc/fs", "/proc/irq", "/proc/sys",
+                                      "/proc/sysrq-trigger", nullptr};
+
+namespace {
+
+using Result = std::optional<InitFailure>;
+
+InitFailure failed(const std::string& what) {
+  return InitFailure{kExitSetupError, what + ": " + std::strerror(errno)};
+}
+
+// One traced step: prints the shell line, and in a real run does the work.
+class Steps {
+ public:
+  explicit Steps(bool dry) : dry_(dry) {}
+  bool dry() const { return dry_; }
+  // mount(2), traced as `line`.
+  Result mount(const std::string& line, const char* source, const std::string& target,
+               const char* fstype, unsigned long flags, const char* data = nullptr) const {
+    trace::emit(line);
+    if (dry_) return std::nullopt;
+    if (::mount(source, target.c_str(), fstype, flags, data) != 0) return failed(line);
+    return std::nullopt;
+  }
+  // A bind mount, made read-only (and nosuid/nodev/noexec as asked) by a remount.
+  Result bind(const std::string& source, const std::string& target, bool readonly,
+              unsigned long extra = 0) const {
+    if (auto f = mount("mount --bind " + trace::quote(source) + " " + trace::quote(target),
+                       source.c_str(), target, nullptr, MS_BIND | MS_REC))
+      return f;
+    if (!readonly && !extra) return std::nullopt;
+    return mount(
+        "mount -o remount,bind" + std::string(readonly ? ",ro " : " ") + trace::quote(target),
+        nullptr, target, nullptr, MS_BIND | MS_REMOUNT | (readonly ? MS_RDONLY : 0) | extra);
+  }
+  Result mkdirs(const std::string& path, mode_t mode = 0755) const {
+    if (dry_) return std::nullopt;
+    for (size_t i = 1; i <= path.size(); ++i) {
+      if (i != path.size() && path[i] != '/') continue;
+      std::string cur = path.substr(0, i);
+      if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) return failed("mkdir -p " + path);
+    }
+    return std::nullopt;
+  }
+  Result touch(const std::string& path) const {
+    if (dry_) return std::nullopt;
+    if (auto f = mkdirs(parent_of(path))) return f;
+    UniqueFd fd(::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+    if (!fd && errno != EISDIR) return failed("touch " + path);
+    return std::nullopt;
+  }
+  Result node(const std::string& path, unsigned major, unsigned minor) const {
+    trace::emit("mknod -m 666 " + path + " c " + std::to_string(major) + " " +
+                std::to_string(minor));
+    if (dry_) return std::nullopt;
+    if (::mknod(path.c_str(), S_IFCHR | 0666, makedev(major, minor)) != 0 && errno != EEXIST)
+      return failed("mknod " + path);
+    ::chmod(path.c_str(), 0666);  // past the umask
+    return std::nullopt;
+  }
+  Result symlink(const std::string& to, const std::string& at) const {
+    trace::emit("ln -s " + to + " " + at);
+    if (dry_) return std::nullopt;
+    if (::symlink(to.c_str(), at.c_str()) != 0 && errno != EEXIST) return failed("ln -s " + at);
+    return std::nullopt;
+  }
+  static std::string parent_of(const std::string& p) {
+    size_t slash = p.rfind('/');
+    return slash == 0 || slash == std::string::npos ? "/" : p.substr(0, slash);
+  }
+
+ private:
+  bool dry_;
+};
+
+bool is_dir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// A minimal /dev on tmpfs: the usual character devices, a devpts of its own (-t), shm, mqueue.
+Result mount_dev(const Steps& s, const std::string& root) {
+  const std::string dev = root + "/dev";
+  if (auto f = s.mkdirs(dev)) return f;
+  if (auto f = s.mount("mount -t tmpfs tmpfs " + dev + " -o nosuid,mode=755,size=65536k", "tmpfs",
+                       dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"))
+    return f;
+  const struct {
+    const char* name;
+    unsigned major, minor;
+  } nodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+               {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+  for (const auto& n : nodes)
+    if (auto f = s.node(dev + "/" + n.name, n.major, n.minor)) return f;
+  if (auto f = s.mkdirs(dev + "/pts")) return f;
+  if (auto f = s.mount(
+          "mount -t devpts devpts " + dev + "/pts -o newinstance,ptmxmode=0666,mode=0620,gid=5",
+          "devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+          "newinstance,ptmxmode=0666,mode=0620,gid=5"))
+    return f;
+  if (auto f = s.symlink("pts/ptmx", dev + "/ptmx")) return f;
+  if (auto f = s.mkdirs(dev + "/shm")) return f;
+  if (auto f = s.mount(
+          "mount -t tmpfs shm " + dev + "/shm -o nosuid,nodev,noexec,mode=1777,size=65536k", "shm",
+          dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"))
+    return f;
+  if (auto f = s.mkdirs(dev + "/mqueue")) return f;
+  if (auto f = s.mount("mount -t mqueue mqueue " + dev + "/mqueue", "mqueue", dev + "/mqueue",
+                       "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC))
+    return f;
+  for (auto [from, at] : {std::pair{"/proc/self/fd", "fd"},
+                          {"/proc/self/fd/0", "stdin"},
+                          {"/proc/self/fd/1", "stdout"},
+                          {"/proc/self/fd/2", "stderr"}})
+    if (auto f = s.symlink(from, dev + "/" + at)) return f;
+  return std::nullopt;
+}
+
+// docker's masked paths (a file gets /dev/null bound over it, a directory an empty read-only
+// tmpfs) and read-only paths (bound over themselves, read-only).
+Result protect_paths(const Steps& s, const std::string& root) {
+  for (const char* const* p = kMaskedPaths; *p; ++p) {
+    const std::string path = root + *p;
+    if (!exists(path)) continue;
+    if (is_dir(path)) {
+      if (auto f = s.mount("mount -t tmpfs -o ro tmpfs " + path, "tmpfs", path, "tmpfs",
+                           MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0"))
+        return f;
+    } else if (auto f = s.bind(root + "/dev/null", path, false)) {
+      return f;
+    }
+  }
+  for (const char* const* p = kReadonlyPaths; *p; ++p) {
+    const std::string path = root + *p;
+    if (!exists(path)) continue;
+    if (auto f = s.bind(path, path, true, MS_NOSUID | MS_NODEV | MS_NOEXEC)) return f;
+  }
+  return std::nullopt;
+}
+
+// "ro,noexec,size=64m" -> the flags mount(2) takes apart, and what is left for the filesystem.
+std::pair<unsigned long, std::string> mount_options(const std::string& text) {
+  static const struct {
+    const char* word;
+    unsigned long set, clear;
+  } kFlags[] = {
+      {"ro", MS_RDONLY, 0},       {"rw", 0, MS_RDONLY},        {"noexec", MS_NOEXEC, 0},
+      {"exec", 0, MS_NOEXEC},     {"nosuid", MS_NOSUID, 0},    {"suid", 0, MS_NOSUID},
+      {"nodev", MS_NODEV, 0},     {"dev", 0, MS_NODEV},        {"sync", MS_SYNCHRONOUS, 0},
+      {"noatime", MS_NOATIME, 0}, {"relatime", MS_RELATIME, 0}};
+  unsigned long flags = 0;
+  std::string data;
+  size_t i = 0;
+  while (i <= text.size()) {
+    size_t comma = text.find(',', i);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string word = text.substr(i, comma - i);
+    i = comma + 1;
+    if (word.empty()) continue;
+    bool known = false;
+    for (const auto& f : kFlags)
+      if (word == f.word) {
+        flags = (flags | f.set) & ~f.clear;
+        known = true;
+      }
+    if (!known) data += (data.empty() ? "" : ",") + word;
+  }
+  return {flags, data};
+}
+
+Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root) {
+  for (const auto& m : c.mounts) {
+    const std::string target = root + m.target;
+    if (m.fstype.empty()) {  // a bind: a volume, or /etc/hostname, /etc/hosts, /etc/resolv.conf
+      if (auto f = m.file ? s.touch(target) : s.mkdirs(target)) return f;
+      if (auto f = s.bind(m.source, target, m.readonly)) return f;
+    } else {
+      if (auto f = s.mkdirs(target)) return f;
+      auto [flags, data] = mount_options(m.data);
+      if (m.readonly) flags |= MS_RDONLY;
+      if (auto f = s.mount("mount -t " + m.fstype + " " + m.source + " " + target +
+                               (m.data.empty() ? "" : " -o " + m.data),
+                           m.source.c_str(), target, m.fstype.c_str(), flags, data.c_str()))
+        return f;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result mount_rootfs(const InitConfig& c, bool dry) {
+  const Steps s(dry);
+  if (c.rootfs.empty()) {
+    // No image: the host's files, with a /proc of the new PID namespace.
+    if (auto f = s.mount("mount -t proc proc /proc -o nosuid,nodev,noexec", "proc", "/proc", "proc",
+                         MS_NOSUID | MS_NODEV | MS_NOEXEC))
+      return f;
+    if (c.tty)  // a PTY needs a devpts instance of its own
+      if (auto f = s.mount("mount -t devpts devpts /dev/pts -o newinstance,ptmxmode=0666,mode=0620",
+                           "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                           "newinstance,ptmxmode=0666,mode=0620"))
+        return f;
+    return user_mounts(s, c, "");
+  }
+  const std::string& root = c.rootfs;
+  if (!c.lower.empty()) {
+    // The image read-only below, the container's own layer above.
+    const std::string data = "lowerdir=" + c.lower + ",upperdir=" + c.upper + ",workdir=" + c.work;
+    if (auto f = s.mount("mount -t overlay overlay -o " + data + " " + root, "overlay", root,
+                         "overlay", 0, data.c_str()))
+      return f;
+  } else if (auto f = s.bind(root, root, false)) {  // --rootfs: pivot_root wants a mount point
+    return f;
+  }
+  if (auto f = user_mounts(s, c, root)) return f;
+  if (auto f = s.mkdirs(root + "/proc")) return f;
+  if (auto f = s.mount("mount -t proc proc " + root + "/proc -o nosuid,nodev,noexec", "proc",
+                       root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC))
+    return f;
+  if (auto f = s.mkdirs(root + "/sys")) return f;
+  const unsigned long sys_ro = c.privileged ? 0 : MS_RDONLY;
+  if (auto f = s.mount("mount -t sysfs sysfs " + root + "/sys -o " + (c.privileged ? "rw" : "ro") +
+                           ",nosuid,nodev,noexec",
+                       "sysfs", root + "/sys", "sysfs", sys_ro | MS_NOSUID | MS_NODEV | MS_NOEXEC))
+    return f;
+  if (auto f = mount_dev(s, root)) return f;
+  if (!c.privileged)
+    if (auto f = protect_paths(s, root)) return f;
+  return std::nullopt;
+}
+
+Result enter_rootfs(const InitConfig& c, bool dry) {
+  if (c.rootfs.empty()) return std::nullopt;
+  const Steps s(dry);
+  // pivot_root(".", ".") stacks the old root under the new one; unmounting "." then removes
+  // it, so no path leads back to the host's files (chroot would leave one).
+  trace::emit("cd " + trace::quote(c.rootfs) + " && pivot_root . . && umount -l .");
+  if (!dry) {
+    if (::chdir(c.rootfs.c_str()) != 0) return failed("cd " + c.rootfs);
+    if (::syscall(SYS_pivot_root, ".", ".") != 0) return failed("pivot_root");
+    if (::umount2(".", MNT_DETACH) != 0) return failed("umount the old root");
+    if (::chdir("/") != 0) return failed("cd /");
+  }
+  if (c.readonly_rootfs)
+    return s.mount("mount -o remount,bind,ro /", nullptr, "/", nullptr,
+                   MS_BIND | MS_REMOUNT | MS_RDONLY);
+  return std::nullopt;
+}
+
+}  // namespace mydocker

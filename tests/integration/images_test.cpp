@@ -1,0 +1,410 @@
+// Real containers: a busybox image built at test time from Debian's busybox-static, imported,
+// and run with its own root filesystem, terminal, network namespace and hardening.
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "integration/harness.hpp"
+
+namespace itest {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+class ImagesTest : public IntegrationTest {
+ protected:
+  void SetUp() override {
+    IntegrationTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_TRUE(exists("/bin/busybox"))
+        << "busybox-static is missing (scripts/test.sh installs it)";
+    char tmpl[] = "/tmp/mydocker-data-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    data_ = tmpl;
+    tarball_ = data_ + "/busybox.tar";
+    // A busybox root filesystem: the static binary, a link per applet, users and groups.
+    std::string script =
+        "set -e; r=" + data_ +
+        "/rootfs; mkdir -p $r/bin $r/etc $r/tmp $r/root $r/home/alice; "
+        "cp /bin/busybox $r/bin/; for a in $($r/bin/busybox --list); do "
+        "[ $a = busybox ] || ln -s busybox $r/bin/$a; done; "
+        "printf 'root:x:0:0:root:/root:/bin/sh\\nalice:x:1000:1000:alice:/home/alice:/bin/sh\\n' "
+        "> $r/etc/passwd; printf 'root:x:0:\\nalice:x:1000:\\nstaff:x:50:alice\\n' > $r/etc/group; "
+        "chmod 1777 $r/tmp; echo image > $r/etc/motd; tar -C $r -cf " +
+        tarball_ + " .";
+    ASSERT_EQ(run({"sh", "-c", script}).status, 0);
+    auto r = md({"import", tarball_, "busybox"});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  void TearDown() override {
+    IntegrationTest::TearDown();
+    if (!data_.empty()) {
+      EXPECT_EQ(grep_mounts("overlay"), 0) << "an overlay mount reached the host";
+      run({"rm", "-rf", data_});
+    }
+  }
+  Result md(std::vector<std::string> a, Options opt = {}) {
+    opt.env["MYDOCKER_DATA_ROOT"] = data_;
+    return IntegrationTest::md(std::move(a), opt);
+  }
+  std::map<std::string, std::string> env2() const {
+    auto e = env();
+    e["MYDOCKER_DATA_ROOT"] = data_;
+    return e;
+  }
+  // busybox sh -c SCRIPT in a fresh container (--rm), extra flags before the image.
+  Result sh(const std::string& script, std::vector<std::string> flags = {}, Options opt = {}) {
+    std::vector<std::string> a{"run", "--rm"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {"busybox", "sh", "-c", script});
+    return md(a, opt);
+  }
+  static int grep_mounts(const std::string& what) {
+    auto all = lines(read_file("/proc/self/mountinfo"));
+    return static_cast<int>(std::count_if(all.begin(), all.end(), [&](const std::string& l) {
+      return l.find(what) != std::string::npos;
+    }));
+  }
+  std::string files_dirs() const {
+    return run({"sh", "-c", "ls " + data_ + "/containers 2>/dev/null"}).out;
+  }
+  std::string data_, tarball_;
+};
+
+TEST_F(ImagesTest, ImportListAndRemove) {
+  auto images = md({"images"});
+  EXPECT_NE(images.out.find("REPOSITORY"), std::string::npos);
+  EXPECT_TRUE(std::regex_search(images.out, std::regex("busybox +latest +[0-9a-f]{12}")))
+      << images.out;
+  // The same content twice is the same image.
+  auto again = md({"import", tarball_, "busybox:v2"});
+  EXPECT_EQ(again.status, 0) << again.err;
+  auto ids = md({"images", "-q"}).out;
+  EXPECT_EQ(lines(ids).size(), 2u);
+  EXPECT_EQ(lines(ids)[0], lines(ids)[1]);
+  EXPECT_EQ(md({"rmi", "busybox:v2"}).out, "Untagged: busybox:v2\n");
+  // In use by a (stopped) container: refused, unless forced.
+  md({"run", "--name", "user", "busybox", "true"});
+  auto refused = md({"rmi", "busybox"});
+  EXPECT_EQ(refused.status, 125);
+  EXPECT_EQ(md({"rm", "user"}).status, 0);
+  EXPECT_EQ(md({"import", "/nonexistent.tar", "x"}).status, 125);
+  EXPECT_EQ(md({"import", tarball_, "Bad:Name:x"}).status, 125);
+  EXPECT_EQ(md({"run", "--rm", "nosuchimage", "true"}).status, 127) << "not an image: a command";
+}
+
+TEST_F(ImagesTest, RunsInItsOwnRootFilesystem) {
+  auto r =
+      sh("ls /; cat /etc/motd; cat /etc/hostname; grep localhost /etc/hosts | head -1; "
+         "test -e /etc/resolv.conf && echo resolv; ls /work 2>&1; "
+         "grep ' / / ' /proc/self/mountinfo");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("bin\ndev\netc\nhome\nproc\nroot\nsys\ntmp\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("image\n"), std::string::npos);
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\n[0-9a-f]{12}\n"))) << r.out;
+  EXPECT_NE(r.out.find("127.0.0.1\tlocalhost"), std::string::npos);
+  EXPECT_NE(r.out.find("resolv\n"), std::string::npos);
+  EXPECT_NE(r.out.find("No such file or directory"), std::string::npos) << "host files visible";
+  EXPECT_NE(r.out.find(" overlay "), std::string::npos) << "the root is not the overlay: " << r.out;
+  // Writes go to the container's own layer: the image is untouched.
+  EXPECT_EQ(sh("echo changed > /etc/motd; cat /etc/motd").out, "changed\n");
+  EXPECT_EQ(sh("cat /etc/motd").out, "image\n");
+  EXPECT_EQ(files_dirs(), "") << "--rm left the container's files";
+}
+
+TEST_F(ImagesTest, ProcSysAndAMinimalDev) {
+  auto r =
+      sh("ls /dev | tr '\\n' ' '; echo; touch /sys/x 2>&1; echo > /proc/sys/kernel/x 2>&1;"
+         "cat /proc/timer_list | wc -c; grep -c . /proc/keys 2>/dev/null || echo 0;"
+         "mount | grep -c devpts");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Read-only file system"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n0\n0\n1\n"), std::string::npos) << "masked paths or devpts: " << r.out;
+}
+
+TEST_F(ImagesTest, VolumesTmpfsAndReadOnly) {
+  char tmpl[] = "/tmp/mydocker-vol-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string vol = tmpl;
+  std::ofstream(vol + "/in") << "from host\n";
+  auto r =
+      sh("cat /v/in; echo from container > /v/out; cat /ro/in; (echo x > /ro/y) 2>&1;"
+         "echo t > /t/x && mount | grep ' /t '",
+         {"-v", vol + ":/v", "-v", vol + ":/ro:ro", "--tmpfs", "/t:size=1m"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("from host\nfrom host\n"), std::string::npos) << r.out;
+  EXPECT_EQ(read_file(vol + "/out"), "from container\n");
+  EXPECT_NE(r.out.find("Read-only file system"), std::string::npos);
+  EXPECT_NE(r.out.find("tmpfs on /t type tmpfs (rw,nosuid,nodev,noexec"), std::string::npos)
+      << r.out;
+  auto ro = sh("touch /x 2>&1; touch /t/x && echo tmpfs-rw", {"--read-only", "--tmpfs", "/t"});
+  EXPECT_NE(ro.out.find("Read-only file system"), std::string::npos) << ro.out;
+  EXPECT_NE(ro.out.find("tmpfs-rw"), std::string::npos);
+  EXPECT_EQ(sh("true", {"-v", "relative:/x"}).status, 125);
+  run({"rm", "-rf", vol});
+}
+
+TEST_F(ImagesTest, EnvUserWorkdirEntrypoint) {
+  char path[] = "/tmp/mydocker-env-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << "# comment\nFROM_FILE=1\nSHARED=file\n";
+  auto r = sh(
+      "echo $FROM_FILE $SHARED $FOO; id; pwd; echo $HOME",
+      {"--env-file", path, "-e", "SHARED=flag", "-e", "FOO=bar", "-u", "alice", "-w", "/work/dir"});
+  unlink(path);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(
+      r.out,
+      "1 flag bar\nuid=1000(alice) gid=1000(alice) groups=50(staff)\n/work/dir\n/home/alice\n");
+  EXPECT_EQ(sh("id -u; id -g", {"-u", "1234:4321"}).out, "1234\n4321\n");
+  EXPECT_EQ(sh("true", {"-u", "nobody-here"}).status, 125);
+  auto ep = md({"run", "--rm", "--entrypoint", "echo", "busybox", "from", "entrypoint"});
+  EXPECT_EQ(ep.out, "from entrypoint\n");
+}
+
+TEST_F(ImagesTest, RootfsDirectory) {
+  auto r = md({"run", "--rm", "--rootfs", data_ + "/rootfs", "sh", "-c",
+               "echo kept > /tmp/written; cat /etc/motd"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "image\n");
+  EXPECT_EQ(read_file(data_ + "/rootfs/tmp/written"), "kept\n");
+}
+
+TEST_F(ImagesTest, ExportAndCommit) {
+  auto c =
+      md({"run", "--name", "base", "busybox", "sh", "-c", "echo hi > /root/note; rm /etc/motd"});
+  ASSERT_EQ(c.status, 0) << c.err;
+  auto commit = md({"commit", "base", "mine:1"});
+  ASSERT_EQ(commit.status, 0) << commit.err;
+  auto r =
+      md({"run", "--rm", "mine:1", "sh", "-c", "cat /root/note; test -e /etc/motd || echo gone"});
+  EXPECT_EQ(r.out, "hi\ngone\n") << r.err;
+  auto out = data_ + "/export.tar";
+  EXPECT_EQ(md({"export", "-o", out, "base"}).status, 0);
+  auto list = run({"tar", "-tf", out}).out;
+  EXPECT_NE(list.find("root/note"), std::string::npos) << list;
+  EXPECT_EQ(list.find("etc/motd"), std::string::npos) << "a deleted file was exported";
+  EXPECT_EQ(md({"rm", "base"}).status, 0);
+}
+
+TEST_F(ImagesTest, NetworkNamespace) {
+  auto none = sh("ip -o link | wc -l; ip -o link | grep -c 'lo.*UP'");
+  EXPECT_EQ(none.out, "1\n1\n") << "only a loopback, up: " << none.out;
+  auto host_links = lines(run({"ip", "-o", "link"}).out).size();
+  auto host = sh("ip -o link | wc -l", {"--net", "host"});
+  EXPECT_EQ(host.out, std::to_string(host_links) + "\n");
+  EXPECT_EQ(sh("true", {"--net", "bridge"}).status, 125);
+}
+
+TEST_F(ImagesTest, CapabilitiesAndNoNewPrivs) {
+  auto caps = sh("grep -E 'CapEff|CapBnd|NoNewPrivs|Seccomp:' /proc/self/status");
+  // docker's default set without MKNOD: chown dac_override fowner fsetid kill setgid setuid
+  // setpcap net_bind_service net_raw sys_chroot audit_write setfcap.
+  EXPECT_NE(caps.out.find("CapEff:\t00000000a00425fb"), std::string::npos) << caps.out;
+  EXPECT_NE(caps.out.find("CapBnd:\t00000000a00425fb"), std::string::npos) << caps.out;
+  EXPECT_NE(caps.out.find("NoNewPrivs:\t1"), std::string::npos);
+  EXPECT_NE(caps.out.find("Seccomp:\t2"), std::string::npos) << "no seccomp filter: " << caps.out;
+  EXPECT_NE(sh("ip link set lo down").status, 0);
+  EXPECT_EQ(sh("ip link set lo down", {"--cap-add", "NET_ADMIN"}).status, 0);
+  EXPECT_NE(sh("grep CapEff /proc/self/status", {"--cap-drop", "ALL"}).out.find("0000000000000000"),
+            std::string::npos);
+  EXPECT_NE(sh("chown 1 /tmp", {"--cap-drop", "CHOWN"}).status, 0);
+  auto priv =
+      sh("grep -E 'CapEff|Seccomp:' /proc/self/status; mount -t tmpfs none /tmp && echo mounted",
+         {"--privileged"});
+  EXPECT_NE(priv.out.find("Seccomp:\t0"), std::string::npos) << priv.out;
+  EXPECT_NE(priv.out.find("mounted"), std::string::npos) << priv.out;
+  EXPECT_NE(sh("grep NoNewPrivs /proc/self/status", {"--security-opt", "no-new-privileges=false"})
+                .out.find("NoNewPrivs:\t0"),
+            std::string::npos);
+  EXPECT_EQ(sh("true", {"--cap-add", "NOT_A_CAP"}).status, 125);
+}
+
+TEST_F(ImagesTest, SeccompProfiles) {
+  EXPECT_NE(sh("unshare -U true").status, 0)
+      << "the default profile lets unshare(CLONE_NEWUSER) by";
+  EXPECT_EQ(sh("unshare -U true", {"--security-opt", "seccomp=unconfined"}).status, 0);
+  // A profile of our own, in docker's format: everything allowed but mkdir.
+  std::string file = data_ + "/profile.json";
+  std::ofstream(file)
+      << R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]})";
+  auto r = sh("mkdir /tmp/x 2>&1; echo done", {"--security-opt", "seccomp=" + file});
+  EXPECT_NE(r.out.find("Operation not permitted"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(sh("true", {"--security-opt", "seccomp=/nonexistent.json"}).status, 125);
+}
+
+TEST_F(ImagesTest, Ulimit) {
+  EXPECT_EQ(sh("ulimit -n; ulimit -Hn", {"--ulimit", "nofile=100:200"}).out, "100\n200\n");
+  EXPECT_EQ(sh("true", {"--ulimit", "nofile=2:1"}).status, 125);
+  EXPECT_EQ(sh("true", {"--ulimit", "bogus=1"}).status, 125);
+}
+
+TEST_F(ImagesTest, StdinWithoutATerminal) {
+  Options in;
+  in.input = "piped\n";
+  EXPECT_EQ(md({"run", "--rm", "-i", "busybox", "cat"}, in).out, "piped\n");
+  EXPECT_EQ(md({"run", "--rm", "busybox", "cat"}, in).out, "");
+}
+
+// -t: a PTY inside the container, the caller's terminal in raw mode, window size changes
+// followed, the terminal restored at the end. Driven through tmux.
+TEST_F(ImagesTest, TerminalThroughTmux) {
+  ASSERT_EQ(run({"sh", "-c", "command -v tmux"}).status, 0) << "tmux is missing";
+  const std::string session = "mydocker-itest-" + std::to_string(getpid());
+  auto tmux = [&](std::vector<std::string> a) {
+    a.insert(a.begin(), {"tmux", "-L", session});
+    return run(a);
+  };
+  ASSERT_EQ(tmux({"new-session", "-d", "-x", "100", "-y", "30", "sh"}).status, 0);
+  auto cleanup = std::shared_ptr<void>(nullptr, [&](void*) { tmux({"kill-server"}); });
+  auto screen = [&] { return tmux({"capture-pane", "-p"}).out; };
+  auto wait_for = [&](const std::string& text) {
+    for (int i = 0; i < 100; ++i) {
+      if (screen().find(text) != std::string::npos) return true;
+      usleep(50000);
+    }
+    return false;
+  };
+  tmux({"send-keys",
+        "MYDOCKER_ROOT=" + root() + " MYDOCKER_DATA_ROOT=" + data_ + " " + mydocker() +
+            " run --rm -it busybox sh",
+        "Enter"});
+  ASSERT_TRUE(wait_for("/ #")) << screen();
+  tmux({"send-keys", "tty; stty size; echo $TERM", "Enter"});
+  ASSERT_TRUE(wait_for("xterm")) << screen();
+  EXPECT_NE(screen().find("/dev/pts/0"), std::string::npos) << screen();
+  EXPECT_NE(screen().find("30 100"), std::string::npos) << screen();
+  tmux({"resize-window", "-x", "120", "-y", "40"});
+  usleep(300000);
+  tmux({"send-keys", "stty size", "Enter"});
+  EXPECT_TRUE(wait_for("40 120")) << screen();
+  tmux({"send-keys", "sleep 100", "Enter"});
+  usleep(300000);
+  tmux({"send-keys", "C-c"});  // raw mode: ^C reaches the container's shell, not mydocker
+  tmux({"send-keys", "echo still-here", "Enter"});
+  EXPECT_TRUE(wait_for("still-here\n")) << screen();
+  tmux({"send-keys", "exit", "Enter"});
+  usleep(500000);
+  // The quotes keep the typed line itself from matching.
+  tmux({"send-keys", "stty -a | grep -q ' -echo ' && echo RAW''-LEFT || echo RE''STORED", "Enter"});
+  EXPECT_TRUE(wait_for("RESTORED")) << "the terminal was not restored: " << screen();
+}
+
+// Escape attempts: each must fail from inside a default container.
+TEST_F(ImagesTest, EscapesFail) {
+  const std::string host_hostname = read_file("/proc/sys/kernel/hostname");
+  const std::string me = std::to_string(getpid());
+  auto r = sh("ls /proc | grep -c '^[0-9]'; kill -0 " + me +
+              " 2>&1;"
+              "cat /work/main/README.md 2>&1 | head -1;"
+              "mount -o remount,rw /proc/sys 2>&1; echo remount=$?;"
+              "mknod /tmp/sda b 8 0 2>&1; echo mknod=$?;"
+              "insmod /nonexistent.ko 2>&1; echo insmod=$?;"
+              "hostname evil 2>&1; echo hostname=$?;"
+              "unshare -U sh -c 'id' 2>&1; echo unshare=$?;"
+              "unshare -m true 2>&1; echo unshare_m=$?");
+  EXPECT_EQ(r.status, 0) << r.err;
+  const std::string& o = r.out;
+  EXPECT_LE(std::atoi(o.c_str()), 3) << "host processes visible: " << o;  // sh, ls, grep
+  EXPECT_NE(o.find("No such process"), std::string::npos) << o;
+  EXPECT_NE(o.find("No such file or directory"), std::string::npos) << o;
+  for (const char* step :
+       {"remount=", "mknod=", "insmod=", "hostname=", "unshare=", "unshare_m="}) {
+    auto at = o.find(step);
+    ASSERT_NE(at, std::string::npos) << step;
+    EXPECT_NE(o[at + std::strlen(step)], '0') << step << " succeeded: " << o;
+  }
+  EXPECT_EQ(read_file("/proc/sys/kernel/hostname"), host_hostname);
+}
+
+// exec runs under the container's rules: its user, capabilities, no_new_privs, seccomp filter,
+// rlimits, network namespace, root and working directory.
+TEST_F(ImagesTest, ExecRunsUnderTheContainersRules) {
+  auto id = md({"run", "-d", "-u", "alice", "-w", "/tmp", "--ulimit", "nofile=50:60", "--cap-drop",
+                "CHOWN", "busybox", "sleep", "60"});
+  ASSERT_EQ(id.status, 0) << id.err;
+  const std::string c = id.out.substr(0, 64);
+  auto r = md({"exec", c, "sh", "-c",
+               "id -u; pwd; ulimit -n; grep -E 'CapBnd|NoNewPrivs|Seccomp:' /proc/self/status;"
+               "ip -o link | wc -l; ls /work 2>&1; unshare -U true 2>&1; echo unshare=$?"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(
+      r.out.find("1000\n/tmp\n50\nCapBnd:\t00000000a00425fa\nNoNewPrivs:\t1\nSeccomp:\t2\n1\n"),
+      std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("No such file or directory"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("unshare=0"), std::string::npos) << r.out;
+  EXPECT_EQ(md({"exec", "-u", "root", "-w", "/etc", c, "sh", "-c", "id -u; pwd"}).out, "0\n/etc\n");
+  EXPECT_NE(
+      md({"exec", "--privileged", c, "grep", "Seccomp:", "/proc/self/status"}).out.find("\t0"),
+      std::string::npos);
+  EXPECT_EQ(md({"exec", "-u", "nobody-here", c, "true"}).status, 125);
+  EXPECT_EQ(md({"exec", c, "sh", "-c", "exit 7"}).status, 7);
+  EXPECT_EQ(md({"rm", "-f", c}).status, 0);
+}
+
+// CVE-2019-5736: a container must not get a writable handle on the mydocker binary, neither
+// through its init nor through an exec'd process. Both run mydocker itself here: the command
+// /proc/self/exe re-executes the binary they were started from (`stats` loops for ever).
+// While a binary runs, a writable open fails with ETXTBSY, except that O_TRUNC asks the mount
+// first: "Read-only file system" proves the handle is the read-only one, and the attempt
+// cannot damage the binary either way.
+TEST_F(ImagesTest, TheMydockerBinaryCannotBeOverwritten) {
+  auto id = md({"run", "-d", "busybox", "/proc/self/exe", "--root", "/tmp/none", "stats"});
+  ASSERT_EQ(id.status, 0) << id.err;
+  const std::string c = id.out.substr(0, 64);
+  Background execd(args({"exec", c, "/proc/self/exe", "--root", "/tmp/none", "stats"}), env2());
+  ASSERT_TRUE(execd.wait_for_output("CONTAINER ID", 10s)) << execd.stderr_text();
+  auto r = md({"exec", c, "sh", "-c",
+               "for p in /proc/[0-9]*; do [ \"$(head -c 14 $p/cmdline)\" = /proc/self/exe ] || "
+               "continue; echo found; (echo x > $p/exe) 2>&1; exec 3<$p/exe; "
+               "(echo x > /proc/self/fd/3) 2>&1; exec 3<&-; done"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = r.out.find(what); at != std::string::npos; at = r.out.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("found"), 2u) << r.out;
+  EXPECT_EQ(count("Read-only file system"), 4u) << r.out;
+  // Not dumpable while it sets up, the exec'd mydocker is ours alone; afterwards it is the
+  // command, and the container's view of it is read-only.
+  EXPECT_EQ(md({"rm", "-f", c}).status, 0);
+  EXPECT_NE(execd.wait(10s), -1);
+}
+
+TEST_F(ImagesTest, NothingLeftBehindHoweverItEnds) {
+  // normal exit, failure, SIGTERM, kill -9 + prune
+  EXPECT_EQ(md({"run", "--rm", "busybox", "true"}).status, 0);
+  EXPECT_EQ(md({"run", "--rm", "busybox", "nosuchcmd"}).status, 127);
+  Background c(
+      args({"run", "--rm", "--stop-timeout", "1", "busybox", "sh", "-c", "echo ready; sleep 30"}),
+      env2());
+  ASSERT_TRUE(c.wait_for_output("ready", 10s));
+  kill(c.pid(), SIGTERM);
+  EXPECT_EQ(c.wait(10s), 137);
+  Background d(args({"run", "busybox", "sh", "-c", "echo ready; sleep 30"}), env2());
+  ASSERT_TRUE(d.wait_for_output("ready", 10s));
+  kill(d.pid(), SIGKILL);
+  d.wait(5s);
+  usleep(300000);
+  EXPECT_EQ(md({"prune"}).status, 0);
+  EXPECT_EQ(files_dirs(), "");
+  EXPECT_TRUE(records().empty());
+  EXPECT_TRUE(container_cgroups().empty());
+  EXPECT_EQ(grep_mounts("overlay"), 0);
+}
+
+}  // namespace
+}  // namespace itest
