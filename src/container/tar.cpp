@@ -313,3 +313,16 @@ std::string sha256_hex(std::string_view data) {
 }
 
 }  // namespace mydocker
+
+// libarchive's tar writers call one internal helper that lives in the object file which also
+// lists every write format: linking it pulls in the xar writer, libxml2 and ICU, 33 MB of a
+// static binary that never uses them. Defining the helper here (tar.cpp is always linked
+// before libarchive) keeps that object out: 5.7 MB instead of 39. Same behaviour: an entry of
+// a type the format cannot hold is refused with a message naming it.
+extern "C" void __archive_write_entry_filetype_unsupported(struct archive* a,
+                                                           struct archive_entry* entry,
+                                                           const char* format) {
+  archive_set_error(a, EILSEQ,  // libarchive's ARCHIVE_ERRNO_FILE_FORMAT on Linux
+                    "%s: %s format cannot archive this file type", archive_entry_pathname(entry),
+                    format);
+}
