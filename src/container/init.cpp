@@ -197,8 +197,13 @@ int init_main(int argc, char** argv) {
   if (read_full(sync_fd, data.data(), size) != static_cast<ssize_t>(size)) return kExitSetupError;
   auto config = decode_init_config(data);
   if (!config) return report({kExitSetupError, "init: corrupt configuration from mydocker run"});
-  const InitConfig& c = *config;
+  InitConfig& c = *config;
   trace::set_enabled(c.trace);
+  for (size_t i = 0; i < c.tree_count(); ++i) {  // --userns private: the trees to attach
+    const int fd = receive_fd(sync_fd);
+    if (fd < 0) return kExitSetupError;  // the parent failed or died: it says why
+    c.trees.push_back(fd);
+  }
   if (c.mount_ns_fd >= 0) return report(exec_init(c, sync_fd));
   // The mounts do not depend on the cgroups: made while the parent still sets those up. With
   // --trace they wait, so the lesson reads in order (cgroups, join, mounts, exec).

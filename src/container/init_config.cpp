@@ -56,7 +56,10 @@ std::string encode_init_config(const InitConfig& c) {
       {"seccomp", json::binary(std::vector<uint8_t>(c.seccomp_bpf.begin(), c.seccomp_bpf.end()))},
       {"rlimits", c.rlimits},
       {"exe", c.exe},
-      {"mntns", c.mount_ns_fd}};
+      {"mntns", c.mount_ns_fd},
+      {"userns", c.userns},
+      {"ids", {c.uid_base, c.uid_count, c.gid_base, c.gid_count}},
+      {"idmapped", c.idmapped}};
   auto bytes = json::to_cbor(j);
   return std::string(bytes.begin(), bytes.end());
 }
@@ -94,11 +97,26 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
     c.rlimits = j.at("rlimits").get<std::vector<std::vector<uint64_t>>>();
     c.exe = j.at("exe");
     c.mount_ns_fd = j.at("mntns");
+    c.userns = j.at("userns");
+    const auto ids = j.at("ids").get<std::vector<uint32_t>>();
+    if (ids.size() != 4) return std::nullopt;
+    c.uid_base = ids[0];
+    c.uid_count = ids[1];
+    c.gid_base = ids[2];
+    c.gid_count = ids[3];
+    c.idmapped = j.at("idmapped").get<std::vector<MountSpec>>();
     if (c.argv.empty()) return std::nullopt;
     return c;
   } catch (const json::exception&) {
     return std::nullopt;
   }
+}
+
+size_t InitConfig::tree_count() const {
+  if (!userns) return 0;
+  size_t n = idmapped.size();
+  for (const auto& m : mounts) n += m.fstype.empty() ? 1 : 0;
+  return n;
 }
 
 void send_init_config(int fd, const InitConfig& c) {

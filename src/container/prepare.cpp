@@ -15,6 +15,7 @@
 
 #include "mydocker/container/security.hpp"
 #include "mydocker/container/store.hpp"
+#include "mydocker/container/userns.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
@@ -124,6 +125,58 @@ std::string read_in_root(const std::string& root, const char* relative) {
   return out;
 }
 
+// --userns private: the id ranges, and the trees the init sees through idmapped mounts so
+// that the image and the container's own files (owned by host root on disk) belong to the
+// container's root.
+void prepare_userns(const RunOptions& o, const std::string& files_dir, InitConfig& c) {
+  if (o.userns.empty() || o.userns == "host") return;
+  if (o.userns != "private")
+    throw Error("invalid value '" + o.userns + "' for --userns: host (the default) or private");
+  if (o.privileged)
+    throw Error(
+        "--privileged and --userns private cannot be combined (as in docker): "
+        "use --userns host");
+  const IdRange uids = subordinate_range("/etc/subuid"), gids = subordinate_range("/etc/subgid");
+  c.userns = true;
+  c.uid_base = uids.base;
+  c.uid_count = uids.count;
+  c.gid_base = gids.base;
+  c.gid_count = gids.count;
+  if (c.uid >= c.uid_count || c.gid >= c.gid_count)
+    throw Error("invalid value '" + o.user + "' for -u: beyond the " + std::to_string(c.uid_count) +
+                " ids the user namespace maps");
+  for (auto g : c.groups)
+    if (g >= c.gid_count)
+      throw Error("invalid value '" + o.user + "' for -u: group " + std::to_string(g) +
+                  " is beyond the ids the user namespace maps");
+  if (c.rootfs.empty()) return;  // the host's files: nothing of them is the container's
+  // The init, root of the namespace but an unprivileged host uid, walks the path to its
+  // directory: the data root and containers/ get o+x (docker's are 0711 under userns-remap),
+  // and any other directory on the way must already let it through.
+  const std::string containers = files_dir.substr(0, files_dir.rfind('/'));
+  const std::string data_root = containers.substr(0, containers.rfind('/'));
+  for (const auto& dir : {data_root, containers}) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH))
+      ::chmod(dir.c_str(), (st.st_mode & 07777) | S_IXOTH);
+  }
+  for (std::string dir = data_root; dir.size() > 1;
+       dir = dir.substr(0, std::max<size_t>(1, dir.rfind('/')))) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH))
+      throw Error("--userns private: the container's root (host uid " + std::to_string(c.uid_base) +
+                  ") cannot reach " + files_dir + " through " + dir + ": give that directory " +
+                  "o+x, or choose a --data-root it can reach");
+  }
+  c.idmapped.push_back({files_dir, files_dir, "", "", false, false});
+  if (!c.lower.empty()) {
+    c.idmapped.push_back({c.lower, files_dir + "/lower", "", "", false, false});
+    c.lower = files_dir + "/lower";
+  } else {
+    c.idmapped.push_back({c.rootfs, c.rootfs, "", "", false, false});
+  }
+}
+
 }  // namespace
 
 std::string container_files_dir(const std::string& data_root, const std::string& id) {
@@ -204,15 +257,24 @@ ResolvedUser resolve_user(const std::string& spec, const std::string& root) {
   return u;
 }
 
+std::string own_files_dir(const RunOptions& o, const std::string& files_dir,
+                          const std::string& state_dir) {
+  return o.userns == "private" ? files_dir : state_dir;
+}
+
 void prepare_init(const RunOptions& o, const std::string& image_rootfs,
-                  const std::string& files_dir, InitConfig& c) {
-  // The filesystem.
+                  const std::string& files_dir, const std::string& state_dir, InitConfig& c) {
+  // The filesystem. The overlay's layers go to the data root (on disk); its mount point and
+  // the /etc files to the container's state directory (tmpfs under /run on most hosts), which
+  // spares half a dozen disk creations and removals a run. In a user namespace both go to the
+  // data root: the init, an unprivileged host uid there, reaches them through idmapped mounts.
+  const std::string own = own_files_dir(o, files_dir, state_dir);
   std::string root_for_users;
   if (!image_rootfs.empty()) {
     c.lower = image_rootfs;
     c.upper = files_dir + "/upper";
     c.work = files_dir + "/work";
-    c.rootfs = files_dir + "/merged";
+    c.rootfs = own + "/rootfs";
     root_for_users = image_rootfs;
   } else if (!o.rootfs_dir.empty()) {
     char real[4096];
@@ -226,7 +288,7 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
                                 {"hosts", "/etc/hosts"},
                                 {"resolv.conf", "/etc/resolv.conf"}}) {
       MountSpec m;
-      m.source = files_dir + "/" + file;
+      m.source = own + "/" + file;
       m.target = target;
       m.file = true;
       c.mounts.push_back(m);
@@ -295,21 +357,26 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
                   "no-new-privileges[=true|false]");
   }
   for (const auto& u : o.ulimits) c.rlimits.push_back(parse_ulimit(u));
-  if (o.userns != "host")
-    throw Error("invalid value '" + o.userns + "' for --userns: only host is supported");
+  prepare_userns(o, files_dir, c);
 }
 
-void create_container_files(const InitConfig& c, const RunOptions& o,
-                            const std::string& files_dir) {
+void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
+                            const std::string& state_dir) {
   if (c.rootfs.empty() || files_dir.empty()) return;
-  for (const char* sub : {"", "/upper", "/work", "/merged"}) {
-    const std::string d = files_dir + sub;
+  auto make = [](const std::string& d) {
     for (size_t i = 1; i <= d.size(); ++i)
       if (i == d.size() || d[i] == '/')
         if (::mkdir(d.substr(0, i).c_str(), 0755) != 0 && errno != EEXIST)
           throw SysError(errno, "cannot create " + d.substr(0, i));
+  };
+  const std::string own = own_files_dir(o, files_dir, state_dir);
+  if (!c.upper.empty()) {
+    for (const char* sub : {"/upper", "/work"}) make(files_dir + sub);
+    make(c.rootfs);
+    if (c.userns) make(files_dir + "/lower");
   }
-  write_file(files_dir + "/hostname", c.hostname + "\n", false);
+  make(own);
+  write_file(own + "/hostname", c.hostname + "\n", false);
   std::string hosts;
   if (o.network == "host") {
     std::ifstream in("/etc/hosts");
@@ -321,10 +388,10 @@ void create_container_files(const InitConfig& c, const RunOptions& o,
         "ff02::2\tip6-allrouters\n127.0.1.1\t" +
         c.hostname + "\n";
   }
-  write_file(files_dir + "/hosts", hosts, false);
+  write_file(own + "/hosts", hosts, false);
   std::ifstream resolv("/etc/resolv.conf");
   std::string text(std::istreambuf_iterator<char>(resolv), {});
-  write_file(files_dir + "/resolv.conf", text.empty() ? "nameserver 8.8.8.8\n" : text, false);
+  write_file(own + "/resolv.conf", text.empty() ? "nameserver 8.8.8.8\n" : text, false);
 }
 
 void remove_tree(const std::string& path) noexcept {

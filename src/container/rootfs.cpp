@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "mydocker/container/userns.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
@@ -60,6 +62,19 @@ class Steps {
                        source.c_str(), target, nullptr, MS_BIND | MS_REC))
       return f;
     if (!readonly && !extra) return std::nullopt;
+    // A remount must keep the flags the source's mount has (nosuid, nodev, noexec, ro...): in a
+    // user namespace they are locked, and dropping one is refused.
+    struct statvfs sv {};
+    if (!dry_ && ::statvfs(target.c_str(), &sv) == 0) {
+      for (auto [st, ms] : {std::pair{ST_NOSUID, MS_NOSUID},
+                            {ST_NODEV, MS_NODEV},
+                            {ST_NOEXEC, MS_NOEXEC},
+                            {ST_RDONLY, MS_RDONLY},
+                            {ST_NOATIME, MS_NOATIME},
+                            {ST_NODIRATIME, MS_NODIRATIME},
+                            {ST_RELATIME, MS_RELATIME}})
+        if (sv.f_flag & st) extra |= ms;
+    }
     return mount(
         "mount -o remount,bind" + std::string(readonly ? ",ro " : " ") + trace::quote(target),
         nullptr, target, nullptr, MS_BIND | MS_REMOUNT | (readonly ? MS_RDONLY : 0) | extra);
@@ -75,6 +90,8 @@ class Steps {
   }
   Result touch(const std::string& path) const {
     if (dry_) return std::nullopt;
+    // Already there (the image has it): opening it for writing would copy it up for nothing.
+    if (struct stat st{}; ::lstat(path.c_str(), &st) == 0) return std::nullopt;
     if (auto f = mkdirs(parent_of(path))) return f;
     UniqueFd fd(::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
     if (!fd && errno != EISDIR) return failed("touch " + path);
@@ -115,7 +132,7 @@ bool exists(const std::string& path) {
 }
 
 // A minimal /dev on tmpfs: the usual character devices, a devpts of its own (-t), shm, mqueue.
-Result mount_dev(const Steps& s, const std::string& root) {
+Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
   const std::string dev = root + "/dev";
   if (auto f = s.mkdirs(dev)) return f;
   if (auto f = s.mount("mount -t tmpfs tmpfs " + dev + " -o nosuid,mode=755,size=65536k", "tmpfs",
@@ -126,8 +143,13 @@ Result mount_dev(const Steps& s, const std::string& root) {
     unsigned major, minor;
   } nodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
                {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
-  for (const auto& n : nodes)
-    if (auto f = s.node(dev + "/" + n.name, n.major, n.minor)) return f;
+  for (const auto& n : nodes) {
+    // In a user namespace mknod is refused even to its root: the host's nodes, bound.
+    const std::string at = dev + "/" + n.name;
+    Result f = c.userns ? s.touch(at) : s.node(at, n.major, n.minor);
+    if (!f && c.userns) f = s.bind(std::string("/dev/") + n.name, at, false);
+    if (f) return f;
+  }
   if (auto f = s.mkdirs(dev + "/pts")) return f;
   if (auto f = s.mount(
           "mount -t devpts devpts " + dev + "/pts -o newinstance,ptmxmode=0666,mode=0620,gid=5",
@@ -205,10 +227,20 @@ std::pair<unsigned long, std::string> mount_options(const std::string& text) {
 }
 
 Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root) {
+  size_t tree = c.idmapped.size();  // --userns private: the parent's trees for the binds
   for (const auto& m : c.mounts) {
     const std::string target = root + m.target;
     if (m.fstype.empty()) {  // a bind: a volume, or /etc/hostname, /etc/hosts, /etc/resolv.conf
       if (auto f = m.file ? s.touch(target) : s.mkdirs(target)) return f;
+      if (c.userns) {
+        const int fd = s.dry() || tree >= c.trees.size() ? -1 : c.trees[tree];
+        ++tree;
+        const bool own = !c.idmapped.empty() && m.source.rfind(c.idmapped[0].source + "/", 0) == 0;
+        if (!attach_mount(fd, m.source, target, own) && !s.dry())
+          return failed("mount --bind " + m.source + " " + target);
+        if (fd >= 0) ::close(fd);
+        continue;
+      }
       if (auto f = s.bind(m.source, target, m.readonly)) return f;
     } else {
       if (auto f = s.mkdirs(target)) return f;
@@ -240,6 +272,13 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
     return user_mounts(s, c, "");
   }
   const std::string& root = c.rootfs;
+  for (size_t i = 0; i < c.idmapped.size(); ++i) {  // --userns private
+    const int fd = s.dry() || i >= c.trees.size() ? -1 : c.trees[i];
+    if (!attach_mount(fd, c.idmapped[i].source, c.idmapped[i].target, true) && !s.dry())
+      return failed("attach the idmapped tree of " + c.idmapped[i].source + " at " +
+                    c.idmapped[i].target);
+    if (fd >= 0) ::close(fd);
+  }
   if (!c.lower.empty()) {
     // The image read-only below, the container's own layer above.
     const std::string data = "lowerdir=" + c.lower + ",upperdir=" + c.upper + ",workdir=" + c.work;
@@ -256,11 +295,16 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
     return f;
   if (auto f = s.mkdirs(root + "/sys")) return f;
   const unsigned long sys_ro = c.privileged ? 0 : MS_RDONLY;
-  if (auto f = s.mount("mount -t sysfs sysfs " + root + "/sys -o " + (c.privileged ? "rw" : "ro") +
-                           ",nosuid,nodev,noexec",
-                       "sysfs", root + "/sys", "sysfs", sys_ro | MS_NOSUID | MS_NODEV | MS_NOEXEC))
+  if (c.userns && !c.new_net) {
+    // sysfs belongs to the network namespace's owner: with --net host the host's, bound.
+    if (auto f = s.bind("/sys", root + "/sys", true)) return f;
+  } else if (auto f = s.mount("mount -t sysfs sysfs " + root + "/sys -o " +
+                                  (c.privileged ? "rw" : "ro") + ",nosuid,nodev,noexec",
+                              "sysfs", root + "/sys", "sysfs",
+                              sys_ro | MS_NOSUID | MS_NODEV | MS_NOEXEC)) {
     return f;
-  if (auto f = mount_dev(s, root)) return f;
+  }
+  if (auto f = mount_dev(s, c, root)) return f;
   if (!c.privileged)
     if (auto f = protect_paths(s, root)) return f;
   return std::nullopt;

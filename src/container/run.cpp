@@ -45,15 +45,12 @@ struct Plan {
 std::optional<ImageInfo> named_image(const RunOptions& o) {
   if (!o.rootfs_dir.empty() || o.command.empty()) return std::nullopt;
   const std::string& ref = o.command.front();
-  try {
-    ImageStore images(o.data_root);
-    ImageInfo info = images.resolve(ref);
-    const bool by_name = ref == info.repository || ref == info.repository + ":" + info.tag ||
-                         ref.find(':') != std::string::npos;
-    const bool by_id = ref.size() >= 12 && info.id.compare(0, ref.size(), ref) == 0;
-    if (by_name || by_id) return info;
-  } catch (const Error&) {
-  }
+  auto info = ImageStore(o.data_root).lookup(ref);
+  if (!info) return std::nullopt;
+  const bool by_name = ref == info->repository || ref == info->repository + ":" + info->tag ||
+                       ref.find(':') != std::string::npos;
+  const bool by_id = ref.size() >= 12 && info->id.compare(0, ref.size(), ref) == 0;
+  if (by_name || by_id) return info;
   return std::nullopt;
 }
 
@@ -79,7 +76,8 @@ InitConfig make_init_config(const RunOptions& o, const Plan& p, const std::strin
       c.cols = ws.ws_col;
     }
   }
-  prepare_init(o, image_rootfs, p.files_dir, c);
+  prepare_init(o, image_rootfs, p.files_dir, o.state_root + "/" + p.id, c);
+  if (c.userns) c.join_files.clear();  // the parent moves it (see Supervisor::run_once)
   c.seccomp_bpf = seccomp_filter_for(o, c.capabilities);
   return c;
 }
@@ -150,8 +148,16 @@ RunResult dry_run(const RunOptions& o) {
   SpawnOptions so;
   so.cgroup_dir = p.cgroups->clone_into();
   so.new_net = p.init.new_net;
+  so.userns = p.init.userns;
   auto clone = [&] {
     trace::emit(unshare_trace(so));
+    if (p.init.userns)
+      for (const char* file : {"uid_map", "gid_map"}) {
+        const bool uid = file[0] == 'u';
+        trace::emit("echo '0 " + std::to_string(uid ? p.init.uid_base : p.init.gid_base) + " " +
+                    std::to_string(uid ? p.init.uid_count : p.init.gid_count) + "' > /proc/$PID/" +
+                    file);
+      }
     for (const auto& line : child_trace()) trace::emit(line);
   };
   if (so.cgroup_dir.empty()) clone();
@@ -257,7 +263,7 @@ RunResult run_container(const RunOptions& o) {
   if (o.detach) {
     Plan p = make_plan(o, fs, host);
     auto created = store.create(p.id, p.name, config_for(o, p), first_state(p));
-    create_container_files(p.init, o, p.files_dir);
+    create_container_files(p.init, o, p.files_dir, created.dir.path());
     return run_detached(o, store, std::move(created), p, host, fs);
   }
 
@@ -275,7 +281,7 @@ RunResult run_container(const RunOptions& o) {
       early->pid = -1;
     }
   };
-  if (host.mode != CgroupMode::kV2) {
+  if (host.mode != CgroupMode::kV2 && o.userns != "private") {
     sync = make_channel();
     errors = make_pipe();
     SpawnOptions so;
@@ -301,7 +307,7 @@ RunResult run_container(const RunOptions& o) {
     }
     created.emplace(store.create(plan->id, plan->name, config_for(o, *plan), st,
                                  /*durable=*/false));
-    create_container_files(plan->init, o, plan->files_dir);
+    create_container_files(plan->init, o, plan->files_dir, created->dir.path());
   } catch (...) {
     kill_early();
     throw;

@@ -1,6 +1,7 @@
 #include "mydocker/container/spawn.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -34,6 +35,7 @@ struct ChildArgs {
   char* envp[1];
   char failure[64];
   char exe[4096];  // mydocker's own file, re-executed through a read-only bind mount of it
+  bool userns;     // a new user namespace: wait for its id maps, then become its root
 };
 ChildArgs g_args;
 alignas(64) char g_stack[64 * 1024];
@@ -51,9 +53,21 @@ int child_main(void* raw) {
     if (a->stdio[i] >= 0) ::dup2(a->stdio[i], i);
   ::fcntl(a->sync_fd, F_SETFD, 0);
   ::fcntl(a->error_fd, F_SETFD, 0);
+  const char* step = "wait for the user namespace's id maps";
+  if (a->userns) {
+    // Until the parent has written uid_map and gid_map we are nobody in here. Then root of
+    // the namespace, without the host's supplementary groups; before the exec, or it would
+    // drop our capabilities. (A credential change clears the parent-death signal: again.)
+    char mapped = 0;
+    if (::read(a->sync_fd, &mapped, 1) != 1) ::_exit(kExitSetupError);
+    step = "become root of the user namespace";
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+      goto fail;
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  }
   // From here on the mount tree is the container's own: nothing mounted below propagates to
   // the host (the seeds forget this and break the host's /proc).
-  const char* step = "mount --make-rprivate /";
+  step = "mount --make-rprivate /";
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
     // CVE-2019-5736: a container must never get a writable handle on the mydocker binary
     // (through /proc/<pid>/exe of its init). We re-execute ourselves through a read-only bind
@@ -66,6 +80,7 @@ int child_main(void* raw) {
       ::execve(a->exe, a->argv, a->envp);
     }
   }
+fail:
   const char* why = std::strerror(errno);
   (void)!::write(a->error_fd, a->failure, std::strlen(a->failure));
   (void)!::write(a->error_fd, step, std::strlen(step));
@@ -116,6 +131,7 @@ pid_t clone_into_cgroup(int cgroup_fd, int namespaces, int* pidfd) {
 std::string unshare_trace(const SpawnOptions& o) {
   std::string line = "unshare --uts --pid --mount --ipc --fork";
   if (o.new_net) line += " --net";
+  if (o.userns) line += " --user";
   line += " /proc/self/exe init";
   if (!o.cgroup_dir.empty()) line += "   # clone3(CLONE_INTO_CGROUP): born in " + o.cgroup_dir;
   return line;
@@ -132,7 +148,9 @@ std::vector<std::string> child_trace() {
 
 Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const SpawnOptions& o) {
   prepare_args(sync_fd, error_fd, child_mask, o.stdio);
-  const int namespaces = o.joining ? CLONE_NEWNS : kNamespaces | (o.new_net ? CLONE_NEWNET : 0);
+  int namespaces = o.joining ? CLONE_NEWNS : kNamespaces | (o.new_net ? CLONE_NEWNET : 0);
+  if (o.userns) namespaces |= CLONE_NEWUSER;
+  g_args.userns = o.userns;
   const std::string& cgroup_dir = o.cgroup_dir;
   Child child;
   int pidfd = -1;

@@ -41,9 +41,10 @@ std::vector<std::string> list_dir(const std::string& path) {
 
 void remove_dir_files(const std::string& dir) {
   // The files a container directory has; anything else (a stray temp file) by listing.
-  for (const char* f :
-       {"config.json", "state.json", "supervisor.lock", "state.lock", "container.log"})
+  for (const char* f : {"config.json", "state.json", "supervisor.lock", "state.lock",
+                        "container.log", "hostname", "hosts", "resolv.conf"})
     ::unlink((dir + "/" + f).c_str());
+  ::rmdir((dir + "/rootfs").c_str());  // the overlay's mount point
   if (::rmdir(dir.c_str()) == 0 || errno != ENOTEMPTY) return;
   for (const auto& f : list_dir(dir)) ::unlink((dir + "/" + f).c_str());
   ::rmdir(dir.c_str());

@@ -12,6 +12,7 @@
 
 #include "mydocker/container/log.hpp"
 #include "mydocker/container/pty.hpp"
+#include "mydocker/container/userns.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker {
@@ -36,6 +37,7 @@ void sleep_ms(long ms) {
 struct Supervisor::Instance {
   Child child;
   Pipe sync, errors, out, err;
+  std::vector<UniqueFd> trees;  // --userns private: idmapped trees for the init to attach
   CgroupManager* cgroups = nullptr;
   bool created = false;
   bool done = false;
@@ -69,14 +71,48 @@ void Supervisor::spawn(Instance& in, const std::string& into) {
   SpawnOptions so;
   so.cgroup_dir = into;
   so.new_net = s_.init.new_net;
+  so.userns = s_.init.userns;
   if (s_.detached && !s_.init.tty) so.stdio = {-1, in.out.write.get(), in.err.write.get()};
   trace::emit(unshare_trace(so));
   for (const auto& line : child_trace()) trace::emit(line);
   in.child = spawn_init(in.sync.read.get(), in.errors.write.get(), s_.signals->original_mask(), so);
   in.sync.read.reset();
+  if (s_.init.userns) map_user_namespace(in);
   in.errors.write.reset();
   in.out.write.reset();
   in.err.write.reset();
+}
+
+// --userns private, right after the clone: the id maps, the idmapped trees (which need the
+// child's user namespace), then the byte the child waits for before it becomes its root.
+void Supervisor::map_user_namespace(Instance& in) {
+  const pid_t pid = in.child.pid;
+  write_id_maps(pid, {s_.init.uid_base, s_.init.uid_count}, {s_.init.gid_base, s_.init.gid_count});
+  const std::string ns = "/proc/" + std::to_string(pid) + "/ns/user";
+  UniqueFd userns(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!userns) throw SysError(errno, "open " + ns);
+  for (const auto& m : s_.init.idmapped)
+    in.trees.push_back(detached_tree(m.source, userns.get(), false));
+  // The binds: our own /etc files idmapped like the rest of the container's directory, volumes
+  // with their host owners (as docker's userns-remap does).
+  const std::string files_dir =
+      s_.init.idmapped.empty() ? "" : s_.init.idmapped.front().source + "/";
+  for (const auto& m : s_.init.mounts)
+    if (m.fstype.empty()) {
+      const bool own = !files_dir.empty() && m.source.rfind(files_dir, 0) == 0;
+      in.trees.push_back(detached_tree(m.source, own ? userns.get() : -1, m.readonly));
+    }
+  const char mapped = 1;
+  (void)write_all(in.sync.write.get(), &mapped, 1);  // EPIPE: it died; the wait tells why
+}
+
+// The init's configuration, then (--userns private) the idmapped trees it attaches.
+void Supervisor::send_start(Instance& in) {
+  send_init_config(in.sync.write.get(), s_.init);
+  for (const auto& t : in.trees)
+    if (!send_fd(in.sync.write.get(), t.get()) && errno != EPIPE)
+      throw_errno("send an idmapped tree to the init");
+  in.trees.clear();
 }
 
 Outcome Supervisor::run_once(bool first,
@@ -102,14 +138,16 @@ Outcome Supervisor::run_once(bool first,
   } else if (!born_inside) {
     spawn(in, "");  // v1: the child's exec overlaps our cgroup set-up
   }
-  if (!born_inside) send_init_config(in.sync.write.get(), s_.init);
+  if (!born_inside) send_start(in);
   in.created = true;
   s_.cgroups->create(s_.resources);
   s_.cgroups->set(s_.resources);
+  // An init in a user namespace of its own cannot write the host's cgroup files: we move it.
+  if (!born_inside && s_.init.userns) s_.cgroups->apply(in.child.pid);
   if (born_inside) {
     spawn(in, s_.cgroups->clone_into());
     if (!in.child.born_in_cgroup) s_.cgroups->apply(in.child.pid);  // an older kernel
-    send_init_config(in.sync.write.get(), s_.init);
+    send_start(in);
   }
   // "go": the cgroups exist and hold their limits. A v1 init joins them before anything of
   // the command runs; a v2 init was born in its cgroup.

@@ -328,6 +328,45 @@ TEST_F(ImagesTest, EscapesFail) {
   EXPECT_EQ(read_file("/proc/sys/kernel/hostname"), host_hostname);
 }
 
+// --userns private: root in the container is an unprivileged host uid; the image and the
+// container's layer stay owned by host root on disk (idmapped mounts), so the container's
+// root owns them inside, and export/commit see the usual owners.
+TEST_F(ImagesTest, PrivateUserNamespace) {
+  char tmpl[] = "/tmp/mydocker-userns-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string vol = tmpl;
+  std::ofstream(vol + "/secret") << "host only\n";
+  ::chmod((vol + "/secret").c_str(), 0600);
+  auto id = md({"run", "-d", "--userns", "private", "-v", vol + ":/v", "busybox", "sh", "-c",
+                "echo mine > /etc/motd; sleep 60"});
+  ASSERT_EQ(id.status, 0) << id.err;
+  const std::string c = id.out.substr(0, 64);
+  auto inspect = Json::parse(md({"inspect", c}).out);
+  const std::string pid = std::to_string(inspect[0]["State"]["Pid"].get<int>());
+  usleep(200000);
+  EXPECT_NE(read_file("/proc/" + pid + "/status").find("Uid:\t1000000000\t"), std::string::npos)
+      << "the container's root is not the unprivileged host uid";
+  auto r = md({"exec", c, "sh", "-c",
+               "id -u; cat /proc/self/uid_map | tr -s ' '; cat /etc/motd; ls -ln /etc/motd; "
+               "cat /v/secret 2>&1; true"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("0\n 0 1000000000 65536\nmine\n"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("-rw-r--r-- +1 0 +0 .*/etc/motd"))) << r.out;
+  EXPECT_NE(r.out.find("Permission denied"), std::string::npos) << "a host root file was read";
+  struct stat st {};
+  ASSERT_EQ(::stat((data_ + "/containers/" + c + "/upper/etc/motd").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u) << "the container's layer is owned by host root on disk";
+  EXPECT_EQ(md({"commit", c, "fromuserns"}).status, 0);
+  EXPECT_EQ(md({"rm", "-f", c}).status, 0);
+  EXPECT_EQ(sh("cat /etc/motd; stat -c %u /etc/motd", {}, {}).out, "image\n0\n");
+  EXPECT_EQ(
+      md({"run", "--rm", "fromuserns", "sh", "-c", "cat /etc/motd; stat -c %u /etc/motd"}).out,
+      "mine\n0\n");
+  EXPECT_EQ(sh("true", {"--userns", "bogus"}).status, 125);
+  EXPECT_EQ(sh("true", {"--userns", "private", "--privileged"}).status, 125);
+  run({"rm", "-rf", vol});
+}
+
 // exec runs under the container's rules: its user, capabilities, no_new_privs, seccomp filter,
 // rlimits, network namespace, root and working directory.
 TEST_F(ImagesTest, ExecRunsUnderTheContainersRules) {

@@ -52,6 +52,18 @@ struct InitConfig {
   // mydocker exec: the init joins the container's mount namespace through this inherited fd
   // (the parent joined the others and the cgroups) instead of building a root filesystem.
   int mount_ns_fd = -1;
+
+  // --userns private: a user namespace of its own, root mapped to host uid_base/gid_base.
+  bool userns = false;
+  uint32_t uid_base = 0, uid_count = 0, gid_base = 0, gid_count = 0;
+  // Trees the parent makes idmapped (source) and the init attaches (target), in this order,
+  // before the overlay: the container's directory over itself, the image at <dir>/lower.
+  // Then, in a user namespace, every bind of `mounts` comes as a tree made by the parent too
+  // (its source may be out of the container root's reach): idmapped for the container's own
+  // /etc files, as is for volumes, read-only as asked.
+  std::vector<MountSpec> idmapped;
+  std::vector<int> trees;     // the init: their fds, as received (not encoded)
+  size_t tree_count() const;  // how many the parent sends
 };
 
 std::string encode_init_config(const InitConfig& c);

@@ -14,7 +14,7 @@ namespace mydocker {
 // `image_rootfs`: the image's files ("" without an image). `files_dir`: where this container's
 // own files go (its overlay layers and /etc files). Throws Error naming the flag and value.
 void prepare_init(const RunOptions& o, const std::string& image_rootfs,
-                  const std::string& files_dir, InitConfig& c);
+                  const std::string& files_dir, const std::string& state_dir, InitConfig& c);
 
 // The seccomp filter a run loads, compiled to BPF here (the init only loads it): mydocker's
 // default profile (docker's policy), a docker-format FILE, or none (seccomp=unconfined,
@@ -23,7 +23,9 @@ std::string seccomp_filter_for(const RunOptions& o, const std::vector<std::strin
 
 // <data>/containers/<id>: the upper and work layers, the merged mount point and the /etc files.
 std::string container_files_dir(const std::string& data_root, const std::string& id);
-void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir);
+// `state_dir`: the container's directory in the state root (its /etc files and mount point).
+void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
+                            const std::string& state_dir);
 // Removes a directory tree (the container's layers: anything the container wrote).
 void remove_tree(const std::string& path) noexcept;
 

@@ -28,6 +28,9 @@ struct SpawnOptions {
   // mydocker exec: only a mount namespace of its own (for the read-only re-exec); the caller
   // has joined the container's other namespaces, so the child is born in its PID namespace.
   bool joining = false;
+  // --userns private: a user namespace of its own too. The child waits for one byte on the
+  // sync socket: the parent's sign that it wrote the id maps (write_id_maps).
+  bool userns = false;
 };
 
 // `child_mask` is the signal mask the child starts with (the caller's, before it blocked the

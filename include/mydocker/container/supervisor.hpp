@@ -56,6 +56,8 @@ class Supervisor {
  private:
   struct Instance;
   void spawn(Instance& in, const std::string& into);
+  void map_user_namespace(Instance& in);
+  void send_start(Instance& in);
   Outcome run_once(bool first, const std::function<void(const std::optional<InitFailure>&)>& cb);
   bool should_restart(const Outcome& o, int restarts) const;
 

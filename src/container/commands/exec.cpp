@@ -11,10 +11,12 @@
 // drops what the container dropped and execs the command. We are non-dumpable throughout.
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -186,9 +188,26 @@ int exec(const Store& store, const ExecOptions& o) {
   for (const auto& [controller, cg] : st.cgroups)
     if (joined.insert(cg).second)
       fs.write(path_join(cg, st.cgroup_mode == "v2" ? "cgroup.procs" : "tasks"), "0");
-  trace::emit("nsenter --target " + std::to_string(st.pid) + " --ipc --uts --net --pid");
+  // --userns private: its user namespace first (then we may join the others it owns), and
+  // its root, which is an unprivileged host uid.
+  const std::string user_ns = "/proc/" + std::to_string(st.pid) + "/ns/user";
+  struct stat theirs {
+  }, ours{};
+  if (::stat(user_ns.c_str(), &theirs) != 0 || ::stat("/proc/self/ns/user", &ours) != 0)
+    throw SysError(errno, "stat " + user_ns);
+  const bool own_userns = theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev;
+  trace::emit("nsenter --target " + std::to_string(st.pid) + (own_userns ? " --user" : "") +
+              " --ipc --uts --net --pid");
+  if (own_userns) {
+    UniqueFd fd(::open(user_ns.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd || ::setns(fd.get(), CLONE_NEWUSER) != 0)
+      throw SysError(errno, "setns into the container's user namespace");
+  }
   for (auto& [fd, type] : namespaces)
     if (::setns(fd.get(), type) != 0) throw SysError(errno, "setns into the container");
+  if (own_userns &&
+      (::setgroups(0, nullptr) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0))
+    throw SysError(errno, "become root of the container's user namespace");
   ::fcntl(mount_ns.get(), F_SETFD, 0);  // the init inherits it
   c.mount_ns_fd = mount_ns.get();
 

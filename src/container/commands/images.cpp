@@ -50,7 +50,8 @@ void with_container_files(const Store& store, const std::string& data_root, cons
         throw_errno("mount --make-rprivate /");
       // Both layers below, none above: read-only, and whiteouts hide what the container
       // deleted, as the container sees it.
-      const std::string merged = files + "/merged";
+      // On the work directory: a read-only overlay needs none, and this mount is ours alone.
+      const std::string merged = files + "/work";
       const std::string data = "lowerdir=" + files + "/upper:" + lower;
       if (::mount("overlay", merged.c_str(), "overlay", MS_RDONLY, data.c_str()) != 0)
         throw_errno("mount -t overlay -o " + data + " " + merged);

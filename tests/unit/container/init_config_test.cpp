@@ -21,6 +21,27 @@ InitConfig sample_config() {
   c.interactive = true;
   c.tty = false;
   c.trace = true;
+  c.rootfs = "/data/containers/x/merged";
+  c.lower = "/data/images/y/rootfs";
+  c.upper = "/data/containers/x/upper";
+  c.work = "/data/containers/x/work";
+  c.readonly_rootfs = true;
+  c.mounts = {{"/srv", "/v", "", "", true, false},
+              {"tmpfs", "/t", "tmpfs", "size=1m", false, false}};
+  c.new_net = false;
+  c.uid = 1000;
+  c.gid = 50;
+  c.groups = {7, 8};
+  c.capabilities = {"CAP_CHOWN", "CAP_KILL"};
+  c.no_new_privs = false;
+  c.seccomp_bpf = std::string("\x00\x01\xff\x20", 4);
+  c.rlimits = {{7, 100, 200}};
+  c.userns = true;
+  c.uid_base = 1000000000;
+  c.uid_count = 65536;
+  c.gid_base = 2000000000;
+  c.gid_count = 1000;
+  c.idmapped = {{"/data/containers/x", "/data/containers/x", "", "", false, false}};
   return c;
 }
 
@@ -32,6 +53,33 @@ void expect_same(const InitConfig& a, const InitConfig& b) {
   EXPECT_EQ(a.interactive, b.interactive);
   EXPECT_EQ(a.tty, b.tty);
   EXPECT_EQ(a.trace, b.trace);
+  EXPECT_EQ(a.rootfs, b.rootfs);
+  EXPECT_EQ(a.lower, b.lower);
+  EXPECT_EQ(a.upper, b.upper);
+  EXPECT_EQ(a.work, b.work);
+  EXPECT_EQ(a.readonly_rootfs, b.readonly_rootfs);
+  ASSERT_EQ(a.mounts.size(), b.mounts.size());
+  for (size_t i = 0; i < a.mounts.size(); ++i) {
+    EXPECT_EQ(a.mounts[i].source, b.mounts[i].source);
+    EXPECT_EQ(a.mounts[i].target, b.mounts[i].target);
+    EXPECT_EQ(a.mounts[i].fstype, b.mounts[i].fstype);
+    EXPECT_EQ(a.mounts[i].data, b.mounts[i].data);
+    EXPECT_EQ(a.mounts[i].readonly, b.mounts[i].readonly);
+  }
+  EXPECT_EQ(a.new_net, b.new_net);
+  EXPECT_EQ(a.uid, b.uid);
+  EXPECT_EQ(a.gid, b.gid);
+  EXPECT_EQ(a.groups, b.groups);
+  EXPECT_EQ(a.capabilities, b.capabilities);
+  EXPECT_EQ(a.no_new_privs, b.no_new_privs);
+  EXPECT_EQ(a.seccomp_bpf, b.seccomp_bpf);
+  EXPECT_EQ(a.rlimits, b.rlimits);
+  EXPECT_EQ(a.userns, b.userns);
+  EXPECT_EQ(a.uid_base, b.uid_base);
+  EXPECT_EQ(a.uid_count, b.uid_count);
+  EXPECT_EQ(a.gid_base, b.gid_base);
+  EXPECT_EQ(a.gid_count, b.gid_count);
+  EXPECT_EQ(a.idmapped.size(), b.idmapped.size());
 }
 
 TEST(InitConfigCodec, RoundTripsEveryField) {
@@ -39,6 +87,34 @@ TEST(InitConfigCodec, RoundTripsEveryField) {
   auto decoded = decode_init_config(encode_init_config(c));
   ASSERT_TRUE(decoded.has_value());
   expect_same(*decoded, c);
+}
+
+// exec reads the process part back from config.json.
+TEST(ProcessJson, RoundTripsWhatExecNeeds) {
+  const InitConfig c = sample_config();
+  InitConfig back;
+  ASSERT_TRUE(read_process_json(nlohmann::json::parse(process_json(c).dump()), back));
+  EXPECT_EQ(back.env, c.env);
+  EXPECT_EQ(back.uid, c.uid);
+  EXPECT_EQ(back.gid, c.gid);
+  EXPECT_EQ(back.groups, c.groups);
+  EXPECT_EQ(back.capabilities, c.capabilities);
+  EXPECT_EQ(back.no_new_privs, c.no_new_privs);
+  EXPECT_EQ(back.seccomp_bpf, c.seccomp_bpf);
+  EXPECT_EQ(back.rlimits, c.rlimits);
+  EXPECT_FALSE(read_process_json(nlohmann::json(), back));
+  EXPECT_FALSE(read_process_json(nlohmann::json{{"env", 3}}, back));
+  auto odd = process_json(c);
+  odd["seccomp"] = "abc";  // not whole bytes
+  EXPECT_FALSE(read_process_json(odd, back));
+}
+
+// In a user namespace the parent sends a tree per idmapped entry and per bind mount.
+TEST(InitConfig, CountsTheTreesTheParentSends) {
+  InitConfig c = sample_config();
+  EXPECT_EQ(c.tree_count(), 2u);  // the container's directory, the /srv volume (not the tmpfs)
+  c.userns = false;
+  EXPECT_EQ(c.tree_count(), 0u);
 }
 
 TEST(InitConfigCodec, RoundTripsEachFlagCombination) {
