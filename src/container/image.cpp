@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -15,7 +16,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <regex>
 #include <set>
 #include <tuple>
 
@@ -66,6 +66,20 @@ std::string read_link(const std::string& path) {
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+// What every run mounts over, made once in the image (as docker's layers carry them) rather
+// than in each container's layer on disk, where it costs a dozen creations and removals a run.
+// The image's id stays the digest of its tarball.
+void add_mount_points(const std::string& rootfs) {
+  struct stat st {};
+  for (const char* dir : {"/proc", "/sys", "/dev", "/etc"})
+    if (::lstat((rootfs + dir).c_str(), &st) != 0) ::mkdir((rootfs + dir).c_str(), 0755);
+  for (const char* file : {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"}) {
+    const std::string path = rootfs + file;
+    if (::lstat(path.c_str(), &st) == 0) continue;  // a file or a symlink of the image's own
+    UniqueFd fd(::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644));
+  }
+}
+
 // Removes `path` and everything under it, never following symlinks. A directory without write
 // permission (an image's /proc is 0555) keeps its entries from a non-root user: such
 // directories are opened up and the removal tried again. Logs what it could not remove.
@@ -105,10 +119,37 @@ nlohmann::json info_json(const ImageInfo& i) {
           {"size", i.size}, {"source", i.source}};
 }
 
+// docker's [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. (By hand: `run` checks every command's first
+// word, and building a std::regex costs more than the rest of the check.)
+bool valid_tag(std::string_view t) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  if (t.empty() || t.size() > 128 || !word(t[0])) return false;
+  return std::all_of(t.begin(), t.end(), [&](char c) { return word(c) || c == '.' || c == '-'; });
+}
+
+// docker's path component: [a-z0-9]+ joined by one '.', one '_', "__" or any number of '-'.
+bool valid_component(std::string_view c) {
+  auto alnum = [](char x) { return (x >= 'a' && x <= 'z') || (x >= '0' && x <= '9'); };
+  size_t i = 0;
+  for (;;) {
+    const size_t start = i;
+    while (i < c.size() && alnum(c[i])) ++i;
+    if (i == start) return false;  // empty, or a separator without letters before it
+    if (i == c.size()) return true;
+    if (c[i] == '.') {
+      ++i;
+    } else if (c[i] == '_') {
+      i += (i + 1 < c.size() && c[i + 1] == '_') ? 2 : 1;
+    } else if (c[i] == '-') {
+      while (i < c.size() && c[i] == '-') ++i;
+    } else {
+      return false;
+    }
+  }
+}
+
 // Why `reference` breaks docker's rules, or "" when it does not (`out` then holds its parts).
 std::string reference_problem(const std::string& reference, ImageReference& out) {
-  static const std::regex kComponent("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*");
-  static const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
   if (reference.empty()) return "empty reference";
   out = {reference, "latest"};
   const size_t colon = reference.rfind(':');
@@ -119,7 +160,7 @@ std::string reference_problem(const std::string& reference, ImageReference& out)
   }
   const std::string& repo = out.repository;
   if (out.tag.empty()) return "the tag after ':' is empty";
-  if (!std::regex_match(out.tag, kTag))
+  if (!valid_tag(out.tag))
     return "a tag is [A-Za-z0-9_.-], at most 128, not starting with '.' or '-'";
   if (repo.empty()) return "the repository name is empty";
   if (std::any_of(repo.begin(), repo.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
@@ -128,7 +169,7 @@ std::string reference_problem(const std::string& reference, ImageReference& out)
   if (is_container_id(repo)) return "repository name cannot be a 64-digit hex id";
   for (size_t start = 0; start <= repo.size();) {
     size_t end = std::min(repo.find('/', start), repo.size());
-    if (!std::regex_match(repo.substr(start, end - start), kComponent))
+    if (!valid_component(std::string_view(repo).substr(start, end - start)))
       return "repository name must be lowercase letters and digits joined by '.', '_', '__' or "
              "'-', in components separated by '/'";
     start = end + 1;
@@ -162,6 +203,7 @@ ImageInfo ImageStore::import_tar(int fd, const std::string& reference, const std
   if (::mkdir(tmp.c_str(), 0700) != 0 || ::mkdir((tmp + "/rootfs").c_str(), 0755) != 0)
     throw SysError(errno, "import: cannot create " + tmp);
   const std::string id = extract_tar(fd, tmp + "/rootfs");
+  add_mount_points(tmp + "/rootfs");
   ImageInfo info{id, name.repository, name.tag, now_rfc3339(), tree_size(tmp + "/rootfs"), source};
   write_file(tmp + "/image.json", info_json(info).dump() + "\n", false);
   if (::rename(tmp.c_str(), (images_ + "/" + id).c_str()) == 0) {
@@ -221,8 +263,16 @@ std::vector<ImageInfo> ImageStore::list() const {
   return out;
 }
 
-ImageInfo ImageStore::resolve(const std::string& ref) const {
-  const Found found = find(ref);
+ImageInfo ImageStore::resolve(const std::string& ref) const { return info_for(find(ref)); }
+
+std::optional<ImageInfo> ImageStore::lookup(const std::string& ref) const {
+  std::string why;
+  auto found = try_find(ref, why);
+  if (!found || !exists(images_ + "/" + found->id + "/image.json")) return std::nullopt;
+  return info_for(*found);
+}
+
+ImageInfo ImageStore::info_for(const Found& found) const {
   ImageInfo info = read_info(found.id);
   const auto names = tags_of(found.id);
   const ImageReference name = found.by_name   ? found.name
@@ -268,20 +318,29 @@ std::string ImageStore::rootfs(const ImageInfo& image) const {
 }
 
 ImageStore::Found ImageStore::find(const std::string& ref) const {
+  std::string why;
+  auto found = try_find(ref, why);
+  if (!found) throw Error(why);
+  return *found;
+}
+
+std::optional<ImageStore::Found> ImageStore::try_find(const std::string& ref,
+                                                      std::string& why) const {
   // A name first, as docker does; then an id or a prefix of one.
   ImageReference name;
   if (reference_problem(ref, name).empty()) {
     const std::string id = read_link(tags_ + "/" + name.text());
-    if (is_container_id(id) && exists(images_ + "/" + id)) return {id, true, name};
+    if (is_container_id(id) && exists(images_ + "/" + id)) return Found{id, true, name};
   }
   const std::string prefix = ref.starts_with("sha256:") ? ref.substr(7) : ref;
   std::vector<std::string> matches;
   if (is_hex(prefix))
     for (const auto& id : list_dir(images_))
       if (is_container_id(id) && id.starts_with(prefix)) matches.push_back(id);
-  if (matches.size() == 1) return {matches.front(), false, {}};
-  if (matches.empty()) throw Error("No such image: " + (ref.empty() ? "(empty)" : ref));
-  throw Error("multiple images match the prefix " + ref + ": use more of the id");
+  if (matches.size() == 1) return Found{matches.front(), false, {}};
+  why = matches.empty() ? "No such image: " + (ref.empty() ? "(empty)" : ref)
+                        : "multiple images match the prefix " + ref + ": use more of the id";
+  return std::nullopt;
 }
 
 ImageInfo ImageStore::read_info(const std::string& id) const {

@@ -43,7 +43,8 @@ std::string seccomp_filter_for(const RunOptions& o, const std::vector<std::strin
   utsname u{};
   ::uname(&u);
   const scmp_version* v = seccomp_version();
-  std::string key_text = text + "\n" + u.release + " " + u.machine + " libseccomp " +
+  // "tree": compiled with libseccomp's binary-tree optimisation (see seccomp.cpp).
+  std::string key_text = text + "\ntree\n" + u.release + " " + u.machine + " libseccomp " +
                          std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
                          std::to_string(v->micro);
   for (const auto& c : caps) key_text += "\n" + c;

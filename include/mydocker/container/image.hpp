@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,10 @@ class ImageStore {
   // Throws Error: "No such image: x", or an ambiguous prefix. An image found by id comes with
   // its first tag, or "<none>".
   ImageInfo resolve(const std::string& ref) const;
+  // The same without an error: nullopt when nothing (or more than one image) matches. `run`
+  // asks this of every command's first word, so it must not throw: a static binary's first
+  // exception costs about 2.5 ms (libgcc sorts every unwind table entry then).
+  std::optional<ImageInfo> lookup(const std::string& ref) const;
   // `rmi`, with docker's rules. By name: the tag goes; the image too when that was its last tag.
   // By id: the image and all its tags go (tags in more than one repository need `force`).
   // Deleting an image that in_use(id) says a container uses needs `force`. Returns docker's
@@ -78,6 +83,9 @@ class ImageStore {
     ImageReference name;
   };
   Found find(const std::string& ref) const;
+  // nullopt with `why` set instead of an error.
+  std::optional<Found> try_find(const std::string& ref, std::string& why) const;
+  ImageInfo info_for(const Found& found) const;
   ImageInfo read_info(const std::string& id) const;
   // Every tag with the id it points to, sorted by name.
   std::vector<std::pair<ImageReference, std::string>> tags() const;
