@@ -80,10 +80,12 @@ void add_run_flags(CLI::App& run, RunOptions& o, LimitText& t, std::string& stop
   run.add_option("--security-opt", o.security_opts,
                  "seccomp=unconfined|FILE.json, no-new-privileges[=true|false]");
   run.add_option("--ulimit", o.ulimits, "A resource limit: NAME=SOFT[:HARD] (nofile=1024)");
-  run.add_option("--userns", o.userns, "User namespace: host");
+  run.add_option(
+      "--userns", o.userns,
+      "User namespace: host (default) or private (root mapped to an unprivileged range)");
   run.add_flag("-d,--detach", o.detach, "Run in the background and print the container's id");
   run.add_flag("-i,--interactive", o.interactive, "Keep stdin attached");
-  run.add_flag("-t,--tty", o.tty, "Keep the caller's terminal (a PTY comes with images)");
+  run.add_flag("-t,--tty", o.tty, "A terminal (PTY) inside the container, relayed to the caller's");
   run.add_flag("--rm", o.remove, "Remove the container when it exits");
   run.add_option("--restart", o.restart, "no, on-failure[:N], always or unless-stopped");
   run.add_option("--name", o.name, "Name of the container");
@@ -234,7 +236,7 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
       "exec", "Run a command in a running container: exec [OPTIONS] CONTAINER COMMAND [ARG...]");
   if (exec) {
     exec->add_flag("-i,--interactive", cl.exec.interactive, "Keep stdin attached");
-    exec->add_flag("-t,--tty", cl.exec.tty, "Keep the caller's terminal");
+    exec->add_flag("-t,--tty", cl.exec.tty, "A terminal (PTY) inside the container");
     exec->add_option("-e,--env", cl.exec.env, "Set an environment variable: KEY=VALUE");
     exec->add_option("-w,--workdir", cl.exec.workdir, "Working directory inside the container");
     exec->add_option("-u,--user", cl.exec.user,
