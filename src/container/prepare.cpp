@@ -295,7 +295,10 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
     }
   for (const auto& v : o.volumes) {
     MountSpec m = parse_volume(v);
-    m.file = ::access(m.source.c_str(), F_OK) == 0 && !is_dir(m.source);
+    // docker's -v would create a missing host directory; we refuse to create host paths.
+    if (::access(m.source.c_str(), F_OK) != 0)
+      throw Error("invalid value '" + v + "' for -v: " + m.source + ": " + errno_text(errno));
+    m.file = !is_dir(m.source);
     c.mounts.push_back(m);
   }
   for (const auto& t : o.tmpfs) c.mounts.push_back(parse_tmpfs(t));

@@ -150,6 +150,9 @@ TEST_F(ImagesTest, VolumesTmpfsAndReadOnly) {
   EXPECT_NE(ro.out.find("Read-only file system"), std::string::npos) << ro.out;
   EXPECT_NE(ro.out.find("tmpfs-rw"), std::string::npos);
   EXPECT_EQ(sh("true", {"-v", "relative:/x"}).status, 125);
+  auto missing = sh("true", {"-v", "/nonexistent-mydocker:/x"});
+  EXPECT_EQ(missing.status, 125);
+  EXPECT_NE(missing.err.find("for -v"), std::string::npos) << missing.err;
   run({"rm", "-rf", vol});
 }
 
@@ -427,6 +430,8 @@ TEST_F(ImagesTest, NothingLeftBehindHoweverItEnds) {
   // normal exit, failure, SIGTERM, kill -9 + prune
   EXPECT_EQ(md({"run", "--rm", "busybox", "true"}).status, 0);
   EXPECT_EQ(md({"run", "--rm", "busybox", "nosuchcmd"}).status, 127);
+  EXPECT_EQ(md({"run", "--rm", "--tmpfs", "/t:size=bogus", "busybox", "true"}).status, 125)
+      << "a mount the init cannot make";
   Background c(
       args({"run", "--rm", "--stop-timeout", "1", "busybox", "sh", "-c", "echo ready; sleep 30"}),
       env2());
