@@ -1,11 +1,13 @@
 #include "mydocker/container/init.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -83,6 +85,27 @@ InitFailure exec_command(const InitConfig& c) {
   return {kExitNotFound, "exec: \"" + cmd + "\": executable file not found in $PATH"};
 }
 
+// Every fd from `first` on closes at the command's exec: close_range (Linux 5.11+), else one by
+// one from /proc/self/fd. Nothing mydocker inherited may reach the container (the fd leaks of
+// CVE-2024-21626).
+bool close_on_exec_from(int first) {
+  if (::close_range(static_cast<unsigned>(first), ~0U, CLOSE_RANGE_CLOEXEC) == 0) return true;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return false;
+  const int own = ::dirfd(dir);
+  while (dirent* e = ::readdir(dir)) {
+    const int fd = std::atoi(e->d_name);
+    if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd < first || fd == own) continue;
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
+      ::closedir(dir);
+      return false;
+    }
+  }
+  ::closedir(dir);
+  return true;
+}
+
 // Nothing of mydocker's own process state reaches the command: default signal dispositions,
 // an empty signal mask, umask 022, the working directory asked for ("/" by default), and
 // only fds 0-2.
@@ -92,7 +115,9 @@ std::optional<InitFailure> clean_process_state(const InitConfig& c) {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::umask(022);
-  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (!close_on_exec_from(3))
+    return InitFailure{kExitSetupError,
+                       std::string("mark fds close-on-exec: ") + std::strerror(errno)};
   if (::chdir(c.cwd.c_str()) != 0)
     return InitFailure{kExitCannotExec, "chdir to cwd (\"" + c.cwd + "\"): " + error_text(errno)};
   return std::nullopt;
@@ -134,6 +159,8 @@ std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool d
     UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!null || ::dup2(null.get(), 0) < 0) return sys_failure("open /dev/null");
   }
+  // Before the seccomp filter (which may not allow close_range) and the user change.
+  if (!dry && !close_on_exec_from(3)) return sys_failure("mark fds close-on-exec");
   // docker creates a missing working directory (as root, before the user changes).
   if (c.cwd != "/" && !dry && ::access(c.cwd.c_str(), F_OK) != 0)
     for (size_t i = 1; i <= c.cwd.size(); ++i)
@@ -161,19 +188,51 @@ std::optional<InitFailure> describe_init(const InitConfig& c) {
 // mydocker exec's init: the parent joined the container's cgroups and its IPC, UTS, network
 // and PID namespaces (we were born in that PID namespace); we join its mount namespace, which
 // also makes its root ours, and run the command under the container's rules.
+//
+// We are not in the container's PID namespace ourselves: only our child, forked once we have
+// the container's root, is. So nothing of the container ever sees a process of ours whose
+// root is the host's (through /proc/PID/root), and the child is non-dumpable until its exec.
+// We stay outside as its waiter: signals from `mydocker exec` go on to it, and its exit
+// status comes back as ours (128+N for signal N).
 static InitFailure exec_init(const InitConfig& c, int sync_fd) {
-  // Until the command's exec, nothing in the container may open our /proc/PID/exe or ptrace
-  // us (we still hold every capability); execve makes the command dumpable again.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   char go = 0;
   if (read_full(sync_fd, &go, 1) != 1 || go != kSyncGo) return InitFailure{kExitSetupError, ""};
-  trace::emit("nsenter --mount=/proc/$PID/ns/mnt");
+  trace::emit("nsenter --mount=/proc/$PID/ns/mnt --pid=/proc/$PID/ns/pid");
   if (::setns(c.mount_ns_fd, CLONE_NEWNS) != 0)
     return sys_failure("setns into the container's mount namespace");
+  if (::setns(c.pid_ns_fd, CLONE_NEWPID) != 0)
+    return sys_failure("setns into the container's PID namespace");
   ::close(c.mount_ns_fd);
-  if (auto f = setup_process(c, sync_fd, false)) return *f;
+  ::close(c.pid_ns_fd);
+  sigset_t all, old;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &old);  // the child resets its mask before the exec
+  const pid_t pid = ::fork();
+  if (pid < 0) return sys_failure("fork into the container's PID namespace");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Only this process joins the container's cgroups (its pids limit counts it alone).
+    for (int fd : c.join_fds)
+      if (::write(fd, "0", 1) != 1) return sys_failure("join the container's cgroup");
+    for (int fd : c.join_fds) ::close(fd);
+    if (auto f = setup_process(c, sync_fd, false)) return *f;
+    ::close(sync_fd);
+    return exec_container(c);
+  }
   ::close(sync_fd);
-  return exec_container(c);
+  for (int fd : c.join_fds) ::close(fd);
+  for (;;) {
+    siginfo_t info{};
+    const int sig = ::sigwaitinfo(&all, &info);
+    if (sig == SIGCHLD) {
+      int status = 0;
+      const pid_t done = ::waitpid(pid, &status, WNOHANG);
+      if (done != pid) continue;
+      ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+    if (sig > 0 && sig != SIGCHLD) ::kill(pid, sig);
+  }
 }
 
 int init_main(int argc, char** argv) {

@@ -57,6 +57,8 @@ std::string encode_init_config(const InitConfig& c) {
       {"rlimits", c.rlimits},
       {"exe", c.exe},
       {"mntns", c.mount_ns_fd},
+      {"pidns", c.pid_ns_fd},
+      {"joinfds", c.join_fds},
       {"userns", c.userns},
       {"ids", {c.uid_base, c.uid_count, c.gid_base, c.gid_count}},
       {"idmapped", c.idmapped}};
@@ -97,6 +99,8 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
     c.rlimits = j.at("rlimits").get<std::vector<std::vector<uint64_t>>>();
     c.exe = j.at("exe");
     c.mount_ns_fd = j.at("mntns");
+    c.pid_ns_fd = j.at("pidns");
+    c.join_fds = j.at("joinfds").get<std::vector<int>>();
     c.userns = j.at("userns");
     const auto ids = j.at("ids").get<std::vector<uint32_t>>();
     if (ids.size() != 4) return std::nullopt;

@@ -366,12 +366,21 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
                             const std::string& state_dir) {
   if (c.rootfs.empty() || files_dir.empty()) return;
-  auto make = [](const std::string& d) {
+  auto make = [](const std::string& d, mode_t mode = 0755) {
     for (size_t i = 1; i <= d.size(); ++i)
       if (i == d.size() || d[i] == '/')
-        if (::mkdir(d.substr(0, i).c_str(), 0755) != 0 && errno != EEXIST)
+        if (::mkdir(d.substr(0, i).c_str(), i == d.size() ? mode : 0755) != 0 && errno != EEXIST)
           throw SysError(errno, "cannot create " + d.substr(0, i));
   };
+  // Nobody but root may walk into a container's layer: a setuid-root file the container left
+  // in its upper directory must not be runnable by a host user (docker's CVE-2021-41091).
+  // containers/ is 0711 (no listing; the init of a user namespace walks through it), each
+  // container's directory 0700.
+  const std::string containers = files_dir.substr(0, files_dir.rfind('/'));
+  make(containers, 0711);
+  if (struct stat st {}; ::stat(containers.c_str(), &st) == 0 && (st.st_mode & 07777) != 0711)
+    ::chmod(containers.c_str(), 0711);
+  make(files_dir, 0700);
   const std::string own = own_files_dir(o, files_dir, state_dir);
   if (!c.upper.empty()) {
     for (const char* sub : {"/upper", "/work"}) make(files_dir + sub);

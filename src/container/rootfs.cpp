@@ -1,6 +1,7 @@
 #include "mydocker/container/rootfs.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -10,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "mydocker/container/userns.hpp"
 #include "mydocker/util/error.hpp"
@@ -75,9 +77,19 @@ class Steps {
                             {ST_RELATIME, MS_RELATIME}})
         if (sv.f_flag & st) extra |= ms;
     }
-    return mount(
-        "mount -o remount,bind" + std::string(readonly ? ",ro " : " ") + trace::quote(target),
-        nullptr, target, nullptr, MS_BIND | MS_REMOUNT | (readonly ? MS_RDONLY : 0) | extra);
+    if (auto f = mount(
+            "mount -o remount,bind" + std::string(readonly ? ",ro " : " ") + trace::quote(target),
+            nullptr, target, nullptr, MS_BIND | MS_REMOUNT | (readonly ? MS_RDONLY : 0) | extra))
+      return f;
+    if (!readonly || dry_) return std::nullopt;
+    // Read-only all the way down: `-v /:/host:ro` must not leave /host/proc/sys or any other
+    // mount below it writable (docker 25's recursive read-only binds; Linux 5.12+).
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) != 0 &&
+        errno != ENOSYS)
+      return failed("mount -o remount,bind,ro (recursive) " + target);
+    return std::nullopt;
   }
   Result mkdirs(const std::string& path, mode_t mode = 0755) const {
     if (dry_) return std::nullopt;
@@ -86,6 +98,84 @@ class Steps {
       std::string cur = path.substr(0, i);
       if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) return failed("mkdir -p " + path);
     }
+    return std::nullopt;
+  }
+  // ROOT/REL with every symlink resolved as if ROOT were / (openat2 RESOLVE_IN_ROOT), missing
+  // directories (and, with `file`, a missing last file) created on the way, as a path that
+  // has no symlink left: an image's /etc -> /root/.ssh must not send a mount, a mkdir or a
+  // touch to the host's files. Nothing of the container runs yet, so the path stays valid.
+  Result in_root(const std::string& root, const std::string& rel, bool file,
+                 std::string& out) const {
+    out = root + rel;
+    if (dry_) return std::nullopt;
+    UniqueFd top(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!top) return failed("open " + root);
+    // The components still to walk, front first; a dangling symlink's target is pushed back
+    // in front of what follows it (at most 40 times, as the kernel's own limit).
+    std::vector<std::string> todo;
+    auto push_front = [&](const std::string& path) {
+      std::vector<std::string> parts;
+      for (size_t i = 0; i < path.size();) {
+        size_t slash = path.find('/', i);
+        if (slash == std::string::npos) slash = path.size();
+        if (slash > i && path.compare(i, slash - i, ".") != 0)
+          parts.push_back(path.substr(i, slash - i));
+        i = slash + 1;
+      }
+      todo.insert(todo.end(), parts.rbegin(), parts.rend());  // todo is a stack: back = next
+    };
+    push_front(rel);
+    auto open_in = [&](const std::string& path, int flags) {
+      open_how how{};
+      how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+      how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+      const std::string relpath = path.empty() ? "." : path.substr(1);
+      return UniqueFd(
+          static_cast<int>(::syscall(SYS_openat2, top.get(), relpath.c_str(), &how, sizeof how)));
+    };
+    std::string cur;  // resolved, relative to root: "" or "/a/b"
+    for (int links = 0; !todo.empty();) {
+      const std::string part = todo.back();
+      todo.pop_back();
+      const bool last = todo.empty();
+      if (part == "..") {  // never above the root
+        cur = cur.substr(0, cur.rfind('/') == std::string::npos ? 0 : cur.rfind('/'));
+        continue;
+      }
+      UniqueFd fd = open_in(cur + "/" + part, O_PATH);
+      if (!fd && errno == ENOENT) {
+        UniqueFd parent = open_in(cur, O_PATH | O_DIRECTORY);
+        if (!parent) return failed("open " + root + cur);
+        char target[4096];
+        const ssize_t n = ::readlinkat(parent.get(), part.c_str(), target, sizeof target - 1);
+        if (n > 0) {  // a dangling symlink: go where it points, inside the root
+          if (++links > 40) return InitFailure{kExitSetupError, out + ": too many symlinks"};
+          const std::string to(target, static_cast<size_t>(n));
+          if (to[0] == '/') cur.clear();
+          push_front(to);
+          continue;
+        }
+        if (last && file) {
+          UniqueFd made(::openat(parent.get(), part.c_str(),
+                                 O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644));
+          if (!made && errno != EEXIST) return failed("touch " + out);
+        } else if (::mkdirat(parent.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
+          return failed("mkdir -p " + out);
+        }
+        fd = open_in(cur + "/" + part, O_PATH);
+      }
+      if (!fd) return failed("open " + out);
+      char real[4096];
+      const ssize_t n =
+          ::readlink(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), real, sizeof real - 1);
+      if (n <= 0) return failed("readlink the resolved " + out);
+      const std::string resolved(real, static_cast<size_t>(n));
+      if (resolved.compare(0, root.size(), root) != 0 ||
+          (resolved.size() > root.size() && resolved[root.size()] != '/'))
+        return InitFailure{kExitSetupError, out + " resolves to " + resolved + ", outside " + root};
+      cur = resolved.substr(root.size());
+    }
+    out = root + cur;
     return std::nullopt;
   }
   Result touch(const std::string& path) const {
@@ -134,7 +224,10 @@ bool exists(const std::string& path) {
 // A minimal /dev on tmpfs: the usual character devices, a devpts of its own (-t), shm, mqueue.
 Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
   const std::string dev = root + "/dev";
-  if (auto f = s.mkdirs(dev)) return f;
+  std::string resolved;
+  if (auto f = s.in_root(root, "/dev", false, resolved)) return f;
+  if (resolved != dev)
+    return InitFailure{kExitSetupError, "the image's /dev is a symlink: refused"};
   if (auto f = s.mount("mount -t tmpfs tmpfs " + dev + " -o nosuid,mode=755,size=65536k", "tmpfs",
                        dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"))
     return f;
@@ -229,9 +322,16 @@ std::pair<unsigned long, std::string> mount_options(const std::string& text) {
 Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root) {
   size_t tree = c.idmapped.size();  // --userns private: the parent's trees for the binds
   for (const auto& m : c.mounts) {
-    const std::string target = root + m.target;
+    std::string target = root + m.target;
+    if (root.empty()) {
+      // The host's files: we do not make directories or files there for a mount.
+      if (!s.dry() && ::access(target.c_str(), F_OK) != 0)
+        return failed("mount target " + target + " (a container without an image sees the " +
+                      "host's files; mydocker does not create paths there)");
+    } else if (auto f = s.in_root(root, m.target, m.fstype.empty() && m.file, target)) {
+      return f;
+    }
     if (m.fstype.empty()) {  // a bind: a volume, or /etc/hostname, /etc/hosts, /etc/resolv.conf
-      if (auto f = m.file ? s.touch(target) : s.mkdirs(target)) return f;
       if (c.userns) {
         const int fd = s.dry() || tree >= c.trees.size() ? -1 : c.trees[tree];
         ++tree;
@@ -243,7 +343,6 @@ Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root)
       }
       if (auto f = s.bind(m.source, target, m.readonly)) return f;
     } else {
-      if (auto f = s.mkdirs(target)) return f;
       auto [flags, data] = mount_options(m.data);
       if (m.readonly) flags |= MS_RDONLY;
       if (auto f = s.mount("mount -t " + m.fstype + " " + m.source + " " + target +
@@ -288,12 +387,16 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
   } else if (auto f = s.bind(root, root, false)) {  // --rootfs: pivot_root wants a mount point
     return f;
   }
-  if (auto f = user_mounts(s, c, root)) return f;
-  if (auto f = s.mkdirs(root + "/proc")) return f;
+  std::string proc, sys;
+  if (auto f = s.in_root(root, "/proc", false, proc)) return f;
+  if (proc != root + "/proc")
+    return InitFailure{kExitSetupError, "the image's /proc is a symlink: refused"};
   if (auto f = s.mount("mount -t proc proc " + root + "/proc -o nosuid,nodev,noexec", "proc",
                        root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC))
     return f;
-  if (auto f = s.mkdirs(root + "/sys")) return f;
+  if (auto f = s.in_root(root, "/sys", false, sys)) return f;
+  if (sys != root + "/sys")
+    return InitFailure{kExitSetupError, "the image's /sys is a symlink: refused"};
   const unsigned long sys_ro = c.privileged ? 0 : MS_RDONLY;
   if (c.userns && !c.new_net) {
     // sysfs belongs to the network namespace's owner: with --net host the host's, bound.
@@ -305,6 +408,9 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
     return f;
   }
   if (auto f = mount_dev(s, c, root)) return f;
+  // Volumes and tmpfs after /proc, /sys and /dev, so none of those hides them (-v X:/dev/shm);
+  // the masked and read-only paths last, over everything.
+  if (auto f = user_mounts(s, c, root)) return f;
   if (!c.privileged)
     if (auto f = protect_paths(s, root)) return f;
   return std::nullopt;

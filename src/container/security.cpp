@@ -4,6 +4,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <signal.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -234,13 +235,21 @@ Result drop_privileges(const InitConfig& c, bool dry) {
         ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
       return failed("capsh --drop=" + name);
   }
+  // Always: an empty list clears the caller's own supplementary groups (sudo's wheel, disk...),
+  // which must not follow root into the container.
+  if (::setgroups(c.groups.size(), c.groups.data()) != 0) return failed("setgroups");
   if (change_user) {
-    if (::setgroups(c.groups.size(), c.groups.data()) != 0) return failed("setgroups");
     if (::setresgid(c.gid, c.gid, c.gid) != 0) return failed("setgid " + std::to_string(c.gid));
     // From uid 0 to another, the kernel clears the permitted and effective sets: a non-root
     // user in the container has no capabilities, as in docker.
     if (::setresuid(c.uid, c.uid, c.uid) != 0) return failed("setuid " + std::to_string(c.uid));
+    // A credential change clears the parent-death signal: the container must still die with
+    // its supervisor.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   }
+  // Nothing ambient, nothing inheritable (docker since 20.10.14, CVE-2022-24769): a file's
+  // inheritable capabilities cannot hand a non-root process more than it has.
+  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (c.uid == 0) {
     cap_t caps = cap_init();
     std::vector<cap_value_t> values;
@@ -249,7 +258,7 @@ Result drop_privileges(const InitConfig& c, bool dry) {
       if (cap_from_name(name.c_str(), &v) == 0) values.push_back(v);
     }
     if (!values.empty())
-      for (cap_flag_t flag : {CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE})
+      for (cap_flag_t flag : {CAP_EFFECTIVE, CAP_PERMITTED})
         cap_set_flag(caps, flag, static_cast<int>(values.size()), values.data(), CAP_SET);
     int rc = cap_set_proc(caps);
     cap_free(caps);

@@ -6,6 +6,8 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -73,19 +75,30 @@ int child_main(void* raw) {
     // (through /proc/<pid>/exe of its init). We re-execute ourselves through a read-only bind
     // mount of our own file, made in the container's mount namespace only: opening that exe
     // for writing fails with EROFS, whoever tries.
-    step = "read-only bind mount of mydocker's binary";
-    if (a->exe[0] != '\0' && ::mount(a->exe, a->exe, nullptr, MS_BIND, nullptr) == 0 &&
-        ::mount(nullptr, a->exe, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0) {
-      step = "exec mydocker init";
-      ::execve(a->exe, a->argv, a->envp);
+    // The remount keeps the flags of the mount the binary lives on (nosuid, nodev...): in a
+    // user namespace they are locked, and dropping one is refused.
+    step = "read-only bind mount of mydocker's binary (it was replaced while running)";
+    struct statfs fs;
+    if (a->exe[0] != '\0' && ::statfs(a->exe, &fs) == 0 &&
+        ::mount(a->exe, a->exe, nullptr, MS_BIND, nullptr) == 0) {
+      unsigned long keep = 0;
+      if (fs.f_flags & ST_NOSUID) keep |= MS_NOSUID;
+      if (fs.f_flags & ST_NODEV) keep |= MS_NODEV;
+      if (fs.f_flags & ST_NOEXEC) keep |= MS_NOEXEC;
+      step = "read-only bind mount of mydocker's binary";
+      if (::mount(nullptr, a->exe, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, nullptr) ==
+          0) {
+        step = "exec mydocker init";
+        ::execve(a->exe, a->argv, a->envp);
+      }
     }
   }
 fail:
-  const char* why = std::strerror(errno);
+  // errno is the parent's too (CLONE_VM): read once, right after the failed call.
+  const char* why = a->exe[0] == '\0' ? "no such file" : std::strerror(errno);
   (void)!::write(a->error_fd, a->failure, std::strlen(a->failure));
   (void)!::write(a->error_fd, step, std::strlen(step));
   (void)!::write(a->error_fd, ": ", 2);
-  (void)!::write(a->error_fd, a->failure, std::strlen(a->failure));
   (void)!::write(a->error_fd, why, std::strlen(why));
   ::_exit(kExitSetupError);
 }

@@ -359,6 +359,11 @@ TEST_F(ImagesTest, PrivateUserNamespace) {
   struct stat st {};
   ASSERT_EQ(::stat((data_ + "/containers/" + c + "/upper/etc/motd").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 0u) << "the container's layer is owned by host root on disk";
+  // Host users cannot walk into a layer (a setuid file left there is not theirs to run).
+  ASSERT_EQ(::stat((data_ + "/containers/" + c).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_EQ(::stat((data_ + "/containers").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0711u);
   EXPECT_EQ(md({"commit", c, "fromuserns"}).status, 0);
   EXPECT_EQ(md({"rm", "-f", c}).status, 0);
   EXPECT_EQ(sh("cat /etc/motd; stat -c %u /etc/motd", {}, {}).out, "image\n0\n");
@@ -367,6 +372,43 @@ TEST_F(ImagesTest, PrivateUserNamespace) {
       "mine\n0\n");
   EXPECT_EQ(sh("true", {"--userns", "bogus"}).status, 125);
   EXPECT_EQ(sh("true", {"--userns", "private", "--privileged"}).status, 125);
+  run({"rm", "-rf", vol});
+}
+
+// An image's symlinks are resolved inside its root: /etc -> /tmp/<host dir> must not make
+// the container's /etc/hostname (or anything) on the host.
+TEST_F(ImagesTest, ImageSymlinksStayInsideTheImage) {
+  const std::string host_dir = "/tmp/mydocker-escape-" + std::to_string(getpid());
+  const std::string r = data_ + "/evil";
+  ASSERT_EQ(run({"sh", "-c",
+                 "set -e; mkdir -p " + r + "/bin; cp /bin/busybox " + r + "/bin/; ln -s busybox " +
+                     r + "/bin/sh; ln -s busybox " + r + "/bin/cat; ln -s " + host_dir + " " + r +
+                     "/etc; tar -C " + r + " -cf " + data_ + "/evil.tar ."})
+                .status,
+            0);
+  ASSERT_EQ(md({"import", data_ + "/evil.tar", "evil"}).status, 0);
+  auto out = md({"run", "--rm", "-v", data_ + ":/etc/data:ro", "evil", "cat", "/etc/hostname"});
+  EXPECT_EQ(out.status, 0) << out.err;
+  EXPECT_FALSE(exists(host_dir)) << "a mount target followed the image's symlink to the host";
+  run({"rm", "-rf", host_dir});
+}
+
+// -v HOST:CTR:ro is read-only all the way down, submounts included.
+TEST_F(ImagesTest, ReadOnlyVolumesAreRecursive) {
+  char tmpl[] = "/tmp/mydocker-rro-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string vol = tmpl;
+  ASSERT_EQ(run({"mkdir", vol + "/sub"}).status, 0);
+  ASSERT_EQ(run({"mount", "-t", "tmpfs", "mydocker-rro", vol + "/sub"}).status, 0);
+  auto r = sh("touch /v/sub/x 2>&1; touch /v/y 2>&1; true", {"-v", vol + ":/v:ro"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  size_t n = 0;
+  for (size_t at = r.out.find("Read-only file system"); at != std::string::npos;
+       at = r.out.find("Read-only file system", at + 1))
+    ++n;
+  EXPECT_EQ(n, 2u) << r.out;
+  EXPECT_FALSE(exists(vol + "/sub/x"));
+  run({"umount", vol + "/sub"});
   run({"rm", "-rf", vol});
 }
 

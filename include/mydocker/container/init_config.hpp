@@ -52,6 +52,10 @@ struct InitConfig {
   // mydocker exec: the init joins the container's mount namespace through this inherited fd
   // (the parent joined the others and the cgroups) instead of building a root filesystem.
   int mount_ns_fd = -1;
+  int pid_ns_fd = -1;
+  // and fds of its cgroups' tasks / cgroup.procs files, opened by `mydocker exec` before it
+  // left the host's mount namespace: the command's process writes "0" into each.
+  std::vector<int> join_fds;  // and, after the mount namespace, its PID namespace for its child
 
   // --userns private: a user namespace of its own, root mapped to host uid_base/gid_base.
   bool userns = false;

@@ -3,12 +3,13 @@
 // its cgroups, its user, capabilities, no_new_privs, seccomp filter and rlimits. Its exit
 // status passes through.
 //
-// The command is started like a container's init: we join the cgroups and the IPC, UTS,
-// network and PID namespaces ourselves, then clone a child with a mount namespace of its own
-// that re-executes mydocker through a read-only bind mount of its binary (CVE-2019-5736: a
-// process of the container that grabs /proc/PID/exe of the exec'd process, or runs
-// /proc/self/exe, gets a read-only file). That init joins the container's mount namespace,
-// drops what the container dropped and execs the command. We are non-dumpable throughout.
+// The command is started like a container's init: we join the cgroups and the user, IPC, UTS
+// and network namespaces ourselves, then clone a child with a mount namespace of its own that
+// re-executes mydocker through a read-only bind mount of its binary (CVE-2019-5736: a process
+// of the container that grabs /proc/PID/exe of the exec'd process, or runs /proc/self/exe,
+// gets a read-only file). That init joins the container's mount namespace and then its PID
+// namespace, and forks the process that drops what the container dropped and execs the
+// command: nothing in the container ever sees a process of ours whose root is the host's.
 
 #include <fcntl.h>
 #include <grp.h>
@@ -17,6 +18,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,7 +161,11 @@ int exec(const Store& store, const ExecOptions& o) {
   if (st.status == "paused")
     throw Error("container " + short_id(dir.id()) +
                 " is paused, unpause the container before exec");
-  if (st.status != "running" || !dir.supervisor_alive() || !pid_in_container(st.pid, dir.id()))
+  // A pidfd first: while the process it names lives, its pid cannot be reused, so the /proc
+  // paths below are its own if it is still alive after they are opened.
+  UniqueFd init_pidfd(st.pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)) : -1);
+  if (st.status != "running" || !init_pidfd || !dir.supervisor_alive() ||
+      !pid_in_container(st.pid, dir.id()))
     throw Error("container " + short_id(dir.id()) + " is not running");
   InitConfig c = exec_config(dir.config(), o, st.pid);
   c.trace = trace::enabled();
@@ -168,7 +174,7 @@ int exec(const Store& store, const ExecOptions& o) {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // The namespaces by the init's pid (checked above), opened before we move anywhere.
   std::vector<std::pair<UniqueFd, int>> namespaces;
-  UniqueFd mount_ns;
+  UniqueFd mount_ns, pid_ns;
   for (auto [name, type] : {std::pair{"ipc", CLONE_NEWIPC},
                             {"uts", CLONE_NEWUTS},
                             {"net", CLONE_NEWNET},
@@ -179,15 +185,11 @@ int exec(const Store& store, const ExecOptions& o) {
     if (!fd) throw SysError(errno, "open " + path);
     if (type == CLONE_NEWNS)
       mount_ns = std::move(fd);
+    else if (type == CLONE_NEWPID)
+      pid_ns = std::move(fd);
     else
       namespaces.emplace_back(std::move(fd), type);
   }
-  // The cgroups: we move ourselves in, and what we clone is born there.
-  const Fs fs;
-  std::set<std::string> joined;
-  for (const auto& [controller, cg] : st.cgroups)
-    if (joined.insert(cg).second)
-      fs.write(path_join(cg, st.cgroup_mode == "v2" ? "cgroup.procs" : "tasks"), "0");
   // --userns private: its user namespace first (then we may join the others it owns), and
   // its root, which is an unprivileged host uid.
   const std::string user_ns = "/proc/" + std::to_string(st.pid) + "/ns/user";
@@ -196,20 +198,36 @@ int exec(const Store& store, const ExecOptions& o) {
   if (::stat(user_ns.c_str(), &theirs) != 0 || ::stat("/proc/self/ns/user", &ours) != 0)
     throw SysError(errno, "stat " + user_ns);
   const bool own_userns = theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev;
-  trace::emit("nsenter --target " + std::to_string(st.pid) + (own_userns ? " --user" : "") +
-              " --ipc --uts --net --pid");
-  if (own_userns) {
-    UniqueFd fd(::open(user_ns.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd || ::setns(fd.get(), CLONE_NEWUSER) != 0)
-      throw SysError(errno, "setns into the container's user namespace");
+  UniqueFd user_fd(own_userns ? ::open(user_ns.c_str(), O_RDONLY | O_CLOEXEC) : -1);
+  if (own_userns && !user_fd) throw SysError(errno, "open " + user_ns);
+  if (::syscall(SYS_pidfd_send_signal, init_pidfd.get(), 0, nullptr, 0) != 0)
+    throw Error("container " + short_id(dir.id()) + " stopped meanwhile");
+  // The cgroups' files, opened here, on the host's side; the command's process writes "0"
+  // into each (it alone joins: the waiter and we stay outside, off its pids limit).
+  std::vector<UniqueFd> join;
+  std::set<std::string> seen;
+  for (const auto& [controller, cg] : st.cgroups) {
+    if (!seen.insert(cg).second) continue;
+    const std::string file = path_join(cg, st.cgroup_mode == "v2" ? "cgroup.procs" : "tasks");
+    trace::emit("echo 0 > " + trace::quote(file) + "   # by the command's process");
+    UniqueFd fd(::open(file.c_str(), O_WRONLY));  // inherited by the init
+    if (!fd) throw SysError(errno, "open " + file);
+    c.join_fds.push_back(fd.get());
+    join.push_back(std::move(fd));
   }
+  trace::emit("nsenter --target " + std::to_string(st.pid) + (own_userns ? " --user" : "") +
+              " --ipc --uts --net");
+  if (own_userns && ::setns(user_fd.get(), CLONE_NEWUSER) != 0)
+    throw SysError(errno, "setns into the container's user namespace");
   for (auto& [fd, type] : namespaces)
     if (::setns(fd.get(), type) != 0) throw SysError(errno, "setns into the container");
   if (own_userns &&
       (::setgroups(0, nullptr) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0))
     throw SysError(errno, "become root of the container's user namespace");
-  ::fcntl(mount_ns.get(), F_SETFD, 0);  // the init inherits it
+  ::fcntl(mount_ns.get(), F_SETFD, 0);  // the init inherits them
+  ::fcntl(pid_ns.get(), F_SETFD, 0);
   c.mount_ns_fd = mount_ns.get();
+  c.pid_ns_fd = pid_ns.get();
 
   ::signal(SIGPIPE, SIG_IGN);
   SignalForwarder signals;
@@ -217,13 +235,14 @@ int exec(const Store& store, const ExecOptions& o) {
   Pipe errors = make_pipe();
   SpawnOptions so;
   so.joining = true;
-  trace::emit(
-      "unshare --mount --fork /proc/self/exe init   # born in the container's PID namespace");
+  trace::emit("unshare --mount --fork /proc/self/exe init");
   for (const auto& line : child_trace()) trace::emit(line);
   Child child = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask(), so);
   sync.read.reset();
   errors.write.reset();
   mount_ns.reset();
+  pid_ns.reset();
+  join.clear();
   send_init_config(sync.write.get(), c);
   (void)write_all(sync.write.get(), &kSyncGo, 1);
   const int status =
