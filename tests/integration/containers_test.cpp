@@ -100,7 +100,8 @@ TEST_F(ContainersTest, LogsKeepTheOutput) {
   EXPECT_EQ(logs.err, "err1\n");
   EXPECT_EQ(md({"logs", "--tail", "1", id}).out, "out3\n");
   auto stamped = md({"logs", "-t", id});
-  EXPECT_TRUE(std::regex_search(stamped.out, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z out1)")))
+  EXPECT_TRUE(
+      std::regex_search(stamped.out, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z out1)")))
       << stamped.out;
   // -f follows until the container stops.
   auto live = start({"sh", "-c", "for i in 1 2 3; do echo tick $i; sleep 0.2; done"});
@@ -117,7 +118,8 @@ TEST_F(ContainersTest, LogsKeepTheOutput) {
 
 TEST_F(ContainersTest, ExecJoinsTheNamespacesAndCgroups) {
   auto id = start({"--hostname", "box", "-mem", "50m", "sleep", "30"});
-  auto r = md({"exec", id, "sh", "-c", "hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; cat /proc/self/cgroup"});
+  auto r = md({"exec", id, "sh", "-c",
+               "hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; cat /proc/self/cgroup"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, 4), "box\n");
   EXPECT_NE(r.out.find("sleep 30"), std::string::npos) << "not in its PID namespace: " << r.out;
@@ -184,7 +186,8 @@ TEST_F(ContainersTest, BadReferencesAre125) {
   EXPECT_EQ(md({"exec", "nosuch", "true"}).status, 125);
   EXPECT_EQ(md({"stop", "nosuch"}).status, 125);
   // An unwritable state root.
-  auto bad = run({mydocker(), "--root", "/proc/mydocker-state", "run", "-d", "true"});
+  auto bad = run({mydocker(), "--root", "/proc/mydocker-state", "--data-root", root() + "/data",
+                  "run", "-d", "true"});
   EXPECT_EQ(bad.status, 125);
   EXPECT_NE(bad.err.find("/proc/mydocker-state"), std::string::npos) << bad.err;
 }
@@ -247,9 +250,10 @@ TEST_F(ContainersTest, PauseFreezesEveryProcess) {
   EXPECT_TRUE(inspect(id)["State"]["Paused"].get<bool>());
   EXPECT_NE(md({"ps"}).out.find("(Paused)"), std::string::npos);
   auto cpu = [&] {
-    return std::atof(Json::parse(md({"stats", "--no-stream", "--format", "json", id}).out)["CPUPerc"]
-                         .get<std::string>()
-                         .c_str());
+    return std::atof(
+        Json::parse(md({"stats", "--no-stream", "--format", "json", id}).out)["CPUPerc"]
+            .get<std::string>()
+            .c_str());
   };
   EXPECT_LT(cpu(), 2) << "a frozen process uses no CPU";
   EXPECT_EQ(md({"pause", id}).status, 125);  // already paused
@@ -261,9 +265,8 @@ TEST_F(ContainersTest, PauseFreezesEveryProcess) {
 TEST_F(ContainersTest, RestartPolicies) {
   // on-failure:2 - two restarts, then it stays exited.
   auto a = start({"--restart", "on-failure:2", "sh", "-c", "exit 3"});
-  ASSERT_TRUE(until(a, [](const Json& j) {
-    return j["State"]["Status"] == "exited" && j["RestartCount"] == 2;
-  }));
+  ASSERT_TRUE(until(
+      a, [](const Json& j) { return j["State"]["Status"] == "exited" && j["RestartCount"] == 2; }));
   usleep(500000);
   EXPECT_EQ(inspect(a)["RestartCount"], 2);
   EXPECT_EQ(inspect(a)["State"]["ExitCode"], 3);
@@ -308,8 +311,10 @@ TEST_F(ContainersTest, NamesAreUniqueEvenUnderARace) {
   for (int i = 0; i < 20; ++i)
     threads.emplace_back([&] {
       auto r = md({"run", "-d", "--name", "only", "sleep", "30"});
-      if (r.status == 0) ++won;
-      else if (r.status == 125 && r.err.find("already in use") != std::string::npos) ++lost;
+      if (r.status == 0)
+        ++won;
+      else if (r.status == 125 && r.err.find("already in use") != std::string::npos)
+        ++lost;
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(won, 1);
@@ -371,7 +376,8 @@ TEST_F(ContainersTest, Kill9AtEveryStageThenPruneLeavesNothing) {
         // The newest supervisor of this root, whatever stage it is at.
         for (const auto& r : records()) {
           auto j = Json::parse(read_file(root() + "/" + r + "/state.json"), nullptr, false);
-          if (j.is_object() && j.value("supervisor_pid", 0) > 1) ::kill(j["supervisor_pid"], SIGKILL);
+          if (j.is_object() && j.value("supervisor_pid", 0) > 1)
+            ::kill(j["supervisor_pid"], SIGKILL);
         }
       }
       ::kill(cli.pid(), SIGKILL);

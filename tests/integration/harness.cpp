@@ -243,6 +243,7 @@ std::vector<std::string> IntegrationTest::args(std::vector<std::string> a) const
 
 Result IntegrationTest::md(std::vector<std::string> a, Options opt) {
   opt.env["MYDOCKER_ROOT"] = root_;
+  opt.env.emplace("MYDOCKER_DATA_ROOT", root_ + "/data");  // unless the test chose one
   return run(args(std::move(a)), opt);
 }
 

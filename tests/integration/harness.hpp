@@ -2,14 +2,13 @@
 // Runs the built mydocker binary as a user would, with a timeout, and checks that nothing is
 // left behind. Root only: every test skips with the reason otherwise.
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace itest {
 
@@ -73,7 +72,11 @@ class IntegrationTest : public ::testing::Test {
 
   // mydocker with this test's state root.
   Result md(std::vector<std::string> args, Options opt = {});
-  std::map<std::string, std::string> env() const { return {{"MYDOCKER_ROOT", root_}}; }
+  // The test's own state root, and a data root inside it (the seccomp cache, any image):
+  // nothing goes to /run/mydocker or /var/lib/mydocker.
+  std::map<std::string, std::string> env() const {
+    return {{"MYDOCKER_ROOT", root_}, {"MYDOCKER_DATA_ROOT", root_ + "/data"}};
+  }
   std::vector<std::string> args(std::vector<std::string> a) const;
   const std::string& root() const { return root_; }
   // Container directories in this test's state root (stopped ones stay until rm or prune).

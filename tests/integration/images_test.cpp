@@ -135,6 +135,7 @@ TEST_F(ImagesTest, VolumesTmpfsAndReadOnly) {
   char tmpl[] = "/tmp/mydocker-vol-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string vol = tmpl;
+  auto cleanup = std::shared_ptr<void>(nullptr, [&](void*) { run({"rm", "-rf", vol}); });
   std::ofstream(vol + "/in") << "from host\n";
   auto r =
       sh("cat /v/in; echo from container > /v/out; cat /ro/in; (echo x > /ro/y) 2>&1;"
@@ -338,6 +339,7 @@ TEST_F(ImagesTest, PrivateUserNamespace) {
   char tmpl[] = "/tmp/mydocker-userns-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string vol = tmpl;
+  auto cleanup = std::shared_ptr<void>(nullptr, [&](void*) { run({"rm", "-rf", vol}); });
   std::ofstream(vol + "/secret") << "host only\n";
   ::chmod((vol + "/secret").c_str(), 0600);
   auto id = md({"run", "-d", "--userns", "private", "-v", vol + ":/v", "busybox", "sh", "-c",
@@ -398,6 +400,10 @@ TEST_F(ImagesTest, ReadOnlyVolumesAreRecursive) {
   char tmpl[] = "/tmp/mydocker-rro-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string vol = tmpl;
+  auto cleanup = std::shared_ptr<void>(nullptr, [&](void*) {
+    run({"umount", vol + "/sub"});
+    run({"rm", "-rf", vol});
+  });
   ASSERT_EQ(run({"mkdir", vol + "/sub"}).status, 0);
   ASSERT_EQ(run({"mount", "-t", "tmpfs", "mydocker-rro", vol + "/sub"}).status, 0);
   auto r = sh("touch /v/sub/x 2>&1; touch /v/y 2>&1; true", {"-v", vol + ":/v:ro"});
@@ -408,8 +414,6 @@ TEST_F(ImagesTest, ReadOnlyVolumesAreRecursive) {
     ++n;
   EXPECT_EQ(n, 2u) << r.out;
   EXPECT_FALSE(exists(vol + "/sub/x"));
-  run({"umount", vol + "/sub"});
-  run({"rm", "-rf", vol});
 }
 
 // exec runs under the container's rules: its user, capabilities, no_new_privs, seccomp filter,

@@ -99,7 +99,8 @@ TEST_F(LifecycleTest, BadInputIs125NamesTheFlagAndLeavesNothing) {
       {{"run", "--pids-limit", "abc", "true"}, "'abc' for --pids-limit"},
       {{"run", "--blkio-weight", "5", "true"}, "Range of blkio weight is from 10 to 1000"},
       {{"run", "--device-read-bps", "/dev/null:1mb", "true"}, "not a block device"},
-      {{"run", "--device-write-iops", "/dev/nosuch:10", "true"}, "'/dev/nosuch:10' for --device-write-iops"},
+      {{"run", "--device-write-iops", "/dev/nosuch:10", "true"},
+       "'/dev/nosuch:10' for --device-write-iops"},
       {{"run", "--device-read-bps", "nocolon", "true"}, "expected DEVICE:RATE"},
       {{"run", "--cpuset-mems", "7", "true"}, "'7' for --cpuset-mems"},
       {{"run", "--cpu-rt-runtime", "2000000", "true"}, "cannot be higher than cpu-rt-period"},
@@ -120,22 +121,22 @@ TEST_F(LifecycleTest, NotRootIs125) {
   // setpriv drops to an unprivileged uid; a dry run is allowed, a run is not.
   Options o;
   o.env = env();
-  auto r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", mydocker(), "run",
-                "true"},
-               o);
+  auto r = run(
+      {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", mydocker(), "run", "true"},
+      o);
   EXPECT_EQ(r.status, 125) << r.err;
   EXPECT_NE(r.err.find("needs root"), std::string::npos) << r.err;
-  auto dry = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", mydocker(),
-                  "run", "--dry-run", "-mem", "10m", "true"});
+  auto dry = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", mydocker(), "run",
+                  "--dry-run", "-mem", "10m", "true"});
   EXPECT_EQ(dry.status, 0) << dry.err;
 }
 
 // SIGTERM goes to the container's init. `sleep` as PID 1 ignores it (the kernel drops signals
 // without a handler for a namespace's init), so --stop-timeout later everything is killed.
 TEST_F(LifecycleTest, SigtermThenStopTimeoutKills) {
-  Background c(args({"run", "--stop-timeout", "1", "-mem", "50m", "sh", "-c",
-                     "echo ready; exec sleep 30"}),
-               env());
+  Background c(
+      args({"run", "--stop-timeout", "1", "-mem", "50m", "sh", "-c", "echo ready; exec sleep 30"}),
+      env());
   ASSERT_TRUE(c.wait_for_output("ready", 10s));
   usleep(100000);
   auto start = std::chrono::steady_clock::now();
@@ -162,9 +163,8 @@ TEST_F(LifecycleTest, ForwardedSignalsReachTheInit) {
 // kill -9 of mydocker: the container dies with it (PR_SET_PDEATHSIG); its cgroups stay until
 // `mydocker prune`, which removes them and the record.
 TEST_F(LifecycleTest, Kill9ThenPruneLeavesNothing) {
-  Background c(args({"run", "-mem", "50m", "-cpuset", "0", "sh", "-c",
-                     "echo ready; exec sleep 30"}),
-               env());
+  Background c(
+      args({"run", "-mem", "50m", "-cpuset", "0", "sh", "-c", "echo ready; exec sleep 30"}), env());
   ASSERT_TRUE(c.wait_for_output("ready", 10s));
   auto cgroups = recorded_cgroups(root());
   ASSERT_FALSE(cgroups.empty());
