@@ -47,7 +47,9 @@ class ContainersTest : public IntegrationTest {
     return false;
   }
   // Processes whose command line holds `marker`.
-  static int processes_with(const std::string& marker) {
+  // Processes whose whole command line is `command` (not merely containing it: an unrelated
+  // `sleep 300` on the machine is not a container's `sleep 30`).
+  static int processes_with(const std::string& command) {
     int n = 0;
     DIR* d = opendir("/proc");
     while (dirent* e = readdir(d)) {
@@ -55,7 +57,7 @@ class ContainersTest : public IntegrationTest {
       std::string cmd = read_file(std::string("/proc/") + e->d_name + "/cmdline");
       for (auto& c : cmd)
         if (c == '\0') c = ' ';
-      if (cmd.find(marker) != std::string::npos) ++n;
+      if (cmd == command + " ") ++n;
     }
     closedir(d);
     return n;
