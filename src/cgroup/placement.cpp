@@ -6,21 +6,7 @@
 #include "mydocker/util/fs.hpp"
 
 namespace mydocker {
-namespace {
-
-std::vector<std::string_view> components(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void validate_cgroup_parent(std::string_view parent) {
   auto fail = [&](const std::string& why) {
@@ -29,7 +15,7 @@ void validate_cgroup_parent(std::string_view parent) {
   if (parent.empty()) fail("empty");
   for (char c : parent)
     if (static_cast<unsigned char>(c) < 0x20) fail("control character in path");
-  for (auto c : components(parent))
+  for (const auto& c : split(parent, "/"))
     if (c == "." || c == "..") fail("'.' and '..' are not allowed");
 }
 
@@ -37,7 +23,7 @@ std::string resolve_cgroup_parent(std::string_view own_path, std::string_view cg
   if (cgroup_parent.empty()) cgroup_parent = kDefaultCgroupParent;
   validate_cgroup_parent(cgroup_parent);
   std::string out = cgroup_parent.front() == '/' ? std::string() : std::string(own_path);
-  for (auto c : components(cgroup_parent)) out = path_join(out.empty() ? "/" : out, c);
+  for (const auto& c : split(cgroup_parent, "/")) out = path_join(out.empty() ? "/" : out, c);
   if (out.empty()) out = "/";
   return out;
 }

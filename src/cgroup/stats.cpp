@@ -21,19 +21,6 @@ void for_each_line(std::string_view text, Fn fn) {
   }
 }
 
-std::vector<std::string_view> words(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-    if (j > i) out.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
 bool to_u64(std::string_view s, uint64_t& out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && p == s.data() + s.size();
@@ -63,7 +50,7 @@ IoDeviceStats& device(std::vector<IoDeviceStats>& devs, uint32_t major, uint32_t
 std::map<std::string, uint64_t> parse_flat_keyed(std::string_view text) {
   std::map<std::string, uint64_t> out;
   for_each_line(text, [&](std::string_view line) {
-    auto w = words(line);
+    auto w = split(line, " \t");
     uint64_t v;
     if (w.size() == 2 && to_u64(w[1], v)) out[std::string(w[0])] = v;
   });
@@ -74,7 +61,7 @@ std::vector<IoDeviceStats> parse_blkio_v1(std::string_view bytes, std::string_vi
   std::vector<IoDeviceStats> devs;
   auto add = [&](std::string_view text, bool is_bytes) {
     for_each_line(text, [&](std::string_view line) {
-      auto w = words(line);
+      auto w = split(line, " \t");
       uint32_t ma, mi;
       uint64_t v;
       if (w.size() != 3 || !parse_device(w[0], ma, mi) || !to_u64(w[2], v)) return;
@@ -91,7 +78,7 @@ std::vector<IoDeviceStats> parse_blkio_v1(std::string_view bytes, std::string_vi
 std::vector<IoDeviceStats> parse_io_stat(std::string_view text) {
   std::vector<IoDeviceStats> devs;
   for_each_line(text, [&](std::string_view line) {
-    auto w = words(line);
+    auto w = split(line, " \t");
     uint32_t ma, mi;
     if (w.empty() || !parse_device(w[0], ma, mi)) return;
     auto& d = device(devs, ma, mi);

@@ -25,6 +25,7 @@
 #include "mydocker/container/tar.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
+#include "mydocker/util/files.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/scope_guard.hpp"
@@ -36,33 +37,6 @@ namespace stdfs = std::filesystem;
 
 constexpr const char* kTmpPrefix = ".tmp-";
 constexpr const char* kNone = "<none>";
-
-void make_dirs(const std::string& path, mode_t mode) {
-  for (size_t i = 1; i <= path.size(); ++i) {
-    if (i != path.size() && path[i] != '/') continue;
-    std::string cur = path.substr(0, i);
-    if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
-      throw SysError(errno, "cannot create the image directory " + cur);
-  }
-}
-
-std::vector<std::string> list_dir(const std::string& path) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(path.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") out.push_back(name);
-  }
-  ::closedir(d);
-  return out;
-}
-
-std::string read_link(const std::string& path) {
-  char buf[256];
-  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
@@ -78,24 +52,6 @@ void add_mount_points(const std::string& rootfs) {
     if (::lstat(path.c_str(), &st) == 0) continue;  // a file or a symlink of the image's own
     UniqueFd fd(::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644));
   }
-}
-
-// Removes `path` and everything under it, never following symlinks. A directory without write
-// permission (an image's /proc is 0555) keeps its entries from a non-root user: such
-// directories are opened up and the removal tried again. Logs what it could not remove.
-void remove_tree(const std::string& path) {
-  std::error_code ec;
-  stdfs::remove_all(path, ec);
-  if (!ec) return;
-  ::chmod(path.c_str(), 0700);
-  for (auto it = stdfs::recursive_directory_iterator(path, ec);
-       !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
-    std::error_code type_ec;
-    if (it->symlink_status(type_ec).type() == stdfs::file_type::directory)
-      ::chmod(it->path().c_str(), 0700);
-  }
-  stdfs::remove_all(path, ec);
-  if (ec) spdlog::warn("cannot remove {}: {}", path, ec.message());
 }
 
 // docker's size of a layer: the bytes of its files and symlinks, each hard-linked inode once.
@@ -274,10 +230,11 @@ std::optional<ImageInfo> ImageStore::lookup(const std::string& ref) const {
 
 ImageInfo ImageStore::info_for(const Found& found) const {
   ImageInfo info = read_info(found.id);
-  const auto names = tags_of(found.id);
-  const ImageReference name = found.by_name   ? found.name
-                              : names.empty() ? ImageReference{kNone, kNone}
-                                              : names.front();
+  ImageReference name = found.name;
+  if (!found.by_name) {  // by id: its first tag (walking every tag, so only then)
+    const auto names = tags_of(found.id);
+    name = names.empty() ? ImageReference{kNone, kNone} : names.front();
+  }
   info.repository = name.repository;
   info.tag = name.tag;
   return info;

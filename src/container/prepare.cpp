@@ -1,7 +1,6 @@
 #include "mydocker/container/prepare.hpp"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -151,15 +150,13 @@ void prepare_userns(const RunOptions& o, const std::string& files_dir, InitConfi
                   " is beyond the ids the user namespace maps");
   if (c.rootfs.empty()) return;  // the host's files: nothing of them is the container's
   // The init, root of the namespace but an unprivileged host uid, walks the path to its
-  // directory: the data root and containers/ get o+x (docker's are 0711 under userns-remap),
-  // and any other directory on the way must already let it through.
+  // directory: the data root gets o+x here and containers/ is always 0711 (docker's are 0711
+  // under userns-remap, see create_container_files); any other directory on the way must
+  // already let it through.
   const std::string containers = files_dir.substr(0, files_dir.rfind('/'));
   const std::string data_root = containers.substr(0, containers.rfind('/'));
-  for (const auto& dir : {data_root, containers}) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH))
-      ::chmod(dir.c_str(), (st.st_mode & 07777) | S_IXOTH);
-  }
+  if (struct stat st{}; ::stat(data_root.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH))
+    ::chmod(data_root.c_str(), (st.st_mode & 07777) | S_IXOTH);
   for (std::string dir = data_root; dir.size() > 1;
        dir = dir.substr(0, std::max<size_t>(1, dir.rfind('/')))) {
     struct stat st {};
@@ -366,28 +363,22 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
                             const std::string& state_dir) {
   if (c.rootfs.empty() || files_dir.empty()) return;
-  auto make = [](const std::string& d, mode_t mode = 0755) {
-    for (size_t i = 1; i <= d.size(); ++i)
-      if (i == d.size() || d[i] == '/')
-        if (::mkdir(d.substr(0, i).c_str(), i == d.size() ? mode : 0755) != 0 && errno != EEXIST)
-          throw SysError(errno, "cannot create " + d.substr(0, i));
-  };
   // Nobody but root may walk into a container's layer: a setuid-root file the container left
   // in its upper directory must not be runnable by a host user (docker's CVE-2021-41091).
   // containers/ is 0711 (no listing; the init of a user namespace walks through it), each
   // container's directory 0700.
   const std::string containers = files_dir.substr(0, files_dir.rfind('/'));
-  make(containers, 0711);
-  if (struct stat st {}; ::stat(containers.c_str(), &st) == 0 && (st.st_mode & 07777) != 0711)
+  make_dirs(containers, 0711);
+  if (struct stat st{}; ::stat(containers.c_str(), &st) == 0 && (st.st_mode & 07777) != 0711)
     ::chmod(containers.c_str(), 0711);
-  make(files_dir, 0700);
+  make_dirs(files_dir, 0700);
   const std::string own = own_files_dir(o, files_dir, state_dir);
   if (!c.upper.empty()) {
-    for (const char* sub : {"/upper", "/work"}) make(files_dir + sub);
-    make(c.rootfs);
-    if (c.userns) make(files_dir + "/lower");
+    for (const char* sub : {"/upper", "/work"}) make_dirs(files_dir + sub, 0755);
+    make_dirs(c.rootfs, 0755);
+    if (c.userns) make_dirs(files_dir + "/lower", 0755);
   }
-  make(own);
+  make_dirs(own, 0755);
   write_file(own + "/hostname", c.hostname + "\n", false);
   std::string hosts;
   if (o.network == "host") {
@@ -404,21 +395,6 @@ void create_container_files(const InitConfig& c, const RunOptions& o, const std:
   std::ifstream resolv("/etc/resolv.conf");
   std::string text(std::istreambuf_iterator<char>(resolv), {});
   write_file(own + "/resolv.conf", text.empty() ? "nameserver 8.8.8.8\n" : text, false);
-}
-
-void remove_tree(const std::string& path) noexcept {
-  if (path.empty() || path == "/") return;
-  ::nftw(
-      path.c_str(),
-      [](const char* p, const struct stat*, int type, FTW*) {
-        if (type == FTW_DP || type == FTW_D) {
-          ::rmdir(p);
-        } else {
-          ::unlink(p);
-        }
-        return 0;
-      },
-      64, FTW_DEPTH | FTW_PHYS);
 }
 
 }  // namespace mydocker

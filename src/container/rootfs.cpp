@@ -91,14 +91,10 @@ class Steps {
       return failed("mount -o remount,bind,ro (recursive) " + target);
     return std::nullopt;
   }
-  Result mkdirs(const std::string& path, mode_t mode = 0755) const {
-    if (dry_) return std::nullopt;
-    for (size_t i = 1; i <= path.size(); ++i) {
-      if (i != path.size() && path[i] != '/') continue;
-      std::string cur = path.substr(0, i);
-      if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) return failed("mkdir -p " + path);
-    }
-    return std::nullopt;
+  // A directory in a filesystem we just mounted (its parent exists).
+  Result mkdir(const std::string& path) const {
+    if (dry_ || ::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return std::nullopt;
+    return failed("mkdir " + path);
   }
   // ROOT/REL with every symlink resolved as if ROOT were / (openat2 RESOLVE_IN_ROOT), missing
   // directories (and, with `file`, a missing last file) created on the way, as a path that
@@ -114,14 +110,8 @@ class Steps {
     // in front of what follows it (at most 40 times, as the kernel's own limit).
     std::vector<std::string> todo;
     auto push_front = [&](const std::string& path) {
-      std::vector<std::string> parts;
-      for (size_t i = 0; i < path.size();) {
-        size_t slash = path.find('/', i);
-        if (slash == std::string::npos) slash = path.size();
-        if (slash > i && path.compare(i, slash - i, ".") != 0)
-          parts.push_back(path.substr(i, slash - i));
-        i = slash + 1;
-      }
+      auto parts = split(path, "/");
+      std::erase(parts, ".");
       todo.insert(todo.end(), parts.rbegin(), parts.rend());  // todo is a stack: back = next
     };
     push_front(rel);
@@ -178,13 +168,11 @@ class Steps {
     out = root + cur;
     return std::nullopt;
   }
+  // A file in a filesystem we just mounted (a bind mount's target).
   Result touch(const std::string& path) const {
     if (dry_) return std::nullopt;
-    // Already there (the image has it): opening it for writing would copy it up for nothing.
-    if (struct stat st{}; ::lstat(path.c_str(), &st) == 0) return std::nullopt;
-    if (auto f = mkdirs(parent_of(path))) return f;
     UniqueFd fd(::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
-    if (!fd && errno != EISDIR) return failed("touch " + path);
+    if (!fd) return failed("touch " + path);
     return std::nullopt;
   }
   Result node(const std::string& path, unsigned major, unsigned minor) const {
@@ -201,10 +189,6 @@ class Steps {
     if (dry_) return std::nullopt;
     if (::symlink(to.c_str(), at.c_str()) != 0 && errno != EEXIST) return failed("ln -s " + at);
     return std::nullopt;
-  }
-  static std::string parent_of(const std::string& p) {
-    size_t slash = p.rfind('/');
-    return slash == 0 || slash == std::string::npos ? "/" : p.substr(0, slash);
   }
 
  private:
@@ -243,19 +227,19 @@ Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
     if (!f && c.userns) f = s.bind(std::string("/dev/") + n.name, at, false);
     if (f) return f;
   }
-  if (auto f = s.mkdirs(dev + "/pts")) return f;
+  if (auto f = s.mkdir(dev + "/pts")) return f;
   if (auto f = s.mount(
           "mount -t devpts devpts " + dev + "/pts -o newinstance,ptmxmode=0666,mode=0620,gid=5",
           "devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
           "newinstance,ptmxmode=0666,mode=0620,gid=5"))
     return f;
   if (auto f = s.symlink("pts/ptmx", dev + "/ptmx")) return f;
-  if (auto f = s.mkdirs(dev + "/shm")) return f;
+  if (auto f = s.mkdir(dev + "/shm")) return f;
   if (auto f = s.mount(
           "mount -t tmpfs shm " + dev + "/shm -o nosuid,nodev,noexec,mode=1777,size=65536k", "shm",
           dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"))
     return f;
-  if (auto f = s.mkdirs(dev + "/mqueue")) return f;
+  if (auto f = s.mkdir(dev + "/mqueue")) return f;
   if (auto f = s.mount("mount -t mqueue mqueue " + dev + "/mqueue", "mqueue", dev + "/mqueue",
                        "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC))
     return f;

@@ -63,8 +63,7 @@ std::string seccomp_filter_for(const RunOptions& o, const std::vector<std::strin
   }
   std::string bpf = compile_seccomp_bpf(profile, caps);
   try {  // the cache is an optimisation: a read-only data root just compiles every time
-    ::mkdir(o.data_root.c_str(), 0755);
-    ::mkdir((o.data_root + "/seccomp").c_str(), 0755);
+    make_dirs(o.data_root + "/seccomp", 0700);
     write_file_atomic(cached, bpf, false);
   } catch (const Error&) {
   }

@@ -196,14 +196,22 @@ Result drop_privileges(const InitConfig& c, bool dry) {
     if (!dry && ::setrlimit(static_cast<__rlimit_resource>(l[0]), &r) != 0)
       return failed(std::string("--ulimit ") + flag);
   }
-  // The bounding set first (needs CAP_SETPCAP, which we still have): nothing dropped here can
-  // come back, not even through a setuid binary.
-  std::string dropped;
-  for (const auto& name : all_capabilities())
-    if (std::find(c.capabilities.begin(), c.capabilities.end(), name) == c.capabilities.end())
-      dropped += (dropped.empty() ? "" : ",") + name;
-  std::string kept;
-  for (const auto& name : c.capabilities) kept += (kept.empty() ? "" : ",") + name;
+  // The capabilities kept, as numbers and as a mask, worked out once.
+  std::vector<cap_value_t> values;
+  uint64_t keep_mask = 0;
+  for (const auto& name : c.capabilities) {
+    cap_value_t v;
+    if (cap_from_name(name.c_str(), &v) != 0) continue;
+    values.push_back(v);
+    keep_mask |= uint64_t{1} << v;
+  }
+  std::string dropped, kept;
+  if (trace::enabled()) {
+    for (const auto& name : all_capabilities())
+      if (std::find(c.capabilities.begin(), c.capabilities.end(), name) == c.capabilities.end())
+        dropped += (dropped.empty() ? "" : ",") + name;
+    for (const auto& name : c.capabilities) kept += (kept.empty() ? "" : ",") + name;
+  }
   auto trace_seccomp = [&] {
     if (!c.seccomp_bpf.empty())
       trace::emit("seccomp: load a filter of " +
@@ -227,14 +235,12 @@ Result drop_privileges(const InitConfig& c, bool dry) {
 
   if (!c.no_new_privs)
     if (auto failure = load_seccomp(c)) return failure;
-  for (int cap = 0; cap < cap_max_bits(); ++cap) {
-    char* raw = cap_to_name(static_cast<cap_value_t>(cap));
-    std::string name = raw ? upper(raw) : "";
-    cap_free(raw);
-    if (std::find(c.capabilities.begin(), c.capabilities.end(), name) == c.capabilities.end() &&
-        ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-      return failed("capsh --drop=" + name);
-  }
+  // The bounding set first (needs CAP_SETPCAP, which we still have): nothing dropped here can
+  // come back, not even through a setuid binary.
+  for (int cap = 0; cap < cap_max_bits(); ++cap)
+    if (!(keep_mask & (uint64_t{1} << cap)) && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
+        errno != EINVAL)
+      return failed("capsh --drop=" + std::to_string(cap));
   // Always: an empty list clears the caller's own supplementary groups (sudo's wheel, disk...),
   // which must not follow root into the container.
   if (::setgroups(c.groups.size(), c.groups.data()) != 0) return failed("setgroups");
@@ -252,11 +258,6 @@ Result drop_privileges(const InitConfig& c, bool dry) {
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (c.uid == 0) {
     cap_t caps = cap_init();
-    std::vector<cap_value_t> values;
-    for (const auto& name : c.capabilities) {
-      cap_value_t v;
-      if (cap_from_name(name.c_str(), &v) == 0) values.push_back(v);
-    }
     if (!values.empty())
       for (cap_flag_t flag : {CAP_EFFECTIVE, CAP_PERMITTED})
         cap_set_flag(caps, flag, static_cast<int>(values.size()), values.data(), CAP_SET);

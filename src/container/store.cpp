@@ -18,27 +18,6 @@ namespace {
 
 constexpr const char* kTmpPrefix = ".tmp-";
 
-void make_dirs(const std::string& path, mode_t mode) {
-  for (size_t i = 1; i <= path.size(); ++i) {
-    if (i != path.size() && path[i] != '/') continue;
-    std::string cur = path.substr(0, i);
-    if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST)
-      throw SysError(errno, "cannot create the state directory " + cur);
-  }
-}
-
-std::vector<std::string> list_dir(const std::string& path) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(path.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") out.push_back(name);
-  }
-  ::closedir(d);
-  return out;
-}
-
 void remove_dir_files(const std::string& dir) {
   // The files a container directory has; anything else (a stray temp file) by listing.
   for (const char* f : {"config.json", "state.json", "supervisor.lock", "state.lock",
@@ -48,12 +27,6 @@ void remove_dir_files(const std::string& dir) {
   if (::rmdir(dir.c_str()) == 0 || errno != ENOTEMPTY) return;
   for (const auto& f : list_dir(dir)) ::unlink((dir + "/" + f).c_str());
   ::rmdir(dir.c_str());
-}
-
-std::string read_link(const std::string& path) {
-  char buf[256];
-  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
 bool is_locked(const std::string& lock_path) {
@@ -72,22 +45,6 @@ nlohmann::json read_json(const std::string& path) {
 }
 
 }  // namespace
-
-void write_file(const std::string& path, const std::string& content, bool durable) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd) throw SysError(errno, "cannot write " + path);
-  if (!write_all(fd.get(), content.data(), content.size()) || (durable && ::fsync(fd.get()) != 0))
-    throw SysError(errno, "cannot write " + path);
-}
-
-void write_file_atomic(const std::string& path, const std::string& content, bool durable) {
-  // A temp name of our own: two writers of one file must not rename each other's half file.
-  static unsigned counter = 0;
-  const std::string tmp =
-      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(++counter);
-  write_file(tmp, content, durable);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) throw SysError(errno, "cannot rename " + tmp);
-}
 
 ContainerDir::ContainerDir(std::string root, std::string id, bool durable)
     : root_(std::move(root)), id_(std::move(id)), path_(root_ + "/" + id_), durable_(durable) {}
@@ -189,6 +146,8 @@ void Store::remove(const ContainerDir& dir, const std::string& name,
   if (!files.empty()) mydocker::remove_tree(files);
   remove_dir_files(dir.path());
 }
+
+void Store::remove_abandoned(const std::string& path) const { remove_dir_files(path); }
 
 std::vector<std::string> Store::ids() const {
   std::vector<std::string> out;

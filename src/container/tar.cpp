@@ -12,6 +12,7 @@
 
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
 #include "mydocker/util/scope_guard.hpp"
 
 namespace mydocker {
@@ -134,14 +135,9 @@ void open_uncompressed(Uncompressed& u, int fd) {
 std::string inside_path(const std::string& entry, const std::string& path,
                         const std::string& what) {
   std::string out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    const std::string part = path.substr(start, end - start);
+  for (const auto& part : split(path, "/")) {
     if (part == "..") throw Error("import: entry " + entry + ": " + what + " leaves the image");
-    if (!part.empty() && part != ".") out += (out.empty() ? "" : "/") + part;
-    start = end + 1;
+    if (part != ".") out += (out.empty() ? "" : "/") + part;
   }
   return out;
 }

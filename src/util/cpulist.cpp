@@ -1,5 +1,7 @@
 #include "mydocker/util/cpulist.hpp"
 
+#include <sched.h>
+
 #include <charconv>
 
 #include "mydocker/util/fs.hpp"
@@ -53,6 +55,15 @@ std::string format_cpu_list(const CpuSet& cpus) {
     out += std::to_string(first);
     if (last != first) out += '-' + std::to_string(last);
   }
+  return out;
+}
+
+CpuSet affinity_cpus() {
+  cpu_set_t set;
+  CpuSet out;
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    for (int i = 0; i < CPU_SETSIZE; ++i)
+      if (CPU_ISSET(i, &set)) out.insert(i);
   return out;
 }
 

@@ -132,6 +132,17 @@ std::string path_join(std::string_view a, std::string_view b) {
   return out;
 }
 
+std::vector<std::string> split(std::string_view text, std::string_view separators) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t end = std::min(text.find_first_of(separators, i), text.size());
+    if (end > i) out.emplace_back(text.substr(i, end - i));
+    i = end + 1;
+  }
+  return out;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() &&
          (s.back() == '\n' || s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))

@@ -8,6 +8,7 @@
 
 #include "mydocker/container/init_config.hpp"
 #include "mydocker/container/options.hpp"
+#include "mydocker/util/files.hpp"
 
 namespace mydocker {
 
@@ -26,8 +27,6 @@ std::string container_files_dir(const std::string& data_root, const std::string&
 // `state_dir`: the container's directory in the state root (its /etc files and mount point).
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
                             const std::string& state_dir);
-// Removes a directory tree (the container's layers: anything the container wrote).
-void remove_tree(const std::string& path) noexcept;
 
 // "KEY=VALUE" lines of an --env-file ('#' comments and blank lines skipped; a bare KEY takes
 // our own value). Throws Error naming the file and line.

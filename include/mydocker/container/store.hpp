@@ -23,6 +23,7 @@
 
 #include "mydocker/container/state.hpp"
 #include "mydocker/util/fd.hpp"
+#include "mydocker/util/files.hpp"
 
 namespace mydocker {
 
@@ -85,16 +86,12 @@ class Store {
 
   // Directories of creations that never finished (their creator died): `prune` removes them.
   std::vector<std::string> abandoned() const;
+  // Removes one of those, with whatever files it has.
+  void remove_abandoned(const std::string& path) const;
 
  private:
   std::string root_;
 };
-
-// Writes `path` (fsync'd when `durable`). Throws Error.
-void write_file(const std::string& path, const std::string& content, bool durable);
-// Writes `path` atomically: a temp file, fsync (when `durable`), rename. Readers see the old
-// file or the new one, never half of one. Throws Error.
-void write_file_atomic(const std::string& path, const std::string& content, bool durable = true);
 
 // docker-style generated names: "brave_turing".
 std::string generate_name(const std::string& id);

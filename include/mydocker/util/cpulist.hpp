@@ -15,5 +15,7 @@ std::optional<CpuSet> parse_cpu_list(std::string_view text);
 
 // {0,1,2,4} -> "0-2,4"
 std::string format_cpu_list(const CpuSet& cpus);
+// The CPUs this process may run on (sched_getaffinity); empty if that fails.
+CpuSet affinity_cpus();
 
 }  // namespace mydocker

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mydocker/util/error.hpp"
 
@@ -64,5 +65,7 @@ class Fs {
 std::string path_join(std::string_view a, std::string_view b);
 // Trims trailing whitespace and newlines (cgroup files end with "\n").
 std::string_view trim(std::string_view s);
+// The non-empty pieces of `text` between any of `separators`: split("/a//b", "/") = {a, b}.
+std::vector<std::string> split(std::string_view text, std::string_view separators);
 
 }  // namespace mydocker

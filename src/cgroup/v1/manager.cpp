@@ -17,18 +17,6 @@
 namespace mydocker::v1 {
 namespace {
 
-std::vector<std::string> components(std::string_view path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 // What each controller is needed for, for the "not mounted" error.
 std::string_view flag_for(std::string_view controller) {
   if (controller == "memory") return "a memory limit (-mem, --memory-swap, ...)";
@@ -37,15 +25,6 @@ std::string_view flag_for(std::string_view controller) {
   if (controller == "pids") return "a process limit (--pids-limit)";
   if (controller == "blkio") return "an I/O limit (--blkio-weight, --device-*-bps/iops)";
   return "a limit";
-}
-
-CpuSet affinity_cpus() {
-  cpu_set_t set;
-  CpuSet out;
-  if (sched_getaffinity(0, sizeof set, &set) == 0)
-    for (int i = 0; i < CPU_SETSIZE; ++i)
-      if (CPU_ISSET(i, &set)) out.insert(i);
-  return out;
 }
 
 }  // namespace
@@ -111,7 +90,7 @@ void Manager::create_one(Joined& j, const Resources& r) {
   // the container's directory (ENOENT): start again from the base.
   for (int attempt = 0;; ++attempt) {
     std::string cur = j.base_dir;
-    for (const auto& part : components(j.parent_dir.substr(j.base_dir.size()))) {
+    for (const auto& part : split(j.parent_dir.substr(j.base_dir.size()), "/")) {
       cur = path_join(cur, part);
       bool fresh = fs_.make_dir(cur);
       if (fresh && std::find(j.created.begin(), j.created.end(), cur) == j.created.end())

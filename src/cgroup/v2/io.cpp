@@ -14,28 +14,16 @@ const DeviceLimit* for_device(const std::vector<DeviceLimit>& list, uint32_t maj
   return found;
 }
 
-std::vector<std::string> tokens(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find(' ', i);
-    if (j == std::string::npos) j = s.size();
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 // io.max lists each limited device with all four keys: ours must carry what we wrote.
 void verify_io_max(const Fs& fs, const std::string& path, const std::string& line) {
-  const auto want = tokens(line);
+  const auto want = split(line, " ");
   std::vector<std::string> got;
   const std::string now = fs.read(path);
   size_t i = 0;
   while (i < now.size()) {
     size_t nl = now.find('\n', i);
     if (nl == std::string::npos) nl = now.size();
-    auto t = tokens(now.substr(i, nl - i));
+    auto t = split(now.substr(i, nl - i), " ");
     if (!t.empty() && t[0] == want[0]) got = t;
     i = nl + 1;
   }
@@ -49,9 +37,10 @@ void verify_io_max(const Fs& fs, const std::string& path, const std::string& lin
 
 std::string io_max_line(const Resources& r, uint32_t major, uint32_t minor) {
   std::string keys;
-  const std::pair<const char*, const std::vector<DeviceLimit>*> all[] = {
-      {"rbps", &r.read_bps}, {"wbps", &r.write_bps}, {"riops", &r.read_iops},
-      {"wiops", &r.write_iops}};
+  const std::pair<const char*, const std::vector<DeviceLimit>*> all[] = {{"rbps", &r.read_bps},
+                                                                         {"wbps", &r.write_bps},
+                                                                         {"riops", &r.read_iops},
+                                                                         {"wiops", &r.write_iops}};
   for (const auto& [key, list] : all)
     if (const DeviceLimit* d = for_device(*list, major, minor))
       keys += std::string(" ") + key + "=" + std::to_string(d->value);

@@ -11,31 +11,9 @@
 namespace mydocker::v2 {
 namespace {
 
-std::vector<std::string> words(std::string_view text) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\n')) ++i;
-    size_t j = i;
-    while (j < text.size() && text[j] != ' ' && text[j] != '\n') ++j;
-    if (j > i) out.emplace_back(text.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
 bool has_processes(const Fs& fs, const std::string& dir) {
   auto procs = fs.read_if_exists(path_join(dir, "cgroup.procs"));
   return procs && !trim(*procs).empty();
-}
-
-CpuSet affinity_cpus() {
-  cpu_set_t set;
-  CpuSet out;
-  if (sched_getaffinity(0, sizeof set, &set) == 0)
-    for (int i = 0; i < CPU_SETSIZE; ++i)
-      if (CPU_ISSET(i, &set)) out.insert(i);
-  return out;
 }
 
 }  // namespace
@@ -88,7 +66,7 @@ Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
 
 std::vector<std::string> Manager::offered() const {
   auto text = fs_.read_if_exists(path_join(unified_.mount_point, "cgroup.controllers"));
-  return words(text.value_or(""));
+  return split(text.value_or(""), " \n");
 }
 
 void Manager::validate(const Resources& r) {
@@ -96,11 +74,13 @@ void Manager::validate(const Resources& r) {
   if (r.memory_swappiness)
     throw Error("--memory-swappiness is not available on cgroup v2 (no per-cgroup swappiness)");
   if (r.oom_kill_disable)
-    throw Error("--oom-kill-disable is not available on cgroup v2 (the OOM killer cannot be "
-                "disabled for a cgroup)");
+    throw Error(
+        "--oom-kill-disable is not available on cgroup v2 (the OOM killer cannot be "
+        "disabled for a cgroup)");
   if (r.cpu_rt_runtime || r.cpu_rt_period)
-    throw Error("--cpu-rt-runtime/--cpu-rt-period are not available on cgroup v2 (real-time "
-                "group scheduling is v1 only)");
+    throw Error(
+        "--cpu-rt-runtime/--cpu-rt-period are not available on cgroup v2 (real-time "
+        "group scheduling is v1 only)");
   const auto have = offered();
   enable_.clear();
   for (const auto& c : controllers_) {
@@ -121,30 +101,21 @@ void Manager::create(const Resources&) {
   // the next directory is made.
   std::string cur = unified_.mount_point;
   auto enable_in = [&](const std::string& dir) {
-    auto on = words(fs_.read_if_exists(path_join(dir, "cgroup.subtree_control")).value_or(""));
+    auto on =
+        split(fs_.read_if_exists(path_join(dir, "cgroup.subtree_control")).value_or(""), " \n");
     std::string add;
     for (const auto& c : enable_)
       if (std::find(on.begin(), on.end(), c) == on.end()) add += (add.empty() ? "+" : " +") + c;
     if (!add.empty()) fs_.write(path_join(dir, "cgroup.subtree_control"), add);
   };
-  std::vector<std::string> parts;
-  {
-    std::string_view rest = std::string_view(parent_dir_).substr(unified_.mount_point.size());
-    size_t i = 0;
-    while (i < rest.size()) {
-      size_t j = rest.find('/', i);
-      if (j == std::string_view::npos) j = rest.size();
-      if (j > i) parts.emplace_back(rest.substr(i, j - i));
-      i = j + 1;
-    }
-  }
+  const std::vector<std::string> parts =
+      split(std::string_view(parent_dir_).substr(unified_.mount_point.size()), "/");
   for (int attempt = 0;; ++attempt) {
     cur = unified_.mount_point;
     for (const auto& part : parts) {
       enable_in(cur);
       cur = path_join(cur, part);
-      if (fs_.make_dir(cur) &&
-          std::find(created_.begin(), created_.end(), cur) == created_.end())
+      if (fs_.make_dir(cur) && std::find(created_.begin(), created_.end(), cur) == created_.end())
         created_.push_back(cur);
     }
     enable_in(cur);
@@ -184,8 +155,7 @@ std::vector<std::string> Manager::destroy() noexcept {
     }
   }
   for (auto it = created_.rbegin(); it != created_.rend(); ++it) (void)fs_.remove_dir(*it);
-  if (default_parent_ &&
-      std::find(created_.begin(), created_.end(), parent_dir_) == created_.end())
+  if (default_parent_ && std::find(created_.begin(), created_.end(), parent_dir_) == created_.end())
     (void)fs_.remove_dir(parent_dir_);
   created_.clear();
   return problems;

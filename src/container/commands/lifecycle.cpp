@@ -81,16 +81,6 @@ Cleanup remove_leftover_cgroups(const Fs& fs, const ContainerState& st) {
   return c;
 }
 
-std::vector<std::string> list_dir(const std::string& path) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(path.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d))
-    if (e->d_name[0] != '.') out.emplace_back(e->d_name);
-  ::closedir(d);
-  return out;
-}
-
 }  // namespace
 
 void stop(const Store& store, const std::string& ref, std::optional<int> timeout) {
@@ -189,7 +179,8 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
     available.mems = read_list("cpuset.effective_mems", "cpuset.mems.effective");
   }
   if (available.cpus.empty())
-    for (long i = 0; i < ::sysconf(_SC_NPROCESSORS_ONLN); ++i) available.cpus.insert(static_cast<int>(i));
+    for (long i = 0; i < ::sysconf(_SC_NPROCESSORS_ONLN); ++i)
+      available.cpus.insert(static_cast<int>(i));
   if (available.mems.empty()) available.mems = {0};
   const Resources r = parse_resources(limits, available);
   ExistingCgroups(fs, st.cgroup_mode, st.cgroups, dir.id()).update(r);
@@ -209,9 +200,7 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
   PruneReport report;
   const Fs fs;
   for (const auto& tmp : store.abandoned()) {
-    for (const auto& f : list_dir(tmp)) ::unlink((tmp + "/" + f).c_str());
-    ::unlink((tmp + "/supervisor.lock").c_str());
-    ::rmdir(tmp.c_str());
+    store.remove_abandoned(tmp);
     report.removed.push_back(tmp);
   }
   std::set<std::string> known;

@@ -1,0 +1,28 @@
+#pragma once
+// Plain files and directories (the state root, the data root, images, layers). Unlike Fs
+// (cgroupfs), these helpers create what is missing.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace mydocker {
+
+// mkdir -p: every missing directory of `path` is made with `mode`. Throws SysError.
+void make_dirs(const std::string& path, mode_t mode);
+// The names in a directory, "." and ".." left out; empty when it cannot be read.
+std::vector<std::string> list_dir(const std::string& path);
+// A symlink's target; "" when `path` is not one.
+std::string read_link(const std::string& path);
+// Writes `path` (mode 0600, fsync'd when `durable`). Throws SysError.
+void write_file(const std::string& path, const std::string& content, bool durable);
+// Writes `path` atomically: a temp file, fsync (when `durable`), rename. Readers see the old
+// file or the new one, never half of one. Throws SysError.
+void write_file_atomic(const std::string& path, const std::string& content, bool durable = true);
+// Removes `path` and everything below it, never following symlinks. Directories without write
+// permission (an image's 0555 /proc) are opened up and the removal tried again; what still
+// cannot be removed is logged. Never throws.
+void remove_tree(const std::string& path) noexcept;
+
+}  // namespace mydocker

@@ -1,0 +1,80 @@
+#include "mydocker/util/files.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
+
+namespace mydocker {
+
+namespace stdfs = std::filesystem;
+
+void make_dirs(const std::string& path, mode_t mode) {
+  // The directory first: usually only it is missing (or nothing is), one system call.
+  if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return;
+  const size_t slash = path.find_last_of('/');
+  if (errno != ENOENT || slash == std::string::npos || slash == 0)
+    throw SysError(errno, "cannot create " + path);
+  make_dirs(path.substr(0, slash), mode);
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+    throw SysError(errno, "cannot create " + path);
+}
+
+std::vector<std::string> list_dir(const std::string& path) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") out.push_back(std::move(name));
+  }
+  ::closedir(d);
+  return out;
+}
+
+std::string read_link(const std::string& path) {
+  char buf[4096];
+  const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+void write_file(const std::string& path, const std::string& content, bool durable) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) throw SysError(errno, "cannot write " + path);
+  if (!write_all(fd.get(), content.data(), content.size()) || (durable && ::fsync(fd.get()) != 0))
+    throw SysError(errno, "cannot write " + path);
+}
+
+void write_file_atomic(const std::string& path, const std::string& content, bool durable) {
+  // A temp name of our own: two writers of one file must not rename each other's half file.
+  static unsigned counter = 0;
+  const std::string tmp =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(++counter);
+  write_file(tmp, content, durable);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) throw SysError(errno, "cannot rename " + tmp);
+}
+
+void remove_tree(const std::string& path) noexcept {
+  if (path.empty() || path == "/") return;
+  std::error_code ec;
+  stdfs::remove_all(path, ec);
+  if (!ec) return;
+  ::chmod(path.c_str(), 0700);
+  for (auto it = stdfs::recursive_directory_iterator(path, ec);
+       !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->symlink_status(type_ec).type() == stdfs::file_type::directory)
+      ::chmod(it->path().c_str(), 0700);
+  }
+  stdfs::remove_all(path, ec);
+  if (ec) spdlog::warn("cannot remove {}: {}", path, ec.message());
+}
+
+}  // namespace mydocker
