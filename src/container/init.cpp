@@ -229,7 +229,7 @@ static InitFailure exec_init(const InitConfig& c, int sync_fd) {
       int status = 0;
       const pid_t done = ::waitpid(pid, &status, WNOHANG);
       if (done != pid) continue;
-      ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+      ::_exit(exit_status(status));
     }
     if (sig > 0 && sig != SIGCHLD) ::kill(pid, sig);
   }

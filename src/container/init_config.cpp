@@ -1,11 +1,14 @@
 #include "mydocker/container/init_config.hpp"
 
+#include <sys/wait.h>
+
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "mydocker/container/init.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
 #include "mydocker/util/units.hpp"
 
 namespace mydocker {
@@ -26,14 +29,37 @@ static void from_json(const json& j, MountSpec& m) {
   m.file = j.at("file");
 }
 
+// The process fields, the same in the init's CBOR and in config.json (for exec).
+static void put_process(json& j, const InitConfig& c) {
+  j.update({{"env", c.env},
+            {"cwd", c.cwd},
+            {"uid", c.uid},
+            {"gid", c.gid},
+            {"groups", c.groups},
+            {"caps", c.capabilities},
+            {"nnp", c.no_new_privs},
+            {"rlimits", c.rlimits},
+            {"privileged", c.privileged}});
+}
+
+static void get_process(const json& j, InitConfig& c) {  // throws json::exception
+  c.env = j.at("env");
+  c.cwd = j.at("cwd");
+  c.uid = j.at("uid");
+  c.gid = j.at("gid");
+  c.groups = j.at("groups").get<std::vector<uint32_t>>();
+  c.capabilities = j.at("caps");
+  c.no_new_privs = j.at("nnp");
+  c.rlimits = j.at("rlimits").get<std::vector<std::vector<uint64_t>>>();
+  c.privileged = j.at("privileged");
+}
+
 // CBOR: compact, quick to parse, and it carries the seccomp filter as bytes.
 std::string encode_init_config(const InitConfig& c) {
   json j = {
       {"v", 2},
       {"argv", c.argv},
-      {"env", c.env},
       {"hostname", c.hostname},
-      {"cwd", c.cwd},
       {"join", c.join_files},
       {"i", c.interactive},
       {"t", c.tty},
@@ -46,22 +72,15 @@ std::string encode_init_config(const InitConfig& c) {
       {"work", c.work},
       {"ro", c.readonly_rootfs},
       {"mounts", c.mounts},
-      {"privileged", c.privileged},
       {"net", c.new_net},
-      {"uid", c.uid},
-      {"gid", c.gid},
-      {"groups", c.groups},
-      {"caps", c.capabilities},
-      {"nnp", c.no_new_privs},
       {"seccomp", json::binary(std::vector<uint8_t>(c.seccomp_bpf.begin(), c.seccomp_bpf.end()))},
-      {"rlimits", c.rlimits},
-      {"exe", c.exe},
       {"mntns", c.mount_ns_fd},
       {"pidns", c.pid_ns_fd},
       {"joinfds", c.join_fds},
       {"userns", c.userns},
       {"ids", {c.uid_base, c.uid_count, c.gid_base, c.gid_count}},
       {"idmapped", c.idmapped}};
+  put_process(j, c);
   auto bytes = json::to_cbor(j);
   return std::string(bytes.begin(), bytes.end());
 }
@@ -71,10 +90,9 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
   if (j.is_discarded() || !j.is_object() || j.value("v", 0) != 2) return std::nullopt;
   try {
     InitConfig c;
+    get_process(j, c);
     c.argv = j.at("argv");
-    c.env = j.at("env");
     c.hostname = j.at("hostname");
-    c.cwd = j.at("cwd");
     c.join_files = j.at("join");
     c.interactive = j.at("i");
     c.tty = j.at("t");
@@ -87,17 +105,9 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
     c.work = j.at("work");
     c.readonly_rootfs = j.at("ro");
     c.mounts = j.at("mounts").get<std::vector<MountSpec>>();
-    c.privileged = j.at("privileged");
     c.new_net = j.at("net");
-    c.uid = j.at("uid");
-    c.gid = j.at("gid");
-    c.groups = j.at("groups").get<std::vector<uint32_t>>();
-    c.capabilities = j.at("caps");
-    c.no_new_privs = j.at("nnp");
     const auto& bpf = j.at("seccomp").get_binary();
     c.seccomp_bpf.assign(bpf.begin(), bpf.end());
-    c.rlimits = j.at("rlimits").get<std::vector<std::vector<uint64_t>>>();
-    c.exe = j.at("exe");
     c.mount_ns_fd = j.at("mntns");
     c.pid_ns_fd = j.at("pidns");
     c.join_fds = j.at("joinfds").get<std::vector<int>>();
@@ -131,41 +141,39 @@ void send_init_config(int fd, const InitConfig& c) {
 }
 
 json process_json(const InitConfig& c) {
+  json j = json::object();
+  put_process(j, c);
+  // The filter by the name of its cache file: its 10 KB in every config.json made `ps`, which
+  // reads them all, three times slower. Written out only when the cache could not be.
+  if (!c.seccomp_file.empty() || c.seccomp_bpf.empty()) {
+    j["seccomp_file"] = c.seccomp_file;
+    return j;
+  }
   static const char* const kHex = "0123456789abcdef";
   std::string hex;
-  hex.reserve(c.seccomp_bpf.size() * 2);
   for (unsigned char b : c.seccomp_bpf) {
     hex += kHex[b >> 4];
     hex += kHex[b & 15];
   }
-  return {{"env", c.env},
-          {"cwd", c.cwd},
-          {"uid", c.uid},
-          {"gid", c.gid},
-          {"groups", c.groups},
-          {"caps", c.capabilities},
-          {"nnp", c.no_new_privs},
-          {"seccomp", hex},
-          {"rlimits", c.rlimits},
-          {"tty", c.tty},
-          {"privileged", c.privileged}};
+  j["seccomp"] = hex;
+  return j;
 }
 
 bool read_process_json(const json& j, InitConfig& c) {
   if (!j.is_object()) return false;
   try {
-    c.env = j.at("env");
-    c.cwd = j.at("cwd");
-    c.uid = j.at("uid");
-    c.gid = j.at("gid");
-    c.groups = j.at("groups").get<std::vector<uint32_t>>();
-    c.capabilities = j.at("caps");
-    c.no_new_privs = j.at("nnp");
-    c.rlimits = j.at("rlimits").get<std::vector<std::vector<uint64_t>>>();
-    c.privileged = j.at("privileged");
+    get_process(j, c);
+    c.seccomp_bpf.clear();
+    if (j.contains("seccomp_file")) {
+      c.seccomp_file = j.at("seccomp_file");
+      if (c.seccomp_file.empty()) return true;  // no filter
+      auto bpf = Fs().read_if_exists(c.seccomp_file);
+      if (!bpf) return false;  // the cache was emptied: exec must not run without the filter
+      c.seccomp_bpf = std::move(*bpf);
+      return true;
+    }
     const std::string hex = j.at("seccomp");
     if (hex.size() % 2 != 0) return false;
-    c.seccomp_bpf.clear();
     for (size_t i = 0; i < hex.size(); i += 2) {
       auto nibble = [](char x) { return x <= '9' ? x - '0' : x - 'a' + 10; };
       c.seccomp_bpf += static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
@@ -174,6 +182,12 @@ bool read_process_json(const json& j, InitConfig& c) {
   } catch (const json::exception&) {
     return false;
   }
+}
+
+int exit_status(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return kExitSetupError;
 }
 
 std::string encode_failure(const InitFailure& f) {

@@ -87,14 +87,6 @@ std::optional<uint32_t> number(const std::string& s) {
   return static_cast<uint32_t>(*n);
 }
 
-// Adds or replaces KEY=... in env.
-void set_env(std::vector<std::string>& env, const std::string& kv) {
-  const std::string key = kv.substr(0, kv.find('='));
-  std::erase_if(env,
-                [&](const std::string& e) { return e.compare(0, key.size() + 1, key + "=") == 0; });
-  env.push_back(kv);
-}
-
 // "-e KEY" takes our value (and is dropped when we have none), as docker does.
 std::optional<std::string> env_entry(const std::string& e) {
   if (e.find('=') != std::string::npos) return e;
@@ -175,6 +167,17 @@ void prepare_userns(const RunOptions& o, const std::string& files_dir, InitConfi
 }
 
 }  // namespace
+
+void set_env(std::vector<std::string>& env, const std::string& entry) {
+  if (entry.empty() || entry[0] == '=')
+    throw Error("invalid value '" + entry + "' for -e: KEY=VALUE");
+  const auto kv = env_entry(entry);
+  if (!kv) return;
+  const std::string key = kv->substr(0, kv->find('='));
+  std::erase_if(env,
+                [&](const std::string& e) { return e.compare(0, key.size() + 1, key + "=") == 0; });
+  env.push_back(*kv);
+}
 
 std::string container_files_dir(const std::string& data_root, const std::string& id) {
   return data_root + "/containers/" + id;
@@ -330,10 +333,7 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
   if (c.tty) c.env.push_back("TERM=xterm");
   for (const auto& f : o.env_files)
     for (const auto& kv : read_env_file(f)) set_env(c.env, kv);
-  for (const auto& e : o.env) {
-    if (e.empty() || e[0] == '=') throw Error("invalid value '" + e + "' for -e: KEY=VALUE");
-    if (auto kv = env_entry(e)) set_env(c.env, *kv);
-  }
+  for (const auto& e : o.env) set_env(c.env, e);
 
   // The network.
   if (o.network != "none" && o.network != "host")

@@ -1,6 +1,7 @@
 #include "mydocker/container/pty.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -56,6 +57,55 @@ bool copy_window_size(int master) {
   winsize ws{};
   if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0) return false;
   return ::ioctl(master, TIOCSWINSZ, &ws) == 0;
+}
+
+bool use_pty(bool tty, bool interactive) {
+  if (!tty || !interactive || ::isatty(STDIN_FILENO)) return tty;
+  spdlog::warn("stdin is not a terminal: -t ignored, running as -i");
+  return false;
+}
+
+bool PtyRelay::receive(int socket, bool attach) {
+  master_.reset(receive_fd(socket));
+  if (!master_) return false;
+  ::fcntl(master_.get(), F_SETFL, O_NONBLOCK);
+  if (attach) {
+    raw_.emplace();
+    copy_window_size(master_.get());
+  }
+  return true;
+}
+
+void PtyRelay::pump(const Deliver& deliver) {
+  char buf[16384];
+  const ssize_t n = ::read(master_.get(), buf, sizeof buf);
+  if (n > 0)
+    deliver(std::string_view(buf, static_cast<size_t>(n)));
+  else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+    master_.reset();  // EIO: every slave fd is closed
+}
+
+bool PtyRelay::feed_stdin() {
+  char buf[16384];
+  const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+  if (n <= 0) return n < 0 && (errno == EAGAIN || errno == EINTR);
+  (void)write_all(master_.get(), buf, static_cast<size_t>(n));
+  return true;
+}
+
+void PtyRelay::resize() {
+  if (master_ && raw_) copy_window_size(master_.get());
+}
+
+void PtyRelay::finish(const Deliver& deliver) {
+  if (master_) {
+    char buf[16384];
+    ssize_t n;
+    while ((n = ::read(master_.get(), buf, sizeof buf)) > 0)
+      deliver(std::string_view(buf, static_cast<size_t>(n)));
+    master_.reset();
+  }
+  raw_.reset();
 }
 
 }  // namespace mydocker

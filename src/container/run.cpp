@@ -16,6 +16,7 @@
 #include "mydocker/container/image.hpp"
 #include "mydocker/container/init.hpp"
 #include "mydocker/container/prepare.hpp"
+#include "mydocker/container/pty.hpp"
 #include "mydocker/container/report.hpp"
 #include "mydocker/container/seccomp.hpp"
 #include "mydocker/container/signals.hpp"
@@ -61,13 +62,7 @@ InitConfig make_init_config(const RunOptions& o, const Plan& p, const std::strin
   c.hostname = o.hostname.empty() ? short_id(p.id) : o.hostname;
   c.join_files = p.cgroups->self_join_files();
   c.interactive = o.interactive && !o.detach;  // no attach yet: a detached stdin is /dev/null
-  c.tty = o.tty;
-  // -it from a pipe or a file: a PTY would echo the input back and never see its end. docker
-  // refuses this; we run as -i and say so (podman warns too), so scripted runs still work.
-  if (c.tty && c.interactive && !::isatty(STDIN_FILENO)) {
-    spdlog::warn("stdin is not a terminal: -t ignored, running as -i");
-    c.tty = false;
-  }
+  c.tty = use_pty(o.tty, c.interactive);
   c.trace = o.trace && !o.detach;
   if (c.tty && !o.detach) {
     winsize ws{};
@@ -78,7 +73,9 @@ InitConfig make_init_config(const RunOptions& o, const Plan& p, const std::strin
   }
   prepare_init(o, image_rootfs, p.files_dir, o.state_root + "/" + p.id, c);
   if (c.userns) c.join_files.clear();  // the parent moves it (see Supervisor::run_once)
-  c.seccomp_bpf = seccomp_filter_for(o, c.capabilities);
+  SeccompFilter filter = seccomp_filter_for(o, c.capabilities);
+  c.seccomp_bpf = std::move(filter.bpf);
+  c.seccomp_file = std::move(filter.file);
   return c;
 }
 
@@ -150,7 +147,7 @@ RunResult dry_run(const RunOptions& o) {
   so.new_net = p.init.new_net;
   so.userns = p.init.userns;
   auto clone = [&] {
-    trace::emit(unshare_trace(so));
+    trace_spawn(so);
     if (p.init.userns)
       for (const char* file : {"uid_map", "gid_map"}) {
         const bool uid = file[0] == 'u';
@@ -158,7 +155,6 @@ RunResult dry_run(const RunOptions& o) {
                     std::to_string(uid ? p.init.uid_count : p.init.gid_count) + "' > /proc/$PID/" +
                     file);
       }
-    for (const auto& line : child_trace()) trace::emit(line);
   };
   if (so.cgroup_dir.empty()) clone();
   p.cgroups->create(p.resources);
@@ -286,8 +282,7 @@ RunResult run_container(const RunOptions& o) {
     errors = make_pipe();
     SpawnOptions so;
     so.new_net = o.network != "host";
-    trace::emit(unshare_trace(so));
-    for (const auto& line : child_trace()) trace::emit(line);
+    trace_spawn(so);
     early = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask(), so);
     sync.read.reset();
     errors.write.reset();

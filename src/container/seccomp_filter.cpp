@@ -33,11 +33,11 @@ std::string read_text(const std::string& path) {
 
 }  // namespace
 
-std::string seccomp_filter_for(const RunOptions& o, const std::vector<std::string>& caps) {
+SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::string>& caps) {
   std::string file;
   for (const auto& opt : o.security_opts)
     if (opt.rfind("seccomp=", 0) == 0 || opt.rfind("seccomp:", 0) == 0) file = opt.substr(8);
-  if (o.privileged || file == "unconfined") return "";
+  if (o.privileged || file == "unconfined") return {};
   const std::string text =
       file.empty() ? std::string(default_seccomp_profile_text()) : read_text(file);
   utsname u{};
@@ -50,7 +50,7 @@ std::string seccomp_filter_for(const RunOptions& o, const std::vector<std::strin
   for (const auto& c : caps) key_text += "\n" + c;
   const std::string cached = o.data_root + "/seccomp/" + sha256_hex(key_text) + ".bpf";
   Fs fs;
-  if (auto bpf = fs.read_if_exists(cached)) return *bpf;
+  if (auto bpf = fs.read_if_exists(cached)) return {std::move(*bpf), cached};
 
   const auto json = nlohmann::json::parse(text, nullptr, false);
   if (json.is_discarded())
@@ -65,9 +65,10 @@ std::string seccomp_filter_for(const RunOptions& o, const std::vector<std::strin
   try {  // the cache is an optimisation: a read-only data root just compiles every time
     make_dirs(o.data_root + "/seccomp", 0700);
     write_file_atomic(cached, bpf, false);
+    return {std::move(bpf), cached};
   } catch (const Error&) {
+    return {std::move(bpf), ""};
   }
-  return bpf;
 }
 
 }  // namespace mydocker

@@ -17,6 +17,7 @@
 
 #include "mydocker/container/init.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/trace.hpp"
 
 namespace mydocker {
 namespace {
@@ -141,22 +142,23 @@ pid_t clone_into_cgroup(int cgroup_fd, int namespaces, int* pidfd) {
 
 }  // namespace
 
-std::string unshare_trace(const SpawnOptions& o) {
-  std::string line = "unshare --uts --pid --mount --ipc --fork";
-  if (o.new_net) line += " --net";
+void trace_spawn(const SpawnOptions& o) {
+  if (!trace::enabled()) return;
+  std::string line =
+      o.joining ? "unshare --mount --fork" : "unshare --uts --pid --mount --ipc --fork";
+  if (o.new_net && !o.joining) line += " --net";
   if (o.userns) line += " --user";
   line += " /proc/self/exe init";
   if (!o.cgroup_dir.empty()) line += "   # clone3(CLONE_INTO_CGROUP): born in " + o.cgroup_dir;
-  return line;
-}
-
-std::vector<std::string> child_trace() {
+  trace::emit(line);
   char exe[4096];
-  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  std::string path(exe, n > 0 ? static_cast<size_t>(n) : 0);
-  return {"mount --make-rprivate /", "mount --bind " + path + " " + path,
-          "mount -o remount,bind,ro " + path + "   # CVE-2019-5736: a read-only mydocker",
-          "exec " + path + " init"};
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  const std::string path(exe, n > 0 ? static_cast<size_t>(n) : 0);
+  for (const std::string& step :
+       {std::string("mount --make-rprivate /"), "mount --bind " + path + " " + path,
+        "mount -o remount,bind,ro " + path + "   # CVE-2019-5736: a read-only mydocker",
+        "exec " + path + " init"})
+    trace::emit(step);
 }
 
 Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const SpawnOptions& o) {

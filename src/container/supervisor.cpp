@@ -20,12 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int exit_status(int wait_status) {
-  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
-  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
-  return kExitSetupError;
-}
-
 void sleep_ms(long ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000};
   nanosleep(&ts, nullptr);
@@ -73,8 +67,7 @@ void Supervisor::spawn(Instance& in, const std::string& into) {
   so.new_net = s_.init.new_net;
   so.userns = s_.init.userns;
   if (s_.detached && !s_.init.tty) so.stdio = {-1, in.out.write.get(), in.err.write.get()};
-  trace::emit(unshare_trace(so));
-  for (const auto& line : child_trace()) trace::emit(line);
+  trace_spawn(so);
   in.child = spawn_init(in.sync.read.get(), in.errors.write.get(), s_.signals->original_mask(), so);
   in.sync.read.reset();
   if (s_.init.userns) map_user_namespace(in);
@@ -174,8 +167,7 @@ Outcome Supervisor::run_once(bool first,
   bool killed = false, errors_open = true, out_open = in.out.read.valid(),
        err_open = in.err.read.valid();
   bool stdin_open = !s_.detached && s_.init.tty && s_.init.interactive;
-  UniqueFd master;
-  std::optional<RawTerminal> raw;
+  PtyRelay pty;
   bool reported = !first;
   std::string failure_text;
   auto report_start = [&](const std::optional<InitFailure>& f) {
@@ -201,8 +193,8 @@ Outcome Supervisor::run_once(bool first,
                           {out_open ? in.out.read.get() : -1, POLLIN, 0},
                           {err_open ? in.err.read.get() : -1, POLLIN, 0},
                           {in.sync.write ? in.sync.write.get() : -1, POLLIN, 0},
-                          {master ? master.get() : -1, POLLIN, 0},
-                          {stdin_open && master ? 0 : -1, POLLIN, 0}};
+                          {pty.fd(), POLLIN, 0},
+                          {stdin_open && pty.fd() >= 0 ? 0 : -1, POLLIN, 0}};
     if (::poll(fds, kCount, timeout_ms) < 0) {
       if (errno == EINTR) continue;
       throw_errno("poll");
@@ -219,33 +211,15 @@ Outcome Supervisor::run_once(bool first,
       }
     }
     if (fds[kSync].revents != 0) {  // -t: the PTY's master
-      master.reset(receive_fd(in.sync.write.get()));
+      pty.receive(in.sync.write.get(), !s_.detached);
       in.sync.write.reset();
-      if (master) {
-        ::fcntl(master.get(), F_SETFL, O_NONBLOCK);
-        if (!s_.detached) {
-          raw.emplace();
-          copy_window_size(master.get());
-        }
-      }
     }
-    if (fds[kMaster].revents != 0) {
-      ssize_t n = ::read(master.get(), buf, sizeof buf);
-      if (n > 0)
-        deliver("stdout", std::string_view(buf, n));
-      else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-        master.reset();  // EIO: all closed
-    }
-    if (fds[kStdin].revents != 0) {
-      ssize_t n = ::read(0, buf, sizeof buf);
-      if (n > 0)
-        (void)write_all(master.get(), buf, static_cast<size_t>(n));
-      else
-        stdin_open = false;
-    }
+    auto to_stdout = [&](std::string_view data) { deliver("stdout", data); };
+    if (fds[kMaster].revents != 0) pty.pump(to_stdout);
+    if (fds[kStdin].revents != 0) stdin_open = pty.feed_stdin();
     while (int sig = s_.signals->next()) {
       if (sig == SIGWINCH) {  // the kernel tells the container's foreground group itself
-        if (master && !s_.detached) copy_window_size(master.get());
+        pty.resize();
         continue;
       }
       trace::emit("kill -" + signal_name(sig) + " " + std::to_string(pid));
@@ -273,7 +247,7 @@ Outcome Supervisor::run_once(bool first,
     }
   }
   // What is left in the pipes and the PTY (the namespace's processes are gone, so they end).
-  for (auto* p : {&in.errors.read, &in.out.read, &in.err.read, &master}) {
+  for (auto* p : {&in.errors.read, &in.out.read, &in.err.read}) {
     if (!*p) continue;
     ::fcntl(p->get(), F_SETFL, O_NONBLOCK);
     char buf[16384];
@@ -285,7 +259,8 @@ Outcome Supervisor::run_once(bool first,
         deliver(p == &in.err.read ? "stderr" : "stdout", std::string_view(buf, n));
     }
   }
-  raw.reset();  // the caller's terminal as it was, before anything more is printed
+  // The PTY's last output, and the caller's terminal as it was before anything more is printed.
+  pty.finish([&](std::string_view data) { deliver("stdout", data); });
   if (log) log->flush();
   out.wall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
   // Read before the cgroups go: the whole picture for --report, else just the OOM count.

@@ -42,4 +42,7 @@ int init_main(int argc, char** argv);
 std::string encode_failure(const InitFailure& f);
 std::optional<InitFailure> decode_failure(std::string_view data);
 
+// A waitpid status as mydocker reports it: the exit code, or 128+N for signal N.
+int exit_status(int wait_status);
+
 }  // namespace mydocker

@@ -47,7 +47,9 @@ struct InitConfig {
   bool no_new_privs = true;
   std::string seccomp_bpf;  // the compiled filter (struct sock_filter[]); "" = none
   std::vector<std::vector<uint64_t>> rlimits;  // {resource, soft, hard}
-  std::string exe;                             // mydocker's own path (the read-only re-exec)
+  // Where that filter is kept (the data root's cache): config.json names it for exec. Not
+  // sent to the init.
+  std::string seccomp_file;
 
   // mydocker exec: the init joins the container's mount namespace through this inherited fd
   // (the parent joined the others and the cgroups) instead of building a root filesystem.

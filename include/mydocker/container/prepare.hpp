@@ -20,13 +20,21 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
 // The seccomp filter a run loads, compiled to BPF here (the init only loads it): mydocker's
 // default profile (docker's policy), a docker-format FILE, or none (seccomp=unconfined,
 // --privileged). Throws Error naming --security-opt.
-std::string seccomp_filter_for(const RunOptions& o, const std::vector<std::string>& caps);
+struct SeccompFilter {
+  std::string bpf;   // struct sock_filter[]; "" for none
+  std::string file;  // its copy in the data root's cache; "" when it could not be kept there
+};
+SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::string>& caps);
 
 // <data>/containers/<id>: the upper and work layers, the merged mount point and the /etc files.
 std::string container_files_dir(const std::string& data_root, const std::string& id);
 // `state_dir`: the container's directory in the state root (its /etc files and mount point).
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
                             const std::string& state_dir);
+
+// One -e entry applied to `env`, as docker does: KEY=VALUE adds or replaces KEY; a bare KEY
+// takes our own value (and is dropped when we have none). Throws Error for "" or "=VALUE".
+void set_env(std::vector<std::string>& env, const std::string& entry);
 
 // "KEY=VALUE" lines of an --env-file ('#' comments and blank lines skipped; a bare KEY takes
 // our own value). Throws Error naming the file and line.

@@ -4,7 +4,9 @@
 
 #include <termios.h>
 
+#include <functional>
 #include <optional>
+#include <string_view>
 
 #include "mydocker/container/init.hpp"
 #include "mydocker/util/fd.hpp"
@@ -28,7 +30,35 @@ class RawTerminal {
   std::optional<termios> saved_;
 };
 
+// Whether -t gets a PTY (run and exec). With -i and a stdin that is not a terminal (a pipe, a
+// file) a PTY would echo the input back and never see its end: docker refuses that; we run as
+// -i and say so (podman warns too), so scripted runs still work.
+bool use_pty(bool tty, bool interactive);
+
 // Copies the caller's window size (stdin's) to the PTY master; false when there is none.
 bool copy_window_size(int master);
+
+// The caller's side of a container's PTY (run and exec): the master the init sent, the
+// caller's terminal in raw mode while attached, and the copying both ways.
+class PtyRelay {
+ public:
+  using Deliver = std::function<void(std::string_view)>;
+  // Takes the master from `socket`. With `attach` (a foreground run) the caller's terminal
+  // goes raw and the PTY gets its window size. False when none came (the init failed first).
+  bool receive(int socket, bool attach);
+  int fd() const { return master_ ? master_.get() : -1; }
+  // The master is readable: one read, to `deliver`; at its end (EIO) the master closes.
+  void pump(const Deliver& deliver);
+  // stdin is readable: one read, to the master; false at stdin's end.
+  bool feed_stdin();
+  // SIGWINCH: the caller's window size again.
+  void resize();
+  // What is left in the master, then the caller's terminal as it was.
+  void finish(const Deliver& deliver);
+
+ private:
+  UniqueFd master_;
+  std::optional<RawTerminal> raw_;
+};
 
 }  // namespace mydocker

@@ -38,9 +38,8 @@ struct SpawnOptions {
 [[nodiscard]] Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask,
                                const SpawnOptions& options);
 
-// The clone as a shell line, for --trace.
-std::string unshare_trace(const SpawnOptions& options);
-// What the cloned child does before it becomes `mydocker init`, as shell lines.
-std::vector<std::string> child_trace();
+// --trace: the clone, and what the child does before it becomes `mydocker init`, as shell
+// lines (nothing when not tracing).
+void trace_spawn(const SpawnOptions& options);
 
 }  // namespace mydocker

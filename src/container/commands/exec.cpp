@@ -42,20 +42,13 @@
 namespace mydocker {
 namespace {
 
-void set_env(std::vector<std::string>& env, const std::string& kv) {
-  const std::string key = kv.substr(0, kv.find('='));
-  std::erase_if(env,
-                [&](const std::string& e) { return e.compare(0, key.size() + 1, key + "=") == 0; });
-  if (kv.find('=') != std::string::npos) env.push_back(kv);  // -e KEY alone drops KEY
-}
-
 InitConfig exec_config(const nlohmann::json& config, const ExecOptions& o, pid_t init_pid) {
   InitConfig c;
-  if (!read_process_json(config.value("process", nlohmann::json()), c)) {
-    // A container from before the rootfs work: the host's files, docker's defaults.
-    c.env = config.value("env", std::vector<std::string>{});
-    c.capabilities = effective_capabilities({}, {}, false, held_capabilities());
-  }
+  if (!read_process_json(config.value("process", nlohmann::json()), c))
+    throw Error(
+        "cannot exec: the container's process settings (user, capabilities, seccomp "
+        "filter) are missing or damaged in its config.json, or its seccomp filter was "
+        "removed from the data root's cache");
   c.argv = o.command;
   for (const auto& kv : o.env) set_env(c.env, kv);
   if (!o.workdir.empty()) c.cwd = o.workdir;
@@ -72,61 +65,37 @@ InitConfig exec_config(const nlohmann::json& config, const ExecOptions& o, pid_t
     c.seccomp_bpf.clear();
   }
   c.interactive = o.interactive;
-  c.tty = o.tty;
-  if (c.tty && c.interactive && !::isatty(STDIN_FILENO)) {  // as in run
-    spdlog::warn("stdin is not a terminal: -t ignored, running as -i");
-    c.tty = false;
-  }
+  c.tty = use_pty(o.tty, c.interactive);
   if (c.tty) set_env(c.env, "TERM=xterm");
   return c;
 }
 
-// The exec'd command's output and, with -t, its terminal, until it exits.
+// The exec'd command's terminal (with -t), and the signals for it, until it exits.
 int wait_for(pid_t pid, const UniqueFd& pidfd, SignalForwarder& signals, int sync, bool tty,
              bool interactive) {
-  UniqueFd master;
-  std::optional<RawTerminal> raw;
+  PtyRelay pty;
   bool stdin_open = interactive;
+  auto to_stdout = [](std::string_view data) { (void)write_all(1, data.data(), data.size()); };
   int status = 0;
   for (;;) {
     enum { kPid, kSignals, kSync, kMaster, kStdin, kCount };
     pollfd fds[kCount] = {{pidfd.get(), POLLIN, 0},
                           {signals.fd(), POLLIN, 0},
-                          {tty && !master ? sync : -1, POLLIN, 0},
-                          {master ? master.get() : -1, POLLIN, 0},
-                          {stdin_open && master ? 0 : -1, POLLIN, 0}};
+                          {tty ? sync : -1, POLLIN, 0},
+                          {pty.fd(), POLLIN, 0},
+                          {stdin_open && pty.fd() >= 0 ? 0 : -1, POLLIN, 0}};
     if (::poll(fds, kCount, -1) < 0 && errno != EINTR) throw_errno("poll");
-    char buf[16384];
     if (fds[kSync].revents != 0) {
-      master.reset(receive_fd(sync));
-      if (master) {
-        ::fcntl(master.get(), F_SETFL, O_NONBLOCK);
-        raw.emplace();
-        copy_window_size(master.get());
-      } else {
-        tty = false;  // the init failed before its PTY: the error pipe says why
-      }
+      pty.receive(sync, true);  // nothing came: the init failed first, the error pipe says why
+      tty = false;
     }
-    if (fds[kMaster].revents != 0) {
-      ssize_t n = ::read(master.get(), buf, sizeof buf);
-      if (n > 0)
-        (void)write_all(1, buf, static_cast<size_t>(n));
-      else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-        master.reset();
-    }
-    if (fds[kStdin].revents != 0) {
-      ssize_t n = ::read(0, buf, sizeof buf);
-      if (n > 0)
-        (void)write_all(master.get(), buf, static_cast<size_t>(n));
-      else
-        stdin_open = false;
-    }
+    if (fds[kMaster].revents != 0) pty.pump(to_stdout);
+    if (fds[kStdin].revents != 0) stdin_open = pty.feed_stdin();
     while (int sig = signals.next()) {
-      if (sig == SIGWINCH) {
-        if (master) copy_window_size(master.get());
-      } else {
+      if (sig == SIGWINCH)
+        pty.resize();
+      else
         ::kill(pid, sig);
-      }
     }
     if (fds[kPid].revents != 0) {
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -134,15 +103,8 @@ int wait_for(pid_t pid, const UniqueFd& pidfd, SignalForwarder& signals, int syn
       break;
     }
   }
-  if (master) {  // what the command wrote last
-    char buf[16384];
-    ssize_t n;
-    while ((n = ::read(master.get(), buf, sizeof buf)) > 0)
-      (void)write_all(1, buf, static_cast<size_t>(n));
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return kExitSetupError;
+  pty.finish(to_stdout);
+  return exit_status(status);
 }
 
 }  // namespace
@@ -151,9 +113,6 @@ int exec(const Store& store, const ExecOptions& o) {
   if (::geteuid() != 0) throw Error("mydocker exec needs root");
   if (o.command.empty())
     throw Error("missing the command: mydocker exec [OPTIONS] CONTAINER COMMAND [ARG...]");
-  for (const auto& kv : o.env)
-    if (kv.empty() || kv.front() == '=')
-      throw Error("invalid value '" + kv + "' for -e: KEY=VALUE");
   if (!o.workdir.empty() && o.workdir.front() != '/')
     throw Error("invalid value '" + o.workdir + "' for -w: the path must be absolute");
   const ContainerDir dir = store.open(o.container);
@@ -235,8 +194,7 @@ int exec(const Store& store, const ExecOptions& o) {
   Pipe errors = make_pipe();
   SpawnOptions so;
   so.joining = true;
-  trace::emit("unshare --mount --fork /proc/self/exe init");
-  for (const auto& line : child_trace()) trace::emit(line);
+  trace_spawn(so);
   Child child = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask(), so);
   sync.read.reset();
   errors.write.reset();
