@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,8 @@ std::string example(const std::string& name);  // path of an examples/ program
 
 // The directories the default --cgroup-parent maps to in this process's hierarchies.
 std::vector<std::string> default_parents();
-// Container cgroups (64-hex names) below the default parents.
-std::vector<std::string> container_cgroups();
+// Every container cgroup (64-hex name) below the default parents, whoever made it.
+std::vector<std::string> all_container_cgroups();
 bool exists(const std::string& path);
 std::string read_file(const std::string& path);
 std::vector<std::string> lines(const std::string& text);
@@ -83,9 +84,14 @@ class IntegrationTest : public ::testing::Test {
   std::vector<std::string> records() const;
   // Containers whose supervisor still runs.
   std::vector<std::string> live_records() const;
+  // Container cgroups that were not there when the test began: the test's own. Cgroups of
+  // other runs (a user's container on the CI host, a crash before this suite) are reported
+  // once and left alone: they are not this test's to judge or to remove.
+  std::vector<std::string> container_cgroups() const;
 
  private:
   std::string root_;
+  std::set<std::string> cgroups_before_;
 };
 
 }  // namespace itest
