@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,7 +157,10 @@ ImageInfo ImageStore::import_tar(int fd, const std::string& reference, const std
   make_dirs(images_, 0700);
   const std::string tmp = images_ + "/" + kTmpPrefix + new_container_id();
   ScopeGuard cleanup([&] { remove_tree(tmp); });
-  if (::mkdir(tmp.c_str(), 0700) != 0 || ::mkdir((tmp + "/rootfs").c_str(), 0755) != 0)
+  if (::mkdir(tmp.c_str(), 0700) != 0) throw SysError(errno, "import: cannot create " + tmp);
+  // Held until we return: `prune` leaves a locked .tmp- directory alone (see abandoned()).
+  UniqueFd busy(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!busy || ::flock(busy.get(), LOCK_EX) != 0 || ::mkdir((tmp + "/rootfs").c_str(), 0755) != 0)
     throw SysError(errno, "import: cannot create " + tmp);
   const std::string id = extract_tar(fd, tmp + "/rootfs");
   add_mount_points(tmp + "/rootfs");
@@ -363,6 +367,35 @@ void ImageStore::delete_image(const std::string& id) const {
   if (::rename((images_ + "/" + id).c_str(), doomed.c_str()) != 0)
     throw SysError(errno, "cannot remove image " + short_id(id));
   remove_tree(doomed);
+}
+
+std::vector<std::string> ImageStore::abandoned() const {
+  std::vector<std::string> out;
+  for (const auto& e : list_dir(images_)) {
+    if (e.rfind(kTmpPrefix, 0) != 0) continue;
+    const std::string path = images_ + "/" + e;
+    UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (dir && ::flock(dir.get(), LOCK_EX | LOCK_NB) == 0) out.push_back(path);
+  }
+  const auto minute_ago =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) - 60;
+  for (const auto& e : list_dir(tags_)) {
+    const std::string path = tags_ + "/" + e;
+    struct stat st {};
+    if (e.rfind(kTmpPrefix, 0) == 0 && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode) &&
+        st.st_mtime < minute_ago)
+      out.push_back(path);
+  }
+  return out;
+}
+
+void ImageStore::remove_abandoned(const std::string& path) const {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return;
+  if (S_ISLNK(st.st_mode))
+    ::unlink(path.c_str());
+  else
+    remove_tree(path);
 }
 
 std::string human_size(int64_t bytes) {

@@ -1,6 +1,7 @@
 // Real containers: a busybox image built at test time from Debian's busybox-static, imported,
 // and run with its own root filesystem, terminal, network namespace and hardening.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,12 +11,15 @@
 #include <regex>
 
 #include "integration/harness.hpp"
+#include "mydocker/util/fd.hpp"
 
 namespace itest {
 namespace {
 
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
+using mydocker::UniqueFd;
+using mydocker::write_all;
 
 class ImagesTest : public IntegrationTest {
  protected:
@@ -97,6 +101,37 @@ TEST_F(ImagesTest, ImportListAndRemove) {
   EXPECT_EQ(md({"import", "/nonexistent.tar", "x"}).status, 125);
   EXPECT_EQ(md({"import", tarball_, "Bad:Name:x"}).status, 125);
   EXPECT_EQ(md({"run", "--rm", "nosuchimage", "true"}).status, 127) << "not an image: a command";
+}
+
+TEST_F(ImagesTest, KilledImportIsLeftAloneWhileItRunsAndPrunedAfter) {
+  // The tar arrives through a FIFO that we fill half-way: the import is mid-stream.
+  const std::string fifo = data_ + "/stream";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Background import(args({"import", fifo, "halfway"}), env2());
+  UniqueFd writer(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));  // returns once it reads
+  ASSERT_TRUE(writer);
+  const std::string tar = read_file(tarball_);
+  ASSERT_GT(tar.size(), 100000u);
+  ASSERT_TRUE(write_all(writer.get(), tar.data(), tar.size() / 2));
+  auto temps = [&] {
+    return run({"sh", "-c", "ls -d " + data_ + "/images/.tmp-* 2>/dev/null"}).out;
+  };
+  for (int i = 0; i < 500 && temps().empty(); ++i) ::usleep(10000);
+  const std::string temp = temps();
+  ASSERT_NE(temp, "") << "the import made no temporary directory";
+
+  auto pruned = md({"prune"});  // the import still runs: its directory stays
+  EXPECT_EQ(pruned.status, 0) << pruned.err;
+  EXPECT_EQ(temps(), temp);
+
+  ::kill(import.pid(), SIGKILL);
+  EXPECT_EQ(import.wait(10s), 128 + SIGKILL);
+  EXPECT_EQ(temps(), temp) << "nothing to prune: the test proves nothing";
+  pruned = md({"prune"});
+  EXPECT_EQ(pruned.status, 0) << pruned.err;
+  EXPECT_NE(pruned.out.find("removed " + data_ + "/images/.tmp-"), std::string::npos) << pruned.out;
+  EXPECT_EQ(temps(), "");
+  EXPECT_EQ(md({"images", "-q"}).out.size(), 13u) << "only busybox: " << md({"images"}).out;
 }
 
 TEST_F(ImagesTest, RunsInItsOwnRootFilesystem) {

@@ -16,6 +16,7 @@
 #include "mydocker/cgroup/subsystem.hpp"
 #include "mydocker/container/commands.hpp"
 #include "mydocker/container/config.hpp"
+#include "mydocker/container/image.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
@@ -195,12 +196,17 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
   write_file_atomic(dir.path() + "/config.json", config.dump(2) + "\n");
 }
 
-PruneReport prune(const Store& store, const std::vector<std::string>& default_parents) {
+PruneReport prune(const Store& store, const std::vector<std::string>& default_parents,
+                  const ImageStore& images) {
   require_root("prune");
   PruneReport report;
   const Fs fs;
   for (const auto& tmp : store.abandoned()) {
     store.remove_abandoned(tmp);
+    report.removed.push_back(tmp);
+  }
+  for (const auto& tmp : images.abandoned()) {
+    images.remove_abandoned(tmp);
     report.removed.push_back(tmp);
   }
   std::set<std::string> known;

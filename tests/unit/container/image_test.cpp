@@ -7,6 +7,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mydocker/container/state.hpp"
@@ -26,6 +28,7 @@
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/scope_guard.hpp"
 #include "unit/container/store_helpers.hpp"
 
 namespace mydocker {
@@ -130,6 +133,7 @@ class ImageTest : public ::testing::Test {
   ImageInfo import(const std::string& bytes, const std::string& reference) {
     return store().import_tar(input(bytes).get(), reference, "test.tar");
   }
+  void import_fd(int fd) { store().import_tar(fd, "alpine", "-"); }
   // Entries of images/ and tags/ whose names are temporary.
   Strings leftovers() const {
     Strings out;
@@ -253,6 +257,59 @@ TEST_F(ImageTest, FailedImportLeavesNothing) {
   EXPECT_EQ(entries_of(data("images")), Strings{});
   EXPECT_FALSE(exists(data("tags/evil:latest")));
   EXPECT_FALSE(exists(data("evil")));
+}
+
+// ---- what a killed import or rmi leaves: prune's part ----
+
+TEST_F(ImageTest, AbandonedListsUnlockedTempDirectoriesAndOldTempTags) {
+  import(kBusybox, "busybox");
+  ASSERT_EQ(::mkdir(data("images/.tmp-dead").c_str(), 0700), 0);  // its importer was killed
+  put_file(data("images/.tmp-dead/rootfs-part"), "x");
+  ASSERT_EQ(::mkdir(data("images/.tmp-busy").c_str(), 0700), 0);  // an import still running
+  UniqueFd busy(::open(data("images/.tmp-busy").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_EQ(::flock(busy.get(), LOCK_EX), 0);
+  ASSERT_EQ(::symlink("0123", data("tags/.tmp-old").c_str()), 0);
+  ASSERT_EQ(::symlink("0123", data("tags/.tmp-new").c_str()), 0);
+  const timespec two_minutes_ago[2] = {{::time(nullptr) - 120, 0}, {::time(nullptr) - 120, 0}};
+  ASSERT_EQ(
+      ::utimensat(AT_FDCWD, data("tags/.tmp-old").c_str(), two_minutes_ago, AT_SYMLINK_NOFOLLOW),
+      0);
+
+  Strings found = store().abandoned();
+  std::sort(found.begin(), found.end());
+
+  EXPECT_EQ(found, (Strings{data("images/.tmp-dead"), data("tags/.tmp-old")}));
+  for (const auto& path : found) store().remove_abandoned(path);
+  Strings left = leftovers();
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (Strings{"images/.tmp-busy", "tags/.tmp-new"}));
+  EXPECT_EQ(listed(), Strings{"busybox:latest " + short_id(sha256_hex(kBusybox))});
+}
+
+TEST_F(ImageTest, AnImportInProgressHoldsItsLock) {
+  // The lock is taken on the temp directory before anything is read: a tar stream that is
+  // still arriving (here: a pipe we have not closed yet) keeps the import's directory off
+  // abandoned()'s list.
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  UniqueFd read_end(p[0]), write_end(p[1]);
+  std::string error;
+  std::thread importer([&] { error = error_of([&] { import_fd(read_end.get()); }); });
+  ScopeGuard finish([&] {  // an assertion below must not leave the thread running
+    write_end.reset();
+    if (importer.joinable()) importer.join();
+  });
+  for (int i = 0; i < 500 && leftovers().empty(); ++i) ::usleep(2000);
+  ASSERT_EQ(leftovers().size(), 1u);
+
+  EXPECT_EQ(store().abandoned(), Strings{});
+
+  ASSERT_TRUE(write_all(write_end.get(), kAlpine.data(), kAlpine.size()));
+  write_end.reset();
+  importer.join();
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(leftovers(), Strings{});
+  EXPECT_EQ(listed(), Strings{"alpine:latest " + short_id(sha256_hex(kAlpine))});
 }
 
 // ---- references ----
