@@ -61,7 +61,7 @@ std::vector<std::string> default_parents() {
 }
 
 int do_prune(const CommandLine& cl, const Store& store) {
-  PruneReport r = prune(store, default_parents(), ImageStore(cl.data_root));
+  PruneReport r = prune(store, default_parents(), cl.data_root);
   for (const auto& x : r.removed) std::cout << "removed " << x << "\n";
   for (const auto& x : r.live) std::cout << "left alone (running): " << x << "\n";
   for (const auto& x : r.foreign)

@@ -1,6 +1,7 @@
 #include "mydocker/cli/command_line.hpp"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 
 #include "mydocker/cli/run_args.hpp"
@@ -183,6 +184,15 @@ int int_value(const std::string& flag, const std::string& text) {
   return static_cast<int>(*v);
 }
 
+std::string absolute_path(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  std::string out = std::filesystem::absolute(path, ec).lexically_normal().string();
+  if (ec) return path;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
 }  // namespace
 
 CommandLine parse_command_line(const std::vector<std::string>& input) {
@@ -335,6 +345,10 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
   }
   if (!root.empty()) cl.state_root = root;
   if (!data_root.empty()) cl.data_root = data_root;
+  // Absolute, once: the paths derived from them are recorded (config.json, the layers' owner
+  // mark) and used by processes that do not share our working directory.
+  cl.state_root = absolute_path(cl.state_root);
+  cl.data_root = absolute_path(cl.data_root);
   cl.run.data_root = cl.data_root;
   cl.run.state_root = cl.state_root;
   if (parsed(run)) {

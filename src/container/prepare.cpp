@@ -4,6 +4,7 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -181,6 +182,14 @@ void set_env(std::vector<std::string>& env, const std::string& entry) {
 
 std::string container_files_dir(const std::string& data_root, const std::string& id) {
   return data_root + "/containers/" + id;
+}
+
+constexpr const char* kOwnerXattr = "trusted.mydocker.state_root";
+
+std::string container_files_owner(const std::string& files_dir) {
+  char value[4096];
+  const ssize_t n = ::getxattr(files_dir.c_str(), kOwnerXattr, value, sizeof value);
+  return n > 0 ? std::string(value, static_cast<size_t>(n)) : "";
 }
 
 std::vector<std::string> read_env_file(const std::string& path) {
@@ -372,6 +381,8 @@ void create_container_files(const InitConfig& c, const RunOptions& o, const std:
   if (struct stat st{}; ::stat(containers.c_str(), &st) == 0 && (st.st_mode & 07777) != 0711)
     ::chmod(containers.c_str(), 0711);
   make_dirs(files_dir, 0700);
+  // Best effort: without the mark `prune` only leaves these layers alone.
+  (void)::setxattr(files_dir.c_str(), kOwnerXattr, o.state_root.data(), o.state_root.size(), 0);
   const std::string own = own_files_dir(o, files_dir, state_dir);
   if (!c.upper.empty()) {
     for (const char* sub : {"/upper", "/work"}) make_dirs(files_dir + sub, 0755);

@@ -134,6 +134,46 @@ TEST_F(ImagesTest, KilledImportIsLeftAloneWhileItRunsAndPrunedAfter) {
   EXPECT_EQ(md({"images", "-q"}).out.size(), 13u) << "only busybox: " << md({"images"}).out;
 }
 
+TEST_F(ImagesTest, PruneRemovesLayersWhoseRecordIsGone) {
+  // Three containers with layers in one data root: one running (prune leaves it), one whose
+  // record is gone (as every record in /run is after a reboot), and a stopped one of another
+  // state root (not this prune's to judge).
+  const std::string other = root() + "/other";
+  auto kept = md({"run", "-d", "--name", "kept", "busybox", "sleep", "60"});
+  auto lost = md({"run", "--name", "lost", "busybox", "sh", "-c", "echo data > /f"});
+  auto theirs = md({"--root", other, "run", "--name", "theirs", "busybox", "true"});
+  ASSERT_EQ(kept.status, 0) << kept.err;
+  ASSERT_EQ(lost.status, 0) << lost.err;
+  ASSERT_EQ(theirs.status, 0) << theirs.err;
+  auto id_of = [&](std::vector<std::string> inspect) {
+    auto j = Json::parse(md(inspect).out, nullptr, false);
+    if (j.is_array() && !j.empty()) j = j[0];
+    return j.is_object() ? j.value("Id", "") : "";
+  };
+  const std::string kept_id = id_of({"inspect", "kept"}), lost_id = id_of({"inspect", "lost"}),
+                    their_id = id_of({"--root", other, "inspect", "theirs"});
+  ASSERT_EQ(kept_id.size(), 64u);
+  ASSERT_EQ(lost_id.size(), 64u);
+  ASSERT_EQ(their_id.size(), 64u);
+  EXPECT_EQ(lines(files_dirs()).size(), 3u);
+  ASSERT_EQ(run({"rm", "-rf", root() + "/" + lost_id}).status, 0);
+
+  auto pruned = md({"prune"});
+  EXPECT_EQ(pruned.status, 0) << pruned.err;
+  EXPECT_NE(pruned.out.find("removed " + data_ + "/containers/" + lost_id), std::string::npos)
+      << pruned.out;
+  auto left = lines(files_dirs());
+  std::sort(left.begin(), left.end());
+  auto expected = std::vector<std::string>{kept_id, their_id};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(left, expected) << "prune removed a layer that still has a record";
+  EXPECT_EQ(md({"exec", "kept", "true"}).status, 0) << "the running container was harmed";
+
+  EXPECT_EQ(md({"rm", "-f", "kept"}).status, 0);
+  EXPECT_EQ(md({"--root", other, "rm", "theirs"}).status, 0);
+  EXPECT_EQ(files_dirs(), "");
+}
+
 TEST_F(ImagesTest, RunsInItsOwnRootFilesystem) {
   auto r =
       sh("ls /; cat /etc/motd; cat /etc/hostname; grep localhost /etc/hosts | head -1; "

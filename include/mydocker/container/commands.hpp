@@ -65,18 +65,18 @@ struct StatsOptions {
 };
 void stats(const Store& store, const StatsOptions& o, std::ostream& out);
 
-// prune: removes stopped containers and what crashed runs, imports and rmis left behind (the
-// image store's temporary entries too). Returns the lines to print and whether everything
-// could be removed.
+// prune: removes stopped containers and what crashed runs, imports and rmis left behind: the
+// image store's temporary entries, and the layers under <data_root>/containers whose record in
+// this state root is gone (see container_files_owner). Returns the lines to print and whether
+// everything could be removed.
 struct PruneReport {
   std::vector<std::string> removed;
   std::vector<std::string> live;
   std::vector<std::string> foreign;
   std::vector<std::string> problems;
 };
-class ImageStore;
 PruneReport prune(const Store& store, const std::vector<std::string>& default_parents,
-                  const ImageStore& images);
+                  const std::string& data_root);
 
 // export: the container's filesystem (its image with its own layer on top) as a tar on `fd`.
 void export_container(const Store& store, const std::string& data_root, const std::string& ref,

@@ -28,6 +28,11 @@ SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::str
 
 // <data>/containers/<id>: the upper and work layers, the merged mount point and the /etc files.
 std::string container_files_dir(const std::string& data_root, const std::string& id);
+// The state root whose record owns a container's files directory: create_container_files
+// writes it in an xattr (trusted.mydocker.state_root: no disk block, no extra file), so that
+// `prune` can remove the layers of a record that is gone, as every record in /run is after a
+// reboot. "" when unmarked (a filesystem without xattrs, or made by an older mydocker).
+std::string container_files_owner(const std::string& files_dir);
 // `state_dir`: the container's directory in the state root (its /etc files and mount point).
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
                             const std::string& state_dir);

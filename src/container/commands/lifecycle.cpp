@@ -17,6 +17,7 @@
 #include "mydocker/container/commands.hpp"
 #include "mydocker/container/config.hpp"
 #include "mydocker/container/image.hpp"
+#include "mydocker/container/prepare.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
@@ -197,7 +198,7 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
 }
 
 PruneReport prune(const Store& store, const std::vector<std::string>& default_parents,
-                  const ImageStore& images) {
+                  const std::string& data_root) {
   require_root("prune");
   PruneReport report;
   const Fs fs;
@@ -205,6 +206,7 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
     store.remove_abandoned(tmp);
     report.removed.push_back(tmp);
   }
+  const ImageStore images(data_root);
   for (const auto& tmp : images.abandoned()) {
     images.remove_abandoned(tmp);
     report.removed.push_back(tmp);
@@ -231,6 +233,15 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
     }
     store.remove(dir);
     report.removed.push_back(dir.path());
+  }
+  // Layers whose record is gone. A files directory is made only once its record exists, and
+  // `rm` removes it before the record: the record checked now, after the listing, tells.
+  for (const auto& name : list_dir(data_root + "/containers")) {
+    const std::string files = container_files_dir(data_root, name);
+    if (!is_container_id(name) || container_files_owner(files) != store.root()) continue;
+    if (::access((store.root() + "/" + name).c_str(), F_OK) == 0 || errno != ENOENT) continue;
+    remove_tree(files);
+    report.removed.push_back(files);
   }
   for (const auto& parent : default_parents)
     for (const auto& name : list_dir(parent))

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <filesystem>
 #include <optional>
 #include <regex>
 #include <string>
@@ -263,6 +266,20 @@ TEST_F(CommandLineTest, GlobalFlagsAfterRun) {
   EXPECT_EQ(cl.state_root, "/tmp/r2");
   EXPECT_EQ(cl.run.state_root, "/tmp/r2");
   EXPECT_EQ(cl.run.command, (Strings{"true"}));
+}
+
+TEST_F(CommandLineTest, RootsBecomeAbsolute) {
+  // They are recorded and used from other working directories (a detached supervisor, prune).
+  char cwd[4096];
+  ASSERT_NE(::getcwd(cwd, sizeof cwd), nullptr);
+  CommandLine cl = parse_command_line(
+      {"--root", "state/./x/", "--data-root", "../data", "run", "--name", "a", "true"});
+  const std::filesystem::path here(cwd);
+  EXPECT_EQ(cl.state_root, (here / "state/x").string());
+  EXPECT_EQ(cl.run.state_root, cl.state_root);
+  EXPECT_EQ(cl.data_root, (here.parent_path() / "data").lexically_normal().string());
+  EXPECT_EQ(cl.run.data_root, cl.data_root);
+  EXPECT_EQ(parse_command_line({"--root", "/tmp//r/", "ps"}).state_root, "/tmp/r");
 }
 
 TEST_F(CommandLineTest, RejectsAnUnknownLogLevel) {

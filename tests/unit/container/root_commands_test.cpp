@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "mydocker/container/commands.hpp"
-#include "mydocker/container/image.hpp"
 #include "mydocker/util/error.hpp"
 #include "unit/container/store_helpers.hpp"
 
@@ -83,7 +82,7 @@ TEST_F(RootCommandsTest, UpdateRefuses) {
 }
 
 TEST_F(RootCommandsTest, PruneRefuses) {
-  expect_needs_root(error_of([&] { (void)prune(store(), {}, ImageStore(path("data"))); }), "prune");
+  expect_needs_root(error_of([&] { (void)prune(store(), {}, path("data")); }), "prune");
   EXPECT_EQ(store().ids().size(), 1u);
 }
 
