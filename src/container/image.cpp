@@ -371,14 +371,10 @@ void ImageStore::delete_image(const std::string& id) const {
 
 std::vector<std::string> ImageStore::abandoned() const {
   std::vector<std::string> out;
-  for (const auto& e : list_dir(images_)) {
-    if (e.rfind(kTmpPrefix, 0) != 0) continue;
-    const std::string path = images_ + "/" + e;
-    UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-    if (dir && ::flock(dir.get(), LOCK_EX | LOCK_NB) == 0) out.push_back(path);
-  }
-  const auto minute_ago =
-      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) - 60;
+  for (const auto& e : list_dir(images_))
+    if (e.rfind(kTmpPrefix, 0) == 0 && !is_locked(images_ + "/" + e))
+      out.push_back(images_ + "/" + e);
+  const time_t minute_ago = ::time(nullptr) - 60;
   for (const auto& e : list_dir(tags_)) {
     const std::string path = tags_ + "/" + e;
     struct stat st {};
@@ -387,15 +383,6 @@ std::vector<std::string> ImageStore::abandoned() const {
       out.push_back(path);
   }
   return out;
-}
-
-void ImageStore::remove_abandoned(const std::string& path) const {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return;
-  if (S_ISLNK(st.st_mode))
-    ::unlink(path.c_str());
-  else
-    remove_tree(path);
 }
 
 std::string human_size(int64_t bytes) {

@@ -29,12 +29,6 @@ void remove_dir_files(const std::string& dir) {
   ::rmdir(dir.c_str());
 }
 
-bool is_locked(const std::string& lock_path) {
-  UniqueFd fd(::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return false;
-  return ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-}
-
 nlohmann::json read_json(const std::string& path) {
   Fs fs;
   auto text = fs.read_if_exists(path);

@@ -78,9 +78,9 @@ class ImageStore {
 
   // What an import or rmi killed half-way left: its images/.tmp-* directory (an import holds a
   // lock on its own while it runs, so a live one is never listed) and tags/.tmp-* links older
-  // than a minute (a tag is made and renamed in microseconds). `prune` removes them.
+  // than a minute (a tag is made and renamed in microseconds). `prune` removes them with
+  // remove_tree (which removes a link, never what it points to).
   std::vector<std::string> abandoned() const;
-  void remove_abandoned(const std::string& path) const;
 
  private:
   struct Found {

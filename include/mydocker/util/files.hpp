@@ -24,5 +24,8 @@ void write_file_atomic(const std::string& path, const std::string& content, bool
 // permission (an image's 0555 /proc) are opened up and the removal tried again; what still
 // cannot be removed is logged. Never throws.
 void remove_tree(const std::string& path) noexcept;
+// Whether a live process holds an flock on `path` (a file or a directory); false when `path`
+// cannot be opened. How the stores tell a running owner from one that died (kill -9).
+bool is_locked(const std::string& path);
 
 }  // namespace mydocker

@@ -206,9 +206,8 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
     store.remove_abandoned(tmp);
     report.removed.push_back(tmp);
   }
-  const ImageStore images(data_root);
-  for (const auto& tmp : images.abandoned()) {
-    images.remove_abandoned(tmp);
+  for (const auto& tmp : ImageStore(data_root).abandoned()) {
+    remove_tree(tmp);
     report.removed.push_back(tmp);
   }
   std::set<std::string> known;

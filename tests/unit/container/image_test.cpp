@@ -27,6 +27,7 @@
 #include "mydocker/container/tar.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
+#include "mydocker/util/files.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/scope_guard.hpp"
 #include "unit/container/store_helpers.hpp"
@@ -279,7 +280,7 @@ TEST_F(ImageTest, AbandonedListsUnlockedTempDirectoriesAndOldTempTags) {
   std::sort(found.begin(), found.end());
 
   EXPECT_EQ(found, (Strings{data("images/.tmp-dead"), data("tags/.tmp-old")}));
-  for (const auto& path : found) store().remove_abandoned(path);
+  for (const auto& path : found) mydocker::remove_tree(path);
   Strings left = leftovers();
   std::sort(left.begin(), left.end());
   EXPECT_EQ(left, (Strings{"images/.tmp-busy", "tags/.tmp-new"}));
