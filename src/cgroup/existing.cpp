@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <thread>
 
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cgroup/v1/manager.hpp"
@@ -50,8 +52,8 @@ void ExistingCgroups::update(const Resources& r) const {
     if (!s->needed(r)) continue;
     auto it = paths_.find(std::string(s->name()));
     if (it == paths_.end())
-      throw Error("the container has no " + std::string(s->name()) +
-                  " cgroup, so its " + std::string(flag_for(s->name())) +
+      throw Error("the container has no " + std::string(s->name()) + " cgroup, so its " +
+                  std::string(flag_for(s->name())) +
                   " limits cannot change (a foreground container joins only the controllers "
                   "its limits need; a detached one joins all)");
     s->set(fs_, it->second, r);
@@ -69,8 +71,9 @@ void ExistingCgroups::freeze(bool frozen) const {
   } else {
     auto it = paths_.find("freezer");
     if (it == paths_.end())
-      throw Error("the container has no freezer cgroup (a foreground container joins only the "
-                  "controllers its limits need; a detached one joins all)");
+      throw Error(
+          "the container has no freezer cgroup (a foreground container joins only the "
+          "controllers its limits need; a detached one joins all)");
     file = path_join(it->second, "freezer.state");
     fs_.write(file, frozen ? "FROZEN" : "THAWED");
     done_file = file;
@@ -80,8 +83,7 @@ void ExistingCgroups::freeze(bool frozen) const {
   for (int i = 0; i < 500; ++i) {
     auto now = fs_.read_if_exists(done_file).value_or("");
     if (now.find(want) != std::string::npos) return;
-    timespec ts{0, 10'000'000};
-    nanosleep(&ts, nullptr);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   throw Error("the kernel did not finish " + std::string(frozen ? "freezing" : "thawing") + " " +
               file);

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <limits>
+#include <thread>
 
 #include "mydocker/cgroup/manager.hpp"
 
@@ -23,7 +24,7 @@ void remove_cgroup_dir(const Fs& fs, const std::string& dir) {
   // finishes releasing it: back off from 1 ms doubling to 100 ms, for at most 5 s.
   using Clock = std::chrono::steady_clock;
   auto deadline = Clock::now() + std::chrono::seconds(5);
-  long delay_ns = 1'000'000;
+  std::chrono::microseconds delay(1000);
   for (;;) {
     int err = fs.remove_dir(dir);
     if (err == 0) return;
@@ -31,9 +32,8 @@ void remove_cgroup_dir(const Fs& fs, const std::string& dir) {
     // Busy: processes are left (kill them; this checks `dir` is a container's own cgroup), or
     // the last ones are still being released.
     (void)kill_cgroup_procs(fs, dir, dir.substr(dir.rfind('/') + 1));
-    timespec ts{0, delay_ns};
-    nanosleep(&ts, nullptr);
-    delay_ns = std::min(delay_ns * 2, 100'000'000L);
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::microseconds(100'000));
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <thread>
 
 #include "mydocker/container/log.hpp"
 #include "mydocker/container/pty.hpp"
@@ -19,11 +20,6 @@ namespace mydocker {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void sleep_ms(long ms) {
-  timespec ts{ms / 1000, (ms % 1000) * 1000000};
-  nanosleep(&ts, nullptr);
-}
 
 }  // namespace
 
@@ -316,7 +312,7 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
     });
     // The back-off, cut short by a stop (stop/rm/kill mark the state; a signal to us).
     for (long waited = 0; waited < delay_ms; waited += 50) {
-      sleep_ms(std::min(50L, delay_ms - waited));
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50L, delay_ms - waited)));
       while (int sig = s_.signals->next())
         if (is_stop_signal(sig)) stop_signalled_ = true;
       if (stop_signalled_ || dir_.state().stop_requested) {

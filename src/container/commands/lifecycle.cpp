@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <set>
+#include <thread>
 
 #include "mydocker/cgroup/existing.hpp"
 #include "mydocker/cgroup/manager.hpp"
@@ -28,11 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void sleep_ms(long ms) {
-  timespec ts{ms / 1000, (ms % 1000) * 1000000};
-  nanosleep(&ts, nullptr);
-}
-
 void require_root(const char* what) {
   if (::geteuid() != 0) throw Error(std::string("mydocker ") + what + " needs root");
 }
@@ -49,7 +45,7 @@ bool wait_until_stopped(const ContainerDir& dir, std::chrono::milliseconds timeo
   while (Clock::now() < deadline) {
     ContainerState st = dir.state();
     if (!st.live() || !dir.supervisor_alive()) return true;
-    sleep_ms(20);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
 }
@@ -129,7 +125,8 @@ void remove(const Store& store, const std::string& ref, bool force) {
   }
   // Its supervisor finishes its teardown (or --rm removes it) before it lets go of the lock.
   const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (dir.supervisor_alive() && Clock::now() < deadline) sleep_ms(10);
+  while (dir.supervisor_alive() && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (::access(dir.path().c_str(), F_OK) != 0) return;  // removed meanwhile (--rm, another rm)
   st = dir.state();
   auto cleanup = remove_leftover_cgroups(Fs(), st);
@@ -143,7 +140,7 @@ int wait(const Store& store, const std::string& ref) {
   for (;;) {
     ContainerState st = dir.state();
     if (!running(dir, st)) return st.exit_code;
-    sleep_ms(20);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 

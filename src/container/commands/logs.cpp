@@ -4,7 +4,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "mydocker/container/commands.hpp"
 #include "mydocker/container/log.hpp"
@@ -57,10 +59,7 @@ void logs(const Store& store, const std::string& ref, const LogsOptions& o) {
       partial.erase(0, nl + 1);
     }
     if (!more && !dir.supervisor_alive()) return;
-    if (!more) {
-      timespec ts{0, 100'000'000};
-      nanosleep(&ts, nullptr);
-    }
+    if (!more) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ostream>
+#include <thread>
 
 #include "mydocker/cgroup/existing.hpp"
 #include "mydocker/container/commands.hpp"
@@ -69,9 +70,7 @@ void stats(const Store& store, const StatsOptions& o, std::ostream& out) {
   const bool tty = ::isatty(STDOUT_FILENO) && o.format.empty() && !o.no_stream;
   auto previous = sample(store, all ? store.ids() : ids);
   for (;;) {
-    timespec ts{0, o.no_stream ? 500'000'000L : 0};
-    if (!o.no_stream) ts = {1, 0};
-    nanosleep(&ts, nullptr);
+    std::this_thread::sleep_for(std::chrono::milliseconds(o.no_stream ? 500 : 1000));
     auto now = sample(store, all ? store.ids() : ids);
     std::vector<std::vector<std::string>> rows{
         {"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"}};
@@ -82,7 +81,8 @@ void stats(const Store& store, const StatsOptions& o, std::ostream& out) {
                                  [&](const Sample& p) { return p.id == s.id; });
       if (before != previous.end() && s.stats.cpu && before->stats.cpu) {
         const double dt = std::chrono::duration<double>(s.at - before->at).count();
-        const double used = static_cast<double>(s.stats.cpu->usage_ns - before->stats.cpu->usage_ns);
+        const double used =
+            static_cast<double>(s.stats.cpu->usage_ns - before->stats.cpu->usage_ns);
         if (dt > 0) cpu = percent(used / 1e9 / dt * 100.0);
       }
       std::string mem = "--", mem_pct = "--";
@@ -90,14 +90,20 @@ void stats(const Store& store, const StatsOptions& o, std::ostream& out) {
         const uint64_t limit = m->limit ? static_cast<uint64_t>(*m->limit) : total;
         mem = format_size(static_cast<int64_t>(m->used())) + " / " +
               format_size(static_cast<int64_t>(limit));
-        if (limit > 0) mem_pct = percent(100.0 * static_cast<double>(m->used()) / static_cast<double>(limit));
+        if (limit > 0)
+          mem_pct = percent(100.0 * static_cast<double>(m->used()) / static_cast<double>(limit));
       }
       const std::string pids = s.stats.pids ? std::to_string(s.stats.pids->current) : "--";
       rows.push_back({short_id(s.id), s.name, cpu, mem, mem_pct, pids});
-      json_lines += nlohmann::json{{"Container", short_id(s.id)}, {"ID", s.id},
-                                   {"Name", s.name},              {"CPUPerc", cpu},
-                                   {"MemUsage", mem},             {"MemPerc", mem_pct},
-                                   {"PIDs", pids}}.dump() + "\n";
+      json_lines += nlohmann::json{{"Container", short_id(s.id)},
+                                   {"ID", s.id},
+                                   {"Name", s.name},
+                                   {"CPUPerc", cpu},
+                                   {"MemUsage", mem},
+                                   {"MemPerc", mem_pct},
+                                   {"PIDs", pids}}
+                        .dump() +
+                    "\n";
     }
     if (o.format == "json") {
       out << json_lines;
@@ -108,7 +114,8 @@ void stats(const Store& store, const StatsOptions& o, std::ostream& out) {
       if (tty) out << "\033[2J\033[H";  // refresh in place
       for (const auto& r : rows) {
         std::string line;
-        for (size_t i = 0; i < 6; ++i) line += r[i] + (i < 5 ? std::string(w[i] - r[i].size() + 3, ' ') : "");
+        for (size_t i = 0; i < 6; ++i)
+          line += r[i] + (i < 5 ? std::string(w[i] - r[i].size() + 3, ' ') : "");
         out << line << "\n";
       }
     }
