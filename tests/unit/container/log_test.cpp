@@ -42,6 +42,16 @@ class LogWriterTest : public ::testing::Test {
     EXPECT_EQ(start, text.size()) << "the file does not end with a newline";
     return out;
   }
+  // The "log" texts of `got` in order, each checked to be at most 16 KiB (docker's split).
+  static std::string joined_pieces(const std::vector<json>& got) {
+    std::string joined;
+    for (const auto& j : got) {
+      const std::string piece = j["log"];
+      EXPECT_LE(piece.size(), k16KiB);
+      joined += piece;
+    }
+    return joined;
+  }
 
   std::string dir_, path_;
 };
@@ -158,12 +168,7 @@ TEST_F(LogWriterTest, ALongLineWithoutNewlineIsWrittenInPiecesAsItArrives) {
   auto got = lines();
 
   ASSERT_EQ(before_flush.size(), 2u) << "two full 16 KiB pieces before the end";
-  std::string joined;
-  for (const auto& j : got) {
-    const std::string piece = j["log"];
-    EXPECT_LE(piece.size(), k16KiB);
-    joined += piece;
-  }
+  const std::string joined = joined_pieces(got);
   EXPECT_EQ(joined, sent);
   EXPECT_EQ(got.size(), 3u);
 }
@@ -177,12 +182,7 @@ TEST_F(LogWriterTest, ALongLineInOneReadIsSplitIntoPiecesOfAtMost16KiB) {
   w.flush();
 
   auto got = lines();
-  std::string joined;
-  for (const auto& j : got) {
-    const std::string piece = j["log"];
-    EXPECT_LE(piece.size(), k16KiB);
-    joined += piece;
-  }
+  const std::string joined = joined_pieces(got);
   EXPECT_EQ(joined, sent);
   EXPECT_GE(got.size(), 3u);
 }
@@ -198,12 +198,7 @@ TEST_F(LogWriterTest, ALongLineInReadsOfTheSupervisorsSizeIsSplitAt16KiB) {
   auto got = lines();
   ASSERT_FALSE(got.empty());
   EXPECT_EQ(got[0]["log"], "short\n");
-  std::string joined;
-  for (const auto& j : got) {
-    const std::string piece = j["log"];
-    EXPECT_LE(piece.size(), k16KiB);
-    joined += piece;
-  }
+  const std::string joined = joined_pieces(got);
   EXPECT_EQ(joined, sent);
 }
 
