@@ -9,6 +9,7 @@
 
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cgroup/v1/manager.hpp"
+#include "mydocker/cgroup/v2/device_filter.hpp"
 #include "mydocker/cgroup/v2/manager.hpp"
 
 namespace mydocker {
@@ -58,6 +59,7 @@ void ExistingCgroups::update(const Resources& r) const {
                   "its limits need; a detached one joins all)");
     s->set(fs_, it->second, r);
   }
+  if (mode_ == "v2" && !r.devices.empty()) v2::attach_device_filter(fs_, any_dir(), r.devices);
 }
 
 void ExistingCgroups::freeze(bool frozen) const {

@@ -37,6 +37,18 @@ void remove_cgroup_dir(const Fs& fs, const std::string& dir) {
   }
 }
 
+std::vector<std::string> missing_parents(const Fs& fs, const std::string& base,
+                                         const std::string& parent) {
+  std::vector<std::string> out;
+  if (parent.size() <= base.size()) return out;
+  std::string cur = base;
+  for (const auto& part : split(std::string_view(parent).substr(base.size()), "/")) {
+    cur = path_join(cur, part);
+    if (!fs.exists(cur)) out.insert(out.begin(), cur);
+  }
+  return out;
+}
+
 std::string parent_dir(std::string_view dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
   size_t slash = dir.rfind('/');

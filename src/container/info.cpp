@@ -26,8 +26,8 @@ void v1_info(const Fs& fs, const HostCgroups& host, json& cg, json& problems) {
   std::vector<std::string> managed;
   for (const auto& s : v1::make_subsystems()) managed.emplace_back(s->name());
   for (const auto& h : host.v1) {
-    json j = {{"controllers", h.controllers}, {"mount_point", h.mount_point},
-              {"own_cgroup", h.own_path}};
+    json j = {
+        {"controllers", h.controllers}, {"mount_point", h.mount_point}, {"own_cgroup", h.own_path}};
     bool ours = false;
     for (const auto& m : managed) ours = ours || h.has(m);
     if (ours) j["containers_under"] = h.dir(resolve_cgroup_parent(h.own_path, ""));
@@ -36,8 +36,10 @@ void v1_info(const Fs& fs, const HostCgroups& host, json& cg, json& problems) {
   for (const auto& m : managed)
     if (!host.v1_hierarchy(m))
       problems.push_back(problem("the cgroup v1 '" + m + "' hierarchy is not mounted: " +
-                                     (m == "freezer" ? std::string("pause fails")
-                                                     : "limits that need it fail"),
+                                     (m == "freezer"   ? std::string("pause fails")
+                                      : m == "devices" ? "every run fails (each container gets "
+                                                         "device rules)"
+                                                       : "limits that need it fail"),
                                  "mkdir -p /sys/fs/cgroup/" + m + " && mount -t cgroup -o " + m +
                                      " cgroup /sys/fs/cgroup/" + m));
   if (const Hierarchy* mem = host.v1_hierarchy("memory");
@@ -52,10 +54,10 @@ void v1_info(const Fs& fs, const HostCgroups& host, json& cg, json& problems) {
          dir = parent_dir(dir)) {
       for (const char* f : {"cpuset.cpus", "cpuset.mems"})
         if (empty_file(fs, path_join(dir, f)))
-          problems.push_back(problem("empty " + std::string(f) + " in " + dir +
-                                         ": a container below it cannot start (ENOSPC)",
-                                     "echo <list> > " + path_join(dir, f) +
-                                         " (or rmdir it if it is an empty leftover)"));
+          problems.push_back(problem(
+              "empty " + std::string(f) + " in " + dir +
+                  ": a container below it cannot start (ENOSPC)",
+              "echo <list> > " + path_join(dir, f) + " (or rmdir it if it is an empty leftover)"));
       if (dir.size() <= cs->mount_point.size()) break;
     }
   }
@@ -83,9 +85,10 @@ void v2_info(const Fs& fs, const HostCgroups& host, json& cg, json& problems) {
       offered.find("memory") != std::string::npos) {
     // The root has no memory.swap.max: probe a child that exists, the caller's cgroup.
     if (u.own_path != "/" && !fs.exists(path_join(u.own_dir(), "memory.swap.max")))
-      problems.push_back(problem("no swap accounting (memory.swap.max is missing): "
-                                 "--memory-swap fails",
-                                 "use a kernel with CONFIG_MEMCG_SWAP (and swapaccount=1)"));
+      problems.push_back(
+          problem("no swap accounting (memory.swap.max is missing): "
+                  "--memory-swap fails",
+                  "use a kernel with CONFIG_MEMCG_SWAP (and swapaccount=1)"));
   }
 }
 
@@ -121,16 +124,16 @@ nlohmann::json host_info(const Fs& fs, const std::string& state_root, const std:
 std::string format_host_info(const nlohmann::json& info) {
   std::ostringstream out;
   const auto& cg = info["cgroup"];
-  out << "Cgroup mode:   " << cg["mode"].get<std::string>() << " ("
-      << cg["why"].get<std::string>() << ")\n";
+  out << "Cgroup mode:   " << cg["mode"].get<std::string>() << " (" << cg["why"].get<std::string>()
+      << ")\n";
   out << "Hierarchies:\n";
   for (const auto& h : cg["hierarchies"]) {
     std::string ctrls;
     for (const auto& c : h["controllers"])
       ctrls += (ctrls.empty() ? "" : ",") + c.get<std::string>();
     out << "  " << ctrls << std::string(ctrls.size() < 14 ? 14 - ctrls.size() : 1, ' ')
-        << h["mount_point"].get<std::string>() << "  (your cgroup: "
-        << h["own_cgroup"].get<std::string>() << ")\n";
+        << h["mount_point"].get<std::string>()
+        << "  (your cgroup: " << h["own_cgroup"].get<std::string>() << ")\n";
   }
   if (cg.contains("unified") && cg["mode"] != "v2")
     out << "  (cgroup2)     " << cg["unified"]["mount_point"].get<std::string>()
@@ -152,8 +155,8 @@ std::string format_host_info(const nlohmann::json& info) {
   } else {
     out << "Problems:\n";
     for (const auto& p : info["problems"])
-      out << "  - " << p["problem"].get<std::string>() << "\n    fix: " << p["fix"].get<std::string>()
-          << "\n";
+      out << "  - " << p["problem"].get<std::string>()
+          << "\n    fix: " << p["fix"].get<std::string>() << "\n";
   }
   return out.str();
 }

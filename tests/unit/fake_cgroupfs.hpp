@@ -207,7 +207,8 @@ class FakeCgroupFs : public Fs {
     for (const auto& c : controllers) {
       if (c == "memory") {
         put_file(dir + "/memory.limit_in_bytes", "9223372036854771712\n");
-        if (swap_accounting_) put_file(dir + "/memory.memsw.limit_in_bytes", "9223372036854771712\n");
+        if (swap_accounting_)
+          put_file(dir + "/memory.memsw.limit_in_bytes", "9223372036854771712\n");
         put_file(dir + "/memory.soft_limit_in_bytes", "9223372036854771712\n");
         put_file(dir + "/memory.swappiness", "60\n");
         put_file(dir + "/memory.usage_in_bytes", "0\n");
@@ -222,6 +223,10 @@ class FakeCgroupFs : public Fs {
       } else if (c == "cpuacct") {
         put_file(dir + "/cpuacct.usage", "0\n");
         put_file(dir + "/cpuacct.stat", "user 0\nsystem 0\n");
+      } else if (c == "devices") {
+        put_file(dir + "/devices.allow", "");
+        put_file(dir + "/devices.deny", "");
+        put_file(dir + "/devices.list", "a *:* rwm\n");
       } else if (c == "pids") {
         put_file(dir + "/pids.max", "max\n");
         put_file(dir + "/pids.current", "0\n");
@@ -280,10 +285,12 @@ class FakeCgroupFs : public Fs {
         // Empty means "the parent's"; the effective sets are inherited.
         put_file(dir + "/cpuset.cpus", "");
         put_file(dir + "/cpuset.mems", "");
-        put_file(dir + "/cpuset.cpus.effective",
-                 read_or_empty(parent + "/cpuset.cpus.effective"));
-        put_file(dir + "/cpuset.mems.effective",
-                 read_or_empty(parent + "/cpuset.mems.effective"));
+        put_file(dir + "/cpuset.cpus.effective", read_or_empty(parent + "/cpuset.cpus.effective"));
+        put_file(dir + "/cpuset.mems.effective", read_or_empty(parent + "/cpuset.mems.effective"));
+      } else if (c == "devices") {
+        put_file(dir + "/devices.allow", "");
+        put_file(dir + "/devices.deny", "");
+        put_file(dir + "/devices.list", "a *:* rwm\n");
       } else if (c == "pids") {
         put_file(dir + "/pids.max", "max\n");
         put_file(dir + "/pids.current", "0\n");

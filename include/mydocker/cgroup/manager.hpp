@@ -57,7 +57,8 @@ class CgroupManager {
   virtual std::map<std::string, std::string> paths() const = 0;
   // The container's directories, one per joined hierarchy.
   virtual std::vector<std::string> dirs() const = 0;
-  // The parent directories that are ours to remove when empty (the default `mydocker`).
+  // The parent directories that are ours to remove when empty, deepest first: the ones missing
+  // when validate() ran (this run makes them) and the default `mydocker`.
   virtual std::vector<std::string> own_parents() const = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/cgroup/devices.hpp"
 #include "mydocker/util/cpulist.hpp"
 
 namespace mydocker {
@@ -28,9 +29,9 @@ struct Resources {
   std::optional<int64_t> memory_swappiness;   // 0..100 (v1 only)
   bool oom_kill_disable = false;              // v1 only
   // cpu
-  std::optional<int64_t> cpu_quota;   // µs per period; -1 = unlimited
-  std::optional<int64_t> cpu_period;  // µs
-  std::optional<int64_t> cpu_shares;  // relative weight 2..262144 (v2: cpu.weight)
+  std::optional<int64_t> cpu_quota;       // µs per period; -1 = unlimited
+  std::optional<int64_t> cpu_period;      // µs
+  std::optional<int64_t> cpu_shares;      // relative weight 2..262144 (v2: cpu.weight)
   std::optional<int64_t> cpu_rt_runtime;  // µs per rt period (v1 with CONFIG_RT_GROUP_SCHED)
   std::optional<int64_t> cpu_rt_period;   // µs
   // cpuset
@@ -41,6 +42,9 @@ struct Resources {
   // io
   std::optional<int64_t> blkio_weight;  // 10..1000 (v2: io.weight 1..10000)
   std::vector<DeviceLimit> read_bps, write_bps, read_iops, write_iops;
+  // devices: the device rules, in order (a run always has them: docker's defaults at least;
+  // empty = not changed, for `update`)
+  std::vector<DeviceRule> devices;
 
   bool any_io() const {
     return blkio_weight || !read_bps.empty() || !write_bps.empty() || !read_iops.empty() ||

@@ -45,6 +45,12 @@ void remove_cgroup_dir(const Fs& fs, const std::string& dir);
 std::string existing_dir(const Fs& fs, std::string dir);
 // Whether a cgroup interface file exists for `dir` (probed in the nearest existing directory).
 bool has_file(const Fs& fs, const std::string& dir, const std::string& file);
+// The directories between `base` (exists) and `parent` (its descendant) that do not exist yet,
+// deepest first: the parents a container placed in `parent` is about to make. They are
+// recorded before they are made, so that `prune` can remove them (when empty) after a run that
+// was killed, and never a parent it did not make.
+std::vector<std::string> missing_parents(const Fs& fs, const std::string& base,
+                                         const std::string& parent);
 // The parent directory of a path.
 std::string parent_dir(std::string_view dir);
 // A cgroup file holding one unsigned number; 0 when missing or unreadable as a number

@@ -10,6 +10,7 @@
 #include "mydocker/cgroup/v1/cpu.hpp"
 #include "mydocker/cgroup/v1/cpuacct.hpp"
 #include "mydocker/cgroup/v1/cpuset.hpp"
+#include "mydocker/cgroup/v1/devices.hpp"
 #include "mydocker/cgroup/v1/freezer.hpp"
 #include "mydocker/cgroup/v1/memory.hpp"
 #include "mydocker/cgroup/v1/pids.hpp"
@@ -24,6 +25,9 @@ std::string_view flag_for(std::string_view controller) {
   if (controller == "cpuset") return "a CPU or memory-node set (-cpuset, --cpuset-mems)";
   if (controller == "pids") return "a process limit (--pids-limit)";
   if (controller == "blkio") return "an I/O limit (--blkio-weight, --device-*-bps/iops)";
+  if (controller == "devices")
+    return "the device rules (every container has them: a device node in an image must not "
+           "reach the host's device)";
   return "a limit";
 }
 
@@ -38,6 +42,7 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems() {
   out.push_back(std::make_unique<Pids>());
   out.push_back(std::make_unique<Blkio>());
   out.push_back(std::make_unique<Freezer>());
+  out.push_back(std::make_unique<Devices>());
   return out;
 }
 
@@ -80,6 +85,8 @@ void Manager::validate(const Resources& r) {
     j.selected = all_controllers_ || j.hierarchy->has("memory") ||
                  std::any_of(j.subsystems.begin(), j.subsystems.end(),
                              [&](const Subsystem* s) { return s->needed(r); });
+  for (auto& j : joined_)
+    if (j.selected) j.planned = missing_parents(fs_, j.base_dir, j.parent_dir);
   if (std::none_of(joined_.begin(), joined_.end(), [](const Joined& j) { return j.selected; }))
     throw Error("no cgroup v1 memory hierarchy is mounted (see `mydocker info`)");
 }
@@ -215,9 +222,13 @@ std::vector<std::string> Manager::dirs() const {
 
 std::vector<std::string> Manager::own_parents() const {
   std::vector<std::string> out;
-  if (default_parent_)
-    for (const auto& j : joined_)
-      if (j.selected) out.push_back(j.parent_dir);
+  for (const auto& j : joined_) {
+    if (!j.selected) continue;
+    out.insert(out.end(), j.planned.begin(), j.planned.end());
+    if (default_parent_ &&
+        std::find(j.planned.begin(), j.planned.end(), j.parent_dir) == j.planned.end())
+      out.push_back(j.parent_dir);
+  }
   return out;
 }
 

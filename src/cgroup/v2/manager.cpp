@@ -7,6 +7,7 @@
 
 #include "mydocker/cgroup/placement.hpp"
 #include "mydocker/cgroup/v2/controllers.hpp"
+#include "mydocker/cgroup/v2/device_filter.hpp"
 
 namespace mydocker::v2 {
 namespace {
@@ -81,6 +82,7 @@ void Manager::validate(const Resources& r) {
     throw Error(
         "--cpu-rt-runtime/--cpu-rt-period are not available on cgroup v2 (real-time "
         "group scheduling is v1 only)");
+  planned_ = missing_parents(fs_, unified_.mount_point, parent_dir_);
   const auto have = offered();
   enable_.clear();
   for (const auto& c : controllers_) {
@@ -133,6 +135,8 @@ void Manager::set(const Resources& r) {
   for (const auto& c : controllers_)
     if (std::find(enable_.begin(), enable_.end(), std::string(c->name())) != enable_.end())
       c->set(fs_, dir_, r);
+  // Not a controller on v2: a BPF program attached to the directory.
+  if (!r.devices.empty()) attach_device_filter(fs_, dir_, r.devices);
 }
 
 void Manager::apply(pid_t pid) { controllers_.front()->apply(fs_, dir_, pid); }
@@ -185,8 +189,10 @@ std::map<std::string, std::string> Manager::paths() const {
 }
 
 std::vector<std::string> Manager::own_parents() const {
-  if (!default_parent_) return {};
-  return {parent_dir_};
+  std::vector<std::string> out = planned_;
+  if (default_parent_ && std::find(out.begin(), out.end(), parent_dir_) == out.end())
+    out.push_back(parent_dir_);
+  return out;
 }
 
 }  // namespace mydocker::v2

@@ -1,20 +1,19 @@
 // The cgroup v1 manager on a fake cgroupfs tree: placement, create/set/destroy, dry-run,
 // validation (which also picks the hierarchies a container joins) and the kill guard.
 
-#include "mydocker/cgroup/v1/manager.hpp"
-
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "mydocker/cgroup/manager.hpp"
+#include "mydocker/cgroup/v1/manager.hpp"
 #include "unit/fake_cgroupfs.hpp"
 
 namespace mydocker::v1 {
@@ -57,8 +56,8 @@ class V1ManagerTest : public test::FakeCgroupTest {
     return {memory_dir(id), cpu_dir(id), cpuacct_dir(id), cpuset_dir(id)};
   }
   Strings default_parents() const {
-    return {path("memory/process_api/abc/mydocker"), path("cpu/mydocker"),
-            path("cpuacct/mydocker"), path("cpuset/mydocker")};
+    return {path("memory/process_api/abc/mydocker"), path("cpu/mydocker"), path("cpuacct/mydocker"),
+            path("cpuset/mydocker")};
   }
 
   static Resources limits() {
@@ -149,7 +148,7 @@ TEST_F(V1ManagerTest, CreateMakesTheContainersDirectoryInEachHierarchy) {
   m->create(Resources{});
 
   for (const auto& d : all_dirs()) EXPECT_TRUE(is_dir(d)) << d;
-  EXPECT_FALSE(is_dir(path("memory/mydocker")));  // below the caller's own cgroup, not the root
+  EXPECT_FALSE(is_dir(path("memory/mydocker")));   // below the caller's own cgroup, not the root
   EXPECT_FALSE(is_dir(path("systemd/mydocker")));  // named hierarchies are not touched
   EXPECT_FALSE(is_dir(path("unified/mydocker")));
   EXPECT_TRUE(m->destroy().empty());
@@ -230,9 +229,8 @@ TEST_F(V1ManagerTest, SetAlwaysFillsTheCpusetSoTheInitCanJoin) {
 TEST_F(V1ManagerTest, SelfJoinFilesAreTheTasksFileOfEachDirectory) {
   add_hybrid_layout();
   auto m = manager();
-  EXPECT_EQ(m->self_join_files(),
-            (Strings{memory_dir() + "/tasks", cpu_dir() + "/tasks", cpuacct_dir() + "/tasks",
-                     cpuset_dir() + "/tasks"}));
+  EXPECT_EQ(m->self_join_files(), (Strings{memory_dir() + "/tasks", cpu_dir() + "/tasks",
+                                           cpuacct_dir() + "/tasks", cpuset_dir() + "/tasks"}));
 }
 
 TEST_F(V1ManagerTest, SelfJoinFilesExistAfterCreate) {
@@ -324,13 +322,29 @@ TEST_F(V1ManagerTest, TheDefaultParentCpusetIsFilledWhenItExistsButIsEmpty) {
   EXPECT_TRUE(m->destroy().empty());
 }
 
+TEST_F(V1ManagerTest, AnExistingCgroupParentIsNeverOurs) {
+  add_hybrid_layout();
+  make_cgroup_dirs(path("memory"), "/process_api/abc/ci/job");
+  auto m = manager("ci/job");
+  for (const auto& p : m->own_parents())
+    EXPECT_EQ(p.find(path("memory/")), std::string::npos) << p;  // made by someone else
+  m->create(Resources{});
+  EXPECT_TRUE(m->destroy().empty());
+  EXPECT_TRUE(is_dir(path("memory/process_api/abc/ci/job")));
+}
+
 TEST_F(V1ManagerTest, RelativeCgroupParentIsBelowTheCallersCgroupAndRemovedAfterwards) {
   add_hybrid_layout();
   auto m = manager("ci/job");
 
   EXPECT_EQ(m->paths().at("memory"), path("memory/process_api/abc/ci/job/" + kId));
   EXPECT_EQ(m->paths().at("cpu"), path("cpu/ci/job/" + kId));
-  EXPECT_TRUE(m->own_parents().empty());  // not the default: never removed when in use
+  // Missing, so this run makes them: recorded, deepest first, for prune after a kill -9.
+  const auto parents = m->own_parents();
+  auto at = [&](const std::string& p) { return std::find(parents.begin(), parents.end(), p); };
+  ASSERT_NE(at(path("memory/process_api/abc/ci/job")), parents.end());
+  EXPECT_EQ(at(path("memory/process_api/abc/ci/job")) + 1, at(path("memory/process_api/abc/ci")));
+  EXPECT_EQ(at(path("memory/process_api/abc")), parents.end());  // the caller's own: never
   m->create(Resources{});
   m->set(Resources{});
   EXPECT_TRUE(is_dir(path("memory/process_api/abc/ci/job/" + kId)));
@@ -555,8 +569,8 @@ TEST_F(KillCgroupProcsTest, RefusesTheHierarchyRootAndEmptyPaths) {
 }
 
 TEST_F(KillCgroupProcsTest, RefusesAnIdThatIsNot64HexDigits) {
-  for (const std::string& id : {std::string("abc"), std::string(""), kId.substr(0, 63),
-                                kId + "0", std::string(64, 'g'), std::string(64, 'A')}) {
+  for (const std::string& id : {std::string("abc"), std::string(""), kId.substr(0, 63), kId + "0",
+                                std::string(64, 'g'), std::string(64, 'A')}) {
     const std::string dir = path("memory/" + (id.empty() ? std::string("x") : id));
     try {
       (void)kill_cgroup_procs(*fs_, dir, id);

@@ -9,10 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "mydocker/cgroup/hierarchy.hpp"
 #include "unit/fake_cgroupfs.hpp"
@@ -84,6 +83,7 @@ class HostInfoTest : public test::FakeCgroupTest {
     add_v1("pids");
     add_v1("blkio");
     add_v1("freezer");
+    add_v1("devices");
     add_v1("name=systemd", "/", "systemd");
     add_v2();
   }
@@ -111,11 +111,11 @@ TEST_F(HostInfoTest, HybridHostListsWhereContainersGoInEachManagedHierarchy) {
 
   const json j = info();
 
-  EXPECT_EQ(j["cgroup"]["hierarchies"].size(), 8u);  // seven controllers and name=systemd
+  EXPECT_EQ(j["cgroup"]["hierarchies"].size(), 9u);  // eight controllers and name=systemd
   EXPECT_EQ(hierarchy(j, "memory")["containers_under"], path("memory/process_api/abc/mydocker"));
   EXPECT_EQ(hierarchy(j, "memory")["own_cgroup"], "/process_api/abc");
   EXPECT_EQ(hierarchy(j, "memory")["mount_point"], path("memory"));
-  for (const std::string c : {"cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer"})
+  for (const std::string c : {"cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices"})
     EXPECT_EQ(hierarchy(j, c)["containers_under"], path(c + "/mydocker")) << c;
   const json systemd = hierarchy(j, "name=systemd");
   ASSERT_FALSE(systemd.is_null());
@@ -146,6 +146,7 @@ TEST_F(HostInfoTest, V1HostWithoutPidsOrSwapAccountingListsBothProblemsWithFixes
   add_v1("memory");
   add_v1("blkio");
   add_v1("freezer");
+  add_v1("devices");
   ASSERT_FALSE(fs_->exists(path("memory/memory.memsw.limit_in_bytes")));
 
   const json j = info();
@@ -158,8 +159,7 @@ TEST_F(HostInfoTest, V1HostWithoutPidsOrSwapAccountingListsBothProblemsWithFixes
   EXPECT_NE(j["problems"][0]["fix"].get<std::string>().find("mount -t cgroup -o pids"),
             std::string::npos);
   EXPECT_NE(p[1].find("swap accounting"), std::string::npos) << p[1];
-  EXPECT_NE(j["problems"][1]["fix"].get<std::string>().find("swapaccount=1"),
-            std::string::npos);
+  EXPECT_NE(j["problems"][1]["fix"].get<std::string>().find("swapaccount=1"), std::string::npos);
   expect_fixes(j);
 }
 
@@ -170,6 +170,7 @@ TEST_F(HostInfoTest, V1HostFormatsEachProblemWithItsFix) {
   add_v1("memory");
   add_v1("blkio");
   add_v1("freezer");
+  add_v1("devices");
   const json j = info();
 
   const std::string text = format_host_info(j);
@@ -178,8 +179,7 @@ TEST_F(HostInfoTest, V1HostFormatsEachProblemWithItsFix) {
   EXPECT_NE(text.find("Problems:\n  - the cgroup v1 'pids' hierarchy is not mounted"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("    fix: boot the kernel with swapaccount=1\n"), std::string::npos)
-      << text;
+  EXPECT_NE(text.find("    fix: boot the kernel with swapaccount=1\n"), std::string::npos) << text;
 }
 
 TEST_F(HostInfoTest, V1HostWithAnEmptyLeftoverCpusetParentReportsIt) {
@@ -189,6 +189,7 @@ TEST_F(HostInfoTest, V1HostWithAnEmptyLeftoverCpusetParentReportsIt) {
   add_v1("pids");
   add_v1("blkio");
   add_v1("freezer");
+  add_v1("devices");
   make_cgroup_dirs(path("cpuset"), "/mydocker");  // a new v1 cpuset: cpus and mems empty
 
   const json j = info();
@@ -284,8 +285,7 @@ TEST_F(HostInfoTest, HostWithoutCgroupMountsHasModeNoneAndAProblem) {
   expect_fixes(j);
   const std::string text = format_host_info(j);
   EXPECT_NE(text.find("Cgroup mode:   none ("), std::string::npos) << text;
-  EXPECT_NE(text.find("Problems:\n  - no cgroup filesystem is mounted"), std::string::npos)
-      << text;
+  EXPECT_NE(text.find("Problems:\n  - no cgroup filesystem is mounted"), std::string::npos) << text;
 }
 
 // ---- namespaces ----

@@ -42,6 +42,7 @@ class Manager final : public CgroupManager {
     std::string dir;         // <parent>/<id>
     bool selected = true;    // validate() keeps only what the container needs
     std::vector<std::string> created;  // parent directories this run made, outermost first
+    std::vector<std::string> planned;  // parents missing at validate(), deepest first
     bool made = false;                 // dir was created
     bool attempted = false;            // create() got to it
   };

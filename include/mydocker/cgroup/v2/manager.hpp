@@ -56,6 +56,7 @@ class Manager final : public CgroupManager {
   std::vector<std::unique_ptr<Subsystem>> controllers_;
   std::vector<std::string> enable_;   // controllers the container's parent must give it
   std::vector<std::string> created_;  // parent directories this run made, outermost first
+  std::vector<std::string> planned_;  // parents missing at validate(), deepest first
   bool made_ = false;
   bool attempted_ = false;
 };
