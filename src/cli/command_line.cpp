@@ -66,6 +66,12 @@ void add_run_flags(CLI::App& run, RunOptions& o, LimitText& t, std::string& stop
   add_limit_flags(run, t, true);
   run.add_flag("--oom-kill-disable", o.oom_kill_disable, "Disable the OOM killer (cgroup v1)");
   run.add_option("--rootfs", o.rootfs_dir, "Run in this directory as the root filesystem");
+  run.add_flag("--host-rw", o.host_rw,
+               "Without an image: the host's files writable (default: read-only, with fresh "
+               "/tmp, /run and /dev/shm)");
+  run.add_option("--device", o.devices, "A host device in the container: HOST[:CONTAINER][:rwm]");
+  run.add_option("--device-cgroup-rule", o.device_cgroup_rules,
+                 "Allow a device: 'TYPE MAJOR:MINOR PERMS' ('c 1:3 rwm', 'b 8:* r')");
   run.add_option("-v,--volume", o.volumes, "Bind mount: HOST:CONTAINER[:ro]");
   run.add_option("--tmpfs", o.tmpfs, "A tmpfs: PATH[:OPTIONS]");
   run.add_flag("--read-only", o.read_only, "Mount the root filesystem read-only");
@@ -77,7 +83,8 @@ void add_run_flags(CLI::App& run, RunOptions& o, LimitText& t, std::string& stop
   run.add_option("--net,--network", o.network, "none (default: only a loopback) or host");
   run.add_option("--cap-add", o.cap_add, "Add a capability (NET_ADMIN, ALL ...)");
   run.add_option("--cap-drop", o.cap_drop, "Drop a capability");
-  run.add_flag("--privileged", o.privileged, "All capabilities, no seccomp, no masked paths");
+  run.add_flag("--privileged", o.privileged,
+               "All capabilities and devices, no seccomp, no masked paths");
   run.add_option("--security-opt", o.security_opts,
                  "seccomp=unconfined|FILE.json, no-new-privileges[=true|false]");
   run.add_option("--ulimit", o.ulimits, "A resource limit: NAME=SOFT[:HARD] (nofile=1024)");

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "mydocker/container/state.hpp"
+#include "mydocker/util/fs.hpp"
 #include "mydocker/util/units.hpp"
 
 namespace mydocker {
@@ -14,6 +15,32 @@ nlohmann::json devices(const std::vector<DeviceLimit>& list) {
   return out;
 }
 
+// The effective rules, in order ("deny a *:* rwm", "allow c 1:3 rwm"...): what the device
+// cgroup (v1) or the BPF device filter (v2) enforces. Ours; docker shows only what was asked.
+nlohmann::json device_rules_json(const std::vector<DeviceRule>& rules) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rules) out.push_back(std::string(r.allow ? "allow " : "deny ") + r.text());
+  return out;
+}
+
+// docker's HostConfig.Devices: one entry per --device.
+nlohmann::json device_mappings(const RunOptions& o) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : o.devices) {
+    const auto parts = split(d, ":");
+    std::string host = parts.at(0), target = host, perms = "rwm";
+    if (parts.size() == 3) {
+      target = parts[1];
+      perms = parts[2];
+    } else if (parts.size() == 2) {
+      (parse_device_rule("c 1:1 " + parts[1]) ? perms : target) = parts[1];
+    }
+    out.push_back(
+        {{"PathOnHost", host}, {"PathInContainer", target}, {"CgroupPermissions", perms}});
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json host_config_json(const Resources& r) {
@@ -21,8 +48,8 @@ nlohmann::json host_config_json(const Resources& r) {
   return {{"Memory", opt(r.memory)},
           {"MemorySwap", opt(r.memory_swap)},
           {"MemoryReservation", opt(r.memory_reservation)},
-          {"MemorySwappiness", r.memory_swappiness ? nlohmann::json(*r.memory_swappiness)
-                                                   : nlohmann::json(nullptr)},
+          {"MemorySwappiness",
+           r.memory_swappiness ? nlohmann::json(*r.memory_swappiness) : nlohmann::json(nullptr)},
           {"OomKillDisable", r.oom_kill_disable},
           {"CpuPeriod", opt(r.cpu_period)},
           {"CpuQuota", opt(r.cpu_quota)},
@@ -36,7 +63,8 @@ nlohmann::json host_config_json(const Resources& r) {
           {"BlkioDeviceReadBps", devices(r.read_bps)},
           {"BlkioDeviceWriteBps", devices(r.write_bps)},
           {"BlkioDeviceReadIOps", devices(r.read_iops)},
-          {"BlkioDeviceWriteIOps", devices(r.write_iops)}};
+          {"BlkioDeviceWriteIOps", devices(r.write_iops)},
+          {"DeviceRules", device_rules_json(r.devices)}};
 }
 
 std::string limits_summary(const nlohmann::json& hc) {
@@ -57,8 +85,8 @@ std::string limits_summary(const nlohmann::json& hc) {
   if (num("CpuShares") > 0) add("shares " + std::to_string(num("CpuShares")));
   if (!hc.value("CpusetCpus", "").empty()) add("cpuset " + hc.value("CpusetCpus", ""));
   if (num("PidsLimit") > 0) add("pids " + std::to_string(num("PidsLimit")));
-  for (const char* k : {"BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
-                        "BlkioDeviceWriteIOps"})
+  for (const char* k :
+       {"BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps"})
     if (hc.contains(k) && !hc[k].empty()) {
       add("io");
       break;
@@ -80,11 +108,19 @@ nlohmann::json make_config(const RunOptions& o, const std::string& id, const std
           {"open_stdin", o.interactive},
           {"detached", o.detach},
           {"auto_remove", o.remove},
-          {"restart_policy", {{"Name", restart.text().substr(0, restart.text().find(':'))},
-                              {"MaximumRetryCount", restart.max_retries}}},
+          {"restart_policy",
+           {{"Name", restart.text().substr(0, restart.text().find(':'))},
+            {"MaximumRetryCount", restart.max_retries}}},
           {"stop_timeout", stop_timeout_seconds(o)},
           {"cgroup_parent", o.cgroup_parent},
-          {"host_config", host_config_json(r)},
+          {"host_config",
+           [&] {
+             nlohmann::json hc = host_config_json(r);
+             hc["Privileged"] = o.privileged;
+             hc["Devices"] = device_mappings(o);
+             hc["DeviceCgroupRules"] = o.device_cgroup_rules;
+             return hc;
+           }()},
           {"limits", limits_summary(host_config_json(r))}};
 }
 

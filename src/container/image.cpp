@@ -142,6 +142,53 @@ bool is_hex(const std::string& text) {
 
 }  // namespace
 
+ReferenceKind reference_kind(std::string_view word) {
+  using K = ReferenceKind;
+  if (word.empty() || word.front() == '/' || word.front() == '.') return K::kNotAReference;
+  bool only_image = false;
+  if (const size_t at = word.find('@'); at != std::string_view::npos) {  // a digest
+    const std::string_view digest = word.substr(at + 1);
+    const size_t colon = digest.find(':');
+    const std::string hex(colon == std::string_view::npos ? "" : digest.substr(colon + 1));
+    if (colon == 0 || colon == std::string_view::npos || hex.size() < 32 || !is_hex(hex))
+      return K::kNotAReference;
+    word = word.substr(0, at);
+    only_image = true;
+  }
+  const size_t slash = word.rfind('/');
+  const size_t colon = word.rfind(':');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
+    if (!valid_tag(word.substr(colon + 1))) return K::kNotAReference;
+    word = word.substr(0, colon);
+    only_image = true;
+  }
+  auto parts = split(word, "/");
+  if (parts.empty() ||
+      std::count(word.begin(), word.end(), '/') + 1 != static_cast<long>(parts.size()))
+    return K::kNotAReference;  // "a//b", "a/"
+  const std::string& first = parts.front();
+  if (parts.size() > 1 &&
+      (first.find_first_of(".:") != std::string::npos || first == "localhost")) {
+    // A registry: host[:port], letters (either case), digits, '-' and '.'.
+    const size_t port = first.find(':');
+    const std::string host = first.substr(0, port);
+    if (host.empty() || !std::all_of(host.begin(), host.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+        }))
+      return K::kNotAReference;
+    if (port != std::string::npos) {
+      const std::string digits = first.substr(port + 1);
+      if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit))
+        return K::kNotAReference;
+    }
+    parts.erase(parts.begin());
+    only_image = true;
+  }
+  for (const auto& p : parts)
+    if (!valid_component(p)) return K::kNotAReference;
+  return only_image ? K::kImageOnly : K::kName;
+}
+
 ImageReference parse_image_reference(const std::string& reference) {
   ImageReference out;
   const std::string why = reference_problem(reference, out);

@@ -29,6 +29,21 @@ static void from_json(const json& j, MountSpec& m) {
   m.file = j.at("file");
 }
 
+static void to_json(json& j, const DeviceNode& d) {
+  j = {d.path, d.host_path, std::string(1, d.type), d.major, d.minor, d.mode, d.uid, d.gid};
+}
+
+static void from_json(const json& j, DeviceNode& d) {
+  d.path = j.at(0);
+  d.host_path = j.at(1);
+  d.type = j.at(2).get<std::string>().at(0);
+  d.major = j.at(3);
+  d.minor = j.at(4);
+  d.mode = j.at(5);
+  d.uid = j.at(6);
+  d.gid = j.at(7);
+}
+
 // The process fields, the same in the init's CBOR and in config.json (for exec).
 static void put_process(json& j, const InitConfig& c) {
   j.update({{"env", c.env},
@@ -72,6 +87,8 @@ std::string encode_init_config(const InitConfig& c) {
       {"work", c.work},
       {"ro", c.readonly_rootfs},
       {"mounts", c.mounts},
+      {"devices", c.devices},
+      {"hostrw", c.host_rw},
       {"net", c.new_net},
       {"seccomp", json::binary(std::vector<uint8_t>(c.seccomp_bpf.begin(), c.seccomp_bpf.end()))},
       {"mntns", c.mount_ns_fd},
@@ -105,6 +122,8 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
     c.work = j.at("work");
     c.readonly_rootfs = j.at("ro");
     c.mounts = j.at("mounts").get<std::vector<MountSpec>>();
+    c.devices = j.at("devices").get<std::vector<DeviceNode>>();
+    c.host_rw = j.at("hostrw");
     c.new_net = j.at("net");
     const auto& bpf = j.at("seccomp").get_binary();
     c.seccomp_bpf.assign(bpf.begin(), bpf.end());

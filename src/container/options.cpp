@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "mydocker/cgroup/placement.hpp"
+#include "mydocker/container/devices.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/units.hpp"
 
@@ -56,14 +57,16 @@ CpuSet list_within(const FlagValue& f, const CpuSet& available, const std::strin
 void parse_memory(const RunOptions& o, Resources& r) {
   if (o.memory) {
     int64_t bytes = size_of(*o.memory);
+    if (bytes > 0 && bytes < kMinMemory) bad(*o.memory, "Minimum memory limit allowed is 6MB");
     if (bytes > 0) r.memory = bytes;  // 0 means "no limit", as in docker
   }
   if (o.memory_swap) {
     int64_t swap = o.memory_swap->value == "-1" ? -1 : size_of(*o.memory_swap);
     if (swap != 0) {  // 0: unset, as in docker
       if (!r.memory)
-        bad(*o.memory_swap, "you should always set the memory limit (-m) when using the "
-                            "memoryswap limit");
+        bad(*o.memory_swap,
+            "you should always set the memory limit (-m) when using the "
+            "memoryswap limit");
       if (swap != -1 && swap < *r.memory)
         bad(*o.memory_swap,
             "minimum memoryswap limit should be larger than memory limit (it is memory+swap)");
@@ -72,6 +75,8 @@ void parse_memory(const RunOptions& o, Resources& r) {
   }
   if (o.memory_reservation) {
     int64_t bytes = size_of(*o.memory_reservation);
+    if (bytes > 0 && bytes < kMinMemory)
+      bad(*o.memory_reservation, "Minimum memory reservation allowed is 6MB");
     if (r.memory && bytes > *r.memory)
       bad(*o.memory_reservation,
           "minimum memory limit can not be less than memory reservation limit");
@@ -175,7 +180,8 @@ void parse_io(const RunOptions& o, Resources& r) {
 DeviceLimit parse_device_limit(const FlagValue& f, bool size) {
   const size_t colon = f.value.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == f.value.size())
-    bad(f, std::string("expected DEVICE:") + (size ? "RATE, such as /dev/sda:1mb" : "N, such as /dev/sda:100"));
+    bad(f, std::string("expected DEVICE:") +
+               (size ? "RATE, such as /dev/sda:1mb" : "N, such as /dev/sda:100"));
   DeviceLimit d;
   d.path = f.value.substr(0, colon);
   const std::string rate = f.value.substr(colon + 1);
@@ -195,6 +201,16 @@ DeviceLimit parse_device_limit(const FlagValue& f, bool size) {
   d.major = major(st.st_rdev);
   d.minor = minor(st.st_rdev);
   return d;
+}
+
+std::vector<DeviceRule> device_rules(const RunOptions& o) {
+  std::vector<DeviceRule> rules = o.privileged ? privileged_device_rules() : default_device_rules();
+  for (const auto& d : o.devices) {
+    const DeviceRequest req = parse_device_flag(d);
+    rules.insert(rules.end(), req.rules.begin(), req.rules.end());
+  }
+  for (const auto& text : o.device_cgroup_rules) rules.push_back(parse_device_cgroup_rule(text));
+  return rules;
 }
 
 Resources parse_resources(const RunOptions& o, const HostLimits& host) {
@@ -234,11 +250,16 @@ RestartPolicy parse_restart_policy(const std::string& text) {
   auto fail = [&](const std::string& why) -> RestartPolicy {
     throw Error("invalid value '" + text + "' for --restart: " + why);
   };
-  if (name == "no" || name.empty()) p.kind = RestartPolicy::kNo;
-  else if (name == "on-failure") p.kind = RestartPolicy::kOnFailure;
-  else if (name == "always") p.kind = RestartPolicy::kAlways;
-  else if (name == "unless-stopped") p.kind = RestartPolicy::kUnlessStopped;
-  else return fail("use no, on-failure[:N], always or unless-stopped");
+  if (name == "no" || name.empty())
+    p.kind = RestartPolicy::kNo;
+  else if (name == "on-failure")
+    p.kind = RestartPolicy::kOnFailure;
+  else if (name == "always")
+    p.kind = RestartPolicy::kAlways;
+  else if (name == "unless-stopped")
+    p.kind = RestartPolicy::kUnlessStopped;
+  else
+    return fail("use no, on-failure[:N], always or unless-stopped");
   if (has_count) {
     if (p.kind != RestartPolicy::kOnFailure)
       return fail("maximum retry count cannot be used with restart policy '" + name + "'");
@@ -263,22 +284,21 @@ void validate_run_options(const RunOptions& o) {
   if (o.command.front().empty()) throw Error("the command to run is empty");
   if (!o.name.empty()) {
     // docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
-    bool ok = std::isalnum(static_cast<unsigned char>(o.name[0])) &&
-              std::all_of(o.name.begin(), o.name.end(), [](char c) {
-                return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
-                       c == '-';
-              });
+    bool ok =
+        std::isalnum(static_cast<unsigned char>(o.name[0])) &&
+        std::all_of(o.name.begin(), o.name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+        });
     if (!ok || o.name.size() > 128)
       throw Error("invalid value '" + o.name +
                   "' for --name: use letters, digits, '_', '.' and '-', starting with a letter "
                   "or digit");
   }
   if (!o.hostname.empty()) {
-    bool ok = o.hostname.size() <= 64 &&
-              std::all_of(o.hostname.begin(), o.hostname.end(), [](char c) {
-                return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ||
-                       c == '_';
-              });
+    bool ok =
+        o.hostname.size() <= 64 && std::all_of(o.hostname.begin(), o.hostname.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+        });
     if (!ok)
       throw Error("invalid value '" + o.hostname +
                   "' for --hostname: at most 64 letters, digits, '-', '.' or '_'");

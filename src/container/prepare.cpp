@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "mydocker/container/devices.hpp"
 #include "mydocker/container/security.hpp"
 #include "mydocker/container/store.hpp"
 #include "mydocker/container/userns.hpp"
@@ -167,6 +168,27 @@ void prepare_userns(const RunOptions& o, const std::string& files_dir, InitConfi
   }
 }
 
+// The nodes made in the container's /dev (with their rules in device_rules()).
+void prepare_devices(const RunOptions& o, InitConfig& c) {
+  for (const auto& d : o.devices) {
+    const DeviceRequest req = parse_device_flag(d);
+    for (const auto& n : req.nodes) {
+      // The host's files: its /dev is already there (and read-only); a node elsewhere
+      // cannot be made.
+      if (c.rootfs.empty() && n.path != n.host_path)
+        throw Error("invalid value '" + d + "' for --device: a container without an image sees " +
+                    "the host's /dev, so the node keeps its host path (" + n.host_path + ")");
+      if (n.path.rfind("/dev/", 0) != 0 && !c.rootfs.empty())
+        throw Error("invalid value '" + d + "' for --device: the container path must be " +
+                    "under /dev (the only place of the container where device nodes work)");
+      if (!c.rootfs.empty()) c.devices.push_back(n);
+    }
+  }
+  // docker gives a privileged container every device of the host, in its own /dev.
+  if (o.privileged && !c.rootfs.empty())
+    for (auto& n : host_devices()) c.devices.push_back(std::move(n));
+}
+
 }  // namespace
 
 void set_env(std::vector<std::string>& env, const std::string& entry) {
@@ -315,6 +337,10 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
   if (o.read_only && c.rootfs.empty())
     throw Error("--read-only needs an image or --rootfs (the host's own files stay as they are)");
   c.privileged = o.privileged;
+  c.host_rw = o.host_rw;
+  if (o.host_rw && !c.rootfs.empty())
+    throw Error("--host-rw is for runs on the host's files (no image, no --rootfs)");
+  prepare_devices(o, c);
 
   // The command.
   if (o.entrypoint) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -44,6 +45,15 @@ InitFailure failed(const std::string& what) {
   return InitFailure{kExitSetupError, what + ": " + std::strerror(errno)};
 }
 
+// ",nosuid,nodev" for the flags a remount adds, as mount(8) spells them.
+std::string flag_words(unsigned long flags) {
+  std::string out;
+  for (auto [flag, word] :
+       {std::pair{MS_NOSUID, "nosuid"}, {MS_NODEV, "nodev"}, {MS_NOEXEC, "noexec"}})
+    if (flags & flag) out += std::string(",") + word;
+  return out;
+}
+
 // One traced step: prints the shell line, and in a real run does the work.
 class Steps {
  public:
@@ -64,6 +74,7 @@ class Steps {
                        source.c_str(), target, nullptr, MS_BIND | MS_REC))
       return f;
     if (!readonly && !extra) return std::nullopt;
+    const unsigned long asked = extra;
     // A remount must keep the flags the source's mount has (nosuid, nodev, noexec, ro...): in a
     // user namespace they are locked, and dropping one is refused.
     struct statvfs sv {};
@@ -77,9 +88,10 @@ class Steps {
                             {ST_RELATIME, MS_RELATIME}})
         if (sv.f_flag & st) extra |= ms;
     }
-    if (auto f = mount(
-            "mount -o remount,bind" + std::string(readonly ? ",ro " : " ") + trace::quote(target),
-            nullptr, target, nullptr, MS_BIND | MS_REMOUNT | (readonly ? MS_RDONLY : 0) | extra))
+    if (auto f = mount("mount -o remount,bind" + std::string(readonly ? ",ro" : "") +
+                           flag_words(asked) + " " + trace::quote(target),
+                       nullptr, target, nullptr,
+                       MS_BIND | MS_REMOUNT | (readonly ? MS_RDONLY : 0) | extra))
       return f;
     if (!readonly || dry_) return std::nullopt;
     // Read-only all the way down: `-v /:/host:ro` must not leave /host/proc/sys or any other
@@ -102,7 +114,7 @@ class Steps {
   // touch to the host's files. Nothing of the container runs yet, so the path stays valid.
   Result in_root(const std::string& root, const std::string& rel, bool file,
                  std::string& out) const {
-    out = root + rel;
+    out = (root == "/" ? "" : root) + rel;
     if (dry_) return std::nullopt;
     UniqueFd top(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!top) return failed("open " + root);
@@ -160,12 +172,14 @@ class Steps {
           ::readlink(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), real, sizeof real - 1);
       if (n <= 0) return failed("readlink the resolved " + out);
       const std::string resolved(real, static_cast<size_t>(n));
-      if (resolved.compare(0, root.size(), root) != 0 ||
-          (resolved.size() > root.size() && resolved[root.size()] != '/'))
+      const std::string base = root == "/" ? "" : root;  // "/": everything is inside
+      if (resolved.compare(0, base.size(), base) != 0 ||
+          (resolved.size() > base.size() && resolved[base.size()] != '/'))
         return InitFailure{kExitSetupError, out + " resolves to " + resolved + ", outside " + root};
-      cur = resolved.substr(root.size());
+      cur = resolved.substr(base.size());
     }
-    out = root + cur;
+    out = (root == "/" ? "" : root) + cur;
+    if (out.empty()) out = "/";
     return std::nullopt;
   }
   // A file in a filesystem we just mounted (a bind mount's target).
@@ -175,13 +189,17 @@ class Steps {
     if (!fd) return failed("touch " + path);
     return std::nullopt;
   }
-  Result node(const std::string& path, unsigned major, unsigned minor) const {
-    trace::emit("mknod -m 666 " + path + " c " + std::to_string(major) + " " +
-                std::to_string(minor));
+  Result node(const std::string& path, char type, unsigned major, unsigned minor,
+              unsigned mode = 0666) const {
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%o", mode & 07777);
+    trace::emit("mknod -m " + std::string(octal) + " " + trace::quote(path) + " " + type + " " +
+                std::to_string(major) + " " + std::to_string(minor));
     if (dry_) return std::nullopt;
-    if (::mknod(path.c_str(), S_IFCHR | 0666, makedev(major, minor)) != 0 && errno != EEXIST)
+    const mode_t kind = type == 'b' ? S_IFBLK : S_IFCHR;
+    if (::mknod(path.c_str(), kind | (mode & 07777), makedev(major, minor)) != 0 && errno != EEXIST)
       return failed("mknod " + path);
-    ::chmod(path.c_str(), 0666);  // past the umask
+    ::chmod(path.c_str(), mode & 07777);  // past the umask
     return std::nullopt;
   }
   Result symlink(const std::string& to, const std::string& at) const {
@@ -205,6 +223,25 @@ bool exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+// --device and --privileged: the host's nodes, made in the container's /dev (resolved inside the
+// root: the /dev tmpfs is the container's own) with the host's mode and owner. In a user
+// namespace mknod is refused: the host's node is bound instead.
+Result make_device_nodes(const Steps& s, const InitConfig& c, const std::string& root) {
+  for (const auto& n : c.devices) {
+    std::string at;
+    if (auto f = s.in_root(root, n.path.substr(0, n.path.rfind('/')), false, at)) return f;
+    at += n.path.substr(n.path.rfind('/'));
+    if (c.userns) {
+      if (auto f = s.touch(at)) return f;
+      if (auto f = s.bind(n.host_path, at, false)) return f;
+      continue;
+    }
+    if (auto f = s.node(at, n.type, n.major, n.minor, n.mode)) return f;
+    if (!s.dry() && ::chown(at.c_str(), n.uid, n.gid) != 0) return failed("chown " + at);
+  }
+  return std::nullopt;
+}
+
 // A minimal /dev on tmpfs: the usual character devices, a devpts of its own (-t), shm, mqueue.
 Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
   const std::string dev = root + "/dev";
@@ -223,10 +260,11 @@ Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
   for (const auto& n : nodes) {
     // In a user namespace mknod is refused even to its root: the host's nodes, bound.
     const std::string at = dev + "/" + n.name;
-    Result f = c.userns ? s.touch(at) : s.node(at, n.major, n.minor);
+    Result f = c.userns ? s.touch(at) : s.node(at, 'c', n.major, n.minor);
     if (!f && c.userns) f = s.bind(std::string("/dev/") + n.name, at, false);
     if (f) return f;
   }
+  if (auto f = make_device_nodes(s, c, root)) return f;
   if (auto f = s.mkdir(dev + "/pts")) return f;
   if (auto f = s.mount(
           "mount -t devpts devpts " + dev + "/pts -o newinstance,ptmxmode=0666,mode=0620,gid=5",
@@ -303,11 +341,27 @@ std::pair<unsigned long, std::string> mount_options(const std::string& text) {
   return {flags, data};
 }
 
-Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root) {
+// The fresh tmpfs mounts a run on the host's files gets over its read-only view.
+const char* const kHostViewTmpfs[] = {"/tmp", "/run", "/dev/shm", nullptr};
+
+// Whether `path` is on one of those (so the container's own: a mount target may be made there).
+bool on_fresh_tmpfs(const InitConfig& c, const std::string& path) {
+  if (c.host_rw) return false;
+  for (const char* const* t = kHostViewTmpfs; *t; ++t)
+    if (path.rfind(std::string(*t) + "/", 0) == 0) return true;
+  return false;
+}
+
+// `host_trees`: the host view's volumes, copied before the host's files went read-only.
+Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root,
+                   std::vector<UniqueFd>* host_trees = nullptr) {
   size_t tree = c.idmapped.size();  // --userns private: the parent's trees for the binds
+  size_t host_tree = 0;
   for (const auto& m : c.mounts) {
     std::string target = root + m.target;
-    if (root.empty()) {
+    if (root.empty() && on_fresh_tmpfs(c, target)) {
+      if (auto f = s.in_root("/", m.target, m.fstype.empty() && m.file, target)) return f;
+    } else if (root.empty()) {
       // The host's files: we do not make directories or files there for a mount.
       if (!s.dry() && ::access(target.c_str(), F_OK) != 0)
         return failed("mount target " + target + " (a container without an image sees the " +
@@ -316,6 +370,13 @@ Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root)
       return f;
     }
     if (m.fstype.empty()) {  // a bind: a volume, or /etc/hostname, /etc/hosts, /etc/resolv.conf
+      if (host_trees) {
+        const int fd = host_tree < host_trees->size() ? (*host_trees)[host_tree].get() : -1;
+        ++host_tree;
+        if (!attach_mount(fd, m.source, target, false) && !s.dry())
+          return failed("mount --bind " + m.source + " " + target);
+        continue;
+      }
       if (c.userns) {
         const int fd = s.dry() || tree >= c.trees.size() ? -1 : c.trees[tree];
         ++tree;
@@ -340,20 +401,68 @@ Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root)
 
 }  // namespace
 
+// No image: the host's files. Every mount of the container's copy of the host's mount tree is
+// made read-only (one mount_setattr(AT_RECURSIVE) on its own namespace's copy: the host's
+// mounts do not change), then a /proc of the new PID namespace and fresh tmpfs mounts on /tmp,
+// /run and /dev/shm, so a command that must write somewhere still can; -v for anything else.
+// Called after the cgroups are joined (their files must still be writable then).
+Result host_view(const Steps& s, const InitConfig& c) {
+  // The volumes first, as detached copies with their host flags: a bind made after the
+  // read-only step would be read-only too.
+  std::vector<UniqueFd> trees;
+  if (!c.host_rw)
+    for (const auto& m : c.mounts) {
+      if (!m.fstype.empty()) continue;
+      if (s.dry()) {
+        trees.emplace_back();
+        continue;
+      }
+      UniqueFd tree(::open_tree(AT_FDCWD, m.source.c_str(),
+                                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+      if (!tree) return failed("open_tree " + m.source);
+      mount_attr attr{};
+      attr.attr_set = MOUNT_ATTR_RDONLY;
+      if (m.readonly &&
+          ::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+        return failed("read-only copy of " + m.source);
+      trees.push_back(std::move(tree));
+    }
+  if (!c.host_rw) {
+    trace::emit("mount -o remount,bind,ro -R /   # mount_setattr(\"/\", AT_RECURSIVE, " +
+                std::string("MOUNT_ATTR_RDONLY): every mount of this namespace's copy of the ") +
+                "host's tree, read-only (--host-rw keeps it writable)");
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (!s.dry() && ::mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
+      return failed("make the host's files read-only (mount_setattr, Linux 5.12+; --host-rw " +
+                    std::string("runs without it)"));
+  }
+  if (auto f = s.mount("mount -t proc proc /proc -o nosuid,nodev,noexec", "proc", "/proc", "proc",
+                       MS_NOSUID | MS_NODEV | MS_NOEXEC))
+    return f;
+  if (!c.host_rw)
+    for (const char* const* t = kHostViewTmpfs; *t; ++t) {
+      const bool shm = std::string(*t) == "/dev/shm";
+      const char* data = shm                         ? "mode=1777,size=65536k"
+                         : std::string(*t) == "/tmp" ? "mode=1777"
+                                                     : "mode=755";
+      const unsigned long flags = MS_NOSUID | MS_NODEV | (shm ? MS_NOEXEC : 0);
+      if (auto f = s.mount("mount -t tmpfs tmpfs " + std::string(*t) + " -o nosuid,nodev," +
+                               (shm ? "noexec," : "") + data,
+                           "tmpfs", *t, "tmpfs", flags, data))
+        return f;
+    }
+  if (c.tty)  // a PTY needs a devpts instance of its own
+    if (auto f = s.mount("mount -t devpts devpts /dev/pts -o newinstance,ptmxmode=0666,mode=0620",
+                         "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                         "newinstance,ptmxmode=0666,mode=0620"))
+      return f;
+  return user_mounts(s, c, "", c.host_rw ? nullptr : &trees);
+}
+
 Result mount_rootfs(const InitConfig& c, bool dry) {
   const Steps s(dry);
-  if (c.rootfs.empty()) {
-    // No image: the host's files, with a /proc of the new PID namespace.
-    if (auto f = s.mount("mount -t proc proc /proc -o nosuid,nodev,noexec", "proc", "/proc", "proc",
-                         MS_NOSUID | MS_NODEV | MS_NOEXEC))
-      return f;
-    if (c.tty)  // a PTY needs a devpts instance of its own
-      if (auto f = s.mount("mount -t devpts devpts /dev/pts -o newinstance,ptmxmode=0666,mode=0620",
-                           "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                           "newinstance,ptmxmode=0666,mode=0620"))
-        return f;
-    return user_mounts(s, c, "");
-  }
+  if (c.rootfs.empty()) return std::nullopt;  // the host's files: see host_view()
   const std::string& root = c.rootfs;
   for (size_t i = 0; i < c.idmapped.size(); ++i) {  // --userns private
     const int fd = s.dry() || i >= c.trees.size() ? -1 : c.trees[i];
@@ -362,13 +471,18 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
                     c.idmapped[i].target);
     if (fd >= 0) ::close(fd);
   }
+  // nodev: a device node the image or --rootfs carries is the host's device, whoever made it;
+  // the nodes a container may use live in its own /dev (the device rules stop the rest too).
+  // --privileged keeps them usable, as in docker.
+  const unsigned long nodev = c.privileged ? 0 : MS_NODEV;
   if (!c.lower.empty()) {
     // The image read-only below, the container's own layer above.
     const std::string data = "lowerdir=" + c.lower + ",upperdir=" + c.upper + ",workdir=" + c.work;
-    if (auto f = s.mount("mount -t overlay overlay -o " + data + " " + root, "overlay", root,
-                         "overlay", 0, data.c_str()))
+    if (auto f = s.mount(
+            "mount -t overlay overlay -o " + std::string(nodev ? "nodev," : "") + data + " " + root,
+            "overlay", root, "overlay", nodev, data.c_str()))
       return f;
-  } else if (auto f = s.bind(root, root, false)) {  // --rootfs: pivot_root wants a mount point
+  } else if (auto f = s.bind(root, root, false, nodev)) {  // --rootfs: pivot_root wants a mount
     return f;
   }
   std::string proc, sys;
@@ -401,8 +515,8 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
 }
 
 Result enter_rootfs(const InitConfig& c, bool dry) {
-  if (c.rootfs.empty()) return std::nullopt;
   const Steps s(dry);
+  if (c.rootfs.empty()) return host_view(s, c);
   // pivot_root(".", ".") stacks the old root under the new one; unmounting "." then removes
   // it, so no path leads back to the host's files (chroot would leave one).
   trace::emit("cd " + trace::quote(c.rootfs) + " && pivot_root . . && umount -l .");

@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -39,7 +41,18 @@ struct Plan {
   std::unique_ptr<CgroupManager> cgroups;
   Resources resources;
   InitConfig init;
+  std::string notice;        // a bare first word ran the host's command (check_host_command)
+  std::string missing_hint;  // added to a "not found" error: no image of that name either
 };
+
+void print_notice(const Plan& p) {
+  if (!p.notice.empty()) std::fprintf(stderr, "mydocker: %s\n", p.notice.c_str());
+}
+
+// The init's failure, as the user sees it.
+Error failure_error(const InitFailure& f, const Plan& p) {
+  return Error(f.message + (f.exit_code == kExitNotFound ? p.missing_hint : ""), f.exit_code);
+}
 
 // The image a run names: its first argument, when that is an image's name[:tag], its id, or
 // 12 or more hex digits of it; otherwise the command runs on the host's files.
@@ -53,6 +66,45 @@ std::optional<ImageInfo> named_image(const RunOptions& o) {
   const bool by_id = ref.size() >= 12 && info->id.compare(0, ref.size(), ref) == 0;
   if (by_name || by_id) return info;
   return std::nullopt;
+}
+
+// The file a command word names on the host's files, searched as the container's init will
+// (PATH from -e, else docker's default); "" when there is none.
+std::string host_command(const RunOptions& o, const std::string& word) {
+  auto executable = [](const std::string& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (word.find('/') != std::string::npos) return executable(word) ? word : "";
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : o.env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  for (const auto& dir : split(path, ":"))
+    if (executable(dir + "/" + word)) return dir + "/" + word;
+  return "";
+}
+
+// A first word that is no local image. Only an image can have a tag, a digest or a registry:
+// "image not found", before anything exists (a typo must never run a command on the host's
+// files). A bare name (`busybox`) may be either: it runs the host's command, and says so on a
+// terminal and with --trace; when the host has no such command either, `hint` completes the
+// "not found" error with the missing image.
+void check_host_command(const RunOptions& o, std::string& notice, std::string& hint) {
+  if (!o.rootfs_dir.empty() || o.command.empty() || o.entrypoint) return;
+  const std::string& word = o.command.front();
+  const ReferenceKind kind = reference_kind(word);
+  if (kind == ReferenceKind::kNotAReference) return;
+  const std::string found = host_command(o, word);
+  if (kind == ReferenceKind::kImageOnly && found.empty())
+    throw Error("image '" + word + "' not found: no such image in " + o.data_root +
+                "/images (`mydocker images` lists them; `mydocker import TARBALL NAME[:TAG]` " +
+                "adds one)");
+  if (found.empty()) {
+    hint = " (and no image '" + word + "': `mydocker images` lists them)";
+  } else if (::isatty(STDERR_FILENO) || o.trace || o.dry_run) {
+    notice = "no image '" + word + "'; running the host's " + found + " on the host's files" +
+             (o.host_rw ? " (writable: --host-rw)" : " (read-only)");
+  }
 }
 
 InitConfig make_init_config(const RunOptions& o, const Plan& p, const std::string& image_rootfs) {
@@ -88,11 +140,14 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   // Detached containers join every controller: `stats`, `update` and `pause` act on them later.
   p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent, wants_report(o) || o.detach);
   p.resources = parse_resources(o, p.cgroups->available());
+  p.resources.devices = device_rules(o);
   p.cgroups->validate(p.resources);
   std::string image_rootfs;
   if (auto image = named_image(o)) {
     p.image_id = image->id;
     image_rootfs = ImageStore(o.data_root).rootfs(*image);
+  } else {
+    check_host_command(o, p.notice, p.missing_hint);
   }
   if (!image_rootfs.empty() || !o.rootfs_dir.empty())
     p.files_dir = container_files_dir(o.data_root, p.id);
@@ -142,6 +197,7 @@ RunResult dry_run(const RunOptions& o) {
   const Fs fs(/*dry_run=*/true);
   const HostCgroups host = detect_host_cgroups(fs);
   Plan p = make_plan(o, fs, host);
+  print_notice(p);
   SpawnOptions so;
   so.cgroup_dir = p.cgroups->clone_into();
   so.new_net = p.init.new_net;
@@ -228,7 +284,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
   ssize_t n = read_full(ready.read.get(), msg.data(), msg.size());
   msg.resize(n > 0 ? static_cast<size_t>(n) : 0);
   if (msg == "ok") return RunResult{0, {}, "", p.id};
-  if (auto f = decode_failure(msg)) throw Error(f->message, f->exit_code);
+  if (auto f = decode_failure(msg)) throw failure_error(*f, p);
   throw Error("the container's supervisor died before the container started");
 }
 
@@ -258,6 +314,7 @@ RunResult run_container(const RunOptions& o) {
 
   if (o.detach) {
     Plan p = make_plan(o, fs, host);
+    print_notice(p);
     auto created = store.create(p.id, p.name, config_for(o, p), first_state(p));
     create_container_files(p.init, o, p.files_dir, created.dir.path());
     return run_detached(o, store, std::move(created), p, host, fs);
@@ -291,6 +348,7 @@ RunResult run_container(const RunOptions& o) {
   std::optional<Store::Created> created;
   try {
     plan.emplace(make_plan(o, fs, host));
+    print_notice(*plan);
     // The container's directory (and its lock) exists before its first cgroup, so `prune`
     // knows it is alive.
     ContainerState st = first_state(*plan);
@@ -340,7 +398,7 @@ RunResult run_container(const RunOptions& o) {
   result.status = out.status;
   for (auto& problem : out.problems) result.messages.push_back("cleanup: " + problem);
   if (o.remove) store.remove(created->dir, plan->name, plan->files_dir);
-  if (out.failure) throw Error(out.failure->message, out.failure->exit_code);
+  if (out.failure) throw failure_error(*out.failure, *plan);
   if (auto oom = oom_message(out.stats, plan->id); !oom.empty())
     result.messages.insert(result.messages.begin(), oom);
   add_report(o, plan->id, host, out, result);

@@ -176,12 +176,12 @@ TEST_F(ContainersTest, BadReferencesAre125) {
   EXPECT_NE(r.err.find("No such container: nosuchcontainer"), std::string::npos);
   // Two containers: a prefix both share is ambiguous.
   std::string a, b;
-  for (int i = 0; i < 40 && (a.empty() || a[0] != b[0]); ++i) {
+  for (int i = 0; i < 200 && (a.empty() || a[0] != b[0]); ++i) {  // 1 - (15/16)^200
     if (!a.empty()) md({"rm", "-f", a, b});
     a = start({"true"});
     b = start({"true"});
   }
-  ASSERT_EQ(a[0], b[0]) << "no shared first digit in 40 tries";
+  ASSERT_EQ(a[0], b[0]) << "no shared first digit in 200 tries";
   auto amb = md({"inspect", a.substr(0, 1)});
   EXPECT_EQ(amb.status, 125);
   EXPECT_NE(amb.err.find("multiple containers"), std::string::npos) << amb.err;

@@ -69,14 +69,34 @@ TEST_F(LimitsTest, OomKilledInitExits137) {
   EXPECT_LE(last, 20);
 }
 
-TEST_F(LimitsTest, SmallLimitsAreWrittenAsParsed) {
-  // A teaching tool must allow -mem 1m (no docker 6 MB minimum): a small command runs, one
-  // that allocates more is killed at 1 MiB.
-  auto small = md({"run", "-mem", "1m", "true"});
+TEST_F(LimitsTest, LimitsBelowSixMebibytesAreRefusedAsDockerDoes) {
+  // Under 6 MiB a container is OOM-killed at once ("limit 0B" before this check): refused with
+  // docker's message, exit 125, nothing created. 6m itself works and holds.
+  for (const char* v : {"1k", "100", "1m"}) {
+    auto r = md({"run", "-mem", v, "true"});
+    EXPECT_EQ(r.status, 125) << v << ": " << r.err;
+    EXPECT_NE(r.err.find("invalid value '" + std::string(v) +
+                         "' for -mem: Minimum memory limit allowed is 6MB"),
+              std::string::npos)
+        << r.err;
+  }
+  auto reservation = md({"run", "--memory-reservation", "1m", "true"});
+  EXPECT_EQ(reservation.status, 125) << reservation.err;
+  EXPECT_TRUE(records().empty());
+  EXPECT_TRUE(container_cgroups().empty());
+  auto small = md({"run", "-mem", "6m", "true"});
   EXPECT_EQ(small.status, 0) << small.err;
-  auto big = md({"run", "-mem", "1m", example("alloc"), "1", "30"});
+  auto big = md({"run", "-mem", "6m", example("alloc"), "1", "30"});
   EXPECT_EQ(big.status, 137) << big.err;
-  EXPECT_NE(big.err.find("memory limit 1MiB"), std::string::npos) << big.err;
+  EXPECT_NE(big.err.find("memory limit 6MiB"), std::string::npos) << big.err;
+  // update too
+  auto id = md({"run", "-d", "sleep", "30"});
+  ASSERT_EQ(id.status, 0) << id.err;
+  const std::string cid = lines(id.out).front();
+  auto upd = md({"update", "-m", "2m", cid});
+  EXPECT_EQ(upd.status, 125) << upd.err;
+  EXPECT_NE(upd.err.find("Minimum memory limit allowed is 6MB"), std::string::npos) << upd.err;
+  md({"rm", "-f", cid});
 }
 
 // -cpu 20: 20 % of one CPU, measured from the CPU time a busy loop gets in 3 s.
@@ -211,15 +231,17 @@ TEST_F(MoreLimitsTest, DeviceReadBpsThrottlesALoopDevice) {
   LoopDevice loop;
   ASSERT_FALSE(loop.device().empty()) << "losetup failed";
   auto start = std::chrono::steady_clock::now();
-  auto r = md({"run", "--device-read-bps", loop.device() + ":1mb", "dd", "if=" + loop.device(),
-               "of=/dev/null", "bs=64k", "count=48", "iflag=direct"});
+  // --device: the default device rules deny every block device (as in docker).
+  auto r = md({"run", "--device", loop.device(), "--device-read-bps", loop.device() + ":1mb", "dd",
+               "if=" + loop.device(), "of=/dev/null", "bs=64k", "count=48", "iflag=direct"});
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_GE(took, std::chrono::milliseconds(2500));
   EXPECT_LE(took, std::chrono::seconds(6));
   // Unthrottled, the same read is fast.
   start = std::chrono::steady_clock::now();
-  md({"run", "dd", "if=" + loop.device(), "of=/dev/null", "bs=64k", "count=48", "iflag=direct"});
+  md({"run", "--device", loop.device(), "dd", "if=" + loop.device(), "of=/dev/null", "bs=64k",
+      "count=48", "iflag=direct"});
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
 }
 
@@ -227,8 +249,8 @@ TEST_F(MoreLimitsTest, DeviceWriteIopsThrottlesALoopDevice) {
   LoopDevice loop;
   ASSERT_FALSE(loop.device().empty()) << "losetup failed";
   auto start = std::chrono::steady_clock::now();
-  auto r = md({"run", "--device-write-iops", loop.device() + ":20", "dd", "if=/dev/zero",
-               "of=" + loop.device(), "bs=4k", "count=40", "oflag=direct"});
+  auto r = md({"run", "--device", loop.device(), "--device-write-iops", loop.device() + ":20", "dd",
+               "if=/dev/zero", "of=" + loop.device(), "bs=4k", "count=40", "oflag=direct"});
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_GE(took, std::chrono::milliseconds(1500));

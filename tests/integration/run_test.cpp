@@ -114,10 +114,10 @@ TEST_F(RunTest, TraceShowsEveryKernelAction) {
         "+ rmdir /"})
     EXPECT_NE(t.find(want), std::string::npos) << want << "\n" << t;
   EXPECT_NE(t.find("+ echo 104857600 > "), std::string::npos) << t;
-  // Writes are always exactly "+ echo VALUE > PATH".
+  // Writes are always exactly "+ echo VALUE > PATH" (VALUE quoted when it has spaces).
   for (const auto& l : lines(t)) {
     if (l.rfind("+ echo ", 0) == 0) {
-      EXPECT_TRUE(std::regex_match(l, std::regex(R"(\+ echo \S+ > /\S+)"))) << l;
+      EXPECT_TRUE(std::regex_match(l, std::regex(R"(\+ echo ('[^']+'|\S+) > /\S+)"))) << l;
     }
   }
   // Order: the cgroups are set up before the container joins them and before the exec.

@@ -63,11 +63,11 @@ echo "$out" | grep -q "4 of 10 succeeded" && pass "--pids-limit 5: $out" || fail
 # io: a throttled read on a RAM disk
 if [ -b /dev/ram0 ]; then
   start=$(date +%s)
-  out=$($MD run --device-read-bps /dev/ram0:1mb dd if=/dev/ram0 of=/dev/null bs=64k count=48 iflag=direct 2>&1)
+  out=$($MD run --device /dev/ram0 --device-read-bps /dev/ram0:1mb dd if=/dev/ram0 of=/dev/null bs=64k count=48 iflag=direct 2>&1)
   took=$(($(date +%s) - start))
   [ "$took" -ge 2 ] && pass "--device-read-bps 1mb: 3 MiB took ${took}s" || fail "--device-read-bps: ${took}s: $out"
   start=$(date +%s)
-  out=$($MD run --device-write-bps /dev/ram0:1mb dd if=/dev/zero of=/dev/ram0 bs=64k count=48 oflag=direct 2>&1)
+  out=$($MD run --device /dev/ram0 --device-write-bps /dev/ram0:1mb dd if=/dev/zero of=/dev/ram0 bs=64k count=48 oflag=direct 2>&1)
   took=$(($(date +%s) - start))
   [ "$took" -ge 2 ] && pass "--device-write-bps 1mb: 3 MiB took ${took}s" || fail "--device-write-bps: ${took}s: $out"
 else
@@ -145,7 +145,7 @@ tar -C $r -cf /tmp/bb.tar . && $MD import /tmp/bb.tar busybox >/dev/null 2>/tmp/
 out=$($MD run --rm -m 50m busybox sh -c 'ls /; grep -c " / overlay" /proc/self/mountinfo;
   grep -E "Seccomp:|NoNewPrivs|CapEff" /proc/self/status; ip -o link | wc -l; cat /proc/self/cgroup' 2>&1)
 echo "$out" | grep -q "^bin$" && echo "$out" | grep -q "Seccomp:	2" &&
-  echo "$out" | grep -q "NoNewPrivs:	1" && echo "$out" | grep -q "CapEff:	00000000a00425fb" &&
+  echo "$out" | grep -q "NoNewPrivs:	1" && echo "$out" | grep -q "CapEff:	00000000a80425fb" &&
   echo "$out" | grep -q "^0::/mydocker/" && pass "run in the image: overlay root, seccomp, caps, cgroup" ||
   fail "image run: $out"
 $MD run --rm -m 20m busybox sh -c 'x=$(head -c 40000000 /dev/zero | tr "\0" a)' >/dev/null 2>/tmp/o
@@ -174,6 +174,66 @@ check_clean images
 [ -z "$(ls $MYDOCKER_DATA_ROOT/containers 2>/dev/null)" ] && pass "no container layer left" ||
   fail "layers left: $(ls $MYDOCKER_DATA_ROOT/containers)"
 grep -q overlay /proc/self/mountinfo && fail "an overlay mount left" || pass "no overlay mount left"
+
+# Device nodes (cgroup v2: the BPF_PROG_TYPE_CGROUP_DEVICE filter): an image with kmsg, mem and
+# a block device (ram0); EACCES from nodev for the image's nodes, EPERM from the filter for nodes
+# made in /dev; --device, --device-cgroup-rule and --privileged grant what they name.
+r=/tmp/devroot
+mkdir -p $r/bin $r/tmp && cp /bin/busybox $r/bin/
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox $r/bin/$a; done
+mknod $r/kmsg c 1 11 && mknod $r/mem c 1 1 && mknod $r/ram b 1 0
+tar -C $r -cf /tmp/dev.tar . && $MD import /tmp/dev.tar devimg >/dev/null 2>/tmp/o || fail "import devimg: $(cat /tmp/o)"
+probe=probe-$$-default
+out=$($MD run --rm devimg sh -c "exec 2>&1; echo $probe > /kmsg; head -c 1 /mem; head -c 1 /ram; true")
+echo "$out" | grep -q "can't create /kmsg: Permission denied" && echo "$out" | grep -q "/mem: Permission denied" &&
+  echo "$out" | grep -q "/ram: Permission denied" && ! dmesg | grep -q $probe &&
+  pass "an image's device nodes: EACCES (nodev)" || fail "image device nodes: $out"
+probe=probe-$$-mknod
+out=$($MD run --rm --cap-add MKNOD devimg sh -c "exec 2>&1; mknod /dev/k c 1 11; mknod /dev/b b 1 0;
+  echo $probe > /dev/k; head -c 1 /dev/b; echo n > /dev/null && echo null-ok")
+echo "$out" | grep -q "can't create /dev/k: Operation not permitted" &&
+  echo "$out" | grep -q "/dev/b: Operation not permitted" && echo "$out" | grep -q null-ok &&
+  ! dmesg | grep -q $probe && pass "nodes made with MKNOD: EPERM (the BPF device filter)" ||
+  fail "BPF device filter: $out"
+probe=probe-$$-device
+out=$($MD run --rm --device /dev/kmsg --device /dev/ram0:/dev/xvdb:r devimg sh -c "exec 2>&1;
+  echo $probe > /dev/kmsg && echo kmsg-ok; head -c 1 /dev/xvdb >/dev/null && echo read-ok;
+  echo x | dd of=/dev/xvdb 2>&1 | head -1")
+echo "$out" | grep -q kmsg-ok && echo "$out" | grep -q read-ok && dmesg | grep -q $probe &&
+  echo "$out" | grep -q "Operation not permitted" && pass "--device grants the node with its permissions" ||
+  fail "--device: $out"
+probe=probe-$$-rule
+out=$($MD run --rm --cap-add MKNOD --device-cgroup-rule 'c 1:11 w' devimg sh -c "exec 2>&1;
+  mknod /dev/k c 1 11; mknod /dev/m c 1 1; echo $probe > /dev/k && echo k-ok; head -c 1 /dev/m; true")
+echo "$out" | grep -q k-ok && echo "$out" | grep -q "/dev/m: Operation not permitted" && dmesg | grep -q $probe &&
+  pass "--device-cgroup-rule grants exactly one node" || fail "--device-cgroup-rule: $out"
+probe=probe-$$-priv
+out=$($MD run --rm --privileged devimg sh -c "exec 2>&1; echo $probe > /kmsg && echo priv-ok")
+echo "$out" | grep -q priv-ok && dmesg | grep -q $probe && pass "--privileged: every device" || fail "--privileged: $out"
+out=$($MD run --rm --trace devimg true 2>&1)
+echo "$out" | grep -q "bpftool cgroup attach /sys/fs/cgroup/mydocker/.* device id [0-9]* multi" &&
+  pass "--trace names the attached device program" || fail "trace of the device filter: $out"
+$MD run -d --name devx --cap-add MKNOD devimg sleep 60 >/dev/null 2>/tmp/o || fail "run -d devimg: $(cat /tmp/o)"
+out=$($MD exec devx sh -c 'exec 2>&1; mknod /dev/m c 1 1; head -c 1 /dev/m; true')
+echo "$out" | grep -q "Operation not permitted" && pass "exec: under the same device filter" || fail "exec devices: $out"
+$MD rm -f devx >/dev/null 2>&1
+check_clean devices
+
+# A first word that is no image never runs on the host's files by surprise.
+mkdir -p /victim/sub && echo data >/victim/sub/f
+$MD run --rm nosuchimage:1 rm -rf /victim >/dev/null 2>/tmp/o
+rc=$?
+[ $rc -eq 125 ] && grep -q "image 'nosuchimage:1' not found" /tmp/o && pass "a missing tagged image: 125" ||
+  fail "missing image: exit $rc $(cat /tmp/o)"
+$MD run --rm busybox:1.99 rm -rf /victim >/dev/null 2>&1
+$MD --data-root /tmp/empty-data run --rm busybox rm -rf /victim >/dev/null 2>/tmp/o
+[ -f /victim/sub/f ] && grep -q "Read-only file system" /tmp/o && pass "a host-files run sees the host read-only" ||
+  fail "victim: $(ls -R /victim) $(cat /tmp/o)"
+$MD --data-root /tmp/empty-data run --rm --host-rw busybox rm -rf /victim/sub >/dev/null 2>/tmp/o
+[ ! -e /victim/sub ] && pass "--host-rw writes" || fail "--host-rw: $(cat /tmp/o)"
+$MD run -m 1m true >/dev/null 2>/tmp/o
+[ $? -eq 125 ] && grep -q "Minimum memory limit allowed is 6MB" /tmp/o && pass "-m 1m: refused" || fail "-m 1m: $(cat /tmp/o)"
+check_clean "host files"
 
 $MD ps -aq | xargs -r $MD rm >/dev/null || fail "rm of the stopped containers"
 [ -z "$(ls $MYDOCKER_DATA_ROOT/containers 2>/dev/null)" ] || fail "rm left layers"

@@ -20,6 +20,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mydocker {
@@ -44,6 +45,14 @@ struct ImageReference {
 // [A-Za-z0-9_.-], 128 at most, not starting with '.' or '-'. Throws Error naming `reference`:
 // invalid reference format "UPPER": repository name must be lowercase
 ImageReference parse_image_reference(const std::string& reference);
+
+// What `run`'s first word can be, by docker's reference grammar: no reference at all (an
+// absolute or ./ path, upper case, a space...); a bare name that may be an image or a command
+// (`busybox`, `library/busybox`); or something only an image can be: a name with a tag
+// (`busybox:1.36`), a digest (`busybox@sha256:<64 hex>`) or a registry (`quay.io/x`,
+// `localhost:5000/x`, `localhost/x`). Never throws (`run` asks it of every first word).
+enum class ReferenceKind { kNotAReference, kName, kImageOnly };
+ReferenceKind reference_kind(std::string_view word);
 
 class ImageStore {
  public:

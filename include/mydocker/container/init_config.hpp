@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mydocker/container/devices.hpp"
+
 namespace mydocker {
 
 // A mount inside the container: a bind (volumes, /etc/hostname...) or a filesystem (tmpfs).
@@ -33,11 +35,14 @@ struct InitConfig {
   bool trace = false;
 
   // The filesystem. An empty rootfs keeps the host's files (a container without an image).
-  std::string rootfs;              // the new root: overlay's merged dir, or --rootfs
-  std::string lower, upper, work;  // overlay layers (empty for --rootfs)
-  bool readonly_rootfs = false;    // --read-only
-  std::vector<MountSpec> mounts;   // -v, --tmpfs, /etc/hostname, /etc/hosts, resolv.conf
-  bool privileged = false;         // no masked or read-only paths, /sys writable
+  std::string rootfs;               // the new root: overlay's merged dir, or --rootfs
+  std::string lower, upper, work;   // overlay layers (empty for --rootfs)
+  bool readonly_rootfs = false;     // --read-only
+  std::vector<MountSpec> mounts;    // -v, --tmpfs, /etc/hostname, /etc/hosts, resolv.conf
+  bool privileged = false;          // no masked or read-only paths, /sys writable, rootfs dev
+  std::vector<DeviceNode> devices;  // made in the container's /dev: --device, --privileged
+  // Without a rootfs: the host's files, read-only (fresh /tmp, /run, /dev/shm) unless this.
+  bool host_rw = false;
 
   // The process.
   bool new_net = true;                    // --net none (default): only a loopback, up

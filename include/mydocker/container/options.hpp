@@ -45,6 +45,9 @@ struct RunOptions {
   std::optional<FlagValue> blkio_weight;                       // --blkio-weight 10..1000
   std::vector<FlagValue> device_read_bps, device_write_bps;    // DEVICE:SIZE
   std::vector<FlagValue> device_read_iops, device_write_iops;  // DEVICE:N
+  // devices
+  std::vector<std::string> devices;              // --device HOST[:CONTAINER][:PERMS]
+  std::vector<std::string> device_cgroup_rules;  // --device-cgroup-rule 'c 1:3 rwm'
 
   bool interactive = false;  // -i: keep stdin
   bool tty = false;          // -t: keep the caller's terminal
@@ -57,7 +60,8 @@ struct RunOptions {
   // The filesystem: an image (the first argument, when it names one), or --rootfs DIR, or
   // neither (the host's files, as before images).
   std::string image;
-  std::string rootfs_dir;                      // --rootfs DIR
+  std::string rootfs_dir;  // --rootfs DIR
+  bool host_rw = false;    // --host-rw: a run without an image sees the host's files writable
   std::vector<std::string> volumes;            // -v HOST:CTR[:ro]
   std::vector<std::string> tmpfs;              // --tmpfs PATH[:OPTIONS]
   bool read_only = false;                      // --read-only
@@ -81,6 +85,14 @@ struct RunOptions {
   std::string report_file;     // --report-file FILE: the same as JSON
   std::string state_root = kDefaultStateRoot;
 };
+
+// docker's smallest memory limit and reservation: below it a container is OOM-killed at once.
+inline constexpr int64_t kMinMemory = 6 * 1024 * 1024;
+
+// The container's device rules, in order: docker's defaults (every device with --privileged),
+// then an allow for each --device node, then the --device-cgroup-rule rules. Throws Error
+// naming the flag and the value.
+std::vector<DeviceRule> device_rules(const RunOptions& o);
 
 // Converts and checks the resource flags with docker's rules and messages where docker has
 // them. Throws Error (exit 125) naming the flag and the value.

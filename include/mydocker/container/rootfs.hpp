@@ -11,9 +11,11 @@
 namespace mydocker {
 
 // Everything up to pivot_root (the host's paths are still reachable). Without a rootfs (a
-// container without an image): only a fresh /proc and a new devpts for -t.
+// container without an image): nothing (see enter_rootfs).
 std::optional<InitFailure> mount_rootfs(const InitConfig& c, bool dry);
-// pivot_root into the new root, unmount the old one, --read-only.
+// pivot_root into the new root, unmount the old one, --read-only. Without a rootfs: the host's
+// files made read-only (unless --host-rw), a fresh /proc, tmpfs on /tmp, /run and /dev/shm, a
+// devpts for -t, the volumes.
 std::optional<InitFailure> enter_rootfs(const InitConfig& c, bool dry);
 
 // docker's lists.

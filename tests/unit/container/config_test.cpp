@@ -140,8 +140,12 @@ TEST(MakeConfig, HostConfigAndLimitsFromTheResources) {
 
   const json c = make_config(RunOptions{}, kId, "x", r, sample_init());
 
-  EXPECT_EQ(c["host_config"], host_config_json(r));
+  const json expected = host_config_json(r);
+  for (auto it = expected.begin(); it != expected.end(); ++it)
+    EXPECT_EQ(c["host_config"][it.key()], it.value()) << it.key();
   EXPECT_EQ(c["host_config"]["Memory"], 100 * kMiB);
+  EXPECT_EQ(c["host_config"]["Privileged"], false);
+  EXPECT_EQ(c["host_config"]["Devices"], json::array());
   EXPECT_EQ(c["limits"], "mem 100MiB, cpu 20%, cpuset 0, pids 10");
 }
 

@@ -157,6 +157,28 @@ class ImageTest : public ::testing::Test {
 
 // ---- import ----
 
+// ---- what run's first word can be ----
+
+TEST(ReferenceKind, OnlyAnImageHasATagADigestOrARegistry) {
+  for (const char* w :
+       {"busybox:1.36", "nosuchimage:1", "busybox:latest", "quay.io/foo/bar", "localhost:5000/x",
+        "localhost/x", "registry.example.com:443/a/b:v2",
+        "busybox@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
+    EXPECT_EQ(reference_kind(w), ReferenceKind::kImageOnly) << w;
+}
+
+TEST(ReferenceKind, ABareNameMayBeEither) {
+  for (const char* w : {"busybox", "stress", "true", "library/busybox", "build/examples/burn",
+                        "my-tool", "a_b", "x.y"})
+    EXPECT_EQ(reference_kind(w), ReferenceKind::kName) << w;
+}
+
+TEST(ReferenceKind, PathsAndOtherWordsAreCommandsOnly) {
+  for (const char* w : {"/bin/sh", "./run.sh", "../x", ".", "Make", "sh -c", "a//b", "a/", "-x",
+                        "x:", "x@sha256:zz", "UPPER:1", "x:/y"})
+    EXPECT_EQ(reference_kind(w), ReferenceKind::kNotAReference) << w;
+}
+
 TEST_F(ImageTest, ImportLaysOutTheImage) {
   const ImageInfo info = store().import_tar(input(kBusybox).get(), "busybox", "busybox.tar");
 

@@ -71,7 +71,23 @@ TEST(ParseResources, NoFlagsMeansNoLimits) {
 TEST(ParseResources, MemoryTakesDockerSizes) {
   EXPECT_EQ(parse_resources(with_memory("-mem", "100m"), kTwoCpus).memory, 104857600);
   EXPECT_EQ(parse_resources(with_memory("--memory", "1.5g"), kTwoCpus).memory, 1610612736);
-  EXPECT_EQ(parse_resources(with_memory("-m", "512k"), kTwoCpus).memory, 524288);
+  EXPECT_EQ(parse_resources(with_memory("-m", "6m"), kTwoCpus).memory, 6291456);
+}
+
+TEST(ParseResources, MemoryBelowSixMebibytesIsRefusedAsDockerDoes) {
+  for (const char* v : {"1k", "100", "512k", "6291455"}) {
+    try {
+      parse_resources(with_memory("-m", v), kTwoCpus);
+      ADD_FAILURE() << v << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.exit_code(), kExitSetupError);
+      EXPECT_EQ(std::string(e.what()), "invalid value '" + std::string(v) +
+                                           "' for -m: Minimum memory limit allowed is 6MB");
+    }
+  }
+  RunOptions o;
+  o.memory_reservation = FlagValue{"--memory-reservation", "1m"};
+  EXPECT_THROW(parse_resources(o, kTwoCpus), Error);
 }
 
 TEST(ParseResources, MemoryZeroMeansNoLimit) {
@@ -388,8 +404,10 @@ TEST(ParseDeviceLimit, RejectsMalformedValuesNamingTheFlag) {
   struct stat st;
   const std::string dev = some_block_device(st);
   std::vector<std::pair<std::string, bool>> bad = {
-      {"nodevice", true}, {":1mb", true}, {"/dev/null:", true},
-      {"/dev/null:1mb", true},          // a character device
+      {"nodevice", true},
+      {":1mb", true},
+      {"/dev/null:", true},
+      {"/dev/null:1mb", true},  // a character device
       {"/no/such/device:1mb", true},
   };
   if (!dev.empty()) {
@@ -425,7 +443,9 @@ RunOptions runnable() {
   return o;
 }
 
-TEST(ValidateRunOptions, AcceptsAPlainCommand) { EXPECT_NO_THROW(validate_run_options(runnable())); }
+TEST(ValidateRunOptions, AcceptsAPlainCommand) {
+  EXPECT_NO_THROW(validate_run_options(runnable()));
+}
 
 TEST(ValidateRunOptions, RequiresACommand) {
   RunOptions o;
@@ -440,8 +460,8 @@ TEST(ValidateRunOptions, ChecksTheName) {
     o.name = good;
     EXPECT_NO_THROW(validate_run_options(o)) << good;
   }
-  for (const std::string& bad : std::vector<std::string>{"-web", "_web", ".web", "a b", "a/b", "web!",
-                                                          std::string(129, 'a')}) {
+  for (const std::string& bad : std::vector<std::string>{"-web", "_web", ".web", "a b", "a/b",
+                                                         "web!", std::string(129, 'a')}) {
     RunOptions o = runnable();
     o.name = bad;
     try {
@@ -459,7 +479,8 @@ TEST(ValidateRunOptions, ChecksTheHostname) {
   EXPECT_NO_THROW(validate_run_options(o));
   o.hostname = std::string(64, 'h');
   EXPECT_NO_THROW(validate_run_options(o));
-  for (const std::string& bad : std::vector<std::string>{"a b", "a/b", "a;b", std::string(65, 'h')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"a b", "a/b", "a;b", std::string(65, 'h')}) {
     o.hostname = bad;
     try {
       validate_run_options(o);
