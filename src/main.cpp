@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "mydocker/cli/cli.hpp"
-#include "mydocker/container/init.hpp"
+#include "mydocker/init/init.hpp"
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "init") == 0) return mydocker::init_main(argc, argv);

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "mydocker/container/commands.hpp"
-#include "mydocker/container/options.hpp"
+#include "mydocker/commands/commands.hpp"
+#include "mydocker/spec/options.hpp"
 
 namespace mydocker::cli {
 

@@ -1,0 +1,96 @@
+#pragma once
+// The commands that act on containers after `run`: docker's names, flags and output shapes.
+// Each prints its normal output to `out` and throws Error (exit 125) for a missing, ambiguous
+// or wrong container.
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mydocker/spec/options.hpp"
+#include "mydocker/store/store.hpp"
+
+namespace mydocker {
+
+struct PsOptions {
+  bool all = false;    // -a: stopped ones too
+  bool quiet = false;  // -q: ids only
+  std::string format;  // "json": one object per line
+};
+void ps(const Store& store, const PsOptions& o, std::ostream& out);
+
+struct LogsOptions {
+  bool follow = false;
+  std::optional<size_t> tail;
+  bool timestamps = false;
+};
+// Writes the container's stdout lines to stdout and its stderr lines to stderr.
+void logs(const Store& store, const std::string& ref, const LogsOptions& o);
+
+struct ExecOptions {
+  std::string container;
+  std::vector<std::string> command;
+  bool interactive = false;
+  bool tty = false;
+  std::vector<std::string> env;  // KEY=VALUE
+  std::string workdir;
+  std::string user;         // -u USER[:GROUP]: the container's user by default
+  bool privileged = false;  // every capability, no seccomp filter
+};
+// Runs a command in the container's namespaces and cgroups; returns its exit status.
+int exec(const Store& store, const ExecOptions& o);
+
+// stop -t N: SIGTERM, then SIGKILL of the whole cgroup after N s (default: the container's
+// --stop-timeout). Does nothing to a stopped container.
+void stop(const Store& store, const std::string& ref, std::optional<int> timeout);
+// kill -s SIG (default KILL).
+void kill(const Store& store, const std::string& ref, const std::string& signal);
+// rm [-f]: state and cgroups gone; -f stops it first.
+void remove(const Store& store, const std::string& ref, bool force);
+// wait: blocks until it stops; returns its exit code.
+int wait(const Store& store, const std::string& ref);
+void pause(const Store& store, const std::string& ref, bool paused);
+// update: new limits for a running container (runc update's semantics).
+void update(const Store& store, const std::string& ref, const RunOptions& limits);
+// inspect: docker's JSON shape.
+void inspect(const Store& store, const std::vector<std::string>& refs, std::ostream& out);
+// top: the processes in its cgroup, docker top's columns.
+void top(const Store& store, const std::string& ref, std::ostream& out);
+
+struct StatsOptions {
+  bool no_stream = false;
+  std::string format;                   // "json"
+  std::vector<std::string> containers;  // none: all running
+};
+void stats(const Store& store, const StatsOptions& o, std::ostream& out);
+
+// prune: removes stopped containers and what crashed runs, imports and rmis left behind: the
+// image store's temporary entries, and the layers under <data_root>/containers whose record in
+// this state root is gone (see container_files_owner). Returns the lines to print and whether
+// everything could be removed.
+struct PruneReport {
+  std::vector<std::string> removed;
+  std::vector<std::string> live;
+  std::vector<std::string> foreign;
+  std::vector<std::string> problems;
+};
+PruneReport prune(const Store& store, const std::vector<std::string>& default_parents,
+                  const std::string& data_root);
+
+// export: the container's filesystem (its image with its own layer on top) as a tar on `fd`.
+void export_container(const Store& store, const std::string& data_root, const std::string& ref,
+                      int fd);
+// commit: the container's filesystem as a new image named `reference`.
+struct ImageInfo;
+ImageInfo commit_container(const Store& store, const std::string& data_root, const std::string& ref,
+                           const std::string& reference);
+
+// "3 minutes", "About an hour", as docker's units.HumanDuration.
+std::string human_duration(double seconds);
+// "Up 3 minutes", "Exited (137) 5 seconds ago (OOM)", ... as `ps` shows it.
+std::string status_text(const ContainerState& st, bool supervisor_alive, double now);
+// "TERM", "SIGTERM", "15" -> 15. Throws Error.
+int parse_signal(const std::string& text);
+
+}  // namespace mydocker

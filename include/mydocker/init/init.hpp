@@ -1,0 +1,48 @@
+#pragma once
+// The container's init: `mydocker init`, re-executed from /proc/self/exe inside the new
+// namespaces. It reads its InitConfig from the sync pipe, waits for the parent's "go" (sent once
+// the cgroups exist and hold their limits), joins them, sets up the mounts and hostname, and
+// execs the command: nothing of the command runs outside its limits. This path uses neither CLI11
+// nor the logger: it starts fast and stays small.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mydocker/init/init_config.hpp"
+
+namespace mydocker {
+
+// The message the sync pipe carries after the config: the parent's go-ahead.
+inline constexpr char kSyncGo = 'G';
+
+struct InitFailure {
+  int exit_code;  // 125 setup, 126 cannot execute, 127 not found
+  std::string message;
+};
+
+// The init's steps, inside the new namespaces. With `dry` (for --dry-run) each prints its trace
+// lines and does nothing.
+//
+// Joins the container's cgroups: writes "0" into each of c.join_files.
+std::optional<InitFailure> join_cgroups(const InitConfig& c, bool dry);
+// After the mounts (rootfs.hpp): the hostname, the loopback, the PTY (sent over `socket`) or
+// stdin, and the privileges dropped (security.hpp).
+std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool dry);
+// --dry-run: every step's trace lines, in order, doing nothing.
+std::optional<InitFailure> describe_init(const InitConfig& c);
+// Drops what the command must not inherit and execs it; returns only on failure.
+InitFailure exec_container(const InitConfig& c);
+
+// The `mydocker init SYNC_FD ERROR_FD` entry point (called from main before any other set-up).
+int init_main(int argc, char** argv);
+
+// The child's failure as sent over the error pipe: "<exit code>\n<message>".
+std::string encode_failure(const InitFailure& f);
+std::optional<InitFailure> decode_failure(std::string_view data);
+
+// A waitpid status as mydocker reports it: the exit code, or 128+N for signal N.
+int exit_status(int wait_status);
+
+}  // namespace mydocker

@@ -1,0 +1,93 @@
+#pragma once
+// What the container's init is told to do, sent over the sync socket as CBOR.
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mydocker/spec/devices.hpp"
+
+namespace mydocker {
+
+// A mount inside the container: a bind (volumes, /etc/hostname...) or a filesystem (tmpfs).
+struct MountSpec {
+  std::string source;  // host path (bind) or the filesystem's source name
+  std::string target;  // path inside the container
+  std::string fstype;  // "" for a bind mount
+  std::string data;    // mount options for the filesystem ("size=64m")
+  bool readonly = false;
+  bool file = false;  // the bind target is a file, not a directory
+};
+
+struct InitConfig {
+  std::vector<std::string> argv;  // the user's command
+  std::vector<std::string> env;   // its whole environment
+  std::string hostname;
+  std::string cwd = "/";  // docker's default working directory
+  // Files the init writes "0" into to join the container's cgroups (v1: <dir>/tasks).
+  std::vector<std::string> join_files;
+  bool interactive = false;
+  bool tty = false;             // a PTY: the init makes one and hands its master to the parent
+  uint16_t rows = 0, cols = 0;  // its first window size (the caller's terminal)
+  bool trace = false;
+
+  // The filesystem. An empty rootfs keeps the host's files (a container without an image).
+  std::string rootfs;               // the new root: overlay's merged dir, or --rootfs
+  std::string lower, upper, work;   // overlay layers (empty for --rootfs)
+  bool readonly_rootfs = false;     // --read-only
+  std::vector<MountSpec> mounts;    // -v, --tmpfs, /etc/hostname, /etc/hosts, resolv.conf
+  bool privileged = false;          // no masked or read-only paths, /sys writable, rootfs dev
+  std::vector<DeviceNode> devices;  // made in the container's /dev: --device, --privileged
+  // Without a rootfs: the host's files, read-only (fresh /tmp, /run, /dev/shm) unless this.
+  bool host_rw = false;
+
+  // The process.
+  bool new_net = true;                    // --net none (default): only a loopback, up
+  uint32_t uid = 0, gid = 0;              // -u
+  std::vector<uint32_t> groups;           // supplementary groups from the image's /etc/group
+  std::vector<std::string> capabilities;  // kept: "CAP_CHOWN" ... (all: --privileged)
+  bool no_new_privs = true;
+  std::string seccomp_bpf;  // the compiled filter (struct sock_filter[]); "" = none
+  std::vector<std::vector<uint64_t>> rlimits;  // {resource, soft, hard}
+  // Where that filter is kept (the data root's cache): config.json names it for exec. Not
+  // sent to the init.
+  std::string seccomp_file;
+
+  // mydocker exec: the init joins the container's mount namespace through this inherited fd
+  // (the parent joined the others and the cgroups) instead of building a root filesystem.
+  int mount_ns_fd = -1;
+  int pid_ns_fd = -1;
+  // and fds of its cgroups' tasks / cgroup.procs files, opened by `mydocker exec` before it
+  // left the host's mount namespace: the command's process writes "0" into each.
+  std::vector<int> join_fds;  // and, after the mount namespace, its PID namespace for its child
+
+  // --userns private: a user namespace of its own, root mapped to host uid_base/gid_base.
+  bool userns = false;
+  uint32_t uid_base = 0, uid_count = 0, gid_base = 0, gid_count = 0;
+  // Trees the parent makes idmapped (source) and the init attaches (target), in this order,
+  // before the overlay: the container's directory over itself, the image at <dir>/lower.
+  // Then, in a user namespace, every bind of `mounts` comes as a tree made by the parent too
+  // (its source may be out of the container root's reach): idmapped for the container's own
+  // /etc files, as is for volumes, read-only as asked.
+  std::vector<MountSpec> idmapped;
+  std::vector<int> trees;     // the init: their fds, as received (not encoded)
+  size_t tree_count() const;  // how many the parent sends
+};
+
+std::string encode_init_config(const InitConfig& c);
+std::optional<InitConfig> decode_init_config(std::string_view data);
+// Writes the encoded config to the init's sync socket (size, then bytes). EPIPE (the init
+// died) is left for the wait to explain; other errors throw.
+void send_init_config(int fd, const InitConfig& c);
+
+// The process part (env, cwd, user, capabilities, no_new_privs, seccomp, rlimits), kept in
+// the container's config.json so that `mydocker exec` runs under the same rules.
+nlohmann::json process_json(const InitConfig& c);
+// Fills those fields back from process_json's output; false when it is missing or malformed
+// (a container created by an older mydocker).
+bool read_process_json(const nlohmann::json& j, InitConfig& c);
+
+}  // namespace mydocker

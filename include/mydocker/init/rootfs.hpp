@@ -1,0 +1,25 @@
+#pragma once
+// The container's own filesystem, set up by its init inside the new mount namespace: the
+// overlay (image below, the container's upper layer above), volumes and tmpfs mounts, /proc,
+// a read-only /sys, a minimal /dev on tmpfs, docker's masked and read-only paths, then
+// pivot_root into it and the old root unmounted. Every step is traced as a shell line.
+
+#include <optional>
+
+#include "mydocker/init/init.hpp"
+
+namespace mydocker {
+
+// Everything up to pivot_root (the host's paths are still reachable). Without a rootfs (a
+// container without an image): nothing (see enter_rootfs).
+std::optional<InitFailure> mount_rootfs(const InitConfig& c, bool dry);
+// pivot_root into the new root, unmount the old one, --read-only. Without a rootfs: the host's
+// files made read-only (unless --host-rw), a fresh /proc, tmpfs on /tmp, /run and /dev/shm, a
+// devpts for -t, the volumes.
+std::optional<InitFailure> enter_rootfs(const InitConfig& c, bool dry);
+
+// docker's lists.
+extern const char* const kMaskedPaths[];
+extern const char* const kReadonlyPaths[];
+
+}  // namespace mydocker

@@ -1,0 +1,71 @@
+#pragma once
+// The supervisor: the mydocker process that owns a container while it lives (the foreground
+// `mydocker run` itself, or the background process `run -d` leaves behind, in the spirit of
+// containerd-shim and conmon). It starts the container, forwards signals to it, keeps its
+// output in the log (detached), records its state, applies the restart policy, and removes its
+// cgroups every time it ends.
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "mydocker/cgroup/hierarchy.hpp"
+#include "mydocker/cgroup/manager.hpp"
+#include "mydocker/init/init.hpp"
+#include "mydocker/spec/options.hpp"
+#include "mydocker/runtime/signals.hpp"
+#include "mydocker/runtime/spawn.hpp"
+#include "mydocker/store/store.hpp"
+
+namespace mydocker {
+
+struct SupervisorSetup {
+  const RunOptions* options = nullptr;
+  const HostCgroups* host = nullptr;
+  const Fs* fs = nullptr;
+  std::string id;
+  CgroupManager* cgroups = nullptr;
+  Resources resources;
+  InitConfig init;
+  RestartPolicy restart;
+  int stop_timeout = kDefaultStopTimeout;
+  bool detached = false;             // output to container.log instead of our own stdout/stderr
+  bool report = false;               // read all stats at the end (--report)
+  bool first_state_written = false;  // the state already says "running" for the first start
+  SignalForwarder* signals = nullptr;
+};
+
+struct Outcome {
+  int status = 0;                      // of the last run
+  std::optional<InitFailure> failure;  // the command could not be started
+  Stats stats;                         // of the last run (all of it with --report)
+  double wall_seconds = 0;             // of the last run
+  std::vector<std::string> problems;   // teardown problems
+};
+
+class Supervisor {
+ public:
+  Supervisor(SupervisorSetup setup, ContainerDir dir);
+  // v1: a child cloned before the plan was made (it waits for its configuration); used for
+  // the first start.
+  void adopt(Child child, Pipe sync, Pipe errors);
+  // Runs the container until it ends for good. `on_start` runs once, when the first start
+  // succeeded (nullopt) or failed.
+  Outcome run(const std::function<void(const std::optional<InitFailure>&)>& on_start);
+
+ private:
+  struct Instance;
+  void spawn(Instance& in, const std::string& into);
+  void map_user_namespace(Instance& in);
+  void send_start(Instance& in);
+  Outcome run_once(bool first, const std::function<void(const std::optional<InitFailure>&)>& cb);
+  bool should_restart(const Outcome& o, int restarts) const;
+
+  SupervisorSetup s_;
+  ContainerDir dir_;
+  std::optional<Child> adopted_;
+  std::optional<Pipe> adopted_sync_, adopted_errors_;
+  bool stop_signalled_ = false;
+};
+
+}  // namespace mydocker

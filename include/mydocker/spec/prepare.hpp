@@ -1,0 +1,57 @@
+#pragma once
+// What the parent works out for the container's init from the run flags: the filesystem (image
+// layers, --rootfs, volumes, tmpfs, /etc/hostname, /etc/hosts, /etc/resolv.conf), the command
+// and its environment, the user, the network, capabilities, rlimits and seccomp. All checks
+// happen here, before anything exists; files are made by create_container_files().
+
+#include <string>
+
+#include "mydocker/init/init_config.hpp"
+#include "mydocker/spec/options.hpp"
+#include "mydocker/util/files.hpp"
+
+namespace mydocker {
+
+// `image_rootfs`: the image's files ("" without an image). `files_dir`: where this container's
+// own files go (its overlay layers and /etc files). Throws Error naming the flag and value.
+void prepare_init(const RunOptions& o, const std::string& image_rootfs,
+                  const std::string& files_dir, const std::string& state_dir, InitConfig& c);
+
+// The seccomp filter a run loads, compiled to BPF here (the init only loads it): mydocker's
+// default profile (docker's policy), a docker-format FILE, or none (seccomp=unconfined,
+// --privileged). Throws Error naming --security-opt.
+struct SeccompFilter {
+  std::string bpf;   // struct sock_filter[]; "" for none
+  std::string file;  // its copy in the data root's cache; "" when it could not be kept there
+};
+SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::string>& caps);
+
+// <data>/containers/<id>: the upper and work layers, the merged mount point and the /etc files.
+std::string container_files_dir(const std::string& data_root, const std::string& id);
+// The state root whose record owns a container's files directory: create_container_files
+// writes it in an xattr (trusted.mydocker.state_root: no disk block, no extra file), so that
+// `prune` can remove the layers of a record that is gone, as every record in /run is after a
+// reboot. "" when unmarked (a filesystem without xattrs, or made by an older mydocker).
+std::string container_files_owner(const std::string& files_dir);
+// `state_dir`: the container's directory in the state root (its /etc files and mount point).
+void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
+                            const std::string& state_dir);
+
+// One -e entry applied to `env`, as docker does: KEY=VALUE adds or replaces KEY; a bare KEY
+// takes our own value (and is dropped when we have none). Throws Error for "" or "=VALUE".
+void set_env(std::vector<std::string>& env, const std::string& entry);
+
+// "KEY=VALUE" lines of an --env-file ('#' comments and blank lines skipped; a bare KEY takes
+// our own value). Throws Error naming the file and line.
+std::vector<std::string> read_env_file(const std::string& path);
+
+struct ResolvedUser {
+  uint32_t uid = 0, gid = 0;
+  std::vector<uint32_t> groups;
+  std::string home = "/root";
+};
+// -u UID[:GID] or NAME[:GROUP], names from the image's /etc/passwd and /etc/group (`root`
+// empty: the host's). Throws Error naming -u.
+ResolvedUser resolve_user(const std::string& spec, const std::string& root);
+
+}  // namespace mydocker

@@ -1,0 +1,99 @@
+#pragma once
+// Where containers live: one directory each under the state root (/run/mydocker; --root and
+// MYDOCKER_ROOT move it).
+//
+//   <root>/<id>/config.json      what was asked for (written once)
+//   <root>/<id>/state.json       what is happening (temp file, fsync, rename: never half-written)
+//   <root>/<id>/container.log    the output of a detached container, docker's json-file lines
+//   <root>/<id>/supervisor.lock  flock'ed by the mydocker process that owns the container for
+//                                its whole life: free while the state says "running" means
+//                                that process died (kill -9), and `prune` may clean up
+//   <root>/<id>/state.lock       flock'ed around each read-modify-write of state.json
+//   <root>/names/<name>          a symlink to <id>: symlink(2) is atomic, so of two
+//                                `run --name x` at the same moment exactly one wins
+//
+// A container directory is built as <root>/.tmp-<id> and renamed into place: readers see all
+// of it or nothing.
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mydocker/store/state.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/files.hpp"
+
+namespace mydocker {
+
+class ContainerDir {
+ public:
+  // `durable`: state writes are fsync'd (see Store::create).
+  ContainerDir(std::string root, std::string id, bool durable = true);
+
+  const std::string& id() const { return id_; }
+  const std::string& path() const { return path_; }
+  std::string log_path() const { return path_ + "/container.log"; }
+
+  nlohmann::json config() const;  // throws Error
+  ContainerState state() const;   // throws Error
+  // Read-modify-write of state.json under state.lock; returns the new state.
+  ContainerState update(const std::function<void(ContainerState&)>& change) const;
+  // Whether a live process holds supervisor.lock.
+  bool supervisor_alive() const;
+  // Takes supervisor.lock for as long as the returned fd is open (nonblocking: throws Error
+  // when another process holds it).
+  UniqueFd lock_supervisor() const;
+
+ private:
+  std::string root_, id_, path_;
+  bool durable_;
+};
+
+class Store {
+ public:
+  explicit Store(std::string root);
+  const std::string& root() const { return root_; }
+
+  // Creates the container directory with its config and first state, and takes its name.
+  // The returned fd holds supervisor.lock. Throws Error (exit 125) when the name is taken or
+  // the state root is not writable.
+  //
+  // Every write is atomic (temp file, rename). `durable` adds an fsync before the rename, for
+  // detached containers. A foreground container's state lives no longer than the mydocker
+  // that runs it (a crash of the machine ends both), and an fsync costs milliseconds (8 ms
+  // measured on this machine's /run): too much for a run that should take 3.
+  struct Created {
+    ContainerDir dir;
+    UniqueFd supervisor_lock;
+  };
+  Created create(const std::string& id, const std::string& name, const nlohmann::json& config,
+                 const ContainerState& state, bool durable = true) const;
+  // Removes the directory, the name link and the container's files (its overlay layers):
+  // `name` and `files_dir` when the caller knows them, else they are read from its config.
+  void remove(const ContainerDir& dir, const std::string& name = {},
+              const std::optional<std::string>& files_dir = std::nullopt) const;
+
+  // Every container's id (directories whose name is a container id).
+  std::vector<std::string> ids() const;
+  // A full id, a unique prefix of one, or a name. Throws Error: "No such container: x", or
+  // an ambiguous prefix.
+  std::string resolve(const std::string& ref) const;
+  ContainerDir open(const std::string& ref) const { return ContainerDir(root_, resolve(ref)); }
+  // The name of a container (from its config).
+  std::string name_of(const std::string& id) const;
+
+  // Directories of creations that never finished (their creator died): `prune` removes them.
+  std::vector<std::string> abandoned() const;
+  // Removes one of those, with whatever files it has.
+  void remove_abandoned(const std::string& path) const;
+
+ private:
+  std::string root_;
+};
+
+// docker-style generated names: "brave_turing".
+std::string generate_name(const std::string& id);
+
+}  // namespace mydocker

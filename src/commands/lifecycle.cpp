@@ -1,0 +1,249 @@
+// stop, kill, rm, wait, pause/unpause, update, prune.
+
+#include <dirent.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include "mydocker/cgroup/existing.hpp"
+#include "mydocker/cgroup/manager.hpp"
+#include "mydocker/cgroup/subsystem.hpp"
+#include "mydocker/commands/commands.hpp"
+#include "mydocker/spec/config.hpp"
+#include "mydocker/image/image.hpp"
+#include "mydocker/spec/prepare.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/id.hpp"
+#include "mydocker/util/trace.hpp"
+
+namespace mydocker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void require_root(const char* what) {
+  if (::geteuid() != 0) throw Error(std::string("mydocker ") + what + " needs root");
+}
+
+// Running as far as a signal can tell: the state says so, its supervisor lives, and the pid
+// is still the container's.
+bool running(const ContainerDir& dir, const ContainerState& st) {
+  return st.live() && dir.supervisor_alive();
+}
+
+// Waits until the supervisor has recorded the end (or is gone); false on timeout.
+bool wait_until_stopped(const ContainerDir& dir, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    ContainerState st = dir.state();
+    if (!st.live() || !dir.supervisor_alive()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+void signal_init(const ContainerDir& dir, const ContainerState& st, int sig) {
+  if (st.pid > 0 && pid_in_container(st.pid, dir.id())) {
+    trace::emit("kill -" + std::string(::sigabbrev_np(sig) ? ::sigabbrev_np(sig) : "?") + " " +
+                std::to_string(st.pid));
+    ::kill(st.pid, sig);
+  }
+}
+
+// Removes the cgroups a dead supervisor left (kill what is in them first: remove_cgroup_dir
+// checks each is a container's own before it kills anything).
+struct Cleanup {
+  std::vector<std::string> removed, problems;
+};
+Cleanup remove_leftover_cgroups(const Fs& fs, const ContainerState& st) {
+  Cleanup c;
+  for (const auto& dir : st.cgroup_dirs) {
+    if (!fs.exists(dir)) continue;
+    try {
+      remove_cgroup_dir(fs, dir);
+      c.removed.push_back(dir);
+    } catch (const std::exception& e) {
+      c.problems.emplace_back(e.what());
+    }
+  }
+  for (const auto& parent : st.cgroup_parents)
+    if (fs.exists(parent)) (void)fs.remove_dir(parent);  // when empty
+  return c;
+}
+
+}  // namespace
+
+void stop(const Store& store, const std::string& ref, std::optional<int> timeout) {
+  require_root("stop");
+  const ContainerDir dir = store.open(ref);
+  ContainerState st = dir.state();
+  if (!running(dir, st)) return;  // docker: stopping a stopped container is no error
+  const int seconds = timeout.value_or(dir.config().value("stop_timeout", kDefaultStopTimeout));
+  st = dir.update([](ContainerState& s) { s.stop_requested = true; });
+  if (st.status == "paused")  // a frozen process cannot act on SIGTERM
+    ExistingCgroups(Fs(), st.cgroup_mode, st.cgroups, dir.id()).freeze(false);
+  if (st.status != "restarting") signal_init(dir, st, SIGTERM);
+  if (seconds < 0 ? wait_until_stopped(dir, std::chrono::hours(24 * 365))
+                  : wait_until_stopped(dir, std::chrono::seconds(seconds)))
+    return;
+  // Still there: everything in its cgroups goes.
+  (void)ExistingCgroups(Fs(), st.cgroup_mode, st.cgroups, dir.id()).kill_all();
+  if (!wait_until_stopped(dir, std::chrono::seconds(10)))
+    throw Error("container " + short_id(dir.id()) + " did not stop");
+}
+
+void kill(const Store& store, const std::string& ref, const std::string& signal) {
+  require_root("kill");
+  const int sig = parse_signal(signal);
+  const ContainerDir dir = store.open(ref);
+  ContainerState st = dir.state();
+  if (!running(dir, st) || st.status == "restarting")
+    throw Error("container " + short_id(dir.id()) + " is not running");
+  // Killed on purpose: the restart policy does not bring it back (docker's "manually stopped").
+  if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
+    st = dir.update([](ContainerState& s) { s.stop_requested = true; });
+  signal_init(dir, st, sig);
+}
+
+void remove(const Store& store, const std::string& ref, bool force) {
+  require_root("rm");
+  const ContainerDir dir = store.open(ref);
+  ContainerState st = dir.state();
+  if (running(dir, st)) {
+    if (!force)
+      throw Error("you cannot remove a running container " + dir.id() +
+                  ". Stop the container before attempting removal or force remove (rm -f)");
+    stop(store, dir.id(), 0);
+  }
+  // Its supervisor finishes its teardown (or --rm removes it) before it lets go of the lock.
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (dir.supervisor_alive() && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (::access(dir.path().c_str(), F_OK) != 0) return;  // removed meanwhile (--rm, another rm)
+  st = dir.state();
+  auto cleanup = remove_leftover_cgroups(Fs(), st);
+  if (!cleanup.problems.empty())
+    throw Error("cannot remove the cgroups of " + ref + ": " + cleanup.problems.front());
+  store.remove(dir);
+}
+
+int wait(const Store& store, const std::string& ref) {
+  const ContainerDir dir = store.open(ref);
+  for (;;) {
+    ContainerState st = dir.state();
+    if (!running(dir, st)) return st.exit_code;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+void pause(const Store& store, const std::string& ref, bool paused) {
+  require_root(paused ? "pause" : "unpause");
+  const ContainerDir dir = store.open(ref);
+  const ContainerState st = dir.state();
+  if (!running(dir, st) || st.status == "restarting")
+    throw Error("container " + short_id(dir.id()) + " is not running");
+  if (paused && st.status == "paused")
+    throw Error("container " + short_id(dir.id()) + " is already paused");
+  if (!paused && st.status != "paused")
+    throw Error("container " + short_id(dir.id()) + " is not paused");
+  ExistingCgroups(Fs(), st.cgroup_mode, st.cgroups, dir.id()).freeze(paused);
+  dir.update([&](ContainerState& s) {
+    if (s.live()) s.status = paused ? "paused" : "running";
+  });
+}
+
+void update(const Store& store, const std::string& ref, const RunOptions& limits) {
+  require_root("update");
+  const ContainerDir dir = store.open(ref);
+  const ContainerState st = dir.state();
+  if (!running(dir, st)) throw Error("container " + short_id(dir.id()) + " is not running");
+  const Fs fs;
+  // The CPUs and memory nodes its parent may use bound -cpuset and --cpus, as at run time.
+  HostLimits available;
+  if (auto it = st.cgroups.find("cpuset"); it != st.cgroups.end()) {
+    auto parent = parent_dir(it->second);
+    auto read_list = [&](const char* v1, const char* v2) {
+      auto text = fs.read_if_exists(path_join(parent, st.cgroup_mode == "v2" ? v2 : v1));
+      return parse_cpu_list(text.value_or("")).value_or(CpuSet{});
+    };
+    available.cpus = read_list("cpuset.effective_cpus", "cpuset.cpus.effective");
+    available.mems = read_list("cpuset.effective_mems", "cpuset.mems.effective");
+  }
+  if (available.cpus.empty())
+    for (long i = 0; i < ::sysconf(_SC_NPROCESSORS_ONLN); ++i)
+      available.cpus.insert(static_cast<int>(i));
+  if (available.mems.empty()) available.mems = {0};
+  const Resources r = parse_resources(limits, available);
+  ExistingCgroups(fs, st.cgroup_mode, st.cgroups, dir.id()).update(r);
+  // Recorded, so inspect and ps show the limits in force.
+  auto config = dir.config();
+  auto fresh = host_config_json(r);
+  const Resources none;
+  const auto unset = host_config_json(none);
+  for (auto& [key, value] : fresh.items())
+    if (value != unset[key]) config["host_config"][key] = value;
+  config["limits"] = limits_summary(config["host_config"]);
+  write_file_atomic(dir.path() + "/config.json", config.dump(2) + "\n");
+}
+
+PruneReport prune(const Store& store, const std::vector<std::string>& default_parents,
+                  const std::string& data_root) {
+  require_root("prune");
+  PruneReport report;
+  const Fs fs;
+  for (const auto& tmp : store.abandoned()) {
+    store.remove_abandoned(tmp);
+    report.removed.push_back(tmp);
+  }
+  for (const auto& tmp : ImageStore(data_root).abandoned()) {
+    remove_tree(tmp);
+    report.removed.push_back(tmp);
+  }
+  std::set<std::string> known;
+  for (const auto& id : store.ids()) {
+    known.insert(id);
+    const ContainerDir dir(store.root(), id);
+    if (dir.supervisor_alive()) {
+      report.live.push_back(short_id(id));  // running, or being set up: its owner lives
+      continue;
+    }
+    ContainerState st;
+    try {
+      st = dir.state();
+    } catch (const Error&) {
+    }
+    auto cleanup = remove_leftover_cgroups(fs, st);
+    report.removed.insert(report.removed.end(), cleanup.removed.begin(), cleanup.removed.end());
+    if (!cleanup.problems.empty()) {
+      report.problems.insert(report.problems.end(), cleanup.problems.begin(),
+                             cleanup.problems.end());
+      continue;
+    }
+    store.remove(dir);
+    report.removed.push_back(dir.path());
+  }
+  // Layers whose record is gone. A files directory is made only once its record exists, and
+  // `rm` removes it before the record: the record checked now, after the listing, tells.
+  for (const auto& name : list_dir(data_root + "/containers")) {
+    const std::string files = container_files_dir(data_root, name);
+    if (!is_container_id(name) || container_files_owner(files) != store.root()) continue;
+    if (::access((store.root() + "/" + name).c_str(), F_OK) == 0 || errno != ENOENT) continue;
+    remove_tree(files);
+    report.removed.push_back(files);
+  }
+  for (const auto& parent : default_parents)
+    for (const auto& name : list_dir(parent))
+      if (is_container_id(name) && !known.count(name))
+        report.foreign.push_back(path_join(parent, name));
+  return report;
+}
+
+}  // namespace mydocker

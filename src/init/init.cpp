@@ -1,0 +1,285 @@
+#include "mydocker/init/init.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "mydocker/init/pty.hpp"
+#include "mydocker/init/rootfs.hpp"
+#include "mydocker/init/security.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/trace.hpp"
+
+namespace mydocker {
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// docker words its errors with Go's lower-case errno texts: "permission denied".
+std::string error_text(int err) {
+  std::string s = std::strerror(err);
+  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+InitFailure sys_failure(const std::string& what) {
+  return InitFailure{kExitSetupError, what + ": " + std::strerror(errno)};
+}
+
+std::string env_value(const std::vector<std::string>& env, std::string_view key) {
+  for (const auto& kv : env)
+    if (kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=')
+      return kv.substr(key.size() + 1);
+  return {};
+}
+
+// execve along $PATH as a shell (and Go's exec.LookPath) does, with docker's messages.
+InitFailure exec_command(const InitConfig& c) {
+  std::vector<char*> argv, envp;
+  for (const auto& a : c.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& e : c.env) envp.push_back(const_cast<char*>(e.c_str()));
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  const std::string& cmd = c.argv.front();
+  if (cmd.find('/') != std::string::npos) {
+    ::execve(cmd.c_str(), argv.data(), envp.data());
+    int e = errno;
+    if (e == ENOENT || e == ENOTDIR)
+      return {kExitNotFound, "exec: \"" + cmd + "\": stat " + cmd + ": " + error_text(e)};
+    return {kExitCannotExec, "exec: \"" + cmd + "\": " + error_text(e)};
+  }
+  std::string path = env_value(c.env, "PATH");
+  if (path.empty()) path = kDefaultPath;
+  bool denied = false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    if (colon == std::string::npos) colon = path.size();
+    std::string dir = path.substr(start, colon - start);
+    start = colon + 1;
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + cmd;
+    ::execve(candidate.c_str(), argv.data(), envp.data());
+    int e = errno;
+    if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG) continue;
+    if (e == EACCES) {  // not executable here (or a directory): keep looking, as LookPath does
+      denied = true;
+      continue;
+    }
+    return {kExitCannotExec, "exec: \"" + candidate + "\": " + error_text(e)};
+  }
+  if (denied) return {kExitCannotExec, "exec: \"" + cmd + "\": permission denied"};
+  return {kExitNotFound, "exec: \"" + cmd + "\": executable file not found in $PATH"};
+}
+
+// Every fd from `first` on closes at the command's exec: close_range (Linux 5.11+), else one by
+// one from /proc/self/fd. Nothing mydocker inherited may reach the container (the fd leaks of
+// CVE-2024-21626).
+bool close_on_exec_from(int first) {
+  if (::close_range(static_cast<unsigned>(first), ~0U, CLOSE_RANGE_CLOEXEC) == 0) return true;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) return false;
+  const int own = ::dirfd(dir);
+  while (dirent* e = ::readdir(dir)) {
+    const int fd = std::atoi(e->d_name);
+    if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd < first || fd == own) continue;
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
+      ::closedir(dir);
+      return false;
+    }
+  }
+  ::closedir(dir);
+  return true;
+}
+
+// Nothing of mydocker's own process state reaches the command: default signal dispositions,
+// an empty signal mask, umask 022, the working directory asked for ("/" by default), and
+// only fds 0-2.
+std::optional<InitFailure> clean_process_state(const InitConfig& c) {
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::umask(022);
+  if (!close_on_exec_from(3))
+    return InitFailure{kExitSetupError,
+                       std::string("mark fds close-on-exec: ") + std::strerror(errno)};
+  if (::chdir(c.cwd.c_str()) != 0)
+    return InitFailure{kExitCannotExec, "chdir to cwd (\"" + c.cwd + "\"): " + error_text(errno)};
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<InitFailure> join_cgroups(const InitConfig& c, bool dry) {
+  // Writing "0" to a v1 `tasks` file moves the writing thread itself, which the kernel does
+  // without taking the global cgroup_threadgroup_rwsem for writing: 0.07 ms, where a
+  // parent-side `echo PID > cgroup.procs` waits 12-15 ms for an RCU grace period on an idle
+  // host (measured here). Our init is single-threaded: its one thread is the whole process.
+  const Fs fs(dry);
+  for (const auto& file : c.join_files) {
+    try {
+      fs.write(file, "0");
+    } catch (const FsError& e) {
+      return InitFailure{kExitSetupError,
+                         std::string("cannot join the container's cgroup: ") + e.what()};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool dry) {
+  auto step = [dry](const std::string& line) {
+    trace::emit(line);
+    return !dry;
+  };
+  const bool joining = c.mount_ns_fd >= 0;  // mydocker exec: the container is set up already
+  if (!joining && step("hostname " + trace::quote(c.hostname)) &&
+      ::sethostname(c.hostname.data(), c.hostname.size()) != 0)
+    return sys_failure("hostname " + c.hostname);
+  if (!joining)
+    if (auto f = bring_up_loopback(c, dry)) return f;
+  if (c.tty) {
+    if (auto f = make_pty(c, socket, dry)) return f;
+  } else if (!c.interactive && step("exec </dev/null")) {  // docker: no -i, no stdin
+    UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!null || ::dup2(null.get(), 0) < 0) return sys_failure("open /dev/null");
+  }
+  // Before the seccomp filter (which may not allow close_range) and the user change.
+  if (!dry && !close_on_exec_from(3)) return sys_failure("mark fds close-on-exec");
+  // docker creates a missing working directory (as root, before the user changes).
+  if (c.cwd != "/" && !dry && ::access(c.cwd.c_str(), F_OK) != 0)
+    for (size_t i = 1; i <= c.cwd.size(); ++i)
+      if (i == c.cwd.size() || c.cwd[i] == '/') ::mkdir(c.cwd.substr(0, i).c_str(), 0755);
+  return drop_privileges(c, dry);
+}
+
+InitFailure exec_container(const InitConfig& c) {
+  // Without -t the container gets a session of its own (no controlling terminal), as docker's
+  // non-tty containers do; with -t make_pty made the PTY its controlling terminal.
+  if (!c.tty) ::setsid();
+  if (auto f = clean_process_state(c)) return *f;
+  trace::emit("exec " + trace::join(c.argv));
+  return exec_command(c);
+}
+
+std::optional<InitFailure> describe_init(const InitConfig& c) {
+  for (auto* step : {&join_cgroups, &mount_rootfs, &enter_rootfs})
+    if (auto f = (*step)(c, true)) return f;
+  if (auto f = setup_process(c, -1, true)) return f;
+  trace::emit("exec " + trace::join(c.argv));
+  return std::nullopt;
+}
+
+// mydocker exec's init: the parent joined the container's cgroups and its IPC, UTS, network
+// and PID namespaces (we were born in that PID namespace); we join its mount namespace, which
+// also makes its root ours, and run the command under the container's rules.
+//
+// We are not in the container's PID namespace ourselves: only our child, forked once we have
+// the container's root, is. So nothing of the container ever sees a process of ours whose
+// root is the host's (through /proc/PID/root), and the child is non-dumpable until its exec.
+// We stay outside as its waiter: signals from `mydocker exec` go on to it, and its exit
+// status comes back as ours (128+N for signal N).
+static InitFailure exec_init(const InitConfig& c, int sync_fd) {
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  char go = 0;
+  if (read_full(sync_fd, &go, 1) != 1 || go != kSyncGo) return InitFailure{kExitSetupError, ""};
+  trace::emit("nsenter --mount=/proc/$PID/ns/mnt --pid=/proc/$PID/ns/pid");
+  if (::setns(c.mount_ns_fd, CLONE_NEWNS) != 0)
+    return sys_failure("setns into the container's mount namespace");
+  if (::setns(c.pid_ns_fd, CLONE_NEWPID) != 0)
+    return sys_failure("setns into the container's PID namespace");
+  ::close(c.mount_ns_fd);
+  ::close(c.pid_ns_fd);
+  sigset_t all, old;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &old);  // the child resets its mask before the exec
+  const pid_t pid = ::fork();
+  if (pid < 0) return sys_failure("fork into the container's PID namespace");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Only this process joins the container's cgroups (its pids limit counts it alone).
+    for (int fd : c.join_fds)
+      if (::write(fd, "0", 1) != 1) return sys_failure("join the container's cgroup");
+    for (int fd : c.join_fds) ::close(fd);
+    if (auto f = setup_process(c, sync_fd, false)) return *f;
+    ::close(sync_fd);
+    return exec_container(c);
+  }
+  ::close(sync_fd);
+  for (int fd : c.join_fds) ::close(fd);
+  for (;;) {
+    siginfo_t info{};
+    const int sig = ::sigwaitinfo(&all, &info);
+    if (sig == SIGCHLD) {
+      int status = 0;
+      const pid_t done = ::waitpid(pid, &status, WNOHANG);
+      if (done != pid) continue;
+      ::_exit(exit_status(status));
+    }
+    if (sig > 0 && sig != SIGCHLD) ::kill(pid, sig);
+  }
+}
+
+int init_main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fputs("mydocker init: internal command, started by `mydocker run`\n", stderr);
+    return kExitSetupError;
+  }
+  const int sync_fd = std::atoi(argv[2]);
+  const int error_fd = std::atoi(argv[3]);
+  // Closed by the command's exec: the parent reads EOF on the error pipe when it succeeded.
+  ::fcntl(error_fd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+  auto report = [error_fd](const InitFailure& f) {
+    std::string msg = encode_failure(f);
+    (void)write_all(error_fd, msg.data(), msg.size());
+    return f.exit_code;
+  };
+  uint32_t size = 0;
+  if (read_full(sync_fd, &size, sizeof size) != sizeof size) return kExitSetupError;
+  std::string data(size, '\0');
+  if (read_full(sync_fd, data.data(), size) != static_cast<ssize_t>(size)) return kExitSetupError;
+  auto config = decode_init_config(data);
+  if (!config) return report({kExitSetupError, "init: corrupt configuration from mydocker run"});
+  InitConfig& c = *config;
+  trace::set_enabled(c.trace);
+  for (size_t i = 0; i < c.tree_count(); ++i) {  // --userns private: the trees to attach
+    const int fd = receive_fd(sync_fd);
+    if (fd < 0) return kExitSetupError;  // the parent failed or died: it says why
+    c.trees.push_back(fd);
+  }
+  if (c.mount_ns_fd >= 0) return report(exec_init(c, sync_fd));
+  // The mounts do not depend on the cgroups: made while the parent still sets those up. With
+  // --trace they wait, so the lesson reads in order (cgroups, join, mounts, exec).
+  if (!c.trace)
+    if (auto f = mount_rootfs(c, false)) return report(*f);
+  // Block until the cgroups exist with their limits: the command may only run inside them.
+  // EOF instead of "go" means the parent failed or died: it reports why, we just leave.
+  char go = 0;
+  if (read_full(sync_fd, &go, 1) != 1 || go != kSyncGo) return kExitSetupError;
+  // Join while the host's cgroupfs is still reachable, then leave the host's files behind.
+  if (auto f = join_cgroups(c, false)) return report(*f);
+  if (c.trace)
+    if (auto f = mount_rootfs(c, false)) return report(*f);
+  if (auto f = enter_rootfs(c, false)) return report(*f);
+  if (auto f = setup_process(c, sync_fd, false)) return report(*f);
+  ::close(sync_fd);
+  return report(exec_container(c));
+}
+
+}  // namespace mydocker

@@ -1,0 +1,224 @@
+#include "mydocker/init/init_config.hpp"
+
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "mydocker/init/init.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/units.hpp"
+
+namespace mydocker {
+
+using nlohmann::json;
+
+static void to_json(json& j, const MountSpec& m) {
+  j = {{"source", m.source}, {"target", m.target}, {"fstype", m.fstype},
+       {"data", m.data},     {"ro", m.readonly},   {"file", m.file}};
+}
+
+static void from_json(const json& j, MountSpec& m) {
+  m.source = j.at("source");
+  m.target = j.at("target");
+  m.fstype = j.at("fstype");
+  m.data = j.at("data");
+  m.readonly = j.at("ro");
+  m.file = j.at("file");
+}
+
+static void to_json(json& j, const DeviceNode& d) {
+  j = {d.path, d.host_path, std::string(1, d.type), d.major, d.minor, d.mode, d.uid, d.gid};
+}
+
+static void from_json(const json& j, DeviceNode& d) {
+  d.path = j.at(0);
+  d.host_path = j.at(1);
+  d.type = j.at(2).get<std::string>().at(0);
+  d.major = j.at(3);
+  d.minor = j.at(4);
+  d.mode = j.at(5);
+  d.uid = j.at(6);
+  d.gid = j.at(7);
+}
+
+// The process fields, the same in the init's CBOR and in config.json (for exec).
+static void put_process(json& j, const InitConfig& c) {
+  j.update({{"env", c.env},
+            {"cwd", c.cwd},
+            {"uid", c.uid},
+            {"gid", c.gid},
+            {"groups", c.groups},
+            {"caps", c.capabilities},
+            {"nnp", c.no_new_privs},
+            {"rlimits", c.rlimits},
+            {"privileged", c.privileged}});
+}
+
+static void get_process(const json& j, InitConfig& c) {  // throws json::exception
+  c.env = j.at("env");
+  c.cwd = j.at("cwd");
+  c.uid = j.at("uid");
+  c.gid = j.at("gid");
+  c.groups = j.at("groups").get<std::vector<uint32_t>>();
+  c.capabilities = j.at("caps");
+  c.no_new_privs = j.at("nnp");
+  c.rlimits = j.at("rlimits").get<std::vector<std::vector<uint64_t>>>();
+  c.privileged = j.at("privileged");
+}
+
+// CBOR: compact, quick to parse, and it carries the seccomp filter as bytes.
+std::string encode_init_config(const InitConfig& c) {
+  json j = {
+      {"v", 2},
+      {"argv", c.argv},
+      {"hostname", c.hostname},
+      {"join", c.join_files},
+      {"i", c.interactive},
+      {"t", c.tty},
+      {"rows", c.rows},
+      {"cols", c.cols},
+      {"x", c.trace},
+      {"rootfs", c.rootfs},
+      {"lower", c.lower},
+      {"upper", c.upper},
+      {"work", c.work},
+      {"ro", c.readonly_rootfs},
+      {"mounts", c.mounts},
+      {"devices", c.devices},
+      {"hostrw", c.host_rw},
+      {"net", c.new_net},
+      {"seccomp", json::binary(std::vector<uint8_t>(c.seccomp_bpf.begin(), c.seccomp_bpf.end()))},
+      {"mntns", c.mount_ns_fd},
+      {"pidns", c.pid_ns_fd},
+      {"joinfds", c.join_fds},
+      {"userns", c.userns},
+      {"ids", {c.uid_base, c.uid_count, c.gid_base, c.gid_count}},
+      {"idmapped", c.idmapped}};
+  put_process(j, c);
+  auto bytes = json::to_cbor(j);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+std::optional<InitConfig> decode_init_config(std::string_view data) {
+  json j = json::from_cbor(data.begin(), data.end(), true, false);
+  if (j.is_discarded() || !j.is_object() || j.value("v", 0) != 2) return std::nullopt;
+  try {
+    InitConfig c;
+    get_process(j, c);
+    c.argv = j.at("argv");
+    c.hostname = j.at("hostname");
+    c.join_files = j.at("join");
+    c.interactive = j.at("i");
+    c.tty = j.at("t");
+    c.rows = j.at("rows");
+    c.cols = j.at("cols");
+    c.trace = j.at("x");
+    c.rootfs = j.at("rootfs");
+    c.lower = j.at("lower");
+    c.upper = j.at("upper");
+    c.work = j.at("work");
+    c.readonly_rootfs = j.at("ro");
+    c.mounts = j.at("mounts").get<std::vector<MountSpec>>();
+    c.devices = j.at("devices").get<std::vector<DeviceNode>>();
+    c.host_rw = j.at("hostrw");
+    c.new_net = j.at("net");
+    const auto& bpf = j.at("seccomp").get_binary();
+    c.seccomp_bpf.assign(bpf.begin(), bpf.end());
+    c.mount_ns_fd = j.at("mntns");
+    c.pid_ns_fd = j.at("pidns");
+    c.join_fds = j.at("joinfds").get<std::vector<int>>();
+    c.userns = j.at("userns");
+    const auto ids = j.at("ids").get<std::vector<uint32_t>>();
+    if (ids.size() != 4) return std::nullopt;
+    c.uid_base = ids[0];
+    c.uid_count = ids[1];
+    c.gid_base = ids[2];
+    c.gid_count = ids[3];
+    c.idmapped = j.at("idmapped").get<std::vector<MountSpec>>();
+    if (c.argv.empty()) return std::nullopt;
+    return c;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+size_t InitConfig::tree_count() const {
+  if (!userns) return 0;
+  size_t n = idmapped.size();
+  for (const auto& m : mounts) n += m.fstype.empty() ? 1 : 0;
+  return n;
+}
+
+void send_init_config(int fd, const InitConfig& c) {
+  std::string blob = encode_init_config(c);
+  uint32_t size = static_cast<uint32_t>(blob.size());
+  if (!write_all(fd, &size, sizeof size) || !write_all(fd, blob.data(), blob.size()))
+    if (errno != EPIPE) throw_errno("write to the container's sync socket");
+}
+
+json process_json(const InitConfig& c) {
+  json j = json::object();
+  put_process(j, c);
+  // The filter by the name of its cache file: its 10 KB in every config.json made `ps`, which
+  // reads them all, three times slower. Written out only when the cache could not be.
+  if (!c.seccomp_file.empty() || c.seccomp_bpf.empty()) {
+    j["seccomp_file"] = c.seccomp_file;
+    return j;
+  }
+  static const char* const kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char b : c.seccomp_bpf) {
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
+  }
+  j["seccomp"] = hex;
+  return j;
+}
+
+bool read_process_json(const json& j, InitConfig& c) {
+  if (!j.is_object()) return false;
+  try {
+    get_process(j, c);
+    c.seccomp_bpf.clear();
+    if (j.contains("seccomp_file")) {
+      c.seccomp_file = j.at("seccomp_file");
+      if (c.seccomp_file.empty()) return true;  // no filter
+      auto bpf = Fs().read_if_exists(c.seccomp_file);
+      if (!bpf) return false;  // the cache was emptied: exec must not run without the filter
+      c.seccomp_bpf = std::move(*bpf);
+      return true;
+    }
+    const std::string hex = j.at("seccomp");
+    if (hex.size() % 2 != 0) return false;
+    for (size_t i = 0; i < hex.size(); i += 2) {
+      auto nibble = [](char x) { return x <= '9' ? x - '0' : x - 'a' + 10; };
+      c.seccomp_bpf += static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
+    }
+    return true;
+  } catch (const json::exception&) {
+    return false;
+  }
+}
+
+int exit_status(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return kExitSetupError;
+}
+
+std::string encode_failure(const InitFailure& f) {
+  return std::to_string(f.exit_code) + "\n" + f.message;
+}
+
+std::optional<InitFailure> decode_failure(std::string_view data) {
+  size_t nl = data.find('\n');
+  if (nl == std::string_view::npos) return std::nullopt;
+  auto code = parse_int(data.substr(0, nl));
+  if (!code || *code < 1 || *code > 255) return std::nullopt;
+  return InitFailure{static_cast<int>(*code), std::string(data.substr(nl + 1))};
+}
+
+}  // namespace mydocker

@@ -1,0 +1,535 @@
+#include "mydocker/init/rootfs.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "mydocker/init/userns.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/trace.hpp"
+
+namespace mydocker {
+
+const char* const kMaskedPaths[] = {"/proc/asound",
+                                    "/proc/acpi",
+                                    "/proc/kcore",
+                                    "/proc/keys",
+                                    "/proc/latency_stats",
+                                    "/proc/timer_list",
+                                    "/proc/timer_stats",
+                                    "/proc/sched_debug",
+                                    "/proc/scsi",
+                                    "/sys/firmware",
+                                    "/sys/devices/virtual/powercap",
+                                    nullptr};
+const char* const kReadonlyPaths[] = {"/proc/bus",           "/proc/fs", "/proc/irq", "/proc/sys",
+                                      "/proc/sysrq-trigger", nullptr};
+
+namespace {
+
+using Result = std::optional<InitFailure>;
+
+InitFailure failed(const std::string& what) {
+  return InitFailure{kExitSetupError, what + ": " + std::strerror(errno)};
+}
+
+// ",nosuid,nodev" for the flags a remount adds, as mount(8) spells them.
+std::string flag_words(unsigned long flags) {
+  std::string out;
+  for (auto [flag, word] :
+       {std::pair{MS_NOSUID, "nosuid"}, {MS_NODEV, "nodev"}, {MS_NOEXEC, "noexec"}})
+    if (flags & flag) out += std::string(",") + word;
+  return out;
+}
+
+// One traced step: prints the shell line, and in a real run does the work.
+class Steps {
+ public:
+  explicit Steps(bool dry) : dry_(dry) {}
+  bool dry() const { return dry_; }
+  // mount(2), traced as `line`.
+  Result mount(const std::string& line, const char* source, const std::string& target,
+               const char* fstype, unsigned long flags, const char* data = nullptr) const {
+    trace::emit(line);
+    if (dry_) return std::nullopt;
+    if (::mount(source, target.c_str(), fstype, flags, data) != 0) return failed(line);
+    return std::nullopt;
+  }
+  // A bind mount, made read-only (and nosuid/nodev/noexec as asked) by a remount.
+  Result bind(const std::string& source, const std::string& target, bool readonly,
+              unsigned long extra = 0) const {
+    if (auto f = mount("mount --bind " + trace::quote(source) + " " + trace::quote(target),
+                       source.c_str(), target, nullptr, MS_BIND | MS_REC))
+      return f;
+    if (!readonly && !extra) return std::nullopt;
+    const unsigned long asked = extra;
+    // A remount must keep the flags the source's mount has (nosuid, nodev, noexec, ro...): in a
+    // user namespace they are locked, and dropping one is refused.
+    struct statvfs sv {};
+    if (!dry_ && ::statvfs(target.c_str(), &sv) == 0) {
+      for (auto [st, ms] : {std::pair{ST_NOSUID, MS_NOSUID},
+                            {ST_NODEV, MS_NODEV},
+                            {ST_NOEXEC, MS_NOEXEC},
+                            {ST_RDONLY, MS_RDONLY},
+                            {ST_NOATIME, MS_NOATIME},
+                            {ST_NODIRATIME, MS_NODIRATIME},
+                            {ST_RELATIME, MS_RELATIME}})
+        if (sv.f_flag & st) extra |= ms;
+    }
+    if (auto f = mount("mount -o remount,bind" + std::string(readonly ? ",ro" : "") +
+                           flag_words(asked) + " " + trace::quote(target),
+                       nullptr, target, nullptr,
+                       MS_BIND | MS_REMOUNT | (readonly ? MS_RDONLY : 0) | extra))
+      return f;
+    if (!readonly || dry_) return std::nullopt;
+    // Read-only all the way down: `-v /:/host:ro` must not leave /host/proc/sys or any other
+    // mount below it writable (docker 25's recursive read-only binds; Linux 5.12+).
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) != 0 &&
+        errno != ENOSYS)
+      return failed("mount -o remount,bind,ro (recursive) " + target);
+    return std::nullopt;
+  }
+  // A directory in a filesystem we just mounted (its parent exists).
+  Result mkdir(const std::string& path) const {
+    if (dry_ || ::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return std::nullopt;
+    return failed("mkdir " + path);
+  }
+  // ROOT/REL with every symlink resolved as if ROOT were / (openat2 RESOLVE_IN_ROOT), missing
+  // directories (and, with `file`, a missing last file) created on the way, as a path that
+  // has no symlink left: an image's /etc -> /root/.ssh must not send a mount, a mkdir or a
+  // touch to the host's files. Nothing of the container runs yet, so the path stays valid.
+  Result in_root(const std::string& root, const std::string& rel, bool file,
+                 std::string& out) const {
+    out = (root == "/" ? "" : root) + rel;
+    if (dry_) return std::nullopt;
+    UniqueFd top(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!top) return failed("open " + root);
+    // The components still to walk, front first; a dangling symlink's target is pushed back
+    // in front of what follows it (at most 40 times, as the kernel's own limit).
+    std::vector<std::string> todo;
+    auto push_front = [&](const std::string& path) {
+      auto parts = split(path, "/");
+      std::erase(parts, ".");
+      todo.insert(todo.end(), parts.rbegin(), parts.rend());  // todo is a stack: back = next
+    };
+    push_front(rel);
+    auto open_in = [&](const std::string& path, int flags) {
+      open_how how{};
+      how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+      how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+      const std::string relpath = path.empty() ? "." : path.substr(1);
+      return UniqueFd(
+          static_cast<int>(::syscall(SYS_openat2, top.get(), relpath.c_str(), &how, sizeof how)));
+    };
+    std::string cur;  // resolved, relative to root: "" or "/a/b"
+    for (int links = 0; !todo.empty();) {
+      const std::string part = todo.back();
+      todo.pop_back();
+      const bool last = todo.empty();
+      if (part == "..") {  // never above the root
+        cur = cur.substr(0, cur.rfind('/') == std::string::npos ? 0 : cur.rfind('/'));
+        continue;
+      }
+      UniqueFd fd = open_in(cur + "/" + part, O_PATH);
+      if (!fd && errno == ENOENT) {
+        UniqueFd parent = open_in(cur, O_PATH | O_DIRECTORY);
+        if (!parent) return failed("open " + root + cur);
+        char target[4096];
+        const ssize_t n = ::readlinkat(parent.get(), part.c_str(), target, sizeof target - 1);
+        if (n > 0) {  // a dangling symlink: go where it points, inside the root
+          if (++links > 40) return InitFailure{kExitSetupError, out + ": too many symlinks"};
+          const std::string to(target, static_cast<size_t>(n));
+          if (to[0] == '/') cur.clear();
+          push_front(to);
+          continue;
+        }
+        if (last && file) {
+          UniqueFd made(::openat(parent.get(), part.c_str(),
+                                 O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644));
+          if (!made && errno != EEXIST) return failed("touch " + out);
+        } else if (::mkdirat(parent.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
+          return failed("mkdir -p " + out);
+        }
+        fd = open_in(cur + "/" + part, O_PATH);
+      }
+      if (!fd) return failed("open " + out);
+      char real[4096];
+      const ssize_t n =
+          ::readlink(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), real, sizeof real - 1);
+      if (n <= 0) return failed("readlink the resolved " + out);
+      const std::string resolved(real, static_cast<size_t>(n));
+      const std::string base = root == "/" ? "" : root;  // "/": everything is inside
+      if (resolved.compare(0, base.size(), base) != 0 ||
+          (resolved.size() > base.size() && resolved[base.size()] != '/'))
+        return InitFailure{kExitSetupError, out + " resolves to " + resolved + ", outside " + root};
+      cur = resolved.substr(base.size());
+    }
+    out = (root == "/" ? "" : root) + cur;
+    if (out.empty()) out = "/";
+    return std::nullopt;
+  }
+  // A file in a filesystem we just mounted (a bind mount's target).
+  Result touch(const std::string& path) const {
+    if (dry_) return std::nullopt;
+    UniqueFd fd(::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+    if (!fd) return failed("touch " + path);
+    return std::nullopt;
+  }
+  Result node(const std::string& path, char type, unsigned major, unsigned minor,
+              unsigned mode = 0666) const {
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%o", mode & 07777);
+    trace::emit("mknod -m " + std::string(octal) + " " + trace::quote(path) + " " + type + " " +
+                std::to_string(major) + " " + std::to_string(minor));
+    if (dry_) return std::nullopt;
+    const mode_t kind = type == 'b' ? S_IFBLK : S_IFCHR;
+    if (::mknod(path.c_str(), kind | (mode & 07777), makedev(major, minor)) != 0 && errno != EEXIST)
+      return failed("mknod " + path);
+    ::chmod(path.c_str(), mode & 07777);  // past the umask
+    return std::nullopt;
+  }
+  Result symlink(const std::string& to, const std::string& at) const {
+    trace::emit("ln -s " + to + " " + at);
+    if (dry_) return std::nullopt;
+    if (::symlink(to.c_str(), at.c_str()) != 0 && errno != EEXIST) return failed("ln -s " + at);
+    return std::nullopt;
+  }
+
+ private:
+  bool dry_;
+};
+
+bool is_dir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// --device and --privileged: the host's nodes, made in the container's /dev (resolved inside the
+// root: the /dev tmpfs is the container's own) with the host's mode and owner. In a user
+// namespace mknod is refused: the host's node is bound instead.
+Result make_device_nodes(const Steps& s, const InitConfig& c, const std::string& root) {
+  for (const auto& n : c.devices) {
+    std::string at;
+    if (auto f = s.in_root(root, n.path.substr(0, n.path.rfind('/')), false, at)) return f;
+    at += n.path.substr(n.path.rfind('/'));
+    if (c.userns) {
+      if (auto f = s.touch(at)) return f;
+      if (auto f = s.bind(n.host_path, at, false)) return f;
+      continue;
+    }
+    if (auto f = s.node(at, n.type, n.major, n.minor, n.mode)) return f;
+    if (!s.dry() && ::chown(at.c_str(), n.uid, n.gid) != 0) return failed("chown " + at);
+  }
+  return std::nullopt;
+}
+
+// A minimal /dev on tmpfs: the usual character devices, a devpts of its own (-t), shm, mqueue.
+Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
+  const std::string dev = root + "/dev";
+  std::string resolved;
+  if (auto f = s.in_root(root, "/dev", false, resolved)) return f;
+  if (resolved != dev)
+    return InitFailure{kExitSetupError, "the image's /dev is a symlink: refused"};
+  if (auto f = s.mount("mount -t tmpfs tmpfs " + dev + " -o nosuid,mode=755,size=65536k", "tmpfs",
+                       dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"))
+    return f;
+  const struct {
+    const char* name;
+    unsigned major, minor;
+  } nodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+               {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+  for (const auto& n : nodes) {
+    // In a user namespace mknod is refused even to its root: the host's nodes, bound.
+    const std::string at = dev + "/" + n.name;
+    Result f = c.userns ? s.touch(at) : s.node(at, 'c', n.major, n.minor);
+    if (!f && c.userns) f = s.bind(std::string("/dev/") + n.name, at, false);
+    if (f) return f;
+  }
+  if (auto f = make_device_nodes(s, c, root)) return f;
+  if (auto f = s.mkdir(dev + "/pts")) return f;
+  if (auto f = s.mount(
+          "mount -t devpts devpts " + dev + "/pts -o newinstance,ptmxmode=0666,mode=0620,gid=5",
+          "devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+          "newinstance,ptmxmode=0666,mode=0620,gid=5"))
+    return f;
+  if (auto f = s.symlink("pts/ptmx", dev + "/ptmx")) return f;
+  if (auto f = s.mkdir(dev + "/shm")) return f;
+  if (auto f = s.mount(
+          "mount -t tmpfs shm " + dev + "/shm -o nosuid,nodev,noexec,mode=1777,size=65536k", "shm",
+          dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"))
+    return f;
+  if (auto f = s.mkdir(dev + "/mqueue")) return f;
+  if (auto f = s.mount("mount -t mqueue mqueue " + dev + "/mqueue", "mqueue", dev + "/mqueue",
+                       "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC))
+    return f;
+  for (auto [from, at] : {std::pair{"/proc/self/fd", "fd"},
+                          {"/proc/self/fd/0", "stdin"},
+                          {"/proc/self/fd/1", "stdout"},
+                          {"/proc/self/fd/2", "stderr"}})
+    if (auto f = s.symlink(from, dev + "/" + at)) return f;
+  return std::nullopt;
+}
+
+// docker's masked paths (a file gets /dev/null bound over it, a directory an empty read-only
+// tmpfs) and read-only paths (bound over themselves, read-only).
+Result protect_paths(const Steps& s, const std::string& root) {
+  for (const char* const* p = kMaskedPaths; *p; ++p) {
+    const std::string path = root + *p;
+    if (!exists(path)) continue;
+    if (is_dir(path)) {
+      if (auto f = s.mount("mount -t tmpfs -o ro tmpfs " + path, "tmpfs", path, "tmpfs",
+                           MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0"))
+        return f;
+    } else if (auto f = s.bind(root + "/dev/null", path, false)) {
+      return f;
+    }
+  }
+  for (const char* const* p = kReadonlyPaths; *p; ++p) {
+    const std::string path = root + *p;
+    if (!exists(path)) continue;
+    if (auto f = s.bind(path, path, true, MS_NOSUID | MS_NODEV | MS_NOEXEC)) return f;
+  }
+  return std::nullopt;
+}
+
+// "ro,noexec,size=64m" -> the flags mount(2) takes apart, and what is left for the filesystem.
+std::pair<unsigned long, std::string> mount_options(const std::string& text) {
+  static const struct {
+    const char* word;
+    unsigned long set, clear;
+  } kFlags[] = {
+      {"ro", MS_RDONLY, 0},       {"rw", 0, MS_RDONLY},        {"noexec", MS_NOEXEC, 0},
+      {"exec", 0, MS_NOEXEC},     {"nosuid", MS_NOSUID, 0},    {"suid", 0, MS_NOSUID},
+      {"nodev", MS_NODEV, 0},     {"dev", 0, MS_NODEV},        {"sync", MS_SYNCHRONOUS, 0},
+      {"noatime", MS_NOATIME, 0}, {"relatime", MS_RELATIME, 0}};
+  unsigned long flags = 0;
+  std::string data;
+  size_t i = 0;
+  while (i <= text.size()) {
+    size_t comma = text.find(',', i);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string word = text.substr(i, comma - i);
+    i = comma + 1;
+    if (word.empty()) continue;
+    bool known = false;
+    for (const auto& f : kFlags)
+      if (word == f.word) {
+        flags = (flags | f.set) & ~f.clear;
+        known = true;
+      }
+    if (!known) data += (data.empty() ? "" : ",") + word;
+  }
+  return {flags, data};
+}
+
+// The fresh tmpfs mounts a run on the host's files gets over its read-only view.
+const char* const kHostViewTmpfs[] = {"/tmp", "/run", "/dev/shm", nullptr};
+
+// Whether `path` is on one of those (so the container's own: a mount target may be made there).
+bool on_fresh_tmpfs(const InitConfig& c, const std::string& path) {
+  if (c.host_rw) return false;
+  for (const char* const* t = kHostViewTmpfs; *t; ++t)
+    if (path.rfind(std::string(*t) + "/", 0) == 0) return true;
+  return false;
+}
+
+// `host_trees`: the host view's volumes, copied before the host's files went read-only.
+Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root,
+                   std::vector<UniqueFd>* host_trees = nullptr) {
+  size_t tree = c.idmapped.size();  // --userns private: the parent's trees for the binds
+  size_t host_tree = 0;
+  for (const auto& m : c.mounts) {
+    std::string target = root + m.target;
+    if (root.empty() && on_fresh_tmpfs(c, target)) {
+      if (auto f = s.in_root("/", m.target, m.fstype.empty() && m.file, target)) return f;
+    } else if (root.empty()) {
+      // The host's files: we do not make directories or files there for a mount.
+      if (!s.dry() && ::access(target.c_str(), F_OK) != 0)
+        return failed("mount target " + target + " (a container without an image sees the " +
+                      "host's files; mydocker does not create paths there)");
+    } else if (auto f = s.in_root(root, m.target, m.fstype.empty() && m.file, target)) {
+      return f;
+    }
+    if (m.fstype.empty()) {  // a bind: a volume, or /etc/hostname, /etc/hosts, /etc/resolv.conf
+      if (host_trees) {
+        const int fd = host_tree < host_trees->size() ? (*host_trees)[host_tree].get() : -1;
+        ++host_tree;
+        if (!attach_mount(fd, m.source, target, false) && !s.dry())
+          return failed("mount --bind " + m.source + " " + target);
+        continue;
+      }
+      if (c.userns) {
+        const int fd = s.dry() || tree >= c.trees.size() ? -1 : c.trees[tree];
+        ++tree;
+        const bool own = !c.idmapped.empty() && m.source.rfind(c.idmapped[0].source + "/", 0) == 0;
+        if (!attach_mount(fd, m.source, target, own) && !s.dry())
+          return failed("mount --bind " + m.source + " " + target);
+        if (fd >= 0) ::close(fd);
+        continue;
+      }
+      if (auto f = s.bind(m.source, target, m.readonly)) return f;
+    } else {
+      auto [flags, data] = mount_options(m.data);
+      if (m.readonly) flags |= MS_RDONLY;
+      if (auto f = s.mount("mount -t " + m.fstype + " " + m.source + " " + target +
+                               (m.data.empty() ? "" : " -o " + m.data),
+                           m.source.c_str(), target, m.fstype.c_str(), flags, data.c_str()))
+        return f;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// No image: the host's files. Every mount of the container's copy of the host's mount tree is
+// made read-only (one mount_setattr(AT_RECURSIVE) on its own namespace's copy: the host's
+// mounts do not change), then a /proc of the new PID namespace and fresh tmpfs mounts on /tmp,
+// /run and /dev/shm, so a command that must write somewhere still can; -v for anything else.
+// Called after the cgroups are joined (their files must still be writable then).
+Result host_view(const Steps& s, const InitConfig& c) {
+  // The volumes first, as detached copies with their host flags: a bind made after the
+  // read-only step would be read-only too.
+  std::vector<UniqueFd> trees;
+  if (!c.host_rw)
+    for (const auto& m : c.mounts) {
+      if (!m.fstype.empty()) continue;
+      if (s.dry()) {
+        trees.emplace_back();
+        continue;
+      }
+      UniqueFd tree(::open_tree(AT_FDCWD, m.source.c_str(),
+                                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+      if (!tree) return failed("open_tree " + m.source);
+      mount_attr attr{};
+      attr.attr_set = MOUNT_ATTR_RDONLY;
+      if (m.readonly &&
+          ::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+        return failed("read-only copy of " + m.source);
+      trees.push_back(std::move(tree));
+    }
+  if (!c.host_rw) {
+    trace::emit("mount -o remount,bind,ro -R /   # mount_setattr(\"/\", AT_RECURSIVE, " +
+                std::string("MOUNT_ATTR_RDONLY): every mount of this namespace's copy of the ") +
+                "host's tree, read-only (--host-rw keeps it writable)");
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (!s.dry() && ::mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
+      return failed("make the host's files read-only (mount_setattr, Linux 5.12+; --host-rw " +
+                    std::string("runs without it)"));
+  }
+  if (auto f = s.mount("mount -t proc proc /proc -o nosuid,nodev,noexec", "proc", "/proc", "proc",
+                       MS_NOSUID | MS_NODEV | MS_NOEXEC))
+    return f;
+  if (!c.host_rw)
+    for (const char* const* t = kHostViewTmpfs; *t; ++t) {
+      const bool shm = std::string(*t) == "/dev/shm";
+      const char* data = shm                         ? "mode=1777,size=65536k"
+                         : std::string(*t) == "/tmp" ? "mode=1777"
+                                                     : "mode=755";
+      const unsigned long flags = MS_NOSUID | MS_NODEV | (shm ? MS_NOEXEC : 0);
+      if (auto f = s.mount("mount -t tmpfs tmpfs " + std::string(*t) + " -o nosuid,nodev," +
+                               (shm ? "noexec," : "") + data,
+                           "tmpfs", *t, "tmpfs", flags, data))
+        return f;
+    }
+  if (c.tty)  // a PTY needs a devpts instance of its own
+    if (auto f = s.mount("mount -t devpts devpts /dev/pts -o newinstance,ptmxmode=0666,mode=0620",
+                         "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                         "newinstance,ptmxmode=0666,mode=0620"))
+      return f;
+  return user_mounts(s, c, "", c.host_rw ? nullptr : &trees);
+}
+
+Result mount_rootfs(const InitConfig& c, bool dry) {
+  const Steps s(dry);
+  if (c.rootfs.empty()) return std::nullopt;  // the host's files: see host_view()
+  const std::string& root = c.rootfs;
+  for (size_t i = 0; i < c.idmapped.size(); ++i) {  // --userns private
+    const int fd = s.dry() || i >= c.trees.size() ? -1 : c.trees[i];
+    if (!attach_mount(fd, c.idmapped[i].source, c.idmapped[i].target, true) && !s.dry())
+      return failed("attach the idmapped tree of " + c.idmapped[i].source + " at " +
+                    c.idmapped[i].target);
+    if (fd >= 0) ::close(fd);
+  }
+  // nodev: a device node the image or --rootfs carries is the host's device, whoever made it;
+  // the nodes a container may use live in its own /dev (the device rules stop the rest too).
+  // --privileged keeps them usable, as in docker.
+  const unsigned long nodev = c.privileged ? 0 : MS_NODEV;
+  if (!c.lower.empty()) {
+    // The image read-only below, the container's own layer above.
+    const std::string data = "lowerdir=" + c.lower + ",upperdir=" + c.upper + ",workdir=" + c.work;
+    if (auto f = s.mount(
+            "mount -t overlay overlay -o " + std::string(nodev ? "nodev," : "") + data + " " + root,
+            "overlay", root, "overlay", nodev, data.c_str()))
+      return f;
+  } else if (auto f = s.bind(root, root, false, nodev)) {  // --rootfs: pivot_root wants a mount
+    return f;
+  }
+  std::string proc, sys;
+  if (auto f = s.in_root(root, "/proc", false, proc)) return f;
+  if (proc != root + "/proc")
+    return InitFailure{kExitSetupError, "the image's /proc is a symlink: refused"};
+  if (auto f = s.mount("mount -t proc proc " + root + "/proc -o nosuid,nodev,noexec", "proc",
+                       root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC))
+    return f;
+  if (auto f = s.in_root(root, "/sys", false, sys)) return f;
+  if (sys != root + "/sys")
+    return InitFailure{kExitSetupError, "the image's /sys is a symlink: refused"};
+  const unsigned long sys_ro = c.privileged ? 0 : MS_RDONLY;
+  if (c.userns && !c.new_net) {
+    // sysfs belongs to the network namespace's owner: with --net host the host's, bound.
+    if (auto f = s.bind("/sys", root + "/sys", true)) return f;
+  } else if (auto f = s.mount("mount -t sysfs sysfs " + root + "/sys -o " +
+                                  (c.privileged ? "rw" : "ro") + ",nosuid,nodev,noexec",
+                              "sysfs", root + "/sys", "sysfs",
+                              sys_ro | MS_NOSUID | MS_NODEV | MS_NOEXEC)) {
+    return f;
+  }
+  if (auto f = mount_dev(s, c, root)) return f;
+  // Volumes and tmpfs after /proc, /sys and /dev, so none of those hides them (-v X:/dev/shm);
+  // the masked and read-only paths last, over everything.
+  if (auto f = user_mounts(s, c, root)) return f;
+  if (!c.privileged)
+    if (auto f = protect_paths(s, root)) return f;
+  return std::nullopt;
+}
+
+Result enter_rootfs(const InitConfig& c, bool dry) {
+  const Steps s(dry);
+  if (c.rootfs.empty()) return host_view(s, c);
+  // pivot_root(".", ".") stacks the old root under the new one; unmounting "." then removes
+  // it, so no path leads back to the host's files (chroot would leave one).
+  trace::emit("cd " + trace::quote(c.rootfs) + " && pivot_root . . && umount -l .");
+  if (!dry) {
+    if (::chdir(c.rootfs.c_str()) != 0) return failed("cd " + c.rootfs);
+    if (::syscall(SYS_pivot_root, ".", ".") != 0) return failed("pivot_root");
+    if (::umount2(".", MNT_DETACH) != 0) return failed("umount the old root");
+    if (::chdir("/") != 0) return failed("cd /");
+  }
+  if (c.readonly_rootfs)
+    return s.mount("mount -o remount,bind,ro /", nullptr, "/", nullptr,
+                   MS_BIND | MS_REMOUNT | MS_RDONLY);
+  return std::nullopt;
+}
+
+}  // namespace mydocker

@@ -1,0 +1,408 @@
+#include "mydocker/runtime/run.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "mydocker/cgroup/manager.hpp"
+#include "mydocker/spec/config.hpp"
+#include "mydocker/image/image.hpp"
+#include "mydocker/init/init.hpp"
+#include "mydocker/spec/prepare.hpp"
+#include "mydocker/init/pty.hpp"
+#include "mydocker/runtime/report.hpp"
+#include "mydocker/seccomp/seccomp.hpp"
+#include "mydocker/runtime/signals.hpp"
+#include "mydocker/runtime/spawn.hpp"
+#include "mydocker/store/store.hpp"
+#include "mydocker/runtime/supervisor.hpp"
+#include "mydocker/util/id.hpp"
+#include "mydocker/util/trace.hpp"
+#include "mydocker/util/units.hpp"
+
+namespace mydocker {
+namespace {
+
+// Everything a run decides before it creates anything: bad input fails here.
+struct Plan {
+  std::string id;
+  std::string name;
+  std::string image_id;   // "" without an image
+  std::string files_dir;  // the container's own files (overlay layers, /etc files)
+  std::unique_ptr<CgroupManager> cgroups;
+  Resources resources;
+  InitConfig init;
+  std::string notice;        // a bare first word ran the host's command (check_host_command)
+  std::string missing_hint;  // added to a "not found" error: no image of that name either
+};
+
+void print_notice(const Plan& p) {
+  if (!p.notice.empty()) std::fprintf(stderr, "mydocker: %s\n", p.notice.c_str());
+}
+
+// The init's failure, as the user sees it.
+Error failure_error(const InitFailure& f, const Plan& p) {
+  return Error(f.message + (f.exit_code == kExitNotFound ? p.missing_hint : ""), f.exit_code);
+}
+
+// The image a run names: its first argument, when that is an image's name[:tag], its id, or
+// 12 or more hex digits of it; otherwise the command runs on the host's files.
+std::optional<ImageInfo> named_image(const RunOptions& o) {
+  if (!o.rootfs_dir.empty() || o.command.empty()) return std::nullopt;
+  const std::string& ref = o.command.front();
+  auto info = ImageStore(o.data_root).lookup(ref);
+  if (!info) return std::nullopt;
+  const bool by_name = ref == info->repository || ref == info->repository + ":" + info->tag ||
+                       ref.find(':') != std::string::npos;
+  const bool by_id = ref.size() >= 12 && info->id.compare(0, ref.size(), ref) == 0;
+  if (by_name || by_id) return info;
+  return std::nullopt;
+}
+
+// The file a command word names on the host's files, searched as the container's init will
+// (PATH from -e, else docker's default); "" when there is none.
+std::string host_command(const RunOptions& o, const std::string& word) {
+  auto executable = [](const std::string& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (word.find('/') != std::string::npos) return executable(word) ? word : "";
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : o.env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  for (const auto& dir : split(path, ":"))
+    if (executable(dir + "/" + word)) return dir + "/" + word;
+  return "";
+}
+
+// A first word that is no local image. Only an image can have a tag, a digest or a registry:
+// "image not found", before anything exists (a typo must never run a command on the host's
+// files). A bare name (`busybox`) may be either: it runs the host's command, and says so on a
+// terminal and with --trace; when the host has no such command either, `hint` completes the
+// "not found" error with the missing image.
+void check_host_command(const RunOptions& o, std::string& notice, std::string& hint) {
+  if (!o.rootfs_dir.empty() || o.command.empty() || o.entrypoint) return;
+  const std::string& word = o.command.front();
+  const ReferenceKind kind = reference_kind(word);
+  if (kind == ReferenceKind::kNotAReference) return;
+  const std::string found = host_command(o, word);
+  if (kind == ReferenceKind::kImageOnly && found.empty())
+    throw Error("image '" + word + "' not found: no such image in " + o.data_root +
+                "/images (`mydocker images` lists them; `mydocker import TARBALL NAME[:TAG]` " +
+                "adds one)");
+  if (found.empty()) {
+    hint = " (and no image '" + word + "': `mydocker images` lists them)";
+  } else if (::isatty(STDERR_FILENO) || o.trace || o.dry_run) {
+    notice = "no image '" + word + "'; running the host's " + found + " on the host's files" +
+             (o.host_rw ? " (writable: --host-rw)" : " (read-only)");
+  }
+}
+
+InitConfig make_init_config(const RunOptions& o, const Plan& p, const std::string& image_rootfs) {
+  InitConfig c;
+  c.argv = o.command;
+  if (!p.image_id.empty()) c.argv.erase(c.argv.begin());  // the image's name
+  c.hostname = o.hostname.empty() ? short_id(p.id) : o.hostname;
+  c.join_files = p.cgroups->self_join_files();
+  c.interactive = o.interactive && !o.detach;  // no attach yet: a detached stdin is /dev/null
+  c.tty = use_pty(o.tty, c.interactive);
+  c.trace = o.trace && !o.detach;
+  if (c.tty && !o.detach) {
+    winsize ws{};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+      c.rows = ws.ws_row;
+      c.cols = ws.ws_col;
+    }
+  }
+  prepare_init(o, image_rootfs, p.files_dir, o.state_root + "/" + p.id, c);
+  if (c.userns) c.join_files.clear();  // the parent moves it (see Supervisor::run_once)
+  SeccompFilter filter = seccomp_filter_for(o, c.capabilities);
+  c.seccomp_bpf = std::move(filter.bpf);
+  c.seccomp_file = std::move(filter.file);
+  return c;
+}
+
+bool wants_report(const RunOptions& o) { return o.report || !o.report_file.empty(); }
+
+Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
+  Plan p;
+  p.id = new_container_id();
+  p.name = o.name.empty() ? generate_name(p.id) : o.name;
+  // Detached containers join every controller: `stats`, `update` and `pause` act on them later.
+  p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent, wants_report(o) || o.detach);
+  p.resources = parse_resources(o, p.cgroups->available());
+  p.resources.devices = device_rules(o);
+  p.cgroups->validate(p.resources);
+  std::string image_rootfs;
+  if (auto image = named_image(o)) {
+    p.image_id = image->id;
+    image_rootfs = ImageStore(o.data_root).rootfs(*image);
+  } else {
+    check_host_command(o, p.notice, p.missing_hint);
+  }
+  if (!image_rootfs.empty() || !o.rootfs_dir.empty())
+    p.files_dir = container_files_dir(o.data_root, p.id);
+  p.init = make_init_config(o, p, image_rootfs);
+  return p;
+}
+
+ContainerState first_state(const Plan& p) {
+  ContainerState st;
+  st.cgroups = p.cgroups->paths();
+  st.cgroup_dirs = p.cgroups->dirs();
+  st.cgroup_parents = p.cgroups->own_parents();
+  st.supervisor_pid = ::getpid();
+  return st;
+}
+
+nlohmann::json config_for(const RunOptions& o, const Plan& p) {
+  nlohmann::json c = make_config(o, p.id, p.name, p.resources, p.init);
+  c["image"] = p.image_id;
+  c["image_name"] = p.image_id.empty() ? "" : o.command.front();
+  c["files_dir"] = p.files_dir;
+  c["process"] = process_json(p.init);
+  return c;
+}
+
+SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs& fs, Plan& p,
+                          SignalForwarder& signals) {
+  SupervisorSetup s;
+  s.options = &o;
+  s.host = &host;
+  s.fs = &fs;
+  s.id = p.id;
+  s.cgroups = p.cgroups.get();
+  s.resources = p.resources;
+  s.init = p.init;
+  s.restart = parse_restart_policy(o.restart);
+  s.stop_timeout = stop_timeout_seconds(o);
+  s.detached = o.detach;
+  s.report = wants_report(o);
+  s.signals = &signals;
+  return s;
+}
+
+// --dry-run: the same checks and the same trace lines, in the order a real run prints them,
+// with $PID for the pid; nothing is created or run.
+RunResult dry_run(const RunOptions& o) {
+  const Fs fs(/*dry_run=*/true);
+  const HostCgroups host = detect_host_cgroups(fs);
+  Plan p = make_plan(o, fs, host);
+  print_notice(p);
+  SpawnOptions so;
+  so.cgroup_dir = p.cgroups->clone_into();
+  so.new_net = p.init.new_net;
+  so.userns = p.init.userns;
+  auto clone = [&] {
+    trace_spawn(so);
+    if (p.init.userns)
+      for (const char* file : {"uid_map", "gid_map"}) {
+        const bool uid = file[0] == 'u';
+        trace::emit("echo '0 " + std::to_string(uid ? p.init.uid_base : p.init.gid_base) + " " +
+                    std::to_string(uid ? p.init.uid_count : p.init.gid_count) + "' > /proc/$PID/" +
+                    file);
+      }
+  };
+  if (so.cgroup_dir.empty()) clone();
+  p.cgroups->create(p.resources);
+  p.cgroups->set(p.resources);
+  if (!so.cgroup_dir.empty()) clone();
+  (void)describe_init(p.init);
+  (void)p.cgroups->destroy();
+  return {};
+}
+
+void add_report(const RunOptions& o, const std::string& id, const HostCgroups& host,
+                const Outcome& out, RunResult& result) {
+  if (!wants_report(o)) return;
+  RunReport report{id, host.mode == CgroupMode::kV2 ? "v2" : "v1", out.status, out.wall_seconds,
+                   out.stats};
+  if (o.report) result.report = format_report(report);
+  if (!o.report_file.empty()) {
+    try {
+      write_file_atomic(o.report_file, report_json(report).dump(2) + "\n");
+    } catch (const std::exception& e) {
+      result.messages.push_back(std::string("--report-file: ") + e.what());
+      if (result.status == 0) result.status = kExitSetupError;
+    }
+  }
+}
+
+// run -d: a supervisor process is forked off to own the container; we wait until the command
+// has started (or failed to), print the id and leave.
+RunResult run_detached(const RunOptions& o, const Store& store, Store::Created created, Plan& p,
+                       const HostCgroups& host, const Fs& fs) {
+  Pipe ready = make_pipe();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork (the container's supervisor)");
+  if (pid == 0) {
+    // The supervisor: its own session, no terminal, nothing of our stdio (a caller reading
+    // our output until EOF must not wait for it). It inherited supervisor.lock.
+    ::setsid();
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+    ready.read.reset();
+    int code = 0;
+    try {
+      SignalForwarder signals;
+      Supervisor sup(setup_for(o, host, fs, p, signals), created.dir);
+      Outcome out = sup.run([&](const std::optional<InitFailure>& f) {
+        std::string msg = f ? encode_failure(*f) : "ok";
+        (void)write_all(ready.write.get(), msg.data(), msg.size());
+        ready.write.reset();
+      });
+      if (o.remove) store.remove(created.dir, p.name, p.files_dir);
+      code = out.status;
+    } catch (const std::exception& e) {
+      std::string msg = encode_failure({kExitSetupError, e.what()});
+      if (ready.write) (void)write_all(ready.write.get(), msg.data(), msg.size());
+      try {
+        created.dir.update([&](ContainerState& st) {
+          st.status = "exited";
+          st.exit_code = kExitSetupError;
+          st.error = e.what();
+        });
+        if (o.remove) store.remove(created.dir, p.name, p.files_dir);
+      } catch (...) {
+      }
+      code = kExitSetupError;
+    }
+    ::_exit(code & 0xff);
+  }
+  ready.write.reset();
+  created.supervisor_lock.reset();  // the supervisor holds it now
+  std::string msg(4096, '\0');
+  ssize_t n = read_full(ready.read.get(), msg.data(), msg.size());
+  msg.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  if (msg == "ok") return RunResult{0, {}, "", p.id};
+  if (auto f = decode_failure(msg)) throw failure_error(*f, p);
+  throw Error("the container's supervisor died before the container started");
+}
+
+}  // namespace
+
+std::string oom_message(const Stats& stats, const std::string& id) {
+  if (!stats.memory || stats.memory->oom_kills == 0) return "";
+  const auto& m = *stats.memory;
+  std::string limit = m.limit ? "memory limit " + format_size(*m.limit) : "no memory limit";
+  return std::to_string(m.oom_kills) + (m.oom_kills == 1 ? " process" : " processes") +
+         " of container " + short_id(id) + (m.oom_kills == 1 ? " was" : " were") +
+         " killed by the OOM killer (" + limit + ", peak " +
+         format_size(static_cast<int64_t>(m.peak)) + ")";
+}
+
+RunResult run_container(const RunOptions& o) {
+  validate_run_options(o);
+  trace::set_enabled(o.trace || o.dry_run);
+  if (o.dry_run) return dry_run(o);
+  if (::geteuid() != 0)
+    throw Error("mydocker run needs root (running as uid " + std::to_string(::geteuid()) +
+                "); --dry-run shows what it would do");
+  const Fs fs;
+  const HostCgroups host = detect_host_cgroups(fs);
+  const Store store(o.state_root);
+  ::signal(SIGPIPE, SIG_IGN);  // a dead child shows as EPIPE, not as our death
+
+  if (o.detach) {
+    Plan p = make_plan(o, fs, host);
+    print_notice(p);
+    auto created = store.create(p.id, p.name, config_for(o, p), first_state(p));
+    create_container_files(p.init, o, p.files_dir, created.dir.path());
+    return run_detached(o, store, std::move(created), p, host, fs);
+  }
+
+  // Foreground: we are the supervisor. On v1 we clone first: the child's exec of `mydocker
+  // init` (about 0.6 ms) then overlaps our checks and set-up. It waits for its configuration,
+  // so a check that fails below kills a child that has run nothing. (v2 clones into the
+  // finished cgroup instead.)
+  SignalForwarder signals;
+  std::optional<Child> early;
+  Pipe sync, errors;
+  auto kill_early = [&] {
+    if (early && early->pid > 0) {
+      ::kill(early->pid, SIGKILL);
+      ::waitpid(early->pid, nullptr, 0);
+      early->pid = -1;
+    }
+  };
+  if (host.mode != CgroupMode::kV2 && o.userns != "private") {
+    sync = make_channel();
+    errors = make_pipe();
+    SpawnOptions so;
+    so.new_net = o.network != "host";
+    trace_spawn(so);
+    early = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask(), so);
+    sync.read.reset();
+    errors.write.reset();
+  }
+  std::optional<Plan> plan;
+  std::optional<Store::Created> created;
+  try {
+    plan.emplace(make_plan(o, fs, host));
+    print_notice(*plan);
+    // The container's directory (and its lock) exists before its first cgroup, so `prune`
+    // knows it is alive.
+    ContainerState st = first_state(*plan);
+    if (early) {  // already as it will be once the child runs: one state write fewer
+      st.status = "running";
+      st.pid = early->pid;
+      st.started_at = now_rfc3339();
+      st.cgroup_mode = "v1";
+    }
+    created.emplace(store.create(plan->id, plan->name, config_for(o, *plan), st,
+                                 /*durable=*/false));
+    create_container_files(plan->init, o, plan->files_dir, created->dir.path());
+  } catch (...) {
+    kill_early();
+    throw;
+  }
+  if (spdlog::should_log(spdlog::level::debug))
+    spdlog::debug("container {}: cgroups {}", plan->id,
+                  nlohmann::json(plan->cgroups->dirs()).dump());
+  SupervisorSetup setup = setup_for(o, host, fs, *plan, signals);
+  setup.first_state_written = early.has_value();
+  Supervisor sup(std::move(setup), created->dir);
+  if (early) sup.adopt(std::move(*early), std::move(sync), std::move(errors));
+  Outcome out;
+  try {
+    out = sup.run(nullptr);
+  } catch (const std::exception& e) {
+    // The supervisor has undone the run; the container stays as exited, with the reason.
+    try {
+      if (o.remove) {
+        store.remove(created->dir, plan->name, plan->files_dir);
+      } else {
+        created->dir.update([&](ContainerState& st) {
+          st.status = "exited";
+          st.pid = 0;
+          st.exit_code = kExitSetupError;
+          st.error = e.what();
+          st.finished_at = now_rfc3339();
+        });
+      }
+    } catch (...) {
+    }
+    throw;
+  }
+  RunResult result;
+  result.id = plan->id;
+  result.status = out.status;
+  for (auto& problem : out.problems) result.messages.push_back("cleanup: " + problem);
+  if (o.remove) store.remove(created->dir, plan->name, plan->files_dir);
+  if (out.failure) throw failure_error(*out.failure, *plan);
+  if (auto oom = oom_message(out.stats, plan->id); !oom.empty())
+    result.messages.insert(result.messages.begin(), oom);
+  add_report(o, plan->id, host, out, result);
+  return result;
+}
+
+}  // namespace mydocker

@@ -1,0 +1,197 @@
+#include "mydocker/runtime/spawn.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "mydocker/init/init.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/trace.hpp"
+
+namespace mydocker {
+namespace {
+
+constexpr int kNamespaces = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC;
+
+// What the child reads. With CLONE_VM it shares our memory until its execve, so this lives in
+// static storage that nothing else touches: one container is spawned at a time per process,
+// and the previous child has exec'd or died before the next spawn.
+struct ChildArgs {
+  int stdio[3];
+  int sync_fd;
+  int error_fd;
+  sigset_t mask;
+  char sync_arg[16];
+  char error_arg[16];
+  char* argv[5];
+  char* envp[1];
+  char failure[64];
+  char exe[4096];  // mydocker's own file, re-executed through a read-only bind mount of it
+  bool userns;     // a new user namespace: wait for its id maps, then become its root
+};
+ChildArgs g_args;
+alignas(64) char g_stack[64 * 1024];
+
+// System calls only, no allocation, until execve replaces the image. The calls below succeed
+// in practice, so they do not even touch errno (shared with us under CLONE_VM) except on the
+// failure path.
+int child_main(void* raw) {
+  const auto* a = static_cast<const ChildArgs*>(raw);
+  // The container dies with mydocker, even on kill -9. (If mydocker died before this line,
+  // the init reads EOF on the sync pipe and exits.)
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  ::sigprocmask(SIG_SETMASK, &a->mask, nullptr);
+  for (int i = 0; i < 3; ++i)
+    if (a->stdio[i] >= 0) ::dup2(a->stdio[i], i);
+  ::fcntl(a->sync_fd, F_SETFD, 0);
+  ::fcntl(a->error_fd, F_SETFD, 0);
+  const char* step = "wait for the user namespace's id maps";
+  if (a->userns) {
+    // Until the parent has written uid_map and gid_map we are nobody in here. Then root of
+    // the namespace, without the host's supplementary groups; before the exec, or it would
+    // drop our capabilities. (A credential change clears the parent-death signal: again.)
+    char mapped = 0;
+    if (::read(a->sync_fd, &mapped, 1) != 1) ::_exit(kExitSetupError);
+    step = "become root of the user namespace";
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+      goto fail;
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  }
+  // From here on the mount tree is the container's own: nothing mounted below propagates to
+  // the host (the seeds forget this and break the host's /proc).
+  step = "mount --make-rprivate /";
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
+    // CVE-2019-5736: a container must never get a writable handle on the mydocker binary
+    // (through /proc/<pid>/exe of its init). We re-execute ourselves through a read-only bind
+    // mount of our own file, made in the container's mount namespace only: opening that exe
+    // for writing fails with EROFS, whoever tries.
+    // The remount keeps the flags of the mount the binary lives on (nosuid, nodev...): in a
+    // user namespace they are locked, and dropping one is refused.
+    step = "read-only bind mount of mydocker's binary (it was replaced while running)";
+    struct statfs fs;
+    if (a->exe[0] != '\0' && ::statfs(a->exe, &fs) == 0 &&
+        ::mount(a->exe, a->exe, nullptr, MS_BIND, nullptr) == 0) {
+      unsigned long keep = 0;
+      if (fs.f_flags & ST_NOSUID) keep |= MS_NOSUID;
+      if (fs.f_flags & ST_NODEV) keep |= MS_NODEV;
+      if (fs.f_flags & ST_NOEXEC) keep |= MS_NOEXEC;
+      step = "read-only bind mount of mydocker's binary";
+      if (::mount(nullptr, a->exe, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, nullptr) ==
+          0) {
+        step = "exec mydocker init";
+        ::execve(a->exe, a->argv, a->envp);
+      }
+    }
+  }
+fail:
+  // errno is the parent's too (CLONE_VM): read once, right after the failed call.
+  const char* why = a->exe[0] == '\0' ? "no such file" : std::strerror(errno);
+  (void)!::write(a->error_fd, a->failure, std::strlen(a->failure));
+  (void)!::write(a->error_fd, step, std::strlen(step));
+  (void)!::write(a->error_fd, ": ", 2);
+  (void)!::write(a->error_fd, why, std::strlen(why));
+  ::_exit(kExitSetupError);
+}
+
+void prepare_args(int sync_fd, int error_fd, const sigset_t& mask, std::array<int, 3> stdio) {
+  ChildArgs& a = g_args;
+  for (int i = 0; i < 3; ++i) a.stdio[i] = stdio[static_cast<size_t>(i)];
+  a.sync_fd = sync_fd;
+  a.error_fd = error_fd;
+  a.mask = mask;
+  std::snprintf(a.sync_arg, sizeof a.sync_arg, "%d", sync_fd);
+  std::snprintf(a.error_arg, sizeof a.error_arg, "%d", error_fd);
+  static char arg0[] = "mydocker", arg1[] = "init";
+  a.argv[0] = arg0;
+  a.argv[1] = arg1;
+  a.argv[2] = a.sync_arg;
+  a.argv[3] = a.error_arg;
+  a.argv[4] = nullptr;
+  a.envp[0] = nullptr;
+  std::snprintf(a.failure, sizeof a.failure, "%d\nstarting the container: ", kExitSetupError);
+  // Our own file, by path: a bind mount covers a path, and exec through the path is what makes
+  // the new image's exe the read-only mount (exec of /proc/self/exe would bypass it).
+  ssize_t n = ::readlink("/proc/self/exe", a.exe, sizeof a.exe - 1);
+  a.exe[n > 0 ? n : 0] = '\0';
+  if (std::strstr(a.exe, " (deleted)")) a.exe[0] = '\0';  // replaced while we run: refuse
+}
+
+// clone3 like fork (no CLONE_VM: no stack to hand over), born in the cgroup `cgroup_fd`.
+// Returns -1 with errno set when the kernel refuses.
+pid_t clone_into_cgroup(int cgroup_fd, int namespaces, int* pidfd) {
+  clone_args args{};
+  args.flags = static_cast<uint64_t>(namespaces) | CLONE_PIDFD | CLONE_INTO_CGROUP;
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) child_main(&g_args);  // does not return
+  return static_cast<pid_t>(pid);
+}
+
+}  // namespace
+
+void trace_spawn(const SpawnOptions& o) {
+  if (!trace::enabled()) return;
+  std::string line =
+      o.joining ? "unshare --mount --fork" : "unshare --uts --pid --mount --ipc --fork";
+  if (o.new_net && !o.joining) line += " --net";
+  if (o.userns) line += " --user";
+  line += " /proc/self/exe init";
+  if (!o.cgroup_dir.empty()) line += "   # clone3(CLONE_INTO_CGROUP): born in " + o.cgroup_dir;
+  trace::emit(line);
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  const std::string path(exe, n > 0 ? static_cast<size_t>(n) : 0);
+  for (const std::string& step :
+       {std::string("mount --make-rprivate /"), "mount --bind " + path + " " + path,
+        "mount -o remount,bind,ro " + path + "   # CVE-2019-5736: a read-only mydocker",
+        "exec " + path + " init"})
+    trace::emit(step);
+}
+
+Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const SpawnOptions& o) {
+  prepare_args(sync_fd, error_fd, child_mask, o.stdio);
+  int namespaces = o.joining ? CLONE_NEWNS : kNamespaces | (o.new_net ? CLONE_NEWNET : 0);
+  if (o.userns) namespaces |= CLONE_NEWUSER;
+  g_args.userns = o.userns;
+  const std::string& cgroup_dir = o.cgroup_dir;
+  Child child;
+  int pidfd = -1;
+  if (!cgroup_dir.empty()) {
+    UniqueFd cgroup(::open(cgroup_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!cgroup) throw SysError(errno, "open " + cgroup_dir);
+    pid_t pid = clone_into_cgroup(cgroup.get(), namespaces, &pidfd);
+    if (pid > 0) {
+      child.pid = pid;
+      child.pidfd.reset(pidfd);
+      child.born_in_cgroup = true;
+      return child;
+    }
+    if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+      throw SysError(errno, "clone3 (new namespaces, into " + cgroup_dir + ")");
+    // An older kernel: clone as below, and the caller moves the child in.
+  }
+  // CLONE_VM: no copy of our page tables and no copy-on-write faults afterwards, and (unlike
+  // posix_spawn's CLONE_VFORK) we go on at once: the child's exec of `mydocker init` overlaps
+  // our cgroup set-up instead of adding to it.
+  const int flags = CLONE_VM | CLONE_PIDFD | namespaces | SIGCHLD;
+  pid_t pid = ::clone(child_main, g_stack + sizeof g_stack, flags, &g_args, &pidfd);
+  if (pid < 0) throw_errno("clone (new uts, pid, mount and ipc namespaces)");
+  child.pid = pid;
+  child.pidfd.reset(pidfd);
+  return child;
+}
+
+}  // namespace mydocker

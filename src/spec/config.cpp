@@ -1,0 +1,127 @@
+#include "mydocker/spec/config.hpp"
+
+#include <cstdio>
+
+#include "mydocker/store/state.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/units.hpp"
+
+namespace mydocker {
+namespace {
+
+nlohmann::json devices(const std::vector<DeviceLimit>& list) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : list) out.push_back({{"Path", d.path}, {"Rate", d.value}});
+  return out;
+}
+
+// The effective rules, in order ("deny a *:* rwm", "allow c 1:3 rwm"...): what the device
+// cgroup (v1) or the BPF device filter (v2) enforces. Ours; docker shows only what was asked.
+nlohmann::json device_rules_json(const std::vector<DeviceRule>& rules) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rules) out.push_back(std::string(r.allow ? "allow " : "deny ") + r.text());
+  return out;
+}
+
+// docker's HostConfig.Devices: one entry per --device.
+nlohmann::json device_mappings(const RunOptions& o) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : o.devices) {
+    const auto parts = split(d, ":");
+    std::string host = parts.at(0), target = host, perms = "rwm";
+    if (parts.size() == 3) {
+      target = parts[1];
+      perms = parts[2];
+    } else if (parts.size() == 2) {
+      (parse_device_rule("c 1:1 " + parts[1]) ? perms : target) = parts[1];
+    }
+    out.push_back(
+        {{"PathOnHost", host}, {"PathInContainer", target}, {"CgroupPermissions", perms}});
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json host_config_json(const Resources& r) {
+  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(0); };
+  return {{"Memory", opt(r.memory)},
+          {"MemorySwap", opt(r.memory_swap)},
+          {"MemoryReservation", opt(r.memory_reservation)},
+          {"MemorySwappiness",
+           r.memory_swappiness ? nlohmann::json(*r.memory_swappiness) : nlohmann::json(nullptr)},
+          {"OomKillDisable", r.oom_kill_disable},
+          {"CpuPeriod", opt(r.cpu_period)},
+          {"CpuQuota", opt(r.cpu_quota)},
+          {"CpuShares", opt(r.cpu_shares)},
+          {"CpuRealtimePeriod", opt(r.cpu_rt_period)},
+          {"CpuRealtimeRuntime", opt(r.cpu_rt_runtime)},
+          {"CpusetCpus", r.cpuset_cpus.value_or("")},
+          {"CpusetMems", r.cpuset_mems.value_or("")},
+          {"PidsLimit", r.pids_limit ? nlohmann::json(*r.pids_limit) : nlohmann::json(nullptr)},
+          {"BlkioWeight", opt(r.blkio_weight)},
+          {"BlkioDeviceReadBps", devices(r.read_bps)},
+          {"BlkioDeviceWriteBps", devices(r.write_bps)},
+          {"BlkioDeviceReadIOps", devices(r.read_iops)},
+          {"BlkioDeviceWriteIOps", devices(r.write_iops)},
+          {"DeviceRules", device_rules_json(r.devices)}};
+}
+
+std::string limits_summary(const nlohmann::json& hc) {
+  std::string out;
+  auto add = [&](const std::string& s) { out += (out.empty() ? "" : ", ") + s; };
+  auto num = [&](const char* key) -> int64_t {
+    auto it = hc.find(key);
+    return it != hc.end() && it->is_number() ? it->get<int64_t>() : 0;
+  };
+  if (num("Memory") > 0) add("mem " + format_size(num("Memory")));
+  if (num("CpuQuota") > 0) {
+    char buf[32];
+    const int64_t period = num("CpuPeriod") > 0 ? num("CpuPeriod") : kDefaultCpuPeriod;
+    std::snprintf(buf, sizeof buf, "cpu %g%%",
+                  100.0 * static_cast<double>(num("CpuQuota")) / static_cast<double>(period));
+    add(buf);
+  }
+  if (num("CpuShares") > 0) add("shares " + std::to_string(num("CpuShares")));
+  if (!hc.value("CpusetCpus", "").empty()) add("cpuset " + hc.value("CpusetCpus", ""));
+  if (num("PidsLimit") > 0) add("pids " + std::to_string(num("PidsLimit")));
+  for (const char* k :
+       {"BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps"})
+    if (hc.contains(k) && !hc[k].empty()) {
+      add("io");
+      break;
+    }
+  return out.empty() ? "-" : out;
+}
+
+nlohmann::json make_config(const RunOptions& o, const std::string& id, const std::string& name,
+                           const Resources& r, const InitConfig& init) {
+  const RestartPolicy restart = parse_restart_policy(o.restart);
+  return {{"id", id},
+          {"name", name},
+          {"created", now_rfc3339()},
+          {"path", init.argv.front()},
+          {"args", std::vector<std::string>(init.argv.begin() + 1, init.argv.end())},
+          {"env", init.env},
+          {"hostname", init.hostname},
+          {"tty", o.tty},
+          {"open_stdin", o.interactive},
+          {"detached", o.detach},
+          {"auto_remove", o.remove},
+          {"restart_policy",
+           {{"Name", restart.text().substr(0, restart.text().find(':'))},
+            {"MaximumRetryCount", restart.max_retries}}},
+          {"stop_timeout", stop_timeout_seconds(o)},
+          {"cgroup_parent", o.cgroup_parent},
+          {"host_config",
+           [&] {
+             nlohmann::json hc = host_config_json(r);
+             hc["Privileged"] = o.privileged;
+             hc["Devices"] = device_mappings(o);
+             hc["DeviceCgroupRules"] = o.device_cgroup_rules;
+             return hc;
+           }()},
+          {"limits", limits_summary(host_config_json(r))}};
+}
+
+}  // namespace mydocker

@@ -1,0 +1,312 @@
+#include "mydocker/spec/options.hpp"
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "mydocker/cgroup/placement.hpp"
+#include "mydocker/spec/devices.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/units.hpp"
+
+namespace mydocker {
+namespace {
+
+[[noreturn]] void bad(const FlagValue& f, const std::string& why) {
+  throw Error("invalid value '" + f.value + "' for " + f.flag + ": " + why);
+}
+
+// The kernel's CFS bounds (docker checks the same): period 1 ms..1 s, quota at least 1 ms.
+constexpr int64_t kMinQuota = 1000;
+constexpr int64_t kMinPeriod = 1000;
+constexpr int64_t kMaxPeriod = 1000000;
+constexpr int64_t kMinShares = 2;
+constexpr int64_t kMaxShares = 262144;
+
+std::string cpu_count_text(size_t n) { return std::to_string(n) + (n == 1 ? " CPU" : " CPUs"); }
+
+int64_t size_of(const FlagValue& f) {
+  std::string why;
+  auto bytes = parse_size(f.value, &why);
+  if (!bytes) bad(f, why + " (a size such as 100m, 512k, 1.5g)");
+  return *bytes;
+}
+
+int64_t int_of(const FlagValue& f, const std::string& what) {
+  auto v = parse_int(f.value);
+  if (!v) bad(f, "must be " + what);
+  return *v;
+}
+
+CpuSet list_within(const FlagValue& f, const CpuSet& available, const std::string& what) {
+  auto list = parse_cpu_list(f.value);
+  if (!list || list->empty()) bad(f, "not a list of " + what + "s (such as 0, 0-2 or 0,3)");
+  CpuSet outside;
+  std::set_difference(list->begin(), list->end(), available.begin(), available.end(),
+                      std::inserter(outside, outside.end()));
+  if (!outside.empty())
+    bad(f, what + " " + format_cpu_list(outside) +
+               " not available (the container's parent cgroup may use " +
+               format_cpu_list(available) + ")");
+  return *list;
+}
+
+void parse_memory(const RunOptions& o, Resources& r) {
+  if (o.memory) {
+    int64_t bytes = size_of(*o.memory);
+    if (bytes > 0 && bytes < kMinMemory) bad(*o.memory, "Minimum memory limit allowed is 6MB");
+    if (bytes > 0) r.memory = bytes;  // 0 means "no limit", as in docker
+  }
+  if (o.memory_swap) {
+    int64_t swap = o.memory_swap->value == "-1" ? -1 : size_of(*o.memory_swap);
+    if (swap != 0) {  // 0: unset, as in docker
+      if (!r.memory)
+        bad(*o.memory_swap,
+            "you should always set the memory limit (-m) when using the "
+            "memoryswap limit");
+      if (swap != -1 && swap < *r.memory)
+        bad(*o.memory_swap,
+            "minimum memoryswap limit should be larger than memory limit (it is memory+swap)");
+      r.memory_swap = swap;
+    }
+  }
+  if (o.memory_reservation) {
+    int64_t bytes = size_of(*o.memory_reservation);
+    if (bytes > 0 && bytes < kMinMemory)
+      bad(*o.memory_reservation, "Minimum memory reservation allowed is 6MB");
+    if (r.memory && bytes > *r.memory)
+      bad(*o.memory_reservation,
+          "minimum memory limit can not be less than memory reservation limit");
+    if (bytes > 0) r.memory_reservation = bytes;
+  }
+  if (o.memory_swappiness) {
+    int64_t v = int_of(*o.memory_swappiness, "a number from 0 to 100");
+    if (v < -1 || v > 100) bad(*o.memory_swappiness, "valid memory swappiness range is 0-100");
+    if (v != -1) r.memory_swappiness = v;  // -1: the default, as in docker
+  }
+  r.oom_kill_disable = o.oom_kill_disable;
+}
+
+void parse_cpu(const RunOptions& o, size_t ncpu, Resources& r) {
+  const std::optional<FlagValue>* exclusive[] = {&o.cpu_percent, &o.cpus};
+  for (const auto* a : exclusive)
+    for (const auto* b : {&o.cpu_period, &o.cpu_quota})
+      if (a->has_value() && b->has_value())
+        throw Error("conflicting options: " + (*a)->flag + " and " + (*b)->flag +
+                    " cannot both be set");
+  if (o.cpu_percent && o.cpus)
+    throw Error(o.cpu_percent->flag + " and " + o.cpus->flag +
+                " cannot be used together (both set the CPU quota)");
+  if (o.cpu_percent) {
+    auto pct = parse_decimal(o.cpu_percent->value);
+    if (!pct || *pct <= 0)
+      bad(*o.cpu_percent, "must be a percentage of one CPU above 0 (20 means 20%)");
+    if (*pct > 100.0 * static_cast<double>(ncpu))
+      bad(*o.cpu_percent, "at most " + std::to_string(100 * ncpu) + " (100 x the " +
+                              cpu_count_text(ncpu) + " the container may use)");
+    int64_t quota = std::llround(*pct * kDefaultCpuPeriod / 100.0);
+    if (quota < kMinQuota) bad(*o.cpu_percent, "at least 1 (the kernel's minimum quota is 1 ms)");
+    r.cpu_period = kDefaultCpuPeriod;
+    r.cpu_quota = quota;
+  }
+  if (o.cpus) {
+    auto n = parse_decimal(o.cpus->value);
+    // docker's message
+    const std::string why = "Range of CPUs is from 0.01 to " + std::to_string(ncpu) +
+                            ".00, as there " + (ncpu == 1 ? "is" : "are") + " only " +
+                            cpu_count_text(ncpu) + " available";
+    if (!n || *n <= 0 || *n > static_cast<double>(ncpu)) bad(*o.cpus, why);
+    int64_t quota = std::llround(*n * kDefaultCpuPeriod);
+    if (quota < kMinQuota) bad(*o.cpus, why);
+    r.cpu_period = kDefaultCpuPeriod;
+    r.cpu_quota = quota;
+  }
+  if (o.cpu_period) {
+    int64_t v = int_of(*o.cpu_period, "a number of microseconds");
+    if (v != 0 && (v < kMinPeriod || v > kMaxPeriod))
+      bad(*o.cpu_period,
+          "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)");
+    if (v != 0) r.cpu_period = v;
+  }
+  if (o.cpu_quota) {
+    int64_t v = int_of(*o.cpu_quota, "a number of microseconds (-1: unlimited)");
+    if (v < -1 || (v > 0 && v < kMinQuota))
+      bad(*o.cpu_quota, "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+    if (v != 0) r.cpu_quota = v;
+  }
+  if (o.cpu_shares) {
+    int64_t v = int_of(*o.cpu_shares, "a whole number (1024 is the default weight)");
+    if (v != 0 && (v < kMinShares || v > kMaxShares))
+      bad(*o.cpu_shares, "must be between 2 and 262144 (or 0 for the default)");
+    if (v != 0) r.cpu_shares = v;
+  }
+  if (o.cpu_rt_period) {
+    int64_t v = int_of(*o.cpu_rt_period, "a number of microseconds");
+    if (v < 1 || v > kMaxPeriod) bad(*o.cpu_rt_period, "must be between 1 and 1000000");
+    r.cpu_rt_period = v;
+  }
+  if (o.cpu_rt_runtime) {
+    int64_t v = int_of(*o.cpu_rt_runtime, "a number of microseconds");
+    if (v < -1) bad(*o.cpu_rt_runtime, "must be -1 or more");
+    int64_t period = r.cpu_rt_period.value_or(kMaxPeriod);
+    if (v > period) bad(*o.cpu_rt_runtime, "cpu-rt-runtime cannot be higher than cpu-rt-period");
+    r.cpu_rt_runtime = v;
+  }
+}
+
+void parse_io(const RunOptions& o, Resources& r) {
+  if (o.pids_limit) {
+    int64_t v = int_of(*o.pids_limit, "a number of processes (0 or -1: unlimited)");
+    if (v < -1) bad(*o.pids_limit, "must be a positive number, or 0 or -1 for unlimited");
+    r.pids_limit = v <= 0 ? -1 : v;
+  }
+  if (o.blkio_weight) {
+    int64_t v = int_of(*o.blkio_weight, "a number from 10 to 1000");
+    if (v != 0 && (v < 10 || v > 1000))
+      bad(*o.blkio_weight, "Range of blkio weight is from 10 to 1000");
+    if (v != 0) r.blkio_weight = v;
+  }
+  for (const auto& f : o.device_read_bps) r.read_bps.push_back(parse_device_limit(f, true));
+  for (const auto& f : o.device_write_bps) r.write_bps.push_back(parse_device_limit(f, true));
+  for (const auto& f : o.device_read_iops) r.read_iops.push_back(parse_device_limit(f, false));
+  for (const auto& f : o.device_write_iops) r.write_iops.push_back(parse_device_limit(f, false));
+}
+
+}  // namespace
+
+DeviceLimit parse_device_limit(const FlagValue& f, bool size) {
+  const size_t colon = f.value.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == f.value.size())
+    bad(f, std::string("expected DEVICE:") +
+               (size ? "RATE, such as /dev/sda:1mb" : "N, such as /dev/sda:100"));
+  DeviceLimit d;
+  d.path = f.value.substr(0, colon);
+  const std::string rate = f.value.substr(colon + 1);
+  if (size) {
+    std::string why;
+    auto bytes = parse_size(rate, &why);
+    if (!bytes || *bytes <= 0) bad(f, "invalid rate '" + rate + "' (a size such as 1mb)");
+    d.value = static_cast<uint64_t>(*bytes);
+  } else {
+    auto n = parse_int(rate);
+    if (!n || *n <= 0) bad(f, "invalid rate '" + rate + "' (a number of operations per second)");
+    d.value = static_cast<uint64_t>(*n);
+  }
+  struct stat st;
+  if (::stat(d.path.c_str(), &st) != 0) bad(f, d.path + ": " + errno_text(errno));
+  if (!S_ISBLK(st.st_mode)) bad(f, d.path + " is not a block device");
+  d.major = major(st.st_rdev);
+  d.minor = minor(st.st_rdev);
+  return d;
+}
+
+std::vector<DeviceRule> device_rules(const RunOptions& o) {
+  std::vector<DeviceRule> rules = o.privileged ? privileged_device_rules() : default_device_rules();
+  for (const auto& d : o.devices) {
+    const DeviceRequest req = parse_device_flag(d);
+    rules.insert(rules.end(), req.rules.begin(), req.rules.end());
+  }
+  for (const auto& text : o.device_cgroup_rules) rules.push_back(parse_device_cgroup_rule(text));
+  return rules;
+}
+
+Resources parse_resources(const RunOptions& o, const HostLimits& host) {
+  Resources r;
+  parse_memory(o, r);
+  // The CPUs the container may use: its -cpuset, else all its parent may use.
+  CpuSet usable = host.cpus;
+  if (o.cpuset_cpus) {
+    usable = list_within(*o.cpuset_cpus, host.cpus, "CPU");
+    r.cpuset_cpus = format_cpu_list(usable);
+  }
+  if (o.cpuset_mems)
+    r.cpuset_mems = format_cpu_list(list_within(*o.cpuset_mems, host.mems, "memory node"));
+  parse_cpu(o, std::max<size_t>(usable.size(), 1), r);
+  parse_io(o, r);
+  return r;
+}
+
+std::string RestartPolicy::text() const {
+  switch (kind) {
+    case kOnFailure:
+      return max_retries > 0 ? "on-failure:" + std::to_string(max_retries) : "on-failure";
+    case kAlways:
+      return "always";
+    case kUnlessStopped:
+      return "unless-stopped";
+    case kNo:
+      break;
+  }
+  return "no";
+}
+
+RestartPolicy parse_restart_policy(const std::string& text) {
+  RestartPolicy p;
+  const std::string name = text.substr(0, text.find(':'));
+  const bool has_count = text.find(':') != std::string::npos;
+  auto fail = [&](const std::string& why) -> RestartPolicy {
+    throw Error("invalid value '" + text + "' for --restart: " + why);
+  };
+  if (name == "no" || name.empty())
+    p.kind = RestartPolicy::kNo;
+  else if (name == "on-failure")
+    p.kind = RestartPolicy::kOnFailure;
+  else if (name == "always")
+    p.kind = RestartPolicy::kAlways;
+  else if (name == "unless-stopped")
+    p.kind = RestartPolicy::kUnlessStopped;
+  else
+    return fail("use no, on-failure[:N], always or unless-stopped");
+  if (has_count) {
+    if (p.kind != RestartPolicy::kOnFailure)
+      return fail("maximum retry count cannot be used with restart policy '" + name + "'");
+    auto n = parse_int(text.substr(text.find(':') + 1));
+    if (!n || *n < 0) return fail("the retry count must be a number of 0 or more");
+    p.max_retries = static_cast<int>(*n);
+  }
+  return p;
+}
+
+int stop_timeout_seconds(const RunOptions& o) {
+  if (!o.stop_timeout) return kDefaultStopTimeout;
+  auto v = parse_int(o.stop_timeout->value);
+  if (!v || *v < -1 || *v > 86400 * 365)
+    bad(*o.stop_timeout, "must be a number of seconds (-1 waits for ever)");
+  return static_cast<int>(*v);
+}
+
+void validate_run_options(const RunOptions& o) {
+  if (o.command.empty())
+    throw Error("missing the command to run: mydocker run [OPTIONS] COMMAND [ARG...]");
+  if (o.command.front().empty()) throw Error("the command to run is empty");
+  if (!o.name.empty()) {
+    // docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
+    bool ok =
+        std::isalnum(static_cast<unsigned char>(o.name[0])) &&
+        std::all_of(o.name.begin(), o.name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+        });
+    if (!ok || o.name.size() > 128)
+      throw Error("invalid value '" + o.name +
+                  "' for --name: use letters, digits, '_', '.' and '-', starting with a letter "
+                  "or digit");
+  }
+  if (!o.hostname.empty()) {
+    bool ok =
+        o.hostname.size() <= 64 && std::all_of(o.hostname.begin(), o.hostname.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+        });
+    if (!ok)
+      throw Error("invalid value '" + o.hostname +
+                  "' for --hostname: at most 64 letters, digits, '-', '.' or '_'");
+  }
+  if (!o.cgroup_parent.empty()) validate_cgroup_parent(o.cgroup_parent);
+  (void)stop_timeout_seconds(o);
+  if (parse_restart_policy(o.restart).kind != RestartPolicy::kNo && o.remove)
+    throw Error("conflicting options: --restart and --rm");
+}
+
+}  // namespace mydocker

@@ -1,0 +1,437 @@
+#include "mydocker/spec/prepare.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "mydocker/spec/devices.hpp"
+#include "mydocker/init/security.hpp"
+#include "mydocker/store/store.hpp"
+#include "mydocker/init/userns.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/units.hpp"
+
+namespace mydocker {
+namespace {
+
+constexpr const char* kPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+bool is_dir(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void check_container_path(const std::string& flag, const std::string& value,
+                          const std::string& path) {
+  if (path.empty() || path[0] != '/')
+    throw Error("invalid value '" + value + "' for " + flag +
+                ": the container path must be absolute");
+  if (("/" + path + "/").find("/../") != std::string::npos)
+    throw Error("invalid value '" + value + "' for " + flag + ": '..' is not allowed");
+}
+
+MountSpec parse_volume(const std::string& v) {
+  std::vector<std::string> parts;
+  std::stringstream ss(v);
+  for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty())
+    throw Error("invalid value '" + v + "' for -v: expected HOST:CONTAINER[:ro|rw]");
+  if (parts[0][0] != '/')
+    throw Error("invalid value '" + v +
+                "' for -v: the host path must be absolute (named "
+                "volumes are not supported)");
+  check_container_path("-v", v, parts[1]);
+  MountSpec m;
+  m.source = parts[0];
+  m.target = parts[1];
+  if (parts.size() == 3) {
+    if (parts[2] != "ro" && parts[2] != "rw")
+      throw Error("invalid value '" + v + "' for -v: the mode is ro or rw");
+    m.readonly = parts[2] == "ro";
+  }
+  return m;
+}
+
+MountSpec parse_tmpfs(const std::string& v) {
+  const size_t colon = v.find(':');
+  MountSpec m;
+  m.target = v.substr(0, colon);
+  check_container_path("--tmpfs", v, m.target);
+  m.source = "tmpfs";
+  m.fstype = "tmpfs";
+  // docker's defaults for --tmpfs; options given are added after (the kernel takes the last)
+  m.data = "noexec,nosuid,nodev,size=65536k";
+  if (colon != std::string::npos) m.data += "," + v.substr(colon + 1);
+  return m;
+}
+
+std::vector<std::string> fields(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  for (std::string f; std::getline(ss, f, ':');) out.push_back(f);
+  return out;
+}
+
+std::optional<uint32_t> number(const std::string& s) {
+  auto n = parse_int(s);
+  if (!n || *n < 0 || *n > 0xfffffffe) return std::nullopt;
+  return static_cast<uint32_t>(*n);
+}
+
+// "-e KEY" takes our value (and is dropped when we have none), as docker does.
+std::optional<std::string> env_entry(const std::string& e) {
+  if (e.find('=') != std::string::npos) return e;
+  if (const char* v = std::getenv(e.c_str())) return e + "=" + v;
+  return std::nullopt;
+}
+
+// A file of an image or a container, with every symlink resolved inside `root` (openat2
+// RESOLVE_IN_ROOT): an image's /etc/passwd -> /etc/shadow must not read the host's. "" when
+// it does not exist.
+std::string read_in_root(const std::string& root, const char* relative) {
+  UniqueFd dir(::open(root.empty() ? "/" : root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return "";
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, dir.get(), relative, &how, sizeof how)));
+  if (!fd) return "";
+  std::string out;
+  char buf[8192];
+  ssize_t n;
+  while ((n = read_full(fd.get(), buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > (16u << 20)) break;  // not a passwd file
+    if (n < static_cast<ssize_t>(sizeof buf)) break;
+  }
+  return out;
+}
+
+// --userns private: the id ranges, and the trees the init sees through idmapped mounts so
+// that the image and the container's own files (owned by host root on disk) belong to the
+// container's root.
+void prepare_userns(const RunOptions& o, const std::string& files_dir, InitConfig& c) {
+  if (o.userns.empty() || o.userns == "host") return;
+  if (o.userns != "private")
+    throw Error("invalid value '" + o.userns + "' for --userns: host (the default) or private");
+  if (o.privileged)
+    throw Error(
+        "--privileged and --userns private cannot be combined (as in docker): "
+        "use --userns host");
+  const IdRange uids = subordinate_range("/etc/subuid"), gids = subordinate_range("/etc/subgid");
+  c.userns = true;
+  c.uid_base = uids.base;
+  c.uid_count = uids.count;
+  c.gid_base = gids.base;
+  c.gid_count = gids.count;
+  if (c.uid >= c.uid_count || c.gid >= c.gid_count)
+    throw Error("invalid value '" + o.user + "' for -u: beyond the " + std::to_string(c.uid_count) +
+                " ids the user namespace maps");
+  for (auto g : c.groups)
+    if (g >= c.gid_count)
+      throw Error("invalid value '" + o.user + "' for -u: group " + std::to_string(g) +
+                  " is beyond the ids the user namespace maps");
+  if (c.rootfs.empty()) return;  // the host's files: nothing of them is the container's
+  // The init, root of the namespace but an unprivileged host uid, walks the path to its
+  // directory: the data root gets o+x here and containers/ is always 0711 (docker's are 0711
+  // under userns-remap, see create_container_files); any other directory on the way must
+  // already let it through.
+  const std::string containers = files_dir.substr(0, files_dir.rfind('/'));
+  const std::string data_root = containers.substr(0, containers.rfind('/'));
+  if (struct stat st{}; ::stat(data_root.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH))
+    ::chmod(data_root.c_str(), (st.st_mode & 07777) | S_IXOTH);
+  for (std::string dir = data_root; dir.size() > 1;
+       dir = dir.substr(0, std::max<size_t>(1, dir.rfind('/')))) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH))
+      throw Error("--userns private: the container's root (host uid " + std::to_string(c.uid_base) +
+                  ") cannot reach " + files_dir + " through " + dir + ": give that directory " +
+                  "o+x, or choose a --data-root it can reach");
+  }
+  c.idmapped.push_back({files_dir, files_dir, "", "", false, false});
+  if (!c.lower.empty()) {
+    c.idmapped.push_back({c.lower, files_dir + "/lower", "", "", false, false});
+    c.lower = files_dir + "/lower";
+  } else {
+    c.idmapped.push_back({c.rootfs, c.rootfs, "", "", false, false});
+  }
+}
+
+// The nodes made in the container's /dev (with their rules in device_rules()).
+void prepare_devices(const RunOptions& o, InitConfig& c) {
+  for (const auto& d : o.devices) {
+    const DeviceRequest req = parse_device_flag(d);
+    for (const auto& n : req.nodes) {
+      // The host's files: its /dev is already there (and read-only); a node elsewhere
+      // cannot be made.
+      if (c.rootfs.empty() && n.path != n.host_path)
+        throw Error("invalid value '" + d + "' for --device: a container without an image sees " +
+                    "the host's /dev, so the node keeps its host path (" + n.host_path + ")");
+      if (n.path.rfind("/dev/", 0) != 0 && !c.rootfs.empty())
+        throw Error("invalid value '" + d + "' for --device: the container path must be " +
+                    "under /dev (the only place of the container where device nodes work)");
+      if (!c.rootfs.empty()) c.devices.push_back(n);
+    }
+  }
+  // docker gives a privileged container every device of the host, in its own /dev.
+  if (o.privileged && !c.rootfs.empty())
+    for (auto& n : host_devices()) c.devices.push_back(std::move(n));
+}
+
+}  // namespace
+
+void set_env(std::vector<std::string>& env, const std::string& entry) {
+  if (entry.empty() || entry[0] == '=')
+    throw Error("invalid value '" + entry + "' for -e: KEY=VALUE");
+  const auto kv = env_entry(entry);
+  if (!kv) return;
+  const std::string key = kv->substr(0, kv->find('='));
+  std::erase_if(env,
+                [&](const std::string& e) { return e.compare(0, key.size() + 1, key + "=") == 0; });
+  env.push_back(*kv);
+}
+
+std::string container_files_dir(const std::string& data_root, const std::string& id) {
+  return data_root + "/containers/" + id;
+}
+
+constexpr const char* kOwnerXattr = "trusted.mydocker.state_root";
+
+std::string container_files_owner(const std::string& files_dir) {
+  char value[4096];
+  const ssize_t n = ::getxattr(files_dir.c_str(), kOwnerXattr, value, sizeof value);
+  return n > 0 ? std::string(value, static_cast<size_t>(n)) : "";
+}
+
+std::vector<std::string> read_env_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("invalid value '" + path + "' for --env-file: " + errno_text(errno));
+  std::vector<std::string> out;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    auto t = std::string(trim(line));
+    if (t.empty() || t[0] == '#') continue;
+    if (t[0] == '=' || t.find_first_of(" \t") < t.find('='))
+      throw Error("--env-file " + path + " line " + std::to_string(number) +
+                  ": expected KEY=VALUE, got '" + t + "'");
+    if (auto e = env_entry(t)) out.push_back(*e);
+  }
+  return out;
+}
+
+ResolvedUser resolve_user(const std::string& spec, const std::string& root) {
+  ResolvedUser u;
+  const size_t colon = spec.find(':');
+  const std::string user = spec.substr(0, colon);
+  const std::string group = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  if (user.empty()) throw Error("invalid value '" + spec + "' for -u: no user");
+  std::istringstream passwd(read_in_root(root, "etc/passwd"));
+  std::string name;
+  bool found = false;
+  for (std::string line; std::getline(passwd, line);) {
+    auto f = fields(line);
+    if (f.size() < 6) continue;
+    if (f[0] == user || (number(user) && f[2] == user)) {
+      name = f[0];
+      u.uid = number(f[2]).value_or(0);
+      u.gid = number(f[3]).value_or(0);
+      u.home = f[5];
+      found = true;
+      break;
+    }
+  }
+  if (!found) {
+    auto n = number(user);
+    if (!n)
+      throw Error("invalid value '" + spec + "' for -u: no user '" + user +
+                  "' in the image's /etc/passwd");
+    u.uid = *n;
+    u.gid = *n == 0 ? 0 : u.gid;
+    u.home = "/";
+  }
+  std::istringstream groups(read_in_root(root, "etc/group"));
+  std::vector<std::vector<std::string>> entries;
+  for (std::string line; std::getline(groups, line);)
+    if (auto f = fields(line); f.size() >= 3) entries.push_back(f);
+  if (!group.empty()) {
+    auto n = number(group);
+    auto it =
+        std::find_if(entries.begin(), entries.end(), [&](const auto& f) { return f[0] == group; });
+    if (it != entries.end())
+      u.gid = number((*it)[2]).value_or(0);
+    else if (n)
+      u.gid = *n;
+    else
+      throw Error("invalid value '" + spec + "' for -u: no group '" + group +
+                  "' in the image's /etc/group");
+  }
+  // Supplementary groups: the ones that list the user, as login(1) would set them.
+  if (!name.empty())
+    for (const auto& f : entries) {
+      std::stringstream members(f.size() > 3 ? f[3] : "");
+      for (std::string m; std::getline(members, m, ',');)
+        if (m == name)
+          if (auto g = number(f[2]); g && *g != u.gid) u.groups.push_back(*g);
+    }
+  return u;
+}
+
+std::string own_files_dir(const RunOptions& o, const std::string& files_dir,
+                          const std::string& state_dir) {
+  return o.userns == "private" ? files_dir : state_dir;
+}
+
+void prepare_init(const RunOptions& o, const std::string& image_rootfs,
+                  const std::string& files_dir, const std::string& state_dir, InitConfig& c) {
+  // The filesystem. The overlay's layers go to the data root (on disk); its mount point and
+  // the /etc files to the container's state directory (tmpfs under /run on most hosts), which
+  // spares half a dozen disk creations and removals a run. In a user namespace both go to the
+  // data root: the init, an unprivileged host uid there, reaches them through idmapped mounts.
+  const std::string own = own_files_dir(o, files_dir, state_dir);
+  std::string root_for_users;
+  if (!image_rootfs.empty()) {
+    c.lower = image_rootfs;
+    c.upper = files_dir + "/upper";
+    c.work = files_dir + "/work";
+    c.rootfs = own + "/rootfs";
+    root_for_users = image_rootfs;
+  } else if (!o.rootfs_dir.empty()) {
+    char real[4096];
+    if (!::realpath(o.rootfs_dir.c_str(), real) || !is_dir(real))
+      throw Error("invalid value '" + o.rootfs_dir + "' for --rootfs: not a directory");
+    c.rootfs = real;
+    root_for_users = real;
+  }
+  if (!c.rootfs.empty())
+    for (auto [file, target] : {std::pair{"hostname", "/etc/hostname"},
+                                {"hosts", "/etc/hosts"},
+                                {"resolv.conf", "/etc/resolv.conf"}}) {
+      MountSpec m;
+      m.source = own + "/" + file;
+      m.target = target;
+      m.file = true;
+      c.mounts.push_back(m);
+    }
+  for (const auto& v : o.volumes) {
+    MountSpec m = parse_volume(v);
+    // docker's -v would create a missing host directory; we refuse to create host paths.
+    if (::access(m.source.c_str(), F_OK) != 0)
+      throw Error("invalid value '" + v + "' for -v: " + m.source + ": " + errno_text(errno));
+    m.file = !is_dir(m.source);
+    c.mounts.push_back(m);
+  }
+  for (const auto& t : o.tmpfs) c.mounts.push_back(parse_tmpfs(t));
+  c.readonly_rootfs = o.read_only;
+  if (o.read_only && c.rootfs.empty())
+    throw Error("--read-only needs an image or --rootfs (the host's own files stay as they are)");
+  c.privileged = o.privileged;
+  c.host_rw = o.host_rw;
+  if (o.host_rw && !c.rootfs.empty())
+    throw Error("--host-rw is for runs on the host's files (no image, no --rootfs)");
+  prepare_devices(o, c);
+
+  // The command.
+  if (o.entrypoint) {
+    std::vector<std::string> argv;
+    if (!o.entrypoint->empty()) argv.push_back(*o.entrypoint);
+    argv.insert(argv.end(), c.argv.begin(), c.argv.end());
+    c.argv = argv;
+  }
+  if (c.argv.empty() || c.argv.front().empty())
+    throw Error("no command specified: mydocker run [OPTIONS] [IMAGE] COMMAND [ARG...]");
+  if (!o.workdir.empty()) {
+    check_container_path("-w", o.workdir, o.workdir);
+    c.cwd = o.workdir;
+  }
+  // The user, and the environment docker gives: PATH, HOSTNAME, HOME, TERM with -t; then
+  // --env-file, then -e.
+  ResolvedUser user;
+  if (!o.user.empty()) {
+    user = resolve_user(o.user, root_for_users);
+    c.uid = user.uid;
+    c.gid = user.gid;
+    c.groups = user.groups;
+  }
+  c.env = {kPath, "HOSTNAME=" + c.hostname, "HOME=" + user.home};
+  if (c.tty) c.env.push_back("TERM=xterm");
+  for (const auto& f : o.env_files)
+    for (const auto& kv : read_env_file(f)) set_env(c.env, kv);
+  for (const auto& e : o.env) set_env(c.env, e);
+
+  // The network.
+  if (o.network != "none" && o.network != "host")
+    throw Error("invalid value '" + o.network +
+                "' for --net: none (the default: a network "
+                "namespace with only a loopback) or host");
+  c.new_net = o.network == "none";
+
+  // Privileges.
+  c.capabilities = effective_capabilities(o.cap_add, o.cap_drop, o.privileged, held_capabilities());
+  c.no_new_privs = !o.privileged;
+  for (const auto& opt : o.security_opts) {
+    if (opt == "no-new-privileges" || opt == "no-new-privileges=true" ||
+        opt == "no-new-privileges:true")
+      c.no_new_privs = true;
+    else if (opt == "no-new-privileges=false" || opt == "no-new-privileges:false")
+      c.no_new_privs = false;
+    else if (opt.rfind("seccomp=", 0) != 0 && opt.rfind("seccomp:", 0) != 0)
+      throw Error("invalid value '" + opt +
+                  "' for --security-opt: seccomp=unconfined|FILE or "
+                  "no-new-privileges[=true|false]");
+  }
+  for (const auto& u : o.ulimits) c.rlimits.push_back(parse_ulimit(u));
+  prepare_userns(o, files_dir, c);
+}
+
+void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
+                            const std::string& state_dir) {
+  if (c.rootfs.empty() || files_dir.empty()) return;
+  // Nobody but root may walk into a container's layer: a setuid-root file the container left
+  // in its upper directory must not be runnable by a host user (docker's CVE-2021-41091).
+  // containers/ is 0711 (no listing; the init of a user namespace walks through it), each
+  // container's directory 0700.
+  const std::string containers = files_dir.substr(0, files_dir.rfind('/'));
+  make_dirs(containers, 0711);
+  if (struct stat st{}; ::stat(containers.c_str(), &st) == 0 && (st.st_mode & 07777) != 0711)
+    ::chmod(containers.c_str(), 0711);
+  make_dirs(files_dir, 0700);
+  // Best effort: without the mark `prune` only leaves these layers alone.
+  (void)::setxattr(files_dir.c_str(), kOwnerXattr, o.state_root.data(), o.state_root.size(), 0);
+  const std::string own = own_files_dir(o, files_dir, state_dir);
+  if (!c.upper.empty()) {
+    for (const char* sub : {"/upper", "/work"}) make_dirs(files_dir + sub, 0755);
+    make_dirs(c.rootfs, 0755);
+    if (c.userns) make_dirs(files_dir + "/lower", 0755);
+  }
+  make_dirs(own, 0755);
+  write_file(own + "/hostname", c.hostname + "\n", false);
+  std::string hosts;
+  if (o.network == "host") {
+    std::ifstream in("/etc/hosts");
+    hosts.assign(std::istreambuf_iterator<char>(in), {});
+  } else {
+    hosts =
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+        "ff02::2\tip6-allrouters\n127.0.1.1\t" +
+        c.hostname + "\n";
+  }
+  write_file(own + "/hosts", hosts, false);
+  std::ifstream resolv("/etc/resolv.conf");
+  std::string text(std::istreambuf_iterator<char>(resolv), {});
+  write_file(own + "/resolv.conf", text.empty() ? "nameserver 8.8.8.8\n" : text, false);
+}
+
+}  // namespace mydocker

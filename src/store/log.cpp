@@ -1,0 +1,80 @@
+#include "mydocker/store/log.hpp"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "mydocker/store/state.hpp"
+#include "mydocker/util/error.hpp"
+
+namespace mydocker {
+namespace {
+
+constexpr size_t kPiece = 16384;  // docker's json-file splits lines at 16 KiB
+
+}  // namespace
+
+LogWriter::LogWriter(const std::string& path)
+    : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {
+  if (!fd_) throw SysError(errno, "cannot open the container log " + path);
+}
+
+void LogWriter::write_line(std::string_view stream, std::string_view line) {
+  nlohmann::json j = {{"log", std::string(line)}, {"stream", stream}, {"time", now_rfc3339()}};
+  // Invalid UTF-8 in the output is replaced, never a reason to lose the line.
+  std::string out = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  (void)write_all(fd_.get(), out.data(), out.size());
+}
+
+void LogWriter::add(std::string_view stream, std::string_view data) {
+  std::string& pending = pending_[stream == "stderr" ? 1 : 0];
+  pending.append(data);
+  size_t start = 0, nl;
+  while ((nl = pending.find('\n', start)) != std::string::npos) {
+    for (size_t at = start; at <= nl; at += kPiece)
+      write_line(stream, std::string_view(pending).substr(at, std::min(kPiece, nl + 1 - at)));
+    start = nl + 1;
+  }
+  pending.erase(0, start);
+  // A long line is written in pieces of 16 KiB, as docker splits them.
+  size_t at = 0;
+  while (pending.size() - at >= kPiece) {
+    write_line(stream, std::string_view(pending).substr(at, kPiece));
+    at += kPiece;
+  }
+  pending.erase(0, at);
+}
+
+void LogWriter::flush() {
+  const char* streams[] = {"stdout", "stderr"};
+  for (int i = 0; i < 2; ++i) {
+    if (!pending_[i].empty()) write_line(streams[i], pending_[i]);
+    pending_[i].clear();
+  }
+}
+
+std::vector<LogEntry> parse_log(std::string_view text) {
+  std::vector<LogEntry> out;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    auto text = [&](const char* key, const char* fallback) -> std::optional<std::string> {
+      auto it = j.find(key);
+      if (it == j.end()) return fallback;
+      if (!it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    auto log = text("log", ""), stream = text("stream", "stdout"), time = text("time", "");
+    if (!log || !stream || !time) continue;  // a field of the wrong type: not our line
+    out.push_back({*log, *stream, *time});
+  }
+  return out;
+}
+
+}  // namespace mydocker

@@ -1,0 +1,64 @@
+#include "mydocker/store/state.hpp"
+
+#include <ctime>
+
+namespace mydocker {
+
+void to_json(nlohmann::json& j, const ContainerState& s) {
+  j = {{"status", s.status},
+       {"pid", s.pid},
+       {"supervisor_pid", s.supervisor_pid},
+       {"exit_code", s.exit_code},
+       {"oom_killed", s.oom_killed},
+       {"started_at", s.started_at},
+       {"finished_at", s.finished_at},
+       {"restart_count", s.restart_count},
+       {"restart_reason", s.restart_reason},
+       {"stop_requested", s.stop_requested},
+       {"error", s.error},
+       {"cgroup_mode", s.cgroup_mode},
+       {"cgroups", s.cgroups},
+       {"cgroup_dirs", s.cgroup_dirs},
+       {"cgroup_parents", s.cgroup_parents}};
+}
+
+void from_json(const nlohmann::json& j, ContainerState& s) {
+  ContainerState d;
+  s.status = j.value("status", d.status);
+  s.pid = j.value("pid", 0);
+  s.supervisor_pid = j.value("supervisor_pid", 0);
+  s.exit_code = j.value("exit_code", 0);
+  s.oom_killed = j.value("oom_killed", false);
+  s.started_at = j.value("started_at", "");
+  s.finished_at = j.value("finished_at", "");
+  s.restart_count = j.value("restart_count", 0);
+  s.restart_reason = j.value("restart_reason", "");
+  s.stop_requested = j.value("stop_requested", false);
+  s.error = j.value("error", "");
+  s.cgroup_mode = j.value("cgroup_mode", "");
+  s.cgroups = j.value("cgroups", std::map<std::string, std::string>{});
+  s.cgroup_dirs = j.value("cgroup_dirs", std::vector<std::string>{});
+  s.cgroup_parents = j.value("cgroup_parents", std::vector<std::string>{});
+}
+
+std::string now_rfc3339() {
+  timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  std::tm tm{};
+  ::gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  return buf;
+}
+
+double parse_rfc3339(const std::string& text) {
+  std::tm tm{};
+  const char* rest = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!rest) return 0;
+  double frac = 0;
+  if (*rest == '.') frac = std::atof(rest);  // ".123456789Z" -> 0.123456789
+  return static_cast<double>(::timegm(&tm)) + frac;
+}
+
+}  // namespace mydocker

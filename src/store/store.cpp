@@ -1,0 +1,196 @@
+#include "mydocker/store/store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "mydocker/spec/prepare.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/id.hpp"
+
+namespace mydocker {
+namespace {
+
+constexpr const char* kTmpPrefix = ".tmp-";
+
+void remove_dir_files(const std::string& dir) {
+  // The files a container directory has; anything else (a stray temp file) by listing.
+  for (const char* f : {"config.json", "state.json", "supervisor.lock", "state.lock",
+                        "container.log", "hostname", "hosts", "resolv.conf"})
+    ::unlink((dir + "/" + f).c_str());
+  ::rmdir((dir + "/rootfs").c_str());  // the overlay's mount point
+  if (::rmdir(dir.c_str()) == 0 || errno != ENOTEMPTY) return;
+  for (const auto& f : list_dir(dir)) ::unlink((dir + "/" + f).c_str());
+  ::rmdir(dir.c_str());
+}
+
+nlohmann::json read_json(const std::string& path) {
+  Fs fs;
+  auto text = fs.read_if_exists(path);
+  if (!text) throw Error("cannot read " + path + ": no such file");
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) throw Error("cannot read " + path + ": not JSON");
+  return j;
+}
+
+}  // namespace
+
+ContainerDir::ContainerDir(std::string root, std::string id, bool durable)
+    : root_(std::move(root)), id_(std::move(id)), path_(root_ + "/" + id_), durable_(durable) {}
+
+nlohmann::json ContainerDir::config() const { return read_json(path_ + "/config.json"); }
+
+ContainerState ContainerDir::state() const {
+  return read_json(path_ + "/state.json").get<ContainerState>();
+}
+
+ContainerState ContainerDir::update(const std::function<void(ContainerState&)>& change) const {
+  UniqueFd lock(::open((path_ + "/state.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) throw SysError(errno, "cannot open " + path_ + "/state.lock");
+  while (::flock(lock.get(), LOCK_EX) != 0)
+    if (errno != EINTR) throw SysError(errno, "cannot lock " + path_ + "/state.lock");
+  ContainerState s = state();
+  change(s);
+  write_file_atomic(path_ + "/state.json", nlohmann::json(s).dump() + "\n", durable_);
+  return s;
+}
+
+bool ContainerDir::supervisor_alive() const { return is_locked(path_ + "/supervisor.lock"); }
+
+UniqueFd ContainerDir::lock_supervisor() const {
+  UniqueFd fd(::open((path_ + "/supervisor.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) throw SysError(errno, "cannot open " + path_ + "/supervisor.lock");
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+    throw Error("container " + short_id(id_) + " is owned by another mydocker process");
+  return fd;
+}
+
+Store::Store(std::string root) : root_(std::move(root)) {}
+
+Store::Created Store::create(const std::string& id, const std::string& name,
+                             const nlohmann::json& config, const ContainerState& state,
+                             bool durable) const {
+  make_dirs(root_ + "/names", 0700);
+  const std::string tmp = root_ + "/" + kTmpPrefix + id;
+  if (::mkdir(tmp.c_str(), 0700) != 0)
+    throw SysError(errno, "cannot create the container's state directory " + tmp);
+  // The lock comes first: from here on the half-made directory is visibly owned.
+  UniqueFd lock(::open((tmp + "/supervisor.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock || ::flock(lock.get(), LOCK_EX) != 0) {
+    int err = errno;
+    remove_dir_files(tmp);
+    throw SysError(err, "cannot lock " + tmp + "/supervisor.lock");
+  }
+  try {
+    const std::string link = root_ + "/names/" + name;
+    for (int attempt = 0;; ++attempt) {
+      if (::symlink(id.c_str(), link.c_str()) == 0) break;
+      if (errno != EEXIST || attempt > 3) throw SysError(errno, "cannot reserve the name " + name);
+      // Taken, unless the container it names is gone (a crash between the two steps). Taking
+      // a stale name over is done under names/.lock, so two of us cannot both do it.
+      UniqueFd names_lock(
+          ::open((root_ + "/names/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+      if (!names_lock || ::flock(names_lock.get(), LOCK_EX) != 0)
+        throw SysError(errno, "cannot lock " + root_ + "/names/.lock");
+      const std::string other = read_link(link);
+      // The lock of a creation first, then its directory: a rename from one to the other in
+      // between cannot make both checks miss.
+      const bool alive = other.empty() ||
+                         is_locked(root_ + "/" + kTmpPrefix + other + "/supervisor.lock") ||
+                         ::access((root_ + "/" + other).c_str(), F_OK) == 0;
+      if (alive && !other.empty())
+        throw Error("Conflict. The container name \"/" + name +
+                    "\" is already in use by container \"" + other +
+                    "\". You have to remove (or rename) that container to be able to reuse "
+                    "that name.");
+      if (!other.empty()) ::unlink(link.c_str());
+    }
+    // Straight into the directory: its rename below makes all of it appear at once.
+    write_file(tmp + "/config.json", config.dump() + "\n", durable);
+    write_file(tmp + "/state.json", nlohmann::json(state).dump() + "\n", durable);
+    if (::rename(tmp.c_str(), (root_ + "/" + id).c_str()) != 0)
+      throw SysError(errno, "cannot rename " + tmp);
+  } catch (...) {
+    if (read_link(root_ + "/names/" + name) == id) ::unlink((root_ + "/names/" + name).c_str());
+    remove_dir_files(tmp);
+    throw;
+  }
+  return Created{ContainerDir(root_, id, durable), std::move(lock)};
+}
+
+void Store::remove(const ContainerDir& dir, const std::string& name,
+                   const std::optional<std::string>& files_dir) const {
+  std::string n = name, files = files_dir.value_or("");
+  if (n.empty() || !files_dir) {
+    try {
+      auto config = dir.config();
+      if (n.empty()) n = config.value("name", "");
+      if (!files_dir) files = config.value("files_dir", "");
+    } catch (const Error&) {
+    }
+  }
+  if (!n.empty() && read_link(root_ + "/names/" + n) == dir.id())
+    ::unlink((root_ + "/names/" + n).c_str());
+  // The layers first: a crash in between leaves a directory `prune` still finds.
+  if (!files.empty()) mydocker::remove_tree(files);
+  remove_dir_files(dir.path());
+}
+
+void Store::remove_abandoned(const std::string& path) const { remove_dir_files(path); }
+
+std::vector<std::string> Store::ids() const {
+  std::vector<std::string> out;
+  for (auto& e : list_dir(root_))
+    if (is_container_id(e)) out.push_back(e);
+  return out;
+}
+
+std::string Store::name_of(const std::string& id) const {
+  try {
+    return ContainerDir(root_, id).config().value("name", "");
+  } catch (const Error&) {
+    return "";
+  }
+}
+
+std::string Store::resolve(const std::string& ref) const {
+  if (ref.empty()) throw Error("No such container: (empty)");
+  if (is_container_id(ref) && ::access((root_ + "/" + ref).c_str(), F_OK) == 0) return ref;
+  // A name wins over an id prefix, as in docker.
+  std::string named = read_link(root_ + "/names/" + ref);
+  if (!named.empty() && ::access((root_ + "/" + named).c_str(), F_OK) == 0) return named;
+  std::vector<std::string> matches;
+  for (const auto& id : ids())
+    if (id.compare(0, ref.size(), ref) == 0) matches.push_back(id);
+  if (matches.size() == 1) return matches.front();
+  if (matches.empty()) throw Error("No such container: " + ref);
+  throw Error("multiple containers match the prefix " + ref + ": use more of the id");
+}
+
+std::vector<std::string> Store::abandoned() const {
+  std::vector<std::string> out;
+  for (const auto& e : list_dir(root_))
+    if (e.rfind(kTmpPrefix, 0) == 0 && !is_locked(root_ + "/" + e + "/supervisor.lock"))
+      out.push_back(root_ + "/" + e);
+  return out;
+}
+
+std::string generate_name(const std::string& id) {
+  static const char* const kLeft[] = {"brave", "calm",   "eager",  "gentle", "happy",
+                                      "jolly", "keen",   "lucid",  "nimble", "quiet",
+                                      "sharp", "sturdy", "tender", "vivid",  "witty"};
+  static const char* const kRight[] = {"babbage", "curie",    "dijkstra", "hopper",  "knuth",
+                                       "lamport", "liskov",   "lovelace", "noether", "ritchie",
+                                       "shannon", "thompson", "torvalds", "turing",  "wirth"};
+  // From the id's own randomness, plus its first hex digits so names rarely collide.
+  unsigned a = std::stoul(id.substr(0, 2), nullptr, 16),
+           b = std::stoul(id.substr(2, 2), nullptr, 16);
+  return std::string(kLeft[a % 15]) + "_" + kRight[b % 15] + "_" + id.substr(4, 4);
+}
+
+}  // namespace mydocker

@@ -1,0 +1,248 @@
+// What the parent sends the container's init (config, failure) and the OOM message.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "mydocker/init/init.hpp"
+#include "mydocker/runtime/run.hpp"
+#include "unit/fake_cgroupfs.hpp"
+
+namespace mydocker {
+namespace {
+
+InitConfig sample_config() {
+  InitConfig c;
+  c.argv = {"sh", "-c", "echo 'hello world' && exit 3", "", "last arg"};
+  c.env = {"PATH=/usr/bin:/bin", "EMPTY=", "WITH_NEWLINE=a\nb", "HOME=/root"};
+  c.hostname = "3f2a9c8e1b7d";
+  c.join_files = {"/sys/fs/cgroup/memory/mydocker/x/tasks", "/sys/fs/cgroup/cpu,cpuacct/x/tasks"};
+  c.interactive = true;
+  c.tty = false;
+  c.trace = true;
+  c.rootfs = "/data/containers/x/merged";
+  c.lower = "/data/images/y/rootfs";
+  c.upper = "/data/containers/x/upper";
+  c.work = "/data/containers/x/work";
+  c.readonly_rootfs = true;
+  c.mounts = {{"/srv", "/v", "", "", true, false},
+              {"tmpfs", "/t", "tmpfs", "size=1m", false, false}};
+  c.new_net = false;
+  c.uid = 1000;
+  c.gid = 50;
+  c.groups = {7, 8};
+  c.capabilities = {"CAP_CHOWN", "CAP_KILL"};
+  c.no_new_privs = false;
+  c.seccomp_bpf = std::string("\x00\x01\xff\x20", 4);
+  c.rlimits = {{7, 100, 200}};
+  c.userns = true;
+  c.uid_base = 1000000000;
+  c.uid_count = 65536;
+  c.gid_base = 2000000000;
+  c.gid_count = 1000;
+  c.idmapped = {{"/data/containers/x", "/data/containers/x", "", "", false, false}};
+  return c;
+}
+
+void expect_same(const InitConfig& a, const InitConfig& b) {
+  EXPECT_EQ(a.argv, b.argv);
+  EXPECT_EQ(a.env, b.env);
+  EXPECT_EQ(a.hostname, b.hostname);
+  EXPECT_EQ(a.join_files, b.join_files);
+  EXPECT_EQ(a.interactive, b.interactive);
+  EXPECT_EQ(a.tty, b.tty);
+  EXPECT_EQ(a.trace, b.trace);
+  EXPECT_EQ(a.rootfs, b.rootfs);
+  EXPECT_EQ(a.lower, b.lower);
+  EXPECT_EQ(a.upper, b.upper);
+  EXPECT_EQ(a.work, b.work);
+  EXPECT_EQ(a.readonly_rootfs, b.readonly_rootfs);
+  ASSERT_EQ(a.mounts.size(), b.mounts.size());
+  for (size_t i = 0; i < a.mounts.size(); ++i) {
+    EXPECT_EQ(a.mounts[i].source, b.mounts[i].source);
+    EXPECT_EQ(a.mounts[i].target, b.mounts[i].target);
+    EXPECT_EQ(a.mounts[i].fstype, b.mounts[i].fstype);
+    EXPECT_EQ(a.mounts[i].data, b.mounts[i].data);
+    EXPECT_EQ(a.mounts[i].readonly, b.mounts[i].readonly);
+  }
+  EXPECT_EQ(a.new_net, b.new_net);
+  EXPECT_EQ(a.uid, b.uid);
+  EXPECT_EQ(a.gid, b.gid);
+  EXPECT_EQ(a.groups, b.groups);
+  EXPECT_EQ(a.capabilities, b.capabilities);
+  EXPECT_EQ(a.no_new_privs, b.no_new_privs);
+  EXPECT_EQ(a.seccomp_bpf, b.seccomp_bpf);
+  EXPECT_EQ(a.rlimits, b.rlimits);
+  EXPECT_EQ(a.userns, b.userns);
+  EXPECT_EQ(a.uid_base, b.uid_base);
+  EXPECT_EQ(a.uid_count, b.uid_count);
+  EXPECT_EQ(a.gid_base, b.gid_base);
+  EXPECT_EQ(a.gid_count, b.gid_count);
+  EXPECT_EQ(a.idmapped.size(), b.idmapped.size());
+}
+
+TEST(InitConfigCodec, RoundTripsEveryField) {
+  const InitConfig c = sample_config();
+  auto decoded = decode_init_config(encode_init_config(c));
+  ASSERT_TRUE(decoded.has_value());
+  expect_same(*decoded, c);
+}
+
+// exec reads the process part back from config.json.
+TEST(ProcessJson, RoundTripsWhatExecNeeds) {
+  const InitConfig c = sample_config();
+  InitConfig back;
+  ASSERT_TRUE(read_process_json(nlohmann::json::parse(process_json(c).dump()), back));
+  EXPECT_EQ(back.env, c.env);
+  EXPECT_EQ(back.uid, c.uid);
+  EXPECT_EQ(back.gid, c.gid);
+  EXPECT_EQ(back.groups, c.groups);
+  EXPECT_EQ(back.capabilities, c.capabilities);
+  EXPECT_EQ(back.no_new_privs, c.no_new_privs);
+  EXPECT_EQ(back.seccomp_bpf, c.seccomp_bpf);
+  EXPECT_EQ(back.rlimits, c.rlimits);
+  EXPECT_FALSE(read_process_json(nlohmann::json(), back));
+  EXPECT_FALSE(read_process_json(nlohmann::json{{"env", 3}}, back));
+  auto odd = process_json(c);
+  odd["seccomp"] = "abc";  // not whole bytes
+  EXPECT_FALSE(read_process_json(odd, back));
+}
+
+// In a user namespace the parent sends a tree per idmapped entry and per bind mount.
+TEST(InitConfig, CountsTheTreesTheParentSends) {
+  InitConfig c = sample_config();
+  EXPECT_EQ(c.tree_count(), 2u);  // the container's directory, the /srv volume (not the tmpfs)
+  c.userns = false;
+  EXPECT_EQ(c.tree_count(), 0u);
+}
+
+TEST(InitConfigCodec, RoundTripsEachFlagCombination) {
+  for (int bits = 0; bits < 8; ++bits) {
+    InitConfig c;
+    c.argv = {"true"};
+    c.interactive = bits & 1;
+    c.tty = bits & 2;
+    c.trace = bits & 4;
+    auto decoded = decode_init_config(encode_init_config(c));
+    ASSERT_TRUE(decoded.has_value()) << bits;
+    expect_same(*decoded, c);
+  }
+}
+
+TEST(InitConfigCodec, RoundTripsEmptyListsAndBinaryBytes) {
+  InitConfig c;
+  c.argv = {std::string("a\0b", 3), std::string(70000, 'x')};
+  c.hostname = "";
+  auto decoded = decode_init_config(encode_init_config(c));
+  ASSERT_TRUE(decoded.has_value());
+  expect_same(*decoded, c);
+  EXPECT_TRUE(decoded->env.empty());
+  EXPECT_TRUE(decoded->join_files.empty());
+}
+
+TEST(InitConfigCodec, RejectsEveryTruncation) {
+  const std::string data = encode_init_config(sample_config());
+  for (size_t n = 0; n < data.size(); ++n)
+    EXPECT_FALSE(decode_init_config(std::string_view(data).substr(0, n)).has_value())
+        << "accepted the first " << n << " of " << data.size() << " bytes";
+}
+
+TEST(InitConfigCodec, RejectsTrailingBytes) {
+  EXPECT_FALSE(decode_init_config(encode_init_config(sample_config()) + "x").has_value());
+}
+
+// The config travels as CBOR with a version: another version is refused.
+TEST(InitConfigCodec, RejectsAnotherVersion) {
+  auto j = nlohmann::json::from_cbor(encode_init_config(sample_config()));
+  j["v"] = 1;
+  auto bytes = nlohmann::json::to_cbor(j);
+  EXPECT_FALSE(decode_init_config(std::string(bytes.begin(), bytes.end())).has_value());
+}
+
+TEST(InitConfigCodec, RejectsGarbage) {
+  EXPECT_FALSE(decode_init_config("").has_value());
+  EXPECT_FALSE(decode_init_config("hello world").has_value());
+  EXPECT_FALSE(decode_init_config(std::string(64, '\xff')).has_value());
+}
+
+TEST(InitConfigCodec, RejectsATruncatedOrMistypedConfig) {
+  const std::string data = encode_init_config(sample_config());
+  EXPECT_FALSE(decode_init_config(data.substr(0, data.size() / 2)).has_value());
+  auto j = nlohmann::json::from_cbor(data);
+  j["argv"] = 5;  // a number where a list belongs
+  auto bytes = nlohmann::json::to_cbor(j);
+  EXPECT_FALSE(decode_init_config(std::string(bytes.begin(), bytes.end())).has_value());
+}
+
+TEST(InitConfigCodec, RejectsAnEmptyCommand) {
+  InitConfig c;  // argv empty: nothing to exec
+  EXPECT_FALSE(decode_init_config(encode_init_config(c)).has_value());
+}
+
+TEST(InitFailureCodec, RoundTrips) {
+  const InitFailure f{127, "exec: \"nope\": executable file not found in $PATH"};
+  auto decoded = decode_failure(encode_failure(f));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->exit_code, 127);
+  EXPECT_EQ(decoded->message, f.message);
+}
+
+TEST(InitFailureCodec, KeepsNewlinesAndEmptyMessages) {
+  auto decoded = decode_failure(encode_failure({125, "line 1\nline 2\n"}));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->exit_code, 125);
+  EXPECT_EQ(decoded->message, "line 1\nline 2\n");
+
+  decoded = decode_failure(encode_failure({126, ""}));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->message, "");
+}
+
+TEST(InitFailureCodec, EncodesAsCodeNewlineMessage) {
+  EXPECT_EQ(encode_failure({126, "permission denied"}), "126\npermission denied");
+}
+
+TEST(InitFailureCodec, RejectsGarbage) {
+  for (const std::string data :
+       {"", "garbage", "abc\nmessage", "\nmessage", "0\nx", "256\nx", "-1\nx", "12 \nx", "125"}) {
+    EXPECT_FALSE(decode_failure(data).has_value()) << "accepted '" << data << "'";
+  }
+}
+
+// ---- oom_message ----
+
+Stats oom_stats(uint64_t kills, std::optional<int64_t> limit, uint64_t peak) {
+  Stats s;
+  s.memory = MemoryStats{};
+  s.memory->oom_kills = kills;
+  s.memory->limit = limit;
+  s.memory->peak = peak;
+  return s;
+}
+
+TEST(OomMessage, OneProcess) {
+  EXPECT_EQ(oom_message(oom_stats(1, 104857600, 104857600), test::kId),
+            "1 process of container 3f2a9c8e1b7d was killed by the OOM killer (memory limit "
+            "100MiB, peak 100MiB)");
+}
+
+TEST(OomMessage, SeveralProcesses) {
+  EXPECT_EQ(oom_message(oom_stats(2, 104857600, 103809024), test::kId),
+            "2 processes of container 3f2a9c8e1b7d were killed by the OOM killer (memory limit "
+            "100MiB, peak 99MiB)");
+}
+
+TEST(OomMessage, WithoutALimit) {
+  EXPECT_EQ(oom_message(oom_stats(1, std::nullopt, 1073741824), test::kId),
+            "1 process of container 3f2a9c8e1b7d was killed by the OOM killer (no memory limit, "
+            "peak 1GiB)");
+}
+
+TEST(OomMessage, EmptyWhenNothingWasKilled) {
+  EXPECT_EQ(oom_message(oom_stats(0, 104857600, 104857600), test::kId), "");
+  EXPECT_EQ(oom_message(Stats{}, test::kId), "");
+}
+
+}  // namespace
+}  // namespace mydocker

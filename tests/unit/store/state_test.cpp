@@ -1,0 +1,182 @@
+// ContainerState: state.json's fields as JSON and back, live(), and the RFC 3339 times.
+
+#include "mydocker/store/state.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+
+namespace mydocker {
+namespace {
+
+using nlohmann::json;
+
+// Every field set to something other than its default.
+ContainerState full_state() {
+  ContainerState s;
+  s.status = "restarting";
+  s.pid = 4242;
+  s.supervisor_pid = 4241;
+  s.exit_code = 137;
+  s.oom_killed = true;
+  s.started_at = "2026-11-22T15:06:02.123456789Z";
+  s.finished_at = "2026-11-22T15:07:03.987654321Z";
+  s.restart_count = 3;
+  s.restart_reason = "OOM-killed (exit 137)";
+  s.stop_requested = true;
+  s.error = "exec: \"nope\": not found";
+  s.cgroup_mode = "v1";
+  s.cgroups = {{"memory", "/sys/fs/cgroup/memory/mydocker/abc"},
+               {"cpu", "/sys/fs/cgroup/cpu/mydocker/abc"}};
+  s.cgroup_dirs = {"/sys/fs/cgroup/memory/mydocker/abc", "/sys/fs/cgroup/cpu/mydocker/abc"};
+  s.cgroup_parents = {"/sys/fs/cgroup/memory/mydocker"};
+  return s;
+}
+
+void expect_same_state(const ContainerState& a, const ContainerState& b) {
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.pid, b.pid);
+  EXPECT_EQ(a.supervisor_pid, b.supervisor_pid);
+  EXPECT_EQ(a.exit_code, b.exit_code);
+  EXPECT_EQ(a.oom_killed, b.oom_killed);
+  EXPECT_EQ(a.started_at, b.started_at);
+  EXPECT_EQ(a.finished_at, b.finished_at);
+  EXPECT_EQ(a.restart_count, b.restart_count);
+  EXPECT_EQ(a.restart_reason, b.restart_reason);
+  EXPECT_EQ(a.stop_requested, b.stop_requested);
+  EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.cgroup_mode, b.cgroup_mode);
+  EXPECT_EQ(a.cgroups, b.cgroups);
+  EXPECT_EQ(a.cgroup_dirs, b.cgroup_dirs);
+  EXPECT_EQ(a.cgroup_parents, b.cgroup_parents);
+}
+
+// ---- JSON ----
+
+TEST(ContainerStateJson, RoundTripKeepsEveryField) {
+  const ContainerState original = full_state();
+
+  const json j = original;
+  const ContainerState back = json::parse(j.dump()).get<ContainerState>();
+
+  expect_same_state(back, original);
+}
+
+TEST(ContainerStateJson, WritesEveryFieldUnderItsName) {
+  const json j = full_state();
+
+  for (const char* key :
+       {"status", "pid", "supervisor_pid", "exit_code", "oom_killed", "started_at", "finished_at",
+        "restart_count", "restart_reason", "stop_requested", "error", "cgroup_mode", "cgroups",
+        "cgroup_dirs", "cgroup_parents"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["status"], "restarting");
+  EXPECT_EQ(j["pid"], 4242);
+  EXPECT_EQ(j["oom_killed"], true);
+  EXPECT_EQ(j["cgroups"]["memory"], "/sys/fs/cgroup/memory/mydocker/abc");
+}
+
+TEST(ContainerStateJson, EmptyObjectGivesTheDefaults) {
+  const ContainerState defaults;
+
+  const ContainerState s = json::object().get<ContainerState>();
+
+  expect_same_state(s, defaults);
+  EXPECT_EQ(s.status, "created");
+  EXPECT_EQ(s.pid, 0);
+  EXPECT_FALSE(s.oom_killed);
+  EXPECT_TRUE(s.cgroups.empty());
+}
+
+TEST(ContainerStateJson, PartialObjectKeepsTheDefaultsOfTheMissingFields) {
+  const json j = {{"status", "running"}, {"pid", 17}, {"restart_count", 2}};
+
+  const ContainerState s = j.get<ContainerState>();
+
+  EXPECT_EQ(s.status, "running");
+  EXPECT_EQ(s.pid, 17);
+  EXPECT_EQ(s.restart_count, 2);
+  EXPECT_EQ(s.supervisor_pid, 0);
+  EXPECT_EQ(s.exit_code, 0);
+  EXPECT_FALSE(s.oom_killed);
+  EXPECT_FALSE(s.stop_requested);
+  EXPECT_EQ(s.started_at, "");
+  EXPECT_EQ(s.finished_at, "");
+  EXPECT_EQ(s.restart_reason, "");
+  EXPECT_EQ(s.error, "");
+  EXPECT_EQ(s.cgroup_mode, "");
+  EXPECT_TRUE(s.cgroups.empty());
+  EXPECT_TRUE(s.cgroup_dirs.empty());
+  EXPECT_TRUE(s.cgroup_parents.empty());
+}
+
+TEST(ContainerStateJson, FromJsonOverwritesEveryFieldOfAReusedState) {
+  ContainerState s = full_state();
+
+  from_json(json::object(), s);
+
+  expect_same_state(s, ContainerState{});
+}
+
+// ---- live() ----
+
+TEST(ContainerStateLive, RunningPausedAndRestartingAreLive) {
+  for (const char* status : {"running", "paused", "restarting"}) {
+    ContainerState s;
+    s.status = status;
+    EXPECT_TRUE(s.live()) << status;
+  }
+}
+
+TEST(ContainerStateLive, CreatedExitedAndUnknownAreNotLive) {
+  for (const char* status : {"created", "exited", "dead", ""}) {
+    ContainerState s;
+    s.status = status;
+    EXPECT_FALSE(s.live()) << status;
+  }
+}
+
+// ---- RFC 3339 ----
+
+TEST(Rfc3339, NowHasDockersShapeWithNanoseconds) {
+  const std::string now = now_rfc3339();
+
+  EXPECT_TRUE(std::regex_match(now, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z)")))
+      << now;
+}
+
+TEST(Rfc3339, ParseOfNowIsWithinASecondOfTime) {
+  const time_t before = ::time(nullptr);
+
+  const double parsed = parse_rfc3339(now_rfc3339());
+
+  const time_t after = ::time(nullptr);
+  EXPECT_GE(parsed, static_cast<double>(before) - 1.0);
+  EXPECT_LE(parsed, static_cast<double>(after) + 1.0);
+}
+
+TEST(Rfc3339, ParseKeepsTheFraction) {
+  // 2026-11-22T15:06:02Z is 1795359962 s after the epoch.
+  EXPECT_DOUBLE_EQ(parse_rfc3339("2026-11-22T15:06:02Z"), 1795359962.0);
+  EXPECT_NEAR(parse_rfc3339("2026-11-22T15:06:02.123456789Z"), 1795359962.123456789, 1e-6);
+  EXPECT_NEAR(parse_rfc3339("2026-11-22T15:06:02.5Z"), 1795359962.5, 1e-6);
+}
+
+TEST(Rfc3339, ParseIsUtc) {
+  EXPECT_DOUBLE_EQ(parse_rfc3339("1970-01-01T00:00:00.000000000Z"), 0.0);
+  EXPECT_DOUBLE_EQ(parse_rfc3339("1970-01-02T00:00:00.000000000Z"), 86400.0);
+}
+
+TEST(Rfc3339, ParseOfGarbageIsZero) {
+  EXPECT_EQ(parse_rfc3339("garbage"), 0.0);
+  EXPECT_EQ(parse_rfc3339(""), 0.0);
+  EXPECT_EQ(parse_rfc3339("2026-13-45"), 0.0);
+  EXPECT_EQ(parse_rfc3339("yesterday at noon"), 0.0);
+}
+
+}  // namespace
+}  // namespace mydocker
