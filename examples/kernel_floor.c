@@ -60,7 +60,7 @@ static int container(void* merged) {
   static const struct {
     const char* path;
     unsigned major, minor;
-  } nodes[] = {{"dev/null", 1, 3},    {"dev/zero", 1, 5},    {"dev/full", 1, 7},
+  } nodes[] = {{"dev/null", 1, 3},   {"dev/zero", 1, 5},    {"dev/full", 1, 7},
                {"dev/random", 1, 8}, {"dev/urandom", 1, 9}, {"dev/tty", 5, 0}};
   for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
     if (mknod(nodes[i].path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) != 0)

@@ -29,42 +29,43 @@ nlohmann::json inspect_one(const Store& store, const std::string& ref) {
   host_config["RestartPolicy"] = config.value("restart_policy", nlohmann::json::object());
   host_config["AutoRemove"] = config.value("auto_remove", false);
   host_config["CgroupParent"] = config.value("cgroup_parent", "");
-  return {
-      {"Id", dir.id()},
-      {"Name", "/" + config.value("name", "")},
-      {"Created", config.value("created", "")},
-      {"Path", config.value("path", "")},
-      {"Args", config.value("args", std::vector<std::string>{})},
-      {"State",
-       {{"Status", st.live() && !alive ? "dead" : st.status},
-        {"Running", live && st.status != "restarting"},
-        {"Paused", live && st.status == "paused"},
-        {"Restarting", live && st.status == "restarting"},
-        {"OOMKilled", st.oom_killed},
-        {"Dead", st.live() && !alive},
-        {"Pid", live ? st.pid : 0},
-        {"ExitCode", st.exit_code},
-        {"Error", st.error},
-        {"StartedAt", st.started_at.empty() ? "0001-01-01T00:00:00Z" : st.started_at},
-        {"FinishedAt", st.finished_at.empty() ? "0001-01-01T00:00:00Z" : st.finished_at}}},
-      {"RestartCount", st.restart_count},
-      {"RestartReason", st.restart_reason},
-      {"HostConfig", host_config},
-      {"Config",
-       {{"Hostname", config.value("hostname", "")},
-        {"Env", config.value("env", std::vector<std::string>{})},
-        {"Cmd", [&] {
-           std::vector<std::string> cmd{config.value("path", "")};
-           for (const auto& a : config.value("args", std::vector<std::string>{})) cmd.push_back(a);
-           return cmd;
-         }()},
-        {"Tty", config.value("tty", false)},
-        {"OpenStdin", config.value("open_stdin", false)},
-        {"StopTimeout", config.value("stop_timeout", 10)}}},
-      {"LogPath", config.value("detached", false) ? dir.log_path() : ""},
-      {"CgroupMode", st.cgroup_mode},
-      {"Cgroups", st.cgroups},
-      {"SupervisorPid", alive ? st.supervisor_pid : 0}};
+  return {{"Id", dir.id()},
+          {"Name", "/" + config.value("name", "")},
+          {"Created", config.value("created", "")},
+          {"Path", config.value("path", "")},
+          {"Args", config.value("args", std::vector<std::string>{})},
+          {"State",
+           {{"Status", st.live() && !alive ? "dead" : st.status},
+            {"Running", live && st.status != "restarting"},
+            {"Paused", live && st.status == "paused"},
+            {"Restarting", live && st.status == "restarting"},
+            {"OOMKilled", st.oom_killed},
+            {"Dead", st.live() && !alive},
+            {"Pid", live ? st.pid : 0},
+            {"ExitCode", st.exit_code},
+            {"Error", st.error},
+            {"StartedAt", st.started_at.empty() ? "0001-01-01T00:00:00Z" : st.started_at},
+            {"FinishedAt", st.finished_at.empty() ? "0001-01-01T00:00:00Z" : st.finished_at}}},
+          {"RestartCount", st.restart_count},
+          {"RestartReason", st.restart_reason},
+          {"HostConfig", host_config},
+          {"Config",
+           {{"Hostname", config.value("hostname", "")},
+            {"Env", config.value("env", std::vector<std::string>{})},
+            {"Cmd",
+             [&] {
+               std::vector<std::string> cmd{config.value("path", "")};
+               for (const auto& a : config.value("args", std::vector<std::string>{}))
+                 cmd.push_back(a);
+               return cmd;
+             }()},
+            {"Tty", config.value("tty", false)},
+            {"OpenStdin", config.value("open_stdin", false)},
+            {"StopTimeout", config.value("stop_timeout", 10)}}},
+          {"LogPath", config.value("detached", false) ? dir.log_path() : ""},
+          {"CgroupMode", st.cgroup_mode},
+          {"Cgroups", st.cgroups},
+          {"SupervisorPid", alive ? st.supervisor_pid : 0}};
 }
 
 std::string user_name(uid_t uid) {
@@ -101,7 +102,8 @@ void top(const Store& store, const std::string& ref, std::ostream& out) {
     auto pos = stat->find("\nbtime ");
     if (pos != std::string::npos) boot = std::atof(stat->c_str() + pos + 7);
   }
-  std::vector<std::vector<std::string>> rows{{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"}};
+  std::vector<std::vector<std::string>> rows{
+      {"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"}};
   for (pid_t pid : ExistingCgroups(fs, st.cgroup_mode, st.cgroups, dir.id()).pids()) {
     const std::string base = "/proc/" + std::to_string(pid);
     auto stat = fs.read_if_exists(base + "/stat");
@@ -126,7 +128,8 @@ void top(const Store& store, const std::string& ref, std::ostream& out) {
     std::string cmd = fs.read_if_exists(base + "/cmdline").value_or("");
     std::replace(cmd.begin(), cmd.end(), '\0', ' ');
     while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
-    if (cmd.empty()) cmd = "[" + stat->substr(stat->find('(') + 1, stat->rfind(')') - stat->find('(') - 1) + "]";
+    if (cmd.empty())
+      cmd = "[" + stat->substr(stat->find('(') + 1, stat->rfind(')') - stat->find('(') - 1) + "]";
     rows.push_back({user_name(uid), std::to_string(pid), v[1], "0", stime, "?", time, cmd});
   }
   std::vector<size_t> w(8, 0);
@@ -134,7 +137,8 @@ void top(const Store& store, const std::string& ref, std::ostream& out) {
     for (size_t i = 0; i < 8; ++i) w[i] = std::max(w[i], r[i].size());
   for (const auto& r : rows) {
     std::string line;
-    for (size_t i = 0; i < 8; ++i) line += r[i] + (i < 7 ? std::string(w[i] - r[i].size() + 4, ' ') : "");
+    for (size_t i = 0; i < 8; ++i)
+      line += r[i] + (i < 7 ? std::string(w[i] - r[i].size() + 4, ' ') : "");
     out << line << "\n";
   }
 }

@@ -21,9 +21,9 @@
 #include <tuple>
 
 #include "mydocker/commands/commands.hpp"
+#include "mydocker/image/tar.hpp"
 #include "mydocker/store/state.hpp"
 #include "mydocker/store/store.hpp"
-#include "mydocker/image/tar.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/files.hpp"

@@ -38,8 +38,8 @@ std::string format_report(const RunReport& r) {
   if (const auto& c = r.stats.cpu) {
     out += "mydocker:   cpu     " + seconds(c->usage_ns) + " (user " + seconds(c->user_ns) +
            ", system " + seconds(c->system_ns) + "), throttled in " +
-           std::to_string(c->nr_throttled) + " of " + std::to_string(c->nr_periods) +
-           " periods (" + seconds(c->throttled_ns) + ")\n";
+           std::to_string(c->nr_throttled) + " of " + std::to_string(c->nr_periods) + " periods (" +
+           seconds(c->throttled_ns) + ")\n";
   }
   if (const auto& p = r.stats.pids) {
     out += "mydocker:   pids    " +
@@ -50,9 +50,8 @@ std::string format_report(const RunReport& r) {
     if (io->empty()) out += "mydocker:   io      no block I/O\n";
     for (const auto& d : *io)
       out += "mydocker:   io      " + std::to_string(d.major) + ":" + std::to_string(d.minor) +
-             " read " + size(d.read_bytes) + " in " + std::to_string(d.read_ios) +
-             " ops, wrote " + size(d.write_bytes) + " in " + std::to_string(d.write_ios) +
-             " ops\n";
+             " read " + size(d.read_bytes) + " in " + std::to_string(d.read_ios) + " ops, wrote " +
+             size(d.write_bytes) + " in " + std::to_string(d.write_ios) + " ops\n";
   }
   return out;
 }
@@ -63,14 +62,19 @@ nlohmann::json report_json(const RunReport& r) {
                       {"exit_status", r.status},
                       {"wall_seconds", r.wall_seconds}};
   if (const auto& m = r.stats.memory) {
-    j["memory"] = {{"usage", m->usage},     {"peak", m->peak},     {"failcnt", m->failcnt},
-                   {"cache", m->cache},     {"rss", m->rss},       {"swap", m->swap},
-                   {"inactive_file", m->inactive_file},            {"oom_kills", m->oom_kills}};
+    j["memory"] = {{"usage", m->usage},
+                   {"peak", m->peak},
+                   {"failcnt", m->failcnt},
+                   {"cache", m->cache},
+                   {"rss", m->rss},
+                   {"swap", m->swap},
+                   {"inactive_file", m->inactive_file},
+                   {"oom_kills", m->oom_kills}};
     j["memory"]["limit"] = m->limit ? nlohmann::json(*m->limit) : nlohmann::json(nullptr);
   }
   if (const auto& c = r.stats.cpu)
-    j["cpu"] = {{"usage_ns", c->usage_ns},     {"user_ns", c->user_ns},
-                {"system_ns", c->system_ns},   {"nr_periods", c->nr_periods},
+    j["cpu"] = {{"usage_ns", c->usage_ns},         {"user_ns", c->user_ns},
+                {"system_ns", c->system_ns},       {"nr_periods", c->nr_periods},
                 {"nr_throttled", c->nr_throttled}, {"throttled_ns", c->throttled_ns}};
   if (const auto& p = r.stats.pids) {
     j["pids"] = {{"current", p->current}};

@@ -11,9 +11,9 @@
 #include <chrono>
 #include <thread>
 
-#include "mydocker/store/log.hpp"
 #include "mydocker/init/pty.hpp"
 #include "mydocker/init/userns.hpp"
+#include "mydocker/store/log.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker {

@@ -13,10 +13,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "mydocker/spec/devices.hpp"
 #include "mydocker/init/security.hpp"
-#include "mydocker/store/store.hpp"
 #include "mydocker/init/userns.hpp"
+#include "mydocker/spec/devices.hpp"
+#include "mydocker/store/store.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"

@@ -45,8 +45,8 @@ std::optional<double> parse_decimal(std::string_view text) {
   }
   // Go's ParseFloat (docker) takes ".5" and "5." too; "." alone is no number.
   if (dots > 1 || text == ".") return std::nullopt;
-  std::string padded = (text.front() == '.' ? "0" : "") + std::string(text) +
-                       (text.back() == '.' ? "0" : "");
+  std::string padded =
+      (text.front() == '.' ? "0" : "") + std::string(text) + (text.back() == '.' ? "0" : "");
   double value = 0;
   auto [ptr, ec] = std::from_chars(padded.data(), padded.data() + padded.size(), value);
   if (ec != std::errc() || ptr != padded.data() + padded.size()) return std::nullopt;

@@ -13,10 +13,10 @@ namespace mydocker {
 struct MemoryStats {
   std::optional<int64_t> limit;  // nullopt: unlimited
   uint64_t usage = 0;
-  uint64_t peak = 0;           // v1 memory.max_usage_in_bytes, v2 memory.peak
-  uint64_t failcnt = 0;        // times the limit was hit (v2: memory.events "max")
-  uint64_t cache = 0;          // page cache (v2: "file")
-  uint64_t rss = 0;            // anonymous memory (v2: "anon")
+  uint64_t peak = 0;     // v1 memory.max_usage_in_bytes, v2 memory.peak
+  uint64_t failcnt = 0;  // times the limit was hit (v2: memory.events "max")
+  uint64_t cache = 0;    // page cache (v2: "file")
+  uint64_t rss = 0;      // anonymous memory (v2: "anon")
   uint64_t swap = 0;
   uint64_t inactive_file = 0;  // reclaimable cache: docker's "used" leaves it out
   uint64_t oom_kills = 0;      // processes the OOM killer killed in this cgroup
@@ -35,8 +35,8 @@ struct CpuStats {
 
 struct PidsStats {
   uint64_t current = 0;
-  std::optional<uint64_t> peak;   // pids.peak where the kernel has it
-  std::optional<int64_t> limit;   // nullopt: unlimited
+  std::optional<uint64_t> peak;  // pids.peak where the kernel has it
+  std::optional<int64_t> limit;  // nullopt: unlimited
 };
 
 struct IoDeviceStats {

@@ -2,9 +2,8 @@
 // `mydocker info`: the host as mydocker sees it (cgroup mode and why, each hierarchy's mount and
 // the caller's cgroup in it, where containers' cgroups go, which namespaces exist).
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "mydocker/util/fs.hpp"
 

@@ -2,9 +2,8 @@
 // `mydocker run --report` / `--report-file`: what the container used, read from its cgroups
 // before they are removed.
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "mydocker/cgroup/stats.hpp"
 

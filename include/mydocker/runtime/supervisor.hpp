@@ -12,9 +12,9 @@
 #include "mydocker/cgroup/hierarchy.hpp"
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/init/init.hpp"
-#include "mydocker/spec/options.hpp"
 #include "mydocker/runtime/signals.hpp"
 #include "mydocker/runtime/spawn.hpp"
+#include "mydocker/spec/options.hpp"
 #include "mydocker/store/store.hpp"
 
 namespace mydocker {

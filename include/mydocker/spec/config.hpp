@@ -2,9 +2,8 @@
 // config.json: what was asked for, with docker's names where docker has them (inspect shows
 // them as HostConfig and Config).
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "mydocker/cgroup/resources.hpp"
 #include "mydocker/init/init.hpp"

@@ -2,10 +2,9 @@
 // A container's state (state.json): rewritten atomically on every change.
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace mydocker {
 

@@ -25,8 +25,8 @@ void Blkio::set(const Fs& fs, const std::string& dir, const Resources& r) const 
   if (r.blkio_weight) {
     // blkio.weight was CFQ's; with blk-mq the BFQ scheduler has blkio.bfq.weight instead (in
     // child cgroups only: the root shows BFQ by its blkio.bfq.io_service_bytes, for --dry-run).
-    const bool bfq = has_file(fs, dir, "blkio.bfq.weight") ||
-                     has_file(fs, dir, "blkio.bfq.io_service_bytes");
+    const bool bfq =
+        has_file(fs, dir, "blkio.bfq.weight") || has_file(fs, dir, "blkio.bfq.io_service_bytes");
     const char* file = has_file(fs, dir, "blkio.weight") ? "blkio.weight"
                        : bfq                             ? "blkio.bfq.weight"
                                                          : nullptr;
@@ -48,8 +48,8 @@ void Blkio::stats(const Fs& fs, const std::string& dir, Stats& out) const {
     if (!text) text = fs.read_if_exists(path_join(dir, name));
     return text.value_or("");
   };
-  out.io = parse_blkio_v1(read("blkio.throttle.io_service_bytes"),
-                          read("blkio.throttle.io_serviced"));
+  out.io =
+      parse_blkio_v1(read("blkio.throttle.io_service_bytes"), read("blkio.throttle.io_serviced"));
 }
 
 }  // namespace mydocker::v1

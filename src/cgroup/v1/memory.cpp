@@ -20,8 +20,8 @@ std::string page_rounded(int64_t bytes) {
   auto usage = read_u64(fs, path_join(dir, "memory.usage_in_bytes"));
   auto peak = read_u64(fs, path_join(dir, "memory.max_usage_in_bytes"));
   throw Error(std::string(e.what()) + " (memory limit " + format_size(std::stoll(e.value())) +
-              " is below current usage " + format_size(static_cast<int64_t>(usage)) +
-              ", peak " + format_size(static_cast<int64_t>(peak)) + ")");
+              " is below current usage " + format_size(static_cast<int64_t>(usage)) + ", peak " +
+              format_size(static_cast<int64_t>(peak)) + ")");
 }
 
 void set_limits(const Fs& fs, const std::string& dir, const Resources& r) {
@@ -35,7 +35,9 @@ void set_limits(const Fs& fs, const std::string& dir, const Resources& r) {
   // Without --memory-swap: memory+swap = memory, i.e. no swap beyond the limit (so a process
   // over its limit is OOM-killed instead of swapping: seed 001's surprise).
   const int64_t swap = r.memory_swap.value_or(*r.memory);
-  auto write_limit = [&] { fs.write_verified(limit, std::to_string(*r.memory), page_rounded(*r.memory)); };
+  auto write_limit = [&] {
+    fs.write_verified(limit, std::to_string(*r.memory), page_rounded(*r.memory));
+  };
   auto write_memsw = [&] {
     if (!has_memsw) return;
     if (swap == -1)

@@ -1,4 +1,5 @@
 #include "mydocker/cgroup/v1/pids.hpp"
+
 #include "mydocker/cgroup/v2/controllers.hpp"
 
 namespace mydocker::v2 {

@@ -265,7 +265,8 @@ TEST(HostCgroupsFrom, CoMountedCpuAndCpuacctShareOneHierarchy) {
 
 TEST(HostCgroupsFrom, OnlyACgroup2MountIsV2) {
   HostCgroups host = host_cgroups_from(
-      "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n",
+      "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 "
+      "rw,nsdelegate,memory_recursiveprot\n",
       "0::/user.slice/x\n");
 
   EXPECT_EQ(host.mode, CgroupMode::kV2);
@@ -326,9 +327,9 @@ TEST(HostCgroupsFrom, AMountOfTheCallersSubtreeMapsPathsBelowItsRoot) {
 
 TEST(HostCgroupsFrom, IgnoresAMountThatDoesNotShowTheCallersCgroup) {
   // The only memory mount shows /other: the caller's /docker/abc is not visible through it.
-  HostCgroups host = host_cgroups_from(
-      "35 31 0:32 /other /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n",
-      "4:memory:/docker/abc\n");
+  HostCgroups host =
+      host_cgroups_from("35 31 0:32 /other /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n",
+                        "4:memory:/docker/abc\n");
   EXPECT_EQ(host.v1_hierarchy("memory"), nullptr);
 }
 

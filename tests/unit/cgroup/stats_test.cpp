@@ -26,8 +26,7 @@ TEST(ParseFlatKeyed, FindsTheFirstLineToo) {
 }
 
 TEST(ParseFlatKeyed, SkipsLinesThatDoNotParse) {
-  EXPECT_EQ(parse_flat_keyed("a 1\nb x\nc 1 2\nd\n\ne -1\nf\t7  \n"),
-            (Keyed{{"a", 1}, {"f", 7}}));
+  EXPECT_EQ(parse_flat_keyed("a 1\nb x\nc 1 2\nd\n\ne -1\nf\t7  \n"), (Keyed{{"a", 1}, {"f", 7}}));
   EXPECT_TRUE(parse_flat_keyed("").empty());
 }
 

@@ -19,8 +19,8 @@ namespace {
 using test::get_file;
 using test::index_of;
 using test::put_file;
-using test::value_of;
 using test::TraceCapture;
+using test::value_of;
 using Lines = std::vector<std::string>;
 
 // ---------------------------------------------------------------------------------------------

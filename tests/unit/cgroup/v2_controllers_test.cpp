@@ -58,13 +58,33 @@ class V2ControllerTest : public test::FakeCgroupTest {
 TEST_F(V2ControllerTest, FakeLeafHasTheInterfaceFilesOfTheEnabledControllers) {
   make_leaf();
 
-  for (const char* f :
-       {"memory.max", "memory.swap.max", "memory.low", "memory.current", "memory.peak",
-        "memory.events", "memory.stat", "memory.swap.current", "cpu.max", "cpu.weight",
-        "cpu.stat", "cpuset.cpus", "cpuset.mems", "cpuset.cpus.effective",
-        "cpuset.mems.effective", "pids.max", "pids.current", "pids.peak", "io.max", "io.weight",
-        "io.stat", "cgroup.procs", "cgroup.kill", "cgroup.freeze", "cgroup.events",
-        "cgroup.controllers", "cgroup.subtree_control"})
+  for (const char* f : {"memory.max",
+                        "memory.swap.max",
+                        "memory.low",
+                        "memory.current",
+                        "memory.peak",
+                        "memory.events",
+                        "memory.stat",
+                        "memory.swap.current",
+                        "cpu.max",
+                        "cpu.weight",
+                        "cpu.stat",
+                        "cpuset.cpus",
+                        "cpuset.mems",
+                        "cpuset.cpus.effective",
+                        "cpuset.mems.effective",
+                        "pids.max",
+                        "pids.current",
+                        "pids.peak",
+                        "io.max",
+                        "io.weight",
+                        "io.stat",
+                        "cgroup.procs",
+                        "cgroup.kill",
+                        "cgroup.freeze",
+                        "cgroup.events",
+                        "cgroup.controllers",
+                        "cgroup.subtree_control"})
     EXPECT_TRUE(fs_->exists(file(f))) << f;
   EXPECT_EQ(value_of(file("cgroup.controllers")), "cpuset cpu io memory pids");
   EXPECT_EQ(value_of(file("cpuset.cpus.effective")), "0-3");
@@ -110,7 +130,8 @@ TEST_F(V2MemoryTest, SetWritesMemoryMaxAndNoSwapBeyondTheLimitByDefault) {
 
   EXPECT_NO_THROW(memory_.set(*fs_, dir_, r));
 
-  EXPECT_EQ(capture.lines(), (Lines{echo("104857600", "memory.max"), echo("0", "memory.swap.max")}));
+  EXPECT_EQ(capture.lines(),
+            (Lines{echo("104857600", "memory.max"), echo("0", "memory.swap.max")}));
   EXPECT_EQ(value_of(file("memory.max")), "104857600");
   EXPECT_EQ(value_of(file("memory.swap.max")), "0");
   EXPECT_EQ(value_of(file("memory.low")), "0");  // no reservation: untouched
@@ -183,7 +204,8 @@ TEST_F(V2MemoryTest, MemorySwapMinusOneIsUnlimitedSwap) {
 
   EXPECT_NO_THROW(memory_.set(*fs_, dir_, r));
 
-  EXPECT_EQ(capture.lines(), (Lines{echo("104857600", "memory.max"), echo("max", "memory.swap.max")}));
+  EXPECT_EQ(capture.lines(),
+            (Lines{echo("104857600", "memory.max"), echo("max", "memory.swap.max")}));
   EXPECT_EQ(value_of(file("memory.swap.max")), "max");
 }
 
@@ -275,9 +297,9 @@ TEST_F(V2MemoryTest, LimitSwapAndReservationAreWrittenInThatOrder) {
 
   EXPECT_NO_THROW(memory_.set(*fs_, dir_, r));
 
-  EXPECT_EQ(capture.lines(), (Lines{echo("104857600", "memory.max"),
-                                    echo("104857600", "memory.swap.max"),
-                                    echo("52428800", "memory.low")}));
+  EXPECT_EQ(capture.lines(),
+            (Lines{echo("104857600", "memory.max"), echo("104857600", "memory.swap.max"),
+                   echo("52428800", "memory.low")}));
 }
 
 TEST_F(V2MemoryTest, SetWithoutMemoryLimitsWritesNothing) {
@@ -447,8 +469,7 @@ TEST_F(V2CpuTest, SetWritesCpuMaxAsOneWrite) {
 }
 
 TEST_F(V2CpuTest, SharesGoToCpuWeightConverted) {
-  const std::pair<int64_t, std::string> cases[] = {
-      {2, "1"}, {1024, "100"}, {262144, "10000"}};
+  const std::pair<int64_t, std::string> cases[] = {{2, "1"}, {1024, "100"}, {262144, "10000"}};
   for (const auto& [shares, weight] : cases) {
     SCOPED_TRACE("shares " + std::to_string(shares));
     test::TempDir tmp;

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <filesystem>
 #include <optional>
 #include <regex>
 #include <string>

@@ -19,13 +19,19 @@ using Typed = std::map<std::string, std::string>;
 
 std::optional<FlagInfo> lookup(const std::string& name) {
   static const std::map<std::string, FlagInfo> kFlags = {
-      {"-m", {"--mem", true}},          {"--mem", {"--mem", true}},
-      {"--memory", {"--mem", true}},    {"--cpu", {"--cpu", true}},
-      {"--cpus", {"--cpus", true}},     {"-c", {"--cpushare", true}},
+      {"-m", {"--mem", true}},
+      {"--mem", {"--mem", true}},
+      {"--memory", {"--mem", true}},
+      {"--cpu", {"--cpu", true}},
+      {"--cpus", {"--cpus", true}},
+      {"-c", {"--cpushare", true}},
       {"--cpushare", {"--cpushare", true}},
-      {"-i", {"--interactive", false}}, {"--interactive", {"--interactive", false}},
-      {"-t", {"--tty", false}},         {"--tty", {"--tty", false}},
-      {"-h", {"--hostname", true}},     {"--rm", {"--rm", false}},
+      {"-i", {"--interactive", false}},
+      {"--interactive", {"--interactive", false}},
+      {"-t", {"--tty", false}},
+      {"--tty", {"--tty", false}},
+      {"-h", {"--hostname", true}},
+      {"--rm", {"--rm", false}},
   };
   auto it = kFlags.find(name);
   if (it == kFlags.end()) return std::nullopt;

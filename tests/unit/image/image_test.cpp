@@ -23,8 +23,8 @@
 #include <thread>
 #include <vector>
 
-#include "mydocker/store/state.hpp"
 #include "mydocker/image/tar.hpp"
+#include "mydocker/store/state.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/files.hpp"

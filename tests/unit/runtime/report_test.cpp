@@ -5,11 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace mydocker {
 namespace {
@@ -126,9 +125,10 @@ TEST(FormatReportTest, MemoryWithoutALimitSaysSo) {
 
   const Lines lines = lines_of(format_report(r));
 
-  EXPECT_EQ(lines, (Lines{kHeader,
-                          "mydocker:   memory  peak 50MiB no limit, limit hit 3 times, OOM kills 1, "
-                          "swap 2MiB"}));
+  EXPECT_EQ(lines,
+            (Lines{kHeader,
+                   "mydocker:   memory  peak 50MiB no limit, limit hit 3 times, OOM kills 1, "
+                   "swap 2MiB"}));
 }
 
 TEST(FormatReportTest, CpuShowsSecondsAndThrottling) {
@@ -212,7 +212,8 @@ TEST(ReportJsonTest, WithoutStatsHasOnlyTheRunsFields) {
 
   const json j = report_json(r);
 
-  EXPECT_EQ(j, (json{{"id", kId}, {"cgroup_mode", "v2"}, {"exit_status", 0}, {"wall_seconds", 1.5}}));
+  EXPECT_EQ(j,
+            (json{{"id", kId}, {"cgroup_mode", "v2"}, {"exit_status", 0}, {"wall_seconds", 1.5}}));
   for (const char* part : {"memory", "cpu", "pids", "io"}) EXPECT_FALSE(j.contains(part)) << part;
 }
 
@@ -294,10 +295,8 @@ TEST(ReportJsonTest, IoHasOneEntryPerDevice) {
 
   const json j = report_json(r);
 
-  const json one = {{"read_bytes", 1 * kMiB},
-                    {"write_bytes", 2 * kMiB},
-                    {"read_ios", 10},
-                    {"write_ios", 20}};
+  const json one = {
+      {"read_bytes", 1 * kMiB}, {"write_bytes", 2 * kMiB}, {"read_ios", 10}, {"write_ios", 20}};
   json sda = one, nvme = one;
   sda["device"] = "8:0";
   nvme["device"] = "259:1";

@@ -115,8 +115,8 @@ TEST_F(FsTest, WriteNeverCreatesAFile) {
     const std::string what = e.what();
     EXPECT_NE(what.find(path("memory.limit_in_byte")), std::string::npos) << what;
     EXPECT_NE(what.find("104857600"), std::string::npos) << what;
-    EXPECT_EQ(what, "write \"104857600\" to " + path("memory.limit_in_byte") + ": " +
-                        errno_text(ENOENT));
+    EXPECT_EQ(what,
+              "write \"104857600\" to " + path("memory.limit_in_byte") + ": " + errno_text(ENOENT));
   }
   EXPECT_FALSE(fs_.exists(path("memory.limit_in_byte")));
 }

@@ -60,8 +60,8 @@ TEST(ParseSize, KeepsExactFractionsOfUnits) {
 }
 
 TEST(ParseSize, RejectsGoUnitsErrorVectorsAndOtherGarbage) {
-  for (const std::string text : {"", "hello", "-32", " 32 ", " 32", "32m b", "32bm", "abc",
-                                 "-5m", "1.2.3m", "1e3", ".", "m", "32mm", "32kib5", "32 m b"}) {
+  for (const std::string text : {"", "hello", "-32", " 32 ", " 32", "32m b", "32bm", "abc", "-5m",
+                                 "1.2.3m", "1e3", ".", "m", "32mm", "32kib5", "32 m b"}) {
     std::string why;
     EXPECT_FALSE(parse_size(text, &why).has_value()) << "'" << text << "' was accepted";
     EXPECT_FALSE(why.empty()) << "no reason given for '" << text << "'";
@@ -98,9 +98,7 @@ TEST(ParseSize, RejectsValuesThatDoNotFitInt64) {
   EXPECT_EQ(why, "too large");
 }
 
-TEST(ParseSize, AcceptsTheLargestWholePetabyteCount) {
-  EXPECT_EQ(parse_size("8191p"), 8191 * PiB);
-}
+TEST(ParseSize, AcceptsTheLargestWholePetabyteCount) { EXPECT_EQ(parse_size("8191p"), 8191 * PiB); }
 
 TEST(ParseSize, WorksWithoutAReasonPointer) {
   EXPECT_EQ(parse_size("1k"), KiB);
