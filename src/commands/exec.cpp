@@ -27,7 +27,7 @@
 
 #include "mydocker/cgroup/existing.hpp"
 #include "mydocker/commands/commands.hpp"
-#include "mydocker/init/init.hpp"
+#include "mydocker/init/protocol.hpp"
 #include "mydocker/init/pty.hpp"
 #include "mydocker/init/security.hpp"
 #include "mydocker/runtime/signals.hpp"

@@ -15,7 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "mydocker/init/init.hpp"
+#include "mydocker/init/protocol.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/trace.hpp"
 

@@ -10,17 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "mydocker/init/init_config.hpp"
+#include "mydocker/init/protocol.hpp"
 
 namespace mydocker {
-
-// The message the sync pipe carries after the config: the parent's go-ahead.
-inline constexpr char kSyncGo = 'G';
-
-struct InitFailure {
-  int exit_code;  // 125 setup, 126 cannot execute, 127 not found
-  std::string message;
-};
 
 // The init's steps, inside the new namespaces. With `dry` (for --dry-run) each prints its trace
 // lines and does nothing.
@@ -37,12 +29,5 @@ InitFailure exec_container(const InitConfig& c);
 
 // The `mydocker init SYNC_FD ERROR_FD` entry point (called from main before any other set-up).
 int init_main(int argc, char** argv);
-
-// The child's failure as sent over the error pipe: "<exit code>\n<message>".
-std::string encode_failure(const InitFailure& f);
-std::optional<InitFailure> decode_failure(std::string_view data);
-
-// A waitpid status as mydocker reports it: the exit code, or 128+N for signal N.
-int exit_status(int wait_status);
 
 }  // namespace mydocker

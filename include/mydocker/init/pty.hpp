@@ -8,7 +8,7 @@
 #include <optional>
 #include <string_view>
 
-#include "mydocker/init/init.hpp"
+#include "mydocker/init/protocol.hpp"
 #include "mydocker/util/fd.hpp"
 
 namespace mydocker {

@@ -6,7 +6,7 @@
 
 #include <optional>
 
-#include "mydocker/init/init.hpp"
+#include "mydocker/init/protocol.hpp"
 
 namespace mydocker {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "mydocker/init/init.hpp"
+#include "mydocker/init/protocol.hpp"
 
 namespace mydocker {
 

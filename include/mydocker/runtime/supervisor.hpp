@@ -11,7 +11,7 @@
 
 #include "mydocker/cgroup/hierarchy.hpp"
 #include "mydocker/cgroup/manager.hpp"
-#include "mydocker/init/init.hpp"
+#include "mydocker/init/protocol.hpp"
 #include "mydocker/runtime/signals.hpp"
 #include "mydocker/runtime/spawn.hpp"
 #include "mydocker/spec/options.hpp"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "mydocker/cgroup/resources.hpp"
-#include "mydocker/init/init.hpp"
+#include "mydocker/init/protocol.hpp"
 #include "mydocker/spec/options.hpp"
 
 namespace mydocker {

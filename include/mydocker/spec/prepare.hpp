@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "mydocker/init/init_config.hpp"
+#include "mydocker/init/protocol.hpp"
 #include "mydocker/spec/options.hpp"
 #include "mydocker/util/files.hpp"
 

@@ -1,11 +1,12 @@
 // What the parent sends the container's init (config, failure) and the OOM message.
 
+#include "mydocker/init/protocol.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "mydocker/init/init.hpp"
 #include "mydocker/runtime/run.hpp"
 #include "unit/fake_cgroupfs.hpp"
 

@@ -1,11 +1,11 @@
-#include "mydocker/init/init_config.hpp"
+#include "mydocker/init/protocol.hpp"
 
 #include <sys/wait.h>
 
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
-#include "mydocker/init/init.hpp"
+#include "mydocker/init/protocol.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"

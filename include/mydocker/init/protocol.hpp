@@ -1,5 +1,16 @@
 #pragma once
-// What the container's init is told to do, sent over the sync socket as CBOR.
+// The protocol between mydocker (the parent) and the container's init, both sides of it:
+//
+//   parent                                  init (`mydocker init SYNC ERRORS`)
+//   clone + exec  ───────────────────────►  reads: u32 size, then the InitConfig (CBOR)
+//   (--userns private: the id maps, then one byte; the idmapped trees as SCM_RIGHTS fds)
+//   cgroups made, limits written            mounts made meanwhile (what does not need them)
+//   kSyncGo ─────────────────────────────►  joins the cgroups, pivot_root, drops privileges
+//   -t: receives the PTY master  ◄────────  sends it over the sync socket (SCM_RIGHTS)
+//   error pipe: EOF = the exec worked  ◄──  or "<exit code>\n<message>" (encode_failure)
+//
+// The error pipe is close-on-exec in the init: the command's exec closes it, so EOF without a
+// message means the command started.
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
@@ -76,6 +87,20 @@ struct InitConfig {
   std::vector<int> trees;     // the init: their fds, as received (not encoded)
   size_t tree_count() const;  // how many the parent sends
 };
+
+// The message the sync socket carries after the config: the parent's go-ahead.
+inline constexpr char kSyncGo = 'G';
+
+struct InitFailure {
+  int exit_code;  // 125 setup, 126 cannot execute, 127 not found
+  std::string message;
+};
+// The init's failure as sent over the error pipe: "<exit code>\n<message>".
+std::string encode_failure(const InitFailure& f);
+std::optional<InitFailure> decode_failure(std::string_view data);
+
+// A waitpid status as mydocker reports it: the exit code, or 128+N for signal N.
+int exit_status(int wait_status);
 
 std::string encode_init_config(const InitConfig& c);
 std::optional<InitConfig> decode_init_config(std::string_view data);
