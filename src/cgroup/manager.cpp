@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "mydocker/cgroup/placement.hpp"
 #include "mydocker/cgroup/v1/manager.hpp"
 #include "mydocker/cgroup/v2/manager.hpp"
 #include "mydocker/util/id.hpp"
@@ -24,6 +25,29 @@ std::unique_ptr<CgroupManager> make_cgroup_manager(const Fs& fs, const HostCgrou
       break;
   }
   throw Error("no cgroup filesystem is mounted: " + host.why);
+}
+
+std::unique_ptr<CgroupManager> open_cgroup_manager(const Fs& fs, const CgroupRecord& record,
+                                                   const std::string& id) {
+  if (record.driver == CgroupMode::kV2) return std::make_unique<v2::Manager>(fs, record, id);
+  return std::make_unique<v1::Manager>(fs, record, id);
+}
+
+bool clones_into_cgroup(const HostCgroups& host) { return host.mode == CgroupMode::kV2; }
+
+std::vector<std::string> default_parent_dirs(const HostCgroups& host) {
+  std::vector<std::string> parents;
+  for (const auto& h : host.v1) parents.push_back(h.dir(resolve_cgroup_parent(h.own_path, "")));
+  if (host.mode == CgroupMode::kV2)
+    parents.push_back(host.unified->dir(v2::default_placement(*host.unified).parent));
+  return parents;
+}
+
+bool pid_in_container(pid_t pid, const std::string& id) {
+  if (pid <= 1 || id.size() != 64) return false;
+  Fs fs;
+  auto text = fs.read_if_exists("/proc/" + std::to_string(pid) + "/cgroup");
+  return text && text->find(id) != std::string::npos;
 }
 
 int kill_cgroup_procs(const Fs& fs, const std::string& dir, const std::string& id) {

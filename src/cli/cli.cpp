@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "mydocker/cgroup/hierarchy.hpp"
+#include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cgroup/placement.hpp"
-#include "mydocker/cgroup/v2/manager.hpp"
 #include "mydocker/cli/command_line.hpp"
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/commands/info.hpp"
@@ -52,12 +52,7 @@ int do_info(const CommandLine& cl) {
 // Where `prune` looks for cgroups of containers it has no record of.
 std::vector<std::string> default_parents() {
   Fs fs;
-  const HostCgroups host = detect_host_cgroups(fs);
-  std::vector<std::string> parents;
-  for (const auto& h : host.v1) parents.push_back(h.dir(resolve_cgroup_parent(h.own_path, "")));
-  if (host.mode == CgroupMode::kV2)
-    parents.push_back(host.unified->dir(v2::default_placement(*host.unified).parent));
-  return parents;
+  return default_parent_dirs(detect_host_cgroups(fs));
 }
 
 int do_prune(const CommandLine& cl, const Store& store) {

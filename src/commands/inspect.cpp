@@ -10,7 +10,7 @@
 #include <ostream>
 #include <sstream>
 
-#include "mydocker/cgroup/existing.hpp"
+#include "mydocker/cgroup/manager.hpp"
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
@@ -63,8 +63,8 @@ nlohmann::json inspect_one(const Store& store, const std::string& ref) {
             {"OpenStdin", config.value("open_stdin", false)},
             {"StopTimeout", config.value("stop_timeout", 10)}}},
           {"LogPath", config.value("detached", false) ? dir.log_path() : ""},
-          {"CgroupMode", st.cgroup_mode},
-          {"Cgroups", st.cgroups},
+          {"CgroupMode", st.cgroup.driver_name()},
+          {"Cgroups", st.cgroup.paths},
           {"SupervisorPid", alive ? st.supervisor_pid : 0}};
 }
 
@@ -104,7 +104,7 @@ void top(const Store& store, const std::string& ref, std::ostream& out) {
   }
   std::vector<std::vector<std::string>> rows{
       {"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"}};
-  for (pid_t pid : ExistingCgroups(fs, st.cgroup_mode, st.cgroups, dir.id()).pids()) {
+  for (pid_t pid : open_cgroup_manager(fs, st.cgroup, dir.id())->pids()) {
     const std::string base = "/proc/" + std::to_string(pid);
     auto stat = fs.read_if_exists(base + "/stat");
     auto status = fs.read_if_exists(base + "/status");

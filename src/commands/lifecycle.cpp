@@ -12,7 +12,6 @@
 #include <set>
 #include <thread>
 
-#include "mydocker/cgroup/existing.hpp"
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cgroup/subsystem.hpp"
 #include "mydocker/commands/commands.hpp"
@@ -63,20 +62,17 @@ void signal_init(const ContainerDir& dir, const ContainerState& st, int sig) {
 struct Cleanup {
   std::vector<std::string> removed, problems;
 };
-Cleanup remove_leftover_cgroups(const Fs& fs, const ContainerState& st) {
+Cleanup remove_leftover_cgroups(const Fs& fs, const std::string& id, const ContainerState& st) {
   Cleanup c;
-  for (const auto& dir : st.cgroup_dirs) {
-    if (!fs.exists(dir)) continue;
-    try {
-      remove_cgroup_dir(fs, dir);
-      c.removed.push_back(dir);
-    } catch (const std::exception& e) {
-      c.problems.emplace_back(e.what());
-    }
-  }
-  for (const auto& parent : st.cgroup_parents)
-    if (fs.exists(parent)) (void)fs.remove_dir(parent);  // when empty
+  for (const auto& dir : st.cgroup.dirs)
+    if (fs.exists(dir)) c.removed.push_back(dir);
+  c.problems = open_cgroup_manager(fs, st.cgroup, id)->destroy();
   return c;
+}
+
+std::unique_ptr<CgroupManager> cgroups_of(const ContainerDir& dir, const ContainerState& st,
+                                          const Fs& fs) {
+  return open_cgroup_manager(fs, st.cgroup, dir.id());
 }
 
 }  // namespace
@@ -89,13 +85,13 @@ void stop(const Store& store, const std::string& ref, std::optional<int> timeout
   const int seconds = timeout.value_or(dir.config().value("stop_timeout", kDefaultStopTimeout));
   st = dir.update([](ContainerState& s) { s.stop_requested = true; });
   if (st.status == "paused")  // a frozen process cannot act on SIGTERM
-    ExistingCgroups(Fs(), st.cgroup_mode, st.cgroups, dir.id()).freeze(false);
+    cgroups_of(dir, st, Fs())->freeze(false);
   if (st.status != "restarting") signal_init(dir, st, SIGTERM);
   if (seconds < 0 ? wait_until_stopped(dir, std::chrono::hours(24 * 365))
                   : wait_until_stopped(dir, std::chrono::seconds(seconds)))
     return;
   // Still there: everything in its cgroups goes.
-  (void)ExistingCgroups(Fs(), st.cgroup_mode, st.cgroups, dir.id()).kill_all();
+  (void)cgroups_of(dir, st, Fs())->kill_all();
   if (!wait_until_stopped(dir, std::chrono::seconds(10)))
     throw Error("container " + short_id(dir.id()) + " did not stop");
 }
@@ -129,7 +125,7 @@ void remove(const Store& store, const std::string& ref, bool force) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (::access(dir.path().c_str(), F_OK) != 0) return;  // removed meanwhile (--rm, another rm)
   st = dir.state();
-  auto cleanup = remove_leftover_cgroups(Fs(), st);
+  auto cleanup = remove_leftover_cgroups(Fs(), dir.id(), st);
   if (!cleanup.problems.empty())
     throw Error("cannot remove the cgroups of " + ref + ": " + cleanup.problems.front());
   store.remove(dir);
@@ -154,7 +150,7 @@ void pause(const Store& store, const std::string& ref, bool paused) {
     throw Error("container " + short_id(dir.id()) + " is already paused");
   if (!paused && st.status != "paused")
     throw Error("container " + short_id(dir.id()) + " is not paused");
-  ExistingCgroups(Fs(), st.cgroup_mode, st.cgroups, dir.id()).freeze(paused);
+  cgroups_of(dir, st, Fs())->freeze(paused);
   dir.update([&](ContainerState& s) {
     if (s.live()) s.status = paused ? "paused" : "running";
   });
@@ -166,23 +162,10 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
   const ContainerState st = dir.state();
   if (!running(dir, st)) throw Error("container " + short_id(dir.id()) + " is not running");
   const Fs fs;
+  auto cgroups = cgroups_of(dir, st, fs);
   // The CPUs and memory nodes its parent may use bound -cpuset and --cpus, as at run time.
-  HostLimits available;
-  if (auto it = st.cgroups.find("cpuset"); it != st.cgroups.end()) {
-    auto parent = parent_dir(it->second);
-    auto read_list = [&](const char* v1, const char* v2) {
-      auto text = fs.read_if_exists(path_join(parent, st.cgroup_mode == "v2" ? v2 : v1));
-      return parse_cpu_list(text.value_or("")).value_or(CpuSet{});
-    };
-    available.cpus = read_list("cpuset.effective_cpus", "cpuset.cpus.effective");
-    available.mems = read_list("cpuset.effective_mems", "cpuset.mems.effective");
-  }
-  if (available.cpus.empty())
-    for (long i = 0; i < ::sysconf(_SC_NPROCESSORS_ONLN); ++i)
-      available.cpus.insert(static_cast<int>(i));
-  if (available.mems.empty()) available.mems = {0};
-  const Resources r = parse_resources(limits, available);
-  ExistingCgroups(fs, st.cgroup_mode, st.cgroups, dir.id()).update(r);
+  const Resources r = parse_resources(limits, cgroups->available());
+  cgroups->update(r);
   // Recorded, so inspect and ps show the limits in force.
   auto config = dir.config();
   auto fresh = host_config_json(r);
@@ -220,7 +203,7 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
       st = dir.state();
     } catch (const Error&) {
     }
-    auto cleanup = remove_leftover_cgroups(fs, st);
+    auto cleanup = remove_leftover_cgroups(fs, id, st);
     report.removed.insert(report.removed.end(), cleanup.removed.begin(), cleanup.removed.end());
     if (!cleanup.problems.empty()) {
       report.problems.insert(report.problems.end(), cleanup.problems.begin(),

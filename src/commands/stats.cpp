@@ -10,7 +10,7 @@
 #include <ostream>
 #include <thread>
 
-#include "mydocker/cgroup/existing.hpp"
+#include "mydocker/cgroup/manager.hpp"
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
@@ -47,8 +47,7 @@ std::vector<Sample> sample(const Store& store, const std::vector<std::string>& i
       continue;
     }
     if (!st.live() || !dir.supervisor_alive()) continue;
-    Sample s{id, store.name_of(id), ExistingCgroups(fs, st.cgroup_mode, st.cgroups, id).stats(),
-             Clock::now()};
+    Sample s{id, store.name_of(id), open_cgroup_manager(fs, st.cgroup, id)->stats(), Clock::now()};
     out.push_back(std::move(s));
   }
   return out;

@@ -128,7 +128,8 @@ std::optional<InitFailure> clean_process_state(const InitConfig& c) {
 std::optional<InitFailure> join_cgroups(const InitConfig& c, bool dry) {
   // Writing "0" to a v1 `tasks` file moves the writing thread itself, which the kernel does
   // without taking the global cgroup_threadgroup_rwsem for writing: 0.07 ms, where a
-  // parent-side `echo PID > cgroup.procs` waits 12-15 ms for an RCU grace period on an idle
+  // parent moving the init (writing its pid into the procs file) waits 12-15 ms for an RCU
+  // grace period on an idle
   // host (measured here). Our init is single-threaded: its one thread is the whole process.
   const Fs fs(dry);
   for (const auto& file : c.join_files) {

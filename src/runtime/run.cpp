@@ -112,7 +112,9 @@ InitConfig make_init_config(const RunOptions& o, const Plan& p, const std::strin
   c.argv = o.command;
   if (!p.image_id.empty()) c.argv.erase(c.argv.begin());  // the image's name
   c.hostname = o.hostname.empty() ? short_id(p.id) : o.hostname;
-  c.join_files = p.cgroups->self_join_files();
+  // v1: the init joins itself; v2: it is born inside (CLONE_INTO_CGROUP).
+  if (const CgroupJoin join = p.cgroups->join(); join.clone_into.empty())
+    c.join_files = join.self_files;
   c.interactive = o.interactive && !o.detach;  // no attach yet: a detached stdin is /dev/null
   c.tty = use_pty(o.tty, c.interactive);
   c.trace = o.trace && !o.detach;
@@ -157,9 +159,7 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
 
 ContainerState first_state(const Plan& p) {
   ContainerState st;
-  st.cgroups = p.cgroups->paths();
-  st.cgroup_dirs = p.cgroups->dirs();
-  st.cgroup_parents = p.cgroups->own_parents();
+  st.cgroup = p.cgroups->record();
   st.supervisor_pid = ::getpid();
   return st;
 }
@@ -199,7 +199,7 @@ RunResult dry_run(const RunOptions& o) {
   Plan p = make_plan(o, fs, host);
   print_notice(p);
   SpawnOptions so;
-  so.cgroup_dir = p.cgroups->clone_into();
+  so.cgroup_dir = p.cgroups->join().clone_into;
   so.new_net = p.init.new_net;
   so.userns = p.init.userns;
   auto clone = [&] {
@@ -221,11 +221,10 @@ RunResult dry_run(const RunOptions& o) {
   return {};
 }
 
-void add_report(const RunOptions& o, const std::string& id, const HostCgroups& host,
+void add_report(const RunOptions& o, const std::string& id, const std::string& cgroup_driver,
                 const Outcome& out, RunResult& result) {
   if (!wants_report(o)) return;
-  RunReport report{id, host.mode == CgroupMode::kV2 ? "v2" : "v1", out.status, out.wall_seconds,
-                   out.stats};
+  RunReport report{id, cgroup_driver, out.status, out.wall_seconds, out.stats};
   if (o.report) result.report = format_report(report);
   if (!o.report_file.empty()) {
     try {
@@ -300,6 +299,93 @@ std::string oom_message(const Stats& stats, const std::string& id) {
          format_size(static_cast<int64_t>(m.peak)) + ")";
 }
 
+namespace {
+
+// --rm: the record goes; otherwise it stays, as exited, with the reason it could not start.
+void record_failure(const RunOptions& o, const Store& store, Store::Created& created,
+                    const Plan& plan, const std::exception& e) noexcept {
+  try {
+    if (o.remove) {
+      store.remove(created.dir, plan.name, plan.files_dir);
+    } else {
+      created.dir.update([&](ContainerState& st) {
+        st.status = "exited";
+        st.pid = 0;
+        st.exit_code = kExitSetupError;
+        st.error = e.what();
+        st.finished_at = now_rfc3339();
+      });
+    }
+  } catch (...) {
+  }
+}
+
+RunResult finish(const RunOptions& o, const Store& store, Store::Created& created, const Plan& plan,
+                 const Outcome& out) {
+  RunResult result;
+  result.id = plan.id;
+  result.status = out.status;
+  for (auto& problem : out.problems) result.messages.push_back("cleanup: " + problem);
+  if (o.remove) store.remove(created.dir, plan.name, plan.files_dir);
+  if (out.failure) throw failure_error(*out.failure, plan);
+  if (auto oom = oom_message(out.stats, plan.id); !oom.empty())
+    result.messages.insert(result.messages.begin(), oom);
+  add_report(o, plan.id, plan.cgroups->record().driver_name(), out, result);
+  return result;
+}
+
+// The early child dies with its guard unless the supervisor adopted it.
+struct EarlyGuard {
+  std::optional<EarlyChild>& early;
+  ~EarlyGuard() {
+    if (early && early->child.pid > 0) {
+      ::kill(early->child.pid, SIGKILL);
+      ::waitpid(early->child.pid, nullptr, 0);
+    }
+  }
+};
+
+// Foreground: we are the supervisor. Where the init is not born in its cgroup (v1) we clone
+// first: the child's exec of `mydocker init` (about 0.6 ms) then overlaps our checks and set-up.
+// It waits for its configuration, so a check that fails kills a child that has run nothing.
+RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& host,
+                         const Store& store) {
+  SignalForwarder signals;
+  std::optional<EarlyChild> early;
+  EarlyGuard guard{early};
+  if (!clones_into_cgroup(host) && o.userns != "private")
+    early = clone_early(o.network != "host", signals.original_mask());
+  Plan plan = make_plan(o, fs, host);
+  print_notice(plan);
+  // The container's directory (and its lock) exists before its first cgroup, so `prune`
+  // knows it is alive.
+  ContainerState st = first_state(plan);
+  if (early) {  // already as it will be once the child runs: one state write fewer
+    st.status = "running";
+    st.pid = early->child.pid;
+    st.started_at = now_rfc3339();
+  }
+  auto created = store.create(plan.id, plan.name, config_for(o, plan), st, /*durable=*/false);
+  create_container_files(plan.init, o, plan.files_dir, created.dir.path());
+  SupervisorSetup setup = setup_for(o, host, fs, plan, signals);
+  setup.first_state_written = early.has_value();
+  Supervisor sup(std::move(setup), created.dir);
+  if (early) {
+    sup.adopt(std::move(*early));
+    early.reset();
+  }
+  Outcome out;
+  try {
+    out = sup.run(nullptr);
+  } catch (const std::exception& e) {
+    record_failure(o, store, created, plan, e);  // the supervisor has undone the run
+    throw;
+  }
+  return finish(o, store, created, plan, out);
+}
+
+}  // namespace
+
 RunResult run_container(const RunOptions& o) {
   validate_run_options(o);
   trace::set_enabled(o.trace || o.dry_run);
@@ -311,98 +397,12 @@ RunResult run_container(const RunOptions& o) {
   const HostCgroups host = detect_host_cgroups(fs);
   const Store store(o.state_root);
   ::signal(SIGPIPE, SIG_IGN);  // a dead child shows as EPIPE, not as our death
-
-  if (o.detach) {
-    Plan p = make_plan(o, fs, host);
-    print_notice(p);
-    auto created = store.create(p.id, p.name, config_for(o, p), first_state(p));
-    create_container_files(p.init, o, p.files_dir, created.dir.path());
-    return run_detached(o, store, std::move(created), p, host, fs);
-  }
-
-  // Foreground: we are the supervisor. On v1 we clone first: the child's exec of `mydocker
-  // init` (about 0.6 ms) then overlaps our checks and set-up. It waits for its configuration,
-  // so a check that fails below kills a child that has run nothing. (v2 clones into the
-  // finished cgroup instead.)
-  SignalForwarder signals;
-  std::optional<Child> early;
-  Pipe sync, errors;
-  auto kill_early = [&] {
-    if (early && early->pid > 0) {
-      ::kill(early->pid, SIGKILL);
-      ::waitpid(early->pid, nullptr, 0);
-      early->pid = -1;
-    }
-  };
-  if (host.mode != CgroupMode::kV2 && o.userns != "private") {
-    sync = make_channel();
-    errors = make_pipe();
-    SpawnOptions so;
-    so.new_net = o.network != "host";
-    trace_spawn(so);
-    early = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask(), so);
-    sync.read.reset();
-    errors.write.reset();
-  }
-  std::optional<Plan> plan;
-  std::optional<Store::Created> created;
-  try {
-    plan.emplace(make_plan(o, fs, host));
-    print_notice(*plan);
-    // The container's directory (and its lock) exists before its first cgroup, so `prune`
-    // knows it is alive.
-    ContainerState st = first_state(*plan);
-    if (early) {  // already as it will be once the child runs: one state write fewer
-      st.status = "running";
-      st.pid = early->pid;
-      st.started_at = now_rfc3339();
-      st.cgroup_mode = "v1";
-    }
-    created.emplace(store.create(plan->id, plan->name, config_for(o, *plan), st,
-                                 /*durable=*/false));
-    create_container_files(plan->init, o, plan->files_dir, created->dir.path());
-  } catch (...) {
-    kill_early();
-    throw;
-  }
-  if (spdlog::should_log(spdlog::level::debug))
-    spdlog::debug("container {}: cgroups {}", plan->id,
-                  nlohmann::json(plan->cgroups->dirs()).dump());
-  SupervisorSetup setup = setup_for(o, host, fs, *plan, signals);
-  setup.first_state_written = early.has_value();
-  Supervisor sup(std::move(setup), created->dir);
-  if (early) sup.adopt(std::move(*early), std::move(sync), std::move(errors));
-  Outcome out;
-  try {
-    out = sup.run(nullptr);
-  } catch (const std::exception& e) {
-    // The supervisor has undone the run; the container stays as exited, with the reason.
-    try {
-      if (o.remove) {
-        store.remove(created->dir, plan->name, plan->files_dir);
-      } else {
-        created->dir.update([&](ContainerState& st) {
-          st.status = "exited";
-          st.pid = 0;
-          st.exit_code = kExitSetupError;
-          st.error = e.what();
-          st.finished_at = now_rfc3339();
-        });
-      }
-    } catch (...) {
-    }
-    throw;
-  }
-  RunResult result;
-  result.id = plan->id;
-  result.status = out.status;
-  for (auto& problem : out.problems) result.messages.push_back("cleanup: " + problem);
-  if (o.remove) store.remove(created->dir, plan->name, plan->files_dir);
-  if (out.failure) throw failure_error(*out.failure, *plan);
-  if (auto oom = oom_message(out.stats, plan->id); !oom.empty())
-    result.messages.insert(result.messages.begin(), oom);
-  add_report(o, plan->id, host, out, result);
-  return result;
+  if (!o.detach) return run_foreground(o, fs, host, store);
+  Plan p = make_plan(o, fs, host);
+  print_notice(p);
+  auto created = store.create(p.id, p.name, config_for(o, p), first_state(p));
+  create_container_files(p.init, o, p.files_dir, created.dir.path());
+  return run_detached(o, store, std::move(created), p, host, fs);
 }
 
 }  // namespace mydocker

@@ -50,7 +50,10 @@ SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::str
   for (const auto& c : caps) key_text += "\n" + c;
   const std::string cached = o.data_root + "/seccomp/" + sha256_hex(key_text) + ".bpf";
   Fs fs;
-  if (auto bpf = fs.read_if_exists(cached)) return {std::move(*bpf), cached};
+  try {
+    if (auto bpf = fs.read_if_exists(cached)) return {std::move(*bpf), cached};
+  } catch (const FsError&) {  // unreadable (not root: --dry-run): compile it instead
+  }
 
   const auto json = nlohmann::json::parse(text, nullptr, false);
   if (json.is_discarded())

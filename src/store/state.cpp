@@ -15,11 +15,8 @@ void to_json(nlohmann::json& j, const ContainerState& s) {
        {"restart_count", s.restart_count},
        {"restart_reason", s.restart_reason},
        {"stop_requested", s.stop_requested},
-       {"error", s.error},
-       {"cgroup_mode", s.cgroup_mode},
-       {"cgroups", s.cgroups},
-       {"cgroup_dirs", s.cgroup_dirs},
-       {"cgroup_parents", s.cgroup_parents}};
+       {"error", s.error}};
+  put_cgroup_record(j, s.cgroup);
 }
 
 void from_json(const nlohmann::json& j, ContainerState& s) {
@@ -35,10 +32,7 @@ void from_json(const nlohmann::json& j, ContainerState& s) {
   s.restart_reason = j.value("restart_reason", "");
   s.stop_requested = j.value("stop_requested", false);
   s.error = j.value("error", "");
-  s.cgroup_mode = j.value("cgroup_mode", "");
-  s.cgroups = j.value("cgroups", std::map<std::string, std::string>{});
-  s.cgroup_dirs = j.value("cgroup_dirs", std::vector<std::string>{});
-  s.cgroup_parents = j.value("cgroup_parents", std::vector<std::string>{});
+  s.cgroup = get_cgroup_record(j);
 }
 
 std::string now_rfc3339() {

@@ -1,13 +1,17 @@
 #pragma once
-// The container's cgroups, one interface for cgroup v1 and v2; make_cgroup_manager() picks.
+// A container's cgroups: one interface for cgroup v1 and v2 (in the spirit of runc's
+// cgroups.Manager and youki's CgroupManager trait). make_cgroup_manager() picks the driver for
+// a new container; open_cgroup_manager() re-opens an existing container's cgroups from the
+// record its state keeps. Nothing outside src/cgroup/ knows which driver it talks to.
 //
 // Life of a container's cgroups:
 //   validate(r)  before anything exists: hierarchies present, values the host can take
-//   create(r)    mkdir <parent>/<id> (and missing parents)
-//   set(r)       write the limits, read them back
-//   the container's init joins them before it runs the user's command: it is born in its
-//   cgroup (v2: clone3 CLONE_INTO_CGROUP) or joins itself (v1: echo 0 > tasks)
-//   destroy()    kill what is left, rmdir (retried), remove the empty default parent
+//   create()     mkdir <parent>/<id> (and missing parents)
+//   set(r)       write the limits, read them back (and the device rules)
+//   join()       how the init enters: born inside (v2: clone3 CLONE_INTO_CGROUP) or by writing
+//                "0" into files itself (v1: tasks), before the user's command runs
+//   update(r)    new limits later (runc update: only what r sets)
+//   destroy()    kill what is left, rmdir (retried), remove the empty parents that are ours
 
 #include <sys/types.h>
 
@@ -18,6 +22,7 @@
 #include <vector>
 
 #include "mydocker/cgroup/hierarchy.hpp"
+#include "mydocker/cgroup/record.hpp"
 #include "mydocker/cgroup/resources.hpp"
 #include "mydocker/cgroup/stats.hpp"
 #include "mydocker/util/cpulist.hpp"
@@ -25,27 +30,40 @@
 
 namespace mydocker {
 
+// How a process enters the container's cgroups.
+struct CgroupJoin {
+  // v2: the container's directory, for clone3(CLONE_INTO_CGROUP): the init is born in it, so
+  // create() and set() come before the clone. Empty on v1 (no such clone flag).
+  std::string clone_into;
+  // Files a process writes "0" into to join itself (v1: each hierarchy's `tasks`, which moves
+  // the writing thread without the global lock a parent-side move takes; v2: `cgroup.procs`
+  // for exec'd processes and kernels without CLONE_INTO_CGROUP).
+  std::vector<std::string> self_files;
+};
+
 class CgroupManager {
  public:
   virtual ~CgroupManager() = default;
 
   // Throws Error when a limit needs a controller the host lacks or a value it cannot take.
-  // Decides which controllers the container joins: those its limits need, memory always (for
-  // the OOM report), and all of them when `all_controllers` was asked for (--report).
+  // Decides which controllers the container joins and records the parents it will make.
   virtual void validate(const Resources& r) = 0;
   virtual void create(const Resources& r) = 0;
   virtual void set(const Resources& r) = 0;
-  // Moves a process in from outside: echo PID > cgroup.procs.
+  // Writes new limits into the existing cgroups (only what `r` sets). Throws Error when a limit
+  // needs a controller the container did not join.
+  virtual void update(const Resources& r) = 0;
+  virtual CgroupJoin join() const = 0;
+  // Moves a process in from outside: echo PID > cgroup.procs (slow on v1: see CgroupJoin).
   virtual void apply(pid_t pid) = 0;
-  // The files the container's init writes "0" into to join its cgroups itself (v1; see
-  // init.cpp for why that is 200 times faster than apply() on an idle host).
-  virtual std::vector<std::string> self_join_files() const = 0;
-  // v2: the container's cgroup directory, for clone3(CLONE_INTO_CGROUP): the init is born in
-  // it. Empty on v1 (no such clone flag). create() and set() then come before the clone.
-  virtual std::string clone_into() const { return {}; }
+  // Freezes (pause) or thaws every process and waits until the kernel says it is done.
+  virtual void freeze(bool frozen) = 0;
+  // The processes in the container's cgroup.
+  virtual std::vector<pid_t> pids() const = 0;
   // SIGKILL every process in the container's cgroups; returns how many were signalled.
   virtual int kill_all() = 0;
-  // Removes everything create() made. Never throws: returns what could not be removed.
+  // Removes everything that is the container's: its directories, and the parents it made when
+  // they are empty. Never throws: returns what could not be removed.
   [[nodiscard]] virtual std::vector<std::string> destroy() noexcept = 0;
   virtual Stats stats() const = 0;
   // What the OOM killer did: oom_kills, and limit and peak when it killed something. Cheaper
@@ -55,22 +73,36 @@ class CgroupManager {
   virtual HostLimits available() const = 0;
   // Controller name -> the container's cgroup directory.
   virtual std::map<std::string, std::string> paths() const = 0;
-  // The container's directories, one per joined hierarchy.
-  virtual std::vector<std::string> dirs() const = 0;
-  // The parent directories that are ours to remove when empty, deepest first: the ones missing
-  // when validate() ran (this run makes them) and the default `mydocker`.
-  virtual std::vector<std::string> own_parents() const = 0;
+  // What the container's state keeps, for open_cgroup_manager() later.
+  virtual CgroupRecord record() const = 0;
 };
 
-// `cgroup_parent` "" is the default (`mydocker` under the caller's cgroup).
+// A new container `id` (64 hex digits) on this host. `cgroup_parent` "" is the default
+// (`mydocker` below the caller's cgroup; v2: `/mydocker` at the root, see default_parents()).
+// `all_controllers`: join every controller, not only those the limits need.
 std::unique_ptr<CgroupManager> make_cgroup_manager(const Fs& fs, const HostCgroups& host,
                                                    const std::string& id,
                                                    const std::string& cgroup_parent,
                                                    bool all_controllers = false);
+// The cgroups of an existing container, from its record.
+std::unique_ptr<CgroupManager> open_cgroup_manager(const Fs& fs, const CgroupRecord& record,
+                                                   const std::string& id);
+
+// Whether a container's init on this host is born in its cgroup (cgroup v2: clone3 with
+// CLONE_INTO_CGROUP), so it cannot be cloned before its cgroup exists.
+bool clones_into_cgroup(const HostCgroups& host);
+
+// The directories the default parent maps to on this host, one per hierarchy: where `prune`
+// looks for container cgroups it has no record of.
+std::vector<std::string> default_parent_dirs(const HostCgroups& host);
 
 // Kills every process listed in `dir`/cgroup.procs, after checking that `dir` is a container's
 // own cgroup (its last component is the 64-hex-digit id `id`): a wrong or empty path would read
 // the root's cgroup.procs, which lists every process of the host. Returns the number killed.
 int kill_cgroup_procs(const Fs& fs, const std::string& dir, const std::string& id);
+
+// Whether `pid` is a process of the container `id` (its /proc/PID/cgroup names the id): checked
+// before a pid read from a state file is signalled, against pid reuse.
+bool pid_in_container(pid_t pid, const std::string& id);
 
 }  // namespace mydocker

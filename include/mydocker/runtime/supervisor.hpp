@@ -12,9 +12,12 @@
 #include "mydocker/cgroup/hierarchy.hpp"
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/init/protocol.hpp"
+#include "mydocker/runtime/container.hpp"
+#include "mydocker/runtime/relay.hpp"
 #include "mydocker/runtime/signals.hpp"
 #include "mydocker/runtime/spawn.hpp"
 #include "mydocker/spec/options.hpp"
+#include "mydocker/store/log.hpp"
 #include "mydocker/store/store.hpp"
 
 namespace mydocker {
@@ -48,23 +51,23 @@ class Supervisor {
   Supervisor(SupervisorSetup setup, ContainerDir dir);
   // v1: a child cloned before the plan was made (it waits for its configuration); used for
   // the first start.
-  void adopt(Child child, Pipe sync, Pipe errors);
+  void adopt(EarlyChild early);
   // Runs the container until it ends for good. `on_start` runs once, when the first start
   // succeeded (nullopt) or failed.
   Outcome run(const std::function<void(const std::optional<InitFailure>&)>& on_start);
 
  private:
-  struct Instance;
-  void spawn(Instance& in, const std::string& into);
-  void map_user_namespace(Instance& in);
-  void send_start(Instance& in);
+  // One start: create, start, record it, wait (relay), read the stats, destroy.
   Outcome run_once(bool first, const std::function<void(const std::optional<InitFailure>&)>& cb);
+  void record_running(Instance& in, bool first);
+  RelayOptions relay_options(Instance& in, std::optional<LogWriter>& log);
   bool should_restart(const Outcome& o, int restarts) const;
+  // The back-off before a restart, cut short by a stop; false when stopped.
+  bool back_off(long delay_ms);
 
   SupervisorSetup s_;
   ContainerDir dir_;
-  std::optional<Child> adopted_;
-  std::optional<Pipe> adopted_sync_, adopted_errors_;
+  std::optional<EarlyChild> adopted_;
   bool stop_signalled_ = false;
 };
 

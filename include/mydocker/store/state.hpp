@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/cgroup/record.hpp"
+
 namespace mydocker {
 
 struct ContainerState {
@@ -20,10 +22,7 @@ struct ContainerState {
   std::string restart_reason;   // why it was last restarted: "exit 1", "OOM-killed (exit 137)"
   bool stop_requested = false;  // stop/kill/rm: the restart policy does not apply
   std::string error;            // why it could not start
-  std::string cgroup_mode;      // v1, v2
-  std::map<std::string, std::string> cgroups;  // controller -> directory
-  std::vector<std::string> cgroup_dirs;        // what to remove
-  std::vector<std::string> cgroup_parents;     // ours, removed when empty
+  CgroupRecord cgroup;          // its cgroups, for open_cgroup_manager()
 
   bool live() const { return status == "running" || status == "paused" || status == "restarting"; }
 };

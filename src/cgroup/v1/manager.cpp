@@ -1,10 +1,9 @@
 #include "mydocker/cgroup/v1/manager.hpp"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <cerrno>
 
+#include "mydocker/cgroup/common.hpp"
 #include "mydocker/cgroup/placement.hpp"
 #include "mydocker/cgroup/v1/blkio.hpp"
 #include "mydocker/cgroup/v1/cpu.hpp"
@@ -46,26 +45,30 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems() {
   return out;
 }
 
+bool Manager::Joined::has(std::string_view controller) const {
+  return std::any_of(subsystems.begin(), subsystems.end(),
+                     [&](const Subsystem* s) { return s->name() == controller; });
+}
+
 Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
                  const std::string& cgroup_parent, bool all_controllers)
     : fs_(fs),
-      host_(host),
       id_(std::move(id)),
       default_parent_(cgroup_parent.empty()),
       all_controllers_(all_controllers),
       subsystems_(make_subsystems()) {
   const bool absolute = !cgroup_parent.empty() && cgroup_parent.front() == '/';
+  std::vector<const Hierarchy*> hierarchies;
   for (const auto& s : subsystems_) {
-    const Hierarchy* h = host_.v1_hierarchy(s->name());
+    const Hierarchy* h = host.v1_hierarchy(s->name());
     if (!h) continue;  // validate() fails if a requested limit needs it
-    auto same = std::find_if(joined_.begin(), joined_.end(),
-                             [&](const Joined& j) { return j.hierarchy == h; });
-    if (same != joined_.end()) {  // co-mounted, e.g. cpu,cpuacct: one directory
-      same->subsystems.push_back(s.get());
+    auto same = std::find(hierarchies.begin(), hierarchies.end(), h);
+    if (same != hierarchies.end()) {  // co-mounted, e.g. cpu,cpuacct: one directory
+      joined_[static_cast<size_t>(same - hierarchies.begin())].subsystems.push_back(s.get());
       continue;
     }
+    hierarchies.push_back(h);
     Joined j;
-    j.hierarchy = h;
     j.subsystems = {s.get()};
     j.base_dir = absolute ? h->dir("/") : h->own_dir();
     j.parent_dir = h->dir(resolve_cgroup_parent(h->own_path, cgroup_parent));
@@ -74,46 +77,52 @@ Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
   }
 }
 
+Manager::Manager(const Fs& fs, const CgroupRecord& record, std::string id)
+    : fs_(fs), id_(std::move(id)), subsystems_(make_subsystems()), old_parents_(record.parents) {
+  for (const auto& s : subsystems_) {
+    auto it = record.paths.find(std::string(s->name()));
+    if (it == record.paths.end()) continue;
+    auto same = std::find_if(joined_.begin(), joined_.end(),
+                             [&](const Joined& j) { return j.dir == it->second; });
+    if (same != joined_.end()) {
+      same->subsystems.push_back(s.get());
+      continue;
+    }
+    Joined j;
+    j.subsystems = {s.get()};
+    j.dir = it->second;
+    j.parent_dir = j.base_dir = parent_dir(j.dir);
+    j.made = true;
+    joined_.push_back(std::move(j));
+  }
+}
+
 void Manager::validate(const Resources& r) {
   for (const auto& s : subsystems_)
-    if (s->needed(r) && !host_.v1_hierarchy(s->name()))
+    if (s->needed(r) && !find(s->name()))
       throw Error("the cgroup v1 '" + std::string(s->name()) + "' hierarchy is not mounted, and " +
                   std::string(flag_for(s->name())) + " needs it (see `mydocker info`)");
   // A container joins the hierarchies its limits need and memory (the OOM report): each more
   // costs a mkdir and an rmdir on the way. --report wants the accounting of all of them.
-  for (auto& j : joined_)
-    j.selected = all_controllers_ || j.hierarchy->has("memory") ||
+  for (auto& j : joined_) {
+    j.selected = all_controllers_ || j.has("memory") ||
                  std::any_of(j.subsystems.begin(), j.subsystems.end(),
                              [&](const Subsystem* s) { return s->needed(r); });
-  for (auto& j : joined_)
     if (j.selected) j.planned = missing_parents(fs_, j.base_dir, j.parent_dir);
+  }
   if (std::none_of(joined_.begin(), joined_.end(), [](const Joined& j) { return j.selected; }))
     throw Error("no cgroup v1 memory hierarchy is mounted (see `mydocker info`)");
 }
 
 void Manager::create_one(Joined& j, const Resources& r) {
-  j.attempted = true;
-  // A concurrent run may rmdir an empty default parent between our mkdir of the parent and of
-  // the container's directory (ENOENT): start again from the base.
-  for (int attempt = 0;; ++attempt) {
-    std::string cur = j.base_dir;
-    for (const auto& part : split(j.parent_dir.substr(j.base_dir.size()), "/")) {
-      cur = path_join(cur, part);
-      bool fresh = fs_.make_dir(cur);
-      if (fresh && std::find(j.created.begin(), j.created.end(), cur) == j.created.end())
-        j.created.push_back(cur);
-      // Only directories of our own: new ones, and the default parent (named mydocker).
-      if (fresh || (default_parent_ && cur == j.parent_dir))
-        for (const Subsystem* s : j.subsystems) s->prepare(fs_, cur, fresh, r);
-    }
-    try {
-      if (!fs_.make_dir(j.dir)) throw Error("cgroup " + j.dir + " already exists");
-      j.made = true;
-      return;
-    } catch (const FsError& e) {
-      if (e.err() != ENOENT || attempt >= 4) throw;
-    }
-  }
+  cgroup::MakeDirHooks hooks;
+  // Only directories of our own get prepared: new ones, and the default parent (`mydocker`).
+  hooks.on_parent = [&](const std::string& dir, bool fresh) {
+    if (fresh || (default_parent_ && dir == j.parent_dir))
+      for (const Subsystem* s : j.subsystems) s->prepare(fs_, dir, fresh, r);
+  };
+  cgroup::make_dir(fs_, j.base_dir, j.dir, j.created, hooks);
+  j.made = true;
 }
 
 void Manager::create(const Resources& r) {
@@ -127,50 +136,72 @@ void Manager::set(const Resources& r) {
       for (const Subsystem* s : j.subsystems) s->set(fs_, j.dir, r);
 }
 
+void Manager::update(const Resources& r) {
+  for (const auto& s : subsystems_) {
+    if (!s->needed(r)) continue;
+    const Joined* j = find(s->name());
+    if (!j || !j->selected || !j->made)
+      throw Error("the container has no " + std::string(s->name()) + " cgroup, so " +
+                  std::string(flag_for(s->name())) + " cannot change");
+    s->set(fs_, j->dir, r);
+  }
+}
+
+CgroupJoin Manager::join() const {
+  CgroupJoin out;
+  for (const auto& dir : selected_dirs()) out.self_files.push_back(path_join(dir, "tasks"));
+  return out;
+}
+
 void Manager::apply(pid_t pid) {
   for (const auto& j : joined_)
     if (j.selected) j.subsystems.front()->apply(fs_, j.dir, pid);
 }
 
-std::vector<std::string> Manager::self_join_files() const {
-  std::vector<std::string> out;
-  for (const auto& dir : dirs()) out.push_back(path_join(dir, "tasks"));
-  return out;
+void Manager::freeze(bool frozen) {
+  const Joined* j = find("freezer");
+  if (!j || !j->selected)
+    throw Error(
+        "the container has no freezer cgroup (a foreground container joins only the "
+        "controllers its limits need; a detached one joins all)");
+  const std::string file = path_join(j->dir, "freezer.state");
+  fs_.write(file, frozen ? "FROZEN" : "THAWED");
+  cgroup::wait_for_freezer(fs_, file, frozen ? "FROZEN" : "THAWED", frozen);
+}
+
+std::vector<pid_t> Manager::pids() const {
+  const Joined* j = find("memory");
+  if (!j || !j->selected) j = joined_.empty() ? nullptr : &joined_.front();
+  return j ? cgroup::read_pids(fs_, j->dir) : std::vector<pid_t>{};
 }
 
 int Manager::kill_all() {
   int killed = 0;
   if (fs_.dry_run()) return 0;
   for (const auto& j : joined_)
-    if (j.made) killed += kill_cgroup_procs(fs_, j.dir, id_);
+    if (j.made && fs_.exists(j.dir)) killed += kill_cgroup_procs(fs_, j.dir, id_);
   return killed;
 }
 
 std::vector<std::string> Manager::destroy() noexcept {
-  std::vector<std::string> problems;
   // The PID namespace is gone once its init is reaped, so the directories are normally empty
-  // and rmdir just works; remove() kills what is left (a process that joined the cgroup
-  // without the namespace) when rmdir says EBUSY.
+  // and rmdir just works; remove_cgroup_dir kills what is left (a process that joined the
+  // cgroup without the namespace) when rmdir says EBUSY.
+  std::vector<std::string> dirs, parents;
   for (auto& j : joined_) {
-    if (!j.attempted) continue;
-    j.attempted = false;
-    if (j.made) {
-      try {
-        j.subsystems.front()->remove(fs_, j.dir);
-        j.made = false;
-      } catch (const std::exception& e) {
-        problems.emplace_back(e.what());
-      }
-    }
+    if (j.made) dirs.push_back(j.dir);
     // Parents go when empty (EBUSY: another container still uses them). The default parent is
     // tried even when another run made it: that run may have ended while we were inside.
-    for (auto it = j.created.rbegin(); it != j.created.rend(); ++it) (void)fs_.remove_dir(*it);
-    if (default_parent_ &&
+    parents.insert(parents.end(), j.created.rbegin(), j.created.rend());
+    if (default_parent_ && (j.made || !j.created.empty()) &&
         std::find(j.created.begin(), j.created.end(), j.parent_dir) == j.created.end())
-      (void)fs_.remove_dir(j.parent_dir);
+      parents.push_back(j.parent_dir);
+    j.made = false;
     j.created.clear();
   }
-  return problems;
+  parents.insert(parents.end(), old_parents_.begin(), old_parents_.end());
+  old_parents_.clear();
+  return cgroup::remove_dirs(fs_, dirs, parents);
 }
 
 Stats Manager::stats() const {
@@ -183,8 +214,15 @@ Stats Manager::stats() const {
 
 const Manager::Joined* Manager::find(std::string_view controller) const {
   for (const auto& j : joined_)
-    if (j.hierarchy->has(controller)) return &j;
+    if (j.has(controller)) return &j;
   return nullptr;
+}
+
+std::vector<std::string> Manager::selected_dirs() const {
+  std::vector<std::string> out;
+  for (const auto& j : joined_)
+    if (j.selected) out.push_back(j.dir);
+  return out;
 }
 
 std::optional<MemoryStats> Manager::oom_report() const {
@@ -200,9 +238,7 @@ HostLimits Manager::available() const {
     out.cpus = Cpuset::effective(fs_, parent, "cpus");
     out.mems = Cpuset::effective(fs_, parent, "mems");
   }
-  if (out.cpus.empty()) out.cpus = affinity_cpus();
-  if (out.mems.empty()) out.mems = {0};
-  return out;
+  return cgroup::with_fallbacks(out);
 }
 
 std::map<std::string, std::string> Manager::paths() const {
@@ -213,23 +249,20 @@ std::map<std::string, std::string> Manager::paths() const {
   return out;
 }
 
-std::vector<std::string> Manager::dirs() const {
-  std::vector<std::string> out;
-  for (const auto& j : joined_)
-    if (j.selected) out.push_back(j.dir);
-  return out;
-}
-
-std::vector<std::string> Manager::own_parents() const {
-  std::vector<std::string> out;
+CgroupRecord Manager::record() const {
+  CgroupRecord r;
+  r.driver = CgroupMode::kV1;
+  r.paths = paths();
+  r.dirs = selected_dirs();
   for (const auto& j : joined_) {
     if (!j.selected) continue;
-    out.insert(out.end(), j.planned.begin(), j.planned.end());
+    r.parents.insert(r.parents.end(), j.planned.begin(), j.planned.end());
     if (default_parent_ &&
         std::find(j.planned.begin(), j.planned.end(), j.parent_dir) == j.planned.end())
-      out.push_back(j.parent_dir);
+      r.parents.push_back(j.parent_dir);
   }
-  return out;
+  r.parents.insert(r.parents.end(), old_parents_.begin(), old_parents_.end());
+  return r;
 }
 
 }  // namespace mydocker::v1

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "mydocker/cgroup/common.hpp"
 #include "mydocker/cgroup/placement.hpp"
 #include "mydocker/cgroup/v2/controllers.hpp"
 #include "mydocker/cgroup/v2/device_filter.hpp"
@@ -42,32 +43,46 @@ Placement default_placement(const Hierarchy& unified) {
 Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
                  const std::string& cgroup_parent, bool all_controllers)
     : fs_(fs),
-      unified_(*host.unified),
+      mount_point_(host.unified->mount_point),
       id_(std::move(id)),
       default_parent_(cgroup_parent.empty()),
       all_controllers_(all_controllers),
       controllers_(make_controllers()) {
+  const Hierarchy& unified = *host.unified;
+  std::string parent_path;
   if (default_parent_) {
-    parent_path_ = default_placement(unified_).parent;
+    parent_path = default_placement(unified).parent;
   } else {
-    parent_path_ = resolve_cgroup_parent(unified_.own_path, cgroup_parent);
+    parent_path = resolve_cgroup_parent(unified.own_path, cgroup_parent);
     // A relative parent goes below the caller's cgroup, which holds processes (at least us).
-    if (cgroup_parent.front() != '/' && unified_.own_path != "/" &&
-        has_processes(fs_, unified_.own_dir()))
+    if (cgroup_parent.front() != '/' && unified.own_path != "/" &&
+        has_processes(fs_, unified.own_dir()))
       throw Error("invalid value '" + cgroup_parent +
                   "' for --cgroup-parent: a relative parent goes below your cgroup " +
-                  unified_.own_path +
+                  unified.own_path +
                   ", which holds processes, and cgroup v2 gives no controllers below it (the "
                   "\"no internal processes\" rule); use an absolute path such as /" +
                   cgroup_parent);
   }
-  parent_dir_ = unified_.dir(parent_path_);
+  parent_dir_ = unified.dir(parent_path);
   dir_ = path_join(parent_dir_, id_);
 }
 
+Manager::Manager(const Fs& fs, const CgroupRecord& record, std::string id)
+    : fs_(fs), id_(std::move(id)), controllers_(make_controllers()), old_parents_(record.parents) {
+  dir_ = record.dirs.empty() ? "" : record.dirs.front();
+  parent_dir_ = parent_dir(dir_);
+  for (const auto& [controller, dir] : record.paths) enable_.push_back(controller);
+  made_ = !dir_.empty();
+}
+
 std::vector<std::string> Manager::offered() const {
-  auto text = fs_.read_if_exists(path_join(unified_.mount_point, "cgroup.controllers"));
+  auto text = fs_.read_if_exists(path_join(mount_point_, "cgroup.controllers"));
   return split(text.value_or(""), " \n");
+}
+
+bool Manager::enabled(std::string_view controller) const {
+  return std::find(enable_.begin(), enable_.end(), controller) != enable_.end();
 }
 
 void Manager::validate(const Resources& r) {
@@ -82,7 +97,7 @@ void Manager::validate(const Resources& r) {
     throw Error(
         "--cpu-rt-runtime/--cpu-rt-period are not available on cgroup v2 (real-time "
         "group scheduling is v1 only)");
-  planned_ = missing_parents(fs_, unified_.mount_point, parent_dir_);
+  planned_ = missing_parents(fs_, mount_point_, parent_dir_);
   const auto have = offered();
   enable_.clear();
   for (const auto& c : controllers_) {
@@ -90,7 +105,7 @@ void Manager::validate(const Resources& r) {
     const bool available = std::find(have.begin(), have.end(), name) != have.end();
     if (c->needed(r) && !available)
       throw Error("the cgroup v2 '" + name + "' controller is not available: " +
-                  path_join(unified_.mount_point, "cgroup.controllers") +
+                  path_join(mount_point_, "cgroup.controllers") +
                   " does not list it (see `mydocker info`)");
     if (available && (c->needed(r) || name == "memory" || all_controllers_))
       enable_.push_back(name);
@@ -98,11 +113,10 @@ void Manager::validate(const Resources& r) {
 }
 
 void Manager::create(const Resources&) {
-  attempted_ = true;
   // Top-down: each ancestor gives its children the controllers (cgroup.subtree_control), then
   // the next directory is made.
-  std::string cur = unified_.mount_point;
-  auto enable_in = [&](const std::string& dir) {
+  cgroup::MakeDirHooks hooks;
+  hooks.before_child = [&](const std::string& dir) {
     auto on =
         split(fs_.read_if_exists(path_join(dir, "cgroup.subtree_control")).value_or(""), " \n");
     std::string add;
@@ -110,59 +124,56 @@ void Manager::create(const Resources&) {
       if (std::find(on.begin(), on.end(), c) == on.end()) add += (add.empty() ? "+" : " +") + c;
     if (!add.empty()) fs_.write(path_join(dir, "cgroup.subtree_control"), add);
   };
-  const std::vector<std::string> parts =
-      split(std::string_view(parent_dir_).substr(unified_.mount_point.size()), "/");
-  for (int attempt = 0;; ++attempt) {
-    cur = unified_.mount_point;
-    for (const auto& part : parts) {
-      enable_in(cur);
-      cur = path_join(cur, part);
-      if (fs_.make_dir(cur) && std::find(created_.begin(), created_.end(), cur) == created_.end())
-        created_.push_back(cur);
-    }
-    enable_in(cur);
-    try {
-      if (!fs_.make_dir(dir_)) throw Error("cgroup " + dir_ + " already exists");
-      made_ = true;
-      return;
-    } catch (const FsError& e) {
-      if (e.err() != ENOENT || attempt >= 4) throw;  // ENOENT: a parent went meanwhile
-    }
-  }
+  cgroup::make_dir(fs_, mount_point_, dir_, created_, hooks);
+  made_ = true;
 }
 
 void Manager::set(const Resources& r) {
   for (const auto& c : controllers_)
-    if (std::find(enable_.begin(), enable_.end(), std::string(c->name())) != enable_.end())
-      c->set(fs_, dir_, r);
+    if (enabled(c->name())) c->set(fs_, dir_, r);
   // Not a controller on v2: a BPF program attached to the directory.
   if (!r.devices.empty()) attach_device_filter(fs_, dir_, r.devices);
 }
 
+void Manager::update(const Resources& r) {
+  for (const auto& c : controllers_) {
+    if (!c->needed(r)) continue;
+    if (!enabled(c->name()))
+      throw Error("the container has no " + std::string(c->name()) +
+                  " controller, so its limits cannot change");
+    c->set(fs_, dir_, r);
+  }
+  if (!r.devices.empty()) attach_device_filter(fs_, dir_, r.devices);
+}
+
+CgroupJoin Manager::join() const { return {dir_, {path_join(dir_, "cgroup.procs")}}; }
+
 void Manager::apply(pid_t pid) { controllers_.front()->apply(fs_, dir_, pid); }
 
+void Manager::freeze(bool frozen) {
+  fs_.write(path_join(dir_, "cgroup.freeze"), frozen ? "1" : "0");
+  cgroup::wait_for_freezer(fs_, path_join(dir_, "cgroup.events"), frozen ? "frozen 1" : "frozen 0",
+                           frozen);
+}
+
+std::vector<pid_t> Manager::pids() const { return cgroup::read_pids(fs_, dir_); }
+
 int Manager::kill_all() {
-  if (fs_.dry_run() || !made_) return 0;
+  if (fs_.dry_run() || !made_ || !fs_.exists(dir_)) return 0;
   return kill_cgroup_procs(fs_, dir_, id_);
 }
 
 std::vector<std::string> Manager::destroy() noexcept {
-  std::vector<std::string> problems;
-  if (!attempted_) return problems;
-  attempted_ = false;
-  if (made_) {
-    try {
-      remove_cgroup_dir(fs_, dir_);
-      made_ = false;
-    } catch (const std::exception& e) {
-      problems.emplace_back(e.what());
-    }
-  }
-  for (auto it = created_.rbegin(); it != created_.rend(); ++it) (void)fs_.remove_dir(*it);
-  if (default_parent_ && std::find(created_.begin(), created_.end(), parent_dir_) == created_.end())
-    (void)fs_.remove_dir(parent_dir_);
+  std::vector<std::string> dirs, parents(created_.rbegin(), created_.rend());
+  if (made_) dirs.push_back(dir_);
+  if (default_parent_ && (made_ || !created_.empty()) &&
+      std::find(created_.begin(), created_.end(), parent_dir_) == created_.end())
+    parents.push_back(parent_dir_);
+  parents.insert(parents.end(), old_parents_.begin(), old_parents_.end());
+  made_ = false;
   created_.clear();
-  return problems;
+  old_parents_.clear();
+  return cgroup::remove_dirs(fs_, dirs, parents);
 }
 
 Stats Manager::stats() const {
@@ -177,9 +188,7 @@ HostLimits Manager::available() const {
   HostLimits out;
   out.cpus = Cpuset::effective(fs_, parent_dir_, "cpus");
   out.mems = Cpuset::effective(fs_, parent_dir_, "mems");
-  if (out.cpus.empty()) out.cpus = affinity_cpus();
-  if (out.mems.empty()) out.mems = {0};
-  return out;
+  return cgroup::with_fallbacks(out);
 }
 
 std::map<std::string, std::string> Manager::paths() const {
@@ -188,11 +197,16 @@ std::map<std::string, std::string> Manager::paths() const {
   return out;
 }
 
-std::vector<std::string> Manager::own_parents() const {
-  std::vector<std::string> out = planned_;
-  if (default_parent_ && std::find(out.begin(), out.end(), parent_dir_) == out.end())
-    out.push_back(parent_dir_);
-  return out;
+CgroupRecord Manager::record() const {
+  CgroupRecord r;
+  r.driver = CgroupMode::kV2;
+  r.paths = paths();
+  r.dirs = {dir_};
+  r.parents = planned_;
+  if (default_parent_ && std::find(planned_.begin(), planned_.end(), parent_dir_) == planned_.end())
+    r.parents.push_back(parent_dir_);
+  r.parents.insert(r.parents.end(), old_parents_.begin(), old_parents_.end());
+  return r;
 }
 
 }  // namespace mydocker::v2

@@ -77,14 +77,14 @@ TEST_F(V1ManagerTest, DefaultParentIsMydockerBelowTheCallersCgroupInEachHierarch
   add_hybrid_layout();
   auto m = manager();
 
-  EXPECT_EQ(m->dirs(), all_dirs());
+  EXPECT_EQ(m->record().dirs, all_dirs());
   EXPECT_EQ(m->paths(), (std::map<std::string, std::string>{
                             {"memory", memory_dir()},
                             {"cpu", cpu_dir()},
                             {"cpuacct", cpuacct_dir()},
                             {"cpuset", cpuset_dir()},
                         }));
-  EXPECT_EQ(m->own_parents(), default_parents());
+  EXPECT_EQ(m->record().parents, default_parents());
 }
 
 TEST_F(V1ManagerTest, CoMountedCpuAndCpuacctShareOneDirectory) {
@@ -94,7 +94,7 @@ TEST_F(V1ManagerTest, CoMountedCpuAndCpuacctShareOneDirectory) {
   auto m = manager();
 
   const std::string cpu = path("cpu,cpuacct/mydocker/" + kId);
-  EXPECT_EQ(m->dirs(),
+  EXPECT_EQ(m->record().dirs,
             (Strings{path("memory/mydocker/" + kId), cpu, path("cpuset/mydocker/" + kId)}));
   EXPECT_EQ(m->paths().at("cpu"), cpu);
   EXPECT_EQ(m->paths().at("cpuacct"), cpu);
@@ -104,15 +104,15 @@ TEST_F(V1ManagerTest, ValidateJoinsMemoryAndWhatTheLimitsNeed) {
   add_hybrid_layout();
 
   auto plain = manager("", Resources{}, /*all=*/false);
-  EXPECT_EQ(plain->dirs(), (Strings{memory_dir()}));  // memory always: the OOM report
+  EXPECT_EQ(plain->record().dirs, (Strings{memory_dir()}));  // memory always: the OOM report
 
   Resources cpu;
   cpu.cpu_shares = 512;
   auto with_cpu = manager("", cpu, /*all=*/false);
-  EXPECT_EQ(with_cpu->dirs(), (Strings{memory_dir(), cpu_dir()}));
+  EXPECT_EQ(with_cpu->record().dirs, (Strings{memory_dir(), cpu_dir()}));
 
   auto with_all = manager("", limits(), /*all=*/false);
-  EXPECT_EQ(with_all->dirs(), (Strings{memory_dir(), cpu_dir(), cpuset_dir()}));
+  EXPECT_EQ(with_all->record().dirs, (Strings{memory_dir(), cpu_dir(), cpuset_dir()}));
 }
 
 TEST_F(V1ManagerTest, MakeCgroupManagerPicksV1OnAHybridHost) {
@@ -120,9 +120,9 @@ TEST_F(V1ManagerTest, MakeCgroupManagerPicksV1OnAHybridHost) {
   auto m = make_cgroup_manager(*fs_, host(), kId, "", /*all_controllers=*/true);
   ASSERT_NE(m, nullptr);
   m->validate(Resources{});
-  EXPECT_EQ(m->dirs(), all_dirs());
-  EXPECT_FALSE(m->self_join_files().empty());  // v1: the init joins through tasks files
-  EXPECT_EQ(m->clone_into(), "");
+  EXPECT_EQ(m->record().dirs, all_dirs());
+  EXPECT_FALSE(m->join().self_files.empty());  // v1: the init joins through tasks files
+  EXPECT_EQ(m->join().clone_into, "");
 }
 
 TEST_F(V1ManagerTest, MakeCgroupManagerRefusesAHostWithoutCgroups) {
@@ -229,7 +229,7 @@ TEST_F(V1ManagerTest, SetAlwaysFillsTheCpusetSoTheInitCanJoin) {
 TEST_F(V1ManagerTest, SelfJoinFilesAreTheTasksFileOfEachDirectory) {
   add_hybrid_layout();
   auto m = manager();
-  EXPECT_EQ(m->self_join_files(), (Strings{memory_dir() + "/tasks", cpu_dir() + "/tasks",
+  EXPECT_EQ(m->join().self_files, (Strings{memory_dir() + "/tasks", cpu_dir() + "/tasks",
                                            cpuacct_dir() + "/tasks", cpuset_dir() + "/tasks"}));
 }
 
@@ -237,7 +237,7 @@ TEST_F(V1ManagerTest, SelfJoinFilesExistAfterCreate) {
   add_hybrid_layout();
   auto m = manager();
   m->create(Resources{});
-  for (const auto& f : m->self_join_files()) EXPECT_TRUE(fs_->exists(f)) << f;
+  for (const auto& f : m->join().self_files) EXPECT_TRUE(fs_->exists(f)) << f;
   EXPECT_TRUE(m->destroy().empty());
 }
 
@@ -326,7 +326,7 @@ TEST_F(V1ManagerTest, AnExistingCgroupParentIsNeverOurs) {
   add_hybrid_layout();
   make_cgroup_dirs(path("memory"), "/process_api/abc/ci/job");
   auto m = manager("ci/job");
-  for (const auto& p : m->own_parents())
+  for (const auto& p : m->record().parents)
     EXPECT_EQ(p.find(path("memory/")), std::string::npos) << p;  // made by someone else
   m->create(Resources{});
   EXPECT_TRUE(m->destroy().empty());
@@ -340,7 +340,7 @@ TEST_F(V1ManagerTest, RelativeCgroupParentIsBelowTheCallersCgroupAndRemovedAfter
   EXPECT_EQ(m->paths().at("memory"), path("memory/process_api/abc/ci/job/" + kId));
   EXPECT_EQ(m->paths().at("cpu"), path("cpu/ci/job/" + kId));
   // Missing, so this run makes them: recorded, deepest first, for prune after a kill -9.
-  const auto parents = m->own_parents();
+  const auto parents = m->record().parents;
   auto at = [&](const std::string& p) { return std::find(parents.begin(), parents.end(), p); };
   ASSERT_NE(at(path("memory/process_api/abc/ci/job")), parents.end());
   EXPECT_EQ(at(path("memory/process_api/abc/ci/job")) + 1, at(path("memory/process_api/abc/ci")));
@@ -610,6 +610,54 @@ TEST_F(KillCgroupProcsTest, KillsTheListedProcessesAndSkipsJunk) {
   EXPECT_EQ(killed, 1);
   EXPECT_TRUE(WIFSIGNALED(status));
   EXPECT_EQ(WTERMSIG(status), SIGKILL);
+}
+
+}  // namespace
+}  // namespace mydocker::v1
+
+// ---- an existing container's cgroups, re-opened from its record ----
+
+namespace mydocker::v1 {
+namespace {
+
+TEST_F(V1ManagerTest, ReopenedFromItsRecordTheManagerActsOnTheSameDirectories) {
+  add_hybrid_layout();
+  auto made = manager("", limits());
+  made->create(limits());
+  made->set(limits());
+  const CgroupRecord record = made->record();
+  EXPECT_EQ(record.driver_name(), "v1");
+  EXPECT_EQ(record.dirs, all_dirs());
+
+  auto again = open_cgroup_manager(*fs_, record, kId);
+
+  EXPECT_EQ(again->paths(), made->paths());
+  EXPECT_EQ(again->record(), record);
+  Resources more;
+  more.memory = 209715200;
+  again->update(more);
+  EXPECT_EQ(value_of(memory_dir() + "/memory.limit_in_bytes"), "209715200");
+  EXPECT_EQ(again->join().self_files.front(), memory_dir() + "/tasks");
+  EXPECT_TRUE(again->join().clone_into.empty());
+  EXPECT_EQ(again->available().cpus, (CpuSet{0, 1, 2, 3}));
+  put_file(memory_dir() + "/cgroup.procs", "");
+  EXPECT_TRUE(again->pids().empty());
+  // destroy: the directories and the default parents it recorded, when empty.
+  EXPECT_TRUE(again->destroy().empty());
+  for (const auto& d : all_dirs()) EXPECT_FALSE(is_dir(d)) << d;
+  for (const auto& d : default_parents()) EXPECT_FALSE(is_dir(d)) << d;
+}
+
+TEST_F(V1ManagerTest, UpdateOfAControllerTheContainerDidNotJoinIsAnError) {
+  add_hybrid_layout();
+  auto made = manager("", Resources{}, /*all=*/false);  // memory only
+  made->create(Resources{});
+  auto again = open_cgroup_manager(*fs_, made->record(), kId);
+  Resources cpu;
+  cpu.cpu_shares = 100;
+  EXPECT_THROW(again->update(cpu), Error);
+  EXPECT_THROW(again->freeze(true), Error);  // no freezer joined
+  EXPECT_TRUE(made->destroy().empty());
 }
 
 }  // namespace

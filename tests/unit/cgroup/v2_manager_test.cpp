@@ -103,9 +103,10 @@ TEST_F(V2ManagerTest, MakeCgroupManagerPicksV2OnAPureV2Host) {
 
   ASSERT_NE(m, nullptr);
   m->validate(Resources{});
-  EXPECT_EQ(m->dirs(), (Strings{leaf()}));
-  EXPECT_EQ(m->clone_into(), leaf());  // born in its cgroup: clone3(CLONE_INTO_CGROUP)
-  EXPECT_TRUE(m->self_join_files().empty());
+  EXPECT_EQ(m->record().dirs, (Strings{leaf()}));
+  EXPECT_EQ(m->join().clone_into, leaf());  // born in its cgroup: clone3(CLONE_INTO_CGROUP)
+  // exec'd processes (and old kernels) join by writing to cgroup.procs
+  EXPECT_EQ(m->join().self_files, (Strings{leaf() + "/cgroup.procs"}));
 }
 
 TEST_F(V2ManagerTest, DefaultPlacementIsMydockerAtTheRootOfTheMount) {
@@ -113,9 +114,9 @@ TEST_F(V2ManagerTest, DefaultPlacementIsMydockerAtTheRootOfTheMount) {
 
   auto m = manager();
 
-  EXPECT_EQ(m->dirs(), (Strings{leaf()}));
-  EXPECT_EQ(m->clone_into(), leaf());
-  EXPECT_EQ(m->own_parents(), (Strings{at("mydocker")}));
+  EXPECT_EQ(m->record().dirs, (Strings{leaf()}));
+  EXPECT_EQ(m->join().clone_into, leaf());
+  EXPECT_EQ(m->record().parents, (Strings{at("mydocker")}));
   EXPECT_EQ(m->paths(), paths_of({"cpu", "cpuset", "io", "memory", "pids"}, leaf()));
 }
 
@@ -141,14 +142,14 @@ TEST_F(V2ManagerTest, DefaultPlacementForACallerInTheRootCgroup) {
   EXPECT_EQ(p.why.find("no internal processes"), std::string::npos) << p.why;
 }
 
-TEST_F(V2ManagerTest, SelfJoinFilesAreEmptyAndCloneIntoIsTheLeaf) {
+TEST_F(V2ManagerTest, JoinIsBornInTheLeafOrWritesItsCgroupProcs) {
   v2_host();
   auto m = manager();
   m->create(Resources{});
 
-  EXPECT_TRUE(m->self_join_files().empty());
-  EXPECT_EQ(m->clone_into(), leaf());
-  EXPECT_TRUE(is_dir(m->clone_into()));
+  EXPECT_EQ(m->join().self_files, (Strings{leaf() + "/cgroup.procs"}));
+  EXPECT_EQ(m->join().clone_into, leaf());
+  EXPECT_TRUE(is_dir(m->join().clone_into));
   EXPECT_TRUE(m->destroy().empty());
 }
 
@@ -499,9 +500,9 @@ TEST_F(V2ManagerTest, KillAllOfAnEmptyLeafKillsNothing) {
 TEST_F(V2ManagerTest, AbsoluteCgroupParentIsCreatedFromTheRootAndRemovedAfterwards) {
   v2_host();
   auto m = manager("/ci/job", Resources{}, /*all=*/false);
-  EXPECT_EQ(m->dirs(), (Strings{at("ci/job/" + kId)}));
+  EXPECT_EQ(m->record().dirs, (Strings{at("ci/job/" + kId)}));
   // Missing, so this run makes them: recorded, deepest first, for prune after a kill -9.
-  EXPECT_EQ(m->own_parents(), (Strings{at("ci/job"), at("ci")}));
+  EXPECT_EQ(m->record().parents, (Strings{at("ci/job"), at("ci")}));
   TraceCapture capture;
 
   m->create(Resources{});
@@ -580,7 +581,7 @@ TEST_F(V2ManagerTest, RelativeCgroupParentBelowAnEmptyCallersCgroupIsAllowed) {
   v2_host();
   auto m = manager("ci", Resources{}, /*all=*/false);
 
-  EXPECT_EQ(m->dirs(), (Strings{own_dir() + "/ci/" + kId}));
+  EXPECT_EQ(m->record().dirs, (Strings{own_dir() + "/ci/" + kId}));
   m->create(Resources{});
   EXPECT_TRUE(is_dir(own_dir() + "/ci/" + kId));
 
@@ -596,7 +597,7 @@ TEST_F(V2ManagerTest, AbsoluteCgroupParentIsAllowedWhileTheCallersCgroupHasProce
 
   auto m = manager("/ci");
 
-  EXPECT_EQ(m->dirs(), (Strings{at("ci/" + kId)}));
+  EXPECT_EQ(m->record().dirs, (Strings{at("ci/" + kId)}));
 }
 
 // ---- available CPUs and memory nodes ----
@@ -760,6 +761,43 @@ TEST_F(V2ManagerTest, RealRunTakesMemorySwapAndBlkioWeight) {
   EXPECT_EQ(value_of(leaf() + "/memory.swap.max"), "104857600");
   EXPECT_EQ(value_of(leaf() + "/io.weight"), "default 4950");
   EXPECT_TRUE(m->destroy().empty());
+}
+
+}  // namespace
+}  // namespace mydocker::v2
+
+// ---- an existing container's cgroup, re-opened from its record ----
+
+namespace mydocker::v2 {
+namespace {
+
+TEST_F(V2ManagerTest, ReopenedFromItsRecordTheManagerActsOnTheSameCgroup) {
+  v2_host();
+  Resources r;
+  r.memory = 104857600;
+  auto made = manager("", r, /*all=*/true);
+  made->create(r);
+  made->set(r);
+  const CgroupRecord record = made->record();
+  EXPECT_EQ(record.driver_name(), "v2");
+  EXPECT_EQ(record.dirs, (Strings{leaf()}));
+
+  auto again = open_cgroup_manager(*fs_, record, kId);
+
+  EXPECT_EQ(again->paths(), made->paths());
+  EXPECT_EQ(again->record(), record);
+  Resources more;
+  more.pids_limit = 7;
+  again->update(more);
+  EXPECT_EQ(test::value_of(leaf() + "/pids.max"), "7");
+  EXPECT_EQ(again->join().clone_into, leaf());
+  // freeze writes cgroup.freeze and waits for the kernel's word in cgroup.events.
+  test::put_file(leaf() + "/cgroup.events", "populated 1\nfrozen 1\n");
+  again->freeze(true);
+  EXPECT_EQ(test::value_of(leaf() + "/cgroup.freeze"), "1");
+  EXPECT_TRUE(again->destroy().empty());
+  EXPECT_FALSE(test::is_dir(leaf()));
+  EXPECT_FALSE(test::is_dir(at("mydocker")));  // the default parent it recorded
 }
 
 }  // namespace

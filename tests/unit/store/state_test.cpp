@@ -29,11 +29,11 @@ ContainerState full_state() {
   s.restart_reason = "OOM-killed (exit 137)";
   s.stop_requested = true;
   s.error = "exec: \"nope\": not found";
-  s.cgroup_mode = "v1";
-  s.cgroups = {{"memory", "/sys/fs/cgroup/memory/mydocker/abc"},
-               {"cpu", "/sys/fs/cgroup/cpu/mydocker/abc"}};
-  s.cgroup_dirs = {"/sys/fs/cgroup/memory/mydocker/abc", "/sys/fs/cgroup/cpu/mydocker/abc"};
-  s.cgroup_parents = {"/sys/fs/cgroup/memory/mydocker"};
+  s.cgroup.driver = CgroupMode::kV1;
+  s.cgroup.paths = {{"memory", "/sys/fs/cgroup/memory/mydocker/abc"},
+                    {"cpu", "/sys/fs/cgroup/cpu/mydocker/abc"}};
+  s.cgroup.dirs = {"/sys/fs/cgroup/memory/mydocker/abc", "/sys/fs/cgroup/cpu/mydocker/abc"};
+  s.cgroup.parents = {"/sys/fs/cgroup/memory/mydocker"};
   return s;
 }
 
@@ -49,10 +49,10 @@ void expect_same_state(const ContainerState& a, const ContainerState& b) {
   EXPECT_EQ(a.restart_reason, b.restart_reason);
   EXPECT_EQ(a.stop_requested, b.stop_requested);
   EXPECT_EQ(a.error, b.error);
-  EXPECT_EQ(a.cgroup_mode, b.cgroup_mode);
-  EXPECT_EQ(a.cgroups, b.cgroups);
-  EXPECT_EQ(a.cgroup_dirs, b.cgroup_dirs);
-  EXPECT_EQ(a.cgroup_parents, b.cgroup_parents);
+  EXPECT_EQ(a.cgroup.driver_name(), b.cgroup.driver_name());
+  EXPECT_EQ(a.cgroup.paths, b.cgroup.paths);
+  EXPECT_EQ(a.cgroup.dirs, b.cgroup.dirs);
+  EXPECT_EQ(a.cgroup.parents, b.cgroup.parents);
 }
 
 // ---- JSON ----
@@ -89,7 +89,7 @@ TEST(ContainerStateJson, EmptyObjectGivesTheDefaults) {
   EXPECT_EQ(s.status, "created");
   EXPECT_EQ(s.pid, 0);
   EXPECT_FALSE(s.oom_killed);
-  EXPECT_TRUE(s.cgroups.empty());
+  EXPECT_TRUE(s.cgroup.paths.empty());
 }
 
 TEST(ContainerStateJson, PartialObjectKeepsTheDefaultsOfTheMissingFields) {
@@ -108,10 +108,10 @@ TEST(ContainerStateJson, PartialObjectKeepsTheDefaultsOfTheMissingFields) {
   EXPECT_EQ(s.finished_at, "");
   EXPECT_EQ(s.restart_reason, "");
   EXPECT_EQ(s.error, "");
-  EXPECT_EQ(s.cgroup_mode, "");
-  EXPECT_TRUE(s.cgroups.empty());
-  EXPECT_TRUE(s.cgroup_dirs.empty());
-  EXPECT_TRUE(s.cgroup_parents.empty());
+  EXPECT_EQ(s.cgroup.driver_name(), "");
+  EXPECT_TRUE(s.cgroup.paths.empty());
+  EXPECT_TRUE(s.cgroup.dirs.empty());
+  EXPECT_TRUE(s.cgroup.parents.empty());
 }
 
 TEST(ContainerStateJson, FromJsonOverwritesEveryFieldOfAReusedState) {

@@ -490,7 +490,8 @@ TEST_F(StoreTest, UpdateReadsModifiesAndWritesTheState) {
   ContainerState first;
   first.status = "running";
   first.pid = 10;
-  first.cgroup_mode = "v2";
+  first.cgroup.driver = CgroupMode::kV2;
+  first.cgroup.dirs = {"/sys/fs/cgroup/mydocker/" + kIdA};
   const ContainerDir dir = create_released(kIdA, "web", first);
 
   const ContainerState returned = dir.update([](ContainerState& s) {
@@ -506,7 +507,7 @@ TEST_F(StoreTest, UpdateReadsModifiesAndWritesTheState) {
   EXPECT_EQ(on_disk.status, "exited");
   EXPECT_EQ(on_disk.exit_code, 3);
   EXPECT_EQ(on_disk.pid, 10);
-  EXPECT_EQ(on_disk.cgroup_mode, "v2");
+  EXPECT_EQ(on_disk.cgroup, first.cgroup);
   EXPECT_EQ(json::parse(get_file(dir.path() + "/state.json"))["exit_code"], 3);
   EXPECT_FALSE(exists(dir.path() + "/state.json.tmp"));
   EXPECT_EQ(leftovers(root_), Strings{});

@@ -14,28 +14,32 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems();
 
 class Manager final : public CgroupManager {
  public:
+  // A new container.
   Manager(const Fs& fs, const HostCgroups& host, std::string id, const std::string& cgroup_parent,
           bool all_controllers);
+  // An existing container's cgroups, from its record.
+  Manager(const Fs& fs, const CgroupRecord& record, std::string id);
   Manager(const Manager&) = delete;  // joined_ points into host_
   Manager& operator=(const Manager&) = delete;
 
   void validate(const Resources& r) override;
   void create(const Resources& r) override;
   void set(const Resources& r) override;
+  void update(const Resources& r) override;
+  CgroupJoin join() const override;
   void apply(pid_t pid) override;
-  std::vector<std::string> self_join_files() const override;
+  void freeze(bool frozen) override;
+  std::vector<pid_t> pids() const override;
   int kill_all() override;
   std::vector<std::string> destroy() noexcept override;
   Stats stats() const override;
   std::optional<MemoryStats> oom_report() const override;
   HostLimits available() const override;
   std::map<std::string, std::string> paths() const override;
-  std::vector<std::string> dirs() const override;
-  std::vector<std::string> own_parents() const override;
+  CgroupRecord record() const override;
 
  private:
   struct Joined {
-    const Hierarchy* hierarchy;
     std::vector<const Subsystem*> subsystems;  // those mounted in this hierarchy
     std::string base_dir;    // exists already: the caller's cgroup, or the root for /abs parents
     std::string parent_dir;  // <base>/<parent components>
@@ -43,19 +47,20 @@ class Manager final : public CgroupManager {
     bool selected = true;    // validate() keeps only what the container needs
     std::vector<std::string> created;  // parent directories this run made, outermost first
     std::vector<std::string> planned;  // parents missing at validate(), deepest first
-    bool made = false;                 // dir was created
-    bool attempted = false;            // create() got to it
+    bool made = false;                 // dir was created (or exists: a re-opened container)
+    bool has(std::string_view controller) const;
   };
   void create_one(Joined& j, const Resources& r);
   const Joined* find(std::string_view controller) const;
+  std::vector<std::string> selected_dirs() const;
 
   const Fs& fs_;
-  HostCgroups host_;
   std::string id_;
-  bool default_parent_;
-  bool all_controllers_;
+  bool default_parent_ = false;
+  bool all_controllers_ = false;
   std::vector<std::unique_ptr<Subsystem>> subsystems_;
-  std::vector<Joined> joined_;  // every hierarchy a container could join; see `selected`
+  std::vector<Joined> joined_;            // every hierarchy a container could join; see `selected`
+  std::vector<std::string> old_parents_;  // a re-opened container's own parents (its record)
 };
 
 }  // namespace mydocker::v1

@@ -23,42 +23,46 @@ Placement default_placement(const Hierarchy& unified);
 
 class Manager final : public CgroupManager {
  public:
+  // A new container.
   Manager(const Fs& fs, const HostCgroups& host, std::string id, const std::string& cgroup_parent,
           bool all_controllers);
+  // An existing container's cgroup, from its record.
+  Manager(const Fs& fs, const CgroupRecord& record, std::string id);
 
   void validate(const Resources& r) override;
   void create(const Resources& r) override;
   void set(const Resources& r) override;
+  void update(const Resources& r) override;
+  CgroupJoin join() const override;
   void apply(pid_t pid) override;
-  std::vector<std::string> self_join_files() const override { return {}; }
-  std::string clone_into() const override { return dir_; }
+  void freeze(bool frozen) override;
+  std::vector<pid_t> pids() const override;
   int kill_all() override;
   std::vector<std::string> destroy() noexcept override;
   Stats stats() const override;
   std::optional<MemoryStats> oom_report() const override;
   HostLimits available() const override;
   std::map<std::string, std::string> paths() const override;
-  std::vector<std::string> dirs() const override { return {dir_}; }
-  std::vector<std::string> own_parents() const override;
+  CgroupRecord record() const override;
 
  private:
   // The controllers the host offers at the root (cgroup.controllers).
   std::vector<std::string> offered() const;
+  bool enabled(std::string_view controller) const;
 
   const Fs& fs_;
-  Hierarchy unified_;
+  std::string mount_point_;
   std::string id_;
-  bool default_parent_;
-  bool all_controllers_;
-  std::string parent_path_;  // from the hierarchy root
+  bool default_parent_ = false;
+  bool all_controllers_ = false;
   std::string parent_dir_;
   std::string dir_;
   std::vector<std::unique_ptr<Subsystem>> controllers_;
-  std::vector<std::string> enable_;   // controllers the container's parent must give it
-  std::vector<std::string> created_;  // parent directories this run made, outermost first
-  std::vector<std::string> planned_;  // parents missing at validate(), deepest first
+  std::vector<std::string> enable_;       // controllers the container's parent must give it
+  std::vector<std::string> created_;      // parent directories this run made, outermost first
+  std::vector<std::string> planned_;      // parents missing at validate(), deepest first
+  std::vector<std::string> old_parents_;  // a re-opened container's own parents (its record)
   bool made_ = false;
-  bool attempted_ = false;
 };
 
 }  // namespace mydocker::v2

@@ -1,0 +1,48 @@
+#pragma once
+// What the v1 and v2 drivers share, written once: making a cgroup directory with its missing
+// parents (and the retry when a concurrent run removes an empty parent meanwhile), removing a
+// container's directories and the parents that are its own, waiting for the freezer, reading
+// pids, and the fallback for the CPUs and memory nodes a container may use.
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mydocker/cgroup/resources.hpp"
+#include "mydocker/util/fs.hpp"
+
+namespace mydocker::cgroup {
+
+struct MakeDirHooks {
+  // Before a directory's child is made (v2: give the child the controllers).
+  std::function<void(const std::string& dir)> before_child;
+  // On each parent on the way (`fresh`: made just now) (v1: ready a new cpuset).
+  std::function<void(const std::string& dir, bool fresh)> on_parent;
+};
+
+// Makes `dir` and the directories between `base` (exists) and it. The parents made are added
+// to `created` (outermost first). A concurrent run may rmdir an empty parent between our mkdirs
+// (ENOENT): the walk starts again from `base`, five times at most. Throws Error when `dir`
+// exists already, FsError on other failures.
+void make_dir(const Fs& fs, const std::string& base, const std::string& dir,
+              std::vector<std::string>& created, const MakeDirHooks& hooks);
+
+// Removes each of `dirs` (remove_cgroup_dir: killing what is left in it, retried), then each
+// of `parents` when empty (EBUSY: another container still uses it). Never throws: returns what
+// could not be removed.
+std::vector<std::string> remove_dirs(const Fs& fs, const std::vector<std::string>& dirs,
+                                     const std::vector<std::string>& parents) noexcept;
+
+// Waits until `file` shows `want` (freezing takes a moment: FREEZING), at most 5 s; throws
+// Error naming `file` otherwise.
+void wait_for_freezer(const Fs& fs, const std::string& file, const std::string& want, bool frozen);
+
+// The pids in `dir`/cgroup.procs.
+std::vector<pid_t> read_pids(const Fs& fs, const std::string& dir);
+
+// `limits` with what a parent did not say filled in: the CPUs we may run on, memory node 0.
+HostLimits with_fallbacks(HostLimits limits);
+
+}  // namespace mydocker::cgroup

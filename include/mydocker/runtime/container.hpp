@@ -1,0 +1,85 @@
+#pragma once
+// A run of a container in phases, each usable on its own:
+//
+//   create   the cgroups with their limits, the init cloned into new namespaces and given its
+//            configuration (InitConfig over the sync socket); it waits, nothing of the command
+//            runs yet
+//   start    releases the init: it joins its cgroups (v1), enters its root and execs
+//   wait     relay.hpp: stdio, signals, the exit status, the failure if the exec failed
+//   destroy  kills and reaps what is left, removes the cgroups (also from the destructor, so a
+//            failed create undoes itself)
+//
+// Foreground `run` and the supervisor of `run -d` compose them (supervisor.hpp); `exec` uses
+// create_joining() for a process in an existing container.
+
+#include <signal.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mydocker/cgroup/manager.hpp"
+#include "mydocker/init/protocol.hpp"
+#include "mydocker/runtime/spawn.hpp"
+#include "mydocker/util/fd.hpp"
+
+namespace mydocker {
+
+// What create() needs.
+struct Launch {
+  CgroupManager* cgroups = nullptr;
+  Resources resources;
+  InitConfig init;
+  bool capture_output = false;  // stdout/stderr into pipes (a detached container's log)
+  sigset_t child_mask{};        // the signal mask the init starts with
+};
+
+// A child cloned before the plan was made (v1: its exec of `mydocker init` overlaps the
+// parent's checks), with its channels. It waits for its configuration.
+struct EarlyChild {
+  Child child;
+  Pipe sync, errors;
+};
+
+// Clones the init early (v1, no user namespace): see EarlyChild.
+EarlyChild clone_early(bool new_net, const sigset_t& child_mask);
+
+// One start of a container's init, and its cgroups while they exist.
+class Instance {
+ public:
+  explicit Instance(CgroupManager* cgroups) : cgroups_(cgroups) {}
+  ~Instance() { (void)destroy(); }
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  // create: throws Error; what was made is undone by destroy() (the destructor).
+  void create(const Launch& l, std::optional<EarlyChild> early = std::nullopt);
+  // start: the go-ahead. EPIPE (the init died) is left for the wait to explain.
+  void start(bool keep_socket);
+  // destroy: SIGKILL and reap the init if it still runs, remove the cgroups. Idempotent.
+  [[nodiscard]] std::vector<std::string> destroy() noexcept;
+
+  Child& child() { return child_; }
+  int sync_fd() const { return sync_.write.get(); }
+  int errors_fd() const { return errors_.read.get(); }
+  int out_fd() const { return out_.read.get(); }
+  int err_fd() const { return err_.read.get(); }
+  bool born_in_cgroup() const { return born_inside_; }
+  // The init was reaped by the wait: nothing left to kill.
+  void reaped() { child_.pid = -1; }
+
+ private:
+  void spawn(const Launch& l, const std::string& into);
+  void map_user_namespace(const InitConfig& init);
+  void send_config(const InitConfig& init);
+
+  CgroupManager* cgroups_;
+  Child child_;
+  Pipe sync_, errors_, out_, err_;
+  std::vector<UniqueFd> trees_;  // --userns private: idmapped trees for the init to attach
+  bool cgroups_made_ = false;
+  bool born_inside_ = false;
+  bool destroyed_ = false;
+};
+
+}  // namespace mydocker

@@ -1,0 +1,43 @@
+#pragma once
+// The wait phase, shared by `run` (the supervisor) and `exec`: one poll loop until the
+// container's process exits. It forwards the signals mydocker receives (SIGWINCH resizes the
+// PTY instead), reads the init's error pipe (EOF without a message: the command's exec worked),
+// copies the container's output pipes (detached: to the log) and its PTY (-t), feeds stdin to
+// the PTY (-it), and after a stop signal and the stop timeout kills everything in the cgroups.
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "mydocker/runtime/signals.hpp"
+
+namespace mydocker {
+
+struct RelayOptions {
+  pid_t pid = -1;                // the process to wait for (the container's init, or exec's waiter)
+  int pidfd = -1;                // readable when it exits
+  int errors = -1;               // the init's error pipe (-1: none)
+  int out = -1, err = -1;        // the container's stdout/stderr pipes (-1: it writes to ours)
+  int pty_socket = -1;           // -t: the PTY master arrives here (SCM_RIGHTS)
+  bool attach_terminal = false;  // our terminal goes raw and follows the PTY's window size
+  bool forward_stdin = false;    // -it: our stdin goes to the PTY
+  int stop_timeout = -1;         // seconds from a stop signal to kill_all; -1: never
+  // Where the container's output goes: "stdout" or "stderr", and the bytes.
+  std::function<void(std::string_view stream, std::string_view data)> deliver;
+  std::function<void()> kill_all;    // after the stop timeout
+  std::function<void()> on_started;  // the error pipe closed without a message
+};
+
+struct RelayResult {
+  int status = 0;               // exit_status(): the code, or 128+N for signal N
+  std::string failure;          // what the init wrote to the error pipe (encode_failure)
+  bool stop_signalled = false;  // SIGTERM, SIGINT, SIGHUP or SIGQUIT reached us meanwhile
+};
+
+// Runs until the process exits and is reaped; then drains what is left in the pipes and the
+// PTY and gives the caller's terminal back as it was.
+RelayResult relay(SignalForwarder& signals, const RelayOptions& o);
+
+}  // namespace mydocker

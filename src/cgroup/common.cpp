@@ -1,0 +1,83 @@
+#include "mydocker/cgroup/common.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <thread>
+
+#include "mydocker/cgroup/subsystem.hpp"
+#include "mydocker/util/cpulist.hpp"
+
+namespace mydocker::cgroup {
+
+void make_dir(const Fs& fs, const std::string& base, const std::string& dir,
+              std::vector<std::string>& created, const MakeDirHooks& hooks) {
+  const std::string parent = parent_dir(dir);
+  const auto parts = parent.size() > base.size()
+                         ? split(std::string_view(parent).substr(base.size()), "/")
+                         : std::vector<std::string>{};
+  // A concurrent run may rmdir an empty parent at any point of the walk, even between its
+  // mkdir and a write into it (ENOENT): start again from the base.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      std::string cur = base;
+      for (const auto& part : parts) {
+        if (hooks.before_child) hooks.before_child(cur);
+        cur = path_join(cur, part);
+        const bool fresh = fs.make_dir(cur);
+        if (fresh && std::find(created.begin(), created.end(), cur) == created.end())
+          created.push_back(cur);
+        if (hooks.on_parent) hooks.on_parent(cur, fresh);
+      }
+      if (hooks.before_child) hooks.before_child(cur);
+      if (!fs.make_dir(dir)) throw Error("cgroup " + dir + " already exists");
+      return;
+    } catch (const FsError& e) {
+      if (e.err() != ENOENT || attempt >= 4) throw;
+    }
+  }
+}
+
+std::vector<std::string> remove_dirs(const Fs& fs, const std::vector<std::string>& dirs,
+                                     const std::vector<std::string>& parents) noexcept {
+  std::vector<std::string> problems;
+  for (const auto& dir : dirs) {
+    try {
+      remove_cgroup_dir(fs, dir);
+    } catch (const std::exception& e) {
+      problems.emplace_back(e.what());
+    }
+  }
+  for (const auto& p : parents) (void)fs.remove_dir(p);  // when empty
+  return problems;
+}
+
+void wait_for_freezer(const Fs& fs, const std::string& file, const std::string& want, bool frozen) {
+  for (int i = 0; i < 500; ++i) {
+    auto now = fs.read_if_exists(file).value_or("");
+    if (now.find(want) != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw Error("the kernel did not finish " + std::string(frozen ? "freezing" : "thawing") + " " +
+              file);
+}
+
+std::vector<pid_t> read_pids(const Fs& fs, const std::string& dir) {
+  std::vector<pid_t> out;
+  const auto text = fs.read_if_exists(path_join(dir, "cgroup.procs")).value_or("");
+  for (const auto& line : split(text, "\n")) {
+    pid_t pid = 0;
+    auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), pid);
+    if (ec == std::errc() && pid > 0) out.push_back(pid);
+  }
+  return out;
+}
+
+HostLimits with_fallbacks(HostLimits limits) {
+  if (limits.cpus.empty()) limits.cpus = affinity_cpus();
+  if (limits.mems.empty()) limits.mems = {0};
+  return limits;
+}
+
+}  // namespace mydocker::cgroup

@@ -1,0 +1,121 @@
+#include "mydocker/runtime/container.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "mydocker/init/userns.hpp"
+#include "mydocker/util/error.hpp"
+
+namespace mydocker {
+
+EarlyChild clone_early(bool new_net, const sigset_t& child_mask) {
+  EarlyChild e;
+  e.sync = make_channel();
+  e.errors = make_pipe();
+  SpawnOptions so;
+  so.new_net = new_net;
+  trace_spawn(so);
+  e.child = spawn_init(e.sync.read.get(), e.errors.write.get(), child_mask, so);
+  e.sync.read.reset();
+  e.errors.write.reset();
+  return e;
+}
+
+void Instance::spawn(const Launch& l, const std::string& into) {
+  sync_ = make_channel();
+  errors_ = make_pipe();
+  SpawnOptions so;
+  so.cgroup_dir = into;
+  so.new_net = l.init.new_net;
+  so.userns = l.init.userns;
+  if (l.capture_output && !l.init.tty) so.stdio = {-1, out_.write.get(), err_.write.get()};
+  trace_spawn(so);
+  child_ = spawn_init(sync_.read.get(), errors_.write.get(), l.child_mask, so);
+  sync_.read.reset();
+  if (l.init.userns) map_user_namespace(l.init);
+  errors_.write.reset();
+  out_.write.reset();
+  err_.write.reset();
+}
+
+// --userns private, right after the clone: the id maps, the idmapped trees (which need the
+// child's user namespace), then the byte the child waits for before it becomes its root.
+void Instance::map_user_namespace(const InitConfig& init) {
+  const pid_t pid = child_.pid;
+  write_id_maps(pid, {init.uid_base, init.uid_count}, {init.gid_base, init.gid_count});
+  const std::string ns = "/proc/" + std::to_string(pid) + "/ns/user";
+  UniqueFd userns(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!userns) throw SysError(errno, "open " + ns);
+  for (const auto& m : init.idmapped)
+    trees_.push_back(detached_tree(m.source, userns.get(), false));
+  // The binds: our own /etc files idmapped like the rest of the container's directory, volumes
+  // with their host owners (as docker's userns-remap does).
+  const std::string files_dir = init.idmapped.empty() ? "" : init.idmapped.front().source + "/";
+  for (const auto& m : init.mounts)
+    if (m.fstype.empty()) {
+      const bool own = !files_dir.empty() && m.source.rfind(files_dir, 0) == 0;
+      trees_.push_back(detached_tree(m.source, own ? userns.get() : -1, m.readonly));
+    }
+  const char mapped = 1;
+  (void)write_all(sync_.write.get(), &mapped, 1);  // EPIPE: it died; the wait tells why
+}
+
+// The init's configuration, then (--userns private) the idmapped trees it attaches.
+void Instance::send_config(const InitConfig& init) {
+  send_init_config(sync_.write.get(), init);
+  for (const auto& t : trees_)
+    if (!send_fd(sync_.write.get(), t.get()) && errno != EPIPE)
+      throw_errno("send an idmapped tree to the init");
+  trees_.clear();
+}
+
+void Instance::create(const Launch& l, std::optional<EarlyChild> early) {
+  const std::string into = cgroups_->join().clone_into;
+  born_inside_ = !into.empty();
+  if (l.capture_output && !l.init.tty) {
+    out_ = make_pipe();
+    err_ = make_pipe();
+  }
+  if (early) {  // v1: cloned before the plan; its exec overlapped our checks
+    child_ = std::move(early->child);
+    sync_ = std::move(early->sync);
+    errors_ = std::move(early->errors);
+  } else if (!born_inside_) {
+    spawn(l, "");  // v1: the child's exec overlaps our cgroup set-up
+  }
+  if (!born_inside_) send_config(l.init);
+  cgroups_made_ = true;
+  cgroups_->create(l.resources);
+  cgroups_->set(l.resources);
+  // An init in a user namespace of its own cannot write the host's cgroup files: we move it.
+  if (!born_inside_ && l.init.userns) cgroups_->apply(child_.pid);
+  if (born_inside_) {  // v2: born in its finished cgroup (clone3 CLONE_INTO_CGROUP)
+    spawn(l, into);
+    if (!child_.born_in_cgroup) cgroups_->apply(child_.pid);  // an older kernel
+    send_config(l.init);
+  }
+}
+
+void Instance::start(bool keep_socket) {
+  // The cgroups exist and hold their limits: a v1 init joins them before anything of the
+  // command runs; a v2 init was born in its cgroup.
+  (void)write_all(sync_.write.get(), &kSyncGo, 1);  // EPIPE: it died; the wait tells why
+  if (!keep_socket) sync_.write.reset();            // with -t the PTY's master comes back this way
+}
+
+std::vector<std::string> Instance::destroy() noexcept {
+  if (destroyed_) return {};
+  destroyed_ = true;
+  if (child_.pid > 0) {
+    ::kill(child_.pid, SIGKILL);
+    while (::waitpid(child_.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    child_.pid = -1;
+  }
+  return cgroups_made_ ? cgroups_->destroy() : std::vector<std::string>{};
+}
+
+}  // namespace mydocker

@@ -1,0 +1,170 @@
+#include "mydocker/runtime/relay.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <optional>
+
+#include "mydocker/init/protocol.hpp"
+#include "mydocker/init/pty.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/trace.hpp"
+
+namespace mydocker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Loop {
+ public:
+  Loop(SignalForwarder& signals, const RelayOptions& o)
+      : o_(o),
+        signals_(signals),
+        errors_open_(o.errors >= 0),
+        out_open_(o.out >= 0),
+        err_open_(o.err >= 0),
+        stdin_open_(o.forward_stdin),
+        pty_socket_(o.pty_socket) {}
+
+  RelayResult run() {
+    while (!step()) {
+    }
+    drain();
+    return result_;
+  }
+
+ private:
+  enum { kPid, kSignals, kErrors, kOut, kErr, kSocket, kMaster, kStdin, kCount };
+
+  int timeout_ms() const {
+    if (!deadline_ || killed_) return -1;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - Clock::now());
+    return static_cast<int>(std::max<int64_t>(0, left.count() + 1));
+  }
+
+  void deliver(std::string_view stream, std::string_view data) {
+    if (o_.deliver) {
+      o_.deliver(stream, data);
+    } else {
+      (void)write_all(stream == "stderr" ? 2 : 1, data.data(), data.size());
+    }
+  }
+
+  void started() {
+    if (!started_ && o_.on_started && result_.failure.empty()) o_.on_started();
+    started_ = true;
+  }
+
+  // One read from the error pipe or an output pipe; closes it at its end.
+  void read_pipe(int which, int fd) {
+    char buf[16384];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0 && which == kErrors) result_.failure.append(buf, static_cast<size_t>(n));
+    if (n > 0 && which != kErrors)
+      deliver(which == kOut ? "stdout" : "stderr", std::string_view(buf, static_cast<size_t>(n)));
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+      (which == kErrors ? errors_open_ : which == kOut ? out_open_ : err_open_) = false;
+      if (which == kErrors) started();  // EOF: the exec closed it (or a failure came first)
+    }
+  }
+
+  void handle_signals() {
+    while (int sig = signals_.next()) {
+      if (sig == SIGWINCH) {  // the kernel tells the container's foreground group itself
+        pty_.resize();
+        continue;
+      }
+      trace::emit("kill -" + signal_name(sig) + " " + std::to_string(o_.pid));
+      ::kill(o_.pid, sig);
+      if (!is_stop_signal(sig)) continue;
+      result_.stop_signalled = true;
+      if (!deadline_ && o_.stop_timeout >= 0)
+        deadline_ = Clock::now() + std::chrono::seconds(o_.stop_timeout);
+    }
+    if (deadline_ && !killed_ && Clock::now() >= *deadline_) {
+      spdlog::info("the container did not stop within {} s: killing it", o_.stop_timeout);
+      trace::emit("kill -KILL " + std::to_string(o_.pid));
+      ::kill(o_.pid, SIGKILL);
+      if (o_.kill_all) o_.kill_all();
+      killed_ = true;
+    }
+  }
+
+  // One poll and what it found; true once the process has exited and been reaped.
+  bool step() {
+    pollfd fds[kCount] = {{o_.pidfd, POLLIN, 0},
+                          {signals_.fd(), POLLIN, 0},
+                          {errors_open_ ? o_.errors : -1, POLLIN, 0},
+                          {out_open_ ? o_.out : -1, POLLIN, 0},
+                          {err_open_ ? o_.err : -1, POLLIN, 0},
+                          {pty_socket_, POLLIN, 0},
+                          {pty_.fd(), POLLIN, 0},
+                          {stdin_open_ && pty_.fd() >= 0 ? 0 : -1, POLLIN, 0}};
+    if (::poll(fds, kCount, timeout_ms()) < 0) {
+      if (errno == EINTR) return false;
+      throw_errno("poll");
+    }
+    for (int i : {kErrors, kOut, kErr})
+      if (fds[i].revents != 0) read_pipe(i, fds[i].fd);
+    if (fds[kSocket].revents != 0) {  // -t: the PTY's master (or EOF: the init failed first)
+      pty_.receive(pty_socket_, o_.attach_terminal);
+      pty_socket_ = -1;
+    }
+    if (fds[kMaster].revents != 0) pty_.pump([&](std::string_view d) { deliver("stdout", d); });
+    if (fds[kStdin].revents != 0) stdin_open_ = pty_.feed_stdin();
+    handle_signals();
+    if (fds[kPid].revents == 0) return false;
+    int status = 0;
+    while (::waitpid(o_.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    result_.status = exit_status(status);
+    return true;
+  }
+
+  // What is left in the pipes and the PTY (the namespace's processes are gone, so they end),
+  // then the caller's terminal as it was.
+  void drain() {
+    const struct {
+      int which, fd;
+      bool open;
+    } pipes[] = {
+        {kErrors, o_.errors, errors_open_}, {kOut, o_.out, out_open_}, {kErr, o_.err, err_open_}};
+    for (const auto& p : pipes) {
+      if (!p.open) continue;
+      ::fcntl(p.fd, F_SETFL, O_NONBLOCK);
+      char buf[16384];
+      ssize_t n;
+      while ((n = ::read(p.fd, buf, sizeof buf)) > 0) {
+        const std::string_view data(buf, static_cast<size_t>(n));
+        if (p.which == kErrors)
+          result_.failure.append(data);
+        else
+          deliver(p.which == kOut ? "stdout" : "stderr", data);
+      }
+    }
+    pty_.finish([&](std::string_view d) { deliver("stdout", d); });
+    started();
+  }
+
+  const RelayOptions& o_;
+  SignalForwarder& signals_;
+  PtyRelay pty_;
+  RelayResult result_;
+  bool errors_open_, out_open_, err_open_, stdin_open_;
+  int pty_socket_;
+  bool started_ = false, killed_ = false;
+  std::optional<Clock::time_point> deadline_;
+};
+
+}  // namespace
+
+RelayResult relay(SignalForwarder& signals, const RelayOptions& o) {
+  return Loop(signals, o).run();
+}
+
+}  // namespace mydocker
