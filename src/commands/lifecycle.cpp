@@ -77,6 +77,20 @@ std::unique_ptr<CgroupManager> cgroups_of(const ContainerDir& dir, const Contain
 
 }  // namespace
 
+int parse_signal(const std::string& text) {
+  std::string t = text;
+  for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (!t.empty() && std::all_of(t.begin(), t.end(), ::isdigit)) {
+    int n = std::atoi(t.c_str());
+    if (n > 0 && n < NSIG) return n;
+  } else {
+    if (t.rfind("SIG", 0) == 0) t = t.substr(3);
+    for (int sig = 1; sig < NSIG; ++sig)
+      if (const char* abbrev = ::sigabbrev_np(sig); abbrev && t == abbrev) return sig;
+  }
+  throw Error("invalid signal: " + text);
+}
+
 void stop(const Store& store, const std::string& ref, std::optional<int> timeout) {
   require_root("stop");
   const ContainerDir dir = store.open(ref);

@@ -432,38 +432,4 @@ std::vector<std::string> ImageStore::abandoned() const {
   return out;
 }
 
-std::string human_size(int64_t bytes) {
-  static const char* const kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
-  double size = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (size >= 1000 && unit + 1 < std::size(kUnits)) {
-    size /= 1000;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g%s", size, kUnits[unit]);
-  return buf;
-}
-
-void print_images(const std::vector<ImageInfo>& images, std::ostream& out) {
-  const double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  std::vector<std::array<std::string, 5>> rows{
-      {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
-  for (const auto& i : images)
-    rows.push_back({i.repository, i.tag, short_id(i.id),
-                    human_duration(now - parse_rfc3339(i.created)) + " ago", human_size(i.size)});
-  // docker's tabwriter: each cell padded by 3, a column at least 10 wide, the last not padded.
-  std::array<size_t, 4> width{};
-  for (const auto& row : rows)
-    for (size_t c = 0; c < width.size(); ++c)
-      width[c] = std::max({width[c], row[c].size() + 3, size_t{10}});
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < width.size(); ++c)
-      line += row[c] + std::string(width[c] - row[c].size(), ' ');
-    out << line << row.back() << "\n";
-  }
-}
-
 }  // namespace mydocker

@@ -183,7 +183,9 @@ Result bring_up_loopback(const InitConfig& c, bool dry) {
   return std::nullopt;
 }
 
-Result drop_privileges(const InitConfig& c, bool dry) {
+namespace {
+
+Result set_rlimits(const InitConfig& c, bool dry) {
   for (const auto& l : c.rlimits) {
     const char* flag = "?";
     for (const auto& k : kLimits)
@@ -196,22 +198,17 @@ Result drop_privileges(const InitConfig& c, bool dry) {
     if (!dry && ::setrlimit(static_cast<__rlimit_resource>(l[0]), &r) != 0)
       return failed(std::string("--ulimit ") + flag);
   }
-  // The capabilities kept, as numbers and as a mask, worked out once.
-  std::vector<cap_value_t> values;
-  uint64_t keep_mask = 0;
-  for (const auto& name : c.capabilities) {
-    cap_value_t v;
-    if (cap_from_name(name.c_str(), &v) != 0) continue;
-    values.push_back(v);
-    keep_mask |= uint64_t{1} << v;
-  }
+  return std::nullopt;
+}
+
+// The privilege steps as shell lines, in the order they happen.
+void trace_privileges(const InitConfig& c, bool change_user) {
+  if (!trace::enabled()) return;
   std::string dropped, kept;
-  if (trace::enabled()) {
-    for (const auto& name : all_capabilities())
-      if (std::find(c.capabilities.begin(), c.capabilities.end(), name) == c.capabilities.end())
-        dropped += (dropped.empty() ? "" : ",") + name;
-    for (const auto& name : c.capabilities) kept += (kept.empty() ? "" : ",") + name;
-  }
+  for (const auto& name : all_capabilities())
+    if (std::find(c.capabilities.begin(), c.capabilities.end(), name) == c.capabilities.end())
+      dropped += (dropped.empty() ? "" : ",") + name;
+  for (const auto& name : c.capabilities) kept += (kept.empty() ? "" : ",") + name;
   auto trace_seccomp = [&] {
     if (!c.seccomp_bpf.empty())
       trace::emit("seccomp: load a filter of " +
@@ -219,7 +216,6 @@ Result drop_privileges(const InitConfig& c, bool dry) {
   };
   if (!c.no_new_privs) trace_seccomp();
   if (!dropped.empty()) trace::emit("capsh --drop=" + dropped);
-  const bool change_user = c.uid != 0 || c.gid != 0 || !c.groups.empty();
   if (change_user) {
     std::string groups;
     for (auto g : c.groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
@@ -231,12 +227,11 @@ Result drop_privileges(const InitConfig& c, bool dry) {
     trace::emit("setpriv --no-new-privs");
     trace_seccomp();
   }
-  if (dry) return std::nullopt;
+}
 
-  if (!c.no_new_privs)
-    if (auto failure = load_seccomp(c)) return failure;
-  // The bounding set first (needs CAP_SETPCAP, which we still have): nothing dropped here can
-  // come back, not even through a setuid binary.
+// The bounding set first (needs CAP_SETPCAP, which we still have): nothing dropped here can
+// come back, not even through a setuid binary. Then the groups and the user.
+Result change_credentials(const InitConfig& c, uint64_t keep_mask, bool change_user) {
   for (int cap = 0; cap < cap_max_bits(); ++cap)
     if (!(keep_mask & (uint64_t{1} << cap)) && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
         errno != EINVAL)
@@ -244,15 +239,36 @@ Result drop_privileges(const InitConfig& c, bool dry) {
   // Always: an empty list clears the caller's own supplementary groups (sudo's wheel, disk...),
   // which must not follow root into the container.
   if (::setgroups(c.groups.size(), c.groups.data()) != 0) return failed("setgroups");
-  if (change_user) {
-    if (::setresgid(c.gid, c.gid, c.gid) != 0) return failed("setgid " + std::to_string(c.gid));
-    // From uid 0 to another, the kernel clears the permitted and effective sets: a non-root
-    // user in the container has no capabilities, as in docker.
-    if (::setresuid(c.uid, c.uid, c.uid) != 0) return failed("setuid " + std::to_string(c.uid));
-    // A credential change clears the parent-death signal: the container must still die with
-    // its supervisor.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (!change_user) return std::nullopt;
+  if (::setresgid(c.gid, c.gid, c.gid) != 0) return failed("setgid " + std::to_string(c.gid));
+  // From uid 0 to another, the kernel clears the permitted and effective sets: a non-root user
+  // in the container has no capabilities, as in docker.
+  if (::setresuid(c.uid, c.uid, c.uid) != 0) return failed("setuid " + std::to_string(c.uid));
+  // A credential change clears the parent-death signal: the container must still die with its
+  // supervisor.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result drop_privileges(const InitConfig& c, bool dry) {
+  if (auto f = set_rlimits(c, dry)) return f;
+  // The capabilities kept, as numbers and as a mask, worked out once.
+  std::vector<cap_value_t> values;
+  uint64_t keep_mask = 0;
+  for (const auto& name : c.capabilities) {
+    cap_value_t v;
+    if (cap_from_name(name.c_str(), &v) != 0) continue;
+    values.push_back(v);
+    keep_mask |= uint64_t{1} << v;
   }
+  const bool change_user = c.uid != 0 || c.gid != 0 || !c.groups.empty();
+  trace_privileges(c, change_user);
+  if (dry) return std::nullopt;
+  if (!c.no_new_privs)
+    if (auto failure = load_seccomp(c)) return failure;
+  if (auto f = change_credentials(c, keep_mask, change_user)) return f;
   // Nothing ambient, nothing inheritable (docker since 20.10.14, CVE-2022-24769): a file's
   // inheritable capabilities cannot hand a non-root process more than it has.
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);

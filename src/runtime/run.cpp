@@ -17,7 +17,6 @@
 #include "mydocker/image/image.hpp"
 #include "mydocker/init/init.hpp"
 #include "mydocker/init/pty.hpp"
-#include "mydocker/runtime/report.hpp"
 #include "mydocker/runtime/signals.hpp"
 #include "mydocker/runtime/spawn.hpp"
 #include "mydocker/runtime/supervisor.hpp"
@@ -221,20 +220,6 @@ RunResult dry_run(const RunOptions& o) {
   return {};
 }
 
-void add_report(const RunOptions& o, const std::string& id, const std::string& cgroup_driver,
-                const Outcome& out, RunResult& result) {
-  if (!wants_report(o)) return;
-  RunReport report{id, cgroup_driver, out.status, out.wall_seconds, out.stats};
-  if (o.report) result.report = format_report(report);
-  if (!o.report_file.empty()) {
-    try {
-      write_file_atomic(o.report_file, report_json(report).dump(2) + "\n");
-    } catch (const std::exception& e) {
-      result.messages.push_back(std::string("--report-file: ") + e.what());
-      if (result.status == 0) result.status = kExitSetupError;
-    }
-  }
-}
 
 // run -d: a supervisor process is forked off to own the container; we wait until the command
 // has started (or failed to), print the id and leave.
@@ -282,7 +267,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
   std::string msg(4096, '\0');
   ssize_t n = read_full(ready.read.get(), msg.data(), msg.size());
   msg.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  if (msg == "ok") return RunResult{0, {}, "", p.id};
+  if (msg == "ok") return RunResult{0, {}, std::nullopt, p.id};
   if (auto f = decode_failure(msg)) throw failure_error(*f, p);
   throw Error("the container's supervisor died before the container started");
 }
@@ -330,7 +315,9 @@ RunResult finish(const RunOptions& o, const Store& store, Store::Created& create
   if (out.failure) throw failure_error(*out.failure, plan);
   if (auto oom = oom_message(out.stats, plan.id); !oom.empty())
     result.messages.insert(result.messages.begin(), oom);
-  add_report(o, plan.id, plan.cgroups->record().driver_name(), out, result);
+  if (wants_report(o))
+    result.report = RunReport{plan.id, plan.cgroups->record().driver_name(), out.status,
+                              out.wall_seconds, out.stats};
   return result;
 }
 

@@ -293,12 +293,16 @@ std::string own_files_dir(const RunOptions& o, const std::string& files_dir,
   return o.userns == "private" ? files_dir : state_dir;
 }
 
-void prepare_init(const RunOptions& o, const std::string& image_rootfs,
-                  const std::string& files_dir, const std::string& state_dir, InitConfig& c) {
-  // The filesystem. The overlay's layers go to the data root (on disk); its mount point and
-  // the /etc files to the container's state directory (tmpfs under /run on most hosts), which
-  // spares half a dozen disk creations and removals a run. In a user namespace both go to the
-  // data root: the init, an unprivileged host uid there, reaches them through idmapped mounts.
+namespace {
+
+// The filesystem. The overlay's layers go to the data root (on disk); its mount point and the
+// /etc files to the container's state directory (tmpfs under /run on most hosts), which spares
+// half a dozen disk creations and removals a run. In a user namespace both go to the data root:
+// the init, an unprivileged host uid there, reaches them through idmapped mounts. Returns the
+// root whose /etc/passwd names users ("" for the host's files).
+std::string prepare_filesystem(const RunOptions& o, const std::string& image_rootfs,
+                               const std::string& files_dir, const std::string& state_dir,
+                               InitConfig& c) {
   const std::string own = own_files_dir(o, files_dir, state_dir);
   std::string root_for_users;
   if (!image_rootfs.empty()) {
@@ -341,8 +345,12 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
   if (o.host_rw && !c.rootfs.empty())
     throw Error("--host-rw is for runs on the host's files (no image, no --rootfs)");
   prepare_devices(o, c);
+  return root_for_users;
+}
 
-  // The command.
+// The command, its working directory, its user, and the environment docker gives: PATH,
+// HOSTNAME, HOME, TERM with -t; then --env-file, then -e.
+void prepare_process(const RunOptions& o, const std::string& root_for_users, InitConfig& c) {
   if (o.entrypoint) {
     std::vector<std::string> argv;
     if (!o.entrypoint->empty()) argv.push_back(*o.entrypoint);
@@ -355,8 +363,6 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
     check_container_path("-w", o.workdir, o.workdir);
     c.cwd = o.workdir;
   }
-  // The user, and the environment docker gives: PATH, HOSTNAME, HOME, TERM with -t; then
-  // --env-file, then -e.
   ResolvedUser user;
   if (!o.user.empty()) {
     user = resolve_user(o.user, root_for_users);
@@ -369,15 +375,11 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
   for (const auto& f : o.env_files)
     for (const auto& kv : read_env_file(f)) set_env(c.env, kv);
   for (const auto& e : o.env) set_env(c.env, e);
+}
 
-  // The network.
-  if (o.network != "none" && o.network != "host")
-    throw Error("invalid value '" + o.network +
-                "' for --net: none (the default: a network "
-                "namespace with only a loopback) or host");
-  c.new_net = o.network == "none";
-
-  // Privileges.
+// Capabilities, no_new_privs, the --security-opt words (seccomp is seccomp_filter_for's),
+// rlimits.
+void prepare_privileges(const RunOptions& o, InitConfig& c) {
   c.capabilities = effective_capabilities(o.cap_add, o.cap_drop, o.privileged, held_capabilities());
   c.no_new_privs = !o.privileged;
   for (const auto& opt : o.security_opts) {
@@ -392,6 +394,20 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
                   "no-new-privileges[=true|false]");
   }
   for (const auto& u : o.ulimits) c.rlimits.push_back(parse_ulimit(u));
+}
+
+}  // namespace
+
+void prepare_init(const RunOptions& o, const std::string& image_rootfs,
+                  const std::string& files_dir, const std::string& state_dir, InitConfig& c) {
+  const std::string root_for_users = prepare_filesystem(o, image_rootfs, files_dir, state_dir, c);
+  prepare_process(o, root_for_users, c);
+  if (o.network != "none" && o.network != "host")
+    throw Error("invalid value '" + o.network +
+                "' for --net: none (the default: a network "
+                "namespace with only a loopback) or host");
+  c.new_net = o.network == "none";
+  prepare_privileges(o, c);
   prepare_userns(o, files_dir, c);
 }
 

@@ -1,47 +1,36 @@
 #pragma once
-// Parses mydocker's command line into plain structs (testable without running anything).
+// Parses mydocker's command line into plain structs (testable without running anything). The
+// commands themselves are one table (commands.hpp): name, help, options, handler.
 
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "mydocker/commands/commands.hpp"
+#include "mydocker/format/containers.hpp"
 #include "mydocker/spec/options.hpp"
 
 namespace mydocker::cli {
 
-enum class Command {
-  kNone,
-  kRun,
-  kInfo,
-  kPrune,
-  kPs,
-  kLogs,
-  kExec,
-  kStop,
-  kKill,
-  kRm,
-  kInspect,
-  kTop,
-  kStats,
-  kUpdate,
-  kPause,
-  kUnpause,
-  kWait,
-  kImport,
-  kImages,
-  kRmi,
-  kExport,
-  kCommit
+struct LogsOptions {
+  bool follow = false;
+  std::optional<size_t> tail;
+  bool timestamps = false;
+};
+
+struct StatsOptions {
+  bool no_stream = false;
+  std::string format;                   // "json"
+  std::vector<std::string> containers;  // none: all running
 };
 
 struct CommandLine {
-  Command command = Command::kNone;
+  std::string command;  // the table's name: "run", "ps"... ("" when there is none)
   std::string log_level = "warn";
   std::string state_root = kDefaultStateRoot;  // --root, MYDOCKER_ROOT
   std::string data_root = kDefaultDataRoot;    // --data-root, MYDOCKER_DATA_ROOT
   RunOptions run;                              // run, and update's limits
-  std::string format;                          // info, ps, stats: "json"
+  std::string format;                          // info, images: "json"
   PsOptions ps;
   LogsOptions logs;
   ExecOptions exec;

@@ -1,7 +1,7 @@
 #pragma once
-// The commands that act on containers after `run`: docker's names, flags and output shapes.
-// Each prints its normal output to `out` and throws Error (exit 125) for a missing, ambiguous
-// or wrong container.
+// The commands that act on containers after `run`, with docker's names and semantics. They
+// return data or act; what is printed is the format layer's (format/). Each throws Error
+// (exit 125) for a missing, ambiguous or wrong container.
 
 #include <iosfwd>
 #include <optional>
@@ -12,21 +12,6 @@
 #include "mydocker/store/store.hpp"
 
 namespace mydocker {
-
-struct PsOptions {
-  bool all = false;    // -a: stopped ones too
-  bool quiet = false;  // -q: ids only
-  std::string format;  // "json": one object per line
-};
-void ps(const Store& store, const PsOptions& o, std::ostream& out);
-
-struct LogsOptions {
-  bool follow = false;
-  std::optional<size_t> tail;
-  bool timestamps = false;
-};
-// Writes the container's stdout lines to stdout and its stderr lines to stderr.
-void logs(const Store& store, const std::string& ref, const LogsOptions& o);
 
 struct ExecOptions {
   std::string container;
@@ -53,17 +38,6 @@ int wait(const Store& store, const std::string& ref);
 void pause(const Store& store, const std::string& ref, bool paused);
 // update: new limits for a running container (runc update's semantics).
 void update(const Store& store, const std::string& ref, const RunOptions& limits);
-// inspect: docker's JSON shape.
-void inspect(const Store& store, const std::vector<std::string>& refs, std::ostream& out);
-// top: the processes in its cgroup, docker top's columns.
-void top(const Store& store, const std::string& ref, std::ostream& out);
-
-struct StatsOptions {
-  bool no_stream = false;
-  std::string format;                   // "json"
-  std::vector<std::string> containers;  // none: all running
-};
-void stats(const Store& store, const StatsOptions& o, std::ostream& out);
 
 // prune: removes stopped containers and what crashed runs, imports and rmis left behind: the
 // image store's temporary entries, and the layers under <data_root>/containers whose record in
@@ -86,10 +60,6 @@ struct ImageInfo;
 ImageInfo commit_container(const Store& store, const std::string& data_root, const std::string& ref,
                            const std::string& reference);
 
-// "3 minutes", "About an hour", as docker's units.HumanDuration.
-std::string human_duration(double seconds);
-// "Up 3 minutes", "Exited (137) 5 seconds ago (OOM)", ... as `ps` shows it.
-std::string status_text(const ContainerState& st, bool supervisor_alive, double now);
 // "TERM", "SIGTERM", "15" -> 15. Throws Error.
 int parse_signal(const std::string& text);
 

@@ -11,6 +11,5 @@ namespace mydocker {
 
 nlohmann::json host_info(const Fs& fs, const std::string& state_root,
                          const std::string& proc = "/proc");
-std::string format_host_info(const nlohmann::json& info);
 
 }  // namespace mydocker

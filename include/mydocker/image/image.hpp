@@ -112,10 +112,4 @@ class ImageStore {
   std::string images_, tags_;
 };
 
-// `docker images`: REPOSITORY TAG IMAGE ID CREATED SIZE, columns as docker's tabwriter.
-void print_images(const std::vector<ImageInfo>& images, std::ostream& out);
-// docker's image sizes (go-units HumanSizeWithPrecision(n, 3)): 3 significant digits, decimal
-// units: 0 -> "0B", 1234 -> "1.23kB", 4260000 -> "4.26MB".
-std::string human_size(int64_t bytes);
-
 }  // namespace mydocker

@@ -2,6 +2,7 @@
 // `mydocker run`: a command in new namespaces, inside cgroups set up before it starts, and
 // nothing left behind however it ends.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,10 +11,19 @@
 
 namespace mydocker {
 
+// --report / --report-file: what the container used, read from its cgroups before they went.
+struct RunReport {
+  std::string id;
+  std::string cgroup_mode;  // "v1", "v2" (CgroupRecord::driver_name)
+  int status = 0;
+  double wall_seconds = 0;
+  Stats stats;
+};
+
 struct RunResult {
   int status = 0;                     // the command's status, 128+N for signal N
   std::vector<std::string> messages;  // for stderr after the run (OOM kills, teardown problems)
-  std::string report;                 // --report: the summary, for stderr
+  std::optional<RunReport> report;    // --report, --report-file
   std::string id;                     // the container's id (run -d prints it)
 };
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mydocker/cgroup/hierarchy.hpp"
+#include "mydocker/format/host.hpp"
 #include "unit/fake_cgroupfs.hpp"
 
 namespace mydocker {

@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "mydocker/commands/commands.hpp"
+#include "mydocker/commands/containers.hpp"
+#include "mydocker/format/containers.hpp"
+#include "mydocker/format/text.hpp"
 #include "mydocker/util/error.hpp"
 #include "unit/store/store_helpers.hpp"
 
@@ -244,9 +247,7 @@ class PsTest : public test::StoreTest {
   }
 
   std::string run_ps(const PsOptions& o) const {
-    std::ostringstream out;
-    ps(store(), o, out);
-    return out.str();
+    return format_ps(list_containers(store(), o.all), o, now_seconds());
   }
 
   static Strings lines_of(const std::string& text) {
@@ -379,13 +380,8 @@ TEST(PsEmptyStore, PrintsNothingQuietAndNoRowsAsJson) {
   quiet.all = quiet.quiet = true;
   PsOptions as_json;
   as_json.format = "json";
-  std::ostringstream a, b;
-
-  ps(store, quiet, a);
-  ps(store, as_json, b);
-
-  EXPECT_EQ(a.str(), "");
-  EXPECT_EQ(b.str(), "");
+  EXPECT_EQ(format_ps(list_containers(store, true), quiet, now_seconds()), "");
+  EXPECT_EQ(format_ps(list_containers(store, false), as_json, now_seconds()), "");
 }
 
 }  // namespace

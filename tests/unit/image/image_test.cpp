@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "mydocker/format/images.hpp"
+#include "mydocker/format/text.hpp"
 #include "mydocker/image/tar.hpp"
 #include "mydocker/store/state.hpp"
 #include "mydocker/util/error.hpp"
@@ -530,11 +532,9 @@ TEST(ImageTable, PrintImagesAsDocker) {
       {id1, "busybox", "latest", rfc3339_at(now - 300), 4261234, "busybox.tar"},
       {id2, "<none>", "<none>", rfc3339_at(now - 7200), 999, "old.tar"},
   };
-  std::ostringstream out;
+  const std::string out = format_images(images, false, false, now_seconds());
 
-  print_images(images, out);
-
-  EXPECT_EQ(out.str(),
+  EXPECT_EQ(out,
             "REPOSITORY   TAG       IMAGE ID       CREATED         SIZE\n"
             "busybox      latest    0123456789ab   5 minutes ago   4.26MB\n"
             "<none>       <none>    fedcba987654   2 hours ago     999B\n");

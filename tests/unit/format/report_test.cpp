@@ -1,7 +1,7 @@
 // `mydocker run --report`: the summary lines (format_report) and the JSON (report_json) for a
 // Stats with and without each part.
 
-#include "mydocker/runtime/report.hpp"
+#include "mydocker/format/report.hpp"
 
 #include <gtest/gtest.h>
 

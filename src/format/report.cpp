@@ -1,4 +1,4 @@
-#include "mydocker/runtime/report.hpp"
+#include "mydocker/format/report.hpp"
 
 #include <cstdio>
 

@@ -5,17 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "mydocker/cgroup/stats.hpp"
+#include "mydocker/runtime/run.hpp"
 
 namespace mydocker {
-
-struct RunReport {
-  std::string id;
-  std::string cgroup_mode;  // "v1", "v2"
-  int status = 0;
-  double wall_seconds = 0;
-  Stats stats;
-};
 
 // A short summary for people, several lines, each starting with "mydocker: ".
 std::string format_report(const RunReport& r);

@@ -1,0 +1,65 @@
+#pragma once
+// Containers as data, for the commands that show them (ps, inspect, top, stats, logs): the core
+// reads records, cgroups and logs; the format layer (format/) turns them into docker's tables
+// and JSON.
+
+#include <sys/types.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mydocker/cgroup/stats.hpp"
+#include "mydocker/store/log.hpp"
+#include "mydocker/store/store.hpp"
+
+namespace mydocker {
+
+// A container as its record shows it.
+struct ContainerView {
+  std::string id;
+  nlohmann::json config;  // config.json
+  ContainerState state;
+  bool supervisor_alive = false;
+  std::string log_path;
+  // Running as far as anyone can tell: a live state with a live supervisor.
+  bool live() const { return state.live() && supervisor_alive; }
+  // A live state whose supervisor died (kill -9): `prune` cleans up.
+  bool dead() const { return state.live() && !supervisor_alive; }
+};
+
+// Every container (`all`) or the live ones, newest first; records being removed are skipped.
+std::vector<ContainerView> list_containers(const Store& store, bool all);
+// One container by id, prefix or name. Throws Error.
+ContainerView view_container(const Store& store, const std::string& ref);
+
+// A process of a running container (top).
+struct ProcessInfo {
+  uid_t uid = 0;
+  pid_t pid = 0, ppid = 0;
+  double started_at = 0;  // seconds since the epoch
+  long cpu_ticks = 0;     // user + system, in clock ticks
+  std::string cmd;        // its command line, or [comm] for a kernel-less one
+};
+// Throws Error when the container is not running.
+std::vector<ProcessInfo> container_processes(const Store& store, const std::string& ref);
+
+// What a running container uses now (stats).
+struct StatsSample {
+  std::string id, name;
+  Stats stats;
+  double at = 0;  // steady clock, seconds
+};
+// The running ones among `ids`.
+std::vector<StatsSample> sample_stats(const Store& store, const std::vector<std::string>& ids);
+// The host's memory (MemTotal), the limit of a container without one.
+uint64_t host_memory_bytes();
+
+// A detached container's log: its last `tail` entries (all without), then with `follow` what is
+// appended until its supervisor is gone. Throws Error for a foreground container (no log).
+void read_logs(const Store& store, const std::string& ref, std::optional<size_t> tail, bool follow,
+               const std::function<void(const LogEntry&)>& each);
+
+}  // namespace mydocker

@@ -1,0 +1,122 @@
+#include "mydocker/cli/commands.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/units.hpp"
+
+namespace mydocker::cli {
+
+const std::vector<CommandDef>& commands() {
+  static const std::vector<CommandDef> all = [] {
+    std::vector<CommandDef> out;
+    for (auto list : {container_commands(), image_commands(), system_commands()})
+      out.insert(out.end(), list.begin(), list.end());
+    return out;
+  }();
+  return all;
+}
+
+const CommandDef* find_command(std::string_view name) {
+  for (const auto& c : commands())
+    if (name == c.name) return &c;
+  return nullptr;
+}
+
+void add_limit_flags(CLI::App& app, LimitText& t, bool devices) {
+  const auto last = CLI::MultiOptionPolicy::TakeLast;  // docker: the last one counts
+  app.add_option("-m,--mem,--memory", t.memory, "Memory limit: 100m, 1.5g (also -mem)")
+      ->multi_option_policy(last);
+  app.add_option("--memory-swap", t.memory_swap, "Memory+swap limit: SIZE, -1 = unlimited swap")
+      ->multi_option_policy(last);
+  app.add_option("--memory-reservation", t.memory_reservation, "Memory soft limit: SIZE")
+      ->multi_option_policy(last);
+  app.add_option("--memory-swappiness", t.memory_swappiness, "0..100 (cgroup v1)")
+      ->multi_option_policy(last);
+  app.add_option("--cpu", t.cpu, "CPU limit in percent of one CPU: 20 = 20% (also -cpu)")
+      ->multi_option_policy(last);
+  app.add_option("--cpus", t.cpus, "CPU limit in CPUs: 1.5")->multi_option_policy(last);
+  app.add_option("--cpu-period", t.cpu_period, "CFS period in µs (1000..1000000)")
+      ->multi_option_policy(last);
+  app.add_option("--cpu-quota", t.cpu_quota, "CFS quota in µs per period (-1: unlimited)")
+      ->multi_option_policy(last);
+  app.add_option("-c,--cpushare,--cpu-shares", t.shares,
+                 "CPU weight against other cgroups, default 1024 (also -cpushare)")
+      ->multi_option_policy(last);
+  app.add_option("--cpu-rt-runtime", t.rt_runtime, "Real-time runtime in µs (cgroup v1)")
+      ->multi_option_policy(last);
+  app.add_option("--cpu-rt-period", t.rt_period, "Real-time period in µs (cgroup v1)")
+      ->multi_option_policy(last);
+  app.add_option("--cpuset,--cpuset-cpus", t.cpuset, "CPUs allowed: 0-2,4 (also -cpuset)")
+      ->multi_option_policy(last);
+  app.add_option("--cpuset-mems", t.cpuset_mems, "Memory nodes allowed: 0-1")
+      ->multi_option_policy(last);
+  app.add_option("--pids-limit", t.pids_limit, "Process limit (0 or -1: unlimited)")
+      ->multi_option_policy(last);
+  app.add_option("--blkio-weight", t.blkio_weight, "Block I/O weight 10..1000")
+      ->multi_option_policy(last);
+  if (!devices) return;
+  app.add_option("--device-read-bps", t.read_bps, "Read rate limit: DEVICE:SIZE (/dev/sda:1mb)");
+  app.add_option("--device-write-bps", t.write_bps, "Write rate limit: DEVICE:SIZE");
+  app.add_option("--device-read-iops", t.read_iops, "Read operations limit: DEVICE:N");
+  app.add_option("--device-write-iops", t.write_iops, "Write operations limit: DEVICE:N");
+}
+
+std::optional<FlagValue> flag_value(CLI::App& app, const RunArgs& split, const char* name,
+                                    const std::string& text) {
+  CLI::Option* opt = app.get_option_no_throw(name);
+  if (!opt || opt->count() == 0) return std::nullopt;
+  auto typed = split.typed.find(opt->get_name());
+  return FlagValue{typed != split.typed.end() ? typed->second : opt->get_name(), text};
+}
+
+void fill_limits(CLI::App& app, const RunArgs& split, const LimitText& t, RunOptions& o) {
+  o.memory = flag_value(app, split, "--mem", t.memory);
+  o.memory_swap = flag_value(app, split, "--memory-swap", t.memory_swap);
+  o.memory_reservation = flag_value(app, split, "--memory-reservation", t.memory_reservation);
+  o.memory_swappiness = flag_value(app, split, "--memory-swappiness", t.memory_swappiness);
+  o.cpu_percent = flag_value(app, split, "--cpu", t.cpu);
+  o.cpus = flag_value(app, split, "--cpus", t.cpus);
+  o.cpu_period = flag_value(app, split, "--cpu-period", t.cpu_period);
+  o.cpu_quota = flag_value(app, split, "--cpu-quota", t.cpu_quota);
+  o.cpu_shares = flag_value(app, split, "--cpushare", t.shares);
+  o.cpu_rt_runtime = flag_value(app, split, "--cpu-rt-runtime", t.rt_runtime);
+  o.cpu_rt_period = flag_value(app, split, "--cpu-rt-period", t.rt_period);
+  o.cpuset_cpus = flag_value(app, split, "--cpuset", t.cpuset);
+  o.cpuset_mems = flag_value(app, split, "--cpuset-mems", t.cpuset_mems);
+  o.pids_limit = flag_value(app, split, "--pids-limit", t.pids_limit);
+  o.blkio_weight = flag_value(app, split, "--blkio-weight", t.blkio_weight);
+  auto list = [](const std::vector<std::string>& values, const char* flag) {
+    std::vector<FlagValue> out;
+    for (const auto& v : values) out.push_back({flag, v});
+    return out;
+  };
+  o.device_read_bps = list(t.read_bps, "--device-read-bps");
+  o.device_write_bps = list(t.write_bps, "--device-write-bps");
+  o.device_read_iops = list(t.read_iops, "--device-read-iops");
+  o.device_write_iops = list(t.write_iops, "--device-write-iops");
+}
+
+int int_value(const std::string& flag, const std::string& text) {
+  auto v = parse_int(text);
+  if (!v) throw Error("invalid value '" + text + "' for " + flag + ": must be a whole number");
+  return static_cast<int>(*v);
+}
+
+int for_each(const std::vector<std::string>& refs,
+             const std::function<void(const std::string&)>& act, bool echo) {
+  int status = 0;
+  for (const auto& ref : refs) {
+    try {
+      act(ref);
+      if (echo) std::cout << ref << std::endl;
+    } catch (const Error& e) {
+      std::fprintf(stderr, "mydocker: %s\n", e.what());
+      status = e.exit_code();
+    }
+  }
+  return status;
+}
+
+}  // namespace mydocker::cli

@@ -1,0 +1,298 @@
+// run, ps, logs, exec, stop, kill, rm, inspect, top, stats, update, pause, unpause, wait.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "mydocker/cli/commands.hpp"
+#include "mydocker/commands/containers.hpp"
+#include "mydocker/format/containers.hpp"
+#include "mydocker/format/report.hpp"
+#include "mydocker/format/text.hpp"
+#include "mydocker/runtime/run.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/files.hpp"
+
+namespace mydocker::cli {
+namespace {
+
+void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
+  RunOptions& o = cl.run;
+  run.set_help_flag("--help", "Print this help");  // -h is --hostname, as in docker
+  add_limit_flags(run, s.limits, true);
+  run.add_flag("--oom-kill-disable", o.oom_kill_disable, "Disable the OOM killer (cgroup v1)");
+  run.add_option("--rootfs", o.rootfs_dir, "Run in this directory as the root filesystem");
+  run.add_flag("--host-rw", o.host_rw,
+               "Without an image: the host's files writable (default: read-only, with fresh "
+               "/tmp, /run and /dev/shm)");
+  run.add_option("--device", o.devices, "A host device in the container: HOST[:CONTAINER][:rwm]");
+  run.add_option("--device-cgroup-rule", o.device_cgroup_rules,
+                 "Allow a device: 'TYPE MAJOR:MINOR PERMS' ('c 1:3 rwm', 'b 8:* r')");
+  run.add_option("-v,--volume", o.volumes, "Bind mount: HOST:CONTAINER[:ro]");
+  run.add_option("--tmpfs", o.tmpfs, "A tmpfs: PATH[:OPTIONS]");
+  run.add_flag("--read-only", o.read_only, "Mount the root filesystem read-only");
+  run.add_option("-e,--env", o.env, "Set an environment variable: KEY=VALUE (KEY: ours)");
+  run.add_option("--env-file", o.env_files, "Read environment variables from a file");
+  run.add_option("-w,--workdir", o.workdir, "Working directory inside the container");
+  run.add_option("-u,--user", o.user, "UID[:GID] or NAME[:GROUP] (from the image)");
+  run.add_option("--entrypoint", o.entrypoint, "Run this instead, with the command as arguments");
+  run.add_option("--net,--network", o.network, "none (default: only a loopback) or host");
+  run.add_option("--cap-add", o.cap_add, "Add a capability (NET_ADMIN, ALL ...)");
+  run.add_option("--cap-drop", o.cap_drop, "Drop a capability");
+  run.add_flag("--privileged", o.privileged,
+               "All capabilities and devices, no seccomp, no masked paths");
+  run.add_option("--security-opt", o.security_opts,
+                 "seccomp=unconfined|FILE.json, no-new-privileges[=true|false]");
+  run.add_option("--ulimit", o.ulimits, "A resource limit: NAME=SOFT[:HARD] (nofile=1024)");
+  run.add_option(
+      "--userns", o.userns,
+      "User namespace: host (default) or private (root mapped to an unprivileged range)");
+  run.add_flag("-d,--detach", o.detach, "Run in the background and print the container's id");
+  run.add_flag("-i,--interactive", o.interactive, "Keep stdin attached");
+  run.add_flag("-t,--tty", o.tty, "A terminal (PTY) inside the container, relayed to the caller's");
+  run.add_flag("--rm", o.remove, "Remove the container when it exits");
+  run.add_option("--restart", o.restart, "no, on-failure[:N], always or unless-stopped");
+  run.add_option("--name", o.name, "Name of the container");
+  run.add_option("-h,--hostname", o.hostname, "Hostname (default: the container's short id)");
+  run.add_option("--cgroup-parent", o.cgroup_parent,
+                 "Parent cgroup: /abs from the hierarchy root, relative from your own cgroup");
+  run.add_option("--stop-timeout", s.stop_timeout,
+                 "Seconds from a forwarded SIGTERM/SIGINT to SIGKILL (default 10, -1 never)");
+  run.add_flag("--trace", o.trace, "Print every kernel action as a shell line");
+  run.add_flag("--dry-run", o.dry_run, "Check everything and print the actions; run nothing");
+  run.add_flag("--report", o.report, "Print what the container used when it ends");
+  run.add_option("--report-file", o.report_file, "Write the same as JSON to FILE");
+}
+
+void run_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& split) {
+  cl.run.command = split.command;
+  fill_limits(sub, split, s.limits, cl.run);
+  cl.run.stop_timeout = flag_value(sub, split, "--stop-timeout", s.stop_timeout);
+}
+
+int run_run(const CommandLine& cl) {
+  RunResult result = run_container(cl.run);
+  if (cl.run.detach) std::cout << result.id << std::endl;
+  for (const auto& m : result.messages) std::fprintf(stderr, "mydocker: %s\n", m.c_str());
+  if (result.report && cl.run.report) std::fputs(format_report(*result.report).c_str(), stderr);
+  if (result.report && !cl.run.report_file.empty()) {
+    try {
+      write_file_atomic(cl.run.report_file, report_json(*result.report).dump(2) + "\n");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "mydocker: --report-file: %s\n", e.what());
+      if (result.status == 0) return kExitSetupError;
+    }
+  }
+  return result.status;
+}
+
+void ps_options(CLI::App& ps, CommandLine& cl, Scratch&) {
+  ps.add_flag("-a,--all", cl.ps.all, "Show stopped containers too");
+  ps.add_flag("-q,--quiet", cl.ps.quiet, "Only ids");
+  ps.add_option("--format", cl.ps.format, "json")->check(CLI::IsMember({"json", "table"}));
+}
+
+void ps_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
+  if (cl.ps.format == "table") cl.ps.format.clear();
+}
+
+int run_ps(const CommandLine& cl) {
+  std::cout << format_ps(list_containers(Store(cl.state_root), cl.ps.all), cl.ps, now_seconds());
+  return 0;
+}
+
+void logs_options(CLI::App& logs, CommandLine& cl, Scratch& s) {
+  logs.add_flag("-f,--follow", cl.logs.follow, "Follow the output");
+  logs.add_option("-n,--tail", s.tail, "Only the last N lines (\"all\" for all)");
+  logs.add_flag("-t,--timestamps", cl.logs.timestamps, "Show timestamps");
+  logs.add_option("container", cl.containers)->required();
+}
+
+void logs_finish(CLI::App&, CommandLine& cl, Scratch& s, const RunArgs&) {
+  if (s.tail.empty() || s.tail == "all") return;
+  const int n = int_value("--tail", s.tail);
+  if (n < 0) throw Error("invalid value '" + s.tail + "' for --tail: must be 0 or more");
+  cl.logs.tail = static_cast<size_t>(n);
+}
+
+int run_logs(const CommandLine& cl) {
+  read_logs(Store(cl.state_root), cl.containers.front(), cl.logs.tail, cl.logs.follow,
+            [&](const LogEntry& e) {
+              FILE* to = e.stream == "stderr" ? stderr : stdout;
+              const std::string line = format_log_entry(e, cl.logs.timestamps);
+              std::fwrite(line.data(), 1, line.size(), to);
+              std::fflush(to);
+            });
+  return 0;
+}
+
+void exec_options(CLI::App& exec, CommandLine& cl, Scratch&) {
+  exec.add_flag("-i,--interactive", cl.exec.interactive, "Keep stdin attached");
+  exec.add_flag("-t,--tty", cl.exec.tty, "A terminal (PTY) inside the container");
+  exec.add_option("-e,--env", cl.exec.env, "Set an environment variable: KEY=VALUE");
+  exec.add_option("-w,--workdir", cl.exec.workdir, "Working directory inside the container");
+  exec.add_option("-u,--user", cl.exec.user, "USER[:GROUP] to run as (default: the container's)");
+  exec.add_flag("--privileged", cl.exec.privileged,
+                "Every capability and no seccomp filter for this command");
+}
+
+void exec_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs& split) {
+  if (split.command.empty())
+    throw Error("missing the container: mydocker exec [OPTIONS] CONTAINER COMMAND [ARG...]");
+  cl.exec.container = split.command.front();
+  cl.exec.command.assign(split.command.begin() + 1, split.command.end());
+}
+
+int run_exec(const CommandLine& cl) { return exec(Store(cl.state_root), cl.exec); }
+
+void containers_arg(CLI::App& sub, CommandLine& cl, Scratch&) {
+  sub.add_option("container", cl.containers)->required();
+}
+
+void stop_options(CLI::App& stop, CommandLine& cl, Scratch& s) {
+  stop.add_option("-t,--time", s.time, "Seconds to wait before SIGKILL");
+  stop.add_option("container", cl.containers)->required();
+}
+
+void stop_finish(CLI::App&, CommandLine& cl, Scratch& s, const RunArgs&) {
+  if (!s.time.empty()) cl.stop_timeout = int_value("-t", s.time);
+}
+
+int run_stop(const CommandLine& cl) {
+  const Store store(cl.state_root);
+  return for_each(cl.containers, [&](const std::string& c) { stop(store, c, cl.stop_timeout); });
+}
+
+void kill_options(CLI::App& kill, CommandLine& cl, Scratch&) {
+  kill.add_option("-s,--signal", cl.signal, "The signal: KILL, TERM, HUP, 9 ...");
+  kill.add_option("container", cl.containers)->required();
+}
+
+int run_kill(const CommandLine& cl) {
+  const Store store(cl.state_root);
+  return for_each(cl.containers, [&](const std::string& c) { kill(store, c, cl.signal); });
+}
+
+void rm_options(CLI::App& rm, CommandLine& cl, Scratch& s) {
+  rm.add_flag("-f,--force", cl.force, "Stop running containers first");
+  rm.add_flag("-v,--volumes", s.volumes, "Remove the container's volumes too (none yet)");
+  rm.add_option("container", cl.containers)->required();
+}
+
+int run_rm(const CommandLine& cl) {
+  const Store store(cl.state_root);
+  return for_each(cl.containers, [&](const std::string& c) { remove(store, c, cl.force); });
+}
+
+int run_inspect(const CommandLine& cl) {
+  const Store store(cl.state_root);
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& ref : cl.containers) all.push_back(inspect_json(view_container(store, ref)));
+  std::cout << all.dump(4) << "\n";
+  return 0;
+}
+
+void top_options(CLI::App& top, CommandLine& cl, Scratch&) {
+  top.add_option("container", cl.containers)->required()->expected(1);
+}
+
+int run_top(const CommandLine& cl) {
+  std::cout << format_top(container_processes(Store(cl.state_root), cl.containers.front()));
+  return 0;
+}
+
+void stats_options(CLI::App& stats, CommandLine& cl, Scratch&) {
+  stats.add_flag("--no-stream", cl.stats.no_stream, "Print once and exit");
+  stats.add_option("--format", cl.stats.format, "json")->check(CLI::IsMember({"json", "table"}));
+  stats.add_option("container", cl.stats.containers);
+}
+
+void stats_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
+  if (cl.stats.format == "table") cl.stats.format.clear();
+}
+
+// docker stats: a second sample a moment after the first gives the CPU %; live, the screen is
+// redrawn every second.
+int run_stats(const CommandLine& cl) {
+  const Store store(cl.state_root);
+  std::vector<std::string> ids;
+  for (const auto& ref : cl.stats.containers) ids.push_back(store.resolve(ref));
+  const bool all = ids.empty();
+  const uint64_t total = host_memory_bytes();
+  const bool json = cl.stats.format == "json";
+  const bool tty = ::isatty(STDOUT_FILENO) && !json && !cl.stats.no_stream;
+  auto previous = sample_stats(store, all ? store.ids() : ids);
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(cl.stats.no_stream ? 500 : 1000));
+    auto now = sample_stats(store, all ? store.ids() : ids);
+    if (tty) std::cout << "\033[2J\033[H";  // refresh in place
+    std::cout << format_stats(previous, now, total, json) << std::flush;
+    if (cl.stats.no_stream) return 0;
+    previous = std::move(now);
+  }
+}
+
+void update_options(CLI::App& update, CommandLine& cl, Scratch& s) {
+  add_limit_flags(update, s.limits, false);
+  update.add_option("container", cl.containers);  // split off, as run's command
+}
+
+void update_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& split) {
+  fill_limits(sub, split, s.limits, cl.run);
+  cl.containers = split.command;
+  if (cl.containers.empty())
+    throw Error("missing the container: mydocker update [OPTIONS] CONTAINER...");
+}
+
+int run_update(const CommandLine& cl) {
+  const Store store(cl.state_root);
+  return for_each(cl.containers, [&](const std::string& c) { update(store, c, cl.run); });
+}
+
+int run_pause(const CommandLine& cl) {
+  const Store store(cl.state_root);
+  return for_each(cl.containers, [&](const std::string& c) { pause(store, c, true); });
+}
+
+int run_unpause(const CommandLine& cl) {
+  const Store store(cl.state_root);
+  return for_each(cl.containers, [&](const std::string& c) { pause(store, c, false); });
+}
+
+int run_wait(const CommandLine& cl) {
+  const Store store(cl.state_root);
+  return for_each(
+      cl.containers, [&](const std::string& c) { std::cout << wait(store, c) << std::endl; },
+      false);
+}
+
+}  // namespace
+
+std::vector<CommandDef> container_commands() {
+  return {
+      {"run", "Run a command in a new container: run [OPTIONS] COMMAND [ARG...]", run_options,
+       run_finish, run_run, true},
+      {"ps", "List containers", ps_options, ps_finish, run_ps},
+      {"logs", "Show a detached container's output", logs_options, logs_finish, run_logs},
+      {"exec", "Run a command in a running container: exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+       exec_options, exec_finish, run_exec, true},
+      {"stop", "Stop containers: SIGTERM, then SIGKILL after the timeout", stop_options,
+       stop_finish, run_stop},
+      {"kill", "Send a signal to containers (default KILL)", kill_options, nullptr, run_kill},
+      {"rm", "Remove containers (state and cgroups)", rm_options, nullptr, run_rm},
+      {"inspect", "Show containers as JSON", containers_arg, nullptr, run_inspect},
+      {"top", "Show the processes of a container", top_options, nullptr, run_top},
+      {"stats", "Show what containers use, live", stats_options, stats_finish, run_stats},
+      {"update", "Change the limits of running containers", update_options, update_finish,
+       run_update, true},
+      {"pause", "Freeze every process of containers", containers_arg, nullptr, run_pause},
+      {"unpause", "Thaw paused containers", containers_arg, nullptr, run_unpause},
+      {"wait", "Wait for containers to stop, print their exit codes", containers_arg, nullptr,
+       run_wait},
+  };
+}
+
+}  // namespace mydocker::cli

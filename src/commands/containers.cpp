@@ -1,0 +1,173 @@
+#include "mydocker/commands/containers.hpp"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+#include "mydocker/cgroup/manager.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/id.hpp"
+
+namespace mydocker {
+namespace {
+
+std::optional<ContainerView> read_view(const Store& store, const std::string& id) {
+  ContainerDir dir(store.root(), id);
+  ContainerView v;
+  v.id = id;
+  try {
+    v.config = dir.config();
+    v.state = dir.state();
+  } catch (const Error&) {
+    return std::nullopt;  // being removed
+  }
+  v.supervisor_alive = dir.supervisor_alive();
+  v.log_path = dir.log_path();
+  return v;
+}
+
+double boot_time(const Fs& fs) {
+  auto stat = fs.read_if_exists("/proc/stat");
+  if (!stat) return 0;
+  auto pos = stat->find("\nbtime ");
+  return pos == std::string::npos ? 0 : std::atof(stat->c_str() + pos + 7);
+}
+
+// /proc/PID/stat and status, or nullopt when the process is gone meanwhile.
+std::optional<ProcessInfo> process_info(const Fs& fs, pid_t pid, double boot, long hz) {
+  const std::string base = "/proc/" + std::to_string(pid);
+  auto stat = fs.read_if_exists(base + "/stat");
+  auto status = fs.read_if_exists(base + "/status");
+  if (!stat || !status) return std::nullopt;
+  // stat: pid (comm) state ppid ... utime(14) stime(15) ... starttime(22); comm may hold spaces
+  std::istringstream f(stat->substr(stat->rfind(')') + 2));
+  std::vector<std::string> v((std::istream_iterator<std::string>(f)), {});
+  if (v.size() < 20) return std::nullopt;
+  ProcessInfo p;
+  p.pid = pid;
+  p.ppid = static_cast<pid_t>(std::atol(v[1].c_str()));
+  p.cpu_ticks = std::atol(v[11].c_str()) + std::atol(v[12].c_str());
+  p.started_at = boot + std::atof(v[19].c_str()) / static_cast<double>(hz);
+  if (auto pos = status->find("\nUid:\t"); pos != std::string::npos)
+    p.uid = static_cast<uid_t>(std::atol(status->c_str() + pos + 6));
+  p.cmd = fs.read_if_exists(base + "/cmdline").value_or("");
+  std::replace(p.cmd.begin(), p.cmd.end(), '\0', ' ');
+  while (!p.cmd.empty() && p.cmd.back() == ' ') p.cmd.pop_back();
+  if (p.cmd.empty())
+    p.cmd = "[" + stat->substr(stat->find('(') + 1, stat->rfind(')') - stat->find('(') - 1) + "]";
+  return p;
+}
+
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::vector<ContainerView> list_containers(const Store& store, bool all) {
+  std::vector<ContainerView> out;
+  for (const auto& id : store.ids()) {
+    auto v = read_view(store, id);
+    if (v && (all || v->live())) out.push_back(std::move(*v));
+  }
+  std::sort(out.begin(), out.end(), [](const ContainerView& a, const ContainerView& b) {
+    return parse_rfc3339(a.config.value("created", "")) >
+           parse_rfc3339(b.config.value("created", ""));
+  });
+  return out;
+}
+
+ContainerView view_container(const Store& store, const std::string& ref) {
+  const ContainerDir dir = store.open(ref);
+  ContainerView v;
+  v.id = dir.id();
+  v.config = dir.config();
+  v.state = dir.state();
+  v.supervisor_alive = dir.supervisor_alive();
+  v.log_path = dir.log_path();
+  return v;
+}
+
+std::vector<ProcessInfo> container_processes(const Store& store, const std::string& ref) {
+  const ContainerView v = view_container(store, ref);
+  if (!v.live()) throw Error("container " + short_id(v.id) + " is not running");
+  const Fs fs;
+  const double boot = boot_time(fs);
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  std::vector<ProcessInfo> out;
+  for (pid_t pid : open_cgroup_manager(fs, v.state.cgroup, v.id)->pids())
+    if (auto p = process_info(fs, pid, boot, hz)) out.push_back(std::move(*p));
+  return out;
+}
+
+std::vector<StatsSample> sample_stats(const Store& store, const std::vector<std::string>& ids) {
+  std::vector<StatsSample> out;
+  const Fs fs;
+  for (const auto& id : ids) {
+    const ContainerDir dir(store.root(), id);
+    ContainerState st;
+    try {
+      st = dir.state();
+    } catch (const Error&) {
+      continue;
+    }
+    if (!st.live() || !dir.supervisor_alive()) continue;
+    out.push_back(
+        {id, store.name_of(id), open_cgroup_manager(fs, st.cgroup, id)->stats(), steady_seconds()});
+  }
+  return out;
+}
+
+uint64_t host_memory_bytes() {
+  Fs fs;
+  auto text = fs.read_if_exists("/proc/meminfo").value_or("");
+  auto pos = text.find("MemTotal:");
+  return pos == std::string::npos ? 0 : std::strtoull(text.c_str() + pos + 9, nullptr, 10) * 1024;
+}
+
+void read_logs(const Store& store, const std::string& ref, std::optional<size_t> tail, bool follow,
+               const std::function<void(const LogEntry&)>& each) {
+  const ContainerDir dir = store.open(ref);
+  UniqueFd fd(::open(dir.log_path().c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (!dir.config().value("detached", false))
+      throw Error("container " + ref +
+                  " ran in the foreground: its output went to the terminal, not to a log");
+    throw SysError(errno, "cannot read " + dir.log_path());
+  }
+  std::string text;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  // Only whole lines: the supervisor may be writing the next one.
+  const size_t last = text.rfind('\n');
+  std::string partial = last == std::string::npos ? text : text.substr(last + 1);
+  text.resize(last == std::string::npos ? 0 : last + 1);
+  const auto entries = parse_log(text);
+  const size_t first = tail && *tail < entries.size() ? entries.size() - *tail : 0;
+  for (size_t i = first; i < entries.size(); ++i) each(entries[i]);
+  // -f: what is appended, until the container has stopped for good.
+  while (follow) {
+    bool more = false;
+    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
+      more = true;
+      partial.append(buf, static_cast<size_t>(n));
+      const size_t nl = partial.rfind('\n');
+      if (nl == std::string::npos) continue;
+      for (const auto& e : parse_log(partial.substr(0, nl + 1))) each(e);
+      partial.erase(0, nl + 1);
+    }
+    if (!more && !dir.supervisor_alive()) return;
+    if (!more) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace mydocker

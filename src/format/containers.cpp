@@ -1,0 +1,186 @@
+#include "mydocker/format/containers.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "mydocker/format/text.hpp"
+#include "mydocker/util/id.hpp"
+#include "mydocker/util/units.hpp"
+
+namespace mydocker {
+namespace {
+
+std::string command_text(const nlohmann::json& config) {
+  std::string cmd = config.value("path", "");
+  for (const auto& a : config.value("args", std::vector<std::string>{})) cmd += " " + a;
+  // docker shows the command quoted and cut at 20 characters
+  if (cmd.size() > 20) cmd = cmd.substr(0, 17) + "...";
+  return "\"" + cmd + "\"";
+}
+
+std::string state_name(const ContainerView& c) { return c.dead() ? "dead" : c.state.status; }
+
+std::string pid_text(const ContainerView& c) {
+  return c.state.pid > 0 && c.supervisor_alive ? std::to_string(c.state.pid) : "-";
+}
+
+std::string user_name(uid_t uid) {
+  // /etc/passwd by hand: a static binary has no NSS.
+  std::ifstream in("/etc/passwd");
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string name, pw, id;
+    std::getline(f, name, ':');
+    std::getline(f, pw, ':');
+    std::getline(f, id, ':');
+    if (id == std::to_string(uid)) return name;
+  }
+  return std::to_string(uid);
+}
+
+const StatsSample* find(const std::vector<StatsSample>& list, const std::string& id) {
+  auto it =
+      std::find_if(list.begin(), list.end(), [&](const StatsSample& s) { return s.id == id; });
+  return it == list.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+nlohmann::json ps_json(const ContainerView& c, double now) {
+  return {
+      {"ID", short_id(c.id)},
+      {"Names", c.config.value("name", "")},
+      {"Command", command_text(c.config)},
+      {"RunningFor", human_duration(now - parse_rfc3339(c.config.value("created", ""))) + " ago"},
+      {"Status", status_text(c.state, c.supervisor_alive, now)},
+      {"State", state_name(c)},
+      {"Pid", pid_text(c)},
+      {"Limits", c.config.value("limits", "-")},
+      {"RestartCount", c.state.restart_count}};
+}
+
+std::string format_ps(const std::vector<ContainerView>& containers, const PsOptions& o,
+                      double now) {
+  std::string out;
+  if (o.quiet) {
+    for (const auto& c : containers) out += short_id(c.id) + "\n";
+    return out;
+  }
+  if (o.format == "json") {
+    for (const auto& c : containers) out += ps_json(c, now).dump() + "\n";
+    return out;
+  }
+  std::vector<std::vector<std::string>> rows{
+      {"CONTAINER ID", "NAME", "COMMAND", "CREATED", "STATUS", "PID", "LIMITS"}};
+  for (const auto& c : containers) {
+    const auto j = ps_json(c, now);
+    rows.push_back(
+        {j["ID"], j["Names"], j["Command"], j["RunningFor"], j["Status"], j["Pid"], j["Limits"]});
+  }
+  return format_columns(rows, 3);
+}
+
+nlohmann::json inspect_json(const ContainerView& c) {
+  const auto& config = c.config;
+  const ContainerState& st = c.state;
+  const bool live = c.live();
+  auto host_config = config.value("host_config", nlohmann::json::object());
+  host_config["RestartPolicy"] = config.value("restart_policy", nlohmann::json::object());
+  host_config["AutoRemove"] = config.value("auto_remove", false);
+  host_config["CgroupParent"] = config.value("cgroup_parent", "");
+  std::vector<std::string> cmd{config.value("path", "")};
+  for (const auto& a : config.value("args", std::vector<std::string>{})) cmd.push_back(a);
+  return {{"Id", c.id},
+          {"Name", "/" + config.value("name", "")},
+          {"Created", config.value("created", "")},
+          {"Path", config.value("path", "")},
+          {"Args", config.value("args", std::vector<std::string>{})},
+          {"State",
+           {{"Status", c.dead() ? "dead" : st.status},
+            {"Running", live && st.status != "restarting"},
+            {"Paused", live && st.status == "paused"},
+            {"Restarting", live && st.status == "restarting"},
+            {"OOMKilled", st.oom_killed},
+            {"Dead", c.dead()},
+            {"Pid", live ? st.pid : 0},
+            {"ExitCode", st.exit_code},
+            {"Error", st.error},
+            {"StartedAt", st.started_at.empty() ? "0001-01-01T00:00:00Z" : st.started_at},
+            {"FinishedAt", st.finished_at.empty() ? "0001-01-01T00:00:00Z" : st.finished_at}}},
+          {"RestartCount", st.restart_count},
+          {"RestartReason", st.restart_reason},
+          {"HostConfig", host_config},
+          {"Config",
+           {{"Hostname", config.value("hostname", "")},
+            {"Env", config.value("env", std::vector<std::string>{})},
+            {"Cmd", cmd},
+            {"Tty", config.value("tty", false)},
+            {"OpenStdin", config.value("open_stdin", false)},
+            {"StopTimeout", config.value("stop_timeout", 10)}}},
+          {"LogPath", config.value("detached", false) ? c.log_path : ""},
+          {"CgroupMode", st.cgroup.driver_name()},
+          {"Cgroups", st.cgroup.paths},
+          {"SupervisorPid", c.supervisor_alive ? st.supervisor_pid : 0}};
+}
+
+std::string format_top(const std::vector<ProcessInfo>& processes) {
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  std::vector<std::vector<std::string>> rows{
+      {"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"}};
+  for (const auto& p : processes) {
+    char stime[16], time[64];
+    std::time_t t = static_cast<std::time_t>(p.started_at);
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    std::strftime(stime, sizeof stime, "%H:%M", &tm);
+    const long secs = p.cpu_ticks / hz;
+    std::snprintf(time, sizeof time, "%02ld:%02ld:%02ld", secs / 3600, secs / 60 % 60, secs % 60);
+    rows.push_back({user_name(p.uid), std::to_string(p.pid), std::to_string(p.ppid), "0", stime,
+                    "?", time, p.cmd});
+  }
+  return format_columns(rows, 4);
+}
+
+std::string format_stats(const std::vector<StatsSample>& before,
+                         const std::vector<StatsSample>& now, uint64_t host_memory, bool json) {
+  std::vector<std::vector<std::string>> rows{
+      {"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"}};
+  std::string json_lines;
+  for (const auto& s : now) {
+    std::string cpu = "--";
+    const StatsSample* prev = find(before, s.id);
+    if (prev && s.stats.cpu && prev->stats.cpu && s.at > prev->at) {
+      const double used = static_cast<double>(s.stats.cpu->usage_ns - prev->stats.cpu->usage_ns);
+      cpu = percent(used / 1e9 / (s.at - prev->at) * 100.0);
+    }
+    std::string mem = "--", mem_pct = "--";
+    if (const auto& m = s.stats.memory) {
+      const uint64_t limit = m->limit ? static_cast<uint64_t>(*m->limit) : host_memory;
+      mem = format_size(static_cast<int64_t>(m->used())) + " / " +
+            format_size(static_cast<int64_t>(limit));
+      if (limit > 0)
+        mem_pct = percent(100.0 * static_cast<double>(m->used()) / static_cast<double>(limit));
+    }
+    const std::string pids = s.stats.pids ? std::to_string(s.stats.pids->current) : "--";
+    rows.push_back({short_id(s.id), s.name, cpu, mem, mem_pct, pids});
+    json_lines += nlohmann::json{{"Container", short_id(s.id)},
+                                 {"ID", s.id},
+                                 {"Name", s.name},
+                                 {"CPUPerc", cpu},
+                                 {"MemUsage", mem},
+                                 {"MemPerc", mem_pct},
+                                 {"PIDs", pids}}
+                      .dump() +
+                  "\n";
+  }
+  return json ? json_lines : format_columns(rows, 3);
+}
+
+std::string format_log_entry(const LogEntry& e, bool timestamps) {
+  return (timestamps ? e.time + " " : std::string()) + e.log;
+}
+
+}  // namespace mydocker
