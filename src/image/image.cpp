@@ -20,16 +20,14 @@
 #include <set>
 #include <tuple>
 
-#include "mydocker/commands/commands.hpp"
 #include "mydocker/image/tar.hpp"
-#include "mydocker/store/state.hpp"
-#include "mydocker/store/store.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/files.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/scope_guard.hpp"
+#include "mydocker/util/time.hpp"
 
 namespace mydocker {
 namespace {

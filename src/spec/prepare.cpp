@@ -41,41 +41,6 @@ void check_container_path(const std::string& flag, const std::string& value,
     throw Error("invalid value '" + value + "' for " + flag + ": '..' is not allowed");
 }
 
-MountSpec parse_volume(const std::string& v) {
-  std::vector<std::string> parts;
-  std::stringstream ss(v);
-  for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
-  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty())
-    throw Error("invalid value '" + v + "' for -v: expected HOST:CONTAINER[:ro|rw]");
-  if (parts[0][0] != '/')
-    throw Error("invalid value '" + v +
-                "' for -v: the host path must be absolute (named "
-                "volumes are not supported)");
-  check_container_path("-v", v, parts[1]);
-  MountSpec m;
-  m.source = parts[0];
-  m.target = parts[1];
-  if (parts.size() == 3) {
-    if (parts[2] != "ro" && parts[2] != "rw")
-      throw Error("invalid value '" + v + "' for -v: the mode is ro or rw");
-    m.readonly = parts[2] == "ro";
-  }
-  return m;
-}
-
-MountSpec parse_tmpfs(const std::string& v) {
-  const size_t colon = v.find(':');
-  MountSpec m;
-  m.target = v.substr(0, colon);
-  check_container_path("--tmpfs", v, m.target);
-  m.source = "tmpfs";
-  m.fstype = "tmpfs";
-  // docker's defaults for --tmpfs; options given are added after (the kernel takes the last)
-  m.data = "noexec,nosuid,nodev,size=65536k";
-  if (colon != std::string::npos) m.data += "," + v.substr(colon + 1);
-  return m;
-}
-
 std::vector<std::string> fields(const std::string& line) {
   std::vector<std::string> out;
   std::stringstream ss(line);
@@ -190,6 +155,41 @@ void prepare_devices(const RunOptions& o, InitConfig& c) {
 }
 
 }  // namespace
+
+MountSpec parse_volume(const std::string& v) {
+  std::vector<std::string> parts;
+  std::stringstream ss(v);
+  for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty())
+    throw Error("invalid value '" + v + "' for -v: expected HOST:CONTAINER[:ro|rw]");
+  if (parts[0][0] != '/')
+    throw Error("invalid value '" + v +
+                "' for -v: the host path must be absolute (named "
+                "volumes are not supported)");
+  check_container_path("-v", v, parts[1]);
+  MountSpec m;
+  m.source = parts[0];
+  m.target = parts[1];
+  if (parts.size() == 3) {
+    if (parts[2] != "ro" && parts[2] != "rw")
+      throw Error("invalid value '" + v + "' for -v: the mode is ro or rw");
+    m.readonly = parts[2] == "ro";
+  }
+  return m;
+}
+
+MountSpec parse_tmpfs(const std::string& v) {
+  const size_t colon = v.find(':');
+  MountSpec m;
+  m.target = v.substr(0, colon);
+  check_container_path("--tmpfs", v, m.target);
+  m.source = "tmpfs";
+  m.fstype = "tmpfs";
+  // docker's defaults for --tmpfs; options given are added after (the kernel takes the last)
+  m.data = "noexec,nosuid,nodev,size=65536k";
+  if (colon != std::string::npos) m.data += "," + v.substr(colon + 1);
+  return m;
+}
 
 void set_env(std::vector<std::string>& env, const std::string& entry) {
   if (entry.empty() || entry[0] == '=')

@@ -8,7 +8,6 @@
 
 #include <cerrno>
 
-#include "mydocker/spec/prepare.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"

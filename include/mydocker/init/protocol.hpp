@@ -19,9 +19,18 @@
 #include <string_view>
 #include <vector>
 
-#include "mydocker/spec/devices.hpp"
-
 namespace mydocker {
+
+// A device node the init makes in the container's /dev (--device, --privileged).
+struct DeviceNode {
+  std::string path;       // inside the container, absolute (/dev/xvdc)
+  std::string host_path;  // where it came from (bound instead of mknod in a user namespace)
+  char type = 'c';        // 'c' or 'b'
+  uint32_t major = 0, minor = 0;
+  uint32_t mode = 0660;  // permission bits, as on the host
+  uint32_t uid = 0, gid = 0;
+  bool operator==(const DeviceNode&) const = default;
+};
 
 // A mount inside the container: a bind (volumes, /etc/hostname...) or a filesystem (tmpfs).
 struct MountSpec {

@@ -8,18 +8,9 @@
 #include <vector>
 
 #include "mydocker/cgroup/devices.hpp"
+#include "mydocker/init/protocol.hpp"
 
 namespace mydocker {
-
-struct DeviceNode {
-  std::string path;       // inside the container, absolute (/dev/xvdc)
-  std::string host_path;  // where it came from (bound instead of mknod in a user namespace)
-  char type = 'c';        // 'c' or 'b'
-  uint32_t major = 0, minor = 0;
-  uint32_t mode = 0660;  // permission bits, as on the host
-  uint32_t uid = 0, gid = 0;
-  bool operator==(const DeviceNode&) const = default;
-};
 
 struct DeviceRequest {
   std::vector<DeviceNode> nodes;

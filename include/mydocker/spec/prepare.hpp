@@ -37,6 +37,11 @@ std::string container_files_owner(const std::string& files_dir);
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
                             const std::string& state_dir);
 
+// -v HOST:CONTAINER[:ro|rw] (absolute paths, no '..'). Throws Error naming -v.
+MountSpec parse_volume(const std::string& v);
+// --tmpfs PATH[:OPTIONS], on docker's defaults (noexec,nosuid,nodev,size=65536k). Throws Error.
+MountSpec parse_tmpfs(const std::string& v);
+
 // One -e entry applied to `env`, as docker does: KEY=VALUE adds or replaces KEY; a bare KEY
 // takes our own value (and is dropped when we have none). Throws Error for "" or "=VALUE".
 void set_env(std::vector<std::string>& env, const std::string& entry);

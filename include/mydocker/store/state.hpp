@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mydocker/cgroup/record.hpp"
+#include "mydocker/util/time.hpp"
 
 namespace mydocker {
 
@@ -30,9 +31,5 @@ struct ContainerState {
 void to_json(nlohmann::json& j, const ContainerState& s);
 void from_json(const nlohmann::json& j, ContainerState& s);
 
-// RFC 3339 with nanoseconds, UTC: "2026-11-22T15:06:02.123456789Z" (docker's format).
-std::string now_rfc3339();
-// Seconds since the epoch from now_rfc3339()'s format; 0 when it does not parse.
-double parse_rfc3339(const std::string& text);
 
 }  // namespace mydocker

@@ -15,7 +15,6 @@
 #include "mydocker/image/tar.hpp"
 #include "mydocker/seccomp/seccomp.hpp"
 #include "mydocker/spec/prepare.hpp"
-#include "mydocker/store/store.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
 

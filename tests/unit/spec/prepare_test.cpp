@@ -1,0 +1,272 @@
+// The pure helpers of the run path and the plan made from the run flags (prepare_init): user
+// resolution, the environment, volumes and tmpfs, ulimits, capabilities, and what InitConfig a
+// set of flags gives. No root: a temp directory stands for an image.
+
+#include "mydocker/spec/prepare.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "mydocker/init/security.hpp"
+#include "mydocker/util/error.hpp"
+#include "unit/fake_cgroupfs.hpp"
+
+namespace mydocker {
+namespace {
+
+using Strings = std::vector<std::string>;
+using test::put_file;
+using test::TempDir;
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitSetupError);
+    return e.what();
+  }
+  return "";
+}
+
+// An image's /etc with two users and their groups.
+class ImageRoot : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(root() + "/etc");
+    put_file(root() + "/etc/passwd",
+             "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n"
+             "bad line\nbob:x:1001:100::/home/bob:/bin/sh\n");
+    put_file(root() + "/etc/group",
+             "root:x:0:\nalice:x:1000:\nusers:x:100:bob\nstaff:x:50:alice,bob\n");
+  }
+  const std::string& root() const { return tmp_.path(); }
+  TempDir tmp_;
+};
+
+TEST_F(ImageRoot, ResolveUserByNameUidAndGroup) {
+  auto alice = resolve_user("alice", root());
+  EXPECT_EQ(alice.uid, 1000u);
+  EXPECT_EQ(alice.gid, 1000u);
+  EXPECT_EQ(alice.home, "/home/alice");
+  EXPECT_EQ(alice.groups, (std::vector<uint32_t>{50}));  // staff lists her
+  auto bob = resolve_user("1001", root());
+  EXPECT_EQ(bob.uid, 1001u);
+  EXPECT_EQ(bob.gid, 100u);
+  EXPECT_EQ(bob.groups, (std::vector<uint32_t>{50}));  // users is his primary group already
+  auto with_group = resolve_user("alice:staff", root());
+  EXPECT_EQ(with_group.gid, 50u);
+  auto numeric = resolve_user("4242:4343", root());  // unknown ids are taken as they are
+  EXPECT_EQ(numeric.uid, 4242u);
+  EXPECT_EQ(numeric.gid, 4343u);
+  EXPECT_EQ(numeric.home, "/");
+}
+
+TEST_F(ImageRoot, ResolveUserRefusesUnknownNamesNamingTheFlag) {
+  EXPECT_EQ(error_of([&] { resolve_user("mallory", root()); }),
+            "invalid value 'mallory' for -u: no user 'mallory' in the image's /etc/passwd");
+  EXPECT_EQ(error_of([&] { resolve_user("alice:nogroup", root()); }),
+            "invalid value 'alice:nogroup' for -u: no group 'nogroup' in the image's /etc/group");
+  EXPECT_NE(error_of([&] { resolve_user(":1", root()); }), "");
+}
+
+TEST_F(ImageRoot, ResolveUserReadsThroughSymlinksInsideTheImage) {
+  // /etc/passwd -> /host-passwd must be read inside the image, never from the host's /.
+  std::filesystem::remove(root() + "/etc/passwd");
+  put_file(root() + "/host-passwd", "carol:x:7:7::/c:/bin/sh\n");
+  std::filesystem::create_symlink("/host-passwd", root() + "/etc/passwd");
+  EXPECT_EQ(resolve_user("carol", root()).uid, 7u);
+  EXPECT_NE(error_of([&] { resolve_user("root", root()); }), "");  // not the host's root
+}
+
+TEST(SetEnv, AddsReplacesAndTakesOurOwnValueForABareKey) {
+  Strings env = {"PATH=/bin", "HOME=/root"};
+  set_env(env, "FOO=bar");
+  set_env(env, "HOME=/home/x");
+  ::setenv("MYDOCKER_TEST_VAR", "ours", 1);
+  set_env(env, "MYDOCKER_TEST_VAR");
+  ::unsetenv("MYDOCKER_TEST_UNSET");
+  set_env(env, "MYDOCKER_TEST_UNSET");  // dropped: we have none
+  EXPECT_EQ(env, (Strings{"PATH=/bin", "FOO=bar", "HOME=/home/x", "MYDOCKER_TEST_VAR=ours"}));
+  EXPECT_NE(error_of([&] { set_env(env, ""); }), "");
+  EXPECT_NE(error_of([&] { set_env(env, "=x"); }), "");
+}
+
+TEST(ReadEnvFile, LinesCommentsAndErrorsWithTheLineNumber) {
+  TempDir tmp;
+  put_file(tmp.path() + "/env", "# a comment\n\nA=1\n  B=two words  \n");
+  EXPECT_EQ(read_env_file(tmp.path() + "/env"), (Strings{"A=1", "B=two words"}));
+  put_file(tmp.path() + "/bad", "A=1\nnot a pair=x\n");
+  EXPECT_NE(error_of([&] { read_env_file(tmp.path() + "/bad"); }).find("line 2"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { read_env_file(tmp.path() + "/missing"); }).find("--env-file"),
+            std::string::npos);
+}
+
+TEST(ParseVolume, HostContainerAndMode) {
+  auto m = parse_volume("/data:/srv:ro");
+  EXPECT_EQ(m.source, "/data");
+  EXPECT_EQ(m.target, "/srv");
+  EXPECT_TRUE(m.readonly);
+  EXPECT_FALSE(parse_volume("/data:/srv:rw").readonly);
+  EXPECT_FALSE(parse_volume("/data:/srv").readonly);
+  for (const char* bad :
+       {"data:/srv", "/data:srv", "/data:/srv:rx", "/data", "/data:/a/../b", "/a:/b:ro:x", ":/b"})
+    EXPECT_NE(error_of([&] { parse_volume(bad); }).find("for -v"), std::string::npos) << bad;
+}
+
+TEST(ParseTmpfs, DockersDefaultsThenTheOptionsGiven) {
+  auto m = parse_tmpfs("/run");
+  EXPECT_EQ(m.target, "/run");
+  EXPECT_EQ(m.fstype, "tmpfs");
+  EXPECT_EQ(m.data, "noexec,nosuid,nodev,size=65536k");
+  EXPECT_EQ(parse_tmpfs("/run:size=1m,exec").data, "noexec,nosuid,nodev,size=65536k,size=1m,exec");
+  EXPECT_NE(error_of([&] { parse_tmpfs("run"); }).find("--tmpfs"), std::string::npos);
+}
+
+TEST(ParseUlimit, SoftHardUnlimitedAndErrors) {
+  EXPECT_EQ(parse_ulimit("nofile=1024:2048"), (std::vector<uint64_t>{RLIMIT_NOFILE, 1024, 2048}));
+  EXPECT_EQ(parse_ulimit("nproc=100"), (std::vector<uint64_t>{RLIMIT_NPROC, 100, 100}));
+  EXPECT_EQ(parse_ulimit("core=unlimited")[1], RLIM_INFINITY);
+  EXPECT_EQ(parse_ulimit("core=-1:-1")[2], RLIM_INFINITY);
+  for (const char* bad : {"nofile", "bogus=1", "nofile=x", "nofile=10:5", "nofile=-5"})
+    EXPECT_NE(error_of([&] { parse_ulimit(bad); }).find("for --ulimit"), std::string::npos) << bad;
+}
+
+TEST(EffectiveCapabilities, DockersDefaultsAddDropAndAll) {
+  const Strings held = all_capabilities();
+  const auto defaults = effective_capabilities({}, {}, false, held);
+  EXPECT_EQ(defaults, default_capabilities());
+  auto added = effective_capabilities({"net_admin"}, {"CAP_MKNOD"}, false, held);
+  EXPECT_NE(std::find(added.begin(), added.end(), "CAP_NET_ADMIN"), added.end());
+  EXPECT_EQ(std::find(added.begin(), added.end(), "CAP_MKNOD"), added.end());
+  EXPECT_TRUE(effective_capabilities({}, {"ALL"}, false, held).empty());
+  EXPECT_EQ(effective_capabilities({"ALL"}, {}, false, held), held);
+  EXPECT_EQ(effective_capabilities({}, {}, true, held), held);  // --privileged: all we hold
+  EXPECT_EQ(effective_capabilities({"KILL"}, {"ALL"}, false, held), Strings{"CAP_KILL"});
+}
+
+TEST(EffectiveCapabilities, UnknownOrNotHeldIsAnError) {
+  EXPECT_EQ(error_of([] { effective_capabilities({"FLY"}, {}, false, all_capabilities()); }),
+            "unknown capability: FLY");
+  // Only what mydocker holds can be given (in a restricted VM root lacks some).
+  EXPECT_NE(error_of([] {
+              effective_capabilities({"SYS_ADMIN"}, {}, false, {"CAP_KILL"});
+            }).find("for --cap-add"),
+            std::string::npos);
+  // The defaults are limited to what is held, silently.
+  EXPECT_EQ(effective_capabilities({}, {}, false, {"CAP_KILL"}), Strings{"CAP_KILL"});
+}
+
+// ---- the plan: prepare_init ----
+
+class PlanTest : public ImageRoot {
+ protected:
+  InitConfig plan(RunOptions o, const std::string& image = "") {
+    if (o.command.empty()) o.command = {"sh", "-c", "true"};
+    InitConfig c;
+    c.argv = o.command;
+    c.hostname = "h";
+    prepare_init(o, image, "/data/containers/x", "/run/md/x", c);
+    return c;
+  }
+};
+
+TEST_F(PlanTest, AnImageRunGetsItsOverlayAndItsOwnEtcFiles) {
+  RunOptions o;
+  o.volumes = {root() + ":/mnt:ro"};
+  o.tmpfs = {"/scratch"};
+  const InitConfig c = plan(o, root());
+  EXPECT_EQ(c.lower, root());
+  EXPECT_EQ(c.upper, "/data/containers/x/upper");
+  EXPECT_EQ(c.work, "/data/containers/x/work");
+  EXPECT_EQ(c.rootfs, "/run/md/x/rootfs");
+  ASSERT_EQ(c.mounts.size(), 5u);
+  EXPECT_EQ(c.mounts[0].source, "/run/md/x/hostname");
+  EXPECT_EQ(c.mounts[0].target, "/etc/hostname");
+  EXPECT_EQ(c.mounts[3].target, "/mnt");
+  EXPECT_TRUE(c.mounts[3].readonly);
+  EXPECT_EQ(c.mounts[4].fstype, "tmpfs");
+  EXPECT_TRUE(c.new_net);
+  EXPECT_TRUE(c.no_new_privs);
+  EXPECT_EQ(c.capabilities, effective_capabilities({}, {}, false, held_capabilities()));
+}
+
+TEST_F(PlanTest, TheHostsFilesHaveNoRootfsAndNoEtcFiles) {
+  const InitConfig c = plan(RunOptions{});
+  EXPECT_TRUE(c.rootfs.empty());
+  EXPECT_TRUE(c.mounts.empty());
+  EXPECT_FALSE(c.host_rw);
+  RunOptions rw;
+  rw.host_rw = true;
+  EXPECT_TRUE(plan(rw).host_rw);
+  EXPECT_NE(error_of([&] { plan(rw, root()); }).find("--host-rw"), std::string::npos);
+  RunOptions ro;
+  ro.read_only = true;
+  EXPECT_NE(error_of([&] { plan(ro); }).find("--read-only needs an image"), std::string::npos);
+}
+
+TEST_F(PlanTest, TheEnvironmentInDockersOrder) {
+  put_file(root() + "/envfile", "A=from-file\nB=from-file\n");
+  RunOptions o;
+  o.user = "alice";
+  o.env_files = {root() + "/envfile"};
+  o.env = {"B=from-flag", "HOME=/override"};
+  const InitConfig c = plan(o, root());
+  EXPECT_EQ(c.uid, 1000u);
+  EXPECT_EQ(c.env, (Strings{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                            "HOSTNAME=h", "A=from-file", "B=from-flag", "HOME=/override"}));
+}
+
+TEST_F(PlanTest, EntrypointWorkdirNetworkAndPrivileges) {
+  RunOptions o;
+  o.entrypoint = "/bin/echo";
+  o.workdir = "/srv";
+  o.network = "host";
+  o.security_opts = {"no-new-privileges=false"};
+  o.ulimits = {"nofile=64"};
+  o.cap_drop = {"ALL"};
+  const InitConfig c = plan(o);
+  EXPECT_EQ(c.argv, (Strings{"/bin/echo", "sh", "-c", "true"}));
+  EXPECT_EQ(c.cwd, "/srv");
+  EXPECT_FALSE(c.new_net);
+  EXPECT_FALSE(c.no_new_privs);
+  ASSERT_EQ(c.rlimits.size(), 1u);
+  EXPECT_TRUE(c.capabilities.empty());
+  RunOptions bad_net;
+  bad_net.network = "bridge0";
+  EXPECT_NE(error_of([&] { plan(bad_net); }).find("for --net"), std::string::npos);
+  RunOptions bad_opt;
+  bad_opt.security_opts = {"apparmor=x"};
+  EXPECT_NE(error_of([&] { plan(bad_opt); }).find("for --security-opt"), std::string::npos);
+  RunOptions bad_dir;
+  bad_dir.workdir = "srv";
+  EXPECT_NE(error_of([&] { plan(bad_dir); }).find("for -w"), std::string::npos);
+}
+
+TEST_F(PlanTest, DevicesAreMadeInTheImagesDevOnly) {
+  RunOptions o;
+  o.devices = {"/dev/null:/dev/mynull:r"};
+  const InitConfig c = plan(o, root());
+  ASSERT_EQ(c.devices.size(), 1u);
+  EXPECT_EQ(c.devices[0].path, "/dev/mynull");
+  EXPECT_EQ(c.devices[0].type, 'c');
+  EXPECT_EQ(c.devices[0].major, 1u);
+  EXPECT_EQ(c.devices[0].minor, 3u);
+  // The host's files: its /dev is there already; a node elsewhere cannot be made.
+  RunOptions host;
+  host.devices = {"/dev/null"};
+  EXPECT_TRUE(plan(host).devices.empty());
+  EXPECT_NE(error_of([&] { plan(o); }).find("for --device"), std::string::npos);
+  RunOptions outside;
+  outside.devices = {"/dev/null:/srv/null"};
+  EXPECT_NE(error_of([&] { plan(outside, root()); }).find("under /dev"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mydocker
