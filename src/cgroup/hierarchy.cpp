@@ -134,6 +134,14 @@ const Hierarchy* HostCgroups::v1_hierarchy(std::string_view controller) const {
 HostCgroups host_cgroups_from(std::string_view mountinfo, std::string_view proc_cgroup) {
   HostCgroups host;
   auto mounts = parse_mountinfo(mountinfo);
+  // A mount stacked over another at the same point (a bind of a subtree over a hierarchy's
+  // root, as a container runtime's private namespace may have) hides it: keep the last.
+  for (size_t i = 0; i < mounts.size(); ++i)
+    for (size_t j = i + 1; j < mounts.size(); ++j)
+      if (mounts[j].mount_point == mounts[i].mount_point) {
+        mounts[i].fstype = "(hidden)";
+        break;
+      }
   auto own = parse_proc_cgroup(proc_cgroup);
   bool has_v1_controller = false;
   for (const auto& pc : own) {

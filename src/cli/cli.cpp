@@ -8,6 +8,7 @@
 #include "mydocker/cli/command_line.hpp"
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/timing.hpp"
 
 namespace mydocker::cli {
 namespace {
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
     CommandLine cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
     if (cl.exit_now) return *cl.exit_now;
     setup_logging(cl.log_level);
+    timing::mark("parsed");
     return find_command(cl.command)->run(cl);
   } catch (const Error& e) {
     std::fprintf(stderr, "mydocker: %s\n", e.what());

@@ -22,6 +22,7 @@
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
+#include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker {
@@ -258,6 +259,7 @@ int init_main(int argc, char** argv) {
   auto config = decode_init_config(data);
   if (!config) return report({kExitSetupError, "init: corrupt configuration from mydocker run"});
   InitConfig& c = *config;
+  timing::mark("init: config read");
   trace::set_enabled(c.trace);
   for (size_t i = 0; i < c.tree_count(); ++i) {  // --userns private: the trees to attach
     const int fd = receive_fd(sync_fd);
@@ -271,14 +273,19 @@ int init_main(int argc, char** argv) {
     if (auto f = mount_rootfs(c, false)) return report(*f);
   // Block until the cgroups exist with their limits: the command may only run inside them.
   // EOF instead of "go" means the parent failed or died: it reports why, we just leave.
+  timing::mark("init: early mounts");
   char go = 0;
   if (read_full(sync_fd, &go, 1) != 1 || go != kSyncGo) return kExitSetupError;
+  timing::mark("init: go");
   // Join while the host's cgroupfs is still reachable, then leave the host's files behind.
   if (auto f = join_cgroups(c, false)) return report(*f);
   if (c.trace)
     if (auto f = mount_rootfs(c, false)) return report(*f);
+  timing::mark("init: joined");
   if (auto f = enter_rootfs(c, false)) return report(*f);
+  timing::mark("init: root entered");
   if (auto f = setup_process(c, sync_fd, false)) return report(*f);
+  timing::mark("init: process ready");
   ::close(sync_fd);
   return report(exec_container(c));
 }

@@ -8,6 +8,7 @@
 
 #include "mydocker/init/userns.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/timing.hpp"
 
 namespace mydocker {
 
@@ -88,8 +89,11 @@ void Instance::create(const Launch& l, std::optional<EarlyChild> early) {
   }
   if (!born_inside_) send_config(l.init);
   cgroups_made_ = true;
+  timing::mark("create: config sent");
   cgroups_->create(l.resources);
+  timing::mark("create: cgroups made");
   cgroups_->set(l.resources);
+  timing::mark("create: limits set");
   // An init in a user namespace of its own cannot write the host's cgroup files: we move it.
   if (!born_inside_ && l.init.userns) cgroups_->apply(child_.pid);
   if (born_inside_) {  // v2: born in its finished cgroup (clone3 CLONE_INTO_CGROUP)

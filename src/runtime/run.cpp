@@ -26,6 +26,7 @@
 #include "mydocker/store/store.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/trace.hpp"
+#include "mydocker/util/timing.hpp"
 #include "mydocker/util/units.hpp"
 
 namespace mydocker {
@@ -342,7 +343,9 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
   EarlyGuard guard{early};
   if (!clones_into_cgroup(host) && o.userns != "private")
     early = clone_early(o.network != "host", signals.original_mask());
+  timing::mark("cloned early");
   Plan plan = make_plan(o, fs, host);
+  timing::mark("planned");
   print_notice(plan);
   // The container's directory (and its lock) exists before its first cgroup, so `prune`
   // knows it is alive.
@@ -354,6 +357,7 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
   }
   auto created = store.create(plan.id, plan.name, config_for(o, plan), st, /*durable=*/false);
   create_container_files(plan.init, o, plan.files_dir, created.dir.path());
+  timing::mark("recorded");
   SupervisorSetup setup = setup_for(o, host, fs, plan, signals);
   setup.first_state_written = early.has_value();
   Supervisor sup(std::move(setup), created.dir);
@@ -368,6 +372,7 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
     record_failure(o, store, created, plan, e);  // the supervisor has undone the run
     throw;
   }
+  timing::mark("supervised");
   return finish(o, store, created, plan, out);
 }
 

@@ -17,6 +17,7 @@
 
 #include "mydocker/init/protocol.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker {
@@ -35,7 +36,7 @@ struct ChildArgs {
   char sync_arg[16];
   char error_arg[16];
   char* argv[5];
-  char* envp[1];
+  char* envp[2];
   char failure[64];
   char exe[4096];  // mydocker's own file, re-executed through a read-only bind mount of it
   bool userns;     // a new user namespace: wait for its id maps, then become its root
@@ -118,7 +119,9 @@ void prepare_args(int sync_fd, int error_fd, const sigset_t& mask, std::array<in
   a.argv[2] = a.sync_arg;
   a.argv[3] = a.error_arg;
   a.argv[4] = nullptr;
-  a.envp[0] = nullptr;
+  static char timing_env[] = "MYDOCKER_TIMING=1";
+  a.envp[0] = timing::enabled() ? timing_env : nullptr;
+  a.envp[1] = nullptr;
   std::snprintf(a.failure, sizeof a.failure, "%d\nstarting the container: ", kExitSetupError);
   // Our own file, by path: a bind mount covers a path, and exec through the path is what makes
   // the new image's exe the read-only mount (exec of /proc/self/exe would bypass it).

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "mydocker/init/pty.hpp"
+#include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker {
@@ -63,8 +64,10 @@ Outcome Supervisor::run_once(bool first,
   std::optional<EarlyChild> early;
   if (first) early.swap(adopted_);
   in.create(launch, std::move(early));
+  timing::mark("created");
   in.start(/*keep_socket=*/s_.init.tty);
   record_running(in, first);
+  timing::mark("started");
   bool reported = !first;
   RelayOptions ro = relay_options(in, log);
   ro.on_started = [&] {
@@ -72,6 +75,7 @@ Outcome Supervisor::run_once(bool first,
     reported = true;
   };
   const RelayResult r = relay(*s_.signals, ro);
+  timing::mark("exited");
   in.reaped();
   stop_signalled_ = stop_signalled_ || r.stop_signalled;
   out.status = r.status;
@@ -83,6 +87,7 @@ Outcome Supervisor::run_once(bool first,
   else
     out.stats.memory = s_.cgroups->oom_report();
   out.problems = in.destroy();
+  timing::mark("destroyed");
   if (!r.failure.empty()) out.failure = decode_failure(r.failure);
   if (!reported && cb) cb(out.failure);
   return out;

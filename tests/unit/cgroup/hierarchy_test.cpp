@@ -263,6 +263,19 @@ TEST(HostCgroupsFrom, CoMountedCpuAndCpuacctShareOneHierarchy) {
   EXPECT_EQ(host.v1.size(), 2u);
 }
 
+TEST(HostCgroupsFrom, AMountStackedOverAHierarchyHidesIt) {
+  // A private namespace binds the caller's own cgroup over the hierarchy's root.
+  HostCgroups host = host_cgroups_from(
+      "54 50 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+      "67 54 0:31 /job/7 /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n",
+      "4:memory:/job/7\n");
+
+  const Hierarchy* mem = host.v1_hierarchy("memory");
+  ASSERT_NE(mem, nullptr);
+  EXPECT_EQ(mem->mount_root, "/job/7");
+  EXPECT_EQ(mem->own_dir(), "/sys/fs/cgroup/memory");
+}
+
 TEST(HostCgroupsFrom, OnlyACgroup2MountIsV2) {
   HostCgroups host = host_cgroups_from(
       "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 "
