@@ -13,14 +13,13 @@
 namespace mydocker {
 std::unique_ptr<CgroupManager> make_cgroup_manager(const Fs& fs, const HostCgroups& host,
                                                    const std::string& id,
-                                                   const std::string& cgroup_parent,
-                                                   bool all_controllers) {
+                                                   const std::string& cgroup_parent) {
   switch (host.mode) {
     case CgroupMode::kV1:
     case CgroupMode::kHybrid:
-      return std::make_unique<v1::Manager>(fs, host, id, cgroup_parent, all_controllers);
+      return std::make_unique<v1::Manager>(fs, host, id, cgroup_parent);
     case CgroupMode::kV2:
-      return std::make_unique<v2::Manager>(fs, host, id, cgroup_parent, all_controllers);
+      return std::make_unique<v2::Manager>(fs, host, id, cgroup_parent);
     case CgroupMode::kNone:
       break;
   }

@@ -139,8 +139,7 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   Plan p;
   p.id = new_container_id();
   p.name = o.name.empty() ? generate_name(p.id) : o.name;
-  // Detached containers join every controller: `stats`, `update` and `pause` act on them later.
-  p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent, wants_report(o) || o.detach);
+  p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent);
   p.resources = parse_resources(o, p.cgroups->available());
   p.resources.devices = device_rules(o);
   p.cgroups->validate(p.resources);

@@ -46,7 +46,7 @@ class CgroupManager {
   virtual ~CgroupManager() = default;
 
   // Throws Error when a limit needs a controller the host lacks or a value it cannot take.
-  // Decides which controllers the container joins and records the parents it will make.
+  // Records the parents it will make. A container joins every controller the host has.
   virtual void validate(const Resources& r) = 0;
   virtual void create(const Resources& r) = 0;
   virtual void set(const Resources& r) = 0;
@@ -79,11 +79,9 @@ class CgroupManager {
 
 // A new container `id` (64 hex digits) on this host. `cgroup_parent` "" is the default
 // (`mydocker` below the caller's cgroup; v2: `/mydocker` at the root, see default_parents()).
-// `all_controllers`: join every controller, not only those the limits need.
 std::unique_ptr<CgroupManager> make_cgroup_manager(const Fs& fs, const HostCgroups& host,
                                                    const std::string& id,
-                                                   const std::string& cgroup_parent,
-                                                   bool all_controllers = false);
+                                                   const std::string& cgroup_parent);
 // The cgroups of an existing container, from its record.
 std::unique_ptr<CgroupManager> open_cgroup_manager(const Fs& fs, const CgroupRecord& record,
                                                    const std::string& id);

@@ -51,11 +51,10 @@ bool Manager::Joined::has(std::string_view controller) const {
 }
 
 Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
-                 const std::string& cgroup_parent, bool all_controllers)
+                 const std::string& cgroup_parent)
     : fs_(fs),
       id_(std::move(id)),
       default_parent_(cgroup_parent.empty()),
-      all_controllers_(all_controllers),
       subsystems_(make_subsystems()) {
   const bool absolute = !cgroup_parent.empty() && cgroup_parent.front() == '/';
   std::vector<const Hierarchy*> hierarchies;
@@ -102,15 +101,10 @@ void Manager::validate(const Resources& r) {
     if (s->needed(r) && !find(s->name()))
       throw Error("the cgroup v1 '" + std::string(s->name()) + "' hierarchy is not mounted, and " +
                   std::string(flag_for(s->name())) + " needs it (see `mydocker info`)");
-  // A container joins the hierarchies its limits need and memory (the OOM report): each more
-  // costs a mkdir and an rmdir on the way. --report wants the accounting of all of them.
-  for (auto& j : joined_) {
-    j.selected = all_controllers_ || j.has("memory") ||
-                 std::any_of(j.subsystems.begin(), j.subsystems.end(),
-                             [&](const Subsystem* s) { return s->needed(r); });
-    if (j.selected) j.planned = missing_parents(fs_, j.base_dir, j.parent_dir);
-  }
-  if (std::none_of(joined_.begin(), joined_.end(), [](const Joined& j) { return j.selected; }))
+  // Every container joins every hierarchy mounted: `stats`, `--report`, `update` and `pause`
+  // see and act on all of it, foreground or detached.
+  for (auto& j : joined_) j.planned = missing_parents(fs_, j.base_dir, j.parent_dir);
+  if (!find("memory"))
     throw Error("no cgroup v1 memory hierarchy is mounted (see `mydocker info`)");
 }
 
@@ -126,21 +120,19 @@ void Manager::create_one(Joined& j, const Resources& r) {
 }
 
 void Manager::create(const Resources& r) {
-  for (auto& j : joined_)
-    if (j.selected) create_one(j, r);
+  for (auto& j : joined_) create_one(j, r);
 }
 
 void Manager::set(const Resources& r) {
   for (const auto& j : joined_)
-    if (j.selected)
-      for (const Subsystem* s : j.subsystems) s->set(fs_, j.dir, r);
+    for (const Subsystem* s : j.subsystems) s->set(fs_, j.dir, r);
 }
 
 void Manager::update(const Resources& r) {
   for (const auto& s : subsystems_) {
     if (!s->needed(r)) continue;
     const Joined* j = find(s->name());
-    if (!j || !j->selected || !j->made)
+    if (!j || !j->made)
       throw Error("the container has no " + std::string(s->name()) + " cgroup, so " +
                   std::string(flag_for(s->name())) + " cannot change");
     s->set(fs_, j->dir, r);
@@ -149,21 +141,20 @@ void Manager::update(const Resources& r) {
 
 CgroupJoin Manager::join() const {
   CgroupJoin out;
-  for (const auto& dir : selected_dirs()) out.self_files.push_back(path_join(dir, "tasks"));
+  for (const auto& dir : dirs()) out.self_files.push_back(path_join(dir, "tasks"));
   return out;
 }
 
 void Manager::apply(pid_t pid) {
-  for (const auto& j : joined_)
-    if (j.selected) j.subsystems.front()->apply(fs_, j.dir, pid);
+  for (const auto& j : joined_) j.subsystems.front()->apply(fs_, j.dir, pid);
 }
 
 void Manager::freeze(bool frozen) {
   const Joined* j = find("freezer");
-  if (!j || !j->selected)
+  if (!j)
     throw Error(
-        "the container has no freezer cgroup (a foreground container joins only the "
-        "controllers its limits need; a detached one joins all)");
+        "the container has no freezer cgroup (the freezer hierarchy is not mounted; see "
+        "`mydocker info`)");
   const std::string file = path_join(j->dir, "freezer.state");
   fs_.write(file, frozen ? "FROZEN" : "THAWED");
   cgroup::wait_for_freezer(fs_, file, frozen ? "FROZEN" : "THAWED", frozen);
@@ -171,7 +162,7 @@ void Manager::freeze(bool frozen) {
 
 std::vector<pid_t> Manager::pids() const {
   const Joined* j = find("memory");
-  if (!j || !j->selected) j = joined_.empty() ? nullptr : &joined_.front();
+  if (!j) j = joined_.empty() ? nullptr : &joined_.front();
   return j ? cgroup::read_pids(fs_, j->dir) : std::vector<pid_t>{};
 }
 
@@ -207,8 +198,7 @@ std::vector<std::string> Manager::destroy() noexcept {
 Stats Manager::stats() const {
   Stats out;
   for (const auto& j : joined_)
-    if (j.selected)
-      for (const Subsystem* s : j.subsystems) s->stats(fs_, j.dir, out);
+    for (const Subsystem* s : j.subsystems) s->stats(fs_, j.dir, out);
   return out;
 }
 
@@ -218,16 +208,15 @@ const Manager::Joined* Manager::find(std::string_view controller) const {
   return nullptr;
 }
 
-std::vector<std::string> Manager::selected_dirs() const {
+std::vector<std::string> Manager::dirs() const {
   std::vector<std::string> out;
-  for (const auto& j : joined_)
-    if (j.selected) out.push_back(j.dir);
+  for (const auto& j : joined_) out.push_back(j.dir);
   return out;
 }
 
 std::optional<MemoryStats> Manager::oom_report() const {
   const Joined* j = find("memory");
-  if (!j || !j->selected) return std::nullopt;
+  if (!j) return std::nullopt;
   return Memory::oom_report(fs_, j->dir);
 }
 
@@ -244,8 +233,7 @@ HostLimits Manager::available() const {
 std::map<std::string, std::string> Manager::paths() const {
   std::map<std::string, std::string> out;
   for (const auto& j : joined_)
-    if (j.selected)
-      for (const Subsystem* s : j.subsystems) out[std::string(s->name())] = j.dir;
+    for (const Subsystem* s : j.subsystems) out[std::string(s->name())] = j.dir;
   return out;
 }
 
@@ -253,9 +241,8 @@ CgroupRecord Manager::record() const {
   CgroupRecord r;
   r.driver = CgroupMode::kV1;
   r.paths = paths();
-  r.dirs = selected_dirs();
+  r.dirs = dirs();
   for (const auto& j : joined_) {
-    if (!j.selected) continue;
     r.parents.insert(r.parents.end(), j.planned.begin(), j.planned.end());
     if (default_parent_ &&
         std::find(j.planned.begin(), j.planned.end(), j.parent_dir) == j.planned.end())

@@ -41,12 +41,11 @@ Placement default_placement(const Hierarchy& unified) {
 }
 
 Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
-                 const std::string& cgroup_parent, bool all_controllers)
+                 const std::string& cgroup_parent)
     : fs_(fs),
       mount_point_(host.unified->mount_point),
       id_(std::move(id)),
       default_parent_(cgroup_parent.empty()),
-      all_controllers_(all_controllers),
       controllers_(make_controllers()) {
   const Hierarchy& unified = *host.unified;
   std::string parent_path;
@@ -107,8 +106,7 @@ void Manager::validate(const Resources& r) {
       throw Error("the cgroup v2 '" + name + "' controller is not available: " +
                   path_join(mount_point_, "cgroup.controllers") +
                   " does not list it (see `mydocker info`)");
-    if (available && (c->needed(r) || name == "memory" || all_controllers_))
-      enable_.push_back(name);
+    if (available) enable_.push_back(name);  // every controller offered, for stats and update
   }
 }
 

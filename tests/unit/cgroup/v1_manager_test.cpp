@@ -31,12 +31,12 @@ using Strings = std::vector<std::string>;
 
 class V1ManagerTest : public test::FakeCgroupTest {
  protected:
-  // A validated manager. `all`: join every hierarchy (--report); otherwise validate() picks
-  // memory and what the limits in `r` need.
+  // A validated manager: a container joins every hierarchy (controller) the host has. The
+  // third argument is gone from the manager (it used to pick fewer); kept here for the calls.
   std::unique_ptr<Manager> manager(const std::string& parent = "", const Resources& r = {},
-                                   bool all = true, const std::string& id = kId,
+                                   bool /*all*/ = true, const std::string& id = kId,
                                    const Fs* fs = nullptr) {
-    auto m = std::make_unique<Manager>(fs ? *fs : *fs_, host(), id, parent, all);
+    auto m = std::make_unique<Manager>(fs ? *fs : *fs_, host(), id, parent);
     m->validate(r);
     return m;
   }
@@ -100,24 +100,16 @@ TEST_F(V1ManagerTest, CoMountedCpuAndCpuacctShareOneDirectory) {
   EXPECT_EQ(m->paths().at("cpuacct"), cpu);
 }
 
-TEST_F(V1ManagerTest, ValidateJoinsMemoryAndWhatTheLimitsNeed) {
+TEST_F(V1ManagerTest, EveryContainerJoinsEveryHierarchyWhateverItsLimits) {
   add_hybrid_layout();
-
-  auto plain = manager("", Resources{}, /*all=*/false);
-  EXPECT_EQ(plain->record().dirs, (Strings{memory_dir()}));  // memory always: the OOM report
-
-  Resources cpu;
-  cpu.cpu_shares = 512;
-  auto with_cpu = manager("", cpu, /*all=*/false);
-  EXPECT_EQ(with_cpu->record().dirs, (Strings{memory_dir(), cpu_dir()}));
-
-  auto with_all = manager("", limits(), /*all=*/false);
-  EXPECT_EQ(with_all->record().dirs, (Strings{memory_dir(), cpu_dir(), cpuset_dir()}));
+  // stats, --report, update and pause see all of a container, foreground or detached.
+  EXPECT_EQ(manager("", Resources{})->record().dirs, all_dirs());
+  EXPECT_EQ(manager("", limits())->record().dirs, all_dirs());
 }
 
 TEST_F(V1ManagerTest, MakeCgroupManagerPicksV1OnAHybridHost) {
   add_hybrid_layout();
-  auto m = make_cgroup_manager(*fs_, host(), kId, "", /*all_controllers=*/true);
+  auto m = make_cgroup_manager(*fs_, host(), kId, "");
   ASSERT_NE(m, nullptr);
   m->validate(Resources{});
   EXPECT_EQ(m->record().dirs, all_dirs());
@@ -136,7 +128,7 @@ TEST_F(V1ManagerTest, MakeCgroupManagerRefusesAHostWithoutCgroups) {
 
 TEST_F(V1ManagerTest, RejectsABadCgroupParent) {
   add_hybrid_layout();
-  EXPECT_THROW(Manager(*fs_, host(), kId, "../escape", false), Error);
+  EXPECT_THROW(Manager(*fs_, host(), kId, "../escape"), Error);
 }
 
 // ---- create / set / join / destroy ----
@@ -154,16 +146,15 @@ TEST_F(V1ManagerTest, CreateMakesTheContainersDirectoryInEachHierarchy) {
   EXPECT_TRUE(m->destroy().empty());
 }
 
-TEST_F(V1ManagerTest, CreateOnlyMakesTheSelectedHierarchies) {
+TEST_F(V1ManagerTest, CreateMakesEveryHierarchysDirectory) {
   add_hybrid_layout();
-  auto m = manager("", Resources{}, /*all=*/false);
+  auto m = manager("", Resources{});
 
   m->create(Resources{});
 
-  EXPECT_TRUE(is_dir(memory_dir()));
-  EXPECT_FALSE(is_dir(path("cpu/mydocker")));
-  EXPECT_FALSE(is_dir(path("cpuset/mydocker")));
+  for (const auto& d : all_dirs()) EXPECT_TRUE(is_dir(d)) << d;
   EXPECT_TRUE(m->destroy().empty());
+  for (const auto& d : all_dirs()) EXPECT_FALSE(is_dir(d)) << d;
 }
 
 TEST_F(V1ManagerTest, CreateFillsTheNewCpusetParentSoChildrenCanBeJoined) {
@@ -411,7 +402,7 @@ TEST_F(V1ManagerTest, DestroyReportsADirectoryItCannotRemoveAndRemovesTheRest) {
 TEST_F(V1ManagerTest, ValidateFailsWhenALimitNeedsAnAbsentHierarchy) {
   add_v1("cpu,cpuacct");
   add_v1("memory");  // no cpuset mount
-  Manager m(*fs_, host(), kId, "", false);
+  Manager m(*fs_, host(), kId, "");
   Resources r;
   r.cpuset_cpus = "0";
 
@@ -427,7 +418,7 @@ TEST_F(V1ManagerTest, ValidateFailsWhenALimitNeedsAnAbsentHierarchy) {
 
 TEST_F(V1ManagerTest, ValidateFailsForAMemoryLimitWithoutAMemoryHierarchy) {
   add_v1("cpu,cpuacct");
-  Manager m(*fs_, host(), kId, "", false);
+  Manager m(*fs_, host(), kId, "");
   Resources r;
   r.memory = 1 << 20;
   EXPECT_THROW(m.validate(r), Error);
@@ -436,7 +427,7 @@ TEST_F(V1ManagerTest, ValidateFailsForAMemoryLimitWithoutAMemoryHierarchy) {
 TEST_F(V1ManagerTest, ValidatePassesWhenOnlyAnUnneededHierarchyIsAbsent) {
   add_v1("cpu,cpuacct");
   add_v1("memory");  // no cpuset mount, and no -cpuset asked for
-  Manager m(*fs_, host(), kId, "", false);
+  Manager m(*fs_, host(), kId, "");
   Resources r = limits();
   r.cpuset_cpus.reset();
   EXPECT_NO_THROW(m.validate(r));
@@ -444,7 +435,7 @@ TEST_F(V1ManagerTest, ValidatePassesWhenOnlyAnUnneededHierarchyIsAbsent) {
 
 TEST_F(V1ManagerTest, ValidateFailsWhenNothingWouldBeJoined) {
   add_v1("name=systemd", "/", "systemd");
-  Manager m(*fs_, host(), kId, "", false);
+  Manager m(*fs_, host(), kId, "");
   EXPECT_THROW(m.validate(Resources{}), Error);
 }
 
@@ -505,10 +496,10 @@ TEST_F(V1ManagerTest, StatsAndOomReportReadTheContainersFiles) {
   EXPECT_TRUE(m->destroy().empty());
 }
 
-TEST_F(V1ManagerTest, OomReportIsEmptyWithoutAMemoryHierarchy) {
+TEST_F(V1ManagerTest, AHostWithoutAMemoryHierarchyIsRefused) {
   add_v1("cpu,cpuacct");
-  Manager m(*fs_, host(), kId, "", true);
-  m.validate(Resources{});
+  Manager m(*fs_, host(), kId, "");
+  EXPECT_THROW(m.validate(Resources{}), Error);
   EXPECT_EQ(m.oom_report(), std::nullopt);
 }
 
@@ -650,9 +641,11 @@ TEST_F(V1ManagerTest, ReopenedFromItsRecordTheManagerActsOnTheSameDirectories) {
 
 TEST_F(V1ManagerTest, UpdateOfAControllerTheContainerDidNotJoinIsAnError) {
   add_hybrid_layout();
-  auto made = manager("", Resources{}, /*all=*/false);  // memory only
+  auto made = manager("", Resources{});
   made->create(Resources{});
-  auto again = open_cgroup_manager(*fs_, made->record(), kId);
+  CgroupRecord memory_only = made->record();  // a record of an older run that joined less
+  memory_only.paths = {{"memory", memory_dir()}};
+  auto again = open_cgroup_manager(*fs_, memory_only, kId);
   Resources cpu;
   cpu.cpu_shares = 100;
   EXPECT_THROW(again->update(cpu), Error);

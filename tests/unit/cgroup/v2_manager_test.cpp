@@ -45,12 +45,12 @@ class V2ManagerTest : public test::FakeCgroupTest {
     add_cgroup2(kOwn, controllers, delegated);
   }
 
-  // A validated manager. `all`: every offered controller (--report); otherwise memory and what
-  // the limits in `r` need.
+  // A validated manager: a container joins every hierarchy (controller) the host has. The
+  // third argument is gone from the manager (it used to pick fewer); kept here for the calls.
   std::unique_ptr<Manager> manager(const std::string& parent = "", const Resources& r = {},
-                                   bool all = true, const std::string& id = kId,
+                                   bool /*all*/ = true, const std::string& id = kId,
                                    const Fs* fs = nullptr) {
-    auto m = std::make_unique<Manager>(fs ? *fs : *fs_, host(), id, parent, all);
+    auto m = std::make_unique<Manager>(fs ? *fs : *fs_, host(), id, parent);
     m->validate(r);
     return m;
   }
@@ -99,7 +99,7 @@ TEST_F(V2ManagerTest, TheFakeHostIsPureV2WithTheCallerInASessionScope) {
 TEST_F(V2ManagerTest, MakeCgroupManagerPicksV2OnAPureV2Host) {
   v2_host();
 
-  auto m = make_cgroup_manager(*fs_, host(), kId, "", /*all_controllers=*/true);
+  auto m = make_cgroup_manager(*fs_, host(), kId, "");
 
   ASSERT_NE(m, nullptr);
   m->validate(Resources{});
@@ -155,7 +155,7 @@ TEST_F(V2ManagerTest, JoinIsBornInTheLeafOrWritesItsCgroupProcs) {
 
 TEST_F(V2ManagerTest, RejectsABadCgroupParent) {
   v2_host();
-  EXPECT_THROW(Manager(*fs_, host(), kId, "../escape", false), Error);
+  EXPECT_THROW(Manager(*fs_, host(), kId, "../escape"), Error);
 }
 
 // ---- validate ----
@@ -174,7 +174,7 @@ TEST_F(V2ManagerTest, ValidateRejectsFlagsCgroupV2HasNoFileFor) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.flag);
-    Manager m(*fs_, host(), kId, "", false);
+    Manager m(*fs_, host(), kId, "");
     Resources r;
     c.set(r);
     try {
@@ -190,7 +190,7 @@ TEST_F(V2ManagerTest, ValidateRejectsFlagsCgroupV2HasNoFileFor) {
 
 TEST_F(V2ManagerTest, ValidateFailsForANeededControllerTheRootDoesNotOffer) {
   v2_host("cpu io memory pids");  // no cpuset
-  Manager m(*fs_, host(), kId, "", false);
+  Manager m(*fs_, host(), kId, "");
   Resources r;
   r.cpuset_cpus = "0";
 
@@ -206,7 +206,7 @@ TEST_F(V2ManagerTest, ValidateFailsForANeededControllerTheRootDoesNotOffer) {
 
 TEST_F(V2ManagerTest, ValidateFailsForAMemoryLimitWithoutTheMemoryController) {
   v2_host("cpu pids");
-  Manager m(*fs_, host(), kId, "", false);
+  Manager m(*fs_, host(), kId, "");
   Resources r;
   r.memory = 100 * kMiB;
 
@@ -223,19 +223,11 @@ TEST_F(V2ManagerTest, ValidatePassesWhenOnlyAnUnneededControllerIsMissing) {
   EXPECT_EQ(m->paths(), paths_of({"cpu", "io", "memory", "pids"}, leaf()));
 }
 
-TEST_F(V2ManagerTest, ValidateEnablesMemoryAndWhatTheLimitsNeed) {
+TEST_F(V2ManagerTest, ValidateEnablesEveryOfferedControllerWhateverTheLimits) {
   v2_host();
-
-  auto plain = manager("", Resources{}, /*all=*/false);
-  EXPECT_EQ(plain->paths(), paths_of({"memory"}, leaf()));  // memory always: the OOM report
-
-  Resources cpu;
-  cpu.cpu_shares = 512;
-  auto with_cpu = manager("", cpu, /*all=*/false);
-  EXPECT_EQ(with_cpu->paths(), paths_of({"cpu", "memory"}, leaf()));
-
-  auto with_limits = manager("", limits(), /*all=*/false);
-  EXPECT_EQ(with_limits->paths(), paths_of({"cpu", "cpuset", "memory", "pids"}, leaf()));
+  const auto all = paths_of({"cpu", "cpuset", "io", "memory", "pids"}, leaf());
+  EXPECT_EQ(manager("", Resources{})->paths(), all);
+  EXPECT_EQ(manager("", limits())->paths(), all);
 }
 
 // ---- create ----
@@ -261,11 +253,11 @@ TEST_F(V2ManagerTest, CreateEnablesControllersTopDownThenMakesTheParentAndTheLea
   EXPECT_TRUE(m->destroy().empty());
 }
 
-TEST_F(V2ManagerTest, CreateEnablesOnlyTheControllersNeeded) {
-  v2_host();
+TEST_F(V2ManagerTest, CreateEnablesOnlyTheControllersTheHostOffers) {
+  v2_host("memory pids");
   Resources r;
   r.pids_limit = 10;
-  auto m = manager("", r, /*all=*/false);
+  auto m = manager("", r);
   TraceCapture capture;
 
   m->create(r);
@@ -370,10 +362,10 @@ TEST_F(V2ManagerTest, SetWritesTheLimitsIntoTheLeaf) {
 }
 
 TEST_F(V2ManagerTest, SetWritesOnlyTheControllersValidateEnabled) {
-  v2_host();
+  v2_host("memory");
   Resources memory_only;
   memory_only.memory = 100 * kMiB;
-  auto m = manager("", memory_only, /*all=*/false);
+  auto m = manager("", memory_only);
   m->create(memory_only);
   Resources more = memory_only;
   more.cpu_shares = 512;
@@ -499,7 +491,7 @@ TEST_F(V2ManagerTest, KillAllOfAnEmptyLeafKillsNothing) {
 
 TEST_F(V2ManagerTest, AbsoluteCgroupParentIsCreatedFromTheRootAndRemovedAfterwards) {
   v2_host();
-  auto m = manager("/ci/job", Resources{}, /*all=*/false);
+  auto m = manager("/ci/job", Resources{});
   EXPECT_EQ(m->record().dirs, (Strings{at("ci/job/" + kId)}));
   // Missing, so this run makes them: recorded, deepest first, for prune after a kill -9.
   EXPECT_EQ(m->record().parents, (Strings{at("ci/job"), at("ci")}));
@@ -507,12 +499,13 @@ TEST_F(V2ManagerTest, AbsoluteCgroupParentIsCreatedFromTheRootAndRemovedAfterwar
 
   m->create(Resources{});
 
+  const std::string all = "+memory +cpu +cpuset +pids +io";
   EXPECT_EQ(capture.lines(), (Strings{
-                                 echo("+memory", mount() + "/cgroup.subtree_control"),
+                                 echo(all, mount() + "/cgroup.subtree_control"),
                                  "+ mkdir " + at("ci"),
-                                 echo("+memory", at("ci/cgroup.subtree_control")),
+                                 echo(all, at("ci/cgroup.subtree_control")),
                                  "+ mkdir " + at("ci/job"),
-                                 echo("+memory", at("ci/job/cgroup.subtree_control")),
+                                 echo(all, at("ci/job/cgroup.subtree_control")),
                                  "+ mkdir " + at("ci/job/" + kId),
                              }));
   EXPECT_TRUE(is_dir(at("ci/job/" + kId)));
@@ -526,9 +519,9 @@ TEST_F(V2ManagerTest, AbsoluteCgroupParentIsCreatedFromTheRootAndRemovedAfterwar
 
 TEST_F(V2ManagerTest, ALongAbsoluteCgroupParentIsCreatedComponentByComponent) {
   // Longer than std::string's small-buffer (15 chars): its path must outlive create()'s split.
-  v2_host();
+  v2_host("memory");
   const std::string parent = "/ci/pipeline-12345/job-67890";
-  auto m = manager(parent, Resources{}, /*all=*/false);
+  auto m = manager(parent, Resources{});
   TraceCapture capture;
 
   m->create(Resources{});
@@ -566,7 +559,7 @@ TEST_F(V2ManagerTest, RelativeCgroupParentWhileTheCallersCgroupHasProcessesFails
   put_file(own_dir() + "/cgroup.procs", kImpossiblePid + "\n");
 
   try {
-    Manager m(*fs_, host(), kId, "ci", false);
+    Manager m(*fs_, host(), kId, "ci");
     FAIL() << "no exception";
   } catch (const Error& e) {
     const std::string what = e.what();
@@ -695,7 +688,7 @@ TEST_F(V2ManagerTest, DryRunCreatesNothingButSucceeds) {
   EXPECT_TRUE(problems.empty());
   EXPECT_EQ(test::snapshot_tree(root_), before);
   const auto lines = capture.lines();
-  const std::string enable = "+memory +cpu +cpuset +pids";
+  const std::string enable = "+memory +cpu +cpuset +pids +io";
   EXPECT_GE(index_of(lines, echo(enable, mount() + "/cgroup.subtree_control")), 0);
   EXPECT_GE(index_of(lines, "+ mkdir " + at("mydocker")), 0);
   EXPECT_GE(index_of(lines, echo(enable, at("mydocker/cgroup.subtree_control"))), 0);

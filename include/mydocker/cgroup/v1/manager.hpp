@@ -15,8 +15,7 @@ std::vector<std::unique_ptr<Subsystem>> make_subsystems();
 class Manager final : public CgroupManager {
  public:
   // A new container.
-  Manager(const Fs& fs, const HostCgroups& host, std::string id, const std::string& cgroup_parent,
-          bool all_controllers);
+  Manager(const Fs& fs, const HostCgroups& host, std::string id, const std::string& cgroup_parent);
   // An existing container's cgroups, from its record.
   Manager(const Fs& fs, const CgroupRecord& record, std::string id);
   Manager(const Manager&) = delete;  // joined_ points into host_
@@ -44,7 +43,6 @@ class Manager final : public CgroupManager {
     std::string base_dir;    // exists already: the caller's cgroup, or the root for /abs parents
     std::string parent_dir;  // <base>/<parent components>
     std::string dir;         // <parent>/<id>
-    bool selected = true;    // validate() keeps only what the container needs
     std::vector<std::string> created;  // parent directories this run made, outermost first
     std::vector<std::string> planned;  // parents missing at validate(), deepest first
     bool made = false;                 // dir was created (or exists: a re-opened container)
@@ -52,14 +50,13 @@ class Manager final : public CgroupManager {
   };
   void create_one(Joined& j, const Resources& r);
   const Joined* find(std::string_view controller) const;
-  std::vector<std::string> selected_dirs() const;
+  std::vector<std::string> dirs() const;
 
   const Fs& fs_;
   std::string id_;
   bool default_parent_ = false;
-  bool all_controllers_ = false;
   std::vector<std::unique_ptr<Subsystem>> subsystems_;
-  std::vector<Joined> joined_;            // every hierarchy a container could join; see `selected`
+  std::vector<Joined> joined_;            // every hierarchy mounted: the container joins all
   std::vector<std::string> old_parents_;  // a re-opened container's own parents (its record)
 };
 

@@ -24,8 +24,7 @@ Placement default_placement(const Hierarchy& unified);
 class Manager final : public CgroupManager {
  public:
   // A new container.
-  Manager(const Fs& fs, const HostCgroups& host, std::string id, const std::string& cgroup_parent,
-          bool all_controllers);
+  Manager(const Fs& fs, const HostCgroups& host, std::string id, const std::string& cgroup_parent);
   // An existing container's cgroup, from its record.
   Manager(const Fs& fs, const CgroupRecord& record, std::string id);
 
@@ -54,7 +53,6 @@ class Manager final : public CgroupManager {
   std::string mount_point_;
   std::string id_;
   bool default_parent_ = false;
-  bool all_controllers_ = false;
   std::string parent_dir_;
   std::string dir_;
   std::vector<std::unique_ptr<Subsystem>> controllers_;
