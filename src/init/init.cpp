@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <variant>
+#include <vector>
 
 #include "mydocker/init/pty.hpp"
 #include "mydocker/init/rootfs.hpp"
@@ -84,6 +88,57 @@ InitFailure exec_command(const InitConfig& c) {
   }
   if (denied) return {kExitCannotExec, "exec: \"" + cmd + "\": permission denied"};
   return {kExitNotFound, "exec: \"" + cmd + "\": executable file not found in $PATH"};
+}
+
+// The file a command names, found as a shell (and Go's exec.LookPath) finds it, with docker's
+// messages when there is none.
+std::variant<std::string, InitFailure> find_command(const InitConfig& c) {
+  const std::string& cmd = c.argv.front();
+  auto usable = [](const std::string& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
+  };
+  if (cmd.find('/') != std::string::npos) return cmd;  // the stub's exec says what is wrong
+  std::string path = env_value(c.env, "PATH");
+  if (path.empty()) path = kDefaultPath;
+  bool denied = false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    if (colon == std::string::npos) colon = path.size();
+    const std::string dir = path.substr(start, colon - start);
+    start = colon + 1;
+    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + cmd;
+    if (!usable(candidate)) continue;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    denied = true;  // not executable here: keep looking, as LookPath does
+  }
+  if (denied) return InitFailure{kExitCannotExec, "exec: \"" + cmd + "\": permission denied"};
+  return InitFailure{kExitNotFound, "exec: \"" + cmd + "\": executable file not found in $PATH"};
+}
+
+// The command through the sealed exec stub (exec_stub.c): argv "mydocker-exec:<error fd>",
+// the file, the command's argv. The error pipe stays open across this exec for the stub to
+// report on, and closes at the command's.
+InitFailure exec_through_stub(const InitConfig& c) {
+  auto found = find_command(c);
+  if (auto* f = std::get_if<InitFailure>(&found)) return *f;
+  const std::string& file = std::get<std::string>(found);
+  const std::string tag = "mydocker-exec:" + std::to_string(c.error_fd);
+  std::vector<char*> argv{const_cast<char*>(tag.c_str()), const_cast<char*>(file.c_str())};
+  std::vector<char*> envp;
+  for (const auto& a : c.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& e : c.env) envp.push_back(const_cast<char*>(e.c_str()));
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  ::fcntl(c.error_fd, F_SETFD, 0);
+  ::syscall(SYS_execveat, c.exec_stub_fd, "", argv.data(), envp.data(), AT_EMPTY_PATH);
+  const int err = errno;  // a seccomp profile without execveat: the /proc path
+  const std::string via_proc = "/proc/self/fd/" + std::to_string(c.exec_stub_fd);
+  ::execve(via_proc.c_str(), argv.data(), envp.data());
+  ::fcntl(c.error_fd, F_SETFD, FD_CLOEXEC);
+  return {kExitCannotExec,
+          "exec: \"" + file + "\": exec of mydocker's exec stub: " + error_text(err)};
 }
 
 // Every fd from `first` on closes at the command's exec: close_range (Linux 5.11+), else one by
@@ -175,6 +230,11 @@ InitFailure exec_container(const InitConfig& c) {
   // non-tty containers do; with -t make_pty made the PTY its controlling terminal.
   if (!c.tty) ::setsid();
   if (auto f = clean_process_state(c)) return *f;
+  if (c.exec_stub_fd >= 0) {
+    trace::emit("exec " + trace::join(c.argv) +
+                "   # through mydocker's exec stub, a sealed memfd");
+    return exec_through_stub(c);
+  }
   trace::emit("exec " + trace::join(c.argv));
   return exec_command(c);
 }
@@ -237,29 +297,13 @@ static InitFailure exec_init(const InitConfig& c, int sync_fd) {
   }
 }
 
-int init_main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fputs("mydocker init: internal command, started by `mydocker run`\n", stderr);
-    return kExitSetupError;
-  }
-  const int sync_fd = std::atoi(argv[2]);
-  const int error_fd = std::atoi(argv[3]);
-  // Closed by the command's exec: the parent reads EOF on the error pipe when it succeeded.
-  ::fcntl(error_fd, F_SETFD, FD_CLOEXEC);
-  ::fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+int run_init(InitConfig& c, int sync_fd, int error_fd) {
   auto report = [error_fd](const InitFailure& f) {
     std::string msg = encode_failure(f);
     (void)write_all(error_fd, msg.data(), msg.size());
     return f.exit_code;
   };
-  uint32_t size = 0;
-  if (read_full(sync_fd, &size, sizeof size) != sizeof size) return kExitSetupError;
-  std::string data(size, '\0');
-  if (read_full(sync_fd, data.data(), size) != static_cast<ssize_t>(size)) return kExitSetupError;
-  auto config = decode_init_config(data);
-  if (!config) return report({kExitSetupError, "init: corrupt configuration from mydocker run"});
-  InitConfig& c = *config;
-  timing::mark("init: config read");
+  c.error_fd = error_fd;
   trace::set_enabled(c.trace);
   for (size_t i = 0; i < c.tree_count(); ++i) {  // --userns private: the trees to attach
     const int fd = receive_fd(sync_fd);
@@ -288,6 +332,30 @@ int init_main(int argc, char** argv) {
   timing::mark("init: process ready");
   ::close(sync_fd);
   return report(exec_container(c));
+}
+
+int init_main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fputs("mydocker init: internal command, started by `mydocker run`\n", stderr);
+    return kExitSetupError;
+  }
+  const int sync_fd = std::atoi(argv[2]);
+  const int error_fd = std::atoi(argv[3]);
+  // Closed by the command's exec: the parent reads EOF on the error pipe when it succeeded.
+  ::fcntl(error_fd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+  uint32_t size = 0;
+  if (read_full(sync_fd, &size, sizeof size) != sizeof size) return kExitSetupError;
+  std::string data(size, '\0');
+  if (read_full(sync_fd, data.data(), size) != static_cast<ssize_t>(size)) return kExitSetupError;
+  auto config = decode_init_config(data);
+  if (!config) {
+    const std::string msg = encode_failure({kExitSetupError, "init: corrupt configuration"});
+    (void)write_all(error_fd, msg.data(), msg.size());
+    return kExitSetupError;
+  }
+  timing::mark("init: config read");
+  return run_init(*config, sync_fd, error_fd);
 }
 
 }  // namespace mydocker

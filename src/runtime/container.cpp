@@ -6,29 +6,21 @@
 
 #include <cerrno>
 
+#include "mydocker/init/exec_stub.hpp"
 #include "mydocker/init/userns.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/timing.hpp"
 
 namespace mydocker {
 
-EarlyChild clone_early(bool new_net, const sigset_t& child_mask) {
-  EarlyChild e;
-  e.sync = make_channel();
-  e.errors = make_pipe();
-  SpawnOptions so;
-  so.new_net = new_net;
-  trace_spawn(so);
-  e.child = spawn_init(e.sync.read.get(), e.errors.write.get(), child_mask, so);
-  e.sync.read.reset();
-  e.errors.write.reset();
-  return e;
-}
-
 void Instance::spawn(const Launch& l, const std::string& into) {
   sync_ = make_channel();
   errors_ = make_pipe();
+  stub_ = make_exec_stub();
+  InitConfig init = l.init;  // the child's copy of our memory holds it from the clone on
+  init.exec_stub_fd = stub_.get();
   SpawnOptions so;
+  so.init = &init;
   so.cgroup_dir = into;
   so.new_net = l.init.new_net;
   so.userns = l.init.userns;
@@ -36,6 +28,7 @@ void Instance::spawn(const Launch& l, const std::string& into) {
   trace_spawn(so);
   child_ = spawn_init(sync_.read.get(), errors_.write.get(), l.child_mask, so);
   sync_.read.reset();
+  stub_.reset();
   if (l.init.userns) map_user_namespace(l.init);
   errors_.write.reset();
   out_.write.reset();
@@ -64,32 +57,29 @@ void Instance::map_user_namespace(const InitConfig& init) {
   (void)write_all(sync_.write.get(), &mapped, 1);  // EPIPE: it died; the wait tells why
 }
 
-// The init's configuration, then (--userns private) the idmapped trees it attaches.
-void Instance::send_config(const InitConfig& init) {
-  send_init_config(sync_.write.get(), init);
+// --userns private: the idmapped trees the init attaches.
+void Instance::send_trees() {
   for (const auto& t : trees_)
     if (!send_fd(sync_.write.get(), t.get()) && errno != EPIPE)
       throw_errno("send an idmapped tree to the init");
   trees_.clear();
 }
 
-void Instance::create(const Launch& l, std::optional<EarlyChild> early) {
+void Instance::create(const Launch& l) {
   const std::string into = cgroups_->join().clone_into;
   born_inside_ = !into.empty();
   if (l.capture_output && !l.init.tty) {
     out_ = make_pipe();
     err_ = make_pipe();
   }
-  if (early) {  // v1: cloned before the plan; its exec overlapped our checks
-    child_ = std::move(early->child);
-    sync_ = std::move(early->sync);
-    errors_ = std::move(early->errors);
-  } else if (!born_inside_) {
-    spawn(l, "");  // v1: the child's exec overlaps our cgroup set-up
+  // v1: the clone first, so that the init's mounts overlap our cgroup set-up; it waits for
+  // "go" before it joins them.
+  if (!born_inside_) {
+    spawn(l, "");
+    send_trees();
   }
-  if (!born_inside_) send_config(l.init);
   cgroups_made_ = true;
-  timing::mark("create: config sent");
+  timing::mark("create: cloned");
   cgroups_->create(l.resources);
   timing::mark("create: cgroups made");
   cgroups_->set(l.resources);
@@ -99,7 +89,7 @@ void Instance::create(const Launch& l, std::optional<EarlyChild> early) {
   if (born_inside_) {  // v2: born in its finished cgroup (clone3 CLONE_INTO_CGROUP)
     spawn(l, into);
     if (!child_.born_in_cgroup) cgroups_->apply(child_.pid);  // an older kernel
-    send_config(l.init);
+    send_trees();
   }
 }
 

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "mydocker/init/init.hpp"
 #include "mydocker/init/protocol.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/timing.hpp"
@@ -38,8 +39,9 @@ struct ChildArgs {
   char* argv[5];
   char* envp[2];
   char failure[64];
-  char exe[4096];  // mydocker's own file, re-executed through a read-only bind mount of it
-  bool userns;     // a new user namespace: wait for its id maps, then become its root
+  char exe[4096];    // mydocker's own file, re-executed through a read-only bind mount of it
+  bool userns;       // a new user namespace: wait for its id maps, then become its root
+  InitConfig* init;  // run: the init's configuration; it runs here, in the clone, without exec
 };
 ChildArgs g_args;
 alignas(64) char g_stack[64 * 1024];
@@ -52,6 +54,8 @@ int child_main(void* raw) {
   // The container dies with mydocker, even on kill -9. (If mydocker died before this line,
   // the init reads EOF on the sync pipe and exits.)
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Its /proc/PID/exe is mydocker's own file until the exec: not for anyone else to open.
+  if (a->init) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ::sigprocmask(SIG_SETMASK, &a->mask, nullptr);
   for (int i = 0; i < 3; ++i)
     if (a->stdio[i] >= 0) ::dup2(a->stdio[i], i);
@@ -72,13 +76,19 @@ int child_main(void* raw) {
   // From here on the mount tree is the container's own: nothing mounted below propagates to
   // the host (the seeds forget this and break the host's /proc).
   step = "mount --make-rprivate /";
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
-    // CVE-2019-5736: a container must never get a writable handle on the mydocker binary
-    // (through /proc/<pid>/exe of its init). We re-execute ourselves through a read-only bind
-    // mount of our own file, made in the container's mount namespace only: opening that exe
-    // for writing fails with EROFS, whoever tries.
-    // The remount keeps the flags of the mount the binary lives on (nosuid, nodev...): in a
-    // user namespace they are locked, and dropping one is refused.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) goto fail;
+  if (a->init) {
+    // run: the init is this clone, with its configuration in memory already: no exec of
+    // mydocker (a 6 MB static binary) and nothing to decode. It execs the command through the
+    // sealed exec stub (exec_stub.c), so its own file never reaches the container.
+    ::_exit(run_init(*a->init, a->sync_fd, a->error_fd));
+  }
+  {
+    // exec: a container must never get a writable handle on the mydocker binary (through
+    // /proc/<pid>/exe, CVE-2019-5736). We re-execute ourselves through a read-only bind mount of
+    // our own file, made in this mount namespace only: opening that exe for writing fails with
+    // EROFS, whoever tries. The remount keeps the flags of the mount the binary lives on
+    // (nosuid, nodev...): in a user namespace they are locked, and dropping one is refused.
     step = "read-only bind mount of mydocker's binary (it was replaced while running)";
     struct statfs fs;
     if (a->exe[0] != '\0' && ::statfs(a->exe, &fs) == 0 &&
@@ -130,11 +140,12 @@ void prepare_args(int sync_fd, int error_fd, const sigset_t& mask, std::array<in
   if (std::strstr(a.exe, " (deleted)")) a.exe[0] = '\0';  // replaced while we run: refuse
 }
 
-// clone3 like fork (no CLONE_VM: no stack to hand over), born in the cgroup `cgroup_fd`.
-// Returns -1 with errno set when the kernel refuses.
-pid_t clone_into_cgroup(int cgroup_fd, int namespaces, int* pidfd) {
+// clone3 like fork (no CLONE_VM: no stack to hand over), born in the cgroup `cgroup_fd` when it
+// is not -1. Returns -1 with errno set when the kernel refuses.
+pid_t clone_like_fork(int cgroup_fd, int namespaces, int* pidfd) {
   clone_args args{};
-  args.flags = static_cast<uint64_t>(namespaces) | CLONE_PIDFD | CLONE_INTO_CGROUP;
+  args.flags = static_cast<uint64_t>(namespaces) | CLONE_PIDFD;
+  if (cgroup_fd >= 0) args.flags |= CLONE_INTO_CGROUP;
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   args.exit_signal = SIGCHLD;
   args.cgroup = static_cast<uint64_t>(cgroup_fd);
@@ -147,6 +158,16 @@ pid_t clone_into_cgroup(int cgroup_fd, int namespaces, int* pidfd) {
 
 void trace_spawn(const SpawnOptions& o) {
   if (!trace::enabled()) return;
+  if (o.init) {
+    std::string line = "unshare --uts --pid --mount --ipc --fork";
+    if (o.new_net) line += " --net";
+    if (o.userns) line += " --user";
+    line += "   # the init: a copy of mydocker (clone3, no exec)";
+    if (!o.cgroup_dir.empty()) line += ", born in " + o.cgroup_dir + " (CLONE_INTO_CGROUP)";
+    trace::emit(line);
+    trace::emit("mount --make-rprivate /");
+    return;
+  }
   std::string line =
       o.joining ? "unshare --mount --fork" : "unshare --uts --pid --mount --ipc --fork";
   if (o.new_net && !o.joining) line += " --net";
@@ -169,13 +190,14 @@ Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const Sp
   int namespaces = o.joining ? CLONE_NEWNS : kNamespaces | (o.new_net ? CLONE_NEWNET : 0);
   if (o.userns) namespaces |= CLONE_NEWUSER;
   g_args.userns = o.userns;
+  g_args.init = o.init;
   const std::string& cgroup_dir = o.cgroup_dir;
   Child child;
   int pidfd = -1;
   if (!cgroup_dir.empty()) {
     UniqueFd cgroup(::open(cgroup_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!cgroup) throw SysError(errno, "open " + cgroup_dir);
-    pid_t pid = clone_into_cgroup(cgroup.get(), namespaces, &pidfd);
+    pid_t pid = clone_like_fork(cgroup.get(), namespaces, &pidfd);
     if (pid > 0) {
       child.pid = pid;
       child.pidfd.reset(pidfd);
@@ -185,6 +207,14 @@ Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const Sp
     if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
       throw SysError(errno, "clone3 (new namespaces, into " + cgroup_dir + ")");
     // An older kernel: clone as below, and the caller moves the child in.
+  }
+  if (o.init) {
+    // A copy of us, not a thread of our memory: the init runs C++ code while we go on.
+    pid_t pid = clone_like_fork(-1, namespaces, &pidfd);
+    if (pid < 0) throw_errno("clone3 (new uts, pid, mount and ipc namespaces)");
+    child.pid = pid;
+    child.pidfd.reset(pidfd);
+    return child;
   }
   // CLONE_VM: no copy of our page tables and no copy-on-write faults afterwards, and (unlike
   // posix_spawn's CLONE_VFORK) we go on at once: the child's exec of `mydocker init` overlaps

@@ -110,8 +110,8 @@ TEST_F(RunTest, TraceShowsEveryKernelAction) {
        {"+ unshare --uts --pid --mount --ipc --fork", "+ mkdir /", "/memory.limit_in_bytes\n",
         "+ echo 20000 > ", "/cpu.cfs_quota_us\n", "+ echo 100000 > ", "/cpu.cfs_period_us\n",
         "/cpuset.cpus\n", "/cpuset.mems\n", "+ echo 0 > ", "/tasks\n",
-        "+ mount --make-rprivate /\n", "+ mount -t proc proc /proc", "+ hostname ", "+ exec true\n",
-        "+ rmdir /"})
+        "+ mount --make-rprivate /\n", "+ mount -t proc proc /proc", "+ hostname ",
+        "+ exec true   # through mydocker's exec stub", "+ rmdir /"})
     EXPECT_NE(t.find(want), std::string::npos) << want << "\n" << t;
   EXPECT_NE(t.find("+ echo 104857600 > "), std::string::npos) << t;
   // Writes are always exactly "+ echo VALUE > PATH" (VALUE quoted when it has spaces).

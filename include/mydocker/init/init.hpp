@@ -27,6 +27,12 @@ std::optional<InitFailure> describe_init(const InitConfig& c);
 // Drops what the command must not inherit and execs it; returns only on failure.
 InitFailure exec_container(const InitConfig& c);
 
+// The init's whole job once its configuration is known: the trees (--userns private), the
+// mounts, the wait for "go", joining the cgroups, entering the root, the privileges, the exec.
+// Returns (an exit status) only when something failed, after reporting it on `error_fd`.
+// Called in a clone of `mydocker run` (the configuration in memory, no exec) or by init_main.
+int run_init(InitConfig& c, int sync_fd, int error_fd);
+
 // The `mydocker init SYNC_FD ERROR_FD` entry point (called from main before any other set-up).
 int init_main(int argc, char** argv);
 

@@ -93,7 +93,11 @@ struct InitConfig {
   // (its source may be out of the container root's reach): idmapped for the container's own
   // /etc files, as is for volumes, read-only as asked.
   std::vector<MountSpec> idmapped;
-  std::vector<int> trees;     // the init: their fds, as received (not encoded)
+  std::vector<int> trees;  // the init: their fds, as received (not encoded)
+
+  // Not encoded: an init cloned from `mydocker run` has its configuration in memory already.
+  int exec_stub_fd = -1;      // the sealed exec stub the command is exec'd through (exec_stub.hpp)
+  int error_fd = -1;          // the error pipe, which the stub reports an exec failure on
   size_t tree_count() const;  // how many the parent sends
 };
 

@@ -1,9 +1,9 @@
 #pragma once
 // A run of a container in phases, each usable on its own:
 //
-//   create   the cgroups with their limits, the init cloned into new namespaces and given its
-//            configuration (InitConfig over the sync socket); it waits, nothing of the command
-//            runs yet
+//   create   the cgroups with their limits, the init cloned into new namespaces (a copy of
+//            mydocker holding its InitConfig in memory: no exec); it waits, nothing of the
+//            command runs yet
 //   start    releases the init: it joins its cgroups (v1), enters its root and execs
 //   wait     relay.hpp: stdio, signals, the exit status, the failure if the exec failed
 //   destroy  kills and reaps what is left, removes the cgroups (also from the destructor, so a
@@ -34,16 +34,6 @@ struct Launch {
   sigset_t child_mask{};        // the signal mask the init starts with
 };
 
-// A child cloned before the plan was made (v1: its exec of `mydocker init` overlaps the
-// parent's checks), with its channels. It waits for its configuration.
-struct EarlyChild {
-  Child child;
-  Pipe sync, errors;
-};
-
-// Clones the init early (v1, no user namespace): see EarlyChild.
-EarlyChild clone_early(bool new_net, const sigset_t& child_mask);
-
 // One start of a container's init, and its cgroups while they exist.
 class Instance {
  public:
@@ -53,7 +43,7 @@ class Instance {
   Instance& operator=(const Instance&) = delete;
 
   // create: throws Error; what was made is undone by destroy() (the destructor).
-  void create(const Launch& l, std::optional<EarlyChild> early = std::nullopt);
+  void create(const Launch& l);
   // start: the go-ahead. EPIPE (the init died) is left for the wait to explain.
   void start(bool keep_socket);
   // destroy: SIGKILL and reap the init if it still runs, remove the cgroups. Idempotent.
@@ -71,12 +61,13 @@ class Instance {
  private:
   void spawn(const Launch& l, const std::string& into);
   void map_user_namespace(const InitConfig& init);
-  void send_config(const InitConfig& init);
+  void send_trees();
 
   CgroupManager* cgroups_;
   Child child_;
   Pipe sync_, errors_, out_, err_;
   std::vector<UniqueFd> trees_;  // --userns private: idmapped trees for the init to attach
+  UniqueFd stub_;                // the sealed exec stub the init execs the command through
   bool cgroups_made_ = false;
   bool born_inside_ = false;
   bool destroyed_ = false;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/init/protocol.hpp"
 #include "mydocker/util/fd.hpp"
 
 namespace mydocker {
@@ -31,6 +32,11 @@ struct SpawnOptions {
   // --userns private: a user namespace of its own too. The child waits for one byte on the
   // sync socket: the parent's sign that it wrote the id maps (write_id_maps).
   bool userns = false;
+  // run: the init's configuration. The child is a copy of us (clone3 without CLONE_VM) that
+  // runs the init from memory (run_init), without exec; it reads no configuration from the
+  // sync socket. Without it (exec) the child re-executes `mydocker init` from a read-only bind
+  // mount of our binary and reads its configuration from the socket.
+  InitConfig* init = nullptr;
 };
 
 // `child_mask` is the signal mask the child starts with (the caller's, before it blocked the
