@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <string_view>
 
 #include "mydocker/cli/command_line.hpp"
 #include "mydocker/cli/commands.hpp"
@@ -24,6 +25,12 @@ void setup_logging(const std::string& level) {
 
 // Errors are printed here, once, and mapped to the exit-code contract.
 int main(int argc, char** argv) {
+  // Before CLI11: its --version is an exception, and a static binary's first throw sorts every
+  // unwind table entry (2.5 ms); `mydocker --version` is then as cheap as `true`.
+  if (argc == 2 && std::string_view(argv[1]) == "--version") {
+    std::printf("%s\n", kVersion);
+    return 0;
+  }
   try {
     CommandLine cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
     if (cl.exit_now) return *cl.exit_now;

@@ -1,17 +1,15 @@
 #include "mydocker/cli/command_line.hpp"
 
-#include <CLI/CLI.hpp>
 #include <filesystem>
-#include <iostream>
 
+#include "mydocker/cli/cli11.hpp"
 #include "mydocker/cli/commands.hpp"
+#include "mydocker/cli/print.hpp"
 #include "mydocker/cli/run_args.hpp"
 #include "mydocker/util/error.hpp"
 
 namespace mydocker::cli {
 namespace {
-
-constexpr const char* kVersion = "0.2.0";
 
 // Index of the subcommand in args (skipping global flags and their values), or args.size().
 size_t find_subcommand(const std::vector<std::string>& args, CLI::App& app) {
@@ -120,6 +118,7 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() != 0) rethrow_parse_error(e);
+    with_streams();
     cl.exit_now = app.exit(e);  // --help, --version: printed to stdout
     return cl;
   }
@@ -137,7 +136,7 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
     if (def->finish) def->finish(*sub, cl, scratch, split);
     return cl;
   }
-  std::cout << app.help();
+  out() << app.help();
   cl.exit_now = 0;
   return cl;
 }

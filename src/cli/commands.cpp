@@ -1,8 +1,8 @@
 #include "mydocker/cli/commands.hpp"
 
 #include <cstdio>
-#include <iostream>
 
+#include "mydocker/cli/print.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/units.hpp"
 
@@ -110,7 +110,7 @@ int for_each(const std::vector<std::string>& refs,
   for (const auto& ref : refs) {
     try {
       act(ref);
-      if (echo) std::cout << ref << std::endl;
+      if (echo) (out() << ref << '\n').flush();
     } catch (const Error& e) {
       std::fprintf(stderr, "mydocker: %s\n", e.what());
       status = e.exit_code();

@@ -4,10 +4,10 @@
 
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <thread>
 
 #include "mydocker/cli/commands.hpp"
+#include "mydocker/cli/print.hpp"
 #include "mydocker/commands/containers.hpp"
 #include "mydocker/format/containers.hpp"
 #include "mydocker/format/report.hpp"
@@ -75,7 +75,7 @@ void run_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& split
 
 int run_run(const CommandLine& cl) {
   RunResult result = run_container(cl.run);
-  if (cl.run.detach) std::cout << result.id << std::endl;
+  if (cl.run.detach) (out() << result.id << '\n').flush();
   for (const auto& m : result.messages) std::fprintf(stderr, "mydocker: %s\n", m.c_str());
   if (result.report && cl.run.report) std::fputs(format_report(*result.report).c_str(), stderr);
   if (result.report && !cl.run.report_file.empty()) {
@@ -100,7 +100,7 @@ void ps_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
 }
 
 int run_ps(const CommandLine& cl) {
-  std::cout << format_ps(list_containers(Store(cl.state_root), cl.ps.all), cl.ps, now_seconds());
+  out() << format_ps(list_containers(Store(cl.state_root), cl.ps.all), cl.ps, now_seconds());
   return 0;
 }
 
@@ -191,7 +191,7 @@ int run_inspect(const CommandLine& cl) {
   const Store store(cl.state_root);
   nlohmann::json all = nlohmann::json::array();
   for (const auto& ref : cl.containers) all.push_back(inspect_json(view_container(store, ref)));
-  std::cout << all.dump(4) << "\n";
+  out() << all.dump(4) << "\n";
   return 0;
 }
 
@@ -200,7 +200,7 @@ void top_options(CLI::App& top, CommandLine& cl, Scratch&) {
 }
 
 int run_top(const CommandLine& cl) {
-  std::cout << format_top(container_processes(Store(cl.state_root), cl.containers.front()));
+  out() << format_top(container_processes(Store(cl.state_root), cl.containers.front()));
   return 0;
 }
 
@@ -228,8 +228,8 @@ int run_stats(const CommandLine& cl) {
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(cl.stats.no_stream ? 500 : 1000));
     auto now = sample_stats(store, all ? store.ids() : ids);
-    if (tty) std::cout << "\033[2J\033[H";  // refresh in place
-    std::cout << format_stats(previous, now, total, json) << std::flush;
+    if (tty) out() << "\033[2J\033[H";  // refresh in place
+    (out() << format_stats(previous, now, total, json)).flush();
     if (cl.stats.no_stream) return 0;
     previous = std::move(now);
   }
@@ -265,7 +265,7 @@ int run_unpause(const CommandLine& cl) {
 int run_wait(const CommandLine& cl) {
   const Store store(cl.state_root);
   return for_each(
-      cl.containers, [&](const std::string& c) { std::cout << wait(store, c) << std::endl; },
+      cl.containers, [&](const std::string& c) { (out() << wait(store, c) << '\n').flush(); },
       false);
 }
 

@@ -5,9 +5,9 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <iostream>
 
 #include "mydocker/cli/commands.hpp"
+#include "mydocker/cli/print.hpp"
 #include "mydocker/format/images.hpp"
 #include "mydocker/format/text.hpp"
 #include "mydocker/image/image.hpp"
@@ -27,7 +27,7 @@ int run_import(const CommandLine& cl) {
   UniqueFd fd(file == "-" ? ::dup(0) : ::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw SysError(errno, "cannot open " + file);
   ImageInfo info = ImageStore(cl.data_root).import_tar(fd.get(), cl.args[1], file);
-  std::cout << "sha256:" << info.id << "\n";
+  out() << "sha256:" << info.id << "\n";
   return 0;
 }
 
@@ -37,8 +37,8 @@ void images_options(CLI::App& images, CommandLine& cl, Scratch&) {
 }
 
 int run_images(const CommandLine& cl) {
-  std::cout << format_images(ImageStore(cl.data_root).list(), cl.ps.quiet, cl.format == "json",
-                             now_seconds());
+  out() << format_images(ImageStore(cl.data_root).list(), cl.ps.quiet, cl.format == "json",
+                         now_seconds());
   return 0;
 }
 
@@ -63,7 +63,7 @@ int run_rmi(const CommandLine& cl) {
   int status = 0;
   for (const auto& ref : cl.args) {
     try {
-      for (const auto& line : images.remove(ref, cl.force, in_use)) std::cout << line << "\n";
+      for (const auto& line : images.remove(ref, cl.force, in_use)) out() << line << "\n";
     } catch (const Error& e) {
       std::fprintf(stderr, "mydocker: %s\n", e.what());
       status = e.exit_code();
@@ -96,7 +96,7 @@ void commit_options(CLI::App& commit, CommandLine& cl, Scratch&) {
 
 int run_commit(const CommandLine& cl) {
   ImageInfo info = commit_container(Store(cl.state_root), cl.data_root, cl.args[0], cl.args[1]);
-  std::cout << "sha256:" << info.id << "\n";
+  out() << "sha256:" << info.id << "\n";
   return 0;
 }
 

@@ -1,10 +1,10 @@
 // info, prune.
 
 #include <cstdio>
-#include <iostream>
 
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cli/commands.hpp"
+#include "mydocker/cli/print.hpp"
 #include "mydocker/commands/info.hpp"
 #include "mydocker/format/host.hpp"
 #include "mydocker/util/error.hpp"
@@ -24,9 +24,9 @@ int run_info(const CommandLine& cl) {
   Fs fs;
   auto info = host_info(fs, cl.state_root);
   if (cl.format == "json")
-    std::cout << info.dump(2) << "\n";
+    out() << info.dump(2) << "\n";
   else
-    std::cout << format_host_info(info);
+    out() << format_host_info(info);
   return 0;
 }
 
@@ -39,10 +39,10 @@ int run_prune(const CommandLine& cl) {
   // Where `prune` looks for cgroups of containers it has no record of.
   const auto parents = default_parent_dirs(detect_host_cgroups(fs));
   PruneReport r = prune(Store(cl.state_root), parents, cl.data_root);
-  for (const auto& x : r.removed) std::cout << "removed " << x << "\n";
-  for (const auto& x : r.live) std::cout << "left alone (running): " << x << "\n";
+  for (const auto& x : r.removed) out() << "removed " << x << "\n";
+  for (const auto& x : r.live) out() << "left alone (running): " << x << "\n";
   for (const auto& x : r.foreign)
-    std::cout << "left alone (no record in " << cl.state_root << "): " << x << "\n";
+    out() << "left alone (no record in " << cl.state_root << "): " << x << "\n";
   for (const auto& x : r.problems) std::fprintf(stderr, "mydocker: prune: %s\n", x.c_str());
   return r.problems.empty() ? 0 : kExitSetupError;
 }

@@ -193,4 +193,18 @@ nlohmann::json default_seccomp_profile() { return nlohmann::json::parse(kDefault
 
 std::string_view default_seccomp_profile_text() { return kDefaultProfile; }
 
+namespace {
+// FNV-1a over the profile's text, worked out by the compiler: the filter cache's key for the
+// default profile costs nothing at run time (a sha256 of its 20 KB was a sixth of a run's user
+// time).
+constexpr uint64_t fnv1a(const char* s) {
+  uint64_t h = 14695981039346656037ull;
+  for (; *s; ++s) h = (h ^ static_cast<unsigned char>(*s)) * 1099511628211ull;
+  return h;
+}
+constexpr uint64_t kDefaultProfileHash = fnv1a(kDefaultProfile);
+}  // namespace
+
+uint64_t default_seccomp_profile_hash() { return kDefaultProfileHash; }
+
 }  // namespace mydocker

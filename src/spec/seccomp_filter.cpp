@@ -37,13 +37,16 @@ SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::str
   for (const auto& opt : o.security_opts)
     if (opt.rfind("seccomp=", 0) == 0 || opt.rfind("seccomp:", 0) == 0) file = opt.substr(8);
   if (o.privileged || file == "unconfined") return {};
-  const std::string text =
-      file.empty() ? std::string(default_seccomp_profile_text()) : read_text(file);
+  // The cache key: the profile (the built-in one by its build-time hash, a file by its
+  // content), the capabilities, the kernel and libseccomp.
+  const std::string text = file.empty() ? std::string() : read_text(file);
   utsname u{};
   ::uname(&u);
   const scmp_version* v = seccomp_version();
   // "tree": compiled with libseccomp's binary-tree optimisation (see seccomp.cpp).
-  std::string key_text = text + "\ntree\n" + u.release + " " + u.machine + " libseccomp " +
+  std::string key_text = (file.empty() ? "default " + std::to_string(default_seccomp_profile_hash())
+                                       : "file " + sha256_hex(text)) +
+                         "\ntree\n" + u.release + " " + u.machine + " libseccomp " +
                          std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
                          std::to_string(v->micro);
   for (const auto& c : caps) key_text += "\n" + c;
@@ -53,8 +56,8 @@ SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::str
     if (auto bpf = fs.read_if_exists(cached)) return {std::move(*bpf), cached};
   } catch (const FsError&) {  // unreadable (not root: --dry-run): compile it instead
   }
-
-  const auto json = nlohmann::json::parse(text, nullptr, false);
+  const auto json =
+      nlohmann::json::parse(file.empty() ? default_seccomp_profile_text() : text, nullptr, false);
   if (json.is_discarded())
     throw Error("invalid value 'seccomp=" + file + "' for --security-opt: not JSON");
   SeccompProfile profile;

@@ -20,10 +20,22 @@ void mark(const char* what) {
   if (!enabled()) return;
   timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  // The peak resident set so far, from /proc/self/status's VmHWM.
+  // and the resident set now, anonymous and file-backed (the binary's pages), from
+  // /proc/self/status.
+  long hwm = 0, anon = 0, file = 0;
+  if (FILE* f = std::fopen("/proc/self/status", "re")) {
+    char buf[256];
+    while (std::fgets(buf, sizeof buf, f))
+      if (std::sscanf(buf, "VmHWM: %ld", &hwm) != 1 && std::sscanf(buf, "RssAnon: %ld", &anon) != 1)
+        if (std::sscanf(buf, "RssFile: %ld", &file) == 1) break;
+    std::fclose(f);
+  }
   char line[256];
-  const int n = std::snprintf(line, sizeof line, "mydocker-timing %lld %d %s\n",
+  const int n = std::snprintf(line, sizeof line,
+                              "mydocker-timing %lld %d %s (VmHWM %ld KiB, anon %ld, file %ld)\n",
                               static_cast<long long>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000,
-                              static_cast<int>(::getpid()), what);
+                              static_cast<int>(::getpid()), what, hwm, anon, file);
   if (n > 0) (void)!::write(2, line, static_cast<size_t>(n));
 }
 

@@ -12,6 +12,8 @@
 
 namespace mydocker::cli {
 
+inline constexpr const char* kVersion = "0.3.0";
+
 struct LogsOptions {
   bool follow = false;
   std::optional<size_t> tail;

@@ -3,11 +3,11 @@
 // CLI11 subcommand, what it checks once they are parsed, and its handler (core call, format,
 // print). Adding a command is adding one entry to one of the lists below.
 
-#include <CLI/CLI.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mydocker/cli/cli11.hpp"
 #include "mydocker/cli/command_line.hpp"
 #include "mydocker/cli/run_args.hpp"
 

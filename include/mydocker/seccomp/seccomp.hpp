@@ -67,6 +67,8 @@ struct SeccompProfile {
 nlohmann::json default_seccomp_profile();
 // The same as text (to hash it for the filter cache without parsing it).
 std::string_view default_seccomp_profile_text();
+// A hash of that text, computed at build time (the filter cache's key).
+uint64_t default_seccomp_profile_hash();
 
 // Validates docker's format. Throws Error naming the field:
 //   seccomp profile: syscalls[3].action: unknown action SCMP_ACT_FOO
