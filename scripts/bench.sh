@@ -1,81 +1,157 @@
 #!/usr/bin/env bash
-# Run-to-exit of /bin/true: mydocker against the floor `unshare --pid --uts --mount --ipc
-# --fork /bin/true`, measured in the same run with hyperfine (medians), and mydocker's peak RSS.
-# Targets: at most 1.5 x the floor with the host's files, at most 2 x in the busybox image (its
-# own overlay root, /proc /sys /dev, a network namespace, capabilities, no_new_privs, seccomp).
-# kernel-floor-busybox is the second floor: the kernel work of that busybox run alone.
+# The performance targets of mydocker, measured side by side in one hyperfine run (medians) on
+# this machine, and printed as ratios:
+#   host files with limits   mydocker run -mem 100m -cpu 50 -cpuset 0 /bin/true   <= 1.5 x floor
+#   busybox image            mydocker run --rm -m 100m busybox true               <= 0.67 x crun
+#   read-only commands       --version, ps -a, inspect, info, images              <= 2 x /bin/true
+#   peak RSS of run          /usr/bin/time -f %M (the largest process)            <= 3 MiB
+#   scale (BENCH_SCALE=1000 detached busybox containers): run -d per container flat, ps -a
+#   <= 50 ms, stop/rm -f return within 5 ms of the container's exit, idle supervisor <= 1 MiB.
+# floor is `unshare --pid --uts --mount --ipc --net --fork /bin/true`; crun and runc run a
+# `crun spec` bundle of the same busybox tree with the same memory limit.
+#
+# Everything runs in a private mount namespace where each cgroup v1 hierarchy in which we do
+# not sit at the root shows our own cgroup as its root, and the hybrid cgroup2 mount is
+# detached: crun takes its cgroupsPath from the root (so /mydocker-bench-crun lands below our
+# own cgroup) and refuses a hybrid host whose cgroup2 has controllers. mydocker reads the
+# mounts' roots and behaves as outside. Nothing of this reaches the host's mount table.
 # Usage: scripts/bench.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-50}
-scripts/deps.sh
-scripts/build.sh mydocker kernel_floor >/dev/null
+if [ "${MYDOCKER_BENCH_NS:-}" != 1 ]; then
+  scripts/deps.sh crun runc
+  scripts/build.sh mydocker >/dev/null
+  exec env MYDOCKER_BENCH_NS=1 unshare --mount --propagation private "$0" "$@"
+fi
+runs=${1:-40}
 md=$PWD/${MYDOCKER_BUILD_DIR:-build}/mydocker
-kernel_floor=$PWD/${MYDOCKER_BUILD_DIR:-build}/examples/kernel_floor
-out=$(mktemp -d)
-chmod 755 "$out"  # --userns private: the container's root walks through it
-export MYDOCKER_ROOT=$out/state   # runs of the benchmark do not mix with anybody's containers
-export MYDOCKER_DATA_ROOT=$out/data
-# State lives on tmpfs, as /run/mydocker does on any systemd host (BENCH_STATE_TMPFS=0: on
-# $out's own filesystem; on ext4 each create or unlink there costs 0.2-0.3 ms in this VM).
-mkdir -p "$MYDOCKER_ROOT"
-[ "${BENCH_STATE_TMPFS:-1}" = 1 ] && mount -t tmpfs -o size=64m,mode=0700 mydocker-bench "$MYDOCKER_ROOT"
-trap '"$md" prune >/dev/null 2>&1; umount "$MYDOCKER_ROOT" 2>/dev/null; rm -rf "$out"' EXIT
 
-# The busybox image, from Debian's busybox-static, as the tests build it.
-r=$out/rootfs
-mkdir -p "$r/bin" "$r/etc" "$r/tmp"
+# --- the private view of the cgroups (see above) ---------------------------------------------
+while IFS=: read -r _ controllers path; do
+  [ -n "$controllers" ] && [ "$path" != / ] || continue
+  mnt=$(findmnt -n -t cgroup -o TARGET,OPTIONS | awk -v c="${controllers#name=}" \
+    '{ n = split($2, o, ","); for (i = 1; i <= n; i++) if (o[i] == c || o[i] == "name=" c) print $1 }' | head -1)
+  [ -n "$mnt" ] && mount --bind "$mnt$path" "$mnt"
+done </proc/self/cgroup
+if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then umount -l /sys/fs/cgroup/unified; fi
+
+out=$(mktemp -d /tmp/mydocker-bench.XXXXXX)
+chmod 755 "$out"
+export MYDOCKER_ROOT=$out/state MYDOCKER_DATA_ROOT=$out/data
+# State on tmpfs, as /run is on any systemd host (this VM's /tmp is ext4).
+mkdir -p "$MYDOCKER_ROOT" "$out/crun" "$out/runc"
+mount -t tmpfs -o size=256m,mode=0700 mydocker-bench "$MYDOCKER_ROOT"
+cleanup() {
+  set +e
+  for id in $("$md" ps -aq 2>/dev/null); do "$md" rm -f "$id" >/dev/null 2>&1; done
+  crun --root "$out/crun" delete -f md-bench-crun >/dev/null 2>&1
+  runc --root "$out/runc" delete -f md-bench-runc >/dev/null 2>&1
+  "$md" prune >/dev/null 2>&1
+  umount "$MYDOCKER_ROOT"
+  rm -rf "$out"
+}
+trap cleanup EXIT
+
+# --- the busybox tree: mydocker's image and the crun/runc bundle -----------------------------
+r=$out/bundle/rootfs
+mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev"
 cp /bin/busybox "$r/bin/"
 for a in $("$r/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"; done
 echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
 tar -C "$r" -cf "$out/busybox.tar" .
 "$md" import "$out/busybox.tar" busybox >/dev/null
+(cd "$out/bundle" && crun spec)
+jq '.process.terminal = false | .process.args = ["true"] |
+    .linux.resources.memory.limit = 104857600 | .linux.cgroupsPath = "/mydocker-bench-crun"' \
+  "$out/bundle/config.json" >"$out/bundle/c.json" && mv "$out/bundle/c.json" "$out/bundle/config.json"
+"$md" run --rm -m 100m busybox true # the seccomp filter's cache, as after any first run
+crun --root "$out/crun" run --bundle "$out/bundle" md-bench-crun
+id=$("$md" run -d --name bench-idle busybox sleep 100000)
 
-# The kernel's own price of a hardened container of this image (examples/kernel_floor.c: the
-# layer, the namespaces, the mounts, pivot_root, loopback, seccomp; nothing else): how close
-# mydocker can get at best. It loads the filter mydocker compiled (the first run caches it).
-"$md" run --rm busybox true
-lower=$(echo "$MYDOCKER_DATA_ROOT"/images/*/rootfs)
-bpf=$(ls "$MYDOCKER_DATA_ROOT"/seccomp/*.bpf | head -1)
-mkdir -p "$out/floor"
-hyperfine -N --warmup 20 --runs "$runs" --export-json "$out/h.json" \
-  -n floor 'unshare --pid --uts --mount --ipc --fork /bin/true' \
-  -n kernel-floor-busybox "$kernel_floor $lower $bpf $out/floor" \
-  -n mydocker "$md run --rm -mem 100m -cpu 50 -cpuset 0 /bin/true" \
-  -n mydocker-nolimits "$md run --rm /bin/true" \
-  -n busybox-image "$md run --rm busybox true" \
-  -n busybox-image-limits "$md run --rm -mem 100m -cpu 50 -cpuset 0 busybox true" \
-  -n busybox-image-userns "$md run --rm --userns private busybox true" >/dev/null
+# --- one hyperfine run ---------------------------------------------------------------------
+hyperfine -N --warmup 10 --runs "$runs" --export-json "$out/h.json" \
+  -n floor 'unshare --pid --uts --mount --ipc --net --fork /bin/true' \
+  -n true '/bin/true' \
+  -n host-files "$md run --rm -mem 100m -cpu 50 -cpuset 0 /bin/true" \
+  -n busybox "$md run --rm -m 100m busybox true" \
+  -n crun "crun --root $out/crun run --bundle $out/bundle md-bench-crun" \
+  -n runc "runc --root $out/runc run --bundle $out/bundle md-bench-runc" \
+  -n version "$md --version" \
+  -n ps "$md ps -a" \
+  -n inspect "$md inspect $id" \
+  -n info "$md info" \
+  -n images "$md images" >/dev/null
+median() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median * 1000' "$out/h.json"; }
+row() { # name, its median, the reference's name, its median, the target
+  awk -v n="$1" -v m="$2" -v rn="$3" -v r="$4" -v t="$5" 'BEGIN {
+    x = m / r; printf "%-44s %8.2f ms %6.2f x %-6s (target <= %s) %s\n", n, m, x, rn, t, (x <= t ? "ok" : "MISSED") }'
+}
+floor=$(median floor) true_ms=$(median true) crun_ms=$(median crun)
+printf '%-44s %8.2f ms\n' "floor: unshare --pid --uts --mount --ipc --net" "$floor"
+printf '%-44s %8.2f ms\n' "/bin/true" "$true_ms"
+printf '%-44s %8.2f ms\n' "crun run (busybox bundle, 100m)" "$crun_ms"
+printf '%-44s %8.2f ms\n' "runc run (busybox bundle, 100m)" "$(median runc)"
+row "mydocker run -mem 100m -cpu 50 -cpuset 0" "$(median host-files)" floor "$floor" 1.5
+row "mydocker run --rm -m 100m busybox true" "$(median busybox)" crun "$crun_ms" 0.67
+for c in version ps inspect info images; do row "mydocker $c" "$(median $c)" true "$true_ms" 2; done
 
-median() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median' "$out/h.json"; }
-floor=$(median floor)
-rss=$(/usr/bin/time -f %M "$md" run --rm -mem 100m -cpu 50 -cpuset 0 /bin/true 2>&1 >/dev/null | tail -1)
-printf '%-48s %8s %8s\n' "run-to-exit of /bin/true (median of $runs)" "ms" "x floor"
-for name in floor mydocker mydocker-nolimits kernel-floor-busybox busybox-image \
-  busybox-image-limits busybox-image-userns; do
-  m=$(median "$name")
-  awk -v n="$name" -v m="$m" -v f="$floor" 'BEGIN { printf "%-48s %8.2f %8.2f\n", n, m * 1000, m / f }'
+# --- peak RSS (the largest process of each; KiB) -----------------------------------------------
+rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+peak_host=$(rss "$md" run --rm -mem 100m -cpu 50 -cpuset 0 /bin/true)
+peak_busybox=$(rss "$md" run --rm -m 100m busybox true)
+peak_crun=$(rss crun --root "$out/crun" run --bundle "$out/bundle" md-bench-crun)
+for p in "host-files:$peak_host" "busybox:$peak_busybox" "crun:$peak_crun"; do
+  awk -v n="${p%%:*}" -v k="${p#*:}" 'BEGIN {
+    printf "peak RSS %-35s %8d KiB %s\n", n, k, (n == "crun" ? "" : (k <= 3072 ? "ok (target <= 3 MiB)" : "MISSED (target <= 3 MiB)")) }'
 done
-echo "peak RSS of mydocker run (largest of it and its children): ${rss} KiB"
-awk -v b="$(median busybox-image)" -v k="$(median kernel-floor-busybox)" \
-  'BEGIN { printf "busybox-image against kernel-floor-busybox: %.2f x\n", b / k }'
+"$md" rm -f "$id" >/dev/null
 
-# --- ps and run -d as the number of containers grows (BENCH_LIFECYCLE=0 skips it) -----------
-[ "${BENCH_LIFECYCLE:-1}" = 0 ] && exit 0
+# --- scale ----------------------------------------------------------------------------------
+[ "${BENCH_SCALE:-1000}" = 0 ] && exit 0
+total=${BENCH_SCALE:-1000}
+batch=$((total / 4))
 echo
-printf '%-12s %14s %18s %16s\n' "containers" "ps (median ms)" "ps per container" "run -d (mean ms)"
+echo "scale: $total detached busybox containers (sleep), started one after another"
 count=0
-for target in 1 10 100 ${BENCH_MAX:-500}; do
+while [ "$count" -lt "$total" ]; do
   start=$(date +%s%N)
-  added=$((target - count))
-  while [ "$count" -lt "$target" ]; do
-    "$md" run -d -mem 20m sleep 100000 >/dev/null || { echo "run -d failed" >&2; exit 1; }
-    count=$((count + 1))
+  for _ in $(seq "$batch"); do
+    "$md" run -d -m 20m busybox sleep 100000 >/dev/null || { echo "run -d failed" >&2; exit 1; }
   done
-  run_ms=$(awk -v t="$(( $(date +%s%N) - start ))" -v n="$added" 'BEGIN { printf "%.2f", t / n / 1e6 }')
-  hyperfine -N --warmup 2 --runs 10 --export-json "$out/ps.json" "$md ps" >/dev/null
-  ps_s=$(jq -r '.results[0].median' "$out/ps.json")
-  awk -v n="$target" -v p="$ps_s" -v r="$run_ms" \
-    'BEGIN { printf "%-12d %14.2f %18.3f %16s\n", n, p * 1000, p * 1000 / n, r }'
+  count=$((count + batch))
+  awk -v c="$count" -v b="$batch" -v t="$(($(date +%s%N) - start))" \
+    'BEGIN { printf "  run -d, containers %5d-%5d: %6.2f ms each\n", c - b + 1, c, t / b / 1e6 }'
 done
-"$md" ps -q | xargs -r "$md" rm -f >/dev/null
+hyperfine -N --warmup 3 --runs 20 --export-json "$out/ps.json" "$md ps -a" >/dev/null
+awk -v m="$(jq '.results[0].median * 1000' "$out/ps.json")" -v n="$total" \
+  'BEGIN { printf "  ps -a with %d containers: %.2f ms %s\n", n, m, (m <= 50 ? "ok (target <= 50 ms)" : "MISSED (target <= 50 ms)") }'
+sleep 2 # the supervisors go idle after 1 s
+sum=0 anon=0 n=0
+for d in "$MYDOCKER_ROOT"/*/state.json; do
+  pid=$(jq .supervisor_pid "$d")
+  sum=$((sum + $(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")))
+  anon=$((anon + $(awk '/^RssAnon/ { print $2 }' "/proc/$pid/status")))
+  n=$((n + 1))
+  [ "$n" -ge 50 ] && break
+done
+awk -v s="$sum" -v a="$anon" -v n="$n" 'BEGIN {
+  printf "  idle supervisor: RSS %.0f KiB (anonymous %.0f KiB), mean of %d %s\n", s / n, a / n, n, (s / n <= 1024 ? "ok (target <= 1 MiB)" : "MISSED (target <= 1 MiB)") }'
+# stop and rm -f of a container that exits on SIGTERM: from the signal to the command's return
+# (the container's own exit, its pid namespace torn down, is inside that interval).
+lat=$out/latency
+for cmd in stop "rm -f"; do
+  : >"$lat"
+  for _ in $(seq 20); do
+    c=$("$md" run -d busybox sh -c 'trap "exit 0" TERM; sleep 100000 & wait')
+    sleep 0.05
+    MYDOCKER_TIMING=1 "$md" $cmd "$c" 2>&1 >/dev/null |
+      awk '/stop: signalled/ { s = $2 } /stop: stopped|rm: removed/ { e = $2 } END { print e - s }' >>"$lat"
+    "$md" rm -f "$c" >/dev/null 2>&1 || true
+  done
+  sort -n "$lat" | awk -v c="$cmd" '{ v[NR] = $1 } END {
+    m = v[int((NR + 1) / 2)] / 1000; printf "  %-6s SIGTERM sent -> command returned: median %.2f ms (the container exits in between)\n", c, m }'
+done
+start=$(date +%s%N)
+for c in $("$md" ps -aq); do "$md" rm -f "$c" >/dev/null; done
+awk -v t="$(($(date +%s%N) - start))" -v n="$total" \
+  'BEGIN { printf "  rm -f of %d containers (sleep ignores SIGTERM as pid 1: killed at once): %.2f ms each\n", n, t / n / 1e6 }'

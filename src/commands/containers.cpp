@@ -24,12 +24,13 @@ std::optional<ContainerView> read_view(const Store& store, const std::string& id
   ContainerView v;
   v.id = id;
   try {
-    v.config = dir.config();
-    v.state = dir.state();
+    v.state = dir.status();  // one small file: what ps shows (see ContainerState)
+    if (v.state.name.empty()) fill_summary(v.state, dir.config());  // a 0.2 record
   } catch (const Error&) {
     return std::nullopt;  // being removed
   }
-  v.supervisor_alive = dir.supervisor_alive();
+  // Only a live state needs its supervisor asked (a dead one shows as "Dead").
+  v.supervisor_alive = v.state.live() && dir.supervisor_alive();
   v.log_path = dir.log_path();
   return v;
 }
@@ -78,9 +79,9 @@ std::vector<ContainerView> list_containers(const Store& store, bool all) {
     auto v = read_view(store, id);
     if (v && (all || v->live())) out.push_back(std::move(*v));
   }
+  // RFC 3339 times in UTC with the same layout sort as text.
   std::sort(out.begin(), out.end(), [](const ContainerView& a, const ContainerView& b) {
-    return parse_rfc3339(a.config.value("created", "")) >
-           parse_rfc3339(b.config.value("created", ""));
+    return a.state.created > b.state.created;
   });
   return out;
 }

@@ -8,9 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <set>
-#include <thread>
 
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cgroup/subsystem.hpp"
@@ -21,12 +19,11 @@
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 void require_root(const char* what) {
   if (::geteuid() != 0) throw Error(std::string("mydocker ") + what + " needs root");
@@ -38,15 +35,18 @@ bool running(const ContainerDir& dir, const ContainerState& st) {
   return st.live() && dir.supervisor_alive();
 }
 
+// Stopped: the state says so, or its supervisor is gone (or so is the container).
+bool stopped(const ContainerDir& dir) {
+  try {
+    return !dir.status().live() || !dir.supervisor_alive();
+  } catch (const Error&) {
+    return true;  // removed meanwhile (--rm)
+  }
+}
+
 // Waits until the supervisor has recorded the end (or is gone); false on timeout.
 bool wait_until_stopped(const ContainerDir& dir, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    ContainerState st = dir.state();
-    if (!st.live() || !dir.supervisor_alive()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+  return dir.wait_for([&] { return stopped(dir); }, timeout);
 }
 
 void signal_init(const ContainerDir& dir, const ContainerState& st, int sig) {
@@ -101,9 +101,10 @@ void stop(const Store& store, const std::string& ref, std::optional<int> timeout
   if (st.status == "paused")  // a frozen process cannot act on SIGTERM
     cgroups_of(dir, st, Fs())->freeze(false);
   if (st.status != "restarting") signal_init(dir, st, SIGTERM);
+  timing::mark("stop: signalled");
   if (seconds < 0 ? wait_until_stopped(dir, std::chrono::hours(24 * 365))
                   : wait_until_stopped(dir, std::chrono::seconds(seconds)))
-    return;
+    return timing::mark("stop: stopped");
   // Still there: everything in its cgroups goes.
   (void)cgroups_of(dir, st, Fs())->kill_all();
   if (!wait_until_stopped(dir, std::chrono::seconds(10)))
@@ -134,24 +135,20 @@ void remove(const Store& store, const std::string& ref, bool force) {
     stop(store, dir.id(), 0);
   }
   // Its supervisor finishes its teardown (or --rm removes it) before it lets go of the lock.
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (dir.supervisor_alive() && Clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10));
   if (::access(dir.path().c_str(), F_OK) != 0) return;  // removed meanwhile (--rm, another rm)
   st = dir.state();
   auto cleanup = remove_leftover_cgroups(Fs(), dir.id(), st);
   if (!cleanup.problems.empty())
     throw Error("cannot remove the cgroups of " + ref + ": " + cleanup.problems.front());
   store.remove(dir);
+  timing::mark("rm: removed");
 }
 
 int wait(const Store& store, const std::string& ref) {
   const ContainerDir dir = store.open(ref);
-  for (;;) {
-    ContainerState st = dir.state();
-    if (!running(dir, st)) return st.exit_code;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  dir.wait_for([&] { return stopped(dir); }, std::chrono::hours(24 * 365 * 100));
+  return dir.status().exit_code;
 }
 
 void pause(const Store& store, const std::string& ref, bool paused) {
@@ -189,6 +186,7 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
     if (value != unset[key]) config["host_config"][key] = value;
   config["limits"] = limits_summary(config["host_config"]);
   write_file_atomic(dir.path() + "/config.json", config.dump(2) + "\n");
+  dir.update([&](ContainerState& s) { s.limits = config["limits"]; });
 }
 
 PruneReport prune(const Store& store, const std::vector<std::string>& default_parents,

@@ -13,9 +13,9 @@
 namespace mydocker {
 namespace {
 
-std::string command_text(const nlohmann::json& config) {
-  std::string cmd = config.value("path", "");
-  for (const auto& a : config.value("args", std::vector<std::string>{})) cmd += " " + a;
+std::string command_text(const std::vector<std::string>& command) {
+  std::string cmd;
+  for (const auto& a : command) cmd += (cmd.empty() ? "" : " ") + a;
   // docker shows the command quoted and cut at 20 characters
   if (cmd.size() > 20) cmd = cmd.substr(0, 17) + "...";
   return "\"" + cmd + "\"";
@@ -50,16 +50,15 @@ const StatsSample* find(const std::vector<StatsSample>& list, const std::string&
 }  // namespace
 
 nlohmann::json ps_json(const ContainerView& c, double now) {
-  return {
-      {"ID", short_id(c.id)},
-      {"Names", c.config.value("name", "")},
-      {"Command", command_text(c.config)},
-      {"RunningFor", human_duration(now - parse_rfc3339(c.config.value("created", ""))) + " ago"},
-      {"Status", status_text(c.state, c.supervisor_alive, now)},
-      {"State", state_name(c)},
-      {"Pid", pid_text(c)},
-      {"Limits", c.config.value("limits", "-")},
-      {"RestartCount", c.state.restart_count}};
+  return {{"ID", short_id(c.id)},
+          {"Names", c.state.name},
+          {"Command", command_text(c.state.command)},
+          {"RunningFor", human_duration(now - parse_rfc3339(c.state.created)) + " ago"},
+          {"Status", status_text(c.state, c.supervisor_alive, now)},
+          {"State", state_name(c)},
+          {"Pid", pid_text(c)},
+          {"Limits", c.state.limits.empty() ? "-" : c.state.limits},
+          {"RestartCount", c.state.restart_count}};
 }
 
 std::string format_ps(const std::vector<ContainerView>& containers, const PsOptions& o,

@@ -42,9 +42,11 @@ class Loop {
   enum { kPid, kSignals, kErrors, kOut, kErr, kSocket, kMaster, kStdin, kCount };
 
   int timeout_ms() const {
-    if (!deadline_ || killed_) return -1;
+    const int idle = o_.on_idle && started_ && !idle_ ? RelayOptions::kIdleMs : -1;
+    if (!deadline_ || killed_) return idle;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - Clock::now());
-    return static_cast<int>(std::max<int64_t>(0, left.count() + 1));
+    const int until_deadline = static_cast<int>(std::max<int64_t>(0, left.count() + 1));
+    return idle < 0 ? until_deadline : std::min(idle, until_deadline);
   }
 
   void deliver(std::string_view stream, std::string_view data) {
@@ -105,10 +107,17 @@ class Loop {
                           {pty_socket_, POLLIN, 0},
                           {pty_.fd(), POLLIN, 0},
                           {stdin_open_ && pty_.fd() >= 0 ? 0 : -1, POLLIN, 0}};
-    if (::poll(fds, kCount, timeout_ms()) < 0) {
+    const int ready = ::poll(fds, kCount, timeout_ms());
+    if (ready < 0) {
       if (errno == EINTR) return false;
       throw_errno("poll");
     }
+    // Quiet for a while: once, until something happens again.
+    if (ready == 0 && o_.on_idle && started_ && !idle_) {
+      o_.on_idle();
+      idle_ = true;
+    }
+    if (ready > 0) idle_ = false;
     for (int i : {kErrors, kOut, kErr})
       if (fds[i].revents != 0) read_pipe(i, fds[i].fd);
     if (fds[kSocket].revents != 0) {  // -t: the PTY's master (or EOF: the init failed first)
@@ -157,7 +166,7 @@ class Loop {
   RelayResult result_;
   bool errors_open_, out_open_, err_open_, stdin_open_;
   int pty_socket_;
-  bool started_ = false, killed_ = false;
+  bool started_ = false, killed_ = false, idle_ = false;
   std::optional<Clock::time_point> deadline_;
 };
 

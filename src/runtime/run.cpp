@@ -25,8 +25,8 @@
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/store/store.hpp"
 #include "mydocker/util/id.hpp"
-#include "mydocker/util/trace.hpp"
 #include "mydocker/util/timing.hpp"
+#include "mydocker/util/trace.hpp"
 #include "mydocker/util/units.hpp"
 
 namespace mydocker {
@@ -140,7 +140,9 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   p.id = new_container_id();
   p.name = o.name.empty() ? generate_name(p.id) : o.name;
   p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent);
+  timing::mark("plan: manager");
   p.resources = parse_resources(o, p.cgroups->available());
+  timing::mark("plan: resources");
   p.resources.devices = device_rules(o);
   p.cgroups->validate(p.resources);
   std::string image_rootfs;
@@ -150,6 +152,7 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   } else {
     check_host_command(o, p.notice, p.missing_hint);
   }
+  timing::mark("plan: image");
   if (!image_rootfs.empty() || !o.rootfs_dir.empty())
     p.files_dir = container_files_dir(o.data_root, p.id);
   p.init = make_init_config(o, p, image_rootfs);
@@ -219,7 +222,6 @@ RunResult dry_run(const RunOptions& o) {
   (void)p.cgroups->destroy();
   return {};
 }
-
 
 // run -d: a supervisor process is forked off to own the container; we wait until the command
 // has started (or failed to), print the id and leave.
@@ -321,49 +323,20 @@ RunResult finish(const RunOptions& o, const Store& store, Store::Created& create
   return result;
 }
 
-// The early child dies with its guard unless the supervisor adopted it.
-struct EarlyGuard {
-  std::optional<EarlyChild>& early;
-  ~EarlyGuard() {
-    if (early && early->child.pid > 0) {
-      ::kill(early->child.pid, SIGKILL);
-      ::waitpid(early->child.pid, nullptr, 0);
-    }
-  }
-};
-
-// Foreground: we are the supervisor. Where the init is not born in its cgroup (v1) we clone
-// first: the child's exec of `mydocker init` (about 0.6 ms) then overlaps our checks and set-up.
-// It waits for its configuration, so a check that fails kills a child that has run nothing.
+// Foreground: we are the supervisor.
 RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& host,
                          const Store& store) {
   SignalForwarder signals;
-  std::optional<EarlyChild> early;
-  EarlyGuard guard{early};
-  if (!clones_into_cgroup(host) && o.userns != "private")
-    early = clone_early(o.network != "host", signals.original_mask());
-  timing::mark("cloned early");
   Plan plan = make_plan(o, fs, host);
   timing::mark("planned");
   print_notice(plan);
   // The container's directory (and its lock) exists before its first cgroup, so `prune`
   // knows it is alive.
-  ContainerState st = first_state(plan);
-  if (early) {  // already as it will be once the child runs: one state write fewer
-    st.status = "running";
-    st.pid = early->child.pid;
-    st.started_at = now_rfc3339();
-  }
-  auto created = store.create(plan.id, plan.name, config_for(o, plan), st, /*durable=*/false);
+  auto created =
+      store.create(plan.id, plan.name, config_for(o, plan), first_state(plan), /*durable=*/false);
   create_container_files(plan.init, o, plan.files_dir, created.dir.path());
   timing::mark("recorded");
-  SupervisorSetup setup = setup_for(o, host, fs, plan, signals);
-  setup.first_state_written = early.has_value();
-  Supervisor sup(std::move(setup), created.dir);
-  if (early) {
-    sup.adopt(std::move(*early));
-    early.reset();
-  }
+  Supervisor sup(setup_for(o, host, fs, plan, signals), created.dir);
   Outcome out;
   try {
     out = sup.run(nullptr);

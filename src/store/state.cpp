@@ -15,8 +15,11 @@ void to_json(nlohmann::json& j, const ContainerState& s) {
        {"restart_count", s.restart_count},
        {"restart_reason", s.restart_reason},
        {"stop_requested", s.stop_requested},
-       {"error", s.error}};
-  put_cgroup_record(j, s.cgroup);
+       {"error", s.error},
+       {"name", s.name},
+       {"created", s.created},
+       {"command", s.command},
+       {"limits", s.limits}};
 }
 
 void from_json(const nlohmann::json& j, ContainerState& s) {
@@ -32,7 +35,20 @@ void from_json(const nlohmann::json& j, ContainerState& s) {
   s.restart_reason = j.value("restart_reason", "");
   s.stop_requested = j.value("stop_requested", false);
   s.error = j.value("error", "");
-  s.cgroup = get_cgroup_record(j);
+  s.name = j.value("name", "");
+  s.created = j.value("created", "");
+  s.command = j.value("command", std::vector<std::string>{});
+  s.limits = j.value("limits", "");
+  // Records of version 0.2 kept the cgroups in state.json.
+  s.cgroup = j.contains("cgroup_dirs") ? get_cgroup_record(j) : CgroupRecord{};
+}
+
+void fill_summary(ContainerState& s, const nlohmann::json& config) {
+  s.name = config.value("name", "");
+  s.created = config.value("created", "");
+  s.command = {config.value("path", "")};
+  for (const auto& a : config.value("args", std::vector<std::string>{})) s.command.push_back(a);
+  s.limits = config.value("limits", "");
 }
 
 }  // namespace mydocker

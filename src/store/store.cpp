@@ -2,8 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,6 +40,12 @@ nlohmann::json read_json(const std::string& path) {
   return j;
 }
 
+// The cgroups are fixed when the container is made: they go with the rest of its config.
+nlohmann::json with_cgroups(nlohmann::json config, const CgroupRecord& cgroups) {
+  put_cgroup_record(config, cgroups);
+  return config;
+}
+
 }  // namespace
 
 ContainerDir::ContainerDir(std::string root, std::string id, bool durable)
@@ -44,8 +53,14 @@ ContainerDir::ContainerDir(std::string root, std::string id, bool durable)
 
 nlohmann::json ContainerDir::config() const { return read_json(path_ + "/config.json"); }
 
-ContainerState ContainerDir::state() const {
+ContainerState ContainerDir::status() const {
   return read_json(path_ + "/state.json").get<ContainerState>();
+}
+
+ContainerState ContainerDir::state() const {
+  ContainerState s = status();
+  if (s.cgroup.empty()) s.cgroup = get_cgroup_record(config());
+  return s;
 }
 
 ContainerState ContainerDir::update(const std::function<void(ContainerState&)>& change) const {
@@ -57,6 +72,44 @@ ContainerState ContainerDir::update(const std::function<void(ContainerState&)>& 
   change(s);
   write_file_atomic(path_ + "/state.json", nlohmann::json(s).dump() + "\n", durable_);
   return s;
+}
+
+bool ContainerDir::wait_for(const std::function<bool()>& done,
+                            std::chrono::milliseconds timeout) const {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  // The watch is in place before the first look: a change between the two wakes us.
+  UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  if (!watch) throw SysError(errno, "inotify_init1");
+  if (::inotify_add_watch(watch.get(), path_.c_str(), IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF) <
+      0)
+    return done();  // the directory is gone
+  UniqueFd supervisor;
+  int supervisor_pid = 0;
+  for (;;) {
+    // A pidfd of the supervisor the state names, opened before `done` looks at its lock.
+    try {
+      if (int pid = status().supervisor_pid; pid > 0 && pid != supervisor_pid) {
+        supervisor_pid = pid;
+        supervisor.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+      }
+    } catch (const Error&) {
+    }
+    if (done()) return true;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd fds[2] = {{watch.get(), POLLIN, 0}, {supervisor.get(), POLLIN, 0}};
+    const int n =
+        ::poll(fds, supervisor ? 2 : 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+    if (n < 0 && errno != EINTR) throw SysError(errno, "poll");
+    if (fds[0].revents & POLLIN) {
+      char events[4096];
+      while (::read(watch.get(), events, sizeof events) > 0) {
+      }
+    }
+    if (supervisor && (fds[1].revents & POLLIN)) supervisor.reset();  // exited: done() will see
+  }
 }
 
 bool ContainerDir::supervisor_alive() const { return is_locked(path_ + "/supervisor.lock"); }
@@ -110,8 +163,10 @@ Store::Created Store::create(const std::string& id, const std::string& name,
       if (!other.empty()) ::unlink(link.c_str());
     }
     // Straight into the directory: its rename below makes all of it appear at once.
-    write_file(tmp + "/config.json", config.dump() + "\n", durable);
-    write_file(tmp + "/state.json", nlohmann::json(state).dump() + "\n", durable);
+    write_file(tmp + "/config.json", with_cgroups(config, state.cgroup).dump() + "\n", durable);
+    ContainerState first = state;
+    fill_summary(first, config);
+    write_file(tmp + "/state.json", nlohmann::json(first).dump() + "\n", durable);
     if (::rename(tmp.c_str(), (root_ + "/" + id).c_str()) != 0)
       throw SysError(errno, "cannot rename " + tmp);
   } catch (...) {

@@ -16,11 +16,12 @@ namespace {
 using LifecycleTest = IntegrationTest;
 using namespace std::chrono_literals;
 
-// The cgroup directories a running container's record lists.
+// The cgroup directories a running container's record lists (its config.json: they are fixed
+// when it is made).
 std::vector<std::string> recorded_cgroups(const std::string& root) {
   std::vector<std::string> out;
   for (const auto& e : lines(run({"ls", root}).out)) {
-    std::ifstream in(root + "/" + e + "/state.json");
+    std::ifstream in(root + "/" + e + "/config.json");
     if (!in) continue;
     auto j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_discarded()) continue;

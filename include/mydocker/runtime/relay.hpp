@@ -28,6 +28,10 @@ struct RelayOptions {
   std::function<void(std::string_view stream, std::string_view data)> deliver;
   std::function<void()> kill_all;    // after the stop timeout
   std::function<void()> on_started;  // the error pipe closed without a message
+  // Called once each time the loop has been quiet for kIdleMs after it started (a detached
+  // supervisor gives back memory it does not need while it sleeps).
+  std::function<void()> on_idle;
+  static constexpr int kIdleMs = 1000;
 };
 
 struct RelayResult {

@@ -32,9 +32,8 @@ struct SupervisorSetup {
   InitConfig init;
   RestartPolicy restart;
   int stop_timeout = kDefaultStopTimeout;
-  bool detached = false;             // output to container.log instead of our own stdout/stderr
-  bool report = false;               // read all stats at the end (--report)
-  bool first_state_written = false;  // the state already says "running" for the first start
+  bool detached = false;  // output to container.log instead of our own stdout/stderr
+  bool report = false;    // read all stats at the end (--report)
   SignalForwarder* signals = nullptr;
 };
 
@@ -49,9 +48,6 @@ struct Outcome {
 class Supervisor {
  public:
   Supervisor(SupervisorSetup setup, ContainerDir dir);
-  // v1: a child cloned before the plan was made (it waits for its configuration); used for
-  // the first start.
-  void adopt(EarlyChild early);
   // Runs the container until it ends for good. `on_start` runs once, when the first start
   // succeeded (nullopt) or failed.
   Outcome run(const std::function<void(const std::optional<InitFailure>&)>& on_start);
@@ -59,7 +55,7 @@ class Supervisor {
  private:
   // One start: create, start, record it, wait (relay), read the stats, destroy.
   Outcome run_once(bool first, const std::function<void(const std::optional<InitFailure>&)>& cb);
-  void record_running(Instance& in, bool first);
+  void record_running(Instance& in);
   RelayOptions relay_options(Instance& in, std::optional<LogWriter>& log);
   bool should_restart(const Outcome& o, int restarts) const;
   // The back-off before a restart, cut short by a stop; false when stopped.
@@ -67,7 +63,6 @@ class Supervisor {
 
   SupervisorSetup s_;
   ContainerDir dir_;
-  std::optional<EarlyChild> adopted_;
   bool stop_signalled_ = false;
 };
 

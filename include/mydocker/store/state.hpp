@@ -23,13 +23,22 @@ struct ContainerState {
   std::string restart_reason;   // why it was last restarted: "exit 1", "OOM-killed (exit 137)"
   bool stop_requested = false;  // stop/kill/rm: the restart policy does not apply
   std::string error;            // why it could not start
-  CgroupRecord cgroup;          // its cgroups, for open_cgroup_manager()
+  // What `ps` shows, copied from config.json when the container is created (and by `update`),
+  // so that `ps` reads this one small file per container.
+  std::string name;
+  std::string created;  // RFC 3339, UTC
+  std::vector<std::string> command;
+  std::string limits;
+  // Its cgroups, for open_cgroup_manager(). Kept in config.json (they are fixed when the
+  // container is made): ContainerDir::state() fills it in, status() does not.
+  CgroupRecord cgroup;
 
   bool live() const { return status == "running" || status == "paused" || status == "restarting"; }
 };
 
 void to_json(nlohmann::json& j, const ContainerState& s);
 void from_json(const nlohmann::json& j, ContainerState& s);
-
+// Copies what `ps` shows (name, created, command, limits) from a container's config.json.
+void fill_summary(ContainerState& s, const nlohmann::json& config);
 
 }  // namespace mydocker

@@ -2,8 +2,9 @@
 // Where containers live: one directory each under the state root (/run/mydocker; --root and
 // MYDOCKER_ROOT move it).
 //
-//   <root>/<id>/config.json      what was asked for (written once)
-//   <root>/<id>/state.json       what is happening (temp file, fsync, rename: never half-written)
+//   <root>/<id>/config.json      what was asked for, and the cgroups made for it
+//   <root>/<id>/state.json       what is happening (temp file, fsync, rename: never half-written),
+//                                and what `ps` shows: ps reads this one small file per container
 //   <root>/<id>/container.log    the output of a detached container, docker's json-file lines
 //   <root>/<id>/supervisor.lock  flock'ed by the mydocker process that owns the container for
 //                                its whole life: free while the state says "running" means
@@ -15,6 +16,7 @@
 // A container directory is built as <root>/.tmp-<id> and renamed into place: readers see all
 // of it or nothing.
 
+#include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -38,10 +40,17 @@ class ContainerDir {
 
   nlohmann::json config() const;  // throws Error
   ContainerState state() const;   // throws Error
+  // state.json alone, without the cgroup record: what `ps` needs, one small file.
+  ContainerState status() const;  // throws Error
   // Read-modify-write of state.json under state.lock; returns the new state.
   ContainerState update(const std::function<void(ContainerState&)>& change) const;
   // Whether a live process holds supervisor.lock.
   bool supervisor_alive() const;
+  // Blocks until `done()` holds or `timeout` has passed; returns whether it held. `done` is
+  // asked again after each change of state.json and when the supervisor exits. No polling:
+  // it sleeps in poll(2) on an inotify watch of the directory (state.json is renamed into
+  // place at each change) and on a pidfd of the supervisor, and wakes within microseconds.
+  bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) const;
   // Takes supervisor.lock for as long as the returned fd is open (nonblocking: throws Error
   // when another process holds it).
   UniqueFd lock_supervisor() const;

@@ -29,6 +29,10 @@ ContainerState full_state() {
   s.restart_reason = "OOM-killed (exit 137)";
   s.stop_requested = true;
   s.error = "exec: \"nope\": not found";
+  s.name = "web";
+  s.created = "2026-11-22T15:06:01.000000001Z";
+  s.command = {"sh", "-c", "sleep 1"};
+  s.limits = "mem=100m";
   s.cgroup.driver = CgroupMode::kV1;
   s.cgroup.paths = {{"memory", "/sys/fs/cgroup/memory/mydocker/abc"},
                     {"cpu", "/sys/fs/cgroup/cpu/mydocker/abc"}};
@@ -49,6 +53,10 @@ void expect_same_state(const ContainerState& a, const ContainerState& b) {
   EXPECT_EQ(a.restart_reason, b.restart_reason);
   EXPECT_EQ(a.stop_requested, b.stop_requested);
   EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.created, b.created);
+  EXPECT_EQ(a.command, b.command);
+  EXPECT_EQ(a.limits, b.limits);
   EXPECT_EQ(a.cgroup.driver_name(), b.cgroup.driver_name());
   EXPECT_EQ(a.cgroup.paths, b.cgroup.paths);
   EXPECT_EQ(a.cgroup.dirs, b.cgroup.dirs);
@@ -57,11 +65,24 @@ void expect_same_state(const ContainerState& a, const ContainerState& b) {
 
 // ---- JSON ----
 
-TEST(ContainerStateJson, RoundTripKeepsEveryField) {
-  const ContainerState original = full_state();
+TEST(ContainerStateJson, RoundTripKeepsEveryFieldButTheCgroups) {
+  ContainerState original = full_state();
 
   const json j = original;
   const ContainerState back = json::parse(j.dump()).get<ContainerState>();
+
+  // The cgroup record lives in config.json (ContainerDir::state() adds it back).
+  EXPECT_TRUE(back.cgroup.empty());
+  original.cgroup = {};
+  expect_same_state(back, original);
+}
+
+TEST(ContainerStateJson, AStateOfVersion02KeepsTheCgroupsItHolds) {
+  const ContainerState original = full_state();
+  json j = original;
+  put_cgroup_record(j, original.cgroup);
+
+  const ContainerState back = j.get<ContainerState>();
 
   expect_same_state(back, original);
 }
@@ -69,15 +90,16 @@ TEST(ContainerStateJson, RoundTripKeepsEveryField) {
 TEST(ContainerStateJson, WritesEveryFieldUnderItsName) {
   const json j = full_state();
 
-  for (const char* key :
-       {"status", "pid", "supervisor_pid", "exit_code", "oom_killed", "started_at", "finished_at",
-        "restart_count", "restart_reason", "stop_requested", "error", "cgroup_mode", "cgroups",
-        "cgroup_dirs", "cgroup_parents"})
+  for (const char* key : {"status", "pid", "supervisor_pid", "exit_code", "oom_killed",
+                          "started_at", "finished_at", "restart_count", "restart_reason",
+                          "stop_requested", "error", "name", "created", "command", "limits"})
     EXPECT_TRUE(j.contains(key)) << key;
+  for (const char* key : {"cgroup_mode", "cgroups", "cgroup_dirs", "cgroup_parents"})
+    EXPECT_FALSE(j.contains(key)) << key;
   EXPECT_EQ(j["status"], "restarting");
   EXPECT_EQ(j["pid"], 4242);
   EXPECT_EQ(j["oom_killed"], true);
-  EXPECT_EQ(j["cgroups"]["memory"], "/sys/fs/cgroup/memory/mydocker/abc");
+  EXPECT_EQ(j["command"], json({"sh", "-c", "sleep 1"}));
 }
 
 TEST(ContainerStateJson, EmptyObjectGivesTheDefaults) {

@@ -109,14 +109,35 @@ TEST_F(StoreTest, CreateWritesConfigStateAndTheNameLink) {
   EXPECT_EQ(created.dir.path(), path(kIdA));
   EXPECT_EQ(created.dir.log_path(), path(kIdA) + "/container.log");
   ASSERT_TRUE(is_dir(path(kIdA)));
-  EXPECT_EQ(json::parse(get_file(path(kIdA + "/config.json"))), config);
+  // config.json: the config and the cgroup record; state.json: the state and what ps shows.
+  json with_cgroups = config;
+  put_cgroup_record(with_cgroups, state.cgroup);
+  EXPECT_EQ(json::parse(get_file(path(kIdA + "/config.json"))), with_cgroups);
   const json state_json = json::parse(get_file(path(kIdA + "/state.json")));
-  EXPECT_EQ(state_json, json(state));
-  EXPECT_EQ(created.dir.config(), config);
+  ContainerState summarised = state;
+  fill_summary(summarised, config);
+  EXPECT_EQ(state_json, json(summarised));
+  EXPECT_EQ(state_json["name"], "web");
+  EXPECT_EQ(created.dir.config(), with_cgroups);
   EXPECT_EQ(created.dir.state().status, "running");
   EXPECT_EQ(created.dir.state().pid, 1234);
   ASSERT_TRUE(is_symlink(path("names/web")));
   EXPECT_EQ(link_target(path("names/web")), kIdA);
+}
+
+TEST_F(StoreTest, StateAddsTheCgroupRecordFromTheConfigAndStatusDoesNot) {
+  ContainerState state;
+  state.status = "running";
+  state.cgroup.driver = CgroupMode::kV1;
+  state.cgroup.paths = {{"memory", "/sys/fs/cgroup/memory/mydocker/" + kIdA}};
+  state.cgroup.dirs = {"/sys/fs/cgroup/memory/mydocker/" + kIdA};
+
+  auto created = store().create(kIdA, "web", sample_config(kIdA, "web"), state);
+
+  EXPECT_EQ(created.dir.state().cgroup, state.cgroup);
+  EXPECT_TRUE(created.dir.status().cgroup.empty());
+  EXPECT_EQ(created.dir.status().status, "running");
+  EXPECT_EQ(created.dir.status().name, "web");
 }
 
 TEST_F(StoreTest, CreateLeavesNoTempFiles) {
