@@ -20,7 +20,10 @@ IdRange subordinate_range(const std::string& file) {
     if (line.rfind("mydocker:", 0) != 0) continue;
     const size_t colon = line.find(':', 9);
     auto base = parse_int(line.substr(9, colon == std::string::npos ? 0 : colon - 9));
-    auto count = colon == std::string::npos ? std::nullopt : parse_int(line.substr(colon + 1));
+    if (colon == std::string::npos)
+      throw Error("invalid value '" + line + "' in " + file + " for --userns private: expected " +
+                  "mydocker:BASE:COUNT");
+    auto count = parse_int(line.substr(colon + 1));
     if (!base || !count || *base <= 0 || *count < 1 || *base + *count > 0xffffffffLL)
       throw Error("invalid value '" + line + "' in " + file + " for --userns private: expected " +
                   "mydocker:BASE:COUNT");
