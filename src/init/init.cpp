@@ -52,52 +52,20 @@ std::string env_value(const std::vector<std::string>& env, std::string_view key)
   return {};
 }
 
-// execve along $PATH as a shell (and Go's exec.LookPath) does, with docker's messages.
-InitFailure exec_command(const InitConfig& c) {
-  std::vector<char*> argv, envp;
-  for (const auto& a : c.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  for (const auto& e : c.env) envp.push_back(const_cast<char*>(e.c_str()));
-  argv.push_back(nullptr);
-  envp.push_back(nullptr);
-  const std::string& cmd = c.argv.front();
-  if (cmd.find('/') != std::string::npos) {
-    ::execve(cmd.c_str(), argv.data(), envp.data());
-    int e = errno;
-    if (e == ENOENT || e == ENOTDIR)
-      return {kExitNotFound, "exec: \"" + cmd + "\": stat " + cmd + ": " + error_text(e)};
-    return {kExitCannotExec, "exec: \"" + cmd + "\": " + error_text(e)};
-  }
-  std::string path = env_value(c.env, "PATH");
-  if (path.empty()) path = kDefaultPath;
-  bool denied = false;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t colon = path.find(':', start);
-    if (colon == std::string::npos) colon = path.size();
-    std::string dir = path.substr(start, colon - start);
-    start = colon + 1;
-    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + cmd;
-    ::execve(candidate.c_str(), argv.data(), envp.data());
-    int e = errno;
-    if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG) continue;
-    if (e == EACCES) {  // not executable here (or a directory): keep looking, as LookPath does
-      denied = true;
-      continue;
-    }
-    return {kExitCannotExec, "exec: \"" + candidate + "\": " + error_text(e)};
-  }
-  if (denied) return {kExitCannotExec, "exec: \"" + cmd + "\": permission denied"};
-  return {kExitNotFound, "exec: \"" + cmd + "\": executable file not found in $PATH"};
+// A NULL-terminated array for execve: `first`, then `v`.
+std::vector<char*> c_strings(const std::vector<std::string>& v,
+                             std::initializer_list<const char*> first = {}) {
+  std::vector<char*> out;
+  for (const char* f : first) out.push_back(const_cast<char*>(f));
+  for (const auto& x : v) out.push_back(const_cast<char*>(x.c_str()));
+  out.push_back(nullptr);
+  return out;
 }
 
 // The file a command names, found as a shell (and Go's exec.LookPath) finds it, with docker's
 // messages when there is none.
 std::variant<std::string, InitFailure> find_command(const InitConfig& c) {
   const std::string& cmd = c.argv.front();
-  auto usable = [](const std::string& p) {
-    struct stat st {};
-    return ::stat(p.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
-  };
   if (cmd.find('/') != std::string::npos) return cmd;  // the stub's exec says what is wrong
   std::string path = env_value(c.env, "PATH");
   if (path.empty()) path = kDefaultPath;
@@ -109,9 +77,10 @@ std::variant<std::string, InitFailure> find_command(const InitConfig& c) {
     const std::string dir = path.substr(start, colon - start);
     start = colon + 1;
     const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + cmd;
-    if (!usable(candidate)) continue;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    denied = true;  // not executable here: keep looking, as LookPath does
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) != 0) continue;
+    if (!S_ISDIR(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    denied = true;  // not executable here (or a directory): keep looking, as LookPath does
   }
   if (denied) return InitFailure{kExitCannotExec, "exec: \"" + cmd + "\": permission denied"};
   return InitFailure{kExitNotFound, "exec: \"" + cmd + "\": executable file not found in $PATH"};
@@ -125,12 +94,8 @@ InitFailure exec_through_stub(const InitConfig& c) {
   if (auto* f = std::get_if<InitFailure>(&found)) return *f;
   const std::string& file = std::get<std::string>(found);
   const std::string tag = "mydocker-exec:" + std::to_string(c.error_fd);
-  std::vector<char*> argv{const_cast<char*>(tag.c_str()), const_cast<char*>(file.c_str())};
-  std::vector<char*> envp;
-  for (const auto& a : c.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  for (const auto& e : c.env) envp.push_back(const_cast<char*>(e.c_str()));
-  argv.push_back(nullptr);
-  envp.push_back(nullptr);
+  std::vector<char*> argv = c_strings(c.argv, {tag.c_str(), file.c_str()});
+  std::vector<char*> envp = c_strings(c.env);
   ::fcntl(c.error_fd, F_SETFD, 0);
   ::syscall(SYS_execveat, c.exec_stub_fd, "", argv.data(), envp.data(), AT_EMPTY_PATH);
   const int err = errno;  // a seccomp profile without execveat: the /proc path
@@ -139,6 +104,20 @@ InitFailure exec_through_stub(const InitConfig& c) {
   ::fcntl(c.error_fd, F_SETFD, FD_CLOEXEC);
   return {kExitCannotExec,
           "exec: \"" + file + "\": exec of mydocker's exec stub: " + error_text(err)};
+}
+
+// The command itself (`exec`, whose init is a re-executed mydocker: no stub needed), found as
+// find_command finds it, with docker's messages.
+InitFailure exec_command(const InitConfig& c) {
+  auto found = find_command(c);
+  if (auto* f = std::get_if<InitFailure>(&found)) return *f;
+  const std::string& file = std::get<std::string>(found);
+  std::vector<char*> argv = c_strings(c.argv), envp = c_strings(c.env);
+  ::execve(file.c_str(), argv.data(), envp.data());
+  const int e = errno;
+  if (e == ENOENT || e == ENOTDIR)
+    return {kExitNotFound, "exec: \"" + file + "\": stat " + file + ": " + error_text(e)};
+  return {kExitCannotExec, "exec: \"" + file + "\": " + error_text(e)};
 }
 
 // Every fd from `first` on closes at the command's exec: close_range (Linux 5.11+), else one by
