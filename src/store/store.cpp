@@ -87,14 +87,16 @@ bool ContainerDir::wait_for(const std::function<bool()>& done,
   UniqueFd supervisor;
   int supervisor_pid = 0;
   for (;;) {
-    // A pidfd of the supervisor the state names, opened before `done` looks at its lock.
-    try {
-      if (int pid = status().supervisor_pid; pid > 0 && pid != supervisor_pid) {
-        supervisor_pid = pid;
-        supervisor.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    // A pidfd of the supervisor the state names, opened before `done` looks at its lock; read
+    // again only once that process has exited (`run -d` hands over from the CLI's pid to its
+    // supervisor's).
+    if (!supervisor) try {
+        if (int pid = status().supervisor_pid; pid > 0 && pid != supervisor_pid) {
+          supervisor_pid = pid;
+          supervisor.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+        }
+      } catch (const Error&) {
       }
-    } catch (const Error&) {
-    }
     if (done()) return true;
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
