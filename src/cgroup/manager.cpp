@@ -51,7 +51,10 @@ bool pid_in_container(pid_t pid, const std::string& id) {
 
 int kill_cgroup_procs(const Fs& fs, const std::string& dir, const std::string& id) {
   size_t slash = dir.rfind('/');
-  if (!is_container_id(id) || slash == std::string::npos || slash == 0 ||
+  // The leaf is mydocker's 64-hex id, or an OCI container's cgroupsPath leaf: never empty, never
+  // a path of its own, and always the last component of `dir`.
+  const bool leaf_ok = !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos;
+  if (!leaf_ok || slash == std::string::npos || slash == 0 ||
       std::string_view(dir).substr(slash + 1) != id)
     throw Error("refusing to kill the processes of " + dir + ": not a container's cgroup");
   auto procs = fs.read_if_exists(path_join(dir, "cgroup.procs"));

@@ -17,12 +17,15 @@
 #include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <set>
 
 #include "mydocker/cgroup/manager.hpp"
@@ -30,6 +33,7 @@
 #include "mydocker/init/protocol.hpp"
 #include "mydocker/init/pty.hpp"
 #include "mydocker/init/security.hpp"
+#include "mydocker/runtime/join.hpp"
 #include "mydocker/runtime/relay.hpp"
 #include "mydocker/runtime/signals.hpp"
 #include "mydocker/runtime/spawn.hpp"
@@ -128,12 +132,12 @@ void join_namespaces(Namespaces& ns, pid_t pid, InitConfig& c) {
 
 // The cgroups' files, opened here, on the host's side; the command's process writes "0" into
 // each (it alone joins: the waiter and we stay outside, off its pids limit).
-std::vector<UniqueFd> open_join_files(const ContainerDir& dir, const ContainerState& st,
+std::vector<UniqueFd> open_join_files(const CgroupRecord& record, const std::string& cgroup_id,
                                       InitConfig& c) {
   std::vector<UniqueFd> join;
   std::set<std::string> seen;
-  for (const std::string& file :
-       open_cgroup_manager(Fs(), st.cgroup, dir.id())->join().self_files) {
+  if (record.empty()) return join;
+  for (const std::string& file : open_cgroup_manager(Fs(), record, cgroup_id)->join().self_files) {
     if (!seen.insert(file).second) continue;
     trace::emit("echo 0 > " + trace::quote(file) + "   # by the command's process");
     UniqueFd fd(::open(file.c_str(), O_WRONLY));  // inherited by the init
@@ -165,9 +169,36 @@ Target find_running(const Store& store, const ExecOptions& o) {
   return t;
 }
 
+// oci exec: the PTY's master, received from the init, goes to --console-socket.
+void forward_console(int sync_fd, const JoinIo& io) {
+  UniqueFd master(receive_fd(sync_fd));
+  if (!master) return;  // it failed: the error pipe says why
+  send_console_fd(io.console_socket, master.get());
+}
+
+// --detach: the command's pid comes first on the sync socket, then (with a PTY) its master;
+// EOF on the error pipe means its exec worked.
+JoinResult run_detached(InitConfig& c, Pipe& sync, Pipe& errors, Child& child, const JoinIo& io) {
+  JoinResult out;
+  int32_t pid = -1;
+  if (read_full(sync.write.get(), &pid, sizeof pid) == sizeof pid) out.pid = pid;
+  if (c.tty && out.pid > 0) forward_console(sync.write.get(), io);
+  std::string msg(8192, '\0');
+  const ssize_t n = read_full(errors.read.get(), msg.data(), msg.size());
+  msg.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  int status = 0;
+  while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  child.pid = -1;
+  if (auto f = decode_failure(msg)) throw Error(f->message, f->exit_code);
+  if (out.pid <= 0) throw Error("the exec'd process could not be started");
+  return out;
+}
+
 // create + start + wait for the exec'd process: its init joins the container's mount and PID
 // namespaces and forks the command; we relay its terminal and signals and return its status.
-int run_joined(InitConfig& c, Namespaces& ns, std::vector<UniqueFd>& join) {
+JoinResult run_joined(InitConfig& c, Namespaces& ns, std::vector<UniqueFd>& join,
+                      const JoinIo& io) {
   ::signal(SIGPIPE, SIG_IGN);
   SignalForwarder signals;
   Pipe sync = make_channel();
@@ -183,18 +214,21 @@ int run_joined(InitConfig& c, Namespaces& ns, std::vector<UniqueFd>& join) {
   join.clear();
   send_init_config(sync.write.get(), c);
   (void)write_all(sync.write.get(), &kSyncGo, 1);
-  if (!c.tty) sync.write.reset();
+  if (io.detach) return run_detached(c, sync, errors, child, io);
+  const bool console = c.tty && !io.console_socket.empty();
+  if (console) forward_console(sync.write.get(), io);
+  if (!c.tty || console) sync.write.reset();
   RelayOptions ro;
   ro.pid = child.pid;
   ro.pidfd = child.pidfd.get();
   ro.errors = errors.read.get();
-  ro.pty_socket = c.tty ? sync.write.get() : -1;
-  ro.attach_terminal = true;
-  ro.forward_stdin = c.interactive && c.tty;
+  ro.pty_socket = c.tty && !console ? sync.write.get() : -1;
+  ro.attach_terminal = io.attach_terminal;
+  ro.forward_stdin = c.interactive && c.tty && !console;
   const RelayResult r = relay(signals, ro);
   if (!r.failure.empty())
     if (auto f = decode_failure(r.failure)) throw Error(f->message, f->exit_code);
-  return r.status;
+  return JoinResult{r.status, -1};
 }
 
 }  // namespace
@@ -213,9 +247,32 @@ int exec(const Store& store, const ExecOptions& o) {
   Namespaces ns = open_namespaces(t.st.pid);
   if (::syscall(SYS_pidfd_send_signal, t.pidfd.get(), 0, nullptr, 0) != 0)
     throw Error("container " + short_id(t.dir.id()) + " stopped meanwhile");
-  std::vector<UniqueFd> join = open_join_files(t.dir, t.st, c);
+  std::vector<UniqueFd> join = open_join_files(t.st.cgroup, t.dir.id(), c);
   join_namespaces(ns, t.st.pid, c);
-  return run_joined(c, ns, join);
+  return run_joined(c, ns, join, JoinIo{}).status;
+}
+
+void send_console_fd(const std::string& path, int fd) {
+  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock) throw SysError(errno, "socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw Error("--console-socket path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw SysError(errno, "connect to --console-socket " + path);
+  if (!send_fd(sock.get(), fd)) throw SysError(errno, "send the PTY to --console-socket " + path);
+}
+
+JoinResult run_in_container(pid_t init_pid, int init_pidfd, const CgroupRecord& cgroups,
+                            const std::string& cgroup_id, InitConfig& c, const JoinIo& io) {
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  Namespaces ns = open_namespaces(init_pid);
+  if (::syscall(SYS_pidfd_send_signal, init_pidfd, 0, nullptr, 0) != 0)
+    throw Error("the container stopped meanwhile");
+  std::vector<UniqueFd> join = open_join_files(cgroups, cgroup_id, c);
+  join_namespaces(ns, init_pid, c);
+  return run_joined(c, ns, join, io);
 }
 
 }  // namespace mydocker

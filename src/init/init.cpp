@@ -149,8 +149,8 @@ std::optional<InitFailure> clean_process_state(const InitConfig& c) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::umask(022);
-  if (!close_on_exec_from(3))
+  ::umask(c.umask.value_or(022));
+  if (!close_on_exec_from(3 + c.preserve_fds))
     return InitFailure{kExitSetupError,
                        std::string("mark fds close-on-exec: ") + std::strerror(errno)};
   if (::chdir(c.cwd.c_str()) != 0)
@@ -159,6 +159,19 @@ std::optional<InitFailure> clean_process_state(const InitConfig& c) {
 }
 
 }  // namespace
+
+std::optional<InitFailure> check_command(const InitConfig& c) {
+  auto found = find_command(c);
+  if (auto* f = std::get_if<InitFailure>(&found)) return *f;
+  const std::string& file = std::get<std::string>(found);
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0)
+    return InitFailure{kExitNotFound,
+                       "exec: \"" + file + "\": stat " + file + ": " + error_text(errno)};
+  if (S_ISDIR(st.st_mode) || ::access(file.c_str(), X_OK) != 0)
+    return InitFailure{kExitCannotExec, "exec: \"" + file + "\": permission denied"};
+  return std::nullopt;
+}
 
 std::optional<InitFailure> join_cgroups(const InitConfig& c, bool dry) {
   // Writing "0" to a v1 `tasks` file moves the writing thread itself, which the kernel does
@@ -184,9 +197,14 @@ std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool d
     return !dry;
   };
   const bool joining = c.mount_ns_fd >= 0;  // mydocker exec: the container is set up already
-  if (!joining && step("hostname " + trace::quote(c.hostname)) &&
+  // An OCI bundle without a hostname keeps the one it has (maybe the host's: no uts namespace).
+  const bool set_hostname = !joining && !(c.oci && c.hostname.empty());
+  if (set_hostname && step("hostname " + trace::quote(c.hostname)) &&
       ::sethostname(c.hostname.data(), c.hostname.size()) != 0)
     return sys_failure("hostname " + c.hostname);
+  if (!joining && !c.domainname.empty() && step("domainname " + trace::quote(c.domainname)) &&
+      ::setdomainname(c.domainname.data(), c.domainname.size()) != 0)
+    return sys_failure("domainname " + c.domainname);
   if (!joining)
     if (auto f = bring_up_loopback(c, dry)) return f;
   if (c.tty) {
@@ -196,7 +214,7 @@ std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool d
     if (!null || ::dup2(null.get(), 0) < 0) return sys_failure("open /dev/null");
   }
   // Before the seccomp filter (which may not allow close_range) and the user change.
-  if (!dry && !close_on_exec_from(3)) return sys_failure("mark fds close-on-exec");
+  if (!dry && !close_on_exec_from(3 + c.preserve_fds)) return sys_failure("mark fds close-on-exec");
   // docker creates a missing working directory (as root, before the user changes).
   if (c.cwd != "/" && !dry && ::access(c.cwd.c_str(), F_OK) != 0)
     for (size_t i = 1; i <= c.cwd.size(); ++i)
@@ -249,17 +267,35 @@ static InitFailure exec_init(const InitConfig& c, int sync_fd) {
   sigset_t all, old;
   sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, &old);  // the child resets its mask before the exec
+  // oci exec --detach: the child waits until we have sent its pid (before its PTY's master,
+  // on the same socket), then we leave and it is the caller's subreaper's to reap.
+  int hold[2] = {-1, -1};
+  if (c.detach_exec && ::pipe2(hold, O_CLOEXEC) != 0) return sys_failure("pipe");
   const pid_t pid = ::fork();
   if (pid < 0) return sys_failure("fork into the container's PID namespace");
   if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (c.detach_exec) {
+      char b = 0;
+      ::close(hold[1]);
+      if (::read(hold[0], &b, 1) != 1) ::_exit(kExitSetupError);
+      ::close(hold[0]);
+    }
+    if (c.die_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     // Only this process joins the container's cgroups (its pids limit counts it alone).
     for (int fd : c.join_fds)
       if (::write(fd, "0", 1) != 1) return sys_failure("join the container's cgroup");
     for (int fd : c.join_fds) ::close(fd);
     if (auto f = setup_process(c, sync_fd, false)) return *f;
     ::close(sync_fd);
+    if (c.oci && c.no_new_privs)  // OCI defers it past the set-up (drop_privileges)
+      if (auto f = load_seccomp_filter(c)) return *f;
     return exec_container(c);
+  }
+  if (c.detach_exec) {
+    const int32_t host_pid = pid;
+    (void)write_all(sync_fd, &host_pid, sizeof host_pid);
+    (void)!::write(hold[1], "g", 1);
+    ::_exit(0);
   }
   ::close(sync_fd);
   for (int fd : c.join_fds) ::close(fd);
@@ -290,6 +326,7 @@ int run_init(InitConfig& c, int sync_fd, int error_fd) {
     c.trees.push_back(fd);
   }
   if (c.mount_ns_fd >= 0) return report(exec_init(c, sync_fd));
+  if (c.oci) return run_oci_init(c, sync_fd, error_fd);
   // The mounts do not depend on the cgroups: made while the parent still sets those up. With
   // --trace they wait, so the lesson reads in order (cgroups, join, mounts, exec).
   if (!c.trace)

@@ -96,7 +96,14 @@ std::string encode_init_config(const InitConfig& c) {
       {"joinfds", c.join_fds},
       {"userns", c.userns},
       {"ids", {c.uid_base, c.uid_count, c.gid_base, c.gid_count}},
-      {"idmapped", c.idmapped}};
+      {"idmapped", c.idmapped},
+      {"oci", c.oci},
+      {"capsets", {c.cap_effective, c.cap_permitted, c.cap_inheritable, c.cap_ambient}},
+      {"umask", c.umask ? static_cast<int64_t>(*c.umask) : -1},
+      {"keepfds", c.preserve_fds},
+      {"detach", c.detach_exec},
+      {"pdeath", c.die_with_parent},
+      {"scflags", c.seccomp_flags}};
   put_process(j, c);
   auto bytes = json::to_cbor(j);
   return std::string(bytes.begin(), bytes.end());
@@ -110,6 +117,19 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
     get_process(j, c);
     c.argv = j.at("argv");
     c.hostname = j.at("hostname");
+    c.oci = j.value("oci", false);
+    if (j.contains("capsets")) {
+      const auto& sets = j.at("capsets");
+      c.cap_effective = sets.at(0);
+      c.cap_permitted = sets.at(1);
+      c.cap_inheritable = sets.at(2);
+      c.cap_ambient = sets.at(3);
+    }
+    if (const int64_t u = j.value("umask", int64_t{-1}); u >= 0) c.umask = static_cast<uint32_t>(u);
+    c.preserve_fds = j.value("keepfds", 0);
+    c.detach_exec = j.value("detach", false);
+    c.die_with_parent = j.value("pdeath", true);
+    c.seccomp_flags = j.value("scflags", 0u);
     c.join_files = j.at("join");
     c.interactive = j.at("i");
     c.tty = j.at("t");

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,6 +33,13 @@ std::optional<InitFailure> make_pty(const InitConfig& c, int socket, bool dry) {
   if (c.rows > 0 && c.cols > 0) {
     winsize ws{static_cast<unsigned short>(c.rows), static_cast<unsigned short>(c.cols), 0, 0};
     ::ioctl(slave.get(), TIOCSWINSZ, &ws);
+  }
+  if (c.make_console) {  // OCI: /dev/console is the PTY's slave, as runc binds it
+    unsigned int n = 0;
+    if (::ioctl(master.get(), TIOCGPTN, &n) != 0) return failed("ptsname");
+    const std::string pts = "/dev/pts/" + std::to_string(n);
+    if (::mount(pts.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) != 0)
+      return failed("mount --bind /dev/pts/N /dev/console");
   }
   if (::setsid() < 0) return failed("setsid");
   if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) return failed("set the controlling terminal");

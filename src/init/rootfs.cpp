@@ -532,4 +532,186 @@ Result enter_rootfs(const InitConfig& c, bool dry) {
   return std::nullopt;
 }
 
+// ---- OCI bundles (mydocker oci): config.json's mounts, in its order -----------------------
+
+namespace {
+
+// A mount of config.json at its (symlink-safe) place in the root.
+Result oci_mount(const Steps& s, const InitConfig& c, const OciMount& m) {
+  const std::string& root = c.rootfs;
+  std::string target;
+  if (auto f = s.in_root(root, m.target, m.type == "bind" && m.file, target)) return f;
+  if (m.type == "cgroup") {
+    // v1: a tmpfs with the container's own directory of each hierarchy bound in; v2: its one
+    // directory. Read-only as asked (the default config asks for it).
+    const unsigned long ro = m.flags & MS_RDONLY;
+    if (!c.cgroup2_dir.empty()) {
+      if (auto f =
+              s.bind(c.cgroup2_dir, target, ro != 0, m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC)))
+        return f;
+      return std::nullopt;
+    }
+    if (auto f = s.mount("mount -t tmpfs cgroup " + target + " -o mode=755", "tmpfs", target,
+                         "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"))
+      return f;
+    for (const auto& [name, dir] : c.cgroup_binds) {
+      const std::string at = target + "/" + name;
+      if (auto f = s.mkdir(at)) return f;
+      if (auto f = s.bind(dir, at, ro != 0, MS_NOSUID | MS_NODEV | MS_NOEXEC)) return f;
+      // cpu,cpuacct: each controller's name leads to the co-mounted directory, as on the host.
+      if (name.find(',') != std::string::npos)
+        for (const auto& part : split(name, ","))
+          if (auto f = s.symlink(name, target + "/" + part)) return f;
+    }
+    if (ro)
+      return s.mount("mount -o remount,ro " + target, nullptr, target, nullptr,
+                     MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    return std::nullopt;
+  }
+  if (m.type == "bind") {
+    const unsigned long extra = m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                           MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME);
+    trace::emit("mount --" + std::string(m.flags & MS_REC ? "rbind " : "bind ") +
+                trace::quote(m.source) + " " + trace::quote(target));
+    if (!s.dry() && ::mount(m.source.c_str(), target.c_str(), nullptr, m.flags & (MS_BIND | MS_REC),
+                            nullptr) != 0)
+      return failed("mount --bind " + m.source + " " + target);
+    if ((m.flags & MS_RDONLY) || extra)
+      if (auto f = s.mount("mount -o remount,bind" + std::string(m.flags & MS_RDONLY ? ",ro" : "") +
+                               flag_words(extra) + " " + trace::quote(target),
+                           nullptr, target, nullptr,
+                           MS_BIND | MS_REMOUNT | (m.flags & MS_RDONLY) | extra))
+        return f;
+  } else {
+    const unsigned long flags = m.flags & ~(MS_BIND | MS_REC);
+    Result f = s.mount("mount -t " + m.type + " " + trace::quote(m.source) + " " + target +
+                           (m.data.empty() ? "" : " -o " + m.data),
+                       m.source.c_str(), target, m.type.c_str(), flags, m.data.c_str());
+    // sysfs belongs to the network namespace's owner: without one of our own (or in a user
+    // namespace), the host's, bound read-only (runc's fallback).
+    if (f && m.type == "sysfs" && !s.dry() && (errno == EPERM || errno == EBUSY)) {
+      f = s.bind("/sys", target, true, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    }
+    if (f) return f;
+  }
+  if (m.propagation && !s.dry() &&
+      ::mount(nullptr, target.c_str(), nullptr, m.propagation, nullptr) != 0)
+    return failed("mount --make-* " + target);
+  if ((m.attr_set || m.attr_clr) && !s.dry()) {
+    mount_attr attr{};
+    attr.attr_set = m.attr_set;
+    attr.attr_clr = m.attr_clr;
+    if (::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) != 0)
+      return failed("mount_setattr (recursive options) " + target);
+  }
+  return std::nullopt;
+}
+
+// The devices every OCI container has (runtime-spec config-linux.md "Default Devices"), unless
+// the bundle's mounts or devices made them, and the /dev links runc makes.
+Result oci_default_devices(const Steps& s, const InitConfig& c) {
+  const std::string dev = c.rootfs + "/dev";
+  std::string resolved;
+  if (auto f = s.in_root(c.rootfs, "/dev", false, resolved)) return f;
+  if (resolved != dev)
+    return InitFailure{kExitSetupError, "the bundle's /dev is a symlink: refused"};
+  const struct {
+    const char* name;
+    unsigned major, minor;
+  } nodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+               {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+  for (const auto& n : nodes) {
+    const std::string at = dev + "/" + n.name;
+    if (exists(at)) continue;
+    Result f = c.userns ? s.touch(at) : s.node(at, 'c', n.major, n.minor);
+    if (!f && c.userns) f = s.bind(std::string("/dev/") + n.name, at, false);
+    if (f) return f;
+  }
+  if (auto f = make_device_nodes(s, c, c.rootfs)) return f;
+  if (!exists(dev + "/ptmx"))
+    if (auto f = s.symlink("pts/ptmx", dev + "/ptmx")) return f;
+  for (auto [from, at] : {std::pair{"/proc/self/fd", "fd"},
+                          {"/proc/self/fd/0", "stdin"},
+                          {"/proc/self/fd/1", "stdout"},
+                          {"/proc/self/fd/2", "stderr"}})
+    if (!exists(dev + "/" + at))
+      if (auto f = s.symlink(from, dev + "/" + at)) return f;
+  if (c.make_console && !exists(dev + "/console"))
+    if (auto f = s.touch(dev + "/console")) return f;
+  return std::nullopt;
+}
+
+// linux.sysctl, through the container's /proc/sys (before it is made read-only).
+Result oci_sysctls(const Steps& s, const InitConfig& c) {
+  for (const auto& [key, value] : c.sysctls) {
+    std::string rel = key;
+    for (auto& ch : rel)
+      if (ch == '.') ch = '/';
+    trace::emit("sysctl -w " + key + "=" + value);
+    if (s.dry()) continue;
+    const std::string path = c.rootfs + "/proc/sys/" + rel;
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd || ::write(fd.get(), value.data(), value.size()) < 0)
+      return failed("sysctl " + key + "=" + value);
+  }
+  return std::nullopt;
+}
+
+// linux.maskedPaths and linux.readonlyPaths, as docker's (a missing path is skipped).
+Result oci_protect_paths(const Steps& s, const InitConfig& c) {
+  for (const auto& p : c.masked_paths) {
+    std::string path;
+    if (!exists(c.rootfs + p)) continue;  // nothing to mask (in_root would create it)
+    if (auto f = s.in_root(c.rootfs, p, false, path); f || !exists(path)) continue;
+    if (is_dir(path)) {
+      if (auto f = s.mount("mount -t tmpfs -o ro tmpfs " + path, "tmpfs", path, "tmpfs",
+                           MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0"))
+        return f;
+    } else if (auto f = s.bind(c.rootfs + "/dev/null", path, false)) {
+      return f;
+    }
+  }
+  for (const auto& p : c.readonly_paths) {
+    std::string path;
+    if (!exists(c.rootfs + p)) continue;
+    if (auto f = s.in_root(c.rootfs, p, false, path); f || !exists(path)) continue;
+    if (auto f = s.bind(path, path, true, MS_NOSUID | MS_NODEV | MS_NOEXEC)) return f;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result mount_oci_rootfs(const InitConfig& c, bool dry) {
+  const Steps s(dry);
+  // pivot_root wants the new root to be a mount.
+  if (auto f = s.bind(c.rootfs, c.rootfs, false)) return f;
+  for (const auto& m : c.oci_mounts)
+    if (auto f = oci_mount(s, c, m)) return f;
+  if (auto f = oci_default_devices(s, c)) return f;
+  return oci_sysctls(s, c);
+}
+
+Result protect_oci_paths(const InitConfig& c, bool dry) { return oci_protect_paths(Steps(dry), c); }
+
+Result enter_oci_rootfs(const InitConfig& c, bool dry) {
+  const Steps s(dry);
+  if (c.no_pivot) {
+    // --no-pivot (a root on a ramfs, where pivot_root is refused): move it over / and chroot.
+    trace::emit("cd " + trace::quote(c.rootfs) + " && mount --move . / && chroot .");
+    if (!dry && (::chdir(c.rootfs.c_str()) != 0 ||
+                 ::mount(c.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0 ||
+                 ::chroot(".") != 0 || ::chdir("/") != 0))
+      return failed("mount --move " + c.rootfs + " / && chroot");
+  } else {
+    InitConfig docker_like;
+    docker_like.rootfs = c.rootfs;
+    if (auto f = enter_rootfs(docker_like, dry)) return f;
+  }
+  if (c.readonly_rootfs)
+    return s.mount("mount -o remount,bind,ro /", nullptr, "/", nullptr,
+                   MS_BIND | MS_REMOUNT | MS_RDONLY);
+  return std::nullopt;
+}
+
 }  // namespace mydocker

@@ -59,7 +59,34 @@ Result load_seccomp(const InitConfig& c) {
   sock_fprog prog{};
   prog.len = static_cast<unsigned short>(c.seccomp_bpf.size() / sizeof(sock_filter));
   prog.filter = reinterpret_cast<sock_filter*>(const_cast<char*>(c.seccomp_bpf.data()));
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return failed("seccomp");
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, c.seccomp_flags, &prog) != 0)
+    return failed("seccomp");
+  return std::nullopt;
+}
+
+// An OCI process's effective, permitted and inheritable sets as the bundle lists them, then its
+// ambient set (each must be permitted and inheritable, or the kernel refuses it).
+Result oci_capabilities(const InitConfig& c) {
+  ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+  cap_t caps = cap_init();
+  auto set = [&](const std::vector<std::string>& names, cap_flag_t flag) {
+    for (const auto& name : names) {
+      cap_value_t v;
+      if (cap_from_name(name.c_str(), &v) == 0) cap_set_flag(caps, flag, 1, &v, CAP_SET);
+    }
+  };
+  set(c.cap_effective, CAP_EFFECTIVE);
+  set(c.cap_permitted, CAP_PERMITTED);
+  set(c.cap_inheritable, CAP_INHERITABLE);
+  const int rc = cap_set_proc(caps);
+  cap_free(caps);
+  if (rc != 0) return failed("capset (process.capabilities)");
+  for (const auto& name : c.cap_ambient) {
+    cap_value_t v;
+    if (cap_from_name(name.c_str(), &v) == 0 &&
+        ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) != 0)
+      return failed("raise the ambient capability " + name);
+  }
   return std::nullopt;
 }
 
@@ -241,12 +268,15 @@ Result change_credentials(const InitConfig& c, uint64_t keep_mask, bool change_u
   if (::setgroups(c.groups.size(), c.groups.data()) != 0) return failed("setgroups");
   if (!change_user) return std::nullopt;
   if (::setresgid(c.gid, c.gid, c.gid) != 0) return failed("setgid " + std::to_string(c.gid));
+  // OCI: the process's capability sets are the bundle's, whatever its uid: keep the permitted
+  // set across the change, then set them all (oci_capabilities).
+  if (c.oci) ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
   // From uid 0 to another, the kernel clears the permitted and effective sets: a non-root user
   // in the container has no capabilities, as in docker.
   if (::setresuid(c.uid, c.uid, c.uid) != 0) return failed("setuid " + std::to_string(c.uid));
   // A credential change clears the parent-death signal: the container must still die with its
   // supervisor.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (c.die_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   return std::nullopt;
 }
 
@@ -272,7 +302,9 @@ Result drop_privileges(const InitConfig& c, bool dry) {
   // Nothing ambient, nothing inheritable (docker since 20.10.14, CVE-2022-24769): a file's
   // inheritable capabilities cannot hand a non-root process more than it has.
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  if (c.uid == 0) {
+  if (c.oci) {
+    if (auto f = oci_capabilities(c)) return f;
+  } else if (c.uid == 0) {
     cap_t caps = cap_init();
     if (!values.empty())
       for (cap_flag_t flag : {CAP_EFFECTIVE, CAP_PERMITTED})
@@ -287,8 +319,12 @@ Result drop_privileges(const InitConfig& c, bool dry) {
   // setgroups and setuid calls that follow.
   if (c.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     return failed("no_new_privs");
-  if (c.no_new_privs) return load_seccomp(c);
+  // OCI: with no_new_privs the filter goes on after `start` (load_seccomp_filter), as runc
+  // does, so the exec FIFO and the startContainer hooks come before it.
+  if (c.no_new_privs && !c.oci) return load_seccomp(c);
   return std::nullopt;
 }
+
+Result load_seccomp_filter(const InitConfig& c) { return load_seccomp(c); }
 
 }  // namespace mydocker

@@ -41,6 +41,7 @@ struct ChildArgs {
   char failure[64];
   char exe[4096];    // mydocker's own file, re-executed through a read-only bind mount of it
   bool userns;       // a new user namespace: wait for its id maps, then become its root
+  bool die_with_parent;
   InitConfig* init;  // run: the init's configuration; it runs here, in the clone, without exec
 };
 ChildArgs g_args;
@@ -53,7 +54,7 @@ int child_main(void* raw) {
   const auto* a = static_cast<const ChildArgs*>(raw);
   // The container dies with mydocker, even on kill -9. (If mydocker died before this line,
   // the init reads EOF on the sync pipe and exits.)
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (a->die_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   // Its /proc/PID/exe is mydocker's own file until the exec: not for anyone else to open.
   if (a->init) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   ::sigprocmask(SIG_SETMASK, &a->mask, nullptr);
@@ -71,12 +72,16 @@ int child_main(void* raw) {
     step = "become root of the user namespace";
     if (::setgroups(0, nullptr) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
       goto fail;
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (a->die_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   }
   // From here on the mount tree is the container's own: nothing mounted below propagates to
   // the host (the seeds forget this and break the host's /proc).
   step = "mount --make-rprivate /";
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) goto fail;
+  step = "mount --make-r<rootfsPropagation> /";
+  if (a->init && a->init->rootfs_propagation &&
+      ::mount(nullptr, "/", nullptr, a->init->rootfs_propagation, nullptr) != 0)
+    goto fail;
   if (a->init) {
     // run: the init is this clone, with its configuration in memory already: no exec of
     // mydocker (a 6 MB static binary) and nothing to decode. It execs the command through the
@@ -188,7 +193,9 @@ void trace_spawn(const SpawnOptions& o) {
 Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const SpawnOptions& o) {
   prepare_args(sync_fd, error_fd, child_mask, o.stdio);
   int namespaces = o.joining ? CLONE_NEWNS : kNamespaces | (o.new_net ? CLONE_NEWNET : 0);
+  if (o.namespaces >= 0) namespaces = o.namespaces;
   if (o.userns) namespaces |= CLONE_NEWUSER;
+  g_args.die_with_parent = !o.init || o.init->die_with_parent;
   g_args.userns = o.userns;
   g_args.init = o.init;
   const std::string& cgroup_dir = o.cgroup_dir;
@@ -211,7 +218,7 @@ Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const Sp
   if (o.init) {
     // A copy of us, not a thread of our memory: the init runs C++ code while we go on.
     pid_t pid = clone_like_fork(-1, namespaces, &pidfd);
-    if (pid < 0) throw_errno("clone3 (new uts, pid, mount and ipc namespaces)");
+    if (pid < 0) throw_errno("clone3 (new namespaces)");
     child.pid = pid;
     child.pidfd.reset(pidfd);
     return child;

@@ -32,6 +32,10 @@ InitFailure exec_container(const InitConfig& c);
 // Returns (an exit status) only when something failed, after reporting it on `error_fd`.
 // Called in a clone of `mydocker run` (the configuration in memory, no exec) or by init_main.
 int run_init(InitConfig& c, int sync_fd, int error_fd);
+// mydocker oci create's init (oci_init.cpp).
+int run_oci_init(InitConfig& c, int sync_fd, int error_fd);
+// The command can be found and run (find_command), checked before it is exec'd.
+std::optional<InitFailure> check_command(const InitConfig& c);
 
 // The `mydocker init SYNC_FD ERROR_FD` entry point (called from main before any other set-up).
 int init_main(int argc, char** argv);

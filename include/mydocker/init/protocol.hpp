@@ -42,6 +42,27 @@ struct MountSpec {
   bool file = false;  // the bind target is a file, not a directory
 };
 
+// A mount of an OCI bundle's config.json (mydocker oci), as mount(2) takes it.
+struct OciMount {
+  std::string source;       // a host path for binds (absolute), else the filesystem's source name
+  std::string target;       // inside the container
+  std::string type;         // "bind" for binds; "cgroup" is made from the container's own cgroups
+  std::string data;         // what is left for the filesystem ("mode=755,size=65536k")
+  unsigned long flags = 0;  // MS_RDONLY, MS_NOSUID... (MS_BIND, MS_REC for binds)
+  unsigned long propagation = 0;        // MS_PRIVATE, MS_SLAVE... (with MS_REC for r-forms)
+  uint64_t attr_set = 0, attr_clr = 0;  // recursive attributes (rro, rnosuid...): mount_setattr
+  bool file = false;                    // a bind of a file: the target is a file
+  bool operator==(const OciMount&) const = default;
+};
+
+// One hook of an OCI bundle (path, args, env, timeout in seconds; 0 = none).
+struct OciHook {
+  std::string path;
+  std::vector<std::string> args, env;
+  int timeout = 0;
+  bool operator==(const OciHook&) const = default;
+};
+
 struct InitConfig {
   std::vector<std::string> argv;  // the user's command
   std::vector<std::string> env;   // its whole environment
@@ -95,6 +116,38 @@ struct InitConfig {
   std::vector<MountSpec> idmapped;
   std::vector<int> trees;  // the init: their fds, as received (not encoded)
 
+  // mydocker oci: config.json's mounts replace docker's /proc, /sys and /dev; its masked and
+  // read-only paths replace docker's; and the rest of what a bundle may ask for.
+  bool oci = false;
+  std::vector<OciMount> oci_mounts;
+  std::vector<std::string> masked_paths, readonly_paths;
+  // The cgroup mount (type "cgroup", v1): the name each hierarchy is mounted under and the
+  // container's directory in it, bound read-only below a tmpfs.
+  std::vector<std::pair<std::string, std::string>> cgroup_binds;
+  std::string cgroup2_dir;               // v2: the container's cgroup, bound
+  unsigned long rootfs_propagation = 0;  // linux.rootfsPropagation (0: rprivate)
+  bool no_pivot = false;                 // create --no-pivot: MS_MOVE and chroot
+  bool new_uts = true, new_ipc = true;   // namespaces created (else joined or the host's)
+  std::string domainname;
+  std::vector<std::pair<std::string, std::string>> sysctls;  // "net.ipv4.ip_forward", "1"
+  int64_t personality = -1;                                  // personality(2) domain; -1: none
+  std::optional<int> oom_score_adj;
+  std::optional<uint32_t> umask;
+  // The other capability sets; `capabilities` is the bounding set. Empty with oci = false:
+  // docker's rule (effective = permitted = bounding for root, nothing inheritable or ambient).
+  std::vector<std::string> cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+  std::vector<OciHook> create_container_hooks, start_container_hooks;
+  std::string hook_state;       // the state JSON the hooks read on stdin
+  bool die_with_parent = true;  // PR_SET_PDEATHSIG: not for `oci create`, which exits
+  bool make_console = false;    // process.terminal: /dev/console is the PTY's slave
+  int preserve_fds = 0;         // --preserve-fds N: fds 3..3+N-1 reach the command
+  bool detach_exec = false;     // oci exec --detach: the waiter leaves once the command runs
+  uint32_t seccomp_flags = 0;   // SECCOMP_FILTER_FLAG_* for the load
+  // Not encoded: the namespaces to join (fd, CLONE_NEW*), user first; the exec FIFO `start`
+  // opens (O_PATH), which the init waits on before the exec.
+  std::vector<std::pair<int, int>> join_namespaces;
+  int exec_fifo_fd = -1;
+
   // Not encoded: an init cloned from `mydocker run` has its configuration in memory already.
   int exec_stub_fd = -1;      // the sealed exec stub the command is exec'd through (exec_stub.hpp)
   int error_fd = -1;          // the error pipe, which the stub reports an exec failure on
@@ -103,6 +156,10 @@ struct InitConfig {
 
 // The message the sync socket carries after the config: the parent's go-ahead.
 inline constexpr char kSyncGo = 'G';
+// mydocker oci: the init asks for the prestart/createRuntime hooks, then says it waits on the
+// exec FIFO (oci_init.cpp).
+inline constexpr char kSyncHooks = 'H';
+inline constexpr char kSyncReady = 'R';
 
 struct InitFailure {
   int exit_code;  // 125 setup, 126 cannot execute, 127 not found

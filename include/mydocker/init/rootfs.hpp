@@ -19,6 +19,15 @@ std::optional<InitFailure> mount_rootfs(const InitConfig& c, bool dry);
 std::optional<InitFailure> enter_rootfs(const InitConfig& c, bool dry);
 
 // docker's lists.
+// mydocker oci: the bundle's root bound over itself, config.json's mounts in order, the
+// default devices, linux.devices and linux.sysctl (before pivot_root).
+std::optional<InitFailure> mount_oci_rootfs(const InitConfig& c, bool dry);
+// linux.maskedPaths and linux.readonlyPaths, still before pivot_root (after the hooks that
+// run in the container's namespace, which may add mounts).
+std::optional<InitFailure> protect_oci_paths(const InitConfig& c, bool dry);
+// pivot_root (or, with --no-pivot, mount --move and chroot), then root.readonly.
+std::optional<InitFailure> enter_oci_rootfs(const InitConfig& c, bool dry);
+
 extern const char* const kMaskedPaths[];
 extern const char* const kReadonlyPaths[];
 

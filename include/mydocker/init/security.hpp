@@ -14,6 +14,8 @@ namespace mydocker {
 
 std::optional<InitFailure> bring_up_loopback(const InitConfig& c, bool dry);
 std::optional<InitFailure> drop_privileges(const InitConfig& c, bool dry);
+// OCI with noNewPrivileges: the seccomp filter, loaded last (after `start`).
+std::optional<InitFailure> load_seccomp_filter(const InitConfig& c);
 
 // docker's default capabilities. CAP_MKNOD is one: a node made in the container is the host's
 // device, but the device rules (cgroup v1 devices, v2 BPF filter) allow opening only docker's

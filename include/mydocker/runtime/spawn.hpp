@@ -37,6 +37,8 @@ struct SpawnOptions {
   // sync socket. Without it (exec) the child re-executes `mydocker init` from a read-only bind
   // mount of our binary and reads its configuration from the socket.
   InitConfig* init = nullptr;
+  // mydocker oci: exactly these CLONE_NEW* flags (the bundle's new namespaces); -1: docker's.
+  int namespaces = -1;
 };
 
 // `child_mask` is the signal mask the child starts with (the caller's, before it blocked the

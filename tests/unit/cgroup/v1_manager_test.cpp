@@ -559,9 +559,11 @@ TEST_F(KillCgroupProcsTest, RefusesTheHierarchyRootAndEmptyPaths) {
   EXPECT_THROW((void)kill_cgroup_procs(*fs_, path("memory/" + kId + "/"), kId), Error);
 }
 
-TEST_F(KillCgroupProcsTest, RefusesAnIdThatIsNot64HexDigits) {
-  for (const std::string& id : {std::string("abc"), std::string(""), kId.substr(0, 63), kId + "0",
-                                std::string(64, 'g'), std::string(64, 'A')}) {
+// OCI containers name their cgroup's leaf themselves (cgroupsPath): any name is accepted as
+// long as it is one component, the last of the directory.
+TEST_F(KillCgroupProcsTest, RefusesALeafThatIsEmptyOrNotOneComponent) {
+  for (const std::string& id : {std::string(""), std::string("."), std::string(".."),
+                                std::string("a/b")}) {
     const std::string dir = path("memory/" + (id.empty() ? std::string("x") : id));
     try {
       (void)kill_cgroup_procs(*fs_, dir, id);
@@ -570,6 +572,13 @@ TEST_F(KillCgroupProcsTest, RefusesAnIdThatIsNot64HexDigits) {
       EXPECT_NE(std::string(e.what()).find("refusing"), std::string::npos) << e.what();
     }
   }
+}
+
+TEST_F(KillCgroupProcsTest, AcceptsAnOciLeafName) {
+  const std::string dir = path("memory/default/my-ctr.1");
+  ASSERT_TRUE(fs_->make_dir(path("memory/default")));
+  ASSERT_TRUE(fs_->make_dir(dir));
+  EXPECT_EQ(kill_cgroup_procs(*fs_, dir, "my-ctr.1"), 0);
 }
 
 TEST_F(KillCgroupProcsTest, EmptyCgroupKillsNothing) {

@@ -1,0 +1,376 @@
+// oci create / start / run: the bundle's container, set up by an init cloned into its
+// namespaces (oci_init.cpp shows the other side of the exchange).
+
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "mydocker/cgroup/manager.hpp"
+#include "mydocker/init/exec_stub.hpp"
+#include "mydocker/oci/hooks.hpp"
+#include "mydocker/oci/runtime.hpp"
+#include "mydocker/oci/spec.hpp"
+#include "mydocker/runtime/join.hpp"
+#include "mydocker/runtime/spawn.hpp"
+#include "mydocker/seccomp/seccomp.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/files.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/time.hpp"
+#include "mydocker/util/trace.hpp"
+
+namespace mydocker::oci {
+
+using nlohmann::json;
+
+void make_root(const std::string& root) {
+  if (root.empty() || root.front() != '/') throw Error("--root must be an absolute path: " + root);
+  for (size_t i = 1; i <= root.size(); ++i)
+    if (i == root.size() || root[i] == '/')
+      if (::mkdir(root.substr(0, i).c_str(), 0700) != 0 && errno != EEXIST)
+        throw SysError(errno, "mkdir " + root.substr(0, i));
+}
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  write_file_atomic(path, std::to_string(pid), /*durable=*/false);
+}
+
+void send_console(const std::string& path, int fd) { send_console_fd(path, fd); }
+
+namespace {
+
+// Where the container's cgroups go: cgroupsPath split into a parent and the container's own
+// directory. On cgroup v1 (this kind of host) both absolute and relative paths are placed
+// below the caller's own cgroup (for a containerd or kubelet at the root this is exactly
+// runc's placement; elsewhere it keeps a runtime inside the cgroup it was given). On v2 an
+// absolute path is taken from the root, as runc does (v2's "no internal processes" rule).
+struct Placement {
+  std::string parent, leaf;
+};
+
+Placement placement(const std::string& cgroups_path, const std::string& id, CgroupMode mode) {
+  if (cgroups_path.find(':') != std::string::npos)
+    throw Error("config.json: linux.cgroupsPath: \"" + cgroups_path +
+                "\" is a systemd slice path; mydocker has no systemd cgroup driver (use a path)");
+  if (cgroups_path.empty()) return {"mydocker-runc", id};
+  auto parts = split(cgroups_path, "/");
+  for (const auto& p : parts)
+    if (p == "." || p == "..")
+      throw Error("config.json: linux.cgroupsPath: '.' and '..' are not allowed");
+  if (parts.empty()) throw Error("config.json: linux.cgroupsPath: \"/\" is the root cgroup");
+  Placement out{"", parts.back()};
+  parts.pop_back();
+  const bool absolute = cgroups_path.front() == '/' && mode == CgroupMode::kV2;
+  for (const auto& p : parts) out.parent += (out.parent.empty() && !absolute ? "" : "/") + p;
+  if (out.parent.empty()) out.parent = absolute ? "/" : ".";
+  return out;
+}
+
+// The spec's device rules, then (when it has any) an allow for each default device and each
+// of linux.devices, as runc appends them.
+std::vector<DeviceRule> device_rules(const Spec& s) {
+  std::vector<DeviceRule> rules = s.resources.devices;
+  if (rules.empty()) return {DeviceRule{true, 'a', -1, -1, "rwm"}};
+  for (auto [major, minor] :
+       {std::pair{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {136, -1}})
+    rules.push_back(DeviceRule{true, 'c', major, minor, "rwm"});
+  for (const auto& d : s.init.devices)
+    rules.push_back(DeviceRule{true, d.type, d.major, d.minor, "rwm"});
+  return rules;
+}
+
+uint32_t seccomp_flag_bits(const std::vector<std::string>& flags) {
+  uint32_t bits = 0;
+  for (const auto& f : flags) {
+    if (f == "SECCOMP_FILTER_FLAG_LOG") bits |= SECCOMP_FILTER_FLAG_LOG;
+    if (f == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") bits |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  }
+  return bits;
+}
+
+void compile_seccomp(const Spec& s, InitConfig& c) {
+  if (s.seccomp.is_null()) return;
+  for (const char* key : {"listenerPath", "listenerMetadata"})
+    if (s.seccomp.contains(key) && !s.seccomp[key].get<std::string>().empty())
+      throw Error(std::string("config.json: linux.seccomp.") + key +
+                  ": seccomp notification is not supported by mydocker");
+  json profile = s.seccomp;
+  profile.erase("listenerPath");
+  profile.erase("listenerMetadata");
+  try {
+    const SeccompProfile p = parse_seccomp_profile(profile);
+    c.seccomp_bpf = compile_seccomp_bpf(p, c.capabilities);
+    c.seccomp_flags = seccomp_flag_bits(p.flags);
+  } catch (const Error& e) {
+    throw Error(std::string("config.json: linux.seccomp: ") + e.what());
+  }
+}
+
+// The name each v1 hierarchy is mounted under (cpu,cpuacct) and the container's directory in it,
+// for the "cgroup" mount.
+void cgroup_mount_sources(const HostCgroups& host, const CgroupManager& m, InitConfig& c) {
+  const CgroupRecord r = m.record();
+  if (r.driver == CgroupMode::kV2) {
+    c.cgroup2_dir = r.dirs.empty() ? "" : r.dirs.front();
+    return;
+  }
+  for (const auto& h : host.v1) {
+    for (const auto& [controller, dir] : r.paths) {
+      if (dir.rfind(h.mount_point + "/", 0) != 0) continue;
+      const std::string name = h.mount_point.substr(h.mount_point.rfind('/') + 1);
+      bool seen = false;
+      for (const auto& b : c.cgroup_binds) seen = seen || b.first == name;
+      if (!seen) c.cgroup_binds.emplace_back(name, dir);
+    }
+  }
+}
+
+json hooks_json(const std::vector<OciHook>& hooks) {
+  json out = json::array();
+  for (const auto& h : hooks)
+    out.push_back({{"path", h.path}, {"args", h.args}, {"env", h.env}, {"timeout", h.timeout}});
+  return out;
+}
+
+std::string id_map_text(const std::vector<IdMapping>& maps) {
+  std::string out;
+  for (const auto& m : maps)
+    out += std::to_string(m.container) + " " + std::to_string(m.host) + " " +
+           std::to_string(m.size) + "\n";
+  return out;
+}
+
+// One create in progress: what it made is undone by the destructor unless it succeeded.
+class Creation {
+ public:
+  Creation(Container ct, CreateOptions o) : ct_(std::move(ct)), o_(std::move(o)) {}
+  ~Creation() {
+    if (committed_) return;
+    if (child_.pid > 0) {
+      ::kill(child_.pid, SIGKILL);
+      while (::waitpid(child_.pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    if (cgroups_ && cgroups_made_) (void)cgroups_->destroy();
+    if (created_dir_) remove_tree(ct_.dir());
+  }
+  Creation(const Creation&) = delete;
+  Creation& operator=(const Creation&) = delete;
+
+  pid_t run();
+
+ private:
+  void plan();
+  void spawn();
+  void exchange();
+  [[noreturn]] void init_failed();
+  json state_json(const std::string& status) const;
+
+  Container ct_;
+  CreateOptions o_;
+  Spec spec_;
+  Fs fs_;  // the cgroup manager keeps a reference
+  HostCgroups host_;
+  std::unique_ptr<CgroupManager> cgroups_;
+  std::string leaf_;
+  Child child_;
+  Pipe sync_, errors_;
+  UniqueFd stub_, fifo_;
+  std::vector<UniqueFd> ns_fds_;
+  std::string created_;
+  bool created_dir_ = false, cgroups_made_ = false, committed_ = false;
+};
+
+json Creation::state_json(const std::string& status) const {
+  json st = {{"ociVersion", kOciVersion}, {"id", ct_.id()},
+             {"status", status},          {"bundle", spec_.bundle},
+             {"rootfs", spec_.root},      {"annotations", spec_.annotations},
+             {"created", created_},       {"cgroup_leaf", leaf_}};
+  if (child_.pid > 0) {
+    st["pid"] = child_.pid;
+    st["pid_start"] = process_start_time(child_.pid);
+  }
+  json cg = json::object();
+  if (cgroups_) put_cgroup_record(cg, cgroups_->record());
+  st["cgroup"] = cg;
+  return st;
+}
+
+void Creation::plan() {
+  spec_ = load_bundle(o_.bundle);
+  created_ = now_rfc3339();
+  InitConfig& c = spec_.init;
+  c.preserve_fds = o_.preserve_fds;
+  c.no_pivot = o_.no_pivot;
+  c.make_console = c.tty;
+  if (c.tty && o_.console_socket.empty())
+    throw Error("process.terminal is true: --console-socket is needed to receive the terminal");
+  if (!c.tty && !o_.console_socket.empty())
+    throw Error("--console-socket given, but process.terminal is false");
+  c.new_net = c.new_uts = c.new_ipc = false;
+  for (const auto& n : spec_.namespaces) {
+    if (n.type == CLONE_NEWNET) c.new_net = n.path.empty();
+    if (n.type == CLONE_NEWUSER) c.userns = n.path.empty();
+  }
+  const Fs& fs = fs_;
+  host_ = detect_host_cgroups(fs);
+  const Placement p = placement(spec_.cgroups_path, ct_.id(), host_.mode);
+  leaf_ = p.leaf;
+  cgroups_ = make_cgroup_manager(fs, host_, p.leaf, p.parent);
+  spec_.resources.devices = device_rules(spec_);
+  cgroups_->validate(spec_.resources);
+  if (const CgroupJoin join = cgroups_->join(); join.clone_into.empty() && !c.userns)
+    c.join_files = join.self_files;
+  cgroup_mount_sources(host_, *cgroups_, c);
+  compile_seccomp(spec_, c);
+}
+
+void Creation::spawn() {
+  InitConfig& c = spec_.init;
+  int new_namespaces = 0;
+  for (const auto& n : spec_.namespaces) {
+    if (n.path.empty()) {
+      if (n.type != CLONE_NEWUSER) new_namespaces |= n.type;
+      continue;
+    }
+    UniqueFd fd(::open(n.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+      throw SysError(errno, "open linux.namespaces " + namespace_name(n.type) + " " + n.path);
+    if (n.type == CLONE_NEWPID) {  // for our children only: the init is born in it
+      if (::setns(fd.get(), CLONE_NEWPID) != 0)
+        throw SysError(errno, "setns into the pid namespace " + n.path);
+      continue;
+    }
+    // The init joins it; a user namespace first (it owns the others).
+    auto at = n.type == CLONE_NEWUSER ? c.join_namespaces.begin() : c.join_namespaces.end();
+    c.join_namespaces.insert(at, {fd.get(), n.type});
+    ns_fds_.push_back(std::move(fd));
+  }
+  if (::mkfifo(ct_.fifo().c_str(), 0622) != 0) throw SysError(errno, "mkfifo " + ct_.fifo());
+  fifo_.reset(::open(ct_.fifo().c_str(), O_PATH | O_CLOEXEC));
+  if (!fifo_) throw SysError(errno, "open " + ct_.fifo());
+  c.exec_fifo_fd = fifo_.get();
+  sync_ = make_channel();
+  errors_ = make_pipe();
+  stub_ = make_exec_stub();
+  c.exec_stub_fd = stub_.get();
+  const std::string into = cgroups_->join().clone_into;
+  if (!into.empty()) {
+    cgroups_made_ = true;
+    cgroups_->create(spec_.resources);
+    cgroups_->set(spec_.resources);
+  }
+  SpawnOptions so;
+  so.init = &c;
+  so.cgroup_dir = into;
+  so.namespaces = new_namespaces;
+  so.userns = c.userns;
+  sigset_t mask;
+  ::sigprocmask(SIG_SETMASK, nullptr, &mask);
+  trace_spawn(so);
+  child_ = spawn_init(sync_.read.get(), errors_.write.get(), mask, so);
+  sync_.read.reset();
+  errors_.write.reset();
+  stub_.reset();
+  fifo_.reset();
+  ns_fds_.clear();
+  ct_.save(state_json("creating"));  // from here `delete --force` finds the init
+  if (c.userns) {
+    const std::string proc = "/proc/" + std::to_string(child_.pid);
+    Fs().write(proc + "/uid_map", id_map_text(spec_.uid_mappings));
+    Fs().write(proc + "/gid_map", id_map_text(spec_.gid_mappings));
+    const char mapped = 1;
+    (void)write_all(sync_.write.get(), &mapped, 1);
+  }
+  if (into.empty()) {
+    cgroups_made_ = true;
+    cgroups_->create(spec_.resources);
+    cgroups_->set(spec_.resources);
+  }
+  if (c.userns || (!into.empty() && !child_.born_in_cgroup)) cgroups_->apply(child_.pid);
+  ct_.save(state_json("creating"));
+}
+
+[[noreturn]] void Creation::init_failed() {
+  std::string msg(8192, '\0');
+  const ssize_t n = read_full(errors_.read.get(), msg.data(), msg.size());
+  msg.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  if (auto f = decode_failure(msg)) throw Error(f->message, f->exit_code);
+  throw Error("the container's init died while it was set up");
+}
+
+void Creation::exchange() {
+  const int sync = sync_.write.get();
+  (void)write_all(sync, &kSyncGo, 1);
+  char step = 0;
+  if (read_full(sync, &step, 1) != 1 || step != kSyncHooks) init_failed();
+  // prestart (deprecated) and createRuntime: in our namespaces, the container's exist.
+  const std::string state = state_json("creating").dump();
+  if (auto why = run_hooks(spec_.hooks.prestart, "prestart", state)) throw Error(*why);
+  if (auto why = run_hooks(spec_.hooks.create_runtime, "createRuntime", state)) throw Error(*why);
+  const uint32_t size = static_cast<uint32_t>(state.size());
+  (void)write_all(sync, &kSyncGo, 1);
+  (void)write_all(sync, &size, sizeof size);
+  (void)write_all(sync, state.data(), state.size());
+  if (spec_.init.tty) {
+    UniqueFd master(receive_fd(sync));
+    if (!master) init_failed();
+    send_console(o_.console_socket, master.get());
+  }
+  if (read_full(sync, &step, 1) != 1 || step != kSyncReady) init_failed();
+}
+
+pid_t Creation::run() {
+  plan();
+  if (::mkdir(ct_.dir().c_str(), 0711) != 0) {
+    if (errno == EEXIST) throw Error("container with id " + ct_.id() + " already exists");
+    throw SysError(errno, "mkdir " + ct_.dir());
+  }
+  created_dir_ = true;
+  spawn();
+  exchange();
+  json st = state_json("created");
+  // What exec, start and delete need later: the process (exec's defaults), the hooks still to
+  // run, the seccomp filter (exec'd processes get it too).
+  st["process"] = spec_.process;
+  st["hooks"] = {{"poststart", hooks_json(spec_.hooks.poststart)},
+                 {"poststop", hooks_json(spec_.hooks.poststop)}};
+  st["seccomp_flags"] = spec_.init.seccomp_flags;
+  if (!spec_.init.seccomp_bpf.empty())
+    write_file_atomic(ct_.dir() + "/seccomp.bpf", spec_.init.seccomp_bpf, false);
+  ct_.save(st);
+  if (!o_.pid_file.empty()) write_pid_file(o_.pid_file, child_.pid);
+  committed_ = true;
+  return child_.pid;
+}
+
+}  // namespace
+}  // namespace mydocker::oci
+
+namespace mydocker::oci {
+
+pid_t create(const CreateOptions& o) {
+  ::signal(SIGPIPE, SIG_IGN);
+  if (::geteuid() != 0) throw Error("mydocker oci create needs root");
+  if (o.preserve_fds < 0) throw Error("invalid value for --preserve-fds: must not be negative");
+  make_root(o.root);
+  Container ct(o.root, o.id);
+  UniqueFd lock = lock_container(o.root, o.id);
+  if (ct.exists()) throw Error("container with id " + o.id + " already exists");
+  Creation creation(ct, o);
+  return creation.run();
+}
+
+}  // namespace mydocker::oci

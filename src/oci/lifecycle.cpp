@@ -1,0 +1,212 @@
+// oci start, state, kill, delete, pause/resume, ps, update, run: the container's life after
+// create, each worked out from its state directory and the kernel.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "mydocker/cgroup/manager.hpp"
+#include "mydocker/oci/hooks.hpp"
+#include "mydocker/oci/runtime.hpp"
+#include "mydocker/oci/spec.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/files.hpp"
+#include "mydocker/util/fs.hpp"
+
+namespace mydocker::oci {
+
+using nlohmann::json;
+
+namespace {
+
+std::unique_ptr<CgroupManager> cgroups_of(const Container& ct, const json& st) {
+  const CgroupRecord r = ct.cgroups(st);
+  if (r.empty()) return nullptr;
+  static const Fs fs;  // the manager keeps a reference
+  return open_cgroup_manager(fs, r, st.value("cgroup_leaf", ct.id()));
+}
+
+void warn(const std::string& what) {
+  std::fprintf(stderr, "mydocker: warning: %s\n", what.c_str());
+}
+
+// Waits until the process behind `pidfd` has exited (up to `ms`); true when it has.
+bool wait_exit(int pidfd, int ms) {
+  pollfd p{pidfd, POLLIN, 0};
+  for (;;) {
+    const int n = ::poll(&p, 1, ms);
+    if (n < 0 && errno == EINTR) continue;
+    return n > 0;
+  }
+}
+
+}  // namespace
+
+void start(const std::string& root, const std::string& id) {
+  Container ct(root, id);
+  UniqueFd lock = lock_container(root, id);
+  json st = ct.load();
+  const Status s = ct.status(st);
+  if (s.name == "stopped") throw Error("cannot start a container that has stopped");
+  if (s.name != "created")
+    throw Error("cannot start container " + id + ": it is " + s.name + ", not created");
+  UniqueFd init = ct.init_pidfd(st);
+  UniqueFd fifo(::open(ct.fifo().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) throw SysError(errno, "open " + ct.fifo());
+  // The init's write of one byte, or its death (a failed startContainer hook...).
+  pollfd p[2] = {{fifo.get(), POLLIN, 0}, {init.get(), POLLIN, 0}};
+  while (::poll(p, 2, -1) < 0)
+    if (errno != EINTR) throw SysError(errno, "poll the exec FIFO");
+  char b = 0;
+  if (!(p[0].revents & POLLIN) || ::read(fifo.get(), &b, 1) != 1) {
+    ::unlink(ct.fifo().c_str());
+    throw Error("container " + id + " exited before it could start (see its stderr)");
+  }
+  ::unlink(ct.fifo().c_str());
+  st["status"] = "running";
+  ct.save(st);
+  const std::string state_text = ct.spec_state(st).dump();
+  if (auto why =
+          run_hooks(hooks_from_json(st.value("hooks", json::object()).value("poststart", json())),
+                    "poststart", state_text))
+    warn(*why);  // runtime-spec: a failing poststart hook is logged, the container runs on
+}
+
+json state(const std::string& root, const std::string& id) {
+  Container ct(root, id);
+  return ct.spec_state(ct.load());
+}
+
+void kill(const std::string& root, const std::string& id, int signal, bool all) {
+  Container ct(root, id);
+  json st = ct.load();
+  const Status s = ct.status(st);
+  if (s.name == "stopped" || s.name == "creating")
+    throw Error("container " + id + " is not running");
+  if (all) {
+    auto cg = cgroups_of(ct, st);
+    if (!cg) throw Error("container " + id + " has no cgroup to find its processes in");
+    for (pid_t pid : cg->pids()) ::kill(pid, signal);
+    if (s.name == "paused" && (signal == SIGKILL || signal == SIGTERM)) cg->freeze(false);
+    return;
+  }
+  UniqueFd init = ct.init_pidfd(st);
+  if (!init || ::syscall(SYS_pidfd_send_signal, init.get(), signal, nullptr, 0) != 0)
+    throw Error("container " + id + " is not running");
+}
+
+void remove(const std::string& root, const std::string& id, bool force) {
+  Container ct(root, id);
+  UniqueFd lock = lock_container(root, id);
+  json st = ct.load();
+  const Status s = ct.status(st);
+  if ((s.name == "running" || s.name == "paused") && !force)
+    throw Error("cannot delete container " + id + " that is not stopped: " + s.name +
+                " (delete --force kills it)");
+  auto cg = cgroups_of(ct, st);
+  if (UniqueFd init = ct.init_pidfd(st)) {
+    ::syscall(SYS_pidfd_send_signal, init.get(), SIGKILL, nullptr, 0);
+    if (s.name == "paused" && cg) cg->freeze(false);  // a frozen process dies once thawed
+    if (!wait_exit(init.get(), 10000)) throw Error("container " + id + " did not die on SIGKILL");
+  }
+  std::vector<std::string> problems;
+  if (cg) {
+    // What is left (a container sharing the host's pid namespace may leave processes).
+    try {
+      cg->freeze(false);
+      (void)cg->kill_all();
+    } catch (const std::exception& e) {
+      problems.push_back(e.what());
+    }
+    for (auto& p : cg->destroy()) problems.push_back(p);
+  }
+  const std::string state_text = ct.spec_state(st).dump();
+  if (st.contains("hooks"))
+    if (auto why = run_hooks(hooks_from_json(st["hooks"].value("poststop", json())), "poststop",
+                             state_text))
+      warn(*why);  // runtime-spec: logged, the deletion goes on
+  remove_tree(ct.dir());
+  ::unlink((root + "/" + id + ".lock").c_str());
+  if (!problems.empty()) {
+    std::string all;
+    for (auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+    throw Error("container " + id + " deleted, but: " + all);
+  }
+}
+
+void pause(const std::string& root, const std::string& id, bool frozen) {
+  Container ct(root, id);
+  UniqueFd lock = lock_container(root, id);
+  json st = ct.load();
+  const Status s = ct.status(st);
+  if (frozen && s.name != "running") throw Error("container " + id + " is not running: " + s.name);
+  if (!frozen && s.name != "paused") throw Error("container " + id + " is not paused: " + s.name);
+  auto cg = cgroups_of(ct, st);
+  if (!cg) throw Error("container " + id + " has no cgroup to freeze");
+  cg->freeze(frozen);
+}
+
+std::vector<pid_t> processes(const std::string& root, const std::string& id) {
+  Container ct(root, id);
+  json st = ct.load();
+  if (ct.status(st).name == "stopped") return {};
+  auto cg = cgroups_of(ct, st);
+  return cg ? cg->pids() : std::vector<pid_t>{};
+}
+
+void update(const std::string& root, const std::string& id, const json& resources) {
+  Container ct(root, id);
+  UniqueFd lock = lock_container(root, id);
+  json st = ct.load();
+  if (ct.status(st).name == "stopped") throw Error("container " + id + " is not running");
+  Resources r = parse_resources(resources, "resources");
+  auto cg = cgroups_of(ct, st);
+  if (!cg) throw Error("container " + id + " has no cgroups");
+  cg->update(r);
+}
+
+int run(const CreateOptions& o, bool detach, bool keep) {
+  const pid_t pid = create(o);
+  try {
+    start(o.root, o.id);
+  } catch (...) {
+    (void)::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    try {
+      remove(o.root, o.id, true);
+    } catch (...) {
+    }
+    throw;
+  }
+  if (detach) return 0;
+  // We are its parent: forward the signals we get, and its status is ours.
+  sigset_t fwd, old;
+  sigfillset(&fwd);
+  for (int sig : {SIGCHLD, SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE}) sigdelset(&fwd, sig);
+  ::sigprocmask(SIG_BLOCK, &fwd, &old);
+  UniqueFd signals(::signalfd(-1, &fwd, SFD_CLOEXEC));
+  UniqueFd child(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  int status = 0;
+  for (;;) {
+    pollfd p[2] = {{child.get(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0 && errno != EINTR) break;
+    if (p[1].revents & POLLIN) {
+      signalfd_siginfo si{};
+      if (::read(signals.get(), &si, sizeof si) == sizeof si)
+        ::kill(pid, static_cast<int>(si.ssi_signo));
+    }
+    if (::waitpid(pid, &status, WNOHANG) == pid) break;
+  }
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  if (!keep) remove(o.root, o.id, true);
+  return exit_status(status);
+}
+
+}  // namespace mydocker::oci
