@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -102,7 +103,12 @@ Result prepare_process(const InitConfig& c, int sync_fd) {
 // Blocks until `start` opens the FIFO's other end.
 Result wait_for_start(const InitConfig& c) {
   const std::string path = "/proc/self/fd/" + std::to_string(c.exec_fifo_fd);
+  // A non-dumpable process's /proc/self/fd belongs to the host's root, which the root of a user
+  // namespace is not: dumpable for the open. Safe there: our file belongs to the host's root,
+  // whom nothing in the user namespace can act as.
+  if (c.userns) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   UniqueFd fifo(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (c.userns) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (!fifo) return failed("open the exec FIFO (the container needs a /proc mount)");
   ::close(c.exec_fifo_fd);
   if (::write(fifo.get(), "0", 1) != 1) return failed("write the exec FIFO");

@@ -258,7 +258,9 @@ void Creation::spawn() {
     c.join_namespaces.insert(at, {fd.get(), n.type});
     ns_fds_.push_back(std::move(fd));
   }
-  if (::mkfifo(ct_.fifo().c_str(), 0622) != 0) throw SysError(errno, "mkfifo " + ct_.fifo());
+  // Writable by anyone (past our umask): an init in a user namespace is not the host's root.
+  if (::mkfifo(ct_.fifo().c_str(), 0622) != 0 || ::chmod(ct_.fifo().c_str(), 0622) != 0)
+    throw SysError(errno, "mkfifo " + ct_.fifo());
   fifo_.reset(::open(ct_.fifo().c_str(), O_PATH | O_CLOEXEC));
   if (!fifo_) throw SysError(errno, "open " + ct_.fifo());
   c.exec_fifo_fd = fifo_.get();
@@ -367,10 +369,15 @@ pid_t create(const CreateOptions& o) {
   if (o.preserve_fds < 0) throw Error("invalid value for --preserve-fds: must not be negative");
   make_root(o.root);
   Container ct(o.root, o.id);
-  UniqueFd lock = lock_container(o.root, o.id);
+  UniqueFd lock = lock_container(o.root, o.id, /*creating=*/true);
   if (ct.exists()) throw Error("container with id " + o.id + " already exists");
-  Creation creation(ct, o);
-  return creation.run();
+  try {
+    Creation creation(ct, o);
+    return creation.run();
+  } catch (...) {
+    ::unlink((o.root + "/" + o.id + ".lock").c_str());  // nothing of this id is left
+    throw;
+  }
 }
 
 }  // namespace mydocker::oci

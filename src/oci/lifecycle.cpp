@@ -104,6 +104,9 @@ void kill(const std::string& root, const std::string& id, int signal, bool all) 
 
 void remove(const std::string& root, const std::string& id, bool force) {
   Container ct(root, id);
+  // runc: --force of a container that does not exist (any more) is not an error; the shim
+  // deletes twice.
+  if (force && !ct.exists()) return;
   UniqueFd lock = lock_container(root, id);
   json st = ct.load();
   const Status s = ct.status(st);

@@ -130,7 +130,9 @@ std::vector<std::string> list_ids(const std::string& root) {
   return ids;
 }
 
-UniqueFd lock_container(const std::string& root, const std::string& id) {
+UniqueFd lock_container(const std::string& root, const std::string& id, bool creating) {
+  if (!creating && !Container(root, id).exists())
+    throw Error("container " + id + " does not exist");
   const std::string path = root + "/" + id + ".lock";
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) throw SysError(errno, "open " + path);

@@ -57,6 +57,7 @@ uint64_t process_start_time(pid_t pid);
 // Every container id under `root`, sorted.
 std::vector<std::string> list_ids(const std::string& root);
 // An exclusive flock on <root>/<id>.lock, held while a command changes that container.
-UniqueFd lock_container(const std::string& root, const std::string& id);
+// Throws Error "container X does not exist" unless `creating`.
+UniqueFd lock_container(const std::string& root, const std::string& id, bool creating = false);
 
 }  // namespace mydocker::oci
