@@ -69,8 +69,10 @@ Result run_container_hooks(const std::vector<OciHook>& hooks, const char* phase,
 
 // Until the root is entered: mounts, the parent's hooks, ours, the protected paths.
 Result prepare_root(InitConfig& c, int sync_fd) {
-  if (auto f = join_cgroups(c, false)) return f;
+  // The mounts and device nodes first: a device the cgroup forbids may still be made (its use
+  // stays forbidden), as linux.devices asks.
   if (auto f = mount_oci_rootfs(c, false)) return f;
+  if (auto f = join_cgroups(c, false)) return f;
   (void)write_all(sync_fd, &kSyncHooks, 1);
   if (!wait_go(sync_fd)) return InitFailure{kExitSetupError, ""};
   uint32_t size = 0;

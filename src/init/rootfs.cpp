@@ -236,7 +236,14 @@ Result make_device_nodes(const Steps& s, const InitConfig& c, const std::string&
       if (auto f = s.bind(n.host_path, at, false)) return f;
       continue;
     }
-    if (auto f = s.node(at, n.type, n.major, n.minor, n.mode)) return f;
+    if (auto f = s.node(at, n.type, n.major, n.minor, n.mode)) {
+      // A device cgroup that forbids mknod (cgroup v2's filter holds from the clone on): the
+      // host's node, bound, as runc does.
+      if (errno != EPERM || !c.oci) return f;
+      if (auto g = s.touch(at)) return g;
+      if (auto g = s.bind(n.host_path, at, false)) return g;
+      continue;
+    }
     if (!s.dry() && ::chown(at.c_str(), n.uid, n.gid) != 0) return failed("chown " + at);
   }
   return std::nullopt;

@@ -78,16 +78,15 @@ Placement placement(const std::string& cgroups_path, const std::string& id, Cgro
   return out;
 }
 
-// The spec's device rules, then (when it has any) an allow for each default device and each
-// of linux.devices, as runc appends them.
+// The spec's device rules, then (when it has any) an allow for each default device, as runc
+// and youki append them. A node of linux.devices gets no rule of its own: the bundle's rules
+// say whether it may be used (docker, podman and containerd write one for each device).
 std::vector<DeviceRule> device_rules(const Spec& s) {
   std::vector<DeviceRule> rules = s.resources.devices;
   if (rules.empty()) return {DeviceRule{true, 'a', -1, -1, "rwm"}};
   for (auto [major, minor] :
        {std::pair{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {136, -1}})
     rules.push_back(DeviceRule{true, 'c', major, minor, "rwm"});
-  for (const auto& d : s.init.devices)
-    rules.push_back(DeviceRule{true, d.type, d.major, d.minor, "rwm"});
   return rules;
 }
 
@@ -354,6 +353,7 @@ pid_t Creation::run() {
     write_file_atomic(ct_.dir() + "/seccomp.bpf", spec_.init.seccomp_bpf, false);
   ct_.save(st);
   if (!o_.pid_file.empty()) write_pid_file(o_.pid_file, child_.pid);
+  remember_parents(o_.root, cgroups_->record().parents);
   committed_ = true;
   return child_.pid;
 }

@@ -129,6 +129,7 @@ void remove(const std::string& root, const std::string& id, bool force) {
       problems.push_back(e.what());
     }
     for (auto& p : cg->destroy()) problems.push_back(p);
+    remove_empty_parents(root);
   }
   const std::string state_text = ct.spec_state(st).dump();
   if (st.contains("hooks"))

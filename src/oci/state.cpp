@@ -141,4 +141,55 @@ UniqueFd lock_container(const std::string& root, const std::string& id, bool cre
   return fd;
 }
 
+namespace {
+
+UniqueFd lock_parents(const std::string& root) {
+  const std::string path = root + "/parents.lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) throw SysError(errno, "open " + path);
+  while (::flock(fd.get(), LOCK_EX) != 0)
+    if (errno != EINTR) throw SysError(errno, "flock " + path);
+  return fd;
+}
+
+std::vector<std::string> read_parents(const std::string& root) {
+  auto text = Fs().read_if_exists(root + "/parents");
+  return text ? split(*text, "\n") : std::vector<std::string>{};
+}
+
+void write_parents(const std::string& root, std::vector<std::string> dirs) {
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  std::string text;
+  for (const auto& d : dirs) text += d + "\n";
+  if (text.empty())
+    ::unlink((root + "/parents").c_str());
+  else
+    write_file_atomic(root + "/parents", text, false);
+}
+
+}  // namespace
+
+void remember_parents(const std::string& root, const std::vector<std::string>& dirs) {
+  if (dirs.empty()) return;
+  UniqueFd lock = lock_parents(root);
+  auto all = read_parents(root);
+  all.insert(all.end(), dirs.begin(), dirs.end());
+  write_parents(root, all);
+}
+
+void remove_empty_parents(const std::string& root) {
+  UniqueFd lock = lock_parents(root);
+  auto all = read_parents(root);
+  if (all.empty()) return;
+  // Deepest first: a child goes before its parent.
+  std::sort(all.begin(), all.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::vector<std::string> kept;
+  for (const auto& dir : all)
+    if (dir.rfind("/sys/fs/cgroup/", 0) == 0 && ::rmdir(dir.c_str()) != 0 && errno != ENOENT)
+      kept.push_back(dir);
+  write_parents(root, kept);
+}
+
 }  // namespace mydocker::oci

@@ -60,4 +60,11 @@ std::vector<std::string> list_ids(const std::string& root);
 // Throws Error "container X does not exist" unless `creating`.
 UniqueFd lock_container(const std::string& root, const std::string& id, bool creating = false);
 
+// Cgroup directories above containers' own (cgroupsPath's parents) that a create of this root
+// made. A container's delete removes the ones it made when empty; one still used by a sibling
+// stays and is remembered here, and removed by a later delete once empty (runc leaves them
+// all behind; mydocker leaves nothing).
+void remember_parents(const std::string& root, const std::vector<std::string>& dirs);
+void remove_empty_parents(const std::string& root);
+
 }  // namespace mydocker::oci

@@ -1,0 +1,480 @@
+// The OCI runtime (`mydocker oci`, runc's command line) against the runtime-spec's MUSTs that
+// mydocker supports, on real namespaces and cgroups: the lifecycle and its state transitions,
+// errors, hooks (order, state on stdin, failure, timeout), namespaces joined by path, masked
+// and read-only paths, rlimits, capabilities, sysctl, devices, user mappings, a memory limit
+// proven by the OOM killer, the console socket, exec, pause, update, kill -9 of create.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "integration/harness.hpp"
+#include "mydocker/oci/spec.hpp"
+#include "mydocker/util/fd.hpp"
+
+namespace itest {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr const char* kCgroupParent = "mydocker-oci-itest";
+
+// Every cgroup directory named kCgroupParent in this process's v1/v2 hierarchies.
+std::vector<std::string> oci_cgroups() {
+  auto r = run({"find", "/sys/fs/cgroup", "-type", "d", "-name", kCgroupParent});
+  return lines(r.out);
+}
+
+class OciTest : public IntegrationTest {
+ protected:
+  static void SetUpTestSuite() {
+    if (geteuid() != 0) return;
+    char tmpl[] = "/tmp/mydocker-oci-rootfs-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    rootfs_ = tmpl;
+    fs::permissions(rootfs_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec |
+                                 fs::perms::group_read | fs::perms::others_read);
+    for (const char* d : {"bin", "proc", "sys", "dev", "etc", "tmp", "shared"})
+      fs::create_directories(rootfs_ + "/" + d);
+    fs::copy_file("/bin/busybox", rootfs_ + "/bin/busybox");
+    fs::copy_file(example("alloc"), rootfs_ + "/bin/alloc");
+    for (const auto& applet : lines(run({"/bin/busybox", "--list"}).out))
+      if (applet != "busybox") fs::create_symlink("busybox", rootfs_ + "/bin/" + applet);
+  }
+  static void TearDownTestSuite() {
+    if (!rootfs_.empty()) fs::remove_all(rootfs_);
+  }
+
+  void SetUp() override {
+    IntegrationTest::SetUp();
+    if (IsSkipped()) return;
+    oci_root_ = root() + "/oci";
+    shared_ = root() + "/shared";
+    fs::create_directories(shared_);
+    ASSERT_TRUE(oci_cgroups().empty()) << "cgroups of an earlier run: " << oci_cgroups().front();
+  }
+  void TearDown() override {
+    if (!oci_root_.empty()) {
+      for (const auto& id : lines(oci({"list", "-q"}).out)) oci({"delete", "--force", id});
+      EXPECT_TRUE(lines(run({"find", oci_root_, "-mindepth", "1", "-type", "d"}).out).empty())
+          << "state left in " << oci_root_;
+      EXPECT_TRUE(oci_cgroups().empty()) << "cgroups left: " << oci_cgroups().front();
+      for (const auto& d : oci_cgroups()) run({"rmdir", d});
+    }
+    IntegrationTest::TearDown();
+  }
+
+  // A config: busybox's root (read-only, shared by the tests), `args`, no terminal, the
+  // container's cgroup below kCgroupParent, and the test's host directory at /shared.
+  json config(const std::vector<std::string>& args, const std::string& id = "c1") const {
+    json c = mydocker::oci::default_spec(false, 0, 0);
+    c["process"]["terminal"] = false;
+    c["process"]["args"] = args;
+    c["root"]["path"] = rootfs_;
+    c["linux"]["cgroupsPath"] = std::string(kCgroupParent) + "/" + id;
+    c["mounts"].push_back({{"destination", "/shared"},
+                           {"type", "bind"},
+                           {"source", shared_},
+                           {"options", {"rbind", "rw"}}});
+    return c;
+  }
+  // A bundle directory holding `c` as its config.json.
+  std::string bundle(const json& c, const std::string& name = "b") const {
+    const std::string dir = root() + "/" + name;
+    fs::create_directories(dir);
+    std::ofstream(dir + "/config.json") << c.dump(2);
+    return dir;
+  }
+  Result oci(std::vector<std::string> a, Options opt = {}) const {
+    a.insert(a.begin(), {mydocker(), "oci", "--root", oci_root_});
+    return run(a, opt);
+  }
+  // `run -d`: the container keeps create's stdio, as with runc; /dev/null for them, so that
+  // waiting for our output's end does not wait for the container.
+  Result oci_detached(std::vector<std::string> a) const {
+    a.insert(a.begin(),
+             {"sh", "-c", "exec \"$@\" </dev/null >/dev/null 2>" + root() + "/detached.err", "sh",
+              mydocker(), "oci", "--root", oci_root_});
+    Result r = run(a);
+    r.err = read_file(root() + "/detached.err");
+    return r;
+  }
+  json state(const std::string& id) const {
+    auto r = oci({"state", id});
+    return json::parse(r.out, nullptr, false);
+  }
+  std::string shared(const std::string& file) const { return read_file(shared_ + "/" + file); }
+  // Waits until `path` exists (a marker the container writes).
+  static bool wait_file(const std::string& path, std::chrono::milliseconds limit = 5s) {
+    for (auto end = std::chrono::steady_clock::now() + limit;
+         std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(10ms))
+      if (exists(path)) return true;
+    return false;
+  }
+
+  static std::string rootfs_;
+  std::string oci_root_, shared_;
+};
+std::string OciTest::rootfs_;
+
+TEST_F(OciTest, LifecycleCreateStartStateDelete) {
+  const std::string b = bundle(config({"sh", "-c", "echo ran > /shared/marker; exec sleep 100"}));
+  auto created = oci_detached({"create", "--bundle", b, "--pid-file", root() + "/pid", "c1"});
+  ASSERT_EQ(created.status, 0) << created.err;
+  json st = state("c1");
+  EXPECT_EQ(st["status"], "created");
+  EXPECT_EQ(st["id"], "c1");
+  EXPECT_EQ(st["bundle"], fs::canonical(b).string());
+  EXPECT_EQ(st["ociVersion"].get<std::string>().substr(0, 2), "1.");
+  ASSERT_TRUE(st.contains("pid"));
+  EXPECT_EQ(std::to_string(st["pid"].get<int>()), read_file(root() + "/pid"));
+  // create MUST NOT run the user's process.
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(exists(shared_ + "/marker")) << "the process ran before start";
+  ASSERT_EQ(oci({"start", "c1"}).status, 0);
+  ASSERT_TRUE(wait_file(shared_ + "/marker"));
+  EXPECT_EQ(state("c1")["status"], "running");
+  EXPECT_NE(oci({"start", "c1"}).status, 0) << "start of a running container";
+  ASSERT_EQ(oci({"kill", "c1", "KILL"}).status, 0);
+  for (int i = 0; i < 100 && state("c1")["status"] != "stopped"; ++i)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(state("c1")["status"], "stopped");
+  EXPECT_FALSE(state("c1").contains("pid"));
+  EXPECT_NE(oci({"kill", "c1", "TERM"}).status, 0) << "kill of a stopped container";
+  ASSERT_EQ(oci({"delete", "c1"}).status, 0);
+  auto gone = oci({"state", "c1"});
+  EXPECT_NE(gone.status, 0);
+  EXPECT_NE(gone.err.find("does not exist"), std::string::npos) << gone.err;
+}
+
+TEST_F(OciTest, ErrorsForDuplicateMissingRunningAndBadInput) {
+  const std::string b = bundle(config({"sleep", "100"}));
+  ASSERT_EQ(oci_detached({"create", "-b", b, "c1"}).status, 0);
+  auto dup = oci({"create", "-b", b, "c1"});
+  EXPECT_NE(dup.status, 0);
+  EXPECT_NE(dup.err.find("already exists"), std::string::npos) << dup.err;
+  EXPECT_EQ(state("c1")["status"], "created") << "the duplicate touched the first";
+  for (const char* cmd : {"start", "state", "kill", "pause", "resume", "ps", "delete"}) {
+    auto r = oci({cmd, "nope"});
+    EXPECT_NE(r.status, 0) << cmd;
+    EXPECT_NE(r.err.find("does not exist"), std::string::npos) << cmd << ": " << r.err;
+  }
+  ASSERT_EQ(oci({"start", "c1"}).status, 0);
+  auto del = oci({"delete", "c1"});
+  EXPECT_NE(del.status, 0) << "delete of a running container without --force";
+  EXPECT_EQ(state("c1")["status"], "running");
+  EXPECT_EQ(oci({"delete", "--force", "c1"}).status, 0);
+  EXPECT_EQ(oci({"delete", "--force", "c1"}).status, 0) << "--force of a missing one is fine";
+  // Bad config.json: an unknown field, a missing root, a spec field mydocker cannot apply.
+  json unknown = config({"true"});
+  unknown["linux"]["bogus"] = 1;
+  json no_root = config({"true"});
+  no_root["root"]["path"] = "/nonexistent-rootfs";
+  json rdt = config({"true"});
+  rdt["linux"]["intelRdt"] = {{"closID", "x"}};
+  for (auto [cfg, field] :
+       {std::pair{unknown, "linux.bogus"}, {no_root, "root.path"}, {rdt, "linux.intelRdt"}}) {
+    auto r = oci({"create", "-b", bundle(cfg, "bad"), "c2"});
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find(field), std::string::npos) << r.err;
+  }
+  auto not_json = oci({"create", "-b", bundle(json("x"), "bad2"), "c2"});
+  EXPECT_NE(not_json.status, 0);
+  EXPECT_FALSE(exists(oci_root_ + "/c2")) << "a failed create left its state";
+}
+
+TEST_F(OciTest, ErrorsGoToTheLogAsJson) {
+  const std::string log = root() + "/log.json";
+  auto r = run({mydocker(), "oci", "--root", oci_root_, "--log", log, "--log-format", "json",
+                "start", "missing"});
+  EXPECT_NE(r.status, 0);
+  json line = json::parse(lines(read_file(log)).at(0), nullptr, false);
+  ASSERT_FALSE(line.is_discarded()) << read_file(log);
+  EXPECT_EQ(line["level"], "error");
+  EXPECT_NE(line["msg"].get<std::string>().find("does not exist"), std::string::npos);
+  EXPECT_TRUE(line.contains("time"));
+}
+
+TEST_F(OciTest, HooksRunInOrderWithTheStateAndFailuresStopTheStep) {
+  const std::string hook = root() + "/hook.sh";
+  std::ofstream(hook) << "#!/bin/sh\nread -r state\necho \"$1 $state\" >> " + shared_ + "/order\n";
+  fs::permissions(hook, fs::perms::owner_all);
+  auto h = [&](const char* name) { return json{{"path", hook}, {"args", {"hook.sh", name}}}; };
+  json c = config({"true"});
+  c["hooks"] = {
+      {"prestart", {h("prestart")}},
+      {"createRuntime", {h("createRuntime")}},
+      {"createContainer", {h("createContainer")}},
+      {"startContainer",
+       {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo startContainer >> /shared/order"}}}}},
+      {"poststart", {h("poststart")}},
+      {"poststop", {h("poststop")}}};
+  auto r = oci({"run", "-b", bundle(c), "c1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto order = lines(shared("order"));
+  ASSERT_EQ(order.size(), 6u) << shared("order");
+  const char* expected[] = {"prestart",       "createRuntime", "createContainer",
+                            "startContainer", "poststart",     "poststop"};
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(order[i].rfind(expected[i], 0), 0u) << order[i];
+  // The state on stdin: the container's id and, for poststop, "stopped".
+  EXPECT_NE(order[0].find("\"id\":\"c1\""), std::string::npos) << order[0];
+  EXPECT_NE(order[5].find("\"status\":\"stopped\""), std::string::npos) << order[5];
+  // A failing createRuntime hook fails create, which leaves nothing.
+  json bad = config({"true"});
+  bad["hooks"] = {
+      {"createRuntime", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo no >&2; exit 3"}}}}}};
+  auto failed = oci({"create", "-b", bundle(bad, "bad"), "c2"});
+  EXPECT_NE(failed.status, 0);
+  EXPECT_NE(failed.err.find("createRuntime"), std::string::npos) << failed.err;
+  EXPECT_FALSE(exists(oci_root_ + "/c2"));
+  EXPECT_TRUE(oci_cgroups().empty());
+  // A hook past its timeout is killed and fails the step.
+  json slow = config({"true"});
+  slow["hooks"] = {
+      {"prestart", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}};
+  auto t0 = std::chrono::steady_clock::now();
+  auto timed = oci({"create", "-b", bundle(slow, "slow"), "c3"});
+  EXPECT_NE(timed.status, 0);
+  EXPECT_NE(timed.err.find("timed out"), std::string::npos) << timed.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+}
+
+TEST_F(OciTest, NamespacesJoinedByPath) {
+  ASSERT_EQ(
+      oci_detached({"run", "-d", "-b", bundle(config({"sleep", "100"}, "a"), "a"), "a"}).status, 0);
+  const int a = state("a")["pid"];
+  json c = config({"sh", "-c", "hostname; exec sleep 100"}, "b");
+  c.erase("hostname");
+  for (auto& ns : c["linux"]["namespaces"])
+    if (ns["type"] == "network" || ns["type"] == "uts")
+      ns["path"] =
+          "/proc/" + std::to_string(a) + "/ns/" + (ns["type"] == "network" ? "net" : "uts");
+  ASSERT_EQ(oci_detached({"run", "-d", "-b", bundle(c, "b"), "b"}).status, 0);
+  const int b = state("b")["pid"];
+  auto ns = [](int pid, const char* name) {
+    return fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/" + name).string();
+  };
+  EXPECT_EQ(ns(a, "net"), ns(b, "net"));
+  EXPECT_EQ(ns(a, "uts"), ns(b, "uts"));
+  EXPECT_NE(ns(a, "pid"), ns(b, "pid")) << "a new one where no path is given";
+  EXPECT_NE(ns(b, "net"), fs::read_symlink("/proc/self/ns/net").string());
+}
+
+TEST_F(OciTest, MaskedReadonlyPathsRlimitsCapabilitiesSysctl) {
+  json c =
+      config({"sh", "-c",
+              "echo keys=$(wc -c < /proc/keys); "
+              "echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sys=rw || echo sys=ro; "
+              "echo nofile=$(ulimit -n); echo fwd=$(cat /proc/sys/net/ipv4/ip_forward); "
+              "grep CapBnd /proc/self/status; "
+              "touch /tmp/x 2>/dev/null; chown 5 /shared/f && echo chown=ok || echo chown=denied"});
+  c["root"]["readonly"] = false;
+  c["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+  c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 123}, {"hard", 456}}};
+  c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+  // CAP_KILL only: no CAP_CHOWN.
+  for (const char* set : {"bounding", "effective", "permitted"})
+    c["process"]["capabilities"][set] = {"CAP_KILL"};
+  std::ofstream(shared_ + "/f") << "x";
+  auto r = oci({"run", "-b", bundle(c), "c1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("keys=0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sys=ro"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nofile=123"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fwd=1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CapBnd:\t0000000000000020"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("chown=denied"), std::string::npos) << r.out;
+  // With CAP_CHOWN the same chown works: the denial above was the capability.
+  for (const char* set : {"bounding", "effective", "permitted"})
+    c["process"]["capabilities"][set] = {"CAP_KILL", "CAP_CHOWN"};
+  auto ok = oci({"run", "-b", bundle(c, "b2"), "c2"});
+  EXPECT_NE(ok.out.find("chown=ok"), std::string::npos) << ok.out << ok.err;
+}
+
+TEST_F(OciTest, DevicesAreMadeAndTheCgroupRulesHold) {
+  json c =
+      config({"sh", "-c",
+              "echo x > /dev/mynull && echo mynull=ok; "
+              "head -c1 /dev/mem >/dev/null 2>/shared/err && echo mem=read || echo mem=denied"});
+  c["linux"]["devices"] = {
+      {{"path", "/dev/mynull"}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"fileMode", 0666}},
+      {{"path", "/dev/mem"}, {"type", "c"}, {"major", 1}, {"minor", 1}, {"fileMode", 0600}}};
+  // deny everything but the default devices and /dev/mynull's; /dev/mem (1:1) is made but
+  // not allowed (a node of linux.devices gets no rule of its own, as in runc and youki).
+  c["linux"]["resources"]["devices"] = {{{"allow", false}, {"access", "rwm"}}};
+  auto r = oci({"run", "-b", bundle(c), "c1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("mynull=ok"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("mem=denied"), std::string::npos) << r.out;
+  EXPECT_NE(shared("err").find("Operation not permitted"), std::string::npos) << shared("err");
+}
+
+TEST_F(OciTest, UserNamespaceMapsRootToAnUnprivilegedHostUser) {
+  json c = config({"sh", "-c", "id -u; exec sleep 100"});
+  c["linux"]["namespaces"].push_back({{"type", "user"}});
+  c["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  c["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  // The bind's source must be reachable by the namespace's root (uid 100000 on the host).
+  fs::permissions(root(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  auto r = oci_detached({"run", "-d", "-b", bundle(c), "c1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const int pid = state("c1")["pid"];
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  EXPECT_NE(status.find("Uid:\t100000\t100000"), std::string::npos) << status;
+  auto in = oci({"exec", "c1", "id", "-u"});
+  EXPECT_EQ(in.out, "0\n") << in.err;
+}
+
+TEST_F(OciTest, MemoryLimitIsEnforcedByTheOomKiller) {
+  json c = config({"alloc", "4", "64"});
+  c["linux"]["resources"]["memory"] = {{"limit", 20 * 1024 * 1024}, {"swap", 20 * 1024 * 1024}};
+  auto r = oci({"run", "-b", bundle(c), "c1"});
+  EXPECT_EQ(r.status, 137) << r.out << r.err;
+  EXPECT_EQ(r.out.find("64 MiB"), std::string::npos) << r.out;
+  c["linux"]["resources"].erase("memory");
+  auto free_run = oci({"run", "-b", bundle(c, "b2"), "c2"});
+  EXPECT_EQ(free_run.status, 0) << "the same without the limit";
+  EXPECT_NE(free_run.out.find("64 MiB"), std::string::npos) << free_run.out;
+}
+
+TEST_F(OciTest, ExecForegroundAndDetachedWithTheContainersRules) {
+  ASSERT_EQ(oci_detached({"run", "-d", "-b", bundle(config({"sleep", "100"})), "c1"}).status, 0);
+  auto fg =
+      oci({"exec", "--env", "X=y", "--cwd", "/tmp", "c1", "sh", "-c", "echo $X $(pwd); exit 4"});
+  EXPECT_EQ(fg.status, 4) << fg.err;
+  EXPECT_EQ(fg.out, "y /tmp\n");
+  const std::string process = root() + "/process.json";
+  std::ofstream(process) << json{{"args", {"sh", "-c", "echo detached > /shared/d; sleep 100"}},
+                                 {"cwd", "/"},
+                                 {"env", {"PATH=/bin"}},
+                                 {"user", {{"uid", 0}, {"gid", 0}}}}
+                                .dump();
+  auto d = oci_detached(
+      {"exec", "--process", process, "--detach", "--pid-file", root() + "/epid", "c1"});
+  ASSERT_EQ(d.status, 0) << d.err;
+  ASSERT_TRUE(wait_file(shared_ + "/d"));
+  const int pid = std::stoi(read_file(root() + "/epid"));
+  EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/pid"),
+            fs::read_symlink("/proc/" + std::to_string(state("c1")["pid"].get<int>()) + "/ns/pid"));
+  auto ps = json::parse(oci({"ps", "--format", "json", "c1"}).out);
+  EXPECT_NE(std::find(ps.begin(), ps.end(), pid), ps.end()) << ps.dump();
+  EXPECT_EQ(oci({"delete", "-f", "c1"}).status, 0);
+  EXPECT_FALSE(exists("/proc/" + std::to_string(pid)))
+      << "the exec'd process outlived the container";
+}
+
+TEST_F(OciTest, PauseResumeAndUpdate) {
+  ASSERT_EQ(oci_detached({"run", "-d", "-b", bundle(config({"sleep", "100"})), "c1"}).status, 0);
+  ASSERT_EQ(oci({"pause", "c1"}).status, 0);
+  EXPECT_EQ(state("c1")["status"], "paused");
+  const auto freezer = lines(
+      run({"find", "/sys/fs/cgroup/freezer", "-path", std::string("*") + kCgroupParent + "/c1"})
+          .out);
+  if (!freezer.empty()) {
+    EXPECT_EQ(read_file(freezer[0] + "/freezer.state"), "FROZEN\n");
+  }
+  EXPECT_NE(oci({"pause", "c1"}).status, 0);
+  ASSERT_EQ(oci({"resume", "c1"}).status, 0);
+  EXPECT_EQ(state("c1")["status"], "running");
+  const std::string res = root() + "/res.json";
+  std::ofstream(res) << R"({"memory":{"limit":52428800,"swap":52428800}})";
+  ASSERT_EQ(oci({"update", "--resources", res, "c1"}).status, 0);
+  const auto mem = lines(
+      run({"find", "/sys/fs/cgroup/memory", "-path", std::string("*") + kCgroupParent + "/c1"})
+          .out);
+  ASSERT_FALSE(mem.empty());
+  EXPECT_EQ(read_file(mem[0] + "/memory.limit_in_bytes"), "52428800\n");
+}
+
+// The PTY's master reaches --console-socket (SCM_RIGHTS), and the process's terminal is the
+// PTY's slave, also at /dev/console.
+TEST_F(OciTest, ConsoleSocketReceivesThePty) {
+  const std::string sock = root() + "/console.sock";
+  mydocker::UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener.get(), 1), 0);
+  json c = config({"sh", "-c", "tty; ls -l /dev/console; read line; echo got $line"});
+  c["process"]["terminal"] = true;
+  Background create({mydocker(), "oci", "--root", oci_root_, "create", "-b", bundle(c),
+                     "--console-socket", sock, "c1"},
+                    {});
+  mydocker::UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(conn);
+  mydocker::UniqueFd master(mydocker::receive_fd(conn.get()));
+  ASSERT_TRUE(master);
+  ASSERT_EQ(create.wait(10s), 0) << create.stderr_text();
+  ASSERT_EQ(oci({"start", "c1"}).status, 0);
+  ASSERT_EQ(::write(master.get(), "hello\n", 6), 6);
+  std::string out;
+  char buf[512];
+  for (auto end = std::chrono::steady_clock::now() + 5s;
+       std::chrono::steady_clock::now() < end && out.find("got hello") == std::string::npos;) {
+    const ssize_t n = ::read(master.get(), buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_NE(out.find("/dev/pts/0"), std::string::npos) << out;
+  EXPECT_NE(out.find("136,"), std::string::npos) << "/dev/console is the pty: " << out;
+  EXPECT_NE(out.find("got hello"), std::string::npos) << out;
+}
+
+// kill -9 of create in the middle (here: during a createRuntime hook) leaves nothing that
+// delete --force cannot remove.
+TEST_F(OciTest, Kill9OfCreateThenDeleteForceLeavesNothing) {
+  json c = config({"true"});
+  c["hooks"] = {
+      {"createRuntime",
+       {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "touch " + shared_ + "/hook; sleep 30"}}}}}};
+  Background create({mydocker(), "oci", "--root", oci_root_, "create", "-b", bundle(c), "c1"}, {});
+  ASSERT_TRUE(wait_file(shared_ + "/hook"));
+  const json st = state("c1");
+  ::kill(create.pid(), SIGKILL);
+  create.wait(5s);
+  ASSERT_FALSE(oci_cgroups().empty()) << "the cgroups existed at the kill";
+  EXPECT_EQ(oci({"delete", "--force", "c1"}).status, 0);
+  EXPECT_FALSE(exists(oci_root_ + "/c1"));
+  EXPECT_TRUE(oci_cgroups().empty());
+  if (st.contains("pid")) {
+    for (int i = 0; i < 100 && exists("/proc/" + std::to_string(st["pid"].get<int>()) + "/ns"); ++i)
+      std::this_thread::sleep_for(20ms);
+  }
+}
+
+TEST_F(OciTest, SpecWritesABundleThatRuns) {
+  const std::string dir = root() + "/spec";
+  fs::create_directories(dir);
+  ASSERT_EQ(run({mydocker(), "oci", "spec", "--bundle", dir}).status, 0);
+  EXPECT_NE(run({mydocker(), "oci", "spec", "--bundle", dir}).status, 0) << "it exists";
+  json c = json::parse(read_file(dir + "/config.json"));
+  c["root"]["path"] = rootfs_;
+  c["process"]["terminal"] = false;
+  c["process"]["args"] = {"sh", "-c", "echo spec ok"};
+  c["linux"]["cgroupsPath"] = std::string(kCgroupParent) + "/s";
+  std::ofstream(dir + "/config.json") << c.dump();
+  auto r = oci({"run", "-b", dir, "s"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "spec ok\n");
+  const std::string rootless = root() + "/rootless";
+  fs::create_directories(rootless);
+  ASSERT_EQ(run({mydocker(), "oci", "spec", "--rootless", "--bundle", rootless}).status, 0);
+  json rl = json::parse(read_file(rootless + "/config.json"));
+  EXPECT_TRUE(rl["linux"].contains("uidMappings"));
+  auto features = json::parse(oci({"features"}).out);
+  EXPECT_EQ(features["ociVersionMax"], "1.1.0");
+}
+
+}  // namespace
+}  // namespace itest
