@@ -235,6 +235,63 @@ $MD run -m 1m true >/dev/null 2>/tmp/o
 [ $? -eq 125 ] && grep -q "Minimum memory limit allowed is 6MB" /tmp/o && pass "-m 1m: refused" || fail "-m 1m: $(cat /tmp/o)"
 check_clean "host files"
 
+# The OCI runtime (mydocker oci / mydocker-runc) on cgroup v2: the lifecycle, its states and
+# the container's cgroup (an absolute cgroupsPath is taken from the root on v2, as runc does).
+ln -sf $MD /tmp/mydocker-runc
+RUNC="/tmp/mydocker-runc --root /run/oci-v2test"
+B=/tmp/ocib
+mkdir -p $B/rootfs/bin $B/rootfs/proc $B/rootfs/sys $B/rootfs/dev $B/rootfs/tmp $B/rootfs/shared
+cp /bin/busybox $ALLOC $B/rootfs/bin/
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox $B/rootfs/bin/$a; done
+oci_config() { # ARGS_JSON [RESOURCES_JSON]
+  cat >$B/config.json <<EOF
+{"ociVersion":"1.1.0","process":{"terminal":false,"user":{"uid":0,"gid":0},"args":$1,
+ "env":["PATH=/bin"],"cwd":"/","capabilities":{"bounding":["CAP_KILL"],"effective":["CAP_KILL"],
+ "permitted":["CAP_KILL"]},"noNewPrivileges":true},
+ "root":{"path":"rootfs","readonly":true},"hostname":"ocitest",
+ "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+  {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","mode=755"]},
+  {"destination":"/sys","type":"sysfs","source":"sysfs","options":["ro","nosuid","nodev","noexec"]},
+  {"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["ro"]},
+  {"destination":"/shared","type":"bind","source":"/tmp/ocishared","options":["rbind","rw"]}],
+ "linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"network"}],
+  "cgroupsPath":"/oci-v2test/c1","resources":${2:-"{}"},
+  "maskedPaths":["/proc/keys"],"readonlyPaths":["/proc/sys"]}}
+EOF
+}
+mkdir -p /tmp/ocishared
+oci_config '["sh","-c","echo ran > /shared/marker; exec sleep 60"]' '{"memory":{"limit":52428800},"pids":{"limit":20}}'
+$RUNC create -b $B --pid-file /tmp/oci.pid c1 </dev/null >/dev/null 2>/tmp/o || fail "oci create: $(cat /tmp/o)"
+st=$($RUNC state c1)
+echo "$st" | grep -q '"status": "created"' && [ ! -e /tmp/ocishared/marker ] &&
+  pass "oci create: created, the process waits" || fail "oci create state: $st"
+$RUNC start c1 && sleep 0.3
+[ -e /tmp/ocishared/marker ] && $RUNC state c1 | grep -q '"status": "running"' &&
+  pass "oci start: running" || fail "oci start: $($RUNC state c1)"
+[ "$(cat /sys/fs/cgroup/oci-v2test/c1/memory.max 2>&1)" = 52428800 ] &&
+  [ "$(cat /sys/fs/cgroup/oci-v2test/c1/pids.max 2>&1)" = 20 ] &&
+  grep -qx "$(cat /tmp/oci.pid)" /sys/fs/cgroup/oci-v2test/c1/cgroup.procs &&
+  pass "oci: the container's cgroup at /oci-v2test/c1 with its limits" ||
+  fail "oci cgroup: $(ls /sys/fs/cgroup/oci-v2test/c1 2>&1 | head -3)"
+out=$($RUNC exec c1 sh -c 'hostname; cat /proc/self/cgroup' 2>&1)
+echo "$out" | grep -q ocitest && pass "oci exec: in the container ($out)" || fail "oci exec: $out"
+$RUNC pause c1 && $RUNC state c1 | grep -q '"status": "paused"' &&
+  [ "$(cat /sys/fs/cgroup/oci-v2test/c1/cgroup.freeze)" = 1 ] && pass "oci pause: cgroup.freeze" ||
+  fail "oci pause: $($RUNC state c1)"
+$RUNC resume c1 && $RUNC state c1 | grep -q '"status": "running"' && pass "oci resume" || fail "oci resume"
+$RUNC delete c1 2>/dev/null && fail "oci delete of a running container worked" || pass "oci delete refuses a running container"
+$RUNC kill c1 KILL; sleep 0.3
+$RUNC state c1 | grep -q '"status": "stopped"' && pass "oci kill: stopped" || fail "oci kill: $($RUNC state c1)"
+$RUNC delete c1 || fail "oci delete"
+[ ! -e /sys/fs/cgroup/oci-v2test ] && ! $RUNC state c1 2>/dev/null && pass "oci delete: state and cgroups gone" ||
+  fail "oci delete left: $(ls /sys/fs/cgroup/oci-v2test 2>&1)"
+oci_config '["alloc","4","64"]' '{"memory":{"limit":20971520,"swap":20971520}}'
+$RUNC run -b $B c2 </dev/null >/tmp/o 2>&1
+rc=$?
+[ $rc -eq 137 ] && pass "oci run: memory limit enforced by the OOM killer (137)" || fail "oci OOM: exit $rc $(tail -2 /tmp/o)"
+[ ! -e /sys/fs/cgroup/oci-v2test ] && [ -z "$(ls /run/oci-v2test 2>/dev/null | grep -v lock)" ] &&
+  pass "oci run: nothing left" || fail "oci run left: $(ls /sys/fs/cgroup/oci-v2test /run/oci-v2test 2>&1)"
+
 $MD ps -aq | xargs -r $MD rm >/dev/null || fail "rm of the stopped containers"
 [ -z "$(ls $MYDOCKER_DATA_ROOT/containers 2>/dev/null)" ] || fail "rm left layers"
 echo "v2vm: $fails failure(s)"
