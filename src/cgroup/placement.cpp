@@ -21,6 +21,8 @@ void validate_cgroup_parent(std::string_view parent) {
 
 std::string resolve_cgroup_parent(std::string_view own_path, std::string_view cgroup_parent) {
   if (cgroup_parent.empty()) cgroup_parent = kDefaultCgroupParent;
+  // "." (not a valid --cgroup-parent: only the OCI runtime passes it) is the caller's own cgroup.
+  if (cgroup_parent == ".") return std::string(own_path);
   validate_cgroup_parent(cgroup_parent);
   std::string out = cgroup_parent.front() == '/' ? std::string() : std::string(own_path);
   for (const auto& c : split(cgroup_parent, "/")) out = path_join(out.empty() ? "/" : out, c);

@@ -65,7 +65,7 @@ Result load_seccomp(const InitConfig& c) {
 }
 
 // An OCI process's effective, permitted and inheritable sets as the bundle lists them, then its
-// ambient set (each must be permitted and inheritable, or the kernel refuses it).
+// ambient set.
 Result oci_capabilities(const InitConfig& c) {
   ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
   cap_t caps = cap_init();
@@ -81,10 +81,14 @@ Result oci_capabilities(const InitConfig& c) {
   const int rc = cap_set_proc(caps);
   cap_free(caps);
   if (rc != 0) return failed("capset (process.capabilities)");
+  // The kernel raises an ambient capability only when it is permitted and inheritable too;
+  // `runc spec` and `crun spec` list ambient ones without inheritable (since CVE-2022-24769):
+  // skipped, as runc and crun skip them.
   for (const auto& name : c.cap_ambient) {
     cap_value_t v;
     if (cap_from_name(name.c_str(), &v) == 0 &&
-        ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) != 0)
+        ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) != 0 && errno != EPERM &&
+        errno != EINVAL)
       return failed("raise the ambient capability " + name);
   }
   return std::nullopt;

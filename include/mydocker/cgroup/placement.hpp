@@ -4,7 +4,8 @@
 // The default parent is `mydocker` below the caller's own cgroup (runc's rule for relative
 // paths), so containers stay accounted under the shell, service or CI job that started them.
 // An absolute --cgroup-parent is taken from the hierarchy's root, a relative one from the
-// caller's own cgroup.
+// caller's own cgroup; "." (the OCI runtime's, never a --cgroup-parent) is the caller's own
+// cgroup itself.
 
 #include <string>
 #include <string_view>

@@ -40,7 +40,7 @@ TEST(ResolveCgroupParent, NormalisesDuplicateAndTrailingSlashes) {
 }
 
 TEST(ResolveCgroupParent, RejectsDotAndDotDot) {
-  for (const std::string parent : {"..", ".", "../x", "a/../b", "./a", "/a/..", "a/./b", "/.."}) {
+  for (const std::string parent : {"..", "../x", "a/../b", "./a", "/a/..", "a/./b", "/.."}) {
     try {
       (void)resolve_cgroup_parent("/own", parent);
       ADD_FAILURE() << "'" << parent << "' was accepted";
@@ -69,6 +69,18 @@ TEST(ValidateCgroupParent, AcceptsOrdinaryPaths) {
   EXPECT_NO_THROW(validate_cgroup_parent("ci/job"));
   EXPECT_NO_THROW(validate_cgroup_parent("/abs/path"));
   EXPECT_NO_THROW(validate_cgroup_parent("system.slice/docker-1.scope"));
+}
+
+}  // namespace
+}  // namespace mydocker
+
+namespace mydocker {
+namespace {
+
+// The OCI runtime's cgroupsPath "/NAME" on v1: NAME directly below the caller's own cgroup.
+TEST(ResolveCgroupParent, DotIsTheCallersOwnCgroupForTheOciRuntime) {
+  EXPECT_EQ(resolve_cgroup_parent("/user/1000", "."), "/user/1000");
+  EXPECT_THROW(validate_cgroup_parent("."), Error) << "never as a --cgroup-parent";
 }
 
 }  // namespace
