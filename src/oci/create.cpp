@@ -268,6 +268,9 @@ void Creation::spawn() {
   stub_ = make_exec_stub();
   c.exec_stub_fd = stub_.get();
   const std::string into = cgroups_->join().clone_into;
+  // The cgroup record on disk before any cgroup exists: a create killed from here on leaves
+  // nothing `delete --force` cannot find.
+  ct_.save(state_json("creating"));
   if (!into.empty()) {
     cgroups_made_ = true;
     cgroups_->create(spec_.resources);
