@@ -1,0 +1,274 @@
+#include "mydocker/net/firewall.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/trace.hpp"
+
+extern char** environ;
+
+namespace mydocker::net {
+namespace {
+
+[[noreturn]] void bad_publish(const std::string& spec, const std::string& why) {
+  throw Error("invalid value '" + spec + "' for -p: " + why);
+}
+
+// "8080" or "8080-8081" -> {first, last}; "" -> {0, 0} (a free port).
+std::pair<int, int> port_range(const std::string& text, const std::string& spec) {
+  if (text.empty()) return {0, 0};
+  const size_t dash = text.find('-');
+  auto number = [&](const std::string& s) {
+    if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos)
+      bad_publish(spec, "'" + s + "' is not a port number");
+    const int n = std::stoi(s);
+    if (n < 1 || n > 65535) bad_publish(spec, "port " + s + " is out of range 1-65535");
+    return n;
+  };
+  const int first = number(text.substr(0, dash));
+  const int last = dash == std::string::npos ? first : number(text.substr(dash + 1));
+  if (last < first) bad_publish(spec, "the range " + text + " ends before it starts");
+  return {first, last};
+}
+
+// Runs nft with `args` and `input` on stdin; its stderr comes back on failure.
+int run_nft(const std::vector<std::string>& args, const std::string& input, std::string& out) {
+  Pipe in = make_pipe(), output = make_pipe();
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in.read.get(), 0);
+  posix_spawn_file_actions_adddup2(&fa, output.write.get(), 1);
+  posix_spawn_file_actions_adddup2(&fa, output.write.get(), 2);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = -1;
+  for (const char* nft : {"/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"}) {
+    argv[0] = const_cast<char*>(nft);
+    if (::access(nft, X_OK) == 0 && posix_spawn(&pid, nft, &fa, nullptr, argv.data(), environ) == 0)
+      break;
+    pid = -1;
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  in.read.reset();
+  output.write.reset();
+  if (pid < 0) throw Error("nft (Debian's nftables package) is needed for container networking");
+  (void)write_all(in.write.get(), input.data(), input.size());
+  in.write.reset();
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(output.read.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return rc;
+}
+
+std::string key_of(const PortMapping& p) {
+  std::string key = p.proto + " . " + std::to_string(p.host_port);
+  return p.host_ip.empty() ? key : p.host_ip + " . " + key;
+}
+
+const char* map_of(const PortMapping& p) { return p.host_ip.empty() ? "ports_any" : "ports_ip"; }
+
+}  // namespace
+
+std::string PortMapping::text(const std::string& container_ip) const {
+  std::string out = (host_ip.empty() ? "0.0.0.0" : host_ip) + ":" + std::to_string(host_port) +
+                    "->" + std::to_string(container_port) + "/" + proto;
+  return container_ip.empty() ? out : out + " (" + container_ip + ")";
+}
+
+std::vector<PortMapping> parse_publish(const std::string& spec) {
+  std::string rest = spec, proto = "tcp";
+  if (const size_t slash = rest.rfind('/'); slash != std::string::npos) {
+    proto = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+    if (proto != "tcp" && proto != "udp") bad_publish(spec, "the protocol must be tcp or udp");
+  }
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t colon; (colon = rest.find(':', start)) != std::string::npos; start = colon + 1)
+    parts.push_back(rest.substr(start, colon - start));
+  parts.push_back(rest.substr(start));
+  if (parts.size() > 3) bad_publish(spec, "expected [HOSTIP:]HOSTPORT:CONTAINERPORT[/PROTO]");
+  std::string host_ip = parts.size() == 3 ? parts[0] : "";
+  if (host_ip == "0.0.0.0") host_ip.clear();
+  in_addr a{};
+  if (!host_ip.empty() && ::inet_pton(AF_INET, host_ip.c_str(), &a) != 1)
+    bad_publish(spec, "'" + host_ip + "' is not an IPv4 address");
+  const auto host = port_range(parts.size() >= 2 ? parts[parts.size() - 2] : "", spec);
+  const auto ctr = port_range(parts.back(), spec);
+  if (ctr.first == 0) bad_publish(spec, "the container port is missing");
+  if (host.first != 0 && host.second - host.first != ctr.second - ctr.first)
+    bad_publish(spec, "the host and container ranges differ in size");
+  std::vector<PortMapping> out;
+  for (int i = 0; i <= ctr.second - ctr.first; ++i)
+    out.push_back(PortMapping{host_ip, static_cast<uint16_t>(host.first ? host.first + i : 0),
+                              static_cast<uint16_t>(ctr.first + i), proto});
+  return out;
+}
+
+void choose_host_ports(std::vector<PortMapping>& ports) {
+  for (auto& p : ports) {
+    UniqueFd s(::socket(AF_INET, (p.proto == "udp" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+    if (!s) throw_errno("socket");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(p.host_port);
+    if (!p.host_ip.empty()) ::inet_pton(AF_INET, p.host_ip.c_str(), &addr.sin_addr);
+    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      if (errno == EADDRINUSE)
+        throw Error("-p " + p.text() + ": port is already allocated (a program of the host " +
+                    "listens on it)");
+      if (errno != EADDRNOTAVAIL) throw SysError(errno, "-p " + p.text());
+      throw Error("-p " + p.text() + ": " + p.host_ip + " is not an address of this host");
+    }
+    socklen_t len = sizeof addr;
+    ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+    p.host_port = ntohs(addr.sin_port);
+  }
+}
+
+std::string table_script() {
+  return R"(table ip mydocker {
+  set all_nets { type ipv4_addr; flags interval; }
+  set nat_nets { type ipv4_addr; flags interval; }
+  set bridges { type ifname; }
+  set internal { type ifname; }
+  map ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }
+  map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @ports_ip
+    fib daddr type local dnat ip to meta l4proto . th dport map @ports_any
+  }
+  chain output {
+    type nat hook output priority -100; policy accept;
+    fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @ports_ip
+    fib daddr type local dnat ip to meta l4proto . th dport map @ports_any
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr @nat_nets ip daddr != @all_nets masquerade
+    ct status dnat ip daddr @all_nets ip saddr 127.0.0.0/8 masquerade
+    ct status dnat ip daddr @all_nets ip saddr @all_nets masquerade
+  }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname @internal drop
+    oifname @internal drop
+    ct status dnat accept
+    iifname @bridges oifname @bridges drop
+  }
+}
+)";
+}
+
+void Firewall::apply(const std::string& script) {
+  if (trace::enabled())
+    for (const auto& line : split(script, "\n")) trace::emit(line);
+  std::string out;
+  if (run_nft({"nft", "-f", "-"}, script, out) != 0) {
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    throw Error("nft: " + out);
+  }
+}
+
+void Firewall::ensure_table() const {
+  std::string out;
+  if (run_nft({"nft", "list", "table", "ip", "mydocker"}, "", out) == 0) return;
+  trace::emit("nft -f - <<'EOF'   # mydocker's own table: its rules never change, only its sets");
+  apply(table_script());
+  trace::emit("EOF");
+}
+
+void Firewall::add_network(const std::string& subnet, const std::string& bridge,
+                           bool internal) const {
+  std::string s = "add element ip mydocker all_nets { " + subnet + " }\n" +
+                  "add element ip mydocker bridges { \"" + bridge + "\" }\n";
+  s += internal ? "add element ip mydocker internal { \"" + bridge + "\" }\n"
+                : "add element ip mydocker nat_nets { " + subnet + " }\n";
+  apply(s);
+}
+
+void Firewall::remove_network(const std::string& subnet, const std::string& bridge,
+                              bool internal) const {
+  std::string s = "delete element ip mydocker all_nets { " + subnet + " }\n" +
+                  "delete element ip mydocker bridges { \"" + bridge + "\" }\n";
+  s += internal ? "delete element ip mydocker internal { \"" + bridge + "\" }\n"
+                : "delete element ip mydocker nat_nets { " + subnet + " }\n";
+  try {
+    apply(s);
+  } catch (const Error&) {  // already gone (a prune after a crash)
+  }
+}
+
+void Firewall::publish(const std::string& container_ip, const std::vector<PortMapping>& ports) const {
+  if (ports.empty()) return;
+  std::string s;
+  for (const auto& p : ports)
+    s += std::string("create element ip mydocker ") + map_of(p) + " { " + key_of(p) + " : " +
+         container_ip + " . " + std::to_string(p.container_port) + " }\n";
+  try {
+    apply(s);
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("File exists") == std::string::npos) throw;
+    std::string which;
+    for (const auto& p : ports) which += (which.empty() ? "" : ", ") + p.text();
+    throw Error("-p " + which + ": port is already allocated (another container publishes it)");
+  }
+}
+
+void Firewall::unpublish(const std::vector<PortMapping>& ports) const {
+  for (const auto& p : ports) {  // one by one: a missing one must not keep the others
+    try {
+      apply(std::string("delete element ip mydocker ") + map_of(p) + " { " + key_of(p) + " }\n");
+    } catch (const Error&) {
+    }
+  }
+}
+
+std::vector<Firewall::Published> Firewall::published() const {
+  std::vector<Published> out;
+  for (const char* map : {"ports_any", "ports_ip"}) {
+    std::string text;
+    if (run_nft({"nft", "-j", "list", "map", "ip", "mydocker", map}, "", text) != 0) continue;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) continue;
+    for (const auto& item : j.value("nftables", nlohmann::json::array())) {
+      if (!item.contains("map")) continue;
+      for (const auto& e : item["map"].value("elem", nlohmann::json::array())) {
+        // [[{"concat": [(ip,) proto, port]}, {"concat": [ip, port]}]]
+        try {
+          const auto& key = e.at(0).at("concat");
+          const auto& val = e.at(1).at("concat");
+          Published p;
+          size_t i = 0;
+          if (key.size() == 3) p.port.host_ip = key.at(i++).get<std::string>();
+          p.port.proto = key.at(i++).get<std::string>();
+          p.port.host_port = key.at(i).get<uint16_t>();
+          p.container_ip = val.at(0).get<std::string>();
+          p.port.container_port = val.at(1).get<uint16_t>();
+          out.push_back(p);
+        } catch (const std::exception&) {
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace mydocker::net
