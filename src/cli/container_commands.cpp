@@ -39,7 +39,14 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
   run.add_option("-w,--workdir", o.workdir, "Working directory inside the container");
   run.add_option("-u,--user", o.user, "UID[:GID] or NAME[:GROUP] (from the image)");
   run.add_option("--entrypoint", o.entrypoint, "Run this instead, with the command as arguments");
-  run.add_option("--net,--network", o.network, "none (default: only a loopback) or host");
+  run.add_option("--net,--network", o.network,
+                 "none (the default: only a loopback; nothing of the host's network is reached "
+                 "unless asked), host, bridge, or a network's name");
+  run.add_option("-p,--publish", o.publish,
+                 "Publish a port: [HOSTIP:][HOSTPORT:]CTRPORT[/tcp|udp] (implies --net bridge)");
+  run.add_option("--ip", o.ip, "The container's address on a user-defined network");
+  run.add_option("--dns", o.dns, "A nameserver for the container's /etc/resolv.conf");
+  run.add_option("--add-host", o.add_hosts, "An /etc/hosts entry: NAME:IP");
   run.add_option("--cap-add", o.cap_add, "Add a capability (NET_ADMIN, ALL ...)");
   run.add_option("--cap-drop", o.cap_drop, "Drop a capability");
   run.add_flag("--privileged", o.privileged,

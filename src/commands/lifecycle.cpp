@@ -14,6 +14,7 @@
 #include "mydocker/cgroup/subsystem.hpp"
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/image/image.hpp"
+#include "mydocker/net/endpoint.hpp"
 #include "mydocker/spec/config.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/util/error.hpp"
@@ -124,6 +125,20 @@ void kill(const Store& store, const std::string& ref, const std::string& signal)
   signal_init(dir, st, sig);
 }
 
+namespace {
+
+// A bridged container's address goes back to its network's pool with the container.
+void release_address(const ContainerDir& dir) {
+  try {
+    const auto config = dir.config();
+    if (config.contains("network"))
+      net::release(config["network"].value("data_root", ""), dir.id());
+  } catch (const std::exception&) {
+  }
+}
+
+}  // namespace
+
 void remove(const Store& store, const std::string& ref, bool force) {
   require_root("rm");
   const ContainerDir dir = store.open(ref);
@@ -141,6 +156,7 @@ void remove(const Store& store, const std::string& ref, bool force) {
   auto cleanup = remove_leftover_cgroups(Fs(), dir.id(), st);
   if (!cleanup.problems.empty())
     throw Error("cannot remove the cgroups of " + ref + ": " + cleanup.problems.front());
+  release_address(dir);
   store.remove(dir);
   timing::mark("rm: removed");
 }
@@ -222,8 +238,22 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
                              cleanup.problems.end());
       continue;
     }
+    release_address(dir);
     store.remove(dir);
     report.removed.push_back(dir.path());
+  }
+  // Networking a killed run left: leases of records gone, veths of containers not running,
+  // published ports to no leased address.
+  try {
+    auto removed = net::prune_network_leftovers(
+        data_root,
+        [&](const std::string& id) {
+          return ::access((store.root() + "/" + id).c_str(), F_OK) == 0;
+        },
+        [&](const std::string& id) { return ContainerDir(store.root(), id).supervisor_alive(); });
+    report.removed.insert(report.removed.end(), removed.begin(), removed.end());
+  } catch (const std::exception& e) {
+    report.problems.push_back(std::string("networks: ") + e.what());
   }
   // Layers whose record is gone. A files directory is made only once its record exists, and
   // `rm` removes it before the record: the record checked now, after the listing, tells.

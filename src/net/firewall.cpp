@@ -68,7 +68,8 @@ int run_nft(const std::vector<std::string>& args, const std::string& input, std:
   in.write.reset();
   char buf[4096];
   ssize_t n;
-  while ((n = ::read(output.read.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  while ((n = ::read(output.read.get(), buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<size_t>(n));
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -178,8 +179,11 @@ std::string table_script() {
 }
 
 void Firewall::apply(const std::string& script) {
+  // Traced as `nft` commands (one per line of the script); the table's definition, which
+  // ensure_table() frames as a here-document, line by line.
+  const bool heredoc = script.rfind("table ", 0) == 0;
   if (trace::enabled())
-    for (const auto& line : split(script, "\n")) trace::emit(line);
+    for (const auto& line : split(script, "\n")) trace::emit(heredoc ? line : "nft " + line);
   std::string out;
   if (run_nft({"nft", "-f", "-"}, script, out) != 0) {
     while (!out.empty() && out.back() == '\n') out.pop_back();
@@ -216,7 +220,8 @@ void Firewall::remove_network(const std::string& subnet, const std::string& brid
   }
 }
 
-void Firewall::publish(const std::string& container_ip, const std::vector<PortMapping>& ports) const {
+void Firewall::publish(const std::string& container_ip,
+                       const std::vector<PortMapping>& ports) const {
   if (ports.empty()) return;
   std::string s;
   for (const auto& p : ports)

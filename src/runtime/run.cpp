@@ -17,6 +17,7 @@
 #include "mydocker/image/image.hpp"
 #include "mydocker/init/init.hpp"
 #include "mydocker/init/pty.hpp"
+#include "mydocker/net/endpoint.hpp"
 #include "mydocker/runtime/signals.hpp"
 #include "mydocker/runtime/spawn.hpp"
 #include "mydocker/runtime/supervisor.hpp"
@@ -41,6 +42,7 @@ struct Plan {
   std::unique_ptr<CgroupManager> cgroups;
   Resources resources;
   InitConfig init;
+  std::optional<net::Endpoint> endpoint;  // --net bridge|NAME, -p: its address is leased
   std::string notice;        // a bare first word ran the host's command (check_host_command)
   std::string missing_hint;  // added to a "not found" error: no image of that name either
 };
@@ -156,7 +158,44 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   if (!image_rootfs.empty() || !o.rootfs_dir.empty())
     p.files_dir = container_files_dir(o.data_root, p.id);
   p.init = make_init_config(o, p, image_rootfs);
+  // Last: the address is leased (persisted) only once everything else checked out.
+  if (bridged(o) && !fs.dry_run())
+    p.endpoint =
+        net::plan_endpoint(o.data_root, effective_network(o), o.ip, o.publish, p.id, p.name);
   return p;
+}
+
+// The /etc/hosts lines of a bridged container: its address with its hostname and name, and
+// the containers already on its (user-defined) network.
+std::string endpoint_hosts(const Plan& p, const std::string& data_root) {
+  if (!p.endpoint) return "";
+  return p.endpoint->ip() + "\t" + p.init.hostname + "\n" + net::peer_hosts(data_root, *p.endpoint);
+}
+
+// The containers already on the network learn the new one's name: a line appended to the
+// /etc/hosts each bind-mounts (written in place, so the bind sees it).
+void announce(const Plan& p, const RunOptions& o) {
+  if (!p.endpoint || p.endpoint->network.builtin()) return;
+  const Store store(o.state_root);
+  const std::string line = p.endpoint->ip() + "\t" + p.name + "\n";
+  for (const auto& peer : net::NetworkStore(o.data_root).leases(p.endpoint->network.name)) {
+    if (peer.container_id == p.id) continue;
+    try {
+      const auto config = store.open(peer.container_id).config();
+      const std::string hosts =
+          config.value("network", nlohmann::json::object()).value("hosts", "");
+      if (hosts.empty()) continue;
+      UniqueFd fd(::open(hosts.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
+      if (fd) (void)write_all(fd.get(), line.data(), line.size());
+    } catch (const std::exception&) {  // a peer of another state root, or gone
+    }
+  }
+}
+
+std::string hosts_file(const Plan& p) {
+  for (const auto& m : p.init.mounts)
+    if (m.target == "/etc/hosts") return m.source;
+  return "";
 }
 
 ContainerState first_state(const Plan& p) {
@@ -172,6 +211,11 @@ nlohmann::json config_for(const RunOptions& o, const Plan& p) {
   c["image_name"] = p.image_id.empty() ? "" : o.command.front();
   c["files_dir"] = p.files_dir;
   c["process"] = process_json(p.init);
+  if (p.endpoint) {
+    c["network"] = net::endpoint_json(*p.endpoint);
+    c["network"]["data_root"] = o.data_root;
+    c["network"]["hosts"] = hosts_file(p);
+  }
   return c;
 }
 
@@ -190,6 +234,7 @@ SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs
   s.detached = o.detach;
   s.report = wants_report(o);
   s.signals = &signals;
+  s.endpoint = p.endpoint ? &*p.endpoint : nullptr;
   return s;
 }
 
@@ -246,7 +291,10 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
         (void)write_all(ready.write.get(), msg.data(), msg.size());
         ready.write.reset();
       });
-      if (o.remove) store.remove(created.dir, p.name, p.files_dir);
+      if (o.remove) {
+        store.remove(created.dir, p.name, p.files_dir);
+        net::release(o.data_root, p.id);
+      }
       code = out.status;
     } catch (const std::exception& e) {
       std::string msg = encode_failure({kExitSetupError, e.what()});
@@ -257,7 +305,10 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
           st.exit_code = kExitSetupError;
           st.error = e.what();
         });
-        if (o.remove) store.remove(created.dir, p.name, p.files_dir);
+        if (o.remove) {
+          store.remove(created.dir, p.name, p.files_dir);
+          net::release(o.data_root, p.id);
+        }
       } catch (...) {
       }
       code = kExitSetupError;
@@ -294,6 +345,7 @@ void record_failure(const RunOptions& o, const Store& store, Store::Created& cre
   try {
     if (o.remove) {
       store.remove(created.dir, plan.name, plan.files_dir);
+      net::release(o.data_root, plan.id);
     } else {
       created.dir.update([&](ContainerState& st) {
         st.status = "exited";
@@ -313,7 +365,10 @@ RunResult finish(const RunOptions& o, const Store& store, Store::Created& create
   result.id = plan.id;
   result.status = out.status;
   for (auto& problem : out.problems) result.messages.push_back("cleanup: " + problem);
-  if (o.remove) store.remove(created.dir, plan.name, plan.files_dir);
+  if (o.remove) {
+    store.remove(created.dir, plan.name, plan.files_dir);
+    net::release(o.data_root, plan.id);
+  }
   if (out.failure) throw failure_error(*out.failure, plan);
   if (auto oom = oom_message(out.stats, plan.id); !oom.empty())
     result.messages.insert(result.messages.begin(), oom);
@@ -334,7 +389,9 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
   // knows it is alive.
   auto created =
       store.create(plan.id, plan.name, config_for(o, plan), first_state(plan), /*durable=*/false);
-  create_container_files(plan.init, o, plan.files_dir, created.dir.path());
+  create_container_files(plan.init, o, plan.files_dir, created.dir.path(),
+                         endpoint_hosts(plan, o.data_root));
+  announce(plan, o);
   timing::mark("recorded");
   Supervisor sup(setup_for(o, host, fs, plan, signals), created.dir);
   Outcome out;
@@ -365,7 +422,9 @@ RunResult run_container(const RunOptions& o) {
   Plan p = make_plan(o, fs, host);
   print_notice(p);
   auto created = store.create(p.id, p.name, config_for(o, p), first_state(p));
-  create_container_files(p.init, o, p.files_dir, created.dir.path());
+  create_container_files(p.init, o, p.files_dir, created.dir.path(),
+                         endpoint_hosts(p, o.data_root));
+  announce(p, o);
   return run_detached(o, store, std::move(created), p, host, fs);
 }
 

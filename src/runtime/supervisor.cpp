@@ -58,7 +58,18 @@ Outcome Supervisor::run_once(bool first,
   if (s_.detached) log.emplace(dir_.log_path());
   Launch launch{s_.cgroups, s_.resources, s_.init, s_.detached, s_.signals->original_mask()};
   Instance in(s_.cgroups);
+  // On a bridge: the veth and the ports go with each run, however it ends.
+  struct Network {
+    const net::Endpoint* e;
+    ~Network() {
+      if (e) net::disconnect(*e);
+    }
+  } network{nullptr};
   in.create(launch);
+  if (s_.endpoint) {
+    network.e = s_.endpoint;
+    net::connect(s_.options->data_root, *s_.endpoint, in.child().pid);
+  }
   timing::mark("created");
   in.start(/*keep_socket=*/s_.init.tty);
   record_running(in);

@@ -398,21 +398,57 @@ void prepare_privileges(const RunOptions& o, InitConfig& c) {
 
 }  // namespace
 
+std::string effective_network(const RunOptions& o) {
+  if (o.network == "none" && !o.publish.empty()) return "bridge";
+  return o.network;
+}
+
+bool bridged(const RunOptions& o) {
+  const std::string n = effective_network(o);
+  return n != "none" && n != "host";
+}
+
 void prepare_init(const RunOptions& o, const std::string& image_rootfs,
                   const std::string& files_dir, const std::string& state_dir, InitConfig& c) {
   const std::string root_for_users = prepare_filesystem(o, image_rootfs, files_dir, state_dir, c);
   prepare_process(o, root_for_users, c);
-  if (o.network != "none" && o.network != "host")
+  const std::string network = effective_network(o);
+  if (network.empty() || network.rfind("container:", 0) == 0)
     throw Error("invalid value '" + o.network +
-                "' for --net: none (the default: a network "
-                "namespace with only a loopback) or host");
-  c.new_net = o.network == "none";
+                "' for --net: none (the default), host, bridge or a network's name");
+  if (network == "host" && !o.publish.empty())
+    throw Error("invalid value '" + o.publish.front() + "' for -p: --net host shares the " +
+                "host's ports, there is nothing to publish");
+  if (!bridged(o) && !o.ip.empty())
+    throw Error("invalid value '" + o.ip + "' for --ip: the container is on no bridge network");
+  for (const auto& h : o.add_hosts)
+    if (h.find(':') == std::string::npos || h.front() == ':' || h.back() == ':')
+      throw Error("invalid value '" + h + "' for --add-host: expected NAME:IP");
+  c.new_net = network != "host";
   prepare_privileges(o, c);
   prepare_userns(o, files_dir, c);
 }
 
+// docker's rule: the host's resolv.conf, without loopback nameservers on a bridge (they are the
+// host's own, unreachable from the container's namespace); --dns replaces the nameservers.
+std::string resolv_conf(const RunOptions& o) {
+  std::ifstream in("/etc/resolv.conf");
+  std::string out, line;
+  while (std::getline(in, line)) {
+    const bool nameserver = line.rfind("nameserver", 0) == 0;
+    if (nameserver && !o.dns.empty()) continue;
+    if (nameserver && bridged(o) &&
+        (line.find(" 127.") != std::string::npos || line.find(" ::1") != std::string::npos))
+      continue;
+    out += line + "\n";
+  }
+  for (const auto& d : o.dns) out += "nameserver " + d + "\n";
+  if (out.find("nameserver") == std::string::npos) out += "nameserver 8.8.8.8\n";
+  return out;
+}
+
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
-                            const std::string& state_dir) {
+                            const std::string& state_dir, const std::string& extra_hosts) {
   if (c.rootfs.empty() || files_dir.empty()) return;
   // Nobody but root may walk into a container's layer: a setuid-root file the container left
   // in its upper directory must not be runnable by a host user (docker's CVE-2021-41091).
@@ -444,10 +480,11 @@ void create_container_files(const InitConfig& c, const RunOptions& o, const std:
         "ff02::2\tip6-allrouters\n127.0.1.1\t" +
         c.hostname + "\n";
   }
+  for (const auto& h : o.add_hosts)  // --add-host NAME:IP
+    hosts += h.substr(h.find(':') + 1) + "\t" + h.substr(0, h.find(':')) + "\n";
+  hosts += extra_hosts;  // a bridged container's own address and its network's peers
   write_file(own + "/hosts", hosts, false);
-  std::ifstream resolv("/etc/resolv.conf");
-  std::string text(std::istreambuf_iterator<char>(resolv), {});
-  write_file(own + "/resolv.conf", text.empty() ? "nameserver 8.8.8.8\n" : text, false);
+  write_file(own + "/resolv.conf", resolv_conf(o), false);
 }
 
 }  // namespace mydocker

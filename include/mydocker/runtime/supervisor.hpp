@@ -12,6 +12,7 @@
 #include "mydocker/cgroup/hierarchy.hpp"
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/init/protocol.hpp"
+#include "mydocker/net/endpoint.hpp"
 #include "mydocker/runtime/container.hpp"
 #include "mydocker/runtime/relay.hpp"
 #include "mydocker/runtime/signals.hpp"
@@ -35,6 +36,7 @@ struct SupervisorSetup {
   bool detached = false;  // output to container.log instead of our own stdout/stderr
   bool report = false;    // read all stats at the end (--report)
   SignalForwarder* signals = nullptr;
+  const net::Endpoint* endpoint = nullptr;  // on a bridge: connected at each start
 };
 
 struct Outcome {

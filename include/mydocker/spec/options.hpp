@@ -70,7 +70,11 @@ struct RunOptions {
   std::string workdir;                         // -w DIR
   std::string user;                            // -u UID[:GID] or NAME[:GROUP]
   std::optional<std::string> entrypoint;       // --entrypoint
-  std::string network = "none";                // --net none|host
+  std::string network = "none";                // --net none|host|bridge|NAME (-p: bridge)
+  std::vector<std::string> publish;            // -p [HOSTIP:][HOSTPORT:]CTRPORT[/PROTO]
+  std::string ip;                              // --ip (a user-defined network)
+  std::vector<std::string> dns;                // --dns IP (resolv.conf's nameservers)
+  std::vector<std::string> add_hosts;          // --add-host NAME:IP
   std::vector<std::string> cap_add, cap_drop;  // --cap-add, --cap-drop
   bool privileged = false;                     // --privileged
   std::vector<std::string> security_opts;      // seccomp=unconfined|FILE, no-new-privileges[=bool]
@@ -106,6 +110,11 @@ struct RestartPolicy {
 };
 // Throws Error naming --restart.
 RestartPolicy parse_restart_policy(const std::string& text);
+
+// The network a run joins: "none", "host", or a bridge network's name ("bridge" is the
+// built-in); -p without --net means "bridge".
+std::string effective_network(const RunOptions& o);
+bool bridged(const RunOptions& o);
 
 // Checks the other flags (name, hostname, stop timeout, restart, command). Throws Error.
 void validate_run_options(const RunOptions& o);

@@ -34,8 +34,11 @@ std::string container_files_dir(const std::string& data_root, const std::string&
 // reboot. "" when unmarked (a filesystem without xattrs, or made by an older mydocker).
 std::string container_files_owner(const std::string& files_dir);
 // `state_dir`: the container's directory in the state root (its /etc files and mount point).
+// `extra_hosts`: /etc/hosts lines of a bridged container (its address, its network's peers).
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
-                            const std::string& state_dir);
+                            const std::string& state_dir, const std::string& extra_hosts = "");
+// The container's /etc/resolv.conf (docker's rule; --dns).
+std::string resolv_conf(const RunOptions& o);
 
 // -v HOST:CONTAINER[:ro|rw] (absolute paths, no '..'). Throws Error naming -v.
 MountSpec parse_volume(const std::string& v);

@@ -1,0 +1,60 @@
+#pragma once
+// A container on a bridge network (`run --net bridge|NAME`, `-p`): what its run plans (an
+// address leased in the data root, host ports chosen), what each start makes (the bridge and
+// mydocker's nftables table on first use, a veth pair with its container end as eth0 in the
+// container's network namespace, the address, the default route, the published ports), and what
+// each stop and the container's removal take away. Every kernel change is traced as the `ip` or
+// `nft` command a learner could type.
+//
+//   host netns:  mydocker0 (10.88.0.1/16) ── mdv<id> ═══ veth ═══ eth0 (10.88.0.2/16) :container
+//                nft table ip mydocker: masquerade 10.88.0.0/16, DNAT HOSTPORT -> 10.88.0.2:PORT
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mydocker/net/firewall.hpp"
+#include "mydocker/net/ipam.hpp"
+
+namespace mydocker::net {
+
+struct Endpoint {
+  Network network;
+  Lease lease;
+  std::vector<PortMapping> ports;
+  std::string veth;  // the host end: "mdv" + the container's first 8 hex digits
+  int mtu = 1500;    // the host's uplink's
+  std::string ip() const { return format_ipv4(lease.ip); }
+};
+
+// --net NAME (or "bridge"), --ip, -p: leases the address (persisted) and checks the ports.
+// Throws Error naming the flag; nothing is kept on failure.
+Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
+                       const std::string& requested_ip, const std::vector<std::string>& publish,
+                       const std::string& container_id, const std::string& container_name);
+// Into and out of config.json (for `port`, `inspect`, removal).
+nlohmann::json endpoint_json(const Endpoint& e);
+std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j);
+
+// Before the container's command runs: bridge (first use), veth, eth0's address and route,
+// ports. Throws Error; what it made is undone by disconnect().
+void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid);
+// After each run: the veth pair and the published ports. Never throws.
+void disconnect(const Endpoint& e) noexcept;
+// At the container's removal: its address goes back to the pool. Never throws.
+void release(const std::string& data_root, const std::string& container_id) noexcept;
+// The subnets the host already routes (a new network must not collide with them).
+std::vector<Subnet> host_subnets();
+// /etc/hosts lines for the containers on the same network (name and --name alias).
+std::string peer_hosts(const std::string& data_root, const Endpoint& e);
+// prune: leases of containers that are gone (`alive(id)`: its record exists), veths (mdv*) of
+// containers not running (`running(id)`), published ports to no leased address. Returns what
+// was removed, for the user.
+std::vector<std::string> prune_network_leftovers(
+    const std::string& data_root, const std::function<bool(const std::string&)>& alive,
+    const std::function<bool(const std::string&)>& running);
+
+}  // namespace mydocker::net

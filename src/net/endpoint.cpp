@@ -1,0 +1,222 @@
+#include "mydocker/net/endpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "mydocker/net/netlink.hpp"
+#include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/trace.hpp"
+
+namespace mydocker::net {
+namespace {
+
+// A sysctl of our network namespace, traced.
+void sysctl(const std::string& key, const std::string& value) {
+  std::string path = key;
+  for (auto& c : path)
+    if (c == '.') c = '/';
+  trace::emit("sysctl -w " + key + "=" + value);
+  try {
+    Fs().write("/proc/sys/" + path, value);
+  } catch (const std::exception& e) {
+    throw Error(std::string("sysctl -w ") + key + "=" + value + ": " + e.what());
+  }
+}
+
+int uplink_mtu(const Netlink& nl) {
+  for (const auto& r : nl.routes_v4())
+    if (r.prefix == 0 && r.mtu_of_dev > 0) return r.mtu_of_dev;
+  return 1500;
+}
+
+// The network's bridge and firewall elements, made on first use (under the store's lock).
+void ensure_network(const Network& n, Netlink& nl, int mtu) {
+  Firewall fw;
+  fw.ensure_table();
+  if (nl.exists(n.bridge)) return;
+  nl.create_bridge(n.bridge, mtu);
+  nl.add_address(n.bridge, format_ipv4(n.gateway), n.subnet.prefix);
+  nl.set_up(n.bridge);
+  sysctl("net.ipv4.ip_forward", "1");
+  // localhost:PORT from the host itself: DNAT'd 127.0.0.1 may then leave through the bridge.
+  sysctl("net.ipv4.conf." + n.bridge + ".route_localnet", "1");
+  fw.add_network(n.subnet.text(), n.bridge, n.internal);
+}
+
+}  // namespace
+
+std::vector<Subnet> host_subnets() {
+  std::vector<Subnet> out;
+  for (const auto& r : Netlink().routes_v4())
+    if (r.prefix > 0) out.push_back(Subnet::of(parse_ipv4(r.dst, "route"), r.prefix));
+  return out;
+}
+
+Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
+                       const std::string& requested_ip, const std::vector<std::string>& publish,
+                       const std::string& container_id, const std::string& container_name) {
+  Endpoint e;
+  for (const auto& p : publish)
+    for (auto& m : parse_publish(p)) e.ports.push_back(m);
+  std::optional<uint32_t> ip;
+  if (!requested_ip.empty()) ip = parse_ipv4(requested_ip, "--ip");
+  NetworkStore store(data_root);
+  auto held = store.lock();
+  if (network == kDefaultNetwork) {
+    e.network = store.ensure_default(host_subnets());
+  } else if (auto n = store.get(network)) {
+    e.network = *n;
+  } else {
+    throw Error("network " + network + " not found (`mydocker network ls` lists them)");
+  }
+  if (ip && e.network.builtin())
+    throw Error("invalid value '" + requested_ip + "' for --ip: only a user-defined network " +
+                "takes a fixed address (docker's rule)");
+  // A port another container publishes: refused before anything exists.
+  for (const auto& taken : Firewall().published())
+    for (const auto& p : e.ports)
+      if (p.host_port != 0 && p.host_port == taken.port.host_port && p.proto == taken.port.proto &&
+          (p.host_ip.empty() || taken.port.host_ip.empty() || p.host_ip == taken.port.host_ip))
+        throw Error("-p " + p.text() + ": port is already allocated (published by the container " +
+                    "at " + taken.container_ip + ")");
+  choose_host_ports(e.ports);
+  e.lease = store.allocate(e.network.name, container_id, container_name, ip);
+  e.veth = "mdv" + container_id.substr(0, 8);
+  e.mtu = uplink_mtu(Netlink());
+  return e;
+}
+
+nlohmann::json endpoint_json(const Endpoint& e) {
+  nlohmann::json ports = nlohmann::json::array();
+  for (const auto& p : e.ports)
+    ports.push_back({{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
+                     {"HostPort", std::to_string(p.host_port)},
+                     {"ContainerPort", p.container_port},
+                     {"Protocol", p.proto}});
+  nlohmann::json network;
+  to_json(network, e.network);
+  return {{"network", network},
+          {"ip", e.lease.ip},
+          {"mac", format_mac(e.lease.mac)},
+          {"ports", ports},
+          {"veth", e.veth},
+          {"mtu", e.mtu},
+          {"name", e.lease.container_name},
+          {"id", e.lease.container_id}};
+}
+
+std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("network")) return std::nullopt;
+  try {
+    Endpoint e;
+    from_json(j.at("network"), e.network);
+    e.lease.network = e.network.name;
+    e.lease.ip = j.at("ip").get<uint32_t>();
+    e.lease.mac = mac_for(e.lease.ip);
+    e.lease.prefix = e.network.subnet.prefix;
+    e.lease.gateway = e.network.gateway;
+    e.lease.container_name = j.value("name", "");
+    e.lease.container_id = j.value("id", "");
+    e.veth = j.at("veth").get<std::string>();
+    e.mtu = j.value("mtu", 1500);
+    for (const auto& p : j.at("ports"))
+      e.ports.push_back(PortMapping{p.value("HostIp", "") == "0.0.0.0" ? "" : p.value("HostIp", ""),
+                                    static_cast<uint16_t>(std::stoi(p.value("HostPort", "0"))),
+                                    p.value("ContainerPort", uint16_t{0}),
+                                    p.value("Protocol", "tcp")});
+    return e;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid) {
+  const std::string ns = "/proc/" + std::to_string(init_pid) + "/ns/net";
+  UniqueFd netns(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!netns) throw SysError(errno, "open " + ns);
+  Netlink nl;
+  {
+    NetworkStore store(data_root);
+    auto held = store.lock();
+    ensure_network(e.network, nl, e.mtu);
+  }
+  nl.delete_link(e.veth);  // a leftover of a killed run of the same container
+  nl.create_veth(e.veth, "eth0", e.mtu, netns.get(), ns);
+  nl.set_master(e.veth, e.network.bridge);
+  nl.set_up(e.veth);
+  Netlink inside = Netlink::in_namespace(netns.get(), ns);
+  inside.set_mac("eth0", e.lease.mac);
+  inside.add_address("eth0", e.ip(), e.network.subnet.prefix);
+  inside.set_up("eth0");
+  if (!e.network.internal) inside.add_default_route(format_ipv4(e.network.gateway));
+  Firewall().publish(e.ip(), e.ports);
+}
+
+void disconnect(const Endpoint& e) noexcept {
+  try {
+    Netlink().delete_link(e.veth);  // its peer goes with it
+  } catch (const std::exception&) {
+  }
+  Firewall().unpublish(e.ports);
+}
+
+void release(const std::string& data_root, const std::string& container_id) noexcept {
+  try {
+    NetworkStore store(data_root);
+    auto held = store.lock();
+    store.release_all(container_id);
+  } catch (const std::exception&) {
+  }
+}
+
+std::string peer_hosts(const std::string& data_root, const Endpoint& e) {
+  std::string out = e.ip() + "\t" + e.lease.container_name + "\n";
+  if (e.network.builtin()) return out;  // docker: names resolve on user-defined networks only
+  NetworkStore store(data_root);
+  for (const auto& l : store.leases(e.network.name))
+    if (l.container_id != e.lease.container_id && !l.container_name.empty())
+      out += format_ipv4(l.ip) + "\t" + l.container_name + "\n";
+  return out;
+}
+
+std::vector<std::string> prune_network_leftovers(
+    const std::string& data_root, const std::function<bool(const std::string&)>& alive,
+    const std::function<bool(const std::string&)>& running) {
+  std::vector<std::string> removed;
+  NetworkStore store(data_root);
+  std::set<uint32_t> live_ips;
+  {
+    auto held = store.lock();
+    for (const auto& l : store.stale(alive)) {
+      store.release(l.network, l.container_id);
+      removed.push_back("address " + format_ipv4(l.ip) + " of " + l.container_id.substr(0, 12));
+    }
+    for (const auto& n : store.list())
+      for (const auto& l : store.leases(n.name)) live_ips.insert(l.ip);
+  }
+  Netlink nl;
+  for (const auto& link : nl.links())
+    if (link.rfind("mdv", 0) == 0 && link.size() == 11) {
+      bool owned = false;
+      for (const auto& n : store.list())
+        for (const auto& l : store.leases(n.name))
+          owned = owned || ("mdv" + l.container_id.substr(0, 8) == link && running(l.container_id));
+      if (!owned) {
+        nl.delete_link(link);
+        removed.push_back("veth " + link);
+      }
+    }
+  Firewall fw;
+  std::vector<PortMapping> orphans;
+  for (const auto& p : fw.published())
+    if (!live_ips.count(parse_ipv4(p.container_ip, "ip"))) orphans.push_back(p.port);
+  fw.unpublish(orphans);
+  for (const auto& p : orphans) removed.push_back("published port " + p.text());
+  return removed;
+}
+
+}  // namespace mydocker::net
