@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "mydocker/format/text.hpp"
+#include "mydocker/net/endpoint.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/units.hpp"
 
@@ -82,6 +83,36 @@ std::string format_ps(const std::vector<ContainerView>& containers, const PsOpti
   return format_columns(rows, 3);
 }
 
+namespace {
+
+// docker's NetworkSettings: the container's network, address, gateway, MAC and ports.
+nlohmann::json network_settings(const nlohmann::json& config) {
+  nlohmann::json out = {{"Networks", nlohmann::json::object()},
+                        {"Ports", nlohmann::json::object()},
+                        {"IPAddress", ""},
+                        {"Gateway", ""},
+                        {"MacAddress", ""}};
+  auto e = net::endpoint_from_json(config.value("network", nlohmann::json()));
+  if (!e) return out;
+  const std::string gateway = net::format_ipv4(e->network.gateway);
+  out["IPAddress"] = e->ip();
+  out["IPPrefixLen"] = e->network.subnet.prefix;
+  out["Gateway"] = gateway;
+  out["MacAddress"] = net::format_mac(e->lease.mac);
+  out["Networks"][e->network.name] = {{"NetworkID", e->network.id},
+                                      {"IPAddress", e->ip()},
+                                      {"IPPrefixLen", e->network.subnet.prefix},
+                                      {"Gateway", gateway},
+                                      {"MacAddress", net::format_mac(e->lease.mac)}};
+  for (const auto& p : e->ports)
+    out["Ports"][std::to_string(p.container_port) + "/" + p.proto].push_back(
+        {{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
+         {"HostPort", std::to_string(p.host_port)}});
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json inspect_json(const ContainerView& c) {
   const auto& config = c.config;
   const ContainerState& st = c.state;
@@ -122,7 +153,8 @@ nlohmann::json inspect_json(const ContainerView& c) {
           {"LogPath", config.value("detached", false) ? c.log_path : ""},
           {"CgroupMode", st.cgroup.driver_name()},
           {"Cgroups", st.cgroup.paths},
-          {"SupervisorPid", c.supervisor_alive ? st.supervisor_pid : 0}};
+          {"SupervisorPid", c.supervisor_alive ? st.supervisor_pid : 0},
+          {"NetworkSettings", network_settings(config)}};
 }
 
 std::string format_top(const std::vector<ProcessInfo>& processes) {

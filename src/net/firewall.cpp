@@ -149,6 +149,7 @@ std::string table_script() {
   set nat_nets { type ipv4_addr; flags interval; }
   set bridges { type ifname; }
   set internal { type ifname; }
+  set same_bridge { type ifname . ifname; }
   map ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }
   map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
   chain prerouting {
@@ -172,6 +173,7 @@ std::string table_script() {
     iifname @internal drop
     oifname @internal drop
     ct status dnat accept
+    iifname . oifname @same_bridge accept
     iifname @bridges oifname @bridges drop
   }
 }
@@ -201,8 +203,12 @@ void Firewall::ensure_table() const {
 
 void Firewall::add_network(const std::string& subnet, const std::string& bridge,
                            bool internal) const {
+  // same_bridge: with br_netfilter loaded (docker loads it) traffic between two containers of
+  // one bridge reaches the forward hook with the bridge as both devices; it stays allowed.
   std::string s = "add element ip mydocker all_nets { " + subnet + " }\n" +
-                  "add element ip mydocker bridges { \"" + bridge + "\" }\n";
+                  "add element ip mydocker bridges { \"" + bridge + "\" }\n" +
+                  "add element ip mydocker same_bridge { \"" + bridge + "\" . \"" + bridge +
+                  "\" }\n";
   s += internal ? "add element ip mydocker internal { \"" + bridge + "\" }\n"
                 : "add element ip mydocker nat_nets { " + subnet + " }\n";
   apply(s);
@@ -211,7 +217,9 @@ void Firewall::add_network(const std::string& subnet, const std::string& bridge,
 void Firewall::remove_network(const std::string& subnet, const std::string& bridge,
                               bool internal) const {
   std::string s = "delete element ip mydocker all_nets { " + subnet + " }\n" +
-                  "delete element ip mydocker bridges { \"" + bridge + "\" }\n";
+                  "delete element ip mydocker bridges { \"" + bridge + "\" }\n" +
+                  "delete element ip mydocker same_bridge { \"" + bridge + "\" . \"" + bridge +
+                  "\" }\n";
   s += internal ? "delete element ip mydocker internal { \"" + bridge + "\" }\n"
                 : "delete element ip mydocker nat_nets { " + subnet + " }\n";
   try {

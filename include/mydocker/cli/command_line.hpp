@@ -43,6 +43,10 @@ struct CommandLine {
   bool force = false;                   // rm -f, rmi -f
   std::vector<std::string> args;        // import TARBALL NAME, commit CONTAINER NAME, rmi IMAGE...
   std::string output;                   // export -o FILE
+  struct {
+    std::string subnet, gateway;  // network create
+    bool internal = false, quiet = false;
+  } net;
   // Set when parsing already finished the job (--help, --version, no command): exit with this.
   std::optional<int> exit_now;
 };

@@ -50,6 +50,7 @@ const CommandDef* find_command(std::string_view name);
 std::vector<CommandDef> container_commands();  // run, ps, logs, exec, stop, kill, rm, ...
 std::vector<CommandDef> image_commands();      // import, images, rmi, export, commit
 std::vector<CommandDef> system_commands();     // info, prune
+std::vector<CommandDef> network_commands();    // network, port
 
 // Shared by run and update.
 void add_limit_flags(CLI::App& app, LimitText& t, bool devices);

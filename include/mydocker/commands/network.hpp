@@ -1,0 +1,26 @@
+#pragma once
+// `mydocker network create|ls|inspect|rm|prune` and `mydocker port`: networks live in the data
+// root (net/ipam.hpp); a network's bridge and firewall elements are made on its first use by a
+// container (net/endpoint.hpp) and taken away with the network.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mydocker/net/ipam.hpp"
+#include "mydocker/store/store.hpp"
+
+namespace mydocker {
+
+net::Network network_create(const std::string& data_root, const std::string& name,
+                            const std::string& subnet, const std::string& gateway, bool internal);
+// Every network, the built-in `bridge` first made if missing.
+std::vector<net::Network> network_list(const std::string& data_root);
+nlohmann::json network_inspect(const std::string& data_root, const std::string& name);
+// Refused while containers use it; its bridge device and firewall elements go with it.
+net::Network network_remove(const std::string& data_root, const std::string& name);
+std::vector<std::string> network_prune(const std::string& data_root);
+// `port CONTAINER`: "80/tcp -> 0.0.0.0:8080" lines.
+std::vector<std::string> container_ports(const Store& store, const std::string& ref);
+
+}  // namespace mydocker

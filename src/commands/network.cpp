@@ -1,0 +1,92 @@
+#include "mydocker/commands/network.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "mydocker/net/endpoint.hpp"
+#include "mydocker/net/firewall.hpp"
+#include "mydocker/net/netlink.hpp"
+#include "mydocker/util/error.hpp"
+
+namespace mydocker {
+namespace {
+
+void require_root(const char* what) {
+  if (::geteuid() != 0) throw Error(std::string("mydocker network ") + what + " needs root");
+}
+
+// The bridge device and the firewall's elements of a network that is going away.
+void take_down(const net::Network& n) {
+  net::Netlink nl;
+  if (!nl.exists(n.bridge)) return;
+  nl.delete_link(n.bridge);
+  net::Firewall().remove_network(n.subnet.text(), n.bridge, n.internal);
+}
+
+}  // namespace
+
+net::Network network_create(const std::string& data_root, const std::string& name,
+                            const std::string& subnet, const std::string& gateway, bool internal) {
+  require_root("create");
+  std::optional<net::Subnet> s;
+  if (!subnet.empty()) s = net::Subnet::parse(subnet, "--subnet");
+  std::optional<uint32_t> gw;
+  if (!gateway.empty()) gw = net::parse_ipv4(gateway, "--gateway");
+  net::NetworkStore store(data_root);
+  auto held = store.lock();
+  std::vector<net::Subnet> taken = net::host_subnets();
+  // The built-in bridge's subnet is taken too, even before its first use.
+  taken.push_back(store.ensure_default(taken).subnet);
+  return store.create(name, s, gw, internal, taken);
+}
+
+std::vector<net::Network> network_list(const std::string& data_root) {
+  net::NetworkStore store(data_root);
+  if (!store.get(net::kDefaultNetwork) && ::geteuid() == 0) {
+    auto held = store.lock();
+    store.ensure_default(net::host_subnets());
+  }
+  return store.list();
+}
+
+nlohmann::json network_inspect(const std::string& data_root, const std::string& name) {
+  (void)network_list(data_root);  // the built-in one exists once asked about
+  net::NetworkStore store(data_root);
+  auto n = store.get(name);
+  if (!n) throw Error("network " + name + " not found");
+  return net::inspect_json(*n, store.leases(n->name));
+}
+
+net::Network network_remove(const std::string& data_root, const std::string& name) {
+  require_root("rm");
+  net::NetworkStore store(data_root);
+  auto held = store.lock();
+  net::Network n = store.remove(name);
+  take_down(n);
+  return n;
+}
+
+std::vector<std::string> network_prune(const std::string& data_root) {
+  require_root("prune");
+  net::NetworkStore store(data_root);
+  auto held = store.lock();
+  const auto before = store.list();
+  const auto pruned = store.prune();
+  for (const auto& n : before)
+    if (std::find(pruned.begin(), pruned.end(), n.name) != pruned.end()) take_down(n);
+  return pruned;
+}
+
+std::vector<std::string> container_ports(const Store& store, const std::string& ref) {
+  const auto config = store.open(ref).config();
+  std::vector<std::string> out;
+  auto e = net::endpoint_from_json(config.value("network", nlohmann::json()));
+  if (!e) return out;
+  for (const auto& p : e->ports)
+    out.push_back(std::to_string(p.container_port) + "/" + p.proto + " -> " +
+                  (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port));
+  return out;
+}
+
+}  // namespace mydocker

@@ -1,0 +1,235 @@
+// Networking, never on the host's real network: each test makes two network namespaces, "host"
+// (where mydocker runs: its bridge, veths and nft table live there) and "outside" (a server),
+// joined by a veth (192.0.2.1 <-> 192.0.2.2, TEST-NET-1), and proves each feature by a
+// connection: outbound traffic masqueraded, a published port from outside, from the host's
+// localhost and from another container (hairpin), names and isolation between networks, an
+// --internal network, a port conflict, and kill -9 followed by prune.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "integration/harness.hpp"
+
+namespace itest {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class NetworkTest : public IntegrationTest {
+ protected:
+  void SetUp() override {
+    IntegrationTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    for (const char* tool : {"/usr/sbin/nft", "/usr/sbin/ip", "/bin/busybox"})
+      ASSERT_TRUE(exists(tool)) << tool << " is missing (scripts/deps.sh installs it)";
+    data_ = root() + "/data";
+    host_.emplace(std::vector<std::string>{"unshare", "--net", "sleep", "600"},
+                  std::map<std::string, std::string>{});
+    outside_.emplace(std::vector<std::string>{"unshare", "--net", "sleep", "600"},
+                     std::map<std::string, std::string>{});
+    // unshare has switched namespaces once its own /proc/PID/ns/net differs from ours.
+    for (int i = 0;
+         i < 200 && (ns(host_->pid()) == ns(getpid()) || ns(outside_->pid()) == ns(getpid())); ++i)
+      std::this_thread::sleep_for(5ms);
+    ASSERT_NE(ns(host_->pid()), ns(getpid()));
+    ASSERT_NE(ns(outside_->pid()), ns(getpid()));
+    const std::string out_ns = "/proc/" + std::to_string(outside_->pid()) + "/ns/net";
+    ASSERT_EQ(in_host({"ip", "link", "set", "lo", "up"}).status, 0);
+    ASSERT_EQ(in_host({"ip", "link", "add", "up0", "type", "veth", "peer", "name", "out0", "netns",
+                       out_ns})
+                  .status,
+              0);
+    ASSERT_EQ(in_host({"ip", "addr", "add", "192.0.2.1/24", "dev", "up0"}).status, 0);
+    ASSERT_EQ(in_host({"ip", "link", "set", "up0", "up"}).status, 0);
+    ASSERT_EQ(in_host({"ip", "route", "add", "default", "via", "192.0.2.2"}).status, 0);
+    ASSERT_EQ(in_outside({"ip", "link", "set", "lo", "up"}).status, 0);
+    ASSERT_EQ(in_outside({"ip", "addr", "add", "192.0.2.2/24", "dev", "out0"}).status, 0);
+    ASSERT_EQ(in_outside({"ip", "link", "set", "out0", "up"}).status, 0);
+    // The outside server: busybox httpd with a CGI that says who connected.
+    const std::string www = root() + "/www";
+    fs::create_directories(www + "/cgi-bin");
+    std::ofstream(www + "/index.html") << "outside\n";
+    std::ofstream(www + "/cgi-bin/ip")
+        << "#!/bin/sh\necho 'Content-Type: text/plain'\necho\necho \"$REMOTE_ADDR\"\n";
+    fs::permissions(www + "/cgi-bin/ip", fs::perms::owner_all);
+    server_.emplace(std::vector<std::string>{"nsenter", "--net=" + out_ns, "busybox", "httpd", "-f",
+                                             "-p", "192.0.2.2:8000", "-h", www},
+                    std::map<std::string, std::string>{});
+    // A busybox image.
+    const std::string r = root() + "/rootfs";
+    ASSERT_EQ(
+        run({"sh", "-c",
+             "set -e; mkdir -p " + r + "/bin " + r + "/etc " + r + "/tmp; cp /bin/busybox " + r +
+                 "/bin/; for a in $(busybox --list); do [ $a = busybox ] || ln -s busybox " + r +
+                 "/bin/$a; done; tar -C " + r + " -cf " + root() + "/bb.tar ."})
+            .status,
+        0);
+    ASSERT_EQ(md({"import", root() + "/bb.tar", "busybox"}).status, 0);
+    for (int i = 0;
+         i < 100 &&
+         in_outside({"busybox", "wget", "-q", "-O-", "http://192.0.2.2:8000/"}).status != 0;
+         ++i)
+      std::this_thread::sleep_for(20ms);
+  }
+  void TearDown() override {
+    if (host_) {
+      for (const auto& id : lines(md({"ps", "-aq"}).out)) md({"rm", "-f", id});
+      // Nothing of a container's networking is left: no veth, no published port, no lease.
+      const std::string links = in_host({"ip", "-br", "link"}).out;
+      EXPECT_EQ(links.find("mdv"), std::string::npos) << links;
+      const std::string ports = in_host({"nft", "list", "map", "ip", "mydocker", "ports_any"}).out;
+      EXPECT_EQ(ports.find("elements"), std::string::npos) << ports;
+      const std::string leases =
+          run({"sh", "-c", "cat " + data_ + "/networks/*.json 2>/dev/null"}).out;
+      EXPECT_EQ(leases.find("IPv4Address"), std::string::npos) << leases;
+    }
+    server_.reset();
+    host_.reset();
+    outside_.reset();
+    IntegrationTest::TearDown();
+  }
+
+  static std::string ns(pid_t pid) {
+    std::error_code ec;
+    return fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/net", ec).string();
+  }
+  Result in_host(std::vector<std::string> a, Options opt = {}) {
+    a.insert(a.begin(), {"nsenter", "--net=/proc/" + std::to_string(host_->pid()) + "/ns/net"});
+    return run(a, opt);
+  }
+  Result in_outside(std::vector<std::string> a) {
+    a.insert(a.begin(), {"nsenter", "--net=/proc/" + std::to_string(outside_->pid()) + "/ns/net"});
+    Options opt;
+    opt.timeout_s = 20;
+    return run(a, opt);
+  }
+  // mydocker in the "host" namespace, with this test's state and data roots.
+  Result md(std::vector<std::string> a) {
+    a.insert(a.begin(), {mydocker(), "--root", root(), "--data-root", data_});
+    Options opt;
+    opt.timeout_s = 30;
+    return in_host(a, opt);
+  }
+  // A detached web server in a container: prints hello-<name> on /.
+  std::string web(const std::vector<std::string>& flags, const std::string& name) {
+    std::vector<std::string> a = {"run", "-d", "--name", name};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {"busybox", "sh", "-c",
+                       "mkdir /www; echo hello-" + name +
+                           " > /www/index.html; exec httpd -f -p 80 -h /www"});
+    auto r = md(a);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  // wget through `where` until it answers (the server may still be starting).
+  template <typename F>
+  std::string fetch(F where, const std::string& url) {
+    Result r;
+    for (int i = 0; i < 50; ++i) {
+      r = where({"busybox", "timeout", "3", "busybox", "wget", "-q", "-O-", url});
+      if (r.status == 0) return r.out;
+      std::this_thread::sleep_for(50ms);
+    }
+    return "failed: " + r.err;
+  }
+
+  std::string data_;
+  std::optional<Background> host_, outside_, server_;
+};
+
+TEST_F(NetworkTest, OutboundTrafficIsMasqueraded) {
+  auto r = md({"run", "--rm", "--net", "bridge", "busybox", "wget", "-q", "-O-",
+               "http://192.0.2.2:8000/cgi-bin/ip"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "192.0.2.1\n") << "the server saw the host's address, not the container's";
+  // The default stays --net none: only a loopback, nothing reached.
+  auto none = md({"run", "--rm", "busybox", "sh", "-c",
+                  "ls /sys/class/net; wget -q -T1 -O- http://192.0.2.2:8000/ || echo unreachable"});
+  EXPECT_EQ(none.out.find("eth0"), std::string::npos) << none.out;
+  EXPECT_NE(none.out.find("unreachable"), std::string::npos) << none.out;
+}
+
+TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
+  const std::string id = web({"-p", "8080:80"}, "web");
+  auto outside = [&](std::vector<std::string> a) { return in_outside(a); };
+  auto host = [&](std::vector<std::string> a) { return in_host(a); };
+  EXPECT_EQ(fetch(outside, "http://192.0.2.1:8080/"), "hello-web\n");
+  EXPECT_EQ(fetch(host, "http://127.0.0.1:8080/"), "hello-web\n") << "localhost:PORT on the host";
+  auto hairpin = md(
+      {"run", "--rm", "--net", "bridge", "busybox", "wget", "-q", "-O-", "http://192.0.2.1:8080/"});
+  EXPECT_EQ(hairpin.out, "hello-web\n") << hairpin.err;
+  EXPECT_EQ(md({"port", "web"}).out, "80/tcp -> 0.0.0.0:8080\n");
+  auto inspect = nlohmann::json::parse(md({"inspect", "web"}).out, nullptr, false);
+  ASSERT_FALSE(inspect.is_discarded());
+  const auto& settings =
+      inspect.is_array() ? inspect[0]["NetworkSettings"] : inspect["NetworkSettings"];
+  EXPECT_EQ(settings["Networks"]["bridge"]["Gateway"], "10.88.0.1") << settings.dump();
+  EXPECT_EQ(settings["Ports"]["80/tcp"][0]["HostPort"], "8080") << settings.dump();
+  // The same host port again: a clear error, and nothing of the second run left.
+  auto again = md({"run", "--rm", "-p", "8080:80", "busybox", "true"});
+  EXPECT_EQ(again.status, 125);
+  EXPECT_NE(again.err.find("port is already allocated"), std::string::npos) << again.err;
+  EXPECT_EQ(lines(md({"ps", "-aq"}).out).size(), 1u);
+  md({"rm", "-f", "web"});
+  EXPECT_NE(fetch(outside, "http://192.0.2.1:8080/").rfind("failed", 0), std::string::npos)
+      << "the port is gone with its container";
+}
+
+TEST_F(NetworkTest, NamesOnAUserNetworkAndIsolationBetweenNetworks) {
+  ASSERT_EQ(md({"network", "create", "n1"}).status, 0);
+  ASSERT_EQ(md({"network", "create", "--subnet", "10.99.0.0/24", "n2"}).status, 0);
+  EXPECT_EQ(md({"network", "create", "n1"}).status, 125) << "a duplicate name";
+  web({"--net", "n1"}, "a");
+  auto b = md(
+      {"run", "--rm", "--net", "n1", "--name", "b", "busybox", "wget", "-q", "-O-", "http://a/"});
+  EXPECT_EQ(b.out, "hello-a\n") << "a container finds another by name: " << b.err;
+  const auto a = nlohmann::json::parse(md({"inspect", "a"}).out, nullptr, false);
+  const std::string a_ip =
+      a.is_array() ? a[0]["NetworkSettings"]["IPAddress"].get<std::string>() : "?";
+  EXPECT_EQ(a_ip, "10.89.0.2");
+  auto from_n2 = md({"run", "--rm", "--net", "n2", "busybox", "sh", "-c",
+                     "wget -q -T2 -O- http://10.89.0.2/ || echo isolated"});
+  EXPECT_NE(from_n2.out.find("isolated"), std::string::npos)
+      << from_n2.out << " (a is at " << a_ip << ")";
+  EXPECT_EQ(md({"network", "rm", "n1"}).status, 125) << "refused while a container uses it";
+  md({"rm", "-f", "a"});
+  EXPECT_EQ(md({"network", "rm", "n1", "n2"}).status, 0);
+  EXPECT_EQ(in_host({"ip", "-br", "link"}).out.find("mdbr-"), std::string::npos) << "bridges gone";
+}
+
+TEST_F(NetworkTest, InternalNetworkHasNoWayOut) {
+  ASSERT_EQ(md({"network", "create", "--internal", "inner"}).status, 0);
+  auto r = md({"run", "--rm", "--net", "inner", "busybox", "sh", "-c",
+               "wget -q -T2 -O- http://192.0.2.2:8000/ || echo no-way-out"});
+  EXPECT_NE(r.out.find("no-way-out"), std::string::npos) << r.out;
+  EXPECT_EQ(md({"network", "rm", "inner"}).status, 0);
+}
+
+TEST_F(NetworkTest, Kill9ThenPruneLeavesNoVethRuleOrLease) {
+  web({"-p", "8081:80"}, "victim");
+  const auto st = nlohmann::json::parse(
+      read_file(root() + "/" + lines(run({"ls", root()}).out).at(0) + "/state.json"));
+  const int supervisor = st.value("supervisor_pid", 0), pid = st.value("pid", 0);
+  ASSERT_GT(supervisor, 1);
+  ::kill(supervisor, SIGKILL);
+  if (pid > 1) ::kill(pid, SIGKILL);
+  std::this_thread::sleep_for(300ms);
+  // Its veth died with its network namespace; its published port and its address did not.
+  auto map = [&] { return in_host({"nft", "list", "map", "ip", "mydocker", "ports_any"}).out; };
+  EXPECT_NE(map().find("8081"), std::string::npos)
+      << "the killed run left its port (what prune is for)";
+  auto p = md({"prune"});
+  EXPECT_EQ(p.status, 0) << p.err;
+  EXPECT_EQ(map().find("8081"), std::string::npos) << p.out;
+  EXPECT_EQ(in_host({"ip", "-br", "link"}).out.find("mdv"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("published port"), std::string::npos) << p.out;
+}
+
+}  // namespace
+}  // namespace itest
