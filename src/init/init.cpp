@@ -327,6 +327,13 @@ int run_init(InitConfig& c, int sync_fd, int error_fd) {
   }
   if (c.mount_ns_fd >= 0) return report(exec_init(c, sync_fd));
   if (c.oci) return run_oci_init(c, sync_fd, error_fd);
+  // --net container:NAME: that container's network namespace, joined before anything else.
+  for (const auto& [fd, type] : c.join_namespaces) {
+    trace::emit("nsenter --net=/proc/<its init>/ns/net   # --net container:");
+    if (::setns(fd, type) != 0)
+      return report(sys_failure("join the network namespace of --net container:"));
+    ::close(fd);
+  }
   // The mounts do not depend on the cgroups: made while the parent still sets those up. With
   // --trace they wait, so the lesson reads in order (cgroups, join, mounts, exec).
   if (!c.trace)

@@ -1,9 +1,11 @@
 #include "mydocker/runtime/run.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +45,7 @@ struct Plan {
   Resources resources;
   InitConfig init;
   std::optional<net::Endpoint> endpoint;  // --net bridge|NAME, -p: its address is leased
+  UniqueFd shared_netns;                  // --net container:NAME: its network namespace
   std::string notice;        // a bare first word ran the host's command (check_host_command)
   std::string missing_hint;  // added to a "not found" error: no image of that name either
 };
@@ -137,6 +140,23 @@ InitConfig make_init_config(const RunOptions& o, const Plan& p, const std::strin
 
 bool wants_report(const RunOptions& o) { return o.report || !o.report_file.empty(); }
 
+// --net container:NAME: the running container's network namespace, opened through its init's
+// pidfd (a pid reused meanwhile is not it), for our init to join.
+UniqueFd shared_network(const RunOptions& o, const std::string& ref, InitConfig& c) {
+  const Store store(o.state_root);
+  const ContainerDir dir = store.open(ref);
+  const ContainerState st = dir.state();
+  UniqueFd pidfd(st.pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)) : -1);
+  if (st.status != "running" || !pidfd || !dir.supervisor_alive() ||
+      !pid_in_container(st.pid, dir.id()))
+    throw Error("invalid value 'container:" + ref + "' for --net: the container is not running");
+  const std::string path = "/proc/" + std::to_string(st.pid) + "/ns/net";
+  UniqueFd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns) throw SysError(errno, "open " + path);
+  c.join_namespaces.push_back({ns.get(), CLONE_NEWNET});
+  return ns;
+}
+
 Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   Plan p;
   p.id = new_container_id();
@@ -158,6 +178,8 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   if (!image_rootfs.empty() || !o.rootfs_dir.empty())
     p.files_dir = container_files_dir(o.data_root, p.id);
   p.init = make_init_config(o, p, image_rootfs);
+  if (const std::string n = effective_network(o); n.rfind("container:", 0) == 0 && !fs.dry_run())
+    p.shared_netns = shared_network(o, n.substr(10), p.init);
   // Last: the address is leased (persisted) only once everything else checked out.
   if (bridged(o) && !fs.dry_run())
     p.endpoint =

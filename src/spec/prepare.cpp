@@ -405,7 +405,7 @@ std::string effective_network(const RunOptions& o) {
 
 bool bridged(const RunOptions& o) {
   const std::string n = effective_network(o);
-  return n != "none" && n != "host";
+  return n != "none" && n != "host" && n.rfind("container:", 0) != 0;
 }
 
 void prepare_init(const RunOptions& o, const std::string& image_rootfs,
@@ -413,9 +413,13 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
   const std::string root_for_users = prepare_filesystem(o, image_rootfs, files_dir, state_dir, c);
   prepare_process(o, root_for_users, c);
   const std::string network = effective_network(o);
-  if (network.empty() || network.rfind("container:", 0) == 0)
-    throw Error("invalid value '" + o.network +
-                "' for --net: none (the default), host, bridge or a network's name");
+  if (network.empty() || network == "container:")
+    throw Error(
+        "invalid value '" + o.network +
+        "' for --net: none (the default), host, bridge, container:NAME or a network's name");
+  if (network.rfind("container:", 0) == 0 && !o.publish.empty())
+    throw Error("invalid value '" + o.publish.front() + "' for -p: a container sharing another's " +
+                "network publishes its ports through that one");
   if (network == "host" && !o.publish.empty())
     throw Error("invalid value '" + o.publish.front() + "' for -p: --net host shares the " +
                 "host's ports, there is nothing to publish");
@@ -424,7 +428,8 @@ void prepare_init(const RunOptions& o, const std::string& image_rootfs,
   for (const auto& h : o.add_hosts)
     if (h.find(':') == std::string::npos || h.front() == ':' || h.back() == ':')
       throw Error("invalid value '" + h + "' for --add-host: expected NAME:IP");
-  c.new_net = network != "host";
+  // container:NAME: no namespace of our own; the run joins that one (run.cpp).
+  c.new_net = network != "host" && network.rfind("container:", 0) != 0;
   prepare_privileges(o, c);
   prepare_userns(o, files_dir, c);
 }

@@ -63,13 +63,13 @@ class NetworkTest : public IntegrationTest {
                     std::map<std::string, std::string>{});
     // A busybox image.
     const std::string r = root() + "/rootfs";
-    ASSERT_EQ(
-        run({"sh", "-c",
-             "set -e; mkdir -p " + r + "/bin " + r + "/etc " + r + "/tmp; cp /bin/busybox " + r +
-                 "/bin/; for a in $(busybox --list); do [ $a = busybox ] || ln -s busybox " + r +
-                 "/bin/$a; done; tar -C " + r + " -cf " + root() + "/bb.tar ."})
-            .status,
-        0);
+    ASSERT_EQ(run({"sh", "-c",
+                   "set -e; mkdir -p " + r + "/bin " + r + "/etc " + r + "/tmp; cp /bin/busybox " +
+                       example("udp_echo") + " " + r +
+                       "/bin/; for a in $(busybox --list); do [ $a = busybox ] || ln -s busybox " +
+                       r + "/bin/$a; done; tar -C " + r + " -cf " + root() + "/bb.tar ."})
+                  .status,
+              0);
     ASSERT_EQ(md({"import", root() + "/bb.tar", "busybox"}).status, 0);
     for (int i = 0;
          i < 100 &&
@@ -181,6 +181,21 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
       << "the port is gone with its container";
 }
 
+TEST_F(NetworkTest, UdpPublishingAndSharingAContainersNetwork) {
+  auto r = md({"run", "-d", "--name", "dns", "-p", "5353:53/udp", "busybox", "udp_echo", "53"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  Result answer;
+  for (int i = 0; i < 20 && answer.out.empty(); ++i)
+    answer = in_outside({example("udp_echo"), "192.0.2.1", "5353", "ping"});
+  EXPECT_EQ(answer.out, "echo:ping\n") << answer.err;
+  EXPECT_EQ(md({"port", "dns"}).out, "53/udp -> 0.0.0.0:5353\n");
+  // --net container:dns: the same network namespace (its loopback reaches dns's server).
+  auto shared =
+      md({"run", "--rm", "--net", "container:dns", "busybox", "udp_echo", "127.0.0.1", "53", "hi"});
+  EXPECT_EQ(shared.out, "echo:hi\n") << shared.err;
+  EXPECT_EQ(md({"run", "--rm", "--net", "container:nosuch", "busybox", "true"}).status, 125);
+}
+
 TEST_F(NetworkTest, NamesOnAUserNetworkAndIsolationBetweenNetworks) {
   ASSERT_EQ(md({"network", "create", "n1"}).status, 0);
   ASSERT_EQ(md({"network", "create", "--subnet", "10.99.0.0/24", "n2"}).status, 0);
@@ -213,8 +228,11 @@ TEST_F(NetworkTest, InternalNetworkHasNoWayOut) {
 
 TEST_F(NetworkTest, Kill9ThenPruneLeavesNoVethRuleOrLease) {
   web({"-p", "8081:80"}, "victim");
-  const auto st = nlohmann::json::parse(
-      read_file(root() + "/" + lines(run({"ls", root()}).out).at(0) + "/state.json"));
+  std::string state_file;
+  for (const auto& e : fs::directory_iterator(root()))
+    if (e.path().filename().string().size() == 64) state_file = e.path().string() + "/state.json";
+  ASSERT_FALSE(state_file.empty());
+  const auto st = nlohmann::json::parse(read_file(state_file));
   const int supervisor = st.value("supervisor_pid", 0), pid = st.value("pid", 0);
   ASSERT_GT(supervisor, 1);
   ::kill(supervisor, SIGKILL);
