@@ -22,7 +22,9 @@ cd "$(dirname "$0")/.."
 if [ "${MYDOCKER_BENCH_NS:-}" != 1 ]; then
   scripts/deps.sh
   scripts/build.sh mydocker >/dev/null
-  exec env MYDOCKER_BENCH_NS=1 unshare --mount --propagation private "$0" "$@"
+  # A network namespace of its own too: the bridge, veths and nft table of the --net bridge and
+  # -p rows are made there, never in the host's.
+  exec env MYDOCKER_BENCH_NS=1 unshare --mount --net --propagation private "$0" "$@"
 fi
 runs=${1:-40}
 md=$PWD/${MYDOCKER_BUILD_DIR:-build}/mydocker
@@ -76,7 +78,9 @@ for rt in crun runc mdrunc; do
       .linux.cgroupsPath = $cg' "$out/bundle/config.json" >"$out/bundle-$rt/config.json"
 done
 mdrunc=$(dirname "$md")/mydocker-runc
+ip link set lo up
 "$md" run --rm -m 100m busybox true # the seccomp filter's cache, as after any first run
+"$md" run --rm --net bridge busybox true # the bridge and the nft table, made on first use
 crun --root "$out/crun" run --bundle "$out/bundle-crun" md-bench-crun
 runc --root "$out/runc" run --bundle "$out/bundle-runc" md-bench-runc
 "$mdrunc" --root "$out/mdrunc" run --bundle "$out/bundle-mdrunc" md-bench-mdrunc
@@ -88,6 +92,8 @@ hyperfine -N --warmup 10 --runs "$runs" --export-json "$out/h.json" \
   -n true '/bin/true' \
   -n host-files "$md run --rm -mem 100m -cpu 50 -cpuset 0 /bin/true" \
   -n busybox "$md run --rm -m 100m busybox true" \
+  -n bridge "$md run --rm -m 100m --net bridge busybox true" \
+  -n publish "$md run --rm -m 100m -p 18080:80 busybox true" \
   -n crun "crun --root $out/crun run --bundle $out/bundle-crun md-bench-crun" \
   -n runc "runc --root $out/runc run --bundle $out/bundle-runc md-bench-runc" \
   -n mdrunc "$mdrunc --root $out/mdrunc run --bundle $out/bundle-mdrunc md-bench-mdrunc" \
@@ -109,6 +115,10 @@ printf '%-44s %8.2f ms\n' "runc run (the same bundle)" "$(median runc)"
 row "mydocker-runc run (the same bundle)" "$(median mdrunc)" crun "$crun_ms" 1
 row "mydocker run -mem 100m -cpu 50 -cpuset 0" "$(median host-files)" floor "$floor" 1.5
 row "mydocker run --rm -m 100m busybox true" "$(median busybox)" crun "$crun_ms" 0.67
+for n in bridge publish; do # what a bridge network adds to a run (target: <= 1 ms)
+  awk -v n="$n" -v m="$(median $n)" -v b="$(median busybox)" 'BEGIN {
+    printf "%-44s %8.2f ms %+6.2f ms vs --net none (target <= +1 ms) %s\n", "mydocker run ... " (n == "bridge" ? "--net bridge" : "-p 18080:80"), m, m - b, (m - b <= 1 ? "ok" : "MISSED") }'
+done
 for c in version ps inspect info images; do row "mydocker $c" "$(median $c)" true "$true_ms" 2; done
 
 # --- peak RSS (the largest process of each; KiB) -----------------------------------------------

@@ -35,9 +35,9 @@ int uplink_mtu(const Netlink& nl) {
 
 // The network's bridge and firewall elements, made on first use (under the store's lock).
 void ensure_network(const Network& n, Netlink& nl, int mtu) {
+  if (nl.exists(n.bridge)) return;  // made with its table and elements by an earlier run
   Firewall fw;
   fw.ensure_table();
-  if (nl.exists(n.bridge)) return;
   nl.create_bridge(n.bridge, mtu);
   nl.add_address(n.bridge, format_ipv4(n.gateway), n.subnet.prefix);
   nl.set_up(n.bridge);
@@ -76,7 +76,9 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
   if (ip && e.network.builtin())
     throw Error("invalid value '" + requested_ip + "' for --ip: only a user-defined network " +
                 "takes a fixed address (docker's rule)");
-  // A port another container publishes: refused before anything exists.
+  // A port another container publishes: refused before anything exists (nft is asked only
+  // when there are ports).
+  if (!e.ports.empty())
   for (const auto& taken : Firewall().published())
     for (const auto& p : e.ports)
       if (p.host_port != 0 && p.host_port == taken.port.host_port && p.proto == taken.port.proto &&
@@ -157,10 +159,10 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid) {
 }
 
 void disconnect(const Endpoint& e) noexcept {
-  try {
-    Netlink().delete_link(e.veth);  // its peer goes with it
-  } catch (const std::exception&) {
-  }
+  // The veth pair dies with the container's network namespace, which the kernel tears down
+  // after its last process is gone, in the background: deleting it here would wait for the
+  // RCU grace period that teardown takes (tens of ms). A restart's connect() deletes a
+  // leftover of the same name first.
   Firewall().unpublish(e.ports);
 }
 

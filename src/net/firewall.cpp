@@ -246,6 +246,15 @@ void Firewall::publish(const std::string& container_ip,
 }
 
 void Firewall::unpublish(const std::vector<PortMapping>& ports) const {
+  if (ports.empty()) return;
+  std::string all;
+  for (const auto& p : ports)
+    all += std::string("delete element ip mydocker ") + map_of(p) + " { " + key_of(p) + " }\n";
+  try {
+    apply(all);  // one nft for all of them
+    return;
+  } catch (const Error&) {
+  }
   for (const auto& p : ports) {  // one by one: a missing one must not keep the others
     try {
       apply(std::string("delete element ip mydocker ") + map_of(p) + " { " + key_of(p) + " }\n");

@@ -154,9 +154,11 @@ std::vector<Record> load_all(const std::string& dir) {
   return out;
 }
 
+// Atomic (a reader sees the old file or the new one) but not synced: an fsync on every run's
+// lease costs milliseconds, and what a crash loses is a lease `prune` would release anyway.
 void save(const std::string& dir, const Record& r) {
   write_file_atomic(record_path(dir, r.network.name),
-                    inspect_json(r.network, r.leases).dump(2) + "\n");
+                    inspect_json(r.network, r.leases).dump(2) + "\n", /*durable=*/false);
 }
 
 void unlink_record(const std::string& dir, const std::string& name) {
