@@ -76,15 +76,9 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
   if (ip && e.network.builtin())
     throw Error("invalid value '" + requested_ip + "' for --ip: only a user-defined network " +
                 "takes a fixed address (docker's rule)");
-  // A port another container publishes: refused before anything exists (nft is asked only
-  // when there are ports).
-  if (!e.ports.empty())
-  for (const auto& taken : Firewall().published())
-    for (const auto& p : e.ports)
-      if (p.host_port != 0 && p.host_port == taken.port.host_port && p.proto == taken.port.proto &&
-          (p.host_ip.empty() || taken.port.host_ip.empty() || p.host_ip == taken.port.host_ip))
-        throw Error("-p " + p.text() + ": port is already allocated (published by the container " +
-                    "at " + taken.container_ip + ")");
+  // A port another container publishes is refused by the kernel when the run publishes it
+  // (`nft create element`: EEXIST), before the command runs, as docker refuses it at start; a
+  // host program's port is refused here.
   choose_host_ports(e.ports);
   e.lease = store.allocate(e.network.name, container_id, container_name, ip);
   e.veth = "mdv" + container_id.substr(0, 8);
