@@ -13,7 +13,18 @@ nlohmann::json host_info(const Fs& fs, const std::string& state_root, const std:
   json ns;
   for (const char* n : {"uts", "pid", "mnt", "ipc", "net", "user", "cgroup", "time"})
     ns[n] = fs.exists(proc + "/self/ns/" + n);
-  return {{"cgroup", cg}, {"namespaces", ns}, {"problems", problems}, {"state_root", state_root}};
+  // What --net bridge and -p need: nft (the firewall), forwarding (set by the first bridged
+  // run), br_netfilter (only noted: mydocker's rules allow what it sends to the forward hook).
+  json net = {{"nft", ""}, {"ip_forward", ""}, {"br_netfilter", fs.exists(proc + "/sys/net/bridge")}};
+  for (const char* nft : {"/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"})
+    if (net["nft"] == "" && fs.exists(nft)) net["nft"] = nft;
+  if (auto fwd = fs.read_if_exists(proc + "/sys/net/ipv4/ip_forward"))
+    net["ip_forward"] = std::string(trim(*fwd));
+  if (net["nft"] == "")
+    problems.push_back({{"problem", "nft is missing: --net bridge, --net NAME and -p need it"},
+                        {"fix", "apt-get install nftables"}});
+  return {{"cgroup", cg},       {"namespaces", ns},         {"networking", net},
+          {"problems", problems}, {"state_root", state_root}};
 }
 
 }  // namespace mydocker

@@ -32,6 +32,14 @@ std::string format_host_info(const nlohmann::json& info) {
   out << "Namespaces:   ";
   for (const auto& [name, ok] : info["namespaces"].items())
     out << " " << name << (ok ? "" : "(missing)");
+  if (info.contains("networking")) {
+    const auto& n = info["networking"];
+    out << "\nNetworking:    nft " << (n["nft"] == "" ? "missing" : n["nft"].get<std::string>())
+        << ", ip_forward " << (n["ip_forward"] == "" ? "?" : n["ip_forward"].get<std::string>())
+        << " (set to 1 by the first bridged run), br_netfilter "
+        << (n["br_netfilter"].get<bool>() ? "loaded (mydocker's rules allow its traffic)"
+                                          : "not loaded (not needed)");
+  }
   out << "\nState root:    " << info["state_root"].get<std::string>() << "\n";
   if (info["problems"].empty()) {
     out << "Problems:      none found\n";

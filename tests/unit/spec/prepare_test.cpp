@@ -239,8 +239,22 @@ TEST_F(PlanTest, EntrypointWorkdirNetworkAndPrivileges) {
   ASSERT_EQ(c.rlimits.size(), 1u);
   EXPECT_TRUE(c.capabilities.empty());
   RunOptions bad_net;
-  bad_net.network = "bridge0";
+  bad_net.network = "container:";
   EXPECT_NE(error_of([&] { plan(bad_net); }).find("for --net"), std::string::npos);
+  RunOptions host_ports;  // --net host shares the host's ports: nothing to publish
+  host_ports.network = "host";
+  host_ports.publish = {"8080:80"};
+  EXPECT_NE(error_of([&] { plan(host_ports); }).find("for -p"), std::string::npos);
+  RunOptions ip_alone;  // --ip needs a bridge network
+  ip_alone.ip = "10.88.0.9";
+  EXPECT_NE(error_of([&] { plan(ip_alone); }).find("for --ip"), std::string::npos);
+  RunOptions bad_host;
+  bad_host.add_hosts = {"nocolon"};
+  EXPECT_NE(error_of([&] { plan(bad_host); }).find("for --add-host"), std::string::npos);
+  RunOptions ports;  // -p alone means the built-in bridge network
+  ports.publish = {"8080:80"};
+  EXPECT_EQ(effective_network(ports), "bridge");
+  EXPECT_TRUE(plan(ports).new_net);
   RunOptions bad_opt;
   bad_opt.security_opts = {"apparmor=x"};
   EXPECT_NE(error_of([&] { plan(bad_opt); }).find("for --security-opt"), std::string::npos);
