@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "mydocker/util/error.hpp"
@@ -41,6 +42,19 @@ std::pair<int, int> port_range(const std::string& text, const std::string& spec)
   return {first, last};
 }
 
+}  // namespace
+
+// Debian's place for it, then PATH (a VM's /usr/local/bin).
+std::string nft_path() {
+  std::string dirs = "/usr/sbin:/sbin:/usr/bin:/bin:/usr/local/sbin:/usr/local/bin";
+  if (const char* path = ::getenv("PATH")) dirs += std::string(":") + path;
+  for (const auto& dir : split(dirs, ":"))
+    if (::access((dir + "/nft").c_str(), X_OK) == 0) return dir + "/nft";
+  return "";
+}
+
+namespace {
+
 // Runs nft with `args` and `input` on stdin; its stderr comes back on failure.
 int run_nft(const std::vector<std::string>& args, const std::string& input, std::string& out) {
   Pipe in = make_pipe(), output = make_pipe();
@@ -54,12 +68,10 @@ int run_nft(const std::vector<std::string>& args, const std::string& input, std:
   argv.push_back(nullptr);
   pid_t pid = -1;
   int rc = -1;
-  for (const char* nft : {"/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"}) {
-    argv[0] = const_cast<char*>(nft);
-    if (::access(nft, X_OK) == 0 && posix_spawn(&pid, nft, &fa, nullptr, argv.data(), environ) == 0)
-      break;
+  const std::string nft = nft_path();
+  argv[0] = const_cast<char*>(nft.c_str());
+  if (nft.empty() || posix_spawn(&pid, nft.c_str(), &fa, nullptr, argv.data(), environ) != 0)
     pid = -1;
-  }
   posix_spawn_file_actions_destroy(&fa);
   in.read.reset();
   output.write.reset();
@@ -265,6 +277,7 @@ void Firewall::unpublish(const std::vector<PortMapping>& ports) const {
 
 std::vector<Firewall::Published> Firewall::published() const {
   std::vector<Published> out;
+  if (nft_path().empty()) return out;  // without nft nothing was ever published
   for (const char* map : {"ports_any", "ports_ip"}) {
     std::string text;
     if (run_nft({"nft", "-j", "list", "map", "ip", "mydocker", map}, "", text) != 0) continue;

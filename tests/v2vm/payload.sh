@@ -235,6 +235,27 @@ $MD run -m 1m true >/dev/null 2>/tmp/o
 [ $? -eq 125 ] && grep -q "Minimum memory limit allowed is 6MB" /tmp/o && pass "-m 1m: refused" || fail "-m 1m: $(cat /tmp/o)"
 check_clean "host files"
 
+# Networking on cgroup v2, inside a network namespace of the test's own (never the VM's):
+# a published port reached through localhost, and outbound traffic to the namespace's side.
+if command -v nft >/dev/null; then
+  cat >/tmp/netcheck.sh <<EOF
+ip link set lo up 2>/dev/null || busybox ip link set lo up
+$MD run -d --name web -p 8080:80 busybox sh -c 'mkdir /www; echo hello-v2 > /www/index.html; exec httpd -f -p 80 -h /www' >/dev/null || exit 1
+i=0; while [ \$i -lt 50 ]; do out=\$(busybox wget -q -O- http://127.0.0.1:8080/ 2>/dev/null) && break; i=\$((i+1)); sleep 0.1; done
+echo "published:\$out"
+echo "port:\$($MD port web)"
+echo "peer:\$($MD run --rm --net bridge busybox wget -q -O- http://10.88.0.2/ 2>&1)"
+$MD rm -f web >/dev/null
+echo "links:\$(busybox ip link | grep -c mdv)"
+EOF
+  out=$(busybox unshare -n sh /tmp/netcheck.sh 2>&1)
+  echo "$out" | grep -q "published:hello-v2" && echo "$out" | grep -q "port:80/tcp -> 0.0.0.0:8080" &&
+    echo "$out" | grep -q "peer:hello-v2" && pass "bridge and -p on v2 (localhost, another container)" ||
+    fail "bridge/-p on v2: $out"
+else
+  fail "nft is not in the VM (V2VM_HOST_BINS=nft)"
+fi
+
 # The OCI runtime (mydocker oci / mydocker-runc) on cgroup v2: the lifecycle, its states and
 # the container's cgroup (an absolute cgroupsPath is taken from the root on v2, as runc does).
 ln -sf $MD /tmp/mydocker-runc

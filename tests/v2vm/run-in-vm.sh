@@ -12,7 +12,7 @@ fi
 if [ "$(id -u)" -eq 0 ]; then
   "$v2vm/setup.sh" >/dev/null || { echo "v2vm setup failed" >&2; exit 1; }
 fi
-V2VM_MODULES=${V2VM_MODULES:-brd overlay} V2VM_HOST_BINS=${V2VM_HOST_BINS:-stress} \
+V2VM_MODULES=${V2VM_MODULES:-brd overlay veth bridge nf_tables nft_chain_nat nft_nat nft_masq nft_ct nft_fib_ipv4} V2VM_HOST_BINS=${V2VM_HOST_BINS:-stress nft} \
   V2VM_TIMEOUT=${V2VM_TIMEOUT:-600} \
   "$v2vm/v2vm-run.sh" "$here/payload.sh" "$build/mydocker" "$build/examples/burn" \
   "$build/examples/alloc"

@@ -37,6 +37,9 @@ std::vector<PortMapping> parse_publish(const std::string& spec);
 // socket of the host is an Error ("port is already allocated").
 void choose_host_ports(std::vector<PortMapping>& ports);
 
+// Where nft is ("" when it is not installed).
+std::string nft_path();
+
 // The table's definition (for --trace and tests).
 std::string table_script();
 
