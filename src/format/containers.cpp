@@ -59,6 +59,7 @@ nlohmann::json ps_json(const ContainerView& c, double now) {
           {"State", state_name(c)},
           {"Pid", pid_text(c)},
           {"Limits", c.state.limits.empty() ? "-" : c.state.limits},
+          {"Ports", c.state.ports},
           {"RestartCount", c.state.restart_count}};
 }
 
@@ -74,11 +75,11 @@ std::string format_ps(const std::vector<ContainerView>& containers, const PsOpti
     return out;
   }
   std::vector<std::vector<std::string>> rows{
-      {"CONTAINER ID", "NAME", "COMMAND", "CREATED", "STATUS", "PID", "LIMITS"}};
+      {"CONTAINER ID", "NAME", "COMMAND", "CREATED", "STATUS", "PID", "LIMITS", "PORTS"}};
   for (const auto& c : containers) {
     const auto j = ps_json(c, now);
-    rows.push_back(
-        {j["ID"], j["Names"], j["Command"], j["RunningFor"], j["Status"], j["Pid"], j["Limits"]});
+    rows.push_back({j["ID"], j["Names"], j["Command"], j["RunningFor"], j["Status"], j["Pid"],
+                    j["Limits"], j["Ports"]});
   }
   return format_columns(rows, 3);
 }

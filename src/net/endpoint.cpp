@@ -152,6 +152,36 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid) {
   Firewall().publish(e.ip(), e.ports);
 }
 
+void trace_connect(const std::string& data_root, const std::string& network,
+                   const std::vector<std::string>& publish, const std::string& container_id) {
+  std::vector<PortMapping> ports;
+  for (const auto& p : publish)
+    for (auto& m : parse_publish(p)) ports.push_back(m);
+  auto n = NetworkStore(data_root).get(network);
+  if (!n && network != kDefaultNetwork)
+    throw Error("network " + network + " not found (`mydocker network ls` lists them)");
+  const std::string bridge = n ? n->bridge : kDefaultBridge;
+  const std::string prefix = n ? std::to_string(n->subnet.prefix) : "16";
+  const std::string veth = "mdv" + container_id.substr(0, 8);
+  const std::string ns = "nsenter --net=/proc/$PID/ns/net ";
+  trace::emit("# --net " + network + ": an address leased from " +
+              (n ? n->subnet.text() : std::string("the built-in network's subnet")) +
+              " ($IP; none is leased in a dry run); " + bridge +
+              (n ? "" : " and mydocker's nft table are made on first use"));
+  trace::emit("ip link add " + veth + " type veth peer name eth0 netns /proc/$PID/ns/net");
+  trace::emit("ip link set " + veth + " master " + bridge);
+  trace::emit("ip link set " + veth + " up");
+  trace::emit(ns + "ip addr add $IP/" + prefix + " brd + dev eth0");
+  trace::emit(ns + "ip link set eth0 up");
+  if (!n || !n->internal)
+    trace::emit(ns + "ip route add default via " + (n ? format_ipv4(n->gateway) : "$GATEWAY"));
+  for (const auto& p : ports)
+    trace::emit(std::string("nft create element ip mydocker ") +
+                (p.host_ip.empty() ? "ports_any { " : "ports_ip { " + p.host_ip + " . ") + p.proto +
+                " . " + (p.host_port ? std::to_string(p.host_port) : "$FREE_PORT") + " : $IP . " +
+                std::to_string(p.container_port) + " }");
+}
+
 void disconnect(const Endpoint& e) noexcept {
   // The veth pair dies with the container's network namespace, which the kernel tears down
   // after its last process is gone, in the background: deleting it here would wait for the

@@ -285,6 +285,7 @@ RunResult dry_run(const RunOptions& o) {
   p.cgroups->create(p.resources);
   p.cgroups->set(p.resources);
   if (!so.cgroup_dir.empty()) clone();
+  if (bridged(o)) net::trace_connect(o.data_root, effective_network(o), o.publish, p.id);
   (void)describe_init(p.init);
   (void)p.cgroups->destroy();
   return {};

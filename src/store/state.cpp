@@ -19,7 +19,8 @@ void to_json(nlohmann::json& j, const ContainerState& s) {
        {"name", s.name},
        {"created", s.created},
        {"command", s.command},
-       {"limits", s.limits}};
+       {"limits", s.limits},
+       {"ports", s.ports}};
 }
 
 void from_json(const nlohmann::json& j, ContainerState& s) {
@@ -39,6 +40,7 @@ void from_json(const nlohmann::json& j, ContainerState& s) {
   s.created = j.value("created", "");
   s.command = j.value("command", std::vector<std::string>{});
   s.limits = j.value("limits", "");
+  s.ports = j.value("ports", "");
   // Records of version 0.2 kept the cgroups in state.json.
   s.cgroup = j.contains("cgroup_dirs") ? get_cgroup_record(j) : CgroupRecord{};
 }
@@ -49,6 +51,12 @@ void fill_summary(ContainerState& s, const nlohmann::json& config) {
   s.command = {config.value("path", "")};
   for (const auto& a : config.value("args", std::vector<std::string>{})) s.command.push_back(a);
   s.limits = config.value("limits", "");
+  s.ports.clear();
+  if (config.contains("network"))
+    for (const auto& p : config["network"].value("ports", nlohmann::json::array()))
+      s.ports += (s.ports.empty() ? "" : ", ") + p.value("HostIp", "0.0.0.0") + ":" +
+                 p.value("HostPort", "") + "->" + std::to_string(p.value("ContainerPort", 0)) +
+                 "/" + p.value("Protocol", "tcp");
 }
 
 }  // namespace mydocker

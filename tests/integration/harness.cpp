@@ -231,6 +231,13 @@ void IntegrationTest::SetUp() {
 
 void IntegrationTest::TearDown() {
   if (root_.empty()) return;
+  // Networking tests run in namespaces of their own: nothing of mydocker's may appear in the
+  // host's network namespace (a bridge, the nft table).
+  const std::string links = run({"ip", "-o", "link"}).out;
+  EXPECT_EQ(links.find("mydocker0"), std::string::npos) << "a bridge in the host's namespace";
+  EXPECT_EQ(links.find(" mdv"), std::string::npos) << "a veth in the host's namespace";
+  EXPECT_NE(run({"nft", "list", "table", "ip", "mydocker"}).status, 0)
+      << "mydocker's nft table in the host's namespace";
   auto live = live_records();
   for (const auto& id : live) run({mydocker(), "--root", root_, "rm", "-f", id});
   EXPECT_TRUE(live.empty()) << live.size() << " container(s) still running at the end";

@@ -165,6 +165,17 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
       {"run", "--rm", "--net", "bridge", "busybox", "wget", "-q", "-O-", "http://192.0.2.1:8080/"});
   EXPECT_EQ(hairpin.out, "hello-web\n") << hairpin.err;
   EXPECT_EQ(md({"port", "web"}).out, "80/tcp -> 0.0.0.0:8080\n");
+  EXPECT_NE(md({"ps"}).out.find("0.0.0.0:8080->80/tcp"), std::string::npos) << md({"ps"}).out;
+  // --dry-run prints the network's commands and makes nothing.
+  auto dry = md({"run", "--dry-run", "-p", "9090:80", "busybox", "true"});
+  EXPECT_EQ(dry.status, 0) << dry.err;
+  EXPECT_NE(dry.err.find("type veth peer name eth0 netns /proc/$PID/ns/net"), std::string::npos)
+      << dry.err;
+  EXPECT_NE(dry.err.find("nft create element ip mydocker ports_any { tcp . 9090 : $IP . 80 }"),
+            std::string::npos)
+      << dry.err;
+  EXPECT_EQ(in_host({"nft", "list", "map", "ip", "mydocker", "ports_any"}).out.find("9090"),
+            std::string::npos);
   auto inspect = nlohmann::json::parse(md({"inspect", "web"}).out, nullptr, false);
   ASSERT_FALSE(inspect.is_discarded());
   const auto& settings =

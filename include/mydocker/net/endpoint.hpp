@@ -42,7 +42,11 @@ std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j);
 // Before the container's command runs: bridge (first use), veth, eth0's address and route,
 // ports. Throws Error; what it made is undone by disconnect().
 void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid);
-// After each run: the veth pair and the published ports. Never throws.
+// --dry-run: what connect() would do, as trace lines with $PID and $IP; nothing is leased or
+// made. Throws Error for a network that does not exist or a bad -p.
+void trace_connect(const std::string& data_root, const std::string& network,
+                   const std::vector<std::string>& publish, const std::string& container_id);
+// After each run: the published ports (the veth pair dies with the namespace). Never throws.
 void disconnect(const Endpoint& e) noexcept;
 // At the container's removal: its address goes back to the pool. Never throws.
 void release(const std::string& data_root, const std::string& container_id) noexcept;

@@ -29,6 +29,7 @@ struct ContainerState {
   std::string created;  // RFC 3339, UTC
   std::vector<std::string> command;
   std::string limits;
+  std::string ports;  // a bridged container's published ports: "0.0.0.0:8080->80/tcp, ..."
   // Its cgroups, for open_cgroup_manager(). Kept in config.json (they are fixed when the
   // container is made): ContainerDir::state() fills it in, status() does not.
   CgroupRecord cgroup;
