@@ -236,6 +236,11 @@ Result make_device_nodes(const Steps& s, const InitConfig& c, const std::string&
       if (auto f = s.bind(n.host_path, at, false)) return f;
       continue;
     }
+    // Something already there (an image's symlink to a host file) is never chmod'ed or
+    // chown'ed through: only a device node of its own may stand at a device's path.
+    if (struct stat st{};
+        !s.dry() && ::lstat(at.c_str(), &st) == 0 && !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+      return InitFailure{kExitSetupError, at + " exists and is not a device node: refused"};
     if (auto f = s.node(at, n.type, n.major, n.minor, n.mode)) {
       // A device cgroup that forbids mknod (cgroup v2's filter holds from the clone on): the
       // host's node, bound, as runc does.
@@ -244,7 +249,7 @@ Result make_device_nodes(const Steps& s, const InitConfig& c, const std::string&
       if (auto g = s.bind(n.host_path, at, false)) return g;
       continue;
     }
-    if (!s.dry() && ::chown(at.c_str(), n.uid, n.gid) != 0) return failed("chown " + at);
+    if (!s.dry() && ::lchown(at.c_str(), n.uid, n.gid) != 0) return failed("chown " + at);
   }
   return std::nullopt;
 }
@@ -629,7 +634,10 @@ Result oci_default_devices(const Steps& s, const InitConfig& c) {
                {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
   for (const auto& n : nodes) {
     const std::string at = dev + "/" + n.name;
-    if (exists(at)) continue;
+    if (struct stat st{}; ::lstat(at.c_str(), &st) == 0) {
+      if (S_ISCHR(st.st_mode)) continue;
+      return InitFailure{kExitSetupError, at + " exists and is not a device node: refused"};
+    }
     Result f = c.userns ? s.touch(at) : s.node(at, 'c', n.major, n.minor);
     if (!f && c.userns) f = s.bind(std::string("/dev/") + n.name, at, false);
     if (f) return f;
@@ -650,6 +658,12 @@ Result oci_default_devices(const Steps& s, const InitConfig& c) {
 
 // linux.sysctl, through the container's /proc/sys (before it is made read-only).
 Result oci_sysctls(const Steps& s, const InitConfig& c) {
+  if (c.sysctls.empty()) return std::nullopt;
+  // Through the container's own /proc, never a symlink of the bundle's to a host path.
+  std::string proc;
+  if (auto f = s.in_root(c.rootfs, "/proc", false, proc)) return f;
+  if (proc != c.rootfs + "/proc")
+    return InitFailure{kExitSetupError, "the bundle's /proc is a symlink: linux.sysctl refused"};
   for (const auto& [key, value] : c.sysctls) {
     std::string rel = key;
     for (auto& ch : rel)
@@ -666,6 +680,16 @@ Result oci_sysctls(const Steps& s, const InitConfig& c) {
 
 // linux.maskedPaths and linux.readonlyPaths, as docker's (a missing path is skipped).
 Result oci_protect_paths(const Steps& s, const InitConfig& c) {
+  // Files are masked with the container's own /dev/null, checked to be the null device (not
+  // a bundle's symlink to a host file).
+  std::string null;
+  if (!c.masked_paths.empty() && !s.dry()) {
+    if (auto f = s.in_root(c.rootfs, "/dev/null", false, null)) return f;
+    struct stat st {};
+    if (::stat(null.c_str(), &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+      return InitFailure{kExitSetupError,
+                         "the container's /dev/null is not the null device: maskedPaths refused"};
+  }
   for (const auto& p : c.masked_paths) {
     std::string path;
     if (!exists(c.rootfs + p)) continue;  // nothing to mask (in_root would create it)
@@ -674,7 +698,7 @@ Result oci_protect_paths(const Steps& s, const InitConfig& c) {
       if (auto f = s.mount("mount -t tmpfs -o ro tmpfs " + path, "tmpfs", path, "tmpfs",
                            MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0"))
         return f;
-    } else if (auto f = s.bind(c.rootfs + "/dev/null", path, false)) {
+    } else if (auto f = s.bind(null, path, false)) {
       return f;
     }
   }

@@ -102,6 +102,14 @@ int signal_number(const std::string& text) {
   throw Error("invalid signal: " + text);
 }
 
+// A small non-negative count (--preserve-fds): strictly digits, at most 1024.
+int count_flag(const char* flag, const std::string& text) {
+  if (text.empty() || text.size() > 4 ||
+      text.find_first_not_of("0123456789") != std::string::npos || std::stoi(text) > 1024)
+    throw Error(std::string("invalid value '") + text + "' for " + flag + ": a number 0..1024");
+  return std::stoi(text);
+}
+
 std::string need_id(const Flags& f, const std::string& cmd) {
   if (f.args.empty()) throw Error(cmd + ": requires a container id");
   return f.args.front();
@@ -125,7 +133,7 @@ CreateOptions create_options(const Globals& g, const Flags& f, const std::string
   o.pid_file = f.get("pid-file");
   o.console_socket = f.get("console-socket");
   o.no_pivot = f.on("no-pivot");
-  if (f.has("preserve-fds")) o.preserve_fds = std::atoi(f.get("preserve-fds").c_str());
+  if (f.has("preserve-fds")) o.preserve_fds = count_flag("--preserve-fds", f.get("preserve-fds"));
   if (f.args.size() > 1) throw Error(cmd + ": unexpected arguments after the container id");
   return o;
 }
@@ -189,7 +197,7 @@ int exec_command(const Globals& g, Flags& f) {
   o.no_new_privs = f.on("no-new-privs");
   o.pid_file = f.get("pid-file");
   o.console_socket = f.get("console-socket");
-  if (f.has("preserve-fds")) o.preserve_fds = std::atoi(f.get("preserve-fds").c_str());
+  if (f.has("preserve-fds")) o.preserve_fds = count_flag("--preserve-fds", f.get("preserve-fds"));
   if (!f.get("apparmor").empty()) throw Error("exec: --apparmor: AppArmor is not supported");
   if (!f.get("process-label").empty())
     throw Error("exec: --process-label: SELinux is not supported");

@@ -78,12 +78,14 @@ Placement placement(const std::string& cgroups_path, const std::string& id, Cgro
   return out;
 }
 
-// The spec's device rules, then (when it has any) an allow for each default device, as runc
+// Deny all, the spec's device rules, then an allow for each default device, as runc
 // and youki append them. A node of linux.devices gets no rule of its own: the bundle's rules
 // say whether it may be used (docker, podman and containerd write one for each device).
 std::vector<DeviceRule> device_rules(const Spec& s) {
-  std::vector<DeviceRule> rules = s.resources.devices;
-  if (rules.empty()) return {DeviceRule{true, 'a', -1, -1, "rwm"}};
+  // Deny first, always: a bundle without rules gets the default devices only (runc's
+  // allowlist), never every device of the host.
+  std::vector<DeviceRule> rules = {DeviceRule{false, 'a', -1, -1, "rwm"}};
+  rules.insert(rules.end(), s.resources.devices.begin(), s.resources.devices.end());
   for (auto [major, minor] :
        {std::pair{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {136, -1}})
     rules.push_back(DeviceRule{true, 'c', major, minor, "rwm"});
@@ -371,6 +373,16 @@ pid_t create(const CreateOptions& o) {
   if (::geteuid() != 0) throw Error("mydocker oci create needs root");
   if (o.preserve_fds < 0) throw Error("invalid value for --preserve-fds: must not be negative");
   make_root(o.root);
+  // --preserve-fds N hands fds 3..3+N-1 to the container: a gap among them is filled with
+  // /dev/null first, so that nothing of ours (the lock, the sync socket) can land there.
+  for (int fd = 3; fd < 3 + o.preserve_fds; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0) {
+      const int null = ::open("/dev/null", O_RDWR);
+      if (null >= 0 && null != fd) {
+        ::dup2(null, fd);
+        ::close(null);
+      }
+    }
   Container ct(o.root, o.id);
   UniqueFd lock = lock_container(o.root, o.id, /*creating=*/true);
   if (ct.exists()) throw Error("container with id " + o.id + " already exists");

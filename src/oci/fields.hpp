@@ -69,6 +69,14 @@ class Obj {
       fail(field(key), "expected a non-negative integer, got " + v->dump());
     return v->get<uint64_t>();
   }
+  // An unsigned value that must fit `max` (uid_t, a mapping's size...): never truncated.
+  uint64_t bounded(const char* key, uint64_t max, uint64_t def = 0) const {
+    const uint64_t v = unsigned_int(key, def);
+    if (v > max)
+      fail(field(key),
+           std::to_string(v) + " is out of range (at most " + std::to_string(max) + ")");
+    return v;
+  }
   std::vector<std::string> strings(const char* key) const {
     const json* v = get(key);
     if (!v) return {};

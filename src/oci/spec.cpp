@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <set>
 
 #include "fields.hpp"
@@ -71,13 +72,15 @@ std::vector<std::string> capability_list(const Obj& o, const char* key) {
 void parse_user(const json& j, InitConfig& c, const std::string& where) {
   Obj u(j, where, {"uid", "gid", "umask", "additionalGids", "username"});
   u.unsupported("username", "a Windows field");
-  c.uid = static_cast<uint32_t>(u.unsigned_int("uid"));
-  c.gid = static_cast<uint32_t>(u.unsigned_int("gid"));
-  if (u.has("umask")) c.umask = static_cast<uint32_t>(u.unsigned_int("umask") & 0777);
+  c.uid = static_cast<uint32_t>(u.bounded("uid", UINT32_MAX - 1));
+  c.gid = static_cast<uint32_t>(u.bounded("gid", UINT32_MAX - 1));
+  if (u.has("umask")) c.umask = static_cast<uint32_t>(u.bounded("umask", 0777));
   c.groups.clear();
   for (const auto& g : u.array("additionalGids")) {
-    if (!g.is_number_unsigned() && !(g.is_number_integer() && g.get<int64_t>() >= 0))
-      fail(u.field("additionalGids"), "expected non-negative integers");
+    if ((!g.is_number_unsigned() && !(g.is_number_integer() && g.get<int64_t>() >= 0)) ||
+        g.get<uint64_t>() >= UINT32_MAX)
+      fail(u.field("additionalGids"),
+           "expected group ids (0.." + std::to_string(UINT32_MAX - 1) + ")");
     c.groups.push_back(g.get<uint32_t>());
   }
 }
@@ -140,8 +143,8 @@ void parse_process(const json& process, InitConfig& c, bool& terminal, const std
   terminal = p.boolean("terminal");
   if (const json* size = p.get("consoleSize")) {
     Obj s(*size, p.field("consoleSize"), {"height", "width"});
-    c.rows = static_cast<uint16_t>(s.unsigned_int("height"));
-    c.cols = static_cast<uint16_t>(s.unsigned_int("width"));
+    c.rows = static_cast<uint16_t>(s.bounded("height", UINT16_MAX));
+    c.cols = static_cast<uint16_t>(s.bounded("width", UINT16_MAX));
   }
   if (const json* u = p.get("user")) parse_user(*u, c, p.field("user"));
   c.argv = p.strings("args");
@@ -213,9 +216,9 @@ std::vector<IdMapping> parse_mappings(const Obj& l, const char* key) {
   for (size_t i = 0; i < list.size(); ++i) {
     Obj m(list[i], l.field(std::string(key) + "[" + std::to_string(i) + "]"),
           {"containerID", "hostID", "size"});
-    IdMapping map{static_cast<uint32_t>(m.unsigned_int("containerID")),
-                  static_cast<uint32_t>(m.unsigned_int("hostID")),
-                  static_cast<uint32_t>(m.unsigned_int("size"))};
+    IdMapping map{static_cast<uint32_t>(m.bounded("containerID", UINT32_MAX)),
+                  static_cast<uint32_t>(m.bounded("hostID", UINT32_MAX)),
+                  static_cast<uint32_t>(m.bounded("size", UINT32_MAX))};
     if (map.size == 0) fail(m.field("size"), "must be greater than zero");
     out.push_back(map);
   }
@@ -333,6 +336,34 @@ void parse_linux(const json& j, Spec& s) {
   l.unsupported("netDevices");
 }
 
+// runc's rule: a sysctl is allowed only when the container has (or joined) the namespace that
+// makes it its own; anything else would change the host's kernel.
+void check_sysctls(const Spec& s) {
+  auto has = [&](int type) {
+    for (const auto& n : s.namespaces)
+      if (n.type == type) return true;
+    return false;
+  };
+  static const char* const kIpc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                     "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+                                     "kernel.shmmni", "kernel.shm_rmid_forced"};
+  for (const auto& [key, value] : s.init.sysctls) {
+    bool ipc = key.rfind("fs.mqueue.", 0) == 0;
+    for (const char* k : kIpc) ipc = ipc || key == k;
+    const char* why = nullptr;
+    if (ipc) {
+      if (!has(CLONE_NEWIPC)) why = "needs an ipc namespace of the container's";
+    } else if (key.rfind("net.", 0) == 0) {
+      if (!has(CLONE_NEWNET)) why = "needs a network namespace of the container's";
+    } else if (key == "kernel.hostname" || key == "kernel.domainname") {
+      if (!has(CLONE_NEWUTS)) why = "needs a uts namespace of the container's";
+    } else {
+      why = "is not in a namespace of the container's (it would change the host's kernel)";
+    }
+    if (why) fail("linux.sysctl." + key, std::string("\"") + key + "\" " + why);
+  }
+}
+
 void check_namespaces(Spec& s) {
   auto find = [&](int type) -> const Namespace* {
     for (const auto& n : s.namespaces)
@@ -405,6 +436,7 @@ Spec parse_spec(const json& config, const std::string& bundle) {
   if (!linux) fail("linux", "missing (mydocker runs Linux containers)");
   parse_linux(*linux, s);
   check_namespaces(s);
+  check_sysctls(s);
   c.create_container_hooks = s.hooks.create_container;
   c.start_container_hooks = s.hooks.start_container;
   return s;

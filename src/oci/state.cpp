@@ -22,7 +22,10 @@ using nlohmann::json;
 
 void validate_id(const std::string& id) {
   if (id.empty()) throw Error("missing the container id");
-  if (id.size() > 1024 || id == "." || id == "..") throw Error("invalid container id '" + id + "'");
+  if (id.size() > 200 || id == "." || id == ".." || id == "parents" ||
+      (id.size() > 5 && id.compare(id.size() - 5, 5, ".lock") == 0))
+    throw Error("invalid container id '" + id + "' (at most 200 characters; \"parents\" and " +
+                "names ending in .lock are the runtime's own files)");
   for (char c : id)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.' &&
         c != '+')

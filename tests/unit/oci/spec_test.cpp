@@ -212,3 +212,50 @@ TEST_F(OciSpecTest, FeaturesListWhatIsSupported) {
 
 }  // namespace
 }  // namespace mydocker::oci
+
+namespace mydocker::oci {
+namespace {
+
+class OciSpecRulesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bundle_ = std::filesystem::temp_directory_path() / ("oci-rules-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(bundle_ + "/rootfs");
+  }
+  void TearDown() override { std::filesystem::remove_all(bundle_); }
+  std::string error(const nlohmann::json& c) const {
+    try {
+      parse_spec(c, bundle_);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  }
+  std::string bundle_;
+};
+
+// runc's rule: a sysctl only in a namespace of the container's, never the host's kernel.
+TEST_F(OciSpecRulesTest, SysctlsNeedTheirNamespace) {
+  nlohmann::json c = default_spec(false, 0, 0);
+  c["linux"]["sysctl"] = {{"vm.stat_interval", "2"}};
+  EXPECT_NE(error(c).find("linux.sysctl.vm.stat_interval"), std::string::npos) << error(c);
+  c["linux"]["sysctl"] = {{"kernel.msgmax", "8193"}};
+  EXPECT_EQ(error(c), "(no error)") << "an ipc namespace of its own";
+  c["linux"]["namespaces"] = {{{"type", "mount"}}, {{"type", "pid"}}};
+  c.erase("hostname");
+  EXPECT_NE(error(c).find("ipc namespace"), std::string::npos) << error(c);
+  c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+  EXPECT_NE(error(c).find("network namespace"), std::string::npos) << error(c);
+}
+
+TEST_F(OciSpecRulesTest, IdsOutOfRangeAreRefusedNotTruncated) {
+  nlohmann::json c = default_spec(false, 0, 0);
+  c["process"]["user"]["uid"] = 4294967296ULL;
+  EXPECT_NE(error(c).find("process.user.uid"), std::string::npos) << error(c);
+  c = default_spec(false, 0, 0);
+  c["process"]["user"]["additionalGids"] = {4294967306ULL};
+  EXPECT_NE(error(c).find("additionalGids"), std::string::npos) << error(c);
+}
+
+}  // namespace
+}  // namespace mydocker::oci
