@@ -254,28 +254,57 @@ Result make_device_nodes(const Steps& s, const InitConfig& c, const std::string&
   return std::nullopt;
 }
 
-// A minimal /dev on tmpfs: the usual character devices, a devpts of its own (-t), shm, mqueue.
-Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
-  const std::string dev = root + "/dev";
+// The container's /dev, resolved inside `root`: an image or bundle that makes it a symlink is
+// refused (the devices would be made wherever it points).
+Result own_dev(const Steps& s, const std::string& root, std::string& dev) {
+  dev = root + "/dev";
   std::string resolved;
   if (auto f = s.in_root(root, "/dev", false, resolved)) return f;
   if (resolved != dev)
-    return InitFailure{kExitSetupError, "the image's /dev is a symlink: refused"};
-  if (auto f = s.mount("mount -t tmpfs tmpfs " + dev + " -o nosuid,mode=755,size=65536k", "tmpfs",
-                       dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"))
-    return f;
+    return InitFailure{kExitSetupError, "the container's /dev is a symlink: refused"};
+  return std::nullopt;
+}
+
+// The usual character devices in `dev`. In a user namespace mknod is refused even to its root:
+// the host's nodes, bound. One already there (an OCI bundle's own /dev) is kept when it is a
+// character device, refused otherwise (an image's symlink to a host file).
+Result default_nodes(const Steps& s, const InitConfig& c, const std::string& dev) {
   const struct {
     const char* name;
     unsigned major, minor;
   } nodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
                {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
   for (const auto& n : nodes) {
-    // In a user namespace mknod is refused even to its root: the host's nodes, bound.
     const std::string at = dev + "/" + n.name;
+    if (struct stat st{}; !s.dry() && ::lstat(at.c_str(), &st) == 0) {
+      if (S_ISCHR(st.st_mode)) continue;
+      return InitFailure{kExitSetupError, at + " exists and is not a device node: refused"};
+    }
     Result f = c.userns ? s.touch(at) : s.node(at, 'c', n.major, n.minor);
     if (!f && c.userns) f = s.bind(std::string("/dev/") + n.name, at, false);
     if (f) return f;
   }
+  return std::nullopt;
+}
+
+// /dev/fd, stdin, stdout, stderr (an existing one is kept).
+Result fd_links(const Steps& s, const std::string& dev) {
+  for (auto [from, at] : {std::pair{"/proc/self/fd", "fd"},
+                          {"/proc/self/fd/0", "stdin"},
+                          {"/proc/self/fd/1", "stdout"},
+                          {"/proc/self/fd/2", "stderr"}})
+    if (auto f = s.symlink(from, dev + "/" + at)) return f;
+  return std::nullopt;
+}
+
+// A minimal /dev on tmpfs: the usual character devices, a devpts of its own (-t), shm, mqueue.
+Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
+  std::string dev;
+  if (auto f = own_dev(s, root, dev)) return f;
+  if (auto f = s.mount("mount -t tmpfs tmpfs " + dev + " -o nosuid,mode=755,size=65536k", "tmpfs",
+                       dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"))
+    return f;
+  if (auto f = default_nodes(s, c, dev)) return f;
   if (auto f = make_device_nodes(s, c, root)) return f;
   if (auto f = s.mkdir(dev + "/pts")) return f;
   if (auto f = s.mount(
@@ -293,12 +322,7 @@ Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
   if (auto f = s.mount("mount -t mqueue mqueue " + dev + "/mqueue", "mqueue", dev + "/mqueue",
                        "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC))
     return f;
-  for (auto [from, at] : {std::pair{"/proc/self/fd", "fd"},
-                          {"/proc/self/fd/0", "stdin"},
-                          {"/proc/self/fd/1", "stdout"},
-                          {"/proc/self/fd/2", "stderr"}})
-    if (auto f = s.symlink(from, dev + "/" + at)) return f;
-  return std::nullopt;
+  return fd_links(s, dev);
 }
 
 // docker's masked paths (a file gets /dev/null bound over it, a directory an empty read-only
@@ -622,35 +646,12 @@ Result oci_mount(const Steps& s, const InitConfig& c, const OciMount& m) {
 // The devices every OCI container has (runtime-spec config-linux.md "Default Devices"), unless
 // the bundle's mounts or devices made them, and the /dev links runc makes.
 Result oci_default_devices(const Steps& s, const InitConfig& c) {
-  const std::string dev = c.rootfs + "/dev";
-  std::string resolved;
-  if (auto f = s.in_root(c.rootfs, "/dev", false, resolved)) return f;
-  if (resolved != dev)
-    return InitFailure{kExitSetupError, "the bundle's /dev is a symlink: refused"};
-  const struct {
-    const char* name;
-    unsigned major, minor;
-  } nodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
-               {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
-  for (const auto& n : nodes) {
-    const std::string at = dev + "/" + n.name;
-    if (struct stat st{}; ::lstat(at.c_str(), &st) == 0) {
-      if (S_ISCHR(st.st_mode)) continue;
-      return InitFailure{kExitSetupError, at + " exists and is not a device node: refused"};
-    }
-    Result f = c.userns ? s.touch(at) : s.node(at, 'c', n.major, n.minor);
-    if (!f && c.userns) f = s.bind(std::string("/dev/") + n.name, at, false);
-    if (f) return f;
-  }
+  std::string dev;
+  if (auto f = own_dev(s, c.rootfs, dev)) return f;
+  if (auto f = default_nodes(s, c, dev)) return f;
   if (auto f = make_device_nodes(s, c, c.rootfs)) return f;
-  if (!exists(dev + "/ptmx"))
-    if (auto f = s.symlink("pts/ptmx", dev + "/ptmx")) return f;
-  for (auto [from, at] : {std::pair{"/proc/self/fd", "fd"},
-                          {"/proc/self/fd/0", "stdin"},
-                          {"/proc/self/fd/1", "stdout"},
-                          {"/proc/self/fd/2", "stderr"}})
-    if (!exists(dev + "/" + at))
-      if (auto f = s.symlink(from, dev + "/" + at)) return f;
+  if (auto f = s.symlink("pts/ptmx", dev + "/ptmx")) return f;  // kept when there
+  if (auto f = fd_links(s, dev)) return f;
   if (c.make_console && !exists(dev + "/console"))
     if (auto f = s.touch(dev + "/console")) return f;
   return std::nullopt;

@@ -27,10 +27,18 @@ void sysctl(const std::string& key, const std::string& value) {
   }
 }
 
-int uplink_mtu(const Netlink& nl) {
-  for (const auto& r : nl.routes_v4())
+// The default route's device's MTU (1500 without one).
+int uplink_mtu(const std::vector<Netlink::Route>& routes) {
+  for (const auto& r : routes)
     if (r.prefix == 0 && r.mtu_of_dev > 0) return r.mtu_of_dev;
   return 1500;
+}
+
+std::vector<Subnet> subnets_of(const std::vector<Netlink::Route>& routes) {
+  std::vector<Subnet> out;
+  for (const auto& r : routes)
+    if (r.prefix > 0) out.push_back(Subnet::of(parse_ipv4(r.dst, "route"), r.prefix));
+  return out;
 }
 
 // The network's bridge and firewall elements, made on first use (under the store's lock).
@@ -49,12 +57,7 @@ void ensure_network(const Network& n, Netlink& nl, int mtu) {
 
 }  // namespace
 
-std::vector<Subnet> host_subnets() {
-  std::vector<Subnet> out;
-  for (const auto& r : Netlink().routes_v4())
-    if (r.prefix > 0) out.push_back(Subnet::of(parse_ipv4(r.dst, "route"), r.prefix));
-  return out;
-}
+std::vector<Subnet> host_subnets() { return subnets_of(Netlink().routes_v4()); }
 
 Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
                        const std::string& requested_ip, const std::vector<std::string>& publish,
@@ -64,10 +67,11 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
     for (auto& m : parse_publish(p)) e.ports.push_back(m);
   std::optional<uint32_t> ip;
   if (!requested_ip.empty()) ip = parse_ipv4(requested_ip, "--ip");
+  const auto routes = Netlink().routes_v4();  // one dump: the subnets taken, the uplink's MTU
   NetworkStore store(data_root);
   auto held = store.lock();
   if (network == kDefaultNetwork) {
-    e.network = store.ensure_default(host_subnets());
+    e.network = store.ensure_default(subnets_of(routes));
   } else if (auto n = store.get(network)) {
     e.network = *n;
   } else {
@@ -82,7 +86,7 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
   choose_host_ports(e.ports);
   e.lease = store.allocate(e.network.name, container_id, container_name, ip);
   e.veth = "mdv" + container_id.substr(0, 8);
-  e.mtu = uplink_mtu(Netlink());
+  e.mtu = uplink_mtu(routes);
   return e;
 }
 

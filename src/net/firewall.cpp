@@ -192,12 +192,13 @@ std::string table_script() {
 )";
 }
 
-void Firewall::apply(const std::string& script) {
-  // Traced as `nft` commands (one per line of the script); the table's definition, which
-  // ensure_table() frames as a here-document, line by line.
-  const bool heredoc = script.rfind("table ", 0) == 0;
+void Firewall::apply(const std::string& script) { run_script(script, /*as_commands=*/true); }
+
+// `as_commands`: traced as one `nft` command per line; otherwise (the table's definition, which
+// ensure_table() frames as a here-document) line by line as it is.
+void Firewall::run_script(const std::string& script, bool as_commands) {
   if (trace::enabled())
-    for (const auto& line : split(script, "\n")) trace::emit(heredoc ? line : "nft " + line);
+    for (const auto& line : split(script, "\n")) trace::emit(as_commands ? "nft " + line : line);
   std::string out;
   if (run_nft({"nft", "-f", "-"}, script, out) != 0) {
     while (!out.empty() && out.back() == '\n') out.pop_back();
@@ -209,33 +210,35 @@ void Firewall::ensure_table() const {
   std::string out;
   if (run_nft({"nft", "list", "table", "ip", "mydocker"}, "", out) == 0) return;
   trace::emit("nft -f - <<'EOF'   # mydocker's own table: its rules never change, only its sets");
-  apply(table_script());
+  run_script(table_script(), /*as_commands=*/false);
   trace::emit("EOF");
 }
 
+namespace {
+
+// A network's elements, added or deleted (`verb`). same_bridge: with br_netfilter loaded (docker
+// loads it) traffic between two containers of one bridge reaches the forward hook with the
+// bridge as both devices; it stays allowed.
+std::string network_elements(const char* verb, const std::string& subnet, const std::string& bridge,
+                             bool internal) {
+  const std::string e = std::string(verb) + " element ip mydocker ";
+  const std::string dev = "\"" + bridge + "\"";
+  return e + "all_nets { " + subnet + " }\n" + e + "bridges { " + dev + " }\n" + e +
+         "same_bridge { " + dev + " . " + dev + " }\n" +
+         (internal ? e + "internal { " + dev + " }\n" : e + "nat_nets { " + subnet + " }\n");
+}
+
+}  // namespace
+
 void Firewall::add_network(const std::string& subnet, const std::string& bridge,
                            bool internal) const {
-  // same_bridge: with br_netfilter loaded (docker loads it) traffic between two containers of
-  // one bridge reaches the forward hook with the bridge as both devices; it stays allowed.
-  std::string s = "add element ip mydocker all_nets { " + subnet + " }\n" +
-                  "add element ip mydocker bridges { \"" + bridge + "\" }\n" +
-                  "add element ip mydocker same_bridge { \"" + bridge + "\" . \"" + bridge +
-                  "\" }\n";
-  s += internal ? "add element ip mydocker internal { \"" + bridge + "\" }\n"
-                : "add element ip mydocker nat_nets { " + subnet + " }\n";
-  apply(s);
+  apply(network_elements("add", subnet, bridge, internal));
 }
 
 void Firewall::remove_network(const std::string& subnet, const std::string& bridge,
                               bool internal) const {
-  std::string s = "delete element ip mydocker all_nets { " + subnet + " }\n" +
-                  "delete element ip mydocker bridges { \"" + bridge + "\" }\n" +
-                  "delete element ip mydocker same_bridge { \"" + bridge + "\" . \"" + bridge +
-                  "\" }\n";
-  s += internal ? "delete element ip mydocker internal { \"" + bridge + "\" }\n"
-                : "delete element ip mydocker nat_nets { " + subnet + " }\n";
   try {
-    apply(s);
+    apply(network_elements("delete", subnet, bridge, internal));
   } catch (const Error&) {  // already gone (a prune after a crash)
   }
 }

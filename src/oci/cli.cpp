@@ -14,7 +14,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "mydocker/cli/command_line.hpp"
 #include "mydocker/oci/runtime.hpp"
 #include "mydocker/oci/spec.hpp"
 #include "mydocker/util/error.hpp"
@@ -22,6 +21,7 @@
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/time.hpp"
 #include "mydocker/util/trace.hpp"
+#include "mydocker/util/version.hpp"
 
 namespace mydocker::oci {
 namespace {
@@ -401,7 +401,7 @@ int main(int argc, char** argv, int first) {
     if (g.log_format != "text" && g.log_format != "json")
       throw Error("invalid value '" + g.log_format + "' for --log-format: text or json");
     if (global.on("version")) {
-      std::printf("mydocker-runc version %s\nspec: %s\n", cli::kVersion, kOciVersion);
+      std::printf("mydocker-runc version %s\nspec: %s\n", kVersion, kOciVersion);
       return 0;
     }
     if (global.on("systemd-cgroup"))

@@ -37,10 +37,7 @@ using nlohmann::json;
 
 void make_root(const std::string& root) {
   if (root.empty() || root.front() != '/') throw Error("--root must be an absolute path: " + root);
-  for (size_t i = 1; i <= root.size(); ++i)
-    if (i == root.size() || root[i] == '/')
-      if (::mkdir(root.substr(0, i).c_str(), 0700) != 0 && errno != EEXIST)
-        throw SysError(errno, "mkdir " + root.substr(0, i));
+  make_dirs(root, 0700);
 }
 
 void write_pid_file(const std::string& path, pid_t pid) {
@@ -306,7 +303,6 @@ void Creation::spawn() {
     cgroups_->set(spec_.resources);
   }
   if (c.userns || (!into.empty() && !child_.born_in_cgroup)) cgroups_->apply(child_.pid);
-  ct_.save(state_json("creating"));
 }
 
 [[noreturn]] void Creation::init_failed() {

@@ -44,6 +44,13 @@ class Obj {
     if (!v->is_string()) fail(field(key), std::string("expected a string, got ") + v->type_name());
     return v->get<std::string>();
   }
+  // A path that must be absolute (in the container or on the host, as the field says).
+  std::string absolute(const char* key) const {
+    std::string v = str(key);
+    if (v.empty() || v.front() != '/')
+      fail(field(key), "must be an absolute path, got \"" + v + "\"");
+    return v;
+  }
   bool boolean(const char* key, bool def = false) const {
     const json* v = get(key);
     if (!v) return def;

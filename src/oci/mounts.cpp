@@ -104,9 +104,7 @@ OciMount parse_mount(const json& j, const std::string& field, const std::string&
   o.unsupported("uidMappings", "idmapped mounts are not supported by mydocker");
   o.unsupported("gidMappings", "idmapped mounts are not supported by mydocker");
   OciMount m;
-  m.target = o.str("destination");
-  if (m.target.empty() || m.target.front() != '/')
-    fail(o.field("destination"), "must be an absolute path, got \"" + m.target + "\"");
+  m.target = o.absolute("destination");
   m.type = o.str("type");
   m.source = o.str("source");
   for (const auto& word : o.strings("options")) apply_mount_option(word, m, o.field("options"));

@@ -154,9 +154,7 @@ void parse_process(const json& process, InitConfig& c, bool& terminal, const std
   for (const auto& e : c.env)
     if (e.find('=') == std::string::npos || e.front() == '=')
       fail(p.field("env"), "\"" + e + "\" is not KEY=VALUE");
-  c.cwd = p.str("cwd");
-  if (c.cwd.empty() || c.cwd.front() != '/')
-    fail(p.field("cwd"), "must be an absolute path, got \"" + c.cwd + "\"");
+  c.cwd = p.absolute("cwd");
   parse_capabilities(p, c);
   parse_rlimits(p, c);
   c.no_new_privs = p.boolean("noNewPrivileges");
@@ -186,9 +184,7 @@ std::vector<OciHook> parse_hook_list(const Obj& h, const char* key) {
     Obj o(list[i], h.field(std::string(key) + "[" + std::to_string(i) + "]"),
           {"path", "args", "env", "timeout"});
     OciHook hook;
-    hook.path = o.str("path");
-    if (hook.path.empty() || hook.path.front() != '/')
-      fail(o.field("path"), "must be an absolute path, got \"" + hook.path + "\"");
+    hook.path = o.absolute("path");
     hook.args = o.strings("args");
     hook.env = o.strings("env");
     if (o.has("timeout")) {
@@ -235,9 +231,7 @@ void parse_namespaces(const Obj& l, Spec& s) {
     if (!type) fail(n.field("type"), "unknown namespace type \"" + name + "\"");
     if (type == CLONE_NEWTIME) fail(n.field("type"), "time namespaces are not supported");
     if (!seen.insert(type).second) fail(n.field("type"), "\"" + name + "\" given twice");
-    Namespace ns{type, n.str("path")};
-    if (!ns.path.empty() && ns.path.front() != '/')
-      fail(n.field("path"), "must be an absolute path, got \"" + ns.path + "\"");
+    Namespace ns{type, n.str("path").empty() ? "" : n.absolute("path")};
     if (!ns.path.empty() && ::access(ns.path.c_str(), F_OK) != 0)
       fail(n.field("path"), "\"" + ns.path + "\" does not exist");
     s.namespaces.push_back(ns);
@@ -250,9 +244,7 @@ void parse_devices(const Obj& l, InitConfig& c) {
     Obj d(list[i], l.field("devices[" + std::to_string(i) + "]"),
           {"type", "path", "major", "minor", "fileMode", "uid", "gid"});
     DeviceNode n;
-    n.path = d.str("path");
-    if (n.path.empty() || n.path.front() != '/')
-      fail(d.field("path"), "must be an absolute path, got \"" + n.path + "\"");
+    n.path = d.absolute("path");
     const std::string type = d.str("type");
     if (type != "c" && type != "b" && type != "u")
       fail(d.field("type"),

@@ -9,10 +9,11 @@
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/format/containers.hpp"
 #include "mydocker/spec/options.hpp"
+#include "mydocker/util/version.hpp"
 
 namespace mydocker::cli {
 
-inline constexpr const char* kVersion = "0.3.0";
+using ::mydocker::kVersion;
 
 struct LogsOptions {
   bool follow = false;

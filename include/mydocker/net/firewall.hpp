@@ -59,8 +59,11 @@ class Firewall {
     std::string container_ip;
   };
   std::vector<Published> published() const;
-  // Runs `nft -f -` with `script`; throws Error with nft's message.
+  // Runs `nft -f -` with `script` (lines of nft commands); throws Error with nft's message.
   static void apply(const std::string& script);
+
+ private:
+  static void run_script(const std::string& script, bool as_commands);
 };
 
 }  // namespace mydocker::net
