@@ -114,20 +114,19 @@ expect_line hi
 step "3d: ctr task pause -> PAUSED, its freezer cgroup FROZEN"
 freezer=$(cgroup_dir freezer "$pid3") || fail "pid $pid3 is not below the test's freezer cgroup: $(cat "/proc/$pid3/cgroup")"
 [ "$freezer" = /sys/fs/cgroup/freezer/default/id3 ] || fail "task id3 is in $freezer, want its cgroupsPath /default/id3"
-run 20 "${CTR[@]}" task pause id3
-expect_rc 0
-run 20 "${CTR[@]}" task ls
-expect_line "id3[[:space:]]+${pid3}[[:space:]]+PAUSED"
-state=$(cat "$freezer/freezer.state")
-[ "$state" = FROZEN ] || fail "$freezer/freezer.state is $state after pause, want FROZEN"
+# ACTION (pause|resume) then ctr's status and the freezer's state.
+pause_step() {
+  run 20 "${CTR[@]}" task "$1" id3
+  expect_rc 0
+  run 20 "${CTR[@]}" task ls
+  expect_line "id3[[:space:]]+${pid3}[[:space:]]+$2"
+  state=$(cat "$freezer/freezer.state")
+  [ "$state" = "$3" ] || fail "$freezer/freezer.state is $state after $1, want $3"
+}
+pause_step pause PAUSED FROZEN
 
 step "3e: ctr task resume -> RUNNING, THAWED"
-run 20 "${CTR[@]}" task resume id3
-expect_rc 0
-run 20 "${CTR[@]}" task ls
-expect_line "id3[[:space:]]+${pid3}[[:space:]]+RUNNING"
-state=$(cat "$freezer/freezer.state")
-[ "$state" = THAWED ] || fail "$freezer/freezer.state is $state after resume, want THAWED"
+pause_step resume RUNNING THAWED
 
 step "3f: ctr task metrics shows memory and cpu numbers"
 run 20 "${CTR[@]}" task metrics id3
@@ -141,13 +140,7 @@ run 20 "${CTR[@]}" container ls -q
 [ -z "$OUT" ] || fail "containers left: $OUT"
 
 step "4: ctr run --rm -t /bin/sh in a terminal (tmux): echo \$((6*7)) shows 42"
-tty_start ctr-tty "${RUN[@]}" --rm -t "$ROOTFS" id4 /bin/sh
-tty_wait_line ctr-tty '/ # ?' 30 || fail "no shell prompt; screen: $(tty_screen ctr-tty)"
-tty_type ctr-tty 'echo $((6*7))'
-tty_wait_line ctr-tty 42 20 || fail "no 42 on the screen: $(tty_screen ctr-tty)"
-tty_type ctr-tty 'exit'
-tty_wait_exit ctr-tty 30 || fail "ctr run -t did not end after exit; screen: $(tty_screen ctr-tty)"
-[ "$TTY_RC" = 0 ] || fail "ctr run -t exited with $TTY_RC; screen: $(tty_screen ctr-tty)"
+tty_shell_42 ctr-tty "${RUN[@]}" --rm -t "$ROOTFS" id4 /bin/sh
 
 step "5a: --memory-limit 33554432 reaches the cgroup (/default/id5a) and ctr task metrics"
 # (ctr's default spec mounts no /sys/fs/cgroup in the container: read it from outside)

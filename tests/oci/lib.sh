@@ -136,6 +136,20 @@ tty_wait_exit() {
   # shellcheck disable=SC2034 # read by the test scripts
   TTY_RC=$(cat "$OCI_DIR/$1.rc")
 }
+# A busybox shell in the terminal session NAME (started with CMD...): echo $((6*7)) shows 42,
+# `exit` ends the client with status 0.
+tty_shell_42() {
+  local name=$1
+  shift
+  tty_start "$name" "$@"
+  tty_wait_line "$name" '/ # ?' 30 || fail "no shell prompt; screen: $(tty_screen "$name")"
+  tty_type "$name" 'echo $((6*7))'
+  tty_wait_line "$name" 42 20 || fail "no 42 on the screen: $(tty_screen "$name")"
+  tty_type "$name" 'exit'
+  tty_wait_exit "$name" 30 || fail "the client did not end after exit; screen: $(tty_screen "$name")"
+  [ "$TTY_RC" = 0 ] || fail "the client exited with $TTY_RC; screen: $(tty_screen "$name")"
+}
+
 tty_stop_all() {
   local p
   for p in "${OCI_TMUX_PIDS[@]}"; do

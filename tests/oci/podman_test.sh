@@ -46,13 +46,7 @@ expect_rc 0
 [ "$OUT" = hello ] || fail "stdout is '$OUT', want 'hello'; stderr: $(cat "$OCI_DIR/1c.err")"
 
 step "2: run --rm -it /bin/sh in a terminal (tmux): echo \$((6*7)) shows 42"
-tty_start podman-tty "${RUN[@]}" --rm -it --rootfs "$ROOTFS" /bin/sh
-tty_wait_line podman-tty '/ # ?' 30 || fail "no shell prompt; screen: $(tty_screen podman-tty)"
-tty_type podman-tty 'echo $((6*7))'
-tty_wait_line podman-tty 42 20 || fail "no 42 on the screen: $(tty_screen podman-tty)"
-tty_type podman-tty 'exit'
-tty_wait_exit podman-tty 30 || fail "podman run -it did not end after exit; screen: $(tty_screen podman-tty)"
-[ "$TTY_RC" = 0 ] || fail "podman run -it exited with $TTY_RC; screen: $(tty_screen podman-tty)"
+tty_shell_42 podman-tty "${RUN[@]}" --rm -it --rootfs "$ROOTFS" /bin/sh
 
 step "3a: run -d --name c1 --memory 64m --pids-limit 100 ... /bin/sleep 300"
 run 60 "${RUN[@]}" -d --name c1 --memory 64m --pids-limit 100 --rootfs "$ROOTFS" /bin/sleep 300
