@@ -113,6 +113,10 @@ Result wait_for_start(const InitConfig& c) {
   if (c.userns) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (!fifo) return failed("open the exec FIFO (the container needs a /proc mount)");
   ::close(c.exec_fifo_fd);
+  // `start` is here. The startContainer hooks run before our byte lets it go on to the
+  // poststart hooks (the spec's order); a failing one fails `start` (it sees us die instead).
+  if (auto f = run_container_hooks(c.start_container_hooks, "startContainer", c.hook_state))
+    return f;
   if (::write(fifo.get(), "0", 1) != 1) return failed("write the exec FIFO");
   return std::nullopt;
 }
@@ -160,8 +164,6 @@ int run_oci_init(InitConfig& c, int sync_fd, int error_fd) {
     return f.exit_code;
   };
   if (auto f = wait_for_start(c)) return say(*f);
-  if (auto f = run_container_hooks(c.start_container_hooks, "startContainer", c.hook_state))
-    return say(*f);
   if (c.no_new_privs)
     if (auto f = load_seccomp_filter(c)) return say(*f);
   return say(exec_container(c));
