@@ -362,6 +362,8 @@ int init_main(int argc, char** argv) {
     std::fputs("mydocker init: internal command, started by `mydocker run`\n", stderr);
     return kExitSetupError;
   }
+  // Nobody else's to open through /proc (our exe, fds, memory), as before the exec.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   const int sync_fd = std::atoi(argv[2]);
   const int error_fd = std::atoi(argv[3]);
   // Closed by the command's exec: the parent reads EOF on the error pipe when it succeeded.

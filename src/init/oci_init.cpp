@@ -2,7 +2,9 @@
 // gives:
 //
 //   create (parent)                          init
-//   clone3 into the bundle's namespaces  ──► joins the namespaces given by path (user first)
+//   clone3 into the bundle's namespaces  ──► re-executes mydocker from a read-only clone of
+//   the InitConfig (CBOR)  ────────────────► its file (spawn.cpp), reads its configuration,
+//                                            joins the namespaces given by path (user first)
 //   cgroups made, limits written; kSyncGo ─► joins its cgroups (v1), mounts config.json's mounts
 //   prestart, createRuntime hooks  ◄──────── kSyncHooks
 //   kSyncGo, then the state JSON  ─────────► createContainer hooks, masked/read-only paths,
@@ -121,8 +123,9 @@ Result wait_for_start(const InitConfig& c) {
   return std::nullopt;
 }
 
-// The init is a copy of `create`, fds and all, and lives on after it (until `start`): it keeps
-// only what it uses, so no lock or pipe of the runtime's stays held by a waiting container.
+// The init inherits `create`'s fds that were not close-on-exec and lives on after it (until
+// `start`): it keeps only what it uses, so nothing of the caller's stays held by a waiting
+// container.
 void close_other_fds(const InitConfig& c, int sync_fd, int error_fd) {
   std::vector<int> keep = {sync_fd, error_fd, c.exec_fifo_fd, c.exec_stub_fd};
   for (const auto& [fd, type] : c.join_namespaces) keep.push_back(fd);
@@ -150,6 +153,9 @@ int run_oci_init(InitConfig& c, int sync_fd, int error_fd) {
   };
   ::signal(SIGPIPE, SIG_IGN);  // the parent may be gone by the time we report
   close_other_fds(c, sync_fd, error_fd);
+  // Inherited across our own exec by number: not for the hooks or the command to inherit.
+  for (const auto& [fd, type] : c.join_namespaces) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(c.exec_fifo_fd, F_SETFD, FD_CLOEXEC);
   if (auto f = join_namespaces(c)) return report(*f);
   if (!wait_go(sync_fd)) return kExitSetupError;
   if (auto f = prepare_root(c, sync_fd)) return report(*f);

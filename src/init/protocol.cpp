@@ -69,6 +69,73 @@ static void get_process(const json& j, InitConfig& c) {  // throws json::excepti
   c.privileged = j.at("privileged");
 }
 
+static void to_json(json& j, const OciMount& m) {
+  j = {m.source, m.target, m.type, m.data, m.flags, m.propagation, m.attr_set, m.attr_clr, m.file};
+}
+
+static void from_json(const json& j, OciMount& m) {
+  m.source = j.at(0);
+  m.target = j.at(1);
+  m.type = j.at(2);
+  m.data = j.at(3);
+  m.flags = j.at(4);
+  m.propagation = j.at(5);
+  m.attr_set = j.at(6);
+  m.attr_clr = j.at(7);
+  m.file = j.at(8);
+}
+
+static void to_json(json& j, const OciHook& h) { j = {h.path, h.args, h.env, h.timeout}; }
+
+static void from_json(const json& j, OciHook& h) {
+  h.path = j.at(0);
+  h.args = j.at(1);
+  h.env = j.at(2);
+  h.timeout = j.at(3);
+}
+
+// mydocker oci: the bundle's own fields, and the fds the exec'd init inherits (by number).
+static json oci_json(const InitConfig& c) {
+  return {{"mounts", c.oci_mounts},
+          {"masked", c.masked_paths},
+          {"ropaths", c.readonly_paths},
+          {"cgbinds", c.cgroup_binds},
+          {"cg2", c.cgroup2_dir},
+          {"rprop", c.rootfs_propagation},
+          {"nopivot", c.no_pivot},
+          {"uts", c.new_uts},
+          {"ipc", c.new_ipc},
+          {"domain", c.domainname},
+          {"sysctls", c.sysctls},
+          {"persona", c.personality},
+          {"oom", c.oom_score_adj ? json(*c.oom_score_adj) : json()},
+          {"hooks", {c.create_container_hooks, c.start_container_hooks}},
+          {"console", c.make_console},
+          {"joinns", c.join_namespaces},
+          {"fifo", c.exec_fifo_fd}};
+}
+
+static void get_oci(const json& j, InitConfig& c) {  // throws json::exception
+  c.oci_mounts = j.at("mounts").get<std::vector<OciMount>>();
+  c.masked_paths = j.at("masked");
+  c.readonly_paths = j.at("ropaths");
+  c.cgroup_binds = j.at("cgbinds").get<std::vector<std::pair<std::string, std::string>>>();
+  c.cgroup2_dir = j.at("cg2");
+  c.rootfs_propagation = j.at("rprop");
+  c.no_pivot = j.at("nopivot");
+  c.new_uts = j.at("uts");
+  c.new_ipc = j.at("ipc");
+  c.domainname = j.at("domain");
+  c.sysctls = j.at("sysctls").get<std::vector<std::pair<std::string, std::string>>>();
+  c.personality = j.at("persona");
+  if (!j.at("oom").is_null()) c.oom_score_adj = j.at("oom").get<int>();
+  c.create_container_hooks = j.at("hooks").at(0).get<std::vector<OciHook>>();
+  c.start_container_hooks = j.at("hooks").at(1).get<std::vector<OciHook>>();
+  c.make_console = j.at("console");
+  c.join_namespaces = j.at("joinns").get<std::vector<std::pair<int, int>>>();
+  c.exec_fifo_fd = j.at("fifo");
+}
+
 // CBOR: compact, quick to parse, and it carries the seccomp filter as bytes.
 std::string encode_init_config(const InitConfig& c) {
   json j = {
@@ -105,6 +172,7 @@ std::string encode_init_config(const InitConfig& c) {
       {"pdeath", c.die_with_parent},
       {"scflags", c.seccomp_flags}};
   put_process(j, c);
+  if (c.oci) j["ocix"] = oci_json(c);
   auto bytes = json::to_cbor(j);
   return std::string(bytes.begin(), bytes.end());
 }
@@ -130,6 +198,7 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
     c.detach_exec = j.value("detach", false);
     c.die_with_parent = j.value("pdeath", true);
     c.seccomp_flags = j.value("scflags", 0u);
+    if (c.oci) get_oci(j.at("ocix"), c);
     c.join_files = j.at("join");
     c.interactive = j.at("i");
     c.tty = j.at("t");

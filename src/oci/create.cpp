@@ -18,7 +18,6 @@
 #include <memory>
 
 #include "mydocker/cgroup/manager.hpp"
-#include "mydocker/init/exec_stub.hpp"
 #include "mydocker/oci/hooks.hpp"
 #include "mydocker/oci/runtime.hpp"
 #include "mydocker/oci/spec.hpp"
@@ -185,7 +184,7 @@ class Creation {
   std::string leaf_;
   Child child_;
   Pipe sync_, errors_;
-  UniqueFd stub_, fifo_;
+  UniqueFd fifo_;
   std::vector<UniqueFd> ns_fds_;
   std::string created_;
   bool created_dir_ = false, cgroups_made_ = false, committed_ = false;
@@ -264,8 +263,6 @@ void Creation::spawn() {
   c.exec_fifo_fd = fifo_.get();
   sync_ = make_channel();
   errors_ = make_pipe();
-  stub_ = make_exec_stub();
-  c.exec_stub_fd = stub_.get();
   const std::string into = cgroups_->join().clone_into;
   // The cgroup record on disk before any cgroup exists: a create killed from here on leaves
   // nothing `delete --force` cannot find.
@@ -286,7 +283,6 @@ void Creation::spawn() {
   child_ = spawn_init(sync_.read.get(), errors_.write.get(), mask, so);
   sync_.read.reset();
   errors_.write.reset();
-  stub_.reset();
   fifo_.reset();
   ns_fds_.clear();
   ct_.save(state_json("creating"));  // from here `delete --force` finds the init
@@ -297,6 +293,8 @@ void Creation::spawn() {
     const char mapped = 1;
     (void)write_all(sync_.write.get(), &mapped, 1);
   }
+  // The init re-executed itself (spawn.cpp): its configuration goes over the socket.
+  send_init_config(sync_.write.get(), c);
   if (into.empty()) {
     cgroups_made_ = true;
     cgroups_->create(spec_.resources);

@@ -60,18 +60,22 @@ void start(const std::string& root, const std::string& id) {
   UniqueFd init = ct.init_pidfd(st);
   UniqueFd fifo(::open(ct.fifo().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) throw SysError(errno, "open " + ct.fifo());
-  // The init's write of one byte, or its death (a failed startContainer hook...).
+  // Ours alone from here (a second `start` finds it running), and the lock is not held while
+  // the init runs the startContainer hooks: a `delete --force` or `kill` of a container stuck
+  // there (a hook that hangs, an init stopped with SIGSTOP) goes ahead.
+  ::unlink(ct.fifo().c_str());
+  lock.reset();
+  // The init's write of one byte, or its death (a failed startContainer hook, a delete).
   pollfd p[2] = {{fifo.get(), POLLIN, 0}, {init.get(), POLLIN, 0}};
   while (::poll(p, 2, -1) < 0)
     if (errno != EINTR) throw SysError(errno, "poll the exec FIFO");
   char b = 0;
-  if (!(p[0].revents & POLLIN) || ::read(fifo.get(), &b, 1) != 1) {
-    ::unlink(ct.fifo().c_str());
+  if (!(p[0].revents & POLLIN) || ::read(fifo.get(), &b, 1) != 1)
     throw Error("container " + id + " exited before it could start (see its stderr)");
-  }
-  ::unlink(ct.fifo().c_str());
+  lock = lock_container(root, id);  // throws when a delete came meanwhile
   st["status"] = "running";
   ct.save(st);
+  lock.reset();
   const std::string state_text = ct.spec_state(st).dump();
   if (auto why =
           run_hooks(hooks_from_json(st.value("hooks", json::object()).value("poststart", json())),
@@ -108,7 +112,17 @@ void remove(const std::string& root, const std::string& id, bool force) {
   // deletes twice.
   if (force && !ct.exists()) return;
   UniqueFd lock = lock_container(root, id);
-  json st = ct.load();
+  json st;
+  try {
+    st = ct.load();
+  } catch (const Error&) {
+    if (!force) throw;
+    // A state.json damaged (a delete interrupted half-way, a full disk): what it named cannot
+    // be found any more; --force removes what is left of the record, and says so.
+    warn("the state of container " + id +
+         " is damaged: its processes and cgroups, if any are left, cannot be found from it");
+    st = json{{"id", id}, {"status", "creating"}};
+  }
   const Status s = ct.status(st);
   if ((s.name == "running" || s.name == "paused") && !force)
     throw Error("cannot delete container " + id + " that is not stopped: " + s.name +

@@ -262,7 +262,9 @@ void parse_devices(const Obj& l, InitConfig& c) {
 
 unsigned long propagation_flags(const Obj& l) {
   const std::string p = l.str("rootfsPropagation");
-  if (p.empty()) return 0;
+  // runc's default: rslave. Mounts the host makes later below a bind (a volume, the rootfs)
+  // reach the container; nothing the container mounts reaches the host.
+  if (p.empty()) return MS_SLAVE | MS_REC;
   OciMount m;
   apply_mount_option(p, m, l.field("rootfsPropagation"));
   if (!m.propagation || m.flags || !m.data.empty())

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -39,8 +40,8 @@ struct ChildArgs {
   char* argv[5];
   char* envp[2];
   char failure[64];
-  char exe[4096];    // mydocker's own file, re-executed through a read-only bind mount of it
-  bool userns;       // a new user namespace: wait for its id maps, then become its root
+  char exe[4096];  // mydocker's own file, re-executed through a read-only bind mount of it
+  bool userns;     // a new user namespace: wait for its id maps, then become its root
   bool die_with_parent;
   InitConfig* init;  // run: the init's configuration; it runs here, in the clone, without exec
 };
@@ -74,14 +75,42 @@ int child_main(void* raw) {
       goto fail;
     if (a->die_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   }
+  if (a->init && a->init->oci) {
+    // oci create: the bundle's rootfsPropagation, exactly (runc: rslave unless it says), and
+    // no mount of ours: the init re-executes itself from a detached, read-only clone of our
+    // file (open_tree), which is attached nowhere and so propagates nowhere, even with "shared".
+    step = "mount --make-r<rootfsPropagation> /";
+    if (::mount(nullptr, "/", nullptr, a->init->rootfs_propagation, nullptr) != 0) goto fail;
+    // The init waits for `start` for as long as the caller likes, visible to the container's
+    // processes (oci exec, a pod sharing the PID namespace): it must not be a copy of
+    // mydocker's own file (CVE-2019-5736), so it is not one. It reads its configuration from
+    // the sync socket; the fds it keeps by number survive the exec.
+    for (const auto& [fd, type] : a->init->join_namespaces) ::fcntl(fd, F_SETFD, 0);
+    if (a->init->exec_fifo_fd >= 0) ::fcntl(a->init->exec_fifo_fd, F_SETFD, 0);
+    step = "read-only clone of mydocker's binary (open_tree, mount_setattr: Linux 5.12+)";
+    // By path: open_tree clones mounts of our own namespace only, and /proc/self/exe names the
+    // host's. Then checked to be the very file we run, not whatever the path names now.
+    if (a->exe[0] == '\0') goto fail;
+    const int tree =
+        static_cast<int>(::open_tree(AT_FDCWD, a->exe, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    mount_attr ro{};
+    ro.attr_set = MOUNT_ATTR_RDONLY;
+    struct stat ours, clone;
+    if (tree < 0 || ::mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof ro) != 0 ||
+        ::stat("/proc/self/exe", &ours) != 0 || ::fstat(tree, &clone) != 0)
+      goto fail;
+    if (ours.st_dev != clone.st_dev || ours.st_ino != clone.st_ino) {
+      errno = ESTALE;  // replaced while we run
+      goto fail;
+    }
+    step = "exec mydocker init";
+    ::syscall(SYS_execveat, tree, "", a->argv, a->envp, AT_EMPTY_PATH);
+    goto fail;
+  }
   // From here on the mount tree is the container's own: nothing mounted below propagates to
   // the host (the seeds forget this and break the host's /proc).
   step = "mount --make-rprivate /";
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) goto fail;
-  step = "mount --make-r<rootfsPropagation> /";
-  if (a->init && a->init->rootfs_propagation &&
-      ::mount(nullptr, "/", nullptr, a->init->rootfs_propagation, nullptr) != 0)
-    goto fail;
   if (a->init) {
     // run: the init is this clone, with its configuration in memory already: no exec of
     // mydocker (a 6 MB static binary) and nothing to decode. It execs the command through the
@@ -159,10 +188,33 @@ pid_t clone_like_fork(int cgroup_fd, int namespaces, int* pidfd) {
   return static_cast<pid_t>(pid);
 }
 
+// unshare's flags for a clone with explicit namespaces (oci create).
+std::string namespace_flags(const SpawnOptions& o) {
+  std::string flags;
+  for (const auto& [flag, name] : {std::pair{CLONE_NEWUTS, "--uts"},
+                                   {CLONE_NEWPID, "--pid"},
+                                   {CLONE_NEWNS, "--mount"},
+                                   {CLONE_NEWIPC, "--ipc"},
+                                   {CLONE_NEWNET, "--net"},
+                                   {CLONE_NEWCGROUP, "--cgroup"}})
+    if (o.namespaces >= 0 && (o.namespaces & flag))
+      flags += std::string(flags.empty() ? "" : " ") + name;
+  if (o.userns) flags += " --user";
+  return flags;
+}
+
 }  // namespace
 
 void trace_spawn(const SpawnOptions& o) {
   if (!trace::enabled()) return;
+  if (o.init && o.init->oci) {
+    trace::emit("unshare " + namespace_flags(o) + " --fork   # the init");
+    trace::emit("mount --make-r<rootfsPropagation> /");
+    trace::emit(
+        "exec /proc/self/exe init   # from a detached read-only clone of its file "
+        "(open_tree, mount_setattr): CVE-2019-5736");
+    return;
+  }
   if (o.init) {
     std::string line = "unshare --uts --pid --mount --ipc --fork";
     if (o.new_net) line += " --net";

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -373,6 +374,83 @@ TEST_F(OciTest, ExecForegroundAndDetachedWithTheContainersRules) {
       << "the exec'd process outlived the container";
 }
 
+// CVE-2019-5736: until `start`, the init is mydocker; a process of the container that may look
+// at it (here: CAP_SYS_PTRACE, through an exec before start) holds /proc/1/exe open and, once
+// nothing runs mydocker's file any more, reopens it for writing. It must get EROFS (the init
+// runs from a read-only clone of the file), never a writable handle on the runtime. A copy of
+// the binary is the runtime here, so no other mydocker's run of it turns the answer into ETXTBSY.
+TEST_F(OciTest, WaitingInitGivesNoWritableHandleOnTheRuntimesBinary) {
+  const std::string copy = root() + "/mydocker";
+  fs::copy_file(mydocker(), copy);
+  fs::permissions(copy, fs::perms::owner_all);
+  json c = config({"sleep", "100"});
+  for (const char* set : {"bounding", "effective", "permitted"})
+    c["process"]["capabilities"][set].push_back("CAP_SYS_PTRACE");
+  auto runtime = [&](std::vector<std::string> a) {
+    a.insert(a.begin(), {"sh", "-c", "exec \"$@\" </dev/null >/dev/null 2>>" + root() + "/rt.err",
+                         "sh", copy, "oci", "--root", oci_root_});
+    return run(a).status;
+  };
+  ASSERT_EQ(runtime({"create", "--bundle", bundle(c), "c1"}), 0) << read_file(root() + "/rt.err");
+  const std::string attacker =
+      "exec 3</proc/1/exe || { echo cannot-read > /shared/result; exit; }; echo > /shared/held; "
+      "while [ \"$(cat /proc/1/comm)\" != sleep ]; do usleep 10000; done; "
+      "if (: >>/proc/self/fd/3) 2>/shared/why; then echo WRITABLE > /shared/result; "
+      "else cat /shared/why > /shared/result; fi";
+  ASSERT_EQ(runtime({"exec", "--detach", "c1", "sh", "-c", attacker}), 0)
+      << read_file(root() + "/rt.err");
+  ASSERT_TRUE(wait_file(shared_ + "/held")) << shared("result");
+  ASSERT_EQ(runtime({"start", "c1"}), 0) << read_file(root() + "/rt.err");
+  ASSERT_TRUE(wait_file(shared_ + "/result"));
+  std::this_thread::sleep_for(100ms);  // its line written whole
+  EXPECT_NE(shared("result").find("Read-only file system"), std::string::npos)
+      << "the container reopened the runtime's binary: " << shared("result");
+  EXPECT_EQ(read_file(copy).size(), fs::file_size(mydocker()));
+}
+
+// rootfsPropagation: runc's default is rslave (a mount the host makes later below a bind the
+// container has reaches it; none of the container's reach the host), and "rprivate" keeps the
+// host's out. The test's directory is made a shared mount of its own for this.
+TEST_F(OciTest, RootfsPropagationDefaultsToSlaveAsRuncDoes) {
+  struct Unmount {
+    std::vector<std::string> paths;
+    ~Unmount() {
+      for (auto it = paths.rbegin(); it != paths.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+    }
+  } unmount;
+  ASSERT_EQ(::mount(shared_.c_str(), shared_.c_str(), nullptr, MS_BIND, nullptr), 0);
+  unmount.paths.push_back(shared_);
+  ASSERT_EQ(::mount(nullptr, shared_.c_str(), nullptr, MS_SHARED, nullptr), 0);
+  for (const char* mode : {"", "rprivate"}) {
+    const std::string id = *mode ? "cp" : "cs";
+    const std::string sub = shared_ + "/sub-" + id;
+    fs::create_directories(sub);
+    json c = config({"sh", "-c",
+                     "while [ ! -e /shared/go-" + id +
+                         " ]; do usleep 10000; done; "
+                         "grep -c ' /shared/sub-" +
+                         id + " ' /proc/self/mountinfo > /shared/seen-" + id +
+                         "; mount -t tmpfs none /tmp; touch /shared/done-" + id},
+                    id);
+    c["process"]["capabilities"]["bounding"].push_back("CAP_SYS_ADMIN");
+    c["process"]["capabilities"]["effective"].push_back("CAP_SYS_ADMIN");
+    c["process"]["capabilities"]["permitted"].push_back("CAP_SYS_ADMIN");
+    if (*mode) c["linux"]["rootfsPropagation"] = mode;
+    ASSERT_EQ(oci_detached({"run", "-d", "-b", bundle(c, "b" + id), id}).status, 0);
+    ASSERT_EQ(::mount("tmpfs", sub.c_str(), "tmpfs", 0, "size=64k"), 0);
+    unmount.paths.push_back(sub);
+    std::ofstream(shared_ + "/go-" + id) << "";
+    ASSERT_TRUE(wait_file(shared_ + "/done-" + id)) << mode;
+    EXPECT_EQ(shared("seen-" + id), *mode ? "0\n" : "1\n")
+        << (*mode ? "a private root received the host's mount"
+                  : "the default (rslave) did not receive the host's later mount");
+    EXPECT_EQ(run({"grep", "-c", " " + root() + "/b" + id + "/", "/proc/self/mountinfo"}).out,
+              "0\n")
+        << "the container's mount reached the host";
+    oci({"delete", "--force", id});
+  }
+}
+
 TEST_F(OciTest, PauseResumeAndUpdate) {
   ASSERT_EQ(oci_detached({"run", "-d", "-b", bundle(config({"sleep", "100"})), "c1"}).status, 0);
   ASSERT_EQ(oci({"pause", "c1"}).status, 0);
@@ -451,6 +529,42 @@ TEST_F(OciTest, Kill9OfCreateThenDeleteForceLeavesNothing) {
     for (int i = 0; i < 100 && exists("/proc/" + std::to_string(st["pid"].get<int>()) + "/ns"); ++i)
       std::this_thread::sleep_for(20ms);
   }
+}
+
+// A start stuck in a startContainer hook does not hold the container: delete --force goes
+// ahead and the start fails. A damaged state.json is refused by delete, removed by --force.
+TEST_F(OciTest, DeleteForceWinsOverAStuckStartAndADamagedState) {
+  json c = config({"true"});
+  c["hooks"] = {{"startContainer",
+                 {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "touch /shared/hook; sleep 30"}}}}}};
+  ASSERT_EQ(oci_detached({"create", "-b", bundle(c), "c1"}).status, 0);
+  Background start({mydocker(), "oci", "--root", oci_root_, "start", "c1"}, {});
+  ASSERT_TRUE(wait_file(shared_ + "/hook"));
+  Options quick;
+  quick.timeout_s = 5;
+  auto del = oci({"delete", "--force", "c1"}, quick);
+  EXPECT_FALSE(del.timed_out) << "delete waited for start's lock";
+  EXPECT_EQ(del.status, 0) << del.err;
+  EXPECT_NE(start.wait(5s), 0) << "start of a deleted container reported success";
+  EXPECT_FALSE(exists(oci_root_ + "/c1"));
+
+  ASSERT_EQ(oci({"run", "-b", bundle(config({"true"}), "b2"), "c2"}).status, 0);
+  ASSERT_EQ(oci_detached({"create", "-b", bundle(config({"true"}, "c3"), "b3"), "c3"}).status, 0);
+  ASSERT_EQ(oci({"kill", "c3", "KILL"}).status, 0);
+  std::ofstream(oci_root_ + "/c3/state.json") << "{half";
+  auto refused = oci({"delete", "c3"});
+  EXPECT_EQ(refused.status, 125);
+  EXPECT_NE(refused.err.find("damaged"), std::string::npos) << refused.err;
+  auto forced = oci({"delete", "--force", "c3"});
+  EXPECT_EQ(forced.status, 0);
+  EXPECT_NE(forced.err.find("cannot be found"), std::string::npos) << forced.err;
+  EXPECT_FALSE(exists(oci_root_ + "/c3"));
+  // Its cgroups could not be found from the damaged record: the test removes them.
+  for (const auto& d : lines(run({"find", "/sys/fs/cgroup", "-depth", "-type", "d", "-path",
+                                  std::string("*/") + kCgroupParent + "*"})
+                                 .out))
+    ::rmdir(d.c_str());
+  EXPECT_EQ(oci({"delete", "--force", "c3"}).status, 0) << "runc: --force of a gone container";
 }
 
 TEST_F(OciTest, SpecWritesABundleThatRuns) {

@@ -90,6 +90,66 @@ TEST(InitConfigCodec, RoundTripsEveryField) {
   expect_same(*decoded, c);
 }
 
+// oci create's init re-executes itself (CVE-2019-5736) and reads the bundle's fields back.
+TEST(InitConfigCodec, RoundTripsTheOciFields) {
+  InitConfig c = sample_config();
+  c.oci = true;
+  c.oci_mounts = {{"proc", "/proc", "proc", "", 6, 0, 0, 0, false},
+                  {"/etc/x", "/x", "bind", "", 4096 | 1, 1 << 19, 1, 2, true}};
+  c.masked_paths = {"/proc/kcore"};
+  c.readonly_paths = {"/proc/sys"};
+  c.cgroup_binds = {{"memory", "/sys/fs/cgroup/memory/a/b"}};
+  c.cgroup2_dir = "/sys/fs/cgroup/unified/a";
+  c.rootfs_propagation = (1 << 19) | 16384;
+  c.no_pivot = true;
+  c.new_uts = false;
+  c.new_ipc = false;
+  c.domainname = "example.org";
+  c.sysctls = {{"net.ipv4.ip_forward", "1"}};
+  c.personality = 8;
+  c.oom_score_adj = -500;
+  c.umask = 027;
+  c.cap_effective = {"CAP_KILL"};
+  c.cap_ambient = {"CAP_NET_RAW"};
+  c.create_container_hooks = {{"/bin/hook", {"hook", "a"}, {"K=v"}, 5}};
+  c.start_container_hooks = {{"/bin/start", {}, {}, 0}};
+  c.make_console = true;
+  c.join_namespaces = {{7, 0x10000000}, {9, 0x40000000}};
+  c.exec_fifo_fd = 11;
+  c.preserve_fds = 2;
+  c.seccomp_flags = 1;
+  auto d = decode_init_config(encode_init_config(c));
+  ASSERT_TRUE(d.has_value());
+  expect_same(*d, c);
+  EXPECT_TRUE(d->oci);
+  EXPECT_EQ(d->oci_mounts, c.oci_mounts);
+  EXPECT_EQ(d->masked_paths, c.masked_paths);
+  EXPECT_EQ(d->readonly_paths, c.readonly_paths);
+  EXPECT_EQ(d->cgroup_binds, c.cgroup_binds);
+  EXPECT_EQ(d->cgroup2_dir, c.cgroup2_dir);
+  EXPECT_EQ(d->rootfs_propagation, c.rootfs_propagation);
+  EXPECT_TRUE(d->no_pivot);
+  EXPECT_FALSE(d->new_uts);
+  EXPECT_FALSE(d->new_ipc);
+  EXPECT_EQ(d->domainname, c.domainname);
+  EXPECT_EQ(d->sysctls, c.sysctls);
+  EXPECT_EQ(d->personality, 8);
+  EXPECT_EQ(d->oom_score_adj, -500);
+  EXPECT_EQ(d->umask, 027u);
+  EXPECT_EQ(d->cap_effective, c.cap_effective);
+  EXPECT_EQ(d->cap_ambient, c.cap_ambient);
+  EXPECT_EQ(d->create_container_hooks, c.create_container_hooks);
+  EXPECT_EQ(d->start_container_hooks, c.start_container_hooks);
+  EXPECT_TRUE(d->make_console);
+  EXPECT_EQ(d->join_namespaces, c.join_namespaces);
+  EXPECT_EQ(d->exec_fifo_fd, 11);
+  EXPECT_EQ(d->preserve_fds, 2);
+  EXPECT_EQ(d->seccomp_flags, 1u);
+  EXPECT_EQ(d->exec_stub_fd, -1) << "the re-executed init execs the command itself";
+  c.oom_score_adj.reset();
+  EXPECT_FALSE(decode_init_config(encode_init_config(c))->oom_score_adj.has_value());
+}
+
 // exec reads the process part back from config.json.
 TEST(ProcessJson, RoundTripsWhatExecNeeds) {
   const InitConfig c = sample_config();

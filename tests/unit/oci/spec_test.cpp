@@ -57,6 +57,8 @@ TEST_F(OciSpecTest, DefaultSpecBecomesTheInitConfig) {
   ASSERT_EQ(s.init.rlimits.size(), 1u);
   EXPECT_EQ(s.init.rlimits[0], (std::vector<uint64_t>{RLIMIT_NOFILE, 1024, 1024}));
   EXPECT_TRUE(s.init.no_new_privs);
+  EXPECT_EQ(s.init.rootfs_propagation, static_cast<unsigned long>(MS_SLAVE | MS_REC))
+      << "runc's default: rslave";
   EXPECT_EQ(s.namespaces.size(), 5u);
   EXPECT_EQ(s.init.oci_mounts.size(), 7u);
   EXPECT_EQ(s.init.masked_paths.front(), "/proc/acpi");
