@@ -22,6 +22,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -57,12 +60,12 @@ T read_struct(const char* bytes) {
 // begin() and closed with end(), which writes their length once their content is in.
 class Message {
  public:
-  Message(uint16_t type, uint16_t flags) {
+  Message(uint16_t type, uint16_t flags, bool ack = true) {
     nlmsghdr header{};
     header.nlmsg_type = type;
     // Every request asks for an answer (NLM_F_ACK): a change we do not hear back about could
-    // have failed unseen.
-    header.nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | NLM_F_ACK | flags);
+    // have failed unseen. (Not the frame of an nf_tables batch, which is no request itself.)
+    header.nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | (ack ? NLM_F_ACK : 0) | flags);
     append(&header, sizeof header);
   }
 
@@ -157,9 +160,11 @@ std::string attr_ipv4(const Attrs& attrs, uint16_t type) {
 
 // --- The socket ---------------------------------------------------------------------------------
 
-UniqueFd open_socket() {
-  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!fd) throw_errno("socket(AF_NETLINK, NETLINK_ROUTE)");
+UniqueFd open_socket(int protocol = NETLINK_ROUTE) {
+  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
+  if (!fd)
+    throw_errno(protocol == NETLINK_ROUTE ? "socket(AF_NETLINK, NETLINK_ROUTE)"
+                                          : "socket(AF_NETLINK, NETLINK_NETFILTER)");
   // Best effort (kernels before 4.12 lack the first): the kernel's own words with a refusal
   // (the "extended ack"), and no copy of our request echoed back in it.
   const int on = 1;
@@ -650,6 +655,75 @@ std::vector<Netlink::Route> Netlink::routes_v4() const {
     if (auto route = parse_route(answer.payload, all_links)) routes.push_back(std::move(*route));
   }
   return routes;
+}
+
+// --- nf_tables ----------------------------------------------------------------------------------
+//
+// NETLINK_NETFILTER, subsystem NFNL_SUBSYS_NFTABLES: after the nlmsghdr a struct nfgenmsg
+// {family, version, res_id}. Changes travel in a batch, one transaction: NFNL_MSG_BATCH_BEGIN
+// (res_id: the subsystem), the changes, NFNL_MSG_BATCH_END, in one datagram. A set element is
+// NFT_MSG_NEWSETELEM / NFT_MSG_DELSETELEM {TABLE, SET, ELEMENTS {LIST_ELEM {KEY {VALUE},
+// DATA {VALUE}}...}}; NLM_F_EXCL makes an element already there EEXIST (`nft create element`).
+
+namespace {
+
+void nfgen_header(Message& m, uint8_t family, uint16_t res_id) {
+  nfgenmsg g{};
+  g.nfgen_family = family;
+  g.version = NFNETLINK_V0;
+  g.res_id = htons(res_id);
+  m.append(&g, sizeof g);
+}
+
+void nested_value(Message& m, uint16_t type, const std::string& bytes) {
+  const size_t outer = m.begin(type | NLA_F_NESTED);
+  m.attr(NFTA_DATA_VALUE, bytes.data(), bytes.size());
+  m.end(outer);
+}
+
+}  // namespace
+
+NfTables::NfTables() : socket_(open_socket(NETLINK_NETFILTER)) {}
+
+bool NfTables::has_table(const std::string& table) const {
+  Message request(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETTABLE, 0);
+  nfgen_header(request, NFPROTO_IPV4, 0);
+  request.attr_string(NFTA_TABLE_NAME, table);
+  const Reply reply = exchange(socket_.get(), seq_, request);
+  if (reply.err == ENOENT) return false;
+  if (reply.err != 0) refuse(reply, "nft list table ip " + table);
+  return true;
+}
+
+void NfTables::change(bool add, const std::string& table, const std::string& set,
+                      const std::vector<Element>& elements, const std::string& command) {
+  Message begin(NFNL_MSG_BATCH_BEGIN, 0, /*ack=*/false);
+  nfgen_header(begin, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+  const uint16_t type = NFNL_SUBSYS_NFTABLES << 8 | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+  Message request(type, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+  nfgen_header(request, NFPROTO_IPV4, 0);
+  request.attr_string(NFTA_SET_ELEM_LIST_TABLE, table);
+  request.attr_string(NFTA_SET_ELEM_LIST_SET, set);
+  const size_t list = request.begin(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
+  for (const auto& e : elements) {
+    const size_t item = request.begin(NFTA_LIST_ELEM | NLA_F_NESTED);
+    nested_value(request, NFTA_SET_ELEM_KEY, e.key);
+    if (add && !e.data.empty()) nested_value(request, NFTA_SET_ELEM_DATA, e.data);
+    request.end(item);
+  }
+  request.end(list);
+  Message end(NFNL_MSG_BATCH_END, 0, /*ack=*/false);
+  nfgen_header(end, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+  if (!command.empty()) trace::emit(command);
+  const uint32_t first = ++seq_;
+  std::vector<char> batch = begin.finish(first);
+  const auto& body = request.finish(++seq_);
+  batch.insert(batch.end(), body.begin(), body.end());
+  const auto& tail = end.finish(++seq_);
+  batch.insert(batch.end(), tail.begin(), tail.end());
+  send_request(socket_.get(), batch);
+  const Reply reply = receive(socket_.get(), first + 1);
+  if (reply.err != 0) refuse(reply, command);
 }
 
 }  // namespace mydocker::net

@@ -156,15 +156,19 @@ TEST_F(NetworkTest, OutboundTrafficIsMasqueraded) {
 }
 
 TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
-  const std::string id = web({"-p", "8080:80"}, "web");
+  const std::string id = web({"-p", "8080:80", "-p", "192.0.2.1:8081:80"}, "web");
   auto outside = [&](std::vector<std::string> a) { return in_outside(a); };
   auto host = [&](std::vector<std::string> a) { return in_host(a); };
   EXPECT_EQ(fetch(outside, "http://192.0.2.1:8080/"), "hello-web\n");
   EXPECT_EQ(fetch(host, "http://127.0.0.1:8080/"), "hello-web\n") << "localhost:PORT on the host";
+  EXPECT_EQ(fetch(outside, "http://192.0.2.1:8081/"), "hello-web\n") << "-p HOSTIP:PORT";
+  EXPECT_NE(in_host({"busybox", "wget", "-q", "-T", "1", "-O-", "http://127.0.0.1:8081/"}).status,
+            0)
+      << "-p HOSTIP:PORT answered on another address";
   auto hairpin = md(
       {"run", "--rm", "--net", "bridge", "busybox", "wget", "-q", "-O-", "http://192.0.2.1:8080/"});
   EXPECT_EQ(hairpin.out, "hello-web\n") << hairpin.err;
-  EXPECT_EQ(md({"port", "web"}).out, "80/tcp -> 0.0.0.0:8080\n");
+  EXPECT_EQ(md({"port", "web"}).out, "80/tcp -> 0.0.0.0:8080\n80/tcp -> 192.0.2.1:8081\n");
   EXPECT_NE(md({"ps"}).out.find("0.0.0.0:8080->80/tcp"), std::string::npos) << md({"ps"}).out;
   // --dry-run prints the network's commands and makes nothing.
   auto dry = md({"run", "--dry-run", "-p", "9090:80", "busybox", "true"});
