@@ -15,6 +15,7 @@
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/image/image.hpp"
 #include "mydocker/net/endpoint.hpp"
+#include "mydocker/net/hosts.hpp"
 #include "mydocker/spec/config.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/util/error.hpp"
@@ -127,12 +128,19 @@ void kill(const Store& store, const std::string& ref, const std::string& signal)
 
 namespace {
 
-// A bridged container's address goes back to its network's pool with the container.
-void release_address(const ContainerDir& dir) {
+// A bridged container's address goes back to its network's pool with the container, and its
+// name leaves its peers' /etc/hosts.
+void release_address(const Store& store, const ContainerDir& dir) {
   try {
     const auto config = dir.config();
-    if (config.contains("network"))
-      net::release(config["network"].value("data_root", ""), dir.id());
+    if (!config.contains("network")) return;
+    const std::string data_root = config["network"].value("data_root", "");
+    const auto e = net::endpoint_from_json(config["network"]);
+    if (e && !e->network.builtin() && !e->lease.container_name.empty())
+      net::retract_peer(
+          data_root, e->network.name, dir.id(), e->ip() + "\t" + e->lease.container_name,
+          [&](const std::string& id) { return net::hosts_file_in(store.open(id).config()); });
+    net::release(data_root, dir.id());
   } catch (const std::exception&) {
   }
 }
@@ -156,7 +164,7 @@ void remove(const Store& store, const std::string& ref, bool force) {
   auto cleanup = remove_leftover_cgroups(Fs(), dir.id(), st);
   if (!cleanup.problems.empty())
     throw Error("cannot remove the cgroups of " + ref + ": " + cleanup.problems.front());
-  release_address(dir);
+  release_address(store, dir);
   store.remove(dir);
   timing::mark("rm: removed");
 }
@@ -238,7 +246,7 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
                              cleanup.problems.end());
       continue;
     }
-    release_address(dir);
+    release_address(store, dir);
     store.remove(dir);
     report.removed.push_back(dir.path());
   }

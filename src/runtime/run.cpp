@@ -20,6 +20,7 @@
 #include "mydocker/init/init.hpp"
 #include "mydocker/init/pty.hpp"
 #include "mydocker/net/endpoint.hpp"
+#include "mydocker/net/hosts.hpp"
 #include "mydocker/runtime/signals.hpp"
 #include "mydocker/runtime/spawn.hpp"
 #include "mydocker/runtime/supervisor.hpp"
@@ -194,24 +195,24 @@ std::string endpoint_hosts(const Plan& p, const std::string& data_root) {
   return p.endpoint->ip() + "\t" + p.init.hostname + "\n" + net::peer_hosts(data_root, *p.endpoint);
 }
 
-// The containers already on the network learn the new one's name: a line appended to the
-// /etc/hosts each bind-mounts (written in place, so the bind sees it).
+// The containers already on the network learn the new one's name (net/hosts.hpp).
 void announce(const Plan& p, const RunOptions& o) {
   if (!p.endpoint || p.endpoint->network.builtin()) return;
   const Store store(o.state_root);
-  const std::string line = p.endpoint->ip() + "\t" + p.name + "\n";
-  for (const auto& peer : net::NetworkStore(o.data_root).leases(p.endpoint->network.name)) {
-    if (peer.container_id == p.id) continue;
-    try {
-      const auto config = store.open(peer.container_id).config();
-      const std::string hosts =
-          config.value("network", nlohmann::json::object()).value("hosts", "");
-      if (hosts.empty()) continue;
-      UniqueFd fd(::open(hosts.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
-      if (fd) (void)write_all(fd.get(), line.data(), line.size());
-    } catch (const std::exception&) {  // a peer of another state root, or gone
-    }
+  net::announce_peer(
+      o.data_root, p.endpoint->network.name, p.id, p.endpoint->ip() + "\t" + p.name,
+      [&](const std::string& id) { return net::hosts_file_in(store.open(id).config()); });
+}
+
+// --rm: its address back to the pool, its name out of its peers' /etc/hosts.
+void forget_endpoint(const Plan& p, const RunOptions& o) noexcept {
+  if (p.endpoint && !p.endpoint->network.builtin()) {
+    const Store store(o.state_root);
+    net::retract_peer(
+        o.data_root, p.endpoint->network.name, p.id, p.endpoint->ip() + "\t" + p.name,
+        [&](const std::string& id) { return net::hosts_file_in(store.open(id).config()); });
   }
+  net::release(o.data_root, p.id);
 }
 
 std::string hosts_file(const Plan& p) {
@@ -316,7 +317,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
       });
       if (o.remove) {
         store.remove(created.dir, p.name, p.files_dir);
-        net::release(o.data_root, p.id);
+        forget_endpoint(p, o);
       }
       code = out.status;
     } catch (const std::exception& e) {
@@ -330,7 +331,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
         });
         if (o.remove) {
           store.remove(created.dir, p.name, p.files_dir);
-          net::release(o.data_root, p.id);
+          forget_endpoint(p, o);
         }
       } catch (...) {
       }
@@ -368,7 +369,7 @@ void record_failure(const RunOptions& o, const Store& store, Store::Created& cre
   try {
     if (o.remove) {
       store.remove(created.dir, plan.name, plan.files_dir);
-      net::release(o.data_root, plan.id);
+      forget_endpoint(plan, o);
     } else {
       created.dir.update([&](ContainerState& st) {
         st.status = "exited";
@@ -390,7 +391,7 @@ RunResult finish(const RunOptions& o, const Store& store, Store::Created& create
   for (auto& problem : out.problems) result.messages.push_back("cleanup: " + problem);
   if (o.remove) {
     store.remove(created.dir, plan.name, plan.files_dir);
-    net::release(o.data_root, plan.id);
+    forget_endpoint(plan, o);
   }
   if (out.failure) throw failure_error(*out.failure, plan);
   if (auto oom = oom_message(out.stats, plan.id); !oom.empty())

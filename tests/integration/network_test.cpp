@@ -227,6 +227,14 @@ TEST_F(NetworkTest, NamesOnAUserNetworkAndIsolationBetweenNetworks) {
                      "wget -q -T2 -O- http://10.89.0.2/ || echo isolated"});
   EXPECT_NE(from_n2.out.find("isolated"), std::string::npos)
       << from_n2.out << " (a is at " << a_ip << ")";
+  // A peer's name comes and goes with it: announced into a's /etc/hosts, retracted at rm.
+  ASSERT_EQ(md({"run", "-d", "--net", "n1", "--name", "c", "busybox", "sleep", "100"}).status, 0);
+  EXPECT_NE(md({"exec", "a", "cat", "/etc/hosts"}).out.find("\tc\n"), std::string::npos);
+  ASSERT_EQ(md({"rm", "-f", "c"}).status, 0);
+  const std::string hosts = md({"exec", "a", "cat", "/etc/hosts"}).out;
+  EXPECT_EQ(hosts.find("\tc\n"), std::string::npos) << "a removed peer's name stayed:\n" << hosts;
+  EXPECT_EQ(hosts.find("\tb\n"), std::string::npos) << "--rm's name stayed:\n" << hosts;
+  EXPECT_NE(hosts.find("\ta\n"), std::string::npos) << hosts;
   EXPECT_EQ(md({"network", "rm", "n1"}).status, 125) << "refused while a container uses it";
   md({"rm", "-f", "a"});
   EXPECT_EQ(md({"network", "rm", "n1", "n2"}).status, 0);

@@ -1,0 +1,33 @@
+#pragma once
+// Names on a user-defined network: every container's /etc/hosts (a file of its own that it
+// bind-mounts) lists the containers on its networks. A newcomer is announced to those already
+// there (a line appended); a removed container is retracted (its line taken out). Both edit the
+// files in place, so the bind mounts see them, under the networks' lock, so that an
+// announcement and a retraction never interleave. (docker does this with an embedded DNS
+// server; these files are what docker did before it, and need no process per network.)
+
+#include <functional>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+namespace mydocker::net {
+
+// The host-side path of a container's /etc/hosts ("" when it has none, or is not ours).
+using HostsFileOf = std::function<std::string(const std::string& container_id)>;
+
+// Where a container's config.json (run.cpp's config_for) keeps its hosts file: "" for none.
+std::string hosts_file_in(const nlohmann::json& config);
+
+// "IP\tNAME" appended to the /etc/hosts of every other container leased on `network`.
+void announce_peer(const std::string& data_root, const std::string& network,
+                   const std::string& container_id, const std::string& line,
+                   const HostsFileOf& hosts_of) noexcept;
+// Every line equal to `line` taken out of those files.
+void retract_peer(const std::string& data_root, const std::string& network,
+                  const std::string& container_id, const std::string& line,
+                  const HostsFileOf& hosts_of) noexcept;
+// The same for one file (both in place, through O_NOFOLLOW); false when it cannot be opened.
+bool append_line(const std::string& path, const std::string& line);
+bool remove_line(const std::string& path, const std::string& line);
+
+}  // namespace mydocker::net

@@ -1,0 +1,82 @@
+#include "mydocker/net/hosts.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "mydocker/net/ipam.hpp"
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
+
+namespace mydocker::net {
+namespace {
+
+// Calls `edit` with each peer's hosts file, under the networks' lock.
+void for_each_peer(const std::string& data_root, const std::string& network,
+                   const std::string& container_id, const HostsFileOf& hosts_of,
+                   const std::function<void(const std::string&)>& edit) noexcept {
+  try {
+    NetworkStore store(data_root);
+    auto held = store.lock();
+    for (const auto& peer : store.leases(network)) {
+      if (peer.container_id == container_id) continue;
+      try {
+        const std::string path = hosts_of(peer.container_id);
+        if (!path.empty()) edit(path);
+      } catch (const std::exception&) {  // a peer of another state root, or gone
+      }
+    }
+  } catch (const std::exception&) {  // no such network any more: nobody to tell
+  }
+}
+
+}  // namespace
+
+std::string hosts_file_in(const nlohmann::json& config) {
+  if (!config.is_object() || !config.contains("network")) return "";
+  return config["network"].value("hosts", "");
+}
+
+bool append_line(const std::string& path, const std::string& line) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
+  const std::string text = line + "\n";
+  return fd && write_all(fd.get(), text.data(), text.size());
+}
+
+bool remove_line(const std::string& path, const std::string& line) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return false;
+  std::string text, kept;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  if (n < 0) return false;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    end = end == std::string::npos ? text.size() : end + 1;
+    const std::string_view l(text.data() + start, end - start);
+    if (l != line + "\n" && l != line) kept.append(l);
+    start = end;
+  }
+  if (kept.size() == text.size()) return true;
+  return ::pwrite(fd.get(), kept.data(), kept.size(), 0) == static_cast<ssize_t>(kept.size()) &&
+         ::ftruncate(fd.get(), static_cast<off_t>(kept.size())) == 0;
+}
+
+void announce_peer(const std::string& data_root, const std::string& network,
+                   const std::string& container_id, const std::string& line,
+                   const HostsFileOf& hosts_of) noexcept {
+  for_each_peer(data_root, network, container_id, hosts_of,
+                [&](const std::string& path) { (void)append_line(path, line); });
+}
+
+void retract_peer(const std::string& data_root, const std::string& network,
+                  const std::string& container_id, const std::string& line,
+                  const HostsFileOf& hosts_of) noexcept {
+  for_each_peer(data_root, network, container_id, hosts_of,
+                [&](const std::string& path) { (void)remove_line(path, line); });
+}
+
+}  // namespace mydocker::net
