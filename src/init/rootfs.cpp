@@ -10,10 +10,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "mydocker/cgroup/hierarchy.hpp"
 #include "mydocker/init/userns.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
@@ -558,7 +561,15 @@ Result enter_rootfs(const InitConfig& c, bool dry) {
   trace::emit("cd " + trace::quote(c.rootfs) + " && pivot_root . . && umount -l .");
   if (!dry) {
     if (::chdir(c.rootfs.c_str()) != 0) return failed("cd " + c.rootfs);
+    // pivot_root refuses a shared current root (an OCI bundle's "shared" propagation): it is
+    // left behind anyway, so made private first (this namespace's copy only).
+    if (c.oci && ::mount(nullptr, "/", nullptr, MS_PRIVATE, nullptr) != 0)
+      return failed("mount --make-private /");
     if (::syscall(SYS_pivot_root, ".", ".") != 0) return failed("pivot_root");
+    // The old root's mounts may be peers of the host's (OCI propagation): as slaves, their
+    // unmounting stays here instead of unmounting the host's.
+    if (c.oci && ::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
+      return failed("mount --make-rslave the old root");
     if (::umount2(".", MNT_DETACH) != 0) return failed("umount the old root");
     if (::chdir("/") != 0) return failed("cd /");
   }
@@ -714,8 +725,34 @@ Result oci_protect_paths(const Steps& s, const InitConfig& c) {
 
 }  // namespace
 
+namespace {
+
+// The mount holding `rootfs` (the longest mount point above it, or the root's own mount) made
+// private, in this namespace only (runc's rootfsParentMountPrivate). With a bundle's "private"
+// or "shared" rootfsPropagation it may still be a peer of the host's: pivot_root and MS_MOVE
+// refuse a root whose parent mount is shared, and the bind of the root below it would make
+// every mount of the container a mount of the host's too.
+Result make_parent_mount_private(const Steps& s, const std::string& rootfs) {
+  char real[PATH_MAX];
+  if (!::realpath(rootfs.c_str(), real)) return failed("realpath " + rootfs);
+  const std::string path = real;
+  const auto text = Fs().read_if_exists("/proc/self/mountinfo");
+  if (!text) return failed("read /proc/self/mountinfo");
+  std::string best = "/";
+  for (const auto& m : parse_mountinfo(*text)) {
+    const std::string& mp = m.mount_point;
+    const bool above =
+        path == mp || (path.rfind(mp, 0) == 0 && (mp == "/" || path[mp.size()] == '/'));
+    if (above && mp.size() > best.size()) best = mp;
+  }
+  return s.mount("mount --make-private " + trace::quote(best), nullptr, best, nullptr, MS_PRIVATE);
+}
+
+}  // namespace
+
 Result mount_oci_rootfs(const InitConfig& c, bool dry) {
   const Steps s(dry);
+  if (auto f = make_parent_mount_private(s, c.rootfs)) return f;
   // pivot_root wants the new root to be a mount.
   if (auto f = s.bind(c.rootfs, c.rootfs, false)) return f;
   for (const auto& m : c.oci_mounts)
@@ -738,6 +775,7 @@ Result enter_oci_rootfs(const InitConfig& c, bool dry) {
   } else {
     InitConfig docker_like;
     docker_like.rootfs = c.rootfs;
+    docker_like.oci = true;
     if (auto f = enter_rootfs(docker_like, dry)) return f;
   }
   if (c.readonly_rootfs)

@@ -76,20 +76,14 @@ int child_main(void* raw) {
     if (a->die_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   }
   if (a->init && a->init->oci) {
-    // oci create: the bundle's rootfsPropagation, exactly (runc: rslave unless it says), and
-    // no mount of ours: the init re-executes itself from a detached, read-only clone of our
-    // file (open_tree), which is attached nowhere and so propagates nowhere, even with "shared".
-    step = "mount --make-r<rootfsPropagation> /";
-    if (::mount(nullptr, "/", nullptr, a->init->rootfs_propagation, nullptr) != 0) goto fail;
-    // The init waits for `start` for as long as the caller likes, visible to the container's
-    // processes (oci exec, a pod sharing the PID namespace): it must not be a copy of
-    // mydocker's own file (CVE-2019-5736), so it is not one. It reads its configuration from
-    // the sync socket; the fds it keeps by number survive the exec.
-    for (const auto& [fd, type] : a->init->join_namespaces) ::fcntl(fd, F_SETFD, 0);
-    if (a->init->exec_fifo_fd >= 0) ::fcntl(a->init->exec_fifo_fd, F_SETFD, 0);
-    step = "read-only clone of mydocker's binary (open_tree, mount_setattr: Linux 5.12+)";
+    // oci create: the init waits for `start` for as long as the caller likes, visible to the
+    // container's processes (oci exec, a pod sharing the PID namespace): it must not be a copy
+    // of mydocker's own file (CVE-2019-5736), so it re-executes itself from a detached,
+    // read-only clone of that file (open_tree), attached nowhere and so propagating nowhere. It
+    // reads its configuration from the sync socket; the fds it keeps by number survive the exec.
     // By path: open_tree clones mounts of our own namespace only, and /proc/self/exe names the
     // host's. Then checked to be the very file we run, not whatever the path names now.
+    step = "read-only clone of mydocker's binary (open_tree, mount_setattr: Linux 5.12+)";
     if (a->exe[0] == '\0') goto fail;
     const int tree =
         static_cast<int>(::open_tree(AT_FDCWD, a->exe, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
@@ -103,6 +97,12 @@ int child_main(void* raw) {
       errno = ESTALE;  // replaced while we run
       goto fail;
     }
+    // The bundle's rootfsPropagation, exactly (runc: rslave unless it says); the init makes the
+    // root's parent mount private and the old root a slave (rootfs.cpp), as runc does.
+    step = "mount --make-r<rootfsPropagation> /";
+    if (::mount(nullptr, "/", nullptr, a->init->rootfs_propagation, nullptr) != 0) goto fail;
+    for (const auto& [fd, type] : a->init->join_namespaces) ::fcntl(fd, F_SETFD, 0);
+    if (a->init->exec_fifo_fd >= 0) ::fcntl(a->init->exec_fifo_fd, F_SETFD, 0);
     step = "exec mydocker init";
     ::syscall(SYS_execveat, tree, "", a->argv, a->envp, AT_EMPTY_PATH);
     goto fail;
@@ -199,7 +199,7 @@ std::string namespace_flags(const SpawnOptions& o) {
                                    {CLONE_NEWCGROUP, "--cgroup"}})
     if (o.namespaces >= 0 && (o.namespaces & flag))
       flags += std::string(flags.empty() ? "" : " ") + name;
-  if (o.userns) flags += " --user";
+  if (o.userns) flags += std::string(flags.empty() ? "" : " ") + "--user";
   return flags;
 }
 
@@ -208,7 +208,8 @@ std::string namespace_flags(const SpawnOptions& o) {
 void trace_spawn(const SpawnOptions& o) {
   if (!trace::enabled()) return;
   if (o.init && o.init->oci) {
-    trace::emit("unshare " + namespace_flags(o) + " --fork   # the init");
+    const std::string flags = namespace_flags(o);
+    trace::emit("unshare " + (flags.empty() ? "" : flags + " ") + "--fork   # the init");
     trace::emit("mount --make-r<rootfsPropagation> /");
     trace::emit(
         "exec /proc/self/exe init   # from a detached read-only clone of its file "

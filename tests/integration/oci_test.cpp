@@ -451,6 +451,48 @@ TEST_F(OciTest, RootfsPropagationDefaultsToSlaveAsRuncDoes) {
   }
 }
 
+// Whatever rootfsPropagation says, the container's mounts stay off the host and the host's
+// mounts stay mounted, even with the root below a shared mount of the host's (the test's own)
+// that has another mount in it. runc's rules: the root's parent mount is made private, the old
+// root a slave before it is let go.
+TEST_F(OciTest, NoRootfsPropagationReachesOrUnmountsTheHosts) {
+  struct Unmount {
+    std::vector<std::string> paths;
+    ~Unmount() {
+      for (auto it = paths.rbegin(); it != paths.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+    }
+  } unmount;
+  const std::string m = root() + "/prop";
+  fs::create_directories(m);
+  ASSERT_EQ(::mount(m.c_str(), m.c_str(), nullptr, MS_BIND, nullptr), 0);
+  unmount.paths.push_back(m);
+  ASSERT_EQ(::mount(nullptr, m.c_str(), nullptr, MS_SHARED, nullptr), 0);
+  for (const char* d : {"/rootfs", "/keep"}) fs::create_directories(m + d);
+  ASSERT_EQ(::mount(rootfs_.c_str(), (m + "/rootfs").c_str(), nullptr, MS_BIND, nullptr), 0);
+  unmount.paths.push_back(m + "/rootfs");
+  ASSERT_EQ(::mount("tmpfs", (m + "/keep").c_str(), "tmpfs", 0, "size=64k"), 0);
+  unmount.paths.push_back(m + "/keep");
+  auto host_mounts = [&](const std::string& below) {
+    return run({"grep", "-c", " " + below, "/proc/self/mountinfo"}).out;
+  };
+  for (const char* mode : {"", "private", "rprivate", "shared", "rshared", "slave"}) {
+    const std::string id = std::string("p") + (*mode ? mode : "default");
+    json c =
+        config({"sh", "-c", "while [ ! -e /shared/go-" + id + " ]; do usleep 10000; done"}, id);
+    c["root"]["path"] = m + "/rootfs";
+    if (*mode) c["linux"]["rootfsPropagation"] = mode;
+    auto r = oci_detached({"run", "-d", "-b", bundle(c, "b" + id), id});
+    ASSERT_EQ(r.status, 0) << mode << ": " << r.err;
+    EXPECT_EQ(state(id)["status"], "running") << mode;
+    EXPECT_EQ(host_mounts(m + "/rootfs/"), "0\n")
+        << mode << ": the container's mounts are the host's";
+    std::ofstream(shared_ + "/go-" + id) << "";
+    oci({"delete", "--force", id});
+    EXPECT_EQ(host_mounts(m + "/keep "), "1\n") << mode << ": the host's mount was unmounted";
+    EXPECT_EQ(host_mounts(m + "/rootfs "), "1\n") << mode;
+  }
+}
+
 TEST_F(OciTest, PauseResumeAndUpdate) {
   ASSERT_EQ(oci_detached({"run", "-d", "-b", bundle(config({"sleep", "100"})), "c1"}).status, 0);
   ASSERT_EQ(oci({"pause", "c1"}).status, 0);

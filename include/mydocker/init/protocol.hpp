@@ -125,7 +125,7 @@ struct InitConfig {
   // container's directory in it, bound read-only below a tmpfs.
   std::vector<std::pair<std::string, std::string>> cgroup_binds;
   std::string cgroup2_dir;               // v2: the container's cgroup, bound
-  unsigned long rootfs_propagation = 0;  // linux.rootfsPropagation (0: rprivate)
+  unsigned long rootfs_propagation = 0;  // linux.rootfsPropagation (spec.cpp: rslave unset)
   bool no_pivot = false;                 // create --no-pivot: MS_MOVE and chroot
   bool new_uts = true, new_ipc = true;   // namespaces created (else joined or the host's)
   std::string domainname;
