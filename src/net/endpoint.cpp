@@ -42,16 +42,22 @@ std::vector<Subnet> subnets_of(const std::vector<Netlink::Route>& routes) {
 }
 
 // The network's bridge and firewall elements, made on first use (under the store's lock).
+// The table is checked too (one netlink round trip): a firewall reload or `nft flush ruleset`
+// may have removed it while the bridge stayed, and without it nothing is masqueraded or
+// published. It comes back with this network's elements (others' at their next run).
 void ensure_network(const Network& n, Netlink& nl, int mtu) {
-  if (nl.exists(n.bridge)) return;  // made with its table and elements by an earlier run
   Firewall fw;
+  const bool bridge = nl.exists(n.bridge), table = fw.has_table();
+  if (bridge && table) return;  // made with its elements by an earlier run
   fw.ensure_table();
-  nl.create_bridge(n.bridge, mtu);
-  nl.add_address(n.bridge, format_ipv4(n.gateway), n.subnet.prefix);
-  nl.set_up(n.bridge);
-  sysctl("net.ipv4.ip_forward", "1");
-  // localhost:PORT from the host itself: DNAT'd 127.0.0.1 may then leave through the bridge.
-  sysctl("net.ipv4.conf." + n.bridge + ".route_localnet", "1");
+  if (!bridge) {
+    nl.create_bridge(n.bridge, mtu);
+    nl.add_address(n.bridge, format_ipv4(n.gateway), n.subnet.prefix);
+    nl.set_up(n.bridge);
+    sysctl("net.ipv4.ip_forward", "1");
+    // localhost:PORT from the host itself: DNAT'd 127.0.0.1 may then leave through the bridge.
+    sysctl("net.ipv4.conf." + n.bridge + ".route_localnet", "1");
+  }
   fw.add_network(n.subnet.text(), n.bridge, n.internal);
 }
 

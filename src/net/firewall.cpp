@@ -208,8 +208,10 @@ void Firewall::run_script(const std::string& script, bool as_commands) {
   }
 }
 
+bool Firewall::has_table() const { return NfTables().has_table("mydocker"); }
+
 void Firewall::ensure_table() const {
-  if (NfTables().has_table("mydocker")) return;
+  if (has_table()) return;
   trace::emit("nft -f - <<'EOF'   # mydocker's own table: its rules never change, only its sets");
   run_script(table_script(), /*as_commands=*/false);
   trace::emit("EOF");
@@ -314,8 +316,10 @@ void Firewall::publish(const std::string& container_ip,
     } catch (const SysError& e) {
       for (auto& [m, c] : done) (void)nft_delete(nft, m, c.elements);
       if (e.err() != EEXIST) throw;
-      std::string which;
-      for (const auto& p : ports) which += (which.empty() ? "" : ", ") + p.text();
+      std::string which = ports.front().text();
+      if (ports.size() == 2) which += ", " + ports.back().text();
+      if (ports.size() > 2)
+        which += " ... " + ports.back().text() + " (" + std::to_string(ports.size()) + " ports)";
       throw Error("-p " + which + ": port is already allocated (another container publishes it)");
     }
   }

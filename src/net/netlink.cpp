@@ -93,6 +93,7 @@ class Message {
   }
   void end(size_t at) {
     auto header = read_struct<rtattr>(buf_.data() + at);
+    if (buf_.size() - at > 0xffff) throw Error("netlink: an attribute over 64 KiB");
     header.rta_len = static_cast<uint16_t>(buf_.size() - at);
     std::memcpy(buf_.data() + at, &header, sizeof header);
   }
@@ -695,35 +696,73 @@ bool NfTables::has_table(const std::string& table) const {
   return true;
 }
 
+namespace {
+
+// The answer to a batch whose requests carry sequence numbers first..last: every request with
+// NLM_F_ACK (acks of them expected) is acked, or the first refusal of any of them (the batch's
+// own frame included) ends it.
+Reply receive_batch(int fd, uint32_t first, uint32_t last, size_t acks) {
+  std::vector<char> buf(32 * 1024);
+  for (;;) {
+    std::string_view rest(buf.data(), receive_datagram(fd, buf));
+    while (rest.size() >= sizeof(nlmsghdr)) {
+      const auto header = read_struct<nlmsghdr>(rest.data());
+      if (header.nlmsg_len < sizeof header || header.nlmsg_len > rest.size())
+        throw Error("netlink: a malformed message from the kernel");
+      const std::string_view payload = rest.substr(NLMSG_HDRLEN, header.nlmsg_len - NLMSG_HDRLEN);
+      rest.remove_prefix(std::min<size_t>(NLMSG_ALIGN(header.nlmsg_len), rest.size()));
+      if (header.nlmsg_seq < first || header.nlmsg_seq > last) continue;
+      if (header.nlmsg_type != NLMSG_ERROR) continue;
+      Reply reply;
+      read_end(header, payload, reply);
+      if (reply.err != 0 || --acks == 0) return reply;
+    }
+  }
+}
+
+// A nested list's 16-bit length holds about 1,600 elements: more go in further requests of
+// the same batch (one transaction all the same).
+constexpr size_t kElementsPerRequest = 512;
+
+}  // namespace
+
 void NfTables::change(bool add, const std::string& table, const std::string& set,
                       const std::vector<Element>& elements, const std::string& command) {
   Message begin(NFNL_MSG_BATCH_BEGIN, 0, /*ack=*/false);
   nfgen_header(begin, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
-  const uint16_t type = NFNL_SUBSYS_NFTABLES << 8 | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
-  Message request(type, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-  nfgen_header(request, NFPROTO_IPV4, 0);
-  request.attr_string(NFTA_SET_ELEM_LIST_TABLE, table);
-  request.attr_string(NFTA_SET_ELEM_LIST_SET, set);
-  const size_t list = request.begin(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
-  for (const auto& e : elements) {
-    const size_t item = request.begin(NFTA_LIST_ELEM | NLA_F_NESTED);
-    nested_value(request, NFTA_SET_ELEM_KEY, e.key);
-    if (add && !e.data.empty()) nested_value(request, NFTA_SET_ELEM_DATA, e.data);
-    request.end(item);
-  }
-  request.end(list);
-  Message end(NFNL_MSG_BATCH_END, 0, /*ack=*/false);
-  nfgen_header(end, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
-  if (!command.empty()) trace::emit(command);
   const uint32_t first = ++seq_;
   std::vector<char> batch = begin.finish(first);
-  const auto& body = request.finish(++seq_);
-  batch.insert(batch.end(), body.begin(), body.end());
+  const uint16_t type = NFNL_SUBSYS_NFTABLES << 8 | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+  size_t requests = 0;
+  for (size_t from = 0; from < elements.size(); from += kElementsPerRequest) {
+    Message request(type, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+    nfgen_header(request, NFPROTO_IPV4, 0);
+    request.attr_string(NFTA_SET_ELEM_LIST_TABLE, table);
+    request.attr_string(NFTA_SET_ELEM_LIST_SET, set);
+    const size_t list = request.begin(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
+    for (size_t i = from; i < std::min(elements.size(), from + kElementsPerRequest); ++i) {
+      const size_t item = request.begin(NFTA_LIST_ELEM | NLA_F_NESTED);
+      nested_value(request, NFTA_SET_ELEM_KEY, elements[i].key);
+      if (add && !elements[i].data.empty())
+        nested_value(request, NFTA_SET_ELEM_DATA, elements[i].data);
+      request.end(item);
+    }
+    request.end(list);
+    const auto& body = request.finish(++seq_);
+    batch.insert(batch.end(), body.begin(), body.end());
+    ++requests;
+  }
+  if (requests == 0) return;
+  Message end(NFNL_MSG_BATCH_END, 0, /*ack=*/false);
+  nfgen_header(end, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
   const auto& tail = end.finish(++seq_);
   batch.insert(batch.end(), tail.begin(), tail.end());
+  if (!command.empty()) trace::emit(command);
   send_request(socket_.get(), batch);
-  const Reply reply = receive(socket_.get(), first + 1);
-  if (reply.err != 0) refuse(reply, command);
+  const Reply reply = receive_batch(socket_.get(), first, seq_, requests);
+  if (reply.err == 0) return;
+  // A range of ports makes a long line: the error names its start.
+  refuse(reply, command.size() > 200 ? command.substr(0, 200) + "..." : command);
 }
 
 }  // namespace mydocker::net

@@ -67,8 +67,11 @@ Outcome Supervisor::run_once(bool first,
   } network{nullptr};
   in.create(launch);
   if (s_.endpoint) {
-    network.e = s_.endpoint;
+    // Its ports are unpublished only once they are its own: a refused -p (another container
+    // publishes the port) must not take the other's away. (connect publishes last; the veth
+    // of a failed connect dies with the namespace.)
     net::connect(s_.options->data_root, *s_.endpoint, in.child().pid);
+    network.e = s_.endpoint;
   }
   timing::mark("created");
   in.start(/*keep_socket=*/s_.init.tty);

@@ -81,7 +81,13 @@ class NetworkTest : public IntegrationTest {
     if (host_) {
       for (const auto& id : lines(md({"ps", "-aq"}).out)) md({"rm", "-f", id});
       // Nothing of a container's networking is left: no veth, no published port, no lease.
-      const std::string links = in_host({"ip", "-br", "link"}).out;
+      // (A veth dies with its container's namespace, which the kernel tears down in the
+      // background: given a moment.)
+      std::string links = in_host({"ip", "-br", "link"}).out;
+      for (int i = 0; i < 100 && links.find("mdv") != std::string::npos; ++i) {
+        std::this_thread::sleep_for(20ms);
+        links = in_host({"ip", "-br", "link"}).out;
+      }
       EXPECT_EQ(links.find("mdv"), std::string::npos) << links;
       const std::string ports = in_host({"nft", "list", "map", "ip", "mydocker", "ports_any"}).out;
       EXPECT_EQ(ports.find("elements"), std::string::npos) << ports;
@@ -191,9 +197,39 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
   EXPECT_EQ(again.status, 125);
   EXPECT_NE(again.err.find("port is already allocated"), std::string::npos) << again.err;
   EXPECT_EQ(lines(md({"ps", "-aq"}).out).size(), 1u);
+  EXPECT_EQ(fetch(outside, "http://192.0.2.1:8080/"), "hello-web\n")
+      << "the refused run took web's port away";
   md({"rm", "-f", "web"});
   EXPECT_NE(fetch(outside, "http://192.0.2.1:8080/").rfind("failed", 0), std::string::npos)
       << "the port is gone with its container";
+}
+
+// The firewall comes back when its table is gone (a firewall reload, `nft flush ruleset`) and
+// the bridge stayed; and a range of 2,000 ports is published and unpublished whole (more
+// elements than one netlink request holds).
+TEST_F(NetworkTest, TableRemovedIsMadeAgainAndLargeRangesPublish) {
+  ASSERT_EQ(md({"run", "--rm", "--net", "bridge", "busybox", "true"}).status, 0);
+  ASSERT_EQ(in_host({"nft", "delete", "table", "ip", "mydocker"}).status, 0);
+  web({"-p", "8082:80"}, "again");
+  EXPECT_EQ(
+      fetch([&](std::vector<std::string> a) { return in_outside(a); }, "http://192.0.2.1:8082/"),
+      "hello-again\n")
+      << "no published port without the table";
+  md({"rm", "-f", "again"});
+  auto range = md({"run", "--rm", "-p", "40000-41999:40000-41999", "busybox", "true"});
+  EXPECT_EQ(range.status, 0) << range.err.substr(0, 400);
+  const std::string map = in_host({"nft", "list", "map", "ip", "mydocker", "ports_any"}).out;
+  EXPECT_EQ(map.find("40000"), std::string::npos) << "a port of the range was left";
+  auto dry = md({"run", "-d", "--name", "holder", "-p", "41999:80", "busybox", "sleep", "100"});
+  ASSERT_EQ(dry.status, 0) << dry.err;
+  auto clash = md({"run", "--rm", "-p", "40000-41999:40000-41999", "busybox", "true"});
+  EXPECT_EQ(clash.status, 125);
+  EXPECT_NE(clash.err.find("already allocated"), std::string::npos) << clash.err.substr(0, 400);
+  EXPECT_LT(clash.err.size(), 2000u) << "the error should not list 2,000 ports";
+  EXPECT_NE(in_host({"nft", "list", "map", "ip", "mydocker", "ports_any"}).out.find("41999"),
+            std::string::npos)
+      << "the refused run took the holder's port";
+  md({"rm", "-f", "holder"});
 }
 
 TEST_F(NetworkTest, UdpPublishingAndSharingAContainersNetwork) {

@@ -52,6 +52,7 @@ class Firewall {
   // Makes the table when it is missing. Call under the networks' lock (two makers would add
   // its rules twice).
   void ensure_table() const;
+  [[nodiscard]] bool has_table() const;
   void add_network(const std::string& subnet, const std::string& bridge, bool internal) const;
   void remove_network(const std::string& subnet, const std::string& bridge, bool internal) const;
   // Throws Error "port is already allocated" when another container published the same one.
