@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "integration/harness.hpp"
@@ -230,6 +231,34 @@ TEST_F(NetworkTest, TableRemovedIsMadeAgainAndLargeRangesPublish) {
             std::string::npos)
       << "the refused run took the holder's port";
   md({"rm", "-f", "holder"});
+}
+
+// 50 runs started at once on one network: 50 different addresses, each on its own eth0, and
+// all of them back in the pool once the containers are removed (TearDown checks the leases).
+TEST_F(NetworkTest, FiftyConcurrentRunsNeverShareAnAddress) {
+  ASSERT_EQ(md({"network", "create", "many"}).status, 0);
+  const std::string cmd =
+      "for i in $(seq 50); do \"$0\" --root \"$1\" --data-root \"$2\" run -d "
+      "--net many --name m$i busybox sh -c 'ip -4 -o addr show eth0 > "
+      "/dev/null && exec sleep 100' > /dev/null & done; wait";
+  Options opt;
+  opt.timeout_s = 120;
+  ASSERT_EQ(in_host({"sh", "-c", cmd, mydocker(), root(), data_}, opt).status, 0);
+  std::vector<std::string> names = {"inspect"};
+  for (int i = 1; i <= 50; ++i) names.push_back("m" + std::to_string(i));
+  const auto all = nlohmann::json::parse(md(names).out, nullptr, false);
+  ASSERT_TRUE(all.is_array());
+  ASSERT_EQ(all.size(), 50u);
+  std::set<std::string> ips;
+  for (const auto& c : all) {
+    EXPECT_EQ(c["State"]["Status"], "running") << c["Name"];
+    ips.insert(c["NetworkSettings"]["Networks"]["many"]["IPAddress"].get<std::string>());
+  }
+  EXPECT_EQ(ips.size(), 50u) << "two runs got the same address";
+  names[0] = "rm";
+  names.insert(names.begin() + 1, "-f");
+  EXPECT_EQ(md(names).status, 0);
+  EXPECT_EQ(md({"network", "rm", "many"}).status, 0) << "an address was not given back";
 }
 
 TEST_F(NetworkTest, UdpPublishingAndSharingAContainersNetwork) {
