@@ -164,7 +164,8 @@ void pause(const std::string& root, const std::string& id, bool frozen) {
   UniqueFd lock = lock_container(root, id);
   json st = ct.load();
   const Status s = ct.status(st);
-  if (frozen && s.name != "running") throw Error("container " + id + " is not running: " + s.name);
+  if (frozen && s.name != "running" && s.name != "created")  // runc freezes a created one too
+    throw Error("container " + id + " is not running: " + s.name);
   if (!frozen && s.name != "paused") throw Error("container " + id + " is not paused: " + s.name);
   auto cg = cgroups_of(ct, st);
   if (!cg) throw Error("container " + id + " has no cgroup to freeze");

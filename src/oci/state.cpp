@@ -85,7 +85,8 @@ Status Container::status(const json& state) const {
   UniqueFd fd = init_pidfd(state);
   if (!fd) return {"stopped", 0};
   const pid_t pid = state.value("pid", 0);
-  if (::access(fifo().c_str(), F_OK) == 0) return {"created", pid};
+  // Frozen first: runc pauses a created container too, and says "paused" until it is resumed.
+  const bool created = ::access(fifo().c_str(), F_OK) == 0;
   const CgroupRecord record = cgroups(state);
   for (const auto& [controller, dir] : record.paths) {
     if (controller == "freezer") {
@@ -97,7 +98,7 @@ Status Container::status(const json& state) const {
     auto events = Fs().read_if_exists(record.dirs.front() + "/cgroup.freeze");
     if (events && trim(*events) == "1") return {"paused", pid};
   }
-  return {"running", pid};
+  return {created ? "created" : "running", pid};
 }
 
 json Container::spec_state(const json& state) const {

@@ -514,6 +514,14 @@ TEST_F(OciTest, PauseResumeAndUpdate) {
           .out);
   ASSERT_FALSE(mem.empty());
   EXPECT_EQ(read_file(mem[0] + "/memory.limit_in_bytes"), "52428800\n");
+  // runc also freezes a created container: paused, then created again.
+  ASSERT_EQ(oci_detached({"create", "-b", bundle(config({"true"}, "c2"), "b2"), "c2"}).status, 0);
+  ASSERT_EQ(oci({"pause", "c2"}).status, 0);
+  EXPECT_EQ(state("c2")["status"], "paused");
+  EXPECT_NE(oci({"start", "c2"}).status, 0) << "a paused container started";
+  ASSERT_EQ(oci({"resume", "c2"}).status, 0);
+  EXPECT_EQ(state("c2")["status"], "created");
+  EXPECT_EQ(oci({"start", "c2"}).status, 0);
 }
 
 // The PTY's master reaches --console-socket (SCM_RIGHTS), and the process's terminal is the
