@@ -3,12 +3,19 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <nettle/sha2.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
@@ -189,8 +196,79 @@ void check_entry(int r, archive* a, const std::string& name) {
   if (r == ARCHIVE_WARN) spdlog::debug("import: entry {}: {}", name, error_text(a));
 }
 
+// ---- whiteouts (OCI image-spec, "Whiteouts") ----
+
+constexpr std::string_view kWhiteout = ".wh.";
+constexpr std::string_view kOpaque = ".wh..wh..opq";
+
+// A layer's deletions, applied once the whole layer is written: whiteouts hide what lower
+// layers have, never what the same layer has (the spec's rule), whatever the entries' order.
+struct Whiteouts {
+  std::vector<std::string> hidden;  // "a/b": overlayfs' form is a 0:0 character device
+  std::vector<std::string> opaque;  // "c" ("" for the root): trusted.overlay.opaque=y
+};
+
+// The directory `rel` below the current one, opened without following any symlink and without
+// leaving it (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); made when missing (an opaque
+// marker whose directory has no entry of its own).
+UniqueFd open_layer_dir(const std::string& rel, const std::string& entry) {
+  UniqueFd dir(::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  for (const auto& part : split(rel, "/")) {
+    if (part.empty()) continue;
+    open_how how{};
+    how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int fd = static_cast<int>(::syscall(SYS_openat2, dir.get(), part.c_str(), &how, sizeof how));
+    if (fd < 0 && errno == ENOENT && ::mkdirat(dir.get(), part.c_str(), 0755) == 0)
+      fd = static_cast<int>(::syscall(SYS_openat2, dir.get(), part.c_str(), &how, sizeof how));
+    if (fd < 0)
+      throw SysError(errno, "import: entry " + entry + ": its directory " + rel +
+                                " (a symlink or not a directory?)");
+    dir.reset(fd);
+  }
+  return dir;
+}
+
+// True (and noted in `w`) when `path` is a whiteout, which is not extracted as a file.
+bool note_whiteout(const std::string& path, const std::string& entry, Whiteouts& w) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (base.rfind(kWhiteout, 0) != 0) return false;
+  if (base == kOpaque) {
+    w.opaque.push_back(dir);
+    return true;
+  }
+  const std::string name = base.substr(kWhiteout.size());
+  if (name.rfind(kWhiteout, 0) == 0) return true;  // .wh..wh.plnk and other aufs metadata
+  if (name.empty() || name == "." || name == "..")
+    throw Error("import: entry " + entry + ": a whiteout of nothing");
+  w.hidden.push_back(dir.empty() ? name : dir + "/" + name);
+  return true;
+}
+
+void apply_whiteouts(const Whiteouts& w) {
+  for (const auto& dir : w.opaque) {
+    UniqueFd fd = open_layer_dir(dir, dir + "/" + std::string(kOpaque));
+    if (::fsetxattr(fd.get(), "trusted.overlay.opaque", "y", 1, 0) != 0)
+      throw SysError(errno, "import: entry " + dir + "/" + std::string(kOpaque) +
+                                ": set trusted.overlay.opaque");
+  }
+  for (const auto& path : w.hidden) {
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    const std::string entry = (dir.empty() ? "" : dir + "/") + std::string(kWhiteout) + name;
+    UniqueFd fd = open_layer_dir(dir, entry);
+    struct stat st {};
+    if (::fstatat(fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) continue;  // ours
+    if (::mknodat(fd.get(), name.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
+      throw SysError(errno, "import: entry " + entry + ": mknod the whiteout");
+  }
+}
+
 // Extracts into the current directory; returns the stream's digest.
-std::string extract_here(int fd) {
+std::string extract_here(int fd, bool layer) {
   Uncompressed u;
   open_uncompressed(u, fd);
   ReadArchive tar(archive_read_new());
@@ -202,6 +280,7 @@ std::string extract_here(int fd) {
   WriteArchive disk(archive_write_disk_new());
   archive_write_disk_set_options(disk.get(), extract_flags());
   std::string name;  // of the last entry read, for errors
+  Whiteouts whiteouts;
   for (archive_entry* entry = nullptr;;) {
     const int r = archive_read_next_header(tar.get(), &entry);
     if (r == ARCHIVE_EOF) break;
@@ -209,12 +288,14 @@ std::string extract_here(int fd) {
       fail(name.empty() ? "import: not a tar archive" : "import: after entry " + name, tar.get());
     name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
     if (!place_entry(entry)) continue;
+    if (layer && note_whiteout(archive_entry_pathname(entry), name, whiteouts)) continue;
     check_entry(archive_write_header(disk.get(), entry), disk.get(), name);
     if (archive_entry_size(entry) > 0) copy_entry_data(tar.get(), disk.get(), name);
     check_entry(archive_write_finish_entry(disk.get()), disk.get(), name);
   }
   // Directory modes and times are set last, once nothing more is written inside them.
   if (archive_write_close(disk.get()) != ARCHIVE_OK) fail("import: finishing", disk.get());
+  apply_whiteouts(whiteouts);
   // The digest covers the whole stream, the zero blocks after the tar's end too.
   const void* buf = nullptr;
   la_ssize_t n;
@@ -250,14 +331,14 @@ void copy_file_data(archive* disk, archive* tar, const std::string& path) {
 
 }  // namespace
 
-std::string extract_tar(int fd, const std::string& dest) {
+std::string extract_tar(int fd, const std::string& dest, bool layer) {
   UniqueFd cwd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!cwd) throw SysError(errno, "import: cannot open the current directory");
   if (::chdir(dest.c_str()) != 0) throw SysError(errno, "import: cannot enter " + dest);
   ScopeGuard back([&] {
     if (::fchdir(cwd.get()) != 0) spdlog::warn("cannot return to the working directory");
   });
-  return extract_here(fd);
+  return extract_here(fd, layer);
 }
 
 void write_tar(const std::string& dir, int fd) {

@@ -23,7 +23,13 @@ namespace mydocker {
 //
 // Works from `dest` as the current directory (libarchive resolves paths from there) and puts
 // the caller's back afterwards: not for a process with other threads using relative paths.
-std::string extract_tar(int fd, const std::string& dest);
+//
+// `layer`: the stream is an image layer (OCI image-spec): its whiteouts become overlayfs' own
+// form once every entry is written: `.wh.NAME` a 0:0 character device NAME (unless the layer
+// itself has NAME: a whiteout hides lower layers only), `.wh..wh..opq` the xattr
+// trusted.overlay.opaque=y on its directory; other `.wh..wh.*` (aufs metadata) are skipped.
+// Their directories are reached without following a symlink (openat2 RESOLVE_NO_SYMLINKS).
+std::string extract_tar(int fd, const std::string& dest, bool layer = false);
 
 // Writes the tree under `dir` to `fd` as a pax tar, as `docker export` does: paths relative
 // ("bin/sh", no "./" and no entry for `dir` itself), numeric owners, modes, mtimes (whole
