@@ -136,11 +136,9 @@ void release_address(const Store& store, const ContainerDir& dir) {
     if (!config.contains("network")) return;
     const std::string data_root = config["network"].value("data_root", "");
     const auto e = net::endpoint_from_json(config["network"]);
-    if (e && !e->network.builtin() && !e->lease.container_name.empty())
-      net::retract_peer(
-          data_root, e->network.name, dir.id(), e->ip() + "\t" + e->lease.container_name,
-          [&](const std::string& id) { return net::hosts_file_in(store.open(id).config()); });
-    net::release(data_root, dir.id());
+    if (!e) return net::release(data_root, dir.id());
+    net::forget(data_root, *e, dir.id(),
+                [&](const std::string& id) { return net::hosts_file_in(store.open(id).config()); });
   } catch (const std::exception&) {
   }
 }

@@ -48,8 +48,8 @@ std::vector<Subnet> subnets_of(const std::vector<Netlink::Route>& routes) {
 void ensure_network(const Network& n, Netlink& nl, int mtu) {
   Firewall fw;
   const bool bridge = nl.exists(n.bridge), table = fw.has_table();
-  if (bridge && table) return;  // made with its elements by an earlier run
-  fw.ensure_table();
+  if (bridge && table) return;    // made with its elements by an earlier run
+  if (!table) fw.ensure_table();  // (a new bridge: the table may be there already)
   if (!bridge) {
     nl.create_bridge(n.bridge, mtu);
     nl.add_address(n.bridge, format_ipv4(n.gateway), n.subnet.prefix);

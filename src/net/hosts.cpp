@@ -79,4 +79,12 @@ void retract_peer(const std::string& data_root, const std::string& network,
                 [&](const std::string& path) { (void)remove_line(path, line); });
 }
 
+void forget(const std::string& data_root, const Endpoint& e, const std::string& container_id,
+            const HostsFileOf& hosts_of) noexcept {
+  if (!e.network.builtin() && !e.lease.container_name.empty())
+    retract_peer(data_root, e.network.name, container_id, e.ip() + "\t" + e.lease.container_name,
+                 hosts_of);
+  release(data_root, container_id);
+}
+
 }  // namespace mydocker::net

@@ -231,10 +231,10 @@ void read_end(const nlmsghdr& header, std::string_view payload, Reply& reply) {
     reply.kernel_text = attr_string(parse_attrs(payload.substr(at)), NLMSGERR_ATTR_MSG);
 }
 
-// Reads datagrams until the answer to request `seq` is complete. Messages with another sequence
-// number answer an earlier request that was abandoned (its caller threw) and are skipped.
-Reply receive(int fd, uint32_t seq) {
-  Reply reply;
+// Reads datagrams and hands each message of the kernel's (its header and the bytes after it) to
+// `take`, until `take` says the answer is complete.
+template <typename Take>
+void read_messages(int fd, Take take) {
   std::vector<char> buf(32 * 1024);
   for (;;) {
     std::string_view rest(buf.data(), receive_datagram(fd, buf));
@@ -244,15 +244,26 @@ Reply receive(int fd, uint32_t seq) {
         throw Error("netlink: a malformed message from the kernel");
       const std::string_view payload = rest.substr(NLMSG_HDRLEN, header.nlmsg_len - NLMSG_HDRLEN);
       rest.remove_prefix(std::min<size_t>(NLMSG_ALIGN(header.nlmsg_len), rest.size()));
-      if (header.nlmsg_seq != seq) continue;
-      if (header.nlmsg_flags & NLM_F_DUMP_INTR) reply.interrupted = true;
-      if (header.nlmsg_type == NLMSG_ERROR || header.nlmsg_type == NLMSG_DONE) {
-        read_end(header, payload, reply);
-        return reply;
-      }
-      reply.answers.push_back({header.nlmsg_type, std::string(payload)});
+      if (take(header, payload)) return;
     }
   }
+}
+
+// Reads until the answer to request `seq` is complete. Messages with another sequence number
+// answer an earlier request that was abandoned (its caller threw) and are skipped.
+Reply receive(int fd, uint32_t seq) {
+  Reply reply;
+  read_messages(fd, [&](const nlmsghdr& header, std::string_view payload) {
+    if (header.nlmsg_seq != seq) return false;
+    if (header.nlmsg_flags & NLM_F_DUMP_INTR) reply.interrupted = true;
+    if (header.nlmsg_type == NLMSG_ERROR || header.nlmsg_type == NLMSG_DONE) {
+      read_end(header, payload, reply);
+      return true;
+    }
+    reply.answers.push_back({header.nlmsg_type, std::string(payload)});
+    return false;
+  });
+  return reply;
 }
 
 Reply exchange(int fd, uint32_t& seq, Message& request) {
@@ -702,22 +713,14 @@ namespace {
 // NLM_F_ACK (acks of them expected) is acked, or the first refusal of any of them (the batch's
 // own frame included) ends it.
 Reply receive_batch(int fd, uint32_t first, uint32_t last, size_t acks) {
-  std::vector<char> buf(32 * 1024);
-  for (;;) {
-    std::string_view rest(buf.data(), receive_datagram(fd, buf));
-    while (rest.size() >= sizeof(nlmsghdr)) {
-      const auto header = read_struct<nlmsghdr>(rest.data());
-      if (header.nlmsg_len < sizeof header || header.nlmsg_len > rest.size())
-        throw Error("netlink: a malformed message from the kernel");
-      const std::string_view payload = rest.substr(NLMSG_HDRLEN, header.nlmsg_len - NLMSG_HDRLEN);
-      rest.remove_prefix(std::min<size_t>(NLMSG_ALIGN(header.nlmsg_len), rest.size()));
-      if (header.nlmsg_seq < first || header.nlmsg_seq > last) continue;
-      if (header.nlmsg_type != NLMSG_ERROR) continue;
-      Reply reply;
-      read_end(header, payload, reply);
-      if (reply.err != 0 || --acks == 0) return reply;
-    }
-  }
+  Reply reply;
+  read_messages(fd, [&](const nlmsghdr& header, std::string_view payload) {
+    if (header.nlmsg_seq < first || header.nlmsg_seq > last) return false;
+    if (header.nlmsg_type != NLMSG_ERROR) return false;
+    read_end(header, payload, reply);
+    return reply.err != 0 || --acks == 0;
+  });
+  return reply;
 }
 
 // A nested list's 16-bit length holds about 1,600 elements: more go in further requests of

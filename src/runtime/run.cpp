@@ -195,24 +195,24 @@ std::string endpoint_hosts(const Plan& p, const std::string& data_root) {
   return p.endpoint->ip() + "\t" + p.init.hostname + "\n" + net::peer_hosts(data_root, *p.endpoint);
 }
 
-// The containers already on the network learn the new one's name (net/hosts.hpp).
+// Where the containers of this state root keep their /etc/hosts (net/hosts.hpp).
+net::HostsFileOf hosts_files_of(const Store& store) {
+  return [&store](const std::string& id) { return net::hosts_file_in(store.open(id).config()); };
+}
+
+// The containers already on the network learn the new one's name.
 void announce(const Plan& p, const RunOptions& o) {
   if (!p.endpoint || p.endpoint->network.builtin()) return;
   const Store store(o.state_root);
-  net::announce_peer(
-      o.data_root, p.endpoint->network.name, p.id, p.endpoint->ip() + "\t" + p.name,
-      [&](const std::string& id) { return net::hosts_file_in(store.open(id).config()); });
+  net::announce_peer(o.data_root, p.endpoint->network.name, p.id, p.endpoint->ip() + "\t" + p.name,
+                     hosts_files_of(store));
 }
 
-// --rm: its address back to the pool, its name out of its peers' /etc/hosts.
+// --rm: its name out of its peers' /etc/hosts, its address back to the pool.
 void forget_endpoint(const Plan& p, const RunOptions& o) noexcept {
-  if (p.endpoint && !p.endpoint->network.builtin()) {
-    const Store store(o.state_root);
-    net::retract_peer(
-        o.data_root, p.endpoint->network.name, p.id, p.endpoint->ip() + "\t" + p.name,
-        [&](const std::string& id) { return net::hosts_file_in(store.open(id).config()); });
-  }
-  net::release(o.data_root, p.id);
+  if (!p.endpoint) return net::release(o.data_root, p.id);
+  const Store store(o.state_root);
+  net::forget(o.data_root, *p.endpoint, p.id, hosts_files_of(store));
 }
 
 std::string hosts_file(const Plan& p) {

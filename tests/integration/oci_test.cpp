@@ -36,6 +36,14 @@ std::vector<std::string> oci_cgroups() {
   return lines(r.out);
 }
 
+// Mounts a test made, unmounted (last first) however the test ends.
+struct Unmount {
+  std::vector<std::string> paths;
+  ~Unmount() {
+    for (auto it = paths.rbegin(); it != paths.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+  }
+};
+
 class OciTest : public IntegrationTest {
  protected:
   static void SetUpTestSuite() {
@@ -412,12 +420,7 @@ TEST_F(OciTest, WaitingInitGivesNoWritableHandleOnTheRuntimesBinary) {
 // container has reaches it; none of the container's reach the host), and "rprivate" keeps the
 // host's out. The test's directory is made a shared mount of its own for this.
 TEST_F(OciTest, RootfsPropagationDefaultsToSlaveAsRuncDoes) {
-  struct Unmount {
-    std::vector<std::string> paths;
-    ~Unmount() {
-      for (auto it = paths.rbegin(); it != paths.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
-    }
-  } unmount;
+  Unmount unmount;
   ASSERT_EQ(::mount(shared_.c_str(), shared_.c_str(), nullptr, MS_BIND, nullptr), 0);
   unmount.paths.push_back(shared_);
   ASSERT_EQ(::mount(nullptr, shared_.c_str(), nullptr, MS_SHARED, nullptr), 0);
@@ -456,12 +459,7 @@ TEST_F(OciTest, RootfsPropagationDefaultsToSlaveAsRuncDoes) {
 // that has another mount in it. runc's rules: the root's parent mount is made private, the old
 // root a slave before it is let go.
 TEST_F(OciTest, NoRootfsPropagationReachesOrUnmountsTheHosts) {
-  struct Unmount {
-    std::vector<std::string> paths;
-    ~Unmount() {
-      for (auto it = paths.rbegin(); it != paths.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
-    }
-  } unmount;
+  Unmount unmount;
   const std::string m = root() + "/prop";
   fs::create_directories(m);
   ASSERT_EQ(::mount(m.c_str(), m.c_str(), nullptr, MS_BIND, nullptr), 0);

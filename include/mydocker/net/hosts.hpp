@@ -10,6 +10,8 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
+#include "mydocker/net/endpoint.hpp"
+
 namespace mydocker::net {
 
 // The host-side path of a container's /etc/hosts ("" when it has none, or is not ours).
@@ -26,6 +28,10 @@ void announce_peer(const std::string& data_root, const std::string& network,
 void retract_peer(const std::string& data_root, const std::string& network,
                   const std::string& container_id, const std::string& line,
                   const HostsFileOf& hosts_of) noexcept;
+// A container leaves its network for good (rm, --rm, prune): its name out of its peers'
+// /etc/hosts (user-defined networks), then its address back to the pool (release).
+void forget(const std::string& data_root, const Endpoint& e, const std::string& container_id,
+            const HostsFileOf& hosts_of) noexcept;
 // The same for one file (both in place, through O_NOFOLLOW); false when it cannot be opened.
 bool append_line(const std::string& path, const std::string& line);
 bool remove_line(const std::string& path, const std::string& line);
