@@ -10,6 +10,8 @@
 #include "mydocker/cli/print.hpp"
 #include "mydocker/format/images.hpp"
 #include "mydocker/format/text.hpp"
+#include "mydocker/image/archive.hpp"
+#include "mydocker/image/content.hpp"
 #include "mydocker/image/image.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
@@ -91,14 +93,127 @@ int run_export(const CommandLine& cl) {
 }
 
 void commit_options(CLI::App& commit, CommandLine& cl, Scratch&) {
-  commit.add_option("container name", cl.args)->required()->expected(2);
+  commit.add_option("container name", cl.args)->required()->expected(1, 2);
 }
 
 int run_commit(const CommandLine& cl) {
-  ImageInfo info = commit_container(Store(cl.state_root), cl.data_root, cl.args[0], cl.args[1]);
+  ImageInfo info = commit_container(Store(cl.state_root), cl.data_root, cl.args[0],
+                                    cl.args.size() > 1 ? cl.args[1] : "");
   out() << "sha256:" << info.id << "\n";
   return 0;
 }
+
+void load_options(CLI::App& load, CommandLine& cl, Scratch&) {
+  load.add_option("-i,--input", cl.output, "Read from FILE (a tar, plain or compressed)");
+  load.add_flag("-q,--quiet", cl.ps.quiet, "Print nothing");
+}
+
+int run_load(const CommandLine& cl) {
+  if (::geteuid() != 0) throw Error("mydocker load needs root (layers keep their files' owners)");
+  UniqueFd in;
+  if (!cl.output.empty()) {
+    in.reset(::open(cl.output.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in) throw SysError(errno, "invalid value '" + cl.output + "' for -i: cannot open it");
+  } else if (::isatty(STDIN_FILENO)) {
+    throw Error("requested load from stdin, but stdin is a terminal: use -i FILE or a redirection");
+  }
+  const auto loaded = load_archive(ImageStore(cl.data_root), in ? in.get() : STDIN_FILENO,
+                                   cl.output.empty() ? "-" : cl.output);
+  if (cl.ps.quiet) return 0;
+  for (const auto& image : loaded) {
+    for (const auto& n : image.names) out() << "Loaded image: " << n.text() << "\n";
+    if (image.names.empty()) out() << "Loaded image ID: sha256:" << image.id << "\n";
+  }
+  return 0;
+}
+
+void save_options(CLI::App& save, CommandLine& cl, Scratch&) {
+  save.add_option("-o,--output", cl.output, "Write to FILE instead of stdout");
+  save.add_option("image", cl.args, "Images to save")->required();
+}
+
+int run_save(const CommandLine& cl) {
+  UniqueFd to;
+  if (!cl.output.empty()) {
+    // Written aside and renamed: a failed save leaves no half archive under the name.
+    const std::string tmp = cl.output + ".tmp-" + std::to_string(::getpid());
+    to.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!to) throw SysError(errno, "invalid value '" + cl.output + "' for -o: cannot write it");
+    try {
+      save_archive(ImageStore(cl.data_root), cl.args, to.get());
+    } catch (...) {
+      ::unlink(tmp.c_str());
+      throw;
+    }
+    if (::rename(tmp.c_str(), cl.output.c_str()) != 0) throw SysError(errno, "rename " + tmp);
+    return 0;
+  }
+  if (::isatty(STDOUT_FILENO))
+    throw Error("cowardly refusing to save to a terminal: use -o FILE or a redirection");
+  save_archive(ImageStore(cl.data_root), cl.args, STDOUT_FILENO);
+  return 0;
+}
+
+void tag_options(CLI::App& tag, CommandLine& cl, Scratch&) {
+  tag.add_option("source target", cl.args, "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")
+      ->required()
+      ->expected(2);
+}
+
+int run_tag(const CommandLine& cl) {
+  ImageStore(cl.data_root).tag(cl.args[0], cl.args[1]);
+  return 0;
+}
+
+void image_options(CLI::App& image, CommandLine& cl, Scratch&) {
+  image.add_option("command", cl.args, "inspect IMAGE... | history IMAGE")->required();
+  image.add_flag("--no-trunc", cl.no_trunc, "history: do not shorten");
+}
+
+int image_inspect(const CommandLine& cl, const std::vector<std::string>& refs) {
+  const ImageStore images(cl.data_root);
+  nlohmann::json all = nlohmann::json::array();
+  int status = 0;
+  for (const auto& ref : refs) {
+    try {
+      const ImageInfo info = images.resolve(ref);
+      all.push_back(image_inspect_json(info, images.tags_of(info.id), images.config(info)));
+    } catch (const Error& e) {
+      std::fprintf(stderr, "mydocker: %s\n", e.what());
+      status = 1;
+    }
+  }
+  out() << all.dump(4) << "\n";
+  return status;
+}
+
+int image_history(const CommandLine& cl, const std::string& ref) {
+  const ImageStore images(cl.data_root);
+  const ImageInfo info = images.resolve(ref);
+  std::vector<int64_t> sizes;
+  const ContentStore content = images.content();
+  for (const auto& l : info.layers) sizes.push_back(content.layer_size(l));
+  out() << format_history(info, images.config(info), sizes, cl.no_trunc, now_seconds());
+  return 0;
+}
+
+int run_image(const CommandLine& cl) {
+  const std::string& sub = cl.args.front();
+  const std::vector<std::string> rest(cl.args.begin() + 1, cl.args.end());
+  if (rest.empty() && (sub == "inspect" || sub == "history"))
+    throw Error("mydocker image " + sub + ": missing the image");
+  if (sub == "inspect") return image_inspect(cl, rest);
+  if (sub == "history") return image_history(cl, rest.front());
+  throw Error("unknown image command '" + sub + "': inspect or history (the others are " +
+              "top-level commands: images, rmi, load, save, tag, import)");
+}
+
+void history_options(CLI::App& history, CommandLine& cl, Scratch&) {
+  history.add_option("image", cl.args, "The image")->required()->expected(1);
+  history.add_flag("--no-trunc", cl.no_trunc, "Do not shorten");
+}
+
+int run_history(const CommandLine& cl) { return image_history(cl, cl.args.front()); }
 
 }  // namespace
 
@@ -110,8 +225,17 @@ std::vector<CommandDef> image_commands() {
       {"rmi", "Remove images", rmi_options, nullptr, run_rmi},
       {"export", "Write a container's filesystem as a tar (stdout or -o)", export_options, nullptr,
        run_export},
-      {"commit", "A container's filesystem as a new image: CONTAINER NAME[:TAG]", commit_options,
-       nullptr, run_commit},
+      {"commit", "A container's own layer on its image, as a new image: CONTAINER [NAME[:TAG]]",
+       commit_options, nullptr, run_commit},
+      {"load", "Load images from a docker save archive or an OCI image layout (tar)", load_options,
+       nullptr, run_load},
+      {"save", "Save images as an OCI image layout archive (docker and podman load it)",
+       save_options, nullptr, run_save},
+      {"tag", "Name an image: SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", tag_options, nullptr,
+       run_tag},
+      {"history", "Show the history of an image", history_options, nullptr, run_history},
+      {"image", "Manage images: inspect IMAGE..., history IMAGE", image_options, nullptr,
+       run_image},
   };
 }
 

@@ -33,7 +33,8 @@ void with_container_files(const Store& store, const std::string& data_root, cons
   std::string lower;
   if (!image.empty()) {
     ImageStore images(data_root);
-    lower = images.rootfs(images.resolve(image));
+    for (const auto& l : images.lowerdirs(images.resolve(image)))
+      lower += (lower.empty() ? "" : ":") + l;
   }
   if (files.empty() || lower.empty())
     throw Error("container " + short_id(dir.id()) +
@@ -82,16 +83,20 @@ void export_container(const Store& store, const std::string& data_root, const st
 
 ImageInfo commit_container(const Store& store, const std::string& data_root, const std::string& ref,
                            const std::string& reference) {
-  ImageReference name = parse_image_reference(reference);  // bad names fail before any work
-  Pipe result = make_pipe();
-  with_container_files(store, data_root, ref, [&](const std::string& dir) {
-    ImageInfo info = ImageStore(data_root).commit(dir, name.text(), "container " + ref);
-    (void)write_all(result.write.get(), info.id.data(), info.id.size());
-  });
-  result.write.reset();
-  std::string id(64, '\0');
-  if (read_full(result.read.get(), id.data(), id.size()) != 64) throw Error("commit failed");
-  return ImageStore(data_root).resolve(id);
+  if (!reference.empty()) parse_image_reference(reference);  // bad names fail before any work
+  if (::geteuid() != 0) throw Error("commit needs root (it reads the container's files)");
+  const ContainerDir dir = store.open(ref);
+  const auto config = dir.config();
+  const std::string files = config.value("files_dir", "");
+  const std::string image = config.value("image", "");
+  if (files.empty() || image.empty())
+    throw Error("container " + short_id(dir.id()) +
+                " has no image (it ran on the host's files, or --rootfs): nothing to commit on");
+  // Its own layer only (docker's commit): the upper directory, whiteouts and all, on top of
+  // the image's layers, which are shared, not copied.
+  std::string created_by = "mydocker commit " + short_id(dir.id());
+  return ImageStore(data_root).commit_layer(files + "/upper", image, reference, "container " + ref,
+                                            created_by);
 }
 
 }  // namespace mydocker

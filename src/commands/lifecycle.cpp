@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,11 +99,20 @@ void stop(const Store& store, const std::string& ref, std::optional<int> timeout
   const ContainerDir dir = store.open(ref);
   ContainerState st = dir.state();
   if (!running(dir, st)) return;  // docker: stopping a stopped container is no error
-  const int seconds = timeout.value_or(dir.config().value("stop_timeout", kDefaultStopTimeout));
+  const auto config = dir.config();
+  const int seconds = timeout.value_or(config.value("stop_timeout", kDefaultStopTimeout));
+  int stop_signal = SIGTERM;  // unless the image's StopSignal names another (docker's rule)
+  if (const std::string name = config.value("stop_signal", ""); !name.empty()) {
+    try {
+      stop_signal = parse_signal(name);
+    } catch (const Error&) {
+      spdlog::warn("the image's StopSignal {} is no signal: SIGTERM sent", name);
+    }
+  }
   st = dir.update([](ContainerState& s) { s.stop_requested = true; });
   if (st.status == "paused")  // a frozen process cannot act on SIGTERM
     cgroups_of(dir, st, Fs())->freeze(false);
-  if (st.status != "restarting") signal_init(dir, st, SIGTERM);
+  if (st.status != "restarting") signal_init(dir, st, stop_signal);
   timing::mark("stop: signalled");
   if (seconds < 0 ? wait_until_stopped(dir, std::chrono::hours(24 * 365))
                   : wait_until_stopped(dir, std::chrono::seconds(seconds)))
@@ -220,10 +230,13 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
     store.remove_abandoned(tmp);
     report.removed.push_back(tmp);
   }
-  for (const auto& tmp : ImageStore(data_root).abandoned()) {
+  const ImageStore images(data_root);
+  for (const auto& tmp : images.abandoned()) {
     remove_tree(tmp);
     report.removed.push_back(tmp);
   }
+  // Layers and blobs no image refers to (a load or pull killed before its image was recorded).
+  for (const auto& line : images.collect_garbage()) report.removed.push_back(line);
   std::set<std::string> known;
   for (const auto& id : store.ids()) {
     known.insert(id);

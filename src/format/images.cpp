@@ -1,5 +1,6 @@
 #include "mydocker/format/images.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "mydocker/format/text.hpp"
@@ -29,6 +30,62 @@ std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool
   for (const auto& i : images)
     rows.push_back({i.repository, i.tag, short_id(i.id),
                     human_duration(now - parse_rfc3339(i.created)) + " ago", human_size(i.size)});
+  return format_columns(rows, 3, 10);
+}
+
+nlohmann::json image_inspect_json(const ImageInfo& image, const std::vector<ImageReference>& tags,
+                                  const std::string& config) {
+  using nlohmann::json;
+  json c = json::parse(config, nullptr, false);
+  if (!c.is_object()) c = json::object();
+  json repo_tags = json::array();
+  for (const auto& t : tags) repo_tags.push_back(t.text());
+  json layers = json::array();
+  for (const auto& l : image.layers) layers.push_back(l);
+  const json conf = c.contains("config") && c["config"].is_object() ? c["config"] : json::object();
+  return {
+      {"Id", "sha256:" + image.id},
+      {"RepoTags", repo_tags},
+      {"RepoDigests", image.repo_digests},
+      {"Parent", ""},
+      {"Comment", c.value("comment", "")},
+      {"Created", c.value("created", image.created)},
+      {"Author", c.value("author", "")},
+      {"Config", conf},
+      {"Architecture", c.value("architecture", "")},
+      {"Variant", c.value("variant", "")},
+      {"Os", c.value("os", "")},
+      {"Size", image.size},
+      {"RootFS", {{"Type", "layers"}, {"Layers", layers}}},
+      {"Metadata", {{"LastTagTime", image.created}}},
+      {"Descriptor",
+       {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", image.manifest}}}};
+}
+
+std::string format_history(const ImageInfo& image, const std::string& config,
+                           const std::vector<int64_t>& layer_sizes, bool no_trunc, double now) {
+  using nlohmann::json;
+  const json c = json::parse(config, nullptr, false);
+  const json history = c.is_object() && c.contains("history") && c["history"].is_array()
+                           ? c["history"]
+                           : json::array();
+  std::vector<std::vector<std::string>> rows;
+  size_t layer = 0;
+  for (const auto& h : history) {
+    if (!h.is_object()) continue;
+    const bool empty = h.value("empty_layer", false);
+    const int64_t size = empty || layer >= layer_sizes.size() ? 0 : layer_sizes[layer];
+    if (!empty) ++layer;
+    std::string by = h.value("created_by", "");
+    if (!no_trunc && by.size() > 45) by = by.substr(0, 44) + "…";
+    const std::string created = h.value("created", "");
+    rows.push_back({"<missing>",
+                    created.empty() ? "N/A" : human_duration(now - parse_rfc3339(created)) + " ago",
+                    by, human_size(size), h.value("comment", "")});
+  }
+  std::reverse(rows.begin(), rows.end());
+  if (!rows.empty()) rows.front()[0] = no_trunc ? "sha256:" + image.id : short_id(image.id);
+  rows.insert(rows.begin(), {"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"});
   return format_columns(rows, 3, 10);
 }
 

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include <set>
 #include <tuple>
 
+#include "mydocker/image/content.hpp"
 #include "mydocker/image/tar.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
@@ -36,42 +38,57 @@ namespace stdfs = std::filesystem;
 
 constexpr const char* kTmpPrefix = ".tmp-";
 constexpr const char* kNone = "<none>";
+constexpr const char* kMediaLayer = "application/vnd.oci.image.layer.v1.tar";
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
-// What every run mounts over, made once in the image (as docker's layers carry them) rather
-// than in each container's layer on disk, where it costs a dozen creations and removals a run.
-// The image's id stays the digest of its tarball.
-void add_mount_points(const std::string& rootfs) {
-  struct stat st {};
-  for (const char* dir : {"/proc", "/sys", "/dev", "/etc"})
-    if (::lstat((rootfs + dir).c_str(), &st) != 0) ::mkdir((rootfs + dir).c_str(), 0755);
-  for (const char* file : {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"}) {
-    const std::string path = rootfs + file;
-    if (::lstat(path.c_str(), &st) == 0) continue;  // a file or a symlink of the image's own
-    UniqueFd fd(::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644));
-  }
+// What every run mounts over (its mount points), made once per image in its init directory
+// when no layer has them (lowers: the image's layer directories, top first). A path is in the
+// image when the topmost layer having it does not hide it (a 0:0 character device).
+const struct stat* topmost(const std::vector<std::string>& lowers, const std::string& rel,
+                           struct stat& st) {
+  for (const auto& l : lowers)
+    if (::lstat((l + rel).c_str(), &st) == 0)
+      return S_ISCHR(st.st_mode) && st.st_rdev == 0 ? nullptr : &st;
+  return nullptr;
 }
 
-// docker's size of a layer: the bytes of its files and symlinks, each hard-linked inode once.
-int64_t tree_size(const std::string& dir) {
-  int64_t total = 0;
-  std::set<std::pair<dev_t, ino_t>> linked;
-  std::error_code ec;
-  for (auto it = stdfs::recursive_directory_iterator(
-           dir, stdfs::directory_options::skip_permission_denied, ec);
-       !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
-    struct stat st;
-    if (::lstat(it->path().c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
-    if (st.st_nlink > 1 && !linked.insert({st.st_dev, st.st_ino}).second) continue;
-    total += st.st_size;
+void make_init_layer(const std::string& init, const std::vector<std::string>& lowers) {
+  make_dirs(init, 0755);
+  struct stat st {};
+  for (const char* dir : {"/proc", "/sys", "/dev"})
+    if (!topmost(lowers, dir, st)) make_dirs(init + dir, 0755);
+  const struct stat* etc = topmost(lowers, "/etc", st);
+  if (etc && !S_ISDIR(etc->st_mode)) return;  // a symlink or a file: leave it as it is
+  if (!etc) make_dirs(init + "/etc", 0755);
+  for (const char* file : {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"}) {
+    if (topmost(lowers, file, st)) continue;  // a file or a symlink of the image's own
+    make_dirs(init + "/etc", 0755);
+    UniqueFd fd(
+        ::open((init + file).c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!fd) throw SysError(errno, "create the mount point " + init + file);
   }
-  return total;
 }
 
 nlohmann::json info_json(const ImageInfo& i) {
-  return {{"id", i.id},     {"repository", i.repository}, {"tag", i.tag}, {"created", i.created},
-          {"size", i.size}, {"source", i.source}};
+  return {{"id", i.id},
+          {"created", i.created},
+          {"size", i.size},
+          {"source", i.source},
+          {"layers", i.layers},
+          {"manifest", i.manifest},
+          {"repo_digests", i.repo_digests}};
+}
+
+// The media type of a layer blob, by its first bytes.
+std::string layer_media_type(const std::string& path) {
+  unsigned char magic[4] = {};
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd || read_full(fd.get(), magic, sizeof magic) != 4) return kMediaLayer;
+  if (magic[0] == 0x1f && magic[1] == 0x8b) return std::string(kMediaLayer) + "+gzip";
+  if (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
+    return std::string(kMediaLayer) + "+zstd";
+  return kMediaLayer;
 }
 
 // docker's [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. (By hand: `run` checks every command's first
@@ -122,7 +139,25 @@ std::string reference_problem(const std::string& reference, ImageReference& out)
     return "repository name must be lowercase";
   if (repo.size() > 255) return "repository name must not be longer than 255 characters";
   if (is_container_id(repo)) return "repository name cannot be a 64-digit hex id";
-  for (size_t start = 0; start <= repo.size();) {
+  size_t start = 0;
+  if (const size_t slash = repo.find('/'); slash != std::string::npos) {
+    // A registry first (docker's rule: a '.' or a ':' in it, or "localhost"): host[:port].
+    const std::string first = repo.substr(0, slash);
+    if (first.find_first_of(".:") != std::string::npos || first == "localhost") {
+      const size_t port = first.find(':');
+      const std::string host = first.substr(0, port),
+                        digits = port == std::string::npos ? "1" : first.substr(port + 1);
+      if (host.empty() || digits.empty() ||
+          !std::all_of(host.begin(), host.end(),
+                       [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+                       }) ||
+          !std::all_of(digits.begin(), digits.end(), ::isdigit))
+        return "the registry " + first + " is not host[:port]";
+      start = slash + 1;
+    }
+  }
+  for (; start <= repo.size();) {
     size_t end = std::min(repo.find('/', start), repo.size());
     if (!valid_component(std::string_view(repo).substr(start, end - start)))
       return "repository name must be lowercase letters and digits joined by '.', '_', '__' or "
@@ -187,6 +222,29 @@ ReferenceKind reference_kind(std::string_view word) {
   return only_image ? K::kImageOnly : K::kName;
 }
 
+std::string full_reference(const ImageReference& r) {
+  const size_t slash = r.repository.find('/');
+  const std::string first = r.repository.substr(0, slash);
+  const bool has_domain = slash != std::string::npos &&
+                          (first.find_first_of(".:") != std::string::npos || first == "localhost");
+  if (has_domain) return r.text();
+  return "docker.io/" + std::string(slash == std::string::npos ? "library/" : "") + r.text();
+}
+
+std::optional<ImageReference> familiar_reference(std::string text) {
+  if (text.find('@') != std::string::npos) return std::nullopt;
+  for (const char* prefix : {"docker.io/", "index.docker.io/", "registry-1.docker.io/"})
+    if (text.rfind(prefix, 0) == 0) {
+      text = text.substr(std::string(prefix).size());
+      if (text.rfind("library/", 0) == 0 && text.find('/', 8) == std::string::npos)
+        text = text.substr(8);
+      break;
+    }
+  ImageReference out;
+  if (!reference_problem(text, out).empty()) return std::nullopt;
+  return out;
+}
+
 ImageReference parse_image_reference(const std::string& reference) {
   ImageReference out;
   const std::string why = reference_problem(reference, out);
@@ -194,47 +252,183 @@ ImageReference parse_image_reference(const std::string& reference) {
   return out;
 }
 
-ImageStore::ImageStore(std::string data_root)
-    : images_(data_root + "/images"), tags_(data_root + "/tags") {}
+std::string host_architecture() {
+  struct utsname u {};
+  ::uname(&u);
+  const std::string m = u.machine;
+  if (m == "x86_64") return "amd64";
+  if (m == "aarch64") return "arm64";
+  if (m == "i686" || m == "i386") return "386";
+  if (m.rfind("arm", 0) == 0) return "arm";
+  return m;  // ppc64le, s390x, riscv64: the same names
+}
 
-ImageInfo ImageStore::import_tar(int fd, const std::string& reference, const std::string& source) {
-  const ImageReference name = parse_image_reference(reference);
-  make_dirs(images_, 0700);
-  const std::string tmp = images_ + "/" + kTmpPrefix + new_container_id();
-  ScopeGuard cleanup([&] { remove_tree(tmp); });
-  if (::mkdir(tmp.c_str(), 0700) != 0) throw SysError(errno, "import: cannot create " + tmp);
-  // Held until we return: `prune` leaves a locked .tmp- directory alone (see abandoned()).
-  UniqueFd busy(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!busy || ::flock(busy.get(), LOCK_EX) != 0 || ::mkdir((tmp + "/rootfs").c_str(), 0755) != 0)
-    throw SysError(errno, "import: cannot create " + tmp);
-  const std::string id = extract_tar(fd, tmp + "/rootfs");
-  add_mount_points(tmp + "/rootfs");
-  ImageInfo info{id, name.repository, name.tag, now_rfc3339(), tree_size(tmp + "/rootfs"), source};
-  write_file(tmp + "/image.json", info_json(info).dump() + "\n", false);
-  if (::rename(tmp.c_str(), (images_ + "/" + id).c_str()) == 0) {
-    cleanup.dismiss();
-  } else if (errno == EEXIST || errno == ENOTEMPTY) {
-    info = read_info(id);  // the same content, imported before: keep that image
-  } else {
-    throw SysError(errno, "import: cannot rename " + tmp);
-  }
-  tag(id, name);
-  info.repository = name.repository;
-  info.tag = name.tag;
+ImageStore::ImageStore(std::string data_root)
+    : data_root_(data_root), images_(data_root + "/images"), tags_(data_root + "/tags") {}
+
+ContentStore ImageStore::content() const { return ContentStore(data_root_); }
+
+int ImageStore::lock(bool exclusive) const {
+  make_dirs(data_root_, 0700);
+  const std::string path = data_root_ + "/images.lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) throw SysError(errno, "open " + path);
+  while (::flock(fd.get(), exclusive ? LOCK_EX : LOCK_SH) != 0)
+    if (errno != EINTR) throw SysError(errno, "lock " + path);
+  return fd.release();
+}
+
+ImageInfo ImageStore::import_tar(int fd, const std::string& reference,
+                                 const std::string& source) const {
+  parse_image_reference(reference);
+  UniqueFd held(lock(false));
+  ContentStore store = content();
+  bool fresh = false;
+  int64_t size = 0;
+  const std::string blob = store.add_blob_stream(fd, size, "import", &fresh);
+  ScopeGuard drop([&] {
+    if (fresh) store.remove_blob(blob);
+  });
+  ImageInfo info = one_more_layer(blob, "", reference, source, "mydocker import");
+  drop.dismiss();
   return info;
 }
 
-ImageInfo ImageStore::commit(const std::string& dir, const std::string& reference,
-                             const std::string& source) {
-  parse_image_reference(reference);  // before the tree is archived
-  make_dirs(images_, 0700);
-  std::string path = images_ + "/" + kTmpPrefix + "commit-XXXXXX";
-  UniqueFd tar(::mkostemp(path.data(), O_CLOEXEC));
-  if (!tar) throw SysError(errno, "commit: cannot create a temp file in " + images_);
-  ::unlink(path.c_str());
-  write_tar(dir, tar.get());
-  if (::lseek(tar.get(), 0, SEEK_SET) != 0) throw SysError(errno, "commit: cannot rewind " + path);
-  return import_tar(tar.get(), reference, source);
+ImageInfo ImageStore::commit_layer(const std::string& upper, const std::string& base_id,
+                                   const std::string& reference, const std::string& source,
+                                   const std::string& created_by) const {
+  if (!reference.empty()) parse_image_reference(reference);  // before the tree is archived
+  UniqueFd held(lock(false));
+  ContentStore store = content();
+  make_dirs(data_root_ + "/blobs/sha256", 0700);
+  UniqueFd tar(
+      ::open((data_root_ + "/blobs/sha256").c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!tar) throw SysError(errno, "commit: cannot create a file in " + data_root_);
+  write_tar(upper, tar.get(), true);
+  bool fresh = false;
+  const std::string blob = store.add_blob(tar.get(), "", -1, "commit", &fresh);
+  ScopeGuard drop([&] {
+    if (fresh) store.remove_blob(blob);
+  });
+  ImageInfo info = one_more_layer(blob, base_id, reference, source, created_by);
+  drop.dismiss();
+  return info;
+}
+
+ImageInfo ImageStore::one_more_layer(const std::string& blob, const std::string& base_id,
+                                     const std::string& reference, const std::string& source,
+                                     const std::string& created_by) const {
+  ContentStore store = content();
+  bool fresh = false;
+  const std::string diff = store.add_layer(blob, "", base_id.empty() ? "import" : "commit", &fresh);
+  ScopeGuard drop([&] {
+    if (fresh) store.remove_layer(diff);
+  });
+  using nlohmann::json;
+  json config = {{"architecture", host_architecture()},
+                 {"os", "linux"},
+                 {"config", json::object()},
+                 {"rootfs", {{"type", "layers"}, {"diff_ids", json::array()}}},
+                 {"history", json::array()}};
+  json manifest = {{"schemaVersion", 2},
+                   {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                   {"layers", json::array()}};
+  json step = {{"created_by", created_by}};
+  if (!base_id.empty()) {
+    const ImageInfo base = read_info(base_id);
+    config = json::parse(this->config(base));
+    if (!base.manifest.empty())
+      manifest["layers"] = json::parse(store.read_blob(base.manifest)).at("layers");
+    config["created"] = step["created"] = now_rfc3339();  // an import's config has none (above)
+  }
+  config["rootfs"]["diff_ids"].push_back(diff);
+  config["history"].push_back(step);
+  const std::string config_text = config.dump();
+  const std::string config_digest = store.add_blob_bytes(config_text);
+  manifest["config"] = {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                        {"digest", config_digest},
+                        {"size", config_text.size()}};
+  struct stat st {};
+  ::stat(store.blob_path(blob).c_str(), &st);
+  manifest["layers"].push_back({{"mediaType", layer_media_type(store.blob_path(blob))},
+                                {"digest", blob},
+                                {"size", st.st_size}});
+  const std::string manifest_digest = store.add_blob_bytes(manifest.dump());
+  std::vector<ImageReference> names;
+  if (!reference.empty()) names.push_back(parse_image_reference(reference));
+  ImageInfo info = add_image(config_digest, manifest_digest, names, source);
+  drop.dismiss();
+  return info;
+}
+
+ImageInfo ImageStore::add_image(const std::string& config_digest,
+                                const std::string& manifest_digest,
+                                const std::vector<ImageReference>& names, const std::string& source,
+                                const std::string& repo_digest) const {
+  const std::string id = digest_hex(config_digest, "image config");
+  ContentStore store = content();
+  ImageInfo info;
+  if (exists(images_ + "/" + id + "/image.json")) {
+    info = read_info(id);  // the same image, stored before: keep that one, add the names
+  } else {
+    const auto config = nlohmann::json::parse(store.read_blob(config_digest), nullptr, false);
+    if (!config.is_object()) throw Error("image config " + config_digest + ": not JSON");
+    info = {id, kNone, kNone, now_rfc3339(), 0, source, {}, manifest_digest, {}};
+    if (config.contains("created") && config["created"].is_string())
+      info.created = config["created"].get<std::string>();
+    std::vector<std::string> lowers;
+    for (const auto& d : config.value("rootfs", nlohmann::json::object())
+                             .value("diff_ids", nlohmann::json::array())) {
+      const std::string diff = d.is_string() ? d.get<std::string>() : "";
+      if (!store.has_layer(diff))
+        throw Error("image " + short_id(id) + ": layer " + diff + " missing");
+      info.layers.push_back(diff);
+      info.size += store.layer_size(diff);
+      lowers.insert(lowers.begin(), store.layer_dir(diff));
+    }
+    if (info.layers.empty()) throw Error("image config " + config_digest + ": no layers");
+    make_dirs(images_, 0700);
+    const std::string tmp = images_ + "/" + kTmpPrefix + new_container_id();
+    ScopeGuard cleanup([&] { remove_tree(tmp); });
+    if (::mkdir(tmp.c_str(), 0700) != 0) throw SysError(errno, "cannot create " + tmp);
+    UniqueFd busy(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!busy || ::flock(busy.get(), LOCK_EX) != 0) throw SysError(errno, "lock " + tmp);
+    make_init_layer(tmp + "/init", lowers);
+    write_file(tmp + "/image.json", info_json(info).dump() + "\n", false);
+    if (::rename(tmp.c_str(), (images_ + "/" + id).c_str()) == 0)
+      cleanup.dismiss();
+    else if (errno == EEXIST || errno == ENOTEMPTY)
+      info = read_info(id);
+    else
+      throw SysError(errno, "cannot rename " + tmp);
+  }
+  if (!repo_digest.empty() && std::find(info.repo_digests.begin(), info.repo_digests.end(),
+                                        repo_digest) == info.repo_digests.end()) {
+    info.repo_digests.push_back(repo_digest);
+    write_file_atomic(images_ + "/" + id + "/image.json", info_json(info).dump() + "\n", false);
+  }
+  for (const auto& name : names) tag(id, name);
+  if (!names.empty()) {
+    info.repository = names.front().repository;
+    info.tag = names.front().tag;
+  }
+  return info;
+}
+
+std::vector<std::string> ImageStore::lowerdirs(const ImageInfo& image) const {
+  const std::string dir = images_ + "/" + image.id;
+  if (image.layers.empty()) return {dir + "/rootfs"};  // an image of the one-tarball layout
+  std::vector<std::string> out{dir + "/init"};
+  ContentStore store = content();
+  for (auto it = image.layers.rbegin(); it != image.layers.rend(); ++it)
+    out.push_back(store.layer_dir(*it));
+  return out;
+}
+
+std::string ImageStore::config(const ImageInfo& image) const {
+  ContentStore store = content();
+  const std::string digest = "sha256:" + image.id;
+  return store.has_blob(digest) ? store.read_blob(digest) : "{}";
 }
 
 std::vector<ImageInfo> ImageStore::list() const {
@@ -314,13 +508,61 @@ std::vector<std::string> ImageStore::remove(
   std::vector<std::string> out;
   for (const auto& name : names)
     if (untag(found.id, name)) out.push_back("Untagged: " + name.text());
+  // Forced while a container uses it: the names go, the image stays (untagged) for as long as
+  // a container's overlay needs its layers; `rmi` of its id removes it once none does.
+  if (force && in_use && in_use(found.id)) return out;
   delete_image(found.id);
   out.push_back("Deleted: sha256:" + found.id);
+  for (const auto& line : collect_garbage())
+    if (line.rfind("layer ", 0) == 0) out.push_back("Deleted: " + line.substr(6));
   return out;
 }
 
-std::string ImageStore::rootfs(const ImageInfo& image) const {
-  return images_ + "/" + image.id + "/rootfs";
+std::vector<std::string> ImageStore::collect_garbage() const {
+  // Never waits: while a load or pull adds blobs (a shared hold), what it added is not yet
+  // referenced, so nothing is collected; the next rmi or prune does it.
+  make_dirs(data_root_, 0700);
+  UniqueFd held(::open((data_root_ + "/images.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!held || ::flock(held.get(), LOCK_EX | LOCK_NB) != 0) return {};
+  ContentStore store = content();
+  std::set<std::string> blobs, layers;
+  for (const auto& id : list_dir(images_)) {
+    if (!is_container_id(id)) continue;
+    ImageInfo info;
+    try {
+      info = read_info(id);
+    } catch (const Error&) {
+      continue;
+    }
+    blobs.insert("sha256:" + id);
+    layers.insert(info.layers.begin(), info.layers.end());
+    if (info.manifest.empty()) continue;
+    blobs.insert(info.manifest);
+    try {
+      const auto m = nlohmann::json::parse(store.read_blob(info.manifest));
+      for (const auto& l : m.value("layers", nlohmann::json::array()))
+        if (l.is_object()) blobs.insert(l.value("digest", ""));
+    } catch (const std::exception&) {
+      // an unreadable manifest keeps nothing more
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& l : store.layers())
+    if (!layers.count(l)) {
+      store.remove_layer(l);
+      out.push_back("layer " + l);
+    }
+  for (const auto& b : store.blobs())
+    if (!blobs.count(b)) {
+      store.remove_blob(b);
+      out.push_back("blob " + b);
+    }
+  return out;
+}
+
+void ImageStore::tag(const std::string& source, const std::string& target) const {
+  const ImageReference name = parse_image_reference(target);
+  tag(find(source).id, name);
 }
 
 ImageStore::Found ImageStore::find(const std::string& ref) const {
@@ -355,12 +597,21 @@ ImageInfo ImageStore::read_info(const std::string& id) const {
   if (!text) throw Error("No such image: " + id);
   const auto j = nlohmann::json::parse(*text, nullptr, false);
   if (!j.is_object()) throw Error("cannot read " + path + ": not JSON");
+  auto strings = [&](const char* key) {
+    std::vector<std::string> out;
+    for (const auto& v : j.value(key, nlohmann::json::array()))
+      if (v.is_string()) out.push_back(v.get<std::string>());
+    return out;
+  };
   return ImageInfo{id,
-                   j.value("repository", kNone),
-                   j.value("tag", kNone),
+                   kNone,
+                   kNone,
                    j.value("created", ""),
                    j.value("size", int64_t{0}),
-                   j.value("source", "")};
+                   j.value("source", ""),
+                   strings("layers"),
+                   j.value("manifest", ""),
+                   strings("repo_digests")};
 }
 
 std::vector<std::pair<ImageReference, std::string>> ImageStore::tags() const {
@@ -415,7 +666,7 @@ void ImageStore::delete_image(const std::string& id) const {
 }
 
 std::vector<std::string> ImageStore::abandoned() const {
-  std::vector<std::string> out;
+  std::vector<std::string> out = content().abandoned();
   for (const auto& e : list_dir(images_))
     if (e.rfind(kTmpPrefix, 0) == 0 && !is_locked(images_ + "/" + e))
       out.push_back(images_ + "/" + e);

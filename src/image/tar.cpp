@@ -4,7 +4,6 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <nettle/sha2.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -13,10 +12,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <memory>
+#include <set>
 #include <string_view>
 #include <vector>
 
+#include "mydocker/image/content.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
@@ -24,28 +26,6 @@
 
 namespace mydocker {
 namespace {
-
-class Sha256 {
- public:
-  Sha256() { sha256_init(&ctx_); }
-  void update(const void* data, size_t size) {
-    sha256_update(&ctx_, size, static_cast<const uint8_t*>(data));
-  }
-  std::string hex() {
-    uint8_t digest[SHA256_DIGEST_SIZE];
-    sha256_digest(&ctx_, sizeof digest, digest);
-    static const char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (uint8_t b : digest) {
-      out += kHex[b >> 4];
-      out += kHex[b & 15];
-    }
-    return out;
-  }
-
- private:
-  sha256_ctx ctx_;
-};
 
 struct ReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -329,7 +309,71 @@ void copy_file_data(archive* disk, archive* tar, const std::string& path) {
   }
 }
 
+// Writes an empty file entry `name` (a whiteout) into `tar`.
+void write_marker(archive* tar, const std::string& name, time_t mtime) {
+  std::unique_ptr<archive_entry, EntryFree> e(archive_entry_new());
+  archive_entry_set_pathname(e.get(), name.c_str());
+  archive_entry_set_filetype(e.get(), AE_IFREG);
+  archive_entry_set_perm(e.get(), 0644);
+  archive_entry_set_size(e.get(), 0);
+  archive_entry_set_mtime(e.get(), mtime, 0);
+  if (archive_write_header(tar, e.get()) < ARCHIVE_WARN) fail("cannot archive " + name, tar);
+}
+
+// A layer's entry from an overlay upper directory, in the OCI form: a 0:0 character device
+// (overlayfs' whiteout) becomes ".wh.NAME" (true: the entry itself is not written); an opaque
+// directory (trusted.overlay.opaque=y) is followed by its ".wh..wh..opq"; overlayfs' own
+// trusted.overlay.* attributes never leave.
+bool layer_entry(archive* tar, archive_entry* entry, const std::string& full,
+                 const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (archive_entry_filetype(entry) == AE_IFCHR && archive_entry_rdev(entry) == 0) {
+    write_marker(tar, dir + std::string(kWhiteout) + base, archive_entry_mtime(entry));
+    return true;
+  }
+  std::vector<std::pair<std::string, std::string>> kept;
+  archive_entry_xattr_reset(entry);
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  bool opaque = false;
+  while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
+    const std::string n = name ? name : "";
+    if (n == "trusted.overlay.opaque" && size == 1 && *static_cast<const char*>(value) == 'y')
+      opaque = true;
+    if (n.rfind("trusted.overlay.", 0) != 0)
+      kept.emplace_back(n, std::string(static_cast<const char*>(value), size));
+  }
+  archive_entry_xattr_clear(entry);
+  for (const auto& [n, v] : kept)
+    archive_entry_xattr_add_entry(entry, n.c_str(), v.data(), v.size());
+  if (opaque && archive_entry_filetype(entry) == AE_IFDIR) {
+    if (archive_write_header(tar, entry) < ARCHIVE_WARN) fail("cannot archive " + full, tar);
+    write_marker(tar, path + "/" + std::string(kOpaque), archive_entry_mtime(entry));
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+int64_t tree_size(const std::string& dir) {
+  int64_t total = 0;
+  std::set<std::pair<dev_t, ino_t>> linked;
+  std::error_code ec;
+  namespace stdfs = std::filesystem;
+  for (auto it = stdfs::recursive_directory_iterator(
+           dir, stdfs::directory_options::skip_permission_denied, ec);
+       !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+    if (st.st_nlink > 1 && !linked.insert({st.st_dev, st.st_ino}).second) continue;
+    total += st.st_size;
+  }
+  return total;
+}
 
 std::string extract_tar(int fd, const std::string& dest, bool layer) {
   UniqueFd cwd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -341,7 +385,7 @@ std::string extract_tar(int fd, const std::string& dest, bool layer) {
   return extract_here(fd, layer);
 }
 
-void write_tar(const std::string& dir, int fd) {
+void write_tar(const std::string& dir, int fd, bool layer) {
   ReadArchive disk(archive_read_disk_new());
   archive_read_disk_set_symlink_physical(disk.get());
   // Sparse files go out dense (as docker's); no standard lookup: owners stay numeric.
@@ -373,6 +417,7 @@ void write_tar(const std::string& dir, int fd) {
     archive_entry_unset_atime(entry);
     archive_entry_unset_ctime(entry);
     archive_entry_unset_birthtime(entry);
+    if (layer && layer_entry(tar.get(), entry, dir + "/" + path, path)) continue;
     archive_entry* spare = nullptr;
     archive_entry_linkify(links.get(), &entry, &spare);
     if (archive_write_header(tar.get(), entry) < ARCHIVE_WARN)
@@ -381,6 +426,54 @@ void write_tar(const std::string& dir, int fd) {
   }
   if (archive_write_close(tar.get()) != ARCHIVE_OK)
     fail("cannot write the archive of " + dir, tar.get());
+}
+
+TarWriter::TarWriter(int fd) : tar_(archive_write_new()) {
+  archive_write_set_format_pax_restricted(tar_);
+  if (archive_write_open_fd(tar_, fd) != ARCHIVE_OK) {
+    const std::string why = error_text(tar_);
+    archive_write_free(tar_);
+    throw Error("cannot write the archive: " + why);
+  }
+}
+
+TarWriter::~TarWriter() { archive_write_free(tar_); }
+
+void TarWriter::header(const std::string& name, int type, int64_t size) {
+  std::unique_ptr<archive_entry, EntryFree> e(archive_entry_new());
+  archive_entry_set_pathname(e.get(), name.c_str());
+  archive_entry_set_filetype(e.get(), static_cast<unsigned>(type));
+  archive_entry_set_perm(e.get(), type == AE_IFDIR ? 0755 : 0644);
+  archive_entry_set_size(e.get(), size);
+  archive_entry_set_mtime(e.get(), 0, 0);
+  if (archive_write_header(tar_, e.get()) < ARCHIVE_WARN) fail("cannot archive " + name, tar_);
+}
+
+void TarWriter::add_dir(const std::string& name) { header(name, AE_IFDIR, 0); }
+
+void TarWriter::add_bytes(const std::string& name, std::string_view data) {
+  header(name, AE_IFREG, static_cast<int64_t>(data.size()));
+  if (!data.empty() && archive_write_data(tar_, data.data(), data.size()) < 0)
+    fail("cannot archive " + name, tar_);
+}
+
+void TarWriter::add_file(const std::string& name, const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) throw SysError(errno, "cannot read " + path);
+  header(name, AE_IFREG, st.st_size);
+  std::string buf(256 * 1024, '\0');
+  for (int64_t left = st.st_size; left > 0;) {
+    const ssize_t n = read_full(fd.get(), buf.data(), buf.size());
+    if (n <= 0) throw SysError(n < 0 ? errno : EIO, "cannot read " + path);
+    if (archive_write_data(tar_, buf.data(), static_cast<size_t>(n)) < 0)
+      fail("cannot archive " + name, tar_);
+    left -= n;
+  }
+}
+
+void TarWriter::close() {
+  if (archive_write_close(tar_) != ARCHIVE_OK) fail("cannot finish the archive", tar_);
 }
 
 std::string sha256_hex(std::string_view data) {

@@ -40,8 +40,9 @@ namespace {
 struct Plan {
   std::string id;
   std::string name;
-  std::string image_id;   // "" without an image
-  std::string files_dir;  // the container's own files (overlay layers, /etc files)
+  std::string image_id;     // "" without an image
+  std::string stop_signal;  // the image's StopSignal ("" for SIGTERM)
+  std::string files_dir;    // the container's own files (overlay layers, /etc files)
   std::unique_ptr<CgroupManager> cgroups;
   Resources resources;
   InitConfig init;
@@ -113,7 +114,7 @@ void check_host_command(const RunOptions& o, std::string& notice, std::string& h
   }
 }
 
-InitConfig make_init_config(const RunOptions& o, const Plan& p, const std::string& image_rootfs) {
+InitConfig make_init_config(const RunOptions& o, const Plan& p, const ImageDefaults& image) {
   InitConfig c;
   c.argv = o.command;
   if (!p.image_id.empty()) c.argv.erase(c.argv.begin());  // the image's name
@@ -131,7 +132,7 @@ InitConfig make_init_config(const RunOptions& o, const Plan& p, const std::strin
       c.cols = ws.ws_col;
     }
   }
-  prepare_init(o, image_rootfs, p.files_dir, o.state_root + "/" + p.id, c);
+  prepare_init(o, image, p.files_dir, o.state_root + "/" + p.id, c);
   if (c.userns) c.join_files.clear();  // the parent moves it (see Supervisor::run_once)
   SeccompFilter filter = seccomp_filter_for(o, c.capabilities);
   c.seccomp_bpf = std::move(filter.bpf);
@@ -168,17 +169,19 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   timing::mark("plan: resources");
   p.resources.devices = device_rules(o);
   p.cgroups->validate(p.resources);
-  std::string image_rootfs;
-  if (auto image = named_image(o)) {
-    p.image_id = image->id;
-    image_rootfs = ImageStore(o.data_root).rootfs(*image);
+  ImageDefaults image;
+  if (auto info = named_image(o)) {
+    p.image_id = info->id;
+    const ImageStore images(o.data_root);
+    image = image_defaults(images.config(*info), images.lowerdirs(*info));
+    p.stop_signal = image.stop_signal;
   } else {
     check_host_command(o, p.notice, p.missing_hint);
   }
   timing::mark("plan: image");
-  if (!image_rootfs.empty() || !o.rootfs_dir.empty())
+  if (!image.lowers.empty() || !o.rootfs_dir.empty())
     p.files_dir = container_files_dir(o.data_root, p.id);
-  p.init = make_init_config(o, p, image_rootfs);
+  p.init = make_init_config(o, p, image);
   if (const std::string n = effective_network(o); n.rfind("container:", 0) == 0 && !fs.dry_run())
     p.shared_netns = shared_network(o, n.substr(10), p.init);
   // Last: the address is leased (persisted) only once everything else checked out.
@@ -231,6 +234,7 @@ ContainerState first_state(const Plan& p) {
 nlohmann::json config_for(const RunOptions& o, const Plan& p) {
   nlohmann::json c = make_config(o, p.id, p.name, p.resources, p.init);
   c["image"] = p.image_id;
+  if (!p.stop_signal.empty()) c["stop_signal"] = p.stop_signal;
   c["image_name"] = p.image_id.empty() ? "" : o.command.front();
   c["files_dir"] = p.files_dir;
   c["process"] = process_json(p.init);

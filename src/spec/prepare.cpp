@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "mydocker/init/security.hpp"
@@ -63,24 +64,30 @@ std::optional<std::string> env_entry(const std::string& e) {
 
 // A file of an image or a container, with every symlink resolved inside `root` (openat2
 // RESOLVE_IN_ROOT): an image's /etc/passwd -> /etc/shadow must not read the host's. "" when
-// it does not exist.
-std::string read_in_root(const std::string& root, const char* relative) {
-  UniqueFd dir(::open(root.empty() ? "/" : root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) return "";
-  open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, dir.get(), relative, &how, sizeof how)));
-  if (!fd) return "";
-  std::string out;
-  char buf[8192];
-  ssize_t n;
-  while ((n = read_full(fd.get(), buf, sizeof buf)) > 0) {
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > (16u << 20)) break;  // not a passwd file
-    if (n < static_cast<ssize_t>(sizeof buf)) break;
+// it does not exist. `roots`: the host's "/" (empty), a --rootfs, or an image's layers, top
+// first: the topmost layer that has the file gives it, unless it holds a whiteout there.
+std::string read_in_root(const std::vector<std::string>& roots, const char* relative) {
+  for (const auto& root : roots.empty() ? std::vector<std::string>{"/"} : roots) {
+    UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) continue;
+    open_how how{};
+    how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, dir.get(), relative, &how, sizeof how)));
+    if (!fd) continue;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return "";  // a whiteout, a dir
+    std::string out;
+    char buf[8192];
+    ssize_t n;
+    while ((n = read_full(fd.get(), buf, sizeof buf)) > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      if (out.size() > (16u << 20)) break;  // not a passwd file
+      if (n < static_cast<ssize_t>(sizeof buf)) break;
+    }
+    return out;
   }
-  return out;
+  return "";
 }
 
 // --userns private: the id ranges, and the trees the init sees through idmapped mounts so
@@ -126,8 +133,15 @@ void prepare_userns(const RunOptions& o, const std::string& files_dir, InitConfi
   }
   c.idmapped.push_back({files_dir, files_dir, "", "", false, false});
   if (!c.lower.empty()) {
-    c.idmapped.push_back({c.lower, files_dir + "/lower", "", "", false, false});
-    c.lower = files_dir + "/lower";
+    // Each layer through an idmapped mount of its own: <files_dir>/lower/<n>, top first.
+    std::string mapped;
+    const auto layers = split(c.lower, ":");
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const std::string at = files_dir + "/lower/" + std::to_string(i);
+      c.idmapped.push_back({layers[i], at, "", "", false, false});
+      mapped += (mapped.empty() ? "" : ":") + at;
+    }
+    c.lower = mapped;
   } else {
     c.idmapped.push_back({c.rootfs, c.rootfs, "", "", false, false});
   }
@@ -231,7 +245,7 @@ std::vector<std::string> read_env_file(const std::string& path) {
   return out;
 }
 
-ResolvedUser resolve_user(const std::string& spec, const std::string& root) {
+ResolvedUser resolve_user(const std::string& spec, const std::vector<std::string>& root) {
   ResolvedUser u;
   const size_t colon = spec.find(':');
   const std::string user = spec.substr(0, colon);
@@ -300,23 +314,23 @@ namespace {
 // half a dozen disk creations and removals a run. In a user namespace both go to the data root:
 // the init, an unprivileged host uid there, reaches them through idmapped mounts. Returns the
 // root whose /etc/passwd names users ("" for the host's files).
-std::string prepare_filesystem(const RunOptions& o, const std::string& image_rootfs,
-                               const std::string& files_dir, const std::string& state_dir,
-                               InitConfig& c) {
+std::vector<std::string> prepare_filesystem(const RunOptions& o, const ImageDefaults& image,
+                                            const std::string& files_dir,
+                                            const std::string& state_dir, InitConfig& c) {
   const std::string own = own_files_dir(o, files_dir, state_dir);
-  std::string root_for_users;
-  if (!image_rootfs.empty()) {
-    c.lower = image_rootfs;
+  std::vector<std::string> root_for_users;
+  if (!image.lowers.empty()) {
+    for (const auto& l : image.lowers) c.lower += (c.lower.empty() ? "" : ":") + l;
     c.upper = files_dir + "/upper";
     c.work = files_dir + "/work";
     c.rootfs = own + "/rootfs";
-    root_for_users = image_rootfs;
+    root_for_users = image.lowers;
   } else if (!o.rootfs_dir.empty()) {
     char real[4096];
     if (!::realpath(o.rootfs_dir.c_str(), real) || !is_dir(real))
       throw Error("invalid value '" + o.rootfs_dir + "' for --rootfs: not a directory");
     c.rootfs = real;
-    root_for_users = real;
+    root_for_users = {real};
   }
   if (!c.rootfs.empty())
     for (auto [file, target] : {std::pair{"hostname", "/etc/hostname"},
@@ -350,11 +364,17 @@ std::string prepare_filesystem(const RunOptions& o, const std::string& image_roo
 
 // The command, its working directory, its user, and the environment docker gives: PATH,
 // HOSTNAME, HOME, TERM with -t; then --env-file, then -e.
-void prepare_process(const RunOptions& o, const std::string& root_for_users, InitConfig& c) {
+void prepare_process(const RunOptions& o, const ImageDefaults& image,
+                     const std::vector<std::string>& root_for_users, InitConfig& c) {
   if (o.entrypoint) {
     std::vector<std::string> argv;
     if (!o.entrypoint->empty()) argv.push_back(*o.entrypoint);
     argv.insert(argv.end(), c.argv.begin(), c.argv.end());
+    c.argv = argv;
+  } else if (!image.lowers.empty()) {
+    std::vector<std::string> argv = image.entrypoint;
+    const auto& args = c.argv.empty() ? image.cmd : c.argv;
+    argv.insert(argv.end(), args.begin(), args.end());
     c.argv = argv;
   }
   if (c.argv.empty() || c.argv.front().empty())
@@ -362,16 +382,21 @@ void prepare_process(const RunOptions& o, const std::string& root_for_users, Ini
   if (!o.workdir.empty()) {
     check_container_path("-w", o.workdir, o.workdir);
     c.cwd = o.workdir;
+  } else if (!image.workdir.empty() && image.workdir.front() == '/') {
+    c.cwd = image.workdir;
   }
   ResolvedUser user;
-  if (!o.user.empty()) {
-    user = resolve_user(o.user, root_for_users);
+  const std::string& user_spec = o.user.empty() ? image.user : o.user;
+  if (!user_spec.empty()) {
+    user = resolve_user(user_spec, root_for_users);
     c.uid = user.uid;
     c.gid = user.gid;
     c.groups = user.groups;
   }
   c.env = {kPath, "HOSTNAME=" + c.hostname, "HOME=" + user.home};
   if (c.tty) c.env.push_back("TERM=xterm");
+  for (const auto& e : image.env)
+    if (e.find('=') != std::string::npos && e.front() != '=') set_env(c.env, e);
   for (const auto& f : o.env_files)
     for (const auto& kv : read_env_file(f)) set_env(c.env, kv);
   for (const auto& e : o.env) set_env(c.env, e);
@@ -408,10 +433,39 @@ bool bridged(const RunOptions& o) {
   return n != "none" && n != "host" && n.rfind("container:", 0) != 0;
 }
 
-void prepare_init(const RunOptions& o, const std::string& image_rootfs,
-                  const std::string& files_dir, const std::string& state_dir, InitConfig& c) {
-  const std::string root_for_users = prepare_filesystem(o, image_rootfs, files_dir, state_dir, c);
-  prepare_process(o, root_for_users, c);
+ImageDefaults image_defaults(const std::string& config_json, std::vector<std::string> lowers) {
+  ImageDefaults d;
+  d.lowers = std::move(lowers);
+  const auto j = nlohmann::json::parse(config_json, nullptr, false);
+  if (!j.is_object() || !j.contains("config") || !j["config"].is_object()) return d;
+  const auto& c = j["config"];
+  auto strings = [&](const char* key) {
+    std::vector<std::string> out;
+    if (c.contains(key) && c[key].is_array())
+      for (const auto& v : c[key])
+        if (v.is_string()) out.push_back(v.get<std::string>());
+    return out;
+  };
+  auto text = [&](const char* key) {
+    return c.contains(key) && c[key].is_string() ? c[key].get<std::string>() : std::string();
+  };
+  d.entrypoint = strings("Entrypoint");
+  d.cmd = strings("Cmd");
+  d.env = strings("Env");
+  d.workdir = text("WorkingDir");
+  d.user = text("User");
+  d.stop_signal = text("StopSignal");
+  return d;
+}
+
+ResolvedUser resolve_user(const std::string& spec, const std::string& root) {
+  return resolve_user(spec, std::vector<std::string>{root});
+}
+
+void prepare_init(const RunOptions& o, const ImageDefaults& image, const std::string& files_dir,
+                  const std::string& state_dir, InitConfig& c) {
+  const auto root_for_users = prepare_filesystem(o, image, files_dir, state_dir, c);
+  prepare_process(o, image, root_for_users, c);
   const std::string network = effective_network(o);
   if (network.empty() || network == "container:")
     throw Error(
@@ -470,7 +524,9 @@ void create_container_files(const InitConfig& c, const RunOptions& o, const std:
   if (!c.upper.empty()) {
     for (const char* sub : {"/upper", "/work"}) make_dirs(files_dir + sub, 0755);
     make_dirs(c.rootfs, 0755);
-    if (c.userns) make_dirs(files_dir + "/lower", 0755);
+    if (c.userns)
+      for (size_t i = 0, n = split(c.lower, ":").size(); i < n; ++i)
+        make_dirs(files_dir + "/lower/" + std::to_string(i), 0755);
   }
   make_dirs(own, 0755);
   write_file(own + "/hostname", c.hostname + "\n", false);

@@ -43,7 +43,8 @@ struct CommandLine {
   std::string signal = "KILL";          // kill -s
   bool force = false;                   // rm -f, rmi -f
   std::vector<std::string> args;        // import TARBALL NAME, commit CONTAINER NAME, rmi IMAGE...
-  std::string output;                   // export -o FILE
+  std::string output;                   // export -o FILE, save -o FILE, load -i FILE
+  bool no_trunc = false;                // history --no-trunc
   struct {
     std::string subnet, gateway;  // network create
     bool internal = false, quiet = false;

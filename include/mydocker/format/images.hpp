@@ -1,6 +1,8 @@
 #pragma once
 // How `images` shows the image store: docker's REPOSITORY TAG IMAGE ID CREATED SIZE.
 
+#include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -11,5 +13,16 @@ namespace mydocker {
 // `images` (docker's tabwriter: each cell padded by 3, a column at least 10 wide), `-q` (short
 // ids) or `--format json` (one object per line), at time `now`.
 std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool json, double now);
+
+// `image inspect`: docker's shape (Id, RepoTags, RepoDigests, Created, Config, Architecture, Os,
+// Size, RootFS.Layers, History's length in Metadata...) from the image's record and config.
+nlohmann::json image_inspect_json(const ImageInfo& image, const std::vector<ImageReference>& tags,
+                                  const std::string& config);
+
+// `history`: docker's IMAGE CREATED CREATED BY SIZE COMMENT, newest first, one row per entry of
+// the config's history (the image's id on the top one, <missing> below, as docker shows a
+// pulled image); `layer_sizes` bottom first, matched to the entries that are not empty_layer.
+std::string format_history(const ImageInfo& image, const std::string& config,
+                           const std::vector<int64_t>& layer_sizes, bool no_trunc, double now);
 
 }  // namespace mydocker

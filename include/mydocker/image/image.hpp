@@ -1,19 +1,26 @@
 #pragma once
-// Images: root filesystems from tar streams (`import`, `commit`), kept under a data root
-// (/var/lib/mydocker unless the caller picks another).
+// Images: layers stored once (image/content.hpp), an image config and a manifest per image,
+// names (tags) for them, under a data root (/var/lib/mydocker unless the caller picks another).
 //
-//   <data>/images/<id>/rootfs/      the image's files
-//   <data>/images/<id>/image.json   {"id", "repository", "tag", "created", "size", "source"}:
-//                                   how it was first imported
+//   <data>/blobs/sha256/<hex>       configs, manifests and layer tars (content.hpp)
+//   <data>/layers/<diffid>/diff/    each layer unpacked once, shared by every image that has it
+//   <data>/images/<id>/image.json   {"id", "created", "size", "source", "layers": [diff ids,
+//                                   bottom first], "manifest": digest, "repo_digests": [...]}
+//   <data>/images/<id>/init/        what every run mounts over (/proc, /sys, /dev, /etc/hosts...)
+//                                   when no layer has it: the top, read-only layer of each run,
+//                                   made once per image (docker's "-init" layer)
 //   <data>/tags/<repository>:<tag>  a symlink to <id>; "library/busybox:1.36" is the link
 //                                   busybox:1.36 in the directory tags/library
+//   <data>/images.lock              flock: shared while blobs and layers are added (import, load,
+//                                   pull, commit), exclusive while unreferenced ones are removed
 //
-// <id> is the sha256 of the uncompressed tar stream, so importing one tarball twice gives one
-// image (the second import only tags it). An image is extracted into <data>/images/.tmp-<random>
-// (its id is known only at the end of the stream) and renamed to <id>: readers see all of it
-// or nothing. A tag is a symlink made under a temporary name and renamed over the old one: of
-// two imports of one name the later takes it, and the image that had it stays, untagged
-// ("<none>"), as in docker.
+// <id> is docker's image id: the sha256 of the image's config (the config blob). A container's
+// root is an overlay of init and the image's layers (top first) below its own upper directory.
+// An image record is written in images/.tmp-<random> and renamed to <id>: readers see all of
+// it or nothing. A tag is a symlink made under a temporary name and renamed over the old one:
+// of two imports of one name the later takes it, and the image that had it stays, untagged
+// ("<none>"), as in docker. A layer or blob goes when no image refers to it any more (rmi,
+// prune: collect_garbage()).
 
 #include <cstdint>
 #include <functional>
@@ -32,6 +39,9 @@ struct ImageInfo {
   std::string created;     // RFC 3339, UTC
   int64_t size = 0;        // bytes of the rootfs's files (directories not counted, hard links once)
   std::string source;      // what it came from, as the caller named it (a file, "-", a container)
+  std::vector<std::string> layers;        // diff ids ("sha256:..."), bottom first
+  std::string manifest;                   // the digest of its manifest blob
+  std::vector<std::string> repo_digests;  // "name@sha256:..." of the registries it came from
 };
 
 // "name[:tag]" split into docker's parts; the tag defaults to "latest".
@@ -46,6 +56,14 @@ struct ImageReference {
 // invalid reference format "UPPER": repository name must be lowercase
 ImageReference parse_image_reference(const std::string& reference);
 
+// docker's full name of `r`: "busybox" -> "docker.io/library/busybox:latest" (what OCI
+// archives' io.containerd.image.name holds).
+std::string full_reference(const ImageReference& r);
+// The familiar form of a name as archives and registries spell it ("docker.io/library/x:1" ->
+// x:1, "docker.io/u/x" -> u/x:latest); nullopt when it is no valid name (a digest, a bare tag
+// with a ':' in front...).
+std::optional<ImageReference> familiar_reference(std::string text);
+
 // What `run`'s first word can be, by docker's reference grammar: no reference at all (an
 // absolute or ./ path, upper case, a space...); a bare name that may be an image or a command
 // (`busybox`, `library/busybox`); or something only an image can be: a name with a tag
@@ -54,17 +72,29 @@ ImageReference parse_image_reference(const std::string& reference);
 enum class ReferenceKind { kNotAReference, kName, kImageOnly };
 ReferenceKind reference_kind(std::string_view word);
 
+class ContentStore;
+
 class ImageStore {
  public:
   explicit ImageStore(std::string data_root);
 
-  // Reads a tar stream (plain or compressed, see extract_tar) from `fd` into a new image tagged
-  // `reference`; `source` is recorded as given. Throws Error: a bad reference (before anything
-  // is read), a bad or unsafe archive (nothing of it is left behind).
-  ImageInfo import_tar(int fd, const std::string& reference, const std::string& source);
-  // A new image of the tree under `dir` (a container's merged filesystem): write_tar into an
-  // unlinked temp file, then import_tar of it, so the id is the digest of the content too.
-  ImageInfo commit(const std::string& dir, const std::string& reference, const std::string& source);
+  // Reads a tar stream (plain or compressed, see extract_tar) from `fd` into a one-layer image
+  // tagged `reference` (docker's `import`); `source` is recorded as given. The same content
+  // twice is the same image: its config is a function of the layer only. Throws Error: a bad
+  // reference (before anything is read), a bad or unsafe archive (nothing of it is left).
+  ImageInfo import_tar(int fd, const std::string& reference, const std::string& source) const;
+  // A new image: the image `base_id` with one more layer, the overlay upper directory `upper`
+  // (its whiteouts become OCI ones), tagged `reference` ("" for none). `created_by` goes to the
+  // image's history.
+  ImageInfo commit_layer(const std::string& upper, const std::string& base_id,
+                         const std::string& reference, const std::string& source,
+                         const std::string& created_by) const;
+  // Registers the image whose config blob is `config_digest` and manifest blob
+  // `manifest_digest` (both stored, every layer of the config's rootfs.diff_ids unpacked),
+  // and gives it `names`. Used by load and pull. Returns the image (with its first name).
+  ImageInfo add_image(const std::string& config_digest, const std::string& manifest_digest,
+                      const std::vector<ImageReference>& names, const std::string& source,
+                      const std::string& repo_digest = "") const;
 
   // One entry per tag (an untagged image once, as "<none>"), newest first.
   std::vector<ImageInfo> list() const;
@@ -76,19 +106,35 @@ class ImageStore {
   // asks this of every command's first word, so it must not throw: a static binary's first
   // exception costs about 2.5 ms (libgcc sorts every unwind table entry then).
   std::optional<ImageInfo> lookup(const std::string& ref) const;
+  // Every name of the image `id`, sorted.
+  std::vector<ImageReference> tags_of(const std::string& id) const;
+  // `tag SOURCE TARGET`: `target` names the image `source` resolves to.
+  void tag(const std::string& source, const std::string& target) const;
   // `rmi`, with docker's rules. By name: the tag goes; the image too when that was its last tag.
   // By id: the image and all its tags go (tags in more than one repository need `force`).
   // Deleting an image that in_use(id) says a container uses needs `force`. Returns docker's
-  // lines: "Untagged: busybox:latest", "Deleted: sha256:<id>". Throws Error "conflict: ...".
+  // lines: "Untagged: busybox:latest", "Deleted: sha256:<id>", and the layers that went with
+  // it. Throws Error "conflict: ...".
   std::vector<std::string> remove(const std::string& ref, bool force,
                                   const std::function<bool(const std::string& id)>& in_use);
 
-  std::string rootfs(const ImageInfo& image) const;
+  // The overlay lowerdirs of a run of `image`, top first: init, then its layers.
+  std::vector<std::string> lowerdirs(const ImageInfo& image) const;
+  // The image's config (the OCI/docker image config JSON), as text.
+  std::string config(const ImageInfo& image) const;
+  ContentStore content() const;
+  const std::string& data_root() const { return data_root_; }
 
-  // What an import or rmi killed half-way left: its images/.tmp-* directory (an import holds a
-  // lock on its own while it runs, so a live one is never listed) and tags/.tmp-* links older
-  // than a minute (a tag is made and renamed in microseconds). `prune` removes them with
-  // remove_tree (which removes a link, never what it points to).
+  // Blobs and layers that no image refers to, removed (under the exclusive lock, when no load
+  // holds the shared one: it never waits); returns what went: "layer sha256:..." and
+  // "blob sha256:..." lines for `prune`/`rmi`.
+  std::vector<std::string> collect_garbage() const;
+  // The shared (adding) or exclusive (removing) hold on images.lock; released on close.
+  int lock(bool exclusive) const;
+
+  // What an import or rmi killed half-way left: images/.tmp-* and layers/.tmp-* directories
+  // that no live process holds, and tags/.tmp-* links older than a minute. `prune` removes
+  // them with remove_tree (which removes a link, never what it points to).
   std::vector<std::string> abandoned() const;
 
  private:
@@ -104,12 +150,18 @@ class ImageStore {
   ImageInfo read_info(const std::string& id) const;
   // Every tag with the id it points to, sorted by name.
   std::vector<std::pair<ImageReference, std::string>> tags() const;
-  std::vector<ImageReference> tags_of(const std::string& id) const;
   void tag(const std::string& id, const ImageReference& name) const;
   bool untag(const std::string& id, const ImageReference& name) const;
   void delete_image(const std::string& id) const;
+  // The layer blob `blob` (stored) as the one layer of a new image (import, commit).
+  ImageInfo one_more_layer(const std::string& blob, const std::string& base_id,
+                           const std::string& reference, const std::string& source,
+                           const std::string& created_by) const;
 
-  std::string images_, tags_;
+  std::string data_root_, images_, tags_;
 };
+
+// The OCI name of this machine's architecture (amd64, arm64, ...).
+std::string host_architecture();
 
 }  // namespace mydocker

@@ -5,6 +5,7 @@
 // Only the tar readers (ustar, pax, GNU) and the gzip, xz, zstd and bzip2 filters are used,
 // so a static binary does not pull in the other formats' libraries.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -35,9 +36,38 @@ std::string extract_tar(int fd, const std::string& dest, bool layer = false);
 // ("bin/sh", no "./" and no entry for `dir` itself), numeric owners, modes, mtimes (whole
 // seconds, as docker), symlinks (not followed), hard links, devices, fifos and xattrs. Sockets
 // are skipped, and so are other filesystems mounted under `dir`. Throws Error.
-void write_tar(const std::string& dir, int fd);
+// `layer`: `dir` is an overlay upper directory and the tar an image layer: overlayfs'
+// whiteouts (0:0 character devices, the opaque xattr) become the OCI `.wh.` entries.
+void write_tar(const std::string& dir, int fd, bool layer = false);
+
+// docker's size of a layer: the bytes of its files and symlinks, each hard-linked inode once.
+int64_t tree_size(const std::string& dir);
 
 // The sha256 of `data` as 64 hex digits.
 std::string sha256_hex(std::string_view data);
+
+}  // namespace mydocker
+
+struct archive;  // libarchive's
+
+namespace mydocker {
+
+// A tar written entry by entry (pax, numeric owners 0:0, mtime 0, so that the same content
+// gives the same bytes): what `save` writes an image layout with. Throws Error.
+class TarWriter {
+ public:
+  explicit TarWriter(int fd);
+  ~TarWriter();
+  TarWriter(const TarWriter&) = delete;
+  TarWriter& operator=(const TarWriter&) = delete;
+  void add_dir(const std::string& name);
+  void add_bytes(const std::string& name, std::string_view data);
+  void add_file(const std::string& name, const std::string& path);  // its bytes, streamed
+  void close();
+
+ private:
+  void header(const std::string& name, int type, int64_t size);
+  ::archive* tar_;
+};
 
 }  // namespace mydocker

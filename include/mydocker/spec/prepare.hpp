@@ -5,6 +5,7 @@
 // happen here, before anything exists; files are made by create_container_files().
 
 #include <string>
+#include <vector>
 
 #include "mydocker/init/protocol.hpp"
 #include "mydocker/spec/options.hpp"
@@ -12,10 +13,22 @@
 
 namespace mydocker {
 
-// `image_rootfs`: the image's files ("" without an image). `files_dir`: where this container's
-// own files go (its overlay layers and /etc files). Throws Error naming the flag and value.
-void prepare_init(const RunOptions& o, const std::string& image_rootfs,
-                  const std::string& files_dir, const std::string& state_dir, InitConfig& c);
+// What an image gives a run: its layers, and its config's defaults (docker's Config), used
+// where the flags are silent: Entrypoint + Cmd (docker's rules: arguments after the image
+// replace Cmd; --entrypoint replaces Entrypoint and drops Cmd), Env (before --env-file and -e),
+// WorkingDir (-w), User (-u), StopSignal (--stop-signal).
+struct ImageDefaults {
+  std::vector<std::string> lowers;  // overlay lowerdirs, top first; empty: no image
+  std::vector<std::string> entrypoint, cmd, env;
+  std::string workdir, user, stop_signal;
+};
+// The defaults of an image config (JSON text; what is malformed is ignored, as docker does).
+ImageDefaults image_defaults(const std::string& config_json, std::vector<std::string> lowers);
+
+// `files_dir`: where this container's own files go (its overlay layers and /etc files).
+// Throws Error naming the flag and value.
+void prepare_init(const RunOptions& o, const ImageDefaults& image, const std::string& files_dir,
+                  const std::string& state_dir, InitConfig& c);
 
 // The seccomp filter a run loads, compiled to BPF here (the init only loads it): mydocker's
 // default profile (docker's policy), a docker-format FILE, or none (seccomp=unconfined,
@@ -61,5 +74,7 @@ struct ResolvedUser {
 // -u UID[:GID] or NAME[:GROUP], names from the image's /etc/passwd and /etc/group (`root`
 // empty: the host's). Throws Error naming -u.
 ResolvedUser resolve_user(const std::string& spec, const std::string& root);
+// The same over an image's layers (top first: the topmost that has a file gives it).
+ResolvedUser resolve_user(const std::string& spec, const std::vector<std::string>& layers);
 
 }  // namespace mydocker

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -184,22 +185,41 @@ TEST(ReferenceKind, PathsAndOtherWordsAreCommandsOnly) {
 TEST_F(ImageTest, ImportLaysOutTheImage) {
   const ImageInfo info = store().import_tar(input(kBusybox).get(), "busybox", "busybox.tar");
 
-  EXPECT_EQ(info.id, sha256_hex(kBusybox));
+  // docker's id: the digest of the image's config, which names the layer by its diff id.
+  const std::string config = get_file(data("blobs/sha256/" + info.id));
+  EXPECT_EQ(sha256_hex(config), info.id);
+  EXPECT_EQ(nlohmann::json::parse(config)["rootfs"]["diff_ids"],
+            nlohmann::json::array({"sha256:" + sha256_hex(kBusybox)}));
+  EXPECT_EQ(info.layers, Strings{"sha256:" + sha256_hex(kBusybox)});
+  EXPECT_EQ(get_file(data("blobs/sha256/" + sha256_hex(kBusybox))), kBusybox);  // the blob
   EXPECT_EQ(info.repository, "busybox");
   EXPECT_EQ(info.tag, "latest");
   EXPECT_EQ(info.source, "busybox.tar");
   EXPECT_EQ(info.size, 14);  // "#!busybox\n" and "box\n"
   EXPECT_NEAR(parse_rfc3339(info.created), static_cast<double>(std::time(nullptr)), 5);
-  EXPECT_EQ(store().rootfs(info), data("images/" + info.id + "/rootfs"));
-  EXPECT_EQ(get_file(store().rootfs(info) + "/bin/sh"), "#!busybox\n");
-  EXPECT_EQ(get_file(store().rootfs(info) + "/etc/hostname"), "box\n");
+  const std::string layer = data("layers/" + sha256_hex(kBusybox) + "/diff");
+  const std::string init = data("images/" + info.id + "/init");
+  EXPECT_EQ(store().lowerdirs(info), (Strings{init, layer}));
+  EXPECT_EQ(get_file(layer + "/bin/sh"), "#!busybox\n");
+  EXPECT_EQ(get_file(layer + "/etc/hostname"), "box\n");
+  // The mount points the layer lacks, in the image's init directory (its hostname is its own).
+  Strings made = entries_of(init), made_etc = entries_of(init + "/etc");
+  std::sort(made.begin(), made.end());
+  std::sort(made_etc.begin(), made_etc.end());
+  EXPECT_EQ(made, (Strings{"dev", "etc", "proc", "sys"}));
+  EXPECT_EQ(made_etc, (Strings{"hosts", "resolv.conf"}));
   const auto j = nlohmann::json::parse(get_file(data("images/" + info.id + "/image.json")));
   EXPECT_EQ(j, (nlohmann::json{{"id", info.id},
-                               {"repository", "busybox"},
-                               {"tag", "latest"},
                                {"created", info.created},
                                {"size", 14},
-                               {"source", "busybox.tar"}}));
+                               {"source", "busybox.tar"},
+                               {"layers", info.layers},
+                               {"manifest", info.manifest},
+                               {"repo_digests", nlohmann::json::array()}}));
+  const auto manifest =
+      nlohmann::json::parse(get_file(data("blobs/sha256/" + info.manifest.substr(7))));
+  EXPECT_EQ(manifest["config"]["digest"], "sha256:" + info.id);
+  EXPECT_EQ(manifest["layers"][0]["digest"], info.layers[0]);
   EXPECT_EQ(link_target(data("tags/busybox:latest")), info.id);
   EXPECT_EQ(leftovers(), Strings{});
 }
@@ -211,9 +231,7 @@ TEST_F(ImageTest, SizeCountsFilesAndSymlinksAndHardLinksOnce) {
   ::link((dir + "/a").c_str(), (dir + "/sub/a-again").c_str());
   ::symlink("a", (dir + "/sym").c_str());  // 1 byte: the target's length
 
-  const ImageInfo info = store().commit(dir, "sized", "tree");
-
-  EXPECT_EQ(info.size, 6);
+  EXPECT_EQ(mydocker::tree_size(dir), 6);
 }
 
 TEST_F(ImageTest, SameContentTwiceIsOneImage) {
@@ -230,7 +248,7 @@ TEST_F(ImageTest, SameContentTwiceIsOneImage) {
   EXPECT_EQ(leftovers(), Strings{});
 }
 
-TEST_F(ImageTest, CompressedImportHasTheIdOfItsTar) {
+TEST_F(ImageTest, CompressedImportHasTheDiffIdOfItsTar) {
   std::string gz;
   archive* a = archive_write_new();
   archive_write_set_format_raw(a);
@@ -247,8 +265,9 @@ TEST_F(ImageTest, CompressedImportHasTheIdOfItsTar) {
 
   const ImageInfo info = import(gz, "busybox:gz");
 
-  EXPECT_EQ(info.id, sha256_hex(kBusybox));
-  EXPECT_EQ(get_file(store().rootfs(info) + "/etc/hostname"), "box\n");
+  EXPECT_EQ(info.layers, Strings{"sha256:" + sha256_hex(kBusybox)});  // the tar's digest
+  EXPECT_EQ(get_file(data("blobs/sha256/" + sha256_hex(gz))), gz);    // kept as it came
+  EXPECT_EQ(get_file(store().lowerdirs(info)[1] + "/etc/hostname"), "box\n");
 }
 
 TEST_F(ImageTest, LaterImportTakesTheTagAndTheOldImageStaysUntagged) {
@@ -280,6 +299,8 @@ TEST_F(ImageTest, FailedImportLeavesNothing) {
 
   EXPECT_EQ(error, "import: entry ../evil: path leaves the image");
   EXPECT_EQ(entries_of(data("images")), Strings{});
+  EXPECT_EQ(entries_of(data("layers")), Strings{});
+  EXPECT_EQ(entries_of(data("blobs/sha256")), Strings{});
   EXPECT_FALSE(exists(data("tags/evil:latest")));
   EXPECT_FALSE(exists(data("evil")));
 }
@@ -308,13 +329,11 @@ TEST_F(ImageTest, AbandonedListsUnlockedTempDirectoriesAndOldTempTags) {
   Strings left = leftovers();
   std::sort(left.begin(), left.end());
   EXPECT_EQ(left, (Strings{"images/.tmp-busy", "tags/.tmp-new"}));
-  EXPECT_EQ(listed(), Strings{"busybox:latest " + short_id(sha256_hex(kBusybox))});
+  EXPECT_EQ(listed().size(), 1u);
 }
 
-TEST_F(ImageTest, AnImportInProgressHoldsItsLock) {
-  // The lock is taken on the temp directory before anything is read: a tar stream that is
-  // still arriving (here: a pipe we have not closed yet) keeps the import's directory off
-  // abandoned()'s list.
+TEST_F(ImageTest, AnImportInProgressHasNoName) {
+  // A tar stream still arriving (here: a pipe we have not closed yet).
   int p[2];
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
   UniqueFd read_end(p[0]), write_end(p[1]);
@@ -324,9 +343,11 @@ TEST_F(ImageTest, AnImportInProgressHoldsItsLock) {
     write_end.reset();
     if (importer.joinable()) importer.join();
   });
-  for (int i = 0; i < 500 && leftovers().empty(); ++i) ::usleep(2000);
-  ASSERT_EQ(leftovers().size(), 1u);
-
+  // The stream goes to an unnamed file (O_TMPFILE) until it is all there: nothing to see, and
+  // nothing a kill could leave behind.
+  for (int i = 0; i < 500 && !exists(data("blobs/sha256")); ++i) ::usleep(2000);
+  ASSERT_TRUE(exists(data("blobs/sha256")));
+  EXPECT_EQ(entries_of(data("blobs/sha256")), Strings{});
   EXPECT_EQ(store().abandoned(), Strings{});
 
   ASSERT_TRUE(write_all(write_end.get(), kAlpine.data(), kAlpine.size()));
@@ -334,7 +355,8 @@ TEST_F(ImageTest, AnImportInProgressHoldsItsLock) {
   importer.join();
   EXPECT_EQ(error, "");
   EXPECT_EQ(leftovers(), Strings{});
-  EXPECT_EQ(listed(), Strings{"alpine:latest " + short_id(sha256_hex(kAlpine))});
+  EXPECT_EQ(listed().size(), 1u);
+  EXPECT_EQ(store().resolve("alpine").layers, Strings{"sha256:" + sha256_hex(kAlpine)});
 }
 
 // ---- references ----
@@ -426,7 +448,8 @@ TEST_F(ImageTest, RemoveTheLastTagDeletesTheImage) {
 
   const Strings lines = store().remove("a", false, kNotUsed);
 
-  EXPECT_EQ(lines, (Strings{"Untagged: a:latest", "Deleted: sha256:" + info.id}));
+  EXPECT_EQ(lines, (Strings{"Untagged: a:latest", "Deleted: sha256:" + info.id,
+                            "Deleted: " + info.layers[0]}));
   EXPECT_EQ(entries_of(data("images")), Strings{});
   EXPECT_FALSE(exists(data("tags/a:latest")));
   EXPECT_EQ(store().list().size(), 0u);
@@ -450,7 +473,12 @@ TEST_F(ImageTest, RemoveOfAnImageInUseNeedsForce) {
   EXPECT_TRUE(contains(error_of([&] { store().remove(info.id, false, kUsed); }),
                        "conflict: unable to delete " + short_id(info.id) + " (must be forced)"));
 
-  EXPECT_EQ(store().remove("a", true, kUsed).back(), "Deleted: sha256:" + info.id);
+  // Forced while a container uses it: the name goes, the image and its layers stay (the
+  // container's overlay stands on them) until an rmi of its id finds it unused.
+  EXPECT_EQ(store().remove("a", true, kUsed), Strings{"Untagged: a:latest"});
+  EXPECT_EQ(entries_of(data("images")), Strings{info.id});
+  EXPECT_EQ(store().resolve(info.id).repository, "<none>");
+  EXPECT_EQ(store().remove(info.id, false, kNotUsed).front(), "Deleted: sha256:" + info.id);
   EXPECT_EQ(entries_of(data("images")), Strings{});
 }
 
@@ -463,7 +491,8 @@ TEST_F(ImageTest, RemoveByIdOfAnImageInManyRepositoriesNeedsForce) {
                 " (must be forced) - image is referenced in multiple repositories");
 
   EXPECT_EQ(store().remove(info.id.substr(0, 12), true, kNotUsed),
-            (Strings{"Untagged: a:1", "Untagged: b:1", "Deleted: sha256:" + info.id}));
+            (Strings{"Untagged: a:1", "Untagged: b:1", "Deleted: sha256:" + info.id,
+                     "Deleted: " + info.layers[0]}));
   EXPECT_EQ(listed(), Strings{});
   EXPECT_EQ(leftovers(), Strings{});
 }
@@ -473,7 +502,8 @@ TEST_F(ImageTest, RemoveByIdOfAnImageWithTagsInOneRepository) {
   import(kBusybox, "a:2");
 
   EXPECT_EQ(store().remove(info.id, false, kNotUsed),
-            (Strings{"Untagged: a:1", "Untagged: a:2", "Deleted: sha256:" + info.id}));
+            (Strings{"Untagged: a:1", "Untagged: a:2", "Deleted: sha256:" + info.id,
+                     "Deleted: " + info.layers[0]}));
 }
 
 TEST_F(ImageTest, RemoveAnUntaggedImageById) {
@@ -481,17 +511,21 @@ TEST_F(ImageTest, RemoveAnUntaggedImageById) {
   import(kAlpine, "base");
 
   EXPECT_EQ(store().remove(old_image.id, false, kNotUsed),
-            Strings{"Deleted: sha256:" + old_image.id});
+            (Strings{"Deleted: sha256:" + old_image.id, "Deleted: " + old_image.layers[0]}));
   EXPECT_EQ(listed().size(), 1u);
 }
 
 TEST_F(ImageTest, RemoveAnImageWithReadOnlyDirectories) {
   const ImageInfo info = import(tar_of({{"ro/", ""}, {"ro/f", "x"}}), "ro");
-  ASSERT_EQ(::access((store().rootfs(info) + "/ro").c_str(), F_OK), 0);
+  ASSERT_EQ(::access((store().lowerdirs(info)[1] + "/ro").c_str(), F_OK), 0);
 
-  store().remove("ro", false, kNotUsed);
+  const Strings lines = store().remove("ro", false, kNotUsed);
 
+  // The layer goes with its last image, and so do the blobs.
+  EXPECT_EQ(lines.back(), "Deleted: " + info.layers[0]);
   EXPECT_EQ(entries_of(data("images")), Strings{});
+  EXPECT_EQ(entries_of(data("layers")), Strings{});
+  EXPECT_EQ(entries_of(data("blobs/sha256")), Strings{});
 }
 
 TEST_F(ImageTest, RemoveOfAMissingImage) {
@@ -500,25 +534,51 @@ TEST_F(ImageTest, RemoveOfAMissingImage) {
 
 // ---- commit ----
 
-TEST_F(ImageTest, CommitOfADirectory) {
-  const std::string dir = root_ + "/merged";
-  std::filesystem::create_directories(dir + "/etc");
-  put_file(dir + "/etc/hostname", "committed\n");
-  ::symlink("/etc/hostname", (dir + "/name").c_str());
+TEST_F(ImageTest, CommitAddsALayerWithWhiteoutsOnTheImage) {
+  const ImageInfo base = import(
+      tar_of(
+          {{"etc/", ""}, {"etc/hostname", "box\n"}, {"gone", "x"}, {"dir/", ""}, {"dir/old", "o"}}),
+      "base");
+  // An overlay upper directory: a changed file, a deleted one (0:0 char device) and a directory
+  // replaced (opaque).
+  const std::string upper = root_ + "/upper";
+  std::filesystem::create_directories(upper + "/etc");
+  std::filesystem::create_directories(upper + "/dir");
+  put_file(upper + "/etc/hostname", "committed\n");
+  put_file(upper + "/dir/new", "n");
+  ASSERT_EQ(::mknod((upper + "/gone").c_str(), S_IFCHR | 0600, 0), 0) << "needs root";
+  ASSERT_EQ(::setxattr((upper + "/dir").c_str(), "trusted.overlay.opaque", "y", 1, 0), 0);
 
-  const ImageInfo info = store().commit(dir, "snap:1", "container 0123456789ab");
+  const ImageInfo info =
+      store().commit_layer(upper, base.id, "snap:1", "container 0123456789ab", "commit");
 
   EXPECT_EQ(info.repository + ":" + info.tag, "snap:1");
   EXPECT_EQ(info.source, "container 0123456789ab");
-  EXPECT_EQ(get_file(store().rootfs(info) + "/etc/hostname"), "committed\n");
-  EXPECT_EQ(link_target(store().rootfs(info) + "/name"), "/etc/hostname");
-  EXPECT_EQ(store().commit(dir, "snap:2", "again").id, info.id);  // the digest of the content
+  ASSERT_EQ(info.layers.size(), 2u);
+  EXPECT_EQ(info.layers[0], base.layers[0]);  // shared, not copied
+  const std::string top = store().lowerdirs(info)[1];
+  EXPECT_EQ(get_file(top + "/etc/hostname"), "committed\n");
+  struct stat st {};
+  ASSERT_EQ(::lstat((top + "/gone").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode) && st.st_rdev == 0);
+  char opaque = 0;
+  EXPECT_EQ(::getxattr((top + "/dir").c_str(), "trusted.overlay.opaque", &opaque, 1), 1);
+  // The layer's tar carries the OCI whiteouts, not overlayfs' forms.
+  const auto manifest =
+      nlohmann::json::parse(get_file(data("blobs/sha256/" + info.manifest.substr(7))));
+  ASSERT_EQ(manifest["layers"].size(), 2u);
+  const std::string blob = get_file(
+      data("blobs/sha256/" + manifest["layers"][1]["digest"].get<std::string>().substr(7)));
+  EXPECT_TRUE(contains(blob, ".wh.gone"));
+  EXPECT_TRUE(contains(blob, "dir/.wh..wh..opq"));
+  EXPECT_FALSE(contains(blob, "trusted.overlay"));
   EXPECT_EQ(leftovers(), Strings{});
 }
 
 TEST_F(ImageTest, CommitWithABadReferenceArchivesNothing) {
+  const ImageInfo base = import(kBusybox, "base");
   EXPECT_TRUE(error_of([&] {
-                store().commit(root_ + "/missing", "BAD", "-");
+                store().commit_layer(root_ + "/missing", base.id, "BAD", "-", "-");
               }).starts_with("invalid reference format \"BAD\""));
 }
 
@@ -529,8 +589,8 @@ TEST(ImageTable, PrintImagesAsDocker) {
                     id2 = test::make_id("fedcba9876543210");
   const time_t now = std::time(nullptr);
   const std::vector<ImageInfo> images = {
-      {id1, "busybox", "latest", rfc3339_at(now - 300), 4261234, "busybox.tar"},
-      {id2, "<none>", "<none>", rfc3339_at(now - 7200), 999, "old.tar"},
+      {id1, "busybox", "latest", rfc3339_at(now - 300), 4261234, "busybox.tar", {}, "", {}},
+      {id2, "<none>", "<none>", rfc3339_at(now - 7200), 999, "old.tar", {}, "", {}},
   };
   const std::string out = format_images(images, false, false, now_seconds());
 

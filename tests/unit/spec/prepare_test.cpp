@@ -172,10 +172,51 @@ class PlanTest : public ImageRoot {
     InitConfig c;
     c.argv = o.command;
     c.hostname = "h";
+    ImageDefaults defaults;
+    if (!image.empty()) defaults.lowers = {image};
+    prepare_init(o, defaults, "/data/containers/x", "/run/md/x", c);
+    return c;
+  }
+  InitConfig plan_with(RunOptions o, const ImageDefaults& image) {
+    InitConfig c;
+    c.argv = o.command;
+    c.hostname = "h";
     prepare_init(o, image, "/data/containers/x", "/run/md/x", c);
     return c;
   }
 };
+
+TEST_F(PlanTest, TheImageConfigFillsWhatTheFlagsLeaveOut) {
+  const ImageDefaults image = image_defaults(
+      R"({"config": {"Entrypoint": ["/bin/ep"], "Cmd": ["default", "args"],
+          "Env": ["PATH=/opt/bin:/bin", "A=image", "B=image"], "WorkingDir": "/srv",
+          "User": "1234", "StopSignal": "SIGQUIT"}})",
+      {root()});
+  EXPECT_EQ(image.stop_signal, "SIGQUIT");
+  RunOptions o;
+  // Nothing after the image: Entrypoint + Cmd; the image's Env before -e; its dir and user.
+  o.env = {"B=flag"};
+  InitConfig c = plan_with(o, image);
+  EXPECT_EQ(c.argv, (std::vector<std::string>{"/bin/ep", "default", "args"}));
+  EXPECT_EQ(c.cwd, "/srv");
+  EXPECT_EQ(c.uid, 1234u);
+  EXPECT_NE(std::find(c.env.begin(), c.env.end(), "PATH=/opt/bin:/bin"), c.env.end());
+  EXPECT_NE(std::find(c.env.begin(), c.env.end(), "A=image"), c.env.end());
+  EXPECT_NE(std::find(c.env.begin(), c.env.end(), "B=flag"), c.env.end());
+  EXPECT_EQ(std::find(c.env.begin(), c.env.end(), "B=image"), c.env.end());
+  // Arguments replace Cmd, not Entrypoint.
+  o.command = {"mine"};
+  EXPECT_EQ(plan_with(o, image).argv, (std::vector<std::string>{"/bin/ep", "mine"}));
+  // --entrypoint replaces Entrypoint and drops Cmd; -w and -u win.
+  o.entrypoint = "/bin/other";
+  o.command = {};
+  o.workdir = "/tmp";
+  o.user = "0";
+  c = plan_with(o, image);
+  EXPECT_EQ(c.argv, (std::vector<std::string>{"/bin/other"}));
+  EXPECT_EQ(c.cwd, "/tmp");
+  EXPECT_EQ(c.uid, 0u);
+}
 
 TEST_F(PlanTest, AnImageRunGetsItsOverlayAndItsOwnEtcFiles) {
   RunOptions o;
