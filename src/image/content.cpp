@@ -133,11 +133,11 @@ std::string ContentStore::add_blob(int fd, const std::string& expected, int64_t 
   if (!expected.empty()) digest_hex(expected, what);
   int64_t size = 0;
   const std::string digest = sha256_of_fd(fd, size);
+  if (expected_size >= 0 && size != expected_size)
+    throw Error(what + " " + expected + ": size mismatch: " + std::to_string(size) +
+                " bytes, expected " + std::to_string(expected_size));
   if (!expected.empty() && digest != expected)
     throw Error(what + ": digest mismatch: the content is " + digest + ", expected " + expected);
-  if (expected_size >= 0 && size != expected_size)
-    throw Error(what + ": size mismatch: " + std::to_string(size) + " bytes, expected " +
-                std::to_string(expected_size));
   if (has_blob(digest)) return digest;
   if (fresh) *fresh = true;
   make_dirs(blobs_, 0700);

@@ -103,11 +103,12 @@ TEST_F(ImagesTest, ImportListAndRemove) {
   EXPECT_EQ(md({"run", "--rm", "nosuchimage", "true"}).status, 127) << "not an image: a command";
 }
 
-TEST_F(ImagesTest, KilledImportIsLeftAloneWhileItRunsAndPrunedAfter) {
-  // The tar arrives through a FIFO that we fill half-way: the import is mid-stream.
+TEST_F(ImagesTest, KilledLoadIsLeftAloneWhileItRunsAndPrunedAfter) {
+  // The archive arrives through a FIFO that we fill half-way: the load is mid-stream, its
+  // archive half unpacked in images/.tmp-*.
   const std::string fifo = data_ + "/stream";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  Background import(args({"import", fifo, "halfway"}), env2());
+  Background load(args({"load", "-i", fifo}), env2());
   UniqueFd writer(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));  // returns once it reads
   ASSERT_TRUE(writer);
   const std::string tar = read_file(tarball_);
@@ -118,20 +119,40 @@ TEST_F(ImagesTest, KilledImportIsLeftAloneWhileItRunsAndPrunedAfter) {
   };
   for (int i = 0; i < 500 && temps().empty(); ++i) ::usleep(10000);
   const std::string temp = temps();
-  ASSERT_NE(temp, "") << "the import made no temporary directory";
+  ASSERT_NE(temp, "") << "the load made no temporary directory";
 
-  auto pruned = md({"prune"});  // the import still runs: its directory stays
+  auto pruned = md({"prune"});  // the load still runs: its directory stays
   EXPECT_EQ(pruned.status, 0) << pruned.err;
   EXPECT_EQ(temps(), temp);
 
-  ::kill(import.pid(), SIGKILL);
-  EXPECT_EQ(import.wait(10s), 128 + SIGKILL);
+  ::kill(load.pid(), SIGKILL);
+  EXPECT_EQ(load.wait(10s), 128 + SIGKILL);
   EXPECT_EQ(temps(), temp) << "nothing to prune: the test proves nothing";
   pruned = md({"prune"});
   EXPECT_EQ(pruned.status, 0) << pruned.err;
   EXPECT_NE(pruned.out.find("removed " + data_ + "/images/.tmp-"), std::string::npos) << pruned.out;
   EXPECT_EQ(temps(), "");
   EXPECT_EQ(md({"images", "-q"}).out.size(), 13u) << "only busybox: " << md({"images"}).out;
+}
+
+TEST_F(ImagesTest, KilledImportLeavesNothingAtAll) {
+  // An import streams into an unnamed file (O_TMPFILE) until its digest is known: a kill -9
+  // leaves no name anywhere in the data root.
+  auto snapshot = [&] {
+    return run({"sh", "-c", "cd " + data_ + " && find blobs layers images tags | sort"}).out;
+  };
+  const std::string before = snapshot();
+  const std::string fifo = data_ + "/stream";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Background import(args({"import", fifo, "halfway"}), env2());
+  UniqueFd writer(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));
+  ASSERT_TRUE(writer);
+  const std::string tar = read_file(tarball_);
+  ASSERT_TRUE(write_all(writer.get(), tar.data(), tar.size() / 2));
+  ::usleep(200000);
+  ::kill(import.pid(), SIGKILL);
+  EXPECT_EQ(import.wait(10s), 128 + SIGKILL);
+  EXPECT_EQ(snapshot(), before);
 }
 
 TEST_F(ImagesTest, PruneRemovesLayersWhoseRecordIsGone) {

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Makes hostile image archives for tests/integration/image_archive_test.cpp.
+
+Usage: hostile_archives.py LAYOUT_DIR OUT_DIR
+LAYOUT_DIR is a good OCI image layout (one image, at least one layer, uncompressed tar layers);
+each archive written to OUT_DIR breaks one rule a loader must check.
+"""
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+import tarfile
+
+
+def sha(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+
+
+def tar_dir(src, out):
+    with tarfile.open(out, "w") as t:
+        for name in sorted(os.listdir(src)):
+            t.add(os.path.join(src, name), arcname=name)
+
+
+def blob_path(d, digest):
+    return os.path.join(d, "blobs", "sha256", digest[7:])
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def put_blob(d, data):
+    digest = sha(data)
+    with open(blob_path(d, digest), "wb") as f:
+        f.write(data)
+    return digest
+
+
+def image_parts(d):
+    index = read_json(os.path.join(d, "index.json"))
+    mdesc = index["manifests"][0]
+    manifest = read_json(blob_path(d, mdesc["digest"]))
+    return index, mdesc, manifest
+
+
+def rewrite(d, manifest, config=None):
+    """Stores `config` (when given) and `manifest` with correct digests, and points index.json
+    at the new manifest."""
+    if config is not None:
+        raw = json.dumps(config).encode()
+        manifest["config"]["digest"] = put_blob(d, raw)
+        manifest["config"]["size"] = len(raw)
+    raw = json.dumps(manifest).encode()
+    index = read_json(os.path.join(d, "index.json"))
+    index["manifests"] = [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "digest": put_blob(d, raw), "size": len(raw),
+                           "annotations": {"io.containerd.image.name": "docker.io/library/evil:1"}}]
+    with open(os.path.join(d, "index.json"), "w") as f:
+        json.dump(index, f)
+
+
+def layer_tar(members):
+    """A layer tar of (TarInfo-kind, name, extra) entries."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for kind, name, extra in members:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size = len(extra)
+                t.addfile(info, io.BytesIO(extra))
+            elif kind == "hardlink":
+                info.type = tarfile.LNKTYPE
+                info.linkname = extra
+                t.addfile(info)
+            elif kind == "symlink":
+                info.type = tarfile.SYMTYPE
+                info.linkname = extra
+                t.addfile(info)
+    return buf.getvalue()
+
+
+def with_extra_layer(d, data):
+    """Adds a layer `data` (uncompressed) on top of the image."""
+    _, _, manifest = image_parts(d)
+    config = read_json(blob_path(d, manifest["config"]["digest"]))
+    digest = put_blob(d, data)
+    manifest["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                               "digest": digest, "size": len(data)})
+    config["rootfs"]["diff_ids"].append(digest)
+    rewrite(d, manifest, config)
+
+
+def make(layout, out, name, change):
+    d = os.path.join(out, name + ".d")
+    shutil.copytree(layout, d, symlinks=True)
+    change(d)
+    tar_dir(d, os.path.join(out, name + ".tar"))
+    shutil.rmtree(d)
+
+
+def first_layer(d):
+    return blob_path(d, image_parts(d)[2]["layers"][0]["digest"])
+
+
+def flip_a_byte(d):
+    path = first_layer(d)
+    with open(path, "r+b") as f:
+        f.seek(1000)
+        b = f.read(1)
+        f.seek(1000)
+        f.write(bytes([b[0] ^ 0xFF]))
+
+
+def truncate(d):
+    path = first_layer(d)
+    os.truncate(path, os.path.getsize(path) // 2)
+
+
+def missing_blob(d):
+    os.unlink(first_layer(d))
+
+
+def wrong_diff_id(d):
+    _, _, manifest = image_parts(d)
+    config = read_json(blob_path(d, manifest["config"]["digest"]))
+    config["rootfs"]["diff_ids"][0] = "sha256:" + "0" * 64
+    rewrite(d, manifest, config)
+
+
+def config_through_symlink(d):
+    # manifest.json's config is a symlink to the host's /etc/hostname: it must resolve inside.
+    os.unlink(os.path.join(d, "index.json"))
+    os.symlink("/etc/hostname", os.path.join(d, "cfg.json"))
+    with open(os.path.join(d, "manifest.json"), "w") as f:
+        json.dump([{"Config": "cfg.json", "RepoTags": ["evil:1"], "Layers": []}], f)
+
+
+def traversal(out):
+    with tarfile.open(os.path.join(out, "traversal.tar"), "w") as t:
+        info = tarfile.TarInfo("../../md-evil-traversal")
+        data = b"x"
+        info.size = 1
+        t.addfile(info, io.BytesIO(data))
+
+
+def main():
+    layout, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    make(layout, out, "digest-mismatch", flip_a_byte)
+    make(layout, out, "truncated", truncate)
+    make(layout, out, "missing-blob", missing_blob)
+    make(layout, out, "diff-id-mismatch", wrong_diff_id)
+    make(layout, out, "config-symlink", config_through_symlink)
+    make(layout, out, "layer-hardlink-out",
+         lambda d: with_extra_layer(d, layer_tar([("hardlink", "x", "../../../etc/passwd")])))
+    make(layout, out, "layer-symlink-out",
+         lambda d: with_extra_layer(d, layer_tar([("symlink", "link", "/"),
+                                                  ("file", "link/md-evil-symlink", b"x")])))
+    make(layout, out, "layer-dotdot",
+         lambda d: with_extra_layer(d, layer_tar([("file", "../md-evil-dotdot", b"x")])))
+    traversal(out)
+
+
+if __name__ == "__main__":
+    main()

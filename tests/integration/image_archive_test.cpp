@@ -1,0 +1,238 @@
+// Real images: a four-layer image built at test time from Debian's busybox-static with umoci
+// (one layer adds files, one deletes a file and replaces a directory, one changes a mode), as
+// an OCI layout (gzipped tar) and as a docker save archive (skopeo); loaded, run, saved (read
+// back by skopeo and umoci), committed, removed; hostile archives refused with nothing left.
+
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "integration/harness.hpp"
+
+namespace itest {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// umoci init/new/unpack/repack/config: each repack of the unpacked tree is one layer.
+const char* kBuild = R"SH(set -e
+cd "$1"
+umoci init --layout oci
+umoci new --image oci:app
+umoci unpack --image oci:app b1 >/dev/null
+r=b1/rootfs; mkdir -p $r/bin $r/etc $r/home $r/data/dir $r/data/gone
+cp /bin/busybox $r/bin/
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox $r/bin/$a; done
+printf 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home:/bin/sh\n' > $r/etc/passwd
+echo a > $r/data/dir/a; echo x > $r/data/gone/x; echo d > $r/data/delme
+echo m > $r/data/mode; chmod 600 $r/data/mode
+umoci repack --image oci:app b1
+umoci unpack --image oci:app b2 >/dev/null; echo added > b2/rootfs/data/added
+umoci repack --image oci:app b2
+umoci unpack --image oci:app b3 >/dev/null
+rm b3/rootfs/data/delme; rm -rf b3/rootfs/data/dir b3/rootfs/data/gone
+mkdir b3/rootfs/data/dir; echo b > b3/rootfs/data/dir/b
+umoci repack --image oci:app b3
+umoci unpack --image oci:app b4 >/dev/null; chmod 755 b4/rootfs/data/mode
+umoci repack --image oci:app b4
+umoci config --image oci:app --config.cmd sh --config.cmd -c \
+  --config.cmd 'echo "$GREETING from $(pwd) as $(id -u)"' --config.env GREETING=hello \
+  --config.workingdir /data --config.user alice --config.stopsignal SIGUSR1
+umoci gc --layout oci
+rm -rf b1 b2 b3 b4
+tar -C oci -czf app-oci.tar.gz .
+skopeo copy -q oci:oci:app docker-archive:app-docker.tar:app:1
+)SH";
+
+class ImageArchiveTest : public IntegrationTest {
+ protected:
+  void SetUp() override {
+    IntegrationTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    for (const char* tool : {"umoci", "skopeo", "python3"})
+      ASSERT_EQ(run({"sh", "-c", std::string("command -v ") + tool}).status, 0)
+          << tool << " is missing (scripts/deps.sh installs it)";
+    work_ = root() + "/work";
+    ASSERT_EQ(run({"mkdir", "-p", work_}).status, 0);
+    Options slow;
+    slow.timeout_s = 120;
+    auto built = run({"sh", "-c", kBuild, "build", work_}, slow);
+    ASSERT_EQ(built.status, 0) << built.err;
+  }
+  std::string data() const { return root() + "/data"; }
+  // Entries of the data root's stores (what a failed load must not leave).
+  std::string stored() const {
+    return run({"sh", "-c",
+                "cd " + data() +
+                    " 2>/dev/null && find blobs/sha256 layers images tags -mindepth 1 "
+                    "-maxdepth 1 2>/dev/null | sort"})
+        .out;
+  }
+  Json inspect(const std::string& image) {
+    auto r = md({"image", "inspect", image});
+    auto j = Json::parse(r.out, nullptr, false);
+    return j.is_array() && !j.empty() ? j[0] : Json::object();
+  }
+  int layer_dirs() const {
+    return static_cast<int>(lines(run({"ls", data() + "/layers"}).out).size());
+  }
+  std::string work_;
+};
+
+TEST_F(ImageArchiveTest, LoadsAnOciLayoutAndADockerArchiveOfTheSameLayersOnce) {
+  auto oci = md({"load", "-i", work_ + "/app-oci.tar.gz"});
+  ASSERT_EQ(oci.status, 0) << oci.err;
+  // umoci names the image "app" in ref.name only (a tag, no repository): docker's rule, no name.
+  ASSERT_TRUE(oci.out.starts_with("Loaded image ID: sha256:")) << oci.out;
+  const std::string id = oci.out.substr(24, 64);
+  Options stdin_archive;
+  stdin_archive.input = read_file(work_ + "/app-docker.tar");
+  auto docker = md({"load"}, stdin_archive);  // from stdin
+  ASSERT_EQ(docker.status, 0) << docker.err;
+  EXPECT_EQ(docker.out, "Loaded image: app:1\n");
+  EXPECT_EQ(inspect("app:1").value("Id", ""), "sha256:" + id) << "one image, two archives";
+  EXPECT_EQ(layer_dirs(), 4) << "each layer unpacked once";
+
+  // The image's config: Cmd, Env, WorkingDir, User.
+  auto r = md({"run", "--rm", "app:1"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "hello from /data as 1000\n");
+  // The layers' changes: an addition, a deletion, a directory replaced, a mode changed.
+  r = md({"run", "--rm", "-u", "0", "app:1", "sh", "-c",
+          "cat /data/added; ls /data/dir; test -e /data/delme || echo no-delme; "
+          "test -e /data/gone || echo no-gone; stat -c %a /data/mode"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "added\nb\nno-delme\nno-gone\n755\n");
+
+  const Json j = inspect("app:1");
+  EXPECT_EQ(j["RootFS"]["Layers"].size(), 4u);
+  EXPECT_EQ(j["Config"]["User"], "alice");
+  EXPECT_EQ(j["Config"]["WorkingDir"], "/data");
+  EXPECT_EQ(j["RepoTags"], Json::array({"app:1"}));
+  auto history = md({"history", "app:1"});
+  EXPECT_EQ(history.status, 0) << history.err;
+  EXPECT_NE(history.out.find("umoci repack"), std::string::npos) << history.out;
+  auto rmi = md({"rmi", "app:1"});  // its only name: the image goes too
+  EXPECT_EQ(rmi.status, 0) << rmi.err;
+  EXPECT_NE(rmi.out.find("Deleted: sha256:" + id), std::string::npos) << rmi.out;
+  EXPECT_EQ(stored(), "") << "rmi of the last image removes its layers and blobs";
+}
+
+TEST_F(ImageArchiveTest, SaveIsReadBySkopeoAndUmociAndRoundTripsItsDigests) {
+  ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
+  const std::string saved = work_ + "/saved.tar";
+  auto s = md({"save", "-o", saved, "app:1"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  const Json mine = inspect("app:1");
+  const std::string manifest = mine["Descriptor"].value("digest", "");
+
+  // skopeo reads the archive and finds our manifest, byte for byte.
+  auto sk = run({"skopeo", "inspect", "oci-archive:" + saved});
+  ASSERT_EQ(sk.status, 0) << sk.err;
+  EXPECT_EQ(Json::parse(sk.out).value("Digest", ""), manifest);
+  // umoci unpacks the layout: the files are those of the image.
+  const std::string lay = work_ + "/saved-layout";
+  ASSERT_EQ(run({"sh", "-c", "mkdir -p " + lay + " && tar -C " + lay + " -xf " + saved}).status, 0);
+  auto um = run({"sh", "-c", "cd " + work_ + " && umoci unpack --image saved-layout:1 bundle"});
+  ASSERT_EQ(um.status, 0) << um.err;
+  EXPECT_EQ(read_file(work_ + "/bundle/rootfs/data/added"), "added\n");
+  EXPECT_FALSE(exists(work_ + "/bundle/rootfs/data/delme"));
+
+  // save | load into another data root: the same ids and digests.
+  const std::string other = root() + "/other-data";
+  auto rt =
+      run({"sh", "-c",
+           mydocker() + " save app:1 | MYDOCKER_DATA_ROOT=" + other + " " + mydocker() + " load"},
+          Options{"", env(), 60, false});
+  ASSERT_EQ(rt.status, 0) << rt.err;
+  EXPECT_EQ(rt.out, "Loaded image: app:1\n");
+  auto theirs = run({mydocker(), "--data-root", other, "image", "inspect", "app:1"});
+  const Json j = Json::parse(theirs.out)[0];
+  EXPECT_EQ(j["Id"], mine["Id"]);
+  EXPECT_EQ(j["Descriptor"]["digest"], manifest);
+  EXPECT_EQ(j["RootFS"], mine["RootFS"]);
+  run({"rm", "-rf", other});
+}
+
+TEST_F(ImageArchiveTest, CommitAddsOneLayerAndRmiKeepsSharedLayers) {
+  ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
+  auto r = md({"run", "--name", "c", "-u", "0", "app:1", "sh", "-c",
+               "rm /data/added; echo new > /data/new"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto c = md({"commit", "c", "app:2"});
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_EQ(md({"rm", "c"}).status, 0);
+  r = md({"run", "--rm", "app:2", "sh", "-c", "test -e /data/added || echo gone; cat /data/new"});
+  EXPECT_EQ(r.out, "gone\nnew\n") << r.err;
+  const Json j = inspect("app:2");
+  ASSERT_EQ(j["RootFS"]["Layers"].size(), 5u);
+  EXPECT_EQ(j["Config"]["User"], "alice") << "the image's config is kept";
+  EXPECT_EQ(layer_dirs(), 5);
+  EXPECT_EQ(md({"rmi", "app:1"}).status, 0);
+  EXPECT_EQ(layer_dirs(), 5) << "app:2 still stands on app:1's four layers";
+  auto gone = md({"rmi", "app:2"});
+  EXPECT_EQ(gone.status, 0) << gone.err;
+  EXPECT_EQ(layer_dirs(), 0);
+  EXPECT_EQ(stored(), "");
+}
+
+TEST_F(ImageArchiveTest, StopUsesTheImagesStopSignal) {
+  ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
+  // Exits 7 on SIGUSR1 (the image's StopSignal); SIGTERM would end it with 143.
+  auto d = md({"run", "-d", "--name", "s", "app:1", "sh", "-c",
+               "trap 'exit 7' USR1; echo up; while :; do sleep 0.1; done"});
+  ASSERT_EQ(d.status, 0) << d.err;
+  for (int i = 0; i < 50 && md({"logs", "s"}).out.empty(); ++i) ::usleep(100000);
+  auto stop = md({"stop", "-t", "5", "s"});
+  EXPECT_EQ(stop.status, 0) << stop.err;
+  auto st = md({"inspect", "s"});
+  EXPECT_EQ(Json::parse(st.out)[0]["State"].value("ExitCode", -1), 7) << st.out;
+  md({"rm", "-f", "s"});
+}
+
+TEST_F(ImageArchiveTest, HostileArchivesAreRefusedAndLeaveNothing) {
+  const std::string layout = work_ + "/oci", out = work_ + "/hostile";
+  auto made = run({"python3",
+                   std::string(MYDOCKER_SOURCE_DIR) + "/tests/integration/data/hostile_archives.py",
+                   layout, out});
+  ASSERT_EQ(made.status, 0) << made.err;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"traversal", "path leaves the image"},
+      {"digest-mismatch", "digest mismatch"},
+      {"truncated", "size mismatch"},
+      {"missing-blob", "is missing from the archive"},
+      {"diff-id-mismatch", "diff id mismatch"},
+      {"config-symlink", "is missing from the archive"},
+      {"layer-hardlink-out", "leaves the image"},
+      {"layer-symlink-out", "md-evil-symlink"},
+      {"layer-dotdot", "path leaves the image"},
+  };
+  for (const auto& [name, why] : cases) {
+    auto r = md({"load", "-i", out + "/" + name + ".tar"});
+    EXPECT_EQ(r.status, 125) << name << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find(why), std::string::npos) << name << ": " << r.err;
+    EXPECT_EQ(stored(), "") << name << " left something in the data root";
+  }
+  for (const char* f :
+       {"/md-evil-traversal", "/tmp/md-evil-traversal", "/md-evil-symlink", "/md-evil-dotdot"})
+    EXPECT_FALSE(exists(f)) << f;
+  // A good image first, then a hostile one: the good one's layers stay, nothing else does.
+  ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
+  const std::string good = stored();
+  EXPECT_EQ(md({"load", "-i", out + "/diff-id-mismatch.tar"}).status, 125);
+  EXPECT_EQ(stored(), good);
+}
+
+TEST_F(ImageArchiveTest, TwoLoadsAtOnceStoreEachLayerOnce) {
+  Background a(args({"load", "-i", work_ + "/app-oci.tar.gz"}), env());
+  Background b(args({"load", "-i", work_ + "/app-docker.tar"}), env());
+  EXPECT_EQ(a.wait(60s), 0) << a.stderr_text();
+  EXPECT_EQ(b.wait(60s), 0) << b.stderr_text();
+  EXPECT_EQ(layer_dirs(), 4);
+  auto r = md({"run", "--rm", "app:1"});
+  EXPECT_EQ(r.out, "hello from /data as 1000\n") << r.err;
+}
+
+}  // namespace
+}  // namespace itest
