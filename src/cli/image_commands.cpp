@@ -5,9 +5,12 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
+#include "mydocker/commands/registry.hpp"
 #include "mydocker/format/images.hpp"
 #include "mydocker/format/text.hpp"
 #include "mydocker/image/archive.hpp"
@@ -15,6 +18,7 @@
 #include "mydocker/image/image.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
+#include "mydocker/util/fs.hpp"
 
 namespace mydocker::cli {
 namespace {
@@ -215,6 +219,108 @@ void history_options(CLI::App& history, CommandLine& cl, Scratch&) {
 
 int run_history(const CommandLine& cl) { return image_history(cl, cl.args.front()); }
 
+void registry_flags(CLI::App& app, CommandLine& cl) {
+  app.add_option("--insecure-registry", cl.reg.insecure,
+                 "HOST[:PORT] that may be reached over plain HTTP (also "
+                 "$MYDOCKER_INSECURE_REGISTRIES, comma-separated; localhost always may)");
+}
+
+registry::Options registry_options(const CommandLine& cl) {
+  registry::Options o;
+  o.config_dir = registry_config_dir();
+  o.insecure_registries = cl.reg.insecure;
+  if (const char* env = std::getenv("MYDOCKER_INSECURE_REGISTRIES"))
+    for (const auto& h : split(env, ",")) o.insecure_registries.push_back(h);
+  o.architecture = host_architecture();
+  if (!cl.reg.platform.empty()) {
+    const auto parts = split(cl.reg.platform, "/");
+    if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
+      throw Error("invalid value '" + cl.reg.platform + "' for --platform: OS/ARCH[/VARIANT]");
+    o.os = parts[0];
+    o.architecture = parts[1];
+    if (parts.size() == 3) o.variant = parts[2];
+  }
+  if (!cl.ps.quiet)
+    o.progress = [](const std::string& line) {
+      out() << line << "\n";
+      std::fflush(stdout);
+    };
+  return o;
+}
+
+void pull_options(CLI::App& pull, CommandLine& cl, Scratch&) {
+  pull.add_option("image", cl.args, "NAME[:TAG|@DIGEST]")->required()->expected(1);
+  pull.add_option("--platform", cl.reg.platform, "OS/ARCH[/VARIANT] from a multi-platform image");
+  pull.add_flag("-q,--quiet", cl.ps.quiet, "Print only the image's name");
+  registry_flags(pull, cl);
+}
+
+int run_pull(const CommandLine& cl) {
+  if (::geteuid() != 0) throw Error("mydocker pull needs root (layers keep their files' owners)");
+  const auto o = registry_options(cl);
+  std::string last;
+  pull_image(cl.data_root, cl.args.front(), o, [&](const std::string& line) {
+    last = line;
+    if (!cl.ps.quiet) out() << line << "\n";
+  });
+  if (cl.ps.quiet) out() << last << "\n";
+  return 0;
+}
+
+void push_options(CLI::App& push, CommandLine& cl, Scratch&) {
+  push.add_option("image", cl.args, "NAME[:TAG]")->required()->expected(1);
+  push.add_flag("-q,--quiet", cl.ps.quiet, "Print nothing but errors");
+  registry_flags(push, cl);
+}
+
+int run_push(const CommandLine& cl) {
+  push_image(cl.data_root, cl.args.front(), registry_options(cl), [&](const std::string& line) {
+    if (!cl.ps.quiet) out() << line << "\n";
+  });
+  return 0;
+}
+
+void login_options(CLI::App& login, CommandLine& cl, Scratch&) {
+  login.add_option("server", cl.args, "The registry (default: docker.io)")->expected(0, 1);
+  login.add_option("-u,--username", cl.reg.user, "Username");
+  login.add_option("-p,--password", cl.reg.password, "Password (prefer --password-stdin)");
+  login.add_flag("--password-stdin", cl.reg.password_stdin, "Read the password from stdin");
+  registry_flags(login, cl);
+}
+
+int run_login(const CommandLine& cl) {
+  const std::string server = cl.args.empty() ? "docker.io" : cl.args.front();
+  std::string password = cl.reg.password;
+  if (cl.reg.password_stdin) {
+    if (!password.empty()) throw Error("--password and --password-stdin are mutually exclusive");
+    std::getline(std::cin, password);
+    while (!password.empty() && (password.back() == '\r' || password.back() == '\n'))
+      password.pop_back();
+  }
+  if (cl.reg.user.empty() || password.empty())
+    throw Error(
+        "login needs -u USER and a password (-p, or --password-stdin): mydocker "
+        "never prompts");
+  if (!cl.reg.password_stdin)
+    std::fprintf(stderr,
+                 "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+  registry::login(server, cl.reg.user, password, registry_options(cl));
+  out() << "Login Succeeded\n";
+  return 0;
+}
+
+void logout_options(CLI::App& logout, CommandLine& cl, Scratch&) {
+  logout.add_option("server", cl.args, "The registry (default: docker.io)")->expected(0, 1);
+}
+
+int run_logout(const CommandLine& cl) {
+  const std::string server = cl.args.empty() ? "docker.io" : cl.args.front();
+  const bool had = registry::logout(server, registry_options(cl));
+  out() << (had ? "Removing login credentials for " + server : "Not logged in to " + server)
+        << "\n";
+  return 0;
+}
+
 }  // namespace
 
 std::vector<CommandDef> image_commands() {
@@ -236,6 +342,13 @@ std::vector<CommandDef> image_commands() {
       {"history", "Show the history of an image", history_options, nullptr, run_history},
       {"image", "Manage images: inspect IMAGE..., history IMAGE", image_options, nullptr,
        run_image},
+      {"pull", "Download an image from a registry: NAME[:TAG|@DIGEST]", pull_options, nullptr,
+       run_pull},
+      {"push", "Upload an image to a registry: NAME[:TAG]", push_options, nullptr, run_push},
+      {"login", "Store credentials for a registry (checked against it first)", login_options,
+       nullptr, run_login},
+      {"logout", "Remove the stored credentials of a registry", logout_options, nullptr,
+       run_logout},
   };
 }
 

@@ -46,6 +46,12 @@ struct CommandLine {
   std::string output;                   // export -o FILE, save -o FILE, load -i FILE
   bool no_trunc = false;                // history --no-trunc
   struct {
+    std::vector<std::string> insecure;  // --insecure-registry HOST[:PORT]
+    std::string platform;               // pull --platform OS/ARCH[/VARIANT]
+    std::string user, password;         // login -u, -p
+    bool password_stdin = false;        // login --password-stdin
+  } reg;
+  struct {
     std::string subnet, gateway;  // network create
     bool internal = false, quiet = false;
   } net;
