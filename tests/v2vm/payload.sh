@@ -152,6 +152,15 @@ $MD run --rm -m 20m busybox sh -c 'x=$(head -c 40000000 /dev/zero | tr "\0" a)' 
 rc=$?
 [ $rc -eq 137 ] && grep -q OOM /tmp/o && pass "the image's shell OOM-killed under -m 20m" ||
   fail "image OOM: exit $rc $(cat /tmp/o)"
+if [ -f /payload/layered.tar.gz ]; then
+  out=$($MD load -i /payload/layered.tar.gz 2>&1) && id=${out#Loaded image ID: sha256:} &&
+    out=$($MD run --rm "$id" 2>&1) && [ "$out" = layered-v2-ok ] &&
+    pass "load an OCI layout of two layers, run its Cmd (a whiteout hides a file)" ||
+    fail "layered image: $out"
+  $MD rmi "$id" >/dev/null 2>&1
+else
+  fail "no layered image (umoci missing on the host?)"
+fi
 id=$($MD run -d --name web busybox sh -c 'echo up; sleep 60' 2>/tmp/o)
 out=$($MD exec web sh -c 'grep -E "Seccomp:|CapEff" /proc/self/status; cat /proc/self/cgroup' 2>&1)
 echo "$out" | grep -q "Seccomp:	2" && echo "$out" | grep -q "^0::/mydocker/" &&
