@@ -132,6 +132,62 @@ for p in "host-files:$peak_host" "busybox:$peak_busybox" "crun:$peak_crun"; do
 done
 "$md" rm -f "$id" >/dev/null
 
+# --- images: load and pull throughput (MB/s, against cat of the same archive), and the run of a
+# 5-layer image against a 1-layer one of the same files ------------------------------------------
+img=$out/img
+mkdir -p "$img"
+(set -e; cd "$img"; umoci init --layout oci; umoci new --image oci:one
+  umoci unpack --image oci:one b >/dev/null; cp -a "$out/bundle/rootfs/." b/rootfs/
+  head -c 64000000 /dev/urandom >b/rootfs/big
+  umoci repack --image oci:one b; rm -rf b; umoci new --image oci:five
+  for i in 1 2 3 4 5; do
+    umoci unpack --image oci:five b >/dev/null
+    [ "$i" = 1 ] && cp -a "$out/bundle/rootfs/." b/rootfs/
+    echo "$i" >"b/rootfs/layer$i"; umoci repack --image oci:five b; rm -rf b
+  done
+  tar -C oci -cf all.tar .) >/dev/null 2>&1
+ms() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1; echo $((($(date +%s%N) - s) / 1000000)); }
+mid() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+size_mb=$(awk -v b="$(stat -c %s "$img/all.tar")" 'BEGIN { printf "%.1f", b / 1e6 }')
+cat_ms=$(for _ in 1 2 3; do ms cat "$img/all.tar"; done | mid)
+load_ms=$(for _ in 1 2 3; do
+  MYDOCKER_DATA_ROOT=$img/data ms "$md" load -i "$img/all.tar"
+  for i in $(MYDOCKER_DATA_ROOT=$img/data "$md" images -q); do MYDOCKER_DATA_ROOT=$img/data "$md" rmi -f "$i" >/dev/null; done
+done | mid)
+throughput() { awk -v n="$1" -v mb="$size_mb" -v t="$2" -v c="$cat_ms" 'BEGIN {
+  printf "%-44s %8.1f MB/s (%s MB in %d ms; cat: %.0f MB/s)\n", n, mb / (t / 1000), mb, t, mb / (c / 1000) }'; }
+throughput "mydocker load (OCI layout, 2 images)" "$load_ms"
+# pull: from Debian's docker-registry on this namespace's loopback
+ip link set lo up
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+  "$img/registry" "$port" >"$img/registry.yml"
+docker-registry serve "$img/registry.yml" >/dev/null 2>&1 &
+registry_pid=$!
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+# index.json order: "one" (busybox and 64 MB of random bytes, one layer), then "five"
+ids=$(MYDOCKER_DATA_ROOT=$img/data "$md" load -i "$img/all.tar" | awk '/ID/ { sub("sha256:", "", $4); print $4 }')
+large=$(echo "$ids" | sed -n 1p) five=$(echo "$ids" | sed -n 2p)
+for i in $(MYDOCKER_DATA_ROOT=$img/data "$md" images -q); do
+  MYDOCKER_DATA_ROOT=$img/data "$md" tag "$i" "127.0.0.1:$port/bench/i$i:1"
+  MYDOCKER_DATA_ROOT=$img/data "$md" push -q "127.0.0.1:$port/bench/i$i:1"
+done
+pull_ms=$(for r in 1 2 3; do
+  s=$(date +%s%N)
+  for i in $(MYDOCKER_DATA_ROOT=$img/data "$md" images -q); do
+    MYDOCKER_DATA_ROOT=$img/pull$r "$md" pull -q "127.0.0.1:$port/bench/i$i:1" >/dev/null
+  done
+  echo $((($(date +%s%N) - s) / 1000000)); rm -rf "$img/pull$r"
+done | mid)
+kill "$registry_pid"; wait "$registry_pid" 2>/dev/null || true
+throughput "mydocker pull (the same 2 images, loopback)" "$pull_ms"
+# 5 layers against 1 (the run does not read the files: the extra 64 MB of "one" cost nothing)
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$img/h.json" \
+  -n one "env MYDOCKER_DATA_ROOT=$img/data $md run --rm $large true" \
+  -n five "env MYDOCKER_DATA_ROOT=$img/data $md run --rm $five true" >/dev/null
+m1=$(jq '.results[0].median * 1000' "$img/h.json") m5=$(jq '.results[1].median * 1000' "$img/h.json")
+awk -v a="$m1" -v b="$m5" 'BEGIN { printf "%-44s %8.2f ms against %.2f ms with 1 layer (%+.2f ms)\n", "mydocker run of a 5-layer image", b, a, b - a }'
+
 # --- scale ----------------------------------------------------------------------------------
 [ "${BENCH_SCALE:-1000}" = 0 ] && exit 0
 total=${BENCH_SCALE:-1000}
