@@ -44,6 +44,8 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
                  "unless asked), host, bridge, or a network's name");
   run.add_option("-p,--publish", o.publish,
                  "Publish a port: [HOSTIP:][HOSTPORT:]CTRPORT[/tcp|udp] (implies --net bridge)");
+  run.add_flag("-P,--publish-all", o.publish_all,
+               "Publish the image's exposed ports (ExposedPorts) on free host ports");
   run.add_option("--ip", o.ip, "The container's address on a user-defined network");
   run.add_option("--dns", o.dns, "A nameserver for the container's /etc/resolv.conf");
   run.add_option("--add-host", o.add_hosts, "An /etc/hosts entry: NAME:IP");

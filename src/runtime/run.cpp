@@ -435,7 +435,26 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
 
 }  // namespace
 
+// -P: the image's ExposedPorts ("80/tcp", "53/udp") added to -p as CTRPORT/PROTO, each on a
+// free host port (docker's rule). Without an image, or an image exposing nothing: no change.
+static std::optional<RunOptions> with_exposed_ports(const RunOptions& o) {
+  if (!o.publish_all) return std::nullopt;
+  RunOptions out = o;
+  out.publish_all = false;
+  if (auto info = named_image(o)) {
+    const auto config =
+        nlohmann::json::parse(ImageStore(o.data_root).config(*info), nullptr, false);
+    if (config.is_object() && config.contains("config") && config["config"].is_object()) {
+      const auto& c = config["config"];
+      if (c.contains("ExposedPorts") && c["ExposedPorts"].is_object())
+        for (const auto& [port, _] : c["ExposedPorts"].items()) out.publish.push_back(port);
+    }
+  }
+  return out;
+}
+
 RunResult run_container(const RunOptions& o) {
+  if (auto expanded = with_exposed_ports(o)) return run_container(*expanded);
   validate_run_options(o);
   trace::set_enabled(o.trace || o.dry_run);
   if (o.dry_run) return dry_run(o);

@@ -208,6 +208,48 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
 // The firewall comes back when its table is gone (a firewall reload, `nft flush ruleset`) and
 // the bridge stayed; and a range of 2,000 ports is published and unpublished whole (more
 // elements than one netlink request holds).
+TEST_F(NetworkTest, PublishAllPublishesTheImagesExposedPortsOnFreePorts) {
+  // busybox with ExposedPorts 80/tcp in its config: saved, its config edited, loaded back.
+  const std::string dir = root() + "/exposed";
+  const std::string edit = R"PY(
+import hashlib, json, os, sys
+d = sys.argv[1]
+def blob(digest): return os.path.join(d, "blobs", "sha256", digest[7:])
+def put(data):
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    open(blob(digest), "wb").write(data)
+    return digest, len(data)
+index = json.load(open(os.path.join(d, "index.json")))
+manifest = json.load(open(blob(index["manifests"][0]["digest"])))
+config = json.load(open(blob(manifest["config"]["digest"])))
+config.setdefault("config", {})["ExposedPorts"] = {"80/tcp": {}}
+manifest["config"]["digest"], manifest["config"]["size"] = put(json.dumps(config).encode())
+digest, size = put(json.dumps(manifest).encode())
+index["manifests"] = [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest,
+                       "size": size, "annotations": {"io.containerd.image.name": "exposed:1"}}]
+json.dump(index, open(os.path.join(d, "index.json"), "w"))
+os.unlink(os.path.join(d, "manifest.json"))
+)PY";
+  auto saved = in_host({"sh", "-c",
+                        "mkdir -p " + dir + " && " + mydocker() + " --data-root " + data_ +
+                            " save busybox | tar -C " + dir + " -x && python3 -c '" + edit + "' " +
+                            dir + " && tar -C " + dir + " -cf " + dir + ".tar ."});
+  ASSERT_EQ(saved.status, 0) << saved.err;
+  auto loaded = md({"load", "-i", dir + ".tar"});
+  ASSERT_EQ(loaded.out, "Loaded image: exposed:1\n") << loaded.err;
+  auto r = md({"run", "-d", "--name", "pa", "-P", "exposed:1", "sh", "-c",
+               "mkdir /www; echo hello-P > /www/index.html; exec httpd -f -p 80 -h /www"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string port = md({"port", "pa"}).out;
+  ASSERT_TRUE(port.starts_with("80/tcp -> 0.0.0.0:")) << port;
+  const std::string host_port = port.substr(18, port.find('\n') - 18);
+  EXPECT_NE(host_port, "80");
+  EXPECT_EQ(fetch([&](std::vector<std::string> a) { return in_outside(a); },
+                  "http://192.0.2.1:" + host_port + "/"),
+            "hello-P\n");
+  EXPECT_EQ(md({"rm", "-f", "pa"}).status, 0);
+}
+
 TEST_F(NetworkTest, TableRemovedIsMadeAgainAndLargeRangesPublish) {
   ASSERT_EQ(md({"run", "--rm", "--net", "bridge", "busybox", "true"}).status, 0);
   ASSERT_EQ(in_host({"nft", "delete", "table", "ip", "mydocker"}).status, 0);

@@ -72,6 +72,7 @@ struct RunOptions {
   std::optional<std::string> entrypoint;       // --entrypoint
   std::string network = "none";                // --net none|host|bridge|NAME (-p: bridge)
   std::vector<std::string> publish;            // -p [HOSTIP:][HOSTPORT:]CTRPORT[/PROTO]
+  bool publish_all = false;                    // -P: the image's ExposedPorts, free host ports
   std::string ip;                              // --ip (a user-defined network)
   std::vector<std::string> dns;                // --dns IP (resolv.conf's nameservers)
   std::vector<std::string> add_hosts;          // --add-host NAME:IP
