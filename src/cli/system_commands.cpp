@@ -1,12 +1,18 @@
-// info, prune.
+// info, prune, system df|prune|info.
 
 #include <cstdio>
+#include <set>
 
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
+#include "mydocker/commands/containers.hpp"
 #include "mydocker/commands/info.hpp"
 #include "mydocker/format/host.hpp"
+#include "mydocker/format/text.hpp"
+#include "mydocker/image/content.hpp"
+#include "mydocker/image/image.hpp"
+#include "mydocker/image/tar.hpp"
 #include "mydocker/util/error.hpp"
 
 namespace mydocker::cli {
@@ -47,6 +53,89 @@ int run_prune(const CommandLine& cl) {
   return r.problems.empty() ? 0 : kExitSetupError;
 }
 
+// `system df`: docker's TYPE TOTAL ACTIVE SIZE RECLAIMABLE, with a row for the layers (shared
+// between images, so the Images row counts each layer once). An image is active while a
+// container (running or not) uses it; a layer while an active image has it; a container while
+// it runs. Reclaimable: what rmi of the inactive images, or rm of the stopped containers, frees.
+struct DfRow {
+  int total = 0, active = 0;
+  int64_t size = 0, reclaimable = 0;
+};
+
+std::string df_line(const char* type, const DfRow& r) {
+  char line[160];
+  const int pct = r.size > 0 ? static_cast<int>(r.reclaimable * 100 / r.size) : 0;
+  const std::string rec =
+      human_size(r.reclaimable) + (r.size > 0 ? " (" + std::to_string(pct) + "%)" : "");
+  std::snprintf(line, sizeof line, "%-15s %-9d %-9d %-9s %s\n", type, r.total, r.active,
+                human_size(r.size).c_str(), rec.c_str());
+  return line;
+}
+
+int run_system_df(const CommandLine& cl) {
+  const ImageStore images(cl.data_root);
+  const ContentStore content = images.content();
+  const auto containers = list_containers(Store(cl.state_root), true);
+  std::set<std::string> used_images, active_layers, all_layers;
+  DfRow img, lay, ctr;
+  const Store store(cl.state_root);
+  for (const auto& c : containers) {
+    nlohmann::json config;
+    try {
+      config = ContainerDir(store.root(), c.id).config();
+    } catch (const Error&) {
+      continue;  // being removed
+    }
+    used_images.insert(config.value("image", ""));
+    ++ctr.total;
+    const std::string files = config.value("files_dir", "");
+    const int64_t size = files.empty() ? 0 : tree_size(files + "/upper");
+    ctr.size += size;
+    if (c.live())
+      ++ctr.active;
+    else
+      ctr.reclaimable += size;
+  }
+  std::set<std::string> seen;
+  for (const auto& i : images.list()) {
+    if (!seen.insert(i.id).second) continue;
+    ++img.total;
+    const bool active = used_images.count(i.id) > 0;
+    if (active) ++img.active;
+    for (const auto& l : i.layers) {
+      all_layers.insert(l);
+      if (active) active_layers.insert(l);
+    }
+  }
+  for (const auto& l : content.layers()) {
+    const int64_t size = content.layer_size(l);
+    ++lay.total;
+    lay.size += size;
+    if (active_layers.count(l))
+      ++lay.active;
+    else
+      lay.reclaimable += size;
+  }
+  img.size = lay.size;
+  img.reclaimable = lay.reclaimable;
+  out() << "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE\n"
+        << df_line("Images", img) << df_line("Layers", lay) << df_line("Containers", ctr);
+  return 0;
+}
+
+void system_options(CLI::App& system, CommandLine& cl, Scratch&) {
+  system.add_option("command", cl.args, "df | prune | info")->required()->expected(1);
+  system.add_flag("-f,--force", cl.force, "prune: do not ask (mydocker never asks)");
+}
+
+int run_system(const CommandLine& cl) {
+  const std::string& sub = cl.args.front();
+  if (sub == "df") return run_system_df(cl);
+  if (sub == "prune") return run_prune(cl);
+  if (sub == "info") return run_info(cl);
+  throw Error("unknown system command '" + sub + "': df, prune or info");
+}
+
 }  // namespace
 
 std::vector<CommandDef> system_commands() {
@@ -54,6 +143,8 @@ std::vector<CommandDef> system_commands() {
       {"info", "Show how mydocker sees this host", info_options, info_finish, run_info},
       {"prune", "Remove stopped containers and what crashed runs left behind", prune_options,
        nullptr, run_prune},
+      {"system", "df (disk usage: images, layers, containers) | prune | info", system_options,
+       info_finish, run_system},
   };
 }
 

@@ -177,6 +177,29 @@ TEST_F(ImageArchiveTest, CommitAddsOneLayerAndRmiKeepsSharedLayers) {
   EXPECT_EQ(stored(), "");
 }
 
+TEST_F(ImageArchiveTest, SystemDfCountsImagesLayersAndContainers) {
+  ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
+  ASSERT_EQ(
+      md({"run", "--name", "c", "-u", "0", "app:1", "sh", "-c", "head -c 5000 /dev/zero > /data/w"})
+          .status,
+      0);
+  auto df = md({"system", "df"});
+  ASSERT_EQ(df.status, 0) << df.err;
+  const auto rows = lines(df.out);
+  ASSERT_EQ(rows.size(), 4u) << df.out;
+  EXPECT_TRUE(rows[0].starts_with("TYPE ")) << df.out;
+  // One image, used by the (stopped) container: its four layers active, nothing to reclaim.
+  EXPECT_TRUE(rows[1].starts_with("Images          1         1 ")) << df.out;
+  EXPECT_NE(rows[1].find(" 0B"), std::string::npos) << df.out;
+  EXPECT_TRUE(rows[2].starts_with("Layers          4         4 ")) << df.out;
+  // The stopped container's own layer (5 kB written) is reclaimable.
+  EXPECT_TRUE(rows[3].starts_with("Containers      1         0         5kB       5kB (100%)"))
+      << df.out;
+  ASSERT_EQ(md({"rm", "c"}).status, 0);
+  df = md({"system", "df"});
+  EXPECT_NE(lines(df.out)[1].find("(100%)"), std::string::npos) << df.out;
+}
+
 TEST_F(ImageArchiveTest, StopUsesTheImagesStopSignal) {
   ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
   // Exits 7 on SIGUSR1 (the image's StopSignal); SIGTERM would end it with 143.
