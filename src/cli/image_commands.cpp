@@ -1,6 +1,8 @@
 // import, images, rmi, export, commit.
 
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -138,8 +140,17 @@ void save_options(CLI::App& save, CommandLine& cl, Scratch&) {
 
 int run_save(const CommandLine& cl) {
   UniqueFd to;
+  struct stat st {};
+  if (!cl.output.empty() && ::stat(cl.output.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A device, a fifo, a symlink's target that is no file (-o /dev/null): written into as it is.
+    to.reset(::open(cl.output.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+    if (!to) throw SysError(errno, "invalid value '" + cl.output + "' for -o: cannot write it");
+    save_archive(ImageStore(cl.data_root), cl.args, to.get());
+    return 0;
+  }
   if (!cl.output.empty()) {
-    // Written aside and renamed: a failed save leaves no half archive under the name.
+    // Written aside and renamed over it: a failed save leaves no half archive under the name.
+    // (A symlink to a file: the file it points to is replaced.)
     const std::string tmp = cl.output + ".tmp-" + std::to_string(::getpid());
     to.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!to) throw SysError(errno, "invalid value '" + cl.output + "' for -o: cannot write it");
@@ -149,7 +160,9 @@ int run_save(const CommandLine& cl) {
       ::unlink(tmp.c_str());
       throw;
     }
-    if (::rename(tmp.c_str(), cl.output.c_str()) != 0) throw SysError(errno, "rename " + tmp);
+    char real[PATH_MAX];
+    const std::string target = ::realpath(cl.output.c_str(), real) ? real : cl.output;
+    if (::rename(tmp.c_str(), target.c_str()) != 0) throw SysError(errno, "rename " + tmp);
     return 0;
   }
   if (::isatty(STDOUT_FILENO))

@@ -66,6 +66,8 @@ void pull_image(const std::string& data_root, const std::string& reference,
   Layout layout = make_layout(data_root);
   ScopeGuard cleanup([&] { remove_tree(layout.dir); });
   if (!ref.tag.empty()) out(ref.tag + ": Pulling from " + ref.repository);
+  // Held from the first "the store has it" to the load: no garbage collection in between.
+  UniqueFd held(images.lock(false));
   const std::string digest =
       registry::pull(ref, layout.dir, o, [&](const std::string& d) { return store.has_blob(d); });
   const auto loaded =

@@ -33,6 +33,22 @@ std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool
   return format_columns(rows, 3, 10);
 }
 
+namespace {
+
+// A config's field of the type it should have, whatever an archive put there.
+std::string text(const nlohmann::json& j, const char* key, const std::string& fallback = "") {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                : fallback;
+}
+
+// "N units ago" for an RFC 3339 time, "N/A" for what is none.
+std::string ago(const std::string& when, double now) {
+  const double t = when.empty() ? 0 : parse_rfc3339(when);
+  return t <= 0 || t > now + 86400 ? "N/A" : human_duration(now - t) + " ago";
+}
+
+}  // namespace
+
 nlohmann::json image_inspect_json(const ImageInfo& image, const std::vector<ImageReference>& tags,
                                   const std::string& config) {
   using nlohmann::json;
@@ -48,13 +64,13 @@ nlohmann::json image_inspect_json(const ImageInfo& image, const std::vector<Imag
       {"RepoTags", repo_tags},
       {"RepoDigests", image.repo_digests},
       {"Parent", ""},
-      {"Comment", c.value("comment", "")},
-      {"Created", c.value("created", image.created)},
-      {"Author", c.value("author", "")},
+      {"Comment", text(c, "comment")},
+      {"Created", text(c, "created", image.created)},
+      {"Author", text(c, "author")},
       {"Config", conf},
-      {"Architecture", c.value("architecture", "")},
-      {"Variant", c.value("variant", "")},
-      {"Os", c.value("os", "")},
+      {"Architecture", text(c, "architecture")},
+      {"Variant", text(c, "variant")},
+      {"Os", text(c, "os")},
       {"Size", image.size},
       {"RootFS", {{"Type", "layers"}, {"Layers", layers}}},
       {"Metadata", {{"LastTagTime", image.created}}},
@@ -73,15 +89,14 @@ std::string format_history(const ImageInfo& image, const std::string& config,
   size_t layer = 0;
   for (const auto& h : history) {
     if (!h.is_object()) continue;
-    const bool empty = h.value("empty_layer", false);
+    const bool empty =
+        h.contains("empty_layer") && h["empty_layer"].is_boolean() && h["empty_layer"].get<bool>();
     const int64_t size = empty || layer >= layer_sizes.size() ? 0 : layer_sizes[layer];
     if (!empty) ++layer;
-    std::string by = h.value("created_by", "");
+    std::string by = text(h, "created_by");
     if (!no_trunc && by.size() > 45) by = by.substr(0, 44) + "…";
-    const std::string created = h.value("created", "");
-    rows.push_back({"<missing>",
-                    created.empty() ? "N/A" : human_duration(now - parse_rfc3339(created)) + " ago",
-                    by, human_size(size), h.value("comment", "")});
+    rows.push_back(
+        {"<missing>", ago(text(h, "created"), now), by, human_size(size), text(h, "comment")});
   }
   std::reverse(rows.begin(), rows.end());
   if (!rows.empty()) rows.front()[0] = no_trunc ? "sha256:" + image.id : short_id(image.id);

@@ -7,7 +7,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -27,25 +29,26 @@ using json = nlohmann::json;
 constexpr size_t kManifestLimit = 4u << 20;
 constexpr size_t kConfigLimit = 16u << 20;
 constexpr int kMaxIndexDepth = 4;
+constexpr size_t kMaxDescriptors = 10000;  // manifests and indexes one archive may name
 constexpr const char* kOciIndex = "application/vnd.oci.image.index.v1+json";
 constexpr const char* kDockerList = "application/vnd.docker.distribution.manifest.list.v2+json";
 constexpr const char* kOciManifest = "application/vnd.oci.image.manifest.v1+json";
 constexpr const char* kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
 constexpr const char* kOciConfig = "application/vnd.oci.image.config.v1+json";
-constexpr const char* kOciLayer = "application/vnd.oci.image.layer.v1.tar";
 constexpr const char* kNameAnnotation = "io.containerd.image.name";
 constexpr const char* kRefAnnotation = "org.opencontainers.image.ref.name";
 
 // A regular file of the unpacked archive, opened inside it: every symlink resolved as if the
 // archive's root were "/", ".." stopping there. -1 when it is not there.
 int open_inside(int root, const std::string& rel) {
+  // O_PATH first: what is not a regular file (a device node, a fifo) is never opened.
   open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+  how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how)));
+  UniqueFd path(static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how)));
   struct stat st {};
-  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return -1;
-  return fd.release();
+  if (!path || ::fstat(path.get(), &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+  return ::open(("/proc/self/fd/" + std::to_string(path.get())).c_str(), O_RDONLY | O_CLOEXEC);
 }
 
 std::string read_limited(int fd, size_t limit, const std::string& what) {
@@ -60,7 +63,7 @@ std::string read_limited(int fd, size_t limit, const std::string& what) {
 }
 
 json parse_json(const std::string& text, const std::string& what, bool array = false) {
-  json j = json::parse(text, nullptr, false);
+  json j = parse_untrusted_json(text);
   if (array ? !j.is_array() : !j.is_object())
     throw Error("load: " + what + " is not a JSON " + (array ? "array" : "object"));
   return j;
@@ -121,28 +124,26 @@ class Loader {
         source_(std::move(source)),
         repo_digest_(std::move(repo_digest)) {}
 
+  // Everything is read and checked, every blob and layer stored, before any image is
+  // recorded; what a failure leaves is unreferenced, for collect_garbage (never removed here:
+  // another load may have found a layer this one added, and recorded an image on it).
   std::vector<LoadedImage> run() {
-    try {
-      if (UniqueFd f(open_inside(root_, "index.json")); f) {
-        walk_index(parse_json(read_limited(f.get(), kManifestLimit, "index.json"), "index.json"),
-                   {}, 0);
-      } else if (UniqueFd m(open_inside(root_, "manifest.json")); m) {
-        docker_manifest(m.get());
-      } else {
-        throw Error(
-            "load: neither index.json (an OCI image layout) nor manifest.json (docker save) "
-            "in the archive");
-      }
-      std::vector<LoadedImage> out;
-      for (const auto& p : pending_) {
-        images_.add_image(p.config, p.manifest, p.names, source_, repo_digest_);
-        out.push_back({p.config.substr(7), p.names});
-      }
-      return out;
-    } catch (...) {
-      rollback();
-      throw;
+    if (UniqueFd f(open_inside(root_, "index.json")); f) {
+      walk_index(parse_json(read_limited(f.get(), kManifestLimit, "index.json"), "index.json"), {},
+                 0);
+    } else if (UniqueFd m(open_inside(root_, "manifest.json")); m) {
+      docker_manifest(m.get());
+    } else {
+      throw Error(
+          "load: neither index.json (an OCI image layout) nor manifest.json (docker save) "
+          "in the archive");
     }
+    std::vector<LoadedImage> out;
+    for (const auto& p : pending_) {
+      images_.add_image(p.config, p.manifest, p.names, source_, repo_digest_);
+      out.push_back({p.config.substr(7), p.names});
+    }
+    return out;
   }
 
  private:
@@ -151,15 +152,53 @@ class Loader {
     std::vector<ImageReference> names;
   };
 
-  void rollback() noexcept {
-    for (const auto& l : fresh_layers_) try {
-        store_.remove_layer(l);
-      } catch (const std::exception&) {
+  // One image per config: an archive naming one image twice (or a thousand times, through
+  // nested indexes that repeat a digest) gives it all the names, and is read once.
+  bool seen(const std::string& digest) {
+    if (++visited_ > kMaxDescriptors)
+      throw Error("load: more than " + std::to_string(kMaxDescriptors) + " manifests and indexes");
+    return !visited_digests_.insert(digest).second;
+  }
+
+  void add_pending(const std::string& config, const std::string& manifest,
+                   const std::vector<ImageReference>& names) {
+    for (auto& p : pending_)
+      if (p.config == config) {
+        for (const auto& n : names)
+          if (std::none_of(p.names.begin(), p.names.end(),
+                           [&](const auto& m) { return m.text() == n.text(); }))
+            p.names.push_back(n);
+        return;
       }
-    for (const auto& b : fresh_blobs_) try {
-        store_.remove_blob(b);
-      } catch (const std::exception&) {
-      }
+    pending_.push_back({config, manifest, names});
+  }
+
+  // A layer blob new to the store, for a layer the store has: its uncompressed bytes must be
+  // that layer (save and push send the blob; the run uses the layer).
+  void check_blob_is_layer(const std::string& blob, const std::string& diff_id) {
+    UniqueFd fd(::open(store_.blob_path(blob).c_str(), O_RDONLY | O_CLOEXEC));
+    std::string got;
+    try {
+      got = "sha256:" + uncompressed_sha256(fd.get());
+    } catch (const Error& e) {
+      throw Error("load: layer " + blob.substr(7, 12) + ": " + e.what());
+    }
+    if (got != diff_id)
+      throw Error("load: layer " + blob.substr(7, 12) + ": diff id mismatch: the uncompressed " +
+                  "layer is " + got + ", the image config says " + diff_id);
+  }
+
+  // The layer `diff_id` from the blob `desc` (or the store's): stored and unpacked once.
+  void store_layer(const json& desc, const std::string& diff_id) {
+    const std::string digest = text_of(desc, "digest");
+    const bool had_blob = store_.has_blob(digest);
+    if (had_blob && store_.has_layer(diff_id)) return;
+    const std::string blob = store_blob(desc, "layer");
+    if (store_.has_layer(diff_id)) {
+      if (!had_blob) check_blob_is_layer(blob, diff_id);
+      return;
+    }
+    add_layer(blob, diff_id);
   }
 
   // A blob of the layout (blobs/sha256/<hex>), checked against its descriptor, into the store;
@@ -174,16 +213,11 @@ class Loader {
   }
 
   std::string add_blob(int fd, const std::string& expected, int64_t size, const std::string& what) {
-    bool fresh = false;
-    const std::string d = store_.add_blob(fd, expected, size, "load: " + what, &fresh);
-    if (fresh) fresh_blobs_.push_back(d);
-    return d;
+    return store_.add_blob(fd, expected, size, "load: " + what);
   }
 
   void add_layer(const std::string& blob, const std::string& diff_id) {
-    bool fresh = false;
-    store_.add_layer(blob, diff_id, "load: layer " + blob.substr(7, 12), &fresh);
-    if (fresh) fresh_layers_.push_back(diff_id);
+    store_.add_layer(blob, diff_id, "load: layer " + blob.substr(7, 12));
   }
 
   json read_stored_json(const std::string& digest, size_t limit, const std::string& what) {
@@ -198,6 +232,10 @@ class Loader {
       auto mine = names;
       for (const auto& n : names_of(d)) mine.push_back(n);
       const std::string media = text_of(d, "mediaType");
+      if (seen(text_of(d, "digest"))) {
+        if (!is_index(media)) repeat_names(d, mine);
+        continue;
+      }
       if (is_index(media)) {
         const std::string digest = store_blob(d, "index");
         walk_index(read_stored_json(digest, kManifestLimit, "index"), mine, depth + 1);
@@ -220,15 +258,15 @@ class Loader {
       throw Error("load: image " + config.substr(7, 12) + ": its manifest lists " +
                   std::to_string(m["layers"].size()) + " layers, its config " +
                   std::to_string(diff_ids.size()) + " diff ids");
-    for (size_t i = 0; i < diff_ids.size(); ++i) {
-      const json& l = m["layers"][i];
-      const std::string blob =
-          store_.has_layer(diff_ids[i]) && store_.has_blob(text_of(l, "digest"))
-              ? text_of(l, "digest")
-              : store_blob(l, "layer");
-      add_layer(blob, diff_ids[i]);
-    }
-    pending_.push_back({config, manifest, names});
+    for (size_t i = 0; i < diff_ids.size(); ++i) store_layer(m["layers"][i], diff_ids[i]);
+    manifests_[manifest] = config;
+    add_pending(config, manifest, names);
+  }
+
+  // A manifest met again (another name for it): its names join its image's.
+  void repeat_names(const json& desc, const std::vector<ImageReference>& names) {
+    const auto it = manifests_.find(text_of(desc, "digest"));
+    if (it != manifests_.end()) add_pending(it->second, text_of(desc, "digest"), names);
   }
 
   static std::vector<std::string> diff_ids_of(const json& c, const std::string& config) {
@@ -241,6 +279,7 @@ class Loader {
       digest_hex(id, "load: config " + config.substr(7, 12) + ": diff id");
       out.push_back(id);
     }
+    if (out.empty()) throw Error("load: config " + config + " has no layers");
     return out;
   }
 
@@ -263,6 +302,9 @@ class Loader {
   void docker_manifest(int fd) {
     const json list =
         parse_json(read_limited(fd, kManifestLimit, "manifest.json"), "manifest.json", true);
+    if (list.size() > kMaxDescriptors)
+      throw Error("load: manifest.json lists more than " + std::to_string(kMaxDescriptors) +
+                  " images");
     for (const auto& e : list) {
       if (!e.is_object()) throw Error("load: manifest.json: an entry is not an object");
       const std::string config_rel = text_of(e, "Config");
@@ -279,19 +321,21 @@ class Loader {
       for (size_t i = 0; i < diff_ids.size(); ++i) {
         const std::string rel = layers[i].is_string() ? layers[i].get<std::string>() : "";
         UniqueFd lfd = open_named(e, rel, "layer");
-        const std::string blob = add_blob(lfd.get(), digest_in_name(rel), -1, "layer " + rel);
-        add_layer(blob, diff_ids[i]);
-        manifest["layers"].push_back(descriptor(blob, media_of(store_.blob_path(blob))));
+        const bool had = store_.has_layer(diff_ids[i]);
+        bool fresh = false;
+        const std::string blob =
+            store_.add_blob(lfd.get(), digest_in_name(rel), -1, "load: layer " + rel, &fresh);
+        if (had && fresh) check_blob_is_layer(blob, diff_ids[i]);
+        if (!had) add_layer(blob, diff_ids[i]);
+        manifest["layers"].push_back(descriptor(blob, layer_media_type(store_.blob_path(blob))));
       }
       manifest["config"] = descriptor(config, kOciConfig);
-      bool fresh = false;
-      const std::string digest = store_.add_blob_bytes(manifest.dump(), &fresh);
-      if (fresh) fresh_blobs_.push_back(digest);
+      const std::string digest = store_.add_blob_bytes(manifest.dump());
       std::vector<ImageReference> names;
       for (const auto& t : e.value("RepoTags", json::array()))
         if (auto r = familiar_reference(t.is_string() ? t.get<std::string>() : ""))
           names.push_back(*r);
-      pending_.push_back({config, digest, names});
+      add_pending(config, digest, names);
     }
   }
 
@@ -301,22 +345,14 @@ class Loader {
     return {{"mediaType", media}, {"digest", digest}, {"size", st.st_size}};
   }
 
-  static std::string media_of(const std::string& path) {
-    unsigned char magic[4] = {};
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd || read_full(fd.get(), magic, 4) != 4) return kOciLayer;
-    if (magic[0] == 0x1f && magic[1] == 0x8b) return std::string(kOciLayer) + "+gzip";
-    if (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
-      return std::string(kOciLayer) + "+zstd";
-    return kOciLayer;
-  }
-
   const ImageStore& images_;
   ContentStore store_;
   int root_;
   std::string source_, repo_digest_;
-  std::vector<std::string> fresh_blobs_, fresh_layers_;
   std::vector<Pending> pending_;
+  std::set<std::string> visited_digests_;
+  std::map<std::string, std::string> manifests_;  // manifest digest -> config digest
+  size_t visited_ = 0;
 };
 
 // images/.tmp-<random>, made and held locked (a live loader's is never pruned).
@@ -377,14 +413,25 @@ json manifest_descriptor(const ContentStore& store, const ImageInfo& info) {
           {"size", text.size()}};
 }
 
-}  // namespace
+// A failed load's blobs and layers go once its shared hold is released (collect_garbage only
+// removes what no image refers to, and only when no other load is adding: else `prune` will).
+template <typename F>
+std::vector<LoadedImage> collecting_on_failure(const ImageStore& images, F&& load) {
+  try {
+    return load();
+  } catch (...) {
+    images.collect_garbage();
+    throw;
+  }
+}
 
-std::vector<LoadedImage> load_archive(const ImageStore& images, int fd, const std::string& source) {
+std::vector<LoadedImage> load_archive_held(const ImageStore& images, int fd,
+                                           const std::string& source) {
   UniqueFd held(images.lock(false));
   Staging staging = make_staging(images);
   ScopeGuard cleanup([&] { remove_tree(staging.path); });
   try {
-    extract_tar(fd, staging.path);
+    extract_tar(fd, staging.path, TarKind::kWrapping);
   } catch (const Error& e) {
     std::string why = e.what();
     if (why.rfind("import: ", 0) == 0) why = why.substr(8);
@@ -395,12 +442,20 @@ std::vector<LoadedImage> load_archive(const ImageStore& images, int fd, const st
   return Loader(images, root.get(), source, "").run();
 }
 
+}  // namespace
+
+std::vector<LoadedImage> load_archive(const ImageStore& images, int fd, const std::string& source) {
+  return collecting_on_failure(images, [&] { return load_archive_held(images, fd, source); });
+}
+
 std::vector<LoadedImage> load_layout(const ImageStore& images, const std::string& dir,
                                      const std::string& source, const std::string& repo_digest) {
-  UniqueFd held(images.lock(false));
-  UniqueFd root(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) throw SysError(errno, "load: open " + dir);
-  return Loader(images, root.get(), source, repo_digest).run();
+  return collecting_on_failure(images, [&] {
+    UniqueFd held(images.lock(false));
+    UniqueFd root(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw SysError(errno, "load: open " + dir);
+    return Loader(images, root.get(), source, repo_digest).run();
+  });
 }
 
 void save_archive(const ImageStore& images, const std::vector<std::string>& refs, int fd) {

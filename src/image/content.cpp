@@ -110,14 +110,53 @@ std::string sha256_of_fd(int fd, int64_t& size) {
   return kPrefix + sha.hex();
 }
 
+std::string layer_media_type(const std::string& path) {
+  static const std::string kTar = "application/vnd.oci.image.layer.v1.tar";
+  unsigned char magic[4] = {};
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd || read_full(fd.get(), magic, sizeof magic) != 4) return kTar;
+  if (magic[0] == 0x1f && magic[1] == 0x8b) return kTar + "+gzip";
+  if (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
+    return kTar + "+zstd";
+  return kTar;
+}
+
 std::string digest_of(std::string_view bytes) {
   Sha256 sha;
   sha.update(bytes.data(), bytes.size());
   return kPrefix + sha.hex();
 }
 
+nlohmann::json parse_untrusted_json(std::string_view text) {
+  struct TooDeep {};
+  try {
+    return nlohmann::json::parse(
+        text,
+        [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+          if (depth > 64) throw TooDeep{};
+          return true;
+        },
+        false);
+  } catch (const TooDeep&) {
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
+}
+
 ContentStore::ContentStore(const std::string& data_root)
-    : blobs_(data_root + "/blobs/sha256"), layers_(data_root + "/layers") {}
+    : blobs_(data_root + "/blobs/sha256"),
+      layers_(data_root + "/layers"),
+      links_(data_root + "/l") {}
+
+std::string ContentStore::layer_link(const std::string& diff_id) const {
+  const std::string hex = digest_hex(diff_id, "layer");
+  const std::string link = links_ + "/" + hex.substr(0, 20);
+  const std::string target = "../layers/" + hex + "/diff";
+  if (::symlink(target.c_str(), link.c_str()) == 0 || read_link(link) == target) return link;
+  make_dirs(links_, 0700);
+  ::unlink(link.c_str());  // a stale link (another layer with those 20 digits is not plausible)
+  if (::symlink(target.c_str(), link.c_str()) != 0) throw SysError(errno, "symlink " + link);
+  return link;
+}
 
 std::string ContentStore::blob_path(const std::string& digest) const {
   return blobs_ + "/" + digest_hex(digest, "blob");
@@ -236,7 +275,7 @@ std::string ContentStore::add_layer(const std::string& blob_digest, const std::s
   if (!blob) throw SysError(errno, what + ": open " + blob_path(blob_digest));
   std::string got;
   try {
-    got = kPrefix + extract_tar(blob.get(), tmp + "/diff", true);
+    got = kPrefix + extract_tar(blob.get(), tmp + "/diff", TarKind::kLayer);
   } catch (const Error& e) {
     std::string why = e.what();  // "import: entry x: ..." from extract_tar
     if (why.rfind("import: ", 0) == 0) why = why.substr(8);
@@ -271,6 +310,7 @@ std::vector<std::string> ContentStore::layers() const {
 
 void ContentStore::remove_layer(const std::string& diff_id) const {
   const std::string dir = layers_ + "/" + digest_hex(diff_id, "layer");
+  ::unlink((links_ + "/" + dir.substr(dir.size() - 64, 20)).c_str());
   // Out of sight in one step (a run never sees half a layer), then removed at leisure.
   const std::string doomed = layers_ + "/" + kTmpPrefix + new_container_id();
   if (::rename(dir.c_str(), doomed.c_str()) != 0) {

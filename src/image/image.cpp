@@ -38,7 +38,6 @@ namespace stdfs = std::filesystem;
 
 constexpr const char* kTmpPrefix = ".tmp-";
 constexpr const char* kNone = "<none>";
-constexpr const char* kMediaLayer = "application/vnd.oci.image.layer.v1.tar";
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
@@ -80,17 +79,6 @@ nlohmann::json info_json(const ImageInfo& i) {
           {"repo_digests", i.repo_digests}};
 }
 
-// The media type of a layer blob, by its first bytes.
-std::string layer_media_type(const std::string& path) {
-  unsigned char magic[4] = {};
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd || read_full(fd.get(), magic, sizeof magic) != 4) return kMediaLayer;
-  if (magic[0] == 0x1f && magic[1] == 0x8b) return std::string(kMediaLayer) + "+gzip";
-  if (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
-    return std::string(kMediaLayer) + "+zstd";
-  return kMediaLayer;
-}
-
 // docker's [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. (By hand: `run` checks every command's first
 // word, and building a std::regex costs more than the rest of the check.)
 bool valid_tag(std::string_view t) {
@@ -123,6 +111,7 @@ bool valid_component(std::string_view c) {
 // Why `reference` breaks docker's rules, or "" when it does not (`out` then holds its parts).
 std::string reference_problem(const std::string& reference, ImageReference& out) {
   if (reference.empty()) return "empty reference";
+  if (reference.rfind("sha256:", 0) == 0) return "sha256:... is an image id, not a name";
   out = {reference, "latest"};
   const size_t colon = reference.rfind(':');
   const size_t slash = reference.rfind('/');
@@ -281,49 +270,44 @@ int ImageStore::lock(bool exclusive) const {
 ImageInfo ImageStore::import_tar(int fd, const std::string& reference,
                                  const std::string& source) const {
   parse_image_reference(reference);
-  UniqueFd held(lock(false));
-  ContentStore store = content();
-  bool fresh = false;
-  int64_t size = 0;
-  const std::string blob = store.add_blob_stream(fd, size, "import", &fresh);
-  ScopeGuard drop([&] {
-    if (fresh) store.remove_blob(blob);
-  });
-  ImageInfo info = one_more_layer(blob, "", reference, source, "mydocker import");
-  drop.dismiss();
-  return info;
+  try {
+    UniqueFd held(lock(false));
+    int64_t size = 0;
+    const std::string blob = content().add_blob_stream(fd, size, "import");
+    return one_more_layer(blob, "", reference, source, "mydocker import");
+  } catch (...) {
+    collect_garbage();  // what it stored and no image refers to (see load_archive)
+    throw;
+  }
 }
 
 ImageInfo ImageStore::commit_layer(const std::string& upper, const std::string& base_id,
                                    const std::string& reference, const std::string& source,
                                    const std::string& created_by) const {
   if (!reference.empty()) parse_image_reference(reference);  // before the tree is archived
-  UniqueFd held(lock(false));
-  ContentStore store = content();
-  make_dirs(data_root_ + "/blobs/sha256", 0700);
-  UniqueFd tar(
-      ::open((data_root_ + "/blobs/sha256").c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
-  if (!tar) throw SysError(errno, "commit: cannot create a file in " + data_root_);
-  write_tar(upper, tar.get(), true);
-  bool fresh = false;
-  const std::string blob = store.add_blob(tar.get(), "", -1, "commit", &fresh);
-  ScopeGuard drop([&] {
-    if (fresh) store.remove_blob(blob);
-  });
-  ImageInfo info = one_more_layer(blob, base_id, reference, source, created_by);
-  drop.dismiss();
-  return info;
+  if (read_info(base_id).layers.empty())
+    throw Error("commit: image " + short_id(base_id) + " was imported by an older mydocker " +
+                "(one tarball, no layers): import it again, then run and commit");
+  try {
+    UniqueFd held(lock(false));
+    make_dirs(data_root_ + "/blobs/sha256", 0700);
+    UniqueFd tar(
+        ::open((data_root_ + "/blobs/sha256").c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (!tar) throw SysError(errno, "commit: cannot create a file in " + data_root_);
+    write_tar(upper, tar.get(), true);
+    const std::string blob = content().add_blob(tar.get(), "", -1, "commit");
+    return one_more_layer(blob, base_id, reference, source, created_by);
+  } catch (...) {
+    collect_garbage();
+    throw;
+  }
 }
 
 ImageInfo ImageStore::one_more_layer(const std::string& blob, const std::string& base_id,
                                      const std::string& reference, const std::string& source,
                                      const std::string& created_by) const {
   ContentStore store = content();
-  bool fresh = false;
-  const std::string diff = store.add_layer(blob, "", base_id.empty() ? "import" : "commit", &fresh);
-  ScopeGuard drop([&] {
-    if (fresh) store.remove_layer(diff);
-  });
+  const std::string diff = store.add_layer(blob, "", base_id.empty() ? "import" : "commit");
   using nlohmann::json;
   json config = {{"architecture", host_architecture()},
                  {"os", "linux"},
@@ -356,9 +340,7 @@ ImageInfo ImageStore::one_more_layer(const std::string& blob, const std::string&
   const std::string manifest_digest = store.add_blob_bytes(manifest.dump());
   std::vector<ImageReference> names;
   if (!reference.empty()) names.push_back(parse_image_reference(reference));
-  ImageInfo info = add_image(config_digest, manifest_digest, names, source);
-  drop.dismiss();
-  return info;
+  return add_image(config_digest, manifest_digest, names, source);
 }
 
 ImageInfo ImageStore::add_image(const std::string& config_digest,
@@ -418,10 +400,14 @@ ImageInfo ImageStore::add_image(const std::string& config_digest,
 std::vector<std::string> ImageStore::lowerdirs(const ImageInfo& image) const {
   const std::string dir = images_ + "/" + image.id;
   if (image.layers.empty()) return {dir + "/rootfs"};  // an image of the one-tarball layout
+  // Each layer once (an image may repeat one, an empty layer most often: the topmost occurrence
+  // gives the same tree, and overlayfs refuses a lower directory twice), through its short link
+  // (l/<20 hex>): a page of mount options then holds over a hundred layers, not thirty-odd.
   std::vector<std::string> out{dir + "/init"};
   ContentStore store = content();
+  std::set<std::string> seen;
   for (auto it = image.layers.rbegin(); it != image.layers.rend(); ++it)
-    out.push_back(store.layer_dir(*it));
+    if (seen.insert(*it).second) out.push_back(store.layer_link(*it));
   return out;
 }
 
@@ -576,7 +562,7 @@ std::optional<ImageStore::Found> ImageStore::try_find(const std::string& ref,
                                                       std::string& why) const {
   // A name first, as docker does; then an id or a prefix of one.
   ImageReference name;
-  if (reference_problem(ref, name).empty()) {
+  if (!ref.starts_with("sha256:") && reference_problem(ref, name).empty()) {
     const std::string id = read_link(tags_ + "/" + name.text());
     if (is_container_id(id) && exists(images_ + "/" + id)) return Found{id, true, name};
   }

@@ -248,7 +248,48 @@ void apply_whiteouts(const Whiteouts& w) {
 }
 
 // Extracts into the current directory; returns the stream's digest.
-std::string extract_here(int fd, bool layer) {
+// What an entry of the given kind may carry: a layer never sets overlayfs' own attributes
+// (trusted.overlay.redirect could point a directory anywhere in the lower layers).
+void drop_overlay_xattrs(archive_entry* entry) {
+  std::vector<std::pair<std::string, std::string>> kept;
+  bool dropped = false;
+  archive_entry_xattr_reset(entry);
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
+    if (name && std::string_view(name).starts_with("trusted.overlay.")) {
+      dropped = true;
+      continue;
+    }
+    kept.emplace_back(name ? name : "", std::string(static_cast<const char*>(value), size));
+  }
+  if (!dropped) return;
+  archive_entry_xattr_clear(entry);
+  for (const auto& [n, v] : kept)
+    archive_entry_xattr_add_entry(entry, n.c_str(), v.data(), v.size());
+}
+
+// Only files, directories and links: what an archive's own wrapping (load's staging) holds.
+bool plain_kind(archive_entry* entry) {
+  const auto type = archive_entry_filetype(entry);
+  return type == AE_IFREG || type == AE_IFDIR || type == AE_IFLNK;
+}
+
+// The digest covers the whole stream, the zero blocks after the tar's end too; a layer with
+// more than 64 MiB after its end is refused (a stream that never ends would never finish).
+void hash_trailer(archive* tar, Uncompressed& u) {
+  const void* buf = nullptr;
+  la_ssize_t n;
+  int64_t total = 0;
+  while ((n = read_uncompressed(tar, &u, &buf)) > 0)
+    if ((total += n) > (int64_t{64} << 20))
+      throw Error("import: more than 64 MiB of data after the tar's end");
+  if (n < 0) fail("import: after the archive's end", tar);
+}
+
+std::string extract_here(int fd, TarKind kind) {
+  const bool layer = kind == TarKind::kLayer;
   Uncompressed u;
   open_uncompressed(u, fd);
   ReadArchive tar(archive_read_new());
@@ -267,7 +308,9 @@ std::string extract_here(int fd, bool layer) {
     if (r < ARCHIVE_WARN)
       fail(name.empty() ? "import: not a tar archive" : "import: after entry " + name, tar.get());
     name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
+    if (kind == TarKind::kWrapping && !plain_kind(entry)) continue;
     if (!place_entry(entry)) continue;
+    if (layer) drop_overlay_xattrs(entry);
     if (layer && note_whiteout(archive_entry_pathname(entry), name, whiteouts)) continue;
     check_entry(archive_write_header(disk.get(), entry), disk.get(), name);
     if (archive_entry_size(entry) > 0) copy_entry_data(tar.get(), disk.get(), name);
@@ -276,12 +319,8 @@ std::string extract_here(int fd, bool layer) {
   // Directory modes and times are set last, once nothing more is written inside them.
   if (archive_write_close(disk.get()) != ARCHIVE_OK) fail("import: finishing", disk.get());
   apply_whiteouts(whiteouts);
-  // The digest covers the whole stream, the zero blocks after the tar's end too.
-  const void* buf = nullptr;
-  la_ssize_t n;
-  while ((n = read_uncompressed(tar.get(), &u, &buf)) > 0) {
-  }
-  if (n < 0) fail("import: after the archive's end", tar.get());
+  if (kind == TarKind::kWrapping) return "";  // its digest is nobody's
+  hash_trailer(tar.get(), u);
   return u.sha.hex();
 }
 
@@ -375,14 +414,25 @@ int64_t tree_size(const std::string& dir) {
   return total;
 }
 
-std::string extract_tar(int fd, const std::string& dest, bool layer) {
+std::string uncompressed_sha256(int fd) {
+  Uncompressed u;
+  open_uncompressed(u, fd);
+  const void* buf = nullptr;
+  la_ssize_t n;
+  while ((n = read_uncompressed(u.raw.get(), &u, &buf)) > 0) {
+  }
+  if (n < 0) fail("cannot read the layer", u.raw.get());
+  return u.sha.hex();
+}
+
+std::string extract_tar(int fd, const std::string& dest, TarKind kind) {
   UniqueFd cwd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!cwd) throw SysError(errno, "import: cannot open the current directory");
   if (::chdir(dest.c_str()) != 0) throw SysError(errno, "import: cannot enter " + dest);
   ScopeGuard back([&] {
     if (::fchdir(cwd.get()) != 0) spdlog::warn("cannot return to the working directory");
   });
-  return extract_here(fd, layer);
+  return extract_here(fd, kind);
 }
 
 void write_tar(const std::string& dir, int fd, bool layer) {

@@ -62,32 +62,71 @@ std::optional<std::string> env_entry(const std::string& e) {
   return std::nullopt;
 }
 
-// A file of an image or a container, with every symlink resolved inside `root` (openat2
-// RESOLVE_IN_ROOT): an image's /etc/passwd -> /etc/shadow must not read the host's. "" when
-// it does not exist. `roots`: the host's "/" (empty), a --rootfs, or an image's layers, top
-// first: the topmost layer that has the file gives it, unless it holds a whiteout there.
-std::string read_in_root(const std::vector<std::string>& roots, const char* relative) {
-  for (const auto& root : roots.empty() ? std::vector<std::string>{"/"} : roots) {
-    UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) continue;
-    open_how how{};
-    how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, dir.get(), relative, &how, sizeof how)));
-    if (!fd) continue;
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return "";  // a whiteout, a dir
-    std::string out;
-    char buf[8192];
-    ssize_t n;
-    while ((n = read_full(fd.get(), buf, sizeof buf)) > 0) {
-      out.append(buf, static_cast<size_t>(n));
-      if (out.size() > (16u << 20)) break;  // not a passwd file
-      if (n < static_cast<ssize_t>(sizeof buf)) break;
+// The bytes of the regular file open (O_PATH) at `fd`, at most 16 MiB.
+std::string read_regular(int fd) {
+  UniqueFd file(::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_CLOEXEC));
+  std::string out;
+  char buf[8192];
+  ssize_t n;
+  while (file && (n = read_full(file.get(), buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > (16u << 20) || n < static_cast<ssize_t>(sizeof buf)) break;
+  }
+  return out;
+}
+
+UniqueFd open_path_in(const std::string& root, const std::string& relative, bool follow) {
+  UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return UniqueFd();
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return UniqueFd(
+      static_cast<int>(::syscall(SYS_openat2, dir.get(), relative.c_str(), &how, sizeof how)));
+}
+
+// A file of a container's root (the host's "/" or a --rootfs), every symlink resolved inside
+// it (openat2 RESOLVE_IN_ROOT): an image's /etc/passwd -> /etc/shadow must not read the host's.
+// "" when it does not exist or is not a regular file (never a device node opened).
+std::string read_in_one_root(const std::string& root, const std::string& relative) {
+  UniqueFd fd = open_path_in(root.empty() ? "/" : root, relative, true);
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
+  return read_regular(fd.get());
+}
+
+// The same over an image's layers (top first), as the overlay will show it: the topmost layer
+// having the path gives it; a whiteout there (a 0:0 character device) means it was deleted; a
+// symlink is followed from the top again (8 hops at most). Directories on the way are resolved
+// within each layer (an opaque directory's rule is not applied: /etc/passwd lookups only).
+std::string read_in_layers(const std::vector<std::string>& layers, std::string relative) {
+  for (int hop = 0; hop < 8; ++hop) {
+    bool followed = false;
+    for (const auto& layer : layers) {
+      UniqueFd fd = open_path_in(layer, relative, false);
+      struct stat st {};
+      if (!fd || ::fstat(fd.get(), &st) != 0) continue;
+      if (S_ISCHR(st.st_mode) && st.st_rdev == 0) return "";  // deleted by this layer
+      if (!S_ISLNK(st.st_mode)) return S_ISREG(st.st_mode) ? read_regular(fd.get()) : "";
+      char target[4096];
+      const ssize_t n = ::readlinkat(fd.get(), "", target, sizeof target - 1);
+      if (n <= 0) return "";
+      const std::string t(target, static_cast<size_t>(n));
+      const size_t slash = relative.rfind('/');
+      relative = t.front() == '/'
+                     ? t.substr(1)
+                     : (slash == std::string::npos ? "" : relative.substr(0, slash + 1)) + t;
+      followed = true;
+      break;
     }
-    return out;
+    if (!followed) return "";
   }
   return "";
+}
+
+std::string read_in_root(const std::vector<std::string>& roots, const char* relative) {
+  if (roots.size() <= 1) return read_in_one_root(roots.empty() ? "" : roots.front(), relative);
+  return read_in_layers(roots, relative);
 }
 
 // --userns private: the id ranges, and the trees the init sees through idmapped mounts so
@@ -321,6 +360,11 @@ std::vector<std::string> prepare_filesystem(const RunOptions& o, const ImageDefa
   std::vector<std::string> root_for_users;
   if (!image.lowers.empty()) {
     for (const auto& l : image.lowers) c.lower += (c.lower.empty() ? "" : ":") + l;
+    // The overlay's options are one page: lowerdir, upperdir, workdir and their names.
+    if (c.lower.size() + 2 * files_dir.size() + 64 > 4000)
+      throw Error("the image has " + std::to_string(image.lowers.size() - 1) +
+                  " layers: too many for one overlay mount from " + files_dir +
+                  " (a shorter --data-root helps)");
     c.upper = files_dir + "/upper";
     c.work = files_dir + "/work";
     c.rootfs = own + "/rootfs";
@@ -382,13 +426,23 @@ void prepare_process(const RunOptions& o, const ImageDefaults& image,
   if (!o.workdir.empty()) {
     check_container_path("-w", o.workdir, o.workdir);
     c.cwd = o.workdir;
-  } else if (!image.workdir.empty() && image.workdir.front() == '/') {
+  } else if (!image.workdir.empty()) {
+    if (image.workdir.front() != '/')
+      throw Error("the image's WorkingDir '" + image.workdir + "' is not an absolute path");
     c.cwd = image.workdir;
   }
   ResolvedUser user;
   const std::string& user_spec = o.user.empty() ? image.user : o.user;
   if (!user_spec.empty()) {
-    user = resolve_user(user_spec, root_for_users);
+    try {
+      user = resolve_user(user_spec, root_for_users);
+    } catch (const Error& e) {
+      if (!o.user.empty()) throw;
+      std::string why = e.what();  // "invalid value 'X' for -u: ...", but -u was not given
+      const size_t colon = why.find("for -u: ");
+      throw Error("the image's User '" + user_spec +
+                  "': " + (colon == std::string::npos ? why : why.substr(colon + 8)));
+    }
     c.uid = user.uid;
     c.gid = user.gid;
     c.groups = user.groups;

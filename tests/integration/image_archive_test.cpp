@@ -247,6 +247,64 @@ TEST_F(ImageArchiveTest, HostileArchivesAreRefusedAndLeaveNothing) {
   EXPECT_EQ(stored(), good);
 }
 
+TEST_F(ImageArchiveTest, WhatRealImagesDoAndHostileOnesTryIsHandled) {
+  const std::string out = work_ + "/hostile";
+  ASSERT_EQ(run({"python3",
+                 std::string(MYDOCKER_SOURCE_DIR) + "/tests/integration/data/hostile_archives.py",
+                 work_ + "/oci", out})
+                .status,
+            0);
+  auto load = [&](const std::string& name) {
+    return md({"load", "-i", out + "/" + name + ".tar"});
+  };
+  // A layer repeated (empty layers often are), and 60 layers: both run.
+  ASSERT_EQ(load("repeated-layer").status, 0);
+  EXPECT_EQ(md({"run", "--rm", "-u", "0", "repeat:1", "true"}).status, 0);
+  ASSERT_EQ(load("many-layers").status, 0);
+  auto many = md({"run", "--rm", "-u", "0", "many:1", "sh", "-c", "ls /m | wc -l"});
+  EXPECT_EQ(many.out, "60\n") << many.err;
+  // Config fields of the wrong type: inspect and history still answer.
+  ASSERT_EQ(load("bad-types").status, 0);
+  EXPECT_EQ(md({"image", "inspect", "types:1"}).status, 0);
+  EXPECT_EQ(md({"history", "types:1"}).status, 0);
+  // JSON nested 200,000 deep: an error, not a crash; one image named 40,000 times: read once.
+  auto deep = load("deep-json");
+  EXPECT_EQ(deep.status, 125) << deep.err;
+  auto fan = load("fan-out");
+  EXPECT_EQ(fan.status, 0) << fan.err;
+  EXPECT_EQ(fan.out, "Loaded image: fan:1\n");
+  // A layer's own trusted.overlay.redirect never reaches the disk.
+  ASSERT_EQ(load("overlay-xattr").status, 0);
+  auto look = md({"run", "--rm", "-u", "0", "xattr:1", "ls", "/look"});
+  EXPECT_EQ(look.out, "") << "trusted.overlay.redirect was kept: " << look.out;
+  // A blob that is not the layer its diff id names, for a layer the store has: refused.
+  ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
+  auto poisoned = load("poisoned");
+  EXPECT_EQ(poisoned.status, 125);
+  EXPECT_NE(poisoned.err.find("diff id mismatch"), std::string::npos) << poisoned.err;
+  // The image's User, looked up as the overlay shows /etc/passwd: deleted by a whiteout, or a
+  // symlink to a file of another layer.
+  ASSERT_EQ(load("whiteout-passwd").status, 0);
+  auto nouser = md({"run", "--rm", "nopasswd:1", "id", "-u"});
+  EXPECT_EQ(nouser.status, 125) << nouser.out;
+  EXPECT_NE(nouser.err.find("the image's User 'alice'"), std::string::npos) << nouser.err;
+  ASSERT_EQ(load("symlink-passwd").status, 0);
+  EXPECT_EQ(md({"run", "--rm", "linked:1", "id", "-u"}).out, "3000\n");
+  ASSERT_EQ(load("relative-workdir").status, 0);
+  auto reldir = md({"run", "--rm", "reldir:1", "true"});
+  EXPECT_EQ(reldir.status, 125);
+  EXPECT_NE(reldir.err.find("WorkingDir 'data' is not an absolute path"), std::string::npos);
+  // An image id is never a name.
+  EXPECT_EQ(md({"tag", "app:1", "sha256:" + std::string(64, 'a')}).status, 125);
+  // save -o onto a device writes into it (and does not replace /dev/null with a file).
+  auto dev = run({"unshare", "--mount", "--propagation", "private", "sh", "-c",
+                  "mount -t tmpfs t " + work_ + "/hostile && mknod " + work_ +
+                      "/hostile/null c 1 3 && " + mydocker() + " save -o " + work_ +
+                      "/hostile/null app:1 && stat -c %F " + work_ + "/hostile/null"},
+                 Options{"", env(), 60, false});
+  EXPECT_EQ(dev.out, "character special file\n") << dev.err;
+}
+
 TEST_F(ImageArchiveTest, TwoLoadsAtOnceStoreEachLayerOnce) {
   Background a(args({"load", "-i", work_ + "/app-oci.tar.gz"}), env());
   Background b(args({"load", "-i", work_ + "/app-docker.tar"}), env());

@@ -45,7 +45,8 @@ class LayersTest : public IntegrationTest {
     fs::create_directories(dest);
     UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     ASSERT_TRUE(fd);
-    mydocker::extract_tar(fd.get(), dest, layer);
+    mydocker::extract_tar(fd.get(), dest,
+                          layer ? mydocker::TarKind::kLayer : mydocker::TarKind::kRootfs);
   }
   static bool is_whiteout(const std::string& path) {
     struct stat st {};
@@ -114,7 +115,7 @@ TEST_F(LayersTest, WhiteoutThroughASymlinkIsRefused) {
     fs::create_directories(dest);
     UniqueFd fd(::open(tar.c_str(), O_RDONLY | O_CLOEXEC));
     try {
-      mydocker::extract_tar(fd.get(), dest, true);
+      mydocker::extract_tar(fd.get(), dest, mydocker::TarKind::kLayer);
       ADD_FAILURE() << marker << ": a whiteout through a symlink was accepted";
     } catch (const mydocker::Error& e) {
       EXPECT_NE(std::string(e.what()).find(marker), std::string::npos) << e.what();

@@ -13,6 +13,7 @@
 // only when the uncompressed stream's digest matched. A layer that exists is complete.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,8 +38,15 @@ std::string digest_hex(const std::string& digest, const std::string& what);
 // The sha256 digest ("sha256:<hex>") of the file open at `fd`, read from offset 0 (pread: the
 // offset stays), and its size.
 std::string sha256_of_fd(int fd, int64_t& size);
+// The OCI media type of a layer blob by its first bytes: application/vnd.oci.image.layer.v1.tar,
+// +gzip or +zstd (xz and bzip2, which OCI has no type for, are read but named tar, as podman).
+std::string layer_media_type(const std::string& path);
 // "sha256:<hex>" of `bytes`.
 std::string digest_of(std::string_view bytes);
+
+// JSON from an archive or a registry, parsed with a nesting limit of 64: a document nested a
+// million deep is refused, not a stack overflow. Discarded (is_discarded()) when invalid.
+nlohmann::json parse_untrusted_json(std::string_view text);
 
 class ContentStore {
  public:
@@ -64,6 +72,9 @@ class ContentStore {
 
   std::string layer_dir(const std::string& diff_id) const;  // <data>/layers/<hex>/diff
   bool has_layer(const std::string& diff_id) const;
+  // <data>/l/<20 hex of the diff id>, a symlink to the layer's diff/ (made when missing): the
+  // short name overlay mounts use.
+  std::string layer_link(const std::string& diff_id) const;
   // Unpacks the blob `blob_digest` (a tar, plain or compressed) as the layer `diff_id`, unless
   // that layer exists. Error (nothing left behind) when the uncompressed digest differs, or an
   // entry is unsafe. An empty `diff_id`: whatever the blob unpacks to (import). Returns the
@@ -78,7 +89,7 @@ class ContentStore {
   std::vector<std::string> abandoned() const;
 
  private:
-  std::string blobs_, layers_;
+  std::string blobs_, layers_, links_;
 };
 
 }  // namespace mydocker

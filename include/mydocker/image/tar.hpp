@@ -25,12 +25,20 @@ namespace mydocker {
 // Works from `dest` as the current directory (libarchive resolves paths from there) and puts
 // the caller's back afterwards: not for a process with other threads using relative paths.
 //
-// `layer`: the stream is an image layer (OCI image-spec): its whiteouts become overlayfs' own
+// kLayer: the stream is an image layer (OCI image-spec): its whiteouts become overlayfs' own
 // form once every entry is written: `.wh.NAME` a 0:0 character device NAME (unless the layer
 // itself has NAME: a whiteout hides lower layers only), `.wh..wh..opq` the xattr
 // trusted.overlay.opaque=y on its directory; other `.wh..wh.*` (aufs metadata) are skipped.
 // Their directories are reached without following a symlink (openat2 RESOLVE_NO_SYMLINKS).
-std::string extract_tar(int fd, const std::string& dest, bool layer = false);
+// Entries' own trusted.overlay.* attributes are dropped. More than 64 MiB after the tar's end
+// is refused.
+// kWrapping: an archive's outer tar (`load`): only files, directories and links are written
+// (no device node or fifo of an archive reaches the disk), and no digest is computed ("").
+enum class TarKind { kRootfs, kLayer, kWrapping };
+std::string extract_tar(int fd, const std::string& dest, TarKind kind = TarKind::kRootfs);
+// The sha256 (64 hex) of the uncompressed stream read from `fd` (plain or compressed): a layer
+// blob's diff id, without unpacking it.
+std::string uncompressed_sha256(int fd);
 
 // Writes the tree under `dir` to `fd` as a pax tar, as `docker export` does: paths relative
 // ("bin/sh", no "./" and no entry for `dir` itself), numeric owners, modes, mtimes (whole

@@ -47,7 +47,7 @@ def image_parts(d):
     return index, mdesc, manifest
 
 
-def rewrite(d, manifest, config=None):
+def rewrite(d, manifest, config=None, name="evil:1"):
     """Stores `config` (when given) and `manifest` with correct digests, and points index.json
     at the new manifest."""
     if config is not None:
@@ -58,7 +58,7 @@ def rewrite(d, manifest, config=None):
     index = read_json(os.path.join(d, "index.json"))
     index["manifests"] = [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
                            "digest": put_blob(d, raw), "size": len(raw),
-                           "annotations": {"io.containerd.image.name": "docker.io/library/evil:1"}}]
+                           "annotations": {"io.containerd.image.name": name}}]
     with open(os.path.join(d, "index.json"), "w") as f:
         json.dump(index, f)
 
@@ -83,15 +83,69 @@ def layer_tar(members):
     return buf.getvalue()
 
 
-def with_extra_layer(d, data):
-    """Adds a layer `data` (uncompressed) on top of the image."""
+def with_extra_layer(d, data, name="evil:1", edit=None, diff_id=None):
+    """Adds a layer `data` (uncompressed) on top of the image; edit(config) may change it."""
     _, _, manifest = image_parts(d)
     config = read_json(blob_path(d, manifest["config"]["digest"]))
     digest = put_blob(d, data)
     manifest["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar",
                                "digest": digest, "size": len(data)})
-    config["rootfs"]["diff_ids"].append(digest)
-    rewrite(d, manifest, config)
+    config["rootfs"]["diff_ids"].append(diff_id or digest)
+    if edit:
+        edit(config)
+    rewrite(d, manifest, config, name)
+
+
+def with_layers(d, datas, name, edit=None):
+    for i, data in enumerate(datas):
+        with_extra_layer(d, data, name, edit if i == len(datas) - 1 else None)
+
+
+def set_config(key, value):
+    def edit(config):
+        config.setdefault("config", {})[key] = value
+    return edit
+
+
+def nested(depth):
+    return ("[" * depth + "]" * depth).encode()
+
+
+def fan_out(d):
+    """index.json -> 200 x the same index -> 200 x the same manifest: 40,000 paths to one image."""
+    index = read_json(os.path.join(d, "index.json"))
+    mdesc = dict(index["manifests"][0])
+    mdesc["annotations"] = {"io.containerd.image.name": "fan:1"}
+    inner = json.dumps({"schemaVersion": 2, "manifests": [mdesc] * 200}).encode()
+    idesc = {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": put_blob(d, inner),
+             "size": len(inner)}
+    index["manifests"] = [idesc] * 200
+    with open(os.path.join(d, "index.json"), "w") as f:
+        json.dump(index, f)
+
+
+def deep_json(d):
+    with open(os.path.join(d, "index.json"), "wb") as f:
+        f.write(b'{"manifests":' + nested(200000) + b"}")
+
+
+def poisoned(d):
+    """A layer tar that is not the first layer, under the first layer's diff id."""
+    _, _, manifest = image_parts(d)
+    config = read_json(blob_path(d, manifest["config"]["digest"]))
+    first = config["rootfs"]["diff_ids"][0]
+    with_extra_layer(d, layer_tar([("file", "poison", b"x")]), "poison:1", diff_id=first)
+
+
+def overlay_xattr_layer():
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        info = tarfile.TarInfo("look")
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+        info.pax_headers = {"SCHILY.xattr.trusted.overlay.redirect": "/etc"}
+        t.addfile(info)
+    return buf.getvalue()
 
 
 def make(layout, out, name, change):
@@ -163,6 +217,27 @@ def main():
     make(layout, out, "layer-dotdot",
          lambda d: with_extra_layer(d, layer_tar([("file", "../md-evil-dotdot", b"x")])))
     traversal(out)
+    # Not hostile, but what real images do and a loader must take.
+    empty = layer_tar([])
+    make(layout, out, "repeated-layer", lambda d: with_layers(d, [empty, empty], "repeat:1"))
+    make(layout, out, "many-layers", lambda d: with_layers(
+        d, [layer_tar([("file", "m/%02d" % i, b"x")]) for i in range(60)], "many:1"))
+    make(layout, out, "bad-types", lambda d: with_extra_layer(
+        d, empty, "types:1", lambda c: c.update({"created": 5, "history": [{"created_by": 7}]})))
+    # Hostile: the loader must stay up, finish, and keep to the image's own files.
+    make(layout, out, "deep-json", deep_json)
+    make(layout, out, "fan-out", fan_out)
+    make(layout, out, "poisoned", poisoned)
+    make(layout, out, "overlay-xattr", lambda d: with_extra_layer(d, overlay_xattr_layer(), "xattr:1"))
+    # The image's config, read as docker does.
+    make(layout, out, "whiteout-passwd", lambda d: with_extra_layer(
+        d, layer_tar([("file", "etc/.wh.passwd", b"")]), "nopasswd:1", set_config("User", "alice")))
+    make(layout, out, "symlink-passwd", lambda d: with_extra_layer(
+        d, layer_tar([("symlink", "etc/passwd", "passwd.real"),
+                      ("file", "etc/passwd.real", b"alice:x:3000:3000::/home:/bin/sh\n")]),
+        "linked:1", set_config("User", "alice")))
+    make(layout, out, "relative-workdir", lambda d: with_extra_layer(
+        d, empty, "reldir:1", set_config("WorkingDir", "data")))
 
 
 if __name__ == "__main__":

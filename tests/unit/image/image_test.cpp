@@ -199,7 +199,10 @@ TEST_F(ImageTest, ImportLaysOutTheImage) {
   EXPECT_NEAR(parse_rfc3339(info.created), static_cast<double>(std::time(nullptr)), 5);
   const std::string layer = data("layers/" + sha256_hex(kBusybox) + "/diff");
   const std::string init = data("images/" + info.id + "/init");
-  EXPECT_EQ(store().lowerdirs(info), (Strings{init, layer}));
+  // The layer through its short link (l/<20 hex>), which points at the layer's directory.
+  const std::string link = data("l/" + sha256_hex(kBusybox).substr(0, 20));
+  EXPECT_EQ(store().lowerdirs(info), (Strings{init, link}));
+  EXPECT_EQ(mydocker::read_link(link), "../layers/" + sha256_hex(kBusybox) + "/diff");
   EXPECT_EQ(get_file(layer + "/bin/sh"), "#!busybox\n");
   EXPECT_EQ(get_file(layer + "/etc/hostname"), "box\n");
   // The mount points the layer lacks, in the image's init directory (its hostname is its own).
