@@ -12,6 +12,7 @@
 
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
+#include "mydocker/cli/progress.hpp"
 #include "mydocker/commands/registry.hpp"
 #include "mydocker/format/images.hpp"
 #include "mydocker/format/text.hpp"
@@ -268,13 +269,31 @@ void pull_options(CLI::App& pull, CommandLine& cl, Scratch&) {
   registry_flags(pull, cl);
 }
 
+// On a terminal (and without -q), a bar per layer redrawn in place; else plain lines.
+std::function<void(const std::string&)> progress_output(const CommandLine& cl, registry::Options& o,
+                                                        std::optional<ProgressBoard>& board) {
+  if (cl.ps.quiet || !::isatty(STDOUT_FILENO))
+    return [&cl](const std::string& line) {
+      if (!cl.ps.quiet) out() << line << "\n";
+    };
+  std::fflush(stdout);
+  board.emplace(stdout);
+  o.progress = [&board](const std::string& line) { board->event(line); };
+  o.bytes = [&board](const std::string& d, int64_t done, int64_t total) {
+    board->bytes(d, done, total);
+  };
+  return o.progress;
+}
+
 int run_pull(const CommandLine& cl) {
   if (::geteuid() != 0) throw Error("mydocker pull needs root (layers keep their files' owners)");
-  const auto o = registry_options(cl);
+  auto o = registry_options(cl);
+  std::optional<ProgressBoard> board;
+  const auto print = progress_output(cl, o, board);
   std::string last;
   pull_image(cl.data_root, cl.args.front(), o, [&](const std::string& line) {
     last = line;
-    if (!cl.ps.quiet) out() << line << "\n";
+    print(line);
   });
   if (cl.ps.quiet) out() << last << "\n";
   return 0;
@@ -287,9 +306,9 @@ void push_options(CLI::App& push, CommandLine& cl, Scratch&) {
 }
 
 int run_push(const CommandLine& cl) {
-  push_image(cl.data_root, cl.args.front(), registry_options(cl), [&](const std::string& line) {
-    if (!cl.ps.quiet) out() << line << "\n";
-  });
+  auto o = registry_options(cl);
+  std::optional<ProgressBoard> board;
+  push_image(cl.data_root, cl.args.front(), o, progress_output(cl, o, board));
   return 0;
 }
 

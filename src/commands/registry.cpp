@@ -22,25 +22,6 @@
 namespace mydocker {
 namespace {
 
-// images/.tmp-<random>, held locked: `prune` removes it only once its owner died.
-struct Layout {
-  std::string dir;
-  UniqueFd busy;
-};
-
-Layout make_layout(const std::string& data_root) {
-  const std::string images = data_root + "/images";
-  make_dirs(images, 0700);
-  Layout l{images + "/.tmp-" + new_container_id(), {}};
-  if (::mkdir(l.dir.c_str(), 0700) != 0) throw SysError(errno, "cannot create " + l.dir);
-  l.busy.reset(::open(l.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!l.busy || ::flock(l.busy.get(), LOCK_EX) != 0) {
-    remove_tree(l.dir);
-    throw SysError(errno, "cannot lock " + l.dir);
-  }
-  return l;
-}
-
 // "busybox", "localhost:5000/x": the familiar repository of a registry reference.
 std::string familiar_repository(const registry::Reference& ref) {
   const auto name = familiar_reference(ref.name());
@@ -63,15 +44,14 @@ void pull_image(const std::string& data_root, const std::string& reference,
   const std::string name = ref.tag.empty() ? "" : repository + ":" + ref.tag;
   const auto before = name.empty() ? std::nullopt : images.lookup(name);
   const ContentStore store = images.content();
-  Layout layout = make_layout(data_root);
-  ScopeGuard cleanup([&] { remove_tree(layout.dir); });
+  const StagingDir layout(data_root + "/images", "pull " + reference);
   if (!ref.tag.empty()) out(ref.tag + ": Pulling from " + ref.repository);
   // Held from the first "the store has it" to the load: no garbage collection in between.
   UniqueFd held(images.lock(false));
-  const std::string digest =
-      registry::pull(ref, layout.dir, o, [&](const std::string& d) { return store.has_blob(d); });
+  const std::string digest = registry::pull(
+      ref, layout.path(), o, [&](const std::string& d) { return store.has_blob(d); });
   const auto loaded =
-      load_layout(images, layout.dir, "pull " + reference, repository + "@" + digest);
+      load_layout(images, layout.path(), "pull " + reference, repository + "@" + digest);
   if (!o.progress) out("Digest: " + digest);  // else registry::pull printed it
   const bool same = before && !loaded.empty() && before->id == loaded.front().id;
   out(std::string("Status: ") +
@@ -87,12 +67,11 @@ void push_image(const std::string& data_root, const std::string& reference,
   const ImageStore images(data_root);
   const std::string local = familiar_repository(ref) + ":" + ref.tag;
   const ImageInfo image = images.resolve(local);
-  Layout layout = make_layout(data_root);
-  ScopeGuard cleanup([&] { remove_tree(layout.dir); });
+  const StagingDir layout(data_root + "/images", "push " + reference);
   std::string manifest;
   {
     UniqueFd held(images.lock(false));  // no garbage collection while the blobs are linked
-    manifest = save_layout(images, image, layout.dir);
+    manifest = save_layout(images, image, layout.path());
   }
   out("The push refers to repository [" + ref.name() + "]");
   // Blobs of an image pulled from (or pushed to) another repository of the same registry are
@@ -109,7 +88,7 @@ void push_image(const std::string& data_root, const std::string& reference,
     }
     return repos;
   };
-  const std::string pushed = registry::push(layout.dir, manifest, ref, o, mount_from);
+  const std::string pushed = registry::push(layout.path(), manifest, ref, o, mount_from);
   struct stat st {};
   ::stat(images.content().blob_path(manifest).c_str(), &st);
   images.add_image("sha256:" + image.id, image.manifest, {}, image.source,

@@ -355,25 +355,6 @@ class Loader {
   size_t visited_ = 0;
 };
 
-// images/.tmp-<random>, made and held locked (a live loader's is never pruned).
-struct Staging {
-  std::string path;
-  UniqueFd busy;
-};
-
-Staging make_staging(const ImageStore& images) {
-  const std::string dir = images.data_root() + "/images";
-  make_dirs(dir, 0700);
-  Staging s{dir + "/.tmp-" + new_container_id(), {}};
-  if (::mkdir(s.path.c_str(), 0700) != 0) throw SysError(errno, "load: cannot create " + s.path);
-  s.busy.reset(::open(s.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!s.busy || ::flock(s.busy.get(), LOCK_EX) != 0) {
-    remove_tree(s.path);
-    throw SysError(errno, "load: cannot lock " + s.path);
-  }
-  return s;
-}
-
 // The images `refs` name, each once, with the names it is saved under.
 struct SaveItem {
   ImageInfo info;
@@ -428,17 +409,16 @@ std::vector<LoadedImage> collecting_on_failure(const ImageStore& images, F&& loa
 std::vector<LoadedImage> load_archive_held(const ImageStore& images, int fd,
                                            const std::string& source) {
   UniqueFd held(images.lock(false));
-  Staging staging = make_staging(images);
-  ScopeGuard cleanup([&] { remove_tree(staging.path); });
+  const StagingDir staging(images.data_root() + "/images", "load");  // never pruned while we live
   try {
-    extract_tar(fd, staging.path, TarKind::kWrapping);
+    extract_tar(fd, staging.path(), TarKind::kWrapping);
   } catch (const Error& e) {
     std::string why = e.what();
     if (why.rfind("import: ", 0) == 0) why = why.substr(8);
     throw Error("load: " + why);
   }
-  UniqueFd root(::open(staging.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) throw SysError(errno, "load: open " + staging.path);
+  UniqueFd root(::open(staging.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw SysError(errno, "load: open " + staging.path());
   return Loader(images, root.get(), source, "").run();
 }
 

@@ -263,14 +263,10 @@ std::string ContentStore::add_layer(const std::string& blob_digest, const std::s
   if (fresh) *fresh = false;
   if (!diff_id.empty()) digest_hex(diff_id, what + ": diff id");
   if (!diff_id.empty() && has_layer(diff_id)) return diff_id;
-  make_dirs(layers_, 0700);
-  const std::string tmp = layers_ + "/" + kTmpPrefix + new_container_id();
-  ScopeGuard cleanup([&] { remove_tree(tmp); });
-  if (::mkdir(tmp.c_str(), 0700) != 0) throw SysError(errno, what + ": cannot create " + tmp);
-  // Held while we unpack: `prune` leaves a locked .tmp- directory alone.
-  UniqueFd busy(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!busy || ::flock(busy.get(), LOCK_EX) != 0 || ::mkdir((tmp + "/diff").c_str(), 0755) != 0)
-    throw SysError(errno, what + ": cannot create " + tmp);
+  StagingDir staging(layers_, what);  // locked while we unpack: `prune` leaves it alone
+  const std::string& tmp = staging.path();
+  if (::mkdir((tmp + "/diff").c_str(), 0755) != 0)
+    throw SysError(errno, what + ": cannot create " + tmp + "/diff");
   UniqueFd blob(::open(blob_path(blob_digest).c_str(), O_RDONLY | O_CLOEXEC));
   if (!blob) throw SysError(errno, what + ": open " + blob_path(blob_digest));
   std::string got;
@@ -286,13 +282,8 @@ std::string ContentStore::add_layer(const std::string& blob_digest, const std::s
                 ", the image config says " + diff_id);
   if (has_layer(got)) return got;  // import: the same content, unpacked before
   write_file(tmp + "/size", std::to_string(tree_size(tmp + "/diff")) + "\n", false);
-  const std::string final_dir = layers_ + "/" + got.substr(7);
-  if (::rename(tmp.c_str(), final_dir.c_str()) == 0) {
-    cleanup.dismiss();
-    if (fresh) *fresh = true;
-  } else if (errno != EEXIST && errno != ENOTEMPTY) {  // else: another load was first
-    throw SysError(errno, what + ": cannot rename " + tmp);
-  }
+  // False: another load unpacked the same layer first; ours goes with `staging`.
+  if (staging.rename_to(layers_ + "/" + got.substr(7)) && fresh) *fresh = true;
   return got;
 }
 

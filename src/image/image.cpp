@@ -369,20 +369,10 @@ ImageInfo ImageStore::add_image(const std::string& config_digest,
       lowers.insert(lowers.begin(), store.layer_dir(diff));
     }
     if (info.layers.empty()) throw Error("image config " + config_digest + ": no layers");
-    make_dirs(images_, 0700);
-    const std::string tmp = images_ + "/" + kTmpPrefix + new_container_id();
-    ScopeGuard cleanup([&] { remove_tree(tmp); });
-    if (::mkdir(tmp.c_str(), 0700) != 0) throw SysError(errno, "cannot create " + tmp);
-    UniqueFd busy(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!busy || ::flock(busy.get(), LOCK_EX) != 0) throw SysError(errno, "lock " + tmp);
-    make_init_layer(tmp + "/init", lowers);
-    write_file(tmp + "/image.json", info_json(info).dump() + "\n", false);
-    if (::rename(tmp.c_str(), (images_ + "/" + id).c_str()) == 0)
-      cleanup.dismiss();
-    else if (errno == EEXIST || errno == ENOTEMPTY)
-      info = read_info(id);
-    else
-      throw SysError(errno, "cannot rename " + tmp);
+    StagingDir staging(images_, "image " + short_id(id));
+    make_init_layer(staging.path() + "/init", lowers);
+    write_file(staging.path() + "/image.json", info_json(info).dump() + "\n", false);
+    if (!staging.rename_to(images_ + "/" + id)) info = read_info(id);  // recorded meanwhile
   }
   if (!repo_digest.empty() && std::find(info.repo_digests.begin(), info.repo_digests.end(),
                                         repo_digest) == info.repo_digests.end()) {
@@ -417,19 +407,25 @@ std::string ImageStore::config(const ImageInfo& image) const {
   return store.has_blob(digest) ? store.read_blob(digest) : "{}";
 }
 
+std::vector<ImageInfo> ImageStore::records() const {
+  std::vector<ImageInfo> out;
+  for (const auto& id : list_dir(images_)) {
+    if (!is_container_id(id)) continue;
+    try {
+      out.push_back(read_info(id));
+    } catch (const Error&) {
+      // being removed
+    }
+  }
+  return out;
+}
+
 std::vector<ImageInfo> ImageStore::list() const {
   std::map<std::string, std::vector<ImageReference>> names;
   for (const auto& [name, id] : tags()) names[id].push_back(name);
   std::vector<ImageInfo> out;
-  for (const auto& id : list_dir(images_)) {
-    if (!is_container_id(id)) continue;
-    ImageInfo info;
-    try {
-      info = read_info(id);
-    } catch (const Error&) {
-      continue;  // being removed
-    }
-    const auto it = names.find(id);
+  for (ImageInfo info : records()) {
+    const auto it = names.find(info.id);
     if (it == names.end()) {
       info.repository = info.tag = kNone;
       out.push_back(info);
@@ -512,15 +508,8 @@ std::vector<std::string> ImageStore::collect_garbage() const {
   if (!held || ::flock(held.get(), LOCK_EX | LOCK_NB) != 0) return {};
   ContentStore store = content();
   std::set<std::string> blobs, layers;
-  for (const auto& id : list_dir(images_)) {
-    if (!is_container_id(id)) continue;
-    ImageInfo info;
-    try {
-      info = read_info(id);
-    } catch (const Error&) {
-      continue;
-    }
-    blobs.insert("sha256:" + id);
+  for (const auto& info : records()) {
+    blobs.insert("sha256:" + info.id);
     layers.insert(info.layers.begin(), info.layers.end());
     if (info.manifest.empty()) continue;
     blobs.insert(info.manifest);

@@ -496,6 +496,9 @@ class Session {
   http::Response call(http::Request req, const Scopes& scopes, const http::Sink& sink = {},
                       bool follow = false);
   [[noreturn]] void fail(const http::Response& r, const std::string& doing) const;
+  void bytes(const std::string& digest, int64_t done, int64_t total) const {
+    if (o_.bytes) o_.bytes(digest, done, total);
+  }
   void progress(const std::string& line) const {
     if (o_.progress) o_.progress(line);
   }
@@ -896,6 +899,7 @@ void fetch_blob_once(Session& s, const Reference& ref, const Descriptor& d, cons
     tmp.write(p, n);
     hash.update(p, n);
     got += static_cast<int64_t>(n);
+    s.bytes(d.digest, got, d.size);
   };
   http::Request req;
   req.url = s.url("/v2/" + ref.repository + "/blobs/" + d.digest);

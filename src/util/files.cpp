@@ -12,6 +12,7 @@
 
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
+#include "mydocker/util/id.hpp"
 
 namespace mydocker {
 
@@ -82,6 +83,30 @@ bool is_locked(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return false;
   return ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+}
+
+StagingDir::StagingDir(const std::string& parent, const std::string& what)
+    : path_(parent + "/.tmp-" + new_container_id()) {
+  make_dirs(parent, 0700);
+  if (::mkdir(path_.c_str(), 0700) != 0) throw SysError(errno, what + ": cannot create " + path_);
+  lock_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lock_ < 0 || ::flock(lock_, LOCK_EX) != 0) {
+    const int err = errno;
+    if (lock_ >= 0) ::close(lock_);
+    remove_tree(path_);
+    throw SysError(err, what + ": cannot lock " + path_);
+  }
+}
+
+StagingDir::~StagingDir() {
+  if (!renamed_) remove_tree(path_);
+  ::close(lock_);
+}
+
+bool StagingDir::rename_to(const std::string& final) {
+  if (::rename(path_.c_str(), final.c_str()) == 0) return renamed_ = true;
+  if (errno == EEXIST || errno == ENOTEMPTY) return false;
+  throw SysError(errno, "cannot rename " + path_ + " to " + final);
 }
 
 }  // namespace mydocker

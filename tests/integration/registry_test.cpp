@@ -141,6 +141,29 @@ TEST_F(RegistryTest, PushPullByTagAndDigestAndNoDownloadOfWhatIsThere) {
   run({"rm", "-rf", fresh, third});
 }
 
+TEST_F(RegistryTest, PullDrawsABarPerLayerOnATerminalAndLinesElsewhere) {
+  start_registry();
+  const std::string name = host_ + "/bar/bb:1";
+  ASSERT_EQ(mine({"tag", "bb", name}).status, 0);
+  ASSERT_EQ(mine({"push", name}).status, 0);
+  // script(1) gives the pull a terminal: bars redrawn in place (cursor moves), a line per layer.
+  const std::string fresh = root() + "/fresh";
+  auto tty = run({"script", "-qec",
+                  "env MYDOCKER_DATA_ROOT=" + fresh + " MYDOCKER_CONFIG=" + work_ + "/config " +
+                      mydocker() + " --root " + root() + " pull " + name,
+                  "/dev/null"});
+  ASSERT_EQ(tty.status, 0) << tty.out << tty.err;
+  EXPECT_NE(tty.out.find("Downloading ["), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("\x1b["), std::string::npos) << "no redraw on a terminal";
+  EXPECT_NE(tty.out.find("Status: Downloaded newer image"), std::string::npos) << tty.out;
+  // Without a terminal: plain lines, no escape sequences.
+  auto plain = in(root() + "/plain", {"pull", name});
+  EXPECT_EQ(plain.status, 0) << plain.err;
+  EXPECT_EQ(plain.out.find("\x1b["), std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find("pull complete"), std::string::npos) << plain.out;
+  run({"rm", "-rf", fresh, root() + "/plain"});
+}
+
 TEST_F(RegistryTest, KilledPullLeavesOnlyWhatPruneRemoves) {
   start_registry();
   const std::string name = host_ + "/k/bb:1";

@@ -148,6 +148,8 @@ class ImageStore {
   std::optional<Found> try_find(const std::string& ref, std::string& why) const;
   ImageInfo info_for(const Found& found) const;
   ImageInfo read_info(const std::string& id) const;
+  // Every image record that can be read (one being removed is skipped).
+  std::vector<ImageInfo> records() const;
   // Every tag with the id it points to, sorted by name.
   std::vector<std::pair<ImageReference, std::string>> tags() const;
   void tag(const std::string& id, const ImageReference& name) const;

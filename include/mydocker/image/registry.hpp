@@ -56,6 +56,8 @@ struct Options {
   std::string config_dir;
   // One plain line per event ("3f2a9c8e1b7d: downloading 2141184 bytes"); the caller draws.
   std::function<void(const std::string& line)> progress;
+  // Bytes of a blob as they arrive or leave (digest, done, total): what a progress bar draws.
+  std::function<void(const std::string& digest, int64_t done, int64_t total)> bytes;
   // The platform picked from an index / manifest list.
   std::string os = "linux", architecture = "amd64", variant;
   // The system CA bundle (tests point it elsewhere).

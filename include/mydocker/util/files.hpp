@@ -28,4 +28,24 @@ void remove_tree(const std::string& path) noexcept;
 // cannot be opened. How the stores tell a running owner from one that died (kill -9).
 bool is_locked(const std::string& path);
 
+// A directory <parent>/.tmp-<random> (the parent made when missing), held under an exclusive
+// flock for the object's life: `prune` (is_locked) leaves it alone while its owner lives and
+// removes it once that owner died (kill -9). Removed with the object unless renamed into place.
+class StagingDir {
+ public:
+  StagingDir(const std::string& parent, const std::string& what);
+  ~StagingDir();
+  StagingDir(const StagingDir&) = delete;
+  StagingDir& operator=(const StagingDir&) = delete;
+  const std::string& path() const { return path_; }
+  // Renames it to `final` in one step; false when `final` exists (another writer was first: this
+  // one is removed with the object). Throws SysError for other failures.
+  bool rename_to(const std::string& final);
+
+ private:
+  std::string path_;
+  int lock_ = -1;
+  bool renamed_ = false;
+};
+
 }  // namespace mydocker
