@@ -139,6 +139,41 @@ TEST_F(ImageArchiveTest, SaveIsReadBySkopeoAndUmociAndRoundTripsItsDigests) {
   EXPECT_EQ(read_file(work_ + "/bundle/rootfs/data/added"), "added\n");
   EXPECT_FALSE(exists(work_ + "/bundle/rootfs/data/delme"));
 
+  // podman loads it: the same manifest digest, the same image id.
+  const std::string podman_root = work_ + "/podman";
+  auto pd = run({"unshare", "--mount", "--propagation", "private", "sh", "-c",
+                 "mount -t tmpfs r /run && mount -t tmpfs s /dev/shm && cd " + work_ +
+                     " && p='podman --root " + podman_root + "/root --runroot " + podman_root +
+                     "/run --storage-driver vfs --cgroup-manager cgroupfs --events-backend file "
+                     "--network-config-dir " +
+                     podman_root + "/net' && $p load -q -i " + saved +
+                     " >/dev/null && $p images --digests --no-trunc --format "
+                     "'{{.Digest}} {{.ID}}'"});
+  ASSERT_EQ(pd.status, 0) << pd.out << pd.err;
+  EXPECT_EQ(pd.out, manifest + " " + mine.value("Id", "") + "\n");
+  run({"rm", "-rf", podman_root});
+  // docker's newer save layout (manifest.json naming blobs/sha256/...), without index.json.
+  const std::string docker_new = work_ + "/docker-new";
+  ASSERT_EQ(run({"sh", "-c",
+                 "mkdir -p " + docker_new + " && tar -C " + docker_new + " -xf " + saved +
+                     " && rm " + docker_new + "/index.json && tar -C " + docker_new + " -cf " +
+                     docker_new + ".tar ."})
+                .status,
+            0);
+  const std::string third = root() + "/third-data";
+  auto dn = run({mydocker(), "--data-root", third, "load", "-i", docker_new + ".tar"});
+  EXPECT_EQ(dn.out, "Loaded image: app:1\n") << dn.err;
+  EXPECT_EQ(Json::parse(run({mydocker(), "--data-root", third, "image", "inspect", "app:1"}).out)[0]
+                .value("Id", ""),
+            mine.value("Id", ""));
+  run({"rm", "-rf", third});
+  // zstd-compressed: read as well.
+  ASSERT_EQ(run({"sh", "-c", "zstd -q -f " + saved + " -o " + saved + ".zst"}).status, 0);
+  const std::string fourth = root() + "/fourth-data";
+  auto zs = run({mydocker(), "--data-root", fourth, "load", "-i", saved + ".zst"});
+  EXPECT_EQ(zs.out, "Loaded image: app:1\n") << zs.err;
+  run({"rm", "-rf", fourth});
+
   // save | load into another data root: the same ids and digests.
   const std::string other = root() + "/other-data";
   auto rt =
@@ -263,6 +298,15 @@ TEST_F(ImageArchiveTest, WhatRealImagesDoAndHostileOnesTryIsHandled) {
   ASSERT_EQ(load("many-layers").status, 0);
   auto many = md({"run", "--rm", "-u", "0", "many:1", "sh", "-c", "ls /m | wc -l"});
   EXPECT_EQ(many.out, "60\n") << many.err;
+  // An index of several platforms: this machine's is taken (amd64 here); none: a clear error.
+  auto multi = load("multi-platform");
+  EXPECT_EQ(multi.out, "Loaded image: multi:1\n") << multi.err;
+  auto other = load("other-platforms");
+  EXPECT_EQ(other.status, 125);
+  EXPECT_NE(other.err.find("no image for linux/amd64 in the index (it has: linux/arm64, "
+                           "linux/s390x)"),
+            std::string::npos)
+      << other.err;
   // Config fields of the wrong type: inspect and history still answer.
   ASSERT_EQ(load("bad-types").status, 0);
   EXPECT_EQ(md({"image", "inspect", "types:1"}).status, 0);

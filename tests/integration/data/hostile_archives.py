@@ -124,6 +124,28 @@ def fan_out(d):
         json.dump(index, f)
 
 
+def platforms(archs):
+    """index.json -> an index of one manifest per architecture; only the real manifest (amd64)
+    exists: a loader that picks another architecture fails on a missing blob."""
+    def change(d):
+        index = read_json(os.path.join(d, "index.json"))
+        real = dict(index["manifests"][0])
+        real.pop("annotations", None)
+        entries = []
+        for arch in archs:
+            e = dict(real) if arch == "amd64" else {
+                "mediaType": real["mediaType"], "digest": "sha256:" + "0" * 64, "size": 10}
+            e["platform"] = {"os": "linux", "architecture": arch}
+            entries.append(e)
+        inner = json.dumps({"schemaVersion": 2, "manifests": entries}).encode()
+        index["manifests"] = [{"mediaType": "application/vnd.oci.image.index.v1+json",
+                               "digest": put_blob(d, inner), "size": len(inner),
+                               "annotations": {"io.containerd.image.name": "multi:1"}}]
+        with open(os.path.join(d, "index.json"), "w") as f:
+            json.dump(index, f)
+    return change
+
+
 def deep_json(d):
     with open(os.path.join(d, "index.json"), "wb") as f:
         f.write(b'{"manifests":' + nested(200000) + b"}")
@@ -222,6 +244,8 @@ def main():
     make(layout, out, "repeated-layer", lambda d: with_layers(d, [empty, empty], "repeat:1"))
     make(layout, out, "many-layers", lambda d: with_layers(
         d, [layer_tar([("file", "m/%02d" % i, b"x")]) for i in range(60)], "many:1"))
+    make(layout, out, "multi-platform", platforms(["arm64", "amd64", "s390x"]))
+    make(layout, out, "other-platforms", platforms(["arm64", "s390x"]))
     make(layout, out, "bad-types", lambda d: with_extra_layer(
         d, empty, "types:1", lambda c: c.update({"created": 5, "history": [{"created_by": 7}]})))
     # Hostile: the loader must stay up, finish, and keep to the image's own files.
