@@ -555,6 +555,17 @@ std::optional<ImageStore::Found> ImageStore::try_find(const std::string& ref,
     const std::string id = read_link(tags_ + "/" + name.text());
     if (is_container_id(id) && exists(images_ + "/" + id)) return Found{id, true, name};
   }
+  // NAME@sha256:... : the image pulled (or pushed) under that digest (its RepoDigests).
+  if (const size_t at = ref.find('@'); at != std::string::npos && at > 0) {
+    const auto repo = familiar_reference(ref.substr(0, at));
+    const std::string wanted = (repo ? repo->repository : ref.substr(0, at)) + ref.substr(at);
+    for (const auto& info : records())
+      if (std::find(info.repo_digests.begin(), info.repo_digests.end(), wanted) !=
+          info.repo_digests.end())
+        return Found{info.id, false, {}};
+    why = "No such image: " + ref;
+    return std::nullopt;
+  }
   const std::string prefix = ref.starts_with("sha256:") ? ref.substr(7) : ref;
   std::vector<std::string> matches;
   if (is_hex(prefix))

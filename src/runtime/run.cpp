@@ -69,7 +69,7 @@ std::optional<ImageInfo> named_image(const RunOptions& o) {
   auto info = ImageStore(o.data_root).lookup(ref);
   if (!info) return std::nullopt;
   const bool by_name = ref == info->repository || ref == info->repository + ":" + info->tag ||
-                       ref.find(':') != std::string::npos;
+                       ref.find(':') != std::string::npos;  // a tag, or NAME@sha256:...
   const bool by_id = ref.size() >= 12 && info->id.compare(0, ref.size(), ref) == 0;
   if (by_name || by_id) return info;
   return std::nullopt;

@@ -134,6 +134,9 @@ TEST_F(RegistryTest, PushPullByTagAndDigestAndNoDownloadOfWhatIsThere) {
   auto images = in(third, {"images"});
   EXPECT_NE(images.out.find("<none>"), std::string::npos) << images.out;
   EXPECT_EQ(Json::parse(in(third, {"image", "inspect", j["Id"]}).out)[0]["Id"], j["Id"]);
+  // ... and run by that digest, as docker runs NAME@sha256:...
+  auto by_digest_run = in(third, {"run", "--rm", host_ + "/team/bb@" + digest, "true"});
+  EXPECT_EQ(by_digest_run.status, 0) << by_digest_run.err;
 
   auto missing = in(third, {"pull", host_ + "/team/bb:nosuchtag"});
   EXPECT_EQ(missing.status, 125);
