@@ -298,6 +298,10 @@ TEST_F(ImageArchiveTest, WhatRealImagesDoAndHostileOnesTryIsHandled) {
   ASSERT_EQ(load("many-layers").status, 0);
   auto many = md({"run", "--rm", "-u", "0", "many:1", "sh", "-c", "ls /m | wc -l"});
   EXPECT_EQ(many.out, "60\n") << many.err;
+  // docker save's old layout, a repeated layer written as a symlink to the first's layer.tar.
+  auto legacy = load("docker-legacy");
+  EXPECT_EQ(legacy.out, "Loaded image: legacy:1\n") << legacy.err;
+  EXPECT_EQ(md({"run", "--rm", "-u", "0", "legacy:1", "cat", "/data/added"}).out, "added\n");
   // An index of several platforms: this machine's is taken (amd64 here); none: a clear error.
   auto multi = load("multi-platform");
   EXPECT_EQ(multi.out, "Loaded image: multi:1\n") << multi.err;

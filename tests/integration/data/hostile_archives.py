@@ -146,6 +146,39 @@ def platforms(archs):
     return change
 
 
+def docker_legacy(layout, out):
+    """docker save's old layout: <id>/layer.tar (+ json, VERSION), <config hex>.json,
+    repositories, manifest.json; a repeated layer is a symlink to the first one's layer.tar."""
+    d = os.path.join(out, "docker-legacy.d")
+    os.makedirs(d)
+    _, _, manifest = image_parts(layout)
+    config = read_json(blob_path(layout, manifest["config"]["digest"]))
+    layers = []
+    for i, l in enumerate(manifest["layers"] + [manifest["layers"][0]]):
+        lid = hashlib.sha256(("layer%d" % i).encode()).hexdigest()
+        os.makedirs(os.path.join(d, lid))
+        if i == len(manifest["layers"]):  # the repeat: a symlink, as docker writes it
+            os.symlink("../" + layers[0].split("/")[0] + "/layer.tar",
+                       os.path.join(d, lid, "layer.tar"))
+        else:
+            shutil.copy(blob_path(layout, l["digest"]), os.path.join(d, lid, "layer.tar"))
+        for name, text in (("VERSION", "1.0"), ("json", json.dumps({"id": lid}))):
+            with open(os.path.join(d, lid, name), "w") as f:
+                f.write(text)
+        layers.append(lid + "/layer.tar")
+    config["rootfs"]["diff_ids"].append(config["rootfs"]["diff_ids"][0])
+    raw = json.dumps(config).encode()
+    cname = hashlib.sha256(raw).hexdigest() + ".json"
+    with open(os.path.join(d, cname), "wb") as f:
+        f.write(raw)
+    with open(os.path.join(d, "manifest.json"), "w") as f:
+        json.dump([{"Config": cname, "RepoTags": ["legacy:1"], "Layers": layers}], f)
+    with open(os.path.join(d, "repositories"), "w") as f:
+        json.dump({"legacy": {"1": layers[-1].split("/")[0]}}, f)
+    tar_dir(d, os.path.join(out, "docker-legacy.tar"))
+    shutil.rmtree(d)
+
+
 def deep_json(d):
     with open(os.path.join(d, "index.json"), "wb") as f:
         f.write(b'{"manifests":' + nested(200000) + b"}")
@@ -244,6 +277,7 @@ def main():
     make(layout, out, "repeated-layer", lambda d: with_layers(d, [empty, empty], "repeat:1"))
     make(layout, out, "many-layers", lambda d: with_layers(
         d, [layer_tar([("file", "m/%02d" % i, b"x")]) for i in range(60)], "many:1"))
+    docker_legacy(layout, out)
     make(layout, out, "multi-platform", platforms(["arm64", "amd64", "s390x"]))
     make(layout, out, "other-platforms", platforms(["arm64", "s390x"]))
     make(layout, out, "bad-types", lambda d: with_extra_layer(
