@@ -1,5 +1,6 @@
 #include "mydocker/cli/command_line.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "mydocker/cli/cli11.hpp"
@@ -7,6 +8,7 @@
 #include "mydocker/cli/print.hpp"
 #include "mydocker/cli/run_args.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/fs.hpp"
 
 namespace mydocker::cli {
 namespace {
@@ -22,19 +24,70 @@ size_t find_subcommand(const std::vector<std::string>& args, CLI::App& app) {
   return args.size();
 }
 
-[[noreturn]] void rethrow_parse_error(const CLI::ParseError& e) {
+// Levenshtein distance, capped: what "did you mean" needs.
+size_t distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// " (did you mean 'x'?)" for the closest candidate within a third of the word, or a candidate
+// the word starts or ends; "" when none is close.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  if (word.size() < 3) return "";  // "-z": any one-letter flag is as close as another
+  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const size_t d = distance(word, c);
+    if (d < best_d || (best.empty() && word.size() > 2 && c.rfind(word, 0) == 0)) {
+      best = c;
+      best_d = d;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+// The long and short names of every option of `app`.
+std::vector<std::string> flag_names(const CLI::App& app) {
+  std::vector<std::string> out;
+  for (const CLI::Option* o : app.get_options()) {
+    for (const auto& l : o->get_lnames()) out.push_back("--" + l);
+    for (const auto& s : o->get_snames()) out.push_back("-" + s);
+  }
+  return out;
+}
+
+// CLI11's errors, in mydocker's words: the flag as typed, the command it was given to, the
+// closest flag that command has, and where its help is.
+[[noreturn]] void rethrow_parse_error(const CLI::ParseError& e, const CLI::App* sub) {
   std::string what = e.what();
+  const std::string where = sub ? "mydocker " + sub->get_name() : "mydocker";
   for (const std::string prefix : {"The following argument was not expected: ",
                                    "The following arguments were not expected: "}) {
     if (what.rfind(prefix, 0) != 0) continue;
-    std::string rest = what.substr(prefix.size());
-    what = (rest.empty() || rest[0] == '-' ? "unknown flag: " : "unknown command: ") + rest;
+    // CLI11 lists them last typed first: the flag among them, else the first typed word.
+    const auto words = split(what.substr(prefix.size()), " ");
+    std::string rest = words.empty() ? "" : words.back();
+    for (const auto& w : words)
+      if (!w.empty() && w[0] == '-') rest = w;
+    if (!rest.empty() && rest[0] == '-')
+      throw Error("unknown flag '" + rest + "' for " + where +
+                  did_you_mean(rest.substr(0, rest.find('=')),
+                               sub ? flag_names(*sub) : std::vector<std::string>{}) +
+                  ": see " + where + " --help");
+    throw Error("unexpected argument '" + rest + "' for " + where + ": see " + where + " --help");
   }
-  throw Error(what + " (see mydocker --help)");
+  throw Error(what + " (see " + where + " --help)");
 }
 
-// The command named in the arguments ("" when there is none, or it is no command of ours).
-std::string subcommand_name(const std::vector<std::string>& args) {
+// The first word that is no global flag or value: the command as typed ("" when none).
+std::string first_word(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if ((a == "--root" || a == "--log-level" || a == "--data-root") && i + 1 < args.size()) {
@@ -42,9 +95,26 @@ std::string subcommand_name(const std::vector<std::string>& args) {
       continue;
     }
     if (!a.empty() && a[0] == '-') continue;
-    return find_command(a) ? a : "";
+    return a;
   }
   return "";
+}
+
+// An unknown command, named as typed, with the closest one: before CLI11, which would report
+// every word after it too ("unknown command: b a rename").
+void check_command(const std::vector<std::string>& args) {
+  const std::string word = first_word(args);
+  if (word.empty() || find_command(word)) return;
+  std::vector<std::string> names;
+  for (const auto& def : commands()) names.push_back(def.name);
+  throw Error("unknown command '" + word + "'" + did_you_mean(word, names) +
+              ": see mydocker --help for the commands");
+}
+
+// The command named in the arguments ("" when there is none, or it is no command of ours).
+std::string subcommand_name(const std::vector<std::string>& args) {
+  const std::string word = first_word(args);
+  return find_command(word) ? word : "";
 }
 
 std::string absolute_path(const std::string& path) {
@@ -91,6 +161,7 @@ RunArgs split_for(std::vector<std::string>& args, size_t at, CLI::App& app, CLI:
 
 CommandLine parse_command_line(const std::vector<std::string>& input) {
   CommandLine cl;
+  check_command(input);
   CLI::App app{"mydocker: a small container runtime (namespaces + cgroups)", "mydocker"};
   Globals g;
   add_globals(app, cl, g);
@@ -117,7 +188,8 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() != 0) rethrow_parse_error(e);
+    if (e.get_exit_code() != 0)
+      rethrow_parse_error(e, subs.size() == 1 ? subs.front().second : nullptr);
     with_streams();
     cl.exit_now = app.exit(e);  // --help, --version: printed to stdout
     return cl;

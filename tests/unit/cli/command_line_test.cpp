@@ -302,18 +302,34 @@ TEST_F(CommandLineTest, RootFromTheEnvironment) {
 
 TEST_F(CommandLineTest, UnknownRunFlagIsReported) {
   const std::string what = parse_error({"run", "-z", "true"});
-  EXPECT_NE(what.find("unknown flag: -z"), std::string::npos) << what;
+  EXPECT_EQ(what, "unknown flag '-z' for mydocker run: see mydocker run --help");
 }
 
 TEST_F(CommandLineTest, UnknownLongRunFlagIsReported) {
   const std::string what = parse_error({"run", "--no-such-flag", "true"});
-  EXPECT_NE(what.find("unknown flag: --no-such-flag"), std::string::npos) << what;
+  EXPECT_NE(what.find("unknown flag '--no-such-flag' for mydocker run"), std::string::npos) << what;
 }
 
 TEST_F(CommandLineTest, UnknownCommandIsReported) {
-  const std::string what = parse_error({"launch"});
-  EXPECT_NE(what, "");
-  EXPECT_NE(what.find("launch"), std::string::npos) << what;
+  EXPECT_EQ(parse_error({"launch"}),
+            "unknown command 'launch': see mydocker --help for the commands");
+  // Named as typed, not with the words after it (CLI11 said "unknown command: b a rename").
+  EXPECT_EQ(parse_error({"--root", "/tmp/x", "rename", "a", "b"}),
+            "unknown command 'rename': see mydocker --help for the commands");
+}
+
+TEST_F(CommandLineTest, MistypedCommandsAndFlagsGetTheClosestOne) {
+  EXPECT_EQ(parse_error({"pss", "-a"}),
+            "unknown command 'pss' (did you mean 'ps'?): see mydocker --help for the commands");
+  EXPECT_EQ(parse_error({"imagez"}),
+            "unknown command 'imagez' (did you mean 'images'?): see "
+            "mydocker --help for the commands");
+  EXPECT_EQ(parse_error({"ps", "--formt", "json"}),
+            "unknown flag '--formt' for mydocker ps (did you mean '--format'?): see mydocker ps "
+            "--help");
+  EXPECT_EQ(parse_error({"ps", "extra"}),
+            "unexpected argument 'extra' for mydocker ps: see "
+            "mydocker ps --help");
 }
 
 TEST_F(CommandLineTest, MissingValueIsReported) {
