@@ -11,6 +11,7 @@
 #include "mydocker/commands/containers.hpp"
 #include "mydocker/format/containers.hpp"
 #include "mydocker/format/report.hpp"
+#include "mydocker/format/template.hpp"
 #include "mydocker/format/text.hpp"
 #include "mydocker/runtime/run.hpp"
 #include "mydocker/util/error.hpp"
@@ -101,7 +102,8 @@ int run_run(const CommandLine& cl) {
 void ps_options(CLI::App& ps, CommandLine& cl, Scratch&) {
   ps.add_flag("-a,--all", cl.ps.all, "Show stopped containers too");
   ps.add_flag("-q,--quiet", cl.ps.quiet, "Only ids");
-  ps.add_option("--format", cl.ps.format, "json")->check(CLI::IsMember({"json", "table"}));
+  ps.add_option("--format", cl.ps.format,
+                "json, table, or a Go template: '{{.Names}}', 'table {{.ID}}\\t{{.Status}}'");
 }
 
 void ps_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
@@ -196,8 +198,27 @@ int run_rm(const CommandLine& cl) {
   return for_each(cl.containers, [&](const std::string& c) { remove(store, c, cl.force); });
 }
 
+void inspect_options(CLI::App& inspect, CommandLine& cl, Scratch& s) {
+  containers_arg(inspect, cl, s);
+  inspect.add_option("-f,--format", cl.format,
+                     "A Go template: '{{.State.Status}}', '{{json .Config}}'");
+}
+
 int run_inspect(const CommandLine& cl) {
   const Store store(cl.state_root);
+  if (!cl.format.empty()) {  // docker: one line per container, errors on stderr, status 1
+    const auto t = tmpl::Template::parse(cl.format);
+    int status = 0;
+    for (const auto& ref : cl.containers) {
+      try {
+        out() << t.execute(inspect_json(view_container(store, ref))) << "\n";
+      } catch (const Error& e) {
+        std::fprintf(stderr, "mydocker: %s\n", e.what());
+        status = 1;
+      }
+    }
+    return status;
+  }
   nlohmann::json all = nlohmann::json::array();
   for (const auto& ref : cl.containers) all.push_back(inspect_json(view_container(store, ref)));
   out() << all.dump(4) << "\n";
@@ -292,7 +313,8 @@ std::vector<CommandDef> container_commands() {
        stop_finish, run_stop},
       {"kill", "Send a signal to containers (default KILL)", kill_options, nullptr, run_kill},
       {"rm", "Remove containers (state and cgroups)", rm_options, nullptr, run_rm},
-      {"inspect", "Show containers as JSON", containers_arg, nullptr, run_inspect},
+      {"inspect", "Show containers as JSON, or through -f TEMPLATE", inspect_options, nullptr,
+       run_inspect},
       {"top", "Show the processes of a container", top_options, nullptr, run_top},
       {"stats", "Show what containers use, live", stats_options, stats_finish, run_stats},
       {"update", "Change the limits of running containers", update_options, update_finish,

@@ -15,6 +15,7 @@
 #include "mydocker/cli/progress.hpp"
 #include "mydocker/commands/registry.hpp"
 #include "mydocker/format/images.hpp"
+#include "mydocker/format/template.hpp"
 #include "mydocker/format/text.hpp"
 #include "mydocker/image/archive.hpp"
 #include "mydocker/image/content.hpp"
@@ -42,12 +43,20 @@ int run_import(const CommandLine& cl) {
 
 void images_options(CLI::App& images, CommandLine& cl, Scratch&) {
   images.add_flag("-q,--quiet", cl.ps.quiet, "Only ids");
-  images.add_option("--format", cl.format, "json")->check(CLI::IsMember({"json", "table"}));
+  images.add_option("--format", cl.format,
+                    "json, table, or a Go template: '{{.Repository}}:{{.Tag}}', 'table {{.ID}}'");
 }
 
 int run_images(const CommandLine& cl) {
-  out() << format_images(ImageStore(cl.data_root).list(), cl.ps.quiet, cl.format == "json",
-                         now_seconds());
+  const auto list = ImageStore(cl.data_root).list();
+  if (!cl.format.empty() && cl.format != "json" && cl.format != "table" && !cl.ps.quiet) {
+    std::vector<nlohmann::json> items;
+    for (const auto& i : list) items.push_back(image_row_json(i, now_seconds()));
+    out() << tmpl::Template::parse(cl.format).render(
+        items, {{"ID", "IMAGE ID"}, {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"}});
+    return 0;
+  }
+  out() << format_images(list, cl.ps.quiet, cl.format == "json", now_seconds());
   return 0;
 }
 
@@ -185,6 +194,7 @@ int run_tag(const CommandLine& cl) {
 
 void image_options(CLI::App& image, CommandLine& cl, Scratch&) {
   image.add_option("command", cl.args, "inspect IMAGE... | history IMAGE")->required();
+  image.add_option("-f,--format", cl.format, "inspect: a Go template");
   image.add_flag("--no-trunc", cl.no_trunc, "history: do not shorten");
 }
 
@@ -195,13 +205,17 @@ int image_inspect(const CommandLine& cl, const std::vector<std::string>& refs) {
   for (const auto& ref : refs) {
     try {
       const ImageInfo info = images.resolve(ref);
-      all.push_back(image_inspect_json(info, images.tags_of(info.id), images.config(info)));
+      const auto j = image_inspect_json(info, images.tags_of(info.id), images.config(info));
+      if (cl.format.empty())
+        all.push_back(j);
+      else
+        out() << tmpl::Template::parse(cl.format).execute(j) << "\n";
     } catch (const Error& e) {
       std::fprintf(stderr, "mydocker: %s\n", e.what());
       status = 1;
     }
   }
-  out() << all.dump(4) << "\n";
+  if (cl.format.empty()) out() << all.dump(4) << "\n";
   return status;
 }
 

@@ -9,6 +9,7 @@
 #include "mydocker/commands/containers.hpp"
 #include "mydocker/commands/info.hpp"
 #include "mydocker/format/host.hpp"
+#include "mydocker/format/template.hpp"
 #include "mydocker/format/text.hpp"
 #include "mydocker/image/content.hpp"
 #include "mydocker/image/image.hpp"
@@ -19,7 +20,7 @@ namespace mydocker::cli {
 namespace {
 
 void info_options(CLI::App& info, CommandLine& cl, Scratch&) {
-  info.add_option("--format", cl.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  info.add_option("--format", cl.format, "text, json, or a Go template: '{{.CgroupVersion}}'");
 }
 
 void info_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
@@ -31,6 +32,8 @@ int run_info(const CommandLine& cl) {
   auto info = host_info(fs, cl.state_root);
   if (cl.format == "json")
     out() << info.dump(2) << "\n";
+  else if (cl.format != "text")
+    out() << tmpl::Template::parse(cl.format).execute(info) << "\n";
   else
     out() << format_host_info(info);
   return 0;

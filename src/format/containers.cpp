@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "mydocker/format/template.hpp"
 #include "mydocker/format/text.hpp"
 #include "mydocker/net/endpoint.hpp"
 #include "mydocker/util/id.hpp"
@@ -55,6 +56,7 @@ nlohmann::json ps_json(const ContainerView& c, double now) {
           {"Names", c.state.name},
           {"Command", command_text(c.state.command)},
           {"RunningFor", human_duration(now - parse_rfc3339(c.state.created)) + " ago"},
+          {"CreatedAt", c.state.created},
           {"Status", status_text(c.state, c.supervisor_alive, now)},
           {"State", state_name(c)},
           {"Pid", pid_text(c)},
@@ -73,6 +75,15 @@ std::string format_ps(const std::vector<ContainerView>& containers, const PsOpti
   if (o.format == "json") {
     for (const auto& c : containers) out += ps_json(c, now).dump() + "\n";
     return out;
+  }
+  if (!o.format.empty()) {  // a Go template, docker's column titles for a "table" one
+    std::vector<nlohmann::json> items;
+    for (const auto& c : containers) items.push_back(ps_json(c, now));
+    return tmpl::Template::parse(o.format).render(items, {{"ID", "CONTAINER ID"},
+                                                          {"RunningFor", "CREATED"},
+                                                          {"CreatedAt", "CREATED AT"},
+                                                          {"Names", "NAMES"},
+                                                          {"RestartCount", "RESTARTS"}});
   }
   std::vector<std::vector<std::string>> rows{
       {"CONTAINER ID", "NAME", "COMMAND", "CREATED", "STATUS", "PID", "LIMITS", "PORTS"}};

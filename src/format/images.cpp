@@ -9,6 +9,18 @@
 
 namespace mydocker {
 
+nlohmann::json image_row_json(const ImageInfo& i, double now) {
+  return {{"ID", short_id(i.id)},
+          {"Repository", i.repository},
+          {"Tag", i.tag},
+          {"Digest", i.repo_digests.empty()
+                         ? "<none>"
+                         : i.repo_digests.front().substr(i.repo_digests.front().find('@') + 1)},
+          {"CreatedSince", human_duration(now - parse_rfc3339(i.created)) + " ago"},
+          {"CreatedAt", i.created},
+          {"Size", human_size(i.size)}};
+}
+
 std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool json, double now) {
   std::string out;
   if (quiet) {

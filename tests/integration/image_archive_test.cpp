@@ -230,6 +230,18 @@ TEST_F(ImageArchiveTest, SystemDfCountsImagesLayersAndContainers) {
   // The stopped container's own layer (5 kB written) is reclaimable.
   EXPECT_TRUE(rows[3].starts_with("Containers      1         0         5kB       5kB (100%)"))
       << df.out;
+  // --format templates, as docker users script them.
+  EXPECT_EQ(md({"inspect", "-f", "{{.State.Status}} {{.Name}}", "c"}).out, "exited /c\n");
+  EXPECT_EQ(md({"ps", "-a", "--format", "{{.Names}}|{{.Status | upper}}"}).out.substr(0, 9),
+            "c|EXITED ");
+  EXPECT_EQ(md({"images", "--format", "{{.Repository}}:{{.Tag}}"}).out, "app:1\n");
+  EXPECT_EQ(md({"image", "inspect", "-f", "{{.Config.User}} {{len .RootFS.Layers}}", "app:1"}).out,
+            "alice 4\n");
+  auto table = md({"ps", "-a", "--format", "table {{.ID}}\\t{{.Names}}"});
+  EXPECT_TRUE(table.out.starts_with("CONTAINER ID   NAMES\n")) << table.out;
+  auto bad = md({"ps", "--format", "{{.Names"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_EQ(bad.err, "mydocker: template: 1:1: unclosed action\n");
   ASSERT_EQ(md({"rm", "c"}).status, 0);
   df = md({"system", "df"});
   EXPECT_NE(lines(df.out)[1].find("(100%)"), std::string::npos) << df.out;

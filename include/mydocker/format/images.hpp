@@ -14,6 +14,10 @@ namespace mydocker {
 // ids) or `--format json` (one object per line), at time `now`.
 std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool json, double now);
 
+// One image as `images --format` templates see it: docker's ID, Repository, Tag, Digest,
+// CreatedSince, CreatedAt, Size.
+nlohmann::json image_row_json(const ImageInfo& image, double now);
+
 // `image inspect`: docker's shape (Id, RepoTags, RepoDigests, Created, Config, Architecture, Os,
 // Size, RootFS.Layers, History's length in Metadata...) from the image's record and config.
 nlohmann::json image_inspect_json(const ImageInfo& image, const std::vector<ImageReference>& tags,
