@@ -108,6 +108,8 @@ void ps_options(CLI::App& ps, CommandLine& cl, Scratch&) {
 
 void ps_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
   if (cl.ps.format == "table") cl.ps.format.clear();
+  if (!cl.ps.format.empty() && cl.ps.format != "json")
+    (void)tmpl::Template::parse(cl.ps.format);  // a broken template fails before anything runs
 }
 
 int run_ps(const CommandLine& cl) {

@@ -25,6 +25,7 @@ void info_options(CLI::App& info, CommandLine& cl, Scratch&) {
 
 void info_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
   if (cl.format.empty()) cl.format = "text";
+  if (cl.format != "text" && cl.format != "json") (void)tmpl::Template::parse(cl.format);
 }
 
 int run_info(const CommandLine& cl) {
