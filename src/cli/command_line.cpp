@@ -111,6 +111,72 @@ void check_command(const std::vector<std::string>& args) {
               ": see mydocker --help for the commands");
 }
 
+// docker's management groups: `container ls`, `image rm`, `system prune`... become the
+// top-level command they name (the words after them are kept). `network` and the `image` and
+// `system` commands' own words (image inspect|history, system df|info) are left as they are.
+struct GroupAlias {
+  const char* group;
+  const char* word;
+  std::vector<const char*> replacement;
+};
+const std::vector<GroupAlias>& group_aliases() {
+  static const std::vector<GroupAlias> all = {
+      {"container", "ls", {"ps"}},
+      {"container", "list", {"ps"}},
+      {"container", "prune", {"prune", "--ask", "--what", "containers"}},
+      {"container", "remove", {"rm"}},
+      {"image", "ls", {"images"}},
+      {"image", "list", {"images"}},
+      {"image", "rm", {"rmi"}},
+      {"image", "remove", {"rmi"}},
+      {"image", "prune", {"prune", "--ask", "--what", "images"}},
+      {"system", "prune", {"prune", "--ask", "--what", "all"}},
+  };
+  return all;
+}
+
+// The commands `container X` and `image X` take as themselves: `container run` is `run`.
+bool group_member(const std::string& group, const std::string& word) {
+  static const std::vector<std::string> container = {
+      "attach", "commit", "cp",    "create", "diff",    "exec",    "export", "inspect",
+      "kill",   "logs",   "pause", "port",   "rename",  "restart", "rm",     "run",
+      "start",  "stats",  "stop",  "top",    "unpause", "update",  "wait"};
+  static const std::vector<std::string> image = {"import", "load", "pull", "push", "save", "tag"};
+  const auto& list = group == "container" ? container : image;
+  return (group == "container" || group == "image") &&
+         std::find(list.begin(), list.end(), word) != list.end() && find_command(word);
+}
+
+std::vector<std::string> expand_group(const std::vector<std::string>& args) {
+  const std::string group = first_word(args);
+  if (group != "container" && group != "image" && group != "system") return args;
+  const auto at = std::find(args.begin(), args.end(), group);
+  if (at + 1 == args.end()) {
+    if (group == "container")
+      throw Error(
+          "mydocker container: missing the command (ls, run, rm, inspect, prune...): "
+          "see mydocker --help");
+    return args;
+  }
+  const std::string& word = *(at + 1);
+  std::vector<std::string> out(args.begin(), at);
+  bool done = false;
+  for (const auto& a : group_aliases())
+    if (group == a.group && word == a.word) {
+      out.insert(out.end(), a.replacement.begin(), a.replacement.end());
+      done = true;
+    }
+  if (!done && group_member(group, word)) {
+    out.push_back(word);
+    done = true;
+  }
+  if (!done && group == "container")
+    throw Error("unknown command 'container " + word + "': see mydocker --help");
+  if (!done) return args;
+  out.insert(out.end(), at + 2, args.end());
+  return out;
+}
+
 // The command named in the arguments ("" when there is none, or it is no command of ours).
 std::string subcommand_name(const std::vector<std::string>& args) {
   const std::string word = first_word(args);
@@ -159,8 +225,9 @@ RunArgs split_for(std::vector<std::string>& args, size_t at, CLI::App& app, CLI:
 
 }  // namespace
 
-CommandLine parse_command_line(const std::vector<std::string>& input) {
+CommandLine parse_command_line(const std::vector<std::string>& typed) {
   CommandLine cl;
+  const std::vector<std::string> input = expand_group(typed);
   check_command(input);
   CLI::App app{"mydocker: a small container runtime (namespaces + cgroups)", "mydocker"};
   Globals g;
@@ -181,8 +248,10 @@ CommandLine parse_command_line(const std::vector<std::string>& input) {
   RunArgs split;
   const size_t at = find_subcommand(args, app);
   if (at < args.size() && subs.size() == 1 && subs.front().first->splits_command &&
-      args[at] == subs.front().first->name)
+      args[at] == subs.front().first->name) {
+    cl.run.typed_args.assign(args.begin() + static_cast<std::ptrdiff_t>(at) + 1, args.end());
     split = split_for(args, at, app, *subs.front().second);
+  }
   std::vector<const char*> argv{"mydocker"};
   for (const auto& a : args) argv.push_back(a.c_str());
   try {

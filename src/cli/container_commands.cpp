@@ -9,6 +9,7 @@
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
 #include "mydocker/commands/containers.hpp"
+#include "mydocker/commands/filters.hpp"
 #include "mydocker/format/containers.hpp"
 #include "mydocker/format/report.hpp"
 #include "mydocker/format/template.hpp"
@@ -71,6 +72,17 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
                  "Parent cgroup: /abs from the hierarchy root, relative from your own cgroup");
   run.add_option("--stop-timeout", s.stop_timeout,
                  "Seconds from a forwarded SIGTERM/SIGINT to SIGKILL (default 10, -1 never)");
+  run.add_option("-l,--label", o.labels, "Set a label: KEY[=VALUE] (ps --filter label=KEY)");
+  run.add_option("--label-file", o.label_files, "Read labels from a file of KEY[=VALUE] lines");
+  run.add_option("--stop-signal", o.stop_signal,
+                 "The signal `stop` sends first (default: the image's StopSignal, else TERM)");
+  run.add_option("--cidfile", o.cidfile, "Write the container's id to FILE (which must not exist)");
+  run.add_option("--platform", o.platform,
+                 "OS/ARCH of the image: only the host's own (no emulation)");
+  run.add_option("--pull", cl.reg.pull,
+                 "missing, always or never: the first argument is an image, pulled as asked "
+                 "(without --pull: a local image, else the host's command)")
+      ->check(CLI::IsMember({"missing", "always", "never"}));
   run.add_flag("--trace", o.trace, "Print every kernel action as a shell line");
   run.add_flag("--dry-run", o.dry_run, "Check everything and print the actions; run nothing");
   run.add_flag("--report", o.report, "Print what the container used when it ends");
@@ -84,6 +96,7 @@ void run_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& split
 }
 
 int run_run(const CommandLine& cl) {
+  if (!cl.reg.pull.empty()) pull_for_run(cl);
   RunResult result = run_container(cl.run);
   if (cl.run.detach) (out() << result.id << '\n').flush();
   for (const auto& m : result.messages) std::fprintf(stderr, "mydocker: %s\n", m.c_str());
@@ -99,21 +112,121 @@ int run_run(const CommandLine& cl) {
   return result.status;
 }
 
-void ps_options(CLI::App& ps, CommandLine& cl, Scratch&) {
+int run_create(const CommandLine& cl) {
+  RunOptions o = cl.run;
+  o.create_only = true;
+  const RunResult result = run_container(o);
+  (out() << result.id << '\n').flush();
+  return 0;
+}
+
+// start: the container's own words parsed again (as `run` got them), under its id and name.
+// Returns nullopt for a running one (docker: no error, nothing done).
+std::optional<RunOptions> start_options(const CommandLine& cl, const Store& store,
+                                        const std::string& ref) {
+  const ContainerDir dir = store.open(ref);
+  const auto config = dir.config();
+  const ContainerState st = dir.state();
+  if (st.live() && dir.supervisor_alive()) return std::nullopt;
+  if (!config.contains("run_args"))
+    throw Error("container " + ref + " was made by an older mydocker: it cannot be started again");
+  std::vector<std::string> words{"run"};
+  for (const auto& a : config["run_args"]) words.push_back(a.get<std::string>());
+  CommandLine again = parse_command_line(words);
+  RunOptions o = again.run;
+  o.state_root = cl.state_root;
+  o.data_root = cl.data_root;
+  o.id = dir.id();
+  o.name = config.value("name", "");
+  o.created = config.value("created", "");
+  o.cidfile.clear();  // written when it was created
+  o.typed_args = again.run.typed_args;
+  release_address(store, dir);
+  return o;
+}
+
+int run_start(const CommandLine& cl) {
+  const Store store(cl.state_root);
+  const bool attach = cl.logs.follow || cl.exec.interactive;  // -a, -i
+  if (attach && cl.containers.size() > 1)
+    throw Error("you cannot start and attach multiple containers at once");
+  int status = 0;
+  for (const auto& ref : cl.containers) {
+    try {
+      auto o = start_options(cl, store, ref);
+      if (o) {
+        o->detach = !attach;
+        o->interactive = o->interactive || cl.exec.interactive;
+        const RunResult r = run_container(*o);
+        if (attach) return r.status;
+      }
+      if (!attach) (out() << ref << '\n').flush();
+    } catch (const Error& e) {
+      std::fprintf(stderr, "mydocker: %s\n", e.what());
+      status = e.exit_code();
+    }
+  }
+  return status;
+}
+
+void start_options_cli(CLI::App& start, CommandLine& cl, Scratch&) {
+  start.add_flag("-a,--attach", cl.logs.follow,
+                 "Stay attached: its output here, its exit status ours");
+  start.add_flag("-i,--interactive", cl.exec.interactive, "Attach stdin too (implies -a)");
+  start.add_option("container", cl.containers)->required();
+}
+
+void restart_options(CLI::App& restart, CommandLine& cl, Scratch& s) {
+  restart.add_option("-t,--time", s.time, "Seconds to wait for it to stop before SIGKILL");
+  restart.add_option("container", cl.containers)->required();
+}
+
+// restart: stop (as `stop`), then start in the background, whatever it was before.
+int run_restart(const CommandLine& cl) {
+  const Store store(cl.state_root);
+  return for_each(cl.containers, [&](const std::string& ref) {
+    const std::string id = store.resolve(ref);
+    stop(store, id, cl.stop_timeout);
+    const ContainerDir dir(store.root(), id);
+    dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10));
+    auto o = start_options(cl, store, id);
+    if (!o) throw Error("container " + ref + " is still running after stop");
+    o->detach = true;
+    (void)run_container(*o);
+  });
+}
+
+void ps_options(CLI::App& ps, CommandLine& cl, Scratch& s) {
   ps.add_flag("-a,--all", cl.ps.all, "Show stopped containers too");
   ps.add_flag("-q,--quiet", cl.ps.quiet, "Only ids");
+  ps.add_option("-f,--filter", cl.ps.filters,
+                "KEY=VALUE: id, name, status, exited, label, ancestor, before, since, health, "
+                "network (a key twice: either value)");
+  ps.add_option("-n,--last", s.tail, "The N newest containers, whatever their state");
+  ps.add_flag("-l,--latest", s.latest, "The newest container, whatever its state");
+  ps.add_flag("--no-trunc", cl.ps.no_trunc, "Full ids and commands");
+  ps.add_flag("-s,--size", cl.ps.size, "The SIZE column: the writable layer (and with its image)");
   ps.add_option("--format", cl.ps.format,
                 "json, table, or a Go template: '{{.Names}}', 'table {{.ID}}\\t{{.Status}}'");
 }
 
-void ps_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
+void ps_finish(CLI::App&, CommandLine& cl, Scratch& s, const RunArgs&) {
   if (cl.ps.format == "table") cl.ps.format.clear();
+  if (!s.tail.empty()) cl.ps.last = int_value("-n", s.tail);
+  if (s.latest) cl.ps.last = 1;
+  (void)Filters::parse(cl.ps.filters, kPsFilterKeys);
   if (!cl.ps.format.empty() && cl.ps.format != "json")
     (void)tmpl::Template::parse(cl.ps.format);  // a broken template fails before anything runs
 }
 
 int run_ps(const CommandLine& cl) {
-  out() << format_ps(list_containers(Store(cl.state_root), cl.ps.all), cl.ps, now_seconds());
+  const Store store(cl.state_root);
+  auto list =
+      filter_containers(list_containers(store, true), Filters::parse(cl.ps.filters, kPsFilterKeys),
+                        cl.ps.all, cl.ps.last);
+  if (cl.ps.size || cl.ps.format.find(".Size") != std::string::npos)
+    for (auto& c : list) measure_size(c, store, cl.data_root);
+  out() << format_ps(list, cl.ps, now_seconds());
   return 0;
 }
 
@@ -301,12 +414,33 @@ int run_wait(const CommandLine& cl) {
       false);
 }
 
+void rename_options(CLI::App& rename, CommandLine& cl, Scratch&) {
+  rename.add_option("container name", cl.args, "The container, then its new name")
+      ->required()
+      ->expected(2);
+}
+
+void rename_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
+  check_container_name(cl.args.back(), "the new name");
+}
+
+int run_rename(const CommandLine& cl) {
+  Store(cl.state_root).rename(cl.args.front(), cl.args.back());
+  return 0;
+}
+
 }  // namespace
 
 std::vector<CommandDef> container_commands() {
   return {
       {"run", "Run a command in a new container: run [OPTIONS] COMMAND [ARG...]", run_options,
        run_finish, run_run, true},
+      {"create", "Create a container, start nothing: create [OPTIONS] COMMAND [ARG...]",
+       run_options, run_finish, run_create, true},
+      {"start", "Start created or stopped containers (-a: attached)", start_options_cli, nullptr,
+       run_start},
+      {"restart", "Stop, then start containers again (in the background)", restart_options,
+       stop_finish, run_restart},
       {"ps", "List containers", ps_options, ps_finish, run_ps},
       {"logs", "Show a detached container's output", logs_options, logs_finish, run_logs},
       {"exec", "Run a command in a running container: exec [OPTIONS] CONTAINER COMMAND [ARG...]",
@@ -325,6 +459,8 @@ std::vector<CommandDef> container_commands() {
       {"unpause", "Thaw paused containers", containers_arg, nullptr, run_unpause},
       {"wait", "Wait for containers to stop, print their exit codes", containers_arg, nullptr,
        run_wait},
+      {"rename", "Rename a container: rename CONTAINER NEW_NAME", rename_options, rename_finish,
+       run_rename},
   };
 }
 

@@ -13,6 +13,8 @@
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
 #include "mydocker/cli/progress.hpp"
+#include "mydocker/commands/commands.hpp"
+#include "mydocker/commands/filters.hpp"
 #include "mydocker/commands/registry.hpp"
 #include "mydocker/format/images.hpp"
 #include "mydocker/format/template.hpp"
@@ -20,6 +22,7 @@
 #include "mydocker/image/archive.hpp"
 #include "mydocker/image/content.hpp"
 #include "mydocker/image/image.hpp"
+#include "mydocker/spec/prepare.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
@@ -41,14 +44,26 @@ int run_import(const CommandLine& cl) {
   return 0;
 }
 
-void images_options(CLI::App& images, CommandLine& cl, Scratch&) {
+void images_options(CLI::App& images, CommandLine& cl, Scratch& s) {
   images.add_flag("-q,--quiet", cl.ps.quiet, "Only ids");
+  images.add_option("-f,--filter", cl.ps.filters,
+                    "KEY=VALUE: dangling=true|false, reference=PATTERN, before, since, label");
+  images.add_flag("-a,--all", s.latest,
+                  "Accepted for docker's sake: there are no intermediate "
+                  "images, every image is listed");
   images.add_option("--format", cl.format,
                     "json, table, or a Go template: '{{.Repository}}:{{.Tag}}', 'table {{.ID}}'");
 }
 
+void images_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
+  (void)Filters::parse(cl.ps.filters, kImageFilterKeys);
+}
+
 int run_images(const CommandLine& cl) {
-  const auto list = ImageStore(cl.data_root).list();
+  const ImageStore store(cl.data_root);
+  const auto list =
+      filter_images(store.list(), Filters::parse(cl.ps.filters, kImageFilterKeys),
+                    [&](const ImageInfo& i) { return image_defaults(store.config(i), {}).labels; });
   if (!cl.format.empty() && cl.format != "json" && cl.format != "table" && !cl.ps.quiet) {
     std::vector<nlohmann::json> items;
     for (const auto& i : list) items.push_back(image_row_json(i, now_seconds()));
@@ -68,15 +83,8 @@ void rmi_options(CLI::App& rmi, CommandLine& cl, Scratch&) {
 int run_rmi(const CommandLine& cl) {
   const Store store(cl.state_root);
   // An image is in use while a container (running or stopped) was made from it.
-  auto in_use = [&](const std::string& id) {
-    for (const auto& c : store.ids()) {
-      try {
-        if (ContainerDir(store.root(), c).config().value("image", "") == id) return true;
-      } catch (const Error&) {
-      }
-    }
-    return false;
-  };
+  const auto used = images_in_use(store);
+  auto in_use = [&](const std::string& id) { return used.count(id) > 0; };
   ImageStore images(cl.data_root);
   int status = 0;
   for (const auto& ref : cl.args) {
@@ -369,11 +377,31 @@ int run_logout(const CommandLine& cl) {
 
 }  // namespace
 
+void pull_for_run(const CommandLine& cl) {
+  if (cl.run.command.empty() || !cl.run.rootfs_dir.empty())
+    throw Error("--pull " + cl.reg.pull + ": the first argument must name an image" +
+                (cl.run.rootfs_dir.empty() ? "" : " (not with --rootfs)"));
+  const std::string& ref = cl.run.command.front();
+  check_platform(cl.run.platform);
+  const bool present = ImageStore(cl.run.data_root).lookup(ref).has_value();
+  if (cl.reg.pull == "never" && !present)
+    throw Error("image '" + ref + "' not found and --pull never: `mydocker pull " + ref + "`");
+  if (cl.reg.pull == "missing" && present) return;
+  if (::geteuid() != 0) throw Error("mydocker run --pull needs root");
+  if (!present) std::fprintf(stderr, "Unable to find image '%s' locally\n", ref.c_str());
+  CommandLine c = cl;
+  c.reg.platform = cl.run.platform;
+  c.ps.quiet = true;
+  auto o = registry_options(c);
+  o.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  pull_image(cl.run.data_root, ref, o, o.progress);
+}
+
 std::vector<CommandDef> image_commands() {
   return {
       {"import", "Import a root filesystem tarball as an image: TARBALL|- NAME[:TAG]",
        import_options, nullptr, run_import},
-      {"images", "List images", images_options, nullptr, run_images},
+      {"images", "List images", images_options, images_finish, run_images},
       {"rmi", "Remove images", rmi_options, nullptr, run_rmi},
       {"export", "Write a container's filesystem as a tar (stdout or -o)", export_options, nullptr,
        run_export},

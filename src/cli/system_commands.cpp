@@ -1,11 +1,15 @@
 // info, prune, system df|prune|info.
 
+#include <sys/utsname.h>
+
 #include <cstdio>
+#include <iostream>
 #include <set>
 
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
+#include "mydocker/commands/commands.hpp"
 #include "mydocker/commands/containers.hpp"
 #include "mydocker/commands/info.hpp"
 #include "mydocker/format/host.hpp"
@@ -15,6 +19,7 @@
 #include "mydocker/image/image.hpp"
 #include "mydocker/image/tar.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/version.hpp"
 
 namespace mydocker::cli {
 namespace {
@@ -40,15 +45,53 @@ int run_info(const CommandLine& cl) {
   return 0;
 }
 
-void prune_options(CLI::App& prune, CommandLine& cl, Scratch&) {
-  prune.add_flag("-f,--force", cl.force, "Do not ask (mydocker never asks)");
+void prune_options(CLI::App& prune, CommandLine& cl, Scratch& s) {
+  prune.add_flag("-f,--force", cl.force,
+                 "Do not ask (container/image/system prune ask; plain prune never does)");
+  prune.add_flag("--ask", cl.prune.ask, "Ask first (what the management groups' prune do)")
+      ->group("");
+  prune.add_option("--what", cl.prune.what, "containers, images or all")
+      ->check(CLI::IsMember({"", "containers", "images", "all"}))
+      ->group("");
+  prune.add_flag("-a,--all", cl.prune.all_images,
+                 "image/system prune: every image no container uses, not only untagged ones");
+  prune.add_flag("--volumes", s.volumes, "Accepted for docker's sake: there are no volumes yet");
+}
+
+// docker's prompt: the answer is read from stdin, terminal or not; anything but y/yes (EOF
+// included) removes nothing.
+bool confirmed(const CommandLine& cl) {
+  if (!cl.prune.ask || cl.force) return true;
+  const std::string& w = cl.prune.what;
+  std::string what;
+  if (w != "images") what += "  - all stopped containers\n";
+  if (w != "containers")
+    what += cl.prune.all_images
+                ? "  - all images without at least one container associated to them\n"
+                : "  - all dangling images\n";
+  (out() << "WARNING! This will remove:\n"
+         << what << "  - what crashed runs left behind (cgroups, mounts, leases, partial loads)\n"
+         << "Are you sure you want to continue? [y/N] ")
+      .flush();
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer == "y" || answer == "Y" || answer == "yes" || answer == "Yes") return true;
+  out() << "\nNothing removed.\n";
+  return false;
 }
 
 int run_prune(const CommandLine& cl) {
+  if (!confirmed(cl)) return 0;
   Fs fs;
   // Where `prune` looks for cgroups of containers it has no record of.
   const auto parents = default_parent_dirs(detect_host_cgroups(fs));
-  PruneReport r = prune(Store(cl.state_root), parents, cl.data_root);
+  const Store store(cl.state_root);
+  PruneReport r;
+  if (cl.prune.what != "images") r = prune(store, parents, cl.data_root);
+  if (cl.prune.what == "images" || cl.prune.what == "all") {
+    for (const auto& line : prune_images(store, cl.data_root, cl.prune.all_images))
+      out() << line << "\n";
+  }
   for (const auto& x : r.removed) out() << "removed " << x << "\n";
   for (const auto& x : r.live) out() << "left alone (running): " << x << "\n";
   for (const auto& x : r.foreign)
@@ -140,6 +183,59 @@ int run_system(const CommandLine& cl) {
   throw Error("unknown system command '" + sub + "': df, prune or info");
 }
 
+void version_options(CLI::App& version, CommandLine& cl, Scratch&) {
+  version.add_option("-f,--format", cl.format,
+                     "json, or a Go template: '{{.Client.Version}}', '{{.Server.KernelVersion}}'");
+}
+
+void version_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
+  if (!cl.format.empty() && cl.format != "json") (void)tmpl::Template::parse(cl.format);
+}
+
+// docker's two sections. There is no daemon: the "server" is this same binary on this kernel.
+nlohmann::json version_json() {
+  utsname u{};
+  ::uname(&u);
+  const std::string arch = host_architecture();
+  const nlohmann::json client = {{"Version", kVersion},
+                                 {"Os", "linux"},
+                                 {"Arch", arch},
+                                 {"Compiler", std::string("GCC ") + __VERSION__},
+                                 {"Static", true}};
+  nlohmann::json server = {{"Version", kVersion},
+                           {"Os", "linux"},
+                           {"Arch", arch},
+                           {"KernelVersion", u.release},
+                           {"Daemon", false}};
+  server["Components"] = {{{"Name", "Engine"}, {"Version", kVersion}},
+                          {{"Name", "mydocker-runc"}, {"Version", kVersion}}};
+  return {{"Client", client}, {"Server", server}};
+}
+
+int run_version(const CommandLine& cl) {
+  const auto v = version_json();
+  if (cl.format == "json") {
+    out() << v.dump() << "\n";
+  } else if (!cl.format.empty()) {
+    out() << tmpl::Template::parse(cl.format).execute(v) << "\n";
+  } else {
+    const auto& c = v["Client"];
+    const auto& e = v["Server"];
+    out() << "Client:\n"
+          << " Version:           " << c["Version"].get<std::string>() << "\n"
+          << " OS/Arch:           linux/" << c["Arch"].get<std::string>() << "\n"
+          << " Built with:        " << c["Compiler"].get<std::string>() << ", static\n\n"
+          << "Server: (no daemon: each command does its work itself)\n"
+          << " Engine:\n"
+          << "  Version:          " << e["Version"].get<std::string>() << "\n"
+          << "  OS/Arch:          linux/" << e["Arch"].get<std::string>() << "\n"
+          << "  Kernel Version:   " << e["KernelVersion"].get<std::string>() << "\n"
+          << " mydocker-runc (OCI runtime):\n"
+          << "  Version:          " << kVersion << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::vector<CommandDef> system_commands() {
@@ -149,6 +245,8 @@ std::vector<CommandDef> system_commands() {
        nullptr, run_prune},
       {"system", "df (disk usage: images, layers, containers) | prune | info", system_options,
        info_finish, run_system},
+      {"version", "Show mydocker's version and the kernel's (docker's Client and Server)",
+       version_options, version_finish, run_version},
   };
 }
 

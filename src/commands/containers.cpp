@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "mydocker/cgroup/manager.hpp"
+#include "mydocker/image/image.hpp"
+#include "mydocker/image/tar.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
@@ -84,6 +86,25 @@ std::vector<ContainerView> list_containers(const Store& store, bool all) {
     return a.state.created > b.state.created;
   });
   return out;
+}
+
+void measure_size(ContainerView& c, const Store& store, const std::string& data_root) {
+  nlohmann::json config = c.config;
+  if (config.is_null()) try {
+      config = ContainerDir(store.root(), c.id).config();
+    } catch (const Error&) {
+      return;  // removed meanwhile
+    }
+  const std::string files = config.value("files_dir", "");
+  if (files.empty()) return;  // the host's files: nothing of its own
+  try {
+    c.size_rw = tree_size(files + "/upper");
+  } catch (const Error&) {
+    return;
+  }
+  const std::string image = config.value("image", "");
+  if (auto info = image.empty() ? std::nullopt : ImageStore(data_root).lookup(image))
+    c.size_root_fs = c.size_rw + info->size;
 }
 
 ContainerView view_container(const Store& store, const std::string& ref) {

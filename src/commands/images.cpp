@@ -18,6 +18,33 @@
 #include "mydocker/util/id.hpp"
 
 namespace mydocker {
+
+std::set<std::string> images_in_use(const Store& store) {
+  std::set<std::string> out;
+  for (const auto& c : store.ids()) {
+    try {
+      out.insert(ContainerDir(store.root(), c).config().value("image", ""));
+    } catch (const Error&) {  // removed meanwhile
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> prune_images(const Store& store, const std::string& data_root, bool all) {
+  if (::geteuid() != 0) throw Error("mydocker prune needs root");
+  const auto used = images_in_use(store);
+  ImageStore images(data_root);
+  std::vector<std::string> out;
+  std::set<std::string> done;
+  for (const auto& i : images.list()) {
+    if (used.count(i.id) || (!all && i.repository != "<none>")) continue;
+    if (!done.insert(i.id).second) continue;
+    for (auto& line : images.remove(i.id, true, [](const std::string&) { return false; }))
+      out.push_back(std::move(line));
+  }
+  return out;
+}
+
 namespace {
 
 // Runs fn(dir) with the container's filesystem as it is now (its image with its own layer on

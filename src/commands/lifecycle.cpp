@@ -80,20 +80,6 @@ std::unique_ptr<CgroupManager> cgroups_of(const ContainerDir& dir, const Contain
 
 }  // namespace
 
-int parse_signal(const std::string& text) {
-  std::string t = text;
-  for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (!t.empty() && std::all_of(t.begin(), t.end(), ::isdigit)) {
-    int n = std::atoi(t.c_str());
-    if (n > 0 && n < NSIG) return n;
-  } else {
-    if (t.rfind("SIG", 0) == 0) t = t.substr(3);
-    for (int sig = 1; sig < NSIG; ++sig)
-      if (const char* abbrev = ::sigabbrev_np(sig); abbrev && t == abbrev) return sig;
-  }
-  throw Error("invalid signal: " + text);
-}
-
 void stop(const Store& store, const std::string& ref, std::optional<int> timeout) {
   require_root("stop");
   const ContainerDir dir = store.open(ref);
@@ -136,10 +122,6 @@ void kill(const Store& store, const std::string& ref, const std::string& signal)
   signal_init(dir, st, sig);
 }
 
-namespace {
-
-// A bridged container's address goes back to its network's pool with the container, and its
-// name leaves its peers' /etc/hosts.
 void release_address(const Store& store, const ContainerDir& dir) {
   try {
     const auto config = dir.config();
@@ -152,8 +134,6 @@ void release_address(const Store& store, const ContainerDir& dir) {
   } catch (const std::exception&) {
   }
 }
-
-}  // namespace
 
 void remove(const Store& store, const std::string& ref, bool force) {
   require_root("rm");

@@ -9,17 +9,18 @@
 #include "mydocker/format/template.hpp"
 #include "mydocker/format/text.hpp"
 #include "mydocker/net/endpoint.hpp"
+#include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/units.hpp"
 
 namespace mydocker {
 namespace {
 
-std::string command_text(const std::vector<std::string>& command) {
+std::string command_text(const std::vector<std::string>& command, bool no_trunc) {
   std::string cmd;
   for (const auto& a : command) cmd += (cmd.empty() ? "" : " ") + a;
   // docker shows the command quoted and cut at 20 characters
-  if (cmd.size() > 20) cmd = cmd.substr(0, 17) + "...";
+  if (cmd.size() > 20 && !no_trunc) cmd = cmd.substr(0, 17) + "...";
   return "\"" + cmd + "\"";
 }
 
@@ -51,10 +52,29 @@ const StatsSample* find(const std::vector<StatsSample>& list, const std::string&
 
 }  // namespace
 
-nlohmann::json ps_json(const ContainerView& c, double now) {
-  return {{"ID", short_id(c.id)},
+// docker's SIZE: "12B (virtual 4.2MB)".
+std::string size_text(const ContainerView& c) {
+  if (c.size_rw < 0) return "-";
+  std::string out = human_size(c.size_rw);
+  if (c.size_root_fs >= 0) out += " (virtual " + human_size(c.size_root_fs) + ")";
+  return out;
+}
+
+std::string image_text(const ContainerState& st, bool no_trunc) {
+  if (!st.image.empty()) return st.image;
+  return st.image_id.empty() ? "-" : (no_trunc ? "sha256:" + st.image_id : short_id(st.image_id));
+}
+
+nlohmann::json ps_json(const ContainerView& c, double now, bool no_trunc) {
+  std::string labels;
+  for (const auto& [k, v] : c.state.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
+  return {{"ID", no_trunc ? c.id : short_id(c.id)},
           {"Names", c.state.name},
-          {"Command", command_text(c.state.command)},
+          {"Image", image_text(c.state, no_trunc)},
+          {"Command", command_text(c.state.command, no_trunc)},
+          {"Labels", labels},
+          {"Networks", c.state.network},
+          {"Size", size_text(c)},
           {"RunningFor", human_duration(now - parse_rfc3339(c.state.created)) + " ago"},
           {"CreatedAt", c.state.created},
           {"Status", status_text(c.state, c.supervisor_alive, now)},
@@ -69,28 +89,38 @@ std::string format_ps(const std::vector<ContainerView>& containers, const PsOpti
                       double now) {
   std::string out;
   if (o.quiet) {
-    for (const auto& c : containers) out += short_id(c.id) + "\n";
+    for (const auto& c : containers) out += (o.no_trunc ? c.id : short_id(c.id)) + "\n";
     return out;
   }
   if (o.format == "json") {
-    for (const auto& c : containers) out += ps_json(c, now).dump() + "\n";
+    for (const auto& c : containers) out += ps_json(c, now, o.no_trunc).dump() + "\n";
     return out;
   }
   if (!o.format.empty()) {  // a Go template, docker's column titles for a "table" one
     std::vector<nlohmann::json> items;
-    for (const auto& c : containers) items.push_back(ps_json(c, now));
+    for (const auto& c : containers) items.push_back(ps_json(c, now, o.no_trunc));
     return tmpl::Template::parse(o.format).render(items, {{"ID", "CONTAINER ID"},
                                                           {"RunningFor", "CREATED"},
                                                           {"CreatedAt", "CREATED AT"},
                                                           {"Names", "NAMES"},
-                                                          {"RestartCount", "RESTARTS"}});
+                                                          {"RestartCount", "RESTARTS"},
+                                                          {"Image", "IMAGE"},
+                                                          {"Command", "COMMAND"},
+                                                          {"Status", "STATUS"},
+                                                          {"Ports", "PORTS"},
+                                                          {"Size", "SIZE"},
+                                                          {"Labels", "LABELS"},
+                                                          {"Networks", "NETWORKS"},
+                                                          {"State", "STATE"}});
   }
   std::vector<std::vector<std::string>> rows{
-      {"CONTAINER ID", "NAME", "COMMAND", "CREATED", "STATUS", "PID", "LIMITS", "PORTS"}};
+      {"CONTAINER ID", "NAME", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID", "LIMITS", "PORTS"}};
+  if (o.size) rows[0].push_back("SIZE");
   for (const auto& c : containers) {
-    const auto j = ps_json(c, now);
-    rows.push_back({j["ID"], j["Names"], j["Command"], j["RunningFor"], j["Status"], j["Pid"],
-                    j["Limits"], j["Ports"]});
+    const auto j = ps_json(c, now, o.no_trunc);
+    rows.push_back({j["ID"], j["Names"], j["Image"], j["Command"], j["RunningFor"], j["Status"],
+                    j["Pid"], j["Limits"], j["Ports"]});
+    if (o.size) rows.back().push_back(j["Size"]);
   }
   return format_columns(rows, 3);
 }
@@ -123,6 +153,45 @@ nlohmann::json network_settings(const nlohmann::json& config) {
   return out;
 }
 
+// docker's Mounts: one entry per -v HOST:CTR[:ro] (bind mounts; no volumes yet).
+nlohmann::json mounts_json(const nlohmann::json& host_config) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& v : host_config.value("Binds", std::vector<std::string>{})) {
+    const auto parts = split(v, ":");
+    if (parts.size() < 2) continue;
+    const std::string mode = parts.size() > 2 ? parts[2] : "";
+    out.push_back({{"Type", "bind"},
+                   {"Source", parts[0]},
+                   {"Destination", parts[1]},
+                   {"Mode", mode},
+                   {"RW", mode.find("ro") == std::string::npos},
+                   {"Propagation", "rprivate"}});
+  }
+  return out;
+}
+
+// docker's Config: the process as the image and the flags made it, Entrypoint and Cmd apart.
+nlohmann::json config_json(const nlohmann::json& config, const std::vector<std::string>& argv) {
+  const auto strings = [&](const char* key) {
+    return config.value(key, std::vector<std::string>{});
+  };
+  const bool split_known = config.contains("cmd");  // records before 0.4 kept only the argv
+  const auto entrypoint = strings("entrypoint");
+  return {{"Hostname", config.value("hostname", "")},
+          {"User", config.value("user", "")},
+          {"Env", strings("env")},
+          {"Cmd", split_known ? strings("cmd") : argv},
+          {"Entrypoint", entrypoint.empty() ? nlohmann::json(nullptr) : nlohmann::json(entrypoint)},
+          {"Image", config.value("image_name", "")},
+          {"WorkingDir", config.value("working_dir", "")},
+          {"Labels", config.value("labels", nlohmann::json::object())},
+          {"StopSignal", config.value("stop_signal", "")},
+          {"Tty", config.value("tty", false)},
+          {"OpenStdin", config.value("open_stdin", false)},
+          {"AttachStdin", config.value("open_stdin", false)},
+          {"StopTimeout", config.value("stop_timeout", 10)}};
+}
+
 }  // namespace
 
 nlohmann::json inspect_json(const ContainerView& c) {
@@ -135,6 +204,7 @@ nlohmann::json inspect_json(const ContainerView& c) {
   host_config["CgroupParent"] = config.value("cgroup_parent", "");
   std::vector<std::string> cmd{config.value("path", "")};
   for (const auto& a : config.value("args", std::vector<std::string>{})) cmd.push_back(a);
+  const std::string image_id = config.value("image", "");
   return {{"Id", c.id},
           {"Name", "/" + config.value("name", "")},
           {"Created", config.value("created", "")},
@@ -155,13 +225,10 @@ nlohmann::json inspect_json(const ContainerView& c) {
           {"RestartCount", st.restart_count},
           {"RestartReason", st.restart_reason},
           {"HostConfig", host_config},
-          {"Config",
-           {{"Hostname", config.value("hostname", "")},
-            {"Env", config.value("env", std::vector<std::string>{})},
-            {"Cmd", cmd},
-            {"Tty", config.value("tty", false)},
-            {"OpenStdin", config.value("open_stdin", false)},
-            {"StopTimeout", config.value("stop_timeout", 10)}}},
+          {"Image", image_id.empty() ? "" : "sha256:" + image_id},
+          {"Platform", "linux"},
+          {"Mounts", mounts_json(host_config)},
+          {"Config", config_json(config, cmd)},
           {"LogPath", config.value("detached", false) ? c.log_path : ""},
           {"CgroupMode", st.cgroup.driver_name()},
           {"Cgroups", st.cgroup.paths},

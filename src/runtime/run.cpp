@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -41,8 +42,11 @@ struct Plan {
   std::string id;
   std::string name;
   std::string image_id;     // "" without an image
-  std::string stop_signal;  // the image's StopSignal ("" for SIGTERM)
-  std::string files_dir;    // the container's own files (overlay layers, /etc files)
+  std::string stop_signal;  // --stop-signal, else the image's StopSignal ("" for SIGTERM)
+  std::map<std::string, std::string> labels;  // the image's, then --label-file, --label
+  std::string user;                           // -u, else the image's User
+  size_t entrypoint_size = 0;  // the first words of the command that are its Entrypoint
+  std::string files_dir;       // the container's own files (overlay layers, /etc files)
   std::unique_ptr<CgroupManager> cgroups;
   Resources resources;
   InitConfig init;
@@ -161,7 +165,7 @@ UniqueFd shared_network(const RunOptions& o, const std::string& ref, InitConfig&
 
 Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   Plan p;
-  p.id = new_container_id();
+  p.id = o.id.empty() ? new_container_id() : o.id;
   p.name = o.name.empty() ? generate_name(p.id) : o.name;
   p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent);
   timing::mark("plan: manager");
@@ -175,10 +179,19 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
     const ImageStore images(o.data_root);
     image = image_defaults(images.config(*info), images.lowerdirs(*info));
     p.stop_signal = image.stop_signal;
+    p.labels = image.labels;
+    p.user = image.user;
   } else {
     check_host_command(o, p.notice, p.missing_hint);
   }
   timing::mark("plan: image");
+  if (!o.stop_signal.empty()) p.stop_signal = o.stop_signal;
+  if (!o.user.empty()) p.user = o.user;
+  if (o.entrypoint)
+    p.entrypoint_size = o.entrypoint->empty() ? 0 : 1;
+  else
+    p.entrypoint_size = image.entrypoint.size();
+  for (auto& [k, v] : parse_labels(o)) p.labels[k] = v;
   if (!image.lowers.empty() || !o.rootfs_dir.empty())
     p.files_dir = container_files_dir(o.data_root, p.id);
   p.init = make_init_config(o, p, image);
@@ -236,6 +249,15 @@ nlohmann::json config_for(const RunOptions& o, const Plan& p) {
   c["image"] = p.image_id;
   if (!p.stop_signal.empty()) c["stop_signal"] = p.stop_signal;
   c["image_name"] = p.image_id.empty() ? "" : o.command.front();
+  c["labels"] = p.labels;
+  const auto split_at = p.init.argv.begin() + static_cast<std::ptrdiff_t>(p.entrypoint_size);
+  c["entrypoint"] = std::vector<std::string>(p.init.argv.begin(), split_at);
+  c["cmd"] = std::vector<std::string>(split_at, p.init.argv.end());
+  c["user"] = p.user;
+  c["working_dir"] = p.init.cwd;
+  c["platform"] = "linux";
+  c["run_args"] = o.typed_args;
+  if (!o.created.empty()) c["created"] = o.created;
   c["files_dir"] = p.files_dir;
   c["process"] = process_json(p.init);
   if (p.endpoint) {
@@ -244,6 +266,15 @@ nlohmann::json config_for(const RunOptions& o, const Plan& p) {
     c["network"]["hosts"] = hosts_file(p);
   }
   return c;
+}
+
+// The container's record. `start` runs a created or stopped container again under its own id:
+// its old record goes first (its files, the writable layer, stay: docker keeps them).
+Store::Created record(const Store& store, const RunOptions& o, const Plan& p,
+                      const ContainerState& st, bool durable) {
+  if (!o.id.empty() && ::access((store.root() + "/" + o.id).c_str(), F_OK) == 0)
+    store.remove(ContainerDir(store.root(), o.id), "", std::string());
+  return store.create(p.id, p.name, config_for(o, p), st, durable);
 }
 
 SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs& fs, Plan& p,
@@ -406,17 +437,64 @@ RunResult finish(const RunOptions& o, const Store& store, Store::Created& create
   return result;
 }
 
+// --cidfile: made (never replaced: docker's rule, a file that exists may belong to a running
+// container) before anything else, filled with the id once the container exists, and removed
+// again when the run fails and leaves no container behind.
+class CidFile {
+ public:
+  explicit CidFile(const RunOptions& o) : path_(o.cidfile), remove_(o.remove) {
+    if (path_.empty()) return;
+    fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd_ && errno == EEXIST)
+      throw Error("invalid value '" + path_ +
+                  "' for --cidfile: the file exists (a container may still use it); remove it "
+                  "first");
+    if (!fd_) throw Error("invalid value '" + path_ + "' for --cidfile: " + errno_text(errno));
+  }
+  CidFile(const CidFile&) = delete;
+  CidFile& operator=(const CidFile&) = delete;
+  ~CidFile() {
+    if (fd_ && !keep_) ::unlink(path_.c_str());
+  }
+  // The container exists: its record stays after a failed start, unless --rm.
+  void write(const std::string& id) {
+    if (!fd_) return;
+    if (!write_all(fd_.get(), id.data(), id.size()))
+      throw Error("--cidfile " + path_ + ": " + errno_text(errno));
+    keep_ = !remove_;
+  }
+  void keep() { keep_ = true; }
+
+ private:
+  std::string path_;
+  bool remove_;
+  UniqueFd fd_;
+  bool keep_ = false;
+};
+
+// create: the record, status "created", and nothing else: no cgroup, no process, no address
+// held (start plans the run again from the words it was given).
+RunResult create_only(const RunOptions& o, const Store& store, const Plan& p, CidFile& cid) {
+  ContainerState st = first_state(p);
+  st.supervisor_pid = 0;
+  auto created = record(store, o, p, st, true);
+  cid.write(p.id);
+  forget_endpoint(p, o);
+  cid.keep();
+  return RunResult{0, {}, std::nullopt, p.id};
+}
+
 // Foreground: we are the supervisor.
 RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& host,
-                         const Store& store) {
+                         const Store& store, CidFile& cid) {
   SignalForwarder signals;
   Plan plan = make_plan(o, fs, host);
   timing::mark("planned");
   print_notice(plan);
   // The container's directory (and its lock) exists before its first cgroup, so `prune`
   // knows it is alive.
-  auto created =
-      store.create(plan.id, plan.name, config_for(o, plan), first_state(plan), /*durable=*/false);
+  auto created = record(store, o, plan, first_state(plan), /*durable=*/false);
+  cid.write(plan.id);
   create_container_files(plan.init, o, plan.files_dir, created.dir.path(),
                          endpoint_hosts(plan, o.data_root));
   announce(plan, o);
@@ -430,6 +508,7 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
     throw;
   }
   timing::mark("supervised");
+  cid.keep();
   return finish(o, store, created, plan, out);
 }
 
@@ -465,14 +544,19 @@ RunResult run_container(const RunOptions& o) {
   const HostCgroups host = detect_host_cgroups(fs);
   const Store store(o.state_root);
   ::signal(SIGPIPE, SIG_IGN);  // a dead child shows as EPIPE, not as our death
-  if (!o.detach) return run_foreground(o, fs, host, store);
+  CidFile cid(o);
+  if (!o.detach && !o.create_only) return run_foreground(o, fs, host, store, cid);
   Plan p = make_plan(o, fs, host);
   print_notice(p);
-  auto created = store.create(p.id, p.name, config_for(o, p), first_state(p));
+  if (o.create_only) return create_only(o, store, p, cid);
+  auto created = record(store, o, p, first_state(p), true);
+  cid.write(p.id);
   create_container_files(p.init, o, p.files_dir, created.dir.path(),
                          endpoint_hosts(p, o.data_root));
   announce(p, o);
-  return run_detached(o, store, std::move(created), p, host, fs);
+  RunResult result = run_detached(o, store, std::move(created), p, host, fs);
+  cid.keep();
+  return result;
 }
 
 }  // namespace mydocker

@@ -41,6 +41,36 @@ nlohmann::json device_mappings(const RunOptions& o) {
   return out;
 }
 
+// docker's HostConfig fields for the flags that are not resources.
+void add_host_flags(const RunOptions& o, nlohmann::json& hc) {
+  hc["Binds"] = o.volumes;
+  hc["NetworkMode"] = effective_network(o);
+  hc["ReadonlyRootfs"] = o.read_only;
+  hc["CapAdd"] = o.cap_add;
+  hc["CapDrop"] = o.cap_drop;
+  hc["SecurityOpt"] = o.security_opts;
+  hc["Dns"] = o.dns;
+  hc["ExtraHosts"] = o.add_hosts;
+  hc["PublishAllPorts"] = o.publish_all;
+  hc["UsernsMode"] = o.userns == "host" ? "" : o.userns;
+  nlohmann::json tmpfs = nlohmann::json::object();
+  for (const auto& t : o.tmpfs) {
+    const size_t colon = t.find(':');
+    tmpfs[t.substr(0, colon)] = colon == std::string::npos ? "" : t.substr(colon + 1);
+  }
+  hc["Tmpfs"] = tmpfs;
+  nlohmann::json ulimits = nlohmann::json::array();
+  for (const auto& u : o.ulimits) {  // checked already: NAME=SOFT[:HARD]
+    const size_t eq = u.find('='), colon = u.find(':', eq);
+    const std::string soft = u.substr(eq + 1, colon - eq - 1);
+    const std::string hard = colon == std::string::npos ? soft : u.substr(colon + 1);
+    ulimits.push_back({{"Name", u.substr(0, eq)},
+                       {"Soft", parse_int(soft).value_or(-1)},
+                       {"Hard", parse_int(hard).value_or(-1)}});
+  }
+  hc["Ulimits"] = ulimits;
+}
+
 }  // namespace
 
 nlohmann::json host_config_json(const Resources& r) {
@@ -119,6 +149,7 @@ nlohmann::json make_config(const RunOptions& o, const std::string& id, const std
              hc["Privileged"] = o.privileged;
              hc["Devices"] = device_mappings(o);
              hc["DeviceCgroupRules"] = o.device_cgroup_rules;
+             add_host_flags(o, hc);
              return hc;
            }()},
           {"limits", limits_summary(host_config_json(r))}};

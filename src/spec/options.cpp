@@ -5,11 +5,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <fstream>
 
 #include "mydocker/cgroup/placement.hpp"
+#include "mydocker/image/image.hpp"
 #include "mydocker/spec/devices.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/fs.hpp"
+#include "mydocker/util/signal_name.hpp"
 #include "mydocker/util/units.hpp"
 
 namespace mydocker {
@@ -278,22 +283,23 @@ int stop_timeout_seconds(const RunOptions& o) {
   return static_cast<int>(*v);
 }
 
+void check_container_name(const std::string& name, const std::string& what) {
+  // docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
+  const bool ok =
+      !name.empty() && std::isalnum(static_cast<unsigned char>(name[0])) &&
+      std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+      });
+  if (!ok || name.size() > 128)
+    throw Error("invalid value '" + name + "' for " + what +
+                ": use letters, digits, '_', '.' and '-', starting with a letter or digit");
+}
+
 void validate_run_options(const RunOptions& o) {
   if (o.command.empty())
     throw Error("missing the command to run: mydocker run [OPTIONS] COMMAND [ARG...]");
   if (o.command.front().empty()) throw Error("the command to run is empty");
-  if (!o.name.empty()) {
-    // docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
-    bool ok =
-        std::isalnum(static_cast<unsigned char>(o.name[0])) &&
-        std::all_of(o.name.begin(), o.name.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-        });
-    if (!ok || o.name.size() > 128)
-      throw Error("invalid value '" + o.name +
-                  "' for --name: use letters, digits, '_', '.' and '-', starting with a letter "
-                  "or digit");
-  }
+  if (!o.name.empty()) check_container_name(o.name, "--name");
   if (!o.hostname.empty()) {
     bool ok =
         o.hostname.size() <= 64 && std::all_of(o.hostname.begin(), o.hostname.end(), [](char c) {
@@ -307,6 +313,52 @@ void validate_run_options(const RunOptions& o) {
   (void)stop_timeout_seconds(o);
   if (parse_restart_policy(o.restart).kind != RestartPolicy::kNo && o.remove)
     throw Error("conflicting options: --restart and --rm");
+  if (!o.stop_signal.empty()) {
+    try {
+      (void)parse_signal(o.stop_signal);
+    } catch (const Error&) {
+      throw Error("invalid value '" + o.stop_signal + "' for --stop-signal: no such signal");
+    }
+  }
+  (void)parse_labels(o);
+  check_platform(o.platform);
+}
+
+void check_platform(const std::string& platform) {
+  if (platform.empty()) return;
+  const auto parts = split(platform, "/");
+  const std::string host = host_architecture();
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
+    throw Error("invalid value '" + platform + "' for --platform: OS/ARCH[/VARIANT]");
+  // Docker runs another architecture through binfmt emulation when one is registered; we do
+  // not: a container of another platform would fail at its first exec with "exec format error".
+  if (parts[0] != "linux" || parts[1] != host)
+    throw Error("invalid value '" + platform + "' for --platform: this host runs linux/" + host +
+                " and mydocker does not emulate other platforms");
+}
+
+std::map<std::string, std::string> parse_labels(const RunOptions& o) {
+  std::map<std::string, std::string> out;
+  auto add = [&](const std::string& entry, const std::string& where) {
+    const size_t eq = entry.find('=');
+    const std::string key = entry.substr(0, eq);
+    if (key.empty() || key.find_first_of(" \t") != std::string::npos)
+      throw Error("invalid value '" + entry + "' for " + where + ": expected KEY[=VALUE]");
+    out[key] = eq == std::string::npos ? "" : entry.substr(eq + 1);
+  };
+  for (const auto& file : o.label_files) {
+    std::ifstream in(file);
+    if (!in) throw Error("invalid value '" + file + "' for --label-file: " + errno_text(errno));
+    int number = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++number;
+      const std::string t(trim(line));
+      if (t.empty() || t[0] == '#') continue;
+      add(t, "--label-file " + file + " line " + std::to_string(number));
+    }
+  }
+  for (const auto& l : o.labels) add(l, "--label");
+  return out;
 }
 
 }  // namespace mydocker

@@ -20,7 +20,11 @@ void to_json(nlohmann::json& j, const ContainerState& s) {
        {"created", s.created},
        {"command", s.command},
        {"limits", s.limits},
-       {"ports", s.ports}};
+       {"ports", s.ports},
+       {"image", s.image},
+       {"image_id", s.image_id},
+       {"labels", s.labels},
+       {"network", s.network}};
 }
 
 void from_json(const nlohmann::json& j, ContainerState& s) {
@@ -41,6 +45,10 @@ void from_json(const nlohmann::json& j, ContainerState& s) {
   s.command = j.value("command", std::vector<std::string>{});
   s.limits = j.value("limits", "");
   s.ports = j.value("ports", "");
+  s.image = j.value("image", "");
+  s.image_id = j.value("image_id", "");
+  s.labels = j.value("labels", std::map<std::string, std::string>{});
+  s.network = j.value("network", "");
   // Records of version 0.2 kept the cgroups in state.json.
   s.cgroup = j.contains("cgroup_dirs") ? get_cgroup_record(j) : CgroupRecord{};
 }
@@ -51,6 +59,10 @@ void fill_summary(ContainerState& s, const nlohmann::json& config) {
   s.command = {config.value("path", "")};
   for (const auto& a : config.value("args", std::vector<std::string>{})) s.command.push_back(a);
   s.limits = config.value("limits", "");
+  s.image = config.value("image_name", "");
+  s.image_id = config.value("image", "");
+  s.labels = config.value("labels", std::map<std::string, std::string>{});
+  s.network = config.value("host_config", nlohmann::json::object()).value("NetworkMode", "");
   s.ports.clear();
   if (config.contains("network"))
     for (const auto& p : config["network"].value("ports", nlohmann::json::array()))

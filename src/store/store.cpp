@@ -12,6 +12,7 @@
 #include <cerrno>
 
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/files.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
 
@@ -126,6 +127,32 @@ UniqueFd ContainerDir::lock_supervisor() const {
 
 Store::Store(std::string root) : root_(std::move(root)) {}
 
+void Store::reserve_name(const std::string& name, const std::string& id) const {
+  const std::string link = root_ + "/names/" + name;
+  for (int attempt = 0;; ++attempt) {
+    if (::symlink(id.c_str(), link.c_str()) == 0) break;
+    if (errno != EEXIST || attempt > 3) throw SysError(errno, "cannot reserve the name " + name);
+    // Taken, unless the container it names is gone (a crash between the two steps). Taking
+    // a stale name over is done under names/.lock, so two of us cannot both do it.
+    UniqueFd names_lock(
+        ::open((root_ + "/names/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!names_lock || ::flock(names_lock.get(), LOCK_EX) != 0)
+      throw SysError(errno, "cannot lock " + root_ + "/names/.lock");
+    const std::string other = read_link(link);
+    // The lock of a creation first, then its directory: a rename from one to the other in
+    // between cannot make both checks miss.
+    const bool alive = other.empty() ||
+                       is_locked(root_ + "/" + kTmpPrefix + other + "/supervisor.lock") ||
+                       ::access((root_ + "/" + other).c_str(), F_OK) == 0;
+    if (alive && !other.empty())
+      throw Error("Conflict. The container name \"/" + name +
+                  "\" is already in use by container \"" + other +
+                  "\". You have to remove (or rename) that container to be able to reuse "
+                  "that name.");
+    if (!other.empty()) ::unlink(link.c_str());
+  }
+}
+
 Store::Created Store::create(const std::string& id, const std::string& name,
                              const nlohmann::json& config, const ContainerState& state,
                              bool durable) const {
@@ -141,29 +168,7 @@ Store::Created Store::create(const std::string& id, const std::string& name,
     throw SysError(err, "cannot lock " + tmp + "/supervisor.lock");
   }
   try {
-    const std::string link = root_ + "/names/" + name;
-    for (int attempt = 0;; ++attempt) {
-      if (::symlink(id.c_str(), link.c_str()) == 0) break;
-      if (errno != EEXIST || attempt > 3) throw SysError(errno, "cannot reserve the name " + name);
-      // Taken, unless the container it names is gone (a crash between the two steps). Taking
-      // a stale name over is done under names/.lock, so two of us cannot both do it.
-      UniqueFd names_lock(
-          ::open((root_ + "/names/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-      if (!names_lock || ::flock(names_lock.get(), LOCK_EX) != 0)
-        throw SysError(errno, "cannot lock " + root_ + "/names/.lock");
-      const std::string other = read_link(link);
-      // The lock of a creation first, then its directory: a rename from one to the other in
-      // between cannot make both checks miss.
-      const bool alive = other.empty() ||
-                         is_locked(root_ + "/" + kTmpPrefix + other + "/supervisor.lock") ||
-                         ::access((root_ + "/" + other).c_str(), F_OK) == 0;
-      if (alive && !other.empty())
-        throw Error("Conflict. The container name \"/" + name +
-                    "\" is already in use by container \"" + other +
-                    "\". You have to remove (or rename) that container to be able to reuse "
-                    "that name.");
-      if (!other.empty()) ::unlink(link.c_str());
-    }
+    reserve_name(name, id);
     // Straight into the directory: its rename below makes all of it appear at once.
     write_file(tmp + "/config.json", with_cgroups(config, state.cgroup).dump() + "\n", durable);
     ContainerState first = state;
@@ -190,11 +195,36 @@ void Store::remove(const ContainerDir& dir, const std::string& name,
     } catch (const Error&) {
     }
   }
+  if (!n.empty() && read_link(root_ + "/names/" + n) != dir.id()) {
+    try {  // renamed since its owner learned its name
+      n = dir.config().value("name", "");
+    } catch (const Error&) {
+    }
+  }
   if (!n.empty() && read_link(root_ + "/names/" + n) == dir.id())
     ::unlink((root_ + "/names/" + n).c_str());
   // The layers first: a crash in between leaves a directory `prune` still finds.
   if (!files.empty()) mydocker::remove_tree(files);
   remove_dir_files(dir.path());
+}
+
+void Store::rename(const std::string& ref, const std::string& name) const {
+  const ContainerDir dir = open(ref);
+  auto config = dir.config();
+  const std::string old = config.value("name", "");
+  if (old == name) throw Error("cannot rename " + old + ": it already has that name");
+  reserve_name(name, dir.id());
+  try {
+    config["name"] = name;
+    write_file_atomic(dir.path() + "/config.json", config.dump() + "\n");
+    dir.update([&](ContainerState& s) { s.name = name; });
+  } catch (...) {
+    if (read_link(root_ + "/names/" + name) == dir.id())
+      ::unlink((root_ + "/names/" + name).c_str());
+    throw;
+  }
+  if (!old.empty() && read_link(root_ + "/names/" + old) == dir.id())
+    ::unlink((root_ + "/names/" + old).c_str());
 }
 
 void Store::remove_abandoned(const std::string& path) const { remove_dir_files(path); }

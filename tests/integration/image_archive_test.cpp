@@ -38,7 +38,8 @@ umoci unpack --image oci:app b4 >/dev/null; chmod 755 b4/rootfs/data/mode
 umoci repack --image oci:app b4
 umoci config --image oci:app --config.cmd sh --config.cmd -c \
   --config.cmd 'echo "$GREETING from $(pwd) as $(id -u)"' --config.env GREETING=hello \
-  --config.workingdir /data --config.user alice --config.stopsignal SIGUSR1
+  --config.workingdir /data --config.user alice --config.stopsignal SIGUSR1 \
+  --config.label tier=image --config.label owner=umoci
 umoci gc --layout oci
 rm -rf b1 b2 b3 b4
 tar -C oci -czf app-oci.tar.gz .
@@ -259,6 +260,50 @@ TEST_F(ImageArchiveTest, StopUsesTheImagesStopSignal) {
   auto st = md({"inspect", "s"});
   EXPECT_EQ(Json::parse(st.out)[0]["State"].value("ExitCode", -1), 7) << st.out;
   md({"rm", "-f", "s"});
+}
+
+// Issue 14 on a real image: what ps, inspect and images show of a container's image.
+TEST_F(ImageArchiveTest, ContainersShowTheirImageLabelsAndSize) {
+  ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
+  auto r = md({"run", "--name", "c", "--label", "owner=me", "-u", "0", "app:1", "sh", "-c",
+               "echo 12345 > /data/new"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = Json::parse(md({"inspect", "c"}).out, nullptr, false)[0];
+  EXPECT_EQ(j["Config"]["Labels"], (Json{{"tier", "image"}, {"owner", "me"}}))
+      << "the image's labels, -l over them";
+  EXPECT_EQ(j["Config"]["Image"], "app:1");
+  EXPECT_EQ(j["Config"]["User"], "0") << "-u over the image's alice";
+  EXPECT_EQ(j["Config"]["WorkingDir"], "/data");
+  EXPECT_EQ(j["Config"]["Cmd"], (Json{"sh", "-c", "echo 12345 > /data/new"}));
+  EXPECT_TRUE(j["Config"]["Entrypoint"].is_null());
+  EXPECT_EQ(j["Config"]["StopSignal"], "SIGUSR1");
+  EXPECT_EQ(j["Image"], inspect("app:1")["Id"]);
+  auto e = md({"run", "--name", "e", "--entrypoint", "echo", "app:1", "a", "b"});
+  ASSERT_EQ(e.status, 0) << e.err;
+  auto je = Json::parse(md({"inspect", "e"}).out, nullptr, false)[0];
+  EXPECT_EQ(je["Config"]["User"], "alice") << "the image's";
+  EXPECT_EQ(je["Config"]["Entrypoint"], (Json{"echo"}));
+  EXPECT_EQ(je["Config"]["Cmd"], (Json{"a", "b"}));
+
+  auto ps = md({"ps", "-a", "-s", "--filter", "ancestor=app:1", "--filter", "label=tier=image"});
+  EXPECT_EQ(ps.status, 0) << ps.err;
+  EXPECT_EQ(lines(ps.out).size(), 3u) << ps.out;
+  EXPECT_NE(ps.out.find(" app:1 "), std::string::npos) << "the IMAGE column: " << ps.out;
+  EXPECT_NE(ps.out.find("(virtual "), std::string::npos) << "-s: " << ps.out;
+  auto size = md({"ps", "-a", "--filter", "name=c", "--format", "{{.Size}}"});
+  EXPECT_TRUE(size.out.starts_with("6B (virtual ")) << "the upper dir's one file: " << size.out;
+  EXPECT_EQ(md({"ps", "-aq", "--filter", "ancestor=busybox"}).out, "");
+
+  EXPECT_EQ(md({"images", "--filter", "label=tier=image", "--format", "{{.Repository}}"}).out,
+            "app\n");
+  EXPECT_EQ(md({"images", "--filter", "dangling=true", "-q"}).out, "");
+  EXPECT_EQ(md({"images", "--filter", "reference=ap*", "--format", "{{.Tag}}"}).out, "1\n");
+  auto never = md({"run", "--rm", "--pull", "never", "nosuch:1", "true"});
+  EXPECT_EQ(never.status, 125);
+  EXPECT_NE(never.err.find("--pull never"), std::string::npos) << never.err;
+  EXPECT_EQ(md({"run", "--rm", "--pull", "missing", "app:1", "true"}).status, 0)
+      << "present: nothing pulled";
+  md({"rm", "c", "e"});
 }
 
 TEST_F(ImageArchiveTest, HostileArchivesAreRefusedAndLeaveNothing) {

@@ -50,7 +50,13 @@ struct CommandLine {
     std::string platform;               // pull --platform OS/ARCH[/VARIANT]
     std::string user, password;         // login -u, -p
     bool password_stdin = false;        // login --password-stdin
+    std::string pull;                   // run --pull missing|always|never
   } reg;
+  struct {
+    bool ask = false;         // container/image/system prune: confirm unless -f
+    std::string what = "";    // "" (prune: containers and leftovers), containers, images, all
+    bool all_images = false;  // image/system prune -a: every unused image, not only dangling
+  } prune;
   struct {
     std::string subnet, gateway;  // network create
     bool internal = false, quiet = false;

@@ -26,6 +26,7 @@ struct Scratch {
   LimitText limits;
   std::string stop_timeout, tail, time;
   bool volumes = false;
+  bool latest = false;  // ps -l
 };
 
 struct CommandDef {
@@ -51,6 +52,10 @@ std::vector<CommandDef> container_commands();  // run, ps, logs, exec, stop, kil
 std::vector<CommandDef> image_commands();      // import, images, rmi, export, commit
 std::vector<CommandDef> system_commands();     // info, prune
 std::vector<CommandDef> network_commands();    // network, port
+
+// run --pull missing|always|never (cl.reg.pull): the image run names, pulled as asked, with
+// docker's lines on stderr. Throws Error.
+void pull_for_run(const CommandLine& cl);
 
 // Shared by run and update.
 void add_limit_flags(CLI::App& app, LimitText& t, bool devices);

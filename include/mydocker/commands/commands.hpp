@@ -5,11 +5,13 @@
 
 #include <iosfwd>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "mydocker/spec/options.hpp"
 #include "mydocker/store/store.hpp"
+#include "mydocker/util/signal_name.hpp"
 
 namespace mydocker {
 
@@ -52,6 +54,16 @@ struct PruneReport {
 PruneReport prune(const Store& store, const std::vector<std::string>& default_parents,
                   const std::string& data_root);
 
+// A bridged container's address goes back to its network's pool, and its name leaves its peers'
+// /etc/hosts (rm, and start before it leases again). Best effort.
+void release_address(const Store& store, const ContainerDir& dir);
+
+// The ids of the images containers (running or not) were made from: what rmi and prune keep.
+std::set<std::string> images_in_use(const Store& store);
+// image/system prune: the images no container uses that have no tag (`all`: every one of them).
+// Returns docker's lines (Untagged:, Deleted:).
+std::vector<std::string> prune_images(const Store& store, const std::string& data_root, bool all);
+
 // export: the container's filesystem (its image with its own layer on top) as a tar on `fd`.
 void export_container(const Store& store, const std::string& data_root, const std::string& ref,
                       int fd);
@@ -59,8 +71,5 @@ void export_container(const Store& store, const std::string& data_root, const st
 struct ImageInfo;
 ImageInfo commit_container(const Store& store, const std::string& data_root, const std::string& ref,
                            const std::string& reference);
-
-// "TERM", "SIGTERM", "15" -> 15. Throws Error.
-int parse_signal(const std::string& text);
 
 }  // namespace mydocker

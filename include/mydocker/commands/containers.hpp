@@ -24,6 +24,8 @@ struct ContainerView {
   ContainerState state;
   bool supervisor_alive = false;
   std::string log_path;
+  // ps -s: bytes of its writable layer, and with its image's ("virtual"); -1: unknown.
+  int64_t size_rw = -1, size_root_fs = -1;
   // Running as far as anyone can tell: a live state with a live supervisor.
   bool live() const { return state.live() && supervisor_alive; }
   // A live state whose supervisor died (kill -9): `prune` cleans up.
@@ -32,6 +34,8 @@ struct ContainerView {
 
 // Every container (`all`) or the live ones, newest first; records being removed are skipped.
 std::vector<ContainerView> list_containers(const Store& store, bool all);
+// Fills size_rw and size_root_fs (ps -s): the files of its upper dir, and of its image.
+void measure_size(ContainerView& c, const Store& store, const std::string& data_root);
 // One container by id, prefix or name. Throws Error.
 ContainerView view_container(const Store& store, const std::string& ref);
 

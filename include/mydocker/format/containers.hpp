@@ -10,14 +10,18 @@
 namespace mydocker {
 
 struct PsOptions {
-  bool all = false;    // -a: stopped ones too
-  bool quiet = false;  // -q: ids only
-  std::string format;  // "json": one object per line
+  bool all = false;                  // -a: stopped ones too
+  bool quiet = false;                // -q: ids only
+  std::string format;                // "json": one object per line
+  std::vector<std::string> filters;  // --filter KEY=VALUE
+  int last = -1;                     // -n N (-l: 1): the N newest, whatever their state
+  bool no_trunc = false;             // --no-trunc: full ids and commands
+  bool size = false;                 // -s: the SIZE column
 };
 // The rows of `ps` at time `now` (seconds since the epoch).
 std::string format_ps(const std::vector<ContainerView>& containers, const PsOptions& o, double now);
 // `ps --format json`'s object for one container.
-nlohmann::json ps_json(const ContainerView& c, double now);
+nlohmann::json ps_json(const ContainerView& c, double now, bool no_trunc = false);
 
 // `inspect`: docker's shape.
 nlohmann::json inspect_json(const ContainerView& c);

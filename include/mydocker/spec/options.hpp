@@ -1,6 +1,7 @@
 #pragma once
 // What `mydocker run` was asked for, as plain values. The CLI fills this; the core checks it.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,11 +84,22 @@ struct RunOptions {
   std::string userns = "host";                 // --userns host|private
   std::string data_root = kDefaultDataRoot;    // images and containers' files
 
-  bool detach = false;         // -d: run in the background, print the id
-  bool remove = false;         // --rm: remove the container when it ends
-  std::string restart = "no";  // --restart no|on-failure[:N]|always|unless-stopped
-  bool report = false;         // --report: a summary of what the container used, on stderr
-  std::string report_file;     // --report-file FILE: the same as JSON
+  bool detach = false;              // -d: run in the background, print the id
+  bool remove = false;              // --rm: remove the container when it ends
+  std::string restart = "no";       // --restart no|on-failure[:N]|always|unless-stopped
+  bool report = false;              // --report: a summary of what the container used, on stderr
+  std::string report_file;          // --report-file FILE: the same as JSON
+  std::vector<std::string> labels;  // --label KEY[=VALUE]
+  std::vector<std::string> label_files;  // --label-file FILE: KEY[=VALUE] lines
+  std::string stop_signal;               // --stop-signal SIG (over the image's StopSignal)
+  std::string cidfile;                   // --cidfile FILE: the id, written when it is created
+  std::string platform;                  // --platform OS/ARCH: the host's, or refused
+
+  // create and start (not flags).
+  bool create_only = false;             // create: record the container, run nothing
+  std::vector<std::string> typed_args;  // run's/create's words as typed: start parses them again
+  std::string id;                       // start: the container's own id (its record is replaced)
+  std::string created;                  // start: when it was created (RFC 3339)
   std::string state_root = kDefaultStateRoot;
 };
 
@@ -116,6 +128,17 @@ RestartPolicy parse_restart_policy(const std::string& text);
 // built-in); -p without --net means "bridge".
 std::string effective_network(const RunOptions& o);
 bool bridged(const RunOptions& o);
+
+// --label and --label-file as KEY -> VALUE, the files first and --label over them (docker's
+// order). Throws Error naming the flag and the value or the file.
+std::map<std::string, std::string> parse_labels(const RunOptions& o);
+
+// docker's rule for a container's name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128). Throws Error
+// naming `what` (--name, the new name of rename).
+void check_container_name(const std::string& name, const std::string& what);
+
+// --platform: empty or the host's own (linux/ARCH); anything else is refused. Throws Error.
+void check_platform(const std::string& platform);
 
 // Checks the other flags (name, hostname, stop timeout, restart, command). Throws Error.
 void validate_run_options(const RunOptions& o);

@@ -4,6 +4,7 @@
 // and its environment, the user, the network, capabilities, rlimits and seccomp. All checks
 // happen here, before anything exists; files are made by create_container_files().
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct ImageDefaults {
   std::vector<std::string> lowers;  // overlay lowerdirs, top first; empty: no image
   std::vector<std::string> entrypoint, cmd, env;
   std::string workdir, user, stop_signal;
+  std::map<std::string, std::string> labels;  // the image's Labels: a container inherits them
 };
 // The defaults of an image config (JSON text; what is malformed is ignored, as docker does).
 ImageDefaults image_defaults(const std::string& config_json, std::vector<std::string> lowers);

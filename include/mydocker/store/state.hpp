@@ -29,7 +29,11 @@ struct ContainerState {
   std::string created;  // RFC 3339, UTC
   std::vector<std::string> command;
   std::string limits;
-  std::string ports;  // a bridged container's published ports: "0.0.0.0:8080->80/tcp, ..."
+  std::string ports;     // a bridged container's published ports: "0.0.0.0:8080->80/tcp, ..."
+  std::string image;     // as the run named it; "" on the host's files
+  std::string image_id;  // its config digest (hex)
+  std::map<std::string, std::string> labels;  // for ps --filter label=
+  std::string network;                        // none, host, bridge, NAME, container:NAME
   // Its cgroups, for open_cgroup_manager(). Kept in config.json (they are fixed when the
   // container is made): ContainerDir::state() fills it in, status() does not.
   CgroupRecord cgroup;

@@ -84,6 +84,9 @@ class Store {
   void remove(const ContainerDir& dir, const std::string& name = {},
               const std::optional<std::string>& files_dir = std::nullopt) const;
 
+  // `rename`: the new name is taken first (the same atomic symlink as create), then recorded,
+  // then the old one is let go. Throws Error when the name is in use.
+  void rename(const std::string& ref, const std::string& name) const;
   // Every container's id (directories whose name is a container id).
   std::vector<std::string> ids() const;
   // A full id, a unique prefix of one, or a name. Throws Error: "No such container: x", or
@@ -99,6 +102,7 @@ class Store {
   void remove_abandoned(const std::string& path) const;
 
  private:
+  void reserve_name(const std::string& name, const std::string& id) const;
   std::string root_;
 };
 

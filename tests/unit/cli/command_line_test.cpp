@@ -314,8 +314,9 @@ TEST_F(CommandLineTest, UnknownCommandIsReported) {
   EXPECT_EQ(parse_error({"launch"}),
             "unknown command 'launch': see mydocker --help for the commands");
   // Named as typed, not with the words after it (CLI11 said "unknown command: b a rename").
-  EXPECT_EQ(parse_error({"--root", "/tmp/x", "rename", "a", "b"}),
-            "unknown command 'rename': see mydocker --help for the commands");
+  EXPECT_EQ(
+      parse_error({"--root", "/tmp/x", "renme", "a", "b"}),
+      "unknown command 'renme' (did you mean 'rename'?): see mydocker --help for the commands");
 }
 
 TEST_F(CommandLineTest, MistypedCommandsAndFlagsGetTheClosestOne) {

@@ -1,0 +1,232 @@
+// Docker's everyday surface (issue 14) on containers of the host's files: ps --filter/-n/-l/
+// --no-trunc, run --label/--label-file/--stop-signal/--cidfile/--platform, rename, version,
+// the management groups (container ls, image ls, system prune) and the prune prompt.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "integration/harness.hpp"
+
+namespace itest {
+namespace {
+
+using Json = nlohmann::json;
+
+class SurfaceTest : public IntegrationTest {
+ protected:
+  std::string start(std::vector<std::string> flags, std::vector<std::string> command = {}) {
+    std::vector<std::string> a{"run", "-d"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    if (command.empty()) command = {"sleep", "30"};
+    a.insert(a.end(), command.begin(), command.end());
+    auto r = md(a);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  Json inspect(const std::string& ref) {
+    auto r = md({"inspect", ref});
+    EXPECT_EQ(r.status, 0) << r.err;
+    auto j = Json::parse(r.out, nullptr, false);
+    return j.is_array() && !j.empty() ? j[0] : Json::object();
+  }
+  std::string names(std::vector<std::string> ps_args) {
+    ps_args.insert(ps_args.begin(), "ps");
+    ps_args.insert(ps_args.end(), {"--format", "{{.Names}}"});
+    auto r = md(ps_args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    std::string out = r.out;
+    for (auto& c : out)
+      if (c == '\n') c = ' ';
+    return out;
+  }
+  void TearDown() override {
+    md({"rm", "-f", "a", "b", "c", "renamed"});
+    IntegrationTest::TearDown();
+  }
+};
+
+TEST_F(SurfaceTest, PsFiltersLastAndNoTrunc) {
+  start({"--name", "a", "--label", "tier=front", "-l", "solo"});
+  ASSERT_EQ(md({"run", "--name", "b", "--label", "tier=back", "sh", "-c", "exit 3"}).status, 3);
+  start({"--name", "c"});
+  EXPECT_EQ(names({}), "c a ") << "only running ones without -a";
+  EXPECT_EQ(names({"-a"}), "c b a ");
+  EXPECT_EQ(names({"--filter", "status=exited"}), "b ") << "a status filter shows stopped ones";
+  EXPECT_EQ(names({"-f", "exited=3"}), "b ");
+  EXPECT_EQ(names({"-a", "--filter", "label=tier"}), "b a ");
+  EXPECT_EQ(names({"-a", "--filter", "label=tier=front"}), "a ");
+  EXPECT_EQ(names({"-a", "--filter", "label=solo"}), "a ") << "a label without a value";
+  EXPECT_EQ(names({"-a", "--filter", "name=a", "--filter", "name=b"}), "b a ");
+  EXPECT_EQ(names({"-a", "--filter", "before=c"}), "b a ");
+  EXPECT_EQ(names({"-a", "--filter", "since=a"}), "c b ");
+  EXPECT_EQ(names({"-n", "2"}), "c b ") << "-n: the newest, whatever their state";
+  EXPECT_EQ(names({"-l"}), "c ");
+  auto full = md({"ps", "-q", "--no-trunc", "-l"});
+  EXPECT_TRUE(std::regex_match(full.out, std::regex("[0-9a-f]{64}\n"))) << full.out;
+  auto bad = md({"ps", "--filter", "colour=red"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("'colour=red' for --filter"), std::string::npos) << bad.err;
+  auto table = md({"ps", "-a"});
+  EXPECT_TRUE(table.out.rfind("CONTAINER ID   NAME   IMAGE", 0) == 0) << table.out;
+}
+
+TEST_F(SurfaceTest, LabelsFromFlagsAndFilesShowInInspect) {
+  const std::string file = root() + "/labels";
+  std::ofstream(file) << "# a comment\n\ntier=db\nowner=ops\n";
+  start({"--name", "a", "--label-file", file, "--label", "tier=cache"});
+  const auto labels = inspect("a")["Config"]["Labels"];
+  EXPECT_EQ(labels, (Json{{"tier", "cache"}, {"owner", "ops"}})) << "--label over the file";
+  auto r = md({"inspect", "-f", "{{index .Config.Labels \"owner\"}}", "a"});
+  EXPECT_EQ(r.out, "ops\n") << r.err;
+  auto missing = md({"run", "--label-file", root() + "/none", "true"});
+  EXPECT_EQ(missing.status, 125);
+  EXPECT_NE(missing.err.find("--label-file"), std::string::npos) << missing.err;
+  EXPECT_EQ(md({"run", "--label", "=x", "true"}).status, 125);
+}
+
+TEST_F(SurfaceTest, StopSignalIsWhatStopSends) {
+  // The shell traps USR1 and exits 42: stop's first signal is the one asked for.
+  start({"--name", "a", "--stop-signal", "SIGUSR1"},
+        {"sh", "-c", "trap 'exit 42' USR1; echo up; while :; do sleep 0.1; done"});
+  for (int i = 0; i < 50 && md({"logs", "a"}).out.empty(); ++i) ::usleep(100000);
+  EXPECT_EQ(inspect("a")["Config"]["StopSignal"], "SIGUSR1");
+  ASSERT_EQ(md({"stop", "-t", "20", "a"}).status, 0);
+  EXPECT_EQ(inspect("a")["State"]["ExitCode"], 42) << "USR1 reached it, not TERM then KILL";
+  auto bad = md({"run", "--stop-signal", "SIGNOPE", "true"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("'SIGNOPE' for --stop-signal"), std::string::npos) << bad.err;
+}
+
+TEST_F(SurfaceTest, CidfileHoldsTheIdAndIsNeverReplaced) {
+  const std::string cid = root() + "/cid";
+  const std::string id = start({"--name", "a", "--cidfile", cid});
+  EXPECT_EQ(read_file(cid), id);
+  auto again = md({"run", "--cidfile", cid, "true"});
+  EXPECT_EQ(again.status, 125);
+  EXPECT_NE(again.err.find("for --cidfile"), std::string::npos) << again.err;
+  EXPECT_EQ(read_file(cid), id) << "the existing file is kept";
+  // A run that fails before its container exists leaves no file.
+  const std::string cid2 = root() + "/cid2";
+  EXPECT_EQ(md({"run", "--cidfile", cid2, "-m", "lots", "true"}).status, 125);
+  EXPECT_FALSE(exists(cid2));
+}
+
+TEST_F(SurfaceTest, PlatformOtherThanTheHostsIsRefused) {
+  auto r = md({"run", "--rm", "--platform", "linux/s390x", "true"});
+  EXPECT_EQ(r.status, 125);
+  EXPECT_NE(r.err.find("'linux/s390x' for --platform"), std::string::npos) << r.err;
+  const std::string arch = run({"uname", "-m"}).out == "x86_64\n" ? "amd64" : "arm64";
+  EXPECT_EQ(md({"run", "--rm", "--platform", "linux/" + arch, "true"}).status, 0);
+}
+
+TEST_F(SurfaceTest, RenameMovesTheNameAndFreesTheOldOne) {
+  const std::string id = start({"--name", "a"});
+  start({"--name", "b"});
+  auto taken = md({"rename", "a", "b"});
+  EXPECT_NE(taken.status, 0);
+  EXPECT_NE(taken.err.find("already in use"), std::string::npos) << taken.err;
+  EXPECT_EQ(md({"rename", "a", "bad/name"}).status, 125);
+  ASSERT_EQ(md({"rename", "a", "renamed"}).status, 0);
+  EXPECT_EQ(inspect("renamed")["Id"], id);
+  EXPECT_EQ(inspect("renamed")["Name"], "/renamed");
+  EXPECT_NE(md({"inspect", "a"}).status, 0) << "the old name is gone";
+  EXPECT_NE(names({}).find("renamed"), std::string::npos);
+  start({"--name", "a"});  // free again
+  EXPECT_EQ(md({"rm", "-f", "renamed"}).status, 0);
+  EXPECT_FALSE(exists(root() + "/names/renamed")) << "rm lets go of the new name";
+}
+
+TEST_F(SurfaceTest, VersionHasDockersSections) {
+  auto r = md({"version"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Client:"), std::string::npos);
+  EXPECT_NE(r.out.find("Kernel Version:"), std::string::npos);
+  auto v = md({"version", "--format", "{{.Client.Version}} {{.Server.KernelVersion}}"});
+  std::string version = md({"--version"}).out;  // "0.3.0\n"
+  version.pop_back();
+  EXPECT_EQ(v.out, version + " " + run({"uname", "-r"}).out) << v.out;
+  auto j = Json::parse(md({"version", "--format", "json"}).out, nullptr, false);
+  EXPECT_EQ(j["Server"]["Version"], version) << j;
+  EXPECT_EQ(md({"version", "--format", "{{.Nope"}).status, 125);
+}
+
+TEST_F(SurfaceTest, ManagementGroupsAreAliases) {
+  start({"--name", "a"});
+  EXPECT_EQ(md({"container", "ls", "--format", "{{.Names}}"}).out, "a\n");
+  EXPECT_EQ(md({"container", "inspect", "-f", "{{.Name}}", "a"}).out, "/a\n");
+  auto images = md({"image", "ls"});
+  EXPECT_EQ(images.status, 0) << images.err;
+  EXPECT_TRUE(images.out.rfind("REPOSITORY", 0) == 0) << images.out;
+  auto bad = md({"container", "fly"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("unknown command 'container fly'"), std::string::npos) << bad.err;
+  EXPECT_EQ(md({"container", "rm", "-f", "a"}).status, 0);
+  EXPECT_EQ(records().size(), 0u);
+}
+
+TEST_F(SurfaceTest, ContainerPruneAsksAndRemovesNothingWithoutAYes) {
+  ASSERT_EQ(md({"run", "--name", "a", "true"}).status, 0);
+  auto no = md({"container", "prune"});  // stdin: EOF, as docker without an answer
+  EXPECT_EQ(no.status, 0);
+  EXPECT_NE(no.out.find("Are you sure you want to continue? [y/N]"), std::string::npos) << no.out;
+  EXPECT_EQ(records().size(), 1u) << "nothing removed without a yes";
+  Options answer;
+  answer.input = "n\n";
+  auto n = md({"container", "prune"}, answer);
+  EXPECT_EQ(records().size(), 1u);
+  answer.input = "y\n";
+  auto yes = md({"container", "prune"}, answer);
+  EXPECT_EQ(yes.status, 0) << yes.err;
+  EXPECT_EQ(records().size(), 0u) << yes.out;
+  ASSERT_EQ(md({"run", "--name", "b", "true"}).status, 0);
+  EXPECT_EQ(md({"system", "prune", "-f"}).status, 0);
+  EXPECT_EQ(records().size(), 0u) << "-f: no question";
+}
+
+TEST_F(SurfaceTest, CreateStartRestart) {
+  auto created = md({"create", "--name", "a", "--label", "k=v", "sh", "-c",
+                     "echo run $(cat /proc/self/cgroup | wc -l); sleep 30"});
+  ASSERT_EQ(created.status, 0) << created.err;
+  const std::string id = created.out.substr(0, 64);
+  EXPECT_EQ(inspect("a")["State"]["Status"], "created");
+  EXPECT_EQ(names({"--filter", "status=created"}), "a ");
+  EXPECT_EQ(container_cgroups().size(), 0u) << "create makes no cgroup";
+  const std::string when = inspect("a")["Created"];
+
+  auto started = md({"start", "a"});
+  ASSERT_EQ(started.status, 0) << started.err;
+  EXPECT_EQ(started.out, "a\n");
+  auto j = inspect("a");
+  EXPECT_EQ(j["Id"], id) << "the same container";
+  EXPECT_EQ(j["State"]["Status"], "running");
+  EXPECT_EQ(j["Created"], when);
+  EXPECT_EQ(j["Config"]["Labels"]["k"], "v");
+  const int pid = j["State"]["Pid"];
+  EXPECT_GT(container_cgroups().size(), 0u);
+  EXPECT_EQ(md({"start", "a"}).status, 0) << "starting a running one does nothing";
+  EXPECT_EQ(inspect("a")["State"]["Pid"], pid);
+
+  auto restarted = md({"restart", "-t", "1", "a"});
+  ASSERT_EQ(restarted.status, 0) << restarted.err;
+  j = inspect("a");
+  EXPECT_EQ(j["State"]["Status"], "running");
+  EXPECT_NE(j["State"]["Pid"], pid) << "a new process";
+  EXPECT_EQ(j["Id"], id);
+  EXPECT_EQ(md({"stop", "-t", "1", "a"}).status, 0);
+  EXPECT_EQ(inspect("a")["State"]["Status"], "exited");
+
+  // start -a: attached, its exit status is ours; a stopped container keeps its files.
+  ASSERT_EQ(md({"create", "--name", "b", "sh", "-c", "echo out; exit 5"}).status, 0);
+  auto attached = md({"start", "-a", "b"});
+  EXPECT_EQ(attached.status, 5) << attached.err;
+  EXPECT_EQ(attached.out, "out\n");
+  EXPECT_EQ(md({"start", "-a", "b"}).out, "out\n") << "again, from the same record";
+  EXPECT_EQ(md({"start", "nosuch"}).status, 125);
+}
+
+}  // namespace
+}  // namespace itest
