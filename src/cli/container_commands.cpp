@@ -72,6 +72,8 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
                  "Parent cgroup: /abs from the hierarchy root, relative from your own cgroup");
   run.add_option("--stop-timeout", s.stop_timeout,
                  "Seconds from a forwarded SIGTERM/SIGINT to SIGKILL (default 10, -1 never)");
+  run.add_flag("--init", o.init,
+               "A tiny init as PID 1 (mydocker's own, 1 page): forwards signals, reaps zombies");
   run.add_option("-l,--label", o.labels, "Set a label: KEY[=VALUE] (ps --filter label=KEY)");
   run.add_option("--label-file", o.label_files, "Read labels from a file of KEY[=VALUE] lines");
   run.add_option("--stop-signal", o.stop_signal,

@@ -93,7 +93,8 @@ InitFailure exec_through_stub(const InitConfig& c) {
   auto found = find_command(c);
   if (auto* f = std::get_if<InitFailure>(&found)) return *f;
   const std::string& file = std::get<std::string>(found);
-  const std::string tag = "mydocker-exec:" + std::to_string(c.error_fd);
+  const std::string tag =
+      (c.init_process ? "mydocker-init:" : "mydocker-exec:") + std::to_string(c.error_fd);
   std::vector<char*> argv = c_strings(c.argv, {tag.c_str(), file.c_str()});
   std::vector<char*> envp = c_strings(c.env);
   ::fcntl(c.error_fd, F_SETFD, 0);
@@ -229,7 +230,9 @@ InitFailure exec_container(const InitConfig& c) {
   if (auto f = clean_process_state(c)) return *f;
   if (c.exec_stub_fd >= 0) {
     trace::emit("exec " + trace::join(c.argv) +
-                "   # through mydocker's exec stub, a sealed memfd");
+                (c.init_process ? "   # --init: mydocker's exec stub stays PID 1 (a sealed memfd), "
+                                  "forks this, forwards signals and reaps zombies"
+                                : "   # through mydocker's exec stub, a sealed memfd"));
     return exec_through_stub(c);
   }
   trace::emit("exec " + trace::join(c.argv));

@@ -145,6 +145,7 @@ std::string encode_init_config(const InitConfig& c) {
       {"join", c.join_files},
       {"i", c.interactive},
       {"t", c.tty},
+      {"pi", c.init_process},
       {"rows", c.rows},
       {"cols", c.cols},
       {"x", c.trace},
@@ -202,6 +203,7 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
     c.join_files = j.at("join");
     c.interactive = j.at("i");
     c.tty = j.at("t");
+    c.init_process = j.value("pi", false);
     c.rows = j.at("rows");
     c.cols = j.at("cols");
     c.trace = j.at("x");

@@ -52,6 +52,7 @@ void add_host_flags(const RunOptions& o, nlohmann::json& hc) {
   hc["Dns"] = o.dns;
   hc["ExtraHosts"] = o.add_hosts;
   hc["PublishAllPorts"] = o.publish_all;
+  hc["Init"] = o.init;
   hc["UsernsMode"] = o.userns == "host" ? "" : o.userns;
   nlohmann::json tmpfs = nlohmann::json::object();
   for (const auto& t : o.tmpfs) {

@@ -447,6 +447,7 @@ void prepare_process(const RunOptions& o, const ImageDefaults& image,
     c.gid = user.gid;
     c.groups = user.groups;
   }
+  c.init_process = o.init;
   c.env = {kPath, "HOSTNAME=" + c.hostname, "HOME=" + user.home};
   if (c.tty) c.env.push_back("TERM=xterm");
   for (const auto& e : image.env)

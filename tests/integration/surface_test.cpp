@@ -187,6 +187,33 @@ TEST_F(SurfaceTest, ContainerPruneAsksAndRemovesNothingWithoutAYes) {
   EXPECT_EQ(records().size(), 0u) << "-f: no question";
 }
 
+// --init: PID 1 is mydocker's stub, which reaps the orphans a command leaves and passes stop's
+// SIGTERM on to a command that, as PID 1, would ignore it. Without it: a zombie, and a KILL.
+TEST_F(SurfaceTest, InitReapsZombiesAndForwardsSignals) {
+  for (const bool init : {true, false}) {
+    SCOPED_TRACE(init ? "--init" : "without --init");
+    std::vector<std::string> flags{"--name", "a", "--stop-timeout", "2"};
+    if (init) flags.push_back("--init");
+    start(flags, {"sh", "-c", "sh -c 'sleep 0.1 &'; exec sleep 30"});
+    ::usleep(600000);
+    auto zombies =
+        md({"exec", "a", "sh", "-c", "grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l"});
+    EXPECT_EQ(zombies.out, init ? "0\n" : "1\n") << zombies.err;
+    auto pid1 = md({"exec", "a", "head", "-c", "14", "/proc/1/cmdline"});
+    EXPECT_EQ(pid1.out == "mydocker-init:", init) << pid1.out;
+    ASSERT_EQ(md({"stop", "a"}).status, 0);
+    EXPECT_EQ(inspect("a")["State"]["ExitCode"], init ? 143 : 137)
+        << "sleep ended by the forwarded TERM, or killed";
+    EXPECT_EQ(inspect("a")["HostConfig"]["Init"], init);
+    ASSERT_EQ(md({"rm", "a"}).status, 0);
+  }
+  EXPECT_EQ(md({"run", "--rm", "--init", "sh", "-c", "exit 7"}).status, 7);
+  EXPECT_EQ(md({"run", "--rm", "--init", "-m", "6m", "true"}).status, 0) << "a tight limit";
+  auto missing = md({"run", "--rm", "--init", "/nonexistent"});
+  EXPECT_EQ(missing.status, 127);
+  EXPECT_NE(missing.err.find("/nonexistent"), std::string::npos) << missing.err;
+}
+
 TEST_F(SurfaceTest, CreateStartRestart) {
   auto created = md({"create", "--name", "a", "--label", "k=v", "sh", "-c",
                      "echo run $(cat /proc/self/cgroup | wc -l); sleep 30"});

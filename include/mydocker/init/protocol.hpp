@@ -72,6 +72,7 @@ struct InitConfig {
   std::vector<std::string> join_files;
   bool interactive = false;
   bool tty = false;             // a PTY: the init makes one and hands its master to the parent
+  bool init_process = false;    // --init: the exec stub stays as PID 1 and forks the command
   uint16_t rows = 0, cols = 0;  // its first window size (the caller's terminal)
   bool trace = false;
 

@@ -94,6 +94,7 @@ struct RunOptions {
   std::string stop_signal;               // --stop-signal SIG (over the image's StopSignal)
   std::string cidfile;                   // --cidfile FILE: the id, written when it is created
   std::string platform;                  // --platform OS/ARCH: the host's, or refused
+  bool init = false;                     // --init: a tiny init as PID 1 (the exec stub)
 
   // create and start (not flags).
   bool create_only = false;             // create: record the container, run nothing
