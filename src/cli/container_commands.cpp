@@ -72,6 +72,15 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
                  "Parent cgroup: /abs from the hierarchy root, relative from your own cgroup");
   run.add_option("--stop-timeout", s.stop_timeout,
                  "Seconds from a forwarded SIGTERM/SIGINT to SIGKILL (default 10, -1 never)");
+  run.add_option("--uts", o.uts, "host: the host's hostname and UTS namespace");
+  run.add_option("--pid", o.pid,
+                 "host or container:NAME: that PID namespace (its processes are seen)");
+  run.add_option("--ipc", o.ipc,
+                 "private (default), shareable (others may join it), host or container:NAME");
+  run.add_option("--shm-size", o.shm_size, "Size of /dev/shm (default 64m)");
+  run.add_option("--group-add", o.group_add, "An extra group for the process: a name or a gid");
+  run.add_option("--sysctl", o.sysctls,
+                 "A namespaced kernel parameter: KEY=VALUE (net.*, kernel.shm*, fs.mqueue.*)");
   run.add_flag("--init", o.init,
                "A tiny init as PID 1 (mydocker's own, 1 page): forwards signals, reaps zombies");
   run.add_option("-l,--label", o.labels, "Set a label: KEY[=VALUE] (ps --filter label=KEY)");

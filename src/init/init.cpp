@@ -192,6 +192,20 @@ std::optional<InitFailure> join_cgroups(const InitConfig& c, bool dry) {
   return std::nullopt;
 }
 
+// --sysctl, through the container's own /proc (namespaced keys only: checked by the run).
+std::optional<InitFailure> set_sysctls(const InitConfig& c, bool dry) {
+  for (const auto& [key, value] : c.sysctls) {
+    std::string path = "/proc/sys/" + key;
+    std::replace(path.begin() + 10, path.end(), '.', '/');
+    trace::emit("sysctl -w " + key + "=" + trace::quote(value));
+    if (dry) continue;
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd || ::write(fd.get(), value.data(), value.size()) < 0)
+      return sys_failure("sysctl " + key + "=" + value);
+  }
+  return std::nullopt;
+}
+
 std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool dry) {
   auto step = [dry](const std::string& line) {
     trace::emit(line);
@@ -199,7 +213,7 @@ std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool d
   };
   const bool joining = c.mount_ns_fd >= 0;  // mydocker exec: the container is set up already
   // An OCI bundle without a hostname keeps the one it has (maybe the host's: no uts namespace).
-  const bool set_hostname = !joining && !(c.oci && c.hostname.empty());
+  const bool set_hostname = !joining && !(c.oci && c.hostname.empty()) && c.new_uts;
   if (set_hostname && step("hostname " + trace::quote(c.hostname)) &&
       ::sethostname(c.hostname.data(), c.hostname.size()) != 0)
     return sys_failure("hostname " + c.hostname);
@@ -208,6 +222,8 @@ std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool d
     return sys_failure("domainname " + c.domainname);
   if (!joining)
     if (auto f = bring_up_loopback(c, dry)) return f;
+  if (!joining && !c.oci)
+    if (auto f = set_sysctls(c, dry)) return f;
   if (c.tty) {
     if (auto f = make_pty(c, socket, dry)) return f;
   } else if (!c.interactive && step("exec </dev/null")) {  // docker: no -i, no stdin
@@ -330,11 +346,13 @@ int run_init(InitConfig& c, int sync_fd, int error_fd) {
   }
   if (c.mount_ns_fd >= 0) return report(exec_init(c, sync_fd));
   if (c.oci) return run_oci_init(c, sync_fd, error_fd);
-  // --net container:NAME: that container's network namespace, joined before anything else.
+  // --net/--ipc container:NAME: that container's namespaces, joined before anything else.
   for (const auto& [fd, type] : c.join_namespaces) {
-    trace::emit("nsenter --net=/proc/<its init>/ns/net   # --net container:");
+    const std::string what = type == CLONE_NEWNET ? "net" : "ipc";
+    trace::emit("nsenter --" + what + "=/proc/<its init>/ns/" + what + "   # --" + what +
+                " container:");
     if (::setns(fd, type) != 0)
-      return report(sys_failure("join the network namespace of --net container:"));
+      return report(sys_failure("join the " + what + " namespace of --" + what + " container:"));
     ::close(fd);
   }
   // The mounts do not depend on the cgroups: made while the parent still sets those up. With

@@ -158,6 +158,10 @@ std::string encode_init_config(const InitConfig& c) {
       {"devices", c.devices},
       {"hostrw", c.host_rw},
       {"net", c.new_net},
+      {"nsu", c.new_uts},
+      {"nsp", c.new_pid},
+      {"nsi", c.new_ipc},
+      {"shm", c.shm_size},
       {"seccomp", json::binary(std::vector<uint8_t>(c.seccomp_bpf.begin(), c.seccomp_bpf.end()))},
       {"mntns", c.mount_ns_fd},
       {"pidns", c.pid_ns_fd},
@@ -216,6 +220,10 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
     c.devices = j.at("devices").get<std::vector<DeviceNode>>();
     c.host_rw = j.at("hostrw");
     c.new_net = j.at("net");
+    c.new_uts = j.value("nsu", true);
+    c.new_pid = j.value("nsp", true);
+    c.new_ipc = j.value("nsi", true);
+    c.shm_size = j.value("shm", std::string("size=65536k"));
     const auto& bpf = j.at("seccomp").get_binary();
     c.seccomp_bpf.assign(bpf.begin(), bpf.end());
     c.mount_ns_fd = j.at("mntns");

@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -317,9 +318,9 @@ Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
     return f;
   if (auto f = s.symlink("pts/ptmx", dev + "/ptmx")) return f;
   if (auto f = s.mkdir(dev + "/shm")) return f;
-  if (auto f = s.mount(
-          "mount -t tmpfs shm " + dev + "/shm -o nosuid,nodev,noexec,mode=1777,size=65536k", "shm",
-          dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"))
+  const std::string shm = "mode=1777," + c.shm_size;  // --shm-size
+  if (auto f = s.mount("mount -t tmpfs shm " + dev + "/shm -o nosuid,nodev,noexec," + shm, "shm",
+                       dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm.c_str()))
     return f;
   if (auto f = s.mkdir(dev + "/mqueue")) return f;
   if (auto f = s.mount("mount -t mqueue mqueue " + dev + "/mqueue", "mqueue", dev + "/mqueue",
@@ -482,13 +483,18 @@ Result host_view(const Steps& s, const InitConfig& c) {
   if (!c.host_rw)
     for (const char* const* t = kHostViewTmpfs; *t; ++t) {
       const bool shm = std::string(*t) == "/dev/shm";
-      const char* data = shm                         ? "mode=1777,size=65536k"
-                         : std::string(*t) == "/tmp" ? "mode=1777"
-                                                     : "mode=755";
+      // --ipc host: the host's /dev/shm is bound below (the bind's source must not be hidden)
+      if (shm && std::any_of(c.mounts.begin(), c.mounts.end(), [](const MountSpec& m) {
+            return m.source == "/dev/shm" && m.target == "/dev/shm";
+          }))
+        continue;
+      const std::string data = shm                         ? "mode=1777," + c.shm_size
+                               : std::string(*t) == "/tmp" ? "mode=1777"
+                                                           : "mode=755";
       const unsigned long flags = MS_NOSUID | MS_NODEV | (shm ? MS_NOEXEC : 0);
       if (auto f = s.mount("mount -t tmpfs tmpfs " + std::string(*t) + " -o nosuid,nodev," +
                                (shm ? "noexec," : "") + data,
-                           "tmpfs", *t, "tmpfs", flags, data))
+                           "tmpfs", *t, "tmpfs", flags, data.c_str()))
         return f;
     }
   if (c.tty)  // a PTY needs a devpts instance of its own

@@ -27,6 +27,7 @@
 #include "mydocker/runtime/supervisor.hpp"
 #include "mydocker/seccomp/seccomp.hpp"
 #include "mydocker/spec/config.hpp"
+#include "mydocker/spec/namespaces.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/store/store.hpp"
 #include "mydocker/util/id.hpp"
@@ -52,6 +53,7 @@ struct Plan {
   InitConfig init;
   std::optional<net::Endpoint> endpoint;  // --net bridge|NAME, -p: its address is leased
   UniqueFd shared_netns;                  // --net container:NAME: its network namespace
+  UniqueFd shared_ipcns, shared_pidns;    // --ipc/--pid container:NAME
   std::string notice;        // a bare first word ran the host's command (check_host_command)
   std::string missing_hint;  // added to a "not found" error: no image of that name either
 };
@@ -146,21 +148,47 @@ InitConfig make_init_config(const RunOptions& o, const Plan& p, const ImageDefau
 
 bool wants_report(const RunOptions& o) { return o.report || !o.report_file.empty(); }
 
-// --net container:NAME: the running container's network namespace, opened through its init's
-// pidfd (a pid reused meanwhile is not it), for our init to join.
-UniqueFd shared_network(const RunOptions& o, const std::string& ref, InitConfig& c) {
+// --net/--pid/--ipc container:NAME: a namespace of that running container, opened through its
+// init's pidfd (a pid reused meanwhile is not it). `flag` names the flag in errors.
+UniqueFd container_namespace(const RunOptions& o, const std::string& ref, const char* flag,
+                             const char* ns) {
   const Store store(o.state_root);
   const ContainerDir dir = store.open(ref);
   const ContainerState st = dir.state();
   UniqueFd pidfd(st.pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)) : -1);
   if (st.status != "running" || !pidfd || !dir.supervisor_alive() ||
       !pid_in_container(st.pid, dir.id()))
-    throw Error("invalid value 'container:" + ref + "' for --net: the container is not running");
-  const std::string path = "/proc/" + std::to_string(st.pid) + "/ns/net";
-  UniqueFd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ns) throw SysError(errno, "open " + path);
-  c.join_namespaces.push_back({ns.get(), CLONE_NEWNET});
-  return ns;
+    throw Error("invalid value 'container:" + ref + "' for " + flag +
+                ": the container is not running");
+  if (std::string(flag) == "--ipc" &&
+      dir.config().value("host_config", nlohmann::json::object()).value("IpcMode", "") !=
+          "shareable")
+    throw Error("invalid value 'container:" + ref +
+                "' for --ipc: its IPC namespace is private (run it with --ipc shareable)");
+  const std::string path = "/proc/" + std::to_string(st.pid) + "/ns/" + ns;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw SysError(errno, "open " + path);
+  return fd;
+}
+
+// The namespaces of other containers this run joins: the network's and IPC's are entered by
+// the init, the PID one around its clone (spawn.cpp).
+void join_containers(const RunOptions& o, Plan& p) {
+  if (const std::string n = effective_network(o); n.rfind("container:", 0) == 0) {
+    p.shared_netns = container_namespace(o, n.substr(10), "--net", "net");
+    p.init.join_namespaces.push_back({p.shared_netns.get(), CLONE_NEWNET});
+  }
+  // Its System V IPC and message queues. Not its /dev/shm: a mount of another mount namespace
+  // cannot be bound here (EINVAL), and docker's way, a tmpfs on the host bound into both, is
+  // not built: POSIX shared memory (shm_open) is not shared. README says so.
+  if (const std::string t = container_mode_target(o.ipc); !t.empty()) {
+    p.shared_ipcns = container_namespace(o, t, "--ipc", "ipc");
+    p.init.join_namespaces.push_back({p.shared_ipcns.get(), CLONE_NEWIPC});
+  }
+  if (const std::string t = container_mode_target(o.pid); !t.empty()) {
+    p.shared_pidns = container_namespace(o, t, "--pid", "pid");
+    p.init.born_in_pid_ns = p.shared_pidns.get();
+  }
 }
 
 Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
@@ -195,8 +223,7 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   if (!image.lowers.empty() || !o.rootfs_dir.empty())
     p.files_dir = container_files_dir(o.data_root, p.id);
   p.init = make_init_config(o, p, image);
-  if (const std::string n = effective_network(o); n.rfind("container:", 0) == 0 && !fs.dry_run())
-    p.shared_netns = shared_network(o, n.substr(10), p.init);
+  if (!fs.dry_run()) join_containers(o, p);
   // Last: the address is leased (persisted) only once everything else checked out.
   if (bridged(o) && !fs.dry_run())
     p.endpoint =

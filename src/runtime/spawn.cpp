@@ -220,6 +220,8 @@ void trace_spawn(const SpawnOptions& o) {
     std::string line = "unshare --uts --pid --mount --ipc --fork";
     if (o.new_net) line += " --net";
     if (o.userns) line += " --user";
+    if (o.namespaces >= 0) line = "unshare " + namespace_flags(o) + " --fork";
+    if (o.pid_ns_fd >= 0) line = "nsenter --pid=/proc/<its init>/ns/pid " + line;
     line += "   # the init: a copy of mydocker (clone3, no exec)";
     if (!o.cgroup_dir.empty()) line += ", born in " + o.cgroup_dir + " (CLONE_INTO_CGROUP)";
     trace::emit(line);
@@ -243,6 +245,26 @@ void trace_spawn(const SpawnOptions& o) {
     trace::emit(step);
 }
 
+// --pid container:NAME: setns(CLONE_NEWPID) changes where our next child is born; the clone
+// happens in between, and the destructor puts us back.
+class PidNamespaceForChildren {
+ public:
+  explicit PidNamespaceForChildren(int ns_fd) {
+    if (ns_fd < 0) return;
+    own_.reset(::open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
+    if (!own_) throw_errno("open /proc/self/ns/pid_for_children");
+    if (::setns(ns_fd, CLONE_NEWPID) != 0) throw_errno("setns (the PID namespace of --pid)");
+  }
+  ~PidNamespaceForChildren() {
+    if (own_) (void)::setns(own_.get(), CLONE_NEWPID);
+  }
+  PidNamespaceForChildren(const PidNamespaceForChildren&) = delete;
+  PidNamespaceForChildren& operator=(const PidNamespaceForChildren&) = delete;
+
+ private:
+  UniqueFd own_;
+};
+
 Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const SpawnOptions& o) {
   prepare_args(sync_fd, error_fd, child_mask, o.stdio);
   int namespaces = o.joining ? CLONE_NEWNS : kNamespaces | (o.new_net ? CLONE_NEWNET : 0);
@@ -252,6 +274,7 @@ Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const Sp
   g_args.userns = o.userns;
   g_args.init = o.init;
   const std::string& cgroup_dir = o.cgroup_dir;
+  PidNamespaceForChildren born_in(o.pid_ns_fd);
   Child child;
   int pidfd = -1;
   if (!cgroup_dir.empty()) {

@@ -53,6 +53,15 @@ void add_host_flags(const RunOptions& o, nlohmann::json& hc) {
   hc["ExtraHosts"] = o.add_hosts;
   hc["PublishAllPorts"] = o.publish_all;
   hc["Init"] = o.init;
+  hc["IpcMode"] = o.ipc.empty() ? "private" : o.ipc;
+  hc["PidMode"] = o.pid;
+  hc["UTSMode"] = o.uts;
+  hc["ShmSize"] = o.shm_size.empty() ? int64_t{64} << 20 : parse_size(o.shm_size).value_or(0);
+  hc["GroupAdd"] = o.group_add;
+  nlohmann::json sysctls = nlohmann::json::object();
+  for (const auto& kv : o.sysctls)
+    sysctls[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+  hc["Sysctls"] = sysctls;
   hc["UsernsMode"] = o.userns == "host" ? "" : o.userns;
   nlohmann::json tmpfs = nlohmann::json::object();
   for (const auto& t : o.tmpfs) {

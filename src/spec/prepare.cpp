@@ -17,6 +17,7 @@
 #include "mydocker/init/security.hpp"
 #include "mydocker/init/userns.hpp"
 #include "mydocker/spec/devices.hpp"
+#include "mydocker/spec/namespaces.hpp"
 #include "mydocker/store/store.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
@@ -284,6 +285,18 @@ std::vector<std::string> read_env_file(const std::string& path) {
   return out;
 }
 
+uint32_t group_id(const std::string& group, const std::vector<std::string>& root) {
+  if (auto n = number(group)) return *n;
+  std::istringstream groups(read_in_root(root, "etc/group"));
+  for (std::string line; std::getline(groups, line);) {
+    const auto f = fields(line);
+    if (f.size() >= 3 && f[0] == group)
+      if (auto n = number(f[2])) return *n;
+  }
+  throw Error("invalid value '" + group + "' for --group-add: no such group in " +
+              (root.empty() ? std::string("/etc/group") : "the image's /etc/group"));
+}
+
 ResolvedUser resolve_user(const std::string& spec, const std::vector<std::string>& root) {
   ResolvedUser u;
   const size_t colon = spec.find(':');
@@ -448,6 +461,10 @@ void prepare_process(const RunOptions& o, const ImageDefaults& image,
     c.groups = user.groups;
   }
   c.init_process = o.init;
+  for (const auto& g : o.group_add) {  // --group-add: a gid, or a name in the image's group file
+    const auto gid = group_id(g, root_for_users);
+    if (std::find(c.groups.begin(), c.groups.end(), gid) == c.groups.end()) c.groups.push_back(gid);
+  }
   c.env = {kPath, "HOSTNAME=" + c.hostname, "HOME=" + user.home};
   if (c.tty) c.env.push_back("TERM=xterm");
   for (const auto& e : image.env)
@@ -542,6 +559,7 @@ void prepare_init(const RunOptions& o, const ImageDefaults& image, const std::st
       throw Error("invalid value '" + h + "' for --add-host: expected NAME:IP");
   // container:NAME: no namespace of our own; the run joins that one (run.cpp).
   c.new_net = network != "host" && network.rfind("container:", 0) != 0;
+  prepare_namespaces(o, c);
   prepare_privileges(o, c);
   prepare_userns(o, files_dir, c);
 }

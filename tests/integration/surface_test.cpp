@@ -214,6 +214,51 @@ TEST_F(SurfaceTest, InitReapsZombiesAndForwardsSignals) {
   EXPECT_NE(missing.err.find("/nonexistent"), std::string::npos) << missing.err;
 }
 
+// --uts/--pid/--ipc host and container:, --shm-size, --sysctl, --group-add: each by its effect.
+TEST_F(SurfaceTest, NamespaceFlagsShareWhatTheyName) {
+  auto host_name = md({"run", "--rm", "--uts", "host", "hostname"});
+  EXPECT_EQ(host_name.out, run({"hostname"}).out) << host_name.err;
+  EXPECT_NE(md({"run", "--rm", "hostname"}).out, run({"hostname"}).out);
+  EXPECT_EQ(md({"run", "--rm", "--uts", "host", "--hostname", "x", "true"}).status, 125);
+  const std::string mine = std::to_string(::getpid());
+  EXPECT_EQ(md({"run", "--rm", "--pid", "host", "test", "-d", "/proc/" + mine}).status, 0)
+      << "--pid host sees the host's processes";
+  EXPECT_NE(md({"run", "--rm", "test", "-d", "/proc/" + mine}).status, 0);
+  EXPECT_EQ(md({"run", "--rm", "--pid", "nope", "true"}).status, 125);
+
+  start({"--name", "a", "--ipc", "shareable"}, {"sh", "-c", "ipcmk -M 4096; sleep 30"});
+  start({"--name", "b"});
+  ::usleep(300000);
+  auto pids = md({"run", "--rm", "--pid", "container:a", "sh", "-c", "cat /proc/1/cmdline"});
+  EXPECT_NE(pids.out.find("ipcmk"), std::string::npos) << "a's PID 1: " << pids.out << pids.err;
+  auto shm = md({"run", "--rm", "--ipc", "container:a", "sh", "-c", "grep -c . /proc/sysvipc/shm"});
+  EXPECT_EQ(shm.out, "2\n") << "a's segment, after the header line: " << shm.err;
+  EXPECT_EQ(md({"run", "--rm", "sh", "-c", "grep -c . /proc/sysvipc/shm"}).out, "1\n");
+  auto priv = md({"run", "--rm", "--ipc", "container:b", "true"});
+  EXPECT_EQ(priv.status, 125);
+  EXPECT_NE(priv.err.find("--ipc shareable"), std::string::npos) << priv.err;
+
+  auto size = md({"run", "--rm", "--shm-size", "10m", "sh", "-c", "df -k /dev/shm | tail -1"});
+  EXPECT_NE(size.out.find(" 10240 "), std::string::npos) << size.out << size.err;
+  EXPECT_EQ(md({"run", "--rm", "--shm-size", "0", "true"}).status, 125);
+
+  auto sysctl =
+      md({"run", "--rm", "--sysctl", "kernel.shmmax=1234567", "--sysctl", "net.ipv4.ip_forward=1",
+          "sh", "-c", "cat /proc/sys/kernel/shmmax /proc/sys/net/ipv4/ip_forward"});
+  EXPECT_EQ(sysctl.out, "1234567\n1\n") << sysctl.err;
+  EXPECT_NE(read_file("/proc/sys/kernel/shmmax"), "1234567\n") << "the host's is untouched";
+  auto host_wide = md({"run", "--rm", "--sysctl", "vm.swappiness=1", "true"});
+  EXPECT_EQ(host_wide.status, 125);
+  EXPECT_NE(host_wide.err.find("not a namespaced"), std::string::npos) << host_wide.err;
+  EXPECT_EQ(
+      md({"run", "--rm", "--net", "host", "--sysctl", "net.ipv4.ip_forward=1", "true"}).status,
+      125);
+
+  auto groups = md({"run", "--rm", "--group-add", "1234", "sh", "-c", "id -G"});
+  EXPECT_NE(groups.out.find("1234"), std::string::npos) << groups.out << groups.err;
+  EXPECT_EQ(md({"run", "--rm", "--group-add", "no-such-group", "true"}).status, 125);
+}
+
 TEST_F(SurfaceTest, CreateStartRestart) {
   auto created = md({"create", "--name", "a", "--label", "k=v", "sh", "-c",
                      "echo run $(cat /proc/self/cgroup | wc -l); sleep 30"});

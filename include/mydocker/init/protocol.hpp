@@ -88,6 +88,8 @@ struct InitConfig {
 
   // The process.
   bool new_net = true;                    // --net none (default): only a loopback, up
+  bool new_pid = true;                    // --pid host|container: (new_uts, new_ipc: below)
+  std::string shm_size = "size=65536k";   // /dev/shm's tmpfs (--shm-size; docker's 64 MiB)
   uint32_t uid = 0, gid = 0;              // -u
   std::vector<uint32_t> groups;           // supplementary groups from the image's /etc/group
   std::vector<std::string> capabilities;  // kept: "CAP_CHOWN" ... (all: --privileged)
@@ -148,6 +150,9 @@ struct InitConfig {
   // opens (O_PATH), which the init waits on before the exec.
   std::vector<std::pair<int, int>> join_namespaces;
   int exec_fifo_fd = -1;
+  // --pid container:NAME: the PID namespace the init is born in (the parent enters it around
+  // the clone: a process cannot move itself into another one).
+  int born_in_pid_ns = -1;
 
   // Not encoded: an init cloned from `mydocker run` has its configuration in memory already.
   int exec_stub_fd = -1;      // the sealed exec stub the command is exec'd through (exec_stub.hpp)

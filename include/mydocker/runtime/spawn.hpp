@@ -37,8 +37,11 @@ struct SpawnOptions {
   // sync socket. Without it (exec) the child re-executes `mydocker init` from a read-only bind
   // mount of our binary and reads its configuration from the socket.
   InitConfig* init = nullptr;
-  // mydocker oci: exactly these CLONE_NEW* flags (the bundle's new namespaces); -1: docker's.
+  // mydocker oci, run --uts/--pid/--ipc: exactly these CLONE_NEW* flags; -1: docker's.
   int namespaces = -1;
+  // run --pid container:NAME: the child is born in this PID namespace (we enter it for the
+  // clone only, and go back to ours).
+  int pid_ns_fd = -1;
 };
 
 // `child_mask` is the signal mask the child starts with (the caller's, before it blocked the

@@ -95,6 +95,10 @@ struct RunOptions {
   std::string cidfile;                   // --cidfile FILE: the id, written when it is created
   std::string platform;                  // --platform OS/ARCH: the host's, or refused
   bool init = false;                     // --init: a tiny init as PID 1 (the exec stub)
+  std::string uts, pid, ipc;             // --uts host, --pid host|container:, --ipc ...
+  std::string shm_size;                  // --shm-size SIZE (/dev/shm)
+  std::vector<std::string> group_add;    // --group-add GROUP (name or gid)
+  std::vector<std::string> sysctls;      // --sysctl KEY=VALUE (namespaced ones)
 
   // create and start (not flags).
   bool create_only = false;             // create: record the container, run nothing

@@ -76,6 +76,9 @@ struct ResolvedUser {
 // -u UID[:GID] or NAME[:GROUP], names from the image's /etc/passwd and /etc/group (`root`
 // empty: the host's). Throws Error naming -u.
 ResolvedUser resolve_user(const std::string& spec, const std::string& root);
+// --group-add: a gid, or a group's name in the group file of `root` (the image's layers, top
+// first; none: the host's). Throws Error naming --group-add.
+uint32_t group_id(const std::string& group, const std::vector<std::string>& root);
 // The same over an image's layers (top first: the topmost that has a file gives it).
 ResolvedUser resolve_user(const std::string& spec, const std::vector<std::string>& layers);
 
