@@ -25,9 +25,7 @@ void Instance::spawn(const Launch& l, const std::string& into) {
   so.cgroup_dir = into;
   so.new_net = l.init.new_net;
   so.userns = l.init.userns;
-  so.namespaces = CLONE_NEWNS | (l.init.new_uts ? CLONE_NEWUTS : 0) |
-                  (l.init.new_pid ? CLONE_NEWPID : 0) | (l.init.new_ipc ? CLONE_NEWIPC : 0) |
-                  (l.init.new_net ? CLONE_NEWNET : 0);
+  so.namespaces = namespaces_of(l.init);
   so.pid_ns_fd = l.init.born_in_pid_ns;
   if (l.capture_output && !l.init.tty) so.stdio = {-1, out_.write.get(), err_.write.get()};
   trace_spawn(so);

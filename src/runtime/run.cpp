@@ -334,6 +334,7 @@ RunResult dry_run(const RunOptions& o) {
   so.cgroup_dir = p.cgroups->join().clone_into;
   so.new_net = p.init.new_net;
   so.userns = p.init.userns;
+  so.namespaces = namespaces_of(p.init);
   auto clone = [&] {
     trace_spawn(so);
     if (p.init.userns)

@@ -232,6 +232,8 @@ void trace_spawn(const SpawnOptions& o) {
       o.joining ? "unshare --mount --fork" : "unshare --uts --pid --mount --ipc --fork";
   if (o.new_net && !o.joining) line += " --net";
   if (o.userns) line += " --user";
+  if (o.namespaces >= 0 && !o.joining) line = "unshare " + namespace_flags(o) + " --fork";
+  if (o.pid_ns_fd >= 0) line = "nsenter --pid=/proc/<its init>/ns/pid " + line;
   line += " /proc/self/exe init";
   if (!o.cgroup_dir.empty()) line += "   # clone3(CLONE_INTO_CGROUP): born in " + o.cgroup_dir;
   trace::emit(line);
@@ -264,6 +266,11 @@ class PidNamespaceForChildren {
  private:
   UniqueFd own_;
 };
+
+int namespaces_of(const InitConfig& c) {
+  return CLONE_NEWNS | (c.new_uts ? CLONE_NEWUTS : 0) | (c.new_pid ? CLONE_NEWPID : 0) |
+         (c.new_ipc ? CLONE_NEWIPC : 0) | (c.new_net ? CLONE_NEWNET : 0);
+}
 
 Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const SpawnOptions& o) {
   prepare_args(sync_fd, error_fd, child_mask, o.stdio);

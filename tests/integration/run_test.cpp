@@ -107,7 +107,7 @@ TEST_F(RunTest, TraceShowsEveryKernelAction) {
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string& t = r.err;
   for (const char* want :
-       {"+ unshare --uts --pid --mount --ipc --fork", "+ mkdir /", "/memory.limit_in_bytes\n",
+       {"+ unshare --uts --pid --mount --ipc --net --fork", "+ mkdir /", "/memory.limit_in_bytes\n",
         "+ echo 20000 > ", "/cpu.cfs_quota_us\n", "+ echo 100000 > ", "/cpu.cfs_period_us\n",
         "/cpuset.cpus\n", "/cpuset.mems\n", "+ echo 0 > ", "/tasks\n",
         "+ mount --make-rprivate /\n", "+ mount -t proc proc /proc", "+ hostname ",
@@ -128,7 +128,7 @@ TEST_F(RunTest, TraceShowsEveryKernelAction) {
 TEST_F(RunTest, DryRunPrintsTheSameLinesAndCreatesNothing) {
   auto r = md({"run", "--dry-run", "-mem", "100m", "-cpuset", "0", "stress", "-m", "1"});
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.err.find("+ unshare --uts --pid --mount --ipc --fork"), std::string::npos);
+  EXPECT_NE(r.err.find("+ unshare --uts --pid --mount --ipc --net --fork"), std::string::npos);
   EXPECT_NE(r.err.find("+ echo 104857600 > "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("+ mount -t proc proc /proc"), std::string::npos);
   EXPECT_NE(r.err.find("+ exec stress -m 1\n"), std::string::npos) << r.err;

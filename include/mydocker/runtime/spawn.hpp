@@ -46,8 +46,13 @@ struct SpawnOptions {
 
 // `child_mask` is the signal mask the child starts with (the caller's, before it blocked the
 // signals it forwards). The child gets PR_SET_PDEATHSIG(SIGKILL): it dies with mydocker.
-[[nodiscard]] Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask,
-                               const SpawnOptions& options);
+[[nodiscard]]  // The CLONE_NEW* flags of a run's init: docker's set, less what
+               // --uts/--pid/--ipc/--net share.
+               int
+               namespaces_of(const InitConfig& c);
+
+Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask,
+                 const SpawnOptions& options);
 
 // --trace: the clone, and what the child does before it becomes `mydocker init`, as shell
 // lines (nothing when not tracing).
