@@ -5,6 +5,7 @@
 
 #include "mydocker/cli/cli11.hpp"
 #include "mydocker/cli/commands.hpp"
+#include "mydocker/cli/docs.hpp"
 #include "mydocker/cli/print.hpp"
 #include "mydocker/cli/run_args.hpp"
 #include "mydocker/util/error.hpp"
@@ -280,6 +281,25 @@ CommandLine parse_command_line(const std::vector<std::string>& typed) {
   out() << app.help();
   cl.exit_now = 0;
   return cl;
+}
+
+// The app parse_command_line builds when it adds every command (for --help), kept alive with
+// what its options write into: the man pages and completions walk it (docs.hpp).
+std::shared_ptr<CLI::App> full_app() {
+  struct Held {
+    CommandLine cl;
+    Scratch scratch;
+    Globals g;
+    CLI::App app{"mydocker: a small container runtime (namespaces + cgroups)", "mydocker"};
+  };
+  auto held = std::make_shared<Held>();
+  add_globals(held->app, held->cl, held->g);
+  for (const auto& def : commands()) {
+    CLI::App* s = held->app.add_subcommand(def.name, def.help);
+    s->fallthrough();
+    if (def.options) def.options(*s, held->cl, held->scratch);
+  }
+  return {held, &held->app};
 }
 
 }  // namespace mydocker::cli

@@ -11,8 +11,8 @@ namespace mydocker::cli {
 const std::vector<CommandDef>& commands() {
   static const std::vector<CommandDef> all = [] {
     std::vector<CommandDef> out;
-    for (auto list :
-         {container_commands(), image_commands(), network_commands(), system_commands()})
+    for (auto list : {container_commands(), image_commands(), network_commands(), system_commands(),
+                      docs_commands()})
       out.insert(out.end(), list.begin(), list.end());
     return out;
   }();

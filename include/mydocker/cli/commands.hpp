@@ -52,6 +52,7 @@ std::vector<CommandDef> container_commands();  // run, ps, logs, exec, stop, kil
 std::vector<CommandDef> image_commands();      // import, images, rmi, export, commit
 std::vector<CommandDef> system_commands();     // info, prune
 std::vector<CommandDef> network_commands();    // network, port
+std::vector<CommandDef> docs_commands();       // completion, __man (docs.cpp)
 
 // run --pull missing|always|never (cl.reg.pull): the image run names, pulled as asked, with
 // docker's lines on stderr. Throws Error.
