@@ -362,12 +362,15 @@ int run_top(const CommandLine& cl) {
 
 void stats_options(CLI::App& stats, CommandLine& cl, Scratch&) {
   stats.add_flag("--no-stream", cl.stats.no_stream, "Print once and exit");
-  stats.add_option("--format", cl.stats.format, "json")->check(CLI::IsMember({"json", "table"}));
+  stats.add_option("--format", cl.stats.format,
+                   "json, table, or a Go template: 'table {{.Name}}\\t{{.NetIO}}'");
   stats.add_option("container", cl.stats.containers);
 }
 
 void stats_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
   if (cl.stats.format == "table") cl.stats.format.clear();
+  if (!cl.stats.format.empty() && cl.stats.format != "json")
+    (void)tmpl::Template::parse(cl.stats.format);
 }
 
 // docker stats: a second sample a moment after the first gives the CPU %; live, the screen is
@@ -378,14 +381,13 @@ int run_stats(const CommandLine& cl) {
   for (const auto& ref : cl.stats.containers) ids.push_back(store.resolve(ref));
   const bool all = ids.empty();
   const uint64_t total = host_memory_bytes();
-  const bool json = cl.stats.format == "json";
-  const bool tty = ::isatty(STDOUT_FILENO) && !json && !cl.stats.no_stream;
+  const bool tty = ::isatty(STDOUT_FILENO) && cl.stats.format != "json" && !cl.stats.no_stream;
   auto previous = sample_stats(store, all ? store.ids() : ids);
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(cl.stats.no_stream ? 500 : 1000));
     auto now = sample_stats(store, all ? store.ids() : ids);
     if (tty) out() << "\033[2J\033[H";  // refresh in place
-    (out() << format_stats(previous, now, total, json)).flush();
+    (out() << format_stats(previous, now, total, cl.stats.format)).flush();
     if (cl.stats.no_stream) return 0;
     previous = std::move(now);
   }

@@ -142,10 +142,32 @@ std::vector<StatsSample> sample_stats(const Store& store, const std::vector<std:
       continue;
     }
     if (!st.live() || !dir.supervisor_alive()) continue;
-    out.push_back(
-        {id, store.name_of(id), open_cgroup_manager(fs, st.cgroup, id)->stats(), steady_seconds()});
+    StatsSample sample{id, store.name_of(id), open_cgroup_manager(fs, st.cgroup, id)->stats(),
+                       steady_seconds(), std::nullopt};
+    if (st.network != "host")
+      if (auto dev = fs.read_if_exists("/proc/" + std::to_string(st.pid) + "/net/dev"))
+        sample.net = parse_net_dev(*dev);
+    out.push_back(std::move(sample));
   }
   return out;
+}
+
+std::pair<uint64_t, uint64_t> parse_net_dev(const std::string& text) {
+  std::pair<uint64_t, uint64_t> total{0, 0};
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;  // the two header lines
+    const std::string name(trim(line.substr(0, colon)));
+    if (name == "lo") continue;
+    std::istringstream f(line.substr(colon + 1));
+    std::vector<uint64_t> v;
+    for (uint64_t n; v.size() < 9 && f >> n;) v.push_back(n);
+    if (v.size() < 9) continue;
+    total.first += v[0];   // receive bytes
+    total.second += v[8];  // transmit bytes
+  }
+  return total;
 }
 
 uint64_t host_memory_bytes() {

@@ -254,39 +254,75 @@ std::string format_top(const std::vector<ProcessInfo>& processes) {
   return format_columns(rows, 4);
 }
 
-std::string format_stats(const std::vector<StatsSample>& before,
-                         const std::vector<StatsSample>& now, uint64_t host_memory, bool json) {
-  std::vector<std::vector<std::string>> rows{
-      {"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"}};
-  std::string json_lines;
-  for (const auto& s : now) {
-    std::string cpu = "--";
-    const StatsSample* prev = find(before, s.id);
-    if (prev && s.stats.cpu && prev->stats.cpu && s.at > prev->at) {
-      const double used = static_cast<double>(s.stats.cpu->usage_ns - prev->stats.cpu->usage_ns);
-      cpu = percent(used / 1e9 / (s.at - prev->at) * 100.0);
-    }
-    std::string mem = "--", mem_pct = "--";
-    if (const auto& m = s.stats.memory) {
-      const uint64_t limit = m->limit ? static_cast<uint64_t>(*m->limit) : host_memory;
-      mem = format_size(static_cast<int64_t>(m->used())) + " / " +
-            format_size(static_cast<int64_t>(limit));
-      if (limit > 0)
-        mem_pct = percent(100.0 * static_cast<double>(m->used()) / static_cast<double>(limit));
-    }
-    const std::string pids = s.stats.pids ? std::to_string(s.stats.pids->current) : "--";
-    rows.push_back({short_id(s.id), s.name, cpu, mem, mem_pct, pids});
-    json_lines += nlohmann::json{{"Container", short_id(s.id)},
-                                 {"ID", s.id},
-                                 {"Name", s.name},
-                                 {"CPUPerc", cpu},
-                                 {"MemUsage", mem},
-                                 {"MemPerc", mem_pct},
-                                 {"PIDs", pids}}
-                      .dump() +
-                  "\n";
+namespace {
+
+std::string pair_text(uint64_t a, uint64_t b) {
+  return human_size(static_cast<int64_t>(a)) + " / " + human_size(static_cast<int64_t>(b));
+}
+
+// One container's row, as `stats --format` sees it (docker's field names).
+nlohmann::json stats_json(const StatsSample* prev, const StatsSample& s, uint64_t host_memory) {
+  std::string cpu = "--";
+  if (prev && s.stats.cpu && prev->stats.cpu && s.at > prev->at) {
+    const double used = static_cast<double>(s.stats.cpu->usage_ns - prev->stats.cpu->usage_ns);
+    cpu = percent(used / 1e9 / (s.at - prev->at) * 100.0);
   }
-  return json ? json_lines : format_columns(rows, 3);
+  std::string mem = "--", mem_pct = "--";
+  if (const auto& m = s.stats.memory) {
+    const uint64_t limit = m->limit ? static_cast<uint64_t>(*m->limit) : host_memory;
+    mem = format_size(static_cast<int64_t>(m->used())) + " / " +
+          format_size(static_cast<int64_t>(limit));
+    if (limit > 0)
+      mem_pct = percent(100.0 * static_cast<double>(m->used()) / static_cast<double>(limit));
+  }
+  std::string block = "--";
+  if (s.stats.io) {
+    uint64_t read = 0, written = 0;
+    for (const auto& d : *s.stats.io) {
+      read += d.read_bytes;
+      written += d.write_bytes;
+    }
+    block = pair_text(read, written);
+  }
+  return {{"Container", short_id(s.id)},
+          {"ID", s.id},
+          {"Name", s.name},
+          {"CPUPerc", cpu},
+          {"MemUsage", mem},
+          {"MemPerc", mem_pct},
+          {"NetIO", s.net ? pair_text(s.net->first, s.net->second) : "--"},
+          {"BlockIO", block},
+          {"PIDs", s.stats.pids ? std::to_string(s.stats.pids->current) : "--"}};
+}
+
+}  // namespace
+
+std::string format_stats(const std::vector<StatsSample>& before,
+                         const std::vector<StatsSample>& now, uint64_t host_memory,
+                         const std::string& format) {
+  std::vector<nlohmann::json> items;
+  for (const auto& s : now) items.push_back(stats_json(find(before, s.id), s, host_memory));
+  std::string out;
+  if (format == "json") {
+    for (const auto& j : items) out += j.dump() + "\n";
+    return out;
+  }
+  if (!format.empty())
+    return tmpl::Template::parse(format).render(items, {{"Container", "CONTAINER"},
+                                                        {"ID", "CONTAINER ID"},
+                                                        {"Name", "NAME"},
+                                                        {"CPUPerc", "CPU %"},
+                                                        {"MemUsage", "MEM USAGE / LIMIT"},
+                                                        {"MemPerc", "MEM %"},
+                                                        {"NetIO", "NET I/O"},
+                                                        {"BlockIO", "BLOCK I/O"},
+                                                        {"PIDs", "PIDS"}});
+  std::vector<std::vector<std::string>> rows{{"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT",
+                                              "MEM %", "NET I/O", "BLOCK I/O", "PIDS"}};
+  for (const auto& j : items)
+    rows.push_back({j["Container"], j["Name"], j["CPUPerc"], j["MemUsage"], j["MemPerc"],
+                    j["NetIO"], j["BlockIO"], j["PIDs"]});
+  return format_columns(rows, 3);
 }
 
 std::string format_log_entry(const LogEntry& e, bool timestamps) {

@@ -609,5 +609,22 @@ TEST_F(ImagesTest, NothingLeftBehindHoweverItEnds) {
   EXPECT_EQ(grep_mounts("overlay"), 0);
 }
 
+// stats' BLOCK I/O: what the container wrote to the disk under its layer, as the block cgroup
+// counts it (v1 counts only with a throttle rule on the device: one that never limits).
+TEST_F(ImagesTest, StatsShowBlockIo) {
+  const std::string dev = run({"findmnt", "-no", "SOURCE", "--target", data_}).out;
+  ASSERT_FALSE(dev.empty());
+  auto d =
+      md({"run", "-d", "--name", "w", "--device-write-bps", dev.substr(0, dev.size() - 1) + ":1gb",
+          "busybox", "sh", "-c",
+          "dd if=/dev/zero of=/f bs=1M count=5 oflag=direct 2>/dev/null; echo done; sleep 30"});
+  ASSERT_EQ(d.status, 0) << d.err;
+  for (int i = 0; i < 50 && md({"logs", "w"}).out.find("done") == std::string::npos; ++i)
+    ::usleep(100000);
+  auto r = md({"stats", "--no-stream", "--format", "{{.BlockIO}}"});
+  EXPECT_TRUE(std::regex_match(r.out, std::regex("\\S+ / 5\\.[0-9]+MB\n"))) << r.out << r.err;
+  md({"rm", "-f", "w"});
+}
+
 }  // namespace
 }  // namespace itest

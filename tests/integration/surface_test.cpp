@@ -259,6 +259,33 @@ TEST_F(SurfaceTest, NamespaceFlagsShareWhatTheyName) {
   EXPECT_EQ(md({"run", "--rm", "--group-add", "no-such-group", "true"}).status, 125);
 }
 
+// stats' NET I/O: the container's own interfaces (a veth pair it makes and pings through: ARP
+// both ways), never
+// the host's counters (--net host: "--").
+TEST_F(SurfaceTest, StatsShowNetIo) {
+  start({"--name", "a", "--cap-add", "NET_ADMIN"},
+        {"sh", "-c",
+         "ip link add v0 type veth peer name v1 && ip addr add 10.9.9.1/24 dev v0 && "
+         "ip link set v1 up && ip link set v0 up && busybox ping -c 2 -W 1 10.9.9.2; "
+         "echo done; sleep 30"});
+  start({"--name", "b", "--net", "host"});
+  for (int i = 0; i < 50 && md({"logs", "a"}).out.find("done") == std::string::npos; ++i)
+    ::usleep(100000);
+  auto r = md({"stats", "--no-stream", "--format", "json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::map<std::string, std::string> net;
+  for (const auto& l : lines(r.out)) {
+    auto j = Json::parse(l, nullptr, false);
+    net[j.value("Name", "")] = j.value("NetIO", "");
+  }
+  EXPECT_TRUE(std::regex_match(net["a"], std::regex("[1-9][0-9.]*k?B / [1-9][0-9.]*k?B")))
+      << net["a"];
+  EXPECT_EQ(net["b"], "--") << "the host's counters are not b's";
+  auto table = md({"stats", "--no-stream"});
+  EXPECT_NE(table.out.find("   NET I/O "), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("   BLOCK I/O "), std::string::npos) << table.out;
+}
+
 TEST_F(SurfaceTest, CreateStartRestart) {
   auto created = md({"create", "--name", "a", "--label", "k=v", "sh", "-c",
                      "echo run $(cat /proc/self/cgroup | wc -l); sleep 30"});

@@ -55,7 +55,12 @@ struct StatsSample {
   std::string id, name;
   Stats stats;
   double at = 0;  // steady clock, seconds
+  // NET I/O: bytes received and sent on its interfaces but lo (its init's /proc/PID/net/dev);
+  // none with --net host (the host's counters are not the container's).
+  std::optional<std::pair<uint64_t, uint64_t>> net;
 };
+// /proc/PID/net/dev's received and transmitted bytes, summed over every interface but lo.
+std::pair<uint64_t, uint64_t> parse_net_dev(const std::string& text);
 // The running ones among `ids`.
 std::vector<StatsSample> sample_stats(const Store& store, const std::vector<std::string>& ids);
 // The host's memory (MemTotal), the limit of a container without one.
