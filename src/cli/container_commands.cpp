@@ -81,6 +81,10 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
   run.add_option("--group-add", o.group_add, "An extra group for the process: a name or a gid");
   run.add_option("--sysctl", o.sysctls,
                  "A namespaced kernel parameter: KEY=VALUE (net.*, kernel.shm*, fs.mqueue.*)");
+  run.add_option("--log-driver", o.log_driver,
+                 "json-file (the default: `logs` reads it) or none (nothing kept)");
+  run.add_option("--log-opt", o.log_opts,
+                 "json-file rotation: max-size=SIZE (10m), max-file=N (with max-size)");
   run.add_flag("--init", o.init,
                "A tiny init as PID 1 (mydocker's own, 1 page): forwards signals, reaps zombies");
   run.add_option("-l,--label", o.labels, "Set a label: KEY[=VALUE] (ps --filter label=KEY)");

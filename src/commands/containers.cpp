@@ -1,6 +1,7 @@
 #include "mydocker/commands/containers.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -177,20 +178,52 @@ uint64_t host_memory_bytes() {
   return pos == std::string::npos ? 0 : std::strtoull(text.c_str() + pos + 9, nullptr, 10) * 1024;
 }
 
-void read_logs(const Store& store, const std::string& ref, std::optional<size_t> tail, bool follow,
-               const std::function<void(const LogEntry&)>& each) {
-  const ContainerDir dir = store.open(ref);
-  UniqueFd fd(::open(dir.log_path().c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (!dir.config().value("detached", false))
-      throw Error("container " + ref +
-                  " ran in the foreground: its output went to the terminal, not to a log");
-    throw SysError(errno, "cannot read " + dir.log_path());
-  }
+namespace {
+
+std::string read_rest(int fd) {
   std::string text;
   char buf[65536];
   ssize_t n;
-  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  return text;
+}
+
+// The log's current file, once it was rotated away from under `fd` (another inode).
+bool rotated(int fd, const std::string& path) {
+  struct stat a {
+  }, b{};
+  return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_ino != b.st_ino;
+}
+
+UniqueFd open_log(const ContainerDir& dir) {
+  const auto config = dir.config();
+  if (!config.value("detached", false))
+    throw Error("container " + dir.id().substr(0, 12) +
+                " ran in the foreground: its output went to the terminal, not to a log");
+  const auto log_config = config.value("host_config", nlohmann::json::object())
+                              .value("LogConfig", nlohmann::json::object());
+  if (log_config.value("Type", "json-file") == "none")
+    throw Error("container " + dir.id().substr(0, 12) +
+                " runs with --log-driver none: no log is kept");
+  UniqueFd fd(::open(dir.log_path().c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw SysError(errno, "cannot read " + dir.log_path());
+  return fd;
+}
+
+}  // namespace
+
+void read_logs(const Store& store, const std::string& ref, std::optional<size_t> tail, bool follow,
+               const std::function<void(const LogEntry&)>& each) {
+  const ContainerDir dir = store.open(ref);
+  UniqueFd fd = open_log(dir);
+  // The rotated files first (--log-opt max-file), oldest first, then the current one.
+  std::string text;
+  for (const auto& file : log_files(dir.log_path())) {
+    if (file == dir.log_path()) break;
+    UniqueFd older(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (older) text += read_rest(older.get());
+  }
+  text += read_rest(fd.get());
   // Only whole lines: the supervisor may be writing the next one.
   const size_t last = text.rfind('\n');
   std::string partial = last == std::string::npos ? text : text.substr(last + 1);
@@ -200,17 +233,20 @@ void read_logs(const Store& store, const std::string& ref, std::optional<size_t>
   for (size_t i = first; i < entries.size(); ++i) each(entries[i]);
   // -f: what is appended, until the container has stopped for good.
   while (follow) {
-    bool more = false;
-    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
-      more = true;
-      partial.append(buf, static_cast<size_t>(n));
-      const size_t nl = partial.rfind('\n');
-      if (nl == std::string::npos) continue;
+    std::string more = read_rest(fd.get());
+    if (more.empty() && rotated(fd.get(), dir.log_path())) {
+      UniqueFd next(::open(dir.log_path().c_str(), O_RDONLY | O_CLOEXEC));
+      if (next) fd = std::move(next);
+      continue;
+    }
+    partial += more;
+    const size_t nl = partial.rfind('\n');
+    if (nl != std::string::npos) {
       for (const auto& e : parse_log(partial.substr(0, nl + 1))) each(e);
       partial.erase(0, nl + 1);
     }
-    if (!more && !dir.supervisor_alive()) return;
-    if (!more) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (more.empty() && !dir.supervisor_alive()) return;
+    if (more.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 

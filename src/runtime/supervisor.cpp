@@ -55,7 +55,8 @@ Outcome Supervisor::run_once(bool first,
   Outcome out;
   const auto started = Clock::now();
   std::optional<LogWriter> log;
-  if (s_.detached) log.emplace(dir_.log_path());
+  if (const auto rotation = log_rotation(*s_.options); s_.detached && rotation)
+    log.emplace(dir_.log_path(), *rotation);
   Launch launch{s_.cgroups, s_.resources, s_.init, s_.detached, s_.signals->original_mask()};
   Instance in(s_.cgroups);
   // On a bridge: the veth and the ports go with each run, however it ends.

@@ -58,6 +58,10 @@ void add_host_flags(const RunOptions& o, nlohmann::json& hc) {
   hc["UTSMode"] = o.uts;
   hc["ShmSize"] = o.shm_size.empty() ? int64_t{64} << 20 : parse_size(o.shm_size).value_or(0);
   hc["GroupAdd"] = o.group_add;
+  nlohmann::json log_config = nlohmann::json::object();
+  for (const auto& opt : o.log_opts)
+    log_config[opt.substr(0, opt.find('='))] = opt.substr(opt.find('=') + 1);
+  hc["LogConfig"] = {{"Type", o.log_driver}, {"Config", log_config}};
   nlohmann::json sysctls = nlohmann::json::object();
   for (const auto& kv : o.sysctls)
     sysctls[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);

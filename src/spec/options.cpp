@@ -283,6 +283,42 @@ int stop_timeout_seconds(const RunOptions& o) {
   return static_cast<int>(*v);
 }
 
+std::optional<LogRotation> log_rotation(const RunOptions& o) {
+  if (o.log_driver == "none") {
+    if (!o.log_opts.empty())
+      throw Error("invalid value '" + o.log_opts.front() + "' for --log-opt: --log-driver none " +
+                  "keeps no log");
+    return std::nullopt;
+  }
+  if (o.log_driver != "json-file")
+    throw Error("invalid value '" + o.log_driver +
+                "' for --log-driver: json-file (the default) or none");
+  LogRotation r;
+  bool files = false;
+  for (const auto& opt : o.log_opts) {
+    const size_t eq = opt.find('=');
+    const std::string key = opt.substr(0, eq),
+                      value = eq == std::string::npos ? "" : opt.substr(eq + 1);
+    if (key == "max-size") {
+      const auto n = parse_size(value);
+      if (!n || *n <= 0)
+        throw Error("invalid value '" + opt + "' for --log-opt: max-size=SIZE (10m)");
+      r.max_size = *n;
+    } else if (key == "max-file") {
+      const auto n = parse_int(value);
+      if (!n || *n < 1 || *n > 1000)
+        throw Error("invalid value '" + opt + "' for --log-opt: max-file=1..1000");
+      r.max_file = static_cast<int>(*n);
+      files = true;
+    } else {
+      throw Error("invalid value '" + opt + "' for --log-opt: max-size=SIZE or max-file=N");
+    }
+  }
+  if (files && r.max_size < 0)  // docker's rule
+    throw Error("invalid value 'max-file' for --log-opt: it needs max-size");
+  return r;
+}
+
 void check_container_name(const std::string& name, const std::string& what) {
   // docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
   const bool ok =
@@ -322,6 +358,7 @@ void validate_run_options(const RunOptions& o) {
   }
   (void)parse_labels(o);
   check_platform(o.platform);
+  (void)log_rotation(o);
 }
 
 void check_platform(const std::string& platform) {

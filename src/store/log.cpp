@@ -1,6 +1,8 @@
 #include "mydocker/store/log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,16 +19,48 @@ constexpr size_t kPiece = 16384;  // docker's json-file splits lines at 16 KiB
 
 }  // namespace
 
-LogWriter::LogWriter(const std::string& path)
-    : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {
+std::vector<std::string> log_files(const std::string& path) {
+  std::vector<std::string> out;
+  for (int i = 1;; ++i) {
+    const std::string older = path + "." + std::to_string(i);
+    if (::access(older.c_str(), F_OK) != 0) break;
+    out.insert(out.begin(), older);
+  }
+  out.push_back(path);
+  return out;
+}
+
+LogWriter::LogWriter(const std::string& path, LogRotation rotation)
+    : path_(path),
+      rotation_(rotation),
+      fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {
   if (!fd_) throw SysError(errno, "cannot open the container log " + path);
+  struct stat st {};
+  if (::fstat(fd_.get(), &st) == 0) size_ = st.st_size;
+}
+
+void LogWriter::rotate() {
+  if (rotation_.max_file > 1) {
+    for (int i = rotation_.max_file - 1; i >= 1; --i) {
+      const std::string from = i == 1 ? path_ : path_ + "." + std::to_string(i - 1);
+      (void)::rename(from.c_str(), (path_ + "." + std::to_string(i)).c_str());
+    }
+  }
+  const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_TRUNC;
+  UniqueFd fresh(::open(path_.c_str(), flags, 0600));
+  if (!fresh) return;  // keep writing where we were: better a long log than a lost one
+  fd_ = std::move(fresh);
+  size_ = 0;
 }
 
 void LogWriter::write_line(std::string_view stream, std::string_view line) {
   nlohmann::json j = {{"log", std::string(line)}, {"stream", stream}, {"time", now_rfc3339()}};
   // Invalid UTF-8 in the output is replaced, never a reason to lose the line.
   std::string out = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  (void)write_all(fd_.get(), out.data(), out.size());
+  if (rotation_.max_size > 0 && size_ > 0 &&
+      size_ + static_cast<int64_t>(out.size()) > rotation_.max_size)
+    rotate();
+  if (write_all(fd_.get(), out.data(), out.size())) size_ += static_cast<int64_t>(out.size());
 }
 
 void LogWriter::add(std::string_view stream, std::string_view data) {

@@ -286,6 +286,41 @@ TEST_F(SurfaceTest, StatsShowNetIo) {
   EXPECT_NE(table.out.find("   BLOCK I/O "), std::string::npos) << table.out;
 }
 
+// --log-opt max-size/max-file: docker's rotation; logs (and logs -f, while it rotates) reads
+// across the files; --log-driver none keeps nothing.
+TEST_F(SurfaceTest, LogsRotateAndAreReadAcrossFiles) {
+  const std::string id =
+      start({"--name", "a", "--log-opt", "max-size=1k", "--log-opt", "max-file=3"},
+            {"sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done"});
+  ASSERT_EQ(md({"wait", "a"}).out, "0\n");
+  const std::string log = root() + "/" + id + "/container.log";
+  EXPECT_TRUE(exists(log + ".1") && exists(log + ".2")) << "three files";
+  EXPECT_FALSE(exists(log + ".3")) << "max-file=3: the oldest goes";
+  for (const char* f : {"", ".1", ".2"}) EXPECT_LE(read_file(log + f).size(), 1024u) << f;
+  auto all = lines(md({"logs", "a"}).out);
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.back(), "line 199");
+  EXPECT_LT(all.size(), 200u) << "the oldest lines went with the oldest file";
+  const int first = std::stoi(all.front().substr(5));
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], "line " + std::to_string(first + i));
+
+  // logs -f from the start of a slow writer: every line, in order, across rotations.
+  start({"--name", "b", "--log-opt", "max-size=1k", "--log-opt", "max-file=2"},
+        {"sh", "-c", "i=0; while [ $i -lt 100 ]; do echo line $i; i=$((i+1)); sleep 0.02; done"});
+  auto followed = lines(md({"logs", "-f", "b"}).out);
+  ASSERT_EQ(followed.size(), 100u);
+  for (size_t i = 0; i < followed.size(); ++i) EXPECT_EQ(followed[i], "line " + std::to_string(i));
+
+  start({"--name", "c", "--log-driver", "none"}, {"echo", "hi"});
+  ASSERT_EQ(md({"wait", "c"}).status, 0);
+  auto none = md({"logs", "c"});
+  EXPECT_EQ(none.status, 125);
+  EXPECT_NE(none.err.find("--log-driver none"), std::string::npos) << none.err;
+  EXPECT_FALSE(exists(root() + "/" + inspect("c")["Id"].get<std::string>() + "/container.log"));
+  EXPECT_EQ(md({"run", "--log-opt", "max-file=2", "true"}).status, 125);
+  EXPECT_EQ(md({"run", "--log-driver", "syslog", "true"}).status, 125);
+}
+
 TEST_F(SurfaceTest, CreateStartRestart) {
   auto created = md({"create", "--name", "a", "--label", "k=v", "sh", "-c",
                      "echo run $(cat /proc/self/cgroup | wc -l); sleep 30"});

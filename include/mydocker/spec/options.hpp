@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mydocker/cgroup/resources.hpp"
+#include "mydocker/store/log.hpp"
 #include "mydocker/util/cpulist.hpp"
 
 namespace mydocker {
@@ -99,6 +100,8 @@ struct RunOptions {
   std::string shm_size;                  // --shm-size SIZE (/dev/shm)
   std::vector<std::string> group_add;    // --group-add GROUP (name or gid)
   std::vector<std::string> sysctls;      // --sysctl KEY=VALUE (namespaced ones)
+  std::string log_driver = "json-file";  // --log-driver json-file|none
+  std::vector<std::string> log_opts;     // --log-opt max-size=SIZE, max-file=N
 
   // create and start (not flags).
   bool create_only = false;             // create: record the container, run nothing
@@ -137,6 +140,10 @@ bool bridged(const RunOptions& o);
 // --label and --label-file as KEY -> VALUE, the files first and --label over them (docker's
 // order). Throws Error naming the flag and the value or the file.
 std::map<std::string, std::string> parse_labels(const RunOptions& o);
+
+// --log-driver and --log-opt: json-file's rotation, or nullopt for "none" (no log kept).
+// Throws Error naming the flag and the value.
+std::optional<LogRotation> log_rotation(const RunOptions& o);
 
 // docker's rule for a container's name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128). Throws Error
 // naming `what` (--name, the new name of rename).
