@@ -6,6 +6,7 @@
 #include "mydocker/cli/cli11.hpp"
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/docs.hpp"
+#include "mydocker/cli/examples.hpp"
 #include "mydocker/cli/print.hpp"
 #include "mydocker/cli/run_args.hpp"
 #include "mydocker/util/error.hpp"
@@ -243,6 +244,8 @@ CommandLine parse_command_line(const std::vector<std::string>& typed) {
     CLI::App* s = app.add_subcommand(def.name, def.help);
     s->fallthrough();
     if (def.options) def.options(*s, cl, scratch);
+    if (const char* examples = command_examples(def.name))
+      s->footer(std::string("\nExamples:\n") + examples);
     subs.emplace_back(&def, s);
   }
   std::vector<std::string> args = input;
