@@ -81,6 +81,14 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
   run.add_option("--group-add", o.group_add, "An extra group for the process: a name or a gid");
   run.add_option("--sysctl", o.sysctls,
                  "A namespaced kernel parameter: KEY=VALUE (net.*, kernel.shm*, fs.mqueue.*)");
+  run.add_option("--health-cmd", o.health_cmd, "A check run in the container (sh -c CMD)");
+  run.add_option("--health-interval", o.health_interval, "Between checks (default 30s)");
+  run.add_option("--health-timeout", o.health_timeout, "A check longer than this fails (30s)");
+  run.add_option("--health-retries", o.health_retries,
+                 "Failures in a row that make it unhealthy (3)");
+  run.add_option("--health-start-period", o.health_start_period,
+                 "Failures in this first while do not count (0s)");
+  run.add_flag("--no-healthcheck", o.no_healthcheck, "No check, not even the image's");
   run.add_option("--log-driver", o.log_driver,
                  "json-file (the default: `logs` reads it) or none (nothing kept)");
   run.add_option("--log-opt", o.log_opts,

@@ -90,19 +90,21 @@ void check_values(const Filters& f) {
 
 bool passes(const ContainerView& c, const Filters& f) {
   const ContainerState& st = c.state;
-  return f.accepts("id", [&](const std::string& v) { return c.id.rfind(v, 0) == 0; }) &&
-         f.accepts("name",
-                   [&](const std::string& v) { return st.name.find(v) != std::string::npos; }) &&
-         f.accepts("status", [&](const std::string& v) { return status_of(c) == v; }) &&
-         f.accepts("exited",
-                   [&](const std::string& v) {
-                     return status_of(c) == "exited" && parse_int(v) == st.exit_code;
-                   }) &&
-         f.accepts("label", [&](const std::string& v) { return label_matches(st.labels, v); }) &&
-         f.accepts("ancestor", [&](const std::string& v) { return ancestor_matches(st, v); }) &&
-         // No health checks yet: every container's health is "none".
-         f.accepts("health", [&](const std::string& v) { return v == "none"; }) &&
-         f.accepts("network", [&](const std::string& v) { return st.network == v; });
+  return f.accepts("id", [&](const std::string& v) {
+    return c.id.rfind(v, 0) == 0;
+  }) && f.accepts("name", [&](const std::string& v) {
+    return st.name.find(v) != std::string::npos;
+  }) && f.accepts("status", [&](const std::string& v) {
+    return status_of(c) == v;
+  }) && f.accepts("exited", [&](const std::string& v) {
+    return status_of(c) == "exited" && parse_int(v) == st.exit_code;
+  }) && f.accepts("label", [&](const std::string& v) {
+    return label_matches(st.labels, v);
+  }) && f.accepts("ancestor", [&](const std::string& v) {
+    return ancestor_matches(st, v);
+  }) && f.accepts("health", [&](const std::string& v) {
+    return st.health.is_object() ? st.health.value("Status", "") == v : v == "none";
+  }) && f.accepts("network", [&](const std::string& v) { return st.network == v; });
 }
 
 }  // namespace

@@ -45,6 +45,10 @@ std::string status_text(const ContainerState& st, bool supervisor_alive, double 
   if (st.status == "running" || st.status == "paused") {
     std::string s = "Up " + human_duration(now - parse_rfc3339(st.started_at));
     if (st.status == "paused") s += " (Paused)";
+    if (st.health.is_object()) {  // docker: (healthy), (unhealthy), (health: starting)
+      const std::string h = st.health.value("Status", "");
+      s += h == "starting" ? " (health: starting)" : " (" + h + ")";
+    }
     if (st.restart_count > 0)
       s += " (restarted " + std::to_string(st.restart_count) + "x, last after " +
            st.restart_reason + ")";

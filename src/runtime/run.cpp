@@ -46,8 +46,9 @@ struct Plan {
   std::string stop_signal;  // --stop-signal, else the image's StopSignal ("" for SIGTERM)
   std::map<std::string, std::string> labels;  // the image's, then --label-file, --label
   std::string user;                           // -u, else the image's User
-  size_t entrypoint_size = 0;  // the first words of the command that are its Entrypoint
-  std::string files_dir;       // the container's own files (overlay layers, /etc files)
+  size_t entrypoint_size = 0;          // the first words of the command that are its Entrypoint
+  std::optional<HealthConfig> health;  // --health-* over the image's Healthcheck
+  std::string files_dir;               // the container's own files (overlay layers, /etc files)
   std::unique_ptr<CgroupManager> cgroups;
   Resources resources;
   InitConfig init;
@@ -215,6 +216,7 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   timing::mark("plan: image");
   if (!o.stop_signal.empty()) p.stop_signal = o.stop_signal;
   if (!o.user.empty()) p.user = o.user;
+  p.health = health_config(o, image.healthcheck);
   if (o.entrypoint)
     p.entrypoint_size = o.entrypoint->empty() ? 0 : 1;
   else
@@ -284,6 +286,7 @@ nlohmann::json config_for(const RunOptions& o, const Plan& p) {
   c["working_dir"] = p.init.cwd;
   c["platform"] = "linux";
   c["run_args"] = o.typed_args;
+  if (p.health) c["healthcheck"] = health_json(*p.health);
   if (!o.created.empty()) c["created"] = o.created;
   c["files_dir"] = p.files_dir;
   c["process"] = process_json(p.init);
@@ -320,6 +323,7 @@ SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs
   s.report = wants_report(o);
   s.signals = &signals;
   s.endpoint = p.endpoint ? &*p.endpoint : nullptr;
+  s.health = p.health;
   return s;
 }
 

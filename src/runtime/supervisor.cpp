@@ -77,6 +77,7 @@ Outcome Supervisor::run_once(bool first,
   timing::mark("created");
   in.start(/*keep_socket=*/s_.init.tty);
   record_running(in);
+  HealthChecker health(dir_, *s_.options, s_.health, s_.signals->original_mask());
   timing::mark("started");
   bool reported = !first;
   RelayOptions ro = relay_options(in, log);

@@ -527,6 +527,7 @@ ImageDefaults image_defaults(const std::string& config_json, std::vector<std::st
   d.workdir = text("WorkingDir");
   d.user = text("User");
   d.stop_signal = text("StopSignal");
+  if (c.contains("Healthcheck")) d.healthcheck = c["Healthcheck"];
   if (c.contains("Labels") && c["Labels"].is_object())
     for (const auto& [k, v] : c["Labels"].items())
       if (v.is_string()) d.labels[k] = v.get<std::string>();

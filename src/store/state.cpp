@@ -24,7 +24,8 @@ void to_json(nlohmann::json& j, const ContainerState& s) {
        {"image", s.image},
        {"image_id", s.image_id},
        {"labels", s.labels},
-       {"network", s.network}};
+       {"network", s.network},
+       {"health", s.health}};
 }
 
 void from_json(const nlohmann::json& j, ContainerState& s) {
@@ -49,6 +50,7 @@ void from_json(const nlohmann::json& j, ContainerState& s) {
   s.image_id = j.value("image_id", "");
   s.labels = j.value("labels", std::map<std::string, std::string>{});
   s.network = j.value("network", "");
+  s.health = j.value("health", nlohmann::json());
   // Records of version 0.2 kept the cgroups in state.json.
   s.cgroup = j.contains("cgroup_dirs") ? get_cgroup_record(j) : CgroupRecord{};
 }

@@ -321,6 +321,43 @@ TEST_F(SurfaceTest, LogsRotateAndAreReadAcrossFiles) {
   EXPECT_EQ(md({"run", "--log-driver", "syslog", "true"}).status, 125);
 }
 
+// --health-*: starting, unhealthy after `retries` failures, healthy once the probe passes; ps,
+// ps --filter health= and inspect show it; a probe past its timeout fails.
+TEST_F(SurfaceTest, HealthChecksShowInPsAndInspect) {
+  start({"--name", "a", "--health-cmd", "test -e /tmp/ok", "--health-interval", "200ms",
+         "--health-retries", "2"});
+  EXPECT_NE(names({}).find("a"), std::string::npos);
+  auto status = [&] { return md({"inspect", "-f", "{{.State.Health.Status}}", "a"}).out; };
+  EXPECT_EQ(status(), "starting\n");
+  auto until = [&](const std::string& want) {
+    for (int i = 0; i < 50 && status() != want + "\n"; ++i) ::usleep(100000);
+    return status();
+  };
+  EXPECT_EQ(until("unhealthy"), "unhealthy\n");
+  EXPECT_NE(md({"ps"}).out.find("(unhealthy)"), std::string::npos);
+  ASSERT_EQ(md({"exec", "a", "touch", "/tmp/ok"}).status, 0);
+  EXPECT_EQ(until("healthy"), "healthy\n");
+  EXPECT_NE(md({"ps"}).out.find("(healthy)"), std::string::npos);
+  EXPECT_EQ(names({"--filter", "health=healthy"}), "a ");
+  EXPECT_EQ(names({"--filter", "health=unhealthy"}), "");
+  auto j = inspect("a");
+  EXPECT_EQ(j["State"]["Health"]["FailingStreak"], 0);
+  EXPECT_LE(j["State"]["Health"]["Log"].size(), 5u);
+  EXPECT_EQ(j["Config"]["Healthcheck"]["Test"], (Json{"CMD-SHELL", "test -e /tmp/ok"}));
+  EXPECT_EQ(j["Config"]["Healthcheck"]["Interval"], 200000000);
+
+  start({"--name", "b", "--health-cmd", "sleep 5", "--health-interval", "100ms", "--health-timeout",
+         "200ms", "--health-retries", "1"});
+  for (int i = 0; i < 50 && inspect("b")["State"]["Health"]["Status"] != "unhealthy"; ++i)
+    ::usleep(100000);
+  auto b = inspect("b")["State"]["Health"];
+  EXPECT_EQ(b["Status"], "unhealthy") << b;
+  EXPECT_EQ(b["Log"][0]["ExitCode"], -1) << b;
+  EXPECT_NE(b["Log"][0]["Output"].get<std::string>().find("exceeded timeout"), std::string::npos);
+  EXPECT_EQ(md({"run", "--health-interval", "often", "--health-cmd", "true", "true"}).status, 125);
+  EXPECT_EQ(md({"run", "--no-healthcheck", "--health-cmd", "true", "true"}).status, 125);
+}
+
 TEST_F(SurfaceTest, CreateStartRestart) {
   auto created = md({"create", "--name", "a", "--label", "k=v", "sh", "-c",
                      "echo run $(cat /proc/self/cgroup | wc -l); sleep 30"});

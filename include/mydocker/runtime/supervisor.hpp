@@ -14,6 +14,7 @@
 #include "mydocker/init/protocol.hpp"
 #include "mydocker/net/endpoint.hpp"
 #include "mydocker/runtime/container.hpp"
+#include "mydocker/runtime/health.hpp"
 #include "mydocker/runtime/relay.hpp"
 #include "mydocker/runtime/signals.hpp"
 #include "mydocker/runtime/spawn.hpp"
@@ -37,6 +38,7 @@ struct SupervisorSetup {
   bool report = false;    // read all stats at the end (--report)
   SignalForwarder* signals = nullptr;
   const net::Endpoint* endpoint = nullptr;  // on a bridge: connected at each start
+  std::optional<HealthConfig> health;       // its HEALTHCHECK, run while it runs
 };
 
 struct Outcome {

@@ -100,6 +100,9 @@ struct RunOptions {
   std::string shm_size;                  // --shm-size SIZE (/dev/shm)
   std::vector<std::string> group_add;    // --group-add GROUP (name or gid)
   std::vector<std::string> sysctls;      // --sysctl KEY=VALUE (namespaced ones)
+  std::string health_cmd;                // --health-cmd (run with /bin/sh -c)
+  std::string health_interval, health_timeout, health_start_period, health_retries;
+  bool no_healthcheck = false;           // --no-healthcheck: not even the image's
   std::string log_driver = "json-file";  // --log-driver json-file|none
   std::vector<std::string> log_opts;     // --log-opt max-size=SIZE, max-file=N
 

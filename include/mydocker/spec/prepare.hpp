@@ -5,6 +5,7 @@
 // happen here, before anything exists; files are made by create_container_files().
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct ImageDefaults {
   std::vector<std::string> entrypoint, cmd, env;
   std::string workdir, user, stop_signal;
   std::map<std::string, std::string> labels;  // the image's Labels: a container inherits them
+  nlohmann::json healthcheck;                 // the image's Healthcheck (null: none)
 };
 // The defaults of an image config (JSON text; what is malformed is ignored, as docker does).
 ImageDefaults image_defaults(const std::string& config_json, std::vector<std::string> lowers);

@@ -23,6 +23,7 @@ struct ContainerState {
   std::string restart_reason;   // why it was last restarted: "exit 1", "OOM-killed (exit 137)"
   bool stop_requested = false;  // stop/kill/rm: the restart policy does not apply
   std::string error;            // why it could not start
+  nlohmann::json health;        // docker's State.Health (Status, FailingStreak, Log); null: none
   // What `ps` shows, copied from config.json when the container is created (and by `update`),
   // so that `ps` reads this one small file per container.
   std::string name;
