@@ -21,7 +21,8 @@
 namespace mydocker::cli {
 namespace {
 
-void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
+// run and create: limits, devices and the filesystem.
+void run_fs_options(CLI::App& run, CommandLine& cl, Scratch& s) {
   RunOptions& o = cl.run;
   run.set_help_flag("--help", "Print this help");  // -h is --hostname, as in docker
   add_limit_flags(run, s.limits, true);
@@ -41,6 +42,11 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
   run.add_option("-w,--workdir", o.workdir, "Working directory inside the container");
   run.add_option("-u,--user", o.user, "UID[:GID] or NAME[:GROUP] (from the image)");
   run.add_option("--entrypoint", o.entrypoint, "Run this instead, with the command as arguments");
+}
+
+// run and create: network, security, the process and its lifecycle.
+void run_process_options(CLI::App& run, CommandLine& cl, Scratch& s) {
+  RunOptions& o = cl.run;
   run.add_option("--net,--network", o.network,
                  "none (the default: only a loopback; nothing of the host's network is reached "
                  "unless asked), host, bridge, or a network's name");
@@ -72,6 +78,11 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
                  "Parent cgroup: /abs from the hierarchy root, relative from your own cgroup");
   run.add_option("--stop-timeout", s.stop_timeout,
                  "Seconds from a forwarded SIGTERM/SIGINT to SIGKILL (default 10, -1 never)");
+}
+
+// run and create: namespaces shared, health, logs, metadata, and the lesson flags.
+void run_more_options(CLI::App& run, CommandLine& cl) {
+  RunOptions& o = cl.run;
   run.add_option("--uts", o.uts, "host: the host's hostname and UTS namespace");
   run.add_option("--pid", o.pid,
                  "host or container:NAME: that PID namespace (its processes are seen)");
@@ -110,6 +121,12 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
   run.add_flag("--dry-run", o.dry_run, "Check everything and print the actions; run nothing");
   run.add_flag("--report", o.report, "Print what the container used when it ends");
   run.add_option("--report-file", o.report_file, "Write the same as JSON to FILE");
+}
+
+void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
+  run_fs_options(run, cl, s);
+  run_process_options(run, cl, s);
+  run_more_options(run, cl);
 }
 
 void run_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& split) {
