@@ -10,6 +10,7 @@
 #include "mydocker/cli/print.hpp"
 #include "mydocker/commands/containers.hpp"
 #include "mydocker/commands/filters.hpp"
+#include "mydocker/commands/volumes.hpp"
 #include "mydocker/format/containers.hpp"
 #include "mydocker/format/report.hpp"
 #include "mydocker/format/template.hpp"
@@ -342,15 +343,21 @@ int run_kill(const CommandLine& cl) {
   return for_each(cl.containers, [&](const std::string& c) { kill(store, c, cl.signal); });
 }
 
-void rm_options(CLI::App& rm, CommandLine& cl, Scratch& s) {
+void rm_options(CLI::App& rm, CommandLine& cl, Scratch&) {
   rm.add_flag("-f,--force", cl.force, "Stop running containers first");
-  rm.add_flag("-v,--volumes", s.volumes, "Remove the container's volumes too (none yet)");
+  rm.add_flag("-v,--volumes", cl.remove_volumes,
+              "Remove its anonymous volumes too (-v /path); named ones stay");
   rm.add_option("container", cl.containers)->required();
 }
 
 int run_rm(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) { remove(store, c, cl.force); });
+  return for_each(cl.containers, [&](const std::string& c) {
+    nlohmann::json config;
+    if (cl.remove_volumes) config = view_container(store, c).config;
+    remove(store, c, cl.force);
+    if (cl.remove_volumes) remove_anonymous_volumes(config, cl.data_root);
+  });
 }
 
 void inspect_options(CLI::App& inspect, CommandLine& cl, Scratch& s) {

@@ -245,6 +245,7 @@ std::vector<CommandDef> system_commands() {
        nullptr, run_prune},
       {"system", "df (disk usage: images, layers, containers) | prune | info", system_options,
        info_finish, run_system},
+      volume_command(),
       {"version", "Show mydocker's version and the kernel's (docker's Client and Server)",
        version_options, version_finish, run_version},
   };

@@ -153,19 +153,33 @@ nlohmann::json network_settings(const nlohmann::json& config) {
   return out;
 }
 
-// docker's Mounts: one entry per -v HOST:CTR[:ro] (bind mounts; no volumes yet).
-nlohmann::json mounts_json(const nlohmann::json& host_config) {
+// docker's Mounts: one entry per -v: HOST:CTR[:ro] binds, NAME:CTR[:ro] and CTR volumes.
+nlohmann::json mounts_json(const nlohmann::json& config) {
+  const auto host_config = config.value("host_config", nlohmann::json::object());
+  auto anonymous = config.value("anonymous_volumes", std::vector<std::string>{});
   nlohmann::json out = nlohmann::json::array();
   for (const auto& v : host_config.value("Binds", std::vector<std::string>{})) {
-    const auto parts = split(v, ":");
+    auto parts = split(v, ":");
+    if (parts.size() == 1 && !anonymous.empty()) {  // -v /path: the next anonymous volume
+      parts.insert(parts.begin(), anonymous.front());
+      anonymous.erase(anonymous.begin());
+    }
     if (parts.size() < 2) continue;
     const std::string mode = parts.size() > 2 ? parts[2] : "";
-    out.push_back({{"Type", "bind"},
-                   {"Source", parts[0]},
-                   {"Destination", parts[1]},
-                   {"Mode", mode},
-                   {"RW", mode.find("ro") == std::string::npos},
-                   {"Propagation", "rprivate"}});
+    nlohmann::json m = {{"Type", "bind"},
+                        {"Source", parts[0]},
+                        {"Destination", parts[1]},
+                        {"Mode", mode},
+                        {"RW", mode.find("ro") == std::string::npos},
+                        {"Propagation", "rprivate"}};
+    if (parts[0][0] != '/') {
+      m["Type"] = "volume";
+      m["Name"] = parts[0];
+      m["Driver"] = "local";
+      m["Source"] = config.value("data_root", "") + "/volumes/" + parts[0] + "/_data";
+      m.erase("Propagation");
+    }
+    out.push_back(m);
   }
   return out;
 }
@@ -229,7 +243,7 @@ nlohmann::json inspect_json(const ContainerView& c) {
           {"HostConfig", host_config},
           {"Image", image_id.empty() ? "" : "sha256:" + image_id},
           {"Platform", "linux"},
-          {"Mounts", mounts_json(host_config)},
+          {"Mounts", mounts_json(config)},
           {"Config", config_json(config, cmd)},
           {"LogPath", config.value("detached", false) ? c.log_path : ""},
           {"CgroupMode", st.cgroup.driver_name()},

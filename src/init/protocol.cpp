@@ -16,8 +16,8 @@ namespace mydocker {
 using nlohmann::json;
 
 static void to_json(json& j, const MountSpec& m) {
-  j = {{"source", m.source}, {"target", m.target}, {"fstype", m.fstype},
-       {"data", m.data},     {"ro", m.readonly},   {"file", m.file}};
+  j = {{"source", m.source}, {"target", m.target}, {"fstype", m.fstype}, {"data", m.data},
+       {"ro", m.readonly},   {"file", m.file},     {"copyup", m.copy_up}};
 }
 
 static void from_json(const json& j, MountSpec& m) {
@@ -27,6 +27,7 @@ static void from_json(const json& j, MountSpec& m) {
   m.data = j.at("data");
   m.readonly = j.at("ro");
   m.file = j.at("file");
+  m.copy_up = j.value("copyup", false);
 }
 
 static void to_json(json& j, const DeviceNode& d) {

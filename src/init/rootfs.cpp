@@ -21,6 +21,7 @@
 #include "mydocker/init/userns.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
+#include "mydocker/util/files.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/trace.hpp"
 
@@ -408,6 +409,14 @@ Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root,
                       "host's files; mydocker does not create paths there)");
     } else if (auto f = s.in_root(root, m.target, m.fstype.empty() && m.file, target)) {
       return f;
+    }
+    if (m.copy_up && !root.empty() && !c.userns) {  // a new volume: the image's files first
+      trace::emit("cp -a " + target + "/. " + m.source +
+                  "   # a new volume gets the image's files");
+      struct stat st {};
+      if (!s.dry() && ::lstat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+          !copy_tree(target, m.source))
+        return failed("copy the image's " + m.target + " into its new volume " + m.source);
     }
     if (m.fstype.empty()) {  // a bind: a volume, or /etc/hostname, /etc/hosts, /etc/resolv.conf
       if (host_trees) {

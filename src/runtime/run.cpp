@@ -30,6 +30,8 @@
 #include "mydocker/spec/namespaces.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/store/store.hpp"
+#include "mydocker/store/volumes.hpp"
+#include "mydocker/util/files.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
@@ -192,6 +194,19 @@ void join_containers(const RunOptions& o, Plan& p) {
   }
 }
 
+// The volumes -v names, made once the plan holds; an empty one gets the image's files at its
+// target (docker's copy-up), done by the init, which sees the image there.
+void make_volumes(const RunOptions& o, Plan& p) {
+  const VolumeStore volumes(o.data_root);
+  for (const auto& [name, anonymous] : p.init.volumes) {
+    const Volume v = volumes.ensure(name, {}, anonymous);
+    // docker's rule: an empty volume (new, or made by `volume create`) gets the image's files.
+    if (p.init.lower.empty() || !list_dir(v.mountpoint).empty()) continue;
+    for (auto& m : p.init.mounts)
+      if (m.source == v.mountpoint) m.copy_up = true;
+  }
+}
+
 Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   Plan p;
   p.id = o.id.empty() ? new_container_id() : o.id;
@@ -226,6 +241,7 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
     p.files_dir = container_files_dir(o.data_root, p.id);
   p.init = make_init_config(o, p, image);
   if (!fs.dry_run()) join_containers(o, p);
+  if (!fs.dry_run()) make_volumes(o, p);
   // Last: the address is leased (persisted) only once everything else checked out.
   if (bridged(o) && !fs.dry_run())
     p.endpoint =
@@ -260,6 +276,21 @@ void forget_endpoint(const Plan& p, const RunOptions& o) noexcept {
   net::forget(o.data_root, *p.endpoint, p.id, hosts_files_of(store));
 }
 
+// --rm: the record, its files, its address and its anonymous volumes go.
+void discard(const Store& store, const ContainerDir& dir, const Plan& p,
+             const RunOptions& o) noexcept {
+  try {
+    store.remove(dir, p.name, p.files_dir);
+    const VolumeStore volumes(o.data_root);
+    for (const auto& [name, anonymous] : p.init.volumes)
+      if (anonymous)
+        volumes.remove(
+            name, [](const std::string&) { return false; }, true);
+  } catch (const std::exception&) {
+  }
+  forget_endpoint(p, o);
+}
+
 std::string hosts_file(const Plan& p) {
   for (const auto& m : p.init.mounts)
     if (m.target == "/etc/hosts") return m.source;
@@ -286,9 +317,14 @@ nlohmann::json config_for(const RunOptions& o, const Plan& p) {
   c["working_dir"] = p.init.cwd;
   c["platform"] = "linux";
   c["run_args"] = o.typed_args;
+  nlohmann::json named = nlohmann::json::array(), anonymous = nlohmann::json::array();
+  for (const auto& [name, anon] : p.init.volumes) (anon ? anonymous : named).push_back(name);
+  c["volumes"] = named;
+  c["anonymous_volumes"] = anonymous;
   if (p.health) c["healthcheck"] = health_json(*p.health);
   if (!o.created.empty()) c["created"] = o.created;
   c["files_dir"] = p.files_dir;
+  c["data_root"] = o.data_root;
   c["process"] = process_json(p.init);
   if (p.endpoint) {
     c["network"] = net::endpoint_json(*p.endpoint);
@@ -383,8 +419,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
         ready.write.reset();
       });
       if (o.remove) {
-        store.remove(created.dir, p.name, p.files_dir);
-        forget_endpoint(p, o);
+        discard(store, created.dir, p, o);
       }
       code = out.status;
     } catch (const std::exception& e) {
@@ -397,8 +432,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
           st.error = e.what();
         });
         if (o.remove) {
-          store.remove(created.dir, p.name, p.files_dir);
-          forget_endpoint(p, o);
+          discard(store, created.dir, p, o);
         }
       } catch (...) {
       }
@@ -435,8 +469,7 @@ void record_failure(const RunOptions& o, const Store& store, Store::Created& cre
                     const Plan& plan, const std::exception& e) noexcept {
   try {
     if (o.remove) {
-      store.remove(created.dir, plan.name, plan.files_dir);
-      forget_endpoint(plan, o);
+      discard(store, created.dir, plan, o);
     } else {
       created.dir.update([&](ContainerState& st) {
         st.status = "exited";
@@ -457,8 +490,7 @@ RunResult finish(const RunOptions& o, const Store& store, Store::Created& create
   result.status = out.status;
   for (auto& problem : out.problems) result.messages.push_back("cleanup: " + problem);
   if (o.remove) {
-    store.remove(created.dir, plan.name, plan.files_dir);
-    forget_endpoint(plan, o);
+    discard(store, created.dir, plan, o);
   }
   if (out.failure) throw failure_error(*out.failure, plan);
   if (auto oom = oom_message(out.stats, plan.id); !oom.empty())

@@ -19,9 +19,11 @@
 #include "mydocker/spec/devices.hpp"
 #include "mydocker/spec/namespaces.hpp"
 #include "mydocker/store/store.hpp"
+#include "mydocker/store/volumes.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
+#include "mydocker/util/id.hpp"
 #include "mydocker/util/units.hpp"
 
 namespace mydocker {
@@ -210,18 +212,23 @@ void prepare_devices(const RunOptions& o, InitConfig& c) {
 
 }  // namespace
 
+// -v HOST:CONTAINER[:ro|rw], NAME:CONTAINER[:ro|rw] (a named volume) or CONTAINER (an anonymous
+// one: its source is left empty here).
 MountSpec parse_volume(const std::string& v) {
   std::vector<std::string> parts;
   std::stringstream ss(v);
   for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
-  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty())
-    throw Error("invalid value '" + v + "' for -v: expected HOST:CONTAINER[:ro|rw]");
-  if (parts[0][0] != '/')
-    throw Error("invalid value '" + v +
-                "' for -v: the host path must be absolute (named "
-                "volumes are not supported)");
-  check_container_path("-v", v, parts[1]);
   MountSpec m;
+  if (parts.size() == 1 && !parts[0].empty() && parts[0][0] == '/') {
+    check_container_path("-v", v, parts[0]);
+    m.target = parts[0];
+    return m;
+  }
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty())
+    throw Error("invalid value '" + v + "' for -v: expected HOST:CONTAINER[:ro|rw], " +
+                "NAME:CONTAINER[:ro|rw] or CONTAINER");
+  if (names_volume(parts[0])) check_volume_name(parts[0], "-v");
+  check_container_path("-v", v, parts[1]);
   m.source = parts[0];
   m.target = parts[1];
   if (parts.size() == 3) {
@@ -401,6 +408,14 @@ std::vector<std::string> prepare_filesystem(const RunOptions& o, const ImageDefa
     }
   for (const auto& v : o.volumes) {
     MountSpec m = parse_volume(v);
+    if (m.source.empty() || names_volume(m.source)) {  // a volume: made by the run (run.cpp)
+      const bool anonymous = m.source.empty();
+      const std::string name = anonymous ? new_container_id() : m.source;
+      m.source = o.data_root + "/volumes/" + name + "/_data";
+      c.volumes.emplace_back(name, anonymous);
+      c.mounts.push_back(m);
+      continue;
+    }
     // docker's -v would create a missing host directory; we refuse to create host paths.
     if (::access(m.source.c_str(), F_OK) != 0)
       throw Error("invalid value '" + v + "' for -v: " + m.source + ": " + errno_text(errno));

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -107,6 +108,56 @@ bool StagingDir::rename_to(const std::string& final) {
   if (::rename(path_.c_str(), final.c_str()) == 0) return renamed_ = true;
   if (errno == EEXIST || errno == ENOTEMPTY) return false;
   throw SysError(errno, "cannot rename " + path_ + " to " + final);
+}
+
+}  // namespace mydocker
+
+namespace mydocker {
+namespace {
+
+std::string g_copy_to;       // copy_tree's destination, for its nftw callback
+size_t g_copy_from_len = 0;  // the length of its source's path
+bool g_copy_ok = true;
+
+bool copy_file_contents(const char* from, const std::string& to, mode_t mode) {
+  UniqueFd in(::open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!in || !out) return false;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(in.get(), buf, sizeof buf)) > 0)
+    if (!write_all(out.get(), buf, static_cast<size_t>(n))) return false;
+  return n == 0;
+}
+
+int copy_entry(const char* path, const struct stat* st, int type, struct FTW*) {
+  const std::string to = g_copy_to + std::string(path).substr(g_copy_from_len);
+  bool ok = true;
+  if (type == FTW_D) {
+    ok = ::mkdir(to.c_str(), st->st_mode & 07777) == 0 || errno == EEXIST;
+  } else if (type == FTW_SL) {
+    char target[4096];
+    const ssize_t n = ::readlink(path, target, sizeof target - 1);
+    ok = n >= 0 && ::symlink(std::string(target, static_cast<size_t>(n)).c_str(), to.c_str()) == 0;
+  } else if (type == FTW_F && S_ISREG(st->st_mode)) {
+    ok = copy_file_contents(path, to, st->st_mode & 07777);
+  } else {
+    return 0;  // devices, fifos, sockets: not copied into a volume
+  }
+  if (ok) ok = ::lchown(to.c_str(), st->st_uid, st->st_gid) == 0;
+  if (ok && type != FTW_SL) ok = ::chmod(to.c_str(), st->st_mode & 07777) == 0;
+  g_copy_ok = g_copy_ok && ok;
+  return 0;
+}
+
+}  // namespace
+
+bool copy_tree(const std::string& from, const std::string& to) {
+  g_copy_to = to;
+  g_copy_from_len = from.size();
+  g_copy_ok = true;
+  if (::nftw(from.c_str(), copy_entry, 32, FTW_PHYS) != 0) return false;
+  return g_copy_ok;
 }
 
 }  // namespace mydocker

@@ -626,5 +626,48 @@ TEST_F(ImagesTest, StatsShowBlockIo) {
   md({"rm", "-f", "w"});
 }
 
+// Named volumes: made on first use with the image's files (docker's copy-up), shared by runs,
+// refused to rm while a container has them; anonymous ones (-v /path) go with rm -v and --rm.
+TEST_F(ImagesTest, NamedAndAnonymousVolumes) {
+  auto volumes = [&] { return md({"volume", "ls", "-q"}).out; };
+  ASSERT_EQ(md({"volume", "create", "--label", "k=v", "made"}).out, "made\n");
+  auto inspect = Json::parse(md({"volume", "inspect", "made"}).out, nullptr, false);
+  EXPECT_EQ(inspect[0]["Labels"]["k"], "v");
+  EXPECT_EQ(inspect[0]["Mountpoint"], data_ + "/volumes/made/_data");
+  // An empty volume over the image's /etc gets its files; what a run writes stays for the next.
+  auto first = sh("cat /etc/motd; echo kept > /etc/state", {"-v", "made:/etc"});
+  EXPECT_EQ(first.out, "image\n") << first.err;
+  EXPECT_EQ(sh("cat /x/state", {"-v", "made:/x:ro"}).out, "kept\n");
+  EXPECT_NE(sh("touch /x/no", {"-v", "made:/x:ro"}).status, 0) << ":ro";
+  EXPECT_EQ(sh("echo one > /d/f", {"-v", "auto:/d"}).status, 0);
+  EXPECT_EQ(volumes(), "auto\nmade\n") << "made on first use";
+
+  ASSERT_EQ(
+      md({"run", "--name", "user", "-v", "made:/m", "-v", "/cache", "busybox", "true"}).status, 0);
+  auto j = Json::parse(md({"inspect", "user"}).out, nullptr, false)[0];
+  EXPECT_EQ(j["Mounts"][0]["Type"], "volume");
+  EXPECT_EQ(j["Mounts"][0]["Name"], "made");
+  const std::string anonymous = j["Mounts"][1]["Name"];
+  EXPECT_EQ(anonymous.size(), 64u);
+  auto busy = md({"volume", "rm", "made"});
+  EXPECT_NE(busy.status, 0);
+  EXPECT_NE(busy.err.find("in use"), std::string::npos) << busy.err;
+  ASSERT_EQ(md({"rm", "-v", "user"}).status, 0);
+  EXPECT_EQ(volumes(), "auto\nmade\n") << "rm -v: its anonymous volume went, named ones stay";
+  EXPECT_EQ(sh("true", {"-v", "/scratch"}).status, 0);
+  EXPECT_EQ(volumes(), "auto\nmade\n") << "--rm takes its anonymous volume";
+
+  EXPECT_EQ(md({"volume", "rm", "made"}).status, 0);
+  EXPECT_FALSE(exists(data_ + "/volumes/made"));
+  EXPECT_EQ(md({"volume", "prune"}).out.find("Deleted"), std::string::npos) << "no yes, no prune";
+  EXPECT_EQ(md({"volume", "prune", "-f"}).status, 0);
+  EXPECT_EQ(volumes(), "auto\n") << "prune: anonymous only without -a";
+  EXPECT_EQ(md({"volume", "prune", "-f", "-a"}).status, 0);
+  EXPECT_EQ(volumes(), "");
+  EXPECT_EQ(md({"volume", "create", "../up"}).status, 125);
+  EXPECT_EQ(sh("true", {"-v", "../up:/x"}).status, 125);
+  EXPECT_FALSE(exists(data_ + "/up"));
+}
+
 }  // namespace
 }  // namespace itest

@@ -42,6 +42,7 @@ struct CommandLine {
   std::optional<int> stop_timeout;      // stop -t, rm -f
   std::string signal = "KILL";          // kill -s
   bool force = false;                   // rm -f, rmi -f
+  bool remove_volumes = false;          // rm -v: its anonymous volumes too
   std::vector<std::string> args;        // import TARBALL NAME, commit CONTAINER NAME, rmi IMAGE...
   std::string output;                   // export -o FILE, save -o FILE, load -i FILE
   bool no_trunc = false;                // history --no-trunc

@@ -54,6 +54,9 @@ std::vector<CommandDef> system_commands();     // info, prune
 std::vector<CommandDef> network_commands();    // network, port
 std::vector<CommandDef> docs_commands();       // completion, __man (docs.cpp)
 
+// volume create|ls|inspect|rm|prune (volume_commands.cpp), listed with system_commands().
+CommandDef volume_command();
+
 // run --pull missing|always|never (cl.reg.pull): the image run names, pulled as asked, with
 // docker's lines on stderr. Throws Error.
 void pull_for_run(const CommandLine& cl);

@@ -40,6 +40,8 @@ struct MountSpec {
   std::string data;    // mount options for the filesystem ("size=64m")
   bool readonly = false;
   bool file = false;  // the bind target is a file, not a directory
+  // A new named volume: the image's files at the target are copied into it first (docker's).
+  bool copy_up = false;
 };
 
 // A mount of an OCI bundle's config.json (mydocker oci), as mount(2) takes it.
@@ -99,6 +101,8 @@ struct InitConfig {
   // Where that filter is kept (the data root's cache): config.json names it for exec. Not
   // sent to the init.
   std::string seccomp_file;
+  // Named volumes the run makes once its plan holds: name, anonymous (-v /path). Not sent.
+  std::vector<std::pair<std::string, bool>> volumes;
 
   // mydocker exec: the init joins the container's mount namespace through this inherited fd
   // (the parent joined the others and the cgroups) instead of building a root filesystem.

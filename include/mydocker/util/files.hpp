@@ -24,6 +24,10 @@ void write_file_atomic(const std::string& path, const std::string& content, bool
 // permission (an image's 0555 /proc) are opened up and the removal tried again; what still
 // cannot be removed is logged. Never throws.
 void remove_tree(const std::string& path) noexcept;
+// Copies the tree at `from` into the directory `to` with owners, modes and symlinks as they are
+// (never followed); devices, fifos and sockets are left out. Single-threaded callers only (the
+// container's init). False when an entry could not be copied.
+bool copy_tree(const std::string& from, const std::string& to);
 // Whether a live process holds an flock on `path` (a file or a directory); false when `path`
 // cannot be opened. How the stores tell a running owner from one that died (kill -9).
 bool is_locked(const std::string& path);

@@ -1,0 +1,22 @@
+#pragma once
+// What the volume commands and rm -v do with the volume store (store/volumes.hpp).
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "mydocker/store/store.hpp"
+#include "mydocker/store/volumes.hpp"
+
+namespace mydocker {
+
+// The volumes containers (running or not) name: what rm and prune keep.
+std::set<std::string> volumes_in_use(const Store& store);
+// `volume prune`: the anonymous volumes no container uses (`all`: every unused one). Returns
+// their names.
+std::vector<std::string> prune_volumes(const Store& store, const std::string& data_root, bool all);
+// rm -v: a removed container's anonymous volumes (from its config.json).
+void remove_anonymous_volumes(const nlohmann::json& config, const std::string& data_root);
+
+}  // namespace mydocker

@@ -1,0 +1,44 @@
+#include "mydocker/commands/volumes.hpp"
+
+#include <unistd.h>
+
+#include "mydocker/util/error.hpp"
+
+namespace mydocker {
+
+std::set<std::string> volumes_in_use(const Store& store) {
+  std::set<std::string> out;
+  for (const auto& id : store.ids()) {
+    try {
+      const auto config = ContainerDir(store.root(), id).config();
+      for (const char* key : {"volumes", "anonymous_volumes"})
+        for (const auto& v : config.value(key, std::vector<std::string>{})) out.insert(v);
+    } catch (const Error&) {  // removed meanwhile
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> prune_volumes(const Store& store, const std::string& data_root, bool all) {
+  if (::geteuid() != 0) throw Error("mydocker volume prune needs root");
+  const auto used = volumes_in_use(store);
+  const VolumeStore volumes(data_root);
+  std::vector<std::string> out;
+  for (const auto& v : volumes.list()) {
+    if (used.count(v.name) || (!all && !v.anonymous)) continue;
+    volumes.remove(
+        v.name, [](const std::string&) { return false; }, true);
+    out.push_back(v.name);
+  }
+  return out;
+}
+
+void remove_anonymous_volumes(const nlohmann::json& config, const std::string& data_root) {
+  const VolumeStore volumes(data_root);
+  for (const auto& v : config.value("anonymous_volumes", std::vector<std::string>{}))
+    if (volumes.find(v))
+      volumes.remove(
+          v, [](const std::string&) { return false; }, true);
+}
+
+}  // namespace mydocker
