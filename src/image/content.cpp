@@ -153,9 +153,16 @@ std::string ContentStore::layer_link(const std::string& diff_id) const {
   const std::string target = "../layers/" + hex + "/diff";
   if (::symlink(target.c_str(), link.c_str()) == 0 || read_link(link) == target) return link;
   make_dirs(links_, 0700);
-  ::unlink(link.c_str());  // a stale link (another layer with those 20 digits is not plausible)
-  if (::symlink(target.c_str(), link.c_str()) != 0) throw SysError(errno, "symlink " + link);
-  return link;
+  // Concurrent runs of images sharing the layer make the same link: EEXIST with our target is
+  // success. Another target is a stale link (another layer with those 20 digits is not
+  // plausible): replaced.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (::symlink(target.c_str(), link.c_str()) == 0) return link;
+    if (errno != EEXIST) break;
+    if (read_link(link) == target) return link;
+    ::unlink(link.c_str());
+  }
+  throw SysError(errno, "symlink " + link);
 }
 
 std::string ContentStore::blob_path(const std::string& digest) const {

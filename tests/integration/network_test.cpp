@@ -285,11 +285,13 @@ TEST_F(NetworkTest, FiftyConcurrentRunsNeverShareAnAddress) {
       "/dev/null && exec sleep 100' > /dev/null & done; wait";
   Options opt;
   opt.timeout_s = 120;
-  ASSERT_EQ(in_host({"sh", "-c", cmd, mydocker(), root(), data_}, opt).status, 0);
+  const auto runs = in_host({"sh", "-c", cmd, mydocker(), root(), data_}, opt);
+  ASSERT_EQ(runs.status, 0) << runs.err;
   std::vector<std::string> names = {"inspect"};
   for (int i = 1; i <= 50; ++i) names.push_back("m" + std::to_string(i));
-  const auto all = nlohmann::json::parse(md(names).out, nullptr, false);
-  ASSERT_TRUE(all.is_array());
+  const auto inspected = md(names);
+  const auto all = nlohmann::json::parse(inspected.out, nullptr, false);
+  ASSERT_TRUE(all.is_array()) << inspected.err << runs.err;
   ASSERT_EQ(all.size(), 50u);
   std::set<std::string> ips;
   for (const auto& c : all) {
