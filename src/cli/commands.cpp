@@ -12,7 +12,7 @@ const std::vector<CommandDef>& commands() {
   static const std::vector<CommandDef> all = [] {
     std::vector<CommandDef> out;
     for (auto list : {container_commands(), image_commands(), network_commands(), system_commands(),
-                      docs_commands()})
+                      docs_commands(), copy_commands()})
       out.insert(out.end(), list.begin(), list.end());
     return out;
   }();

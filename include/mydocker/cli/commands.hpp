@@ -53,6 +53,7 @@ std::vector<CommandDef> image_commands();      // import, images, rmi, export, c
 std::vector<CommandDef> system_commands();     // info, prune
 std::vector<CommandDef> network_commands();    // network, port
 std::vector<CommandDef> docs_commands();       // completion, __man (docs.cpp)
+std::vector<CommandDef> copy_commands();       // cp, diff
 
 // volume create|ls|inspect|rm|prune (volume_commands.cpp), listed with system_commands().
 CommandDef volume_command();
