@@ -199,6 +199,7 @@ NameKind arg_names(const CommandDoc& cmd) {
       {"unpause", "container", false},
       {"wait", "container", false},
       {"attach", "container", true},
+      {"diff", "container", true},
       {"rmi", "image", false},
       {"save", "image", false},
       {"tag", "image", true},

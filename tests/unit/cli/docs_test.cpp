@@ -194,7 +194,7 @@ TEST(Completion, BashScriptNamesEveryCommandAndCompletesCommandsFlagsAndValues) 
   }
   EXPECT_TRUE(contains(complete_in_bash(script, {"mydocker", "run", "--mem"}), "--memory"));
   EXPECT_EQ(complete_in_bash(script, {"mydocker", "completion", ""}), "bash zsh\n");
-  EXPECT_EQ(complete_in_bash(script, {"mydocker", "stats", "--format", ""}), "json table\n");
+  EXPECT_EQ(complete_in_bash(script, {"mydocker", "run", "--pull", ""}), "missing always never\n");
   EXPECT_EQ(complete_in_bash(script, {"mydocker", "run", "img", "--me"}), "\n");  // the command's
 }
 

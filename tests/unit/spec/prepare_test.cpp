@@ -115,8 +115,12 @@ TEST(ParseVolume, HostContainerAndMode) {
   EXPECT_TRUE(m.readonly);
   EXPECT_FALSE(parse_volume("/data:/srv:rw").readonly);
   EXPECT_FALSE(parse_volume("/data:/srv").readonly);
-  for (const char* bad :
-       {"data:/srv", "/data:srv", "/data:/srv:rx", "/data", "/data:/a/../b", "/a:/b:ro:x", ":/b"})
+  // A named volume, an anonymous one (its source is filled in by the run).
+  EXPECT_EQ(parse_volume("data:/srv").source, "data");
+  EXPECT_EQ(parse_volume("/data").target, "/data");
+  EXPECT_EQ(parse_volume("/data").source, "");
+  for (const char* bad : {"../data:/srv", "d:/srv", "a/b:/srv", "/data:srv", "/data:/srv:rx",
+                          "data", "/data:/a/../b", "/a:/b:ro:x", ":/b"})
     EXPECT_NE(error_of([&] { parse_volume(bad); }).find("for -v"), std::string::npos) << bad;
 }
 
