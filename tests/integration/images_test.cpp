@@ -246,7 +246,7 @@ TEST_F(ImagesTest, VolumesTmpfsAndReadOnly) {
   auto ro = sh("touch /x 2>&1; touch /t/x && echo tmpfs-rw", {"--read-only", "--tmpfs", "/t"});
   EXPECT_NE(ro.out.find("Read-only file system"), std::string::npos) << ro.out;
   EXPECT_NE(ro.out.find("tmpfs-rw"), std::string::npos);
-  EXPECT_EQ(sh("true", {"-v", "relative:/x"}).status, 125);
+  EXPECT_EQ(sh("true", {"-v", "rel/ative:/x"}).status, 125) << "neither absolute nor a name";
   auto missing = sh("true", {"-v", "/nonexistent-mydocker:/x"});
   EXPECT_EQ(missing.status, 125);
   EXPECT_NE(missing.err.find("for -v"), std::string::npos) << missing.err;
