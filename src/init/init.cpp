@@ -213,7 +213,9 @@ std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool d
   };
   const bool joining = c.mount_ns_fd >= 0;  // mydocker exec: the container is set up already
   // An OCI bundle without a hostname keeps the one it has (maybe the host's: no uts namespace).
-  const bool set_hostname = !joining && !(c.oci && c.hostname.empty()) && c.new_uts;
+  // run --uts host keeps the host's name (new_uts false); an OCI bundle's hostname needs a uts
+  // namespace of its own (spec.cpp checks), and its new_uts is not used for that.
+  const bool set_hostname = !joining && (c.oci ? !c.hostname.empty() : c.new_uts);
   if (set_hostname && step("hostname " + trace::quote(c.hostname)) &&
       ::sethostname(c.hostname.data(), c.hostname.size()) != 0)
     return sys_failure("hostname " + c.hostname);

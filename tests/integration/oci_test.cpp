@@ -282,12 +282,13 @@ TEST_F(OciTest, NamespacesJoinedByPath) {
 TEST_F(OciTest, MaskedReadonlyPathsRlimitsCapabilitiesSysctl) {
   json c =
       config({"sh", "-c",
-              "echo keys=$(wc -c < /proc/keys); "
+              "echo keys=$(wc -c < /proc/keys); echo host=$(hostname); "
               "echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sys=rw || echo sys=ro; "
               "echo nofile=$(ulimit -n); echo fwd=$(cat /proc/sys/net/ipv4/ip_forward); "
               "grep CapBnd /proc/self/status; "
               "touch /tmp/x 2>/dev/null; chown 5 /shared/f && echo chown=ok || echo chown=denied"});
   c["root"]["readonly"] = false;
+  c["hostname"] = "ocihost";
   c["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
   c["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 123}, {"hard", 456}}};
   c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
@@ -298,6 +299,7 @@ TEST_F(OciTest, MaskedReadonlyPathsRlimitsCapabilitiesSysctl) {
   auto r = oci({"run", "-b", bundle(c), "c1"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("keys=0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("host=ocihost\n"), std::string::npos) << "the bundle's hostname: " << r.out;
   EXPECT_NE(r.out.find("sys=ro"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("nofile=123"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("fwd=1"), std::string::npos) << r.out;
