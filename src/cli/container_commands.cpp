@@ -35,7 +35,10 @@ void run_fs_options(CLI::App& run, CommandLine& cl, Scratch& s) {
   run.add_option("--device", o.devices, "A host device in the container: HOST[:CONTAINER][:rwm]");
   run.add_option("--device-cgroup-rule", o.device_cgroup_rules,
                  "Allow a device: 'TYPE MAJOR:MINOR PERMS' ('c 1:3 rwm', 'b 8:* r')");
-  run.add_option("-v,--volume", o.volumes, "Bind mount: HOST:CONTAINER[:ro]");
+  run.add_option("-v,--volume", o.volumes,
+                 "HOST:CONTAINER[:ro] (a bind), NAME:CONTAINER[:ro] (a volume) or CONTAINER");
+  run.add_option("--mount", s.mounts,
+                 "type=bind|volume|tmpfs,source=,target=[,readonly][,tmpfs-size=]");
   run.add_option("--tmpfs", o.tmpfs, "A tmpfs: PATH[:OPTIONS]");
   run.add_flag("--read-only", o.read_only, "Mount the root filesystem read-only");
   run.add_option("-e,--env", o.env, "Set an environment variable: KEY=VALUE (KEY: ours)");
@@ -132,6 +135,10 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
 
 void run_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& split) {
   cl.run.command = split.command;
+  for (const auto& m : s.mounts) {  // --mount: the -v or --tmpfs it means
+    auto [flag, value] = mount_flag(m);
+    (flag == "-v" ? cl.run.volumes : cl.run.tmpfs).push_back(value);
+  }
   fill_limits(sub, split, s.limits, cl.run);
   cl.run.stop_timeout = flag_value(sub, split, "--stop-timeout", s.stop_timeout);
 }

@@ -319,6 +319,47 @@ std::optional<LogRotation> log_rotation(const RunOptions& o) {
   return r;
 }
 
+std::pair<std::string, std::string> mount_flag(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    throw Error("invalid value '" + text + "' for --mount: " + why);
+  };
+  std::string type = "volume", source, target, tmpfs_opts;
+  bool readonly = false;
+  for (const auto& field : split(text, ",")) {
+    const size_t eq = field.find('=');
+    const std::string key = field.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : field.substr(eq + 1);
+    if (key == "type")
+      type = value;
+    else if (key == "source" || key == "src")
+      source = value;
+    else if (key == "target" || key == "destination" || key == "dst")
+      target = value;
+    else if (key == "readonly" || key == "ro") {
+      if (eq != std::string::npos && value != "true" && value != "1" && value != "false" &&
+          value != "0")
+        bad("readonly is true or false");
+      readonly = eq == std::string::npos || value == "true" || value == "1";
+    } else if (key == "tmpfs-size")
+      tmpfs_opts += ",size=" + value;
+    else if (key == "tmpfs-mode")
+      tmpfs_opts += ",mode=" + value;
+    else
+      bad("unknown key '" + key + "' (type, source, target, readonly, tmpfs-size, tmpfs-mode)");
+  }
+  if (target.empty()) bad("target= is required");
+  if (type == "tmpfs") {
+    if (!source.empty()) bad("a tmpfs has no source");
+    return {"--tmpfs", target + (tmpfs_opts.empty() ? "" : ":" + tmpfs_opts.substr(1))};
+  }
+  if (!tmpfs_opts.empty()) bad("tmpfs-size and tmpfs-mode are for type=tmpfs");
+  if (type == "bind" && (source.empty() || source[0] != '/'))
+    bad("a bind's source is an absolute host path");
+  if (type == "volume" && !source.empty() && source[0] == '/') bad("a volume's source is its name");
+  if (type != "bind" && type != "volume") bad("type is bind, volume or tmpfs");
+  return {"-v", (source.empty() ? "" : source + ":") + target + (readonly ? ":ro" : "")};
+}
+
 void check_container_name(const std::string& name, const std::string& what) {
   // docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
   const bool ok =

@@ -639,6 +639,10 @@ TEST_F(ImagesTest, NamedAndAnonymousVolumes) {
   EXPECT_EQ(first.out, "image\n") << first.err;
   EXPECT_EQ(sh("cat /x/state", {"-v", "made:/x:ro"}).out, "kept\n");
   EXPECT_NE(sh("touch /x/no", {"-v", "made:/x:ro"}).status, 0) << ":ro";
+  EXPECT_EQ(sh("cat /x/state", {"--mount", "type=volume,src=made,dst=/x,readonly"}).out, "kept\n");
+  auto t = sh("df -k /t | tail -1", {"--mount", "type=tmpfs,dst=/t,tmpfs-size=1m"});
+  EXPECT_NE(t.out.find(" 1024 "), std::string::npos) << t.out << t.err;
+  EXPECT_EQ(sh("true", {"--mount", "type=bind,src=relative,dst=/x"}).status, 125);
   EXPECT_EQ(sh("echo one > /d/f", {"-v", "auto:/d"}).status, 0);
   EXPECT_EQ(volumes(), "auto\nmade\n") << "made on first use";
 

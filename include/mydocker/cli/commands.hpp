@@ -26,7 +26,8 @@ struct Scratch {
   LimitText limits;
   std::string stop_timeout, tail, time;
   bool volumes = false;
-  bool latest = false;  // ps -l
+  bool latest = false;              // ps -l
+  std::vector<std::string> mounts;  // run --mount
 };
 
 struct CommandDef {

@@ -148,6 +148,11 @@ std::map<std::string, std::string> parse_labels(const RunOptions& o);
 // Throws Error naming the flag and the value.
 std::optional<LogRotation> log_rotation(const RunOptions& o);
 
+// --mount type=bind|volume|tmpfs,source=,target=[,readonly][,tmpfs-size=][,tmpfs-mode=] as
+// the -v or --tmpfs value it means: {"-v", "SRC:DST:ro"} or {"--tmpfs", "DST:size=..."}.
+// Throws Error naming --mount and the value.
+std::pair<std::string, std::string> mount_flag(const std::string& text);
+
 // docker's rule for a container's name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128). Throws Error
 // naming `what` (--name, the new name of rename).
 void check_container_name(const std::string& name, const std::string& what);
