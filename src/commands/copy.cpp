@@ -2,8 +2,6 @@
 
 #include "mydocker/commands/copy.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -24,6 +22,7 @@
 #include <set>
 
 #include "mydocker/image/image.hpp"
+#include "mydocker/image/libarchive.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/id.hpp"
@@ -132,21 +131,6 @@ std::string rebase_entry(const std::string& name, const std::string& from, const
 
 namespace {
 
-struct ReadFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-struct WriteFree {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-struct ResolverFree {
-  void operator()(archive_entry_linkresolver* r) const { archive_entry_linkresolver_free(r); }
-};
-struct EntryFree {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-using ReadArchive = std::unique_ptr<archive, ReadFree>;
-using WriteArchive = std::unique_ptr<archive, WriteFree>;
-
 // The other side went away (a closed pipe, a stream that ended early): the consequence of its
 // failure, whose own error is the one to report.
 class StreamBroken : public Error {
@@ -219,9 +203,9 @@ void write_stream(const std::string& src, bool follow, int fd) {
   WriteArchive tar(archive_write_new());
   archive_write_set_format_pax_restricted(tar.get());
   if (archive_write_open_fd(tar.get(), fd) != ARCHIVE_OK) fail("cannot write a stream", tar.get());
-  std::unique_ptr<archive_entry_linkresolver, ResolverFree> links(archive_entry_linkresolver_new());
+  LinkResolver links(archive_entry_linkresolver_new());
   archive_entry_linkresolver_set_strategy(links.get(), archive_format(tar.get()));
-  std::unique_ptr<archive_entry, EntryFree> owned(archive_entry_new());
+  ArchiveEntry owned(archive_entry_new());
   for (;;) {
     archive_entry* entry = archive_entry_clear(owned.get());
     const int r = archive_read_next_header2(disk.get(), entry);

@@ -1,7 +1,5 @@
 #include "mydocker/image/tar.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <spdlog/spdlog.h>
@@ -19,6 +17,7 @@
 #include <vector>
 
 #include "mydocker/image/content.hpp"
+#include "mydocker/image/libarchive.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
@@ -26,21 +25,6 @@
 
 namespace mydocker {
 namespace {
-
-struct ReadFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-struct WriteFree {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-struct EntryFree {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-struct ResolverFree {
-  void operator()(archive_entry_linkresolver* r) const { archive_entry_linkresolver_free(r); }
-};
-using ReadArchive = std::unique_ptr<archive, ReadFree>;
-using WriteArchive = std::unique_ptr<archive, WriteFree>;
 
 std::string error_text(archive* a) {
   const char* why = archive_error_string(a);
@@ -350,7 +334,7 @@ void copy_file_data(archive* disk, archive* tar, const std::string& path) {
 
 // Writes an empty file entry `name` (a whiteout) into `tar`.
 void write_marker(archive* tar, const std::string& name, time_t mtime) {
-  std::unique_ptr<archive_entry, EntryFree> e(archive_entry_new());
+  ArchiveEntry e(archive_entry_new());
   archive_entry_set_pathname(e.get(), name.c_str());
   archive_entry_set_filetype(e.get(), AE_IFREG);
   archive_entry_set_perm(e.get(), 0644);
@@ -450,9 +434,9 @@ void write_tar(const std::string& dir, int fd, bool layer) {
     fail("cannot write the archive of " + dir, tar.get());
   // pax's strategy: the first name of an inode carries the data, later ones are hard links to
   // it (entries are neither held back nor swapped).
-  std::unique_ptr<archive_entry_linkresolver, ResolverFree> links(archive_entry_linkresolver_new());
+  LinkResolver links(archive_entry_linkresolver_new());
   archive_entry_linkresolver_set_strategy(links.get(), archive_format(tar.get()));
-  std::unique_ptr<archive_entry, EntryFree> owned(archive_entry_new());
+  ArchiveEntry owned(archive_entry_new());
   for (;;) {
     archive_entry* entry = archive_entry_clear(owned.get());
     const int r = archive_read_next_header2(disk.get(), entry);
@@ -490,7 +474,7 @@ TarWriter::TarWriter(int fd) : tar_(archive_write_new()) {
 TarWriter::~TarWriter() { archive_write_free(tar_); }
 
 void TarWriter::header(const std::string& name, int type, int64_t size) {
-  std::unique_ptr<archive_entry, EntryFree> e(archive_entry_new());
+  ArchiveEntry e(archive_entry_new());
   archive_entry_set_pathname(e.get(), name.c_str());
   archive_entry_set_filetype(e.get(), static_cast<unsigned>(type));
   archive_entry_set_perm(e.get(), type == AE_IFDIR ? 0755 : 0644);
