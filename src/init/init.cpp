@@ -192,20 +192,6 @@ std::optional<InitFailure> join_cgroups(const InitConfig& c, bool dry) {
   return std::nullopt;
 }
 
-// --sysctl, through the container's own /proc (namespaced keys only: checked by the run).
-std::optional<InitFailure> set_sysctls(const InitConfig& c, bool dry) {
-  for (const auto& [key, value] : c.sysctls) {
-    std::string path = "/proc/sys/" + key;
-    std::replace(path.begin() + 10, path.end(), '.', '/');
-    trace::emit("sysctl -w " + key + "=" + trace::quote(value));
-    if (dry) continue;
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd || ::write(fd.get(), value.data(), value.size()) < 0)
-      return sys_failure("sysctl " + key + "=" + value);
-  }
-  return std::nullopt;
-}
-
 std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool dry) {
   auto step = [dry](const std::string& line) {
     trace::emit(line);

@@ -683,6 +683,22 @@ Result oci_default_devices(const Steps& s, const InitConfig& c) {
   return std::nullopt;
 }
 
+// Each sysctl written below `proc` (the container's own /proc), never through a symlink.
+Result write_sysctls(const Steps& s, const InitConfig& c, const std::string& proc) {
+  for (const auto& [key, value] : c.sysctls) {
+    std::string rel = key;
+    for (auto& ch : rel)
+      if (ch == '.') ch = '/';
+    trace::emit("sysctl -w " + key + "=" + value);
+    if (s.dry()) continue;
+    const std::string path = proc + "/sys/" + rel;
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd || ::write(fd.get(), value.data(), value.size()) < 0)
+      return failed("sysctl " + key + "=" + value);
+  }
+  return std::nullopt;
+}
+
 // linux.sysctl, through the container's /proc/sys (before it is made read-only).
 Result oci_sysctls(const Steps& s, const InitConfig& c) {
   if (c.sysctls.empty()) return std::nullopt;
@@ -691,18 +707,7 @@ Result oci_sysctls(const Steps& s, const InitConfig& c) {
   if (auto f = s.in_root(c.rootfs, "/proc", false, proc)) return f;
   if (proc != c.rootfs + "/proc")
     return InitFailure{kExitSetupError, "the bundle's /proc is a symlink: linux.sysctl refused"};
-  for (const auto& [key, value] : c.sysctls) {
-    std::string rel = key;
-    for (auto& ch : rel)
-      if (ch == '.') ch = '/';
-    trace::emit("sysctl -w " + key + "=" + value);
-    if (s.dry()) continue;
-    const std::string path = c.rootfs + "/proc/sys/" + rel;
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd || ::write(fd.get(), value.data(), value.size()) < 0)
-      return failed("sysctl " + key + "=" + value);
-  }
-  return std::nullopt;
+  return write_sysctls(s, c, proc);
 }
 
 // linux.maskedPaths and linux.readonlyPaths, as docker's (a missing path is skipped).
@@ -798,5 +803,7 @@ Result enter_oci_rootfs(const InitConfig& c, bool dry) {
                    MS_BIND | MS_REMOUNT | MS_RDONLY);
   return std::nullopt;
 }
+
+Result set_sysctls(const InitConfig& c, bool dry) { return write_sysctls(Steps(dry), c, "/proc"); }
 
 }  // namespace mydocker

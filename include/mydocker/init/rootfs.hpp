@@ -17,6 +17,8 @@ std::optional<InitFailure> mount_rootfs(const InitConfig& c, bool dry);
 // files made read-only (unless --host-rw), a fresh /proc, tmpfs on /tmp, /run and /dev/shm, a
 // devpts for -t, the volumes.
 std::optional<InitFailure> enter_rootfs(const InitConfig& c, bool dry);
+// run --sysctl, once inside: through the container's own /proc (checked keys: spec/namespaces).
+std::optional<InitFailure> set_sysctls(const InitConfig& c, bool dry);
 
 // docker's lists.
 // mydocker oci: the bundle's root bound over itself, config.json's mounts in order, the
