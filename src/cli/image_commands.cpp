@@ -14,6 +14,7 @@
 #include "mydocker/cli/print.hpp"
 #include "mydocker/cli/progress.hpp"
 #include "mydocker/commands/commands.hpp"
+#include "mydocker/commands/containers.hpp"
 #include "mydocker/commands/filters.hpp"
 #include "mydocker/commands/registry.hpp"
 #include "mydocker/format/images.hpp"
@@ -83,7 +84,7 @@ void rmi_options(CLI::App& rmi, CommandLine& cl, Scratch&) {
 int run_rmi(const CommandLine& cl) {
   const Store store(cl.state_root);
   // An image is in use while a container (running or stopped) was made from it.
-  const auto used = images_in_use(store);
+  const auto used = containers_use(store).images;
   auto in_use = [&](const std::string& id) { return used.count(id) > 0; };
   ImageStore images(cl.data_root);
   int status = 0;

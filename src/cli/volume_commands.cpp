@@ -5,6 +5,7 @@
 
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
+#include "mydocker/commands/containers.hpp"
 #include "mydocker/commands/volumes.hpp"
 #include "mydocker/format/template.hpp"
 #include "mydocker/spec/options.hpp"
@@ -41,7 +42,7 @@ int volume_ls(const CommandLine& cl) {
 }
 
 int volume_rm(const CommandLine& cl, const std::vector<std::string>& names) {
-  const auto used = volumes_in_use(Store(cl.state_root));
+  const auto used = containers_use(Store(cl.state_root)).volumes;
   return for_each(names, [&](const std::string& n) {
     VolumeStore(cl.data_root)
         .remove(

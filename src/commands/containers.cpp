@@ -108,6 +108,22 @@ void measure_size(ContainerView& c, const Store& store, const std::string& data_
     c.size_root_fs = c.size_rw + info->size;
 }
 
+ContainersUse containers_use(const Store& store) {
+  ContainersUse out;
+  for (const auto& id : store.ids()) {
+    nlohmann::json config;
+    try {
+      config = ContainerDir(store.root(), id).config();
+    } catch (const Error&) {
+      continue;  // removed meanwhile
+    }
+    out.images.insert(config.value("image", ""));
+    for (const char* key : {"volumes", "anonymous_volumes"})
+      for (const auto& v : config.value(key, std::vector<std::string>{})) out.volumes.insert(v);
+  }
+  return out;
+}
+
 ContainerView view_container(const Store& store, const std::string& ref) {
   const ContainerDir dir = store.open(ref);
   ContainerView v;

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "mydocker/commands/commands.hpp"
+#include "mydocker/commands/containers.hpp"
 #include "mydocker/image/image.hpp"
 #include "mydocker/image/tar.hpp"
 #include "mydocker/util/error.hpp"
@@ -19,20 +20,9 @@
 
 namespace mydocker {
 
-std::set<std::string> images_in_use(const Store& store) {
-  std::set<std::string> out;
-  for (const auto& c : store.ids()) {
-    try {
-      out.insert(ContainerDir(store.root(), c).config().value("image", ""));
-    } catch (const Error&) {  // removed meanwhile
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> prune_images(const Store& store, const std::string& data_root, bool all) {
   if (::geteuid() != 0) throw Error("mydocker prune needs root");
-  const auto used = images_in_use(store);
+  const auto used = containers_use(store).images;
   ImageStore images(data_root);
   std::vector<std::string> out;
   std::set<std::string> done;

@@ -2,26 +2,14 @@
 
 #include <unistd.h>
 
+#include "mydocker/commands/containers.hpp"
 #include "mydocker/util/error.hpp"
 
 namespace mydocker {
 
-std::set<std::string> volumes_in_use(const Store& store) {
-  std::set<std::string> out;
-  for (const auto& id : store.ids()) {
-    try {
-      const auto config = ContainerDir(store.root(), id).config();
-      for (const char* key : {"volumes", "anonymous_volumes"})
-        for (const auto& v : config.value(key, std::vector<std::string>{})) out.insert(v);
-    } catch (const Error&) {  // removed meanwhile
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> prune_volumes(const Store& store, const std::string& data_root, bool all) {
   if (::geteuid() != 0) throw Error("mydocker volume prune needs root");
-  const auto used = volumes_in_use(store);
+  const auto used = containers_use(store).volumes;
   const VolumeStore volumes(data_root);
   std::vector<std::string> out;
   for (const auto& v : volumes.list()) {

@@ -58,8 +58,6 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
 // /etc/hosts (rm, and start before it leases again). Best effort.
 void release_address(const Store& store, const ContainerDir& dir);
 
-// The ids of the images containers (running or not) were made from: what rmi and prune keep.
-std::set<std::string> images_in_use(const Store& store);
 // image/system prune: the images no container uses that have no tag (`all`: every one of them).
 // Returns docker's lines (Untagged:, Deleted:).
 std::vector<std::string> prune_images(const Store& store, const std::string& data_root, bool all);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,12 @@ struct ContainerView {
 std::vector<ContainerView> list_containers(const Store& store, bool all);
 // Fills size_rw and size_root_fs (ps -s): the files of its upper dir, and of its image.
 void measure_size(ContainerView& c, const Store& store, const std::string& data_root);
+// What containers (running or not) were made from and mount, from their config.json: the images
+// (ids) and volumes (names) that rmi, volume rm and the prunes keep.
+struct ContainersUse {
+  std::set<std::string> images, volumes;
+};
+ContainersUse containers_use(const Store& store);
 // One container by id, prefix or name. Throws Error.
 ContainerView view_container(const Store& store, const std::string& ref);
 

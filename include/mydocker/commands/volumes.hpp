@@ -11,8 +11,6 @@
 
 namespace mydocker {
 
-// The volumes containers (running or not) name: what rm and prune keep.
-std::set<std::string> volumes_in_use(const Store& store);
 // `volume prune`: the anonymous volumes no container uses (`all`: every unused one). Returns
 // their names.
 std::vector<std::string> prune_volumes(const Store& store, const std::string& data_root, bool all);
