@@ -195,7 +195,7 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
 
 int run_start(const CommandLine& cl) {
   const Store store(cl.state_root);
-  const bool attach = cl.logs.follow || cl.exec.interactive;  // -a, -i
+  const bool attach = cl.attach || cl.attach_stdin;
   if (attach && cl.containers.size() > 1)
     throw Error("you cannot start and attach multiple containers at once");
   int status = 0;
@@ -204,7 +204,7 @@ int run_start(const CommandLine& cl) {
       auto o = start_options(cl, store, ref);
       if (o) {
         o->detach = !attach;
-        o->interactive = o->interactive || cl.exec.interactive;
+        o->interactive = o->interactive || cl.attach_stdin;
         const RunResult r = run_container(*o);
         if (attach) return r.status;
       }
@@ -218,9 +218,9 @@ int run_start(const CommandLine& cl) {
 }
 
 void start_options_cli(CLI::App& start, CommandLine& cl, Scratch&) {
-  start.add_flag("-a,--attach", cl.logs.follow,
+  start.add_flag("-a,--attach", cl.attach,
                  "Stay attached: its output here, its exit status ours");
-  start.add_flag("-i,--interactive", cl.exec.interactive, "Attach stdin too (implies -a)");
+  start.add_flag("-i,--interactive", cl.attach_stdin, "Attach stdin too (implies -a)");
   start.add_option("container", cl.containers)->required();
 }
 

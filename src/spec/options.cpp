@@ -397,8 +397,7 @@ void validate_run_options(const RunOptions& o) {
       throw Error("invalid value '" + o.stop_signal + "' for --stop-signal: no such signal");
     }
   }
-  (void)parse_labels(o);
-  check_platform(o.platform);
+  check_platform(o.platform);  // --label and --label-file: read once, by the plan (run.cpp)
   (void)log_rotation(o);
 }
 

@@ -43,6 +43,8 @@ struct CommandLine {
   std::string signal = "KILL";          // kill -s
   bool force = false;                   // rm -f, rmi -f
   bool remove_volumes = false;          // rm -v: its anonymous volumes too
+  bool attach = false;                  // start -a
+  bool attach_stdin = false;            // start -i
   std::vector<std::string> args;        // import TARBALL NAME, commit CONTAINER NAME, rmi IMAGE...
   std::string output;                   // export -o FILE, save -o FILE, load -i FILE
   bool no_trunc = false;                // history --no-trunc
