@@ -485,6 +485,22 @@ int run_rename(const CommandLine& cl) {
   return 0;
 }
 
+void attach_options(CLI::App& attach, CommandLine& cl, Scratch&) {
+  attach.add_option("--detach-keys", cl.attach_to.detach_keys,
+                    "Keys that detach, leaving it running (-t containers; default ctrl-p,ctrl-q)");
+  attach.add_flag("--no-stdin", cl.attach_to.no_stdin, "Do not send our stdin");
+  attach.add_flag("--sig-proxy{true}", cl.attach_to.sig_proxy,
+                  "Send the signals we get to it (not with -t; --sig-proxy=false: they end the "
+                  "attach)");
+  attach.add_option("container", cl.attach_to.container)->required();
+}
+
+int run_attach(const CommandLine& cl) {
+  AttachOptions o = cl.attach_to;
+  o.state_root = cl.state_root;
+  return attach_container(o);
+}
+
 }  // namespace
 
 std::vector<CommandDef> container_commands() {
@@ -495,6 +511,8 @@ std::vector<CommandDef> container_commands() {
        run_options, run_finish, run_create, true},
       {"start", "Start created or stopped containers (-a: attached)", start_options_cli, nullptr,
        run_start},
+      {"attach", "Attach to a detached container's stdin, stdout and stderr", attach_options,
+       nullptr, run_attach},
       {"restart", "Stop, then start containers again (in the background)", restart_options,
        stop_finish, run_restart},
       {"ps", "List containers", ps_options, ps_finish, run_ps},

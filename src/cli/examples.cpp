@@ -20,6 +20,11 @@ const char* command_examples(std::string_view name) {
       {"start",
        "  mydocker start web\n  mydocker start -a job        attached: its output, its status"},
       {"restart", "  mydocker restart -t 5 web"},
+      {"attach",
+       "  mydocker run -dit --name box busybox sh\n"
+       "  mydocker attach box                  ctrl-p ctrl-q detaches, it goes on\n"
+       "  mydocker attach --detach-keys ctrl-x box\n"
+       "  mydocker attach --no-stdin web       its output only"},
       {"ps",
        "  mydocker ps -a --filter status=exited --filter label=tier=db\n"
        "  mydocker ps -n 3 --format 'table {{.Names}}\\t{{.Image}}\\t{{.Status}}'\n"

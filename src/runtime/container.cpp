@@ -28,6 +28,7 @@ void Instance::spawn(const Launch& l, const std::string& into) {
   so.namespaces = namespaces_of(l.init);
   so.pid_ns_fd = l.init.born_in_pid_ns;
   if (l.capture_output && !l.init.tty) so.stdio = {-1, out_.write.get(), err_.write.get()};
+  if (in_.read) so.stdio[0] = in_.read.get();
   trace_spawn(so);
   child_ = spawn_init(sync_.read.get(), errors_.write.get(), l.child_mask, so);
   sync_.read.reset();
@@ -36,6 +37,7 @@ void Instance::spawn(const Launch& l, const std::string& into) {
   errors_.write.reset();
   out_.write.reset();
   err_.write.reset();
+  in_.read.reset();
 }
 
 // --userns private, right after the clone: the id maps, the idmapped trees (which need the
@@ -74,6 +76,10 @@ void Instance::create(const Launch& l) {
   if (l.capture_output && !l.init.tty) {
     out_ = make_pipe();
     err_ = make_pipe();
+  }
+  if (l.open_stdin && !l.init.tty) {
+    in_ = make_pipe();
+    ::fcntl(in_.write.get(), F_SETFL, O_NONBLOCK);  // the relay never blocks on a full pipe
   }
   // v1: the clone first, so that the init's mounts overlap our cgroup set-up; it waits for
   // "go" before it joins them.

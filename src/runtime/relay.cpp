@@ -3,15 +3,18 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <optional>
+#include <vector>
 
 #include "mydocker/init/protocol.hpp"
 #include "mydocker/init/pty.hpp"
+#include "mydocker/runtime/attach.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/trace.hpp"
 
@@ -39,7 +42,45 @@ class Loop {
   }
 
  private:
-  enum { kPid, kSignals, kErrors, kOut, kErr, kSocket, kMaster, kStdin, kCount };
+  enum { kPid, kSignals, kErrors, kOut, kErr, kSocket, kMaster, kStdin, kSink, kCount };
+
+  // Where attached clients' input goes: the PTY's master (-t) or the stdin pipe (-i).
+  int sink() const { return pty_.fd() >= 0 ? pty_.fd() : o_.stdin_pipe; }
+
+  // What attached clients typed, written as far as the container reads it; the rest waits
+  // (and the clients are not read meanwhile).
+  void write_input() {
+    while (!pending_.empty() && sink() >= 0) {
+      const ssize_t n = ::write(sink(), pending_.data(), pending_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return;
+      if (n <= 0) {  // the container closed its stdin
+        pending_.clear();
+        return;
+      }
+      pending_.erase(0, static_cast<size_t>(n));
+    }
+  }
+
+  attach::Input attach_input() {
+    attach::Input in;
+    if (pty_socket_ >= 0 || pty_.fd() >= 0 || o_.stdin_pipe >= 0)
+      in.stdin_data = [this](std::string_view d) {
+        pending_.append(d);
+        write_input();
+      };
+    in.resize = [this](unsigned rows, unsigned cols) {
+      winsize ws{};
+      ws.ws_row = static_cast<unsigned short>(rows);
+      ws.ws_col = static_cast<unsigned short>(cols);
+      if (pty_.fd() >= 0) ::ioctl(pty_.fd(), TIOCSWINSZ, &ws);
+    };
+    in.signal = [this](int sig) {
+      trace::emit("kill -" + signal_name(sig) + " " + std::to_string(o_.pid));
+      ::kill(o_.pid, sig);
+    };
+    return in;
+  }
 
   int timeout_ms() const {
     const int idle = o_.on_idle && started_ && !idle_ ? RelayOptions::kIdleMs : -1;
@@ -99,15 +140,17 @@ class Loop {
 
   // One poll and what it found; true once the process has exited and been reaped.
   bool step() {
-    pollfd fds[kCount] = {{o_.pidfd, POLLIN, 0},
-                          {signals_.fd(), POLLIN, 0},
-                          {errors_open_ ? o_.errors : -1, POLLIN, 0},
-                          {out_open_ ? o_.out : -1, POLLIN, 0},
-                          {err_open_ ? o_.err : -1, POLLIN, 0},
-                          {pty_socket_, POLLIN, 0},
-                          {pty_.fd(), POLLIN, 0},
-                          {stdin_open_ && pty_.fd() >= 0 ? 0 : -1, POLLIN, 0}};
-    const int ready = ::poll(fds, kCount, timeout_ms());
+    std::vector<pollfd> fds = {{o_.pidfd, POLLIN, 0},
+                               {signals_.fd(), POLLIN, 0},
+                               {errors_open_ ? o_.errors : -1, POLLIN, 0},
+                               {out_open_ ? o_.out : -1, POLLIN, 0},
+                               {err_open_ ? o_.err : -1, POLLIN, 0},
+                               {pty_socket_, POLLIN, 0},
+                               {pty_.fd(), POLLIN, 0},
+                               {stdin_open_ && pty_.fd() >= 0 ? 0 : -1, POLLIN, 0},
+                               {pending_.empty() ? -1 : sink(), POLLOUT, 0}};
+    if (o_.attach) o_.attach->add_pollfds(fds, pending_.empty());
+    const int ready = ::poll(fds.data(), fds.size(), timeout_ms());
     if (ready < 0) {
       if (errno == EINTR) return false;
       throw_errno("poll");
@@ -123,9 +166,12 @@ class Loop {
     if (fds[kSocket].revents != 0) {  // -t: the PTY's master (or EOF: the init failed first)
       pty_.receive(pty_socket_, o_.attach_terminal);
       pty_socket_ = -1;
+      write_input();  // typed before the PTY came
     }
     if (fds[kMaster].revents != 0) pty_.pump([&](std::string_view d) { deliver("stdout", d); });
     if (fds[kStdin].revents != 0) stdin_open_ = pty_.feed_stdin();
+    if (fds[kSink].revents != 0) write_input();
+    if (o_.attach) o_.attach->handle(fds.data() + kCount, fds.size() - kCount, attach_input());
     handle_signals();
     if (fds[kPid].revents == 0) return false;
     int status = 0;
@@ -168,6 +214,7 @@ class Loop {
   int pty_socket_;
   bool started_ = false, killed_ = false, idle_ = false;
   std::optional<Clock::time_point> deadline_;
+  std::string pending_;  // attached clients' input not yet read by the container
 };
 
 }  // namespace

@@ -131,8 +131,10 @@ InitConfig make_init_config(const RunOptions& o, const Plan& p, const ImageDefau
   // v1: the init joins itself; v2: it is born inside (CLONE_INTO_CGROUP).
   if (const CgroupJoin join = p.cgroups->join(); join.clone_into.empty())
     c.join_files = join.self_files;
-  c.interactive = o.interactive && !o.detach;  // no attach yet: a detached stdin is /dev/null
-  c.tty = use_pty(o.tty, c.interactive);
+  // -d -i: the container's stdin is a pipe its supervisor holds open, for `mydocker attach`
+  // (docker's `run -di`); -d -t: a PTY, whatever our own stdin is.
+  c.interactive = o.interactive;
+  c.tty = o.detach ? o.tty : use_pty(o.tty, c.interactive);
   c.trace = o.trace && !o.detach;
   if (c.tty && !o.detach) {
     winsize ws{};

@@ -44,8 +44,13 @@ RelayOptions Supervisor::relay_options(Instance& in, std::optional<LogWriter>& l
   r.attach_terminal = !s_.detached;
   r.forward_stdin = !s_.detached && s_.init.tty && s_.init.interactive;
   r.stop_timeout = s_.stop_timeout;
-  if (log)
-    r.deliver = [&log](std::string_view stream, std::string_view data) { log->add(stream, data); };
+  r.attach = attach_ ? &*attach_ : nullptr;
+  r.stdin_pipe = in.in_fd();
+  if (s_.detached)
+    r.deliver = [&log, a = r.attach](std::string_view stream, std::string_view data) {
+      if (log) log->add(stream, data);
+      if (a) a->broadcast(stream == "stderr" ? attach::kStderr : attach::kStdout, data);
+    };
   r.kill_all = [this] { (void)s_.cgroups->kill_all(); };
   return r;
 }
@@ -57,7 +62,12 @@ Outcome Supervisor::run_once(bool first,
   std::optional<LogWriter> log;
   if (const auto rotation = log_rotation(*s_.options); s_.detached && rotation)
     log.emplace(dir_.log_path(), *rotation);
-  Launch launch{s_.cgroups, s_.resources, s_.init, s_.detached, s_.signals->original_mask()};
+  Launch launch{s_.cgroups,
+                s_.resources,
+                s_.init,
+                s_.detached,
+                s_.detached && s_.init.interactive,
+                s_.signals->original_mask()};
   Instance in(s_.cgroups);
   // On a bridge: the veth and the ports go with each run, however it ends.
   struct Network {
@@ -138,10 +148,15 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
   // docker's back-off: 100 ms before the first restart, doubling, at most a minute; back to
   // 100 ms once a run has lasted 10 s.
   long delay_ms = 100;
+  // A detached container can be attached to for as long as it lives (attach.sock).
+  if (s_.detached) attach_.emplace(dir_.path(), s_.init.tty, s_.init.interactive);
   for (int restarts = 0;; ++restarts) {
     Outcome o = run_once(restarts == 0, on_start);
     // --rm (never with a restart policy): the directory goes right after; no state to write.
-    if (s_.options->remove && !o.failure) return o;
+    if (s_.options->remove && !o.failure) {
+      if (attach_) attach_->finish(o.status);
+      return o;
+    }
     const bool oom = o.stats.memory && o.stats.memory->oom_kills > 0;
     const ContainerState st = dir_.update([&](ContainerState& st) {
       st.status = "exited";
@@ -151,6 +166,8 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
       st.finished_at = now_rfc3339();
       if (o.failure) st.error = o.failure->message;
     });
+    // Attached clients end with the container, once `inspect` shows it exited (docker's).
+    if (attach_) attach_->finish(st.exit_code);
     if (st.stop_requested || !should_restart(o, restarts)) return o;
     if (o.wall_seconds >= 10) delay_ms = 100;
     const std::string reason = oom ? "OOM-killed (exit " + std::to_string(o.status) + ")"

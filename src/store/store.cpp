@@ -24,7 +24,7 @@ constexpr const char* kTmpPrefix = ".tmp-";
 void remove_dir_files(const std::string& dir) {
   // The files a container directory has; anything else (a stray temp file) by listing.
   for (const char* f : {"config.json", "state.json", "supervisor.lock", "state.lock",
-                        "container.log", "hostname", "hosts", "resolv.conf"})
+                        "container.log", "hostname", "hosts", "resolv.conf", "attach.sock"})
     ::unlink((dir + "/" + f).c_str());
   ::rmdir((dir + "/rootfs").c_str());  // the overlay's mount point
   if (::rmdir(dir.c_str()) == 0 || errno != ENOTEMPTY) return;

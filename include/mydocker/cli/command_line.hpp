@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/commands/attach.hpp"
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/format/containers.hpp"
 #include "mydocker/spec/options.hpp"
@@ -45,6 +46,7 @@ struct CommandLine {
   bool remove_volumes = false;          // rm -v: its anonymous volumes too
   bool attach = false;                  // start -a
   bool attach_stdin = false;            // start -i
+  AttachOptions attach_to;              // attach
   std::vector<std::string> args;        // import TARBALL NAME, commit CONTAINER NAME, rmi IMAGE...
   std::string output;                   // export -o FILE, save -o FILE, load -i FILE
   bool no_trunc = false;                // history --no-trunc

@@ -31,6 +31,7 @@ struct Launch {
   Resources resources;
   InitConfig init;
   bool capture_output = false;  // stdout/stderr into pipes (a detached container's log)
+  bool open_stdin = false;      // -d -i: stdin from a pipe we hold (attach writes to it)
   sigset_t child_mask{};        // the signal mask the init starts with
 };
 
@@ -54,6 +55,7 @@ class Instance {
   int errors_fd() const { return errors_.read.get(); }
   int out_fd() const { return out_.read.get(); }
   int err_fd() const { return err_.read.get(); }
+  int in_fd() const { return in_.write.get(); }  // -d -i: the container's stdin
   bool born_in_cgroup() const { return born_inside_; }
   // The init was reaped by the wait: nothing left to kill.
   void reaped() { child_.pid = -1; }
@@ -65,7 +67,7 @@ class Instance {
 
   CgroupManager* cgroups_;
   Child child_;
-  Pipe sync_, errors_, out_, err_;
+  Pipe sync_, errors_, out_, err_, in_;
   std::vector<UniqueFd> trees_;  // --userns private: idmapped trees for the init to attach
   UniqueFd stub_;                // the sealed exec stub the init execs the command through
   bool cgroups_made_ = false;

@@ -15,6 +15,10 @@
 
 namespace mydocker {
 
+namespace attach {
+class Server;
+}
+
 struct RelayOptions {
   pid_t pid = -1;                // the process to wait for (the container's init, or exec's waiter)
   int pidfd = -1;                // readable when it exits
@@ -24,6 +28,10 @@ struct RelayOptions {
   bool attach_terminal = false;  // our terminal goes raw and follows the PTY's window size
   bool forward_stdin = false;    // -it: our stdin goes to the PTY
   int stop_timeout = -1;         // seconds from a stop signal to kill_all; -1: never
+  // A detached container: `mydocker attach` clients (runtime/attach.hpp); what they type goes
+  // to the PTY (-t) or to `stdin_pipe` (-i), where the container reads it.
+  attach::Server* attach = nullptr;
+  int stdin_pipe = -1;
   // Where the container's output goes: "stdout" or "stderr", and the bytes.
   std::function<void(std::string_view stream, std::string_view data)> deliver;
   std::function<void()> kill_all;    // after the stop timeout

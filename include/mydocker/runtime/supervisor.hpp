@@ -13,6 +13,7 @@
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/init/protocol.hpp"
 #include "mydocker/net/endpoint.hpp"
+#include "mydocker/runtime/attach.hpp"
 #include "mydocker/runtime/container.hpp"
 #include "mydocker/runtime/health.hpp"
 #include "mydocker/runtime/relay.hpp"
@@ -67,6 +68,7 @@ class Supervisor {
 
   SupervisorSetup s_;
   ContainerDir dir_;
+  std::optional<attach::Server> attach_;  // detached: `mydocker attach` connects here
   bool stop_signalled_ = false;
 };
 

@@ -10,6 +10,8 @@
 //                                its whole life: free while the state says "running" means
 //                                that process died (kill -9), and `prune` may clean up
 //   <root>/<id>/state.lock       flock'ed around each read-modify-write of state.json
+//   <root>/<id>/attach.sock      a detached container's supervisor listens here for
+//                                `mydocker attach` (runtime/attach.hpp)
 //   <root>/names/<name>          a symlink to <id>: symlink(2) is atomic, so of two
 //                                `run --name x` at the same moment exactly one wins
 //
