@@ -189,6 +189,18 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
   o.created = config.value("created", "");
   o.cidfile.clear();  // written when it was created
   o.typed_args = again.run.typed_args;
+  // What create read of its environment and files, not what start's are (docker's).
+  if (config.contains("run_env")) {
+    o.env = config["run_env"].get<std::vector<std::string>>();
+    o.env_files.clear();
+  }
+  if (config.contains("labels")) {
+    o.labels.clear();
+    o.label_files.clear();
+    for (const auto& [k, v] : config["labels"].items())
+      o.labels.push_back(k + "=" + v.get<std::string>());
+  }
+  o.anonymous_volumes = config.value("anonymous_volumes", std::vector<std::string>{});
   release_address(store, dir);
   return o;
 }
@@ -218,8 +230,7 @@ int run_start(const CommandLine& cl) {
 }
 
 void start_options_cli(CLI::App& start, CommandLine& cl, Scratch&) {
-  start.add_flag("-a,--attach", cl.attach,
-                 "Stay attached: its output here, its exit status ours");
+  start.add_flag("-a,--attach", cl.attach, "Stay attached: its output here, its exit status ours");
   start.add_flag("-i,--interactive", cl.attach_stdin, "Attach stdin too (implies -a)");
   start.add_option("container", cl.containers)->required();
 }

@@ -275,6 +275,18 @@ std::string container_files_owner(const std::string& files_dir) {
   return n > 0 ? std::string(value, static_cast<size_t>(n)) : "";
 }
 
+std::vector<std::string> env_flags(const RunOptions& o) {
+  std::vector<std::string> out;
+  for (const auto& f : o.env_files)
+    for (const auto& kv : read_env_file(f)) out.push_back(kv);
+  for (const auto& e : o.env) {
+    std::vector<std::string> one;
+    set_env(one, e);  // checks it; empty when a bare KEY is not ours
+    out.insert(out.end(), one.begin(), one.end());
+  }
+  return out;
+}
+
 std::vector<std::string> read_env_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error("invalid value '" + path + "' for --env-file: " + errno_text(errno));
@@ -410,7 +422,11 @@ std::vector<std::string> prepare_filesystem(const RunOptions& o, const ImageDefa
     MountSpec m = parse_volume(v);
     if (m.source.empty() || names_volume(m.source)) {  // a volume: made by the run (run.cpp)
       const bool anonymous = m.source.empty();
-      const std::string name = anonymous ? new_container_id() : m.source;
+      const size_t reuse = static_cast<size_t>(std::count_if(
+          c.volumes.begin(), c.volumes.end(), [](const auto& v) { return v.second; }));
+      const std::string name = !anonymous                           ? m.source
+                               : reuse < o.anonymous_volumes.size() ? o.anonymous_volumes[reuse]
+                                                                    : new_container_id();
       m.source = o.data_root + "/volumes/" + name + "/_data";
       c.volumes.emplace_back(name, anonymous);
       c.mounts.push_back(m);
@@ -484,9 +500,7 @@ void prepare_process(const RunOptions& o, const ImageDefaults& image,
   if (c.tty) c.env.push_back("TERM=xterm");
   for (const auto& e : image.env)
     if (e.find('=') != std::string::npos && e.front() != '=') set_env(c.env, e);
-  for (const auto& f : o.env_files)
-    for (const auto& kv : read_env_file(f)) set_env(c.env, kv);
-  for (const auto& e : o.env) set_env(c.env, e);
+  for (const auto& kv : env_flags(o)) set_env(c.env, kv);
 }
 
 // Capabilities, no_new_privs, the --security-opt words (seccomp is seccomp_filter_for's),

@@ -673,5 +673,32 @@ TEST_F(ImagesTest, NamedAndAnonymousVolumes) {
   EXPECT_FALSE(exists(data_ + "/up"));
 }
 
+// start runs a container again with what create saw: its -e KEY values and files read then
+// (not start's environment, files gone meanwhile), and its anonymous volume (docker's).
+TEST_F(ImagesTest, StartKeepsWhatCreateSaw) {
+  const std::string env_file = root() + "/env", label_file = root() + "/labels";
+  std::ofstream(env_file) << "FROM_FILE=file\n";
+  std::ofstream(label_file) << "tier=db\n";
+  Options at_create;
+  at_create.env["FROM_CREATE"] = "one";
+  auto created = md({"create", "--name", "kept", "-e", "FROM_CREATE", "--env-file", env_file,
+                     "--label-file", label_file, "-v", "/data", "busybox", "sh", "-c",
+                     "echo $FROM_CREATE $FROM_FILE; echo x >> /data/f; wc -l < /data/f"},
+                    at_create);
+  ASSERT_EQ(created.status, 0) << created.err;
+  ::unlink(env_file.c_str());
+  ::unlink(label_file.c_str());
+  Options at_start;
+  at_start.env["FROM_CREATE"] = "two";
+  auto first = md({"start", "-a", "kept"}, at_start);
+  EXPECT_EQ(first.out, "one file\n1\n") << first.err;
+  auto second = md({"start", "-a", "kept"}, at_start);
+  EXPECT_EQ(second.out, "one file\n2\n") << "the same anonymous volume: " << second.err;
+  EXPECT_EQ(md({"volume", "ls", "-q"}).out.size(), 65u) << "one volume, not one per start";
+  EXPECT_EQ(md({"inspect", "-f", "{{.Config.Labels.tier}}", "kept"}).out, "db\n");
+  ASSERT_EQ(md({"rm", "-v", "kept"}).status, 0);
+  EXPECT_EQ(md({"volume", "ls", "-q"}).out, "");
+}
+
 }  // namespace
 }  // namespace itest

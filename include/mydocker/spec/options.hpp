@@ -111,6 +111,8 @@ struct RunOptions {
   std::vector<std::string> typed_args;  // run's/create's words as typed: start parses them again
   std::string id;                       // start: the container's own id (its record is replaced)
   std::string created;                  // start: when it was created (RFC 3339)
+  // start: the anonymous volumes (-v /path) of its last run, in order: used again (docker's)
+  std::vector<std::string> anonymous_volumes;
   std::string state_root = kDefaultStateRoot;
 };
 
