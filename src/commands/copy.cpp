@@ -182,6 +182,14 @@ void check_source(const std::string& src, bool follow) {
     throw SysError(ENOTDIR, "stat " + src);
 }
 
+// The extended attributes cp carries: user.* (what users and tools set), and the file
+// capabilities (security.capability, as docker) but never onto the host: a container's file
+// with cap_sys_admin+ep copied out would hand the host that capability. trusted.*, other
+// security.* (SELinux labels) and system.* (ACLs) stay behind.
+bool carried_xattr(std::string_view name, bool file_caps) {
+  return name.starts_with("user.") || (file_caps && name == "security.capability");
+}
+
 // Writes the tree at `src` to `fd` as a pax tar whose root entry is copy_root_name(src):
 // owners numeric, symlinks as symlinks (but SRC itself followed with -L, a trailing '/' or
 // "/."), hard links kept, sockets skipped, mounts below crossed (a running container's volumes
@@ -196,8 +204,7 @@ void write_stream(const std::string& src, bool follow, int fd) {
   else
     archive_read_disk_set_symlink_physical(disk.get());
   archive_read_disk_set_behavior(disk.get(), ARCHIVE_READDISK_NO_ACL | ARCHIVE_READDISK_NO_FFLAGS |
-                                                 ARCHIVE_READDISK_NO_SPARSE |
-                                                 ARCHIVE_READDISK_NO_XATTR);
+                                                 ARCHIVE_READDISK_NO_SPARSE);
   if (archive_read_disk_open(disk.get(), top.c_str()) != ARCHIVE_OK)
     fail("cannot read " + src, disk.get());
   WriteArchive tar(archive_write_new());
@@ -213,6 +220,7 @@ void write_stream(const std::string& src, bool follow, int fd) {
     if (r < ARCHIVE_WARN) fail("cannot read " + src, disk.get());
     archive_read_disk_descend(disk.get());
     if (archive_entry_filetype(entry) == AE_IFSOCK) continue;
+    keep_xattrs(entry, [](std::string_view n) { return carried_xattr(n, true); });
     const std::string path = archive_entry_pathname(entry);
     const std::string rel = relative_to(top, path);
     archive_entry_copy_pathname(entry, (rel.empty() ? root : root + "/" + rel).c_str());
@@ -255,7 +263,8 @@ struct ExtractOptions {
   bool keep_owners = false;
   uid_t uid = 0;
   gid_t gid = 0;
-  bool devices = true;  // false: device nodes are skipped (never onto the host)
+  bool devices = true;     // false: device nodes are skipped (never onto the host)
+  bool file_caps = false;  // security.capability kept: cp -a into a container only
 };
 
 DestState dest_state(const std::string& dest) {
@@ -286,8 +295,9 @@ ExtractPlan plan_for(const ExtractOptions& o, archive_entry* first, std::string&
 }
 
 int extract_options() {
-  int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-              ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+  int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+              ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+              ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
   if (::geteuid() == 0) flags |= ARCHIVE_EXTRACT_OWNER;
   return flags;
 }
@@ -311,6 +321,7 @@ bool prepare_entry(archive_entry* e, const ExtractOptions& o, const std::string&
   }
   archive_entry_set_uname(e, nullptr);
   archive_entry_set_gname(e, nullptr);
+  keep_xattrs(e, [&](std::string_view n) { return carried_xattr(n, o.file_caps); });
   return true;
 }
 
@@ -565,6 +576,7 @@ void copy_in(const View& v, const CopyRequest& r) {
   o.where = "in container " + v.name;
   o.raw = r.src.stream;
   o.keep_owners = r.archive;  // docker: the container's root, unless -a
+  o.file_caps = r.archive;
   if (r.src.stream) {
     in_container(
         v, true, [&] { extract_stream(STDIN_FILENO, o); }, nullptr);

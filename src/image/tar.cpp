@@ -235,23 +235,7 @@ void apply_whiteouts(const Whiteouts& w) {
 // What an entry of the given kind may carry: a layer never sets overlayfs' own attributes
 // (trusted.overlay.redirect could point a directory anywhere in the lower layers).
 void drop_overlay_xattrs(archive_entry* entry) {
-  std::vector<std::pair<std::string, std::string>> kept;
-  bool dropped = false;
-  archive_entry_xattr_reset(entry);
-  const char* name = nullptr;
-  const void* value = nullptr;
-  size_t size = 0;
-  while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
-    if (name && std::string_view(name).starts_with("trusted.overlay.")) {
-      dropped = true;
-      continue;
-    }
-    kept.emplace_back(name ? name : "", std::string(static_cast<const char*>(value), size));
-  }
-  if (!dropped) return;
-  archive_entry_xattr_clear(entry);
-  for (const auto& [n, v] : kept)
-    archive_entry_xattr_add_entry(entry, n.c_str(), v.data(), v.size());
+  keep_xattrs(entry, [](std::string_view n) { return !n.starts_with("trusted.overlay."); });
 }
 
 // Only files, directories and links: what an archive's own wrapping (load's staging) holds.

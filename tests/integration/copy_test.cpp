@@ -2,6 +2,7 @@
 // directions, tar streams, owners, hostile symlinks in the container, stopped and running ones.
 
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -232,6 +233,34 @@ TEST_F(CopyTest, DiffListsAddedChangedAndDeleted) {
             "A /tmp/a/b\n"
             "A /tmp/a/b/f\n");
   EXPECT_EQ(md({"diff", "nosuch"}).status, 125);
+}
+
+std::string xattr(const std::string& path, const char* name) {
+  char v[256];
+  const ssize_t n = ::lgetxattr(path.c_str(), name, v, sizeof v);
+  return n < 0 ? "none" : std::string(v, static_cast<size_t>(n));
+}
+
+// user.* attributes travel both ways; file capabilities only into a container with -a, never
+// onto the host (a container's cap_sys_admin+ep binary copied out would be the host's).
+TEST_F(CopyTest, ExtendedAttributesThatTravel) {
+  stopped("c", "mkdir /d");
+  const std::string f = host_ + "/tagged";
+  std::ofstream(f) << "x\n";
+  ASSERT_EQ(::setxattr(f.c_str(), "user.origin", "host", 4, 0), 0);
+  // VFS_CAP_REVISION_2, cap_net_raw (13) permitted and effective.
+  const unsigned char cap[20] = {0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00};
+  ASSERT_EQ(::setxattr(f.c_str(), "security.capability", cap, sizeof cap, 0), 0);
+  ASSERT_EQ(md({"cp", f, "c:/d/plain"}).status, 0);
+  ASSERT_EQ(md({"cp", "-a", f, "c:/d/archived"}).status, 0);
+  const std::string id = md({"inspect", "-f", "{{.Id}}", "c"}).out.substr(0, 64);
+  const std::string upper = data_ + "/containers/" + id + "/upper/d/";
+  EXPECT_EQ(xattr(upper + "plain", "user.origin"), "host");
+  EXPECT_EQ(xattr(upper + "plain", "security.capability"), "none") << "not without -a";
+  EXPECT_EQ(xattr(upper + "archived", "security.capability").size(), sizeof cap) << "cp -a";
+  ASSERT_EQ(md({"cp", "-a", "c:/d/archived", host_ + "/back"}).status, 0);
+  EXPECT_EQ(xattr(host_ + "/back", "user.origin"), "host");
+  EXPECT_EQ(xattr(host_ + "/back", "security.capability"), "none") << "never onto the host";
 }
 
 }  // namespace

@@ -5,6 +5,10 @@
 #include <archive_entry.h>
 
 #include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace mydocker {
 
@@ -24,5 +28,27 @@ using ReadArchive = std::unique_ptr<archive, ArchiveReadFree>;
 using WriteArchive = std::unique_ptr<archive, ArchiveWriteFree>;
 using ArchiveEntry = std::unique_ptr<archive_entry, ArchiveEntryFree>;
 using LinkResolver = std::unique_ptr<archive_entry_linkresolver, ArchiveResolverFree>;
+
+// Keeps the extended attributes of `entry` whose name `keep` accepts; drops the others.
+template <typename Keep>
+void keep_xattrs(archive_entry* entry, Keep keep) {
+  std::vector<std::pair<std::string, std::string>> kept;
+  bool dropped = false;
+  archive_entry_xattr_reset(entry);
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
+    if (!name || !keep(std::string_view(name))) {
+      dropped = true;
+      continue;
+    }
+    kept.emplace_back(name, std::string(static_cast<const char*>(value), size));
+  }
+  if (!dropped) return;
+  archive_entry_xattr_clear(entry);
+  for (const auto& [n, v] : kept)
+    archive_entry_xattr_add_entry(entry, n.c_str(), v.data(), v.size());
+}
 
 }  // namespace mydocker
