@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
@@ -95,6 +96,31 @@ std::string synopsis(const CommandDoc& c) {
   return out;
 }
 
+// What each word of a group does, for its man page ("" for a word not listed: the generic line).
+std::string word_description(const std::string& group, const std::string& word) {
+  static const std::map<std::string, std::string> kWords = {
+      {"network create",
+       "Create a bridge network: a Linux bridge, a subnet of its own (or --subnet) and, unless "
+       "--internal, forwarding and masquerading in mydocker's own nftables table."},
+      {"network ls", "List the networks (the built-in bridge once made, and user networks)."},
+      {"network inspect", "Show networks as JSON: subnet, gateway, bridge, containers."},
+      {"network rm", "Remove networks no container uses: the bridge and its rules go."},
+      {"network prune", "Remove every network no container uses."},
+      {"volume create", "Create a named volume (a directory under the data root)."},
+      {"volume ls", "List the volumes."},
+      {"volume inspect", "Show volumes as JSON, docker's shape."},
+      {"volume rm", "Remove volumes no container names (-f: even then)."},
+      {"volume prune", "Remove unused anonymous volumes (-a: named ones too), after asking."},
+      {"system df", "Show the space images, containers and volumes take."},
+      {"system prune", "Remove stopped containers, unused networks and dangling images."},
+      {"image inspect", "Show images as JSON, docker's shape (Config, RootFS, ...)."},
+      {"image history", "Show the layers of an image and the steps that made them."},
+      {"system info", "Show the host as mydocker sees it (the same as mydocker info)."},
+  };
+  const auto it = kWords.find(group + " " + word);
+  return it == kWords.end() ? "" : it->second;
+}
+
 // The words a positional "command" lists ("create NAME | ls | rm NAME..."), each its own command
 // with the parent's flags that are its own ("create: ...") or that name no word.
 std::vector<CommandDoc> word_commands(const CommandDoc& parent, const std::string& list) {
@@ -106,7 +132,8 @@ std::vector<CommandDoc> word_commands(const CommandDoc& parent, const std::strin
     CommandDoc c;
     c.path = parent.path;
     c.path.push_back(text.substr(0, space));
-    c.help = parent.name() + " " + text;
+    c.help = word_description(parent.name(), c.path.back());
+    if (c.help.empty()) c.help = parent.name() + " " + text;
     c.synopsis = "[OPTIONS]" + (space == std::string::npos ? "" : text.substr(space));
     out.push_back(std::move(c));
   }
