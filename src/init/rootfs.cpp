@@ -302,6 +302,13 @@ Result fd_links(const Steps& s, const std::string& dev) {
   return std::nullopt;
 }
 
+// A bind over /dev/shm comes (--ipc host, shareable, container:, or -v X:/dev/shm).
+bool binds_dev_shm(const InitConfig& c) {
+  return std::any_of(c.mounts.begin(), c.mounts.end(), [](const MountSpec& m) {
+    return m.target == "/dev/shm" || m.target == "/dev/shm/";
+  });
+}
+
 // A minimal /dev on tmpfs: the usual character devices, a devpts of its own (-t), shm, mqueue.
 Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
   std::string dev;
@@ -320,9 +327,10 @@ Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
   if (auto f = s.symlink("pts/ptmx", dev + "/ptmx")) return f;
   if (auto f = s.mkdir(dev + "/shm")) return f;
   const std::string shm = "mode=1777," + c.shm_size;  // --shm-size
-  if (auto f = s.mount("mount -t tmpfs shm " + dev + "/shm -o nosuid,nodev,noexec," + shm, "shm",
-                       dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm.c_str()))
-    return f;
+  if (!binds_dev_shm(c))
+    if (auto f = s.mount("mount -t tmpfs shm " + dev + "/shm -o nosuid,nodev,noexec," + shm, "shm",
+                         dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm.c_str()))
+      return f;
   if (auto f = s.mkdir(dev + "/mqueue")) return f;
   if (auto f = s.mount("mount -t mqueue mqueue " + dev + "/mqueue", "mqueue", dev + "/mqueue",
                        "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC))
@@ -492,11 +500,9 @@ Result host_view(const Steps& s, const InitConfig& c) {
   if (!c.host_rw)
     for (const char* const* t = kHostViewTmpfs; *t; ++t) {
       const bool shm = std::string(*t) == "/dev/shm";
-      // --ipc host: the host's /dev/shm is bound below (the bind's source must not be hidden)
-      if (shm && std::any_of(c.mounts.begin(), c.mounts.end(), [](const MountSpec& m) {
-            return m.source == "/dev/shm" && m.target == "/dev/shm";
-          }))
-        continue;
+      // --ipc host|shareable|container: a /dev/shm is bound below (--ipc host: the host's,
+      // the bind's source must not be hidden)
+      if (shm && binds_dev_shm(c)) continue;
       const std::string data = shm                         ? "mode=1777," + c.shm_size
                                : std::string(*t) == "/tmp" ? "mode=1777"
                                                            : "mode=755";

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include "mydocker/init/userns.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/timing.hpp"
+#include "mydocker/util/trace.hpp"
 
 namespace mydocker {
 
@@ -70,7 +73,17 @@ void Instance::send_trees() {
   trees_.clear();
 }
 
+void Instance::mount_shm(const std::string& dir, const std::string& size) {
+  const std::string data = "mode=1777," + size;
+  trace::emit("mkdir " + dir + " && mount -t tmpfs shm " + dir + " -o nosuid,nodev,noexec," + data);
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw SysError(errno, "mkdir " + dir);
+  if (::mount("shm", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, data.c_str()) != 0)
+    throw SysError(errno, "mount -t tmpfs shm " + dir);
+  shm_dir_ = dir;
+}
+
 void Instance::create(const Launch& l) {
+  if (!l.shm_dir.empty()) mount_shm(l.shm_dir, l.init.shm_size);  // the init binds it
   const std::string into = cgroups_->join().clone_into;
   born_inside_ = !into.empty();
   if (l.capture_output && !l.init.tty) {
@@ -118,7 +131,14 @@ std::vector<std::string> Instance::destroy() noexcept {
     }
     child_.pid = -1;
   }
-  return cgroups_made_ ? cgroups_->destroy() : std::vector<std::string>{};
+  std::vector<std::string> problems =
+      cgroups_made_ ? cgroups_->destroy() : std::vector<std::string>{};
+  if (!shm_dir_.empty()) {  // lazily: a container that joined it keeps its own reference
+    if (::umount2(shm_dir_.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 ||
+        ::rmdir(shm_dir_.c_str()) != 0)
+      problems.push_back("umount " + shm_dir_ + ": " + errno_text(errno));
+  }
+  return problems;
 }
 
 }  // namespace mydocker

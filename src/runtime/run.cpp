@@ -57,6 +57,7 @@ struct Plan {
   std::optional<net::Endpoint> endpoint;  // --net bridge|NAME, -p: its address is leased
   UniqueFd shared_netns;                  // --net container:NAME: its network namespace
   UniqueFd shared_ipcns, shared_pidns;    // --ipc/--pid container:NAME
+  std::string shm_dir;       // --ipc shareable: its /dev/shm, a tmpfs on the host (Launch::shm_dir)
   std::string notice;        // a bare first word ran the host's command (check_host_command)
   std::string missing_hint;  // added to a "not found" error: no image of that name either
 };
@@ -183,12 +184,24 @@ void join_containers(const RunOptions& o, Plan& p) {
     p.shared_netns = container_namespace(o, n.substr(10), "--net", "net");
     p.init.join_namespaces.push_back({p.shared_netns.get(), CLONE_NEWNET});
   }
-  // Its System V IPC and message queues. Not its /dev/shm: a mount of another mount namespace
-  // cannot be bound here (EINVAL), and docker's way, a tmpfs on the host bound into both, is
-  // not built: POSIX shared memory (shm_open) is not shared. README says so.
+  // Its System V IPC and message queues, and its /dev/shm (POSIX shared memory: shm_open). A
+  // mount of another mount namespace cannot be bound (EINVAL), so docker's way: a shareable
+  // container's /dev/shm is a tmpfs on the host, <state root>/<id>/shm, bound into it and into
+  // the containers that join it.
+  auto bind_shm = [&](const std::string& dir) {
+    MountSpec m;
+    m.source = dir;
+    m.target = "/dev/shm";
+    p.init.mounts.push_back(m);
+  };
+  if (o.ipc == "shareable") {
+    p.shm_dir = o.state_root + "/" + p.id + "/shm";
+    bind_shm(p.shm_dir);
+  }
   if (const std::string t = container_mode_target(o.ipc); !t.empty()) {
     p.shared_ipcns = container_namespace(o, t, "--ipc", "ipc");
     p.init.join_namespaces.push_back({p.shared_ipcns.get(), CLONE_NEWIPC});
+    bind_shm(Store(o.state_root).open(t).path() + "/shm");
   }
   if (const std::string t = container_mode_target(o.pid); !t.empty()) {
     p.shared_pidns = container_namespace(o, t, "--pid", "pid");
@@ -363,6 +376,7 @@ SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs
   s.signals = &signals;
   s.endpoint = p.endpoint ? &*p.endpoint : nullptr;
   s.health = p.health;
+  s.shm_dir = p.shm_dir;
   return s;
 }
 

@@ -67,7 +67,8 @@ Outcome Supervisor::run_once(bool first,
                 s_.init,
                 s_.detached,
                 s_.detached && s_.init.interactive,
-                s_.signals->original_mask()};
+                s_.signals->original_mask(),
+                s_.shm_dir};
   Instance in(s_.cgroups);
   // On a bridge: the veth and the ports go with each run, however it ends.
   struct Network {

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -27,6 +28,9 @@ void remove_dir_files(const std::string& dir) {
                         "container.log", "hostname", "hosts", "resolv.conf", "attach.sock"})
     ::unlink((dir + "/" + f).c_str());
   ::rmdir((dir + "/rootfs").c_str());  // the overlay's mount point
+  // --ipc shareable's /dev/shm, when its supervisor was killed before it unmounted it.
+  ::umount2((dir + "/shm").c_str(), MNT_DETACH | UMOUNT_NOFOLLOW);
+  ::rmdir((dir + "/shm").c_str());
   if (::rmdir(dir.c_str()) == 0 || errno != ENOTEMPTY) return;
   for (const auto& f : list_dir(dir)) ::unlink((dir + "/" + f).c_str());
   ::rmdir(dir.c_str());

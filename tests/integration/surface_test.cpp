@@ -226,7 +226,8 @@ TEST_F(SurfaceTest, NamespaceFlagsShareWhatTheyName) {
   EXPECT_NE(md({"run", "--rm", "test", "-d", "/proc/" + mine}).status, 0);
   EXPECT_EQ(md({"run", "--rm", "--pid", "nope", "true"}).status, 125);
 
-  start({"--name", "a", "--ipc", "shareable"}, {"sh", "-c", "ipcmk -M 4096; sleep 30"});
+  start({"--name", "a", "--ipc", "shareable", "--shm-size", "10m"},
+        {"sh", "-c", "ipcmk -M 4096; echo shared > /dev/shm/note; sleep 30"});
   start({"--name", "b"});
   ::usleep(300000);
   auto pids = md({"run", "--rm", "--pid", "container:a", "sh", "-c", "cat /proc/1/cmdline"});
@@ -234,9 +235,26 @@ TEST_F(SurfaceTest, NamespaceFlagsShareWhatTheyName) {
   auto shm = md({"run", "--rm", "--ipc", "container:a", "sh", "-c", "grep -c . /proc/sysvipc/shm"});
   EXPECT_EQ(shm.out, "2\n") << "a's segment, after the header line: " << shm.err;
   EXPECT_EQ(md({"run", "--rm", "sh", "-c", "grep -c . /proc/sysvipc/shm"}).out, "1\n");
+  // And its /dev/shm (POSIX shared memory), both ways: a tmpfs on the host bound into both.
+  auto note = md({"run", "--rm", "--ipc", "container:a", "sh", "-c",
+                  "cat /dev/shm/note; echo back > /dev/shm/reply; df -k /dev/shm | tail -1"});
+  EXPECT_EQ(note.out.substr(0, 7), "shared\n") << note.err;
+  EXPECT_NE(note.out.find(" 10240 "), std::string::npos) << "a's --shm-size: " << note.out;
+  EXPECT_EQ(md({"exec", "a", "cat", "/dev/shm/reply"}).out, "back\n");
+  EXPECT_NE(md({"run", "--rm", "cat", "/dev/shm/note"}).status, 0) << "not a private one's";
+  const std::string a_id = md({"inspect", "-f", "{{.Id}}", "a"}).out.substr(0, 64);
+  auto shm_mounts = [&] {
+    auto all = lines(read_file("/proc/self/mountinfo"));
+    return std::count_if(all.begin(), all.end(), [&](const std::string& l) {
+      return l.find(a_id + "/shm") != std::string::npos;
+    });
+  };
+  EXPECT_EQ(shm_mounts(), 1);
   auto priv = md({"run", "--rm", "--ipc", "container:b", "true"});
   EXPECT_EQ(priv.status, 125);
   EXPECT_NE(priv.err.find("--ipc shareable"), std::string::npos) << priv.err;
+  ASSERT_EQ(md({"stop", "-t", "0", "a"}).status, 0);
+  EXPECT_EQ(shm_mounts(), 0) << "its /dev/shm goes when it stops";
 
   auto size = md({"run", "--rm", "--shm-size", "10m", "sh", "-c", "df -k /dev/shm | tail -1"});
   EXPECT_NE(size.out.find(" 10240 "), std::string::npos) << size.out << size.err;

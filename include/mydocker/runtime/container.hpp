@@ -33,6 +33,9 @@ struct Launch {
   bool capture_output = false;  // stdout/stderr into pipes (a detached container's log)
   bool open_stdin = false;      // -d -i: stdin from a pipe we hold (attach writes to it)
   sigset_t child_mask{};        // the signal mask the init starts with
+  // --ipc shareable: a tmpfs mounted here on the host (mode 1777, --shm-size) before the init
+  // exists, which binds it as its /dev/shm; unmounted by destroy().
+  std::string shm_dir;
 };
 
 // One start of a container's init, and its cgroups while they exist.
@@ -64,12 +67,14 @@ class Instance {
   void spawn(const Launch& l, const std::string& into);
   void map_user_namespace(const InitConfig& init);
   void send_trees();
+  void mount_shm(const std::string& dir, const std::string& size);
 
   CgroupManager* cgroups_;
   Child child_;
   Pipe sync_, errors_, out_, err_, in_;
   std::vector<UniqueFd> trees_;  // --userns private: idmapped trees for the init to attach
   UniqueFd stub_;                // the sealed exec stub the init execs the command through
+  std::string shm_dir_;          // mounted by create()
   bool cgroups_made_ = false;
   bool born_inside_ = false;
   bool destroyed_ = false;

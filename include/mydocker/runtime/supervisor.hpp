@@ -40,6 +40,7 @@ struct SupervisorSetup {
   SignalForwarder* signals = nullptr;
   const net::Endpoint* endpoint = nullptr;  // on a bridge: connected at each start
   std::optional<HealthConfig> health;       // its HEALTHCHECK, run while it runs
+  std::string shm_dir;                      // --ipc shareable: Launch::shm_dir
 };
 
 struct Outcome {
