@@ -12,6 +12,8 @@
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/commands/containers.hpp"
 #include "mydocker/commands/info.hpp"
+#include "mydocker/commands/network.hpp"
+#include "mydocker/commands/volumes.hpp"
 #include "mydocker/format/host.hpp"
 #include "mydocker/format/template.hpp"
 #include "mydocker/format/text.hpp"
@@ -45,7 +47,7 @@ int run_info(const CommandLine& cl) {
   return 0;
 }
 
-void prune_options(CLI::App& prune, CommandLine& cl, Scratch& s) {
+void prune_options(CLI::App& prune, CommandLine& cl, Scratch&) {
   prune.add_flag("-f,--force", cl.force,
                  "Do not ask (container/image/system prune ask; plain prune never does)");
   prune.add_flag("--ask", cl.prune.ask, "Ask first (what the management groups' prune do)")
@@ -55,7 +57,8 @@ void prune_options(CLI::App& prune, CommandLine& cl, Scratch& s) {
       ->group("");
   prune.add_flag("-a,--all", cl.prune.all_images,
                  "image/system prune: every image no container uses, not only untagged ones");
-  prune.add_flag("--volumes", s.volumes, "Accepted for docker's sake: there are no volumes yet");
+  prune.add_flag("--volumes", cl.prune.volumes,
+                 "system prune: anonymous volumes no container uses, too");
 }
 
 // docker's prompt: the answer is read from stdin, terminal or not; anything but y/yes (EOF
@@ -65,6 +68,9 @@ bool confirmed(const CommandLine& cl) {
   const std::string& w = cl.prune.what;
   std::string what;
   if (w != "images") what += "  - all stopped containers\n";
+  if (w == "all") what += "  - all networks not used by at least one container\n";
+  if (w == "all" && cl.prune.volumes)
+    what += "  - all anonymous volumes not used by at least one container\n";
   if (w != "containers")
     what += cl.prune.all_images
                 ? "  - all images without at least one container associated to them\n"
@@ -91,6 +97,12 @@ int run_prune(const CommandLine& cl) {
   if (cl.prune.what == "images" || cl.prune.what == "all") {
     for (const auto& line : prune_images(store, cl.data_root, cl.prune.all_images))
       out() << line << "\n";
+  }
+  if (cl.prune.what == "all") {  // system prune: docker's networks, and --volumes
+    for (const auto& n : network_prune(cl.data_root)) out() << "Deleted Network: " << n << "\n";
+    if (cl.prune.volumes)
+      for (const auto& v : prune_volumes(store, cl.data_root, false))
+        out() << "Deleted Volume: " << v << "\n";
   }
   for (const auto& x : r.removed) out() << "removed " << x << "\n";
   for (const auto& x : r.live) out() << "left alone (running): " << x << "\n";

@@ -700,5 +700,24 @@ TEST_F(ImagesTest, StartKeepsWhatCreateSaw) {
   EXPECT_EQ(md({"volume", "ls", "-q"}).out, "");
 }
 
+// system prune --volumes: docker's, the anonymous volumes no container uses; without it (or for
+// named volumes) they stay.
+TEST_F(ImagesTest, SystemPruneVolumes) {
+  ASSERT_EQ(md({"run", "--name", "v", "-v", "/scratch", "-v", "kept:/k", "busybox", "true"}).status,
+            0);
+  ASSERT_EQ(md({"rm", "v"}).status, 0);  // without -v: its anonymous volume stays
+  EXPECT_EQ(md({"volume", "ls", "-q"}).out.size(), 65u + 5u);
+  EXPECT_EQ(md({"system", "prune", "-f"}).status, 0);
+  EXPECT_EQ(md({"volume", "ls", "-q"}).out.size(), 65u + 5u) << "no --volumes, no volume pruned";
+  Options yes;
+  yes.input = "y\n";
+  auto r = md({"system", "prune", "--volumes"}, yes);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("all anonymous volumes not used"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Deleted Volume: "), std::string::npos) << r.out;
+  EXPECT_EQ(md({"volume", "ls", "-q"}).out, "kept\n") << "named volumes stay";
+  EXPECT_EQ(md({"volume", "rm", "kept"}).status, 0);
+}
+
 }  // namespace
 }  // namespace itest

@@ -61,6 +61,7 @@ struct CommandLine {
     bool ask = false;         // container/image/system prune: confirm unless -f
     std::string what = "";    // "" (prune: containers and leftovers), containers, images, all
     bool all_images = false;  // image/system prune -a: every unused image, not only dangling
+    bool volumes = false;     // system prune --volumes: unused anonymous volumes too
   } prune;
   struct {
     std::string subnet, gateway;  // network create

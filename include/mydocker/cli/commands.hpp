@@ -25,7 +25,6 @@ struct LimitText {
 struct Scratch {
   LimitText limits;
   std::string stop_timeout, tail, time;
-  bool volumes = false;
   bool latest = false;              // ps -l
   std::vector<std::string> mounts;  // run --mount
 };
