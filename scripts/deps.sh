@@ -3,7 +3,7 @@
 # runs apt-get only for what is missing. Usage: scripts/deps.sh [extra packages...]
 set -euo pipefail
 
-packages=(g++ cmake ninja-build pkg-config libcli11-dev libspdlog-dev libfmt-dev
+packages=(g++ lld cmake ninja-build pkg-config libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libgtest-dev libarchive-dev nettle-dev libcap-dev libseccomp-dev
   libzstd-dev liblz4-dev libacl1-dev libxml2-dev libicu-dev libbz2-dev liblzma-dev zlib1g-dev
   busybox-static tmux stress hyperfine jq time util-linux crun containerd podman runc nftables iproute2
