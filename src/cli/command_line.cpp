@@ -133,6 +133,7 @@ const std::vector<GroupAlias>& group_aliases() {
       {"image", "remove", {"rmi"}},
       {"image", "prune", {"prune", "--ask", "--what", "images"}},
       {"system", "prune", {"prune", "--ask", "--what", "all"}},
+      {"system", "events", {"events"}},
   };
   return all;
 }

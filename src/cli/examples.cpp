@@ -56,6 +56,10 @@ const char* command_examples(std::string_view name) {
        "  mydocker run -d --net backend --name db busybox sleep 1d"},
       {"prune", "  mydocker prune        after a crash: cgroups, mounts, leases, partial loads"},
       {"system", "  mydocker system df\n  mydocker system prune -f -a"},
+      {"events",
+       "  mydocker events --filter container=web --filter event=die\n"
+       "  mydocker events --since 1h --until 0s --format '{{.Action}} {{.Actor.Attributes.name}}'\n"
+       "  mydocker events --since 2026-12-06 --filter type=image --format json"},
       {"version", "  mydocker version --format '{{.Server.KernelVersion}}'"},
       {"info", "  mydocker info --format '{{json .}}'"},
   };

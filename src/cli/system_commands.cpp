@@ -1,4 +1,4 @@
-// info, prune, system df|prune|info.
+// info, prune, system df|prune|info, events.
 
 #include <sys/utsname.h>
 
@@ -11,9 +11,11 @@
 #include "mydocker/cli/print.hpp"
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/commands/containers.hpp"
+#include "mydocker/commands/events.hpp"
 #include "mydocker/commands/info.hpp"
 #include "mydocker/commands/network.hpp"
 #include "mydocker/commands/volumes.hpp"
+#include "mydocker/format/events.hpp"
 #include "mydocker/format/host.hpp"
 #include "mydocker/format/template.hpp"
 #include "mydocker/format/text.hpp"
@@ -248,6 +250,38 @@ int run_version(const CommandLine& cl) {
   return 0;
 }
 
+void events_options(CLI::App& events, CommandLine& cl, Scratch& s) {
+  events.add_option("--since", s.since,
+                    "Events from this time on, then new ones: 2006-01-02T15:04:05Z, "
+                    "2006-01-02, unix seconds, or a duration before now (10m, 1h30m)");
+  events.add_option("--until", s.until, "Stop at this time (in the past: print and exit)");
+  events.add_option("-f,--filter", cl.events.filters,
+                    "KEY=VALUE: container, event, type, image, label, volume, network, scope "
+                    "(a key twice: either value)");
+  events.add_option("--format", cl.events.format,
+                    "json, or a Go template: '{{.Type}} {{.Action}} {{.Actor.ID}}'");
+}
+
+// The times and filters are checked before anything is read, with the flag they came with.
+void events_finish(CLI::App&, CommandLine& cl, Scratch& s, const RunArgs&) {
+  const int64_t now = wall_clock_ns();
+  if (!s.since.empty()) cl.events.since = parse_event_time(s.since, "--since", now);
+  if (!s.until.empty()) cl.events.until = parse_event_time(s.until, "--until", now);
+  if (cl.events.since && cl.events.until && *cl.events.since > *cl.events.until)
+    throw Error("invalid value '" + s.since + "' for --since: it is after --until (" + s.until +
+                ")");
+  (void)parse_event_filters(cl.events.filters);
+  (void)EventPrinter(cl.events.format);  // a broken template fails here
+}
+
+// docker's events: the past window, or the stream until SIGINT/SIGTERM (status 0).
+int run_events(const CommandLine& cl) {
+  const EventPrinter printer(cl.events.format);
+  const EventQuery q{cl.events.since, cl.events.until, cl.events.filters};
+  stream_events(cl.state_root, q, [&](const Event& e) { (out() << printer.line(e)).flush(); });
+  return 0;
+}
+
 }  // namespace
 
 std::vector<CommandDef> system_commands() {
@@ -258,6 +292,8 @@ std::vector<CommandDef> system_commands() {
       {"system", "df (disk usage: images, layers, containers) | prune | info", system_options,
        info_finish, run_system},
       volume_command(),
+      {"events", "Show lifecycle events: the past (--since, --until), then live until Ctrl-C",
+       events_options, events_finish, run_events},
       {"version", "Show mydocker's version and the kernel's (docker's Client and Server)",
        version_options, version_finish, run_version},
   };

@@ -2,6 +2,7 @@
 // Parses mydocker's command line into plain structs (testable without running anything). The
 // commands themselves are one table (commands.hpp): name, help, options, handler.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,12 @@ struct StatsOptions {
   std::vector<std::string> containers;  // none: all running
 };
 
+struct EventsOptions {
+  std::optional<int64_t> since, until;  // --since, --until: ns since the epoch
+  std::vector<std::string> filters;     // --filter KEY=VALUE
+  std::string format;                   // --format: json or a Go template
+};
+
 struct CommandLine {
   std::string command;  // the table's name: "run", "ps"... ("" when there is none)
   std::string log_level = "warn";
@@ -39,6 +46,7 @@ struct CommandLine {
   LogsOptions logs;
   ExecOptions exec;
   StatsOptions stats;
+  EventsOptions events;
   std::vector<std::string> containers;  // the containers a command acts on
   std::optional<int> stop_timeout;      // stop -t, rm -f
   std::string signal = "KILL";          // kill -s

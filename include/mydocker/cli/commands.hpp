@@ -25,6 +25,7 @@ struct LimitText {
 struct Scratch {
   LimitText limits;
   std::string stop_timeout, tail, time;
+  std::string since, until;         // events
   bool latest = false;              // ps -l
   std::vector<std::string> mounts;  // run --mount
 };
@@ -50,7 +51,7 @@ const CommandDef* find_command(std::string_view name);
 // The lists commands() joins.
 std::vector<CommandDef> container_commands();  // run, ps, logs, exec, stop, kill, rm, ...
 std::vector<CommandDef> image_commands();      // import, images, rmi, export, commit
-std::vector<CommandDef> system_commands();     // info, prune
+std::vector<CommandDef> system_commands();     // info, prune, events
 std::vector<CommandDef> network_commands();    // network, port
 std::vector<CommandDef> docs_commands();       // completion, __man (docs.cpp)
 std::vector<CommandDef> copy_commands();       // cp, diff

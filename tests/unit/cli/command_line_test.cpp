@@ -684,5 +684,41 @@ TEST_F(CommandLineTest, GlobalRootBeforeAContainerCommand) {
   EXPECT_TRUE(cl.ps.all);
 }
 
+// ---- events ----
+
+TEST_F(CommandLineTest, EventsTimesFiltersAndFormat) {
+  CommandLine cl =
+      parse_command_line({"events", "--since", "1700000000", "--until", "1700000060.5", "-f",
+                          "container=web", "--filter", "event=die", "--format", "{{.Action}}"});
+  EXPECT_EQ(cl.command, "events");
+  EXPECT_EQ(cl.events.since, 1700000000LL * 1000000000);
+  EXPECT_EQ(cl.events.until, 1700000060LL * 1000000000 + 500000000);
+  EXPECT_EQ(cl.events.filters, (Strings{"container=web", "event=die"}));
+  EXPECT_EQ(cl.events.format, "{{.Action}}");
+  CommandLine plain = parse_command_line({"events"});
+  EXPECT_FALSE(plain.events.since.has_value()) << "no time: only what happens from now on";
+  EXPECT_FALSE(plain.events.until.has_value());
+}
+
+TEST_F(CommandLineTest, SystemEventsIsEvents) {
+  CommandLine cl = parse_command_line({"system", "events", "--since", "10m"});
+  EXPECT_EQ(cl.command, "events");
+  ASSERT_TRUE(cl.events.since.has_value());
+  EXPECT_EQ(parse_command_line({"system", "df"}).command, "system");
+}
+
+TEST_F(CommandLineTest, EventsBadTimesFiltersAndTemplatesNameTheFlag) {
+  EXPECT_NE(parse_error({"events", "--since", "yesterday"}).find("'yesterday' for --since"),
+            std::string::npos);
+  EXPECT_NE(parse_error({"events", "--until", "2023-02-30"}).find("'2023-02-30' for --until"),
+            std::string::npos);
+  EXPECT_NE(parse_error({"events", "--since", "1700000100", "--until", "1700000000"})
+                .find("it is after --until"),
+            std::string::npos);
+  EXPECT_NE(parse_error({"events", "--filter", "colour=red"}).find("'colour=red' for --filter"),
+            std::string::npos);
+  EXPECT_EQ(parse_error({"events", "--format", "{{.X"}), "template: 1:1: unclosed action");
+}
+
 }  // namespace
 }  // namespace mydocker::cli
