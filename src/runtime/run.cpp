@@ -29,6 +29,7 @@
 #include "mydocker/spec/config.hpp"
 #include "mydocker/spec/namespaces.hpp"
 #include "mydocker/spec/prepare.hpp"
+#include "mydocker/store/events.hpp"
 #include "mydocker/store/store.hpp"
 #include "mydocker/store/volumes.hpp"
 #include "mydocker/util/files.hpp"
@@ -214,7 +215,9 @@ void join_containers(const RunOptions& o, Plan& p) {
 void make_volumes(const RunOptions& o, Plan& p) {
   const VolumeStore volumes(o.data_root);
   for (const auto& [name, anonymous] : p.init.volumes) {
-    const Volume v = volumes.ensure(name, {}, anonymous);
+    bool made = false;
+    const Volume v = volumes.ensure(name, {}, anonymous, &made);
+    if (made) record_event(o.state_root, volume_event("create", name));
     // docker's rule: an empty volume (new, or made by `volume create`) gets the image's files.
     if (p.init.lower.empty() || !list_dir(v.mountpoint).empty()) continue;
     for (auto& m : p.init.mounts)
@@ -284,6 +287,11 @@ void announce(const Plan& p, const RunOptions& o) {
                      hosts_files_of(store));
 }
 
+// The image as the run named it ("" on the host's files).
+std::string image_name(const RunOptions& o, const Plan& p) {
+  return p.image_id.empty() ? "" : o.command.front();
+}
+
 // --rm: its name out of its peers' /etc/hosts, its address back to the pool.
 void forget_endpoint(const Plan& p, const RunOptions& o) noexcept {
   if (!p.endpoint) return net::release(o.data_root, p.id);
@@ -296,11 +304,15 @@ void discard(const Store& store, const ContainerDir& dir, const Plan& p,
              const RunOptions& o) noexcept {
   try {
     store.remove(dir, p.name, p.files_dir);
+    record_event(o.state_root,
+                 container_event("destroy", p.id, p.name, image_name(o, p), p.labels));
     const VolumeStore volumes(o.data_root);
     for (const auto& [name, anonymous] : p.init.volumes)
-      if (anonymous)
+      if (anonymous) {
         volumes.remove(
             name, [](const std::string&) { return false; }, true);
+        record_event(o.state_root, volume_event("destroy", name));
+      }
   } catch (const std::exception&) {
   }
   forget_endpoint(p, o);
@@ -323,7 +335,7 @@ nlohmann::json config_for(const RunOptions& o, const Plan& p) {
   nlohmann::json c = make_config(o, p.id, p.name, p.resources, p.init);
   c["image"] = p.image_id;
   if (!p.stop_signal.empty()) c["stop_signal"] = p.stop_signal;
-  c["image_name"] = p.image_id.empty() ? "" : o.command.front();
+  c["image_name"] = image_name(o, p);
   c["labels"] = p.labels;
   const auto split_at = p.init.argv.begin() + static_cast<std::ptrdiff_t>(p.entrypoint_size);
   c["entrypoint"] = std::vector<std::string>(p.init.argv.begin(), split_at);
@@ -356,7 +368,10 @@ Store::Created record(const Store& store, const RunOptions& o, const Plan& p,
                       const ContainerState& st, bool durable) {
   if (!o.id.empty() && ::access((store.root() + "/" + o.id).c_str(), F_OK) == 0)
     store.remove(ContainerDir(store.root(), o.id), "", std::string());
-  return store.create(p.id, p.name, config_for(o, p), st, durable);
+  auto created = store.create(p.id, p.name, config_for(o, p), st, durable);
+  if (o.id.empty())  // not `start` of a container made before
+    record_event(o.state_root, container_event("create", p.id, p.name, image_name(o, p), p.labels));
+  return created;
 }
 
 SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs& fs, Plan& p,

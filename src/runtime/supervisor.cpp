@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "mydocker/init/pty.hpp"
+#include "mydocker/runtime/events.hpp"
 #include "mydocker/util/memory.hpp"
 #include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
@@ -23,7 +24,7 @@ Supervisor::Supervisor(SupervisorSetup setup, ContainerDir dir)
 
 void Supervisor::record_running(Instance& in) {
   const pid_t pid = in.child().pid;
-  dir_.update([&](ContainerState& st) {
+  const ContainerState now = dir_.update([&](ContainerState& st) {
     st.status = "running";
     st.pid = pid;
     st.supervisor_pid = ::getpid();
@@ -31,6 +32,7 @@ void Supervisor::record_running(Instance& in) {
     st.exit_code = 0;
     st.oom_killed = false;
   });
+  record_start(*s_.options, dir_.id(), now, s_.endpoint);
 }
 
 RelayOptions Supervisor::relay_options(Instance& in, std::optional<LogWriter>& log) {
@@ -153,6 +155,7 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
   if (s_.detached) attach_.emplace(dir_.path(), s_.init.tty, s_.init.interactive);
   for (int restarts = 0;; ++restarts) {
     Outcome o = run_once(restarts == 0, on_start);
+    record_end(*s_.options, dir_, o, s_.endpoint);
     // --rm (never with a restart policy): the directory goes right after; no state to write.
     if (s_.options->remove && !o.failure) {
       if (attach_) attach_->finish(o.status);
