@@ -252,6 +252,7 @@ int run_restart(const CommandLine& cl) {
     if (!o) throw Error("container " + ref + " is still running after stop");
     o->detach = true;
     (void)run_container(*o);
+    record_container_event(store, id, "restart");
   });
 }
 
@@ -374,7 +375,7 @@ int run_rm(const CommandLine& cl) {
     nlohmann::json config;
     if (cl.remove_volumes) config = view_container(store, c).config;
     remove(store, c, cl.force);
-    if (cl.remove_volumes) remove_anonymous_volumes(config, cl.data_root);
+    if (cl.remove_volumes) remove_anonymous_volumes(store, config, cl.data_root);
   });
 }
 

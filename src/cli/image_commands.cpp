@@ -40,8 +40,12 @@ int run_import(const CommandLine& cl) {
   const std::string& file = cl.args[0];
   UniqueFd fd(file == "-" ? ::dup(0) : ::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw SysError(errno, "cannot open " + file);
-  ImageInfo info = ImageStore(cl.data_root).import_tar(fd.get(), cl.args[1], file);
+  const ImageStore images(cl.data_root);
+  ImageInfo info = images.import_tar(fd.get(), cl.args[1], file);
   out() << "sha256:" << info.id << "\n";
+  // docker's order: the tag, then the import.
+  record_image_event(cl.state_root, images, "tag", info, parse_image_reference(cl.args[1]).text());
+  record_image_event(cl.state_root, images, "import", info, "sha256:" + info.id);
   return 0;
 }
 
@@ -90,7 +94,12 @@ int run_rmi(const CommandLine& cl) {
   int status = 0;
   for (const auto& ref : cl.args) {
     try {
-      for (const auto& line : images.remove(ref, cl.force, in_use)) out() << line << "\n";
+      const auto before = images.lookup(ref);
+      const auto labels =
+          before ? image_labels(images, *before) : std::map<std::string, std::string>{};
+      const auto lines = images.remove(ref, cl.force, in_use);
+      for (const auto& line : lines) out() << line << "\n";
+      if (before) record_removal_events(cl.state_root, *before, labels, lines);
     } catch (const Error& e) {
       std::fprintf(stderr, "mydocker: %s\n", e.what());
       status = e.exit_code();
@@ -142,8 +151,13 @@ int run_load(const CommandLine& cl) {
   } else if (::isatty(STDIN_FILENO)) {
     throw Error("requested load from stdin, but stdin is a terminal: use -i FILE or a redirection");
   }
-  const auto loaded = load_archive(ImageStore(cl.data_root), in ? in.get() : STDIN_FILENO,
-                                   cl.output.empty() ? "-" : cl.output);
+  const ImageStore images(cl.data_root);
+  const auto loaded =
+      load_archive(images, in ? in.get() : STDIN_FILENO, cl.output.empty() ? "-" : cl.output);
+  for (const auto& image : loaded)
+    if (const auto info = images.lookup(image.id))
+      record_image_event(cl.state_root, images, "load", *info,
+                         image.names.empty() ? "sha256:" + image.id : image.names.front().text());
   if (cl.ps.quiet) return 0;
   for (const auto& image : loaded) {
     for (const auto& n : image.names) out() << "Loaded image: " << n.text() << "\n";
@@ -157,6 +171,15 @@ void save_options(CLI::App& save, CommandLine& cl, Scratch&) {
   save.add_option("image", cl.args, "Images to save")->required();
 }
 
+// save's events, once the archive is written: one per image, named as asked.
+int saved(const CommandLine& cl) {
+  const ImageStore images(cl.data_root);
+  for (const auto& ref : cl.args)
+    if (const auto info = images.lookup(ref))
+      record_image_event(cl.state_root, images, "save", *info, ref);
+  return 0;
+}
+
 int run_save(const CommandLine& cl) {
   UniqueFd to;
   struct stat st {};
@@ -165,7 +188,7 @@ int run_save(const CommandLine& cl) {
     to.reset(::open(cl.output.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
     if (!to) throw SysError(errno, "invalid value '" + cl.output + "' for -o: cannot write it");
     save_archive(ImageStore(cl.data_root), cl.args, to.get());
-    return 0;
+    return saved(cl);
   }
   if (!cl.output.empty()) {
     // Written aside and renamed over it: a failed save leaves no half archive under the name.
@@ -182,12 +205,12 @@ int run_save(const CommandLine& cl) {
     char real[PATH_MAX];
     const std::string target = ::realpath(cl.output.c_str(), real) ? real : cl.output;
     if (::rename(tmp.c_str(), target.c_str()) != 0) throw SysError(errno, "rename " + tmp);
-    return 0;
+    return saved(cl);
   }
   if (::isatty(STDOUT_FILENO))
     throw Error("cowardly refusing to save to a terminal: use -o FILE or a redirection");
   save_archive(ImageStore(cl.data_root), cl.args, STDOUT_FILENO);
-  return 0;
+  return saved(cl);
 }
 
 void tag_options(CLI::App& tag, CommandLine& cl, Scratch&) {
@@ -197,7 +220,11 @@ void tag_options(CLI::App& tag, CommandLine& cl, Scratch&) {
 }
 
 int run_tag(const CommandLine& cl) {
-  ImageStore(cl.data_root).tag(cl.args[0], cl.args[1]);
+  const ImageStore images(cl.data_root);
+  images.tag(cl.args[0], cl.args[1]);
+  if (const auto info = images.lookup(cl.args[1]))
+    record_image_event(cl.state_root, images, "tag", *info,
+                       parse_image_reference(cl.args[1]).text());
   return 0;
 }
 
@@ -318,6 +345,7 @@ int run_pull(const CommandLine& cl) {
     last = line;
     print(line);
   });
+  record_transfer_event(cl.state_root, ImageStore(cl.data_root), "pull", cl.args.front());
   if (cl.ps.quiet) out() << last << "\n";
   return 0;
 }
@@ -332,6 +360,7 @@ int run_push(const CommandLine& cl) {
   auto o = registry_options(cl);
   std::optional<ProgressBoard> board;
   push_image(cl.data_root, cl.args.front(), o, progress_output(cl, o, board));
+  record_transfer_event(cl.state_root, ImageStore(cl.data_root), "push", cl.args.front());
   return 0;
 }
 
@@ -396,6 +425,7 @@ void pull_for_run(const CommandLine& cl) {
   auto o = registry_options(c);
   o.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   pull_image(cl.run.data_root, ref, o, o.progress);
+  record_transfer_event(cl.state_root, ImageStore(cl.run.data_root), "pull", ref);
 }
 
 std::vector<CommandDef> image_commands() {

@@ -5,6 +5,7 @@
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
 #include "mydocker/commands/network.hpp"
+#include "mydocker/store/events.hpp"
 #include "mydocker/util/error.hpp"
 
 namespace mydocker::cli {
@@ -18,6 +19,11 @@ void network_options(CLI::App& n, CommandLine& cl, Scratch&) {
   n.add_flag("--internal", cl.net.internal, "create: no route out of the network");
   n.add_flag("-q,--quiet", cl.net.quiet, "ls: names only");
   n.add_flag("-f,--force", cl.force, "prune: do not ask (mydocker never asks)");
+}
+
+// docker's network event: the network's id, name and type.
+void record(const CommandLine& cl, const char* action, const net::Network& n) {
+  record_event(cl.state_root, network_event(action, n.id, n.name, n.driver));
 }
 
 int network_ls(const CommandLine& cl) {
@@ -46,9 +52,10 @@ int run_network(const CommandLine& cl) {
   };
   if (sub == "create") {
     need(1);
-    out()
-        << network_create(cl.data_root, rest[0], cl.net.subnet, cl.net.gateway, cl.net.internal).id
-        << "\n";
+    const auto n =
+        network_create(cl.data_root, rest[0], cl.net.subnet, cl.net.gateway, cl.net.internal);
+    out() << n.id << "\n";
+    record(cl, "create", n);
   } else if (sub == "ls" || sub == "list") {
     return network_ls(cl);
   } else if (sub == "inspect") {
@@ -61,7 +68,9 @@ int run_network(const CommandLine& cl) {
     int status = 0;
     for (const auto& n : rest) {
       try {
-        out() << network_remove(cl.data_root, n).name << "\n";
+        const auto removed = network_remove(cl.data_root, n);
+        out() << removed.name << "\n";
+        record(cl, "destroy", removed);
       } catch (const Error& e) {
         std::fprintf(stderr, "mydocker: %s\n", e.what());
         status = kExitSetupError;
@@ -69,7 +78,10 @@ int run_network(const CommandLine& cl) {
     }
     return status;
   } else if (sub == "prune") {
-    for (const auto& n : network_prune(cl.data_root)) out() << "removed " << n << "\n";
+    for (const auto& n : network_prune(cl.data_root)) {
+      out() << "removed " << n.name << "\n";
+      record(cl, "destroy", n);
+    }
   } else {
     throw Error("unknown network command '" + sub + "': create, ls, inspect, rm or prune");
   }

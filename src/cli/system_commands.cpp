@@ -101,7 +101,10 @@ int run_prune(const CommandLine& cl) {
       out() << line << "\n";
   }
   if (cl.prune.what == "all") {  // system prune: docker's networks, and --volumes
-    for (const auto& n : network_prune(cl.data_root)) out() << "Deleted Network: " << n << "\n";
+    for (const auto& n : network_prune(cl.data_root)) {
+      out() << "Deleted Network: " << n.name << "\n";
+      record_event(cl.state_root, network_event("destroy", n.id, n.name, n.driver));
+    }
     if (cl.prune.volumes)
       for (const auto& v : prune_volumes(store, cl.data_root, false))
         out() << "Deleted Volume: " << v << "\n";

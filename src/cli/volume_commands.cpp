@@ -9,6 +9,7 @@
 #include "mydocker/commands/volumes.hpp"
 #include "mydocker/format/template.hpp"
 #include "mydocker/spec/options.hpp"
+#include "mydocker/store/events.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/id.hpp"
 
@@ -47,6 +48,7 @@ int volume_rm(const CommandLine& cl, const std::vector<std::string>& names) {
     VolumeStore(cl.data_root)
         .remove(
             n, [&](const std::string& name) { return used.count(name) > 0; }, cl.force);
+    record_event(cl.state_root, volume_event("destroy", n));
   });
 }
 
@@ -74,7 +76,10 @@ int run_volume(const CommandLine& cl) {
   if (sub == "create") {
     const std::string name = rest.empty() ? new_container_id() : rest.front();
     check_volume_name(name, "volume create");
-    out() << VolumeStore(cl.data_root).ensure(name, parse_labels(cl.run)).name << "\n";
+    bool made = false;
+    out() << VolumeStore(cl.data_root).ensure(name, parse_labels(cl.run), false, &made).name
+          << "\n";
+    if (made) record_event(cl.state_root, volume_event("create", name));
   } else if (sub == "ls" || sub == "list") {
     return volume_ls(cl);
   } else if (sub == "inspect") {

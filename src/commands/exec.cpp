@@ -38,6 +38,7 @@
 #include "mydocker/runtime/signals.hpp"
 #include "mydocker/runtime/spawn.hpp"
 #include "mydocker/spec/prepare.hpp"
+#include "mydocker/store/events.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
@@ -231,6 +232,25 @@ JoinResult run_joined(InitConfig& c, Namespaces& ns, std::vector<UniqueFd>& join
   return JoinResult{r.status, -1};
 }
 
+// docker's exec events: exec_create and exec_start carry the command after ": ", every one the
+// exec's id.
+struct ExecEvents {
+  const Store& store;
+  const Target& t;
+  std::string id = new_container_id();
+  void record(const std::string& action, const std::map<std::string, std::string>& extra = {}) {
+    Event e = container_event(action, t.dir.id(), t.st);
+    e.attributes["execID"] = id;
+    e.attributes.insert(extra.begin(), extra.end());
+    record_event(store.root(), std::move(e));
+  }
+  static std::string command(const ExecOptions& o) {
+    std::string out;
+    for (const auto& a : o.command) out += (out.empty() ? "" : " ") + a;
+    return out;
+  }
+};
+
 }  // namespace
 
 int exec(const Store& store, const ExecOptions& o) {
@@ -240,6 +260,8 @@ int exec(const Store& store, const ExecOptions& o) {
   if (!o.workdir.empty() && o.workdir.front() != '/')
     throw Error("invalid value '" + o.workdir + "' for -w: the path must be absolute");
   Target t = find_running(store, o);
+  ExecEvents events{store, t};
+  events.record("exec_create: " + ExecEvents::command(o));
   InitConfig c = exec_config(t.dir.config(), o, t.st.pid);
   c.trace = trace::enabled();
   // Our own binary must never be reachable from the container: not dumpable from here on.
@@ -248,8 +270,18 @@ int exec(const Store& store, const ExecOptions& o) {
   if (::syscall(SYS_pidfd_send_signal, t.pidfd.get(), 0, nullptr, 0) != 0)
     throw Error("container " + short_id(t.dir.id()) + " stopped meanwhile");
   std::vector<UniqueFd> join = open_join_files(t.st.cgroup, t.dir.id(), c);
+  // Recorded before we join its user namespace: the events file stays open for exec_die.
+  events.record("exec_start: " + ExecEvents::command(o));
   join_namespaces(ns, t.st.pid, c);
-  return run_joined(c, ns, join, JoinIo{}).status;
+  int status = 0;
+  try {
+    status = run_joined(c, ns, join, JoinIo{}).status;
+  } catch (const Error& e) {  // it could not be started (126, 127)
+    events.record("exec_die", {{"exitCode", std::to_string(e.exit_code())}});
+    throw;
+  }
+  events.record("exec_die", {{"exitCode", std::to_string(status)}});
+  return status;
 }
 
 void send_console_fd(const std::string& path, int fd) {

@@ -19,6 +19,7 @@
 #include "mydocker/net/hosts.hpp"
 #include "mydocker/spec/config.hpp"
 #include "mydocker/spec/prepare.hpp"
+#include "mydocker/store/events.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
@@ -52,11 +53,19 @@ bool wait_until_stopped(const ContainerDir& dir, std::chrono::milliseconds timeo
   return dir.wait_for([&] { return stopped(dir); }, timeout);
 }
 
-void signal_init(const ContainerDir& dir, const ContainerState& st, int sig) {
+// docker's event for the container, with the name, image and labels its state has.
+void record(const Store& store, const std::string& action, const ContainerDir& dir,
+            const ContainerState& st, const std::map<std::string, std::string>& extra = {}) {
+  Event e = container_event(action, dir.id(), st);
+  e.attributes.insert(extra.begin(), extra.end());
+  record_event(store.root(), std::move(e));
+}
+
+void signal_init(const Store& store, const ContainerDir& dir, const ContainerState& st, int sig) {
   if (st.pid > 0 && pid_in_container(st.pid, dir.id())) {
     trace::emit("kill -" + std::string(::sigabbrev_np(sig) ? ::sigabbrev_np(sig) : "?") + " " +
                 std::to_string(st.pid));
-    ::kill(st.pid, sig);
+    if (::kill(st.pid, sig) == 0) record(store, "kill", dir, st, {{"signal", std::to_string(sig)}});
   }
 }
 
@@ -78,13 +87,10 @@ std::unique_ptr<CgroupManager> cgroups_of(const ContainerDir& dir, const Contain
   return open_cgroup_manager(fs, st.cgroup, dir.id());
 }
 
-}  // namespace
-
-void stop(const Store& store, const std::string& ref, std::optional<int> timeout) {
-  require_root("stop");
-  const ContainerDir dir = store.open(ref);
+// stop's work, without its event (rm -f uses it too): false when it was not running.
+bool halt(const Store& store, const ContainerDir& dir, std::optional<int> timeout) {
   ContainerState st = dir.state();
-  if (!running(dir, st)) return;  // docker: stopping a stopped container is no error
+  if (!running(dir, st)) return false;  // docker: stopping a stopped container is no error
   const auto config = dir.config();
   const int seconds = timeout.value_or(config.value("stop_timeout", kDefaultStopTimeout));
   int stop_signal = SIGTERM;  // unless the image's StopSignal names another (docker's rule)
@@ -98,15 +104,37 @@ void stop(const Store& store, const std::string& ref, std::optional<int> timeout
   st = dir.update([](ContainerState& s) { s.stop_requested = true; });
   if (st.status == "paused")  // a frozen process cannot act on SIGTERM
     cgroups_of(dir, st, Fs())->freeze(false);
-  if (st.status != "restarting") signal_init(dir, st, stop_signal);
+  if (st.status != "restarting") signal_init(store, dir, st, stop_signal);
   timing::mark("stop: signalled");
   if (seconds < 0 ? wait_until_stopped(dir, std::chrono::hours(24 * 365))
-                  : wait_until_stopped(dir, std::chrono::seconds(seconds)))
-    return timing::mark("stop: stopped");
+                  : wait_until_stopped(dir, std::chrono::seconds(seconds))) {
+    timing::mark("stop: stopped");
+    return true;
+  }
   // Still there: everything in its cgroups goes.
   (void)cgroups_of(dir, st, Fs())->kill_all();
+  record(store, "kill", dir, st, {{"signal", std::to_string(SIGKILL)}});
   if (!wait_until_stopped(dir, std::chrono::seconds(10)))
     throw Error("container " + short_id(dir.id()) + " did not stop");
+  return true;
+}
+
+}  // namespace
+
+void record_container_event(const Store& store, const std::string& id, const std::string& action) {
+  try {
+    const ContainerDir dir(store.root(), id);
+    record(store, action, dir, dir.status());
+  } catch (const Error&) {
+    record_event(store.root(), container_event(action, id, "", "", {}));
+  }
+}
+
+void stop(const Store& store, const std::string& ref, std::optional<int> timeout) {
+  require_root("stop");
+  const ContainerDir dir = store.open(ref);
+  const ContainerState before = dir.status();  // a --rm container's goes with it
+  if (halt(store, dir, timeout)) record(store, "stop", dir, before);
 }
 
 void kill(const Store& store, const std::string& ref, const std::string& signal) {
@@ -119,7 +147,7 @@ void kill(const Store& store, const std::string& ref, const std::string& signal)
   // Killed on purpose: the restart policy does not bring it back (docker's "manually stopped").
   if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
     st = dir.update([](ContainerState& s) { s.stop_requested = true; });
-  signal_init(dir, st, sig);
+  signal_init(store, dir, st, sig);
 }
 
 void release_address(const Store& store, const ContainerDir& dir) {
@@ -143,7 +171,7 @@ void remove(const Store& store, const std::string& ref, bool force) {
     if (!force)
       throw Error("you cannot remove a running container " + dir.id() +
                   ". Stop the container before attempting removal or force remove (rm -f)");
-    stop(store, dir.id(), 0);
+    (void)halt(store, dir, 0);
   }
   // Its supervisor finishes its teardown (or --rm removes it) before it lets go of the lock.
   dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10));
@@ -154,6 +182,7 @@ void remove(const Store& store, const std::string& ref, bool force) {
     throw Error("cannot remove the cgroups of " + ref + ": " + cleanup.problems.front());
   release_address(store, dir);
   store.remove(dir);
+  record(store, "destroy", dir, st);
   timing::mark("rm: removed");
 }
 
@@ -177,6 +206,7 @@ void pause(const Store& store, const std::string& ref, bool paused) {
   dir.update([&](ContainerState& s) {
     if (s.live()) s.status = paused ? "paused" : "running";
   });
+  record(store, paused ? "pause" : "unpause", dir, st);
 }
 
 void update(const Store& store, const std::string& ref, const RunOptions& limits) {
@@ -198,7 +228,7 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
     if (value != unset[key]) config["host_config"][key] = value;
   config["limits"] = limits_summary(config["host_config"]);
   write_file_atomic(dir.path() + "/config.json", config.dump(2) + "\n");
-  dir.update([&](ContainerState& s) { s.limits = config["limits"]; });
+  record(store, "update", dir, dir.update([&](ContainerState& s) { s.limits = config["limits"]; }));
 }
 
 PruneReport prune(const Store& store, const std::vector<std::string>& default_parents,
@@ -239,6 +269,7 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
     }
     release_address(store, dir);
     store.remove(dir);
+    record(store, "destroy", dir, st);
     report.removed.push_back(dir.path());
   }
   // Networking a killed run left: leases of records gone, veths of containers not running,

@@ -67,15 +67,19 @@ net::Network network_remove(const std::string& data_root, const std::string& nam
   return n;
 }
 
-std::vector<std::string> network_prune(const std::string& data_root) {
+std::vector<net::Network> network_prune(const std::string& data_root) {
   require_root("prune");
   net::NetworkStore store(data_root);
   auto held = store.lock();
   const auto before = store.list();
   const auto pruned = store.prune();
+  std::vector<net::Network> out;
   for (const auto& n : before)
-    if (std::find(pruned.begin(), pruned.end(), n.name) != pruned.end()) take_down(n);
-  return pruned;
+    if (std::find(pruned.begin(), pruned.end(), n.name) != pruned.end()) {
+      take_down(n);
+      out.push_back(n);
+    }
+  return out;
 }
 
 std::vector<std::string> container_ports(const Store& store, const std::string& ref) {

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <thread>
 
+#include "mydocker/store/events.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/time.hpp"
@@ -172,13 +173,16 @@ Probe probe(const std::string& id, const RunOptions& o, const HealthConfig& h) {
 }
 
 // docker's rules: a success makes it healthy; a failure counts (outside the start period) and
-// `retries` of them in a row make it unhealthy. The last 5 results are kept.
-void record(const ContainerDir& dir, const HealthConfig& h, const Probe& p,
+// `retries` of them in a row make it unhealthy. The last 5 results are kept. A change of status
+// is docker's event "health_status: healthy" (or unhealthy).
+void record(const ContainerDir& dir, const RunOptions& o, const HealthConfig& h, const Probe& p,
             const std::string& start, bool in_start_period) {
-  dir.update([&](ContainerState& st) {
+  std::string before;
+  const ContainerState now = dir.update([&](ContainerState& st) {
     if (!st.live()) return;
     auto& health = st.health;
     if (!health.is_object()) health = {{"Status", "starting"}, {"FailingStreak", 0}, {"Log", {}}};
+    before = health.value("Status", "");
     if (p.exit_code == 0) {
       health["Status"] = "healthy";
       health["FailingStreak"] = 0;
@@ -193,6 +197,9 @@ void record(const ContainerDir& dir, const HealthConfig& h, const Probe& p,
                    {"Output", p.output}});
     while (log.size() > 5) log.erase(log.begin());
   });
+  const std::string status = now.health.is_object() ? now.health.value("Status", "") : "";
+  if (!before.empty() && status != before)
+    record_event(o.state_root, container_event("health_status: " + status, dir.id(), now));
 }
 
 }  // namespace
@@ -217,7 +224,7 @@ HealthChecker::HealthChecker(const ContainerDir& dir, const RunOptions& o,
     const bool in_start_period =
         std::chrono::steady_clock::now() - began < std::chrono::duration<double>(h->start_period);
     try {
-      record(dir, *h, probe(dir.id(), o, *h), start, in_start_period);
+      record(dir, o, *h, probe(dir.id(), o, *h), start, in_start_period);
     } catch (const std::exception&) {
       ::_exit(0);  // the container's record is gone
     }

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 
+#include "mydocker/store/events.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/files.hpp"
 #include "mydocker/util/fs.hpp"
@@ -218,10 +219,12 @@ void Store::rename(const std::string& ref, const std::string& name) const {
   const std::string old = config.value("name", "");
   if (old == name) throw Error("cannot rename " + old + ": it already has that name");
   reserve_name(name, dir.id());
+  Event renamed;
   try {
     config["name"] = name;
     write_file_atomic(dir.path() + "/config.json", config.dump() + "\n");
-    dir.update([&](ContainerState& s) { s.name = name; });
+    renamed =
+        container_event("rename", dir.id(), dir.update([&](ContainerState& s) { s.name = name; }));
   } catch (...) {
     if (read_link(root_ + "/names/" + name) == dir.id())
       ::unlink((root_ + "/names/" + name).c_str());
@@ -229,6 +232,8 @@ void Store::rename(const std::string& ref, const std::string& name) const {
   }
   if (!old.empty() && read_link(root_ + "/names/" + old) == dir.id())
     ::unlink((root_ + "/names/" + old).c_str());
+  renamed.attributes["oldName"] = "/" + old;  // docker's: with its slash
+  record_event(root_, std::move(renamed));
 }
 
 void Store::remove_abandoned(const std::string& path) const { remove_dir_files(path); }

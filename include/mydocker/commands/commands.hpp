@@ -4,6 +4,7 @@
 // (exit 125) for a missing, ambiguous or wrong container.
 
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -14,6 +15,9 @@
 #include "mydocker/util/signal_name.hpp"
 
 namespace mydocker {
+
+struct ImageInfo;
+class ImageStore;
 
 struct ExecOptions {
   std::string container;
@@ -54,19 +58,39 @@ struct PruneReport {
 PruneReport prune(const Store& store, const std::vector<std::string>& default_parents,
                   const std::string& data_root);
 
+// Records docker's event `action` (restart...) for the container `id`, with the name, image and
+// labels of its state. Best effort: never throws.
+void record_container_event(const Store& store, const std::string& id, const std::string& action);
+
 // A bridged container's address goes back to its network's pool, and its name leaves its peers'
 // /etc/hosts (rm, and start before it leases again). Best effort.
 void release_address(const Store& store, const ContainerDir& dir);
 
 // image/system prune: the images no container uses that have no tag (`all`: every one of them).
-// Returns docker's lines (Untagged:, Deleted:).
+// Returns docker's lines (Untagged:, Deleted:), recorded as events too.
 std::vector<std::string> prune_images(const Store& store, const std::string& data_root, bool all);
+
+// docker's image events, in `state_root`. Best effort: they never throw.
+// `action` (tag, import, load, save) of the image `info`: its labels and `name`; the actor is
+// its "sha256:<id>".
+void record_image_event(const std::string& state_root, const ImageStore& images,
+                        const std::string& action, const ImageInfo& info, const std::string& name);
+// pull and push: the actor is the reference as docker spells it ("busybox:latest"), the name
+// its repository; the labels are those of the image the store has under it.
+void record_transfer_event(const std::string& state_root, const ImageStore& images,
+                           const std::string& action, const std::string& reference);
+// rmi and prune's lines as events: "Untagged: X" an untag (name X), "Deleted: sha256:<id>" of
+// the image a delete. `info` and `labels` as they were before the removal.
+void record_removal_events(const std::string& state_root, const ImageInfo& info,
+                           const std::map<std::string, std::string>& labels,
+                           const std::vector<std::string>& lines);
+// The image's labels (its config's); none when they cannot be read.
+std::map<std::string, std::string> image_labels(const ImageStore& images, const ImageInfo& info);
 
 // export: the container's filesystem (its image with its own layer on top) as a tar on `fd`.
 void export_container(const Store& store, const std::string& data_root, const std::string& ref,
                       int fd);
 // commit: the container's filesystem as a new image named `reference`.
-struct ImageInfo;
 ImageInfo commit_container(const Store& store, const std::string& data_root, const std::string& ref,
                            const std::string& reference);
 

@@ -19,7 +19,8 @@ std::vector<net::Network> network_list(const std::string& data_root);
 nlohmann::json network_inspect(const std::string& data_root, const std::string& name);
 // Refused while containers use it; its bridge device and firewall elements go with it.
 net::Network network_remove(const std::string& data_root, const std::string& name);
-std::vector<std::string> network_prune(const std::string& data_root);
+// The networks no container uses go (the built-in one stays); returns them.
+std::vector<net::Network> network_prune(const std::string& data_root);
 // `port CONTAINER`: "80/tcp -> 0.0.0.0:8080" lines.
 std::vector<std::string> container_ports(const Store& store, const std::string& ref);
 

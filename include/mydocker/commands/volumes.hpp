@@ -12,9 +12,10 @@
 namespace mydocker {
 
 // `volume prune`: the anonymous volumes no container uses (`all`: every unused one). Returns
-// their names.
+// their names. Each one removed is docker's volume "destroy" event (in `store`'s state root).
 std::vector<std::string> prune_volumes(const Store& store, const std::string& data_root, bool all);
-// rm -v: a removed container's anonymous volumes (from its config.json).
-void remove_anonymous_volumes(const nlohmann::json& config, const std::string& data_root);
+// rm -v: a removed container's anonymous volumes (from its config.json), with their events.
+void remove_anonymous_volumes(const Store& store, const nlohmann::json& config,
+                              const std::string& data_root);
 
 }  // namespace mydocker
