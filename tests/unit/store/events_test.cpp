@@ -43,7 +43,7 @@ std::vector<std::string> actors(const std::vector<Event>& events) {
   return out;
 }
 
-class EventsTest : public ::testing::Test {
+class EventFileTest : public ::testing::Test {
  protected:
   void SetUp() override { root_ = test::make_temp_dir() + "/state"; }
   void TearDown() override { test::remove_tree(root_.substr(0, root_.rfind('/'))); }
@@ -145,7 +145,7 @@ TEST(EventLine, EscapesWhatJsonMustAndStaysOneLine) {
   }
 }
 
-TEST_F(EventsTest, RecordMakesTheStateRootAndAppendsInOrder) {
+TEST_F(EventFileTest, RecordMakesTheStateRootAndAppendsInOrder) {
   for (int i = 0; i < 3; ++i) record_event(root_, numbered(i));
   struct stat st {};
   ASSERT_EQ(::stat(root_.c_str(), &st), 0);
@@ -158,7 +158,7 @@ TEST_F(EventsTest, RecordMakesTheStateRootAndAppendsInOrder) {
   EXPECT_LE(got.front().time_ns, got.back().time_ns);
 }
 
-TEST_F(EventsTest, ANewStateRootIsFollowed) {
+TEST_F(EventFileTest, ANewStateRootIsFollowed) {
   record_event(root_, numbered(0));
   const std::string other = root_ + "2";
   record_event(other, numbered(1));
@@ -167,26 +167,26 @@ TEST_F(EventsTest, ANewStateRootIsFollowed) {
   test::remove_tree(other);
 }
 
-TEST_F(EventsTest, AnUnwritableRootIsNoError) {
+TEST_F(EventFileTest, AnUnwritableRootIsNoError) {
   record_event("/proc/no/such/root", numbered(0));  // best effort: nothing thrown
   SUCCEED();
 }
 
-TEST_F(EventsTest, ReadsATimeWindowBothEndsIncluded) {
+TEST_F(EventFileTest, ReadsATimeWindowBothEndsIncluded) {
   for (int i = 1; i <= 5; ++i) record_event(root_, numbered(i, i * 1000));
   EXPECT_EQ(actors(read_events(root_, 2000, 4000)), (std::vector<std::string>{"v2", "v3", "v4"}));
   EXPECT_TRUE(read_events(root_, 6000, 9000).empty());
   EXPECT_TRUE(read_events(root_ + "/none", 0, INT64_MAX).empty()) << "no file: no events";
 }
 
-TEST_F(EventsTest, DamagedLinesAreSkipped) {
+TEST_F(EventFileTest, DamagedLinesAreSkipped) {
   record_event(root_, numbered(1));
   test::put_file(events_path(root_), test::get_file(events_path(root_)) + "garbage\n{\"Ty");
   record_event(root_, numbered(2));  // appended after the cut line: the cut one is lost
   EXPECT_EQ(actors(all()), std::vector<std::string>{"v1"});
 }
 
-TEST_F(EventsTest, RotatesPastTheLimitKeepingOneGeneration) {
+TEST_F(EventFileTest, RotatesPastTheLimitKeepingOneGeneration) {
   const std::string pad(1000, 'x');
   int n = 0;
   struct stat st {};
@@ -212,7 +212,7 @@ TEST_F(EventsTest, RotatesPastTheLimitKeepingOneGeneration) {
 
 // Processes writing at once, across several rotations: every line is whole, and each writer's
 // events are in its order.
-TEST_F(EventsTest, ConcurrentWritersAndRotationsKeepLinesWhole) {
+TEST_F(EventFileTest, ConcurrentWritersAndRotationsKeepLinesWhole) {
   const std::string pad(2000, 'y');
   constexpr int kWriters = 4, kEach = 1500;  // ~12 MiB: two or three rotations
   std::vector<pid_t> pids;
@@ -262,7 +262,7 @@ TEST_F(EventsTest, ConcurrentWritersAndRotationsKeepLinesWhole) {
 
 // A forked child writes through a file of its own, also after closing every fd it had (the
 // health checker does): the number its parent's fd had may be another file by then.
-TEST_F(EventsTest, AForkedChildOpensItsOwnFile) {
+TEST_F(EventFileTest, AForkedChildOpensItsOwnFile) {
   record_event(root_, numbered(1));
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
@@ -286,7 +286,7 @@ TEST_F(EventsTest, AForkedChildOpensItsOwnFile) {
   EXPECT_EQ(actors(all()), (std::vector<std::string>{"v1", "v2", "v3"}));
 }
 
-TEST_F(EventsTest, FollowerFromNowSeesOnlyNewEvents) {
+TEST_F(EventFileTest, FollowerFromNowSeesOnlyNewEvents) {
   record_event(root_, numbered(1));
   EventFollower f(root_, false);
   record_event(root_, numbered(2));
@@ -300,7 +300,7 @@ TEST_F(EventsTest, FollowerFromNowSeesOnlyNewEvents) {
   EXPECT_EQ(actors(got), std::vector<std::string>{"v2"});
 }
 
-TEST_F(EventsTest, FollowerFromTheStartReadsBothGenerationsThenTheRotatedFile) {
+TEST_F(EventFileTest, FollowerFromTheStartReadsBothGenerationsThenTheRotatedFile) {
   record_event(root_, numbered(1));
   ASSERT_EQ(::rename(events_path(root_).c_str(), (events_path(root_) + ".1").c_str()), 0);
   record_event(root_, numbered(2));  // the writer sees its file renamed and opens a new one
@@ -320,7 +320,7 @@ TEST_F(EventsTest, FollowerFromTheStartReadsBothGenerationsThenTheRotatedFile) {
 
 // The follower sleeps until a writer appends (no polling): another process writes, across a
 // real rotation, while it waits.
-TEST_F(EventsTest, FollowerWakesForAnotherProcessAcrossARotation) {
+TEST_F(EventFileTest, FollowerWakesForAnotherProcessAcrossARotation) {
   const std::string pad(1000, 'z');
   EventFollower f(root_, false);
   const pid_t pid = ::fork();
@@ -345,7 +345,7 @@ TEST_F(EventsTest, FollowerWakesForAnotherProcessAcrossARotation) {
   EXPECT_EQ(::stat((events_path(root_) + ".1").c_str(), &st), 0) << "it did rotate";
 }
 
-TEST_F(EventsTest, FollowerStopsAtTheDeadlineOrTheStopFd) {
+TEST_F(EventFileTest, FollowerStopsAtTheDeadlineOrTheStopFd) {
   EventFollower f(root_, false);
   const auto t0 = std::chrono::steady_clock::now();
   f.run([](const Event&) { return true; }, wall_ns() + 150 * 1000000, -1);
