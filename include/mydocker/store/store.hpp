@@ -14,6 +14,9 @@
 //                                `mydocker attach` (runtime/attach.hpp)
 //   <root>/names/<name>          a symlink to <id>: symlink(2) is atomic, so of two
 //                                `run --name x` at the same moment exactly one wins
+//   <root>/events                docker's lifecycle events, a JSON line each, appended by every
+//                                mydocker process (store/events.hpp); `events` reads it
+//   <root>/events.1              the generation before: events is renamed here past 4 MiB
 //
 // A container directory is built as <root>/.tmp-<id> and renamed into place: readers see all
 // of it or nothing.
