@@ -188,7 +188,7 @@ int run_system_df(const CommandLine& cl) {
 }
 
 void system_options(CLI::App& system, CommandLine& cl, Scratch&) {
-  system.add_option("command", cl.args, "df | prune | info")->required()->expected(1);
+  system.add_option("command", cl.args, "df | prune | info | events")->required()->expected(1);
   system.add_flag("-f,--force", cl.force, "prune: do not ask (mydocker never asks)");
 }
 
@@ -197,7 +197,7 @@ int run_system(const CommandLine& cl) {
   if (sub == "df") return run_system_df(cl);
   if (sub == "prune") return run_prune(cl);
   if (sub == "info") return run_info(cl);
-  throw Error("unknown system command '" + sub + "': df, prune or info");
+  throw Error("unknown system command '" + sub + "': df, prune, info or events");
 }
 
 void version_options(CLI::App& version, CommandLine& cl, Scratch&) {
@@ -292,8 +292,8 @@ std::vector<CommandDef> system_commands() {
       {"info", "Show how mydocker sees this host", info_options, info_finish, run_info},
       {"prune", "Remove stopped containers and what crashed runs left behind", prune_options,
        nullptr, run_prune},
-      {"system", "df (disk usage: images, layers, containers) | prune | info", system_options,
-       info_finish, run_system},
+      {"system", "df (disk usage: images, layers, containers) | prune | info | events",
+       system_options, info_finish, run_system},
       volume_command(),
       {"events", "Show lifecycle events: the past (--since, --until), then live until Ctrl-C",
        events_options, events_finish, run_events},

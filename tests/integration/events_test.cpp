@@ -177,6 +177,37 @@ TEST_F(EventsTest, ImagesAndVolumes) {
                  }));
 }
 
+// Never on the host's network: the bridge, veth and nft table live in a network namespace of
+// the test's own, gone with its shell.
+TEST_F(EventsTest, NetworkEventsAroundARun) {
+  for (const char* tool : {"/usr/sbin/nft", "/usr/sbin/ip", "/usr/bin/unshare"})
+    ASSERT_TRUE(exists(tool)) << tool << " is missing (scripts/deps.sh installs it)";
+  const std::string m = mydocker();
+  const std::string script = "set -e; ip link set lo up; " + m + " network create ev-net; " + m +
+                             " run --rm --net ev-net --name ev-a true; " + m + " network rm ev-net";
+  Options opt;
+  opt.env = env();
+  auto r = run({"unshare", "--net", "sh", "-c", script}, opt);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string net = lines(r.out).front();
+  std::vector<std::string> got;
+  std::string container;
+  for (const auto& e : past()) {
+    if (e["Type"] == "container") container = e["Actor"]["ID"];
+    got.push_back(e["Type"].get<std::string>() + " " + e["Action"].get<std::string>());
+    if (e["Type"] != "network") continue;
+    EXPECT_EQ(e["Actor"]["ID"], net);
+    EXPECT_EQ(attr(e, "name"), "ev-net");
+    EXPECT_EQ(attr(e, "type"), "bridge");
+    if (e["Action"] == "connect" || e["Action"] == "disconnect") {
+      EXPECT_EQ(attr(e, "container"), container);
+    }
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"network create", "container create", "network connect",
+                                           "container start", "container die", "network disconnect",
+                                           "container destroy", "network destroy"}));
+}
+
 TEST_F(EventsTest, SinceAndUntilWindows) {
   ASSERT_EQ(md({"run", "--rm", "--name", "ev-a", "true"}).status, 0);
   const std::string between = now_text();
