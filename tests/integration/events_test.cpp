@@ -98,6 +98,11 @@ TEST_F(EventsTest, RunRmRecordsCreateStartDieDestroy) {
   EXPECT_EQ(actions, (std::vector<std::string>{"create", "start", "die", "destroy"}));
   EXPECT_EQ(attr(all[2], "exitCode"), "3");
   EXPECT_LE(all[0]["timeNano"].get<int64_t>(), all[3]["timeNano"].get<int64_t>());
+  // A command that cannot start dies with docker's 127.
+  EXPECT_EQ(md({"run", "--rm", "/no/such/command"}).status, 127);
+  const auto died = past({"--filter", "event=die"});
+  ASSERT_EQ(died.size(), 2u);
+  EXPECT_EQ(attr(died[1], "exitCode"), "127");
 }
 
 TEST_F(EventsTest, LifecycleCommandsRecordTheirActions) {

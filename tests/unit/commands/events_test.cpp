@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/commands/commands.hpp"
+#include "mydocker/image/image.hpp"
 #include "mydocker/util/error.hpp"
 #include "unit/fake_cgroupfs.hpp"
 
@@ -254,6 +256,42 @@ TEST_F(WatchTest, WithoutATimeOnlyNewEventsUntilStopped) {
   ::close(stop[0]);
   ::close(stop[1]);
   EXPECT_EQ(got, std::vector<std::string>{"new"});
+}
+
+// ---- the image events the commands record ----
+
+TEST_F(WatchTest, PullAndPushNameTheReferenceAsDockerSpellsIt) {
+  const ImageStore images(root_ + "/data");  // empty: no labels to add
+  record_transfer_event(root_, images, "pull", "busybox");
+  record_transfer_event(root_, images, "push", "localhost:5000/app:1");
+  record_transfer_event(root_, images, "pull", "busybox@sha256:" + std::string(64, 'a'));
+  const auto got = read_events(root_, 0, INT64_MAX);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].actor, "busybox:latest");
+  EXPECT_EQ(got[0].attributes.at("name"), "busybox");
+  EXPECT_EQ(got[1].action, "push");
+  EXPECT_EQ(got[1].actor, "localhost:5000/app:1");
+  EXPECT_EQ(got[1].attributes.at("name"), "localhost:5000/app");
+  EXPECT_EQ(got[2].actor, "busybox@sha256:" + std::string(64, 'a'));
+  EXPECT_EQ(got[2].attributes.at("name"), "busybox");
+}
+
+TEST_F(WatchTest, RmiLinesBecomeUntagAndDeleteEvents) {
+  ImageInfo info;
+  info.id = std::string(64, 'c');
+  const std::string id = "sha256:" + info.id;
+  record_removal_events(root_, info, {{"maintainer", "me"}},
+                        {"Untagged: app:1", "Untagged: app:latest", "Deleted: " + id,
+                         "Deleted: sha256:" + std::string(64, 'd')});  // a layer: no event
+  const auto got = read_events(root_, 0, INT64_MAX);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].action, "untag");
+  EXPECT_EQ(got[0].actor, id);
+  EXPECT_EQ(got[0].attributes.at("name"), "app:1");
+  EXPECT_EQ(got[0].attributes.at("maintainer"), "me") << "the image's labels";
+  EXPECT_EQ(got[1].attributes.at("name"), "app:latest");
+  EXPECT_EQ(got[2].action, "delete");
+  EXPECT_EQ(got[2].attributes.at("name"), id);
 }
 
 }  // namespace
