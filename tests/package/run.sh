@@ -59,15 +59,18 @@ check_installed() {
   [ -f "$root/usr/share/zsh/vendor-completions/_mydocker" ] || fail "zsh completion missing"
   in_root mydocker info >"$tmp/info" || fail "mydocker info failed"
   grep -qi cgroup "$tmp/info" || fail "mydocker info says nothing about cgroups: $(cat "$tmp/info")"
-  in_root mydocker --help | grep -qw run || fail "mydocker --help lists no run"
+  # (Through a file: `| grep -q` stops reading at the first match, and pipefail would then see
+  # the writer's EPIPE as a failure.)
+  in_root mydocker --help >"$tmp/help" || fail "mydocker --help failed"
+  grep -qw run "$tmp/help" || fail "mydocker --help lists no run"
   in_root mydocker-runc --version >/dev/null || fail "mydocker-runc --version"
   for page in mydocker mydocker-run mydocker-network-create; do
     local path
     path=$(in_root man -w "$page") || fail "man -w $page: no page"
     [[ $path == /usr/share/man/man1/$page.1* ]] || fail "man -w $page: $path"
   done
-  in_root sh -c 'MANWIDTH=200 man mydocker-run 2>/dev/null' | grep -q -- '--memory' ||
-    fail "man mydocker-run does not document --memory"
+  in_root sh -c 'MANWIDTH=200 man mydocker-run 2>/dev/null' >"$tmp/man" || true
+  grep -q -- '--memory' "$tmp/man" || fail "man mydocker-run does not document --memory"
 }
 
 # Candidates of the bash completion for the words given (the last: the one being completed).
