@@ -162,16 +162,20 @@ TEST_F(ImageArchiveTest, SaveIsReadBySkopeoAndUmociAndRoundTripsItsDigests) {
                 .status,
             0);
   const std::string third = root() + "/third-data";
-  auto dn = run({mydocker(), "--data-root", third, "load", "-i", docker_new + ".tar"});
+  auto dn =
+      run({mydocker(), "--root", root(), "--data-root", third, "load", "-i", docker_new + ".tar"});
   EXPECT_EQ(dn.out, "Loaded image: app:1\n") << dn.err;
-  EXPECT_EQ(Json::parse(run({mydocker(), "--data-root", third, "image", "inspect", "app:1"}).out)[0]
+  EXPECT_EQ(Json::parse(run({mydocker(), "--root", root(), "--data-root", third, "image", "inspect",
+                             "app:1"})
+                            .out)[0]
                 .value("Id", ""),
             mine.value("Id", ""));
   run({"rm", "-rf", third});
   // zstd-compressed: read as well.
   ASSERT_EQ(run({"sh", "-c", "zstd -q -f " + saved + " -o " + saved + ".zst"}).status, 0);
   const std::string fourth = root() + "/fourth-data";
-  auto zs = run({mydocker(), "--data-root", fourth, "load", "-i", saved + ".zst"});
+  auto zs =
+      run({mydocker(), "--root", root(), "--data-root", fourth, "load", "-i", saved + ".zst"});
   EXPECT_EQ(zs.out, "Loaded image: app:1\n") << zs.err;
   run({"rm", "-rf", fourth});
 
@@ -183,7 +187,8 @@ TEST_F(ImageArchiveTest, SaveIsReadBySkopeoAndUmociAndRoundTripsItsDigests) {
           Options{"", env(), 60, false});
   ASSERT_EQ(rt.status, 0) << rt.err;
   EXPECT_EQ(rt.out, "Loaded image: app:1\n");
-  auto theirs = run({mydocker(), "--data-root", other, "image", "inspect", "app:1"});
+  auto theirs =
+      run({mydocker(), "--root", root(), "--data-root", other, "image", "inspect", "app:1"});
   const Json j = Json::parse(theirs.out)[0];
   EXPECT_EQ(j["Id"], mine["Id"]);
   EXPECT_EQ(j["Descriptor"]["digest"], manifest);

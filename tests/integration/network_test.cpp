@@ -230,10 +230,11 @@ index["manifests"] = [{"mediaType": "application/vnd.oci.image.manifest.v1+json"
 json.dump(index, open(os.path.join(d, "index.json"), "w"))
 os.unlink(os.path.join(d, "manifest.json"))
 )PY";
-  auto saved = in_host({"sh", "-c",
-                        "mkdir -p " + dir + " && " + mydocker() + " --data-root " + data_ +
-                            " save busybox | tar -C " + dir + " -x && python3 -c '" + edit + "' " +
-                            dir + " && tar -C " + dir + " -cf " + dir + ".tar ."});
+  auto saved =
+      in_host({"sh", "-c",
+               "mkdir -p " + dir + " && " + mydocker() + " --root " + root() + " --data-root " +
+                   data_ + " save busybox | tar -C " + dir + " -x && python3 -c '" + edit + "' " +
+                   dir + " && tar -C " + dir + " -cf " + dir + ".tar ."});
   ASSERT_EQ(saved.status, 0) << saved.err;
   auto loaded = md({"load", "-i", dir + ".tar"});
   ASSERT_EQ(loaded.out, "Loaded image: exposed:1\n") << loaded.err;
