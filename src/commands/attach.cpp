@@ -44,12 +44,19 @@ UniqueFd connect_to(const ContainerDir& dir, const std::string& ref, const Conta
   UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!s) throw_errno("socket");
   if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return s;
-  if (errno == ENOENT)
+  const int err = errno;
+  if (err == ENOENT && !dir.config().value("detached", false))
     throw Error("cannot attach to " + ref + ": it runs in the foreground of `mydocker run` (pid " +
                     std::to_string(st.supervisor_pid) +
                     "), whose terminal it has; only a detached container (run -d) can be attached",
                 1);
-  throw SysError(errno, "connect " + dir.path() + "/attach.sock");
+  if (err == ENOENT)  // a supervisor of a mydocker from before attach
+    throw Error("cannot attach to " + ref +
+                    ": its supervisor does not listen for attach (started by an older mydocker; "
+                    "`mydocker restart " +
+                    ref + "` gives it one that does)",
+                1);
+  throw SysError(err, "connect " + dir.path() + "/attach.sock");
 }
 
 // The terminal's window size as a 'w' frame ("" when stdin is no terminal).
