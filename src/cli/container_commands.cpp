@@ -189,9 +189,10 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
   o.created = config.value("created", "");
   o.cidfile.clear();  // written when it was created
   o.typed_args = again.run.typed_args;
-  // What create read of its environment and files, not what start's are (docker's).
-  if (config.contains("run_env")) {
-    o.env = config["run_env"].get<std::vector<std::string>>();
+  // The environment create made (config.json's "env": the image's, the defaults, --env-file
+  // and -e as they were then), not what start's own environment and files are (docker's).
+  if (config.contains("env")) {
+    o.env = config["env"].get<std::vector<std::string>>();
     o.env_files.clear();
   }
   if (config.contains("labels")) {

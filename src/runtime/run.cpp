@@ -344,7 +344,6 @@ nlohmann::json config_for(const RunOptions& o, const Plan& p) {
   c["working_dir"] = p.init.cwd;
   c["platform"] = "linux";
   c["run_args"] = o.typed_args;
-  c["run_env"] = env_flags(o);  // -e and --env-file as they were at create
   nlohmann::json named = nlohmann::json::array(), anonymous = nlohmann::json::array();
   for (const auto& [name, anon] : p.init.volumes) (anon ? anonymous : named).push_back(name);
   c["volumes"] = named;

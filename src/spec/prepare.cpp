@@ -275,18 +275,6 @@ std::string container_files_owner(const std::string& files_dir) {
   return n > 0 ? std::string(value, static_cast<size_t>(n)) : "";
 }
 
-std::vector<std::string> env_flags(const RunOptions& o) {
-  std::vector<std::string> out;
-  for (const auto& f : o.env_files)
-    for (const auto& kv : read_env_file(f)) out.push_back(kv);
-  for (const auto& e : o.env) {
-    std::vector<std::string> one;
-    set_env(one, e);  // checks it; empty when a bare KEY is not ours
-    out.insert(out.end(), one.begin(), one.end());
-  }
-  return out;
-}
-
 std::vector<std::string> read_env_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error("invalid value '" + path + "' for --env-file: " + errno_text(errno));
@@ -500,7 +488,9 @@ void prepare_process(const RunOptions& o, const ImageDefaults& image,
   if (c.tty) c.env.push_back("TERM=xterm");
   for (const auto& e : image.env)
     if (e.find('=') != std::string::npos && e.front() != '=') set_env(c.env, e);
-  for (const auto& kv : env_flags(o)) set_env(c.env, kv);
+  for (const auto& f : o.env_files)
+    for (const auto& kv : read_env_file(f)) set_env(c.env, kv);
+  for (const auto& e : o.env) set_env(c.env, e);
 }
 
 // Capabilities, no_new_privs, the --security-opt words (seccomp is seccomp_filter_for's),

@@ -70,10 +70,6 @@ void set_env(std::vector<std::string>& env, const std::string& entry);
 // our own value). Throws Error naming the file and line.
 std::vector<std::string> read_env_file(const std::string& path);
 
-// --env-file's entries, then -e's, each resolved as set_env() does (a bare KEY has our value
-// or is dropped): what `create` records, so that `start` gives the same environment whatever
-// its own environment and files are by then. Throws Error as those two do.
-std::vector<std::string> env_flags(const RunOptions& o);
 
 struct ResolvedUser {
   uint32_t uid = 0, gid = 0;
