@@ -145,30 +145,10 @@ class StreamBroken : public Error {
   throw Error(text);
 }
 
-// `path` as archive_read_disk names it below `top`, relative to it ("" for `top` itself).
-std::string relative_to(const std::string& top, const std::string& path) {
-  if (path.size() <= top.size()) return "";
-  size_t start = top.size();
-  while (start < path.size() && path[start] == '/') ++start;
-  return path.substr(start);
-}
-
 // SRC without its trailing "/." and '/' (the root stays "/").
 std::string trimmed_source(std::string src) {
   while (src.size() > 1 && (src.back() == '/' || ends_with_dot(src))) src.pop_back();
   return src.empty() ? "." : src;
-}
-
-void copy_data(archive* disk, archive* tar, const std::string& path) {
-  const void* buf = nullptr;
-  size_t size = 0;
-  la_int64_t offset = 0;
-  for (;;) {
-    const int r = archive_read_data_block(disk, &buf, &size, &offset);
-    if (r == ARCHIVE_EOF) return;
-    if (r < ARCHIVE_WARN) fail("cannot read " + path, disk);
-    if (archive_write_data(tar, buf, size) < 0) fail("cannot write the stream of " + path, tar);
-  }
 }
 
 // Throws SysError (with errno: ENOENT when missing) unless `src` exists. A trailing '/' or
@@ -228,7 +208,10 @@ void write_stream(const std::string& src, bool follow, int fd) {
     archive_entry_linkify(links.get(), &entry, &spare);
     if (archive_write_header(tar.get(), entry) < ARCHIVE_WARN)
       fail("cannot write the stream of " + path, tar.get());
-    if (archive_entry_size(entry) > 0) copy_data(disk.get(), tar.get(), path);
+    if (archive_entry_size(entry) > 0)
+      if (archive* failed = copy_to_tar(disk.get(), tar.get()))
+        fail((failed == disk.get() ? "cannot read " : "cannot write the stream of ") + path,
+             failed);
   }
   if (archive_write_close(tar.get()) != ARCHIVE_OK) fail("cannot write the stream", tar.get());
 }
@@ -332,15 +315,11 @@ void write_entries(archive* tar, archive* disk, archive_entry* entry, Source& in
     if (prepare_entry(entry, o, root, plan)) {
       if (archive_write_header(disk, entry) < ARCHIVE_WARN)
         fail("cannot write " + name + " " + o.where, disk);
-      const void* buf = nullptr;
-      size_t size = 0;
-      la_int64_t offset = 0;
-      for (int r; archive_entry_size(entry) > 0 &&
-                  (r = archive_read_data_block(tar, &buf, &size, &offset)) != ARCHIVE_EOF;) {
-        if (r < ARCHIVE_WARN) fail("cannot read the stream at " + name, tar);
-        if (archive_write_data_block(disk, buf, size, offset) < ARCHIVE_WARN)
-          fail("cannot write " + name + " " + o.where, disk);
-      }
+      if (archive_entry_size(entry) > 0)
+        if (archive* failed = extract_data(tar, disk))
+          fail(failed == tar ? "cannot read the stream at " + name
+                             : "cannot write " + name + " " + o.where,
+               failed);
       if (archive_write_finish_entry(disk) < ARCHIVE_WARN)
         fail("cannot write " + name + " " + o.where, disk);
     }
@@ -405,6 +384,17 @@ struct View {
   std::string files, lower;
 };
 
+// The container's own layer (v.files) and its image's (v.lower, overlayfs' lowerdir= list);
+// both "" for a container of the host's files or --rootfs.
+void add_layers(View& v, const nlohmann::json& config, const std::string& data_root) {
+  v.files = config.value("files_dir", "");
+  const std::string image = config.value("image", "");
+  if (image.empty()) return;
+  ImageStore images(data_root);
+  for (const auto& l : images.lowerdirs(images.resolve(image)))
+    v.lower += (v.lower.empty() ? "" : ":") + l;
+}
+
 View open_view(const Store& store, const std::string& data_root, const std::string& ref) {
   if (::geteuid() != 0) throw Error("mydocker cp needs root (it enters the container's files)");
   const ContainerDir dir = store.open(ref);
@@ -418,13 +408,7 @@ View open_view(const Store& store, const std::string& data_root, const std::stri
   }
   if (st.status == "restarting")
     throw Error("container " + ref + " is restarting: try again once it runs");
-  v.files = config.value("files_dir", "");
-  const std::string image = config.value("image", "");
-  if (!image.empty()) {
-    ImageStore images(data_root);
-    for (const auto& l : images.lowerdirs(images.resolve(image)))
-      v.lower += (v.lower.empty() ? "" : ":") + l;
-  }
+  add_layers(v, config, data_root);
   if (v.files.empty() || v.lower.empty())
     throw Error("container " + ref +
                 " is not running and has no files of its own (it ran on the host's files, or "
@@ -512,8 +496,8 @@ void in_container(const View& v, bool writable, const std::function<void()>& ins
   if (!theirs.empty() && (theirs[0] == 'E' || mine.empty())) throw Error(theirs.substr(1));
   if (!mine.empty()) throw Error(mine.substr(1));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error("copying with container " + v.name + " failed (the child process ended with " +
-                std::to_string(status) + ")");
+    throw Error("reading or writing the files of container " + v.name +
+                " failed (the child process ended with " + std::to_string(status) + ")");
 }
 
 // SIGPIPE ignored while streams flow: a side whose reader went away gets EPIPE, reported as
@@ -599,6 +583,18 @@ void copy_in(const View& v, const CopyRequest& r) {
 }
 
 }  // namespace
+
+void in_container_layers(const Store& store, const std::string& data_root, const std::string& ref,
+                         const std::function<void()>& fn) {
+  if (::geteuid() != 0) throw Error("reading a container's files needs root");
+  View v;
+  v.name = ref;
+  add_layers(v, store.open(ref).config(), data_root);
+  if (v.files.empty() || v.lower.empty())
+    throw Error("container " + ref +
+                " has no filesystem of its own (it ran on the host's files, or --rootfs)");
+  in_container(v, false, fn, nullptr);
+}
 
 void copy(const Store& store, const std::string& data_root, const CopyRequest& r) {
   const bool out = !r.src.container.empty();

@@ -1,9 +1,6 @@
 // import, images, rmi, export, commit.
 
 #include <fcntl.h>
-#include <sched.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +9,7 @@
 
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/commands/containers.hpp"
+#include "mydocker/commands/copy.hpp"
 #include "mydocker/image/image.hpp"
 #include "mydocker/image/tar.hpp"
 #include "mydocker/spec/prepare.hpp"
@@ -77,67 +75,9 @@ void record_removal_events(const std::string& state_root, const ImageInfo& info,
   }
 }
 
-namespace {
-
-// Runs fn(dir) with the container's filesystem as it is now (its image with its own layer on
-// top), in a child process with a mount namespace of its own: the read-only overlay that shows
-// it is gone with that child. A running container's files are read as they change.
-void with_container_files(const Store& store, const std::string& data_root, const std::string& ref,
-                          const std::function<void(const std::string&)>& fn) {
-  if (::geteuid() != 0) throw Error("reading a container's files needs root");
-  const ContainerDir dir = store.open(ref);
-  const auto config = dir.config();
-  const std::string files = config.value("files_dir", "");
-  const std::string image = config.value("image", "");
-  std::string lower;
-  if (!image.empty()) {
-    ImageStore images(data_root);
-    for (const auto& l : images.lowerdirs(images.resolve(image)))
-      lower += (lower.empty() ? "" : ":") + l;
-  }
-  if (files.empty() || lower.empty())
-    throw Error("container " + short_id(dir.id()) +
-                " has no filesystem of its own (it ran on the host's files, or --rootfs)");
-  Pipe errors = make_pipe();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_errno("fork");
-  if (pid == 0) {
-    errors.read.reset();
-    std::string failure;
-    try {
-      if (::unshare(CLONE_NEWNS) != 0) throw_errno("unshare a mount namespace");
-      if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-        throw_errno("mount --make-rprivate /");
-      // Both layers below, none above: read-only, and whiteouts hide what the container
-      // deleted, as the container sees it.
-      // On the work directory: a read-only overlay needs none, and this mount is ours alone.
-      const std::string merged = files + "/work";
-      const std::string data = "lowerdir=" + files + "/upper:" + lower;
-      if (::mount("overlay", merged.c_str(), "overlay", MS_RDONLY, data.c_str()) != 0)
-        throw_errno("mount -t overlay -o " + data + " " + merged);
-      fn(merged);
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-    (void)write_all(errors.write.get(), failure.data(), failure.size());
-    ::_exit(failure.empty() ? 0 : 1);
-  }
-  errors.write.reset();
-  std::string failure(4096, '\0');
-  ssize_t n = read_full(errors.read.get(), failure.data(), failure.size());
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (n > 0) throw Error(failure.substr(0, static_cast<size_t>(n)));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error("reading the files of container " + ref + " failed");
-}
-
-}  // namespace
-
 void export_container(const Store& store, const std::string& data_root, const std::string& ref,
                       int fd) {
-  with_container_files(store, data_root, ref, [fd](const std::string& dir) { write_tar(dir, fd); });
+  in_container_layers(store, data_root, ref, [fd] { write_tar("/", fd); });
 }
 
 ImageInfo commit_container(const Store& store, const std::string& data_root, const std::string& ref,

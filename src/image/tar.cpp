@@ -24,6 +24,40 @@
 #include "mydocker/util/scope_guard.hpp"
 
 namespace mydocker {
+
+std::string relative_to(const std::string& dir, const std::string& path) {
+  std::string base = dir;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  if (path.size() <= base.size()) return "";
+  size_t start = base.size();
+  while (start < path.size() && path[start] == '/') ++start;
+  return path.substr(start);
+}
+
+archive* copy_to_tar(archive* disk, archive* tar) {
+  const void* buf = nullptr;
+  size_t size = 0;
+  la_int64_t offset = 0;
+  for (;;) {
+    const int r = archive_read_data_block(disk, &buf, &size, &offset);
+    if (r == ARCHIVE_EOF) return nullptr;
+    if (r < ARCHIVE_WARN) return disk;
+    if (archive_write_data(tar, buf, size) < 0) return tar;
+  }
+}
+
+archive* extract_data(archive* tar, archive* disk) {
+  const void* buf = nullptr;
+  size_t size = 0;
+  la_int64_t offset = 0;
+  for (;;) {
+    const int r = archive_read_data_block(tar, &buf, &size, &offset);
+    if (r == ARCHIVE_EOF) return nullptr;
+    if (r < ARCHIVE_WARN) return tar;
+    if (archive_write_data_block(disk, buf, size, offset) < ARCHIVE_WARN) return disk;
+  }
+}
+
 namespace {
 
 std::string error_text(archive* a) {
@@ -139,19 +173,6 @@ int extract_flags() {
               ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
   if (::geteuid() == 0) flags |= ARCHIVE_EXTRACT_OWNER;
   return flags;
-}
-
-void copy_entry_data(archive* tar, archive* disk, const std::string& name) {
-  const void* buf = nullptr;
-  size_t size = 0;
-  la_int64_t offset = 0;
-  for (;;) {
-    const int r = archive_read_data_block(tar, &buf, &size, &offset);
-    if (r == ARCHIVE_EOF) return;
-    if (r < ARCHIVE_WARN) fail("import: entry " + name, tar);
-    if (archive_write_data_block(disk, buf, size, offset) < ARCHIVE_WARN)
-      fail("import: entry " + name, disk);
-  }
 }
 
 void check_entry(int r, archive* a, const std::string& name) {
@@ -281,7 +302,9 @@ std::string extract_here(int fd, TarKind kind) {
     if (layer) drop_overlay_xattrs(entry);
     if (layer && note_whiteout(archive_entry_pathname(entry), name, whiteouts)) continue;
     check_entry(archive_write_header(disk.get(), entry), disk.get(), name);
-    if (archive_entry_size(entry) > 0) copy_entry_data(tar.get(), disk.get(), name);
+    if (archive_entry_size(entry) > 0)
+      if (archive* failed = extract_data(tar.get(), disk.get()))
+        fail("import: entry " + name, failed);
     check_entry(archive_write_finish_entry(disk.get()), disk.get(), name);
   }
   // Directory modes and times are set last, once nothing more is written inside them.
@@ -293,28 +316,6 @@ std::string extract_here(int fd, TarKind kind) {
 }
 
 // ---- write_tar ----
-
-// `path` (as archive_read_disk names it, under `dir`) relative to `dir`; "" for `dir` itself.
-std::string relative_to(const std::string& dir, const std::string& path) {
-  std::string base = dir;
-  while (base.size() > 1 && base.back() == '/') base.pop_back();
-  if (path.size() <= base.size()) return "";
-  size_t start = base.size();
-  while (start < path.size() && path[start] == '/') ++start;
-  return path.substr(start);
-}
-
-void copy_file_data(archive* disk, archive* tar, const std::string& path) {
-  const void* buf = nullptr;
-  size_t size = 0;
-  la_int64_t offset = 0;
-  for (;;) {
-    const int r = archive_read_data_block(disk, &buf, &size, &offset);
-    if (r == ARCHIVE_EOF) return;
-    if (r < ARCHIVE_WARN) fail("cannot archive " + path, disk);
-    if (archive_write_data(tar, buf, size) < 0) fail("cannot archive " + path, tar);
-  }
-}
 
 // Writes an empty file entry `name` (a whiteout) into `tar`.
 void write_marker(archive* tar, const std::string& name, time_t mtime) {
@@ -440,7 +441,9 @@ void write_tar(const std::string& dir, int fd, bool layer) {
     archive_entry_linkify(links.get(), &entry, &spare);
     if (archive_write_header(tar.get(), entry) < ARCHIVE_WARN)
       fail("cannot archive " + dir + "/" + path, tar.get());
-    if (archive_entry_size(entry) > 0) copy_file_data(disk.get(), tar.get(), dir + "/" + path);
+    if (archive_entry_size(entry) > 0)
+      if (archive* failed = copy_to_tar(disk.get(), tar.get()))
+        fail("cannot archive " + dir + "/" + path, failed);
   }
   if (archive_write_close(tar.get()) != ARCHIVE_OK)
     fail("cannot write the archive of " + dir, tar.get());

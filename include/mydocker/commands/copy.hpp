@@ -19,6 +19,7 @@
 // (the extraction refuses `..`, absolute names and writes through symlinks, and device nodes
 // of a container never reach the host's disk).
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,12 @@ std::string rebase_entry(const std::string& name, const std::string& from, const
 
 // cp: copies as requested. Throws Error (125): "Could not find the file /x in container c".
 void copy(const Store& store, const std::string& data_root, const CopyRequest& request);
+
+// export: `fn` runs in a child process chroot'ed into a read-only overlay of the container's
+// own layer over its image's (running or not: its filesystem without its volumes), as cp's
+// stopped side. Throws Error: the child's, or a container without files of its own.
+void in_container_layers(const Store& store, const std::string& data_root, const std::string& ref,
+                         const std::function<void()>& fn);
 
 // ---- diff ----
 

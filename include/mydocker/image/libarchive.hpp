@@ -29,6 +29,15 @@ using WriteArchive = std::unique_ptr<archive, ArchiveWriteFree>;
 using ArchiveEntry = std::unique_ptr<archive_entry, ArchiveEntryFree>;
 using LinkResolver = std::unique_ptr<archive_entry_linkresolver, ArchiveResolverFree>;
 
+// `path` as archive_read_disk names it below `dir`, relative to `dir` ("" for `dir` itself).
+std::string relative_to(const std::string& dir, const std::string& path);
+
+// The data of the current entry: from a disk reader into a tar writer (copy_to_tar), or from
+// a tar reader onto a disk writer (extract_data, holes kept). Each returns the side that failed
+// (its archive_error_string says why), nullptr when all of it went.
+archive* copy_to_tar(archive* disk, archive* tar);
+archive* extract_data(archive* tar, archive* disk);
+
 // Keeps the extended attributes of `entry` whose name `keep` accepts; drops the others.
 template <typename Keep>
 void keep_xattrs(archive_entry* entry, Keep keep) {
