@@ -32,7 +32,9 @@ class Loop {
         out_open_(o.out >= 0),
         err_open_(o.err >= 0),
         stdin_open_(o.forward_stdin),
-        pty_socket_(o.pty_socket) {}
+        pty_socket_(o.pty_socket) {
+    if (o.attach) input_ = attach_input();  // once: the poll loop hands it to each round
+  }
 
   RelayResult run() {
     while (!step()) {
@@ -64,7 +66,7 @@ class Loop {
 
   attach::Input attach_input() {
     attach::Input in;
-    if (pty_socket_ >= 0 || pty_.fd() >= 0 || o_.stdin_pipe >= 0)
+    if (pty_socket_ >= 0 || o_.stdin_pipe >= 0)  // -t (its PTY comes) or -i
       in.stdin_data = [this](std::string_view d) {
         pending_.append(d);
         write_input();
@@ -171,7 +173,7 @@ class Loop {
     if (fds[kMaster].revents != 0) pty_.pump([&](std::string_view d) { deliver("stdout", d); });
     if (fds[kStdin].revents != 0) stdin_open_ = pty_.feed_stdin();
     if (fds[kSink].revents != 0) write_input();
-    if (o_.attach) o_.attach->handle(fds.data() + kCount, fds.size() - kCount, attach_input());
+    if (o_.attach) o_.attach->handle(fds.data() + kCount, fds.size() - kCount, input_);
     handle_signals();
     if (fds[kPid].revents == 0) return false;
     int status = 0;
@@ -215,6 +217,7 @@ class Loop {
   bool started_ = false, killed_ = false, idle_ = false;
   std::optional<Clock::time_point> deadline_;
   std::string pending_;  // attached clients' input not yet read by the container
+  attach::Input input_;  // what attached clients send, applied here
 };
 
 }  // namespace
