@@ -25,14 +25,12 @@ class CopyTest : public IntegrationTest {
     data_ = tmpl;
     host_ = data_ + "/host";
     const std::string tarball = data_ + "/busybox.tar";
-    std::string script =
-        "set -e; r=" + data_ + "/rootfs; mkdir -p $r/bin $r/etc $r/tmp $r/root " + host_ +
-        "; cp /bin/busybox $r/bin/; for a in $($r/bin/busybox --list); do "
-        "[ $a = busybox ] || ln -s busybox $r/bin/$a; done; "
-        "printf 'root:x:0:0:container-root:/root:/bin/sh\\n' > $r/etc/passwd; "
-        "printf 'root:x:0:\\n' > $r/etc/group; chmod 1777 $r/tmp; echo image > $r/etc/motd; "
-        "tar -C $r -cf " +
-        tarball + " .";
+    std::string script = "set -e; r=" + data_ + "/rootfs; " + busybox_rootfs(data_ + "/rootfs") +
+                         "mkdir -p $r/root " + host_ +
+                         "; printf 'root:x:0:0:container-root:/root:/bin/sh\\n' > $r/etc/passwd; "
+                         "printf 'root:x:0:\\n' > $r/etc/group; echo image > $r/etc/motd; "
+                         "tar -C $r -cf " +
+                         tarball + " .";
     ASSERT_EQ(run({"sh", "-c", script}).status, 0);
     auto r = md({"import", tarball, "busybox"});
     ASSERT_EQ(r.status, 0) << r.err;

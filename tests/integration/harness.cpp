@@ -59,6 +59,11 @@ void drain(int fd, std::string& into) {
 }  // namespace
 
 std::string mydocker() { return MYDOCKER_BIN; }
+std::string busybox_rootfs(const std::string& dir) {
+  return "mkdir -p " + dir + "/bin " + dir + "/etc " + dir + "/tmp && cp /bin/busybox " + dir +
+         "/bin/ && for a in $(/bin/busybox --list); do [ $a = busybox ] || ln -s busybox " + dir +
+         "/bin/$a; done && chmod 1777 " + dir + "/tmp; ";
+}
 std::string example(const std::string& name) {
   return std::string(MYDOCKER_EXAMPLES_DIR) + "/" + name;
 }

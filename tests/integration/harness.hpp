@@ -55,6 +55,10 @@ class Background {
 
 std::string mydocker();
 std::string example(const std::string& name);  // path of an examples/ program
+// A shell fragment that makes a busybox root filesystem in `dir`: bin/ with Debian's static
+// busybox and a link per applet (but `busybox` itself: it is in `--list`), etc/, and tmp/
+// (1777). Tests add their own files after it.
+std::string busybox_rootfs(const std::string& dir);
 
 // The directories the default --cgroup-parent maps to in this process's hierarchies.
 std::vector<std::string> default_parents();

@@ -34,13 +34,11 @@ class ImagesTest : public IntegrationTest {
     tarball_ = data_ + "/busybox.tar";
     // A busybox root filesystem: the static binary, a link per applet, users and groups.
     std::string script =
-        "set -e; r=" + data_ +
-        "/rootfs; mkdir -p $r/bin $r/etc $r/tmp $r/root $r/home/alice; "
-        "cp /bin/busybox $r/bin/; for a in $($r/bin/busybox --list); do "
-        "[ $a = busybox ] || ln -s busybox $r/bin/$a; done; "
+        "set -e; r=" + data_ + "/rootfs; " + busybox_rootfs(data_ + "/rootfs") +
+        "mkdir -p $r/root $r/home/alice; "
         "printf 'root:x:0:0:root:/root:/bin/sh\\nalice:x:1000:1000:alice:/home/alice:/bin/sh\\n' "
         "> $r/etc/passwd; printf 'root:x:0:\\nalice:x:1000:\\nstaff:x:50:alice\\n' > $r/etc/group; "
-        "chmod 1777 $r/tmp; echo image > $r/etc/motd; tar -C $r -cf " +
+        "echo image > $r/etc/motd; tar -C $r -cf " +
         tarball_ + " .";
     ASSERT_EQ(run({"sh", "-c", script}).status, 0);
     auto r = md({"import", tarball_, "busybox"});

@@ -65,10 +65,8 @@ class NetworkTest : public IntegrationTest {
     // A busybox image.
     const std::string r = root() + "/rootfs";
     ASSERT_EQ(run({"sh", "-c",
-                   "set -e; mkdir -p " + r + "/bin " + r + "/etc " + r + "/tmp; cp /bin/busybox " +
-                       example("udp_echo") + " " + r +
-                       "/bin/; for a in $(busybox --list); do [ $a = busybox ] || ln -s busybox " +
-                       r + "/bin/$a; done; tar -C " + r + " -cf " + root() + "/bb.tar ."})
+                   "set -e; " + busybox_rootfs(r) + "cp " + example("udp_echo") + " " + r +
+                       "/bin/; tar -C " + r + " -cf " + root() + "/bb.tar ."})
                   .status,
               0);
     ASSERT_EQ(md({"import", root() + "/bb.tar", "busybox"}).status, 0);

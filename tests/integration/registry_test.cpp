@@ -41,9 +41,8 @@ class RegistryTest : public IntegrationTest {
           << tool << " is missing (scripts/deps.sh installs it)";
     work_ = root() + "/work";
     const std::string script =
-        "set -e; mkdir -p " + work_ + "/rootfs/bin " + work_ + "/rootfs/etc; cd " + work_ +
-        "; cp /bin/busybox rootfs/bin/; for a in $(/bin/busybox --list); do [ $a = busybox ] "
-        "|| ln -s busybox rootfs/bin/$a; done; echo 'root:x:0:0::/:/bin/sh' > "
+        "set -e; " + busybox_rootfs(work_ + "/rootfs") + "cd " + work_ +
+        "; echo 'root:x:0:0::/:/bin/sh' > "
         "rootfs/etc/passwd; head -c 3000000 /dev/urandom > rootfs/big; tar -C rootfs -cf bb.tar .";
     ASSERT_EQ(run({"sh", "-c", script}).status, 0);
     auto imported = md({"import", work_ + "/bb.tar", "bb"});

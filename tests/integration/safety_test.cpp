@@ -110,10 +110,8 @@ class SafetyTest : public IntegrationTest {
       nodes += "mknod $r/disk b " + std::to_string(maj) + " " + std::to_string(min) + "; ";
       has_disk_ = true;
     }
-    const std::string script =
-        "set -e; r=" + root() + "/img; mkdir -p $r/bin $r/tmp; cp /bin/busybox $r/bin/; " +
-        "for a in $($r/bin/busybox --list); do [ $a = busybox ] || ln -s busybox $r/bin/$a; " +
-        "done; " + nodes + "tar -C $r -cf " + root() + "/img.tar .";
+    const std::string script = "set -e; r=" + root() + "/img; " + busybox_rootfs(root() + "/img") +
+                               nodes + "tar -C $r -cf " + root() + "/img.tar .";
     auto made = run({"sh", "-c", script});
     ASSERT_EQ(made.status, 0) << made.err;
     auto imported = md({"import", root() + "/img.tar", "devimg"});
