@@ -41,16 +41,18 @@ std::vector<Subnet> subnets_of(const std::vector<Netlink::Route>& routes) {
   return out;
 }
 
-// The network's bridge and firewall elements, made on first use (under the store's lock).
+// The network's bridge and firewall elements, made on first use (under the store's lock); the
+// bridge's ifindex.
 // The table is checked too (one netlink round trip): a firewall reload or `nft flush ruleset`
 // may have removed it while the bridge stayed, and without it nothing is masqueraded or
 // published. It comes back with this network's elements (others' at their next run).
-void ensure_network(const Network& n, Netlink& nl, int mtu) {
+int ensure_network(const Network& n, Netlink& nl, int mtu) {
   Firewall fw;
-  const bool bridge = nl.exists(n.bridge), table = fw.has_table();
-  if (bridge && table) return;    // made with its elements by an earlier run
-  if (!table) fw.ensure_table();  // (a new bridge: the table may be there already)
-  if (!bridge) {
+  const int index = nl.index(n.bridge);
+  const bool table = fw.has_table();
+  if (index != 0 && table) return index;  // made with its elements by an earlier run
+  if (!table) fw.ensure_table();          // (a new bridge: the table may be there already)
+  if (index == 0) {
     nl.create_bridge(n.bridge, mtu);
     nl.add_address(n.bridge, format_ipv4(n.gateway), n.subnet.prefix);
     nl.set_up(n.bridge);
@@ -59,6 +61,7 @@ void ensure_network(const Network& n, Netlink& nl, int mtu) {
     sysctl("net.ipv4.conf." + n.bridge + ".route_localnet", "1");
   }
   fw.add_network(n.subnet.text(), n.bridge, n.internal);
+  return index != 0 ? index : nl.index(n.bridge);
 }
 
 }  // namespace
@@ -145,17 +148,22 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid) {
   UniqueFd netns(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
   if (!netns) throw SysError(errno, "open " + ns);
   Netlink nl;
+  int bridge = 0;
   {
     NetworkStore store(data_root);
     auto held = store.lock();
-    ensure_network(e.network, nl, e.mtu);
+    bridge = ensure_network(e.network, nl, e.mtu);
   }
-  nl.delete_link(e.veth);  // a leftover of a killed run of the same container
-  nl.create_veth(e.veth, "eth0", e.mtu, netns.get(), ns);
-  nl.set_master(e.veth, e.network.bridge);
-  nl.set_up(e.veth);
+  const Netlink::VethPair pair{e.veth, "eth0",      e.mtu,       bridge, e.network.bridge,
+                               true,   e.lease.mac, netns.get(), ns};
+  try {
+    nl.create_veth(pair);
+  } catch (const SysError& x) {
+    if (x.err() != EEXIST) throw;
+    nl.delete_link(e.veth);  // a leftover of a killed run of the same container
+    nl.create_veth(pair);
+  }
   Netlink inside = Netlink::in_namespace(netns.get(), ns);
-  inside.set_mac("eth0", e.lease.mac);
   inside.add_address("eth0", e.ip(), e.network.subnet.prefix);
   inside.set_up("eth0");
   if (!e.network.internal) inside.add_default_route(format_ipv4(e.network.gateway));
@@ -178,9 +186,8 @@ void trace_connect(const std::string& data_root, const std::string& network,
               (n ? n->subnet.text() : std::string("the built-in network's subnet")) +
               " ($IP; none is leased in a dry run); " + bridge +
               (n ? "" : " and mydocker's nft table are made on first use"));
-  trace::emit("ip link add " + veth + " type veth peer name eth0 netns /proc/$PID/ns/net");
-  trace::emit("ip link set " + veth + " master " + bridge);
-  trace::emit("ip link set " + veth + " up");
+  trace::emit("ip link add " + veth + " master " + bridge +
+              " up type veth peer name eth0 address $MAC netns /proc/$PID/ns/net");
   trace::emit(ns + "ip addr add $IP/" + prefix + " brd + dev eth0");
   trace::emit(ns + "ip link set eth0 up");
   if (!n || !n->internal)
@@ -198,6 +205,7 @@ void disconnect(const Endpoint& e) noexcept {
   // RCU grace period that teardown takes (tens of ms). A restart's connect() deletes a
   // leftover of the same name first.
   Firewall().unpublish(e.ports);
+  NfTables::release_shared();  // to a closer: a supervisor that lives on (restarts) keeps none
 }
 
 void release(const std::string& data_root, const std::string& container_id) noexcept {

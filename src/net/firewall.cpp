@@ -208,7 +208,7 @@ void Firewall::run_script(const std::string& script, bool as_commands) {
   }
 }
 
-bool Firewall::has_table() const { return NfTables().has_table("mydocker"); }
+bool Firewall::has_table() const { return NfTables::shared().has_table("mydocker"); }
 
 void Firewall::ensure_table() const {
   if (has_table()) return;
@@ -307,7 +307,7 @@ std::map<std::string, MapChange> by_map(const char* verb, const std::vector<Port
 void Firewall::publish(const std::string& container_ip,
                        const std::vector<PortMapping>& ports) const {
   if (ports.empty()) return;
-  NfTables nft;
+  NfTables& nft = NfTables::shared();
   std::vector<std::pair<std::string, MapChange>> done;
   for (auto& [map, change] : by_map("create", ports, container_ip)) {
     try {
@@ -328,7 +328,7 @@ void Firewall::publish(const std::string& container_ip,
 void Firewall::unpublish(const std::vector<PortMapping>& ports) const {
   if (ports.empty()) return;
   try {
-    NfTables nft;
+    NfTables& nft = NfTables::shared();
     for (auto& [map, change] : by_map("delete", ports, "")) {
       if (nft_delete(nft, map, change.elements, change.command)) continue;
       for (auto& e : change.elements)  // one by one: a missing one must not keep the others

@@ -565,5 +565,94 @@ TEST_F(NetlinkTest, DefaultSocketIsInTheCallersNamespace) {
   EXPECT_EQ(result, "lo mdbr0 1280 1 1\n");
 }
 
+// A container's pair in one request: the host's end a port of the bridge and up, the peer born
+// in the box with its MAC; the trace line, typed into `ip`, builds the same.
+TEST_F(NetlinkTest, VethPairInOneRequestIsWiredAsItIsMade) {
+  Namespace host, box, host2, box2;
+  ASSERT_TRUE(host.ready() && box.ready() && host2.ready() && box2.ready());
+  std::vector<std::string> lines;
+  {
+    TraceCapture capture;
+    Netlink h = host.netlink();
+    h.create_bridge("mdbr0", 1400);
+    const Netlink::VethPair pair{"mdv1a2b3c", "eth0", 1400,     h.index("mdbr0"), "mdbr0",
+                                 true,        kMac,   box.fd(), box.path()};
+    h.create_veth(pair);
+    lines = capture.lines();
+  }
+  const std::string in_host = "nsenter --net=" + host.path() + " ip ";
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1], "+ " + in_host +
+                          "link add mdv1a2b3c mtu 1400 master mdbr0 up type veth peer name eth0 "
+                          "mtu 1400 address 02:42:0a:58:00:02 netns " +
+                          box.path());
+  for (std::string line : lines) {
+    line = line.substr(2);
+    for (const auto& [from, to] : {std::pair{host.path(), host2.path()}, {box.path(), box2.path()}})
+      for (size_t at; (at = line.find(from)) != std::string::npos;)
+        line.replace(at, from.size(), to);
+    ASSERT_EQ(shell(line).status, 0) << line;
+  }
+  for (const Namespace* ns : {&host, &host2}) {
+    const Json veth = link_of(*ns, "mdv1a2b3c");
+    ASSERT_FALSE(veth.is_null());
+    EXPECT_EQ(veth["master"], "mdbr0");
+    EXPECT_TRUE(has_flag(veth, "UP"));
+  }
+  for (const Namespace* ns : {&box, &box2}) {
+    const Json eth0 = link_of(*ns, "eth0");
+    ASSERT_FALSE(eth0.is_null());
+    EXPECT_EQ(eth0["address"], "02:42:0a:58:00:02");
+    EXPECT_EQ(eth0["mtu"], 1400);
+  }
+}
+
+// The sockets (socket:[inode]) among a process's open fds.
+std::set<std::string> sockets_of(const std::string& pid) {
+  std::set<std::string> out;
+  const std::string dir = "/proc/" + pid + "/fd";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (const dirent* e = ::readdir(d)) {
+    char target[256];
+    const ssize_t n = ::readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
+    if (n > 0 && std::string(target, n).starts_with("socket:")) out.insert(std::string(target, n));
+  }
+  ::closedir(d);
+  return out;
+}
+
+// Releasing the process's nf_tables socket must not wait for the kernel's grace period: our
+// reference is closed at once and the last one is held by a child (the closer) that keeps
+// nothing else open and ends by itself, reaped by us.
+TEST_F(NetlinkTest, NfTablesLastReferenceGoesToACloser) {
+  const std::string result = in_fresh_namespace([] {
+    const std::set<std::string> before = sockets_of("self");
+    (void)NfTables::shared().has_table("mydocker-test");
+    const std::set<std::string> open = sockets_of("self");
+    if (open.size() != before.size() + 1) return std::string("no socket opened");
+    std::string ours;
+    for (const auto& s : open)
+      if (!before.count(s)) ours = s;
+    NfTables::release_shared();
+    if (sockets_of("self") != before) return std::string("our reference is still open");
+    std::ifstream children("/proc/thread-self/children");
+    pid_t closer = 0;
+    children >> closer;
+    if (closer <= 0) return std::string("no closer");
+    std::set<std::string> held = sockets_of(std::to_string(closer));
+    for (int i = 0; i < 200 && held.size() > 1; ++i) {  // until it closed its copies of ours
+      ::usleep(5000);
+      held = sockets_of(std::to_string(closer));
+    }
+    if (held != std::set<std::string>{ours})
+      return "the closer holds " + std::to_string(held.size());
+    int status = 0;
+    if (::waitpid(closer, &status, __WALL) != closer) return std::string("not reaped");
+    return std::string(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "bad exit");
+  });
+  EXPECT_EQ(result, "ok");
+}
+
 }  // namespace
 }  // namespace mydocker::net

@@ -178,7 +178,8 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
   // --dry-run prints the network's commands and makes nothing.
   auto dry = md({"run", "--dry-run", "-p", "9090:80", "busybox", "true"});
   EXPECT_EQ(dry.status, 0) << dry.err;
-  EXPECT_NE(dry.err.find("type veth peer name eth0 netns /proc/$PID/ns/net"), std::string::npos)
+  EXPECT_NE(dry.err.find(" up type veth peer name eth0 address $MAC netns /proc/$PID/ns/net\n"),
+            std::string::npos)
       << dry.err;
   EXPECT_NE(dry.err.find("nft create element ip mydocker ports_any { tcp . 9090 : $IP . 80 }"),
             std::string::npos)

@@ -11,8 +11,11 @@
 // "<the ip command>: <the kernel's explanation, when it gives one>: <strerror>", e.g.
 // "ip link add mydocker0 type bridge: File exists", with the kernel's errno in err().
 
+#include <sys/types.h>
+
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +55,21 @@ class Netlink {
   // this one); peer_netns_label is how trace lines name it (default: /proc/<our pid>/fd/<fd>).
   void create_veth(const std::string& name, const std::string& peer, int mtu,
                    int peer_netns_fd = -1, const std::string& peer_netns_label = "");
+  // A container's pair, whole in one request (one rtnl round trip instead of ten):
+  //   ip link add NAME mtu MTU master BRIDGE up type veth peer name PEER mtu MTU address MAC
+  //     netns NS
+  // (the peer is set up afterwards: the kernel cannot open it before the pair exists)
+  struct VethPair {
+    std::string name, peer;
+    int mtu = 0;
+    int master_index = 0;  // the bridge's ifindex (0: none)
+    std::string master;    // its name, for the trace line
+    bool up = false;       // the first end
+    std::optional<std::array<uint8_t, 6>> peer_mac;
+    int peer_netns_fd = -1;
+    std::string peer_netns_label;
+  };
+  void create_veth(const VethPair& pair);
   // ip link set LINK master BRIDGE
   void set_master(const std::string& link, const std::string& bridge);
   // ip link set LINK up
@@ -95,7 +113,14 @@ class Netlink {
 // (firewall.cpp).
 class NfTables {
  public:
-  NfTables();  // a socket in the caller's network namespace; throws SysError
+  NfTables();   // a socket in the caller's network namespace; throws SysError
+  ~NfTables();  // hands the socket to a closer (netlink.cpp) once it was used
+  // The process's socket, opened on first use and kept: one close per process, not one per
+  // change. release_shared() closes it (a supervisor, once its ports are unpublished).
+  static NfTables& shared();
+  static void release_shared() noexcept;
+  NfTables(const NfTables&) = delete;
+  NfTables& operator=(const NfTables&) = delete;
   // An element: its key and, in a map, its data, as the kernel keeps them (each part of a
   // concatenation in network byte order, padded to 4 bytes).
   struct Element {
@@ -111,6 +136,8 @@ class NfTables {
  private:
   UniqueFd socket_;
   mutable uint32_t seq_ = 0;
+  pid_t owner_;  // a forked copy of us only closes its reference
+  mutable bool used_ = false;
 };
 
 }  // namespace mydocker::net
