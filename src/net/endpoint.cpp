@@ -34,6 +34,16 @@ int uplink_mtu(const std::vector<Netlink::Route>& routes) {
   return 1500;
 }
 
+// 0 when the bridge is not made yet.
+int bridge_mtu(Netlink& nl, const std::string& bridge) {
+  try {
+    return nl.mtu(bridge);
+  } catch (const SysError& e) {
+    if (e.err() != ENODEV) throw;
+    return 0;
+  }
+}
+
 std::vector<Subnet> subnets_of(const std::vector<Netlink::Route>& routes) {
   std::vector<Subnet> out;
   for (const auto& r : routes)
@@ -76,12 +86,21 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
     for (auto& m : parse_publish(p)) e.ports.push_back(m);
   std::optional<uint32_t> ip;
   if (!requested_ip.empty()) ip = parse_ipv4(requested_ip, "--ip");
-  const auto routes = Netlink().routes_v4();  // one dump: the subnets taken, the uplink's MTU
+  // The routes (two dumps: the subnets taken, the uplink's MTU) only when a bridge is made:
+  // once it exists, its MTU is the uplink's it was made with.
+  Netlink nl;
+  std::optional<std::vector<Netlink::Route>> routes;
+  auto all_routes = [&]() -> const std::vector<Netlink::Route>& {
+    if (!routes) routes = nl.routes_v4();
+    return *routes;
+  };
   NetworkStore store(data_root);
   auto held = store.lock();
-  if (network == kDefaultNetwork) {
-    e.network = store.ensure_default(subnets_of(routes));
-  } else if (auto n = store.get(network)) {
+  if (auto n = store.get(network); n && network == kDefaultNetwork) {
+    e.network = *n;
+  } else if (network == kDefaultNetwork) {
+    e.network = store.ensure_default(subnets_of(all_routes()));
+  } else if (n) {
     e.network = *n;
   } else {
     throw Error("network " + network + " not found (`mydocker network ls` lists them)");
@@ -95,7 +114,8 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
   choose_host_ports(e.ports);
   e.lease = store.allocate(e.network.name, container_id, container_name, ip);
   e.veth = "mdv" + container_id.substr(0, 8);
-  e.mtu = uplink_mtu(routes);
+  e.mtu = bridge_mtu(nl, e.network.bridge);
+  if (e.mtu == 0) e.mtu = uplink_mtu(all_routes());
   return e;
 }
 
