@@ -99,6 +99,7 @@ void Instance::create(const Launch& l) {
   if (!born_inside_) {
     spawn(l, "");
     send_trees();
+    if (l.after_spawn) l.after_spawn(child_.pid);
   }
   cgroups_made_ = true;
   timing::mark("create: cloned");
@@ -112,6 +113,7 @@ void Instance::create(const Launch& l) {
     spawn(l, into);
     if (!child_.born_in_cgroup) cgroups_->apply(child_.pid);  // an older kernel
     send_trees();
+    if (l.after_spawn) l.after_spawn(child_.pid);
   }
 }
 

@@ -14,6 +14,7 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct Launch {
   // --ipc shareable: a tmpfs mounted here on the host (mode 1777, --shm-size) before the init
   // exists, which binds it as its /dev/shm; unmounted by destroy().
   std::string shm_dir;
+  // Called with the init's pid as soon as it exists (before the cgroups on v1): what must wait
+  // for its namespaces but not for its cgroups starts here (the network, on a thread).
+  std::function<void(pid_t)> after_spawn = nullptr;
 };
 
 // One start of a container's init, and its cgroups while they exist.
