@@ -82,14 +82,23 @@ bool conflicts(const Subnet& taken, const Subnet& subnet) {
   return taken.prefix > 0 && taken.overlaps(subnet);
 }
 
-// One network's file: the network and its leases.
+// One network: its file and its leases.
 struct Record {
   Network network;
   std::vector<Lease> leases;  // by address
+  bool legacy = false;        // some leases are in the network's file (an older data root)
 };
 
 std::string record_path(const std::string& dir, const std::string& name) {
   return dir + "/" + name + ".json";
+}
+
+std::string leases_dir(const std::string& dir, const std::string& name) {
+  return dir + "/" + name + ".leases";
+}
+
+std::string lease_path(const std::string& dir, const std::string& name, uint32_t ip) {
+  return leases_dir(dir, name) + "/" + format_ipv4(ip);
 }
 
 std::optional<std::string> read_text(const std::string& path) {
@@ -120,7 +129,28 @@ std::vector<Lease> leases_from_json(const json& j, const Network& n) {
     // The MAC follows from the address (mac_for): computed again, never trusted from the file.
     out.push_back(make_lease(n, id, endpoint.value("Name", ""), ip));
   }
-  std::sort(out.begin(), out.end(), [](const Lease& a, const Lease& b) { return a.ip < b.ip; });
+  return out;
+}
+
+void sort_leases(std::vector<Lease>& leases) {
+  std::sort(leases.begin(), leases.end(),
+            [](const Lease& a, const Lease& b) { return a.ip < b.ip; });
+}
+
+// The lease files of a network. A file that is not an address of its subnet, or not a lease,
+// is none (the temporary files of a write in progress among them).
+std::vector<Lease> leases_from_files(const std::string& dir, const Network& n) {
+  std::vector<Lease> out;
+  const std::string from = leases_dir(dir, n.name);
+  for (const std::string& file : list_dir(from)) {
+    const auto ip = try_parse_ipv4(file);
+    if (!ip || !n.subnet.contains(*ip) || format_ipv4(*ip) != file) continue;
+    const auto text = read_text(from + "/" + file);
+    if (!text) continue;  // released while we looked
+    const json j = json::parse(*text, nullptr, false);
+    if (!j.is_object() || !j.contains("Id") || !j["Id"].is_string()) continue;
+    out.push_back(make_lease(n, j["Id"].get<std::string>(), j.value("Name", ""), *ip));
+  }
   return out;
 }
 
@@ -129,14 +159,21 @@ std::optional<Record> load(const std::string& dir, const std::string& name) {
   const std::string path = record_path(dir, name);
   const auto text = read_text(path);
   if (!text) return std::nullopt;
+  Record r;
   try {
     const json j = json::parse(*text);
-    Record r{j.get<Network>(), {}};
+    r.network = j.get<Network>();
     r.leases = leases_from_json(j, r.network);
-    return r;
   } catch (const std::exception& e) {  // nlohmann's exceptions and our Error alike
     throw Error("cannot read " + path + ": " + e.what());
   }
+  r.legacy = !r.leases.empty();
+  for (Lease& l : leases_from_files(dir, r.network))
+    if (std::none_of(r.leases.begin(), r.leases.end(),
+                     [&](const Lease& x) { return x.ip == l.ip; }))
+      r.leases.push_back(std::move(l));
+  sort_leases(r.leases);
+  return r;
 }
 
 std::vector<Record> load_all(const std::string& dir) {
@@ -156,15 +193,41 @@ std::vector<Record> load_all(const std::string& dir) {
 
 // Atomic (a reader sees the old file or the new one) but not synced: an fsync on every run's
 // lease costs milliseconds, and what a crash loses is a lease `prune` would release anyway.
-void save(const std::string& dir, const Record& r) {
-  write_file_atomic(record_path(dir, r.network.name),
-                    inspect_json(r.network, r.leases).dump(2) + "\n", /*durable=*/false);
+void save(const std::string& dir, const Network& n) {
+  write_file_atomic(record_path(dir, n.name), inspect_json(n, {}).dump(2) + "\n",
+                    /*durable=*/false);
 }
 
+void write_lease(const std::string& dir, const Lease& l) {
+  make_dirs(leases_dir(dir, l.network), 0700);
+  const json j{{"Id", l.container_id}, {"Name", l.container_name}};
+  write_file_atomic(lease_path(dir, l.network, l.ip), j.dump() + "\n", /*durable=*/false);
+}
+
+void unlink_lease(const std::string& dir, const Lease& l) {
+  const std::string path = lease_path(dir, l.network, l.ip);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    throw SysError(errno, "cannot remove " + path);
+}
+
+// An older data root's leases, in the network's file, become files (under the lock).
+void migrate(const std::string& dir, Record& r) {
+  if (!r.legacy) return;
+  for (const Lease& l : r.leases) write_lease(dir, l);
+  save(dir, r.network);
+  r.legacy = false;
+}
+
+// The network's file and its (empty) lease directory.
 void unlink_record(const std::string& dir, const std::string& name) {
   const std::string path = record_path(dir, name);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     throw SysError(errno, "cannot remove " + path);
+  const std::string leases = leases_dir(dir, name);
+  for (const std::string& file : list_dir(leases))  // temporary files of a killed writer
+    (void)::unlink((leases + "/" + file).c_str());
+  if (::rmdir(leases.c_str()) != 0 && errno != ENOENT)
+    throw SysError(errno, "cannot remove " + leases);
 }
 
 // docker's lookup order: the exact name, then the full id, then a unique id prefix.
@@ -458,7 +521,7 @@ Network NetworkStore::create_locked(const std::string& name, std::optional<Subne
     n.id = new_container_id();
     n.bridge = n.builtin() ? kDefaultBridge : kBridgePrefix + n.id.substr(0, 8);
   } while (!n.builtin() && bridge_used(n.bridge));
-  save(dir_, Record{n, {}});
+  save(dir_, n);
   return n;
 }
 
@@ -503,6 +566,7 @@ Lease NetworkStore::allocate(const std::string& network, const std::string& cont
                              const std::string& container_name, std::optional<uint32_t> requested) {
   Lock held(*this);
   Record r = resolve_existing(dir_, network);
+  migrate(dir_, r);
   for (const Lease& l : r.leases) {
     if (l.container_id != container_id) continue;
     if (requested && *requested != l.ip)
@@ -512,27 +576,32 @@ Lease NetworkStore::allocate(const std::string& network, const std::string& cont
   }
   const uint32_t ip = requested ? checked_request(*requested, r) : first_free(r);
   Lease lease = make_lease(r.network, container_id, container_name, ip);
-  r.leases.push_back(lease);
-  save(dir_, r);
+  write_lease(dir_, lease);
   return lease;
 }
+
+namespace {
+
+void release_in(const std::string& dir, Record& r, const std::string& container_id) {
+  if (std::none_of(r.leases.begin(), r.leases.end(),
+                   [&](const Lease& l) { return l.container_id == container_id; }))
+    return;
+  migrate(dir, r);
+  for (const Lease& l : r.leases)
+    if (l.container_id == container_id) unlink_lease(dir, l);
+}
+
+}  // namespace
 
 void NetworkStore::release(const std::string& network, const std::string& container_id) {
   Lock held(*this);
   auto r = resolve(dir_, network);
-  if (!r) return;
-  const auto gone =
-      std::erase_if(r->leases, [&](const Lease& l) { return l.container_id == container_id; });
-  if (gone > 0) save(dir_, *r);
+  if (r) release_in(dir_, *r, container_id);
 }
 
 void NetworkStore::release_all(const std::string& container_id) {
   Lock held(*this);
-  for (Record& r : load_all(dir_)) {
-    const auto gone =
-        std::erase_if(r.leases, [&](const Lease& l) { return l.container_id == container_id; });
-    if (gone > 0) save(dir_, r);
-  }
+  for (Record& r : load_all(dir_)) release_in(dir_, r, container_id);
 }
 
 std::vector<Lease> NetworkStore::leases(const std::string& network) const {

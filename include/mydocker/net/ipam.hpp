@@ -3,9 +3,17 @@
 // `run --net NAME --ip IP` decide, and its persistence. Pure logic and files, no kernel calls:
 // the caller makes the bridges and veths from what this returns.
 //
-//   <data_root>/networks/<name>.json   one network, in `docker network inspect`'s shape; its
-//                                      "Containers" are the leases (one atomic file per network:
-//                                      a network and its leases never disagree)
+//   <data_root>/networks/<name>.json   one network, in `docker network inspect`'s shape, without
+//                                      its "Containers": written once, when it is made
+//   <data_root>/networks/<name>.leases/<a.b.c.d>
+//                                      one lease per file, named by its address, holding
+//                                      {"Id", "Name"} of its container; each appears whole
+//                                      (written aside, renamed to its new name) and goes with an
+//                                      unlink. A lease costs no rewrite of the network's file:
+//                                      renaming over an existing file makes ext4 start writing
+//                                      it back at once (auto_da_alloc), 0.2 ms twice a run.
+//                                      (Leases of an older data root, in the network's file's
+//                                      "Containers", are moved to files at its next change.)
 //   <data_root>/networks/.lock         flock'ed (exclusive) around every change
 //
 // Addresses are IPv4 in host byte order (10.88.0.1 = 0x0a580001), so that arithmetic on them
@@ -93,7 +101,7 @@ struct Lease {
 };
 
 // A network as inspect shows it: to_json(network) with Containers{id: {Name, EndpointID,
-// MacAddress, IPv4Address, IPv6Address}} filled from its leases. Also the file's content.
+// MacAddress, IPv4Address, IPv6Address}} filled from its leases.
 nlohmann::json inspect_json(const Network& network, const std::vector<Lease>& leases);
 
 // Docker's rule for network names: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters, and not

@@ -160,11 +160,18 @@ class NetworkStoreTest : public ::testing::Test {
     return format_ipv4(
         store_.allocate(network, make_id(container), "c" + std::to_string(container)).ip);
   }
-  // Files in <root>/networks other than the networks' and the lock (temp files left behind).
+  // Files in <root>/networks other than the networks', their leases and the lock (temporary
+  // files left behind).
   Strings leftovers() const {
     Strings out;
-    for (const auto& f : list_dir(store_.dir()))
-      if (f != ".lock" && !f.ends_with(".json")) out.push_back(f);
+    for (const auto& f : list_dir(store_.dir())) {
+      if (f.ends_with(".leases")) {
+        for (const auto& l : list_dir(store_.dir() + "/" + f))
+          if (!try_parse_ipv4(l)) out.push_back(f + "/" + l);
+      } else if (f != ".lock" && !f.ends_with(".json")) {
+        out.push_back(f);
+      }
+    }
     return out;
   }
 
@@ -350,10 +357,45 @@ TEST_F(NetworkStoreTest, PersistsAcrossStoreObjectsInDockersShape) {
   EXPECT_EQ(j["IPAM"]["Config"][0]["Subnet"], "10.50.0.0/24");
   EXPECT_EQ(j["IPAM"]["Config"][0]["Gateway"], "10.50.0.1");
   EXPECT_EQ(j["Options"]["com.docker.network.bridge.name"], made.bridge);
-  EXPECT_EQ(j["Containers"][make_id(1)]["Name"], "c1");
-  EXPECT_EQ(j["Containers"][make_id(1)]["IPv4Address"], "10.50.0.2/24");
-  EXPECT_EQ(j["Containers"][make_id(1)]["MacAddress"], "02:42:0a:32:00:02");
-  EXPECT_EQ(inspect_json(*n, leases)["Containers"].size(), 2u);
+  EXPECT_TRUE(j.value("Containers", json::object()).empty())
+      << "the network's file is not rewritten per lease";
+  std::ifstream lease(store_.dir() + "/a.leases/10.50.0.2");
+  const json l = json::parse(lease);
+  EXPECT_EQ(l["Id"], make_id(1));
+  EXPECT_EQ(l["Name"], "c1");
+  const json shown = inspect_json(*n, leases);
+  EXPECT_EQ(shown["Containers"].size(), 2u);
+  EXPECT_EQ(shown["Containers"][make_id(1)]["IPv4Address"], "10.50.0.2/24");
+  EXPECT_EQ(shown["Containers"][make_id(1)]["MacAddress"], "02:42:0a:32:00:02");
+  EXPECT_TRUE(leftovers().empty());
+}
+
+// A data root of an older mydocker keeps its leases in the network's file: they are read, and
+// moved to lease files at the next change.
+TEST_F(NetworkStoreTest, LeasesInAnOlderNetworkFileAreKeptAndMoved) {
+  const Network n = create("old", "10.51.0.0/24");
+  std::vector<Lease> legacy;
+  for (unsigned c : {1u, 2u}) {
+    Lease l;
+    l.network = "old";
+    l.container_id = make_id(c);
+    l.container_name = "c" + std::to_string(c);
+    l.ip = n.subnet.network + 1 + c;
+    l.mac = mac_for(l.ip);
+    l.prefix = n.subnet.prefix;
+    legacy.push_back(l);
+  }
+  write_file_atomic(store_.dir() + "/old.json", inspect_json(n, legacy).dump());
+  ASSERT_EQ(store_.leases("old").size(), 2u);
+  EXPECT_EQ(allocated("old", 3), "10.51.0.4") << "the old leases' addresses stay taken";
+  std::ifstream in(store_.dir() + "/old.json");
+  EXPECT_TRUE(json::parse(in).value("Containers", json::object()).empty());
+  EXPECT_TRUE(std::filesystem::exists(store_.dir() + "/old.leases/10.51.0.2"));
+  store_.release("old", make_id(1));
+  const auto left = store_.leases("old");
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].container_name, "c2");
+  EXPECT_EQ(left[1].container_name, "c3");
   EXPECT_TRUE(leftovers().empty());
 }
 
