@@ -116,11 +116,26 @@ Outcome Supervisor::run_once(bool first,
   // The network is wired on a thread of its own while this one makes the cgroups (v1: about
   // 0.5 ms of a bridged run's critical path); joined before anything else runs or forks.
   BackgroundTask connecting;
+  bool wired = false;  // written by the thread, read after join()
   if (s_.endpoint)
     launch.after_spawn = [&](pid_t pid) {
-      connecting.start([this, pid] { net::connect(s_.options->data_root, *s_.endpoint, pid); });
+      connecting.start([this, pid, &wired] {
+        net::connect(s_.options->data_root, *s_.endpoint, pid);
+        wired = true;
+      });
     };
-  in.create(launch);
+  try {
+    in.create(launch);
+  } catch (...) {
+    // Refused after the network was wired (v1: a cgroup write failed once the init existed):
+    // its ports are its own by then and go with it. The create error is the one reported.
+    try {
+      connecting.join();
+    } catch (...) {
+    }
+    if (wired) network.e = s_.endpoint;
+    throw;
+  }
   if (s_.endpoint) {
     // Its ports are unpublished only once they are its own: a refused -p (another container
     // publishes the port) must not take the other's away. (connect publishes last; the veth

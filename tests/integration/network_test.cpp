@@ -358,6 +358,36 @@ TEST_F(NetworkTest, InternalNetworkHasNoWayOut) {
   EXPECT_EQ(md({"network", "rm", "inner"}).status, 0);
 }
 
+// A container's eth0 has the MTU of the host's uplink (here 1400), also after the bridge's last
+// port has gone (a bridge keeps only an MTU set as a change, not one given at creation).
+TEST_F(NetworkTest, ContainersGetTheUplinksMtuAlsoOnceTheBridgeWasEmpty) {
+  ASSERT_EQ(in_host({"ip", "link", "set", "up0", "mtu", "1400"}).status, 0);
+  for (int i = 0; i < 2; ++i) {
+    auto r = md({"run", "--rm", "--net", "bridge", "busybox", "cat", "/sys/class/net/eth0/mtu"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "1400\n") << "run " << i;
+  }
+}
+
+// v1 wires a run's network while its cgroups are made: a run refused there (here: a real-time
+// budget above its parent's, which the kernel refuses) leaves no published port and no lease
+// (TearDown checks the leases).
+TEST_F(NetworkTest, RunRefusedByItsCgroupsUnpublishesItsPorts) {
+  const std::string root_rt = "/sys/fs/cgroup/cpu/cpu.rt_runtime_us";
+  if (!exists(root_rt)) GTEST_SKIP() << "no v1 real-time group scheduling here";
+  const long budget = std::stol(read_file(root_rt)) + 10000;
+  if (budget > 1000000) GTEST_SKIP() << "the root's real-time budget leaves no room above it";
+  auto r = md({"run", "--rm", "-p", "8086:80", "--cpu-rt-runtime", std::to_string(budget),
+               "busybox", "true"});
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_NE(r.err.find("cpu.rt_runtime_us"), std::string::npos) << r.err;
+  EXPECT_EQ(in_host({"nft", "list", "map", "ip", "mydocker", "ports_any"}).out.find("8086"),
+            std::string::npos)
+      << "the refused run left its published port";
+  auto again = md({"run", "--rm", "-p", "8086:80", "busybox", "true"});
+  EXPECT_EQ(again.status, 0) << again.err;
+}
+
 TEST_F(NetworkTest, Kill9ThenPruneLeavesNoVethRuleOrLease) {
   web({"-p", "8081:80"}, "victim");
   std::string state_file;
