@@ -33,6 +33,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -43,6 +44,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <new>
 #include <optional>
 #include <string_view>
 
@@ -503,18 +505,28 @@ std::vector<std::string> Netlink::links() const {
 }
 
 // RTM_NEWLINK with NLM_F_CREATE | NLM_F_EXCL makes a link (EEXIST when the name is taken):
-//   ifinfomsg, IFLA_IFNAME "mydocker0", IFLA_MTU 1500,
+//   ifinfomsg, IFLA_IFNAME "mydocker0",
 //   IFLA_LINKINFO { IFLA_INFO_KIND "bridge" }       which driver makes it
+// then RTM_NEWLINK without NLM_F_CREATE changes it, found by IFLA_IFNAME: IFLA_MTU 1400.
+// The MTU is a change of its own: one given at creation is not "set by the user", and the
+// bridge would fall back to 1500 when its last port leaves (and the next container's veth with
+// it); a changed one stays.
 void Netlink::create_bridge(const std::string& name, int mtu) {
   check_name(name);
-  const std::string command = ip("link add " + quote(name) + mtu_words(mtu) + " type bridge");
+  const std::string command = ip("link add " + quote(name) + " type bridge");
   trace::emit(command);
   Message request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-  describe_new_link(request, name, mtu);
+  describe_new_link(request, name, 0);
   const size_t linkinfo = request.begin(IFLA_LINKINFO);
   request.attr_string(IFLA_INFO_KIND, "bridge");
   request.end(linkinfo);
   send_change(socket_.get(), seq_, request, command);
+  if (mtu <= 0) return;
+  const std::string set_mtu = ip("link set " + quote(name) + mtu_words(mtu));
+  trace::emit(set_mtu);
+  Message change(RTM_NEWLINK, 0);
+  describe_new_link(change, name, mtu);
+  send_change(socket_.get(), seq_, change, set_mtu);
 }
 
 // A veth pair in one request; the peer is a whole link description nested in the driver's data:
@@ -728,10 +740,12 @@ namespace {
 //
 // The closer shares our memory (CLONE_VM: no page tables copied, ~40 µs against ~130 for a
 // fork) but has its own copy of the file table and of the signal handlers; it runs on a stack
-// of its own with every signal blocked and makes system calls only. It keeps the socket and
-// the read end of a pipe, and exits 200 ms after the pipe says our copy is closed. Cloned
-// without an exit signal, nobody is signalled; we reap it at the next hand-off, or our reaper
-// does.
+// of its own with every signal blocked. Sharing our memory, it also shares the calling
+// thread's TLS, so it makes raw system calls only (no libc wrapper: a failing one would set
+// *our* errno). It closes every descriptor but the socket and the read end of a pipe, and
+// exits 200 ms after the pipe says our copy is closed. Cloned without an exit signal, nobody
+// is signalled; we reap it at the next hand-off, or our reaper does. On an architecture
+// without the raw calls below it is a plain fork (its own memory, errno included).
 struct Closer {
   pid_t pid;
   void* stack;
@@ -747,47 +761,100 @@ std::vector<Closer>& closers() {
 void reap_closers() {
   std::erase_if(closers(), [](const Closer& c) {
     if (::waitpid(c.pid, nullptr, WNOHANG | __WALL) == 0) return false;
-    ::munmap(c.stack, kCloserStack);
+    if (c.stack) ::munmap(c.stack, kCloserStack);
     return true;
   });
 }
 
+#if defined(__x86_64__)
+constexpr bool kRawSyscalls = true;
+inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
+  long ret;
+  asm volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+  return ret;  // -errno on failure
+}
+#elif defined(__aarch64__)
+constexpr bool kRawSyscalls = true;
+inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
+  register long x8 asm("x8") = n;
+  register long x0 asm("x0") = a;
+  register long x1 asm("x1") = b;
+  register long x2 asm("x2") = c;
+  asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+  return x0;
+}
+#else
+constexpr bool kRawSyscalls = false;
+inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
+  return ::syscall(n, a, b, c);  // a forked closer: errno is its own
+}
+#endif
+
+struct CloserArgs {
+  int socket, read_end;  // the two descriptors it keeps
+  int fd_limit;          // RLIMIT_NOFILE: where closing one by one stops
+};
+
+// Closes [lo, hi]: close_range (Linux 5.9), else one by one (an older kernel, or a seccomp
+// filter that refuses it). Nothing of ours may stay open there: the write end of the pipe
+// would keep the closer waiting forever, and a lock or a pipe would be held past its owner.
+void close_span(unsigned lo, unsigned hi, int fd_limit) {
+  if (lo > hi) return;
+  if (raw_syscall(SYS_close_range, lo, hi, 0) == 0) return;
+  for (long fd = lo; fd <= static_cast<long>(hi) && fd < fd_limit; ++fd) raw_syscall(SYS_close, fd);
+}
+
 int closer_main(void* arg) {
-  const int* fds = static_cast<const int*>(arg);  // socket, read end; at the stack's top
-  if (::dup3(fds[0], 0, 0) < 0 || ::dup3(fds[1], 1, 0) < 0) return 1;
-  ::syscall(SYS_close_range, 2U, ~0U, 0U);
+  const auto* a = static_cast<const CloserArgs*>(arg);  // at the top of its stack
+  const auto lo = static_cast<unsigned>(std::min(a->socket, a->read_end));
+  const auto hi = static_cast<unsigned>(std::max(a->socket, a->read_end));
+  if (lo > 0) close_span(0, lo - 1, a->fd_limit);
+  close_span(lo + 1, hi - 1, a->fd_limit);
+  close_span(hi + 1, ~0U, a->fd_limit);
   char byte;
-  (void)!::read(1, &byte, 1);  // EOF: ours is closed (signals are blocked: no EINTR)
+  // EOF: ours is closed (signals are blocked: no EINTR).
+  (void)raw_syscall(SYS_read, a->read_end, reinterpret_cast<long>(&byte), 1);
   // The release holds the namespace's nf_tables commit mutex while it waits, and the kernel
   // takes that mutex to register any network device of the namespace (a veth of the next
   // run): release only once our deletions' grace period is surely over.
   const timespec later{0, kCloserDelayNs};
-  ::nanosleep(&later, nullptr);
+  (void)raw_syscall(SYS_nanosleep, reinterpret_cast<long>(&later), 0);
   return 0;
 }
 
 void release_in_closer(UniqueFd socket) {
   reap_closers();
-  void* stack = ::mmap(nullptr, kCloserStack, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return;  // ours is the last: we wait, as before
+  void* stack = nullptr;
+  if (kRawSyscalls) {
+    stack = ::mmap(nullptr, kCloserStack, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return;  // ours is the last: we wait, as before
+  }
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    ::munmap(stack, kCloserStack);
+    if (stack) ::munmap(stack, kCloserStack);
     return;
   }
   UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
-  char* top = static_cast<char*>(stack) + kCloserStack;
-  int* args = reinterpret_cast<int*>(top - 64);
-  args[0] = socket.get();
-  args[1] = read_end.get();
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  CloserArgs local{socket.get(), read_end.get(),
+                   static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1 << 20))};
   sigset_t all, old;
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  const pid_t pid = ::clone(closer_main, top - 128, CLONE_VM, args);
+  pid_t pid;
+  if (stack) {
+    char* top = static_cast<char*>(stack) + kCloserStack;
+    auto* args = new (top - 64) CloserArgs(local);
+    pid = ::clone(closer_main, top - 128, CLONE_VM, args);
+  } else {
+    pid = ::fork();
+    if (pid == 0) ::_exit(closer_main(&local));
+  }
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) {
-    ::munmap(stack, kCloserStack);
+    if (stack) ::munmap(stack, kCloserStack);
     return;
   }
   closers().push_back(Closer{pid, stack});

@@ -9,15 +9,19 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -301,6 +305,11 @@ TEST_F(NetlinkTest, BridgeIsCreatedWithItsMtuAndSetUp) {
   EXPECT_EQ(nl.index("mdbr0"), link["ifindex"].get<int>());
   EXPECT_TRUE(nl.exists("mdbr0"));
   EXPECT_EQ(nl.mtu("mdbr0"), 1400);
+  // It keeps that MTU when its last port leaves (one given only at creation falls back to
+  // 1500, and the next container's veth would follow it).
+  ASSERT_EQ(ns.run("ip link add p0 mtu 1400 master mdbr0 type veth peer name p1").status, 0);
+  ASSERT_EQ(ns.run("ip link del p0").status, 0);
+  EXPECT_EQ(nl.mtu("mdbr0"), 1400);
 }
 
 TEST_F(NetlinkTest, AddingABridgeTwiceIsRefusedNamingTheOperation) {
@@ -314,8 +323,8 @@ TEST_F(NetlinkTest, AddingABridgeTwiceIsRefusedNamingTheOperation) {
     FAIL() << "no error";
   } catch (const SysError& e) {
     EXPECT_EQ(e.err(), EEXIST);
-    EXPECT_EQ(std::string(e.what()), "nsenter --net=" + ns.path() +
-                                         " ip link add mdbr0 mtu 1500 type bridge: File exists");
+    EXPECT_EQ(std::string(e.what()),
+              "nsenter --net=" + ns.path() + " ip link add mdbr0 type bridge: File exists");
   }
 }
 
@@ -498,7 +507,8 @@ TEST_F(NetlinkTest, TraceLinesReplayedBuildTheSameNetwork) {
   const std::string in_host = "nsenter --net=" + host.path() + " ip ";
   const std::string in_box = "nsenter --net=" + box.path() + " ip ";
   EXPECT_EQ(lines, (std::vector<std::string>{
-                       "+ " + in_host + "link add mdbr0 mtu 1400 type bridge",
+                       "+ " + in_host + "link add mdbr0 type bridge",
+                       "+ " + in_host + "link set mdbr0 mtu 1400",
                        "+ " + in_host + "link set mdbr0 up",
                        "+ " + in_host + "addr add 10.88.0.1/16 brd + dev mdbr0",
                        "+ " + in_host + "link add mdv1a2b3c mtu 1400 type veth peer name mdtmp0 " +
@@ -581,8 +591,8 @@ TEST_F(NetlinkTest, VethPairInOneRequestIsWiredAsItIsMade) {
     lines = capture.lines();
   }
   const std::string in_host = "nsenter --net=" + host.path() + " ip ";
-  ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[1], "+ " + in_host +
+  ASSERT_EQ(lines.size(), 3u);  // the bridge (made, its MTU set), the pair
+  EXPECT_EQ(lines[2], "+ " + in_host +
                           "link add mdv1a2b3c mtu 1400 master mdbr0 up type veth peer name eth0 "
                           "mtu 1400 address 02:42:0a:58:00:02 netns " +
                           box.path());
@@ -647,6 +657,46 @@ TEST_F(NetlinkTest, NfTablesLastReferenceGoesToACloser) {
     }
     if (held != std::set<std::string>{ours})
       return "the closer holds " + std::to_string(held.size());
+    int status = 0;
+    if (::waitpid(closer, &status, __WALL) != closer) return std::string("not reaped");
+    return std::string(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "bad exit");
+  });
+  EXPECT_EQ(result, "ok");
+}
+
+// Where close_range is refused (a kernel before 5.9, or a seccomp filter like this one), the
+// closer closes the rest one by one: it keeps nothing of ours but the socket (here: a pipe's
+// write end, whose reader sees EOF once ours is closed too), it still ends, and its failed calls
+// never touch our errno (it shares our memory, and so our thread's TLS).
+TEST_F(NetlinkTest, CloserWithoutCloseRangeClosesEverythingAndLeavesOurErrno) {
+  const std::string result = in_fresh_namespace([] {
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+      return std::string("no seccomp filter");
+    if (::syscall(SYS_close_range, 1000U, 1001U, 0U) == 0) return std::string("not refused");
+    int p[2];
+    if (::pipe(p) != 0) return std::string("no pipe");
+    (void)NfTables::shared().has_table("mydocker-test");
+    NfTables::release_shared();
+    errno = 0;
+    ::close(p[1]);
+    char byte;
+    const ssize_t n = ::read(p[0], &byte, 1);  // blocks while the closer holds a write end
+    const int seen = errno;
+    std::ifstream children("/proc/thread-self/children");
+    pid_t closer = 0;
+    children >> closer;
+    if (n != 0) return std::string("read ") + std::to_string(n);
+    if (seen != 0) return "our errno became " + std::to_string(seen);
+    if (closer <= 0) return std::string("no closer");
+    if (sockets_of(std::to_string(closer)).size() != 1) return std::string("holds more");
     int status = 0;
     if (::waitpid(closer, &status, __WALL) != closer) return std::string("not reaped");
     return std::string(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "bad exit");
