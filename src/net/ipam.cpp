@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -85,8 +86,9 @@ bool conflicts(const Subnet& taken, const Subnet& subnet) {
 // One network: its file and its leases.
 struct Record {
   Network network;
-  std::vector<Lease> leases;  // by address
-  bool legacy = false;        // some leases are in the network's file (an older data root)
+  std::vector<Lease> leases;   // by address
+  bool legacy = false;         // some leases are in the network's file (an older data root)
+  std::set<uint32_t> blocked;  // addresses whose lease name something else holds (a directory)
 };
 
 std::string record_path(const std::string& dir, const std::string& name) {
@@ -101,16 +103,11 @@ std::string lease_path(const std::string& dir, const std::string& name, uint32_t
   return leases_dir(dir, name) + "/" + format_ipv4(ip);
 }
 
-std::optional<std::string> read_text(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) return std::nullopt;
-    throw SysError(errno, "cannot read " + path);
-  }
+std::string read_all(int fd, const std::string& path) {
   std::string text;
   char buf[16384];
   for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n == 0) return text;
     if (n > 0) {
       text.append(buf, static_cast<size_t>(n));
@@ -118,6 +115,34 @@ std::optional<std::string> read_text(const std::string& path) {
       throw SysError(errno, "cannot read " + path);
     }
   }
+}
+
+// nullopt when there is no such file.
+std::optional<std::string> read_text(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    throw SysError(errno, "cannot read " + path);
+  }
+  return read_all(fd.get(), path);
+}
+
+// A lease is a regular file of its own: anything else under its name (a directory, a FIFO
+// whose open would block, a symlink) is none, and `other` says something holds the name.
+std::optional<std::string> read_lease(const std::string& path, bool& other) {
+  other = false;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  struct stat st {};
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;  // released while we looked
+    other = errno == ELOOP;
+    if (other) return std::nullopt;
+    throw SysError(errno, "cannot read " + path);
+  }
+  if (::fstat(fd.get(), &st) != 0) throw SysError(errno, "cannot read " + path);
+  other = !S_ISREG(st.st_mode);
+  if (other) return std::nullopt;
+  return read_all(fd.get(), path);
 }
 
 std::vector<Lease> leases_from_json(const json& j, const Network& n) {
@@ -138,15 +163,19 @@ void sort_leases(std::vector<Lease>& leases) {
 }
 
 // The lease files of a network. A file that is not an address of its subnet, or not a lease,
-// is none (the temporary files of a write in progress among them).
-std::vector<Lease> leases_from_files(const std::string& dir, const Network& n) {
+// is none (the temporary files of a write in progress among them); an address whose name
+// something other than a file holds is `blocked` (a lease could not be written there).
+std::vector<Lease> leases_from_files(const std::string& dir, const Network& n,
+                                     std::set<uint32_t>& blocked) {
   std::vector<Lease> out;
   const std::string from = leases_dir(dir, n.name);
   for (const std::string& file : list_dir(from)) {
     const auto ip = try_parse_ipv4(file);
     if (!ip || !n.subnet.contains(*ip) || format_ipv4(*ip) != file) continue;
-    const auto text = read_text(from + "/" + file);
-    if (!text) continue;  // released while we looked
+    bool other = false;
+    const auto text = read_lease(from + "/" + file, other);
+    if (other) blocked.insert(*ip);
+    if (!text) continue;
     const json j = json::parse(*text, nullptr, false);
     if (!j.is_object() || !j.contains("Id") || !j["Id"].is_string()) continue;
     out.push_back(make_lease(n, j["Id"].get<std::string>(), j.value("Name", ""), *ip));
@@ -168,7 +197,7 @@ std::optional<Record> load(const std::string& dir, const std::string& name) {
     throw Error("cannot read " + path + ": " + e.what());
   }
   r.legacy = !r.leases.empty();
-  for (Lease& l : leases_from_files(dir, r.network))
+  for (Lease& l : leases_from_files(dir, r.network, r.blocked))
     if (std::none_of(r.leases.begin(), r.leases.end(),
                      [&](const Lease& x) { return x.ip == l.ip; }))
       r.leases.push_back(std::move(l));
@@ -218,16 +247,22 @@ void migrate(const std::string& dir, Record& r) {
   r.legacy = false;
 }
 
-// The network's file and its (empty) lease directory.
+// A network's lease directory and what is in it: the temporary files of a killed writer, or
+// (when a new network takes the name) what a killed `network rm` left.
+void remove_leases(const std::string& dir, const std::string& name) {
+  const std::string leases = leases_dir(dir, name);
+  for (const std::string& file : list_dir(leases)) (void)::unlink((leases + "/" + file).c_str());
+  if (::rmdir(leases.c_str()) != 0 && errno != ENOENT)
+    throw SysError(errno, "cannot remove " + leases);
+}
+
+// The network's lease directory, then its file (a kill in between leaves a network without
+// leases, never leases without a network).
 void unlink_record(const std::string& dir, const std::string& name) {
+  remove_leases(dir, name);
   const std::string path = record_path(dir, name);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     throw SysError(errno, "cannot remove " + path);
-  const std::string leases = leases_dir(dir, name);
-  for (const std::string& file : list_dir(leases))  // temporary files of a killed writer
-    (void)::unlink((leases + "/" + file).c_str());
-  if (::rmdir(leases.c_str()) != 0 && errno != ENOENT)
-    throw SysError(errno, "cannot remove " + leases);
 }
 
 // docker's lookup order: the exact name, then the full id, then a unique id prefix.
@@ -300,6 +335,9 @@ uint32_t checked_request(uint32_t ip, const Record& r) {
   if (ip == n.subnet.network || ip == n.subnet.broadcast())
     throw bad_value(text, "--ip", "the network or broadcast address of " + n.subnet.text());
   if (ip == n.gateway) throw bad_value(text, "--ip", "the gateway of network " + n.name);
+  if (r.blocked.contains(ip))
+    throw bad_value(text, "--ip",
+                    "its lease's name in the data root is held by something that is not a file");
   for (const Lease& l : r.leases)
     if (l.ip == ip)
       throw bad_value(text, "--ip",
@@ -309,7 +347,8 @@ uint32_t checked_request(uint32_t ip, const Record& r) {
 
 uint32_t first_free(const Record& r) {
   const Network& n = r.network;
-  std::set<uint32_t> used{n.gateway};
+  std::set<uint32_t> used = r.blocked;
+  used.insert(n.gateway);
   for (const Lease& l : r.leases) used.insert(l.ip);
   // 64 bits: the loops' ends may be 2^32 - 1, which a 32-bit counter would wrap past.
   const uint64_t low = uint64_t{n.subnet.network} + 1, high = uint64_t{n.subnet.broadcast()} - 1;
@@ -521,6 +560,7 @@ Network NetworkStore::create_locked(const std::string& name, std::optional<Subne
     n.id = new_container_id();
     n.bridge = n.builtin() ? kDefaultBridge : kBridgePrefix + n.id.substr(0, 8);
   } while (!n.builtin() && bridge_used(n.bridge));
+  remove_leases(dir_, name);  // a killed `network rm`'s: not this network's
   save(dir_, n);
   return n;
 }

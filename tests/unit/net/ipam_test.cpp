@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -397,6 +398,36 @@ TEST_F(NetworkStoreTest, LeasesInAnOlderNetworkFileAreKeptAndMoved) {
   EXPECT_EQ(left[0].container_name, "c2");
   EXPECT_EQ(left[1].container_name, "c3");
   EXPECT_TRUE(leftovers().empty());
+}
+
+// Only a regular file is a lease: a directory, a FIFO (whose open would block) or a symlink
+// named like an address is none, and the store allocates around it.
+TEST_F(NetworkStoreTest, ALeaseIsARegularFileAndNothingElse) {
+  create("a", "10.52.0.0/24");
+  const std::string leases = store_.dir() + "/a.leases";
+  std::filesystem::create_directories(leases + "/10.52.0.2");
+  ASSERT_EQ(::mkfifo((leases + "/10.52.0.3").c_str(), 0600), 0);
+  std::filesystem::create_symlink("/etc/hostname", leases + "/10.52.0.4");
+  EXPECT_TRUE(store_.leases("a").empty());
+  // Not ours to replace: the three addresses are skipped.
+  EXPECT_EQ(allocated("a", 1), "10.52.0.5");
+  EXPECT_EQ(allocated("a", 2), "10.52.0.6");
+  EXPECT_NE(error_of([&] { store_.allocate("a", make_id(3), "", ip("10.52.0.2")); }), "");
+  ASSERT_EQ(store_.leases("a").size(), 2u);
+  store_.release("a", make_id(2));
+  store_.release("a", make_id(1));
+  EXPECT_TRUE(store_.leases("a").empty());
+}
+
+// A killed `network rm` may leave the lease directory of a network whose file is gone: a new
+// network of that name does not inherit those leases.
+TEST_F(NetworkStoreTest, ANewNetworkDoesNotInheritAStaleLeaseDirectory) {
+  create("a", "10.53.0.0/24");
+  allocated("a", 1);
+  ASSERT_EQ(::unlink((store_.dir() + "/a.json").c_str()), 0);  // as if killed mid-remove
+  create("a", "10.53.0.0/24");
+  EXPECT_TRUE(store_.leases("a").empty());
+  EXPECT_EQ(allocated("a", 2), "10.53.0.2");
 }
 
 TEST_F(NetworkStoreTest, GetByIdOrUniquePrefix) {
