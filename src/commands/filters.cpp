@@ -50,11 +50,22 @@ namespace {
 
 std::string status_of(const ContainerView& c) { return c.dead() ? "dead" : c.state.status; }
 
-// A container named by a before/since filter: its position in the list (newest first).
+// A container named by a before/since filter: its position in the list (newest first). As
+// everywhere, a name wins over an id prefix ("a" is a name and the prefix of some ids), and a
+// prefix must be unique.
 size_t position_of(const std::vector<ContainerView>& list, const std::string& ref,
                    const char* key) {
   for (size_t i = 0; i < list.size(); ++i)
-    if (list[i].state.name == ref || (ref.size() >= 1 && list[i].id.rfind(ref, 0) == 0)) return i;
+    if (list[i].state.name == ref || list[i].id == ref) return i;
+  std::optional<size_t> found;
+  for (size_t i = 0; i < list.size() && !ref.empty(); ++i) {
+    if (list[i].id.rfind(ref, 0) != 0) continue;
+    if (found)
+      throw Error("invalid value '" + std::string(key) + "=" + ref +
+                  "' for --filter: several containers' ids start with it");
+    found = i;
+  }
+  if (found) return *found;
   throw Error("invalid value '" + std::string(key) + "=" + ref +
               "' for --filter: no such container");
 }

@@ -98,6 +98,15 @@ TEST(PsFilter, BeforeAndSinceExcludeTheNamedOne) {
   EXPECT_EQ(ps({"since=db"}, true), (Strings{"web", "job"}));
   EXPECT_EQ(ps({"since=old-web", "before=web"}, true), (Strings{"job", "db"}));
   EXPECT_EQ(ps({"before=ccc3"}, true), (Strings{"old-web"})) << "an id prefix";
+  // A name wins over an id prefix: "ccc" named the oldest, while db's id starts with it.
+  auto list = sample();
+  list[3].state.name = "ccc";
+  EXPECT_EQ(names(filter_containers(list, Filters::parse({"since=ccc"}, kPsFilterKeys), true, -1)),
+            (Strings{"web", "job", "db"}));
+  list[1].id = "ccc9" + std::string(60, '0');
+  EXPECT_THROW(filter_containers(list, Filters::parse({"since=cc"}, kPsFilterKeys), true, -1),
+               Error)
+      << "a prefix of two ids";
 }
 
 TEST(PsFilter, HealthAndNetwork) {
