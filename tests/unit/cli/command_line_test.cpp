@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "mydocker/cli/docs.hpp"
 #include "mydocker/util/error.hpp"
 
 namespace mydocker::cli {
@@ -58,6 +60,31 @@ void expect_flag(const std::optional<FlagValue>& got, const std::string& flag,
   ASSERT_TRUE(got.has_value()) << "expected " << flag << " " << value;
   EXPECT_EQ(got->flag, flag);
   EXPECT_EQ(got->value, value);
+}
+
+// Options are registered in batches that CLI11 does not check against each other
+// (OptionBatch): no two options of a command may share a name.
+TEST_F(CommandLineTest, EveryCommandsOptionNamesAreUnique) {
+  const auto app = full_app();
+  size_t commands = 0;
+  for (const CLI::App* sub : app->get_subcommands({})) {
+    ++commands;
+    std::map<std::string, int> seen;
+    for (const CLI::Option* opt : sub->get_options()) {
+      for (const auto& n : opt->get_snames()) ++seen["-" + n];
+      for (const auto& n : opt->get_lnames()) ++seen["--" + n];
+    }
+    for (const auto& [name, count] : seen)
+      EXPECT_EQ(count, 1) << sub->get_name() << " has " << count << " options named " << name;
+  }
+  EXPECT_GT(commands, 30u);
+  // The batches put every option back, in order: run's help lists them as they are added.
+  const CLI::App* run = app->get_subcommand("run");
+  const auto options = run->get_options();
+  ASSERT_GE(options.size(), 80u);
+  EXPECT_EQ(options.front()->get_name(), "--help");
+  EXPECT_EQ(options[1]->get_lnames().front(), "mem");
+  EXPECT_EQ(options.back()->get_name(), "--report-file");
 }
 
 // ---- run: flags versus the command ----
