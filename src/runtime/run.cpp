@@ -22,6 +22,7 @@
 #include "mydocker/init/pty.hpp"
 #include "mydocker/net/endpoint.hpp"
 #include "mydocker/net/hosts.hpp"
+#include "mydocker/net/netns.hpp"
 #include "mydocker/runtime/signals.hpp"
 #include "mydocker/runtime/spawn.hpp"
 #include "mydocker/runtime/supervisor.hpp"
@@ -57,6 +58,7 @@ struct Plan {
   InitConfig init;
   std::optional<net::Endpoint> endpoint;  // --net bridge|NAME, -p: its address is leased
   UniqueFd shared_netns;                  // --net container:NAME: its network namespace
+  UniqueFd made_netns;                    // its own, made while it was planned (net/netns.hpp)
   UniqueFd shared_ipcns, shared_pidns;    // --ipc/--pid container:NAME
   std::string shm_dir;       // --ipc shareable: its /dev/shm, a tmpfs on the host (Launch::shm_dir)
   std::string notice;        // a bare first word ran the host's command (check_host_command)
@@ -267,6 +269,24 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   return p;
 }
 
+// Whether the run's own network namespace is made on a thread while it is planned: not with
+// --trace (the lesson's clone makes it, in order), not for the host's or another container's
+// network, and not in a user namespace of the container's own (which must own its network
+// namespace for its root to configure it).
+bool netns_early(const RunOptions& o) {
+  const std::string n = effective_network(o);
+  return !o.trace && (o.userns.empty() || o.userns == "host") && n != "host" &&
+         n.rfind("container:", 0) != 0;
+}
+
+// The namespace made early becomes the init's (if the plan wants one of its own after all).
+void adopt_netns(Plan& p, net::NetnsOnThread& early) {
+  UniqueFd fd = early.take();
+  if (!fd || !p.init.new_net || p.init.userns) return;
+  p.made_netns = std::move(fd);
+  p.init.made_netns_fd = p.made_netns.get();
+}
+
 // The /etc/hosts lines of a bridged container: its address with its hostname and name, and
 // the containers already on its (user-defined) network.
 std::string endpoint_hosts(const Plan& p, const std::string& data_root) {
@@ -383,6 +403,7 @@ SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs
   s.cgroups = p.cgroups.get();
   s.resources = p.resources;
   s.init = p.init;
+  s.made_netns = &p.made_netns;
   s.restart = parse_restart_policy(o.restart);
   s.stop_timeout = stop_timeout_seconds(o);
   s.detached = o.detach;
@@ -581,9 +602,10 @@ RunResult create_only(const RunOptions& o, const Store& store, const Plan& p, Ci
 
 // Foreground: we are the supervisor.
 RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& host,
-                         const Store& store, CidFile& cid) {
+                         const Store& store, CidFile& cid, net::NetnsOnThread& early) {
   SignalForwarder signals;
   Plan plan = make_plan(o, fs, host);
+  adopt_netns(plan, early);
   timing::mark("planned");
   print_notice(plan);
   // The container's directory (and its lock) exists before its first cgroup, so `prune`
@@ -635,13 +657,16 @@ RunResult run_container(const RunOptions& o) {
   if (::geteuid() != 0)
     throw Error("mydocker run needs root (running as uid " + std::to_string(::geteuid()) +
                 "); --dry-run shows what it would do");
+  // As early as possible: it takes about as long as planning the run.
+  net::NetnsOnThread early(!o.create_only && netns_early(o));
   const Fs fs;
   const HostCgroups host = detect_host_cgroups(fs);
   const Store store(o.state_root);
   ::signal(SIGPIPE, SIG_IGN);  // a dead child shows as EPIPE, not as our death
   CidFile cid(o);
-  if (!o.detach && !o.create_only) return run_foreground(o, fs, host, store, cid);
+  if (!o.detach && !o.create_only) return run_foreground(o, fs, host, store, cid, early);
   Plan p = make_plan(o, fs, host);
+  adopt_netns(p, early);  // joined before the supervisor is forked
   print_notice(p);
   if (o.create_only) return create_only(o, store, p, cid);
   auto created = record(store, o, p, first_state(p), true);

@@ -269,7 +269,7 @@ class PidNamespaceForChildren {
 
 int namespaces_of(const InitConfig& c) {
   return CLONE_NEWNS | (c.new_uts ? CLONE_NEWUTS : 0) | (c.new_pid ? CLONE_NEWPID : 0) |
-         (c.new_ipc ? CLONE_NEWIPC : 0) | (c.new_net ? CLONE_NEWNET : 0);
+         (c.new_ipc ? CLONE_NEWIPC : 0) | (c.new_net && c.made_netns_fd < 0 ? CLONE_NEWNET : 0);
 }
 
 Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const SpawnOptions& o) {

@@ -116,11 +116,12 @@ Outcome Supervisor::run_once(bool first,
   // The network is wired on a thread of its own while this one makes the cgroups (v1: about
   // 0.5 ms of a bridged run's critical path); joined before anything else runs or forks.
   BackgroundTask connecting;
-  bool wired = false;  // written by the thread, read after join()
+  bool wired = false;                       // written by the thread, read after join()
+  const int netns = s_.init.made_netns_fd;  // the init may not have entered it yet
   if (s_.endpoint)
     launch.after_spawn = [&](pid_t pid) {
-      connecting.start([this, pid, &wired] {
-        net::connect(s_.options->data_root, *s_.endpoint, pid);
+      connecting.start([this, pid, netns, &wired] {
+        net::connect(s_.options->data_root, *s_.endpoint, pid, netns);
         wired = true;
       });
     };
@@ -142,6 +143,10 @@ Outcome Supervisor::run_once(bool first,
     // of a failed connect dies with the namespace.)
     connecting.join();
     network.e = s_.endpoint;
+  }
+  if (s_.made_netns) {  // the init and the veth have it: a restart makes its own
+    s_.init.made_netns_fd = -1;
+    s_.made_netns->reset();
   }
   timing::mark("created");
   in.start(/*keep_socket=*/s_.init.tty);

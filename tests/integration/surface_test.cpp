@@ -5,9 +5,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "integration/harness.hpp"
 
@@ -218,6 +220,40 @@ TEST_F(SurfaceTest, InitReapsZombiesAndForwardsSignals) {
 }
 
 // --uts/--pid/--ipc host and container:, --shm-size, --sysctl, --group-add: each by its effect.
+// A run's network namespace is made on a thread while the run is planned and entered by the
+// init (net/netns.hpp): each container still has one of its own (not the host's, not another
+// container's), holding only a loopback that is up, foreground and detached alike; --trace
+// (which makes it in the clone) and a restart get one too.
+TEST_F(SurfaceTest, EveryRunHasANetworkNamespaceOfItsOwn) {
+  const std::string host = std::filesystem::read_symlink("/proc/self/ns/net").string();
+  auto fg = md({"run", "--rm", "sh", "-c", "readlink /proc/self/ns/net; grep : /proc/net/dev"});
+  ASSERT_EQ(fg.status, 0) << fg.err;
+  const auto words = lines(fg.out);
+  ASSERT_EQ(words.size(), 2u) << "its namespace, then only lo: " << fg.out;
+  EXPECT_NE(words[0], host);
+  EXPECT_EQ(words[1].substr(0, words[1].find(':')).find_first_not_of(' '), words[1].find("lo"))
+      << fg.out;
+  auto up = md({"run", "--rm", "cat", "/sys/class/net/lo/flags"});
+  EXPECT_EQ(std::stoul(up.out, nullptr, 16) & 1, 1u) << "lo is not up: " << up.out << up.err;
+  auto traced = md({"run", "--rm", "--trace", "readlink", "/proc/self/ns/net"});
+  EXPECT_NE(traced.out, host + "\n");
+  EXPECT_NE(traced.err.find("--net"), std::string::npos) << traced.err;
+  std::set<std::string> seen{host};
+  for (const char* name : {"n1", "n2"}) {
+    start({"--name", name});
+    const int pid = inspect(name)["State"]["Pid"].get<int>();
+    const std::string ns =
+        std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/ns/net").string();
+    EXPECT_TRUE(seen.insert(ns).second) << name << " shares " << ns;
+  }
+  const std::string log = root() + "/restarts";
+  auto restarted = md({"run", "--restart", "on-failure:2", "-v", root() + ":/mnt", "sh", "-c",
+                       "grep -c lo: /proc/net/dev >> /mnt/restarts; exit 3"});
+  EXPECT_EQ(restarted.status, 3) << restarted.err;
+  EXPECT_EQ(read_file(log), "1\n1\n1\n") << "each start had its own loopback";
+  md({"rm", "-f", "n1", "n2"});
+}
+
 TEST_F(SurfaceTest, NamespaceFlagsShareWhatTheyName) {
   auto host_name = md({"run", "--rm", "--uts", "host", "hostname"});
   EXPECT_EQ(host_name.out, run({"hostname"}).out) << host_name.err;

@@ -157,6 +157,9 @@ struct InitConfig {
   // --pid container:NAME: the PID namespace the init is born in (the parent enters it around
   // the clone: a process cannot move itself into another one).
   int born_in_pid_ns = -1;
+  // mydocker run: the network namespace made on a thread while the run was planned
+  // (net/netns.hpp): the init is cloned without CLONE_NEWNET and enters this one first.
+  int made_netns_fd = -1;
 
   // Not encoded: an init cloned from `mydocker run` has its configuration in memory already.
   int exec_stub_fd = -1;      // the sealed exec stub the command is exec'd through (exec_stub.hpp)

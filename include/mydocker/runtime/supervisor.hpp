@@ -41,6 +41,9 @@ struct SupervisorSetup {
   const net::Endpoint* endpoint = nullptr;  // on a bridge: connected at each start
   std::optional<HealthConfig> health;       // its HEALTHCHECK, run while it runs
   std::string shm_dir;                      // --ipc shareable: Launch::shm_dir
+  // The network namespace made while the run was planned (init.made_netns_fd): the first
+  // start's; closed once that start has it, so a restart gets a new one, as before.
+  UniqueFd* made_netns = nullptr;
 };
 
 struct Outcome {
