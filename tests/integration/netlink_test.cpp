@@ -183,6 +183,19 @@ Json shape(const Namespace& ns) {
   return out;
 }
 
+// Types trace lines ("+ COMMAND") into a shell, with each namespace path of the first pair
+// replaced by the second: the same network built again elsewhere.
+void replay(const std::vector<std::string>& lines,
+            const std::vector<std::pair<std::string, std::string>>& paths) {
+  for (std::string line : lines) {
+    line = line.substr(2);
+    for (const auto& [from, to] : paths)
+      for (size_t at; (at = line.find(from)) != std::string::npos;)
+        line.replace(at, from.size(), to);
+    ASSERT_EQ(shell(line).status, 0) << line;
+  }
+}
+
 constexpr std::array<uint8_t, 6> kMac{0x02, 0x42, 0x0a, 0x58, 0x00, 0x02};
 
 // What a container gets: in `host` a bridge holding the gateway address and one end of a veth
@@ -525,13 +538,7 @@ TEST_F(NetlinkTest, TraceLinesReplayedBuildTheSameNetwork) {
 
   Namespace host2, box2;
   ASSERT_TRUE(host2.ready() && box2.ready());
-  for (std::string line : lines) {
-    line = line.substr(2);
-    for (const auto& [from, to] : {std::pair{host.path(), host2.path()}, {box.path(), box2.path()}})
-      for (size_t at; (at = line.find(from)) != std::string::npos;)
-        line.replace(at, from.size(), to);
-    ASSERT_EQ(shell(line).status, 0) << line;
-  }
+  replay(lines, {{host.path(), host2.path()}, {box.path(), box2.path()}});
   ASSERT_EQ(shape(host).size(), 4u);  // lo, mdbr0, mdv1a2b3c, the routes
   ASSERT_EQ(shape(box).size(), 3u);   // lo, eth0, the routes
   EXPECT_EQ(shape(host2), shape(host));
@@ -596,13 +603,7 @@ TEST_F(NetlinkTest, VethPairInOneRequestIsWiredAsItIsMade) {
                           "link add mdv1a2b3c mtu 1400 master mdbr0 up type veth peer name eth0 "
                           "mtu 1400 address 02:42:0a:58:00:02 netns " +
                           box.path());
-  for (std::string line : lines) {
-    line = line.substr(2);
-    for (const auto& [from, to] : {std::pair{host.path(), host2.path()}, {box.path(), box2.path()}})
-      for (size_t at; (at = line.find(from)) != std::string::npos;)
-        line.replace(at, from.size(), to);
-    ASSERT_EQ(shell(line).status, 0) << line;
-  }
+  replay(lines, {{host.path(), host2.path()}, {box.path(), box2.path()}});
   for (const Namespace* ns : {&host, &host2}) {
     const Json veth = link_of(*ns, "mdv1a2b3c");
     ASSERT_FALSE(veth.is_null());
