@@ -49,6 +49,7 @@
 #include <string_view>
 
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/raw_syscall.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker::net {
@@ -765,30 +766,6 @@ void reap_closers() {
     return true;
   });
 }
-
-#if defined(__x86_64__)
-constexpr bool kRawSyscalls = true;
-inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
-  long ret;
-  asm volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
-  return ret;  // -errno on failure
-}
-#elif defined(__aarch64__)
-constexpr bool kRawSyscalls = true;
-inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
-  register long x8 asm("x8") = n;
-  register long x0 asm("x0") = a;
-  register long x1 asm("x1") = b;
-  register long x2 asm("x2") = c;
-  asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
-  return x0;
-}
-#else
-constexpr bool kRawSyscalls = false;
-inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0) {
-  return ::syscall(n, a, b, c);  // a forked closer: errno is its own
-}
-#endif
 
 struct CloserArgs {
   int socket, read_end;  // the two descriptors it keeps

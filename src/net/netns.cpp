@@ -1,47 +1,82 @@
 #include "mydocker/net/netns.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <new>
 
 #include "mydocker/util/error.hpp"
-#include "mydocker/util/timing.hpp"
+#include "mydocker/util/raw_syscall.hpp"
 
 namespace mydocker::net {
+namespace {
 
-// unshare(CLONE_NEWNET) moves only the calling thread: the process's other threads, and the
-// children it makes later, stay where they were. The thread's reference goes when it exits;
-// the fd keeps the namespace.
-NetnsOnThread::NetnsOnThread(bool make) {
-  if (!make) return;
-  // Born with every signal blocked: a signal for the process is then never delivered to it
-  // (the caller's SignalForwarder blocks them in the main thread later).
+constexpr size_t kStack = 16 * 1024;
+
+// The helper: raw system calls only (it shares our memory and our thread's TLS).
+int make_netns(void* arg) {
+  auto* r = static_cast<EarlyNetns::Result*>(arg);
+  long ret = raw_syscall(SYS_unshare, CLONE_NEWNET);
+  if (ret < 0) {
+    r->err = static_cast<int>(-ret);
+    r->what = "unshare(CLONE_NEWNET)";
+    return 1;
+  }
+  static const char path[] = "/proc/self/ns/net";  // the helper is a process: its own
+  ret = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
+  if (ret < 0) {
+    r->err = static_cast<int>(-ret);
+    r->what = "open /proc/self/ns/net";
+    return 1;
+  }
+  r->fd = static_cast<int>(ret);  // in our fd table too (CLONE_FILES)
+  return 0;
+}
+
+}  // namespace
+
+EarlyNetns::EarlyNetns(bool make) {
+  if (!make || !kRawSyscalls) return;
+  stack_ = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                  -1, 0);
+  if (stack_ == MAP_FAILED) {
+    stack_ = nullptr;
+    return;  // the clone makes it, as before
+  }
   sigset_t all, old;
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  thread_ = std::thread([this] {
-    try {
-      if (::unshare(CLONE_NEWNET) != 0) throw_errno("unshare(CLONE_NEWNET)");
-      made_.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-      if (!made_) throw_errno("open /proc/thread-self/ns/net");
-      timing::mark("netns: made");
-    } catch (...) {
-      error_ = std::current_exception();
-    }
-  });
+  // No exit signal: nobody is signalled; take() waits for it by pid (__WALL).
+  pid_ = ::clone(make_netns, static_cast<char*>(stack_) + kStack - 64, CLONE_VM | CLONE_FILES,
+                 &result_);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid_ < 0) {
+    pid_ = 0;
+    ::munmap(stack_, kStack);
+    stack_ = nullptr;
+  }
 }
 
-NetnsOnThread::~NetnsOnThread() {
-  if (thread_.joinable()) thread_.join();
+EarlyNetns::~EarlyNetns() {
+  try {
+    (void)take();  // closed here
+  } catch (const Error&) {
+  }
 }
 
-UniqueFd NetnsOnThread::take() {
-  if (thread_.joinable()) thread_.join();
-  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
-  return std::move(made_);
+UniqueFd EarlyNetns::take() {
+  if (pid_ <= 0) return {};
+  while (::waitpid(pid_, nullptr, __WALL) < 0 && errno == EINTR) {
+  }
+  pid_ = 0;
+  ::munmap(stack_, kStack);
+  stack_ = nullptr;
+  if (result_.err) throw SysError(std::exchange(result_.err, 0), result_.what);
+  return UniqueFd(std::exchange(result_.fd, -1));
 }
 
 }  // namespace mydocker::net

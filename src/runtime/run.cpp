@@ -269,7 +269,8 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
   return p;
 }
 
-// Whether the run's own network namespace is made on a thread while it is planned: not with
+// Whether the run's own network namespace is made by a helper while it is planned (net/netns.hpp):
+// not with
 // --trace (the lesson's clone makes it, in order), not for the host's or another container's
 // network, and not in a user namespace of the container's own (which must own its network
 // namespace for its root to configure it).
@@ -280,7 +281,7 @@ bool netns_early(const RunOptions& o) {
 }
 
 // The namespace made early becomes the init's (if the plan wants one of its own after all).
-void adopt_netns(Plan& p, net::NetnsOnThread& early) {
+void adopt_netns(Plan& p, net::EarlyNetns& early) {
   UniqueFd fd = early.take();
   if (!fd || !p.init.new_net || p.init.userns) return;
   p.made_netns = std::move(fd);
@@ -602,7 +603,7 @@ RunResult create_only(const RunOptions& o, const Store& store, const Plan& p, Ci
 
 // Foreground: we are the supervisor.
 RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& host,
-                         const Store& store, CidFile& cid, net::NetnsOnThread& early) {
+                         const Store& store, CidFile& cid, net::EarlyNetns& early) {
   SignalForwarder signals;
   Plan plan = make_plan(o, fs, host);
   adopt_netns(plan, early);
@@ -658,7 +659,7 @@ RunResult run_container(const RunOptions& o) {
     throw Error("mydocker run needs root (running as uid " + std::to_string(::geteuid()) +
                 "); --dry-run shows what it would do");
   // As early as possible: it takes about as long as planning the run.
-  net::NetnsOnThread early(!o.create_only && netns_early(o));
+  net::EarlyNetns early(!o.create_only && netns_early(o));
   const Fs fs;
   const HostCgroups host = detect_host_cgroups(fs);
   const Store store(o.state_root);

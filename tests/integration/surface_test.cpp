@@ -220,7 +220,7 @@ TEST_F(SurfaceTest, InitReapsZombiesAndForwardsSignals) {
 }
 
 // --uts/--pid/--ipc host and container:, --shm-size, --sysctl, --group-add: each by its effect.
-// A run's network namespace is made on a thread while the run is planned and entered by the
+// A run's network namespace is made by a helper while the run is planned and entered by the
 // init (net/netns.hpp): each container still has one of its own (not the host's, not another
 // container's), holding only a loopback that is up, foreground and detached alike; --trace
 // (which makes it in the clone) and a restart get one too.

@@ -157,7 +157,7 @@ struct InitConfig {
   // --pid container:NAME: the PID namespace the init is born in (the parent enters it around
   // the clone: a process cannot move itself into another one).
   int born_in_pid_ns = -1;
-  // mydocker run: the network namespace made on a thread while the run was planned
+  // mydocker run: the network namespace made by a helper while the run was planned
   // (net/netns.hpp): the init is cloned without CLONE_NEWNET and enters this one first.
   int made_netns_fd = -1;
 
