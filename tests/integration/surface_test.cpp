@@ -240,7 +240,14 @@ TEST_F(SurfaceTest, EveryRunHasANetworkNamespaceOfItsOwn) {
   EXPECT_NE(traced.err.find("--net"), std::string::npos) << traced.err;
   std::set<std::string> seen{host};
   for (const char* name : {"n1", "n2"}) {
-    start({"--name", name});
+    const std::string id = start({"--name", name});
+    // Its supervisor cloned it from inside that namespace and came back out.
+    const int supervisor =
+        Json::parse(read_file(root() + "/" + id + "/state.json")).value("supervisor_pid", 0);
+    ASSERT_GT(supervisor, 1);
+    EXPECT_EQ(
+        std::filesystem::read_symlink("/proc/" + std::to_string(supervisor) + "/ns/net").string(),
+        host);
     const int pid = inspect(name)["State"]["Pid"].get<int>();
     const std::string ns =
         std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/ns/net").string();
@@ -252,6 +259,23 @@ TEST_F(SurfaceTest, EveryRunHasANetworkNamespaceOfItsOwn) {
   EXPECT_EQ(restarted.status, 3) << restarted.err;
   EXPECT_EQ(read_file(log), "1\n1\n1\n") << "each start had its own loopback";
   md({"rm", "-f", "n1", "n2"});
+}
+
+// Started with stdin (or all of 0-2) closed, mydocker holds them on /dev/null: the files it
+// opens next (a container's lock, its network namespace) keep their own numbers, so a detached
+// container's supervisor keeps its lock (it was "Dead" at once) and -i reads an empty stdin.
+TEST_F(SurfaceTest, ClosedStandardDescriptorsAreHeldOnDevNull) {
+  Options opt;
+  opt.env = env();
+  auto id = run({"sh", "-c", "exec <&-; " + mydocker() + " run -d --name closed sleep 30"}, opt);
+  ASSERT_EQ(id.status, 0) << id.err;
+  ::usleep(200000);
+  EXPECT_EQ(md({"inspect", "-f", "{{.State.Status}}", "closed"}).out, "running\n");
+  EXPECT_EQ(md({"exec", "closed", "true"}).status, 0);
+  md({"rm", "-f", "closed"});
+  // cat's status is mydocker's: 0 for an empty stdin, 1 for a read error on a closed one.
+  auto all = run({"sh", "-c", "exec <&- >&- 2>&-; " + mydocker() + " run --rm -i cat"}, opt);
+  EXPECT_EQ(all.status, 0);
 }
 
 TEST_F(SurfaceTest, NamespaceFlagsShareWhatTheyName) {
