@@ -334,13 +334,9 @@ int run_init(InitConfig& c, int sync_fd, int error_fd) {
   }
   if (c.mount_ns_fd >= 0) return report(exec_init(c, sync_fd));
   if (c.oci) return run_oci_init(c, sync_fd, error_fd);
-  // Its own network namespace, made while the run was planned (net/netns.hpp); untraced: only
-  // a run without --trace makes it early (the lesson's clone says --net).
-  if (c.made_netns_fd >= 0) {
-    if (::setns(c.made_netns_fd, CLONE_NEWNET) != 0)
-      return report(sys_failure("enter the container's network namespace"));
-    ::close(c.made_netns_fd);
-  }
+  // Its own network namespace, made while the run was planned (net/netns.hpp): born in it
+  // (spawn.cpp), the fd is no longer needed.
+  if (c.made_netns_fd >= 0) ::close(c.made_netns_fd);
   // --net/--ipc container:NAME: that container's namespaces, joined before anything else.
   for (const auto& [fd, type] : c.join_namespaces) {
     const std::string what = type == CLONE_NEWNET ? "net" : "ipc";

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "mydocker/util/error.hpp"
@@ -131,11 +132,19 @@ std::optional<std::string> read_text(const std::string& path) {
 // whose open would block, a symlink) is none, and `other` says something holds the name.
 std::optional<std::string> read_lease(const std::string& path, bool& other) {
   other = false;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   struct stat st {};
-  if (!fd) {
+  // Looked at first, opened only if a file: opening a socket fails (ENXIO), a device has
+  // effects of its own.
+  if (::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return std::nullopt;  // released while we looked
-    other = errno == ELOOP;
+    throw SysError(errno, "cannot read " + path);
+  }
+  other = !S_ISREG(st.st_mode);
+  if (other) return std::nullopt;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    other = errno == ELOOP || errno == ENXIO;  // swapped for something else meanwhile
     if (other) return std::nullopt;
     throw SysError(errno, "cannot read " + path);
   }
@@ -251,9 +260,9 @@ void migrate(const std::string& dir, Record& r) {
 // (when a new network takes the name) what a killed `network rm` left.
 void remove_leases(const std::string& dir, const std::string& name) {
   const std::string leases = leases_dir(dir, name);
-  for (const std::string& file : list_dir(leases)) (void)::unlink((leases + "/" + file).c_str());
-  if (::rmdir(leases.c_str()) != 0 && errno != ENOENT)
-    throw SysError(errno, "cannot remove " + leases);
+  std::error_code ec;  // whatever is in it, a directory under an address's name included
+  std::filesystem::remove_all(leases, ec);
+  if (ec) throw SysError(ec.value(), "cannot remove " + leases);
 }
 
 // The network's lease directory, then its file (a kill in between leaves a network without

@@ -61,12 +61,7 @@ EarlyNetns::EarlyNetns(bool make) {
   }
 }
 
-EarlyNetns::~EarlyNetns() {
-  try {
-    (void)take();  // closed here
-  } catch (const Error&) {
-  }
-}
+EarlyNetns::~EarlyNetns() { (void)take(); }  // closed here
 
 UniqueFd EarlyNetns::take() {
   if (pid_ <= 0) return {};
@@ -75,8 +70,13 @@ UniqueFd EarlyNetns::take() {
   pid_ = 0;
   ::munmap(stack_, kStack);
   stack_ = nullptr;
-  if (result_.err) throw SysError(std::exchange(result_.err, 0), result_.what);
-  return UniqueFd(std::exchange(result_.fd, -1));
+  // A refused unshare (a seccomp filter around us, say) is no error of the run: the clone
+  // makes the namespace as before, and says why if it cannot either.
+  UniqueFd made(std::exchange(result_.fd, -1));
+  if (!made) return {};
+  // Above 0-2: with stdin closed the helper got fd 0, which -d and -i give other meanings.
+  if (made.get() > 2) return made;
+  return UniqueFd(::fcntl(made.get(), F_DUPFD_CLOEXEC, 3));
 }
 
 }  // namespace mydocker::net

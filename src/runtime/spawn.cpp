@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "mydocker/init/init.hpp"
@@ -247,23 +248,32 @@ void trace_spawn(const SpawnOptions& o) {
     trace::emit(step);
 }
 
-// --pid container:NAME: setns(CLONE_NEWPID) changes where our next child is born; the clone
-// happens in between, and the destructor puts us back.
-class PidNamespaceForChildren {
+// setns changes where our thread's next child is born: the clone happens in between, and the
+// destructor puts us back. For --pid container:NAME (CLONE_NEWPID: a process cannot move itself
+// into another PID namespace), and for the network namespace made while the run was planned
+// (CLONE_NEWNET, net/netns.hpp): the init is born in it, so no one who sees the init (a
+// `mydocker exec`, a health probe, a `--net container:` of it) ever sees the host's.
+class NamespaceForChildren {
  public:
-  explicit PidNamespaceForChildren(int ns_fd) {
+  NamespaceForChildren(int ns_fd, int type, const char* own, const char* what)
+      : type_(type), what_(what) {
     if (ns_fd < 0) return;
-    own_.reset(::open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
-    if (!own_) throw_errno("open /proc/self/ns/pid_for_children");
-    if (::setns(ns_fd, CLONE_NEWPID) != 0) throw_errno("setns (the PID namespace of --pid)");
+    own_.reset(::open(own, O_RDONLY | O_CLOEXEC));
+    if (!own_) throw SysError(errno, std::string("open ") + own);
+    if (::setns(ns_fd, type) != 0) throw SysError(errno, std::string("setns (") + what + ")");
   }
-  ~PidNamespaceForChildren() {
-    if (own_) (void)::setns(own_.get(), CLONE_NEWPID);
+  ~NamespaceForChildren() {
+    if (!own_ || ::setns(own_.get(), type_) == 0) return;
+    // We would go on in the container's namespace: never.
+    std::fprintf(stderr, "mydocker: cannot return from %s: %s\n", what_, std::strerror(errno));
+    std::abort();
   }
-  PidNamespaceForChildren(const PidNamespaceForChildren&) = delete;
-  PidNamespaceForChildren& operator=(const PidNamespaceForChildren&) = delete;
+  NamespaceForChildren(const NamespaceForChildren&) = delete;
+  NamespaceForChildren& operator=(const NamespaceForChildren&) = delete;
 
  private:
+  int type_;
+  const char* what_;
   UniqueFd own_;
 };
 
@@ -281,7 +291,10 @@ Child spawn_init(int sync_fd, int error_fd, const sigset_t& child_mask, const Sp
   g_args.userns = o.userns;
   g_args.init = o.init;
   const std::string& cgroup_dir = o.cgroup_dir;
-  PidNamespaceForChildren born_in(o.pid_ns_fd);
+  NamespaceForChildren born_in(o.pid_ns_fd, CLONE_NEWPID, "/proc/self/ns/pid_for_children",
+                               "the PID namespace of --pid");
+  NamespaceForChildren born_in_net(o.init ? o.init->made_netns_fd : -1, CLONE_NEWNET,
+                                   "/proc/thread-self/ns/net", "the container's network namespace");
   Child child;
   int pidfd = -1;
   if (!cgroup_dir.empty()) {

@@ -158,7 +158,8 @@ struct InitConfig {
   // the clone: a process cannot move itself into another one).
   int born_in_pid_ns = -1;
   // mydocker run: the network namespace made by a helper while the run was planned
-  // (net/netns.hpp): the init is cloned without CLONE_NEWNET and enters this one first.
+  // (net/netns.hpp): the init is cloned without CLONE_NEWNET, born in this one (spawn.cpp enters
+  // it around the clone).
   int made_netns_fd = -1;
 
   // Not encoded: an init cloned from `mydocker run` has its configuration in memory already.

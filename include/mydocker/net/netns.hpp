@@ -4,7 +4,8 @@
 // A clone with CLONE_NEWNET spends about 0.35 ms in the kernel making the namespace (its
 // loopback, its sysctl tables, every pernet subsystem's state). Nothing of it depends on the
 // run's plan, so `mydocker run` starts a helper as soon as its command line is parsed, and the
-// init, cloned without CLONE_NEWNET, enters the namespace (setns) before anything else.
+// init, cloned without CLONE_NEWNET, is born in that namespace: the cloning thread enters it
+// (setns) around the clone and goes back (spawn.cpp).
 //
 // The helper is a child cloned with CLONE_VM | CLONE_FILES (no page tables copied; the fd it
 // opens lands in our table) on a small stack of its own, every signal blocked, making raw
@@ -24,14 +25,13 @@ class EarlyNetns {
   EarlyNetns(const EarlyNetns&) = delete;
   EarlyNetns& operator=(const EarlyNetns&) = delete;
   ~EarlyNetns();  // waits for the helper; a namespace not taken is dropped
-  // Waits for the helper: the namespace (an O_CLOEXEC fd of it), or an empty fd when none was
-  // asked for (or none could be made this way: the clone then makes it). Throws what the helper
-  // met.
+  // Waits for the helper: the namespace (an O_CLOEXEC fd of it, never 0-2), or an empty fd
+  // when none was asked for or none could be made this way (the clone then makes it).
   UniqueFd take();
 
   struct Result {  // written by the helper, in our memory
     int fd = -1;
-    int err = 0;
+    int err = 0;  // what refused it (kept for a debugger: the clone retries)
     const char* what = nullptr;
   };
 

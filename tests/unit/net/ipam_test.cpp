@@ -7,12 +7,15 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -408,15 +411,26 @@ TEST_F(NetworkStoreTest, ALeaseIsARegularFileAndNothingElse) {
   std::filesystem::create_directories(leases + "/10.52.0.2");
   ASSERT_EQ(::mkfifo((leases + "/10.52.0.3").c_str(), 0600), 0);
   std::filesystem::create_symlink("/etc/hostname", leases + "/10.52.0.4");
+  std::ofstream(leases + "/10.52.0.2/inside") << "x";
+  const int sock = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string sock_path = leases + "/10.52.0.5";
+  ASSERT_LT(sock_path.size(), sizeof addr.sun_path);
+  std::strcpy(addr.sun_path, sock_path.c_str());
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::close(sock);
   EXPECT_TRUE(store_.leases("a").empty());
-  // Not ours to replace: the three addresses are skipped.
-  EXPECT_EQ(allocated("a", 1), "10.52.0.5");
-  EXPECT_EQ(allocated("a", 2), "10.52.0.6");
+  // Not ours to replace: the four addresses are skipped.
+  EXPECT_EQ(allocated("a", 1), "10.52.0.6");
+  EXPECT_EQ(allocated("a", 2), "10.52.0.7");
   EXPECT_NE(error_of([&] { store_.allocate("a", make_id(3), "", ip("10.52.0.2")); }), "");
   ASSERT_EQ(store_.leases("a").size(), 2u);
   store_.release("a", make_id(2));
   store_.release("a", make_id(1));
   EXPECT_TRUE(store_.leases("a").empty());
+  store_.remove("a");  // with whatever is in its lease directory
+  EXPECT_FALSE(std::filesystem::exists(leases));
 }
 
 // A killed `network rm` may leave the lease directory of a network whose file is gone: a new
