@@ -815,8 +815,10 @@ void release_in_closer(UniqueFd socket) {
   UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
   rlimit files{};
   ::getrlimit(RLIMIT_NOFILE, &files);
-  CloserArgs local{socket.get(), read_end.get(),
-                   static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1 << 20))};
+  CloserArgs local{
+      socket.get(), read_end.get(),
+      // the hard limit: a descriptor opened before the soft one was lowered may lie above it
+      static_cast<int>(std::min<rlim_t>(std::max(files.rlim_cur, files.rlim_max), 1 << 20))};
   sigset_t all, old;
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
