@@ -210,6 +210,12 @@ std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool d
     return sys_failure("domainname " + c.domainname);
   if (!joining)
     if (auto f = bring_up_loopback(c, dry)) return f;
+  // A bridged run: eth0 is wired meanwhile (a sysctl may name it: net.ipv4.conf.eth0.*).
+  if (!joining && !dry && c.wait_network) {
+    char ready = 0;
+    if (read_full(socket, &ready, 1) != 1 || ready != kSyncNetwork)
+      return InitFailure{kExitSetupError, ""};  // the parent failed or died: it says why
+  }
   if (!joining && !c.oci)
     if (auto f = set_sysctls(c, dry)) return f;
   if (c.tty) {

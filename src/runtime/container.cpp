@@ -124,6 +124,11 @@ void Instance::start(bool keep_socket) {
   if (!keep_socket) sync_.write.reset();            // with -t the PTY's master comes back this way
 }
 
+void Instance::network_ready(bool keep_socket) {
+  (void)write_all(sync_.write.get(), &kSyncNetwork, 1);  // EPIPE: as for start()
+  if (!keep_socket) sync_.write.reset();
+}
+
 std::vector<std::string> Instance::destroy() noexcept {
   if (destroyed_) return {};
   destroyed_ = true;

@@ -137,19 +137,23 @@ Outcome Supervisor::run_once(bool first,
     if (wired) network.e = s_.endpoint;
     throw;
   }
+  timing::mark("created");
+  // The init joins its cgroups and enters its root while the network is wired; it waits for
+  // "network ready" before its sysctls and its command (InitConfig::wait_network). A failed
+  // connect throws from join(): ~Instance kills the waiting init.
+  in.start(/*keep_socket=*/s_.init.tty || s_.endpoint);
   if (s_.endpoint) {
     // Its ports are unpublished only once they are its own: a refused -p (another container
     // publishes the port) must not take the other's away. (connect publishes last; the veth
     // of a failed connect dies with the namespace.)
     connecting.join();
     network.e = s_.endpoint;
+    in.network_ready(/*keep_socket=*/s_.init.tty);
   }
   if (s_.made_netns) {  // the init and the veth have it: a restart makes its own
     s_.init.made_netns_fd = -1;
     s_.made_netns->reset();
   }
-  timing::mark("created");
-  in.start(/*keep_socket=*/s_.init.tty);
   record_running(in);
   HealthChecker health(dir_, *s_.options, s_.health, s_.signals->original_mask());
   timing::mark("started");

@@ -161,6 +161,9 @@ struct InitConfig {
   // (net/netns.hpp): the init is cloned without CLONE_NEWNET, born in this one (spawn.cpp enters
   // it around the clone).
   int made_netns_fd = -1;
+  // mydocker run on a bridge: the veth is wired while the init joins its cgroups and enters its
+  // root; it waits for kSyncNetwork before the steps that may need eth0 (sysctls) and the exec.
+  bool wait_network = false;
 
   // Not encoded: an init cloned from `mydocker run` has its configuration in memory already.
   int exec_stub_fd = -1;      // the sealed exec stub the command is exec'd through (exec_stub.hpp)
@@ -170,6 +173,8 @@ struct InitConfig {
 
 // The message the sync socket carries after the config: the parent's go-ahead.
 inline constexpr char kSyncGo = 'G';
+// A bridged run's second one: its eth0 is wired (InitConfig::wait_network).
+inline constexpr char kSyncNetwork = 'N';
 // mydocker oci: the init asks for the prestart/createRuntime hooks, then says it waits on the
 // exec FIFO (oci_init.cpp).
 inline constexpr char kSyncHooks = 'H';

@@ -54,6 +54,8 @@ class Instance {
   void create(const Launch& l);
   // start: the go-ahead. EPIPE (the init died) is left for the wait to explain.
   void start(bool keep_socket);
+  // A bridged run's second word, once its network is wired (InitConfig::wait_network).
+  void network_ready(bool keep_socket);
   // destroy: SIGKILL and reap the init if it still runs, remove the cgroups. Idempotent.
   [[nodiscard]] std::vector<std::string> destroy() noexcept;
 
