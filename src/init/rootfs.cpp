@@ -338,9 +338,17 @@ Result mount_dev(const Steps& s, const InitConfig& c, const std::string& root) {
   return fd_links(s, dev);
 }
 
+// The container's /proc/sys as it was before protect_paths bound it read-only (an O_PATH fd
+// of the proc mount's own directory, which the read-only bind on top does not change): --sysctl
+// is written through it later, after the root is entered and a bridged run's eth0 exists
+// (docker writes sysctls before /proc/sys goes read-only too). Closed by the exec.
+int g_proc_sys = -1;
+
 // docker's masked paths (a file gets /dev/null bound over it, a directory an empty read-only
 // tmpfs) and read-only paths (bound over themselves, read-only).
 Result protect_paths(const Steps& s, const std::string& root) {
+  if (!s.dry() && g_proc_sys < 0)
+    g_proc_sys = ::open((root + "/proc/sys").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   for (const char* const* p = kMaskedPaths; *p; ++p) {
     const std::string path = root + *p;
     if (!exists(path)) continue;
@@ -698,7 +706,9 @@ Result write_sysctls(const Steps& s, const InitConfig& c, const std::string& pro
     trace::emit("sysctl -w " + key + "=" + value);
     if (s.dry()) continue;
     const std::string path = proc + "/sys/" + rel;
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd(proc == "/proc" && g_proc_sys >= 0
+                    ? ::openat(g_proc_sys, rel.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+                    : ::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd || ::write(fd.get(), value.data(), value.size()) < 0)
       return failed("sysctl " + key + "=" + value);
   }

@@ -369,6 +369,18 @@ TEST_F(NetworkTest, ContainersGetTheUplinksMtuAlsoOnceTheBridgeWasEmpty) {
   }
 }
 
+// --sysctl with an image: written through the container's /proc/sys before it went read-only
+// (it stays read-only for the command), after eth0 exists (a bridged run's init waits for its
+// network before its sysctls).
+TEST_F(NetworkTest, SysctlsOfAnImageRunAndOfItsEth0) {
+  auto r = md({"run", "--rm", "--net", "bridge", "--sysctl", "net.ipv4.conf.eth0.rp_filter=2",
+               "--sysctl", "kernel.shmmax=1234567", "busybox", "sh", "-c",
+               "cat /proc/sys/net/ipv4/conf/eth0/rp_filter /proc/sys/kernel/shmmax; "
+               "(echo 1 > /proc/sys/net/ipv4/ip_forward) 2>/dev/null && echo writable; true"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "2\n1234567\n") << r.err;
+}
+
 // v1 wires a run's network while its cgroups are made: a run refused there (here: a real-time
 // budget above its parent's, which the kernel refuses) leaves no published port and no lease
 // (TearDown checks the leases).
