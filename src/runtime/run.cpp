@@ -295,6 +295,12 @@ std::string endpoint_hosts(const Plan& p, const std::string& data_root) {
   return p.endpoint->ip() + "\t" + p.init.hostname + "\n" + net::peer_hosts(data_root, *p.endpoint);
 }
 
+// --add-host NAME:host-gateway: the gateway of the container's network (the host's address on
+// its bridge), "" off a bridge.
+std::string host_gateway(const Plan& p) {
+  return p.endpoint ? net::format_ipv4(p.endpoint->network.gateway) : "";
+}
+
 // Where the containers of this state root keep their /etc/hosts (net/hosts.hpp).
 net::HostsFileOf hosts_files_of(const Store& store) {
   return [&store](const std::string& id) { return net::hosts_file_in(store.open(id).config()); };
@@ -615,7 +621,7 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
   auto created = record(store, o, plan, first_state(plan), /*durable=*/false);
   cid.write(plan.id);
   create_container_files(plan.init, o, plan.files_dir, created.dir.path(),
-                         endpoint_hosts(plan, o.data_root));
+                         endpoint_hosts(plan, o.data_root), host_gateway(plan));
   announce(plan, o);
   timing::mark("recorded");
   Supervisor sup(setup_for(o, host, fs, plan, signals), created.dir);
@@ -673,8 +679,8 @@ RunResult run_container(const RunOptions& o) {
   if (o.create_only) return create_only(o, store, p, cid);
   auto created = record(store, o, p, first_state(p), true);
   cid.write(p.id);
-  create_container_files(p.init, o, p.files_dir, created.dir.path(),
-                         endpoint_hosts(p, o.data_root));
+  create_container_files(p.init, o, p.files_dir, created.dir.path(), endpoint_hosts(p, o.data_root),
+                         host_gateway(p));
   announce(p, o);
   RunResult result = run_detached(o, store, std::move(created), p, host, fs);
   cid.keep();

@@ -1,5 +1,6 @@
 #include "mydocker/spec/prepare.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -519,6 +520,13 @@ std::string effective_network(const RunOptions& o) {
   return o.network;
 }
 
+// An IPv4 or IPv6 address, as docker's --dns and --add-host take them.
+static bool is_ip_address(const std::string& text) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, text.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
 bool bridged(const RunOptions& o) {
   const std::string n = effective_network(o);
   return n != "none" && n != "host" && n.rfind("container:", 0) != 0;
@@ -574,9 +582,20 @@ void prepare_init(const RunOptions& o, const ImageDefaults& image, const std::st
                 "host's ports, there is nothing to publish");
   if (!bridged(o) && !o.ip.empty())
     throw Error("invalid value '" + o.ip + "' for --ip: the container is on no bridge network");
-  for (const auto& h : o.add_hosts)
+  for (const auto& h : o.add_hosts) {
     if (h.find(':') == std::string::npos || h.front() == ':' || h.back() == ':')
       throw Error("invalid value '" + h + "' for --add-host: expected NAME:IP");
+    const std::string ip = h.substr(h.find(':') + 1);
+    if (ip == "host-gateway") {
+      if (!bridged(o))
+        throw Error("invalid value '" + h + "' for --add-host: host-gateway is the gateway of " +
+                    "the container's bridge network, and it is on none (--net bridge or NAME)");
+    } else if (!is_ip_address(ip)) {
+      throw Error("invalid value '" + h + "' for --add-host: '" + ip + "' is not an IP address");
+    }
+  }
+  for (const auto& d : o.dns)
+    if (!is_ip_address(d)) throw Error("invalid value '" + d + "' for --dns: not an IP address");
   // container:NAME: no namespace of our own; the run joins that one (run.cpp).
   c.new_net = network != "host" && network.rfind("container:", 0) != 0;
   prepare_namespaces(o, c);
@@ -603,7 +622,8 @@ std::string resolv_conf(const RunOptions& o) {
 }
 
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
-                            const std::string& state_dir, const std::string& extra_hosts) {
+                            const std::string& state_dir, const std::string& extra_hosts,
+                            const std::string& host_gateway) {
   if (c.rootfs.empty() || files_dir.empty()) return;
   // Nobody but root may walk into a container's layer: a setuid-root file the container left
   // in its upper directory must not be runnable by a host user (docker's CVE-2021-41091).
@@ -625,7 +645,8 @@ void create_container_files(const InitConfig& c, const RunOptions& o, const std:
         make_dirs(files_dir + "/lower/" + std::to_string(i), 0755);
   }
   make_dirs(own, 0755);
-  write_file(own + "/hostname", c.hostname + "\n", false);
+  // 0644 as docker's: a non-root user of the container reads them (names resolve).
+  write_file(own + "/hostname", c.hostname + "\n", false, 0644);
   std::string hosts;
   if (o.network == "host") {
     std::ifstream in("/etc/hosts");
@@ -637,11 +658,14 @@ void create_container_files(const InitConfig& c, const RunOptions& o, const std:
         "ff02::2\tip6-allrouters\n127.0.1.1\t" +
         c.hostname + "\n";
   }
-  for (const auto& h : o.add_hosts)  // --add-host NAME:IP
-    hosts += h.substr(h.find(':') + 1) + "\t" + h.substr(0, h.find(':')) + "\n";
+  for (const auto& h : o.add_hosts) {  // --add-host NAME:IP (host-gateway: the bridge's address)
+    std::string ip = h.substr(h.find(':') + 1);
+    if (ip == "host-gateway") ip = host_gateway;
+    if (!ip.empty()) hosts += ip + "\t" + h.substr(0, h.find(':')) + "\n";
+  }
   hosts += extra_hosts;  // a bridged container's own address and its network's peers
-  write_file(own + "/hosts", hosts, false);
-  write_file(own + "/resolv.conf", resolv_conf(o), false);
+  write_file(own + "/hosts", hosts, false, 0644);
+  write_file(own + "/resolv.conf", resolv_conf(o), false, 0644);
 }
 
 }  // namespace mydocker

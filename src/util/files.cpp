@@ -48,9 +48,10 @@ std::string read_link(const std::string& path) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
-void write_file(const std::string& path, const std::string& content, bool durable) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+void write_file(const std::string& path, const std::string& content, bool durable, mode_t mode) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) throw SysError(errno, "cannot write " + path);
+  if (mode != 0600 && ::fchmod(fd.get(), mode) != 0) throw SysError(errno, "chmod " + path);
   if (!write_all(fd.get(), content.data(), content.size()) || (durable && ::fsync(fd.get()) != 0))
     throw SysError(errno, "cannot write " + path);
 }

@@ -51,9 +51,11 @@ std::string container_files_dir(const std::string& data_root, const std::string&
 // reboot. "" when unmarked (a filesystem without xattrs, or made by an older mydocker).
 std::string container_files_owner(const std::string& files_dir);
 // `state_dir`: the container's directory in the state root (its /etc files and mount point).
-// `extra_hosts`: /etc/hosts lines of a bridged container (its address, its network's peers).
+// `extra_hosts`: /etc/hosts lines of a bridged container (its address, its network's peers);
+// `host_gateway`: its network's gateway, what --add-host NAME:host-gateway names.
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
-                            const std::string& state_dir, const std::string& extra_hosts = "");
+                            const std::string& state_dir, const std::string& extra_hosts = "",
+                            const std::string& host_gateway = "");
 // The container's /etc/resolv.conf (docker's rule; --dns).
 std::string resolv_conf(const RunOptions& o);
 
@@ -69,7 +71,6 @@ void set_env(std::vector<std::string>& env, const std::string& entry);
 // "KEY=VALUE" lines of an --env-file ('#' comments and blank lines skipped; a bare KEY takes
 // our own value). Throws Error naming the file and line.
 std::vector<std::string> read_env_file(const std::string& path);
-
 
 struct ResolvedUser {
   uint32_t uid = 0, gid = 0;

@@ -16,7 +16,8 @@ std::vector<std::string> list_dir(const std::string& path);
 // A symlink's target; "" when `path` is not one.
 std::string read_link(const std::string& path);
 // Writes `path` (mode 0600, fsync'd when `durable`). Throws SysError.
-void write_file(const std::string& path, const std::string& content, bool durable);
+void write_file(const std::string& path, const std::string& content, bool durable,
+                mode_t mode = 0600);
 // Writes `path` atomically: a temp file, fsync (when `durable`), rename. Readers see the old
 // file or the new one, never half of one. Throws SysError.
 void write_file_atomic(const std::string& path, const std::string& content, bool durable = true);
