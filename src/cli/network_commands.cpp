@@ -5,6 +5,7 @@
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
 #include "mydocker/commands/network.hpp"
+#include "mydocker/format/template.hpp"
 #include "mydocker/store/events.hpp"
 #include "mydocker/util/error.hpp"
 
@@ -18,7 +19,30 @@ void network_options(CLI::App& n, CommandLine& cl, Scratch&) {
   n.add_option("--gateway", cl.net.gateway, "create: the bridge's address (default: .1)");
   n.add_flag("--internal", cl.net.internal, "create: no route out of the network");
   n.add_flag("-q,--quiet", cl.net.quiet, "ls: names only");
-  n.add_flag("-f,--force", cl.force, "prune: do not ask (mydocker never asks)");
+  n.add_flag("--force", cl.force, "prune: do not ask (mydocker never asks)");
+  n.add_option("--format", cl.net.format, "inspect: a Go template ('{{.IPAM.Config}}')");
+  n.add_option("--filter", cl.net.filters, "ls: name=, id=, driver= (repeatable)");
+  // -f as docker's: --force for prune and rm, --format for inspect, --filter for ls.
+  n.add_option_function<std::vector<std::string>>(
+       "-f", [&cl](const std::vector<std::string>& v) { cl.net.f = v.empty() ? "" : v.front(); },
+       "prune/rm: --force; inspect: --format; ls: --filter")
+      ->expected(0, 1)
+      ->allow_extra_args(false);
+}
+
+// ls --filter: docker's name= (a substring), id= (a prefix), driver=.
+bool network_matches(const net::Network& n, const std::vector<std::string>& filters) {
+  for (const auto& f : filters) {
+    const size_t eq = f.find('=');
+    const std::string key = f.substr(0, eq),
+                      value = eq == std::string::npos ? "" : f.substr(eq + 1);
+    if (eq == std::string::npos || (key != "name" && key != "id" && key != "driver"))
+      throw Error("invalid value '" + f + "' for --filter: expected name=, id= or driver=");
+    if ((key == "name" && n.name.find(value) == std::string::npos) ||
+        (key == "id" && n.id.rfind(value, 0) != 0) || (key == "driver" && n.driver != value))
+      return false;
+  }
+  return true;
 }
 
 // docker's network event: the network's id, name and type.
@@ -26,8 +50,9 @@ void record(const CommandLine& cl, const char* action, const net::Network& n) {
   record_event(cl.state_root, network_event(action, n.id, n.name, n.driver));
 }
 
-int network_ls(const CommandLine& cl) {
-  const auto all = network_list(cl.data_root);
+int network_ls(const CommandLine& cl, const std::vector<std::string>& filters) {
+  auto all = network_list(cl.data_root);
+  std::erase_if(all, [&](const net::Network& n) { return !network_matches(n, filters); });
   if (!cl.net.quiet)
     out() << "NETWORK ID     NAME                DRIVER    SUBNET            INTERNAL\n";
   for (const auto& n : all) {
@@ -46,7 +71,20 @@ int network_ls(const CommandLine& cl) {
 
 int run_network(const CommandLine& cl) {
   const std::string& sub = cl.args.front();
-  const std::vector<std::string> rest(cl.args.begin() + 1, cl.args.end());
+  std::vector<std::string> rest(cl.args.begin() + 1, cl.args.end());
+  std::string format = cl.net.format;
+  std::vector<std::string> filters = cl.net.filters;
+  if (cl.net.f) {  // -f: what docker's short flag means for this command
+    if (sub == "inspect") {
+      if (cl.net.f->empty()) throw Error("mydocker network inspect: -f needs a template");
+      format = *cl.net.f;
+    } else if (sub == "ls" || sub == "list") {
+      if (cl.net.f->empty()) throw Error("mydocker network ls: -f needs a filter (name=...)");
+      filters.push_back(*cl.net.f);
+    } else if (!cl.net.f->empty()) {  // prune/rm -f NAME: a force flag, then a name
+      rest.insert(rest.begin(), *cl.net.f);
+    }
+  }
   auto need = [&](size_t n) {
     if (rest.size() < n) throw Error("mydocker network " + sub + ": missing the network's name");
   };
@@ -57,9 +95,14 @@ int run_network(const CommandLine& cl) {
     out() << n.id << "\n";
     record(cl, "create", n);
   } else if (sub == "ls" || sub == "list") {
-    return network_ls(cl);
+    return network_ls(cl, filters);
   } else if (sub == "inspect") {
     need(1);
+    if (!format.empty()) {  // one line per network, as container inspect -f
+      const auto t = tmpl::Template::parse(format);
+      for (const auto& n : rest) out() << t.execute(network_inspect(cl.data_root, n)) << "\n";
+      return 0;
+    }
     nlohmann::json all = nlohmann::json::array();
     for (const auto& n : rest) all.push_back(network_inspect(cl.data_root, n));
     out() << all.dump(4) << "\n";
@@ -89,11 +132,14 @@ int run_network(const CommandLine& cl) {
 }
 
 void port_options(CLI::App& p, CommandLine& cl, Scratch&) {
-  p.add_option("container", cl.args, "The container")->required()->expected(1);
+  p.add_option("container", cl.args, "The container, then a port: PORT[/tcp|/udp]")
+      ->required()
+      ->expected(1, 2);
 }
 
 int run_port(const CommandLine& cl) {
-  for (const auto& line : container_ports(Store(cl.state_root), cl.args.front()))
+  const std::string which = cl.args.size() > 1 ? cl.args[1] : "";
+  for (const auto& line : container_ports(Store(cl.state_root), cl.args.front(), which))
     out() << line << "\n";
   return 0;
 }

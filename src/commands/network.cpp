@@ -82,14 +82,33 @@ std::vector<net::Network> network_prune(const std::string& data_root) {
   return out;
 }
 
-std::vector<std::string> container_ports(const Store& store, const std::string& ref) {
+std::vector<std::string> container_ports(const Store& store, const std::string& ref,
+                                         const std::string& which) {
+  // docker's PRIVATE_PORT[/PROTO] (tcp by default): only its host addresses.
+  std::string port = which, proto = "tcp";
+  if (const size_t slash = which.find('/'); slash != std::string::npos) {
+    port = which.substr(0, slash);
+    proto = which.substr(slash + 1);
+  }
+  if (!which.empty() &&
+      (port.empty() || port.size() > 5 ||
+       port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) < 1 ||
+       std::stoul(port) > 65535 || (proto != "tcp" && proto != "udp")))
+    throw Error("invalid value '" + which + "' for port: expected PORT[/tcp|/udp]");
   const auto config = store.open(ref).config();
   std::vector<std::string> out;
   auto e = net::endpoint_from_json(config.value("network", nlohmann::json()));
-  if (!e) return out;
-  for (const auto& p : e->ports)
-    out.push_back(std::to_string(p.container_port) + "/" + p.proto + " -> " +
-                  (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port));
+  for (size_t i = 0; e && i < e->ports.size(); ++i) {
+    const auto& p = e->ports[i];
+    const std::string host =
+        (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port);
+    if (which.empty())
+      out.push_back(std::to_string(p.container_port) + "/" + p.proto + " -> " + host);
+    else if (std::to_string(p.container_port) == port && p.proto == proto)
+      out.push_back(host);
+  }
+  if (!which.empty() && out.empty())  // docker's words and status
+    throw Error("No public port '" + port + "/" + proto + "' published for " + ref, 1);
   return out;
 }
 

@@ -74,6 +74,10 @@ struct CommandLine {
   struct {
     std::string subnet, gateway;  // network create
     bool internal = false, quiet = false;
+    std::string format;                // inspect --format
+    std::vector<std::string> filters;  // ls --filter
+    // -f, docker's short form of three flags: prune/rm --force, inspect --format, ls --filter.
+    std::optional<std::string> f;
   } net;
   // Set when parsing already finished the job (--help, --version, no command): exit with this.
   std::optional<int> exit_now;

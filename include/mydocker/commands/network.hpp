@@ -22,6 +22,9 @@ net::Network network_remove(const std::string& data_root, const std::string& nam
 // The networks no container uses go (the built-in one stays); returns them.
 std::vector<net::Network> network_prune(const std::string& data_root);
 // `port CONTAINER`: "80/tcp -> 0.0.0.0:8080" lines.
-std::vector<std::string> container_ports(const Store& store, const std::string& ref);
+// `port CONTAINER [PORT[/PROTO]]`: every mapping ("80/tcp -> 0.0.0.0:8080"), or the host
+// addresses of one container port ("0.0.0.0:8080"; exit 1 when it is not published).
+std::vector<std::string> container_ports(const Store& store, const std::string& ref,
+                                         const std::string& which = "");
 
 }  // namespace mydocker
