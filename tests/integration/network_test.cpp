@@ -381,6 +381,44 @@ TEST_F(NetworkTest, SysctlsOfAnImageRunAndOfItsEth0) {
   EXPECT_EQ(r.out, "2\n1234567\n") << r.err;
 }
 
+// What a docker user's scripts rely on: /etc/hosts, resolv.conf and hostname readable by a
+// non-root user (0644); --add-host and --dns take IP addresses only, host-gateway is the
+// bridge's address; `port C 80` prints the host address; network inspect -f and ls -f are
+// --format and --filter (and prune -f still --force).
+TEST_F(NetworkTest, DockersEverydayNetworkingSurface) {
+  auto files = md({"run", "--rm", "-u", "1000", "--net", "bridge", "busybox", "sh", "-c",
+                   "cat /etc/hosts /etc/resolv.conf /etc/hostname >/dev/null && echo ok"});
+  EXPECT_EQ(files.out, "ok\n") << files.err;
+  auto bad_host = md({"run", "--rm", "--add-host", "bar:notanip", "busybox", "true"});
+  EXPECT_EQ(bad_host.status, 125);
+  EXPECT_NE(bad_host.err.find("'bar:notanip' for --add-host"), std::string::npos) << bad_host.err;
+  auto bad_dns = md({"run", "--rm", "--dns", "notanip", "busybox", "true"});
+  EXPECT_EQ(bad_dns.status, 125);
+  EXPECT_NE(bad_dns.err.find("'notanip' for --dns"), std::string::npos) << bad_dns.err;
+  auto gw = md({"run", "--rm", "--net", "bridge", "--add-host", "gw:host-gateway", "--add-host",
+                "six:::1", "busybox", "sh", "-c", "grep -E 'gw|six' /etc/hosts"});
+  EXPECT_EQ(gw.out, "10.88.0.1\tgw\n::1\tsix\n") << gw.err;
+  EXPECT_EQ(md({"run", "--rm", "--add-host", "gw:host-gateway", "busybox", "true"}).status, 125)
+      << "host-gateway off a bridge";
+
+  web({"-p", "8090:80"}, "ported");
+  EXPECT_EQ(md({"port", "ported", "80"}).out, "0.0.0.0:8090\n");
+  EXPECT_EQ(md({"port", "ported", "80/tcp"}).out, "0.0.0.0:8090\n");
+  EXPECT_EQ(md({"port", "ported"}).out, "80/tcp -> 0.0.0.0:8090\n");
+  auto none = md({"port", "ported", "81"});
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.err.find("No public port '81/tcp' published for ported"), std::string::npos);
+  md({"rm", "-f", "ported"});
+
+  ASSERT_EQ(md({"network", "create", "front"}).status, 0);
+  EXPECT_EQ(md({"network", "inspect", "-f", "{{.Name}} {{.Driver}}", "front"}).out,
+            "front bridge\n");
+  EXPECT_EQ(md({"network", "ls", "-q", "-f", "name=fro"}).out, "front\n");
+  EXPECT_EQ(md({"network", "ls", "-q", "--filter", "name=nothing"}).out, "");
+  EXPECT_EQ(md({"network", "prune", "-f"}).status, 0);
+  EXPECT_EQ(md({"network", "ls", "-q", "-f", "name=fro"}).out, "");
+}
+
 // v1 wires a run's network while its cgroups are made: a run refused there (here: a real-time
 // budget above its parent's, which the kernel refuses) leaves no published port and no lease
 // (TearDown checks the leases).
