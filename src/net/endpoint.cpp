@@ -163,11 +163,9 @@ std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j) {
   }
 }
 
-void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, int netns_fd) {
-  const std::string ns = netns_fd >= 0 ? "/proc/self/fd/" + std::to_string(netns_fd)
-                                       : "/proc/" + std::to_string(init_pid) + "/ns/net";
-  UniqueFd netns(netns_fd >= 0 ? ::fcntl(netns_fd, F_DUPFD_CLOEXEC, 3)
-                               : ::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
+void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid) {
+  const std::string ns = "/proc/" + std::to_string(init_pid) + "/ns/net";
+  UniqueFd netns(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
   if (!netns) throw SysError(errno, "open " + ns);
   Netlink nl;
   int bridge = 0;

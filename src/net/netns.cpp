@@ -7,9 +7,8 @@
 #include <sys/wait.h>
 
 #include <cerrno>
-#include <new>
+#include <utility>
 
-#include "mydocker/util/error.hpp"
 #include "mydocker/util/raw_syscall.hpp"
 
 namespace mydocker::net {
@@ -18,22 +17,15 @@ namespace {
 constexpr size_t kStack = 16 * 1024;
 
 // The helper: raw system calls only (it shares our memory and our thread's TLS).
+// A refusal leaves *made at -1: the clone then makes the namespace and says why if it cannot.
 int make_netns(void* arg) {
-  auto* r = static_cast<EarlyNetns::Result*>(arg);
-  long ret = raw_syscall(SYS_unshare, CLONE_NEWNET);
-  if (ret < 0) {
-    r->err = static_cast<int>(-ret);
-    r->what = "unshare(CLONE_NEWNET)";
-    return 1;
-  }
+  int* made = static_cast<int*>(arg);
+  if (raw_syscall(SYS_unshare, CLONE_NEWNET) < 0) return 1;
   static const char path[] = "/proc/self/ns/net";  // the helper is a process: its own
-  ret = raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
-  if (ret < 0) {
-    r->err = static_cast<int>(-ret);
-    r->what = "open /proc/self/ns/net";
-    return 1;
-  }
-  r->fd = static_cast<int>(ret);  // in our fd table too (CLONE_FILES)
+  const long fd =
+      raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 1;
+  *made = static_cast<int>(fd);  // in our fd table too (CLONE_FILES)
   return 0;
 }
 
@@ -51,8 +43,8 @@ EarlyNetns::EarlyNetns(bool make) {
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
   // No exit signal: nobody is signalled; take() waits for it by pid (__WALL).
-  pid_ = ::clone(make_netns, static_cast<char*>(stack_) + kStack - 64, CLONE_VM | CLONE_FILES,
-                 &result_);
+  pid_ =
+      ::clone(make_netns, static_cast<char*>(stack_) + kStack - 64, CLONE_VM | CLONE_FILES, &made_);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid_ < 0) {
     pid_ = 0;
@@ -72,7 +64,7 @@ UniqueFd EarlyNetns::take() {
   stack_ = nullptr;
   // A refused unshare (a seccomp filter around us, say) is no error of the run: the clone
   // makes the namespace as before, and says why if it cannot either.
-  UniqueFd made(std::exchange(result_.fd, -1));
+  UniqueFd made(std::exchange(made_, -1));
   if (!made) return {};
   // Above 0-2: with stdin closed the helper got fd 0, which -d and -i give other meanings.
   if (made.get() > 2) return made;

@@ -26,7 +26,7 @@ void Instance::spawn(const Launch& l, const std::string& into) {
   SpawnOptions so;
   so.init = &init;
   so.cgroup_dir = into;
-  so.new_net = l.init.new_net && l.init.made_netns_fd < 0;  // else the init enters that one
+  so.new_net = l.init.new_net && l.init.made_netns_fd < 0;  // else it is born in that one
   so.userns = l.init.userns;
   so.namespaces = namespaces_of(l.init);
   so.pid_ns_fd = l.init.born_in_pid_ns;

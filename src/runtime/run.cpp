@@ -410,7 +410,7 @@ SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs
   s.cgroups = p.cgroups.get();
   s.resources = p.resources;
   s.init = p.init;
-  s.made_netns = &p.made_netns;
+  s.made_netns = std::move(p.made_netns);
   s.init.wait_network = p.endpoint.has_value();
   s.restart = parse_restart_policy(o.restart);
   s.stop_timeout = stop_timeout_seconds(o);

@@ -116,12 +116,11 @@ Outcome Supervisor::run_once(bool first,
   // The network is wired on a thread of its own while this one makes the cgroups (v1: about
   // 0.5 ms of a bridged run's critical path); joined before anything else runs or forks.
   BackgroundTask connecting;
-  bool wired = false;                       // written by the thread, read after join()
-  const int netns = s_.init.made_netns_fd;  // the init may not have entered it yet
+  bool wired = false;  // written by the thread, read after join()
   if (s_.endpoint)
     launch.after_spawn = [&](pid_t pid) {
-      connecting.start([this, pid, netns, &wired] {
-        net::connect(s_.options->data_root, *s_.endpoint, pid, netns);
+      connecting.start([this, pid, &wired] {
+        net::connect(s_.options->data_root, *s_.endpoint, pid);
         wired = true;
       });
     };
@@ -152,7 +151,7 @@ Outcome Supervisor::run_once(bool first,
   }
   if (s_.made_netns) {  // the init and the veth have it: a restart makes its own
     s_.init.made_netns_fd = -1;
-    s_.made_netns->reset();
+    s_.made_netns.reset();
   }
   record_running(in);
   HealthChecker health(dir_, *s_.options, s_.health, s_.signals->original_mask());

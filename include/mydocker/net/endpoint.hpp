@@ -40,10 +40,9 @@ nlohmann::json endpoint_json(const Endpoint& e);
 std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j);
 
 // Before the container's command runs: bridge (first use), veth, eth0's address and route,
-// ports. Throws Error; what it made is undone by disconnect().
-// `netns`, when not -1, is the container's network namespace (made before its init, which may
-// not have entered it yet); else the init's.
-void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, int netns_fd = -1);
+// ports, in the init's network namespace (it is born in it: see runtime/spawn.cpp). Throws
+// Error; what it made is undone by disconnect().
+void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid);
 // --dry-run: what connect() would do, as trace lines with $PID and $IP; nothing is leased or
 // made. Throws Error for a network that does not exist or a bad -p.
 void trace_connect(const std::string& data_root, const std::string& network,

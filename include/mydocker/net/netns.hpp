@@ -20,7 +20,6 @@ namespace mydocker::net {
 
 class EarlyNetns {
  public:
-  EarlyNetns() = default;  // none made
   explicit EarlyNetns(bool make);
   EarlyNetns(const EarlyNetns&) = delete;
   EarlyNetns& operator=(const EarlyNetns&) = delete;
@@ -29,16 +28,10 @@ class EarlyNetns {
   // when none was asked for or none could be made this way (the clone then makes it).
   UniqueFd take();
 
-  struct Result {  // written by the helper, in our memory
-    int fd = -1;
-    int err = 0;  // what refused it (kept for a debugger: the clone retries)
-    const char* what = nullptr;
-  };
-
  private:
   pid_t pid_ = 0;
   void* stack_ = nullptr;
-  Result result_;
+  int made_ = -1;  // written by the helper, in our memory
 };
 
 }  // namespace mydocker::net

@@ -43,7 +43,7 @@ struct SupervisorSetup {
   std::string shm_dir;                      // --ipc shareable: Launch::shm_dir
   // The network namespace made while the run was planned (init.made_netns_fd): the first
   // start's; closed once that start has it, so a restart gets a new one, as before.
-  UniqueFd* made_netns = nullptr;
+  UniqueFd made_netns;
 };
 
 struct Outcome {
