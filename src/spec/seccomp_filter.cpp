@@ -43,10 +43,11 @@ SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::str
   utsname u{};
   ::uname(&u);
   const scmp_version* v = seccomp_version();
-  // "tree": compiled with libseccomp's binary-tree optimisation (see seccomp.cpp).
+  // "tree": compiled with libseccomp's binary-tree optimisation (see seccomp.cpp); "ranges":
+  // then compacted (seccomp/bpf.hpp).
   std::string key_text = (file.empty() ? "default " + std::to_string(default_seccomp_profile_hash())
                                        : "file " + sha256_hex(text)) +
-                         "\ntree\n" + u.release + " " + u.machine + " libseccomp " +
+                         "\ntree ranges\n" + u.release + " " + u.machine + " libseccomp " +
                          std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
                          std::to_string(v->micro);
   for (const auto& c : caps) key_text += "\n" + c;
