@@ -447,10 +447,10 @@ int run_stats(const CommandLine& cl) {
   const bool all = ids.empty();
   const uint64_t total = host_memory_bytes();
   const bool tty = ::isatty(STDOUT_FILENO) && cl.stats.format != "json" && !cl.stats.no_stream;
-  auto previous = sample_stats(store, all ? store.ids() : ids);
+  auto previous = sample_stats(store, all ? store.ids() : ids, !all);
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(cl.stats.no_stream ? 500 : 1000));
-    auto now = sample_stats(store, all ? store.ids() : ids);
+    auto now = sample_stats(store, all ? store.ids() : ids, !all);
     if (tty) out() << "\033[2J\033[H";  // refresh in place
     (out() << format_stats(previous, now, total, cl.stats.format)).flush();
     if (cl.stats.no_stream) return 0;

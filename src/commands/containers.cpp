@@ -147,7 +147,8 @@ std::vector<ProcessInfo> container_processes(const Store& store, const std::stri
   return out;
 }
 
-std::vector<StatsSample> sample_stats(const Store& store, const std::vector<std::string>& ids) {
+std::vector<StatsSample> sample_stats(const Store& store, const std::vector<std::string>& ids,
+                                      bool stopped_too) {
   std::vector<StatsSample> out;
   const Fs fs;
   for (const auto& id : ids) {
@@ -158,7 +159,10 @@ std::vector<StatsSample> sample_stats(const Store& store, const std::vector<std:
     } catch (const Error&) {
       continue;
     }
-    if (!st.live() || !dir.supervisor_alive()) continue;
+    if (!st.live() || !dir.supervisor_alive()) {
+      if (stopped_too) out.push_back({id, store.name_of(id), Stats{}, steady_seconds(), {}, true});
+      continue;
+    }
     StatsSample sample{id, store.name_of(id), open_cgroup_manager(fs, st.cgroup, id)->stats(),
                        steady_seconds(), std::nullopt};
     if (st.network != "host")

@@ -81,7 +81,7 @@ nlohmann::json ps_json(const ContainerView& c, double now, bool no_trunc) {
           {"State", state_name(c)},
           {"Pid", pid_text(c)},
           {"Limits", c.state.limits.empty() ? "-" : c.state.limits},
-          {"Ports", c.state.ports},
+          {"Ports", c.live() ? c.state.ports : ""},  // docker: none once it stopped
           {"RestartCount", c.state.restart_count}};
 }
 
@@ -127,8 +127,9 @@ std::string format_ps(const std::vector<ContainerView>& containers, const PsOpti
 
 namespace {
 
-// docker's NetworkSettings: the container's network, address, gateway, MAC and ports.
-nlohmann::json network_settings(const nlohmann::json& config) {
+// docker's NetworkSettings: the container's network, address, gateway, MAC and ports; as in
+// docker, a container that is not running shows its network without them.
+nlohmann::json network_settings(const nlohmann::json& config, bool live) {
   nlohmann::json out = {{"Networks", nlohmann::json::object()},
                         {"Ports", nlohmann::json::object()},
                         {"IPAddress", ""},
@@ -136,6 +137,14 @@ nlohmann::json network_settings(const nlohmann::json& config) {
                         {"MacAddress", ""}};
   auto e = net::endpoint_from_json(config.value("network", nlohmann::json()));
   if (!e) return out;
+  if (!live) {
+    out["Networks"][e->network.name] = {{"NetworkID", e->network.id},
+                                        {"IPAddress", ""},
+                                        {"IPPrefixLen", 0},
+                                        {"Gateway", ""},
+                                        {"MacAddress", ""}};
+    return out;
+  }
   const std::string gateway = net::format_ipv4(e->network.gateway);
   out["IPAddress"] = e->ip();
   out["IPPrefixLen"] = e->network.subnet.prefix;
@@ -151,6 +160,19 @@ nlohmann::json network_settings(const nlohmann::json& config) {
         {{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
          {"HostPort", std::to_string(p.host_port)}});
   return out;
+}
+
+// docker's HostConfig.PortBindings ("80/tcp": [{HostIp, HostPort}], kept while it is stopped)
+// and Config.ExposedPorts ("80/tcp": {}), from its -p.
+std::pair<nlohmann::json, nlohmann::json> port_bindings(const nlohmann::json& config) {
+  nlohmann::json bindings = nlohmann::json::object(), exposed = nlohmann::json(nullptr);
+  if (auto e = net::endpoint_from_json(config.value("network", nlohmann::json())))
+    for (const auto& p : e->ports) {
+      const std::string key = std::to_string(p.container_port) + "/" + p.proto;
+      bindings[key].push_back({{"HostIp", p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
+      exposed[key] = nlohmann::json::object();
+    }
+  return {bindings, exposed};
 }
 
 // docker's Mounts: one entry per -v: HOST:CTR[:ro] binds, NAME:CTR[:ro] and CTR volumes.
@@ -217,8 +239,12 @@ nlohmann::json inspect_json(const ContainerView& c) {
   host_config["RestartPolicy"] = config.value("restart_policy", nlohmann::json::object());
   host_config["AutoRemove"] = config.value("auto_remove", false);
   host_config["CgroupParent"] = config.value("cgroup_parent", "");
+  const auto [bindings, exposed] = port_bindings(config);
+  host_config["PortBindings"] = bindings;
   std::vector<std::string> cmd{config.value("path", "")};
   for (const auto& a : config.value("args", std::vector<std::string>{})) cmd.push_back(a);
+  nlohmann::json process = config_json(config, cmd);
+  process["ExposedPorts"] = exposed;
   const std::string image_id = config.value("image", "");
   return {{"Id", c.id},
           {"Name", "/" + config.value("name", "")},
@@ -244,12 +270,12 @@ nlohmann::json inspect_json(const ContainerView& c) {
           {"Image", image_id.empty() ? "" : "sha256:" + image_id},
           {"Platform", "linux"},
           {"Mounts", mounts_json(config)},
-          {"Config", config_json(config, cmd)},
+          {"Config", process},
           {"LogPath", config.value("detached", false) ? c.log_path : ""},
           {"CgroupMode", st.cgroup.driver_name()},
           {"Cgroups", st.cgroup.paths},
           {"SupervisorPid", c.supervisor_alive ? st.supervisor_pid : 0},
-          {"NetworkSettings", network_settings(config)}};
+          {"NetworkSettings", network_settings(config, live)}};
 }
 
 std::string format_top(const std::vector<ProcessInfo>& processes) {
@@ -278,6 +304,16 @@ std::string pair_text(uint64_t a, uint64_t b) {
 
 // One container's row, as `stats --format` sees it (docker's field names).
 nlohmann::json stats_json(const StatsSample* prev, const StatsSample& s, uint64_t host_memory) {
+  if (s.stopped)  // docker's row for a container that is not running
+    return {{"Container", short_id(s.id)},
+            {"ID", s.id},
+            {"Name", s.name},
+            {"CPUPerc", "0.00%"},
+            {"MemUsage", "0B / 0B"},
+            {"MemPerc", "0.00%"},
+            {"NetIO", "0B / 0B"},
+            {"BlockIO", "0B / 0B"},
+            {"PIDs", "0"}};
   std::string cpu = "--";
   if (prev && s.stats.cpu && prev->stats.cpu && s.at > prev->at) {
     const double used = static_cast<double>(s.stats.cpu->usage_ns - prev->stats.cpu->usage_ns);

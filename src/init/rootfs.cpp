@@ -709,8 +709,14 @@ Result write_sysctls(const Steps& s, const InitConfig& c, const std::string& pro
     UniqueFd fd(proc == "/proc" && g_proc_sys >= 0
                     ? ::openat(g_proc_sys, rel.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
                     : ::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd || ::write(fd.get(), value.data(), value.size()) < 0)
-      return failed("sysctl " + key + "=" + value);
+    if (fd && ::write(fd.get(), value.data(), value.size()) >= 0) continue;
+    const int err = errno;
+    // Named as given: --sysctl for run, linux.sysctl for a bundle.
+    const std::string flag = std::string(c.oci ? "linux.sysctl " : "--sysctl ") + key + "=" + value;
+    if (!fd && err == ENOENT)
+      return InitFailure{kExitSetupError,
+                         flag + ": no such sysctl in the container (/proc/sys/" + rel + ")"};
+    return InitFailure{kExitSetupError, flag + ": the kernel refused it: " + std::strerror(err)};
   }
   return std::nullopt;
 }

@@ -97,6 +97,10 @@ nlohmann::json host_config_json(const Resources& r) {
           {"OomKillDisable", r.oom_kill_disable},
           {"CpuPeriod", opt(r.cpu_period)},
           {"CpuQuota", opt(r.cpu_quota)},
+          // docker's --cpus in billionths of a CPU: the quota over the period.
+          {"NanoCpus", r.cpu_quota && *r.cpu_quota > 0
+                           ? *r.cpu_quota * 1000000000 / r.cpu_period.value_or(kDefaultCpuPeriod)
+                           : 0},
           {"CpuShares", opt(r.cpu_shares)},
           {"CpuRealtimePeriod", opt(r.cpu_rt_period)},
           {"CpuRealtimeRuntime", opt(r.cpu_rt_runtime)},

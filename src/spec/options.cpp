@@ -123,7 +123,8 @@ void parse_cpu(const RunOptions& o, size_t ncpu, Resources& r) {
     const std::string why = "Range of CPUs is from 0.01 to " + std::to_string(ncpu) +
                             ".00, as there " + (ncpu == 1 ? "is" : "are") + " only " +
                             cpu_count_text(ncpu) + " available";
-    if (!n || *n <= 0 || *n > static_cast<double>(ncpu)) bad(*o.cpus, why);
+    if (!n) bad(*o.cpus, "not a number of CPUs (1.5, 0.25)");
+    if (*n <= 0 || *n > static_cast<double>(ncpu)) bad(*o.cpus, why);
     int64_t quota = std::llround(*n * kDefaultCpuPeriod);
     if (quota < kMinQuota) bad(*o.cpus, why);
     r.cpu_period = kDefaultCpuPeriod;

@@ -213,6 +213,14 @@ TEST_F(ContainersTest, TopAndStats) {
   auto table = md({"stats", "--no-stream"});
   EXPECT_NE(table.out.find("CONTAINER ID"), std::string::npos);
   EXPECT_NE(table.out.find("MEM USAGE / LIMIT"), std::string::npos);
+  // Stopped and named: docker's row of zeros; not named, no row.
+  md({"stop", "-t", "0", id});
+  auto stopped =
+      md({"stats", "--no-stream", "--format", "{{.ID}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}", id});
+  EXPECT_EQ(stopped.status, 0) << stopped.err;
+  EXPECT_EQ(stopped.out, id + " 0.00% 0B / 0B 0\n");
+  EXPECT_EQ(md({"stats", "--no-stream", "--format", "{{.ID}}"}).out.find(id), std::string::npos)
+      << "not named, a stopped container has no row";
   md({"rm", "-f", id});
 }
 
@@ -235,6 +243,7 @@ TEST_F(ContainersTest, UpdateChangesLimitsOfARunningContainer) {
       << forks.out << forks.err;
   auto j = inspect(id);
   EXPECT_EQ(j["HostConfig"]["CpuQuota"], 20000);
+  EXPECT_EQ(j["HostConfig"]["NanoCpus"], 200000000) << "docker's --cpus, in billionths";
   EXPECT_EQ(j["HostConfig"]["PidsLimit"], 3);
   EXPECT_EQ(j["HostConfig"]["Memory"], 67108864) << "kept";
   // A limit below what it uses: runc's error, with the usage.

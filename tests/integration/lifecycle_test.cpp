@@ -88,6 +88,7 @@ TEST_F(LifecycleTest, BadInputIs125NamesTheFlagAndLeavesNothing) {
       {{"run", "-cpuset", "1-", "true"}, "'1-' for -cpuset"},
       {{"run", "--cpus", "1", "-cpu", "20", "true"}, "cannot be used together"},
       {{"run", "--cpus", "99", "true"}, "Range of CPUs is from 0.01 to"},
+      {{"run", "--cpus", "abc", "true"}, "'abc' for --cpus: not a number of CPUs"},
       {{"run", "--cpus", "1", "--cpu-quota", "5000", "true"}, "cannot both be set"},
       {{"run", "--memory-swap", "100m", "true"}, "'100m' for --memory-swap"},
       {{"run", "-m", "100m", "--memory-swap", "50m", "true"}, "'50m' for --memory-swap"},

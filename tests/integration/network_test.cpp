@@ -192,6 +192,10 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
       inspect.is_array() ? inspect[0]["NetworkSettings"] : inspect["NetworkSettings"];
   EXPECT_EQ(settings["Networks"]["bridge"]["Gateway"], "10.88.0.1") << settings.dump();
   EXPECT_EQ(settings["Ports"]["80/tcp"][0]["HostPort"], "8080") << settings.dump();
+  const auto& first = inspect.is_array() ? inspect[0] : inspect;
+  EXPECT_EQ(first["HostConfig"]["PortBindings"]["80/tcp"][0]["HostPort"], "8080") << first.dump();
+  EXPECT_EQ(first["HostConfig"]["PortBindings"]["80/tcp"][1]["HostIp"], "192.0.2.1");
+  EXPECT_TRUE(first["Config"]["ExposedPorts"].contains("80/tcp")) << first["Config"].dump();
   // The same host port again: a clear error, and nothing of the second run left.
   auto again = md({"run", "--rm", "-p", "8080:80", "busybox", "true"});
   EXPECT_EQ(again.status, 125);
@@ -199,9 +203,18 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
   EXPECT_EQ(lines(md({"ps", "-aq"}).out).size(), 1u);
   EXPECT_EQ(fetch(outside, "http://192.0.2.1:8080/"), "hello-web\n")
       << "the refused run took web's port away";
-  md({"rm", "-f", "web"});
+  // Stopped: docker shows no ports in ps and NetworkSettings, and keeps the bindings.
+  md({"stop", "-t", "0", "web"});
+  EXPECT_EQ(md({"ps", "-a"}).out.find("8080->80/tcp"), std::string::npos) << md({"ps", "-a"}).out;
+  auto stopped = nlohmann::json::parse(md({"inspect", "web"}).out, nullptr, false);
+  ASSERT_FALSE(stopped.is_discarded());
+  const auto& st = stopped.is_array() ? stopped[0] : stopped;
+  EXPECT_TRUE(st["NetworkSettings"]["Ports"].empty()) << st["NetworkSettings"].dump();
+  EXPECT_EQ(st["NetworkSettings"]["IPAddress"], "");
+  EXPECT_EQ(st["HostConfig"]["PortBindings"]["80/tcp"][0]["HostPort"], "8080");
   EXPECT_NE(fetch(outside, "http://192.0.2.1:8080/").rfind("failed", 0), std::string::npos)
-      << "the port is gone with its container";
+      << "the port is gone while it is stopped";
+  md({"rm", "-f", "web"});
 }
 
 // The firewall comes back when its table is gone (a firewall reload, `nft flush ruleset`) and

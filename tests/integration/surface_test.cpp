@@ -334,6 +334,16 @@ TEST_F(SurfaceTest, NamespaceFlagsShareWhatTheyName) {
   EXPECT_EQ(
       md({"run", "--rm", "--net", "host", "--sysctl", "net.ipv4.ip_forward=1", "true"}).status,
       125);
+  // What the kernel refuses is named by the flag too.
+  auto missing = md({"run", "--rm", "--sysctl", "net.ipv4.no_such_knob=1", "true"});
+  EXPECT_EQ(missing.status, 125);
+  EXPECT_NE(missing.err.find("--sysctl net.ipv4.no_such_knob=1: no such sysctl"), std::string::npos)
+      << missing.err;
+  auto refused = md({"run", "--rm", "--sysctl", "net.ipv4.ip_forward=abc", "true"});
+  EXPECT_EQ(refused.status, 125);
+  EXPECT_NE(refused.err.find("--sysctl net.ipv4.ip_forward=abc: the kernel refused it: Invalid"),
+            std::string::npos)
+      << refused.err;
 
   auto groups = md({"run", "--rm", "--group-add", "1234", "sh", "-c", "id -G"});
   EXPECT_NE(groups.out.find("1234"), std::string::npos) << groups.out << groups.err;

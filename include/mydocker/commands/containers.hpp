@@ -65,11 +65,15 @@ struct StatsSample {
   // NET I/O: bytes received and sent on its interfaces but lo (its init's /proc/PID/net/dev);
   // none with --net host (the host's counters are not the container's).
   std::optional<std::pair<uint64_t, uint64_t>> net;
+  // Named on the command line but not running: docker's row of zeros.
+  bool stopped = false;
 };
 // /proc/PID/net/dev's received and transmitted bytes, summed over every interface but lo.
 std::pair<uint64_t, uint64_t> parse_net_dev(const std::string& text);
-// The running ones among `ids`.
-std::vector<StatsSample> sample_stats(const Store& store, const std::vector<std::string>& ids);
+// The running ones among `ids`; with `stopped_too` (containers named on the command line, as
+// docker does) a row of zeros for each of the others.
+std::vector<StatsSample> sample_stats(const Store& store, const std::vector<std::string>& ids,
+                                      bool stopped_too = false);
 // The host's memory (MemTotal), the limit of a container without one.
 uint64_t host_memory_bytes();
 
