@@ -228,16 +228,69 @@ RunArgs split_for(std::vector<std::string>& args, size_t at, CLI::App& app, CLI:
 
 }  // namespace
 
-CommandLine parse_command_line(const std::vector<std::string>& typed) {
-  CommandLine cl;
+namespace {
+
+// FlagFilter's names: each word from the command's name on that starts with '-', as typed and
+// as split_run_args reads it (--name=value: --name; -mem: --mem; -it: -i and -t). Empty (no
+// filter) for commands that do not split off a command, or when --help is asked for.
+std::vector<std::string> flags_named(const std::vector<std::string>& input,
+                                     const std::string& command) {
+  std::vector<std::string> out;
+  const CommandDef* def = nullptr;
+  for (const auto& d : commands())
+    if (d.name == command) def = &d;
+  if (!def || !def->splits_command) return out;
+  const auto from = std::find(input.begin(), input.end(), command);
+  for (auto it = from; it != input.end(); ++it) {
+    const std::string& a = *it;
+    if (a.size() < 2 || a[0] != '-' || a == "--") continue;
+    if (a == "--help") return {};
+    const std::string name = a.substr(0, a.find('='));
+    out.push_back(name);
+    if (name[1] == '-') continue;
+    out.push_back("-" + name);
+    for (size_t k = 1; k < name.size(); ++k) out.push_back(std::string("-") + name[k]);
+  }
+  out.push_back("--help");
+  return out;
+}
+
+// Sets FlagFilter's names for the life of one parse.
+class FilterScope {
+ public:
+  explicit FilterScope(const std::vector<std::string>* names) {
+    FlagFilter::current() = names && !names->empty() ? names : nullptr;
+  }
+  ~FilterScope() { FlagFilter::current() = nullptr; }
+  FilterScope(const FilterScope&) = delete;
+  FilterScope& operator=(const FilterScope&) = delete;
+  bool active() const { return FlagFilter::current() != nullptr; }
+};
+
+CommandLine parse_once(const std::vector<std::string>& input, bool every_flag);
+
+}  // namespace
+
+CommandLine parse_command_line(const std::vector<std::string>& typed, bool every_flag) {
   const std::vector<std::string> input = expand_group(typed);
   check_command(input);
+  return parse_once(input, every_flag);
+}
+
+namespace {
+
+CommandLine parse_once(const std::vector<std::string>& input, bool every_flag) {
+  CommandLine cl;
   CLI::App app{"mydocker: a small container runtime (namespaces + cgroups)", "mydocker"};
   Globals g;
   add_globals(app, cl, g);
   // Only the command being run gets its options: CLI11 spends about 0.4 ms adding all of them,
-  // a sixth of a whole `mydocker run`. Help and unknown commands get everything.
+  // a sixth of a whole `mydocker run`. Help and unknown commands get everything. Of run's and
+  // create's options, only those the command line names (FlagFilter).
   const std::string wanted = subcommand_name(input);
+  const std::vector<std::string> named =
+      every_flag ? std::vector<std::string>{} : flags_named(input, wanted);
+  FilterScope filter(&named);
   Scratch scratch;
   std::vector<std::pair<const CommandDef*, CLI::App*>> subs;
   for (const auto& def : commands()) {
@@ -262,6 +315,10 @@ CommandLine parse_command_line(const std::vector<std::string>& typed) {
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError& e) {
+    if (filter.active()) {  // the whole command's error
+      ++FlagFilter::counts().fallbacks;
+      return parse_once(input, true);
+    }
     if (e.get_exit_code() != 0)
       rethrow_parse_error(e, subs.size() == 1 ? subs.front().second : nullptr);
     with_streams();
@@ -286,6 +343,8 @@ CommandLine parse_command_line(const std::vector<std::string>& typed) {
   cl.exit_now = 0;
   return cl;
 }
+
+}  // namespace
 
 // The app parse_command_line builds when it adds every command (for --help), kept alive with
 // what its options write into: the man pages and completions walk it (docs.hpp).

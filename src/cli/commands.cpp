@@ -25,7 +25,7 @@ const CommandDef* find_command(std::string_view name) {
   return nullptr;
 }
 
-void add_limit_flags(CLI::App& app, LimitText& t, bool devices) {
+void add_limit_flags(Flags& app, LimitText& t, bool devices) {
   const auto last = CLI::MultiOptionPolicy::TakeLast;  // docker: the last one counts
   app.add_option("-m,--mem,--memory", t.memory, "Memory limit: 100m, 1.5g (also -mem)")
       ->multi_option_policy(last);

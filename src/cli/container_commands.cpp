@@ -23,14 +23,15 @@ namespace mydocker::cli {
 namespace {
 
 // run and create: limits, devices and the filesystem.
-void run_fs_options(CLI::App& run, CommandLine& cl, Scratch& s) {
+void run_fs_options(CLI::App& app, CommandLine& cl, Scratch& s) {
+  Flags run(app);
   RunOptions& o = cl.run;
   run.set_help_flag("--help", "Print this help");  // -h is --hostname, as in docker
   {
-    OptionBatch batch(run);
+    OptionBatch batch(app);
     add_limit_flags(run, s.limits, true);
   }
-  OptionBatch batch(run);
+  OptionBatch batch(app);
   run.add_flag("--oom-kill-disable", o.oom_kill_disable, "Disable the OOM killer (cgroup v1)");
   run.add_option("--rootfs", o.rootfs_dir, "Run in this directory as the root filesystem");
   run.add_flag("--host-rw", o.host_rw,
@@ -53,9 +54,10 @@ void run_fs_options(CLI::App& run, CommandLine& cl, Scratch& s) {
 }
 
 // run and create: network, security, the process and its lifecycle.
-void run_process_options(CLI::App& run, CommandLine& cl, Scratch& s) {
+void run_process_options(CLI::App& app, CommandLine& cl, Scratch& s) {
+  Flags run(app);
   RunOptions& o = cl.run;
-  OptionBatch batch(run);
+  OptionBatch batch(app);
   run.add_option("--net,--network", o.network,
                  "none (the default: only a loopback; nothing of the host's network is reached "
                  "unless asked), host, bridge, or a network's name");
@@ -73,7 +75,7 @@ void run_process_options(CLI::App& run, CommandLine& cl, Scratch& s) {
   run.add_option("--security-opt", o.security_opts,
                  "seccomp=unconfined|FILE.json, no-new-privileges[=true|false]");
   run.add_option("--ulimit", o.ulimits, "A resource limit: NAME=SOFT[:HARD] (nofile=1024)");
-  OptionBatch second(run);
+  OptionBatch second(app);
   run.add_option(
       "--userns", o.userns,
       "User namespace: host (default) or private (root mapped to an unprivileged range)");
@@ -91,9 +93,10 @@ void run_process_options(CLI::App& run, CommandLine& cl, Scratch& s) {
 }
 
 // run and create: namespaces shared, health, logs, metadata, and the lesson flags.
-void run_more_options(CLI::App& run, CommandLine& cl) {
+void run_more_options(CLI::App& app, CommandLine& cl) {
+  Flags run(app);
   RunOptions& o = cl.run;
-  OptionBatch batch(run);
+  OptionBatch batch(app);
   run.add_option("--uts", o.uts, "host: the host's hostname and UTS namespace");
   run.add_option("--pid", o.pid,
                  "host or container:NAME: that PID namespace (its processes are seen)");
@@ -103,7 +106,7 @@ void run_more_options(CLI::App& run, CommandLine& cl) {
   run.add_option("--group-add", o.group_add, "An extra group for the process: a name or a gid");
   run.add_option("--sysctl", o.sysctls,
                  "A namespaced kernel parameter: KEY=VALUE (net.*, kernel.shm*, fs.mqueue.*)");
-  OptionBatch second(run);
+  OptionBatch second(app);
   run.add_option("--health-cmd", o.health_cmd, "A check run in the container (sh -c CMD)");
   run.add_option("--health-interval", o.health_interval, "Between checks (default 30s)");
   run.add_option("--health-timeout", o.health_timeout, "A check longer than this fails (30s)");
@@ -118,7 +121,7 @@ void run_more_options(CLI::App& run, CommandLine& cl) {
                  "json-file rotation: max-size=SIZE (10m), max-file=N (with max-size)");
   run.add_flag("--init", o.init,
                "A tiny init as PID 1 (mydocker's own, 1 page): forwards signals, reaps zombies");
-  OptionBatch third(run);
+  OptionBatch third(app);
   run.add_option("-l,--label", o.labels, "Set a label: KEY[=VALUE] (ps --filter label=KEY)");
   run.add_option("--label-file", o.label_files, "Read labels from a file of KEY[=VALUE] lines");
   run.add_option("--stop-signal", o.stop_signal,
@@ -459,7 +462,8 @@ int run_stats(const CommandLine& cl) {
 }
 
 void update_options(CLI::App& update, CommandLine& cl, Scratch& s) {
-  add_limit_flags(update, s.limits, false);
+  Flags flags(update);
+  add_limit_flags(flags, s.limits, false);
   update.add_option("container", cl.containers);  // split off, as run's command
 }
 

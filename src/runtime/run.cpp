@@ -613,7 +613,6 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
                          const Store& store, CidFile& cid, net::EarlyNetns& early) {
   SignalForwarder signals;
   Plan plan = make_plan(o, fs, host);
-  adopt_netns(plan, early);
   timing::mark("planned");
   print_notice(plan);
   // The container's directory (and its lock) exists before its first cgroup, so `prune`
@@ -624,6 +623,8 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
                          endpoint_hosts(plan, o.data_root), host_gateway(plan));
   announce(plan, o);
   timing::mark("recorded");
+  // Last before the clone: the kernel makes the namespace while we plan and record.
+  adopt_netns(plan, early);
   Supervisor sup(setup_for(o, host, fs, plan, signals), created.dir);
   Outcome out;
   try {
@@ -674,7 +675,6 @@ RunResult run_container(const RunOptions& o) {
   CidFile cid(o);
   if (!o.detach && !o.create_only) return run_foreground(o, fs, host, store, cid, early);
   Plan p = make_plan(o, fs, host);
-  adopt_netns(p, early);  // joined before the supervisor is forked
   print_notice(p);
   if (o.create_only) return create_only(o, store, p, cid);
   auto created = record(store, o, p, first_state(p), true);
@@ -682,6 +682,7 @@ RunResult run_container(const RunOptions& o) {
   create_container_files(p.init, o, p.files_dir, created.dir.path(), endpoint_hosts(p, o.data_root),
                          host_gateway(p));
   announce(p, o);
+  adopt_netns(p, early);  // joined before the supervisor is forked
   RunResult result = run_detached(o, store, std::move(created), p, host, fs);
   cid.keep();
   return result;

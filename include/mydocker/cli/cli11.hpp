@@ -55,3 +55,77 @@ class OptionBatch {
 };
 
 }  // namespace mydocker::cli
+
+namespace mydocker::cli {
+
+// The flag names a command line may use, for the commands that add options through Flags
+// (run, create): every word of it that starts with '-' (a superset: values and the
+// container's own arguments count too). While one is set, Flags adds only the options it
+// names: CLI11 spends about 14,000 instructions constructing each option, and `run` has 80 of
+// them, most never given (0.25 ms of every run). parse_command_line sets it, and parses again
+// with every option when the first parse fails (the errors and "did you mean" suggestions are
+// then the full command's).
+class FlagFilter {
+ public:
+  // nullptr: every option.
+  static const std::vector<std::string>*& current() {
+    static const std::vector<std::string>* names = nullptr;
+    return names;
+  }
+  // What it did (tests check that it filters, and that a good command line parses without
+  // falling back to every option).
+  struct Counts {
+    int skipped = 0;    // options not added
+    int fallbacks = 0;  // parses done again with every option
+  };
+  static Counts& counts() {
+    static Counts c;
+    return c;
+  }
+  // "-m,--mem,--memory": whether one of the names is wanted (a positional always is).
+  static bool wants(const std::string& names) {
+    const auto* given = current();
+    if (!given) return true;
+    size_t start = 0;
+    while (start <= names.size()) {
+      size_t end = names.find(',', start);
+      if (end == std::string::npos) end = names.size();
+      const std::string name = names.substr(start, end - start);
+      if (name.empty() || name[0] != '-') return true;
+      for (const auto& g : *given)
+        if (g == name) return true;
+      start = end + 1;
+    }
+    return false;
+  }
+};
+
+// CLI::App's add_option and add_flag, through FlagFilter: an option not wanted is not added,
+// and what is chained onto it (->check, ->multi_option_policy) goes to a sink option.
+class Flags {
+ public:
+  explicit Flags(CLI::App& app) : app_(app) {}
+  CLI::App& app() { return app_; }
+  template <typename T>
+  CLI::Option* add_option(const std::string& names, T& into, const std::string& help = "") {
+    return FlagFilter::wants(names) ? app_.add_option(names, into, help) : sink();
+  }
+  template <typename T>
+  CLI::Option* add_flag(const std::string& names, T& into, const std::string& help = "") {
+    return FlagFilter::wants(names) ? app_.add_flag(names, into, help) : sink();
+  }
+  CLI::Option* set_help_flag(const std::string& names, const std::string& help) {
+    return app_.set_help_flag(names, help);
+  }
+
+ private:
+  static CLI::Option* sink() {
+    ++FlagFilter::counts().skipped;
+    static CLI::App holder;
+    static CLI::Option* option = holder.add_option("--not-added");
+    return option;
+  }
+  CLI::App& app_;
+};
+
+}  // namespace mydocker::cli

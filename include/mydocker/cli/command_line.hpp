@@ -84,6 +84,8 @@ struct CommandLine {
 };
 
 // Throws Error (exit 125) for unknown flags and missing values. `args` excludes argv[0].
-CommandLine parse_command_line(const std::vector<std::string>& args);
+// run and create add only the options the command line names (FlagFilter, cli11.hpp);
+// `every_flag` adds all of them, as a failed parse does before it reports (and tests compare).
+CommandLine parse_command_line(const std::vector<std::string>& args, bool every_flag = false);
 
 }  // namespace mydocker::cli

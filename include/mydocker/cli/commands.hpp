@@ -64,7 +64,7 @@ CommandDef volume_command();
 void pull_for_run(const CommandLine& cl);
 
 // Shared by run and update.
-void add_limit_flags(CLI::App& app, LimitText& t, bool devices);
+void add_limit_flags(Flags& app, LimitText& t, bool devices);
 void fill_limits(CLI::App& app, const RunArgs& split, const LimitText& t, RunOptions& o);
 std::optional<FlagValue> flag_value(CLI::App& app, const RunArgs& split, const char* name,
                                     const std::string& text);

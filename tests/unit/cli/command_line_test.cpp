@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/cli/cli11.hpp"
 #include "mydocker/cli/docs.hpp"
 #include "mydocker/util/error.hpp"
 
@@ -745,6 +746,205 @@ TEST_F(CommandLineTest, EventsBadTimesFiltersAndTemplatesNameTheFlag) {
   EXPECT_NE(parse_error({"events", "--filter", "colour=red"}).find("'colour=red' for --filter"),
             std::string::npos);
   EXPECT_EQ(parse_error({"events", "--format", "{{.X"}), "template: 1:1: unclosed action");
+}
+
+}  // namespace
+}  // namespace mydocker::cli
+
+namespace mydocker::cli {
+namespace {
+
+std::string text(const std::optional<FlagValue>& v) { return v ? v->flag + "=" + v->value : "-"; }
+std::string text(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += s + "|";
+  return out;
+}
+std::string text(const std::vector<FlagValue>& v) {
+  std::string out;
+  for (const auto& f : v) out += f.flag + "=" + f.value + "|";
+  return out;
+}
+
+// Every field a command line sets, as text.
+std::string summary(const RunOptions& o) {
+  std::string s;
+  auto add = [&](const std::string& k, const std::string& v) { s += k + ":" + v + "\n"; };
+  for (const auto& [k, v] : {std::pair{"memory", &o.memory},
+                             {"swap", &o.memory_swap},
+                             {"res", &o.memory_reservation},
+                             {"swappiness", &o.memory_swappiness},
+                             {"cpu", &o.cpu_percent},
+                             {"cpus", &o.cpus},
+                             {"period", &o.cpu_period},
+                             {"quota", &o.cpu_quota},
+                             {"shares", &o.cpu_shares},
+                             {"cpuset", &o.cpuset_cpus},
+                             {"mems", &o.cpuset_mems},
+                             {"pids", &o.pids_limit},
+                             {"blkio", &o.blkio_weight},
+                             {"stop_timeout", &o.stop_timeout}})
+    add(k, text(*v));
+  add("rbps", text(o.device_read_bps));
+  add("wbps", text(o.device_write_bps));
+  for (const auto& [k, v] : {std::pair{"command", &o.command},
+                             {"devices", &o.devices},
+                             {"volumes", &o.volumes},
+                             {"tmpfs", &o.tmpfs},
+                             {"env", &o.env},
+                             {"publish", &o.publish},
+                             {"dns", &o.dns},
+                             {"add_hosts", &o.add_hosts},
+                             {"cap_add", &o.cap_add},
+                             {"cap_drop", &o.cap_drop},
+                             {"security", &o.security_opts},
+                             {"ulimits", &o.ulimits},
+                             {"labels", &o.labels},
+                             {"sysctls", &o.sysctls},
+                             {"log_opts", &o.log_opts},
+                             {"group_add", &o.group_add},
+                             {"typed", &o.typed_args}})
+    add(k, text(*v));
+  for (const auto& [k, v] : {std::pair{"name", &o.name},
+                             {"hostname", &o.hostname},
+                             {"workdir", &o.workdir},
+                             {"user", &o.user},
+                             {"network", &o.network},
+                             {"ip", &o.ip},
+                             {"restart", &o.restart},
+                             {"cgroup_parent", &o.cgroup_parent},
+                             {"userns", &o.userns},
+                             {"uts", &o.uts},
+                             {"pid", &o.pid},
+                             {"ipc", &o.ipc},
+                             {"shm", &o.shm_size},
+                             {"health", &o.health_cmd},
+                             {"log_driver", &o.log_driver},
+                             {"stop_signal", &o.stop_signal},
+                             {"rootfs", &o.rootfs_dir}})
+    add(k, *v);
+  add("entrypoint", o.entrypoint.value_or("-"));
+  for (const auto& [k, v] : {std::pair{"i", o.interactive},
+                             {"t", o.tty},
+                             {"d", o.detach},
+                             {"rm", o.remove},
+                             {"trace", o.trace},
+                             {"dry", o.dry_run},
+                             {"ro", o.read_only},
+                             {"priv", o.privileged},
+                             {"P", o.publish_all},
+                             {"init", o.init},
+                             {"oom", o.oom_kill_disable},
+                             {"rw", o.host_rw},
+                             {"report", o.report},
+                             {"nohealth", o.no_healthcheck}})
+    add(k, v ? "1" : "0");
+  return s;
+}
+
+// FlagFilter: run and create add only the options their command line names; what they parse
+// is what they parse with every option added.
+TEST(FlagFilter, OnlyTheNamedOptionsParseTheSame) {
+  EnvGuard env;
+  const std::vector<Strings> lines = {
+      {"run", "--rm", "-mem", "100m", "-cpu", "50", "-cpuset", "0", "/bin/true"},
+      {"run", "-it", "-m100m", "--cpus=1.5", "busybox", "sh", "-c", "echo -e hi"},
+      {"run",   "-d",           "--name",       "web",
+       "-p",    "8080:80",      "-p",           "127.0.0.1::53/udp",
+       "-e",    "A=1",          "-e",           "B",
+       "-v",    "/srv:/srv:ro", "--net=bridge", "-h",
+       "host1", "busybox",      "httpd",        "-f"},
+      {"run",
+       "--rm",
+       "--entrypoint",
+       "/bin/sh",
+       "-w",
+       "/tmp",
+       "-u",
+       "1000:1000",
+       "--read-only",
+       "--tmpfs",
+       "/run:size=1m",
+       "--cap-add",
+       "NET_ADMIN",
+       "--cap-drop",
+       "ALL",
+       "--security-opt",
+       "seccomp=unconfined",
+       "--sysctl",
+       "net.ipv4.ip_forward=1",
+       "busybox",
+       "-c",
+       "id"},
+      {"run",
+       "--restart",
+       "on-failure:3",
+       "--health-cmd",
+       "true",
+       "--log-opt",
+       "max-size=1m",
+       "-l",
+       "a=b",
+       "--label",
+       "c",
+       "--stop-signal",
+       "KILL",
+       "--init",
+       "--pids-limit",
+       "10",
+       "--memory-swap",
+       "-1",
+       "--device-read-bps",
+       "/dev/sda:1mb",
+       "--ulimit",
+       "nofile=10:20",
+       "--",
+       "busybox",
+       "--rm",
+       "-d"},
+      {"run", "--trace", "--dry-run", "-cpushare", "512", "--cpu-period", "100000", "--cpu-quota",
+       "50000", "--privileged", "-P", "busybox"},
+      {"create", "--name", "c", "-t", "--userns", "private", "--ipc", "shareable", "--pid", "host",
+       "--shm-size", "1m", "--group-add", "10", "busybox", "sleep", "1"},
+  };
+  for (const auto& line : lines) {
+    FlagFilter::counts() = {};
+    const CommandLine some = parse_command_line(line);
+    EXPECT_GT(FlagFilter::counts().skipped, 40) << "most of run's 80 options are not added";
+    EXPECT_EQ(FlagFilter::counts().fallbacks, 0) << "parsed without every option";
+    FlagFilter::counts() = {};
+    const CommandLine all = parse_command_line(line, /*every_flag=*/true);
+    EXPECT_EQ(FlagFilter::counts().skipped, 0);
+    EXPECT_EQ(some.command, all.command);
+    EXPECT_EQ(summary(some.run), summary(all.run)) << line[0] << " " << line[1];
+  }
+}
+
+TEST(FlagFilter, UnknownFlagsStillGetTheWholeCommandsSuggestion) {
+  EnvGuard env;
+  FlagFilter::counts() = {};
+  try {
+    (void)parse_command_line({"run", "--memroy", "10m", "busybox"});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean '--memory'?"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(FlagFilter::counts().fallbacks, 1);
+  // --help lists every option, not only the ones named.
+  EXPECT_TRUE(FlagFilter::wants("--anything"));
+}
+
+TEST(FlagFilter, WantsOnlyTheNamesGiven) {
+  const std::vector<std::string> given{"--mem", "-i"};
+  FlagFilter::current() = &given;
+  EXPECT_TRUE(FlagFilter::wants("-m,--mem,--memory"));
+  EXPECT_TRUE(FlagFilter::wants("-i,--interactive"));
+  EXPECT_TRUE(FlagFilter::wants("container"));  // a positional
+  EXPECT_FALSE(FlagFilter::wants("-t,--tty"));
+  EXPECT_FALSE(FlagFilter::wants("--memory-swap"));
+  FlagFilter::current() = nullptr;
+  EXPECT_TRUE(FlagFilter::wants("-t,--tty"));
 }
 
 }  // namespace
