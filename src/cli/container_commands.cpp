@@ -507,7 +507,7 @@ void rename_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
 }
 
 int run_rename(const CommandLine& cl) {
-  Store(cl.state_root).rename(cl.args.front(), cl.args.back());
+  rename(Store(cl.state_root), cl.args.front(), cl.args.back());
   return 0;
 }
 

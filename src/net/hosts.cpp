@@ -45,6 +45,11 @@ bool append_line(const std::string& path, const std::string& line) {
 }
 
 bool remove_line(const std::string& path, const std::string& line) {
+  return replace_line(path, line, std::nullopt);
+}
+
+bool replace_line(const std::string& path, const std::string& line,
+                  const std::optional<std::string>& replacement) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return false;
   std::string text, kept;
@@ -57,10 +62,13 @@ bool remove_line(const std::string& path, const std::string& line) {
     size_t end = text.find('\n', start);
     end = end == std::string::npos ? text.size() : end + 1;
     const std::string_view l(text.data() + start, end - start);
-    if (l != line + "\n" && l != line) kept.append(l);
+    if (l != line + "\n" && l != line)
+      kept.append(l);
+    else if (replacement)
+      kept.append(*replacement + "\n");
     start = end;
   }
-  if (kept.size() == text.size()) return true;
+  if (kept == text) return true;
   return ::pwrite(fd.get(), kept.data(), kept.size(), 0) == static_cast<ssize_t>(kept.size()) &&
          ::ftruncate(fd.get(), static_cast<off_t>(kept.size())) == 0;
 }
@@ -70,6 +78,13 @@ void announce_peer(const std::string& data_root, const std::string& network,
                    const HostsFileOf& hosts_of) noexcept {
   for_each_peer(data_root, network, container_id, hosts_of,
                 [&](const std::string& path) { (void)append_line(path, line); });
+}
+
+void rename_peer(const std::string& data_root, const std::string& network,
+                 const std::string& container_id, const std::string& line,
+                 const std::string& renamed, const HostsFileOf& hosts_of) noexcept {
+  for_each_peer(data_root, network, container_id, hosts_of,
+                [&](const std::string& path) { (void)replace_line(path, line, renamed); });
 }
 
 void retract_peer(const std::string& data_root, const std::string& network,

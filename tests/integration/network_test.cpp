@@ -352,9 +352,19 @@ TEST_F(NetworkTest, NamesOnAUserNetworkAndIsolationBetweenNetworks) {
   // A peer's name comes and goes with it: announced into a's /etc/hosts, retracted at rm.
   ASSERT_EQ(md({"run", "-d", "--net", "n1", "--name", "c", "busybox", "sleep", "100"}).status, 0);
   EXPECT_NE(md({"exec", "a", "cat", "/etc/hosts"}).out.find("\tc\n"), std::string::npos);
-  ASSERT_EQ(md({"rm", "-f", "c"}).status, 0);
+  // rename: the peers resolve the new name at once, a newcomer lists it, rm takes it out.
+  ASSERT_EQ(md({"rename", "c", "c2"}).status, 0);
+  const std::string renamed = md({"exec", "a", "cat", "/etc/hosts"}).out;
+  EXPECT_NE(renamed.find("\tc2\n"), std::string::npos) << renamed;
+  EXPECT_EQ(renamed.find("\tc\n"), std::string::npos) << "the old name stayed:\n" << renamed;
+  const std::string newcomer =
+      md({"run", "--rm", "--net", "n1", "busybox", "cat", "/etc/hosts"}).out;
+  EXPECT_NE(newcomer.find("\tc2\n"), std::string::npos) << newcomer;
+  EXPECT_EQ(md({"exec", "a", "ping", "-c", "1", "-W", "2", "c2"}).status, 0);
+  ASSERT_EQ(md({"rm", "-f", "c2"}).status, 0);
   const std::string hosts = md({"exec", "a", "cat", "/etc/hosts"}).out;
   EXPECT_EQ(hosts.find("\tc\n"), std::string::npos) << "a removed peer's name stayed:\n" << hosts;
+  EXPECT_EQ(hosts.find("\tc2\n"), std::string::npos) << "a renamed peer's name stayed:\n" << hosts;
   EXPECT_EQ(hosts.find("\tb\n"), std::string::npos) << "--rm's name stayed:\n" << hosts;
   EXPECT_NE(hosts.find("\ta\n"), std::string::npos) << hosts;
   EXPECT_EQ(md({"network", "rm", "n1"}).status, 125) << "refused while a container uses it";

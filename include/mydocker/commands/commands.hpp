@@ -39,6 +39,10 @@ void stop(const Store& store, const std::string& ref, std::optional<int> timeout
 void kill(const Store& store, const std::string& ref, const std::string& signal);
 // rm [-f]: state and cgroups gone; -f stops it first.
 void remove(const Store& store, const std::string& ref, bool force);
+// rename: the new name recorded (Store::rename); on a user-defined network also in its lease,
+// and its peers' /etc/hosts resolve the new name instead of the old (docker's embedded DNS
+// answers the new name at once).
+void rename(const Store& store, const std::string& ref, const std::string& name);
 // wait: blocks until it stops; returns its exit code.
 int wait(const Store& store, const std::string& ref);
 void pause(const Store& store, const std::string& ref, bool paused);

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 
 #include "mydocker/net/endpoint.hpp"
@@ -28,6 +29,10 @@ void announce_peer(const std::string& data_root, const std::string& network,
 void retract_peer(const std::string& data_root, const std::string& network,
                   const std::string& container_id, const std::string& line,
                   const HostsFileOf& hosts_of) noexcept;
+// `rename`: in those files, every line equal to `line` becomes `renamed`.
+void rename_peer(const std::string& data_root, const std::string& network,
+                 const std::string& container_id, const std::string& line,
+                 const std::string& renamed, const HostsFileOf& hosts_of) noexcept;
 // A container leaves its network for good (rm, --rm, prune): its name out of its peers'
 // /etc/hosts (user-defined networks), then its address back to the pool (release).
 void forget(const std::string& data_root, const Endpoint& e, const std::string& container_id,
@@ -35,5 +40,8 @@ void forget(const std::string& data_root, const Endpoint& e, const std::string& 
 // The same for one file (both in place, through O_NOFOLLOW); false when it cannot be opened.
 bool append_line(const std::string& path, const std::string& line);
 bool remove_line(const std::string& path, const std::string& line);
+// Lines equal to `line` replaced by `replacement` (or taken out when it is nullopt).
+bool replace_line(const std::string& path, const std::string& line,
+                  const std::optional<std::string>& replacement);
 
 }  // namespace mydocker::net

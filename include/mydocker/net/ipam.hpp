@@ -164,6 +164,8 @@ class NetworkStore {
   void release(const std::string& network, const std::string& container_id);
   // Frees the container's addresses on every network (its removal).
   void release_all(const std::string& container_id);
+  // `rename`: its leases name it `name` from now on (what newcomers' /etc/hosts list).
+  void rename_leases(const std::string& container_id, const std::string& name);
 
   std::vector<Lease> leases(const std::string& network) const;          // by address
   std::vector<Lease> leases_of(const std::string& container_id) const;  // by network name

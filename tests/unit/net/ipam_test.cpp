@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/net/hosts.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/files.hpp"
@@ -324,6 +325,21 @@ TEST_F(NetworkStoreTest, ReleaseReturnsTheAddressToThePool) {
   EXPECT_EQ(allocated("a", 4), "10.88.0.4");
 }
 
+TEST_F(NetworkStoreTest, RenameLeasesKeepsTheAddressUnderTheNewName) {
+  create("a");
+  create("b", "10.99.0.0/24");
+  EXPECT_EQ(allocated("a", 1), "10.88.0.2");
+  EXPECT_EQ(allocated("b", 1), "10.99.0.2");
+  EXPECT_EQ(allocated("a", 2), "10.88.0.3");
+  store_.rename_leases(make_id(1), "renamed");
+  for (const auto& l : NetworkStore(root_).leases_of(make_id(1))) {
+    EXPECT_EQ(l.container_name, "renamed") << l.network;
+    EXPECT_EQ(format_ipv4(l.ip), l.network == "a" ? "10.88.0.2" : "10.99.0.2");
+  }
+  EXPECT_EQ(NetworkStore(root_).leases_of(make_id(1)).size(), 2u);
+  EXPECT_EQ(NetworkStore(root_).leases_of(make_id(2)).front().container_name, "c2");
+}
+
 TEST_F(NetworkStoreTest, ExhaustionIsAClearError) {
   create("tiny", "10.99.0.0/30");
   EXPECT_EQ(allocated("tiny", 1), "10.99.0.2");
@@ -586,6 +602,32 @@ TEST_F(NetworkStoreTest, ConcurrentProcessesGetDistinctAddresses) {
   EXPECT_EQ(format_ipv4(*ips.rbegin()), "10.77.0.51");
   EXPECT_EQ(store_.leases("shared").size(), kProcesses);
   EXPECT_TRUE(leftovers().empty());
+}
+
+}  // namespace
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(HostsFile, ReplaceLineRewritesOnlyWholeLinesInPlace) {
+  char tmpl[] = "/tmp/mydocker-hosts-XXXXXX";
+  const int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  const std::string path = tmpl;
+  write_file(path, "127.0.0.1\tlocalhost\n10.1.0.3\tc\n10.1.0.3\tcc\n10.1.0.4\td", false);
+  EXPECT_TRUE(replace_line(path, "10.1.0.3\tc", std::string("10.1.0.3\tc2")));
+  EXPECT_EQ(read_file(path), "127.0.0.1\tlocalhost\n10.1.0.3\tc2\n10.1.0.3\tcc\n10.1.0.4\td");
+  EXPECT_TRUE(remove_line(path, "10.1.0.4\td"));  // the last line, without its newline
+  EXPECT_EQ(read_file(path), "127.0.0.1\tlocalhost\n10.1.0.3\tc2\n10.1.0.3\tcc\n");
+  EXPECT_TRUE(replace_line(path, "no such line", std::string("x")));
+  EXPECT_EQ(read_file(path), "127.0.0.1\tlocalhost\n10.1.0.3\tc2\n10.1.0.3\tcc\n");
+  ::unlink(path.c_str());
+  EXPECT_FALSE(replace_line(path, "a", std::string("b"))) << "a file that is gone";
 }
 
 }  // namespace
