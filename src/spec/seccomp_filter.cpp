@@ -68,6 +68,7 @@ SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::str
     throw Error("--security-opt seccomp=" + (file.empty() ? "(default)" : file) + ": " + e.what());
   }
   std::string bpf = compile_seccomp_bpf(profile, caps);
+  if (o.dry_run) return {std::move(bpf), ""};  // a dry run makes nothing, not even the cache
   try {  // the cache is an optimisation: a read-only data root just compiles every time
     make_dirs(o.data_root + "/seccomp", 0700);
     write_file_atomic(cached, bpf, false);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -134,6 +135,8 @@ TEST_F(RunTest, DryRunPrintsTheSameLinesAndCreatesNothing) {
   EXPECT_NE(r.err.find("+ exec stress -m 1\n"), std::string::npos) << r.err;
   EXPECT_TRUE(records().empty());
   EXPECT_TRUE(container_cgroups().empty());
+  EXPECT_FALSE(std::filesystem::exists(root() + "/data/seccomp"))
+      << "the seccomp filter's cache is made by real runs only";
   // Bad input is still bad in a dry run.
   EXPECT_EQ(md({"run", "--dry-run", "-mem", "abc", "true"}).status, 125);
 }
