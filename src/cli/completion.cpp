@@ -30,7 +30,7 @@ constexpr const char* kNames = R"SH(_mydocker_names() {
   case $kind in
     container) command mydocker "$@" ps -a --format '{{.Names}}' ;;
     image) command mydocker "$@" images --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>' ;;
-    network) command mydocker "$@" network ls -q ;;
+    network) command mydocker "$@" network ls --format '{{.Name}}' ;;
   esac 2>/dev/null
 }
 )SH";

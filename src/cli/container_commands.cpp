@@ -67,6 +67,10 @@ void run_process_options(CLI::App& app, CommandLine& cl, Scratch& s) {
                "Publish the image's exposed ports (ExposedPorts) on free host ports");
   run.add_option("--ip", o.ip, "The container's address on a user-defined network");
   run.add_option("--dns", o.dns, "A nameserver for the container's /etc/resolv.conf");
+  run.add_option("--dns-search", o.dns_search,
+                 "A search domain for /etc/resolv.conf ('.': none; replaces the host's)");
+  run.add_option("--dns-option", o.dns_options,
+                 "An option for /etc/resolv.conf (ndots:2; replaces the host's)");
   run.add_option("--add-host", o.add_hosts, "An /etc/hosts entry: NAME:IP");
   run.add_option("--cap-add", o.cap_add, "Add a capability (NET_ADMIN, ALL ...)");
   run.add_option("--cap-drop", o.cap_drop, "Drop a capability");

@@ -18,9 +18,10 @@ void network_options(CLI::App& n, CommandLine& cl, Scratch&) {
   n.add_option("--subnet", cl.net.subnet, "create: the network's subnet (CIDR)");
   n.add_option("--gateway", cl.net.gateway, "create: the bridge's address (default: .1)");
   n.add_flag("--internal", cl.net.internal, "create: no route out of the network");
-  n.add_flag("-q,--quiet", cl.net.quiet, "ls: names only");
+  n.add_flag("-q,--quiet", cl.net.quiet, "ls: ids only");
   n.add_flag("--force", cl.force, "prune: do not ask (mydocker never asks)");
-  n.add_option("--format", cl.net.format, "inspect: a Go template ('{{.IPAM.Config}}')");
+  n.add_option("--format", cl.net.format,
+               "inspect: a Go template ('{{.IPAM.Config}}'); ls: json or a template ('{{.Name}}')");
   n.add_option("--filter", cl.net.filters, "ls: name=, id=, driver= (repeatable)");
   // -f as docker's: --force for prune and rm, --format for inspect, --filter for ls.
   n.add_option_function<std::vector<std::string>>(
@@ -50,14 +51,39 @@ void record(const CommandLine& cl, const char* action, const net::Network& n) {
   record_event(cl.state_root, network_event(action, n.id, n.name, n.driver));
 }
 
+// One network as `network ls --format` sees it (docker's field names, and its Subnet).
+nlohmann::json ls_json(const net::Network& n) {
+  return {{"ID", n.id.substr(0, 12)}, {"Name", n.name},
+          {"Driver", n.driver},       {"Scope", "local"},
+          {"IPv6", "false"},          {"Internal", n.internal ? "true" : "false"},
+          {"Subnet", n.subnet.text()}};
+}
+
 int network_ls(const CommandLine& cl, const std::vector<std::string>& filters) {
   auto all = network_list(cl.data_root);
   std::erase_if(all, [&](const net::Network& n) { return !network_matches(n, filters); });
+  if (!cl.net.quiet && !cl.net.format.empty()) {  // json, or a Go template
+    std::vector<nlohmann::json> items;
+    for (const auto& n : all) items.push_back(ls_json(n));
+    if (cl.net.format == "json") {
+      for (const auto& j : items) out() << j.dump() << "\n";
+      return 0;
+    }
+    out() << tmpl::Template::parse(cl.net.format)
+                 .render(items, {{"ID", "NETWORK ID"},
+                                 {"Name", "NAME"},
+                                 {"Driver", "DRIVER"},
+                                 {"Scope", "SCOPE"},
+                                 {"IPv6", "IPV6"},
+                                 {"Internal", "INTERNAL"},
+                                 {"Subnet", "SUBNET"}});
+    return 0;
+  }
   if (!cl.net.quiet)
     out() << "NETWORK ID     NAME                DRIVER    SUBNET            INTERNAL\n";
   for (const auto& n : all) {
-    if (cl.net.quiet) {
-      out() << n.name << "\n";
+    if (cl.net.quiet) {  // docker's: the ids
+      out() << n.id.substr(0, 12) << "\n";
       continue;
     }
     char line[256];

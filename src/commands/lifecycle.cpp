@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <set>
 
 #include "mydocker/cgroup/manager.hpp"
@@ -176,10 +178,14 @@ void rename(const Store& store, const std::string& ref, const std::string& name)
   config["network"]["name"] = name;
   write_file_atomic(dir.path() + "/config.json", config.dump() + "\n");
   if (e->network.builtin() || e->lease.container_name.empty()) return;  // no names there
-  net::rename_peer(data_root, e->network.name, dir.id(), e->ip() + "\t" + e->lease.container_name,
-                   e->ip() + "\t" + name, [&](const std::string& id) {
-                     return net::hosts_file_in(store.open(id).config());
-                   });
+  const std::string old_line = e->ip() + "\t" + e->lease.container_name;
+  const std::string new_line = e->ip() + "\t" + name;
+  // Its own /etc/hosts lists it among the network's containers too.
+  if (const std::string own = net::hosts_file_in(config); !own.empty())
+    (void)net::replace_line(own, old_line, new_line);
+  net::rename_peer(
+      data_root, e->network.name, dir.id(), old_line, new_line,
+      [&](const std::string& id) { return net::hosts_file_in(store.open(id).config()); });
 }
 
 void remove(const Store& store, const std::string& ref, bool force) {
@@ -208,7 +214,17 @@ void remove(const Store& store, const std::string& ref, bool force) {
 int wait(const Store& store, const std::string& ref) {
   const ContainerDir dir = store.open(ref);
   dir.wait_for([&] { return stopped(dir); }, std::chrono::hours(24 * 365 * 100));
-  return dir.status().exit_code;
+  try {
+    return dir.status().exit_code;
+  } catch (const Error&) {
+    // --rm: the record went with the container; its last "die" event has the status.
+    const auto events = read_events(store.root(), 0, std::numeric_limits<int64_t>::max());
+    for (auto e = events.rbegin(); e != events.rend(); ++e)
+      if (e->type == "container" && e->actor == dir.id() && e->action == "die" &&
+          e->attributes.count("exitCode"))
+        return std::atoi(e->attributes.at("exitCode").c_str());
+    throw;
+  }
 }
 
 void pause(const Store& store, const std::string& ref, bool paused) {

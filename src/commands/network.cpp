@@ -95,9 +95,12 @@ std::vector<std::string> container_ports(const Store& store, const std::string& 
        port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) < 1 ||
        std::stoul(port) > 65535 || (proto != "tcp" && proto != "udp")))
     throw Error("invalid value '" + which + "' for port: expected PORT[/tcp|/udp]");
-  const auto config = store.open(ref).config();
+  const ContainerDir dir = store.open(ref);
+  const auto config = dir.config();
   std::vector<std::string> out;
-  auto e = net::endpoint_from_json(config.value("network", nlohmann::json()));
+  // docker: a container that is not running publishes nothing (its ports come back with it).
+  const bool live = dir.status().live() && dir.supervisor_alive();
+  auto e = live ? net::endpoint_from_json(config.value("network", nlohmann::json())) : std::nullopt;
   for (size_t i = 0; e && i < e->ports.size(); ++i) {
     const auto& p = e->ports[i];
     const std::string host =

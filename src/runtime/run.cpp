@@ -486,10 +486,13 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
       std::string msg = encode_failure({kExitSetupError, e.what()});
       if (ready.write) (void)write_all(ready.write.get(), msg.data(), msg.size());
       try {
+        forget_endpoint(p, o);  // never started: created, with the reason and no address
         created.dir.update([&](ContainerState& st) {
-          st.status = "exited";
+          st.status = "created";
+          st.pid = 0;
           st.exit_code = kExitSetupError;
           st.error = e.what();
+          st.started_at.clear();
         });
         if (o.remove) {
           discard(store, created.dir, p, o);
@@ -530,13 +533,14 @@ void record_failure(const RunOptions& o, const Store& store, Store::Created& cre
   try {
     if (o.remove) {
       discard(store, created.dir, plan, o);
-    } else {
+    } else {  // never started: created, as docker leaves it, with the reason and no address
+      forget_endpoint(plan, o);
       created.dir.update([&](ContainerState& st) {
-        st.status = "exited";
+        st.status = "created";
         st.pid = 0;
         st.exit_code = kExitSetupError;
         st.error = e.what();
-        st.finished_at = now_rfc3339();
+        st.started_at.clear();
       });
     }
   } catch (...) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "mydocker/init/pty.hpp"
+#include "mydocker/net/hosts.hpp"
 #include "mydocker/runtime/events.hpp"
 #include "mydocker/util/memory.hpp"
 #include "mydocker/util/timing.hpp"
@@ -50,6 +51,18 @@ class BackgroundTask {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A failed first start: its name out of its peers' /etc/hosts, its address back to the pool.
+void forget_network(const RunOptions& o, const net::Endpoint* e, const std::string& id) noexcept {
+  if (!e) return;
+  try {
+    const Store store(o.state_root);
+    net::forget(o.data_root, *e, id, [&](const std::string& peer) {
+      return net::hosts_file_in(store.open(peer).config());
+    });
+  } catch (...) {
+  }
+}
 
 }  // namespace
 
@@ -226,12 +239,19 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
       return o;
     }
     const bool oom = o.stats.memory && o.stats.memory->oom_kills > 0;
+    // A first start that failed (its set-up, or the exec of its command) leaves the container
+    // created, as docker's does: never started, with the status and the reason, no address.
+    const bool never_ran = o.failure && restarts == 0;
+    if (never_ran) forget_network(*s_.options, s_.endpoint, dir_.id());
     const ContainerState st = dir_.update([&](ContainerState& st) {
-      st.status = "exited";
+      st.status = never_ran ? "created" : "exited";
       st.pid = 0;
       st.exit_code = o.failure ? o.failure->exit_code : o.status;
       st.oom_killed = oom;
-      st.finished_at = now_rfc3339();
+      if (never_ran)
+        st.started_at.clear();
+      else
+        st.finished_at = now_rfc3339();
       if (o.failure) st.error = o.failure->message;
     });
     // Attached clients end with the container, once `inspect` shows it exited (docker's).

@@ -50,6 +50,8 @@ void add_host_flags(const RunOptions& o, nlohmann::json& hc) {
   hc["CapDrop"] = o.cap_drop;
   hc["SecurityOpt"] = o.security_opts;
   hc["Dns"] = o.dns;
+  hc["DnsSearch"] = o.dns_search;
+  hc["DnsOptions"] = o.dns_options;
   hc["ExtraHosts"] = o.add_hosts;
   hc["PublishAllPorts"] = o.publish_all;
   hc["Init"] = o.init;

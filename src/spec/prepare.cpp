@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -513,6 +515,28 @@ void prepare_privileges(const RunOptions& o, InitConfig& c) {
   for (const auto& u : o.ulimits) c.rlimits.push_back(parse_ulimit(u));
 }
 
+// --dns-search: domain names as resolv.conf takes them, or "." alone (no search domains).
+void check_dns_search(const std::vector<std::string>& domains) {
+  for (const auto& d : domains) {
+    if (d == "." && domains.size() == 1) continue;
+    const bool ok = !d.empty() && d.size() <= 253 && d.front() != '-' && d.front() != '.' &&
+                    std::all_of(d.begin(), d.end(), [](char ch) {
+                      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' ||
+                             ch == '.' || ch == '_';
+                    });
+    if (!ok)
+      throw Error("invalid value '" + d + "' for --dns-search: not a domain name" +
+                  (d == "." ? " ('.' alone means none)" : ""));
+  }
+}
+
+// "a b c" for resolv.conf's search and options lines.
+std::string spaced(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
 }  // namespace
 
 std::string effective_network(const RunOptions& o) {
@@ -596,6 +620,10 @@ void prepare_init(const RunOptions& o, const ImageDefaults& image, const std::st
   }
   for (const auto& d : o.dns)
     if (!is_ip_address(d)) throw Error("invalid value '" + d + "' for --dns: not an IP address");
+  check_dns_search(o.dns_search);
+  for (const auto& opt : o.dns_options)
+    if (opt.empty() || opt.find_first_of(" \t\n") != std::string::npos)
+      throw Error("invalid value '" + opt + "' for --dns-option: one word (ndots:2, edns0)");
   // container:NAME: no namespace of our own; the run joins that one (run.cpp).
   c.new_net = network != "host" && network.rfind("container:", 0) != 0;
   prepare_namespaces(o, c);
@@ -604,13 +632,20 @@ void prepare_init(const RunOptions& o, const ImageDefaults& image, const std::st
 }
 
 // docker's rule: the host's resolv.conf, without loopback nameservers on a bridge (they are the
-// host's own, unreachable from the container's namespace); --dns replaces the nameservers.
+// host's own, unreachable from the container's namespace); --dns replaces the nameservers,
+// --dns-search the search domains (and "domain"; "." leaves none), --dns-option the options.
 std::string resolv_conf(const RunOptions& o) {
   std::ifstream in("/etc/resolv.conf");
   std::string out, line;
+  auto starts = [&](const char* word) {
+    const size_t n = std::strlen(word);
+    return line.compare(0, n, word) == 0 && (line.size() == n || std::isspace(line[n]));
+  };
   while (std::getline(in, line)) {
     const bool nameserver = line.rfind("nameserver", 0) == 0;
     if (nameserver && !o.dns.empty()) continue;
+    if (!o.dns_search.empty() && (starts("search") || starts("domain"))) continue;
+    if (!o.dns_options.empty() && starts("options")) continue;
     if (nameserver && bridged(o) &&
         (line.find(" 127.") != std::string::npos || line.find(" ::1") != std::string::npos))
       continue;
@@ -618,6 +653,9 @@ std::string resolv_conf(const RunOptions& o) {
   }
   for (const auto& d : o.dns) out += "nameserver " + d + "\n";
   if (out.find("nameserver") == std::string::npos) out += "nameserver 8.8.8.8\n";
+  if (!o.dns_search.empty() && o.dns_search != std::vector<std::string>{"."})
+    out += "search " + spaced(o.dns_search) + "\n";
+  if (!o.dns_options.empty()) out += "options " + spaced(o.dns_options) + "\n";
   return out;
 }
 
@@ -655,8 +693,10 @@ void create_container_files(const InitConfig& c, const RunOptions& o, const std:
     hosts =
         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
         "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-        "ff02::2\tip6-allrouters\n127.0.1.1\t" +
-        c.hostname + "\n";
+        "ff02::2\tip6-allrouters\n";
+    // On a bridge the hostname is the container's address (extra_hosts: `hostname -i`, as in
+    // docker); without one, 127.0.1.1 (Debian's convention) so that it resolves at all.
+    if (!bridged(o)) hosts += "127.0.1.1\t" + c.hostname + "\n";
   }
   for (const auto& h : o.add_hosts) {  // --add-host NAME:IP (host-gateway: the bridge's address)
     std::string ip = h.substr(h.find(':') + 1);

@@ -158,6 +158,11 @@ TEST_F(ContainersTest, StopKillWaitAndRm) {
   EXPECT_EQ(md({"kill", c}).status, 0);
   EXPECT_EQ(md({"wait", c}).out, "137\n");
   EXPECT_EQ(md({"kill", c}).status, 125);  // not running
+  // --rm: its record goes with it, wait still says how it ended (its "die" event).
+  auto gone = start({"--rm", "sh", "-c", "sleep 0.3; exit 7"});
+  auto waited = md({"wait", gone});
+  EXPECT_EQ(waited.status, 0) << waited.err;
+  EXPECT_EQ(waited.out, "7\n");
   // rm refuses a running container unless forced.
   auto d = start({"sleep", "30"});
   auto refused = md({"rm", d});

@@ -53,11 +53,14 @@ TEST_F(LifecycleTest, FailedStartRemovesEverything) {
   EXPECT_EQ(r.status, 125);
   EXPECT_NE(r.err.find("cgroup.procs"), std::string::npos) << r.err;
   EXPECT_TRUE(records().empty());
-  // Kept without --rm, with the reason.
+  // Kept without --rm, created (never started, as docker leaves it), with the reason.
   EXPECT_EQ(md({"run", "no-such-command-xyz"}).status, 127);
   auto ps = md({"ps", "-a"});
-  EXPECT_NE(ps.out.find("Exited (127)"), std::string::npos) << ps.out;
+  EXPECT_NE(ps.out.find("Created"), std::string::npos) << ps.out;
   auto j = nlohmann::json::parse(md({"inspect", records().front()}).out);
+  EXPECT_EQ(j[0]["State"]["Status"], "created");
+  EXPECT_EQ(j[0]["State"]["ExitCode"], 127);
+  EXPECT_EQ(j[0]["State"]["StartedAt"], "0001-01-01T00:00:00Z");
   EXPECT_NE(j[0]["State"]["Error"].get<std::string>().find("executable file not found"),
             std::string::npos);
 }

@@ -203,6 +203,16 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
   EXPECT_EQ(lines(md({"ps", "-aq"}).out).size(), 1u);
   EXPECT_EQ(fetch(outside, "http://192.0.2.1:8080/"), "hello-web\n")
       << "the refused run took web's port away";
+  // Detached, without --rm: left created (never started, docker's), holding no address.
+  auto clash = md({"run", "-d", "--name", "clash", "-p", "8080:80", "busybox", "true"});
+  EXPECT_EQ(clash.status, 125);
+  EXPECT_NE(clash.err.find("port is already allocated"), std::string::npos) << clash.err;
+  EXPECT_EQ(md({"inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "clash"}).out,
+            "created 125\n");
+  EXPECT_EQ(md({"network", "inspect", "-f", "{{json .Containers}}", "bridge"}).out.find("clash"),
+            std::string::npos)
+      << "a container that never started holds no address";
+  md({"rm", "clash"});
   // Stopped: docker shows no ports in ps and NetworkSettings, and keeps the bindings.
   md({"stop", "-t", "0", "web"});
   EXPECT_EQ(md({"ps", "-a"}).out.find("8080->80/tcp"), std::string::npos) << md({"ps", "-a"}).out;
@@ -431,12 +441,33 @@ TEST_F(NetworkTest, DockersEverydayNetworkingSurface) {
   auto none = md({"port", "ported", "81"});
   EXPECT_EQ(none.status, 1);
   EXPECT_NE(none.err.find("No public port '81/tcp' published for ported"), std::string::npos);
+  // On a bridge the hostname resolves to the container's address (no 127.0.1.1 line first).
+  EXPECT_EQ(md({"exec", "ported", "hostname", "-i"}).out.rfind("10.88.", 0), 0u)
+      << md({"exec", "ported", "hostname", "-i"}).out;
+  // Stopped, it publishes nothing (docker's `port`).
+  md({"stop", "-t", "0", "ported"});
+  EXPECT_EQ(md({"port", "ported"}).out, "");
+  EXPECT_EQ(md({"port", "ported", "80"}).status, 1);
   md({"rm", "-f", "ported"});
+  auto resolv = md({"run", "--rm", "--dns-search", "example.com", "--dns-option", "ndots:2",
+                    "busybox", "sh", "-c", "grep -E '^(search|domain|options)' /etc/resolv.conf"});
+  EXPECT_EQ(resolv.out, "search example.com\noptions ndots:2\n") << resolv.err;
+  auto bad_search = md({"run", "--rm", "--dns-search", "-x", "busybox", "true"});
+  EXPECT_EQ(bad_search.status, 125);
+  EXPECT_NE(bad_search.err.find("'-x' for --dns-search"), std::string::npos) << bad_search.err;
 
   ASSERT_EQ(md({"network", "create", "front"}).status, 0);
   EXPECT_EQ(md({"network", "inspect", "-f", "{{.Name}} {{.Driver}}", "front"}).out,
             "front bridge\n");
-  EXPECT_EQ(md({"network", "ls", "-q", "-f", "name=fro"}).out, "front\n");
+  const std::string front_id = md({"network", "inspect", "-f", "{{.Id}}", "front"}).out;
+  ASSERT_GE(front_id.size(), 12u);
+  EXPECT_EQ(md({"network", "ls", "-q", "-f", "name=fro"}).out, front_id.substr(0, 12) + "\n")
+      << "docker's -q: ids";
+  EXPECT_EQ(md({"network", "ls", "--format", "{{.Name}} {{.Driver}}", "-f", "name=fro"}).out,
+            "front bridge\n");
+  const auto listed = nlohmann::json::parse(
+      md({"network", "ls", "--format", "json", "-f", "name=fro"}).out, nullptr, false);
+  EXPECT_EQ(listed.value("Name", ""), "front") << listed.dump();
   EXPECT_EQ(md({"network", "ls", "-q", "--filter", "name=nothing"}).out, "");
   EXPECT_EQ(md({"network", "prune", "-f"}).status, 0);
   EXPECT_EQ(md({"network", "ls", "-q", "-f", "name=fro"}).out, "");

@@ -77,6 +77,8 @@ struct RunOptions {
   bool publish_all = false;                    // -P: the image's ExposedPorts, free host ports
   std::string ip;                              // --ip (a user-defined network)
   std::vector<std::string> dns;                // --dns IP (resolv.conf's nameservers)
+  std::vector<std::string> dns_search;         // --dns-search DOMAIN ("." for none)
+  std::vector<std::string> dns_options;        // --dns-option OPT (resolv.conf's options)
   std::vector<std::string> add_hosts;          // --add-host NAME:IP
   std::vector<std::string> cap_add, cap_drop;  // --cap-add, --cap-drop
   bool privileged = false;                     // --privileged
