@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "mydocker/cli/commands.hpp"
@@ -12,9 +13,11 @@
 #include "mydocker/commands/filters.hpp"
 #include "mydocker/commands/volumes.hpp"
 #include "mydocker/format/containers.hpp"
+#include "mydocker/format/images.hpp"
 #include "mydocker/format/report.hpp"
 #include "mydocker/format/template.hpp"
 #include "mydocker/format/text.hpp"
+#include "mydocker/image/image.hpp"
 #include "mydocker/runtime/run.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/files.hpp"
@@ -400,27 +403,51 @@ void inspect_options(CLI::App& inspect, CommandLine& cl, Scratch& s) {
   containers_arg(inspect, cl, s);
   inspect.add_option("-f,--format", cl.format,
                      "A Go template: '{{.State.Status}}', '{{json .Config}}'");
+  inspect.add_option("--type", cl.inspect_type, "container or image: look only for that kind")
+      ->check(CLI::IsMember({"container", "image"}));
+}
+
+// docker's `inspect`: a container by that name or id, else an image; "No such object" and
+// status 1 for neither (the others are still shown).
+std::optional<nlohmann::json> inspect_object(const CommandLine& cl, const Store& store,
+                                             const std::string& ref) {
+  auto missing = [](const Error& e) { return std::string(e.what()).rfind("No such", 0) == 0; };
+  if (cl.inspect_type != "image") try {
+      return inspect_json(view_container(store, ref));
+    } catch (const Error& e) {
+      if (!missing(e)) throw;
+    }
+  if (cl.inspect_type != "container") try {
+      const ImageStore images(cl.data_root);
+      const ImageInfo info = images.resolve(ref);
+      return image_inspect_json(info, images.tags_of(info.id), images.config(info));
+    } catch (const Error& e) {
+      if (!missing(e)) throw;
+    }
+  return std::nullopt;
 }
 
 int run_inspect(const CommandLine& cl) {
   const Store store(cl.state_root);
-  if (!cl.format.empty()) {  // docker: one line per container, errors on stderr, status 1
-    const auto t = tmpl::Template::parse(cl.format);
-    int status = 0;
-    for (const auto& ref : cl.containers) {
-      try {
-        out() << t.execute(inspect_json(view_container(store, ref))) << "\n";
-      } catch (const Error& e) {
-        std::fprintf(stderr, "mydocker: %s\n", e.what());
-        status = 1;
-      }
-    }
-    return status;
-  }
+  std::optional<tmpl::Template> t;
+  if (!cl.format.empty()) t = tmpl::Template::parse(cl.format);
   nlohmann::json all = nlohmann::json::array();
-  for (const auto& ref : cl.containers) all.push_back(inspect_json(view_container(store, ref)));
-  out() << all.dump(4) << "\n";
-  return 0;
+  int status = 0;
+  for (const auto& ref : cl.containers) {
+    try {
+      auto j = inspect_object(cl, store, ref);
+      if (!j) throw Error("No such object: " + ref);
+      if (t)  // docker: one line per object
+        out() << t->execute(*j) << "\n";
+      else
+        all.push_back(std::move(*j));
+    } catch (const Error& e) {  // on stderr, status 1; the others are still shown
+      std::fprintf(stderr, "mydocker: %s\n", e.what());
+      status = 1;
+    }
+  }
+  if (!t) out() << all.dump(4) << "\n";
+  return status;
 }
 
 void top_options(CLI::App& top, CommandLine& cl, Scratch&) {

@@ -376,6 +376,10 @@ TEST_F(ImageArchiveTest, WhatRealImagesDoAndHostileOnesTryIsHandled) {
   // Config fields of the wrong type: inspect and history still answer.
   ASSERT_EQ(load("bad-types").status, 0);
   EXPECT_EQ(md({"image", "inspect", "types:1"}).status, 0);
+  // `inspect` finds images too (no container by that name), as docker's does; --type narrows.
+  EXPECT_EQ(md({"inspect", "-f", "{{.Id}}", "types:1"}).out,
+            md({"image", "inspect", "-f", "{{.Id}}", "types:1"}).out);
+  EXPECT_EQ(md({"inspect", "--type", "container", "types:1"}).status, 1);
   EXPECT_EQ(md({"history", "types:1"}).status, 0);
   // JSON nested 200,000 deep: an error, not a crash; one image named 40,000 times: read once.
   auto deep = load("deep-json");

@@ -48,6 +48,7 @@ struct CommandLine {
   StatsOptions stats;
   EventsOptions events;
   std::vector<std::string> containers;  // the containers a command acts on
+  std::string inspect_type;             // inspect --type container|image ("": either)
   std::optional<int> stop_timeout;      // stop -t, rm -f
   std::string signal = "KILL";          // kill -s
   bool force = false;                   // rm -f, rmi -f
