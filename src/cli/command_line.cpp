@@ -47,7 +47,9 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
   for (const auto& c : candidates) {
     const size_t d = distance(word, c);
-    if (d < best_d || (best.empty() && word.size() > 2 && c.rfind(word, 0) == 0)) {
+    // Ties go to a name the word begins (--cpu-share: --cpu-shares, not --cpushare).
+    const bool extends = c.rfind(word, 0) == 0;
+    if (d < best_d || (d == best_d && extends) || (best.empty() && word.size() > 2 && extends)) {
       best = c;
       best_d = d;
     }
@@ -85,6 +87,11 @@ std::vector<std::string> flag_names(const CLI::App& app) {
                   ": see " + where + " --help");
     throw Error("unexpected argument '" + rest + "' for " + where + ": see " + where + " --help");
   }
+  // CLI11's "Could not convert: --rm = maybe": the value and the flag, in our words.
+  const std::string convert = "Could not convert: ";
+  if (const size_t eq = what.find(" = "); what.rfind(convert, 0) == 0 && eq != std::string::npos)
+    throw Error("invalid value '" + what.substr(eq + 3) + "' for " +
+                what.substr(convert.size(), eq - convert.size()) + " (see " + where + " --help)");
   throw Error(what + " (see " + where + " --help)");
 }
 

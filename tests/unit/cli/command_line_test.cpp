@@ -359,6 +359,14 @@ TEST_F(CommandLineTest, MistypedCommandsAndFlagsGetTheClosestOne) {
   EXPECT_EQ(parse_error({"ps", "extra"}),
             "unexpected argument 'extra' for mydocker ps: see "
             "mydocker ps --help");
+  // A tie goes to the flag the word begins: docker's --cpu-shares, not our --cpushare.
+  EXPECT_NE(parse_error({"run", "--cpu-share", "10", "true"}).find("did you mean '--cpu-shares'"),
+            std::string::npos);
+}
+
+TEST_F(CommandLineTest, ValuesCLI11CannotConvertAreNamed) {
+  EXPECT_EQ(parse_error({"run", "--rm=maybe", "true"}),
+            "invalid value 'maybe' for --rm (see mydocker run --help)");
 }
 
 TEST_F(CommandLineTest, MissingValueIsReported) {
