@@ -461,6 +461,7 @@ int run_top(const CommandLine& cl) {
 
 void stats_options(CLI::App& stats, CommandLine& cl, Scratch&) {
   stats.add_flag("--no-stream", cl.stats.no_stream, "Print once and exit");
+  stats.add_flag("--no-trunc", cl.stats.no_trunc, "Full container ids");
   stats.add_option("--format", cl.stats.format,
                    "json, table, or a Go template: 'table {{.Name}}\\t{{.NetIO}}'");
   stats.add_option("container", cl.stats.containers);
@@ -486,7 +487,7 @@ int run_stats(const CommandLine& cl) {
     std::this_thread::sleep_for(std::chrono::milliseconds(cl.stats.no_stream ? 500 : 1000));
     auto now = sample_stats(store, all ? store.ids() : ids, !all);
     if (tty) out() << "\033[2J\033[H";  // refresh in place
-    (out() << format_stats(previous, now, total, cl.stats.format)).flush();
+    (out() << format_stats(previous, now, total, cl.stats.format, cl.stats.no_trunc)).flush();
     if (cl.stats.no_stream) return 0;
     previous = std::move(now);
   }

@@ -351,7 +351,7 @@ nlohmann::json stats_json(const StatsSample* prev, const StatsSample& s, uint64_
 
 std::string format_stats(const std::vector<StatsSample>& before,
                          const std::vector<StatsSample>& now, uint64_t host_memory,
-                         const std::string& format) {
+                         const std::string& format, bool no_trunc) {
   std::vector<nlohmann::json> items;
   for (const auto& s : now) items.push_back(stats_json(find(before, s.id), s, host_memory));
   std::string out;
@@ -372,8 +372,8 @@ std::string format_stats(const std::vector<StatsSample>& before,
   std::vector<std::vector<std::string>> rows{{"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT",
                                               "MEM %", "NET I/O", "BLOCK I/O", "PIDS"}};
   for (const auto& j : items)
-    rows.push_back({j["Container"], j["Name"], j["CPUPerc"], j["MemUsage"], j["MemPerc"],
-                    j["NetIO"], j["BlockIO"], j["PIDs"]});
+    rows.push_back({no_trunc ? j["ID"] : j["Container"], j["Name"], j["CPUPerc"], j["MemUsage"],
+                    j["MemPerc"], j["NetIO"], j["BlockIO"], j["PIDs"]});
   return format_columns(rows, 3);
 }
 

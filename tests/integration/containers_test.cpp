@@ -228,6 +228,8 @@ TEST_F(ContainersTest, TopAndStats) {
   EXPECT_EQ(stopped.out, id + " 0.00% 0B / 0B 0\n");
   EXPECT_EQ(md({"stats", "--no-stream", "--format", "{{.ID}}"}).out.find(id), std::string::npos)
       << "not named, a stopped container has no row";
+  EXPECT_NE(md({"stats", "--no-stream", "--no-trunc", id}).out.find(id), std::string::npos)
+      << "--no-trunc: the full id";
   md({"rm", "-f", id});
 }
 

@@ -25,6 +25,7 @@ struct LogsOptions {
 
 struct StatsOptions {
   bool no_stream = false;
+  bool no_trunc = false;                // the full ids
   std::string format;                   // "json"
   std::vector<std::string> containers;  // none: all running
 };

@@ -32,7 +32,8 @@ std::string format_top(const std::vector<ProcessInfo>& processes);
 // `stats`: CPU % from the difference between two samples of the same container.
 std::string format_stats(const std::vector<StatsSample>& before,
                          const std::vector<StatsSample>& now, uint64_t host_memory,
-                         const std::string& format);  // "", "json" or a Go template
+                         const std::string& format,  // "", "json" or a Go template
+                         bool no_trunc = false);     // the full ids in the table
 
 // `logs`: one entry, with its time in front for -t.
 std::string format_log_entry(const LogEntry& e, bool timestamps);
