@@ -92,6 +92,11 @@ Holds merge(Holds a, Holds b) {
 }
 
 bool is_jump(uint16_t code) { return BPF_CLASS(code) == BPF_JMP; }
+// ret K, ja, and a load of a word of seccomp_data (which replaces A).
+bool ignores_a(const sock_filter& f) {
+  return f.code == (BPF_RET | BPF_K) || f.code == (BPF_JMP | BPF_JA) ||
+         f.code == (BPF_LD | BPF_W | BPF_ABS);
+}
 bool loads_argument(const sock_filter& f) {
   return f.code == (BPF_LD | BPF_W | BPF_ABS) && f.k >= 8 && f.k < kDataSize && f.k % 4 == 0;
 }
@@ -143,7 +148,9 @@ std::optional<Shape> shape_of(const Program& p) {
     if (!reached[i]) continue;
     const Holds in = s.holds[i];
     if (in == Holds::kOther) continue;  // past an argument load: copied, not modelled
-    if (in == Holds::kMixed) return std::nullopt;
+    // Reached with A holding different things (a shared "ret", a reload): only what does not
+    // read A is modelled there.
+    if (in == Holds::kMixed && !ignores_a(p[i])) return std::nullopt;
     Holds out = in;
     if (!prefix_step(p[i], in, out, s)) return std::nullopt;
     auto flow = [&](size_t to) {
@@ -241,22 +248,30 @@ class Writer {
   }
 };
 
-// Every instruction reachable from the argument loads the outcomes continue at.
-std::vector<bool> copied_part(const Program& p, const std::vector<uint32_t>& starts) {
+// Every instruction reachable from the argument loads the outcomes continue at; nullopt when
+// one of them jumps or runs off the end (the kernel would refuse the program).
+std::optional<std::vector<bool>> copied_part(const Program& p,
+                                             const std::vector<uint32_t>& starts) {
   std::vector<bool> keep(p.size(), false);
-  for (uint32_t s : starts) keep[s] = true;
+  auto mark = [&](uint64_t at) {
+    if (at >= p.size()) return false;
+    keep[at] = true;
+    return true;
+  };
+  for (uint32_t s : starts)
+    if (!mark(s)) return std::nullopt;
   for (size_t i = 0; i < p.size(); ++i) {
     if (!keep[i]) continue;
     const sock_filter& f = p[i];
     if (BPF_CLASS(f.code) == BPF_RET) continue;
-    if (!is_jump(f.code)) {
-      keep[i + 1] = true;
-    } else if (BPF_OP(f.code) == BPF_JA) {
-      keep[i + 1 + f.k] = true;
-    } else {
-      keep[i + 1 + f.jt] = true;
-      keep[i + 1 + f.jf] = true;
-    }
+    bool ok = true;
+    if (!is_jump(f.code))
+      ok = mark(i + 1);
+    else if (BPF_OP(f.code) == BPF_JA)
+      ok = mark(i + 1 + uint64_t{f.k});
+    else
+      ok = mark(i + 1 + f.jt) && mark(i + 1 + f.jf);
+    if (!ok) return std::nullopt;
   }
   return keep;
 }
@@ -265,7 +280,9 @@ std::vector<bool> copied_part(const Program& p, const std::vector<uint32_t>& sta
 bool append_copies(Writer& w, const Program& p) {
   std::vector<uint32_t> starts;
   for (const auto& f : w.to_copies) starts.push_back(f.target);
-  const std::vector<bool> keep = copied_part(p, starts);
+  const auto copied = copied_part(p, starts);
+  if (!copied) return false;
+  const std::vector<bool>& keep = *copied;
   std::vector<size_t> where(p.size(), 0);
   const size_t base = w.code.size();
   size_t n = 0;
@@ -381,17 +398,21 @@ std::optional<Program> compact(const Program& prog) {
 bool same_results(const Program& a, const Program& b) {
   // Numbers: every constant either program compares with, and its neighbours. Arguments: the
   // constants of the instructions past the argument loads (all of them if `a` is not modelled).
-  const auto shape = shape_of(a);
-  if (!shape) return false;
+  const auto shape = shape_of(a), other = shape_of(b);
+  if (!shape || !other) return false;
   std::set<uint32_t> numbers{0, 1, UINT32_MAX, 0x3fffffff, 0x40000000};
   std::set<uint32_t> words{0, 1, UINT32_MAX};
   for (const Program* p : {&a, &b})
     for (size_t i = 0; i < p->size(); ++i) {
       const sock_filter& f = (*p)[i];
       if (BPF_SRC(f.code) != BPF_K || (!is_jump(f.code) && BPF_CLASS(f.code) != BPF_ALU)) continue;
+      // An argument's constants: those of every instruction outside the prefix (the copied
+      // part compares several of them, not only the first after the load).
+      const auto& holds = (p == &a ? shape : other)->holds;
+      const bool prefix = holds[i] == Holds::kNr || holds[i] == Holds::kArch;
       for (uint32_t v : {f.k - 1, f.k, f.k + 1}) {
         numbers.insert(v);
-        if (p == &a && shape->holds[i] == Holds::kOther) words.insert(v);
+        if (!prefix) words.insert(v);
       }
     }
   std::set<uint32_t> arches(shape->arch_constants.begin(), shape->arch_constants.end());

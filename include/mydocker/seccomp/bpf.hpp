@@ -40,9 +40,10 @@ std::optional<Program> compact(const Program& prog);
 
 // Runs both programs on the inputs that tell them apart if anything does: each architecture
 // `a` names and one it does not, every number either program compares with and its
-// neighbours, and where `a` looks at the arguments, each argument word set to each constant it
-// compares them with (and random ones). False if they differ, or if `a` is not a program
-// compact() models. compile_seccomp_bpf checks compact()'s result this way before using it.
+// neighbours, and where `a` looks at the arguments, each argument word set to each constant
+// either program uses past its argument loads, and its neighbours (and random ones). False if
+// they differ, or if either is not a program compact() models. compile_seccomp_bpf checks
+// compact()'s result this way before using it.
 bool same_results(const Program& a, const Program& b);
 
 }  // namespace mydocker::bpf

@@ -155,6 +155,16 @@ TEST(BpfCompact, SameResultsFindsOneChangedDecision) {
     }
   EXPECT_FALSE(bpf::same_results(raw, small));
   EXPECT_FALSE(agree_everywhere(raw, small));
+  // A constant deep in the copied argument checks: personality(0x20008) allowed no more.
+  auto deep = *bpf::compact(raw);
+  bool changed = false;
+  for (auto& f : deep)
+    if (f.code == (BPF_JMP | BPF_JEQ | BPF_K) && f.k == 0x20008) {
+      f.k = 0x20009;
+      changed = true;
+    }
+  ASSERT_TRUE(changed) << "docker's personality rule";
+  EXPECT_FALSE(bpf::same_results(raw, deep));
 }
 
 // ld [4]; jeq 0xc000003e; ...: a tiny hand-written program with one twist each.
@@ -184,9 +194,33 @@ TEST(BpfCompact, RefusesWhatItDoesNotModel) {
   Program by_order = tiny(BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0));
   by_order[1] = BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 5, 1, 0);
   EXPECT_FALSE(bpf::compact(by_order));
-  // A jump out of the program.
+  // A jump out of the program, in the prefix and past an argument load.
   Program out = tiny(BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 50));
   EXPECT_FALSE(bpf::compact(out));
+  Program args_out{BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16), BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 100)};
+  EXPECT_FALSE(bpf::compact(args_out));
+  Program off_end{BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16)};
+  EXPECT_FALSE(bpf::compact(off_end));
+}
+
+TEST(BpfCompact, OneArchitectureWithASharedReturn) {
+  // x86_64 alone, and a default action equal to the bad-architecture one: libseccomp shares
+  // that "ret" between the architecture check and the syscall tree (A holds the architecture
+  // on one path, the number on the other). A "ret" does not read A: still compacted.
+  nlohmann::json j = nlohmann::json::parse(R"({
+    "defaultAction": "SCMP_ACT_KILL_THREAD", "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+                  "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]})");
+  nlohmann::json plain = nlohmann::json::array();
+  for (const auto& name : allowed_syscalls(default_profile(), kDockerCaps))
+    if (name != "personality") plain.push_back(name);
+  j["syscalls"].push_back({{"names", plain}, {"action", "SCMP_ACT_ALLOW"}});
+  const Program raw = libseccomps(parse_seccomp_profile(j), {});
+  const auto small = bpf::compact(raw);
+  ASSERT_TRUE(small) << raw.size() << " instructions";
+  EXPECT_LT(small->size(), raw.size());
+  EXPECT_TRUE(agree_everywhere(raw, *small));
+  EXPECT_TRUE(bpf::same_results(raw, *small));
 }
 
 TEST(BpfRun, InterpretsWhatSeccompAllows) {
