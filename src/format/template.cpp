@@ -346,8 +346,32 @@ json operand(const Arg& a, const json& dot) {
   }
 }
 
+// docker's `.Label "KEY"` method (ps, images, networks, volumes): the value of that label, ""
+// when it has none; Labels is an object or docker's "k=v,k2=v2" text.
+json label_of(const json& dot, const json& key) {
+  if (!dot.is_object() || !key.is_string()) return "";
+  const std::string k = key.get<std::string>();
+  const auto it = dot.find("Labels");
+  if (it == dot.end()) return "";
+  if (it->is_object()) return it->contains(k) && (*it)[k].is_string() ? (*it)[k] : json("");
+  if (!it->is_string()) return "";
+  const std::string text = it->get<std::string>();
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    const size_t eq = item.find('=');
+    if (item.substr(0, eq) == k) return eq == std::string::npos ? "" : item.substr(eq + 1);
+    start = end + 1;
+  }
+  return "";
+}
+
 json run_command(const Command& c, const json& dot, const json* piped, const std::string& where) {
   const Arg& first = c.args.front();
+  if (first.kind == Arg::kField && first.path == std::vector<std::string>{"Label"} &&
+      c.args.size() == 2 && !piped)
+    return label_of(dot, operand(c.args[1], dot));
   if (first.kind == Arg::kFunc) {
     std::vector<json> args;
     for (size_t i = 1; i < c.args.size(); ++i) args.push_back(operand(c.args[i], dot));

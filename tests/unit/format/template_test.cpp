@@ -56,6 +56,16 @@ TEST(Template, Functions) {
   EXPECT_EQ(run("{{join (split \"a:b\" \":\") \"-\"}}", kContainer), "a-b");
 }
 
+TEST(Template, DockersLabelMethod) {
+  // ps gives Labels as docker's text, network and volume inspect as an object.
+  const json text = {{"Labels", "a=1,b=two,flag"}};
+  EXPECT_EQ(run("{{.Label \"b\"}}", text), "two");
+  EXPECT_EQ(run("{{.Label \"flag\"}}", text), "");
+  EXPECT_EQ(run("{{.Label \"none\"}}", text), "");
+  EXPECT_EQ(run("{{.Label \"k\"}}", json{{"Labels", {{"k", "v"}}}}), "v");
+  EXPECT_EQ(run("{{if (.Label \"a\")}}yes{{end}}{{if (.Label \"c\")}}no{{end}}", text), "yes");
+}
+
 TEST(Template, IfRangeWithAndTrimming) {
   EXPECT_EQ(run("{{if .State.Running}}up{{else}}down{{end}}", kContainer), "up");
   EXPECT_EQ(run("{{if .Ports}}p{{else if .Names}}n{{else}}x{{end}}", kContainer), "n");
