@@ -113,13 +113,15 @@ std::string format_ps(const std::vector<ContainerView>& containers, const PsOpti
                                                           {"Networks", "NETWORKS"},
                                                           {"State", "STATE"}});
   }
+  // docker's columns in docker's order, NAMES last (scripts take the last field), with ours
+  // (the init's PID, the limits) before PORTS.
   std::vector<std::vector<std::string>> rows{
-      {"CONTAINER ID", "NAME", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID", "LIMITS", "PORTS"}};
+      {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID", "LIMITS", "PORTS", "NAMES"}};
   if (o.size) rows[0].push_back("SIZE");
   for (const auto& c : containers) {
     const auto j = ps_json(c, now, o.no_trunc);
-    rows.push_back({j["ID"], j["Names"], j["Image"], j["Command"], j["RunningFor"], j["Status"],
-                    j["Pid"], j["Limits"], j["Ports"]});
+    rows.push_back({j["ID"], j["Image"], j["Command"], j["RunningFor"], j["Status"], j["Pid"],
+                    j["Limits"], j["Ports"], j["Names"]});
     if (o.size) rows.back().push_back(j["Size"]);
   }
   return format_columns(rows, 3);
