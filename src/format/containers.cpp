@@ -190,7 +190,10 @@ nlohmann::json mounts_json(const nlohmann::json& config) {
     }
     if (parts.size() < 2) continue;
     const std::string mode = parts.size() > 2 ? parts[2] : "";
+    // Name and Driver are "" for a bind, as docker's templates see them (its JSON omits them).
     nlohmann::json m = {{"Type", "bind"},
+                        {"Name", ""},
+                        {"Driver", ""},
                         {"Source", parts[0]},
                         {"Destination", parts[1]},
                         {"Mode", mode},

@@ -651,6 +651,11 @@ TEST_F(ImagesTest, NamedAndAnonymousVolumes) {
   EXPECT_EQ(j["Mounts"][0]["Name"], "made");
   const std::string anonymous = j["Mounts"][1]["Name"];
   EXPECT_EQ(anonymous.size(), 64u);
+  // A bind has an empty Name in a template, as docker's (not "<no value>").
+  ASSERT_EQ(md({"run", "--name", "binder", "-v", data_ + ":/h:ro", "busybox", "true"}).status, 0);
+  EXPECT_EQ(md({"inspect", "-f", "{{range .Mounts}}[{{.Type}} {{.Name}}]{{end}}", "binder"}).out,
+            "[bind ]\n");
+  EXPECT_EQ(md({"rm", "binder"}).status, 0);
   auto busy = md({"volume", "rm", "made"});
   EXPECT_NE(busy.status, 0);
   EXPECT_NE(busy.err.find("in use"), std::string::npos) << busy.err;
