@@ -450,12 +450,20 @@ int run_inspect(const CommandLine& cl) {
   return status;
 }
 
-void top_options(CLI::App& top, CommandLine& cl, Scratch&) {
-  top.add_option("container", cl.containers)->required()->expected(1);
+// top CONTAINER [PS-OPTIONS]: the words after the container are the host's ps options.
+void top_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs& split) {
+  if (split.command.empty())
+    throw Error("missing the container: mydocker top CONTAINER [ps OPTIONS]");
+  cl.containers = {split.command.front()};
+  cl.args.assign(split.command.begin() + 1, split.command.end());
 }
 
 int run_top(const CommandLine& cl) {
-  out() << format_top(container_processes(Store(cl.state_root), cl.containers.front()));
+  const Store store(cl.state_root);
+  if (!cl.args.empty())  // docker's: the host's ps with these options
+    out() << container_ps(store, cl.containers.front(), cl.args);
+  else
+    out() << format_top(container_processes(store, cl.containers.front()));
   return 0;
 }
 
@@ -583,7 +591,8 @@ std::vector<CommandDef> container_commands() {
       {"rm", "Remove containers (state and cgroups)", rm_options, nullptr, run_rm},
       {"inspect", "Show containers as JSON, or through -f TEMPLATE", inspect_options, nullptr,
        run_inspect},
-      {"top", "Show the processes of a container", top_options, nullptr, run_top},
+      {"top", "Show the processes of a container: top CONTAINER [ps OPTIONS]", nullptr, top_finish,
+       run_top, true},
       {"stats", "Show what containers use, live", stats_options, stats_finish, run_stats},
       {"update", "Change the limits of running containers", update_options, update_finish,
        run_update, true},

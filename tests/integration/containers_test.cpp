@@ -208,6 +208,12 @@ TEST_F(ContainersTest, TopAndStats) {
   EXPECT_EQ(top.status, 0) << top.err;
   EXPECT_NE(top.out.find("UID"), std::string::npos);
   EXPECT_NE(top.out.find("burn 30"), std::string::npos) << top.out;
+  // docker's `top CONTAINER PS-OPTIONS`: the host's ps, only the container's rows.
+  auto ps = md({"top", id, "-o", "pid,comm"});
+  EXPECT_EQ(ps.status, 0) << ps.err;
+  EXPECT_EQ(lines(ps.out).size(), 2u) << "the header and its one process:\n" << ps.out;
+  EXPECT_NE(ps.out.find("burn"), std::string::npos) << ps.out;
+  EXPECT_EQ(md({"top", id, "-o", "comm"}).status, 125) << "no PID column";
   auto stats = md({"stats", "--no-stream", "--format", "json", id});
   ASSERT_EQ(stats.status, 0) << stats.err;
   auto j = Json::parse(stats.out);

@@ -56,6 +56,10 @@ struct ProcessInfo {
 };
 // Throws Error when the container is not running.
 std::vector<ProcessInfo> container_processes(const Store& store, const std::string& ref);
+// `top CONTAINER PS-OPTIONS` (docker's): the host's `ps PS-OPTIONS`, its header and the rows of
+// the container's processes (found by the header's PID column). Throws Error.
+std::string container_ps(const Store& store, const std::string& ref,
+                         const std::vector<std::string>& ps_args);
 
 // What a running container uses now (stats).
 struct StatsSample {
