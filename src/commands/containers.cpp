@@ -207,8 +207,12 @@ std::string container_ps(const Store& store, const std::string& ref,
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string f;
-    for (size_t i = 0; i <= pid_at && fields >> f; ++i) {
+    size_t i = 0;
+    for (; i <= pid_at && fields >> f; ++i) {
     }
+    if (i <= pid_at || f.empty() || f.find_first_not_of("0123456789") != std::string::npos)
+      throw Error("unexpected PID '" + f + "' in ps output (a column with spaces, such as " +
+                  "lstart, must come after pid)");
     if (pids.count(f)) out += line + "\n";
   }
   return out;

@@ -177,12 +177,17 @@ void rename(const Store& store, const std::string& ref, const std::string& name)
   auto config = dir.config();
   config["network"]["name"] = name;
   write_file_atomic(dir.path() + "/config.json", config.dump() + "\n");
-  if (e->network.builtin() || e->lease.container_name.empty()) return;  // no names there
+  if (e->lease.container_name.empty()) return;
   const std::string old_line = e->ip() + "\t" + e->lease.container_name;
   const std::string new_line = e->ip() + "\t" + name;
-  // Its own /etc/hosts lists it among the network's containers too.
-  if (const std::string own = net::hosts_file_in(config); !own.empty())
+  // Its own /etc/hosts lists it among the network's containers too (also on the built-in
+  // network), edited under the networks' lock as announcements are.
+  if (const std::string own = net::hosts_file_in(config); !own.empty()) {
+    net::NetworkStore networks(data_root);
+    auto held = networks.lock();
     (void)net::replace_line(own, old_line, new_line);
+  }
+  if (e->network.builtin()) return;  // no names between containers there
   net::rename_peer(
       data_root, e->network.name, dir.id(), old_line, new_line,
       [&](const std::string& id) { return net::hosts_file_in(store.open(id).config()); });

@@ -63,7 +63,33 @@ struct Plan {
   std::string shm_dir;       // --ipc shareable: its /dev/shm, a tmpfs on the host (Launch::shm_dir)
   std::string notice;        // a bare first word ran the host's command (check_host_command)
   std::string missing_hint;  // added to a "not found" error: no image of that name either
+  bool ran_before = false;   // `start` of a container that ran: a failed start leaves it exited
 };
+
+// Whether `start` restarts a container that ran before (its record has a StartedAt): docker
+// calls a container that never started "created", whatever its exit code.
+bool started_before(const Store& store, const RunOptions& o) {
+  if (o.id.empty()) return false;
+  try {
+    return !ContainerDir(store.root(), o.id).state().started_at.empty();
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+// The state a failed start leaves: created (never started, no address: docker's) or, for one
+// that ran before, exited.
+void record_failed_start(ContainerState& st, bool ran_before, int exit_code,
+                         const std::string& error) {
+  st.status = ran_before ? "exited" : "created";
+  st.pid = 0;
+  st.exit_code = exit_code;
+  st.error = error;
+  if (ran_before)
+    st.finished_at = now_rfc3339();
+  else
+    st.started_at.clear();
+}
 
 void print_notice(const Plan& p) {
   if (!p.notice.empty()) std::fprintf(stderr, "mydocker: %s\n", p.notice.c_str());
@@ -420,6 +446,7 @@ SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs
   s.endpoint = p.endpoint ? &*p.endpoint : nullptr;
   s.health = p.health;
   s.shm_dir = p.shm_dir;
+  s.ran_before = p.ran_before;
   return s;
 }
 
@@ -483,22 +510,21 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
       }
       code = out.status;
     } catch (const std::exception& e) {
-      std::string msg = encode_failure({kExitSetupError, e.what()});
-      if (ready.write) (void)write_all(ready.write.get(), msg.data(), msg.size());
+      // The record first (created, no address: docker's), then the caller is told: what it
+      // inspects next is the final state.
       try {
-        forget_endpoint(p, o);  // never started: created, with the reason and no address
-        created.dir.update([&](ContainerState& st) {
-          st.status = "created";
-          st.pid = 0;
-          st.exit_code = kExitSetupError;
-          st.error = e.what();
-          st.started_at.clear();
-        });
         if (o.remove) {
           discard(store, created.dir, p, o);
+        } else {
+          if (!p.ran_before) forget_endpoint(p, o);
+          created.dir.update([&](ContainerState& st) {
+            record_failed_start(st, p.ran_before, kExitSetupError, e.what());
+          });
         }
       } catch (...) {
       }
+      std::string msg = encode_failure({kExitSetupError, e.what()});
+      if (ready.write) (void)write_all(ready.write.get(), msg.data(), msg.size());
       code = kExitSetupError;
     }
     ::_exit(code & 0xff);
@@ -534,13 +560,9 @@ void record_failure(const RunOptions& o, const Store& store, Store::Created& cre
     if (o.remove) {
       discard(store, created.dir, plan, o);
     } else {  // never started: created, as docker leaves it, with the reason and no address
-      forget_endpoint(plan, o);
+      if (!plan.ran_before) forget_endpoint(plan, o);
       created.dir.update([&](ContainerState& st) {
-        st.status = "created";
-        st.pid = 0;
-        st.exit_code = kExitSetupError;
-        st.error = e.what();
-        st.started_at.clear();
+        record_failed_start(st, plan.ran_before, kExitSetupError, e.what());
       });
     }
   } catch (...) {
@@ -617,6 +639,7 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
                          const Store& store, CidFile& cid, net::EarlyNetns& early) {
   SignalForwarder signals;
   Plan plan = make_plan(o, fs, host);
+  plan.ran_before = started_before(store, o);
   timing::mark("planned");
   print_notice(plan);
   // The container's directory (and its lock) exists before its first cgroup, so `prune`
@@ -679,6 +702,7 @@ RunResult run_container(const RunOptions& o) {
   CidFile cid(o);
   if (!o.detach && !o.create_only) return run_foreground(o, fs, host, store, cid, early);
   Plan p = make_plan(o, fs, host);
+  p.ran_before = started_before(store, o);
   print_notice(p);
   if (o.create_only) return create_only(o, store, p, cid);
   auto created = record(store, o, p, first_state(p), true);

@@ -193,7 +193,7 @@ Outcome Supervisor::run_once(bool first,
   out.problems = in.destroy();
   timing::mark("destroyed");
   if (!r.failure.empty()) out.failure = decode_failure(r.failure);
-  if (!reported && cb) cb(out.failure);
+  if (!reported && cb && !out.failure) cb(std::nullopt);  // a failure: run() reports it
   return out;
 }
 
@@ -241,8 +241,9 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
     const bool oom = o.stats.memory && o.stats.memory->oom_kills > 0;
     // A first start that failed (its set-up, or the exec of its command) leaves the container
     // created, as docker's does: never started, with the status and the reason, no address.
-    const bool never_ran = o.failure && restarts == 0;
-    if (never_ran) forget_network(*s_.options, s_.endpoint, dir_.id());
+    const bool never_ran = o.failure && restarts == 0 && !s_.ran_before;
+    if (never_ran && !s_.options->remove)  // with --rm its removal does it
+      forget_network(*s_.options, s_.endpoint, dir_.id());
     const ContainerState st = dir_.update([&](ContainerState& st) {
       st.status = never_ran ? "created" : "exited";
       st.pid = 0;
@@ -254,6 +255,8 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
         st.finished_at = now_rfc3339();
       if (o.failure) st.error = o.failure->message;
     });
+    // A failed first start is reported once it is recorded: the caller's next inspect sees it.
+    if (restarts == 0 && o.failure && on_start) on_start(o.failure);
     // Attached clients end with the container, once `inspect` shows it exited (docker's).
     if (attach_) attach_->finish(st.exit_code);
     if (st.stop_requested || !should_restart(o, restarts)) return o;

@@ -2,6 +2,7 @@
 // kill -9 of mydocker followed by prune, concurrent runs.
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -63,6 +64,23 @@ TEST_F(LifecycleTest, FailedStartRemovesEverything) {
   EXPECT_EQ(j[0]["State"]["StartedAt"], "0001-01-01T00:00:00Z");
   EXPECT_NE(j[0]["State"]["Error"].get<std::string>().find("executable file not found"),
             std::string::npos);
+}
+
+// A container that ran before and fails to start again is exited (docker decides by StartedAt),
+// not created.
+TEST_F(LifecycleTest, AFailedStartOfOneThatRanLeavesItExited) {
+  const std::string dir = root() + "/bin";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  std::ofstream(dir + "/s") << "#!/bin/sh\nexit 0\n";
+  ASSERT_EQ(::chmod((dir + "/s").c_str(), 0755), 0);
+  ASSERT_EQ(md({"run", "--name", "y", "-v", dir + ":/mnt", "/mnt/s"}).status, 0);
+  ASSERT_EQ(::unlink((dir + "/s").c_str()), 0);
+  EXPECT_EQ(md({"start", "y"}).status, 127);
+  const auto j = nlohmann::json::parse(md({"inspect", "y"}).out)[0];
+  EXPECT_EQ(j["State"]["Status"], "exited");
+  EXPECT_EQ(j["State"]["ExitCode"], 127);
+  EXPECT_NE(j["State"]["StartedAt"], "0001-01-01T00:00:00Z");
+  EXPECT_EQ(md({"rm", "y"}).status, 0);
 }
 
 TEST_F(LifecycleTest, BadInputIs125NamesTheFlagAndLeavesNothing) {

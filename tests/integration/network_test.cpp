@@ -213,6 +213,19 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
             std::string::npos)
       << "a container that never started holds no address";
   md({"rm", "clash"});
+  // The same for a command that is not there (the supervisor's path), detached and not.
+  for (const bool detached : {true, false}) {
+    std::vector<std::string> args{"run", "--name", "nocmd", "--net", "bridge"};
+    if (detached) args.push_back("-d");
+    for (const char* a : {"busybox", "no-such-command"}) args.push_back(a);
+    EXPECT_EQ(md(args).status, 127);
+    EXPECT_EQ(md({"inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "nocmd"}).out,
+              "created 127\n");
+    EXPECT_EQ(md({"network", "inspect", "-f", "{{json .Containers}}", "bridge"}).out.find("nocmd"),
+              std::string::npos)
+        << (detached ? "-d" : "foreground") << ": it holds no address";
+    md({"rm", "nocmd"});
+  }
   // Stopped: docker shows no ports in ps and NetworkSettings, and keeps the bindings.
   md({"stop", "-t", "0", "web"});
   EXPECT_EQ(md({"ps", "-a"}).out.find("8080->80/tcp"), std::string::npos) << md({"ps", "-a"}).out;
@@ -371,6 +384,9 @@ TEST_F(NetworkTest, NamesOnAUserNetworkAndIsolationBetweenNetworks) {
       md({"run", "--rm", "--net", "n1", "busybox", "cat", "/etc/hosts"}).out;
   EXPECT_NE(newcomer.find("\tc2\n"), std::string::npos) << newcomer;
   EXPECT_EQ(md({"exec", "a", "ping", "-c", "1", "-W", "2", "c2"}).status, 0);
+  const std::string own = md({"exec", "c2", "cat", "/etc/hosts"}).out;
+  EXPECT_NE(own.find("\tc2\n"), std::string::npos) << "its own file: " << own;
+  EXPECT_EQ(own.find("\tc\n"), std::string::npos) << "its own file: " << own;
   ASSERT_EQ(md({"rm", "-f", "c2"}).status, 0);
   const std::string hosts = md({"exec", "a", "cat", "/etc/hosts"}).out;
   EXPECT_EQ(hosts.find("\tc\n"), std::string::npos) << "a removed peer's name stayed:\n" << hosts;

@@ -44,6 +44,8 @@ struct SupervisorSetup {
   // The network namespace made while the run was planned (init.made_netns_fd): the first
   // start's; closed once that start has it, so a restart gets a new one, as before.
   UniqueFd made_netns;
+  // `start` of a container that ran before: a failed start leaves it exited, not created.
+  bool ran_before = false;
 };
 
 struct Outcome {
