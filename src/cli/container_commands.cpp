@@ -18,7 +18,9 @@
 #include "mydocker/format/template.hpp"
 #include "mydocker/format/text.hpp"
 #include "mydocker/image/image.hpp"
+#include "mydocker/net/ipam.hpp"
 #include "mydocker/runtime/run.hpp"
+#include "mydocker/store/volumes.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/files.hpp"
 
@@ -403,12 +405,14 @@ void inspect_options(CLI::App& inspect, CommandLine& cl, Scratch& s) {
   containers_arg(inspect, cl, s);
   inspect.add_option("-f,--format", cl.format,
                      "A Go template: '{{.State.Status}}', '{{json .Config}}'");
-  inspect.add_option("--type", cl.inspect_type, "container or image: look only for that kind")
-      ->check(CLI::IsMember({"container", "image"}));
+  inspect
+      .add_option("--type", cl.inspect_type,
+                  "container, image, network or volume: look only for that kind")
+      ->check(CLI::IsMember({"container", "image", "network", "volume"}));
 }
 
-// docker's `inspect`: a container by that name or id, else an image; "No such object" and
-// status 1 for neither (the others are still shown).
+// docker's `inspect`: a container by that name or id, else an image, a network, a volume;
+// "No such object" and status 1 for none (the others are still shown).
 std::optional<nlohmann::json> inspect_object(const CommandLine& cl, const Store& store,
                                              const std::string& ref) {
   auto missing = [](const Error& e) { return std::string(e.what()).rfind("No such", 0) == 0; };
@@ -417,13 +421,22 @@ std::optional<nlohmann::json> inspect_object(const CommandLine& cl, const Store&
     } catch (const Error& e) {
       if (!missing(e)) throw;
     }
-  if (cl.inspect_type != "container") try {
+  const auto& type = cl.inspect_type;
+  if (type.empty() || type == "image") try {
       const ImageStore images(cl.data_root);
       const ImageInfo info = images.resolve(ref);
       return image_inspect_json(info, images.tags_of(info.id), images.config(info));
     } catch (const Error& e) {
       if (!missing(e)) throw;
     }
+  if (type.empty() || type == "network") {
+    net::NetworkStore networks(cl.data_root);  // as it is: no built-in one made by asking
+    if (auto n = networks.get(ref)) return net::inspect_json(*n, networks.leases(n->name));
+  }
+  if (type.empty() || type == "volume") {
+    const VolumeStore volumes(cl.data_root);
+    if (auto v = volumes.find(ref)) return volumes.inspect_json(*v);
+  }
   return std::nullopt;
 }
 

@@ -473,6 +473,9 @@ TEST_F(NetworkTest, DockersEverydayNetworkingSurface) {
   EXPECT_NE(bad_search.err.find("'-x' for --dns-search"), std::string::npos) << bad_search.err;
 
   ASSERT_EQ(md({"network", "create", "front"}).status, 0);
+  // docker's inspect finds networks too (and volumes); --type narrows the search.
+  EXPECT_EQ(md({"inspect", "-f", "{{.Name}} {{.Driver}}", "front"}).out, "front bridge\n");
+  EXPECT_EQ(md({"inspect", "--type", "volume", "front"}).status, 1);
   EXPECT_EQ(md({"network", "inspect", "-f", "{{.Name}} {{.Driver}}", "front"}).out,
             "front bridge\n");
   const std::string front_id = md({"network", "inspect", "-f", "{{.Id}}", "front"}).out;
