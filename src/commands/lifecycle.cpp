@@ -280,13 +280,18 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
     store.remove_abandoned(tmp);
     report.removed.push_back(tmp);
   }
-  const ImageStore images(data_root);
-  for (const auto& tmp : images.abandoned()) {
-    remove_tree(tmp);
-    report.removed.push_back(tmp);
+  // No data root (a fresh host): nothing of images or networks to clean, and nothing made.
+  const bool has_data = ::access(data_root.c_str(), F_OK) == 0;
+  if (has_data) {
+    const ImageStore images(data_root);
+    for (const auto& tmp : images.abandoned()) {
+      remove_tree(tmp);
+      report.removed.push_back(tmp);
+    }
+    // Layers and blobs no image refers to (a load or pull killed before its image was
+    // recorded).
+    for (const auto& line : images.collect_garbage()) report.removed.push_back(line);
   }
-  // Layers and blobs no image refers to (a load or pull killed before its image was recorded).
-  for (const auto& line : images.collect_garbage()) report.removed.push_back(line);
   std::set<std::string> known;
   for (const auto& id : store.ids()) {
     known.insert(id);
@@ -314,17 +319,17 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
   }
   // Networking a killed run left: leases of records gone, veths of containers not running,
   // published ports to no leased address.
-  try {
-    auto removed = net::prune_network_leftovers(
-        data_root,
-        [&](const std::string& id) {
-          return ::access((store.root() + "/" + id).c_str(), F_OK) == 0;
-        },
-        [&](const std::string& id) { return ContainerDir(store.root(), id).supervisor_alive(); });
-    report.removed.insert(report.removed.end(), removed.begin(), removed.end());
-  } catch (const std::exception& e) {
-    report.problems.push_back(std::string("networks: ") + e.what());
-  }
+  if (has_data) try {
+      auto removed = net::prune_network_leftovers(
+          data_root,
+          [&](const std::string& id) {
+            return ::access((store.root() + "/" + id).c_str(), F_OK) == 0;
+          },
+          [&](const std::string& id) { return ContainerDir(store.root(), id).supervisor_alive(); });
+      report.removed.insert(report.removed.end(), removed.begin(), removed.end());
+    } catch (const std::exception& e) {
+      report.problems.push_back(std::string("networks: ") + e.what());
+    }
   // Layers whose record is gone. A files directory is made only once its record exists, and
   // `rm` removes it before the record: the record checked now, after the listing, tells.
   for (const auto& name : list_dir(data_root + "/containers")) {

@@ -208,6 +208,15 @@ TEST_F(LifecycleTest, Kill9ThenPruneLeavesNothing) {
 }
 
 // prune never touches a live container.
+// prune on a fresh host (no state or data root yet) cleans nothing and makes nothing.
+TEST_F(LifecycleTest, PruneOnAFreshHostMakesNothing) {
+  auto r = run(
+      {mydocker(), "--root", root() + "/no-state", "--data-root", root() + "/no-data", "prune"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_FALSE(exists(root() + "/no-state"));
+  EXPECT_FALSE(exists(root() + "/no-data")) << "no images.lock or networks/ made by a prune";
+}
+
 TEST_F(LifecycleTest, PruneLeavesRunningContainersAlone) {
   Background c(args({"run", "-mem", "50m", "sh", "-c", "echo ready; sleep 1; echo done"}), env());
   ASSERT_TRUE(c.wait_for_output("ready", 10s));
