@@ -1,9 +1,7 @@
 #include "mydocker/commands/containers.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +20,7 @@
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/program.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker {
@@ -152,45 +151,16 @@ std::vector<ProcessInfo> container_processes(const Store& store, const std::stri
   return out;
 }
 
-extern "C" char** environ;
-
-namespace {
-
-// The host's `ps ARGS` (no shell), its standard output.
-std::string host_ps(const std::vector<std::string>& args) {
-  Pipe output = make_pipe();
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, output.write.get(), 1);
-  std::vector<char*> argv{const_cast<char*>("ps")};
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, "ps", &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  output.write.reset();
-  if (rc != 0) throw SysError(rc, "cannot run ps (Debian's procps)");
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(output.read.get(), buf, sizeof buf)) > 0)
-    out.append(buf, static_cast<size_t>(n));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error("ps " + trace::join(args) + " failed (exit " +
-                std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128) + ")");
-  return out;
-}
-
-}  // namespace
-
 std::string container_ps(const Store& store, const std::string& ref,
                          const std::vector<std::string>& ps_args) {
   std::set<std::string> pids;
   for (const auto& p : container_processes(store, ref)) pids.insert(std::to_string(p.pid));
-  std::istringstream in(host_ps(ps_args));
+  std::vector<std::string> argv{"ps"};
+  argv.insert(argv.end(), ps_args.begin(), ps_args.end());
+  const ProgramResult ps = run_program("ps", argv);
+  if (ps.status != 0)
+    throw Error("ps " + trace::join(ps_args) + " failed (exit " + std::to_string(ps.status) + ")");
+  std::istringstream in(ps.output);
   std::string header, line, out;
   std::getline(in, header);
   // docker's rule: the PID column of the header, and the rows whose PID is the container's.

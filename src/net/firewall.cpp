@@ -2,9 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,9 +14,8 @@
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
+#include "mydocker/util/program.hpp"
 #include "mydocker/util/trace.hpp"
-
-extern char** environ;
 
 namespace mydocker::net {
 namespace {
@@ -59,36 +56,12 @@ namespace {
 
 // Runs nft with `args` and `input` on stdin; its stderr comes back on failure.
 int run_nft(const std::vector<std::string>& args, const std::string& input, std::string& out) {
-  Pipe in = make_pipe(), output = make_pipe();
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in.read.get(), 0);
-  posix_spawn_file_actions_adddup2(&fa, output.write.get(), 1);
-  posix_spawn_file_actions_adddup2(&fa, output.write.get(), 2);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = -1;
   const std::string nft = nft_path();
-  argv[0] = const_cast<char*>(nft.c_str());
-  if (nft.empty() || posix_spawn(&pid, nft.c_str(), &fa, nullptr, argv.data(), environ) != 0)
-    pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  in.read.reset();
-  output.write.reset();
-  if (pid < 0) throw Error("nft (Debian's nftables package) is needed for container networking");
-  (void)write_all(in.write.get(), input.data(), input.size());
-  in.write.reset();
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(output.read.get(), buf, sizeof buf)) > 0)
-    out.append(buf, static_cast<size_t>(n));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  return rc;
+  if (nft.empty())
+    throw Error("nft (Debian's nftables package) is needed for container networking");
+  ProgramResult r = run_program(nft, args, input, /*with_stderr=*/true);
+  out += r.output;
+  return r.status;
 }
 
 std::string key_of(const PortMapping& p) {
