@@ -77,20 +77,6 @@ bool started_before(const Store& store, const RunOptions& o) {
   }
 }
 
-// The state a failed start leaves: created (never started, no address: docker's) or, for one
-// that ran before, exited.
-void record_failed_start(ContainerState& st, bool ran_before, int exit_code,
-                         const std::string& error) {
-  st.status = ran_before ? "exited" : "created";
-  st.pid = 0;
-  st.exit_code = exit_code;
-  st.error = error;
-  if (ran_before)
-    st.finished_at = now_rfc3339();
-  else
-    st.started_at.clear();
-}
-
 void print_notice(const Plan& p) {
   if (!p.notice.empty()) std::fprintf(stderr, "mydocker: %s\n", p.notice.c_str());
 }
@@ -348,8 +334,7 @@ std::string image_name(const RunOptions& o, const Plan& p) {
 // --rm: its name out of its peers' /etc/hosts, its address back to the pool.
 void forget_endpoint(const Plan& p, const RunOptions& o) noexcept {
   if (!p.endpoint) return net::release(o.data_root, p.id);
-  const Store store(o.state_root);
-  net::forget(o.data_root, *p.endpoint, p.id, hosts_files_of(store));
+  forget_network(o, &*p.endpoint, p.id);
 }
 
 // --rm: the record, its files, its address and its anonymous volumes go.
@@ -518,7 +503,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
         } else {
           if (!p.ran_before) forget_endpoint(p, o);
           created.dir.update([&](ContainerState& st) {
-            record_failed_start(st, p.ran_before, kExitSetupError, e.what());
+            record_ended(st, !p.ran_before, kExitSetupError, e.what());
           });
         }
       } catch (...) {
@@ -562,7 +547,7 @@ void record_failure(const RunOptions& o, const Store& store, Store::Created& cre
     } else {  // never started: created, as docker leaves it, with the reason and no address
       if (!plan.ran_before) forget_endpoint(plan, o);
       created.dir.update([&](ContainerState& st) {
-        record_failed_start(st, plan.ran_before, kExitSetupError, e.what());
+        record_ended(st, !plan.ran_before, kExitSetupError, e.what());
       });
     }
   } catch (...) {

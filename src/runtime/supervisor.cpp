@@ -52,7 +52,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A failed first start: its name out of its peers' /etc/hosts, its address back to the pool.
+}  // namespace
+
 void forget_network(const RunOptions& o, const net::Endpoint* e, const std::string& id) noexcept {
   if (!e) return;
   try {
@@ -64,7 +65,16 @@ void forget_network(const RunOptions& o, const net::Endpoint* e, const std::stri
   }
 }
 
-}  // namespace
+void record_ended(ContainerState& st, bool never_started, int exit_code, const std::string& error) {
+  st.status = never_started ? "created" : "exited";
+  st.pid = 0;
+  st.exit_code = exit_code;
+  st.error = error;
+  if (never_started)
+    st.started_at.clear();
+  else
+    st.finished_at = now_rfc3339();
+}
 
 Supervisor::Supervisor(SupervisorSetup setup, ContainerDir dir)
     : s_(std::move(setup)), dir_(std::move(dir)) {}
@@ -245,15 +255,9 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
     if (never_ran && !s_.options->remove)  // with --rm its removal does it
       forget_network(*s_.options, s_.endpoint, dir_.id());
     const ContainerState st = dir_.update([&](ContainerState& st) {
-      st.status = never_ran ? "created" : "exited";
-      st.pid = 0;
-      st.exit_code = o.failure ? o.failure->exit_code : o.status;
+      record_ended(st, never_ran, o.failure ? o.failure->exit_code : o.status,
+                   o.failure ? o.failure->message : "");
       st.oom_killed = oom;
-      if (never_ran)
-        st.started_at.clear();
-      else
-        st.finished_at = now_rfc3339();
-      if (o.failure) st.error = o.failure->message;
     });
     // A failed first start is reported once it is recorded: the caller's next inspect sees it.
     if (restarts == 0 && o.failure && on_start) on_start(o.failure);

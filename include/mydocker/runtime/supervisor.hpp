@@ -78,4 +78,11 @@ class Supervisor {
   bool stop_signalled_ = false;
 };
 
+// A run that ended, in its state: exited, or created when it never started (a first start that
+// failed: docker's), with its status and the reason ("" when it exited by itself).
+void record_ended(ContainerState& st, bool never_started, int exit_code, const std::string& error);
+// A container leaves its network: its name out of its peers' /etc/hosts, its address back to
+// the pool. Never throws.
+void forget_network(const RunOptions& o, const net::Endpoint* e, const std::string& id) noexcept;
+
 }  // namespace mydocker
