@@ -19,6 +19,7 @@
 #include "mydocker/image/image.hpp"
 #include "mydocker/net/endpoint.hpp"
 #include "mydocker/net/hosts.hpp"
+#include "mydocker/runtime/supervisor.hpp"
 #include "mydocker/spec/config.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/store/events.hpp"
@@ -159,8 +160,7 @@ void release_address(const Store& store, const ContainerDir& dir) {
     const std::string data_root = config["network"].value("data_root", "");
     const auto e = net::endpoint_from_json(config["network"]);
     if (!e) return net::release(data_root, dir.id());
-    net::forget(data_root, *e, dir.id(),
-                [&](const std::string& id) { return net::hosts_file_in(store.open(id).config()); });
+    net::forget(data_root, *e, dir.id(), hosts_files_of(store));
   } catch (const std::exception&) {
   }
 }
@@ -178,19 +178,8 @@ void rename(const Store& store, const std::string& ref, const std::string& name)
   config["network"]["name"] = name;
   write_file_atomic(dir.path() + "/config.json", config.dump() + "\n");
   if (e->lease.container_name.empty()) return;
-  const std::string old_line = e->ip() + "\t" + e->lease.container_name;
-  const std::string new_line = e->ip() + "\t" + name;
-  // Its own /etc/hosts lists it among the network's containers too (also on the built-in
-  // network), edited under the networks' lock as announcements are.
-  if (const std::string own = net::hosts_file_in(config); !own.empty()) {
-    net::NetworkStore networks(data_root);
-    auto held = networks.lock();
-    (void)net::replace_line(own, old_line, new_line);
-  }
-  if (e->network.builtin()) return;  // no names between containers there
-  net::rename_peer(
-      data_root, e->network.name, dir.id(), old_line, new_line,
-      [&](const std::string& id) { return net::hosts_file_in(store.open(id).config()); });
+  net::rename_peer(data_root, e->network.name, dir.id(), e->ip() + "\t" + e->lease.container_name,
+                   e->ip() + "\t" + name, hosts_files_of(store));
 }
 
 void remove(const Store& store, const std::string& ref, bool force) {

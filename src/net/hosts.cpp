@@ -12,15 +12,17 @@
 namespace mydocker::net {
 namespace {
 
-// Calls `edit` with each peer's hosts file, under the networks' lock.
+// Calls `edit` with each peer's hosts file (and the container's own with `itself`), under the
+// networks' lock.
 void for_each_peer(const std::string& data_root, const std::string& network,
                    const std::string& container_id, const HostsFileOf& hosts_of,
-                   const std::function<void(const std::string&)>& edit) noexcept {
+                   const std::function<void(const std::string&)>& edit,
+                   bool itself = false) noexcept {
   try {
     NetworkStore store(data_root);
     auto held = store.lock();
     for (const auto& peer : store.leases(network)) {
-      if (peer.container_id == container_id) continue;
+      if (peer.container_id == container_id && !itself) continue;
       try {
         const std::string path = hosts_of(peer.container_id);
         if (!path.empty()) edit(path);
@@ -83,8 +85,9 @@ void announce_peer(const std::string& data_root, const std::string& network,
 void rename_peer(const std::string& data_root, const std::string& network,
                  const std::string& container_id, const std::string& line,
                  const std::string& renamed, const HostsFileOf& hosts_of) noexcept {
-  for_each_peer(data_root, network, container_id, hosts_of,
-                [&](const std::string& path) { (void)replace_line(path, line, renamed); });
+  for_each_peer(
+      data_root, network, container_id, hosts_of,
+      [&](const std::string& path) { (void)replace_line(path, line, renamed); }, /*itself=*/true);
 }
 
 void retract_peer(const std::string& data_root, const std::string& network,

@@ -313,11 +313,6 @@ std::string host_gateway(const Plan& p) {
   return p.endpoint ? net::format_ipv4(p.endpoint->network.gateway) : "";
 }
 
-// Where the containers of this state root keep their /etc/hosts (net/hosts.hpp).
-net::HostsFileOf hosts_files_of(const Store& store) {
-  return [&store](const std::string& id) { return net::hosts_file_in(store.open(id).config()); };
-}
-
 // The containers already on the network learn the new one's name.
 void announce(const Plan& p, const RunOptions& o) {
   if (!p.endpoint || p.endpoint->network.builtin()) return;

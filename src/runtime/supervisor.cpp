@@ -54,13 +54,15 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
+net::HostsFileOf hosts_files_of(const Store& store) {
+  return [&store](const std::string& id) { return net::hosts_file_in(store.open(id).config()); };
+}
+
 void forget_network(const RunOptions& o, const net::Endpoint* e, const std::string& id) noexcept {
   if (!e) return;
   try {
     const Store store(o.state_root);
-    net::forget(o.data_root, *e, id, [&](const std::string& peer) {
-      return net::hosts_file_in(store.open(peer).config());
-    });
+    net::forget(o.data_root, *e, id, hosts_files_of(store));
   } catch (...) {
   }
 }

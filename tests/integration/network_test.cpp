@@ -460,6 +460,12 @@ TEST_F(NetworkTest, DockersEverydayNetworkingSurface) {
   // On a bridge the hostname resolves to the container's address (no 127.0.1.1 line first).
   EXPECT_EQ(md({"exec", "ported", "hostname", "-i"}).out.rfind("10.88.", 0), 0u)
       << md({"exec", "ported", "hostname", "-i"}).out;
+  // Renamed on the built-in network: its own /etc/hosts names it anew.
+  ASSERT_EQ(md({"rename", "ported", "p2"}).status, 0);
+  const std::string own = md({"exec", "p2", "cat", "/etc/hosts"}).out;
+  EXPECT_NE(own.find("\tp2\n"), std::string::npos) << own;
+  EXPECT_EQ(own.find("\tported\n"), std::string::npos) << own;
+  ASSERT_EQ(md({"rename", "p2", "ported"}).status, 0);
   // Stopped, it publishes nothing (docker's `port`).
   md({"stop", "-t", "0", "ported"});
   EXPECT_EQ(md({"port", "ported"}).out, "");

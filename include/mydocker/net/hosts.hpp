@@ -29,7 +29,8 @@ void announce_peer(const std::string& data_root, const std::string& network,
 void retract_peer(const std::string& data_root, const std::string& network,
                   const std::string& container_id, const std::string& line,
                   const HostsFileOf& hosts_of) noexcept;
-// `rename`: in those files, every line equal to `line` becomes `renamed`.
+// `rename`: in those files and the container's own (it lists itself), every line equal to
+// `line` becomes `renamed`.
 void rename_peer(const std::string& data_root, const std::string& network,
                  const std::string& container_id, const std::string& line,
                  const std::string& renamed, const HostsFileOf& hosts_of) noexcept;

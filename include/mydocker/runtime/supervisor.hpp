@@ -13,6 +13,7 @@
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/init/protocol.hpp"
 #include "mydocker/net/endpoint.hpp"
+#include "mydocker/net/hosts.hpp"
 #include "mydocker/runtime/attach.hpp"
 #include "mydocker/runtime/container.hpp"
 #include "mydocker/runtime/health.hpp"
@@ -81,6 +82,8 @@ class Supervisor {
 // A run that ended, in its state: exited, or created when it never started (a first start that
 // failed: docker's), with its status and the reason ("" when it exited by itself).
 void record_ended(ContainerState& st, bool never_started, int exit_code, const std::string& error);
+// Where the containers of `store` keep their /etc/hosts (net/hosts.hpp's peers' files).
+net::HostsFileOf hosts_files_of(const Store& store);
 // A container leaves its network: its name out of its peers' /etc/hosts, its address back to
 // the pool. Never throws.
 void forget_network(const RunOptions& o, const net::Endpoint* e, const std::string& id) noexcept;
