@@ -13,11 +13,9 @@
 #include "mydocker/commands/filters.hpp"
 #include "mydocker/commands/volumes.hpp"
 #include "mydocker/format/containers.hpp"
-#include "mydocker/format/images.hpp"
 #include "mydocker/format/report.hpp"
 #include "mydocker/format/template.hpp"
 #include "mydocker/format/text.hpp"
-#include "mydocker/image/image.hpp"
 #include "mydocker/net/ipam.hpp"
 #include "mydocker/runtime/run.hpp"
 #include "mydocker/store/volumes.hpp"
@@ -423,9 +421,7 @@ std::optional<nlohmann::json> inspect_object(const CommandLine& cl, const Store&
     }
   const auto& type = cl.inspect_type;
   if (type.empty() || type == "image") try {
-      const ImageStore images(cl.data_root);
-      const ImageInfo info = images.resolve(ref);
-      return image_inspect_json(info, images.tags_of(info.id), images.config(info));
+      return inspect_image(cl.data_root, ref);
     } catch (const Error& e) {
       if (!missing(e)) throw;
     }

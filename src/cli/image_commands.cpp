@@ -234,14 +234,22 @@ void image_options(CLI::App& image, CommandLine& cl, Scratch&) {
   image.add_flag("--no-trunc", cl.no_trunc, "history: do not shorten");
 }
 
+}  // namespace
+
+nlohmann::json inspect_image(const std::string& data_root, const std::string& ref) {
+  const ImageStore images(data_root);
+  const ImageInfo info = images.resolve(ref);
+  return image_inspect_json(info, images.tags_of(info.id), images.config(info));
+}
+
+namespace {
+
 int image_inspect(const CommandLine& cl, const std::vector<std::string>& refs) {
-  const ImageStore images(cl.data_root);
   nlohmann::json all = nlohmann::json::array();
   int status = 0;
   for (const auto& ref : refs) {
     try {
-      const ImageInfo info = images.resolve(ref);
-      const auto j = image_inspect_json(info, images.tags_of(info.id), images.config(info));
+      const auto j = inspect_image(cl.data_root, ref);
       if (cl.format.empty())
         all.push_back(j);
       else

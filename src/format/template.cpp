@@ -9,6 +9,7 @@
 
 #include "mydocker/format/text.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/fs.hpp"
 
 namespace mydocker::tmpl {
 
@@ -355,14 +356,9 @@ json label_of(const json& dot, const json& key) {
   if (it == dot.end()) return "";
   if (it->is_object()) return it->contains(k) && (*it)[k].is_string() ? (*it)[k] : json("");
   if (!it->is_string()) return "";
-  const std::string text = it->get<std::string>();
-  for (size_t start = 0; start <= text.size();) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string item = text.substr(start, end - start);
+  for (const auto& item : split(it->get<std::string>(), ",")) {
     const size_t eq = item.find('=');
     if (item.substr(0, eq) == k) return eq == std::string::npos ? "" : item.substr(eq + 1);
-    start = end + 1;
   }
   return "";
 }

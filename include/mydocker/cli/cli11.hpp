@@ -18,9 +18,12 @@ extern ostream clog;
 #endif
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iterator>
 #include <utility>
 #include <vector>
+
+#include "mydocker/util/fs.hpp"
 
 namespace mydocker::cli {
 
@@ -86,16 +89,9 @@ class FlagFilter {
   static bool wants(const std::string& names) {
     const auto* given = current();
     if (!given) return true;
-    size_t start = 0;
-    while (start <= names.size()) {
-      size_t end = names.find(',', start);
-      if (end == std::string::npos) end = names.size();
-      const std::string name = names.substr(start, end - start);
-      if (name.empty() || name[0] != '-') return true;
-      for (const auto& g : *given)
-        if (g == name) return true;
-      start = end + 1;
-    }
+    for (const auto& name : split(names, ","))
+      if (name[0] != '-' || std::find(given->begin(), given->end(), name) != given->end())
+        return true;
     return false;
   }
 };

@@ -63,6 +63,10 @@ CommandDef volume_command();
 // docker's lines on stderr. Throws Error.
 void pull_for_run(const CommandLine& cl);
 
+// docker's image inspect JSON of `ref` in the data root (image inspect, and inspect's fallback).
+// Throws Error ("No such image: ...").
+nlohmann::json inspect_image(const std::string& data_root, const std::string& ref);
+
 // Shared by run and update.
 void add_limit_flags(Flags& app, LimitText& t, bool devices);
 void fill_limits(CLI::App& app, const RunArgs& split, const LimitText& t, RunOptions& o);

@@ -12,7 +12,9 @@
 
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,6 +93,27 @@ const SeccompProfile& default_profile() {
   return ::testing::AssertionSuccess();
 }
 
+// `j` with an allow rule for the default profile's plain allowlist but `except`.
+nlohmann::json with_allowlist(nlohmann::json j, const std::set<std::string>& except) {
+  nlohmann::json plain = nlohmann::json::array();
+  for (const auto& name : allowed_syscalls(default_profile(), kDockerCaps))
+    if (!except.count(name)) plain.push_back(name);
+  j["syscalls"].push_back({{"names", plain}, {"action", "SCMP_ACT_ALLOW"}});
+  return j;
+}
+
+// libseccomp's program for `j`, compacted: smaller, and the same everywhere.
+std::optional<Program> compacted_and_checked(const nlohmann::json& j) {
+  const Program raw = libseccomps(parse_seccomp_profile(j), {});
+  auto small = bpf::compact(raw);
+  EXPECT_TRUE(small) << raw.size() << " instructions";
+  if (!small) return std::nullopt;
+  EXPECT_LT(small->size(), raw.size());
+  EXPECT_TRUE(agree_everywhere(raw, *small));
+  EXPECT_TRUE(bpf::same_results(raw, *small));
+  return small;
+}
+
 TEST(BpfCompact, DefaultProfileSameDecisionsInAboutHalfTheInstructions) {
   for (const auto& caps : {kDockerCaps, std::vector<std::string>{}}) {
     const Program raw = libseccomps(default_profile(), caps);
@@ -126,17 +149,9 @@ TEST(BpfCompact, ArgumentConditionsAreKept) {
        "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_GT"}]},
       {"names": ["getppid", "mount", "reboot"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}
     ]})");
-  nlohmann::json plain = nlohmann::json::array();
-  for (const auto& name : allowed_syscalls(default_profile(), kDockerCaps))
-    if (name != "dup2" && name != "clone" && name != "personality" && name != "getppid")
-      plain.push_back(name);
-  j["syscalls"].push_back({{"names", plain}, {"action", "SCMP_ACT_ALLOW"}});
-  const Program raw = libseccomps(parse_seccomp_profile(j), {});
-  const auto small = bpf::compact(raw);
-  ASSERT_TRUE(small) << raw.size() << " instructions";
-  EXPECT_LT(small->size(), raw.size());
-  EXPECT_TRUE(agree_everywhere(raw, *small));
-  EXPECT_TRUE(bpf::same_results(raw, *small));
+  const auto small =
+      compacted_and_checked(with_allowlist(j, {"dup2", "clone", "personality", "getppid"}));
+  ASSERT_TRUE(small);
   // The conditions still decide: dup2(0, 600) and dup2(0, 100) on x86_64 (33).
   const SyscallData hit{33, AUDIT_ARCH_X86_64, 0, {0, 600}},
       miss{33, AUDIT_ARCH_X86_64, 0, {0, 100}};
@@ -211,16 +226,7 @@ TEST(BpfCompact, OneArchitectureWithASharedReturn) {
     "defaultAction": "SCMP_ACT_KILL_THREAD", "architectures": ["SCMP_ARCH_X86_64"],
     "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ALLOW",
                   "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]})");
-  nlohmann::json plain = nlohmann::json::array();
-  for (const auto& name : allowed_syscalls(default_profile(), kDockerCaps))
-    if (name != "personality") plain.push_back(name);
-  j["syscalls"].push_back({{"names", plain}, {"action", "SCMP_ACT_ALLOW"}});
-  const Program raw = libseccomps(parse_seccomp_profile(j), {});
-  const auto small = bpf::compact(raw);
-  ASSERT_TRUE(small) << raw.size() << " instructions";
-  EXPECT_LT(small->size(), raw.size());
-  EXPECT_TRUE(agree_everywhere(raw, *small));
-  EXPECT_TRUE(bpf::same_results(raw, *small));
+  EXPECT_TRUE(compacted_and_checked(with_allowlist(j, {"personality"})));
 }
 
 TEST(BpfRun, InterpretsWhatSeccompAllows) {
