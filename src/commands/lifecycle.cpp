@@ -167,19 +167,10 @@ void release_address(const Store& store, const ContainerDir& dir) {
 
 void rename(const Store& store, const std::string& ref, const std::string& name) {
   const ContainerDir dir = store.open(ref);
-  const auto before = dir.config();
+  const auto network = dir.config().value("network", nlohmann::json());
   store.rename(ref, name);
-  const auto network = before.value("network", nlohmann::json());
-  const auto e = net::endpoint_from_json(network);
   const std::string data_root = network.is_object() ? network.value("data_root", "") : "";
-  if (!e || data_root.empty()) return;
-  net::NetworkStore(data_root).rename_leases(dir.id(), name);
-  auto config = dir.config();
-  config["network"]["name"] = name;
-  write_file_atomic(dir.path() + "/config.json", config.dump() + "\n");
-  if (e->lease.container_name.empty()) return;
-  net::rename_peer(data_root, e->network.name, dir.id(), e->ip() + "\t" + e->lease.container_name,
-                   e->ip() + "\t" + name, hosts_files_of(store));
+  if (!data_root.empty()) net::rename(data_root, dir.id(), name, hosts_files_of(store));
 }
 
 void remove(const Store& store, const std::string& ref, bool force) {

@@ -82,12 +82,18 @@ void announce_peer(const std::string& data_root, const std::string& network,
                 [&](const std::string& path) { (void)append_line(path, line); });
 }
 
-void rename_peer(const std::string& data_root, const std::string& network,
-                 const std::string& container_id, const std::string& line,
-                 const std::string& renamed, const HostsFileOf& hosts_of) noexcept {
-  for_each_peer(
-      data_root, network, container_id, hosts_of,
-      [&](const std::string& path) { (void)replace_line(path, line, renamed); }, /*itself=*/true);
+void rename(const std::string& data_root, const std::string& container_id, const std::string& name,
+            const HostsFileOf& hosts_of) {
+  for (const Lease& was : NetworkStore(data_root).rename_leases(container_id, name)) {
+    if (was.container_name.empty()) continue;
+    const std::string ip = format_ipv4(was.ip);
+    for_each_peer(
+        data_root, was.network, container_id, hosts_of,
+        [&](const std::string& path) {
+          (void)replace_line(path, ip + "\t" + was.container_name, ip + "\t" + name);
+        },
+        /*itself=*/true);
+  }
 }
 
 void retract_peer(const std::string& data_root, const std::string& network,
@@ -99,9 +105,16 @@ void retract_peer(const std::string& data_root, const std::string& network,
 
 void forget(const std::string& data_root, const Endpoint& e, const std::string& container_id,
             const HostsFileOf& hosts_of) noexcept {
-  if (!e.network.builtin() && !e.lease.container_name.empty())
-    retract_peer(data_root, e.network.name, container_id, e.ip() + "\t" + e.lease.container_name,
-                 hosts_of);
+  if (!e.network.builtin()) {
+    std::string name = e.lease.container_name;  // as it was run, unless renamed since
+    try {
+      for (const Lease& l : NetworkStore(data_root).leases_of(container_id))
+        if (l.network == e.network.name) name = l.container_name;
+    } catch (const std::exception&) {
+    }
+    if (!name.empty())
+      retract_peer(data_root, e.network.name, container_id, e.ip() + "\t" + name, hosts_of);
+  }
   release(data_root, container_id);
 }
 

@@ -642,14 +642,17 @@ void release_in(const std::string& dir, Record& r, const std::string& container_
 
 }  // namespace
 
-void NetworkStore::rename_leases(const std::string& container_id, const std::string& name) {
+std::vector<Lease> NetworkStore::rename_leases(const std::string& container_id,
+                                               const std::string& name) {
   Lock held(*this);
-  for (Lease l : leases_of(container_id)) {
+  std::vector<Lease> before = leases_of(container_id);
+  for (Lease l : before) {
     Record r = resolve_existing(dir_, l.network);
     migrate(dir_, r);
     l.container_name = name;
     write_lease(dir_, l);
   }
+  return before;
 }
 
 void NetworkStore::release(const std::string& network, const std::string& container_id) {

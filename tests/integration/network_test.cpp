@@ -376,8 +376,11 @@ TEST_F(NetworkTest, NamesOnAUserNetworkAndIsolationBetweenNetworks) {
   ASSERT_EQ(md({"run", "-d", "--net", "n1", "--name", "c", "busybox", "sleep", "100"}).status, 0);
   EXPECT_NE(md({"exec", "a", "cat", "/etc/hosts"}).out.find("\tc\n"), std::string::npos);
   // rename: the peers resolve the new name at once, a newcomer lists it, rm takes it out.
-  ASSERT_EQ(md({"rename", "c", "c2"}).status, 0);
+  // Twice: the second starts from the name the first gave (the lease's, not the run's).
+  ASSERT_EQ(md({"rename", "c", "cx"}).status, 0);
+  ASSERT_EQ(md({"rename", "cx", "c2"}).status, 0);
   const std::string renamed = md({"exec", "a", "cat", "/etc/hosts"}).out;
+  EXPECT_EQ(renamed.find("\tcx\n"), std::string::npos) << renamed;
   EXPECT_NE(renamed.find("\tc2\n"), std::string::npos) << renamed;
   EXPECT_EQ(renamed.find("\tc\n"), std::string::npos) << "the old name stayed:\n" << renamed;
   const std::string newcomer =

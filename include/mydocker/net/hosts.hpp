@@ -29,13 +29,13 @@ void announce_peer(const std::string& data_root, const std::string& network,
 void retract_peer(const std::string& data_root, const std::string& network,
                   const std::string& container_id, const std::string& line,
                   const HostsFileOf& hosts_of) noexcept;
-// `rename`: in those files and the container's own (it lists itself), every line equal to
-// `line` becomes `renamed`.
-void rename_peer(const std::string& data_root, const std::string& network,
-                 const std::string& container_id, const std::string& line,
-                 const std::string& renamed, const HostsFileOf& hosts_of) noexcept;
-// A container leaves its network for good (rm, --rm, prune): its name out of its peers'
-// /etc/hosts (user-defined networks), then its address back to the pool (release).
+// `rename`: its leases take the new name, and in its peers' /etc/hosts and its own (it lists
+// itself) the line with the name it had becomes one with the new name.
+void rename(const std::string& data_root, const std::string& container_id, const std::string& name,
+            const HostsFileOf& hosts_of);
+// A container leaves its network for good (rm, --rm, prune): its name (its lease's, which
+// `rename` keeps current) out of its peers' /etc/hosts (user-defined networks), then its
+// address back to the pool (release).
 void forget(const std::string& data_root, const Endpoint& e, const std::string& container_id,
             const HostsFileOf& hosts_of) noexcept;
 // The same for one file (both in place, through O_NOFOLLOW); false when it cannot be opened.

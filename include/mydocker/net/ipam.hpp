@@ -164,8 +164,9 @@ class NetworkStore {
   void release(const std::string& network, const std::string& container_id);
   // Frees the container's addresses on every network (its removal).
   void release_all(const std::string& container_id);
-  // `rename`: its leases name it `name` from now on (what newcomers' /etc/hosts list).
-  void rename_leases(const std::string& container_id, const std::string& name);
+  // `rename`: its leases name it `name` from now on (what newcomers' /etc/hosts list, and what
+  // its removal takes out of its peers'). Returns them as they were.
+  std::vector<Lease> rename_leases(const std::string& container_id, const std::string& name);
 
   std::vector<Lease> leases(const std::string& network) const;          // by address
   std::vector<Lease> leases_of(const std::string& container_id) const;  // by network name
