@@ -202,7 +202,7 @@ std::vector<uint64_t> parse_ulimit(const std::string& text) {
 }
 
 Result bring_up_loopback(const InitConfig& c, bool dry) {
-  if (!c.new_net) return std::nullopt;
+  if (!c.new_net || c.loopback_up) return std::nullopt;  // up: made early (net/netns.hpp)
   trace::emit("ip link set lo up");
   if (dry) return std::nullopt;
   UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));

@@ -1,9 +1,13 @@
 #include "mydocker/net/netns.hpp"
 
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -16,16 +20,40 @@ namespace {
 
 constexpr size_t kStack = 16 * 1024;
 
+struct HelperResult {
+  int* made;
+  int* loopback_up;
+};
+
+// `ip link set lo up` in the helper's namespace (SIOCGIFFLAGS, SIOCSIFFLAGS, as the init does).
+bool loopback_up() {
+  const long sock = raw_syscall(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return false;
+  ifreq ifr{};
+  ifr.ifr_name[0] = 'l';
+  ifr.ifr_name[1] = 'o';
+  const long ifr_at = reinterpret_cast<long>(&ifr);
+  bool up = raw_syscall(SYS_ioctl, sock, SIOCGIFFLAGS, ifr_at) == 0;
+  if (up) {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+    up = raw_syscall(SYS_ioctl, sock, SIOCSIFFLAGS, ifr_at) == 0;
+  }
+  raw_syscall(SYS_close, sock);
+  return up;
+}
+
 // The helper: raw system calls only (it shares our memory and our thread's TLS).
-// A refusal leaves *made at -1: the clone then makes the namespace and says why if it cannot.
+// A refusal leaves *made at -1: the clone then makes the namespace and says why if it cannot;
+// a loopback left down, the init brings it up (and says why if it cannot).
 int make_netns(void* arg) {
-  int* made = static_cast<int*>(arg);
+  const auto* out = static_cast<const HelperResult*>(arg);
   if (raw_syscall(SYS_unshare, CLONE_NEWNET) < 0) return 1;
   static const char path[] = "/proc/self/ns/net";  // the helper is a process: its own
   const long fd =
       raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 1;
-  *made = static_cast<int>(fd);  // in our fd table too (CLONE_FILES)
+  *out->made = static_cast<int>(fd);  // in our fd table too (CLONE_FILES)
+  *out->loopback_up = loopback_up() ? 1 : 0;
   return 0;
 }
 
@@ -43,8 +71,11 @@ EarlyNetns::EarlyNetns(bool make) {
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
   // No exit signal: nobody is signalled; take() waits for it by pid (__WALL).
-  pid_ =
-      ::clone(make_netns, static_cast<char*>(stack_) + kStack - 64, CLONE_VM | CLONE_FILES, &made_);
+  // On its stack's top: the helper reads it from there (our frame is gone by then).
+  auto* result = reinterpret_cast<HelperResult*>(static_cast<char*>(stack_) + kStack - 64);
+  *result = HelperResult{&made_, &loopback_up_};
+  pid_ = ::clone(make_netns, static_cast<char*>(stack_) + kStack - 128, CLONE_VM | CLONE_FILES,
+                 result);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid_ < 0) {
     pid_ = 0;

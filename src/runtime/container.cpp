@@ -23,12 +23,13 @@ void Instance::spawn(const Launch& l, const std::string& into) {
   stub_ = make_exec_stub();
   InitConfig init = l.init;  // the child's copy of our memory holds it from the clone on
   init.exec_stub_fd = stub_.get();
+  if (l.adopt_netns) l.adopt_netns(init);
   SpawnOptions so;
   so.init = &init;
   so.cgroup_dir = into;
-  so.new_net = l.init.new_net && l.init.made_netns_fd < 0;  // else it is born in that one
-  so.userns = l.init.userns;
-  so.namespaces = namespaces_of(l.init);
+  so.new_net = init.new_net && init.made_netns_fd < 0;  // else it is born in that one
+  so.userns = init.userns;
+  so.namespaces = namespaces_of(init);
   so.pid_ns_fd = l.init.born_in_pid_ns;
   if (l.capture_output && !l.init.tty) so.stdio = {-1, out_.write.get(), err_.write.get()};
   if (in_.read) so.stdio[0] = in_.read.get();
@@ -94,27 +95,24 @@ void Instance::create(const Launch& l) {
     in_ = make_pipe();
     ::fcntl(in_.write.get(), F_SETFL, O_NONBLOCK);  // the relay never blocks on a full pipe
   }
-  // v1: the clone first, so that the init's mounts overlap our cgroup set-up; it waits for
-  // "go" before it joins them.
-  if (!born_inside_) {
-    spawn(l, "");
-    send_trees();
-    if (l.after_spawn) l.after_spawn(child_.pid);
-  }
+  const bool clone_first = clone_before_cgroups(l.init, into);
+  if (clone_first) launch(l, "");
   cgroups_made_ = true;
   timing::mark("create: cloned");
   cgroups_->create(l.resources);
   timing::mark("create: cgroups made");
   cgroups_->set(l.resources);
   timing::mark("create: limits set");
-  // An init in a user namespace of its own cannot write the host's cgroup files: we move it.
-  if (!born_inside_ && l.init.userns) cgroups_->apply(child_.pid);
-  if (born_inside_) {  // v2: born in its finished cgroup (clone3 CLONE_INTO_CGROUP)
-    spawn(l, into);
-    if (!child_.born_in_cgroup) cgroups_->apply(child_.pid);  // an older kernel
-    send_trees();
-    if (l.after_spawn) l.after_spawn(child_.pid);
-  }
+  if (!clone_first) launch(l, into);
+  // An init in a user namespace of its own cannot write the host's cgroup files: we move it,
+  // as we do one that an older kernel could not clone into its v2 cgroup.
+  if (born_inside_ ? !child_.born_in_cgroup : l.init.userns) cgroups_->apply(child_.pid);
+}
+
+void Instance::launch(const Launch& l, const std::string& into) {
+  spawn(l, into);
+  send_trees();
+  if (l.after_spawn) l.after_spawn(child_.pid);
 }
 
 void Instance::start(bool keep_socket) {

@@ -298,6 +298,7 @@ void adopt_netns(Plan& p, net::EarlyNetns& early) {
   if (!fd || !p.init.new_net || p.init.userns) return;
   p.made_netns = std::move(fd);
   p.init.made_netns_fd = p.made_netns.get();
+  p.init.loopback_up = early.loopback_up();
 }
 
 // The /etc/hosts lines of a bridged container: its address with its hostname and name, and
@@ -452,10 +453,11 @@ RunResult dry_run(const RunOptions& o) {
                     file);
       }
   };
-  if (so.cgroup_dir.empty()) clone();
+  const bool clone_first = clone_before_cgroups(p.init, so.cgroup_dir);
+  if (clone_first) clone();
   p.cgroups->create(p.resources);
   p.cgroups->set(p.resources);
-  if (!so.cgroup_dir.empty()) clone();
+  if (!clone_first) clone();
   if (bridged(o)) net::trace_connect(o.data_root, effective_network(o), o.publish, p.id);
   (void)describe_init(p.init);
   (void)p.cgroups->destroy();
@@ -630,9 +632,11 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
                          endpoint_hosts(plan, o.data_root), host_gateway(plan));
   announce(plan, o);
   timing::mark("recorded");
-  // Last before the clone: the kernel makes the namespace while we plan and record.
-  adopt_netns(plan, early);
-  Supervisor sup(setup_for(o, host, fs, plan, signals), created.dir);
+  SupervisorSetup setup = setup_for(o, host, fs, plan, signals);
+  // Taken right before the clone: the kernel makes it while we plan, record and (v1, the
+  // host's files; v2) make the cgroups.
+  setup.early_netns = &early;
+  Supervisor sup(std::move(setup), created.dir);
   Outcome out;
   try {
     out = sup.run(nullptr);

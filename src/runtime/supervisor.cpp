@@ -116,6 +116,16 @@ RelayOptions Supervisor::relay_options(Instance& in, std::optional<LogWriter>& l
   return r;
 }
 
+void Supervisor::adopt_early_netns(InitConfig& init) {
+  net::EarlyNetns* early = std::exchange(s_.early_netns, nullptr);
+  UniqueFd fd = early->take();
+  // Not the init's after all: --userns private must own its network namespace.
+  if (!fd || !init.new_net || init.userns) return;
+  s_.made_netns = std::move(fd);
+  init.made_netns_fd = s_.made_netns.get();
+  init.loopback_up = early->loopback_up();
+}
+
 Outcome Supervisor::run_once(bool first,
                              const std::function<void(const std::optional<InitFailure>&)>& cb) {
   Outcome out;
@@ -130,6 +140,7 @@ Outcome Supervisor::run_once(bool first,
                 s_.detached && s_.init.interactive,
                 s_.signals->original_mask(),
                 s_.shm_dir};
+  if (s_.early_netns) launch.adopt_netns = [this](InitConfig& init) { adopt_early_netns(init); };
   Instance in(s_.cgroups);
   // On a bridge: the veth and the ports go with each run, however it ends.
   struct Network {
@@ -176,6 +187,7 @@ Outcome Supervisor::run_once(bool first,
   }
   if (s_.made_netns) {  // the init and the veth have it: a restart makes its own
     s_.init.made_netns_fd = -1;
+    s_.init.loopback_up = false;
     s_.made_netns.reset();
   }
   record_running(in);

@@ -71,6 +71,18 @@ TEST_F(RunTest, NamespacesAreNew) {
   }
 }
 
+TEST_F(RunTest, LoopbackIsUp) {
+  // The network namespace made while the run is planned has its loopback brought up by the
+  // helper that makes it (net/netns.hpp); with --trace the init does it, in the lesson's order.
+  for (const bool trace : {false, true}) {
+    std::vector<std::string> a = {"run", "ip", "-o", "link", "show", "lo"};
+    if (trace) a.insert(a.begin() + 1, "--trace");
+    auto r = md(a);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("<LOOPBACK,UP,LOWER_UP>"), std::string::npos) << trace << r.out;
+  }
+}
+
 TEST_F(RunTest, NothingOfTheCallerLeaks) {
   // Environment: docker's defaults only.
   Options o;

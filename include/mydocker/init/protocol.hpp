@@ -161,6 +161,8 @@ struct InitConfig {
   // (net/netns.hpp): the init is cloned without CLONE_NEWNET, born in this one (spawn.cpp enters
   // it around the clone).
   int made_netns_fd = -1;
+  // ... whose loopback the helper brought up already (bring_up_loopback has nothing to do).
+  bool loopback_up = false;
   // mydocker run on a bridge: the veth is wired while the init joins its cgroups and enters its
   // root; it waits for kSyncNetwork before the steps that may need eth0 (sysctls) and the exec.
   bool wait_network = false;

@@ -9,8 +9,10 @@
 //
 // The helper is a child cloned with CLONE_VM | CLONE_FILES (no page tables copied; the fd it
 // opens lands in our table) on a small stack of its own, every signal blocked, making raw
-// system calls only: unshare(CLONE_NEWNET), open its /proc/self/ns/net, exit. No thread: a
-// pthread's stack, TLS and the code behind them cost 128-256 KiB of peak RSS here.
+// system calls only: unshare(CLONE_NEWNET), open its /proc/self/ns/net, bring its loopback up
+// (`ip link set lo up`: off the init's path, and before a bridged run's veth holds the RTNL
+// lock the init would wait for), exit. No thread: a pthread's stack, TLS and the code behind
+// them cost 128-256 KiB of peak RSS here.
 
 #include <sys/types.h>
 
@@ -27,11 +29,14 @@ class EarlyNetns {
   // Waits for the helper: the namespace (an O_CLOEXEC fd of it, never 0-2), or an empty fd
   // when none was asked for or none could be made this way (the clone then makes it).
   UniqueFd take();
+  // After take(): whether the helper brought the namespace's loopback up.
+  bool loopback_up() const { return loopback_up_ != 0; }
 
  private:
   pid_t pid_ = 0;
   void* stack_ = nullptr;
-  int made_ = -1;  // written by the helper, in our memory
+  int made_ = -1;        // written by the helper, in our memory
+  int loopback_up_ = 0;  // likewise
 };
 
 }  // namespace mydocker::net

@@ -40,7 +40,21 @@ struct Launch {
   // Called with the init's pid as soon as it exists (before the cgroups on v1): what must wait
   // for its namespaces but not for its cgroups starts here (the network, on a thread).
   std::function<void(pid_t)> after_spawn = nullptr;
+  // Called right before the clone with the init's configuration: a run's early network
+  // namespace (net/netns.hpp) is adopted here (made_netns_fd, loopback_up), so that its making
+  // overlaps everything before, the cgroup set-up included.
+  std::function<void(InitConfig&)> adopt_netns = nullptr;
 };
+
+// Whether the init is cloned before its cgroups are made (`clone_into`: the v2 cgroup it is
+// born in, or empty). v1: the init joins them itself once it has "go"; with a root filesystem
+// of its own to mount, the clone comes first, so that those mounts overlap our cgroup set-up;
+// with the host's files it has nothing to do meanwhile, and the set-up overlaps the making of
+// its network namespace instead (Launch::adopt_netns, right before the clone). v2: born in its
+// finished cgroup (clone3 CLONE_INTO_CGROUP).
+inline bool clone_before_cgroups(const InitConfig& init, const std::string& clone_into) {
+  return clone_into.empty() && !init.rootfs.empty();
+}
 
 // One start of a container's init, and its cgroups while they exist.
 class Instance {
@@ -71,6 +85,7 @@ class Instance {
 
  private:
   void spawn(const Launch& l, const std::string& into);
+  void launch(const Launch& l, const std::string& into);  // spawn, then what follows the clone
   void map_user_namespace(const InitConfig& init);
   void send_trees();
   void mount_shm(const std::string& dir, const std::string& size);

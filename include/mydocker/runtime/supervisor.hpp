@@ -14,6 +14,7 @@
 #include "mydocker/init/protocol.hpp"
 #include "mydocker/net/endpoint.hpp"
 #include "mydocker/net/hosts.hpp"
+#include "mydocker/net/netns.hpp"
 #include "mydocker/runtime/attach.hpp"
 #include "mydocker/runtime/container.hpp"
 #include "mydocker/runtime/health.hpp"
@@ -45,6 +46,8 @@ struct SupervisorSetup {
   // The network namespace made while the run was planned (init.made_netns_fd): the first
   // start's; closed once that start has it, so a restart gets a new one, as before.
   UniqueFd made_netns;
+  // Foreground: the helper making it, waited for only right before the first clone.
+  net::EarlyNetns* early_netns = nullptr;
   // `start` of a container that ran before: a failed start leaves it exited, not created.
   bool ran_before = false;
 };
@@ -65,6 +68,8 @@ class Supervisor {
   Outcome run(const std::function<void(const std::optional<InitFailure>&)>& on_start);
 
  private:
+  // The early network namespace, taken into made_netns and named in `init` (supervisor.cpp).
+  void adopt_early_netns(InitConfig& init);
   // One start: create, start, record it, wait (relay), read the stats, destroy.
   Outcome run_once(bool first, const std::function<void(const std::optional<InitFailure>&)>& cb);
   void record_running(Instance& in);
