@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -234,7 +235,7 @@ class Writer {
     to_copies.push_back({code.size(), o.value});
     emit(BPF_JMP | BPF_JA, 0, 0, 0);
   }
-  // ranges[l..r]: a binary search on the number in A.
+  // ranges[l..r]: a binary search on the number in A, each outcome a leaf of its own.
   void search(const std::vector<Range>& ranges, size_t l, size_t r) {
     if (l == r) return leaf(ranges[l].outcome);
     const size_t m = (l + r + 1) / 2;
@@ -245,6 +246,57 @@ class Writer {
     if (skip > 255) ok = false;  // a conditional jump reaches 255 instructions at most
     code[at].jt = static_cast<uint8_t>(skip);
     search(ranges, m, r);
+  }
+
+  // The same search with the leaves shared: every comparison jumps straight to one copy of
+  // each outcome, written after the comparisons (a `ret` per range would double the program,
+  // and the kernel's load time grows with its length). False, with nothing written, when an
+  // outcome lies beyond a conditional jump's 255 instructions.
+  bool search_shared(const std::vector<Range>& ranges) {
+    const size_t base = code.size();
+    struct Node {
+      size_t at;
+      size_t targets[2];  // jf, jt: a node's index, or kOutcome + the outcome's index
+    };
+    constexpr size_t kOutcome = size_t{1} << 32;
+    std::vector<Outcome> outcomes;
+    std::vector<Node> nodes;
+    auto outcome_of = [&](const Outcome& o) {
+      for (size_t i = 0; i < outcomes.size(); ++i)
+        if (outcomes[i] == o) return kOutcome + i;
+      outcomes.push_back(o);
+      return kOutcome + outcomes.size() - 1;
+    };
+    // Pre-order: a node, its lower half, its upper half.
+    std::function<size_t(size_t, size_t)> node = [&](size_t l, size_t r) -> size_t {
+      if (l == r) return outcome_of(ranges[l].outcome);
+      const size_t m = (l + r + 1) / 2;
+      const size_t index = nodes.size();
+      nodes.push_back({base + index, {0, 0}});
+      emit(BPF_JMP | BPF_JGE | BPF_K, 0, 0, ranges[m].first);
+      const size_t lower = node(l, m - 1);
+      const size_t upper = node(m, r);
+      nodes[index].targets[0] = lower;
+      nodes[index].targets[1] = upper;
+      return index;
+    };
+    (void)node(0, ranges.size() - 1);
+    const size_t pool = code.size();
+    auto where = [&](size_t target) {
+      return target >= kOutcome ? pool + (target - kOutcome) : nodes[target].at;
+    };
+    for (const Node& n : nodes)
+      for (size_t target : n.targets)
+        if (where(target) - n.at - 1 > 255) {
+          code.resize(base);
+          return false;
+        }
+    for (const Node& n : nodes) {
+      code[n.at].jf = static_cast<uint8_t>(where(n.targets[0]) - n.at - 1);
+      code[n.at].jt = static_cast<uint8_t>(where(n.targets[1]) - n.at - 1);
+    }
+    for (const Outcome& o : outcomes) leaf(o);
+    return true;
   }
 };
 
@@ -383,7 +435,7 @@ std::optional<Program> compact(const Program& prog) {
   auto section = [&](uint32_t arch) {
     const std::vector<Range> ranges = ranges_for(prog, *shape, arch);
     if (ranges.size() > 1) w.emit(BPF_LD | BPF_W | BPF_ABS, 0, 0, kNrOffset);
-    w.search(ranges, 0, ranges.size() - 1);
+    if (ranges.size() == 1 || !w.search_shared(ranges)) w.search(ranges, 0, ranges.size() - 1);
   };
   section(unnamed_arch(*shape));
   for (const auto& [arch, ja] : named) {

@@ -114,12 +114,14 @@ std::optional<Program> compacted_and_checked(const nlohmann::json& j) {
   return small;
 }
 
-TEST(BpfCompact, DefaultProfileSameDecisionsInAboutHalfTheInstructions) {
+TEST(BpfCompact, DefaultProfileSameDecisionsInAThirdOfTheInstructions) {
   for (const auto& caps : {kDockerCaps, std::vector<std::string>{}}) {
     const Program raw = libseccomps(default_profile(), caps);
     const auto small = bpf::compact(raw);
     ASSERT_TRUE(small) << "libseccomp's program is one compact() models";
-    EXPECT_LT(small->size() * 10, raw.size() * 6) << small->size() << " of " << raw.size();
+    // A binary search over the ranges of numbers (about half), whose comparisons jump straight
+    // to one shared copy of each outcome (about half of that again).
+    EXPECT_LT(small->size() * 10, raw.size() * 3) << small->size() << " of " << raw.size();
     EXPECT_TRUE(agree_everywhere(raw, *small));
     EXPECT_TRUE(bpf::same_results(raw, *small));
   }
