@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "mydocker/util/affinity.hpp"
 #include "mydocker/util/raw_syscall.hpp"
 
 namespace mydocker::net {
@@ -77,6 +78,7 @@ EarlyNetns::EarlyNetns(bool make) {
   pid_ = ::clone(make_netns, static_cast<char*>(stack_) + kStack - 128, CLONE_VM | CLONE_FILES,
                  result);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid_ > 0) (void)move_off_this_cpu(pid_);  // beside us (util/affinity.hpp); it exits
   if (pid_ < 0) {
     pid_ = 0;
     ::munmap(stack_, kStack);

@@ -123,6 +123,13 @@ TEST_F(LimitsTest, CpusetPinsTheContainer) {
   EXPECT_NE(r.out.find("Cpus_allowed_list:\t1\n"), std::string::npos) << r.out;
   auto zero = md({"run", "--cpuset-cpus", "0", "grep", "Cpus_allowed_list", "/proc/self/status"});
   EXPECT_NE(zero.out.find("Cpus_allowed_list:\t0\n"), std::string::npos) << zero.out;
+  // Without a cpuset, every CPU the caller has: the init is set up off mydocker's CPU
+  // (util/affinity.hpp) and has them back before the command runs.
+  const std::string own = run({"grep", "Cpus_allowed_list", "/proc/self/status"}).out;
+  for (int i = 0; i < 5; ++i) {
+    auto all = md({"run", "grep", "Cpus_allowed_list", "/proc/self/status"});
+    EXPECT_EQ(all.out, own) << all.err;
+  }
 }
 
 // cpu.shares only matter under contention: two containers pinned to one CPU, 512 against

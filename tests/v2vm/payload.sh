@@ -55,6 +55,14 @@ pct=$(echo "$out" | sed -n 's/.*ratio \([0-9.]*\).*/\1/p' | awk '{ printf "%d", 
 # cpuset
 out=$($MD run -cpuset 1 grep Cpus_allowed_list /proc/self/status 2>&1)
 echo "$out" | grep -q "Cpus_allowed_list:	1$" && pass "-cpuset 1: $out" || fail "-cpuset 1: $out"
+# Without it, every CPU of the caller's: the init is set up off mydocker's CPU (born in its v2
+# cgroup, no cpuset join resets that) and gets its CPUs back before the command runs.
+want=$(grep Cpus_allowed_list /proc/self/status)
+for i in 1 2 3 4 5; do
+  out=$($MD run grep Cpus_allowed_list /proc/self/status 2>&1)
+  [ "$out" = "$want" ] || break
+done
+[ "$out" = "$want" ] && pass "no -cpuset: $out" || fail "no -cpuset: $out (want $want)"
 
 # pids: a fork beyond pids.max fails
 out=$($MD run --pids-limit 5 v2tool forks 10 2>&1)

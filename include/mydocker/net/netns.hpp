@@ -11,8 +11,9 @@
 // opens lands in our table) on a small stack of its own, every signal blocked, making raw
 // system calls only: unshare(CLONE_NEWNET), open its /proc/self/ns/net, bring its loopback up
 // (`ip link set lo up`: off the init's path, and before a bridged run's veth holds the RTNL
-// lock the init would wait for), exit. No thread: a pthread's stack, TLS and the code behind
-// them cost 128-256 KiB of peak RSS here.
+// lock the init would wait for), exit. It is moved off our CPU at once (util/affinity.hpp), or
+// in a VM it often waits for us to block instead of running beside us. No thread: a pthread's
+// stack, TLS and the code behind them cost 128-256 KiB of peak RSS here.
 
 #include <sys/types.h>
 
