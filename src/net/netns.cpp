@@ -78,7 +78,7 @@ EarlyNetns::EarlyNetns(bool make) {
   pid_ = ::clone(make_netns, static_cast<char*>(stack_) + kStack - 128, CLONE_VM | CLONE_FILES,
                  result);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (pid_ > 0) (void)move_off_this_cpu(pid_);  // beside us (util/affinity.hpp); it exits
+  if (pid_ > 0) nudge_off_this_cpu(pid_);  // to run beside us (util/affinity.hpp)
   if (pid_ < 0) {
     pid_ = 0;
     ::munmap(stack_, kStack);

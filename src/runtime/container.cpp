@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <utility>
 
 #include "mydocker/init/exec_stub.hpp"
 #include "mydocker/init/userns.hpp"
@@ -37,8 +36,7 @@ void Instance::spawn(const Launch& l, const std::string& into) {
   if (in_.read) so.stdio[0] = in_.read.get();
   trace_spawn(so);
   child_ = spawn_init(sync_.read.get(), errors_.write.get(), l.child_mask, so);
-  // Its mounts run beside our cgroup set-up (util/affinity.hpp); its CPUs come back with "go".
-  own_cpus_ = move_off_this_cpu(child_.pid);
+  nudge_off_this_cpu(child_.pid);  // its mounts beside our cgroup set-up (util/affinity.hpp)
   sync_.read.reset();
   stub_.reset();
   if (l.init.userns) map_user_namespace(l.init);
@@ -122,7 +120,6 @@ void Instance::launch(const Launch& l, const std::string& into) {
 void Instance::start(bool keep_socket) {
   // The cgroups exist and hold their limits: a v1 init joins them before anything of the
   // command runs; a v2 init was born in its cgroup.
-  if (own_cpus_) restore_affinity(child_.pid, *std::exchange(own_cpus_, std::nullopt));
   (void)write_all(sync_.write.get(), &kSyncGo, 1);  // EPIPE: it died; the wait tells why
   if (!keep_socket) sync_.write.reset();            // with -t the PTY's master comes back this way
 }

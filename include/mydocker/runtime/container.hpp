@@ -12,7 +12,6 @@
 // Foreground `run` and the supervisor of `run -d` compose them (supervisor.hpp); `exec` uses
 // create_joining() for a process in an existing container.
 
-#include <sched.h>
 #include <signal.h>
 
 #include <functional>
@@ -94,10 +93,9 @@ class Instance {
   CgroupManager* cgroups_;
   Child child_;
   Pipe sync_, errors_, out_, err_, in_;
-  std::vector<UniqueFd> trees_;        // --userns private: idmapped trees for the init to attach
-  UniqueFd stub_;                      // the sealed exec stub the init execs the command through
-  std::string shm_dir_;                // mounted by create()
-  std::optional<cpu_set_t> own_cpus_;  // the init's, until start() gives them back
+  std::vector<UniqueFd> trees_;  // --userns private: idmapped trees for the init to attach
+  UniqueFd stub_;                // the sealed exec stub the init execs the command through
+  std::string shm_dir_;          // mounted by create()
   bool cgroups_made_ = false;
   bool born_inside_ = false;
   bool destroyed_ = false;

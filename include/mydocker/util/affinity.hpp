@@ -6,22 +6,18 @@
 // The child then waits on our CPU until we block, and the overlap it was cloned for is lost:
 // traced here (ftrace, sched_switch), 3 runs of 4 made the network namespace after the run was
 // planned instead of meanwhile, and mounted the container's root after its cgroups were made
-// instead of meanwhile. So such a child is given every CPU it may use but the one we run on
-// (when there is another), and its own CPUs back once that part is over.
+// instead of meanwhile. So such a child is nudged: queued on another CPU it may use (its
+// affinity narrowed to the others, which moves it there), then given all of its CPUs back at
+// once. It stays where it was put unless the scheduler moves it again: pinned for longer, it
+// would wait behind whatever else runs there (the kernel's teardown of the last run's network
+// namespace, say) while our CPU idles; measured, that was worse than not moving it at all.
 
-#include <sched.h>
 #include <sys/types.h>
-
-#include <optional>
 
 namespace mydocker {
 
-// Moves `tid` (a child cloned a moment ago) off the CPU we run on, to the others it may use.
-// Returns the CPUs it had, to give back (restore_affinity); nullopt when nothing changed (one
-// CPU, or a refusal: best effort).
-std::optional<cpu_set_t> move_off_this_cpu(pid_t tid);
-
-// Gives `tid` its CPUs back (what move_off_this_cpu returned). Best effort.
-void restore_affinity(pid_t tid, const cpu_set_t& cpus);
+// Queues `tid` (a child cloned a moment ago, not running yet) on a CPU other than ours, its
+// affinity unchanged afterwards. Best effort: one CPU, or a refusal, leaves it where it is.
+void nudge_off_this_cpu(pid_t tid);
 
 }  // namespace mydocker

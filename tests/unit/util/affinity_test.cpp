@@ -1,6 +1,7 @@
 #include "mydocker/util/affinity.hpp"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,32 +36,24 @@ struct Child {
   }
 };
 
-TEST(Affinity, AChildLeavesOurCpuAndGetsItsOwnBack) {
-  const cpu_set_t ours = affinity_of(0);
+// Where it runs is the scheduler's to say; what it may use must not change.
+TEST(Affinity, ANudgedChildKeepsItsCpus) {
   Child child;
   ASSERT_GT(child.pid, 0);
-  const auto had = move_off_this_cpu(child.pid);
-  if (CPU_COUNT(&ours) < 2) {
-    EXPECT_FALSE(had) << "one CPU: nowhere else to go";
-    return;
-  }
-  ASSERT_TRUE(had);
-  EXPECT_TRUE(CPU_EQUAL(&*had, &ours));
-  const cpu_set_t moved = affinity_of(child.pid);
-  EXPECT_EQ(CPU_COUNT(&moved), CPU_COUNT(&ours) - 1) << "all of ours but one";
-  restore_affinity(child.pid, *had);
-  const cpu_set_t back = affinity_of(child.pid);
-  EXPECT_TRUE(CPU_EQUAL(&back, &ours));
+  const cpu_set_t had = affinity_of(child.pid);
+  nudge_off_this_cpu(child.pid);
+  const cpu_set_t now = affinity_of(child.pid);
+  EXPECT_TRUE(CPU_EQUAL(&now, &had));
 }
 
-TEST(Affinity, NothingChangesWithOneCpu) {
+TEST(Affinity, OneCpuIsLeftAlone) {
   Child child;
   ASSERT_GT(child.pid, 0);
   cpu_set_t one;
   CPU_ZERO(&one);
   CPU_SET(::sched_getcpu(), &one);
   ASSERT_EQ(::sched_setaffinity(child.pid, sizeof one, &one), 0);
-  EXPECT_FALSE(move_off_this_cpu(child.pid));
+  nudge_off_this_cpu(child.pid);
   const cpu_set_t still = affinity_of(child.pid);
   EXPECT_TRUE(CPU_EQUAL(&still, &one));
 }
