@@ -86,20 +86,15 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
     for (auto& m : parse_publish(p)) e.ports.push_back(m);
   std::optional<uint32_t> ip;
   if (!requested_ip.empty()) ip = parse_ipv4(requested_ip, "--ip");
-  // The routes (two dumps: the subnets taken, the uplink's MTU) only when a bridge is made:
-  // once it exists, its MTU is the uplink's it was made with.
-  Netlink nl;
-  std::optional<std::vector<Netlink::Route>> routes;
-  auto all_routes = [&]() -> const std::vector<Netlink::Route>& {
-    if (!routes) routes = nl.routes_v4();
-    return *routes;
-  };
+  // No rtnetlink request here but the routes when the built-in network is first made (the
+  // subnets taken): the RTNL lock is the kernel's one for all links, and the helper making the
+  // run's veth meanwhile holds it (net/netns.hpp). The MTU is the connect's to find.
   NetworkStore store(data_root);
   auto held = store.lock();
   if (auto n = store.get(network); n && network == kDefaultNetwork) {
     e.network = *n;
   } else if (network == kDefaultNetwork) {
-    e.network = store.ensure_default(subnets_of(all_routes()));
+    e.network = store.ensure_default(subnets_of(Netlink().routes_v4()));
   } else if (n) {
     e.network = *n;
   } else {
@@ -113,9 +108,7 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
   // host program's port is refused here.
   choose_host_ports(e.ports);
   e.lease = store.allocate(e.network.name, container_id, container_name, ip);
-  e.veth = "mdv" + container_id.substr(0, 8);
-  e.mtu = bridge_mtu(nl, e.network.bridge);
-  if (e.mtu == 0) e.mtu = uplink_mtu(all_routes());
+  e.veth = veth_name(container_id);
   return e;
 }
 
@@ -133,7 +126,6 @@ nlohmann::json endpoint_json(const Endpoint& e) {
           {"mac", format_mac(e.lease.mac)},
           {"ports", ports},
           {"veth", e.veth},
-          {"mtu", e.mtu},
           {"name", e.lease.container_name},
           {"id", e.lease.container_id}};
 }
@@ -151,7 +143,6 @@ std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j) {
     e.lease.container_name = j.value("name", "");
     e.lease.container_id = j.value("id", "");
     e.veth = j.at("veth").get<std::string>();
-    e.mtu = j.value("mtu", 1500);
     for (const auto& p : j.at("ports"))
       e.ports.push_back(PortMapping{p.value("HostIp", "") == "0.0.0.0" ? "" : p.value("HostIp", ""),
                                     static_cast<uint16_t>(std::stoi(p.value("HostPort", "0"))),
@@ -163,27 +154,39 @@ std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j) {
   }
 }
 
-void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid) {
+std::string veth_name(const std::string& container_id) { return "mdv" + container_id.substr(0, 8); }
+
+void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bool veth_made) {
   const std::string ns = "/proc/" + std::to_string(init_pid) + "/ns/net";
   UniqueFd netns(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
   if (!netns) throw SysError(errno, "open " + ns);
   Netlink nl;
-  int bridge = 0;
+  int bridge = 0, mtu = 0;
   {
     NetworkStore store(data_root);
     auto held = store.lock();
-    bridge = ensure_network(e.network, nl, e.mtu);
+    // Once the bridge exists its MTU is the uplink's it was made with (a bridge's own follows
+    // its ports', and none may be left).
+    mtu = bridge_mtu(nl, e.network.bridge);
+    if (mtu == 0) mtu = uplink_mtu(nl.routes_v4());
+    bridge = ensure_network(e.network, nl, mtu);
   }
-  const Netlink::VethPair pair{e.veth, "eth0",      e.mtu,       bridge, e.network.bridge,
+  const Netlink::VethPair pair{e.veth, "eth0",      mtu,         bridge, e.network.bridge,
                                true,   e.lease.mac, netns.get(), ns};
-  try {
-    nl.create_veth(pair);
-  } catch (const SysError& x) {
-    if (x.err() != EEXIST) throw;
-    nl.delete_link(e.veth);  // a leftover of a killed run of the same container
-    nl.create_veth(pair);
-  }
   Netlink inside = Netlink::in_namespace(netns.get(), ns);
+  if (veth_made) try {
+      nl.finish_veth(pair, inside);
+    } catch (const SysError& x) {
+      if (x.err() != ENODEV) throw;
+      veth_made = false;  // gone meanwhile (`prune` saw no record of it yet): made again
+    }
+  if (!veth_made) try {
+      nl.create_veth(pair);
+    } catch (const SysError& x) {
+      if (x.err() != EEXIST) throw;
+      nl.delete_link(e.veth);  // a leftover of a killed run of the same container
+      nl.create_veth(pair);
+    }
   inside.add_address("eth0", e.ip(), e.network.subnet.prefix);
   inside.set_up("eth0");
   if (!e.network.internal) inside.add_default_route(format_ipv4(e.network.gateway));
@@ -200,7 +203,7 @@ void trace_connect(const std::string& data_root, const std::string& network,
     throw Error("network " + network + " not found (`mydocker network ls` lists them)");
   const std::string bridge = n ? n->bridge : kDefaultBridge;
   const std::string prefix = n ? std::to_string(n->subnet.prefix) : "16";
-  const std::string veth = "mdv" + container_id.substr(0, 8);
+  const std::string veth = veth_name(container_id);
   const std::string ns = "nsenter --net=/proc/$PID/ns/net ";
   trace::emit("# --net " + network + ": an address leased from " +
               (n ? n->subnet.text() : std::string("the built-in network's subnet")) +

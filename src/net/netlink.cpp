@@ -579,6 +579,45 @@ void Netlink::create_veth(const VethPair& v) {
   send_change(socket_.get(), seq_, request, command);
 }
 
+std::vector<char> Netlink::veth_request(const std::string& inside, const std::string& outside,
+                                        int outside_netns_fd) {
+  check_name(inside);
+  check_name(outside);
+  Message request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+  describe_new_link(request, inside, 0);
+  const size_t linkinfo = request.begin(IFLA_LINKINFO);
+  request.attr_string(IFLA_INFO_KIND, "veth");
+  const size_t data = request.begin(IFLA_INFO_DATA);
+  const size_t peer_info = request.begin(VETH_INFO_PEER);
+  describe_new_link(request, outside, 0);
+  request.attr_u32(IFLA_NET_NS_FD, static_cast<uint32_t>(outside_netns_fd));
+  request.end(peer_info);
+  request.end(data);
+  request.end(linkinfo);
+  return request.finish(1);
+}
+
+// By name (ifi_index 0, IFLA_IFNAME): no lookup first.
+void Netlink::finish_veth(const VethPair& v, Netlink& peer_side) {
+  const std::string master = v.master_index > 0 ? " master " + quote(v.master) : "";
+  std::string command =
+      ip("link set " + quote(v.name) + mtu_words(v.mtu) + master + (v.up ? " up" : ""));
+  trace::emit(command);
+  Message request = change_link(0, v.up ? IFF_UP : 0, v.up ? IFF_UP : 0);
+  request.attr_string(IFLA_IFNAME, v.name);
+  if (v.mtu > 0) request.attr_u32(IFLA_MTU, static_cast<uint32_t>(v.mtu));
+  if (v.master_index > 0) request.attr_u32(IFLA_MASTER, static_cast<uint32_t>(v.master_index));
+  send_change(socket_.get(), seq_, request, command);
+  command = peer_side.ip("link set " + quote(v.peer) + mtu_words(v.mtu) +
+                         (v.peer_mac ? " address " + format_mac(*v.peer_mac) : ""));
+  trace::emit(command);
+  Message peer = change_link(0);
+  peer.attr_string(IFLA_IFNAME, v.peer);
+  if (v.mtu > 0) peer.attr_u32(IFLA_MTU, static_cast<uint32_t>(v.mtu));
+  if (v.peer_mac) peer.attr(IFLA_ADDRESS, v.peer_mac->data(), v.peer_mac->size());
+  send_change(peer_side.socket_.get(), peer_side.seq_, peer, command);
+}
+
 // IFLA_MASTER: the bridge's ifindex.
 void Netlink::set_master(const std::string& link, const std::string& bridge) {
   const std::string command = ip("link set " + quote(link) + " master " + quote(bridge));

@@ -1,6 +1,8 @@
 #include "mydocker/net/netns.hpp"
 
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -13,6 +15,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "mydocker/net/netlink.hpp"
 #include "mydocker/util/affinity.hpp"
 #include "mydocker/util/raw_syscall.hpp"
 
@@ -24,6 +27,9 @@ constexpr size_t kStack = 16 * 1024;
 struct HelperResult {
   int* made;
   int* loopback_up;
+  const char* veth_request;  // Netlink::veth_request's bytes, or null
+  long veth_request_size;
+  int* veth_made;
 };
 
 // `ip link set lo up` in the helper's namespace (SIOCGIFFLAGS, SIOCSIFFLAGS, as the init does).
@@ -43,6 +49,26 @@ bool loopback_up() {
   return up;
 }
 
+// Sends the veth's request (made in advance, net/netlink.hpp) on a route socket of the
+// helper's namespace; true when the kernel acknowledges it without an error.
+bool make_veth(const char* request, long size) {
+  const long sock = raw_syscall(SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (sock < 0) return false;
+  // The kernel's answer: an nlmsgerr, error 0 for an acknowledgement (plus the request echoed
+  // back after a refusal, cut short here).
+  alignas(nlmsghdr) char answer[512];
+  bool made = raw_syscall(SYS_write, sock, reinterpret_cast<long>(request), size) == size;
+  if (made) {
+    const long n = raw_syscall(SYS_read, sock, reinterpret_cast<long>(answer), sizeof answer);
+    const auto* header = reinterpret_cast<const nlmsghdr*>(answer);
+    const auto* error = reinterpret_cast<const nlmsgerr*>(answer + NLMSG_HDRLEN);
+    made = n >= static_cast<long>(NLMSG_HDRLEN + sizeof(nlmsgerr)) &&
+           header->nlmsg_type == NLMSG_ERROR && error->error == 0;
+  }
+  raw_syscall(SYS_close, sock);
+  return made;
+}
+
 // The helper: raw system calls only (it shares our memory and our thread's TLS).
 // A refusal leaves *made at -1: the clone then makes the namespace and says why if it cannot;
 // a loopback left down, the init brings it up (and says why if it cannot).
@@ -55,13 +81,23 @@ int make_netns(void* arg) {
   if (fd < 0) return 1;
   *out->made = static_cast<int>(fd);  // in our fd table too (CLONE_FILES)
   *out->loopback_up = loopback_up() ? 1 : 0;
+  if (out->veth_request) *out->veth_made = make_veth(out->veth_request, out->veth_request_size);
   return 0;
 }
 
 }  // namespace
 
-EarlyNetns::EarlyNetns(bool make) {
+EarlyNetns::EarlyNetns(bool make, const std::string& veth) {
   if (!make || !kRawSyscalls) return;
+  if (!veth.empty()) {
+    // Our namespace, where the peer goes: a refusal or a bad name leaves the pair to connect().
+    host_netns_.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    try {
+      if (host_netns_) veth_request_ = Netlink::veth_request("eth0", veth, host_netns_.get());
+    } catch (const std::exception&) {
+      veth_request_.clear();
+    }
+  }
   stack_ = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
                   -1, 0);
   if (stack_ == MAP_FAILED) {
@@ -74,7 +110,9 @@ EarlyNetns::EarlyNetns(bool make) {
   // No exit signal: nobody is signalled; take() waits for it by pid (__WALL).
   // On its stack's top: the helper reads it from there (our frame is gone by then).
   auto* result = reinterpret_cast<HelperResult*>(static_cast<char*>(stack_) + kStack - 64);
-  *result = HelperResult{&made_, &loopback_up_};
+  *result =
+      HelperResult{&made_, &loopback_up_, veth_request_.empty() ? nullptr : veth_request_.data(),
+                   static_cast<long>(veth_request_.size()), &veth_made_};
   pid_ = ::clone(make_netns, static_cast<char*>(stack_) + kStack - 128, CLONE_VM | CLONE_FILES,
                  result);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
@@ -95,6 +133,7 @@ UniqueFd EarlyNetns::take() {
   pid_ = 0;
   ::munmap(stack_, kStack);
   stack_ = nullptr;
+  host_netns_.reset();
   // A refused unshare (a seccomp filter around us, say) is no error of the run: the clone
   // makes the namespace as before, and says why if it cannot either.
   UniqueFd made(std::exchange(made_, -1));

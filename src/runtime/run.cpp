@@ -59,6 +59,7 @@ struct Plan {
   std::optional<net::Endpoint> endpoint;  // --net bridge|NAME, -p: its address is leased
   UniqueFd shared_netns;                  // --net container:NAME: its network namespace
   UniqueFd made_netns;                    // its own, made while it was planned (net/netns.hpp)
+  bool veth_made = false;                 // ... with the veth pair in it
   UniqueFd shared_ipcns, shared_pidns;    // --ipc/--pid container:NAME
   std::string shm_dir;       // --ipc shareable: its /dev/shm, a tmpfs on the host (Launch::shm_dir)
   std::string notice;        // a bare first word ran the host's command (check_host_command)
@@ -239,9 +240,11 @@ void make_volumes(const RunOptions& o, Plan& p) {
   }
 }
 
-Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host) {
+// `id`: chosen already (run: its veth is named before the plan exists), else o.id or a new one.
+Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
+               const std::string& id = "") {
   Plan p;
-  p.id = o.id.empty() ? new_container_id() : o.id;
+  p.id = !id.empty() ? id : o.id.empty() ? new_container_id() : o.id;
   p.name = o.name.empty() ? generate_name(p.id) : o.name;
   p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent);
   timing::mark("plan: manager");
@@ -299,6 +302,7 @@ void adopt_netns(Plan& p, net::EarlyNetns& early) {
   p.made_netns = std::move(fd);
   p.init.made_netns_fd = p.made_netns.get();
   p.init.loopback_up = early.loopback_up();
+  p.veth_made = early.veth_made();
 }
 
 // The /etc/hosts lines of a bridged container: its address with its hostname and name, and
@@ -418,6 +422,7 @@ SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs
   s.resources = p.resources;
   s.init = p.init;
   s.made_netns = std::move(p.made_netns);
+  s.veth_made = p.veth_made;
   s.init.wait_network = p.endpoint.has_value();
   s.restart = parse_restart_policy(o.restart);
   s.stop_timeout = stop_timeout_seconds(o);
@@ -618,9 +623,10 @@ RunResult create_only(const RunOptions& o, const Store& store, const Plan& p, Ci
 
 // Foreground: we are the supervisor.
 RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& host,
-                         const Store& store, CidFile& cid, net::EarlyNetns& early) {
+                         const Store& store, CidFile& cid, net::EarlyNetns& early,
+                         const std::string& id) {
   SignalForwarder signals;
-  Plan plan = make_plan(o, fs, host);
+  Plan plan = make_plan(o, fs, host, id);
   plan.ran_before = started_before(store, o);
   timing::mark("planned");
   print_notice(plan);
@@ -677,15 +683,18 @@ RunResult run_container(const RunOptions& o) {
   if (::geteuid() != 0)
     throw Error("mydocker run needs root (running as uid " + std::to_string(::geteuid()) +
                 "); --dry-run shows what it would do");
-  // As early as possible: it takes about as long as planning the run.
-  net::EarlyNetns early(!o.create_only && netns_early(o));
+  // As early as possible: it takes about as long as planning the run. On a bridge its veth
+  // pair too, named after the container's id (chosen here for that).
+  const std::string id = o.id.empty() ? new_container_id() : o.id;
+  const bool early_netns = !o.create_only && netns_early(o);
+  net::EarlyNetns early(early_netns, early_netns && bridged(o) ? net::veth_name(id) : "");
   const Fs fs;
   const HostCgroups host = detect_host_cgroups(fs);
   const Store store(o.state_root);
   ::signal(SIGPIPE, SIG_IGN);  // a dead child shows as EPIPE, not as our death
   CidFile cid(o);
-  if (!o.detach && !o.create_only) return run_foreground(o, fs, host, store, cid, early);
-  Plan p = make_plan(o, fs, host);
+  if (!o.detach && !o.create_only) return run_foreground(o, fs, host, store, cid, early, id);
+  Plan p = make_plan(o, fs, host, id);
   p.ran_before = started_before(store, o);
   print_notice(p);
   if (o.create_only) return create_only(o, store, p, cid);

@@ -124,6 +124,7 @@ void Supervisor::adopt_early_netns(InitConfig& init) {
   s_.made_netns = std::move(fd);
   init.made_netns_fd = s_.made_netns.get();
   init.loopback_up = early->loopback_up();
+  s_.veth_made = early->veth_made();
 }
 
 Outcome Supervisor::run_once(bool first,
@@ -155,8 +156,10 @@ Outcome Supervisor::run_once(bool first,
   bool wired = false;  // written by the thread, read after join()
   if (s_.endpoint)
     launch.after_spawn = [&](pid_t pid) {
-      connecting.start([this, pid, &wired] {
-        net::connect(s_.options->data_root, *s_.endpoint, pid);
+      // The first start's pair may be made already, with its namespace (net/netns.hpp).
+      const bool veth_made = std::exchange(s_.veth_made, false);
+      connecting.start([this, pid, veth_made, &wired] {
+        net::connect(s_.options->data_root, *s_.endpoint, pid, veth_made);
         wired = true;
       });
     };

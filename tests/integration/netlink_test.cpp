@@ -29,6 +29,7 @@
 #include <set>
 #include <sstream>
 
+#include "mydocker/net/netns.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/trace.hpp"
@@ -616,6 +617,68 @@ TEST_F(NetlinkTest, VethPairInOneRequestIsWiredAsItIsMade) {
     EXPECT_EQ(eth0["address"], "02:42:0a:58:00:02");
     EXPECT_EQ(eth0["mtu"], 1400);
   }
+}
+
+// A run's pair made ahead, from inside its new namespace, by the helper that makes the namespace
+// (raw system calls, a request built in advance); finish_veth then wires it as create_veth
+// would have. In a child that enters `host`: the helper puts the peer in its caller's namespace.
+TEST_F(NetlinkTest, EarlyNamespaceHelperMakesThePairAndFinishVethWiresIt) {
+  Namespace host;
+  ASSERT_TRUE(host.ready());
+  Pipe report = make_pipe(), done = make_pipe();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    report.read.reset();
+    done.write.reset();
+    auto say = [&](const std::string& what) {
+      (void)!::write(report.write.get(), what.data(), what.size());
+      ::_exit(0);
+    };
+    if (::setns(host.fd(), CLONE_NEWNET) != 0) say("setns failed");
+    try {
+      Netlink h;
+      h.create_bridge("mdbr0", 1400);
+      net::EarlyNetns early(true, "mdv1a2b3c");
+      UniqueFd ns = early.take();
+      if (!ns || !early.veth_made() || !early.loopback_up()) say("no pair made ahead");
+      Netlink inside = Netlink::in_namespace(ns.get());
+      const Netlink::VethPair pair{"mdv1a2b3c", "eth0",   1400, h.index("mdbr0"), "mdbr0", true,
+                                   kMac,        ns.get(), ""};
+      h.finish_veth(pair, inside);
+      inside.set_up("eth0");
+      const std::string fd = std::to_string(ns.get());
+      (void)!::write(report.write.get(), fd.data(), fd.size());
+      report.write.reset();
+      char b;
+      (void)!::read(done.read.get(), &b, 1);  // holds the namespace until the parent has looked
+    } catch (const std::exception& e) {
+      say(e.what());
+    }
+    ::_exit(0);
+  }
+  report.write.reset();
+  done.read.reset();
+  std::string said(64, '\0');
+  const ssize_t n = ::read(report.read.get(), said.data(), said.size());
+  said.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  ASSERT_FALSE(said.empty());
+  ASSERT_TRUE(std::all_of(said.begin(), said.end(), ::isdigit)) << said;
+  const Json veth = link_of(host, "mdv1a2b3c");
+  ASSERT_FALSE(veth.is_null());
+  EXPECT_EQ(veth["master"], "mdbr0");
+  EXPECT_EQ(veth["mtu"], 1400);
+  EXPECT_TRUE(has_flag(veth, "UP"));
+  const Output r = shell("nsenter --net=/proc/" + std::to_string(child) + "/fd/" + said +
+                         " ip -j -d link show dev eth0");
+  const Json eth0 = r.status == 0 ? Json::parse(r.out) : Json();
+  ASSERT_TRUE(eth0.is_array() && eth0.size() == 1) << r.out;
+  EXPECT_EQ(eth0[0]["address"], "02:42:0a:58:00:02");
+  EXPECT_EQ(eth0[0]["mtu"], 1400);
+  EXPECT_TRUE(has_flag(eth0[0], "UP"));
+  EXPECT_EQ(eth0[0]["linkinfo"]["info_kind"], "veth");
+  done.write.reset();
+  ::waitpid(child, nullptr, 0);
 }
 
 // The sockets (socket:[inode]) among a process's open fds.

@@ -26,7 +26,6 @@ struct Endpoint {
   Lease lease;
   std::vector<PortMapping> ports;
   std::string veth;  // the host end: "mdv" + the container's first 8 hex digits
-  int mtu = 1500;    // the host's uplink's
   std::string ip() const { return format_ipv4(lease.ip); }
 };
 
@@ -42,7 +41,11 @@ std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j);
 // Before the container's command runs: bridge (first use), veth, eth0's address and route,
 // ports, in the init's network namespace (it is born in it: see runtime/spawn.cpp). Throws
 // Error; what it made is undone by disconnect().
-void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid);
+// The host end of a container's veth pair: "mdv" and the first 8 digits of its id.
+std::string veth_name(const std::string& container_id);
+// `veth_made`: the pair exists already (eth0 in the init's namespace, bare: net/netns.hpp).
+void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid,
+             bool veth_made = false);
 // --dry-run: what connect() would do, as trace lines with $PID and $IP; nothing is leased or
 // made. Throws Error for a network that does not exist or a bad -p.
 void trace_connect(const std::string& data_root, const std::string& network,

@@ -70,6 +70,15 @@ class Netlink {
     std::string peer_netns_label;
   };
   void create_veth(const VethPair& pair);
+  // A container's pair made ahead by the helper that makes its network namespace (which can
+  // only make raw system calls, net/netns.hpp): the request it sends from inside that
+  // namespace, making `inside` there and its peer `outside` in the one `outside_netns_fd` names.
+  static std::vector<char> veth_request(const std::string& inside, const std::string& outside,
+                                        int outside_netns_fd);
+  // What create_veth(pair) does besides making it, on a pair made ahead (pair.name on this
+  // side, pair.peer in `peer_side`'s namespace): this end's MTU, master and up in one request,
+  // the peer's MTU and MAC. Throws SysError (ENODEV when the pair is gone).
+  void finish_veth(const VethPair& pair, Netlink& peer_side);
   // ip link set LINK master BRIDGE
   void set_master(const std::string& link, const std::string& bridge);
   // ip link set LINK up

@@ -11,11 +11,16 @@
 // opens lands in our table) on a small stack of its own, every signal blocked, making raw
 // system calls only: unshare(CLONE_NEWNET), open its /proc/self/ns/net, bring its loopback up
 // (`ip link set lo up`: off the init's path, and before a bridged run's veth holds the RTNL
-// lock the init would wait for), exit. It is moved off our CPU at once (util/affinity.hpp), or
-// in a VM it often waits for us to block instead of running beside us. No thread: a pthread's
-// stack, TLS and the code behind them cost 128-256 KiB of peak RSS here.
+// lock the init would wait for), on a bridge make the veth pair (its request built in advance:
+// the kernel's 0.5 ms of making two links then overlaps the planning too; the connect after the
+// clone only sets its master, MTU, MAC and addresses), exit. It is moved off our CPU at once
+// (util/affinity.hpp), or in a VM it often waits for us to block instead of running beside us. No
+// thread: a pthread's stack, TLS and the code behind them cost 128-256 KiB of peak RSS here.
 
 #include <sys/types.h>
+
+#include <string>
+#include <vector>
 
 #include "mydocker/util/fd.hpp"
 
@@ -23,21 +28,27 @@ namespace mydocker::net {
 
 class EarlyNetns {
  public:
-  explicit EarlyNetns(bool make);
+  // `veth`: a bridged run's host end (net::Endpoint::veth): the helper also makes the pair,
+  // eth0 in the namespace and its peer in ours (bare: no address, master, MTU or up yet).
+  explicit EarlyNetns(bool make, const std::string& veth = "");
   EarlyNetns(const EarlyNetns&) = delete;
   EarlyNetns& operator=(const EarlyNetns&) = delete;
   ~EarlyNetns();  // waits for the helper; a namespace not taken is dropped
   // Waits for the helper: the namespace (an O_CLOEXEC fd of it, never 0-2), or an empty fd
   // when none was asked for or none could be made this way (the clone then makes it).
   UniqueFd take();
-  // After take(): whether the helper brought the namespace's loopback up.
+  // After take(): whether the helper brought the namespace's loopback up, made the veth pair.
   bool loopback_up() const { return loopback_up_ != 0; }
+  bool veth_made() const { return veth_made_ != 0; }
 
  private:
   pid_t pid_ = 0;
   void* stack_ = nullptr;
-  int made_ = -1;        // written by the helper, in our memory
-  int loopback_up_ = 0;  // likewise
+  int made_ = -1;                   // written by the helper, in our memory
+  int loopback_up_ = 0;             // likewise
+  int veth_made_ = 0;               // likewise
+  std::vector<char> veth_request_;  // read by the helper
+  UniqueFd host_netns_;             // named in it
 };
 
 }  // namespace mydocker::net

@@ -48,6 +48,8 @@ struct SupervisorSetup {
   UniqueFd made_netns;
   // Foreground: the helper making it, waited for only right before the first clone.
   net::EarlyNetns* early_netns = nullptr;
+  // ... with the veth pair in it (its eth0 bare; connect() finishes it).
+  bool veth_made = false;
   // `start` of a container that ran before: a failed start leaves it exited, not created.
   bool ran_before = false;
 };
