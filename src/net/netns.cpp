@@ -94,6 +94,7 @@ EarlyNetns::EarlyNetns(bool make, const std::string& veth) {
     host_netns_.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
     try {
       if (host_netns_) veth_request_ = Netlink::veth_request("eth0", veth, host_netns_.get());
+      veth_ = veth;
     } catch (const std::exception&) {
       veth_request_.clear();
     }
@@ -124,7 +125,13 @@ EarlyNetns::EarlyNetns(bool make, const std::string& veth) {
   }
 }
 
-EarlyNetns::~EarlyNetns() { (void)take(); }  // closed here
+EarlyNetns::~EarlyNetns() {
+  (void)take();  // closed here
+  if (veth_made_ && !claimed_) try {
+      Netlink().delete_link(veth_);
+    } catch (const std::exception&) {
+    }
+}
 
 UniqueFd EarlyNetns::take() {
   if (pid_ <= 0) return {};

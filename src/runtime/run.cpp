@@ -295,6 +295,15 @@ bool netns_early(const RunOptions& o) {
          n.rfind("container:", 0) != 0;
 }
 
+// Whether the early namespace's helper makes the veth pair too: on a bridge, of a network that
+// exists (the built-in one is made on first use). A run refused while it is planned removes a
+// pair made for nothing (~EarlyNetns); one of a network that does not exist is never made.
+bool early_veth(const RunOptions& o) {
+  if (!bridged(o)) return false;
+  const std::string n = effective_network(o);
+  return n == net::kDefaultNetwork || net::NetworkStore(o.data_root).get(n).has_value();
+}
+
 // The namespace made early becomes the init's (if the plan wants one of its own after all).
 void adopt_netns(Plan& p, net::EarlyNetns& early) {
   UniqueFd fd = early.take();
@@ -302,7 +311,7 @@ void adopt_netns(Plan& p, net::EarlyNetns& early) {
   p.made_netns = std::move(fd);
   p.init.made_netns_fd = p.made_netns.get();
   p.init.loopback_up = early.loopback_up();
-  p.veth_made = early.veth_made();
+  p.veth_made = early.claim_veth();
 }
 
 // The /etc/hosts lines of a bridged container: its address with its hostname and name, and
@@ -687,7 +696,7 @@ RunResult run_container(const RunOptions& o) {
   // pair too, named after the container's id (chosen here for that).
   const std::string id = o.id.empty() ? new_container_id() : o.id;
   const bool early_netns = !o.create_only && netns_early(o);
-  net::EarlyNetns early(early_netns, early_netns && bridged(o) ? net::veth_name(id) : "");
+  net::EarlyNetns early(early_netns, early_netns && early_veth(o) ? net::veth_name(id) : "");
   const Fs fs;
   const HostCgroups host = detect_host_cgroups(fs);
   const Store store(o.state_root);

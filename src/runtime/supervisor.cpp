@@ -124,7 +124,7 @@ void Supervisor::adopt_early_netns(InitConfig& init) {
   s_.made_netns = std::move(fd);
   init.made_netns_fd = s_.made_netns.get();
   init.loopback_up = early->loopback_up();
-  s_.veth_made = early->veth_made();
+  s_.veth_made = early->claim_veth();
 }
 
 Outcome Supervisor::run_once(bool first,

@@ -641,7 +641,7 @@ TEST_F(NetlinkTest, EarlyNamespaceHelperMakesThePairAndFinishVethWiresIt) {
       h.create_bridge("mdbr0", 1400);
       net::EarlyNetns early(true, "mdv1a2b3c");
       UniqueFd ns = early.take();
-      if (!ns || !early.veth_made() || !early.loopback_up()) say("no pair made ahead");
+      if (!ns || !early.claim_veth() || !early.loopback_up()) say("no pair made ahead");
       Netlink inside = Netlink::in_namespace(ns.get());
       const Netlink::VethPair pair{"mdv1a2b3c", "eth0",   1400, h.index("mdbr0"), "mdbr0", true,
                                    kMac,        ns.get(), ""};

@@ -33,13 +33,19 @@ class EarlyNetns {
   explicit EarlyNetns(bool make, const std::string& veth = "");
   EarlyNetns(const EarlyNetns&) = delete;
   EarlyNetns& operator=(const EarlyNetns&) = delete;
-  ~EarlyNetns();  // waits for the helper; a namespace not taken is dropped
+  // Waits for the helper; a namespace not taken is dropped, and a veth pair not claimed is
+  // deleted (not left to the kernel's teardown of the namespace, which comes later).
+  ~EarlyNetns();
   // Waits for the helper: the namespace (an O_CLOEXEC fd of it, never 0-2), or an empty fd
   // when none was asked for or none could be made this way (the clone then makes it).
   UniqueFd take();
   // After take(): whether the helper brought the namespace's loopback up, made the veth pair.
   bool loopback_up() const { return loopback_up_ != 0; }
-  bool veth_made() const { return veth_made_ != 0; }
+  // After take(): whether it made the veth pair, which is then the caller's to finish.
+  bool claim_veth() {
+    claimed_ = true;
+    return veth_made_ != 0;
+  }
 
  private:
   pid_t pid_ = 0;
@@ -49,6 +55,8 @@ class EarlyNetns {
   int veth_made_ = 0;               // likewise
   std::vector<char> veth_request_;  // read by the helper
   UniqueFd host_netns_;             // named in it
+  std::string veth_;                // its host end
+  bool claimed_ = false;
 };
 
 }  // namespace mydocker::net
