@@ -47,11 +47,6 @@ nlohmann::json read_json(const std::string& path) {
 }
 
 // The cgroups are fixed when the container is made: they go with the rest of its config.
-nlohmann::json with_cgroups(nlohmann::json config, const CgroupRecord& cgroups) {
-  put_cgroup_record(config, cgroups);
-  return config;
-}
-
 }  // namespace
 
 ContainerDir::ContainerDir(std::string root, std::string id, bool durable)
@@ -158,9 +153,8 @@ void Store::reserve_name(const std::string& name, const std::string& id) const {
   }
 }
 
-Store::Created Store::create(const std::string& id, const std::string& name,
-                             const nlohmann::json& config, const ContainerState& state,
-                             bool durable) const {
+Store::Created Store::create(const std::string& id, const std::string& name, nlohmann::json config,
+                             const ContainerState& state, bool durable) const {
   make_dirs(root_ + "/names", 0700);
   const std::string tmp = root_ + "/" + kTmpPrefix + id;
   if (::mkdir(tmp.c_str(), 0700) != 0)
@@ -175,7 +169,8 @@ Store::Created Store::create(const std::string& id, const std::string& name,
   try {
     reserve_name(name, id);
     // Straight into the directory: its rename below makes all of it appear at once.
-    write_file(tmp + "/config.json", with_cgroups(config, state.cgroup).dump() + "\n", durable);
+    put_cgroup_record(config, state.cgroup);
+    write_file(tmp + "/config.json", config.dump() + "\n", durable);
     ContainerState first = state;
     fill_summary(first, config);
     write_file(tmp + "/state.json", nlohmann::json(first).dump() + "\n", durable);

@@ -82,7 +82,8 @@ class Store {
     ContainerDir dir;
     UniqueFd supervisor_lock;
   };
-  Created create(const std::string& id, const std::string& name, const nlohmann::json& config,
+  // `config` by value: the cgroups are added to it in place (no copy of the whole document).
+  Created create(const std::string& id, const std::string& name, nlohmann::json config,
                  const ContainerState& state, bool durable = true) const;
   // Removes the directory, the name link and the container's files (its overlay layers):
   // `name` and `files_dir` when the caller knows them, else they are read from its config.
