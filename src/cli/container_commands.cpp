@@ -428,6 +428,7 @@ std::optional<nlohmann::json> inspect_object(const CommandLine& cl, const Store&
   if (type.empty() || type == "network") {
     net::NetworkStore networks(cl.data_root);  // as it is: no built-in one made by asking
     if (auto n = networks.get(ref)) return net::inspect_json(*n, networks.leases(n->name));
+    if (auto n = net::find_predefined(ref)) return net::inspect_json(*n, {});
   }
   if (type.empty() || type == "volume") {
     const VolumeStore volumes(cl.data_root);

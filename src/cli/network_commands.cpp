@@ -53,10 +53,13 @@ void record(const CommandLine& cl, const char* action, const net::Network& n) {
 
 // One network as `network ls --format` sees it (docker's field names, and its Subnet).
 nlohmann::json ls_json(const net::Network& n) {
-  return {{"ID", n.id.substr(0, 12)}, {"Name", n.name},
-          {"Driver", n.driver},       {"Scope", "local"},
-          {"IPv6", "false"},          {"Internal", n.internal ? "true" : "false"},
-          {"Subnet", n.subnet.text()}};
+  return {{"ID", n.id.substr(0, 12)},
+          {"Name", n.name},
+          {"Driver", n.driver},
+          {"Scope", "local"},
+          {"IPv6", "false"},
+          {"Internal", n.internal ? "true" : "false"},
+          {"Subnet", n.predefined() ? "" : n.subnet.text()}};
 }
 
 int network_ls(const CommandLine& cl, const std::vector<std::string>& filters) {
@@ -88,7 +91,7 @@ int network_ls(const CommandLine& cl, const std::vector<std::string>& filters) {
     }
     char line[256];
     std::snprintf(line, sizeof line, "%-14s %-19s %-9s %-17s %s\n", n.id.substr(0, 12).c_str(),
-                  n.name.c_str(), n.driver.c_str(), n.subnet.text().c_str(),
+                  n.name.c_str(), n.driver.c_str(), n.predefined() ? "" : n.subnet.text().c_str(),
                   n.internal ? "yes" : "no");
     out() << line;
   }

@@ -47,10 +47,14 @@ std::vector<net::Network> network_list(const std::string& data_root) {
     auto held = store.lock();
     store.ensure_default(net::host_subnets());
   }
-  return store.list();
+  std::vector<net::Network> all = store.list();
+  for (auto& n : net::predefined_networks()) all.push_back(std::move(n));
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return all;
 }
 
 nlohmann::json network_inspect(const std::string& data_root, const std::string& name) {
+  if (auto n = net::find_predefined(name)) return net::inspect_json(*n, {});
   (void)network_list(data_root);  // the built-in one exists once asked about
   net::NetworkStore store(data_root);
   auto n = store.get(name);
@@ -60,6 +64,8 @@ nlohmann::json network_inspect(const std::string& data_root, const std::string& 
 
 net::Network network_remove(const std::string& data_root, const std::string& name) {
   require_root("rm");
+  if (auto n = net::find_predefined(name))  // docker's words
+    throw Error(n->name + " is a pre-defined network and cannot be removed");
   net::NetworkStore store(data_root);
   auto held = store.lock();
   net::Network n = store.remove(name);

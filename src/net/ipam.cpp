@@ -448,27 +448,46 @@ std::string format_mac(const Mac& mac) {
 
 std::string Lease::cidr() const { return format_ipv4(ip) + "/" + std::to_string(prefix); }
 
+std::vector<Network> predefined_networks() {
+  // The ids: sha256("mydocker pre-defined network " + name).
+  std::vector<Network> out(2);
+  out[0].name = out[0].driver = "host";
+  out[0].id = "0cbc8c11e9486f5747795325a3b1495320ac2b16f8c30326e7b6bf04f7579e4e";
+  out[1].name = "none";
+  out[1].driver = "null";
+  out[1].id = "35b8360a6558d2bdfa8594529dca0dc14c4c5974b4b24c390c107983f0ee66be";
+  return out;
+}
+
+std::optional<Network> find_predefined(const std::string& ref) {
+  for (auto& n : predefined_networks())
+    if (n.name == ref || (ref.size() >= 12 && n.id.rfind(ref, 0) == 0)) return n;
+  return std::nullopt;
+}
+
 void to_json(json& j, const Network& n) {
-  json options = {{kBridgeNameOption, n.bridge}};
+  json options = json::object();
+  if (!n.predefined()) options[kBridgeNameOption] = n.bridge;
   if (n.builtin()) options["com.docker.network.bridge.default_bridge"] = "true";
   const json config = {{"Subnet", n.subnet.text()}, {"Gateway", format_ipv4(n.gateway)}};
-  j = json{
-      {"Name", n.name},
-      {"Id", n.id},
-      {"Created", n.created},
-      {"Scope", "local"},
-      {"Driver", n.driver},
-      {"EnableIPv6", false},
-      {"IPAM",
-       {{"Driver", "default"}, {"Options", json::object()}, {"Config", json::array({config})}}},
-      {"Internal", n.internal},
-      {"Attachable", false},
-      {"Ingress", false},
-      {"ConfigFrom", {{"Network", ""}}},
-      {"ConfigOnly", false},
-      {"Containers", json::object()},
-      {"Options", options},
-      {"Labels", json::object()}};
+  j = json{{"Name", n.name},
+           {"Id", n.id},
+           {"Created", n.created},
+           {"Scope", "local"},
+           {"Driver", n.driver},
+           {"EnableIPv6", false},
+           {"IPAM",
+            {{"Driver", "default"},
+             {"Options", json::object()},
+             {"Config", n.predefined() ? json::array() : json::array({config})}}},
+           {"Internal", n.internal},
+           {"Attachable", false},
+           {"Ingress", false},
+           {"ConfigFrom", {{"Network", ""}}},
+           {"ConfigOnly", false},
+           {"Containers", json::object()},
+           {"Options", options},
+           {"Labels", json::object()}};
 }
 
 void from_json(const json& j, Network& n) {

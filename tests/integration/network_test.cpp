@@ -499,6 +499,22 @@ TEST_F(NetworkTest, DockersEverydayNetworkingSurface) {
   EXPECT_EQ(md({"network", "ls", "-q", "--filter", "name=nothing"}).out, "");
   EXPECT_EQ(md({"network", "prune", "-f"}).status, 0);
   EXPECT_EQ(md({"network", "ls", "-q", "-f", "name=fro"}).out, "");
+  // docker's pre-defined networks: host and none are listed, inspected, never removed.
+  EXPECT_EQ(md({"network", "ls", "--format", "{{.Name}} {{.Driver}}"}).out,
+            "bridge bridge\nhost host\nnone null\n");
+  EXPECT_EQ(md({"network", "ls", "-q", "-f", "driver=null"}).out, "35b8360a6558\n");
+  EXPECT_EQ(md({"network", "inspect", "-f", "{{.Name}} {{.Driver}} {{.IPAM.Config}}", "host"}).out,
+            "host host []\n");
+  EXPECT_EQ(md({"inspect", "--type", "network", "-f", "{{.Id}}", "none"}).out,
+            "35b8360a6558d2bdfa8594529dca0dc14c4c5974b4b24c390c107983f0ee66be\n");
+  auto rm_host = md({"network", "rm", "host"});
+  EXPECT_EQ(rm_host.status, 125);
+  EXPECT_NE(rm_host.err.find("host is a pre-defined network and cannot be removed"),
+            std::string::npos)
+      << rm_host.err;
+  EXPECT_EQ(md({"network", "create", "none"}).status, 125);
+  EXPECT_EQ(md({"network", "prune", "-f"}).out, "");
+  EXPECT_EQ(md({"network", "ls", "-q"}).out.size(), 3 * 13u) << "bridge, host, none";
 }
 
 // v1 wires a run's network while its cgroups are made: a run refused there (here: a real-time

@@ -78,7 +78,16 @@ struct Network {
   std::string created;  // RFC 3339, UTC
 
   bool builtin() const { return name == kDefaultNetwork; }
+  // docker's pre-defined `host` (driver host) and `none` (driver null): the network modes
+  // --net host and --net none, listed and inspected like networks, never stored (no subnet).
+  bool predefined() const { return driver == "host" || driver == "null"; }
 };
+
+// The pre-defined networks: host and none. Their ids are fixed (sha256 of a text naming them:
+// the same on every host; docker's are random per daemon).
+std::vector<Network> predefined_networks();
+// The one `ref` names (its name, or its id from 12 digits on), if any.
+std::optional<Network> find_predefined(const std::string& ref);
 
 // `docker network inspect`'s shape: Name, Id, Created, Scope, Driver, EnableIPv6,
 // IPAM{Driver, Config[{Subnet, Gateway}]}, Internal, Attachable, Ingress, Containers (empty

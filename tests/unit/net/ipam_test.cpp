@@ -632,3 +632,35 @@ TEST(HostsFile, ReplaceLineRewritesOnlyWholeLinesInPlace) {
 
 }  // namespace
 }  // namespace mydocker::net
+
+namespace mydocker::net {
+namespace {
+
+// docker's host and none: found by name or by id from 12 digits on, shown without a subnet or
+// a bridge, never confused with a stored network of another name.
+TEST(PredefinedNetworks, HostAndNoneByNameOrId) {
+  const auto all = predefined_networks();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "host");
+  EXPECT_EQ(all[0].driver, "host");
+  EXPECT_EQ(all[1].name, "none");
+  EXPECT_EQ(all[1].driver, "null");
+  for (const auto& n : all) {
+    EXPECT_TRUE(n.predefined());
+    EXPECT_EQ(n.id.size(), 64u);
+    ASSERT_TRUE(find_predefined(n.name));
+    EXPECT_EQ(find_predefined(n.id.substr(0, 12))->name, n.name);
+    EXPECT_FALSE(find_predefined(n.id.substr(0, 11))) << "too short an id prefix";
+    const nlohmann::json j = inspect_json(n, {});
+    EXPECT_EQ(j["IPAM"]["Config"], nlohmann::json::array());
+    EXPECT_EQ(j["Options"], nlohmann::json::object());
+    EXPECT_EQ(j["Driver"], n.driver);
+  }
+  EXPECT_FALSE(find_predefined("bridge"));
+  Network bridge;
+  bridge.name = "bridge";
+  EXPECT_FALSE(bridge.predefined());
+}
+
+}  // namespace
+}  // namespace mydocker::net
