@@ -54,18 +54,18 @@ std::vector<net::Network> network_list(const std::string& data_root) {
 }
 
 nlohmann::json network_inspect(const std::string& data_root, const std::string& name) {
-  if (auto n = net::find_predefined(name)) return net::inspect_json(*n, {});
   (void)network_list(data_root);  // the built-in one exists once asked about
   net::NetworkStore store(data_root);
   auto n = store.get(name);
+  if (!n) n = net::find_predefined(name);
   if (!n) throw Error("network " + name + " not found");
-  return net::inspect_json(*n, store.leases(n->name));
+  return net::inspect_json(*n, n->predefined() ? std::vector<net::Lease>{} : store.leases(n->name));
 }
 
 net::Network network_remove(const std::string& data_root, const std::string& name) {
+  if (name == "host" || name == "none")  // docker's words, before anything else
+    throw Error(name + " is a pre-defined network and cannot be removed");
   require_root("rm");
-  if (auto n = net::find_predefined(name))  // docker's words
-    throw Error(n->name + " is a pre-defined network and cannot be removed");
   net::NetworkStore store(data_root);
   auto held = store.lock();
   net::Network n = store.remove(name);

@@ -1,6 +1,7 @@
 #include "mydocker/net/endpoint.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <set>
@@ -8,7 +9,9 @@
 #include "mydocker/net/netlink.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
+#include "mydocker/util/files.hpp"
 #include "mydocker/util/fs.hpp"
+#include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker::net {
@@ -187,6 +190,7 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
       nl.delete_link(e.veth);  // a leftover of a killed run of the same container
       nl.create_veth(pair);
     }
+  timing::mark(veth_made ? "connect: veth pair made ahead, finished" : "connect: veth pair made");
   inside.add_address("eth0", e.ip(), e.network.subnet.prefix);
   inside.set_up("eth0");
   if (!e.network.internal) inside.add_default_route(format_ipv4(e.network.gateway));
@@ -250,6 +254,34 @@ std::string peer_hosts(const std::string& data_root, const Endpoint& e) {
   return out;
 }
 
+namespace {
+
+std::string early_veths_lock(const std::string& data_root) {
+  return data_root + "/networks/.early-veths.lock";
+}
+
+// prune's side of hold_early_veths: the lock, exclusive, held while the veths are judged;
+// nullopt while a run holds it. (No networks directory: no network, no veth of ours.)
+std::optional<UniqueFd> sweep_early_veths(const std::string& data_root) {
+  UniqueFd fd(::open(early_veths_lock(data_root).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) return UniqueFd();
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return std::nullopt;
+  return fd;
+}
+
+}  // namespace
+
+UniqueFd hold_early_veths(const std::string& data_root) {
+  try {
+    make_dirs(data_root + "/networks", 0700);
+  } catch (const std::exception&) {
+    return {};
+  }
+  UniqueFd fd(::open(early_veths_lock(data_root).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd || ::flock(fd.get(), LOCK_SH) != 0) return {};
+  return fd;
+}
+
 std::vector<std::string> prune_network_leftovers(
     const std::string& data_root, const std::function<bool(const std::string&)>& alive,
     const std::function<bool(const std::string&)>& running) {
@@ -265,6 +297,10 @@ std::vector<std::string> prune_network_leftovers(
     for (const auto& n : store.list())
       for (const auto& l : store.leases(n.name)) live_ips.insert(l.ip);
   }
+  // A run being planned may have its veth made already, before its lease and record exist
+  // (net/netns.hpp): its guard held, no veth is judged now (the next prune does).
+  const auto sweep = sweep_early_veths(data_root);
+  if (!sweep) return removed;
   Netlink nl;
   for (const auto& link : nl.links())
     if (link.rfind("mdv", 0) == 0 && link.size() == 11) {

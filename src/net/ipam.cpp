@@ -461,7 +461,7 @@ std::vector<Network> predefined_networks() {
 
 std::optional<Network> find_predefined(const std::string& ref) {
   for (auto& n : predefined_networks())
-    if (n.name == ref || (ref.size() >= 12 && n.id.rfind(ref, 0) == 0)) return n;
+    if (n.name == ref || (!ref.empty() && n.id.rfind(ref, 0) == 0)) return n;
   return std::nullopt;
 }
 

@@ -103,6 +103,7 @@ EarlyNetns::EarlyNetns(bool make, const std::string& veth) {
                   -1, 0);
   if (stack_ == MAP_FAILED) {
     stack_ = nullptr;
+    host_netns_.reset();
     return;  // the clone makes it, as before
   }
   sigset_t all, old;
@@ -122,6 +123,7 @@ EarlyNetns::EarlyNetns(bool make, const std::string& veth) {
     pid_ = 0;
     ::munmap(stack_, kStack);
     stack_ = nullptr;
+    host_netns_.reset();
   }
 }
 

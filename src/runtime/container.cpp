@@ -36,7 +36,7 @@ void Instance::spawn(const Launch& l, const std::string& into) {
   if (in_.read) so.stdio[0] = in_.read.get();
   trace_spawn(so);
   child_ = spawn_init(sync_.read.get(), errors_.write.get(), l.child_mask, so);
-  nudge_off_this_cpu(child_.pid);  // its mounts beside our cgroup set-up (util/affinity.hpp)
+  nudge_off_this_cpu(child_.pid);  // to run beside us (util/affinity.hpp)
   sync_.read.reset();
   stub_.reset();
   if (l.init.userns) map_user_namespace(l.init);

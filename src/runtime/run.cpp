@@ -633,7 +633,7 @@ RunResult create_only(const RunOptions& o, const Store& store, const Plan& p, Ci
 // Foreground: we are the supervisor.
 RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& host,
                          const Store& store, CidFile& cid, net::EarlyNetns& early,
-                         const std::string& id) {
+                         const std::string& id, UniqueFd& veth_guard) {
   SignalForwarder signals;
   Plan plan = make_plan(o, fs, host, id);
   plan.ran_before = started_before(store, o);
@@ -642,6 +642,7 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
   // The container's directory (and its lock) exists before its first cgroup, so `prune`
   // knows it is alive.
   auto created = record(store, o, plan, first_state(plan), /*durable=*/false);
+  veth_guard.reset();  // its record and lease exist: prune sees it is ours
   cid.write(plan.id);
   create_container_files(plan.init, o, plan.files_dir, created.dir.path(),
                          endpoint_hosts(plan, o.data_root), host_gateway(plan));
@@ -696,18 +697,24 @@ RunResult run_container(const RunOptions& o) {
   // pair too, named after the container's id (chosen here for that).
   const std::string id = o.id.empty() ? new_container_id() : o.id;
   const bool early_netns = !o.create_only && netns_early(o);
-  net::EarlyNetns early(early_netns, early_netns && early_veth(o) ? net::veth_name(id) : "");
+  // Held until the record exists: `prune` judges no veth meanwhile (its lease and record come
+  // later). Declared first: ~EarlyNetns deletes a pair nobody claimed while it is held.
+  UniqueFd veth_guard =
+      early_netns && early_veth(o) ? net::hold_early_veths(o.data_root) : UniqueFd();
+  net::EarlyNetns early(early_netns, veth_guard ? net::veth_name(id) : "");
   const Fs fs;
   const HostCgroups host = detect_host_cgroups(fs);
   const Store store(o.state_root);
   ::signal(SIGPIPE, SIG_IGN);  // a dead child shows as EPIPE, not as our death
   CidFile cid(o);
-  if (!o.detach && !o.create_only) return run_foreground(o, fs, host, store, cid, early, id);
+  if (!o.detach && !o.create_only)
+    return run_foreground(o, fs, host, store, cid, early, id, veth_guard);
   Plan p = make_plan(o, fs, host, id);
   p.ran_before = started_before(store, o);
   print_notice(p);
   if (o.create_only) return create_only(o, store, p, cid);
   auto created = record(store, o, p, first_state(p), true);
+  veth_guard.reset();  // its record and lease exist: prune sees it is ours
   cid.write(p.id);
   create_container_files(p.init, o, p.files_dir, created.dir.path(), endpoint_hosts(p, o.data_root),
                          host_gateway(p));

@@ -46,6 +46,21 @@ class BackgroundTask {
   std::exception_ptr error_;
 };
 
+// On a bridge: the network is wired on a thread of its own as soon as the init exists, while
+// this one makes the cgroups (v1: about 0.5 ms of a bridged run's critical path); joined
+// before anything else runs or forks. `veth_made`, read once the init exists (its namespace is
+// adopted right before the clone): the first start's pair may be made already (net/netns.hpp).
+void connect_when_spawned(Launch& launch, BackgroundTask& connecting, const std::string& data_root,
+                          const net::Endpoint& e, bool& veth_made, bool& wired) {
+  launch.after_spawn = [&connecting, &data_root, &e, &veth_made, &wired](pid_t pid) {
+    const bool made = std::exchange(veth_made, false);
+    connecting.start([&data_root, &e, pid, made, &wired] {
+      net::connect(data_root, e, pid, made);
+      wired = true;
+    });
+  };
+}
+
 }  // namespace
 
 namespace {
@@ -127,13 +142,7 @@ void Supervisor::adopt_early_netns(InitConfig& init) {
   s_.veth_made = early->claim_veth();
 }
 
-Outcome Supervisor::run_once(bool first,
-                             const std::function<void(const std::optional<InitFailure>&)>& cb) {
-  Outcome out;
-  const auto started = Clock::now();
-  std::optional<LogWriter> log;
-  if (const auto rotation = log_rotation(*s_.options); s_.detached && rotation)
-    log.emplace(dir_.log_path(), *rotation);
+Launch Supervisor::make_launch() {
   Launch launch{s_.cgroups,
                 s_.resources,
                 s_.init,
@@ -142,6 +151,17 @@ Outcome Supervisor::run_once(bool first,
                 s_.signals->original_mask(),
                 s_.shm_dir};
   if (s_.early_netns) launch.adopt_netns = [this](InitConfig& init) { adopt_early_netns(init); };
+  return launch;
+}
+
+Outcome Supervisor::run_once(bool first,
+                             const std::function<void(const std::optional<InitFailure>&)>& cb) {
+  Outcome out;
+  const auto started = Clock::now();
+  std::optional<LogWriter> log;
+  if (const auto rotation = log_rotation(*s_.options); s_.detached && rotation)
+    log.emplace(dir_.log_path(), *rotation);
+  Launch launch = make_launch();
   Instance in(s_.cgroups);
   // On a bridge: the veth and the ports go with each run, however it ends.
   struct Network {
@@ -150,19 +170,11 @@ Outcome Supervisor::run_once(bool first,
       if (e) net::disconnect(*e);
     }
   } network{nullptr};
-  // The network is wired on a thread of its own while this one makes the cgroups (v1: about
-  // 0.5 ms of a bridged run's critical path); joined before anything else runs or forks.
   BackgroundTask connecting;
   bool wired = false;  // written by the thread, read after join()
   if (s_.endpoint)
-    launch.after_spawn = [&](pid_t pid) {
-      // The first start's pair may be made already, with its namespace (net/netns.hpp).
-      const bool veth_made = std::exchange(s_.veth_made, false);
-      connecting.start([this, pid, veth_made, &wired] {
-        net::connect(s_.options->data_root, *s_.endpoint, pid, veth_made);
-        wired = true;
-      });
-    };
+    connect_when_spawned(launch, connecting, s_.options->data_root, *s_.endpoint, s_.veth_made,
+                         wired);
   try {
     in.create(launch);
   } catch (...) {

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -258,7 +259,7 @@ class Writer {
       size_t at;
       size_t targets[2];  // jf, jt: a node's index, or kOutcome + the outcome's index
     };
-    constexpr size_t kOutcome = size_t{1} << 32;
+    constexpr size_t kOutcome = std::numeric_limits<size_t>::max() / 2;
     std::vector<Outcome> outcomes;
     std::vector<Node> nodes;
     auto outcome_of = [&](const Outcome& o) {

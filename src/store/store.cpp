@@ -46,7 +46,6 @@ nlohmann::json read_json(const std::string& path) {
   return j;
 }
 
-// The cgroups are fixed when the container is made: they go with the rest of its config.
 }  // namespace
 
 ContainerDir::ContainerDir(std::string root, std::string id, bool durable)

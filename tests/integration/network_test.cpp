@@ -5,7 +5,9 @@
 // localhost and from another container (hairpin), names and isolation between networks, an
 // --internal network, a port conflict, and kill -9 followed by prune.
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,6 +17,7 @@
 #include <thread>
 
 #include "integration/harness.hpp"
+#include "mydocker/util/fd.hpp"
 
 namespace itest {
 namespace {
@@ -412,6 +415,28 @@ TEST_F(NetworkTest, InternalNetworkHasNoWayOut) {
 
 // A container's eth0 has the MTU of the host's uplink (here 1400), also after the bridge's last
 // port has gone (a bridge keeps only an MTU set as a change, not one given at creation).
+// The pair is made while the run is planned, by the helper that makes its namespace, and only
+// finished after the clone (MYDOCKER_TIMING says which); the container is wired all the same.
+TEST_F(NetworkTest, TheVethPairIsMadeAheadAndFinished) {
+  Options opt;
+  opt.timeout_s = 30;
+  opt.env["MYDOCKER_TIMING"] = "1";
+  auto r = in_host({mydocker(), "--root", root(), "--data-root", data_, "run", "--rm", "--net",
+                    "bridge", "busybox", "sh", "-c", "ip -o -4 addr show eth0; ip route"},
+                   opt);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("connect: veth pair made ahead, finished"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("inet 10."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("default via "), std::string::npos) << r.out;
+  // With --trace the lesson's clone makes the namespace, and connect() the whole pair.
+  opt.env["MYDOCKER_TIMING"] = "1";
+  auto t = in_host({mydocker(), "--root", root(), "--data-root", data_, "run", "--rm", "--trace",
+                    "--net", "bridge", "busybox", "true"},
+                   opt);
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_NE(t.err.find("connect: veth pair made (VmHWM"), std::string::npos) << t.err;
+}
+
 TEST_F(NetworkTest, ContainersGetTheUplinksMtuAlsoOnceTheBridgeWasEmpty) {
   ASSERT_EQ(in_host({"ip", "link", "set", "up0", "mtu", "1400"}).status, 0);
   for (int i = 0; i < 2; ++i) {
@@ -557,6 +582,28 @@ TEST_F(NetworkTest, Kill9ThenPruneLeavesNoVethRuleOrLease) {
   EXPECT_EQ(map().find("8081"), std::string::npos) << p.out;
   EXPECT_EQ(in_host({"ip", "-br", "link"}).out.find("mdv"), std::string::npos) << p.out;
   EXPECT_NE(p.out.find("published port"), std::string::npos) << p.out;
+}
+
+// A run's veth exists before its lease and record (net/netns.hpp): while a run holds the guard
+// (a shared lock, from before its helper starts until its record exists), prune judges no
+// veth; once it is free, a veth of no container goes.
+TEST_F(NetworkTest, PruneLeavesVethsAloneWhileARunIsBeingPlanned) {
+  ASSERT_EQ(md({"network", "ls", "-q"}).status, 0);  // the networks' directory exists
+  ASSERT_EQ(in_host({"ip", "link", "add", "mdv0badc0de", "type", "veth", "peer", "name", "other0"})
+                .status,
+            0);
+  const std::string lock = data_ + "/networks/.early-veths.lock";
+  {
+    mydocker::UniqueFd held(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_TRUE(held.valid());
+    ASSERT_EQ(::flock(held.get(), LOCK_SH), 0);
+    EXPECT_EQ(md({"prune"}).status, 0);
+    EXPECT_NE(in_host({"ip", "-br", "link"}).out.find("mdv0badc0de"), std::string::npos)
+        << "judged while a run was being planned";
+  }
+  auto p = md({"prune"});
+  EXPECT_EQ(p.status, 0) << p.err;
+  EXPECT_EQ(in_host({"ip", "-br", "link"}).out.find("mdv0badc0de"), std::string::npos) << p.out;
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 
 #include "mydocker/net/firewall.hpp"
 #include "mydocker/net/ipam.hpp"
+#include "mydocker/util/fd.hpp"
 
 namespace mydocker::net {
 
@@ -38,12 +39,12 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
 nlohmann::json endpoint_json(const Endpoint& e);
 std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j);
 
-// Before the container's command runs: bridge (first use), veth, eth0's address and route,
-// ports, in the init's network namespace (it is born in it: see runtime/spawn.cpp). Throws
-// Error; what it made is undone by disconnect().
 // The host end of a container's veth pair: "mdv" and the first 8 digits of its id.
 std::string veth_name(const std::string& container_id);
-// `veth_made`: the pair exists already (eth0 in the init's namespace, bare: net/netns.hpp).
+// Before the container's command runs: bridge (first use), veth, eth0's address and route,
+// ports, in the init's network namespace (it is born in it: see runtime/spawn.cpp). Throws
+// Error; what it made is undone by disconnect(). `veth_made`: the pair exists already (eth0
+// in the init's namespace, bare: net/netns.hpp), and is finished instead of made.
 void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid,
              bool veth_made = false);
 // --dry-run: what connect() would do, as trace lines with $PID and $IP; nothing is leased or
@@ -58,6 +59,10 @@ void release(const std::string& data_root, const std::string& container_id) noex
 std::vector<Subnet> host_subnets();
 // /etc/hosts lines for the containers on the same network (name and --name alias).
 std::string peer_hosts(const std::string& data_root, const Endpoint& e);
+// A run's guard while its veth may exist before its lease and record (net/netns.hpp makes it
+// while the run is planned): a shared lock that prune_network_leftovers leaves the veths alone
+// under. Empty when it cannot be taken (the run then makes its veth later, in connect()).
+UniqueFd hold_early_veths(const std::string& data_root);
 // prune: leases of containers that are gone (`alive(id)`: its record exists), veths (mdv*) of
 // containers not running (`running(id)`), published ports to no leased address. Returns what
 // was removed, for the user.

@@ -86,13 +86,14 @@ struct Network {
 // The pre-defined networks: host and none. Their ids are fixed (sha256 of a text naming them:
 // the same on every host; docker's are random per daemon).
 std::vector<Network> predefined_networks();
-// The one `ref` names (its name, or its id from 12 digits on), if any.
+// The one `ref` names (its name, or a prefix of its id: look in the store first), if any.
 std::optional<Network> find_predefined(const std::string& ref);
 
 // `docker network inspect`'s shape: Name, Id, Created, Scope, Driver, EnableIPv6,
 // IPAM{Driver, Config[{Subnet, Gateway}]}, Internal, Attachable, Ingress, Containers (empty
-// here), Options{"com.docker.network.bridge.name"}, Labels. from_json reads what to_json writes
-// and ignores Containers; throws nlohmann::json::exception on a missing member.
+// here), Options{"com.docker.network.bridge.name"}, Labels. from_json reads what to_json writes for
+// a stored (bridge) network and ignores Containers; throws nlohmann::json::exception on a missing
+// member.
 void to_json(nlohmann::json& j, const Network& n);
 void from_json(const nlohmann::json& j, Network& n);
 

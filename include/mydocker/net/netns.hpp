@@ -39,7 +39,7 @@ class EarlyNetns {
   // Waits for the helper: the namespace (an O_CLOEXEC fd of it, never 0-2), or an empty fd
   // when none was asked for or none could be made this way (the clone then makes it).
   UniqueFd take();
-  // After take(): whether the helper brought the namespace's loopback up, made the veth pair.
+  // After take(): whether the helper brought the namespace's loopback up.
   bool loopback_up() const { return loopback_up_ != 0; }
   // After take(): whether it made the veth pair, which is then the caller's to finish.
   bool claim_veth() {

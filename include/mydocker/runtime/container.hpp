@@ -37,8 +37,9 @@ struct Launch {
   // --ipc shareable: a tmpfs mounted here on the host (mode 1777, --shm-size) before the init
   // exists, which binds it as its /dev/shm; unmounted by destroy().
   std::string shm_dir;
-  // Called with the init's pid as soon as it exists (before the cgroups on v1): what must wait
-  // for its namespaces but not for its cgroups starts here (the network, on a thread).
+  // Called with the init's pid as soon as it exists (on v1 with a root filesystem of its own,
+  // before the cgroups): what must wait for its namespaces but not for its cgroups starts here
+  // (the network, on a thread).
   std::function<void(pid_t)> after_spawn = nullptr;
   // Called right before the clone with the init's configuration: a run's early network
   // namespace (net/netns.hpp) is adopted here (made_netns_fd, loopback_up), so that its making

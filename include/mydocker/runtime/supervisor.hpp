@@ -72,6 +72,7 @@ class Supervisor {
  private:
   // The early network namespace, taken into made_netns and named in `init` (supervisor.cpp).
   void adopt_early_netns(InitConfig& init);
+  Launch make_launch();  // what one start launches
   // One start: create, start, record it, wait (relay), read the stats, destroy.
   Outcome run_once(bool first, const std::function<void(const std::optional<InitFailure>&)>& cb);
   void record_running(Instance& in);

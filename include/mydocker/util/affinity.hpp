@@ -16,8 +16,9 @@
 
 namespace mydocker {
 
-// Queues `tid` (a child cloned a moment ago, not running yet) on a CPU other than ours, its
-// affinity unchanged afterwards. Best effort: one CPU, or a refusal, leaves it where it is.
+// Queues `tid` (a child cloned a moment ago, not running yet) on a CPU other than ours, then
+// gives it back the CPUs it inherited from us (narrowed by its cpuset, as at its birth). Best
+// effort: one CPU, or a refusal, leaves it where it is.
 void nudge_off_this_cpu(pid_t tid);
 
 }  // namespace mydocker
