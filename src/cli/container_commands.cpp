@@ -11,6 +11,7 @@
 #include "mydocker/cli/print.hpp"
 #include "mydocker/commands/containers.hpp"
 #include "mydocker/commands/filters.hpp"
+#include "mydocker/commands/network.hpp"
 #include "mydocker/commands/volumes.hpp"
 #include "mydocker/format/containers.hpp"
 #include "mydocker/format/report.hpp"
@@ -428,7 +429,7 @@ std::optional<nlohmann::json> inspect_object(const CommandLine& cl, const Store&
   if (type.empty() || type == "network") {
     net::NetworkStore networks(cl.data_root);  // as it is: no built-in one made by asking
     if (auto n = networks.get(ref)) return net::inspect_json(*n, networks.leases(n->name));
-    if (auto n = net::find_predefined(ref)) return net::inspect_json(*n, {});
+    if (auto n = net::find_predefined(ref)) return predefined_inspect(store, *n);
   }
   if (type.empty() || type == "volume") {
     const VolumeStore volumes(cl.data_root);

@@ -129,11 +129,13 @@ int run_network(const CommandLine& cl) {
     need(1);
     if (!format.empty()) {  // one line per network, as container inspect -f
       const auto t = tmpl::Template::parse(format);
-      for (const auto& n : rest) out() << t.execute(network_inspect(cl.data_root, n)) << "\n";
+      for (const auto& n : rest)
+        out() << t.execute(network_inspect(cl.data_root, Store(cl.state_root), n)) << "\n";
       return 0;
     }
     nlohmann::json all = nlohmann::json::array();
-    for (const auto& n : rest) all.push_back(network_inspect(cl.data_root, n));
+    for (const auto& n : rest)
+      all.push_back(network_inspect(cl.data_root, Store(cl.state_root), n));
     out() << all.dump(4) << "\n";
   } else if (sub == "rm" || sub == "remove") {
     need(1);

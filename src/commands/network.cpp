@@ -53,13 +53,28 @@ std::vector<net::Network> network_list(const std::string& data_root) {
   return all;
 }
 
-nlohmann::json network_inspect(const std::string& data_root, const std::string& name) {
+nlohmann::json predefined_inspect(const Store& store, const net::Network& n) {
+  nlohmann::json j = net::inspect_json(n, {});
+  for (const auto& id : store.ids()) try {
+      const ContainerState st = ContainerDir(store.root(), id).status();
+      if (!st.live() || st.network != n.name) continue;
+      j["Containers"][id] = {{"Name", st.name},
+                             {"EndpointID", ""},
+                             {"MacAddress", ""},
+                             {"IPv4Address", ""},
+                             {"IPv6Address", ""}};
+    } catch (const Error&) {  // removed meanwhile
+    }
+  return j;
+}
+
+nlohmann::json network_inspect(const std::string& data_root, const Store& containers,
+                               const std::string& name) {
   (void)network_list(data_root);  // the built-in one exists once asked about
   net::NetworkStore store(data_root);
-  auto n = store.get(name);
-  if (!n) n = net::find_predefined(name);
-  if (!n) throw Error("network " + name + " not found");
-  return net::inspect_json(*n, n->predefined() ? std::vector<net::Lease>{} : store.leases(n->name));
+  if (auto n = store.get(name)) return net::inspect_json(*n, store.leases(n->name));
+  if (auto n = net::find_predefined(name)) return predefined_inspect(containers, *n);
+  throw Error("network " + name + " not found");
 }
 
 net::Network network_remove(const std::string& data_root, const std::string& name) {

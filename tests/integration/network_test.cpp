@@ -538,6 +538,14 @@ TEST_F(NetworkTest, DockersEverydayNetworkingSurface) {
             std::string::npos)
       << rm_host.err;
   EXPECT_EQ(md({"network", "create", "none"}).status, 125);
+  // Their Containers: the running containers in that network mode.
+  ASSERT_EQ(md({"run", "-d", "--name", "onhost", "--net", "host", "busybox", "sleep", "30"}).status,
+            0);
+  EXPECT_EQ(md({"network", "inspect", "-f", "{{range .Containers}}{{.Name}}{{end}}", "host"}).out,
+            "onhost\n");
+  EXPECT_EQ(md({"network", "inspect", "-f", "{{len .Containers}}", "none"}).out, "0\n");
+  EXPECT_EQ(md({"rm", "-f", "onhost"}).status, 0);
+  EXPECT_EQ(md({"network", "inspect", "-f", "{{len .Containers}}", "host"}).out, "0\n");
   EXPECT_EQ(md({"network", "prune", "-f"}).out, "");
   EXPECT_EQ(md({"network", "ls", "-q"}).out.size(), 3 * 13u) << "bridge, host, none";
 }

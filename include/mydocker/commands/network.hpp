@@ -16,7 +16,12 @@ net::Network network_create(const std::string& data_root, const std::string& nam
                             const std::string& subnet, const std::string& gateway, bool internal);
 // Every network, the built-in `bridge` first made if missing.
 std::vector<net::Network> network_list(const std::string& data_root);
-nlohmann::json network_inspect(const std::string& data_root, const std::string& name);
+// `store`: the containers, for the pre-defined networks' Containers (see predefined_inspect).
+nlohmann::json network_inspect(const std::string& data_root, const Store& store,
+                               const std::string& name);
+// host or none as docker inspects it: Containers lists the running containers in that network
+// mode (--net host, --net none: mydocker's default), without addresses.
+nlohmann::json predefined_inspect(const Store& store, const net::Network& n);
 // Refused while containers use it; its bridge device and firewall elements go with it.
 net::Network network_remove(const std::string& data_root, const std::string& name);
 // The networks no container uses go (the built-in one stays); returns them.
