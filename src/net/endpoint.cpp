@@ -192,7 +192,7 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
     }
   timing::mark(veth_made ? "connect: veth pair made ahead, finished" : "connect: veth pair made");
   inside.add_address("eth0", e.ip(), e.network.subnet.prefix);
-  inside.set_up("eth0");
+  if (!veth_made) inside.set_up("eth0");  // finish_veth set it up
   if (!e.network.internal) inside.add_default_route(format_ipv4(e.network.gateway));
   Firewall().publish(e.ip(), e.ports);
 }

@@ -608,10 +608,12 @@ void Netlink::finish_veth(const VethPair& v, Netlink& peer_side) {
   if (v.mtu > 0) request.attr_u32(IFLA_MTU, static_cast<uint32_t>(v.mtu));
   if (v.master_index > 0) request.attr_u32(IFLA_MASTER, static_cast<uint32_t>(v.master_index));
   send_change(socket_.get(), seq_, request, command);
-  command = peer_side.ip("link set " + quote(v.peer) + mtu_words(v.mtu) +
-                         (v.peer_mac ? " address " + format_mac(*v.peer_mac) : ""));
+  // The peer up too: unlike at the pair's creation, its other end exists now.
+  command =
+      peer_side.ip("link set " + quote(v.peer) + mtu_words(v.mtu) +
+                   (v.peer_mac ? " address " + format_mac(*v.peer_mac) : "") + (v.up ? " up" : ""));
   trace::emit(command);
-  Message peer = change_link(0);
+  Message peer = change_link(0, v.up ? IFF_UP : 0, v.up ? IFF_UP : 0);
   peer.attr_string(IFLA_IFNAME, v.peer);
   if (v.mtu > 0) peer.attr_u32(IFLA_MTU, static_cast<uint32_t>(v.mtu));
   if (v.peer_mac) peer.attr(IFLA_ADDRESS, v.peer_mac->data(), v.peer_mac->size());

@@ -645,8 +645,7 @@ TEST_F(NetlinkTest, EarlyNamespaceHelperMakesThePairAndFinishVethWiresIt) {
       Netlink inside = Netlink::in_namespace(ns.get());
       const Netlink::VethPair pair{"mdv1a2b3c", "eth0",   1400, h.index("mdbr0"), "mdbr0", true,
                                    kMac,        ns.get(), ""};
-      h.finish_veth(pair, inside);
-      inside.set_up("eth0");
+      h.finish_veth(pair, inside);  // both ends up (pair.up)
       const std::string fd = std::to_string(ns.get());
       (void)!::write(report.write.get(), fd.data(), fd.size());
       report.write.reset();

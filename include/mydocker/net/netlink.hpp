@@ -77,7 +77,8 @@ class Netlink {
                                         int outside_netns_fd);
   // What create_veth(pair) does besides making it, on a pair made ahead (pair.name on this
   // side, pair.peer in `peer_side`'s namespace): this end's MTU, master and up in one request,
-  // the peer's MTU and MAC. Throws SysError (ENODEV when the pair is gone).
+  // the peer's MTU, MAC and up (pair.up: both ends) in another. Throws SysError (ENODEV when
+  // the pair is gone).
   void finish_veth(const VethPair& pair, Netlink& peer_side);
   // ip link set LINK master BRIDGE
   void set_master(const std::string& link, const std::string& bridge);
