@@ -593,6 +593,10 @@ Network NetworkStore::create_locked(const std::string& name, std::optional<Subne
   return n;
 }
 
+bool NetworkStore::has(const std::string& name) const {
+  return is_name(name) && ::access(record_path(dir_, name).c_str(), F_OK) == 0;
+}
+
 std::optional<Network> NetworkStore::get(const std::string& name_or_id) const {
   auto r = resolve(dir_, name_or_id);
   if (!r) return std::nullopt;

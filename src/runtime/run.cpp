@@ -301,17 +301,7 @@ bool netns_early(const RunOptions& o) {
 bool early_veth(const RunOptions& o) {
   if (!bridged(o)) return false;
   const std::string n = effective_network(o);
-  return n == net::kDefaultNetwork || net::NetworkStore(o.data_root).get(n).has_value();
-}
-
-// The namespace made early becomes the init's (if the plan wants one of its own after all).
-void adopt_netns(Plan& p, net::EarlyNetns& early) {
-  UniqueFd fd = early.take();
-  if (!fd || !p.init.new_net || p.init.userns) return;
-  p.made_netns = std::move(fd);
-  p.init.made_netns_fd = p.made_netns.get();
-  p.init.loopback_up = early.loopback_up();
-  p.veth_made = early.claim_veth();
+  return n == net::kDefaultNetwork || net::NetworkStore(o.data_root).has(n);
 }
 
 // The /etc/hosts lines of a bridged container: its address with its hostname and name, and
@@ -719,7 +709,7 @@ RunResult run_container(const RunOptions& o) {
   create_container_files(p.init, o, p.files_dir, created.dir.path(), endpoint_hosts(p, o.data_root),
                          host_gateway(p));
   announce(p, o);
-  adopt_netns(p, early);  // joined before the supervisor is forked
+  p.veth_made = adopt_early_netns(early, p.init, p.made_netns);  // before the supervisor's fork
   RunResult result = run_detached(o, store, std::move(created), p, host, fs);
   cid.keep();
   return result;

@@ -131,15 +131,13 @@ RelayOptions Supervisor::relay_options(Instance& in, std::optional<LogWriter>& l
   return r;
 }
 
-void Supervisor::adopt_early_netns(InitConfig& init) {
-  net::EarlyNetns* early = std::exchange(s_.early_netns, nullptr);
-  UniqueFd fd = early->take();
-  // Not the init's after all: --userns private must own its network namespace.
-  if (!fd || !init.new_net || init.userns) return;
-  s_.made_netns = std::move(fd);
-  init.made_netns_fd = s_.made_netns.get();
-  init.loopback_up = early->loopback_up();
-  s_.veth_made = early->claim_veth();
+bool adopt_early_netns(net::EarlyNetns& early, InitConfig& init, UniqueFd& holder) {
+  UniqueFd fd = early.take();
+  if (!fd || !init.new_net || init.userns) return false;
+  holder = std::move(fd);
+  init.made_netns_fd = holder.get();
+  init.loopback_up = early.loopback_up();
+  return early.claim_veth();
 }
 
 Launch Supervisor::make_launch() {
@@ -150,7 +148,11 @@ Launch Supervisor::make_launch() {
                 s_.detached && s_.init.interactive,
                 s_.signals->original_mask(),
                 s_.shm_dir};
-  if (s_.early_netns) launch.adopt_netns = [this](InitConfig& init) { adopt_early_netns(init); };
+  if (s_.early_netns)  // the first start's, taken right before its clone
+    launch.adopt_netns = [this](InitConfig& init) {
+      s_.veth_made =
+          adopt_early_netns(*std::exchange(s_.early_netns, nullptr), init, s_.made_netns);
+    };
   return launch;
 }
 

@@ -154,6 +154,8 @@ class NetworkStore {
   // By exact name, else by full id or unique id prefix (as docker resolves `network inspect
   // ID`). Throws Error when a prefix matches several networks.
   std::optional<Network> get(const std::string& name_or_id) const;
+  // Whether a network of that exact name is stored: one stat, nothing parsed (a run's start).
+  bool has(const std::string& name) const;
   std::vector<Network> list() const;  // by name
   // `network rm`: refused (Error) for a missing network, the built-in one, and one with leases
   // ("network NAME has active endpoints: c1, c2"). Returns what was removed: its bridge device

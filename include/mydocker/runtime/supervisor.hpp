@@ -54,6 +54,12 @@ struct SupervisorSetup {
   bool ran_before = false;
 };
 
+// The network namespace made while the run was planned (net/netns.hpp) becomes the init's,
+// if the init wants one of its own (--userns private must own its namespace): waits for the
+// helper, keeps the namespace in `holder` and names it in `init` (made_netns_fd, loopback_up).
+// Returns whether the helper made the veth pair in it, which is then the caller's to finish.
+bool adopt_early_netns(net::EarlyNetns& early, InitConfig& init, UniqueFd& holder);
+
 struct Outcome {
   int status = 0;                      // of the last run
   std::optional<InitFailure> failure;  // the command could not be started
@@ -70,8 +76,6 @@ class Supervisor {
   Outcome run(const std::function<void(const std::optional<InitFailure>&)>& on_start);
 
  private:
-  // The early network namespace, taken into made_netns and named in `init` (supervisor.cpp).
-  void adopt_early_netns(InitConfig& init);
   Launch make_launch();  // what one start launches
   // One start: create, start, record it, wait (relay), read the stats, destroy.
   Outcome run_once(bool first, const std::function<void(const std::optional<InitFailure>&)>& cb);

@@ -198,6 +198,11 @@ TEST_F(NetworkStoreTest, CreateFillsTheDefaults) {
   EXPECT_EQ(create("back").subnet.text(), "10.89.0.0/16");
   EXPECT_TRUE(store_.create("private", std::nullopt, std::nullopt, true, {}).internal);
   EXPECT_TRUE(store_.get("private").value_or(Network{}).internal);
+  // has(): an exact stored name only (a run's start asks it, without parsing).
+  EXPECT_TRUE(store_.has("private"));
+  EXPECT_FALSE(store_.has("nosuch"));
+  EXPECT_FALSE(store_.has(n.id));
+  EXPECT_FALSE(store_.has("../private"));
 }
 
 TEST_F(NetworkStoreTest, DefaultPoolSkipsTakenRoutesAndDockers172_17) {
