@@ -468,6 +468,23 @@ RunResult dry_run(const RunOptions& o) {
   return {};
 }
 
+// A start that failed, for run and run -d alike: with --rm the record goes; otherwise it stays,
+// with the reason (created if it never ran, exited if it did).
+void record_failure(const RunOptions& o, const Store& store, Store::Created& created,
+                    const Plan& plan, const std::exception& e) noexcept {
+  try {
+    if (o.remove) {
+      discard(store, created.dir, plan, o);
+    } else {  // never started: created, as docker leaves it, with the reason and no address
+      if (!plan.ran_before) forget_endpoint(plan, o);
+      created.dir.update([&](ContainerState& st) {
+        record_ended(st, !plan.ran_before, kExitSetupError, e.what());
+      });
+    }
+  } catch (...) {
+  }
+}
+
 // run -d: a supervisor process is forked off to own the container; we wait until the command
 // has started (or failed to), print the id and leave.
 RunResult run_detached(const RunOptions& o, const Store& store, Store::Created created, Plan& p,
@@ -498,17 +515,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
     } catch (const std::exception& e) {
       // The record first (created, no address: docker's), then the caller is told: what it
       // inspects next is the final state.
-      try {
-        if (o.remove) {
-          discard(store, created.dir, p, o);
-        } else {
-          if (!p.ran_before) forget_endpoint(p, o);
-          created.dir.update([&](ContainerState& st) {
-            record_ended(st, !p.ran_before, kExitSetupError, e.what());
-          });
-        }
-      } catch (...) {
-      }
+      record_failure(o, store, created, p, e);
       std::string msg = encode_failure({kExitSetupError, e.what()});
       if (ready.write) (void)write_all(ready.write.get(), msg.data(), msg.size());
       code = kExitSetupError;
@@ -538,22 +545,6 @@ std::string oom_message(const Stats& stats, const std::string& id) {
 }
 
 namespace {
-
-// --rm: the record goes; otherwise it stays, as exited, with the reason it could not start.
-void record_failure(const RunOptions& o, const Store& store, Store::Created& created,
-                    const Plan& plan, const std::exception& e) noexcept {
-  try {
-    if (o.remove) {
-      discard(store, created.dir, plan, o);
-    } else {  // never started: created, as docker leaves it, with the reason and no address
-      if (!plan.ran_before) forget_endpoint(plan, o);
-      created.dir.update([&](ContainerState& st) {
-        record_ended(st, !plan.ran_before, kExitSetupError, e.what());
-      });
-    }
-  } catch (...) {
-  }
-}
 
 RunResult finish(const RunOptions& o, const Store& store, Store::Created& created, const Plan& plan,
                  const Outcome& out) {
