@@ -154,6 +154,7 @@ std::string encode_init_config(const InitConfig& c) {
       {"lower", c.lower},
       {"upper", c.upper},
       {"work", c.work},
+      {"vol", c.volatile_upper},
       {"ro", c.readonly_rootfs},
       {"mounts", c.mounts},
       {"devices", c.devices},
@@ -216,6 +217,7 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
     c.lower = j.at("lower");
     c.upper = j.at("upper");
     c.work = j.at("work");
+    c.volatile_upper = j.value("vol", false);
     c.readonly_rootfs = j.at("ro");
     c.mounts = j.at("mounts").get<std::vector<MountSpec>>();
     c.devices = j.at("devices").get<std::vector<DeviceNode>>();

@@ -390,6 +390,7 @@ std::vector<std::string> prepare_filesystem(const RunOptions& o, const ImageDefa
                   " (a shorter --data-root helps)");
     c.upper = files_dir + "/upper";
     c.work = files_dir + "/work";
+    c.volatile_upper = o.remove;
     c.rootfs = own + "/rootfs";
     root_for_users = image.lowers;
   } else if (!o.rootfs_dir.empty()) {

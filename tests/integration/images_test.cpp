@@ -212,6 +212,24 @@ TEST_F(ImagesTest, RunsInItsOwnRootFilesystem) {
   EXPECT_EQ(files_dirs(), "") << "--rm left the container's files";
 }
 
+TEST_F(ImagesTest, ARmContainersLayerIsVolatileAndAKeptOnesIsNot) {
+  // --rm: the layer goes with the container, so its overlay skips every sync (the kernel shows
+  // "volatile" as fsync=volatile); a container that is kept has its layer synced as usual.
+  const std::string probe = "grep ' / / ' /proc/self/mountinfo";
+  auto rm = sh(probe);
+  ASSERT_EQ(rm.status, 0) << rm.err;
+  EXPECT_NE(rm.out.find("volatile"), std::string::npos) << rm.out;
+  auto kept = md({"run", "--name", "kept", "busybox", "sh", "-c", probe});
+  ASSERT_EQ(kept.status, 0) << kept.err;
+  EXPECT_NE(kept.out.find(" overlay "), std::string::npos) << kept.out;
+  EXPECT_EQ(kept.out.find("volatile"), std::string::npos) << kept.out;
+  // It starts again on the same layer (a volatile one could not be mounted twice).
+  auto again = md({"start", "-a", "kept"});
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.out.find(" overlay "), std::string::npos) << again.out;
+  EXPECT_EQ(md({"rm", "kept"}).status, 0);
+}
+
 TEST_F(ImagesTest, ProcSysAndAMinimalDev) {
   auto r =
       sh("ls /dev | tr '\\n' ' '; echo; touch /sys/x 2>&1; echo > /proc/sys/kernel/x 2>&1;"

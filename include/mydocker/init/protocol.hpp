@@ -81,6 +81,9 @@ struct InitConfig {
   // The filesystem. An empty rootfs keeps the host's files (a container without an image).
   std::string rootfs;               // the new root: overlay's merged dir, or --rootfs
   std::string lower, upper, work;   // overlay layers (empty for --rootfs)
+  // --rm: the container's layer goes with it, so its overlay is "volatile" (no syncs; see
+  // mount_overlay in rootfs.cpp).
+  bool volatile_upper = false;
   bool readonly_rootfs = false;     // --read-only
   std::vector<MountSpec> mounts;    // -v, --tmpfs, /etc/hostname, /etc/hosts, resolv.conf
   bool privileged = false;          // no masked or read-only paths, /sys writable, rootfs dev

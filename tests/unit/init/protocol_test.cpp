@@ -26,6 +26,7 @@ InitConfig sample_config() {
   c.lower = "/data/images/y/rootfs";
   c.upper = "/data/containers/x/upper";
   c.work = "/data/containers/x/work";
+  c.volatile_upper = true;
   c.readonly_rootfs = true;
   c.mounts = {{"/srv", "/v", "", "", true, false},
               {"tmpfs", "/t", "tmpfs", "size=1m", false, false}};
@@ -58,6 +59,7 @@ void expect_same(const InitConfig& a, const InitConfig& b) {
   EXPECT_EQ(a.lower, b.lower);
   EXPECT_EQ(a.upper, b.upper);
   EXPECT_EQ(a.work, b.work);
+  EXPECT_EQ(a.volatile_upper, b.volatile_upper);
   EXPECT_EQ(a.readonly_rootfs, b.readonly_rootfs);
   ASSERT_EQ(a.mounts.size(), b.mounts.size());
   for (size_t i = 0; i < a.mounts.size(); ++i) {

@@ -230,6 +230,9 @@ TEST_F(PlanTest, AnImageRunGetsItsOverlayAndItsOwnEtcFiles) {
   EXPECT_EQ(c.lower, root());
   EXPECT_EQ(c.upper, "/data/containers/x/upper");
   EXPECT_EQ(c.work, "/data/containers/x/work");
+  EXPECT_FALSE(c.volatile_upper);  // kept: its layer is synced
+  o.remove = true;                 // --rm: the layer goes with it, volatile
+  EXPECT_TRUE(plan(o, root()).volatile_upper);
   EXPECT_EQ(c.rootfs, "/run/md/x/rootfs");
   ASSERT_EQ(c.mounts.size(), 5u);
   EXPECT_EQ(c.mounts[0].source, "/run/md/x/hostname");
