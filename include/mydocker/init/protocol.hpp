@@ -79,8 +79,8 @@ struct InitConfig {
   bool trace = false;
 
   // The filesystem. An empty rootfs keeps the host's files (a container without an image).
-  std::string rootfs;               // the new root: overlay's merged dir, or --rootfs
-  std::string lower, upper, work;   // overlay layers (empty for --rootfs)
+  std::string rootfs;              // the new root: overlay's merged dir, or --rootfs
+  std::string lower, upper, work;  // overlay layers (empty for --rootfs)
   // --rm: the container's layer goes with it, so its overlay is "volatile" (no syncs; see
   // mount_overlay in rootfs.cpp).
   bool volatile_upper = false;
