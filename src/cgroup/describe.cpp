@@ -23,7 +23,10 @@ void v1_info(const Fs& fs, const HostCgroups& host, json& cg, json& problems) {
         {"controllers", h.controllers}, {"mount_point", h.mount_point}, {"own_cgroup", h.own_path}};
     bool ours = false;
     for (const auto& m : managed) ours = ours || h.has(m);
-    if (ours) j["containers_under"] = h.dir(resolve_cgroup_parent(h.own_path, ""));
+    if (ours) {
+      j["containers_under"] = h.own_dir();
+      j["container_name"] = default_cgroup_name("<id>");
+    }
     cg["hierarchies"].push_back(j);
   }
   for (const auto& m : managed)
@@ -43,8 +46,7 @@ void v1_info(const Fs& fs, const HostCgroups& host, json& cg, json& problems) {
         "boot the kernel with swapaccount=1"));
   if (const Hierarchy* cs = host.v1_hierarchy("cpuset")) {
     // A cpuset with no CPUs or memory nodes takes no process: containers below it cannot start.
-    for (std::string dir = existing_dir(fs, cs->dir(resolve_cgroup_parent(cs->own_path, "")));;
-         dir = parent_dir(dir)) {
+    for (std::string dir = cs->own_dir();; dir = parent_dir(dir)) {
       for (const char* f : {"cpuset.cpus", "cpuset.mems"})
         if (empty_file(fs, path_join(dir, f)))
           problems.push_back(problem(
@@ -62,7 +64,8 @@ void v2_info(const Fs& fs, const HostCgroups& host, json& cg, json& problems) {
   cg["hierarchies"].push_back({{"controllers", json::array({"(all)"})},
                                {"mount_point", u.mount_point},
                                {"own_cgroup", u.own_path},
-                               {"containers_under", u.dir(placement.parent)}});
+                               {"containers_under", u.dir(placement.parent)},
+                               {"container_name", "<id>"}});
   cg["placement_why"] = placement.why;
   auto offered = fs.read_if_exists(path_join(u.mount_point, "cgroup.controllers")).value_or("");
   cg["controllers"] = std::string(trim(offered));

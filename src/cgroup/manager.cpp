@@ -51,11 +51,14 @@ bool pid_in_container(pid_t pid, const std::string& id) {
 
 int kill_cgroup_procs(const Fs& fs, const std::string& dir, const std::string& id) {
   size_t slash = dir.rfind('/');
-  // The leaf is mydocker's 64-hex id, or an OCI container's cgroupsPath leaf: never empty, never
-  // a path of its own, and always the last component of `dir`.
+  // The leaf is mydocker's 64-hex id (v1 by default: mydocker-<id>), or an OCI container's
+  // cgroupsPath leaf: never empty, never a path of its own, and always the last component of
+  // `dir`.
   const bool leaf_ok = !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos;
+  const std::string_view leaf =
+      slash == std::string::npos ? "" : std::string_view(dir).substr(slash + 1);
   if (!leaf_ok || slash == std::string::npos || slash == 0 ||
-      std::string_view(dir).substr(slash + 1) != id)
+      (leaf != id && leaf != default_cgroup_name(id)))
     throw Error("refusing to kill the processes of " + dir + ": not a container's cgroup");
   auto procs = fs.read_if_exists(path_join(dir, "cgroup.procs"));
   if (!procs || trim(*procs).empty()) return 0;

@@ -4,9 +4,9 @@
 
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
+#include "mydocker/util/id.hpp"
 
 namespace mydocker {
-namespace {}  // namespace
 
 void validate_cgroup_parent(std::string_view parent) {
   auto fail = [&](const std::string& why) {
@@ -20,14 +20,23 @@ void validate_cgroup_parent(std::string_view parent) {
 }
 
 std::string resolve_cgroup_parent(std::string_view own_path, std::string_view cgroup_parent) {
-  if (cgroup_parent.empty()) cgroup_parent = kDefaultCgroupParent;
-  // "." (not a valid --cgroup-parent: only the OCI runtime passes it) is the caller's own cgroup.
-  if (cgroup_parent == ".") return std::string(own_path);
+  // The default (v1: mydocker-<id> beside the caller's processes) and "." (the OCI runtime's).
+  if (cgroup_parent.empty() || cgroup_parent == ".") return std::string(own_path);
   validate_cgroup_parent(cgroup_parent);
   std::string out = cgroup_parent.front() == '/' ? std::string() : std::string(own_path);
   for (const auto& c : split(cgroup_parent, "/")) out = path_join(out.empty() ? "/" : out, c);
   if (out.empty()) out = "/";
   return out;
+}
+
+std::string default_cgroup_name(std::string_view id) {
+  return std::string(kDefaultCgroupParent) + "-" + std::string(id);
+}
+
+std::string container_of_cgroup(std::string_view name) {
+  const std::string prefix = std::string(kDefaultCgroupParent) + "-";
+  if (name.substr(0, prefix.size()) == prefix) name.remove_prefix(prefix.size());
+  return is_container_id(name) ? std::string(name) : std::string();
 }
 
 }  // namespace mydocker

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "mydocker/cgroup/manager.hpp"
+#include "mydocker/cgroup/placement.hpp"
 #include "mydocker/cgroup/subsystem.hpp"
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/image/image.hpp"
@@ -321,7 +322,7 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
   }
   for (const auto& parent : default_parents)
     for (const auto& name : list_dir(parent))
-      if (is_container_id(name) && !known.count(name))
+      if (const std::string id = container_of_cgroup(name); !id.empty() && !known.count(id))
         report.foreign.push_back(path_join(parent, name));
   return report;
 }

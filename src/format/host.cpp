@@ -24,10 +24,11 @@ std::string format_host_info(const nlohmann::json& info) {
         << "; not used for controllers)\n";
   if (cg.contains("controllers"))
     out << "Controllers:   " << cg["controllers"].get<std::string>() << "\n";
-  out << "Containers go to <parent>/<id>:\n";
+  out << "Containers go to:\n";
   for (const auto& h : cg["hierarchies"])
     if (h.contains("containers_under"))
-      out << "  " << h["containers_under"].get<std::string>() << "/<id>\n";
+      out << "  " << h["containers_under"].get<std::string>() << "/"
+          << h.value("container_name", std::string("<id>")) << "\n";
   if (cg.contains("placement_why")) out << "  (" << cg["placement_why"].get<std::string>() << ")\n";
   out << "Namespaces:   ";
   for (const auto& [name, ok] : info["namespaces"].items())

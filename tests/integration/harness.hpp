@@ -96,6 +96,7 @@ class IntegrationTest : public ::testing::Test {
  private:
   std::string root_;
   std::set<std::string> cgroups_before_;
+  std::set<std::string> old_parents_before_;  // <own cgroup>/mydocker dirs that existed
 };
 
 }  // namespace itest

@@ -90,13 +90,15 @@ std::unique_ptr<CgroupManager> open_cgroup_manager(const Fs& fs, const CgroupRec
 // CLONE_INTO_CGROUP), so it cannot be cloned before its cgroup exists.
 bool clones_into_cgroup(const HostCgroups& host);
 
-// The directories the default parent maps to on this host, one per hierarchy: where `prune`
-// looks for container cgroups it has no record of.
+// The directories default containers go to on this host, one per hierarchy (v1: the caller's
+// own cgroups, where they are named mydocker-<id>; v2: /mydocker): where `prune` looks for
+// container cgroups it has no record of (container_of_cgroup tells them).
 std::vector<std::string> default_parent_dirs(const HostCgroups& host);
 
 // Kills every process listed in `dir`/cgroup.procs, after checking that `dir` is a container's
-// own cgroup (its last component is the 64-hex-digit id `id`): a wrong or empty path would read
-// the root's cgroup.procs, which lists every process of the host. Returns the number killed.
+// own cgroup (its last component is `id`, or v1's default mydocker-<id>): a wrong or empty path
+// would read the root's cgroup.procs, which lists every process of the host. Returns the number
+// killed.
 int kill_cgroup_procs(const Fs& fs, const std::string& dir, const std::string& id);
 
 // Whether `pid` is a process of the container `id` (its /proc/PID/cgroup names the id): checked

@@ -52,10 +52,9 @@ bool Manager::Joined::has(std::string_view controller) const {
 
 Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
                  const std::string& cgroup_parent)
-    : fs_(fs),
-      id_(std::move(id)),
-      default_parent_(cgroup_parent.empty()),
-      subsystems_(make_subsystems()) {
+    : fs_(fs), id_(std::move(id)), subsystems_(make_subsystems()) {
+  // The default: mydocker-<id> in the caller's own cgroup (placement.hpp).
+  const std::string leaf = cgroup_parent.empty() ? default_cgroup_name(id_) : id_;
   const bool absolute = !cgroup_parent.empty() && cgroup_parent.front() == '/';
   std::vector<const Hierarchy*> hierarchies;
   for (const auto& s : subsystems_) {
@@ -71,7 +70,7 @@ Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
     j.subsystems = {s.get()};
     j.base_dir = absolute ? h->dir("/") : h->own_dir();
     j.parent_dir = h->dir(resolve_cgroup_parent(h->own_path, cgroup_parent));
-    j.dir = path_join(j.parent_dir, id_);
+    j.dir = path_join(j.parent_dir, leaf);
     joined_.push_back(std::move(j));
   }
 }
@@ -110,9 +109,9 @@ void Manager::validate(const Resources& r) {
 
 void Manager::create_one(Joined& j, const Resources& r) {
   cgroup::MakeDirHooks hooks;
-  // Only directories of our own get prepared: new ones, and the default parent (`mydocker`).
+  // Only directories of our own get prepared: the parents this run makes.
   hooks.on_parent = [&](const std::string& dir, bool fresh) {
-    if (fresh || (default_parent_ && dir == j.parent_dir))
+    if (fresh)
       for (const Subsystem* s : j.subsystems) s->prepare(fs_, dir, fresh, r);
   };
   cgroup::make_dir(fs_, j.base_dir, j.dir, j.created, hooks);
@@ -181,12 +180,8 @@ std::vector<std::string> Manager::destroy() noexcept {
   std::vector<std::string> dirs, parents;
   for (auto& j : joined_) {
     if (j.made) dirs.push_back(j.dir);
-    // Parents go when empty (EBUSY: another container still uses them). The default parent is
-    // tried even when another run made it: that run may have ended while we were inside.
+    // Parents this run made go when empty (EBUSY: another container still uses them).
     parents.insert(parents.end(), j.created.rbegin(), j.created.rend());
-    if (default_parent_ && (j.made || !j.created.empty()) &&
-        std::find(j.created.begin(), j.created.end(), j.parent_dir) == j.created.end())
-      parents.push_back(j.parent_dir);
     j.made = false;
     j.created.clear();
   }
@@ -242,12 +237,8 @@ CgroupRecord Manager::record() const {
   r.driver = CgroupMode::kV1;
   r.paths = paths();
   r.dirs = dirs();
-  for (const auto& j : joined_) {
+  for (const auto& j : joined_)
     r.parents.insert(r.parents.end(), j.planned.begin(), j.planned.end());
-    if (default_parent_ &&
-        std::find(j.planned.begin(), j.planned.end(), j.parent_dir) == j.planned.end())
-      r.parents.push_back(j.parent_dir);
-  }
   r.parents.insert(r.parents.end(), old_parents_.begin(), old_parents_.end());
   return r;
 }

@@ -11,14 +11,23 @@
 namespace mydocker {
 namespace {
 
-TEST(ResolveCgroupParent, DefaultIsMydockerBelowTheCallersCgroup) {
-  EXPECT_EQ(resolve_cgroup_parent("/process_api/abc", ""), "/process_api/abc/mydocker");
+TEST(ResolveCgroupParent, DefaultIsTheCallersOwnCgroup) {
+  // v1 names the container mydocker-<id> there (v2 has a default_placement of its own).
+  EXPECT_EQ(resolve_cgroup_parent("/process_api/abc", ""), "/process_api/abc");
   EXPECT_EQ(resolve_cgroup_parent("/user.slice/session-1.scope", ""),
-            "/user.slice/session-1.scope/mydocker");
+            "/user.slice/session-1.scope");
+  EXPECT_EQ(resolve_cgroup_parent("/", ""), "/");
 }
 
-TEST(ResolveCgroupParent, DefaultBelowTheRootCgroup) {
-  EXPECT_EQ(resolve_cgroup_parent("/", ""), "/mydocker");
+TEST(DefaultCgroupName, IsMydockerDashIdAndTellsItsContainer) {
+  const std::string id(64, 'a');
+  EXPECT_EQ(default_cgroup_name(id), "mydocker-" + id);
+  EXPECT_EQ(container_of_cgroup("mydocker-" + id), id);
+  EXPECT_EQ(container_of_cgroup(id), id);  // v2's /mydocker/<id>
+  EXPECT_EQ(container_of_cgroup("mydocker-" + id.substr(1)), "");
+  EXPECT_EQ(container_of_cgroup("mydocker"), "");
+  EXPECT_EQ(container_of_cgroup("user.slice"), "");
+  EXPECT_EQ(container_of_cgroup("docker-" + id), "");
 }
 
 TEST(ResolveCgroupParent, RelativeParentIsBelowTheCallersCgroup) {

@@ -41,23 +41,24 @@ class V1ManagerTest : public test::FakeCgroupTest {
     return m;
   }
 
-  // The container's directory in each hierarchy of the hybrid layout, default parent.
+  // The container's directory in each hierarchy of the hybrid layout, by default: mydocker-<id>
+  // right in the caller's own cgroup.
   std::string memory_dir(const std::string& id = kId) const {
-    return path("memory/process_api/abc/mydocker/" + id);
+    return path("memory/process_api/abc/mydocker-" + id);
   }
-  std::string cpu_dir(const std::string& id = kId) const { return path("cpu/mydocker/" + id); }
+  std::string cpu_dir(const std::string& id = kId) const { return path("cpu/mydocker-" + id); }
   std::string cpuacct_dir(const std::string& id = kId) const {
-    return path("cpuacct/mydocker/" + id);
+    return path("cpuacct/mydocker-" + id);
   }
   std::string cpuset_dir(const std::string& id = kId) const {
-    return path("cpuset/mydocker/" + id);
+    return path("cpuset/mydocker-" + id);
   }
   Strings all_dirs(const std::string& id = kId) const {
     return {memory_dir(id), cpu_dir(id), cpuacct_dir(id), cpuset_dir(id)};
   }
-  Strings default_parents() const {
-    return {path("memory/process_api/abc/mydocker"), path("cpu/mydocker"), path("cpuacct/mydocker"),
-            path("cpuset/mydocker")};
+  // The caller's own cgroups, where containers go by default.
+  Strings own_dirs() const {
+    return {path("memory/process_api/abc"), path("cpu"), path("cpuacct"), path("cpuset")};
   }
 
   static Resources limits() {
@@ -73,7 +74,7 @@ class V1ManagerTest : public test::FakeCgroupTest {
 
 // ---- construction and placement ----
 
-TEST_F(V1ManagerTest, DefaultParentIsMydockerBelowTheCallersCgroupInEachHierarchy) {
+TEST_F(V1ManagerTest, DefaultIsMydockerIdRightInTheCallersCgroupInEachHierarchy) {
   add_hybrid_layout();
   auto m = manager();
 
@@ -84,7 +85,7 @@ TEST_F(V1ManagerTest, DefaultParentIsMydockerBelowTheCallersCgroupInEachHierarch
                             {"cpuacct", cpuacct_dir()},
                             {"cpuset", cpuset_dir()},
                         }));
-  EXPECT_EQ(m->record().parents, default_parents());
+  EXPECT_TRUE(m->record().parents.empty());  // no parent of its own to make or remove
 }
 
 TEST_F(V1ManagerTest, CoMountedCpuAndCpuacctShareOneDirectory) {
@@ -93,9 +94,9 @@ TEST_F(V1ManagerTest, CoMountedCpuAndCpuacctShareOneDirectory) {
   add_v1("memory");
   auto m = manager();
 
-  const std::string cpu = path("cpu,cpuacct/mydocker/" + kId);
+  const std::string cpu = path("cpu,cpuacct/mydocker-" + kId);
   EXPECT_EQ(m->record().dirs,
-            (Strings{path("memory/mydocker/" + kId), cpu, path("cpuset/mydocker/" + kId)}));
+            (Strings{path("memory/mydocker-" + kId), cpu, path("cpuset/mydocker-" + kId)}));
   EXPECT_EQ(m->paths().at("cpu"), cpu);
   EXPECT_EQ(m->paths().at("cpuacct"), cpu);
 }
@@ -140,9 +141,10 @@ TEST_F(V1ManagerTest, CreateMakesTheContainersDirectoryInEachHierarchy) {
   m->create(Resources{});
 
   for (const auto& d : all_dirs()) EXPECT_TRUE(is_dir(d)) << d;
-  EXPECT_FALSE(is_dir(path("memory/mydocker")));   // below the caller's own cgroup, not the root
-  EXPECT_FALSE(is_dir(path("systemd/mydocker")));  // named hierarchies are not touched
-  EXPECT_FALSE(is_dir(path("unified/mydocker")));
+  EXPECT_FALSE(is_dir(path("memory/mydocker-" + kId)));   // the caller's own cgroup, not the root
+  EXPECT_FALSE(is_dir(path("systemd/mydocker-" + kId)));  // named hierarchies are not touched
+  EXPECT_FALSE(is_dir(path("unified/mydocker-" + kId)));
+  EXPECT_FALSE(is_dir(path("cpu/mydocker")));  // no parent of its own
   EXPECT_TRUE(m->destroy().empty());
 }
 
@@ -157,14 +159,14 @@ TEST_F(V1ManagerTest, CreateMakesEveryHierarchysDirectory) {
   for (const auto& d : all_dirs()) EXPECT_FALSE(is_dir(d)) << d;
 }
 
-TEST_F(V1ManagerTest, CreateFillsTheNewCpusetParentSoChildrenCanBeJoined) {
+TEST_F(V1ManagerTest, CreateFillsANewCpusetParentSoChildrenCanBeJoined) {
   add_hybrid_layout();
-  auto m = manager();
+  auto m = manager("ci");
 
   m->create(Resources{});
 
-  EXPECT_EQ(get_file(path("cpuset/mydocker/cpuset.cpus")), "0-3");
-  EXPECT_EQ(get_file(path("cpuset/mydocker/cpuset.mems")), "0");
+  EXPECT_EQ(get_file(path("cpuset/ci/cpuset.cpus")), "0-3");
+  EXPECT_EQ(get_file(path("cpuset/ci/cpuset.mems")), "0");
   EXPECT_TRUE(m->destroy().empty());
 }
 
@@ -244,12 +246,12 @@ TEST_F(V1ManagerTest, ApplyWritesThePidIntoOneProcsFilePerHierarchy) {
 
   EXPECT_EQ(capture.lines(),
             (Strings{
-                "+ echo $PID > " + path("memory/mydocker/" + kId + "/cgroup.procs"),
-                "+ echo $PID > " + path("cpu,cpuacct/mydocker/" + kId + "/cgroup.procs"),
+                "+ echo $PID > " + path("memory/mydocker-" + kId + "/cgroup.procs"),
+                "+ echo $PID > " + path("cpu,cpuacct/mydocker-" + kId + "/cgroup.procs"),
             }));
 }
 
-TEST_F(V1ManagerTest, DestroyRemovesTheContainerAndTheEmptyDefaultParent) {
+TEST_F(V1ManagerTest, DestroyRemovesTheContainerAndNothingOfTheCaller) {
   add_hybrid_layout();
   auto m = manager();
   m->create(Resources{});
@@ -259,8 +261,7 @@ TEST_F(V1ManagerTest, DestroyRemovesTheContainerAndTheEmptyDefaultParent) {
 
   EXPECT_EQ(problems, Strings{});
   for (const auto& d : all_dirs()) EXPECT_FALSE(is_dir(d)) << d;
-  for (const auto& d : default_parents()) EXPECT_FALSE(is_dir(d)) << d;
-  EXPECT_TRUE(is_dir(path("memory/process_api/abc")));  // the caller's own cgroup stays
+  for (const auto& d : own_dirs()) EXPECT_TRUE(is_dir(d)) << d;  // the caller's own cgroups stay
 }
 
 TEST_F(V1ManagerTest, DestroyIsIdempotent) {
@@ -281,7 +282,7 @@ TEST_F(V1ManagerTest, DestroyBeforeCreateDoesNothing) {
   EXPECT_EQ(test::snapshot_tree(root_), before);
 }
 
-TEST_F(V1ManagerTest, ASecondContainerKeepsTheDefaultParentUntilBothAreGone) {
+TEST_F(V1ManagerTest, TwoContainersSitSideBySideAndGoOneByOne) {
   add_hybrid_layout();
   auto a = manager("", Resources{}, true, kId);
   auto b = manager("", Resources{}, true, kOtherId);
@@ -292,25 +293,9 @@ TEST_F(V1ManagerTest, ASecondContainerKeepsTheDefaultParentUntilBothAreGone) {
 
   for (const auto& d : all_dirs(kId)) EXPECT_FALSE(is_dir(d)) << d;
   for (const auto& d : all_dirs(kOtherId)) EXPECT_TRUE(is_dir(d)) << d;
-  for (const auto& d : default_parents()) EXPECT_TRUE(is_dir(d)) << d;
-
-  EXPECT_TRUE(b->destroy().empty());  // b did not make the parents, yet removes them last
-
-  for (const auto& d : default_parents()) EXPECT_FALSE(is_dir(d)) << d;
-}
-
-TEST_F(V1ManagerTest, TheDefaultParentCpusetIsFilledWhenItExistsButIsEmpty) {
-  // A default parent left empty (e.g. made by a crashed run before it was filled).
-  add_hybrid_layout();
-  make_cgroup_dirs(path("cpuset"), "/mydocker");
-  ASSERT_EQ(get_file(path("cpuset/mydocker/cpuset.cpus")), "");
-  auto m = manager();
-
-  m->create(Resources{});
-
-  EXPECT_EQ(get_file(path("cpuset/mydocker/cpuset.cpus")), "0-3");
-  EXPECT_EQ(get_file(path("cpuset/mydocker/cpuset.mems")), "0");
-  EXPECT_TRUE(m->destroy().empty());
+  EXPECT_TRUE(b->destroy().empty());
+  for (const auto& d : all_dirs(kOtherId)) EXPECT_FALSE(is_dir(d)) << d;
+  for (const auto& d : own_dirs()) EXPECT_TRUE(is_dir(d)) << d;
 }
 
 TEST_F(V1ManagerTest, AnExistingCgroupParentIsNeverOurs) {
@@ -394,7 +379,7 @@ TEST_F(V1ManagerTest, DestroyReportsADirectoryItCannotRemoveAndRemovesTheRest) {
   EXPECT_NE(problems[0].find(cpu_dir()), std::string::npos) << problems[0];
   EXPECT_FALSE(is_dir(memory_dir()));
   EXPECT_FALSE(is_dir(cpuset_dir()));
-  EXPECT_TRUE(is_dir(path("cpu/mydocker")));  // still holds the container's directory
+  EXPECT_TRUE(is_dir(cpu_dir()));  // it could not go
 }
 
 // ---- validate ----
@@ -458,14 +443,13 @@ TEST_F(V1ManagerTest, DryRunCreatesNothingButSucceeds) {
   EXPECT_TRUE(problems.empty());
   EXPECT_EQ(test::snapshot_tree(root_), before);
   const auto lines = capture.lines();
-  EXPECT_GE(index_of(lines, "+ mkdir " + path("cpu/mydocker")), 0);
   EXPECT_GE(index_of(lines, "+ mkdir " + cpu_dir()), 0);
   EXPECT_GE(index_of(lines, "+ echo 1 > " + cpuset_dir() + "/cpuset.cpus"), 0);
   EXPECT_GE(index_of(lines, "+ echo 104857600 > " + memory_dir() + "/memory.limit_in_bytes"), 0);
   EXPECT_GE(index_of(lines, "+ echo 104857600 > " + memory_dir() + "/memory.memsw.limit_in_bytes"),
             0);
   EXPECT_GE(index_of(lines, "+ rmdir " + cpu_dir()), 0);
-  EXPECT_GE(index_of(lines, "+ rmdir " + path("cpu/mydocker")), 0);
+  EXPECT_EQ(index_of(lines, "+ mkdir " + path("cpu/mydocker")), -1);  // no parent of its own
 }
 
 // ---- stats, oom report, available CPUs ----
@@ -562,8 +546,8 @@ TEST_F(KillCgroupProcsTest, RefusesTheHierarchyRootAndEmptyPaths) {
 // OCI containers name their cgroup's leaf themselves (cgroupsPath): any name is accepted as
 // long as it is one component, the last of the directory.
 TEST_F(KillCgroupProcsTest, RefusesALeafThatIsEmptyOrNotOneComponent) {
-  for (const std::string& id : {std::string(""), std::string("."), std::string(".."),
-                                std::string("a/b")}) {
+  for (const std::string& id :
+       {std::string(""), std::string("."), std::string(".."), std::string("a/b")}) {
     const std::string dir = path("memory/" + (id.empty() ? std::string("x") : id));
     try {
       (void)kill_cgroup_procs(*fs_, dir, id);
@@ -579,6 +563,14 @@ TEST_F(KillCgroupProcsTest, AcceptsAnOciLeafName) {
   ASSERT_TRUE(fs_->make_dir(path("memory/default")));
   ASSERT_TRUE(fs_->make_dir(dir));
   EXPECT_EQ(kill_cgroup_procs(*fs_, dir, "my-ctr.1"), 0);
+}
+
+TEST_F(KillCgroupProcsTest, AcceptsTheDefaultNameAndNoOtherContainers) {
+  const std::string dir = path("memory/mydocker-" + kId);
+  ASSERT_TRUE(fs_->make_dir(dir));
+  EXPECT_EQ(kill_cgroup_procs(*fs_, dir, kId), 0);
+  EXPECT_THROW(kill_cgroup_procs(*fs_, dir, kOtherId), Error);
+  EXPECT_THROW(kill_cgroup_procs(*fs_, path("memory"), kId), Error);
 }
 
 TEST_F(KillCgroupProcsTest, EmptyCgroupKillsNothing) {
@@ -642,10 +634,27 @@ TEST_F(V1ManagerTest, ReopenedFromItsRecordTheManagerActsOnTheSameDirectories) {
   EXPECT_EQ(again->available().cpus, (CpuSet{0, 1, 2, 3}));
   put_file(memory_dir() + "/cgroup.procs", "");
   EXPECT_TRUE(again->pids().empty());
-  // destroy: the directories and the default parents it recorded, when empty.
+  // destroy: the directories; the caller's own cgroups stay.
   EXPECT_TRUE(again->destroy().empty());
   for (const auto& d : all_dirs()) EXPECT_FALSE(is_dir(d)) << d;
-  for (const auto& d : default_parents()) EXPECT_FALSE(is_dir(d)) << d;
+  for (const auto& d : own_dirs()) EXPECT_TRUE(is_dir(d)) << d;
+}
+
+TEST_F(V1ManagerTest, AContainerOfTheOldLayoutIsRemovedWithTheParentItRecorded) {
+  // Started by an older mydocker: <own>/mydocker/<id>, the parent listed in its record.
+  add_v1("cpu");
+  add_v1("memory");
+  make_cgroup_dirs(path("cpu"), "/mydocker/" + kId);
+  make_cgroup_dirs(path("memory"), "/mydocker/" + kId);
+  CgroupRecord old;
+  old.driver = CgroupMode::kV1;
+  old.paths = {{"cpu", path("cpu/mydocker/" + kId)}, {"memory", path("memory/mydocker/" + kId)}};
+  old.dirs = {path("memory/mydocker/" + kId), path("cpu/mydocker/" + kId)};
+  old.parents = {path("memory/mydocker"), path("cpu/mydocker")};
+  auto again = open_cgroup_manager(*fs_, old, kId);
+  EXPECT_EQ(again->kill_all(), 0);  // its leaf is the bare id: still a container's own
+  EXPECT_TRUE(again->destroy().empty());
+  for (const auto& d : {"cpu/mydocker", "memory/mydocker"}) EXPECT_FALSE(is_dir(path(d))) << d;
 }
 
 TEST_F(V1ManagerTest, UpdateOfAControllerTheContainerDidNotJoinIsAnError) {

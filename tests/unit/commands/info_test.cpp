@@ -113,11 +113,12 @@ TEST_F(HostInfoTest, HybridHostListsWhereContainersGoInEachManagedHierarchy) {
   const json j = info();
 
   EXPECT_EQ(j["cgroup"]["hierarchies"].size(), 9u);  // eight controllers and name=systemd
-  EXPECT_EQ(hierarchy(j, "memory")["containers_under"], path("memory/process_api/abc/mydocker"));
+  EXPECT_EQ(hierarchy(j, "memory")["containers_under"], path("memory/process_api/abc"));
+  EXPECT_EQ(hierarchy(j, "memory")["container_name"], "mydocker-<id>");
   EXPECT_EQ(hierarchy(j, "memory")["own_cgroup"], "/process_api/abc");
   EXPECT_EQ(hierarchy(j, "memory")["mount_point"], path("memory"));
   for (const std::string c : {"cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices"})
-    EXPECT_EQ(hierarchy(j, c)["containers_under"], path(c + "/mydocker")) << c;
+    EXPECT_EQ(hierarchy(j, c)["containers_under"], path(c)) << c;
   const json systemd = hierarchy(j, "name=systemd");
   ASSERT_FALSE(systemd.is_null());
   EXPECT_FALSE(systemd.contains("containers_under"));  // not a controller mydocker uses
@@ -133,7 +134,7 @@ TEST_F(HostInfoTest, HybridHostFormatsModeHierarchiesAndNoProblems) {
 
   EXPECT_NE(text.find("Cgroup mode:   hybrid ("), std::string::npos) << text;
   EXPECT_NE(text.find("(cgroup2)     " + path("unified")), std::string::npos) << text;
-  EXPECT_NE(text.find("  " + path("cpu/mydocker") + "/<id>\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  " + path("cpu") + "/mydocker-<id>\n"), std::string::npos) << text;
   EXPECT_NE(text.find("State root:    " + kStateRoot), std::string::npos) << text;
   EXPECT_NE(text.find("Problems:      none found"), std::string::npos) << text;
 }
@@ -183,24 +184,22 @@ TEST_F(HostInfoTest, V1HostFormatsEachProblemWithItsFix) {
   EXPECT_NE(text.find("    fix: boot the kernel with swapaccount=1\n"), std::string::npos) << text;
 }
 
-TEST_F(HostInfoTest, V1HostWithAnEmptyLeftoverCpusetParentReportsIt) {
+TEST_F(HostInfoTest, V1HostWhoseOwnCpusetIsEmptyReportsIt) {
   add_v1("cpu,cpuacct");
-  add_v1("cpuset");
+  add_v1("cpuset", "/job");
   add_v1("memory");
   add_v1("pids");
   add_v1("blkio");
   add_v1("freezer");
   add_v1("devices");
-  make_cgroup_dirs(path("cpuset"), "/mydocker");  // a new v1 cpuset: cpus and mems empty
+  make_cgroup_dirs(path("cpuset"), "/job");  // a new v1 cpuset: cpus and mems empty
 
   const json j = info();
 
   const auto p = problems(j);
   ASSERT_EQ(p.size(), 2u) << j["problems"].dump(2);
-  EXPECT_NE(p[0].find("empty cpuset.cpus in " + path("cpuset/mydocker")), std::string::npos)
-      << p[0];
-  EXPECT_NE(p[1].find("empty cpuset.mems in " + path("cpuset/mydocker")), std::string::npos)
-      << p[1];
+  EXPECT_NE(p[0].find("empty cpuset.cpus in " + path("cpuset/job")), std::string::npos) << p[0];
+  EXPECT_NE(p[1].find("empty cpuset.mems in " + path("cpuset/job")), std::string::npos) << p[1];
   expect_fixes(j);
 }
 

@@ -42,7 +42,7 @@ class Manager final : public CgroupManager {
     std::vector<const Subsystem*> subsystems;  // those mounted in this hierarchy
     std::string base_dir;    // exists already: the caller's cgroup, or the root for /abs parents
     std::string parent_dir;  // <base>/<parent components>
-    std::string dir;         // <parent>/<id>
+    std::string dir;         // <parent>/<id>, or by default <own cgroup>/mydocker-<id>
     std::vector<std::string> created;  // parent directories this run made, outermost first
     std::vector<std::string> planned;  // parents missing at validate(), deepest first
     bool made = false;                 // dir was created (or exists: a re-opened container)
@@ -54,7 +54,6 @@ class Manager final : public CgroupManager {
 
   const Fs& fs_;
   std::string id_;
-  bool default_parent_ = false;
   std::vector<std::unique_ptr<Subsystem>> subsystems_;
   std::vector<Joined> joined_;            // every hierarchy mounted: the container joins all
   std::vector<std::string> old_parents_;  // a re-opened container's own parents (its record)
