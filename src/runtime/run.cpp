@@ -332,8 +332,10 @@ std::string image_name(const RunOptions& o, const Plan& p) {
 
 // --rm: its name out of its peers' /etc/hosts, its address back to the pool.
 void forget_endpoint(const Plan& p, const RunOptions& o) noexcept {
-  if (!p.endpoint) return net::release(o.data_root, p.id);
-  forget_network(o, &*p.endpoint, p.id);
+  if (p.endpoint) return forget_network(o, &*p.endpoint, p.id);
+  // --net none, host, container:NAME never lease an address: nothing to look for (a lock and a
+  // listing of the networks' directory each run otherwise).
+  if (bridged(o)) net::release(o.data_root, p.id);
 }
 
 // --rm: the record, its files, its address and its anonymous volumes go.

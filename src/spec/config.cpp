@@ -147,6 +147,12 @@ std::string limits_summary(const nlohmann::json& hc) {
 nlohmann::json make_config(const RunOptions& o, const std::string& id, const std::string& name,
                            const Resources& r, const InitConfig& init) {
   const RestartPolicy restart = parse_restart_policy(o.restart);
+  nlohmann::json hc = host_config_json(r);
+  std::string limits = limits_summary(hc);  // before the keys below: they are no limits
+  hc["Privileged"] = o.privileged;
+  hc["Devices"] = device_mappings(o);
+  hc["DeviceCgroupRules"] = o.device_cgroup_rules;
+  add_host_flags(o, hc);
   return {{"id", id},
           {"name", name},
           {"created", now_rfc3339()},
@@ -163,16 +169,8 @@ nlohmann::json make_config(const RunOptions& o, const std::string& id, const std
             {"MaximumRetryCount", restart.max_retries}}},
           {"stop_timeout", stop_timeout_seconds(o)},
           {"cgroup_parent", o.cgroup_parent},
-          {"host_config",
-           [&] {
-             nlohmann::json hc = host_config_json(r);
-             hc["Privileged"] = o.privileged;
-             hc["Devices"] = device_mappings(o);
-             hc["DeviceCgroupRules"] = o.device_cgroup_rules;
-             add_host_flags(o, hc);
-             return hc;
-           }()},
-          {"limits", limits_summary(host_config_json(r))}};
+          {"host_config", std::move(hc)},
+          {"limits", std::move(limits)}};
 }
 
 }  // namespace mydocker

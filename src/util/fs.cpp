@@ -58,18 +58,20 @@ std::string Fs::read(const std::string& path) const {
   return *content;
 }
 
+// The trace's lines are built only when they are printed: every cgroup file a run writes
+// passes here.
 void Fs::write(const std::string& path, std::string_view value) const {
-  trace::emit("echo " + trace::quote(value) + " > " + trace::quote(path));
+  if (trace::enabled()) trace::emit("echo " + trace::quote(value) + " > " + trace::quote(path));
   if (dry_run_) return;
-  std::string v(value);
   UniqueFd fd(open_retry(path, O_WRONLY | O_TRUNC));  // as `echo V > file`
-  if (!fd) throw FsError(errno, "write", path, v);
+  if (!fd) throw FsError(errno, "write", path, std::string(value));
   ssize_t n;
   do {
-    n = ::write(fd.get(), v.data(), v.size());
+    n = ::write(fd.get(), value.data(), value.size());
   } while (n < 0 && errno == EINTR);
-  if (n < 0) throw FsError(errno, "write", path, v);
-  if (static_cast<size_t>(n) != v.size()) throw FsError(EIO, "write (short)", path, v);
+  if (n < 0) throw FsError(errno, "write", path, std::string(value));
+  if (static_cast<size_t>(n) != value.size())
+    throw FsError(EIO, "write (short)", path, std::string(value));
 }
 
 void Fs::write_verified(const std::string& path, std::string_view value,
@@ -90,7 +92,7 @@ bool Fs::make_dir(const std::string& path) const {
     trace::emit("mkdir " + trace::quote(path));
     return true;
   }
-  trace::emit("mkdir " + trace::quote(path));
+  if (trace::enabled()) trace::emit("mkdir " + trace::quote(path));
   int rc;
   do {
     rc = ::mkdir(path.c_str(), 0755);
@@ -104,7 +106,7 @@ bool Fs::make_dir(const std::string& path) const {
 }
 
 int Fs::remove_dir(const std::string& path) const {
-  trace::emit("rmdir " + trace::quote(path));
+  if (trace::enabled()) trace::emit("rmdir " + trace::quote(path));
   if (dry_run_) return 0;
   on_dir_removing(path);
   int rc;

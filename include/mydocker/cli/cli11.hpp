@@ -20,6 +20,7 @@ extern ostream clog;
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iterator>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -85,13 +86,19 @@ class FlagFilter {
     static Counts c;
     return c;
   }
-  // "-m,--mem,--memory": whether one of the names is wanted (a positional always is).
-  static bool wants(const std::string& names) {
+  // "-m,--mem,--memory": whether one of the names is wanted (a positional always is). No
+  // allocation: most of `run`'s options are asked about and dropped.
+  static bool wants(std::string_view names) {
     const auto* given = current();
     if (!given) return true;
-    for (const auto& name : split(names, ","))
-      if (name[0] != '-' || std::find(given->begin(), given->end(), name) != given->end())
+    while (!names.empty()) {
+      const size_t comma = names.find(',');
+      const std::string_view name = names.substr(0, comma);
+      if (!name.empty() &&
+          (name[0] != '-' || std::find(given->begin(), given->end(), name) != given->end()))
         return true;
+      names = comma == std::string_view::npos ? std::string_view() : names.substr(comma + 1);
+    }
     return false;
   }
 };
@@ -102,13 +109,16 @@ class Flags {
  public:
   explicit Flags(CLI::App& app) : app_(app) {}
   CLI::App& app() { return app_; }
+  // The names and help become strings only for an option that is added.
   template <typename T>
-  CLI::Option* add_option(const std::string& names, T& into, const std::string& help = "") {
-    return FlagFilter::wants(names) ? app_.add_option(names, into, help) : sink();
+  CLI::Option* add_option(std::string_view names, T& into, std::string_view help = {}) {
+    return FlagFilter::wants(names) ? app_.add_option(std::string(names), into, std::string(help))
+                                    : sink();
   }
   template <typename T>
-  CLI::Option* add_flag(const std::string& names, T& into, const std::string& help = "") {
-    return FlagFilter::wants(names) ? app_.add_flag(names, into, help) : sink();
+  CLI::Option* add_flag(std::string_view names, T& into, std::string_view help = {}) {
+    return FlagFilter::wants(names) ? app_.add_flag(std::string(names), into, std::string(help))
+                                    : sink();
   }
   CLI::Option* set_help_flag(const std::string& names, const std::string& help) {
     return app_.set_help_flag(names, help);
