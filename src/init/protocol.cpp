@@ -155,6 +155,7 @@ std::string encode_init_config(const InitConfig& c) {
       {"upper", c.upper},
       {"work", c.work},
       {"vol", c.volatile_upper},
+      {"layer", c.layer_owner},
       {"ro", c.readonly_rootfs},
       {"mounts", c.mounts},
       {"devices", c.devices},
@@ -218,6 +219,7 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
     c.upper = j.at("upper");
     c.work = j.at("work");
     c.volatile_upper = j.value("vol", false);
+    c.layer_owner = j.value("layer", std::string());
     c.readonly_rootfs = j.at("ro");
     c.mounts = j.at("mounts").get<std::vector<MountSpec>>();
     c.devices = j.at("devices").get<std::vector<DeviceNode>>();

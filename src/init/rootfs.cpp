@@ -19,6 +19,7 @@
 
 #include "mydocker/cgroup/hierarchy.hpp"
 #include "mydocker/init/userns.hpp"
+#include "mydocker/spec/prepare.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/files.hpp"
@@ -570,6 +571,13 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
   // --privileged keeps them usable, as in docker.
   const unsigned long nodev = c.privileged ? 0 : MS_NODEV;
   if (!c.lower.empty()) {
+    // The container's layer on the data root's disk: a few directories, 0.1 ms on a quiet disk
+    // and 1-2 ms on a busy one, made here while the parent makes the cgroups.
+    if (!c.layer_owner.empty() && !s.dry()) try {
+        make_container_layer(c.upper.substr(0, c.upper.rfind('/')), c.layer_owner, true);
+      } catch (const std::exception& e) {
+        return InitFailure{kExitSetupError, e.what()};
+      }
     if (auto f = mount_overlay(s, c, nodev)) return f;
   } else if (auto f = s.bind(root, root, false, nodev)) {  // --rootfs: pivot_root wants a mount
     return f;

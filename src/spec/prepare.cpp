@@ -391,6 +391,9 @@ std::vector<std::string> prepare_filesystem(const RunOptions& o, const ImageDefa
     c.upper = files_dir + "/upper";
     c.work = files_dir + "/work";
     c.volatile_upper = o.remove;
+    // The init makes the layer (its directories on the data root's disk) while we make the
+    // cgroups; in a user namespace it could not, and the parent does (create_container_files).
+    if (o.userns != "private") c.layer_owner = o.state_root;
     c.rootfs = own + "/rootfs";
     root_for_users = image.lowers;
   } else if (!o.rootfs_dir.empty()) {
@@ -660,10 +663,8 @@ std::string resolv_conf(const RunOptions& o) {
   return out;
 }
 
-void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
-                            const std::string& state_dir, const std::string& extra_hosts,
-                            const std::string& host_gateway) {
-  if (c.rootfs.empty() || files_dir.empty()) return;
+void make_container_layer(const std::string& files_dir, const std::string& state_root,
+                          bool overlay) {
   // Nobody but root may walk into a container's layer: a setuid-root file the container left
   // in its upper directory must not be runnable by a host user (docker's CVE-2021-41091).
   // containers/ is 0711 (no listing; the init of a user namespace walks through it), each
@@ -674,10 +675,18 @@ void create_container_files(const InitConfig& c, const RunOptions& o, const std:
     ::chmod(containers.c_str(), 0711);
   make_dirs(files_dir, 0700);
   // Best effort: without the mark `prune` only leaves these layers alone.
-  (void)::setxattr(files_dir.c_str(), kOwnerXattr, o.state_root.data(), o.state_root.size(), 0);
+  (void)::setxattr(files_dir.c_str(), kOwnerXattr, state_root.data(), state_root.size(), 0);
+  if (overlay)
+    for (const char* sub : {"/upper", "/work"}) make_dirs(files_dir + sub, 0755);
+}
+
+void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
+                            const std::string& state_dir, const std::string& extra_hosts,
+                            const std::string& host_gateway) {
+  if (c.rootfs.empty() || files_dir.empty()) return;
+  if (c.layer_owner.empty()) make_container_layer(files_dir, o.state_root, !c.upper.empty());
   const std::string own = own_files_dir(o, files_dir, state_dir);
   if (!c.upper.empty()) {
-    for (const char* sub : {"/upper", "/work"}) make_dirs(files_dir + sub, 0755);
     make_dirs(c.rootfs, 0755);
     if (c.userns)
       for (size_t i = 0, n = split(c.lower, ":").size(); i < n; ++i)

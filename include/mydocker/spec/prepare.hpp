@@ -50,7 +50,13 @@ std::string container_files_dir(const std::string& data_root, const std::string&
 // `prune` can remove the layers of a record that is gone, as every record in /run is after a
 // reboot. "" when unmarked (a filesystem without xattrs, or made by an older mydocker).
 std::string container_files_owner(const std::string& files_dir);
+// The files directory itself, marked for `state_root` (above), and with `overlay` its upper and
+// work layers; <data>/containers 0711, the directory 0700 (docker's CVE-2021-41091). Throws
+// SysError.
+void make_container_layer(const std::string& files_dir, const std::string& state_root,
+                          bool overlay);
 // `state_dir`: the container's directory in the state root (its /etc files and mount point).
+// An image's layer is left to the init when InitConfig::layer_owner says so.
 // `extra_hosts`: /etc/hosts lines of a bridged container (its address, its network's peers);
 // `host_gateway`: its network's gateway, what --add-host NAME:host-gateway names.
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
