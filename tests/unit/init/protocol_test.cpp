@@ -27,6 +27,7 @@ InitConfig sample_config() {
   c.upper = "/data/containers/x/upper";
   c.work = "/data/containers/x/work";
   c.volatile_upper = true;
+  c.layer_owner = "/run/mydocker";
   c.readonly_rootfs = true;
   c.mounts = {{"/srv", "/v", "", "", true, false},
               {"tmpfs", "/t", "tmpfs", "size=1m", false, false}};
@@ -60,6 +61,7 @@ void expect_same(const InitConfig& a, const InitConfig& b) {
   EXPECT_EQ(a.upper, b.upper);
   EXPECT_EQ(a.work, b.work);
   EXPECT_EQ(a.volatile_upper, b.volatile_upper);
+  EXPECT_EQ(a.layer_owner, b.layer_owner);
   EXPECT_EQ(a.readonly_rootfs, b.readonly_rootfs);
   ASSERT_EQ(a.mounts.size(), b.mounts.size());
   for (size_t i = 0; i < a.mounts.size(); ++i) {

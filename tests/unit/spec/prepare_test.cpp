@@ -231,6 +231,7 @@ TEST_F(PlanTest, AnImageRunGetsItsOverlayAndItsOwnEtcFiles) {
   EXPECT_EQ(c.upper, "/data/containers/x/upper");
   EXPECT_EQ(c.work, "/data/containers/x/work");
   EXPECT_FALSE(c.volatile_upper);  // kept: its layer is synced
+  EXPECT_EQ(c.layer_owner, o.state_root);  // the init makes the layer
   o.remove = true;                 // --rm: the layer goes with it, volatile
   EXPECT_TRUE(plan(o, root()).volatile_upper);
   EXPECT_EQ(c.rootfs, "/run/md/x/rootfs");
