@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The performance targets of mydocker, measured side by side in one hyperfine run (medians) on
-# this machine, and printed as ratios:
+# The performance targets of mydocker, measured side by side with hyperfine (medians; in rounds,
+# see below) on this machine, and printed as ratios:
 #   host files with limits   mydocker run -mem 100m -cpu 50 -cpuset 0 /bin/true   <= 1.5 x floor
 #   busybox image            mydocker run --rm -m 100m busybox true               <= 0.67 x crun
 #   read-only commands       --version, ps -a, inspect, info, images              <= 2 x /bin/true
@@ -93,23 +93,45 @@ runc --root "$state/runc" run --bundle "$out/bundle-runc" md-bench-runc
 "$mdrunc" --root "$state/mdrunc" run --bundle "$out/bundle-mdrunc" md-bench-mdrunc
 id=$("$md" run -d --name bench-idle busybox sleep 100000)
 
-# --- one hyperfine run ---------------------------------------------------------------------
-hyperfine -N --warmup 10 --runs "$runs" --export-json "$out/h.json" \
-  -n floor 'unshare --pid --uts --mount --ipc --net --fork /bin/true' \
-  -n true '/bin/true' \
-  -n host-files "$md run --rm -mem 100m -cpu 50 -cpuset 0 /bin/true" \
-  -n busybox "$md run --rm -m 100m busybox true" \
-  -n bridge "$md run --rm -m 100m --net bridge busybox true" \
-  -n publish "$md run --rm -m 100m -p 18080:80 busybox true" \
-  -n crun "crun --root $state/crun run --bundle $out/bundle-crun md-bench-crun" \
-  -n runc "runc --root $state/runc run --bundle $out/bundle-runc md-bench-runc" \
-  -n mdrunc "$mdrunc --root $state/mdrunc run --bundle $out/bundle-mdrunc md-bench-mdrunc" \
-  -n version "$md --version" \
-  -n ps "$md ps -a" \
-  -n inspect "$md inspect $id" \
-  -n info "$md info" \
-  -n images "$md images" >/dev/null
-median() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median * 1000' "$out/h.json"; }
+# --- hyperfine, in rounds ---------------------------------------------------------------------
+# This VM's speed drifts over seconds (its disk most: a mkdir takes 10 µs, then 400 µs for a
+# while), and one hyperfine call measures its commands one after another: a slow spell that
+# falls on one row skews its ratio. So hyperfine runs ROUNDS times (BENCH_ROUNDS, default 6),
+# each time every command for RUNS/ROUNDS runs, in an order rotated and reversed from round to
+# round; a command's median is taken over all its runs of all rounds.
+names=(floor true host-files busybox bridge publish crun runc mdrunc version ps inspect info images)
+commands=(
+  'unshare --pid --uts --mount --ipc --net --fork /bin/true'
+  '/bin/true'
+  "$md run --rm -mem 100m -cpu 50 -cpuset 0 /bin/true"
+  "$md run --rm -m 100m busybox true"
+  "$md run --rm -m 100m --net bridge busybox true"
+  "$md run --rm -m 100m -p 18080:80 busybox true"
+  "crun --root $state/crun run --bundle $out/bundle-crun md-bench-crun"
+  "runc --root $state/runc run --bundle $out/bundle-runc md-bench-runc"
+  "$mdrunc --root $state/mdrunc run --bundle $out/bundle-mdrunc md-bench-mdrunc"
+  "$md --version"
+  "$md ps -a"
+  "$md inspect $id"
+  "$md info"
+  "$md images")
+rounds=${BENCH_ROUNDS:-6}
+per_round=$(((runs + rounds - 1) / rounds))
+count=${#names[@]}
+for round in $(seq 0 $((rounds - 1))); do
+  args=()
+  for i in $(seq 0 $((count - 1))); do
+    k=$(((i + round * 5) % count))
+    [ $((round % 2)) = 1 ] && k=$((count - 1 - k))
+    args+=(-n "${names[k]}" "${commands[k]}")
+  done
+  hyperfine -N --warmup 2 --runs "$per_round" --export-json "$out/h$round.json" "${args[@]}" >/dev/null
+done
+median() { # over every run of every round, in ms
+  jq -s -r --arg n "$1" '[.[].results[] | select(.command == $n) | .times[]] | sort |
+    (if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end)
+    * 1000' "$out"/h*.json
+}
 row() { # name, its median, the reference's name, its median, the target
   awk -v n="$1" -v m="$2" -v rn="$3" -v r="$4" -v t="$5" 'BEGIN {
     x = m / r; printf "%-44s %8.2f ms %6.2f x %-6s (target <= %s) %s\n", n, m, x, rn, t, (x <= t ? "ok" : "MISSED") }'

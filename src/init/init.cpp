@@ -356,19 +356,24 @@ int run_init(InitConfig& c, int sync_fd, int error_fd) {
   // --trace they wait, so the lesson reads in order (cgroups, join, mounts, exec).
   if (!c.trace)
     if (auto f = mount_rootfs(c, false)) return report(*f);
-  // Block until the cgroups exist with their limits: the command may only run inside them.
-  // EOF instead of "go" means the parent failed or died: it reports why, we just leave.
   timing::mark("init: early mounts");
-  char go = 0;
-  if (read_full(sync_fd, &go, 1) != 1 || go != kSyncGo) return kExitSetupError;
-  timing::mark("init: go");
-  // Join while the host's cgroupfs is still reachable, then leave the host's files behind.
+  // EOF instead of a word from the parent means it failed or died: it reports why, we leave.
+  auto await = [sync_fd](char word) {
+    char got = 0;
+    return read_full(sync_fd, &got, 1) == 1 && got == word;
+  };
+  // The cgroups exist: join them while the host's cgroupfs is still reachable (the parent
+  // writes their limits meanwhile), then leave the host's files behind.
+  if (!await(kSyncJoin)) return kExitSetupError;
   if (auto f = join_cgroups(c, false)) return report(*f);
   if (c.trace)
     if (auto f = mount_rootfs(c, false)) return report(*f);
   timing::mark("init: joined");
   if (auto f = enter_rootfs(c, false)) return report(*f);
   timing::mark("init: root entered");
+  // The limits are in place: only now may anything of the command run.
+  if (!await(kSyncGo)) return kExitSetupError;
+  timing::mark("init: go");
   if (auto f = setup_process(c, sync_fd, false)) return report(*f);
   timing::mark("init: process ready");
   ::close(sync_fd);

@@ -103,9 +103,20 @@ void Instance::create(const Launch& l) {
   timing::mark("create: cloned");
   cgroups_->create(l.resources);
   timing::mark("create: cgroups made");
+  // v1: the init joins the new directories and enters its root while their limits are
+  // written; "go" (start) lets its command run, inside them. With --trace the lesson keeps its
+  // order (cgroups, limits, clone, join); v2's init is born in its cgroup, limits set.
+  const bool join_early = into.empty() && !l.init.trace;
+  if (join_early) {
+    if (!clone_first) launch(l, "");
+    let_join();
+  }
   cgroups_->set(l.resources);
   timing::mark("create: limits set");
-  if (!clone_first) launch(l, into);
+  if (!join_early) {
+    if (!clone_first) launch(l, into);
+    let_join();
+  }
   // An init in a user namespace of its own cannot write the host's cgroup files: we move it,
   // as we do one that an older kernel could not clone into its v2 cgroup.
   if (born_inside_ ? !child_.born_in_cgroup : l.init.userns) cgroups_->apply(child_.pid);
@@ -117,9 +128,13 @@ void Instance::launch(const Launch& l, const std::string& into) {
   if (l.after_spawn) l.after_spawn(child_.pid);
 }
 
+void Instance::let_join() {
+  (void)write_all(sync_.write.get(), &kSyncJoin, 1);  // EPIPE: it died; the wait tells why
+}
+
 void Instance::start(bool keep_socket) {
-  // The cgroups exist and hold their limits: a v1 init joins them before anything of the
-  // command runs; a v2 init was born in its cgroup.
+  // The cgroups hold their limits: the init's command may run (a v1 init joined them after
+  // let_join; a v2 init was born in its cgroup).
   (void)write_all(sync_.write.get(), &kSyncGo, 1);  // EPIPE: it died; the wait tells why
   if (!keep_socket) sync_.write.reset();            // with -t the PTY's master comes back this way
 }

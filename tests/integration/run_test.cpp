@@ -71,6 +71,27 @@ TEST_F(RunTest, NamespacesAreNew) {
   }
 }
 
+TEST_F(RunTest, TheInitJoinsAndEntersItsRootBeforeTheGoAhead) {
+  // The protocol (init/protocol.hpp): the init joins its cgroups and enters its root while the
+  // parent writes the limits, and waits for "go" only before anything of its command. Its own
+  // timing marks say in which order it did them (one process: their order is its code's).
+  Options o;
+  o.env["MYDOCKER_TIMING"] = "1";
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"-mem", "100m", "-cpuset", "0"}, {}}) {
+    std::vector<std::string> a = {"run", "--rm"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.push_back("/bin/true");
+    auto r = md(a, o);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const size_t joined = r.err.find(" init: joined"), entered = r.err.find(" init: root entered"),
+                 go = r.err.find(" init: go");
+    ASSERT_NE(go, std::string::npos) << r.err;
+    EXPECT_LT(joined, entered) << r.err;
+    EXPECT_LT(entered, go) << r.err;
+  }
+}
+
 TEST_F(RunTest, LoopbackIsUp) {
   // The network namespace made while the run is planned has its loopback brought up by the
   // helper that makes it (net/netns.hpp); with --trace the init does it, in the lesson's order.

@@ -28,6 +28,9 @@ class Subsystem {
                        const Resources& /*r*/) const {}
   // Writes the limits into the container's directory, and reads them back.
   virtual void set(const Fs& fs, const std::string& dir, const Resources& r) const = 0;
+  // True when a process cannot join the directory before set() (v1 cpuset: ENOSPC while empty):
+  // the manager then sets it as soon as it is made, before the init may join.
+  virtual bool set_before_join() const { return false; }
   // Moves a process in: echo PID > cgroup.procs. `pid` <= 0 prints the "$PID" placeholder.
   virtual void apply(const Fs& fs, const std::string& dir, pid_t pid) const;
   // Removes the (empty) directory: see remove_cgroup_dir().

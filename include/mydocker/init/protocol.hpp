@@ -4,8 +4,10 @@
 //   parent                                  init (`mydocker init SYNC ERRORS`)
 //   clone + exec  ───────────────────────►  reads: u32 size, then the InitConfig (CBOR)
 //   (--userns private: the id maps, then one byte; the idmapped trees as SCM_RIGHTS fds)
-//   cgroups made, limits written            mounts made meanwhile (what does not need them)
-//   kSyncGo ─────────────────────────────►  joins the cgroups, pivot_root, drops privileges
+//   cgroups made                            mounts made meanwhile (what does not need them)
+//   kSyncJoin ───────────────────────────►  joins the cgroups (v1), pivot_root
+//   limits written (meanwhile)
+//   kSyncGo ─────────────────────────────►  drops privileges, seccomp, the command
 //   -t: receives the PTY master  ◄────────  sends it over the sync socket (SCM_RIGHTS)
 //   error pipe: EOF = the exec worked  ◄──  or "<exit code>\n<message>" (encode_failure)
 //
@@ -180,7 +182,10 @@ struct InitConfig {
   size_t tree_count() const;  // how many the parent sends
 };
 
-// The message the sync socket carries after the config: the parent's go-ahead.
+// The messages the sync socket carries after the config: the cgroups exist (the init joins
+// them and enters its root while their limits are written), then the parent's go-ahead (the
+// limits are in place: the command may run).
+inline constexpr char kSyncJoin = 'J';
 inline constexpr char kSyncGo = 'G';
 // A bridged run's second one: its eth0 is wired (InitConfig::wait_network).
 inline constexpr char kSyncNetwork = 'N';

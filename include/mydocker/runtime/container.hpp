@@ -86,6 +86,7 @@ class Instance {
 
  private:
   void spawn(const Launch& l, const std::string& into);
+  void let_join();                                        // kSyncJoin: the cgroups exist
   void launch(const Launch& l, const std::string& into);  // spawn, then what follows the clone
   void map_user_namespace(const InitConfig& init);
   void send_trees();

@@ -116,6 +116,9 @@ void Manager::create_one(Joined& j, const Resources& r) {
   };
   cgroup::make_dir(fs_, j.base_dir, j.dir, j.created, hooks);
   j.made = true;
+  // Joinable at once: the init may join while set() writes the other limits.
+  for (const Subsystem* s : j.subsystems)
+    if (s->set_before_join()) s->set(fs_, j.dir, r);
 }
 
 void Manager::create(const Resources& r) {
@@ -124,7 +127,8 @@ void Manager::create(const Resources& r) {
 
 void Manager::set(const Resources& r) {
   for (const auto& j : joined_)
-    for (const Subsystem* s : j.subsystems) s->set(fs_, j.dir, r);
+    for (const Subsystem* s : j.subsystems)
+      if (!s->set_before_join()) s->set(fs_, j.dir, r);  // those went with create()
 }
 
 void Manager::update(const Resources& r) {

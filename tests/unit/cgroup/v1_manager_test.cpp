@@ -219,6 +219,24 @@ TEST_F(V1ManagerTest, SetAlwaysFillsTheCpusetSoTheInitCanJoin) {
   EXPECT_TRUE(m->destroy().empty());
 }
 
+TEST_F(V1ManagerTest, CreateFillsTheContainersCpusetSoTheInitCanJoinBeforeTheLimits) {
+  // The init joins as soon as the directories exist (v1 cpuset: ENOSPC while empty); set()
+  // writes the other limits meanwhile, and leaves the cpuset alone.
+  add_hybrid_layout();
+  Resources r = limits();
+  auto m = manager("", r);
+  m->create(r);
+  EXPECT_EQ(get_file(cpuset_dir() + "/cpuset.cpus"), "1-2");
+  EXPECT_EQ(get_file(cpuset_dir() + "/cpuset.mems"), "0");
+  EXPECT_EQ(get_file(cpu_dir() + "/cpu.cfs_quota_us"), "-1\n");  // not yet
+  TraceCapture capture;
+  m->set(r);
+  EXPECT_NE(capture.text().find("cpu.cfs_quota_us"), std::string::npos) << capture.text();
+  EXPECT_EQ(capture.text().find("cpuset."), std::string::npos) << capture.text();
+  EXPECT_EQ(value_of(cpu_dir() + "/cpu.cfs_quota_us"), "20000");
+  EXPECT_TRUE(m->destroy().empty());
+}
+
 TEST_F(V1ManagerTest, SelfJoinFilesAreTheTasksFileOfEachDirectory) {
   add_hybrid_layout();
   auto m = manager();

@@ -15,6 +15,7 @@ class Cpuset final : public Subsystem {
   bool needed(const Resources& r) const override { return r.cpuset_cpus || r.cpuset_mems; }
   void prepare(const Fs& fs, const std::string& dir, bool fresh, const Resources& r) const override;
   void set(const Fs& fs, const std::string& dir, const Resources& r) const override;
+  bool set_before_join() const override { return true; }
 
   // What a child of `dir` may use: the nearest non-empty cpuset.effective_{cpus,mems} upwards.
   static CpuSet effective(const Fs& fs, const std::string& dir, const std::string& what);
