@@ -8,7 +8,27 @@
 #include "mydocker/oci/cli.hpp"
 #include "mydocker/util/timing.hpp"
 
+#ifdef MYDOCKER_DEFER_OPENSSL_CPUID
+// libcrypto (linked statically, for HTTPS to registries) calls OPENSSL_cpuid_setup from .init,
+// before main, in every process: 8 `cpuid` instructions, each an exit to the hypervisor in a VM
+// (13 µs here), 0.1 ms of every command, and most never use TLS. The link wraps the symbol
+// (-Wl,--wrap=OPENSSL_cpuid_setup in CMakeLists.txt): before main this does nothing; from main
+// on it is the real one, which OpenSSL's own initialisation (ossl_init_base, run by
+// OPENSSL_init_ssl/OPENSSL_init_crypto before any TLS or EVP use) calls first. Until then no
+// code of OpenSSL runs; with its capability bits still zero it would only pick generic code.
+namespace {
+bool g_in_main = false;
+}
+extern "C" void __real_OPENSSL_cpuid_setup();
+extern "C" void __wrap_OPENSSL_cpuid_setup() {
+  if (g_in_main) __real_OPENSSL_cpuid_setup();
+}
+#endif
+
 int main(int argc, char** argv) {
+#ifdef MYDOCKER_DEFER_OPENSSL_CPUID
+  g_in_main = true;
+#endif
   mydocker::timing::mark(argc >= 2 && std::strcmp(argv[1], "init") == 0 ? "init: exec" : "main");
   if (argc >= 2 && std::strcmp(argv[1], "init") == 0) return mydocker::init_main(argc, argv);
   // The OCI runtime: `mydocker oci ...`, or this binary started as `mydocker-runc` (the name
