@@ -44,9 +44,11 @@ done </proc/self/cgroup
 if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then umount -l /sys/fs/cgroup/unified; fi
 
 # The scratch directory (mydocker's data root, the busybox tree, the bundles) under /var/lib,
-# where mydocker's data root is by default. Not /tmp: on this VM a mkdir in /tmp's region of the
-# ext4 disk takes 40-500 µs against 10-35 µs under /var/lib (measured 2026-12-07), and a run
-# makes 3 directories in the data root, which would then measure the disk, not the runtime.
+# where mydocker's data root is by default. This VM's ext4 disk has slow spells: a mkdir takes
+# 10 µs, then 200-500 µs for minutes, in one directory's region or another (/tmp, then /var/lib,
+# on 2026-12-07). An image run makes and removes about a dozen directories and files on the data
+# root (its layer, and overlayfs' own work directory and probes): the busybox rows follow the
+# disk. The "disk" line below says which spell a run measured.
 out=$(mktemp -d /var/lib/mydocker-bench.XXXXXX)
 chmod 755 "$out"
 # Every runtime's state on one tmpfs, as /run is on any systemd host and as each one's default
@@ -136,7 +138,16 @@ row() { # name, its median, the reference's name, its median, the target
   awk -v n="$1" -v m="$2" -v rn="$3" -v r="$4" -v t="$5" 'BEGIN {
     x = m / r; printf "%-44s %8.2f ms %6.2f x %-6s (target <= %s) %s\n", n, m, x, rn, t, (x <= t ? "ok" : "MISSED") }'
 }
+# The data root's disk right now (see above): the median of 50 mkdir+rmdir pairs there.
+disk_us=$(python3 -c '
+import os, sys, time, statistics
+d = sys.argv[1] + "/disk-probe"
+t = []
+for i in range(50):
+    s = time.perf_counter(); os.mkdir(d); os.rmdir(d); t.append(time.perf_counter() - s)
+print("%.0f" % (statistics.median(t) * 1e6))' "$out")
 floor=$(median floor) true_ms=$(median true) crun_ms=$(median crun)
+printf '%-44s %8s µs (a quiet disk: 20-40)\n' "disk: mkdir+rmdir in the data root's directory" "$disk_us"
 printf '%-44s %8.2f ms\n' "floor: unshare --pid --uts --mount --ipc --net" "$floor"
 printf '%-44s %8.2f ms\n' "/bin/true" "$true_ms"
 printf '%-44s %8.2f ms\n' "crun run (busybox bundle, 100m)" "$crun_ms"
