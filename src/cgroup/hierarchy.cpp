@@ -54,10 +54,42 @@ bool path_has_prefix(std::string_view path, std::string_view prefix) {
 
 }  // namespace
 
-std::vector<MountInfo> parse_mountinfo(std::string_view text) {
+namespace {
+
+// The mount point of a mountinfo line (its 5th field, unescaped) and its filesystem type (the
+// field after " - "); false for a malformed line.
+bool point_and_type(std::string_view line, std::string& point, std::string_view& fstype) {
+  size_t at = 0;
+  for (int field = 0; field < 4; ++field) {
+    at = line.find(' ', at);
+    if (at == std::string_view::npos) return false;
+    ++at;
+  }
+  const size_t end = line.find(' ', at), dash = line.find(" - ", at);
+  if (end == std::string_view::npos || dash == std::string_view::npos || dash < end) return false;
+  const size_t type_end = line.find(' ', dash + 3);
+  if (type_end == std::string_view::npos) return false;
+  point = unescape(line.substr(at, end - at));
+  fstype = line.substr(dash + 3, type_end - dash - 3);
+  return true;
+}
+
+}  // namespace
+
+std::vector<MountInfo> parse_mountinfo(std::string_view text, bool cgroups_only) {
   std::vector<MountInfo> out;
   for (auto line : split(text, '\n')) {
     if (line.empty()) continue;
+    if (cgroups_only) {  // others by mount point and type only (what may hide a hierarchy)
+      MountInfo other;
+      std::string_view fstype;
+      if (!point_and_type(line, other.mount_point, fstype)) continue;
+      if (fstype != "cgroup" && fstype != "cgroup2") {
+        other.fstype = std::string(fstype);
+        out.push_back(std::move(other));
+        continue;
+      }
+    }
     auto fields = split(line, ' ');
     auto dash = std::find(fields.begin(), fields.end(), std::string_view("-"));
     // id parent major:minor root mountpoint options [optional...] - fstype source superopts
@@ -133,7 +165,7 @@ const Hierarchy* HostCgroups::v1_hierarchy(std::string_view controller) const {
 
 HostCgroups host_cgroups_from(std::string_view mountinfo, std::string_view proc_cgroup) {
   HostCgroups host;
-  auto mounts = parse_mountinfo(mountinfo);
+  auto mounts = parse_mountinfo(mountinfo, /*cgroups_only=*/true);
   // A mount stacked over another at the same point (a bind of a subtree over a hierarchy's
   // root, as a container runtime's private namespace may have) hides it: keep the last.
   for (size_t i = 0; i < mounts.size(); ++i)

@@ -21,7 +21,9 @@ struct MountInfo {
   std::vector<std::string> super_options;  // for cgroup v1: "rw", "cpu", "cpuacct", ...
 };
 // One line per mount; octal escapes (\040) decoded. Malformed lines are skipped.
-std::vector<MountInfo> parse_mountinfo(std::string_view text);
+// `cgroups_only`: every field of cgroup and cgroup2 mounts, only the mount point and type of the
+// others (what host_cgroups_from needs, at a fraction of the cost).
+std::vector<MountInfo> parse_mountinfo(std::string_view text, bool cgroups_only = false);
 
 struct ProcCgroup {
   int hierarchy_id = 0;

@@ -276,6 +276,25 @@ TEST(HostCgroupsFrom, AMountStackedOverAHierarchyHidesIt) {
   EXPECT_EQ(mem->own_dir(), "/sys/fs/cgroup/memory");
 }
 
+TEST(HostCgroupsFrom, AnotherFilesystemOverAHierarchyHidesItToo) {
+  // Parsed in full only for cgroup mounts; the others by mount point (escapes decoded) and type.
+  HostCgroups host = host_cgroups_from(
+      "54 50 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+      "55 50 0:32 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
+      "67 54 0:40 / /sys/fs/cgroup/memory rw shared:3 master:1 - tmpfs tmpfs rw\n"
+      "68 50 0:41 / /mnt/a\\040b rw - tmpfs tmpfs rw\n"
+      "not a mountinfo line\n",
+      "4:memory:/\n1:cpu:/\n");
+  EXPECT_EQ(host.v1_hierarchy("memory"), nullptr);
+  ASSERT_NE(host.v1_hierarchy("cpu"), nullptr);
+  EXPECT_EQ(host.v1_hierarchy("cpu")->mount_point, "/sys/fs/cgroup/cpu");
+  const auto few = parse_mountinfo("68 50 0:41 / /mnt/a\\040b rw - tmpfs tmpfs rw\n", true);
+  ASSERT_EQ(few.size(), 1u);
+  EXPECT_EQ(few[0].mount_point, "/mnt/a b");
+  EXPECT_EQ(few[0].fstype, "tmpfs");
+  EXPECT_TRUE(few[0].root.empty());  // not parsed: not a cgroup mount
+}
+
 TEST(HostCgroupsFrom, OnlyACgroup2MountIsV2) {
   HostCgroups host = host_cgroups_from(
       "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 "
