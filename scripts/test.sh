@@ -8,7 +8,9 @@ scripts/build.sh
 # Container cgroups present before the suite are not ours (a user's container, an earlier crash):
 # the leak check at the end judges only the ones that appear during the run.
 container_cgroups() {
-  find /sys/fs/cgroup -mindepth 2 -type d -regextype egrep -regex '.*/mydocker(/[0-9a-f]{64})?' 2>/dev/null | sort || true
+  # v1: <own>/mydocker-<id>; v2 (and the old v1 layout): .../mydocker and mydocker/<id>
+  find /sys/fs/cgroup -mindepth 2 -type d -regextype egrep \
+    -regex '.*/mydocker(-[0-9a-f]{64}|/[0-9a-f]{64})?' 2>/dev/null | sort || true
 }
 before=$(container_cgroups)
 echo "== unit tests"

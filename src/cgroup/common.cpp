@@ -40,11 +40,12 @@ void make_dir(const Fs& fs, const std::string& base, const std::string& dir,
 }
 
 std::vector<std::string> remove_dirs(const Fs& fs, const std::vector<std::string>& dirs,
-                                     const std::vector<std::string>& parents) noexcept {
+                                     const std::vector<std::string>& parents,
+                                     const std::string& id) noexcept {
   std::vector<std::string> problems;
   for (const auto& dir : dirs) {
     try {
-      remove_cgroup_dir(fs, dir);
+      remove_cgroup_dir(fs, dir, id);
     } catch (const std::exception& e) {
       problems.emplace_back(e.what());
     }

@@ -49,10 +49,11 @@ void v1_info(const Fs& fs, const HostCgroups& host, json& cg, json& problems) {
     for (std::string dir = cs->own_dir();; dir = parent_dir(dir)) {
       for (const char* f : {"cpuset.cpus", "cpuset.mems"})
         if (empty_file(fs, path_join(dir, f)))
-          problems.push_back(problem(
-              "empty " + std::string(f) + " in " + dir +
-                  ": a container below it cannot start (ENOSPC)",
-              "echo <list> > " + path_join(dir, f) + " (or rmdir it if it is an empty leftover)"));
+          problems.push_back(
+              problem("empty " + std::string(f) + " in " + dir +
+                          ": a container below it cannot start (ENOSPC)",
+                      "echo <list> > " + path_join(dir, f) +
+                          " (run mydocker from a cgroup whose cpuset has CPUs and memory nodes)"));
       if (dir.size() <= cs->mount_point.size()) break;
     }
   }

@@ -34,12 +34,15 @@ std::unique_ptr<CgroupManager> open_cgroup_manager(const Fs& fs, const CgroupRec
 
 bool clones_into_cgroup(const HostCgroups& host) { return host.mode == CgroupMode::kV2; }
 
-std::vector<std::string> default_parent_dirs(const HostCgroups& host) {
-  std::vector<std::string> parents;
-  for (const auto& h : host.v1) parents.push_back(h.dir(resolve_cgroup_parent(h.own_path, "")));
+std::vector<ContainerCgroupPlace> default_cgroup_places(const HostCgroups& host) {
+  std::vector<ContainerCgroupPlace> places;
+  for (const auto& h : host.v1) {
+    places.push_back({h.own_dir(), true});
+    places.push_back({path_join(h.own_dir(), std::string(kDefaultCgroupParent)), false});
+  }
   if (host.mode == CgroupMode::kV2)
-    parents.push_back(host.unified->dir(v2::default_placement(*host.unified).parent));
-  return parents;
+    places.push_back({host.unified->dir(v2::default_placement(*host.unified).parent), false});
+  return places;
 }
 
 bool pid_in_container(pid_t pid, const std::string& id) {
@@ -58,7 +61,7 @@ int kill_cgroup_procs(const Fs& fs, const std::string& dir, const std::string& i
   const std::string_view leaf =
       slash == std::string::npos ? "" : std::string_view(dir).substr(slash + 1);
   if (!leaf_ok || slash == std::string::npos || slash == 0 ||
-      (leaf != id && leaf != default_cgroup_name(id)))
+      (leaf != id && !(is_container_id(id) && leaf == default_cgroup_name(id))))
     throw Error("refusing to kill the processes of " + dir + ": not a container's cgroup");
   auto procs = fs.read_if_exists(path_join(dir, "cgroup.procs"));
   if (!procs || trim(*procs).empty()) return 0;

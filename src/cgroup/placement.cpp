@@ -30,12 +30,14 @@ std::string resolve_cgroup_parent(std::string_view own_path, std::string_view cg
 }
 
 std::string default_cgroup_name(std::string_view id) {
-  return std::string(kDefaultCgroupParent) + "-" + std::string(id);
+  return std::string(kDefaultCgroupPrefix) + std::string(id);
 }
 
-std::string container_of_cgroup(std::string_view name) {
-  const std::string prefix = std::string(kDefaultCgroupParent) + "-";
-  if (name.substr(0, prefix.size()) == prefix) name.remove_prefix(prefix.size());
+std::string container_of_cgroup(std::string_view name, bool prefixed) {
+  if (prefixed) {
+    if (name.substr(0, kDefaultCgroupPrefix.size()) != kDefaultCgroupPrefix) return "";
+    name.remove_prefix(kDefaultCgroupPrefix.size());
+  }
   return is_container_id(name) ? std::string(name) : std::string();
 }
 

@@ -17,9 +17,7 @@ void Subsystem::apply(const Fs& fs, const std::string& dir, pid_t pid) const {
   fs.write(path_join(dir, "cgroup.procs"), pid > 0 ? std::to_string(pid) : "$PID");
 }
 
-void Subsystem::remove(const Fs& fs, const std::string& dir) const { remove_cgroup_dir(fs, dir); }
-
-void remove_cgroup_dir(const Fs& fs, const std::string& dir) {
+void remove_cgroup_dir(const Fs& fs, const std::string& dir, const std::string& id) {
   // A cgroup whose last process just died can stay busy for a moment while the kernel
   // finishes releasing it: back off from 1 ms doubling to 100 ms, for at most 5 s.
   using Clock = std::chrono::steady_clock;
@@ -31,7 +29,7 @@ void remove_cgroup_dir(const Fs& fs, const std::string& dir) {
     if (err != EBUSY || Clock::now() > deadline) throw FsError(err, "rmdir", dir);
     // Busy: processes are left (kill them; this checks `dir` is a container's own cgroup), or
     // the last ones are still being released.
-    (void)kill_cgroup_procs(fs, dir, dir.substr(dir.rfind('/') + 1));
+    (void)kill_cgroup_procs(fs, dir, id);
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::microseconds(100'000));
   }

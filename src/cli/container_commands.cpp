@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
 #include "mydocker/commands/containers.hpp"
@@ -196,6 +197,13 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
   const auto config = dir.config();
   const ContainerState st = dir.state();
   if (st.live() && dir.supervisor_alive()) return std::nullopt;
+  // Its supervisor was killed while it ran (its container died with it): that run's cgroups
+  // are still there, under the names this start would make.
+  if (st.live() && !st.cgroup.dirs.empty()) {
+    const auto problems = open_cgroup_manager(Fs(), st.cgroup, dir.id())->destroy();
+    if (!problems.empty())
+      throw Error("container " + ref + ": what its killed run left: " + problems.front());
+  }
   if (!config.contains("run_args"))
     throw Error("container " + ref + " was made by an older mydocker: it cannot be started again");
   std::vector<std::string> words{"run"};

@@ -92,10 +92,10 @@ int run_prune(const CommandLine& cl) {
   if (!confirmed(cl)) return 0;
   Fs fs;
   // Where `prune` looks for cgroups of containers it has no record of.
-  const auto parents = default_parent_dirs(detect_host_cgroups(fs));
+  const auto places = default_cgroup_places(detect_host_cgroups(fs));
   const Store store(cl.state_root);
   PruneReport r;
-  if (cl.prune.what != "images") r = prune(store, parents, cl.data_root);
+  if (cl.prune.what != "images") r = prune(store, places, cl.data_root);
   if (cl.prune.what == "images" || cl.prune.what == "all") {
     for (const auto& line : prune_images(store, cl.data_root, cl.prune.all_images))
       out() << line << "\n";

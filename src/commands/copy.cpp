@@ -23,6 +23,7 @@
 
 #include "mydocker/image/image.hpp"
 #include "mydocker/image/libarchive.hpp"
+#include "mydocker/spec/prepare.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/id.hpp"
@@ -402,7 +403,8 @@ View open_view(const Store& store, const std::string& data_root, const std::stri
   View v;
   v.name = ref;
   const ContainerState st = dir.status();
-  if (st.live() && st.pid > 0) {
+  // Running: its supervisor lives (one killed leaves "running" in the state, and no container).
+  if (st.live() && st.pid > 0 && dir.supervisor_alive()) {
     v.pid = st.pid;
     return v;
   }
@@ -448,6 +450,7 @@ void enter_stopped(const View& v, bool writable) {
   const std::string data = writable ? "lowerdir=" + v.lower + ",upperdir=" + v.files +
                                           "/upper,workdir=" + v.files + "/work"
                                     : "lowerdir=" + v.files + "/upper:" + v.lower;
+  if (writable) forget_volatile_mount(v.files + "/work");  // a --rm container's, killed
   if (::mount("overlay", v.files.c_str(), "overlay", (writable ? 0 : MS_RDONLY) | MS_NODEV,
               data.c_str()) != 0)
     throw_errno("mount -t overlay -o " + data + " " + v.files);

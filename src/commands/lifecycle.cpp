@@ -252,7 +252,7 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
   record(store, "update", dir, dir.update([&](ContainerState& s) { s.limits = config["limits"]; }));
 }
 
-PruneReport prune(const Store& store, const std::vector<std::string>& default_parents,
+PruneReport prune(const Store& store, const std::vector<ContainerCgroupPlace>& places,
                   const std::string& data_root) {
   require_root("prune");
   PruneReport report;
@@ -320,10 +320,11 @@ PruneReport prune(const Store& store, const std::vector<std::string>& default_pa
     remove_tree(files);
     report.removed.push_back(files);
   }
-  for (const auto& parent : default_parents)
-    for (const auto& name : list_dir(parent))
-      if (const std::string id = container_of_cgroup(name); !id.empty() && !known.count(id))
-        report.foreign.push_back(path_join(parent, name));
+  for (const auto& place : places)
+    for (const auto& name : list_dir(place.dir))
+      if (const std::string id = container_of_cgroup(name, place.prefixed);
+          !id.empty() && !known.count(id))
+        report.foreign.push_back(path_join(place.dir, name));
   return report;
 }
 

@@ -535,14 +535,15 @@ Result host_view(const Steps& s, const InitConfig& c) {
 // overlay is mounted "volatile" (Linux 5.10+; podman does the same for --rm). Otherwise the
 // overlay's unmount, when the container's last process exits, syncs the whole filesystem of the
 // data root (ovl_sync_fs: an ext4 journal commit, 0.3-0.8 ms of every run here, more on a busy
-// disk), and fsync inside the container waits for the disk. Such a layer is mounted once:
-// overlayfs would refuse a second mount (work/work/incompat/volatile stays behind), and a --rm
-// container never starts twice (--restart conflicts with --rm; its stop removes it). A kernel
-// without the option (EINVAL) gets the plain mount.
+// disk), and fsync inside the container waits for the disk. A layer a volatile mount used is
+// refused by overlayfs until its marker goes (forget_volatile_mount): a --rm container whose
+// supervisor was killed can be started again. A kernel without the option (EINVAL) gets the
+// plain mount.
 Result mount_overlay(const Steps& s, const InitConfig& c, unsigned long nodev) {
   const std::string data = "lowerdir=" + c.lower + ",upperdir=" + c.upper + ",workdir=" + c.work;
   const std::string flags = nodev ? "nodev," : "";
   const std::string& root = c.rootfs;
+  if (!s.dry()) forget_volatile_mount(c.work);
   if (c.volatile_upper) {
     const std::string with = data + ",volatile";
     const std::string line = "mount -t overlay overlay -o " + flags + with + " " + root;
@@ -550,6 +551,7 @@ Result mount_overlay(const Steps& s, const InitConfig& c, unsigned long nodev) {
     if (s.dry() || ::mount("overlay", root.c_str(), "overlay", nodev, with.c_str()) == 0)
       return std::nullopt;
     if (errno != EINVAL) return failed(line);
+    trace::emit("# this kernel has no volatile overlay (EINVAL): the plain mount");
   }
   return s.mount("mount -t overlay overlay -o " + flags + data + " " + root, "overlay", root,
                  "overlay", nodev, data.c_str());
@@ -572,7 +574,9 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
   const unsigned long nodev = c.privileged ? 0 : MS_NODEV;
   if (!c.lower.empty()) {
     // The container's layer on the data root's disk: a few directories, 0.1 ms on a quiet disk
-    // and 1-2 ms on a busy one, made here while the parent makes the cgroups.
+    // and 1-2 ms on a busy one, made here while the parent makes the cgroups. (An `rm -f`
+    // racing this start may miss the init before it joins a cgroup; a layer it then remakes
+    // carries its owner mark, and `prune` removes it.)
     if (!c.layer_owner.empty() && !s.dry()) try {
         make_container_layer(c.upper.substr(0, c.upper.rfind('/')), c.layer_owner, true);
       } catch (const std::exception& e) {

@@ -25,6 +25,7 @@
 #include "mydocker/store/volumes.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
+#include "mydocker/util/files.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/units.hpp"
@@ -678,6 +679,12 @@ void make_container_layer(const std::string& files_dir, const std::string& state
   (void)::setxattr(files_dir.c_str(), kOwnerXattr, state_root.data(), state_root.size(), 0);
   if (overlay)
     for (const char* sub : {"/upper", "/work"}) make_dirs(files_dir + sub, 0755);
+}
+
+void forget_volatile_mount(const std::string& work) {
+  // work/work/incompat/volatile/dirty, made by the kernel in our root-only layer.
+  const std::string incompat = work + "/work/incompat";
+  if (::access((incompat + "/volatile").c_str(), F_OK) == 0) remove_tree(incompat);
 }
 
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,

@@ -230,6 +230,31 @@ TEST_F(ImagesTest, ARmContainersLayerIsVolatileAndAKeptOnesIsNot) {
   EXPECT_EQ(md({"rm", "kept"}).status, 0);
 }
 
+TEST_F(ImagesTest, ARmContainerWhoseSupervisorWasKilledIsCopiedIntoAndStartsAgain) {
+  // Its layer was mounted volatile, and overlayfs refuses such a layer until its marker goes:
+  // `cp` into the stopped container and its second start mount it again.
+  auto r = md({"run", "-d", "--rm", "--name", "vol", "busybox", "sh", "-c",
+               "cat /x 2>/dev/null || exec sleep 1000"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string id = lines(r.out).at(0);
+  const Json st = Json::parse(read_file(root() + "/" + id + "/state.json"));
+  const pid_t supervisor = st.value("supervisor_pid", 0), init = st.value("pid", 0);
+  ASSERT_GT(supervisor, 1);
+  ASSERT_GT(init, 1);
+  ASSERT_EQ(::kill(supervisor, SIGKILL), 0);  // ours: started by this test
+  for (int i = 0; i < 500 && (::kill(supervisor, 0) == 0 || ::kill(init, 0) == 0); ++i)
+    ::usleep(10000);  // the init dies with its supervisor (PR_SET_PDEATHSIG)
+  ASSERT_NE(::kill(init, 0), 0) << "the container outlived its supervisor";
+  const std::string file = data_ + "/x";
+  { std::ofstream(file) << "copied in\n"; }
+  auto cp = md({"cp", file, "vol:/x"});
+  ASSERT_EQ(cp.status, 0) << cp.err;
+  auto again = md({"start", "-a", "vol"});
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(again.out, "copied in\n") << again.err;
+  md({"rm", "-f", "vol"});
+}
+
 TEST_F(ImagesTest, ProcSysAndAMinimalDev) {
   auto r =
       sh("ls /dev | tr '\\n' ' '; echo; touch /sys/x 2>&1; echo > /proc/sys/kernel/x 2>&1;"

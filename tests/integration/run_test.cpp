@@ -92,6 +92,18 @@ TEST_F(RunTest, TheInitJoinsAndEntersItsRootBeforeTheGoAhead) {
   }
 }
 
+TEST_F(RunTest, TheCommandFindsItsLimitsInPlaceAtItsStart) {
+  // The init joins before the limits are written; the command runs only after "go". Its first
+  // reads of its own cgroup's files show the limits (the host's files: /sys/fs/cgroup is there).
+  auto r =
+      md({"run", "--rm", "-mem", "100m", "-cpuset", "0", "/bin/sh", "-c",
+          "m=$(grep ':memory:' /proc/self/cgroup | cut -d: -f3); "
+          "c=$(grep ':cpuset:' /proc/self/cgroup | cut -d: -f3); "
+          "cat /sys/fs/cgroup/memory$m/memory.limit_in_bytes /sys/fs/cgroup/cpuset$c/cpuset.cpus"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "104857600\n0\n") << r.err;
+}
+
 TEST_F(RunTest, LoopbackIsUp) {
   // The network namespace made while the run is planned has its loopback brought up by the
   // helper that makes it (net/netns.hpp); with --trace the init does it, in the lesson's order.

@@ -29,11 +29,12 @@ struct MakeDirHooks {
 void make_dir(const Fs& fs, const std::string& base, const std::string& dir,
               std::vector<std::string>& created, const MakeDirHooks& hooks);
 
-// Removes each of `dirs` (remove_cgroup_dir: killing what is left in it, retried), then each
-// of `parents` when empty (EBUSY: another container still uses it). Never throws: returns what
-// could not be removed.
+// Removes each of `dirs`, container `id`'s (remove_cgroup_dir: killing what is left in it,
+// retried), then each of `parents` when empty (EBUSY: another container still uses it). Never
+// throws: returns what could not be removed.
 std::vector<std::string> remove_dirs(const Fs& fs, const std::vector<std::string>& dirs,
-                                     const std::vector<std::string>& parents) noexcept;
+                                     const std::vector<std::string>& parents,
+                                     const std::string& id) noexcept;
 
 // Waits until `file` shows `want` (freezing takes a moment: FREEZING), at most 5 s; throws
 // Error naming `file` otherwise.

@@ -6,10 +6,12 @@
 //
 // Life of a container's cgroups:
 //   validate(r)  before anything exists: hierarchies present, values the host can take
-//   create()     mkdir <parent>/<id> (and missing parents)
-//   set(r)       write the limits, read them back (and the device rules)
+//   create(r)    mkdir <parent>/<id> (and missing parents; v1 by default <own>/mydocker-<id>),
+//                with what a process needs to join it at once (v1: the cpuset's cpus and mems)
+//   set(r)       write the other limits, read them back (and the device rules)
 //   join()       how the init enters: born inside (v2: clone3 CLONE_INTO_CGROUP) or by writing
-//                "0" into files itself (v1: tasks), before the user's command runs
+//                "0" into files itself (v1: tasks), after create(), while set() runs; its
+//                command runs only after set()
 //   update(r)    new limits later (runc update: only what r sets)
 //   destroy()    kill what is left, rmdir (retried), remove the empty parents that are ours
 
@@ -78,7 +80,8 @@ class CgroupManager {
 };
 
 // A new container `id` (64 hex digits) on this host. `cgroup_parent` "" is the default
-// (`mydocker` below the caller's cgroup; v2: `/mydocker` at the root, see default_parents()).
+// (v1: mydocker-<id> in the caller's cgroup; v2: `/mydocker` at the root, see
+// v2::default_placement()).
 std::unique_ptr<CgroupManager> make_cgroup_manager(const Fs& fs, const HostCgroups& host,
                                                    const std::string& id,
                                                    const std::string& cgroup_parent);
@@ -90,10 +93,14 @@ std::unique_ptr<CgroupManager> open_cgroup_manager(const Fs& fs, const CgroupRec
 // CLONE_INTO_CGROUP), so it cannot be cloned before its cgroup exists.
 bool clones_into_cgroup(const HostCgroups& host);
 
-// The directories default containers go to on this host, one per hierarchy (v1: the caller's
-// own cgroups, where they are named mydocker-<id>; v2: /mydocker): where `prune` looks for
-// container cgroups it has no record of (container_of_cgroup tells them).
-std::vector<std::string> default_parent_dirs(const HostCgroups& host);
+// Where `prune` looks for container cgroups it has no record of, and how they are named there
+// (container_of_cgroup): v1, the caller's own cgroups (mydocker-<id>) and, from mydocker before
+// 2026-12-07, their `mydocker` directory (<id>); v2, /mydocker (<id>).
+struct ContainerCgroupPlace {
+  std::string dir;
+  bool prefixed = false;  // mydocker-<id>, else <id>
+};
+std::vector<ContainerCgroupPlace> default_cgroup_places(const HostCgroups& host);
 
 // Kills every process listed in `dir`/cgroup.procs, after checking that `dir` is a container's
 // own cgroup (its last component is `id`, or v1's default mydocker-<id>): a wrong or empty path

@@ -16,8 +16,10 @@
 
 namespace mydocker {
 
-// v2's default parent (below the hierarchy's root), and the start of v1's default names.
+// v2's default parent (below the hierarchy's root; v1's before 2026-12-07, below the caller's).
 inline constexpr std::string_view kDefaultCgroupParent = "mydocker";
+// v1's default directory names: this, then the container's id.
+inline constexpr std::string_view kDefaultCgroupPrefix = "mydocker-";
 
 // The parent's path from the hierarchy's root, normalised ("/a/b"); "" (the default) and "."
 // are the caller's own cgroup. Throws Error (via validate_cgroup_parent) for a bad parent.
@@ -29,8 +31,8 @@ void validate_cgroup_parent(std::string_view cgroup_parent);
 // v1's default directory name for container `id`: "mydocker-<id>".
 std::string default_cgroup_name(std::string_view id);
 
-// The container a directory named `name` in a default place belongs to: "mydocker-<id>" (v1)
-// or "<id>" (v2's /mydocker) gives the 64-hex id; anything else "".
-std::string container_of_cgroup(std::string_view name);
+// The container a directory named `name` in a default place belongs to: with `prefixed`
+// "mydocker-<id>" (v1), else "<id>" (v2's /mydocker), gives the 64-hex id; anything else "".
+std::string container_of_cgroup(std::string_view name, bool prefixed);
 
 }  // namespace mydocker

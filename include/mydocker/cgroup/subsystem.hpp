@@ -33,16 +33,15 @@ class Subsystem {
   virtual bool set_before_join() const { return false; }
   // Moves a process in: echo PID > cgroup.procs. `pid` <= 0 prints the "$PID" placeholder.
   virtual void apply(const Fs& fs, const std::string& dir, pid_t pid) const;
-  // Removes the (empty) directory: see remove_cgroup_dir().
-  virtual void remove(const Fs& fs, const std::string& dir) const;
   // Adds what this controller accounts to `out`.
   virtual void stats(const Fs& /*fs*/, const std::string& /*dir*/, Stats& /*out*/) const {}
 };
 
-// rmdir of a container's cgroup directory: EINTR retried; on EBUSY the processes left in it are
-// killed and rmdir retried, backing off from 1 ms doubling to 100 ms, for at most 5 s; ENOENT
-// counts as done. Throws FsError, or Error when `dir` is not a container's cgroup.
-void remove_cgroup_dir(const Fs& fs, const std::string& dir);
+// rmdir of container `id`'s cgroup directory: EINTR retried; on EBUSY the processes left in it
+// are killed (kill_cgroup_procs checks `dir` is that container's own) and rmdir retried, backing
+// off from 1 ms doubling to 100 ms, for at most 5 s; ENOENT counts as done. Throws FsError, or
+// Error when `dir` is not the container's cgroup.
+void remove_cgroup_dir(const Fs& fs, const std::string& dir, const std::string& id);
 // The directory itself when it exists, else its nearest existing ancestor (for --dry-run, where
 // the container's directory is never created).
 std::string existing_dir(const Fs& fs, std::string dir);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/cgroup/manager.hpp"
 #include "mydocker/spec/options.hpp"
 #include "mydocker/store/store.hpp"
 #include "mydocker/util/signal_name.hpp"
@@ -59,7 +60,7 @@ struct PruneReport {
   std::vector<std::string> foreign;
   std::vector<std::string> problems;
 };
-PruneReport prune(const Store& store, const std::vector<std::string>& default_parents,
+PruneReport prune(const Store& store, const std::vector<ContainerCgroupPlace>& places,
                   const std::string& data_root);
 
 // Records docker's event `action` (restart...) for the container `id`, with the name, image and

@@ -1,8 +1,9 @@
 #pragma once
-// The container's init: `mydocker init`, re-executed from /proc/self/exe inside the new
-// namespaces. It reads its InitConfig from the sync pipe, waits for the parent's "go" (sent once
-// the cgroups exist and hold their limits), joins them, sets up the mounts and hostname, and
-// execs the command: nothing of the command runs outside its limits. This path uses neither CLI11
+// The container's init: a clone of `mydocker run` (or `mydocker init`, re-executed) inside the
+// new namespaces. It makes its mounts, waits for the parent's "join" (the cgroups exist), joins
+// them and enters its root while the parent writes their limits, waits for "go" (the limits are
+// in place), then sets its hostname and privileges and execs the command: nothing of the
+// command runs outside its limits. This path uses neither CLI11
 // nor the logger: it starts fast and stays small.
 
 #include <optional>
@@ -28,7 +29,8 @@ std::optional<InitFailure> describe_init(const InitConfig& c);
 InitFailure exec_container(const InitConfig& c);
 
 // The init's whole job once its configuration is known: the trees (--userns private), the
-// mounts, the wait for "go", joining the cgroups, entering the root, the privileges, the exec.
+// mounts, the wait for "join", joining the cgroups, entering the root, the wait for "go", the
+// privileges, the exec.
 // Returns (an exit status) only when something failed, after reporting it on `error_fd`.
 // Called in a clone of `mydocker run` (the configuration in memory, no exec) or by init_main.
 int run_init(InitConfig& c, int sync_fd, int error_fd);

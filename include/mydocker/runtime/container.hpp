@@ -48,7 +48,8 @@ struct Launch {
 };
 
 // Whether the init is cloned before its cgroups are made (`clone_into`: the v2 cgroup it is
-// born in, or empty). v1: the init joins them itself once it has "go"; with a root filesystem
+// born in, or empty). v1: the init joins them itself once they exist (kSyncJoin, while their
+// limits are written; its command waits for "go"); with a root filesystem
 // of its own to mount, the clone comes first, so that those mounts overlap our cgroup set-up;
 // with the host's files it has nothing to do meanwhile, and the set-up overlaps the making of
 // its network namespace instead (Launch::adopt_netns, right before the clone). v2: born in its

@@ -55,6 +55,12 @@ std::string container_files_owner(const std::string& files_dir);
 // SysError.
 void make_container_layer(const std::string& files_dir, const std::string& state_root,
                           bool overlay);
+// Before a mount of a layer whose work directory `work` a volatile overlay used (a --rm
+// container's): overlayfs leaves work/work/incompat/volatile behind, even after a clean
+// unmount, and refuses every later mount of the layer while it is there. Our record of the
+// layer survives only while no crash happened (the state root is a tmpfs), and the unmount was
+// clean (the container's mount namespace ended): the marker goes. Best effort.
+void forget_volatile_mount(const std::string& work);
 // `state_dir`: the container's directory in the state root (its /etc files and mount point).
 // An image's layer is left to the init when InitConfig::layer_owner says so.
 // `extra_hosts`: /etc/hosts lines of a bridged container (its address, its network's peers);

@@ -191,7 +191,7 @@ std::vector<std::string> Manager::destroy() noexcept {
   }
   parents.insert(parents.end(), old_parents_.begin(), old_parents_.end());
   old_parents_.clear();
-  return cgroup::remove_dirs(fs_, dirs, parents);
+  return cgroup::remove_dirs(fs_, dirs, parents, id_);
 }
 
 Stats Manager::stats() const {

@@ -171,7 +171,7 @@ std::vector<std::string> Manager::destroy() noexcept {
   made_ = false;
   created_.clear();
   old_parents_.clear();
-  return cgroup::remove_dirs(fs_, dirs, parents);
+  return cgroup::remove_dirs(fs_, dirs, parents, id_);
 }
 
 Stats Manager::stats() const {

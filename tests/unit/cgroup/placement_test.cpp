@@ -22,12 +22,14 @@ TEST(ResolveCgroupParent, DefaultIsTheCallersOwnCgroup) {
 TEST(DefaultCgroupName, IsMydockerDashIdAndTellsItsContainer) {
   const std::string id(64, 'a');
   EXPECT_EQ(default_cgroup_name(id), "mydocker-" + id);
-  EXPECT_EQ(container_of_cgroup("mydocker-" + id), id);
-  EXPECT_EQ(container_of_cgroup(id), id);  // v2's /mydocker/<id>
-  EXPECT_EQ(container_of_cgroup("mydocker-" + id.substr(1)), "");
-  EXPECT_EQ(container_of_cgroup("mydocker"), "");
-  EXPECT_EQ(container_of_cgroup("user.slice"), "");
-  EXPECT_EQ(container_of_cgroup("docker-" + id), "");
+  EXPECT_EQ(container_of_cgroup("mydocker-" + id, true), id);
+  EXPECT_EQ(container_of_cgroup(id, true), "");   // beside v1's: another runtime's, not ours
+  EXPECT_EQ(container_of_cgroup(id, false), id);  // v2's /mydocker/<id>
+  EXPECT_EQ(container_of_cgroup("mydocker-" + id, false), "");
+  EXPECT_EQ(container_of_cgroup("mydocker-" + id.substr(1), true), "");
+  EXPECT_EQ(container_of_cgroup("mydocker", true), "");
+  EXPECT_EQ(container_of_cgroup("user.slice", true), "");
+  EXPECT_EQ(container_of_cgroup("docker-" + id, true), "");
 }
 
 TEST(ResolveCgroupParent, RelativeParentIsBelowTheCallersCgroup) {

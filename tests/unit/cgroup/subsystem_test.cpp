@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cgroup/v1/memory.hpp"
 #include "unit/fake_cgroupfs.hpp"
 
@@ -55,13 +56,13 @@ TEST_F(SubsystemTest, RemoveCgroupDirRemovesTheCgroupWithItsFiles) {
   ASSERT_TRUE(fs_->make_dir(dir));
   ASSERT_TRUE(fs_->exists(dir + "/memory.limit_in_bytes"));
 
-  remove_cgroup_dir(*fs_, dir);
+  remove_cgroup_dir(*fs_, dir, test::kId);
 
   EXPECT_FALSE(fs_->exists(dir));
 }
 
 TEST_F(SubsystemTest, RemoveCgroupDirOfAMissingDirectoryIsDone) {
-  EXPECT_NO_THROW(remove_cgroup_dir(*fs_, path("memory/" + test::kId)));
+  EXPECT_NO_THROW(remove_cgroup_dir(*fs_, path("memory/" + test::kId), test::kId));
 }
 
 TEST_F(SubsystemTest, RemoveCgroupDirThrowsForErrorsOtherThanBusy) {
@@ -71,7 +72,7 @@ TEST_F(SubsystemTest, RemoveCgroupDirThrowsForErrorsOtherThanBusy) {
   ASSERT_TRUE(fs_->make_dir(dir + "/child"));  // the fake's rmdir then fails (ENOTEMPTY)
 
   try {
-    remove_cgroup_dir(*fs_, dir);
+    remove_cgroup_dir(*fs_, dir, test::kId);
     FAIL() << "no exception";
   } catch (const FsError& e) {
     EXPECT_EQ(e.path(), dir);
@@ -80,13 +81,14 @@ TEST_F(SubsystemTest, RemoveCgroupDirThrowsForErrorsOtherThanBusy) {
   EXPECT_TRUE(fs_->exists(dir));
 }
 
-TEST_F(SubsystemTest, RemoveThroughASubsystemIsRemoveCgroupDir) {
+TEST_F(SubsystemTest, RemoveCgroupDirKillsOnlyInItsContainersOwnDirectory) {
+  // EBUSY makes it kill what is listed: only in the directory of the container it names.
   fs_->add_root("memory");
   const std::string dir = path("memory/" + test::kId);
   ASSERT_TRUE(fs_->make_dir(dir));
-  v1::Memory memory;
-  memory.remove(*fs_, dir);
-  EXPECT_FALSE(fs_->exists(dir));
+  ASSERT_TRUE(fs_->make_dir(dir + "/child"));  // the fake's rmdir fails: not EBUSY, no kill
+  EXPECT_THROW(remove_cgroup_dir(*fs_, dir, test::kId), FsError);
+  EXPECT_THROW(kill_cgroup_procs(*fs_, dir, test::kOtherId), Error);
 }
 
 TEST_F(SubsystemTest, ApplyWritesThePidIntoCgroupProcs) {
