@@ -276,7 +276,7 @@ int run_restart(const CommandLine& cl) {
     const std::string id = store.resolve(ref);
     stop(store, id, cl.stop_timeout);
     const ContainerDir dir(store.root(), id);
-    dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10));
+    dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10), false);
     auto o = start_options(cl, store, id);
     if (!o) throw Error("container " + ref + " is still running after stop");
     o->detach = true;

@@ -53,8 +53,10 @@ bool stopped(const ContainerDir& dir) {
 }
 
 // Waits until the supervisor has recorded the end (or is gone); false on timeout.
+// After stop's signal: its supervisor exits once the container has (a stop-requested one does
+// not restart it), so its exit alone wakes us (no inotify: see ContainerDir::wait_for).
 bool wait_until_stopped(const ContainerDir& dir, std::chrono::milliseconds timeout) {
-  return dir.wait_for([&] { return stopped(dir); }, timeout);
+  return dir.wait_for([&] { return stopped(dir); }, timeout, /*state_changes=*/false);
 }
 
 // docker's event for the container, with the name, image and labels its state has.
@@ -185,7 +187,7 @@ void remove(const Store& store, const std::string& ref, bool force) {
     (void)halt(store, dir, 0);
   }
   // Its supervisor finishes its teardown (or --rm removes it) before it lets go of the lock.
-  dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10));
+  dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10), false);
   if (::access(dir.path().c_str(), F_OK) != 0) return;  // removed meanwhile (--rm, another rm)
   st = dir.state();
   auto cleanup = remove_leftover_cgroups(Fs(), dir.id(), st);

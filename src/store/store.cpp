@@ -74,16 +74,28 @@ ContainerState ContainerDir::update(const std::function<void(ContainerState&)>& 
   return s;
 }
 
-bool ContainerDir::wait_for(const std::function<bool()>& done,
-                            std::chrono::milliseconds timeout) const {
+namespace {
+
+// An inotify watch of `dir` for state.json's renames and the directory's end; empty when the
+// directory is gone.
+UniqueFd watch_dir(const std::string& dir) {
+  UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  if (!watch) throw SysError(errno, "inotify_init1");
+  if (::inotify_add_watch(watch.get(), dir.c_str(), IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF) <
+      0)
+    return {};
+  return watch;
+}
+
+}  // namespace
+
+bool ContainerDir::wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                            bool state_changes) const {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
   // The watch is in place before the first look: a change between the two wakes us.
-  UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-  if (!watch) throw SysError(errno, "inotify_init1");
-  if (::inotify_add_watch(watch.get(), path_.c_str(), IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF) <
-      0)
-    return done();  // the directory is gone
+  UniqueFd watch;
+  if (state_changes && !(watch = watch_dir(path_))) return done();  // the directory is gone
   UniqueFd supervisor;
   int supervisor_pid = 0;
   for (;;) {
@@ -98,12 +110,15 @@ bool ContainerDir::wait_for(const std::function<bool()>& done,
       } catch (const Error&) {
       }
     if (done()) return true;
+    if (!watch && !supervisor) {  // no supervisor to watch: the state's changes after all
+      if (!(watch = watch_dir(path_))) return done();
+      continue;
+    }
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
     pollfd fds[2] = {{watch.get(), POLLIN, 0}, {supervisor.get(), POLLIN, 0}};
-    const int n =
-        ::poll(fds, supervisor ? 2 : 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+    const int n = ::poll(fds, 2, static_cast<int>(std::min<long long>(left, 1 << 30)));
     if (n < 0 && errno != EINTR) throw SysError(errno, "poll");
     if (fds[0].revents & POLLIN) {
       char events[4096];

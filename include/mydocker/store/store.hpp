@@ -52,10 +52,14 @@ class ContainerDir {
   // Whether a live process holds supervisor.lock.
   bool supervisor_alive() const;
   // Blocks until `done()` holds or `timeout` has passed; returns whether it held. `done` is
-  // asked again after each change of state.json and when the supervisor exits. No polling:
-  // it sleeps in poll(2) on an inotify watch of the directory (state.json is renamed into
-  // place at each change) and on a pidfd of the supervisor, and wakes within microseconds.
-  bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout) const;
+  // asked again when the supervisor exits and, with `state_changes`, after each change of
+  // state.json. No polling: it sleeps in poll(2) on a pidfd of the supervisor and an inotify
+  // watch of the directory (state.json is renamed into place at each change), and wakes
+  // within microseconds. Closing an inotify instance waits for an SRCU grace period (10-15 ms
+  // here): a wait that only the supervisor's exit can end (stop, rm) does without one, unless
+  // there is no supervisor to watch.
+  bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                bool state_changes = true) const;
   // Takes supervisor.lock for as long as the returned fd is open (nonblocking: throws Error
   // when another process holds it).
   UniqueFd lock_supervisor() const;
