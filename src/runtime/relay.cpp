@@ -152,15 +152,15 @@ class Loop {
                                {stdin_open_ && pty_.fd() >= 0 ? 0 : -1, POLLIN, 0},
                                {pending_.empty() ? -1 : sink(), POLLOUT, 0}};
     if (o_.attach) o_.attach->add_pollfds(fds, pending_.empty());
-    const int ready = ::poll(fds.data(), fds.size(), timeout_ms());
+    int ready = ::poll(fds.data(), fds.size(), timeout_ms());
+    // Quiet for a while: once, until something happens again (on_idle waits in our place).
+    if (ready == 0 && o_.on_idle && started_ && !idle_) {
+      idle_ = true;
+      ready = o_.on_idle(fds.data(), fds.size(), timeout_ms());
+    }
     if (ready < 0) {
       if (errno == EINTR) return false;
       throw_errno("poll");
-    }
-    // Quiet for a while: once, until something happens again.
-    if (ready == 0 && o_.on_idle && started_ && !idle_) {
-      o_.on_idle();
-      idle_ = true;
     }
     if (ready > 0) idle_ = false;
     for (int i : {kErrors, kOut, kErr})

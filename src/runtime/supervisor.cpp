@@ -218,7 +218,7 @@ Outcome Supervisor::run_once(bool first,
   };
   // A detached supervisor sleeps until its container ends: while it does, it keeps only the
   // memory it changed (about 0.2 MiB; see README, performance).
-  if (s_.detached) ro.on_idle = release_idle_memory;
+  if (s_.detached) ro.on_idle = release_idle_memory_and_poll;
   const RelayResult r = relay(*s_.signals, ro);
   timing::mark("exited");
   in.reaped();

@@ -4,8 +4,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+
+#include "mydocker/util/raw_syscall.hpp"
 
 namespace mydocker {
 namespace {
@@ -52,19 +55,29 @@ int clean_mappings(const char* exe, size_t len, Mapping (&out)[kMaxRanges]) {
 
 }  // namespace
 
-void release_idle_memory() {
+int release_idle_memory_and_poll(pollfd* fds, size_t count, int timeout_ms) {
   char exe[4096];
   const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return;
-  exe[n] = '\0';
   Mapping clean[kMaxRanges];
-  const int count = clean_mappings(exe, static_cast<size_t>(n), clean);
+  int ranges = 0;
+  if (n > 0) {
+    exe[n] = '\0';
+    ranges = clean_mappings(exe, static_cast<size_t>(n), clean);
+  }
   ::malloc_trim(0);
-  // Last, so that little code runs between this and the caller's sleep (each page touched
-  // after it comes back with its neighbours: the kernel maps up to 64 KiB around a fault).
-  for (int i = 0; i < count; ++i)
-    ::madvise(reinterpret_cast<void*>(clean[i].start), clean[i].end - clean[i].start,
-              MADV_DONTNEED);
+  // Raw system calls from here to the sleep: only this function's own page comes back.
+  for (int i = 0; i < ranges; ++i)
+    raw_syscall(SYS_madvise, static_cast<long>(clean[i].start),
+                static_cast<long>(clean[i].end - clean[i].start), MADV_DONTNEED);
+#if defined(__x86_64__)
+  const long ready =
+      raw_syscall(SYS_poll, reinterpret_cast<long>(fds), static_cast<long>(count), timeout_ms);
+  if (ready >= 0) return static_cast<int>(ready);
+  errno = static_cast<int>(-ready);
+  return -1;
+#else
+  return ::poll(fds, count, timeout_ms);  // no raw poll(2) here: libc's (ppoll underneath)
+#endif
 }
 
 }  // namespace mydocker

@@ -5,6 +5,7 @@
 // copies the container's output pipes (detached: to the log) and its PTY (-t), feeds stdin to
 // the PTY (-it), and after a stop signal and the stop timeout kills everything in the cgroups.
 
+#include <poll.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -37,8 +38,9 @@ struct RelayOptions {
   std::function<void()> kill_all;    // after the stop timeout
   std::function<void()> on_started;  // the error pipe closed without a message
   // Called once each time the loop has been quiet for kIdleMs after it started (a detached
-  // supervisor gives back memory it does not need while it sleeps).
-  std::function<void()> on_idle;
+  // supervisor gives back memory it does not need while it sleeps): it then waits in the
+  // loop's place, poll(2) on `fds` for `timeout_ms`, and returns what poll returned.
+  std::function<int(pollfd* fds, size_t count, int timeout_ms)> on_idle;
   static constexpr int kIdleMs = 1000;
 };
 
