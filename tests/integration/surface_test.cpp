@@ -382,6 +382,18 @@ TEST_F(SurfaceTest, StatsShowNetIo) {
 
 // --log-opt max-size/max-file: docker's rotation; logs (and logs -f, while it rotates) reads
 // across the files; --log-driver none keeps nothing.
+TEST_F(SurfaceTest, AnIdleSupervisorStillRelaysTheOutputAndTheExit) {
+  // After 1 s of quiet a detached supervisor gives back memory and sleeps in the relay's place
+  // (util/memory.hpp): what wakes it (output, the exit) is handled as before.
+  const std::string id = start({}, {"/bin/sh", "-c", "sleep 1.6; echo after the quiet; exit 3"});
+  ASSERT_FALSE(id.empty());
+  auto w = md({"wait", id});
+  EXPECT_EQ(w.out, "3\n") << w.err;
+  auto logs = md({"logs", id});
+  EXPECT_EQ(logs.out, "after the quiet\n") << logs.err;
+  EXPECT_EQ(md({"rm", id}).status, 0);
+}
+
 TEST_F(SurfaceTest, LogsRotateAndAreReadAcrossFiles) {
   const std::string id =
       start({"--name", "a", "--log-opt", "max-size=1k", "--log-opt", "max-file=3"},
