@@ -64,9 +64,25 @@ void add_limit_flags(Flags& app, LimitText& t, bool devices) {
   app.add_option("--device-write-iops", t.write_iops, "Write operations limit: DEVICE:N");
 }
 
+namespace {
+
+// The option with the long name `name` ("--mem"), or null. CLI11's get_option_no_throw
+// normalises every name of every option on each call (5,000 instructions a lookup; `run` makes
+// sixteen): the options here have plain long names, compared as they are.
+const CLI::Option* long_option(const CLI::App& app, std::string_view name) {
+  if (name.substr(0, 2) != "--") return app.get_option_no_throw(std::string(name));
+  name.remove_prefix(2);
+  for (const CLI::Option* o : app.get_options())
+    for (const auto& l : o->get_lnames())
+      if (l == name) return o;
+  return nullptr;
+}
+
+}  // namespace
+
 std::optional<FlagValue> flag_value(CLI::App& app, const RunArgs& split, const char* name,
                                     const std::string& text) {
-  CLI::Option* opt = app.get_option_no_throw(name);
+  const CLI::Option* opt = long_option(app, name);
   if (!opt || opt->count() == 0) return std::nullopt;
   auto typed = split.typed.find(opt->get_name());
   return FlagValue{typed != split.typed.end() ? typed->second : opt->get_name(), text};
