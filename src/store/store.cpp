@@ -17,6 +17,7 @@
 #include "mydocker/util/files.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/json_out.hpp"
 
 namespace mydocker {
 namespace {
@@ -70,7 +71,7 @@ ContainerState ContainerDir::update(const std::function<void(ContainerState&)>& 
     if (errno != EINTR) throw SysError(errno, "cannot lock " + path_ + "/state.lock");
   ContainerState s = state();
   change(s);
-  write_file_atomic(path_ + "/state.json", nlohmann::json(s).dump() + "\n", durable_);
+  write_file_atomic(path_ + "/state.json", json_text(nlohmann::json(s)) + "\n", durable_);
   return s;
 }
 
@@ -184,10 +185,10 @@ Store::Created Store::create(const std::string& id, const std::string& name, nlo
     reserve_name(name, id);
     // Straight into the directory: its rename below makes all of it appear at once.
     put_cgroup_record(config, state.cgroup);
-    write_file(tmp + "/config.json", config.dump() + "\n", durable);
+    write_file(tmp + "/config.json", json_text(config) + "\n", durable);
     ContainerState first = state;
     fill_summary(first, config);
-    write_file(tmp + "/state.json", nlohmann::json(first).dump() + "\n", durable);
+    write_file(tmp + "/state.json", json_text(nlohmann::json(first)) + "\n", durable);
     if (::rename(tmp.c_str(), (root_ + "/" + id).c_str()) != 0)
       throw SysError(errno, "cannot rename " + tmp);
   } catch (...) {
@@ -231,7 +232,7 @@ void Store::rename(const std::string& ref, const std::string& name) const {
   Event renamed;
   try {
     config["name"] = name;
-    write_file_atomic(dir.path() + "/config.json", config.dump() + "\n");
+    write_file_atomic(dir.path() + "/config.json", json_text(config) + "\n");
     renamed =
         container_event("rename", dir.id(), dir.update([&](ContainerState& s) { s.name = name; }));
   } catch (...) {
