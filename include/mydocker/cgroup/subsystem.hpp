@@ -23,9 +23,9 @@ class Subsystem {
   virtual std::string_view name() const = 0;
   // True when `r` asks for something only this controller does: its hierarchy is then required.
   virtual bool needed(const Resources& r) const = 0;
-  // Readies a parent directory of ours for children (`fresh`: just created, so still empty).
-  virtual void prepare(const Fs& /*fs*/, const std::string& /*dir*/, bool /*fresh*/,
-                       const Resources& /*r*/) const {}
+  // Readies a parent directory this run has just made (so still empty) for children.
+  virtual void prepare(const Fs& /*fs*/, const std::string& /*dir*/, const Resources& /*r*/) const {
+  }
   // Writes the limits into the container's directory, and reads them back.
   virtual void set(const Fs& fs, const std::string& dir, const Resources& r) const = 0;
   // True when a process cannot join the directory before set() (v1 cpuset: ENOSPC while empty):

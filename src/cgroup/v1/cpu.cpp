@@ -13,13 +13,11 @@ void require_rt(const Fs& fs, const std::string& dir) {
 }  // namespace
 
 // A new cgroup has no real-time budget (cpu.rt_runtime_us 0), and a child's budget must fit in
-// its parent's: a parent of ours gets the container's runtime added to what it has.
-void Cpu::prepare(const Fs& fs, const std::string& dir, bool fresh, const Resources& r) const {
+// its parent's: a parent this run made gets the container's runtime.
+void Cpu::prepare(const Fs& fs, const std::string& dir, const Resources& r) const {
   if (!r.cpu_rt_runtime || *r.cpu_rt_runtime <= 0) return;
   require_rt(fs, dir);
-  const std::string file = path_join(dir, "cpu.rt_runtime_us");
-  int64_t current = fresh || fs.dry_run() ? 0 : static_cast<int64_t>(read_u64(fs, file));
-  fs.write_verified(file, std::to_string(current + *r.cpu_rt_runtime));
+  fs.write_verified(path_join(dir, "cpu.rt_runtime_us"), std::to_string(*r.cpu_rt_runtime));
 }
 
 void Cpu::set(const Fs& fs, const std::string& dir, const Resources& r) const {

@@ -17,14 +17,9 @@ CpuSet Cpuset::effective(const Fs& fs, const std::string& dir, const std::string
   return parse_cpu_list(text).value_or(CpuSet{});
 }
 
-void Cpuset::prepare(const Fs& fs, const std::string& dir, bool fresh, const Resources&) const {
-  for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-    if (!fresh) {
-      auto current = fs.read_if_exists(path_join(dir, file));
-      if (current && !trim(*current).empty()) continue;
-    }
+void Cpuset::prepare(const Fs& fs, const std::string& dir, const Resources&) const {
+  for (const char* file : {"cpuset.cpus", "cpuset.mems"})
     fs.write(path_join(dir, file), inherited_value(fs, parent_dir(dir), file));
-  }
 }
 
 void Cpuset::set(const Fs& fs, const std::string& dir, const Resources& r) const {

@@ -112,7 +112,7 @@ void Manager::create_one(Joined& j, const Resources& r) {
   // Only directories of our own get prepared: the parents this run makes.
   hooks.on_parent = [&](const std::string& dir, bool fresh) {
     if (fresh)
-      for (const Subsystem* s : j.subsystems) s->prepare(fs_, dir, fresh, r);
+      for (const Subsystem* s : j.subsystems) s->prepare(fs_, dir, r);
   };
   cgroup::make_dir(fs_, j.base_dir, j.dir, j.created, hooks);
   j.made = true;

@@ -455,7 +455,7 @@ TEST_F(CpuTest, RealTimeLimitsNeedRtGroupScheduling) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("CONFIG_RT_GROUP_SCHED"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(cpu_.prepare(*fs_, dir_, /*fresh=*/true, r), Error);
+  EXPECT_THROW(cpu_.prepare(*fs_, dir_, r), Error);
 }
 
 TEST_F(CpuTest, PrepareWithoutARealTimeRuntimeDoesNothing) {
@@ -463,7 +463,7 @@ TEST_F(CpuTest, PrepareWithoutARealTimeRuntimeDoesNothing) {
   Resources r = Resources{};
   r.cpu_quota = 20000;
   TraceCapture capture;
-  cpu_.prepare(*fs_, dir_, /*fresh=*/true, r);
+  cpu_.prepare(*fs_, dir_, r);
   EXPECT_EQ(capture.text(), "");
 }
 
@@ -550,42 +550,11 @@ TEST_F(CpusetTest, PrepareFillsAFreshDirectoryFromItsParentChain) {
   make_tree();
   TraceCapture capture;
 
-  cpuset_.prepare(*fs_, path("cpuset/a"), /*fresh=*/true, Resources{});
+  cpuset_.prepare(*fs_, path("cpuset/a"), Resources{});
 
   EXPECT_EQ(read("cpuset/a/cpuset.cpus"), "0-3");
   EXPECT_EQ(read("cpuset/a/cpuset.mems"), "0");
   EXPECT_EQ(capture.lines().size(), 2u);
-}
-
-TEST_F(CpusetTest, PrepareFillsAnExistingButEmptyDirectory) {
-  make_tree();
-  cpuset_.prepare(*fs_, path("cpuset/a"), /*fresh=*/false, Resources{});
-  EXPECT_EQ(read("cpuset/a/cpuset.cpus"), "0-3");
-  EXPECT_EQ(read("cpuset/a/cpuset.mems"), "0");
-}
-
-TEST_F(CpusetTest, PrepareLeavesAnExistingConfiguredDirectoryAlone) {
-  make_tree();
-  put_file(path("cpuset/a/cpuset.cpus"), "2\n");
-  put_file(path("cpuset/a/cpuset.mems"), "0\n");
-  TraceCapture capture;
-
-  cpuset_.prepare(*fs_, path("cpuset/a"), /*fresh=*/false, Resources{});
-
-  EXPECT_EQ(capture.text(), "");
-  EXPECT_EQ(read("cpuset/a/cpuset.cpus"), "2\n");
-}
-
-TEST_F(CpusetTest, PrepareFillsOnlyTheEmptyFileOfAnExistingDirectory) {
-  make_tree();
-  put_file(path("cpuset/a/cpuset.cpus"), "2\n");
-  TraceCapture capture;
-
-  cpuset_.prepare(*fs_, path("cpuset/a"), /*fresh=*/false, Resources{});
-
-  EXPECT_EQ(capture.lines(), (Lines{"+ echo 0 > " + path("cpuset/a/cpuset.mems")}));
-  EXPECT_EQ(read("cpuset/a/cpuset.cpus"), "2\n");
-  EXPECT_EQ(read("cpuset/a/cpuset.mems"), "0");
 }
 
 TEST_F(CpusetTest, EffectiveCpusOfTheRoot) {

@@ -13,7 +13,7 @@ class Cpuset final : public Subsystem {
  public:
   std::string_view name() const override { return "cpuset"; }
   bool needed(const Resources& r) const override { return r.cpuset_cpus || r.cpuset_mems; }
-  void prepare(const Fs& fs, const std::string& dir, bool fresh, const Resources& r) const override;
+  void prepare(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void set(const Fs& fs, const std::string& dir, const Resources& r) const override;
   bool set_before_join() const override { return true; }
 
