@@ -78,8 +78,8 @@ nlohmann::json network_inspect(const std::string& data_root, const Store& contai
 }
 
 net::Network network_remove(const std::string& data_root, const std::string& name) {
-  if (name == "host" || name == "none")  // docker's words, before anything else
-    throw Error(name + " is a pre-defined network and cannot be removed");
+  for (const auto& n : net::predefined_networks())  // docker's words, before anything else
+    if (n.name == name) throw Error(name + " is a pre-defined network and cannot be removed");
   require_root("rm");
   net::NetworkStore store(data_root);
   auto held = store.lock();
