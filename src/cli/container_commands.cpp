@@ -7,7 +7,6 @@
 #include <optional>
 #include <thread>
 
-#include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
 #include "mydocker/commands/containers.hpp"
@@ -20,6 +19,7 @@
 #include "mydocker/format/text.hpp"
 #include "mydocker/net/ipam.hpp"
 #include "mydocker/runtime/run.hpp"
+#include "mydocker/spec/prepare.hpp"
 #include "mydocker/store/volumes.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/files.hpp"
@@ -199,10 +199,13 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
   if (st.live() && dir.supervisor_alive()) return std::nullopt;
   // Its supervisor was killed while it ran (its container died with it): that run's cgroups
   // are still there, under the names this start would make.
-  if (st.live() && !st.cgroup.dirs.empty()) {
-    const auto problems = open_cgroup_manager(Fs(), st.cgroup, dir.id())->destroy();
-    if (!problems.empty())
-      throw Error("container " + ref + ": what its killed run left: " + problems.front());
+  // A --rm one's layer was mounted volatile: overlayfs refuses it again until its marker goes.
+  if (st.live()) {
+    const auto left = remove_leftover_cgroups(Fs(), dir.id(), st);
+    if (!left.problems.empty())
+      throw Error("container " + ref + ": what its killed run left: " + left.problems.front());
+    if (const std::string files = config.value("files_dir", ""); !files.empty())
+      forget_volatile_mount(files + "/work");
   }
   if (!config.contains("run_args"))
     throw Error("container " + ref + " was made by an older mydocker: it cannot be started again");

@@ -75,19 +75,6 @@ void signal_init(const Store& store, const ContainerDir& dir, const ContainerSta
   }
 }
 
-// Removes the cgroups a dead supervisor left (kill what is in them first: remove_cgroup_dir
-// checks each is a container's own before it kills anything).
-struct Cleanup {
-  std::vector<std::string> removed, problems;
-};
-Cleanup remove_leftover_cgroups(const Fs& fs, const std::string& id, const ContainerState& st) {
-  Cleanup c;
-  for (const auto& dir : st.cgroup.dirs)
-    if (fs.exists(dir)) c.removed.push_back(dir);
-  c.problems = open_cgroup_manager(fs, st.cgroup, id)->destroy();
-  return c;
-}
-
 std::unique_ptr<CgroupManager> cgroups_of(const ContainerDir& dir, const ContainerState& st,
                                           const Fs& fs) {
   return open_cgroup_manager(fs, st.cgroup, dir.id());
@@ -126,6 +113,15 @@ bool halt(const Store& store, const ContainerDir& dir, std::optional<int> timeou
 }
 
 }  // namespace
+
+LeftoverCgroups remove_leftover_cgroups(const Fs& fs, const std::string& id,
+                                        const ContainerState& st) {
+  LeftoverCgroups c;
+  for (const auto& dir : st.cgroup.dirs)
+    if (fs.exists(dir)) c.removed.push_back(dir);
+  c.problems = open_cgroup_manager(fs, st.cgroup, id)->destroy();
+  return c;
+}
 
 void record_container_event(const Store& store, const std::string& id, const std::string& action) {
   try {

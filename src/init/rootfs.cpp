@@ -536,14 +536,13 @@ Result host_view(const Steps& s, const InitConfig& c) {
 // overlay's unmount, when the container's last process exits, syncs the whole filesystem of the
 // data root (ovl_sync_fs: an ext4 journal commit, 0.3-0.8 ms of every run here, more on a busy
 // disk), and fsync inside the container waits for the disk. A layer a volatile mount used is
-// refused by overlayfs until its marker goes (forget_volatile_mount): a --rm container whose
-// supervisor was killed can be started again. A kernel without the option (EINVAL) gets the
-// plain mount.
+// refused by overlayfs until its marker goes: `start` of a --rm container whose supervisor was
+// killed, and `cp` into it, remove it first (forget_volatile_mount). A kernel without the
+// option (EINVAL) gets the plain mount.
 Result mount_overlay(const Steps& s, const InitConfig& c, unsigned long nodev) {
   const std::string data = "lowerdir=" + c.lower + ",upperdir=" + c.upper + ",workdir=" + c.work;
   const std::string flags = nodev ? "nodev," : "";
   const std::string& root = c.rootfs;
-  if (!s.dry()) forget_volatile_mount(c.work);
   if (c.volatile_upper) {
     const std::string with = data + ",volatile";
     const std::string line = "mount -t overlay overlay -o " + flags + with + " " + root;

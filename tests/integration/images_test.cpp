@@ -232,19 +232,28 @@ TEST_F(ImagesTest, ARmContainersLayerIsVolatileAndAKeptOnesIsNot) {
 
 TEST_F(ImagesTest, ARmContainerWhoseSupervisorWasKilledIsCopiedIntoAndStartsAgain) {
   // Its layer was mounted volatile, and overlayfs refuses such a layer until its marker goes:
-  // `cp` into the stopped container and its second start mount it again.
+  // its next start, and `cp` into it once stopped, mount it again.
   auto r = md({"run", "-d", "--rm", "--name", "vol", "busybox", "sh", "-c",
                "cat /x 2>/dev/null || exec sleep 1000"});
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string id = lines(r.out).at(0);
-  const Json st = Json::parse(read_file(root() + "/" + id + "/state.json"));
-  const pid_t supervisor = st.value("supervisor_pid", 0), init = st.value("pid", 0);
-  ASSERT_GT(supervisor, 1);
-  ASSERT_GT(init, 1);
-  ASSERT_EQ(::kill(supervisor, SIGKILL), 0);  // ours: started by this test
-  for (int i = 0; i < 500 && (::kill(supervisor, 0) == 0 || ::kill(init, 0) == 0); ++i)
-    ::usleep(10000);  // the init dies with its supervisor (PR_SET_PDEATHSIG)
-  ASSERT_NE(::kill(init, 0), 0) << "the container outlived its supervisor";
+  // Kills its supervisor (ours: started by this test) and waits for the container to die too.
+  auto kill_supervisor = [&] {
+    const Json st = Json::parse(read_file(root() + "/" + id + "/state.json"));
+    const pid_t supervisor = st.value("supervisor_pid", 0), init = st.value("pid", 0);
+    ASSERT_GT(supervisor, 1);
+    ASSERT_GT(init, 1);
+    ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
+    for (int i = 0; i < 500 && (::kill(supervisor, 0) == 0 || ::kill(init, 0) == 0); ++i)
+      ::usleep(10000);  // the init dies with its supervisor (PR_SET_PDEATHSIG)
+    ASSERT_NE(::kill(init, 0), 0) << "the container outlived its supervisor";
+  };
+  kill_supervisor();
+  if (HasFatalFailure()) return;
+  auto started = md({"start", "vol"});  // its layer mounted a second time
+  ASSERT_EQ(started.status, 0) << started.err;
+  kill_supervisor();
+  if (HasFatalFailure()) return;
   const std::string file = data_ + "/x";
   { std::ofstream(file) << "copied in\n"; }
   auto cp = md({"cp", file, "vol:/x"});

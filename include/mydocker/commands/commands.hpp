@@ -60,6 +60,14 @@ struct PruneReport {
   std::vector<std::string> foreign;
   std::vector<std::string> problems;
 };
+// Removes the cgroups a dead supervisor left (what is in them is killed first: each is checked
+// to be the container's own). `removed`: the directories that were there; `problems`: what
+// could not go.
+struct LeftoverCgroups {
+  std::vector<std::string> removed, problems;
+};
+LeftoverCgroups remove_leftover_cgroups(const Fs& fs, const std::string& id,
+                                        const ContainerState& st);
 PruneReport prune(const Store& store, const std::vector<ContainerCgroupPlace>& places,
                   const std::string& data_root);
 
