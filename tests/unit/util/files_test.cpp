@@ -1,0 +1,99 @@
+#include "mydocker/util/files.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/capability.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "../fake_cgroupfs.hpp"
+
+namespace mydocker {
+namespace {
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+void touch(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << path;
+  ::close(fd);
+}
+
+// A container layer as overlayfs leaves it (work/work mode 000, the volatile marker), with an
+// image's read-only directories and a symlink that points out of the tree.
+TEST(RemoveTree, RemovesANestedTreeWithReadOnlyDirectoriesButNotWhatItsSymlinksPointAt) {
+  test::TempDir tmp;
+  const std::string layer = tmp.path() + "/layer", outside = tmp.path() + "/outside";
+  ASSERT_EQ(::mkdir(outside.c_str(), 0755), 0);
+  touch(outside + "/keep");
+  for (const char* d : {"", "/upper", "/upper/proc", "/upper/etc", "/work", "/work/work",
+                        "/work/work/incompat", "/work/work/incompat/volatile"})
+    ASSERT_EQ(::mkdir((layer + d).c_str(), 0755), 0) << d;
+  touch(layer + "/work/work/incompat/volatile/dirty");
+  touch(layer + "/upper/etc/passwd");
+  ASSERT_EQ(::symlink(outside.c_str(), (layer + "/upper/link").c_str()), 0);
+  ASSERT_EQ(::mkdir((layer + "/upper/proc/sub").c_str(), 0755), 0);
+  touch(layer + "/upper/proc/sub/file");
+  ASSERT_EQ(::chmod((layer + "/upper/proc/sub").c_str(), 0555), 0);
+  ASSERT_EQ(::chmod((layer + "/upper/proc").c_str(), 0555), 0);
+  ASSERT_EQ(::chmod((layer + "/work/work").c_str(), 0), 0);
+
+  remove_tree(layer);
+  EXPECT_FALSE(exists(layer));
+  EXPECT_TRUE(exists(outside + "/keep"));
+}
+
+// Without CAP_DAC_OVERRIDE (a user namespace's root) a 0555 or 000 directory refuses its
+// removal until it is opened up.
+TEST(RemoveTree, OpensUpDirectoriesThatRefuseAnOwnerWithoutTheOverride) {
+  test::TempDir tmp;
+  const std::string tree = tmp.path() + "/tree";
+  for (const char* d : {"", "/ro", "/ro/sub", "/none"})
+    ASSERT_EQ(::mkdir((tree + d).c_str(), 0755), 0) << d;
+  touch(tree + "/ro/sub/file");
+  touch(tree + "/none/file");
+  ASSERT_EQ(::chmod((tree + "/ro/sub").c_str(), 0555), 0);
+  ASSERT_EQ(::chmod((tree + "/ro").c_str(), 0555), 0);
+  ASSERT_EQ(::chmod((tree + "/none").c_str(), 0), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &header, data) != 0) ::_exit(2);
+    for (const int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH}) data[0].effective &= ~(1u << cap);
+    if (::syscall(SYS_capset, &header, data) != 0) ::_exit(2);
+    remove_tree(tree);
+    ::_exit(exists(tree) ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(exists(tree));
+}
+
+TEST(RemoveTree, RemovesAFileOrASymlinkAndLeavesAMissingPathAlone) {
+  test::TempDir tmp;
+  const std::string file = tmp.path() + "/file", dir = tmp.path() + "/dir";
+  const std::string link = tmp.path() + "/link";
+  touch(file);
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  touch(dir + "/inside");
+  ASSERT_EQ(::symlink(dir.c_str(), link.c_str()), 0);
+
+  remove_tree(file);
+  remove_tree(link);  // the link, never the directory it names
+  remove_tree(tmp.path() + "/missing");
+  EXPECT_FALSE(exists(file));
+  EXPECT_FALSE(exists(link));
+  EXPECT_TRUE(exists(dir + "/inside"));
+}
+
+}  // namespace
+}  // namespace mydocker
