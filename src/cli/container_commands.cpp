@@ -19,6 +19,7 @@
 #include "mydocker/format/text.hpp"
 #include "mydocker/net/ipam.hpp"
 #include "mydocker/runtime/run.hpp"
+#include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/store/volumes.hpp"
 #include "mydocker/util/error.hpp"

@@ -23,6 +23,7 @@
 
 #include "mydocker/image/image.hpp"
 #include "mydocker/image/libarchive.hpp"
+#include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"

@@ -22,6 +22,7 @@
 #include "mydocker/net/hosts.hpp"
 #include "mydocker/runtime/supervisor.hpp"
 #include "mydocker/spec/config.hpp"
+#include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/store/events.hpp"
 #include "mydocker/util/error.hpp"
@@ -318,6 +319,8 @@ PruneReport prune(const Store& store, const std::vector<ContainerCgroupPlace>& p
     remove_tree(files);
     report.removed.push_back(files);
   }
+  for (auto& spare : remove_spare_layers(data_root, store.root()))
+    report.removed.push_back(std::move(spare));
   for (const auto& place : places)
     for (const auto& name : list_dir(place.dir))
       if (const std::string id = container_of_cgroup(name, place.prefixed);

@@ -19,6 +19,7 @@
 
 #include "mydocker/cgroup/hierarchy.hpp"
 #include "mydocker/init/userns.hpp"
+#include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
@@ -577,7 +578,9 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
     // racing this start may miss the init before it joins a cgroup; a layer it then remakes
     // carries its owner mark, and `prune` removes it.)
     if (!c.layer_owner.empty() && !s.dry()) try {
-        make_container_layer(c.upper.substr(0, c.upper.rfind('/')), c.layer_owner, true);
+        const std::string files = c.upper.substr(0, c.upper.rfind('/'));
+        if (!take_spare_layer(files, c.layer_owner))
+          make_container_layer(files, c.layer_owner, true);
       } catch (const std::exception& e) {
         return InitFailure{kExitSetupError, e.what()};
       }

@@ -28,6 +28,7 @@
 #include "mydocker/runtime/supervisor.hpp"
 #include "mydocker/seccomp/seccomp.hpp"
 #include "mydocker/spec/config.hpp"
+#include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/namespaces.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/store/events.hpp"
@@ -342,7 +343,9 @@ void forget_endpoint(const Plan& p, const RunOptions& o) noexcept {
 void discard(const Store& store, const ContainerDir& dir, const Plan& p,
              const RunOptions& o) noexcept {
   try {
-    store.remove(dir, p.name, p.files_dir);
+    // Its files and work directories stay for the next image run (spec/layer.hpp).
+    const bool kept = p.init.volatile_upper && keep_spare_layer(p.files_dir, o.state_root);
+    store.remove(dir, p.name, kept ? std::string() : p.files_dir);
     record_event(o.state_root,
                  container_event("destroy", p.id, p.name, image_name(o, p), p.labels));
     const VolumeStore volumes(o.data_root);

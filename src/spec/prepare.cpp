@@ -20,6 +20,7 @@
 #include "mydocker/init/security.hpp"
 #include "mydocker/init/userns.hpp"
 #include "mydocker/spec/devices.hpp"
+#include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/namespaces.hpp"
 #include "mydocker/store/store.hpp"
 #include "mydocker/store/volumes.hpp"
@@ -265,18 +266,6 @@ void set_env(std::vector<std::string>& env, const std::string& entry) {
   std::erase_if(env,
                 [&](const std::string& e) { return e.compare(0, key.size() + 1, key + "=") == 0; });
   env.push_back(*kv);
-}
-
-std::string container_files_dir(const std::string& data_root, const std::string& id) {
-  return data_root + "/containers/" + id;
-}
-
-constexpr const char* kOwnerXattr = "trusted.mydocker.state_root";
-
-std::string container_files_owner(const std::string& files_dir) {
-  char value[4096];
-  const ssize_t n = ::getxattr(files_dir.c_str(), kOwnerXattr, value, sizeof value);
-  return n > 0 ? std::string(value, static_cast<size_t>(n)) : "";
 }
 
 std::vector<std::string> read_env_file(const std::string& path) {
@@ -662,29 +651,6 @@ std::string resolv_conf(const RunOptions& o) {
     out += "search " + spaced(o.dns_search) + "\n";
   if (!o.dns_options.empty()) out += "options " + spaced(o.dns_options) + "\n";
   return out;
-}
-
-void make_container_layer(const std::string& files_dir, const std::string& state_root,
-                          bool overlay) {
-  // Nobody but root may walk into a container's layer: a setuid-root file the container left
-  // in its upper directory must not be runnable by a host user (docker's CVE-2021-41091).
-  // containers/ is 0711 (no listing; the init of a user namespace walks through it), each
-  // container's directory 0700.
-  const std::string containers = files_dir.substr(0, files_dir.rfind('/'));
-  make_dirs(containers, 0711);
-  if (struct stat st{}; ::stat(containers.c_str(), &st) == 0 && (st.st_mode & 07777) != 0711)
-    ::chmod(containers.c_str(), 0711);
-  make_dirs(files_dir, 0700);
-  // Best effort: without the mark `prune` only leaves these layers alone.
-  (void)::setxattr(files_dir.c_str(), kOwnerXattr, state_root.data(), state_root.size(), 0);
-  if (overlay)
-    for (const char* sub : {"/upper", "/work"}) make_dirs(files_dir + sub, 0755);
-}
-
-void forget_volatile_mount(const std::string& work) {
-  // work/work/incompat/volatile/dirty, made by the kernel in our root-only layer.
-  const std::string incompat = work + "/work/incompat";
-  if (::access((incompat + "/volatile").c_str(), F_OK) == 0) remove_tree(incompat);
 }
 
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,

@@ -230,6 +230,39 @@ TEST_F(ImagesTest, ARmContainersLayerIsVolatileAndAKeptOnesIsNot) {
   EXPECT_EQ(md({"rm", "kept"}).status, 0);
 }
 
+TEST_F(ImagesTest, ARmContainerLeavesItsLayerDirectoriesButNothingItWroteToTheNextRun) {
+  // The spare layer (spec/layer.hpp): the files and work directories of a --rm container go to
+  // the next image run; its upper directory, all it wrote and changed, does not.
+  auto first = sh("echo secret > /marker && chmod 700 / && mkdir /d");
+  ASSERT_EQ(first.status, 0) << first.err;
+  const auto spares = lines(run({"sh", "-c", "ls -d " + data_ + "/containers/.spare-*"}).out);
+  ASSERT_EQ(spares.size(), 1u);
+  struct stat st {};
+  ASSERT_EQ(::stat(spares[0].c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);  // root-only, as every layer
+  const ino_t spare = st.st_ino;
+  EXPECT_NE(::stat((spares[0] + "/upper").c_str(), &st), 0);
+
+  auto next = md({"run", "-d", "--rm", "busybox", "sleep", "1000"});
+  ASSERT_EQ(next.status, 0) << next.err;
+  const std::string id = lines(next.out).at(0);
+  ASSERT_EQ(::stat((data_ + "/containers/" + id).c_str(), &st), 0);
+  EXPECT_EQ(st.st_ino, spare);  // taken, not made
+  EXPECT_NE(::stat(spares[0].c_str(), &st), 0);
+  auto seen = md({"exec", id, "sh", "-c", "stat -c %a /; ls /marker /d 2>&1; ls /"});
+  EXPECT_EQ(lines(seen.out).at(0), "755") << seen.out;
+  EXPECT_NE(seen.out.find("/marker: No such file"), std::string::npos) << seen.out;
+  EXPECT_NE(seen.out.find("/d: No such file"), std::string::npos) << seen.out;
+  EXPECT_EQ(md({"rm", "-f", id}).status, 0);
+
+  // `prune` removes it.
+  ASSERT_EQ(::stat(spares[0].c_str(), &st), 0);
+  auto pruned = md({"prune"});
+  EXPECT_EQ(pruned.status, 0) << pruned.err;
+  EXPECT_NE(pruned.out.find("removed " + spares[0]), std::string::npos) << pruned.out;
+  EXPECT_NE(::stat(spares[0].c_str(), &st), 0);
+}
+
 TEST_F(ImagesTest, ARmContainerWhoseSupervisorWasKilledIsCopiedIntoAndStartsAgain) {
   // Its layer was mounted volatile, and overlayfs refuses such a layer until its marker goes:
   // its next start, and `cp` into it once stopped, mount it again.

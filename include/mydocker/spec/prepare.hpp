@@ -43,24 +43,6 @@ struct SeccompFilter {
 };
 SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::string>& caps);
 
-// <data>/containers/<id>: the upper and work layers, the merged mount point and the /etc files.
-std::string container_files_dir(const std::string& data_root, const std::string& id);
-// The state root whose record owns a container's files directory: create_container_files
-// writes it in an xattr (trusted.mydocker.state_root: no disk block, no extra file), so that
-// `prune` can remove the layers of a record that is gone, as every record in /run is after a
-// reboot. "" when unmarked (a filesystem without xattrs, or made by an older mydocker).
-std::string container_files_owner(const std::string& files_dir);
-// The files directory itself, marked for `state_root` (above), and with `overlay` its upper and
-// work layers; <data>/containers 0711, the directory 0700 (docker's CVE-2021-41091). Throws
-// SysError.
-void make_container_layer(const std::string& files_dir, const std::string& state_root,
-                          bool overlay);
-// Before a mount of a layer whose work directory `work` a volatile overlay used (a --rm
-// container's): overlayfs leaves work/work/incompat/volatile behind, even after a clean
-// unmount, and refuses every later mount of the layer while it is there. Our record of the
-// layer survives only while no crash happened (the state root is a tmpfs), and the unmount was
-// clean (the container's mount namespace ended): the marker goes. Best effort.
-void forget_volatile_mount(const std::string& work);
 // `state_dir`: the container's directory in the state root (its /etc files and mount point).
 // An image's layer is left to the init when InitConfig::layer_owner says so.
 // `extra_hosts`: /etc/hosts lines of a bridged container (its address, its network's peers);

@@ -1,0 +1,137 @@
+#include "mydocker/spec/layer.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <vector>
+
+#include "mydocker/util/fd.hpp"
+#include "mydocker/util/files.hpp"
+#include "mydocker/util/id.hpp"
+
+namespace mydocker {
+namespace {
+
+constexpr const char* kOwnerXattr = "trusted.mydocker.state_root";
+
+// A directory below `dir` (never through a symlink), O_NOATIME: reading a directory that just
+// changed would update its atime, a journal handle of its own on ext4.
+UniqueFd open_dir(int dir, const char* name) {
+  return UniqueFd(::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME));
+}
+
+// The names in the directory `fd` ("." and ".." left out); nullopt when it cannot be read.
+std::optional<std::vector<std::string>> names_in(const UniqueFd& fd) {
+  if (!fd) return std::nullopt;
+  DIR* d = ::fdopendir(::dup(fd.get()));
+  if (!d) return std::nullopt;
+  ::rewinddir(d);  // the duplicate shares the offset of an earlier listing
+  std::vector<std::string> out;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") out.push_back(name);
+  }
+  ::closedir(d);
+  return out;
+}
+
+bool holds_only(const UniqueFd& fd, const std::vector<std::string>& expected) {
+  auto names = names_in(fd);
+  if (!names) return false;
+  std::sort(names->begin(), names->end());
+  return *names == expected;
+}
+
+}  // namespace
+
+std::string container_files_dir(const std::string& data_root, const std::string& id) {
+  return data_root + "/containers/" + id;
+}
+
+std::string container_files_owner(const std::string& files_dir) {
+  char value[4096];
+  const ssize_t n = ::getxattr(files_dir.c_str(), kOwnerXattr, value, sizeof value);
+  return n > 0 ? std::string(value, static_cast<size_t>(n)) : "";
+}
+
+void make_container_layer(const std::string& files_dir, const std::string& state_root,
+                          bool overlay) {
+  // Nobody but root may walk into a container's layer: a setuid-root file the container left
+  // in its upper directory must not be runnable by a host user (docker's CVE-2021-41091).
+  // containers/ is 0711 (no listing; the init of a user namespace walks through it), each
+  // container's directory 0700.
+  const std::string containers = files_dir.substr(0, files_dir.rfind('/'));
+  make_dirs(containers, 0711);
+  if (struct stat st{}; ::stat(containers.c_str(), &st) == 0 && (st.st_mode & 07777) != 0711)
+    ::chmod(containers.c_str(), 0711);
+  make_dirs(files_dir, 0700);
+  // Best effort: without the mark `prune` only leaves these layers alone.
+  (void)::setxattr(files_dir.c_str(), kOwnerXattr, state_root.data(), state_root.size(), 0);
+  if (overlay)
+    for (const char* sub : {"/upper", "/work"}) make_dirs(files_dir + sub, 0755);
+}
+
+void forget_volatile_mount(const std::string& work) {
+  // work/work/incompat/volatile/dirty, made by the kernel in our root-only layer.
+  const std::string incompat = work + "/work/incompat";
+  if (::access((incompat + "/volatile").c_str(), F_OK) == 0) remove_tree(incompat);
+}
+
+std::string spare_layer_dir(const std::string& data_root, const std::string& state_root) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a: a name, not a secret
+  for (const unsigned char c : state_root) h = (h ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return data_root + "/containers/.spare-" + hex;
+}
+
+bool take_spare_layer(const std::string& files_dir, const std::string& state_root) {
+  const std::string data_root = files_dir.substr(0, files_dir.rfind("/containers/"));
+  if (::rename(spare_layer_dir(data_root, state_root).c_str(), files_dir.c_str()) != 0)
+    return false;
+  make_dirs(files_dir + "/upper", 0755);
+  return true;
+}
+
+bool keep_spare_layer(const std::string& files_dir, const std::string& state_root) {
+  const UniqueFd dir = open_dir(AT_FDCWD, files_dir.c_str());
+  if (!holds_only(dir, {"upper", "work"}) || container_files_owner(files_dir) != state_root)
+    return false;
+  remove_tree(files_dir + "/upper");
+  forget_volatile_mount(files_dir + "/work");
+  // What overlayfs keeps in work/work between two of its operations: nothing once unmounted.
+  const UniqueFd work = open_dir(dir.get(), "work");
+  if (!holds_only(dir, {"work"}) || !holds_only(work, {"work"}) ||
+      !holds_only(open_dir(work.get(), "work"), {}))
+    return false;
+  const std::string data_root = files_dir.substr(0, files_dir.rfind("/containers/"));
+  return ::rename(files_dir.c_str(), spare_layer_dir(data_root, state_root).c_str()) == 0;
+}
+
+std::vector<std::string> remove_spare_layers(const std::string& data_root,
+                                             const std::string& state_root) {
+  std::vector<std::string> removed;
+  const std::string containers = data_root + "/containers/";
+  const std::string spare = spare_layer_dir(data_root, state_root);
+  if (const std::string claimed = containers + ".removing-" + new_container_id();
+      ::rename(spare.c_str(), claimed.c_str()) == 0) {
+    remove_tree(claimed);
+    removed.push_back(spare);
+  }
+  // Only a prune makes these, and nothing uses one once it is renamed: a killed prune's.
+  for (const auto& name : list_dir(containers))
+    if (name.rfind(".removing-", 0) == 0) {
+      remove_tree(containers + name);
+      removed.push_back(containers + name);
+    }
+  return removed;
+}
+
+}  // namespace mydocker

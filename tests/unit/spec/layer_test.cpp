@@ -1,0 +1,106 @@
+#include "mydocker/spec/layer.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "../fake_cgroupfs.hpp"
+
+namespace mydocker {
+namespace {
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+ino_t inode(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+void touch(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << path;
+  ::close(fd);
+}
+
+class SpareLayer : public ::testing::Test {
+ protected:
+  // A --rm container's layer as its overlay left it: what it wrote in upper, the volatile
+  // marker in work/work.
+  std::string ended_layer(const std::string& id, const std::string& owner = "/run/mydocker") {
+    const std::string files = container_files_dir(data_, id);
+    make_container_layer(files, owner, true);
+    touch(files + "/upper/written");
+    for (const char* d : {"/work/work", "/work/work/incompat", "/work/work/incompat/volatile"})
+      EXPECT_EQ(::mkdir((files + d).c_str(), 0), 0) << d;
+    touch(files + "/work/work/incompat/volatile/dirty");
+    return files;
+  }
+
+  test::TempDir tmp_;
+  const std::string data_ = tmp_.path() + "/data";
+  const std::string spare_ = spare_layer_dir(data_, "/run/mydocker");
+};
+
+TEST_F(SpareLayer, AnEndedLayerLeavesItsDirectoriesButNotItsFilesToTheNextRun) {
+  const std::string files = ended_layer("a");
+  const ino_t work = inode(files + "/work");
+  ASSERT_TRUE(keep_spare_layer(files, "/run/mydocker"));
+  EXPECT_FALSE(exists(files));
+  EXPECT_FALSE(exists(spare_ + "/upper"));  // all the container wrote is gone
+  EXPECT_FALSE(exists(spare_ + "/work/work/incompat"));
+  EXPECT_EQ(container_files_owner(spare_), "/run/mydocker");
+
+  const std::string next = container_files_dir(data_, "b");
+  ASSERT_TRUE(take_spare_layer(next, "/run/mydocker"));
+  EXPECT_EQ(inode(next + "/work"), work);
+  struct stat st {};
+  ASSERT_EQ(::stat((next + "/upper").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  EXPECT_FALSE(exists(next + "/upper/written"));
+  EXPECT_FALSE(exists(spare_));
+  EXPECT_FALSE(take_spare_layer(container_files_dir(data_, "c"), "/run/mydocker"));
+}
+
+TEST_F(SpareLayer, OnlyALayerOfItsOwnStateRootWithNothingButItsLayersIsKept) {
+  const std::string other = ended_layer("a", "/run/other");
+  EXPECT_FALSE(keep_spare_layer(other, "/run/mydocker"));
+  EXPECT_TRUE(exists(other + "/upper/written"));  // not ours: untouched
+
+  const std::string userns = ended_layer("b");  // --userns private: lower/ besides
+  ASSERT_EQ(::mkdir((userns + "/lower").c_str(), 0755), 0);
+  EXPECT_FALSE(keep_spare_layer(userns, "/run/mydocker"));
+  EXPECT_FALSE(exists(spare_));
+  EXPECT_FALSE(take_spare_layer(container_files_dir(data_, "c"), "/run/mydocker"));
+}
+
+TEST_F(SpareLayer, ThereIsOneSpareAndASecondLayerIsLeftToItsCaller) {
+  ASSERT_TRUE(keep_spare_layer(ended_layer("a"), "/run/mydocker"));
+  const std::string second = ended_layer("b");
+  EXPECT_FALSE(keep_spare_layer(second, "/run/mydocker"));
+  EXPECT_FALSE(exists(second + "/upper"));
+  EXPECT_TRUE(exists(spare_ + "/work/work"));
+}
+
+TEST_F(SpareLayer, PruneRemovesTheSpareOfItsStateRootAndWhatAKilledPruneLeft) {
+  ASSERT_TRUE(keep_spare_layer(ended_layer("a"), "/run/mydocker"));
+  ASSERT_TRUE(keep_spare_layer(ended_layer("b", "/run/other"), "/run/other"));
+  const std::string leftover = data_ + "/containers/.removing-x";
+  ASSERT_EQ(::mkdir(leftover.c_str(), 0700), 0);
+  touch(leftover + "/f");
+
+  const auto removed = remove_spare_layers(data_, "/run/mydocker");
+  EXPECT_EQ(removed.size(), 2u);
+  EXPECT_FALSE(exists(spare_));
+  EXPECT_FALSE(exists(leftover));
+  EXPECT_TRUE(exists(spare_layer_dir(data_, "/run/other")));
+  EXPECT_TRUE(remove_spare_layers(data_, "/run/mydocker").empty());
+}
+
+}  // namespace
+}  // namespace mydocker
