@@ -7,6 +7,7 @@
 #include <set>
 
 #include "mydocker/net/netlink.hpp"
+#include "mydocker/net/netns.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/files.hpp"
@@ -183,16 +184,22 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
       if (x.err() != ENODEV) throw;
       veth_made = false;  // gone meanwhile (`prune` saw no record of it yet): made again
     }
-  if (!veth_made) try {
-      nl.create_veth(pair);
+  if (!veth_made) {  // made here as the helper does, then finished as its pair
+    ipv6_off_by_default_in(netns.get(), ns);
+    Netlink::VethPair bare = pair;
+    bare.up = false;
+    bare.master_index = 0;
+    try {
+      nl.create_veth(bare);
     } catch (const SysError& x) {
       if (x.err() != EEXIST) throw;
       nl.delete_link(e.veth);  // a leftover of a killed run of the same container
-      nl.create_veth(pair);
+      nl.create_veth(bare);
     }
+    nl.finish_veth(pair, inside);
+  }
   timing::mark(veth_made ? "connect: veth pair made ahead, finished" : "connect: veth pair made");
   inside.add_address("eth0", e.ip(), e.network.subnet.prefix);
-  if (!veth_made) inside.set_up("eth0");  // finish_veth set it up
   if (!e.network.internal) inside.add_default_route(format_ipv4(e.network.gateway));
   Firewall().publish(e.ip(), e.ports);
 }
@@ -213,10 +220,12 @@ void trace_connect(const std::string& data_root, const std::string& network,
               (n ? n->subnet.text() : std::string("the built-in network's subnet")) +
               " ($IP; none is leased in a dry run); " + bridge +
               (n ? "" : " and mydocker's nft table are made on first use"));
-  trace::emit("ip link add " + veth + " master " + bridge +
-              " up type veth peer name eth0 address $MAC netns /proc/$PID/ns/net");
-  trace::emit(ns + "ip addr add $IP/" + prefix + " brd + dev eth0");
+  trace::emit(ns + "sysctl -qw net.ipv6.conf.default.disable_ipv6=1   # IPv4 only, as docker");
+  trace::emit("ip link add " + veth +
+              " type veth peer name eth0 address $MAC netns /proc/$PID/ns/net");
+  trace::emit("ip link set " + veth + " master " + bridge + " addrgenmode none up");
   trace::emit(ns + "ip link set eth0 up");
+  trace::emit(ns + "ip addr add $IP/" + prefix + " brd + dev eth0");
   if (!n || !n->internal)
     trace::emit(ns + "ip route add default via " + (n ? format_ipv4(n->gateway) : "$GATEWAY"));
   for (const auto& p : ports)

@@ -600,13 +600,22 @@ std::vector<char> Netlink::veth_request(const std::string& inside, const std::st
 // By name (ifi_index 0, IFLA_IFNAME): no lookup first.
 void Netlink::finish_veth(const VethPair& v, Netlink& peer_side) {
   const std::string master = v.master_index > 0 ? " master " + quote(v.master) : "";
-  std::string command =
-      ip("link set " + quote(v.name) + mtu_words(v.mtu) + master + (v.up ? " up" : ""));
+  std::string command = ip("link set " + quote(v.name) + mtu_words(v.mtu) + master +
+                           " addrgenmode none" + (v.up ? " up" : ""));
   trace::emit(command);
   Message request = change_link(0, v.up ? IFF_UP : 0, v.up ? IFF_UP : 0);
   request.attr_string(IFLA_IFNAME, v.name);
   if (v.mtu > 0) request.attr_u32(IFLA_MTU, static_cast<uint32_t>(v.mtu));
   if (v.master_index > 0) request.attr_u32(IFLA_MASTER, static_cast<uint32_t>(v.master_index));
+  // A bridge port of an IPv4 network needs no IPv6 address of its own: without one, no
+  // duplicate address detection, router solicitation or listener reports on the bridge. Applied
+  // before the up of the same request (as `ip link set ... addrgenmode none up`).
+  const size_t af = request.begin(IFLA_AF_SPEC);
+  const size_t inet6 = request.begin(AF_INET6);
+  const uint8_t none = IN6_ADDR_GEN_MODE_NONE;
+  request.attr(IFLA_INET6_ADDR_GEN_MODE, &none, sizeof none);
+  request.end(inet6);
+  request.end(af);
   send_change(socket_.get(), seq_, request, command);
   // The peer up too: unlike at the pair's creation, its other end exists now.
   command =

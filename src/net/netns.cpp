@@ -1,6 +1,7 @@
 #include "mydocker/net/netns.hpp"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -10,14 +11,18 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <utility>
 
 #include "mydocker/net/netlink.hpp"
 #include "mydocker/util/affinity.hpp"
+#include "mydocker/util/error.hpp"
 #include "mydocker/util/raw_syscall.hpp"
+#include "mydocker/util/trace.hpp"
 
 namespace mydocker::net {
 namespace {
@@ -25,6 +30,7 @@ namespace {
 constexpr size_t kStack = 16 * 1024;
 
 struct HelperResult {
+  int* ready;  // EarlyNetns::ready_: set to 2 once the namespace is there
   int* made;
   int* loopback_up;
   const char* veth_request;  // Netlink::veth_request's bytes, or null
@@ -69,6 +75,17 @@ bool make_veth(const char* request, long size) {
   return made;
 }
 
+constexpr char kIpv6Default[] = "/proc/sys/net/ipv6/conf/default/disable_ipv6";
+
+// ipv6_off_by_default_in() (netns.hpp) from inside the namespace, in raw system calls.
+void ipv6_off_by_default() {
+  const long fd =
+      raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(kIpv6Default), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;  // a kernel without IPv6
+  raw_syscall(SYS_write, fd, reinterpret_cast<long>("1"), 1);
+  raw_syscall(SYS_close, fd);
+}
+
 // The helper: raw system calls only (it shares our memory and our thread's TLS).
 // A refusal leaves *made at -1: the clone then makes the namespace and says why if it cannot;
 // a loopback left down, the init brings it up (and says why if it cannot).
@@ -80,12 +97,32 @@ int make_netns(void* arg) {
       raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 1;
   *out->made = static_cast<int>(fd);  // in our fd table too (CLONE_FILES)
+  if (out->veth_request) ipv6_off_by_default();
   *out->loopback_up = loopback_up() ? 1 : 0;
+  // The clone may go on: the veth pair is not waited for before the connect (take_netns()).
+  // FUTEX_WAKE, not its private form: the kernel's wake at our exit (CLONE_CHILD_CLEARTID) is
+  // the shared one, and take_netns() waits for either.
+  __atomic_store_n(out->ready, 2, __ATOMIC_RELEASE);
+  raw_syscall(SYS_futex, reinterpret_cast<long>(out->ready), FUTEX_WAKE, 1);
   if (out->veth_request) *out->veth_made = make_veth(out->veth_request, out->veth_request_size);
   return 0;
 }
 
 }  // namespace
+
+void ipv6_off_by_default_in(int netns_fd, const std::string& label) {
+  trace::emit("nsenter --net=" + label + " sysctl -qw net.ipv6.conf.default.disable_ipv6=1");
+  UniqueFd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!original) throw SysError(errno, "open /proc/thread-self/ns/net");
+  if (::setns(netns_fd, CLONE_NEWNET) != 0)
+    throw SysError(errno, "setns to the network namespace " + label);
+  UniqueFd fd(::open(kIpv6Default, O_WRONLY | O_CLOEXEC));
+  const bool written = !fd || ::write(fd.get(), "1", 1) == 1;  // no IPv6 at all: nothing to do
+  const int err = errno;
+  if (::setns(original.get(), CLONE_NEWNET) != 0)
+    throw SysError(errno, "setns back from the network namespace " + label);
+  if (!written) throw SysError(err, "write 1 to " + std::string(kIpv6Default) + " in " + label);
+}
 
 EarlyNetns::EarlyNetns(bool make, const std::string& veth) {
   if (!make || !kRawSyscalls) return;
@@ -112,15 +149,22 @@ EarlyNetns::EarlyNetns(bool make, const std::string& veth) {
   // No exit signal: nobody is signalled; take() waits for it by pid (__WALL).
   // On its stack's top: the helper reads it from there (our frame is gone by then).
   auto* result = reinterpret_cast<HelperResult*>(static_cast<char*>(stack_) + kStack - 64);
-  *result =
-      HelperResult{&made_, &loopback_up_, veth_request_.empty() ? nullptr : veth_request_.data(),
-                   static_cast<long>(veth_request_.size()), &veth_made_};
-  pid_ = ::clone(make_netns, static_cast<char*>(stack_) + kStack - 128, CLONE_VM | CLONE_FILES,
-                 result);
+  *result = HelperResult{&ready_,
+                         &made_,
+                         &loopback_up_,
+                         veth_request_.empty() ? nullptr : veth_request_.data(),
+                         static_cast<long>(veth_request_.size()),
+                         &veth_made_};
+  // ready_: 1 while the helper works; 2 once the namespace is made; 0 when it exited (the
+  // kernel clears it and wakes its waiter: CLONE_CHILD_CLEARTID), made or not.
+  ready_ = 1;
+  pid_ = ::clone(make_netns, static_cast<char*>(stack_) + kStack - 128,
+                 CLONE_VM | CLONE_FILES | CLONE_CHILD_CLEARTID, result, nullptr, nullptr, &ready_);
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid_ > 0) nudge_off_this_cpu(pid_);  // to run beside us (util/affinity.hpp)
   if (pid_ < 0) {
     pid_ = 0;
+    ready_ = 0;
     ::munmap(stack_, kStack);
     stack_ = nullptr;
     host_netns_.reset();
@@ -128,21 +172,26 @@ EarlyNetns::EarlyNetns(bool make, const std::string& veth) {
 }
 
 EarlyNetns::~EarlyNetns() {
-  (void)take();  // closed here
+  (void)take();  // closed here (a namespace not taken)
   if (veth_made_ && !claimed_) try {
       Netlink().delete_link(veth_);
     } catch (const std::exception&) {
     }
 }
 
-UniqueFd EarlyNetns::take() {
-  if (pid_ <= 0) return {};
+void EarlyNetns::wait() {
+  if (pid_ <= 0) return;
   while (::waitpid(pid_, nullptr, __WALL) < 0 && errno == EINTR) {
   }
   pid_ = 0;
   ::munmap(stack_, kStack);
   stack_ = nullptr;
   host_netns_.reset();
+}
+
+UniqueFd EarlyNetns::take_netns() {
+  while (__atomic_load_n(&ready_, __ATOMIC_ACQUIRE) == 1)
+    ::syscall(SYS_futex, &ready_, FUTEX_WAIT, 1, nullptr, nullptr, 0);
   // A refused unshare (a seccomp filter around us, say) is no error of the run: the clone
   // makes the namespace as before, and says why if it cannot either.
   UniqueFd made(std::exchange(made_, -1));
@@ -150,6 +199,18 @@ UniqueFd EarlyNetns::take() {
   // Above 0-2: with stdin closed the helper got fd 0, which -d and -i give other meanings.
   if (made.get() > 2) return made;
   return UniqueFd(::fcntl(made.get(), F_DUPFD_CLOEXEC, 3));
+}
+
+UniqueFd EarlyNetns::take() {
+  UniqueFd made = take_netns();
+  wait();
+  return made;
+}
+
+bool EarlyNetns::claim_veth() {
+  wait();
+  claimed_ = true;
+  return veth_made_ != 0;
 }
 
 }  // namespace mydocker::net

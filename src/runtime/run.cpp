@@ -346,6 +346,7 @@ void discard(const Store& store, const ContainerDir& dir, const Plan& p,
     // Its files and work directories stay for the next image run (spec/layer.hpp).
     const bool kept = p.init.volatile_upper && keep_spare_layer(p.files_dir, o.state_root);
     store.remove(dir, p.name, kept ? std::string() : p.files_dir);
+    timing::mark("discard: removed");
     record_event(o.state_root,
                  container_event("destroy", p.id, p.name, image_name(o, p), p.labels));
     const VolumeStore volumes(o.data_root);
@@ -358,6 +359,7 @@ void discard(const Store& store, const ContainerDir& dir, const Plan& p,
   } catch (const std::exception&) {
   }
   forget_endpoint(p, o);
+  timing::mark("discard: endpoint forgotten");
 }
 
 std::string hosts_file(const Plan& p) {
@@ -705,7 +707,8 @@ RunResult run_container(const RunOptions& o) {
   create_container_files(p.init, o, p.files_dir, created.dir.path(), endpoint_hosts(p, o.data_root),
                          host_gateway(p));
   announce(p, o);
-  p.veth_made = adopt_early_netns(early, p.init, p.made_netns);  // before the supervisor's fork
+  p.veth_made = adopt_early_netns(early, p.init, p.made_netns) && early.claim_veth();
+  (void)early.take();  // no helper lives on across the supervisor's fork
   RunResult result = run_detached(o, store, std::move(created), p, host, fs);
   cid.keep();
   return result;

@@ -49,13 +49,16 @@ class BackgroundTask {
 // On a bridge: the network is wired on a thread of its own as soon as the init exists, while
 // this one makes the cgroups (v1: about 0.5 ms of a bridged run's critical path); joined
 // before anything else runs or forks. `veth_made`, read once the init exists (its namespace is
-// adopted right before the clone): the first start's pair may be made already (net/netns.hpp).
+// adopted right before the clone): the first start's pair may be made already (net/netns.hpp);
+// `veth_from`: or it is being made still, and the thread asks the helper.
 void connect_when_spawned(Launch& launch, BackgroundTask& connecting, const std::string& data_root,
-                          const net::Endpoint& e, bool& veth_made, bool& wired) {
-  launch.after_spawn = [&connecting, &data_root, &e, &veth_made, &wired](pid_t pid) {
+                          const net::Endpoint& e, bool& veth_made, net::EarlyNetns*& veth_from,
+                          bool& wired) {
+  launch.after_spawn = [&connecting, &data_root, &e, &veth_made, &veth_from, &wired](pid_t pid) {
     const bool made = std::exchange(veth_made, false);
-    connecting.start([&data_root, &e, pid, made, &wired] {
-      net::connect(data_root, e, pid, made);
+    net::EarlyNetns* early = std::exchange(veth_from, nullptr);
+    connecting.start([&data_root, &e, pid, made, early, &wired] {
+      net::connect(data_root, e, pid, early ? early->claim_veth() : made);
       wired = true;
     });
   };
@@ -132,12 +135,13 @@ RelayOptions Supervisor::relay_options(Instance& in, std::optional<LogWriter>& l
 }
 
 bool adopt_early_netns(net::EarlyNetns& early, InitConfig& init, UniqueFd& holder) {
-  UniqueFd fd = early.take();
+  UniqueFd fd = early.take_netns();
+  timing::mark("create: netns taken");
   if (!fd || !init.new_net || init.userns) return false;
   holder = std::move(fd);
   init.made_netns_fd = holder.get();
   init.loopback_up = early.loopback_up();
-  return early.claim_veth();
+  return true;
 }
 
 Launch Supervisor::make_launch() {
@@ -150,8 +154,8 @@ Launch Supervisor::make_launch() {
                 s_.shm_dir};
   if (s_.early_netns)  // the first start's, taken right before its clone
     launch.adopt_netns = [this](InitConfig& init) {
-      s_.veth_made =
-          adopt_early_netns(*std::exchange(s_.early_netns, nullptr), init, s_.made_netns);
+      net::EarlyNetns* early = std::exchange(s_.early_netns, nullptr);
+      if (adopt_early_netns(*early, init, s_.made_netns)) s_.veth_from = early;
     };
   return launch;
 }
@@ -176,7 +180,7 @@ Outcome Supervisor::run_once(bool first,
   bool wired = false;  // written by the thread, read after join()
   if (s_.endpoint)
     connect_when_spawned(launch, connecting, s_.options->data_root, *s_.endpoint, s_.veth_made,
-                         wired);
+                         s_.veth_from, wired);
   try {
     in.create(launch);
   } catch (...) {

@@ -181,9 +181,10 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
   // --dry-run prints the network's commands and makes nothing.
   auto dry = md({"run", "--dry-run", "-p", "9090:80", "busybox", "true"});
   EXPECT_EQ(dry.status, 0) << dry.err;
-  EXPECT_NE(dry.err.find(" up type veth peer name eth0 address $MAC netns /proc/$PID/ns/net\n"),
+  EXPECT_NE(dry.err.find(" type veth peer name eth0 address $MAC netns /proc/$PID/ns/net\n"),
             std::string::npos)
       << dry.err;
+  EXPECT_NE(dry.err.find(" master mydocker0 addrgenmode none up\n"), std::string::npos) << dry.err;
   EXPECT_NE(dry.err.find("nft create element ip mydocker ports_any { tcp . 9090 : $IP . 80 }"),
             std::string::npos)
       << dry.err;
@@ -435,6 +436,29 @@ TEST_F(NetworkTest, TheVethPairIsMadeAheadAndFinished) {
                    opt);
   ASSERT_EQ(t.status, 0) << t.err;
   EXPECT_NE(t.err.find("connect: veth pair made (VmHWM"), std::string::npos) << t.err;
+}
+
+// A bridge network is IPv4 only: eth0 has no IPv6 (disable_ipv6, as docker 26 on), the host's
+// end no link-local address (addrgenmode none); the loopback keeps ::1. Whether the helper made
+// the pair ahead or connect() made it (--trace).
+TEST_F(NetworkTest, BridgedContainersHaveIpv6OnlyOnTheirLoopback) {
+  const std::string probe = "ip -o -6 addr; cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6";
+  for (const bool trace : {false, true}) {
+    std::vector<std::string> args{"run", "--rm", "--net", "bridge"};
+    if (trace) args.push_back("--trace");
+    args.insert(args.end(), {"busybox", "sh", "-c", probe});
+    auto r = md(args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find(" lo "), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("eth0"), std::string::npos) << "trace " << trace << ": " << r.out;
+    EXPECT_EQ(lines(r.out).back(), "1") << r.out;
+  }
+  auto d = md({"run", "-d", "--net", "bridge", "busybox", "sleep", "1000"});
+  ASSERT_EQ(d.status, 0) << d.err;
+  const std::string veth = "mdv" + lines(d.out).at(0).substr(0, 8);
+  EXPECT_EQ(in_host({"cat", "/proc/sys/net/ipv6/conf/" + veth + "/addr_gen_mode"}).out, "1\n");
+  EXPECT_EQ(in_host({"ip", "-o", "-6", "addr", "show", "dev", veth}).out, "");
+  EXPECT_EQ(md({"rm", "-f", lines(d.out).at(0)}).status, 0);
 }
 
 TEST_F(NetworkTest, ContainersGetTheUplinksMtuAlsoOnceTheBridgeWasEmpty) {

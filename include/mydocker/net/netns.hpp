@@ -26,6 +26,14 @@
 
 namespace mydocker::net {
 
+// A bridge network is IPv4 only: links made in the namespace `netns_fd` from now on (its eth0)
+// get no IPv6 (net.ipv6.conf.default.disable_ipv6 = 1), so no link-local address, duplicate
+// address detection, router solicitation or multicast listener reports, as docker does for
+// IPv4-only networks since 26.0; the loopback keeps ::1. The calling thread enters the
+// namespace for the write and comes back. The helper below does the same from inside when it
+// makes the veth pair. Throws SysError.
+void ipv6_off_by_default_in(int netns_fd, const std::string& label);
+
 class EarlyNetns {
  public:
   // `veth`: a bridged run's host end (net::Endpoint::veth): the helper also makes the pair,
@@ -36,19 +44,23 @@ class EarlyNetns {
   // Waits for the helper; a namespace not taken is dropped, and a veth pair not claimed is
   // deleted (not left to the kernel's teardown of the namespace, which comes later).
   ~EarlyNetns();
-  // Waits for the helper: the namespace (an O_CLOEXEC fd of it, never 0-2), or an empty fd
-  // when none was asked for or none could be made this way (the clone then makes it).
+  // Waits for the namespace (not for the helper's veth pair): an O_CLOEXEC fd of it, never
+  // 0-2, or an empty fd when none was asked for or none could be made this way (the clone then
+  // makes it).
+  UniqueFd take_netns();
+  // take_netns(), then waits for the helper to end (a process about to fork keeps no helper).
   UniqueFd take();
-  // After take(): whether the helper brought the namespace's loopback up.
+  // After take_netns(): whether the helper brought the namespace's loopback up.
   bool loopback_up() const { return loopback_up_ != 0; }
-  // After take(): whether it made the veth pair, which is then the caller's to finish.
-  bool claim_veth() {
-    claimed_ = true;
-    return veth_made_ != 0;
-  }
+  // Waits for the helper: whether it made the veth pair, which is then the caller's to finish.
+  // Another thread than take_netns()'s may ask, once it was taken (the connect's).
+  bool claim_veth();
 
  private:
+  void wait();  // for the helper's exit
+
   pid_t pid_ = 0;
+  int ready_ = 0;  // 1 working, 2 namespace made, 0 exited (see netns.cpp)
   void* stack_ = nullptr;
   int made_ = -1;                   // written by the helper, in our memory
   int loopback_up_ = 0;             // likewise

@@ -50,14 +50,17 @@ struct SupervisorSetup {
   net::EarlyNetns* early_netns = nullptr;
   // ... with the veth pair in it (its eth0 bare; connect() finishes it).
   bool veth_made = false;
+  // Foreground: the helper, still making that pair when the first clone took its namespace:
+  // the connect asks it (claim_veth) on its own thread.
+  net::EarlyNetns* veth_from = nullptr;
   // `start` of a container that ran before: a failed start leaves it exited, not created.
   bool ran_before = false;
 };
 
 // The network namespace made while the run was planned (net/netns.hpp) becomes the init's,
 // if the init wants one of its own (--userns private must own its namespace): waits for the
-// helper, keeps the namespace in `holder` and names it in `init` (made_netns_fd, loopback_up).
-// Returns whether the helper made the veth pair in it, which is then the caller's to finish.
+// namespace (not for the helper's veth pair: EarlyNetns::claim_veth), keeps it in `holder` and
+// names it in `init` (made_netns_fd, loopback_up). Returns whether it was adopted.
 bool adopt_early_netns(net::EarlyNetns& early, InitConfig& init, UniqueFd& holder);
 
 struct Outcome {
