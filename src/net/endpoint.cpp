@@ -177,6 +177,7 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
   }
   const Netlink::VethPair pair{e.veth, "eth0",      mtu,         bridge, e.network.bridge,
                                true,   e.lease.mac, netns.get(), ns};
+  timing::mark("connect: bridge checked");
   Netlink inside = Netlink::in_namespace(netns.get(), ns);
   if (veth_made) try {
       nl.finish_veth(pair, inside);
@@ -201,7 +202,9 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
   timing::mark(veth_made ? "connect: veth pair made ahead, finished" : "connect: veth pair made");
   inside.add_address("eth0", e.ip(), e.network.subnet.prefix);
   if (!e.network.internal) inside.add_default_route(format_ipv4(e.network.gateway));
+  timing::mark("connect: addressed");
   Firewall().publish(e.ip(), e.ports);
+  timing::mark("connect: published");
 }
 
 void trace_connect(const std::string& data_root, const std::string& network,

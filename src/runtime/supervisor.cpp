@@ -58,7 +58,9 @@ void connect_when_spawned(Launch& launch, BackgroundTask& connecting, const std:
     const bool made = std::exchange(veth_made, false);
     net::EarlyNetns* early = std::exchange(veth_from, nullptr);
     connecting.start([&data_root, &e, pid, made, early, &wired] {
-      net::connect(data_root, e, pid, early ? early->claim_veth() : made);
+      const bool claimed = early ? early->claim_veth() : made;
+      timing::mark("connect: helper done");
+      net::connect(data_root, e, pid, claimed);
       wired = true;
     });
   };
