@@ -120,7 +120,7 @@ std::string read_all(int fd, const std::string& path) {
 
 // nullopt when there is no such file.
 std::optional<std::string> read_text(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(open_noatime(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT) return std::nullopt;
     throw SysError(errno, "cannot read " + path);
@@ -141,7 +141,8 @@ std::optional<std::string> read_lease(const std::string& path, bool& other) {
   }
   other = !S_ISREG(st.st_mode);
   if (other) return std::nullopt;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+  UniqueFd fd(
+      open_noatime(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
   if (!fd) {
     if (errno == ENOENT) return std::nullopt;
     other = errno == ELOOP || errno == ENXIO;  // swapped for something else meanwhile

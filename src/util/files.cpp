@@ -31,10 +31,19 @@ void make_dirs(const std::string& path, mode_t mode) {
     throw SysError(errno, "cannot create " + path);
 }
 
+int open_noatime(const char* path, int flags) {
+  const int fd = ::open(path, flags | O_NOATIME);
+  return fd >= 0 || errno != EPERM ? fd : ::open(path, flags);
+}
+
 std::vector<std::string> list_dir(const std::string& path) {
   std::vector<std::string> out;
-  DIR* d = ::opendir(path.c_str());
-  if (!d) return out;
+  const int fd = open_noatime(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (!d) {
+    if (fd >= 0) ::close(fd);
+    return out;
+  }
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
     if (name != "." && name != "..") out.push_back(std::move(name));
@@ -68,10 +77,11 @@ void write_file_atomic(const std::string& path, const std::string& content, bool
 
 namespace {
 
-// A directory below `dir`, never through a symlink, opened O_NOATIME: reading a directory that
-// was just changed updates its atime (relatime), and on ext4 each update is a journal handle of
-// its own, 13 of a removed container layer's 74 before. Root may always ask for it (CAP_FOWNER);
-// where it may not (EPERM), the plain open. -1 with errno when it cannot be opened.
+// A directory below `dir`, never through a symlink, opened O_NOATIME (see open_noatime): reading a
+// directory that was just changed updates its atime (relatime), and on ext4 each update is a
+// journal handle of its own, 13 of a removed container layer's 74 before. Root may always ask for
+// it (CAP_FOWNER); where it may not (EPERM), the plain open. -1 with errno when it cannot be
+// opened.
 int open_dir_below(int dir, const char* name) {
   constexpr int kFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   const int fd = ::openat(dir, name, kFlags | O_NOATIME);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +77,32 @@ TEST(RemoveTree, OpensUpDirectoriesThatRefuseAnOwnerWithoutTheOverride) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_FALSE(exists(tree));
+}
+
+// A directory or file read right after a change keeps its atime (relatime would set it: a
+// journal handle of its own on ext4).
+TEST(OpenNoatime, ListingAndReadingLeaveTheAtimeAlone) {
+  test::TempDir tmp;
+  struct statvfs vfs {};
+  ASSERT_EQ(::statvfs(tmp.path().c_str(), &vfs), 0);
+  if (vfs.f_flag & ST_NOATIME) GTEST_SKIP() << "mounted noatime: no atime to keep";
+  const std::string dir = tmp.path() + "/dir", file = dir + "/file";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  touch(file);
+  const timespec old[2] = {{1000, 0}, {0, UTIME_OMIT}};  // atime long before mtime
+  ASSERT_EQ(::utimensat(AT_FDCWD, dir.c_str(), old, 0), 0);
+  ASSERT_EQ(::utimensat(AT_FDCWD, file.c_str(), old, 0), 0);
+  EXPECT_EQ(list_dir(dir), std::vector<std::string>{"file"});
+  const int fd = open_noatime(file.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  char b;
+  EXPECT_EQ(::read(fd, &b, 1), 0);
+  ::close(fd);
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_atim.tv_sec, 1000);
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_atim.tv_sec, 1000);
 }
 
 TEST(RemoveTree, RemovesAFileOrASymlinkAndLeavesAMissingPathAlone) {
