@@ -75,46 +75,75 @@ void write_file_atomic(const std::string& path, const std::string& content, bool
   if (::rename(tmp.c_str(), path.c_str()) != 0) throw SysError(errno, "cannot rename " + tmp);
 }
 
-namespace {
-
-// A directory below `dir`, never through a symlink, opened O_NOATIME (see open_noatime): reading a
-// directory that was just changed updates its atime (relatime), and on ext4 each update is a
-// journal handle of its own, 13 of a removed container layer's 74 before. Root may always ask for
-// it (CAP_FOWNER); where it may not (EPERM), the plain open. -1 with errno when it cannot be
-// opened.
 int open_dir_below(int dir, const char* name) {
   constexpr int kFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   const int fd = ::openat(dir, name, kFlags | O_NOATIME);
   return fd >= 0 || errno != EPERM ? fd : ::openat(dir, name, kFlags);
 }
 
+namespace {
+
 // Opens a directory that refused us (mode 000 or 0555 and no CAP_DAC_OVERRIDE, as in a user
-// namespace) up to 0700.
+// namespace) up to 0700: through an O_PATH fd of the directory itself, so that an entry swapped
+// for a symlink meanwhile is never followed.
 int open_dir_opened_up(int dir, const char* name) {
   const int fd = open_dir_below(dir, name);
-  if (fd >= 0 || errno != EACCES || ::fchmodat(dir, name, 0700, 0) != 0) return fd;
+  if (fd >= 0 || errno != EACCES) return fd;
+  const UniqueFd path(::openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  const std::string self = "/proc/self/fd/" + std::to_string(path.get());
+  if (!path || ::chmod(self.c_str(), 0700) != 0) {
+    errno = EACCES;
+    return -1;
+  }
   return open_dir_below(dir, name);
 }
 
-void empty_dir(int fd, const std::string& path);
+// One removal: the top directory's fd, and how it goes on below kMaxDepth. A tree deeper than
+// that (a container can make one 50,000 directories deep) is not descended into further: its
+// deeper directories are moved up into the top one and removed from there in another pass, so
+// the walk's open directories, memory and stack stay bounded whatever the depth.
+struct Walk {
+  static constexpr int kMaxDepth = 64;
+  int top;
+  const std::string& path;  // for the warnings
+  bool moved = false;
+  unsigned moved_count = 0;
+};
 
-// Removes the entry `name` of the open directory `dir` (at `path`), and what it holds. A
-// directory `dir` that refuses it (0555: an image's /proc; no CAP_DAC_OVERRIDE) is opened up to
-// 0700 and the removal tried once more.
-void remove_entry(int dir, const char* name, const std::string& path, bool retried = false) {
+void empty_dir(Walk& w, int fd, int depth);
+
+// Whether a directory refusing an entry's removal may be opened up to 0700 and asked again:
+// EACCES, or EPERM in a sticky directory (not for an immutable entry, which no mode helps).
+bool worth_opening_up(int dir, int err) {
+  struct stat st {};
+  return err == EACCES || (err == EPERM && ::fstat(dir, &st) == 0 && (st.st_mode & S_ISVTX));
+}
+
+// Removes the entry `name` of the open directory `dir` (`depth` below the top), and what it
+// holds. A directory `dir` that refuses it (0555: an image's /proc; no CAP_DAC_OVERRIDE) is
+// opened up to 0700 and the removal tried once more.
+void remove_entry(Walk& w, int dir, const char* name, int depth, bool retried = false) {
   if (::unlinkat(dir, name, 0) == 0 || errno == ENOENT) return;
-  if (errno == EISDIR) {
-    if (const int sub = open_dir_opened_up(dir, name); sub >= 0) empty_dir(sub, path);
+  if (errno == EISDIR && depth >= Walk::kMaxDepth) {
+    const std::string up =
+        ".mydocker-deep-" + std::to_string(::getpid()) + "-" + std::to_string(++w.moved_count);
+    if (::renameat(dir, name, w.top, up.c_str()) == 0) {
+      w.moved = true;
+      return;
+    }
+  } else if (errno == EISDIR) {
+    if (const int sub = open_dir_opened_up(dir, name); sub >= 0) empty_dir(w, sub, depth + 1);
     if (::unlinkat(dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return;
   }
   const int err = errno;
-  if ((err == EACCES || err == EPERM) && !retried && dir != AT_FDCWD && ::fchmod(dir, 0700) == 0)
-    return remove_entry(dir, name, path, true);
-  spdlog::warn("cannot remove {}: {}", path, errno_text(err));
+  if (!retried && worth_opening_up(dir, err) && ::fchmod(dir, 0700) == 0)
+    return remove_entry(w, dir, name, depth, true);
+  spdlog::warn("cannot remove {}{}{}: {}", w.path, depth > 1 ? "/.../" : "/", name,
+               errno_text(err));
 }
 
 // Removes everything in the directory `fd` (taken: closed here).
-void empty_dir(int fd, const std::string& path) {
+void empty_dir(Walk& w, int fd, int depth) {
   DIR* d = ::fdopendir(fd);
   if (!d) {
     ::close(fd);
@@ -122,7 +151,7 @@ void empty_dir(int fd, const std::string& path) {
   }
   while (const dirent* e = ::readdir(d)) {
     const std::string_view name = e->d_name;
-    if (name != "." && name != "..") remove_entry(::dirfd(d), e->d_name, path + "/" + e->d_name);
+    if (name != "." && name != "..") remove_entry(w, ::dirfd(d), e->d_name, depth);
   }
   ::closedir(d);
 }
@@ -133,8 +162,24 @@ void remove_tree(const std::string& path) noexcept {
   if (path.empty() || path == "/") return;
   try {
     // A file or a symlink (never followed) goes at once; a directory is emptied first.
-    remove_entry(AT_FDCWD, path.c_str(), path);
-  } catch (const std::exception& e) {  // std::bad_alloc of a path's string
+    if (::unlink(path.c_str()) == 0 || errno == ENOENT) return;
+    int err = errno;
+    if (err == EISDIR) {
+      const UniqueFd top(open_dir_opened_up(AT_FDCWD, path.c_str()));
+      Walk w{top.get(), path};
+      for (bool again = bool(top); again;) {  // once more for what was moved up
+        w.moved = false;
+        const int pass = ::fcntl(top.get(), F_DUPFD_CLOEXEC, 0);
+        if (pass < 0) break;
+        ::lseek(pass, 0, SEEK_SET);  // the duplicate shares the offset of the pass before
+        empty_dir(w, pass, 1);
+        again = w.moved;
+      }
+      if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return;
+      err = errno;
+    }
+    spdlog::warn("cannot remove {}: {}", path, errno_text(err));
+  } catch (const std::exception& e) {  // std::bad_alloc of a name
     spdlog::warn("cannot remove {}: {}", path, e.what());
   }
 }

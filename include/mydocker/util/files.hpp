@@ -16,6 +16,9 @@ void make_dirs(const std::string& path, mode_t mode);
 // 0.1-0.5 ms. Without it where the kernel refuses (EPERM: not the file's owner, no
 // CAP_FOWNER). -1 with errno as open(2).
 int open_noatime(const char* path, int flags);
+// The directory `name` below the open directory `dir` (AT_FDCWD: a path), never through a
+// symlink, for reading, O_NOATIME as open_noatime. -1 with errno when it cannot be opened.
+int open_dir_below(int dir, const char* name);
 // The names in a directory, "." and ".." left out; empty when it cannot be read. Read without
 // touching its atime (open_noatime).
 std::vector<std::string> list_dir(const std::string& path);
@@ -27,9 +30,10 @@ void write_file(const std::string& path, const std::string& content, bool durabl
 // Writes `path` atomically: a temp file, fsync (when `durable`), rename. Readers see the old
 // file or the new one, never half of one. Throws SysError.
 void write_file_atomic(const std::string& path, const std::string& content, bool durable = true);
-// Removes `path` and everything below it, never following symlinks. Directories without write
+// Removes `path` and everything below it, never following symlinks, with its own fds (the
+// directories read O_NOATIME: no journal handle for their atimes). Directories without write
 // permission (an image's 0555 /proc) are opened up and the removal tried again; what still
-// cannot be removed is logged. Never throws.
+// cannot be removed is logged. Any depth, in bounded memory. Never throws.
 void remove_tree(const std::string& path) noexcept;
 // Copies the tree at `from` into the directory `to` with owners, modes and symlinks as they are
 // (never followed); devices, fifos and sockets are left out. Single-threaded callers only (the

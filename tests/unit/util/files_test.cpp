@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/capability.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -103,6 +104,40 @@ TEST(OpenNoatime, ListingAndReadingLeaveTheAtimeAlone) {
   EXPECT_EQ(st.st_atim.tv_sec, 1000);
   ASSERT_EQ(::stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_atim.tv_sec, 1000);
+}
+
+// A container can leave a tree of any depth in its layer: removed in bounded memory and fds
+// (the walk moves what lies deeper than it descends up to the top and goes again).
+TEST(RemoveTree, RemovesATreeDeeperThanItsWalkDescends) {
+  test::TempDir tmp;
+  const std::string top = tmp.path() + "/deep";
+  ASSERT_EQ(::mkdir(top.c_str(), 0755), 0);
+  int fd = ::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < 300; ++i) {  // 300 levels below the top, a file at the bottom
+    ASSERT_EQ(::mkdirat(fd, "d", 0755), 0) << i;
+    const int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ::close(fd);
+    ASSERT_GE(next, 0) << i;
+    fd = next;
+  }
+  const int file = ::openat(fd, "bottom", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  EXPECT_GE(file, 0);
+  ::close(file);
+  ::close(fd);
+  // With 100 descriptors: a walk that kept one open per level could not go 300 deep.
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const rlimit few{100, 100};
+    if (::setrlimit(RLIMIT_NOFILE, &few) != 0) ::_exit(2);
+    remove_tree(top);
+    ::_exit(exists(top) ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(exists(top));
+  EXPECT_EQ(list_dir(tmp.path()), std::vector<std::string>{});
 }
 
 TEST(RemoveTree, RemovesAFileOrASymlinkAndLeavesAMissingPathAlone) {
