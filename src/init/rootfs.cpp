@@ -573,8 +573,9 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
   // --privileged keeps them usable, as in docker.
   const unsigned long nodev = c.privileged ? 0 : MS_NODEV;
   if (!c.lower.empty()) {
-    // The container's layer on the data root's disk: a few directories, 0.1 ms on a quiet disk
-    // and 1-2 ms on a busy one, made here while the parent makes the cgroups. (An `rm -f`
+    // The container's layer on the data root's disk: the spare renamed into place and a new
+    // upper, or a few directories; 0.1 ms on a quiet disk and 1-2 ms on a busy one, made here
+    // while the parent makes the cgroups. (An `rm -f`
     // racing this start may miss the init before it joins a cgroup; a layer it then remakes
     // carries its owner mark, and `prune` removes it.)
     if (!c.layer_owner.empty() && !s.dry()) try {

@@ -21,17 +21,17 @@ namespace {
 
 constexpr const char* kOwnerXattr = "trusted.mydocker.state_root";
 
-// A directory below `dir` (never through a symlink), O_NOATIME: reading a directory that just
-// changed would update its atime, a journal handle of its own on ext4.
-UniqueFd open_dir(int dir, const char* name) {
-  return UniqueFd(::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME));
-}
+UniqueFd open_dir(int dir, const char* name) { return UniqueFd(open_dir_below(dir, name)); }
 
 // The names in the directory `fd` ("." and ".." left out); nullopt when it cannot be read.
 std::optional<std::vector<std::string>> names_in(const UniqueFd& fd) {
   if (!fd) return std::nullopt;
-  DIR* d = ::fdopendir(::dup(fd.get()));
-  if (!d) return std::nullopt;
+  const int copy = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0);
+  DIR* d = copy < 0 ? nullptr : ::fdopendir(copy);
+  if (!d) {
+    if (copy >= 0) ::close(copy);
+    return std::nullopt;
+  }
   ::rewinddir(d);  // the duplicate shares the offset of an earlier listing
   std::vector<std::string> out;
   while (const dirent* e = ::readdir(d)) {
@@ -96,7 +96,9 @@ bool take_spare_layer(const std::string& files_dir, const std::string& state_roo
   const std::string data_root = files_dir.substr(0, files_dir.rfind("/containers/"));
   if (::rename(spare_layer_dir(data_root, state_root).c_str(), files_dir.c_str()) != 0)
     return false;
-  make_dirs(files_dir + "/upper", 0755);
+  // work too: an `rm -f` that gave up waiting for a supervisor busy keeping its spare may have
+  // removed it meanwhile.
+  for (const char* sub : {"/upper", "/work"}) make_dirs(files_dir + sub, 0755);
   return true;
 }
 
@@ -125,10 +127,13 @@ std::vector<std::string> remove_spare_layers(const std::string& data_root,
     remove_tree(claimed);
     removed.push_back(spare);
   }
-  // Only a prune makes these, and nothing uses one once it is renamed: a killed prune's.
+  // Only a prune makes these, and nothing uses one once it is renamed: a killed prune's,
+  // claimed by a rename of its own first (two prunes at once remove each once).
   for (const auto& name : list_dir(containers))
-    if (name.rfind(".removing-", 0) == 0) {
-      remove_tree(containers + name);
+    if (const std::string again = containers + ".removing-" + new_container_id();
+        name.rfind(".removing-", 0) == 0 &&
+        ::rename((containers + name).c_str(), again.c_str()) == 0) {
+      remove_tree(again);
       removed.push_back(containers + name);
     }
   return removed;

@@ -86,9 +86,10 @@ struct InitConfig {
   // --rm: the container's layer goes with it, so its overlay is "volatile" (no syncs; see
   // mount_overlay in rootfs.cpp).
   bool volatile_upper = false;
-  // Not empty: the init makes the container's layer (make_container_layer in spec/prepare.hpp:
-  // the files directory, marked for this state root, upper and work) before its overlay, while
-  // the parent makes the cgroups. The record exists by then, so `prune` knows it is alive.
+  // Not empty: the init makes the container's layer (spec/layer.hpp: the spare a --rm run left,
+  // renamed, with a new upper; or the files directory, marked for this state root, upper and
+  // work) before its overlay, while the parent makes the cgroups. The record exists by then,
+  // so `prune` knows it is alive.
   std::string layer_owner;
   bool readonly_rootfs = false;     // --read-only
   std::vector<MountSpec> mounts;    // -v, --tmpfs, /etc/hostname, /etc/hosts, resolv.conf

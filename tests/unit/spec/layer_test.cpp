@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../fake_cgroupfs.hpp"
+#include "mydocker/util/files.hpp"
 
 namespace mydocker {
 namespace {
@@ -65,6 +66,17 @@ TEST_F(SpareLayer, AnEndedLayerLeavesItsDirectoriesButNotItsFilesToTheNextRun) {
   EXPECT_FALSE(exists(next + "/upper/written"));
   EXPECT_FALSE(exists(spare_));
   EXPECT_FALSE(take_spare_layer(container_files_dir(data_, "c"), "/run/mydocker"));
+}
+
+// An `rm -f` that gave up waiting for the supervisor keeping the spare may have removed part
+// of it: the layer taken has its upper and work directories all the same.
+TEST_F(SpareLayer, ASpareMissingItsWorkDirectoryIsTakenWithOne) {
+  ASSERT_TRUE(keep_spare_layer(ended_layer("a"), "/run/mydocker"));
+  remove_tree(spare_ + "/work");
+  const std::string next = container_files_dir(data_, "b");
+  ASSERT_TRUE(take_spare_layer(next, "/run/mydocker"));
+  EXPECT_TRUE(exists(next + "/upper"));
+  EXPECT_TRUE(exists(next + "/work"));
 }
 
 TEST_F(SpareLayer, OnlyALayerOfItsOwnStateRootWithNothingButItsLayersIsKept) {
