@@ -160,7 +160,8 @@ std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j) {
 
 std::string veth_name(const std::string& container_id) { return "mdv" + container_id.substr(0, 8); }
 
-void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bool veth_made) {
+void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bool veth_made,
+             bool eth0_ipv6_off) {
   const std::string ns = "/proc/" + std::to_string(init_pid) + "/ns/net";
   UniqueFd netns(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
   if (!netns) throw SysError(errno, "open " + ns);
@@ -180,13 +181,13 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
   timing::mark("connect: bridge checked");
   Netlink inside = Netlink::in_namespace(netns.get(), ns);
   if (veth_made) try {
+      if (!eth0_ipv6_off) eth0_ipv6_off_in(netns.get(), ns);  // the helper could not
       nl.finish_veth(pair, inside);
     } catch (const SysError& x) {
       if (x.err() != ENODEV) throw;
       veth_made = false;  // gone meanwhile (`prune` saw no record of it yet): made again
     }
-  if (!veth_made) {  // made here as the helper does, then finished as its pair
-    ipv6_off_by_default_in(netns.get(), ns);
+  if (!veth_made) {  // made here as the helper does (eth0 down), then finished as its pair
     Netlink::VethPair bare = pair;
     bare.up = false;
     bare.master_index = 0;
@@ -197,6 +198,7 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
       nl.delete_link(e.veth);  // a leftover of a killed run of the same container
       nl.create_veth(bare);
     }
+    eth0_ipv6_off_in(netns.get(), ns);
     nl.finish_veth(pair, inside);
   }
   timing::mark(veth_made ? "connect: veth pair made ahead, finished" : "connect: veth pair made");
@@ -223,9 +225,9 @@ void trace_connect(const std::string& data_root, const std::string& network,
               (n ? n->subnet.text() : std::string("the built-in network's subnet")) +
               " ($IP; none is leased in a dry run); " + bridge +
               (n ? "" : " and mydocker's nft table are made on first use"));
-  trace::emit(ns + "sysctl -qw net.ipv6.conf.default.disable_ipv6=1   # IPv4 only, as docker");
   trace::emit("ip link add " + veth +
               " type veth peer name eth0 address $MAC netns /proc/$PID/ns/net");
+  trace::emit(ns + "sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1   # IPv4 only, as docker");
   trace::emit("ip link set " + veth + " master " + bridge + " addrgenmode none up");
   trace::emit(ns + "ip link set eth0 up");
   trace::emit(ns + "ip addr add $IP/" + prefix + " brd + dev eth0");

@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/if_link.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -42,6 +43,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <new>
@@ -599,26 +601,40 @@ std::vector<char> Netlink::veth_request(const std::string& inside, const std::st
 
 // By name (ifi_index 0, IFLA_IFNAME): no lookup first.
 void Netlink::finish_veth(const VethPair& v, Netlink& peer_side) {
-  const std::string master = v.master_index > 0 ? " master " + quote(v.master) : "";
-  std::string command = ip("link set " + quote(v.name) + mtu_words(v.mtu) + master +
-                           " addrgenmode none" + (v.up ? " up" : ""));
-  trace::emit(command);
-  Message request = change_link(0, v.up ? IFF_UP : 0, v.up ? IFF_UP : 0);
-  request.attr_string(IFLA_IFNAME, v.name);
-  if (v.mtu > 0) request.attr_u32(IFLA_MTU, static_cast<uint32_t>(v.mtu));
-  if (v.master_index > 0) request.attr_u32(IFLA_MASTER, static_cast<uint32_t>(v.master_index));
   // A bridge port of an IPv4 network needs no IPv6 address of its own: without one, no
-  // duplicate address detection, router solicitation or listener reports on the bridge. Applied
-  // before the up of the same request (as `ip link set ... addrgenmode none up`).
-  const size_t af = request.begin(IFLA_AF_SPEC);
-  const size_t inet6 = request.begin(AF_INET6);
-  const uint8_t none = IN6_ADDR_GEN_MODE_NONE;
-  request.attr(IFLA_INET6_ADDR_GEN_MODE, &none, sizeof none);
-  request.end(inet6);
-  request.end(af);
-  send_change(socket_.get(), seq_, request, command);
+  // duplicate address detection, router solicitation or listener reports on the bridge. The
+  // kernel applies the up first and the mode after it, in the same request: the mode is there
+  // before any address, since this end has no carrier until its peer is up (below). A kernel
+  // without IPv6 (or an MTU under 1280: no IPv6 on the link) refuses the mode with
+  // EAFNOSUPPORT: the request goes again without it.
+  for (const bool no_ipv6_address : {true, false}) {
+    const std::string master = v.master_index > 0 ? " master " + quote(v.master) : "";
+    const std::string command =
+        ip("link set " + quote(v.name) + mtu_words(v.mtu) + master +
+           (no_ipv6_address ? " addrgenmode none" : "") + (v.up ? " up" : ""));
+    Message request = change_link(0, v.up ? IFF_UP : 0, v.up ? IFF_UP : 0);
+    request.attr_string(IFLA_IFNAME, v.name);
+    if (v.mtu > 0) request.attr_u32(IFLA_MTU, static_cast<uint32_t>(v.mtu));
+    if (v.master_index > 0) request.attr_u32(IFLA_MASTER, static_cast<uint32_t>(v.master_index));
+    if (no_ipv6_address) {
+      const size_t af = request.begin(IFLA_AF_SPEC);
+      const size_t inet6 = request.begin(AF_INET6);
+      const uint8_t none = IN6_ADDR_GEN_MODE_NONE;
+      request.attr(IFLA_INET6_ADDR_GEN_MODE, &none, sizeof none);
+      request.end(inet6);
+      request.end(af);
+    }
+    trace::emit(command);
+    try {
+      send_change(socket_.get(), seq_, request, command);
+      break;
+    } catch (const SysError& e) {
+      if (!no_ipv6_address || e.err() != EAFNOSUPPORT) throw;
+      trace::emit("# no IPv6 on this link (EAFNOSUPPORT): the same without addrgenmode");
+    }
+  }
   // The peer up too: unlike at the pair's creation, its other end exists now.
-  command =
+  const std::string command =
       peer_side.ip("link set " + quote(v.peer) + mtu_words(v.mtu) +
                    (v.peer_mac ? " address " + format_mac(*v.peer_mac) : "") + (v.up ? " up" : ""));
   trace::emit(command);
@@ -800,6 +816,7 @@ namespace {
 struct Closer {
   pid_t pid;
   void* stack;
+  const int* closed;  // in its CloserArgs: 1 once it closed its copies of our descriptors
 };
 constexpr size_t kCloserStack = 64 * 1024;
 constexpr long kCloserDelayNs = 200'000'000;  // grace periods took 6-17 ms here
@@ -820,6 +837,7 @@ void reap_closers() {
 struct CloserArgs {
   int socket, read_end;  // the two descriptors it keeps
   int fd_limit;          // RLIMIT_NOFILE: where closing one by one stops
+  int closed = 0;        // set to 1 (and woken: FUTEX_WAKE) once the others are closed
 };
 
 // Closes [lo, hi]: close_range (Linux 5.9), else one by one (an older kernel, or a seccomp
@@ -838,6 +856,9 @@ int closer_main(void* arg) {
   if (lo > 0) close_span(0, lo - 1, a->fd_limit);
   close_span(lo + 1, hi - 1, a->fd_limit);
   close_span(hi + 1, ~0U, a->fd_limit);
+  auto* closed = const_cast<int*>(&a->closed);
+  __atomic_store_n(closed, 1, __ATOMIC_RELEASE);
+  raw_syscall(SYS_futex, reinterpret_cast<long>(closed), FUTEX_WAKE, 1);
   char byte;
   // EOF: ours is closed (signals are blocked: no EINTR).
   (void)raw_syscall(SYS_read, a->read_end, reinterpret_cast<long>(&byte), 1);
@@ -848,6 +869,22 @@ int closer_main(void* arg) {
   (void)raw_syscall(SYS_nanosleep, reinterpret_cast<long>(&later), 0);
   return 0;
 }
+
+}  // namespace
+
+void settle_closers() noexcept {
+  // Until a closer has run, it holds copies of all our descriptors (its file table was copied
+  // at the clone): a lock of ours (a container's supervisor.lock) would outlive our exit, and
+  // `rm` take the container for running. Usually done long before; at most 100 ms each.
+  for (const Closer& c : closers()) {
+    if (!c.closed) continue;
+    const timespec wait{0, 10'000'000};
+    for (int i = 0; i < 10 && __atomic_load_n(c.closed, __ATOMIC_ACQUIRE) == 0; ++i)
+      ::syscall(SYS_futex, c.closed, FUTEX_WAIT, 0, &wait, nullptr, 0);
+  }
+}
+
+namespace {
 
 void release_in_closer(UniqueFd socket) {
   reap_closers();
@@ -873,9 +910,10 @@ void release_in_closer(UniqueFd socket) {
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t pid;
+  CloserArgs* args = nullptr;
   if (stack) {
     char* top = static_cast<char*>(stack) + kCloserStack;
-    auto* args = new (top - 64) CloserArgs(local);
+    args = new (top - 64) CloserArgs(local);
     pid = ::clone(closer_main, top - 128, CLONE_VM, args);
   } else {
     pid = ::fork();
@@ -886,7 +924,9 @@ void release_in_closer(UniqueFd socket) {
     if (stack) ::munmap(stack, kCloserStack);
     return;
   }
-  closers().push_back(Closer{pid, stack});
+  static const bool settles_at_exit = std::atexit(settle_closers) == 0;
+  (void)settles_at_exit;
+  closers().push_back(Closer{pid, stack, stack ? &args->closed : nullptr});
   socket.reset();  // ours first, then the pipe: the closer's reference is the last
 }
 

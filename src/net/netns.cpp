@@ -36,6 +36,7 @@ struct HelperResult {
   const char* veth_request;  // Netlink::veth_request's bytes, or null
   long veth_request_size;
   int* veth_made;
+  int* eth0_ipv6_off;
 };
 
 // `ip link set lo up` in the helper's namespace (SIOCGIFFLAGS, SIOCSIFFLAGS, as the init does).
@@ -75,15 +76,18 @@ bool make_veth(const char* request, long size) {
   return made;
 }
 
-constexpr char kIpv6Default[] = "/proc/sys/net/ipv6/conf/default/disable_ipv6";
+constexpr char kIpv6Eth0[] = "/proc/sys/net/ipv6/conf/eth0/disable_ipv6";
 
-// ipv6_off_by_default_in() (netns.hpp) from inside the namespace, in raw system calls.
-void ipv6_off_by_default() {
+// eth0_ipv6_off_in() (netns.hpp) from inside the namespace, in raw system calls, once the pair
+// exists (eth0 still down): true when done, or when there is no IPv6 (ENOENT: eth0 exists).
+bool eth0_ipv6_off() {
   const long fd =
-      raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(kIpv6Default), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;  // a kernel without IPv6
-  raw_syscall(SYS_write, fd, reinterpret_cast<long>("1"), 1);
+      raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(kIpv6Eth0), O_WRONLY | O_CLOEXEC);
+  if (fd == -ENOENT) return true;
+  if (fd < 0) return false;  // connect() tries again, and says why
+  const bool written = raw_syscall(SYS_write, fd, reinterpret_cast<long>("1"), 1) == 1;
   raw_syscall(SYS_close, fd);
+  return written;
 }
 
 // The helper: raw system calls only (it shares our memory and our thread's TLS).
@@ -97,31 +101,36 @@ int make_netns(void* arg) {
       raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(path), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 1;
   *out->made = static_cast<int>(fd);  // in our fd table too (CLONE_FILES)
-  if (out->veth_request) ipv6_off_by_default();
   *out->loopback_up = loopback_up() ? 1 : 0;
   // The clone may go on: the veth pair is not waited for before the connect (take_netns()).
   // FUTEX_WAKE, not its private form: the kernel's wake at our exit (CLONE_CHILD_CLEARTID) is
   // the shared one, and take_netns() waits for either.
   __atomic_store_n(out->ready, 2, __ATOMIC_RELEASE);
   raw_syscall(SYS_futex, reinterpret_cast<long>(out->ready), FUTEX_WAKE, 1);
-  if (out->veth_request) *out->veth_made = make_veth(out->veth_request, out->veth_request_size);
+  if (out->veth_request) {
+    *out->veth_made = make_veth(out->veth_request, out->veth_request_size);
+    if (*out->veth_made) *out->eth0_ipv6_off = eth0_ipv6_off();
+  }
   return 0;
 }
 
 }  // namespace
 
-void ipv6_off_by_default_in(int netns_fd, const std::string& label) {
-  trace::emit("nsenter --net=" + label + " sysctl -qw net.ipv6.conf.default.disable_ipv6=1");
+void eth0_ipv6_off_in(int netns_fd, const std::string& label) {
+  trace::emit("nsenter --net=" + label + " sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1");
   UniqueFd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!original) throw SysError(errno, "open /proc/thread-self/ns/net");
   if (::setns(netns_fd, CLONE_NEWNET) != 0)
     throw SysError(errno, "setns to the network namespace " + label);
-  UniqueFd fd(::open(kIpv6Default, O_WRONLY | O_CLOEXEC));
-  const bool written = !fd || ::write(fd.get(), "1", 1) == 1;  // no IPv6 at all: nothing to do
+  UniqueFd fd(::open(kIpv6Eth0, O_WRONLY | O_CLOEXEC));
+  // ENOENT: a kernel without IPv6 (ipv6.disable=1), nothing to turn off.
+  const bool done = fd ? ::write(fd.get(), "1", 1) == 1 : errno == ENOENT;
   const int err = errno;
   if (::setns(original.get(), CLONE_NEWNET) != 0)
     throw SysError(errno, "setns back from the network namespace " + label);
-  if (!written) throw SysError(err, "write 1 to " + std::string(kIpv6Default) + " in " + label);
+  if (!done)
+    throw SysError(err, "cannot turn IPv6 off on eth0 (write 1 to " + std::string(kIpv6Eth0) +
+                            " in " + label + ")");
 }
 
 EarlyNetns::EarlyNetns(bool make, const std::string& veth) {
@@ -146,15 +155,17 @@ EarlyNetns::EarlyNetns(bool make, const std::string& veth) {
   sigset_t all, old;
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  // No exit signal: nobody is signalled; take() waits for it by pid (__WALL).
+  // No exit signal: nobody is signalled; wait() waits for it by pid (__WALL).
   // On its stack's top: the helper reads it from there (our frame is gone by then).
+  static_assert(sizeof(HelperResult) <= 64, "the helper's arguments fit above its stack");
   auto* result = reinterpret_cast<HelperResult*>(static_cast<char*>(stack_) + kStack - 64);
   *result = HelperResult{&ready_,
                          &made_,
                          &loopback_up_,
                          veth_request_.empty() ? nullptr : veth_request_.data(),
                          static_cast<long>(veth_request_.size()),
-                         &veth_made_};
+                         &veth_made_,
+                         &eth0_ipv6_off_};
   // ready_: 1 while the helper works; 2 once the namespace is made; 0 when it exited (the
   // kernel clears it and wakes its waiter: CLONE_CHILD_CLEARTID), made or not.
   ready_ = 1;

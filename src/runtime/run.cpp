@@ -527,6 +527,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
       if (ready.write) (void)write_all(ready.write.get(), msg.data(), msg.size());
       code = kExitSetupError;
     }
+    net::settle_closers();  // no copy of supervisor.lock outlives us (atexit does not run)
     ::_exit(code & 0xff);
   }
   ready.write.reset();

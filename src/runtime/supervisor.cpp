@@ -60,7 +60,7 @@ void connect_when_spawned(Launch& launch, BackgroundTask& connecting, const std:
     connecting.start([&data_root, &e, pid, made, early, &wired] {
       const bool claimed = early ? early->claim_veth() : made;
       timing::mark("connect: helper done");
-      net::connect(data_root, e, pid, claimed);
+      net::connect(data_root, e, pid, claimed, early && early->eth0_ipv6_off());
       wired = true;
     });
   };

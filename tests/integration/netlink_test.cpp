@@ -13,6 +13,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -640,8 +641,13 @@ TEST_F(NetlinkTest, EarlyNamespaceHelperMakesThePairAndFinishVethWiresIt) {
       Netlink h;
       h.create_bridge("mdbr0", 1400);
       net::EarlyNetns early(true, "mdv1a2b3c");
-      UniqueFd ns = early.take();
-      if (!ns || !early.claim_veth() || !early.loopback_up()) say("no pair made ahead");
+      UniqueFd ns = early.take_netns();  // the namespace only, as before a run's clone
+      bool made = false;
+      std::thread connect([&] { made = early.claim_veth(); });  // as the connect thread does
+      connect.join();
+      if (!ns || !made || !early.loopback_up()) say("no pair made ahead");
+      if (::access("/proc/sys/net/ipv6", F_OK) == 0 && !early.eth0_ipv6_off())
+        say("IPv6 left on for eth0");
       Netlink inside = Netlink::in_namespace(ns.get());
       const Netlink::VethPair pair{"mdv1a2b3c", "eth0",   1400, h.index("mdbr0"), "mdbr0", true,
                                    kMac,        ns.get(), ""};
@@ -698,6 +704,35 @@ std::set<std::string> sockets_of(const std::string& pid) {
 // Releasing the process's nf_tables socket must not wait for the kernel's grace period: our
 // reference is closed at once and the last one is held by a child (the closer) that keeps
 // nothing else open and ends by itself, reaped by us.
+// A closer holds copies of all our descriptors until it has run: a lock of ours (a
+// container's supervisor.lock) must not outlive us because of it. settle_closers() (at exit)
+// waits until it closed them. Pinned to one CPU under SCHED_FIFO, the closer cannot run before
+// we block.
+TEST_F(NetlinkTest, NoLockOfOursOutlivesUsInACloser) {
+  const std::string result = in_fresh_namespace([] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    if (::sched_setaffinity(0, sizeof one, &one) != 0) return std::string("no affinity");
+    // FIFO: the closer (same CPU, same priority) runs only once we block, never beside us.
+    const sched_param fifo{1};
+    if (::sched_setscheduler(0, SCHED_FIFO, &fifo) != 0) return std::string("no SCHED_FIFO");
+    char path[] = "/tmp/mydocker-closer-lock-XXXXXX";
+    const int lock = ::mkstemp(path);
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) return std::string("no lock");
+    (void)NfTables::shared().has_table("mydocker-test");
+    NfTables::release_shared();  // the closer, a copy of `lock` in its table
+    net::settle_closers();
+    ::close(lock);  // ours: the last reference, as at our exit
+    const int probe = ::open(path, O_RDONLY | O_CLOEXEC);
+    const bool free = probe >= 0 && ::flock(probe, LOCK_EX | LOCK_NB) == 0;
+    ::close(probe);
+    ::unlink(path);
+    return std::string(free ? "ok" : "the lock outlived us in the closer");
+  });
+  EXPECT_EQ(result, "ok");
+}
+
 TEST_F(NetlinkTest, NfTablesLastReferenceGoesToACloser) {
   const std::string result = in_fresh_namespace([] {
     const std::set<std::string> before = sockets_of("self");

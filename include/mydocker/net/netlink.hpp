@@ -55,10 +55,12 @@ class Netlink {
   // this one); peer_netns_label is how trace lines name it (default: /proc/<our pid>/fd/<fd>).
   void create_veth(const std::string& name, const std::string& peer, int mtu,
                    int peer_netns_fd = -1, const std::string& peer_netns_label = "");
-  // A container's pair, whole in one request (one rtnl round trip instead of ten):
-  //   ip link add NAME mtu MTU master BRIDGE up type veth peer name PEER mtu MTU address MAC
+  // A pair in one request (one rtnl round trip instead of ten):
+  //   ip link add NAME mtu MTU [master BRIDGE] [up] type veth peer name PEER mtu MTU address MAC
   //     netns NS
-  // (the peer is set up afterwards: the kernel cannot open it before the pair exists)
+  // (the peer is set up afterwards: the kernel cannot open it before the pair exists). A
+  // container's pair is made bare (no master, down) and finished by finish_veth, as the one
+  // the early helper makes (net/netns.hpp).
   struct VethPair {
     std::string name, peer;
     int mtu = 0;
@@ -75,10 +77,10 @@ class Netlink {
   // namespace, making `inside` there and its peer `outside` in the one `outside_netns_fd` names.
   static std::vector<char> veth_request(const std::string& inside, const std::string& outside,
                                         int outside_netns_fd);
-  // What create_veth(pair) does besides making it, on a pair made ahead (pair.name on this
-  // side, pair.peer in `peer_side`'s namespace): this end's MTU, master and up in one request,
-  // the peer's MTU, MAC and up (pair.up: both ends) in another. Throws SysError (ENODEV when
-  // the pair is gone).
+  // Finishes a bare pair (pair.name on this side, pair.peer in `peer_side`'s namespace): this
+  // end's MTU, master, addrgenmode none (no IPv6 address on a bridge port; left out where the
+  // link has no IPv6) and up in one request, the peer's MTU, MAC and up (pair.up: both ends) in
+  // another. Throws SysError (ENODEV when the pair is gone).
   void finish_veth(const VethPair& pair, Netlink& peer_side);
   // ip link set LINK master BRIDGE
   void set_master(const std::string& link, const std::string& bridge);
@@ -121,6 +123,11 @@ class Netlink {
 // elements of a set or map of an `ip` family table, changed in one batch (all or none), without
 // starting the nft program (10-20 ms a run). The tables themselves are made with nft
 // (firewall.cpp).
+// Waits (100 ms at most each) until the children that release our netfilter sockets (see
+// netlink.cpp, "closer") have closed their copies of our other descriptors: run at exit (atexit,
+// and before a supervisor's _exit), so that no lock of ours outlives us.
+void settle_closers() noexcept;
+
 class NfTables {
  public:
   NfTables();   // a socket in the caller's network namespace; throws SysError

@@ -11,11 +11,14 @@
 // opens lands in our table) on a small stack of its own, every signal blocked, making raw
 // system calls only: unshare(CLONE_NEWNET), open its /proc/self/ns/net, bring its loopback up
 // (`ip link set lo up`: off the init's path, and before a bridged run's veth holds the RTNL
-// lock the init would wait for), on a bridge make the veth pair (its request built in advance:
-// the kernel's 0.5 ms of making two links then overlaps the planning too; the connect after the
-// clone only sets its master, MTU, MAC and addresses), exit. It is moved off our CPU at once
-// (util/affinity.hpp), or in a VM it often waits for us to block instead of running beside us. No
-// thread: a pthread's stack, TLS and the code behind them cost 128-256 KiB of peak RSS here.
+// lock the init would wait for), then say so (a futex word the kernel also clears when the
+// helper exits: CLONE_CHILD_CLEARTID), so that the clone waits for the namespace only. On a
+// bridge it goes on: it makes the veth pair (its request built in advance: the kernel's 0.5 ms
+// of making two links overlaps the planning and the clone; the connect after the clone only
+// sets its master, MTU, MAC, addrgenmode and addresses) and turns IPv6 off on its eth0, exit. It
+// is moved off our CPU at once (util/affinity.hpp), or in a VM it often waits for us to block
+// instead of running beside us. No thread: a pthread's stack, TLS and the code behind them
+// cost 128-256 KiB of peak RSS here.
 
 #include <sys/types.h>
 
@@ -26,13 +29,15 @@
 
 namespace mydocker::net {
 
-// A bridge network is IPv4 only: links made in the namespace `netns_fd` from now on (its eth0)
-// get no IPv6 (net.ipv6.conf.default.disable_ipv6 = 1), so no link-local address, duplicate
-// address detection, router solicitation or multicast listener reports, as docker does for
-// IPv4-only networks since 26.0; the loopback keeps ::1. The calling thread enters the
-// namespace for the write and comes back. The helper below does the same from inside when it
-// makes the veth pair. Throws SysError.
-void ipv6_off_by_default_in(int netns_fd, const std::string& label);
+// A bridge network is IPv4 only: eth0 of the namespace `netns_fd` gets no IPv6
+// (net.ipv6.conf.eth0.disable_ipv6 = 1, written while it is down: no link-local address,
+// duplicate address detection, router solicitation or multicast listener reports), as docker
+// does for interfaces of IPv4-only networks since 26.0.2 (CVE-2024-32473). Only eth0: the
+// loopback keeps ::1, and links the container makes itself (a tunnel) keep the kernel's default.
+// The calling thread enters the namespace for the write and comes back. A kernel without IPv6
+// has nothing to turn off. The helper below does the same from inside once it made the pair.
+// Throws SysError.
+void eth0_ipv6_off_in(int netns_fd, const std::string& label);
 
 class EarlyNetns {
  public:
@@ -55,6 +60,8 @@ class EarlyNetns {
   // Waits for the helper: whether it made the veth pair, which is then the caller's to finish.
   // Another thread than take_netns()'s may ask, once it was taken (the connect's).
   bool claim_veth();
+  // After claim_veth(): whether the helper also turned IPv6 off on eth0 (eth0_ipv6_off_in).
+  bool eth0_ipv6_off() const { return eth0_ipv6_off_ != 0; }
 
  private:
   void wait();  // for the helper's exit
@@ -65,6 +72,7 @@ class EarlyNetns {
   int made_ = -1;                   // written by the helper, in our memory
   int loopback_up_ = 0;             // likewise
   int veth_made_ = 0;               // likewise
+  int eth0_ipv6_off_ = 0;           // likewise
   std::vector<char> veth_request_;  // read by the helper
   UniqueFd host_netns_;             // named in it
   std::string veth_;                // its host end
