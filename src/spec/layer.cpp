@@ -129,13 +129,14 @@ std::vector<std::string> remove_spare_layers(const std::string& data_root,
   }
   // Only a prune makes these, and nothing uses one once it is renamed: a killed prune's,
   // claimed by a rename of its own first (two prunes at once remove each once).
-  for (const auto& name : list_dir(containers))
+  for (const auto& name : list_dir(containers)) {
+    if (name.rfind(".removing-", 0) != 0) continue;
     if (const std::string again = containers + ".removing-" + new_container_id();
-        name.rfind(".removing-", 0) == 0 &&
         ::rename((containers + name).c_str(), again.c_str()) == 0) {
       remove_tree(again);
       removed.push_back(containers + name);
     }
+  }
   return removed;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <string_view>
 
@@ -90,11 +91,11 @@ int open_dir_opened_up(int dir, const char* name) {
   const int fd = open_dir_below(dir, name);
   if (fd >= 0 || errno != EACCES) return fd;
   const UniqueFd path(::openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!path) return -1;
   const std::string self = "/proc/self/fd/" + std::to_string(path.get());
-  if (!path || ::chmod(self.c_str(), 0700) != 0) {
-    errno = EACCES;
+  // Without /proc (ENOENT): the name, as before (it was a directory an instant ago).
+  if (::chmod(self.c_str(), 0700) != 0 && (errno != ENOENT || ::fchmodat(dir, name, 0700, 0) != 0))
     return -1;
-  }
   return open_dir_below(dir, name);
 }
 
@@ -104,6 +105,7 @@ int open_dir_opened_up(int dir, const char* name) {
 // the walk's open directories, memory and stack stay bounded whatever the depth.
 struct Walk {
   static constexpr int kMaxDepth = 64;
+  static constexpr int kMaxPasses = 4096;  // 258,000 levels; a tree still growing: not forever
   int top;
   const std::string& path;  // for the warnings
   bool moved = false;
@@ -119,18 +121,33 @@ bool worth_opening_up(int dir, int err) {
   return err == EACCES || (err == EPERM && ::fstat(dir, &st) == 0 && (st.st_mode & S_ISVTX));
 }
 
+// Moves the directory `name` of `dir` up into the top one under a name of ours (never over
+// something there: a name the tree itself holds is skipped). A directory refusing the move (it
+// must be writable: its ".." changes) is opened up first.
+bool move_up(Walk& w, int dir, const char* name) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const std::string up =
+        ".mydocker-deep-" + std::to_string(::getpid()) + "-" + std::to_string(++w.moved_count);
+    if (::renameat2(dir, name, w.top, up.c_str(), RENAME_NOREPLACE) == 0) {
+      w.moved = true;
+      return true;
+    }
+    if (errno == EACCES && attempt == 0) {
+      if (const int fd = open_dir_opened_up(dir, name); fd >= 0) ::close(fd);
+      continue;
+    }
+    if (errno != EEXIST) return false;
+  }
+  return false;
+}
+
 // Removes the entry `name` of the open directory `dir` (`depth` below the top), and what it
 // holds. A directory `dir` that refuses it (0555: an image's /proc; no CAP_DAC_OVERRIDE) is
 // opened up to 0700 and the removal tried once more.
 void remove_entry(Walk& w, int dir, const char* name, int depth, bool retried = false) {
   if (::unlinkat(dir, name, 0) == 0 || errno == ENOENT) return;
   if (errno == EISDIR && depth >= Walk::kMaxDepth) {
-    const std::string up =
-        ".mydocker-deep-" + std::to_string(::getpid()) + "-" + std::to_string(++w.moved_count);
-    if (::renameat(dir, name, w.top, up.c_str()) == 0) {
-      w.moved = true;
-      return;
-    }
+    if (move_up(w, dir, name)) return;
   } else if (errno == EISDIR) {
     if (const int sub = open_dir_opened_up(dir, name); sub >= 0) empty_dir(w, sub, depth + 1);
     if (::unlinkat(dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return;
@@ -167,13 +184,19 @@ void remove_tree(const std::string& path) noexcept {
     if (err == EISDIR) {
       const UniqueFd top(open_dir_opened_up(AT_FDCWD, path.c_str()));
       Walk w{top.get(), path};
-      for (bool again = bool(top); again;) {  // once more for what was moved up
+      // Once more for what was moved up, while `path` still names the directory we opened
+      // (renamed meanwhile, what it holds now is not ours to remove).
+      for (int pass = 0; top && (pass == 0 || (w.moved && pass < Walk::kMaxPasses)); ++pass) {
+        struct stat opened {
+        }, named{};
+        if (pass > 0 && (::fstat(top.get(), &opened) != 0 || ::lstat(path.c_str(), &named) != 0 ||
+                         opened.st_dev != named.st_dev || opened.st_ino != named.st_ino))
+          break;
         w.moved = false;
-        const int pass = ::fcntl(top.get(), F_DUPFD_CLOEXEC, 0);
-        if (pass < 0) break;
-        ::lseek(pass, 0, SEEK_SET);  // the duplicate shares the offset of the pass before
-        empty_dir(w, pass, 1);
-        again = w.moved;
+        const int fd = ::fcntl(top.get(), F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) break;
+        ::lseek(fd, 0, SEEK_SET);  // the duplicate shares the offset of the pass before
+        empty_dir(w, fd, 1);
       }
       if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return;
       err = errno;
