@@ -817,6 +817,7 @@ struct Closer {
   pid_t pid;
   void* stack;
   const int* closed;  // in its CloserArgs: 1 once it closed its copies of our descriptors
+  pid_t owner;        // who cloned it: a forked child (a supervisor) has a stale copy of it
 };
 constexpr size_t kCloserStack = 64 * 1024;
 constexpr long kCloserDelayNs = 200'000'000;  // grace periods took 6-17 ms here
@@ -876,8 +877,9 @@ void settle_closers() noexcept {
   // Until a closer has run, it holds copies of all our descriptors (its file table was copied
   // at the clone): a lock of ours (a container's supervisor.lock) would outlive our exit, and
   // `rm` take the container for running. Usually done long before; at most 100 ms each.
+  const pid_t self = ::getpid();
   for (const Closer& c : closers()) {
-    if (!c.closed) continue;
+    if (!c.closed || c.owner != self) continue;
     const timespec wait{0, 10'000'000};
     for (int i = 0; i < 10 && __atomic_load_n(c.closed, __ATOMIC_ACQUIRE) == 0; ++i)
       ::syscall(SYS_futex, c.closed, FUTEX_WAIT, 0, &wait, nullptr, 0);
@@ -886,7 +888,13 @@ void settle_closers() noexcept {
 
 namespace {
 
+void settle_closers_at_exit() {
+  static const bool registered = std::atexit(settle_closers) == 0;
+  (void)registered;
+}
+
 void release_in_closer(UniqueFd socket) {
+  settle_closers_at_exit();
   reap_closers();
   void* stack = nullptr;
   if (kRawSyscalls) {
@@ -924,13 +932,12 @@ void release_in_closer(UniqueFd socket) {
     if (stack) ::munmap(stack, kCloserStack);
     return;
   }
-  static const bool settles_at_exit = std::atexit(settle_closers) == 0;
-  (void)settles_at_exit;
-  closers().push_back(Closer{pid, stack, stack ? &args->closed : nullptr});
+  closers().push_back(Closer{pid, stack, stack ? &args->closed : nullptr, ::getpid()});
   socket.reset();  // ours first, then the pipe: the closer's reference is the last
 }
 
 std::optional<NfTables>& shared_slot() {
+  settle_closers_at_exit();  // before the slot exists: runs after its destructor (a closer)
   static std::optional<NfTables> slot;
   return slot;
 }
