@@ -13,21 +13,12 @@
 namespace mydocker {
 namespace {
 
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
 ino_t inode(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
-void touch(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  ASSERT_GE(fd, 0) << path;
-  ::close(fd);
-}
+void touch(const std::string& path) { test::put_file(path, ""); }
 
 class SpareLayer : public ::testing::Test {
  protected:
@@ -52,9 +43,9 @@ TEST_F(SpareLayer, AnEndedLayerLeavesItsDirectoriesButNotItsFilesToTheNextRun) {
   const std::string files = ended_layer("a");
   const ino_t work = inode(files + "/work");
   ASSERT_TRUE(keep_spare_layer(files, "/run/mydocker"));
-  EXPECT_FALSE(exists(files));
-  EXPECT_FALSE(exists(spare_ + "/upper"));  // all the container wrote is gone
-  EXPECT_FALSE(exists(spare_ + "/work/work/incompat"));
+  EXPECT_FALSE(test::path_exists(files));
+  EXPECT_FALSE(test::path_exists(spare_ + "/upper"));  // all the container wrote is gone
+  EXPECT_FALSE(test::path_exists(spare_ + "/work/work/incompat"));
   EXPECT_EQ(container_files_owner(spare_), "/run/mydocker");
 
   const std::string next = container_files_dir(data_, "b");
@@ -63,8 +54,8 @@ TEST_F(SpareLayer, AnEndedLayerLeavesItsDirectoriesButNotItsFilesToTheNextRun) {
   struct stat st {};
   ASSERT_EQ(::stat((next + "/upper").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0755u);
-  EXPECT_FALSE(exists(next + "/upper/written"));
-  EXPECT_FALSE(exists(spare_));
+  EXPECT_FALSE(test::path_exists(next + "/upper/written"));
+  EXPECT_FALSE(test::path_exists(spare_));
   EXPECT_FALSE(take_spare_layer(container_files_dir(data_, "c"), "/run/mydocker"));
 }
 
@@ -75,19 +66,19 @@ TEST_F(SpareLayer, ASpareMissingItsWorkDirectoryIsTakenWithOne) {
   remove_tree(spare_ + "/work");
   const std::string next = container_files_dir(data_, "b");
   ASSERT_TRUE(take_spare_layer(next, "/run/mydocker"));
-  EXPECT_TRUE(exists(next + "/upper"));
-  EXPECT_TRUE(exists(next + "/work"));
+  EXPECT_TRUE(test::path_exists(next + "/upper"));
+  EXPECT_TRUE(test::path_exists(next + "/work"));
 }
 
 TEST_F(SpareLayer, OnlyALayerOfItsOwnStateRootWithNothingButItsLayersIsKept) {
   const std::string other = ended_layer("a", "/run/other");
   EXPECT_FALSE(keep_spare_layer(other, "/run/mydocker"));
-  EXPECT_TRUE(exists(other + "/upper/written"));  // not ours: untouched
+  EXPECT_TRUE(test::path_exists(other + "/upper/written"));  // not ours: untouched
 
   const std::string userns = ended_layer("b");  // --userns private: lower/ besides
   ASSERT_EQ(::mkdir((userns + "/lower").c_str(), 0755), 0);
   EXPECT_FALSE(keep_spare_layer(userns, "/run/mydocker"));
-  EXPECT_FALSE(exists(spare_));
+  EXPECT_FALSE(test::path_exists(spare_));
   EXPECT_FALSE(take_spare_layer(container_files_dir(data_, "c"), "/run/mydocker"));
 }
 
@@ -95,8 +86,8 @@ TEST_F(SpareLayer, ThereIsOneSpareAndASecondLayerIsLeftToItsCaller) {
   ASSERT_TRUE(keep_spare_layer(ended_layer("a"), "/run/mydocker"));
   const std::string second = ended_layer("b");
   EXPECT_FALSE(keep_spare_layer(second, "/run/mydocker"));
-  EXPECT_FALSE(exists(second + "/upper"));
-  EXPECT_TRUE(exists(spare_ + "/work/work"));
+  EXPECT_FALSE(test::path_exists(second + "/upper"));
+  EXPECT_TRUE(test::path_exists(spare_ + "/work/work"));
 }
 
 TEST_F(SpareLayer, PruneRemovesTheSpareOfItsStateRootAndWhatAKilledPruneLeft) {
@@ -108,9 +99,9 @@ TEST_F(SpareLayer, PruneRemovesTheSpareOfItsStateRootAndWhatAKilledPruneLeft) {
 
   const auto removed = remove_spare_layers(data_, "/run/mydocker");
   EXPECT_EQ(removed.size(), 2u);
-  EXPECT_FALSE(exists(spare_));
-  EXPECT_FALSE(exists(leftover));
-  EXPECT_TRUE(exists(spare_layer_dir(data_, "/run/other")));
+  EXPECT_FALSE(test::path_exists(spare_));
+  EXPECT_FALSE(test::path_exists(leftover));
+  EXPECT_TRUE(test::path_exists(spare_layer_dir(data_, "/run/other")));
   EXPECT_TRUE(remove_spare_layers(data_, "/run/mydocker").empty());
 }
 

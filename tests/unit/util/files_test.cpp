@@ -17,16 +17,7 @@
 namespace mydocker {
 namespace {
 
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
-void touch(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  ASSERT_GE(fd, 0) << path;
-  ::close(fd);
-}
+void touch(const std::string& path) { test::put_file(path, ""); }
 
 // A container layer as overlayfs leaves it (work/work mode 000, the volatile marker), with an
 // image's read-only directories and a symlink that points out of the tree.
@@ -48,8 +39,8 @@ TEST(RemoveTree, RemovesANestedTreeWithReadOnlyDirectoriesButNotWhatItsSymlinksP
   ASSERT_EQ(::chmod((layer + "/work/work").c_str(), 0), 0);
 
   remove_tree(layer);
-  EXPECT_FALSE(exists(layer));
-  EXPECT_TRUE(exists(outside + "/keep"));
+  EXPECT_FALSE(test::path_exists(layer));
+  EXPECT_TRUE(test::path_exists(outside + "/keep"));
 }
 
 // Without CAP_DAC_OVERRIDE (a user namespace's root) a 0555 or 000 directory refuses its
@@ -72,12 +63,12 @@ TEST(RemoveTree, OpensUpDirectoriesThatRefuseAnOwnerWithoutTheOverride) {
     for (const int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH}) data[0].effective &= ~(1u << cap);
     if (::syscall(SYS_capset, &header, data) != 0) ::_exit(2);
     remove_tree(tree);
-    ::_exit(exists(tree) ? 1 : 0);
+    ::_exit(test::path_exists(tree) ? 1 : 0);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  EXPECT_FALSE(exists(tree));
+  EXPECT_FALSE(test::path_exists(tree));
 }
 
 // A directory or file read right after a change keeps its atime (relatime would set it: a
@@ -131,12 +122,12 @@ TEST(RemoveTree, RemovesATreeDeeperThanItsWalkDescends) {
     const rlimit few{100, 100};
     if (::setrlimit(RLIMIT_NOFILE, &few) != 0) ::_exit(2);
     remove_tree(top);
-    ::_exit(exists(top) ? 1 : 0);
+    ::_exit(test::path_exists(top) ? 1 : 0);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  EXPECT_FALSE(exists(top));
+  EXPECT_FALSE(test::path_exists(top));
   EXPECT_EQ(list_dir(tmp.path()), std::vector<std::string>{});
 }
 
@@ -152,9 +143,9 @@ TEST(RemoveTree, RemovesAFileOrASymlinkAndLeavesAMissingPathAlone) {
   remove_tree(file);
   remove_tree(link);  // the link, never the directory it names
   remove_tree(tmp.path() + "/missing");
-  EXPECT_FALSE(exists(file));
-  EXPECT_FALSE(exists(link));
-  EXPECT_TRUE(exists(dir + "/inside"));
+  EXPECT_FALSE(test::path_exists(file));
+  EXPECT_FALSE(test::path_exists(link));
+  EXPECT_TRUE(test::path_exists(dir + "/inside"));
 }
 
 }  // namespace
