@@ -66,7 +66,8 @@ void run_process_options(CLI::App& app, CommandLine& cl, Scratch& s) {
   OptionBatch batch(app);
   run.add_option("--net,--network", o.network,
                  "none (the default: only a loopback; nothing of the host's network is reached "
-                 "unless asked), host, bridge, or a network's name");
+                 "unless asked), host, bridge, or a network's name")
+      ->each([&o](const std::string&) { o.network_given = true; });
   run.add_option("-p,--publish", o.publish,
                  "Publish a port: [HOSTIP:][HOSTPORT:]CTRPORT[/tcp|udp] (implies --net bridge)");
   run.add_flag("-P,--publish-all", o.publish_all,

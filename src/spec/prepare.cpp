@@ -534,7 +534,7 @@ std::string spaced(const std::vector<std::string>& words) {
 }  // namespace
 
 std::string effective_network(const RunOptions& o) {
-  if (o.network == "none" && !o.publish.empty()) return "bridge";
+  if (o.network == "none" && !o.network_given && !o.publish.empty()) return "bridge";
   return o.network;
 }
 
@@ -595,6 +595,9 @@ void prepare_init(const RunOptions& o, const ImageDefaults& image, const std::st
   if (network.rfind("container:", 0) == 0 && !o.publish.empty())
     throw Error("invalid value '" + o.publish.front() + "' for -p: a container sharing another's " +
                 "network publishes its ports through that one");
+  if (network == "none" && !o.publish.empty())  // only an explicit --net none is left "none"
+    throw Error("invalid value '" + o.publish.front() + "' for -p: --net none has no network " +
+                "to publish on (without --net, -p means --net bridge)");
   if (network == "host" && !o.publish.empty())
     throw Error("invalid value '" + o.publish.front() + "' for -p: --net host shares the " +
                 "host's ports, there is nothing to publish");

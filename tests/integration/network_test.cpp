@@ -473,6 +473,18 @@ TEST_F(NetworkTest, BridgedContainersHaveIpv6OnlyOnTheirLoopback) {
   EXPECT_EQ(md({"rm", "-f", lines(d.out).at(0)}).status, 0);
 }
 
+// -p without --net means --net bridge; with an explicit --net none it is refused (no network
+// is added that the user declined), exit 125, nothing left.
+TEST_F(NetworkTest, PublishingWithAnExplicitNetNoneIsRefused) {
+  auto r = md({"run", "--name", "declined", "--net", "none", "-p", "9000:80", "busybox", "true"});
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_NE(r.err.find("'9000:80' for -p: --net none"), std::string::npos) << r.err;
+  EXPECT_EQ(md({"ps", "-aq"}).out, "");
+  auto implied = md({"run", "--rm", "-p", "9000:80", "busybox", "ip", "-4", "-o", "addr"});
+  EXPECT_EQ(implied.status, 0) << implied.err;
+  EXPECT_NE(implied.out.find("eth0"), std::string::npos) << implied.out;
+}
+
 TEST_F(NetworkTest, ContainersGetTheUplinksMtuAlsoOnceTheBridgeWasEmpty) {
   ASSERT_EQ(in_host({"ip", "link", "set", "up0", "mtu", "1400"}).status, 0);
   for (int i = 0; i < 2; ++i) {

@@ -73,6 +73,7 @@ struct RunOptions {
   std::string user;                            // -u UID[:GID] or NAME[:GROUP]
   std::optional<std::string> entrypoint;       // --entrypoint
   std::string network = "none";                // --net none|host|bridge|NAME (-p: bridge)
+  bool network_given = false;                  // --net named (-p then publishes on it only)
   std::vector<std::string> publish;            // -p [HOSTIP:][HOSTPORT:]CTRPORT[/PROTO]
   bool publish_all = false;                    // -P: the image's ExposedPorts, free host ports
   std::string ip;                              // --ip (a user-defined network)
