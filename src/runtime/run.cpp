@@ -142,11 +142,20 @@ void check_host_command(const RunOptions& o, std::string& notice, std::string& h
   }
 }
 
+// Without -h: the id's first 12 digits, or with --net host the host's own name (docker's: the
+// container is on the host's network, and names itself as the host does).
+std::string default_hostname(const RunOptions& o, const std::string& id) {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (effective_network(o) == "host" && ::gethostname(name, sizeof name - 1) == 0 && name[0])
+    return name;
+  return short_id(id);
+}
+
 InitConfig make_init_config(const RunOptions& o, const Plan& p, const ImageDefaults& image) {
   InitConfig c;
   c.argv = o.command;
   if (!p.image_id.empty()) c.argv.erase(c.argv.begin());  // the image's name
-  c.hostname = o.hostname.empty() ? short_id(p.id) : o.hostname;
+  c.hostname = o.hostname.empty() ? default_hostname(o, p.id) : o.hostname;
   // v1: the init joins itself; v2: it is born inside (CLONE_INTO_CGROUP).
   if (const CgroupJoin join = p.cgroups->join(); join.clone_into.empty())
     c.join_files = join.self_files;

@@ -387,6 +387,13 @@ TEST_F(ImagesTest, NetworkNamespace) {
   auto host_links = lines(run({"ip", "-o", "link"}).out).size();
   auto host = sh("ip -o link | wc -l", {"--net", "host"});
   EXPECT_EQ(host.out, std::to_string(host_links) + "\n");
+  // On the host's network it names itself as the host does (docker's), unless -h says.
+  char name[256] = {};
+  ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
+  EXPECT_EQ(sh("hostname; cat /etc/hostname", {"--net", "host"}).out,
+            std::string(name) + "\n" + name + "\n");
+  EXPECT_EQ(sh("hostname", {"--net", "host", "-h", "box"}).out, "box\n");
+  EXPECT_NE(sh("hostname").out, std::string(name) + "\n");
   // (Bridges are tested in namespaces of their own: network_test.cpp. Never --net bridge here,
   // in the host's namespace.) A network that does not exist is refused before anything exists.
   auto missing = sh("true", {"--net", "nosuchnet"});
