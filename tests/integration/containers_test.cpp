@@ -105,6 +105,12 @@ TEST_F(ContainersTest, LogsKeepTheOutput) {
   EXPECT_TRUE(
       std::regex_search(stamped.out, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z out1)")))
       << stamped.out;
+  // One log over the container's life: `start` and `restart` add to it (docker's).
+  ASSERT_EQ(md({"start", id}).status, 0);
+  ASSERT_TRUE(until(id, [](const Json& j) { return j["State"]["Status"] == "exited"; }));
+  ASSERT_EQ(md({"restart", id}).status, 0);
+  ASSERT_TRUE(until(id, [](const Json& j) { return j["State"]["Status"] == "exited"; }));
+  EXPECT_EQ(md({"logs", id}).out, "out1\nout2\nout3\nout1\nout2\nout3\nout1\nout2\nout3\n");
   // -f follows until the container stops.
   auto live = start({"sh", "-c", "for i in 1 2 3; do echo tick $i; sleep 0.2; done"});
   Options slow;
