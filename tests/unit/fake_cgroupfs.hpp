@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -63,6 +64,15 @@ inline void put_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error("cannot write " + path);
   out << content;
+}
+
+// The wall clock as the code under test reads it (CLOCK_REALTIME, to the nanosecond), in seconds.
+// Not time(2): that reads the kernel's coarse clock, up to a tick behind, so a time taken in
+// the first milliseconds of a second could lie a whole second after it.
+inline double realtime_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 // Whether something (a symlink itself, not followed) is at `path`.

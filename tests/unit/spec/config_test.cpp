@@ -12,6 +12,7 @@
 
 #include "mydocker/store/state.hpp"
 #include "mydocker/util/error.hpp"
+#include "unit/fake_cgroupfs.hpp"
 
 namespace mydocker {
 namespace {
@@ -60,7 +61,7 @@ TEST(MakeConfig, RecordsTheCommandAndItsSettings) {
   o.remove = false;
   o.cgroup_parent = "ci/job";
   o.stop_timeout = FlagValue{"--stop-timeout", "5"};
-  const double before = static_cast<double>(::time(nullptr));
+  const double before = test::realtime_now();
 
   const json c = make_config(o, kId, "web", Resources{}, sample_init());
 
@@ -78,7 +79,7 @@ TEST(MakeConfig, RecordsTheCommandAndItsSettings) {
   EXPECT_EQ(c["cgroup_parent"], "ci/job");
   const double created = parse_rfc3339(c["created"].get<std::string>());
   EXPECT_GE(created, before - 1);
-  EXPECT_LE(created, static_cast<double>(::time(nullptr)) + 1);
+  EXPECT_LE(created, test::realtime_now() + 1);
 }
 
 TEST(MakeConfig, CommandWithoutArguments) {

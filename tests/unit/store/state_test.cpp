@@ -10,6 +10,8 @@
 #include <regex>
 #include <string>
 
+#include "unit/fake_cgroupfs.hpp"
+
 namespace mydocker {
 namespace {
 
@@ -172,13 +174,13 @@ TEST(Rfc3339, NowHasDockersShapeWithNanoseconds) {
 }
 
 TEST(Rfc3339, ParseOfNowIsWithinASecondOfTime) {
-  const time_t before = ::time(nullptr);
+  const double before = test::realtime_now();
 
   const double parsed = parse_rfc3339(now_rfc3339());
 
-  const time_t after = ::time(nullptr);
-  EXPECT_GE(parsed, static_cast<double>(before) - 1.0);
-  EXPECT_LE(parsed, static_cast<double>(after) + 1.0);
+  const double after = test::realtime_now();
+  EXPECT_GE(parsed, before - 1.0);
+  EXPECT_LE(parsed, after + 1.0);
 }
 
 TEST(Rfc3339, ParseKeepsTheFraction) {
