@@ -160,8 +160,7 @@ std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j) {
 
 std::string veth_name(const std::string& container_id) { return "mdv" + container_id.substr(0, 8); }
 
-void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bool veth_made,
-             bool eth0_ipv6_off) {
+void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bool veth_made) {
   const std::string ns = "/proc/" + std::to_string(init_pid) + "/ns/net";
   UniqueFd netns(::open(ns.c_str(), O_RDONLY | O_CLOEXEC));
   if (!netns) throw SysError(errno, "open " + ns);
@@ -181,7 +180,7 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
   timing::mark("connect: bridge checked");
   Netlink inside = Netlink::in_namespace(netns.get(), ns);
   if (veth_made) try {
-      if (!eth0_ipv6_off) eth0_ipv6_off_in(netns.get(), ns);  // the helper could not
+      eth0_ipv6_off_in(netns.get(), ns);  // eth0 is still down
       nl.finish_veth(pair, inside);
     } catch (const SysError& x) {
       if (x.err() != ENODEV) throw;

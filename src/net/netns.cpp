@@ -36,7 +36,6 @@ struct HelperResult {
   const char* veth_request;  // Netlink::veth_request's bytes, or null
   long veth_request_size;
   int* veth_made;
-  int* eth0_ipv6_off;
 };
 
 // `ip link set lo up` in the helper's namespace (SIOCGIFFLAGS, SIOCSIFFLAGS, as the init does).
@@ -78,18 +77,6 @@ bool make_veth(const char* request, long size) {
 
 constexpr char kIpv6Eth0[] = "/proc/sys/net/ipv6/conf/eth0/disable_ipv6";
 
-// eth0_ipv6_off_in() (netns.hpp) from inside the namespace, in raw system calls, once the pair
-// exists (eth0 still down): true when done, or when there is no IPv6 (ENOENT: eth0 exists).
-bool eth0_ipv6_off() {
-  const long fd =
-      raw_syscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(kIpv6Eth0), O_WRONLY | O_CLOEXEC);
-  if (fd == -ENOENT) return true;
-  if (fd < 0) return false;  // connect() tries again, and says why
-  const bool written = raw_syscall(SYS_write, fd, reinterpret_cast<long>("1"), 1) == 1;
-  raw_syscall(SYS_close, fd);
-  return written;
-}
-
 // The helper: raw system calls only (it shares our memory and our thread's TLS).
 // A refusal leaves *made at -1: the clone then makes the namespace and says why if it cannot;
 // a loopback left down, the init brings it up (and says why if it cannot).
@@ -107,10 +94,7 @@ int make_netns(void* arg) {
   // the shared one, and take_netns() waits for either.
   __atomic_store_n(out->ready, 2, __ATOMIC_RELEASE);
   raw_syscall(SYS_futex, reinterpret_cast<long>(out->ready), FUTEX_WAKE, 1);
-  if (out->veth_request) {
-    *out->veth_made = make_veth(out->veth_request, out->veth_request_size);
-    if (*out->veth_made) *out->eth0_ipv6_off = eth0_ipv6_off();
-  }
+  if (out->veth_request) *out->veth_made = make_veth(out->veth_request, out->veth_request_size);
   return 0;
 }
 
@@ -164,8 +148,7 @@ EarlyNetns::EarlyNetns(bool make, const std::string& veth) {
                          &loopback_up_,
                          veth_request_.empty() ? nullptr : veth_request_.data(),
                          static_cast<long>(veth_request_.size()),
-                         &veth_made_,
-                         &eth0_ipv6_off_};
+                         &veth_made_};
   // ready_: 1 while the helper works; 2 once the namespace is made; 0 when it exited (the
   // kernel clears it and wakes its waiter: CLONE_CHILD_CLEARTID), made or not.
   ready_ = 1;

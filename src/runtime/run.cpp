@@ -61,7 +61,6 @@ struct Plan {
   UniqueFd shared_netns;                  // --net container:NAME: its network namespace
   UniqueFd made_netns;                    // its own, made while it was planned (net/netns.hpp)
   bool veth_made = false;                 // ... with the veth pair in it
-  bool eth0_ipv6_off = false;             // ... and IPv6 off on its eth0
   UniqueFd shared_ipcns, shared_pidns;    // --ipc/--pid container:NAME
   std::string shm_dir;       // --ipc shareable: its /dev/shm, a tmpfs on the host (Launch::shm_dir)
   std::string notice;        // a bare first word ran the host's command (check_host_command)
@@ -458,7 +457,6 @@ SupervisorSetup setup_for(const RunOptions& o, const HostCgroups& host, const Fs
   s.init = p.init;
   s.made_netns = std::move(p.made_netns);
   s.veth_made = p.veth_made;
-  s.eth0_ipv6_off = p.eth0_ipv6_off;
   s.init.wait_network = p.endpoint.has_value();
   s.restart = parse_restart_policy(o.restart);
   s.stop_timeout = stop_timeout_seconds(o);
@@ -739,7 +737,6 @@ RunResult run_container(const RunOptions& o) {
                          host_gateway(p));
   announce(p, o);
   p.veth_made = adopt_early_netns(early, p.init, p.made_netns) && early.claim_veth();
-  p.eth0_ipv6_off = p.veth_made && early.eth0_ipv6_off();
   (void)early.take();  // no helper lives on across the supervisor's fork
   RunResult result = run_detached(o, store, std::move(created), p, host, fs);
   cid.keep();

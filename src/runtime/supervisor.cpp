@@ -52,17 +52,15 @@ class BackgroundTask {
 // adopted right before the clone): the first start's pair may be made already (net/netns.hpp);
 // `veth_from`: or it is being made still, and the thread asks the helper.
 void connect_when_spawned(Launch& launch, BackgroundTask& connecting, const std::string& data_root,
-                          const net::Endpoint& e, bool& veth_made, bool& eth0_ipv6_off,
-                          net::EarlyNetns*& veth_from, bool& wired) {
-  launch.after_spawn = [&connecting, &data_root, &e, &veth_made, &eth0_ipv6_off, &veth_from,
-                        &wired](pid_t pid) {
+                          const net::Endpoint& e, bool& veth_made, net::EarlyNetns*& veth_from,
+                          bool& wired) {
+  launch.after_spawn = [&connecting, &data_root, &e, &veth_made, &veth_from, &wired](pid_t pid) {
     const bool made = std::exchange(veth_made, false);
-    const bool v6_off = std::exchange(eth0_ipv6_off, false);
     net::EarlyNetns* early = std::exchange(veth_from, nullptr);
-    connecting.start([&data_root, &e, pid, made, v6_off, early, &wired] {
+    connecting.start([&data_root, &e, pid, made, early, &wired] {
       const bool claimed = early ? early->claim_veth() : made;
       timing::mark("connect: helper done");
-      net::connect(data_root, e, pid, claimed, early ? early->eth0_ipv6_off() : v6_off);
+      net::connect(data_root, e, pid, claimed);
       wired = true;
     });
   };
@@ -184,7 +182,7 @@ Outcome Supervisor::run_once(bool first,
   bool wired = false;  // written by the thread, read after join()
   if (s_.endpoint)
     connect_when_spawned(launch, connecting, s_.options->data_root, *s_.endpoint, s_.veth_made,
-                         s_.eth0_ipv6_off, s_.veth_from, wired);
+                         s_.veth_from, wired);
   try {
     in.create(launch);
   } catch (...) {

@@ -646,8 +646,14 @@ TEST_F(NetlinkTest, EarlyNamespaceHelperMakesThePairAndFinishVethWiresIt) {
       std::thread connect([&] { made = early.claim_veth(); });  // as the connect thread does
       connect.join();
       if (!ns || !made || !early.loopback_up()) say("no pair made ahead");
-      if (::access("/proc/sys/net/ipv6", F_OK) == 0 && !early.eth0_ipv6_off())
-        say("IPv6 left on for eth0");
+      net::eth0_ipv6_off_in(ns.get(), "");  // as connect() does, while eth0 is down
+      if (::access("/proc/sys/net/ipv6", F_OK) == 0) {
+        std::string v6;
+        if (::setns(ns.get(), CLONE_NEWNET) != 0) say("setns to the pair's namespace failed");
+        std::ifstream("/proc/sys/net/ipv6/conf/eth0/disable_ipv6") >> v6;
+        if (::setns(host.fd(), CLONE_NEWNET) != 0) say("setns back failed");
+        if (v6 != "1") say("IPv6 left on for eth0");
+      }
       Netlink inside = Netlink::in_namespace(ns.get());
       const Netlink::VethPair pair{"mdv1a2b3c", "eth0",   1400, h.index("mdbr0"), "mdbr0", true,
                                    kMac,        ns.get(), ""};

@@ -44,10 +44,9 @@ std::string veth_name(const std::string& container_id);
 // Before the container's command runs: bridge (first use), veth, eth0's address and route,
 // ports, in the init's network namespace (it is born in it: see runtime/spawn.cpp). Throws
 // Error; what it made is undone by disconnect(). `veth_made`: the pair exists already (eth0
-// in the init's namespace, bare: net/netns.hpp), and is finished instead of made;
-// `eth0_ipv6_off`: with IPv6 turned off on its eth0 already (eth0_ipv6_off_in).
+// in the init's namespace, bare: net/netns.hpp), and is finished instead of made.
 void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid,
-             bool veth_made = false, bool eth0_ipv6_off = false);
+             bool veth_made = false);
 // --dry-run: what connect() would do, as trace lines with $PID and $IP; nothing is leased or
 // made. Throws Error for a network that does not exist or a bad -p.
 void trace_connect(const std::string& data_root, const std::string& network,

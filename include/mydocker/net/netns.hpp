@@ -15,7 +15,7 @@
 // helper exits: CLONE_CHILD_CLEARTID), so that the clone waits for the namespace only. On a
 // bridge it goes on: it makes the veth pair (its request built in advance: the kernel's 0.5 ms
 // of making two links overlaps the planning and the clone; the connect after the clone only
-// sets its master, MTU, MAC, addrgenmode and addresses) and turns IPv6 off on its eth0, exit. It
+// sets its master, MTU, MAC, addrgenmode and addresses, and turns IPv6 off on its eth0), exit. It
 // is moved off our CPU at once (util/affinity.hpp), or in a VM it often waits for us to block
 // instead of running beside us. No thread: a pthread's stack, TLS and the code behind them
 // cost 128-256 KiB of peak RSS here.
@@ -35,8 +35,7 @@ namespace mydocker::net {
 // does for interfaces of IPv4-only networks since 26.0.2 (CVE-2024-32473). Only eth0: the
 // loopback keeps ::1, and links the container makes itself (a tunnel) keep the kernel's default.
 // The calling thread enters the namespace for the write and comes back. A kernel without IPv6
-// has nothing to turn off. The helper below does the same from inside once it made the pair.
-// Throws SysError.
+// has nothing to turn off. Throws SysError.
 void eth0_ipv6_off_in(int netns_fd, const std::string& label);
 
 class EarlyNetns {
@@ -60,8 +59,6 @@ class EarlyNetns {
   // Waits for the helper: whether it made the veth pair, which is then the caller's to finish.
   // Another thread than take_netns()'s may ask, once it was taken (the connect's).
   bool claim_veth();
-  // After claim_veth(): whether the helper also turned IPv6 off on eth0 (eth0_ipv6_off_in).
-  bool eth0_ipv6_off() const { return eth0_ipv6_off_ != 0; }
 
  private:
   void wait();  // for the helper's exit
@@ -72,7 +69,6 @@ class EarlyNetns {
   int made_ = -1;                   // written by the helper, in our memory
   int loopback_up_ = 0;             // likewise
   int veth_made_ = 0;               // likewise
-  int eth0_ipv6_off_ = 0;           // likewise
   std::vector<char> veth_request_;  // read by the helper
   UniqueFd host_netns_;             // named in it
   std::string veth_;                // its host end

@@ -48,10 +48,8 @@ struct SupervisorSetup {
   UniqueFd made_netns;
   // Foreground: the helper making it, waited for only right before the first clone.
   net::EarlyNetns* early_netns = nullptr;
-  // ... with the veth pair in it (its eth0 bare; connect() finishes it), IPv6 off on its eth0
-  // or not yet (net::eth0_ipv6_off_in).
+  // ... with the veth pair in it (its eth0 bare; connect() finishes it).
   bool veth_made = false;
-  bool eth0_ipv6_off = false;
   // Foreground: the helper, still making that pair when the first clone took its namespace:
   // the connect asks it (claim_veth) on its own thread.
   net::EarlyNetns* veth_from = nullptr;
