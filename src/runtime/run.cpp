@@ -414,32 +414,11 @@ nlohmann::json config_for(const RunOptions& o, const Plan& p) {
   return c;
 }
 
-// `start`: the log files of a container's earlier runs (container.log and its rotations), moved
-// out of its old record into `aside` (made here), and back into the new one: docker keeps one
-// log over a container's whole life. A crash in between leaves `aside` in the state root (a
-// tmpfs), where no command looks.
-void carry_logs(const std::string& from, const std::string& to) {
-  for (const auto& name : list_dir(from))
-    if (name.rfind("container.log", 0) == 0)
-      (void)::rename((from + "/" + name).c_str(), (to + "/" + name).c_str());
-}
-
 // The container's record. `start` runs a created or stopped container again under its own id:
-// its old record goes first (its files, the writable layer, stay: docker keeps them; so does
-// its log).
+// its old record goes (its files, the writable layer, stay: docker keeps them; so does its log).
 Store::Created record(const Store& store, const RunOptions& o, const Plan& p,
                       const ContainerState& st, bool durable) {
-  const std::string old = store.root() + "/" + o.id, aside = store.root() + "/.logs-" + o.id;
-  const bool again = !o.id.empty() && ::access(old.c_str(), F_OK) == 0;
-  if (again) {
-    if (::mkdir(aside.c_str(), 0700) == 0 || errno == EEXIST) carry_logs(old, aside);
-    store.remove(ContainerDir(store.root(), o.id), "", std::string());
-  }
-  auto created = store.create(p.id, p.name, config_for(o, p), st, durable);
-  if (again) {
-    carry_logs(aside, created.dir.path());
-    ::rmdir(aside.c_str());
-  }
+  auto created = store.create(p.id, p.name, config_for(o, p), st, durable, !o.id.empty());
   if (o.id.empty())  // not `start` of a container made before
     record_event(o.state_root, container_event("create", p.id, p.name, image_name(o, p), p.labels));
   return created;

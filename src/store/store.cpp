@@ -169,7 +169,7 @@ void Store::reserve_name(const std::string& name, const std::string& id) const {
 }
 
 Store::Created Store::create(const std::string& id, const std::string& name, nlohmann::json config,
-                             const ContainerState& state, bool durable) const {
+                             const ContainerState& state, bool durable, bool replacing) const {
   make_dirs(root_ + "/names", 0700);
   const std::string tmp = root_ + "/" + kTmpPrefix + id;
   if (::mkdir(tmp.c_str(), 0700) != 0)
@@ -182,6 +182,13 @@ Store::Created Store::create(const std::string& id, const std::string& name, nlo
     throw SysError(err, "cannot lock " + tmp + "/supervisor.lock");
   }
   try {
+    if (replacing && ::access((root_ + "/" + id).c_str(), F_OK) == 0) {
+      // Into the locked staging directory, where `prune` leaves them alone.
+      for (const auto& f : list_dir(root_ + "/" + id))
+        if (f.rfind("container.log", 0) == 0)  // and its rotations, container.log.N
+          (void)::rename((root_ + "/" + id + "/" + f).c_str(), (tmp + "/" + f).c_str());
+      remove(ContainerDir(root_, id), "", std::string());
+    }
     reserve_name(name, id);
     // Straight into the directory: its rename below makes all of it appear at once.
     put_cgroup_record(config, state.cgroup);

@@ -87,8 +87,10 @@ class Store {
     UniqueFd supervisor_lock;
   };
   // `config` by value: the cgroups are added to it in place (no copy of the whole document).
+  // `replacing` (`start` of a container that has a record): that record goes, but its log files
+  // move into the new one (docker keeps one log over a container's life).
   Created create(const std::string& id, const std::string& name, nlohmann::json config,
-                 const ContainerState& state, bool durable = true) const;
+                 const ContainerState& state, bool durable = true, bool replacing = false) const;
   // Removes the directory, the name link and the container's files (its overlay layers):
   // `name` and `files_dir` when the caller knows them, else they are read from its config.
   void remove(const ContainerDir& dir, const std::string& name = {},
