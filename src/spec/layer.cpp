@@ -1,7 +1,5 @@
 #include "mydocker/spec/layer.hpp"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -9,10 +7,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <optional>
 #include <vector>
 
-#include "mydocker/util/fd.hpp"
 #include "mydocker/util/files.hpp"
 #include "mydocker/util/id.hpp"
 
@@ -21,32 +17,25 @@ namespace {
 
 constexpr const char* kOwnerXattr = "trusted.mydocker.state_root";
 
-UniqueFd open_dir(int dir, const char* name) { return UniqueFd(open_dir_below(dir, name)); }
-
-// The names in the directory `fd` ("." and ".." left out); nullopt when it cannot be read.
-std::optional<std::vector<std::string>> names_in(const UniqueFd& fd) {
-  if (!fd) return std::nullopt;
-  const int copy = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0);
-  DIR* d = copy < 0 ? nullptr : ::fdopendir(copy);
-  if (!d) {
-    if (copy >= 0) ::close(copy);
-    return std::nullopt;
-  }
-  ::rewinddir(d);  // the duplicate shares the offset of an earlier listing
-  std::vector<std::string> out;
-  while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") out.push_back(name);
-  }
-  ::closedir(d);
-  return out;
+// Whether the directory `path` holds exactly `expected` (sorted), read O_NOATIME (list_dir).
+bool holds_only(const std::string& path, const std::vector<std::string>& expected) {
+  auto names = list_dir(path);
+  std::sort(names.begin(), names.end());
+  return names == expected && (!expected.empty() || ::access(path.c_str(), F_OK) == 0);
 }
 
-bool holds_only(const UniqueFd& fd, const std::vector<std::string>& expected) {
-  auto names = names_in(fd);
-  if (!names) return false;
-  std::sort(names->begin(), names->end());
-  return *names == expected;
+// ".spare-<hash of the state root>": one spare per state root.
+std::string spare_name(const std::string& state_root) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a: a name, not a secret
+  for (const unsigned char c : state_root) h = (h ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(".spare-") + hex;
+}
+
+// The spare beside a files directory <data>/containers/<id>.
+std::string spare_beside(const std::string& files_dir, const std::string& state_root) {
+  return files_dir.substr(0, files_dir.rfind('/') + 1) + spare_name(state_root);
 }
 
 }  // namespace
@@ -85,17 +74,11 @@ void forget_volatile_mount(const std::string& work) {
 }
 
 std::string spare_layer_dir(const std::string& data_root, const std::string& state_root) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a: a name, not a secret
-  for (const unsigned char c : state_root) h = (h ^ c) * 1099511628211ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return data_root + "/containers/.spare-" + hex;
+  return data_root + "/containers/" + spare_name(state_root);
 }
 
 bool take_spare_layer(const std::string& files_dir, const std::string& state_root) {
-  const std::string data_root = files_dir.substr(0, files_dir.rfind("/containers/"));
-  if (::rename(spare_layer_dir(data_root, state_root).c_str(), files_dir.c_str()) != 0)
-    return false;
+  if (::rename(spare_beside(files_dir, state_root).c_str(), files_dir.c_str()) != 0) return false;
   // work too: an `rm -f` that gave up waiting for a supervisor busy keeping its spare may have
   // removed it meanwhile.
   for (const char* sub : {"/upper", "/work"}) make_dirs(files_dir + sub, 0755);
@@ -103,18 +86,15 @@ bool take_spare_layer(const std::string& files_dir, const std::string& state_roo
 }
 
 bool keep_spare_layer(const std::string& files_dir, const std::string& state_root) {
-  const UniqueFd dir = open_dir(AT_FDCWD, files_dir.c_str());
-  if (!holds_only(dir, {"upper", "work"}) || container_files_owner(files_dir) != state_root)
+  if (!holds_only(files_dir, {"upper", "work"}) || container_files_owner(files_dir) != state_root)
     return false;
   remove_tree(files_dir + "/upper");
   forget_volatile_mount(files_dir + "/work");
   // What overlayfs keeps in work/work between two of its operations: nothing once unmounted.
-  const UniqueFd work = open_dir(dir.get(), "work");
-  if (!holds_only(dir, {"work"}) || !holds_only(work, {"work"}) ||
-      !holds_only(open_dir(work.get(), "work"), {}))
+  if (!holds_only(files_dir, {"work"}) || !holds_only(files_dir + "/work", {"work"}) ||
+      !holds_only(files_dir + "/work/work", {}))
     return false;
-  const std::string data_root = files_dir.substr(0, files_dir.rfind("/containers/"));
-  return ::rename(files_dir.c_str(), spare_layer_dir(data_root, state_root).c_str()) == 0;
+  return ::rename(files_dir.c_str(), spare_beside(files_dir, state_root).c_str()) == 0;
 }
 
 std::vector<std::string> remove_spare_layers(const std::string& data_root,
