@@ -32,10 +32,16 @@ void make_dirs(const std::string& path, mode_t mode) {
     throw SysError(errno, "cannot create " + path);
 }
 
-int open_noatime(const char* path, int flags) {
-  const int fd = ::open(path, flags | O_NOATIME);
-  return fd >= 0 || errno != EPERM ? fd : ::open(path, flags);
+namespace {
+
+int openat_noatime(int dir, const char* name, int flags) {
+  const int fd = ::openat(dir, name, flags | O_NOATIME);
+  return fd >= 0 || errno != EPERM ? fd : ::openat(dir, name, flags);
 }
+
+}  // namespace
+
+int open_noatime(const char* path, int flags) { return openat_noatime(AT_FDCWD, path, flags); }
 
 std::vector<std::string> list_dir(const std::string& path) {
   std::vector<std::string> out;
@@ -76,13 +82,13 @@ void write_file_atomic(const std::string& path, const std::string& content, bool
   if (::rename(tmp.c_str(), path.c_str()) != 0) throw SysError(errno, "cannot rename " + tmp);
 }
 
-int open_dir_below(int dir, const char* name) {
-  constexpr int kFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-  const int fd = ::openat(dir, name, kFlags | O_NOATIME);
-  return fd >= 0 || errno != EPERM ? fd : ::openat(dir, name, kFlags);
-}
-
 namespace {
+
+// The directory `name` below the open directory `dir` (AT_FDCWD: a path), never through a
+// symlink, for reading, without touching its atime.
+int open_dir_below(int dir, const char* name) {
+  return openat_noatime(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
 
 // Opens a directory that refused us (mode 000 or 0555 and no CAP_DAC_OVERRIDE, as in a user
 // namespace) up to 0700: through an O_PATH fd of the directory itself, so that an entry swapped

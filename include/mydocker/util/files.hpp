@@ -16,9 +16,6 @@ void make_dirs(const std::string& path, mode_t mode);
 // 0.1-0.5 ms. Without it where the kernel refuses (EPERM: not the file's owner, no
 // CAP_FOWNER). -1 with errno as open(2).
 int open_noatime(const char* path, int flags);
-// The directory `name` below the open directory `dir` (AT_FDCWD: a path), never through a
-// symlink, for reading, O_NOATIME as open_noatime. -1 with errno when it cannot be opened.
-int open_dir_below(int dir, const char* name);
 // The names in a directory, "." and ".." left out; empty when it cannot be read. Read without
 // touching its atime (open_noatime).
 std::vector<std::string> list_dir(const std::string& path);

@@ -19,6 +19,18 @@ namespace {
 
 void touch(const std::string& path) { test::put_file(path, ""); }
 
+// remove_tree(path) in a child that `limit`s itself first: whether the child saw it gone.
+bool removed_in_child(const std::string& path, bool (*limit)()) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (!limit()) ::_exit(2);
+    remove_tree(path);
+    ::_exit(test::path_exists(path) ? 1 : 0);
+  }
+  int status = 0;
+  return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 // A container layer as overlayfs leaves it (work/work mode 000, the volatile marker), with an
 // image's read-only directories and a symlink that points out of the tree.
 TEST(RemoveTree, RemovesANestedTreeWithReadOnlyDirectoriesButNotWhatItsSymlinksPointAt) {
@@ -55,19 +67,13 @@ TEST(RemoveTree, OpensUpDirectoriesThatRefuseAnOwnerWithoutTheOverride) {
   ASSERT_EQ(::chmod((tree + "/ro/sub").c_str(), 0555), 0);
   ASSERT_EQ(::chmod((tree + "/ro").c_str(), 0555), 0);
   ASSERT_EQ(::chmod((tree + "/none").c_str(), 0), 0);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
+  EXPECT_TRUE(removed_in_child(tree, [] {
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[2]{};
-    if (::syscall(SYS_capget, &header, data) != 0) ::_exit(2);
+    if (::syscall(SYS_capget, &header, data) != 0) return false;
     for (const int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH}) data[0].effective &= ~(1u << cap);
-    if (::syscall(SYS_capset, &header, data) != 0) ::_exit(2);
-    remove_tree(tree);
-    ::_exit(test::path_exists(tree) ? 1 : 0);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    return ::syscall(SYS_capset, &header, data) == 0;
+  }));
   EXPECT_FALSE(test::path_exists(tree));
 }
 
@@ -117,16 +123,10 @@ TEST(RemoveTree, RemovesATreeDeeperThanItsWalkDescends) {
   ::close(file);
   ::close(fd);
   // With 100 descriptors: a walk that kept one open per level could not go 300 deep.
-  const pid_t pid = ::fork();
-  if (pid == 0) {
+  EXPECT_TRUE(removed_in_child(top, [] {
     const rlimit few{100, 100};
-    if (::setrlimit(RLIMIT_NOFILE, &few) != 0) ::_exit(2);
-    remove_tree(top);
-    ::_exit(test::path_exists(top) ? 1 : 0);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    return ::setrlimit(RLIMIT_NOFILE, &few) == 0;
+  }));
   EXPECT_FALSE(test::path_exists(top));
   EXPECT_EQ(list_dir(tmp.path()), std::vector<std::string>{});
 }
