@@ -29,8 +29,12 @@ class Subsystem {
   // Writes the limits into the container's directory, and reads them back.
   virtual void set(const Fs& fs, const std::string& dir, const Resources& r) const = 0;
   // True when a process cannot join the directory before set() (v1 cpuset: ENOSPC while empty):
-  // the manager then sets it as soon as it is made, before the init may join.
+  // the manager then sets it as soon as it is made (set_made), before the init may join.
   virtual bool set_before_join() const { return false; }
+  // set() of a directory create() has just made, so still empty: nothing to read back first.
+  virtual void set_made(const Fs& fs, const std::string& dir, const Resources& r) const {
+    set(fs, dir, r);
+  }
   // Moves a process in: echo PID > cgroup.procs. `pid` <= 0 prints the "$PID" placeholder.
   virtual void apply(const Fs& fs, const std::string& dir, pid_t pid) const;
   // Adds what this controller accounts to `out`.

@@ -118,7 +118,7 @@ void Manager::create_one(Joined& j, const Resources& r) {
   j.made = true;
   // Joinable at once: the init may join while set() writes the other limits.
   for (const Subsystem* s : j.subsystems)
-    if (s->set_before_join()) s->set(fs_, j.dir, r);
+    if (s->set_before_join()) s->set_made(fs_, j.dir, r);
 }
 
 void Manager::create(const Resources& r) {

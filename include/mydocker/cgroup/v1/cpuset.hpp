@@ -16,6 +16,7 @@ class Cpuset final : public Subsystem {
   void prepare(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void set(const Fs& fs, const std::string& dir, const Resources& r) const override;
   bool set_before_join() const override { return true; }
+  void set_made(const Fs& fs, const std::string& dir, const Resources& r) const override;
 
   // What a child of `dir` may use: the nearest non-empty cpuset.effective_{cpus,mems} upwards.
   static CpuSet effective(const Fs& fs, const std::string& dir, const std::string& what);
