@@ -30,7 +30,8 @@ TEST(JsonText, StringsAreEscapedAsNlohmannEscapesThem) {
   for (const std::string& s :
        {std::string("quote \" and backslash \\ and slash /"), every_control,
         std::string("tab\there\nnew line\r\f\b"), std::string("\x7f del"),
-        std::string("caf\xc3\xa9 \xe2\x82\xac"), std::string(1, '\0') + "nul"})
+        std::string("caf\xc3\xa9 \xe2\x82\xac"), std::string("\xf0\x9f\x90\xb3 \"whale\""),
+        std::string(1, '\0') + "nul"})
     expect_as_dump(json(s));
   // Invalid UTF-8: nlohmann's answer, its exception.
   EXPECT_THROW((void)json_text(json(std::string("\xff"))), json::type_error);
