@@ -28,7 +28,7 @@ void make_dir(const Fs& fs, const std::string& base, const std::string& dir,
         const bool fresh = fs.make_dir(cur);
         if (fresh && std::find(created.begin(), created.end(), cur) == created.end())
           created.push_back(cur);
-        if (hooks.on_parent) hooks.on_parent(cur, fresh);
+        if (fresh && hooks.on_new_parent) hooks.on_new_parent(cur);
       }
       if (hooks.before_child) hooks.before_child(cur);
       if (!fs.make_dir(dir)) throw Error("cgroup " + dir + " already exists");

@@ -817,7 +817,7 @@ Result make_parent_mount_private(const Steps& s, const std::string& rootfs) {
   const auto text = Fs().read_if_exists("/proc/self/mountinfo");
   if (!text) return failed("read /proc/self/mountinfo");
   std::string best = "/";
-  for (const auto& m : parse_mountinfo(*text)) {
+  for (const auto& m : parse_mountinfo(*text, /*cgroups_only=*/true)) {  // mount points only
     const std::string& mp = m.mount_point;
     const bool above =
         path == mp || (path.rfind(mp, 0) == 0 && (mp == "/" || path[mp.size()] == '/'));

@@ -107,16 +107,14 @@ void Instance::create(const Launch& l) {
   // written; "go" (start) lets its command run, inside them. With --trace the lesson keeps its
   // order (cgroups, limits, clone, join); v2's init is born in its cgroup, limits set.
   const bool join_early = into.empty() && !l.init.trace;
-  if (join_early) {
-    if (!clone_first) launch(l, "");
-    let_join();
-  }
-  cgroups_->set(l.resources);
-  timing::mark("create: limits set");
-  if (!join_early) {
-    if (!clone_first) launch(l, into);
-    let_join();
-  }
+  auto set_limits = [&] {
+    cgroups_->set(l.resources);
+    timing::mark("create: limits set");
+  };
+  if (!join_early) set_limits();
+  if (!clone_first) launch(l, into);  // join_early: `into` is empty
+  let_join();
+  if (join_early) set_limits();
   // An init in a user namespace of its own cannot write the host's cgroup files: we move it,
   // as we do one that an older kernel could not clone into its v2 cgroup.
   if (born_inside_ ? !child_.born_in_cgroup : l.init.userns) cgroups_->apply(child_.pid);

@@ -18,8 +18,8 @@ namespace mydocker::cgroup {
 struct MakeDirHooks {
   // Before a directory's child is made (v2: give the child the controllers).
   std::function<void(const std::string& dir)> before_child;
-  // On each parent on the way (`fresh`: made just now) (v1: ready a new cpuset).
-  std::function<void(const std::string& dir, bool fresh)> on_parent;
+  // On each parent on the way made just now (v1: ready a new cpuset).
+  std::function<void(const std::string& dir)> on_new_parent;
 };
 
 // Makes `dir` and the directories between `base` (exists) and it. The parents made are added

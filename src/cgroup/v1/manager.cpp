@@ -110,9 +110,8 @@ void Manager::validate(const Resources& r) {
 void Manager::create_one(Joined& j, const Resources& r) {
   cgroup::MakeDirHooks hooks;
   // Only directories of our own get prepared: the parents this run makes.
-  hooks.on_parent = [&](const std::string& dir, bool fresh) {
-    if (fresh)
-      for (const Subsystem* s : j.subsystems) s->prepare(fs_, dir, r);
+  hooks.on_new_parent = [&](const std::string& dir) {
+    for (const Subsystem* s : j.subsystems) s->prepare(fs_, dir, r);
   };
   cgroup::make_dir(fs_, j.base_dir, j.dir, j.created, hooks);
   j.made = true;

@@ -31,13 +31,14 @@ std::vector<std::unique_ptr<Subsystem>> make_controllers() {
 }
 
 Placement default_placement(const Hierarchy& unified) {
+  const std::string parent = "/" + std::string(kDefaultCgroupParent);
   if (unified.own_path == "/")
-    return {"/mydocker", "your cgroup is the root: containers go to /mydocker"};
-  return {"/mydocker", "your cgroup " + unified.own_path +
-                           " holds processes (this shell, mydocker itself), and cgroup v2 gives "
-                           "no controllers to the children of a cgroup with processes (the "
-                           "\"no internal processes\" rule): containers go to /mydocker at the "
-                           "root instead"};
+    return {parent, "your cgroup is the root: containers go to " + parent};
+  return {parent, "your cgroup " + unified.own_path +
+                      " holds processes (this shell, mydocker itself), and cgroup v2 gives "
+                      "no controllers to the children of a cgroup with processes (the "
+                      "\"no internal processes\" rule): containers go to " +
+                      parent + " at the root instead"};
 }
 
 Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
