@@ -198,7 +198,7 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
   const ContainerDir dir = store.open(ref);
   const auto config = dir.config();
   const ContainerState st = dir.state();
-  if (st.live() && dir.supervisor_alive()) return std::nullopt;
+  if (dir.running(st)) return std::nullopt;
   // Its supervisor was killed while it ran (its container died with it): that run's cgroups
   // are still there, under the names this start would make.
   // A --rm one's layer was mounted volatile: overlayfs refuses it again until its marker goes.

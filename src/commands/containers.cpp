@@ -37,7 +37,7 @@ std::optional<ContainerView> read_view(const Store& store, const std::string& id
     return std::nullopt;  // being removed
   }
   // Only a live state needs its supervisor asked (a dead one shows as "Dead").
-  v.supervisor_alive = v.state.live() && dir.supervisor_alive();
+  v.supervisor_alive = dir.running(v.state);
   v.log_path = dir.log_path();
   return v;
 }

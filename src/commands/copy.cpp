@@ -405,7 +405,7 @@ View open_view(const Store& store, const std::string& data_root, const std::stri
   v.name = ref;
   const ContainerState st = dir.status();
   // Running: its supervisor lives (one killed leaves "running" in the state, and no container).
-  if (st.live() && st.pid > 0 && dir.supervisor_alive()) {
+  if (st.pid > 0 && dir.running(st)) {
     v.pid = st.pid;
     return v;
   }

@@ -38,16 +38,10 @@ void require_root(const char* what) {
   if (::geteuid() != 0) throw Error(std::string("mydocker ") + what + " needs root");
 }
 
-// Running as far as a signal can tell: the state says so, its supervisor lives, and the pid
-// is still the container's.
-bool running(const ContainerDir& dir, const ContainerState& st) {
-  return st.live() && dir.supervisor_alive();
-}
-
 // Stopped: the state says so, or its supervisor is gone (or so is the container).
 bool stopped(const ContainerDir& dir) {
   try {
-    return !dir.status().live() || !dir.supervisor_alive();
+    return !dir.running(dir.status());
   } catch (const Error&) {
     return true;  // removed meanwhile (--rm)
   }
@@ -84,7 +78,7 @@ std::unique_ptr<CgroupManager> cgroups_of(const ContainerDir& dir, const Contain
 // stop's work, without its event (rm -f uses it too): false when it was not running.
 bool halt(const Store& store, const ContainerDir& dir, std::optional<int> timeout) {
   ContainerState st = dir.state();
-  if (!running(dir, st)) return false;  // docker: stopping a stopped container is no error
+  if (!dir.running(st)) return false;  // docker: stopping a stopped container is no error
   const auto config = dir.config();
   const int seconds = timeout.value_or(config.value("stop_timeout", kDefaultStopTimeout));
   int stop_signal = SIGTERM;  // unless the image's StopSignal names another (docker's rule)
@@ -145,7 +139,7 @@ void kill(const Store& store, const std::string& ref, const std::string& signal)
   const int sig = parse_signal(signal);
   const ContainerDir dir = store.open(ref);
   ContainerState st = dir.state();
-  if (!running(dir, st) || st.status == "restarting")
+  if (!dir.running(st) || st.status == "restarting")
     throw Error("container " + short_id(dir.id()) + " is not running");
   // Killed on purpose: the restart policy does not bring it back (docker's "manually stopped").
   if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
@@ -177,7 +171,7 @@ void remove(const Store& store, const std::string& ref, bool force) {
   require_root("rm");
   const ContainerDir dir = store.open(ref);
   ContainerState st = dir.state();
-  if (running(dir, st)) {
+  if (dir.running(st)) {
     if (!force)
       throw Error("you cannot remove a running container " + dir.id() +
                   ". Stop the container before attempting removal or force remove (rm -f)");
@@ -216,7 +210,7 @@ void pause(const Store& store, const std::string& ref, bool paused) {
   require_root(paused ? "pause" : "unpause");
   const ContainerDir dir = store.open(ref);
   const ContainerState st = dir.state();
-  if (!running(dir, st) || st.status == "restarting")
+  if (!dir.running(st) || st.status == "restarting")
     throw Error("container " + short_id(dir.id()) + " is not running");
   if (paused && st.status == "paused")
     throw Error("container " + short_id(dir.id()) + " is already paused");
@@ -233,7 +227,7 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
   require_root("update");
   const ContainerDir dir = store.open(ref);
   const ContainerState st = dir.state();
-  if (!running(dir, st)) throw Error("container " + short_id(dir.id()) + " is not running");
+  if (!dir.running(st)) throw Error("container " + short_id(dir.id()) + " is not running");
   const Fs fs;
   auto cgroups = cgroups_of(dir, st, fs);
   // The CPUs and memory nodes its parent may use bound -cpuset and --cpus, as at run time.

@@ -211,11 +211,8 @@ std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool d
   if (!joining)
     if (auto f = bring_up_loopback(c, dry)) return f;
   // A bridged run: eth0 is wired meanwhile (a sysctl may name it: net.ipv4.conf.eth0.*).
-  if (!joining && !dry && c.wait_network) {
-    char ready = 0;
-    if (read_full(socket, &ready, 1) != 1 || ready != kSyncNetwork)
-      return InitFailure{kExitSetupError, ""};  // the parent failed or died: it says why
-  }
+  if (!joining && !dry && c.wait_network && !await_word(socket, kSyncNetwork))
+    return InitFailure{kExitSetupError, ""};  // the parent failed or died: it says why
   if (!joining && !c.oci)
     if (auto f = set_sysctls(c, dry)) return f;
   if (c.tty) {
@@ -268,8 +265,7 @@ std::optional<InitFailure> describe_init(const InitConfig& c) {
 // status comes back as ours (128+N for signal N).
 static InitFailure exec_init(const InitConfig& c, int sync_fd) {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  char go = 0;
-  if (read_full(sync_fd, &go, 1) != 1 || go != kSyncGo) return InitFailure{kExitSetupError, ""};
+  if (!await_word(sync_fd, kSyncGo)) return InitFailure{kExitSetupError, ""};
   trace::emit("nsenter --mount=/proc/$PID/ns/mnt --pid=/proc/$PID/ns/pid");
   if (::setns(c.mount_ns_fd, CLONE_NEWNS) != 0)
     return sys_failure("setns into the container's mount namespace");
@@ -357,14 +353,9 @@ int run_init(InitConfig& c, int sync_fd, int error_fd) {
   if (!c.trace)
     if (auto f = mount_rootfs(c, false)) return report(*f);
   timing::mark("init: early mounts");
-  // EOF instead of a word from the parent means it failed or died: it reports why, we leave.
-  auto await = [sync_fd](char word) {
-    char got = 0;
-    return read_full(sync_fd, &got, 1) == 1 && got == word;
-  };
   // The cgroups exist: join them while the host's cgroupfs is still reachable (the parent
   // writes their limits meanwhile), then leave the host's files behind.
-  if (!await(kSyncJoin)) return kExitSetupError;
+  if (!await_word(sync_fd, kSyncJoin)) return kExitSetupError;
   if (auto f = join_cgroups(c, false)) return report(*f);
   if (c.trace)
     if (auto f = mount_rootfs(c, false)) return report(*f);
@@ -372,7 +363,7 @@ int run_init(InitConfig& c, int sync_fd, int error_fd) {
   if (auto f = enter_rootfs(c, false)) return report(*f);
   timing::mark("init: root entered");
   // The limits are in place: only now may anything of the command run.
-  if (!await(kSyncGo)) return kExitSetupError;
+  if (!await_word(sync_fd, kSyncGo)) return kExitSetupError;
   timing::mark("init: go");
   if (auto f = setup_process(c, sync_fd, false)) return report(*f);
   timing::mark("init: process ready");

@@ -58,10 +58,7 @@ Result join_namespaces(const InitConfig& c) {
 }
 
 // The parent's answer to a step: kSyncGo. EOF: it failed or died, and says why itself.
-bool wait_go(int sync_fd) {
-  char go = 0;
-  return read_full(sync_fd, &go, 1) == 1 && go == kSyncGo;
-}
+bool wait_go(int sync_fd) { return await_word(sync_fd, kSyncGo); }
 
 Result run_container_hooks(const std::vector<OciHook>& hooks, const char* phase,
                            const std::string& state) {

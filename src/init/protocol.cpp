@@ -313,6 +313,11 @@ int exit_status(int wait_status) {
   return kExitSetupError;
 }
 
+bool await_word(int sync_fd, char word) {
+  char got = 0;
+  return read_full(sync_fd, &got, 1) == 1 && got == word;
+}
+
 std::string encode_failure(const InitFailure& f) {
   return std::to_string(f.exit_code) + "\n" + f.message;
 }

@@ -195,6 +195,10 @@ inline constexpr char kSyncNetwork = 'N';
 inline constexpr char kSyncHooks = 'H';
 inline constexpr char kSyncReady = 'R';
 
+// The init's side: the parent's next word on the sync socket is `word`. False on EOF or another
+// word: the parent failed or died, and says why itself.
+bool await_word(int sync_fd, char word);
+
 struct InitFailure {
   int exit_code;  // 125 setup, 126 cannot execute, 127 not found
   std::string message;

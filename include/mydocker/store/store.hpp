@@ -51,6 +51,8 @@ class ContainerDir {
   ContainerState update(const std::function<void(ContainerState&)>& change) const;
   // Whether a live process holds supervisor.lock.
   bool supervisor_alive() const;
+  // Running: `st` (this container's state) says so and its supervisor lives.
+  bool running(const ContainerState& st) const { return st.live() && supervisor_alive(); }
   // Blocks until `done()` holds or `timeout` has passed; returns whether it held. `done` is
   // asked again when the supervisor exits and, with `state_changes`, after each change of
   // state.json. No polling: it sleeps in poll(2) on a pidfd of the supervisor and an inotify
