@@ -19,7 +19,6 @@
 #include "mydocker/format/text.hpp"
 #include "mydocker/net/ipam.hpp"
 #include "mydocker/runtime/run.hpp"
-#include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/store/volumes.hpp"
 #include "mydocker/util/error.hpp"
@@ -199,16 +198,7 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
   const auto config = dir.config();
   const ContainerState st = dir.state();
   if (dir.running(st)) return std::nullopt;
-  // Its supervisor was killed while it ran (its container died with it): that run's cgroups
-  // are still there, under the names this start would make.
-  // A --rm one's layer was mounted volatile: overlayfs refuses it again until its marker goes.
-  if (st.live()) {
-    const auto left = remove_leftover_cgroups(Fs(), dir.id(), st);
-    if (!left.problems.empty())
-      throw Error("container " + ref + ": what its killed run left: " + left.problems.front());
-    if (const std::string files = config.value("files_dir", ""); !files.empty())
-      forget_volatile_mount(files + "/work");
-  }
+  if (st.live()) recover_killed_run(dir, st, config);  // its supervisor was killed
   if (!config.contains("run_args"))
     throw Error("container " + ref + " was made by an older mydocker: it cannot be started again");
   std::vector<std::string> words{"run"};

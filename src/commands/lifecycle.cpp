@@ -107,7 +107,12 @@ bool halt(const Store& store, const ContainerDir& dir, std::optional<int> timeou
   return true;
 }
 
-}  // namespace
+// Removes the cgroups a dead supervisor left (what is in them is killed first: each is checked
+// to be the container's own). `removed`: the directories that were there; `problems`: what
+// could not go.
+struct LeftoverCgroups {
+  std::vector<std::string> removed, problems;
+};
 
 LeftoverCgroups remove_leftover_cgroups(const Fs& fs, const std::string& id,
                                         const ContainerState& st) {
@@ -116,6 +121,18 @@ LeftoverCgroups remove_leftover_cgroups(const Fs& fs, const std::string& id,
     if (fs.exists(dir)) c.removed.push_back(dir);
   c.problems = open_cgroup_manager(fs, st.cgroup, id)->destroy();
   return c;
+}
+
+}  // namespace
+
+void recover_killed_run(const ContainerDir& dir, const ContainerState& st,
+                        const nlohmann::json& config) {
+  const auto left = remove_leftover_cgroups(Fs(), dir.id(), st);
+  if (!left.problems.empty())
+    throw Error("container " + short_id(dir.id()) +
+                ": what its killed run left: " + left.problems.front());
+  if (const std::string files = config.value("files_dir", ""); !files.empty())
+    forget_volatile_mount(files + "/work");
 }
 
 void record_container_event(const Store& store, const std::string& id, const std::string& action) {

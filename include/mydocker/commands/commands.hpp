@@ -60,14 +60,11 @@ struct PruneReport {
   std::vector<std::string> foreign;
   std::vector<std::string> problems;
 };
-// Removes the cgroups a dead supervisor left (what is in them is killed first: each is checked
-// to be the container's own). `removed`: the directories that were there; `problems`: what
-// could not go.
-struct LeftoverCgroups {
-  std::vector<std::string> removed, problems;
-};
-LeftoverCgroups remove_leftover_cgroups(const Fs& fs, const std::string& id,
-                                        const ContainerState& st);
+// Before `start` of a container whose supervisor was killed while it ran (its container died
+// with it): the cgroups that run left go (under the names this start makes), and a --rm one's
+// volatile overlay marker (overlayfs refuses the layer until it goes). Throws Error.
+void recover_killed_run(const ContainerDir& dir, const ContainerState& st,
+                        const nlohmann::json& config);
 PruneReport prune(const Store& store, const std::vector<ContainerCgroupPlace>& places,
                   const std::string& data_root);
 
