@@ -54,12 +54,17 @@ std::vector<std::string> remove_dirs(const Fs& fs, const std::vector<std::string
   return problems;
 }
 
-void wait_for_freezer(const Fs& fs, const std::string& file, const std::string& want, bool frozen) {
+void wait_for_freezer(const Fs& fs, const std::string& file, const std::string& want, bool frozen,
+                      const std::string& control, const std::string& thaw) {
   for (int i = 0; i < 500; ++i) {
     auto now = fs.read_if_exists(file).value_or("");
     if (now.find(want) != std::string::npos) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  if (frozen) try {
+      fs.write(control, thaw);
+    } catch (const Error&) {  // the error below says what failed
+    }
   throw Error("the kernel did not finish " + std::string(frozen ? "freezing" : "thawing") + " " +
               file);
 }

@@ -37,8 +37,11 @@ std::vector<std::string> remove_dirs(const Fs& fs, const std::vector<std::string
                                      const std::string& id) noexcept;
 
 // Waits until `file` shows `want` (freezing takes a moment: FREEZING), at most 5 s; throws
-// Error naming `file` otherwise.
-void wait_for_freezer(const Fs& fs, const std::string& file, const std::string& want, bool frozen);
+// Error naming `file` otherwise. A freeze that does not finish is undone first (`thaw` written
+// into `control`): a failed pause leaves the container running, not half frozen, where no
+// signal, SIGKILL included, would reach it.
+void wait_for_freezer(const Fs& fs, const std::string& file, const std::string& want, bool frozen,
+                      const std::string& control, const std::string& thaw);
 
 // The pids in `dir`/cgroup.procs.
 std::vector<pid_t> read_pids(const Fs& fs, const std::string& dir);

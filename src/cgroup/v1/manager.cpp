@@ -159,7 +159,7 @@ void Manager::freeze(bool frozen) {
         "`mydocker info`)");
   const std::string file = path_join(j->dir, "freezer.state");
   fs_.write(file, frozen ? "FROZEN" : "THAWED");
-  cgroup::wait_for_freezer(fs_, file, frozen ? "FROZEN" : "THAWED", frozen);
+  cgroup::wait_for_freezer(fs_, file, frozen ? "FROZEN" : "THAWED", frozen, file, "THAWED");
 }
 
 std::vector<pid_t> Manager::pids() const {

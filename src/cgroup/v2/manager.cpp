@@ -150,9 +150,10 @@ CgroupJoin Manager::join() const { return {dir_, {path_join(dir_, "cgroup.procs"
 void Manager::apply(pid_t pid) { controllers_.front()->apply(fs_, dir_, pid); }
 
 void Manager::freeze(bool frozen) {
-  fs_.write(path_join(dir_, "cgroup.freeze"), frozen ? "1" : "0");
+  const std::string control = path_join(dir_, "cgroup.freeze");
+  fs_.write(control, frozen ? "1" : "0");
   cgroup::wait_for_freezer(fs_, path_join(dir_, "cgroup.events"), frozen ? "frozen 1" : "frozen 0",
-                           frozen);
+                           frozen, control, "0");
 }
 
 std::vector<pid_t> Manager::pids() const { return cgroup::read_pids(fs_, dir_); }
