@@ -25,4 +25,21 @@ CgroupRecord get_cgroup_record(const nlohmann::json& state) {
   return r;
 }
 
+CgroupView cgroup_view_of(const HostCgroups& host, const CgroupRecord& r) {
+  CgroupView view;
+  if (r.driver == CgroupMode::kV2) {
+    if (!r.dirs.empty()) view.v2 = r.dirs.front();
+    return view;
+  }
+  for (const auto& h : host.v1)
+    for (const auto& [controller, dir] : r.paths) {
+      if (dir.rfind(h.mount_point + "/", 0) != 0) continue;
+      const std::string name = h.mount_point.substr(h.mount_point.rfind('/') + 1);
+      bool seen = false;
+      for (const auto& b : view.v1) seen = seen || b.first == name;
+      if (!seen) view.v1.emplace_back(name, dir);
+    }
+  return view;
+}
+
 }  // namespace mydocker

@@ -112,6 +112,8 @@ void run_more_options(CLI::App& app, CommandLine& cl) {
                  "host or container:NAME: that PID namespace (its processes are seen)");
   run.add_option("--ipc", o.ipc,
                  "private (default), shareable (others may join it), host or container:NAME");
+  run.add_option("--cgroupns", o.cgroupns,
+                 "private (its cgroups are its root; default on cgroup v2) or host (v1's default)");
   run.add_option("--shm-size", o.shm_size, "Size of /dev/shm (default 64m)");
   run.add_option("--group-add", o.group_add, "An extra group for the process: a name or a gid");
   run.add_option("--sysctl", o.sysctls,

@@ -81,7 +81,22 @@ InitConfig exec_config(const nlohmann::json& config, const ExecOptions& o, pid_t
 struct Namespaces {
   std::vector<std::pair<UniqueFd, int>> join;  // ipc, uts, net
   UniqueFd mount, pid, user;                   // user: only with a user namespace of its own
+  UniqueFd cgroup;  // only with a cgroup namespace of its own: the command joins it
 };
+
+// The container's namespace of this type if it is not ours (a user namespace, a cgroup one).
+UniqueFd own_namespace(pid_t pid, const char* name) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/ns/" + name;
+  const std::string self = std::string("/proc/self/ns/") + name;
+  struct stat theirs {
+  }, ours{};
+  if (::stat(path.c_str(), &theirs) != 0 || ::stat(self.c_str(), &ours) != 0)
+    throw SysError(errno, "stat " + path);
+  if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev) return UniqueFd();
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw SysError(errno, "open " + path);
+  return fd;
+}
 
 Namespaces open_namespaces(pid_t pid) {
   Namespaces ns;
@@ -101,15 +116,8 @@ Namespaces open_namespaces(pid_t pid) {
       ns.join.emplace_back(std::move(fd), type);
   }
   // --userns private: its user namespace first (then we may join the others it owns).
-  const std::string user_ns = "/proc/" + std::to_string(pid) + "/ns/user";
-  struct stat theirs {
-  }, ours{};
-  if (::stat(user_ns.c_str(), &theirs) != 0 || ::stat("/proc/self/ns/user", &ours) != 0)
-    throw SysError(errno, "stat " + user_ns);
-  if (theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev) {
-    ns.user.reset(::open(user_ns.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns.user) throw SysError(errno, "open " + user_ns);
-  }
+  ns.user = own_namespace(pid, "user");
+  ns.cgroup = own_namespace(pid, "cgroup");
   return ns;
 }
 
@@ -129,6 +137,10 @@ void join_namespaces(Namespaces& ns, pid_t pid, InitConfig& c) {
   ::fcntl(ns.pid.get(), F_SETFD, 0);
   c.mount_ns_fd = ns.mount.get();
   c.pid_ns_fd = ns.pid.get();
+  if (ns.cgroup) {
+    ::fcntl(ns.cgroup.get(), F_SETFD, 0);
+    c.cgroup_ns_fd = ns.cgroup.get();
+  }
 }
 
 // The cgroups' files, opened here, on the host's side; the command's process writes "0" into

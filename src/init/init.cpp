@@ -192,6 +192,13 @@ std::optional<InitFailure> join_cgroups(const InitConfig& c, bool dry) {
   return std::nullopt;
 }
 
+std::optional<InitFailure> unshare_cgroupns(const InitConfig& c, bool dry) {
+  if (!c.new_cgroupns) return std::nullopt;
+  trace::emit("unshare --cgroup   # --cgroupns private: its cgroups are the namespace's root");
+  if (!dry && ::unshare(CLONE_NEWCGROUP) != 0) return sys_failure("unshare --cgroup");
+  return std::nullopt;
+}
+
 std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool dry) {
   auto step = [dry](const std::string& line) {
     trace::emit(line);
@@ -247,7 +254,8 @@ InitFailure exec_container(const InitConfig& c) {
 }
 
 std::optional<InitFailure> describe_init(const InitConfig& c) {
-  for (auto* step : {&join_cgroups, &mount_rootfs, &enter_rootfs})
+  for (auto* step :
+       {&join_cgroups, &mount_rootfs, &mount_cgroup_view, &enter_rootfs, &unshare_cgroupns})
     if (auto f = (*step)(c, true)) return f;
   if (auto f = setup_process(c, -1, true)) return f;
   trace::emit("exec " + trace::join(c.argv));
@@ -266,7 +274,10 @@ std::optional<InitFailure> describe_init(const InitConfig& c) {
 static InitFailure exec_init(const InitConfig& c, int sync_fd) {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (!await_word(sync_fd, kSyncGo)) return InitFailure{kExitSetupError, ""};
-  trace::emit("nsenter --mount=/proc/$PID/ns/mnt --pid=/proc/$PID/ns/pid");
+  trace::emit("nsenter --mount=/proc/$PID/ns/mnt --pid=/proc/$PID/ns/pid" +
+              std::string(c.cgroup_ns_fd >= 0 ? "   # and, once in its cgroups, "
+                                                "--cgroup=/proc/$PID/ns/cgroup"
+                                              : ""));
   if (::setns(c.mount_ns_fd, CLONE_NEWNS) != 0)
     return sys_failure("setns into the container's mount namespace");
   if (::setns(c.pid_ns_fd, CLONE_NEWPID) != 0)
@@ -294,6 +305,10 @@ static InitFailure exec_init(const InitConfig& c, int sync_fd) {
     for (int fd : c.join_fds)
       if (::write(fd, "0", 1) != 1) return sys_failure("join the container's cgroup");
     for (int fd : c.join_fds) ::close(fd);
+    // Its cgroup namespace once inside its cgroups (the namespace's root): "0::/" as for its init.
+    if (c.cgroup_ns_fd >= 0 && ::setns(c.cgroup_ns_fd, CLONE_NEWCGROUP) != 0)
+      return sys_failure("setns into the container's cgroup namespace");
+    if (c.cgroup_ns_fd >= 0) ::close(c.cgroup_ns_fd);
     if (auto f = setup_process(c, sync_fd, false)) return *f;
     ::close(sync_fd);
     if (c.oci && c.no_new_privs)  // OCI defers it past the set-up (drop_privileges)
@@ -308,6 +323,7 @@ static InitFailure exec_init(const InitConfig& c, int sync_fd) {
   }
   ::close(sync_fd);
   for (int fd : c.join_fds) ::close(fd);
+  if (c.cgroup_ns_fd >= 0) ::close(c.cgroup_ns_fd);
   for (;;) {
     siginfo_t info{};
     const int sig = ::sigwaitinfo(&all, &info);
@@ -359,12 +375,14 @@ int run_init(InitConfig& c, int sync_fd, int error_fd) {
   if (auto f = join_cgroups(c, false)) return report(*f);
   if (c.trace)
     if (auto f = mount_rootfs(c, false)) return report(*f);
+  if (auto f = mount_cgroup_view(c, false)) return report(*f);
   timing::mark("init: joined");
   if (auto f = enter_rootfs(c, false)) return report(*f);
   timing::mark("init: root entered");
   // The limits are in place: only now may anything of the command run.
   if (!await_word(sync_fd, kSyncGo)) return kExitSetupError;
   timing::mark("init: go");
+  if (auto f = unshare_cgroupns(c, false)) return report(*f);
   if (auto f = setup_process(c, sync_fd, false)) return report(*f);
   timing::mark("init: process ready");
   ::close(sync_fd);

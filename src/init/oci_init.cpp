@@ -72,6 +72,7 @@ Result prepare_root(InitConfig& c, int sync_fd) {
   // stays forbidden), as linux.devices asks.
   if (auto f = mount_oci_rootfs(c, false)) return f;
   if (auto f = join_cgroups(c, false)) return f;
+  if (auto f = unshare_cgroupns(c, false)) return f;  // in its cgroups now (or moved there)
   (void)write_all(sync_fd, &kSyncHooks, 1);
   if (!wait_go(sync_fd)) return InitFailure{kExitSetupError, ""};
   uint32_t size = 0;

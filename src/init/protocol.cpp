@@ -100,8 +100,6 @@ static json oci_json(const InitConfig& c) {
   return {{"mounts", c.oci_mounts},
           {"masked", c.masked_paths},
           {"ropaths", c.readonly_paths},
-          {"cgbinds", c.cgroup_binds},
-          {"cg2", c.cgroup2_dir},
           {"rprop", c.rootfs_propagation},
           {"nopivot", c.no_pivot},
           {"uts", c.new_uts},
@@ -120,8 +118,6 @@ static void get_oci(const json& j, InitConfig& c) {  // throws json::exception
   c.oci_mounts = j.at("mounts").get<std::vector<OciMount>>();
   c.masked_paths = j.at("masked");
   c.readonly_paths = j.at("ropaths");
-  c.cgroup_binds = j.at("cgbinds").get<std::vector<std::pair<std::string, std::string>>>();
-  c.cgroup2_dir = j.at("cg2");
   c.rootfs_propagation = j.at("rprop");
   c.no_pivot = j.at("nopivot");
   c.new_uts = j.at("uts");
@@ -169,6 +165,11 @@ std::string encode_init_config(const InitConfig& c) {
       {"mntns", c.mount_ns_fd},
       {"pidns", c.pid_ns_fd},
       {"joinfds", c.join_fds},
+      {"cgnsfd", c.cgroup_ns_fd},
+      {"cgview", c.cgroup_view},
+      {"cgbinds", c.cgroup_binds},
+      {"cg2", c.cgroup2_dir},
+      {"cgns", c.new_cgroupns},
       {"userns", c.userns},
       {"ids", {c.uid_base, c.uid_count, c.gid_base, c.gid_count}},
       {"idmapped", c.idmapped},
@@ -234,6 +235,11 @@ std::optional<InitConfig> decode_init_config(std::string_view data) {
     c.mount_ns_fd = j.at("mntns");
     c.pid_ns_fd = j.at("pidns");
     c.join_fds = j.at("joinfds").get<std::vector<int>>();
+    c.cgroup_ns_fd = j.at("cgnsfd");
+    c.cgroup_view = j.at("cgview");
+    c.cgroup_binds = j.at("cgbinds").get<std::vector<std::pair<std::string, std::string>>>();
+    c.cgroup2_dir = j.at("cg2");
+    c.new_cgroupns = j.at("cgns");
     c.userns = j.at("userns");
     const auto ids = j.at("ids").get<std::vector<uint32_t>>();
     if (ids.size() != 4) return std::nullopt;

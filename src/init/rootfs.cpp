@@ -466,6 +466,74 @@ Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root,
   return std::nullopt;
 }
 
+// ---- /sys/fs/cgroup: the container's own cgroups, as docker (runc) mounts them ----------------
+// A process of the container reads its limits and usage where it would on a host (a JVM or
+// Go's runtime sizes itself from memory.max or memory.limit_in_bytes and the CPU quota), and
+// sees no other cgroup: v1, a tmpfs holding each hierarchy under the name it has on the host
+// with the container's directory of it bound there (co-mounted names, cpu,cpuacct, get a
+// symlink per controller, as on the host); v2, the container's one directory bound. Read-only
+// unless asked otherwise (--privileged, an OCI mount without "ro").
+
+// v1's tmpfs and its directories: no cgroup is needed yet (a run makes them while the parent
+// makes the cgroups). Nothing on v2: its directory is bound on the mount point itself.
+Result cgroup_tmpfs(const Steps& s, const InitConfig& c, const std::string& target) {
+  if (c.cgroup_binds.empty()) return std::nullopt;
+  if (auto f = s.mount("mount -t tmpfs cgroup " + target + " -o nosuid,nodev,noexec,mode=755",
+                       "cgroup", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"))
+    return f;
+  for (const auto& [name, dir] : c.cgroup_binds) {
+    if (auto f = s.mkdir(target + "/" + name)) return f;
+    if (name.find(',') != std::string::npos)
+      for (const auto& part : split(name, ","))
+        if (auto f = s.symlink(name, target + "/" + part)) return f;
+  }
+  return std::nullopt;
+}
+
+// The view's mounts (the first holds the others) nosuid, nodev, noexec and, with `ro`,
+// read-only, with one mount_setattr(2); one remount per mount where the kernel has none (before
+// 5.12). A bind does not take the flags of the mount it copies.
+Result seal_tree(const Steps& s, const std::vector<std::string>& mounts, bool ro) {
+  const std::string opts = std::string(ro ? "ro," : "") + "nosuid,nodev,noexec ";
+  for (size_t i = 0; i < mounts.size(); ++i)
+    trace::emit(
+        "mount -o remount,bind," + opts + trace::quote(mounts[i]) +
+        (i == 0 && mounts.size() > 1 ? "   # all of them: one mount_setattr(2), recursive" : ""));
+  if (s.dry()) return std::nullopt;
+  mount_attr attr{};
+  attr.attr_set =
+      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (ro ? MOUNT_ATTR_RDONLY : 0);
+  if (::mount_setattr(AT_FDCWD, mounts.front().c_str(), AT_RECURSIVE, &attr, sizeof attr) == 0)
+    return std::nullopt;
+  if (errno != ENOSYS)
+    return failed("mount -o remount,bind," + opts + "(recursive) " + mounts.front());
+  const unsigned long flags =
+      MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | (ro ? MS_RDONLY : 0);
+  for (const auto& m : mounts)
+    if (::mount(nullptr, m.c_str(), nullptr, flags, nullptr) != 0)
+      return failed("mount -o remount,bind," + opts + m);
+  return std::nullopt;
+}
+
+// The container's directories bound (they exist now), then the whole view made read-only.
+Result bind_cgroups(const Steps& s, const InitConfig& c, const std::string& target, bool ro) {
+  std::vector<std::pair<std::string, std::string>> binds;  // source, target
+  if (c.cgroup_binds.empty()) {
+    if (c.cgroup2_dir.empty()) return std::nullopt;  // no cgroup of its own
+    binds.emplace_back(c.cgroup2_dir, target);
+  }
+  for (const auto& [name, dir] : c.cgroup_binds) binds.emplace_back(dir, target + "/" + name);
+  std::vector<std::string> mounts;
+  if (!c.cgroup_binds.empty()) mounts.push_back(target);  // the tmpfs first
+  for (const auto& [from, to] : binds) {
+    if (auto f = s.mount("mount --bind " + trace::quote(from) + " " + trace::quote(to),
+                         from.c_str(), to, nullptr, MS_BIND))
+      return f;
+    mounts.push_back(to);
+  }
+  return seal_tree(s, mounts, ro);
+}
+
 }  // namespace
 
 // No image: the host's files. Every mount of the container's copy of the host's mount tree is
@@ -609,6 +677,9 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
                               sys_ro | MS_NOSUID | MS_NODEV | MS_NOEXEC)) {
     return f;
   }
+  // /sys is a sysfs of its own or the host's, bound: its fs/cgroup is the kernel's directory.
+  if (c.cgroup_view)
+    if (auto f = cgroup_tmpfs(s, c, root + "/sys/fs/cgroup")) return f;
   if (auto f = mount_dev(s, c, root)) return f;
   // Volumes and tmpfs after /proc, /sys and /dev, so none of those hides them (-v X:/dev/shm);
   // the masked and read-only paths last, over everything.
@@ -616,6 +687,11 @@ Result mount_rootfs(const InitConfig& c, bool dry) {
   if (!c.privileged)
     if (auto f = protect_paths(s, root)) return f;
   return std::nullopt;
+}
+
+Result mount_cgroup_view(const InitConfig& c, bool dry) {
+  if (!c.cgroup_view || c.rootfs.empty()) return std::nullopt;
+  return bind_cgroups(Steps(dry), c, c.rootfs + "/sys/fs/cgroup", !c.privileged);
 }
 
 Result enter_rootfs(const InitConfig& c, bool dry) {
@@ -653,32 +729,9 @@ Result oci_mount(const Steps& s, const InitConfig& c, const OciMount& m) {
   const std::string& root = c.rootfs;
   std::string target;
   if (auto f = s.in_root(root, m.target, m.type == "bind" && m.file, target)) return f;
-  if (m.type == "cgroup") {
-    // v1: a tmpfs with the container's own directory of each hierarchy bound in; v2: its one
-    // directory. Read-only as asked (the default config asks for it).
-    const unsigned long ro = m.flags & MS_RDONLY;
-    if (!c.cgroup2_dir.empty()) {
-      if (auto f =
-              s.bind(c.cgroup2_dir, target, ro != 0, m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC)))
-        return f;
-      return std::nullopt;
-    }
-    if (auto f = s.mount("mount -t tmpfs cgroup " + target + " -o mode=755", "tmpfs", target,
-                         "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"))
-      return f;
-    for (const auto& [name, dir] : c.cgroup_binds) {
-      const std::string at = target + "/" + name;
-      if (auto f = s.mkdir(at)) return f;
-      if (auto f = s.bind(dir, at, ro != 0, MS_NOSUID | MS_NODEV | MS_NOEXEC)) return f;
-      // cpu,cpuacct: each controller's name leads to the co-mounted directory, as on the host.
-      if (name.find(',') != std::string::npos)
-        for (const auto& part : split(name, ","))
-          if (auto f = s.symlink(name, target + "/" + part)) return f;
-    }
-    if (ro)
-      return s.mount("mount -o remount,ro " + target, nullptr, target, nullptr,
-                     MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-    return std::nullopt;
+  if (m.type == "cgroup") {  // read-only as asked (the default config asks for it)
+    if (auto f = cgroup_tmpfs(s, c, target)) return f;
+    return bind_cgroups(s, c, target, (m.flags & MS_RDONLY) != 0);
   }
   if (m.type == "bind") {
     const unsigned long extra = m.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |

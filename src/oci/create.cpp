@@ -117,25 +117,6 @@ void compile_seccomp(const Spec& s, InitConfig& c) {
   }
 }
 
-// The name each v1 hierarchy is mounted under (cpu,cpuacct) and the container's directory in it,
-// for the "cgroup" mount.
-void cgroup_mount_sources(const HostCgroups& host, const CgroupManager& m, InitConfig& c) {
-  const CgroupRecord r = m.record();
-  if (r.driver == CgroupMode::kV2) {
-    c.cgroup2_dir = r.dirs.empty() ? "" : r.dirs.front();
-    return;
-  }
-  for (const auto& h : host.v1) {
-    for (const auto& [controller, dir] : r.paths) {
-      if (dir.rfind(h.mount_point + "/", 0) != 0) continue;
-      const std::string name = h.mount_point.substr(h.mount_point.rfind('/') + 1);
-      bool seen = false;
-      for (const auto& b : c.cgroup_binds) seen = seen || b.first == name;
-      if (!seen) c.cgroup_binds.emplace_back(name, dir);
-    }
-  }
-}
-
 json hooks_json(const std::vector<OciHook>& hooks) {
   json out = json::array();
   for (const auto& h : hooks)
@@ -232,7 +213,9 @@ void Creation::plan() {
   cgroups_->validate(spec_.resources);
   if (const CgroupJoin join = cgroups_->join(); join.clone_into.empty() && !c.userns)
     c.join_files = join.self_files;
-  cgroup_mount_sources(host_, *cgroups_, c);
+  const CgroupView view = cgroup_view_of(host_, cgroups_->record());  // for a "cgroup" mount
+  c.cgroup_binds = view.v1;
+  c.cgroup2_dir = view.v2;
   compile_seccomp(spec_, c);
 }
 
@@ -241,7 +224,12 @@ void Creation::spawn() {
   int new_namespaces = 0;
   for (const auto& n : spec_.namespaces) {
     if (n.path.empty()) {
-      if (n.type != CLONE_NEWUSER) new_namespaces |= n.type;
+      // A new cgroup namespace is unshared by the init once in its cgroups (runc's order): made
+      // at the clone, its root would be our cgroup, not the container's.
+      if (n.type == CLONE_NEWCGROUP)
+        c.new_cgroupns = true;
+      else if (n.type != CLONE_NEWUSER)
+        new_namespaces |= n.type;
       continue;
     }
     UniqueFd fd(::open(n.path.c_str(), O_RDONLY | O_CLOEXEC));

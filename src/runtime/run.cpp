@@ -150,7 +150,34 @@ std::string default_hostname(const RunOptions& o, const std::string& id) {
   return short_id(id);
 }
 
-InitConfig make_init_config(const RunOptions& o, const Plan& p, const ImageDefaults& image) {
+// Whether a user mount takes the place of /sys/fs/cgroup (or of a directory above it, or puts
+// something inside it): theirs wins, and the container's cgroups are not mounted there.
+bool mount_covers_cgroup_view(const std::vector<MountSpec>& mounts) {
+  for (const auto& m : mounts) {
+    const std::string& t = m.target;
+    if (t == "/" || t == "/sys" || t == "/sys/fs" || t == "/sys/fs/cgroup" ||
+        t.rfind("/sys/fs/cgroup/", 0) == 0)
+      return true;
+  }
+  return false;
+}
+
+// docker's defaults: a container of an image (or --rootfs) sees its own cgroups at
+// /sys/fs/cgroup, and has a cgroup namespace of its own on v2 (--cgroupns private; on v1 the
+// host's, as docker keeps it there). A run on the host's files sees the host's /sys as it is.
+void prepare_cgroups_seen(const RunOptions& o, const HostCgroups& host, const Plan& p,
+                          InitConfig& c) {
+  const CgroupRecord record = p.cgroups->record();
+  c.new_cgroupns = o.cgroupns.empty() ? record.driver == CgroupMode::kV2 : o.cgroupns == "private";
+  if (c.rootfs.empty() || mount_covers_cgroup_view(c.mounts)) return;
+  const CgroupView view = cgroup_view_of(host, record);
+  c.cgroup_view = true;
+  c.cgroup_binds = view.v1;
+  c.cgroup2_dir = view.v2;
+}
+
+InitConfig make_init_config(const RunOptions& o, const HostCgroups& host, const Plan& p,
+                            const ImageDefaults& image) {
   InitConfig c;
   c.argv = o.command;
   if (!p.image_id.empty()) c.argv.erase(c.argv.begin());  // the image's name
@@ -171,6 +198,7 @@ InitConfig make_init_config(const RunOptions& o, const Plan& p, const ImageDefau
     }
   }
   prepare_init(o, image, p.files_dir, o.state_root + "/" + p.id, c);
+  prepare_cgroups_seen(o, host, p, c);
   if (c.userns) c.join_files.clear();  // the parent moves it (see Supervisor::run_once)
   SeccompFilter filter = seccomp_filter_for(o, c.capabilities);
   c.seccomp_bpf = std::move(filter.bpf);
@@ -284,7 +312,7 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
   for (auto& [k, v] : parse_labels(o)) p.labels[k] = v;
   if (!image.lowers.empty() || !o.rootfs_dir.empty())
     p.files_dir = container_files_dir(o.data_root, p.id);
-  p.init = make_init_config(o, p, image);
+  p.init = make_init_config(o, host, p, image);
   if (!fs.dry_run()) join_containers(o, p);
   if (!fs.dry_run()) make_volumes(o, p);
   // Last: the address is leased (persisted) only once everything else checked out.

@@ -153,6 +153,7 @@ nlohmann::json make_config(const RunOptions& o, const std::string& id, const std
   hc["Devices"] = device_mappings(o);
   hc["DeviceCgroupRules"] = o.device_cgroup_rules;
   add_host_flags(o, hc);
+  hc["CgroupnsMode"] = init.new_cgroupns ? "private" : "host";  // the default resolved
   return {{"id", id},
           {"name", name},
           {"created", now_rfc3339()},

@@ -73,6 +73,8 @@ void prepare_namespaces(const RunOptions& o, InitConfig& c) {
   check_mode("--uts", o.uts, {"host"});
   check_mode("--pid", o.pid, {"host"});
   check_mode("--ipc", o.ipc, {"private", "shareable", "host"});
+  if (!o.cgroupns.empty() && o.cgroupns != "host" && o.cgroupns != "private")
+    bad("--cgroupns", o.cgroupns, "host or private");
   if (o.uts == "host" && !o.hostname.empty())
     throw Error("conflicting options: --hostname and --uts host (the host's name is kept)");
   c.new_uts = o.uts != "host";

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -308,6 +309,84 @@ TEST_F(ImagesTest, ProcSysAndAMinimalDev) {
       << r.out;
   EXPECT_NE(r.out.find("Read-only file system"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\n0\n0\n1\n"), std::string::npos) << "masked paths or devpts: " << r.out;
+}
+
+// docker's /sys/fs/cgroup: the container reads its own limits where a program looks for them
+// (a JVM sizes its heap from them), read-only, and no other cgroup; its namespace's view
+// (--cgroupns) agrees with the mounts. This host's layout: v1 (cgroupns host by default).
+TEST_F(ImagesTest, SeesItsOwnCgroupsReadOnlyAtSysFsCgroup) {
+  const bool v2 = run({"sh", "-c", "grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts"}).status == 0;
+  const std::string mem = v2 ? "memory.max" : "memory/memory.limit_in_bytes";
+  const std::string pids = v2 ? "pids.max" : "pids/pids.max";
+  auto id = md({"run", "-d", "-m", "100m", "--pids-limit", "50", "busybox", "sleep", "60"});
+  ASSERT_EQ(id.status, 0) << id.err;
+  const std::string c = id.out.substr(0, 64);
+  auto r = md({"exec", c, "sh", "-c",
+               "cat /sys/fs/cgroup/" + mem + " /sys/fs/cgroup/" + pids +
+                   "; { echo 7 > /sys/fs/cgroup/" + pids +
+                   "; } 2>&1; mkdir /sys/fs/cgroup/x 2>&1;"
+                   "ls /sys/fs/cgroup | tr '\\n' ' '; echo; cat /proc/self/cgroup;"
+                   "grep ' /sys/fs/cgroup' /proc/self/mountinfo"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("104857600\n50\n"), std::string::npos) << "not its own limits: " << r.out;
+  EXPECT_NE(r.out.find("can't create /sys/fs/cgroup/" + pids + ": Read-only file system"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("'/sys/fs/cgroup/x': Read-only file system"), std::string::npos) << r.out;
+  const std::vector<std::string> names = {"blkio",   "cpu",     "cpuacct", "cpuset",
+                                          "devices", "freezer", "memory",  "pids"};
+  for (const auto& h : v2 ? std::vector<std::string>{} : names) {
+    EXPECT_NE(r.out.find(h + " "), std::string::npos) << "hierarchy " << h << " missing: " << r.out;
+  }
+  // The mounts' roots are the cgroups /proc/self/cgroup names (what a JVM matches up).
+  EXPECT_NE(r.out.find(v2 ? "0::/\n" : "mydocker-" + c), std::string::npos) << r.out;
+  for (const auto& line : lines(r.out)) {
+    if (line.find(" /sys/fs/cgroup") == std::string::npos ||
+        line.find(" - cgroup") == std::string::npos)
+      continue;
+    EXPECT_NE(line.find(v2 ? " / /sys/fs/cgroup " : "/mydocker-" + c + " /sys/fs/cgroup/"),
+              std::string::npos)
+        << "a cgroup that is not the container's own: " << line;
+    EXPECT_NE(line.find(" ro,"), std::string::npos) << line;
+  }
+  auto in = Json::parse(md({"inspect", c}).out);
+  EXPECT_EQ(in[0]["HostConfig"]["CgroupnsMode"], v2 ? "private" : "host");
+  EXPECT_EQ(md({"rm", "-f", c}).status, 0);
+
+  // --cgroupns private: its cgroups are its root, for the command and for exec alike.
+  id = md({"run", "-d", "--cgroupns", "private", "busybox", "sh", "-c",
+           "cat /proc/self/cgroup > /init.cg; exec sleep 60"});
+  ASSERT_EQ(id.status, 0) << id.err;
+  const std::string p = id.out.substr(0, 64);
+  const int pid = Json::parse(md({"inspect", p}).out)[0]["State"]["Pid"].get<int>();
+  r = md({"exec", p, "sh", "-c",
+          "cat /init.cg; echo exec; cat /proc/self/cgroup; readlink /proc/self/ns/cgroup"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const auto seen = lines(r.out);
+  ASSERT_GE(seen.size(), 4u) << r.out;
+  for (size_t i = 0; i + 1 < seen.size(); ++i)
+    if (seen[i] != "exec") {
+      EXPECT_EQ(seen[i].substr(seen[i].rfind(':')), ":/") << "the init's, then exec's: " << r.out;
+    }
+  EXPECT_EQ(seen.back(),
+            std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/ns/cgroup").string())
+      << "exec did not join the container's cgroup namespace";
+  EXPECT_NE(seen.back(), std::filesystem::read_symlink("/proc/self/ns/cgroup").string());
+  EXPECT_EQ(Json::parse(md({"inspect", p}).out)[0]["HostConfig"]["CgroupnsMode"], "private");
+  EXPECT_EQ(md({"rm", "-f", p}).status, 0);
+
+  // --privileged: writable, as in docker; a volume in its place wins; bad values: 125.
+  r = sh("echo 40 > /sys/fs/cgroup/" + pids + " && cat /sys/fs/cgroup/" + pids, {"--privileged"});
+  EXPECT_EQ(r.out, "40\n") << r.err;
+  char tmpl[] = "/tmp/mydocker-cgview-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string vol = tmpl;
+  auto cleanup = std::shared_ptr<void>(nullptr, [&](void*) { run({"rm", "-rf", vol}); });
+  std::ofstream(vol + "/mine") << "x";
+  EXPECT_EQ(sh("ls /sys/fs/cgroup", {"-v", vol + ":/sys/fs/cgroup:ro"}).out, "mine\n");
+  r = sh("true", {"--cgroupns", "shared"});
+  EXPECT_EQ(r.status, 125);
+  EXPECT_NE(r.err.find("--cgroupns"), std::string::npos) << r.err;
 }
 
 TEST_F(ImagesTest, VolumesTmpfsAndReadOnly) {

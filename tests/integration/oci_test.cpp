@@ -279,6 +279,25 @@ TEST_F(OciTest, NamespacesJoinedByPath) {
   EXPECT_NE(ns(b, "net"), fs::read_symlink("/proc/self/ns/net").string());
 }
 
+// A new cgroup namespace (podman's default on cgroup v2) is rooted at the container's own
+// cgroups, for its process and for exec's: runc unshares it once the init is inside them. Made
+// at the clone it would be rooted at the runtime's cgroup, and /proc/self/cgroup would name
+// paths below it (or "/.." ones) that the container's /sys/fs/cgroup does not show.
+TEST_F(OciTest, ACgroupNamespaceIsRootedAtTheContainersCgroups) {
+  json c = config({"sh", "-c", "cat /proc/self/cgroup > /shared/init.cg; exec sleep 100"});
+  c["linux"]["namespaces"].push_back({{"type", "cgroup"}});
+  ASSERT_EQ(oci_detached({"run", "-d", "-b", bundle(c), "c1"}).status, 0);
+  ASSERT_TRUE(wait_file(shared_ + "/init.cg"));
+  auto r = oci({"exec", "c1", "cat", "/proc/self/cgroup"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const std::string seen = shared("init.cg") + r.out;
+  ASSERT_GE(lines(seen).size(), 2u) << seen;
+  for (const auto& line : lines(seen)) EXPECT_EQ(line.substr(line.rfind(':')), ":/") << seen;
+  const int pid = state("c1")["pid"];
+  EXPECT_NE(fs::read_symlink("/proc/" + std::to_string(pid) + "/ns/cgroup"),
+            fs::read_symlink("/proc/self/ns/cgroup"));
+}
+
 TEST_F(OciTest, MaskedReadonlyPathsRlimitsCapabilitiesSysctl) {
   json c =
       config({"sh", "-c",

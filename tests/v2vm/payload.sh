@@ -154,8 +154,16 @@ out=$($MD run --rm -m 50m busybox sh -c 'ls /; grep -c " / overlay" /proc/self/m
   grep -E "Seccomp:|NoNewPrivs|CapEff" /proc/self/status; ip -o link | wc -l; cat /proc/self/cgroup' 2>&1)
 echo "$out" | grep -q "^bin$" && echo "$out" | grep -q "Seccomp:	2" &&
   echo "$out" | grep -q "NoNewPrivs:	1" && echo "$out" | grep -q "CapEff:	00000000a80425fb" &&
-  echo "$out" | grep -q "^0::/mydocker/" && pass "run in the image: overlay root, seccomp, caps, cgroup" ||
+  echo "$out" | grep -q "^0::/$" && pass "run in the image: overlay root, seccomp, caps, cgroup namespace" ||
   fail "image run: $out"
+# docker's /sys/fs/cgroup on v2: the container's own cgroup, read-only, its namespace's root.
+out=$($MD run --rm -m 50m --pids-limit 40 busybox sh -c 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max;
+  { echo 1 > /sys/fs/cgroup/pids.max; } 2>&1; grep " /sys/fs/cgroup " /proc/self/mountinfo' 2>&1)
+echo "$out" | grep -q "^52428800$" && echo "$out" | grep -q "^40$" &&
+  echo "$out" | grep -q "Read-only file system" && echo "$out" | grep -q " / /sys/fs/cgroup ro," &&
+  pass "/sys/fs/cgroup: its own cgroup, read-only" || fail "/sys/fs/cgroup: $out"
+out=$($MD run --rm --cgroupns host busybox cat /proc/self/cgroup 2>&1)
+echo "$out" | grep -q "^0::/mydocker/" && pass "--cgroupns host" || fail "--cgroupns host: $out"
 $MD run --rm -m 20m busybox sh -c 'x=$(head -c 40000000 /dev/zero | tr "\0" a)' >/dev/null 2>/tmp/o
 rc=$?
 [ $rc -eq 137 ] && grep -q OOM /tmp/o && pass "the image's shell OOM-killed under -m 20m" ||
@@ -170,9 +178,12 @@ else
   fail "no layered image (umoci missing on the host?)"
 fi
 id=$($MD run -d --name web busybox sh -c 'echo up; sleep 60' 2>/tmp/o)
-out=$($MD exec web sh -c 'grep -E "Seccomp:|CapEff" /proc/self/status; cat /proc/self/cgroup' 2>&1)
-echo "$out" | grep -q "Seccomp:	2" && echo "$out" | grep -q "^0::/mydocker/" &&
-  pass "exec under the container's rules" || fail "exec: $out $(cat /tmp/o)"
+out=$($MD exec web sh -c 'grep -E "Seccomp:|CapEff" /proc/self/status; cat /proc/self/cgroup;
+  readlink /proc/self/ns/cgroup' 2>&1)
+init_ns=$(readlink /proc/$($MD inspect -f '{{.State.Pid}}' web)/ns/cgroup)
+echo "$out" | grep -q "Seccomp:	2" && echo "$out" | grep -q "^0::/$" &&
+  echo "$out" | grep -qxF "$init_ns" &&
+  pass "exec under the container's rules, in its cgroup namespace" || fail "exec: $out $(cat /tmp/o)"
 $MD pause web && grep -q "frozen 1" /sys/fs/cgroup/mydocker/*/cgroup.events &&
   $MD unpause web && pass "pause/unpause (cgroup.freeze)" || fail "pause"
 $MD rm -f web >/dev/null 2>&1 || fail "rm -f web"

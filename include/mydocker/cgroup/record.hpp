@@ -30,4 +30,14 @@ struct CgroupRecord {
 void put_cgroup_record(nlohmann::json& state, const CgroupRecord& r);
 CgroupRecord get_cgroup_record(const nlohmann::json& state);
 
+// What a container sees at /sys/fs/cgroup (docker's and runc's "cgroup" mount): on v1 the
+// name each hierarchy it is in is mounted under on the host (the mount point's last part:
+// "memory", "cpu,cpuacct") with the container's directory of it, in the host's order; on v2
+// its one directory. Only the container's own cgroups: never a parent's or a sibling's.
+struct CgroupView {
+  std::vector<std::pair<std::string, std::string>> v1;  // name, directory
+  std::string v2;
+};
+CgroupView cgroup_view_of(const HostCgroups& host, const CgroupRecord& r);
+
 }  // namespace mydocker

@@ -20,6 +20,8 @@ namespace mydocker {
 //
 // Joins the container's cgroups: writes "0" into each of c.join_files.
 std::optional<InitFailure> join_cgroups(const InitConfig& c, bool dry);
+// c.new_cgroupns: a cgroup namespace of its own, once in its cgroups (they become its root).
+std::optional<InitFailure> unshare_cgroupns(const InitConfig& c, bool dry);
 // After the mounts (rootfs.hpp): the hostname, the loopback, the PTY (sent over `socket`) or
 // stdin, and the privileges dropped (security.hpp).
 std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool dry);

@@ -114,6 +114,16 @@ struct InitConfig {
   // Named volumes the run makes once its plan holds: name, anonymous (-v /path). Not sent.
   std::vector<std::pair<std::string, bool>> volumes;
 
+  // /sys/fs/cgroup (docker's "cgroup" mount; an OCI bundle's mount of type "cgroup"): v1, the
+  // name each hierarchy is mounted under and the container's directory in it, bound below a
+  // tmpfs; v2, the container's cgroup, bound. Read-only but with --privileged.
+  bool cgroup_view = false;  // run: mounted (an image's root, no user mount in its place)
+  std::vector<std::pair<std::string, std::string>> cgroup_binds;
+  std::string cgroup2_dir;
+  // --cgroupns private (docker's default on v2; an OCI bundle's "cgroup" namespace): a cgroup
+  // namespace unshared once the init is in its cgroups, so that they are its root ("0::/").
+  bool new_cgroupns = false;
+
   // mydocker exec: the init joins the container's mount namespace through this inherited fd
   // (the parent joined the others and the cgroups) instead of building a root filesystem.
   int mount_ns_fd = -1;
@@ -121,6 +131,7 @@ struct InitConfig {
   // and fds of its cgroups' tasks / cgroup.procs files, opened by `mydocker exec` before it
   // left the host's mount namespace: the command's process writes "0" into each.
   std::vector<int> join_fds;  // and, after the mount namespace, its PID namespace for its child
+  int cgroup_ns_fd = -1;      // its cgroup namespace (if not ours), joined after the cgroups
 
   // --userns private: a user namespace of its own, root mapped to host uid_base/gid_base.
   bool userns = false;
@@ -138,10 +149,6 @@ struct InitConfig {
   bool oci = false;
   std::vector<OciMount> oci_mounts;
   std::vector<std::string> masked_paths, readonly_paths;
-  // The cgroup mount (type "cgroup", v1): the name each hierarchy is mounted under and the
-  // container's directory in it, bound read-only below a tmpfs.
-  std::vector<std::pair<std::string, std::string>> cgroup_binds;
-  std::string cgroup2_dir;               // v2: the container's cgroup, bound
   unsigned long rootfs_propagation = 0;  // linux.rootfsPropagation (spec.cpp: rslave unset)
   bool no_pivot = false;                 // create --no-pivot: MS_MOVE and chroot
   bool new_uts = true, new_ipc = true;   // namespaces created (else joined or the host's)

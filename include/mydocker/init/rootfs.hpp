@@ -13,6 +13,9 @@ namespace mydocker {
 // Everything up to pivot_root (the host's paths are still reachable). Without a rootfs (a
 // container without an image): nothing (see enter_rootfs).
 std::optional<InitFailure> mount_rootfs(const InitConfig& c, bool dry);
+// Once the cgroups exist (before enter_rootfs): the container's own at /sys/fs/cgroup
+// (c.cgroup_view; mount_rootfs made v1's tmpfs for them).
+std::optional<InitFailure> mount_cgroup_view(const InitConfig& c, bool dry);
 // pivot_root into the new root, unmount the old one, --read-only. Without a rootfs: the host's
 // files made read-only (unless --host-rw), a fresh /proc, tmpfs on /tmp, /run and /dev/shm, a
 // devpts for -t, the volumes.

@@ -100,6 +100,7 @@ struct RunOptions {
   std::string platform;                  // --platform OS/ARCH: the host's, or refused
   bool init = false;                     // --init: a tiny init as PID 1 (the exec stub)
   std::string uts, pid, ipc;             // --uts host, --pid host|container:, --ipc ...
+  std::string cgroupns;                  // --cgroupns host|private ("": v2 private, v1 host)
   std::string shm_size;                  // --shm-size SIZE (/dev/shm)
   std::vector<std::string> group_add;    // --group-add GROUP (name or gid)
   std::vector<std::string> sysctls;      // --sysctl KEY=VALUE (namespaced ones)

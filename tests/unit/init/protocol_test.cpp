@@ -45,6 +45,11 @@ InitConfig sample_config() {
   c.gid_base = 2000000000;
   c.gid_count = 1000;
   c.idmapped = {{"/data/containers/x", "/data/containers/x", "", "", false, false}};
+  c.cgroup_view = true;
+  c.cgroup_binds = {{"cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct/mydocker-x"}};
+  c.cgroup2_dir = "/sys/fs/cgroup/a/mydocker/x";
+  c.new_cgroupns = true;
+  c.cgroup_ns_fd = 12;
   return c;
 }
 
@@ -85,6 +90,11 @@ void expect_same(const InitConfig& a, const InitConfig& b) {
   EXPECT_EQ(a.gid_base, b.gid_base);
   EXPECT_EQ(a.gid_count, b.gid_count);
   EXPECT_EQ(a.idmapped.size(), b.idmapped.size());
+  EXPECT_EQ(a.cgroup_view, b.cgroup_view);
+  EXPECT_EQ(a.cgroup_binds, b.cgroup_binds);
+  EXPECT_EQ(a.cgroup2_dir, b.cgroup2_dir);
+  EXPECT_EQ(a.new_cgroupns, b.new_cgroupns);
+  EXPECT_EQ(a.cgroup_ns_fd, b.cgroup_ns_fd);
 }
 
 TEST(InitConfigCodec, RoundTripsEveryField) {
