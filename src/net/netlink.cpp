@@ -50,6 +50,7 @@
 #include <optional>
 #include <string_view>
 
+#include "mydocker/util/closer.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/raw_syscall.hpp"
 #include "mydocker/util/trace.hpp"
@@ -803,138 +804,11 @@ namespace {
 // waits for that work (nft_rcv_nl_event on NETLINK_URELEASE), anyone's. So closing the socket
 // that unpublished a container's ports waited 6-17 ms here, more than the rest of the run, and
 // the next run's close waited for what was left of it. The last reference to our socket is
-// therefore dropped by a child nobody waits for (a "closer").
-//
-// The closer shares our memory (CLONE_VM: no page tables copied, ~40 µs against ~130 for a
-// fork) but has its own copy of the file table and of the signal handlers; it runs on a stack
-// of its own with every signal blocked. Sharing our memory, it also shares the calling
-// thread's TLS, so it makes raw system calls only (no libc wrapper: a failing one would set
-// *our* errno). It closes every descriptor but the socket and the read end of a pipe, and
-// exits 200 ms after the pipe says our copy is closed. Cloned without an exit signal, nobody
-// is signalled; we reap it at the next hand-off, or our reaper does. On an architecture
-// without the raw calls below it is a plain fork (its own memory, errno included).
-struct Closer {
-  pid_t pid;
-  void* stack;
-  const int* closed;  // in its CloserArgs: 1 once it closed its copies of our descriptors
-  pid_t owner;        // who cloned it: a forked child (a supervisor) has a stale copy of it
-};
-constexpr size_t kCloserStack = 64 * 1024;
+// therefore dropped by a closer (util/closer.hpp), 200 ms after ours: the release holds the
+// namespace's nf_tables commit mutex while it waits, and the kernel takes that mutex to
+// register any network device of the namespace (a veth of the next run), so it releases only
+// once our deletions' grace period is surely over.
 constexpr long kCloserDelayNs = 200'000'000;  // grace periods took 6-17 ms here
-
-std::vector<Closer>& closers() {
-  static auto* list = new std::vector<Closer>;  // never destroyed: used by static destructors
-  return *list;
-}
-
-void reap_closers() {
-  std::erase_if(closers(), [](const Closer& c) {
-    if (::waitpid(c.pid, nullptr, WNOHANG | __WALL) == 0) return false;
-    if (c.stack) ::munmap(c.stack, kCloserStack);
-    return true;
-  });
-}
-
-struct CloserArgs {
-  int socket, read_end;  // the two descriptors it keeps
-  int fd_limit;          // RLIMIT_NOFILE: where closing one by one stops
-  int closed = 0;        // set to 1 (and woken: FUTEX_WAKE) once the others are closed
-};
-
-// Closes [lo, hi]: close_range (Linux 5.9), else one by one (an older kernel, or a seccomp
-// filter that refuses it). Nothing of ours may stay open there: the write end of the pipe
-// would keep the closer waiting forever, and a lock or a pipe would be held past its owner.
-void close_span(unsigned lo, unsigned hi, int fd_limit) {
-  if (lo > hi) return;
-  if (raw_syscall(SYS_close_range, lo, hi, 0) == 0) return;
-  for (long fd = lo; fd <= static_cast<long>(hi) && fd < fd_limit; ++fd) raw_syscall(SYS_close, fd);
-}
-
-int closer_main(void* arg) {
-  const auto* a = static_cast<const CloserArgs*>(arg);  // at the top of its stack
-  const auto lo = static_cast<unsigned>(std::min(a->socket, a->read_end));
-  const auto hi = static_cast<unsigned>(std::max(a->socket, a->read_end));
-  if (lo > 0) close_span(0, lo - 1, a->fd_limit);
-  close_span(lo + 1, hi - 1, a->fd_limit);
-  close_span(hi + 1, ~0U, a->fd_limit);
-  auto* closed = const_cast<int*>(&a->closed);
-  __atomic_store_n(closed, 1, __ATOMIC_RELEASE);
-  raw_syscall(SYS_futex, reinterpret_cast<long>(closed), FUTEX_WAKE, 1);
-  char byte;
-  // EOF: ours is closed (signals are blocked: no EINTR).
-  (void)raw_syscall(SYS_read, a->read_end, reinterpret_cast<long>(&byte), 1);
-  // The release holds the namespace's nf_tables commit mutex while it waits, and the kernel
-  // takes that mutex to register any network device of the namespace (a veth of the next
-  // run): release only once our deletions' grace period is surely over.
-  const timespec later{0, kCloserDelayNs};
-  (void)raw_syscall(SYS_nanosleep, reinterpret_cast<long>(&later), 0);
-  return 0;
-}
-
-}  // namespace
-
-void settle_closers() noexcept {
-  // Until a closer has run, it holds copies of all our descriptors (its file table was copied
-  // at the clone): a lock of ours (a container's supervisor.lock) would outlive our exit, and
-  // `rm` take the container for running. Usually done long before; at most 100 ms each.
-  const pid_t self = ::getpid();
-  for (const Closer& c : closers()) {
-    if (!c.closed || c.owner != self) continue;
-    const timespec wait{0, 10'000'000};
-    for (int i = 0; i < 10 && __atomic_load_n(c.closed, __ATOMIC_ACQUIRE) == 0; ++i)
-      ::syscall(SYS_futex, c.closed, FUTEX_WAIT, 0, &wait, nullptr, 0);
-  }
-}
-
-namespace {
-
-void settle_closers_at_exit() {
-  static const bool registered = std::atexit(settle_closers) == 0;
-  (void)registered;
-}
-
-void release_in_closer(UniqueFd socket) {
-  settle_closers_at_exit();
-  reap_closers();
-  void* stack = nullptr;
-  if (kRawSyscalls) {
-    stack = ::mmap(nullptr, kCloserStack, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) return;  // ours is the last: we wait, as before
-  }
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    if (stack) ::munmap(stack, kCloserStack);
-    return;
-  }
-  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
-  rlimit files{};
-  ::getrlimit(RLIMIT_NOFILE, &files);
-  CloserArgs local{
-      socket.get(), read_end.get(),
-      // the hard limit: a descriptor opened before the soft one was lowered may lie above it
-      static_cast<int>(std::min<rlim_t>(std::max(files.rlim_cur, files.rlim_max), 1 << 20))};
-  sigset_t all, old;
-  ::sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid;
-  CloserArgs* args = nullptr;
-  if (stack) {
-    char* top = static_cast<char*>(stack) + kCloserStack;
-    args = new (top - 64) CloserArgs(local);
-    pid = ::clone(closer_main, top - 128, CLONE_VM, args);
-  } else {
-    pid = ::fork();
-    if (pid == 0) ::_exit(closer_main(&local));
-  }
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (pid < 0) {
-    if (stack) ::munmap(stack, kCloserStack);
-    return;
-  }
-  closers().push_back(Closer{pid, stack, stack ? &args->closed : nullptr, ::getpid()});
-  socket.reset();  // ours first, then the pipe: the closer's reference is the last
-}
 
 std::optional<NfTables>& shared_slot() {
   settle_closers_at_exit();  // before the slot exists: runs after its destructor (a closer)
@@ -945,7 +819,11 @@ std::optional<NfTables>& shared_slot() {
 }  // namespace
 
 NfTables::~NfTables() {
-  if (socket_ && used_ && owner_ == ::getpid()) release_in_closer(std::move(socket_));
+  if (socket_ && used_ && owner_ == ::getpid()) {
+    std::vector<UniqueFd> fds;
+    fds.push_back(std::move(socket_));
+    close_later(std::move(fds), kCloserDelayNs);
+  }
 }
 
 NfTables& NfTables::shared() {

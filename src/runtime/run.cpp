@@ -34,6 +34,7 @@
 #include "mydocker/store/events.hpp"
 #include "mydocker/store/store.hpp"
 #include "mydocker/store/volumes.hpp"
+#include "mydocker/util/closer.hpp"
 #include "mydocker/util/files.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/timing.hpp"
@@ -562,7 +563,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
       if (ready.write) (void)write_all(ready.write.get(), msg.data(), msg.size());
       code = kExitSetupError;
     }
-    net::settle_closers();  // no copy of supervisor.lock outlives us (atexit does not run)
+    settle_closers();  // no copy of supervisor.lock outlives us (atexit does not run)
     ::_exit(code & 0xff);
   }
   ready.write.reset();

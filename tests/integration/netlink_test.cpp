@@ -31,6 +31,7 @@
 #include <sstream>
 
 #include "mydocker/net/netns.hpp"
+#include "mydocker/util/closer.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/trace.hpp"
@@ -728,7 +729,7 @@ TEST_F(NetlinkTest, NoLockOfOursOutlivesUsInACloser) {
     if (lock < 0 || ::flock(lock, LOCK_EX) != 0) return std::string("no lock");
     (void)NfTables::shared().has_table("mydocker-test");
     NfTables::release_shared();  // the closer, a copy of `lock` in its table
-    net::settle_closers();
+    settle_closers();
     ::close(lock);  // ours: the last reference, as at our exit
     const int probe = ::open(path, O_RDONLY | O_CLOEXEC);
     const bool free = probe >= 0 && ::flock(probe, LOCK_EX | LOCK_NB) == 0;

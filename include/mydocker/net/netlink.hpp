@@ -119,11 +119,6 @@ class Netlink {
   mutable uint32_t seq_ = 0;
 };
 
-// Waits (100 ms at most each) until the children that release our netfilter sockets (see
-// netlink.cpp, "closer") have closed their copies of our other descriptors: run at exit (atexit,
-// and before a supervisor's _exit), so that no lock of ours outlives us.
-void settle_closers() noexcept;
-
 // nf_tables through netlink (NETLINK_NETFILTER), as `nft` itself talks to the kernel: the
 // elements of a set or map of an `ip` family table, changed in one batch (all or none), without
 // starting the nft program (10-20 ms a run). The tables themselves are made with nft
@@ -131,7 +126,7 @@ void settle_closers() noexcept;
 class NfTables {
  public:
   NfTables();   // a socket in the caller's network namespace; throws SysError
-  ~NfTables();  // hands the socket to a closer (netlink.cpp) once it was used
+  ~NfTables();  // hands the socket to a closer (util/closer.hpp) once it was used
   // The process's socket, opened on first use and kept: one close per process, not one per
   // change. release_shared() closes it (a supervisor, once its ports are unpublished).
   static NfTables& shared();
