@@ -233,16 +233,23 @@ TEST_F(ImagesTest, ARmContainersLayerIsVolatileAndAKeptOnesIsNot) {
 
 TEST_F(ImagesTest, ARmContainerLeavesItsLayerDirectoriesButNothingItWroteToTheNextRun) {
   // The spare layer (spec/layer.hpp): the files and work directories of a --rm container go to
-  // the next image run; its upper directory, all it wrote and changed, does not.
-  auto first = sh("echo secret > /marker && chmod 700 / && mkdir /d");
+  // the next image run; its upper directory, all it wrote and changed, does not (the next
+  // upper is the volatile marker's directory, emptied).
+  auto first = md({"run", "-d", "--rm", "busybox", "sh", "-c",
+                   "echo secret > /marker && chmod 700 / && mkdir /d && sleep 1"});
   ASSERT_EQ(first.status, 0) << first.err;
+  struct stat st {};
+  ASSERT_EQ(::stat((data_ + "/containers/" + lines(first.out).at(0) + "/upper").c_str(), &st), 0);
+  const ino_t old_upper = st.st_ino;
+  EXPECT_EQ(md({"wait", lines(first.out).at(0)}).status, 0);
   const auto spares = lines(run({"sh", "-c", "ls -d " + data_ + "/containers/.spare-*"}).out);
   ASSERT_EQ(spares.size(), 1u);
-  struct stat st {};
   ASSERT_EQ(::stat(spares[0].c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700u);  // root-only, as every layer
   const ino_t spare = st.st_ino;
-  EXPECT_NE(::stat((spares[0] + "/upper").c_str(), &st), 0);
+  ASSERT_EQ(::stat((spares[0] + "/upper").c_str(), &st), 0);
+  EXPECT_NE(st.st_ino, old_upper);
+  EXPECT_EQ(run({"ls", "-A", spares[0] + "/upper"}).out, "");
 
   auto next = md({"run", "-d", "--rm", "busybox", "sleep", "1000"});
   ASSERT_EQ(next.status, 0) << next.err;

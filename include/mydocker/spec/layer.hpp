@@ -27,23 +27,24 @@ void make_container_layer(const std::string& files_dir, const std::string& state
 // clean (the container's mount namespace ended): the marker goes. Best effort.
 void forget_volatile_mount(const std::string& work);
 
-// The spare layer: on ext4 a directory costs two journal handles to make and five to remove
-// (the rmdir, then its inode's eviction, truncation and freed block), and an image run makes
-// and removes three of them (the files directory, upper, work): the disk is what a run waits
-// for in this VM's slow spells (README, performance). So a --rm container that ended gives its
-// files directory and work directory to the next image run of the same state root, renamed:
-// <data>/containers/.spare-<hash of the state root>, root-only as every layer. The upper
-// directory, all the container wrote, is removed as before and made anew for the next run:
-// nothing of the old container reaches the new one, even through an overlay mount some process
-// still holds (a shell that entered the old container's mount namespace).
+// The spare layer: removing a directory frees its block, and on ext4 without a journal mounted
+// with `discard` (this VM's disk) that is a synchronous discard to the disk, 20-600 µs: the
+// disk is what a run waits for in this VM's slow spells (README, performance). So a --rm
+// container that ended gives its files directory and work directory to the next image run of
+// the same state root, renamed: <data>/containers/.spare-<hash of the state root>, root-only as
+// every layer. The upper directory, all the container wrote, is removed as before and made
+// anew for the next run: nothing of the old container reaches the new one, even through an
+// overlay mount some process still holds (a shell that entered the old container's mount
+// namespace).
 std::string spare_layer_dir(const std::string& data_root, const std::string& state_root);
 // Renames the spare into place as `files_dir` (an image run's, not there yet) with a new upper
 // directory. False when there is none (or another run took it first): the caller makes the
 // layer. Throws SysError when the upper directory cannot be made.
 bool take_spare_layer(const std::string& files_dir, const std::string& state_root);
 // Keeps the layer of a --rm container that ended as the spare: when its files directory holds
-// only upper and work and is marked for `state_root`, the upper directory goes, then the
-// volatile marker, and what is left becomes the spare. False when it does not qualify or a
+// only upper and work and is marked for `state_root`, the upper directory goes, then
+// overlayfs' work/work with the volatile marker (their inodes freed by a closer,
+// util/closer.hpp), and what is left becomes the spare. False when it does not qualify or a
 // spare exists: the caller removes what is left.
 bool keep_spare_layer(const std::string& files_dir, const std::string& state_root);
 // `prune`: the spare goes (claimed by a rename, so that a run taking it at the same moment

@@ -40,13 +40,19 @@ class SpareLayer : public ::testing::Test {
 };
 
 TEST_F(SpareLayer, AnEndedLayerLeavesItsDirectoriesButNotItsFilesToTheNextRun) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the next upper is given to root: root only";
   const std::string files = ended_layer("a");
   const ino_t work = inode(files + "/work");
+  const ino_t upper = inode(files + "/upper");
+  const ino_t marker = inode(files + "/work/work/incompat/volatile");
   ASSERT_TRUE(keep_spare_layer(files, "/run/mydocker"));
   EXPECT_FALSE(test::path_exists(files));
-  EXPECT_FALSE(test::path_exists(spare_ + "/upper"));  // all the container wrote is gone
-  EXPECT_FALSE(test::path_exists(spare_ + "/work/work/incompat"));
+  EXPECT_FALSE(test::path_exists(spare_ + "/work/work"));  // the next mount makes it anew
   EXPECT_EQ(container_files_owner(spare_), "/run/mydocker");
+  // The next upper is the marker's directory, emptied: never the old upper (all the container
+  // wrote is gone with it).
+  EXPECT_EQ(inode(spare_ + "/upper"), marker);
+  EXPECT_NE(inode(spare_ + "/upper"), upper);
 
   const std::string next = container_files_dir(data_, "b");
   ASSERT_TRUE(take_spare_layer(next, "/run/mydocker"));
@@ -54,9 +60,21 @@ TEST_F(SpareLayer, AnEndedLayerLeavesItsDirectoriesButNotItsFilesToTheNextRun) {
   struct stat st {};
   ASSERT_EQ(::stat((next + "/upper").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0755u);
-  EXPECT_FALSE(test::path_exists(next + "/upper/written"));
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_TRUE(list_dir(next + "/upper").empty());
   EXPECT_FALSE(test::path_exists(spare_));
   EXPECT_FALSE(take_spare_layer(container_files_dir(data_, "c"), "/run/mydocker"));
+}
+
+// A kernel without `volatile` leaves no marker: the next run makes its upper directory.
+TEST_F(SpareLayer, WithoutAMarkerTheNextRunMakesItsUpper) {
+  const std::string files = ended_layer("a");
+  remove_tree(files + "/work/work");
+  ASSERT_TRUE(keep_spare_layer(files, "/run/mydocker"));
+  EXPECT_FALSE(test::path_exists(spare_ + "/upper"));
+  const std::string next = container_files_dir(data_, "b");
+  ASSERT_TRUE(take_spare_layer(next, "/run/mydocker"));
+  EXPECT_TRUE(list_dir(next + "/upper").empty());
 }
 
 // An `rm -f` that gave up waiting for the supervisor keeping the spare may have removed part
@@ -83,11 +101,12 @@ TEST_F(SpareLayer, OnlyALayerOfItsOwnStateRootWithNothingButItsLayersIsKept) {
 }
 
 TEST_F(SpareLayer, ThereIsOneSpareAndASecondLayerIsLeftToItsCaller) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the next upper is given to root: root only";
   ASSERT_TRUE(keep_spare_layer(ended_layer("a"), "/run/mydocker"));
   const std::string second = ended_layer("b");
   EXPECT_FALSE(keep_spare_layer(second, "/run/mydocker"));
-  EXPECT_FALSE(test::path_exists(second + "/upper"));
-  EXPECT_TRUE(test::path_exists(spare_ + "/work/work"));
+  EXPECT_TRUE(test::path_exists(second + "/upper/written"));  // the caller's to remove
+  EXPECT_TRUE(list_dir(spare_ + "/upper").empty());
 }
 
 TEST_F(SpareLayer, PruneRemovesTheSpareOfItsStateRootAndWhatAKilledPruneLeft) {
