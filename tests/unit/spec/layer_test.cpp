@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
 
 #include "../fake_cgroupfs.hpp"
+#include "mydocker/util/fd.hpp"
 #include "mydocker/util/files.hpp"
 
 namespace mydocker {
@@ -107,6 +110,36 @@ TEST_F(SpareLayer, ThereIsOneSpareAndASecondLayerIsLeftToItsCaller) {
   EXPECT_FALSE(keep_spare_layer(second, "/run/mydocker"));
   EXPECT_TRUE(test::path_exists(second + "/upper/written"));  // the caller's to remove
   EXPECT_TRUE(list_dir(spare_ + "/upper").empty());
+}
+
+// After 64 runs a spare goes: the next layer is made where no run freed inodes lately.
+TEST_F(SpareLayer, ASpareServesSixtyFourRunsThenGoes) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the next upper is given to root: root only";
+  ASSERT_TRUE(keep_spare_layer(ended_layer("a"), "/run/mydocker"));
+  const ino_t first = inode(spare_);
+  for (int run = 2; run <= 63; ++run) {
+    const std::string files = container_files_dir(data_, "r" + std::to_string(run));
+    ASSERT_TRUE(take_spare_layer(files, "/run/mydocker")) << run;
+    for (const char* d : {"/work/work", "/work/work/incompat", "/work/work/incompat/volatile"})
+      ASSERT_EQ(::mkdir((files + d).c_str(), 0), 0) << d;
+    ASSERT_TRUE(keep_spare_layer(files, "/run/mydocker")) << run;
+  }
+  EXPECT_EQ(inode(spare_), first);
+  const std::string last = container_files_dir(data_, "last");
+  ASSERT_TRUE(take_spare_layer(last, "/run/mydocker"));
+  EXPECT_FALSE(keep_spare_layer(last, "/run/mydocker"));  // the 64th: left to its caller
+  EXPECT_FALSE(test::path_exists(spare_));
+}
+
+// containers/ spreads its children over the filesystem's groups (ext4's "top directory" flag,
+// chattr +T), where the filesystem has the flag.
+TEST_F(SpareLayer, TheLayersDirectorySpreadsItsChildren) {
+  make_container_layer(container_files_dir(data_, "a"), "/run/mydocker", true);
+  UniqueFd fd(::open((data_ + "/containers").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(fd);
+  int flags = 0;
+  if (::ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) != 0) GTEST_SKIP() << "no inode flags here";
+  EXPECT_TRUE(flags & FS_TOPDIR_FL);
 }
 
 TEST_F(SpareLayer, PruneRemovesTheSpareOfItsStateRootAndWhatAKilledPruneLeft) {
