@@ -44,11 +44,13 @@ done </proc/self/cgroup
 if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then umount -l /sys/fs/cgroup/unified; fi
 
 # The scratch directory (mydocker's data root, the busybox tree, the bundles) under /var/lib,
-# where mydocker's data root is by default. This VM's ext4 disk has slow spells: a mkdir takes
-# 10 µs, then 200-500 µs for minutes, in one directory's region or another (/tmp, then /var/lib,
-# on 2026-12-07). An image run makes and removes about a dozen directories and files on the data
-# root (its layer, and overlayfs' own work directory and probes): the busybox rows follow the
-# disk. The "disk" line below says which spell a run measured.
+# where mydocker's data root is by default. This VM's ext4 has no journal: allocating an inode
+# there skips every inode its block group freed in the last 60-300 s (ext4's recently_deleted,
+# one lookup each), so a mkdir takes 10-20 µs in a quiet group and 200-600 µs in one where a few
+# thousand files came and went minutes ago (earlier benches here: these were the "slow spells").
+# An image run allocates about seven inodes (overlayfs' work directory and probes); mydocker
+# spreads its layers over the groups (spec/layer.cpp). The "disk" line below is the scratch
+# directory's own group: how much churn the last minutes left there.
 out=$(mktemp -d /var/lib/mydocker-bench.XXXXXX)
 chmod 755 "$out"
 # Every runtime's state on one tmpfs, as /run is on any systemd host and as each one's default
@@ -96,7 +98,7 @@ runc --root "$state/runc" run --bundle "$out/bundle-runc" md-bench-runc
 id=$("$md" run -d --name bench-idle busybox sleep 100000)
 
 # --- hyperfine, in rounds ---------------------------------------------------------------------
-# This VM's speed drifts over seconds (its disk most: a mkdir takes 10 µs, then 400 µs for a
+# This VM's speed drifts over seconds (an inode allocation most: 10 µs, then 400 µs for a
 # while), and one hyperfine call measures its commands one after another: a slow spell that
 # falls on one row skews its ratio. So hyperfine runs ROUNDS times (BENCH_ROUNDS, default 6),
 # each time every command for RUNS/ROUNDS runs, in an order rotated and reversed from round to
@@ -138,7 +140,7 @@ row() { # name, its median, the reference's name, its median, the target
   awk -v n="$1" -v m="$2" -v rn="$3" -v r="$4" -v t="$5" 'BEGIN {
     x = m / r; printf "%-44s %8.2f ms %6.2f x %-6s (target <= %s) %s\n", n, m, x, rn, t, (x <= t ? "ok" : "MISSED") }'
 }
-# The data root's disk right now (see above): the median of 50 mkdir+rmdir pairs there.
+# The scratch directory's group right now (see above): the median of 50 mkdir+rmdir pairs.
 disk_us=$(python3 -c '
 import os, sys, time, statistics
 d = sys.argv[1] + "/disk-probe"
@@ -147,7 +149,7 @@ for i in range(50):
     s = time.perf_counter(); os.mkdir(d); os.rmdir(d); t.append(time.perf_counter() - s)
 print("%.0f" % (statistics.median(t) * 1e6))' "$out")
 floor=$(median floor) true_ms=$(median true) crun_ms=$(median crun)
-printf '%-44s %8s µs (a quiet disk: 20-40)\n' "disk: mkdir+rmdir in the data root's directory" "$disk_us"
+printf '%-44s %8s µs (a quiet group: 20-40)\n' "disk: mkdir+rmdir in the scratch directory" "$disk_us"
 printf '%-44s %8.2f ms\n' "floor: unshare --pid --uts --mount --ipc --net" "$floor"
 printf '%-44s %8.2f ms\n' "/bin/true" "$true_ms"
 printf '%-44s %8.2f ms\n' "crun run (busybox bundle, 100m)" "$crun_ms"

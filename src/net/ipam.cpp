@@ -238,7 +238,12 @@ void save(const std::string& dir, const Network& n) {
 }
 
 void write_lease(const std::string& dir, const Lease& l) {
-  make_dirs(leases_dir(dir, l.network), 0700);
+  // A lease file comes and goes with each run: the network's leases in a group of their own
+  // (util/files.hpp, spread_children), away from the data root's other files.
+  if (const std::string leases = leases_dir(dir, l.network); ::access(leases.c_str(), F_OK) != 0) {
+    spread_children(dir);
+    make_dirs(leases, 0700);
+  }
   const json j{{"Id", l.container_id}, {"Name", l.container_name}};
   write_file_atomic(lease_path(dir, l.network, l.ip), j.dump() + "\n", /*durable=*/false);
 }

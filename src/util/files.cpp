@@ -3,8 +3,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/fs.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +32,15 @@ void make_dirs(const std::string& path, mode_t mode) {
   make_dirs(path.substr(0, slash), mode);
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
     throw SysError(errno, "cannot create " + path);
+}
+
+void spread_children(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  int flags = 0;
+  if (fd && ::ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_TOPDIR_FL)) {
+    flags |= FS_TOPDIR_FL;
+    (void)::ioctl(fd.get(), FS_IOC_SETFLAGS, &flags);
+  }
 }
 
 namespace {
