@@ -1,8 +1,10 @@
 #include "mydocker/cgroup/manager.hpp"
 
+#include <dirent.h>
 #include <signal.h>
 
 #include <charconv>
+#include <cstring>
 
 #include "mydocker/cgroup/placement.hpp"
 #include "mydocker/cgroup/v1/manager.hpp"
@@ -52,17 +54,11 @@ bool pid_in_container(pid_t pid, const std::string& id) {
   return text && text->find(id) != std::string::npos;
 }
 
-int kill_cgroup_procs(const Fs& fs, const std::string& dir, const std::string& id) {
-  size_t slash = dir.rfind('/');
-  // The leaf is mydocker's 64-hex id (v1 by default: mydocker-<id>), or an OCI container's
-  // cgroupsPath leaf: never empty, never a path of its own, and always the last component of
-  // `dir`.
-  const bool leaf_ok = !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos;
-  const std::string_view leaf =
-      slash == std::string::npos ? "" : std::string_view(dir).substr(slash + 1);
-  if (!leaf_ok || slash == std::string::npos || slash == 0 ||
-      (leaf != id && !(is_container_id(id) && leaf == default_cgroup_name(id))))
-    throw Error("refusing to kill the processes of " + dir + ": not a container's cgroup");
+namespace {
+
+// SIGKILL for every process `dir`/cgroup.procs lists (v2: cgroup.kill). Unchecked: callers
+// check that `dir` is, or is below, a container's own cgroup.
+int kill_listed_procs(const Fs& fs, const std::string& dir) {
   auto procs = fs.read_if_exists(path_join(dir, "cgroup.procs"));
   if (!procs || trim(*procs).empty()) return 0;
   // v2 (5.14+): one write kills the whole cgroup, including processes forked meanwhile.
@@ -82,6 +78,47 @@ int kill_cgroup_procs(const Fs& fs, const std::string& dir, const std::string& i
     trace::emit("kill -9 " + std::to_string(pid));
     if (::kill(pid, SIGKILL) == 0) ++killed;
   }
+  return killed;
+}
+
+// The cgroups below `dir` (a --privileged container may make some in its own: its
+// /sys/fs/cgroup is writable), their processes killed, removed deepest first. Bounded depth.
+void remove_child_cgroups(const Fs& fs, const std::string& dir, int depth) {
+  if (depth > 32) return;
+  std::vector<std::string> children;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d))
+      if (e->d_type == DT_DIR && std::strcmp(e->d_name, ".") != 0 &&
+          std::strcmp(e->d_name, "..") != 0)
+        children.push_back(path_join(dir, e->d_name));
+    ::closedir(d);
+  }
+  for (const auto& child : children) {
+    remove_child_cgroups(fs, child, depth + 1);
+    (void)kill_listed_procs(fs, child);
+    (void)fs.remove_dir(child);  // still busy: the caller's next rmdir says so
+  }
+}
+
+}  // namespace
+
+int kill_cgroup_procs(const Fs& fs, const std::string& dir, const std::string& id) {
+  size_t slash = dir.rfind('/');
+  // The leaf is mydocker's 64-hex id (v1 by default: mydocker-<id>), or an OCI container's
+  // cgroupsPath leaf: never empty, never a path of its own, and always the last component of
+  // `dir`.
+  const bool leaf_ok = !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos;
+  const std::string_view leaf =
+      slash == std::string::npos ? "" : std::string_view(dir).substr(slash + 1);
+  if (!leaf_ok || slash == std::string::npos || slash == 0 ||
+      (leaf != id && !(is_container_id(id) && leaf == default_cgroup_name(id))))
+    throw Error("refusing to kill the processes of " + dir + ": not a container's cgroup");
+  return kill_listed_procs(fs, dir);
+}
+
+int clear_container_cgroup(const Fs& fs, const std::string& dir, const std::string& id) {
+  const int killed = kill_cgroup_procs(fs, dir, id);  // checks `dir` first
+  remove_child_cgroups(fs, dir, 0);
   return killed;
 }
 

@@ -23,13 +23,19 @@ void remove_cgroup_dir(const Fs& fs, const std::string& dir, const std::string& 
   using Clock = std::chrono::steady_clock;
   auto deadline = Clock::now() + std::chrono::seconds(5);
   std::chrono::microseconds delay(1000);
+  bool cleared = false;
   for (;;) {
     int err = fs.remove_dir(dir);
     if (err == 0) return;
-    if (err != EBUSY || Clock::now() > deadline) throw FsError(err, "rmdir", dir);
-    // Busy: processes are left (kill them; this checks `dir` is a container's own cgroup), or
-    // the last ones are still being released.
-    (void)kill_cgroup_procs(fs, dir, id);
+    // ENOTEMPTY: what a plain directory says where the kernel says EBUSY (child cgroups); no
+    // release is pending there, so once cleared it is final.
+    if ((err != EBUSY && (err != ENOTEMPTY || cleared)) || Clock::now() > deadline)
+      throw FsError(err, "rmdir", dir);
+    cleared = true;
+    // Busy: processes are left, or cgroups the container made in its own (kill them and remove
+    // those; this checks `dir` is a container's own cgroup), or the last ones are still being
+    // released.
+    (void)clear_container_cgroup(fs, dir, id);
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::microseconds(100'000));
   }

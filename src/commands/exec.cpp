@@ -84,12 +84,14 @@ struct Namespaces {
   UniqueFd cgroup;  // only with a cgroup namespace of its own: the command joins it
 };
 
-// The container's namespace of this type if it is not ours (a user namespace, a cgroup one).
+// The container's namespace of this type if it is not ours (a user namespace, a cgroup one);
+// none where the kernel has no such namespaces.
 UniqueFd own_namespace(pid_t pid, const char* name) {
   const std::string path = "/proc/" + std::to_string(pid) + "/ns/" + name;
   const std::string self = std::string("/proc/self/ns/") + name;
   struct stat theirs {
   }, ours{};
+  if (::stat(self.c_str(), &ours) != 0 && errno == ENOENT) return UniqueFd();
   if (::stat(path.c_str(), &theirs) != 0 || ::stat(self.c_str(), &ours) != 0)
     throw SysError(errno, "stat " + path);
   if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev) return UniqueFd();
@@ -224,6 +226,7 @@ JoinResult run_joined(InitConfig& c, Namespaces& ns, std::vector<UniqueFd>& join
   errors.write.reset();
   ns.mount.reset();
   ns.pid.reset();
+  ns.cgroup.reset();
   join.clear();
   send_init_config(sync.write.get(), c);
   (void)write_all(sync.write.get(), &kSyncGo, 1);

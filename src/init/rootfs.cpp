@@ -474,13 +474,27 @@ Result user_mounts(const Steps& s, const InitConfig& c, const std::string& root,
 // symlink per controller, as on the host); v2, the container's one directory bound. Read-only
 // unless asked otherwise (--privileged, an OCI mount without "ro").
 
+// The filesystem the view's binds must land on (v1: our tmpfs; v2: the mount point's own),
+// noted before the user's mounts: a bind target found on another one was covered meanwhile (a
+// volume put there through a symlink of the image's) and is left to it.
+dev_t g_view_dev = 0;
+
+void note_view_dev(const Steps& s, const std::string& target) {
+  struct stat st {};
+  if (!s.dry() && ::lstat(target.c_str(), &st) == 0) g_view_dev = st.st_dev;
+}
+
 // v1's tmpfs and its directories: no cgroup is needed yet (a run makes them while the parent
-// makes the cgroups). Nothing on v2: its directory is bound on the mount point itself.
+// makes the cgroups). Nothing to mount on v2: its directory is bound on the mount point itself.
 Result cgroup_tmpfs(const Steps& s, const InitConfig& c, const std::string& target) {
-  if (c.cgroup_binds.empty()) return std::nullopt;
+  if (c.cgroup_binds.empty()) {
+    note_view_dev(s, target);
+    return std::nullopt;
+  }
   if (auto f = s.mount("mount -t tmpfs cgroup " + target + " -o nosuid,nodev,noexec,mode=755",
                        "cgroup", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"))
     return f;
+  note_view_dev(s, target);
   for (const auto& [name, dir] : c.cgroup_binds) {
     if (auto f = s.mkdir(target + "/" + name)) return f;
     if (name.find(',') != std::string::npos)
@@ -490,33 +504,38 @@ Result cgroup_tmpfs(const Steps& s, const InitConfig& c, const std::string& targ
   return std::nullopt;
 }
 
-// The view's mounts (the first holds the others) nosuid, nodev, noexec and, with `ro`,
-// read-only, with one mount_setattr(2); one remount per mount where the kernel has none (before
-// 5.12). A bind does not take the flags of the mount it copies.
-Result seal_tree(const Steps& s, const std::vector<std::string>& mounts, bool ro) {
+// Each of the view's own mounts nosuid, nodev, noexec and, with `ro`, read-only: one
+// mount_setattr(2) each, not recursive (a volume the user put below keeps its own flags); a
+// remount where the kernel has none (before 5.12). A bind does not take the flags of the
+// mount it copies.
+Result seal_mounts(const Steps& s, const std::vector<std::string>& mounts, bool ro) {
   const std::string opts = std::string(ro ? "ro," : "") + "nosuid,nodev,noexec ";
-  for (size_t i = 0; i < mounts.size(); ++i)
-    trace::emit(
-        "mount -o remount,bind," + opts + trace::quote(mounts[i]) +
-        (i == 0 && mounts.size() > 1 ? "   # all of them: one mount_setattr(2), recursive" : ""));
-  if (s.dry()) return std::nullopt;
   mount_attr attr{};
   attr.attr_set =
       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (ro ? MOUNT_ATTR_RDONLY : 0);
-  if (::mount_setattr(AT_FDCWD, mounts.front().c_str(), AT_RECURSIVE, &attr, sizeof attr) == 0)
-    return std::nullopt;
-  if (errno != ENOSYS)
-    return failed("mount -o remount,bind," + opts + "(recursive) " + mounts.front());
   const unsigned long flags =
       MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | (ro ? MS_RDONLY : 0);
-  for (const auto& m : mounts)
-    if (::mount(nullptr, m.c_str(), nullptr, flags, nullptr) != 0)
+  for (const auto& m : mounts) {
+    trace::emit("mount -o remount,bind," + opts + trace::quote(m));
+    if (s.dry() || ::mount_setattr(AT_FDCWD, m.c_str(), 0, &attr, sizeof attr) == 0) continue;
+    if (errno != ENOSYS || ::mount(nullptr, m.c_str(), nullptr, flags, nullptr) != 0)
       return failed("mount -o remount,bind," + opts + m);
+  }
   return std::nullopt;
 }
 
-// The container's directories bound (they exist now), then the whole view made read-only.
-Result bind_cgroups(const Steps& s, const InitConfig& c, const std::string& target, bool ro) {
+// Whether `to` is still where the view put it (see g_view_dev).
+bool view_target_ok(const Steps& s, const std::string& to) {
+  struct stat st {};
+  if (s.dry()) return true;
+  return ::lstat(to.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == g_view_dev;
+}
+
+// The container's directories bound (they exist now), then sealed. `trees`, when given, are
+// detached copies of them to attach instead (open_tree, one each, in order: v2's one, or v1's as
+// in cgroup_binds).
+Result bind_cgroups(const Steps& s, const InitConfig& c, const std::string& target, bool ro,
+                    const std::vector<UniqueFd>& trees = {}) {
   std::vector<std::pair<std::string, std::string>> binds;  // source, target
   if (c.cgroup_binds.empty()) {
     if (c.cgroup2_dir.empty()) return std::nullopt;  // no cgroup of its own
@@ -524,14 +543,26 @@ Result bind_cgroups(const Steps& s, const InitConfig& c, const std::string& targ
   }
   for (const auto& [name, dir] : c.cgroup_binds) binds.emplace_back(dir, target + "/" + name);
   std::vector<std::string> mounts;
-  if (!c.cgroup_binds.empty()) mounts.push_back(target);  // the tmpfs first
-  for (const auto& [from, to] : binds) {
-    if (auto f = s.mount("mount --bind " + trace::quote(from) + " " + trace::quote(to),
-                         from.c_str(), to, nullptr, MS_BIND))
+  if (!c.cgroup_binds.empty() && view_target_ok(s, target)) mounts.push_back(target);  // tmpfs
+  for (size_t i = 0; i < binds.size(); ++i) {
+    const auto& [from, to] = binds[i];
+    if (!view_target_ok(s, to)) {
+      trace::emit("# " + to + ": covered by a mount of the container's own, left to it");
+      continue;
+    }
+    if (i < trees.size()) {
+      trace::emit("mount --bind " + trace::quote(from) + " " + trace::quote(to) +
+                  "   # a copy taken before (open_tree), attached now (move_mount)");
+      if (!s.dry() &&
+          ::move_mount(trees[i].get(), "", AT_FDCWD, to.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+        return failed("mount --bind " + from + " " + to);
+    } else if (auto f = s.mount("mount --bind " + trace::quote(from) + " " + trace::quote(to),
+                                from.c_str(), to, nullptr, MS_BIND)) {
       return f;
+    }
     mounts.push_back(to);
   }
-  return seal_tree(s, mounts, ro);
+  return seal_mounts(s, mounts, ro);
 }
 
 }  // namespace
@@ -595,6 +626,27 @@ Result host_view(const Steps& s, const InitConfig& c) {
                          "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                          "newinstance,ptmxmode=0666,mode=0620"))
       return f;
+  // --cgroupns private: its own cgroups at /sys/fs/cgroup over the host's, so that they agree
+  // with its namespace (a program would read the host root's files as its own otherwise).
+  if (c.cgroup_view) {
+    // Copies of its directories first (open_tree): the host's /sys/fs/cgroup they are in goes.
+    std::vector<UniqueFd> trees;
+    std::vector<std::string> dirs{c.cgroup2_dir};
+    if (!c.cgroup_binds.empty()) dirs.clear();
+    for (const auto& [name, dir] : c.cgroup_binds) dirs.push_back(dir);
+    for (const auto& dir : s.dry() ? std::vector<std::string>{} : dirs) {
+      trees.emplace_back(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+      if (!trees.back()) return failed("open_tree " + dir);
+    }
+    // The host's cgroup mounts leave this namespace's copy of the tree: hidden under the view,
+    // they would still be listed in /proc/self/mountinfo, where a JVM looks for its cgroups.
+    trace::emit("umount -l /sys/fs/cgroup   # the host's cgroups, from this namespace's copy");
+    if (!s.dry())
+      for (int i = 0; i < 8 && ::umount2("/sys/fs/cgroup", MNT_DETACH) == 0; ++i) {
+      }
+    if (auto f = cgroup_tmpfs(s, c, "/sys/fs/cgroup")) return f;
+    if (auto f = bind_cgroups(s, c, "/sys/fs/cgroup", !c.privileged, trees)) return f;
+  }
   return user_mounts(s, c, "", c.host_rw ? nullptr : &trees);
 }
 

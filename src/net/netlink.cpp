@@ -21,7 +21,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <linux/if_link.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -30,14 +29,9 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
-#include <pthread.h>
 #include <sched.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,13 +40,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
-#include <new>
 #include <optional>
 #include <string_view>
 
 #include "mydocker/util/closer.hpp"
 #include "mydocker/util/error.hpp"
-#include "mydocker/util/raw_syscall.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker::net {

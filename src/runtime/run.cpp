@@ -151,27 +151,43 @@ std::string default_hostname(const RunOptions& o, const std::string& id) {
   return short_id(id);
 }
 
-// Whether a user mount takes the place of /sys/fs/cgroup (or of a directory above it, or puts
-// something inside it): theirs wins, and the container's cgroups are not mounted there.
-bool mount_covers_cgroup_view(const std::vector<MountSpec>& mounts) {
-  for (const auto& m : mounts) {
-    const std::string& t = m.target;
-    if (t == "/" || t == "/sys" || t == "/sys/fs" || t == "/sys/fs/cgroup" ||
-        t.rfind("/sys/fs/cgroup/", 0) == 0)
-      return true;
-  }
-  return false;
+// A container path as the kernel will walk it ("/sys//fs/./cgroup/" is /sys/fs/cgroup; ".."
+// was refused already): for comparing mount targets.
+std::string plain_path(const std::string& path) {
+  std::string out;
+  for (const auto& part : split(path, "/"))
+    if (!part.empty() && part != ".") out += "/" + part;
+  return out.empty() ? "/" : out;
 }
 
-// docker's defaults: a container of an image (or --rootfs) sees its own cgroups at
-// /sys/fs/cgroup, and has a cgroup namespace of its own on v2 (--cgroupns private; on v1 the
-// host's, as docker keeps it there). A run on the host's files sees the host's /sys as it is.
+// docker's defaults, and the container's cgroups as it sees them:
+// - an image's root (or --rootfs): its own cgroups at /sys/fs/cgroup, and a cgroup namespace
+//   of its own on v2 (docker: private on v2, host on v1); a mount of the user's at /sys/fs/cgroup
+//   or above it takes the view's place, one below it the place of the hierarchy it is in (v1;
+//   on v2 the view is one mount: it goes);
+// - the host's files: the host's /sys as it is, and the host's cgroup namespace unless
+//   --cgroupns private asks otherwise, which brings the view too (over the host's cgroups, in
+//   its own mount namespace), so that /proc/self/cgroup and /sys/fs/cgroup agree.
 void prepare_cgroups_seen(const RunOptions& o, const HostCgroups& host, const Plan& p,
                           InitConfig& c) {
   const CgroupRecord record = p.cgroups->record();
-  c.new_cgroupns = o.cgroupns.empty() ? record.driver == CgroupMode::kV2 : o.cgroupns == "private";
-  if (c.rootfs.empty() || mount_covers_cgroup_view(c.mounts)) return;
-  const CgroupView view = cgroup_view_of(host, record);
+  const bool v2 = record.driver == CgroupMode::kV2;
+  c.new_cgroupns = o.cgroupns.empty() ? v2 && !c.rootfs.empty() : o.cgroupns == "private";
+  if (c.rootfs.empty() && !c.new_cgroupns) return;
+  CgroupView view = cgroup_view_of(host, record);
+  constexpr std::string_view kView = "/sys/fs/cgroup/";
+  for (const auto& m : c.mounts) {
+    const std::string t = plain_path(m.target);
+    if (t == "/" || t == "/sys" || t == "/sys/fs" || t == "/sys/fs/cgroup") return;
+    if (t.rfind(kView, 0) != 0) continue;
+    if (v2) return;
+    const std::string name = t.substr(kView.size(), t.find('/', kView.size()) - kView.size());
+    std::erase_if(view.v1, [&](const auto& b) {
+      for (const auto& part : split(b.first, ","))
+        if (part == name) return true;
+      return b.first == name;
+    });
+  }
   c.cgroup_view = true;
   c.cgroup_binds = view.v1;
   c.cgroup2_dir = view.v2;

@@ -131,9 +131,9 @@ int count_spare_run(const std::string& files_dir) {
 
 bool keep_spare_layer(const std::string& files_dir, const std::string& state_root) {
   if (!holds_only(files_dir, {"upper", "work"}) || container_files_owner(files_dir) != state_root ||
-      ::access(spare_beside(files_dir, state_root).c_str(), F_OK) == 0 ||
-      count_spare_run(files_dir) >= kSpareRuns)
+      ::access(spare_beside(files_dir, state_root).c_str(), F_OK) == 0)
     return false;
+  if (const int runs = count_spare_run(files_dir); runs >= kSpareRuns) return false;
   // A run frees, and the next one allocates, the inodes of its upper directory and of what
   // overlayfs makes at its mount in work/work (work/work itself, its probes, the `volatile`
   // marker). On ext4 without a journal (this VM's disk) both cost: the allocation skips every

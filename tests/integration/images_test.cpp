@@ -396,6 +396,52 @@ TEST_F(ImagesTest, SeesItsOwnCgroupsReadOnlyAtSysFsCgroup) {
   EXPECT_NE(r.err.find("--cgroupns"), std::string::npos) << r.err;
 }
 
+// The view beside the user's mounts, nested cgroups, user namespaces and the host's files.
+TEST_F(ImagesTest, TheCgroupViewBesideVolumesNestedCgroupsAndTheHostsFiles) {
+  const bool v2 = run({"sh", "-c", "grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts"}).status == 0;
+  const std::string pids = v2 ? "pids.max" : "pids/pids.max";
+  char tmpl[] = "/tmp/mydocker-cgview-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string vol = tmpl;
+  auto cleanup = std::shared_ptr<void>(nullptr, [&](void*) { run({"rm", "-rf", vol}); });
+  std::ofstream(vol + "/mine") << "x";
+  if (!v2) {  // a volume below the view takes its hierarchy's place, the others stay
+    auto r = sh("ls /sys/fs/cgroup/memory; cat /sys/fs/cgroup/pids/pids.max",
+                {"--pids-limit", "30", "-v", vol + ":/sys/fs/cgroup/memory"});
+    EXPECT_EQ(r.out, "mine\n30\n") << r.err;
+    r = sh("cat /sys/fs/cgroup/foo/mine; touch /sys/fs/cgroup/foo/w && echo rw",
+           {"-v", vol + ":/sys/fs/cgroup/foo"});
+    EXPECT_EQ(r.out, "xrw\n") << r.err;
+  }
+  EXPECT_EQ(sh("ls /sys/fs/cgroup", {"-v", vol + ":/sys//fs/cgroup/"}).out, "mine\nw\n");
+  // --privileged: cgroups it makes in its own go with it (the harness checks none is left).
+  auto r = sh("mkdir -p /sys/fs/cgroup/" + std::string(v2 ? "" : "pids/") +
+                  "a/b && echo $$ > /sys/fs/cgroup/" + (v2 ? "" : "pids/") +
+                  "a/b/cgroup.procs && echo made",
+              {"--privileged"});
+  EXPECT_EQ(r.out, "made\n") << r.err;
+  EXPECT_EQ(r.err.find("rmdir"), std::string::npos) << r.err;
+  auto id = md({"run", "-d", "--privileged", "busybox", "sh", "-c",
+                "mkdir -p /sys/fs/cgroup/" + std::string(v2 ? "" : "memory/") + "x/y; sleep 60"});
+  ASSERT_EQ(id.status, 0) << id.err;
+  usleep(300000);
+  EXPECT_EQ(md({"rm", "-f", id.out.substr(0, 64)}).status, 0);
+  // A user namespace's root in a cgroup namespace of its own, rooted at its cgroups.
+  r = sh("cat /proc/self/cgroup", {"--userns", "private", "--cgroupns", "private"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const auto& line : lines(r.out)) {
+    EXPECT_EQ(line.substr(line.rfind(':')), ":/") << r.out;
+  }
+  // The host's files: the host's /sys as it is, unless --cgroupns private, which brings the
+  // container's own cgroups there too (so that they agree with /proc/self/cgroup).
+  r = md({"run", "--rm", "--pids-limit", "30", "--cgroupns", "private", "sh", "-c",
+          "cat /sys/fs/cgroup/" + pids + "; grep -c ' /sys/fs/cgroup' /proc/self/mountinfo"});
+  EXPECT_EQ(lines(r.out).at(0), "30") << r.out << r.err;
+  EXPECT_EQ(lines(r.out).at(1), v2 ? "1" : "9") << "the host's cgroup mounts are gone: " << r.out;
+  r = md({"run", "--rm", "--pids-limit", "30", "sh", "-c", "cat /sys/fs/cgroup/" + pids});
+  EXPECT_NE(r.out, "30\n") << "the host's own /sys/fs/cgroup by default";
+}
+
 TEST_F(ImagesTest, VolumesTmpfsAndReadOnly) {
   char tmpl[] = "/tmp/mydocker-vol-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);

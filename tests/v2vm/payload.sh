@@ -164,6 +164,15 @@ echo "$out" | grep -q "^52428800$" && echo "$out" | grep -q "^40$" &&
   pass "/sys/fs/cgroup: its own cgroup, read-only" || fail "/sys/fs/cgroup: $out"
 out=$($MD run --rm --cgroupns host busybox cat /proc/self/cgroup 2>&1)
 echo "$out" | grep -q "^0::/mydocker/" && pass "--cgroupns host" || fail "--cgroupns host: $out"
+# --privileged: writable, and cgroups it makes in its own go with it.
+out=$($MD run --rm --privileged busybox sh -c 'mkdir -p /sys/fs/cgroup/a/b &&
+  echo $$ > /sys/fs/cgroup/a/b/cgroup.procs && cat /proc/self/cgroup' 2>&1)
+[ "$out" = "0::/a/b" ] && [ -z "$(find /sys/fs/cgroup/mydocker -mindepth 1 -type d 2>/dev/null)" ] &&
+  pass "--privileged: nested cgroups, removed with it" || fail "nested cgroups: $out"
+# The host's files with --cgroupns private: its own cgroup at /sys/fs/cgroup, not the host's.
+out=$($MD run --rm --pids-limit 30 --cgroupns private sh -c 'cat /sys/fs/cgroup/pids.max /proc/self/cgroup' 2>&1)
+[ "$out" = "$(printf '30\n0::/')" ] && pass "host files, --cgroupns private: its own view" ||
+  fail "host files --cgroupns private: $out"
 $MD run --rm -m 20m busybox sh -c 'x=$(head -c 40000000 /dev/zero | tr "\0" a)' >/dev/null 2>/tmp/o
 rc=$?
 [ $rc -eq 137 ] && grep -q OOM /tmp/o && pass "the image's shell OOM-killed under -m 20m" ||

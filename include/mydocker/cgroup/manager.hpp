@@ -107,6 +107,10 @@ std::vector<ContainerCgroupPlace> default_cgroup_places(const HostCgroups& host)
 // would read the root's cgroup.procs, which lists every process of the host. Returns the number
 // killed.
 int kill_cgroup_procs(const Fs& fs, const std::string& dir, const std::string& id);
+// kill_cgroup_procs, then the cgroups below `dir` that the container made in its own (a
+// --privileged one may) go, deepest first, their processes killed. Returns the number killed
+// in `dir`.
+int clear_container_cgroup(const Fs& fs, const std::string& dir, const std::string& id);
 
 // Whether `pid` is a process of the container `id` (its /proc/PID/cgroup names the id): checked
 // before a pid read from a state file is signalled, against pid reuse.

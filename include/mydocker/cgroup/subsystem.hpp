@@ -42,7 +42,8 @@ class Subsystem {
 };
 
 // rmdir of container `id`'s cgroup directory: EINTR retried; on EBUSY the processes left in it
-// are killed (kill_cgroup_procs checks `dir` is that container's own) and rmdir retried, backing
+// are killed and the cgroups it made below its own removed (clear_container_cgroup, which
+// checks `dir` is that container's own) and rmdir retried, backing
 // off from 1 ms doubling to 100 ms, for at most 5 s; ENOENT counts as done. Throws FsError, or
 // Error when `dir` is not the container's cgroup.
 void remove_cgroup_dir(const Fs& fs, const std::string& dir, const std::string& id);

@@ -27,25 +27,27 @@ void make_container_layer(const std::string& files_dir, const std::string& state
 // clean (the container's mount namespace ended): the marker goes. Best effort.
 void forget_volatile_mount(const std::string& work);
 
-// The spare layer: removing a directory frees its block, and on ext4 without a journal mounted
-// with `discard` (this VM's disk) that is a synchronous discard to the disk, 20-600 µs: the
-// disk is what a run waits for in this VM's slow spells (README, performance). So a --rm
+// The spare layer: a directory made and removed costs an inode allocation and a freed block;
+// on ext4 without a journal (this VM's disk) the allocation skips every inode freed lately and,
+// mounted with `discard`, the free is a synchronous discard (README, performance). So a --rm
 // container that ended gives its files directory and work directory to the next image run of
 // the same state root, renamed: <data>/containers/.spare-<hash of the state root>, root-only as
-// every layer. The upper directory, all the container wrote, is removed as before and made
-// anew for the next run: nothing of the old container reaches the new one, even through an
-// overlay mount some process still holds (a shell that entered the old container's mount
-// namespace).
+// every layer, for 64 runs (then the next layer is made afresh, in another block group:
+// util/files.hpp, spread_children). The upper directory, all the container wrote, is removed;
+// the next run's upper is the `volatile` marker's directory, emptied (overlayfs made it at the
+// mount and never touched it again): nothing of the old container reaches the new one, even
+// through an overlay mount some process still holds (a shell that entered the old container's
+// mount namespace).
 std::string spare_layer_dir(const std::string& data_root, const std::string& state_root);
 // Renames the spare into place as `files_dir` (an image run's, not there yet) with a new upper
 // directory. False when there is none (or another run took it first): the caller makes the
 // layer. Throws SysError when the upper directory cannot be made.
 bool take_spare_layer(const std::string& files_dir, const std::string& state_root);
 // Keeps the layer of a --rm container that ended as the spare: when its files directory holds
-// only upper and work and is marked for `state_root`, the upper directory goes, then
-// overlayfs' work/work with the volatile marker (their inodes freed by a closer,
-// util/closer.hpp), and what is left becomes the spare. False when it does not qualify or a
-// spare exists: the caller removes what is left.
+// only upper and work, is marked for `state_root` and has served fewer than 64 runs, the upper
+// directory and overlayfs' work/work go (their inodes freed by a closer, util/closer.hpp), the
+// marker's directory becomes the next upper, and what is left becomes the spare. False when it
+// does not qualify or a spare exists: the caller removes what is left.
 bool keep_spare_layer(const std::string& files_dir, const std::string& state_root);
 // `prune`: the spare goes (claimed by a rename, so that a run taking it at the same moment
 // keeps a whole layer), and what a killed prune left of one. The paths removed.

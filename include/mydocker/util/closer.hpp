@@ -4,9 +4,9 @@
 //     period, 6-17 ms here; net/netlink.cpp).
 //   - A removed directory of a container's layer: its inode is freed at its last reference, and
 //     on ext4 without a journal mounted with `discard` (this VM's disk) freeing its block is a
-//     synchronous discard to the disk: 20-600 µs each, four per `run --rm` (spec/layer.cpp).
+//     synchronous discard to the disk: 20-600 µs each, three per `run --rm` (spec/layer.cpp).
 //     Held open, the directory is gone from every path when its rmdir returns; the closer frees
-//     the inode beside the next run instead of before our exit.
+//     the inode beside the rest of the run's teardown and the next run, not on its path.
 //
 // The closer shares our memory (CLONE_VM: no page tables copied, ~40 µs against ~130 for a
 // fork) but has its own copy of the file table; it closes every descriptor but the ones it

@@ -68,27 +68,42 @@ TEST_F(SubsystemTest, RemoveCgroupDirOfAMissingDirectoryIsDone) {
 TEST_F(SubsystemTest, RemoveCgroupDirThrowsForErrorsOtherThanBusy) {
   fs_->add_root("memory");
   const std::string dir = path("memory/" + test::kId);
-  ASSERT_TRUE(fs_->make_dir(dir));
-  ASSERT_TRUE(fs_->make_dir(dir + "/child"));  // the fake's rmdir then fails (ENOTEMPTY)
+  put_file(dir, "");  // not a directory: ENOTDIR
 
   try {
     remove_cgroup_dir(*fs_, dir, test::kId);
     FAIL() << "no exception";
   } catch (const FsError& e) {
     EXPECT_EQ(e.path(), dir);
-    EXPECT_NE(e.err(), 0);
+    EXPECT_EQ(e.err(), ENOTDIR);
   }
   EXPECT_TRUE(fs_->exists(dir));
 }
 
-TEST_F(SubsystemTest, RemoveCgroupDirKillsOnlyInItsContainersOwnDirectory) {
-  // EBUSY makes it kill what is listed: only in the directory of the container it names.
+// A container may make cgroups in its own (--privileged: its /sys/fs/cgroup is writable), and
+// the kernel refuses to remove a cgroup that has any (EBUSY; the fake's plain directories say
+// ENOTEMPTY): they go first, deepest first, as runc removes them.
+TEST_F(SubsystemTest, RemoveCgroupDirRemovesTheCgroupsTheContainerMadeInIt) {
   fs_->add_root("memory");
   const std::string dir = path("memory/" + test::kId);
   ASSERT_TRUE(fs_->make_dir(dir));
-  ASSERT_TRUE(fs_->make_dir(dir + "/child"));  // the fake's rmdir fails: not EBUSY, no kill
-  EXPECT_THROW(remove_cgroup_dir(*fs_, dir, test::kId), FsError);
-  EXPECT_THROW(kill_cgroup_procs(*fs_, dir, test::kOtherId), Error);
+  for (const char* child : {"/a", "/a/b", "/a/b/c", "/d"}) ASSERT_TRUE(fs_->make_dir(dir + child));
+
+  remove_cgroup_dir(*fs_, dir, test::kId);
+
+  EXPECT_FALSE(fs_->exists(dir));
+}
+
+TEST_F(SubsystemTest, RemoveCgroupDirKillsAndRemovesOnlyInItsContainersOwnDirectory) {
+  // Busy makes it kill what is listed and remove what is below: only in the directory of the
+  // container it names.
+  fs_->add_root("memory");
+  const std::string dir = path("memory/" + test::kOtherId);
+  ASSERT_TRUE(fs_->make_dir(dir));
+  ASSERT_TRUE(fs_->make_dir(dir + "/child"));
+  EXPECT_THROW(remove_cgroup_dir(*fs_, dir, test::kId), Error);
+  EXPECT_TRUE(fs_->exists(dir + "/child"));
+  EXPECT_THROW(kill_cgroup_procs(*fs_, dir, test::kId), Error);
 }
 
 TEST_F(SubsystemTest, ApplyWritesThePidIntoCgroupProcs) {

@@ -389,7 +389,10 @@ TEST_F(V1ManagerTest, DestroyReportsADirectoryItCannotRemoveAndRemovesTheRest) {
   add_hybrid_layout();
   auto m = manager();
   m->create(Resources{});
-  ASSERT_TRUE(fs_->make_dir(cpu_dir() + "/stray"));  // rmdir of the container then fails
+  // A child the container made that cannot go (a plain directory holding a symlink to one:
+  // the fake's rmdir then says ENOTEMPTY), so neither can the container's directory.
+  ASSERT_TRUE(fs_->make_dir(cpu_dir() + "/stray"));
+  ASSERT_EQ(::symlink("/", (cpu_dir() + "/stray/link").c_str()), 0);
 
   auto problems = m->destroy();
 

@@ -6,6 +6,7 @@
 // it), and only in the caller's cgroup, which no code path under test signals or removes.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <map>
 #include <memory>
@@ -467,7 +468,9 @@ TEST_F(V2ManagerTest, DestroyReportsALeafItCannotRemove) {
   v2_host();
   auto m = manager();
   m->create(Resources{});
-  ASSERT_TRUE(fs_->make_dir(leaf() + "/stray"));  // rmdir of the leaf then fails
+  // A child that cannot go (see the v1 test), so neither can the leaf.
+  ASSERT_TRUE(fs_->make_dir(leaf() + "/stray"));
+  ASSERT_EQ(::symlink("/", (leaf() + "/stray/link").c_str()), 0);
 
   auto problems = m->destroy();
 
