@@ -24,7 +24,7 @@ TEST(CgroupView, V1NamesEachHierarchyOnceWithTheContainersDirectory) {
              {"cpuacct", "/sys/fs/cgroup/cpu,cpuacct/a/mydocker-1"},
              {"memory", "/sys/fs/cgroup/memory/a/mydocker-1"}};
   CgroupView v = cgroup_view_of(host, r);
-  std::sort(v.v1.begin(), v.v1.end());  // the host's order
+  std::sort(v.v1.begin(), v.v1.end());  // compared as a set: the order is /proc/self/cgroup's
   EXPECT_EQ(v.v1, (Binds{{"cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct/a/mydocker-1"},
                          {"memory", "/sys/fs/cgroup/memory/a/mydocker-1"}}));
   EXPECT_EQ(v.v2, "");
