@@ -504,20 +504,27 @@ Result cgroup_tmpfs(const Steps& s, const InitConfig& c, const std::string& targ
   return std::nullopt;
 }
 
-// Each of the view's own mounts nosuid, nodev, noexec and, with `ro`, read-only: one
-// mount_setattr(2) each, not recursive (a volume the user put below keeps its own flags); a
-// remount where the kernel has none (before 5.12). A bind does not take the flags of the
-// mount it copies.
-Result seal_mounts(const Steps& s, const std::vector<std::string>& mounts, bool ro) {
+// Each of the view's own mounts nosuid, nodev, noexec and, with `ro`, read-only: with `whole`
+// (the first holds all the others, and nothing else), one recursive mount_setattr(2); else one
+// each, not recursive (a volume the user put below keeps its own flags); a remount where the
+// kernel has none (before 5.12). A bind does not take the flags of the mount it copies.
+Result seal_mounts(const Steps& s, const std::vector<std::string>& mounts, bool ro, bool whole) {
   const std::string opts = std::string(ro ? "ro," : "") + "nosuid,nodev,noexec ";
   mount_attr attr{};
   attr.attr_set =
       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (ro ? MOUNT_ATTR_RDONLY : 0);
   const unsigned long flags =
       MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | (ro ? MS_RDONLY : 0);
+  for (size_t i = 0; i < mounts.size(); ++i)
+    trace::emit(
+        "mount -o remount,bind," + opts + trace::quote(mounts[i]) +
+        (whole && i == 0 && mounts.size() > 1 ? "   # all of them: one mount_setattr(2)" : ""));
+  if (s.dry()) return std::nullopt;
+  if (whole && !mounts.empty() &&
+      ::mount_setattr(AT_FDCWD, mounts.front().c_str(), AT_RECURSIVE, &attr, sizeof attr) == 0)
+    return std::nullopt;
   for (const auto& m : mounts) {
-    trace::emit("mount -o remount,bind," + opts + trace::quote(m));
-    if (s.dry() || ::mount_setattr(AT_FDCWD, m.c_str(), 0, &attr, sizeof attr) == 0) continue;
+    if (::mount_setattr(AT_FDCWD, m.c_str(), 0, &attr, sizeof attr) == 0) continue;
     if (errno != ENOSYS || ::mount(nullptr, m.c_str(), nullptr, flags, nullptr) != 0)
       return failed("mount -o remount,bind," + opts + m);
   }
@@ -562,7 +569,11 @@ Result bind_cgroups(const Steps& s, const InitConfig& c, const std::string& targ
     }
     mounts.push_back(to);
   }
-  return seal_mounts(s, mounts, ro);
+  // Nothing of the container's own below the view (a volume there keeps its own flags; any
+  // target naming "cgroup", however written, counts): all of it at once.
+  bool alone = mounts.size() == binds.size() + (c.cgroup_binds.empty() ? 0 : 1);
+  for (const auto& m : c.mounts) alone = alone && m.target.find("cgroup") == std::string::npos;
+  return seal_mounts(s, mounts, ro, alone);
 }
 
 }  // namespace
