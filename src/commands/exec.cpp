@@ -91,9 +91,11 @@ UniqueFd own_namespace(pid_t pid, const char* name) {
   const std::string self = std::string("/proc/self/ns/") + name;
   struct stat theirs {
   }, ours{};
-  if (::stat(self.c_str(), &ours) != 0 && errno == ENOENT) return UniqueFd();
-  if (::stat(path.c_str(), &theirs) != 0 || ::stat(self.c_str(), &ours) != 0)
-    throw SysError(errno, "stat " + path);
+  if (::stat(self.c_str(), &ours) != 0) {
+    if (errno == ENOENT) return UniqueFd();
+    throw SysError(errno, "stat " + self);
+  }
+  if (::stat(path.c_str(), &theirs) != 0) throw SysError(errno, "stat " + path);
   if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev) return UniqueFd();
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw SysError(errno, "open " + path);

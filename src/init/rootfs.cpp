@@ -576,6 +576,30 @@ Result bind_cgroups(const Steps& s, const InitConfig& c, const std::string& targ
   return seal_mounts(s, mounts, ro, alone);
 }
 
+// --cgroupns private on the host's files: its own cgroups at /sys/fs/cgroup over the host's,
+// so that they agree with its namespace (a program would read the host root's files as its own
+// otherwise).
+Result host_cgroup_view(const Steps& s, const InitConfig& c) {
+  if (c.cgroup_binds.empty() && c.cgroup2_dir.empty()) return std::nullopt;  // none of its own
+  // Copies of its directories first (open_tree): the host's /sys/fs/cgroup they are in goes.
+  std::vector<UniqueFd> trees;
+  std::vector<std::string> dirs;  // as bind_cgroups takes them: v1's in order, or v2's one
+  for (const auto& [name, dir] : c.cgroup_binds) dirs.push_back(dir);
+  if (dirs.empty()) dirs.push_back(c.cgroup2_dir);
+  for (const auto& dir : s.dry() ? std::vector<std::string>{} : dirs) {
+    trees.emplace_back(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (!trees.back()) return failed("open_tree " + dir);
+  }
+  // The host's cgroup mounts leave this namespace's copy of the tree: hidden under the view,
+  // they would still be listed in /proc/self/mountinfo, where a JVM looks for its cgroups.
+  trace::emit("umount -l /sys/fs/cgroup   # the host's cgroups, from this namespace's copy");
+  if (!s.dry())
+    for (int i = 0; i < 8 && ::umount2("/sys/fs/cgroup", MNT_DETACH) == 0; ++i) {
+    }
+  if (auto f = cgroup_tmpfs(s, c, "/sys/fs/cgroup")) return f;
+  return bind_cgroups(s, c, "/sys/fs/cgroup", !c.privileged, trees);
+}
+
 }  // namespace
 
 // No image: the host's files. Every mount of the container's copy of the host's mount tree is
@@ -637,27 +661,8 @@ Result host_view(const Steps& s, const InitConfig& c) {
                          "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                          "newinstance,ptmxmode=0666,mode=0620"))
       return f;
-  // --cgroupns private: its own cgroups at /sys/fs/cgroup over the host's, so that they agree
-  // with its namespace (a program would read the host root's files as its own otherwise).
-  if (c.cgroup_view) {
-    // Copies of its directories first (open_tree): the host's /sys/fs/cgroup they are in goes.
-    std::vector<UniqueFd> trees;
-    std::vector<std::string> dirs{c.cgroup2_dir};
-    if (!c.cgroup_binds.empty()) dirs.clear();
-    for (const auto& [name, dir] : c.cgroup_binds) dirs.push_back(dir);
-    for (const auto& dir : s.dry() ? std::vector<std::string>{} : dirs) {
-      trees.emplace_back(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
-      if (!trees.back()) return failed("open_tree " + dir);
-    }
-    // The host's cgroup mounts leave this namespace's copy of the tree: hidden under the view,
-    // they would still be listed in /proc/self/mountinfo, where a JVM looks for its cgroups.
-    trace::emit("umount -l /sys/fs/cgroup   # the host's cgroups, from this namespace's copy");
-    if (!s.dry())
-      for (int i = 0; i < 8 && ::umount2("/sys/fs/cgroup", MNT_DETACH) == 0; ++i) {
-      }
-    if (auto f = cgroup_tmpfs(s, c, "/sys/fs/cgroup")) return f;
-    if (auto f = bind_cgroups(s, c, "/sys/fs/cgroup", !c.privileged, trees)) return f;
-  }
+  if (c.cgroup_view)
+    if (auto f = host_cgroup_view(s, c)) return f;
   return user_mounts(s, c, "", c.host_rw ? nullptr : &trees);
 }
 

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <map>
@@ -170,11 +171,10 @@ std::string plain_path(const std::string& path) {
 //   its own mount namespace), so that /proc/self/cgroup and /sys/fs/cgroup agree.
 void prepare_cgroups_seen(const RunOptions& o, const HostCgroups& host, const Plan& p,
                           InitConfig& c) {
-  const CgroupRecord record = p.cgroups->record();
-  const bool v2 = record.driver == CgroupMode::kV2;
+  const bool v2 = host.mode == CgroupMode::kV2;  // the manager's driver (hybrid: v1)
   c.new_cgroupns = o.cgroupns.empty() ? v2 && !c.rootfs.empty() : o.cgroupns == "private";
   if (c.rootfs.empty() && !c.new_cgroupns) return;
-  CgroupView view = cgroup_view_of(host, record);
+  CgroupView view = cgroup_view_of(host, p.cgroups->record());
   constexpr std::string_view kView = "/sys/fs/cgroup/";
   for (const auto& m : c.mounts) {
     const std::string t = plain_path(m.target);
@@ -182,10 +182,9 @@ void prepare_cgroups_seen(const RunOptions& o, const HostCgroups& host, const Pl
     if (t.rfind(kView, 0) != 0) continue;
     if (v2) return;
     const std::string name = t.substr(kView.size(), t.find('/', kView.size()) - kView.size());
-    std::erase_if(view.v1, [&](const auto& b) {
-      for (const auto& part : split(b.first, ","))
-        if (part == name) return true;
-      return b.first == name;
+    std::erase_if(view.v1, [&](const auto& b) {  // "cpu,cpuacct": by either name too
+      const auto parts = split(b.first, ",");
+      return b.first == name || std::find(parts.begin(), parts.end(), name) != parts.end();
     });
   }
   c.cgroup_view = true;

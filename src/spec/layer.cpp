@@ -134,15 +134,9 @@ bool keep_spare_layer(const std::string& files_dir, const std::string& state_roo
       ::access(spare_beside(files_dir, state_root).c_str(), F_OK) == 0)
     return false;
   if (const int runs = count_spare_run(files_dir); runs >= kSpareRuns) return false;
-  // A run frees, and the next one allocates, the inodes of its upper directory and of what
-  // overlayfs makes at its mount in work/work (work/work itself, its probes, the `volatile`
-  // marker). On ext4 without a journal (this VM's disk) both cost: the allocation skips every
-  // inode freed in the last 60-300 s, one lookup each, 0.2-0.6 ms after a few thousand runs;
-  // and freeing a directory frees its block, a synchronous discard to the disk where mounted
-  // with `discard`. So the marker's directory becomes the next upper (one inode fewer each
-  // way), and the directories that go are held open while they are removed: gone from every
-  // path at once, their inodes freed by a closer (util/closer.hpp) beside the next run. work/work
-  // goes too: the next mount makes it anew instead of removing it first.
+  // The marker's directory becomes the next upper; the directories that go are held open while
+  // removed, their inodes freed by a closer off our path (spec/layer.hpp, util/closer.hpp);
+  // work/work goes too: the next mount makes it anew instead of removing it first.
   const std::string work = files_dir + "/work/work";
   std::vector<UniqueFd> held;
   for (const std::string& dir : {files_dir + "/upper", work, work + "/incompat"})
@@ -154,7 +148,7 @@ bool keep_spare_layer(const std::string& files_dir, const std::string& state_roo
   close_later(std::move(held));
   if (!holds_only(files_dir, recycled ? std::vector<std::string>{"upper", "work"}
                                       : std::vector<std::string>{"work"}) ||
-      !holds_only(files_dir + "/work", {}) || (recycled && !holds_only(files_dir + "/upper", {})))
+      !holds_only(files_dir + "/work", {}))
     return false;
   return ::rename(files_dir.c_str(), spare_beside(files_dir, state_root).c_str()) == 0;
 }
