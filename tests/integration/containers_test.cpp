@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "integration/harness.hpp"
@@ -46,21 +47,34 @@ class ContainersTest : public IntegrationTest {
     }
     return false;
   }
-  // Processes whose command line holds `marker`.
   // Processes whose whole command line is `command` (not merely containing it: an unrelated
-  // `sleep 300` on the machine is not a container's `sleep 30`).
-  static int processes_with(const std::string& command) {
-    int n = 0;
+  // `sleep 300` on the machine is not a container's `sleep 30`), each described by its pid,
+  // parent, namespaced pids, state and cgroups (what a failure needs to be understood).
+  static std::vector<std::string> processes_with(const std::string& command) {
+    std::vector<std::string> found;
     DIR* d = opendir("/proc");
     while (dirent* e = readdir(d)) {
       if (!isdigit(e->d_name[0])) continue;
-      std::string cmd = read_file(std::string("/proc/") + e->d_name + "/cmdline");
+      const std::string proc = std::string("/proc/") + e->d_name;
+      std::string cmd = read_file(proc + "/cmdline");
       for (auto& c : cmd)
         if (c == '\0') c = ' ';
-      if (cmd == command + " ") ++n;
+      if (cmd != command + " ") continue;
+      std::string about = std::string("pid ") + e->d_name;
+      std::istringstream status(read_file(proc + "/status"));
+      for (std::string line; std::getline(status, line);)
+        if (line.rfind("PPid:", 0) == 0 || line.rfind("NSpid:", 0) == 0 ||
+            line.rfind("State:", 0) == 0)
+          about += "; " + line;
+      found.push_back(about + "; cgroups:\n" + read_file(proc + "/cgroup"));
     }
     closedir(d);
-    return n;
+    return found;
+  }
+  static std::string described(const std::vector<std::string>& processes) {
+    std::string all;
+    for (const auto& p : processes) all += p + "\n";
+    return all;
   }
 };
 
@@ -178,7 +192,8 @@ TEST_F(ContainersTest, StopKillWaitAndRm) {
   EXPECT_EQ(md({"rm", a, b, c}).status, 0);
   EXPECT_TRUE(records().empty());
   EXPECT_TRUE(container_cgroups().empty());
-  EXPECT_EQ(processes_with("sleep 30"), 0);
+  const auto left = processes_with("sleep 30");
+  EXPECT_TRUE(left.empty()) << described(left);
 }
 
 TEST_F(ContainersTest, BadReferencesAre125) {
@@ -376,7 +391,8 @@ TEST_F(ContainersTest, TwentyAtOnce) {
   for (const auto& r : removed) EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(records().empty());
   EXPECT_TRUE(container_cgroups().empty());
-  EXPECT_EQ(processes_with("sleep 30"), 0);
+  const auto left = processes_with("sleep 30");
+  EXPECT_TRUE(left.empty()) << described(left);
 }
 
 // kill -9 of the supervisor: the container dies with it, ps says so, prune cleans up.
@@ -386,9 +402,10 @@ TEST_F(ContainersTest, SupervisorKilledShowsInPsAndPruneCleansUp) {
   ASSERT_GT(supervisor, 1);
   ::kill(supervisor, SIGKILL);
   auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (processes_with("sleep 3457") > 0 && std::chrono::steady_clock::now() < deadline)
+  while (!processes_with("sleep 3457").empty() && std::chrono::steady_clock::now() < deadline)
     usleep(20000);
-  EXPECT_EQ(processes_with("sleep 3457"), 0) << "the container outlived its supervisor";
+  const auto left = processes_with("sleep 3457");
+  EXPECT_TRUE(left.empty()) << "the container outlived its supervisor: " << described(left);
   auto ps = md({"ps", "-a"}).out;
   EXPECT_NE(ps.find("supervisor died"), std::string::npos) << ps;
   EXPECT_EQ(inspect(id)["State"]["Dead"], true);
@@ -424,9 +441,10 @@ TEST_F(ContainersTest, Kill9AtEveryStageThenPruneLeavesNothing) {
   EXPECT_TRUE(records().empty()) << md({"ps", "-a"}).out;
   EXPECT_TRUE(container_cgroups().empty());
   auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (processes_with("sleep 3458") > 0 && std::chrono::steady_clock::now() < deadline)
+  while (!processes_with("sleep 3458").empty() && std::chrono::steady_clock::now() < deadline)
     usleep(20000);
-  EXPECT_EQ(processes_with("sleep 3458"), 0);
+  const auto left = processes_with("sleep 3458");
+  EXPECT_TRUE(left.empty()) << described(left);
 }
 
 }  // namespace
