@@ -82,6 +82,22 @@ class Steps {
       return f;
     if (!readonly && !extra) return std::nullopt;
     const unsigned long asked = extra;
+    // Read-only: one mount_setattr, all the way down (Linux 5.12+): `-v /:/host:ro` must not
+    // leave /host/proc/sys or any other mount below it writable (docker 25's recursive
+    // read-only binds). It only sets attributes, so the flags the source's mount has stay
+    // (in a user namespace they are locked): no statvfs and remount needed.
+    if (readonly && !dry_) {
+      const std::string line = "mount -o remount,bind,ro" + flag_words(asked) + " " +
+                               trace::quote(target) + "   # and every mount below it";
+      trace::emit(line);
+      mount_attr attr{};
+      attr.attr_set = MOUNT_ATTR_RDONLY | ((asked & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
+                      ((asked & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) |
+                      ((asked & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0);
+      if (::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) == 0)
+        return std::nullopt;
+      if (errno != ENOSYS) return failed(line);
+    }
     // A remount must keep the flags the source's mount has (nosuid, nodev, noexec, ro...): in a
     // user namespace they are locked, and dropping one is refused.
     struct statvfs sv {};
@@ -100,15 +116,7 @@ class Steps {
                        nullptr, target, nullptr,
                        MS_BIND | MS_REMOUNT | (readonly ? MS_RDONLY : 0) | extra))
       return f;
-    if (!readonly || dry_) return std::nullopt;
-    // Read-only all the way down: `-v /:/host:ro` must not leave /host/proc/sys or any other
-    // mount below it writable (docker 25's recursive read-only binds; Linux 5.12+).
-    mount_attr attr{};
-    attr.attr_set = MOUNT_ATTR_RDONLY;
-    if (::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) != 0 &&
-        errno != ENOSYS)
-      return failed("mount -o remount,bind,ro (recursive) " + target);
-    return std::nullopt;
+    return std::nullopt;  // before 5.12 (no mount_setattr): the top mount only
   }
   // A directory in a filesystem we just mounted (its parent exists).
   Result mkdir(const std::string& path) const {

@@ -64,7 +64,9 @@ void fill_summary(ContainerState& s, const nlohmann::json& config) {
   s.image = config.value("image_name", "");
   s.image_id = config.value("image", "");
   s.labels = config.value("labels", std::map<std::string, std::string>{});
-  s.network = config.value("host_config", nlohmann::json::object()).value("NetworkMode", "");
+  // By reference: value() would copy the whole HostConfig object for one key.
+  const auto hc = config.find("host_config");
+  s.network = hc != config.end() && hc->is_object() ? hc->value("NetworkMode", "") : "";
   s.ports.clear();
   if (config.contains("network"))
     for (const auto& p : config["network"].value("ports", nlohmann::json::array()))

@@ -40,6 +40,9 @@ class Fs {
   [[nodiscard]] std::optional<std::string> read_if_exists(const std::string& path) const;
   // One write(2) of `value` (the kernel takes a cgroup value in one write). Throws FsError.
   void write(const std::string& path, std::string_view value) const;
+  // write() of each value in turn, through one descriptor (a file that takes one entry per
+  // write(2), as devices.allow does). Throws FsError naming the value refused.
+  void write_each(const std::string& path, const std::vector<std::string>& values) const;
   // write(), then reads the file back: throws Error when the kernel did not keep `expect`
   // (default: the value written), e.g. a clamped value. Not read back in dry-run.
   void write_verified(const std::string& path, std::string_view value,

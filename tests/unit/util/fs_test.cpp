@@ -99,6 +99,37 @@ TEST_F(FsTest, WriteVerifiedComparesWithTheExpectedReading) {
   }
 }
 
+TEST_F(FsTest, WriteVerifiedReadsBackAValueLongerThanItsBuffer) {
+  // Read back through the descriptor it wrote with; a reading that fills that buffer is read
+  // again whole.
+  put_file(path("cpuset.cpus"), "");
+  const std::string value(300, '7');
+  EXPECT_NO_THROW(fs_.write_verified(path("cpuset.cpus"), value));
+  EXPECT_THROW(fs_.write_verified(path("cpuset.cpus"), value, value + "8"), Error);
+}
+
+TEST_F(FsTest, WriteEachWritesEveryValueInOrderThroughOneDescriptor) {
+  // On cgroupfs each write(2) is one entry (devices.allow); on a plain file, one descriptor
+  // shows as the values one after the other (a reopen per value would leave the last only).
+  put_file(path("devices.allow"), "old");
+  TraceCapture trace;
+  fs_.write_each(path("devices.allow"), {"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm"});
+  EXPECT_EQ(get_file(path("devices.allow")), "c 1:3 rwmc 1:5 rwmc 1:7 rwm");
+  EXPECT_NE(trace.text().find("echo 'c 1:5 rwm' > "), std::string::npos) << trace.text();
+}
+
+TEST_F(FsTest, WriteEachNamesTheFileAndValueWhenItCannotOpen) {
+  try {
+    fs_.write_each(path("devices.alow"), {"a *:* rwm"});
+    FAIL() << "no exception";
+  } catch (const FsError& e) {
+    EXPECT_EQ(e.err(), ENOENT);
+    EXPECT_EQ(e.path(), path("devices.alow"));
+    EXPECT_EQ(e.value(), "a *:* rwm");
+  }
+  EXPECT_NO_THROW(fs_.write_each(path("nothing-written"), {}));
+}
+
 TEST_F(FsTest, WriteVerifiedDoesNotReadBackInDryRun) {
   const Fs dry(true);
   EXPECT_NO_THROW(dry.write_verified(path("missing"), "1", "2"));
