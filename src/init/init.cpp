@@ -145,8 +145,27 @@ bool close_on_exec_from(int first) {
 // Nothing of mydocker's own process state reaches the command: default signal dispositions,
 // an empty signal mask, umask 022, the working directory asked for ("/" by default), and
 // only fds 0-2.
+// The signals we ignore, from /proc/self/status (SigIgn, hex); every signal when it cannot be
+// read. Only these need resetting: the exec resets a caught one to its default itself.
+uint64_t ignored_signals() {
+  const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ~0ULL;
+  char buf[2048];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return ~0ULL;
+  buf[n] = '\0';
+  const char* at = std::strstr(buf, "\nSigIgn:\t");
+  if (!at) return ~0ULL;
+  char* end = nullptr;
+  const unsigned long long mask = std::strtoull(at + 9, &end, 16);
+  return end && *end == '\n' ? mask : ~0ULL;
+}
+
 std::optional<InitFailure> clean_process_state(const InitConfig& c) {
-  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+  const uint64_t ignored = ignored_signals();
+  for (int sig = 1; sig < NSIG && sig <= 64; ++sig)
+    if (ignored & (1ULL << (sig - 1))) ::signal(sig, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);

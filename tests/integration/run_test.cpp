@@ -134,6 +134,14 @@ TEST_F(RunTest, NothingOfTheCallerLeaks) {
   // Working directory and umask as docker sets them.
   auto wd = md({"run", "sh", "-c", "pwd; umask"});
   EXPECT_EQ(wd.out, "/\n0022\n");
+  // Signals: none ignored, whatever the caller ignored (nohup's HUP, a shell's INT and QUIT
+  // for a background job) or mydocker did (PIPE); a blocked one is not blocked in there.
+  auto sig = run({"sh", "-c",
+                  "trap '' HUP INT QUIT PIPE USR2; exec " + mydocker() + " --root " + root() +
+                      " --data-root " + root() + "/data" +
+                      " run sh -c 'grep -E \"^Sig(Ign|Blk)\" /proc/self/status'"});
+  ASSERT_EQ(sig.status, 0) << sig.err;
+  EXPECT_EQ(sig.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 }
 
 TEST_F(RunTest, StdinOnlyWithDashI) {
