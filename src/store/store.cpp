@@ -181,8 +181,14 @@ Store::Created Store::create(const std::string& id, const std::string& name, nlo
     remove_dir_files(tmp);
     throw SysError(err, "cannot lock " + tmp + "/supervisor.lock");
   }
+  ContainerState first = state;
   try {
     if (replacing && ::access((root_ + "/" + id).c_str(), F_OK) == 0) {
+      // docker's: a container started again shows when it last ended until it ends again.
+      try {
+        first.finished_at = ContainerDir(root_, id).state().finished_at;
+      } catch (const Error&) {
+      }
       // Into the locked staging directory, where `prune` leaves them alone.
       for (const auto& f : list_dir(root_ + "/" + id))
         if (f.rfind("container.log", 0) == 0)  // and its rotations, container.log.N
@@ -193,7 +199,6 @@ Store::Created Store::create(const std::string& id, const std::string& name, nlo
     // Straight into the directory: its rename below makes all of it appear at once.
     put_cgroup_record(config, state.cgroup);
     write_file(tmp + "/config.json", json_text(config) + "\n", durable);
-    ContainerState first = state;
     fill_summary(first, config);
     write_file(tmp + "/state.json", json_text(nlohmann::json(first)) + "\n", durable);
     if (::rename(tmp.c_str(), (root_ + "/" + id).c_str()) != 0)

@@ -493,6 +493,11 @@ TEST_F(SurfaceTest, CreateStartRestart) {
   EXPECT_EQ(j["State"]["Status"], "running");
   EXPECT_NE(j["State"]["Pid"], pid) << "a new process";
   EXPECT_EQ(j["Id"], id);
+  // docker's: running again, it shows when it last ended (the restart's stop), until it ends.
+  const std::string finished = j["State"]["FinishedAt"];
+  EXPECT_NE(finished, "0001-01-01T00:00:00Z");
+  EXPECT_LE(finished, j["State"]["StartedAt"].get<std::string>());
+  EXPECT_GE(finished, when);
   EXPECT_EQ(md({"stop", "-t", "1", "a"}).status, 0);
   EXPECT_EQ(inspect("a")["State"]["Status"], "exited");
 
