@@ -258,15 +258,20 @@ bool rotated(int fd, const std::string& path) {
 
 UniqueFd open_log(const ContainerDir& dir) {
   const auto config = dir.config();
-  if (!config.value("detached", false))
+  const bool foreground = !config.value("detached", false);
+  if (foreground && config.value("auto_remove", false))
     throw Error("container " + dir.id().substr(0, 12) +
-                " ran in the foreground: its output went to the terminal, not to a log");
+                " runs in the foreground with --rm: its output goes to the terminal only, not "
+                "to a log");
   const auto log_config = config.value("host_config", nlohmann::json::object())
                               .value("LogConfig", nlohmann::json::object());
   if (log_config.value("Type", "json-file") == "none")
     throw Error("container " + dir.id().substr(0, 12) +
                 " runs with --log-driver none: no log is kept");
   UniqueFd fd(::open(dir.log_path().c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd && errno == ENOENT && foreground)  // run by a mydocker before foreground logs
+    throw Error("container " + dir.id().substr(0, 12) +
+                " ran in the foreground: its output went to the terminal, not to a log");
   if (!fd) throw SysError(errno, "cannot read " + dir.log_path());
   return fd;
 }

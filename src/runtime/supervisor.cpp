@@ -132,6 +132,11 @@ RelayOptions Supervisor::relay_options(Instance& in, std::optional<LogWriter>& l
       if (log) log->add(stream, data);
       if (a) a->broadcast(stream == "stderr" ? attach::kStderr : attach::kStdout, data);
     };
+  else if (log)  // in the foreground: ours, and the log
+    r.deliver = [&log](std::string_view stream, std::string_view data) {
+      (void)write_all(stream == "stderr" ? 2 : 1, data.data(), data.size());
+      log->add(stream, data);
+    };
   r.kill_all = [this] { (void)s_.cgroups->kill_all(); };
   return r;
 }
@@ -145,6 +150,19 @@ bool adopt_early_netns(net::EarlyNetns& early, InitConfig& init, UniqueFd& holde
   init.loopback_up = early.loopback_up();
   return true;
 }
+
+// docker's: a container's output is in its log whether it ran detached or in the foreground.
+// Not a foreground --rm one's: its record and log go when it ends, and its output goes straight
+// to ours (no relay: the fast path of `run --rm`).
+bool Supervisor::keeps_log() const { return s_.detached || !s_.options->remove; }
+
+namespace {
+
+// Our stdout or stderr is a terminal: a container without -t must not get it (it could change
+// its settings, or with CAP_SYS_ADMIN push input into it: TIOCSTI). Its output is relayed.
+bool terminal_out() { return ::isatty(1) == 1 || ::isatty(2) == 1; }
+
+}  // namespace
 
 Launch Supervisor::make_launch() {
   Launch launch{s_.cgroups,
@@ -167,9 +185,10 @@ Outcome Supervisor::run_once(bool first,
   Outcome out;
   const auto started = Clock::now();
   std::optional<LogWriter> log;
-  if (const auto rotation = log_rotation(*s_.options); s_.detached && rotation)
+  if (const auto rotation = log_rotation(*s_.options); rotation && keeps_log())
     log.emplace(dir_.log_path(), *rotation);
   Launch launch = make_launch();
+  launch.capture_output = s_.detached || (!s_.init.tty && (log || terminal_out()));
   Instance in(s_.cgroups);
   // On a bridge: the veth and the ports go with each run, however it ends.
   struct Network {

@@ -131,11 +131,41 @@ TEST_F(ContainersTest, LogsKeepTheOutput) {
   slow.timeout_s = 20;
   auto followed = md({"logs", "-f", live}, slow);
   EXPECT_EQ(followed.out, "tick 1\ntick 2\ntick 3\n");
-  // A foreground container's output went to the terminal.
-  md({"run", "--name", "fg", "true"});
+  // A foreground container's output goes to ours and to its log (docker's), each stream
+  // apart.
+  auto ran = md({"run", "--name", "fg", "sh", "-c", "echo out; echo err >&2"});
+  EXPECT_EQ(ran.out, "out\n");
+  EXPECT_EQ(ran.err, "err\n");
   auto fg = md({"logs", "fg"});
-  EXPECT_EQ(fg.status, 125);
-  EXPECT_NE(fg.err.find("foreground"), std::string::npos);
+  EXPECT_EQ(fg.status, 0) << fg.err;
+  EXPECT_EQ(fg.out, "out\n");
+  EXPECT_EQ(fg.err, "err\n");
+  // Not a foreground --rm one's: its output goes to ours only (and its record goes with it).
+  std::thread rm_run([this] { md({"run", "--rm", "--name", "fgrm", "sleep", "2"}); });
+  bool running = false;
+  for (int i = 0; i < 100 && !running; ++i, usleep(20000))
+    running = md({"inspect", "--format", "{{.State.Status}}", "fgrm"}).out == "running\n";
+  auto none = md({"logs", "fgrm"});
+  rm_run.join();
+  ASSERT_TRUE(running);
+  EXPECT_EQ(none.status, 125);
+  EXPECT_NE(none.err.find("--rm"), std::string::npos) << none.err;
+}
+
+// A container without -t never gets our terminal as its stdout or stderr (docker's: pipes),
+// --rm or not: it could change the terminal's settings, or push input into it (TIOCSTI).
+TEST_F(ContainersTest, WithoutDashTTheContainerNeverGetsOurTerminal) {
+  for (const std::string rm : {"--rm", "--name=kept"}) {
+    auto r = run({"script", "-qec",
+                  mydocker() + " --root " + root() + " --data-root " + root() + "/data run " + rm +
+                      " sh -c 'readlink /proc/self/fd/1 /proc/self/fd/2; echo done'",
+                  "/dev/null"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out.find("/dev/pts"), std::string::npos) << rm << ": " << r.out;
+    EXPECT_NE(r.out.find("pipe:["), std::string::npos) << rm << ": " << r.out;
+    EXPECT_NE(r.out.find("done"), std::string::npos) << rm << ": " << r.out;
+  }
+  EXPECT_NE(md({"logs", "kept"}).out.find("pipe:["), std::string::npos) << "its log has it too";
 }
 
 TEST_F(ContainersTest, ExecJoinsTheNamespacesAndCgroups) {
