@@ -598,7 +598,7 @@ std::vector<CommandDef> container_commands() {
       {"restart", "Stop, then start containers again (in the background)", restart_options,
        stop_finish, run_restart},
       {"ps", "List containers", ps_options, ps_finish, run_ps},
-      {"logs", "Show a detached container's output", logs_options, logs_finish, run_logs},
+      {"logs", "Show a container's output (detached, or foreground without --rm)", logs_options, logs_finish, run_logs},
       {"exec", "Run a command in a running container: exec [OPTIONS] CONTAINER COMMAND [ARG...]",
        exec_options, exec_finish, run_exec, true},
       {"stop", "Stop containers: SIGTERM, then SIGKILL after the timeout", stop_options,
