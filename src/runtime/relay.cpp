@@ -32,7 +32,8 @@ class Loop {
         out_open_(o.out >= 0),
         err_open_(o.err >= 0),
         stdin_open_(o.forward_stdin),
-        pty_socket_(o.pty_socket) {
+        pty_socket_(o.pty_socket),
+        stdin_pipe_(o.stdin_pipe) {
     if (o.attach) input_ = attach_input();  // once: the poll loop hands it to each round
   }
 
@@ -47,7 +48,35 @@ class Loop {
   enum { kPid, kSignals, kErrors, kOut, kErr, kSocket, kMaster, kStdin, kSink, kCount };
 
   // Where attached clients' input goes: the PTY's master (-t) or the stdin pipe (-i).
-  int sink() const { return pty_.fd() >= 0 ? pty_.fd() : o_.stdin_pipe; }
+  int sink() const { return pty_.fd() >= 0 ? pty_.fd() : stdin_pipe_; }
+
+  // Our stdin, read while nothing of it waits: into the PTY (-it) or the stdin pipe (-i);
+  // where it ends, the pipe closes once what was read is written (the container reads EOF).
+  bool reads_stdin() const {
+    return stdin_open_ && (pty_.fd() >= 0 || (stdin_pipe_ >= 0 && pending_.empty()));
+  }
+  void read_stdin() {
+    if (pty_.fd() >= 0) {
+      stdin_open_ = pty_.feed_stdin();
+      return;
+    }
+    char buf[16384];
+    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n > 0) {
+      pending_.append(buf, static_cast<size_t>(n));
+      write_input();
+      return;
+    }
+    stdin_open_ = false;
+    close_pipe_when_written();
+  }
+  void close_pipe_when_written() {
+    if (stdin_open_ || !pending_.empty() || pty_.fd() >= 0 || stdin_pipe_ < 0 || !o_.forward_stdin)
+      return;
+    if (o_.close_stdin_pipe) o_.close_stdin_pipe();
+    stdin_pipe_ = -1;
+  }
 
   // What attached clients typed, written as far as the container reads it; the rest waits
   // (and the clients are not read meanwhile).
@@ -62,6 +91,7 @@ class Loop {
       }
       pending_.erase(0, static_cast<size_t>(n));
     }
+    close_pipe_when_written();
   }
 
   attach::Input attach_input() {
@@ -149,7 +179,7 @@ class Loop {
                                {err_open_ ? o_.err : -1, POLLIN, 0},
                                {pty_socket_, POLLIN, 0},
                                {pty_.fd(), POLLIN, 0},
-                               {stdin_open_ && pty_.fd() >= 0 ? 0 : -1, POLLIN, 0},
+                               {reads_stdin() ? 0 : -1, POLLIN, 0},
                                {pending_.empty() ? -1 : sink(), POLLOUT, 0}};
     if (o_.attach) o_.attach->add_pollfds(fds, pending_.empty());
     int ready = ::poll(fds.data(), fds.size(), timeout_ms());
@@ -171,7 +201,7 @@ class Loop {
       write_input();  // typed before the PTY came
     }
     if (fds[kMaster].revents != 0) pty_.pump([&](std::string_view d) { deliver("stdout", d); });
-    if (fds[kStdin].revents != 0) stdin_open_ = pty_.feed_stdin();
+    if (fds[kStdin].revents != 0) read_stdin();
     if (fds[kSink].revents != 0) write_input();
     if (o_.attach) o_.attach->handle(fds.data() + kCount, fds.size() - kCount, input_);
     handle_signals();
@@ -214,6 +244,7 @@ class Loop {
   RelayResult result_;
   bool errors_open_, out_open_, err_open_, stdin_open_;
   int pty_socket_;
+  int stdin_pipe_;  // o_.stdin_pipe until it is closed
   bool started_ = false, killed_ = false, idle_ = false;
   std::optional<Clock::time_point> deadline_;
   std::string pending_;  // attached clients' input not yet read by the container

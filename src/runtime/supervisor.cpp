@@ -123,10 +123,11 @@ RelayOptions Supervisor::relay_options(Instance& in, std::optional<LogWriter>& l
   r.err = in.err_fd();
   r.pty_socket = s_.init.tty ? in.sync_fd() : -1;
   r.attach_terminal = !s_.detached;
-  r.forward_stdin = !s_.detached && s_.init.tty && s_.init.interactive;
+  r.forward_stdin = !s_.detached && s_.init.interactive && (s_.init.tty || in.in_fd() >= 0);
   r.stop_timeout = s_.stop_timeout;
   r.attach = attach_ ? &*attach_ : nullptr;
   r.stdin_pipe = in.in_fd();
+  r.close_stdin_pipe = [&in] { in.close_stdin(); };
   if (s_.detached)
     r.deliver = [&log, a = r.attach](std::string_view stream, std::string_view data) {
       if (log) log->add(stream, data);
@@ -189,6 +190,9 @@ Outcome Supervisor::run_once(bool first,
     log.emplace(dir_.log_path(), *rotation);
   Launch launch = make_launch();
   launch.capture_output = s_.detached || (!s_.init.tty && (log || terminal_out()));
+  // -i without -t: our stdin reaches the container as it is, unless it is a terminal (then
+  // through a pipe, as docker's: the container never gets the terminal).
+  launch.open_stdin = s_.init.interactive && (s_.detached || (!s_.init.tty && ::isatty(0) == 1));
   Instance in(s_.cgroups);
   // On a bridge: the veth and the ports go with each run, however it ends.
   struct Network {

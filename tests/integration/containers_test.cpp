@@ -166,6 +166,22 @@ TEST_F(ContainersTest, WithoutDashTTheContainerNeverGetsOurTerminal) {
     EXPECT_NE(r.out.find("done"), std::string::npos) << rm << ": " << r.out;
   }
   EXPECT_NE(md({"logs", "kept"}).out.find("pipe:["), std::string::npos) << "its log has it too";
+  // -i: what we type reaches it through a pipe, and the end of our input is its EOF.
+  Options typed;
+  typed.input = "a line\n";
+  typed.timeout_s = 20;
+  auto in = run({"script", "-qec",
+                 mydocker() + " --root " + root() + " --data-root " + root() +
+                     "/data run --rm -i sh -c 'readlink /proc/self/fd/0; cat; echo EOF seen'",
+                 "/dev/null"},
+                typed);
+  ASSERT_EQ(in.status, 0) << in.err;
+  EXPECT_EQ(in.out.find("/dev/pts"), std::string::npos) << in.out;
+  EXPECT_NE(in.out.find("pipe:["), std::string::npos) << in.out;
+  const size_t first = in.out.find("a line");  // the terminal's echo, then cat's
+  ASSERT_NE(first, std::string::npos) << in.out;
+  EXPECT_NE(in.out.find("a line", first + 1), std::string::npos) << "cat's: " << in.out;
+  EXPECT_NE(in.out.find("EOF seen"), std::string::npos) << in.out;
 }
 
 TEST_F(ContainersTest, ExecJoinsTheNamespacesAndCgroups) {

@@ -32,8 +32,8 @@ struct Launch {
   Resources resources;
   InitConfig init;
   bool capture_output = false;  // stdout/stderr into pipes (a detached container's log)
-  bool open_stdin = false;      // -d -i: stdin from a pipe we hold (attach writes to it)
-  sigset_t child_mask{};        // the signal mask the init starts with
+  bool open_stdin = false;  // -i: stdin from a pipe we hold (attach, or our stdin, writes to it)
+  sigset_t child_mask{};    // the signal mask the init starts with
   // --ipc shareable: a tmpfs mounted here on the host (mode 1777, --shm-size) before the init
   // exists, which binds it as its /dev/shm; unmounted by destroy().
   std::string shm_dir;
@@ -80,7 +80,8 @@ class Instance {
   int errors_fd() const { return errors_.read.get(); }
   int out_fd() const { return out_.read.get(); }
   int err_fd() const { return err_.read.get(); }
-  int in_fd() const { return in_.write.get(); }  // -d -i: the container's stdin
+  int in_fd() const { return in_.write.get(); }  // -i: the container's stdin, when a pipe
+  void close_stdin() { in_.write.reset(); }      // it reads EOF
   bool born_in_cgroup() const { return born_inside_; }
   // The init was reaped by the wait: nothing left to kill.
   void reaped() { child_.pid = -1; }

@@ -27,12 +27,14 @@ struct RelayOptions {
   int out = -1, err = -1;        // the container's stdout/stderr pipes (-1: it writes to ours)
   int pty_socket = -1;           // -t: the PTY master arrives here (SCM_RIGHTS)
   bool attach_terminal = false;  // our terminal goes raw and follows the PTY's window size
-  bool forward_stdin = false;    // -it: our stdin goes to the PTY
+  bool forward_stdin = false;    // -it: our stdin goes to the PTY; -i: to `stdin_pipe`
   int stop_timeout = -1;         // seconds from a stop signal to kill_all; -1: never
   // A detached container: `mydocker attach` clients (runtime/attach.hpp); what they type goes
   // to the PTY (-t) or to `stdin_pipe` (-i), where the container reads it.
   attach::Server* attach = nullptr;
   int stdin_pipe = -1;
+  // Closes `stdin_pipe` (its owner's): the container reads EOF once ours has ended (-i).
+  std::function<void()> close_stdin_pipe;
   // Where the container's output goes: "stdout" or "stderr", and the bytes.
   std::function<void(std::string_view stream, std::string_view data)> deliver;
   std::function<void()> kill_all;    // after the stop timeout
