@@ -222,10 +222,29 @@ JoinResult run_joined(InitConfig& c, Namespaces& ns, std::vector<UniqueFd>& join
   Pipe errors = make_pipe();
   SpawnOptions so;
   so.joining = true;
+  // Without a PTY the command never gets our terminal (it could change its settings, or push
+  // input into it: TIOCSTI): its output, and with -i its input, go through pipes of ours
+  // when ours are terminals (docker's: always pipes). Pipes and files are handed over as they are.
+  const bool relayed = !c.tty && !io.detach;
+  Pipe out, err, in;
+  if (relayed && (::isatty(1) == 1 || ::isatty(2) == 1)) {
+    out = make_pipe();
+    err = make_pipe();
+    so.stdio[1] = out.write.get();
+    so.stdio[2] = err.write.get();
+  }
+  if (relayed && c.interactive && ::isatty(0) == 1) {
+    in = make_pipe();
+    ::fcntl(in.write.get(), F_SETFL, O_NONBLOCK);  // the relay never blocks on a full pipe
+    so.stdio[0] = in.read.get();
+  }
   trace_spawn(so);
   Child child = spawn_init(sync.read.get(), errors.write.get(), signals.original_mask(), so);
   sync.read.reset();
   errors.write.reset();
+  out.write.reset();
+  err.write.reset();
+  in.read.reset();
   ns.mount.reset();
   ns.pid.reset();
   ns.cgroup.reset();
@@ -242,7 +261,11 @@ JoinResult run_joined(InitConfig& c, Namespaces& ns, std::vector<UniqueFd>& join
   ro.errors = errors.read.get();
   ro.pty_socket = c.tty && !console ? sync.write.get() : -1;
   ro.attach_terminal = io.attach_terminal;
-  ro.forward_stdin = c.interactive && c.tty && !console;
+  ro.forward_stdin = c.interactive && !console && (c.tty || in.write);
+  ro.out = out.read ? out.read.get() : -1;
+  ro.err = err.read ? err.read.get() : -1;
+  ro.stdin_pipe = in.write ? in.write.get() : -1;
+  ro.close_stdin_pipe = [&in] { in.write.reset(); };
   const RelayResult r = relay(signals, ro);
   if (!r.failure.empty())
     if (auto f = decode_failure(r.failure)) throw Error(f->message, f->exit_code);

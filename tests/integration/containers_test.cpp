@@ -182,6 +182,26 @@ TEST_F(ContainersTest, WithoutDashTTheContainerNeverGetsOurTerminal) {
   ASSERT_NE(first, std::string::npos) << in.out;
   EXPECT_NE(in.out.find("a line", first + 1), std::string::npos) << "cat's: " << in.out;
   EXPECT_NE(in.out.find("EOF seen"), std::string::npos) << in.out;
+  // exec likewise, its exit status passed on.
+  const std::string id = start({"sleep", "30"});
+  const std::string md_exec =
+      mydocker() + " --root " + root() + " --data-root " + root() + "/data exec ";
+  auto ex =
+      run({"script", "-qec",
+           md_exec + id + " sh -c 'readlink /proc/self/fd/1; readlink /proc/self/fd/2; exit 3'",
+           "/dev/null"});
+  EXPECT_EQ(ex.status, 3) << ex.err;
+  EXPECT_EQ(ex.out.find("/dev/pts"), std::string::npos) << ex.out;
+  EXPECT_NE(ex.out.find("pipe:["), std::string::npos) << ex.out;
+  auto exi = run({"script", "-qec", md_exec + "-i " + id + " sh -c 'readlink /proc/self/fd/0; cat'",
+                  "/dev/null"},
+                 typed);
+  EXPECT_EQ(exi.status, 0) << exi.err;
+  EXPECT_EQ(exi.out.find("/dev/pts"), std::string::npos) << exi.out;
+  const size_t echoed = exi.out.find("a line");
+  ASSERT_NE(echoed, std::string::npos) << exi.out;
+  EXPECT_NE(exi.out.find("a line", echoed + 1), std::string::npos) << exi.out;
+  md({"rm", "-f", id});
 }
 
 TEST_F(ContainersTest, ExecJoinsTheNamespacesAndCgroups) {
