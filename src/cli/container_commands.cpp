@@ -242,7 +242,9 @@ int run_start(const CommandLine& cl) {
       auto o = start_options(cl, store, ref);
       if (o) {
         o->detach = !attach;
-        o->interactive = o->interactive || cl.attach_stdin;
+        // docker's: `start -a` attaches output only; stdin with -i (the container then reads
+        // EOF, where docker's would wait on a stdin nobody writes to).
+        o->interactive = attach ? cl.attach_stdin : o->interactive;
         const RunResult r = run_container(*o);
         if (attach) return r.status;
       }
@@ -598,7 +600,8 @@ std::vector<CommandDef> container_commands() {
       {"restart", "Stop, then start containers again (in the background)", restart_options,
        stop_finish, run_restart},
       {"ps", "List containers", ps_options, ps_finish, run_ps},
-      {"logs", "Show a container's output (detached, or foreground without --rm)", logs_options, logs_finish, run_logs},
+      {"logs", "Show a container's output (not a foreground --rm one's)", logs_options, logs_finish,
+       run_logs},
       {"exec", "Run a command in a running container: exec [OPTIONS] CONTAINER COMMAND [ARG...]",
        exec_options, exec_finish, run_exec, true},
       {"stop", "Stop containers: SIGTERM, then SIGKILL after the timeout", stop_options,

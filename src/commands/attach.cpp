@@ -48,7 +48,7 @@ UniqueFd connect_to(const ContainerDir& dir, const std::string& ref, const Conta
   if (err == ENOENT && !dir.config().value("detached", false))
     throw Error("cannot attach to " + ref + ": it runs in the foreground of `mydocker run` (pid " +
                     std::to_string(st.supervisor_pid) +
-                    "), whose terminal it has; only a detached container (run -d) can be attached",
+                    "), which relays its stdio; only a detached container (run -d) can be attached",
                 1);
   if (err == ENOENT)  // a supervisor of a mydocker from before attach
     throw Error("cannot attach to " + ref +

@@ -256,21 +256,20 @@ bool rotated(int fd, const std::string& path) {
   return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_ino != b.st_ino;
 }
 
+// The log's current file; empty for a container that never started (docker shows nothing).
 UniqueFd open_log(const ContainerDir& dir) {
   const auto config = dir.config();
-  const bool foreground = !config.value("detached", false);
-  if (foreground && config.value("auto_remove", false))
-    throw Error("container " + dir.id().substr(0, 12) +
-                " runs in the foreground with --rm: its output goes to the terminal only, not "
-                "to a log");
-  const auto log_config = config.value("host_config", nlohmann::json::object())
-                              .value("LogConfig", nlohmann::json::object());
-  if (log_config.value("Type", "json-file") == "none")
-    throw Error("container " + dir.id().substr(0, 12) +
-                " runs with --log-driver none: no log is kept");
+  const std::string id = dir.id().substr(0, 12);
+  if (!keeps_log(config) && config.value("auto_remove", false))
+    throw Error("container " + id +
+                " runs in the foreground with --rm: its output goes to the caller only, not to "
+                "a log");
+  if (!keeps_log(config))
+    throw Error("container " + id + " runs with --log-driver none: no log is kept");
   UniqueFd fd(::open(dir.log_path().c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd && errno == ENOENT && foreground)  // run by a mydocker before foreground logs
-    throw Error("container " + dir.id().substr(0, 12) +
+  if (!fd && errno == ENOENT && dir.status().status == "created") return fd;
+  if (!fd && errno == ENOENT && !config.value("detached", false))  // by a mydocker from before
+    throw Error("container " + id +
                 " ran in the foreground: its output went to the terminal, not to a log");
   if (!fd) throw SysError(errno, "cannot read " + dir.log_path());
   return fd;
@@ -282,6 +281,7 @@ void read_logs(const Store& store, const std::string& ref, std::optional<size_t>
                const std::function<void(const LogEntry&)>& each) {
   const ContainerDir dir = store.open(ref);
   UniqueFd fd = open_log(dir);
+  if (!fd) return;  // never started: nothing yet
   // The rotated files first (--log-opt max-file), oldest first, then the current one.
   std::string text;
   for (const auto& file : log_files(dir.log_path())) {

@@ -266,6 +266,7 @@ JoinResult run_joined(InitConfig& c, Namespaces& ns, std::vector<UniqueFd>& join
   ro.err = err.read ? err.read.get() : -1;
   ro.stdin_pipe = in.write ? in.write.get() : -1;
   ro.close_stdin_pipe = [&in] { in.write.reset(); };
+  ro.close_output = [&out, &err](std::string_view s) { (s == "stderr" ? err : out).read.reset(); };
   const RelayResult r = relay(signals, ro);
   if (!r.failure.empty())
     if (auto f = decode_failure(r.failure)) throw Error(f->message, f->exit_code);

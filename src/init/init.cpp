@@ -142,15 +142,12 @@ bool close_on_exec_from(int first) {
   return true;
 }
 
-// Nothing of mydocker's own process state reaches the command: default signal dispositions,
-// an empty signal mask, umask 022, the working directory asked for ("/" by default), and
-// only fds 0-2.
 // The signals we ignore, from /proc/self/status (SigIgn, hex); every signal when it cannot be
 // read. Only these need resetting: the exec resets a caught one to its default itself.
 uint64_t ignored_signals() {
   const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ~0ULL;
-  char buf[2048];
+  char buf[4096];
   const ssize_t n = ::read(fd, buf, sizeof buf - 1);
   ::close(fd);
   if (n <= 0) return ~0ULL;
@@ -162,6 +159,9 @@ uint64_t ignored_signals() {
   return end && *end == '\n' ? mask : ~0ULL;
 }
 
+// Nothing of mydocker's own process state reaches the command: default signal dispositions,
+// an empty signal mask, umask 022, the working directory asked for ("/" by default), and
+// only fds 0-2.
 std::optional<InitFailure> clean_process_state(const InitConfig& c) {
   const uint64_t ignored = ignored_signals();
   for (int sig = 1; sig < NSIG && sig <= 64; ++sig)

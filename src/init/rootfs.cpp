@@ -86,10 +86,11 @@ class Steps {
     // leave /host/proc/sys or any other mount below it writable (docker 25's recursive
     // read-only binds). It only sets attributes, so the flags the source's mount has stay
     // (in a user namespace they are locked): no statvfs and remount needed.
-    if (readonly && !dry_) {
+    if (readonly) {
       const std::string line = "mount -o remount,bind,ro" + flag_words(asked) + " " +
                                trace::quote(target) + "   # and every mount below it";
       trace::emit(line);
+      if (dry_) return std::nullopt;
       mount_attr attr{};
       attr.attr_set = MOUNT_ATTR_RDONLY | ((asked & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
                       ((asked & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) |

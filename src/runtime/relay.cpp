@@ -47,7 +47,7 @@ class Loop {
  private:
   enum { kPid, kSignals, kErrors, kOut, kErr, kSocket, kMaster, kStdin, kSink, kCount };
 
-  // Where attached clients' input goes: the PTY's master (-t) or the stdin pipe (-i).
+  // Where input goes (attached clients', our stdin): the PTY's master (-t) or the stdin pipe (-i).
   int sink() const { return pty_.fd() >= 0 ? pty_.fd() : stdin_pipe_; }
 
   // Our stdin, read while nothing of it waits: into the PTY (-it) or the stdin pipe (-i);
@@ -78,15 +78,16 @@ class Loop {
     stdin_pipe_ = -1;
   }
 
-  // What attached clients typed, written as far as the container reads it; the rest waits
-  // (and the clients are not read meanwhile).
+  // What attached clients typed (or our stdin gave), written as far as the container reads
+  // it; the rest waits (and neither is read meanwhile).
   void write_input() {
     while (!pending_.empty() && sink() >= 0) {
       const ssize_t n = ::write(sink(), pending_.data(), pending_.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) return;
-      if (n <= 0) {  // the container closed its stdin
+      if (n <= 0) {  // the container closed its stdin: ours is read no more
         pending_.clear();
+        if (pty_.fd() < 0) stdin_open_ = false;
         return;
       }
       pending_.erase(0, static_cast<size_t>(n));
@@ -122,12 +123,41 @@ class Loop {
     return idle < 0 ? until_deadline : std::min(idle, until_deadline);
   }
 
-  void deliver(std::string_view stream, std::string_view data) {
+  // Output of the container's: to `deliver`, else to our stdout/stderr (and its copy). From a
+  // pipe (`which`: kOut, kErr), a stream we can no longer write stops: its pipe closes. (From
+  // the PTY it is drained on, as the container's terminal must not block.)
+  void deliver(std::string_view stream, std::string_view data, int which = -1) {
     if (o_.deliver) {
       o_.deliver(stream, data);
-    } else {
-      (void)write_all(stream == "stderr" ? 2 : 1, data.data(), data.size());
+      return;
     }
+    if (o_.copy) o_.copy(stream, data);
+    if (!write_to_caller(stream == "stderr" ? 2 : 1, data) && which >= 0) stop_output(which);
+  }
+
+  // All of `data` to our fd, waiting where it is non-blocking and full; false once it is gone.
+  static bool write_to_caller(int fd, std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::write(fd, data.data(), data.size());
+      if (n > 0) {
+        data.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) {
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, -1) >= 0 || errno == EINTR) continue;
+      }
+      return false;
+    }
+    return true;
+  }
+
+  void stop_output(int which) {
+    bool& open = which == kOut ? out_open_ : err_open_;
+    if (!open) return;
+    open = false;
+    if (o_.close_output) o_.close_output(which == kOut ? "stdout" : "stderr");
   }
 
   void started() {
@@ -141,7 +171,8 @@ class Loop {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n > 0 && which == kErrors) result_.failure.append(buf, static_cast<size_t>(n));
     if (n > 0 && which != kErrors)
-      deliver(which == kOut ? "stdout" : "stderr", std::string_view(buf, static_cast<size_t>(n)));
+      deliver(which == kOut ? "stdout" : "stderr", std::string_view(buf, static_cast<size_t>(n)),
+              which);
     if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
       (which == kErrors ? errors_open_ : which == kOut ? out_open_ : err_open_) = false;
       if (which == kErrors) started();  // EOF: the exec closed it (or a failure came first)
@@ -218,7 +249,7 @@ class Loop {
   void drain() {
     const struct {
       int which, fd;
-      bool open;
+      const bool& open;
     } pipes[] = {
         {kErrors, o_.errors, errors_open_}, {kOut, o_.out, out_open_}, {kErr, o_.err, err_open_}};
     for (const auto& p : pipes) {
@@ -226,12 +257,12 @@ class Loop {
       ::fcntl(p.fd, F_SETFL, O_NONBLOCK);
       char buf[16384];
       ssize_t n;
-      while ((n = ::read(p.fd, buf, sizeof buf)) > 0) {
+      while (p.open && (n = ::read(p.fd, buf, sizeof buf)) > 0) {
         const std::string_view data(buf, static_cast<size_t>(n));
         if (p.which == kErrors)
           result_.failure.append(data);
         else
-          deliver(p.which == kOut ? "stdout" : "stderr", data);
+          deliver(p.which == kOut ? "stdout" : "stderr", data, p.which);
       }
     }
     pty_.finish([&](std::string_view d) { deliver("stdout", d); });
@@ -247,7 +278,7 @@ class Loop {
   int stdin_pipe_;  // o_.stdin_pipe until it is closed
   bool started_ = false, killed_ = false, idle_ = false;
   std::optional<Clock::time_point> deadline_;
-  std::string pending_;  // attached clients' input not yet read by the container
+  std::string pending_;  // input (attached clients', or our stdin) the container has not read
   attach::Input input_;  // what attached clients send, applied here
 };
 

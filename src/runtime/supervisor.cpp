@@ -134,10 +134,8 @@ RelayOptions Supervisor::relay_options(Instance& in, std::optional<LogWriter>& l
       if (a) a->broadcast(stream == "stderr" ? attach::kStderr : attach::kStdout, data);
     };
   else if (log)  // in the foreground: ours, and the log
-    r.deliver = [&log](std::string_view stream, std::string_view data) {
-      (void)write_all(stream == "stderr" ? 2 : 1, data.data(), data.size());
-      log->add(stream, data);
-    };
+    r.copy = [&log](std::string_view stream, std::string_view data) { log->add(stream, data); };
+  r.close_output = [&in](std::string_view stream) { in.close_output(stream); };
   r.kill_all = [this] { (void)s_.cgroups->kill_all(); };
   return r;
 }
@@ -153,25 +151,21 @@ bool adopt_early_netns(net::EarlyNetns& early, InitConfig& init, UniqueFd& holde
 }
 
 // docker's: a container's output is in its log whether it ran detached or in the foreground.
-// Not a foreground --rm one's: its record and log go when it ends, and its output goes straight
-// to ours (no relay: the fast path of `run --rm`).
+// Not a foreground --rm one's: its record and log go when it ends, and its output goes to ours
+// only.
 bool Supervisor::keeps_log() const { return s_.detached || !s_.options->remove; }
 
-namespace {
-
-// Our stdout or stderr is a terminal: a container without -t must not get it (it could change
-// its settings, or with CAP_SYS_ADMIN push input into it: TIOCSTI). Its output is relayed.
-bool terminal_out() { return ::isatty(1) == 1 || ::isatty(2) == 1; }
-
-}  // namespace
-
-Launch Supervisor::make_launch() {
-  Launch launch{s_.cgroups,
-                s_.resources,
-                s_.init,
-                s_.detached,
-                s_.detached && s_.init.interactive,
-                s_.signals->original_mask(),
+// `with_log`: this start writes container.log. Without -t a container never gets our terminal
+// (it could change its settings, or with CAP_SYS_ADMIN push input into it: TIOCSTI): where our
+// stdout or stderr is one, its output comes through pipes of ours, and with -i a terminal stdin
+// goes to it through a pipe too (docker's: always pipes). Pipes and files are handed over as
+// they are: a foreground --rm run with neither copies none of its output (run --rm's fast path).
+Launch Supervisor::make_launch(bool with_log) {
+  const bool pty = s_.init.tty;
+  const bool capture = s_.detached || (!pty && (with_log || ::isatty(1) == 1 || ::isatty(2) == 1));
+  const bool stdin_pipe =
+      s_.init.interactive && (s_.detached || (!pty && ::isatty(STDIN_FILENO) == 1));
+  Launch launch{s_.cgroups, s_.resources, s_.init, capture, stdin_pipe, s_.signals->original_mask(),
                 s_.shm_dir};
   if (s_.early_netns)  // the first start's, taken right before its clone
     launch.adopt_netns = [this](InitConfig& init) {
@@ -188,11 +182,7 @@ Outcome Supervisor::run_once(bool first,
   std::optional<LogWriter> log;
   if (const auto rotation = log_rotation(*s_.options); rotation && keeps_log())
     log.emplace(dir_.log_path(), *rotation);
-  Launch launch = make_launch();
-  launch.capture_output = s_.detached || (!s_.init.tty && (log || terminal_out()));
-  // -i without -t: our stdin reaches the container as it is, unless it is a terminal (then
-  // through a pipe, as docker's: the container never gets the terminal).
-  launch.open_stdin = s_.init.interactive && (s_.detached || (!s_.init.tty && ::isatty(0) == 1));
+  Launch launch = make_launch(log.has_value());
   Instance in(s_.cgroups);
   // On a bridge: the veth and the ports go with each run, however it ends.
   struct Network {

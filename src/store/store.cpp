@@ -54,6 +54,14 @@ ContainerDir::ContainerDir(std::string root, std::string id, bool durable)
 
 nlohmann::json ContainerDir::config() const { return read_json(path_ + "/config.json"); }
 
+bool keeps_log(const nlohmann::json& config) {
+  if (!config.value("detached", false) && config.value("auto_remove", false)) return false;
+  const auto hc = config.find("host_config");
+  if (hc == config.end() || !hc->is_object()) return true;
+  const auto lc = hc->find("LogConfig");
+  return lc == hc->end() || !lc->is_object() || lc->value("Type", "json-file") != "none";
+}
+
 ContainerState ContainerDir::status() const {
   return read_json(path_ + "/state.json").get<ContainerState>();
 }
@@ -186,7 +194,7 @@ Store::Created Store::create(const std::string& id, const std::string& name, nlo
     if (replacing && ::access((root_ + "/" + id).c_str(), F_OK) == 0) {
       // docker's: a container started again shows when it last ended until it ends again.
       try {
-        first.finished_at = ContainerDir(root_, id).state().finished_at;
+        first.finished_at = ContainerDir(root_, id).status().finished_at;
       } catch (const Error&) {
       }
       // Into the locked staging directory, where `prune` leaves them alone.

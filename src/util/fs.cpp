@@ -58,8 +58,6 @@ std::string Fs::read(const std::string& path) const {
   return *content;
 }
 
-// The trace's lines are built only when they are printed: every cgroup file a run writes
-// passes here.
 namespace {
 
 // One write(2) of `value` to `fd` (the kernel takes a cgroup value in one write).
@@ -75,6 +73,8 @@ void write_value(int fd, const std::string& path, std::string_view value) {
 
 }  // namespace
 
+// The trace's lines are built only when they are printed: every cgroup file a run writes
+// passes here.
 void Fs::write(const std::string& path, std::string_view value) const {
   if (trace::enabled()) trace::emit("echo " + trace::quote(value) + " > " + trace::quote(path));
   if (dry_run_) return;

@@ -140,6 +140,7 @@ TEST_F(ContainersTest, LogsKeepTheOutput) {
   EXPECT_EQ(fg.status, 0) << fg.err;
   EXPECT_EQ(fg.out, "out\n");
   EXPECT_EQ(fg.err, "err\n");
+  EXPECT_NE(inspect("fg")["LogPath"], "");
   // Not a foreground --rm one's: its output goes to ours only (and its record goes with it).
   std::thread rm_run([this] { md({"run", "--rm", "--name", "fgrm", "sleep", "2"}); });
   bool running = false;
@@ -166,6 +167,21 @@ TEST_F(ContainersTest, WithoutDashTTheContainerNeverGetsOurTerminal) {
     EXPECT_NE(r.out.find("done"), std::string::npos) << rm << ": " << r.out;
   }
   EXPECT_NE(md({"logs", "kept"}).out.find("pipe:["), std::string::npos) << "its log has it too";
+  // A reader that goes away ends the writer, as in a pipeline: our end of its pipe closes.
+  Options bounded;
+  bounded.timeout_s = 20;
+  for (const std::string rm : {"--rm", "--name=yes"}) {
+    auto head = run({"script", "-qec",
+                     mydocker() + " --root " + root() + " --data-root " + root() + "/data run " +
+                         rm + " sh -c 'yes' | head -n 2",
+                     "/dev/null"},
+                    bounded);
+    EXPECT_EQ(head.status, 0) << rm << ": " << head.err;
+    const std::string two = "y\r\ny\r\n";  // after the notice that sh is the host's
+    EXPECT_TRUE(head.out.size() >= two.size() &&
+                head.out.compare(head.out.size() - two.size(), two.size(), two) == 0)
+        << rm << ": " << head.out;
+  }
   // -i: what we type reaches it through a pipe, and the end of our input is its EOF.
   Options typed;
   typed.input = "a line\n";
@@ -182,6 +198,14 @@ TEST_F(ContainersTest, WithoutDashTTheContainerNeverGetsOurTerminal) {
   ASSERT_NE(first, std::string::npos) << in.out;
   EXPECT_NE(in.out.find("a line", first + 1), std::string::npos) << "cat's: " << in.out;
   EXPECT_NE(in.out.find("EOF seen"), std::string::npos) << in.out;
+  // One that closes its stdin: we stop reading ours, and it ends as it likes.
+  auto closed = run({"script", "-qec",
+                     mydocker() + " --root " + root() + " --data-root " + root() +
+                         "/data run --rm -i sh -c 'exec 0<&-; sleep 0.2; echo closed'",
+                     "/dev/null"},
+                    typed);
+  EXPECT_EQ(closed.status, 0) << closed.err;
+  EXPECT_NE(closed.out.find("closed"), std::string::npos) << closed.out;
   // exec likewise, its exit status passed on.
   const std::string id = start({"sleep", "30"});
   const std::string md_exec =

@@ -473,6 +473,9 @@ TEST_F(SurfaceTest, CreateStartRestart) {
   EXPECT_EQ(names({"--filter", "status=created"}), "a ");
   EXPECT_EQ(container_cgroups().size(), 0u) << "create makes no cgroup";
   const std::string when = inspect("a")["Created"];
+  auto no_logs = md({"logs", "a"});
+  EXPECT_EQ(no_logs.status, 0) << "never started: nothing yet (docker's) " << no_logs.err;
+  EXPECT_EQ(no_logs.out, "");
 
   auto started = md({"start", "a"});
   ASSERT_EQ(started.status, 0) << started.err;
@@ -500,6 +503,11 @@ TEST_F(SurfaceTest, CreateStartRestart) {
   EXPECT_GE(finished, when);
   EXPECT_EQ(md({"stop", "-t", "1", "a"}).status, 0);
   EXPECT_EQ(inspect("a")["State"]["Status"], "exited");
+  // `start` of an exited one likewise shows when it last ended.
+  const std::string ended = inspect("a")["State"]["FinishedAt"];
+  ASSERT_EQ(md({"start", "a"}).status, 0);
+  EXPECT_EQ(inspect("a")["State"]["FinishedAt"], ended);
+  EXPECT_EQ(md({"stop", "-t", "1", "a"}).status, 0);
 
   // start -a: attached, its exit status is ours; a stopped container keeps its files.
   ASSERT_EQ(md({"create", "--name", "b", "sh", "-c", "echo out; exit 5"}).status, 0);
@@ -507,6 +515,13 @@ TEST_F(SurfaceTest, CreateStartRestart) {
   EXPECT_EQ(attached.status, 5) << attached.err;
   EXPECT_EQ(attached.out, "out\n");
   EXPECT_EQ(md({"start", "-a", "b"}).out, "out\n") << "again, from the same record";
+  // start -a attaches output only (docker's): a container made with -i reads no stdin of ours
+  // unless -i is given again.
+  ASSERT_EQ(md({"create", "--name", "ci", "-i", "sh", "-c", "cat; echo end"}).status, 0);
+  Options typed;
+  typed.input = "typed\n";
+  EXPECT_EQ(md({"start", "-a", "ci"}, typed).out, "end\n");
+  EXPECT_EQ(md({"start", "-a", "-i", "ci"}, typed).out, "typed\nend\n");
   EXPECT_EQ(md({"start", "nosuch"}).status, 125);
 }
 

@@ -82,6 +82,8 @@ class Instance {
   int err_fd() const { return err_.read.get(); }
   int in_fd() const { return in_.write.get(); }  // -i: the container's stdin, when a pipe
   void close_stdin() { in_.write.reset(); }      // it reads EOF
+  // Our end of its "stdout" or "stderr" pipe: it gets EPIPE from then on.
+  void close_output(std::string_view stream) { (stream == "stderr" ? err_ : out_).read.reset(); }
   bool born_in_cgroup() const { return born_inside_; }
   // The init was reaped by the wait: nothing left to kill.
   void reaped() { child_.pid = -1; }

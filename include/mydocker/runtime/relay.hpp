@@ -32,11 +32,19 @@ struct RelayOptions {
   // A detached container: `mydocker attach` clients (runtime/attach.hpp); what they type goes
   // to the PTY (-t) or to `stdin_pipe` (-i), where the container reads it.
   attach::Server* attach = nullptr;
+  // -i without a PTY: the container's stdin, a pipe whose other end it reads. Attach clients
+  // write to it (detached), or our stdin does (forward_stdin).
   int stdin_pipe = -1;
   // Closes `stdin_pipe` (its owner's): the container reads EOF once ours has ended (-i).
   std::function<void()> close_stdin_pipe;
-  // Where the container's output goes: "stdout" or "stderr", and the bytes.
+  // Where the container's output goes instead of our stdout/stderr (a detached container's log
+  // and attach clients): "stdout" or "stderr", and the bytes.
   std::function<void(std::string_view stream, std::string_view data)> deliver;
+  // Without `deliver`: a copy of what goes to our stdout/stderr (a foreground container's log).
+  std::function<void(std::string_view stream, std::string_view data)> copy;
+  // Closes our end of the container's "stdout" or "stderr" pipe (its owner's) once ours is gone
+  // (EPIPE): the container then gets EPIPE too, as in a pipeline (`run ... yes | head -1`).
+  std::function<void(std::string_view stream)> close_output;
   std::function<void()> kill_all;    // after the stop timeout
   std::function<void()> on_started;  // the error pipe closed without a message
   // Called once each time the loop has been quiet for kIdleMs after it started (a detached

@@ -79,8 +79,8 @@ class Supervisor {
   Outcome run(const std::function<void(const std::optional<InitFailure>&)>& on_start);
 
  private:
-  Launch make_launch();    // what one start launches
-  bool keeps_log() const;  // whether its output goes to container.log too
+  Launch make_launch(bool with_log);  // what one start launches
+  bool keeps_log() const;             // whether its output goes to container.log too
   // One start: create, start, record it, wait (relay), read the stats, destroy.
   Outcome run_once(bool first, const std::function<void(const std::optional<InitFailure>&)>& cb);
   void record_running(Instance& in);

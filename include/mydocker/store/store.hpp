@@ -34,6 +34,10 @@
 
 namespace mydocker {
 
+// Whether a container's supervisor writes its container.log, from its config.json: detached,
+// or in the foreground without --rm, and not with --log-driver none (docker's json-file).
+bool keeps_log(const nlohmann::json& config);
+
 class ContainerDir {
  public:
   // `durable`: state writes are fsync'd (see Store::create).
