@@ -141,6 +141,12 @@ TEST_F(ContainersTest, LogsKeepTheOutput) {
   EXPECT_EQ(fg.out, "out\n");
   EXPECT_EQ(fg.err, "err\n");
   EXPECT_NE(inspect("fg")["LogPath"], "");
+  // Restarted by its policy in the foreground: one log over all its runs.
+  auto retried = md(
+      {"run", "--name", "retry", "--restart", "on-failure:2", "sh", "-c", "echo attempt; exit 1"});
+  EXPECT_EQ(retried.status, 1);
+  EXPECT_EQ(retried.out, "attempt\nattempt\nattempt\n");
+  EXPECT_EQ(md({"logs", "retry"}).out, "attempt\nattempt\nattempt\n");
   // Not a foreground --rm one's: its output goes to ours only (and its record goes with it).
   std::thread rm_run([this] { md({"run", "--rm", "--name", "fgrm", "sleep", "2"}); });
   bool running = false;
