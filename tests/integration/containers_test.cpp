@@ -76,6 +76,18 @@ class ContainersTest : public IntegrationTest {
     for (const auto& p : processes) all += p + "\n";
     return all;
   }
+  // mydocker with these words (our roots added) on a terminal of its own: script(1)'s PTY is
+  // its stdin, stdout and stderr; `opt.input` is typed on it.
+  Result in_terminal(const std::string& words, const Options& opt = {}) {
+    const std::string md = mydocker() + " --root " + root() + " --data-root " + root() + "/data ";
+    return run({"script", "-qec", md + words, "/dev/null"}, opt);
+  }
+
+  // `text` appears twice: the terminal's echo of what was typed, then the container's copy.
+  static bool typed_and_echoed(const std::string& out, const std::string& text) {
+    const size_t first = out.find(text);
+    return first != std::string::npos && out.find(text, first + 1) != std::string::npos;
+  }
 };
 
 TEST_F(ContainersTest, RunDetachedReturnsAtOnceAndKeepsRunning) {
@@ -163,10 +175,8 @@ TEST_F(ContainersTest, LogsKeepTheOutput) {
 // --rm or not: it could change the terminal's settings, or push input into it (TIOCSTI).
 TEST_F(ContainersTest, WithoutDashTTheContainerNeverGetsOurTerminal) {
   for (const std::string rm : {"--rm", "--name=kept"}) {
-    auto r = run({"script", "-qec",
-                  mydocker() + " --root " + root() + " --data-root " + root() + "/data run " + rm +
-                      " sh -c 'readlink /proc/self/fd/1 /proc/self/fd/2; echo done'",
-                  "/dev/null"});
+    auto r =
+        in_terminal("run " + rm + " sh -c 'readlink /proc/self/fd/1 /proc/self/fd/2; echo done'");
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out.find("/dev/pts"), std::string::npos) << rm << ": " << r.out;
     EXPECT_NE(r.out.find("pipe:["), std::string::npos) << rm << ": " << r.out;
@@ -177,11 +187,7 @@ TEST_F(ContainersTest, WithoutDashTTheContainerNeverGetsOurTerminal) {
   Options bounded;
   bounded.timeout_s = 20;
   for (const std::string rm : {"--rm", "--name=yes"}) {
-    auto head = run({"script", "-qec",
-                     mydocker() + " --root " + root() + " --data-root " + root() + "/data run " +
-                         rm + " sh -c 'yes' | head -n 2",
-                     "/dev/null"},
-                    bounded);
+    auto head = in_terminal("run " + rm + " sh -c 'yes' | head -n 2", bounded);
     EXPECT_EQ(head.status, 0) << rm << ": " << head.err;
     const std::string two = "y\r\ny\r\n";  // after the notice that sh is the host's
     EXPECT_TRUE(head.out.size() >= two.size() &&
@@ -192,45 +198,33 @@ TEST_F(ContainersTest, WithoutDashTTheContainerNeverGetsOurTerminal) {
   Options typed;
   typed.input = "a line\n";
   typed.timeout_s = 20;
-  auto in = run({"script", "-qec",
-                 mydocker() + " --root " + root() + " --data-root " + root() +
-                     "/data run --rm -i sh -c 'readlink /proc/self/fd/0; cat; echo EOF seen'",
-                 "/dev/null"},
-                typed);
+  auto in = in_terminal("run --rm -i sh -c 'readlink /proc/self/fd/0; cat; echo EOF seen'", typed);
   ASSERT_EQ(in.status, 0) << in.err;
   EXPECT_EQ(in.out.find("/dev/pts"), std::string::npos) << in.out;
   EXPECT_NE(in.out.find("pipe:["), std::string::npos) << in.out;
-  const size_t first = in.out.find("a line");  // the terminal's echo, then cat's
-  ASSERT_NE(first, std::string::npos) << in.out;
-  EXPECT_NE(in.out.find("a line", first + 1), std::string::npos) << "cat's: " << in.out;
+  EXPECT_TRUE(typed_and_echoed(in.out, "a line")) << in.out;
   EXPECT_NE(in.out.find("EOF seen"), std::string::npos) << in.out;
   // One that closes its stdin: we stop reading ours, and it ends as it likes.
-  auto closed = run({"script", "-qec",
-                     mydocker() + " --root " + root() + " --data-root " + root() +
-                         "/data run --rm -i sh -c 'exec 0<&-; sleep 0.2; echo closed'",
-                     "/dev/null"},
-                    typed);
+  auto closed = in_terminal("run --rm -i sh -c 'exec 0<&-; sleep 0.2; echo closed'", typed);
   EXPECT_EQ(closed.status, 0) << closed.err;
   EXPECT_NE(closed.out.find("closed"), std::string::npos) << closed.out;
-  // exec likewise, its exit status passed on.
+}
+
+// exec likewise, its exit status passed on.
+TEST_F(ContainersTest, ExecWithoutDashTNeverGetsOurTerminal) {
   const std::string id = start({"sleep", "30"});
-  const std::string md_exec =
-      mydocker() + " --root " + root() + " --data-root " + root() + "/data exec ";
-  auto ex =
-      run({"script", "-qec",
-           md_exec + id + " sh -c 'readlink /proc/self/fd/1; readlink /proc/self/fd/2; exit 3'",
-           "/dev/null"});
+  auto ex = in_terminal("exec " + id +
+                        " sh -c 'readlink /proc/self/fd/1; readlink /proc/self/fd/2; exit 3'");
   EXPECT_EQ(ex.status, 3) << ex.err;
   EXPECT_EQ(ex.out.find("/dev/pts"), std::string::npos) << ex.out;
   EXPECT_NE(ex.out.find("pipe:["), std::string::npos) << ex.out;
-  auto exi = run({"script", "-qec", md_exec + "-i " + id + " sh -c 'readlink /proc/self/fd/0; cat'",
-                  "/dev/null"},
-                 typed);
+  Options typed;
+  typed.input = "a line\n";
+  typed.timeout_s = 20;
+  auto exi = in_terminal("exec -i " + id + " sh -c 'readlink /proc/self/fd/0; cat'", typed);
   EXPECT_EQ(exi.status, 0) << exi.err;
   EXPECT_EQ(exi.out.find("/dev/pts"), std::string::npos) << exi.out;
-  const size_t echoed = exi.out.find("a line");
-  ASSERT_NE(echoed, std::string::npos) << exi.out;
-  EXPECT_NE(exi.out.find("a line", echoed + 1), std::string::npos) << exi.out;
+  EXPECT_TRUE(typed_and_echoed(exi.out, "a line")) << exi.out;
   md({"rm", "-f", id});
 }
 
