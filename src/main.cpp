@@ -6,6 +6,7 @@
 #include "mydocker/cli/cli.hpp"
 #include "mydocker/init/init.hpp"
 #include "mydocker/oci/cli.hpp"
+#include "mydocker/util/stdio.hpp"
 #include "mydocker/util/timing.hpp"
 
 #ifdef MYDOCKER_DEFER_OPENSSL_CPUID
@@ -37,5 +38,6 @@ int main(int argc, char** argv) {
   base = base ? base + 1 : argv[0];
   if (std::strcmp(base, "mydocker-runc") == 0) return mydocker::oci::main(argc, argv, 1);
   if (argc >= 2 && std::strcmp(argv[1], "oci") == 0) return mydocker::oci::main(argc, argv, 2);
+  mydocker::wait_on_nonblocking_stdio();
   return mydocker::cli::main(argc, argv);
 }

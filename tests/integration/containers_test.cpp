@@ -228,6 +228,31 @@ TEST_F(ContainersTest, ExecWithoutDashTNeverGetsOurTerminal) {
   md({"rm", "-f", id});
 }
 
+// A reader that made its pipe non-blocking (Node, Python's asyncio) gets all of it: we wait for
+// room instead of dropping what stdio had buffered (it kept the first 64 KiB).
+TEST_F(ContainersTest, ANonBlockingStdoutGetsEverything) {
+  ASSERT_EQ(md({"run", "--name", "big", "seq", "1", "200000"}).status, 0);
+  const std::string whole = md({"logs", "big"}).out;
+  ASSERT_EQ(whole.size(), 1288895u);
+  const std::string reader = R"(
+import os, sys, fcntl, subprocess, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+time.sleep(0.3)
+total = 0
+while True:
+    d = os.read(r, 65536)
+    if not d: break
+    total += len(d)
+print(total, p.wait())
+)";
+  auto r = run({"python3", "-c", reader, mydocker(), "--root", root(), "--data-root",
+                root() + "/data", "logs", "big"});
+  EXPECT_EQ(r.out, std::to_string(whole.size()) + " 0\n") << r.err;
+}
+
 TEST_F(ContainersTest, ExecJoinsTheNamespacesAndCgroups) {
   auto id = start({"--hostname", "box", "-mem", "50m", "sleep", "30"});
   auto r = md({"exec", id, "sh", "-c",
