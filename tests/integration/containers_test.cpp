@@ -243,9 +243,10 @@ os.close(w)
 time.sleep(0.3)
 total = 0
 while True:
-    d = os.read(r, 65536)
+    d = os.read(r, 4096)  # slowly: the pipe is full most of the time
     if not d: break
     total += len(d)
+    time.sleep(0.002)
 print(total, p.wait())
 )";
   auto r = run({"python3", "-c", reader, mydocker(), "--root", root(), "--data-root",
