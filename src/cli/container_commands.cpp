@@ -326,6 +326,9 @@ void logs_options(CLI::App& logs, CommandLine& cl, Scratch& s) {
 }
 
 void logs_finish(CLI::App&, CommandLine& cl, Scratch& s, const RunArgs&) {
+  if (cl.containers.size() != 1)
+    throw Error("\"logs\" requires exactly 1 container (got " +
+                std::to_string(cl.containers.size()) + ")");
   if (s.tail.empty() || s.tail == "all") return;
   const int n = int_value("--tail", s.tail);
   if (n < 0) throw Error("invalid value '" + s.tail + "' for --tail: must be 0 or more");

@@ -276,7 +276,7 @@ nlohmann::json inspect_json(const ContainerView& c) {
           {"Platform", "linux"},
           {"Mounts", mounts_json(config)},
           {"Config", process},
-          {"LogPath", keeps_log(config) ? c.log_path : ""},
+          {"LogPath", keeps_log(config) && st.status != "created" ? c.log_path : ""},
           {"CgroupMode", st.cgroup.driver_name()},
           {"Cgroups", st.cgroup.paths},
           {"SupervisorPid", c.supervisor_alive ? st.supervisor_pid : 0},

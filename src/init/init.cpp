@@ -249,8 +249,9 @@ std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool d
   }
   // Before the seccomp filter (which may not allow close_range) and the user change.
   if (!dry && !close_on_exec_from(3 + c.preserve_fds)) return sys_failure("mark fds close-on-exec");
-  // docker creates a missing working directory (as root, before the user changes).
-  if (c.cwd != "/" && !dry && ::access(c.cwd.c_str(), F_OK) != 0)
+  // docker's run creates a missing working directory (as root, before the user changes);
+  // its exec does not (`exec -w /nonexistent` fails with 126).
+  if (c.cwd != "/" && !dry && !joining && ::access(c.cwd.c_str(), F_OK) != 0)
     for (size_t i = 1; i <= c.cwd.size(); ++i)
       if (i == c.cwd.size() || c.cwd[i] == '/') ::mkdir(c.cwd.substr(0, i).c_str(), 0755);
   return drop_privileges(c, dry);

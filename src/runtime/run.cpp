@@ -202,9 +202,10 @@ InitConfig make_init_config(const RunOptions& o, const HostCgroups& host, const 
   if (const CgroupJoin join = p.cgroups->join(); join.clone_into.empty())
     c.join_files = join.self_files;
   // -d -i: the container's stdin is a pipe its supervisor holds open, for `mydocker attach`
-  // (docker's `run -di`); -d -t: a PTY, whatever our own stdin is.
+  // (docker's `run -di`); -d -t: a PTY, whatever our own stdin is. `create -t` likewise: its
+  // start decides (a start without -a is detached).
   c.interactive = o.interactive;
-  c.tty = o.detach ? o.tty : use_pty(o.tty, c.interactive);
+  c.tty = o.detach || o.create_only ? o.tty : use_pty(o.tty, c.interactive);
   c.trace = o.trace && !o.detach;
   if (c.tty && !o.detach) {
     winsize ws{};

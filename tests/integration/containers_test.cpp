@@ -266,6 +266,11 @@ TEST_F(ContainersTest, ExecJoinsTheNamespacesAndCgroups) {
   EXPECT_EQ(md({"exec", id, "sh", "-c", "exit 7"}).status, 7);
   EXPECT_EQ(md({"exec", "-e", "FOO=bar", "-w", "/tmp", id, "sh", "-c", "echo $FOO; pwd"}).out,
             "bar\n/tmp\n");
+  // docker's exec makes no missing working directory (its run does): 126, nothing made.
+  auto nowd = md({"exec", "-w", "/no/such/dir", id, "pwd"});
+  EXPECT_EQ(nowd.status, 126);
+  EXPECT_NE(nowd.err.find("/no/such/dir"), std::string::npos) << nowd.err;
+  EXPECT_NE(md({"exec", id, "ls", "/no"}).status, 0) << "exec -w made the directory";
   Options in;
   in.input = "piped\n";
   EXPECT_EQ(md({"exec", "-i", id, "cat"}, in).out, "piped\n");

@@ -473,9 +473,13 @@ TEST_F(SurfaceTest, CreateStartRestart) {
   EXPECT_EQ(names({"--filter", "status=created"}), "a ");
   EXPECT_EQ(container_cgroups().size(), 0u) << "create makes no cgroup";
   const std::string when = inspect("a")["Created"];
+  auto tty = md({"create", "-it", "--name", "t", "sh"});  // our stdin is no terminal: no matter
+  EXPECT_EQ(tty.err.find("not a terminal"), std::string::npos) << tty.err;
+  EXPECT_EQ(md({"logs", "a", "t"}).status, 125) << "one container only";
   auto no_logs = md({"logs", "a"});
   EXPECT_EQ(no_logs.status, 0) << "never started: nothing yet (docker's) " << no_logs.err;
   EXPECT_EQ(no_logs.out, "");
+  EXPECT_EQ(inspect("a")["LogPath"], "") << "no log before its first start (docker's)";
 
   auto started = md({"start", "a"});
   ASSERT_EQ(started.status, 0) << started.err;
