@@ -19,6 +19,7 @@
 #include "mydocker/format/text.hpp"
 #include "mydocker/net/ipam.hpp"
 #include "mydocker/runtime/run.hpp"
+#include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/store/volumes.hpp"
 #include "mydocker/util/error.hpp"
@@ -201,6 +202,11 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
   const ContainerState st = dir.state();
   if (dir.running(st)) return std::nullopt;
   if (st.live()) recover_killed_run(dir, st, config);  // its supervisor was killed
+  // A --rm one that `restart` kept: its layer's last overlay was volatile, and overlayfs
+  // refuses a layer with that mark until it goes.
+  if (const std::string files = config.value("files_dir", "");
+      config.value("auto_remove", false) && !files.empty())
+    forget_volatile_mount(files + "/work");
   if (!config.contains("run_args"))
     throw Error("container " + ref + " was made by an older mydocker: it cannot be started again");
   std::vector<std::string> words{"run"};
@@ -273,8 +279,10 @@ int run_restart(const CommandLine& cl) {
   const Store store(cl.state_root);
   return for_each(cl.containers, [&](const std::string& ref) {
     const std::string id = store.resolve(ref);
-    stop(store, id, cl.stop_timeout);
     const ContainerDir dir(store.root(), id);
+    // A --rm one is kept when this stop ends it (docker's restart), to be started again.
+    dir.update([](ContainerState& s) { s.restart_requested = true; });
+    stop(store, id, cl.stop_timeout);
     dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10), false);
     auto o = start_options(cl, store, id);
     if (!o) throw Error("container " + ref + " is still running after stop");

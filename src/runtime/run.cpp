@@ -567,9 +567,7 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
         (void)write_all(ready.write.get(), msg.data(), msg.size());
         ready.write.reset();
       });
-      if (o.remove) {
-        discard(store, created.dir, p, o);
-      }
+      if (o.remove && !out.restarting) discard(store, created.dir, p, o);
       code = out.status;
     } catch (const std::exception& e) {
       // The record first (created, no address: docker's), then the caller is told: what it
@@ -612,9 +610,7 @@ RunResult finish(const RunOptions& o, const Store& store, Store::Created& create
   result.id = plan.id;
   result.status = out.status;
   for (auto& problem : out.problems) result.messages.push_back("cleanup: " + problem);
-  if (o.remove) {
-    discard(store, created.dir, plan, o);
-  }
+  if (o.remove && !out.restarting) discard(store, created.dir, plan, o);
   if (out.failure) throw failure_error(*out.failure, plan);
   if (auto oom = oom_message(out.stats, plan.id); !oom.empty())
     result.messages.insert(result.messages.begin(), oom);

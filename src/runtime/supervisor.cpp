@@ -294,7 +294,9 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
     Outcome o = run_once(restarts == 0, on_start);
     record_end(*s_.options, dir_, o, s_.endpoint);
     // --rm (never with a restart policy): the directory goes right after; no state to write.
-    if (s_.options->remove && !o.failure) {
+    // Unless `restart` stopped it: then it ends as any other, and its start runs it again.
+    if (s_.options->remove && !o.failure) o.restarting = dir_.status().restart_requested;
+    if (s_.options->remove && !o.failure && !o.restarting) {
       if (attach_) attach_->finish(o.status);
       return o;
     }

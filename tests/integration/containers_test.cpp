@@ -471,6 +471,23 @@ TEST_F(ContainersTest, RmFlagRemovesWhenItEnds) {
   while (!records().empty() && std::chrono::steady_clock::now() < deadline) usleep(20000);
   EXPECT_TRUE(records().empty());
   EXPECT_EQ(md({"run", "--rm", "--restart", "always", "true"}).status, 125);
+  // `restart` keeps it (docker's): it runs again with its files, and goes when it next ends.
+  // Its image's layer was mounted volatile: the new mount must not be refused for it.
+  const std::string tree = root() + "/bb";
+  ASSERT_EQ(
+      run({"sh", "-c", busybox_rootfs(tree) + "tar -C " + tree + " -cf " + tree + ".tar ."}).status,
+      0);
+  ASSERT_EQ(md({"import", tree + ".tar", "busybox"}).status, 0);
+  auto rr = start({"--rm", "--name", "rr", "busybox", "sh", "-c",
+                   "cat /mark 2>/dev/null; echo kept > /mark; sleep 30"});
+  ASSERT_EQ(md({"restart", "-t", "1", "rr"}).status, 0);
+  EXPECT_EQ(inspect("rr")["State"]["Status"], "running");
+  for (int i = 0; i < 50 && md({"logs", "rr"}).out.empty(); ++i) usleep(20000);
+  EXPECT_EQ(md({"logs", "rr"}).out, "kept\n") << "the second run found the first's file";
+  ASSERT_EQ(md({"stop", "-t", "1", "rr"}).status, 0);
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while (!records().empty() && std::chrono::steady_clock::now() < deadline) usleep(20000);
+  EXPECT_TRUE(records().empty()) << "a --rm container goes when it ends after its restart";
 }
 
 TEST_F(ContainersTest, NamesAreUniqueEvenUnderARace) {

@@ -69,6 +69,7 @@ struct Outcome {
   Stats stats;                         // of the last run (all of it with --report)
   double wall_seconds = 0;             // of the last run
   std::vector<std::string> problems;   // teardown problems
+  bool restarting = false;             // --rm, stopped by `restart`: its record stays
 };
 
 class Supervisor {
