@@ -357,7 +357,9 @@ int run_logs(const CommandLine& cl) {
 void exec_options(CLI::App& exec, CommandLine& cl, Scratch&) {
   exec.add_flag("-i,--interactive", cl.exec.interactive, "Keep stdin attached");
   exec.add_flag("-t,--tty", cl.exec.tty, "A terminal (PTY) inside the container");
+  exec.add_flag("-d,--detach", cl.exec.detach, "Start it and return (its output goes nowhere)");
   exec.add_option("-e,--env", cl.exec.env, "Set an environment variable: KEY=VALUE");
+  exec.add_option("--env-file", cl.exec.env_files, "Read KEY=VALUE lines from a file");
   exec.add_option("-w,--workdir", cl.exec.workdir, "Working directory inside the container");
   exec.add_option("-u,--user", cl.exec.user, "USER[:GROUP] to run as (default: the container's)");
   exec.add_flag("--privileged", cl.exec.privileged,
@@ -367,6 +369,8 @@ void exec_options(CLI::App& exec, CommandLine& cl, Scratch&) {
 void exec_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs& split) {
   if (split.command.empty())
     throw Error("missing the container: mydocker exec [OPTIONS] CONTAINER COMMAND [ARG...]");
+  if (cl.exec.detach && (cl.exec.interactive || cl.exec.tty))
+    throw Error("exec -d runs with no stdio of ours: -i and -t cannot be given with it");
   cl.exec.container = split.command.front();
   cl.exec.command.assign(split.command.begin() + 1, split.command.end());
 }

@@ -56,7 +56,11 @@ InitConfig exec_config(const nlohmann::json& config, const ExecOptions& o, pid_t
         "filter) are missing or damaged in its config.json, or its seccomp filter was "
         "removed from the data root's cache");
   c.argv = o.command;
+  for (const auto& f : o.env_files)
+    for (const auto& kv : read_env_file(f)) set_env(c.env, kv);
   for (const auto& kv : o.env) set_env(c.env, kv);
+  c.detach_exec = o.detach;
+  if (o.detach) c.die_with_parent = false;
   if (!o.workdir.empty()) c.cwd = o.workdir;
   if (!o.user.empty()) {
     // Names from the container's own /etc/passwd, read through its root (symlinks stay inside).
@@ -227,6 +231,12 @@ JoinResult run_joined(InitConfig& c, Namespaces& ns, std::vector<UniqueFd>& join
   // when ours are terminals (docker's: always pipes). Pipes and files are handed over as they are.
   const bool relayed = !c.tty && !io.detach;
   Pipe out, err, in;
+  UniqueFd null;
+  if (io.null_stdio) {
+    null.reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!null) throw SysError(errno, "open /dev/null");
+    so.stdio = {null.get(), null.get(), null.get()};
+  }
   if (relayed && (::isatty(1) == 1 || ::isatty(2) == 1)) {
     out = make_pipe();
     err = make_pipe();
@@ -314,14 +324,17 @@ int exec(const Store& store, const ExecOptions& o) {
   // Recorded before we join its user namespace: the events file stays open for exec_die.
   events.record("exec_start: " + ExecEvents::command(o));
   join_namespaces(ns, t.st.pid, c);
+  JoinIo io;
+  io.detach = io.null_stdio = o.detach;
   int status = 0;
   try {
-    status = run_joined(c, ns, join, JoinIo{}).status;
+    status = run_joined(c, ns, join, io).status;
   } catch (const Error& e) {  // it could not be started (126, 127)
     events.record("exec_die", {{"exitCode", std::to_string(e.exit_code())}});
     throw;
   }
-  events.record("exec_die", {{"exitCode", std::to_string(status)}});
+  // -d: it runs on, reaped by the container's init; its end is not ours to see.
+  if (!o.detach) events.record("exec_die", {{"exitCode", std::to_string(status)}});
   return status;
 }
 

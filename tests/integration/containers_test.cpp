@@ -266,6 +266,30 @@ TEST_F(ContainersTest, ExecJoinsTheNamespacesAndCgroups) {
   EXPECT_EQ(md({"exec", id, "sh", "-c", "exit 7"}).status, 7);
   EXPECT_EQ(md({"exec", "-e", "FOO=bar", "-w", "/tmp", id, "sh", "-c", "echo $FOO; pwd"}).out,
             "bar\n/tmp\n");
+  // -d: started and left; it holds none of our stdio (a caller reading our output to EOF
+  // returns at once) and runs on.
+  const auto begin = std::chrono::steady_clock::now();
+  auto detached = md({"exec", "-d", id, "sh", "-c", "sleep 1; echo done > /tmp/detached"});
+  EXPECT_EQ(detached.status, 0) << detached.err;
+  EXPECT_EQ(detached.out, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 900ms);
+  bool ran = false;
+  for (int i = 0; i < 100 && !ran; ++i, usleep(50000))
+    ran = md({"exec", id, "cat", "/tmp/detached"}).out == "done\n";
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(md({"exec", "-d", "-t", id, "true"}).status, 125);
+  // --env-file, then -e over it (run's order).
+  {
+    std::FILE* f = std::fopen((root() + "/env").c_str(), "w");
+    ASSERT_TRUE(f);
+    std::fputs("# a comment\nA=1\nB=two\n", f);
+    std::fclose(f);
+  }
+  EXPECT_EQ(
+      md({"exec", "--env-file", root() + "/env", "-e", "B=three", id, "sh", "-c", "echo $A $B"})
+          .out,
+      "1 three\n");
+  EXPECT_EQ(md({"exec", "--env-file", root() + "/nonexistent", id, "true"}).status, 125);
   // docker's exec makes no missing working directory (its run does): 126, nothing made.
   auto nowd = md({"exec", "-w", "/no/such/dir", id, "pwd"});
   EXPECT_EQ(nowd.status, 126);

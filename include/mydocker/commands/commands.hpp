@@ -25,7 +25,9 @@ struct ExecOptions {
   std::vector<std::string> command;
   bool interactive = false;
   bool tty = false;
-  std::vector<std::string> env;  // KEY=VALUE
+  std::vector<std::string> env;        // KEY=VALUE
+  std::vector<std::string> env_files;  // --env-file: before -e, as in run
+  bool detach = false;                 // -d: started, not waited for; no stdio of ours
   std::string workdir;
   std::string user;         // -u USER[:GROUP]: the container's user by default
   bool privileged = false;  // every capability, no seccomp filter

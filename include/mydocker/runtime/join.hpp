@@ -14,7 +14,8 @@ namespace mydocker {
 
 struct JoinIo {
   bool attach_terminal = true;  // docker exec: our terminal goes raw, our stdin feeds the PTY
-  bool detach = false;          // oci exec --detach: return once the command runs
+  bool detach = false;          // oci exec --detach, exec -d: return once the command runs
+  bool null_stdio = false;      // exec -d: its stdin, stdout and stderr are /dev/null
   std::string console_socket;   // oci: the PTY's master goes there instead of to us
 };
 
