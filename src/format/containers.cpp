@@ -11,6 +11,7 @@
 #include "mydocker/net/endpoint.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/time.hpp"
 #include "mydocker/util/units.hpp"
 
 namespace mydocker {
@@ -76,7 +77,7 @@ nlohmann::json ps_json(const ContainerView& c, double now, bool no_trunc) {
           {"Networks", c.state.network},
           {"Size", size_text(c)},
           {"RunningFor", human_duration(now - parse_rfc3339(c.state.created)) + " ago"},
-          {"CreatedAt", c.state.created},
+          {"CreatedAt", docker_time_text(c.state.created)},
           {"Status", status_text(c.state, c.supervisor_alive, now)},
           {"State", state_name(c)},
           {"Pid", pid_text(c)},

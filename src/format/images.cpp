@@ -6,6 +6,7 @@
 #include "mydocker/format/text.hpp"
 #include "mydocker/store/state.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/time.hpp"
 
 namespace mydocker {
 
@@ -17,7 +18,7 @@ nlohmann::json image_row_json(const ImageInfo& i, double now) {
                          ? "<none>"
                          : i.repo_digests.front().substr(i.repo_digests.front().find('@') + 1)},
           {"CreatedSince", human_duration(now - parse_rfc3339(i.created)) + " ago"},
-          {"CreatedAt", i.created},
+          {"CreatedAt", docker_time_text(i.created)},
           {"Size", human_size(i.size)}};
 }
 
@@ -32,7 +33,7 @@ std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool
       out += nlohmann::json{{"ID", short_id(i.id)},
                             {"Repository", i.repository},
                             {"Tag", i.tag},
-                            {"CreatedAt", i.created},
+                            {"CreatedAt", docker_time_text(i.created)},
                             {"Size", human_size(i.size)}}
                  .dump() +
              "\n";

@@ -28,4 +28,12 @@ double parse_rfc3339(const std::string& text) {
   return static_cast<double>(::timegm(&tm)) + frac;
 }
 
+std::string docker_time_text(const std::string& rfc3339) {
+  std::tm tm{};
+  if (!::strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return rfc3339;
+  char buf[64];
+  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+  return n > 0 ? std::string(buf, n) : rfc3339;
+}
+
 }  // namespace mydocker

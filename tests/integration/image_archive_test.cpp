@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "integration/harness.hpp"
 
@@ -241,6 +242,10 @@ TEST_F(ImageArchiveTest, SystemDfCountsImagesLayersAndContainers) {
   EXPECT_EQ(md({"ps", "-a", "--format", "{{.Names}}|{{.Status | upper}}"}).out.substr(0, 9),
             "c|EXITED ");
   EXPECT_EQ(md({"images", "--format", "{{.Repository}}:{{.Tag}}"}).out, "app:1\n");
+  // CreatedAt as docker prints it (Go's time.Time): "2026-12-07 11:17:33 +0000 UTC".
+  const std::regex go_time(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC\n)");
+  EXPECT_TRUE(std::regex_match(md({"ps", "-a", "--format", "{{.CreatedAt}}"}).out, go_time));
+  EXPECT_TRUE(std::regex_match(md({"images", "--format", "{{.CreatedAt}}"}).out, go_time));
   EXPECT_EQ(md({"image", "inspect", "-f", "{{.Config.User}} {{len .RootFS.Layers}}", "app:1"}).out,
             "alice 4\n");
   auto table = md({"ps", "-a", "--format", "table {{.ID}}\\t{{.Names}}"});
