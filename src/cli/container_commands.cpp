@@ -201,12 +201,14 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
   const auto config = dir.config();
   const ContainerState st = dir.state();
   if (dir.running(st)) return std::nullopt;
-  if (st.live()) recover_killed_run(dir, st, config);  // its supervisor was killed
-  // A --rm one that `restart` kept: its layer's last overlay was volatile, and overlayfs
-  // refuses a layer with that mark until it goes.
-  if (const std::string files = config.value("files_dir", "");
-      config.value("auto_remove", false) && !files.empty())
+  if (st.live()) {
+    recover_killed_run(dir, st, config);  // its supervisor was killed
+  } else if (const std::string files = config.value("files_dir", "");
+             config.value("auto_remove", false) && !files.empty()) {
+    // A --rm one that `restart` kept: its layer's last overlay was volatile, and overlayfs
+    // refuses a layer with that mark until it goes (recover_killed_run does it too).
     forget_volatile_mount(files + "/work");
+  }
   if (!config.contains("run_args"))
     throw Error("container " + ref + " was made by an older mydocker: it cannot be started again");
   std::vector<std::string> words{"run"};
@@ -281,7 +283,7 @@ int run_restart(const CommandLine& cl) {
     const std::string id = store.resolve(ref);
     const ContainerDir dir(store.root(), id);
     // A --rm one is kept when this stop ends it (docker's restart), to be started again.
-    dir.update([](ContainerState& s) { s.restart_requested = true; });
+    dir.request_restart();
     stop(store, id, cl.stop_timeout);
     dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10), false);
     auto o = start_options(cl, store, id);

@@ -260,12 +260,12 @@ bool rotated(int fd, const std::string& path) {
 UniqueFd open_log(const ContainerDir& dir) {
   const auto config = dir.config();
   const std::string id = dir.id().substr(0, 12);
-  if (!keeps_log(config) && config.value("auto_remove", false))
-    throw Error("container " + id +
-                " runs in the foreground with --rm: its output goes to the caller only, not to "
-                "a log");
   if (!keeps_log(config))
-    throw Error("container " + id + " runs with --log-driver none: no log is kept");
+    throw Error("container " + id +
+                (config.value("auto_remove", false) && !config.value("detached", false)
+                     ? " runs in the foreground with --rm: its output goes to the caller only, "
+                       "not to a log"
+                     : " runs with --log-driver none: no log is kept"));
   UniqueFd fd(::open(dir.log_path().c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd && errno == ENOENT && dir.status().status == "created") return fd;
   if (!fd && errno == ENOENT && !config.value("detached", false))  // by a mydocker from before

@@ -226,10 +226,8 @@ JoinResult run_joined(InitConfig& c, Namespaces& ns, std::vector<UniqueFd>& join
   Pipe errors = make_pipe();
   SpawnOptions so;
   so.joining = true;
-  // Without a PTY the command never gets our terminal (it could change its settings, or push
-  // input into it: TIOCSTI): its output, and with -i its input, go through pipes of ours
-  // when ours are terminals (docker's: always pipes). Pipes and files are handed over as they are.
-  const bool relayed = !c.tty && !io.detach;
+  // Without a PTY the command never gets our terminal (terminal_relay).
+  const TerminalRelay ours = c.tty || io.detach ? TerminalRelay{} : terminal_relay(c.interactive);
   Pipe out, err, in;
   UniqueFd null;
   if (io.null_stdio) {
@@ -237,13 +235,13 @@ JoinResult run_joined(InitConfig& c, Namespaces& ns, std::vector<UniqueFd>& join
     if (!null) throw SysError(errno, "open /dev/null");
     so.stdio = {null.get(), null.get(), null.get()};
   }
-  if (relayed && (::isatty(1) == 1 || ::isatty(2) == 1)) {
+  if (ours.output) {
     out = make_pipe();
     err = make_pipe();
     so.stdio[1] = out.write.get();
     so.stdio[2] = err.write.get();
   }
-  if (relayed && c.interactive && ::isatty(0) == 1) {
+  if (ours.input) {
     in = make_pipe();
     ::fcntl(in.write.get(), F_SETFL, O_NONBLOCK);  // the relay never blocks on a full pipe
     so.stdio[0] = in.read.get();

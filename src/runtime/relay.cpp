@@ -132,25 +132,7 @@ class Loop {
       return;
     }
     if (o_.copy) o_.copy(stream, data);
-    if (!write_to_caller(stream == "stderr" ? 2 : 1, data) && which >= 0) stop_output(which);
-  }
-
-  // All of `data` to our fd, waiting where it is non-blocking and full; false once it is gone.
-  static bool write_to_caller(int fd, std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::write(fd, data.data(), data.size());
-      if (n > 0) {
-        data.remove_prefix(static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN) {
-        pollfd p{fd, POLLOUT, 0};
-        if (::poll(&p, 1, -1) >= 0 || errno == EINTR) continue;
-      }
-      return false;
-    }
-    return true;
+    if (!write_all_waiting(stream == "stderr" ? 2 : 1, data) && which >= 0) stop_output(which);
   }
 
   void stop_output(int which) {
@@ -283,6 +265,11 @@ class Loop {
 };
 
 }  // namespace
+
+TerminalRelay terminal_relay(bool interactive) {
+  return {::isatty(STDOUT_FILENO) == 1 || ::isatty(STDERR_FILENO) == 1,
+          interactive && ::isatty(STDIN_FILENO) == 1};
+}
 
 RelayResult relay(SignalForwarder& signals, const RelayOptions& o) {
   return Loop(signals, o).run();

@@ -150,21 +150,15 @@ bool adopt_early_netns(net::EarlyNetns& early, InitConfig& init, UniqueFd& holde
   return true;
 }
 
-// docker's: a container's output is in its log whether it ran detached or in the foreground.
-// Not a foreground --rm one's: its record and log go when it ends, and its output goes to ours
-// only.
-bool Supervisor::keeps_log() const { return s_.detached || !s_.options->remove; }
-
-// `with_log`: this start writes container.log. Without -t a container never gets our terminal
-// (it could change its settings, or with CAP_SYS_ADMIN push input into it: TIOCSTI): where our
-// stdout or stderr is one, its output comes through pipes of ours, and with -i a terminal stdin
-// goes to it through a pipe too (docker's: always pipes). Pipes and files are handed over as
-// they are: a foreground --rm run with neither copies none of its output (run --rm's fast path).
+// `with_log`: this start writes container.log. In the foreground without -t, our terminals
+// are relayed (terminal_relay); a foreground --rm run on pipes or files copies none of its
+// output (run --rm's fast path).
 Launch Supervisor::make_launch(bool with_log) {
   const bool pty = s_.init.tty;
-  const bool capture = s_.detached || (!pty && (with_log || ::isatty(1) == 1 || ::isatty(2) == 1));
-  const bool stdin_pipe =
-      s_.init.interactive && (s_.detached || (!pty && ::isatty(STDIN_FILENO) == 1));
+  const TerminalRelay ours =
+      s_.detached || pty ? TerminalRelay{} : terminal_relay(s_.init.interactive);
+  const bool capture = s_.detached || (!pty && (with_log || ours.output));
+  const bool stdin_pipe = s_.init.interactive && (s_.detached || ours.input);
   Launch launch{s_.cgroups, s_.resources, s_.init, capture, stdin_pipe, s_.signals->original_mask(),
                 s_.shm_dir};
   if (s_.early_netns)  // the first start's, taken right before its clone
@@ -180,7 +174,8 @@ Outcome Supervisor::run_once(bool first,
   Outcome out;
   const auto started = Clock::now();
   std::optional<LogWriter> log;
-  if (const auto rotation = log_rotation(*s_.options); rotation && keeps_log())
+  if (const auto rotation = log_rotation(*s_.options);
+      rotation && keeps_log(s_.detached, s_.options->remove))
     log.emplace(dir_.log_path(), *rotation);
   Launch launch = make_launch(log.has_value());
   Instance in(s_.cgroups);
@@ -295,7 +290,7 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
     record_end(*s_.options, dir_, o, s_.endpoint);
     // --rm (never with a restart policy): the directory goes right after; no state to write.
     // Unless `restart` stopped it: then it ends as any other, and its start runs it again.
-    if (s_.options->remove && !o.failure) o.restarting = dir_.status().restart_requested;
+    if (s_.options->remove && !o.failure) o.restarting = dir_.restart_requested();
     if (s_.options->remove && !o.failure && !o.restarting) {
       if (attach_) attach_->finish(o.status);
       return o;

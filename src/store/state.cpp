@@ -15,7 +15,6 @@ void to_json(nlohmann::json& j, const ContainerState& s) {
        {"restart_count", s.restart_count},
        {"restart_reason", s.restart_reason},
        {"stop_requested", s.stop_requested},
-       {"restart_requested", s.restart_requested},
        {"error", s.error},
        {"name", s.name},
        {"created", s.created},
@@ -41,7 +40,6 @@ void from_json(const nlohmann::json& j, ContainerState& s) {
   s.restart_count = j.value("restart_count", 0);
   s.restart_reason = j.value("restart_reason", "");
   s.stop_requested = j.value("stop_requested", false);
-  s.restart_requested = j.value("restart_requested", false);
   s.error = j.value("error", "");
   s.name = j.value("name", "");
   s.created = j.value("created", "");

@@ -54,8 +54,17 @@ ContainerDir::ContainerDir(std::string root, std::string id, bool durable)
 
 nlohmann::json ContainerDir::config() const { return read_json(path_ + "/config.json"); }
 
+void ContainerDir::request_restart() const {
+  UniqueFd f(::open((path_ + "/restart-requested").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  if (!f) throw SysError(errno, "cannot create " + path_ + "/restart-requested");
+}
+
+bool ContainerDir::restart_requested() const {
+  return ::access((path_ + "/restart-requested").c_str(), F_OK) == 0;
+}
+
 bool keeps_log(const nlohmann::json& config) {
-  if (!config.value("detached", false) && config.value("auto_remove", false)) return false;
+  if (!keeps_log(config.value("detached", false), config.value("auto_remove", false))) return false;
   const auto hc = config.find("host_config");
   if (hc == config.end() || !hc->is_object()) return true;
   const auto lc = hc->find("LogConfig");

@@ -1,6 +1,7 @@
 #include "mydocker/util/fd.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -81,6 +82,23 @@ bool write_all(int fd, const void* data, size_t size) {
     }
     p += n;
     size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool write_all_waiting(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, -1) >= 0 || errno == EINTR) continue;
+    }
+    return false;
   }
   return true;
 }

@@ -1,12 +1,13 @@
 #include "mydocker/util/stdio.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <string_view>
+
+#include "mydocker/util/fd.hpp"
 
 namespace mydocker {
 namespace {
@@ -14,21 +15,7 @@ namespace {
 // fopencookie's write: all of it, waiting where the pipe is full; -1 once the reader is gone.
 ssize_t write_waiting(void* cookie, const char* data, size_t size) {
   const int fd = static_cast<int>(reinterpret_cast<intptr_t>(cookie));
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::write(fd, data + done, size - done);
-    if (n > 0) {
-      done += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, -1) >= 0 || errno == EINTR) continue;
-    }
-    return done > 0 ? static_cast<ssize_t>(done) : -1;
-  }
-  return static_cast<ssize_t>(done);
+  return write_all_waiting(fd, std::string_view(data, size)) ? static_cast<ssize_t>(size) : -1;
 }
 
 std::FILE* waiting_stream(int fd, bool unbuffered) {

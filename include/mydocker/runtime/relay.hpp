@@ -54,6 +54,16 @@ struct RelayOptions {
   static constexpr int kIdleMs = 1000;
 };
 
+// Without a PTY a container never gets our terminal (it could change its settings, or with
+// CAP_SYS_ADMIN push input into it: TIOCSTI): which of our streams go through pipes of ours
+// because they are terminals (docker's: always pipes). Pipes and files are handed over as they
+// are, so a run with neither copies none of its output.
+struct TerminalRelay {
+  bool output = false;  // our stdout or stderr is a terminal
+  bool input = false;   // -i, and our stdin is a terminal
+};
+TerminalRelay terminal_relay(bool interactive);
+
 struct RelayResult {
   int status = 0;               // exit_status(): the code, or 128+N for signal N
   std::string failure;          // what the init wrote to the error pipe (encode_failure)

@@ -81,7 +81,6 @@ class Supervisor {
 
  private:
   Launch make_launch(bool with_log);  // what one start launches
-  bool keeps_log() const;             // whether its output goes to container.log too
   // One start: create, start, record it, wait (relay), read the stats, destroy.
   Outcome run_once(bool first, const std::function<void(const std::optional<InitFailure>&)>& cb);
   void record_running(Instance& in);

@@ -22,11 +22,8 @@ struct ContainerState {
   int restart_count = 0;
   std::string restart_reason;   // why it was last restarted: "exit 1", "OOM-killed (exit 137)"
   bool stop_requested = false;  // stop/kill/rm: the restart policy does not apply
-  // `restart`: a --rm container is kept when this run ends (docker's: its auto-remove waits
-  // for the end of a run that was not restarted); its start makes a new state without it.
-  bool restart_requested = false;
-  std::string error;      // why it could not start
-  nlohmann::json health;  // docker's State.Health (Status, FailingStreak, Log); null: none
+  std::string error;            // why it could not start
+  nlohmann::json health;        // docker's State.Health (Status, FailingStreak, Log); null: none
   // What `ps` shows, copied from config.json when the container is created (and by `update`),
   // so that `ps` reads this one small file per container.
   std::string name;

@@ -34,8 +34,10 @@
 
 namespace mydocker {
 
-// Whether a container's supervisor writes its container.log, from its config.json: detached,
-// or in the foreground without --rm, and not with --log-driver none (docker's json-file).
+// Whether a container's supervisor writes its container.log: detached, or in the foreground
+// without --rm (docker's; a foreground --rm one's record and log go when it ends, and its output
+// is the caller's only). The config.json form also says no to --log-driver none.
+inline bool keeps_log(bool detached, bool auto_remove) { return detached || !auto_remove; }
 bool keeps_log(const nlohmann::json& config);
 
 class ContainerDir {
@@ -46,6 +48,11 @@ class ContainerDir {
   const std::string& id() const { return id_; }
   const std::string& path() const { return path_; }
   std::string log_path() const { return path_ + "/container.log"; }
+  // `restart`: a --rm container is kept when the run it stops ends (docker's), to be started
+  // again. A file beside the record (one access(2) at a --rm run's end, no JSON read); the
+  // start's new record has none.
+  void request_restart() const;
+  bool restart_requested() const;
 
   nlohmann::json config() const;  // throws Error
   ContainerState state() const;   // throws Error

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <string_view>
 #include <utility>
 
 namespace mydocker {
@@ -49,6 +50,9 @@ int receive_fd(int socket);  // -1 on error or EOF
 // write(2) of the whole buffer, retrying EINTR and short writes. Returns false on error (errno
 // set).
 bool write_all(int fd, const void* data, size_t size);
+// write_all() to an fd that may be non-blocking (a caller's stdout): where it is full, waits
+// (poll) until its reader makes room instead of failing with EAGAIN. False once it is gone.
+bool write_all_waiting(int fd, std::string_view data);
 // read(2) of exactly `size` bytes, retrying EINTR. Returns the bytes read (less at EOF), -1 on
 // error.
 ssize_t read_full(int fd, void* data, size_t size);
