@@ -8,7 +8,7 @@ packages=(g++ lld cmake ninja-build pkg-config libcli11-dev libspdlog-dev libfmt
   libzstd-dev liblz4-dev libacl1-dev libxml2-dev libicu-dev libbz2-dev liblzma-dev zlib1g-dev
   busybox-static tmux stress hyperfine jq time util-linux crun containerd podman runc nftables iproute2
   skopeo umoci docker-registry openssl libssl-dev python3 apache2-utils zstd man-db zsh procps
-  bsdutils "$@")
+  bsdutils xz-utils "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

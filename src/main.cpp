@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "mydocker/cli/cli.hpp"
+#include "mydocker/image/crc64.hpp"
 #include "mydocker/init/init.hpp"
 #include "mydocker/oci/cli.hpp"
 #include "mydocker/util/stdio.hpp"
@@ -23,6 +24,16 @@ bool g_in_main = false;
 extern "C" void __real_OPENSSL_cpuid_setup();
 extern "C" void __wrap_OPENSSL_cpuid_setup() {
   if (g_in_main) __real_OPENSSL_cpuid_setup();
+}
+#endif
+
+#ifdef MYDOCKER_OWN_LZMA_CRC64
+// xz's block checks (libarchive's xz reader, through liblzma) computed by our CRC-64. Defined
+// here, in an object linked before liblzma.a, it is the lzma_crc64 the static link uses, so
+// liblzma's own, and the constructor that asks the CPU which one to use, stay out of the binary
+// (include/mydocker/image/crc64.hpp).
+extern "C" uint64_t lzma_crc64(const uint8_t* buf, size_t size, uint64_t crc) {
+  return mydocker::crc64_xz(buf, size, crc);
 }
 #endif
 

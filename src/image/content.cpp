@@ -1,7 +1,11 @@
 #include "mydocker/image/content.hpp"
 
 #include <fcntl.h>
-#include <nettle/sha2.h>
+// SHA256_Init and friends: deprecated in OpenSSL 3 for EVP, whose digests are fetched from a
+// provider (and whose initialisation reads openssl.cnf); these are the same code without that.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,7 +29,15 @@ namespace {
 constexpr const char* kTmpPrefix = ".tmp-";
 constexpr const char* kPrefix = "sha256:";
 
-sha256_ctx* ctx_of(unsigned char* raw) { return std::launder(reinterpret_cast<sha256_ctx*>(raw)); }
+SHA256_CTX* ctx_of(unsigned char* raw) { return std::launder(reinterpret_cast<SHA256_CTX*>(raw)); }
+
+// OpenSSL's start-up, whose CPU detection picks the SHA-NI/AVX2 code (main.cpp defers it from
+// before main to here); once per process.
+void detect_cpu_once() {
+  static const bool done = OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr) == 1;
+  (void)done;
+}
+constexpr size_t kBulk = 64 * 1024;
 
 bool is_hex64(std::string_view h) {
   return h.size() == 64 && std::all_of(h.begin(), h.end(), [](char c) {
@@ -75,15 +87,17 @@ UniqueFd temp_file_in(const std::string& dir, const std::string& what) {
 }  // namespace
 
 Sha256::Sha256() {
-  static_assert(sizeof(sha256_ctx) <= sizeof(ctx_));
-  sha256_init(new (ctx_) sha256_ctx);
+  static_assert(sizeof(SHA256_CTX) <= sizeof(ctx_));
+  SHA256_Init(new (ctx_) SHA256_CTX);
 }
 void Sha256::update(const void* data, size_t size) {
-  sha256_update(ctx_of(ctx_), size, static_cast<const uint8_t*>(data));
+  hashed_ += size;
+  if (hashed_ > kBulk) detect_cpu_once();
+  SHA256_Update(ctx_of(ctx_), data, size);
 }
 std::string Sha256::hex() {
-  uint8_t digest[SHA256_DIGEST_SIZE];
-  sha256_digest(ctx_of(ctx_), sizeof digest, digest);
+  uint8_t digest[SHA256_DIGEST_LENGTH];
+  SHA256_Final(digest, ctx_of(ctx_));
   static const char kHex[] = "0123456789abcdef";
   std::string out;
   for (uint8_t b : digest) {

@@ -179,6 +179,12 @@ TEST_F(ImageArchiveTest, SaveIsReadBySkopeoAndUmociAndRoundTripsItsDigests) {
       run({mydocker(), "--root", root(), "--data-root", fourth, "load", "-i", saved + ".zst"});
   EXPECT_EQ(zs.out, "Loaded image: app:1\n") << zs.err;
   run({"rm", "-rf", fourth});
+  // xz-compressed, with xz's CRC-64 block checks (computed by our lzma_crc64: main.cpp).
+  ASSERT_EQ(run({"sh", "-c", "xz -q -f -k --check=crc64 " + saved}).status, 0);
+  auto xzl =
+      run({mydocker(), "--root", root(), "--data-root", fourth, "load", "-i", saved + ".xz"});
+  EXPECT_EQ(xzl.out, "Loaded image: app:1\n") << xzl.err;
+  run({"rm", "-rf", fourth});
 
   // save | load into another data root: the same ids and digests.
   const std::string other = root() + "/other-data";

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/image/content.hpp"
+#include "mydocker/image/crc64.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "unit/fake_cgroupfs.hpp"
@@ -348,11 +350,6 @@ TEST_F(TarTest, DigestCoversTheBytesAfterTheArchiveEnd) {
   EXPECT_NE(padded, sha256_hex(bytes));
 }
 
-TEST(Sha256, KnownDigests) {
-  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
 // ---- extract_tar: bad input ----
 
 TEST_F(TarTest, ExtractOfSomethingElseFails) {
@@ -601,4 +598,41 @@ TEST_F(TarRoundTripTest, WriteOfAMissingDirectoryFails) {
 }
 
 }  // namespace
+}  // namespace mydocker
+
+namespace mydocker {
+
+// SHA-256's known answers (FIPS 180-2), for short inputs (the generic code: the CPU's SHA
+// extensions are only detected for hashes over 64 KiB) and a long one fed in pieces (after the
+// detection: SHA-NI or AVX2 where the CPU has them), and a short one again after it.
+TEST(Sha256, KnownAnswersOnBothPaths) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256 sha;
+  const std::string piece(1000, 'a');
+  for (int i = 0; i < 1000; ++i) sha.update(piece.data(), piece.size());
+  EXPECT_EQ(sha.hex(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace mydocker
+
+namespace mydocker {
+
+// CRC-64/XZ's check value ("123456789"), the empty input, and a long input fed in pieces of
+// every alignment against the same bytes at once (the 8-byte loop and the tail loop agree).
+TEST(Crc64, MatchesXzCheckValues) {
+  const std::string nine = "123456789";
+  auto crc = [](std::string_view s, uint64_t c = 0) {
+    return crc64_xz(reinterpret_cast<const uint8_t*>(s.data()), s.size(), c);
+  };
+  EXPECT_EQ(crc(nine), 0x995DC9BBDF1939FAULL);
+  EXPECT_EQ(crc(""), 0u);
+  std::string long_input;
+  for (int i = 0; i < 5000; ++i) long_input += static_cast<char>(i * 131 + 7);
+  const uint64_t whole = crc(long_input);
+  for (size_t cut = 0; cut < 17; ++cut)
+    EXPECT_EQ(crc(long_input.substr(cut), crc(long_input.substr(0, cut))), whole) << cut;
+}
+
 }  // namespace mydocker
