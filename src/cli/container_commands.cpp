@@ -10,6 +10,7 @@
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/cli/print.hpp"
 #include "mydocker/commands/containers.hpp"
+#include "mydocker/commands/events.hpp"
 #include "mydocker/commands/filters.hpp"
 #include "mydocker/commands/network.hpp"
 #include "mydocker/commands/volumes.hpp"
@@ -332,6 +333,12 @@ void logs_options(CLI::App& logs, CommandLine& cl, Scratch& s) {
   logs.add_flag("-f,--follow", cl.logs.follow, "Follow the output");
   logs.add_option("-n,--tail", s.tail, "Only the last N lines (\"all\" for all)");
   logs.add_flag("-t,--timestamps", cl.logs.timestamps, "Show timestamps");
+  logs.add_option("--since", s.since,
+                  "Only entries since a time (2013-01-02T13:23:37Z, unix seconds) or a duration "
+                  "before now (42m)");
+  logs.add_option("--until", s.until,
+                  "Only entries until a time (2013-01-02T13:23:37Z, unix seconds) or a duration "
+                  "before now (42m)");
   logs.add_option("container", cl.containers)->required();
 }
 
@@ -339,6 +346,9 @@ void logs_finish(CLI::App&, CommandLine& cl, Scratch& s, const RunArgs&) {
   if (cl.containers.size() != 1)
     throw Error("\"logs\" requires exactly 1 container (got " +
                 std::to_string(cl.containers.size()) + ")");
+  const int64_t now = wall_clock_ns();
+  if (!s.since.empty()) cl.logs.since = parse_event_time(s.since, "--since", now);
+  if (!s.until.empty()) cl.logs.until = parse_event_time(s.until, "--until", now);
   if (s.tail.empty() || s.tail == "all") return;
   const int n = int_value("--tail", s.tail);
   if (n < 0) throw Error("invalid value '" + s.tail + "' for --tail: must be 0 or more");
@@ -346,13 +356,12 @@ void logs_finish(CLI::App&, CommandLine& cl, Scratch& s, const RunArgs&) {
 }
 
 int run_logs(const CommandLine& cl) {
-  read_logs(Store(cl.state_root), cl.containers.front(), cl.logs.tail, cl.logs.follow,
-            [&](const LogEntry& e) {
-              FILE* to = e.stream == "stderr" ? stderr : stdout;
-              const std::string line = format_log_entry(e, cl.logs.timestamps);
-              std::fwrite(line.data(), 1, line.size(), to);
-              std::fflush(to);
-            });
+  read_logs(Store(cl.state_root), cl.containers.front(), cl.logs, [&](const LogEntry& e) {
+    FILE* to = e.stream == "stderr" ? stderr : stdout;
+    const std::string line = format_log_entry(e, cl.logs.timestamps);
+    std::fwrite(line.data(), 1, line.size(), to);
+    std::fflush(to);
+  });
   return 0;
 }
 

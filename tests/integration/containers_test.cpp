@@ -120,6 +120,44 @@ TEST_F(ContainersTest, RunDetachedReturnsAtOnceAndKeepsRunning) {
   EXPECT_TRUE(records().empty());
 }
 
+// --tail reads the log from its end (the bytes read, counted by the kernel for the shell that
+// reaped the command, stay far below the log's size), and --since/--until pick entries by time,
+// both inclusive, as times or durations before now.
+TEST_F(ContainersTest, LogsTailReadsTheEndAndSinceUntilPickByTime) {
+  auto id = start({"sh", "-c", "echo first; sleep 1.2; echo second; seq 1 200000; echo last"});
+  Options slow;
+  slow.timeout_s = 60;
+  ASSERT_TRUE(until(
+      id, [](const Json& j) { return j["State"]["Status"] == "exited"; }, 60s));
+  const std::string log = inspect(id)["LogPath"];
+  ASSERT_GT(read_file(log).size(), 8u << 20) << "a log long enough to tell";
+  EXPECT_EQ(md({"logs", "--tail", "2", id}).out, "200000\nlast\n");
+  auto io = run(
+      {"sh", "-c",
+       mydocker() + " --root " + root() + " logs --tail 2 " + id + " >/dev/null; cat /proc/$$/io"});
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(io.out, m, std::regex(R"(rchar: (\d+))"))) << io.out;
+  EXPECT_LT(std::stoull(m[1]), 1u << 20) << "bytes read for the last two lines";
+
+  auto stamped = lines(md({"logs", "-t", "--tail", "all", id}, slow).out);
+  ASSERT_GE(stamped.size(), 2u);
+  const std::string first_time = stamped[0].substr(0, stamped[0].find(' '));
+  const std::string second_time = stamped[1].substr(0, stamped[1].find(' '));
+  EXPECT_EQ(stamped[1].substr(second_time.size()), " second");
+  EXPECT_EQ(md({"logs", "--until", first_time, id}).out, "first\n");
+  auto since = lines(md({"logs", "--since", second_time, id}, slow).out);
+  ASSERT_EQ(since.size(), 200002u);
+  EXPECT_EQ(since.front(), "second");
+  EXPECT_EQ(since.back(), "last");
+  EXPECT_EQ(lines(md({"logs", "--since", "1h", id}, slow).out).size(), 200003u);
+  EXPECT_EQ(md({"logs", "--until", "1h", id}).out, "") << "an hour before now: nothing yet";
+  EXPECT_EQ(md({"logs", "--tail", "1", "--since", second_time, id}).out, "last\n");
+  auto bad = md({"logs", "--since", "yesterday", id});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("'yesterday' for --since"), std::string::npos) << bad.err;
+  EXPECT_EQ(md({"rm", id}).status, 0);
+}
+
 TEST_F(ContainersTest, LogsKeepTheOutput) {
   auto id = start({"sh", "-c", "echo out1; echo err1 >&2; echo out2; sleep 0.3; echo out3"});
   ASSERT_TRUE(until(id, [](const Json& j) { return j["State"]["Status"] == "exited"; }));

@@ -9,6 +9,7 @@
 
 #include "mydocker/commands/attach.hpp"
 #include "mydocker/commands/commands.hpp"
+#include "mydocker/commands/containers.hpp"
 #include "mydocker/format/containers.hpp"
 #include "mydocker/spec/options.hpp"
 #include "mydocker/util/version.hpp"
@@ -17,9 +18,7 @@ namespace mydocker::cli {
 
 using ::mydocker::kVersion;
 
-struct LogsOptions {
-  bool follow = false;
-  std::optional<size_t> tail;
+struct LogsOptions : LogQuery {
   bool timestamps = false;
 };
 

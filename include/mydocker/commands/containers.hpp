@@ -81,9 +81,17 @@ std::vector<StatsSample> sample_stats(const Store& store, const std::vector<std:
 // The host's memory (MemTotal), the limit of a container without one.
 uint64_t host_memory_bytes();
 
-// A detached container's log: its last `tail` entries (all without), then with `follow` what is
-// appended until its supervisor is gone. Throws Error for a foreground container (no log).
-void read_logs(const Store& store, const std::string& ref, std::optional<size_t> tail, bool follow,
+// What `logs` asks for (docker's order: the last `tail` entries, of those the ones from `since`
+// to `until`, nanoseconds since the epoch, both inclusive).
+struct LogQuery {
+  std::optional<size_t> tail;
+  bool follow = false;
+  std::optional<int64_t> since, until;
+};
+// A container's log: what `q` asks for, then with `follow` what is appended until its supervisor
+// is gone (or, with `until`, until that time has passed). The tail is read from the files' ends:
+// a long log costs what the lines asked for. Throws Error for a container that keeps no log.
+void read_logs(const Store& store, const std::string& ref, const LogQuery& q,
                const std::function<void(const LogEntry&)>& each);
 
 }  // namespace mydocker

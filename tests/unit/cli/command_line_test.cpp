@@ -15,6 +15,7 @@
 
 #include "mydocker/cli/cli11.hpp"
 #include "mydocker/cli/docs.hpp"
+#include "mydocker/commands/events.hpp"
 #include "mydocker/util/error.hpp"
 
 namespace mydocker::cli {
@@ -477,6 +478,20 @@ TEST_F(CommandLineTest, LogsFollowTailTimestamps) {
   EXPECT_EQ(*cl.logs.tail, 5u);
   EXPECT_TRUE(cl.logs.timestamps);
   EXPECT_EQ(cl.containers, (Strings{"C"}));
+}
+
+TEST_F(CommandLineTest, LogsSinceUntilTakeTimesAndDurations) {
+  CommandLine cl = parse_command_line(
+      {"logs", "--since", "2026-12-07T11:17:33.5Z", "--until", "1700000000", "C"});
+  EXPECT_EQ(cl.logs.since, 1796642253500000000);
+  EXPECT_EQ(cl.logs.until, 1700000000000000000);
+  const int64_t before = wall_clock_ns();
+  cl = parse_command_line({"logs", "--since", "10m", "C"});
+  ASSERT_TRUE(cl.logs.since.has_value());
+  EXPECT_NEAR(static_cast<double>(before - *cl.logs.since), 600e9, 5e9);
+  EXPECT_FALSE(cl.logs.until.has_value());
+  EXPECT_EQ(parse_error({"logs", "--until", "soon", "C"}).substr(0, 33),
+            "invalid value 'soon' for --until:");
 }
 
 TEST_F(CommandLineTest, LogsTailAllIsNoTail) {

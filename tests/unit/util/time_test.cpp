@@ -17,5 +17,14 @@ TEST(TimeTest, RecordsRoundTrip) {
   EXPECT_GT(parse_rfc3339(now_rfc3339()), 1.7e9);
 }
 
+TEST(Rfc3339Ns, ParsesEveryPrecisionOfUtcAndRefusesTheRest) {
+  EXPECT_EQ(parse_rfc3339_ns("1970-01-01T00:00:01Z"), 1000000000);
+  EXPECT_EQ(parse_rfc3339_ns("2026-12-07T11:17:33.123456789Z"), 1796642253123456789);
+  EXPECT_EQ(parse_rfc3339_ns("2026-12-07T11:17:33.5Z"), 1796642253500000000);
+  EXPECT_EQ(parse_rfc3339_ns("2026-12-07T11:17:33.1234567891Z"), 1796642253123456789);
+  EXPECT_EQ(parse_rfc3339_ns("2026-12-07T11:17:33+01:00"), std::nullopt);
+  EXPECT_EQ(parse_rfc3339_ns("yesterday"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace mydocker
