@@ -325,6 +325,14 @@ int run_ps(const CommandLine& cl) {
                         cl.ps.all, cl.ps.last);
   if (cl.ps.size || cl.ps.format.find(".Size") != std::string::npos)
     for (auto& c : list) measure_size(c, store, cl.data_root);
+  // Mounts and LocalVolumes come from the records' config.json, read only when asked for.
+  if (cl.ps.format == "json" || cl.ps.format.find(".Mounts") != std::string::npos ||
+      cl.ps.format.find(".LocalVolumes") != std::string::npos)
+    for (auto& c : list)
+      if (c.config.is_null()) try {
+          c.config = ContainerDir(store.root(), c.id).config();
+        } catch (const Error&) {  // removed meanwhile: none shown
+        }
   out() << format_ps(list, cl.ps, now_seconds());
   return 0;
 }

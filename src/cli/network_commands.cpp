@@ -8,6 +8,7 @@
 #include "mydocker/format/template.hpp"
 #include "mydocker/store/events.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/time.hpp"
 
 namespace mydocker::cli {
 namespace {
@@ -59,6 +60,8 @@ nlohmann::json ls_json(const net::Network& n) {
           {"Scope", "local"},
           {"IPv6", "false"},
           {"Internal", n.internal ? "true" : "false"},
+          {"Labels", ""},
+          {"CreatedAt", docker_time_text(n.created)},
           {"Subnet", n.predefined() ? "" : n.subnet.text()}};
 }
 

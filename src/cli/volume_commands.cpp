@@ -29,7 +29,10 @@ void volume_options(CLI::App& v, CommandLine& cl, Scratch&) {
 int volume_ls(const CommandLine& cl) {
   const VolumeStore store(cl.data_root);
   std::vector<nlohmann::json> items;
-  for (const auto& v : store.list()) items.push_back(store.inspect_json(v));
+  for (const auto& v : store.list()) {
+    items.push_back(store.inspect_json(v));
+    items.back()["Links"] = items.back()["Size"] = "N/A";  // docker's, unless `system df -v`
+  }
   if (cl.net.quiet) {
     for (const auto& i : items) out() << i["Name"].get<std::string>() << "\n";
   } else if (cl.format == "json") {

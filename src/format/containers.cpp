@@ -66,7 +66,12 @@ std::string image_text(const ContainerState& st, bool no_trunc) {
   return st.image_id.empty() ? "-" : (no_trunc ? "sha256:" + st.image_id : short_id(st.image_id));
 }
 
+namespace {
+std::pair<std::string, std::string> ps_mounts(const nlohmann::json& config, bool no_trunc);
+}  // namespace
+
 nlohmann::json ps_json(const ContainerView& c, double now, bool no_trunc) {
+  const auto [mounts, local_volumes] = ps_mounts(c.config, no_trunc);
   std::string labels;
   for (const auto& [k, v] : c.state.labels) labels += (labels.empty() ? "" : ",") + k + "=" + v;
   return {{"ID", no_trunc ? c.id : short_id(c.id)},
@@ -83,6 +88,8 @@ nlohmann::json ps_json(const ContainerView& c, double now, bool no_trunc) {
           {"Pid", pid_text(c)},
           {"Limits", c.state.limits.empty() ? "-" : c.state.limits},
           {"Ports", c.live() ? c.state.ports : ""},  // docker: none once it stopped
+          {"Mounts", mounts},
+          {"LocalVolumes", local_volumes},
           {"RestartCount", c.state.restart_count}};
 }
 
@@ -210,6 +217,31 @@ nlohmann::json mounts_json(const nlohmann::json& config) {
     out.push_back(m);
   }
   return out;
+}
+
+// docker's Ellipsis: at most `max` characters, the last three "..." when cut.
+std::string ellipsis(const std::string& s, size_t max) {
+  std::vector<size_t> starts;  // where each UTF-8 character begins
+  for (size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+  if (starts.size() <= max) return s;
+  return s.substr(0, starts[max - 3]) + "...";
+}
+
+// ps's Mounts (each mount's volume name, else its source; 15 characters unless --no-trunc,
+// joined by commas) and LocalVolumes (how many are volumes of the local driver), from the
+// record's config; "" and "0" when it was not read (run_ps reads it when they are asked for).
+std::pair<std::string, std::string> ps_mounts(const nlohmann::json& config, bool no_trunc) {
+  std::string names;
+  int local = 0;
+  if (config.is_object())
+    for (const auto& m : mounts_json(config)) {
+      std::string name = m.value("Name", "");
+      if (name.empty()) name = m.value("Source", "");
+      names += (names.empty() ? "" : ",") + (no_trunc ? name : ellipsis(name, 15));
+      local += m.value("Driver", "") == "local";
+    }
+  return {names, std::to_string(local)};
 }
 
 // docker's Config: the process as the image and the flags made it, Entrypoint and Cmd apart.

@@ -19,7 +19,12 @@ nlohmann::json image_row_json(const ImageInfo& i, double now) {
                          : i.repo_digests.front().substr(i.repo_digests.front().find('@') + 1)},
           {"CreatedSince", human_duration(now - parse_rfc3339(i.created)) + " ago"},
           {"CreatedAt", docker_time_text(i.created)},
-          {"Size", human_size(i.size)}};
+          {"Size", human_size(i.size)},
+          {"VirtualSize", human_size(i.size)},
+          // What docker prints for these unless `docker system df -v` computed them.
+          {"SharedSize", "N/A"},
+          {"UniqueSize", "N/A"},
+          {"Containers", "N/A"}};
 }
 
 std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool json, double now) {

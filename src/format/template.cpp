@@ -427,6 +427,26 @@ void field_paths(const Nodes& nodes, std::vector<std::vector<std::string>>& out)
   }
 }
 
+// docker's list contexts (ps, images, network ls, volume ls, stats) are Go structs: a field
+// they do not have is an error, where a map (inspect's data) gives "<no value>". The fields
+// evaluated on the item itself (not inside a range or with, whose dot is another value) are
+// checked against `item`'s keys before anything prints.
+void check_fields(const Nodes& nodes, const json& item) {
+  for (const auto& n : nodes) {
+    for (const auto& c : n->pipe.cmds)
+      for (const auto& a : c.args) {
+        if (a.kind != Arg::kField || item.contains(a.path.front())) continue;
+        if (a.path == std::vector<std::string>{"Label"}) continue;  // the .Label "KEY" method
+        std::string known;
+        for (const auto& [key, _] : item.items()) known += (known.empty() ? "" : ", ") + key;
+        fail(n->pipe.where, "executing \"\" at <." + a.path.front() + ">: can't evaluate field " +
+                                a.path.front() + " (the fields: " + known + ")");
+      }
+    if (n->kind != Node::kRange && n->kind != Node::kWith) check_fields(n->body, item);
+    check_fields(n->otherwise, item);
+  }
+}
+
 std::string upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -624,6 +644,7 @@ std::string Template::execute(const json& data) const {
 
 std::string Template::render(const std::vector<json>& items,
                              const std::map<std::string, std::string>& headers) const {
+  if (!items.empty() && items.front().is_object()) check_fields(root_->body, items.front());
   if (!table_) {
     std::string out;
     for (const auto& i : items) out += execute(i) + "\n";

@@ -879,6 +879,17 @@ TEST_F(ImagesTest, NamedAndAnonymousVolumes) {
   ASSERT_EQ(md({"run", "--name", "binder", "-v", data_ + ":/h:ro", "busybox", "true"}).status, 0);
   EXPECT_EQ(md({"inspect", "-f", "{{range .Mounts}}[{{.Type}} {{.Name}}]{{end}}", "binder"}).out,
             "[bind ]\n");
+  // ps's Mounts: volume names, else the source, 15 characters unless --no-trunc (docker's
+  // Ellipsis); LocalVolumes: how many are volumes.
+  EXPECT_EQ(
+      md({"ps", "-a", "--filter", "name=user", "--format", "{{.Mounts}} {{.LocalVolumes}}"}).out,
+      "made," + anonymous.substr(0, 12) + "... 2\n");
+  EXPECT_EQ(
+      md({"ps", "-a", "--no-trunc", "--filter", "name=binder", "--format", "{{.Mounts}}"}).out,
+      data_ + "\n");
+  auto unknown = md({"ps", "-a", "--format", "{{.Volumes}}"});
+  EXPECT_EQ(unknown.status, 125) << "a field ps has not: an error, as docker's";
+  EXPECT_NE(unknown.err.find("can't evaluate field Volumes"), std::string::npos) << unknown.err;
   EXPECT_EQ(md({"rm", "binder"}).status, 0);
   auto busy = md({"volume", "rm", "made"});
   EXPECT_NE(busy.status, 0);

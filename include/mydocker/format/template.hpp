@@ -29,7 +29,8 @@ class Template {
   // "table ..." templates: the rows of `items` below a header made from the fields' names
   // (headers maps a field to docker's column title, "ID" -> "CONTAINER ID"; others upper-cased),
   // columns aligned on the tabs as docker's tabwriter does. Other templates: one execution per
-  // item, each ending its line.
+  // item, each ending its line. The items are docker's structs: a field the first one lacks is
+  // an Error (listing the fields), not "<no value>".
   std::string render(const std::vector<nlohmann::json>& items,
                      const std::map<std::string, std::string>& headers = {}) const;
   bool is_table() const { return table_; }

@@ -107,5 +107,24 @@ TEST(Template, TableHasHeadersAndAlignedColumns) {
   EXPECT_EQ(Template::parse("{{.Names}}").render(rows), "web\na-long-name\n");
 }
 
+// A list's items are docker's structs: a field they lack is an error naming the fields, before
+// anything prints; inside range/with the dot is another value and is not checked; no items, no
+// error (nothing executes). inspect's maps (execute) keep "<no value>".
+TEST(Template, RenderRefusesAFieldTheItemsLack) {
+  const std::vector<json> rows = {{{"ID", "0123456789ab"}, {"Names", "web"}}};
+  try {
+    (void)Template::parse("{{.ID}} {{if .Names}}{{.Nope}}{{end}}").render(rows);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "template: 1:22: executing \"\" at <.Nope>: can't evaluate field Nope (the "
+              "fields: ID, Names)");
+  }
+  EXPECT_THROW((void)Template::parse("table {{.Nope}}").render(rows), Error);
+  EXPECT_EQ(Template::parse("{{.Nope}}").render({}), "");
+  EXPECT_EQ(Template::parse("{{with .Names}}{{.}}{{end}} {{.Label \"x\"}}").render(rows), "web \n");
+  EXPECT_EQ(Template::parse("{{.Nope}}").execute(rows.front()), "<no value>");
+}
+
 }  // namespace
 }  // namespace mydocker::tmpl
