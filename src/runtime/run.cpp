@@ -668,6 +668,29 @@ RunResult create_only(const RunOptions& o, const Store& store, const Plan& p, Ci
 }
 
 // Foreground: we are the supervisor.
+// A foreground run whose policy restarts its container (docker's client returns at the first
+// exit and its daemon restarts it): a supervisor is forked to go on as run -d's does, in its own
+// session without our stdio (the container's output goes to its log); the caller returns the
+// first run's status. supervisor.lock is shared with it (one open file: flock's lock stays
+// while either holds it).
+SupervisorSetup::HandOff hand_off_restarts(bool& detached_child) {
+  const pid_t pid = ::fork();
+  if (pid < 0) return SupervisorSetup::HandOff::kStay;
+  if (pid > 0) return SupervisorSetup::HandOff::kReturn;
+  ::setsid();
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+  detached_child = true;
+  return SupervisorSetup::HandOff::kGoOn;
+}
+
+// The handed-off supervisor's end: nothing of the caller's return path (its output, its
+// --cidfile, its guards) runs again here.
+[[noreturn]] void exit_detached_supervisor(int status) {
+  settle_closers();  // no copy of supervisor.lock outlives us (atexit does not run)
+  ::_exit(status & 0xff);
+}
+
 RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& host,
                          const Store& store, CidFile& cid, net::EarlyNetns& early,
                          const std::string& id, UniqueFd& veth_guard) {
@@ -689,14 +712,18 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
   // Taken right before the clone: the kernel makes it while we plan, record and (v1, the
   // host's files; v2) make the cgroups.
   setup.early_netns = &early;
-  Supervisor sup(std::move(setup), created.dir);
+  bool detached_child = false;
+  setup.hand_off = [&] { return hand_off_restarts(detached_child); };
   Outcome out;
   try {
+    Supervisor sup(std::move(setup), created.dir);  // gone before a handed-off one exits
     out = sup.run(nullptr);
   } catch (const std::exception& e) {
     record_failure(o, store, created, plan, e);  // the supervisor has undone the run
+    if (detached_child) exit_detached_supervisor(kExitSetupError);
     throw;
   }
+  if (detached_child) exit_detached_supervisor(out.status);
   timing::mark("supervised");
   cid.keep();
   return finish(o, store, created, plan, out);

@@ -319,6 +319,18 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
       s.status = "restarting";
       s.restart_reason = reason;
     });
+    // Recorded as restarting first: what the caller's next `inspect` sees once it returned.
+    if (!s_.detached && s_.hand_off) switch (s_.hand_off()) {
+        case SupervisorSetup::HandOff::kReturn:
+          o.handed_off = true;
+          return o;
+        case SupervisorSetup::HandOff::kGoOn:  // as run -d's supervisor from here on
+          s_.detached = true;
+          attach_.emplace(dir_.path(), s_.init.tty, s_.init.interactive);
+          break;
+        case SupervisorSetup::HandOff::kStay:
+          break;
+      }
     if (!back_off(delay_ms)) return o;
     delay_ms = std::min(delay_ms * 2, 60000L);
     dir_.update([](ContainerState& s) { s.restart_count += 1; });  // counted as it happens

@@ -158,6 +158,29 @@ TEST_F(ContainersTest, LogsTailReadsTheEndAndSinceUntilPickByTime) {
   EXPECT_EQ(md({"rm", id}).status, 0);
 }
 
+// A foreground run whose policy restarts it returns at the first exit (docker's client), and a
+// supervisor of its own goes on: the container is "restarting", then running again, its
+// supervisor alive (not "Dead"), attachable, and `stop` ends it for good.
+TEST_F(ContainersTest, ForegroundRestartsGoOnDetached) {
+  auto ran = md({"run", "--name", "again", "--restart", "always", "-v", root() + ":/mnt", "sh",
+                 "-c", "echo up; [ -e /mnt/again ] && exec sleep 30; touch /mnt/again"});
+  EXPECT_EQ(ran.status, 0) << ran.err;
+  EXPECT_EQ(ran.out, "up\n");
+  EXPECT_NE(md({"inspect", "-f", "{{.State.Status}}", "again"}).out, "exited\n");
+  ASSERT_TRUE(until("again", [](const Json& j) {
+    return j["State"]["Status"] == "running" && j["RestartCount"] == 1;
+  })) << "restarted without us";
+  EXPECT_EQ(md({"ps", "--filter", "name=again", "--format", "{{.State}}"}).out, "running\n");
+  const std::string root_dir = root() + "/" + inspect("again")["Id"].get<std::string>();
+  EXPECT_TRUE(exists(root_dir + "/attach.sock")) << "attachable, as run -d's";
+  EXPECT_EQ(md({"stop", "-t", "1", "again"}).status, 0);
+  EXPECT_EQ(md({"inspect", "-f", "{{.State.Status}}", "again"}).out, "exited\n");
+  ::usleep(300000);
+  EXPECT_EQ(md({"inspect", "-f", "{{.State.Status}} {{.RestartCount}}", "again"}).out, "exited 1\n")
+      << "stopped for good";
+  EXPECT_EQ(md({"rm", "again"}).status, 0);
+}
+
 TEST_F(ContainersTest, LogsKeepTheOutput) {
   auto id = start({"sh", "-c", "echo out1; echo err1 >&2; echo out2; sleep 0.3; echo out3"});
   ASSERT_TRUE(until(id, [](const Json& j) { return j["State"]["Status"] == "exited"; }));
@@ -191,11 +214,15 @@ TEST_F(ContainersTest, LogsKeepTheOutput) {
   EXPECT_EQ(fg.out, "out\n");
   EXPECT_EQ(fg.err, "err\n");
   EXPECT_NE(inspect("fg")["LogPath"], "");
-  // Restarted by its policy in the foreground: one log over all its runs.
+  // Restarted by its policy: docker's client returns at the first exit, with its status, and
+  // the restarts go on detached; one log over all its runs.
   auto retried = md(
       {"run", "--name", "retry", "--restart", "on-failure:2", "sh", "-c", "echo attempt; exit 1"});
   EXPECT_EQ(retried.status, 1);
-  EXPECT_EQ(retried.out, "attempt\nattempt\nattempt\n");
+  EXPECT_EQ(retried.out, "attempt\n");
+  ASSERT_TRUE(until("retry", [](const Json& j) {
+    return j["State"]["Status"] == "exited" && j["RestartCount"] == 2;
+  }));
   EXPECT_EQ(md({"logs", "retry"}).out, "attempt\nattempt\nattempt\n");
   // Not a foreground --rm one's: its output goes to ours only (and its record goes with it).
   std::thread rm_run([this] { md({"run", "--rm", "--name", "fgrm", "sleep", "2"}); });

@@ -257,10 +257,15 @@ TEST_F(SurfaceTest, EveryRunHasANetworkNamespaceOfItsOwn) {
     EXPECT_TRUE(seen.insert(ns).second) << name << " shares " << ns;
   }
   const std::string log = root() + "/restarts";
-  auto restarted = md({"run", "--restart", "on-failure:2", "-v", root() + ":/mnt", "sh", "-c",
-                       "grep -c lo: /proc/net/dev >> /mnt/restarts; exit 3"});
+  auto restarted = md({"run", "--name", "r3", "--restart", "on-failure:2", "-v", root() + ":/mnt",
+                       "sh", "-c", "grep -c lo: /proc/net/dev >> /mnt/restarts; exit 3"});
   EXPECT_EQ(restarted.status, 3) << restarted.err;
+  for (int i = 0; i < 100 && read_file(log) != "1\n1\n1\n"; ++i) ::usleep(50000);
   EXPECT_EQ(read_file(log), "1\n1\n1\n") << "each start had its own loopback";
+  for (int i = 0; i < 100 && md({"inspect", "-f", "{{.State.Status}}", "r3"}).out != "exited\n";
+       ++i)
+    ::usleep(50000);
+  md({"rm", "-f", "r3"});
   md({"rm", "-f", "n1", "n2"});
 }
 

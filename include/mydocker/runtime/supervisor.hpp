@@ -55,6 +55,12 @@ struct SupervisorSetup {
   net::EarlyNetns* veth_from = nullptr;
   // `start` of a container that ran before: a failed start leaves it exited, not created.
   bool ran_before = false;
+  // Foreground: called when the first run ended and the restart policy runs it again. docker's
+  // client returns then (the daemon restarts it): this forks a supervisor that goes on detached
+  // and answers kGoOn in it, kReturn in the caller, which returns the first run's outcome
+  // (handed_off); kStay when it could not fork (the restarts stay attached, as before).
+  enum class HandOff { kStay, kGoOn, kReturn };
+  std::function<HandOff()> hand_off;
 };
 
 // The network namespace made while the run was planned (net/netns.hpp) becomes the init's,
@@ -70,6 +76,7 @@ struct Outcome {
   double wall_seconds = 0;             // of the last run
   std::vector<std::string> problems;   // teardown problems
   bool restarting = false;             // --rm, stopped by `restart`: its record stays
+  bool handed_off = false;             // a detached supervisor goes on restarting it
 };
 
 class Supervisor {
