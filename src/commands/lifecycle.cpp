@@ -209,7 +209,24 @@ void remove(const Store& store, const std::string& ref, bool force) {
 
 int wait(const Store& store, const std::string& ref) {
   const ContainerDir dir = store.open(ref);
-  dir.wait_for([&] { return stopped(dir); }, std::chrono::hours(24 * 365 * 100));
+  // Until it ends: stopped, or ended and restarting by its policy (docker's wait returns at
+  // each exit: its SetRestarting wakes the waiters), which a new FinishedAt tells.
+  std::string finished;
+  try {
+    finished = dir.status().finished_at;
+  } catch (const Error&) {
+  }
+  dir.wait_for(
+      [&] {
+        if (stopped(dir)) return true;
+        try {
+          const ContainerState st = dir.status();
+          return st.status == "restarting" && st.finished_at != finished;
+        } catch (const Error&) {
+          return true;  // removed meanwhile
+        }
+      },
+      std::chrono::hours(24 * 365 * 100));
   try {
     return dir.status().exit_code;
   } catch (const Error&) {

@@ -23,6 +23,7 @@
 #include "mydocker/init/pty.hpp"
 #include "mydocker/net/endpoint.hpp"
 #include "mydocker/net/hosts.hpp"
+#include "mydocker/net/netlink.hpp"
 #include "mydocker/net/netns.hpp"
 #include "mydocker/runtime/signals.hpp"
 #include "mydocker/runtime/spawn.hpp"
@@ -544,6 +545,19 @@ void record_failure(const RunOptions& o, const Store& store, Store::Created& cre
   }
 }
 
+// A supervisor forked to go on without the caller: its own session, no terminal, nothing of the
+// caller's stdio (a caller reading our output until EOF must not wait for it), and not the
+// caller's nftables socket (net/netlink.hpp: one owner per socket). The working directory
+// stays: a relative --root or --data-root names paths from it.
+void detach_from_caller() {
+  ::setsid();
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) throw_errno("open /dev/null (a supervisor's stdio)");
+  for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+  if (null > 2) ::close(null);
+  net::NfTables::release_shared();
+}
+
 // run -d: a supervisor process is forked off to own the container; we wait until the command
 // has started (or failed to), print the id and leave.
 RunResult run_detached(const RunOptions& o, const Store& store, Store::Created created, Plan& p,
@@ -552,14 +566,11 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
   const pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork (the container's supervisor)");
   if (pid == 0) {
-    // The supervisor: its own session, no terminal, nothing of our stdio (a caller reading
-    // our output until EOF must not wait for it). It inherited supervisor.lock.
-    ::setsid();
-    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+    // The supervisor (it inherited supervisor.lock).
     ready.read.reset();
     int code = 0;
     try {
+      detach_from_caller();
       SignalForwarder signals;
       Supervisor sup(setup_for(o, host, fs, p, signals), created.dir);
       Outcome out = sup.run([&](const std::optional<InitFailure>& f) {
@@ -673,14 +684,13 @@ RunResult create_only(const RunOptions& o, const Store& store, const Plan& p, Ci
 // session without our stdio (the container's output goes to its log); the caller returns the
 // first run's status. supervisor.lock is shared with it (one open file: flock's lock stays
 // while either holds it).
-SupervisorSetup::HandOff hand_off_restarts(bool& detached_child) {
+SupervisorSetup::HandOff hand_off_restarts(bool& detached_child, Plan& plan) {
   const pid_t pid = ::fork();
   if (pid < 0) return SupervisorSetup::HandOff::kStay;
   if (pid > 0) return SupervisorSetup::HandOff::kReturn;
-  ::setsid();
-  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
   detached_child = true;
+  plan.ran_before = true;  // a restart that fails leaves it exited, not created (record_failure)
+  detach_from_caller();
   return SupervisorSetup::HandOff::kGoOn;
 }
 
@@ -713,7 +723,7 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
   // host's files; v2) make the cgroups.
   setup.early_netns = &early;
   bool detached_child = false;
-  setup.hand_off = [&] { return hand_off_restarts(detached_child); };
+  setup.hand_off = [&] { return hand_off_restarts(detached_child, plan); };
   Outcome out;
   try {
     Supervisor sup(std::move(setup), created.dir);  // gone before a handed-off one exits

@@ -1,5 +1,6 @@
 #include "mydocker/runtime/supervisor.hpp"
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "mydocker/net/hosts.hpp"
 #include "mydocker/runtime/events.hpp"
 #include "mydocker/util/memory.hpp"
+#include "mydocker/util/signal_name.hpp"
 #include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
 
@@ -98,6 +100,20 @@ void record_ended(ContainerState& st, bool never_started, int exit_code, const s
     st.finished_at = now_rfc3339();
 }
 
+namespace {
+
+// The container's stop signal (--stop-signal, the image's StopSignal), SIGTERM without one.
+int stop_signal_of(const ContainerDir& dir) {
+  try {
+    const std::string name = dir.config().value("stop_signal", "");
+    return name.empty() ? SIGTERM : parse_signal(name);
+  } catch (const std::exception&) {
+    return SIGTERM;
+  }
+}
+
+}  // namespace
+
 Supervisor::Supervisor(SupervisorSetup setup, ContainerDir dir)
     : s_(std::move(setup)), dir_(std::move(dir)) {}
 
@@ -112,6 +128,9 @@ void Supervisor::record_running(Instance& in) {
     st.oom_killed = false;
   });
   record_start(*s_.options, dir_.id(), now, s_.endpoint);
+  // `stop` asked while this restart was on its way (it saw "restarting" and signalled nobody):
+  // this run gets the stop signal it would have sent.
+  if (now.stop_requested) ::kill(pid, stop_signal_of(dir_));
 }
 
 RelayOptions Supervisor::relay_options(Instance& in, std::optional<LogWriter>& log) {
@@ -301,24 +320,27 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
     const bool never_ran = o.failure && restarts == 0 && !s_.ran_before;
     if (never_ran && !s_.options->remove)  // with --rm its removal does it
       forget_network(*s_.options, s_.endpoint, dir_.id());
+    const std::string reason = oom ? "OOM-killed (exit " + std::to_string(o.status) + ")"
+                                   : "exit " + std::to_string(o.status);
+    // An exit that the policy follows with a restart is recorded as "restarting" in the same
+    // change (docker's SetRestarting): `stop`, `rm` and `kill` see a live container throughout,
+    // never a moment "exited" in which a stop would find nothing to stop while the restart
+    // goes on; `wait` returns at the exit all the same (its FinishedAt changes).
     const ContainerState st = dir_.update([&](ContainerState& st) {
       record_ended(st, never_ran, o.failure ? o.failure->exit_code : o.status,
                    o.failure ? o.failure->message : "");
       st.oom_killed = oom;
+      if (st.stop_requested || !should_restart(o, restarts)) return;
+      st.status = "restarting";
+      st.restart_reason = reason;
     });
     // A failed first start is reported once it is recorded: the caller's next inspect sees it.
     if (restarts == 0 && o.failure && on_start) on_start(o.failure);
-    // Attached clients end with the container, once `inspect` shows it exited (docker's).
+    // Attached clients end with the container, once `inspect` shows it ended (docker's).
     if (attach_) attach_->finish(st.exit_code);
-    if (st.stop_requested || !should_restart(o, restarts)) return o;
+    if (st.status != "restarting") return o;
     if (o.wall_seconds >= 10) delay_ms = 100;
-    const std::string reason = oom ? "OOM-killed (exit " + std::to_string(o.status) + ")"
-                                   : "exit " + std::to_string(o.status);
     spdlog::info("restarting after {} in {} ms", reason, delay_ms);
-    dir_.update([&](ContainerState& s) {
-      s.status = "restarting";
-      s.restart_reason = reason;
-    });
     // Recorded as restarting first: what the caller's next `inspect` sees once it returned.
     if (!s_.detached && s_.hand_off) switch (s_.hand_off()) {
         case SupervisorSetup::HandOff::kReturn:
@@ -326,6 +348,8 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
           return o;
         case SupervisorSetup::HandOff::kGoOn:  // as run -d's supervisor from here on
           s_.detached = true;
+          s_.ran_before = true;
+          dir_.update([](ContainerState& s) { s.supervisor_pid = ::getpid(); });
           attach_.emplace(dir_.path(), s_.init.tty, s_.init.interactive);
           break;
         case SupervisorSetup::HandOff::kStay:

@@ -554,6 +554,32 @@ TEST_F(ContainersTest, RestartPolicies) {
   EXPECT_TRUE(container_cgroups().empty());
 }
 
+// An exit the policy restarts is recorded as "restarting" at once (docker's SetRestarting):
+// `wait` returns its status although the container goes on, and a `stop` that lands between
+// two runs still ends it for good (it was ignored when it found the run's end "exited").
+TEST_F(ContainersTest, WaitReturnsAtEachExitAndStopWinsOverRestarts) {
+  auto id = start({"--restart", "always", "sh", "-c", "sleep 0.3; exit 4"});
+  Options slow;
+  slow.timeout_s = 10;
+  auto waited = md({"wait", id}, slow);
+  EXPECT_EQ(waited.status, 0) << waited.err;
+  EXPECT_EQ(waited.out, "4\n");
+  EXPECT_NE(md({"inspect", "-f", "{{.State.Status}}", id}).out, "exited\n");
+  EXPECT_EQ(md({"rm", "-f", id}).status, 0);
+  for (int i = 0; i < 8; ++i) {
+    auto quick = start({"--restart", "always", "true"});
+    ::usleep(static_cast<useconds_t>(20000 * i));
+    ASSERT_EQ(md({"stop", "-t", "2", quick}).status, 0);
+    ASSERT_TRUE(until(
+        quick, [](const Json& j) { return j["State"]["Status"] == "exited"; }, 3s))
+        << "stop " << i << " ignored";
+    const int count = inspect(quick)["RestartCount"];
+    ::usleep(300000);
+    EXPECT_EQ(inspect(quick)["RestartCount"], count) << "restarted after stop " << i;
+    EXPECT_EQ(md({"rm", quick}).status, 0);
+  }
+}
+
 TEST_F(ContainersTest, RmFlagRemovesWhenItEnds) {
   auto id = start({"--rm", "sh", "-c", "sleep 0.2"});
   auto deadline = std::chrono::steady_clock::now() + 10s;
