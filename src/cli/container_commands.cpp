@@ -326,7 +326,8 @@ int run_ps(const CommandLine& cl) {
   if (cl.ps.size || cl.ps.format.find(".Size") != std::string::npos)
     for (auto& c : list) measure_size(c, store, cl.data_root);
   // Mounts and LocalVolumes come from the records' config.json, read only when asked for.
-  if (cl.ps.format == "json" || cl.ps.format.find(".Mounts") != std::string::npos ||
+  if (cl.ps.format.find("json") != std::string::npos ||  // --format json, {{json .}}
+      cl.ps.format.find(".Mounts") != std::string::npos ||
       cl.ps.format.find(".LocalVolumes") != std::string::npos)
     for (auto& c : list)
       if (c.config.is_null()) try {

@@ -72,8 +72,12 @@ int run_images(const CommandLine& cl) {
   if (!cl.format.empty() && cl.format != "json" && cl.format != "table" && !cl.ps.quiet) {
     std::vector<nlohmann::json> items;
     for (const auto& i : list) items.push_back(image_row_json(i, now_seconds()));
-    out() << tmpl::Template::parse(cl.format).render(
-        items, {{"ID", "IMAGE ID"}, {"CreatedSince", "CREATED"}, {"CreatedAt", "CREATED AT"}});
+    out() << tmpl::Template::parse(cl.format).render(items, {{"ID", "IMAGE ID"},
+                                                             {"CreatedSince", "CREATED"},
+                                                             {"CreatedAt", "CREATED AT"},
+                                                             {"VirtualSize", "SIZE"},
+                                                             {"SharedSize", "SHARED SIZE"},
+                                                             {"UniqueSize", "UNIQUE SIZE"}});
     return 0;
   }
   out() << format_images(list, cl.ps.quiet, cl.format == "json", now_seconds());

@@ -82,6 +82,7 @@ int network_ls(const CommandLine& cl, const std::vector<std::string>& filters) {
                                  {"Scope", "SCOPE"},
                                  {"IPv6", "IPV6"},
                                  {"Internal", "INTERNAL"},
+                                 {"CreatedAt", "CREATED AT"},
                                  {"Subnet", "SUBNET"}});
     return 0;
   }

@@ -286,16 +286,19 @@ struct LogSegment {
 };
 std::vector<LogSegment> log_segments(const ContainerDir& dir, int current) {
   std::vector<LogSegment> out;
+  struct stat now {};
+  ::fstat(current, &now);
   for (const auto& file : log_files(dir.log_path())) {
     if (file == dir.log_path()) break;
     UniqueFd older(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     struct stat st {};
     if (!older || ::fstat(older.get(), &st) != 0) continue;
+    // Rotated since we opened the current file: it is .1 now, read once (as the current one).
+    if (st.st_dev == now.st_dev && st.st_ino == now.st_ino) continue;
     const int at = older.get();
     out.push_back({std::move(older), at, st.st_size});
   }
-  struct stat st {};
-  out.push_back({UniqueFd(), current, ::fstat(current, &st) == 0 ? st.st_size : 0});
+  out.push_back({UniqueFd(), current, now.st_size});
   return out;
 }
 
@@ -326,6 +329,7 @@ std::vector<LogEntry> last_entries(const std::vector<LogSegment>& segments,
     const bool all = window >= total;
     std::string text = last_bytes(segments, all ? total : window);
     const size_t last = text.rfind('\n');
+    if (!all && last == std::string::npos) continue;  // inside one long line: its start too
     partial = last == std::string::npos ? text : text.substr(last + 1);
     text.resize(last == std::string::npos ? 0 : last + 1);
     if (!all) text.erase(0, std::min(text.size(), text.find('\n') + 1));  // a cut line

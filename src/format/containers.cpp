@@ -20,8 +20,8 @@ namespace {
 std::string command_text(const std::vector<std::string>& command, bool no_trunc) {
   std::string cmd;
   for (const auto& a : command) cmd += (cmd.empty() ? "" : " ") + a;
-  // docker shows the command quoted and cut at 20 characters
-  if (cmd.size() > 20 && !no_trunc) cmd = cmd.substr(0, 17) + "...";
+  // docker shows the command quoted and cut at 20 columns (its Ellipsis)
+  if (!no_trunc) cmd = ellipsis(cmd, 20);
   return "\"" + cmd + "\"";
 }
 
@@ -119,6 +119,7 @@ std::string format_ps(const std::vector<ContainerView>& containers, const PsOpti
                                                           {"Size", "SIZE"},
                                                           {"Labels", "LABELS"},
                                                           {"Networks", "NETWORKS"},
+                                                          {"LocalVolumes", "LOCAL VOLUMES"},
                                                           {"State", "STATE"}});
   }
   // docker's columns in docker's order, NAMES last (scripts take the last field), with ours
@@ -217,15 +218,6 @@ nlohmann::json mounts_json(const nlohmann::json& config) {
     out.push_back(m);
   }
   return out;
-}
-
-// docker's Ellipsis: at most `max` characters, the last three "..." when cut.
-std::string ellipsis(const std::string& s, size_t max) {
-  std::vector<size_t> starts;  // where each UTF-8 character begins
-  for (size_t i = 0; i < s.size(); ++i)
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
-  if (starts.size() <= max) return s;
-  return s.substr(0, starts[max - 3]) + "...";
 }
 
 // ps's Mounts (each mount's volume name, else its source; 15 characters unless --no-trunc,

@@ -431,17 +431,21 @@ void field_paths(const Nodes& nodes, std::vector<std::vector<std::string>>& out)
 // they do not have is an error, where a map (inspect's data) gives "<no value>". The fields
 // evaluated on the item itself (not inside a range or with, whose dot is another value) are
 // checked against `item`'s keys before anything prints.
+void check_pipeline(const Pipeline& p, const json& item) {
+  for (const auto& c : p.cmds)
+    for (const auto& a : c.args) {
+      if (a.kind == Arg::kSub) check_pipeline(*a.sub, item);  // {{if (eq .X "y")}}
+      if (a.kind != Arg::kField || item.contains(a.path.front())) continue;
+      if (a.path == std::vector<std::string>{"Label"}) continue;  // the .Label "KEY" method
+      std::string known;
+      for (const auto& [key, _] : item.items()) known += (known.empty() ? "" : ", ") + key;
+      fail(p.where, "executing \"\" at <." + a.path.front() + ">: can't evaluate field " +
+                        a.path.front() + " (the fields: " + known + ")");
+    }
+}
 void check_fields(const Nodes& nodes, const json& item) {
   for (const auto& n : nodes) {
-    for (const auto& c : n->pipe.cmds)
-      for (const auto& a : c.args) {
-        if (a.kind != Arg::kField || item.contains(a.path.front())) continue;
-        if (a.path == std::vector<std::string>{"Label"}) continue;  // the .Label "KEY" method
-        std::string known;
-        for (const auto& [key, _] : item.items()) known += (known.empty() ? "" : ", ") + key;
-        fail(n->pipe.where, "executing \"\" at <." + a.path.front() + ">: can't evaluate field " +
-                                a.path.front() + " (the fields: " + known + ")");
-      }
+    check_pipeline(n->pipe, item);
     if (n->kind != Node::kRange && n->kind != Node::kWith) check_fields(n->body, item);
     check_fields(n->otherwise, item);
   }

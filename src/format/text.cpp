@@ -92,4 +92,49 @@ std::string format_columns(const std::vector<std::vector<std::string>>& rows, si
   return out;
 }
 
+namespace {
+
+// The code point at `s[i]` (UTF-8; a stray byte is itself), and its length in `len`.
+uint32_t code_point(const std::string& s, size_t i, size_t& len) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+  if (i + len > s.size()) len = 1;
+  if (len == 1) return b;
+  uint32_t cp = b & (0x7F >> len);
+  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return cp;
+}
+
+// Unicode's East Asian Wide and Fullwidth blocks (golang.org/x/text/width's W and F, by block).
+int display_width(uint32_t cp) {
+  const bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) ||
+                    (cp >= 0x3041 && cp <= 0x33FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+                    (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xA000 && cp <= 0xA4CF) ||
+                    (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+                    (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+                    (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
+                    (cp >= 0x1F900 && cp <= 0x1F9FF) || (cp >= 0x20000 && cp <= 0x3FFFD);
+  return wide ? 2 : 1;
+}
+
+}  // namespace
+
+std::string ellipsis(const std::string& s, size_t max) {
+  if (max == 0) return "";
+  std::vector<std::pair<size_t, size_t>> ends;  // (byte end, columns so far) per character
+  size_t columns = 0;
+  for (size_t i = 0, len = 0; i < s.size(); i += len) {
+    columns += static_cast<size_t>(display_width(code_point(s, i, len)));
+    ends.push_back({i + len, columns});
+  }
+  if (columns <= max) return s;
+  if (max == 1) return s.substr(0, ends.front().first);  // docker's: the first, no "…"
+  size_t keep = 0;
+  for (const auto& [end, cols] : ends) {
+    if (cols > max - 1) break;
+    keep = end;
+  }
+  return s.substr(0, keep) + "\u2026";
+}
+
 }  // namespace mydocker

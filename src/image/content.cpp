@@ -32,9 +32,10 @@ constexpr const char* kPrefix = "sha256:";
 SHA256_CTX* ctx_of(unsigned char* raw) { return std::launder(reinterpret_cast<SHA256_CTX*>(raw)); }
 
 // OpenSSL's start-up, whose CPU detection picks the SHA-NI/AVX2 code (main.cpp defers it from
-// before main to here); once per process.
+// before main to here); once per process. Not OPENSSL_INIT_NO_LOAD_CONFIG: that would spend
+// OpenSSL's one chance to read openssl.cnf, which a later TLS connection (pull, push) needs.
 void detect_cpu_once() {
-  static const bool done = OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr) == 1;
+  static const bool done = OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr) == 1;
   (void)done;
 }
 constexpr size_t kBulk = 64 * 1024;

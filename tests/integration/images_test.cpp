@@ -879,11 +879,11 @@ TEST_F(ImagesTest, NamedAndAnonymousVolumes) {
   ASSERT_EQ(md({"run", "--name", "binder", "-v", data_ + ":/h:ro", "busybox", "true"}).status, 0);
   EXPECT_EQ(md({"inspect", "-f", "{{range .Mounts}}[{{.Type}} {{.Name}}]{{end}}", "binder"}).out,
             "[bind ]\n");
-  // ps's Mounts: volume names, else the source, 15 characters unless --no-trunc (docker's
-  // Ellipsis); LocalVolumes: how many are volumes.
+  // ps's Mounts: volume names, else the source, 15 columns unless --no-trunc (docker's
+  // Ellipsis: 14 and "\u2026"); LocalVolumes: how many are volumes.
   EXPECT_EQ(
       md({"ps", "-a", "--filter", "name=user", "--format", "{{.Mounts}} {{.LocalVolumes}}"}).out,
-      "made," + anonymous.substr(0, 12) + "... 2\n");
+      "made," + anonymous.substr(0, 14) + "\u2026 2\n");
   EXPECT_EQ(
       md({"ps", "-a", "--no-trunc", "--filter", "name=binder", "--format", "{{.Mounts}}"}).out,
       data_ + "\n");

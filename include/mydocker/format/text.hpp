@@ -18,6 +18,9 @@ std::string human_size(int64_t bytes);
 std::string status_text(const ContainerState& st, bool supervisor_alive, double now);
 // "12.34%"
 std::string percent(double value);
+// docker's Ellipsis (its formatter's): `s` cut to `max` display columns, the last one "…"; East
+// Asian wide and fullwidth characters take two columns. A cut never splits a UTF-8 character.
+std::string ellipsis(const std::string& s, size_t max);
 // Seconds since the epoch, now (the wall clock, as the records' times).
 double now_seconds();
 

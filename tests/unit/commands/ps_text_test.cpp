@@ -370,7 +370,7 @@ TEST_F(PsTest, LongCommandsAreCutAt20Characters) {
   const json first = json::parse(lines_of(run_ps(o)).at(0));
 
   EXPECT_EQ(first["Names"], "long");
-  EXPECT_EQ(first["Command"], "\"python3 -c import...\"");
+  EXPECT_EQ(first["Command"], "\"python3 -c import t\u2026\"") << "docker's Ellipsis: 19 + \u2026";
 }
 
 TEST(PsEmptyStore, PrintsNothingQuietAndNoRowsAsJson) {
@@ -385,4 +385,22 @@ TEST(PsEmptyStore, PrintsNothingQuietAndNoRowsAsJson) {
 }
 
 }  // namespace
+}  // namespace mydocker
+
+namespace mydocker {
+
+// docker's formatter.Ellipsis: max columns, the last one "…" when cut; wide characters count
+// two; a cut never splits a UTF-8 character; max 1: the first character alone.
+TEST(Ellipsis, DockersCutByDisplayColumns) {
+  EXPECT_EQ(ellipsis("short", 15), "short");
+  EXPECT_EQ(ellipsis("exactly15chars!", 15), "exactly15chars!");
+  EXPECT_EQ(ellipsis("sixteen-chars-xx", 15), "sixteen-chars-\u2026");
+  EXPECT_EQ(ellipsis("h\u00e9llo-w\u00f6rld-\u00e9t\u00e9!!", 12), "h\u00e9llo-w\u00f6rld\u2026");
+  EXPECT_EQ(ellipsis("\u65e5\u672c\u8a9e\u306e\u540d\u524d", 7), "\u65e5\u672c\u8a9e\u2026")
+      << "six wide characters: 12 columns; 3 fit in 6";
+  EXPECT_EQ(ellipsis("\u65e5\u672c", 4), "\u65e5\u672c");
+  EXPECT_EQ(ellipsis("abc", 1), "a");
+  EXPECT_EQ(ellipsis("abc", 0), "");
+}
+
 }  // namespace mydocker

@@ -121,6 +121,7 @@ TEST(Template, RenderRefusesAFieldTheItemsLack) {
               "fields: ID, Names)");
   }
   EXPECT_THROW((void)Template::parse("table {{.Nope}}").render(rows), Error);
+  EXPECT_THROW((void)Template::parse("{{if (eq .Nope \"x\")}}y{{end}}").render(rows), Error);
   EXPECT_EQ(Template::parse("{{.Nope}}").render({}), "");
   EXPECT_EQ(Template::parse("{{with .Names}}{{.}}{{end}} {{.Label \"x\"}}").render(rows), "web \n");
   EXPECT_EQ(Template::parse("{{.Nope}}").execute(rows.front()), "<no value>");
