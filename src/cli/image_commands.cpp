@@ -51,6 +51,7 @@ int run_import(const CommandLine& cl) {
 
 void images_options(CLI::App& images, CommandLine& cl, Scratch& s) {
   images.add_flag("-q,--quiet", cl.ps.quiet, "Only ids");
+  images.add_flag("--no-trunc", cl.ps.no_trunc, "Whole ids (sha256:...)");
   images.add_option("-f,--filter", cl.ps.filters,
                     "KEY=VALUE: dangling=true|false, reference=PATTERN, before, since, label");
   images.add_flag("-a,--all", s.latest,
@@ -71,7 +72,7 @@ int run_images(const CommandLine& cl) {
                     [&](const ImageInfo& i) { return image_defaults(store.config(i), {}).labels; });
   if (!cl.format.empty() && cl.format != "json" && cl.format != "table" && !cl.ps.quiet) {
     std::vector<nlohmann::json> items;
-    for (const auto& i : list) items.push_back(image_row_json(i, now_seconds()));
+    for (const auto& i : list) items.push_back(image_row_json(i, now_seconds(), cl.ps.no_trunc));
     out() << tmpl::Template::parse(cl.format).render(items, {{"ID", "IMAGE ID"},
                                                              {"CreatedSince", "CREATED"},
                                                              {"CreatedAt", "CREATED AT"},
@@ -80,7 +81,7 @@ int run_images(const CommandLine& cl) {
                                                              {"UniqueSize", "UNIQUE SIZE"}});
     return 0;
   }
-  out() << format_images(list, cl.ps.quiet, cl.format == "json", now_seconds());
+  out() << format_images(list, cl.ps.quiet, cl.format == "json", now_seconds(), cl.ps.no_trunc);
   return 0;
 }
 

@@ -26,13 +26,28 @@ void volume_options(CLI::App& v, CommandLine& cl, Scratch&) {
   v.add_flag("-a,--all", cl.prune.all_images, "prune: named volumes too, not only anonymous");
 }
 
+// One volume as `volume ls --format` sees it: docker's fields, Labels as "k=v,k2=v2", and "N/A"
+// where docker prints it unless `system df -v` computed it (Links, Size) or a cluster volume
+// would have it (Group, Availability, Status).
+nlohmann::json volume_ls_json(const nlohmann::json& inspected) {
+  std::string labels;
+  const auto it = inspected.find("Labels");
+  if (it != inspected.end() && it->is_object())
+    for (const auto& [k, v] : it->items())
+      labels += (labels.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.get<std::string>() : "");
+  nlohmann::json out = {{"Name", inspected.value("Name", "")},
+                        {"Driver", inspected.value("Driver", "")},
+                        {"Scope", inspected.value("Scope", "local")},
+                        {"Mountpoint", inspected.value("Mountpoint", "")},
+                        {"Labels", labels}};
+  for (const char* key : {"Links", "Size", "Group", "Availability", "Status"}) out[key] = "N/A";
+  return out;
+}
+
 int volume_ls(const CommandLine& cl) {
   const VolumeStore store(cl.data_root);
   std::vector<nlohmann::json> items;
-  for (const auto& v : store.list()) {
-    items.push_back(store.inspect_json(v));
-    items.back()["Links"] = items.back()["Size"] = "N/A";  // docker's, unless `system df -v`
-  }
+  for (const auto& v : store.list()) items.push_back(volume_ls_json(store.inspect_json(v)));
   if (cl.net.quiet) {
     for (const auto& i : items) out() << i["Name"].get<std::string>() << "\n";
   } else if (cl.format == "json") {

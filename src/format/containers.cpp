@@ -22,7 +22,7 @@ std::string command_text(const std::vector<std::string>& command, bool no_trunc)
   for (const auto& a : command) cmd += (cmd.empty() ? "" : " ") + a;
   // docker shows the command quoted and cut at 20 columns (its Ellipsis)
   if (!no_trunc) cmd = ellipsis(cmd, 20);
-  return "\"" + cmd + "\"";
+  return go_quote(cmd);
 }
 
 std::string state_name(const ContainerView& c) { return c.dead() ? "dead" : c.state.status; }
@@ -283,7 +283,7 @@ nlohmann::json inspect_json(const ContainerView& c) {
           {"Args", config.value("args", std::vector<std::string>{})},
           {"State",
            {{"Status", c.dead() ? "dead" : st.status},
-            {"Running", live && st.status != "restarting"},
+            {"Running", live},  // docker's: paused and restarting ones too
             {"Paused", live && st.status == "paused"},
             {"Restarting", live && st.status == "restarting"},
             {"OOMKilled", st.oom_killed},
@@ -383,7 +383,10 @@ std::string format_stats(const std::vector<StatsSample>& before,
                          const std::vector<StatsSample>& now, uint64_t host_memory,
                          const std::string& format, bool no_trunc) {
   std::vector<nlohmann::json> items;
-  for (const auto& s : now) items.push_back(stats_json(find(before, s.id), s, host_memory));
+  for (const auto& s : now) {
+    items.push_back(stats_json(find(before, s.id), s, host_memory));
+    if (!no_trunc) items.back()["ID"] = short_id(s.id);  // docker's ID: 12 digits unless asked
+  }
   std::string out;
   if (format == "json") {
     for (const auto& j : items) out += j.dump() + "\n";
@@ -402,8 +405,8 @@ std::string format_stats(const std::vector<StatsSample>& before,
   std::vector<std::vector<std::string>> rows{{"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT",
                                               "MEM %", "NET I/O", "BLOCK I/O", "PIDS"}};
   for (const auto& j : items)
-    rows.push_back({no_trunc ? j["ID"] : j["Container"], j["Name"], j["CPUPerc"], j["MemUsage"],
-                    j["MemPerc"], j["NetIO"], j["BlockIO"], j["PIDs"]});
+    rows.push_back({j["ID"], j["Name"], j["CPUPerc"], j["MemUsage"], j["MemPerc"], j["NetIO"],
+                    j["BlockIO"], j["PIDs"]});
   return format_columns(rows, 3);
 }
 

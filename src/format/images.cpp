@@ -10,8 +10,14 @@
 
 namespace mydocker {
 
-nlohmann::json image_row_json(const ImageInfo& i, double now) {
-  return {{"ID", short_id(i.id)},
+namespace {
+std::string id_text(const ImageInfo& i, bool no_trunc) {
+  return no_trunc ? "sha256:" + i.id : short_id(i.id);
+}
+}  // namespace
+
+nlohmann::json image_row_json(const ImageInfo& i, double now, bool no_trunc) {
+  return {{"ID", id_text(i, no_trunc)},
           {"Repository", i.repository},
           {"Tag", i.tag},
           {"Digest", i.repo_digests.empty()
@@ -27,26 +33,20 @@ nlohmann::json image_row_json(const ImageInfo& i, double now) {
           {"Containers", "N/A"}};
 }
 
-std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool json, double now) {
+std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool json, double now,
+                          bool no_trunc) {
   std::string out;
   if (quiet) {
-    for (const auto& i : images) out += short_id(i.id) + "\n";
+    for (const auto& i : images) out += id_text(i, no_trunc) + "\n";
     return out;
   }
-  if (json) {
-    for (const auto& i : images)
-      out += nlohmann::json{{"ID", short_id(i.id)},
-                            {"Repository", i.repository},
-                            {"Tag", i.tag},
-                            {"CreatedAt", docker_time_text(i.created)},
-                            {"Size", human_size(i.size)}}
-                 .dump() +
-             "\n";
+  if (json) {  // docker's: the same fields as its templates see
+    for (const auto& i : images) out += image_row_json(i, now, no_trunc).dump() + "\n";
     return out;
   }
   std::vector<std::vector<std::string>> rows{{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
   for (const auto& i : images)
-    rows.push_back({i.repository, i.tag, short_id(i.id),
+    rows.push_back({i.repository, i.tag, id_text(i, no_trunc),
                     human_duration(now - parse_rfc3339(i.created)) + " ago", human_size(i.size)});
   return format_columns(rows, 3, 10);
 }

@@ -73,25 +73,6 @@ double now_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-std::string format_columns(const std::vector<std::vector<std::string>>& rows, size_t gap,
-                           size_t min_width) {
-  std::vector<size_t> width;
-  for (const auto& row : rows)
-    for (size_t c = 0; c + 1 < row.size(); ++c) {
-      if (width.size() <= c) width.resize(c + 1, 0);
-      width[c] = std::max({width[c], row[c].size() + gap, min_width});
-    }
-  std::string out;
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) {
-      out += row[c];
-      if (c + 1 < row.size()) out += std::string(width[c] - row[c].size(), ' ');
-    }
-    out += "\n";
-  }
-  return out;
-}
-
 namespace {
 
 // The code point at `s[i]` (UTF-8; a stray byte is itself), and its length in `len`.
@@ -117,6 +98,13 @@ int display_width(uint32_t cp) {
   return wide ? 2 : 1;
 }
 
+// Characters (code points) in UTF-8 text: the width Go's tabwriter gives a cell (docker's tables).
+size_t characters(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 }  // namespace
 
 std::string ellipsis(const std::string& s, size_t max) {
@@ -135,6 +123,48 @@ std::string ellipsis(const std::string& s, size_t max) {
     keep = end;
   }
   return s.substr(0, keep) + "\u2026";
+}
+
+std::string format_columns(const std::vector<std::vector<std::string>>& rows, size_t gap,
+                           size_t min_width) {
+  std::vector<size_t> width;
+  for (const auto& row : rows)
+    for (size_t c = 0; c + 1 < row.size(); ++c) {
+      if (width.size() <= c) width.resize(c + 1, 0);
+      width[c] = std::max({width[c], characters(row[c]) + gap, min_width});
+    }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size(); ++c) {
+      out += row[c];
+      if (c + 1 < row.size()) out += std::string(width[c] - characters(row[c]), ' ');
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string go_quote(const std::string& s) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0, len = 0; i < s.size(); i += len) {
+    const uint32_t cp = code_point(s, i, len);
+    const auto byte = static_cast<unsigned char>(s[i]);
+    const bool stray = len == 1 && byte >= 0x80;  // not UTF-8
+    if (cp == '"' || cp == '\\') {
+      out += '\\';
+      out += static_cast<char>(cp);
+    } else if (cp == '\n' || cp == '\t' || cp == '\r') {
+      out += cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : "\\r";
+    } else if (cp < 0x20 || cp == 0x7f || stray) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    } else {
+      out.append(s, i, len);
+    }
+  }
+  return out + "\"";
 }
 
 }  // namespace mydocker

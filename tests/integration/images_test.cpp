@@ -856,6 +856,9 @@ TEST_F(ImagesTest, NamedAndAnonymousVolumes) {
   auto inspect = Json::parse(md({"volume", "inspect", "made"}).out, nullptr, false);
   EXPECT_EQ(inspect[0]["Labels"]["k"], "v");
   EXPECT_EQ(inspect[0]["Mountpoint"], data_ + "/volumes/made/_data");
+  // volume ls: docker's fields (Labels as k=v, N/A for what a cluster volume would have).
+  EXPECT_EQ(md({"volume", "ls", "--format", "{{.Name}} {{.Labels}} {{.Group}} {{.Links}}"}).out,
+            "made k=v N/A N/A\n");
   // An empty volume over the image's /etc gets its files; what a run writes stays for the next.
   auto first = sh("cat /etc/motd; echo kept > /etc/state", {"-v", "made:/etc"});
   EXPECT_EQ(first.out, "image\n") << first.err;

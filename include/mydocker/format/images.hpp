@@ -11,12 +11,14 @@
 namespace mydocker {
 
 // `images` (docker's tabwriter: each cell padded by 3, a column at least 10 wide), `-q` (short
-// ids) or `--format json` (one object per line), at time `now`.
-std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool json, double now);
+// ids) or `--format json` (one object per line, image_row_json's), at time `now`; `no_trunc`:
+// the ids whole ("sha256:" and 64 digits), as docker's --no-trunc.
+std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool json, double now,
+                          bool no_trunc = false);
 
 // One image as `images --format` templates see it: docker's ID, Repository, Tag, Digest,
-// CreatedSince, CreatedAt, Size.
-nlohmann::json image_row_json(const ImageInfo& image, double now);
+// CreatedSince, CreatedAt, Size, VirtualSize, SharedSize, UniqueSize, Containers.
+nlohmann::json image_row_json(const ImageInfo& image, double now, bool no_trunc = false);
 
 // `image inspect`: docker's shape (Id, RepoTags, RepoDigests, Created, Config, Architecture, Os,
 // Size, RootFS.Layers, History's length in Metadata...) from the image's record and config.

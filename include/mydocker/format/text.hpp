@@ -21,11 +21,15 @@ std::string percent(double value);
 // docker's Ellipsis (its formatter's): `s` cut to `max` display columns, the last one "…"; East
 // Asian wide and fullwidth characters take two columns. A cut never splits a UTF-8 character.
 std::string ellipsis(const std::string& s, size_t max);
+// Go's strconv.Quote (docker's ps Command): in double quotes, with \" and \\, control characters
+// as \n, \t, \x1b..., bytes that are not UTF-8 as \xNN; other characters as they are.
+std::string go_quote(const std::string& s);
 // Seconds since the epoch, now (the wall clock, as the records' times).
 double now_seconds();
 
 // Rows of cells as columns: each cell padded to its column's widest plus `gap` spaces, at least
-// `min_width` wide; the last column is not padded.
+// `min_width` wide; the last column is not padded. Widths in characters (UTF-8 code points), as
+// Go's tabwriter counts them for docker's tables.
 std::string format_columns(const std::vector<std::vector<std::string>>& rows, size_t gap,
                            size_t min_width = 0);
 

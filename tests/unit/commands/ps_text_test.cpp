@@ -403,4 +403,19 @@ TEST(Ellipsis, DockersCutByDisplayColumns) {
   EXPECT_EQ(ellipsis("abc", 0), "");
 }
 
+// Go's tabwriter counts characters: a cell with "…" or "ü" pads as many spaces as its
+// characters need, not its bytes.
+TEST(FormatColumns, WidthsInCharacters) {
+  EXPECT_EQ(format_columns({{"a\u2026", "x"}, {"bbb", "y"}, {"\u00fc", "z"}}, 2),
+            "a\u2026   x\nbbb  y\n\u00fc    z\n");
+}
+
+// Go's strconv.Quote, as docker quotes ps's Command.
+TEST(GoQuote, EscapesAsGo) {
+  EXPECT_EQ(go_quote("echo a\"b\\c"), "\"echo a\\\"b\\\\c\"");
+  EXPECT_EQ(go_quote("a\tb\nc\x1b"), "\"a\\tb\\nc\\x1b\"");
+  EXPECT_EQ(go_quote("caf\u00e9 \u2026"), "\"caf\u00e9 \u2026\"");
+  EXPECT_EQ(go_quote(std::string("\xff", 1)), "\"\\xff\"");
+}
+
 }  // namespace mydocker

@@ -601,6 +601,15 @@ TEST(ImageTable, PrintImagesAsDocker) {
             "REPOSITORY   TAG       IMAGE ID       CREATED         SIZE\n"
             "busybox      latest    0123456789ab   5 minutes ago   4.26MB\n"
             "<none>       <none>    fedcba987654   2 hours ago     999B\n");
+  // --no-trunc: whole ids; --format json: the fields templates see (docker's are the same).
+  EXPECT_EQ(format_images(images, true, false, now_seconds(), true),
+            "sha256:" + id1 + "\nsha256:" + id2 + "\n");
+  const std::string first_line = format_images(images, false, true, now_seconds());
+  const auto row = nlohmann::json::parse(first_line.substr(0, first_line.find('\n')));
+  EXPECT_EQ(row["ID"], "0123456789ab");
+  EXPECT_EQ(row["VirtualSize"], "4.26MB");
+  EXPECT_EQ(row["Containers"], "N/A");
+  EXPECT_EQ(row.size(), 11u);
 }
 
 TEST(ImageTable, HumanSizeAsGoUnits) {
