@@ -277,6 +277,16 @@ UniqueFd open_log(const ContainerDir& dir) {
   return fd;
 }
 
+// The start time of the container's current run; "" when it does not run (or is gone).
+std::string run_started(const ContainerDir& dir) {
+  try {
+    const ContainerState st = dir.status();
+    return st.status == "running" || st.status == "paused" ? st.started_at : "";
+  } catch (const Error&) {
+    return "";
+  }
+}
+
 // A log's files as read: the rotated ones (--log-opt max-file), oldest first, then the current
 // one, open at `current`, up to its size now (the supervisor may be writing on).
 struct LogSegment {
@@ -356,8 +366,13 @@ void read_logs(const Store& store, const std::string& ref, const LogQuery& q,
   std::string partial;
   for (const auto& e : last_entries(log_segments(dir, fd.get()), q.tail, partial))
     if (in_range(e)) each(e);
-  // -f: what is appended, until the container has stopped for good (or `until` is past).
+  // -f: what is appended until the run it found ends (docker's: a restart by the policy ends it
+  // too, and a container that is not running gives what its log has), or `until` is past.
   auto past_until = [&] { return q.until && wall_clock_ns() > *q.until; };
+  const std::string started = run_started(dir);
+  auto run_over = [&] {
+    return started.empty() || !dir.supervisor_alive() || run_started(dir) != started;
+  };
   while (q.follow && !past_until()) {
     std::string more = read_rest(fd.get());
     if (more.empty() && rotated(fd.get(), dir.log_path())) {
@@ -372,7 +387,11 @@ void read_logs(const Store& store, const std::string& ref, const LogQuery& q,
         if (in_range(e)) each(e);
       partial.erase(0, nl + 1);
     }
-    if (more.empty() && !dir.supervisor_alive()) return;
+    if (more.empty() && run_over()) {
+      for (const auto& e : parse_log(partial + read_rest(fd.get())))  // what came meanwhile
+        if (in_range(e)) each(e);
+      return;
+    }
     if (more.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }

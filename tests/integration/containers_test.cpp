@@ -557,16 +557,21 @@ TEST_F(ContainersTest, RestartPolicies) {
 }
 
 // An exit the policy restarts is recorded as "restarting" at once (docker's SetRestarting):
-// `wait` returns its status although the container goes on, and a `stop` that lands between
-// two runs still ends it for good (it was ignored when it found the run's end "exited").
+// `wait` returns its status although the container goes on, `logs -f` ends with the run, and a
+// `stop` that lands between two runs still ends it for good (it was ignored when it found the
+// run's end "exited").
 TEST_F(ContainersTest, WaitReturnsAtEachExitAndStopWinsOverRestarts) {
-  auto id = start({"--restart", "always", "sh", "-c", "sleep 0.3; exit 4"});
+  auto id = start({"--restart", "always", "sh", "-c", "echo run; sleep 0.3; exit 4"});
   Options slow;
   slow.timeout_s = 10;
   auto waited = md({"wait", id}, slow);
   EXPECT_EQ(waited.status, 0) << waited.err;
   EXPECT_EQ(waited.out, "4\n");
   EXPECT_NE(md({"inspect", "-f", "{{.State.Status}}", id}).out, "exited\n");
+  // logs -f ends with the run it follows, as docker's, though the policy starts another.
+  auto followed = md({"logs", "-f", id}, slow);
+  EXPECT_EQ(followed.status, 0) << "followed past the run's end";
+  EXPECT_NE(followed.out.find("run\n"), std::string::npos) << followed.out;
   EXPECT_EQ(md({"rm", "-f", id}).status, 0);
   for (int i = 0; i < 8; ++i) {
     auto quick = start({"--restart", "always", "true"});
