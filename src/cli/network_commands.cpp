@@ -14,8 +14,11 @@ namespace mydocker::cli {
 namespace {
 
 void network_options(CLI::App& n, CommandLine& cl, Scratch&) {
-  n.add_option("command", cl.args, "create NAME | ls | inspect NAME... | rm NAME... | prune")
+  n.add_option("command", cl.args,
+               "create NAME | ls | inspect NAME... | rm NAME... | prune | connect NETWORK "
+               "CONTAINER | disconnect NETWORK CONTAINER")
       ->required();
+  n.add_option("--ip", cl.net.ip, "connect: the container's address on the network");
   n.add_option("--subnet", cl.net.subnet, "create: the network's subnet (CIDR)");
   n.add_option("--gateway", cl.net.gateway, "create: the bridge's address (default: .1)");
   n.add_flag("--internal", cl.net.internal, "create: no route out of the network");
@@ -155,13 +158,22 @@ int run_network(const CommandLine& cl) {
       }
     }
     return status;
+  } else if (sub == "connect" || sub == "disconnect") {
+    if (rest.size() != 2)
+      throw Error("mydocker network " + sub + " takes a network and a container (got " +
+                  std::to_string(rest.size()) + " arguments)");
+    if (sub == "connect")
+      network_connect(Store(cl.state_root), rest[0], rest[1], cl.net.ip);
+    else
+      network_disconnect(Store(cl.state_root), rest[0], rest[1]);
   } else if (sub == "prune") {
     for (const auto& n : network_prune(cl.data_root)) {
       out() << "removed " << n.name << "\n";
       record(cl, "destroy", n);
     }
   } else {
-    throw Error("unknown network command '" + sub + "': create, ls, inspect, rm or prune");
+    throw Error("unknown network command '" + sub +
+                "': create, ls, inspect, rm, prune, connect or disconnect");
   }
   return 0;
 }
@@ -183,7 +195,8 @@ int run_port(const CommandLine& cl) {
 
 std::vector<CommandDef> network_commands() {
   return {
-      {"network", "Manage networks: create, ls, inspect, rm, prune", network_options, nullptr,
+      {"network", "Manage networks: create, ls, inspect, rm, prune, connect, disconnect",
+       network_options, nullptr,
        run_network},
       {"port", "List a container's published ports", port_options, nullptr, run_port},
   };

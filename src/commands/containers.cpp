@@ -136,6 +136,7 @@ ContainerView view_container(const Store& store, const std::string& ref) {
   v.id = dir.id();
   v.config = dir.config();
   v.state = dir.state();
+  if (!v.state.extra_networks.empty()) v.config["extra_networks"] = dir.extra_networks();
   v.supervisor_alive = dir.supervisor_alive();
   v.log_path = dir.log_path();
   return v;

@@ -115,7 +115,11 @@ bool passes(const ContainerView& c, const Filters& f) {
     return ancestor_matches(st, v);
   }) && f.accepts("health", [&](const std::string& v) {
     return st.health.is_object() ? st.health.value("Status", "") == v : v == "none";
-  }) && f.accepts("network", [&](const std::string& v) { return st.network == v; });
+  }) && f.accepts("network", [&](const std::string& v) {
+    return st.network == v ||
+           std::find(st.extra_networks.begin(), st.extra_networks.end(), v) !=
+               st.extra_networks.end();
+  });
 }
 
 }  // namespace

@@ -6,8 +6,13 @@
 
 #include "mydocker/net/endpoint.hpp"
 #include "mydocker/net/firewall.hpp"
+#include "mydocker/net/hosts.hpp"
 #include "mydocker/net/netlink.hpp"
+#include "mydocker/runtime/supervisor.hpp"
+#include "mydocker/store/events.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/files.hpp"
+#include "mydocker/util/id.hpp"
 
 namespace mydocker {
 namespace {
@@ -24,7 +29,136 @@ void take_down(const net::Network& n) {
   net::Firewall().remove_network(n.subnet.text(), n.bridge, n.internal);
 }
 
+// A container's networks as config.json keeps them: the one it was run on, and those added.
+struct Attached {
+  nlohmann::json config;
+  net::Endpoint primary;
+  std::vector<net::Endpoint> extras;
+  std::string data_root;
+};
+
+Attached attached(const ContainerDir& dir) {
+  Attached a{dir.config(), {}, {}, ""};
+  auto primary = net::endpoint_from_json(a.config.value("network", nlohmann::json()));
+  if (!primary)
+    throw Error("container " + short_id(dir.id()) + " has no network of its own (--net " +
+                dir.status().network + "): only a container run on a bridge network (--net " +
+                "bridge or NAME, -p) takes more");
+  a.primary = *primary;
+  a.config["extra_networks"] = dir.extra_networks();
+  a.extras = net::extra_endpoints(a.config);
+  a.data_root = a.config["network"].value("data_root", a.config.value("data_root", ""));
+  return a;
+}
+
+// The extras into config.json and state.json (ps's Networks, --filter network=).
+void save_extras(const ContainerDir& dir, Attached& a) {
+  nlohmann::json list = nlohmann::json::array();
+  std::vector<std::string> names;
+  for (const auto& e : a.extras) {
+    list.push_back(net::endpoint_json(e));
+    names.push_back(e.network.name);
+  }
+  dir.set_extra_networks(list);
+  dir.update([&](ContainerState& s) { s.extra_networks = names; });
+}
+
+// The peers' lines of `e`'s network (names resolve on user-defined networks only).
+std::vector<std::string> peer_lines(const std::string& data_root, const net::Endpoint& e) {
+  std::vector<std::string> out;
+  if (e.network.builtin()) return out;
+  const std::string all = net::peer_hosts(data_root, e);
+  for (size_t at = all.find('\n') + 1, nl; at < all.size(); at = nl + 1) {  // not its own
+    nl = all.find('\n', at);
+    out.push_back(all.substr(at, nl - at));
+  }
+  return out;
+}
+
+void release_lease(const std::string& data_root, const std::string& network,
+                   const std::string& id) {
+  net::NetworkStore store(data_root);
+  auto held = store.lock();
+  store.release(network, id);
+}
+
+bool live_run(const ContainerDir& dir, pid_t& pid) {
+  const ContainerState st = dir.status();
+  pid = st.pid;
+  return dir.running(st) && st.status != "restarting" && st.pid > 0;
+}
+
 }  // namespace
+
+void network_connect(const Store& store, const std::string& network, const std::string& ref,
+                     const std::string& ip) {
+  require_root("connect");
+  const ContainerDir dir = store.open(ref);
+  Attached a = attached(dir);
+  auto on = [&](const net::Endpoint& e) {
+    return e.network.name == network || e.network.id.rfind(network, 0) == 0;
+  };
+  if (on(a.primary) || std::any_of(a.extras.begin(), a.extras.end(), on))
+    throw Error("container " + short_id(dir.id()) + " is already connected to network " +
+                network);
+  int index = 1;  // the lowest eth<N> free
+  while (std::any_of(a.extras.begin(), a.extras.end(),
+                     [&](const net::Endpoint& e) { return e.ifname == "eth" + std::to_string(index); }))
+    ++index;
+  const std::string name = dir.status().name;
+  net::Endpoint e = net::plan_extra_endpoint(a.data_root, network, ip, dir.id(), name, index);
+  try {
+    pid_t pid = 0;
+    if (live_run(dir, pid)) net::connect(a.data_root, e, pid);
+    a.extras.push_back(e);
+    save_extras(dir, a);
+  } catch (...) {
+    release_lease(a.data_root, e.network.name, dir.id());
+    try {
+      net::remove_veth(e);
+    } catch (const std::exception&) {
+    }
+    throw;
+  }
+  if (!e.network.builtin()) {
+    net::announce_peer(a.data_root, e.network.name, dir.id(), e.ip() + "\t" + name,
+                       hosts_files_of(store));
+    if (const std::string own = net::hosts_file_in(a.config); !own.empty())
+      for (const auto& line : peer_lines(a.data_root, e)) net::append_line(own, line);
+  }
+  record_event(store.root(), network_event("connect", e.network.id, e.network.name,
+                                           e.network.driver, dir.id()));
+}
+
+void network_disconnect(const Store& store, const std::string& network, const std::string& ref) {
+  require_root("disconnect");
+  const ContainerDir dir = store.open(ref);
+  Attached a = attached(dir);
+  auto on = [&](const net::Endpoint& e) {
+    return e.network.name == network || e.network.id.rfind(network, 0) == 0;
+  };
+  if (on(a.primary))
+    throw Error("network " + network + " is the one container " + short_id(dir.id()) +
+                " was run on (--net): it stays with it; disconnect takes the networks `network "
+                "connect` added");
+  const auto it = std::find_if(a.extras.begin(), a.extras.end(), on);
+  if (it == a.extras.end())
+    throw Error("container " + short_id(dir.id()) + " is not connected to network " + network);
+  const net::Endpoint e = *it;
+  a.extras.erase(it);
+  pid_t pid = 0;
+  if (live_run(dir, pid)) net::remove_veth(e);
+  if (!e.network.builtin()) {
+    net::retract_peer(a.data_root, e.network.name, dir.id(), e.ip() + "\t" + dir.status().name,
+                      hosts_files_of(store));
+    if (const std::string own = net::hosts_file_in(a.config); !own.empty())
+      for (const auto& line : peer_lines(a.data_root, e)) net::remove_line(own, line);
+  }
+  release_lease(a.data_root, e.network.name, dir.id());
+  save_extras(dir, a);
+  record_event(store.root(), network_event("disconnect", e.network.id, e.network.name,
+                                           e.network.driver, dir.id()));
+}
 
 net::Network network_create(const std::string& data_root, const std::string& name,
                             const std::string& subnet, const std::string& gateway, bool internal) {

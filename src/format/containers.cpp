@@ -25,6 +25,13 @@ std::string command_text(const std::vector<std::string>& command, bool no_trunc)
   return go_quote(cmd);
 }
 
+// docker's Networks column: every network the container is on, comma-separated.
+std::string networks_text(const ContainerState& st) {
+  std::string out = st.network;
+  for (const auto& n : st.extra_networks) out += "," + n;
+  return out;
+}
+
 std::string state_name(const ContainerView& c) { return c.dead() ? "dead" : c.state.status; }
 
 std::string pid_text(const ContainerView& c) {
@@ -79,7 +86,7 @@ nlohmann::json ps_json(const ContainerView& c, double now, bool no_trunc) {
           {"Image", image_text(c.state, no_trunc)},
           {"Command", command_text(c.state.command, no_trunc)},
           {"Labels", labels},
-          {"Networks", c.state.network},
+          {"Networks", networks_text(c.state)},
           {"Size", size_text(c)},
           {"RunningFor", human_duration(now - parse_rfc3339(c.state.created)) + " ago"},
           {"CreatedAt", docker_time_text(c.state.created)},
@@ -148,6 +155,13 @@ nlohmann::json network_settings(const nlohmann::json& config, bool live) {
                         {"MacAddress", ""}};
   auto e = net::endpoint_from_json(config.value("network", nlohmann::json()));
   if (!e) return out;
+  // Each network as docker lists it (network connect's too; no Gateway: no route through it).
+  for (const auto& x : net::extra_endpoints(config))
+    out["Networks"][x.network.name] = {{"NetworkID", x.network.id},
+                                       {"IPAddress", live ? x.ip() : ""},
+                                       {"IPPrefixLen", live ? x.network.subnet.prefix : 0},
+                                       {"Gateway", ""},
+                                       {"MacAddress", live ? net::format_mac(x.lease.mac) : ""}};
   if (!live) {
     out["Networks"][e->network.name] = {{"NetworkID", e->network.id},
                                         {"IPAddress", ""},

@@ -130,6 +130,8 @@ nlohmann::json endpoint_json(const Endpoint& e) {
           {"mac", format_mac(e.lease.mac)},
           {"ports", ports},
           {"veth", e.veth},
+          {"ifname", e.ifname},
+          {"primary", e.primary},
           {"name", e.lease.container_name},
           {"id", e.lease.container_id}};
 }
@@ -147,6 +149,8 @@ std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j) {
     e.lease.container_name = j.value("name", "");
     e.lease.container_id = j.value("id", "");
     e.veth = j.at("veth").get<std::string>();
+    e.ifname = j.value("ifname", "eth0");
+    e.primary = j.value("primary", true);
     for (const auto& p : j.at("ports"))
       e.ports.push_back(PortMapping{p.value("HostIp", "") == "0.0.0.0" ? "" : p.value("HostIp", ""),
                                     static_cast<uint16_t>(std::stoi(p.value("HostPort", "0"))),
@@ -158,7 +162,41 @@ std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j) {
   }
 }
 
-std::string veth_name(const std::string& container_id) { return "mdv" + container_id.substr(0, 8); }
+std::vector<Endpoint> extra_endpoints(const nlohmann::json& config) {
+  std::vector<Endpoint> out;
+  const auto it = config.find("extra_networks");
+  if (it == config.end() || !it->is_array()) return out;
+  for (const auto& j : *it)
+    if (auto e = endpoint_from_json(j)) out.push_back(std::move(*e));
+  return out;
+}
+
+std::string veth_name(const std::string& container_id, int index) {
+  return "mdv" + container_id.substr(0, 8) + (index > 0 ? "x" + std::to_string(index) : "");
+}
+
+std::string veth_owner(const std::string& link) {
+  if (link.rfind("mdv", 0) != 0 || link.size() < 11) return "";
+  if (link.size() > 11 && (link[11] != 'x' || link.size() == 12 ||
+                           link.find_first_not_of("0123456789", 12) != std::string::npos))
+    return "";
+  return link.substr(3, 8);
+}
+
+Endpoint plan_extra_endpoint(const std::string& data_root, const std::string& network,
+                             const std::string& requested_ip, const std::string& container_id,
+                             const std::string& container_name, int index) {
+  Endpoint e = plan_endpoint(data_root, network, requested_ip, {}, container_id, container_name);
+  e.veth = veth_name(container_id, index);
+  e.ifname = "eth" + std::to_string(index);
+  e.primary = false;
+  return e;
+}
+
+void remove_veth(const Endpoint& e) {
+  Netlink nl;
+  if (nl.exists(e.veth)) nl.delete_link(e.veth);
+}
 
 void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bool veth_made) {
   const std::string ns = "/proc/" + std::to_string(init_pid) + "/ns/net";
@@ -175,12 +213,12 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
     if (mtu == 0) mtu = uplink_mtu(nl.routes_v4());
     bridge = ensure_network(e.network, nl, mtu);
   }
-  const Netlink::VethPair pair{e.veth, "eth0",      mtu,         bridge, e.network.bridge,
+  const Netlink::VethPair pair{e.veth, e.ifname,    mtu,         bridge, e.network.bridge,
                                true,   e.lease.mac, netns.get(), ns};
   timing::mark("connect: bridge checked");
   Netlink inside = Netlink::in_namespace(netns.get(), ns);
   if (veth_made) try {
-      eth0_ipv6_off_in(netns.get(), ns);  // eth0 is still down
+      eth0_ipv6_off_in(netns.get(), ns, e.ifname);  // still down
       nl.finish_veth(pair, inside);
     } catch (const SysError& x) {
       if (x.err() != ENODEV) throw;
@@ -197,12 +235,12 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
       nl.delete_link(e.veth);  // a leftover of a killed run of the same container
       nl.create_veth(bare);
     }
-    eth0_ipv6_off_in(netns.get(), ns);
+    eth0_ipv6_off_in(netns.get(), ns, e.ifname);
     nl.finish_veth(pair, inside);
   }
   timing::mark(veth_made ? "connect: veth pair made ahead, finished" : "connect: veth pair made");
-  inside.add_address("eth0", e.ip(), e.network.subnet.prefix);
-  if (!e.network.internal) inside.add_default_route(format_ipv4(e.network.gateway));
+  inside.add_address(e.ifname, e.ip(), e.network.subnet.prefix);
+  if (e.primary && !e.network.internal) inside.add_default_route(format_ipv4(e.network.gateway));
   timing::mark("connect: addressed");
   Firewall().publish(e.ip(), e.ports);
   timing::mark("connect: published");
@@ -316,11 +354,11 @@ std::vector<std::string> prune_network_leftovers(
   if (!sweep) return removed;
   Netlink nl;
   for (const auto& link : nl.links())
-    if (link.rfind("mdv", 0) == 0 && link.size() == 11) {
+    if (const std::string owner = veth_owner(link); !owner.empty()) {
       bool owned = false;
       for (const auto& n : store.list())
         for (const auto& l : store.leases(n.name))
-          owned = owned || ("mdv" + l.container_id.substr(0, 8) == link && running(l.container_id));
+          owned = owned || (l.container_id.substr(0, 8) == owner && running(l.container_id));
       if (!owned) {
         nl.delete_link(link);
         removed.push_back("veth " + link);

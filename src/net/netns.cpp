@@ -75,7 +75,6 @@ bool make_veth(const char* request, long size) {
   return made;
 }
 
-constexpr char kIpv6Eth0[] = "/proc/sys/net/ipv6/conf/eth0/disable_ipv6";
 
 // The helper: raw system calls only (it shares our memory and our thread's TLS).
 // A refusal leaves *made at -1: the clone then makes the namespace and says why if it cannot;
@@ -100,21 +99,23 @@ int make_netns(void* arg) {
 
 }  // namespace
 
-void eth0_ipv6_off_in(int netns_fd, const std::string& label) {
-  trace::emit("nsenter --net=" + label + " sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1");
+void eth0_ipv6_off_in(int netns_fd, const std::string& label, const std::string& ifname) {
+  trace::emit("nsenter --net=" + label + " sysctl -qw net.ipv6.conf." + ifname +
+              ".disable_ipv6=1");
+  const std::string file = "/proc/sys/net/ipv6/conf/" + ifname + "/disable_ipv6";
   UniqueFd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!original) throw SysError(errno, "open /proc/thread-self/ns/net");
   if (::setns(netns_fd, CLONE_NEWNET) != 0)
     throw SysError(errno, "setns to the network namespace " + label);
-  UniqueFd fd(::open(kIpv6Eth0, O_WRONLY | O_CLOEXEC));
+  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
   // ENOENT: a kernel without IPv6 (ipv6.disable=1), nothing to turn off.
   const bool done = fd ? ::write(fd.get(), "1", 1) == 1 : errno == ENOENT;
   const int err = errno;
   if (::setns(original.get(), CLONE_NEWNET) != 0)
     throw SysError(errno, "setns back from the network namespace " + label);
   if (!done)
-    throw SysError(err, "cannot turn IPv6 off on eth0 (write 1 to " + std::string(kIpv6Eth0) +
-                            " in " + label + ")");
+    throw SysError(err, "cannot turn IPv6 off on " + ifname + " (write 1 to " + file + " in " +
+                            label + ")");
 }
 
 EarlyNetns::EarlyNetns(bool make, const std::string& veth) {

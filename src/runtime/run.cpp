@@ -362,9 +362,17 @@ bool early_veth(const RunOptions& o) {
 
 // The /etc/hosts lines of a bridged container: its address with its hostname and name, and
 // the containers already on its (user-defined) network.
-std::string endpoint_hosts(const Plan& p, const std::string& data_root) {
+// A container started again lists its peers on the networks `network connect` added too.
+std::string endpoint_hosts(const Plan& p, const std::string& data_root, const ContainerDir& dir) {
   if (!p.endpoint) return "";
-  return p.endpoint->ip() + "\t" + p.init.hostname + "\n" + net::peer_hosts(data_root, *p.endpoint);
+  std::string out =
+      p.endpoint->ip() + "\t" + p.init.hostname + "\n" + net::peer_hosts(data_root, *p.endpoint);
+  for (const auto& x : net::extra_endpoints({{"extra_networks", dir.extra_networks()}})) {
+    if (x.network.builtin()) continue;  // names resolve on user-defined networks only
+    const std::string peers = net::peer_hosts(data_root, x);
+    out += peers.substr(peers.find('\n') + 1);  // not its own line
+  }
+  return out;
 }
 
 // --add-host NAME:host-gateway: the gateway of the container's network (the host's address on
@@ -398,6 +406,12 @@ void forget_endpoint(const Plan& p, const RunOptions& o) noexcept {
 void discard(const Store& store, const ContainerDir& dir, const Plan& p,
              const RunOptions& o) noexcept {
   try {
+    // network connect's names out of their peers' files (forget_endpoint releases the leases).
+    if (p.endpoint)
+      for (const auto& x : net::extra_endpoints({{"extra_networks", dir.extra_networks()}}))
+        if (!x.network.builtin())
+          net::retract_peer(o.data_root, x.network.name, p.id, x.ip() + "\t" + p.name,
+                            hosts_files_of(store));
     // Its files and work directories stay for the next image run (spec/layer.hpp).
     const bool kept = p.init.volatile_upper && keep_spare_layer(p.files_dir, o.state_root);
     store.remove(dir, p.name, kept ? std::string() : p.files_dir);
@@ -715,7 +729,7 @@ RunResult run_foreground(const RunOptions& o, const Fs& fs, const HostCgroups& h
   veth_guard.reset();  // its record and lease exist: prune sees it is ours
   cid.write(plan.id);
   create_container_files(plan.init, o, plan.files_dir, created.dir.path(),
-                         endpoint_hosts(plan, o.data_root), host_gateway(plan));
+                         endpoint_hosts(plan, o.data_root, created.dir), host_gateway(plan));
   announce(plan, o);
   timing::mark("recorded");
   SupervisorSetup setup = setup_for(o, host, fs, plan, signals);
@@ -790,8 +804,8 @@ RunResult run_container(const RunOptions& o) {
   auto created = record(store, o, p, first_state(p), true);
   veth_guard.reset();  // its record and lease exist: prune sees it is ours
   cid.write(p.id);
-  create_container_files(p.init, o, p.files_dir, created.dir.path(), endpoint_hosts(p, o.data_root),
-                         host_gateway(p));
+  create_container_files(p.init, o, p.files_dir, created.dir.path(),
+                         endpoint_hosts(p, o.data_root, created.dir), host_gateway(p));
   announce(p, o);
   p.veth_made = adopt_early_netns(early, p.init, p.made_netns) && early.claim_veth();
   (void)early.take();  // no helper lives on across the supervisor's fork

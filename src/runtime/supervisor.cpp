@@ -54,16 +54,18 @@ class BackgroundTask {
 // adopted right before the clone): the first start's pair may be made already (net/netns.hpp);
 // `veth_from`: or it is being made still, and the thread asks the helper.
 void connect_when_spawned(Launch& launch, BackgroundTask& connecting, const std::string& data_root,
-                          const net::Endpoint& e, bool& veth_made, net::EarlyNetns*& veth_from,
-                          bool& wired) {
-  launch.after_spawn = [&connecting, &data_root, &e, &veth_made, &veth_from, &wired](pid_t pid) {
+                          const net::Endpoint& e, const std::vector<net::Endpoint>& extras,
+                          bool& veth_made, net::EarlyNetns*& veth_from, bool& wired) {
+  launch.after_spawn = [&connecting, &data_root, &e, &extras, &veth_made, &veth_from,
+                        &wired](pid_t pid) {
     const bool made = std::exchange(veth_made, false);
     net::EarlyNetns* early = std::exchange(veth_from, nullptr);
-    connecting.start([&data_root, &e, pid, made, early, &wired] {
+    connecting.start([&data_root, &e, &extras, pid, made, early, &wired] {
       const bool claimed = early ? early->claim_veth() : made;
       timing::mark("connect: helper done");
       net::connect(data_root, e, pid, claimed);
       wired = true;
+      for (const auto& x : extras) net::connect(data_root, x, pid);  // network connect's
     });
   };
 }
@@ -207,9 +209,11 @@ Outcome Supervisor::run_once(bool first,
   } network{nullptr};
   BackgroundTask connecting;
   bool wired = false;  // written by the thread, read after join()
+  // The networks `network connect` added, read at each start (they change while it runs).
+  if (s_.endpoint) extras_ = net::extra_endpoints({{"extra_networks", dir_.extra_networks()}});
   if (s_.endpoint)
-    connect_when_spawned(launch, connecting, s_.options->data_root, *s_.endpoint, s_.veth_made,
-                         s_.veth_from, wired);
+    connect_when_spawned(launch, connecting, s_.options->data_root, *s_.endpoint, extras_,
+                         s_.veth_made, s_.veth_from, wired);
   try {
     in.create(launch);
   } catch (...) {

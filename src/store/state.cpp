@@ -26,6 +26,7 @@ void to_json(nlohmann::json& j, const ContainerState& s) {
        {"labels", s.labels},
        {"network", s.network},
        {"health", s.health}};
+  if (!s.extra_networks.empty()) j["extra_networks"] = s.extra_networks;
 }
 
 void from_json(const nlohmann::json& j, ContainerState& s) {
@@ -50,6 +51,7 @@ void from_json(const nlohmann::json& j, ContainerState& s) {
   s.image_id = j.value("image_id", "");
   s.labels = j.value("labels", std::map<std::string, std::string>{});
   s.network = j.value("network", "");
+  s.extra_networks = j.value("extra_networks", std::vector<std::string>{});
   s.health = j.value("health", nlohmann::json());
   // Records of version 0.2 kept the cgroups in state.json.
   s.cgroup = j.contains("cgroup_dirs") ? get_cgroup_record(j) : CgroupRecord{};

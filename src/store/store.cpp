@@ -27,7 +27,8 @@ constexpr const char* kTmpPrefix = ".tmp-";
 void remove_dir_files(const std::string& dir) {
   // The files a container directory has; anything else (a stray temp file) by listing.
   for (const char* f : {"config.json", "state.json", "supervisor.lock", "state.lock",
-                        "container.log", "hostname", "hosts", "resolv.conf", "attach.sock"})
+                        "container.log", "hostname", "hosts", "resolv.conf", "attach.sock",
+                        "networks.json"})
     ::unlink((dir + "/" + f).c_str());
   ::rmdir((dir + "/rootfs").c_str());  // the overlay's mount point
   // --ipc shareable's /dev/shm, when its supervisor was killed before it unmounted it.
@@ -61,6 +62,22 @@ void ContainerDir::request_restart() const {
 
 bool ContainerDir::restart_requested() const {
   return ::access((path_ + "/restart-requested").c_str(), F_OK) == 0;
+}
+
+nlohmann::json ContainerDir::extra_networks() const {
+  const auto text = Fs().read_if_exists(path_ + "/networks.json");
+  if (!text) return nlohmann::json::array();
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  return j.is_array() ? j : nlohmann::json::array();
+}
+
+void ContainerDir::set_extra_networks(const nlohmann::json& list) const {
+  const std::string file = path_ + "/networks.json";
+  if (list.empty()) {
+    if (::unlink(file.c_str()) != 0 && errno != ENOENT) throw SysError(errno, "unlink " + file);
+    return;
+  }
+  write_file_atomic(file, list.dump() + "\n", durable_);
 }
 
 bool keeps_log(const nlohmann::json& config) {
@@ -203,12 +220,15 @@ Store::Created Store::create(const std::string& id, const std::string& name, nlo
     if (replacing && ::access((root_ + "/" + id).c_str(), F_OK) == 0) {
       // docker's: a container started again shows when it last ended until it ends again.
       try {
-        first.finished_at = ContainerDir(root_, id).status().finished_at;
+        const ContainerState old = ContainerDir(root_, id).status();
+        first.finished_at = old.finished_at;
+        first.extra_networks = old.extra_networks;  // network connect's, with networks.json
       } catch (const Error&) {
       }
-      // Into the locked staging directory, where `prune` leaves them alone.
+      // Into the locked staging directory, where `prune` leaves them alone: its log (and its
+      // rotations, container.log.N) and the networks `network connect` added.
       for (const auto& f : list_dir(root_ + "/" + id))
-        if (f.rfind("container.log", 0) == 0)  // and its rotations, container.log.N
+        if (f.rfind("container.log", 0) == 0 || f == "networks.json")
           (void)::rename((root_ + "/" + id + "/" + f).c_str(), (tmp + "/" + f).c_str());
       remove(ContainerDir(root_, id), "", std::string());
     }

@@ -373,7 +373,7 @@ TEST_F(NetworkTest, NamesOnAUserNetworkAndIsolationBetweenNetworks) {
       a.is_array() ? a[0]["NetworkSettings"]["IPAddress"].get<std::string>() : "?";
   EXPECT_EQ(a_ip, "10.89.0.2");
   auto from_n2 = md({"run", "--rm", "--net", "n2", "busybox", "sh", "-c",
-                     "wget -q -T2 -O- http://10.89.0.2/ || echo isolated"});
+                     "timeout 2 wget -q -O- http://10.89.0.2/ || echo isolated"});
   EXPECT_NE(from_n2.out.find("isolated"), std::string::npos)
       << from_n2.out << " (a is at " << a_ip << ")";
   // A peer's name comes and goes with it: announced into a's /etc/hosts, retracted at rm.
@@ -406,10 +406,87 @@ TEST_F(NetworkTest, NamesOnAUserNetworkAndIsolationBetweenNetworks) {
   EXPECT_EQ(in_host({"ip", "-br", "link"}).out.find("mdbr-"), std::string::npos) << "bridges gone";
 }
 
+// network connect/disconnect: a container on n2 gets an address on n1 too (eth1, no route),
+// at once while it runs and again at each start; names resolve both ways; disconnect takes
+// it all away; the network it was run on stays; a container without a network of its own is
+// refused.
+TEST_F(NetworkTest, ConnectAndDisconnectASecondNetwork) {
+  ASSERT_EQ(md({"network", "create", "n1"}).status, 0);
+  ASSERT_EQ(md({"network", "create", "--subnet", "10.99.0.0/24", "n2"}).status, 0);
+  web({"--net", "n1"}, "a");
+  ASSERT_EQ(md({"run", "-d", "--net", "n2", "--name", "c", "busybox", "sleep", "100"}).status, 0);
+  // (busybox's `wget -T` crashes here: `timeout` bounds it instead.)
+  auto reach_a = [&] {
+    return md({"exec", "c", "sh", "-c", "timeout 2 wget -q -O- http://a/ || echo unreachable"}).out;
+  };
+  EXPECT_EQ(reach_a(), "unreachable\n") << "isolated before the connect";
+  auto connected = md({"network", "connect", "n1", "c"});
+  ASSERT_EQ(connected.status, 0) << connected.err;
+  // A new bridge port forwards once the kernel's link watch has seen its carrier (up to a
+  // second): asked until it answers, as fetch() does.
+  auto reached_a = [&] {
+    std::string got;
+    for (int i = 0; i < 40 && (got = reach_a()) != "hello-a\n"; ++i)
+      std::this_thread::sleep_for(50ms);
+    return got;
+  };
+  EXPECT_EQ(reached_a(), "hello-a\n") << "by name, through eth1";
+  EXPECT_NE(md({"exec", "c", "ls", "/sys/class/net"}).out.find("eth1"), std::string::npos);
+  const std::string routes = md({"exec", "c", "ip", "route"}).out;
+  EXPECT_NE(routes.find("default via 10.99.0.1 dev eth0"), std::string::npos) << routes;
+  EXPECT_EQ(routes.find("default via 10.89"), std::string::npos) << "one default route: " << routes;
+  EXPECT_NE(md({"exec", "a", "cat", "/etc/hosts"}).out.find("\tc\n"), std::string::npos)
+      << "announced to its new peers";
+  const auto j = nlohmann::json::parse(md({"inspect", "c"}).out, nullptr, false);
+  ASSERT_TRUE(j.is_array());
+  const auto& nets = j[0]["NetworkSettings"]["Networks"];
+  EXPECT_TRUE(nets.contains("n1") && nets.contains("n2")) << nets.dump();
+  EXPECT_EQ(nets["n1"].value("IPAddress", "").rfind("10.89.0.", 0), 0u) << nets.dump();
+  EXPECT_EQ(md({"ps", "--filter", "network=n1", "--format", "{{.Names}} {{.Networks}}"}).out,
+            "c n2,n1\na n1\n");
+  auto twice = md({"network", "connect", "n1", "c"});
+  EXPECT_EQ(twice.status, 125);
+  EXPECT_NE(twice.err.find("already connected"), std::string::npos) << twice.err;
+  // Stopped and started again: connected again before its command runs.
+  ASSERT_EQ(md({"stop", "-t", "0", "c"}).status, 0);
+  ASSERT_EQ(md({"start", "c"}).status, 0);
+  EXPECT_EQ(reached_a(), "hello-a\n") << "after a restart";
+  auto first = md({"network", "disconnect", "n2", "c"});
+  EXPECT_EQ(first.status, 125) << "the network it was run on stays";
+  ASSERT_EQ(md({"network", "disconnect", "n1", "c"}).status, 0);
+  EXPECT_EQ(reach_a(), "unreachable\n") << "disconnected";
+  EXPECT_EQ(md({"exec", "a", "cat", "/etc/hosts"}).out.find("\tc\n"), std::string::npos);
+  EXPECT_EQ(md({"exec", "c", "cat", "/etc/hosts"}).out.find("\ta\n"), std::string::npos);
+  EXPECT_EQ(md({"network", "inspect", "-f", "{{len .Containers}}", "n1"}).out, "1\n")
+      << "its address on n1 went back";
+  EXPECT_EQ(md({"network", "disconnect", "n1", "c"}).status, 125) << "not connected";
+  // Connected again, then removed: its name leaves its peers' files, its addresses the pools.
+  ASSERT_EQ(md({"network", "connect", "--ip", "10.89.0.77", "n1", "c"}).status, 0);
+  EXPECT_NE(md({"exec", "a", "cat", "/etc/hosts"}).out.find("10.89.0.77\tc\n"), std::string::npos);
+  ASSERT_EQ(md({"rm", "-f", "c"}).status, 0);
+  EXPECT_EQ(md({"exec", "a", "cat", "/etc/hosts"}).out.find("\tc\n"), std::string::npos);
+  // A --rm container's added network goes with it too.
+  ASSERT_EQ(
+      md({"run", "-d", "--rm", "--net", "n2", "--name", "r", "busybox", "sleep", "100"}).status, 0);
+  ASSERT_EQ(md({"network", "connect", "n1", "r"}).status, 0);
+  EXPECT_NE(md({"exec", "a", "cat", "/etc/hosts"}).out.find("\tr\n"), std::string::npos);
+  ASSERT_EQ(md({"stop", "-t", "0", "r"}).status, 0);
+  for (int i = 0; i < 100 && md({"inspect", "r"}).status == 0; ++i)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(md({"exec", "a", "cat", "/etc/hosts"}).out.find("\tr\n"), std::string::npos)
+      << "a --rm container's name stayed";
+  ASSERT_EQ(md({"run", "-d", "--name", "lone", "busybox", "sleep", "100"}).status, 0);
+  auto none = md({"network", "connect", "n1", "lone"});
+  EXPECT_EQ(none.status, 125);
+  EXPECT_NE(none.err.find("no network of its own"), std::string::npos) << none.err;
+  md({"rm", "-f", "a", "lone"});
+  EXPECT_EQ(md({"network", "rm", "n1", "n2"}).status, 0);
+}
+
 TEST_F(NetworkTest, InternalNetworkHasNoWayOut) {
   ASSERT_EQ(md({"network", "create", "--internal", "inner"}).status, 0);
   auto r = md({"run", "--rm", "--net", "inner", "busybox", "sh", "-c",
-               "wget -q -T2 -O- http://192.0.2.2:8000/ || echo no-way-out"});
+               "timeout 2 wget -q -O- http://192.0.2.2:8000/ || echo no-way-out"});
   EXPECT_NE(r.out.find("no-way-out"), std::string::npos) << r.out;
   EXPECT_EQ(md({"network", "rm", "inner"}).status, 0);
 }

@@ -74,6 +74,7 @@ struct CommandLine {
   } prune;
   struct {
     std::string subnet, gateway;  // network create
+    std::string ip;               // network connect --ip
     bool internal = false, quiet = false;
     std::string format;                // inspect --format
     std::vector<std::string> filters;  // ls --filter

@@ -26,6 +26,15 @@ nlohmann::json predefined_inspect(const Store& store, const net::Network& n);
 net::Network network_remove(const std::string& data_root, const std::string& name);
 // The networks no container uses go (the built-in one stays); returns them.
 std::vector<net::Network> network_prune(const std::string& data_root);
+// `network connect [--ip IP] NETWORK CONTAINER`: an address on one more network (eth1, eth2...;
+// no route, no ports), made at once in a running container and at each start; the peers there
+// resolve its name and it resolves theirs. Refused (Error) for a container without a network
+// of its own (--net none, host, container:) and for a network it is on already.
+void network_connect(const Store& store, const std::string& network, const std::string& ref,
+                     const std::string& ip);
+// `network disconnect NETWORK CONTAINER`: one that `network connect` added goes (its veth at
+// once, its address, its name from its peers'); the network it was run on stays (Error).
+void network_disconnect(const Store& store, const std::string& network, const std::string& ref);
 // `port CONTAINER`: "80/tcp -> 0.0.0.0:8080" lines.
 // `port CONTAINER [PORT[/PROTO]]`: every mapping ("80/tcp -> 0.0.0.0:8080"), or the host
 // addresses of one container port ("0.0.0.0:8080"; exit 1 when it is not published).

@@ -27,6 +27,10 @@ struct Endpoint {
   Lease lease;
   std::vector<PortMapping> ports;
   std::string veth;  // the host end: "mdv" + the container's first 8 hex digits
+  // The container's end: eth0 for the network it was run on (the primary: its default route
+  // and its published ports); eth1... for those `network connect` added (no route, no ports).
+  std::string ifname = "eth0";
+  bool primary = true;
   std::string ip() const { return format_ipv4(lease.ip); }
 };
 
@@ -38,9 +42,22 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
 // Into and out of config.json (for `port`, `inspect`, removal).
 nlohmann::json endpoint_json(const Endpoint& e);
 std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j);
+// The endpoints `network connect` added, from a container's config.json ("extra_networks").
+std::vector<Endpoint> extra_endpoints(const nlohmann::json& config);
 
-// The host end of a container's veth pair: "mdv" and the first 8 digits of its id.
-std::string veth_name(const std::string& container_id);
+// The host end of a container's veth pair: "mdv" and the first 8 digits of its id; for its
+// `index`th network (network connect: 1, 2...) "x" and the index after that (mdv0123abcdx1).
+std::string veth_name(const std::string& container_id, int index = 0);
+// The container id's first 8 digits a veth of ours names ("" for another link's name).
+std::string veth_owner(const std::string& link);
+// `network connect`: an address leased on `network` for its `index`th extra endpoint (eth<N>,
+// veth mdv<id>x<N>; no route, no ports). Throws Error naming the flag (--ip) or the network.
+Endpoint plan_extra_endpoint(const std::string& data_root, const std::string& network,
+                             const std::string& requested_ip, const std::string& container_id,
+                             const std::string& container_name, int index);
+// `network disconnect` of a running container: its veth pair (the host end; eth<N> goes with
+// it). Throws SysError; no error when it is gone already.
+void remove_veth(const Endpoint& e);
 // Before the container's command runs: bridge (first use), veth, eth0's address and route,
 // ports, in the init's network namespace (it is born in it: see runtime/spawn.cpp). Throws
 // Error; what it made is undone by disconnect(). `veth_made`: the pair exists already (eth0

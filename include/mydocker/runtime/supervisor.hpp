@@ -100,6 +100,7 @@ class Supervisor {
   ContainerDir dir_;
   std::optional<attach::Server> attach_;  // detached: `mydocker attach` connects here
   bool stop_signalled_ = false;
+  std::vector<net::Endpoint> extras_;  // network connect's, connected at each start
 };
 
 // A run that ended, in its state: exited, or created when it never started (a first start that

@@ -35,6 +35,7 @@ struct ContainerState {
   std::string image_id;  // its config digest (hex)
   std::map<std::string, std::string> labels;  // for ps --filter label=
   std::string network;                        // none, host, bridge, NAME, container:NAME
+  std::vector<std::string> extra_networks;    // those `network connect` added
   // Its cgroups, for open_cgroup_manager(). Kept in config.json (they are fixed when the
   // container is made): ContainerDir::state() fills it in, status() does not.
   CgroupRecord cgroup;

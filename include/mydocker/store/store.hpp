@@ -53,6 +53,10 @@ class ContainerDir {
   // start's new record has none.
   void request_restart() const;
   bool restart_requested() const;
+  // The networks `network connect` added (networks.json beside the record: net::endpoint_json
+  // objects), an empty array when there are none (one failed open: the run path's cost).
+  nlohmann::json extra_networks() const;
+  void set_extra_networks(const nlohmann::json& list) const;
 
   nlohmann::json config() const;  // throws Error
   ContainerState state() const;   // throws Error
