@@ -124,6 +124,11 @@ int run_network(const CommandLine& cl) {
   auto need = [&](size_t n) {
     if (rest.size() < n) throw Error("mydocker network " + sub + ": missing the network's name");
   };
+  // An option another subcommand takes is refused, as docker's (an unknown flag there).
+  if (!cl.net.ip.empty() && sub != "connect")
+    throw Error("unknown flag '--ip' for mydocker network " + sub + " (network connect takes it)");
+  if ((!cl.net.subnet.empty() || !cl.net.gateway.empty() || cl.net.internal) && sub != "create")
+    throw Error("--subnet, --gateway and --internal are network create's, not network " + sub);
   if (sub == "create") {
     need(1);
     const auto n =
@@ -196,8 +201,7 @@ int run_port(const CommandLine& cl) {
 std::vector<CommandDef> network_commands() {
   return {
       {"network", "Manage networks: create, ls, inspect, rm, prune, connect, disconnect",
-       network_options, nullptr,
-       run_network},
+       network_options, nullptr, run_network},
       {"port", "List a container's published ports", port_options, nullptr, run_port},
   };
 }

@@ -171,14 +171,11 @@ void release_address(const Store& store, const ContainerDir& dir) {
     const std::string data_root = config["network"].value("data_root", "");
     const auto e = net::endpoint_from_json(config["network"]);
     if (!e) return net::release(data_root, dir.id());
-    // network connect's: their names out of their peers' files while the leases still say them
-    // (rename keeps those current); forget() then releases every address of the container.
-    const auto leases = net::NetworkStore(data_root).leases_of(dir.id());
-    for (const auto& extra : net::extra_endpoints({{"extra_networks", dir.extra_networks()}}))
-      for (const auto& l : leases)
-        if (l.network == extra.network.name && !extra.network.builtin())
-          net::retract_peer(data_root, l.network, dir.id(), extra.ip() + "\t" + l.container_name,
-                            hosts_files_of(store));
+    // network connect's: their names out of their peers' files while the leases still say them;
+    // forget() then releases every address of the container.
+    net::retract_extras(data_root, dir.id(),
+                        net::extra_endpoints({{"extra_networks", dir.extra_networks()}}),
+                        dir.status().name, hosts_files_of(store));
     net::forget(data_root, *e, dir.id(), hosts_files_of(store));
   } catch (const std::exception&) {
   }

@@ -82,6 +82,23 @@ void release_lease(const std::string& data_root, const std::string& network,
   store.release(network, id);
 }
 
+// A network's id from its name or id prefix (NetworkStore::get's rule); Error when none.
+std::string network_id(const std::string& data_root, const std::string& network) {
+  const auto n = net::NetworkStore(data_root).get(network);
+  if (!n) throw Error("network " + network + " not found (`mydocker network ls` lists them)");
+  return n->id;
+}
+
+// The lowest eth<N> no added network has (1 to 999: veth names stay within 15 characters).
+int free_index(const std::vector<net::Endpoint>& extras) {
+  for (int index = 1; index <= 999; ++index)
+    if (std::none_of(extras.begin(), extras.end(), [&](const net::Endpoint& e) {
+          return e.ifname == "eth" + std::to_string(index);
+        }))
+      return index;
+  throw Error("a container takes at most 999 added networks");
+}
+
 bool live_run(const ContainerDir& dir, pid_t& pid) {
   const ContainerState st = dir.status();
   pid = st.pid;
@@ -94,17 +111,13 @@ void network_connect(const Store& store, const std::string& network, const std::
                      const std::string& ip) {
   require_root("connect");
   const ContainerDir dir = store.open(ref);
+  const UniqueFd held = dir.hold_networks(true);  // no start, connect or disconnect meanwhile
   Attached a = attached(dir);
-  auto on = [&](const net::Endpoint& e) {
-    return e.network.name == network || e.network.id.rfind(network, 0) == 0;
-  };
+  const std::string id = network_id(a.data_root, network);
+  auto on = [&](const net::Endpoint& e) { return e.network.id == id; };
   if (on(a.primary) || std::any_of(a.extras.begin(), a.extras.end(), on))
-    throw Error("container " + short_id(dir.id()) + " is already connected to network " +
-                network);
-  int index = 1;  // the lowest eth<N> free
-  while (std::any_of(a.extras.begin(), a.extras.end(),
-                     [&](const net::Endpoint& e) { return e.ifname == "eth" + std::to_string(index); }))
-    ++index;
+    throw Error("container " + short_id(dir.id()) + " is already connected to network " + network);
+  const int index = free_index(a.extras);
   const std::string name = dir.status().name;
   net::Endpoint e = net::plan_extra_endpoint(a.data_root, network, ip, dir.id(), name, index);
   try {
@@ -120,23 +133,25 @@ void network_connect(const Store& store, const std::string& network, const std::
     }
     throw;
   }
-  if (!e.network.builtin()) {
-    net::announce_peer(a.data_root, e.network.name, dir.id(), e.ip() + "\t" + name,
-                       hosts_files_of(store));
-    if (const std::string own = net::hosts_file_in(a.config); !own.empty())
-      for (const auto& line : peer_lines(a.data_root, e)) net::append_line(own, line);
-  }
-  record_event(store.root(), network_event("connect", e.network.id, e.network.name,
-                                           e.network.driver, dir.id()));
+  // Connected: what follows only helps names resolve, and fails nothing.
+  if (!e.network.builtin()) try {
+      net::announce_peer(a.data_root, e.network.name, dir.id(), e.ip() + "\t" + name,
+                         hosts_files_of(store));
+      if (const std::string own = net::hosts_file_in(a.config); !own.empty())
+        for (const auto& line : peer_lines(a.data_root, e)) net::append_line(own, line);
+    } catch (const std::exception&) {
+    }
+  record_event(store.root(),
+               network_event("connect", e.network.id, e.network.name, e.network.driver, dir.id()));
 }
 
 void network_disconnect(const Store& store, const std::string& network, const std::string& ref) {
   require_root("disconnect");
   const ContainerDir dir = store.open(ref);
+  const UniqueFd held = dir.hold_networks(true);
   Attached a = attached(dir);
-  auto on = [&](const net::Endpoint& e) {
-    return e.network.name == network || e.network.id.rfind(network, 0) == 0;
-  };
+  const std::string id = network_id(a.data_root, network);
+  auto on = [&](const net::Endpoint& e) { return e.network.id == id; };
   if (on(a.primary))
     throw Error("network " + network + " is the one container " + short_id(dir.id()) +
                 " was run on (--net): it stays with it; disconnect takes the networks `network "
@@ -148,14 +163,14 @@ void network_disconnect(const Store& store, const std::string& network, const st
   a.extras.erase(it);
   pid_t pid = 0;
   if (live_run(dir, pid)) net::remove_veth(e);
-  if (!e.network.builtin()) {
-    net::retract_peer(a.data_root, e.network.name, dir.id(), e.ip() + "\t" + dir.status().name,
-                      hosts_files_of(store));
-    if (const std::string own = net::hosts_file_in(a.config); !own.empty())
-      for (const auto& line : peer_lines(a.data_root, e)) net::remove_line(own, line);
-  }
+  save_extras(dir, a);  // before the address goes back: never a listed address nobody holds
+  net::retract_extras(a.data_root, dir.id(), {e}, dir.status().name, hosts_files_of(store));
+  if (!e.network.builtin()) try {
+      if (const std::string own = net::hosts_file_in(a.config); !own.empty())
+        for (const auto& line : peer_lines(a.data_root, e)) net::remove_line(own, line);
+    } catch (const std::exception&) {
+    }
   release_lease(a.data_root, e.network.name, dir.id());
-  save_extras(dir, a);
   record_event(store.root(), network_event("disconnect", e.network.id, e.network.name,
                                            e.network.driver, dir.id()));
 }

@@ -166,8 +166,16 @@ std::vector<Endpoint> extra_endpoints(const nlohmann::json& config) {
   std::vector<Endpoint> out;
   const auto it = config.find("extra_networks");
   if (it == config.end() || !it->is_array()) return out;
-  for (const auto& j : *it)
-    if (auto e = endpoint_from_json(j)) out.push_back(std::move(*e));
+  for (const auto& j : *it) {
+    auto e = endpoint_from_json(j);
+    // Only what network connect writes: our veth names, eth1-eth999 (names reach netlink and
+    // a /proc/sys path).
+    if (!e || e->primary || veth_owner(e->veth).empty() || e->ifname.size() < 4 ||
+        e->ifname.size() > 6 || e->ifname.compare(0, 3, "eth") != 0 ||
+        e->ifname.find_first_not_of("0123456789", 3) != std::string::npos)
+      continue;
+    out.push_back(std::move(*e));
+  }
   return out;
 }
 
@@ -191,6 +199,22 @@ Endpoint plan_extra_endpoint(const std::string& data_root, const std::string& ne
   e.ifname = "eth" + std::to_string(index);
   e.primary = false;
   return e;
+}
+
+void lease_again(const std::string& data_root, const std::string& container_id,
+                 const std::vector<Endpoint>& extras) {
+  if (extras.empty()) return;
+  NetworkStore store(data_root);
+  auto held = store.lock();
+  for (const auto& x : extras) try {
+      const Lease l =
+          store.allocate(x.network.name, container_id, x.lease.container_name, x.lease.ip);
+      if (l.ip != x.lease.ip) throw Error("another address is leased");
+    } catch (const Error& e) {
+      throw Error("network " + x.network.name + " (network connect): its address " + x.ip() +
+                  " cannot be had again (" + e.what() +
+                  "): disconnect the container from it and connect it again");
+    }
 }
 
 void remove_veth(const Endpoint& e) {
@@ -218,7 +242,7 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
   timing::mark("connect: bridge checked");
   Netlink inside = Netlink::in_namespace(netns.get(), ns);
   if (veth_made) try {
-      eth0_ipv6_off_in(netns.get(), ns, e.ifname);  // still down
+      ipv6_off_in(netns.get(), ns, e.ifname);  // still down
       nl.finish_veth(pair, inside);
     } catch (const SysError& x) {
       if (x.err() != ENODEV) throw;
@@ -235,7 +259,7 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
       nl.delete_link(e.veth);  // a leftover of a killed run of the same container
       nl.create_veth(bare);
     }
-    eth0_ipv6_off_in(netns.get(), ns, e.ifname);
+    ipv6_off_in(netns.get(), ns, e.ifname);
     nl.finish_veth(pair, inside);
   }
   timing::mark(veth_made ? "connect: veth pair made ahead, finished" : "connect: veth pair made");

@@ -103,6 +103,24 @@ void retract_peer(const std::string& data_root, const std::string& network,
                 [&](const std::string& path) { (void)remove_line(path, line); });
 }
 
+void retract_extras(const std::string& data_root, const std::string& container_id,
+                    const std::vector<Endpoint>& extras, const std::string& name,
+                    const HostsFileOf& hosts_of) noexcept {
+  std::vector<Lease> leases;
+  try {
+    leases = NetworkStore(data_root).leases_of(container_id);
+  } catch (const std::exception&) {
+  }
+  for (const auto& x : extras) {
+    if (x.network.builtin()) continue;  // no names there
+    std::string held = name;
+    for (const auto& l : leases)
+      if (l.network == x.network.name && !l.container_name.empty()) held = l.container_name;
+    if (!held.empty())
+      retract_peer(data_root, x.network.name, container_id, x.ip() + "\t" + held, hosts_of);
+  }
+}
+
 void forget(const std::string& data_root, const Endpoint& e, const std::string& container_id,
             const HostsFileOf& hosts_of) noexcept {
   if (!e.network.builtin()) {

@@ -75,7 +75,6 @@ bool make_veth(const char* request, long size) {
   return made;
 }
 
-
 // The helper: raw system calls only (it shares our memory and our thread's TLS).
 // A refusal leaves *made at -1: the clone then makes the namespace and says why if it cannot;
 // a loopback left down, the init brings it up (and says why if it cannot).
@@ -99,9 +98,8 @@ int make_netns(void* arg) {
 
 }  // namespace
 
-void eth0_ipv6_off_in(int netns_fd, const std::string& label, const std::string& ifname) {
-  trace::emit("nsenter --net=" + label + " sysctl -qw net.ipv6.conf." + ifname +
-              ".disable_ipv6=1");
+void ipv6_off_in(int netns_fd, const std::string& label, const std::string& ifname) {
+  trace::emit("nsenter --net=" + label + " sysctl -qw net.ipv6.conf." + ifname + ".disable_ipv6=1");
   const std::string file = "/proc/sys/net/ipv6/conf/" + ifname + "/disable_ipv6";
   UniqueFd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!original) throw SysError(errno, "open /proc/thread-self/ns/net");
@@ -114,8 +112,8 @@ void eth0_ipv6_off_in(int netns_fd, const std::string& label, const std::string&
   if (::setns(original.get(), CLONE_NEWNET) != 0)
     throw SysError(errno, "setns back from the network namespace " + label);
   if (!done)
-    throw SysError(err, "cannot turn IPv6 off on " + ifname + " (write 1 to " + file + " in " +
-                            label + ")");
+    throw SysError(
+        err, "cannot turn IPv6 off on " + ifname + " (write 1 to " + file + " in " + label + ")");
 }
 
 EarlyNetns::EarlyNetns(bool make, const std::string& veth) {

@@ -408,10 +408,9 @@ void discard(const Store& store, const ContainerDir& dir, const Plan& p,
   try {
     // network connect's names out of their peers' files (forget_endpoint releases the leases).
     if (p.endpoint)
-      for (const auto& x : net::extra_endpoints({{"extra_networks", dir.extra_networks()}}))
-        if (!x.network.builtin())
-          net::retract_peer(o.data_root, x.network.name, p.id, x.ip() + "\t" + p.name,
-                            hosts_files_of(store));
+      net::retract_extras(o.data_root, p.id,
+                          net::extra_endpoints({{"extra_networks", dir.extra_networks()}}), p.name,
+                          hosts_files_of(store));
     // Its files and work directories stay for the next image run (spec/layer.hpp).
     const bool kept = p.init.volatile_upper && keep_spare_layer(p.files_dir, o.state_root);
     store.remove(dir, p.name, kept ? std::string() : p.files_dir);

@@ -116,6 +116,10 @@ int stop_signal_of(const ContainerDir& dir) {
 
 }  // namespace
 
+NetworkTeardown::~NetworkTeardown() {
+  if (e) net::disconnect(*e);
+}
+
 Supervisor::Supervisor(SupervisorSetup setup, ContainerDir dir)
     : s_(std::move(setup)), dir_(std::move(dir)) {}
 
@@ -200,51 +204,11 @@ Outcome Supervisor::run_once(bool first,
     log.emplace(dir_.log_path(), *rotation);
   Launch launch = make_launch(log.has_value());
   Instance in(s_.cgroups);
-  // On a bridge: the veth and the ports go with each run, however it ends.
-  struct Network {
-    const net::Endpoint* e;
-    ~Network() {
-      if (e) net::disconnect(*e);
-    }
-  } network{nullptr};
-  BackgroundTask connecting;
-  bool wired = false;  // written by the thread, read after join()
-  // The networks `network connect` added, read at each start (they change while it runs).
-  if (s_.endpoint) extras_ = net::extra_endpoints({{"extra_networks", dir_.extra_networks()}});
-  if (s_.endpoint)
-    connect_when_spawned(launch, connecting, s_.options->data_root, *s_.endpoint, extras_,
-                         s_.veth_made, s_.veth_from, wired);
-  try {
-    in.create(launch);
-  } catch (...) {
-    // Refused after the network was wired (v1: a cgroup write failed once the init existed):
-    // its ports are its own by then and go with it. The create error is the one reported.
-    try {
-      connecting.join();
-    } catch (...) {
-    }
-    if (wired) network.e = s_.endpoint;
-    throw;
+  NetworkTeardown network;  // on a bridge: the ports go with each run, however it ends
+  {
+    const UniqueFd networks = create_and_start(in, launch, network);
+    record_running(in);  // before `network connect` may look: it sees this run's pid
   }
-  timing::mark("created");
-  // The init joins its cgroups and enters its root while the network is wired; it waits for
-  // "network ready" before its sysctls and its command (InitConfig::wait_network). A failed
-  // connect throws from join(): ~Instance kills the waiting init.
-  in.start(/*keep_socket=*/s_.init.tty || s_.endpoint);
-  if (s_.endpoint) {
-    // Its ports are unpublished only once they are its own: a refused -p (another container
-    // publishes the port) must not take the other's away. (connect publishes last; the veth
-    // of a failed connect dies with the namespace.)
-    connecting.join();
-    network.e = s_.endpoint;
-    in.network_ready(/*keep_socket=*/s_.init.tty);
-  }
-  if (s_.made_netns) {  // the init and the veth have it: a restart makes its own
-    s_.init.made_netns_fd = -1;
-    s_.init.loopback_up = false;
-    s_.made_netns.reset();
-  }
-  record_running(in);
   HealthChecker health(dir_, *s_.options, s_.health, s_.signals->original_mask());
   timing::mark("started");
   bool reported = !first;
@@ -273,6 +237,59 @@ Outcome Supervisor::run_once(bool first,
   if (!r.failure.empty()) out.failure = decode_failure(r.failure);
   if (!reported && cb && !out.failure) cb(std::nullopt);  // a failure: run() reports it
   return out;
+}
+
+// On a bridge, the networks `network connect` added are read, and leased again (a failed first
+// start gave its addresses back), under a shared hold of the state root's networks lock, which
+// the caller keeps until the run is recorded running (returned): a `network connect` or
+// `disconnect` meanwhile waits, then sees this run.
+UniqueFd Supervisor::create_and_start(Instance& in, Launch& launch, NetworkTeardown& network) {
+  UniqueFd held;
+  BackgroundTask connecting;
+  bool wired = false;  // written by the thread, read after join()
+  if (s_.endpoint) {
+    held = dir_.hold_networks(false);
+    extras_ = net::extra_endpoints({{"extra_networks", dir_.extra_networks()}});
+    net::lease_again(s_.options->data_root, dir_.id(), extras_);
+    connect_when_spawned(launch, connecting, s_.options->data_root, *s_.endpoint, extras_,
+                         s_.veth_made, s_.veth_from, wired);
+  }
+  // Refused after the network was wired (v1: a cgroup write failed once the init existed; an
+  // added network's connect failed): its ports are its own by then and go with it.
+  auto join = [&](bool report) {
+    try {
+      connecting.join();
+    } catch (...) {
+      if (wired) network.e = s_.endpoint;
+      if (report) throw;
+    }
+    if (wired) network.e = s_.endpoint;
+  };
+  try {
+    in.create(launch);
+  } catch (...) {
+    join(false);  // the create error is the one reported
+    throw;
+  }
+  timing::mark("created");
+  // The init joins its cgroups and enters its root while the network is wired; it waits for
+  // "network ready" before its sysctls and its command (InitConfig::wait_network). A failed
+  // connect throws from join(): ~Instance kills the waiting init.
+  in.start(/*keep_socket=*/s_.init.tty || s_.endpoint);
+  if (s_.endpoint) {
+    // Its ports are unpublished only once they are its own: a refused -p (another container
+    // publishes the port) must not take the other's away. (connect publishes last; the veth
+    // of a failed connect dies with the namespace.)
+    join(true);
+    network.e = s_.endpoint;
+    in.network_ready(/*keep_socket=*/s_.init.tty);
+  }
+  if (s_.made_netns) {  // the init and the veth have it: a restart makes its own
+    s_.init.made_netns_fd = -1;
+    s_.init.loopback_up = false;
+    s_.made_netns.reset();
+  }
+  return held;
 }
 
 bool Supervisor::should_restart(const Outcome& o, int restarts) const {

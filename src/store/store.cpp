@@ -26,9 +26,9 @@ constexpr const char* kTmpPrefix = ".tmp-";
 
 void remove_dir_files(const std::string& dir) {
   // The files a container directory has; anything else (a stray temp file) by listing.
-  for (const char* f : {"config.json", "state.json", "supervisor.lock", "state.lock",
-                        "container.log", "hostname", "hosts", "resolv.conf", "attach.sock",
-                        "networks.json"})
+  for (const char* f :
+       {"config.json", "state.json", "supervisor.lock", "state.lock", "container.log", "hostname",
+        "hosts", "resolv.conf", "attach.sock", "networks.json"})
     ::unlink((dir + "/" + f).c_str());
   ::rmdir((dir + "/rootfs").c_str());  // the overlay's mount point
   // --ipc shareable's /dev/shm, when its supervisor was killed before it unmounted it.
@@ -69,6 +69,13 @@ nlohmann::json ContainerDir::extra_networks() const {
   if (!text) return nlohmann::json::array();
   auto j = nlohmann::json::parse(*text, nullptr, false);
   return j.is_array() ? j : nlohmann::json::array();
+}
+
+UniqueFd ContainerDir::hold_networks(bool exclusive) const {
+  UniqueFd fd(::open((root_ + "/.networks.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  while (fd && ::flock(fd.get(), exclusive ? LOCK_EX : LOCK_SH) != 0)
+    if (errno != EINTR) return {};
+  return fd;
 }
 
 void ContainerDir::set_extra_networks(const nlohmann::json& list) const {
@@ -219,6 +226,7 @@ Store::Created Store::create(const std::string& id, const std::string& name, nlo
   try {
     if (replacing && ::access((root_ + "/" + id).c_str(), F_OK) == 0) {
       // docker's: a container started again shows when it last ended until it ends again.
+      const UniqueFd networks = ContainerDir(root_, id).hold_networks(false);
       try {
         const ContainerState old = ContainerDir(root_, id).status();
         first.finished_at = old.finished_at;

@@ -647,7 +647,7 @@ TEST_F(NetlinkTest, EarlyNamespaceHelperMakesThePairAndFinishVethWiresIt) {
       std::thread connect([&] { made = early.claim_veth(); });  // as the connect thread does
       connect.join();
       if (!ns || !made || !early.loopback_up()) say("no pair made ahead");
-      net::eth0_ipv6_off_in(ns.get(), "");  // as connect() does, while eth0 is down
+      net::ipv6_off_in(ns.get(), "", "eth0");  // as connect() does, while eth0 is down
       if (::access("/proc/sys/net/ipv6", F_OK) == 0) {
         std::string v6;
         if (::setns(ns.get(), CLONE_NEWNET) != 0) say("setns to the pair's namespace failed");

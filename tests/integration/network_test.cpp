@@ -460,6 +460,8 @@ TEST_F(NetworkTest, ConnectAndDisconnectASecondNetwork) {
   EXPECT_EQ(md({"network", "inspect", "-f", "{{len .Containers}}", "n1"}).out, "1\n")
       << "its address on n1 went back";
   EXPECT_EQ(md({"network", "disconnect", "n1", "c"}).status, 125) << "not connected";
+  EXPECT_EQ(md({"network", "connect", "nosuch", "c"}).status, 125);
+  EXPECT_EQ(md({"network", "create", "--ip", "10.1.1.1", "n3"}).status, 125) << "connect's flag";
   // Connected again, then removed: its name leaves its peers' files, its addresses the pools.
   ASSERT_EQ(md({"network", "connect", "--ip", "10.89.0.77", "n1", "c"}).status, 0);
   EXPECT_NE(md({"exec", "a", "cat", "/etc/hosts"}).out.find("10.89.0.77\tc\n"), std::string::npos);

@@ -55,6 +55,10 @@ std::string veth_owner(const std::string& link);
 Endpoint plan_extra_endpoint(const std::string& data_root, const std::string& network,
                              const std::string& requested_ip, const std::string& container_id,
                              const std::string& container_name, int index);
+// At each start, the addresses of the networks `network connect` added leased again (kept when
+// held; a failed first start gave them back): Error when another container took one meanwhile.
+void lease_again(const std::string& data_root, const std::string& container_id,
+                 const std::vector<Endpoint>& extras);
 // `network disconnect` of a running container: its veth pair (the host end; eth<N> goes with
 // it). Throws SysError; no error when it is gone already.
 void remove_veth(const Endpoint& e);

@@ -38,6 +38,11 @@ void rename(const std::string& data_root, const std::string& container_id, const
 // address back to the pool (release).
 void forget(const std::string& data_root, const Endpoint& e, const std::string& container_id,
             const HostsFileOf& hosts_of) noexcept;
+// The names of the networks `network connect` added (`extras`) out of their peers' files: the
+// name each lease holds (rename keeps it current), else `name`. Leases stay. Never throws.
+void retract_extras(const std::string& data_root, const std::string& container_id,
+                    const std::vector<Endpoint>& extras, const std::string& name,
+                    const HostsFileOf& hosts_of) noexcept;
 // The same for one file (both in place, through O_NOFOLLOW); false when it cannot be opened.
 bool append_line(const std::string& path, const std::string& line);
 bool remove_line(const std::string& path, const std::string& line);

@@ -29,15 +29,15 @@
 
 namespace mydocker::net {
 
-// A bridge network is IPv4 only: eth0 (or `ifname`) of the namespace `netns_fd` gets no IPv6
-// (net.ipv6.conf.eth0.disable_ipv6 = 1, written while it is down: no link-local address,
-// duplicate address detection, router solicitation or multicast listener reports), as docker
-// does for interfaces of IPv4-only networks since 26.0.2 (CVE-2024-32473). Only eth0: the
-// loopback keeps ::1, and links the container makes itself (a tunnel) keep the kernel's default.
-// The calling thread enters the namespace for the write and comes back. A kernel without IPv6
-// has nothing to turn off. Throws SysError.
-void eth0_ipv6_off_in(int netns_fd, const std::string& label,
-                      const std::string& ifname = "eth0");
+// A bridge network is IPv4 only: `ifname` (eth0, or eth<N> of a network connect) of the
+// namespace `netns_fd` gets no IPv6 (net.ipv6.conf.<ifname>.disable_ipv6 = 1, written while it
+// is down: no link-local address, duplicate address detection, router solicitation or
+// multicast listener reports), as docker does for interfaces of IPv4-only networks since
+// 26.0.2 (CVE-2024-32473). Only the bridge's interfaces: the loopback keeps ::1, and links the
+// container makes itself (a tunnel) keep the kernel's default. The calling thread enters the
+// namespace for the write and comes back. A kernel without IPv6 has nothing to turn off.
+// Throws SysError.
+void ipv6_off_in(int netns_fd, const std::string& label, const std::string& ifname);
 
 class EarlyNetns {
  public:

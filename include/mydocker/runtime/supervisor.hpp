@@ -79,6 +79,15 @@ struct Outcome {
   bool handed_off = false;             // a detached supervisor goes on restarting it
 };
 
+// A run's published ports, unpublished when it ends, however it ends (set once they are its).
+struct NetworkTeardown {
+  const net::Endpoint* e = nullptr;
+  NetworkTeardown() = default;
+  NetworkTeardown(const NetworkTeardown&) = delete;
+  NetworkTeardown& operator=(const NetworkTeardown&) = delete;
+  ~NetworkTeardown();
+};
+
 class Supervisor {
  public:
   Supervisor(SupervisorSetup setup, ContainerDir dir);
@@ -93,6 +102,9 @@ class Supervisor {
   void record_running(Instance& in);
   RelayOptions relay_options(Instance& in, std::optional<LogWriter>& log);
   bool should_restart(const Outcome& o, int restarts) const;
+  // Creates and starts the run, wired on a bridge; the networks lock to hold until it is
+  // recorded running.
+  UniqueFd create_and_start(Instance& in, Launch& launch, NetworkTeardown& network);
   // The back-off before a restart, cut short by a stop; false when stopped.
   bool back_off(long delay_ms);
 

@@ -57,6 +57,11 @@ class ContainerDir {
   // objects), an empty array when there are none (one failed open: the run path's cost).
   nlohmann::json extra_networks() const;
   void set_extra_networks(const nlohmann::json& list) const;
+  // The state root's lock over every container's added networks (<root>/.networks.lock):
+  // `network connect/disconnect` hold it exclusively from reading a container's list to saving
+  // it; a start holds it shared from reading the list until its run is recorded running, and
+  // `start` while it moves networks.json into the new record. Empty when it cannot be had.
+  UniqueFd hold_networks(bool exclusive) const;
 
   nlohmann::json config() const;  // throws Error
   ContainerState state() const;   // throws Error
