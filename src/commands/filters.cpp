@@ -116,9 +116,8 @@ bool passes(const ContainerView& c, const Filters& f) {
   }) && f.accepts("health", [&](const std::string& v) {
     return st.health.is_object() ? st.health.value("Status", "") == v : v == "none";
   }) && f.accepts("network", [&](const std::string& v) {
-    return st.network == v ||
-           std::find(st.extra_networks.begin(), st.extra_networks.end(), v) !=
-               st.extra_networks.end();
+    return st.network == v || std::find(st.extra_networks.begin(), st.extra_networks.end(), v) !=
+                                  st.extra_networks.end();
   });
 }
 

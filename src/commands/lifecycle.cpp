@@ -81,14 +81,7 @@ bool halt(const Store& store, const ContainerDir& dir, std::optional<int> timeou
   if (!dir.running(st)) return false;  // docker: stopping a stopped container is no error
   const auto config = dir.config();
   const int seconds = timeout.value_or(config.value("stop_timeout", kDefaultStopTimeout));
-  int stop_signal = SIGTERM;  // unless the image's StopSignal names another (docker's rule)
-  if (const std::string name = config.value("stop_signal", ""); !name.empty()) {
-    try {
-      stop_signal = parse_signal(name);
-    } catch (const Error&) {
-      spdlog::warn("the image's StopSignal {} is no signal: SIGTERM sent", name);
-    }
-  }
+  const int stop_signal = stop_signal_of(config);
   st = dir.update([](ContainerState& s) { s.stop_requested = true; });
   if (st.status == "paused")  // a frozen process cannot act on SIGTERM
     cgroups_of(dir, st, Fs())->freeze(false);
@@ -171,12 +164,8 @@ void release_address(const Store& store, const ContainerDir& dir) {
     const std::string data_root = config["network"].value("data_root", "");
     const auto e = net::endpoint_from_json(config["network"]);
     if (!e) return net::release(data_root, dir.id());
-    // network connect's: their names out of their peers' files while the leases still say them;
-    // forget() then releases every address of the container.
-    net::retract_extras(data_root, dir.id(),
-                        net::extra_endpoints({{"extra_networks", dir.extra_networks()}}),
-                        dir.status().name, hosts_files_of(store));
-    net::forget(data_root, *e, dir.id(), hosts_files_of(store));
+    net::forget(data_root, *e, dir.id(), hosts_files_of(store),
+                net::extra_endpoints(dir.extra_networks()));
   } catch (const std::exception&) {
   }
 }
@@ -223,12 +212,11 @@ int wait(const Store& store, const std::string& ref) {
   }
   dir.wait_for(
       [&] {
-        if (stopped(dir)) return true;
         try {
           const ContainerState st = dir.status();
-          return st.status == "restarting" && st.finished_at != finished;
+          return !dir.running(st) || (st.status == "restarting" && st.finished_at != finished);
         } catch (const Error&) {
-          return true;  // removed meanwhile
+          return true;  // removed meanwhile (--rm)
         }
       },
       std::chrono::hours(24 * 365 * 100));

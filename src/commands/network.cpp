@@ -45,8 +45,7 @@ Attached attached(const ContainerDir& dir) {
                 dir.status().network + "): only a container run on a bridge network (--net " +
                 "bridge or NAME, -p) takes more");
   a.primary = *primary;
-  a.config["extra_networks"] = dir.extra_networks();
-  a.extras = net::extra_endpoints(a.config);
+  a.extras = net::extra_endpoints(dir.extra_networks());
   a.data_root = a.config["network"].value("data_root", a.config.value("data_root", ""));
   return a;
 }
@@ -61,18 +60,6 @@ void save_extras(const ContainerDir& dir, Attached& a) {
   }
   dir.set_extra_networks(list);
   dir.update([&](ContainerState& s) { s.extra_networks = names; });
-}
-
-// The peers' lines of `e`'s network (names resolve on user-defined networks only).
-std::vector<std::string> peer_lines(const std::string& data_root, const net::Endpoint& e) {
-  std::vector<std::string> out;
-  if (e.network.builtin()) return out;
-  const std::string all = net::peer_hosts(data_root, e);
-  for (size_t at = all.find('\n') + 1, nl; at < all.size(); at = nl + 1) {  // not its own
-    nl = all.find('\n', at);
-    out.push_back(all.substr(at, nl - at));
-  }
-  return out;
 }
 
 void release_lease(const std::string& data_root, const std::string& network,
@@ -138,7 +125,7 @@ void network_connect(const Store& store, const std::string& network, const std::
       net::announce_peer(a.data_root, e.network.name, dir.id(), e.ip() + "\t" + name,
                          hosts_files_of(store));
       if (const std::string own = net::hosts_file_in(a.config); !own.empty())
-        for (const auto& line : peer_lines(a.data_root, e)) net::append_line(own, line);
+        for (const auto& line : net::peer_lines(a.data_root, e)) net::append_line(own, line);
     } catch (const std::exception&) {
     }
   record_event(store.root(),
@@ -164,10 +151,10 @@ void network_disconnect(const Store& store, const std::string& network, const st
   pid_t pid = 0;
   if (live_run(dir, pid)) net::remove_veth(e);
   save_extras(dir, a);  // before the address goes back: never a listed address nobody holds
-  net::retract_extras(a.data_root, dir.id(), {e}, dir.status().name, hosts_files_of(store));
+  net::retract_names(a.data_root, dir.id(), {e}, hosts_files_of(store));
   if (!e.network.builtin()) try {
       if (const std::string own = net::hosts_file_in(a.config); !own.empty())
-        for (const auto& line : peer_lines(a.data_root, e)) net::remove_line(own, line);
+        for (const auto& line : net::peer_lines(a.data_root, e)) net::remove_line(own, line);
     } catch (const std::exception&) {
     }
   release_lease(a.data_root, e.network.name, dir.id());

@@ -156,7 +156,7 @@ nlohmann::json network_settings(const nlohmann::json& config, bool live) {
   auto e = net::endpoint_from_json(config.value("network", nlohmann::json()));
   if (!e) return out;
   // Each network as docker lists it (network connect's too; no Gateway: no route through it).
-  for (const auto& x : net::extra_endpoints(config))
+  for (const auto& x : net::extra_endpoints(config.value("extra_networks", nlohmann::json())))
     out["Networks"][x.network.name] = {{"NetworkID", x.network.id},
                                        {"IPAddress", live ? x.ip() : ""},
                                        {"IPPrefixLen", live ? x.network.subnet.prefix : 0},

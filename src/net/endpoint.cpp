@@ -162,11 +162,10 @@ std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j) {
   }
 }
 
-std::vector<Endpoint> extra_endpoints(const nlohmann::json& config) {
+std::vector<Endpoint> extra_endpoints(const nlohmann::json& list) {
   std::vector<Endpoint> out;
-  const auto it = config.find("extra_networks");
-  if (it == config.end() || !it->is_array()) return out;
-  for (const auto& j : *it) {
+  if (!list.is_array()) return out;
+  for (const auto& j : list) {
     auto e = endpoint_from_json(j);
     // Only what network connect writes: our veth names, eth1-eth999 (names reach netlink and
     // a /proc/sys path).
@@ -319,13 +318,19 @@ void release(const std::string& data_root, const std::string& container_id) noex
   }
 }
 
-std::string peer_hosts(const std::string& data_root, const Endpoint& e) {
-  std::string out = e.ip() + "\t" + e.lease.container_name + "\n";
+std::vector<std::string> peer_lines(const std::string& data_root, const Endpoint& e) {
+  std::vector<std::string> out;
   if (e.network.builtin()) return out;  // docker: names resolve on user-defined networks only
   NetworkStore store(data_root);
   for (const auto& l : store.leases(e.network.name))
     if (l.container_id != e.lease.container_id && !l.container_name.empty())
-      out += format_ipv4(l.ip) + "\t" + l.container_name + "\n";
+      out.push_back(format_ipv4(l.ip) + "\t" + l.container_name);
+  return out;
+}
+
+std::string peer_hosts(const std::string& data_root, const Endpoint& e) {
+  std::string out = e.ip() + "\t" + e.lease.container_name + "\n";
+  for (const auto& line : peer_lines(data_root, e)) out += line + "\n";
   return out;
 }
 

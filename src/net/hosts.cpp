@@ -103,36 +103,28 @@ void retract_peer(const std::string& data_root, const std::string& network,
                 [&](const std::string& path) { (void)remove_line(path, line); });
 }
 
-void retract_extras(const std::string& data_root, const std::string& container_id,
-                    const std::vector<Endpoint>& extras, const std::string& name,
-                    const HostsFileOf& hosts_of) noexcept {
+void retract_names(const std::string& data_root, const std::string& container_id,
+                   const std::vector<Endpoint>& endpoints, const HostsFileOf& hosts_of) noexcept {
   std::vector<Lease> leases;
   try {
     leases = NetworkStore(data_root).leases_of(container_id);
   } catch (const std::exception&) {
   }
-  for (const auto& x : extras) {
-    if (x.network.builtin()) continue;  // no names there
-    std::string held = name;
+  for (const auto& e : endpoints) {
+    if (e.network.builtin()) continue;          // no names there
+    std::string name = e.lease.container_name;  // as it was leased, unless renamed since
     for (const auto& l : leases)
-      if (l.network == x.network.name && !l.container_name.empty()) held = l.container_name;
-    if (!held.empty())
-      retract_peer(data_root, x.network.name, container_id, x.ip() + "\t" + held, hosts_of);
+      if (l.network == e.network.name && !l.container_name.empty()) name = l.container_name;
+    if (!name.empty())
+      retract_peer(data_root, e.network.name, container_id, e.ip() + "\t" + name, hosts_of);
   }
 }
 
 void forget(const std::string& data_root, const Endpoint& e, const std::string& container_id,
-            const HostsFileOf& hosts_of) noexcept {
-  if (!e.network.builtin()) {
-    std::string name = e.lease.container_name;  // as it was run, unless renamed since
-    try {
-      for (const Lease& l : NetworkStore(data_root).leases_of(container_id))
-        if (l.network == e.network.name) name = l.container_name;
-    } catch (const std::exception&) {
-    }
-    if (!name.empty())
-      retract_peer(data_root, e.network.name, container_id, e.ip() + "\t" + name, hosts_of);
-  }
+            const HostsFileOf& hosts_of, const std::vector<Endpoint>& extras) noexcept {
+  std::vector<Endpoint> all = extras;
+  all.push_back(e);
+  retract_names(data_root, container_id, all, hosts_of);
   release(data_root, container_id);
 }
 

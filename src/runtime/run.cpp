@@ -367,11 +367,8 @@ std::string endpoint_hosts(const Plan& p, const std::string& data_root, const Co
   if (!p.endpoint) return "";
   std::string out =
       p.endpoint->ip() + "\t" + p.init.hostname + "\n" + net::peer_hosts(data_root, *p.endpoint);
-  for (const auto& x : net::extra_endpoints({{"extra_networks", dir.extra_networks()}})) {
-    if (x.network.builtin()) continue;  // names resolve on user-defined networks only
-    const std::string peers = net::peer_hosts(data_root, x);
-    out += peers.substr(peers.find('\n') + 1);  // not its own line
-  }
+  for (const auto& x : net::extra_endpoints(dir.extra_networks()))
+    for (const auto& line : net::peer_lines(data_root, x)) out += line + "\n";
   return out;
 }
 
@@ -395,8 +392,9 @@ std::string image_name(const RunOptions& o, const Plan& p) {
 }
 
 // --rm: its name out of its peers' /etc/hosts, its address back to the pool.
-void forget_endpoint(const Plan& p, const RunOptions& o) noexcept {
-  if (p.endpoint) return forget_network(o, &*p.endpoint, p.id);
+void forget_endpoint(const Plan& p, const RunOptions& o,
+                     const std::vector<net::Endpoint>& extras = {}) noexcept {
+  if (p.endpoint) return forget_network(o, &*p.endpoint, p.id, extras);
   // --net none, host, container:NAME never lease an address: nothing to look for (a lock and a
   // listing of the networks' directory each run otherwise).
   if (bridged(o)) net::release(o.data_root, p.id);
@@ -405,12 +403,10 @@ void forget_endpoint(const Plan& p, const RunOptions& o) noexcept {
 // --rm: the record, its files, its address and its anonymous volumes go.
 void discard(const Store& store, const ContainerDir& dir, const Plan& p,
              const RunOptions& o) noexcept {
+  // The networks `network connect` added, read before the record goes: forgotten with its own.
+  std::vector<net::Endpoint> extras;
   try {
-    // network connect's names out of their peers' files (forget_endpoint releases the leases).
-    if (p.endpoint)
-      net::retract_extras(o.data_root, p.id,
-                          net::extra_endpoints({{"extra_networks", dir.extra_networks()}}), p.name,
-                          hosts_files_of(store));
+    if (p.endpoint) extras = net::extra_endpoints(dir.extra_networks());
     // Its files and work directories stay for the next image run (spec/layer.hpp).
     const bool kept = p.init.volatile_upper && keep_spare_layer(p.files_dir, o.state_root);
     store.remove(dir, p.name, kept ? std::string() : p.files_dir);
@@ -426,7 +422,7 @@ void discard(const Store& store, const ContainerDir& dir, const Plan& p,
       }
   } catch (const std::exception&) {
   }
-  forget_endpoint(p, o);
+  forget_endpoint(p, o, extras);
   timing::mark("discard: endpoint forgotten");
 }
 

@@ -1,5 +1,6 @@
 #include "mydocker/runtime/signals.hpp"
 
+#include <spdlog/spdlog.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <cerrno>
 
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/signal_name.hpp"
 
 namespace mydocker {
 namespace {
@@ -50,6 +52,17 @@ bool is_stop_signal(int sig) {
 std::string signal_name(int sig) {
   const char* abbrev = ::sigabbrev_np(sig);
   return abbrev ? abbrev : std::to_string(sig);
+}
+
+int stop_signal_of(const nlohmann::json& config) {
+  const std::string name = config.is_object() ? config.value("stop_signal", "") : "";
+  if (name.empty()) return SIGTERM;
+  try {
+    return parse_signal(name);
+  } catch (const Error&) {
+    spdlog::warn("the image's StopSignal {} is no signal: SIGTERM sent", name);
+    return SIGTERM;
+  }
 }
 
 }  // namespace mydocker

@@ -5,13 +5,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <exception>
 #include <thread>
 
 #include "mydocker/init/pty.hpp"
 #include "mydocker/net/hosts.hpp"
 #include "mydocker/runtime/events.hpp"
 #include "mydocker/util/memory.hpp"
-#include "mydocker/util/signal_name.hpp"
 #include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
 
@@ -82,11 +82,12 @@ net::HostsFileOf hosts_files_of(const Store& store) {
   return [&store](const std::string& id) { return net::hosts_file_in(store.open(id).config()); };
 }
 
-void forget_network(const RunOptions& o, const net::Endpoint* e, const std::string& id) noexcept {
+void forget_network(const RunOptions& o, const net::Endpoint* e, const std::string& id,
+                    const std::vector<net::Endpoint>& extras) noexcept {
   if (!e) return;
   try {
     const Store store(o.state_root);
-    net::forget(o.data_root, *e, id, hosts_files_of(store));
+    net::forget(o.data_root, *e, id, hosts_files_of(store), extras);
   } catch (...) {
   }
 }
@@ -101,20 +102,6 @@ void record_ended(ContainerState& st, bool never_started, int exit_code, const s
   else
     st.finished_at = now_rfc3339();
 }
-
-namespace {
-
-// The container's stop signal (--stop-signal, the image's StopSignal), SIGTERM without one.
-int stop_signal_of(const ContainerDir& dir) {
-  try {
-    const std::string name = dir.config().value("stop_signal", "");
-    return name.empty() ? SIGTERM : parse_signal(name);
-  } catch (const std::exception&) {
-    return SIGTERM;
-  }
-}
-
-}  // namespace
 
 NetworkTeardown::~NetworkTeardown() {
   if (e) net::disconnect(*e);
@@ -136,7 +123,10 @@ void Supervisor::record_running(Instance& in) {
   record_start(*s_.options, dir_.id(), now, s_.endpoint);
   // `stop` asked while this restart was on its way (it saw "restarting" and signalled nobody):
   // this run gets the stop signal it would have sent.
-  if (now.stop_requested) ::kill(pid, stop_signal_of(dir_));
+  if (now.stop_requested) try {
+      ::kill(pid, stop_signal_of(dir_.config()));
+    } catch (const Error&) {  // no config: the stop's timeout kills it
+    }
 }
 
 RelayOptions Supervisor::relay_options(Instance& in, std::optional<LogWriter>& log) {
@@ -245,25 +235,27 @@ Outcome Supervisor::run_once(bool first,
 // `disconnect` meanwhile waits, then sees this run.
 UniqueFd Supervisor::create_and_start(Instance& in, Launch& launch, NetworkTeardown& network) {
   UniqueFd held;
+  std::vector<net::Endpoint> extras;  // the connecting thread's, joined before we return
   BackgroundTask connecting;
   bool wired = false;  // written by the thread, read after join()
   if (s_.endpoint) {
     held = dir_.hold_networks(false);
-    extras_ = net::extra_endpoints({{"extra_networks", dir_.extra_networks()}});
-    net::lease_again(s_.options->data_root, dir_.id(), extras_);
-    connect_when_spawned(launch, connecting, s_.options->data_root, *s_.endpoint, extras_,
+    extras = net::extra_endpoints(dir_.extra_networks());
+    net::lease_again(s_.options->data_root, dir_.id(), extras);
+    connect_when_spawned(launch, connecting, s_.options->data_root, *s_.endpoint, extras,
                          s_.veth_made, s_.veth_from, wired);
   }
-  // Refused after the network was wired (v1: a cgroup write failed once the init existed; an
-  // added network's connect failed): its ports are its own by then and go with it.
+  // Once its own network is wired its ports are its own, and go with it however the run ends
+  // (v1: a cgroup write refused once the init existed; an added network's connect failed).
   auto join = [&](bool report) {
+    std::exception_ptr failed;
     try {
       connecting.join();
     } catch (...) {
-      if (wired) network.e = s_.endpoint;
-      if (report) throw;
+      failed = std::current_exception();
     }
     if (wired) network.e = s_.endpoint;
+    if (failed && report) std::rethrow_exception(failed);
   };
   try {
     in.create(launch);
@@ -281,7 +273,6 @@ UniqueFd Supervisor::create_and_start(Instance& in, Launch& launch, NetworkTeard
     // publishes the port) must not take the other's away. (connect publishes last; the veth
     // of a failed connect dies with the namespace.)
     join(true);
-    network.e = s_.endpoint;
     in.network_ready(/*keep_socket=*/s_.init.tty);
   }
   if (s_.made_netns) {  // the init and the veth have it: a restart makes its own
@@ -365,7 +356,6 @@ Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure
     // Recorded as restarting first: what the caller's next `inspect` sees once it returned.
     if (!s_.detached && s_.hand_off) switch (s_.hand_off()) {
         case SupervisorSetup::HandOff::kReturn:
-          o.handed_off = true;
           return o;
         case SupervisorSetup::HandOff::kGoOn:  // as run -d's supervisor from here on
           s_.detached = true;

@@ -42,8 +42,9 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
 // Into and out of config.json (for `port`, `inspect`, removal).
 nlohmann::json endpoint_json(const Endpoint& e);
 std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j);
-// The endpoints `network connect` added, from a container's config.json ("extra_networks").
-std::vector<Endpoint> extra_endpoints(const nlohmann::json& config);
+// The endpoints `network connect` added, from networks.json's list (ContainerDir::
+// extra_networks); entries that are not what connect writes are skipped.
+std::vector<Endpoint> extra_endpoints(const nlohmann::json& list);
 
 // The host end of a container's veth pair: "mdv" and the first 8 digits of its id; for its
 // `index`th network (network connect: 1, 2...) "x" and the index after that (mdv0123abcdx1).
@@ -80,6 +81,9 @@ void release(const std::string& data_root, const std::string& container_id) noex
 std::vector<Subnet> host_subnets();
 // /etc/hosts lines for the containers on the same network (name and --name alias).
 std::string peer_hosts(const std::string& data_root, const Endpoint& e);
+// The same without the container's own line: its peers' "IP\tNAME" lines (none on the built-in
+// network, where names do not resolve).
+std::vector<std::string> peer_lines(const std::string& data_root, const Endpoint& e);
 // A run's guard while its veth may exist before its lease and record (net/netns.hpp makes it
 // while the run is planned): a shared lock that prune_network_leftovers leaves the veths alone
 // under. Empty when it cannot be taken (the run then makes its veth later, in connect()).

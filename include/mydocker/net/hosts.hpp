@@ -33,16 +33,16 @@ void retract_peer(const std::string& data_root, const std::string& network,
 // itself) the line with the name it had becomes one with the new name.
 void rename(const std::string& data_root, const std::string& container_id, const std::string& name,
             const HostsFileOf& hosts_of);
-// A container leaves its network for good (rm, --rm, prune): its name (its lease's, which
-// `rename` keeps current) out of its peers' /etc/hosts (user-defined networks), then its
-// address back to the pool (release).
+// A container leaves its networks for good (rm, --rm, prune): its name out of its peers'
+// /etc/hosts on `e`'s network and on those `network connect` added (`extras`: retract_names),
+// then its addresses back to the pools (release).
 void forget(const std::string& data_root, const Endpoint& e, const std::string& container_id,
-            const HostsFileOf& hosts_of) noexcept;
-// The names of the networks `network connect` added (`extras`) out of their peers' files: the
-// name each lease holds (rename keeps it current), else `name`. Leases stay. Never throws.
-void retract_extras(const std::string& data_root, const std::string& container_id,
-                    const std::vector<Endpoint>& extras, const std::string& name,
-                    const HostsFileOf& hosts_of) noexcept;
+            const HostsFileOf& hosts_of, const std::vector<Endpoint>& extras = {}) noexcept;
+// The container's name out of its peers' files on each of `endpoints`' user-defined networks:
+// the name its lease there holds (rename keeps it current), else the endpoint's. Leases stay.
+// Never throws.
+void retract_names(const std::string& data_root, const std::string& container_id,
+                   const std::vector<Endpoint>& endpoints, const HostsFileOf& hosts_of) noexcept;
 // The same for one file (both in place, through O_NOFOLLOW); false when it cannot be opened.
 bool append_line(const std::string& path, const std::string& line);
 bool remove_line(const std::string& path, const std::string& line);

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "mydocker/util/fd.hpp"
@@ -32,5 +33,8 @@ class SignalForwarder {
 bool is_stop_signal(int sig);
 // "TERM" for SIGTERM.
 std::string signal_name(int sig);
+// A container's stop signal: its config.json's stop_signal (--stop-signal, else the image's
+// StopSignal: docker's rule), SIGTERM without one or for a name that is no signal (warned).
+int stop_signal_of(const nlohmann::json& config);
 
 }  // namespace mydocker

@@ -57,8 +57,8 @@ struct SupervisorSetup {
   bool ran_before = false;
   // Foreground: called when the first run ended and the restart policy runs it again. docker's
   // client returns then (the daemon restarts it): this forks a supervisor that goes on detached
-  // and answers kGoOn in it, kReturn in the caller, which returns the first run's outcome
-  // (handed_off); kStay when it could not fork (the restarts stay attached, as before).
+  // and answers kGoOn in it, kReturn in the caller, which returns the first run's outcome;
+  // kStay when it could not fork (the restarts stay attached, as before).
   enum class HandOff { kStay, kGoOn, kReturn };
   std::function<HandOff()> hand_off;
 };
@@ -76,7 +76,6 @@ struct Outcome {
   double wall_seconds = 0;             // of the last run
   std::vector<std::string> problems;   // teardown problems
   bool restarting = false;             // --rm, stopped by `restart`: its record stays
-  bool handed_off = false;             // a detached supervisor goes on restarting it
 };
 
 // A run's published ports, unpublished when it ends, however it ends (set once they are its).
@@ -112,7 +111,6 @@ class Supervisor {
   ContainerDir dir_;
   std::optional<attach::Server> attach_;  // detached: `mydocker attach` connects here
   bool stop_signalled_ = false;
-  std::vector<net::Endpoint> extras_;  // network connect's, connected at each start
 };
 
 // A run that ended, in its state: exited, or created when it never started (a first start that
@@ -122,6 +120,7 @@ void record_ended(ContainerState& st, bool never_started, int exit_code, const s
 net::HostsFileOf hosts_files_of(const Store& store);
 // A container leaves its network: its name out of its peers' /etc/hosts, its address back to
 // the pool. Never throws.
-void forget_network(const RunOptions& o, const net::Endpoint* e, const std::string& id) noexcept;
+void forget_network(const RunOptions& o, const net::Endpoint* e, const std::string& id,
+                    const std::vector<net::Endpoint>& extras = {}) noexcept;
 
 }  // namespace mydocker
