@@ -74,6 +74,8 @@ void run_process_options(CLI::App& app, CommandLine& cl, Scratch& s) {
   run.add_flag("-P,--publish-all", o.publish_all,
                "Publish the image's exposed ports (ExposedPorts) on free host ports");
   run.add_option("--ip", o.ip, "The container's address on a user-defined network");
+  run.add_option("--network-alias", o.network_aliases,
+                 "Another name the container has on its user-defined network (repeatable)");
   run.add_option("--dns", o.dns, "A nameserver for the container's /etc/resolv.conf");
   run.add_option("--dns-search", o.dns_search,
                  "A search domain for /etc/resolv.conf ('.': none; replaces the host's)");

@@ -19,6 +19,9 @@ void network_options(CLI::App& n, CommandLine& cl, Scratch&) {
                "CONTAINER | disconnect NETWORK CONTAINER")
       ->required();
   n.add_option("--ip", cl.net.ip, "connect: the container's address on the network");
+  n.add_option("--alias", cl.net.aliases,
+               "connect: another name the container has on the network (repeatable)")
+      ->allow_extra_args(false);
   n.add_option("--subnet", cl.net.subnet, "create: the network's subnet (CIDR)");
   n.add_option("--gateway", cl.net.gateway, "create: the bridge's address (default: .1)");
   n.add_flag("--internal", cl.net.internal, "create: no route out of the network");
@@ -26,7 +29,8 @@ void network_options(CLI::App& n, CommandLine& cl, Scratch&) {
   n.add_flag("--force", cl.force, "prune: do not ask (mydocker never asks)");
   n.add_option("--format", cl.net.format,
                "inspect: a Go template ('{{.IPAM.Config}}'); ls: json or a template ('{{.Name}}')");
-  n.add_option("--filter", cl.net.filters, "ls: name=, id=, driver= (repeatable)");
+  n.add_option("--filter", cl.net.filters, "ls: name=, id=, driver= (repeatable)")
+      ->allow_extra_args(false);
   // -f as docker's: --force for prune and rm, --format for inspect, --filter for ls.
   n.add_option_function<std::vector<std::string>>(
        "-f", [&cl](const std::vector<std::string>& v) { cl.net.f = v.empty() ? "" : v.front(); },
@@ -127,6 +131,9 @@ int run_network(const CommandLine& cl) {
   // An option another subcommand takes is refused, as docker's (an unknown flag there).
   if (!cl.net.ip.empty() && sub != "connect")
     throw Error("unknown flag '--ip' for mydocker network " + sub + " (network connect takes it)");
+  if (!cl.net.aliases.empty() && sub != "connect")
+    throw Error("unknown flag '--alias' for mydocker network " + sub +
+                " (network connect takes it)");
   if ((!cl.net.subnet.empty() || !cl.net.gateway.empty() || cl.net.internal) && sub != "create")
     throw Error("--subnet, --gateway and --internal are network create's, not network " + sub);
   if (sub == "create") {
@@ -168,7 +175,7 @@ int run_network(const CommandLine& cl) {
       throw Error("mydocker network " + sub + " takes a network and a container (got " +
                   std::to_string(rest.size()) + " arguments)");
     if (sub == "connect")
-      network_connect(Store(cl.state_root), rest[0], rest[1], cl.net.ip);
+      network_connect(Store(cl.state_root), rest[0], rest[1], cl.net.ip, cl.net.aliases);
     else
       network_disconnect(Store(cl.state_root), rest[0], rest[1]);
   } else if (sub == "prune") {

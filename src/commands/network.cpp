@@ -95,7 +95,8 @@ bool live_run(const ContainerDir& dir, pid_t& pid) {
 }  // namespace
 
 void network_connect(const Store& store, const std::string& network, const std::string& ref,
-                     const std::string& ip) {
+                     const std::string& ip, const std::vector<std::string>& aliases) {
+  for (const auto& alias : aliases) net::check_alias(alias, "--alias");
   require_root("connect");
   const ContainerDir dir = store.open(ref);
   const UniqueFd held = dir.hold_networks(true);  // no start, connect or disconnect meanwhile
@@ -106,7 +107,8 @@ void network_connect(const Store& store, const std::string& network, const std::
     throw Error("container " + short_id(dir.id()) + " is already connected to network " + network);
   const int index = free_index(a.extras);
   const std::string name = dir.status().name;
-  net::Endpoint e = net::plan_extra_endpoint(a.data_root, network, ip, dir.id(), name, index);
+  net::Endpoint e =
+      net::plan_extra_endpoint(a.data_root, network, ip, dir.id(), name, index, aliases);
   try {
     pid_t pid = 0;
     if (live_run(dir, pid)) net::connect(a.data_root, e, pid);
@@ -122,7 +124,7 @@ void network_connect(const Store& store, const std::string& network, const std::
   }
   // Connected: what follows only helps names resolve, and fails nothing.
   if (!e.network.builtin()) try {
-      net::announce_peer(a.data_root, e.network.name, dir.id(), e.ip() + "\t" + name,
+      net::announce_peer(a.data_root, e.network.name, dir.id(), net::hosts_line(e.lease),
                          hosts_files_of(store));
       if (const std::string own = net::hosts_file_in(a.config); !own.empty())
         for (const auto& line : net::peer_lines(a.data_root, e)) net::append_line(own, line);

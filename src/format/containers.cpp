@@ -145,6 +145,11 @@ std::string format_ps(const std::vector<ContainerView>& containers, const PsOpti
 
 namespace {
 
+// An endpoint's Aliases as docker shows them: its --network-alias/--alias names, null for none.
+nlohmann::json aliases_json(const net::Endpoint& e) {
+  return e.lease.aliases.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.lease.aliases);
+}
+
 // docker's NetworkSettings: the container's network, address, gateway, MAC and ports; as in
 // docker, a container that is not running shows its network without them.
 nlohmann::json network_settings(const nlohmann::json& config, bool live) {
@@ -158,12 +163,14 @@ nlohmann::json network_settings(const nlohmann::json& config, bool live) {
   // Each network as docker lists it (network connect's too; no Gateway: no route through it).
   for (const auto& x : net::extra_endpoints(config.value("extra_networks", nlohmann::json())))
     out["Networks"][x.network.name] = {{"NetworkID", x.network.id},
+                                       {"Aliases", aliases_json(x)},
                                        {"IPAddress", live ? x.ip() : ""},
                                        {"IPPrefixLen", live ? x.network.subnet.prefix : 0},
                                        {"Gateway", ""},
                                        {"MacAddress", live ? net::format_mac(x.lease.mac) : ""}};
   if (!live) {
     out["Networks"][e->network.name] = {{"NetworkID", e->network.id},
+                                        {"Aliases", aliases_json(*e)},
                                         {"IPAddress", ""},
                                         {"IPPrefixLen", 0},
                                         {"Gateway", ""},
@@ -175,11 +182,10 @@ nlohmann::json network_settings(const nlohmann::json& config, bool live) {
   out["IPPrefixLen"] = e->network.subnet.prefix;
   out["Gateway"] = gateway;
   out["MacAddress"] = net::format_mac(e->lease.mac);
-  out["Networks"][e->network.name] = {{"NetworkID", e->network.id},
-                                      {"IPAddress", e->ip()},
-                                      {"IPPrefixLen", e->network.subnet.prefix},
-                                      {"Gateway", gateway},
-                                      {"MacAddress", net::format_mac(e->lease.mac)}};
+  out["Networks"][e->network.name] = {
+      {"NetworkID", e->network.id}, {"Aliases", aliases_json(*e)},
+      {"IPAddress", e->ip()},       {"IPPrefixLen", e->network.subnet.prefix},
+      {"Gateway", gateway},         {"MacAddress", net::format_mac(e->lease.mac)}};
   for (const auto& p : e->ports)
     out["Ports"][std::to_string(p.container_port) + "/" + p.proto].push_back(
         {{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},

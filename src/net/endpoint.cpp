@@ -84,7 +84,8 @@ std::vector<Subnet> host_subnets() { return subnets_of(Netlink().routes_v4()); }
 
 Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
                        const std::string& requested_ip, const std::vector<std::string>& publish,
-                       const std::string& container_id, const std::string& container_name) {
+                       const std::string& container_id, const std::string& container_name,
+                       const std::vector<std::string>& aliases) {
   Endpoint e;
   for (const auto& p : publish)
     for (auto& m : parse_publish(p)) e.ports.push_back(m);
@@ -107,11 +108,13 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
   if (ip && e.network.builtin())
     throw Error("invalid value '" + requested_ip + "' for --ip: only a user-defined network " +
                 "takes a fixed address (docker's rule)");
+  if (!aliases.empty() && e.network.builtin())  // docker's words
+    throw Error("network-scoped alias is supported only for containers in user defined networks");
   // A port another container publishes is refused by the kernel when the run publishes it
   // (`nft create element`: EEXIST), before the command runs, as docker refuses it at start; a
   // host program's port is refused here.
   choose_host_ports(e.ports);
-  e.lease = store.allocate(e.network.name, container_id, container_name, ip);
+  e.lease = store.allocate(e.network.name, container_id, container_name, ip, aliases);
   e.veth = veth_name(container_id);
   return e;
 }
@@ -133,6 +136,7 @@ nlohmann::json endpoint_json(const Endpoint& e) {
           {"ifname", e.ifname},
           {"primary", e.primary},
           {"name", e.lease.container_name},
+          {"aliases", e.lease.aliases},
           {"id", e.lease.container_id}};
 }
 
@@ -148,6 +152,10 @@ std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j) {
     e.lease.gateway = e.network.gateway;
     e.lease.container_name = j.value("name", "");
     e.lease.container_id = j.value("id", "");
+    if (auto a = j.find("aliases"); a != j.end() && a->is_array())
+      for (const auto& x : *a)
+        if (x.is_string() && valid_alias(x.get<std::string>()))
+          e.lease.aliases.push_back(x.get<std::string>());
     e.veth = j.at("veth").get<std::string>();
     e.ifname = j.value("ifname", "eth0");
     e.primary = j.value("primary", true);
@@ -192,8 +200,10 @@ std::string veth_owner(const std::string& link) {
 
 Endpoint plan_extra_endpoint(const std::string& data_root, const std::string& network,
                              const std::string& requested_ip, const std::string& container_id,
-                             const std::string& container_name, int index) {
-  Endpoint e = plan_endpoint(data_root, network, requested_ip, {}, container_id, container_name);
+                             const std::string& container_name, int index,
+                             const std::vector<std::string>& aliases) {
+  Endpoint e =
+      plan_endpoint(data_root, network, requested_ip, {}, container_id, container_name, aliases);
   e.veth = veth_name(container_id, index);
   e.ifname = "eth" + std::to_string(index);
   e.primary = false;
@@ -206,8 +216,8 @@ void lease_again(const std::string& data_root, const std::string& container_id,
   NetworkStore store(data_root);
   auto held = store.lock();
   for (const auto& x : extras) try {
-      const Lease l =
-          store.allocate(x.network.name, container_id, x.lease.container_name, x.lease.ip);
+      const Lease l = store.allocate(x.network.name, container_id, x.lease.container_name,
+                                     x.lease.ip, x.lease.aliases);
       if (l.ip != x.lease.ip) throw Error("another address is leased");
     } catch (const Error& e) {
       throw Error("network " + x.network.name + " (network connect): its address " + x.ip() +
@@ -324,12 +334,12 @@ std::vector<std::string> peer_lines(const std::string& data_root, const Endpoint
   NetworkStore store(data_root);
   for (const auto& l : store.leases(e.network.name))
     if (l.container_id != e.lease.container_id && !l.container_name.empty())
-      out.push_back(format_ipv4(l.ip) + "\t" + l.container_name);
+      out.push_back(hosts_line(l));
   return out;
 }
 
 std::string peer_hosts(const std::string& data_root, const Endpoint& e) {
-  std::string out = e.ip() + "\t" + e.lease.container_name + "\n";
+  std::string out = hosts_line(e.lease) + "\n";
   for (const auto& line : peer_lines(data_root, e)) out += line + "\n";
   return out;
 }

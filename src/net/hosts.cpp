@@ -86,11 +86,12 @@ void rename(const std::string& data_root, const std::string& container_id, const
             const HostsFileOf& hosts_of) {
   for (const Lease& was : NetworkStore(data_root).rename_leases(container_id, name)) {
     if (was.container_name.empty()) continue;
-    const std::string ip = format_ipv4(was.ip);
+    Lease now = was;
+    now.container_name = name;
     for_each_peer(
         data_root, was.network, container_id, hosts_of,
         [&](const std::string& path) {
-          (void)replace_line(path, ip + "\t" + was.container_name, ip + "\t" + name);
+          (void)replace_line(path, hosts_line(was), hosts_line(now));
         },
         /*itself=*/true);
   }
@@ -111,12 +112,12 @@ void retract_names(const std::string& data_root, const std::string& container_id
   } catch (const std::exception&) {
   }
   for (const auto& e : endpoints) {
-    if (e.network.builtin()) continue;          // no names there
-    std::string name = e.lease.container_name;  // as it was leased, unless renamed since
+    if (e.network.builtin()) continue;  // no names there
+    Lease named = e.lease;              // as it was leased, unless renamed since
     for (const auto& l : leases)
-      if (l.network == e.network.name && !l.container_name.empty()) name = l.container_name;
-    if (!name.empty())
-      retract_peer(data_root, e.network.name, container_id, e.ip() + "\t" + name, hosts_of);
+      if (l.network == e.network.name && !l.container_name.empty()) named = l;
+    if (!named.container_name.empty())
+      retract_peer(data_root, e.network.name, container_id, hosts_line(named), hosts_of);
   }
 }
 

@@ -63,8 +63,19 @@ std::string display_name(const Lease& lease) {
   return lease.container_name.empty() ? short_id(lease.container_id) : lease.container_name;
 }
 
-Lease make_lease(const Network& n, const std::string& id, const std::string& name, uint32_t ip) {
-  return Lease{n.name, id, name, ip, mac_for(ip), n.subnet.prefix, n.gateway};
+Lease make_lease(const Network& n, const std::string& id, const std::string& name, uint32_t ip,
+                 std::vector<std::string> aliases = {}) {
+  return Lease{n.name, id, name, ip, mac_for(ip), n.subnet.prefix, n.gateway, std::move(aliases)};
+}
+
+// A lease file's aliases: those that are names (a hand-edited file adds no line to a peer's
+// /etc/hosts).
+std::vector<std::string> aliases_from(const json& j) {
+  std::vector<std::string> out;
+  if (auto it = j.find("Aliases"); it != j.end() && it->is_array())
+    for (const auto& a : *it)
+      if (a.is_string() && valid_alias(a.get<std::string>())) out.push_back(a.get<std::string>());
+  return out;
 }
 
 // The pool networks without --subnet come from: podman's 10.88.0.0/16 and up first (rarely a
@@ -188,7 +199,8 @@ std::vector<Lease> leases_from_files(const std::string& dir, const Network& n,
     if (!text) continue;
     const json j = json::parse(*text, nullptr, false);
     if (!j.is_object() || !j.contains("Id") || !j["Id"].is_string()) continue;
-    out.push_back(make_lease(n, j["Id"].get<std::string>(), j.value("Name", ""), *ip));
+    out.push_back(
+        make_lease(n, j["Id"].get<std::string>(), j.value("Name", ""), *ip, aliases_from(j)));
   }
   return out;
 }
@@ -244,7 +256,8 @@ void write_lease(const std::string& dir, const Lease& l) {
     spread_children(dir);
     make_dirs(leases, 0700);
   }
-  const json j{{"Id", l.container_id}, {"Name", l.container_name}};
+  json j{{"Id", l.container_id}, {"Name", l.container_name}};
+  if (!l.aliases.empty()) j["Aliases"] = l.aliases;
   write_file_atomic(lease_path(dir, l.network, l.ip), j.dump() + "\n", /*durable=*/false);
 }
 
@@ -454,6 +467,25 @@ std::string format_mac(const Mac& mac) {
 
 std::string Lease::cidr() const { return format_ipv4(ip) + "/" + std::to_string(prefix); }
 
+std::string hosts_line(const Lease& lease) {
+  std::string line = format_ipv4(lease.ip) + "\t" + lease.container_name;
+  for (const auto& a : lease.aliases)
+    if (a != lease.container_name) line += " " + a;
+  return line;
+}
+
+bool valid_alias(std::string_view a) {
+  return !a.empty() && a.size() <= 253 && is_alnum(a[0]) &&
+         std::all_of(a.begin() + 1, a.end(),
+                     [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+void check_alias(const std::string& alias, const std::string& flag) {
+  if (!valid_alias(alias))
+    throw Error("invalid value '" + alias + "' for " + flag +
+                ": a network alias is [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 253 characters");
+}
+
 std::vector<Network> predefined_networks() {
   // The ids: sha256("mydocker pre-defined network " + name).
   std::vector<Network> out(2);
@@ -641,7 +673,8 @@ std::vector<std::string> NetworkStore::prune() {
 }
 
 Lease NetworkStore::allocate(const std::string& network, const std::string& container_id,
-                             const std::string& container_name, std::optional<uint32_t> requested) {
+                             const std::string& container_name, std::optional<uint32_t> requested,
+                             const std::vector<std::string>& aliases) {
   Lock held(*this);
   Record r = resolve_existing(dir_, network);
   migrate(dir_, r);
@@ -653,7 +686,7 @@ Lease NetworkStore::allocate(const std::string& network, const std::string& cont
     return l;
   }
   const uint32_t ip = requested ? checked_request(*requested, r) : first_free(r);
-  Lease lease = make_lease(r.network, container_id, container_name, ip);
+  Lease lease = make_lease(r.network, container_id, container_name, ip, aliases);
   write_lease(dir_, lease);
   return lease;
 }

@@ -335,8 +335,8 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
   if (!fs.dry_run()) make_volumes(o, p);
   // Last: the address is leased (persisted) only once everything else checked out.
   if (bridged(o) && !fs.dry_run())
-    p.endpoint =
-        net::plan_endpoint(o.data_root, effective_network(o), o.ip, o.publish, p.id, p.name);
+    p.endpoint = net::plan_endpoint(o.data_root, effective_network(o), o.ip, o.publish, p.id,
+                                    p.name, o.network_aliases);
   return p;
 }
 
@@ -382,8 +382,8 @@ std::string host_gateway(const Plan& p) {
 void announce(const Plan& p, const RunOptions& o) {
   if (!p.endpoint || p.endpoint->network.builtin()) return;
   const Store store(o.state_root);
-  net::announce_peer(o.data_root, p.endpoint->network.name, p.id, p.endpoint->ip() + "\t" + p.name,
-                     hosts_files_of(store));
+  net::announce_peer(o.data_root, p.endpoint->network.name, p.id,
+                     net::hosts_line(p.endpoint->lease), hosts_files_of(store));
 }
 
 // The image as the run named it ("" on the host's files).

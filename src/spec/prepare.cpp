@@ -19,6 +19,7 @@
 
 #include "mydocker/init/security.hpp"
 #include "mydocker/init/userns.hpp"
+#include "mydocker/net/ipam.hpp"
 #include "mydocker/spec/devices.hpp"
 #include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/namespaces.hpp"
@@ -603,6 +604,12 @@ void prepare_init(const RunOptions& o, const ImageDefaults& image, const std::st
                 "host's ports, there is nothing to publish");
   if (!bridged(o) && !o.ip.empty())
     throw Error("invalid value '" + o.ip + "' for --ip: the container is on no bridge network");
+  for (const auto& a : o.network_aliases) {
+    net::check_alias(a, "--network-alias");
+    if (!bridged(o) || network == net::kDefaultNetwork)  // docker's words
+      throw Error("invalid value '" + a + "' for --network-alias: network-scoped alias is " +
+                  "supported only for containers in user defined networks");
+  }
   for (const auto& h : o.add_hosts) {
     if (h.find(':') == std::string::npos || h.front() == ':' || h.back() == ':')
       throw Error("invalid value '" + h + "' for --add-host: expected NAME:IP");

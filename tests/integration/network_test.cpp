@@ -406,6 +406,60 @@ TEST_F(NetworkTest, NamesOnAUserNetworkAndIsolationBetweenNetworks) {
   EXPECT_EQ(in_host({"ip", "-br", "link"}).out.find("mdbr-"), std::string::npos) << "bridges gone";
 }
 
+// --network-alias and network connect --alias: more names a container has on one network,
+// resolved by its peers there (and kept through rename), gone with it; refused where docker
+// refuses them (the built-in network, no network) and when they are not one word of a name.
+TEST_F(NetworkTest, NetworkAliasesResolveOnTheirNetworkOnly) {
+  ASSERT_EQ(md({"network", "create", "n1"}).status, 0);
+  ASSERT_EQ(md({"network", "create", "--subnet", "10.99.0.0/24", "n2"}).status, 0);
+  web({"--net", "n1", "--network-alias", "db", "--network-alias", "db.internal"}, "a");
+  for (const char* name : {"db", "db.internal", "a"}) {
+    auto r = md({"run", "--rm", "--net", "n1", "busybox", "wget", "-q", "-O-",
+                 std::string("http://") + name + "/"});
+    EXPECT_EQ(r.out, "hello-a\n") << name << ": " << r.err;
+  }
+  auto other = md({"run", "--rm", "--net", "n2", "busybox", "cat", "/etc/hosts"});
+  EXPECT_EQ(other.out.find("db"), std::string::npos) << "another network's alias: " << other.out;
+  const auto j = nlohmann::json::parse(md({"inspect", "a"}).out, nullptr, false);
+  ASSERT_TRUE(j.is_array());
+  EXPECT_EQ(j[0]["NetworkSettings"]["Networks"]["n1"]["Aliases"],
+            nlohmann::json({"db", "db.internal"}));
+  // Renamed: the aliases stay beside the new name in a peer's file.
+  ASSERT_EQ(md({"run", "-d", "--net", "n1", "--name", "p", "busybox", "sleep", "100"}).status, 0);
+  ASSERT_EQ(md({"rename", "a", "a2"}).status, 0);
+  EXPECT_NE(md({"exec", "p", "cat", "/etc/hosts"}).out.find("\ta2 db db.internal\n"),
+            std::string::npos);
+  // network connect --alias: p is "cache" on n2 for the containers there.
+  web({"--net", "n2"}, "q");
+  auto connected = md({"network", "connect", "--alias", "cache", "n2", "p"});
+  ASSERT_EQ(connected.status, 0) << connected.err;
+  EXPECT_NE(md({"exec", "q", "cat", "/etc/hosts"}).out.find("\tp cache\n"), std::string::npos);
+  EXPECT_EQ(md({"exec", "q", "ping", "-c", "1", "-W", "2", "cache"}).status, 0);
+  ASSERT_EQ(md({"network", "disconnect", "n2", "p"}).status, 0);
+  EXPECT_EQ(md({"exec", "q", "cat", "/etc/hosts"}).out.find("cache"), std::string::npos);
+  ASSERT_EQ(md({"rm", "-f", "a2"}).status, 0);
+  EXPECT_EQ(md({"exec", "p", "cat", "/etc/hosts"}).out.find("db"), std::string::npos)
+      << "gone with its container";
+  // Refused, exit 125, nothing made.
+  for (const auto& flags : std::vector<std::vector<std::string>>{
+           {"--net", "bridge", "--network-alias", "x"},
+           {"--network-alias", "x"},
+           {"--net", "host", "--network-alias", "x"},
+           {"--net", "n1", "--network-alias", "two words"},
+           {"--net", "n1", "--network-alias", "x\n10.0.0.1 evil"}}) {
+    std::vector<std::string> a = {"run", "--rm", "--name", "refused"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {"busybox", "true"});
+    auto r = md(a);
+    EXPECT_EQ(r.status, 125) << flags.back() << ": " << r.err;
+    EXPECT_NE(r.err.find("--network-alias"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(md({"ps", "-a", "-q", "--filter", "name=refused"}).out, "");
+  EXPECT_EQ(md({"network", "connect", "--alias", "a b", "n2", "p"}).status, 125);
+  EXPECT_EQ(md({"network", "inspect", "-f", "{{len .Containers}}", "n2"}).out, "1\n");
+  md({"rm", "-f", "p", "q"});
+}
+
 // network connect/disconnect: a container on n2 gets an address on n1 too (eth1, no route),
 // at once while it runs and again at each start; names resolve both ways; disconnect takes
 // it all away; the network it was run on stays; a container without a network of its own is

@@ -73,8 +73,9 @@ struct CommandLine {
     bool volumes = false;     // system prune --volumes: unused anonymous volumes too
   } prune;
   struct {
-    std::string subnet, gateway;  // network create
-    std::string ip;               // network connect --ip
+    std::string subnet, gateway;       // network create
+    std::string ip;                    // network connect --ip
+    std::vector<std::string> aliases;  // network connect --alias
     bool internal = false, quiet = false;
     std::string format;                // inspect --format
     std::vector<std::string> filters;  // ls --filter

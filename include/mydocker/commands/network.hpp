@@ -26,12 +26,13 @@ nlohmann::json predefined_inspect(const Store& store, const net::Network& n);
 net::Network network_remove(const std::string& data_root, const std::string& name);
 // The networks no container uses go (the built-in one stays); returns them.
 std::vector<net::Network> network_prune(const std::string& data_root);
-// `network connect [--ip IP] NETWORK CONTAINER`: an address on one more network (eth1, eth2...;
-// no route, no ports), made at once in a running container and at each start; the peers there
-// resolve its name and it resolves theirs. Refused (Error) for a container without a network
-// of its own (--net none, host, container:) and for a network it is on already.
+// `network connect [--ip IP] [--alias NAME]... NETWORK CONTAINER`: an address on one more
+// network (eth1, eth2...; no route, no ports), made at once in a running container and at each
+// start; the peers there resolve its name (and its aliases) and it resolves theirs. Refused
+// (Error) for a container without a network of its own (--net none, host, container:), for a
+// network it is on already, and for aliases on the built-in network (docker's rule).
 void network_connect(const Store& store, const std::string& network, const std::string& ref,
-                     const std::string& ip);
+                     const std::string& ip, const std::vector<std::string>& aliases = {});
 // `network disconnect NETWORK CONTAINER`: one that `network connect` added goes (its veth at
 // once, its address, its name from its peers'); the network it was run on stays (Error).
 void network_disconnect(const Store& store, const std::string& network, const std::string& ref);

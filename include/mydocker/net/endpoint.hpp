@@ -34,11 +34,12 @@ struct Endpoint {
   std::string ip() const { return format_ipv4(lease.ip); }
 };
 
-// --net NAME (or "bridge"), --ip, -p: leases the address (persisted) and checks the ports.
-// Throws Error naming the flag; nothing is kept on failure.
+// --net NAME (or "bridge"), --ip, -p, --network-alias: leases the address (persisted) and
+// checks the ports. Throws Error naming the flag; nothing is kept on failure.
 Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
                        const std::string& requested_ip, const std::vector<std::string>& publish,
-                       const std::string& container_id, const std::string& container_name);
+                       const std::string& container_id, const std::string& container_name,
+                       const std::vector<std::string>& aliases = {});
 // Into and out of config.json (for `port`, `inspect`, removal).
 nlohmann::json endpoint_json(const Endpoint& e);
 std::optional<Endpoint> endpoint_from_json(const nlohmann::json& j);
@@ -55,7 +56,8 @@ std::string veth_owner(const std::string& link);
 // veth mdv<id>x<N>; no route, no ports). Throws Error naming the flag (--ip) or the network.
 Endpoint plan_extra_endpoint(const std::string& data_root, const std::string& network,
                              const std::string& requested_ip, const std::string& container_id,
-                             const std::string& container_name, int index);
+                             const std::string& container_name, int index,
+                             const std::vector<std::string>& aliases = {});
 // At each start, the addresses of the networks `network connect` added leased again (kept when
 // held; a failed first start gave them back): Error when another container took one meanwhile.
 void lease_again(const std::string& data_root, const std::string& container_id,

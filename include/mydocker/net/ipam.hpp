@@ -106,9 +106,20 @@ struct Lease {
   Mac mac{};
   int prefix = 0;        // the network's, for the container's address (10.88.0.2/16)
   uint32_t gateway = 0;  // the container's default route, unless the network is internal
+  // --network-alias / network connect --alias: more names it has on this network (its peers'
+  // /etc/hosts lists them beside its name). Only names that pass check_alias.
+  std::vector<std::string> aliases;
 
   std::string cidr() const;  // "10.88.0.2/16", docker's IPv4Address
 };
+
+// The /etc/hosts line that names a container to its peers: "IP\tNAME ALIAS...".
+std::string hosts_line(const Lease& lease);
+// A network alias as a name other containers resolve: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 253
+// characters (a DNS name's), so that it is one word of an /etc/hosts line. Throws Error naming
+// `flag` (--network-alias, --alias).
+void check_alias(const std::string& alias, const std::string& flag);
+bool valid_alias(std::string_view alias);
 
 // A network as inspect shows it: to_json(network) with Containers{id: {Name, EndpointID,
 // MacAddress, IPv4Address, IPv6Address}} filled from its leases.
@@ -169,8 +180,10 @@ class NetworkStore {
   // the subnet and free (Error naming --ip and the value). Persisted before it returns. A
   // container that already holds an address on the network gets it back (a restart keeps its
   // address). Error "no free address in network NAME (SUBNET)" when the subnet is full.
+  // `aliases` are kept with a new lease (a held one keeps its own).
   Lease allocate(const std::string& network, const std::string& container_id,
-                 const std::string& container_name, std::optional<uint32_t> requested = {});
+                 const std::string& container_name, std::optional<uint32_t> requested = {},
+                 const std::vector<std::string>& aliases = {});
   // Frees the container's address; nothing to do (no error) when it has none or the network
   // is gone.
   void release(const std::string& network, const std::string& container_id);

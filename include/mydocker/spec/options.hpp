@@ -77,6 +77,7 @@ struct RunOptions {
   std::vector<std::string> publish;            // -p [HOSTIP:][HOSTPORT:]CTRPORT[/PROTO]
   bool publish_all = false;                    // -P: the image's ExposedPorts, free host ports
   std::string ip;                              // --ip (a user-defined network)
+  std::vector<std::string> network_aliases;    // --network-alias (a user-defined network)
   std::vector<std::string> dns;                // --dns IP (resolv.conf's nameservers)
   std::vector<std::string> dns_search;         // --dns-search DOMAIN ("." for none)
   std::vector<std::string> dns_options;        // --dns-option OPT (resolv.conf's options)
