@@ -609,6 +609,19 @@ Result host_cgroup_view(const Steps& s, const InitConfig& c) {
   return bind_cgroups(s, c, "/sys/fs/cgroup", !c.privileged, trees);
 }
 
+// The host's terminals stay out of a run on its files: a devpts instance of its own on /dev/pts
+// (a PTY of -t is made there; the host's /dev/pts/N, which docker's device rules would let it
+// open (c 136:*), are hidden) and /dev/null over /dev/console (c 5:1, the host's console).
+Result host_terminals(const Steps& s, const InitConfig& c) {
+  if (c.privileged && !c.tty) return std::nullopt;  // every device, as docker's --privileged
+  if (auto f = s.mount("mount -t devpts devpts /dev/pts -o newinstance,ptmxmode=0666,mode=0620",
+                       "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                       "newinstance,ptmxmode=0666,mode=0620"))
+    return f;
+  if (c.privileged || !exists("/dev/console")) return std::nullopt;
+  return s.bind("/dev/null", "/dev/console", false);
+}
+
 }  // namespace
 
 // No image: the host's files. Every mount of the container's copy of the host's mount tree is
@@ -665,14 +678,16 @@ Result host_view(const Steps& s, const InitConfig& c) {
                            "tmpfs", *t, "tmpfs", flags, data.c_str()))
         return f;
     }
-  if (c.tty)  // a PTY needs a devpts instance of its own
-    if (auto f = s.mount("mount -t devpts devpts /dev/pts -o newinstance,ptmxmode=0666,mode=0620",
-                         "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                         "newinstance,ptmxmode=0666,mode=0620"))
-      return f;
+  if (auto f = host_terminals(s, c)) return f;
   if (c.cgroup_view)
     if (auto f = host_cgroup_view(s, c)) return f;
-  return user_mounts(s, c, "", c.host_rw ? nullptr : &trees);
+  if (auto f = user_mounts(s, c, "", c.host_rw ? nullptr : &trees)) return f;
+  // docker's masked and read-only paths over the new /proc and the host's /sys: the kernel's
+  // global settings (kernel.core_pattern runs a program as the host's root) stay out of reach,
+  // --host-rw or not. --privileged: none, as with an image.
+  if (!c.privileged)
+    if (auto f = protect_paths(s, "")) return f;
+  return std::nullopt;
 }
 
 // The image read-only below, the container's own layer above.

@@ -399,6 +399,44 @@ TEST_F(HostFilesTest, TheHostsFilesAreReadOnlyWithFreshTmpRunAndShm) {
   EXPECT_EQ(md({"run", "--rm", "--host-rw", "busybox:1", "true"}).status, 125);
 }
 
+// The kernel's global settings and the host's terminals stay out of a run on the host's files,
+// as they do out of an image's: docker's masked and read-only paths over its /proc and /sys
+// (kernel.core_pattern would run a program as the host's root), a devpts instance of its own
+// (docker's rules allow c 136:*, the host's /dev/pts/N) and /dev/null over /dev/console.
+TEST_F(HostFilesTest, KernelSettingsAndTheHostsTerminalsAreOutOfReach) {
+  const std::string before = read_file("/proc/sys/fs/lease-break-time");
+  // A terminal of the host's, open while the container looks for it.
+  const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  const std::string pts = ptsname(master);
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{}, {"--host-rw"}, {"--cap-add", "ALL"}}) {
+    std::vector<std::string> a = {"run", "--rm"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {"sh", "-c",
+                       "echo 1 > /proc/sys/fs/lease-break-time 2>/dev/null || echo sys-ro; "
+                       "test -e " +
+                           pts +
+                           " || echo pts-hidden; "
+                           "stat -c %t:%T /dev/console; wc -c < /proc/keys; "
+                           "grep -c . /proc/timer_list"});
+    auto r = md(a);
+    EXPECT_EQ(r.out, "sys-ro\npts-hidden\n1:3\n0\n0\n") << (flags.empty() ? "" : flags[0]) << r.err;
+  }
+  close(master);
+  EXPECT_EQ(read_file("/proc/sys/fs/lease-break-time"), before);
+  // --sysctl is still written (through the /proc/sys of before the read-only bind).
+  auto sysctl = md(
+      {"run", "--rm", "--sysctl", "net.ipv4.ip_forward=1", "cat", "/proc/sys/net/ipv4/ip_forward"});
+  EXPECT_EQ(sysctl.out, "1\n") << sysctl.err;
+  // --privileged: none of it (docker's), and -t still gets its PTY.
+  auto priv = md({"run", "--rm", "--privileged", "sh", "-c",
+                  "test -w /proc/sys/fs/lease-break-time && echo sys-rw"});
+  EXPECT_EQ(priv.out, "sys-rw\n") << priv.err;
+}
+
 // ---- parents of --cgroup-parent ----
 
 TEST_F(IntegrationTest, PruneRemovesTheCgroupParentsAKilledRunMade) {
