@@ -58,20 +58,25 @@ std::vector<Subnet> subnets_of(const std::vector<Netlink::Route>& routes) {
 // The network's bridge and firewall elements, made on first use (under the store's lock); the
 // bridge's ifindex.
 // The table is checked too (one netlink round trip): a firewall reload or `nft flush ruleset`
-// may have removed it while the bridge stayed, and without it nothing is masqueraded or
-// published. It comes back with this network's elements (others' at their next run).
-int ensure_network(const Network& n, Netlink& nl, int mtu) {
+// may have removed it while the bridge stayed, and without it nothing is masqueraded, isolated
+// or published. It comes back with the elements of every network whose bridge exists (the
+// published ports of running containers do not: see README, "Networks").
+int ensure_network(const NetworkStore& store, const Network& n, Netlink& nl, int mtu) {
   Firewall fw;
   const int index = nl.index(n.bridge);
   const bool table = fw.has_table();
   if (index != 0 && table) return index;  // made with its elements by an earlier run
-  if (!table) fw.ensure_table();          // (a new bridge: the table may be there already)
+  if (!table && fw.ensure_table())
+    for (const Network& other : store.list())
+      if (other.name != n.name && nl.index(other.bridge) != 0)
+        fw.add_network(other.subnet.text(), other.bridge, other.internal);
   if (index == 0) {
     nl.create_bridge(n.bridge, mtu);
     nl.add_address(n.bridge, format_ipv4(n.gateway), n.subnet.prefix);
     nl.set_up(n.bridge);
     sysctl("net.ipv4.ip_forward", "1");
-    // localhost:PORT from the host itself: DNAT'd 127.0.0.1 may then leave through the bridge.
+    // localhost:PORT from the host itself: DNAT'd 127.0.0.1 may then leave through the bridge
+    // (the table's guard chain drops what would come in to 127.x through it).
     sysctl("net.ipv4.conf." + n.bridge + ".route_localnet", "1");
   }
   fw.add_network(n.subnet.text(), n.bridge, n.internal);
@@ -244,7 +249,7 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
     // its ports', and none may be left).
     mtu = bridge_mtu(nl, e.network.bridge);
     if (mtu == 0) mtu = uplink_mtu(nl.routes_v4());
-    bridge = ensure_network(e.network, nl, mtu);
+    bridge = ensure_network(store, e.network, nl, mtu);
   }
   const Netlink::VethPair pair{e.veth, e.ifname,    mtu,         bridge, e.network.bridge,
                                true,   e.lease.mac, netns.get(), ns};

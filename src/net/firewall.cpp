@@ -130,6 +130,21 @@ void choose_host_ports(std::vector<PortMapping>& ports) {
   }
 }
 
+// The chains' rules; the sets and maps hold what changes. `guard` is the newest chain: a table
+// without it was made by an older mydocker, and its chains are flushed and filled again in one
+// transaction (upgrade_script), its sets and maps kept.
+//
+// guard (before everything, at raw priority): every bridge has route_localnet=1 (so that the
+// host's own localhost:PORT may leave, DNAT'd, through it), which would also let a container
+// send to the host's 127.0.0.1-only services (or claim to come from 127.x): dropped.
+// prerouting never DNATs to 127.0.0.0/8-addressed ports: such a packet in prerouting came from
+// another machine (the host's own go through output), and a port published on 127.0.0.1 is the
+// host's alone.
+// forward: containers of one bridge talk (also on an internal network, also with
+// br_netfilter); internal networks have no way out; published ports (DNAT'd) come in; networks
+// are isolated; and nothing else comes into a bridge from outside but the replies to what its
+// containers opened (docker's rule: an unpublished port is not reachable by routing to the
+// container's address, though mydocker turns on ip_forward).
 std::string table_script() {
   return R"(table ip mydocker {
   set all_nets { type ipv4_addr; flags interval; }
@@ -139,8 +154,14 @@ std::string table_script() {
   set same_bridge { type ifname . ifname; }
   map ports_any { type inet_proto . inet_service : ipv4_addr . inet_service; }
   map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+  chain guard {
+    type filter hook prerouting priority raw; policy accept;
+    iifname @bridges ip daddr 127.0.0.0/8 drop
+    iifname @bridges ip saddr 127.0.0.0/8 drop
+  }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
+    ip daddr 127.0.0.0/8 return
     fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @ports_ip
     fib daddr type local dnat ip to meta l4proto . th dport map @ports_any
   }
@@ -157,14 +178,25 @@ std::string table_script() {
   }
   chain forward {
     type filter hook forward priority filter; policy accept;
+    iifname . oifname @same_bridge accept
     iifname @internal drop
     oifname @internal drop
     ct status dnat accept
-    iifname . oifname @same_bridge accept
     iifname @bridges oifname @bridges drop
+    oifname @bridges ct state established,related accept
+    oifname @bridges drop
   }
 }
 )";
+}
+
+// An older mydocker's table made current: its chains emptied, then the definition again (sets,
+// maps and chains that exist stay, with their elements), in one `nft -f` transaction.
+std::string upgrade_script() {
+  std::string out;
+  for (const char* chain : {"prerouting", "output", "postrouting", "forward"})
+    out += std::string("flush chain ip mydocker ") + chain + "\n";
+  return out + table_script();
 }
 
 void Firewall::apply(const std::string& script) { run_script(script, /*as_commands=*/true); }
@@ -181,13 +213,17 @@ void Firewall::run_script(const std::string& script, bool as_commands) {
   }
 }
 
-bool Firewall::has_table() const { return NfTables::shared().has_table("mydocker"); }
+bool Firewall::has_table() const { return NfTables::shared().has_chain("mydocker", "guard"); }
 
-void Firewall::ensure_table() const {
-  if (has_table()) return;
-  trace::emit("nft -f - <<'EOF'   # mydocker's own table: its rules never change, only its sets");
-  run_script(table_script(), /*as_commands=*/false);
+bool Firewall::ensure_table() const {
+  if (has_table()) return false;
+  const bool older = NfTables::shared().has_table("mydocker");
+  trace::emit(older ? "nft -f - <<'EOF'   # an older mydocker's table: its rules made current"
+                    : "nft -f - <<'EOF'   # mydocker's own table: its rules never change, only its "
+                      "sets");
+  run_script(older ? upgrade_script() : table_script(), /*as_commands=*/false);
   trace::emit("EOF");
+  return !older;
 }
 
 namespace {

@@ -636,6 +636,29 @@ void Netlink::finish_veth(const VethPair& v, Netlink& peer_side) {
   if (v.mtu > 0) peer.attr_u32(IFLA_MTU, static_cast<uint32_t>(v.mtu));
   if (v.peer_mac) peer.attr(IFLA_ADDRESS, v.peer_mac->data(), v.peer_mac->size());
   send_change(peer_side.socket_.get(), peer_side.seq_, peer, command);
+  if (v.master_index > 0) set_hairpin(v.name);
+}
+
+// A bridge port in hairpin mode may send a frame back out of the port it came in on: with
+// br_netfilter (docker loads it; bridge-nf-call-iptables=1) a container's packet to its own
+// published port is DNAT'd on the bridge itself and must go back out of its own port (docker
+// sets this on every veth when it does not proxy ports). RTM_SETLINK of family AF_BRIDGE on
+// the port's index, IFLA_PROTINFO nested: IFLA_BRPORT_MODE 1.
+void Netlink::set_hairpin(const std::string& port) {
+  const std::string command = ip("link set " + quote(port) + " type bridge_slave hairpin on");
+  trace::emit(command);
+  const int index = find_link(socket_.get(), seq_, port).index;
+  if (index == 0) throw SysError(ENODEV, command);
+  Message request(RTM_SETLINK, 0);
+  ifinfomsg info{};
+  info.ifi_family = AF_BRIDGE;
+  info.ifi_index = index;
+  request.append(&info, sizeof info);
+  const size_t protinfo = request.begin(IFLA_PROTINFO | NLA_F_NESTED);
+  const uint8_t on = 1;
+  request.attr(IFLA_BRPORT_MODE, &on, sizeof on);
+  request.end(protinfo);
+  send_change(socket_.get(), seq_, request, command);
 }
 
 // IFLA_MASTER: the bridge's ifindex.
@@ -826,6 +849,18 @@ NfTables& NfTables::shared() {
 
 void NfTables::release_shared() noexcept { shared_slot().reset(); }
 
+bool NfTables::has_chain(const std::string& table, const std::string& chain) const {
+  Message request(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETCHAIN, 0);
+  nfgen_header(request, NFPROTO_IPV4, 0);
+  request.attr_string(NFTA_CHAIN_TABLE, table);
+  request.attr_string(NFTA_CHAIN_NAME, chain);
+  used_ = true;
+  const Reply reply = exchange(socket_.get(), seq_, request);
+  if (reply.err == ENOENT) return false;
+  if (reply.err != 0) refuse(reply, "nft list chain ip " + table + " " + chain);
+  return true;
+}
+
 bool NfTables::has_table(const std::string& table) const {
   Message request(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETTABLE, 0);
   nfgen_header(request, NFPROTO_IPV4, 0);
@@ -851,6 +886,20 @@ Reply receive_batch(int fd, uint32_t first, uint32_t last, size_t acks) {
     return reply.err != 0 || --acks == 0;
   });
   return reply;
+}
+
+// A batch goes in one sendmsg, which the socket's send buffer must hold (its default, about
+// 208 KiB, holds some 5,000 ports: `-p 10000-20000:10000-20000` failed with EMSGSIZE). A larger
+// one raises it as nft does: SO_SNDBUFFORCE (root), past net.core.wmem_max.
+void fit_send_buffer(int fd, size_t size) {
+  int have = 0;
+  socklen_t len = sizeof have;
+  if (::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &have, &len) == 0 &&
+      static_cast<size_t>(have) / 2 >= size + 4096)  // the kernel reports twice what it keeps
+    return;
+  const int want = static_cast<int>(std::min<size_t>(size + 65536, 64u << 20));
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) != 0)
+    (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
 }
 
 // A nested list's 16-bit length holds about 1,600 elements: more go in further requests of
@@ -892,6 +941,7 @@ void NfTables::change(bool add, const std::string& table, const std::string& set
   batch.insert(batch.end(), tail.begin(), tail.end());
   if (!command.empty()) trace::emit(command);
   used_ = true;
+  fit_send_buffer(socket_.get(), batch.size());
   send_request(socket_.get(), batch);
   const Reply reply = receive_batch(socket_.get(), first, seq_, requests);
   if (reply.err == 0) return;

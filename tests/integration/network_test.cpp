@@ -244,6 +244,85 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
   md({"rm", "-f", "web"});
 }
 
+// What was not published stays closed (docker's rules), also to the tricks a bridge's
+// route_localnet=1 would otherwise allow: an outside machine routing to a container's address
+// directly, or sending to 127.0.0.1:PORT through the host (a port published on 127.0.0.1 is the
+// host's alone), and a container sending to the host's 127.0.0.1-only services through its
+// gateway. Containers of one internal network reach each other, and a container reaches its own
+// published port through the host (hairpin), with br_netfilter on as here.
+TEST_F(NetworkTest, WhatWasNotPublishedStaysClosed) {
+  web({"-p", "8080:80", "-p", "127.0.0.1:8082:80"}, "web");
+  web({"--net", "bridge"}, "hidden");
+  auto ip_of = [&](const std::string& c) {
+    const std::string out = md({"inspect", "-f", "{{.NetworkSettings.IPAddress}}", c}).out;
+    return out.substr(0, out.find('\n'));
+  };
+  const std::string web_ip = ip_of("web"), hidden_ip = ip_of("hidden");
+  ASSERT_EQ(hidden_ip.rfind("10.88.", 0), 0u) << hidden_ip;
+  auto outside = [&](std::vector<std::string> a) { return in_outside(a); };
+  auto host = [&](std::vector<std::string> a) { return in_host(a); };
+  EXPECT_EQ(fetch(outside, "http://192.0.2.1:8080/"), "hello-web\n");
+  // Counters of this test's own (in the host's namespace the test made): what the outside
+  // machine sends that is forwarded to web, and what reaches the host's 127.0.0.1:7777 from
+  // elsewhere than its loopback.
+  Options probe;
+  probe.input =
+      "table ip probe {\n"
+      "  chain fwdp { type filter hook forward priority -400; ip saddr 192.0.2.2 ip "
+      "daddr " +
+      web_ip +
+      " tcp dport 80 counter; }\n"
+      "  chain inp { type filter hook input priority -400; iifname != \"lo\" ip "
+      "daddr 127.0.0.1 tcp dport 7777 counter; }\n}\n";
+  ASSERT_EQ(in_host({"nft", "-f", "-"}, probe).status, 0);
+  // The outside machine routes the containers' subnet, and 127.0.0.1, to the host.
+  ASSERT_EQ(in_outside({"ip", "route", "add", "10.88.0.0/16", "via", "192.0.2.1"}).status, 0);
+  ASSERT_EQ(in_outside({"sysctl", "-qw", "net.ipv4.conf.out0.route_localnet=1"}).status, 0);
+  for (const char* local : {"127.0.0.1", "127.0.0.0/8"})
+    in_outside({"ip", "route", "del", "local", local, "dev", "lo", "table", "local"});
+  ASSERT_EQ(in_outside({"ip", "route", "add", "127.0.0.1/32", "via", "192.0.2.1"}).status, 0);
+  auto closed = [&](const std::string& url) {
+    return in_outside({"sh", "-c", "timeout 2 busybox wget -q -O- " + url + " || echo closed"}).out;
+  };
+  EXPECT_EQ(closed("http://" + hidden_ip + "/"), "closed\n") << "an unpublished container";
+  EXPECT_EQ(closed("http://127.0.0.1:8082/"), "closed\n") << "a port published on 127.0.0.1";
+  EXPECT_EQ(fetch(host, "http://127.0.0.1:8082/"), "hello-web\n") << "the host's own localhost";
+  // A service of the host's on 127.0.0.1, and a container that routes 127.0.0.1 to its gateway.
+  const std::string www = root() + "/host-www";
+  fs::create_directories(www);
+  std::ofstream(www + "/index.html") << "host-secret\n";
+  Background host_only({"nsenter", "--net=/proc/" + std::to_string(host_->pid()) + "/ns/net",
+                        "busybox", "httpd", "-f", "-p", "127.0.0.1:7777", "-h", www},
+                       {});
+  EXPECT_EQ(fetch(host, "http://127.0.0.1:7777/"), "host-secret\n");
+  auto sneak = md({"run", "--rm", "--net", "bridge", "--cap-add", "NET_ADMIN", "--sysctl",
+                   "net.ipv4.conf.eth0.route_localnet=1", "busybox", "sh", "-c",
+                   "ip route del local 127.0.0.1 dev lo table local; "
+                   "ip route del local 127.0.0.0/8 dev lo table local; "
+                   "ip route add 127.0.0.1/32 via 10.88.0.1 dev eth0 && "
+                   "timeout 2 wget -q -O- http://127.0.0.1:7777/ || echo blocked"});
+  EXPECT_EQ(sneak.out, "blocked\n") << sneak.err;
+  const std::string counters = in_host({"nft", "list", "table", "ip", "probe"}).out;
+  for (const std::string chain : {"fwdp", "inp"}) {
+    const size_t at = counters.find("chain " + chain);
+    ASSERT_NE(at, std::string::npos) << counters;
+    EXPECT_EQ(counters.find("counter packets 0 bytes 0", at), counters.find("counter packets", at))
+        << chain << " saw packets:\n"
+        << counters;
+  }
+  // Hairpin: web reaches its own published port through the host's address.
+  EXPECT_EQ(md({"exec", "web", "sh", "-c", "timeout 3 wget -q -O- http://192.0.2.1:8080/"}).out,
+            "hello-web\n");
+  // Two containers of one internal network talk.
+  ASSERT_EQ(md({"network", "create", "--internal", "inner"}).status, 0);
+  web({"--net", "inner"}, "i1");
+  auto inner = md({"run", "--rm", "--net", "inner", "busybox", "sh", "-c",
+                   "timeout 3 wget -q -O- http://i1/ || echo unreachable"});
+  EXPECT_EQ(inner.out, "hello-i1\n") << inner.err;
+  md({"rm", "-f", "web", "hidden", "i1"});
+  EXPECT_EQ(md({"network", "rm", "inner"}).status, 0);
+}
+
 // The firewall comes back when its table is gone (a firewall reload, `nft flush ruleset`) and
 // the bridge stayed; and a range of 2,000 ports is published and unpublished whole (more
 // elements than one netlink request holds).
@@ -292,6 +371,8 @@ os.unlink(os.path.join(d, "manifest.json"))
 
 TEST_F(NetworkTest, TableRemovedIsMadeAgainAndLargeRangesPublish) {
   ASSERT_EQ(md({"run", "--rm", "--net", "bridge", "busybox", "true"}).status, 0);
+  ASSERT_EQ(md({"network", "create", "--internal", "inner"}).status, 0);
+  ASSERT_EQ(md({"run", "--rm", "--net", "inner", "busybox", "true"}).status, 0);
   ASSERT_EQ(in_host({"nft", "delete", "table", "ip", "mydocker"}).status, 0);
   web({"-p", "8082:80"}, "again");
   EXPECT_EQ(
@@ -299,6 +380,20 @@ TEST_F(NetworkTest, TableRemovedIsMadeAgainAndLargeRangesPublish) {
       "hello-again\n")
       << "no published port without the table";
   md({"rm", "-f", "again"});
+  // The other network's elements came back with it: inner is internal again.
+  const std::string internal = in_host({"nft", "list", "set", "ip", "mydocker", "internal"}).out;
+  EXPECT_NE(internal.find("mdbr-"), std::string::npos) << internal;
+  EXPECT_EQ(md({"network", "rm", "inner"}).status, 0);
+  // An older mydocker's table (its chains without the guard) is made current, sets kept.
+  ASSERT_EQ(in_host({"nft", "delete", "chain", "ip", "mydocker", "guard"}).status, 0);
+  ASSERT_EQ(md({"run", "--rm", "--net", "bridge", "busybox", "true"}).status, 0);
+  const std::string table = in_host({"nft", "list", "table", "ip", "mydocker"}).out;
+  EXPECT_NE(table.find("chain guard"), std::string::npos) << table;
+  EXPECT_EQ(table.find("ct status dnat accept"), table.rfind("ct status dnat accept"))
+      << "rules added twice:\n" << table;
+  // More ports than the netlink socket's default send buffer holds in one batch.
+  auto huge = md({"run", "--rm", "-p", "20000-30000:20000-30000/udp", "busybox", "true"});
+  EXPECT_EQ(huge.status, 0) << huge.err.substr(0, 400);
   auto range = md({"run", "--rm", "-p", "40000-41999:40000-41999", "busybox", "true"});
   EXPECT_EQ(range.status, 0) << range.err.substr(0, 400);
   const std::string map = in_host({"nft", "list", "map", "ip", "mydocker", "ports_any"}).out;

@@ -49,9 +49,11 @@ std::string table_script();
 
 class Firewall {
  public:
-  // Makes the table when it is missing. Call under the networks' lock (two makers would add
-  // its rules twice).
-  void ensure_table() const;
+  // Makes the table when it is missing, or makes an older mydocker's rules current. Call under
+  // the networks' lock (two makers would add its rules twice). true: made new (empty sets: a
+  // firewall reload or `nft flush ruleset` took the old one, or it is the first).
+  bool ensure_table() const;
+  // The table, with the current rules.
   [[nodiscard]] bool has_table() const;
   void add_network(const std::string& subnet, const std::string& bridge, bool internal) const;
   void remove_network(const std::string& subnet, const std::string& bridge, bool internal) const;

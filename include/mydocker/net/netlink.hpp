@@ -84,6 +84,8 @@ class Netlink {
   void finish_veth(const VethPair& pair, Netlink& peer_side);
   // ip link set LINK master BRIDGE
   void set_master(const std::string& link, const std::string& bridge);
+  // Hairpin mode on a bridge port (`ip link set PORT type bridge_slave hairpin on`).
+  void set_hairpin(const std::string& port);
   // ip link set LINK up
   void set_up(const std::string& link);
   // ip link set LINK name NEW_NAME (the link must be down: the kernel says EBUSY otherwise).
@@ -139,6 +141,8 @@ class NfTables {
     std::string key, data;
   };
   [[nodiscard]] bool has_table(const std::string& table) const;
+  // false also when the table is missing.
+  [[nodiscard]] bool has_chain(const std::string& table, const std::string& chain) const;
   // add: `nft create element` (EEXIST when a key is there); else `nft delete element` (ENOENT
   // when one is missing). `command` is the trace line and names a refusal: SysError with the
   // kernel's errno.
