@@ -323,6 +323,19 @@ Subnet checked_subnet(const Subnet& s, const std::vector<Record>& existing,
     throw bad_value(text, "--subnet",
                     "too small: a network needs a /30 at least (its address, a gateway, one "
                     "container, the broadcast address)");
+  // Addresses that cannot be a bridge's: "this network" (0/8), loopback (127/8), link-local
+  // (169.254/16: the kernel's own), multicast and reserved (224/3, the broadcast among them).
+  const struct {
+    uint32_t network;
+    int prefix;
+    const char* what;
+  } kSpecial[] = {{0x00000000, 8, "\"this network\" (0.0.0.0/8)"},
+                  {0x7f000000, 8, "loopback (127.0.0.0/8)"},
+                  {0xa9fe0000, 16, "link-local (169.254.0.0/16)"},
+                  {0xe0000000, 3, "multicast or reserved (224.0.0.0/3)"}};
+  for (const auto& sp : kSpecial)
+    if (Subnet{sp.network, sp.prefix}.overlaps(s))
+      throw bad_value(text, "--subnet", std::string("overlaps ") + sp.what + ": not a network's");
   for (const Record& r : existing)
     if (r.network.subnet.overlaps(s))
       throw bad_value(text, "--subnet",

@@ -238,6 +238,12 @@ TEST_F(NetworkStoreTest, ExplicitSubnetMustBeFreeAndBigEnough) {
             "invalid value '192.168.1.0/24' for --subnet: overlaps 192.168.0.0/16, in use");
   EXPECT_NE(error_of([&] { create("b", "10.60.0.0/31"); }).find("too small"), std::string::npos);
   EXPECT_EQ(create("b", "10.60.0.0/30").subnet.text(), "10.60.0.0/30");
+  // Addresses no bridge can have.
+  for (const char* special : {"127.0.0.0/8", "127.5.0.0/16", "0.0.0.0/8", "224.1.0.0/16",
+                              "240.0.0.0/8", "255.255.255.0/24", "169.254.0.0/16", "0.0.0.0/0"})
+    EXPECT_NE(error_of([&] { create("s", special); }).find("not a network's"), std::string::npos)
+        << special;
+  EXPECT_EQ(create("d", "223.255.0.0/16").subnet.text(), "223.255.0.0/16");
   // Without --subnet the pool goes round a network given one.
   EXPECT_EQ(create("c").subnet.text(), "10.88.0.0/16");
 }
