@@ -96,6 +96,9 @@ int run_prune(const CommandLine& cl) {
   const Store store(cl.state_root);
   PruneReport r;
   if (cl.prune.what != "images") r = prune(store, places, cl.data_root);
+  if (cl.prune.what == "images") {  // what a killed load or pull left, as its prompt says
+    r.removed = prune_image_leftovers(cl.data_root);
+  }
   if (cl.prune.what == "images" || cl.prune.what == "all") {
     for (const auto& line : prune_images(store, cl.data_root, cl.prune.all_images))
       out() << line << "\n";

@@ -272,6 +272,19 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
   record(store, "update", dir, dir.update([&](ContainerState& s) { s.limits = config["limits"]; }));
 }
 
+std::vector<std::string> prune_image_leftovers(const std::string& data_root) {
+  std::vector<std::string> removed;
+  if (::access(data_root.c_str(), F_OK) != 0) return removed;  // nothing made, nothing to clean
+  const ImageStore images(data_root);
+  for (const auto& tmp : images.abandoned()) {
+    remove_tree(tmp);
+    removed.push_back(tmp);
+  }
+  // Layers and blobs no image refers to (a load or pull killed before its image was recorded).
+  for (const auto& line : images.collect_garbage()) removed.push_back(line);
+  return removed;
+}
+
 PruneReport prune(const Store& store, const std::vector<ContainerCgroupPlace>& places,
                   const std::string& data_root) {
   require_root("prune");
@@ -283,16 +296,7 @@ PruneReport prune(const Store& store, const std::vector<ContainerCgroupPlace>& p
   }
   // No data root (a fresh host): nothing of images or networks to clean, and nothing made.
   const bool has_data = ::access(data_root.c_str(), F_OK) == 0;
-  if (has_data) {
-    const ImageStore images(data_root);
-    for (const auto& tmp : images.abandoned()) {
-      remove_tree(tmp);
-      report.removed.push_back(tmp);
-    }
-    // Layers and blobs no image refers to (a load or pull killed before its image was
-    // recorded).
-    for (const auto& line : images.collect_garbage()) report.removed.push_back(line);
-  }
+  for (const auto& line : prune_image_leftovers(data_root)) report.removed.push_back(line);
   std::set<std::string> known;
   for (const auto& id : store.ids()) {
     known.insert(id);

@@ -52,6 +52,10 @@ void pause(const Store& store, const std::string& ref, bool paused);
 // update: new limits for a running container (runc update's semantics).
 void update(const Store& store, const std::string& ref, const RunOptions& limits);
 
+// What a killed load, pull or commit left in the data root: its temporary directories, and
+// layers and blobs no image refers to (removed lines). `prune` does it, and `image prune`.
+std::vector<std::string> prune_image_leftovers(const std::string& data_root);
+
 // prune: removes stopped containers and what crashed runs, imports and rmis left behind: the
 // image store's temporary entries, and the layers under <data_root>/containers whose record in
 // this state root is gone (see container_files_owner). Returns the lines to print and whether
