@@ -144,7 +144,8 @@ int run_commit(const CommandLine& cl) {
 
 void load_options(CLI::App& load, CommandLine& cl, Scratch&) {
   load.add_option("-i,--input", cl.output, "Read from FILE (a tar, plain or compressed)");
-  load.add_flag("-q,--quiet", cl.ps.quiet, "Print nothing");
+  load.add_flag("-q,--quiet", cl.ps.quiet,
+                "Suppress the load's progress (docker's: the Loaded image lines stay)");
 }
 
 int run_load(const CommandLine& cl) {
@@ -163,8 +164,7 @@ int run_load(const CommandLine& cl) {
     if (const auto info = images.lookup(image.id))
       record_image_event(cl.state_root, images, "load", *info,
                          image.names.empty() ? "sha256:" + image.id : image.names.front().text());
-  if (cl.ps.quiet) return 0;
-  for (const auto& image : loaded) {
+  for (const auto& image : loaded) {  // -q too: docker's quiet load hides only its progress
     for (const auto& n : image.names) out() << "Loaded image: " << n.text() << "\n";
     if (image.names.empty()) out() << "Loaded image ID: sha256:" << image.id << "\n";
   }

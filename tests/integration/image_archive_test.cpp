@@ -164,8 +164,9 @@ TEST_F(ImageArchiveTest, SaveIsReadBySkopeoAndUmociAndRoundTripsItsDigests) {
             0);
   const std::string third = root() + "/third-data";
   auto dn =
-      run({mydocker(), "--root", root(), "--data-root", third, "load", "-i", docker_new + ".tar"});
-  EXPECT_EQ(dn.out, "Loaded image: app:1\n") << dn.err;
+      run({mydocker(), "--root", root(), "--data-root", third, "load", "-q", "-i",
+           docker_new + ".tar"});
+  EXPECT_EQ(dn.out, "Loaded image: app:1\n") << "-q hides only progress, as docker's: " << dn.err;
   EXPECT_EQ(Json::parse(run({mydocker(), "--root", root(), "--data-root", third, "image", "inspect",
                              "app:1"})
                             .out)[0]
