@@ -283,7 +283,7 @@ ImageInfo ImageStore::import_tar(int fd, const std::string& reference,
 
 ImageInfo ImageStore::commit_layer(const std::string& upper, const std::string& base_id,
                                    const std::string& reference, const std::string& source,
-                                   const std::string& created_by) const {
+                                   const std::string& created_by, const CommitConfig& meta) const {
   if (!reference.empty()) parse_image_reference(reference);  // before the tree is archived
   if (read_info(base_id).layers.empty())
     throw Error("commit: image " + short_id(base_id) + " was imported by an older mydocker " +
@@ -296,7 +296,7 @@ ImageInfo ImageStore::commit_layer(const std::string& upper, const std::string& 
     if (!tar) throw SysError(errno, "commit: cannot create a file in " + data_root_);
     write_tar(upper, tar.get(), true);
     const std::string blob = content().add_blob(tar.get(), "", -1, "commit");
-    return one_more_layer(blob, base_id, reference, source, created_by);
+    return one_more_layer(blob, base_id, reference, source, created_by, meta);
   } catch (...) {
     collect_garbage();
     throw;
@@ -305,7 +305,8 @@ ImageInfo ImageStore::commit_layer(const std::string& upper, const std::string& 
 
 ImageInfo ImageStore::one_more_layer(const std::string& blob, const std::string& base_id,
                                      const std::string& reference, const std::string& source,
-                                     const std::string& created_by) const {
+                                     const std::string& created_by,
+                                     const CommitConfig& meta) const {
   ContentStore store = content();
   const std::string diff = store.add_layer(blob, "", base_id.empty() ? "import" : "commit");
   using nlohmann::json;
@@ -325,6 +326,9 @@ ImageInfo ImageStore::one_more_layer(const std::string& blob, const std::string&
       manifest["layers"] = json::parse(store.read_blob(base.manifest)).at("layers");
     config["created"] = step["created"] = now_rfc3339();  // an import's config has none (above)
   }
+  if (!meta.config.is_null()) config["config"] = meta.config;
+  if (!meta.author.empty()) config["author"] = meta.author;
+  if (!meta.comment.empty()) step["comment"] = meta.comment;
   config["rootfs"]["diff_ids"].push_back(diff);
   config["history"].push_back(step);
   const std::string config_text = config.dump();

@@ -206,17 +206,33 @@ TEST_F(ImageArchiveTest, SaveIsReadBySkopeoAndUmociAndRoundTripsItsDigests) {
 
 TEST_F(ImageArchiveTest, CommitAddsOneLayerAndRmiKeepsSharedLayers) {
   ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
-  auto r = md({"run", "--name", "c", "-u", "0", "app:1", "sh", "-c",
-               "rm /data/added; echo new > /data/new"});
+  auto r = md({"run", "--name", "c", "-u", "0", "-e", "FOO=1", "-w", "/data", "--label", "k=v",
+               "app:1", "sh", "-c", "rm /data/added; echo new > /data/new"});
   ASSERT_EQ(r.status, 0) << r.err;
-  auto c = md({"commit", "c", "app:2"});
+  auto bad = md({"commit", "-c", "RUN true", "c", "app:3"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("--change"), std::string::npos) << bad.err;
+  auto c = md({"commit", "-c", "ENV BAR=\"x y\"", "-c", "EXPOSE 53/udp", "-m", "why", "-a", "me",
+               "c", "app:2"});
   ASSERT_EQ(c.status, 0) << c.err;
   EXPECT_EQ(md({"rm", "c"}).status, 0);
   r = md({"run", "--rm", "app:2", "sh", "-c", "test -e /data/added || echo gone; cat /data/new"});
   EXPECT_EQ(r.out, "gone\nnew\n") << r.err;
+  // docker's commit: the container's configuration is the new image's, -c on top of it.
+  r = md({"run", "--rm", "app:2"});
+  EXPECT_EQ(r.status, 0) << "its command is the container's: " << r.err;
+  EXPECT_EQ(md({"run", "--rm", "app:2", "sh", "-c", "echo $FOO $BAR $(pwd) $(id -u)"}).out,
+            "1 x y /data 0\n");
   const Json j = inspect("app:2");
   ASSERT_EQ(j["RootFS"]["Layers"].size(), 5u);
-  EXPECT_EQ(j["Config"]["User"], "alice") << "the image's config is kept";
+  EXPECT_EQ(j["Config"]["User"], "0") << "the container's -u";
+  EXPECT_EQ(j["Config"]["Cmd"], Json({"sh", "-c", "rm /data/added; echo new > /data/new"}));
+  EXPECT_EQ(j["Config"]["Labels"]["k"], "v");
+  EXPECT_TRUE(j["Config"]["ExposedPorts"].contains("53/udp")) << j["Config"].dump();
+  EXPECT_EQ(j["Author"], "me");
+  EXPECT_NE(md({"history", "app:2"}).out.find("why"), std::string::npos);
+  for (const auto& e : j["Config"]["Env"])
+    EXPECT_NE(e.get<std::string>().rfind("HOSTNAME=", 0), 0u) << "the runtime's, not the image's";
   EXPECT_EQ(layer_dirs(), 5);
   EXPECT_EQ(md({"rmi", "app:1"}).status, 0);
   EXPECT_EQ(layer_dirs(), 5) << "app:2 still stands on app:1's four layers";

@@ -82,6 +82,10 @@ struct CommandLine {
     // -f, docker's short form of three flags: prune/rm --force, inspect --format, ls --filter.
     std::optional<std::string> f;
   } net;
+  struct {
+    std::vector<std::string> changes;  // commit -c "CMD [...]"
+    std::string message, author;       // commit -m, -a
+  } commit;
   // Set when parsing already finished the job (--help, --version, no command): exit with this.
   std::optional<int> exit_now;
 };

@@ -106,8 +106,17 @@ std::map<std::string, std::string> image_labels(const ImageStore& images, const 
 // export: the container's filesystem (its image with its own layer on top) as a tar on `fd`.
 void export_container(const Store& store, const std::string& data_root, const std::string& ref,
                       int fd);
-// commit: the container's filesystem as a new image named `reference`.
+// commit: the container's filesystem as a new image named `reference`, its configuration (Cmd,
+// Entrypoint, Env, WorkingDir, User, Labels, ExposedPorts, StopSignal, Healthcheck) as the
+// image's, as docker's; `changes` (-c) are Dockerfile instructions applied on top of it: CMD,
+// ENTRYPOINT, ENV, LABEL, EXPOSE, USER, WORKDIR, VOLUME, STOPSIGNAL (Error for others).
+struct CommitOptions {
+  std::vector<std::string> changes;
+  std::string message, author;
+};
 ImageInfo commit_container(const Store& store, const std::string& data_root, const std::string& ref,
-                           const std::string& reference);
+                           const std::string& reference, const CommitOptions& options = {});
+// One -c instruction applied to an image config's "config" object. Throws Error.
+void apply_commit_change(nlohmann::json& config, const std::string& change);
 
 }  // namespace mydocker

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,6 +75,14 @@ ReferenceKind reference_kind(std::string_view word);
 
 class ContentStore;
 
+// What a commit writes besides its layer (docker's): the container's configuration as the new
+// image's "config" (Cmd, Entrypoint, Env...; null: the base image's, unchanged), its author
+// (-a) and the history entry's comment (-m).
+struct CommitConfig {
+  nlohmann::json config;
+  std::string author, comment;
+};
+
 class ImageStore {
  public:
   explicit ImageStore(std::string data_root);
@@ -88,7 +97,7 @@ class ImageStore {
   // image's history.
   ImageInfo commit_layer(const std::string& upper, const std::string& base_id,
                          const std::string& reference, const std::string& source,
-                         const std::string& created_by) const;
+                         const std::string& created_by, const CommitConfig& meta = {}) const;
   // Registers the image whose config blob is `config_digest` and manifest blob
   // `manifest_digest` (both stored, every layer of the config's rootfs.diff_ids unpacked),
   // and gives it `names`. Used by load and pull. Returns the image (with its first name).
@@ -158,7 +167,7 @@ class ImageStore {
   // The layer blob `blob` (stored) as the one layer of a new image (import, commit).
   ImageInfo one_more_layer(const std::string& blob, const std::string& base_id,
                            const std::string& reference, const std::string& source,
-                           const std::string& created_by) const;
+                           const std::string& created_by, const CommitConfig& meta = {}) const;
 
   std::string data_root_, images_, tags_;
 };
