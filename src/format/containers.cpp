@@ -206,12 +206,17 @@ std::pair<nlohmann::json, nlohmann::json> port_bindings(const nlohmann::json& co
   return {bindings, exposed};
 }
 
-// docker's Mounts: one entry per -v: HOST:CTR[:ro] binds, NAME:CTR[:ro] and CTR volumes.
+// docker's Mounts: one entry per -v: HOST:CTR[:ro] binds, NAME:CTR[:ro] and CTR volumes; and
+// the image's Volumes (the first anonymous volumes).
 nlohmann::json mounts_json(const nlohmann::json& config) {
   const auto host_config = config.value("host_config", nlohmann::json::object());
   auto anonymous = config.value("anonymous_volumes", std::vector<std::string>{});
+  std::vector<std::string> binds;
+  for (const auto& path : config.value("image_volumes", std::vector<std::string>{}))
+    binds.push_back(path);  // "-v PATH" as the run would have said it
+  for (const auto& v : host_config.value("Binds", std::vector<std::string>{})) binds.push_back(v);
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& v : host_config.value("Binds", std::vector<std::string>{})) {
+  for (const auto& v : binds) {
     auto parts = split(v, ":");
     if (parts.size() == 1 && !anonymous.empty()) {  // -v /path: the next anonymous volume
       parts.insert(parts.begin(), anonymous.front());

@@ -53,6 +53,7 @@ struct Plan {
   std::string image_id;     // "" without an image
   std::string stop_signal;  // --stop-signal, else the image's StopSignal ("" for SIGTERM)
   std::map<std::string, std::string> labels;  // the image's, then --label-file, --label
+  std::vector<std::string> image_volumes;     // the image's Volumes given an anonymous volume
   std::string user;                           // -u, else the image's User
   size_t entrypoint_size = 0;          // the first words of the command that are its Entrypoint
   std::optional<HealthConfig> health;  // --health-* over the image's Healthcheck
@@ -331,6 +332,7 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
   if (!image.lowers.empty() || !o.rootfs_dir.empty())
     p.files_dir = container_files_dir(o.data_root, p.id);
   p.init = make_init_config(o, host, p, image);
+  p.image_volumes = image_volumes(o, image);
   if (!fs.dry_run()) join_containers(o, p);
   if (!fs.dry_run()) make_volumes(o, p);
   // Last: the address is leased (persisted) only once everything else checked out.
@@ -455,7 +457,8 @@ nlohmann::json config_for(const RunOptions& o, const Plan& p) {
   nlohmann::json named = nlohmann::json::array(), anonymous = nlohmann::json::array();
   for (const auto& [name, anon] : p.init.volumes) (anon ? anonymous : named).push_back(name);
   c["volumes"] = named;
-  c["anonymous_volumes"] = anonymous;
+  c["anonymous_volumes"] = anonymous;  // the image's Volumes' first (image_volumes), then -v's
+  c["image_volumes"] = p.image_volumes;
   if (p.health) c["healthcheck"] = health_json(*p.health);
   if (!o.created.empty()) c["created"] = o.created;
   c["files_dir"] = p.files_dir;

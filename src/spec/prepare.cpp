@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "mydocker/init/security.hpp"
@@ -218,6 +219,22 @@ void prepare_devices(const RunOptions& o, InitConfig& c) {
 
 }  // namespace
 
+std::vector<std::string> image_volumes(const RunOptions& o, const ImageDefaults& image) {
+  auto clean = [](std::string p) {
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+  };
+  std::set<std::string> taken;
+  for (const auto& v : o.volumes) taken.insert(clean(parse_volume(v).target));
+  for (const auto& t : o.tmpfs) taken.insert(clean(t.substr(0, t.find(':'))));
+  std::vector<std::string> out;
+  for (const auto& path : image.volumes) {
+    check_container_path("the image's Volumes", path, path);
+    if (taken.insert(clean(path)).second) out.push_back(clean(path));
+  }
+  return out;
+}
+
 // -v HOST:CONTAINER[:ro|rw], NAME:CONTAINER[:ro|rw] (a named volume) or CONTAINER (an anonymous
 // one: its source is left empty here).
 MountSpec parse_volume(const std::string& v) {
@@ -404,18 +421,28 @@ std::vector<std::string> prepare_filesystem(const RunOptions& o, const ImageDefa
       m.file = true;
       c.mounts.push_back(m);
     }
+  // A volume (named, or anonymous: -v /path, the image's Volumes) is made by the run
+  // (run.cpp); an anonymous one started before keeps its name (o.anonymous_volumes, in order).
+  auto add_volume = [&](MountSpec m) {
+    const bool anonymous = m.source.empty();
+    const size_t reuse = static_cast<size_t>(
+        std::count_if(c.volumes.begin(), c.volumes.end(), [](const auto& v) { return v.second; }));
+    const std::string name = !anonymous                           ? m.source
+                             : reuse < o.anonymous_volumes.size() ? o.anonymous_volumes[reuse]
+                                                                  : new_container_id();
+    m.source = o.data_root + "/volumes/" + name + "/_data";
+    c.volumes.emplace_back(name, anonymous);
+    c.mounts.push_back(m);
+  };
+  for (const auto& path : image_volumes(o, image)) {
+    MountSpec m;
+    m.target = path;
+    add_volume(m);
+  }
   for (const auto& v : o.volumes) {
     MountSpec m = parse_volume(v);
-    if (m.source.empty() || names_volume(m.source)) {  // a volume: made by the run (run.cpp)
-      const bool anonymous = m.source.empty();
-      const size_t reuse = static_cast<size_t>(std::count_if(
-          c.volumes.begin(), c.volumes.end(), [](const auto& v) { return v.second; }));
-      const std::string name = !anonymous                           ? m.source
-                               : reuse < o.anonymous_volumes.size() ? o.anonymous_volumes[reuse]
-                                                                    : new_container_id();
-      m.source = o.data_root + "/volumes/" + name + "/_data";
-      c.volumes.emplace_back(name, anonymous);
-      c.mounts.push_back(m);
+    if (m.source.empty() || names_volume(m.source)) {
+      add_volume(m);
       continue;
     }
     // docker's -v would create a missing host directory; we refuse to create host paths.
@@ -574,6 +601,8 @@ ImageDefaults image_defaults(const std::string& config_json, std::vector<std::st
   d.user = text("User");
   d.stop_signal = text("StopSignal");
   if (c.contains("Healthcheck")) d.healthcheck = c["Healthcheck"];
+  if (c.contains("Volumes") && c["Volumes"].is_object())
+    for (const auto& [path, unused] : c["Volumes"].items()) d.volumes.push_back(path);
   if (c.contains("Labels") && c["Labels"].is_object())
     for (const auto& [k, v] : c["Labels"].items())
       if (v.is_string()) d.labels[k] = v.get<std::string>();

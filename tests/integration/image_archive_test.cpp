@@ -163,9 +163,8 @@ TEST_F(ImageArchiveTest, SaveIsReadBySkopeoAndUmociAndRoundTripsItsDigests) {
                 .status,
             0);
   const std::string third = root() + "/third-data";
-  auto dn =
-      run({mydocker(), "--root", root(), "--data-root", third, "load", "-q", "-i",
-           docker_new + ".tar"});
+  auto dn = run({mydocker(), "--root", root(), "--data-root", third, "load", "-q", "-i",
+                 docker_new + ".tar"});
   EXPECT_EQ(dn.out, "Loaded image: app:1\n") << "-q hides only progress, as docker's: " << dn.err;
   EXPECT_EQ(Json::parse(run({mydocker(), "--root", root(), "--data-root", third, "image", "inspect",
                              "app:1"})
@@ -240,6 +239,49 @@ TEST_F(ImageArchiveTest, CommitAddsOneLayerAndRmiKeepsSharedLayers) {
   EXPECT_EQ(gone.status, 0) << gone.err;
   EXPECT_EQ(layer_dirs(), 0);
   EXPECT_EQ(stored(), "");
+}
+
+// An image's Volumes (docker's VOLUME) get an anonymous volume each: filled from the image at
+// first use, writable under --read-only, out of a commit, shown in Mounts, gone with rm -v;
+// a -v on the same path takes its place; a hostile path refuses the run.
+TEST_F(ImageArchiveTest, AnImagesVolumesGetAnonymousVolumes) {
+  ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
+  ASSERT_EQ(md({"run", "--name", "c", "-u", "0", "app:1", "sh", "-c",
+                "mkdir -p /store && echo base > /store/f"})
+                .status,
+            0);
+  ASSERT_EQ(md({"commit", "-c", "VOLUME /store", "c", "vol:1"}).status, 0);
+  auto r = md({"run", "--name", "v", "--read-only", "-u", "0", "vol:1", "sh", "-c",
+               "cat /store/f; echo x > /store/x && echo wrote"});
+  EXPECT_EQ(r.out, "base\nwrote\n") << r.err;
+  const Json mounts =
+      Json::parse(md({"inspect", "-f", "{{json .Mounts}}", "v"}).out, nullptr, false);
+  ASSERT_TRUE(mounts.is_array() && mounts.size() == 1) << mounts.dump();
+  EXPECT_EQ(mounts[0]["Type"], "volume");
+  EXPECT_EQ(mounts[0]["Destination"], "/store");
+  const std::string name = mounts[0]["Name"];
+  EXPECT_NE(md({"volume", "ls", "-q"}).out.find(name), std::string::npos);
+  ASSERT_EQ(md({"commit", "v", "vol:2"}).status, 0);
+  EXPECT_EQ(md({"run", "--rm", "vol:2", "ls", "/store"}).out, "f\n") << "a volume is not committed";
+  // Started again: the same volume, with what it kept.
+  ASSERT_EQ(md({"start", "-a", "v"}).status, 0);
+  EXPECT_EQ(md({"inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", "v"}).out, name + "\n");
+  ASSERT_EQ(md({"rm", "-v", "v"}).status, 0);
+  EXPECT_EQ(md({"volume", "ls", "-q"}).out.find(name), std::string::npos) << "rm -v: gone";
+  // -v on the path: that volume instead, no anonymous one.
+  EXPECT_EQ(md({"run", "--rm", "-v", "named:/store", "vol:1", "cat", "/store/f"}).out, "base\n");
+  EXPECT_EQ(md({"volume", "ls", "-q"}).out, "named\n");
+  EXPECT_EQ(md({"volume", "rm", "named"}).status, 0);
+  // --rm takes its anonymous volume with it (docker's).
+  EXPECT_EQ(md({"run", "--rm", "vol:1", "true"}).status, 0);
+  EXPECT_EQ(md({"volume", "ls", "-q"}).out, "");
+  // A hostile image: its Volumes path outside the root is refused before anything is made.
+  ASSERT_EQ(md({"commit", "-c", "VOLUME ../../x", "c", "bad:1"}).status, 0);
+  auto bad = md({"run", "--rm", "bad:1", "true"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("the image's Volumes"), std::string::npos) << bad.err;
+  EXPECT_EQ(md({"volume", "ls", "-q"}).out, "");
+  md({"rm", "c"});
 }
 
 TEST_F(ImageArchiveTest, SystemDfCountsImagesLayersAndContainers) {

@@ -25,9 +25,15 @@ struct ImageDefaults {
   std::string workdir, user, stop_signal;
   std::map<std::string, std::string> labels;  // the image's Labels: a container inherits them
   nlohmann::json healthcheck;                 // the image's Healthcheck (null: none)
+  std::vector<std::string> volumes;           // the image's Volumes: an anonymous volume each
 };
 // The defaults of an image config (JSON text; what is malformed is ignored, as docker does).
 ImageDefaults image_defaults(const std::string& config_json, std::vector<std::string> lowers);
+// The image's Volumes that get an anonymous volume each (docker's VOLUME): those no -v,
+// --mount or --tmpfs of the run puts something else on, cleaned of trailing '/'. They are
+// mounted before the run's own, so that one below such a path lands on it. Error (exit 125)
+// for a path that is not absolute or has "..".
+std::vector<std::string> image_volumes(const RunOptions& o, const ImageDefaults& image);
 
 // `files_dir`: where this container's own files go (its overlay layers and /etc files).
 // Throws Error naming the flag and value.
