@@ -70,6 +70,10 @@ std::optional<ProcessInfo> process_info(const Fs& fs, pid_t pid, double boot, lo
     p.uid = static_cast<uid_t>(std::atol(status->c_str() + pos + 6));
   p.cmd = fs.read_if_exists(base + "/cmdline").value_or("");
   std::replace(p.cmd.begin(), p.cmd.end(), '\0', ' ');
+  // What the container wrote is shown, not obeyed: control characters (a terminal's escape
+  // sequences, a newline faking a row) as '?', as ps shows them.
+  for (char& c : p.cmd)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   while (!p.cmd.empty() && p.cmd.back() == ' ') p.cmd.pop_back();
   if (p.cmd.empty())
     p.cmd = "[" + stat->substr(stat->find('(') + 1, stat->rfind(')') - stat->find('(') - 1) + "]";

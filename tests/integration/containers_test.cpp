@@ -470,6 +470,17 @@ TEST_F(ContainersTest, TopAndStats) {
   EXPECT_NE(md({"stats", "--no-stream", "--no-trunc", id}).out.find(id), std::string::npos)
       << "--no-trunc: the full id";
   md({"rm", "-f", id});
+  // A command line of the container's is shown, not obeyed: no escape sequence, no fake row.
+  const std::string other = start({"sleep", "30"});
+  ASSERT_EQ(md({"exec", "-d", other, "sh", "-c", "sleep 29", "\033[2Jx\nroot 1 fake"}).status, 0);
+  std::string shown;
+  for (int i = 0; i < 100 && shown.find("sleep 29") == std::string::npos; ++i) {
+    usleep(20000);
+    shown = md({"top", other}).out;
+  }
+  EXPECT_EQ(shown.find('\033'), std::string::npos) << shown;
+  EXPECT_NE(shown.find("sh -c sleep 29 ?[2Jx?root 1 fake"), std::string::npos) << shown;
+  md({"rm", "-f", other});
 }
 
 TEST_F(ContainersTest, UpdateChangesLimitsOfARunningContainer) {
