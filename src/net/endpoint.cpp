@@ -280,7 +280,11 @@ void connect(const std::string& data_root, const Endpoint& e, pid_t init_pid, bo
   inside.add_address(e.ifname, e.ip(), e.network.subnet.prefix);
   if (e.primary && !e.network.internal) inside.add_default_route(format_ipv4(e.network.gateway));
   timing::mark("connect: addressed");
-  Firewall().publish(e.ip(), e.ports);
+  if (!e.ports.empty()) {  // under the lock: its look for crossing ports, then the batch
+    NetworkStore store(data_root);
+    auto held = store.lock();
+    Firewall().publish(e.ip(), e.ports);
+  }
   timing::mark("connect: published");
 }
 

@@ -5,10 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "mydocker/net/netlink.hpp"
 #include "mydocker/util/error.hpp"
@@ -309,6 +312,37 @@ std::map<std::string, MapChange> by_map(const char* verb, const std::vector<Port
   return maps;
 }
 
+// A port published on every address (ports_any) and the same port on one address (ports_ip)
+// are different keys of different maps, so the kernel would take both, and the more specific
+// one would take the other's traffic to that address: docker refuses the second ("port is
+// already allocated"), and so do we, here. The caller holds the networks' lock, so that no
+// other run publishes between this look and the batch.
+void refuse_crossing(NfTables& nft, const std::vector<PortMapping>& ports) {
+  std::optional<std::vector<std::string>> by_address;  // ports_ip's keys: address . proto . port
+  std::set<std::string> everywhere;                    // ports_any's, when many are asked about
+  const size_t specific = static_cast<size_t>(
+      std::count_if(ports.begin(), ports.end(), [](const auto& p) { return !p.host_ip.empty(); }));
+  if (specific > 16)
+    for (auto& k : nft.keys("mydocker", "ports_any")) everywhere.insert(std::move(k));
+  for (const auto& p : ports) {
+    const NfTables::Element any = element_of(PortMapping{"", p.host_port, 0, p.proto}, "");
+    bool taken = false;
+    if (p.host_ip.empty()) {
+      if (!by_address) by_address = nft.keys("mydocker", "ports_ip");
+      taken = std::any_of(by_address->begin(), by_address->end(), [&](const std::string& k) {
+        return k.size() == 4 + any.key.size() && k.compare(4, std::string::npos, any.key) == 0;
+      });
+    } else {
+      taken = specific > 16 ? everywhere.count(any.key) > 0
+                            : nft.has_element("mydocker", "ports_any", any.key);
+    }
+    if (taken)
+      throw Error("-p " + p.text() + ": port is already allocated (another container publishes " +
+                  std::to_string(p.host_port) + "/" + p.proto +
+                  (p.host_ip.empty() ? " on an address of this host)" : " on every address)"));
+  }
+}
+
 }  // namespace
 
 // Through netlink: one batch per map, no nft process (a run with -p pays microseconds, not the
@@ -317,6 +351,7 @@ void Firewall::publish(const std::string& container_ip,
                        const std::vector<PortMapping>& ports) const {
   if (ports.empty()) return;
   NfTables& nft = NfTables::shared();
+  refuse_crossing(nft, ports);
   std::vector<std::pair<std::string, MapChange>> done;
   for (auto& [map, change] : by_map("create", ports, container_ip)) {
     try {

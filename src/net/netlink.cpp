@@ -861,6 +861,71 @@ bool NfTables::has_chain(const std::string& table, const std::string& chain) con
   return true;
 }
 
+namespace {
+
+// Calls `each` with every attribute of `data` (types repeat in a list, which Attrs would fold).
+template <typename F>
+void for_each_attr(std::string_view data, F each) {
+  while (data.size() >= sizeof(rtattr)) {
+    const auto header = read_struct<rtattr>(data.data());
+    if (header.rta_len < sizeof header || header.rta_len > data.size()) return;
+    each(static_cast<uint16_t>(header.rta_type & NLA_TYPE_MASK),
+         data.substr(RTA_LENGTH(0), header.rta_len - RTA_LENGTH(0)));
+    data.remove_prefix(std::min<size_t>(RTA_ALIGN(header.rta_len), data.size()));
+  }
+}
+
+// The key of each element of a GETSETELEM answer (after its nfgenmsg).
+void element_keys(std::string_view payload, std::vector<std::string>& out) {
+  if (payload.size() < sizeof(nfgenmsg)) return;
+  for_each_attr(payload.substr(NLMSG_ALIGN(sizeof(nfgenmsg))), [&](uint16_t type, auto list) {
+    if (type != NFTA_SET_ELEM_LIST_ELEMENTS) return;
+    for_each_attr(list, [&](uint16_t t, auto elem) {
+      if (t != NFTA_LIST_ELEM) return;
+      for_each_attr(elem, [&](uint16_t k, auto key) {
+        if (k != NFTA_SET_ELEM_KEY) return;
+        for_each_attr(key, [&](uint16_t v, auto value) {
+          if (v == NFTA_DATA_VALUE) out.emplace_back(value);
+        });
+      });
+    });
+  });
+}
+
+}  // namespace
+
+bool NfTables::has_element(const std::string& table, const std::string& set,
+                           const std::string& key) const {
+  Message request(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETSETELEM, 0);
+  nfgen_header(request, NFPROTO_IPV4, 0);
+  request.attr_string(NFTA_SET_ELEM_LIST_TABLE, table);
+  request.attr_string(NFTA_SET_ELEM_LIST_SET, set);
+  const size_t list = request.begin(NFTA_SET_ELEM_LIST_ELEMENTS | NLA_F_NESTED);
+  const size_t item = request.begin(NFTA_LIST_ELEM | NLA_F_NESTED);
+  nested_value(request, NFTA_SET_ELEM_KEY, key);
+  request.end(item);
+  request.end(list);
+  used_ = true;
+  const Reply reply = exchange(socket_.get(), seq_, request);
+  if (reply.err == ENOENT) return false;
+  if (reply.err != 0) refuse(reply, "nft get element ip " + table + " " + set);
+  return true;
+}
+
+std::vector<std::string> NfTables::keys(const std::string& table, const std::string& set) const {
+  Message request(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETSETELEM, NLM_F_DUMP);
+  nfgen_header(request, NFPROTO_IPV4, 0);
+  request.attr_string(NFTA_SET_ELEM_LIST_TABLE, table);
+  request.attr_string(NFTA_SET_ELEM_LIST_SET, set);
+  used_ = true;
+  const Reply reply = exchange(socket_.get(), seq_, request);
+  std::vector<std::string> out;
+  if (reply.err == ENOENT) return out;
+  if (reply.err != 0) refuse(reply, "nft list set ip " + table + " " + set);
+  for (const auto& a : reply.answers) element_keys(a.payload, out);
+  return out;
+}
+
 bool NfTables::has_table(const std::string& table) const {
   Message request(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETTABLE, 0);
   nfgen_header(request, NFPROTO_IPV4, 0);

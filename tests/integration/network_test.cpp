@@ -207,6 +207,23 @@ TEST_F(NetworkTest, PublishedPortFromOutsideLocalhostAndAnotherContainer) {
   EXPECT_EQ(lines(md({"ps", "-aq"}).out).size(), 1u);
   EXPECT_EQ(fetch(outside, "http://192.0.2.1:8080/"), "hello-web\n")
       << "the refused run took web's port away";
+  // The same port on one address of the host, beside web's on every address (and the reverse):
+  // refused as docker refuses it, or it would take web's traffic to that address.
+  for (const char* spec : {"127.0.0.1:8080:80", "192.0.2.1:8080:80/tcp"}) {
+    auto crossing = md({"run", "--rm", "-p", spec, "busybox", "true"});
+    EXPECT_EQ(crossing.status, 125) << spec;
+    EXPECT_NE(crossing.err.find("port is already allocated"), std::string::npos) << crossing.err;
+  }
+  auto range = md({"run", "--rm", "-p", "127.0.0.1:8070-8090:8070-8090", "busybox", "true"});
+  EXPECT_EQ(range.status, 125) << "a range over web's 8080 (looked up in one dump)";
+  auto reverse = md({"run", "--rm", "-p", "8081:80", "busybox", "true"});
+  EXPECT_EQ(reverse.status, 125) << "web publishes 8081 on 192.0.2.1";
+  EXPECT_NE(reverse.err.find("port is already allocated"), std::string::npos) << reverse.err;
+  EXPECT_EQ(md({"run", "--rm", "-p", "127.0.0.1:8081:80", "busybox", "true"}).status, 0)
+      << "another address of the same port is free (docker's)";
+  EXPECT_EQ(md({"run", "--rm", "-p", "8080:80/udp", "busybox", "true"}).status, 0)
+      << "another protocol";
+  EXPECT_EQ(fetch(outside, "http://192.0.2.1:8081/"), "hello-web\n");
   // Detached, without --rm: left created (never started, docker's), holding no address.
   auto clash = md({"run", "-d", "--name", "clash", "-p", "8080:80", "busybox", "true"});
   EXPECT_EQ(clash.status, 125);

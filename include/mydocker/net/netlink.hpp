@@ -143,6 +143,12 @@ class NfTables {
   [[nodiscard]] bool has_table(const std::string& table) const;
   // false also when the table is missing.
   [[nodiscard]] bool has_chain(const std::string& table, const std::string& chain) const;
+  // Whether the set holds `key` (NFT_MSG_GETSETELEM of one key); false without the table.
+  [[nodiscard]] bool has_element(const std::string& table, const std::string& set,
+                                 const std::string& key) const;
+  // Every key of the set (a dump); none without the table.
+  [[nodiscard]] std::vector<std::string> keys(const std::string& table,
+                                              const std::string& set) const;
   // add: `nft create element` (EEXIST when a key is there); else `nft delete element` (ENOENT
   // when one is missing). `command` is the trace line and names a refusal: SysError with the
   // kernel's errno.
