@@ -250,12 +250,30 @@ UniqueFd container_namespace(const RunOptions& o, const std::string& ref, const 
   return fd;
 }
 
+// --net container:NAME, docker's way: the other container's hostname, and its /etc/hosts and
+// /etc/resolv.conf themselves (bound: what its network learns, this one sees), as the network
+// is its. (Not in a user namespace of this run's own: the files are the other's, unmapped.)
+void share_network_files(const RunOptions& o, const std::string& ref, InitConfig& init) {
+  if (init.rootfs.empty() || o.userns == "private") return;
+  const ContainerDir dir = Store(o.state_root).open(ref);
+  const auto config = dir.config();
+  init.hostname = config.value("hostname", init.hostname);
+  for (const std::string file : {"hosts", "resolv.conf", "hostname"}) {
+    std::string source = dir.path() + "/" + file;  // its own files (own_files_dir)
+    if (::access(source.c_str(), F_OK) != 0) source = config.value("files_dir", "") + "/" + file;
+    if (::access(source.c_str(), F_OK) != 0) continue;  // a run on the host's files has none
+    for (auto& m : init.mounts)
+      if (m.file && m.target == "/etc/" + file) m.source = source;
+  }
+}
+
 // The namespaces of other containers this run joins: the network's and IPC's are entered by
 // the init, the PID one around its clone (spawn.cpp).
 void join_containers(const RunOptions& o, Plan& p) {
   if (const std::string n = effective_network(o); n.rfind("container:", 0) == 0) {
     p.shared_netns = container_namespace(o, n.substr(10), "--net", "net");
     p.init.join_namespaces.push_back({p.shared_netns.get(), CLONE_NEWNET});
+    share_network_files(o, n.substr(10), p.init);
   }
   // Its System V IPC and message queues, and its /dev/shm (POSIX shared memory: shm_open). A
   // mount of another mount namespace cannot be bound (EINVAL), so docker's way: a shareable

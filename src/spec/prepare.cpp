@@ -622,6 +622,14 @@ void prepare_init(const RunOptions& o, const ImageDefaults& image, const std::st
     throw Error(
         "invalid value '" + o.network +
         "' for --net: none (the default), host, bridge, container:NAME or a network's name");
+  if (network.rfind("container:", 0) == 0)  // docker's: the other container's files and name
+    for (const auto& [given, flag] :
+         {std::pair{!o.hostname.empty(), "--hostname"}, {!o.dns.empty(), "--dns"},
+          {!o.dns_search.empty(), "--dns-search"}, {!o.dns_options.empty(), "--dns-option"},
+          {!o.add_hosts.empty(), "--add-host"}})
+      if (given)
+        throw Error(std::string("conflicting options: ") + flag + " and --net " + network +
+                    " (the container shares that one's network, and its files and name)");
   if (network.rfind("container:", 0) == 0 && !o.publish.empty())
     throw Error("invalid value '" + o.publish.front() + "' for -p: a container sharing another's " +
                 "network publishes its ports through that one");

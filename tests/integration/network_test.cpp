@@ -469,6 +469,23 @@ TEST_F(NetworkTest, UdpPublishingAndSharingAContainersNetwork) {
   auto shared =
       md({"run", "--rm", "--net", "container:dns", "busybox", "udp_echo", "127.0.0.1", "53", "hi"});
   EXPECT_EQ(shared.out, "echo:hi\n") << shared.err;
+  // docker's: its name, /etc/hosts and /etc/resolv.conf are dns's too (the same files).
+  const std::string files = "hostname; cat /etc/hosts /etc/resolv.conf";
+  auto theirs = md({"exec", "dns", "sh", "-c", files});
+  auto ours = md({"run", "--rm", "--net", "container:dns", "busybox", "sh", "-c", files});
+  EXPECT_EQ(ours.out, theirs.out) << ours.err;
+  EXPECT_NE(ours.out.find("10.88."), std::string::npos) << "dns's address: " << ours.out;
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--hostname", "x"}, {"--dns", "1.1.1.1"},
+        {"--add-host", "a:1.2.3.4"}}) {
+    std::vector<std::string> a = {"run", "--rm", "--net", "container:dns"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {"busybox", "true"});
+    auto conflict = md(a);
+    EXPECT_EQ(conflict.status, 125) << flags[0];
+    EXPECT_NE(conflict.err.find("conflicting options: " + flags[0]), std::string::npos)
+        << conflict.err;
+  }
   EXPECT_EQ(md({"run", "--rm", "--net", "container:nosuch", "busybox", "true"}).status, 125);
 }
 
