@@ -315,6 +315,24 @@ void make_volumes(const RunOptions& o, Plan& p) {
   }
 }
 
+// An image of another platform than the one asked for (--platform) is refused, as docker's
+// "does not match the specified platform"; one of another platform than the host's, asked for
+// nothing, is run with docker's warning (it fails at its first exec: exec format error, 126).
+void check_image_platform(const RunOptions& o, const std::string& config, std::string& notice) {
+  const auto j = nlohmann::json::parse(config, nullptr, false);
+  if (!j.is_object()) return;
+  const std::string os = j.value("os", "linux"), arch = j.value("architecture", "");
+  if (arch.empty()) return;  // an import's config names the host's; older ones none
+  const std::string image = os + "/" + arch, host = "linux/" + host_architecture();
+  if (!o.platform.empty() && o.platform.rfind(image, 0) != 0)
+    throw Error("image " + o.command.front() + " was found but does not match the specified " +
+                "platform: wanted " + o.platform + ", actual: " + image);
+  if (o.platform.empty() && image != host)
+    notice = "WARNING: The requested image's platform (" + image +
+             ") does not match the detected host platform (" + host +
+             ") and no specific platform was requested";
+}
+
 // `id`: chosen already (run: its veth is named before the plan exists), else o.id or a new one.
 Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
                const std::string& id = "") {
@@ -331,7 +349,9 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
   if (auto info = named_image(o)) {
     p.image_id = info->id;
     const ImageStore images(o.data_root);
-    image = image_defaults(images.config(*info), images.lowerdirs(*info));
+    const std::string config = images.config(*info);
+    check_image_platform(o, config, p.notice);
+    image = image_defaults(config, images.lowerdirs(*info));
     p.stop_signal = image.stop_signal;
     p.labels = image.labels;
     p.user = image.user;

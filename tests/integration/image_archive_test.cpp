@@ -284,6 +284,35 @@ TEST_F(ImageArchiveTest, AnImagesVolumesGetAnonymousVolumes) {
   md({"rm", "c"});
 }
 
+// An image of another platform: refused when --platform asks for another (docker's "does not
+// match the specified platform"), run with docker's warning when nothing was asked.
+TEST_F(ImageArchiveTest, AnImageOfAnotherPlatformIsNamed) {
+  ASSERT_EQ(run({"sh", "-c",
+                 "set -e; cp -r " + work_ + "/oci " + root() + "/oci2; cd " + root() +
+                     "; umoci config --image oci2:app --tag foreign --architecture s390x; "
+                     "skopeo copy -q oci:oci2:foreign docker-archive:foreign.tar:foreign:1"})
+                .status,
+            0);
+  auto loaded = md({"load", "-i", root() + "/foreign.tar"});
+  ASSERT_EQ(loaded.status, 0) << loaded.err;
+  ASSERT_EQ(loaded.out, "Loaded image: foreign:1\n");
+  ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
+  auto asked = md({"run", "--rm", "--platform", "linux/amd64", "foreign:1", "true"});
+  EXPECT_EQ(asked.status, 125);
+  EXPECT_NE(asked.err.find("does not match the specified platform: wanted linux/amd64, actual: "
+                           "linux/s390x"),
+            std::string::npos)
+      << asked.err;
+  auto warned = md({"run", "--rm", "foreign:1", "true"});
+  EXPECT_NE(warned.err.find("WARNING: The requested image's platform (linux/s390x) does not match "
+                            "the detected host platform"),
+            std::string::npos)
+      << warned.err;
+  auto own = md({"run", "--rm", "--platform", "linux/amd64", "app:1", "true"});
+  EXPECT_EQ(own.status, 0) << own.err;
+  EXPECT_EQ(own.err.find("WARNING"), std::string::npos) << own.err;
+}
+
 TEST_F(ImageArchiveTest, SystemDfCountsImagesLayersAndContainers) {
   ASSERT_EQ(md({"load", "-i", work_ + "/app-docker.tar"}).status, 0);
   ASSERT_EQ(
