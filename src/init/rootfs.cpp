@@ -806,9 +806,16 @@ Result enter_rootfs(const InitConfig& c, bool dry) {
     if (::umount2(".", MNT_DETACH) != 0) return failed("umount the old root");
     if (::chdir("/") != 0) return failed("cd /");
   }
-  if (c.readonly_rootfs)
+  if (c.readonly_rootfs) {
+    // docker's run makes a missing working directory, --read-only or not: here, while the root
+    // can still be written (what fails is reported by the chdir before the command).
+    if (!dry && !c.oci && c.cwd != "/" && ::access(c.cwd.c_str(), F_OK) != 0) try {
+        make_dirs(c.cwd, 0755);
+      } catch (const std::exception&) {
+      }
     return s.mount("mount -o remount,bind,ro /", nullptr, "/", nullptr,
                    MS_BIND | MS_REMOUNT | MS_RDONLY);
+  }
   return std::nullopt;
 }
 

@@ -458,6 +458,8 @@ TEST_F(ImagesTest, VolumesTmpfsAndReadOnly) {
   EXPECT_NE(r.out.find("Read-only file system"), std::string::npos);
   EXPECT_NE(r.out.find("tmpfs on /t type tmpfs (rw,nosuid,nodev,noexec"), std::string::npos)
       << r.out;
+  // docker's -w makes a missing directory, also in a read-only root (before it goes read-only).
+  EXPECT_EQ(sh("pwd", {"--read-only", "-w", "/new/dir"}).out, "/new/dir\n");
   auto ro = sh("touch /x 2>&1; touch /t/x && echo tmpfs-rw", {"--read-only", "--tmpfs", "/t"});
   EXPECT_NE(ro.out.find("Read-only file system"), std::string::npos) << ro.out;
   EXPECT_NE(ro.out.find("tmpfs-rw"), std::string::npos);
