@@ -179,8 +179,10 @@ int run_network(const CommandLine& cl) {
     else
       network_disconnect(Store(cl.state_root), rest[0], rest[1]);
   } else if (sub == "prune") {
-    for (const auto& n : network_prune(cl.data_root)) {
-      out() << "removed " << n.name << "\n";
+    const auto pruned = network_prune(cl.data_root);
+    if (!pruned.empty()) out() << "Deleted Networks:\n";  // docker's words
+    for (const auto& n : pruned) {
+      out() << n.name << "\n";
       record(cl, "destroy", n);
     }
   } else {

@@ -160,13 +160,16 @@ nlohmann::json network_settings(const nlohmann::json& config, bool live) {
                         {"MacAddress", ""}};
   auto e = net::endpoint_from_json(config.value("network", nlohmann::json()));
   if (!e) return out;
-  // Each network as docker lists it (network connect's too; no Gateway: no route through it).
+  // Each network as docker lists it (network connect's too, with its gateway as docker shows it,
+  // though the container has no route through it).
   for (const auto& x : net::extra_endpoints(config.value("extra_networks", nlohmann::json())))
     out["Networks"][x.network.name] = {{"NetworkID", x.network.id},
                                        {"Aliases", aliases_json(x)},
                                        {"IPAddress", live ? x.ip() : ""},
                                        {"IPPrefixLen", live ? x.network.subnet.prefix : 0},
-                                       {"Gateway", ""},
+                                       {"Gateway", live && !x.network.internal
+                                                       ? net::format_ipv4(x.network.gateway)
+                                                       : ""},
                                        {"MacAddress", live ? net::format_mac(x.lease.mac) : ""}};
   if (!live) {
     out["Networks"][e->network.name] = {{"NetworkID", e->network.id},
