@@ -21,6 +21,7 @@
 #include <optional>
 #include <set>
 
+#include "mydocker/cgroup/manager.hpp"
 #include "mydocker/image/image.hpp"
 #include "mydocker/image/libarchive.hpp"
 #include "mydocker/spec/layer.hpp"
@@ -383,6 +384,7 @@ namespace {
 struct View {
   std::string name;  // as typed, for messages
   pid_t pid = 0;     // running: its init
+  UniqueFd pidfd;    // ... held: a pid reused after its exit is never taken for it
   std::string files, lower;
 };
 
@@ -406,6 +408,11 @@ View open_view(const Store& store, const std::string& data_root, const std::stri
   const ContainerState st = dir.status();
   // Running: its supervisor lives (one killed leaves "running" in the state, and no container).
   if (st.pid > 0 && dir.running(st)) {
+    // As exec checks it: the pid still names a process of this container's cgroup (one that
+    // exited meanwhile and whose pid went to a host process would give the host's root).
+    v.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
+    if (!v.pidfd || !pid_in_container(st.pid, dir.id()))
+      throw Error("container " + ref + " is not running (its process has just exited)");
     v.pid = st.pid;
     return v;
   }
@@ -431,6 +438,9 @@ void enter_running(const View& v) {
   UniqueFd userns(::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
   if (!userns || ::fstat(userns.get(), &theirs) != 0 || ::stat("/proc/self/ns/user", &mine) != 0)
     throw SysError(errno, "open " + proc + "/ns/user");
+  // Still the process we checked (its pidfd can be signalled): what was opened is its.
+  if (::syscall(SYS_pidfd_send_signal, v.pidfd.get(), 0, nullptr, 0) != 0)
+    throw Error("container " + v.name + " is not running (its process has just exited)");
   if (::fchdir(root.get()) != 0) throw SysError(errno, "chdir " + proc + "/root");
   if (::chroot(".") != 0) throw SysError(errno, "chroot " + proc + "/root");
   if (::chdir("/") != 0) throw SysError(errno, "chdir / in container " + v.name);
