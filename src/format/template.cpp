@@ -474,6 +474,66 @@ void arity(const std::vector<json>& a, size_t lo, size_t hi, const char* name,
 
 std::string text_arg(const json& v) { return to_text(v); }
 
+// One of printf's directives, Go's way: flags (- + space 0 #), a width and a precision, then
+// the verb: v and s (the value as text), q (quoted), d (an integer), f, e, g (a number), x and X
+// (hex of an integer, or of a text's bytes), t (a boolean), c (a character). Anything else is
+// Go's %!verb(value).
+std::string format_one(const std::string& flags, const std::string& width,
+                       const std::string& precision, char verb, const json& v) {
+  const std::string spec = "%" + flags + width + (precision.empty() ? "" : "." + precision);
+  char buf[1200];  // a width or precision is at most 999
+  auto number = [&](const char* conv) {
+    const double d = v.is_number() ? v.get<double>() : std::strtod(text_arg(v).c_str(), nullptr);
+    std::snprintf(buf, sizeof buf, (spec + conv).c_str(), d);
+    return std::string(buf);
+  };
+  auto integer = [&](const char* conv) {
+    const long long n =
+        v.is_number() ? v.get<long long>() : std::strtoll(text_arg(v).c_str(), nullptr, 10);
+    std::snprintf(buf, sizeof buf, (spec + "ll" + conv).c_str(), n);
+    return std::string(buf);
+  };
+  auto text = [&](std::string t) {  // width and precision count bytes here (Go: runes)
+    if (!precision.empty()) t = t.substr(0, std::stoul(precision));
+    const size_t w = width.empty() ? 0 : std::stoul(width);
+    if (t.size() >= w) return t;
+    const bool zero = flags.find('0') != std::string::npos && flags.find('-') == std::string::npos;
+    const std::string pad(w - t.size(), zero ? '0' : ' ');
+    return flags.find('-') != std::string::npos ? t + pad : pad + t;
+  };
+  switch (verb) {
+    case 'v':
+    case 's':
+      return text(text_arg(v));
+    case 'q':
+      return text(json(text_arg(v)).dump());
+    case 'd':
+      return integer("d");
+    case 'f':
+    case 'F':
+    case 'e':
+    case 'g':
+      return number(std::string(1, verb).c_str());
+    case 'x':
+    case 'X':
+      if (v.is_number_integer()) return integer(verb == 'x' ? "x" : "X");
+      {
+        std::string hex;
+        for (unsigned char c : text_arg(v)) {
+          std::snprintf(buf, sizeof buf, verb == 'x' ? "%02x" : "%02X", c);
+          hex += buf;
+        }
+        return text(hex);
+      }
+    case 't':
+      return text(v.is_boolean() ? (v.get<bool>() ? "true" : "false") : text_arg(v));
+    case 'c':
+      return text(std::string(1, static_cast<char>(v.is_number() ? v.get<int>() : 0)));
+    default:
+      return std::string("%!") + verb + "(" + text_arg(v) + ")";
+  }
+}
+
 json printf_(const std::vector<json>& a, const std::string& where) {
   arity(a, 1, 64, "printf", where);
   const std::string f = text_arg(a[0]);
@@ -484,17 +544,34 @@ json printf_(const std::vector<json>& a, const std::string& where) {
       out += f[i];
       continue;
     }
-    const char verb = f[++i];
-    if (verb == '%') {
+    if (f[i + 1] == '%') {
       out += '%';
+      ++i;
       continue;
     }
+    size_t j = i + 1;
+    std::string flags, width, precision;
+    while (j < f.size() && std::string("-+ 0#").find(f[j]) != std::string::npos) flags += f[j++];
+    while (j < f.size() && std::isdigit(static_cast<unsigned char>(f[j])) && width.size() < 3)
+      width += f[j++];
+    if (j < f.size() && f[j] == '.') {
+      ++j;
+      precision = "0";
+      if (j < f.size() && std::isdigit(static_cast<unsigned char>(f[j]))) precision.clear();
+      while (j < f.size() && std::isdigit(static_cast<unsigned char>(f[j])) && precision.size() < 3)
+        precision += f[j++];
+    }
+    if (j >= f.size()) {
+      out += "%!(NOVERB)";
+      break;
+    }
+    const char verb = f[j];
+    i = j;
     if (next >= a.size()) {
       out += std::string("%!") + verb + "(MISSING)";
       continue;
     }
-    const json& v = a[next++];
-    out += verb == 'q' ? json(text_arg(v)).dump() : text_arg(v);
+    out += format_one(flags, width, precision, verb, a[next++]);
   }
   return out;
 }

@@ -51,6 +51,13 @@ TEST(Template, Functions) {
   EXPECT_EQ(run("{{println .Names .State.Pid}}", kContainer), "web 42\n");
   EXPECT_EQ(run("{{len .Config.Env}} {{truncate .ID 4}}", kContainer), "2 0123");
   EXPECT_EQ(run("{{printf \"%s:%d%%\" .Names .State.Pid}}", kContainer), "web:42%");
+  // Go's flags, width, precision and verbs.
+  EXPECT_EQ(run("{{printf \"[%-6s][%6s][%.2s][%05d][%x][%5.2f][%q][%t][%v]\" .Names .Names "
+                ".Names .State.Pid .State.Pid 3.14159 .Names true .State.Pid}}",
+                kContainer),
+            "[web   ][   web][we][00042][2a][ 3.14][\"web\"][true][42]");
+  EXPECT_EQ(run("{{printf \"%x %d\" \"hi\"}}", kContainer), "6869 %!d(MISSING)");
+  EXPECT_EQ(run("{{printf \"%y\" 1}}", kContainer), "%!y(1)");
   EXPECT_EQ(run("{{.Names | upper}}", kContainer), "WEB");
   EXPECT_EQ(run("{{(index .Config.Env 0) | lower}}", kContainer), "a=1");
   EXPECT_EQ(run("{{join (split \"a:b\" \":\") \"-\"}}", kContainer), "a-b");
