@@ -539,6 +539,27 @@ std::vector<std::string> ImageStore::collect_garbage() const {
   return out;
 }
 
+namespace {
+
+// Where a tag's link lives: tags/<repository>:<tag>, with a ':' in a directory (a registry's
+// port: "localhost:5000/app") written "%3A", which no repository has. Without it the directory
+// of "localhost:5000/app:1" and the link of "localhost:5000" (repository localhost, tag 5000)
+// had one name, and whichever came second failed. Data roots of before keep their links at
+// legacy_link until the tag is set again.
+std::string tag_link(const std::string& tags, const ImageReference& name) {
+  std::string repo = name.repository;
+  const size_t slash = repo.rfind('/');
+  for (size_t at; slash != std::string::npos && (at = repo.find(':')) < slash;)
+    repo.replace(at, 1, "%3A");
+  return tags + "/" + repo + ":" + name.tag;
+}
+
+std::string legacy_link(const std::string& tags, const ImageReference& name) {
+  return tags + "/" + name.text();
+}
+
+}  // namespace
+
 void ImageStore::tag(const std::string& source, const std::string& target) const {
   const ImageReference name = parse_image_reference(target);
   tag(find(source).id, name);
@@ -556,7 +577,8 @@ std::optional<ImageStore::Found> ImageStore::try_find(const std::string& ref,
   // A name first, as docker does; then an id or a prefix of one.
   ImageReference name;
   if (!ref.starts_with("sha256:") && reference_problem(ref, name).empty()) {
-    const std::string id = read_link(tags_ + "/" + name.text());
+    std::string id = read_link(tag_link(tags_, name));
+    if (id.empty()) id = read_link(legacy_link(tags_, name));
     if (is_container_id(id) && exists(images_ + "/" + id)) return Found{id, true, name};
   }
   // NAME@sha256:... : the image pulled (or pushed) under that digest (its RepoDigests).
@@ -611,7 +633,8 @@ std::vector<std::pair<ImageReference, std::string>> ImageStore::tags() const {
        !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code link_ec;
     if (it->path().filename().string().starts_with(".") || !it->is_symlink(link_ec)) continue;
-    const std::string name = it->path().string().substr(tags_.size() + 1);
+    std::string name = it->path().string().substr(tags_.size() + 1);
+    for (size_t at; (at = name.find("%3A")) != std::string::npos;) name.replace(at, 3, ":");
     const size_t colon = name.rfind(':');
     if (colon == std::string::npos) continue;
     out.push_back({{name.substr(0, colon), name.substr(colon + 1)}, read_link(it->path())});
@@ -629,7 +652,9 @@ std::vector<ImageReference> ImageStore::tags_of(const std::string& id) const {
 }
 
 void ImageStore::tag(const std::string& id, const ImageReference& name) const {
-  const std::string link = tags_ + "/" + name.text();
+  const std::string link = tag_link(tags_, name);
+  if (const std::string legacy = legacy_link(tags_, name); legacy != link)
+    ::unlink(legacy.c_str());  // an older data root's link of this name: one place from now on
   make_dirs(link.substr(0, link.rfind('/')), 0700);
   // Made aside and renamed over the old link: the tag moves in one step, the later import wins.
   const std::string tmp = tags_ + "/" + kTmpPrefix + new_container_id();
@@ -643,8 +668,10 @@ void ImageStore::tag(const std::string& id, const ImageReference& name) const {
 }
 
 bool ImageStore::untag(const std::string& id, const ImageReference& name) const {
-  const std::string link = tags_ + "/" + name.text();
-  return read_link(link) == id && ::unlink(link.c_str()) == 0;
+  bool removed = false;
+  for (const std::string& link : {tag_link(tags_, name), legacy_link(tags_, name)})
+    removed = (read_link(link) == id && ::unlink(link.c_str()) == 0) || removed;
+  return removed;
 }
 
 void ImageStore::delete_image(const std::string& id) const {

@@ -295,6 +295,26 @@ TEST_F(ImageTest, RepositoriesWithSlashes) {
   EXPECT_EQ(listed(), Strings{"library/busybox:1.36 " + short_id(info.id)});
 }
 
+// A registry's host:port names a directory of the tag store, and a one-component repository
+// with a tag its link: "localhost:5000/app:1" and "localhost:5000" (localhost, tag 5000) both
+// stand, in either order; a data root of before (a link at "tags/reg:5000/x:1") still resolves.
+TEST_F(ImageTest, ARegistryPortAndATagOfTheSameTextBothStand) {
+  const ImageInfo info = import(kBusybox, "localhost:5000/app:1");
+  store().tag("localhost:5000/app:1", "localhost:5000");
+  store().tag("localhost:5000/app:1", "myreg:5000");
+  store().tag("localhost:5000/app:1", "myreg:5000/x:1");
+  for (const char* name :
+       {"localhost:5000/app:1", "localhost:5000", "myreg:5000", "myreg:5000/x:1"})
+    EXPECT_EQ(store().resolve(name).id, info.id) << name;
+  EXPECT_EQ(listed().size(), 4u);
+  ASSERT_EQ(::mkdir(data("tags/old:5000").c_str(), 0700), 0);
+  ASSERT_EQ(::symlink(info.id.c_str(), data("tags/old:5000/y:2").c_str()), 0);
+  EXPECT_EQ(store().resolve("old:5000/y:2").id, info.id);
+  store().tag("localhost:5000/app:1", "old:5000/y:2");  // set again: at its new place only
+  EXPECT_FALSE(exists(data("tags/old:5000/y:2")));
+  EXPECT_EQ(store().resolve("old:5000/y:2").id, info.id);
+}
+
 TEST_F(ImageTest, FailedImportLeavesNothing) {
   const std::string evil = tar_of({{"ok", "fine"}, {"../evil", "x"}});
 
