@@ -1,5 +1,6 @@
 #include "mydocker/cgroup/record.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace mydocker {
@@ -9,11 +10,29 @@ std::string CgroupRecord::driver_name() const {
   return driver == CgroupMode::kV2 ? "v2" : "v1";
 }
 
+CgroupRecord CgroupRecord::claimed() const {
+  CgroupRecord r = *this;
+  auto unmade_dir = [&](const std::string& dir) {
+    return std::find(unmade.begin(), unmade.end(), dir) != unmade.end();
+  };
+  std::erase_if(r.dirs, unmade_dir);
+  std::erase_if(r.paths, [&](const auto& entry) { return unmade_dir(entry.second); });
+  r.unmade.clear();
+  return r;
+}
+
+CgroupRecord CgroupRecord::once_made() const {
+  CgroupRecord r = *this;
+  r.unmade.clear();
+  return r;
+}
+
 void put_cgroup_record(nlohmann::json& state, const CgroupRecord& r) {
   state["cgroup_mode"] = r.driver_name();
   state["cgroups"] = r.paths;
   state["cgroup_dirs"] = r.dirs;
   state["cgroup_parents"] = r.parents;
+  if (!r.unmade.empty()) state["cgroup_unmade"] = r.unmade;
 }
 
 CgroupRecord get_cgroup_record(const nlohmann::json& state) {
@@ -22,6 +41,7 @@ CgroupRecord get_cgroup_record(const nlohmann::json& state) {
   r.paths = state.value("cgroups", std::map<std::string, std::string>{});
   r.dirs = state.value("cgroup_dirs", std::vector<std::string>{});
   r.parents = state.value("cgroup_parents", std::vector<std::string>{});
+  r.unmade = state.value("cgroup_unmade", std::vector<std::string>{});
   return r;
 }
 

@@ -154,6 +154,7 @@ class Creation {
  private:
   void plan();
   void spawn();
+  void make_cgroups();
   void exchange();
   [[noreturn]] void init_failed();
   json state_json(const std::string& status) const;
@@ -254,14 +255,10 @@ void Creation::spawn() {
   sync_ = make_channel();
   errors_ = make_pipe();
   const std::string into = cgroups_->join().clone_into;
-  // The cgroup record on disk before any cgroup exists: a create killed from here on leaves
-  // nothing `delete --force` cannot find.
+  // The record on disk before any cgroup exists, its directories planned, not claimed (see
+  // make_cgroups): a create killed from here on leaves a state `delete --force` finds.
   ct_.save(state_json("creating"));
-  if (!into.empty()) {
-    cgroups_made_ = true;
-    cgroups_->create(spec_.resources);
-    cgroups_->set(spec_.resources);
-  }
+  if (!into.empty()) make_cgroups();
   SpawnOptions so;
   so.init = &c;
   so.cgroup_dir = into;
@@ -285,12 +282,20 @@ void Creation::spawn() {
   }
   // The init re-executed itself (spawn.cpp): its configuration goes over the socket.
   send_init_config(sync_.write.get(), c);
-  if (into.empty()) {
-    cgroups_made_ = true;
-    cgroups_->create(spec_.resources);
-    cgroups_->set(spec_.resources);
-  }
+  if (into.empty()) make_cgroups();
   if (c.userns || (!into.empty() && !child_.born_in_cgroup)) cgroups_->apply(child_.pid);
+}
+
+// The cgroups made, then claimed in the record: until then it names them as planned only, for
+// cgroupsPath may name another container's directory (mkdir refuses it, and a create killed
+// before that refusal must not leave a record that makes `delete --force` kill that container
+// and remove its cgroups). A kill between the mkdirs and this save leaves empty directories
+// that no record claims; `delete --force` names them.
+void Creation::make_cgroups() {
+  cgroups_made_ = true;
+  cgroups_->create(spec_.resources);
+  ct_.save(state_json("creating"));
+  cgroups_->set(spec_.resources);
 }
 
 [[noreturn]] void Creation::init_failed() {

@@ -37,6 +37,17 @@ void warn(const std::string& what) {
   std::fprintf(stderr, "mydocker: warning: %s\n", what.c_str());
 }
 
+// A create killed before it made its cgroups planned them only: left alone, they may be another
+// container's (the same cgroupsPath), or empty ones it made just before the kill.
+void warn_unclaimed(const Container& ct, const json& st) {
+  std::string left;
+  for (const auto& dir : ct.cgroups(st).unmade)
+    if (::access(dir.c_str(), F_OK) == 0) left += (left.empty() ? "" : ", ") + dir;
+  if (!left.empty())
+    warn("container " + ct.id() + "'s create was killed before it claimed its cgroups; left " +
+         "alone (another container's, or empty leftovers to rmdir): " + left);
+}
+
 // Waits until the process behind `pidfd` has exited (up to `ms`); true when it has.
 bool wait_exit(int pidfd, int ms) {
   pollfd p{pidfd, POLLIN, 0};
@@ -128,6 +139,7 @@ void remove(const std::string& root, const std::string& id, bool force) {
     throw Error("cannot delete container " + id + " that is not stopped: " + s.name +
                 " (delete --force kills it)");
   auto cg = cgroups_of(ct, st);
+  warn_unclaimed(ct, st);
   if (UniqueFd init = ct.init_pidfd(st)) {
     ::syscall(SYS_pidfd_send_signal, init.get(), SIGKILL, nullptr, 0);
     if (s.name == "paused" && cg) cg->freeze(false);  // a frozen process dies once thawed

@@ -87,7 +87,8 @@ Status Container::status(const json& state) const {
   const pid_t pid = state.value("pid", 0);
   // Frozen first: runc pauses a created container too, and says "paused" until it is resumed.
   const bool created = ::access(fifo().c_str(), F_OK) == 0;
-  const CgroupRecord record = cgroups(state);
+  // Only the container's own: a directory its killed create only planned may be another's.
+  const CgroupRecord record = cgroups(state).claimed();
   for (const auto& [controller, dir] : record.paths) {
     if (controller == "freezer") {
       auto s = Fs().read_if_exists(dir + "/freezer.state");

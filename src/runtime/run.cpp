@@ -474,7 +474,10 @@ std::string hosts_file(const Plan& p) {
 
 ContainerState first_state(const Plan& p) {
   ContainerState st;
-  st.cgroup = p.cgroups->record();
+  // Written once, before the cgroups exist, and claiming them in advance (so that `prune`
+  // finds what a killed run made): no other container's directory can have their names, each
+  // ends in this container's own random id.
+  st.cgroup = p.cgroups->record().once_made();
   st.supervisor_pid = ::getpid();
   return st;
 }

@@ -5,15 +5,19 @@
 // proven by the OOM killer, the console socket, exec, pause, update, kill -9 of create.
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/fanotify.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -602,6 +606,102 @@ TEST_F(OciTest, Kill9OfCreateThenDeleteForceLeavesNothing) {
     for (int i = 0; i < 100 && exists("/proc/" + std::to_string(st["pid"].get<int>()) + "/ns"); ++i)
       std::this_thread::sleep_for(20ms);
   }
+}
+
+// The state root on a tmpfs of its own (a fanotify mark then sees its files only), its
+// containers deleted before it goes however the test ends.
+struct OwnStateMount {
+  const std::string root;
+  std::function<void(const std::string&)> remove;  // delete --force ID
+  std::function<std::vector<std::string>()> ids;
+  ~OwnStateMount() {
+    for (const auto& id : ids()) remove(id);
+    ::umount2(root.c_str(), MNT_DETACH);
+  }
+};
+
+// Holds every open below `root` with a fanotify permission event, and SIGKILLs `create` at the
+// `nth` open of a state.json of `id` (write_file_atomic's temp file): a create killed at a
+// chosen point, deterministically. Returns create's exit status (128 + SIGKILL when killed).
+int kill_create_at_state_write(Background& create, const std::string& root, const std::string& id,
+                               int nth) {
+  mydocker::UniqueFd fan(::fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY | O_CLOEXEC));
+  EXPECT_TRUE(fan) << "fanotify_init: " << std::strerror(errno);
+  EXPECT_EQ(::fanotify_mark(fan.get(), FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_PERM, AT_FDCWD,
+                            root.c_str()),
+            0)
+      << std::strerror(errno);
+  const std::string state_tmp = root + "/" + id + "/state.json.tmp.";
+  int seen = 0;
+  for (auto end = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < end;) {
+    pollfd p{fan.get(), POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) {
+      if (const int status = create.wait(1ms); status >= 0) return status;  // it ended first
+      continue;
+    }
+    alignas(fanotify_event_metadata) char buf[4096];
+    ssize_t n = ::read(fan.get(), buf, sizeof buf);  // FAN_EVENT_NEXT counts it down
+    bool killed = false;
+    for (auto* e = reinterpret_cast<fanotify_event_metadata*>(buf); n > 0 && FAN_EVENT_OK(e, n);
+         e = FAN_EVENT_NEXT(e, n)) {
+      const mydocker::UniqueFd file(e->fd);
+      const std::string path = fs::read_symlink("/proc/self/fd/" + std::to_string(e->fd));
+      if (path.rfind(state_tmp, 0) == 0 && ++seen == nth) {
+        ::kill(create.pid(), SIGKILL);  // held in its open(): nothing after it runs
+        killed = true;
+      }
+      fanotify_response allow{e->fd, FAN_ALLOW};
+      (void)!::write(fan.get(), &allow, sizeof allow);
+    }
+    if (killed) return create.wait(5s);
+  }
+  return -1;
+}
+
+// Two bundles with the same cgroupsPath: the second create is refused at its mkdir ("already
+// exists"). Killed before that mkdir, it leaves a record naming those directories; `delete
+// --force` of it must not kill the first container nor remove its cgroups (they were never
+// the second's). The kill is at create's second write of state.json: on v1 after the init's
+// clone, before any cgroup is made.
+TEST_F(OciTest, DeleteForceOfACreateKilledBeforeItsMkdirSparesTheOwnerOfItsCgroupsPath) {
+  fs::create_directories(oci_root_);
+  ASSERT_EQ(::mount("tmpfs", oci_root_.c_str(), "tmpfs", 0, "size=16m,mode=0700"), 0);
+  OwnStateMount state_mount{oci_root_,
+                            [&](const std::string& id) {
+                              oci({"delete", "-f", id});
+                            },
+                            [&] {
+                              return lines(oci({"list", "-q"}).out);
+                            }};
+  ASSERT_EQ(
+      oci_detached({"run", "-d", "-b", bundle(config({"sleep", "100"}, "a"), "a"), "a"}).status, 0);
+  const int a = state("a")["pid"];
+  const auto a_cgroups = lines(run({"find", "/sys/fs/cgroup", "-type", "d", "-path",
+                                    std::string("*/") + kCgroupParent + "/a"})
+                                   .out);
+  ASSERT_FALSE(a_cgroups.empty());
+
+  Background create({mydocker(), "oci", "--root", oci_root_, "create", "-b",
+                     bundle(config({"true"}, "a"), "b"), "b"},
+                    {});
+  const int status = kill_create_at_state_write(create, oci_root_, "b", 2);
+  ASSERT_NE(status, -1) << "create neither ended nor reached its second save";
+  if (status != 128 + SIGKILL) {  // v2: its mkdir (refused) comes before that save
+    EXPECT_NE(status, 0);
+    EXPECT_NE(create.stderr_text().find("already exists"), std::string::npos)
+        << create.stderr_text();
+  } else {
+    ASSERT_TRUE(exists(oci_root_ + "/b/state.json")) << "the kill came before the first save";
+    EXPECT_EQ(oci({"ps", "b"}).out.find(std::to_string(a)), std::string::npos)
+        << "ps of the killed create lists the other container's process";
+    auto del = oci({"delete", "--force", "b"});
+    EXPECT_EQ(del.status, 0) << del.err;
+    EXPECT_NE(del.err.find("left alone"), std::string::npos) << del.err;
+  }
+  EXPECT_FALSE(exists(oci_root_ + "/b"));
+  EXPECT_TRUE(exists("/proc/" + std::to_string(a) + "/ns")) << "container a was killed";
+  EXPECT_EQ(state("a")["status"], "running");
+  for (const auto& d : a_cgroups) EXPECT_TRUE(exists(d)) << d << " of container a was removed";
 }
 
 // A start stuck in a startContainer hook does not hold the container: delete --force goes

@@ -18,15 +18,29 @@ struct CgroupRecord {
   std::map<std::string, std::string> paths;  // controller -> directory
   std::vector<std::string> dirs;             // the container's directories
   std::vector<std::string> parents;          // ours, removed when empty, deepest first
+  // Those of `dirs` not made yet. A record saved before create() (oci create saves one first,
+  // so that a killed create leaves a state delete can find) plans directories that are not
+  // the container's: one may be another container's of the same name (two bundles with the
+  // same cgroupsPath; mkdir refuses the second), which nothing must kill or remove.
+  std::vector<std::string> unmade;
 
-  bool empty() const { return dirs.empty(); }
-  // "v1" or "v2" ("" when empty), for `inspect` and `--report`.
+  // Claims no directory: none planned, or none made yet.
+  bool empty() const { return claimed().dirs.empty(); }
+  // Only what the container made: `dirs` and `paths` without the unmade directories. What
+  // open_cgroup_manager() acts on.
+  CgroupRecord claimed() const;
+  // The record once create() has made every directory: what a record written once, before
+  // create(), keeps where no other container's directory can have its names (mydocker run's
+  // end in the container's own random id).
+  CgroupRecord once_made() const;
+  // "v1" or "v2" ("" when nothing is planned), for `inspect` and `--report`.
   std::string driver_name() const;
   bool operator==(const CgroupRecord&) const = default;
 };
 
 // Into and out of a container's state.json, as flat keys beside its other fields:
-// cgroup_mode, cgroups, cgroup_dirs, cgroup_parents (the names of earlier versions).
+// cgroup_mode, cgroups, cgroup_dirs, cgroup_parents (the names of earlier versions), and
+// cgroup_unmade when some are (records without it were saved once all were made).
 void put_cgroup_record(nlohmann::json& state, const CgroupRecord& r);
 CgroupRecord get_cgroup_record(const nlohmann::json& state);
 

@@ -77,9 +77,12 @@ Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
 
 Manager::Manager(const Fs& fs, const CgroupRecord& record, std::string id)
     : fs_(fs), id_(std::move(id)), subsystems_(make_subsystems()), old_parents_(record.parents) {
+  // Only the directories the container made: one its killed create only planned may be another
+  // container's, which nothing here may kill, freeze, join or remove.
+  const CgroupRecord own = record.claimed();
   for (const auto& s : subsystems_) {
-    auto it = record.paths.find(std::string(s->name()));
-    if (it == record.paths.end()) continue;
+    auto it = own.paths.find(std::string(s->name()));
+    if (it == own.paths.end()) continue;
     auto same = std::find_if(joined_.begin(), joined_.end(),
                              [&](const Joined& j) { return j.dir == it->second; });
     if (same != joined_.end()) {
@@ -153,6 +156,7 @@ void Manager::apply(pid_t pid) {
 
 void Manager::freeze(bool frozen) {
   const Joined* j = find("freezer");
+  if (!j && !frozen) return;  // nothing of the container's can be frozen
   if (!j)
     throw Error(
         "the container has no freezer cgroup (the freezer hierarchy is not mounted; see "
@@ -240,8 +244,10 @@ CgroupRecord Manager::record() const {
   r.driver = CgroupMode::kV1;
   r.paths = paths();
   r.dirs = dirs();
-  for (const auto& j : joined_)
+  for (const auto& j : joined_) {
     r.parents.insert(r.parents.end(), j.planned.begin(), j.planned.end());
+    if (!j.made) r.unmade.push_back(j.dir);
+  }
   r.parents.insert(r.parents.end(), old_parents_.begin(), old_parents_.end());
   return r;
 }

@@ -70,9 +70,12 @@ Manager::Manager(const Fs& fs, const HostCgroups& host, std::string id,
 
 Manager::Manager(const Fs& fs, const CgroupRecord& record, std::string id)
     : fs_(fs), id_(std::move(id)), controllers_(make_controllers()), old_parents_(record.parents) {
-  dir_ = record.dirs.empty() ? "" : record.dirs.front();
+  // Only a directory the container made: one its killed create only planned may be another
+  // container's, which nothing here may kill, freeze, join or remove.
+  const CgroupRecord own = record.claimed();
+  dir_ = own.dirs.empty() ? "" : own.dirs.front();
   parent_dir_ = parent_dir(dir_);
-  for (const auto& [controller, dir] : record.paths) enable_.push_back(controller);
+  for (const auto& [controller, dir] : own.paths) enable_.push_back(controller);
   made_ = !dir_.empty();
 }
 
@@ -135,6 +138,7 @@ void Manager::set(const Resources& r) {
 }
 
 void Manager::update(const Resources& r) {
+  if (!made_) throw Error("the container has no cgroup, so its limits cannot change");
   for (const auto& c : controllers_) {
     if (!c->needed(r)) continue;
     if (!enabled(c->name()))
@@ -145,18 +149,27 @@ void Manager::update(const Resources& r) {
   if (!r.devices.empty()) attach_device_filter(fs_, dir_, r.devices);
 }
 
-CgroupJoin Manager::join() const { return {dir_, {path_join(dir_, "cgroup.procs")}}; }
+CgroupJoin Manager::join() const {
+  if (dir_.empty()) return {};  // re-opened, and nothing made: no "cgroup.procs" of the cwd's
+  return {dir_, {path_join(dir_, "cgroup.procs")}};
+}
 
 void Manager::apply(pid_t pid) { controllers_.front()->apply(fs_, dir_, pid); }
 
 void Manager::freeze(bool frozen) {
+  if (!made_) {
+    if (!frozen) return;  // nothing of the container's can be frozen
+    throw Error("the container has no cgroup to freeze");
+  }
   const std::string control = path_join(dir_, "cgroup.freeze");
   fs_.write(control, frozen ? "1" : "0");
   cgroup::wait_for_freezer(fs_, path_join(dir_, "cgroup.events"), frozen ? "frozen 1" : "frozen 0",
                            frozen, control, "0");
 }
 
-std::vector<pid_t> Manager::pids() const { return cgroup::read_pids(fs_, dir_); }
+std::vector<pid_t> Manager::pids() const {
+  return made_ ? cgroup::read_pids(fs_, dir_) : std::vector<pid_t>{};
+}
 
 int Manager::kill_all() {
   if (fs_.dry_run() || !made_ || !fs_.exists(dir_)) return 0;
@@ -178,11 +191,15 @@ std::vector<std::string> Manager::destroy() noexcept {
 
 Stats Manager::stats() const {
   Stats out;
+  if (!made_) return out;
   for (const auto& c : controllers_) c->stats(fs_, dir_, out);
   return out;
 }
 
-std::optional<MemoryStats> Manager::oom_report() const { return Memory::oom_report(fs_, dir_); }
+std::optional<MemoryStats> Manager::oom_report() const {
+  if (!made_) return std::nullopt;
+  return Memory::oom_report(fs_, dir_);
+}
 
 HostLimits Manager::available() const {
   HostLimits out;
@@ -202,6 +219,7 @@ CgroupRecord Manager::record() const {
   r.driver = CgroupMode::kV2;
   r.paths = paths();
   r.dirs = {dir_};
+  if (!made_) r.unmade = {dir_};
   r.parents = planned_;
   if (default_parent_ && std::find(planned_.begin(), planned_.end(), parent_dir_) == planned_.end())
     r.parents.push_back(parent_dir_);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -690,6 +691,80 @@ TEST_F(V1ManagerTest, UpdateOfAControllerTheContainerDidNotJoinIsAnError) {
   EXPECT_THROW(again->update(cpu), Error);
   EXPECT_THROW(again->freeze(true), Error);  // no freezer joined
   EXPECT_TRUE(made->destroy().empty());
+}
+
+}  // namespace
+}  // namespace mydocker::v1
+
+// ---- a record saved before create(): its directories planned, not claimed ----
+
+namespace mydocker::v1 {
+namespace {
+
+TEST_F(V1ManagerTest, ARecordSavedBeforeCreateClaimsOnlyWhatWasMade) {
+  add_hybrid_layout();
+  auto m = manager("", limits());
+  EXPECT_EQ(m->record().unmade, all_dirs()) << "nothing made yet";
+  EXPECT_TRUE(m->record().empty());
+  EXPECT_FALSE(m->record().once_made().empty());  // mydocker run's record, written in advance
+  m->create(limits());
+  EXPECT_TRUE(m->record().unmade.empty());
+  EXPECT_FALSE(m->record().empty());
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+// A create killed before its mkdir (which another container's directory of the same name
+// would refuse) leaves a record planning that directory: re-opened from it, the manager kills,
+// freezes, joins and removes nothing of it. The only pid written is a child this test forked.
+TEST_F(V1ManagerTest, AManagerFromAKilledCreatesRecordLeavesAnotherContainersCgroupAlone) {
+  add_hybrid_layout();
+  auto other = manager("", limits());  // the other container: the same directories
+  other->create(limits());
+  const CgroupRecord planned = manager("", limits())->record();  // ours, saved before create()
+  ASSERT_EQ(planned.unmade, all_dirs());
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    for (;;) ::pause();
+  }
+  put_file(memory_dir() + "/cgroup.procs", std::to_string(child) + "\n");
+
+  auto reopened = open_cgroup_manager(*fs_, planned, kId);
+  const int killed = reopened->kill_all();
+  const auto pids = reopened->pids();
+  EXPECT_NO_THROW(reopened->freeze(false));  // nothing of its own to thaw
+  const auto problems = reopened->destroy();
+
+  const bool alive = ::kill(child, 0) == 0;
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_EQ(killed, 0);
+  EXPECT_TRUE(alive) << "the other container's process was killed";
+  EXPECT_TRUE(pids.empty());
+  EXPECT_TRUE(reopened->join().self_files.empty());
+  EXPECT_TRUE(reopened->paths().empty());
+  EXPECT_TRUE(problems.empty());
+  for (const auto& d : all_dirs()) EXPECT_TRUE(is_dir(d)) << d << " was removed";
+  put_file(memory_dir() + "/cgroup.procs", "");
+  EXPECT_TRUE(other->destroy().empty());
+}
+
+TEST(CgroupRecordJson, UnmadeDirectoriesRoundTripAndOlderRecordsClaimAll) {
+  CgroupRecord r;
+  r.driver = CgroupMode::kV1;
+  r.paths = {{"memory", "/m/x/a"}, {"cpu", "/c/x/a"}};
+  r.dirs = {"/m/x/a", "/c/x/a"};
+  r.unmade = {"/c/x/a"};
+  nlohmann::json j;
+  put_cgroup_record(j, r);
+  EXPECT_EQ(get_cgroup_record(j), r);
+  EXPECT_EQ(r.claimed().dirs, (Strings{"/m/x/a"}));
+  EXPECT_EQ(r.claimed().paths, (std::map<std::string, std::string>{{"memory", "/m/x/a"}}));
+  r.unmade.clear();
+  nlohmann::json all_made;
+  put_cgroup_record(all_made, r);
+  EXPECT_FALSE(all_made.contains("cgroup_unmade")) << "earlier versions' records have no such key";
+  EXPECT_EQ(get_cgroup_record(all_made).claimed(), r);
 }
 
 }  // namespace

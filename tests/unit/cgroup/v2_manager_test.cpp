@@ -798,3 +798,38 @@ TEST_F(V2ManagerTest, ReopenedFromItsRecordTheManagerActsOnTheSameCgroup) {
 
 }  // namespace
 }  // namespace mydocker::v2
+
+// ---- a record saved before create(): its directory planned, not claimed ----
+
+namespace mydocker::v2 {
+namespace {
+
+// A create killed before its mkdir (refused: another container's cgroup has the same path)
+// leaves a record planning that directory: re-opened from it, the manager acts on nothing.
+TEST_F(V2ManagerTest, AManagerFromAKilledCreatesRecordLeavesAnotherContainersCgroupAlone) {
+  v2_host();
+  auto other = manager("", Resources{});
+  other->create(Resources{});
+  const CgroupRecord planned = manager("", Resources{})->record();  // saved before create()
+  ASSERT_EQ(planned.unmade, (Strings{leaf()}));
+  EXPECT_TRUE(planned.empty());
+  put_file(leaf() + "/cgroup.procs", kImpossiblePid + "\n");
+
+  auto reopened = open_cgroup_manager(*fs_, planned, kId);
+
+  EXPECT_EQ(reopened->kill_all(), 0);
+  EXPECT_TRUE(reopened->pids().empty());
+  EXPECT_TRUE(reopened->join().self_files.empty());
+  EXPECT_NO_THROW(reopened->freeze(false));
+  EXPECT_THROW(reopened->freeze(true), Error);
+  Resources more;
+  more.pids_limit = 7;
+  EXPECT_THROW(reopened->update(more), Error);
+  EXPECT_TRUE(reopened->destroy().empty());
+  EXPECT_TRUE(is_dir(leaf())) << "the other container's cgroup was removed";
+  put_file(leaf() + "/cgroup.procs", "");
+  EXPECT_TRUE(other->destroy().empty());
+}
+
+}  // namespace
+}  // namespace mydocker::v2
