@@ -324,8 +324,27 @@ bool await_word(int sync_fd, char word) {
   return read_full(sync_fd, &got, 1) == 1 && got == word;
 }
 
+namespace {
+
+// A cut at `at` moved (back, or forward) onto a UTF-8 character's first byte, never into the
+// middle of one: the message may end up in a JSON log.
+size_t char_start(std::string_view s, size_t at, bool forward) {
+  auto inside = [&] { return at < s.size() && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80; };
+  while (at > 0 && inside()) forward ? ++at : --at;
+  return at;
+}
+
+}  // namespace
+
 std::string encode_failure(const InitFailure& f) {
-  return std::to_string(f.exit_code) + "\n" + f.message;
+  std::string out = std::to_string(f.exit_code) + "\n";
+  const std::string_view m = f.message;
+  if (out.size() + m.size() <= kMaxFailureSize) return out.append(m);
+  const std::string mark = " [... " + std::to_string(m.size()) + " bytes in all, truncated ...] ";
+  const size_t keep = kMaxFailureSize - out.size() - mark.size();
+  const size_t tail = keep / 8;
+  out.append(m.substr(0, char_start(m, keep - tail, false))).append(mark);
+  return out.append(m.substr(char_start(m, m.size() - tail, true)));
 }
 
 std::optional<InitFailure> decode_failure(std::string_view data) {

@@ -206,6 +206,22 @@ TEST_F(OciTest, ErrorsForDuplicateMissingRunningAndBadInput) {
   EXPECT_FALSE(exists(oci_root_ + "/c2")) << "a failed create left its state";
 }
 
+// The init's error over the pipe's 64 KiB (here the message refusing a 70000 character
+// hostname) blocked its write while create waited for it on the sync socket: create hung.
+TEST_F(OciTest, AnInitErrorLongerThanThePipeFailsCreateWithoutHanging) {
+  json c = config({"true"});
+  c["hostname"] = std::string(70000, 'h');
+  Options quick;
+  quick.timeout_s = 20;
+  auto r = oci({"create", "-b", bundle(c), "c1"}, quick);
+  ASSERT_FALSE(r.timed_out) << "create hung";
+  EXPECT_EQ(r.status, 125);
+  EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err.substr(0, 300);
+  EXPECT_NE(r.err.find("hh: Invalid argument"), std::string::npos) << "the reason is kept";
+  EXPECT_LT(r.err.size(), 8192u);
+  EXPECT_FALSE(exists(oci_root_ + "/c1"));
+}
+
 TEST_F(OciTest, ErrorsGoToTheLogAsJson) {
   const std::string log = root() + "/log.json";
   auto r = run({mydocker(), "oci", "--root", oci_root_, "--log", log, "--log-format", "json",

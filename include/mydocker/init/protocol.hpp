@@ -210,7 +210,13 @@ struct InitFailure {
   int exit_code;  // 125 setup, 126 cannot execute, 127 not found
   std::string message;
 };
-// The init's failure as sent over the error pipe: "<exit code>\n<message>".
+// The init's failure as sent over the error pipe: "<exit code>\n<message>", at most
+// kMaxFailureSize bytes (PIPE_BUF): a longer message is cut in its middle, which is marked,
+// keeping its end (the reason, "...: Invalid argument"). So the write into the empty pipe
+// never blocks, whatever the parent is doing: one over the pipe's 64 KiB (a bundle's 70000
+// character hostname, in the message that refused it) had the init wait for a reader while
+// `oci create` waited on the sync socket for the init.
+inline constexpr size_t kMaxFailureSize = 4096;
 std::string encode_failure(const InitFailure& f);
 std::optional<InitFailure> decode_failure(std::string_view data);
 

@@ -278,6 +278,36 @@ TEST(InitFailureCodec, EncodesAsCodeNewlineMessage) {
   EXPECT_EQ(encode_failure({126, "permission denied"}), "126\npermission denied");
 }
 
+// A message over the pipe's capacity blocked the init's write forever while its parent waited
+// on the sync socket: cut to kMaxFailureSize (PIPE_BUF), its start and its reason kept.
+TEST(InitFailureCodec, ALongMessageIsCutInTheMiddleToOnePipeBuf) {
+  const std::string message = "hostname " + std::string(70000, 'h') + ": Invalid argument";
+  const std::string text = encode_failure({125, message});
+  EXPECT_EQ(text.size(), kMaxFailureSize);
+  auto decoded = decode_failure(text);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->exit_code, 125);
+  EXPECT_EQ(decoded->message.rfind("hostname hhh", 0), 0u);
+  EXPECT_NE(decoded->message.find(std::to_string(message.size()) + " bytes in all, truncated"),
+            std::string::npos);
+  EXPECT_TRUE(decoded->message.ends_with("hh: Invalid argument")) << decoded->message;
+  const std::string fits(kMaxFailureSize - 4, 'x');  // "125\n" and all of it
+  EXPECT_EQ(encode_failure({125, fits}), "125\n" + fits);
+}
+
+TEST(InitFailureCodec, ACutNeverSplitsAUtf8Character) {
+  std::string text;
+  while (text.size() < 3 * kMaxFailureSize) text += "\xc3\xa9";  // é
+  const std::string cut = encode_failure({125, text + "!"});
+  EXPECT_LE(cut.size(), kMaxFailureSize);
+  const std::string message = cut.substr(4);
+  const size_t mark = message.find(" [...");
+  ASSERT_NE(mark, std::string::npos);
+  EXPECT_EQ(mark % 2, 0u) << "the head ends inside a character";
+  const size_t tail = message.find("...] ") + 5;
+  EXPECT_EQ((message.size() - 1 - tail) % 2, 0u) << "the tail starts inside a character";
+}
+
 TEST(InitFailureCodec, RejectsGarbage) {
   for (const std::string data :
        {"", "garbage", "abc\nmessage", "\nmessage", "0\nx", "256\nx", "-1\nx", "12 \nx", "125"}) {
