@@ -299,6 +299,24 @@ void parse_personality(const Obj& l, InitConfig& c) {
   if (!o.strings("flags").empty()) fail(o.field("flags"), "personality flags are not supported");
 }
 
+// linux.cgroupsPath cleaned as runc cleans it ("./x", "x//y/" and "x/../y" are accepted), but
+// a ".." that would leave where the path starts is refused, where runc would quietly stop it at
+// the start: it cannot mean what it says.
+std::string cgroups_path(const Obj& l) {
+  const std::string path = l.str("cgroupsPath");
+  if (path.empty()) return path;
+  int depth = 0;
+  for (const auto& part : split(path, "/")) {
+    depth += part == ".." ? -1 : part == "." ? 0 : 1;
+    if (depth < 0)
+      fail(l.field("cgroupsPath"), "\"" + path + "\": '..' leads out of where the path starts");
+  }
+  const std::string clean = clean_path(path);
+  if (clean == "." || clean == "/")
+    fail(l.field("cgroupsPath"), "\"" + path + "\" names no cgroup of the container's own");
+  return clean;
+}
+
 void parse_linux(const json& j, Spec& s) {
   Obj l(j, "linux",
         {"namespaces", "uidMappings", "gidMappings", "timeOffsets", "devices", "cgroupsPath",
@@ -309,7 +327,7 @@ void parse_linux(const json& j, Spec& s) {
   s.gid_mappings = parse_mappings(l, "gidMappings");
   l.unsupported("timeOffsets");
   parse_devices(l, s.init);
-  s.cgroups_path = l.str("cgroupsPath");
+  s.cgroups_path = cgroups_path(l);
   s.init.rootfs_propagation = propagation_flags(l);
   if (const json* r = l.get("resources")) {
     s.resources = parse_resources(*r, l.field("resources"));
@@ -408,7 +426,10 @@ Spec parse_spec(const json& config, const std::string& bundle) {
   Obj r(*root, "root", {"path", "readonly"});
   s.root = r.str("path");
   if (s.root.empty()) fail("root.path", "missing");
-  if (s.root.front() != '/') s.root = bundle + "/" + s.root;
+  // runc's form: relative to the bundle, cleaned ("./rootfs", "rootfs/", "/a//rootfs" and
+  // "../other/rootfs" are the directories they name). The mounts are checked to stay inside
+  // this very string, so "." and ".." left in it would refuse all of them.
+  s.root = clean_path(s.root.front() == '/' ? s.root : bundle + "/" + s.root);
   struct stat st {};
   if (::stat(s.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     fail("root.path", "\"" + s.root + "\" is not a directory");

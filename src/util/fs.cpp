@@ -167,6 +167,21 @@ std::string path_join(std::string_view a, std::string_view b) {
   return out;
 }
 
+std::string clean_path(std::string_view path) {
+  const bool absolute = !path.empty() && path.front() == '/';
+  std::vector<std::string> parts;
+  for (auto& part : split(path, "/")) {
+    if (part == ".") continue;
+    if (part == ".." && !parts.empty() && parts.back() != "..")
+      parts.pop_back();
+    else if (part != ".." || !absolute)  // above the root is the root
+      parts.push_back(std::move(part));
+  }
+  std::string out = absolute ? "/" : "";
+  for (const auto& part : parts) out += (out.empty() || out == "/" ? "" : "/") + part;
+  return out.empty() ? "." : out;
+}
+
 std::vector<std::string> split(std::string_view text, std::string_view separators) {
   std::vector<std::string> out;
   size_t i = 0;

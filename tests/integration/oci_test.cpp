@@ -369,6 +369,27 @@ TEST_F(OciTest, DevicesAreMadeAndTheCgroupRulesHold) {
   EXPECT_NE(shared("err").find("Operation not permitted"), std::string::npos) << shared("err");
 }
 
+// root.path as bundles write it: runc joins it to the bundle and cleans it ("./rootfs",
+// "rootfs/", "/a//rootfs", "../other/rootfs"); so is cgroupsPath ("./x").
+TEST_F(OciTest, RootPathAndCgroupsPathAreCleanedAsRuncDoes) {
+  const std::string b = root() + "/clean";
+  fs::create_directories(b);
+  const std::string up = fs::relative(rootfs_, b).string();  // "../../mydocker-oci-rootfs-..."
+  const std::string abs =
+      rootfs_.substr(0, rootfs_.rfind('/')) + "//./" + rootfs_.substr(rootfs_.rfind('/') + 1) + "/";
+  int n = 0;
+  for (const std::string& path : {"./" + up, up + "/", abs}) {
+    const std::string id = "c" + std::to_string(++n);
+    json c = config({"sh", "-c", "echo ran"}, id);
+    c["root"]["path"] = path;
+    c["linux"]["cgroupsPath"] = std::string("./") + kCgroupParent + "//" + id + "/";
+    std::ofstream(b + "/config.json") << c.dump();
+    auto r = oci({"run", "-b", b, id});
+    EXPECT_EQ(r.status, 0) << path << ": " << r.err;
+    EXPECT_EQ(r.out, "ran\n") << path;
+  }
+}
+
 TEST_F(OciTest, UserNamespaceMapsRootToAnUnprivilegedHostUser) {
   json c = config({"sh", "-c", "id -u; exec sleep 100"});
   c["linux"]["namespaces"].push_back({{"type", "user"}});

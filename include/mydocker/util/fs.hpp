@@ -66,6 +66,10 @@ class Fs {
 
 // Joins path parts with exactly one '/' between them.
 std::string path_join(std::string_view a, std::string_view b);
+// `path` in its shortest lexical form, as Go's filepath.Clean (runc's): one '/' between parts,
+// no "." part, each ".." takes away the part before it ("/.." is "/"; a relative path keeps
+// the ".." it cannot take away: "../a"), no trailing '/'; "" is ".". Symlinks are not looked at.
+std::string clean_path(std::string_view path);
 // Trims trailing whitespace and newlines (cgroup files end with "\n").
 std::string_view trim(std::string_view s);
 // The non-empty pieces of `text` between any of `separators`: split("/a//b", "/") = {a, b}.

@@ -44,6 +44,46 @@ class OciSpecTest : public ::testing::Test {
   std::string bundle_;
 };
 
+// runc joins a relative root.path to the bundle and cleans it: the mounts are checked to stay
+// below this string, which a "." or ".." left in it would make them all fail.
+TEST_F(OciSpecTest, RootPathIsCleanedRelativeToTheBundle) {
+  const std::string other = bundle_ + "-other";
+  std::filesystem::create_directories(other + "/rootfs");
+  const std::string name = std::filesystem::path(other).filename();
+  const std::pair<std::string, std::string> cases[] = {
+      {"./rootfs", bundle_ + "/rootfs"},
+      {"rootfs/", bundle_ + "/rootfs"},
+      {bundle_ + "//rootfs", bundle_ + "/rootfs"},
+      {bundle_ + "/./rootfs/.", bundle_ + "/rootfs"},
+      {"../" + name + "/rootfs", other + "/rootfs"},
+  };
+  for (const auto& [path, want] : cases) {
+    json c = base();
+    c["root"]["path"] = path;
+    const Spec s = parse(c);
+    EXPECT_EQ(s.root, want) << path;
+    EXPECT_EQ(s.init.rootfs, want) << path;
+  }
+  std::filesystem::remove_all(other);
+}
+
+// runc cleans cgroupsPath too; a ".." leading out of where the path starts is refused (runc
+// would stop it there without a word).
+TEST_F(OciSpecTest, CgroupsPathIsCleanedAndMayNotLeaveItsStart) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"./x", "x"}, {"x//y/", "x/y"}, {"x/../y", "y"}, {"/a/./b", "/a/b"}, {"", ""}};
+  for (const auto& [path, want] : cases) {
+    json c = base();
+    c["linux"]["cgroupsPath"] = path;
+    EXPECT_EQ(parse(c).cgroups_path, want) << path;
+  }
+  for (const char* bad : {"../x", "x/../../y", "/../x", ".", "x/..", "/"}) {
+    json c = base();
+    c["linux"]["cgroupsPath"] = bad;
+    EXPECT_NE(error(c).find("linux.cgroupsPath"), std::string::npos) << bad << ": " << error(c);
+  }
+}
+
 TEST_F(OciSpecTest, DefaultSpecBecomesTheInitConfig) {
   Spec s = parse(base());
   EXPECT_TRUE(s.init.oci);

@@ -269,6 +269,30 @@ TEST(PathJoin, JoinsWithExactlyOneSlash) {
   EXPECT_EQ(path_join("a", "b"), "a/b");
 }
 
+// Go's filepath.Clean, which runc applies to root.path (joined to the bundle) and cgroupsPath.
+TEST(CleanPath, GivesTheShortestLexicalForm) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"", "."},
+      {".", "."},
+      {"./rootfs", "rootfs"},
+      {"rootfs/", "rootfs"},
+      {"/abs//rootfs", "/abs/rootfs"},
+      {"/b/bundle/../other/rootfs", "/b/other/rootfs"},
+      {"/b/./x/./", "/b/x"},
+      {"/..", "/"},
+      {"/../x", "/x"},
+      {"/", "/"},
+      {"//", "/"},
+      {"x/..", "."},
+      {"x/../..", ".."},
+      {"../a", "../a"},
+      {"../../a/b/../c", "../../a/c"},
+      {"a/b/../../..", ".."},
+  };
+  for (const auto& [in, want] : cases)
+    EXPECT_EQ(clean_path(in), want) << "clean_path(\"" << in << "\")";
+}
+
 TEST(Trim, DropsTrailingWhitespaceAndLeadingBlanks) {
   EXPECT_EQ(trim("100000\n"), "100000");
   EXPECT_EQ(trim("  x \t\r\n"), "x");
