@@ -83,6 +83,7 @@ Result prepare_root(InitConfig& c, int sync_fd) {
     return InitFailure{kExitSetupError, ""};
   if (auto f = run_container_hooks(c.create_container_hooks, "createContainer", c.hook_state))
     return f;
+  if (auto f = make_oci_cwd(c, false)) return f;  // runc's order: before masks and read-only
   if (auto f = protect_oci_paths(c, false)) return f;
   return enter_oci_rootfs(c, false);
 }

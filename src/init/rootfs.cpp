@@ -993,6 +993,16 @@ Result mount_oci_rootfs(const InitConfig& c, bool dry) {
 
 Result protect_oci_paths(const InitConfig& c, bool dry) { return oci_protect_paths(Steps(dry), c); }
 
+Result make_oci_cwd(const InitConfig& c, bool dry) {
+  if (c.cwd.empty() || c.cwd == "/") return std::nullopt;
+  // 0755 whatever the caller's umask (the command's own, process.user.umask, comes later).
+  const mode_t umask = ::umask(022);
+  std::string made;  // in_root makes what is missing, each symlink followed inside the root
+  Result f = Steps(dry).in_root(c.rootfs, c.cwd, false, made);
+  ::umask(umask);
+  return f;
+}
+
 Result enter_oci_rootfs(const InitConfig& c, bool dry) {
   const Steps s(dry);
   if (c.no_pivot) {

@@ -390,6 +390,45 @@ TEST_F(OciTest, RootPathAndCgroupsPathAreCleanedAsRuncDoes) {
   }
 }
 
+// A missing process.cwd is made (0755, as root, before the user changes and before the root
+// is made read-only), as runc does and Kubernetes' workingDir expects; inside the root whatever
+// symlink is on the way, absolute or climbing with "..".
+TEST_F(OciTest, AMissingCwdIsMadeInsideTheRootEvenThroughHostileSymlinks) {
+  const std::string rootfs = root() + "/cwd-rootfs";
+  ASSERT_EQ(run({"sh", "-c", busybox_rootfs(rootfs)}).status, 0);
+  const std::string outside = root() + "/outside";  // a host directory the links point at
+  fs::create_directories(outside);
+  fs::create_symlink(outside, rootfs + "/work");
+  fs::create_symlink("../../../../../../../../..", rootfs + "/up");
+  const std::string escape = "mydocker-cwd-escape-" + std::to_string(::getpid());
+  struct Cases {
+    std::string cwd, seen;  // process.cwd, and where it is in the container (pwd: no symlink)
+  };
+  const Cases cases[] = {{"/new/dir", "/new/dir"},
+                         {"/work/sub/dir", outside + "/sub/dir"},
+                         {"/up/" + escape + "/x", "/" + escape + "/x"}};
+  int n = 0;
+  for (const auto& [cwd, seen] : cases) {
+    const std::string inside = rootfs + seen;
+    const std::string id = "c" + std::to_string(++n);
+    json c = config({"sh", "-c", "pwd; id -u"}, id);
+    c["root"]["path"] = rootfs;  // root.readonly stays true
+    c["process"]["cwd"] = cwd;
+    c["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+    auto r = oci({"run", "-b", bundle(c, "b" + id), id});
+    EXPECT_EQ(r.status, 0) << cwd << ": " << r.err;
+    EXPECT_EQ(r.out, seen + "\n1000\n") << cwd;
+    EXPECT_TRUE(fs::is_directory(inside)) << cwd << ": not made at " << inside;
+  }
+  EXPECT_FALSE(exists(outside + "/sub")) << "made through the symlink in the host's files";
+  EXPECT_FALSE(exists("/" + escape)) << "made above the root";
+  ::rmdir(("/" + escape + "/x").c_str());
+  ::rmdir(("/" + escape).c_str());
+  EXPECT_EQ(fs::status(rootfs + "/new/dir").permissions() & fs::perms::all,
+            fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                fs::perms::others_read | fs::perms::others_exec);
+}
+
 TEST_F(OciTest, UserNamespaceMapsRootToAnUnprivilegedHostUser) {
   json c = config({"sh", "-c", "id -u; exec sleep 100"});
   c["linux"]["namespaces"].push_back({{"type", "user"}});

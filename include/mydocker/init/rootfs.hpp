@@ -30,6 +30,11 @@ std::optional<InitFailure> mount_oci_rootfs(const InitConfig& c, bool dry);
 // linux.maskedPaths and linux.readonlyPaths, still before pivot_root (after the hooks that
 // run in the container's namespace, which may add mounts).
 std::optional<InitFailure> protect_oci_paths(const InitConfig& c, bool dry);
+// process.cwd made when missing (0755, as root), as runc and Kubernetes' workingDir expect:
+// after the createContainer hooks, before the masked paths, root.readonly and the user change.
+// Resolved inside the root (openat2 RESOLVE_IN_ROOT): a symlink on the way, absolute or
+// "../../..", goes where it points inside the root, never to the host's files.
+std::optional<InitFailure> make_oci_cwd(const InitConfig& c, bool dry);
 // pivot_root (or, with --no-pivot, mount --move and chroot), then root.readonly.
 std::optional<InitFailure> enter_oci_rootfs(const InitConfig& c, bool dry);
 
