@@ -89,13 +89,19 @@ std::optional<DeviceRule> parse_device_rule(std::string_view text, std::string* 
 }
 
 std::vector<DeviceRule> default_device_rules() {
+  std::vector<DeviceRule> rules = {DeviceRule{false, 'a', -1, -1, "rwm"}};  // deny all first
+  const auto allows = default_device_allows();
+  rules.insert(rules.end(), allows.begin(), allows.end());
+  return rules;
+}
+
+std::vector<DeviceRule> default_device_allows() {
   auto allow = [](char type, int64_t major, int64_t minor, const char* access) {
     return DeviceRule{true, type, major, minor, access};
   };
   return {
-      DeviceRule{false, 'a', -1, -1, "rwm"},  // deny everything first
-      allow('c', -1, -1, "m"),                // mknod of any node (useless without r/w)
-      allow('b', -1, -1, "m"),
+      allow('c', -1, -1, "m"),     // mknod of any node (useless without r/w)
+      allow('b', -1, -1, "m"),     // of a block device too
       allow('c', 1, 3, "rwm"),     // /dev/null
       allow('c', 1, 5, "rwm"),     // /dev/zero
       allow('c', 1, 7, "rwm"),     // /dev/full

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 
+#include "mydocker/cgroup/devices.hpp"
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/oci/hooks.hpp"
 #include "mydocker/oci/runtime.hpp"
@@ -74,17 +75,17 @@ Placement placement(const std::string& cgroups_path, const std::string& id, Cgro
   return out;
 }
 
-// Deny all, the spec's device rules, then an allow for each default device, as runc
-// and youki append them. A node of linux.devices gets no rule of its own: the bundle's rules
-// say whether it may be used (docker, podman and containerd write one for each device).
+// Deny all, the spec's device rules, then runc's allowlist as runc and youki append it: mknod
+// of any node ("c *:* m", "b *:* m": a node is useless without read or write, which the other
+// rules govern) and the default devices. A node of linux.devices gets no rule of its own: the
+// bundle's rules say whether it may be used (docker, podman and containerd write one for each).
 std::vector<DeviceRule> device_rules(const Spec& s) {
   // Deny first, always: a bundle without rules gets the default devices only (runc's
   // allowlist), never every device of the host.
   std::vector<DeviceRule> rules = {DeviceRule{false, 'a', -1, -1, "rwm"}};
   rules.insert(rules.end(), s.resources.devices.begin(), s.resources.devices.end());
-  for (auto [major, minor] :
-       {std::pair{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {136, -1}})
-    rules.push_back(DeviceRule{true, 'c', major, minor, "rwm"});
+  const auto allows = default_device_allows();
+  rules.insert(rules.end(), allows.begin(), allows.end());
   return rules;
 }
 

@@ -369,6 +369,27 @@ TEST_F(OciTest, DevicesAreMadeAndTheCgroupRulesHold) {
   EXPECT_NE(shared("err").find("Operation not permitted"), std::string::npos) << shared("err");
 }
 
+// runc's default allowlist has "c *:* m" and "b *:* m": with CAP_MKNOD a container may make
+// any node, and the other rules still decide whether it can be opened.
+TEST_F(OciTest, MknodOfAnyNodeIsAllowedButOpeningItStaysDenied) {
+  json c = config({"sh", "-c",
+                   "mknod /dev/myloop b 7 0 && echo mknod-b=ok; mknod /dev/mymem c 1 1 && "
+                   "echo mknod-c=ok; head -c1 /dev/myloop >/dev/null 2>/shared/err-b && "
+                   "echo open-b=ok || echo open-b=denied; head -c1 /dev/mymem >/dev/null "
+                   "2>/shared/err-c && echo open-c=ok || echo open-c=denied"});
+  for (const char* set : {"bounding", "effective", "permitted"})
+    c["process"]["capabilities"][set].push_back("CAP_MKNOD");
+  c["linux"]["resources"]["devices"] = {{{"allow", false}, {"access", "rwm"}}};
+  auto r = oci({"run", "-b", bundle(c), "c1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("mknod-b=ok"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("mknod-c=ok"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("open-b=denied"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("open-c=denied"), std::string::npos) << r.out;
+  EXPECT_NE(shared("err-b").find("Operation not permitted"), std::string::npos) << shared("err-b");
+  EXPECT_NE(shared("err-c").find("Operation not permitted"), std::string::npos) << shared("err-c");
+}
+
 // root.path as bundles write it: runc joins it to the bundle and cleans it ("./rootfs",
 // "rootfs/", "/a//rootfs", "../other/rootfs"); so is cgroupsPath ("./x").
 TEST_F(OciTest, RootPathAndCgroupsPathAreCleanedAsRuncDoes) {

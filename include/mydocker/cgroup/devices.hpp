@@ -36,6 +36,9 @@ std::optional<DeviceRule> parse_device_rule(std::string_view text, std::string* 
 // device (the node is useless without read/write) and read/write/mknod of null, zero, full,
 // random, urandom, tty, console, ptmx and the PTYs of its own devpts (136:*).
 std::vector<DeviceRule> default_device_rules();
+// Its allows alone (all but the first "deny all"), which `oci create` appends to a bundle's own
+// rules as runc does: mknod of any node ("c *:* m", "b *:* m"), then the default devices.
+std::vector<DeviceRule> default_device_allows();
 // --privileged: every device.
 std::vector<DeviceRule> privileged_device_rules();
 
