@@ -244,6 +244,8 @@ class FakeCgroupFs : public Fs {
         put_file(dir + "/devices.allow", "");
         put_file(dir + "/devices.deny", "");
         put_file(dir + "/devices.list", "a *:* rwm\n");
+      } else if (c == "freezer") {
+        put_file(dir + "/freezer.state", "THAWED\n");
       } else if (c == "pids") {
         put_file(dir + "/pids.max", "max\n");
         put_file(dir + "/pids.current", "0\n");
@@ -308,6 +310,8 @@ class FakeCgroupFs : public Fs {
         put_file(dir + "/devices.allow", "");
         put_file(dir + "/devices.deny", "");
         put_file(dir + "/devices.list", "a *:* rwm\n");
+      } else if (c == "freezer") {
+        put_file(dir + "/freezer.state", "THAWED\n");
       } else if (c == "pids") {
         put_file(dir + "/pids.max", "max\n");
         put_file(dir + "/pids.current", "0\n");

@@ -13,7 +13,8 @@
 //                "0" into files itself (v1: tasks), after create(), while set() runs; its
 //                command runs only after set()
 //   update(r)    new limits later (runc update: only what r sets)
-//   destroy()    kill what is left, rmdir (retried), remove the empty parents that are ours
+//   destroy()    kill what is left (and thaw it), rmdir (retried), remove the empty parents
+//                that are ours
 
 #include <sys/types.h>
 
@@ -62,10 +63,12 @@ class CgroupManager {
   virtual void freeze(bool frozen) = 0;
   // The processes in the container's cgroup.
   virtual std::vector<pid_t> pids() const = 0;
-  // SIGKILL every process in the container's cgroups; returns how many were signalled.
+  // SIGKILL every process in the container's cgroups, then thaw them if they are frozen (v1: a
+  // frozen process never acts on its SIGKILL); returns how many were signalled.
   virtual int kill_all() = 0;
   // Removes everything that is the container's: its directories, and the parents it made when
-  // they are empty. Never throws: returns what could not be removed.
+  // they are empty; a frozen container is killed and thawed first. Never throws: returns what
+  // could not be removed.
   [[nodiscard]] virtual std::vector<std::string> destroy() noexcept = 0;
   virtual Stats stats() const = 0;
   // What the OOM killer did: oom_kills, and limit and peak when it killed something. Cheaper

@@ -172,15 +172,46 @@ std::vector<pid_t> Manager::pids() const {
   return j ? cgroup::read_pids(fs_, j->dir) : std::vector<pid_t>{};
 }
 
-int Manager::kill_all() {
+int Manager::kill_joined() {
   int killed = 0;
-  if (fs_.dry_run()) return 0;
   for (const auto& j : joined_)
     if (j.made && fs_.exists(j.dir)) killed += kill_cgroup_procs(fs_, j.dir, id_);
   return killed;
 }
 
+bool Manager::frozen() const {
+  const Joined* j = find("freezer");
+  if (!j || !j->made) return false;
+  const auto state = fs_.read_if_exists(path_join(j->dir, "freezer.state"));
+  return state && trim(*state) != "THAWED";  // FROZEN, or FREEZING half-way
+}
+
+// v1's freezer stops a task in the kernel (D state): a SIGKILL stays pending until it is thawed,
+// so a paused container would never die and its cgroups never go. Written after the kill: the
+// signals are queued first, so nothing of the container runs again (runc's order too).
+void Manager::thaw() {
+  const std::string file = path_join(find("freezer")->dir, "freezer.state");
+  fs_.write(file, "THAWED");
+  cgroup::wait_for_freezer(fs_, file, "THAWED", false, file, "THAWED");
+}
+
+int Manager::kill_all() {
+  if (fs_.dry_run()) return 0;
+  const int killed = kill_joined();
+  if (frozen()) thaw();
+  return killed;
+}
+
 std::vector<std::string> Manager::destroy() noexcept {
+  // A frozen container (paused, and its supervisor killed) is killed, then thawed, first: its
+  // processes could not die otherwise (see thaw()). One read of freezer.state otherwise.
+  if (!fs_.dry_run()) try {
+      if (frozen()) {
+        (void)kill_joined();
+        thaw();
+      }
+    } catch (const std::exception&) {  // rmdir below says what is left
+    }
   // The PID namespace is gone once its init is reaped, so the directories are normally empty
   // and rmdir just works; remove_cgroup_dir kills what is left (a process that joined the
   // cgroup without the namespace) when rmdir says EBUSY.

@@ -171,6 +171,9 @@ std::vector<pid_t> Manager::pids() const {
   return made_ ? cgroup::read_pids(fs_, dir_) : std::vector<pid_t>{};
 }
 
+// No thaw needed, unlike v1's: v2's freezer lets fatal signals through (a frozen task wakes to
+// die; cgroup-v2.rst, "Processes in the frozen cgroup can be killed by a fatal signal"), so a
+// paused container dies of SIGKILL and of its init's PR_SET_PDEATHSIG as it is.
 int Manager::kill_all() {
   if (fs_.dry_run() || !made_ || !fs_.exists(dir_)) return 0;
   return kill_cgroup_procs(fs_, dir_, id_);

@@ -693,6 +693,87 @@ TEST_F(V1ManagerTest, UpdateOfAControllerTheContainerDidNotJoinIsAnError) {
   EXPECT_TRUE(made->destroy().empty());
 }
 
+// ---- a paused container's end ----
+
+// A child of this test stands for a paused container's process (the only pid ever written);
+// the freezer says FROZEN, as the kernel does for a paused container.
+class FrozenContainerTest : public V1ManagerTest {
+ protected:
+  void SetUp() override {
+    V1ManagerTest::SetUp();
+    add_hybrid_layout();
+    add_v1("freezer");
+    m_ = manager();
+    m_->create(Resources{});
+    child_ = ::fork();
+    ASSERT_GE(child_, 0);
+    if (child_ == 0) {
+      for (;;) ::pause();
+    }
+    put_file(memory_dir() + "/cgroup.procs", std::to_string(child_) + "\n");
+    put_file(freezer_state(), "FROZEN\n");
+  }
+  void TearDown() override {
+    if (child_ > 0) {  // never left behind, whatever the test saw
+      ::kill(child_, SIGKILL);
+      ::waitpid(child_, nullptr, 0);
+    }
+    V1ManagerTest::TearDown();
+  }
+  std::string freezer_state() const { return path("freezer/mydocker-" + kId + "/freezer.state"); }
+  // Whether the child died of SIGKILL (reaped here).
+  bool child_killed() {
+    int status = 0;
+    if (::waitpid(child_, &status, 0) != child_) return false;
+    child_ = -1;
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  }
+
+  std::unique_ptr<Manager> m_;
+  pid_t child_ = -1;
+};
+
+// v1's freezer keeps a SIGKILL pending until the cgroup is thawed: without the thaw a paused
+// container (stop's timeout, rm -f, its supervisor killed) never died. The kill comes first.
+TEST_F(FrozenContainerTest, KillAllKillsThenThaws) {
+  const std::string killing = "+ kill -9 " + std::to_string(child_);
+  TraceCapture capture;
+
+  const int killed = m_->kill_all();
+
+  EXPECT_GE(killed, 1);
+  EXPECT_TRUE(child_killed());
+  EXPECT_EQ(get_file(freezer_state()), "THAWED");
+  const auto lines = capture.lines();
+  const auto kill = index_of(lines, killing);
+  const auto thaw = index_of(lines, "+ echo THAWED > " + freezer_state());
+  EXPECT_GE(kill, 0) << capture.text();
+  EXPECT_GT(thaw, kill) << capture.text();
+}
+
+// What rm, prune and start do with the cgroups a killed supervisor left: a frozen one goes too.
+TEST_F(FrozenContainerTest, DestroyOfAFrozenContainerKillsThawsAndRemoves) {
+  auto again = open_cgroup_manager(*fs_, m_->record(), kId);  // as rm opens it, from its record
+
+  const auto problems = again->destroy();
+
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  EXPECT_TRUE(child_killed());
+  EXPECT_FALSE(is_dir(path("freezer/mydocker-" + kId)));
+  for (const auto& d : all_dirs()) EXPECT_FALSE(is_dir(d)) << d;
+}
+
+TEST_F(FrozenContainerTest, AThawedContainerIsNotWrittenTo) {
+  put_file(freezer_state(), "THAWED\n");
+  put_file(memory_dir() + "/cgroup.procs", "");
+  TraceCapture capture;
+
+  EXPECT_EQ(m_->kill_all(), 0);
+  EXPECT_TRUE(m_->destroy().empty());
+
+  EXPECT_EQ(capture.text().find("THAWED"), std::string::npos) << capture.text();
+}
+
 }  // namespace
 }  // namespace mydocker::v1
 

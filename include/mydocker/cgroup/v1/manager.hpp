@@ -49,6 +49,9 @@ class Manager final : public CgroupManager {
     bool has(std::string_view controller) const;
   };
   void create_one(Joined& j, const Resources& r);
+  int kill_joined();
+  bool frozen() const;
+  void thaw();
   const Joined* find(std::string_view controller) const;
   std::vector<std::string> dirs() const;
 
