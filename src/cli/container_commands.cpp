@@ -202,9 +202,9 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
                                         const std::string& ref) {
   const ContainerDir dir = store.open(ref);
   const auto config = dir.config();
-  const ContainerState st = dir.state();
+  const ContainerState st = settle_dead_supervisor(store, dir, dir.state());
   if (dir.running(st)) return std::nullopt;
-  if (st.live()) {
+  if (st.status == "dead" || st.live()) {
     recover_killed_run(dir, st, config);  // its supervisor was killed
   } else if (const std::string files = config.value("files_dir", "");
              config.value("auto_remove", false) && !files.empty()) {

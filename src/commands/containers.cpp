@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "mydocker/cgroup/manager.hpp"
+#include "mydocker/commands/commands.hpp"
 #include "mydocker/commands/events.hpp"
 #include "mydocker/image/image.hpp"
 #include "mydocker/image/tar.hpp"
@@ -38,8 +39,9 @@ std::optional<ContainerView> read_view(const Store& store, const std::string& id
   } catch (const Error&) {
     return std::nullopt;  // being removed
   }
-  // Only a live state needs its supervisor asked (a dead one shows as "Dead").
+  // Only a live state needs its supervisor asked; one that is gone is recorded dead, once.
   v.supervisor_alive = dir.running(v.state);
+  if (v.state.live() && !v.supervisor_alive) v.state = settle_dead_supervisor(store, dir, v.state);
   v.log_path = dir.log_path();
   return v;
 }
@@ -142,6 +144,7 @@ ContainerView view_container(const Store& store, const std::string& ref) {
   v.state = dir.state();
   if (!v.state.extra_networks.empty()) v.config["extra_networks"] = dir.extra_networks();
   v.supervisor_alive = dir.supervisor_alive();
+  if (v.state.live() && !v.supervisor_alive) v.state = settle_dead_supervisor(store, dir, v.state);
   v.log_path = dir.log_path();
   return v;
 }

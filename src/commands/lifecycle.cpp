@@ -28,6 +28,7 @@
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/time.hpp"
 #include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
 
@@ -75,9 +76,14 @@ std::unique_ptr<CgroupManager> cgroups_of(const ContainerDir& dir, const Contain
   return open_cgroup_manager(fs, st.cgroup, dir.id());
 }
 
+// The state, with the end of a container whose supervisor was killed recorded first.
+ContainerState current_state(const Store& store, const ContainerDir& dir) {
+  return settle_dead_supervisor(store, dir, dir.state());
+}
+
 // stop's work, without its event (rm -f uses it too): false when it was not running.
 bool halt(const Store& store, const ContainerDir& dir, std::optional<int> timeout) {
-  ContainerState st = dir.state();
+  ContainerState st = current_state(store, dir);
   if (!dir.running(st)) return false;  // docker: stopping a stopped container is no error
   const auto config = dir.config();
   const int seconds = timeout.value_or(config.value("stop_timeout", kDefaultStopTimeout));
@@ -116,7 +122,55 @@ LeftoverCgroups remove_leftover_cgroups(const Fs& fs, const std::string& id,
   return c;
 }
 
+// What settle_dead_supervisor records in the state of a container whose supervisor was killed.
+// Returns whether the container was running then (its `die` is still to be recorded).
+bool mark_killed_supervisor(ContainerState& s) {
+  const bool ran = s.status != "restarting";
+  const std::string who =
+      "its mydocker supervisor (pid " + std::to_string(s.supervisor_pid) + ") was killed";
+  s.error = ran ? who + ", and the container with it (SIGKILL)"
+                : who + " while the container waited to restart";
+  if (ran) {
+    s.exit_code = 128 + SIGKILL;
+    s.oom_killed = false;
+    s.finished_at = now_rfc3339();
+  }
+  s.status = "dead";
+  s.pid = 0;
+  return ran;
+}
+
 }  // namespace
+
+ContainerState settle_dead_supervisor(const Store& store, const ContainerDir& dir,
+                                      const ContainerState& st) noexcept {
+  try {
+    if (!st.live() || dir.supervisor_alive()) return st;
+    bool ran = false, settled = false;
+    const ContainerState now = dir.update([&](ContainerState& s) {
+      // Asked again under state.lock: a supervisor records its end before it lets go of its
+      // lock, so a live state with the lock free now is an end it never recorded (and one
+      // mydocker alone settles it).
+      if (!s.live() || dir.supervisor_alive()) return;
+      settled = true;
+      ran = mark_killed_supervisor(s);
+    });
+    if (!settled || !ran) return now;
+    // Its init died of PR_SET_PDEATHSIG; whatever else is left goes too (a paused one is
+    // thawed after the kill: kill_all).
+    try {
+      (void)open_cgroup_manager(Fs(), now.cgroup, dir.id())->kill_all();
+    } catch (const std::exception&) {  // rm and prune say what could not go
+    }
+    const double ran_for = parse_rfc3339(now.finished_at) - parse_rfc3339(now.started_at);
+    record(store, "die", dir, now,
+           {{"exitCode", std::to_string(now.exit_code)},
+            {"execDuration", std::to_string(static_cast<long>(std::max(0.0, ran_for)))}});
+    return now;
+  } catch (const std::exception&) {
+    return st;
+  }
+}
 
 void recover_killed_run(const ContainerDir& dir, const ContainerState& st,
                         const nlohmann::json& config) {
@@ -148,7 +202,7 @@ void kill(const Store& store, const std::string& ref, const std::string& signal)
   require_root("kill");
   const int sig = parse_signal(signal);
   const ContainerDir dir = store.open(ref);
-  ContainerState st = dir.state();
+  ContainerState st = current_state(store, dir);
   if (!dir.running(st) || st.status == "restarting")
     throw Error("container " + short_id(dir.id()) + " is not running");
   // Killed on purpose: the restart policy does not bring it back (docker's "manually stopped").
@@ -191,7 +245,7 @@ void remove(const Store& store, const std::string& ref, bool force) {
   // Its supervisor finishes its teardown (or --rm removes it) before it lets go of the lock.
   dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10), false);
   if (::access(dir.path().c_str(), F_OK) != 0) return;  // removed meanwhile (--rm, another rm)
-  st = dir.state();
+  st = current_state(store, dir);
   auto cleanup = remove_leftover_cgroups(Fs(), dir.id(), st);
   if (!cleanup.problems.empty())
     throw Error("cannot remove the cgroups of " + ref + ": " + cleanup.problems.front());
@@ -221,7 +275,7 @@ int wait(const Store& store, const std::string& ref) {
       },
       std::chrono::hours(24 * 365 * 100));
   try {
-    return dir.status().exit_code;
+    return settle_dead_supervisor(store, dir, dir.status()).exit_code;  // 137: see there
   } catch (const Error&) {
     // --rm: the record went with the container; its last "die" event has the status.
     const auto events = read_events(store.root(), 0, std::numeric_limits<int64_t>::max());
@@ -236,7 +290,7 @@ int wait(const Store& store, const std::string& ref) {
 void pause(const Store& store, const std::string& ref, bool paused) {
   require_root(paused ? "pause" : "unpause");
   const ContainerDir dir = store.open(ref);
-  const ContainerState st = dir.state();
+  const ContainerState st = current_state(store, dir);
   if (!dir.running(st) || st.status == "restarting")
     throw Error("container " + short_id(dir.id()) + " is not running");
   if (paused && st.status == "paused")
@@ -253,7 +307,7 @@ void pause(const Store& store, const std::string& ref, bool paused) {
 void update(const Store& store, const std::string& ref, const RunOptions& limits) {
   require_root("update");
   const ContainerDir dir = store.open(ref);
-  const ContainerState st = dir.state();
+  const ContainerState st = current_state(store, dir);
   if (!dir.running(st)) throw Error("container " + short_id(dir.id()) + " is not running");
   const Fs fs;
   auto cgroups = cgroups_of(dir, st, fs);
@@ -307,7 +361,7 @@ PruneReport prune(const Store& store, const std::vector<ContainerCgroupPlace>& p
     }
     ContainerState st;
     try {
-      st = dir.state();
+      st = settle_dead_supervisor(store, dir, dir.state());  // its `die`, before its `destroy`
     } catch (const Error&) {
     }
     auto cleanup = remove_leftover_cgroups(fs, id, st);

@@ -39,7 +39,7 @@ std::string human_size(int64_t bytes) {
 }
 
 std::string status_text(const ContainerState& st, bool supervisor_alive, double now) {
-  if (st.live() && !supervisor_alive)
+  if (st.status == "dead" || (st.live() && !supervisor_alive))
     return "Dead (its mydocker supervisor died; `mydocker prune` cleans up)";
   if (st.status == "created") return "Created";
   if (st.status == "running" || st.status == "paused") {

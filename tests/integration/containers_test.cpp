@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -683,6 +685,123 @@ TEST_F(ContainersTest, SupervisorKilledShowsInPsAndPruneCleansUp) {
   EXPECT_EQ(md({"prune"}).status, 0);
   EXPECT_TRUE(records().empty());
   EXPECT_TRUE(container_cgroups().empty());
+}
+
+// Whether process `pid` is gone (or a zombie) within `timeout`.
+bool process_gone(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || stat.compare(paren + 2, 1, "Z") == 0) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    usleep(20000);
+  }
+}
+
+// A paused container's freezer cgroup (made by mydocker for it) is thawed when the test ends,
+// whatever it saw: its processes can then die, and the harness's prune remove it.
+class ThawAtExit {
+ public:
+  explicit ThawAtExit(std::string dir) : dir_(std::move(dir)) {}
+  ~ThawAtExit() {
+    if (!dir_.empty() && exists(dir_ + "/freezer.state"))
+      std::ofstream(dir_ + "/freezer.state") << "THAWED";
+  }
+  ThawAtExit(const ThawAtExit&) = delete;
+  ThawAtExit& operator=(const ThawAtExit&) = delete;
+
+ private:
+  std::string dir_;
+};
+
+// pause, then kill -9 of its supervisor: the container's processes keep their SIGKILL pending in
+// the frozen cgroup (v1), in D state. They used to stay so for ever, and unpause, start, rm,
+// rm -f failed ("rmdir ...: Device or resource busy") and prune left it. Now the first mydocker
+// that notices thaws them (they die) and records the container dead; rm -f (or prune) removes it
+// even when nobody noticed before.
+TEST_F(ContainersTest, APausedContainerWhoseSupervisorIsKilledDiesAndGoes) {
+  std::vector<std::unique_ptr<ThawAtExit>> thaw;
+  auto pause_and_kill_supervisor = [&](const std::string& name, const std::string& sleep) {
+    start({"--name", name, "sleep", sleep});
+    EXPECT_EQ(md({"pause", name}).status, 0);
+    const Json j = inspect(name);
+    thaw.push_back(std::make_unique<ThawAtExit>(j["Cgroups"].value("freezer", "")));
+    const int supervisor = j["SupervisorPid"];
+    ASSERT_GT(supervisor, 1);
+    ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
+    ASSERT_TRUE(process_gone(supervisor, 5s));
+  };
+  auto dies = [&](const std::string& sleep) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!processes_with(sleep).empty() && std::chrono::steady_clock::now() < deadline)
+      usleep(20000);
+    return processes_with(sleep).empty();
+  };
+  // Noticed by inspect: dead, its processes thawed and gone; unpause says so; rm removes it.
+  pause_and_kill_supervisor("p", "3471");
+  EXPECT_EQ(inspect("p")["State"]["Status"], "dead");
+  EXPECT_TRUE(dies("sleep 3471")) << described(processes_with("sleep 3471"));
+  auto unpause = md({"unpause", "p"});
+  EXPECT_EQ(unpause.status, 125);
+  EXPECT_NE(unpause.err.find("is not running"), std::string::npos) << unpause.err;
+  auto rm = md({"rm", "p"});
+  EXPECT_EQ(rm.status, 0) << rm.err;
+  // Nobody looked before rm -f, nor before prune.
+  pause_and_kill_supervisor("q", "3472");
+  rm = md({"rm", "-f", "q"});
+  EXPECT_EQ(rm.status, 0) << rm.err;
+  EXPECT_TRUE(dies("sleep 3472")) << described(processes_with("sleep 3472"));
+  pause_and_kill_supervisor("r", "3473");
+  auto pruned = md({"prune"});
+  EXPECT_EQ(pruned.status, 0) << pruned.out << pruned.err;
+  EXPECT_TRUE(dies("sleep 3473")) << described(processes_with("sleep 3473"));
+  EXPECT_TRUE(records().empty()) << md({"ps", "-a"}).out;
+  EXPECT_TRUE(container_cgroups().empty());
+}
+
+// docker never reports success for a container it did not see exit. One whose supervisor was
+// killed (run -d's, or a foreground `mydocker run`) was killed with it (PR_SET_PDEATHSIG): it is
+// dead with exit code 137, FinishedAt when first noticed, State.Error saying why, and one `die`
+// event however often it is looked at. It said 0 before: wait, ExitCode, ps -f exited=0.
+TEST_F(ContainersTest, AContainerWhoseSupervisorWasKilledNeverSucceeded) {
+  start({"--name", "d", "sleep", "3474"});
+  const int supervisor = inspect("d")["SupervisorPid"];
+  ASSERT_GT(supervisor, 1);
+  ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
+  ASSERT_TRUE(process_gone(supervisor, 5s));
+  Background fg(args({"run", "--name", "fg", "sh", "-c", "echo ready; exec sleep 3475"}), env());
+  ASSERT_TRUE(fg.wait_for_output("ready", 10s));
+  ::kill(fg.pid(), SIGKILL);
+  EXPECT_EQ(fg.wait(5s), 137);
+
+  for (const char* name : {"d", "fg"}) {
+    Options quick;
+    quick.timeout_s = 10;
+    auto waited = md({"wait", name}, quick);
+    EXPECT_EQ(waited.status, 0) << waited.err;
+    EXPECT_EQ(waited.out, "137\n") << name;
+    const Json st = inspect(name)["State"];
+    EXPECT_EQ(st["Status"], "dead") << name;
+    EXPECT_EQ(st["Dead"], true) << name;
+    EXPECT_EQ(st["ExitCode"], 137) << name;
+    EXPECT_NE(st["FinishedAt"], "0001-01-01T00:00:00Z") << name;
+    EXPECT_NE(st["Error"].get<std::string>().find("supervisor"), std::string::npos) << st;
+  }
+  EXPECT_EQ(md({"ps", "-a", "-q", "-f", "exited=0"}).out, "");
+  EXPECT_EQ(lines(md({"ps", "-a", "-q", "-f", "status=dead"}).out).size(), 2u);
+  EXPECT_NE(md({"ps", "-a"}).out.find("supervisor died"), std::string::npos);
+  const auto died =
+      md({"events", "--since", "0", "--until", "0s", "--filter", "event=die", "--format", "json"});
+  std::vector<std::string> seen;
+  for (const auto& l : lines(died.out)) {
+    const Json e = Json::parse(l, nullptr, false);
+    seen.push_back(e["Actor"]["Attributes"].value("name", "?") + " " +
+                   e["Actor"]["Attributes"].value("exitCode", "?"));
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<std::string>{"d 137", "fg 137"})) << died.out;
+  EXPECT_EQ(md({"rm", "d", "fg"}).status, 0);
 }
 
 // kill -9 of the CLI or of the supervisor at every stage of run -d: prune (after rm -f of what

@@ -35,6 +35,23 @@ struct ExecOptions {
 // Runs a command in the container's namespaces and cgroups; returns its exit status.
 int exec(const Store& store, const ExecOptions& o);
 
+// A container whose supervisor was killed (kill -9 of `run -d`'s supervisor or of a foreground
+// `mydocker run`) never had its end recorded: its state says running (or paused, restarting)
+// while nobody holds its supervisor.lock. docker never reports success for a container it did
+// not see exit, so the first mydocker that notices (ps, inspect, wait, stop, kill, rm, prune,
+// start...) records it, once, under state.lock:
+//   - status "dead" (ps: Dead; inspect: State.Dead), State.Error naming the killed supervisor;
+//   - one that ran: exit code 137 (128 + SIGKILL: its init gets SIGKILL when its supervisor
+//     dies, PR_SET_PDEATHSIG; containerd reports the same for a task whose shim died),
+//     FinishedAt = now, one `die` event; what is left in its cgroups is killed, and thawed (a
+//     paused one's processes stay frozen otherwise, never dying);
+//   - one between two runs (restarting) keeps its last run's exit code and FinishedAt (its `die`
+//     was recorded then).
+// Its cgroups go with rm, prune or its next start. Returns the state (`st` when nothing was to
+// settle). Best effort: never throws (a reader without the right to write sees it unchanged).
+ContainerState settle_dead_supervisor(const Store& store, const ContainerDir& dir,
+                                      const ContainerState& st) noexcept;
+
 // stop -t N: SIGTERM, then SIGKILL of the whole cgroup after N s (default: the container's
 // --stop-timeout). Does nothing to a stopped container.
 void stop(const Store& store, const std::string& ref, std::optional<int> timeout);

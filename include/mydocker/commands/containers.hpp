@@ -29,8 +29,9 @@ struct ContainerView {
   int64_t size_rw = -1, size_root_fs = -1;
   // Running as far as anyone can tell: a live state with a live supervisor.
   bool live() const { return state.live() && supervisor_alive; }
-  // A live state whose supervisor died (kill -9): `prune` cleans up.
-  bool dead() const { return state.live() && !supervisor_alive; }
+  // Its supervisor was killed (kill -9): recorded so (settle_dead_supervisor), or a live state
+  // whose supervisor is gone and that nobody has settled yet. `rm` or `prune` cleans up.
+  bool dead() const { return state.status == "dead" || (state.live() && !supervisor_alive); }
 };
 
 // Every container (`all`) or the live ones, newest first; records being removed are skipped.

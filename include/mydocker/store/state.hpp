@@ -12,7 +12,7 @@
 namespace mydocker {
 
 struct ContainerState {
-  std::string status = "created";  // created, running, paused, restarting, exited
+  std::string status = "created";  // created, running, paused, restarting, exited, dead
   int pid = 0;                     // the container's init, as the host sees it
   int supervisor_pid = 0;          // the mydocker process that owns it
   int exit_code = 0;

@@ -156,6 +156,19 @@ TEST(StatusText, LiveStateWithADeadSupervisor) {
   }
 }
 
+// Once recorded so (settle_dead_supervisor): "dead", whatever the lock says.
+TEST(StatusText, RecordedDead) {
+  ContainerState s = state_of("dead");
+  s.exit_code = 137;
+  const std::string text = status_text(s, false, kT0Seconds + 5);
+
+  EXPECT_TRUE(text.starts_with("Dead")) << text;
+  ContainerView v;
+  v.state = s;
+  EXPECT_TRUE(v.dead());
+  EXPECT_FALSE(v.live());
+}
+
 // ---- parse_signal ----
 
 TEST(ParseSignal, NamesWithAndWithoutSig) {
