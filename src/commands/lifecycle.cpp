@@ -81,6 +81,23 @@ ContainerState current_state(const Store& store, const ContainerDir& dir) {
   return settle_dead_supervisor(store, dir, dir.state());
 }
 
+// docker's rule (moby's killWithSignal): SIGKILL, the container's stop signal, or any signal
+// when neither --stop-signal nor the image named one, is meant to end the container: the
+// restart policy does not bring it back, and a paused one is resumed to act on it.
+bool ends_container(int sig, const nlohmann::json& config) {
+  return sig == SIGKILL || !config.contains("stop_signal") || sig == stop_signal_of(config);
+}
+
+// docker resumes a paused container after such a signal: it stays pending while the cgroup is
+// frozen (v1: even SIGKILL), so it would act on it only once someone unpaused it.
+void resume_after_kill(const Store& store, const ContainerDir& dir, const ContainerState& st) {
+  cgroups_of(dir, st, Fs())->freeze(false);
+  dir.update([](ContainerState& s) {
+    if (s.status == "paused") s.status = "running";  // unless it ended meanwhile
+  });
+  record(store, "unpause", dir, st);
+}
+
 // stop's work, without its event (rm -f uses it too): false when it was not running.
 bool halt(const Store& store, const ContainerDir& dir, std::optional<int> timeout) {
   ContainerState st = current_state(store, dir);
@@ -203,12 +220,15 @@ void kill(const Store& store, const std::string& ref, const std::string& signal)
   const int sig = parse_signal(signal);
   const ContainerDir dir = store.open(ref);
   ContainerState st = current_state(store, dir);
-  if (!dir.running(st) || st.status == "restarting")
-    throw Error("container " + short_id(dir.id()) + " is not running");
+  if (!dir.running(st)) throw Error("container " + short_id(dir.id()) + " is not running");
+  const bool ends = ends_container(sig, dir.config());
   // Killed on purpose: the restart policy does not bring it back (docker's "manually stopped").
-  if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT)
-    st = dir.update([](ContainerState& s) { s.stop_requested = true; });
+  if (ends) st = dir.update([](ContainerState& s) { s.stop_requested = true; });
+  // Between two runs there is nothing to signal: the stop alone ends the restart loop (its
+  // back-off sees it), as docker's kill of a restarting container does.
+  if (st.status == "restarting") return;
   signal_init(store, dir, st, sig);
+  if (ends && st.status == "paused") resume_after_kill(store, dir, st);
 }
 
 void release_address(const Store& store, const ContainerDir& dir) {

@@ -804,6 +804,48 @@ TEST_F(ContainersTest, AContainerWhoseSupervisorWasKilledNeverSucceeded) {
   EXPECT_EQ(md({"rm", "d", "fg"}).status, 0);
 }
 
+// docker resumes a paused container after a kill that ends it (SIGKILL, its stop signal), so it
+// acts on the signal at once; it waited for an unpause before (kill said 0, nothing happened).
+TEST_F(ContainersTest, AKillResumesAPausedContainer) {
+  Options quick;
+  quick.timeout_s = 10;
+  const std::string a = start({"sleep", "3476"});
+  ASSERT_EQ(md({"pause", a}).status, 0);
+  EXPECT_EQ(md({"kill", a}).status, 0);
+  EXPECT_EQ(md({"wait", a}, quick).out, "137\n");
+  const std::string b = start({"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"});
+  usleep(200000);
+  ASSERT_EQ(md({"pause", b}).status, 0);
+  EXPECT_EQ(md({"kill", "-s", "TERM", b}).status, 0);
+  EXPECT_EQ(md({"wait", b}, quick).out, "42\n");
+  EXPECT_EQ(inspect(b)["State"]["Status"], "exited");
+  EXPECT_EQ(md({"rm", a, b}).status, 0);
+}
+
+// kill of a container between two runs of its restart policy: docker accepts it and ends the
+// restart loop (it was refused with 125 "is not running").
+TEST_F(ContainersTest, AKillDuringTheRestartBackOffEndsTheLoop) {
+  const std::string id = start({"--restart", "always", "sh", "-c", "exit 3"});
+  // The back-off doubles from 100 ms: from the third restart on it lasts 800 ms or more. The
+  // count goes up as a back-off ends, a moment before the next run: 100 ms later that run has
+  // failed and the next back-off began.
+  auto restarting = [](const Json& j) {
+    return j["State"]["Restarting"] == true && j["RestartCount"].get<int>() >= 3;
+  };
+  ASSERT_TRUE(until(id, restarting, 20s));
+  usleep(100000);
+  ASSERT_TRUE(restarting(inspect(id)));
+  auto killed = md({"kill", id});
+  EXPECT_EQ(killed.status, 0) << killed.err;
+  EXPECT_TRUE(until(
+      id, [](const Json& j) { return j["State"]["Status"] == "exited"; }, 5s));
+  const int restarts = inspect(id)["RestartCount"];
+  usleep(500000);
+  EXPECT_EQ(inspect(id)["RestartCount"], restarts) << "it restarted after the kill";
+  EXPECT_EQ(inspect(id)["State"]["ExitCode"], 3);
+  EXPECT_EQ(md({"rm", id}).status, 0);
+}
+
 // kill -9 of the CLI or of the supervisor at every stage of run -d: prune (after rm -f of what
 // did start) leaves zero cgroups, zero records and zero processes.
 TEST_F(ContainersTest, Kill9AtEveryStageThenPruneLeavesNothing) {
