@@ -196,7 +196,8 @@ int run_create(const CommandLine& cl) {
   return 0;
 }
 
-// start: the container's own words parsed again (as `run` got them), under its id and name.
+// start: the container's own words parsed again (as `run` got them), under its id and name,
+// with its limits (with `update`'s: run.cpp) from its record.
 // Returns nullopt for a running one (docker: no error, nothing done).
 std::optional<RunOptions> start_options(const CommandLine& cl, const Store& store,
                                         const std::string& ref) {
@@ -562,11 +563,23 @@ void update_options(CLI::App& update, CommandLine& cl, Scratch& s) {
   update.add_option("container", cl.containers);  // split off, as run's command
 }
 
+// Whether any limit flag was given, whatever its value (update's take no device lists).
+bool any_limit(const RunOptions& o) {
+  for (const auto* f :
+       {&o.memory, &o.memory_swap, &o.memory_reservation, &o.memory_swappiness, &o.cpu_percent,
+        &o.cpus, &o.cpu_period, &o.cpu_quota, &o.cpu_shares, &o.cpu_rt_runtime, &o.cpu_rt_period,
+        &o.cpuset_cpus, &o.cpuset_mems, &o.pids_limit, &o.blkio_weight})
+    if (f->has_value()) return true;
+  return false;
+}
+
 void update_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& split) {
   fill_limits(sub, split, s.limits, cl.run);
   cl.containers = split.command;
   if (cl.containers.empty())
     throw Error("missing the container: mydocker update [OPTIONS] CONTAINER...");
+  if (!any_limit(cl.run))  // docker's words
+    throw Error("you must provide one or more flags when using this command");
 }
 
 int run_update(const CommandLine& cl) {

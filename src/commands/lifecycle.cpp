@@ -328,22 +328,31 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
   require_root("update");
   const ContainerDir dir = store.open(ref);
   const ContainerState st = current_state(store, dir);
-  if (!dir.running(st)) throw Error("container " + short_id(dir.id()) + " is not running");
+  auto config = dir.config();
   const Fs fs;
-  auto cgroups = cgroups_of(dir, st, fs);
+  // Running: its cgroups take the limits now. Stopped, or between two runs (its cgroups go
+  // with each run): only recorded, as docker's update of a stopped container; the next start
+  // applies them.
+  const bool live = dir.running(st) && st.status != "restarting";
+  auto cgroups = live ? cgroups_of(dir, st, fs)
+                      : make_cgroup_manager(fs, detect_host_cgroups(fs), dir.id(),
+                                            config.value("cgroup_parent", ""));
   // The CPUs and memory nodes its parent may use bound -cpuset and --cpus, as at run time.
   const Resources r = parse_resources(limits, cgroups->available());
-  cgroups->update(r);
-  // Recorded, so inspect and ps show the limits in force.
-  auto config = dir.config();
-  auto fresh = host_config_json(r);
-  const Resources none;
-  const auto unset = host_config_json(none);
-  for (auto& [key, value] : fresh.items())
-    if (value != unset[key]) config["host_config"][key] = value;
+  if (live)
+    cgroups->update(r);
+  else
+    cgroups->validate(r);  // the host can take them (a start would fail otherwise)
+  // Recorded in its HostConfig (docker's): inspect and ps show the limits in force, and every
+  // later start or restart applies them (spec/config.hpp: apply_recorded_limits).
+  merge_limits(config["host_config"], r);
   config["limits"] = limits_summary(config["host_config"]);
   write_file_atomic(dir.path() + "/config.json", config.dump(2) + "\n");
-  record(store, "update", dir, dir.update([&](ContainerState& s) { s.limits = config["limits"]; }));
+  const ContainerState now = dir.update([&](ContainerState& s) { s.limits = config["limits"]; });
+  // A restart that made its cgroups before the record changed (its supervisor reads the
+  // record right before) has the old limits: they are written now.
+  if (!live && dir.running(now) && now.status != "restarting") cgroups_of(dir, now, fs)->update(r);
+  record(store, "update", dir, now);
 }
 
 std::vector<std::string> prune_image_leftovers(const std::string& data_root) {

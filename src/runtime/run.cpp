@@ -333,6 +333,17 @@ void check_image_platform(const RunOptions& o, const std::string& config, std::s
              ") and no specific platform was requested";
 }
 
+// `start` of a container made before: the limits its record holds (its flags', with what
+// `update` changed since: docker keeps them in HostConfig) over those of its words.
+void apply_limits_of_record(const RunOptions& o, Resources& r) {
+  if (o.id.empty()) return;
+  try {
+    const auto config = ContainerDir(o.state_root, o.id).config();
+    apply_recorded_limits(config.value("host_config", nlohmann::json()), r);
+  } catch (const Error&) {  // no record: its words' limits
+  }
+}
+
 // `id`: chosen already (run: its veth is named before the plan exists), else o.id or a new one.
 Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
                const std::string& id = "") {
@@ -342,6 +353,7 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
   p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent);
   timing::mark("plan: manager");
   p.resources = parse_resources(o, p.cgroups->available());
+  apply_limits_of_record(o, p.resources);
   timing::mark("plan: resources");
   p.resources.devices = device_rules(o);
   p.cgroups->validate(p.resources);

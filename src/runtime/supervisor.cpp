@@ -11,6 +11,7 @@
 #include "mydocker/init/pty.hpp"
 #include "mydocker/net/hosts.hpp"
 #include "mydocker/runtime/events.hpp"
+#include "mydocker/spec/config.hpp"
 #include "mydocker/util/memory.hpp"
 #include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
@@ -192,6 +193,9 @@ Outcome Supervisor::run_once(bool first,
   if (const auto rotation = log_rotation(*s_.options);
       rotation && keeps_log(s_.detached, s_.options->remove))
     log.emplace(dir_.log_path(), *rotation);
+  // A restart applies what `update` recorded meanwhile (docker's HostConfig); the first run's
+  // limits are those its record was just made from.
+  if (!first) (void)reload_limits();
   Launch launch = make_launch(log.has_value());
   Instance in(s_.cgroups);
   NetworkTeardown network;  // on a bridge: the ports go with each run, however it ends
@@ -199,6 +203,14 @@ Outcome Supervisor::run_once(bool first,
     const UniqueFd networks = create_and_start(in, launch, network);
     record_running(in);  // before `network connect` may look: it sees this run's pid
   }
+  // An `update` between the reload and the record saw "restarting" and wrote only the record.
+  if (!first && reload_limits()) try {
+      Resources limits = s_.resources;
+      limits.devices.clear();  // the device rules stay (update() would write them all again)
+      s_.cgroups->update(limits);
+    } catch (const Error& e) {  // as an `update` the kernel refused: the run goes on
+      spdlog::warn("{}", e.what());
+    }
   HealthChecker health(dir_, *s_.options, s_.health, s_.signals->original_mask());
   timing::mark("started");
   bool reported = !first;
@@ -308,6 +320,19 @@ bool Supervisor::back_off(long delay_ms) {
     }
   }
   return true;
+}
+
+bool Supervisor::reload_limits() {
+  Resources now = s_.resources;
+  try {
+    apply_recorded_limits(dir_.config().value("host_config", nlohmann::json()), now);
+  } catch (const Error& e) {  // no record to read: the limits it had
+    spdlog::warn("{}", e.what());
+    return false;
+  }
+  const bool changed = host_config_json(now) != host_config_json(s_.resources);
+  s_.resources = std::move(now);
+  return changed;
 }
 
 Outcome Supervisor::run(const std::function<void(const std::optional<InitFailure>&)>& on_start) {

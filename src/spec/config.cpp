@@ -117,6 +117,63 @@ nlohmann::json host_config_json(const Resources& r) {
           {"DeviceRules", device_rules_json(r.devices)}};
 }
 
+void merge_limits(nlohmann::json& hc, const Resources& r) {
+  const nlohmann::json fresh = host_config_json(r);
+  auto take = [&](bool set, std::initializer_list<const char*> keys) {
+    if (set)
+      for (const char* k : keys) hc[k] = fresh[k];
+  };
+  // Memory::set writes the memsw limit with every memory limit (= memory without --memory-swap).
+  take(r.memory.has_value(), {"Memory", "MemorySwap"});
+  take(r.memory_reservation.has_value(), {"MemoryReservation"});
+  take(r.memory_swappiness.has_value(), {"MemorySwappiness"});
+  take(r.cpu_period.has_value(), {"CpuPeriod"});
+  take(r.cpu_quota.has_value(), {"CpuQuota"});
+  take(r.cpu_shares.has_value(), {"CpuShares"});
+  take(r.cpu_rt_period.has_value(), {"CpuRealtimePeriod"});
+  take(r.cpu_rt_runtime.has_value(), {"CpuRealtimeRuntime"});
+  take(r.cpuset_cpus.has_value(), {"CpusetCpus"});
+  take(r.cpuset_mems.has_value(), {"CpusetMems"});
+  take(r.pids_limit.has_value(), {"PidsLimit"});
+  take(r.blkio_weight.has_value(), {"BlkioWeight"});
+  Resources cpu;  // --cpu-quota alone keeps the recorded period: NanoCpus from both
+  apply_recorded_limits(hc, cpu);
+  hc["NanoCpus"] = host_config_json(cpu)["NanoCpus"];
+}
+
+void apply_recorded_limits(const nlohmann::json& hc, Resources& r) {
+  if (!hc.is_object()) return;
+  // host_config_json's encoding: 0 (or "" for the cpusets, null for swappiness and pids) is
+  // "not set"; -1 (unlimited swap, quota, pids) is a value.
+  auto number = [&](const char* key, std::optional<int64_t>& out) {
+    const auto it = hc.find(key);
+    if (it == hc.end()) return;
+    out = it->is_number_integer() && it->get<int64_t>() != 0 ? std::optional(it->get<int64_t>())
+                                                             : std::nullopt;
+  };
+  auto text = [&](const char* key, std::optional<std::string>& out) {
+    const auto it = hc.find(key);
+    if (it == hc.end()) return;
+    out = it->is_string() && !it->get<std::string>().empty() ? std::optional(it->get<std::string>())
+                                                             : std::nullopt;
+  };
+  number("Memory", r.memory);
+  number("MemorySwap", r.memory_swap);
+  number("MemoryReservation", r.memory_reservation);
+  if (const auto it = hc.find("MemorySwappiness"); it != hc.end())  // 0 is a value here
+    r.memory_swappiness =
+        it->is_number_integer() ? std::optional(it->get<int64_t>()) : std::nullopt;
+  number("CpuPeriod", r.cpu_period);
+  number("CpuQuota", r.cpu_quota);
+  number("CpuShares", r.cpu_shares);
+  number("CpuRealtimePeriod", r.cpu_rt_period);
+  number("CpuRealtimeRuntime", r.cpu_rt_runtime);
+  text("CpusetCpus", r.cpuset_cpus);
+  text("CpusetMems", r.cpuset_mems);
+  number("PidsLimit", r.pids_limit);
+  number("BlkioWeight", r.blkio_weight);
+}
+
 std::string limits_summary(const nlohmann::json& hc) {
   std::string out;
   auto add = [&](const std::string& s) { out += (out.empty() ? "" : ", ") + s; };

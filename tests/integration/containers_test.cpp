@@ -846,6 +846,43 @@ TEST_F(ContainersTest, AKillDuringTheRestartBackOffEndsTheLoop) {
   EXPECT_EQ(md({"rm", id}).status, 0);
 }
 
+// docker keeps `update`'s limits in the container's HostConfig: every later start applies them,
+// and inspect, ps and the kernel agree. Before, a policy restart got the run's 100m while
+// inspect said 50m, and `restart`, `stop` + `start` forgot the update.
+TEST_F(ContainersTest, UpdatedLimitsSurviveRestarts) {
+  auto kernel_memory = [&](const std::string& ref) {
+    const std::string dir = inspect(ref)["Cgroups"].value("memory", "");
+    return std::atoll(read_file(dir + "/memory.limit_in_bytes").c_str());
+  };
+  constexpr long long k50m = 50 << 20, k60m = 60 << 20;
+  // By its restart policy: each run lasts 1 s and fails.
+  start(
+      {"--name", "policy", "--restart", "on-failure", "-m", "100m", "sh", "-c", "sleep 1; exit 1"});
+  ASSERT_EQ(md({"update", "-m", "50m", "policy"}).status, 0);
+  ASSERT_TRUE(until("policy", [](const Json& j) {
+    return j["RestartCount"].get<int>() >= 1 && j["State"]["Status"] == "running";
+  }));
+  EXPECT_EQ(kernel_memory("policy"), k50m);
+  EXPECT_EQ(inspect("policy")["HostConfig"]["Memory"], k50m);
+  // By hand: restart, then an update of the stopped container (docker's: applied at start).
+  start({"--name", "hand", "-m", "100m", "sleep", "3477"});
+  ASSERT_EQ(md({"update", "--memory", "50m", "hand"}).status, 0);
+  ASSERT_EQ(md({"restart", "-t", "0", "hand"}).status, 0);
+  EXPECT_EQ(kernel_memory("hand"), k50m);
+  ASSERT_EQ(md({"stop", "-t", "0", "hand"}).status, 0);
+  auto stopped = md({"update", "-m", "60m", "hand"});
+  EXPECT_EQ(stopped.status, 0) << stopped.err;
+  EXPECT_EQ(inspect("hand")["HostConfig"]["Memory"], k60m);
+  ASSERT_EQ(md({"start", "hand"}).status, 0);
+  EXPECT_EQ(kernel_memory("hand"), k60m);
+  EXPECT_NE(md({"ps", "-f", "name=hand"}).out.find("mem 60MiB"), std::string::npos);
+  // Nothing to change: docker's error.
+  auto none = md({"update", "hand"});
+  EXPECT_EQ(none.status, 125);
+  EXPECT_NE(none.err.find("you must provide one or more flags"), std::string::npos) << none.err;
+  EXPECT_EQ(md({"rm", "-f", "policy", "hand"}).status, 0);
+}
+
 // kill -9 of the CLI or of the supervisor at every stage of run -d: prune (after rm -f of what
 // did start) leaves zero cgroups, zero records and zero processes.
 TEST_F(ContainersTest, Kill9AtEveryStageThenPruneLeavesNothing) {

@@ -106,6 +106,9 @@ class Supervisor {
   UniqueFd create_and_start(Instance& in, Launch& launch, NetworkTeardown& network);
   // The back-off before a restart, cut short by a stop; false when stopped.
   bool back_off(long delay_ms);
+  // The limits the record holds now (`update` writes them there); whether they differ from
+  // those of s_.resources, which they replace.
+  bool reload_limits();
 
   SupervisorSetup s_;
   ContainerDir dir_;

@@ -15,6 +15,15 @@ nlohmann::json make_config(const RunOptions& o, const std::string& id, const std
                            const Resources& r, const InitConfig& init);
 // docker's HostConfig resource fields: Memory, MemorySwap, CpuQuota, CpusetCpus, PidsLimit...
 nlohmann::json host_config_json(const Resources& r);
+// `update`'s limits into a container's HostConfig, where docker keeps them (its next start
+// applies them): what `r` sets replaces the recorded value, the rest stays; each as the kernel
+// got it (-m without --memory-swap: MemorySwap 0, i.e. memory+swap = memory; NanoCpus again
+// from the quota and period recorded).
+void merge_limits(nlohmann::json& host_config, const Resources& r);
+// The limits `update` can change (memory, CPU, cpuset, pids, blkio weight), as a HostConfig
+// holds them (host_config_json's, with merge_limits' updates), over those in `r`: what a start
+// or restart of the container applies. A key the record lacks leaves `r` as it is.
+void apply_recorded_limits(const nlohmann::json& host_config, Resources& r);
 // What `ps` shows in LIMITS, from a HostConfig: "mem 100MiB, cpu 20%, cpuset 0, pids 10"
 // ("-" when none).
 std::string limits_summary(const nlohmann::json& host_config);

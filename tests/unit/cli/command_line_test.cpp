@@ -693,6 +693,15 @@ TEST_F(CommandLineTest, UpdateHasNoDeviceFlagsAndNeedsAContainer) {
   EXPECT_NE(parse_error({"update", "-m", "100m"}), "");
 }
 
+// docker's: an update that changes nothing is an error (exit 125), whatever the flag's value.
+TEST_F(CommandLineTest, UpdateNeedsAFlag) {
+  EXPECT_EQ(parse_error({"update", "C"}),
+            "you must provide one or more flags when using this command");
+  EXPECT_EQ(parse_error({"update", "C1", "C2"}),
+            "you must provide one or more flags when using this command");
+  EXPECT_EQ(parse_error({"update", "--pids-limit", "0", "C"}), "");
+}
+
 TEST_F(CommandLineTest, PauseUnpauseWait) {
   struct Case {
     const char* name;

@@ -287,5 +287,101 @@ TEST(LimitsSummary, FromDockerStyleJson) {
   EXPECT_EQ(limits_summary(hc), "mem 100MiB, cpu 20%, cpuset 0, pids 10");
 }
 
+// ---- merge_limits, apply_recorded_limits: `update` persisted, applied by the next start ----
+
+// Every limit `update` can change comes back from the HostConfig it was recorded in.
+TEST(RecordedLimits, RoundTripThroughTheHostConfig) {
+  Resources r = sample_resources();
+  r.memory_swap = -1;
+  r.memory_reservation = 50 * kMiB;
+  r.memory_swappiness = 0;
+  r.cpu_shares = 512;
+  r.cpu_rt_period = 1000000;
+  r.cpu_rt_runtime = 950000;
+  r.cpuset_mems = "0";
+  r.blkio_weight = 300;
+
+  Resources back;
+  apply_recorded_limits(host_config_json(r), back);
+
+  EXPECT_EQ(host_config_json(back), host_config_json(r));
+  EXPECT_EQ(back.memory_swappiness, 0) << "0 is a swappiness, not \"unset\"";
+  EXPECT_EQ(back.memory_swap, -1);
+}
+
+// The flags' limits are replaced by the recorded ones, and an unset one unsets them: the record
+// is what the kernel had when the container last ran or was updated.
+TEST(RecordedLimits, TheRecordWinsOverTheFlags) {
+  Resources flags = sample_resources();  // -m 100m -cpu 20 -cpuset 0 --pids-limit 10
+  json hc = host_config_json(flags);
+  hc["Memory"] = 50 * kMiB;
+  hc["PidsLimit"] = nullptr;
+
+  apply_recorded_limits(hc, flags);
+
+  EXPECT_EQ(flags.memory, 50 * kMiB);
+  EXPECT_EQ(flags.pids_limit, std::nullopt);
+  EXPECT_EQ(flags.cpu_quota, 20000);
+  EXPECT_EQ(flags.cpuset_cpus, "0");
+}
+
+TEST(RecordedLimits, AKeyTheRecordLacksLeavesTheFlagsValue) {
+  Resources flags = sample_resources();
+  apply_recorded_limits(json::parse(R"({"Memory": 62914560})"), flags);
+  EXPECT_EQ(flags.memory, 60 * kMiB);
+  EXPECT_EQ(flags.pids_limit, 10);
+  apply_recorded_limits(json(), flags);  // no HostConfig at all
+  EXPECT_EQ(flags.memory, 60 * kMiB);
+}
+
+TEST(MergeLimits, OnlyWhatTheUpdateSetsChanges) {
+  json hc = host_config_json(sample_resources());
+  hc["Privileged"] = false;  // not a limit: untouched
+  Resources update;
+  update.memory = 50 * kMiB;
+  update.cpu_shares = 256;
+
+  merge_limits(hc, update);
+
+  EXPECT_EQ(hc["Memory"], 50 * kMiB);
+  EXPECT_EQ(hc["CpuShares"], 256);
+  EXPECT_EQ(hc["CpuQuota"], 20000);
+  EXPECT_EQ(hc["CpusetCpus"], "0");
+  EXPECT_EQ(hc["PidsLimit"], 10);
+  EXPECT_EQ(hc["Privileged"], false);
+  EXPECT_EQ(limits_summary(hc), "mem 50MiB, cpu 20%, shares 256, cpuset 0, pids 10");
+}
+
+// -m without --memory-swap: the kernel's memsw limit becomes the new memory limit (no swap),
+// so a recorded --memory-swap goes too.
+TEST(MergeLimits, MemoryWithoutSwapRecordsNoSwap) {
+  Resources run = sample_resources();
+  run.memory_swap = 200 * kMiB;
+  json hc = host_config_json(run);
+  Resources update;
+  update.memory = 50 * kMiB;
+
+  merge_limits(hc, update);
+
+  EXPECT_EQ(hc["Memory"], 50 * kMiB);
+  EXPECT_EQ(hc["MemorySwap"], 0);
+}
+
+// --cpu-quota alone keeps the recorded period; NanoCpus follows both.
+TEST(MergeLimits, NanoCpusFollowsTheQuotaAndTheRecordedPeriod) {
+  Resources run;
+  run.cpu_period = 200000;
+  run.cpu_quota = 100000;  // 0.5 CPU
+  json hc = host_config_json(run);
+  Resources update;
+  update.cpu_quota = 300000;
+
+  merge_limits(hc, update);
+
+  EXPECT_EQ(hc["CpuPeriod"], 200000);
+  EXPECT_EQ(hc["CpuQuota"], 300000);
+  EXPECT_EQ(hc["NanoCpus"], 1500000000);
+}
+
 }  // namespace
 }  // namespace mydocker
