@@ -197,7 +197,7 @@ int run_create(const CommandLine& cl) {
 }
 
 // start: the container's own words parsed again (as `run` got them), under its id and name,
-// with its limits (with `update`'s: run.cpp) from its record.
+// with its image (by id) and its limits (with `update`'s: run.cpp) from its record.
 // Returns nullopt for a running one (docker: no error, nothing done).
 std::optional<RunOptions> start_options(const CommandLine& cl, const Store& store,
                                         const std::string& ref) {
@@ -226,6 +226,7 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
   o.created = config.value("created", "");
   o.cidfile.clear();  // written when it was created
   o.typed_args = again.run.typed_args;
+  if (config.contains("image")) o.image_id = config.value("image", "");  // not the name's image
   // The environment create made (config.json's "env": the image's, the defaults, --env-file
   // and -e as they were then), not what start's own environment and files are (docker's).
   if (config.contains("env")) {

@@ -92,9 +92,21 @@ Error failure_error(const InitFailure& f, const Plan& p) {
   return Error(f.message + (f.exit_code == kExitNotFound ? p.missing_hint : ""), f.exit_code);
 }
 
+// `start`: the image the container was made from, by its id (a tag moved or removed since
+// changes nothing: `rmi -f` keeps an image a container uses); none on the host's files.
+std::optional<ImageInfo> recorded_image(const RunOptions& o) {
+  if (o.image_id->empty()) return std::nullopt;
+  auto info = ImageStore(o.data_root).lookup(*o.image_id);
+  if (!info || info->id != *o.image_id)
+    throw Error("the image sha256:" + *o.image_id + " the container was made from is gone from " +
+                o.data_root + "/images");
+  return info;
+}
+
 // The image a run names: its first argument, when that is an image's name[:tag], its id, or
 // 12 or more hex digits of it; otherwise the command runs on the host's files.
 std::optional<ImageInfo> named_image(const RunOptions& o) {
+  if (o.image_id) return recorded_image(o);
   if (!o.rootfs_dir.empty() || o.command.empty()) return std::nullopt;
   const std::string& ref = o.command.front();
   auto info = ImageStore(o.data_root).lookup(ref);

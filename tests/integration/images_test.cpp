@@ -943,6 +943,40 @@ TEST_F(ImagesTest, StartKeepsWhatCreateSaw) {
   EXPECT_EQ(md({"volume", "ls", "-q"}).out, "");
 }
 
+// docker ties a container to its image's id: the name moved to a newer image since `run` (an
+// import under the same name), or the image untagged and forced out (rmi -f keeps it while a
+// container uses it), changes nothing for its `start`. It switched to the newer image before,
+// and failed for good once the name was gone.
+TEST_F(ImagesTest, StartUsesTheImageItWasMadeFrom) {
+  auto image_id = [&](const std::string& ref) {
+    return md({"inspect", "--type", "image", "-f", "{{.Id}}", ref}).out;
+  };
+  ASSERT_EQ(md({"run", "--name", "pin", "busybox", "cat", "/etc/motd"}).out, "image\n");
+  const std::string made_from = image_id("busybox");
+  ASSERT_EQ(md({"inspect", "-f", "{{.Image}}", "pin"}).out, made_from);
+  const std::string newer = data_ + "/newer.tar";
+  ASSERT_EQ(run({"sh", "-c",
+                 "set -e; r=" + data_ + "/rootfs; echo newer > $r/etc/motd; tar -C $r -cf " +
+                     newer + " .; echo image > $r/etc/motd"})
+                .status,
+            0);
+  ASSERT_EQ(md({"import", newer, "busybox"}).status, 0);
+  ASSERT_NE(image_id("busybox"), made_from);
+
+  auto again = md({"start", "-a", "pin"});
+  EXPECT_EQ(again.out, "image\n") << again.err;
+  EXPECT_EQ(md({"inspect", "-f", "{{.Image}}", "pin"}).out, made_from);
+  // Its image, nameless now: refused without -f, kept with it (the container uses it).
+  const std::string id = made_from.substr(7, 64);  // "sha256:" ... "\n"
+  EXPECT_EQ(md({"rmi", id}).status, 125);
+  EXPECT_EQ(md({"rmi", "-f", id}).status, 0);
+  EXPECT_EQ(md({"rmi", "-f", "busybox"}).status, 0);  // the newer one: no container uses it
+  again = md({"start", "-a", "pin"});
+  EXPECT_EQ(again.out, "image\n") << again.err;
+  EXPECT_EQ(md({"inspect", "-f", "{{.Image}}", "pin"}).out, made_from);
+  ASSERT_EQ(md({"rm", "pin"}).status, 0);
+}
+
 // system prune --volumes: docker's, the anonymous volumes no container uses; without it (or for
 // named volumes) they stay.
 TEST_F(ImagesTest, SystemPruneVolumes) {

@@ -118,6 +118,9 @@ struct RunOptions {
   std::string created;                  // start: when it was created (RFC 3339)
   // start: the anonymous volumes (-v /path) of its last run, in order: used again (docker's)
   std::vector<std::string> anonymous_volumes;
+  // start: the image it was made from (config.json's "image": its id; "" for the host's files or
+  // --rootfs), whatever the first word names now: docker ties a container to its image's id.
+  std::optional<std::string> image_id;
   std::string state_root = kDefaultStateRoot;
 };
 
