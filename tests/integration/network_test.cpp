@@ -548,7 +548,8 @@ TEST_F(NetworkTest, NetworkAliasesResolveOnTheirNetworkOnly) {
     EXPECT_EQ(r.out, "hello-a\n") << name << ": " << r.err;
   }
   auto other = md({"run", "--rm", "--net", "n2", "busybox", "cat", "/etc/hosts"});
-  EXPECT_EQ(other.out.find("db"), std::string::npos) << "another network's alias: " << other.out;
+  // (" db": an alias follows its name; a generated name or id may hold "db" itself)
+  EXPECT_EQ(other.out.find(" db"), std::string::npos) << "another network's alias: " << other.out;
   const auto j = nlohmann::json::parse(md({"inspect", "a"}).out, nullptr, false);
   ASSERT_TRUE(j.is_array());
   EXPECT_EQ(j[0]["NetworkSettings"]["Networks"]["n1"]["Aliases"],
@@ -565,10 +566,10 @@ TEST_F(NetworkTest, NetworkAliasesResolveOnTheirNetworkOnly) {
   EXPECT_NE(md({"exec", "q", "cat", "/etc/hosts"}).out.find("\tp cache\n"), std::string::npos);
   EXPECT_EQ(md({"exec", "q", "ping", "-c", "1", "-W", "2", "cache"}).status, 0);
   ASSERT_EQ(md({"network", "disconnect", "n2", "p"}).status, 0);
-  EXPECT_EQ(md({"exec", "q", "cat", "/etc/hosts"}).out.find("cache"), std::string::npos);
+  EXPECT_EQ(md({"exec", "q", "cat", "/etc/hosts"}).out.find(" cache"), std::string::npos);
   ASSERT_EQ(md({"rm", "-f", "a2"}).status, 0);
-  EXPECT_EQ(md({"exec", "p", "cat", "/etc/hosts"}).out.find("db"), std::string::npos)
-      << "gone with its container";
+  const std::string left = md({"exec", "p", "cat", "/etc/hosts"}).out;
+  EXPECT_EQ(left.find(" db"), std::string::npos) << "gone with its container:\n" << left;
   // Refused, exit 125, nothing made.
   for (const auto& flags : std::vector<std::vector<std::string>>{
            {"--net", "bridge", "--network-alias", "x"},
