@@ -127,18 +127,25 @@ struct Reply {
   bool interrupted = false;  // NLM_F_DUMP_INTR: the table changed while it was dumped
 };
 
-// The attributes in `data`, by type. A type's top bits are flags (NLA_F_NESTED...):
-// NLA_TYPE_MASK strips them. A malformed attribute ends the list.
+// Calls `each(type, payload)` for every attribute of `data`, in order (a list repeats a type).
+// A type's top bits are flags (NLA_F_NESTED...): NLA_TYPE_MASK strips them. A malformed
+// attribute ends the list.
+template <typename F>
+void for_each_attr(std::string_view data, F each) {
+  while (data.size() >= sizeof(rtattr)) {
+    const auto header = read_struct<rtattr>(data.data());
+    if (header.rta_len < sizeof(rtattr) || header.rta_len > data.size()) return;
+    each(static_cast<uint16_t>(header.rta_type & NLA_TYPE_MASK),
+         data.substr(RTA_LENGTH(0), header.rta_len - RTA_LENGTH(0)));
+    data.remove_prefix(std::min<size_t>(RTA_ALIGN(header.rta_len), data.size()));
+  }
+}
+
+// The attributes in `data`, by type (the first of each).
 using Attrs = std::map<uint16_t, std::string_view>;
 Attrs parse_attrs(std::string_view data) {
   Attrs attrs;
-  while (data.size() >= sizeof(rtattr)) {
-    const auto header = read_struct<rtattr>(data.data());
-    if (header.rta_len < sizeof(rtattr) || header.rta_len > data.size()) break;
-    attrs.emplace(header.rta_type & NLA_TYPE_MASK,
-                  data.substr(RTA_LENGTH(0), header.rta_len - RTA_LENGTH(0)));
-    data.remove_prefix(std::min<size_t>(RTA_ALIGN(header.rta_len), data.size()));
-  }
+  for_each_attr(data, [&](uint16_t type, std::string_view value) { attrs.emplace(type, value); });
   return attrs;
 }
 
@@ -862,18 +869,6 @@ bool NfTables::has_chain(const std::string& table, const std::string& chain) con
 }
 
 namespace {
-
-// Calls `each` with every attribute of `data` (types repeat in a list, which Attrs would fold).
-template <typename F>
-void for_each_attr(std::string_view data, F each) {
-  while (data.size() >= sizeof(rtattr)) {
-    const auto header = read_struct<rtattr>(data.data());
-    if (header.rta_len < sizeof header || header.rta_len > data.size()) return;
-    each(static_cast<uint16_t>(header.rta_type & NLA_TYPE_MASK),
-         data.substr(RTA_LENGTH(0), header.rta_len - RTA_LENGTH(0)));
-    data.remove_prefix(std::min<size_t>(RTA_ALIGN(header.rta_len), data.size()));
-  }
-}
 
 // The key of each element of a GETSETELEM answer (after its nfgenmsg).
 void element_keys(std::string_view payload, std::vector<std::string>& out) {

@@ -330,12 +330,9 @@ void make_volumes(const RunOptions& o, Plan& p) {
 // An image of another platform than the one asked for (--platform) is refused, as docker's
 // "does not match the specified platform"; one of another platform than the host's, asked for
 // nothing, is run with docker's warning (it fails at its first exec: exec format error, 126).
-void check_image_platform(const RunOptions& o, const std::string& config, std::string& notice) {
-  const auto j = nlohmann::json::parse(config, nullptr, false);
-  if (!j.is_object()) return;
-  const std::string os = j.value("os", "linux"), arch = j.value("architecture", "");
-  if (arch.empty()) return;  // an import's config names the host's; older ones none
-  const std::string image = os + "/" + arch, host = "linux/" + host_architecture();
+void check_image_platform(const RunOptions& o, const std::string& image, std::string& notice) {
+  if (image.empty()) return;  // an import's config names the host's; older ones none
+  const std::string host = "linux/" + host_architecture();
   if (!o.platform.empty() && o.platform.rfind(image, 0) != 0)
     throw Error("image " + o.command.front() + " was found but does not match the specified " +
                 "platform: wanted " + o.platform + ", actual: " + image);
@@ -373,9 +370,8 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
   if (auto info = named_image(o)) {
     p.image_id = info->id;
     const ImageStore images(o.data_root);
-    const std::string config = images.config(*info);
-    check_image_platform(o, config, p.notice);
-    image = image_defaults(config, images.lowerdirs(*info));
+    image = image_defaults(images.config(*info), images.lowerdirs(*info));
+    check_image_platform(o, image.platform, p.notice);
     p.stop_signal = image.stop_signal;
     p.labels = image.labels;
     p.user = image.user;

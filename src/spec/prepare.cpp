@@ -582,7 +582,13 @@ ImageDefaults image_defaults(const std::string& config_json, std::vector<std::st
   ImageDefaults d;
   d.lowers = std::move(lowers);
   const auto j = nlohmann::json::parse(config_json, nullptr, false);
-  if (!j.is_object() || !j.contains("config") || !j["config"].is_object()) return d;
+  if (!j.is_object()) return d;
+  auto top = [&](const char* key, const char* otherwise) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : otherwise;
+  };
+  if (const std::string arch = top("architecture", ""); !arch.empty())
+    d.platform = top("os", "linux") + "/" + arch;
+  if (!j.contains("config") || !j["config"].is_object()) return d;
   const auto& c = j["config"];
   auto strings = [&](const char* key) {
     std::vector<std::string> out;
@@ -623,10 +629,11 @@ void prepare_init(const RunOptions& o, const ImageDefaults& image, const std::st
         "invalid value '" + o.network +
         "' for --net: none (the default), host, bridge, container:NAME or a network's name");
   if (network.rfind("container:", 0) == 0)  // docker's: the other container's files and name
-    for (const auto& [given, flag] :
-         {std::pair{!o.hostname.empty(), "--hostname"}, {!o.dns.empty(), "--dns"},
-          {!o.dns_search.empty(), "--dns-search"}, {!o.dns_options.empty(), "--dns-option"},
-          {!o.add_hosts.empty(), "--add-host"}})
+    for (const auto& [given, flag] : {std::pair{!o.hostname.empty(), "--hostname"},
+                                      {!o.dns.empty(), "--dns"},
+                                      {!o.dns_search.empty(), "--dns-search"},
+                                      {!o.dns_options.empty(), "--dns-option"},
+                                      {!o.add_hosts.empty(), "--add-host"}})
       if (given)
         throw Error(std::string("conflicting options: ") + flag + " and --net " + network +
                     " (the container shares that one's network, and its files and name)");

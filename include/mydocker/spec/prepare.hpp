@@ -26,6 +26,7 @@ struct ImageDefaults {
   std::map<std::string, std::string> labels;  // the image's Labels: a container inherits them
   nlohmann::json healthcheck;                 // the image's Healthcheck (null: none)
   std::vector<std::string> volumes;           // the image's Volumes: an anonymous volume each
+  std::string platform;  // "os/architecture" as its config names them ("": it names none)
 };
 // The defaults of an image config (JSON text; what is malformed is ignored, as docker does).
 ImageDefaults image_defaults(const std::string& config_json, std::vector<std::string> lowers);
