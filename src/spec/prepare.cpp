@@ -419,6 +419,7 @@ std::vector<std::string> prepare_filesystem(const RunOptions& o, const ImageDefa
       m.source = own + "/" + file;
       m.target = target;
       m.file = true;
+      m.readonly = o.read_only;  // docker's: writable unless the root is read-only
       c.mounts.push_back(m);
     }
   // A volume (named, or anonymous: -v /path, the image's Volumes) is made by the run

@@ -463,6 +463,12 @@ TEST_F(ImagesTest, VolumesTmpfsAndReadOnly) {
   auto ro = sh("touch /x 2>&1; touch /t/x && echo tmpfs-rw", {"--read-only", "--tmpfs", "/t"});
   EXPECT_NE(ro.out.find("Read-only file system"), std::string::npos) << ro.out;
   EXPECT_NE(ro.out.find("tmpfs-rw"), std::string::npos);
+  // docker's /etc files follow the root: read-only with it, writable without it.
+  const std::string etc = "for f in hosts resolv.conf hostname; do (echo >> /etc/$f) 2>&1; done";
+  auto etc_ro = sh(etc, {"--read-only"});
+  EXPECT_NE(etc_ro.out.find("Read-only file system"), std::string::npos) << etc_ro.out;
+  EXPECT_EQ(lines(etc_ro.out).size(), 3u) << etc_ro.out;
+  EXPECT_EQ(sh(etc, {}).out, "") << "writable without --read-only";
   EXPECT_EQ(sh("true", {"-v", "rel/ative:/x"}).status, 125) << "neither absolute nor a name";
   auto missing = sh("true", {"-v", "/nonexistent-mydocker:/x"});
   EXPECT_EQ(missing.status, 125);
