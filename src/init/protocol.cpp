@@ -71,7 +71,8 @@ static void get_process(const json& j, InitConfig& c) {  // throws json::excepti
 }
 
 static void to_json(json& j, const OciMount& m) {
-  j = {m.source, m.target, m.type, m.data, m.flags, m.propagation, m.attr_set, m.attr_clr, m.file};
+  j = {m.source,      m.target,   m.type,     m.data, m.flags,
+       m.propagation, m.attr_set, m.attr_clr, m.file, m.copy_up};
 }
 
 static void from_json(const json& j, OciMount& m) {
@@ -84,6 +85,7 @@ static void from_json(const json& j, OciMount& m) {
   m.attr_set = j.at(6);
   m.attr_clr = j.at(7);
   m.file = j.at(8);
+  m.copy_up = j.size() > 9 && j.at(9).get<bool>();
 }
 
 static void to_json(json& j, const OciHook& h) { j = {h.path, h.args, h.env, h.timeout}; }

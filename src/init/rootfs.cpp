@@ -847,6 +847,10 @@ Result oci_mount(const Steps& s, const InitConfig& c, const OciMount& m) {
                            MS_BIND | MS_REMOUNT | (m.flags & MS_RDONLY) | extra))
         return f;
   } else {
+    // tmpcopyup: the directory the tmpfs covers, held open to copy its files in after.
+    UniqueFd under;
+    if (m.copy_up && !s.dry())
+      under.reset(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     const unsigned long flags = m.flags & ~(MS_BIND | MS_REC);
     Result f = s.mount("mount -t " + m.type + " " + trace::quote(m.source) + " " + target +
                            (m.data.empty() ? "" : " -o " + m.data),
@@ -857,6 +861,13 @@ Result oci_mount(const Steps& s, const InitConfig& c, const OciMount& m) {
       f = s.bind("/sys", target, true, MS_NOSUID | MS_NODEV | MS_NOEXEC);
     }
     if (f) return f;
+    if (m.copy_up) {
+      trace::emit("cp -a <" + target + " before the mount>/. " + trace::quote(target) +
+                  "   # tmpcopyup: the files it covers, copied in");
+      UniqueFd top(s.dry() ? -1 : ::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!s.dry() && !(under && top && copy_dir_at(under.get(), top.get())))
+        return failed("tmpcopyup: copy " + m.target + "'s files into its tmpfs");
+    }
   }
   if (m.propagation && !s.dry() &&
       ::mount(nullptr, target.c_str(), nullptr, m.propagation, nullptr) != 0)

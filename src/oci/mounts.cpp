@@ -71,7 +71,7 @@ constexpr AttrWord kRecursive[] = {{"rro", MOUNT_ATTR_RDONLY, 0},
                                    {"rstrictatime", MOUNT_ATTR_STRICTATIME, 0}};
 
 // Options that change how a mount is made, not what it is: refused by name.
-constexpr const char* kRefused[] = {"idmap", "ridmap", "tmpcopyup", "remount", "move"};
+constexpr const char* kRefused[] = {"idmap", "ridmap", "remount", "move"};
 
 }  // namespace
 
@@ -92,6 +92,10 @@ void apply_mount_option(const std::string& word, OciMount& m, const std::string&
       m.attr_clr = (m.attr_clr | a.clear) & ~a.set;
       return;
     }
+  if (word == "tmpcopyup" || word == "notmpcopyup") {  // runc's and crun's extension
+    m.copy_up = word == "tmpcopyup";
+    return;
+  }
   for (const char* r : kRefused)
     if (word == r) fail(field, "the mount option \"" + word + "\" is not supported by mydocker");
   if (word.find('=') == std::string::npos && word.size() > 32)
@@ -121,6 +125,8 @@ OciMount parse_mount(const json& j, const std::string& field, const std::string&
   } else if (m.type.empty()) {
     fail(o.field("type"), "missing (only bind mounts may leave it out)");
   }
+  if (m.copy_up && m.type != "tmpfs")
+    fail(o.field("options"), "tmpcopyup applies to tmpfs mounts only, not " + m.type);
   for (char ch : m.target)
     if (static_cast<unsigned char>(ch) < 0x20) fail(o.field("destination"), "control character");
   return m;

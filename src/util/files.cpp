@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <linux/fs.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
@@ -259,49 +258,72 @@ bool StagingDir::rename_to(const std::string& final) {
 namespace mydocker {
 namespace {
 
-std::string g_copy_to;       // copy_tree's destination, for its nftw callback
-size_t g_copy_from_len = 0;  // the length of its source's path
-bool g_copy_ok = true;
-
-bool copy_file_contents(const char* from, const std::string& to, mode_t mode) {
-  UniqueFd in(::open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
-  if (!in || !out) return false;
+bool copy_contents(int in, int out) {
   char buf[65536];
   ssize_t n;
-  while ((n = ::read(in.get(), buf, sizeof buf)) > 0)
-    if (!write_all(out.get(), buf, static_cast<size_t>(n))) return false;
+  while ((n = ::read(in, buf, sizeof buf)) > 0)
+    if (!write_all(out, buf, static_cast<size_t>(n))) return false;
   return n == 0;
 }
 
-int copy_entry(const char* path, const struct stat* st, int type, struct FTW*) {
-  const std::string to = g_copy_to + std::string(path).substr(g_copy_from_len);
-  bool ok = true;
-  if (type == FTW_D) {
-    ok = ::mkdir(to.c_str(), st->st_mode & 07777) == 0 || errno == EEXIST;
-  } else if (type == FTW_SL) {
+// The owner, mode and times of `st` given to the open `fd` (chown first: it clears set-id bits).
+bool copy_attributes(int fd, const struct stat& st) {
+  const timespec times[2] = {st.st_atim, st.st_mtim};
+  return ::fchown(fd, st.st_uid, st.st_gid) == 0 && ::fchmod(fd, st.st_mode & 07777) == 0 &&
+         ::futimens(fd, times) == 0;
+}
+
+// One entry `name` of the directory `from`, copied into `to`.
+bool copy_entry(int from, int to, const char* name) {
+  struct stat st {};
+  if (::fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  if (S_ISLNK(st.st_mode)) {
     char target[4096];
-    const ssize_t n = ::readlink(path, target, sizeof target - 1);
-    ok = n >= 0 && ::symlink(std::string(target, static_cast<size_t>(n)).c_str(), to.c_str()) == 0;
-  } else if (type == FTW_F && S_ISREG(st->st_mode)) {
-    ok = copy_file_contents(path, to, st->st_mode & 07777);
-  } else {
-    return 0;  // devices, fifos, sockets: not copied into a volume
+    const ssize_t n = ::readlinkat(from, name, target, sizeof target - 1);
+    if (n < 0) return false;
+    target[n] = '\0';
+    const timespec times[2] = {st.st_atim, st.st_mtim};
+    return ::symlinkat(target, to, name) == 0 &&
+           ::fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) == 0 &&
+           ::utimensat(to, name, times, AT_SYMLINK_NOFOLLOW) == 0;
   }
-  if (ok) ok = ::lchown(to.c_str(), st->st_uid, st->st_gid) == 0;
-  if (ok && type != FTW_SL) ok = ::chmod(to.c_str(), st->st_mode & 07777) == 0;
-  g_copy_ok = g_copy_ok && ok;
-  return 0;
+  const int nofollow = O_NOFOLLOW | O_CLOEXEC;
+  if (S_ISDIR(st.st_mode)) {
+    if (::mkdirat(to, name, 0700) != 0 && errno != EEXIST) return false;
+    UniqueFd in(::openat(from, name, O_RDONLY | O_DIRECTORY | nofollow));
+    UniqueFd out(::openat(to, name, O_RDONLY | O_DIRECTORY | nofollow));
+    return in && out && copy_dir_at(in.get(), out.get()) && copy_attributes(out.get(), st);
+  }
+  if (!S_ISREG(st.st_mode)) return true;  // devices, fifos, sockets: left out
+  UniqueFd in(::openat(from, name, O_RDONLY | nofollow));
+  UniqueFd out(::openat(to, name, O_WRONLY | O_CREAT | O_EXCL | nofollow, 0600));
+  return in && out && copy_contents(in.get(), out.get()) && copy_attributes(out.get(), st);
 }
 
 }  // namespace
 
+bool copy_dir_at(int from, int to) {
+  UniqueFd dup(::fcntl(from, F_DUPFD_CLOEXEC, 0));  // closedir closes its descriptor
+  if (!dup) return false;
+  DIR* dir = ::fdopendir(dup.get());
+  if (!dir) return false;
+  dup.release();
+  ::rewinddir(dir);
+  bool ok = true;
+  while (const dirent* e = ::readdir(dir)) {
+    if (std::string_view(e->d_name) == "." || std::string_view(e->d_name) == "..") continue;
+    ok = copy_entry(from, to, e->d_name) && ok;
+  }
+  ::closedir(dir);
+  return ok;
+}
+
 bool copy_tree(const std::string& from, const std::string& to) {
-  g_copy_to = to;
-  g_copy_from_len = from.size();
-  g_copy_ok = true;
-  if (::nftw(from.c_str(), copy_entry, 32, FTW_PHYS) != 0) return false;
-  return g_copy_ok;
+  UniqueFd in(::open(from.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd out(::open(to.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st {};
+  return in && out && ::fstat(in.get(), &st) == 0 && copy_dir_at(in.get(), out.get()) &&
+         copy_attributes(out.get(), st);
 }
 
 }  // namespace mydocker

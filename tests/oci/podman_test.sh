@@ -45,6 +45,26 @@ OUT=$(timeout -k 5 60 "${RUN[@]}" --rm --rootfs "$ROOTFS" /bin/echo hello </dev/
 expect_rc 0
 [ "$OUT" = hello ] || fail "stdout is '$OUT', want 'hello'; stderr: $(cat "$OCI_DIR/1c.err")"
 
+step "1d: --read-only: the root refuses writes; /tmp, /var/tmp and /run are tmpfs with the files they cover (tmpcopyup)"
+mkdir -p "$ROOTFS/run/keep" "$ROOTFS/var/tmp"
+echo image >"$ROOTFS/run/keep/file"
+ln -sfn keep/file "$ROOTFS/run/link"
+chmod 0640 "$ROOTFS/run/keep/file"
+run 60 "${RUN[@]}" --rm --read-only --rootfs "$ROOTFS" /bin/sh -c \
+  'touch /x 2>&1; for d in /tmp /var/tmp /run; do touch $d/new && echo "$d writable"; done
+   cat /run/link; stat -c "%a %F" /run/keep/file /run/link; grep -c " /run tmpfs " /proc/mounts'
+expect_rc 0
+expect_line '.*Read-only file system'
+expect_line '/tmp writable'
+expect_line '/var/tmp writable'
+expect_line '/run writable'
+expect_line image
+expect_line '640 regular file'
+expect_line '777 symbolic link'
+expect_line 1
+[ ! -e "$ROOTFS/run/new" ] || fail "the write to /run reached the rootfs"
+rm -rf "$ROOTFS/run/keep" "$ROOTFS/run/link"
+
 step "2: run --rm -it /bin/sh in a terminal (tmux): echo \$((6*7)) shows 42"
 tty_shell_42 podman-tty "${RUN[@]}" --rm -it --rootfs "$ROOTFS" /bin/sh
 

@@ -56,6 +56,7 @@ struct OciMount {
   unsigned long propagation = 0;        // MS_PRIVATE, MS_SLAVE... (with MS_REC for r-forms)
   uint64_t attr_set = 0, attr_clr = 0;  // recursive attributes (rro, rnosuid...): mount_setattr
   bool file = false;                    // a bind of a file: the target is a file
+  bool copy_up = false;  // tmpcopyup: a tmpfs gets the files it covers (podman's --read-only)
   bool operator==(const OciMount&) const = default;
 };
 

@@ -39,10 +39,13 @@ void write_file_atomic(const std::string& path, const std::string& content, bool
 // permission (an image's 0555 /proc) are opened up and the removal tried again; what still
 // cannot be removed is logged. Any depth, in bounded memory. Never throws.
 void remove_tree(const std::string& path) noexcept;
-// Copies the tree at `from` into the directory `to` with owners, modes and symlinks as they are
-// (never followed); devices, fifos and sockets are left out. Single-threaded callers only (the
-// container's init). False when an entry could not be copied.
+// Copies the tree at `from` into the directory `to` with owners, modes, times and symlinks as
+// they are (never followed; hard links become copies); devices, fifos and sockets are left out.
+// The top directory's owner, mode and times too. False when an entry could not be copied (the
+// rest is copied still).
 bool copy_tree(const std::string& from, const std::string& to);
+// The same between two open directories, `to` itself left as it is (OCI's tmpcopyup).
+bool copy_dir_at(int from, int to);
 // Whether a live process holds an flock on `path` (a file or a directory); false when `path`
 // cannot be opened. How the stores tell a running owner from one that died (kill -9).
 bool is_locked(const std::string& path);

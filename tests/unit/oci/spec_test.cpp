@@ -133,6 +133,14 @@ TEST_F(OciSpecTest, UnsupportedSpecFieldsAreRefusedByName) {
   json idmap = base();
   idmap["mounts"][0]["options"] = {"idmap"};
   EXPECT_NE(error(idmap).find("idmap"), std::string::npos);
+  json copyup = base();  // runc's and crun's tmpcopyup: for tmpfs (podman's --read-only)
+  copyup["mounts"].push_back({{"destination", "/run"},
+                              {"type", "tmpfs"},
+                              {"source", "tmpfs"},
+                              {"options", {"nosuid", "tmpcopyup", "size=1m"}}});
+  EXPECT_EQ(error(copyup), "(no error)");
+  copyup["mounts"].back()["type"] = "proc";
+  EXPECT_NE(error(copyup).find("tmpcopyup applies to tmpfs mounts only"), std::string::npos);
   json time_ns = base();
   time_ns["linux"]["namespaces"].push_back({{"type", "time"}});
   EXPECT_NE(error(time_ns).find("time"), std::string::npos);

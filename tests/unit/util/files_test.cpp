@@ -148,5 +148,53 @@ TEST(RemoveTree, RemovesAFileOrASymlinkAndLeavesAMissingPathAlone) {
   EXPECT_TRUE(test::path_exists(dir + "/inside"));
 }
 
+// A volume's first fill and OCI's tmpcopyup: what the tree holds, as it is; links not followed.
+TEST(CopyTree, CopiesModesOwnersTimesAndSymlinksAndLeavesDevicesOut) {
+  test::TempDir tmp;
+  const std::string from = tmp.path() + "/from", to = tmp.path() + "/to";
+  const std::string outside = tmp.path() + "/outside";
+  ASSERT_EQ(::mkdir(from.c_str(), 0750), 0);
+  ASSERT_EQ(::mkdir(to.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(outside.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((from + "/d").c_str(), 0700), 0);
+  test::put_file(from + "/d/f", "data");
+  ASSERT_EQ(::chown((from + "/d/f").c_str(), 1234, 5678), 0);
+  ASSERT_EQ(::chmod((from + "/d/f").c_str(), 04751), 0);
+  const timespec old[2] = {{1000000, 0}, {1000000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (from + "/d/f").c_str(), old, 0), 0);
+  ASSERT_EQ(::symlink("../../outside", (from + "/d/out").c_str()), 0);
+  ASSERT_EQ(::mkfifo((from + "/fifo").c_str(), 0600), 0);
+  ASSERT_TRUE(copy_tree(from, to));
+  struct stat st {};
+  ASSERT_EQ(::stat(to.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u) << "the top directory's mode";
+  ASSERT_EQ(::stat((to + "/d").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_EQ(::stat((to + "/d/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 04751u) << "set-uid kept (chown first)";
+  EXPECT_EQ(st.st_uid, 1234u);
+  EXPECT_EQ(st.st_gid, 5678u);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1000000);
+  EXPECT_EQ(test::get_file(to + "/d/f"), "data");
+  char link[64] = {};
+  ASSERT_GT(::readlink((to + "/d/out").c_str(), link, sizeof link - 1), 0);
+  EXPECT_STREQ(link, "../../outside");
+  EXPECT_FALSE(test::path_exists(to + "/fifo"));
+  EXPECT_FALSE(test::path_exists(outside + "/f")) << "nothing written through the link";
+
+  // copy_dir_at: into an open directory, which keeps its own mode (a tmpfs's).
+  const std::string into = tmp.path() + "/into";
+  ASSERT_EQ(::mkdir(into.c_str(), 01777), 0);
+  ASSERT_EQ(::chmod(into.c_str(), 01777), 0);
+  const int a = ::open(from.c_str(), O_RDONLY | O_DIRECTORY), b = ::open(into.c_str(), O_RDONLY);
+  EXPECT_TRUE(copy_dir_at(a, b));
+  ::close(a);
+  ::close(b);
+  EXPECT_EQ(test::get_file(into + "/d/f"), "data");
+  ASSERT_EQ(::stat(into.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+  EXPECT_FALSE(copy_tree(from + "/d/out", into)) << "a symlink is not a tree to copy";
+}
+
 }  // namespace
 }  // namespace mydocker
