@@ -320,14 +320,14 @@ ResolvedUser resolve_user(const std::string& spec, const std::vector<std::string
   const size_t colon = spec.find(':');
   const std::string user = spec.substr(0, colon);
   const std::string group = colon == std::string::npos ? "" : spec.substr(colon + 1);
-  if (user.empty()) throw Error("invalid value '" + spec + "' for -u: no user");
+  if (user.empty() && !spec.empty()) throw Error("invalid value '" + spec + "' for -u: no user");
   std::istringstream passwd(read_in_root(root, "etc/passwd"));
   std::string name;
   bool found = false;
   for (std::string line; std::getline(passwd, line);) {
     auto f = fields(line);
     if (f.size() < 6) continue;
-    if (f[0] == user || (number(user) && f[2] == user)) {
+    if (user.empty() ? f[2] == "0" : f[0] == user || (number(user) && f[2] == user)) {
       name = f[0];
       u.uid = number(f[2]).value_or(0);
       u.gid = number(f[3]).value_or(0);
@@ -336,7 +336,7 @@ ResolvedUser resolve_user(const std::string& spec, const std::vector<std::string
       break;
     }
   }
-  if (!found) {
+  if (!found && !user.empty()) {
     auto n = number(user);
     if (!n)
       throw Error("invalid value '" + spec + "' for -u: no user '" + user +
@@ -361,13 +361,16 @@ ResolvedUser resolve_user(const std::string& spec, const std::vector<std::string
       throw Error("invalid value '" + spec + "' for -u: no group '" + group +
                   "' in the image's /etc/group");
   }
-  // Supplementary groups: the ones that list the user, as login(1) would set them.
-  if (!name.empty())
+  // Supplementary groups: the ones that list the user, as login(1) would set them; none when
+  // the group is named (runc's rule, docker's: `-u name:group` is exactly that group).
+  if (!name.empty() && group.empty())
     for (const auto& f : entries) {
       std::stringstream members(f.size() > 3 ? f[3] : "");
       for (std::string m; std::getline(members, m, ',');)
         if (m == name)
-          if (auto g = number(f[2]); g && *g != u.gid) u.groups.push_back(*g);
+          if (auto g = number(f[2]);
+              g && std::find(u.groups.begin(), u.groups.end(), *g) == u.groups.end())
+            u.groups.push_back(*g);
     }
   return u;
 }
@@ -491,7 +494,8 @@ void prepare_process(const RunOptions& o, const ImageDefaults& image,
   }
   ResolvedUser user;
   const std::string& user_spec = o.user.empty() ? image.user : o.user;
-  if (!user_spec.empty()) {
+  // No user at all: root, with the groups the image's /etc/group lists it in (docker's).
+  if (!user_spec.empty() || !root_for_users.empty()) {
     try {
       user = resolve_user(user_spec, root_for_users);
     } catch (const Error& e) {

@@ -38,7 +38,8 @@ class ImagesTest : public IntegrationTest {
         "set -e; r=" + data_ + "/rootfs; " + busybox_rootfs(data_ + "/rootfs") +
         "mkdir -p $r/root $r/home/alice; "
         "printf 'root:x:0:0:root:/root:/bin/sh\\nalice:x:1000:1000:alice:/home/alice:/bin/sh\\n' "
-        "> $r/etc/passwd; printf 'root:x:0:\\nalice:x:1000:\\nstaff:x:50:alice\\n' > $r/etc/group; "
+        "> $r/etc/passwd; printf 'root:x:0:\\nalice:x:1000:\\nstaff:x:50:alice\\nwheel:x:10:root\\n' "
+        "> $r/etc/group; "
         "echo image > $r/etc/motd; tar -C $r -cf " +
         tarball_ + " .";
     ASSERT_EQ(run({"sh", "-c", script}).status, 0);
@@ -491,6 +492,10 @@ TEST_F(ImagesTest, EnvUserWorkdirEntrypoint) {
       r.out,
       "1 flag bar\nuid=1000(alice) gid=1000(alice) groups=50(staff)\n/work/dir\n/home/alice\n");
   EXPECT_EQ(sh("id -u; id -g", {"-u", "1234:4321"}).out, "1234\n4321\n");
+  // docker's (runc's) groups: root's from /etc/group without -u; a named group alone.
+  EXPECT_EQ(sh("id", {}).out, "uid=0(root) gid=0(root) groups=10(wheel)\n");
+  EXPECT_EQ(sh("id -G", {"-u", "alice:alice"}).out, "1000\n");
+  EXPECT_EQ(sh("id -G", {"-u", "1000"}).out, "1000 50\n");
   EXPECT_EQ(sh("true", {"-u", "nobody-here"}).status, 125);
   auto ep = md({"run", "--rm", "--entrypoint", "echo", "busybox", "from", "entrypoint"});
   EXPECT_EQ(ep.out, "from entrypoint\n");

@@ -79,7 +79,8 @@ struct ResolvedUser {
   std::string home = "/root";
 };
 // -u UID[:GID] or NAME[:GROUP], names from the image's /etc/passwd and /etc/group (`root`
-// empty: the host's). Throws Error naming -u.
+// empty: the host's); an empty `spec` is root (uid 0) as docker defaults to it. Supplementary
+// groups: those listing the user's name, unless a group was named. Throws Error naming -u.
 ResolvedUser resolve_user(const std::string& spec, const std::string& root);
 // --group-add: a gid, or a group's name in the group file of `root` (the image's layers, top
 // first; none: the host's). Throws Error naming --group-add.

@@ -43,7 +43,7 @@ class ImageRoot : public ::testing::Test {
              "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n"
              "bad line\nbob:x:1001:100::/home/bob:/bin/sh\n");
     put_file(root() + "/etc/group",
-             "root:x:0:\nalice:x:1000:\nusers:x:100:bob\nstaff:x:50:alice,bob\n");
+             "root:x:0:\nalice:x:1000:\nusers:x:100:bob\nstaff:x:50:alice,bob\nwheel:x:10:root\n");
   }
   const std::string& root() const { return tmp_.path(); }
   TempDir tmp_;
@@ -58,9 +58,14 @@ TEST_F(ImageRoot, ResolveUserByNameUidAndGroup) {
   auto bob = resolve_user("1001", root());
   EXPECT_EQ(bob.uid, 1001u);
   EXPECT_EQ(bob.gid, 100u);
-  EXPECT_EQ(bob.groups, (std::vector<uint32_t>{50}));  // users is his primary group already
+  EXPECT_EQ(bob.groups, (std::vector<uint32_t>{100, 50}));  // runc's: his primary one too
   auto with_group = resolve_user("alice:staff", root());
   EXPECT_EQ(with_group.gid, 50u);
+  EXPECT_TRUE(with_group.groups.empty()) << "a named group is the only one (runc's rule)";
+  auto fallback = resolve_user("", root());  // no -u and no image User: root, as docker's
+  EXPECT_EQ(fallback.uid, 0u);
+  EXPECT_EQ(fallback.home, "/root");
+  EXPECT_EQ(fallback.groups, (std::vector<uint32_t>{10}));
   auto numeric = resolve_user("4242:4343", root());  // unknown ids are taken as they are
   EXPECT_EQ(numeric.uid, 4242u);
   EXPECT_EQ(numeric.gid, 4343u);
@@ -230,9 +235,9 @@ TEST_F(PlanTest, AnImageRunGetsItsOverlayAndItsOwnEtcFiles) {
   EXPECT_EQ(c.lower, root());
   EXPECT_EQ(c.upper, "/data/containers/x/upper");
   EXPECT_EQ(c.work, "/data/containers/x/work");
-  EXPECT_FALSE(c.volatile_upper);  // kept: its layer is synced
+  EXPECT_FALSE(c.volatile_upper);          // kept: its layer is synced
   EXPECT_EQ(c.layer_owner, o.state_root);  // the init makes the layer
-  o.remove = true;                 // --rm: the layer goes with it, volatile
+  o.remove = true;                         // --rm: the layer goes with it, volatile
   EXPECT_TRUE(plan(o, root()).volatile_upper);
   EXPECT_EQ(c.rootfs, "/run/md/x/rootfs");
   ASSERT_EQ(c.mounts.size(), 5u);
