@@ -24,6 +24,7 @@
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/image/image.hpp"
 #include "mydocker/image/libarchive.hpp"
+#include "mydocker/spec/config.hpp"
 #include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/util/error.hpp"
@@ -143,8 +144,9 @@ class StreamBroken : public Error {
 
 [[noreturn]] void fail(const std::string& what, archive* a) {
   const char* why = archive_error_string(a);
-  const std::string text = what + ": " + (why ? why : "libarchive error");
+  std::string text = what + ": " + (why ? why : "libarchive error");
   if (archive_errno(a) == EPIPE) throw StreamBroken(text);
+  if (archive_errno(a) == EROFS) text += " (a read-only file system: a volume mounted :ro?)";
   throw Error(text);
 }
 
@@ -386,6 +388,13 @@ struct View {
   pid_t pid = 0;     // running: its init
   UniqueFd pidfd;    // ... held: a pid reused after its exit is never taken for it
   std::string files, lower;
+  // Stopped: its volumes and binds (-v, the image's Volumes), attached over the fresh overlay
+  // as a start would, so that docker's cp reads and writes them, not the layer beneath.
+  struct Bind {
+    std::string source, target;
+    bool readonly = false;
+  };
+  std::vector<Bind> binds;
 };
 
 // The container's own layer (v.files) and its image's (v.lower, overlayfs' lowerdir= list);
@@ -419,6 +428,8 @@ View open_view(const Store& store, const std::string& data_root, const std::stri
   if (st.status == "restarting")
     throw Error("container " + ref + " is restarting: try again once it runs");
   add_layers(v, config, data_root);
+  for (const auto& m : recorded_mounts(config))
+    v.binds.push_back({m.value("Source", ""), m.value("Destination", ""), !m.value("RW", true)});
   if (v.files.empty() || v.lower.empty())
     throw Error("container " + ref +
                 " is not running and has no files of its own (it ran on the host's files, or "
@@ -451,6 +462,36 @@ void enter_running(const View& v) {
     throw SysError(errno, "become root in the user namespace of container " + v.name);
 }
 
+// A volume or bind of a stopped container at its place in the overlay mounted at v.files (the
+// target resolved inside it: an image's symlink never sends it to the host's files), read-only
+// as recorded or when the view is. A target its runs never made is left out.
+void attach_bind(const View& v, const View::Bind& b, bool writable) {
+  UniqueFd root(::open(v.files.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw SysError(errno, "open " + v.files);
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  const std::string rel = "." + b.target;
+  UniqueFd target(
+      static_cast<int>(::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how)));
+  if (!target) {
+    if (errno == ENOENT) return;
+    throw SysError(errno, "open " + b.target + " in container " + v.name);
+  }
+  UniqueFd tree(static_cast<int>(
+      ::open_tree(AT_FDCWD, b.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)));
+  if (!tree) throw SysError(errno, "open_tree " + b.source + " (a volume of " + v.name + ")");
+  if (b.readonly || !writable) {
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+      throw SysError(errno, "read-only copy of " + b.source);
+  }
+  if (::move_mount(tree.get(), "", target.get(), "",
+                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+    throw SysError(errno, "mount " + b.source + " on " + b.target + " in container " + v.name);
+}
+
 // In the child: a fresh overlay of the stopped container's layer over its image's, in a
 // mount namespace of its own (gone with the child), mounted over its files directory.
 void enter_stopped(const View& v, bool writable) {
@@ -465,6 +506,7 @@ void enter_stopped(const View& v, bool writable) {
   if (::mount("overlay", v.files.c_str(), "overlay", (writable ? 0 : MS_RDONLY) | MS_NODEV,
               data.c_str()) != 0)
     throw_errno("mount -t overlay -o " + data + " " + v.files);
+  for (const auto& b : v.binds) attach_bind(v, b, writable);
   if (::chroot(v.files.c_str()) != 0) throw SysError(errno, "chroot " + v.files);
   if (::chdir("/") != 0) throw SysError(errno, "chdir / in container " + v.name);
 }

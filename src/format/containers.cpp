@@ -9,6 +9,7 @@
 #include "mydocker/format/template.hpp"
 #include "mydocker/format/text.hpp"
 #include "mydocker/net/endpoint.hpp"
+#include "mydocker/spec/config.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
 #include "mydocker/util/time.hpp"
@@ -163,14 +164,13 @@ nlohmann::json network_settings(const nlohmann::json& config, bool live) {
   // Each network as docker lists it (network connect's too, with its gateway as docker shows it,
   // though the container has no route through it).
   for (const auto& x : net::extra_endpoints(config.value("extra_networks", nlohmann::json())))
-    out["Networks"][x.network.name] = {{"NetworkID", x.network.id},
-                                       {"Aliases", aliases_json(x)},
-                                       {"IPAddress", live ? x.ip() : ""},
-                                       {"IPPrefixLen", live ? x.network.subnet.prefix : 0},
-                                       {"Gateway", live && !x.network.internal
-                                                       ? net::format_ipv4(x.network.gateway)
-                                                       : ""},
-                                       {"MacAddress", live ? net::format_mac(x.lease.mac) : ""}};
+    out["Networks"][x.network.name] = {
+        {"NetworkID", x.network.id},
+        {"Aliases", aliases_json(x)},
+        {"IPAddress", live ? x.ip() : ""},
+        {"IPPrefixLen", live ? x.network.subnet.prefix : 0},
+        {"Gateway", live && !x.network.internal ? net::format_ipv4(x.network.gateway) : ""},
+        {"MacAddress", live ? net::format_mac(x.lease.mac) : ""}};
   if (!live) {
     out["Networks"][e->network.name] = {{"NetworkID", e->network.id},
                                         {"Aliases", aliases_json(*e)},
@@ -209,45 +209,6 @@ std::pair<nlohmann::json, nlohmann::json> port_bindings(const nlohmann::json& co
   return {bindings, exposed};
 }
 
-// docker's Mounts: one entry per -v: HOST:CTR[:ro] binds, NAME:CTR[:ro] and CTR volumes; and
-// the image's Volumes (the first anonymous volumes).
-nlohmann::json mounts_json(const nlohmann::json& config) {
-  const auto host_config = config.value("host_config", nlohmann::json::object());
-  auto anonymous = config.value("anonymous_volumes", std::vector<std::string>{});
-  std::vector<std::string> binds;
-  for (const auto& path : config.value("image_volumes", std::vector<std::string>{}))
-    binds.push_back(path);  // "-v PATH" as the run would have said it
-  for (const auto& v : host_config.value("Binds", std::vector<std::string>{})) binds.push_back(v);
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& v : binds) {
-    auto parts = split(v, ":");
-    if (parts.size() == 1 && !anonymous.empty()) {  // -v /path: the next anonymous volume
-      parts.insert(parts.begin(), anonymous.front());
-      anonymous.erase(anonymous.begin());
-    }
-    if (parts.size() < 2) continue;
-    const std::string mode = parts.size() > 2 ? parts[2] : "";
-    // Name and Driver are "" for a bind, as docker's templates see them (its JSON omits them).
-    nlohmann::json m = {{"Type", "bind"},
-                        {"Name", ""},
-                        {"Driver", ""},
-                        {"Source", parts[0]},
-                        {"Destination", parts[1]},
-                        {"Mode", mode},
-                        {"RW", mode.find("ro") == std::string::npos},
-                        {"Propagation", "rprivate"}};
-    if (parts[0][0] != '/') {
-      m["Type"] = "volume";
-      m["Name"] = parts[0];
-      m["Driver"] = "local";
-      m["Source"] = config.value("data_root", "") + "/volumes/" + parts[0] + "/_data";
-      m.erase("Propagation");
-    }
-    out.push_back(m);
-  }
-  return out;
-}
-
 // ps's Mounts (each mount's volume name, else its source; 15 characters unless --no-trunc,
 // joined by commas) and LocalVolumes (how many are volumes of the local driver), from the
 // record's config; "" and "0" when it was not read (run_ps reads it when they are asked for).
@@ -255,7 +216,7 @@ std::pair<std::string, std::string> ps_mounts(const nlohmann::json& config, bool
   std::string names;
   int local = 0;
   if (config.is_object())
-    for (const auto& m : mounts_json(config)) {
+    for (const auto& m : recorded_mounts(config)) {
       std::string name = m.value("Name", "");
       if (name.empty()) name = m.value("Source", "");
       names += (names.empty() ? "" : ",") + (no_trunc ? name : ellipsis(name, 15));
@@ -327,7 +288,7 @@ nlohmann::json inspect_json(const ContainerView& c) {
           {"HostConfig", host_config},
           {"Image", image_id.empty() ? "" : "sha256:" + image_id},
           {"Platform", "linux"},
-          {"Mounts", mounts_json(config)},
+          {"Mounts", recorded_mounts(config)},
           {"Config", process},
           {"LogPath", keeps_log(config) && st.status != "created" ? c.log_path : ""},
           {"CgroupMode", st.cgroup.driver_name()},

@@ -231,4 +231,41 @@ nlohmann::json make_config(const RunOptions& o, const std::string& id, const std
           {"limits", std::move(limits)}};
 }
 
+nlohmann::json recorded_mounts(const nlohmann::json& config) {
+  const auto host_config = config.value("host_config", nlohmann::json::object());
+  auto anonymous = config.value("anonymous_volumes", std::vector<std::string>{});
+  std::vector<std::string> binds;
+  for (const auto& path : config.value("image_volumes", std::vector<std::string>{}))
+    binds.push_back(path);  // "-v PATH" as the run would have said it
+  for (const auto& v : host_config.value("Binds", std::vector<std::string>{})) binds.push_back(v);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& v : binds) {
+    auto parts = split(v, ":");
+    if (parts.size() == 1 && !anonymous.empty()) {  // -v /path: the next anonymous volume
+      parts.insert(parts.begin(), anonymous.front());
+      anonymous.erase(anonymous.begin());
+    }
+    if (parts.size() < 2) continue;
+    const std::string mode = parts.size() > 2 ? parts[2] : "";
+    // Name and Driver are "" for a bind, as docker's templates see them (its JSON omits them).
+    nlohmann::json m = {{"Type", "bind"},
+                        {"Name", ""},
+                        {"Driver", ""},
+                        {"Source", parts[0]},
+                        {"Destination", parts[1]},
+                        {"Mode", mode},
+                        {"RW", mode.find("ro") == std::string::npos},
+                        {"Propagation", "rprivate"}};
+    if (parts[0][0] != '/') {
+      m["Type"] = "volume";
+      m["Name"] = parts[0];
+      m["Driver"] = "local";
+      m["Source"] = config.value("data_root", "") + "/volumes/" + parts[0] + "/_data";
+      m.erase("Propagation");
+    }
+    out.push_back(m);
+  }
+  return out;
+}
+
 }  // namespace mydocker

@@ -124,6 +124,29 @@ TEST_F(CopyTest, FilesAndDirectoriesIntoAStoppedContainer) {
   EXPECT_EQ(md({"cp", host_ + "/missing", "c:/d"}).status, 125);
 }
 
+// docker's cp of a stopped container reaches its volumes and binds, as its next start sees them
+// (not the layer beneath them), and a read-only one refuses.
+TEST_F(CopyTest, AStoppedContainersVolumesAreWhatItCopiesFromAndInto) {
+  const std::string vol = "cpvol";  // in the test's own data root, removed with it
+  ASSERT_EQ(
+      sh("mkdir -p " + host_ + "/bound " + host_ + "/ro && echo file > " + host_ + "/file").status,
+      0);
+  made_.push_back("c");
+  auto r = md({"run", "--name", "c", "-v", vol + ":/data", "-v", host_ + "/bound:/bound", "-v",
+               host_ + "/ro:/ro:ro", "busybox", "sh", "-c", "echo in-volume > /data/a"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(inside("c", "/data/a"), "in-volume\n") << "read from the volume";
+  ASSERT_EQ(md({"cp", host_ + "/file", "c:/data/b"}).status, 0);
+  ASSERT_EQ(md({"cp", host_ + "/file", "c:/bound/b"}).status, 0);
+  EXPECT_EQ(read_file(host_ + "/bound/b"), "file\n") << "written through the bind";
+  r = md({"run", "--rm", "-v", vol + ":/data", "busybox", "cat", "/data/b"});
+  EXPECT_EQ(r.out, "file\n") << "the volume holds it: " << r.err;
+  r = md({"cp", host_ + "/file", "c:/ro/b"});
+  EXPECT_EQ(r.status, 125);
+  EXPECT_NE(r.err.find("read-only"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(host_ + "/ro/b"));
+}
+
 TEST_F(CopyTest, TarStreamsBothWays) {
   stopped("c", kFiles);
   auto r = md({"cp", "c:/d", "-"});

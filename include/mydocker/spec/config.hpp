@@ -28,4 +28,9 @@ void apply_recorded_limits(const nlohmann::json& host_config, Resources& r);
 // ("-" when none).
 std::string limits_summary(const nlohmann::json& host_config);
 
+// docker's Mounts from a container's record: one entry per -v (HOST:CTR[:ro] binds, NAME:CTR[:ro]
+// and CTR volumes) and per image Volume (the first anonymous volumes), in the run's order, with
+// Type, Name, Driver, Source, Destination, Mode, RW (and Propagation for binds).
+nlohmann::json recorded_mounts(const nlohmann::json& config);
+
 }  // namespace mydocker
