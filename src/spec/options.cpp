@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -356,6 +357,8 @@ std::pair<std::string, std::string> mount_flag(const std::string& text) {
   if (!tmpfs_opts.empty()) bad("tmpfs-size and tmpfs-mode are for type=tmpfs");
   if (type == "bind" && (source.empty() || source[0] != '/'))
     bad("a bind's source is an absolute host path");
+  if (type == "bind" && ::access(source.c_str(), F_OK) != 0)  // docker's words
+    bad("bind source path does not exist: " + source);
   if (type == "volume" && !source.empty() && source[0] == '/') bad("a volume's source is its name");
   if (type != "bind" && type != "volume") bad("type is bind, volume or tmpfs");
   return {"-v", (source.empty() ? "" : source + ":") + target + (readonly ? ":ro" : "")};

@@ -881,6 +881,11 @@ TEST_F(ImagesTest, NamedAndAnonymousVolumes) {
   auto t = sh("df -k /t | tail -1", {"--mount", "type=tmpfs,dst=/t,tmpfs-size=1m"});
   EXPECT_NE(t.out.find(" 1024 "), std::string::npos) << t.out << t.err;
   EXPECT_EQ(sh("true", {"--mount", "type=bind,src=relative,dst=/x"}).status, 125);
+  auto gone = sh("true", {"--mount", "type=bind,src=/nonexistent-mydocker,dst=/x"});
+  EXPECT_EQ(gone.status, 125);
+  EXPECT_NE(gone.err.find("for --mount: bind source path does not exist: /nonexistent-mydocker"),
+            std::string::npos)
+      << gone.err;
   EXPECT_EQ(sh("echo one > /d/f", {"-v", "auto:/d"}).status, 0);
   EXPECT_EQ(volumes(), "auto\nmade\n") << "made on first use";
 

@@ -344,16 +344,17 @@ namespace {
 
 TEST(MountFlag, DockersKeysAsTheVolumeOrTmpfsTheyMean) {
   using P = std::pair<std::string, std::string>;
-  EXPECT_EQ(mount_flag("type=bind,source=/data,target=/srv,readonly"), (P{"-v", "/data:/srv:ro"}));
+  EXPECT_EQ(mount_flag("type=bind,source=/tmp,target=/srv,readonly"), (P{"-v", "/tmp:/srv:ro"}));
   EXPECT_EQ(mount_flag("type=volume,src=cache,dst=/c"), (P{"-v", "cache:/c"}));
   EXPECT_EQ(mount_flag("target=/anon"), (P{"-v", "/anon"})) << "type volume, no source: anonymous";
   EXPECT_EQ(mount_flag("type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=1770"),
             (P{"--tmpfs", "/t:size=1m,mode=1770"}));
-  EXPECT_EQ(mount_flag("type=bind,src=/a,dst=/b,ro=false"), (P{"-v", "/a:/b"}));
+  EXPECT_EQ(mount_flag("type=bind,src=/,dst=/b,ro=false"), (P{"-v", "/:/b"}));
   for (const char* bad :
        {"type=bind,src=rel,dst=/b", "type=volume,src=/abs,dst=/b", "type=nfs,src=x,dst=/b", "src=x",
-        "type=tmpfs,src=x,dst=/t", "type=bind,src=/a,dst=/b,colour=red",
-        "type=volume,dst=/b,tmpfs-size=1m", "type=bind,src=/a,dst=/b,readonly=maybe"}) {
+        "type=tmpfs,src=x,dst=/t", "type=bind,src=/,dst=/b,colour=red",
+        "type=volume,dst=/b,tmpfs-size=1m", "type=bind,src=/,dst=/b,readonly=maybe",
+        "type=bind,src=/nonexistent-mydocker,dst=/b"}) {
     try {
       (void)mount_flag(bad);
       ADD_FAILURE() << bad;
