@@ -98,13 +98,15 @@ void resume_after_kill(const Store& store, const ContainerDir& dir, const Contai
   record(store, "unpause", dir, st);
 }
 
-// stop's work, without its event (rm -f uses it too): false when it was not running.
-bool halt(const Store& store, const ContainerDir& dir, std::optional<int> timeout) {
+// stop's work, without its event (rm -f uses it too, with SIGKILL as docker's): false when it
+// was not running. `signal`: the container's stop signal unless given.
+bool halt(const Store& store, const ContainerDir& dir, std::optional<int> timeout,
+          std::optional<int> signal = std::nullopt) {
   ContainerState st = current_state(store, dir);
   if (!dir.running(st)) return false;  // docker: stopping a stopped container is no error
   const auto config = dir.config();
   const int seconds = timeout.value_or(config.value("stop_timeout", kDefaultStopTimeout));
-  const int stop_signal = stop_signal_of(config);
+  const int stop_signal = signal.value_or(stop_signal_of(config));
   st = dir.update([](ContainerState& s) { s.stop_requested = true; });
   if (st.status == "paused")  // a frozen process cannot act on SIGTERM
     cgroups_of(dir, st, Fs())->freeze(false);
@@ -260,7 +262,7 @@ void remove(const Store& store, const std::string& ref, bool force) {
     if (!force)
       throw Error("you cannot remove a running container " + dir.id() +
                   ". Stop the container before attempting removal or force remove (rm -f)");
-    (void)halt(store, dir, 0);
+    (void)halt(store, dir, 10, SIGKILL);  // docker's rm -f kills, no grace period
   }
   // Its supervisor finishes its teardown (or --rm removes it) before it lets go of the lock.
   dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10), false);

@@ -17,6 +17,13 @@ void record_start(const RunOptions& o, const std::string& id, const ContainerSta
   record_event(o.state_root, container_event("start", id, st));
 }
 
+void record_oom(const RunOptions& o, const ContainerDir& dir) noexcept {
+  try {
+    record_event(o.state_root, container_event("oom", dir.id(), dir.status()));
+  } catch (const std::exception&) {
+  }
+}
+
 void record_end(const RunOptions& o, const ContainerDir& dir, const Outcome& out,
                 const net::Endpoint* e) noexcept {
   ContainerState st;  // its name now (renamed meanwhile?), image and labels
@@ -24,7 +31,7 @@ void record_end(const RunOptions& o, const ContainerDir& dir, const Outcome& out
     st = dir.status();
   } catch (const std::exception&) {
   }
-  if (out.stats.memory && out.stats.memory->oom_kills > 0)
+  if (out.stats.memory && out.stats.memory->oom_kills > 0 && out.oom_events == 0)
     record_event(o.state_root, container_event("oom", dir.id(), st));
   Event die = container_event("die", dir.id(), st);
   die.attributes["exitCode"] = std::to_string(out.failure ? out.failure->exit_code : out.status);

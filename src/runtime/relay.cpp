@@ -45,7 +45,7 @@ class Loop {
   }
 
  private:
-  enum { kPid, kSignals, kErrors, kOut, kErr, kSocket, kMaster, kStdin, kSink, kCount };
+  enum { kPid, kSignals, kErrors, kOut, kErr, kSocket, kMaster, kStdin, kSink, kOom, kCount };
 
   // Where input goes (attached clients', our stdin): the PTY's master (-t) or the stdin pipe (-i).
   int sink() const { return pty_.fd() >= 0 ? pty_.fd() : stdin_pipe_; }
@@ -193,7 +193,8 @@ class Loop {
                                {pty_socket_, POLLIN, 0},
                                {pty_.fd(), POLLIN, 0},
                                {reads_stdin() ? 0 : -1, POLLIN, 0},
-                               {pending_.empty() ? -1 : sink(), POLLOUT, 0}};
+                               {pending_.empty() ? -1 : sink(), POLLOUT, 0},
+                               {o_.oom, POLLIN, 0}};
     if (o_.attach) o_.attach->add_pollfds(fds, pending_.empty());
     int ready = ::poll(fds.data(), fds.size(), timeout_ms());
     // Quiet for a while: once, until something happens again (on_idle waits in our place).
@@ -216,6 +217,7 @@ class Loop {
     if (fds[kMaster].revents != 0) pty_.pump([&](std::string_view d) { deliver("stdout", d); });
     if (fds[kStdin].revents != 0) read_stdin();
     if (fds[kSink].revents != 0) write_input();
+    if (fds[kOom].revents != 0 && o_.on_oom) o_.on_oom();
     if (o_.attach) o_.attach->handle(fds.data() + kCount, fds.size() - kCount, input_);
     handle_signals();
     if (fds[kPid].revents == 0) return false;

@@ -199,8 +199,11 @@ Outcome Supervisor::run_once(bool first,
   Launch launch = make_launch(log.has_value());
   Instance in(s_.cgroups);
   NetworkTeardown network;  // on a bridge: the ports go with each run, however it ends
+  // docker's oom event when the kernel reports one, not only when the container ends (a
+  // service whose worker is OOM-killed and restarted by it may never end).
+  UniqueFd oom;
   {
-    const UniqueFd networks = create_and_start(in, launch, network);
+    const UniqueFd networks = create_and_start(in, launch, network, oom);
     record_running(in);  // before `network connect` may look: it sees this run's pid
   }
   // An `update` between the reload and the record saw "restarting" and wrote only the record.
@@ -222,6 +225,13 @@ Outcome Supervisor::run_once(bool first,
   // A detached supervisor sleeps until its container ends: while it does, it keeps only the
   // memory it changed (about 0.2 MiB; see README, performance).
   if (s_.detached) ro.on_idle = release_idle_memory_and_poll;
+  ro.oom = oom.get();
+  ro.on_oom = [&] {
+    for (uint64_t n = s_.cgroups->oom_events(oom.get()); n > 0; --n) {
+      ++out.oom_events;
+      record_oom(*s_.options, dir_);
+    }
+  };
   const RelayResult r = relay(*s_.signals, ro);
   timing::mark("exited");
   in.reaped();
@@ -245,7 +255,8 @@ Outcome Supervisor::run_once(bool first,
 // start gave its addresses back), under a shared hold of the state root's networks lock, which
 // the caller keeps until the run is recorded running (returned): a `network connect` or
 // `disconnect` meanwhile waits, then sees this run.
-UniqueFd Supervisor::create_and_start(Instance& in, Launch& launch, NetworkTeardown& network) {
+UniqueFd Supervisor::create_and_start(Instance& in, Launch& launch, NetworkTeardown& network,
+                                      UniqueFd& oom) {
   UniqueFd held;
   std::vector<net::Endpoint> extras;  // the connecting thread's, joined before we return
   BackgroundTask connecting;
@@ -276,6 +287,8 @@ UniqueFd Supervisor::create_and_start(Instance& in, Launch& launch, NetworkTeard
     throw;
   }
   timing::mark("created");
+  // Before the go-ahead: a command that runs out of memory at once is still seen.
+  oom = s_.cgroups->oom_watch();
   // The init joins its cgroups and enters its root while the network is wired; it waits for
   // "network ready" before its sysctls and its command (InitConfig::wait_network). A failed
   // connect throws from join(): ~Instance kills the waiting init.

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "integration/harness.hpp"
@@ -143,6 +144,25 @@ TEST_F(EventsTest, OomComesBeforeDie) {
   for (const auto& e : past()) actions.push_back(e["Action"]);
   EXPECT_EQ(actions, (std::vector<std::string>{"create", "start", "oom", "die", "destroy"}));
   EXPECT_EQ(attr(find(past(), "die"), "exitCode"), "137");
+}
+
+// docker's oom while the container runs (a service whose worker was OOM-killed may never end),
+// and not once more when it ends.
+TEST_F(EventsTest, OomIsReportedWhileTheContainerRuns) {
+  auto r =
+      md({"run", "-d", "--name", "ev-a", "-m", "10m", "sh", "-c", example("alloc") + "; sleep 60"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string id = lines(r.out).at(0);
+  std::vector<std::string> actions;
+  for (int i = 0; i < 100 && actions.size() < 3; ++i) {
+    std::this_thread::sleep_for(50ms);
+    actions = actions_of(id);
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"create", "start", "oom"}));
+  EXPECT_EQ(md({"inspect", "--format", "{{.State.Running}}", "ev-a"}).out, "true\n");
+  ASSERT_EQ(md({"rm", "-f", "ev-a"}).status, 0);
+  EXPECT_EQ(actions_of(id),
+            (std::vector<std::string>{"create", "start", "oom", "kill", "die", "destroy"}));
 }
 
 TEST_F(EventsTest, ImagesAndVolumes) {

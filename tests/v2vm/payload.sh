@@ -41,6 +41,18 @@ fi
 $MD run -mem 20m $ALLOC >/dev/null 2>/tmp/o
 rc=$?
 [ $rc -eq 137 ] && grep -q OOM /tmp/o && pass "OOM-killed init: exit 137" || fail "alloc under 20m: exit $rc $(cat /tmp/o)"
+# docker's oom event while the container runs (inotify on memory.events), not again at its end
+id=$($MD run -d -mem 20m sh -c "$ALLOC >/dev/null; sleep 60")
+i=0
+while [ $i -lt 50 ] && ! $MD events --since 0 --until 0s --filter container="$id" --filter event=oom | grep -q oom; do
+  sleep 0.1
+  i=$((i + 1))
+done
+running=$($MD inspect --format '{{.State.Running}}' "$id")
+$MD rm -f "$id" >/dev/null
+n=$($MD events --since 0 --until 0s --filter container="$id" --filter event=oom | grep -c oom)
+[ "$running" = true ] && [ "$n" -eq 1 ] && pass "oom event while running (once)" ||
+  fail "oom event: running=$running, $n oom events"
 check_clean memory
 
 # -cpu 20: a 3 s busy loop gets 20 % +- 3 % of one CPU

@@ -29,6 +29,7 @@
 #include "mydocker/cgroup/resources.hpp"
 #include "mydocker/cgroup/stats.hpp"
 #include "mydocker/util/cpulist.hpp"
+#include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
 
 namespace mydocker {
@@ -74,6 +75,14 @@ class CgroupManager {
   // What the OOM killer did: oom_kills, and limit and peak when it killed something. Cheaper
   // than stats() (one read on the way out of every run).
   virtual std::optional<MemoryStats> oom_report() const = 0;
+  // A descriptor that turns readable when the container runs out of memory (v1: an eventfd
+  // registered on memory.oom_control, signalled before the OOM killer picks its victim; v2:
+  // inotify on memory.events, whose counters each notify); -1 without a memory cgroup or in
+  // dry-run. oom_events() drains it.
+  [[nodiscard]] virtual UniqueFd oom_watch() = 0;
+  // How many times the container ran out of memory since the last call (v1: the eventfd's
+  // count; v2: memory.events' "oom" since the watch was made), having drained `watch`.
+  virtual uint64_t oom_events(int watch) = 0;
   // The CPUs and memory nodes a container placed here may use (its parent's effective ones).
   virtual HostLimits available() const = 0;
   // Controller name -> the container's cgroup directory.

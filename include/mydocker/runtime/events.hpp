@@ -14,8 +14,10 @@ namespace mydocker {
 // `st`: the state the start recorded (its name, image, labels). `e`: its bridge, if any.
 void record_start(const RunOptions& o, const std::string& id, const ContainerState& st,
                   const net::Endpoint* e) noexcept;
+// oom, as the kernel reports it while the container runs (docker's: one per notification).
+void record_oom(const RunOptions& o, const ContainerDir& dir) noexcept;
 // die with exitCode (the command's status, or the failure's) and execDuration (seconds), after
-// oom when the run had OOM kills.
+// an oom when the run had OOM kills but no oom was recorded while it ran.
 void record_end(const RunOptions& o, const ContainerDir& dir, const Outcome& out,
                 const net::Endpoint* e) noexcept;
 

@@ -47,6 +47,8 @@ struct RelayOptions {
   std::function<void(std::string_view stream)> close_output;
   std::function<void()> kill_all;    // after the stop timeout
   std::function<void()> on_started;  // the error pipe closed without a message
+  int oom = -1;                      // readable when the OOM killer may have acted (oom_watch)
+  std::function<void()> on_oom;      // ... then called (to drain it)
   // Called once each time the loop has been quiet for kIdleMs after it started (a detached
   // supervisor gives back memory it does not need while it sleeps): it then waits in the
   // loop's place, poll(2) on `fds` for `timeout_ms`, and returns what poll returned.

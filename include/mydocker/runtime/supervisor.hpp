@@ -76,6 +76,7 @@ struct Outcome {
   double wall_seconds = 0;             // of the last run
   std::vector<std::string> problems;   // teardown problems
   bool restarting = false;             // --rm, stopped by `restart`: its record stays
+  uint64_t oom_events = 0;             // oom events recorded while it ran
 };
 
 // A run's published ports, unpublished when it ends, however it ends (set once they are its).
@@ -103,7 +104,8 @@ class Supervisor {
   bool should_restart(const Outcome& o, int restarts) const;
   // Creates and starts the run, wired on a bridge; the networks lock to hold until it is
   // recorded running.
-  UniqueFd create_and_start(Instance& in, Launch& launch, NetworkTeardown& network);
+  // `oom`: the run's oom_watch(), made between the cgroups and the command's start.
+  UniqueFd create_and_start(Instance& in, Launch& launch, NetworkTeardown& network, UniqueFd& oom);
   // The back-off before a restart, cut short by a stop; false when stopped.
   bool back_off(long delay_ms);
   // The limits the record holds now (`update` writes them there); whether they differ from

@@ -1,5 +1,8 @@
 #include "mydocker/cgroup/v1/manager.hpp"
 
+#include <fcntl.h>
+#include <sys/eventfd.h>
+
 #include <algorithm>
 #include <cerrno>
 
@@ -251,6 +254,29 @@ std::optional<MemoryStats> Manager::oom_report() const {
   const Joined* j = find("memory");
   if (!j) return std::nullopt;
   return Memory::oom_report(fs_, j->dir);
+}
+
+UniqueFd Manager::oom_watch() {
+  const Joined* j = find("memory");
+  if (!j || fs_.dry_run()) return UniqueFd();
+  UniqueFd event(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  UniqueFd control(::open(path_join(j->dir, "memory.oom_control").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!event || !control) return UniqueFd();
+  // cgroup-v1/memory.rst: "<event_fd> <fd of memory.oom_control>" (the kernel keeps the eventfd).
+  // A kernel without it (v1 events are deprecated) runs the container all the same: its OOM
+  // kills are still reported when it ends.
+  try {
+    fs_.write(path_join(j->dir, "cgroup.event_control"),
+              std::to_string(event.get()) + " " + std::to_string(control.get()));
+  } catch (const FsError&) {
+    return UniqueFd();
+  }
+  return event;
+}
+
+uint64_t Manager::oom_events(int watch) {
+  uint64_t count = 0;  // an eventfd's counter: notifications since the last read (then 0)
+  return ::read(watch, &count, sizeof count) == sizeof count ? count : 0;
 }
 
 HostLimits Manager::available() const {

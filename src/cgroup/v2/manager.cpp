@@ -1,6 +1,7 @@
 #include "mydocker/cgroup/v2/manager.hpp"
 
 #include <sched.h>
+#include <sys/inotify.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -202,6 +203,25 @@ Stats Manager::stats() const {
 std::optional<MemoryStats> Manager::oom_report() const {
   if (!made_) return std::nullopt;
   return Memory::oom_report(fs_, dir_);
+}
+
+UniqueFd Manager::oom_watch() {
+  if (!made_ || fs_.dry_run()) return UniqueFd();
+  UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  // memory.events is modified (a notification on cgroupfs) when one of its counters moves.
+  if (!watch ||
+      ::inotify_add_watch(watch.get(), path_join(dir_, "memory.events").c_str(), IN_MODIFY) < 0)
+    return UniqueFd();
+  ooms_seen_ = read_keyed(fs_, path_join(dir_, "memory.events"))["oom"];
+  return watch;
+}
+
+uint64_t Manager::oom_events(int watch) {
+  char buf[4096];  // inotify's events: only that memory.events changed
+  while (::read(watch, buf, sizeof buf) > 0) {
+  }
+  const uint64_t now = read_keyed(fs_, path_join(dir_, "memory.events"))["oom"];
+  return now > ooms_seen_ ? now - std::exchange(ooms_seen_, now) : 0;
 }
 
 HostLimits Manager::available() const {

@@ -135,6 +135,28 @@ TEST_F(V1ManagerTest, RejectsABadCgroupParent) {
 
 // ---- create / set / join / destroy ----
 
+// The oom event's source: an eventfd registered on memory.oom_control through
+// cgroup.event_control ("<eventfd> <oom_control fd>"); its count is how many OOMs were signalled.
+TEST_F(V1ManagerTest, OomWatchRegistersAnEventfdOnMemoryOomControl) {
+  add_hybrid_layout();
+  auto m = manager();
+  m->create(Resources{});
+  put_file(memory_dir() + "/cgroup.event_control", "");
+  const UniqueFd watch = m->oom_watch();
+  ASSERT_TRUE(watch);
+  const auto words = split(get_file(memory_dir() + "/cgroup.event_control"), " ");
+  ASSERT_EQ(words.size(), 2u);
+  EXPECT_EQ(words[0], std::to_string(watch.get()));
+  EXPECT_EQ(m->oom_events(watch.get()), 0u) << "nothing signalled";
+  const uint64_t two = 2;
+  ASSERT_EQ(::write(watch.get(), &two, sizeof two), 8);  // as the kernel's eventfd_signal
+  EXPECT_EQ(m->oom_events(watch.get()), 2u);
+  EXPECT_EQ(m->oom_events(watch.get()), 0u);
+  ::unlink((memory_dir() + "/cgroup.event_control").c_str());
+  EXPECT_FALSE(m->oom_watch()) << "no event_control: no watch, and no error";
+  EXPECT_TRUE(m->destroy().empty());
+}
+
 TEST_F(V1ManagerTest, CreateMakesTheContainersDirectoryInEachHierarchy) {
   add_hybrid_layout();
   auto m = manager();

@@ -6,6 +6,7 @@
 // it), and only in the caller's cgroup, which no code path under test signals or removes.
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <map>
@@ -251,6 +252,28 @@ TEST_F(V2ManagerTest, CreateEnablesControllersTopDownThenMakesTheParentAndTheLea
   EXPECT_TRUE(is_dir(leaf()));
   EXPECT_EQ(value_of(leaf() + "/cgroup.controllers"), "memory cpu cpuset pids io");
   EXPECT_TRUE(fs_->exists(leaf() + "/memory.max"));
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+// The oom event's source: inotify on memory.events, counting "oom" from the watch on (other
+// counters move too: they are no OOM).
+TEST_F(V2ManagerTest, OomEventsCountMemoryEventsOomFromTheWatchOn) {
+  v2_host();
+  auto m = manager();
+  m->create(Resources{});
+  put_file(leaf() + "/memory.events", "low 0\nhigh 0\nmax 0\noom 1\noom_kill 1\n");
+  const UniqueFd watch = m->oom_watch();
+  ASSERT_TRUE(watch);
+  pollfd p{watch.get(), POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 0), 0) << "quiet until the file changes";
+  put_file(leaf() + "/memory.events", "low 0\nhigh 0\nmax 5\noom 1\noom_kill 1\n");
+  EXPECT_EQ(::poll(&p, 1, 1000), 1);
+  EXPECT_EQ(m->oom_events(watch.get()), 0u) << "max moved, not oom";
+  EXPECT_EQ(::poll(&p, 1, 0), 0) << "drained";
+  put_file(leaf() + "/memory.events", "low 0\nhigh 0\nmax 5\noom 3\noom_kill 2\n");
+  EXPECT_EQ(::poll(&p, 1, 1000), 1);
+  EXPECT_EQ(m->oom_events(watch.get()), 2u);
+  EXPECT_EQ(m->oom_events(watch.get()), 0u);
   EXPECT_TRUE(m->destroy().empty());
 }
 

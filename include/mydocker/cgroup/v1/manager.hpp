@@ -33,6 +33,8 @@ class Manager final : public CgroupManager {
   std::vector<std::string> destroy() noexcept override;
   Stats stats() const override;
   std::optional<MemoryStats> oom_report() const override;
+  UniqueFd oom_watch() override;
+  uint64_t oom_events(int watch) override;
   HostLimits available() const override;
   std::map<std::string, std::string> paths() const override;
   CgroupRecord record() const override;

@@ -40,6 +40,8 @@ class Manager final : public CgroupManager {
   std::vector<std::string> destroy() noexcept override;
   Stats stats() const override;
   std::optional<MemoryStats> oom_report() const override;
+  UniqueFd oom_watch() override;
+  uint64_t oom_events(int watch) override;
   HostLimits available() const override;
   std::map<std::string, std::string> paths() const override;
   CgroupRecord record() const override;
@@ -61,6 +63,7 @@ class Manager final : public CgroupManager {
   std::vector<std::string> planned_;      // parents missing at validate(), deepest first
   std::vector<std::string> old_parents_;  // a re-opened container's own parents (its record)
   bool made_ = false;
+  uint64_t ooms_seen_ = 0;  // memory.events' "oom", as oom_events() last read it
 };
 
 }  // namespace mydocker::v2
