@@ -287,12 +287,13 @@ UniqueFd Supervisor::create_and_start(Instance& in, Launch& launch, NetworkTeard
     throw;
   }
   timing::mark("created");
-  // Before the go-ahead: a command that runs out of memory at once is still seen.
-  oom = s_.cgroups->oom_watch();
   // The init joins its cgroups and enters its root while the network is wired; it waits for
   // "network ready" before its sysctls and its command (InitConfig::wait_network). A failed
   // connect throws from join(): ~Instance kills the waiting init.
   in.start(/*keep_socket=*/s_.init.tty || s_.endpoint);
+  // Right after the go-ahead, off the init's path: the command is not even exec'd yet (the
+  // stub, then it: some 0.2 ms), so an OOM at its first steps is still seen.
+  oom = s_.cgroups->oom_watch();
   if (s_.endpoint) {
     // Its ports are unpublished only once they are its own: a refused -p (another container
     // publishes the port) must not take the other's away. (connect publishes last; the veth

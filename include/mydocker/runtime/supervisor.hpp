@@ -104,7 +104,7 @@ class Supervisor {
   bool should_restart(const Outcome& o, int restarts) const;
   // Creates and starts the run, wired on a bridge; the networks lock to hold until it is
   // recorded running.
-  // `oom`: the run's oom_watch(), made between the cgroups and the command's start.
+  // `oom`: the run's oom_watch(), made as the init is let go.
   UniqueFd create_and_start(Instance& in, Launch& launch, NetworkTeardown& network, UniqueFd& oom);
   // The back-off before a restart, cut short by a stop; false when stopped.
   bool back_off(long delay_ms);
