@@ -1,6 +1,10 @@
 #include "mydocker/store/state.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <ctime>
+#include <tuple>
+#include <vector>
 
 namespace mydocker {
 
@@ -57,6 +61,38 @@ void from_json(const nlohmann::json& j, ContainerState& s) {
   s.cgroup = j.contains("cgroup_dirs") ? get_cgroup_record(j) : CgroupRecord{};
 }
 
+std::string ports_summary(const nlohmann::json& ports) {
+  struct Port {
+    std::string ip, proto;
+    int host = 0, ctr = 0;
+  };
+  std::vector<Port> all;
+  for (const auto& p : ports) {
+    const std::string host = p.value("HostPort", "");
+    int h = 0;
+    std::from_chars(host.data(), host.data() + host.size(), h);
+    all.push_back(
+        {p.value("HostIp", "0.0.0.0"), p.value("Protocol", "tcp"), h, p.value("ContainerPort", 0)});
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Port& a, const Port& b) {
+    return std::tie(a.ip, a.proto, a.ctr) < std::tie(b.ip, b.proto, b.ctr);
+  });
+  auto range = [](int first, int last) {
+    return std::to_string(first) + (last > first ? "-" + std::to_string(last) : "");
+  };
+  std::string out;
+  for (size_t i = 0; i < all.size();) {
+    size_t j = i;  // the run: both ports one more than the last, same address and protocol
+    while (j + 1 < all.size() && all[j + 1].ip == all[i].ip && all[j + 1].proto == all[i].proto &&
+           all[j + 1].ctr == all[j].ctr + 1 && all[j + 1].host == all[j].host + 1)
+      ++j;
+    out += (out.empty() ? "" : ", ") + all[i].ip + ":" + range(all[i].host, all[j].host) + "->" +
+           range(all[i].ctr, all[j].ctr) + "/" + all[i].proto;
+    i = j + 1;
+  }
+  return out;
+}
+
 void fill_summary(ContainerState& s, const nlohmann::json& config) {
   s.name = config.value("name", "");
   s.created = config.value("created", "");
@@ -71,10 +107,7 @@ void fill_summary(ContainerState& s, const nlohmann::json& config) {
   s.network = hc != config.end() && hc->is_object() ? hc->value("NetworkMode", "") : "";
   s.ports.clear();
   if (config.contains("network"))
-    for (const auto& p : config["network"].value("ports", nlohmann::json::array()))
-      s.ports += (s.ports.empty() ? "" : ", ") + p.value("HostIp", "0.0.0.0") + ":" +
-                 p.value("HostPort", "") + "->" + std::to_string(p.value("ContainerPort", 0)) +
-                 "/" + p.value("Protocol", "tcp");
+    s.ports = ports_summary(config["network"].value("ports", nlohmann::json::array()));
 }
 
 }  // namespace mydocker

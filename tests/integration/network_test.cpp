@@ -415,8 +415,12 @@ TEST_F(NetworkTest, TableRemovedIsMadeAgainAndLargeRangesPublish) {
   EXPECT_EQ(range.status, 0) << range.err.substr(0, 400);
   const std::string map = in_host({"nft", "list", "map", "ip", "mydocker", "ports_any"}).out;
   EXPECT_EQ(map.find("40000"), std::string::npos) << "a port of the range was left";
-  auto dry = md({"run", "-d", "--name", "holder", "-p", "41999:80", "busybox", "sleep", "100"});
+  auto dry = md({"run", "-d", "--name", "holder", "-p", "41999:80", "-p", "42000-42002:81-83",
+                 "busybox", "sleep", "100"});
   ASSERT_EQ(dry.status, 0) << dry.err;
+  // ps shows runs of ports as docker does, whichever -p they came from.
+  EXPECT_NE(md({"ps"}).out.find(" 0.0.0.0:41999-42002->80-83/tcp "), std::string::npos)
+      << md({"ps"}).out;
   auto clash = md({"run", "--rm", "-p", "40000-41999:40000-41999", "busybox", "true"});
   EXPECT_EQ(clash.status, 125);
   EXPECT_NE(clash.err.find("already allocated"), std::string::npos) << clash.err.substr(0, 400);

@@ -47,5 +47,8 @@ void to_json(nlohmann::json& j, const ContainerState& s);
 void from_json(const nlohmann::json& j, ContainerState& s);
 // Copies what `ps` shows (name, created, command, limits) from a container's config.json.
 void fill_summary(ContainerState& s, const nlohmann::json& config);
+// ps's PORTS from a record's published ports ({HostIp, HostPort, ContainerPort, Protocol}), as
+// docker shows them: sorted, and runs of consecutive ports merged ("0.0.0.0:8000-8002->80-82/tcp").
+std::string ports_summary(const nlohmann::json& ports);
 
 }  // namespace mydocker

@@ -125,6 +125,24 @@ TEST_F(StoreTest, CreateWritesConfigStateAndTheNameLink) {
   EXPECT_EQ(link_target(path("names/web")), kIdA);
 }
 
+TEST(PortsSummary, DockersRangesSortedAndMerged) {
+  auto port = [](const char* ip, int host, int ctr, const char* proto = "tcp") {
+    return json{{"HostIp", ip},
+                {"HostPort", std::to_string(host)},
+                {"ContainerPort", ctr},
+                {"Protocol", proto}};
+  };
+  EXPECT_EQ(ports_summary(json::array()), "");
+  EXPECT_EQ(ports_summary(json::array({port("0.0.0.0", 8080, 80)})), "0.0.0.0:8080->80/tcp");
+  const json ports =
+      json::array({port("0.0.0.0", 8002, 82), port("0.0.0.0", 8000, 80), port("0.0.0.0", 8001, 81),
+                   port("0.0.0.0", 9000, 83), port("127.0.0.1", 53, 53, "udp"),
+                   port("0.0.0.0", 5353, 53, "udp")});
+  EXPECT_EQ(ports_summary(ports),
+            "0.0.0.0:8000-8002->80-82/tcp, 0.0.0.0:9000->83/tcp, 0.0.0.0:5353->53/udp, "
+            "127.0.0.1:53->53/udp");
+}
+
 TEST_F(StoreTest, StateAddsTheCgroupRecordFromTheConfigAndStatusDoesNot) {
   ContainerState state;
   state.status = "running";
