@@ -207,8 +207,14 @@ TEST_F(SurfaceTest, InitReapsZombiesAndForwardsSignals) {
     auto zombies =
         md({"exec", "a", "sh", "-c", "grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l"});
     EXPECT_EQ(zombies.out, init ? "0\n" : "1\n") << zombies.err;
-    auto pid1 = md({"exec", "a", "head", "-c", "14", "/proc/1/cmdline"});
-    EXPECT_EQ(pid1.out == "mydocker-init:", init) << pid1.out;
+    // ps shows docker's way: "mydocker-init -- CMD...", its name mydocker-init (not a memfd's).
+    auto pid1 = md({"exec", "a", "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"});
+    EXPECT_EQ(pid1.out.rfind(init ? "mydocker-init -- sh -c sh -c 'sleep 0.1 &'; exec sleep 30 "
+                                  : "sleep 30 ",
+                             0),
+              0u)
+        << pid1.out;
+    EXPECT_EQ(md({"exec", "a", "cat", "/proc/1/comm"}).out, init ? "mydocker-init\n" : "sleep\n");
     ASSERT_EQ(md({"stop", "a"}).status, 0);
     EXPECT_EQ(inspect("a")["State"]["ExitCode"], init ? 143 : 137)
         << "sleep ended by the forwarded TERM, or killed";

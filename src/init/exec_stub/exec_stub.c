@@ -33,6 +33,7 @@ typedef unsigned long ulong;
 #define NR_WAIT4 61
 #define NR_KILL 62
 #define NR_FORK 57
+#define NR_PRCTL 157
 static long sys3(long n, long a, long b, long c) {
   long ret;
   __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
@@ -64,6 +65,7 @@ __asm__(
 #define NR_WAIT4 260
 #define NR_KILL 129
 #define NR_CLONE 220
+#define NR_PRCTL 167
 static long sys3(long n, long a, long b, long c) {
   register long x8 __asm__("x8") = n;
   register long x0 __asm__("x0") = a;
@@ -152,10 +154,26 @@ static __attribute__((noreturn)) void exec_or_report(long fd, char** argv, char*
   leave(code);
 }
 
+// What `ps` shows for PID 1 (docker's "docker-init -- CMD..."): its name "mydocker-init", not
+// the memfd's, and its arguments "mydocker-init -- CMD...", not our protocol's words and the
+// command's path. The kernel laid the arguments out one after another; the command's are moved
+// to follow the new head (no longer than the old one: "mydocker-init:N" and a path) and the
+// rest is zeroed. Only PID 1's copy: the command has forked already.
+static void show_as_init(long argc, char** argv) {
+  sys3(NR_PRCTL, 15 /* PR_SET_NAME */, (long)"mydocker-init", 0);
+  static const char head[] = "mydocker-init\0--";
+  char* const end = argv[argc - 1] + length(argv[argc - 1]) + 1;
+  const char* from = argv[2];
+  char* at = argv[0];
+  for (ulong i = 0; i < sizeof head; ++i) *at++ = head[i];
+  while (from < end) *at++ = *from++;
+  while (at < end) *at++ = 0;
+}
+
 // --init: PID 1 forwards signals to the command (PID 2) and reaps every child until the command
 // ends. Signals stay blocked and are taken with rt_sigtimedwait: no handler, and a PID 1 with
 // a blocked signal still receives it (the kernel drops only unhandled, unblocked ones).
-static __attribute__((noreturn)) void run_init(long fd, char** argv, char** envp) {
+static __attribute__((noreturn)) void run_init(long fd, long argc, char** argv, char** envp) {
   unsigned long all = ~0UL, old = 0;
   sys4(NR_RT_SIGPROCMASK, 0 /* SIG_BLOCK */, (long)&all, (long)&old, 8);
   const long child = fork_process();
@@ -174,6 +192,7 @@ static __attribute__((noreturn)) void run_init(long fd, char** argv, char** envp
     exec_or_report(fd, argv, envp);
   }
   sys3(NR_CLOSE, fd, 0, 0);  // the command's exec closes the last copy: mydocker sees EOF
+  show_as_init(argc, argv);
   for (;;) {
     long info[16];  // siginfo_t: 128 bytes
     const long sig = sys4(NR_RT_SIGTIMEDWAIT, (long)&all, (long)info, 0, 8);
@@ -211,6 +230,6 @@ __attribute__((used)) void stub_main(long* sp) {
   long fd = 0;
   for (const char* p = a0 + 14; *p >= '0' && *p <= '9'; ++p) fd = fd * 10 + (*p - '0');
   if (argc < 3) leave(127);
-  if (init) run_init(fd, argv, envp);
+  if (init) run_init(fd, argc, argv, envp);
   exec_or_report(fd, argv, envp);
 }
