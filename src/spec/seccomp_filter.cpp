@@ -5,14 +5,18 @@
 // capabilities, the kernel and libseccomp, so it is kept in <data-root>/seccomp/<sha256>.bpf
 // and the next run reads it back in microseconds.
 
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "mydocker/image/tar.hpp"
+#include "mydocker/seccomp/bpf.hpp"
 #include "mydocker/seccomp/seccomp.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/util/error.hpp"
@@ -28,6 +32,32 @@ std::string read_text(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Whether `bpf` lets the native architecture's system call `nr` run (ALLOW or LOG), for zero
+// arguments.
+bool lets_run(const std::string& bpf, int nr) {
+  bpf::Program prog(bpf.size() / sizeof(sock_filter));
+  std::memcpy(prog.data(), bpf.data(), prog.size() * sizeof(sock_filter));
+  bpf::SyscallData d;
+  d.nr = static_cast<uint32_t>(nr);
+  d.arch = seccomp_arch_native();
+  const auto action = bpf::run(prog, d);
+  if (!action) return true;  // not ours to judge: the kernel will say
+  const uint32_t what = *action & SECCOMP_RET_ACTION_FULL;
+  return what == SECCOMP_RET_ALLOW || what == SECCOMP_RET_LOG;
+}
+
+// A profile under which nothing can start (docker would run it and see the container fail
+// with no word): the exec stub and the command need an exec and an exit.
+void check_usable(const std::string& bpf, const std::string& file) {
+  const char* missing =
+      !lets_run(bpf, SYS_execve) && !lets_run(bpf, SYS_execveat)   ? "execve and execveat"
+      : !lets_run(bpf, SYS_exit_group) && !lets_run(bpf, SYS_exit) ? "exit_group and exit"
+                                                                   : nullptr;
+  if (missing)
+    throw Error("invalid value 'seccomp=" + file + "' for --security-opt: the profile denies " +
+                missing + ", which every container needs (its command could not start or end)");
 }
 
 }  // namespace
@@ -68,6 +98,7 @@ SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::str
     throw Error("--security-opt seccomp=" + (file.empty() ? "(default)" : file) + ": " + e.what());
   }
   std::string bpf = compile_seccomp_bpf(profile, caps);
+  check_usable(bpf, file);
   if (o.dry_run) return {std::move(bpf), ""};  // a dry run makes nothing, not even the cache
   try {  // the cache is an optimisation: a read-only data root just compiles every time
     make_dirs(o.data_root + "/seccomp", 0700);

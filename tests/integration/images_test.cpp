@@ -38,7 +38,8 @@ class ImagesTest : public IntegrationTest {
         "set -e; r=" + data_ + "/rootfs; " + busybox_rootfs(data_ + "/rootfs") +
         "mkdir -p $r/root $r/home/alice; "
         "printf 'root:x:0:0:root:/root:/bin/sh\\nalice:x:1000:1000:alice:/home/alice:/bin/sh\\n' "
-        "> $r/etc/passwd; printf 'root:x:0:\\nalice:x:1000:\\nstaff:x:50:alice\\nwheel:x:10:root\\n' "
+        "> $r/etc/passwd; printf "
+        "'root:x:0:\\nalice:x:1000:\\nstaff:x:50:alice\\nwheel:x:10:root\\n' "
         "> $r/etc/group; "
         "echo image > $r/etc/motd; tar -C $r -cf " +
         tarball_ + " .";
@@ -581,6 +582,15 @@ TEST_F(ImagesTest, SeccompProfiles) {
   auto r = sh("mkdir /tmp/x 2>&1; echo done", {"--security-opt", "seccomp=" + file});
   EXPECT_NE(r.out.find("Operation not permitted"), std::string::npos) << r.out << r.err;
   EXPECT_EQ(sh("true", {"--security-opt", "seccomp=/nonexistent.json"}).status, 125);
+  // One that denies every exec: refused with a reason (docker's container would just die).
+  std::ofstream(file) << R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]})";
+  auto deny = sh("true", {"--security-opt", "seccomp=" + file});
+  EXPECT_EQ(deny.status, 125);
+  EXPECT_NE(deny.err.find("denies execve and execveat"), std::string::npos) << deny.err;
+  std::ofstream(file)
+      << R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execveat"],"action":"SCMP_ACT_ERRNO"}]})";
+  EXPECT_EQ(sh("echo one-exec-is-enough", {"--security-opt", "seccomp=" + file}).out,
+            "one-exec-is-enough\n");
 }
 
 TEST_F(ImagesTest, Ulimit) {
