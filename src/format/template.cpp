@@ -20,7 +20,7 @@ struct Pipeline;
 // One operand: .A.B, ., "text", 12, true, nil, a function's name, or (a pipeline).
 struct Arg {
   enum Kind { kField, kDot, kString, kNumber, kBool, kNil, kFunc, kSub } kind = kNil;
-  std::vector<std::string> path;  // kField
+  std::vector<std::string> path;  // kField; kSub: fields of its result ((pipeline).A.B)
   std::string text;               // kString, kFunc
   json value;                     // kNumber, kBool
   std::shared_ptr<Pipeline> sub;  // kSub
@@ -102,6 +102,7 @@ std::vector<Segment> segments(const std::string& t) {
 struct Token {
   enum Kind { kWord, kField, kDot, kString, kNumber, kPipe, kOpen, kClose } kind;
   std::string text;
+  bool chained = false;  // a field right after ')': Go's (pipeline).Field
 };
 
 bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
@@ -122,6 +123,17 @@ std::string quoted(const std::string& s, size_t& i, const std::string& where) {
   return out;
 }
 
+// ".A.B" -> {"A", "B"}.
+std::vector<std::string> field_path(const std::string& text, const std::string& where) {
+  std::vector<std::string> path;
+  for (size_t s = 1, e; s <= text.size(); s = e + 1) {
+    e = std::min(text.find('.', s), text.size());
+    if (e == s) fail(where, "bad field " + text);
+    path.push_back(text.substr(s, e - s));
+  }
+  return path;
+}
+
 std::vector<Token> tokens(const std::string& s, const std::string& where) {
   std::vector<Token> out;
   for (size_t i = 0; i < s.size();) {
@@ -136,7 +148,8 @@ std::vector<Token> tokens(const std::string& s, const std::string& where) {
     } else if (c == '.') {
       size_t j = i + 1;
       while (j < s.size() && (word_char(s[j]) || s[j] == '.')) ++j;
-      out.push_back({j == i + 1 ? Token::kDot : Token::kField, s.substr(i, j - i)});
+      const bool chained = i > 0 && s[i - 1] == ')';
+      out.push_back({j == i + 1 ? Token::kDot : Token::kField, s.substr(i, j - i), chained});
       i = j;
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
                (c == '-' && i + 1 < s.size() &&
@@ -270,11 +283,7 @@ class Parser {
         return a;
       case Token::kField:
         a.kind = Arg::kField;
-        for (size_t s = 1, e; s <= t.text.size(); s = e + 1) {
-          e = std::min(t.text.find('.', s), t.text.size());
-          if (e == s) fail(where, "bad field " + t.text);
-          a.path.push_back(t.text.substr(s, e - s));
-        }
+        a.path = field_path(t.text, where);
         return a;
       case Token::kString:
         a.kind = Arg::kString;
@@ -296,6 +305,8 @@ class Parser {
         if (i++ >= toks.size()) fail(where, "unclosed left paren");
         a.kind = Arg::kSub;
         a.sub = std::make_shared<Pipeline>(pipeline(inner, where));
+        if (i < toks.size() && toks[i].kind == Token::kField && toks[i].chained)
+          a.path = field_path(toks[i++].text, where);  // (index .Mounts 0).Source
         return a;
       }
       case Token::kWord:
@@ -326,22 +337,26 @@ class Parser {
 
 json evaluate(const Pipeline& p, const json& dot);
 
+// v.A.B...: null where a step is missing.
+json fields_of(const json& value, const std::vector<std::string>& path) {
+  const json* v = &value;
+  for (const auto& key : path) {
+    if (!v->is_object() || !v->contains(key)) return nullptr;
+    v = &(*v)[key];
+  }
+  return *v;
+}
+
 json operand(const Arg& a, const json& dot) {
   switch (a.kind) {
     case Arg::kDot:
       return dot;
-    case Arg::kField: {
-      const json* v = &dot;
-      for (const auto& key : a.path) {
-        if (!v->is_object() || !v->contains(key)) return nullptr;
-        v = &(*v)[key];
-      }
-      return *v;
-    }
+    case Arg::kField:
+      return fields_of(dot, a.path);
     case Arg::kString:
       return a.text;
     case Arg::kSub:
-      return evaluate(*a.sub, dot);
+      return a.path.empty() ? evaluate(*a.sub, dot) : fields_of(evaluate(*a.sub, dot), a.path);
     default:
       return a.value;
   }

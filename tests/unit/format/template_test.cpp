@@ -40,6 +40,17 @@ TEST(Template, FieldsAndPaths) {
   EXPECT_EQ(run("plain text", kContainer), "plain text");
 }
 
+// docker's everyday idiom: {{(index .NetworkSettings.Ports "80/tcp" 0).HostPort}}.
+TEST(Template, FieldsOfAParenthesizedPipeline) {
+  const json c = {{"Mounts", {{{"Name", "data"}, {"Source", "/v"}}}},
+                  {"Ports", {{"80/tcp", {{{"HostIp", "0.0.0.0"}, {"HostPort", "8080"}}}}}}};
+  EXPECT_EQ(run("{{(index .Mounts 0).Name}} {{(index .Mounts 0).Source}}", c), "data /v");
+  EXPECT_EQ(run(R"({{(index (index .Ports "80/tcp") 0).HostPort}})", c), "8080");
+  EXPECT_EQ(run("{{(index .Mounts 0).Nope}}", c), "<no value>");
+  EXPECT_EQ(run("{{(.Mounts)}}", c), "[map[Name:data Source:/v]]");
+  EXPECT_THROW(run("{{(index .Mounts 0) .Name}}", c), Error) << "a space: an argument, as in Go";
+}
+
 TEST(Template, Functions) {
   EXPECT_EQ(run("{{json .State}}", kContainer), R"({"Pid":42,"Running":true,"Status":"running"})");
   EXPECT_EQ(run("{{json .}}", json{{"a", 1}}), R"({"a":1})");
