@@ -258,6 +258,13 @@ TEST_F(OciTest, HooksRunInOrderWithTheStateAndFailuresStopTheStep) {
   // The state on stdin: the container's id and, for poststop, "stopped".
   EXPECT_NE(order[0].find("\"id\":\"c1\""), std::string::npos) << order[0];
   EXPECT_NE(order[5].find("\"status\":\"stopped\""), std::string::npos) << order[5];
+  // The runtime-spec's state, not the runtime's record (its cgroup paths, the init's start).
+  for (size_t i : {0, 1, 2}) {
+    EXPECT_NE(order[i].find("\"status\":\"creating\""), std::string::npos) << order[i];
+    EXPECT_NE(order[i].find("\"pid\":"), std::string::npos) << order[i];
+    EXPECT_EQ(order[i].find("cgroup"), std::string::npos) << order[i];
+    EXPECT_EQ(order[i].find("pid_start"), std::string::npos) << order[i];
+  }
   // A failing createRuntime hook fails create, which leaves nothing.
   json bad = config({"true"});
   bad["hooks"] = {
