@@ -16,7 +16,7 @@ namespace {
 // networks' lock.
 void for_each_peer(const std::string& data_root, const std::string& network,
                    const std::string& container_id, const HostsFileOf& hosts_of,
-                   const std::function<void(const std::string&)>& edit,
+                   const std::function<void(const std::string&, const Lease&)>& edit,
                    bool itself = false) noexcept {
   try {
     NetworkStore store(data_root);
@@ -25,7 +25,7 @@ void for_each_peer(const std::string& data_root, const std::string& network,
       if (peer.container_id == container_id && !itself) continue;
       try {
         const std::string path = hosts_of(peer.container_id);
-        if (!path.empty()) edit(path);
+        if (!path.empty()) edit(path, peer);
       } catch (const std::exception&) {  // a peer of another state root, or gone
       }
     }
@@ -41,9 +41,16 @@ std::string hosts_file_in(const nlohmann::json& config) {
 }
 
 bool append_line(const std::string& path, const std::string& line) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
-  const std::string text = line + "\n";
-  return fd && write_all(fd.get(), text.data(), text.size());
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return false;
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  if (n < 0) return false;
+  if (("\n" + text).find("\n" + line + "\n") != std::string::npos) return true;  // there already
+  const std::string add = (text.empty() || text.back() == '\n' ? "" : "\n") + line + "\n";
+  return write_all(fd.get(), add.data(), add.size());
 }
 
 bool remove_line(const std::string& path, const std::string& line) {
@@ -78,8 +85,19 @@ bool replace_line(const std::string& path, const std::string& line,
 void announce_peer(const std::string& data_root, const std::string& network,
                    const std::string& container_id, const std::string& line,
                    const HostsFileOf& hosts_of) noexcept {
+  std::string own;
+  try {
+    own = hosts_of(container_id);
+  } catch (const std::exception&) {
+  }
+  // Both ways under one hold of the lock: a peer whose lease came after this container's file
+  // was written, and whose announce found no file of ours yet, is added here (each line once).
   for_each_peer(data_root, network, container_id, hosts_of,
-                [&](const std::string& path) { (void)append_line(path, line); });
+                [&](const std::string& path, const Lease& peer) {
+                  (void)append_line(path, line);
+                  if (!own.empty() && !peer.container_name.empty())
+                    (void)append_line(own, hosts_line(peer));
+                });
 }
 
 void rename(const std::string& data_root, const std::string& container_id, const std::string& name,
@@ -90,7 +108,7 @@ void rename(const std::string& data_root, const std::string& container_id, const
     now.container_name = name;
     for_each_peer(
         data_root, was.network, container_id, hosts_of,
-        [&](const std::string& path) {
+        [&](const std::string& path, const Lease&) {
           (void)replace_line(path, hosts_line(was), hosts_line(now));
         },
         /*itself=*/true);
@@ -101,7 +119,7 @@ void retract_peer(const std::string& data_root, const std::string& network,
                   const std::string& container_id, const std::string& line,
                   const HostsFileOf& hosts_of) noexcept {
   for_each_peer(data_root, network, container_id, hosts_of,
-                [&](const std::string& path) { (void)remove_line(path, line); });
+                [&](const std::string& path, const Lease&) { (void)remove_line(path, line); });
 }
 
 void retract_names(const std::string& data_root, const std::string& container_id,

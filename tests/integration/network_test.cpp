@@ -407,7 +407,8 @@ TEST_F(NetworkTest, TableRemovedIsMadeAgainAndLargeRangesPublish) {
   const std::string table = in_host({"nft", "list", "table", "ip", "mydocker"}).out;
   EXPECT_NE(table.find("chain guard"), std::string::npos) << table;
   EXPECT_EQ(table.find("ct status dnat accept"), table.rfind("ct status dnat accept"))
-      << "rules added twice:\n" << table;
+      << "rules added twice:\n"
+      << table;
   // More ports than the netlink socket's default send buffer holds in one batch.
   auto huge = md({"run", "--rm", "-p", "20000-30000:20000-30000/udp", "busybox", "true"});
   EXPECT_EQ(huge.status, 0) << huge.err.substr(0, 400);
@@ -455,6 +456,14 @@ TEST_F(NetworkTest, FiftyConcurrentRunsNeverShareAnAddress) {
     ips.insert(c["NetworkSettings"]["Networks"]["many"]["IPAddress"].get<std::string>());
   }
   EXPECT_EQ(ips.size(), 50u) << "two runs got the same address";
+  // Each knows the 49 others by name, each once, however their starts interleaved.
+  for (int i = 1; i <= 50; i += 7) {
+    const std::string m = "m" + std::to_string(i);
+    const auto hosts =
+        md({"exec", m, "sh", "-c", "sort /etc/hosts | uniq -d; grep -cwE 'm[0-9]+' /etc/hosts"});
+    EXPECT_EQ(hosts.out, "50\n") << m << ": duplicated lines, or names missing:\n"
+                                 << md({"exec", m, "cat", "/etc/hosts"}).out;
+  }
   names[0] = "rm";
   names.insert(names.begin() + 1, "-f");
   EXPECT_EQ(md(names).status, 0);
@@ -479,9 +488,9 @@ TEST_F(NetworkTest, UdpPublishingAndSharingAContainersNetwork) {
   auto ours = md({"run", "--rm", "--net", "container:dns", "busybox", "sh", "-c", files});
   EXPECT_EQ(ours.out, theirs.out) << ours.err;
   EXPECT_NE(ours.out.find("10.88."), std::string::npos) << "dns's address: " << ours.out;
-  for (const std::vector<std::string>& flags :
-       {std::vector<std::string>{"--hostname", "x"}, {"--dns", "1.1.1.1"},
-        {"--add-host", "a:1.2.3.4"}}) {
+  for (const std::vector<std::string>& flags : {std::vector<std::string>{"--hostname", "x"},
+                                                {"--dns", "1.1.1.1"},
+                                                {"--add-host", "a:1.2.3.4"}}) {
     std::vector<std::string> a = {"run", "--rm", "--net", "container:dns"};
     a.insert(a.end(), flags.begin(), flags.end());
     a.insert(a.end(), {"busybox", "true"});

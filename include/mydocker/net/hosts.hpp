@@ -21,7 +21,10 @@ using HostsFileOf = std::function<std::string(const std::string& container_id)>;
 // Where a container's config.json (run.cpp's config_for) keeps its hosts file: "" for none.
 std::string hosts_file_in(const nlohmann::json& config);
 
-// "IP\tNAME" appended to the /etc/hosts of every other container leased on `network`.
+// "IP\tNAME" appended to the /etc/hosts of every other container leased on `network`, and theirs
+// to the container's own, under the networks' lock, each line once: concurrent runs on one
+// network each end with every peer's line exactly once, whatever order their files and
+// announces came in.
 void announce_peer(const std::string& data_root, const std::string& network,
                    const std::string& container_id, const std::string& line,
                    const HostsFileOf& hosts_of) noexcept;
@@ -44,6 +47,8 @@ void forget(const std::string& data_root, const Endpoint& e, const std::string& 
 void retract_names(const std::string& data_root, const std::string& container_id,
                    const std::vector<Endpoint>& endpoints, const HostsFileOf& hosts_of) noexcept;
 // The same for one file (both in place, through O_NOFOLLOW); false when it cannot be opened.
+// append_line adds nothing when the file has the line already (an announce and a file written
+// from the leases may both bring a peer's line).
 bool append_line(const std::string& path, const std::string& line);
 bool remove_line(const std::string& path, const std::string& line);
 // Lines equal to `line` replaced by `replacement` (or taken out when it is nullopt).
