@@ -611,8 +611,9 @@ TEST_F(ImagesTest, StdinWithoutATerminal) {
 TEST_F(ImagesTest, TerminalThroughTmux) {
   ASSERT_EQ(run({"sh", "-c", "command -v tmux"}).status, 0) << "tmux is missing";
   const std::string session = "mydocker-itest-" + std::to_string(getpid());
+  // Its server's socket in the test's own directory (removed with it), not /tmp/tmux-UID.
   auto tmux = [&](std::vector<std::string> a) {
-    a.insert(a.begin(), {"tmux", "-L", session});
+    a.insert(a.begin(), {"env", "TMUX_TMPDIR=" + data_, "tmux", "-L", session});
     return run(a);
   };
   ASSERT_EQ(tmux({"new-session", "-d", "-x", "100", "-y", "30", "sh"}).status, 0);
