@@ -24,6 +24,7 @@
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/image/image.hpp"
 #include "mydocker/image/libarchive.hpp"
+#include "mydocker/init/userns.hpp"
 #include "mydocker/spec/config.hpp"
 #include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/prepare.hpp"
@@ -465,28 +466,17 @@ void enter_running(const View& v) {
 // A volume or bind of a stopped container at its place in the overlay mounted at v.files (the
 // target resolved inside it: an image's symlink never sends it to the host's files), read-only
 // as recorded or when the view is. A target its runs never made is left out.
-void attach_bind(const View& v, const View::Bind& b, bool writable) {
-  UniqueFd root(::open(v.files.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) throw SysError(errno, "open " + v.files);
+void attach_bind(const View& v, int root, const View::Bind& b, bool writable) {
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   const std::string rel = "." + b.target;
-  UniqueFd target(
-      static_cast<int>(::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how)));
+  UniqueFd target(static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how)));
   if (!target) {
     if (errno == ENOENT) return;
     throw SysError(errno, "open " + b.target + " in container " + v.name);
   }
-  UniqueFd tree(static_cast<int>(
-      ::open_tree(AT_FDCWD, b.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)));
-  if (!tree) throw SysError(errno, "open_tree " + b.source + " (a volume of " + v.name + ")");
-  if (b.readonly || !writable) {
-    mount_attr attr{};
-    attr.attr_set = MOUNT_ATTR_RDONLY;
-    if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
-      throw SysError(errno, "read-only copy of " + b.source);
-  }
+  const UniqueFd tree = detached_tree(b.source, /*userns_fd=*/-1, b.readonly || !writable);
   if (::move_mount(tree.get(), "", target.get(), "",
                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
     throw SysError(errno, "mount " + b.source + " on " + b.target + " in container " + v.name);
@@ -506,7 +496,11 @@ void enter_stopped(const View& v, bool writable) {
   if (::mount("overlay", v.files.c_str(), "overlay", (writable ? 0 : MS_RDONLY) | MS_NODEV,
               data.c_str()) != 0)
     throw_errno("mount -t overlay -o " + data + " " + v.files);
-  for (const auto& b : v.binds) attach_bind(v, b, writable);
+  if (!v.binds.empty()) {
+    UniqueFd root(::open(v.files.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw SysError(errno, "open " + v.files);
+    for (const auto& b : v.binds) attach_bind(v, root.get(), b, writable);
+  }
   if (::chroot(v.files.c_str()) != 0) throw SysError(errno, "chroot " + v.files);
   if (::chdir("/") != 0) throw SysError(errno, "chdir / in container " + v.name);
 }

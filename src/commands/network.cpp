@@ -125,9 +125,7 @@ void network_connect(const Store& store, const std::string& network, const std::
   // Connected: what follows only helps names resolve, and fails nothing.
   if (!e.network.builtin()) try {
       net::announce_peer(a.data_root, e.network.name, dir.id(), net::hosts_line(e.lease),
-                         hosts_files_of(store));
-      if (const std::string own = net::hosts_file_in(a.config); !own.empty())
-        for (const auto& line : net::peer_lines(a.data_root, e)) net::append_line(own, line);
+                         hosts_files_of(store));  // both ways: its peers' names into its file
     } catch (const std::exception&) {
     }
   record_event(store.root(),

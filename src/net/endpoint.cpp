@@ -347,12 +347,6 @@ std::vector<std::string> peer_lines(const std::string& data_root, const Endpoint
   return out;
 }
 
-std::string peer_hosts(const std::string& data_root, const Endpoint& e) {
-  std::string out = hosts_line(e.lease) + "\n";
-  for (const auto& line : peer_lines(data_root, e)) out += line + "\n";
-  return out;
-}
-
 namespace {
 
 std::string early_veths_lock(const std::string& data_root) {

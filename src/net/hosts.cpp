@@ -33,6 +33,16 @@ void for_each_peer(const std::string& data_root, const std::string& network,
   }
 }
 
+// The whole of an open file; nullopt on a read error.
+std::optional<std::string> read_all(int fd) {
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  if (n < 0) return std::nullopt;
+  return text;
+}
+
 }  // namespace
 
 std::string hosts_file_in(const nlohmann::json& config) {
@@ -42,12 +52,9 @@ std::string hosts_file_in(const nlohmann::json& config) {
 
 bool append_line(const std::string& path, const std::string& line) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return false;
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  if (n < 0) return false;
+  const auto read = fd ? read_all(fd.get()) : std::nullopt;
+  if (!read) return false;
+  const std::string& text = *read;
   if (("\n" + text).find("\n" + line + "\n") != std::string::npos) return true;  // there already
   const std::string add = (text.empty() || text.back() == '\n' ? "" : "\n") + line + "\n";
   return write_all(fd.get(), add.data(), add.size());
@@ -60,12 +67,10 @@ bool remove_line(const std::string& path, const std::string& line) {
 bool replace_line(const std::string& path, const std::string& line,
                   const std::optional<std::string>& replacement) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return false;
-  std::string text, kept;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  if (n < 0) return false;
+  const auto read = fd ? read_all(fd.get()) : std::nullopt;
+  if (!read) return false;
+  const std::string& text = *read;
+  std::string kept;
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);

@@ -315,11 +315,7 @@ void Creation::exchange() {
   // prestart (deprecated) and createRuntime: in our namespaces, the container's exist. Hooks see
   // the runtime-spec's state (and runc's extras), as `state` prints it: not our record's
   // internal fields (cgroup paths, the init's start time).
-  json spec_state = {
-      {"ociVersion", kOciVersion}, {"id", ct_.id()},      {"status", "creating"},
-      {"bundle", spec_.bundle},    {"pid", child_.pid},   {"annotations", spec_.annotations},
-      {"rootfs", spec_.root},      {"created", created_}, {"owner", ""}};
-  const std::string state = spec_state.dump();
+  const std::string state = ct_.spec_state(state_json("creating"), "creating", child_.pid).dump();
   if (auto why = run_hooks(spec_.hooks.prestart, "prestart", state)) throw Error(*why);
   if (auto why = run_hooks(spec_.hooks.create_runtime, "createRuntime", state)) throw Error(*why);
   const uint32_t size = static_cast<uint32_t>(state.size());

@@ -104,12 +104,16 @@ Status Container::status(const json& state) const {
 
 json Container::spec_state(const json& state) const {
   const Status s = status(state);
+  return spec_state(state, s.name, s.pid);
+}
+
+json Container::spec_state(const json& state, const std::string& status, pid_t pid) const {
   json out = {{"ociVersion", kOciVersion},
               {"id", id_},
-              {"status", s.name},
+              {"status", status},
               {"bundle", state.value("bundle", "")},
               {"annotations", state.value("annotations", json::object())}};
-  if (s.pid > 0) out["pid"] = s.pid;
+  if (pid > 0) out["pid"] = pid;
   // runc's extras, which clients such as podman read.
   out["rootfs"] = state.value("rootfs", "");
   out["created"] = state.value("created", "");

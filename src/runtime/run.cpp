@@ -420,13 +420,13 @@ bool early_veth(const RunOptions& o) {
   return n == net::kDefaultNetwork || net::NetworkStore(o.data_root).has(n);
 }
 
-// The /etc/hosts lines of a bridged container: its address with its hostname and name, and
-// the containers already on its (user-defined) network.
+// The /etc/hosts lines of a bridged container: its address with its hostname and name (the
+// containers already on its network come with announce(), under the networks' lock).
 // A container started again lists its peers on the networks `network connect` added too.
 std::string endpoint_hosts(const Plan& p, const std::string& data_root, const ContainerDir& dir) {
   if (!p.endpoint) return "";
   std::string out =
-      p.endpoint->ip() + "\t" + p.init.hostname + "\n" + net::peer_hosts(data_root, *p.endpoint);
+      p.endpoint->ip() + "\t" + p.init.hostname + "\n" + net::hosts_line(p.endpoint->lease) + "\n";
   for (const auto& x : net::extra_endpoints(dir.extra_networks()))
     for (const auto& line : net::peer_lines(data_root, x)) out += line + "\n";
   return out;
@@ -438,7 +438,7 @@ std::string host_gateway(const Plan& p) {
   return p.endpoint ? net::format_ipv4(p.endpoint->network.gateway) : "";
 }
 
-// The containers already on the network learn the new one's name.
+// The containers already on the network learn the new one's name, and it theirs.
 void announce(const Plan& p, const RunOptions& o) {
   if (!p.endpoint || p.endpoint->network.builtin()) return;
   const Store store(o.state_root);

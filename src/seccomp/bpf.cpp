@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <map>
@@ -365,6 +366,12 @@ uint32_t unnamed_arch(const Shape& s) {
 }
 
 }  // namespace
+
+Program program_of(std::string_view bytes) {
+  Program prog(bytes.size() / sizeof(sock_filter));
+  std::memcpy(prog.data(), bytes.data(), prog.size() * sizeof(sock_filter));
+  return prog;
+}
 
 std::optional<uint32_t> run(const Program& prog, const SyscallData& d) {
   uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {};

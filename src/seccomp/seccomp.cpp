@@ -475,8 +475,7 @@ std::string strip_json_exception_id(const std::string& what) {
 // the instructions, which is what loading costs. Kept only if it returns the same for every
 // input that could tell them apart; else libseccomp's own.
 std::string compacted(const std::string& bpf) {
-  bpf::Program prog(bpf.size() / sizeof(sock_filter));
-  std::memcpy(prog.data(), bpf.data(), prog.size() * sizeof(sock_filter));
+  const bpf::Program prog = bpf::program_of(bpf);
   const auto small = bpf::compact(prog);
   if (!small || !bpf::same_results(prog, *small)) return bpf;
   return std::string(reinterpret_cast<const char*>(small->data()),

@@ -11,7 +11,6 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -34,11 +33,9 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-// Whether `bpf` lets the native architecture's system call `nr` run (ALLOW or LOG), for zero
+// Whether `prog` lets the native architecture's system call `nr` run (ALLOW or LOG), for zero
 // arguments.
-bool lets_run(const std::string& bpf, int nr) {
-  bpf::Program prog(bpf.size() / sizeof(sock_filter));
-  std::memcpy(prog.data(), bpf.data(), prog.size() * sizeof(sock_filter));
+bool lets_run(const bpf::Program& prog, int nr) {
   bpf::SyscallData d;
   d.nr = static_cast<uint32_t>(nr);
   d.arch = seccomp_arch_native();
@@ -51,10 +48,11 @@ bool lets_run(const std::string& bpf, int nr) {
 // A profile under which nothing can start (docker would run it and see the container fail
 // with no word): the exec stub and the command need an exec and an exit.
 void check_usable(const std::string& bpf, const std::string& file) {
+  const bpf::Program prog = bpf::program_of(bpf);
   const char* missing =
-      !lets_run(bpf, SYS_execve) && !lets_run(bpf, SYS_execveat)   ? "execve and execveat"
-      : !lets_run(bpf, SYS_exit_group) && !lets_run(bpf, SYS_exit) ? "exit_group and exit"
-                                                                   : nullptr;
+      !lets_run(prog, SYS_execve) && !lets_run(prog, SYS_execveat)   ? "execve and execveat"
+      : !lets_run(prog, SYS_exit_group) && !lets_run(prog, SYS_exit) ? "exit_group and exit"
+                                                                     : nullptr;
   if (missing)
     throw Error("invalid value 'seccomp=" + file + "' for --security-opt: the profile denies " +
                 missing + ", which every container needs (its command could not start or end)");

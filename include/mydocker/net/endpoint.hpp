@@ -81,10 +81,8 @@ void disconnect(const Endpoint& e) noexcept;
 void release(const std::string& data_root, const std::string& container_id) noexcept;
 // The subnets the host already routes (a new network must not collide with them).
 std::vector<Subnet> host_subnets();
-// /etc/hosts lines for the containers on the same network (name and --name alias).
-std::string peer_hosts(const std::string& data_root, const Endpoint& e);
-// The same without the container's own line: its peers' "IP\tNAME" lines (none on the built-in
-// network, where names do not resolve).
+// The "IP\tNAME" lines of a container's peers on `e`'s network (none on the built-in network,
+// where names do not resolve).
 std::vector<std::string> peer_lines(const std::string& data_root, const Endpoint& e);
 // A run's guard while its veth may exist before its lease and record (net/netns.hpp makes it
 // while the run is planned): a shared lock that prune_network_leftovers leaves the veths alone

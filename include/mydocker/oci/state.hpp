@@ -44,6 +44,9 @@ class Container {
   Status status(const nlohmann::json& state) const;
   // state.json in the runtime-spec's form: ociVersion, id, status, pid, bundle, annotations.
   nlohmann::json spec_state(const nlohmann::json& state) const;
+  // The same for a `status` and `pid` known already (create's hooks: "creating").
+  nlohmann::json spec_state(const nlohmann::json& state, const std::string& status,
+                            pid_t pid) const;
   CgroupRecord cgroups(const nlohmann::json& state) const;
   // A pidfd of the init while it is the container's (start time checked); empty otherwise.
   UniqueFd init_pidfd(const nlohmann::json& state) const;

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 namespace mydocker::bpf {
@@ -27,6 +28,9 @@ struct SyscallData {
   uint64_t instruction_pointer = 0;
   uint64_t args[6] = {};
 };
+
+// A program from its bytes (the sock_filter array a filter is stored and loaded as).
+Program program_of(std::string_view bytes);
 
 // What `prog` returns for `d` (SECCOMP_RET_* | data), or nullopt for a program the kernel
 // would refuse (a jump out of it, an unknown instruction, a load outside seccomp_data).
