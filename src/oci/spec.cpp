@@ -433,6 +433,9 @@ Spec parse_spec(const json& config, const std::string& bundle) {
   struct stat st {};
   if (::stat(s.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     fail("root.path", "\"" + s.root + "\" is not a directory");
+  char real[PATH_MAX];
+  if (::realpath(s.root.c_str(), real) && std::string(real) == "/")
+    fail("root.path", "\"" + s.root + "\" is the host's root directory: refused");
   c.rootfs = s.root;
   c.readonly_rootfs = r.boolean("readonly");
   c.hostname = top.str("hostname");

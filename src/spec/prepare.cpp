@@ -411,6 +411,13 @@ std::vector<std::string> prepare_filesystem(const RunOptions& o, const ImageDefa
     char real[4096];
     if (!::realpath(o.rootfs_dir.c_str(), real) || !is_dir(real))
       throw Error("invalid value '" + o.rootfs_dir + "' for --rootfs: not a directory");
+    // The host's own root cannot be bound over itself as a container's: the init's view of
+    // the host (/proc, /sys/fs/cgroup) would be covered by the container's mounts.
+    if (std::string(real) == "/")
+      throw Error("invalid value '" + o.rootfs_dir +
+                  "' for --rootfs: the host's root directory cannot be a container's root (run "
+                  "without an image for the host's files, read-only; --host-rw keeps them "
+                  "writable)");
     c.rootfs = real;
     root_for_users = {real};
   }

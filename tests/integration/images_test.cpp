@@ -508,6 +508,14 @@ TEST_F(ImagesTest, RootfsDirectory) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "image\n");
   EXPECT_EQ(read_file(data_ + "/rootfs/tmp/written"), "kept\n");
+  // The host's root (by any name) would cover the init's own view of the host: refused.
+  ASSERT_EQ(::symlink("/", (data_ + "/hostroot").c_str()), 0);
+  for (const std::string& dir : {std::string("/"), data_ + "/hostroot", std::string("/tmp/..")}) {
+    auto bad = md({"run", "--rm", "--rootfs", dir, "true"});
+    EXPECT_EQ(bad.status, 125) << dir;
+    EXPECT_NE(bad.err.find("for --rootfs: the host's root directory"), std::string::npos)
+        << bad.err;
+  }
 }
 
 TEST_F(ImagesTest, ExportAndCommit) {

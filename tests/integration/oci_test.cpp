@@ -195,8 +195,12 @@ TEST_F(OciTest, ErrorsForDuplicateMissingRunningAndBadInput) {
   no_root["root"]["path"] = "/nonexistent-rootfs";
   json rdt = config({"true"});
   rdt["linux"]["intelRdt"] = {{"closID", "x"}};
-  for (auto [cfg, field] :
-       {std::pair{unknown, "linux.bogus"}, {no_root, "root.path"}, {rdt, "linux.intelRdt"}}) {
+  json host_root = config({"true"});
+  host_root["root"]["path"] = "/";
+  for (auto [cfg, field] : {std::pair{unknown, "linux.bogus"},
+                            {no_root, "root.path"},
+                            {rdt, "linux.intelRdt"},
+                            {host_root, "is the host's root directory"}}) {
     auto r = oci({"create", "-b", bundle(cfg, "bad"), "c2"});
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.err.find(field), std::string::npos) << r.err;
