@@ -24,11 +24,12 @@ void sysctl(const std::string& key, const std::string& value) {
   for (auto& c : path)
     if (c == '.') c = '/';
   trace::emit("sysctl -w " + key + "=" + value);
-  try {
-    Fs().write("/proc/sys/" + path, value);
-  } catch (const std::exception& e) {
-    throw Error(std::string("sysctl -w ") + key + "=" + value + ": " + e.what());
-  }
+  // Written here, not through Fs::write, which would trace the same step again as an `echo`.
+  path = "/proc/sys/" + path;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), value.data(), value.size()) < 0)
+    throw Error(std::string("sysctl -w ") + key + "=" + value + ": " +
+                FsError(errno, "write", path, value).what());
 }
 
 // The default route's device's MTU (1500 without one).

@@ -691,6 +691,17 @@ TEST_F(NetworkTest, InternalNetworkHasNoWayOut) {
   EXPECT_EQ(md({"network", "rm", "inner"}).status, 0);
 }
 
+// --trace prints a sysctl once, as `sysctl -w`, the line a learner would type (it used to be
+// followed by the same write again as an `echo ... > /proc/sys/...`).
+TEST_F(NetworkTest, TraceShowsEachSysctlOnce) {
+  ASSERT_EQ(md({"network", "create", "lesson"}).status, 0);
+  auto r = md({"run", "--rm", "--trace", "--net", "lesson", "busybox", "true"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("+ sysctl -w net.ipv4.conf."), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("/proc/sys/net/"), std::string::npos) << r.err;
+  EXPECT_EQ(md({"network", "rm", "lesson"}).status, 0);
+}
+
 // A container's eth0 has the MTU of the host's uplink (here 1400), also after the bridge's last
 // port has gone (a bridge keeps only an MTU set as a change, not one given at creation).
 // The pair is made while the run is planned, by the helper that makes its namespace, and only
