@@ -114,6 +114,11 @@ Endpoint plan_endpoint(const std::string& data_root, const std::string& network,
   if (ip && e.network.builtin())
     throw Error("invalid value '" + requested_ip + "' for --ip: only a user-defined network " +
                 "takes a fixed address (docker's rule)");
+  // docker accepts -p here and publishes nothing (moby#36174): a published port the firewall
+  // then drops is a silent trap; an internal network has no way in, so it is refused.
+  if (!e.ports.empty() && e.network.internal)
+    throw Error("invalid value '" + publish.front() + "' for -p: network " + network +
+                " is --internal (no way in or out): publish from a network that is not internal");
   if (!aliases.empty() && e.network.builtin())  // docker's words
     throw Error("network-scoped alias is supported only for containers in user defined networks");
   // A port another container publishes is refused by the kernel when the run publishes it

@@ -688,6 +688,14 @@ TEST_F(NetworkTest, InternalNetworkHasNoWayOut) {
   auto r = md({"run", "--rm", "--net", "inner", "busybox", "sh", "-c",
                "timeout 2 wget -q -O- http://192.0.2.2:8000/ || echo no-way-out"});
   EXPECT_NE(r.out.find("no-way-out"), std::string::npos) << r.out;
+  // A port published there could never be reached: refused by name, nothing left behind.
+  for (const char* cmd : {"run", "create"}) {
+    auto p = md({cmd, "--name", "pub", "--net", "inner", "-p", "18080:80", "busybox", "true"});
+    EXPECT_EQ(p.status, 125) << cmd;
+    EXPECT_NE(p.err.find("'18080:80' for -p: network inner is --internal"), std::string::npos)
+        << p.err;
+    EXPECT_NE(md({"inspect", "pub"}).status, 0) << cmd << ": a record was left";
+  }
   EXPECT_EQ(md({"network", "rm", "inner"}).status, 0);
 }
 
