@@ -21,6 +21,7 @@
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/time.hpp"
 #include "mydocker/util/trace.hpp"
+#include "mydocker/util/units.hpp"
 #include "mydocker/util/version.hpp"
 
 namespace mydocker::oci {
@@ -206,12 +207,38 @@ int exec_command(const Globals& g, Flags& f) {
   return exec(o);
 }
 
-int update_command(const Globals& g, Flags& f) {
-  const std::string id = need_id(f, "update");
-  if (!f.has("resources"))
-    throw Error(
-        "update: --resources FILE|- is needed (runc's single-value flags are not supported)");
-  const std::string file = f.get("resources");
+// runc update's single-value flags: each one's place in the resources and how it is read.
+struct UpdateFlag {
+  const char* flag;
+  const char* group;  // memory, cpu, pids, blockIO
+  const char* key;
+  enum Kind { kSize, kInt, kText } kind;
+};
+constexpr UpdateFlag kUpdateFlags[] = {
+    {"memory", "memory", "limit", UpdateFlag::kSize},
+    {"memory-reservation", "memory", "reservation", UpdateFlag::kSize},
+    {"memory-swap", "memory", "swap", UpdateFlag::kSize},
+    {"kernel-memory", "memory", "kernel", UpdateFlag::kSize},
+    {"kernel-memory-tcp", "memory", "kernelTCP", UpdateFlag::kSize},
+    {"cpu-period", "cpu", "period", UpdateFlag::kInt},
+    {"cpu-quota", "cpu", "quota", UpdateFlag::kInt},
+    {"cpu-share", "cpu", "shares", UpdateFlag::kInt},
+    {"cpu-rt-period", "cpu", "realtimePeriod", UpdateFlag::kInt},
+    {"cpu-rt-runtime", "cpu", "realtimeRuntime", UpdateFlag::kInt},
+    {"cpuset-cpus", "cpu", "cpus", UpdateFlag::kText},
+    {"cpuset-mems", "cpu", "mems", UpdateFlag::kText},
+    {"pids-limit", "pids", "limit", UpdateFlag::kInt},
+    {"blkio-weight", "blockIO", "weight", UpdateFlag::kInt},
+};
+
+std::set<std::string> update_valued() {
+  std::set<std::string> out = {"resources", "l3-cache-schema", "mem-bw-schema"};
+  for (const auto& u : kUpdateFlags) out.insert(u.flag);
+  return out;
+}
+
+// --resources FILE|- (the runtime-spec's LinuxResources, as containerd and podman send it).
+json resources_file(const std::string& file) {
   std::string text;
   if (file == "-") {
     char buf[4096];
@@ -222,7 +249,42 @@ int update_command(const Globals& g, Flags& f) {
     text = Fs().read(file);
   }
   json r = json::parse(text, nullptr, false);
-  if (r.is_discarded()) throw Error("update: --resources " + file + ": not valid JSON");
+  if (r.is_discarded() || !r.is_object())
+    throw Error("update: --resources " + file + ": not a JSON object");
+  return r;
+}
+
+// As runc: the flags are laid over what --resources gives; sizes are docker's ("512m"), -1 is
+// unlimited.
+int update_command(const Globals& g, Flags& f) {
+  const std::string id = need_id(f, "update");
+  for (const char* rdt : {"l3-cache-schema", "mem-bw-schema"})
+    if (f.has(rdt))
+      throw Error(std::string("update: --") + rdt + ": Intel RDT is not supported by mydocker");
+  json r = f.has("resources") ? resources_file(f.get("resources")) : json::object();
+  bool any = f.has("resources");
+  for (const auto& u : kUpdateFlags) {
+    if (!f.has(u.flag)) continue;
+    any = true;
+    const std::string text = f.get(u.flag);
+    const std::string bad = std::string("invalid value '") + text + "' for --" + u.flag;
+    json value;
+    if (u.kind == UpdateFlag::kText) {
+      value = text;
+    } else if (u.kind == UpdateFlag::kSize && text != "-1") {
+      std::string why;
+      auto bytes = parse_size(text, &why);
+      if (!bytes) throw Error(bad + ": " + why);
+      value = *bytes;
+    } else {
+      auto n = parse_int(text);
+      if (!n) throw Error(bad + ": not an integer");
+      value = *n;
+    }
+    if (!r.contains(u.group) || !r[u.group].is_object()) r[u.group] = json::object();
+    r[u.group][u.key] = value;
+  }
+  if (!any) throw Error("update: nothing to update (give --resources FILE|- or a flag)");
   update(g.root, id, r);
   return 0;
 }
@@ -323,7 +385,14 @@ const std::map<std::string, Command>& commands() {
         },
         "resume ID"}},
       {"update",
-       {{"resources"}, {}, {{"r", "resources"}}, update_command, "update --resources FILE|- ID"}},
+       {update_valued(),
+        {},
+        {{"r", "resources"}},
+        update_command,
+        "update [--resources FILE|-] [--memory SIZE] [--memory-reservation SIZE] "
+        "[--memory-swap SIZE] [--cpu-period N] [--cpu-quota N] [--cpu-share N] "
+        "[--cpu-rt-period N] [--cpu-rt-runtime N] [--cpuset-cpus LIST] [--cpuset-mems LIST] "
+        "[--pids-limit N] [--blkio-weight N] ID"}},
       {"exec",
        {{"process", "pid-file", "console-socket", "cwd", "env", "user", "cap", "preserve-fds",
          "apparmor", "process-label", "additional-gids"},

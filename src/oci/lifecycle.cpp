@@ -197,6 +197,11 @@ void update(const std::string& root, const std::string& id, const json& resource
   UniqueFd lock = lock_container(root, id);
   json st = ct.load();
   if (ct.status(st).name == "stopped") throw Error("container " + id + " is not running");
+  // At create -1 is "no limit"; here it would ask to lift one, which the cgroup managers do not
+  // do (docker's own update cannot either): refused rather than ignored.
+  if (resources.contains("memory") && resources["memory"].is_object() &&
+      resources["memory"].value("limit", json(0)) == json(-1))
+    throw Error("update: memory.limit -1: lifting a memory limit is not supported (give a size)");
   Resources r = parse_resources(resources, "resources");
   auto cg = cgroups_of(ct, st);
   if (!cg) throw Error("container " + id + " has no cgroups");

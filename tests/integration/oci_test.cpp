@@ -649,6 +649,35 @@ TEST_F(OciTest, PauseResumeAndUpdate) {
           .out);
   ASSERT_FALSE(mem.empty());
   EXPECT_EQ(read_file(mem[0] + "/memory.limit_in_bytes"), "52428800\n");
+  // runc's single-value flags, laid over --resources; docker's sizes.
+  auto flags = oci({"update", "--memory", "40m", "--memory-swap", "40m", "--pids-limit", "33",
+                    "--cpu-quota", "25000", "--cpu-period", "100000", "c1"});
+  ASSERT_EQ(flags.status, 0) << flags.err;
+  EXPECT_EQ(read_file(mem[0] + "/memory.limit_in_bytes"), "41943040\n");
+  for (auto [ctrl, file, want] :
+       {std::tuple{"pids", "pids.max", "33\n"}, {"cpu", "cpu.cfs_quota_us", "25000\n"}}) {
+    const auto dir = lines(run({"find", std::string("/sys/fs/cgroup/") + ctrl, "-path",
+                                std::string("*") + kCgroupParent + "/c1"})
+                               .out);
+    ASSERT_FALSE(dir.empty()) << ctrl;
+    EXPECT_EQ(read_file(dir[0] + "/" + file), want) << ctrl;
+  }
+  auto both = oci({"update", "--resources", res, "--memory", "45m", "c1"});
+  ASSERT_EQ(both.status, 0) << both.err;
+  EXPECT_EQ(read_file(mem[0] + "/memory.limit_in_bytes"), "47185920\n") << "the flag wins";
+  for (auto [args, why] : {std::pair{std::vector<std::string>{"--memory", "lots"}, "for --memory"},
+                           {std::vector<std::string>{"--pids-limit", "x1"}, "for --pids-limit"},
+                           {std::vector<std::string>{"--memory", "-1"}, "lifting a memory limit"},
+                           {std::vector<std::string>{"--l3-cache-schema", "L3:0=f"}, "Intel RDT"},
+                           {std::vector<std::string>{}, "nothing to update"}}) {
+    std::vector<std::string> cmd = {"update"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    cmd.push_back("c1");
+    auto bad = oci(cmd);
+    EXPECT_NE(bad.status, 0) << why;
+    EXPECT_NE(bad.err.find(why), std::string::npos) << bad.err;
+  }
+  EXPECT_EQ(read_file(mem[0] + "/memory.limit_in_bytes"), "47185920\n");
   // runc also freezes a created container: paused, then created again.
   ASSERT_EQ(oci_detached({"create", "-b", bundle(config({"true"}, "c2"), "b2"), "c2"}).status, 0);
   ASSERT_EQ(oci({"pause", "c2"}).status, 0);
