@@ -491,8 +491,9 @@ class Session {
  public:
   Session(const std::string& registry, const Options& o, std::string what);
   http::Url url(const std::string& target) const;
-  // A request with the authorization `scopes` need; a 401 asks for a new token once. Blob GETs
-  // follow redirects (`follow`), without the Authorization header when the host changes.
+  // A request with the authorization `scopes` need; a 401 asks for a new token once. GETs of
+  // blobs and manifests follow redirects (`follow`), without the Authorization header when the
+  // host changes.
   http::Response call(http::Request req, const Scopes& scopes, const http::Sink& sink = {},
                       bool follow = false);
   [[noreturn]] void fail(const http::Response& r, const std::string& doing) const;
@@ -863,7 +864,7 @@ Fetched fetch_manifest(Session& s, const Reference& ref, const std::string& refe
                                 ", " + kDockerManifest);
   http::Response r;
   try {
-    r = s.call(req, pull_scope(ref));
+    r = s.call(req, pull_scope(ref), {}, true);  // mirrors and proxies redirect manifests too
   } catch (const http::NetworkError& e) {
     throw Error(s.what() + ": " + e.what());
   }

@@ -12,8 +12,9 @@ Manifests are sent chunked. Options:
   --bearer U:P      /v2/ answers 401 Bearer realm=http://127.0.0.1:PORT/token; the token
                     endpoint wants basic U:P and gives {"access_token": ...}; everything else
                     wants that bearer token
-  --redirect        blob GETs answer 307 to http://localhost:PORT/storage/<hex> (another host
-                    name), which refuses any Authorization header
+  --redirect        blob GETs answer 307 to http://localhost:PORT/storage/<hex> and manifest
+                    GETs to .../storage/manifests/<ref> (another host name), which refuses any
+                    Authorization header
 Each request is logged as "METHOD PATH auth=<Authorization or ->". The port is written to
 PORTFILE once listening.
 """
@@ -130,6 +131,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path.startswith("/storage/"):
             if auth != "-":
                 return self.error(400, "AUTHORIZATION_LEAKED")
+            if path.startswith("/storage/manifests/"):
+                return self.manifest(path[len("/storage/manifests/"):])
             return self.layer_or_blob("sha256:" + path[len("/storage/"):])
         if not self.authorized():
             return self.error(401, "UNAUTHORIZED")
@@ -138,12 +141,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         prefix = "/v2/fake/img/"
         if path.startswith(prefix + "manifests/"):
             ref = path[len(prefix + "manifests/"):]
-            d = TAGS.get(ref, ref)
-            if d not in MANIFESTS:
-                return self.error(404, "MANIFEST_UNKNOWN")
-            mt, body = MANIFESTS[d]
-            return self.send(200, body, {"Content-Type": mt, "Docker-Content-Digest": d},
-                             chunked=True)
+            if "--redirect" in ARGS:  # as some mirrors and proxies do
+                port = self.server.server_address[1]
+                loc = "http://localhost:%d/storage/manifests/%s" % (port, ref)
+                return self.send(307, b"", {"Location": loc})
+            return self.manifest(ref)
         if path.startswith(prefix + "blobs/"):
             d = path[len(prefix + "blobs/"):]
             if "--redirect" in ARGS:
@@ -152,6 +154,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send(307, b"", {"Location": loc})
             return self.layer_or_blob(d)
         return self.error(404, "NAME_UNKNOWN")
+
+    def manifest(self, ref):
+        d = TAGS.get(ref, ref)
+        if d not in MANIFESTS:
+            return self.error(404, "MANIFEST_UNKNOWN")
+        mt, body = MANIFESTS[d]
+        return self.send(200, body, {"Content-Type": mt, "Docker-Content-Digest": d},
+                         chunked=True)
 
     def token(self):
         want = "Basic " + base64.b64encode(BEARER.encode()).decode()

@@ -320,6 +320,7 @@ fake_tests() {
     grep -q "GET /token?service=fake&scope=repository%3Afake%2Fimg%3Apull&account=bob auth=Basic Ym9iOnB3" "$WORK/flaky.log"
   check "redirect: storage host got no Authorization" bash -c "! grep '/storage/' '$WORK/flaky.log' | grep -qv 'auth=-'"
   check "redirect: storage reached under the other host name" grep -q "GET /storage/.* host=localhost:$port" "$WORK/flaky.log"
+  check "redirect: manifests followed too" grep -q "GET /storage/manifests/multi .*host=localhost:$port" "$WORK/flaky.log"
   check "index (chunked): the linux/amd64 manifest stored" python3 -c '
 import json,sys; d=json.load(open(sys.argv[1]))["manifests"][0]["digest"]
 m=json.load(open(sys.argv[2]+"/blobs/sha256/"+d[7:])); c=json.load(open(sys.argv[2]+"/blobs/sha256/"+m["config"]["digest"][7:]))
