@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "mydocker/commands/events.hpp"
 #include "mydocker/oci/runtime.hpp"
 #include "mydocker/oci/spec.hpp"
 #include "mydocker/util/error.hpp"
@@ -289,6 +290,24 @@ int update_command(const Globals& g, Flags& f) {
   return 0;
 }
 
+// runc events [--stats] [--interval DURATION] ID: one JSON object per line.
+int events_command(const Globals& g, Flags& f) {
+  const std::string id = need_id(f, "events");
+  int interval_ms = 5000;  // runc's default
+  if (f.has("interval")) {
+    const std::string text = f.get("interval");
+    const auto ns = parse_go_duration(text);
+    if (!ns || *ns <= 0 || *ns > 24LL * 3600 * 1000000000)
+      throw Error("invalid value '" + text + "' for --interval: a duration such as 5s or 500ms");
+    interval_ms = static_cast<int>(std::max<int64_t>(1, *ns / 1000000));
+  }
+  events(g.root, id, f.on("stats"), interval_ms, [](const json& e) {
+    std::printf("%s\n", e.dump().c_str());
+    std::fflush(stdout);
+  });
+  return 0;
+}
+
 int spec_command(const Globals&, Flags& f) {
   const std::string bundle = f.get("bundle", ".");
   const std::string path = bundle + "/config.json";
@@ -407,6 +426,8 @@ const std::map<std::string, Command>& commands() {
         exec_command,
         "exec [--process FILE | ID COMMAND...] [--detach] [--pid-file F] [--console-socket S] "
         "[--tty] [--cwd DIR] [--env K=V] [--user UID[:GID]] [--cap CAP] ID"}},
+      {"events",
+       {{"interval"}, {"stats"}, {}, events_command, "events [--stats] [--interval 5s] ID"}},
       {"features",
        {{},
         {},

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -206,6 +207,81 @@ void update(const std::string& root, const std::string& id, const json& resource
   auto cg = cgroups_of(ct, st);
   if (!cg) throw Error("container " + id + " has no cgroups");
   cg->update(r);
+}
+
+namespace {
+
+// runc's types.Stats (what `runc events` prints), from what the cgroup managers read.
+json stats_json(const Stats& s) {
+  json d = {{"hugetlb", json::object()}, {"intel_rdt", json::object()}};
+  if (s.cpu)
+    d["cpu"] = {
+        {"usage",
+         {{"total", s.cpu->usage_ns}, {"kernel", s.cpu->system_ns}, {"user", s.cpu->user_ns}}},
+        {"throttling",
+         {{"periods", s.cpu->nr_periods},
+          {"throttled_periods", s.cpu->nr_throttled},
+          {"throttled_time", s.cpu->throttled_ns}}}};
+  if (s.memory) {
+    json usage = {
+        {"usage", s.memory->usage}, {"max", s.memory->peak}, {"failcnt", s.memory->failcnt}};
+    if (s.memory->limit) usage["limit"] = *s.memory->limit;
+    d["memory"] = {{"cache", s.memory->cache},
+                   {"usage", usage},
+                   {"swap", {{"usage", s.memory->swap}}},
+                   {"raw", {{"rss", s.memory->rss}, {"inactive_file", s.memory->inactive_file}}}};
+  }
+  if (s.pids) {
+    d["pids"] = {{"current", s.pids->current}};
+    if (s.pids->limit) d["pids"]["limit"] = *s.pids->limit;
+  }
+  if (s.io) {
+    json bytes = json::array(), ios = json::array();
+    for (const auto& dev : *s.io)
+      for (auto [op, b, n] : {std::tuple{"Read", dev.read_bytes, dev.read_ios},
+                              {"Write", dev.write_bytes, dev.write_ios}}) {
+        bytes.push_back({{"major", dev.major}, {"minor", dev.minor}, {"op", op}, {"value", b}});
+        ios.push_back({{"major", dev.major}, {"minor", dev.minor}, {"op", op}, {"value", n}});
+      }
+    d["blkio"] = {{"ioServiceBytesRecursive", bytes}, {"ioServicedRecursive", ios}};
+  }
+  return d;
+}
+
+}  // namespace
+
+void events(const std::string& root, const std::string& id, bool once, int interval_ms,
+            const std::function<void(const json&)>& emit) {
+  Container ct(root, id);
+  json st = ct.load();
+  const Status s = ct.status(st);
+  UniqueFd init = ct.init_pidfd(st);
+  if (s.name == "stopped" || s.name == "creating" || !init)
+    throw Error("container " + id + " is not running");
+  auto cg = cgroups_of(ct, st);
+  if (!cg) throw Error("container " + id + " has no cgroups");
+  auto stats = [&] { emit({{"type", "stats"}, {"id", id}, {"data", stats_json(cg->stats())}}); };
+  if (once) return stats();
+  // Until the init is gone: stats every interval, and an "oom" event as the kernel reports it.
+  UniqueFd oom = cg->oom_watch();
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  auto ms_of = [](const timespec& t) { return t.tv_sec * 1000LL + t.tv_nsec / 1000000; };
+  long long next = ms_of(now) + interval_ms;
+  for (;;) {
+    pollfd p[2] = {{init.get(), POLLIN, 0}, {oom ? oom.get() : -1, POLLIN, 0}};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const int n = ::poll(p, 2, static_cast<int>(std::max(0LL, next - ms_of(now))));
+    if (n < 0 && errno != EINTR) throw_errno("events: poll");
+    if (n > 0 && (p[1].revents & POLLIN))
+      for (uint64_t k = cg->oom_events(oom.get()); k > 0; --k) emit({{"type", "oom"}, {"id", id}});
+    if (n > 0 && (p[0].revents & POLLIN)) return;  // the container has stopped
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    if (ms_of(now) >= next) {
+      stats();
+      next += interval_ms;
+    }
+  }
 }
 
 int run(const CreateOptions& o, bool detach, bool keep) {

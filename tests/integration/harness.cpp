@@ -163,6 +163,12 @@ int Background::wait(std::chrono::milliseconds timeout) {
   return -1;
 }
 
+std::string Background::stdout_text() {
+  fcntl(out_fd_, F_SETFL, O_NONBLOCK);
+  drain(out_fd_, out_);
+  return out_;
+}
+
 std::string Background::stderr_text() {
   fcntl(err_fd_, F_SETFL, O_NONBLOCK);
   drain(err_fd_, err_);

@@ -43,7 +43,8 @@ class Background {
   bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout);
   // Waits for the exit; returns the status (128+N for signal N), or -1 on timeout.
   int wait(std::chrono::milliseconds timeout);
-  std::string stdout_text() const { return out_; }
+  // What it wrote to stdout so far (what wait_for_output read, and what is in the pipe).
+  std::string stdout_text();
   std::string stderr_text();
 
  private:

@@ -489,6 +489,39 @@ TEST_F(OciTest, MemoryLimitIsEnforcedByTheOomKiller) {
   EXPECT_NE(free_run.out.find("64 MiB"), std::string::npos) << free_run.out;
 }
 
+// runc events: --stats once; otherwise stats every --interval and an "oom" as the kernel
+// reports it (a worker OOM-killed while the container lives on), ending when it stops.
+TEST_F(OciTest, EventsStreamStatsAndOomsUntilTheContainerStops) {
+  json c = config({"sh", "-c", "cat /shared/go-c1 2>/dev/null; sleep 1; alloc 4 64; sleep 2"});
+  c["linux"]["resources"]["memory"] = {{"limit", 20 * 1024 * 1024}, {"swap", 20 * 1024 * 1024}};
+  c["linux"]["resources"]["pids"] = {{"limit", 21}};
+  ASSERT_EQ(oci_detached({"run", "-d", "-b", bundle(c), "c1"}).status, 0);
+  auto once = oci({"events", "--stats", "c1"});
+  ASSERT_EQ(once.status, 0) << once.err;
+  const json e = json::parse(once.out);
+  EXPECT_EQ(e["type"], "stats");
+  EXPECT_EQ(e["id"], "c1");
+  EXPECT_EQ(e["data"]["memory"]["usage"]["limit"], 20 * 1024 * 1024);
+  EXPECT_EQ(e["data"]["pids"]["limit"], 21);
+  EXPECT_GE(e["data"]["pids"]["current"].get<int>(), 1);
+  Background stream({mydocker(), "oci", "--root", oci_root_, "events", "--interval", "300ms", "c1"},
+                    {});
+  ASSERT_EQ(stream.wait(std::chrono::seconds(20)), 0) << "events did not end with the container";
+  int stats = 0, ooms = 0;
+  for (const auto& line : lines(stream.stdout_text())) {
+    const json ev = json::parse(line);
+    stats += ev["type"] == "stats";
+    ooms += ev["type"] == "oom";
+  }
+  EXPECT_GE(stats, 3) << stream.stdout_text();
+  EXPECT_EQ(ooms, 1) << stream.stdout_text();
+  auto stopped = oci({"events", "--stats", "c1"});
+  EXPECT_NE(stopped.status, 0);
+  EXPECT_NE(stopped.err.find("is not running"), std::string::npos) << stopped.err;
+  EXPECT_NE(oci({"events", "--interval", "soon", "c1"}).err.find("for --interval"),
+            std::string::npos);
+}
+
 TEST_F(OciTest, ExecForegroundAndDetachedWithTheContainersRules) {
   ASSERT_EQ(oci_detached({"run", "-d", "-b", bundle(config({"sleep", "100"})), "c1"}).status, 0);
   auto fg =

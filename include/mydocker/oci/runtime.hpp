@@ -1,10 +1,12 @@
 #pragma once
 // The OCI runtime's operations (runc's command line, which containerd's shim and podman's
-// conmon call): create, start, state, kill, delete, pause, resume, ps, update, exec. The CLI
+// conmon call): create, start, state, kill, delete, pause, resume, ps, update, events,
+// exec. The CLI
 // (src/oci/cli.cpp) parses the flags and prints; these do the work and throw Error.
 
 #include <sys/types.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -41,6 +43,11 @@ void remove(const std::string& root, const std::string& id, bool force);
 void pause(const std::string& root, const std::string& id, bool frozen);
 std::vector<pid_t> processes(const std::string& root, const std::string& id);
 void update(const std::string& root, const std::string& id, const nlohmann::json& resources);
+// runc events: each event ({"type": "stats"|"oom", "id", "data"}) to `emit`; with `once` one
+// stats event, otherwise stats every `interval_ms` and OOMs as they come, until the container
+// stops. Throws Error when it is not running.
+void events(const std::string& root, const std::string& id, bool once, int interval_ms,
+            const std::function<void(const nlohmann::json&)>& emit);
 
 struct ExecOptions {
   std::string root = kDefaultRoot;
