@@ -25,6 +25,7 @@
 #include "mydocker/image/image.hpp"
 #include "mydocker/image/libarchive.hpp"
 #include "mydocker/init/userns.hpp"
+#include "mydocker/seccomp/confine.hpp"
 #include "mydocker/spec/config.hpp"
 #include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/prepare.hpp"
@@ -516,6 +517,7 @@ std::string failure_of(const std::exception& e) {
 void in_container(const View& v, bool writable, const std::function<void()>& inside,
                   const std::function<void()>& here) {
   Pipe errors = make_pipe();
+  load_charset_tables();  // from the host's files, before the child's root is the container's
   const pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
@@ -523,6 +525,7 @@ void in_container(const View& v, bool writable, const std::function<void()>& ins
     std::string failure;
     try {
       v.pid ? enter_running(v) : enter_stopped(v, writable);
+      confine_file_helper();  // nothing of the container's files may run as our code
       inside();
     } catch (const std::exception& e) {
       failure = failure_of(e);

@@ -237,6 +237,37 @@ TEST_F(CopyTest, RunningContainerSeesWhatIsCopiedIn) {
   EXPECT_EQ(read_file(host_ + "/made"), "made\n");
 }
 
+// A container plants a charset converter for glibc's iconv (a gconv-modules and the module it
+// names, in the paths a static glibc reads). The copy helper, chroot'ed into the container's
+// files as the host's root, once loaded it while libarchive wrote a pax header: the
+// container's code ran as the host's root. The configuration is now read from the host's files
+// first, and the helper cannot map code at all.
+TEST_F(CopyTest, NothingOfTheContainersFilesRunsInTheCopyHelper) {
+  const std::string probe = example("gconv_probe.so");
+  if (!exists(probe)) GTEST_SKIP() << "no " << probe << " (x86_64 only)";
+  const std::string dir = "/usr/lib/x86_64-linux-gnu/gconv";
+  running("g", "mkdir -p " + dir + " && printf 'alias\tANSI_X3.4-1968//\tEVIL//\nmodule\t" +
+                   "EVIL//\t\tINTERNAL\tevil\t1\nmodule\tINTERNAL\tEVIL//\t\tevil\t1\n' > " + dir +
+                   "/gconv-modules && echo ready > /tmp/ready");
+  for (int i = 0; i < 100 && inside("g", "/tmp/ready") != "ready\n"; ++i) ::usleep(50000);
+  ASSERT_EQ(md({"cp", probe, "g:" + dir + "/evil.so"}).status, 0);
+  // Out (a pax header for the long name), in (the host's long name), and export.
+  const std::string long_name = std::string(120, 'n');
+  ASSERT_EQ(md({"exec", "g", "sh", "-c", "echo x > /tmp/" + long_name}).status, 0);
+  auto out = md({"cp", "g:/tmp/" + long_name, host_ + "/out"});
+  EXPECT_EQ(out.status, 0) << out.err;
+  ASSERT_EQ(sh("echo y > " + host_ + "/" + long_name).status, 0);
+  auto in = md({"cp", host_ + "/" + long_name, "g:/tmp/in"});
+  EXPECT_EQ(in.status, 0) << in.err;
+  auto exp = md({"export", "-o", data_ + "/g.tar", "g"});
+  EXPECT_EQ(exp.status, 0) << exp.err;
+  for (const auto* r : {&out, &in, &exp})
+    EXPECT_EQ(r->err.find("PWNED"), std::string::npos) << r->err;
+  EXPECT_NE(md({"exec", "g", "test", "-e", "/PWNED"}).status, 0)
+      << "the container's module ran in the copy helper";
+  EXPECT_EQ(sh("tar -tf " + data_ + "/g.tar | grep -c " + long_name).out, "1\n");
+}
+
 TEST_F(CopyTest, DiffListsAddedChangedAndDeleted) {
   stopped("c",
           "echo x > /new && echo changed > /etc/motd && rm /etc/group && mkdir -p /tmp/a/b && "
