@@ -142,17 +142,15 @@ void commit_options(CLI::App& commit, CommandLine& cl, Scratch&) {
       ->allow_extra_args(false);
   commit.add_option("-m,--message", cl.commit.message, "The history entry's comment");
   commit.add_option("-a,--author", cl.commit.author, "The image's author");
-  // docker's -p (pause while committing, default true): the layer is read as it is; a
-  // container still writing may give a torn file, as with docker commit --pause=false.
-  static bool pause = true;
-  commit.add_flag("-p,--pause", pause,
-                  "Accepted for docker's scripts; the container is not paused");
+  commit.add_flag("-p,--pause{true}", cl.commit.pause,
+                  "Pause the container while its layer is read (default true; --pause=false "
+                  "reads it as it runs)");
 }
 
 int run_commit(const CommandLine& cl) {
-  ImageInfo info = commit_container(Store(cl.state_root), cl.data_root, cl.args[0],
-                                    cl.args.size() > 1 ? cl.args[1] : "",
-                                    {cl.commit.changes, cl.commit.message, cl.commit.author});
+  ImageInfo info = commit_container(
+      Store(cl.state_root), cl.data_root, cl.args[0], cl.args.size() > 1 ? cl.args[1] : "",
+      {cl.commit.changes, cl.commit.message, cl.commit.author, cl.commit.pause});
   out() << "sha256:" << info.id << "\n";
   return 0;
 }

@@ -511,11 +511,13 @@ std::string failure_of(const std::exception& e) {
   return (dynamic_cast<const StreamBroken*>(&e) ? "C" : "E") + std::string(e.what());
 }
 
-// Runs `inside` in a child process whose root is the container's (see copy.hpp), and `here`
-// (may be empty) in this process meanwhile. Reports the failure that came first: a side's own
-// error over the other's broken stream.
-void in_container(const View& v, bool writable, const std::function<void()>& inside,
-                  const std::function<void()>& here) {
+// Runs `inside` in a child process that `enter`s its root (a container's files) and is then
+// confined (no code of those files can run as ours), and `here` (may be empty) in this process
+// meanwhile. Reports the failure that came first: a side's own error over the other's broken
+// stream. `what` names the files in a failure of the child's.
+void in_child(const std::function<void()>& enter, Confinement confinement,
+              const std::function<void()>& inside, const std::function<void()>& here,
+              const std::string& what) {
   Pipe errors = make_pipe();
   load_charset_tables();  // from the host's files, before the child's root is the container's
   const pid_t pid = ::fork();
@@ -524,8 +526,8 @@ void in_container(const View& v, bool writable, const std::function<void()>& ins
     errors.read.reset();
     std::string failure;
     try {
-      v.pid ? enter_running(v) : enter_stopped(v, writable);
-      confine_file_helper();  // nothing of the container's files may run as our code
+      enter();
+      confine_file_helper(confinement);
       inside();
     } catch (const std::exception& e) {
       failure = failure_of(e);
@@ -549,8 +551,15 @@ void in_container(const View& v, bool writable, const std::function<void()>& ins
   if (!theirs.empty() && (theirs[0] == 'E' || mine.empty())) throw Error(theirs.substr(1));
   if (!mine.empty()) throw Error(mine.substr(1));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error("reading or writing the files of container " + v.name +
+    throw Error("reading or writing the files of " + what +
                 " failed (the child process ended with " + std::to_string(status) + ")");
+}
+
+// in_child with the container's root (see copy.hpp).
+void in_container(const View& v, bool writable, const std::function<void()>& inside,
+                  const std::function<void()>& here) {
+  in_child([&] { v.pid ? enter_running(v) : enter_stopped(v, writable); }, Confinement::kCopy,
+           inside, here, "container " + v.name);
 }
 
 // SIGPIPE ignored while streams flow: a side whose reader went away gets EPIPE, reported as
@@ -647,6 +656,16 @@ void in_container_layers(const Store& store, const std::string& data_root, const
     throw Error("container " + ref +
                 " has no filesystem of its own (it ran on the host's files, or --rootfs)");
   in_container(v, false, fn, nullptr);
+}
+
+void in_directory(const std::string& dir, Confinement confinement,
+                  const std::function<void()>& fn) {
+  in_child(
+      [&] {
+        if (::chroot(dir.c_str()) != 0) throw SysError(errno, "chroot " + dir);
+        if (::chdir("/") != 0) throw SysError(errno, "chdir / in " + dir);
+      },
+      confinement, fn, nullptr, dir);
 }
 
 void copy(const Store& store, const std::string& data_root, const CopyRequest& r) {

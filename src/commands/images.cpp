@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <functional>
 
+#include "mydocker/cgroup/manager.hpp"
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/commands/containers.hpp"
 #include "mydocker/commands/copy.hpp"
@@ -17,6 +18,7 @@
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/scope_guard.hpp"
 
 namespace mydocker {
 
@@ -235,8 +237,24 @@ ImageInfo commit_container(const Store& store, const std::string& data_root, con
       committed_config(config, base.is_object() ? base.value("config", nlohmann::json()) : nullptr),
       options.author, options.message};
   for (const auto& change : options.changes) apply_commit_change(meta.config, change);
+  // docker's --pause (the default): a running container is frozen while its layer is read, so
+  // that no file is torn and nothing is swapped under the walk. The walk itself runs chroot'ed
+  // into the layer, confined as cp's child: a directory swapped for a symlink to the host's
+  // files (with --pause=false) leads nowhere outside the layer.
+  std::unique_ptr<CgroupManager> frozen;
+  const ContainerState st = dir.state();
+  if (options.pause && dir.running(st) && st.status == "running") {
+    frozen = open_cgroup_manager(Fs(), st.cgroup, dir.id());
+    frozen->freeze(true);
+  }
+  ScopeGuard thaw([&] {
+    if (frozen) frozen->freeze(false);
+  });
   return images.commit_layer(files + "/upper", image, reference, "container " + ref, created_by,
-                             meta);
+                             meta, [](const std::string& upper, int fd) {
+                               in_directory(upper, Confinement::kLayer,
+                                            [fd] { write_tar("/", fd, true); });
+                             });
 }
 
 }  // namespace mydocker

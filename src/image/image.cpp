@@ -283,7 +283,8 @@ ImageInfo ImageStore::import_tar(int fd, const std::string& reference,
 
 ImageInfo ImageStore::commit_layer(const std::string& upper, const std::string& base_id,
                                    const std::string& reference, const std::string& source,
-                                   const std::string& created_by, const CommitConfig& meta) const {
+                                   const std::string& created_by, const CommitConfig& meta,
+                                   const LayerArchiver& archive) const {
   if (!reference.empty()) parse_image_reference(reference);  // before the tree is archived
   if (read_info(base_id).layers.empty())
     throw Error("commit: image " + short_id(base_id) + " was imported by an older mydocker " +
@@ -294,7 +295,7 @@ ImageInfo ImageStore::commit_layer(const std::string& upper, const std::string& 
     UniqueFd tar(
         ::open((data_root_ + "/blobs/sha256").c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
     if (!tar) throw SysError(errno, "commit: cannot create a file in " + data_root_);
-    write_tar(upper, tar.get(), true);
+    archive ? archive(upper, tar.get()) : write_tar(upper, tar.get(), true);
     const std::string blob = content().add_blob(tar.get(), "", -1, "commit");
     return one_more_layer(blob, base_id, reference, source, created_by, meta);
   } catch (...) {

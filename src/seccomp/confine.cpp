@@ -35,14 +35,15 @@ namespace {
 // What copying files needs: owners, modes and times of any file, device nodes (cp into a
 // container copies them, as docker does), file capabilities. Not CAP_SYS_CHROOT (a chroot
 // breakout), CAP_DAC_READ_SEARCH (open_by_handle_at), CAP_SYS_ADMIN, CAP_KILL, ...
-void keep_copy_capabilities() {
-  const cap_value_t keep[] = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FOWNER,
-                              CAP_FSETID, CAP_MKNOD,        CAP_SETFCAP};
+void keep_copy_capabilities(Confinement what) {
+  const cap_value_t keep[] = {CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER,   CAP_FSETID,
+                              CAP_MKNOD, CAP_SETFCAP,      CAP_SYS_ADMIN};
+  const int n = static_cast<int>(std::size(keep)) - (what == Confinement::kLayer ? 0 : 1);
   cap_t caps = cap_init();
   if (!caps) throw_errno("cap_init");
   int rc = 0;
   for (cap_flag_t set : {CAP_EFFECTIVE, CAP_PERMITTED})
-    rc |= cap_set_flag(caps, set, static_cast<int>(std::size(keep)), keep, CAP_SET);
+    rc |= cap_set_flag(caps, set, n, keep, CAP_SET);
   if (rc == 0) rc = cap_set_proc(caps);
   const int err = errno;
   cap_free(caps);
@@ -84,9 +85,9 @@ void load_filter() {
 
 }  // namespace
 
-void confine_file_helper() {
+void confine_file_helper(Confinement what) {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_NO_NEW_PRIVS)");
-  keep_copy_capabilities();
+  keep_copy_capabilities(what);
   load_filter();
 }
 

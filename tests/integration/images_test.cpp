@@ -535,6 +535,33 @@ TEST_F(ImagesTest, ExportAndCommit) {
   EXPECT_EQ(md({"rm", "base"}).status, 0);
 }
 
+// A running container swaps a directory of its layer with a symlink to the host's files
+// while it is committed. The walk used to follow the symlink on the host (5 of 15 commits took
+// the host's files into the image). Now the container is frozen during the commit (docker's
+// --pause), and the walk runs chroot'ed into the layer (with --pause=false the symlink leads
+// nowhere outside it).
+TEST_F(ImagesTest, CommitNeverTakesTheHostsFilesThroughASwappedSymlink) {
+  const std::string secret_dir = data_ + "/host-secret";
+  ASSERT_EQ(
+      run({"sh", "-c", "mkdir -p " + secret_dir + " && echo SECRET > " + secret_dir + "/secret"})
+          .status,
+      0);
+  auto r = md({"run", "-d", "--name", "racer", "-v", example("swap_dirs") + ":/swap:ro", "busybox",
+               "/swap", "/x", secret_dir});
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const std::string pause : {"--pause=true", "--pause=false"}) {
+    for (int i = 0; i < 12; ++i) {
+      const std::string tag = "racer-img:" + std::to_string(i);
+      if (md({"commit", pause, "racer", tag}).status != 0) continue;  // a walk error is fine
+      auto look = md({"run", "--rm", tag, "sh", "-c", "cat /x/*/secret 2>/dev/null; true"});
+      EXPECT_EQ(look.out.find("SECRET"), std::string::npos)
+          << pause << ": the host's file in " << tag;
+      md({"rmi", tag});
+    }
+  }
+  EXPECT_EQ(md({"rm", "-f", "racer"}).status, 0);
+}
+
 TEST_F(ImagesTest, NetworkNamespace) {
   auto none = sh("ip -o link | wc -l; ip -o link | grep -c 'lo.*UP'");
   EXPECT_EQ(none.out, "1\n1\n") << "only a loopback, up: " << none.out;

@@ -85,6 +85,7 @@ struct CommandLine {
   struct {
     std::vector<std::string> changes;  // commit -c "CMD [...]"
     std::string message, author;       // commit -m, -a
+    bool pause = true;                 // commit -p/--pause (--pause=false)
   } commit;
   // Set when parsing already finished the job (--help, --version, no command): exit with this.
   std::optional<int> exit_now;

@@ -130,6 +130,7 @@ void export_container(const Store& store, const std::string& data_root, const st
 struct CommitOptions {
   std::vector<std::string> changes;
   std::string message, author;
+  bool pause = true;  // docker's -p/--pause: frozen while its layer is read
 };
 ImageInfo commit_container(const Store& store, const std::string& data_root, const std::string& ref,
                            const std::string& reference, const CommitOptions& options = {});

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "mydocker/seccomp/confine.hpp"
 #include "mydocker/store/store.hpp"
 
 namespace mydocker {
@@ -77,6 +78,11 @@ void copy(const Store& store, const std::string& data_root, const CopyRequest& r
 // stopped side. Throws Error: the child's, or a container without files of its own.
 void in_container_layers(const Store& store, const std::string& data_root, const std::string& ref,
                          const std::function<void()>& fn);
+
+// `fn` in a child process chroot'ed into `dir` and confined as cp's (see seccomp/confine.hpp):
+// commit walks a container's layer so, which the container may change under the walk (a
+// directory swapped for a symlink to the host's files).
+void in_directory(const std::string& dir, Confinement confinement, const std::function<void()>& fn);
 
 // ---- diff ----
 

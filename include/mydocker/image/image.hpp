@@ -95,9 +95,13 @@ class ImageStore {
   // A new image: the image `base_id` with one more layer, the overlay upper directory `upper`
   // (its whiteouts become OCI ones), tagged `reference` ("" for none). `created_by` goes to the
   // image's history.
+  // `archive` writes the layer's tar of `upper` to the descriptor (default: write_tar here;
+  // commit's walks the container's files in a confined child, see commands/copy.hpp).
+  using LayerArchiver = std::function<void(const std::string& upper, int fd)>;
   ImageInfo commit_layer(const std::string& upper, const std::string& base_id,
                          const std::string& reference, const std::string& source,
-                         const std::string& created_by, const CommitConfig& meta = {}) const;
+                         const std::string& created_by, const CommitConfig& meta = {},
+                         const LayerArchiver& archive = {}) const;
   // Registers the image whose config blob is `config_digest` and manifest blob
   // `manifest_digest` (both stored, every layer of the config's rootfs.diff_ids unpacked),
   // and gives it `names`. Used by load and pull. Returns the image (with its first name).

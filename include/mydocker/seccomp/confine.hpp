@@ -14,7 +14,11 @@
 namespace mydocker {
 
 void load_charset_tables() noexcept;
-// Throws Error (the helper then fails before touching any file).
-void confine_file_helper();
+// kCopy keeps chown, dac_override, fowner, fsetid, mknod and setfcap; kLayer also sys_admin,
+// without which the kernel hides overlayfs' trusted.overlay.* attributes (an opaque
+// directory) from a walk of a layer. Throws Error (the helper then fails before touching any
+// file).
+enum class Confinement { kCopy, kLayer };
+void confine_file_helper(Confinement what = Confinement::kCopy);
 
 }  // namespace mydocker
