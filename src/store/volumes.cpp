@@ -51,9 +51,15 @@ Volume from_record(const std::string& dir, const std::string& name) {
 Volume VolumeStore::ensure(const std::string& name,
                            const std::map<std::string, std::string>& labels, bool anonymous,
                            bool* created) const {
-  make_dirs(root_, 0701);
+  // 0700 (docker's /var/lib/docker/volumes is 0701 inside a 0710 root): only root reaches a
+  // volume's files. A container's setuid file or device node in a volume must not be a host
+  // user's way to root; no container needs the path (with --userns private the parent binds
+  // volumes as detached trees). One made 0701 by an older mydocker is closed here.
+  make_dirs(root_, 0700);
+  if (struct stat st{}; ::stat(root_.c_str(), &st) == 0 && (st.st_mode & 077))
+    ::chmod(root_.c_str(), 0700);
   const std::string d = dir(name);
-  if (::mkdir(d.c_str(), 0701) != 0) {
+  if (::mkdir(d.c_str(), 0700) != 0) {
     if (errno != EEXIST) throw SysError(errno, "cannot create the volume " + d);
     if (created) *created = false;
     // Made by another run a moment ago: its record may still be on its way.

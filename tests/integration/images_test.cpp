@@ -747,6 +747,20 @@ TEST_F(ImagesTest, PrivateUserNamespace) {
   EXPECT_EQ(st.st_mode & 07777, 0700u);
   ASSERT_EQ(::stat((data_ + "/containers").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0711u);
+  // Nor into a volume, now that the data root has o+x: a container's setuid file or device
+  // node in a volume would be any host user's way to root.
+  auto named = md({"run", "--rm", "--userns", "private", "-v", "uvol:/data", "busybox", "true"});
+  EXPECT_EQ(named.status, 0) << named.err;
+  for (const std::string& dir : {data_ + "/volumes", data_ + "/volumes/uvol"}) {
+    ASSERT_EQ(::stat(dir.c_str(), &st), 0) << dir;
+    EXPECT_EQ(st.st_mode & 07777, 0700u) << dir;
+  }
+  EXPECT_NE(run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "ls",
+                 data_ + "/volumes/uvol/_data"})
+                .status,
+            0)
+      << "a host user reached a volume's files";
+  md({"volume", "rm", "uvol"});
   EXPECT_EQ(md({"commit", c, "fromuserns"}).status, 0);
   EXPECT_EQ(md({"rm", "-f", c}).status, 0);
   EXPECT_EQ(sh("cat /etc/motd; stat -c %u /etc/motd", {}, {}).out, "image\n0\n");
