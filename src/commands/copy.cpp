@@ -472,7 +472,7 @@ void attach_bind(const View& v, int root, const View::Bind& b, bool writable) {
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   const std::string rel = "." + b.target;
-  UniqueFd target(static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how)));
+  UniqueFd target(openat2_retry(root, rel.c_str(), how));
   if (!target) {
     if (errno == ENOENT) return;
     throw SysError(errno, "open " + b.target + " in container " + v.name);
@@ -689,7 +689,7 @@ std::optional<struct stat> in_image(const std::vector<UniqueFd>& lowers, const s
     open_how how{};
     how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    const long fd = ::syscall(SYS_openat2, layer.get(), path.c_str(), &how, sizeof how);
+    const long fd = openat2_retry(layer.get(), path.c_str(), how);
     if (fd < 0) {
       if (errno == ENOENT) continue;
       return std::nullopt;

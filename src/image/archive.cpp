@@ -45,7 +45,7 @@ int open_inside(int root, const std::string& rel) {
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  UniqueFd path(static_cast<int>(::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how)));
+  UniqueFd path(openat2_retry(root, rel.c_str(), how));
   struct stat st {};
   if (!path || ::fstat(path.get(), &st) != 0 || !S_ISREG(st.st_mode)) return -1;
   return ::open(("/proc/self/fd/" + std::to_string(path.get())).c_str(), O_RDONLY | O_CLOEXEC);

@@ -203,9 +203,9 @@ UniqueFd open_layer_dir(const std::string& rel, const std::string& entry) {
     open_how how{};
     how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    int fd = static_cast<int>(::syscall(SYS_openat2, dir.get(), part.c_str(), &how, sizeof how));
+    int fd = openat2_retry(dir.get(), part.c_str(), how);
     if (fd < 0 && errno == ENOENT && ::mkdirat(dir.get(), part.c_str(), 0755) == 0)
-      fd = static_cast<int>(::syscall(SYS_openat2, dir.get(), part.c_str(), &how, sizeof how));
+      fd = openat2_retry(dir.get(), part.c_str(), how);
     if (fd < 0)
       throw SysError(errno, "import: entry " + entry + ": its directory " + rel +
                                 " (a symlink or not a directory?)");

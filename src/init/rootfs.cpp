@@ -148,8 +148,7 @@ class Steps {
       how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
       how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
       const std::string relpath = path.empty() ? "." : path.substr(1);
-      return UniqueFd(
-          static_cast<int>(::syscall(SYS_openat2, top.get(), relpath.c_str(), &how, sizeof how)));
+      return UniqueFd(openat2_retry(top.get(), relpath.c_str(), how));
     };
     std::string cur;  // resolved, relative to root: "" or "/a/b"
     for (int links = 0; !todo.empty();) {

@@ -1,8 +1,10 @@
 #include "mydocker/util/fd.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include <cerrno>
 #include <cstring>
@@ -10,6 +12,14 @@
 #include "mydocker/util/error.hpp"
 
 namespace mydocker {
+
+int openat2_retry(int dirfd, const char* path, const ::open_how& how) {
+  for (int tries = 0;; ++tries) {
+    const long fd = ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    if (fd >= 0 || (errno != EAGAIN && errno != EINTR) || tries >= 1000)
+      return static_cast<int>(fd);
+  }
+}
 
 Pipe make_pipe() {
   int fds[2];

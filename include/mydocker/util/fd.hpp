@@ -6,6 +6,8 @@
 #include <string_view>
 #include <utility>
 
+struct open_how;  // <linux/openat2.h>
+
 namespace mydocker {
 
 class UniqueFd {
@@ -56,5 +58,10 @@ bool write_all_waiting(int fd, std::string_view data);
 // read(2) of exactly `size` bytes, retrying EINTR. Returns the bytes read (less at EOF), -1 on
 // error.
 ssize_t read_full(int fd, void* data, size_t size);
+
+// openat2(2), retried while the kernel answers EAGAIN or EINTR: with RESOLVE_IN_ROOT or
+// RESOLVE_BENEATH a ".." on the way fails with EAGAIN whenever a rename or mount happened
+// anywhere during the lookup (any busy machine). -1 with errno otherwise.
+int openat2_retry(int dirfd, const char* path, const ::open_how& how);
 
 }  // namespace mydocker
