@@ -108,6 +108,23 @@ bool valid_component(std::string_view c) {
   }
 }
 
+// docker's domain: components of [A-Za-z0-9] or [A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9], joined by
+// single dots ("..", ".x", "x." and "a-" are not hosts: a name is also a path in the store).
+bool valid_host(std::string_view host) {
+  if (host.empty()) return false;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = std::min(host.find('.', start), host.size());
+    const std::string_view part = host.substr(start, end - start);
+    auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    if (part.empty() || !alnum(part.front()) || !alnum(part.back()) ||
+        !std::all_of(part.begin(), part.end(), [&](char c) { return alnum(c) || c == '-'; }))
+      return false;
+    if (end == host.size()) return true;
+    start = end + 1;
+  }
+}
+
 // Why `reference` breaks docker's rules, or "" when it does not (`out` then holds its parts).
 std::string reference_problem(const std::string& reference, ImageReference& out) {
   if (reference.empty()) return "empty reference";
@@ -136,11 +153,7 @@ std::string reference_problem(const std::string& reference, ImageReference& out)
       const size_t port = first.find(':');
       const std::string host = first.substr(0, port),
                         digits = port == std::string::npos ? "1" : first.substr(port + 1);
-      if (host.empty() || digits.empty() ||
-          !std::all_of(host.begin(), host.end(),
-                       [](char c) {
-                         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-                       }) ||
+      if (!valid_host(host) || digits.empty() ||
           !std::all_of(digits.begin(), digits.end(), ::isdigit))
         return "the registry " + first + " is not host[:port]";
       start = slash + 1;

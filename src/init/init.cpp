@@ -251,9 +251,15 @@ std::optional<InitFailure> setup_process(const InitConfig& c, int socket, bool d
   if (!dry && !close_on_exec_from(3 + c.preserve_fds)) return sys_failure("mark fds close-on-exec");
   // docker's run creates a missing working directory (as root, before the user changes);
   // its exec does not (`exec -w /nonexistent` fails with 126).
-  if (c.cwd != "/" && !dry && !joining && ::access(c.cwd.c_str(), F_OK) != 0)
-    for (size_t i = 1; i <= c.cwd.size(); ++i)
-      if (i == c.cwd.size() || c.cwd[i] == '/') ::mkdir(c.cwd.substr(0, i).c_str(), 0755);
+  // Made as docker's MkdirAll in the root: a symlink on the way (an image's /wd -> /data/wd,
+  // dangling) is followed inside it (we are in the container's root by now), and what it names
+  // is made. A failure is chdir's to report.
+  if (c.cwd != "/" && !dry && !joining && ::access(c.cwd.c_str(), F_OK) != 0) {
+    InitConfig here;
+    here.rootfs = "/";
+    here.cwd = c.cwd;
+    (void)make_oci_cwd(here, false);
+  }
   return drop_privileges(c, dry);
 }
 

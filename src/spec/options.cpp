@@ -318,6 +318,14 @@ std::optional<LogRotation> log_rotation(const RunOptions& o) {
   }
   if (files && r.max_size < 0)  // docker's rule
     throw Error("invalid value 'max-file' for --log-opt: it needs max-size");
+  // Without max-size, docker's json-file grows without bound, on docker's disk. Ours lives in
+  // the state root, a tmpfs under /run by default: host memory no limit of the container's
+  // charges, and a container filling it stops every other record (and `rm -f`). So an unset
+  // size gets docker's `local` driver's defaults: 20 MiB a file, five files.
+  if (r.max_size < 0) {
+    r.max_size = kDefaultLogMaxSize;
+    r.max_file = kDefaultLogMaxFile;
+  }
   return r;
 }
 

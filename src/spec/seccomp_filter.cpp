@@ -5,6 +5,7 @@
 // capabilities, the kernel and libseccomp, so it is kept in <data-root>/seccomp/<sha256>.bpf
 // and the next run reads it back in microseconds.
 
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/stat.h>
@@ -82,7 +83,11 @@ SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::str
   const std::string cached = o.data_root + "/seccomp/" + sha256_hex(key_text) + ".bpf";
   Fs fs;
   try {
-    if (auto bpf = fs.read_if_exists(cached)) return {std::move(*bpf), cached};
+    // Only a whole program: an empty file (a crash between the cache's creation and its
+    // data reaching the disk) would mean "no filter at all"; a torn one the kernel refuses.
+    if (auto bpf = fs.read_if_exists(cached);
+        bpf && !bpf->empty() && bpf->size() % sizeof(sock_filter) == 0)
+      return {std::move(*bpf), cached};
   } catch (const FsError&) {  // unreadable (not root: --dry-run): compile it instead
   }
   const auto json =
@@ -100,7 +105,7 @@ SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::str
   if (o.dry_run) return {std::move(bpf), ""};  // a dry run makes nothing, not even the cache
   try {  // the cache is an optimisation: a read-only data root just compiles every time
     make_dirs(o.data_root + "/seccomp", 0700);
-    write_file_atomic(cached, bpf, false);
+    write_file_atomic(cached, bpf, true);  // durable: written once, read by every run
     return {std::move(bpf), cached};
   } catch (const Error&) {
     return {std::move(bpf), ""};

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -258,12 +259,37 @@ bool StagingDir::rename_to(const std::string& final) {
 namespace mydocker {
 namespace {
 
-bool copy_contents(int in, int out) {
+// The data of `in` from `from` to `to` (`in` is read from its current offset), written at the
+// same offsets of `out`.
+bool copy_range(int in, int out, off_t from, off_t to) {
   char buf[65536];
-  ssize_t n;
-  while ((n = ::read(in, buf, sizeof buf)) > 0)
+  if (::lseek(in, from, SEEK_SET) < 0 || ::lseek(out, from, SEEK_SET) < 0) return false;
+  for (off_t left = to - from; left > 0;) {
+    const ssize_t n = ::read(in, buf, static_cast<size_t>(std::min<off_t>(left, sizeof buf)));
+    if (n <= 0) return n == 0;  // the file shrank meanwhile
     if (!write_all(out, buf, static_cast<size_t>(n))) return false;
-  return n == 0;
+    left -= n;
+  }
+  return true;
+}
+
+// Holes stay holes (SEEK_DATA/SEEK_HOLE): an image's 1 TB sparse file at a VOLUME path must not
+// become 1 TB of the host's disk. Filesystems without them report one run of data.
+bool copy_contents(int in, int out) {
+  struct stat st {};
+  if (::fstat(in, &st) != 0) return false;
+  for (off_t at = 0; at < st.st_size;) {
+    off_t data = ::lseek(in, at, SEEK_DATA);
+    if (data < 0) {
+      if (errno == ENXIO) break;  // only a hole is left
+      data = at;                  // no SEEK_DATA here: copy the rest
+    }
+    off_t hole = ::lseek(in, data, SEEK_HOLE);
+    if (hole < 0) hole = st.st_size;
+    if (!copy_range(in, out, data, hole)) return false;
+    at = hole;
+  }
+  return ::ftruncate(out, st.st_size) == 0;  // a hole at the end is kept by the size alone
 }
 
 // The owner, mode and times of `st` given to the open `fd` (chown first: it clears set-id bits).

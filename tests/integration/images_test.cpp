@@ -502,6 +502,20 @@ TEST_F(ImagesTest, EnvUserWorkdirEntrypoint) {
   EXPECT_EQ(ep.out, "from entrypoint\n");
 }
 
+// A working directory through an image's dangling symlink is made where the link points,
+// inside the root, as docker's MkdirAll does (the run failed with 126).
+TEST_F(ImagesTest, AWorkdirThroughADanglingSymlinkIsMadeInsideTheRoot) {
+  auto mk = md({"run", "--name", "wdlink", "busybox", "ln", "-s", "/data/wd", "/wd"});
+  ASSERT_EQ(mk.status, 0) << mk.err;
+  ASSERT_EQ(md({"commit", "wdlink", "wdimg"}).status, 0);
+  md({"rm", "wdlink"});
+  auto r = md({"run", "--rm", "-w", "/wd/sub", "wdimg", "sh", "-c", "pwd -P; ls -d /wd/sub"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "/data/wd/sub\n/wd/sub\n");
+  EXPECT_FALSE(exists("/data/wd")) << "made on the host";
+  md({"rmi", "wdimg"});
+}
+
 TEST_F(ImagesTest, RootfsDirectory) {
   auto r = md({"run", "--rm", "--rootfs", data_ + "/rootfs", "sh", "-c",
                "echo kept > /tmp/written; cat /etc/motd"});
@@ -609,6 +623,11 @@ TEST_F(ImagesTest, CapabilitiesAndNoNewPrivs) {
 TEST_F(ImagesTest, SeccompProfiles) {
   EXPECT_NE(sh("unshare -U true").status, 0)
       << "the default profile lets unshare(CLONE_NEWUSER) by";
+  // The compiled filter's cache emptied (a crash before its data reached the disk): it is
+  // compiled again, never taken as "no filter".
+  ASSERT_EQ(run({"sh", "-c", "for f in " + data_ + "/seccomp/*.bpf; do : > $f; done"}).status, 0);
+  EXPECT_EQ(sh("grep Seccomp: /proc/self/status").out, "Seccomp:\t2\n");
+  EXPECT_NE(sh("unshare -U true").status, 0) << "an empty cached filter turned seccomp off";
   EXPECT_EQ(sh("unshare -U true", {"--security-opt", "seccomp=unconfined"}).status, 0);
   // A profile of our own, in docker's format: everything allowed but mkdir.
   std::string file = data_ + "/profile.json";

@@ -19,6 +19,9 @@ struct LogRotation {
   int64_t max_size = -1;  // bytes; -1: no rotation
   int max_file = 1;
 };
+// A run without --log-opt max-size (see log_rotation in spec/options.cpp).
+constexpr int64_t kDefaultLogMaxSize = 20 << 20;
+constexpr int kDefaultLogMaxFile = 5;
 
 // The files of a log, oldest first: path.N ... path.1, path (those that exist).
 std::vector<std::string> log_files(const std::string& path);

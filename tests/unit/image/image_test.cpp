@@ -387,7 +387,10 @@ TEST_F(ImageTest, AnImportInProgressHasNoName) {
 TEST_F(ImageTest, BadReferencesAreNamedAndNothingIsRead) {
   for (const std::string& ref :
        Strings{"UPPER", "a:b:c", "", "name:", "-lead", "a//b", "a..b", "name:-tag", "name:.tag",
-               "a/", "name:" + std::string(129, 't'), std::string(64, 'a')}) {
+               "a/", "name:" + std::string(129, 't'), std::string(64, 'a'),
+               // hosts that are paths: the tag's link would land outside tags/
+               "../volumes/x:y", "../evil:x", ".../x", "a..b.io/x", "-a.io/x", "a-.io/x", ".io/x",
+               "io./x", "..:5000/x"}) {
     UniqueFd fd = input(kBusybox);
 
     const std::string error = error_of([&] { store().import_tar(fd.get(), ref, "-"); });
@@ -409,6 +412,8 @@ TEST_F(ImageTest, GoodReferences) {
       {"library/busybox", "library/busybox:latest"},
       {"my-org/my_app.v2:V1_x.y-z", "my-org/my_app.v2:V1_x.y-z"},
       {"a__b/c---d:_", "a__b/c---d:_"},
+      {"registry-1.docker.io/library/x", "registry-1.docker.io/library/x:latest"},
+      {"my-reg.local:5000/a/b:1", "my-reg.local:5000/a/b:1"},
   };
   for (const auto& [ref, text] : cases) EXPECT_EQ(parse_image_reference(ref).text(), text) << ref;
 }

@@ -536,5 +536,22 @@ TEST(RunOptionsDefaults, AreDockersDefaults) {
   EXPECT_FALSE(o.stop_timeout.has_value());
 }
 
+// The log lives on the state root's tmpfs: without max-size it is capped at docker's `local`
+// driver's 20 MiB x 5 (a container's output must not fill host memory); given, it is the user's.
+TEST(LogRotation, UnsetSizeGetsADefaultCapAndAGivenOneWins) {
+  RunOptions o;
+  auto r = log_rotation(o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->max_size, 20 << 20);
+  EXPECT_EQ(r->max_file, 5);
+  o.log_opts = {"max-size=1m"};
+  r = log_rotation(o);
+  EXPECT_EQ(r->max_size, 1 << 20);
+  EXPECT_EQ(r->max_file, 1);
+  o.log_driver = "none";
+  o.log_opts.clear();
+  EXPECT_FALSE(log_rotation(o).has_value());
+}
+
 }  // namespace
 }  // namespace mydocker

@@ -196,5 +196,32 @@ TEST(CopyTree, CopiesModesOwnersTimesAndSymlinksAndLeavesDevicesOut) {
   EXPECT_FALSE(copy_tree(from + "/d/out", into)) << "a symlink is not a tree to copy";
 }
 
+// An image's sparse file at a VOLUME path: 1 GiB of holes with two islands of data must not
+// become 1 GiB of the host's disk at the volume's first fill.
+TEST(CopyTree, HolesStayHoles) {
+  test::TempDir tmp;
+  const std::string from = tmp.path() + "/from", to = tmp.path() + "/to";
+  ASSERT_EQ(::mkdir(from.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(to.c_str(), 0755), 0);
+  const int fd = ::open((from + "/sparse").c_str(), O_WRONLY | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, "head", 4, 0), 4);
+  ASSERT_EQ(::pwrite(fd, "middle", 6, 512 << 20), 6);
+  ASSERT_EQ(::ftruncate(fd, 1LL << 30), 0);  // and a hole at the end
+  ::close(fd);
+  ASSERT_TRUE(copy_tree(from, to));
+  struct stat st {};
+  ASSERT_EQ(::stat((to + "/sparse").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 1LL << 30);
+  EXPECT_LT(st.st_blocks * 512, 1 << 20) << "the holes were written as data";
+  const int in = ::open((to + "/sparse").c_str(), O_RDONLY);
+  char buf[8] = {};
+  EXPECT_EQ(::pread(in, buf, 4, 0), 4);
+  EXPECT_STREQ(buf, "head");
+  EXPECT_EQ(::pread(in, buf, 6, 512 << 20), 6);
+  EXPECT_STREQ(buf, "middle");
+  ::close(in);
+}
+
 }  // namespace
 }  // namespace mydocker
