@@ -91,8 +91,7 @@ UniqueFd open_path_in(const std::string& root, const std::string& relative, bool
   open_how how{};
   how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return UniqueFd(
-      static_cast<int>(::syscall(SYS_openat2, dir.get(), relative.c_str(), &how, sizeof how)));
+  return UniqueFd(openat2_retry(dir.get(), relative.c_str(), how));
 }
 
 // A file of a container's root (the host's "/" or a --rootfs), every symlink resolved inside
@@ -292,8 +291,10 @@ std::vector<std::string> read_env_file(const std::string& path) {
   std::vector<std::string> out;
   int number = 0;
   for (std::string line; std::getline(in, line);) {
-    ++number;
-    auto t = std::string(trim(line));
+    // docker's ParseEnvFile: a UTF-8 byte order mark on the first line goes, and only leading
+    // blanks are trimmed (a value keeps its trailing spaces).
+    if (++number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    std::string t = line.substr(std::min(line.find_first_not_of(" \t\r\n\v\f"), line.size()));
     if (t.empty() || t[0] == '#') continue;
     if (t[0] == '=' || t.find_first_of(" \t") < t.find('='))
       throw Error("--env-file " + path + " line " + std::to_string(number) +

@@ -104,8 +104,11 @@ TEST(SetEnv, AddsReplacesAndTakesOurOwnValueForABareKey) {
 
 TEST(ReadEnvFile, LinesCommentsAndErrorsWithTheLineNumber) {
   TempDir tmp;
-  put_file(tmp.path() + "/env", "# a comment\n\nA=1\n  B=two words  \n");
-  EXPECT_EQ(read_env_file(tmp.path() + "/env"), (Strings{"A=1", "B=two words"}));
+  // docker's: leading blanks go, a value's trailing ones stay; a BOM on line 1 goes.
+  put_file(tmp.path() + "/env", "\xEF\xBB\xBF# a comment\n\nA=1\n  B=two words  \n");
+  EXPECT_EQ(read_env_file(tmp.path() + "/env"), (Strings{"A=1", "B=two words  "}));
+  put_file(tmp.path() + "/bom", "\xEF\xBB\xBF" "C=bom\n");
+  EXPECT_EQ(read_env_file(tmp.path() + "/bom"), (Strings{"C=bom"}));
   put_file(tmp.path() + "/bad", "A=1\nnot a pair=x\n");
   EXPECT_NE(error_of([&] { read_env_file(tmp.path() + "/bad"); }).find("line 2"),
             std::string::npos);
