@@ -116,8 +116,11 @@ Result wait_for_start(const InitConfig& c) {
   ::close(c.exec_fifo_fd);
   // `start` is here. The startContainer hooks run before our byte lets it go on to the
   // poststart hooks (the spec's order); a failing one fails `start` (it sees us die instead).
-  if (auto f = run_container_hooks(c.start_container_hooks, "startContainer", c.hook_state))
-    return f;
+  // The state `start` sees is "created" (createContainer's was "creating"), as runc passes it.
+  std::string state = c.hook_state;
+  if (const size_t at = state.find("\"status\":\"creating\""); at != std::string::npos)
+    state.replace(at, 19, "\"status\":\"created\"");
+  if (auto f = run_container_hooks(c.start_container_hooks, "startContainer", state)) return f;
   if (::write(fifo.get(), "0", 1) != 1) return failed("write the exec FIFO");
   return std::nullopt;
 }

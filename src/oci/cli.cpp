@@ -502,6 +502,8 @@ int main(int argc, char** argv, int first) {
     }
     const std::string name = args[i];
     auto it = commands().find(name);
+    if (name == "checkpoint" || name == "restore")  // runc's, through CRIU
+      throw Error(name + ": checkpoint and restore are not supported by mydocker (no CRIU)");
     if (it == commands().end()) throw Error("unknown command '" + name + "' (mydocker oci --help)");
     Flags f;
     f.valued = it->second.valued;

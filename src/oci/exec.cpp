@@ -3,6 +3,10 @@
 // own process giving the defaults (env, user, capabilities, rlimits, no_new_privs), and its
 // seccomp filter applied. The joining itself is shared with `mydocker exec` (runtime/join.hpp).
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "mydocker/oci/runtime.hpp"
@@ -10,6 +14,7 @@
 #include "mydocker/runtime/join.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
 
 namespace mydocker::oci {
@@ -79,6 +84,57 @@ InitConfig exec_config(const ExecOptions& o, const Container& ct, const json& st
   return c;
 }
 
+// --pid-file, written by a process of ours that stays outside the container: the exec joins
+// the container's user namespace, whose root cannot write into the client's directory (every
+// podman and containerd exec into a user-namespaced container failed, its process left running).
+class PidFileWriter {
+ public:
+  explicit PidFileWriter(const std::string& path) {
+    if (path.empty()) return;
+    pid_ = make_pipe();
+    result_ = make_pipe();
+    child_ = ::fork();
+    if (child_ < 0) throw_errno("fork");
+    if (child_ == 0) {
+      pid_.write.reset();
+      result_.read.reset();
+      int32_t pid = -1;
+      std::string failure;
+      if (read_full(pid_.read.get(), &pid, sizeof pid) == sizeof pid && pid > 0) try {
+          write_pid_file(path, pid);
+        } catch (const std::exception& e) {
+          failure = e.what();
+        }
+      (void)write_all(result_.write.get(), failure.data(), failure.size());
+      ::_exit(failure.empty() ? 0 : 1);
+    }
+    pid_.read.reset();
+    result_.write.reset();
+  }
+  ~PidFileWriter() {
+    pid_.write.reset();  // EOF: the child writes nothing and ends
+    if (child_ > 0) (void)::waitpid(child_, nullptr, 0);
+  }
+  PidFileWriter(const PidFileWriter&) = delete;
+  PidFileWriter& operator=(const PidFileWriter&) = delete;
+
+  void write(pid_t pid) {
+    if (child_ <= 0) return;
+    const int32_t p = pid;
+    (void)write_all(pid_.write.get(), &p, sizeof p);
+    pid_.write.reset();
+    std::string failure(4096, '\0');
+    const ssize_t n = read_full(result_.read.get(), failure.data(), failure.size());
+    (void)::waitpid(child_, nullptr, 0);
+    child_ = -1;
+    if (n > 0) throw Error(failure.substr(0, static_cast<size_t>(n)));
+  }
+
+ private:
+  Pipe pid_, result_;
+  pid_t child_ = -1;
+};
+
 }  // namespace
 
 int exec(const ExecOptions& o) {
@@ -95,9 +151,15 @@ int exec(const ExecOptions& o) {
   io.attach_terminal = false;
   io.detach = o.detach;
   io.console_socket = o.console_socket;
+  PidFileWriter pid_file(o.detach ? o.pid_file : "");
   const JoinResult r =
       run_in_container(s.pid, init.get(), ct.cgroups(st), st.value("cgroup_leaf", o.id), c, io);
-  if (o.detach && !o.pid_file.empty()) write_pid_file(o.pid_file, r.pid);
+  try {
+    pid_file.write(r.pid);
+  } catch (const Error&) {  // the client cannot track it: it must not run on untracked
+    ::kill(r.pid, SIGKILL);
+    throw;
+  }
   return r.status;
 }
 

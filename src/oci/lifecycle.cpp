@@ -116,6 +116,10 @@ void kill(const std::string& root, const std::string& id, int signal, bool all) 
   UniqueFd init = ct.init_pidfd(st);
   if (!init || ::syscall(SYS_pidfd_send_signal, init.get(), signal, nullptr, 0) != 0)
     throw Error("container " + id + " is not running");
+  // A frozen process dies of SIGKILL only once thawed (v1): runc thaws a paused container it
+  // kills, and the shims wait for that exit (podman's kill timed out, ctr's task stayed PAUSED).
+  if (s.name == "paused" && signal == SIGKILL)
+    if (auto cg = cgroups_of(ct, st)) cg->freeze(false);
 }
 
 void remove(const std::string& root, const std::string& id, bool force) {

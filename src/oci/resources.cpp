@@ -14,6 +14,7 @@ void parse_memory(const Obj& r, Resources& out) {
   Obj o(*m, r.field("memory"),
         {"limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller",
          "useHierarchy", "checkBeforeUpdate"});
+  out.inherit_swappiness = true;  // runc: a memory limit leaves memory.swappiness alone
   out.memory = o.opt_int("limit");
   if (out.memory && *out.memory == -1) out.memory.reset();
   if (out.memory && *out.memory < kMinMemory)

@@ -350,10 +350,24 @@ void parse_linux(const json& j, Spec& s) {
 
 // runc's rule: a sysctl is allowed only when the container has (or joined) the namespace that
 // makes it its own; anything else would change the host's kernel.
+// The namespace at `path` is the runtime's own (the caller's: the host's, for a shim).
+bool is_own_namespace(const std::string& path, const char* name) {
+  struct stat theirs {
+  }, mine{};
+  return ::stat(path.c_str(), &theirs) == 0 &&
+         ::stat((std::string("/proc/self/ns/") + name).c_str(), &mine) == 0 &&
+         theirs.st_dev == mine.st_dev && theirs.st_ino == mine.st_ino;
+}
+
+// A sysctl goes to a namespace of the container's: a new one, or one joined by path that is
+// not the runtime's own (runc's checkHostNs: a bundle joining the host's network namespace
+// must not set the host's net.*).
 void check_sysctls(const Spec& s) {
   auto has = [&](int type) {
+    static const std::map<int, const char*> names = {
+        {CLONE_NEWIPC, "ipc"}, {CLONE_NEWNET, "net"}, {CLONE_NEWUTS, "uts"}};
     for (const auto& n : s.namespaces)
-      if (n.type == type) return true;
+      if (n.type == type) return n.path.empty() || !is_own_namespace(n.path, names.at(type));
     return false;
   };
   static const char* const kIpc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
@@ -364,11 +378,11 @@ void check_sysctls(const Spec& s) {
     for (const char* k : kIpc) ipc = ipc || key == k;
     const char* why = nullptr;
     if (ipc) {
-      if (!has(CLONE_NEWIPC)) why = "needs an ipc namespace of the container's";
+      if (!has(CLONE_NEWIPC)) why = "needs an ipc namespace of the container's (not the host's)";
     } else if (key.rfind("net.", 0) == 0) {
-      if (!has(CLONE_NEWNET)) why = "needs a network namespace of the container's";
+      if (!has(CLONE_NEWNET)) why = "needs a network namespace of the container's (not the host's)";
     } else if (key == "kernel.hostname" || key == "kernel.domainname") {
-      if (!has(CLONE_NEWUTS)) why = "needs a uts namespace of the container's";
+      if (!has(CLONE_NEWUTS)) why = "needs a uts namespace of the container's (not the host's)";
     } else {
       why = "is not in a namespace of the container's (it would change the host's kernel)";
     }
@@ -383,17 +397,28 @@ void check_namespaces(Spec& s) {
     return nullptr;
   };
   const Namespace* user = find(CLONE_NEWUSER);
-  if ((!s.uid_mappings.empty() || !s.gid_mappings.empty()) && !(user && user->path.empty()))
+  // Joining one (podman's --userns container:X) would need the new mount namespace made inside
+  // it, by a process that joined it first (runc's nsexec); the init here is cloned with its
+  // namespaces and joins the given ones after, so its mounts would fail. Refused by name.
+  if (user && !user->path.empty())
+    fail("linux.namespaces",
+         "joining an existing user namespace (" + user->path + ") is not supported by mydocker");
+  if ((!s.uid_mappings.empty() || !s.gid_mappings.empty()) && !user)
     fail("linux.uidMappings", "id mappings need a new user namespace (linux.namespaces)");
   if (user && user->path.empty() && (s.uid_mappings.empty() || s.gid_mappings.empty()))
     fail("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings");
   if (!find(CLONE_NEWNS)) fail("linux.namespaces", "mydocker needs a mount namespace");
   if (const Namespace* m = find(CLONE_NEWNS); m && !m->path.empty())
     fail("linux.namespaces", "joining an existing mount namespace is not supported");
-  if (!find(CLONE_NEWUTS) && !s.init.hostname.empty())
-    fail("hostname", "setting a hostname needs a new uts namespace");
-  if (!find(CLONE_NEWUTS) && !s.init.domainname.empty())
-    fail("domainname", "setting a domainname needs a new uts namespace");
+  // Not the runtime's own uts namespace either: that would name the host.
+  const Namespace* uts = find(CLONE_NEWUTS);
+  const bool own_uts = !uts || (!uts->path.empty() && is_own_namespace(uts->path, "uts"));
+  if (own_uts && !s.init.hostname.empty())
+    fail("hostname",
+         "setting a hostname needs a uts namespace of the container's (not the host's)");
+  if (own_uts && !s.init.domainname.empty())
+    fail("domainname",
+         "setting a domainname needs a uts namespace of the container's (not the host's)");
 }
 
 }  // namespace

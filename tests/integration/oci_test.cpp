@@ -205,6 +205,11 @@ TEST_F(OciTest, ErrorsForDuplicateMissingRunningAndBadInput) {
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.err.find(field), std::string::npos) << r.err;
   }
+  for (const char* cmd : {"checkpoint", "restore"}) {  // CRIU's: said so, not "unknown"
+    auto r = oci({cmd, "c1"});
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("not supported by mydocker"), std::string::npos) << r.err;
+  }
   auto not_json = oci({"create", "-b", bundle(json("x"), "bad2"), "c2"});
   EXPECT_NE(not_json.status, 0);
   EXPECT_FALSE(exists(oci_root_ + "/c2")) << "a failed create left its state";
@@ -249,7 +254,8 @@ TEST_F(OciTest, HooksRunInOrderWithTheStateAndFailuresStopTheStep) {
       {"createRuntime", {h("createRuntime")}},
       {"createContainer", {h("createContainer")}},
       {"startContainer",
-       {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo startContainer >> /shared/order"}}}}},
+       {{{"path", "/bin/sh"},
+         {"args", {"sh", "-c", "read -r s; echo \"startContainer $s\" >> /shared/order"}}}}},
       {"poststart", {h("poststart")}},
       {"poststop", {h("poststop")}}};
   auto r = oci({"run", "-b", bundle(c), "c1"});
@@ -262,6 +268,7 @@ TEST_F(OciTest, HooksRunInOrderWithTheStateAndFailuresStopTheStep) {
   // The state on stdin: the container's id and, for poststop, "stopped".
   EXPECT_NE(order[0].find("\"id\":\"c1\""), std::string::npos) << order[0];
   EXPECT_NE(order[5].find("\"status\":\"stopped\""), std::string::npos) << order[5];
+  EXPECT_NE(order[3].find("\"status\":\"created\""), std::string::npos) << order[3];
   // The runtime-spec's state, not the runtime's record (its cgroup paths, the init's start).
   for (size_t i : {0, 1, 2}) {
     EXPECT_NE(order[i].find("\"status\":\"creating\""), std::string::npos) << order[i];
@@ -360,6 +367,48 @@ TEST_F(OciTest, MaskedReadonlyPathsRlimitsCapabilitiesSysctl) {
     c["process"]["capabilities"][set] = {"CAP_KILL", "CAP_CHOWN"};
   auto ok = oci({"run", "-b", bundle(c, "b2"), "c2"});
   EXPECT_NE(ok.out.find("chown=ok"), std::string::npos) << ok.out << ok.err;
+}
+
+// A bundle that joins the runtime's own network or uts namespace by path (the host's, for a
+// shim) must not set its sysctls or hostname: runc's checkHostNs. (The runtime runs in
+// namespaces of the test's own here, so that a regression changes nothing of the host's.) One
+// that joins another namespace sets them there.
+std::string ns_of(const std::string& path) {
+  char buf[256] = {};
+  const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+TEST_F(OciTest, SysctlsAndHostnameNeverReachTheRuntimesOwnNamespaces) {
+  auto with_ns = [&](json c, const std::string& type, const std::string& path) {
+    for (auto& n : c["linux"]["namespaces"])
+      if (n["type"] == type) n["path"] = path;
+    return c;
+  };
+  auto in_own_ns = [&](const std::string& dir, const std::string& id) {
+    return run({"unshare", "--net", "--uts", mydocker(), "oci", "--root", oci_root_, "run", "-b",
+                dir, id});
+  };
+  json net = config({"true"}, "n1");
+  net["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+  auto r = in_own_ns(bundle(with_ns(net, "network", "/proc/self/ns/net"), "bn"), "n1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("net.ipv4.ip_forward\" needs a network namespace of the container's (not "
+                       "the host's)"),
+            std::string::npos)
+      << r.err;
+  json uts = config({"true"}, "u1");
+  uts["hostname"] = "hijacked";
+  r = in_own_ns(bundle(with_ns(uts, "uts", "/proc/self/ns/uts"), "bu"), "u1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("(not the host's)"), std::string::npos) << r.err;
+  // Another namespace, held by a process of the test's: the sysctl lands there.
+  Background holder({"unshare", "--net", "sleep", "30"}, {});
+  const std::string other = "/proc/" + std::to_string(holder.pid()) + "/ns/net";
+  for (int i = 0; i < 100 && ns_of(other) == ns_of("/proc/self/ns/net"); ++i) ::usleep(20000);
+  r = oci({"run", "-b", bundle(with_ns(net, "network", other), "bo"), "n2"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run({"nsenter", "--net=" + other, "cat", "/proc/sys/net/ipv4/ip_forward"}).out, "1\n");
 }
 
 TEST_F(OciTest, DevicesAreMadeAndTheCgroupRulesHold) {
@@ -475,6 +524,26 @@ TEST_F(OciTest, UserNamespaceMapsRootToAnUnprivilegedHostUser) {
   EXPECT_NE(status.find("Uid:\t100000\t100000"), std::string::npos) << status;
   auto in = oci({"exec", "c1", "id", "-u"});
   EXPECT_EQ(in.out, "0\n") << in.err;
+  // The shims' exec: --detach --pid-file into a directory only host root may write (the
+  // container's root, host uid 100000, cannot).
+  const std::string priv = root() + "/priv";
+  ASSERT_EQ(::mkdir(priv.c_str(), 0700), 0);
+  auto d =
+      oci_detached({"exec", "--detach", "--pid-file", priv + "/exec.pid", "c1", "sleep", "60"});
+  EXPECT_EQ(d.status, 0) << d.err;
+  const std::string epid = read_file(priv + "/exec.pid");
+  ASSERT_FALSE(epid.empty()) << "no pid file";
+  EXPECT_NE(read_file("/proc/" + epid + "/cmdline").find("sleep"), std::string::npos) << epid;
+  // podman's --userns container:c1 (its user namespace by path) is refused by name: the
+  // mounts of a namespace joined after the clone would fail half-way.
+  json joined = config({"true"}, "c2");
+  joined["linux"]["namespaces"].push_back(
+      {{"type", "user"}, {"path", "/proc/" + std::to_string(pid) + "/ns/user"}});
+  joined["linux"]["uidMappings"] = c["linux"]["uidMappings"];
+  joined["linux"]["gidMappings"] = c["linux"]["gidMappings"];
+  auto j = oci({"run", "-b", bundle(joined, "b2"), "c2"});
+  EXPECT_NE(j.status, 0);
+  EXPECT_NE(j.err.find("joining an existing user namespace"), std::string::npos) << j.err;
 }
 
 TEST_F(OciTest, MemoryLimitIsEnforcedByTheOomKiller) {
@@ -711,6 +780,11 @@ TEST_F(OciTest, PauseResumeAndUpdate) {
     EXPECT_NE(bad.err.find(why), std::string::npos) << bad.err;
   }
   EXPECT_EQ(read_file(mem[0] + "/memory.limit_in_bytes"), "47185920\n");
+  // SIGKILL to a paused container (not --all, as the shims send it): thawed, so that it dies.
+  ASSERT_EQ(oci({"pause", "c1"}).status, 0);
+  ASSERT_EQ(oci({"kill", "c1", "KILL"}).status, 0);
+  for (int i = 0; i < 100 && state("c1")["status"] != "stopped"; ++i) ::usleep(20000);
+  EXPECT_EQ(state("c1")["status"], "stopped") << "a paused container outlived SIGKILL";
   // runc also freezes a created container: paused, then created again.
   ASSERT_EQ(oci_detached({"create", "-b", bundle(config({"true"}, "c2"), "b2"), "c2"}).status, 0);
   ASSERT_EQ(oci({"pause", "c2"}).status, 0);

@@ -27,7 +27,10 @@ struct Resources {
                                               // Unset with a memory limit: no swap at all.
   std::optional<int64_t> memory_reservation;  // soft limit, bytes
   std::optional<int64_t> memory_swappiness;   // 0..100 (v1 only)
-  bool oom_kill_disable = false;              // v1 only
+  // Unset swappiness with a memory limit: 0 (docker's run: no early swapping, seed 000), or,
+  // for an OCI bundle, the inherited value as runc leaves it.
+  bool inherit_swappiness = false;
+  bool oom_kill_disable = false;  // v1 only
   // cpu
   std::optional<int64_t> cpu_quota;       // µs per period; -1 = unlimited
   std::optional<int64_t> cpu_period;      // µs

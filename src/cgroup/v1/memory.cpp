@@ -76,7 +76,7 @@ void Memory::set(const Fs& fs, const std::string& dir, const Resources& r) const
   if (r.memory_swappiness) {
     if (!has_swappiness) throw Error("--memory-swappiness: this kernel has no memory.swappiness");
     fs.write_verified(path_join(dir, "memory.swappiness"), std::to_string(*r.memory_swappiness));
-  } else if (r.memory && has_swappiness) {
+  } else if (r.memory && has_swappiness && !r.inherit_swappiness) {
     fs.write(path_join(dir, "memory.swappiness"), "0");
   }
   if (r.oom_kill_disable) {

@@ -272,6 +272,21 @@ TEST_F(MemoryTest, ExplicitSwappinessWinsOverTheDefaultZero) {
   EXPECT_EQ(value_of(file("memory.swappiness")), "30");
 }
 
+// An OCI bundle's memory limit leaves swappiness as inherited (runc's), so the swap its memsw
+// limit allows can be used.
+TEST_F(MemoryTest, AnOciLimitLeavesSwappinessAlone) {
+  make_tree();
+  Resources r;
+  r.memory = 104857600;
+  r.inherit_swappiness = true;
+  TraceCapture capture;
+
+  EXPECT_NO_THROW(memory_.set(*fs_, dir_, r));
+
+  for (const auto& line : capture.lines())
+    EXPECT_EQ(line.find("memory.swappiness"), std::string::npos) << line;
+}
+
 TEST_F(MemoryTest, SwappinessWithoutTheFileFails) {
   make_tree();
   std::filesystem::remove(file("memory.swappiness"));

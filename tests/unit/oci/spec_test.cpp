@@ -232,6 +232,7 @@ TEST_F(OciSpecTest, ResourcesAsTheCgroupDriversTakeThem) {
   EXPECT_EQ(r.memory_swap, -1) << "no swap field: swap not limited (runc)";
   EXPECT_EQ(r.memory_reservation, 52428800);
   EXPECT_EQ(r.memory_swappiness, 10);
+  EXPECT_TRUE(r.inherit_swappiness) << "runc leaves swappiness alone when none is given";
   EXPECT_EQ(r.cpu_shares, 512);
   EXPECT_EQ(r.cpu_quota, 50000);
   EXPECT_EQ(r.cpu_period, 100000) << "quota without a period: the default period";
