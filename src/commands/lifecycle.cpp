@@ -339,9 +339,12 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
   auto cgroups = live ? cgroups_of(dir, st, fs)
                       : make_cgroup_manager(fs, detect_host_cgroups(fs), dir.id(),
                                             config.value("cgroup_parent", ""));
-  // The CPUs and memory nodes its parent may use bound -cpuset and --cpus, as at run time.
-  const Resources r = parse_resources(limits, cgroups->available());
-  if (live)
+  // The CPUs and memory nodes its parent may use bound -cpuset and --cpus, as at run time; its
+  // memory+swap limit stays with a new memory limit (docker's), and bounds it.
+  Resources current;
+  apply_recorded_limits(config.value("host_config", nlohmann::json()), current);
+  const Resources r = parse_resources(limits, cgroups->available(), &current);
+  if (live)  // all or nothing: a limit refused leaves the others as they were
     cgroups->update(r);
   else
     cgroups->validate(r);  // the host can take them (a start would fail otherwise)

@@ -124,7 +124,7 @@ void merge_limits(nlohmann::json& hc, const Resources& r) {
       for (const char* k : keys) hc[k] = fresh[k];
   };
   // Memory::set writes the memsw limit with every memory limit (= memory without --memory-swap).
-  take(r.memory.has_value(), {"Memory", "MemorySwap"});
+  take(r.memory || r.memory_swap, {"Memory", "MemorySwap"});
   take(r.memory_reservation.has_value(), {"MemoryReservation"});
   take(r.memory_swappiness.has_value(), {"MemorySwappiness"});
   take(r.cpu_period.has_value(), {"CpuPeriod"});

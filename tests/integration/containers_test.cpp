@@ -950,6 +950,57 @@ TEST_F(ContainersTest, AFailedUpdateChangesNothing) {
   EXPECT_EQ(md({"rm", "-f", id}).status, 0);
 }
 
+// docker's update -m keeps the memory+swap limit (trial report, item 3): before, the kernel's
+// got the new memory limit (no swap any more) and inspect said MemorySwap 0. A memory limit
+// above it needs a new --memory-swap (docker's error); --memory-swap alone keeps the memory
+// limit. On v2 the kernel holds the swap alone (memory.swap.max): memory+swap - memory.
+TEST_F(ContainersTest, UpdateOfMemoryKeepsTheMemorySwapLimit) {
+  auto probe = md({"run", "--rm", "-m", "50m", "--memory-swap", "100m", "true"});
+  if (probe.status != 0 && probe.err.find("swap accounting") != std::string::npos)
+    GTEST_SKIP() << "no swap accounting on this kernel (memory.memsw.limit_in_bytes or "
+                    "memory.swap.max missing): --memory-swap cannot run here";
+  ASSERT_EQ(probe.status, 0) << probe.err;
+  const std::string id = start({"-m", "50m", "--memory-swap", "100m", "sleep", "3482"});
+  const std::string mem = inspect(id)["Cgroups"].value("memory", "");
+  constexpr long long kMiB = 1 << 20;
+  // The kernel's memory and memory+swap limits, in bytes.
+  auto kernel = [&]() -> std::pair<long long, long long> {
+    if (exists(mem + "/memory.memsw.limit_in_bytes"))
+      return {std::atoll(read_file(mem + "/memory.limit_in_bytes").c_str()),
+              std::atoll(read_file(mem + "/memory.memsw.limit_in_bytes").c_str())};
+    const long long memory = std::atoll(read_file(mem + "/memory.max").c_str());
+    return {memory, memory + std::atoll(read_file(mem + "/memory.swap.max").c_str())};
+  };
+  auto recorded = [&]() -> std::pair<long long, long long> {
+    const Json hc = inspect(id)["HostConfig"];
+    return {hc["Memory"].get<long long>(), hc["MemorySwap"].get<long long>()};
+  };
+  ASSERT_EQ(kernel(), std::make_pair(50 * kMiB, 100 * kMiB));
+
+  ASSERT_EQ(md({"update", "-m", "80m", id}).status, 0);
+  EXPECT_EQ(kernel(), std::make_pair(80 * kMiB, 100 * kMiB));
+  EXPECT_EQ(recorded(), std::make_pair(80 * kMiB, 100 * kMiB));
+
+  auto above = md({"update", "-m", "150m", id});
+  EXPECT_EQ(above.status, 125);
+  EXPECT_NE(above.err.find("Memory limit should be smaller than already set memoryswap limit, "
+                           "update the memoryswap at the same time"),
+            std::string::npos)
+      << above.err;
+  EXPECT_EQ(kernel(), std::make_pair(80 * kMiB, 100 * kMiB));
+  EXPECT_EQ(recorded(), std::make_pair(80 * kMiB, 100 * kMiB));
+
+  ASSERT_EQ(md({"update", "--memory-swap", "200m", id}).status, 0);
+  EXPECT_EQ(kernel(), std::make_pair(80 * kMiB, 200 * kMiB));
+  EXPECT_EQ(recorded(), std::make_pair(80 * kMiB, 200 * kMiB));
+  ASSERT_EQ(md({"update", "-m", "150m", id}).status, 0);
+  EXPECT_EQ(kernel(), std::make_pair(150 * kMiB, 200 * kMiB));
+  // Kept over a restart: the record is what the next start applies.
+  ASSERT_EQ(md({"restart", "-t", "0", id}).status, 0);
+  EXPECT_EQ(kernel(), std::make_pair(150 * kMiB, 200 * kMiB));
+  EXPECT_EQ(md({"rm", "-f", id}).status, 0);
+}
+
 // kill -9 of the CLI or of the supervisor at every stage of run -d: prune (after rm -f of what
 // did start) leaves zero cgroups, zero records and zero processes.
 TEST_F(ContainersTest, Kill9AtEveryStageThenPruneLeavesNothing) {

@@ -17,8 +17,8 @@ nlohmann::json make_config(const RunOptions& o, const std::string& id, const std
 nlohmann::json host_config_json(const Resources& r);
 // `update`'s limits into a container's HostConfig, where docker keeps them (its next start
 // applies them): what `r` sets replaces the recorded value, the rest stays; each as the kernel
-// got it (-m without --memory-swap: MemorySwap 0, i.e. memory+swap = memory; NanoCpus again
-// from the quota and period recorded).
+// got it (Memory and MemorySwap together, as parse_resources pairs them for update: MemorySwap 0
+// is memory+swap = memory; NanoCpus again from the quota and period recorded).
 void merge_limits(nlohmann::json& host_config, const Resources& r);
 // The limits `update` can change (memory, CPU, cpuset, pids, blkio weight), as a HostConfig
 // holds them (host_config_json's, with merge_limits' updates), over those in `r`: what a start
