@@ -414,9 +414,11 @@ void stop_finish(CLI::App&, CommandLine& cl, Scratch& s, const RunArgs&) {
   if (!s.time.empty()) cl.stop_timeout = int_value("-t", s.time);
 }
 
+// docker's CLI stops them all at once: the slowest one's timeout, not their sum.
 int run_stop(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) { stop(store, c, cl.stop_timeout); });
+  return for_each_parallel(cl.containers,
+                           [&](const std::string& c) { stop(store, c, cl.stop_timeout); });
 }
 
 void kill_options(CLI::App& kill, CommandLine& cl, Scratch&) {
@@ -426,7 +428,7 @@ void kill_options(CLI::App& kill, CommandLine& cl, Scratch&) {
 
 int run_kill(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) { kill(store, c, cl.signal); });
+  return for_each_parallel(cl.containers, [&](const std::string& c) { kill(store, c, cl.signal); });
 }
 
 void rm_options(CLI::App& rm, CommandLine& cl, Scratch&) {
@@ -438,7 +440,7 @@ void rm_options(CLI::App& rm, CommandLine& cl, Scratch&) {
 
 int run_rm(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) {
+  return for_each_parallel(cl.containers, [&](const std::string& c) {
     nlohmann::json config;
     if (cl.remove_volumes) config = view_container(store, c).config;
     remove(store, c, cl.force);
@@ -590,12 +592,12 @@ int run_update(const CommandLine& cl) {
 
 int run_pause(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) { pause(store, c, true); });
+  return for_each_parallel(cl.containers, [&](const std::string& c) { pause(store, c, true); });
 }
 
 int run_unpause(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) { pause(store, c, false); });
+  return for_each_parallel(cl.containers, [&](const std::string& c) { pause(store, c, false); });
 }
 
 int run_wait(const CommandLine& cl) {

@@ -77,5 +77,10 @@ int int_value(const std::string& flag, const std::string& text);
 // stderr, and a failure status if any failed.
 int for_each(const std::vector<std::string>& refs,
              const std::function<void(const std::string&)>& act, bool echo = true);
+// for_each's, for all of them at once (docker's CLI stops, kills, removes, pauses and unpauses
+// the containers it is given in parallel): each act in a process of its own (50 at most at a
+// time), the lines in the order given, each as soon as it and those before it are done.
+int for_each_parallel(const std::vector<std::string>& refs,
+                      const std::function<void(const std::string&)>& act);
 
 }  // namespace mydocker::cli
