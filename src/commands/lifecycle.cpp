@@ -210,11 +210,14 @@ void record_container_event(const Store& store, const std::string& id, const std
   }
 }
 
-void stop(const Store& store, const std::string& ref, std::optional<int> timeout) {
+void stop(const Store& store, const std::string& ref, std::optional<int> timeout,
+          const std::string& signal) {
   require_root("stop");
+  std::optional<int> sig;
+  if (!signal.empty()) sig = parse_signal(signal);
   const ContainerDir dir = store.open(ref);
   const ContainerState before = dir.status();  // a --rm container's goes with it
-  if (halt(store, dir, timeout)) record(store, "stop", dir, before);
+  if (halt(store, dir, timeout, sig)) record(store, "stop", dir, before);
 }
 
 void kill(const Store& store, const std::string& ref, const std::string& signal) {
@@ -326,11 +329,20 @@ void pause(const Store& store, const std::string& ref, bool paused) {
   record(store, paused ? "pause" : "unpause", dir, st);
 }
 
-void update(const Store& store, const std::string& ref, const RunOptions& limits) {
+void update(const Store& store, const std::string& ref, const RunOptions& limits,
+            const std::optional<std::string>& restart) {
   require_root("update");
   const ContainerDir dir = store.open(ref);
   const ContainerState st = current_state(store, dir);
   auto config = dir.config();
+  // docker's update --restart: recorded, for its supervisor at its next exit and every start.
+  if (restart) {
+    const RestartPolicy policy = parse_restart_policy(*restart);
+    if (config.value("auto_remove", false) && policy.kind != RestartPolicy::kNo)
+      throw Error(  // docker's words
+          "Restart policy cannot be updated because AutoRemove is enabled for the container");
+    config["restart_policy"] = restart_policy_json(policy);
+  }
   const Fs fs;
   // Running: its cgroups take the limits now. Stopped, or between two runs (its cgroups go
   // with each run): only recorded, as docker's update of a stopped container; the next start

@@ -1001,6 +1001,79 @@ TEST_F(ContainersTest, UpdateOfMemoryKeepsTheMemorySwapLimit) {
   EXPECT_EQ(md({"rm", "-f", id}).status, 0);
 }
 
+// docker's update --restart (trial report, item 9): a new restart policy for a container,
+// running or not, recorded: its supervisor follows it from the next exit on, and a later start
+// keeps it (it used to take the run's --restart again).
+TEST_F(ContainersTest, UpdateRestartChangesThePolicy) {
+  start({"--name", "pol", "sh", "-c", "sleep 0.5; exit 3"});  // no policy
+  auto r = md({"update", "--restart", "on-failure:2", "pol"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "pol\n");
+  EXPECT_EQ(inspect("pol")["HostConfig"]["RestartPolicy"],
+            (Json{{"Name", "on-failure"}, {"MaximumRetryCount", 2}}));
+  ASSERT_TRUE(until(
+      "pol",
+      [](const Json& j) { return j["State"]["Status"] == "exited" && j["RestartCount"] == 2; },
+      15s))
+      << "the running container's supervisor followed the new policy";
+  // Stopped: recorded; its next start follows it.
+  ASSERT_EQ(md({"update", "--restart", "always", "pol"}).status, 0);
+  ASSERT_EQ(md({"start", "pol"}).status, 0);
+  ASSERT_TRUE(until(
+      "pol", [](const Json& j) { return j["RestartCount"].get<int>() >= 1; }, 15s));
+  EXPECT_EQ(inspect("pol")["HostConfig"]["RestartPolicy"]["Name"], "always");
+  EXPECT_EQ(md({"stop", "-t", "1", "pol"}).status, 0);
+  // docker's refusals: a --rm container, a policy that is none.
+  start({"--rm", "--name", "gone", "sleep", "3483"});
+  auto rm = md({"update", "--restart", "always", "gone"});
+  EXPECT_EQ(rm.status, 125);
+  EXPECT_NE(rm.err.find("Restart policy cannot be updated because AutoRemove is enabled"),
+            std::string::npos)
+      << rm.err;
+  auto bad = md({"update", "--restart", "sometimes", "pol"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("'sometimes' for --restart"), std::string::npos) << bad.err;
+  EXPECT_EQ(inspect("pol")["HostConfig"]["RestartPolicy"]["Name"], "always");
+  EXPECT_EQ(md({"rm", "-f", "pol", "gone"}).status, 0);
+}
+
+// docker 23's stop -s/--signal and restart -s (trial report, item 9): the signal sent first,
+// whatever the container's own stop signal. The shell (PID 1: TERM without a handler does
+// nothing to it) exits 42 on HUP at once; TERM would mean the whole timeout, then KILL.
+TEST_F(ContainersTest, StopAndRestartSendTheSignalAsked) {
+  start({"--name", "sig", "sh", "-c", "trap 'exit 42' HUP; echo up; while :; do sleep 0.1; done"});
+  auto up = [&](size_t times) {
+    for (int i = 0; i < 100; ++i) {
+      const std::string log = md({"logs", "sig"}).out;
+      size_t n = 0;
+      for (size_t at = log.find("up"); at != std::string::npos; at = log.find("up", at + 1)) ++n;
+      if (n >= times) return true;
+      usleep(50000);
+    }
+    return false;
+  };
+  ASSERT_TRUE(up(1));
+  auto begin = std::chrono::steady_clock::now();
+  auto stopped = md({"stop", "-s", "HUP", "-t", "8", "sig"});
+  EXPECT_EQ(stopped.status, 0) << stopped.err;
+  EXPECT_EQ(stopped.out, "sig\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 5s) << "TERM, then KILL after 8 s";
+  EXPECT_EQ(inspect("sig")["State"]["ExitCode"], 42);
+  ASSERT_EQ(md({"start", "sig"}).status, 0);
+  ASSERT_TRUE(up(2));
+  begin = std::chrono::steady_clock::now();
+  auto restarted = md({"restart", "--signal", "SIGHUP", "-t", "8", "sig"});
+  EXPECT_EQ(restarted.status, 0) << restarted.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 5s) << "TERM, then KILL after 8 s";
+  EXPECT_TRUE(up(3));
+  EXPECT_TRUE(inspect("sig")["State"]["Running"].get<bool>());
+  auto bad = md({"stop", "-s", "NOPE", "sig"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("NOPE"), std::string::npos) << bad.err;
+  EXPECT_TRUE(inspect("sig")["State"]["Running"].get<bool>()) << "nothing was stopped";
+  EXPECT_EQ(md({"rm", "-f", "sig"}).status, 0);
+}
+
 // kill -9 of the CLI or of the supervisor at every stage of run -d: prune (after rm -f of what
 // did start) leaves zero cgroups, zero records and zero processes.
 TEST_F(ContainersTest, Kill9AtEveryStageThenPruneLeavesNothing) {

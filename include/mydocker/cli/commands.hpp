@@ -25,6 +25,7 @@ struct LimitText {
 struct Scratch {
   LimitText limits;
   std::string stop_timeout, tail, time;
+  std::string restart;              // update --restart
   std::string since, until;         // events, logs
   bool latest = false;              // ps -l
   std::vector<std::string> mounts;  // run --mount

@@ -372,6 +372,19 @@ TEST(MergeLimits, MemoryAndSwapAreRecordedAsAPair) {
   EXPECT_EQ(hc["MemorySwap"], 0);
 }
 
+// update --restart: the policy recorded as docker's HostConfig.RestartPolicy, and read back as
+// --restart says it.
+TEST(RestartPolicyRecord, RoundTripsAndDefaultsToNo) {
+  json config = {{"restart_policy", restart_policy_json(parse_restart_policy("on-failure:3"))}};
+  EXPECT_EQ(config["restart_policy"], (json{{"Name", "on-failure"}, {"MaximumRetryCount", 3}}));
+  EXPECT_EQ(recorded_restart_policy(config), "on-failure:3");
+  config["restart_policy"] = restart_policy_json(parse_restart_policy("unless-stopped"));
+  EXPECT_EQ(recorded_restart_policy(config), "unless-stopped");
+  EXPECT_EQ(recorded_restart_policy(json::object()), "no");
+  config["restart_policy"] = {{"Name", "sometimes"}};
+  EXPECT_THROW((void)recorded_restart_policy(config), Error);
+}
+
 // --cpu-quota alone keeps the recorded period; NanoCpus follows both.
 TEST(MergeLimits, NanoCpusFollowsTheQuotaAndTheRecordedPeriod) {
   Resources run;
