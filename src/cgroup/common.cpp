@@ -80,6 +80,20 @@ std::vector<pid_t> read_pids(const Fs& fs, const std::string& dir) {
   return out;
 }
 
+void all_or_nothing(const Fs& fs, const std::function<void()>& writes) {
+  WriteJournal journal(fs);
+  try {
+    writes();
+  } catch (const std::exception& e) {
+    const auto left = journal.undo();
+    if (left.empty()) throw;  // as it was: the error says what failed
+    std::string text = std::string(e.what()) + "; what was written before it could not all be " +
+                       "put back: " + left.front();
+    for (size_t i = 1; i < left.size(); ++i) text += "; " + left[i];
+    throw Error(text);
+  }
+}
+
 HostLimits with_fallbacks(HostLimits limits) {
   if (limits.cpus.empty()) limits.cpus = affinity_cpus();
   if (limits.mems.empty()) limits.mems = {0};

@@ -1,9 +1,17 @@
 #include "mydocker/cli/commands.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "mydocker/cli/print.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/fd.hpp"
 #include "mydocker/util/units.hpp"
 
 namespace mydocker::cli {
@@ -131,6 +139,92 @@ int for_each(const std::vector<std::string>& refs,
     } catch (const Error& e) {
       std::fprintf(stderr, "mydocker: %s\n", e.what());
       status = e.exit_code();
+    }
+  }
+  return status;
+}
+
+namespace {
+
+// One container's act, in a process of its own: its outcome comes back through `report`.
+struct Worker {
+  pid_t pid = -1;  // -1: fork failed, the act runs here when its turn comes
+  UniqueFd report;
+};
+
+// What a worker writes into its pipe: its exit status, a space, the error ("0 " on success).
+std::string outcome_of(const std::function<void(const std::string&)>& act, const std::string& ref) {
+  try {
+    act(ref);
+    return "0 ";
+  } catch (const Error& e) {
+    return std::to_string(e.exit_code()) + " " + e.what();
+  } catch (const std::exception& e) {  // as main reports it
+    return std::to_string(kExitSetupError) + " " + e.what();
+  }
+}
+
+Worker start_worker(const std::function<void(const std::string&)>& act, const std::string& ref) {
+  Worker w;
+  Pipe p = make_pipe();
+  w.pid = ::fork();
+  if (w.pid == 0) {  // the child: nothing of the parent's stdio is flushed here (_exit)
+    p.read.reset();
+    const std::string text = outcome_of(act, ref);
+    (void)write_all(p.write.get(), text.data(), text.size());
+    ::_exit(0);
+  }
+  if (w.pid > 0) w.report = std::move(p.read);
+  return w;
+}
+
+// The worker's outcome (its status and error), once it has ended.
+std::pair<int, std::string> finish_worker(Worker& w,
+                                          const std::function<void(const std::string&)>& act,
+                                          const std::string& ref) {
+  std::string text;
+  if (w.pid < 0) {
+    text = outcome_of(act, ref);
+  } else {
+    char buf[4096];
+    for (ssize_t n; (n = ::read(w.report.get(), buf, sizeof buf)) != 0;) {
+      if (n > 0)
+        text.append(buf, static_cast<size_t>(n));
+      else if (errno != EINTR)
+        break;
+    }
+    int status = 0;
+    while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (text.empty())  // killed before it could say
+      text = std::to_string(kExitSetupError) + " " + ref + ": " +
+             (WIFSIGNALED(status) ? std::string("killed by ") + strsignal(WTERMSIG(status))
+                                  : std::string("ended without a word"));
+  }
+  const size_t space = text.find(' ');
+  return {std::atoi(text.substr(0, space).c_str()),
+          space == std::string::npos ? std::string() : text.substr(space + 1)};
+}
+
+}  // namespace
+
+int for_each_parallel(const std::vector<std::string>& refs,
+                      const std::function<void(const std::string&)>& act) {
+  if (refs.size() < 2) return for_each(refs, act);
+  constexpr size_t kAtOnce = 50;  // docker's
+  std::fflush(nullptr);           // nothing buffered is written twice
+  std::vector<Worker> workers(refs.size());
+  size_t started = 0;
+  int status = 0;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    for (; started < refs.size() && started < i + kAtOnce; ++started)
+      workers[started] = start_worker(act, refs[started]);
+    const auto [code, error] = finish_worker(workers[i], act, refs[i]);
+    if (code == 0) {
+      (out() << refs[i] << '\n').flush();
+    } else {
+      std::fprintf(stderr, "mydocker: %s\n", error.c_str());
+      status = code;
     }
   }
   return status;

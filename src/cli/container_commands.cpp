@@ -20,6 +20,7 @@
 #include "mydocker/format/text.hpp"
 #include "mydocker/net/ipam.hpp"
 #include "mydocker/runtime/run.hpp"
+#include "mydocker/spec/config.hpp"
 #include "mydocker/spec/layer.hpp"
 #include "mydocker/spec/prepare.hpp"
 #include "mydocker/store/volumes.hpp"
@@ -240,6 +241,7 @@ std::optional<RunOptions> start_options(const CommandLine& cl, const Store& stor
       o.labels.push_back(k + "=" + v.get<std::string>());
   }
   o.anonymous_volumes = config.value("anonymous_volumes", std::vector<std::string>{});
+  o.restart = recorded_restart_policy(config);  // update --restart may have changed it
   release_address(store, dir);
   return o;
 }
@@ -277,6 +279,8 @@ void start_options_cli(CLI::App& start, CommandLine& cl, Scratch&) {
 }
 
 void restart_options(CLI::App& restart, CommandLine& cl, Scratch& s) {
+  restart.add_option("-s,--signal", cl.stop_signal,
+                     "The signal that stops it (default: its --stop-signal, else TERM)");
   restart.add_option("-t,--time", s.time, "Seconds to wait for it to stop before SIGKILL");
   restart.add_option("container", cl.containers)->required();
 }
@@ -289,7 +293,7 @@ int run_restart(const CommandLine& cl) {
     const ContainerDir dir(store.root(), id);
     // A --rm one is kept when this stop ends it (docker's restart), to be started again.
     dir.request_restart();
-    stop(store, id, cl.stop_timeout);
+    stop(store, id, cl.stop_timeout, cl.stop_signal);
     dir.wait_for([&] { return !dir.supervisor_alive(); }, std::chrono::seconds(10), false);
     auto o = start_options(cl, store, id);
     if (!o) throw Error("container " + ref + " is still running after stop");
@@ -406,17 +410,23 @@ void containers_arg(CLI::App& sub, CommandLine& cl, Scratch&) {
 }
 
 void stop_options(CLI::App& stop, CommandLine& cl, Scratch& s) {
+  stop.add_option("-s,--signal", cl.stop_signal,
+                  "The signal to send first (default: its --stop-signal, else TERM)");
   stop.add_option("-t,--time", s.time, "Seconds to wait before SIGKILL");
   stop.add_option("container", cl.containers)->required();
 }
 
 void stop_finish(CLI::App&, CommandLine& cl, Scratch& s, const RunArgs&) {
   if (!s.time.empty()) cl.stop_timeout = int_value("-t", s.time);
+  if (!cl.stop_signal.empty()) (void)parse_signal(cl.stop_signal);  // before any is stopped
 }
 
+// docker's CLI stops them all at once: the slowest one's timeout, not their sum.
 int run_stop(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) { stop(store, c, cl.stop_timeout); });
+  return for_each_parallel(cl.containers, [&](const std::string& c) {
+    stop(store, c, cl.stop_timeout, cl.stop_signal);
+  });
 }
 
 void kill_options(CLI::App& kill, CommandLine& cl, Scratch&) {
@@ -426,7 +436,7 @@ void kill_options(CLI::App& kill, CommandLine& cl, Scratch&) {
 
 int run_kill(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) { kill(store, c, cl.signal); });
+  return for_each_parallel(cl.containers, [&](const std::string& c) { kill(store, c, cl.signal); });
 }
 
 void rm_options(CLI::App& rm, CommandLine& cl, Scratch&) {
@@ -438,7 +448,7 @@ void rm_options(CLI::App& rm, CommandLine& cl, Scratch&) {
 
 int run_rm(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) {
+  return for_each_parallel(cl.containers, [&](const std::string& c) {
     nlohmann::json config;
     if (cl.remove_volumes) config = view_container(store, c).config;
     remove(store, c, cl.force);
@@ -561,6 +571,8 @@ int run_stats(const CommandLine& cl) {
 void update_options(CLI::App& update, CommandLine& cl, Scratch& s) {
   Flags flags(update);
   add_limit_flags(flags, s.limits, false);
+  flags.add_option("--restart", s.restart,
+                   "A new restart policy: no, on-failure[:N], always or unless-stopped");
   update.add_option("container", cl.containers);  // split off, as run's command
 }
 
@@ -579,23 +591,28 @@ void update_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& sp
   cl.containers = split.command;
   if (cl.containers.empty())
     throw Error("missing the container: mydocker update [OPTIONS] CONTAINER...");
-  if (!any_limit(cl.run))  // docker's words
+  if (const auto restart = flag_value(sub, split, "--restart", s.restart)) {
+    (void)parse_restart_policy(restart->value);  // before any container changes
+    cl.restart = restart->value;
+  }
+  if (!any_limit(cl.run) && !cl.restart)  // docker's words
     throw Error("you must provide one or more flags when using this command");
 }
 
 int run_update(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) { update(store, c, cl.run); });
+  return for_each(cl.containers,
+                  [&](const std::string& c) { update(store, c, cl.run, cl.restart); });
 }
 
 int run_pause(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) { pause(store, c, true); });
+  return for_each_parallel(cl.containers, [&](const std::string& c) { pause(store, c, true); });
 }
 
 int run_unpause(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers, [&](const std::string& c) { pause(store, c, false); });
+  return for_each_parallel(cl.containers, [&](const std::string& c) { pause(store, c, false); });
 }
 
 int run_wait(const CommandLine& cl) {
@@ -664,8 +681,8 @@ std::vector<CommandDef> container_commands() {
       {"top", "Show the processes of a container: top CONTAINER [ps OPTIONS]", nullptr, top_finish,
        run_top, true},
       {"stats", "Show what containers use, live", stats_options, stats_finish, run_stats},
-      {"update", "Change the limits of running containers", update_options, update_finish,
-       run_update, true},
+      {"update", "Change the limits (and restart policy) of containers", update_options,
+       update_finish, run_update, true},
       {"pause", "Freeze every process of containers", containers_arg, nullptr, run_pause},
       {"unpause", "Thaw paused containers", containers_arg, nullptr, run_unpause},
       {"wait", "Wait for containers to stop, print their exit codes", containers_arg, nullptr,

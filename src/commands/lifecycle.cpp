@@ -210,11 +210,14 @@ void record_container_event(const Store& store, const std::string& id, const std
   }
 }
 
-void stop(const Store& store, const std::string& ref, std::optional<int> timeout) {
+void stop(const Store& store, const std::string& ref, std::optional<int> timeout,
+          const std::string& signal) {
   require_root("stop");
+  std::optional<int> sig;
+  if (!signal.empty()) sig = parse_signal(signal);
   const ContainerDir dir = store.open(ref);
   const ContainerState before = dir.status();  // a --rm container's goes with it
-  if (halt(store, dir, timeout)) record(store, "stop", dir, before);
+  if (halt(store, dir, timeout, sig)) record(store, "stop", dir, before);
 }
 
 void kill(const Store& store, const std::string& ref, const std::string& signal) {
@@ -326,11 +329,20 @@ void pause(const Store& store, const std::string& ref, bool paused) {
   record(store, paused ? "pause" : "unpause", dir, st);
 }
 
-void update(const Store& store, const std::string& ref, const RunOptions& limits) {
+void update(const Store& store, const std::string& ref, const RunOptions& limits,
+            const std::optional<std::string>& restart) {
   require_root("update");
   const ContainerDir dir = store.open(ref);
   const ContainerState st = current_state(store, dir);
   auto config = dir.config();
+  // docker's update --restart: recorded, for its supervisor at its next exit and every start.
+  if (restart) {
+    const RestartPolicy policy = parse_restart_policy(*restart);
+    if (config.value("auto_remove", false) && policy.kind != RestartPolicy::kNo)
+      throw Error(  // docker's words
+          "Restart policy cannot be updated because AutoRemove is enabled for the container");
+    config["restart_policy"] = restart_policy_json(policy);
+  }
   const Fs fs;
   // Running: its cgroups take the limits now. Stopped, or between two runs (its cgroups go
   // with each run): only recorded, as docker's update of a stopped container; the next start
@@ -339,9 +351,12 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
   auto cgroups = live ? cgroups_of(dir, st, fs)
                       : make_cgroup_manager(fs, detect_host_cgroups(fs), dir.id(),
                                             config.value("cgroup_parent", ""));
-  // The CPUs and memory nodes its parent may use bound -cpuset and --cpus, as at run time.
-  const Resources r = parse_resources(limits, cgroups->available());
-  if (live)
+  // The CPUs and memory nodes its parent may use bound -cpuset and --cpus, as at run time; its
+  // memory+swap limit stays with a new memory limit (docker's), and bounds it.
+  Resources current;
+  apply_recorded_limits(config.value("host_config", nlohmann::json()), current);
+  const Resources r = parse_resources(limits, cgroups->available(), &current);
+  if (live)  // all or nothing: a limit refused leaves the others as they were
     cgroups->update(r);
   else
     cgroups->validate(r);  // the host can take them (a start would fail otherwise)

@@ -309,13 +309,25 @@ UniqueFd Supervisor::create_and_start(Instance& in, Launch& launch, NetworkTeard
   return held;
 }
 
+RestartPolicy Supervisor::restart_policy() const {
+  try {
+    const auto config = dir_.config();
+    if (config.contains("restart_policy"))
+      return parse_restart_policy(recorded_restart_policy(config));
+  } catch (const std::exception& e) {  // no record to read: the run's
+    spdlog::warn("{}", e.what());
+  }
+  return s_.restart;
+}
+
 bool Supervisor::should_restart(const Outcome& o, int restarts) const {
   if (stop_signalled_ || o.failure) return false;
-  switch (s_.restart.kind) {
+  const RestartPolicy policy = restart_policy();
+  switch (policy.kind) {
     case RestartPolicy::kNo:
       return false;
     case RestartPolicy::kOnFailure:
-      return o.status != 0 && (s_.restart.max_retries == 0 || restarts < s_.restart.max_retries);
+      return o.status != 0 && (policy.max_retries == 0 || restarts < policy.max_retries);
     case RestartPolicy::kAlways:
     case RestartPolicy::kUnlessStopped:
       return true;

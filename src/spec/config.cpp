@@ -89,6 +89,24 @@ void add_host_flags(const RunOptions& o, nlohmann::json& hc) {
 
 }  // namespace
 
+nlohmann::json restart_policy_json(const RestartPolicy& p) {
+  const std::string text = p.text();
+  return {{"Name", text.substr(0, text.find(':'))}, {"MaximumRetryCount", p.max_retries}};
+}
+
+std::string recorded_restart_policy(const nlohmann::json& config) {
+  const auto it = config.find("restart_policy");
+  if (it == config.end() || !it->is_object()) return "no";
+  const auto name = it->find("Name"), count = it->find("MaximumRetryCount");
+  const std::string text =
+      (name != it->end() && name->is_string() ? name->get<std::string>() : std::string("no")) +
+      (count != it->end() && count->is_number_integer() && count->get<int64_t>() > 0
+           ? ":" + std::to_string(count->get<int64_t>())
+           : "");
+  (void)parse_restart_policy(text);  // one of docker's
+  return text;
+}
+
 nlohmann::json host_config_json(const Resources& r) {
   auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(0); };
   return {{"Memory", opt(r.memory)},
@@ -124,7 +142,7 @@ void merge_limits(nlohmann::json& hc, const Resources& r) {
       for (const char* k : keys) hc[k] = fresh[k];
   };
   // Memory::set writes the memsw limit with every memory limit (= memory without --memory-swap).
-  take(r.memory.has_value(), {"Memory", "MemorySwap"});
+  take(r.memory || r.memory_swap, {"Memory", "MemorySwap"});
   take(r.memory_reservation.has_value(), {"MemoryReservation"});
   take(r.memory_swappiness.has_value(), {"MemorySwappiness"});
   take(r.cpu_period.has_value(), {"CpuPeriod"});
@@ -222,9 +240,7 @@ nlohmann::json make_config(const RunOptions& o, const std::string& id, const std
           {"open_stdin", o.interactive},
           {"detached", o.detach},
           {"auto_remove", o.remove},
-          {"restart_policy",
-           {{"Name", restart.text().substr(0, restart.text().find(':'))},
-            {"MaximumRetryCount", restart.max_retries}}},
+          {"restart_policy", restart_policy_json(restart)},
           {"stop_timeout", stop_timeout_seconds(o)},
           {"cgroup_parent", o.cgroup_parent},
           {"host_config", std::move(hc)},

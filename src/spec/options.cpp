@@ -60,7 +60,20 @@ CpuSet list_within(const FlagValue& f, const CpuSet& available, const std::strin
   return *list;
 }
 
-void parse_memory(const RunOptions& o, Resources& r) {
+// update: the memory limit and the memory+swap limit go to the kernel together (see
+// parse_resources), each the container's own where the flags leave it.
+void keep_memory_pair(const RunOptions& o, const Resources& current, Resources& r) {
+  if (r.memory && !r.memory_swap && current.memory_swap) {
+    if (*current.memory_swap > 0 && *r.memory > *current.memory_swap)  // docker's words
+      bad(*o.memory,
+          "Memory limit should be smaller than already set memoryswap limit, update the "
+          "memoryswap at the same time");
+    r.memory_swap = current.memory_swap;
+  }
+  if (r.memory_swap && !r.memory) r.memory = current.memory;
+}
+
+void parse_memory(const RunOptions& o, const Resources* current, Resources& r) {
   if (o.memory) {
     int64_t bytes = size_of(*o.memory);
     if (bytes > 0 && bytes < kMinMemory) bad(*o.memory, "Minimum memory limit allowed is 6MB");
@@ -68,17 +81,20 @@ void parse_memory(const RunOptions& o, Resources& r) {
   }
   if (o.memory_swap) {
     int64_t swap = o.memory_swap->value == "-1" ? -1 : size_of(*o.memory_swap);
+    // update: the memory limit the container has counts as given
+    const auto memory = r.memory || !current ? r.memory : current->memory;
     if (swap != 0) {  // 0: unset, as in docker
-      if (!r.memory)
+      if (!memory)
         bad(*o.memory_swap,
             "you should always set the memory limit (-m) when using the "
             "memoryswap limit");
-      if (swap != -1 && swap < *r.memory)
+      if (swap != -1 && swap < *memory)
         bad(*o.memory_swap,
             "minimum memoryswap limit should be larger than memory limit (it is memory+swap)");
       r.memory_swap = swap;
     }
   }
+  if (current) keep_memory_pair(o, *current, r);
   if (o.memory_reservation) {
     int64_t bytes = size_of(*o.memory_reservation);
     if (bytes > 0 && bytes < kMinMemory)
@@ -220,9 +236,9 @@ std::vector<DeviceRule> device_rules(const RunOptions& o) {
   return rules;
 }
 
-Resources parse_resources(const RunOptions& o, const HostLimits& host) {
+Resources parse_resources(const RunOptions& o, const HostLimits& host, const Resources* current) {
   Resources r;
-  parse_memory(o, r);
+  parse_memory(o, current, r);
   // The CPUs the container may use: its -cpuset, else all its parent may use.
   CpuSet usable = host.cpus;
   if (o.cpuset_cpus) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/trace.hpp"
@@ -78,6 +79,7 @@ void write_value(int fd, const std::string& path, std::string_view value) {
 void Fs::write(const std::string& path, std::string_view value) const {
   if (trace::enabled()) trace::emit("echo " + trace::quote(value) + " > " + trace::quote(path));
   if (dry_run_) return;
+  remember(path);
   UniqueFd fd(open_retry(path, O_WRONLY | O_TRUNC));  // as `echo V > file`
   if (!fd) throw FsError(errno, "write", path, std::string(value));
   write_value(fd.get(), path, value);
@@ -89,6 +91,7 @@ void Fs::write_each(const std::string& path, const std::vector<std::string>& val
     for (const auto& v : values)
       trace::emit("echo " + trace::quote(v) + " > " + trace::quote(path));
   if (dry_run_) return;
+  remember(path);
   UniqueFd fd(open_retry(path, O_WRONLY | O_TRUNC));
   if (!fd) throw FsError(errno, "write", path, values.front());
   for (const auto& v : values) write_value(fd.get(), path, v);
@@ -98,6 +101,7 @@ void Fs::write_verified(const std::string& path, std::string_view value,
                         std::string_view expect) const {
   if (trace::enabled()) trace::emit("echo " + trace::quote(value) + " > " + trace::quote(path));
   if (dry_run_) return;
+  remember(path);
   if (expect.empty()) expect = value;
   // One open for both (cgroupfs files that take a value can be read back through the same
   // descriptor, from offset 0): two system calls fewer per limit.
@@ -117,6 +121,41 @@ void Fs::write_verified(const std::string& path, std::string_view value,
     throw Error("the kernel did not take \"" + std::string(value) + "\" for " + path +
                 ": it reads \"" + got + "\"" +
                 (expect != value ? " (expected \"" + std::string(expect) + "\")" : ""));
+}
+
+void Fs::remember(const std::string& path) const {
+  if (!journal_) return;
+  try {
+    if (auto held = read_if_exists(path)) journal_->before_.emplace_back(path, std::move(*held));
+  } catch (const FsError&) {  // a file that cannot be read (write-only): nothing to take back
+  }
+}
+
+WriteJournal::WriteJournal(const Fs& fs) : fs_(fs), outer_(std::exchange(fs.journal_, this)) {}
+
+WriteJournal::~WriteJournal() {
+  fs_.journal_ = outer_;
+  if (outer_)  // the outer one takes back these writes too, if it must
+    outer_->before_.insert(outer_->before_.end(), before_.begin(), before_.end());
+}
+
+std::vector<std::string> WriteJournal::undo() noexcept {
+  std::vector<std::string> failed;
+  WriteJournal* const open = std::exchange(fs_.journal_, nullptr);  // not these writes
+  for (auto it = before_.rbegin(); it != before_.rend(); ++it) {
+    try {
+      const auto lines = split(it->second, "\n");
+      if (lines.size() > 1)
+        fs_.write_each(it->first, lines);
+      else
+        fs_.write(it->first, trim(it->second));
+    } catch (const std::exception& e) {
+      failed.push_back(e.what());
+    }
+  }
+  before_.clear();
+  fs_.journal_ = open;
+  return failed;
 }
 
 bool Fs::make_dir(const std::string& path) const {

@@ -183,6 +183,30 @@ TEST_F(LifecycleTest, ForwardedSignalsReachTheInit) {
   EXPECT_TRUE(container_cgroups().empty());
 }
 
+// docker's CLI stops (kills, removes, pauses) the containers it is given all at once (trial
+// report, item 6): three whose PID 1 ignores SIGTERM stop in one -t 2, not three one after the
+// other (6 s). The names come in the order given, an error as its own line, status non-zero.
+TEST_F(LifecycleTest, StopOfSeveralContainersIsParallel) {
+  for (const char* name : {"par1", "par2", "par3"})
+    ASSERT_EQ(md({"run", "-d", "--name", name, "sleep", "3484"}).status, 0);
+  auto begin = std::chrono::steady_clock::now();
+  auto r = md({"stop", "-t", "2", "par1", "par2", "nosuch", "par3"});
+  const auto took = std::chrono::steady_clock::now() - begin;
+  EXPECT_EQ(r.out, "par1\npar2\npar3\n");
+  EXPECT_EQ(r.status, 125) << "the missing one";
+  EXPECT_NE(r.err.find("mydocker: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nosuch"), std::string::npos) << r.err;
+  EXPECT_GE(took, 2s) << "each waited its timeout";
+  EXPECT_LT(took, 4s) << "one after the other";
+  EXPECT_TRUE(live_records().empty());
+  // rm of several at once, in the order given, as docker's.
+  auto rm = md({"rm", "par3", "par1", "par2"});
+  EXPECT_EQ(rm.status, 0) << rm.err;
+  EXPECT_EQ(rm.out, "par3\npar1\npar2\n");
+  EXPECT_TRUE(records().empty());
+  EXPECT_TRUE(container_cgroups().empty());
+}
+
 // kill -9 of mydocker: the container dies with it (PR_SET_PDEATHSIG); its cgroups stay until
 // `mydocker prune`, which removes them and the record.
 TEST_F(LifecycleTest, Kill9ThenPruneLeavesNothing) {

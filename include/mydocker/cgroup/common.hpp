@@ -46,6 +46,11 @@ void wait_for_freezer(const Fs& fs, const std::string& file, const std::string& 
 // The pids in `dir`/cgroup.procs.
 std::vector<pid_t> read_pids(const Fs& fs, const std::string& dir);
 
+// Runs `writes` (limits written into several cgroup files in turn, `update`'s) all or nothing:
+// when one throws, every file written before it gets back what it held (WriteJournal) before
+// the error goes up. An undo the kernel refuses too is added to the error.
+void all_or_nothing(const Fs& fs, const std::function<void()>& writes);
+
 // `limits` with what a parent did not say filled in: the CPUs we may run on, memory node 0.
 HostLimits with_fallbacks(HostLimits limits);
 

@@ -12,7 +12,7 @@
 //   join()       how the init enters: born inside (v2: clone3 CLONE_INTO_CGROUP) or by writing
 //                "0" into files itself (v1: tasks), after create(), while set() runs; its
 //                command runs only after set()
-//   update(r)    new limits later (runc update: only what r sets)
+//   update(r)    new limits later (runc update: only what r sets), all or nothing
 //   destroy()    kill what is left (and thaw it), rmdir (retried), remove the empty parents
 //                that are ours
 
@@ -54,8 +54,9 @@ class CgroupManager {
   virtual void validate(const Resources& r) = 0;
   virtual void create(const Resources& r) = 0;
   virtual void set(const Resources& r) = 0;
-  // Writes new limits into the existing cgroups (only what `r` sets). Throws Error when a limit
-  // needs a controller the container did not join.
+  // Writes new limits into the existing cgroups (only what `r` sets), all or nothing: throws
+  // Error, before anything is written, when a limit needs a controller the container did not
+  // join or a file the kernel lacks; a write the kernel refuses takes back the ones before it.
   virtual void update(const Resources& r) = 0;
   virtual CgroupJoin join() const = 0;
   // Moves a process in from outside: echo PID > cgroup.procs (slow on v1: see CgroupJoin).

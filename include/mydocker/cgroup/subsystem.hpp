@@ -26,6 +26,10 @@ class Subsystem {
   // Readies a parent directory this run has just made (so still empty) for children.
   virtual void prepare(const Fs& /*fs*/, const std::string& /*dir*/, const Resources& /*r*/) const {
   }
+  // Throws Error when `r` asks for something the kernel has no interface file for in `dir` (a
+  // swap limit without swap accounting, a weight without a weight file...). set() checks it
+  // too; `update` asks every controller first, so that nothing is written when one would fail.
+  virtual void check(const Fs& /*fs*/, const std::string& /*dir*/, const Resources& /*r*/) const {}
   // Writes the limits into the container's directory, and reads them back.
   virtual void set(const Fs& fs, const std::string& dir, const Resources& r) const = 0;
   // True when a process cannot join the directory before set() (v1 cpuset: ENOSPC while empty):

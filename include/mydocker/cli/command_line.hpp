@@ -51,6 +51,8 @@ struct CommandLine {
   std::string inspect_type;             // inspect --type container|image ("": either)
   std::optional<int> stop_timeout;      // stop -t, rm -f
   std::string signal = "KILL";          // kill -s
+  std::string stop_signal;              // stop/restart -s ("": the container's stop signal)
+  std::optional<std::string> restart;   // update --restart POLICY
   bool force = false;                   // rm -f, rmi -f
   bool remove_volumes = false;          // rm -v: its anonymous volumes too
   bool attach = false;                  // start -a

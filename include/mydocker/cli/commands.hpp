@@ -25,6 +25,7 @@ struct LimitText {
 struct Scratch {
   LimitText limits;
   std::string stop_timeout, tail, time;
+  std::string restart;              // update --restart
   std::string since, until;         // events, logs
   bool latest = false;              // ps -l
   std::vector<std::string> mounts;  // run --mount
@@ -77,5 +78,10 @@ int int_value(const std::string& flag, const std::string& text);
 // stderr, and a failure status if any failed.
 int for_each(const std::vector<std::string>& refs,
              const std::function<void(const std::string&)>& act, bool echo = true);
+// for_each's, for all of them at once (docker's CLI stops, kills, removes, pauses and unpauses
+// the containers it is given in parallel): each act in a process of its own (50 at most at a
+// time), the lines in the order given, each as soon as it and those before it are done.
+int for_each_parallel(const std::vector<std::string>& refs,
+                      const std::function<void(const std::string&)>& act);
 
 }  // namespace mydocker::cli

@@ -52,9 +52,11 @@ int exec(const Store& store, const ExecOptions& o);
 ContainerState settle_dead_supervisor(const Store& store, const ContainerDir& dir,
                                       const ContainerState& st) noexcept;
 
-// stop -t N: SIGTERM, then SIGKILL of the whole cgroup after N s (default: the container's
-// --stop-timeout). Does nothing to a stopped container.
-void stop(const Store& store, const std::string& ref, std::optional<int> timeout);
+// stop -t N [-s SIG]: SIG (default: the container's stop signal, TERM unless it named one),
+// then SIGKILL of the whole cgroup after N s (default: the container's --stop-timeout). Does
+// nothing to a stopped container.
+void stop(const Store& store, const std::string& ref, std::optional<int> timeout,
+          const std::string& signal = "");
 // kill -s SIG (default KILL).
 void kill(const Store& store, const std::string& ref, const std::string& signal);
 // rm [-f]: state and cgroups gone; -f stops it first.
@@ -66,8 +68,10 @@ void rename(const Store& store, const std::string& ref, const std::string& name)
 // wait: blocks until it stops; returns its exit code.
 int wait(const Store& store, const std::string& ref);
 void pause(const Store& store, const std::string& ref, bool paused);
-// update: new limits for a running container (runc update's semantics).
-void update(const Store& store, const std::string& ref, const RunOptions& limits);
+// update: new limits for a container (runc update's semantics; a stopped one's are recorded for
+// its next start), all or nothing; `restart`: update --restart, its new restart policy.
+void update(const Store& store, const std::string& ref, const RunOptions& limits,
+            const std::optional<std::string>& restart = std::nullopt);
 
 // What a killed load, pull or commit left in the data root: its temporary directories, and
 // layers and blobs no image refers to (removed lines). `prune` does it, and `image prune`.

@@ -102,6 +102,9 @@ class Supervisor {
   void record_running(Instance& in);
   RelayOptions relay_options(Instance& in, std::optional<LogWriter>& log);
   bool should_restart(const Outcome& o, int restarts) const;
+  // The restart policy the record holds now (`update --restart` writes it there), else the
+  // run's.
+  RestartPolicy restart_policy() const;
   // Creates and starts the run, wired on a bridge; the networks lock to hold until it is
   // recorded running.
   // `oom`: the run's oom_watch(), made as the init is let go.

@@ -13,12 +13,17 @@ namespace mydocker {
 
 nlohmann::json make_config(const RunOptions& o, const std::string& id, const std::string& name,
                            const Resources& r, const InitConfig& init);
+// config.json's "restart_policy": docker's HostConfig.RestartPolicy (Name, MaximumRetryCount).
+nlohmann::json restart_policy_json(const RestartPolicy& p);
+// The policy a container's config records (`update --restart` may have changed it since its
+// run), as --restart says it; "no" when it records none. Throws Error when it is not one.
+std::string recorded_restart_policy(const nlohmann::json& config);
 // docker's HostConfig resource fields: Memory, MemorySwap, CpuQuota, CpusetCpus, PidsLimit...
 nlohmann::json host_config_json(const Resources& r);
 // `update`'s limits into a container's HostConfig, where docker keeps them (its next start
 // applies them): what `r` sets replaces the recorded value, the rest stays; each as the kernel
-// got it (-m without --memory-swap: MemorySwap 0, i.e. memory+swap = memory; NanoCpus again
-// from the quota and period recorded).
+// got it (Memory and MemorySwap together, as parse_resources pairs them for update: MemorySwap 0
+// is memory+swap = memory; NanoCpus again from the quota and period recorded).
 void merge_limits(nlohmann::json& host_config, const Resources& r);
 // The limits `update` can change (memory, CPU, cpuset, pids, blkio weight), as a HostConfig
 // holds them (host_config_json's, with merge_limits' updates), over those in `r`: what a start

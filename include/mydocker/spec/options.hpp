@@ -134,7 +134,12 @@ std::vector<DeviceRule> device_rules(const RunOptions& o);
 
 // Converts and checks the resource flags with docker's rules and messages where docker has
 // them. Throws Error (exit 125) naming the flag and the value.
-Resources parse_resources(const RunOptions& o, const HostLimits& host);
+// `current` (update): the limits the container has. -m keeps its memory+swap limit and may not
+// go above it without a new --memory-swap (docker's rule); --memory-swap alone keeps its memory
+// limit. Either one set brings the other along: the kernel's memory+swap limit (v1), and the
+// swap alone (v2's memory.swap.max = memory+swap - memory), depend on both.
+Resources parse_resources(const RunOptions& o, const HostLimits& host,
+                          const Resources* current = nullptr);
 
 // docker's restart policies.
 struct RestartPolicy {

@@ -27,9 +27,17 @@ class FsError : public SysError {
   std::string value_;
 };
 
+class WriteJournal;
+
 class Fs {
  public:
   explicit Fs(bool dry_run = false) : dry_run_(dry_run) {}
+  // A copy writes as this one does, but into no journal of this one's.
+  Fs(const Fs& other) : dry_run_(other.dry_run_) {}
+  Fs& operator=(const Fs& other) {
+    dry_run_ = other.dry_run_;
+    return *this;
+  }
   virtual ~Fs() = default;
 
   bool dry_run() const noexcept { return dry_run_; }
@@ -61,7 +69,35 @@ class Fs {
   virtual void on_dir_removing(const std::string& /*path*/) const {}
 
  private:
+  friend class WriteJournal;
+  // What `path` holds, into the journal (if one is open) before it is written.
+  void remember(const std::string& path) const;
+
   bool dry_run_;
+  mutable WriteJournal* journal_ = nullptr;
+};
+
+// While it lives, every write through `fs` first remembers what the file held; undo() writes
+// that back, newest first. A change made of several writes (`update`) is then all or nothing:
+// each write that went before a failed one is taken back. Each value goes back as it was read
+// (a file listing several entries, one per line, gets each line again, as io.weight takes them).
+// Nothing is remembered in dry-run (nothing is written), nor of a file that cannot be read.
+class WriteJournal {
+ public:
+  explicit WriteJournal(const Fs& fs);
+  ~WriteJournal();
+  WriteJournal(const WriteJournal&) = delete;
+  WriteJournal& operator=(const WriteJournal&) = delete;
+
+  // Writes back what each file held, newest write first, and forgets it; returns what could
+  // not be written back (each as its FsError says), to be told.
+  [[nodiscard]] std::vector<std::string> undo() noexcept;
+
+ private:
+  friend class Fs;
+  const Fs& fs_;
+  WriteJournal* outer_;  // a journal open before this one (it gets them back at the end)
+  std::vector<std::pair<std::string, std::string>> before_;  // path, what it held
 };
 
 // Joins path parts with exactly one '/' between them.

@@ -19,23 +19,29 @@ void throttle(const Fs& fs, const std::string& dir, const char* file,
   }
 }
 
+// blkio.weight was CFQ's; with blk-mq the BFQ scheduler has blkio.bfq.weight instead (in child
+// cgroups only: the root shows BFQ by its blkio.bfq.io_service_bytes, for --dry-run). nullptr:
+// neither.
+const char* weight_file(const Fs& fs, const std::string& dir) {
+  if (has_file(fs, dir, "blkio.weight")) return "blkio.weight";
+  if (has_file(fs, dir, "blkio.bfq.weight") || has_file(fs, dir, "blkio.bfq.io_service_bytes"))
+    return "blkio.bfq.weight";
+  return nullptr;
+}
+
 }  // namespace
 
+void Blkio::check(const Fs& fs, const std::string& dir, const Resources& r) const {
+  if (r.blkio_weight && !weight_file(fs, dir))
+    throw Error(
+        "--blkio-weight: this kernel has neither blkio.weight nor blkio.bfq.weight (load the "
+        "BFQ I/O scheduler: modprobe bfq)");
+}
+
 void Blkio::set(const Fs& fs, const std::string& dir, const Resources& r) const {
-  if (r.blkio_weight) {
-    // blkio.weight was CFQ's; with blk-mq the BFQ scheduler has blkio.bfq.weight instead (in
-    // child cgroups only: the root shows BFQ by its blkio.bfq.io_service_bytes, for --dry-run).
-    const bool bfq =
-        has_file(fs, dir, "blkio.bfq.weight") || has_file(fs, dir, "blkio.bfq.io_service_bytes");
-    const char* file = has_file(fs, dir, "blkio.weight") ? "blkio.weight"
-                       : bfq                             ? "blkio.bfq.weight"
-                                                         : nullptr;
-    if (!file)
-      throw Error(
-          "--blkio-weight: this kernel has neither blkio.weight nor blkio.bfq.weight (load the "
-          "BFQ I/O scheduler: modprobe bfq)");
-    fs.write_verified(path_join(dir, file), std::to_string(*r.blkio_weight));
-  }
+  check(fs, dir, r);
+  if (r.blkio_weight)
+    fs.write_verified(path_join(dir, weight_file(fs, dir)), std::to_string(*r.blkio_weight));
   throttle(fs, dir, "blkio.throttle.read_bps_device", r.read_bps);
   throttle(fs, dir, "blkio.throttle.write_bps_device", r.write_bps);
   throttle(fs, dir, "blkio.throttle.read_iops_device", r.read_iops);

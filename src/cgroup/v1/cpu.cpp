@@ -20,7 +20,12 @@ void Cpu::prepare(const Fs& fs, const std::string& dir, const Resources& r) cons
   fs.write_verified(path_join(dir, "cpu.rt_runtime_us"), std::to_string(*r.cpu_rt_runtime));
 }
 
+void Cpu::check(const Fs& fs, const std::string& dir, const Resources& r) const {
+  if (r.cpu_rt_period || r.cpu_rt_runtime) require_rt(fs, dir);
+}
+
 void Cpu::set(const Fs& fs, const std::string& dir, const Resources& r) const {
+  check(fs, dir, r);
   // Period before quota: the kernel checks the quota against the period in force.
   if (r.cpu_period)
     fs.write_verified(path_join(dir, "cpu.cfs_period_us"), std::to_string(*r.cpu_period));
@@ -28,7 +33,6 @@ void Cpu::set(const Fs& fs, const std::string& dir, const Resources& r) const {
     fs.write_verified(path_join(dir, "cpu.cfs_quota_us"), std::to_string(*r.cpu_quota));
   if (r.cpu_shares)  // the kernel clamps to 2..262144: read back, so a clamp cannot pass unseen
     fs.write_verified(path_join(dir, "cpu.shares"), std::to_string(*r.cpu_shares));
-  if (r.cpu_rt_period || r.cpu_rt_runtime) require_rt(fs, dir);
   if (r.cpu_rt_period)
     fs.write_verified(path_join(dir, "cpu.rt_period_us"), std::to_string(*r.cpu_rt_period));
   if (r.cpu_rt_runtime)

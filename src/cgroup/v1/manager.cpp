@@ -137,14 +137,22 @@ void Manager::set(const Resources& r) {
 }
 
 void Manager::update(const Resources& r) {
+  // Everything that can be checked before the first write is: nothing changes when it fails.
+  std::vector<std::pair<const Subsystem*, std::string>> todo;
   for (const auto& s : subsystems_) {
     if (!s->needed(r)) continue;
     const Joined* j = find(s->name());
     if (!j || !j->made)
       throw Error("the container has no " + std::string(s->name()) + " cgroup, so " +
                   std::string(flag_for(s->name())) + " cannot change");
-    s->set(fs_, j->dir, r);
+    s->check(fs_, j->dir, r);
+    todo.emplace_back(s.get(), j->dir);
   }
+  // What the kernel alone can refuse (a limit below usage, a cpuset a child cgroup still
+  // uses): the writes before it are taken back.
+  cgroup::all_or_nothing(fs_, [&] {
+    for (const auto& [s, dir] : todo) s->set(fs_, dir, r);
+  });
 }
 
 CgroupJoin Manager::join() const {

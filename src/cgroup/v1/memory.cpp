@@ -28,9 +28,6 @@ void set_limits(const Fs& fs, const std::string& dir, const Resources& r) {
   const std::string limit = path_join(dir, "memory.limit_in_bytes");
   const std::string memsw = path_join(dir, "memory.memsw.limit_in_bytes");
   const bool has_memsw = has_file(fs, dir, "memory.memsw.limit_in_bytes");
-  if (r.memory_swap && !has_memsw)
-    throw Error("--memory-swap needs swap accounting, and " + memsw +
-                " does not exist (boot the kernel with swapaccount=1)");
   if (!r.memory) return;
   // Without --memory-swap: memory+swap = memory, i.e. no swap beyond the limit (so a process
   // over its limit is OOM-killed instead of swapping: seed 001's surprise).
@@ -65,7 +62,17 @@ void set_limits(const Fs& fs, const std::string& dir, const Resources& r) {
 
 }  // namespace
 
+void Memory::check(const Fs& fs, const std::string& dir, const Resources& r) const {
+  const std::string memsw = path_join(dir, "memory.memsw.limit_in_bytes");
+  if (r.memory_swap && !has_file(fs, dir, "memory.memsw.limit_in_bytes"))
+    throw Error("--memory-swap needs swap accounting, and " + memsw +
+                " does not exist (boot the kernel with swapaccount=1)");
+  if (r.memory_swappiness && !has_file(fs, dir, "memory.swappiness"))
+    throw Error("--memory-swappiness: this kernel has no memory.swappiness");
+}
+
 void Memory::set(const Fs& fs, const std::string& dir, const Resources& r) const {
+  check(fs, dir, r);
   set_limits(fs, dir, r);
   if (r.memory_reservation)
     fs.write_verified(path_join(dir, "memory.soft_limit_in_bytes"),
@@ -74,7 +81,6 @@ void Memory::set(const Fs& fs, const std::string& dir, const Resources& r) const
   // early. An explicit --memory-swappiness wins.
   const bool has_swappiness = has_file(fs, dir, "memory.swappiness");
   if (r.memory_swappiness) {
-    if (!has_swappiness) throw Error("--memory-swappiness: this kernel has no memory.swappiness");
     fs.write_verified(path_join(dir, "memory.swappiness"), std::to_string(*r.memory_swappiness));
   } else if (r.memory && has_swappiness && !r.inherit_swappiness) {
     fs.write(path_join(dir, "memory.swappiness"), "0");

@@ -48,13 +48,17 @@ std::string io_max_line(const Resources& r, uint32_t major, uint32_t minor) {
   return std::to_string(major) + ":" + std::to_string(minor) + keys;
 }
 
+void Io::check(const Fs& fs, const std::string& dir, const Resources& r) const {
+  if (r.blkio_weight && !has_file(fs, dir, "io.weight") && !has_file(fs, dir, "io.bfq.weight"))
+    throw Error(
+        "--blkio-weight: this kernel has neither io.weight nor io.bfq.weight (load the BFQ "
+        "I/O scheduler: modprobe bfq)");
+}
+
 void Io::set(const Fs& fs, const std::string& dir, const Resources& r) const {
+  check(fs, dir, r);
   if (r.blkio_weight) {
     const bool io_weight = has_file(fs, dir, "io.weight");
-    if (!io_weight && !has_file(fs, dir, "io.bfq.weight"))
-      throw Error(
-          "--blkio-weight: this kernel has neither io.weight nor io.bfq.weight (load the BFQ "
-          "I/O scheduler: modprobe bfq)");
     const std::string weight = std::to_string(blkio_weight_to_io_weight(*r.blkio_weight));
     const std::string file = path_join(dir, io_weight ? "io.weight" : "io.bfq.weight");
     fs.write(file, "default " + weight);

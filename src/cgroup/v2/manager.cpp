@@ -140,13 +140,21 @@ void Manager::set(const Resources& r) {
 
 void Manager::update(const Resources& r) {
   if (!made_) throw Error("the container has no cgroup, so its limits cannot change");
+  // Everything that can be checked before the first write is: nothing changes when it fails.
+  std::vector<const Subsystem*> todo;
   for (const auto& c : controllers_) {
     if (!c->needed(r)) continue;
     if (!enabled(c->name()))
       throw Error("the container has no " + std::string(c->name()) +
                   " controller, so its limits cannot change");
-    c->set(fs_, dir_, r);
+    c->check(fs_, dir_, r);
+    todo.push_back(c.get());
   }
+  // What the kernel alone can refuse (a limit below usage): the writes before it are taken
+  // back.
+  cgroup::all_or_nothing(fs_, [&] {
+    for (const Subsystem* c : todo) c->set(fs_, dir_, r);
+  });
   if (!r.devices.empty()) attach_device_filter(fs_, dir_, r.devices);
 }
 

@@ -12,16 +12,23 @@ std::string page_rounded(int64_t bytes) {
 
 }  // namespace
 
+void Memory::check(const Fs& fs, const std::string& dir, const Resources& r) const {
+  if (!r.memory_swap) return;
+  if (!has_file(fs, dir, "memory.swap.max"))
+    throw Error("--memory-swap needs swap accounting, and memory.swap.max does not exist in " +
+                dir);
+  (void)memory_swap_to_v2(*r.memory_swap, r.memory);  // with a memory limit, not below it
+}
+
 void Memory::set(const Fs& fs, const std::string& dir, const Resources& r) const {
+  check(fs, dir, r);
   if (r.memory)
     fs.write_verified(path_join(dir, "memory.max"), std::to_string(*r.memory),
                       page_rounded(*r.memory));
   const bool has_swap = has_file(fs, dir, "memory.swap.max");
   if (r.memory_swap) {
-    if (!has_swap)
-      throw Error("--memory-swap needs swap accounting, and memory.swap.max does not exist in " +
-                  dir);
-    // docker's --memory-swap is memory+swap; v2's memory.swap.max is the swap alone.
+    // docker's --memory-swap is memory+swap; v2's memory.swap.max is the swap alone (so it is
+    // written again whenever the memory limit changes: `update` passes both).
     const int64_t swap = memory_swap_to_v2(*r.memory_swap, r.memory);
     if (swap < 0)
       fs.write_verified(path_join(dir, "memory.swap.max"), "max");

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -712,6 +713,60 @@ TEST_F(V1ManagerTest, UpdateOfAControllerTheContainerDidNotJoinIsAnError) {
   cpu.cpu_shares = 100;
   EXPECT_THROW(again->update(cpu), Error);
   EXPECT_THROW(again->freeze(true), Error);  // no freezer joined
+  EXPECT_TRUE(made->destroy().empty());
+}
+
+// ---- update: all or nothing ----
+
+// A kernel without blkio weight (blk-mq without BFQ): `update -m 120m --cpu-shares 900
+// --blkio-weight 300` is refused before anything is written. It wrote memory and cpu first.
+TEST_F(V1ManagerTest, AnUpdateACheckRefusesWritesNothing) {
+  add_hybrid_layout();
+  add_v1("blkio");  // the fake's blkio cgroups have no weight file
+  auto made = manager("", limits());
+  made->create(limits());
+  made->set(limits());
+  Resources more;
+  more.memory = 120 * 1024 * 1024;
+  more.cpu_shares = 900;
+  more.blkio_weight = 300;
+  const auto before = test::snapshot_tree(root_);
+
+  EXPECT_THROW(made->update(more), Error);
+
+  EXPECT_EQ(test::snapshot_tree(root_), before);
+  EXPECT_TRUE(made->destroy().empty());
+}
+
+// What only the kernel can refuse, after other files were written (here pids.max, which the
+// test makes unwritable; on the kernel a cpuset a child cgroup still uses, a limit below usage):
+// those files get back what they held.
+TEST_F(V1ManagerTest, AnUpdateTheKernelRefusesHalfWayTakesBackWhatItWrote) {
+  add_hybrid_layout();
+  add_v1("pids");
+  auto made = manager("", limits());
+  made->create(limits());
+  made->set(limits());
+  const std::string pids_max = path("pids/mydocker-" + kId + "/pids.max");
+  ASSERT_EQ(::unlink(pids_max.c_str()), 0);
+  ASSERT_EQ(::mkdir(pids_max.c_str(), 0755), 0);  // EISDIR for the write
+  Resources more;
+  more.memory = 120 * 1024 * 1024;
+  more.memory_swap = 200 * 1024 * 1024;
+  more.cpu_shares = 900;
+  more.pids_limit = 10;
+  const auto before = test::snapshot_tree(root_);
+  TraceCapture trace;
+
+  EXPECT_THROW(made->update(more), FsError);
+
+  EXPECT_EQ(test::snapshot_tree(root_), before);
+  const auto lines = trace.lines();
+  EXPECT_NE(index_of(lines, "+ echo 900 > " + cpu_dir() + "/cpu.shares"), -1) << "written";
+  EXPECT_GT(index_of(lines, "+ echo 512 > " + cpu_dir() + "/cpu.shares"),
+            index_of(lines, "+ echo 900 > " + cpu_dir() + "/cpu.shares"))
+      << "then taken back";
+  ASSERT_EQ(::rmdir(pids_max.c_str()), 0);
   EXPECT_TRUE(made->destroy().empty());
 }
 

@@ -17,6 +17,7 @@
 #include "mydocker/cgroup/manager.hpp"
 #include "mydocker/cgroup/resources.hpp"
 #include "mydocker/cgroup/v2/manager.hpp"
+#include "mydocker/spec/options.hpp"
 #include "mydocker/util/error.hpp"
 #include "unit/fake_cgroupfs.hpp"
 
@@ -817,6 +818,72 @@ TEST_F(V2ManagerTest, ReopenedFromItsRecordTheManagerActsOnTheSameCgroup) {
   EXPECT_TRUE(again->destroy().empty());
   EXPECT_FALSE(test::is_dir(leaf()));
   EXPECT_FALSE(test::is_dir(at("mydocker")));  // the default parent it recorded
+}
+
+}  // namespace
+}  // namespace mydocker::v2
+
+// ---- update of a container with a memory+swap limit ----
+
+namespace mydocker::v2 {
+namespace {
+
+// docker's --memory-swap is memory+swap; memory.swap.max is the swap alone, so it is computed
+// again whenever either limit changes: update passes both (parse_resources against the
+// container's own limits).
+TEST_F(V2ManagerTest, SwapMaxFollowsEveryUpdateOfMemoryOrMemorySwap) {
+  v2_host();
+  Resources run;  // run -m 50m --memory-swap 100m
+  run.memory = 50 * kMiB;
+  run.memory_swap = 100 * kMiB;
+  auto m = manager("", run);
+  m->create(run);
+  m->set(run);
+  ASSERT_EQ(value_of(leaf() + "/memory.swap.max"), std::to_string(50 * kMiB));
+  Resources current = run;
+  auto update = [&](const std::vector<FlagValue>& flags) {
+    RunOptions o;
+    for (const auto& f : flags) (f.flag == "-m" ? o.memory : o.memory_swap) = f;
+    const Resources r = parse_resources(o, m->available(), &current);
+    m->update(r);
+    current.memory = r.memory;
+    current.memory_swap = r.memory_swap;
+  };
+
+  update({{"-m", "80m"}});  // memory+swap stays 100m: 20m of swap
+  EXPECT_EQ(value_of(leaf() + "/memory.max"), std::to_string(80 * kMiB));
+  EXPECT_EQ(value_of(leaf() + "/memory.swap.max"), std::to_string(20 * kMiB));
+  update({{"--memory-swap", "200m"}});  // memory stays 80m: 120m of swap
+  EXPECT_EQ(value_of(leaf() + "/memory.max"), std::to_string(80 * kMiB));
+  EXPECT_EQ(value_of(leaf() + "/memory.swap.max"), std::to_string(120 * kMiB));
+  update({{"-m", "150m"}, {"--memory-swap", "150m"}});  // no swap at all
+  EXPECT_EQ(value_of(leaf() + "/memory.swap.max"), "0");
+  const auto before = test::snapshot_tree(root_);
+  EXPECT_THROW(update({{"-m", "160m"}}), Error) << "above the memory+swap limit";
+  EXPECT_EQ(test::snapshot_tree(root_), before);
+  update({{"--memory-swap", "-1"}});
+  update({{"-m", "1g"}});  // unlimited swap stays so
+  EXPECT_EQ(value_of(leaf() + "/memory.max"), std::to_string(1024 * kMiB));
+  EXPECT_EQ(value_of(leaf() + "/memory.swap.max"), "max");
+  EXPECT_TRUE(m->destroy().empty());
+}
+
+// A container run with -m alone has memory+swap = memory: an update of -m keeps it without swap.
+TEST_F(V2ManagerTest, AMemoryUpdateOfAContainerWithoutSwapKeepsItWithout) {
+  v2_host();
+  Resources run;
+  run.memory = 50 * kMiB;
+  auto m = manager("", run);
+  m->create(run);
+  m->set(run);
+  RunOptions o;
+  o.memory = FlagValue{"-m", "80m"};
+
+  m->update(parse_resources(o, m->available(), &run));
+
+  EXPECT_EQ(value_of(leaf() + "/memory.max"), std::to_string(80 * kMiB));
+  EXPECT_EQ(value_of(leaf() + "/memory.swap.max"), "0");
+  EXPECT_TRUE(m->destroy().empty());
 }
 
 }  // namespace

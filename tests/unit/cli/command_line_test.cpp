@@ -702,6 +702,26 @@ TEST_F(CommandLineTest, UpdateNeedsAFlag) {
   EXPECT_EQ(parse_error({"update", "--pids-limit", "0", "C"}), "");
 }
 
+// docker's update --restart: a flag of its own (no limit needed), checked before anything.
+TEST_F(CommandLineTest, UpdateTakesARestartPolicy) {
+  CommandLine cl = parse_command_line({"update", "--restart", "on-failure:3", "C1", "C2"});
+  EXPECT_EQ(cl.restart, std::optional<std::string>("on-failure:3"));
+  EXPECT_EQ(cl.containers, (Strings{"C1", "C2"}));
+  EXPECT_FALSE(parse_command_line({"update", "-m", "100m", "C"}).restart.has_value());
+  EXPECT_NE(parse_error({"update", "--restart", "sometimes", "C"}).find("for --restart"),
+            std::string::npos);
+}
+
+// docker 23's stop/restart -s/--signal, checked before any container is stopped.
+TEST_F(CommandLineTest, StopAndRestartTakeASignal) {
+  EXPECT_EQ(parse_command_line({"stop", "-s", "HUP", "C"}).stop_signal, "HUP");
+  EXPECT_EQ(parse_command_line({"restart", "--signal", "SIGUSR1", "-t", "1", "C"}).stop_signal,
+            "SIGUSR1");
+  EXPECT_EQ(parse_command_line({"stop", "C"}).stop_signal, "");
+  EXPECT_NE(parse_error({"stop", "-s", "NOPE", "C"}), "");
+  EXPECT_NE(parse_error({"restart", "-s", "NOPE", "C"}), "");
+}
+
 TEST_F(CommandLineTest, PauseUnpauseWait) {
   struct Case {
     const char* name;

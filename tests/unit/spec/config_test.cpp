@@ -352,19 +352,37 @@ TEST(MergeLimits, OnlyWhatTheUpdateSetsChanges) {
   EXPECT_EQ(limits_summary(hc), "mem 50MiB, cpu 20%, shares 256, cpuset 0, pids 10");
 }
 
-// -m without --memory-swap: the kernel's memsw limit becomes the new memory limit (no swap),
-// so a recorded --memory-swap goes too.
-TEST(MergeLimits, MemoryWithoutSwapRecordsNoSwap) {
+// Memory and MemorySwap are recorded as a pair, as the kernel got them: parse_resources gives
+// update both (the container's memory+swap limit kept with a new memory limit), and a memory
+// limit alone (a container without --memory-swap) is memory+swap = memory, MemorySwap 0.
+TEST(MergeLimits, MemoryAndSwapAreRecordedAsAPair) {
   Resources run = sample_resources();
   run.memory_swap = 200 * kMiB;
   json hc = host_config_json(run);
   Resources update;
-  update.memory = 50 * kMiB;
+  update.memory = 80 * kMiB;
+  update.memory_swap = 200 * kMiB;
 
   merge_limits(hc, update);
 
-  EXPECT_EQ(hc["Memory"], 50 * kMiB);
+  EXPECT_EQ(hc["Memory"], 80 * kMiB);
+  EXPECT_EQ(hc["MemorySwap"], 200 * kMiB);
+  update.memory_swap.reset();
+  merge_limits(hc, update);
   EXPECT_EQ(hc["MemorySwap"], 0);
+}
+
+// update --restart: the policy recorded as docker's HostConfig.RestartPolicy, and read back as
+// --restart says it.
+TEST(RestartPolicyRecord, RoundTripsAndDefaultsToNo) {
+  json config = {{"restart_policy", restart_policy_json(parse_restart_policy("on-failure:3"))}};
+  EXPECT_EQ(config["restart_policy"], (json{{"Name", "on-failure"}, {"MaximumRetryCount", 3}}));
+  EXPECT_EQ(recorded_restart_policy(config), "on-failure:3");
+  config["restart_policy"] = restart_policy_json(parse_restart_policy("unless-stopped"));
+  EXPECT_EQ(recorded_restart_policy(config), "unless-stopped");
+  EXPECT_EQ(recorded_restart_policy(json::object()), "no");
+  config["restart_policy"] = {{"Name", "sometimes"}};
+  EXPECT_THROW((void)recorded_restart_policy(config), Error);
 }
 
 // --cpu-quota alone keeps the recorded period; NanoCpus follows both.

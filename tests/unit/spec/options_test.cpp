@@ -29,6 +29,16 @@ std::string resources_error(const RunOptions& o, const HostLimits& available = k
   return "";
 }
 
+// parse_resources' error for update (against `current`), or "".
+std::string resources_error_for_update(const RunOptions& o, const Resources& current) {
+  try {
+    (void)parse_resources(o, kTwoCpus, &current);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 RunOptions with_memory(const std::string& flag, const std::string& value) {
   RunOptions o;
   o.memory = FlagValue{flag, value};
@@ -53,6 +63,65 @@ RunOptions with_cpuset(const std::string& value) {
   RunOptions o;
   o.cpuset_cpus = FlagValue{"-cpuset", value};
   return o;
+}
+
+// ---- update: -m and --memory-swap against the container's own limits ----
+
+// What `update` parses its flags against: a container run with -m 50m --memory-swap 100m.
+Resources with_swap(int64_t memory, int64_t memory_swap) {
+  Resources r;
+  r.memory = memory;
+  r.memory_swap = memory_swap;
+  return r;
+}
+
+constexpr int64_t kM = 1024 * 1024;
+
+TEST(ParseResourcesForUpdate, MemoryKeepsTheMemorySwapLimitItHas) {
+  const Resources current = with_swap(50 * kM, 100 * kM);
+  const Resources r = parse_resources(with_memory("-m", "80m"), kTwoCpus, &current);
+  EXPECT_EQ(r.memory, 80 * kM);
+  EXPECT_EQ(r.memory_swap, 100 * kM) << "docker's update -m keeps memory+swap";
+  Resources unlimited = with_swap(50 * kM, -1);
+  EXPECT_EQ(parse_resources(with_memory("-m", "1g"), kTwoCpus, &unlimited).memory_swap, -1);
+  Resources no_swap;  // run with -m alone: memory+swap = memory, and stays so
+  no_swap.memory = 50 * kM;
+  EXPECT_FALSE(parse_resources(with_memory("-m", "80m"), kTwoCpus, &no_swap).memory_swap);
+}
+
+TEST(ParseResourcesForUpdate, MemoryAboveTheMemorySwapLimitNeedsANewOne) {
+  const Resources current = with_swap(50 * kM, 100 * kM);
+  try {
+    (void)parse_resources(with_memory("-m", "150m"), kTwoCpus, &current);
+    ADD_FAILURE() << "-m above the memory+swap limit was taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "invalid value '150m' for -m: Memory limit should be smaller than already set "
+              "memoryswap limit, update the memoryswap at the same time");
+    EXPECT_EQ(e.exit_code(), kExitSetupError);
+  }
+  RunOptions both = with_memory("-m", "150m");
+  both.memory_swap = FlagValue{"--memory-swap", "300m"};
+  const Resources r = parse_resources(both, kTwoCpus, &current);
+  EXPECT_EQ(r.memory, 150 * kM);
+  EXPECT_EQ(r.memory_swap, 300 * kM);
+}
+
+TEST(ParseResourcesForUpdate, MemorySwapAloneKeepsTheMemoryLimitItHas) {
+  const Resources current = with_swap(50 * kM, 100 * kM);
+  RunOptions o;
+  o.memory_swap = FlagValue{"--memory-swap", "200m"};
+  const Resources r = parse_resources(o, kTwoCpus, &current);
+  EXPECT_EQ(r.memory, 50 * kM) << "both go to the kernel together";
+  EXPECT_EQ(r.memory_swap, 200 * kM);
+  o.memory_swap = FlagValue{"--memory-swap", "40m"};
+  EXPECT_NE(resources_error_for_update(o, current).find("should be larger than memory limit"),
+            std::string::npos);
+  const Resources none;  // no memory limit to keep: docker's run rule
+  EXPECT_NE(resources_error_for_update(o, none).find("always set the memory limit"),
+            std::string::npos);
+  EXPECT_FALSE(parse_resources(with_shares("512"), kTwoCpus, &current).memory)
+      << "a CPU update writes no memory limit";
 }
 
 // ---- no flags ----

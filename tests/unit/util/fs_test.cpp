@@ -3,9 +3,11 @@
 #include "mydocker/util/fs.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "unit/fake_cgroupfs.hpp"
 
@@ -291,6 +293,58 @@ TEST(CleanPath, GivesTheShortestLexicalForm) {
   };
   for (const auto& [in, want] : cases)
     EXPECT_EQ(clean_path(in), want) << "clean_path(\"" << in << "\")";
+}
+
+// ---- WriteJournal: a change made of several writes, taken back ----
+
+TEST_F(FsTest, JournalUndoPutsBackWhatEachFileHeldNewestFirst) {
+  put_file(path("memory.max"), "max\n");
+  put_file(path("cpu.weight"), "100\n");
+  WriteJournal journal(fs_);
+  fs_.write(path("memory.max"), "83886080");
+  fs_.write_verified(path("cpu.weight"), "39");
+  fs_.write(path("memory.max"), "104857600");  // written twice: the first value comes back
+
+  EXPECT_TRUE(journal.undo().empty());
+
+  EXPECT_EQ(get_file(path("memory.max")), "max");
+  EXPECT_EQ(get_file(path("cpu.weight")), "100");
+  fs_.write(path("cpu.weight"), "50");  // what was undone is forgotten; this one is new
+  EXPECT_TRUE(journal.undo().empty());
+  EXPECT_EQ(get_file(path("cpu.weight")), "100");
+  EXPECT_EQ(get_file(path("memory.max")), "max");
+}
+
+TEST_F(FsTest, JournalWritesBackEachLineOfAFileListingSeveral) {
+  put_file(path("io.weight"), "default 100\n8:0 200\n");
+  WriteJournal journal(fs_);
+  fs_.write(path("io.weight"), "default 500");
+  TraceCapture trace;
+  EXPECT_TRUE(journal.undo().empty());
+  EXPECT_EQ(trace.lines(), (std::vector<std::string>{"+ echo 'default 100' > " + path("io.weight"),
+                                                     "+ echo '8:0 200' > " + path("io.weight")}));
+}
+
+TEST_F(FsTest, JournalUndoSaysWhatCouldNotBePutBack) {
+  put_file(path("a"), "1");
+  WriteJournal journal(fs_);
+  fs_.write(path("a"), "2");
+  ASSERT_EQ(::unlink(path("a").c_str()), 0);  // gone meanwhile: cannot be written back
+  const auto left = journal.undo();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_NE(left.front().find(path("a")), std::string::npos) << left.front();
+}
+
+TEST_F(FsTest, NothingIsRememberedOnceTheJournalIsGone) {
+  put_file(path("a"), "1");
+  {
+    WriteJournal journal(fs_);
+    fs_.write(path("a"), "2");
+  }  // kept: only undo() takes back
+  EXPECT_EQ(get_file(path("a")), "2");
+  WriteJournal later(fs_);
+  EXPECT_TRUE(later.undo().empty());
+  EXPECT_EQ(get_file(path("a")), "2");
 }
 
 TEST(Trim, DropsTrailingWhitespaceAndLeadingBlanks) {

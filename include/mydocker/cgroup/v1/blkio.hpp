@@ -10,6 +10,7 @@ class Blkio final : public Subsystem {
  public:
   std::string_view name() const override { return "blkio"; }
   bool needed(const Resources& r) const override { return r.any_io(); }
+  void check(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void set(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void stats(const Fs& fs, const std::string& dir, Stats& out) const override;
 };

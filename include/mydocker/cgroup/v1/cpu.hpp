@@ -13,6 +13,7 @@ class Cpu final : public Subsystem {
     return r.cpu_quota || r.cpu_period || r.cpu_shares || r.cpu_rt_runtime || r.cpu_rt_period;
   }
   void prepare(const Fs& fs, const std::string& dir, const Resources& r) const override;
+  void check(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void set(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void stats(const Fs& fs, const std::string& dir, Stats& out) const override;
 };

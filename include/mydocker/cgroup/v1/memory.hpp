@@ -13,6 +13,7 @@ class Memory final : public Subsystem {
     return r.memory || r.memory_swap || r.memory_reservation || r.memory_swappiness ||
            r.oom_kill_disable;
   }
+  void check(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void set(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void stats(const Fs& fs, const std::string& dir, Stats& out) const override;
   // oom_kills from memory.oom_control; limit and peak only when it is not 0.

@@ -14,6 +14,7 @@ class Memory final : public Subsystem {
   bool needed(const Resources& r) const override {
     return r.memory || r.memory_swap || r.memory_reservation;
   }
+  void check(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void set(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void stats(const Fs& fs, const std::string& dir, Stats& out) const override;
   // oom_kill from memory.events; limit and peak only when it is not 0.
@@ -55,6 +56,7 @@ class Io final : public Subsystem {
  public:
   std::string_view name() const override { return "io"; }
   bool needed(const Resources& r) const override { return r.any_io(); }
+  void check(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void set(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void stats(const Fs& fs, const std::string& dir, Stats& out) const override;
 };
