@@ -148,6 +148,22 @@ TEST_F(SurfaceTest, RenameMovesTheNameAndFreesTheOldOne) {
   EXPECT_FALSE(exists(root() + "/names/renamed")) << "rm lets go of the new name";
 }
 
+// volume inspect -f/--format: docker's template, once per volume ({{json .}} too).
+TEST_F(SurfaceTest, VolumeInspectFormat) {
+  ASSERT_EQ(md({"volume", "create", "--label", "k=v", "vf"}).status, 0);
+  EXPECT_EQ(md({"volume", "inspect", "-f", "{{.Mountpoint}}", "vf"}).out,
+            root() + "/data/volumes/vf/_data\n");
+  EXPECT_EQ(md({"volume", "inspect", "--format", "{{.Name}} {{.Labels.k}}", "vf", "vf"}).out,
+            "vf v\nvf v\n");
+  auto j = Json::parse(md({"volume", "inspect", "-f", "{{json .}}", "vf"}).out, nullptr, false);
+  EXPECT_EQ(j.value("Name", ""), "vf");
+  EXPECT_EQ(j.value("Driver", ""), "local");
+  auto plain = Json::parse(md({"volume", "inspect", "vf"}).out, nullptr, false);
+  EXPECT_EQ(plain.size(), 1u) << "without -f: the JSON array";
+  EXPECT_EQ(md({"volume", "inspect", "-f", "{{.Name", "vf"}).status, 125);
+  EXPECT_EQ(md({"volume", "rm", "vf"}).status, 0);
+}
+
 TEST_F(SurfaceTest, VersionHasDockersSections) {
   auto r = md({"version"});
   ASSERT_EQ(r.status, 0) << r.err;

@@ -83,6 +83,13 @@ struct CommandLine {
     std::optional<std::string> f;
   } net;
   struct {
+    std::string command;               // create, ls, inspect, rm or prune (the word as named)
+    std::string unknown;               // a word that is none of them
+    std::vector<std::string> filters;  // ls -f/--filter, prune --filter
+    bool quiet = false;                // ls -q
+    bool all = false;                  // prune -a
+  } volume;
+  struct {
     std::vector<std::string> changes;  // commit -c "CMD [...]"
     std::string message, author;       // commit -m, -a
   } commit;
