@@ -128,6 +128,35 @@ TEST_F(SurfaceTest, PlatformOtherThanTheHostsIsRefused) {
   EXPECT_EQ(md({"run", "--rm", "--platform", "linux/" + arch, "true"}).status, 0);
 }
 
+// Go's predefined functions and comments in every --format/-f, as the trial's scripts use them.
+TEST_F(SurfaceTest, GoTemplateFunctionsInEveryFormat) {
+  start({"--name", "a"});
+  ASSERT_EQ(md({"create", "--name", "b", "true"}).status, 0);
+  auto f = [&](std::vector<std::string> a) {
+    auto r = md(a);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_EQ(f({"inspect", "-f", "{{if eq .State.Status \"running\"}}up{{end}}", "a"}), "up\n");
+  EXPECT_EQ(f({"inspect", "-f", "{{if and .State.Running (not .State.Paused)}}ok{{end}}", "a"}),
+            "ok\n");
+  EXPECT_EQ(f({"inspect", "-f", "{{if gt .State.Pid 1}}x{{end}}", "a"}), "x\n");
+  EXPECT_EQ(f({"inspect", "-f", "{{.State.Running | not}}", "a", "b"}), "false\ntrue\n");
+  const std::string id = inspect("a")["Id"];
+  EXPECT_EQ(f({"inspect", "-f", "{{slice .Id 0 3}}", "a"}), id.substr(0, 3) + "\n");
+  EXPECT_EQ(f({"inspect", "-f", "{{/* c */}}x {{- /* d */ -}} y", "a"}), "xy\n");
+  EXPECT_EQ(f({"ps", "-a", "--format", "{{if eq .State \"running\"}}{{.Names}}{{end}}"}), "\na\n");
+  EXPECT_EQ(f({"ps", "-a", "--format", "{{if ne .State \"running\"}}{{.Names}}{{end}}"}), "b\n\n");
+  ASSERT_EQ(md({"volume", "create", "vt"}).status, 0);
+  EXPECT_EQ(f({"volume", "ls", "--format", "{{if eq .Driver \"local\" \"x\"}}{{.Name}}{{end}}"}),
+            "vt\n");
+  EXPECT_EQ(md({"volume", "rm", "vt"}).status, 0);
+  auto bad = md({"inspect", "-f", "{{eq .State.Pid \"1\"}}", "a"});
+  EXPECT_EQ(bad.status, 1) << "an execution error, as inspect's others";
+  EXPECT_NE(bad.err.find("error calling eq: incompatible types for comparison"), std::string::npos)
+      << bad.err;
+}
+
 TEST_F(SurfaceTest, RenameMovesTheNameAndFreesTheOldOne) {
   const std::string id = start({"--name", "a"});
   start({"--name", "b"});
