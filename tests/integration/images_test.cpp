@@ -1012,6 +1012,36 @@ TEST_F(ImagesTest, VolumeLsFiltersAndEachWordsOwnFlags) {
   EXPECT_EQ(md({"rm", "user"}).status, 0);
 }
 
+// images REPOSITORY[:TAG]: docker's, that repository's images (with the tag, that one);
+// --digests: a DIGEST column.
+TEST_F(ImagesTest, ImagesOfARepository) {
+  ASSERT_EQ(md({"tag", "busybox", "busybox:v2"}).status, 0);
+  ASSERT_EQ(md({"tag", "busybox", "other:1"}).status, 0);
+  auto images = [&](std::vector<std::string> a) {
+    a.insert(a.begin(), "images");
+    a.insert(a.end(), {"--format", "{{.Repository}}:{{.Tag}}"});
+    auto r = md(a);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_EQ(images({}), "busybox:latest\nbusybox:v2\nother:1\n");
+  EXPECT_EQ(images({"busybox"}), "busybox:latest\nbusybox:v2\n");
+  EXPECT_EQ(images({"busybox:v2"}), "busybox:v2\n");
+  EXPECT_EQ(images({"other"}), "other:1\n");
+  EXPECT_EQ(images({"nope"}), "");
+  EXPECT_EQ(md({"image", "ls", "-q", "other"}).out.size(), 13u);
+  auto two = md({"images", "busybox", "other"});
+  EXPECT_EQ(two.status, 125);
+  EXPECT_NE(two.err.find("unexpected argument 'other'"), std::string::npos) << two.err;
+  auto digests = md({"images", "--digests", "other"});
+  EXPECT_EQ(digests.status, 0) << digests.err;
+  EXPECT_TRUE(std::regex_search(
+      digests.out, std::regex("^REPOSITORY +TAG +DIGEST +IMAGE ID +CREATED +SIZE\nother +1 "
+                              "+<none> +[0-9a-f]{12} ")))
+      << digests.out;
+  ASSERT_EQ(md({"rmi", "busybox:v2", "other:1"}).status, 0);
+}
+
 // start runs a container again with what create saw: its -e KEY values and files read then
 // (not start's environment, files gone meanwhile), and its anonymous volume (docker's).
 TEST_F(ImagesTest, StartKeepsWhatCreateSaw) {

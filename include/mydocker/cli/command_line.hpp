@@ -59,6 +59,7 @@ struct CommandLine {
   std::vector<std::string> args;        // import TARBALL NAME, commit CONTAINER NAME, rmi IMAGE...
   std::string output;                   // export -o FILE, save -o FILE, load -i FILE
   bool no_trunc = false;                // history --no-trunc
+  bool digests = false;                 // images --digests
   struct {
     std::vector<std::string> insecure;  // --insecure-registry HOST[:PORT]
     std::string platform;               // pull --platform OS/ARCH[/VARIANT]

@@ -408,6 +408,15 @@ TEST_F(CommandLineTest, VolumeWordsTakeTheirOwnFlags) {
             "volume --help");
 }
 
+// images [REPOSITORY[:TAG]]: docker's reference filter; --digests.
+TEST_F(CommandLineTest, ImagesTakesOneRepository) {
+  CommandLine cl = parse_command_line({"images", "--digests", "busybox:1", "-f", "dangling=false"});
+  EXPECT_TRUE(cl.digests);
+  EXPECT_EQ(cl.ps.filters, (Strings{"dangling=false", "reference=busybox:1"}));
+  EXPECT_EQ(parse_error({"images", "a", "b"}),
+            "unexpected argument 'b' for mydocker images: see mydocker images --help");
+}
+
 TEST_F(CommandLineTest, ValuesCLI11CannotConvertAreNamed) {
   EXPECT_EQ(parse_error({"run", "--rm=maybe", "true"}),
             "invalid value 'maybe' for --rm (see mydocker run --help)");
