@@ -120,6 +120,25 @@ TEST_F(SurfaceTest, CidfileHoldsTheIdAndIsNeverReplaced) {
   EXPECT_FALSE(exists(cid2));
 }
 
+// docker's real-time signal names: kill -s RTMIN+3, --stop-signal SIGRTMIN+3 (systemd's).
+TEST_F(SurfaceTest, RealTimeSignalNames) {
+  const std::vector<std::string> trap = {
+      "sh", "-c", "trap 'exit 7' 37; echo up; while :; do sleep 0.1; done"};  // 37: RTMIN+3
+  start({"--name", "a"}, trap);
+  for (int i = 0; i < 50 && md({"logs", "a"}).out.empty(); ++i) ::usleep(100000);
+  auto killed = md({"kill", "-s", "RTMIN+3", "a"});
+  ASSERT_EQ(killed.status, 0) << killed.err;
+  EXPECT_EQ(md({"wait", "a"}).out, "7\n");
+  start({"--name", "b", "--stop-signal", "SIGRTMIN+3"}, trap);
+  for (int i = 0; i < 50 && md({"logs", "b"}).out.empty(); ++i) ::usleep(100000);
+  EXPECT_EQ(inspect("b")["Config"]["StopSignal"], "SIGRTMIN+3");
+  ASSERT_EQ(md({"stop", "-t", "20", "b"}).status, 0);
+  EXPECT_EQ(inspect("b")["State"]["ExitCode"], 7) << "RTMIN+3 reached it, not TERM then KILL";
+  auto bad = md({"kill", "-s", "RTMIN+16", "b"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("invalid signal: RTMIN+16"), std::string::npos) << bad.err;
+}
+
 TEST_F(SurfaceTest, PlatformOtherThanTheHostsIsRefused) {
   auto r = md({"run", "--rm", "--platform", "linux/s390x", "true"});
   EXPECT_EQ(r.status, 125);
