@@ -71,7 +71,12 @@ std::vector<std::string> flag_names(const CLI::App& app) {
 // closest flag that command has, and where its help is.
 [[noreturn]] void rethrow_parse_error(const CLI::ParseError& e, const CLI::App* sub) {
   std::string what = e.what();
-  const std::string where = sub ? "mydocker " + sub->get_name() : "mydocker";
+  std::string where = sub ? "mydocker " + sub->get_name() : "mydocker";
+  // A command's own words (volume ls): the one the error is in.
+  while (sub && !sub->get_subcommands().empty()) {
+    sub = sub->get_subcommands().front();
+    where += " " + sub->get_name();
+  }
   for (const std::string prefix : {"The following argument was not expected: ",
                                    "The following arguments were not expected: "}) {
     if (what.rfind(prefix, 0) != 0) continue;

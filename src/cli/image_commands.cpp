@@ -50,7 +50,12 @@ int run_import(const CommandLine& cl) {
 }
 
 void images_options(CLI::App& images, CommandLine& cl, Scratch& s) {
+  // One value at most: a second one is "unexpected argument" (CLI11 words a vector's count).
+  images.add_option_function<std::string>(
+      "repository", [&cl](const std::string& v) { cl.args = {v}; },
+      "REPOSITORY[:TAG]: only that repository's images (docker's reference filter)");
   images.add_flag("-q,--quiet", cl.ps.quiet, "Only ids");
+  images.add_flag("--digests", cl.digests, "A DIGEST column: the image's digest in its repository");
   images.add_flag("--no-trunc", cl.ps.no_trunc, "Whole ids (sha256:...)");
   images.add_option("-f,--filter", cl.ps.filters,
                     "KEY=VALUE: dangling=true|false, reference=PATTERN, before, since, label");
@@ -61,7 +66,10 @@ void images_options(CLI::App& images, CommandLine& cl, Scratch& s) {
                     "json, table, or a Go template: '{{.Repository}}:{{.Tag}}', 'table {{.ID}}'");
 }
 
+// docker's `images REPOSITORY[:TAG]`: a reference filter (path.Match on the name, or on NAME:TAG
+// when a tag is given), next to the --filter ones.
 void images_finish(CLI::App&, CommandLine& cl, Scratch&, const RunArgs&) {
+  if (!cl.args.empty()) cl.ps.filters.push_back("reference=" + cl.args.front());
   (void)Filters::parse(cl.ps.filters, kImageFilterKeys);
 }
 
@@ -81,7 +89,8 @@ int run_images(const CommandLine& cl) {
                                                              {"UniqueSize", "UNIQUE SIZE"}});
     return 0;
   }
-  out() << format_images(list, cl.ps.quiet, cl.format == "json", now_seconds(), cl.ps.no_trunc);
+  out() << format_images(list, cl.ps.quiet, cl.format == "json", now_seconds(), cl.ps.no_trunc,
+                         cl.digests);
   return 0;
 }
 

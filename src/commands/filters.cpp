@@ -19,7 +19,7 @@ Filters Filters::parse(const std::vector<std::string>& args, const std::vector<s
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
       std::string known;
       for (const auto& k : keys) known += (known.empty() ? "" : ", ") + k;
-      throw Error("invalid value '" + a + "' for --filter: no filter '" + key +
+      throw Error("invalid value '" + a + "' for --filter: invalid filter '" + key +
                   "' (filters: " + known + ")");
     }
     f.by_key_[key].push_back(a.substr(eq + 1));
@@ -193,6 +193,31 @@ std::vector<ImageInfo> filter_images(
         continue;
     }
     out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<Volume> filter_volumes(std::vector<Volume> volumes, const Filters& f,
+                                   const std::set<std::string>& used) {
+  for (const auto& d : f.values("dangling"))
+    if (d != "true" && d != "false" && d != "1" && d != "0")
+      throw Error("invalid value 'dangling=" + d + "' for --filter: true, false, 1 or 0");
+  std::vector<Volume> out;
+  for (auto& v : volumes) {
+    const bool dangling = used.count(v.name) == 0;
+    auto has_label = [&](const std::string& l) { return label_matches(v.labels, l); };
+    // docker's labels: every one given must be there (label!: none of them).
+    const auto& with = f.values("label");
+    const auto& without = f.values("label!");
+    if (!f.accepts("name",
+                   [&](const std::string& s) { return v.name.find(s) != std::string::npos; }) ||
+        !f.accepts("dangling",
+                   [&](const std::string& s) { return dangling == (s == "true" || s == "1"); }) ||
+        !f.accepts("driver", [](const std::string& s) { return s == "local"; }) ||
+        !std::all_of(with.begin(), with.end(), has_label) ||
+        std::any_of(without.begin(), without.end(), has_label))
+      continue;
+    out.push_back(std::move(v));
   }
   return out;
 }

@@ -28,6 +28,7 @@
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/signal_name.hpp"
 #include "mydocker/util/time.hpp"
 #include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
@@ -65,8 +66,7 @@ void record(const Store& store, const std::string& action, const ContainerDir& d
 
 void signal_init(const Store& store, const ContainerDir& dir, const ContainerState& st, int sig) {
   if (st.pid > 0 && pid_in_container(st.pid, dir.id())) {
-    trace::emit("kill -" + std::string(::sigabbrev_np(sig) ? ::sigabbrev_np(sig) : "?") + " " +
-                std::to_string(st.pid));
+    trace::emit("kill -" + signal_name(sig) + " " + std::to_string(st.pid));
     if (::kill(st.pid, sig) == 0) record(store, "kill", dir, st, {{"signal", std::to_string(sig)}});
   }
 }

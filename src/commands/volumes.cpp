@@ -8,12 +8,13 @@
 
 namespace mydocker {
 
-std::vector<std::string> prune_volumes(const Store& store, const std::string& data_root, bool all) {
+std::vector<std::string> prune_volumes(const Store& store, const std::string& data_root, bool all,
+                                       const Filters& f) {
   if (::geteuid() != 0) throw Error("mydocker volume prune needs root");
   const auto used = containers_use(store).volumes;
   const VolumeStore volumes(data_root);
   std::vector<std::string> out;
-  for (const auto& v : volumes.list()) {
+  for (const auto& v : filter_volumes(volumes.list(), f, used)) {
     if (used.count(v.name) || (!all && !v.anonymous)) continue;
     volumes.remove(
         v.name, [](const std::string&) { return false; }, true);

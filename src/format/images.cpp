@@ -16,13 +16,21 @@ std::string id_text(const ImageInfo& i, bool no_trunc) {
 }
 }  // namespace
 
-nlohmann::json image_row_json(const ImageInfo& i, double now, bool no_trunc) {
+std::string repository_digest(const ImageInfo& i) {
+  for (const auto& rd : i.repo_digests) {
+    const size_t at = rd.find('@');
+    if (at != std::string::npos && rd.compare(0, at, i.repository) == 0 &&
+        at == i.repository.size())
+      return rd.substr(at + 1);
+  }
+  return "<none>";
+}
+
+nlohmann::json image_row_json(const ImageInfo& i, double now, bool no_trunc, bool digests) {
   return {{"ID", id_text(i, no_trunc)},
           {"Repository", i.repository},
           {"Tag", i.tag},
-          {"Digest", i.repo_digests.empty()
-                         ? "<none>"
-                         : i.repo_digests.front().substr(i.repo_digests.front().find('@') + 1)},
+          {"Digest", digests ? repository_digest(i) : "<none>"},
           {"CreatedSince", human_duration(now - parse_rfc3339(i.created)) + " ago"},
           {"CreatedAt", docker_time_text(i.created)},
           {"Size", human_size(i.size)},
@@ -34,20 +42,25 @@ nlohmann::json image_row_json(const ImageInfo& i, double now, bool no_trunc) {
 }
 
 std::string format_images(const std::vector<ImageInfo>& images, bool quiet, bool json, double now,
-                          bool no_trunc) {
+                          bool no_trunc, bool digests) {
   std::string out;
   if (quiet) {
     for (const auto& i : images) out += id_text(i, no_trunc) + "\n";
     return out;
   }
   if (json) {  // docker's: the same fields as its templates see
-    for (const auto& i : images) out += image_row_json(i, now, no_trunc).dump() + "\n";
+    for (const auto& i : images) out += image_row_json(i, now, no_trunc, digests).dump() + "\n";
     return out;
   }
   std::vector<std::vector<std::string>> rows{{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
   for (const auto& i : images)
     rows.push_back({i.repository, i.tag, id_text(i, no_trunc),
                     human_duration(now - parse_rfc3339(i.created)) + " ago", human_size(i.size)});
+  if (digests) {
+    rows[0].insert(rows[0].begin() + 2, "DIGEST");
+    for (size_t r = 1; r < rows.size(); ++r)
+      rows[r].insert(rows[r].begin() + 2, repository_digest(images[r - 1]));
+  }
   return format_columns(rows, 3, 10);
 }
 

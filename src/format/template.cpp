@@ -7,6 +7,7 @@
 #include <functional>
 #include <set>
 
+#include "go_functions.hpp"
 #include "mydocker/format/text.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
@@ -65,6 +66,19 @@ std::string position(const std::string& all, size_t at) {
   return std::to_string(line) + ":" + std::to_string(col);
 }
 
+// Go's comment: "/*" right after "{{" or "{{- ", "*/" right before "}}" or " -}}". Returns where
+// the text after it starts; `trim` tells whether it ends with " -}}".
+size_t comment_end(const std::string& t, size_t open, size_t body, bool& trim) {
+  const size_t close = t.find("*/", body + 2);
+  if (close == std::string::npos) fail(position(t, open), "unclosed comment");
+  size_t after = close + 2;
+  trim = t.compare(after, 4, " -}}") == 0;
+  if (trim) after += 2;
+  if (t.compare(after, 2, "}}") != 0)
+    fail(position(t, open), "comment ends before closing delimiter");
+  return after + 2;
+}
+
 std::vector<Segment> segments(const std::string& t) {
   std::vector<Segment> out;
   bool trim_next = false;
@@ -86,6 +100,10 @@ std::vector<Segment> segments(const std::string& t) {
       body += 2;
     }
     if (!text.empty()) out.push_back({false, text, ""});
+    if (t.compare(body, 2, "/*") == 0) {  // {{/* a comment */}}, which may hold "}}"
+      at = comment_end(t, open, body, trim_next);
+      continue;
+    }
     const size_t close = t.find("}}", body);
     if (close == std::string::npos) fail(position(t, open), "unclosed action");
     size_t end = close;
@@ -177,13 +195,7 @@ std::vector<Token> tokens(const std::string& s, const std::string& where) {
 using Function = std::function<json(const std::vector<json>&, const std::string& where)>;
 const std::map<std::string, Function>& functions();
 
-bool truthy(const json& v) {
-  if (v.is_null()) return false;
-  if (v.is_boolean()) return v.get<bool>();
-  if (v.is_number()) return v.get<double>() != 0;
-  if (v.is_string()) return !v.get_ref<const std::string&>().empty();
-  return !v.empty();
-}
+using go::truthy;
 
 // ---- parsing ----
 
@@ -211,7 +223,6 @@ class Parser {
       }
       auto toks = tokens(s.text, s.where);
       if (toks.empty()) fail(s.where, "missing value for command");
-      if (toks[0].kind == Token::kWord && toks[0].text.rfind("/*", 0) == 0) continue;
       const std::string kw = toks[0].kind == Token::kWord ? toks[0].text : "";
       if (kw == "end" || kw == "else") {
         stop = kw;
@@ -378,8 +389,24 @@ json label_of(const json& dot, const json& key) {
   return "";
 }
 
+// and, or: Go's, which evaluate their arguments (the piped value last) only until one decides:
+// {{if and .Mounts (index .Mounts 0).RW}} does not index an empty list.
+json and_or(const Command& c, const json& dot, const json* piped, const std::string& where) {
+  const bool is_and = c.args.front().text == "and";
+  const size_t n = c.args.size() - 1 + (piped ? 1 : 0);
+  if (n == 0) return is_and ? go::and_({}, where) : go::or_({}, where);  // the count's error
+  json v;
+  for (size_t i = 1; i <= n; ++i) {
+    v = i < c.args.size() ? operand(c.args[i], dot) : *piped;
+    if (truthy(v) != is_and) return v;
+  }
+  return v;
+}
+
 json run_command(const Command& c, const json& dot, const json* piped, const std::string& where) {
   const Arg& first = c.args.front();
+  if (first.kind == Arg::kFunc && (first.text == "and" || first.text == "or"))
+    return and_or(c, dot, piped, where);
   if (first.kind == Arg::kField && first.path == std::vector<std::string>{"Label"} &&
       c.args.size() == 2 && !piped)
     return label_of(dot, operand(c.args[1], dot));
@@ -679,13 +706,7 @@ const std::map<std::string, Function>& functions() {
          for (size_t i = 0; i < a.size(); ++i) out += (i ? " " : "") + text_arg(a[i]);
          return json(out + "\n");
        }},
-      {"print",
-       [](const std::vector<json>& a, const std::string&) {
-         std::string out;
-         for (size_t i = 0; i < a.size(); ++i)
-           out += (i && !a[i].is_string() && !a[i - 1].is_string() ? " " : "") + text_arg(a[i]);
-         return json(out);
-       }},
+      {"print", [](const std::vector<json>& a, const std::string&) { return json(go::sprint(a)); }},
       {"truncate",
        [](const std::vector<json>& a, const std::string& w) {
          arity(a, 2, 2, "truncate", w);
@@ -694,6 +715,19 @@ const std::map<std::string, Function>& functions() {
          return json(
              n >= 0 && static_cast<size_t>(n) < s.size() ? s.substr(0, static_cast<size_t>(n)) : s);
        }},
+      // Go's own: comparisons, logic, slice, escaping (go_functions.hpp).
+      {"eq", go::eq},
+      {"ne", go::ne},
+      {"lt", go::lt},
+      {"le", go::le},
+      {"gt", go::gt},
+      {"ge", go::ge},
+      {"and", go::and_},
+      {"or", go::or_},
+      {"not", go::not_},
+      {"slice", go::slice},
+      {"html", go::html},
+      {"urlquery", go::urlquery},
       {"pad",
        [](const std::vector<json>& a, const std::string& w) {
          arity(a, 3, 3, "pad", w);

@@ -20,6 +20,7 @@
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/files.hpp"
 #include "mydocker/util/fs.hpp"
+#include "mydocker/util/signal_name.hpp"
 #include "mydocker/util/time.hpp"
 #include "mydocker/util/trace.hpp"
 #include "mydocker/util/units.hpp"
@@ -87,22 +88,6 @@ struct Globals {
   std::string log, log_format = "text";
   bool debug = false;
 };
-
-int signal_number(const std::string& text) {
-  if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
-    const int n = std::atoi(text.c_str());
-    if (n > 0 && n < NSIG) return n;
-    throw Error("invalid signal: " + text);
-  }
-  std::string name;
-  for (char c : text) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
-  for (int n = 1; n < NSIG; ++n) {
-    const char* abbrev = sigabbrev_np(n);
-    if (abbrev && name == abbrev) return n;
-  }
-  throw Error("invalid signal: " + text);
-}
 
 // A small non-negative count (--preserve-fds): strictly digits, at most 1024.
 int count_flag(const char* flag, const std::string& text) {
@@ -371,7 +356,7 @@ const std::map<std::string, Command>& commands() {
         {{"a", "all"}},
         [](const Globals& g, Flags& f) {
           const std::string id = need_id(f, "kill");
-          const int sig = f.args.size() > 1 ? signal_number(f.args[1]) : SIGTERM;
+          const int sig = f.args.size() > 1 ? parse_signal(f.args[1]) : SIGTERM;
           kill(g.root, id, sig, f.on("all"));
           return 0;
         },

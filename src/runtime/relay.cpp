@@ -16,6 +16,7 @@
 #include "mydocker/init/pty.hpp"
 #include "mydocker/runtime/attach.hpp"
 #include "mydocker/util/error.hpp"
+#include "mydocker/util/signal_name.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker {

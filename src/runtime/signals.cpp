@@ -49,11 +49,6 @@ bool is_stop_signal(int sig) {
   return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT;
 }
 
-std::string signal_name(int sig) {
-  const char* abbrev = ::sigabbrev_np(sig);
-  return abbrev ? abbrev : std::to_string(sig);
-}
-
 int stop_signal_of(const nlohmann::json& config) {
   const std::string name = config.is_object() ? config.value("stop_signal", "") : "";
   if (name.empty()) return SIGTERM;

@@ -1011,6 +1011,97 @@ TEST_F(ImagesTest, NamedAndAnonymousVolumes) {
   EXPECT_FALSE(exists(data_ + "/up"));
 }
 
+// volume ls -f/--filter: docker's name, dangling, label, driver (the trial's data loss: -f was
+// volume's --force, the filter was dropped, and `volume rm $(volume ls -q -f name=test)` removed
+// every unused volume). Each volume word takes only its own flags, as docker's.
+TEST_F(ImagesTest, VolumeLsFiltersAndEachWordsOwnFlags) {
+  for (const char* n : {"proddb", "test1", "test2"})
+    ASSERT_EQ(md({"volume", "create", n}).status, 0);
+  ASSERT_EQ(md({"volume", "create", "--label", "team=a", "--label", "tier", "lab1"}).status, 0);
+  ASSERT_EQ(md({"run", "--name", "user", "-v", "proddb:/d", "busybox", "true"}).status, 0);
+  auto ls = [&](std::vector<std::string> a) {
+    a.insert(a.begin(), {"volume", "ls", "-q"});
+    auto r = md(a);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_EQ(ls({"-f", "name=test"}), "test1\ntest2\n");
+  EXPECT_EQ(ls({"--filter", "name=test"}), "test1\ntest2\n");
+  EXPECT_EQ(ls({"-f", "name=test1", "-f", "name=lab"}), "lab1\ntest1\n") << "a key twice: either";
+  EXPECT_EQ(ls({"-f", "dangling=true"}), "lab1\ntest1\ntest2\n");
+  EXPECT_EQ(ls({"-f", "dangling=false"}), "proddb\n") << "a stopped container's volume is used";
+  EXPECT_EQ(ls({"-f", "label=team=a"}), "lab1\n");
+  EXPECT_EQ(ls({"-f", "label=team=b"}), "");
+  EXPECT_EQ(ls({"-f", "label=team", "-f", "label=tier"}), "lab1\n");
+  EXPECT_EQ(ls({"-f", "label=team", "-f", "label=nope"}), "") << "every label given must match";
+  EXPECT_EQ(ls({"-f", "driver=local", "-f", "name=prod"}), "proddb\n");
+  EXPECT_EQ(ls({"-f", "driver=other"}), "");
+  EXPECT_EQ(md({"volume", "ls", "-f", "name=test"}).out,
+            "DRIVER    VOLUME NAME\nlocal     test1\nlocal     test2\n");
+  // The trial's cleanup: only what the filter named goes.
+  std::vector<std::string> rm = {"volume", "rm"};
+  for (const auto& n : lines(ls({"-f", "name=test"}))) rm.push_back(n);
+  ASSERT_EQ(md(rm).status, 0);
+  EXPECT_EQ(ls({}), "lab1\nproddb\n");
+  // Refused, exit 125: an unknown key, a bad value, an argument, another word's flag.
+  auto bogus = md({"volume", "ls", "-f", "bogus=1"});
+  EXPECT_EQ(bogus.status, 125);
+  EXPECT_NE(bogus.err.find("invalid filter 'bogus'"), std::string::npos) << bogus.err;
+  EXPECT_EQ(md({"volume", "ls", "-f", "dangling=maybe"}).status, 125);
+  auto extra = md({"volume", "ls", "whatever"});
+  EXPECT_EQ(extra.status, 125);
+  EXPECT_NE(extra.err.find("unexpected argument 'whatever' for mydocker volume ls"),
+            std::string::npos)
+      << extra.err;
+  auto force = md({"volume", "ls", "--force"});
+  EXPECT_EQ(force.status, 125);
+  EXPECT_NE(force.err.find("unknown flag '--force' for mydocker volume ls"), std::string::npos)
+      << force.err;
+  EXPECT_EQ(md({"volume", "create", "-q", "x"}).status, 125);
+  EXPECT_EQ(md({"volume", "rm", "--filter", "name=lab1", "lab1"}).status, 125);
+  EXPECT_EQ(md({"volume", "inspect", "-a", "lab1"}).status, 125);
+  EXPECT_EQ(md({"volume", "prune", "-q"}).status, 125);
+  EXPECT_EQ(ls({}), "lab1\nproddb\n");
+  // prune --filter: label (with it), label! (without it).
+  ASSERT_EQ(md({"volume", "prune", "-f", "-a", "--filter", "label!=team"}).status, 0);
+  EXPECT_EQ(ls({}), "lab1\nproddb\n");
+  auto pruned = md({"volume", "prune", "-f", "-a", "--filter", "label=team=a"});
+  EXPECT_EQ(pruned.out, "Deleted Volumes:\nlab1\n") << pruned.err;
+  EXPECT_EQ(md({"volume", "rm", "-f", "proddb"}).status, 0) << "rm's -f: --force";
+  EXPECT_EQ(ls({}), "");
+  EXPECT_EQ(md({"rm", "user"}).status, 0);
+}
+
+// images REPOSITORY[:TAG]: docker's, that repository's images (with the tag, that one);
+// --digests: a DIGEST column.
+TEST_F(ImagesTest, ImagesOfARepository) {
+  ASSERT_EQ(md({"tag", "busybox", "busybox:v2"}).status, 0);
+  ASSERT_EQ(md({"tag", "busybox", "other:1"}).status, 0);
+  auto images = [&](std::vector<std::string> a) {
+    a.insert(a.begin(), "images");
+    a.insert(a.end(), {"--format", "{{.Repository}}:{{.Tag}}"});
+    auto r = md(a);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_EQ(images({}), "busybox:latest\nbusybox:v2\nother:1\n");
+  EXPECT_EQ(images({"busybox"}), "busybox:latest\nbusybox:v2\n");
+  EXPECT_EQ(images({"busybox:v2"}), "busybox:v2\n");
+  EXPECT_EQ(images({"other"}), "other:1\n");
+  EXPECT_EQ(images({"nope"}), "");
+  EXPECT_EQ(md({"image", "ls", "-q", "other"}).out.size(), 13u);
+  auto two = md({"images", "busybox", "other"});
+  EXPECT_EQ(two.status, 125);
+  EXPECT_NE(two.err.find("unexpected argument 'other'"), std::string::npos) << two.err;
+  auto digests = md({"images", "--digests", "other"});
+  EXPECT_EQ(digests.status, 0) << digests.err;
+  EXPECT_TRUE(std::regex_search(
+      digests.out, std::regex("^REPOSITORY +TAG +DIGEST +IMAGE ID +CREATED +SIZE\nother +1 "
+                              "+<none> +[0-9a-f]{12} ")))
+      << digests.out;
+  ASSERT_EQ(md({"rmi", "busybox:v2", "other:1"}).status, 0);
+}
+
 // start runs a container again with what create saw: its -e KEY values and files read then
 // (not start's environment, files gone meanwhile), and its anonymous volume (docker's).
 TEST_F(ImagesTest, StartKeepsWhatCreateSaw) {

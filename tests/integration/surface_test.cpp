@@ -120,12 +120,60 @@ TEST_F(SurfaceTest, CidfileHoldsTheIdAndIsNeverReplaced) {
   EXPECT_FALSE(exists(cid2));
 }
 
+// docker's real-time signal names: kill -s RTMIN+3, --stop-signal SIGRTMIN+3 (systemd's).
+TEST_F(SurfaceTest, RealTimeSignalNames) {
+  const std::vector<std::string> trap = {
+      "sh", "-c", "trap 'exit 7' 37; echo up; while :; do sleep 0.1; done"};  // 37: RTMIN+3
+  start({"--name", "a"}, trap);
+  for (int i = 0; i < 50 && md({"logs", "a"}).out.empty(); ++i) ::usleep(100000);
+  auto killed = md({"kill", "-s", "RTMIN+3", "a"});
+  ASSERT_EQ(killed.status, 0) << killed.err;
+  EXPECT_EQ(md({"wait", "a"}).out, "7\n");
+  start({"--name", "b", "--stop-signal", "SIGRTMIN+3"}, trap);
+  for (int i = 0; i < 50 && md({"logs", "b"}).out.empty(); ++i) ::usleep(100000);
+  EXPECT_EQ(inspect("b")["Config"]["StopSignal"], "SIGRTMIN+3");
+  ASSERT_EQ(md({"stop", "-t", "20", "b"}).status, 0);
+  EXPECT_EQ(inspect("b")["State"]["ExitCode"], 7) << "RTMIN+3 reached it, not TERM then KILL";
+  auto bad = md({"kill", "-s", "RTMIN+16", "b"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("invalid signal: RTMIN+16"), std::string::npos) << bad.err;
+}
+
 TEST_F(SurfaceTest, PlatformOtherThanTheHostsIsRefused) {
   auto r = md({"run", "--rm", "--platform", "linux/s390x", "true"});
   EXPECT_EQ(r.status, 125);
   EXPECT_NE(r.err.find("'linux/s390x' for --platform"), std::string::npos) << r.err;
   const std::string arch = run({"uname", "-m"}).out == "x86_64\n" ? "amd64" : "arm64";
   EXPECT_EQ(md({"run", "--rm", "--platform", "linux/" + arch, "true"}).status, 0);
+}
+
+// Go's predefined functions and comments in every --format/-f, as the trial's scripts use them.
+TEST_F(SurfaceTest, GoTemplateFunctionsInEveryFormat) {
+  start({"--name", "a"});
+  ASSERT_EQ(md({"create", "--name", "b", "true"}).status, 0);
+  auto f = [&](std::vector<std::string> a) {
+    auto r = md(a);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_EQ(f({"inspect", "-f", "{{if eq .State.Status \"running\"}}up{{end}}", "a"}), "up\n");
+  EXPECT_EQ(f({"inspect", "-f", "{{if and .State.Running (not .State.Paused)}}ok{{end}}", "a"}),
+            "ok\n");
+  EXPECT_EQ(f({"inspect", "-f", "{{if gt .State.Pid 1}}x{{end}}", "a"}), "x\n");
+  EXPECT_EQ(f({"inspect", "-f", "{{.State.Running | not}}", "a", "b"}), "false\ntrue\n");
+  const std::string id = inspect("a")["Id"];
+  EXPECT_EQ(f({"inspect", "-f", "{{slice .Id 0 3}}", "a"}), id.substr(0, 3) + "\n");
+  EXPECT_EQ(f({"inspect", "-f", "{{/* c */}}x {{- /* d */ -}} y", "a"}), "xy\n");
+  EXPECT_EQ(f({"ps", "-a", "--format", "{{if eq .State \"running\"}}{{.Names}}{{end}}"}), "\na\n");
+  EXPECT_EQ(f({"ps", "-a", "--format", "{{if ne .State \"running\"}}{{.Names}}{{end}}"}), "b\n\n");
+  ASSERT_EQ(md({"volume", "create", "vt"}).status, 0);
+  EXPECT_EQ(f({"volume", "ls", "--format", "{{if eq .Driver \"local\" \"x\"}}{{.Name}}{{end}}"}),
+            "vt\n");
+  EXPECT_EQ(md({"volume", "rm", "vt"}).status, 0);
+  auto bad = md({"inspect", "-f", "{{eq .State.Pid \"1\"}}", "a"});
+  EXPECT_EQ(bad.status, 1) << "an execution error, as inspect's others";
+  EXPECT_NE(bad.err.find("error calling eq: incompatible types for comparison"), std::string::npos)
+      << bad.err;
 }
 
 TEST_F(SurfaceTest, RenameMovesTheNameAndFreesTheOldOne) {
@@ -146,6 +194,22 @@ TEST_F(SurfaceTest, RenameMovesTheNameAndFreesTheOldOne) {
   start({"--name", "a"});  // free again
   EXPECT_EQ(md({"rm", "-f", "renamed"}).status, 0);
   EXPECT_FALSE(exists(root() + "/names/renamed")) << "rm lets go of the new name";
+}
+
+// volume inspect -f/--format: docker's template, once per volume ({{json .}} too).
+TEST_F(SurfaceTest, VolumeInspectFormat) {
+  ASSERT_EQ(md({"volume", "create", "--label", "k=v", "vf"}).status, 0);
+  EXPECT_EQ(md({"volume", "inspect", "-f", "{{.Mountpoint}}", "vf"}).out,
+            root() + "/data/volumes/vf/_data\n");
+  EXPECT_EQ(md({"volume", "inspect", "--format", "{{.Name}} {{.Labels.k}}", "vf", "vf"}).out,
+            "vf v\nvf v\n");
+  auto j = Json::parse(md({"volume", "inspect", "-f", "{{json .}}", "vf"}).out, nullptr, false);
+  EXPECT_EQ(j.value("Name", ""), "vf");
+  EXPECT_EQ(j.value("Driver", ""), "local");
+  auto plain = Json::parse(md({"volume", "inspect", "vf"}).out, nullptr, false);
+  EXPECT_EQ(plain.size(), 1u) << "without -f: the JSON array";
+  EXPECT_EQ(md({"volume", "inspect", "-f", "{{.Name", "vf"}).status, 125);
+  EXPECT_EQ(md({"volume", "rm", "vf"}).status, 0);
 }
 
 TEST_F(SurfaceTest, VersionHasDockersSections) {

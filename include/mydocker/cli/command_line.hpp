@@ -61,6 +61,7 @@ struct CommandLine {
   std::vector<std::string> args;        // import TARBALL NAME, commit CONTAINER NAME, rmi IMAGE...
   std::string output;                   // export -o FILE, save -o FILE, load -i FILE
   bool no_trunc = false;                // history --no-trunc
+  bool digests = false;                 // images --digests
   struct {
     std::vector<std::string> insecure;  // --insecure-registry HOST[:PORT]
     std::string platform;               // pull --platform OS/ARCH[/VARIANT]
@@ -84,6 +85,13 @@ struct CommandLine {
     // -f, docker's short form of three flags: prune/rm --force, inspect --format, ls --filter.
     std::optional<std::string> f;
   } net;
+  struct {
+    std::string command;               // create, ls, inspect, rm or prune (the word as named)
+    std::string unknown;               // a word that is none of them
+    std::vector<std::string> filters;  // ls -f/--filter, prune --filter
+    bool quiet = false;                // ls -q
+    bool all = false;                  // prune -a
+  } volume;
   struct {
     std::vector<std::string> changes;  // commit -c "CMD [...]"
     std::string message, author;       // commit -m, -a

@@ -1,14 +1,16 @@
 #pragma once
-// docker's --filter KEY=VALUE for ps and images: the same key given twice matches either value,
-// different keys must all match.
+// docker's --filter KEY=VALUE for ps, images and volumes: the same key given twice matches
+// either value, different keys must all match.
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "mydocker/commands/containers.hpp"
 #include "mydocker/image/image.hpp"
+#include "mydocker/store/volumes.hpp"
 
 namespace mydocker {
 
@@ -44,5 +46,13 @@ std::vector<ImageInfo> filter_images(
     const std::function<std::map<std::string, std::string>(const ImageInfo&)>& labels_of);
 inline const std::vector<std::string> kImageFilterKeys = {"dangling", "reference", "before",
                                                           "since", "label"};
+
+// volume ls: the volumes that pass `f` (keys: name, a substring; dangling=true|false|1|0, used
+// by no container in `used`; label=KEY[=VALUE], each one given; driver, "local").
+// volume prune: label=, label!=KEY[=VALUE] (without it). Throws Error.
+std::vector<Volume> filter_volumes(std::vector<Volume> volumes, const Filters& f,
+                                   const std::set<std::string>& used);
+inline const std::vector<std::string> kVolumeFilterKeys = {"dangling", "driver", "label", "name"};
+inline const std::vector<std::string> kVolumePruneFilterKeys = {"label", "label!"};
 
 }  // namespace mydocker

@@ -2,9 +2,10 @@
 // --format: Go's text/template, the part docker users write, over JSON data (no C++ library
 // implements Go's templates). Actions: {{.Field.Sub}}, {{.}}, {{"text"}}, numbers, pipelines
 // ({{.Names | upper}}), {{if P}}..{{else if P}}..{{else}}..{{end}}, {{range P}}..{{else}}..{{end}}
-// (`.` is the element inside), {{with P}}..{{end}}, {{- and -}} trimming, and docker's functions:
-// json, index, join, split, upper, lower, title, len, println, print, printf (%s %d %v %q),
-// truncate, pad. A "table " prefix (docker's) gives a header row and aligned columns.
+// (`.` is the element inside), {{with P}}..{{end}}, {{- and -}} trimming, comments {{/* */}},
+// Go's functions eq ne lt le gt ge and or not slice html urlquery len index print printf println,
+// and docker's: json, join, split, upper, lower, title, truncate, pad. A "table " prefix
+// (docker's) gives a header row and aligned columns.
 //
 // Errors name where: parse errors "template: 1:14: unexpected "}" in operand", execution
 // errors the action; both are Error (exit 125) from parse() / execute().

@@ -31,8 +31,6 @@ class SignalForwarder {
 
 // SIGINT, SIGTERM, SIGHUP, SIGQUIT: after one of these, --stop-timeout starts counting.
 bool is_stop_signal(int sig);
-// "TERM" for SIGTERM.
-std::string signal_name(int sig);
 // A container's stop signal: its config.json's stop_signal (--stop-signal, else the image's
 // StopSignal: docker's rule), SIGTERM without one or for a name that is no signal (warned).
 int stop_signal_of(const nlohmann::json& config);

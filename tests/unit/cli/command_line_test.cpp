@@ -365,6 +365,58 @@ TEST_F(CommandLineTest, MistypedCommandsAndFlagsGetTheClosestOne) {
             std::string::npos);
 }
 
+// volume's words are subcommands of their own with docker's flags: -f is ls's --filter,
+// inspect's --format, rm's and prune's --force; another word's flag is unknown.
+TEST_F(CommandLineTest, VolumeWordsTakeTheirOwnFlags) {
+  CommandLine ls =
+      parse_command_line({"volume", "ls", "-q", "-f", "name=test", "--filter", "dangling=true"});
+  EXPECT_EQ(ls.command, "volume");
+  EXPECT_EQ(ls.volume.command, "ls");
+  EXPECT_TRUE(ls.volume.quiet);
+  EXPECT_FALSE(ls.force);
+  EXPECT_EQ(ls.volume.filters, (Strings{"name=test", "dangling=true"}));
+  EXPECT_EQ(parse_command_line({"volume", "list"}).volume.command, "ls");
+  CommandLine inspect = parse_command_line({"volume", "inspect", "-f", "{{.Name}}", "a", "b"});
+  EXPECT_EQ(inspect.volume.command, "inspect");
+  EXPECT_EQ(inspect.format, "{{.Name}}");
+  EXPECT_EQ(inspect.args, (Strings{"a", "b"}));
+  CommandLine rm = parse_command_line({"volume", "remove", "-f", "a"});
+  EXPECT_EQ(rm.volume.command, "rm");
+  EXPECT_TRUE(rm.force);
+  EXPECT_EQ(rm.args, (Strings{"a"}));
+  CommandLine prune = parse_command_line({"volume", "prune", "-af", "--filter", "label=x"});
+  EXPECT_TRUE(prune.force);
+  EXPECT_TRUE(prune.volume.all);
+  EXPECT_EQ(prune.volume.filters, (Strings{"label=x"}));
+  CommandLine create = parse_command_line({"volume", "create", "--label", "k=v", "n"});
+  EXPECT_EQ(create.volume.command, "create");
+  EXPECT_EQ(create.args, (Strings{"n"}));
+  EXPECT_EQ(create.run.labels, (Strings{"k=v"}));
+  EXPECT_EQ(parse_error({"volume", "ls", "--force"}),
+            "unknown flag '--force' for mydocker volume ls: see mydocker volume ls --help");
+  EXPECT_EQ(parse_error({"volume", "ls", "extra"}),
+            "unexpected argument 'extra' for mydocker volume ls: see mydocker volume ls --help");
+  EXPECT_NE(parse_error({"volume", "rm", "--filter", "x", "a"}), "");
+  EXPECT_NE(parse_error({"volume", "inspect", "-q", "a"}), "");
+  EXPECT_NE(parse_error({"volume", "create", "a", "b"}), "");
+  EXPECT_NE(parse_error({"volume", "rm"}), "") << "a volume is required";
+  EXPECT_NE(parse_error({"volume", "ls", "rm"}), "") << "one word only";
+  EXPECT_EQ(parse_error({"volume", "foo"}),
+            "unknown volume command 'foo': create, ls, inspect, rm or prune");
+  EXPECT_EQ(parse_error({"volume"}),
+            "mydocker volume: missing the command (create, ls, inspect, rm or prune): see mydocker "
+            "volume --help");
+}
+
+// images [REPOSITORY[:TAG]]: docker's reference filter; --digests.
+TEST_F(CommandLineTest, ImagesTakesOneRepository) {
+  CommandLine cl = parse_command_line({"images", "--digests", "busybox:1", "-f", "dangling=false"});
+  EXPECT_TRUE(cl.digests);
+  EXPECT_EQ(cl.ps.filters, (Strings{"dangling=false", "reference=busybox:1"}));
+  EXPECT_EQ(parse_error({"images", "a", "b"}),
+            "unexpected argument 'b' for mydocker images: see mydocker images --help");
+}
+
 TEST_F(CommandLineTest, ValuesCLI11CannotConvertAreNamed) {
   EXPECT_EQ(parse_error({"run", "--rm=maybe", "true"}),
             "invalid value 'maybe' for --rm (see mydocker run --help)");

@@ -127,7 +127,7 @@ std::string error_of(const Strings& filters) {
 
 TEST(PsFilter, BadFiltersNameFlagAndValue) {
   EXPECT_NE(error_of({"colour=red"})
-                .find("invalid value 'colour=red' for --filter: no filter "
+                .find("invalid value 'colour=red' for --filter: invalid filter "
                       "'colour'"),
             std::string::npos)
       << error_of({"colour=red"});
@@ -187,6 +187,66 @@ TEST(ImagesFilter, BeforeSinceAndLabel) {
   EXPECT_THROW((void)images({"dangling=maybe"}), Error);
   EXPECT_THROW((void)images({"before=nothing"}), Error);
   EXPECT_THROW((void)images({"ancestor=x"}), Error);
+}
+
+// ---- volume ls / volume prune ----
+
+Volume volume(const std::string& name, std::map<std::string, std::string> labels = {}) {
+  Volume v;
+  v.name = name;
+  v.labels = std::move(labels);
+  return v;
+}
+
+Strings volumes(const Strings& filters, const std::vector<std::string>& keys = kVolumeFilterKeys) {
+  const std::vector<Volume> all = {volume("lab1", {{"team", "a"}, {"tier", ""}}), volume("proddb"),
+                                   volume("test1", {{"team", "b"}}), volume("test2")};
+  Strings out;
+  for (const auto& v : filter_volumes(all, Filters::parse(filters, keys), {"proddb", "test2"}))
+    out.push_back(v.name);
+  return out;
+}
+
+TEST(VolumesFilter, NameDanglingDriver) {
+  EXPECT_EQ(volumes({}), (Strings{"lab1", "proddb", "test1", "test2"}));
+  EXPECT_EQ(volumes({"name=test"}), (Strings{"test1", "test2"}));
+  EXPECT_EQ(volumes({"name=test1", "name=lab"}), (Strings{"lab1", "test1"}));
+  EXPECT_EQ(volumes({"dangling=true"}), (Strings{"lab1", "test1"}));
+  EXPECT_EQ(volumes({"dangling=1", "name=test"}), (Strings{"test1"}));
+  EXPECT_EQ(volumes({"dangling=false"}), (Strings{"proddb", "test2"}));
+  EXPECT_EQ(volumes({"dangling=0"}), (Strings{"proddb", "test2"}));
+  EXPECT_EQ(volumes({"driver=local", "name=prod"}), (Strings{"proddb"}));
+  EXPECT_EQ(volumes({"driver=nfs"}), (Strings{}));
+}
+
+TEST(VolumesFilter, LabelsMustAllMatch) {
+  EXPECT_EQ(volumes({"label=team"}), (Strings{"lab1", "test1"}));
+  EXPECT_EQ(volumes({"label=team=a"}), (Strings{"lab1"}));
+  EXPECT_EQ(volumes({"label=team", "label=tier"}), (Strings{"lab1"}));
+  EXPECT_EQ(volumes({"label=team=a", "label=team=b"}), (Strings{}));
+  EXPECT_EQ(volumes({"label=tier="}), (Strings{"lab1"}));
+}
+
+TEST(VolumesFilter, PruneTakesLabelAndNotLabel) {
+  EXPECT_EQ(volumes({"label!=team"}, kVolumePruneFilterKeys), (Strings{"proddb", "test2"}));
+  EXPECT_EQ(volumes({"label!=team=a"}, kVolumePruneFilterKeys),
+            (Strings{"proddb", "test1", "test2"}));
+  EXPECT_EQ(volumes({"label=team", "label!=tier"}, kVolumePruneFilterKeys), (Strings{"test1"}));
+  EXPECT_THROW((void)volumes({"name=x"}, kVolumePruneFilterKeys), Error);
+}
+
+TEST(VolumesFilter, BadFiltersAreErrors) {
+  try {
+    (void)volumes({"bogus=1"});
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "invalid value 'bogus=1' for --filter: invalid filter 'bogus' (filters: dangling, "
+              "driver, label, name)");
+    EXPECT_EQ(e.exit_code(), 125);
+  }
+  EXPECT_THROW((void)volumes({"dangling=maybe"}), Error);
+  EXPECT_THROW((void)volumes({"name"}), Error);
 }
 
 }  // namespace

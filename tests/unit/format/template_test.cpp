@@ -107,6 +107,106 @@ TEST(Template, ErrorsNameWhere) {
   EXPECT_THROW(run("{{index .Config.Env 5}}", kContainer), Error);
 }
 
+std::string run_error(const std::string& t, const json& data) {
+  try {
+    run(t, data);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), 125);
+    return e.what();
+  }
+  return "";
+}
+
+// Go's predefined functions: eq with several arguments, ne, lt, le, gt, ge over numbers and
+// strings; comparing two kinds is an error, a missing value equals only nil.
+TEST(Template, GoComparisons) {
+  EXPECT_EQ(run("{{if eq .State.Status \"running\"}}up{{end}}", kContainer), "up");
+  EXPECT_EQ(run("{{eq .Names \"db\" \"web\"}} {{eq .Names \"db\" \"x\"}}", kContainer),
+            "true false");
+  EXPECT_EQ(run("{{ne .Names \"web\"}} {{ne .State.Pid 41}}", kContainer), "false true");
+  EXPECT_EQ(
+      run("{{lt .State.Pid 43}} {{le .State.Pid 42}} {{gt .State.Pid 42}} {{ge .State.Pid 42}}",
+          kContainer),
+      "true true false true");
+  EXPECT_EQ(run("{{if gt .State.Pid 1}}x{{end}}", kContainer), "x");
+  EXPECT_EQ(run("{{lt \"abc\" \"abd\"}} {{gt \"b\" \"abc\"}}", kContainer), "true true");
+  EXPECT_EQ(run("{{eq .Size 1.5}} {{lt -1 0}} {{eq .State.Running true}}", kContainer),
+            "true true true");
+  EXPECT_EQ(run("{{eq .Nope \"x\"}} {{eq .Nope .Other}}", kContainer), "false true");
+  EXPECT_EQ(run("{{eq (json .State.Pid) \"42\"}}", kContainer), "true");
+  EXPECT_EQ(run("{{eq 2 1 3 2}}", kContainer), "true");
+  EXPECT_EQ(run_error("{{eq .State.Pid \"42\"}}", kContainer),
+            "template: 1:1: error calling eq: incompatible types for comparison");
+  EXPECT_EQ(run_error("{{lt .State.Running true}}", kContainer),
+            "template: 1:1: error calling lt: invalid type for comparison");
+  EXPECT_EQ(run_error("{{gt .Names 1}}", kContainer),
+            "template: 1:1: error calling gt: incompatible types for comparison");
+  EXPECT_NE(run_error("{{eq .Config.Env .Config.Env}}", kContainer).find("non-comparable type"),
+            std::string::npos);
+  EXPECT_EQ(run_error("{{eq .Names}}", kContainer),
+            "template: 1:1: error calling eq: missing argument for comparison");
+  EXPECT_EQ(run_error("{{ne 1}}", kContainer),
+            "template: 1:1: wrong number of args for ne: want 2 got 1");
+  EXPECT_EQ(run_error("{{lt .Nope 1}}", kContainer),
+            "template: 1:1: error calling lt: invalid type for comparison");
+}
+
+// and, or: Go's values (the first falsy / truthy argument, else the last), evaluated only as far
+// as needed; not; all three in pipelines and parenthesized sub-expressions.
+TEST(Template, GoLogic) {
+  const json paused = {{"State", {{"Running", true}, {"Paused", true}}}};
+  EXPECT_EQ(run("{{if and .State.Running (not .State.Paused)}}ok{{end}}", kContainer), "ok");
+  EXPECT_EQ(run("{{if and .State.Running (not .State.Paused)}}ok{{end}}", paused), "");
+  EXPECT_EQ(run("{{.State.Running | not}} {{not .Ports}} {{not 0}}", kContainer),
+            "false true true");
+  EXPECT_EQ(run("{{and 1 \"x\" .Names}} {{and 1 0 \"x\"}} {{and .Ports 1}}", kContainer),
+            "web 0 []");
+  EXPECT_EQ(run("{{or \"\" 0 .Names}} {{or 0 \"\"}} {{or .Ports .ID}}", kContainer),
+            "web  0123456789ab");
+  EXPECT_EQ(run("{{.Names | or .Nope}} {{.Names | and 1}}", kContainer), "web web");
+  // Short-circuit: what follows the deciding argument is not evaluated (index would fail).
+  EXPECT_EQ(run("{{and .Ports (index .Ports 0)}}|{{or .Names (index .Ports 0)}}", kContainer),
+            "[]|web");
+  EXPECT_EQ(run("{{if or (eq .Names \"db\") (gt .State.Pid 40)}}y{{end}}", kContainer), "y");
+  EXPECT_EQ(run_error("{{not}}", kContainer),
+            "template: 1:1: wrong number of args for not: want 1 got 0");
+  EXPECT_EQ(run_error("{{and}}", kContainer),
+            "template: 1:1: wrong number of args for and: want at least 1 got 0");
+}
+
+TEST(Template, GoSliceHtmlUrlquery) {
+  EXPECT_EQ(run("{{slice .ID 0 3}} {{slice .ID 9}} {{slice .ID}} {{slice .ID 2 2}}|", kContainer),
+            "012 9ab 0123456789ab |");
+  EXPECT_EQ(
+      run("{{slice .Config.Env 1}} {{slice .Config.Env 0 1}} {{len (slice .Config.Env 0 1 2)}}",
+          kContainer),
+      "[B=2] [A=1] 1");
+  EXPECT_EQ(run("{{.ID | slice}}", kContainer), "0123456789ab");
+  EXPECT_EQ(run_error("{{slice .ID 0 13}}", kContainer),
+            "template: 1:1: error calling slice: index out of range: 13");
+  EXPECT_EQ(run_error("{{slice .ID 3 1}}", kContainer),
+            "template: 1:1: error calling slice: invalid slice index: 3 > 1");
+  EXPECT_EQ(run_error("{{slice .ID 0 1 2}}", kContainer),
+            "template: 1:1: error calling slice: cannot 3-index slice a string");
+  EXPECT_EQ(run_error("{{slice .State.Pid 0}}", kContainer),
+            "template: 1:1: error calling slice: can't slice item of type number");
+  EXPECT_EQ(run("{{html \"<a href='x'>&\\\"</a>\"}}", kContainer),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&#34;&lt;/a&gt;");
+  EXPECT_EQ(run("{{urlquery \"a b&c=d/é~\"}} {{.Names | urlquery}}", kContainer),
+            "a+b%26c%3Dd%2F%C3%A9~ web");
+}
+
+// Comments: {{/* ... */}} print nothing (and may hold "}}"); {{- /* */ -}} trims both sides.
+TEST(Template, GoComments) {
+  EXPECT_EQ(run("a{{/* a comment */}}b", kContainer), "ab");
+  EXPECT_EQ(run("a{{/* x }} y */}}b{{/*\nmulti\nline */}}", kContainer), "ab");
+  EXPECT_EQ(run("a  {{- /* c */ -}}  b", kContainer), "ab");
+  EXPECT_EQ(run("a  {{- /* c */}}  b", kContainer), "a  b");
+  EXPECT_EQ(run("{{if .Names}}{{/* inside */}}y{{end}}", kContainer), "y");
+  EXPECT_EQ(parse_error("{{/* open"), "template: 1:1: unclosed comment");
+  EXPECT_EQ(parse_error("{{/* c */ }}"), "template: 1:1: comment ends before closing delimiter");
+}
+
 TEST(Template, TableHasHeadersAndAlignedColumns) {
   const auto t = Template::parse("table {{.ID}}\t{{.Names}}\t{{.State.Status}}");
   EXPECT_TRUE(t.is_table());
