@@ -241,10 +241,11 @@ ImageInfo commit_container(const Store& store, const std::string& data_root, con
   // that no file is torn and nothing is swapped under the walk. The walk itself runs chroot'ed
   // into the layer, confined as cp's child: a directory swapped for a symlink to the host's
   // files (with --pause=false) leads nowhere outside the layer.
+  const Fs fs;  // the manager keeps a reference to it
   std::unique_ptr<CgroupManager> frozen;
   const ContainerState st = dir.state();
   if (options.pause && dir.running(st) && st.status == "running") {
-    frozen = open_cgroup_manager(Fs(), st.cgroup, dir.id());
+    frozen = open_cgroup_manager(fs, st.cgroup, dir.id());
     frozen->freeze(true);
   }
   ScopeGuard thaw([&] {
