@@ -43,6 +43,7 @@
 #include "mydocker/util/fd.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/namespaces.hpp"
 #include "mydocker/util/trace.hpp"
 
 namespace mydocker {
@@ -93,14 +94,12 @@ struct Namespaces {
 UniqueFd own_namespace(pid_t pid, const char* name) {
   const std::string path = "/proc/" + std::to_string(pid) + "/ns/" + name;
   const std::string self = std::string("/proc/self/ns/") + name;
-  struct stat theirs {
-  }, ours{};
-  if (::stat(self.c_str(), &ours) != 0) {
+  if (::access(self.c_str(), F_OK) != 0) {
     if (errno == ENOENT) return UniqueFd();
     throw SysError(errno, "stat " + self);
   }
-  if (::stat(path.c_str(), &theirs) != 0) throw SysError(errno, "stat " + path);
-  if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev) return UniqueFd();
+  if (::access(path.c_str(), F_OK) != 0) throw SysError(errno, "stat " + path);
+  if (is_own_namespace(path, name)) return UniqueFd();
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw SysError(errno, "open " + path);
   return fd;

@@ -19,6 +19,7 @@
 #include "mydocker/seccomp/seccomp.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/fs.hpp"
+#include "mydocker/util/namespaces.hpp"
 
 namespace mydocker::oci {
 namespace {
@@ -350,15 +351,6 @@ void parse_linux(const json& j, Spec& s) {
 
 // runc's rule: a sysctl is allowed only when the container has (or joined) the namespace that
 // makes it its own; anything else would change the host's kernel.
-// The namespace at `path` is the runtime's own (the caller's: the host's, for a shim).
-bool is_own_namespace(const std::string& path, const char* name) {
-  struct stat theirs {
-  }, mine{};
-  return ::stat(path.c_str(), &theirs) == 0 &&
-         ::stat((std::string("/proc/self/ns/") + name).c_str(), &mine) == 0 &&
-         theirs.st_dev == mine.st_dev && theirs.st_ino == mine.st_ino;
-}
-
 // A sysctl goes to a namespace of the container's: a new one, or one joined by path that is
 // not the runtime's own (runc's checkHostNs: a bundle joining the host's network namespace
 // must not set the host's net.*).
