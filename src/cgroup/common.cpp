@@ -55,8 +55,10 @@ std::vector<std::string> remove_dirs(const Fs& fs, const std::vector<std::string
 }
 
 void wait_for_freezer(const Fs& fs, const std::string& file, const std::string& want, bool frozen,
-                      const std::string& control, const std::string& thaw) {
+                      const std::string& control, const std::string& thaw,
+                      const std::function<void(int)>& nudge) {
   for (int i = 0; i < 500; ++i) {
+    if (nudge) nudge(i);
     auto now = fs.read_if_exists(file).value_or("");
     if (now.find(want) != std::string::npos) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

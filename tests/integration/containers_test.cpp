@@ -817,7 +817,8 @@ TEST_F(ContainersTest, AKillResumesAPausedContainer) {
   EXPECT_EQ(md({"wait", a}, quick).out, "137\n");
   const std::string b = start({"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"});
   usleep(200000);
-  ASSERT_EQ(md({"pause", b}).status, 0);
+  const auto paused = md({"pause", b});
+  ASSERT_EQ(paused.status, 0) << paused.err;
   EXPECT_EQ(md({"kill", "-s", "TERM", b}).status, 0);
   EXPECT_EQ(md({"wait", b}, quick).out, "42\n");
   EXPECT_EQ(inspect(b)["State"]["Status"], "exited");

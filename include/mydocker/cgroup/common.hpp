@@ -39,9 +39,11 @@ std::vector<std::string> remove_dirs(const Fs& fs, const std::vector<std::string
 // Waits until `file` shows `want` (freezing takes a moment: FREEZING), at most 5 s; throws
 // Error naming `file` otherwise. A freeze that does not finish is undone first (`thaw` written
 // into `control`): a failed pause leaves the container running, not half frozen, where no
-// signal, SIGKILL included, would reach it.
+// signal, SIGKILL included, would reach it. `nudge`, when given, runs before each look with the
+// look's number (v1's freezer needs its FROZEN written again: see v1::Manager::freeze).
 void wait_for_freezer(const Fs& fs, const std::string& file, const std::string& want, bool frozen,
-                      const std::string& control, const std::string& thaw);
+                      const std::string& control, const std::string& thaw,
+                      const std::function<void(int)>& nudge = {});
 
 // The pids in `dir`/cgroup.procs.
 std::vector<pid_t> read_pids(const Fs& fs, const std::string& dir);

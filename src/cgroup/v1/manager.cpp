@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "mydocker/cgroup/common.hpp"
 #include "mydocker/cgroup/placement.hpp"
@@ -174,7 +176,20 @@ void Manager::freeze(bool frozen) {
         "`mydocker info`)");
   const std::string file = path_join(j->dir, "freezer.state");
   fs_.write(file, frozen ? "FROZEN" : "THAWED");
-  cgroup::wait_for_freezer(fs_, file, frozen ? "FROZEN" : "THAWED", frozen, file, "THAWED");
+  if (!frozen) return cgroup::wait_for_freezer(fs_, file, "THAWED", false, file, "THAWED");
+  // v1's freezer signals each task once, at the write: a task that misses it (one forked or
+  // moved in just then, or asleep where it cannot be frozen) keeps the cgroup FREEZING for
+  // good. Each FROZEN written again signals every task not yet frozen; now and then a short
+  // thaw lets a task out of where it was stuck (runc's loop does the same). A pause of a shell
+  // forking `sleep` in a loop failed after 5 s without it, once in a suite run.
+  cgroup::wait_for_freezer(fs_, file, "FROZEN", true, file, "THAWED", [&](int look) {
+    if (look == 0) return;
+    if (look % 50 == 49) {
+      fs_.write(file, "THAWED");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    fs_.write(file, "FROZEN");
+  });
 }
 
 std::vector<pid_t> Manager::pids() const {
