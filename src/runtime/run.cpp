@@ -849,8 +849,10 @@ RunResult run_container(const RunOptions& o) {
   UniqueFd veth_guard =
       early_netns && early_veth(o) ? net::hold_early_veths(o.data_root) : UniqueFd();
   net::EarlyNetns early(early_netns, veth_guard ? net::veth_name(id) : "");
+  timing::mark("plan: netns helper");
   const Fs fs;
   const HostCgroups host = detect_host_cgroups(fs);
+  timing::mark("plan: host cgroups");
   const Store store(o.state_root);
   ::signal(SIGPIPE, SIG_IGN);  // a dead child shows as EPIPE, not as our death
   CidFile cid(o);
