@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -162,12 +163,26 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
   run_more_options(run, cl);
 }
 
+// docker 23's client: a -v (or --mount bind) source of ".", "..", "./..." or "../..." is a host
+// path from the working directory, made absolute here; a bare word stays a volume's name.
+std::string with_absolute_source(const std::string& v) {
+  const std::string source = v.substr(0, v.find(':'));
+  if (source != "." && source != ".." && source.rfind("./", 0) != 0 && source.rfind("../", 0) != 0)
+    return v;
+  std::error_code ec;
+  std::string path = std::filesystem::absolute(source, ec).lexically_normal().string();
+  if (ec) throw Error("invalid value '" + v + "' for -v: " + ec.message());
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path + v.substr(source.size());
+}
+
 void run_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& split) {
   cl.run.command = split.command;
   for (const auto& m : s.mounts) {  // --mount: the -v or --tmpfs it means
     auto [flag, value] = mount_flag(m);
     (flag == "-v" ? cl.run.volumes : cl.run.tmpfs).push_back(value);
   }
+  for (auto& v : cl.run.volumes) v = with_absolute_source(v);
   fill_limits(sub, split, s.limits, cl.run);
   cl.run.stop_timeout = flag_value(sub, split, "--stop-timeout", s.stop_timeout);
 }

@@ -40,6 +40,12 @@ bool Filters::accepts(const std::string& key,
   return std::any_of(it->second.begin(), it->second.end(), match);
 }
 
+bool Filters::accepts_all(const std::string& key,
+                          const std::function<bool(const std::string&)>& match) const {
+  const auto& given = values(key);
+  return std::all_of(given.begin(), given.end(), match);
+}
+
 bool label_matches(const std::map<std::string, std::string>& labels, const std::string& filter) {
   const size_t eq = filter.find('=');
   auto it = labels.find(filter.substr(0, eq));
@@ -109,7 +115,7 @@ bool passes(const ContainerView& c, const Filters& f) {
     return status_of(c) == v;
   }) && f.accepts("exited", [&](const std::string& v) {
     return status_of(c) == "exited" && parse_int(v) == st.exit_code;
-  }) && f.accepts("label", [&](const std::string& v) {
+  }) && f.accepts_all("label", [&](const std::string& v) {
     return label_matches(st.labels, v);
   }) && f.accepts("ancestor", [&](const std::string& v) {
     return ancestor_matches(st, v);
@@ -189,7 +195,7 @@ std::vector<ImageInfo> filter_images(
       continue;
     if (f.has("label")) {
       const auto labels = labels_of(r);
-      if (!f.accepts("label", [&](const std::string& v) { return label_matches(labels, v); }))
+      if (!f.accepts_all("label", [&](const std::string& v) { return label_matches(labels, v); }))
         continue;
     }
     out.push_back(std::move(r));
@@ -207,14 +213,13 @@ std::vector<Volume> filter_volumes(std::vector<Volume> volumes, const Filters& f
     const bool dangling = used.count(v.name) == 0;
     auto has_label = [&](const std::string& l) { return label_matches(v.labels, l); };
     // docker's labels: every one given must be there (label!: none of them).
-    const auto& with = f.values("label");
     const auto& without = f.values("label!");
     if (!f.accepts("name",
                    [&](const std::string& s) { return v.name.find(s) != std::string::npos; }) ||
         !f.accepts("dangling",
                    [&](const std::string& s) { return dangling == (s == "true" || s == "1"); }) ||
         !f.accepts("driver", [](const std::string& s) { return s == "local"; }) ||
-        !std::all_of(with.begin(), with.end(), has_label) ||
+        !f.accepts_all("label", has_label) ||
         std::any_of(without.begin(), without.end(), has_label))
       continue;
     out.push_back(std::move(v));

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 #include "mydocker/cgroup/placement.hpp"
@@ -379,8 +380,13 @@ std::pair<std::string, std::string> mount_flag(const std::string& text) {
     return {"--tmpfs", target + (tmpfs_opts.empty() ? "" : ":" + tmpfs_opts.substr(1))};
   }
   if (!tmpfs_opts.empty()) bad("tmpfs-size and tmpfs-mode are for type=tmpfs");
-  if (type == "bind" && (source.empty() || source[0] != '/'))
-    bad("a bind's source is an absolute host path");
+  if (type == "bind" && source.empty()) bad("a bind needs source= (a host path)");
+  if (type == "bind" && source[0] != '/') {  // docker 23's client: from the working directory
+    std::error_code ec;
+    source = std::filesystem::absolute(source, ec).lexically_normal().string();
+    if (ec) bad(ec.message());
+    while (source.size() > 1 && source.back() == '/') source.pop_back();
+  }
   if (type == "bind" && ::access(source.c_str(), F_OK) != 0)  // docker's words
     bad("bind source path does not exist: " + source);
   if (type == "volume" && !source.empty() && source[0] == '/') bad("a volume's source is its name");

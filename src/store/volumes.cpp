@@ -22,7 +22,8 @@ void check_volume_name(const std::string& name, const std::string& flag) {
       });
   if (!ok)
     throw Error("invalid value '" + name + "' for " + flag +
-                ": a volume's name is [a-zA-Z0-9][a-zA-Z0-9_.-]+ (a host path must be absolute)");
+                ": a volume's name is [a-zA-Z0-9][a-zA-Z0-9_.-]+ (a host path is absolute, or "
+                "starts with ./ or ../)");
 }
 
 bool names_volume(const std::string& source) { return !source.empty() && source[0] != '/'; }

@@ -23,6 +23,10 @@ class Filters {
   const std::vector<std::string>& values(const std::string& key) const;
   // No filter on `key`, or one of its values for which `match` holds.
   bool accepts(const std::string& key, const std::function<bool(const std::string&)>& match) const;
+  // Whether `match` holds for every value given for `key` (docker's rule for label=: each
+  // label given must be there).
+  bool accepts_all(const std::string& key,
+                   const std::function<bool(const std::string&)>& match) const;
 
  private:
   std::map<std::string, std::vector<std::string>> by_key_;

@@ -106,6 +106,18 @@ TEST_F(CommandLineTest, RunSplitsMydockersFlagsFromTheCommandsFlags) {
   EXPECT_FALSE(cl.run.stop_timeout.has_value());
 }
 
+// docker 23's client: "." and "./"/"../" paths are host paths from the working directory; a
+// bare word stays a volume's name, an absolute path as it is.
+TEST_F(CommandLineTest, RunMakesARelativeVolumeSourceAbsolute) {
+  const std::string cwd = std::filesystem::current_path().string();
+  const std::string parent = std::filesystem::current_path().parent_path().string();
+  CommandLine cl = parse_command_line({"run", "-v", ".:/a", "-v", "./x/../y:/b:ro", "-v", "../z:/c",
+                                       "-v", "cache:/d", "-v", "/abs:/e", "-v", "/f", "--mount",
+                                       "type=bind,src=.,dst=/g", "true"});
+  EXPECT_EQ(cl.run.volumes, (Strings{cwd + ":/a", cwd + "/y:/b:ro", parent + "/z:/c", "cache:/d",
+                                     "/abs:/e", "/f", cwd + ":/g"}));
+}
+
 TEST_F(CommandLineTest, RunAcceptsEverySpellingOfTheMemoryFlag) {
   for (const std::string spelling : {"-mem", "--mem", "-m", "--memory"}) {
     CommandLine cl = parse_command_line({"run", spelling, "64m", "true"});

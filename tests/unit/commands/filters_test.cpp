@@ -81,6 +81,9 @@ TEST(PsFilter, Labels) {
   EXPECT_EQ(ps({"label=tier"}, true), (Strings{"web", "job"}));
   EXPECT_EQ(ps({"label=tier=back"}, true), (Strings{"job"}));
   EXPECT_EQ(ps({"label=team=b"}, true), (Strings{}));
+  // docker's rule: every label given must be there (it matched any one of them).
+  EXPECT_EQ(ps({"label=tier", "label=team"}, true), (Strings{"web"}));
+  EXPECT_EQ(ps({"label=tier=back", "label=team=a"}, true), (Strings{}));
 }
 
 TEST(PsFilter, AncestorByNameTagOrId) {
@@ -159,8 +162,9 @@ Strings images(const Strings& filters) {
   Strings out;
   for (const auto& i :
        filter_images(rows, Filters::parse(filters, kImageFilterKeys), [](const ImageInfo& i) {
-         return i.id[0] == 'a' ? std::map<std::string, std::string>{{"v", "1"}}
-                               : std::map<std::string, std::string>{};
+         if (i.id[0] == 'a') return std::map<std::string, std::string>{{"v", "1"}, {"w", "x"}};
+         if (i.id[0] == 'b') return std::map<std::string, std::string>{{"v", "1"}};
+         return std::map<std::string, std::string>{};
        }))
     out.push_back(i.repository);
   return out;
@@ -182,8 +186,11 @@ TEST(ImagesFilter, ReferenceIsAGlob) {
 TEST(ImagesFilter, BeforeSinceAndLabel) {
   EXPECT_EQ(images({"before=busybox"}), (Strings{"registry.local:5000/team/app", "<none>"}));
   EXPECT_EQ(images({"since=registry.local:5000/team/app:1.0"}), (Strings{"busybox"}));
-  EXPECT_EQ(images({"label=v=1"}), (Strings{"busybox"}));
+  EXPECT_EQ(images({"label=v=1"}), (Strings{"busybox", "registry.local:5000/team/app"}));
   EXPECT_EQ(images({"label=v=2"}), (Strings{}));
+  // docker's rule: every label given must be there (it matched any one of them).
+  EXPECT_EQ(images({"label=v=1", "label=w"}), (Strings{"busybox"}));
+  EXPECT_EQ(images({"label=v=2", "label=w"}), (Strings{}));
   EXPECT_THROW((void)images({"dangling=maybe"}), Error);
   EXPECT_THROW((void)images({"before=nothing"}), Error);
   EXPECT_THROW((void)images({"ancestor=x"}), Error);
