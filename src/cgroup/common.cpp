@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "mydocker/cgroup/subsystem.hpp"
 #include "mydocker/util/cpulist.hpp"
@@ -69,6 +70,54 @@ void wait_for_freezer(const Fs& fs, const std::string& file, const std::string& 
     }
   throw Error("the kernel did not finish " + std::string(frozen ? "freezing" : "thawing") + " " +
               file);
+}
+
+std::string_view flag_of_file(std::string_view file) {
+  static constexpr std::pair<std::string_view, std::string_view> kFlags[] = {
+      {"memory.limit_in_bytes", "-m"},
+      {"memory.max", "-m"},
+      {"memory.memsw.limit_in_bytes", "--memory-swap"},
+      {"memory.swap.max", "--memory-swap"},
+      {"memory.soft_limit_in_bytes", "--memory-reservation"},
+      {"memory.low", "--memory-reservation"},
+      {"memory.swappiness", "--memory-swappiness"},
+      {"memory.oom_control", "--oom-kill-disable"},
+      {"cpu.cfs_period_us", "--cpus/--cpu-period"},
+      {"cpu.cfs_quota_us", "--cpus/--cpu-quota"},
+      {"cpu.max", "--cpus/--cpu-quota"},
+      {"cpu.shares", "--cpu-shares"},
+      {"cpu.weight", "--cpu-shares"},
+      {"cpu.rt_period_us", "--cpu-rt-period"},
+      {"cpu.rt_runtime_us", "--cpu-rt-runtime"},
+      {"cpuset.cpus", "--cpuset-cpus"},
+      {"cpuset.mems", "--cpuset-mems"},
+      {"pids.max", "--pids-limit"},
+      {"blkio.weight", "--blkio-weight"},
+      {"blkio.bfq.weight", "--blkio-weight"},
+      {"io.weight", "--blkio-weight"},
+      {"io.bfq.weight", "--blkio-weight"},
+      {"blkio.throttle.read_bps_device", "--device-read-bps"},
+      {"blkio.throttle.write_bps_device", "--device-write-bps"},
+      {"blkio.throttle.read_iops_device", "--device-read-iops"},
+      {"blkio.throttle.write_iops_device", "--device-write-iops"},
+      {"io.max", "--device-read/write-bps/iops"},
+      {"devices.allow", "--device/--device-cgroup-rule"},
+  };
+  for (const auto& [name, flag] : kFlags)
+    if (name == file) return flag;
+  return {};
+}
+
+void naming_flags(const std::function<void()>& writes) {
+  try {
+    writes();
+  } catch (const FsError& e) {
+    const std::string& path = e.path();
+    const auto flag = flag_of_file(std::string_view(path).substr(path.rfind('/') + 1));
+    if (flag.empty() || e.value().empty()) throw;
+    throw Error(std::string(flag) + ": the kernel refused the value \"" + e.value() + "\" (" +
+                e.what() + ")");
+  }
 }
 
 std::vector<pid_t> read_pids(const Fs& fs, const std::string& dir) {

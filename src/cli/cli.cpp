@@ -12,6 +12,7 @@
 #include "mydocker/cli/commands.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/timing.hpp"
+#include "mydocker/util/trace.hpp"
 
 namespace mydocker::cli {
 namespace {
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
     CommandLine cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
     if (cl.exit_now) return *cl.exit_now;
     setup_logging(cl.log_level);
+    if (cl.trace) trace::set_enabled(true);
     timing::mark("parsed");
     return find_command(cl.command)->run(cl);
   } catch (const Error& e) {

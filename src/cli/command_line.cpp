@@ -216,6 +216,9 @@ void add_globals(CLI::App& app, CommandLine& cl, Globals& g) {
   app.require_subcommand(0, 1);
   app.add_option("--log-level", cl.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  // Any command's kernel actions (update's limits, pause's freezer, exec's joins...); run's own
+  // --trace is the same.
+  app.add_flag("--trace", cl.trace, "Print every kernel action as a shell line");
   app.add_option("--root", g.root, "State directory (default /run/mydocker)")
       ->envname("MYDOCKER_ROOT");
   app.add_option("--data-root", g.data_root,
@@ -345,6 +348,7 @@ CommandLine parse_once(const std::vector<std::string>& input, bool every_flag) {
   cl.data_root = absolute_path(cl.data_root);
   cl.run.data_root = cl.data_root;
   cl.run.state_root = cl.state_root;
+  cl.run.trace = cl.run.trace || cl.trace;
   for (auto& [def, sub] : subs) {
     if (!sub->parsed()) continue;
     cl.command = def->name;

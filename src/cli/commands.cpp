@@ -43,6 +43,9 @@ void add_limit_flags(Flags& app, LimitText& t, bool devices) {
       ->multi_option_policy(last);
   app.add_option("--memory-swappiness", t.memory_swappiness, "0..100 (cgroup v1)")
       ->multi_option_policy(last);
+  // docker's deprecated flag, taken and ignored with docker's warning (old scripts still run).
+  app.add_option("--kernel-memory", t.kernel_memory, "Ignored (deprecated in docker): SIZE")
+      ->multi_option_policy(last);
   app.add_option("--cpu", t.cpu, "CPU limit in percent of one CPU: 20 = 20% (also -cpu)")
       ->multi_option_policy(last);
   app.add_option("--cpus", t.cpus, "CPU limit in CPUs: 1.5")->multi_option_policy(last);
@@ -101,6 +104,7 @@ void fill_limits(CLI::App& app, const RunArgs& split, const LimitText& t, RunOpt
   o.memory_swap = flag_value(app, split, "--memory-swap", t.memory_swap);
   o.memory_reservation = flag_value(app, split, "--memory-reservation", t.memory_reservation);
   o.memory_swappiness = flag_value(app, split, "--memory-swappiness", t.memory_swappiness);
+  o.kernel_memory = flag_value(app, split, "--kernel-memory", t.kernel_memory);
   o.cpu_percent = flag_value(app, split, "--cpu", t.cpu);
   o.cpus = flag_value(app, split, "--cpus", t.cpus);
   o.cpu_period = flag_value(app, split, "--cpu-period", t.cpu_period);
@@ -136,9 +140,9 @@ int for_each(const std::vector<std::string>& refs,
     try {
       act(ref);
       if (echo) (out() << ref << '\n').flush();
-    } catch (const Error& e) {
+    } catch (const Error& e) {  // exit code 0: a notice (rm -f of a missing container)
       std::fprintf(stderr, "mydocker: %s\n", e.what());
-      status = e.exit_code();
+      if (e.exit_code() != 0) status = e.exit_code();
     }
   }
   return status;
@@ -220,11 +224,11 @@ int for_each_parallel(const std::vector<std::string>& refs,
     for (; started < refs.size() && started < i + kAtOnce; ++started)
       workers[started] = start_worker(act, refs[started]);
     const auto [code, error] = finish_worker(workers[i], act, refs[i]);
-    if (code == 0) {
+    if (code == 0 && error.empty()) {
       (out() << refs[i] << '\n').flush();
-    } else {
+    } else {  // exit code 0: a notice (rm -f of a missing container)
       std::fprintf(stderr, "mydocker: %s\n", error.c_str());
-      status = code;
+      if (code != 0) status = code;
     }
   }
   return status;

@@ -183,6 +183,9 @@ void run_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& split
     (flag == "-v" ? cl.run.volumes : cl.run.tmpfs).push_back(value);
   }
   for (auto& v : cl.run.volumes) v = with_absolute_source(v);
+  for (auto& h : cl.run.add_hosts) h = add_host_entry(h);
+  // docker's names may start with a slash (its API's form, "/name"): the name is what follows.
+  if (cl.run.name.size() > 1 && cl.run.name.front() == '/') cl.run.name.erase(0, 1);
   fill_limits(sub, split, s.limits, cl.run);
   cl.run.stop_timeout = flag_value(sub, split, "--stop-timeout", s.stop_timeout);
 }
@@ -464,10 +467,17 @@ void rm_options(CLI::App& rm, CommandLine& cl, Scratch&) {
 int run_rm(const CommandLine& cl) {
   const Store store(cl.state_root);
   return for_each_parallel(cl.containers, [&](const std::string& c) {
-    nlohmann::json config;
-    if (cl.remove_volumes) config = view_container(store, c).config;
-    remove(store, c, cl.force);
-    if (cl.remove_volumes) remove_anonymous_volumes(store, config, cl.data_root);
+    try {
+      nlohmann::json config;
+      if (cl.remove_volumes) config = view_container(store, c).config;
+      remove(store, c, cl.force);
+      if (cl.remove_volumes) remove_anonymous_volumes(store, config, cl.data_root);
+    } catch (const NotFound& e) {
+      // docker's rm -f: a container that is not there is said, and no failure (a CI teardown
+      // under `set -e` goes on).
+      if (cl.force) throw Error(e.what(), 0);
+      throw;
+    }
   });
 }
 
@@ -594,9 +604,9 @@ void update_options(CLI::App& update, CommandLine& cl, Scratch& s) {
 // Whether any limit flag was given, whatever its value (update's take no device lists).
 bool any_limit(const RunOptions& o) {
   for (const auto* f :
-       {&o.memory, &o.memory_swap, &o.memory_reservation, &o.memory_swappiness, &o.cpu_percent,
-        &o.cpus, &o.cpu_period, &o.cpu_quota, &o.cpu_shares, &o.cpu_rt_runtime, &o.cpu_rt_period,
-        &o.cpuset_cpus, &o.cpuset_mems, &o.pids_limit, &o.blkio_weight})
+       {&o.memory, &o.memory_swap, &o.memory_reservation, &o.memory_swappiness, &o.kernel_memory,
+        &o.cpu_percent, &o.cpus, &o.cpu_period, &o.cpu_quota, &o.cpu_shares, &o.cpu_rt_runtime,
+        &o.cpu_rt_period, &o.cpuset_cpus, &o.cpuset_mems, &o.pids_limit, &o.blkio_weight})
     if (f->has_value()) return true;
   return false;
 }
@@ -616,8 +626,10 @@ void update_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& sp
 
 int run_update(const CommandLine& cl) {
   const Store store(cl.state_root);
-  return for_each(cl.containers,
-                  [&](const std::string& c) { update(store, c, cl.run, cl.restart); });
+  return for_each(cl.containers, [&](const std::string& c) {
+    for (const auto& w : update(store, c, cl.run, cl.restart))
+      std::fprintf(stderr, "mydocker: %s\n", w.c_str());
+  });
 }
 
 int run_pause(const CommandLine& cl) {

@@ -329,8 +329,9 @@ void pause(const Store& store, const std::string& ref, bool paused) {
   record(store, paused ? "pause" : "unpause", dir, st);
 }
 
-void update(const Store& store, const std::string& ref, const RunOptions& limits,
-            const std::optional<std::string>& restart) {
+std::vector<std::string> update(const Store& store, const std::string& ref,
+                                const RunOptions& limits,
+                                const std::optional<std::string>& restart) {
   require_root("update");
   const ContainerDir dir = store.open(ref);
   const ContainerState st = current_state(store, dir);
@@ -355,7 +356,9 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
   // memory+swap limit stays with a new memory limit (docker's), and bounds it.
   Resources current;
   apply_recorded_limits(config.value("host_config", nlohmann::json()), current);
-  const Resources r = parse_resources(limits, cgroups->available(), &current);
+  const HostLimits host = cgroups->available();
+  Resources r = parse_resources(limits, host, &current);
+  const std::vector<std::string> warnings = limit_warnings(limits, r, host);
   if (live)  // all or nothing: a limit refused leaves the others as they were
     cgroups->update(r);
   else
@@ -370,6 +373,7 @@ void update(const Store& store, const std::string& ref, const RunOptions& limits
   // record right before) has the old limits: they are written now.
   if (!live && dir.running(now) && now.status != "restarting") cgroups_of(dir, now, fs)->update(r);
   record(store, "update", dir, now);
+  return warnings;
 }
 
 std::vector<std::string> prune_image_leftovers(const std::string& data_root) {

@@ -372,7 +372,10 @@ std::vector<SaveItem> save_items(const ImageStore& images, const std::vector<std
         std::find_if(out.begin(), out.end(), [&](const auto& s) { return s.info.id == info.id; });
     if (it == out.end()) it = out.insert(out.end(), SaveItem{info, {}});
     const auto name = familiar_reference(ref);
-    if (name && info.repository != "<none>" && name->repository == info.repository &&
+    // A name given twice is saved once (docker's): one entry in index.json and RepoTags.
+    const bool again = name && std::any_of(it->names.begin(), it->names.end(),
+                                           [&](const auto& n) { return n.text() == name->text(); });
+    if (name && !again && info.repository != "<none>" && name->repository == info.repository &&
         name->tag == info.tag)
       it->names.push_back(*name);
   }

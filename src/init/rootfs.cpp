@@ -52,6 +52,14 @@ InitFailure failed(const std::string& what) {
   return InitFailure{kExitSetupError, what + ": " + std::strerror(errno)};
 }
 
+// A shell line that makes `target` and every mount below it read-only (with `options` added), as
+// one mount_setattr(AT_RECURSIVE) does: mount(8) ignores -R on a remount, so the line walks the
+// mounts with findmnt, each remounted on its own.
+std::string recursive_ro_line(const std::string& target, const std::string& options) {
+  return "findmnt -Rrno TARGET " + trace::quote(target) +
+         " | while read -r m; do mount -o remount,bind,ro" + options + " \"$m\"; done";
+}
+
 // ",nosuid,nodev" for the flags a remount adds, as mount(8) spells them.
 std::string flag_words(unsigned long flags) {
   std::string out;
@@ -77,7 +85,7 @@ class Steps {
   // A bind mount, made read-only (and nosuid/nodev/noexec as asked) by a remount.
   Result bind(const std::string& source, const std::string& target, bool readonly,
               unsigned long extra = 0) const {
-    if (auto f = mount("mount --bind " + trace::quote(source) + " " + trace::quote(target),
+    if (auto f = mount("mount --rbind " + trace::quote(source) + " " + trace::quote(target),
                        source.c_str(), target, nullptr, MS_BIND | MS_REC))
       return f;
     if (!readonly && !extra) return std::nullopt;
@@ -87,8 +95,8 @@ class Steps {
     // read-only binds). It only sets attributes, so the flags the source's mount has stay
     // (in a user namespace they are locked): no statvfs and remount needed.
     if (readonly) {
-      const std::string line = "mount -o remount,bind,ro" + flag_words(asked) + " " +
-                               trace::quote(target) + "   # and every mount below it";
+      const std::string line = recursive_ro_line(target, flag_words(asked)) +
+                               "   # mount_setattr(AT_RECURSIVE): it and every mount below it";
       trace::emit(line);
       if (dry_) return std::nullopt;
       mount_attr attr{};
@@ -650,7 +658,7 @@ Result host_view(const Steps& s, const InitConfig& c) {
       trees.push_back(std::move(tree));
     }
   if (!c.host_rw) {
-    trace::emit("mount -o remount,bind,ro -R /   # mount_setattr(\"/\", AT_RECURSIVE, " +
+    trace::emit(recursive_ro_line("/", "") + "   # mount_setattr(\"/\", AT_RECURSIVE, " +
                 std::string("MOUNT_ATTR_RDONLY): every mount of this namespace's copy of the ") +
                 "host's tree, read-only (--host-rw keeps it writable)");
     mount_attr attr{};
@@ -699,6 +707,31 @@ Result host_view(const Steps& s, const InitConfig& c) {
 // refused by overlayfs until its marker goes: `start` of a --rm container whose supervisor was
 // killed, and `cp` into it, remove it first (forget_volatile_mount). A kernel without the
 // option (EINVAL) gets the plain mount.
+// --read-only (and OCI's root.readonly): the root mount alone is made read-only (its submounts,
+// /proc, /dev and the volumes, keep theirs), by a mount_setattr that only adds the attribute:
+// the overlay's nodev and nosuid stay. A remount with MS_RDONLY alone had cleared them (an
+// image's device nodes opened where the devices cgroup let them). Before Linux 5.12 a remount
+// carrying the flags statvfs reads.
+Result readonly_root(const Steps& s) {
+  struct statvfs sv {};
+  unsigned long kept = 0;
+  if (!s.dry() && ::statvfs("/", &sv) == 0)
+    for (auto [st, ms] :
+         {std::pair{ST_NOSUID, MS_NOSUID}, {ST_NODEV, MS_NODEV}, {ST_NOEXEC, MS_NOEXEC}})
+      if (sv.f_flag & st) kept |= ms;
+  const std::string line = "mount -o remount,bind,ro" + flag_words(kept) +
+                           " /   # mount_setattr(\"/\", MOUNT_ATTR_RDONLY): its other flags stay";
+  trace::emit(line);
+  if (s.dry()) return std::nullopt;
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  if (::mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof attr) == 0) return std::nullopt;
+  if (errno != ENOSYS) return failed(line);
+  if (::mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | kept, nullptr) != 0)
+    return failed(line);
+  return std::nullopt;
+}
+
 Result mount_overlay(const Steps& s, const InitConfig& c, unsigned long nodev) {
   const std::string data = "lowerdir=" + c.lower + ",upperdir=" + c.upper + ",workdir=" + c.work;
   const std::string flags = nodev ? "nodev," : "";
@@ -812,8 +845,7 @@ Result enter_rootfs(const InitConfig& c, bool dry) {
         make_dirs(c.cwd, 0755);
       } catch (const std::exception&) {
       }
-    return s.mount("mount -o remount,bind,ro /", nullptr, "/", nullptr,
-                   MS_BIND | MS_REMOUNT | MS_RDONLY);
+    return readonly_root(s);
   }
   return std::nullopt;
 }
@@ -1028,9 +1060,7 @@ Result enter_oci_rootfs(const InitConfig& c, bool dry) {
     docker_like.oci = true;
     if (auto f = enter_rootfs(docker_like, dry)) return f;
   }
-  if (c.readonly_rootfs)
-    return s.mount("mount -o remount,bind,ro /", nullptr, "/", nullptr,
-                   MS_BIND | MS_REMOUNT | MS_RDONLY);
+  if (c.readonly_rootfs) return readonly_root(s);
   return std::nullopt;
 }
 

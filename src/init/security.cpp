@@ -135,14 +135,16 @@ std::vector<std::string> held_capabilities() {
   return out;
 }
 
-std::string capability_name(const std::string& text) {
+std::string capability_name(const std::string& text, const char* flag) {
   std::string name = upper(text);
   if (name == "ALL") return name;
   if (name.rfind("CAP_", 0) != 0) name = "CAP_" + name;
   auto all = all_capabilities();
-  if (std::find(all.begin(), all.end(), name) == all.end())
-    throw Error("unknown capability: " + text);
-  return name;
+  if (std::find(all.begin(), all.end(), name) != all.end()) return name;
+  if (flag)  // the flag and the value, as every bad input is reported
+    throw Error("invalid value '" + text + "' for " + flag +
+                ": unknown capability (a name of capabilities(7), such as NET_ADMIN, or ALL)");
+  throw Error("unknown capability: " + text);
 }
 
 std::vector<std::string> effective_capabilities(const std::vector<std::string>& add,
@@ -156,18 +158,18 @@ std::vector<std::string> effective_capabilities(const std::vector<std::string>& 
   std::vector<std::string> caps;
   for (const auto& name : default_capabilities())
     if (is_held(name)) caps.push_back(name);
-  auto has_all = [](const std::vector<std::string>& v) {
+  auto has_all = [](const std::vector<std::string>& v, const char* flag) {
     return std::any_of(v.begin(), v.end(),
-                       [](const std::string& s) { return capability_name(s) == "ALL"; });
+                       [&](const std::string& s) { return capability_name(s, flag) == "ALL"; });
   };
-  if (has_all(add)) caps = held;
-  if (has_all(drop)) caps.clear();
+  if (has_all(add, "--cap-add")) caps = held;
+  if (has_all(drop, "--cap-drop")) caps.clear();
   for (const auto& d : drop) {
-    auto name = capability_name(d);
+    auto name = capability_name(d, "--cap-drop");
     caps.erase(std::remove(caps.begin(), caps.end(), name), caps.end());
   }
   for (const auto& a : add) {
-    auto name = capability_name(a);
+    auto name = capability_name(a, "--cap-add");
     if (name == "ALL" || std::find(caps.begin(), caps.end(), name) != caps.end()) continue;
     if (!is_held(name))
       throw Error("invalid value '" + a + "' for --cap-add: mydocker itself does not hold " + name +
@@ -232,32 +234,35 @@ Result set_rlimits(const InitConfig& c, bool dry) {
   return std::nullopt;
 }
 
-// The privilege steps as shell lines, in the order they happen.
+// The privilege steps as shell lines, in the order they happen: one setpriv line that does what
+// change_credentials and the capset do (an exec as root gets the bounding set as its permitted
+// and effective sets, which is what the capset sets; a non-root user gets none), and seccomp's
+// load, which no shell command does, as a comment.
 void trace_privileges(const InitConfig& c, bool change_user) {
   if (!trace::enabled()) return;
-  std::string dropped, kept;
-  for (const auto& name : all_capabilities())
-    if (std::find(c.capabilities.begin(), c.capabilities.end(), name) == c.capabilities.end())
-      dropped += (dropped.empty() ? "" : ",") + name;
-  for (const auto& name : c.capabilities) kept += (kept.empty() ? "" : ",") + name;
+  std::string bounding = "-all";
+  for (const auto& name : c.capabilities) {
+    std::string word = name.rfind("CAP_", 0) == 0 ? name.substr(4) : name;
+    for (auto& ch : word) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    bounding += ",+" + word;
+  }
   auto trace_seccomp = [&] {
     if (!c.seccomp_bpf.empty())
-      trace::emit("seccomp: load a filter of " +
-                  std::to_string(c.seccomp_bpf.size() / sizeof(sock_filter)) + " instructions");
+      trace::emit("# seccomp(SECCOMP_SET_MODE_FILTER): a BPF filter of " +
+                  std::to_string(c.seccomp_bpf.size() / sizeof(sock_filter)) +
+                  " instructions, loaded by the init itself (no shell command loads one)");
   };
   if (!c.no_new_privs) trace_seccomp();
-  if (!dropped.empty()) trace::emit("capsh --drop=" + dropped);
-  if (change_user) {
-    std::string groups;
-    for (auto g : c.groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
-    trace::emit("setpriv --reuid=" + std::to_string(c.uid) + " --regid=" + std::to_string(c.gid) +
-                (groups.empty() ? " --clear-groups" : " --groups=" + groups));
-  }
-  trace::emit("capsh --caps=" + (kept.empty() ? std::string("''") : kept + "=eip"));
-  if (c.no_new_privs) {
-    trace::emit("setpriv --no-new-privs");
-    trace_seccomp();
-  }
+  std::string line =
+      "exec setpriv --bounding-set=" + bounding + " --inh-caps=-all --ambient-caps=-all";
+  std::string groups;
+  for (auto g : c.groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
+  if (change_user)
+    line += " --regid=" + std::to_string(c.gid) + " --reuid=" + std::to_string(c.uid);
+  line += groups.empty() ? " --clear-groups" : " --groups=" + groups;
+  if (c.no_new_privs) line += " --no-new-privs";
+  trace::emit(line + " -- /bin/sh   # from here on, with these privileges");
+  if (c.no_new_privs) trace_seccomp();
 }
 
 // The bounding set first (needs CAP_SETPCAP, which we still have): nothing dropped here can

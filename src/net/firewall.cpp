@@ -204,11 +204,11 @@ std::string upgrade_script() {
 
 void Firewall::apply(const std::string& script) { run_script(script, /*as_commands=*/true); }
 
-// `as_commands`: traced as one `nft` command per line; otherwise (the table's definition, which
-// ensure_table() frames as a here-document) line by line as it is.
+// `as_commands`: traced as one `nft` command per line; otherwise the table's definition, which
+// ensure_table() traces itself as one here-document.
 void Firewall::run_script(const std::string& script, bool as_commands) {
-  if (trace::enabled())
-    for (const auto& line : split(script, "\n")) trace::emit(as_commands ? "nft " + line : line);
+  if (trace::enabled() && as_commands)
+    for (const auto& line : split(script, "\n")) trace::emit("nft " + line);
   std::string out;
   if (run_nft({"nft", "-f", "-"}, script, out) != 0) {
     while (!out.empty() && out.back() == '\n') out.pop_back();
@@ -221,11 +221,15 @@ bool Firewall::has_table() const { return NfTables::shared().has_chain("mydocker
 bool Firewall::ensure_table() const {
   if (has_table()) return false;
   const bool older = NfTables::shared().has_table("mydocker");
-  trace::emit(older ? "nft -f - <<'EOF'   # an older mydocker's table: its rules made current"
-                    : "nft -f - <<'EOF'   # mydocker's own table: its rules never change, only its "
-                      "sets");
-  run_script(older ? upgrade_script() : table_script(), /*as_commands=*/false);
-  trace::emit("EOF");
+  const std::string script = older ? upgrade_script() : table_script();
+  // One write: the init's lines, printed meanwhile, must not land inside the here-document.
+  std::vector<std::string> block = {
+      older ? "nft -f - <<'EOF'   # an older mydocker's table: its rules made current"
+            : "nft -f - <<'EOF'   # mydocker's own table: its rules never change, only its sets"};
+  for (const auto& line : split(script, "\n")) block.push_back(line);
+  block.push_back("EOF");
+  trace::emit_block(block);
+  run_script(script, /*as_commands=*/false);
   return !older;
 }
 

@@ -39,6 +39,7 @@
 #include "mydocker/util/closer.hpp"
 #include "mydocker/util/files.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/scope_guard.hpp"
 #include "mydocker/util/timing.hpp"
 #include "mydocker/util/trace.hpp"
 #include "mydocker/util/units.hpp"
@@ -66,8 +67,8 @@ struct Plan {
   UniqueFd made_netns;                    // its own, made while it was planned (net/netns.hpp)
   bool veth_made = false;                 // ... with the veth pair in it
   UniqueFd shared_ipcns, shared_pidns;    // --ipc/--pid container:NAME
-  std::string shm_dir;       // --ipc shareable: its /dev/shm, a tmpfs on the host (Launch::shm_dir)
-  std::string notice;        // a bare first word ran the host's command (check_host_command)
+  std::string shm_dir;  // --ipc shareable: its /dev/shm, a tmpfs on the host (Launch::shm_dir)
+  std::string notice;   // warnings, one a line: the host's command ran (check_host_command), ...
   std::string missing_hint;  // added to a "not found" error: no image of that name either
   bool ran_before = false;   // `start` of a container that ran: a failed start leaves it exited
 };
@@ -84,7 +85,8 @@ bool started_before(const Store& store, const RunOptions& o) {
 }
 
 void print_notice(const Plan& p) {
-  if (!p.notice.empty()) std::fprintf(stderr, "mydocker: %s\n", p.notice.c_str());
+  for (const auto& line : split(p.notice, "\n"))
+    if (!line.empty()) std::fprintf(stderr, "mydocker: %s\n", line.c_str());
 }
 
 // The init's failure, as the user sees it.
@@ -220,7 +222,7 @@ InitConfig make_init_config(const RunOptions& o, const HostCgroups& host, const 
   // start decides (a start without -a is detached).
   c.interactive = o.interactive;
   c.tty = o.detach || o.create_only ? o.tty : use_pty(o.tty, c.interactive);
-  c.trace = o.trace && !o.detach;
+  c.trace = o.trace;
   if (c.tty && !o.detach) {
     winsize ws{};
     if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
@@ -361,8 +363,10 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
   p.name = o.name.empty() ? generate_name(p.id) : o.name;
   p.cgroups = make_cgroup_manager(fs, host, p.id, o.cgroup_parent);
   timing::mark("plan: manager");
-  p.resources = parse_resources(o, p.cgroups->available());
+  const HostLimits limits = p.cgroups->available();
+  p.resources = parse_resources(o, limits);
   apply_limits_of_record(o, p.resources);
+  const auto warnings = limit_warnings(o, p.resources, limits);
   timing::mark("plan: resources");
   p.resources.devices = device_rules(o);
   p.cgroups->validate(p.resources);
@@ -378,6 +382,7 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
   } else {
     check_host_command(o, p.notice, p.missing_hint);
   }
+  for (const auto& w : warnings) p.notice += (p.notice.empty() ? "" : "\n") + w;
   timing::mark("plan: image");
   if (!o.stop_signal.empty()) p.stop_signal = o.stop_signal;
   if (!o.user.empty()) p.user = o.user;
@@ -576,6 +581,7 @@ RunResult dry_run(const RunOptions& o) {
   Plan p = make_plan(o, fs, host);
   print_notice(p);
   SpawnOptions so;
+  so.init = &p.init;  // the clone a real run makes (trace_spawn's line for it)
   so.cgroup_dir = p.cgroups->join().clone_into;
   so.new_net = p.init.new_net;
   so.userns = p.init.userns;
@@ -648,6 +654,9 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
       Supervisor sup(setup_for(o, host, fs, p, signals), created.dir);
       Outcome out = sup.run([&](const std::optional<InitFailure>& f) {
         std::string msg = f ? encode_failure(*f) : "ok";
+        // --trace: the lines up to the start went to the caller's stderr; the caller leaves
+        // now, and what the supervisor does later (the teardown) is no lesson for its terminal.
+        trace::set_enabled(false);
         (void)write_all(ready.write.get(), msg.data(), msg.size());
         ready.write.reset();
       });
@@ -855,6 +864,14 @@ RunResult run_container(const RunOptions& o) {
   timing::mark("plan: host cgroups");
   const Store store(o.state_root);
   ::signal(SIGPIPE, SIG_IGN);  // a dead child shows as EPIPE, not as our death
+  // --trace: the lines go to a copy of our stderr that the command never gets (close-on-exec)
+  // and that the init keeps when its stderr becomes the container's (a log would hold them):
+  // the init is a clone, so it writes where we do. A supervisor of run -d keeps it too.
+  UniqueFd trace_out(o.trace ? ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3) : -1);
+  if (trace_out) trace::set_fd(trace_out.get());
+  const ScopeGuard trace_back([&] {
+    if (trace_out) trace::set_fd(STDERR_FILENO);  // before trace_out closes
+  });
   CidFile cid(o);
   if (!o.detach && !o.create_only)
     return run_foreground(o, fs, host, store, cid, early, id, veth_guard);

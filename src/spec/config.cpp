@@ -58,7 +58,8 @@ void add_host_flags(const RunOptions& o, nlohmann::json& hc) {
   hc["IpcMode"] = o.ipc.empty() ? "private" : o.ipc;
   hc["PidMode"] = o.pid;
   hc["UTSMode"] = o.uts;
-  hc["ShmSize"] = o.shm_size.empty() ? int64_t{64} << 20 : parse_size(o.shm_size).value_or(0);
+  const int64_t shm = o.shm_size.empty() ? 0 : parse_size(o.shm_size).value_or(0);
+  hc["ShmSize"] = shm > 0 ? shm : int64_t{64} << 20;  // 0: docker's default
   hc["GroupAdd"] = o.group_add;
   nlohmann::json log_config = nlohmann::json::object();
   for (const auto& opt : o.log_opts)

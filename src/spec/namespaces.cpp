@@ -82,9 +82,11 @@ void prepare_namespaces(const RunOptions& o, InitConfig& c) {
   c.new_ipc = o.ipc.empty() || o.ipc == "private" || o.ipc == "shareable";
   if (!o.shm_size.empty()) {
     const auto bytes = parse_size(o.shm_size);
-    if (!bytes || *bytes <= 0) bad("--shm-size", o.shm_size, "a size greater than 0 (64m, 1g)");
-    if (!c.new_ipc) bad("--shm-size", o.shm_size, "--ipc " + o.ipc + " shares another /dev/shm");
-    c.shm_size = "size=" + std::to_string((*bytes + 1023) / 1024) + "k";
+    if (!bytes || *bytes < 0) bad("--shm-size", o.shm_size, "a size (64m, 1g; 0: the default)");
+    // 0 is docker's "unset": the default 64 MiB (c.shm_size's own default).
+    if (*bytes > 0 && !c.new_ipc)
+      bad("--shm-size", o.shm_size, "--ipc " + o.ipc + " shares another /dev/shm");
+    if (*bytes > 0) c.shm_size = "size=" + std::to_string((*bytes + 1023) / 1024) + "k";
   }
   if (o.ipc == "host")  // docker: the host's IPC objects, and its /dev/shm with them
     c.mounts.push_back({"/dev/shm", "/dev/shm", "", "", false, false});

@@ -84,12 +84,12 @@ void parse_memory(const RunOptions& o, const Resources* current, Resources& r) {
     int64_t swap = o.memory_swap->value == "-1" ? -1 : size_of(*o.memory_swap);
     // update: the memory limit the container has counts as given
     const auto memory = r.memory || !current ? r.memory : current->memory;
-    if (swap != 0) {  // 0: unset, as in docker
-      if (!memory)
+    if (swap != 0) {              // 0: unset, as in docker
+      if (!memory && swap != -1)  // docker's check (-1 alone, unlimited swap, is no limit)
         bad(*o.memory_swap,
             "you should always set the memory limit (-m) when using the "
             "memoryswap limit");
-      if (swap != -1 && swap < *memory)
+      if (memory && swap != -1 && swap < *memory)
         bad(*o.memory_swap,
             "minimum memoryswap limit should be larger than memory limit (it is memory+swap)");
       r.memory_swap = swap;
@@ -111,6 +111,23 @@ void parse_memory(const RunOptions& o, const Resources* current, Resources& r) {
     if (v != -1) r.memory_swappiness = v;  // -1: the default, as in docker
   }
   r.oom_kill_disable = o.oom_kill_disable;
+  if (o.kernel_memory) (void)size_of(*o.kernel_memory);  // a size, as docker's client checks
+}
+
+// --cpus, docker's: a number of CPUs (0: no limit), at most those the host offers.
+void parse_cpus(const FlagValue& f, size_t ncpu, Resources& r) {
+  const auto n = parse_decimal(f.value);
+  // docker's message
+  const std::string why = "Range of CPUs is from 0.01 to " + std::to_string(ncpu) +
+                          ".00, as there " + (ncpu == 1 ? "is" : "are") + " only " +
+                          cpu_count_text(ncpu) + " available";
+  if (!n) bad(f, "not a number of CPUs (1.5, 0.25)");
+  if (*n == 0) return;  // docker's "no limit"
+  if (*n > static_cast<double>(ncpu)) bad(f, why);
+  const int64_t quota = std::llround(*n * kDefaultCpuPeriod);
+  if (quota < kMinQuota) bad(f, why);
+  r.cpu_period = kDefaultCpuPeriod;
+  r.cpu_quota = quota;
 }
 
 void parse_cpu(const RunOptions& o, size_t ncpu, Resources& r) {
@@ -129,25 +146,13 @@ void parse_cpu(const RunOptions& o, size_t ncpu, Resources& r) {
       bad(*o.cpu_percent, "must be a percentage of one CPU above 0 (20 means 20%)");
     if (*pct > 100.0 * static_cast<double>(ncpu))
       bad(*o.cpu_percent, "at most " + std::to_string(100 * ncpu) + " (100 x the " +
-                              cpu_count_text(ncpu) + " the container may use)");
+                              cpu_count_text(ncpu) + " its parent cgroup offers)");
     int64_t quota = std::llround(*pct * kDefaultCpuPeriod / 100.0);
     if (quota < kMinQuota) bad(*o.cpu_percent, "at least 1 (the kernel's minimum quota is 1 ms)");
     r.cpu_period = kDefaultCpuPeriod;
     r.cpu_quota = quota;
   }
-  if (o.cpus) {
-    auto n = parse_decimal(o.cpus->value);
-    // docker's message
-    const std::string why = "Range of CPUs is from 0.01 to " + std::to_string(ncpu) +
-                            ".00, as there " + (ncpu == 1 ? "is" : "are") + " only " +
-                            cpu_count_text(ncpu) + " available";
-    if (!n) bad(*o.cpus, "not a number of CPUs (1.5, 0.25)");
-    if (*n <= 0 || *n > static_cast<double>(ncpu)) bad(*o.cpus, why);
-    int64_t quota = std::llround(*n * kDefaultCpuPeriod);
-    if (quota < kMinQuota) bad(*o.cpus, why);
-    r.cpu_period = kDefaultCpuPeriod;
-    r.cpu_quota = quota;
-  }
+  if (o.cpus) parse_cpus(*o.cpus, ncpu, r);
   if (o.cpu_period) {
     int64_t v = int_of(*o.cpu_period, "a number of microseconds");
     if (v != 0 && (v < kMinPeriod || v > kMaxPeriod))
@@ -240,17 +245,33 @@ std::vector<DeviceRule> device_rules(const RunOptions& o) {
 Resources parse_resources(const RunOptions& o, const HostLimits& host, const Resources* current) {
   Resources r;
   parse_memory(o, current, r);
-  // The CPUs the container may use: its -cpuset, else all its parent may use.
-  CpuSet usable = host.cpus;
-  if (o.cpuset_cpus) {
-    usable = list_within(*o.cpuset_cpus, host.cpus, "CPU");
-    r.cpuset_cpus = format_cpu_list(usable);
-  }
+  if (o.cpuset_cpus) r.cpuset_cpus = format_cpu_list(list_within(*o.cpuset_cpus, host.cpus, "CPU"));
   if (o.cpuset_mems)
     r.cpuset_mems = format_cpu_list(list_within(*o.cpuset_mems, host.mems, "memory node"));
-  parse_cpu(o, std::max<size_t>(usable.size(), 1), r);
+  // --cpus and -cpu are bounded by the CPUs of the parent (docker's: the host's), not by
+  // -cpuset: `--cpus 1.5 --cpuset-cpus 0` is docker's to take (the cpuset bounds it anyway).
+  parse_cpu(o, std::max<size_t>(host.cpus.size(), 1), r);
   parse_io(o, r);
   return r;
+}
+
+std::vector<std::string> limit_warnings(const RunOptions& o, Resources& r, const HostLimits& host) {
+  std::vector<std::string> out;  // docker's words, each
+  if (r.blkio_weight && !host.blkio_weight) {
+    r.blkio_weight.reset();
+    out.push_back(
+        "WARNING: Your kernel does not support Block I/O weight or the cgroup is not mounted. "
+        "Weight discarded.");
+  }
+  if (o.kernel_memory)
+    out.push_back(
+        "WARNING: Specifying a kernel memory limit is deprecated and will be removed in a future "
+        "release. (--kernel-memory is ignored)");
+  if (o.oom_kill_disable && !r.memory)
+    out.push_back(
+        "WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit "
+        "may be dangerous.");
+  return out;
 }
 
 std::string RestartPolicy::text() const {
@@ -392,6 +413,14 @@ std::pair<std::string, std::string> mount_flag(const std::string& text) {
   if (type == "volume" && !source.empty() && source[0] == '/') bad("a volume's source is its name");
   if (type != "bind" && type != "volume") bad("type is bind, volume or tmpfs");
   return {"-v", (source.empty() ? "" : source + ":") + target + (readonly ? ":ro" : "")};
+}
+
+std::string add_host_entry(const std::string& value) {
+  const size_t eq = value.find('=');
+  if (eq == std::string::npos || value.find(':') < eq) return value;
+  std::string ip = value.substr(eq + 1);
+  if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+  return value.substr(0, eq) + ":" + ip;
 }
 
 void check_container_name(const std::string& name, const std::string& what) {

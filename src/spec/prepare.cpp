@@ -294,6 +294,7 @@ std::vector<std::string> read_env_file(const std::string& path) {
     // docker's ParseEnvFile: a UTF-8 byte order mark on the first line goes, and only leading
     // blanks are trimmed (a value keeps its trailing spaces).
     if (++number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF: Go's ScanLines drops it
     std::string t = line.substr(std::min(line.find_first_not_of(" \t\r\n\v\f"), line.size()));
     if (t.empty() || t[0] == '#') continue;
     if (t[0] == '=' || t.find_first_of(" \t") < t.find('='))

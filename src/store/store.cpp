@@ -321,7 +321,7 @@ std::string Store::name_of(const std::string& id) const {
 }
 
 std::string Store::resolve(const std::string& ref) const {
-  if (ref.empty()) throw Error("No such container: (empty)");
+  if (ref.empty()) throw NotFound("No such container: (empty)");
   if (is_container_id(ref) && ::access((root_ + "/" + ref).c_str(), F_OK) == 0) return ref;
   // A name wins over an id prefix, as in docker.
   std::string named = read_link(root_ + "/names/" + ref);
@@ -330,7 +330,7 @@ std::string Store::resolve(const std::string& ref) const {
   for (const auto& id : ids())
     if (id.compare(0, ref.size(), ref) == 0) matches.push_back(id);
   if (matches.size() == 1) return matches.front();
-  if (matches.empty()) throw Error("No such container: " + ref);
+  if (matches.empty()) throw NotFound("No such container: " + ref);
   throw Error("multiple containers match the prefix " + ref + ": use more of the id");
 }
 

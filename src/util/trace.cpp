@@ -21,6 +21,13 @@ void emit(std::string_view line) {
   (void)write_all(g_fd, out.data(), out.size());
 }
 
+void emit_block(const std::vector<std::string>& lines) {
+  if (!g_enabled) return;
+  std::string out;
+  for (const auto& line : lines) out.append("+ ").append(line).push_back('\n');
+  (void)write_all(g_fd, out.data(), out.size());
+}
+
 std::string quote(std::string_view word) {
   if (word.empty()) return "''";
   bool plain = true;

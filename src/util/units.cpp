@@ -68,7 +68,10 @@ std::optional<int64_t> parse_size(std::string_view text, std::string* why) {
   std::string_view number = text.substr(0, end);
   std::string_view suffix = text.substr(end);
   if (!suffix.empty() && suffix.front() == ' ') suffix.remove_prefix(1);
-  auto value = parse_decimal(number);
+  // go-units' grammar: digits first, and digits after each dot ("64." and ".5g" are no sizes).
+  auto value = number.empty() || number.front() == '.' || number.back() == '.'
+                   ? std::nullopt
+                   : parse_decimal(number);
   if (!value) return fail(why, "invalid size");
   int64_t multiplier = 1;
   if (!suffix.empty()) {

@@ -429,6 +429,15 @@ TEST_F(ContainersTest, BadReferencesAre125) {
   EXPECT_NE(amb.err.find("multiple containers"), std::string::npos) << amb.err;
   EXPECT_EQ(md({"exec", "nosuch", "true"}).status, 125);
   EXPECT_EQ(md({"stop", "nosuch"}).status, 125);
+  EXPECT_EQ(md({"rm", "nosuch"}).status, 125);
+  // docker's rm -f: a container that is not there is said on stderr, and no failure; the
+  // others go as asked (a CI teardown under `set -e` goes on).
+  const std::string gone = start({"true"});
+  auto forced = md({"rm", "-f", "nosuch", gone});
+  EXPECT_EQ(forced.status, 0) << forced.err;
+  EXPECT_EQ(forced.out, gone + "\n");
+  EXPECT_NE(forced.err.find("No such container: nosuch"), std::string::npos) << forced.err;
+  EXPECT_EQ(md({"rm", "-f", "nosuch"}).status, 0);
   // An unwritable state root.
   auto bad = run({mydocker(), "--root", "/proc/mydocker-state", "--data-root", root() + "/data",
                   "run", "-d", "true"});
@@ -806,6 +815,52 @@ TEST_F(ContainersTest, AContainerWhoseSupervisorWasKilledNeverSucceeded) {
   EXPECT_EQ(md({"rm", "d", "fg"}).status, 0);
 }
 
+// docker's values at the edges of the limit flags: swap granted keeps the inherited swappiness
+// (0 would keep the cgroup from swapping at its limit); --cpus 0, --shm-size 0 and
+// --memory-swap -1 alone limit nothing; --kernel-memory and --oom-kill-disable without -m warn
+// and run; a value only the kernel refuses names its flag; "64.m" is no size.
+TEST_F(ContainersTest, DockersLimitValuesAndWarnings) {
+  auto swappiness = [&](std::vector<std::string> flags) {
+    flags.insert(flags.end(), {"sleep", "3492"});
+    const std::string id = start(flags);
+    const std::string dir = inspect(id)["Cgroups"].value("memory", "");
+    std::string v = exists(dir + "/memory.swappiness") ? read_file(dir + "/memory.swappiness") : "";
+    const std::string parent = dir.substr(0, dir.rfind('/')) + "/memory.swappiness";
+    if (!v.empty()) v += "parent " + read_file(parent);
+    md({"rm", "-f", id});
+    return v;
+  };
+  const std::string granted = swappiness({"-m", "64m", "--memory-swap", "128m"});
+  if (!granted.empty()) {  // v1
+    const std::string parent = granted.substr(granted.find("parent "));
+    EXPECT_EQ(granted, parent.substr(7) + parent) << "inherited";
+    EXPECT_EQ(swappiness({"-m", "64m", "--memory-swap", "-1"}), parent.substr(7) + parent);
+    EXPECT_EQ(swappiness({"-m", "64m"}), "0\n" + parent) << "no swap granted: 0";
+  }
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--cpus", "0"}, {"--shm-size", "0"}, {"--memory-swap", "-1"}}) {
+    std::vector<std::string> a = {"run", "--rm"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.push_back("true");
+    auto r = md(a);
+    EXPECT_EQ(r.status, 0) << flags[0] << ": " << r.err;
+  }
+  auto kernel_memory = md({"run", "--rm", "--kernel-memory", "64m", "true"});
+  EXPECT_EQ(kernel_memory.status, 0) << kernel_memory.err;
+  EXPECT_NE(kernel_memory.err.find("kernel memory limit is deprecated"), std::string::npos);
+  EXPECT_EQ(md({"run", "--rm", "--kernel-memory", "lots", "true"}).status, 125);
+  auto oom = md({"run", "--rm", "--oom-kill-disable", "true"});
+  EXPECT_EQ(oom.status, 0) << oom.err;
+  EXPECT_NE(oom.err.find("without setting a '-m/--memory' limit"), std::string::npos) << oom.err;
+  auto pids = md({"run", "--rm", "--pids-limit", "4194305", "true"});
+  EXPECT_EQ(pids.status, 125);
+  EXPECT_NE(pids.err.find("mydocker: --pids-limit: the kernel refused the value \"4194305\""),
+            std::string::npos)
+      << pids.err;
+  EXPECT_EQ(md({"run", "--rm", "-m", "64.m", "true"}).status, 125);
+  EXPECT_EQ(md({"ps", "-aq"}).out, "") << "nothing left";
+}
+
 // docker resumes a paused container after a kill that ends it (SIGKILL, its stop signal), so it
 // acts on the signal at once; it waited for an unpause before (kill said 0, nothing happened).
 TEST_F(ContainersTest, AKillResumesAPausedContainer) {
@@ -917,14 +972,19 @@ TEST_F(ContainersTest, AFailedUpdateChangesNothing) {
   const std::string weight_dir = v1 ? blkio : mem;
   if (!exists(weight_dir + (v1 ? "/blkio.weight" : "/io.weight")) &&
       !exists(weight_dir + (v1 ? "/blkio.bfq.weight" : "/io.bfq.weight"))) {
-    auto refused = md({"update", "--cpu-shares", "900", "-m", "120m", "--blkio-weight", "300", id});
-    EXPECT_EQ(refused.status, 125);
-    EXPECT_NE(refused.err.find("--blkio-weight"), std::string::npos) << refused.err;
-    EXPECT_EQ(kernel(), before) << "refused before any write";
-    EXPECT_EQ(inspect(id)["HostConfig"], host_config);
+    // docker's rule: a weight the kernel cannot take is dropped with a warning, the rest goes
+    // on (it was refused, and a run or create with it left a container that never started).
+    auto warned = md({"update", "--blkio-weight", "300", id});
+    EXPECT_EQ(warned.status, 0) << warned.err;
+    EXPECT_NE(warned.err.find("Weight discarded"), std::string::npos) << warned.err;
+    EXPECT_EQ(kernel(), before) << "nothing else was asked";
+    EXPECT_EQ(inspect(id)["HostConfig"]["BlkioWeight"], 0);
+    auto ran = md({"run", "--rm", "--blkio-weight", "300", "true"});
+    EXPECT_EQ(ran.status, 0) << ran.err;
+    EXPECT_NE(ran.err.find("Weight discarded"), std::string::npos) << ran.err;
   } else {
     std::printf(
-        "[ NOTE     ] this kernel has a blkio weight file: the refused-update half is not "
+        "[ NOTE     ] this kernel has a blkio weight file: the discarded-weight half is not "
         "run\n");
   }
 

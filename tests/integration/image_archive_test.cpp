@@ -194,6 +194,13 @@ TEST_F(ImageArchiveTest, SaveIsReadBySkopeoAndUmociAndRoundTripsItsDigests) {
           Options{"", env(), 60, false});
   ASSERT_EQ(rt.status, 0) << rt.err;
   EXPECT_EQ(rt.out, "Loaded image: app:1\n");
+  // A name given twice is saved once (docker's): one manifest in index.json, one RepoTag.
+  const std::string twice = work_ + "/twice.tar";
+  ASSERT_EQ(md({"save", "-o", twice, "app:1", "app:1"}).status, 0);
+  const auto index = Json::parse(run({"tar", "-xOf", twice, "index.json"}).out);
+  EXPECT_EQ(index["manifests"].size(), 1u) << index;
+  const auto tags = Json::parse(run({"tar", "-xOf", twice, "manifest.json"}).out)[0]["RepoTags"];
+  EXPECT_EQ(tags, Json::array({"app:1"}));
   auto theirs =
       run({mydocker(), "--root", root(), "--data-root", other, "image", "inspect", "app:1"});
   const Json j = Json::parse(theirs.out)[0];

@@ -465,6 +465,13 @@ TEST_F(ImagesTest, VolumesTmpfsAndReadOnly) {
   auto ro = sh("touch /x 2>&1; touch /t/x && echo tmpfs-rw", {"--read-only", "--tmpfs", "/t"});
   EXPECT_NE(ro.out.find("Read-only file system"), std::string::npos) << ro.out;
   EXPECT_NE(ro.out.find("tmpfs-rw"), std::string::npos);
+  // --read-only keeps the root's nodev: a remount with MS_RDONLY alone had cleared it, and an
+  // image's device nodes opened (where the devices cgroup let them).
+  for (const auto& flags : {std::vector<std::string>{"--read-only"}, std::vector<std::string>{}}) {
+    const auto root = sh("awk '$5 == \"/\" {print $6}' /proc/self/mountinfo", flags).out;
+    EXPECT_EQ(root.rfind(flags.empty() ? "rw," : "ro,", 0), 0u) << root;
+    EXPECT_NE(root.find("nodev"), std::string::npos) << root;
+  }
   // docker's /etc files follow the root: read-only with it, writable without it.
   const std::string etc = "for f in hosts resolv.conf hostname; do (echo >> /etc/$f) 2>&1; done";
   auto etc_ro = sh(etc, {"--read-only"});

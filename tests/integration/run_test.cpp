@@ -194,6 +194,48 @@ TEST_F(RunTest, DryRunPrintsTheSameLinesAndCreatesNothing) {
   EXPECT_EQ(md({"run", "--dry-run", "-mem", "abc", "true"}).status, 125);
 }
 
+// The lesson is the same whichever way it is asked for: --dry-run's clone is the real run's (it
+// printed a re-exec of mydocker a run does not make); run -d --trace prints up to the start (it
+// printed nothing); the lines never land in the container's log (the init wrote them to the
+// container's stderr); pause and update take --trace too.
+TEST_F(RunTest, TraceLinesAreTheRunsOwnEverywhere) {
+  auto clone_line = [](const std::string& text) {
+    for (const auto& l : lines(text))
+      if (l.rfind("+ unshare ", 0) == 0) return l;
+    return std::string();
+  };
+  auto real = md({"run", "--rm", "--trace", "true"});
+  ASSERT_EQ(real.status, 0) << real.err;
+  auto dry = md({"run", "--dry-run", "true"});
+  ASSERT_EQ(dry.status, 0) << dry.err;
+  EXPECT_NE(clone_line(real.err), "") << real.err;
+  EXPECT_EQ(clone_line(dry.err), clone_line(real.err)) << dry.err;
+  EXPECT_EQ(dry.err.find("/proc/self/exe init"), std::string::npos) << dry.err;
+
+  auto d = md({"run", "-d", "--trace", "--name", "traced", "sleep", "3493"});
+  ASSERT_EQ(d.status, 0) << d.err;
+  EXPECT_NE(d.err.find("+ mkdir /"), std::string::npos) << d.err;
+  EXPECT_NE(d.err.find("+ exec sleep 3493"), std::string::npos) << d.err;
+  auto paused = md({"pause", "--trace", "traced"});
+  EXPECT_EQ(paused.status, 0) << paused.err;
+  EXPECT_TRUE(paused.err.find("freezer.state") != std::string::npos ||
+              paused.err.find("cgroup.freeze") != std::string::npos)
+      << paused.err;
+  EXPECT_EQ(md({"unpause", "traced"}).status, 0);
+  auto updated = md({"update", "--trace", "--pids-limit", "50", "traced"});
+  EXPECT_EQ(updated.status, 0) << updated.err;
+  EXPECT_NE(updated.err.find("+ echo 50 > "), std::string::npos) << updated.err;
+  EXPECT_EQ(md({"rm", "-f", "traced"}).status, 0);
+
+  auto fg = md({"run", "--trace", "--name", "logged", "sh", "-c", "echo out; echo err >&2"});
+  ASSERT_EQ(fg.status, 0) << fg.err;
+  EXPECT_NE(fg.err.find("+ hostname "), std::string::npos) << fg.err;
+  auto logs = md({"logs", "logged"});
+  EXPECT_EQ(logs.out, "out\n");
+  EXPECT_EQ(logs.err, "err\n") << "no trace line in the container's log";
+  EXPECT_EQ(md({"rm", "logged"}).status, 0);
+}
+
 TEST_F(RunTest, InfoReportsTheHost) {
   auto r = md({"info", "--format", "json"});
   ASSERT_EQ(r.status, 0) << r.err;

@@ -399,7 +399,10 @@ TEST_F(SurfaceTest, NamespaceFlagsShareWhatTheyName) {
 
   auto size = md({"run", "--rm", "--shm-size", "10m", "sh", "-c", "df -k /dev/shm | tail -1"});
   EXPECT_NE(size.out.find(" 10240 "), std::string::npos) << size.out << size.err;
-  EXPECT_EQ(md({"run", "--rm", "--shm-size", "0", "true"}).status, 125);
+  // 0 is docker's "unset": the default 64 MiB (it was refused).
+  auto unset = md({"run", "--rm", "--shm-size", "0", "sh", "-c", "df -k /dev/shm | tail -1"});
+  EXPECT_NE(unset.out.find(" 65536 "), std::string::npos) << unset.out << unset.err;
+  EXPECT_EQ(md({"run", "--rm", "--shm-size", "-1", "true"}).status, 125);
 
   auto sysctl =
       md({"run", "--rm", "--sysctl", "kernel.shmmax=1234567", "--sysctl", "net.ipv4.ip_forward=1",

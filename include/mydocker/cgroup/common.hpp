@@ -45,6 +45,13 @@ void wait_for_freezer(const Fs& fs, const std::string& file, const std::string& 
                       const std::string& control, const std::string& thaw,
                       const std::function<void(int)>& nudge = {});
 
+// The flag that writes a cgroup file ("--pids-limit" for pids.max), "" for none.
+std::string_view flag_of_file(std::string_view file);
+
+// Runs `writes` (limits written into cgroup files); a value the kernel refuses (an FsError of a
+// write) becomes an Error that names the flag behind the file first, then the write.
+void naming_flags(const std::function<void()>& writes);
+
 // The pids in `dir`/cgroup.procs.
 std::vector<pid_t> read_pids(const Fs& fs, const std::string& dir);
 

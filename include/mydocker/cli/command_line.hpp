@@ -38,6 +38,7 @@ struct EventsOptions {
 struct CommandLine {
   std::string command;  // the table's name: "run", "ps"... ("" when there is none)
   std::string log_level = "warn";
+  bool trace = false;  // --trace, before or after any command's name: its kernel actions
   std::string state_root = kDefaultStateRoot;  // --root, MYDOCKER_ROOT
   std::string data_root = kDefaultDataRoot;    // --data-root, MYDOCKER_DATA_ROOT
   RunOptions run;                              // run, and update's limits

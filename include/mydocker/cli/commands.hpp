@@ -15,7 +15,7 @@ namespace mydocker::cli {
 
 // Limit flags are kept as text with the spelling typed, so errors name both.
 struct LimitText {
-  std::string memory, memory_swap, memory_reservation, memory_swappiness;
+  std::string memory, memory_swap, memory_reservation, memory_swappiness, kernel_memory;
   std::string cpu, cpus, cpu_period, cpu_quota, shares, rt_runtime, rt_period, cpuset, cpuset_mems;
   std::string pids_limit, blkio_weight;
   std::vector<std::string> read_bps, write_bps, read_iops, write_iops;

@@ -69,9 +69,11 @@ void rename(const Store& store, const std::string& ref, const std::string& name)
 int wait(const Store& store, const std::string& ref);
 void pause(const Store& store, const std::string& ref, bool paused);
 // update: new limits for a container (runc update's semantics; a stopped one's are recorded for
-// its next start), all or nothing; `restart`: update --restart, its new restart policy.
-void update(const Store& store, const std::string& ref, const RunOptions& limits,
-            const std::optional<std::string>& restart = std::nullopt);
+// its next start), all or nothing; `restart`: update --restart, its new restart policy. Returns
+// docker's warnings (a limit the host cannot take, dropped).
+std::vector<std::string> update(const Store& store, const std::string& ref,
+                                const RunOptions& limits,
+                                const std::optional<std::string>& restart = std::nullopt);
 
 // What a killed load, pull or commit left in the data root: its temporary directories, and
 // layers and blobs no image refers to (removed lines). `prune` does it, and `image prune`.

@@ -23,7 +23,7 @@ std::optional<InitFailure> load_seccomp_filter(const InitConfig& c);
 std::vector<std::string> default_capabilities();
 // "NET_ADMIN", "cap_net_admin" -> "CAP_NET_ADMIN"; "ALL" stays "ALL". Throws Error for an
 // unknown name.
-std::string capability_name(const std::string& text);
+std::string capability_name(const std::string& text, const char* flag = nullptr);
 // Every capability the running kernel knows.
 std::vector<std::string> all_capabilities();
 // The capabilities this process holds (permitted and in its bounding set). Only these can be

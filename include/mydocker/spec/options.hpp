@@ -30,6 +30,7 @@ struct RunOptions {
   std::optional<FlagValue> memory;              // -mem, -m, --memory SIZE
   std::optional<FlagValue> memory_swap;         // --memory-swap SIZE (memory+swap), -1
   std::optional<FlagValue> memory_reservation;  // --memory-reservation SIZE
+  std::optional<FlagValue> kernel_memory;       // --kernel-memory SIZE: checked, then ignored
   std::optional<FlagValue> memory_swappiness;   // --memory-swappiness 0..100
   bool oom_kill_disable = false;                // --oom-kill-disable
   // cpu
@@ -141,6 +142,10 @@ std::vector<DeviceRule> device_rules(const RunOptions& o);
 Resources parse_resources(const RunOptions& o, const HostLimits& host,
                           const Resources* current = nullptr);
 
+// docker's warnings about limits (the run goes on): a weight the kernel cannot take (no CFQ or
+// BFQ here) is dropped from `r`; --kernel-memory is ignored; --oom-kill-disable without -m.
+std::vector<std::string> limit_warnings(const RunOptions& o, Resources& r, const HostLimits& host);
+
 // docker's restart policies.
 struct RestartPolicy {
   enum Kind { kNo, kOnFailure, kAlways, kUnlessStopped } kind = kNo;
@@ -170,6 +175,10 @@ std::pair<std::string, std::string> mount_flag(const std::string& text);
 
 // docker's rule for a container's name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128). Throws Error
 // naming `what` (--name, the new name of rename).
+// --add-host as the run keeps it, NAME:IP: docker 25's NAME=IP form (for IPv6 addresses, also
+// "[2001:db8::1]") becomes NAME:2001:db8::1; NAME:IP stays.
+std::string add_host_entry(const std::string& value);
+
 void check_container_name(const std::string& name, const std::string& what);
 
 // --platform: empty or the host's own (linux/ARCH); anything else is refused. Throws Error.

@@ -21,6 +21,12 @@ class Error : public std::runtime_error {
   int exit_code_;
 };
 
+// What a reference names does not exist (docker's "No such container: ...").
+class NotFound : public Error {
+ public:
+  using Error::Error;
+};
+
 // A failed system call: "<what>: <strerror>", with the errno kept for callers that branch on it.
 class SysError : public Error {
  public:

@@ -17,6 +17,9 @@ int fd();
 
 // Prints "+ <line>\n" when tracing is on.
 void emit(std::string_view line);
+// Prints "+ <line>\n" for each line with one write(2): a block (a here-document) that lines of
+// another thread or of the init never split.
+void emit_block(const std::vector<std::string>& lines);
 
 // Quotes a word for a POSIX shell when it needs it: `a b` -> `'a b'`.
 std::string quote(std::string_view word);

@@ -31,6 +31,10 @@ const char* weight_file(const Fs& fs, const std::string& dir) {
 
 }  // namespace
 
+bool Blkio::has_weight(const Fs& fs, const std::string& dir) {
+  return weight_file(fs, dir) != nullptr;
+}
+
 void Blkio::check(const Fs& fs, const std::string& dir, const Resources& r) const {
   if (r.blkio_weight && !weight_file(fs, dir))
     throw Error(

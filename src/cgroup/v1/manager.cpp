@@ -18,6 +18,7 @@
 #include "mydocker/cgroup/v1/freezer.hpp"
 #include "mydocker/cgroup/v1/memory.hpp"
 #include "mydocker/cgroup/v1/pids.hpp"
+#include "mydocker/util/trace.hpp"
 
 namespace mydocker::v1 {
 namespace {
@@ -129,13 +130,17 @@ void Manager::create_one(Joined& j, const Resources& r) {
 }
 
 void Manager::create(const Resources& r) {
-  for (auto& j : joined_) create_one(j, r);
+  cgroup::naming_flags([&] {
+    for (auto& j : joined_) create_one(j, r);
+  });
 }
 
 void Manager::set(const Resources& r) {
-  for (const auto& j : joined_)
-    for (const Subsystem* s : j.subsystems)
-      if (!s->set_before_join()) s->set(fs_, j.dir, r);  // those went with create()
+  cgroup::naming_flags([&] {
+    for (const auto& j : joined_)
+      for (const Subsystem* s : j.subsystems)
+        if (!s->set_before_join()) s->set(fs_, j.dir, r);  // those went with create()
+  });
 }
 
 void Manager::update(const Resources& r) {
@@ -152,8 +157,10 @@ void Manager::update(const Resources& r) {
   }
   // What the kernel alone can refuse (a limit below usage, a cpuset a child cgroup still
   // uses): the writes before it are taken back.
-  cgroup::all_or_nothing(fs_, [&] {
-    for (const auto& [s, dir] : todo) s->set(fs_, dir, r);
+  cgroup::naming_flags([&] {
+    cgroup::all_or_nothing(fs_, [&] {
+      for (const auto& [s, dir] : todo) s->set(fs_, dir, r);
+    });
   });
 }
 
@@ -288,6 +295,10 @@ UniqueFd Manager::oom_watch() {
   // cgroup-v1/memory.rst: "<event_fd> <fd of memory.oom_control>" (the kernel keeps the eventfd).
   // A kernel without it (v1 events are deprecated) runs the container all the same: its OOM
   // kills are still reported when it ends.
+  trace::emit(
+      "# the OOM watch: an eventfd and memory.oom_control, both descriptors of mydocker's, "
+      "named to the kernel below (a shell cannot hand them over: the line is not for "
+      "typing)");
   try {
     fs_.write(path_join(j->dir, "cgroup.event_control"),
               std::to_string(event.get()) + " " + std::to_string(control.get()));
@@ -309,6 +320,8 @@ HostLimits Manager::available() const {
     out.cpus = Cpuset::effective(fs_, parent, "cpus");
     out.mems = Cpuset::effective(fs_, parent, "mems");
   }
+  if (const Joined* j = find("blkio"))
+    out.blkio_weight = Blkio::has_weight(fs_, existing_dir(fs_, j->parent_dir));
   return cgroup::with_fallbacks(out);
 }
 

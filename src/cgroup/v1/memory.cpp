@@ -77,12 +77,16 @@ void Memory::set(const Fs& fs, const std::string& dir, const Resources& r) const
   if (r.memory_reservation)
     fs.write_verified(path_join(dir, "memory.soft_limit_in_bytes"),
                       std::to_string(*r.memory_reservation), page_rounded(*r.memory_reservation));
-  // Swappiness 0 with a limit (seed 000): the kernel does not swap the container's pages out
-  // early. An explicit --memory-swappiness wins.
+  // Swappiness 0 with a limit and no swap granted (seed 000): the kernel does not swap the
+  // container's pages out early. Not when --memory-swap grants swap (above -m, or -1): on v1 a
+  // cgroup with swappiness 0 never swaps at its limit, and the swap asked for would go unused
+  // (an OOM kill at -m instead). An explicit --memory-swappiness wins.
   const bool has_swappiness = has_file(fs, dir, "memory.swappiness");
+  const bool swap_granted =
+      r.memory_swap && (*r.memory_swap == -1 || (r.memory && *r.memory_swap > *r.memory));
   if (r.memory_swappiness) {
     fs.write_verified(path_join(dir, "memory.swappiness"), std::to_string(*r.memory_swappiness));
-  } else if (r.memory && has_swappiness && !r.inherit_swappiness) {
+  } else if (r.memory && has_swappiness && !r.inherit_swappiness && !swap_granted) {
     fs.write(path_join(dir, "memory.swappiness"), "0");
   }
   if (r.oom_kill_disable) {

@@ -132,8 +132,10 @@ void Manager::create(const Resources&) {
 }
 
 void Manager::set(const Resources& r) {
-  for (const auto& c : controllers_)
-    if (enabled(c->name())) c->set(fs_, dir_, r);
+  cgroup::naming_flags([&] {
+    for (const auto& c : controllers_)
+      if (enabled(c->name())) c->set(fs_, dir_, r);
+  });
   // Not a controller on v2: a BPF program attached to the directory.
   if (!r.devices.empty()) attach_device_filter(fs_, dir_, r.devices);
 }
@@ -152,8 +154,10 @@ void Manager::update(const Resources& r) {
   }
   // What the kernel alone can refuse (a limit below usage): the writes before it are taken
   // back.
-  cgroup::all_or_nothing(fs_, [&] {
-    for (const Subsystem* c : todo) c->set(fs_, dir_, r);
+  cgroup::naming_flags([&] {
+    cgroup::all_or_nothing(fs_, [&] {
+      for (const Subsystem* c : todo) c->set(fs_, dir_, r);
+    });
   });
   if (!r.devices.empty()) attach_device_filter(fs_, dir_, r.devices);
 }

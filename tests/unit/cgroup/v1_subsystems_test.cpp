@@ -287,6 +287,27 @@ TEST_F(MemoryTest, AnOciLimitLeavesSwappinessAlone) {
     EXPECT_EQ(line.find("memory.swappiness"), std::string::npos) << line;
 }
 
+// --memory-swap above -m (or -1) grants swap: swappiness 0 would keep the cgroup from ever
+// using it (v1 reclaim at the limit then skips anonymous pages), so it stays as inherited.
+TEST_F(MemoryTest, SwapGrantedLeavesSwappinessAlone) {
+  make_tree();
+  for (const int64_t swap : {int64_t{209715200}, int64_t{-1}}) {
+    Resources r;
+    r.memory = 104857600;
+    r.memory_swap = swap;
+    TraceCapture capture;
+
+    EXPECT_NO_THROW(memory_.set(*fs_, dir_, r));
+
+    for (const auto& line : capture.lines())
+      EXPECT_EQ(line.find("memory.swappiness"), std::string::npos) << swap << ": " << line;
+  }
+  Resources none;  // memory+swap equal to memory: no swap, swappiness 0 as with -m alone
+  none.memory = none.memory_swap = 104857600;
+  memory_.set(*fs_, dir_, none);
+  EXPECT_EQ(value_of(file("memory.swappiness")), "0");
+}
+
 TEST_F(MemoryTest, SwappinessWithoutTheFileFails) {
   make_tree();
   std::filesystem::remove(file("memory.swappiness"));

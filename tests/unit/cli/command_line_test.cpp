@@ -118,6 +118,16 @@ TEST_F(CommandLineTest, RunMakesARelativeVolumeSourceAbsolute) {
                                      "/abs:/e", "/f", cwd + ":/g"}));
 }
 
+// docker 25's --add-host NAME=IP (IPv6 in brackets or not) and its API's "/name".
+TEST_F(CommandLineTest, RunTakesDockersAddHostAndNameForms) {
+  CommandLine cl = parse_command_line({"run", "--name", "/web", "--add-host", "a=10.0.0.1",
+                                       "--add-host", "b=[2001:db8::1]", "--add-host", "c:10.0.0.3",
+                                       "--add-host", "d=2001:db8::4", "true"});
+  EXPECT_EQ(cl.run.name, "web");
+  EXPECT_EQ(cl.run.add_hosts,
+            (Strings{"a:10.0.0.1", "b:2001:db8::1", "c:10.0.0.3", "d:2001:db8::4"}));
+}
+
 TEST_F(CommandLineTest, RunAcceptsEverySpellingOfTheMemoryFlag) {
   for (const std::string spelling : {"-mem", "--mem", "-m", "--memory"}) {
     CommandLine cl = parse_command_line({"run", spelling, "64m", "true"});

@@ -211,15 +211,17 @@ TEST(ParseResources, CpuPercentIsAtMost100TimesTheUsableCpus) {
   EXPECT_NE(what.find("2 CPUs"), std::string::npos) << what;
 }
 
-TEST(ParseResources, CpuPercentLimitFollowsTheRequestedCpuset) {
-  RunOptions o = with_cpu("101");
+// docker bounds --cpus by the host's CPUs, not by --cpuset-cpus (which bounds the use anyway):
+// `--cpus 1.5 --cpuset-cpus 0` runs there, and here.
+TEST(ParseResources, CpuLimitsAreBoundByTheParentsCpusNotByTheCpuset) {
+  RunOptions o = with_cpu("150");
   o.cpuset_cpus = FlagValue{"-cpuset", "0"};
-  const std::string what = resources_error(o);
-  EXPECT_NE(what.find("at most 100"), std::string::npos) << what;
-  EXPECT_NE(what.find("1 CPU "), std::string::npos) << what;
-
-  o.cpu_percent = FlagValue{"-cpu", "100"};
-  EXPECT_EQ(parse_resources(o, kTwoCpus).cpu_quota, 100000);
+  EXPECT_EQ(parse_resources(o, kTwoCpus).cpu_quota, 150000);
+  RunOptions cpus = with_cpus("1.5");
+  cpus.cpuset_cpus = FlagValue{"--cpuset-cpus", "0"};
+  EXPECT_EQ(parse_resources(cpus, kTwoCpus).cpu_quota, 150000);
+  o.cpu_percent = FlagValue{"-cpu", "201"};
+  EXPECT_NE(resources_error(o).find("at most 200"), std::string::npos);
 }
 
 // ---- --cpus ----
@@ -246,9 +248,15 @@ TEST(ParseResources, CpusOnAOneCpuHostSaysIs) {
       << what;
 }
 
-TEST(ParseResources, CpusRejectsZeroNegativeGarbageAndTooSmall) {
-  for (const std::string v : {"0", "-1", "abc", "", "0.001", "0.005"})
+TEST(ParseResources, CpusRejectsNegativeGarbageAndTooSmall) {
+  for (const std::string v : {"-1", "abc", "", "0.001", "0.005"})
     EXPECT_NE(resources_error(with_cpus(v)), "") << "--cpus '" << v << "' was accepted";
+}
+
+TEST(ParseResources, CpusZeroMeansNoLimitAsInDocker) {
+  const Resources r = parse_resources(with_cpus("0"), kTwoCpus);
+  EXPECT_FALSE(r.cpu_quota.has_value());
+  EXPECT_FALSE(r.cpu_period.has_value());
 }
 
 TEST(ParseResources, CpuAndCpusTogetherIsAnErrorNamingBoth) {
@@ -329,6 +337,44 @@ TEST(ParseResources, MemorySwapNeedsAMemoryLimitAtOrBelowIt) {
   RunOptions below = with_memory("-m", "100m");
   below.memory_swap = FlagValue{"--memory-swap", "50m"};
   EXPECT_NE(resources_error(below).find("larger than memory limit"), std::string::npos);
+
+  // docker's check is for a positive swap limit alone: -1 (unlimited swap) limits nothing.
+  alone.memory_swap = FlagValue{"--memory-swap", "-1"};
+  EXPECT_EQ(parse_resources(alone, kTwoCpus).memory_swap, -1);
+}
+
+// ---- docker's warnings: the run goes on ----
+
+TEST(LimitWarnings, AWeightTheKernelCannotTakeIsDroppedWithDockersWarning) {
+  RunOptions o;
+  o.blkio_weight = FlagValue{"--blkio-weight", "500"};
+  Resources r = parse_resources(o, kTwoCpus);
+  HostLimits no_weight = kTwoCpus;
+  no_weight.blkio_weight = false;
+  const auto warnings = limit_warnings(o, r, no_weight);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("Weight discarded"), std::string::npos) << warnings[0];
+  EXPECT_FALSE(r.blkio_weight.has_value());
+
+  Resources kept = parse_resources(o, kTwoCpus);
+  EXPECT_TRUE(limit_warnings(o, kept, kTwoCpus).empty());
+  EXPECT_EQ(kept.blkio_weight, 500);
+}
+
+TEST(LimitWarnings, KernelMemoryIsCheckedThenIgnoredAndOomKillDisableWantsALimit) {
+  RunOptions o;
+  o.kernel_memory = FlagValue{"--kernel-memory", "64m"};
+  o.oom_kill_disable = true;
+  Resources r = parse_resources(o, kTwoCpus);
+  const auto warnings = limit_warnings(o, r, kTwoCpus);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("kernel memory limit is deprecated"), std::string::npos);
+  EXPECT_NE(warnings[1].find("without setting a '-m/--memory' limit"), std::string::npos);
+  o.memory = FlagValue{"-m", "64m"};
+  Resources limited = parse_resources(o, kTwoCpus);
+  EXPECT_EQ(limit_warnings(o, limited, kTwoCpus).size(), 1u);
+  o.kernel_memory = FlagValue{"--kernel-memory", "lots"};
+  EXPECT_NE(resources_error(o).find("--kernel-memory"), std::string::npos);
 }
 
 TEST(ParseResources, MemoryReservationAtMostTheLimit) {

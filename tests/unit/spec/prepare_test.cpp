@@ -107,8 +107,14 @@ TEST(ReadEnvFile, LinesCommentsAndErrorsWithTheLineNumber) {
   // docker's: leading blanks go, a value's trailing ones stay; a BOM on line 1 goes.
   put_file(tmp.path() + "/env", "\xEF\xBB\xBF# a comment\n\nA=1\n  B=two words  \n");
   EXPECT_EQ(read_env_file(tmp.path() + "/env"), (Strings{"A=1", "B=two words  "}));
-  put_file(tmp.path() + "/bom", "\xEF\xBB\xBF" "C=bom\n");
+  put_file(tmp.path() + "/bom",
+           "\xEF\xBB\xBF"
+           "C=bom\n");
   EXPECT_EQ(read_env_file(tmp.path() + "/bom"), (Strings{"C=bom"}));
+  // A file written on Windows (CRLF): the CR goes with the line's end, as Go's ScanLines drops
+  // it; a CR inside a value stays.
+  put_file(tmp.path() + "/crlf", "A=1\r\nB=x\ry\r\n");
+  EXPECT_EQ(read_env_file(tmp.path() + "/crlf"), (Strings{"A=1", "B=x\ry"}));
   put_file(tmp.path() + "/bad", "A=1\nnot a pair=x\n");
   EXPECT_NE(error_of([&] { read_env_file(tmp.path() + "/bad"); }).find("line 2"),
             std::string::npos);
@@ -165,7 +171,12 @@ TEST(EffectiveCapabilities, DockersDefaultsAddDropAndAll) {
 
 TEST(EffectiveCapabilities, UnknownOrNotHeldIsAnError) {
   EXPECT_EQ(error_of([] { effective_capabilities({"FLY"}, {}, false, all_capabilities()); }),
-            "unknown capability: FLY");
+            "invalid value 'FLY' for --cap-add: unknown capability (a name of capabilities(7), "
+            "such as NET_ADMIN, or ALL)");
+  EXPECT_EQ(error_of([] {
+              effective_capabilities({}, {"FLY"}, false, all_capabilities());
+            }).rfind("invalid value 'FLY' for --cap-drop:", 0),
+            0u);
   // Only what mydocker holds can be given (in a restricted VM root lacks some).
   EXPECT_NE(error_of([] {
               effective_capabilities({"SYS_ADMIN"}, {}, false, {"CAP_KILL"});

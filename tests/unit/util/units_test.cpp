@@ -60,8 +60,9 @@ TEST(ParseSize, KeepsExactFractionsOfUnits) {
 }
 
 TEST(ParseSize, RejectsGoUnitsErrorVectorsAndOtherGarbage) {
-  for (const std::string text : {"", "hello", "-32", " 32 ", " 32", "32m b", "32bm", "abc", "-5m",
-                                 "1.2.3m", "1e3", ".", "m", "32mm", "32kib5", "32 m b"}) {
+  for (const std::string text :
+       {"", "hello", "-32", " 32 ", " 32", "32m b", "32bm", "abc", "-5m", "1.2.3m", "1e3", ".", "m",
+        "32mm", "32kib5", "32 m b", "64.m", ".5g", "64."}) {
     std::string why;
     EXPECT_FALSE(parse_size(text, &why).has_value()) << "'" << text << "' was accepted";
     EXPECT_FALSE(why.empty()) << "no reason given for '" << text << "'";

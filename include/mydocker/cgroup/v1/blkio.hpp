@@ -13,6 +13,8 @@ class Blkio final : public Subsystem {
   void check(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void set(const Fs& fs, const std::string& dir, const Resources& r) const override;
   void stats(const Fs& fs, const std::string& dir, Stats& out) const override;
+  // Whether a cgroup in `dir` (or `dir` itself, for --dry-run) can take a weight.
+  static bool has_weight(const Fs& fs, const std::string& dir);
 };
 
 }  // namespace mydocker::v1
