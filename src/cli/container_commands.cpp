@@ -190,8 +190,24 @@ void run_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& split
   cl.run.stop_timeout = flag_value(sub, split, "--stop-timeout", s.stop_timeout);
 }
 
+// A --rm container whose supervisor was killed (a CI runner cancelling a job: SIGKILL to a
+// foreground `run --rm --name job`) stays, dead, with its name; docker's daemon would have
+// removed it when it ended. A run of that name removes it first, as `rm -f` does (its
+// processes died with their supervisor; its cgroups, layer and address go now).
+void remove_dead_namesake(const CommandLine& cl) {
+  if (cl.run.name.empty() || cl.run.dry_run || ::geteuid() != 0) return;
+  const Store store(cl.state_root);
+  try {
+    const ContainerView v = view_container(store, cl.run.name);
+    if (v.state.name == cl.run.name && v.dead() && v.config.value("auto_remove", false))
+      remove(store, v.id, true);
+  } catch (const Error&) {  // none (or one that cannot go): the run says why if it matters
+  }
+}
+
 int run_run(const CommandLine& cl) {
   if (!cl.reg.pull.empty()) pull_for_run(cl);
+  remove_dead_namesake(cl);
   RunResult result = run_container(cl.run);
   if (cl.run.detach) (out() << result.id << '\n').flush();
   for (const auto& m : result.messages) std::fprintf(stderr, "mydocker: %s\n", m.c_str());
@@ -496,10 +512,19 @@ void inspect_options(CLI::App& inspect, CommandLine& cl, Scratch& s) {
 std::optional<nlohmann::json> inspect_object(const CommandLine& cl, const Store& store,
                                              const std::string& ref) {
   auto missing = [](const Error& e) { return std::string(e.what()).rfind("No such", 0) == 0; };
+  // A container removed while we read its files (a --rm one ending): as if it was not there.
+  auto gone = [&] {
+    try {
+      (void)store.resolve(ref);
+      return false;
+    } catch (const NotFound&) {
+      return true;
+    }
+  };
   if (cl.inspect_type != "image") try {
       return inspect_json(view_container(store, ref));
     } catch (const Error& e) {
-      if (!missing(e)) throw;
+      if (!missing(e) && !gone()) throw;
     }
   const auto& type = cl.inspect_type;
   if (type.empty() || type == "image") try {

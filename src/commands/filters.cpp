@@ -3,6 +3,8 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <map>
+#include <regex>
 
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/units.hpp"
@@ -105,12 +107,27 @@ void check_values(const Filters& f) {
                   "' for --filter: starting, healthy, unhealthy or none");
 }
 
+// docker's name filter: a regular expression searched in the name, with and without the slash
+// docker's names start with ("^app$" is the exact name, "app" any name holding it). A pattern
+// is compiled once per ps, however many containers there are.
+bool name_matches(const std::string& pattern, const std::string& name) {
+  static std::map<std::string, std::regex> compiled;
+  auto it = compiled.find(pattern);
+  if (it == compiled.end()) try {
+      it = compiled.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
+    } catch (const std::regex_error& e) {
+      throw Error("invalid value 'name=" + pattern + "' for --filter: not a regular expression (" +
+                  e.what() + ")");
+    }
+  return std::regex_search(name, it->second) || std::regex_search("/" + name, it->second);
+}
+
 bool passes(const ContainerView& c, const Filters& f) {
   const ContainerState& st = c.state;
   return f.accepts("id", [&](const std::string& v) {
     return c.id.rfind(v, 0) == 0;
   }) && f.accepts("name", [&](const std::string& v) {
-    return st.name.find(v) != std::string::npos;
+    return name_matches(v, st.name);
   }) && f.accepts("status", [&](const std::string& v) {
     return status_of(c) == v;
   }) && f.accepts("exited", [&](const std::string& v) {

@@ -614,8 +614,16 @@ TEST_F(ContainersTest, WaitReturnsAtEachExitAndStopWinsOverRestarts) {
 TEST_F(ContainersTest, RmFlagRemovesWhenItEnds) {
   auto id = start({"--rm", "sh", "-c", "sleep 0.2"});
   auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!records().empty() && std::chrono::steady_clock::now() < deadline) usleep(20000);
+  // inspect while it goes: it is there or it is "No such object", never a file of its own
+  // missing half-way (a read raced the removal: "cannot read .../config.json").
+  std::string said;
+  while (!records().empty() && std::chrono::steady_clock::now() < deadline) {
+    auto looked = md({"inspect", id});
+    if (looked.status != 0) said += looked.err;
+  }
   EXPECT_TRUE(records().empty());
+  for (const auto& l : lines(said))
+    EXPECT_NE(l.find("No such object: " + id), std::string::npos) << l;
   EXPECT_EQ(md({"run", "--rm", "--restart", "always", "true"}).status, 125);
   // `restart` keeps it (docker's): it runs again with its files, and goes when it next ends.
   // Its image's layer was mounted volatile: the new mount must not be refused for it.
@@ -693,7 +701,23 @@ TEST_F(ContainersTest, SupervisorKilledShowsInPsAndPruneCleansUp) {
   auto ps = md({"ps", "-a"}).out;
   EXPECT_NE(ps.find("supervisor died"), std::string::npos) << ps;
   EXPECT_EQ(inspect(id)["State"]["Dead"], true);
+  // Its name stays taken (not --rm: docker keeps the record too).
+  EXPECT_EQ(md({"rename", id, "kept"}).status, 0);
+  EXPECT_EQ(md({"run", "--rm", "--name", "kept", "true"}).status, 125);
   EXPECT_EQ(md({"prune"}).status, 0);
+  EXPECT_TRUE(records().empty());
+  EXPECT_TRUE(container_cgroups().empty());
+
+  // A --rm one whose supervisor was killed (a cancelled CI job) gives its name to the next run
+  // of it, which removes it first: docker's daemon would have removed it when it ended.
+  auto job = start({"--rm", "--name", "job", "sleep", "3494"});
+  ::kill(inspect(job)["SupervisorPid"].get<int>(), SIGKILL);
+  deadline = std::chrono::steady_clock::now() + 5s;
+  while (!processes_with("sleep 3494").empty() && std::chrono::steady_clock::now() < deadline)
+    usleep(20000);
+  EXPECT_EQ(inspect("job")["State"]["Dead"], true);
+  auto again = md({"run", "--rm", "--name", "job", "true"});
+  EXPECT_EQ(again.status, 0) << again.err;
   EXPECT_TRUE(records().empty());
   EXPECT_TRUE(container_cgroups().empty());
 }

@@ -60,6 +60,12 @@ TEST(PsFilter, LastAndLatestIncludeStoppedOnes) {
 
 TEST(PsFilter, NameIsASubstringIdAPrefix) {
   EXPECT_EQ(ps({"name=web"}, true), (Strings{"web", "old-web"}));
+  // docker's: a regular expression, searched with and without the name's slash.
+  EXPECT_EQ(ps({"name=^web$"}, true), (Strings{"web"}));
+  EXPECT_EQ(ps({"name=^/web$"}, true), (Strings{"web"}));
+  EXPECT_EQ(ps({"name=^(job|db)$"}, true), (Strings{"job", "db"}));
+  EXPECT_EQ(ps({"name=-web$"}, true), (Strings{"old-web"}));
+  EXPECT_THROW((void)ps({"name=(unclosed"}, true), Error);
   EXPECT_EQ(ps({"id=bbb"}, true), (Strings{"job"}));
   EXPECT_EQ(ps({"id=b2"}, true), (Strings{})) << "a prefix, not a substring";
 }
