@@ -325,7 +325,7 @@ void make_volumes(const RunOptions& o, Plan& p) {
     // docker's rule: an empty volume (new, or made by `volume create`) gets the image's files.
     if (p.init.lower.empty() || !list_dir(v.mountpoint).empty()) continue;
     for (auto& m : p.init.mounts)
-      if (m.source == v.mountpoint) m.copy_up = true;
+      if (m.source == v.mountpoint && !m.nocopy) m.copy_up = true;
   }
 }
 

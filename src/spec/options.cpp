@@ -371,8 +371,8 @@ std::pair<std::string, std::string> mount_flag(const std::string& text) {
   auto bad = [&](const std::string& why) {
     throw Error("invalid value '" + text + "' for --mount: " + why);
   };
-  std::string type = "volume", source, target, tmpfs_opts;
-  bool readonly = false;
+  std::string type = "volume", source, target, tmpfs_opts, propagation;
+  bool readonly = false, nocopy = false;
   for (const auto& field : split(text, ",")) {
     const size_t eq = field.find('=');
     const std::string key = field.substr(0, eq);
@@ -388,12 +388,19 @@ std::pair<std::string, std::string> mount_flag(const std::string& text) {
           value != "0")
         bad("readonly is true or false");
       readonly = eq == std::string::npos || value == "true" || value == "1";
+    } else if (key == "bind-propagation") {
+      propagation = value;
+    } else if (key == "volume-nocopy") {
+      nocopy = eq == std::string::npos || value == "true" || value == "1";
+    } else if (key == "consistency") {  // Docker Desktop's; a no-op on Linux, in docker too
     } else if (key == "tmpfs-size")
       tmpfs_opts += ",size=" + value;
     else if (key == "tmpfs-mode")
       tmpfs_opts += ",mode=" + value;
     else
-      bad("unknown key '" + key + "' (type, source, target, readonly, tmpfs-size, tmpfs-mode)");
+      bad("unknown key '" + key +
+          "' (type, source, target, readonly, bind-propagation, volume-nocopy, consistency, "
+          "tmpfs-size, tmpfs-mode)");
   }
   if (target.empty()) bad("target= is required");
   if (type == "tmpfs") {
@@ -412,7 +419,13 @@ std::pair<std::string, std::string> mount_flag(const std::string& text) {
     bad("bind source path does not exist: " + source);
   if (type == "volume" && !source.empty() && source[0] == '/') bad("a volume's source is its name");
   if (type != "bind" && type != "volume") bad("type is bind, volume or tmpfs");
-  return {"-v", (source.empty() ? "" : source + ":") + target + (readonly ? ":ro" : "")};
+  if (!propagation.empty() && type != "bind") bad("bind-propagation is for type=bind");
+  if (nocopy && type != "volume") bad("volume-nocopy is for type=volume");
+  std::string options = readonly ? "ro" : "";
+  if (!propagation.empty()) options += (options.empty() ? "" : ",") + propagation;
+  if (nocopy) options += (options.empty() ? "" : ",") + std::string("nocopy");
+  return {"-v",
+          (source.empty() ? "" : source + ":") + target + (options.empty() ? "" : ":" + options)};
 }
 
 std::string add_host_entry(const std::string& value) {

@@ -234,8 +234,36 @@ std::vector<std::string> image_volumes(const RunOptions& o, const ImageDefaults&
   return out;
 }
 
-// -v HOST:CONTAINER[:ro|rw], NAME:CONTAINER[:ro|rw] (a named volume) or CONTAINER (an anonymous
-// one: its source is left empty here).
+// -v's third field, docker's comma-separated options: ro or rw; z and Z (SELinux relabelling:
+// this host has no SELinux, and docker skips it there too); consistent, cached and delegated
+// (Docker Desktop's, no-ops on Linux in docker too); nocopy (a new volume does not get the
+// image's files); private and rprivate (what every bind here is). slave and shared propagation
+// are refused, by name: the container's mounts are made private at its start.
+void apply_volume_options(const std::string& v, const std::string& options, MountSpec& m) {
+  if (options.empty() || options.front() == ',' || options.back() == ',' ||
+      options.find(",,") != std::string::npos)
+    throw Error("invalid value '" + v + "' for -v: an empty option");
+  int modes = 0;
+  for (const auto& o : split(options, ",")) {
+    if (o == "ro" || o == "rw") {
+      m.readonly = o == "ro";
+      ++modes;
+    } else if (o == "nocopy") {
+      m.nocopy = true;
+    } else if (o == "shared" || o == "rshared" || o == "slave" || o == "rslave") {
+      throw Error("invalid value '" + v + "' for -v: " + o +
+                  " propagation is not supported (a container's mounts are private)");
+    } else if (o != "z" && o != "Z" && o != "consistent" && o != "cached" && o != "delegated" &&
+               o != "private" && o != "rprivate") {
+      throw Error("invalid value '" + v + "' for -v: unknown option '" + o +
+                  "' (ro, rw, z, Z, nocopy, private, rprivate, consistent, cached, delegated)");
+    }
+  }
+  if (modes > 1) throw Error("invalid value '" + v + "' for -v: ro and rw are one mode");
+}
+
+// -v HOST:CONTAINER[:OPTIONS], NAME:CONTAINER[:OPTIONS] (a named volume) or CONTAINER (an
+// anonymous one: its source is left empty here).
 MountSpec parse_volume(const std::string& v) {
   std::vector<std::string> parts;
   std::stringstream ss(v);
@@ -253,11 +281,7 @@ MountSpec parse_volume(const std::string& v) {
   check_container_path("-v", v, parts[1]);
   m.source = parts[0];
   m.target = parts[1];
-  if (parts.size() == 3) {
-    if (parts[2] != "ro" && parts[2] != "rw")
-      throw Error("invalid value '" + v + "' for -v: the mode is ro or rw");
-    m.readonly = parts[2] == "ro";
-  }
+  if (parts.size() == 3) apply_volume_options(v, parts[2], m);
   return m;
 }
 

@@ -961,12 +961,18 @@ TEST_F(ImagesTest, NamedAndAnonymousVolumes) {
   // An empty volume over the image's /etc gets its files; what a run writes stays for the next.
   auto first = sh("cat /etc/motd; echo kept > /etc/state", {"-v", "made:/etc"});
   EXPECT_EQ(first.out, "image\n") << first.err;
+  // nocopy: a new volume stays empty (docker's -v NAME:/path:nocopy, --mount volume-nocopy).
+  EXPECT_EQ(sh("ls -A /etc | wc -l", {"-v", "bare:/etc:nocopy"}).out, "0\n");
+  EXPECT_EQ(sh("ls -A /e | wc -l", {"--mount", "type=volume,src=bare2,dst=/e,volume-nocopy"}).out,
+            "0\n");
+  EXPECT_EQ(md({"volume", "rm", "bare", "bare2"}).status, 0);
   EXPECT_EQ(sh("cat /x/state", {"-v", "made:/x:ro"}).out, "kept\n");
   EXPECT_NE(sh("touch /x/no", {"-v", "made:/x:ro"}).status, 0) << ":ro";
   EXPECT_EQ(sh("cat /x/state", {"--mount", "type=volume,src=made,dst=/x,readonly"}).out, "kept\n");
   auto t = sh("df -k /t | tail -1", {"--mount", "type=tmpfs,dst=/t,tmpfs-size=1m"});
   EXPECT_NE(t.out.find(" 1024 "), std::string::npos) << t.out << t.err;
-  EXPECT_EQ(sh("true", {"--mount", "type=bind,src=relative,dst=/x"}).status, 125);
+  EXPECT_EQ(sh("true", {"--mount", "type=bind,src=relative,dst=/x"}).status, 125)
+      << "a relative source is from the working directory, where there is none";
   auto gone = sh("true", {"--mount", "type=bind,src=/nonexistent-mydocker,dst=/x"});
   EXPECT_EQ(gone.status, 125);
   EXPECT_NE(gone.err.find("for --mount: bind source path does not exist: /nonexistent-mydocker"),

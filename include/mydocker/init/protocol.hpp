@@ -44,6 +44,7 @@ struct MountSpec {
   bool file = false;  // the bind target is a file, not a directory
   // A new named volume: the image's files at the target are copied into it first (docker's).
   bool copy_up = false;
+  bool nocopy = false;  // -v NAME:/path:nocopy: not that (planning only; not sent to the init)
 };
 
 // A mount of an OCI bundle's config.json (mydocker oci), as mount(2) takes it.

@@ -138,6 +138,21 @@ TEST(ParseVolume, HostContainerAndMode) {
     EXPECT_NE(error_of([&] { parse_volume(bad); }).find("for -v"), std::string::npos) << bad;
 }
 
+// docker's -v options: z/Z (no SELinux here), Desktop's consistency words and private
+// propagation are taken; nocopy marks a volume; slave/shared propagation is refused by name.
+TEST(ParseVolume, DockersOptions) {
+  EXPECT_TRUE(parse_volume("/data:/srv:ro,z").readonly);
+  EXPECT_FALSE(parse_volume("/data:/srv:Z").readonly);
+  EXPECT_FALSE(parse_volume("/data:/srv:cached,rprivate").readonly);
+  EXPECT_TRUE(parse_volume("/data:/srv:delegated,ro").readonly);
+  EXPECT_TRUE(parse_volume("data:/srv:nocopy").nocopy);
+  EXPECT_FALSE(parse_volume("data:/srv").nocopy);
+  EXPECT_NE(error_of([] { parse_volume("/data:/srv:rshared"); }).find("rshared propagation"),
+            std::string::npos);
+  for (const char* bad : {"/data:/srv:ro,rw", "/data:/srv:zz", "/data:/srv:ro,"})
+    EXPECT_NE(error_of([&] { parse_volume(bad); }).find("for -v"), std::string::npos) << bad;
+}
+
 TEST(ParseTmpfs, DockersDefaultsThenTheOptionsGiven) {
   auto m = parse_tmpfs("/run");
   EXPECT_EQ(m.target, "/run");
@@ -364,6 +379,10 @@ TEST(MountFlag, DockersKeysAsTheVolumeOrTmpfsTheyMean) {
   EXPECT_EQ(mount_flag("type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=1770"),
             (P{"--tmpfs", "/t:size=1m,mode=1770"}));
   EXPECT_EQ(mount_flag("type=bind,src=/,dst=/b,ro=false"), (P{"-v", "/:/b"}));
+  EXPECT_EQ(mount_flag("type=bind,src=/tmp,dst=/b,readonly,bind-propagation=rprivate"),
+            (P{"-v", "/tmp:/b:ro,rprivate"}));
+  EXPECT_EQ(mount_flag("type=volume,src=v,dst=/c,volume-nocopy,consistency=cached"),
+            (P{"-v", "v:/c:nocopy"}));
   for (const char* bad :
        {"type=bind,src=rel,dst=/b", "type=volume,src=/abs,dst=/b", "type=nfs,src=x,dst=/b", "src=x",
         "type=tmpfs,src=x,dst=/t", "type=bind,src=/,dst=/b,colour=red",
