@@ -116,10 +116,11 @@ nlohmann::json host_config_json(const Resources& r) {
           {"MemorySwappiness",
            r.memory_swappiness ? nlohmann::json(*r.memory_swappiness) : nlohmann::json(nullptr)},
           {"OomKillDisable", r.oom_kill_disable},
-          {"CpuPeriod", opt(r.cpu_period)},
-          {"CpuQuota", opt(r.cpu_quota)},
-          // docker's --cpus in billionths of a CPU: the quota over the period.
-          {"NanoCpus", r.cpu_quota && *r.cpu_quota > 0
+          // docker's: --cpus is NanoCpus alone (billionths of a CPU: the quota over the
+          // period); --cpu-period and --cpu-quota are themselves, NanoCpus 0.
+          {"CpuPeriod", r.nano_cpus ? nlohmann::json(0) : opt(r.cpu_period)},
+          {"CpuQuota", r.nano_cpus ? nlohmann::json(0) : opt(r.cpu_quota)},
+          {"NanoCpus", r.nano_cpus && r.cpu_quota && *r.cpu_quota > 0
                            ? *r.cpu_quota * 1000000000 / r.cpu_period.value_or(kDefaultCpuPeriod)
                            : 0},
           {"CpuShares", opt(r.cpu_shares)},
@@ -146,8 +147,9 @@ void merge_limits(nlohmann::json& hc, const Resources& r) {
   take(r.memory || r.memory_swap, {"Memory", "MemorySwap"});
   take(r.memory_reservation.has_value(), {"MemoryReservation"});
   take(r.memory_swappiness.has_value(), {"MemorySwappiness"});
-  take(r.cpu_period.has_value(), {"CpuPeriod"});
-  take(r.cpu_quota.has_value(), {"CpuQuota"});
+  take(r.cpu_period.has_value() || r.nano_cpus, {"CpuPeriod"});
+  take(r.cpu_quota.has_value() || r.nano_cpus, {"CpuQuota"});
+  take(r.nano_cpus, {"NanoCpus"});
   take(r.cpu_shares.has_value(), {"CpuShares"});
   take(r.cpu_rt_period.has_value(), {"CpuRealtimePeriod"});
   take(r.cpu_rt_runtime.has_value(), {"CpuRealtimeRuntime"});
@@ -155,9 +157,6 @@ void merge_limits(nlohmann::json& hc, const Resources& r) {
   take(r.cpuset_mems.has_value(), {"CpusetMems"});
   take(r.pids_limit.has_value(), {"PidsLimit"});
   take(r.blkio_weight.has_value(), {"BlkioWeight"});
-  Resources cpu;  // --cpu-quota alone keeps the recorded period: NanoCpus from both
-  apply_recorded_limits(hc, cpu);
-  hc["NanoCpus"] = host_config_json(cpu)["NanoCpus"];
 }
 
 void apply_recorded_limits(const nlohmann::json& hc, Resources& r) {
@@ -184,6 +183,14 @@ void apply_recorded_limits(const nlohmann::json& hc, Resources& r) {
         it->is_number_integer() ? std::optional(it->get<int64_t>()) : std::nullopt;
   number("CpuPeriod", r.cpu_period);
   number("CpuQuota", r.cpu_quota);
+  // NanoCpus alone (--cpus): the quota over the default period. A record of an older mydocker
+  // has all three: its CpuPeriod and CpuQuota say it.
+  if (const auto it = hc.find("NanoCpus");
+      it != hc.end() && it->is_number_integer() && it->get<int64_t>() > 0 && !r.cpu_quota) {
+    r.cpu_period = kDefaultCpuPeriod;
+    r.cpu_quota = it->get<int64_t>() * kDefaultCpuPeriod / 1000000000;
+    r.nano_cpus = true;
+  }
   number("CpuShares", r.cpu_shares);
   number("CpuRealtimePeriod", r.cpu_rt_period);
   number("CpuRealtimeRuntime", r.cpu_rt_runtime);
@@ -201,11 +208,13 @@ std::string limits_summary(const nlohmann::json& hc) {
     return it != hc.end() && it->is_number() ? it->get<int64_t>() : 0;
   };
   if (num("Memory") > 0) add("mem " + format_size(num("Memory")));
-  if (num("CpuQuota") > 0) {
+  if (num("CpuQuota") > 0 || num("NanoCpus") > 0) {
     char buf[32];
     const int64_t period = num("CpuPeriod") > 0 ? num("CpuPeriod") : kDefaultCpuPeriod;
-    std::snprintf(buf, sizeof buf, "cpu %g%%",
-                  100.0 * static_cast<double>(num("CpuQuota")) / static_cast<double>(period));
+    const double share = num("CpuQuota") > 0
+                             ? static_cast<double>(num("CpuQuota")) / static_cast<double>(period)
+                             : static_cast<double>(num("NanoCpus")) / 1e9;
+    std::snprintf(buf, sizeof buf, "cpu %g%%", 100.0 * share);
     add(buf);
   }
   if (num("CpuShares") > 0) add("shares " + std::to_string(num("CpuShares")));

@@ -128,6 +128,7 @@ void parse_cpus(const FlagValue& f, size_t ncpu, Resources& r) {
   if (quota < kMinQuota) bad(f, why);
   r.cpu_period = kDefaultCpuPeriod;
   r.cpu_quota = quota;
+  r.nano_cpus = true;
 }
 
 void parse_cpu(const RunOptions& o, size_t ncpu, Resources& r) {
@@ -151,6 +152,7 @@ void parse_cpu(const RunOptions& o, size_t ncpu, Resources& r) {
     if (quota < kMinQuota) bad(*o.cpu_percent, "at least 1 (the kernel's minimum quota is 1 ms)");
     r.cpu_period = kDefaultCpuPeriod;
     r.cpu_quota = quota;
+    r.nano_cpus = true;  // -cpu 20 is --cpus 0.2
   }
   if (o.cpus) parse_cpus(*o.cpus, ncpu, r);
   if (o.cpu_period) {
@@ -242,7 +244,23 @@ std::vector<DeviceRule> device_rules(const RunOptions& o) {
   return rules;
 }
 
+// update: docker's rule, a container's CPU limit stays in the form it was given: --cpus (NanoCpus)
+// or --cpu-period/--cpu-quota, not one over the other (its words).
+void check_cpu_form(const RunOptions& o, const Resources& current) {
+  const bool explicit_cfs = !current.nano_cpus && (current.cpu_quota || current.cpu_period);
+  for (const auto* f : {&o.cpus, &o.cpu_percent})
+    if (f->has_value() && explicit_cfs)
+      throw Error("Conflicting options: Nano CPUs cannot be updated as CPU " +
+                  std::string(current.cpu_period ? "Period" : "Quota") + " has already been set (" +
+                  (*f)->flag + ")");
+  for (const auto& [f, what] : {std::pair{&o.cpu_period, "Period"}, {&o.cpu_quota, "Quota"}})
+    if (f->has_value() && current.nano_cpus)
+      throw Error(std::string("Conflicting options: CPU ") + what +
+                  " cannot be updated as NanoCPUs has already been set");
+}
+
 Resources parse_resources(const RunOptions& o, const HostLimits& host, const Resources* current) {
+  if (current) check_cpu_form(o, *current);
   Resources r;
   parse_memory(o, current, r);
   if (o.cpuset_cpus) r.cpuset_cpus = format_cpu_list(list_within(*o.cpuset_cpus, host.cpus, "CPU"));

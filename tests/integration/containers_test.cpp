@@ -514,8 +514,14 @@ TEST_F(ContainersTest, UpdateChangesLimitsOfARunningContainer) {
             std::string::npos)
       << forks.out << forks.err;
   auto j = inspect(id);
-  EXPECT_EQ(j["HostConfig"]["CpuQuota"], 20000);
+  EXPECT_EQ(j["HostConfig"]["CpuQuota"], 0) << "docker's --cpus is NanoCpus alone";
   EXPECT_EQ(j["HostConfig"]["NanoCpus"], 200000000) << "docker's --cpus, in billionths";
+  // docker's rule: the CPU limit keeps the form it was given in.
+  auto period = md({"update", "--cpu-period", "50000", id});
+  EXPECT_EQ(period.status, 125);
+  EXPECT_NE(period.err.find("CPU Period cannot be updated as NanoCPUs has already been set"),
+            std::string::npos)
+      << period.err;
   EXPECT_EQ(j["HostConfig"]["PidsLimit"], 3);
   EXPECT_EQ(j["HostConfig"]["Memory"], 67108864) << "kept";
   // A limit below what it uses: runc's error, with the usage.

@@ -32,8 +32,11 @@ struct Resources {
   bool inherit_swappiness = false;
   bool oom_kill_disable = false;  // v1 only
   // cpu
-  std::optional<int64_t> cpu_quota;       // µs per period; -1 = unlimited
-  std::optional<int64_t> cpu_period;      // µs
+  std::optional<int64_t> cpu_quota;   // µs per period; -1 = unlimited
+  std::optional<int64_t> cpu_period;  // µs
+  // The quota came from --cpus (or -cpu): docker records it as NanoCpus alone, and refuses an
+  // update of the period or quota of such a container (and --cpus for one with them set).
+  bool nano_cpus = false;
   std::optional<int64_t> cpu_shares;      // relative weight 2..262144 (v2: cpu.weight)
   std::optional<int64_t> cpu_rt_runtime;  // µs per rt period (v1 with CONFIG_RT_GROUP_SCHED)
   std::optional<int64_t> cpu_rt_period;   // µs

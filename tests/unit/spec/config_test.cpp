@@ -385,8 +385,10 @@ TEST(RestartPolicyRecord, RoundTripsAndDefaultsToNo) {
   EXPECT_THROW((void)recorded_restart_policy(config), Error);
 }
 
-// --cpu-quota alone keeps the recorded period; NanoCpus follows both.
-TEST(MergeLimits, NanoCpusFollowsTheQuotaAndTheRecordedPeriod) {
+// docker's HostConfig: --cpu-period/--cpu-quota are themselves (NanoCpus 0), and --cpu-quota
+// alone keeps the recorded period; --cpus is NanoCpus alone, read back as the quota over the
+// default period.
+TEST(MergeLimits, CpusIsNanoCpusAlonePeriodAndQuotaAreThemselves) {
   Resources run;
   run.cpu_period = 200000;
   run.cpu_quota = 100000;  // 0.5 CPU
@@ -398,7 +400,22 @@ TEST(MergeLimits, NanoCpusFollowsTheQuotaAndTheRecordedPeriod) {
 
   EXPECT_EQ(hc["CpuPeriod"], 200000);
   EXPECT_EQ(hc["CpuQuota"], 300000);
+  EXPECT_EQ(hc["NanoCpus"], 0);
+
+  Resources cpus;
+  cpus.cpu_period = 100000;
+  cpus.cpu_quota = 150000;
+  cpus.nano_cpus = true;
+  merge_limits(hc, cpus);
+  EXPECT_EQ(hc["CpuPeriod"], 0);
+  EXPECT_EQ(hc["CpuQuota"], 0);
   EXPECT_EQ(hc["NanoCpus"], 1500000000);
+  Resources back;
+  apply_recorded_limits(hc, back);
+  EXPECT_EQ(back.cpu_quota, 150000);
+  EXPECT_EQ(back.cpu_period, 100000);
+  EXPECT_TRUE(back.nano_cpus);
+  EXPECT_EQ(limits_summary(hc), "cpu 150%");
 }
 
 }  // namespace

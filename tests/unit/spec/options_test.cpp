@@ -107,6 +107,29 @@ TEST(ParseResourcesForUpdate, MemoryAboveTheMemorySwapLimitNeedsANewOne) {
   EXPECT_EQ(r.memory_swap, 300 * kM);
 }
 
+// docker's rule: a CPU limit given as --cpus stays --cpus, one given as period and quota stays
+// that (its words).
+TEST(ParseResourcesForUpdate, TheCpuLimitKeepsTheFormItWasGivenIn) {
+  Resources nano;
+  nano.cpu_period = 100000;
+  nano.cpu_quota = 50000;
+  nano.nano_cpus = true;
+  RunOptions quota;
+  quota.cpu_quota = FlagValue{"--cpu-quota", "20000"};
+  EXPECT_EQ(resources_error_for_update(quota, nano),
+            "Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set");
+  EXPECT_EQ(resources_error_for_update(with_cpus("1"), nano), "");
+
+  Resources cfs = nano;
+  cfs.nano_cpus = false;
+  EXPECT_NE(resources_error_for_update(with_cpus("1"), cfs)
+                .find("Nano CPUs cannot be updated as CPU Period has already been set"),
+            std::string::npos);
+  EXPECT_EQ(resources_error_for_update(quota, cfs), "");
+  EXPECT_TRUE(parse_resources(with_cpus("1"), kTwoCpus).nano_cpus);
+  EXPECT_TRUE(parse_resources(with_cpu("20"), kTwoCpus).nano_cpus) << "-cpu 20 is --cpus 0.2";
+}
+
 TEST(ParseResourcesForUpdate, MemorySwapAloneKeepsTheMemoryLimitItHas) {
   const Resources current = with_swap(50 * kM, 100 * kM);
   RunOptions o;
