@@ -129,6 +129,7 @@ class Steps {
   }
   // A directory in a filesystem we just mounted (its parent exists).
   Result mkdir(const std::string& path) const {
+    trace::emit("mkdir -p " + trace::quote(path));
     if (dry_ || ::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return std::nullopt;
     return failed("mkdir " + path);
   }
@@ -180,12 +181,16 @@ class Steps {
           push_front(to);
           continue;
         }
+        const std::string made_path = (root == "/" ? "" : root) + cur + "/" + part;
         if (last && file) {
+          trace::emit("touch " + trace::quote(made_path));
           UniqueFd made(::openat(parent.get(), part.c_str(),
                                  O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644));
           if (!made && errno != EEXIST) return failed("touch " + out);
-        } else if (::mkdirat(parent.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
-          return failed("mkdir -p " + out);
+        } else {
+          trace::emit("mkdir " + trace::quote(made_path));
+          if (::mkdirat(parent.get(), part.c_str(), 0755) != 0 && errno != EEXIST)
+            return failed("mkdir -p " + out);
         }
         fd = open_in(cur + "/" + part, O_PATH);
       }

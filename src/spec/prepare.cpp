@@ -31,6 +31,7 @@
 #include "mydocker/util/files.hpp"
 #include "mydocker/util/fs.hpp"
 #include "mydocker/util/id.hpp"
+#include "mydocker/util/trace.hpp"
 #include "mydocker/util/units.hpp"
 
 namespace mydocker {
@@ -745,6 +746,31 @@ std::string resolv_conf(const RunOptions& o) {
   return out;
 }
 
+namespace {
+
+// --trace: the layer's directories and the container's own /etc files as shell lines, each
+// file's text as a here-document (one write: no line of another thread lands inside it).
+void trace_container_files(const InitConfig& c, const std::string& files_dir,
+                           const std::string& own, const std::string& hosts,
+                           const std::string& resolv) {
+  if (!trace::enabled()) return;
+  std::vector<std::string> block;
+  if (!c.upper.empty())
+    block.push_back("mkdir -p -m 0700 " + trace::quote(files_dir) + " && mkdir -p " +
+                    trace::quote(c.upper) + " " + trace::quote(c.work) + " " +
+                    trace::quote(c.rootfs) + "   # the container's layer (overlay: upper, work)");
+  block.push_back("mkdir -p " + trace::quote(own));
+  block.push_back("echo " + trace::quote(c.hostname) + " > " + trace::quote(own + "/hostname"));
+  for (const auto& [name, text] : {std::pair{"hosts", &hosts}, {"resolv.conf", &resolv}}) {
+    block.push_back("cat > " + trace::quote(own + "/" + name) + " <<'EOF'");
+    for (const auto& line : split(*text, "\n")) block.push_back(line);
+    block.push_back("EOF");
+  }
+  trace::emit_block(block);
+}
+
+}  // namespace
+
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
                             const std::string& state_dir, const std::string& extra_hosts,
                             const std::string& host_gateway) {
@@ -779,8 +805,10 @@ void create_container_files(const InitConfig& c, const RunOptions& o, const std:
     if (!ip.empty()) hosts += ip + "\t" + h.substr(0, h.find(':')) + "\n";
   }
   hosts += extra_hosts;  // a bridged container's own address and its network's peers
+  const std::string resolv = resolv_conf(o);
+  trace_container_files(c, files_dir, own, hosts, resolv);
   write_file(own + "/hosts", hosts, false, 0644);
-  write_file(own + "/resolv.conf", resolv_conf(o), false, 0644);
+  write_file(own + "/resolv.conf", resolv, false, 0644);
 }
 
 }  // namespace mydocker

@@ -245,8 +245,14 @@ TEST_F(SafetyTest, TraceAndInspectShowTheDeviceFlags) {
   for (const std::string& want :
        std::vector<std::string>{"+ echo 'a *:* rwm' > ", "/devices.deny\n", "+ echo 'c 1:3 rwm' > ",
                                 "+ echo 'b " + loop + " r' > ", "+ echo 'c 1:11 w' > ",
-                                "-o nodev,lowerdir=", "+ mknod -m "})
+                                "-o nodev,lowerdir=", "+ mknod -m ",
+                                // what a replay needs before the overlay's mount: the layer's
+                                // directories and the container's own /etc files
+                                "/upper ", "/work ", "/rootfs   # the container's layer",
+                                "/hosts <<'EOF'\n+ 127.0.0.1\tlocalhost\n", "/resolv.conf <<'EOF'",
+                                "+ mkdir -p ", "/dev/pts\n"})
     EXPECT_NE(r.err.find(want), std::string::npos) << want << "\n" << r.err;
+  EXPECT_LT(r.err.find("/rootfs   # the container's layer"), r.err.find("+ mount -t overlay"));
   // The rules are written before the init joins the cgroup.
   EXPECT_LT(r.err.find("devices.deny"), r.err.find("/tasks\n"));
 }
