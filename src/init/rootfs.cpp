@@ -372,10 +372,13 @@ int g_proc_sys = -1;
 Result protect_paths(const Steps& s, const std::string& root) {
   if (!s.dry() && g_proc_sys < 0)
     g_proc_sys = ::open((root + "/proc/sys").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  // --dry-run: the container's /proc and /sys are not mounted; the host's show what they hold
+  // (the same kernel's).
+  auto there = [&](const char* p) { return exists(s.dry() ? std::string(p) : root + p); };
   for (const char* const* p = kMaskedPaths; *p; ++p) {
     const std::string path = root + *p;
-    if (!exists(path)) continue;
-    if (is_dir(path)) {
+    if (!there(*p)) continue;
+    if (is_dir(s.dry() ? std::string(*p) : path)) {
       if (auto f = s.mount("mount -t tmpfs -o ro tmpfs " + path, "tmpfs", path, "tmpfs",
                            MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0"))
         return f;
@@ -385,7 +388,7 @@ Result protect_paths(const Steps& s, const std::string& root) {
   }
   for (const char* const* p = kReadonlyPaths; *p; ++p) {
     const std::string path = root + *p;
-    if (!exists(path)) continue;
+    if (!there(*p)) continue;
     if (auto f = s.bind(path, path, true, MS_NOSUID | MS_NODEV | MS_NOEXEC)) return f;
   }
   return std::nullopt;

@@ -596,6 +596,7 @@ RunResult dry_run(const RunOptions& o) {
                     file);
       }
   };
+  describe_container_files(p.init, o, p.files_dir, o.state_root + "/" + p.id);
   const bool clone_first = clone_before_cgroups(p.init, so.cgroup_dir);
   if (clone_first) clone();
   p.cgroups->create(p.resources);

@@ -771,21 +771,12 @@ void trace_container_files(const InitConfig& c, const std::string& files_dir,
 
 }  // namespace
 
-void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
-                            const std::string& state_dir, const std::string& extra_hosts,
-                            const std::string& host_gateway) {
-  if (c.rootfs.empty() || files_dir.empty()) return;
-  if (c.layer_owner.empty()) make_container_layer(files_dir, o.state_root, !c.upper.empty());
-  const std::string own = own_files_dir(o, files_dir, state_dir);
-  if (!c.upper.empty()) {
-    make_dirs(c.rootfs, 0755);
-    if (c.userns)
-      for (size_t i = 0, n = split(c.lower, ":").size(); i < n; ++i)
-        make_dirs(files_dir + "/lower/" + std::to_string(i), 0755);
-  }
-  make_dirs(own, 0755);
-  // 0644 as docker's: a non-root user of the container reads them (names resolve).
-  write_file(own + "/hostname", c.hostname + "\n", false, 0644);
+namespace {
+
+// The container's /etc/hosts: docker's lines, its --add-host ones, then `extra_hosts` (a
+// bridged container's own address and its network's peers); --net host: the host's file.
+std::string hosts_text(const InitConfig& c, const RunOptions& o, const std::string& extra_hosts,
+                       const std::string& host_gateway) {
   std::string hosts;
   if (o.network == "host") {
     std::ifstream in("/etc/hosts");
@@ -804,11 +795,38 @@ void create_container_files(const InitConfig& c, const RunOptions& o, const std:
     if (ip == "host-gateway") ip = host_gateway;
     if (!ip.empty()) hosts += ip + "\t" + h.substr(0, h.find(':')) + "\n";
   }
-  hosts += extra_hosts;  // a bridged container's own address and its network's peers
+  return hosts + extra_hosts;
+}
+
+}  // namespace
+
+void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
+                            const std::string& state_dir, const std::string& extra_hosts,
+                            const std::string& host_gateway) {
+  if (c.rootfs.empty() || files_dir.empty()) return;
+  if (c.layer_owner.empty()) make_container_layer(files_dir, o.state_root, !c.upper.empty());
+  const std::string own = own_files_dir(o, files_dir, state_dir);
+  if (!c.upper.empty()) {
+    make_dirs(c.rootfs, 0755);
+    if (c.userns)
+      for (size_t i = 0, n = split(c.lower, ":").size(); i < n; ++i)
+        make_dirs(files_dir + "/lower/" + std::to_string(i), 0755);
+  }
+  make_dirs(own, 0755);
+  const std::string hosts = hosts_text(c, o, extra_hosts, host_gateway);
   const std::string resolv = resolv_conf(o);
   trace_container_files(c, files_dir, own, hosts, resolv);
+  // 0644 as docker's: a non-root user of the container reads them (names resolve).
+  write_file(own + "/hostname", c.hostname + "\n", false, 0644);
   write_file(own + "/hosts", hosts, false, 0644);
   write_file(own + "/resolv.conf", resolv, false, 0644);
+}
+
+void describe_container_files(const InitConfig& c, const RunOptions& o,
+                              const std::string& files_dir, const std::string& state_dir) {
+  if (c.rootfs.empty() || files_dir.empty()) return;
+  trace_container_files(c, files_dir, own_files_dir(o, files_dir, state_dir),
+                        hosts_text(c, o, "", ""), resolv_conf(o));
 }
 
 }  // namespace mydocker

@@ -253,6 +253,12 @@ TEST_F(SafetyTest, TraceAndInspectShowTheDeviceFlags) {
                                 "+ mkdir -p ", "/dev/pts\n"})
     EXPECT_NE(r.err.find(want), std::string::npos) << want << "\n" << r.err;
   EXPECT_LT(r.err.find("/rootfs   # the container's layer"), r.err.find("+ mount -t overlay"));
+  // --dry-run prints them too, and the masked paths (it left both out).
+  auto dry = md({"run", "--dry-run", "devimg", "true"});
+  ASSERT_EQ(dry.status, 0) << dry.err;
+  for (const char* want : {"/rootfs   # the container's layer", "/hosts <<'EOF'", "/proc/keys\n",
+                           "/proc/sys | while read -r m; do mount -o remount,bind,ro"})
+    EXPECT_NE(dry.err.find(want), std::string::npos) << want << "\n" << dry.err;
   // The rules are written before the init joins the cgroup.
   EXPECT_LT(r.err.find("devices.deny"), r.err.find("/tasks\n"));
 }

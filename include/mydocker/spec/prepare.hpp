@@ -54,6 +54,11 @@ SeccompFilter seccomp_filter_for(const RunOptions& o, const std::vector<std::str
 // An image's layer is left to the init when InitConfig::layer_owner says so.
 // `extra_hosts`: /etc/hosts lines of a bridged container (its address, its network's peers);
 // `host_gateway`: its network's gateway, what --add-host NAME:host-gateway names.
+// --dry-run: the lines create_container_files() prints under --trace (a bridged container's
+// peers, known only once its address is leased, left out), making nothing.
+void describe_container_files(const InitConfig& c, const RunOptions& o,
+                              const std::string& files_dir, const std::string& state_dir);
+
 void create_container_files(const InitConfig& c, const RunOptions& o, const std::string& files_dir,
                             const std::string& state_dir, const std::string& extra_hosts = "",
                             const std::string& host_gateway = "");
