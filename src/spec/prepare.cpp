@@ -762,9 +762,12 @@ void trace_container_files(const InitConfig& c, const std::string& files_dir,
   block.push_back("mkdir -p " + trace::quote(own));
   block.push_back("echo " + trace::quote(c.hostname) + " > " + trace::quote(own + "/hostname"));
   for (const auto& [name, text] : {std::pair{"hosts", &hosts}, {"resolv.conf", &resolv}}) {
-    block.push_back("cat > " + trace::quote(own + "/" + name) + " <<'EOF'");
-    for (const auto& line : split(*text, "\n")) block.push_back(line);
-    block.push_back("EOF");
+    const auto lines = split(*text, "\n");
+    std::string end = "EOF";  // a delimiter no line of the text is (--net host: the host's file)
+    while (std::find(lines.begin(), lines.end(), end) != lines.end()) end += "_";
+    block.push_back("cat > " + trace::quote(own + "/" + name) + " <<'" + end + "'");
+    block.insert(block.end(), lines.begin(), lines.end());
+    block.push_back(end);
   }
   trace::emit_block(block);
 }
