@@ -163,9 +163,11 @@ void run_options(CLI::App& run, CommandLine& cl, Scratch& s) {
   run_more_options(run, cl);
 }
 
-// docker 23's client: a -v (or --mount bind) source of ".", "..", "./..." or "../..." is a host
-// path from the working directory, made absolute here; a bare word stays a volume's name.
+// As docker's client does (23: "." and "./..."; later ones "../..." too): a -v source of ".",
+// "..", "./..." or "../..." is a host path from the working directory, made absolute here; a
+// bare word stays a volume's name.
 std::string with_absolute_source(const std::string& v) {
+  if (v.find(':') == std::string::npos) return v;  // CONTAINER alone: an anonymous volume
   const std::string source = v.substr(0, v.find(':'));
   if (source != "." && source != ".." && source.rfind("./", 0) != 0 && source.rfind("../", 0) != 0)
     return v;
@@ -199,9 +201,15 @@ void remove_dead_namesake(const CommandLine& cl) {
   const Store store(cl.state_root);
   try {
     const ContainerView v = view_container(store, cl.run.name);
-    if (v.state.name == cl.run.name && v.dead() && v.config.value("auto_remove", false))
-      remove(store, v.id, true);
-  } catch (const Error&) {  // none (or one that cannot go): the run says why if it matters
+    const auto remove_it = v.config.find("auto_remove");
+    if (v.state.name != cl.run.name || !v.dead() || remove_it == v.config.end() ||
+        !remove_it->is_boolean() || !remove_it->get<bool>())
+      return;
+    // Not forced: a `start` of it meanwhile makes it live again, and then it is refused, not
+    // killed. Its anonymous volumes go with it, as its own --rm would have taken them.
+    remove(store, v.id, false);
+    remove_anonymous_volumes(store, v.config, cl.data_root);
+  } catch (const std::exception&) {  // none (or one that cannot go): the run says why
   }
 }
 

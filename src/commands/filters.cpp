@@ -114,7 +114,11 @@ bool name_matches(const std::string& pattern, const std::string& name) {
   static std::map<std::string, std::regex> compiled;
   auto it = compiled.find(pattern);
   if (it == compiled.end()) try {
-      it = compiled.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
+      // Go's (RE2) case-insensitive prefix, which ECMAScript's grammar lacks.
+      const bool icase = pattern.rfind("(?i)", 0) == 0;
+      const auto flags =
+          icase ? std::regex::ECMAScript | std::regex::icase : std::regex::ECMAScript;
+      it = compiled.emplace(pattern, std::regex(icase ? pattern.substr(4) : pattern, flags)).first;
     } catch (const std::regex_error& e) {
       throw Error("invalid value 'name=" + pattern + "' for --filter: not a regular expression (" +
                   e.what() + ")");

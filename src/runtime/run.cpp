@@ -657,7 +657,12 @@ RunResult run_detached(const RunOptions& o, const Store& store, Store::Created c
         std::string msg = f ? encode_failure(*f) : "ok";
         // --trace: the lines up to the start went to the caller's stderr; the caller leaves
         // now, and what the supervisor does later (the teardown) is no lesson for its terminal.
+        // Its copy of that stderr goes too (a caller reading it to the end would wait for the
+        // container's), and a restart's init, a clone of us, finds no descriptor to write to.
+        const int traced_to = trace::fd();
         trace::set_enabled(false);
+        trace::set_fd(-1);
+        if (traced_to > STDERR_FILENO) ::close(traced_to);
         (void)write_all(ready.write.get(), msg.data(), msg.size());
         ready.write.reset();
       });

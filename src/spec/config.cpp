@@ -186,10 +186,16 @@ void apply_recorded_limits(const nlohmann::json& hc, Resources& r) {
   // NanoCpus alone (--cpus): the quota over the default period. A record of an older mydocker
   // has all three: its CpuPeriod and CpuQuota say it.
   if (const auto it = hc.find("NanoCpus");
-      it != hc.end() && it->is_number_integer() && it->get<int64_t>() > 0 && !r.cpu_quota) {
-    r.cpu_period = kDefaultCpuPeriod;
-    r.cpu_quota = it->get<int64_t>() * kDefaultCpuPeriod / 1000000000;
-    r.nano_cpus = true;
+      it != hc.end() && it->is_number_integer() && it->get<int64_t>() > 0) {
+    const int64_t nano = it->get<int64_t>();
+    if (!r.cpu_quota) {
+      r.cpu_period = kDefaultCpuPeriod;
+      r.cpu_quota = nano * kDefaultCpuPeriod / 1000000000;
+      r.nano_cpus = true;
+    } else if (r.cpu_period == kDefaultCpuPeriod &&
+               *r.cpu_quota * 1000000000 / kDefaultCpuPeriod == nano) {
+      r.nano_cpus = true;  // an older mydocker's record of --cpus: all three, in agreement
+    }
   }
   number("CpuShares", r.cpu_shares);
   number("CpuRealtimePeriod", r.cpu_rt_period);

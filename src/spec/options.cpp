@@ -246,15 +246,22 @@ std::vector<DeviceRule> device_rules(const RunOptions& o) {
 
 // update: docker's rule, a container's CPU limit stays in the form it was given: --cpus (NanoCpus)
 // or --cpu-period/--cpu-quota, not one over the other (its words).
+// As moby's UpdateContainer, only values above 0 conflict (--cpus 0, --cpu-quota -1 do not).
 void check_cpu_form(const RunOptions& o, const Resources& current) {
-  const bool explicit_cfs = !current.nano_cpus && (current.cpu_quota || current.cpu_period);
+  auto positive = [](const std::optional<FlagValue>& f) {
+    if (!f) return false;
+    const auto n = parse_decimal(f->value);
+    return n && *n > 0;
+  };
+  const bool period = !current.nano_cpus && current.cpu_period.value_or(0) > 0;
+  const bool quota = !current.nano_cpus && current.cpu_quota.value_or(0) > 0;
   for (const auto* f : {&o.cpus, &o.cpu_percent})
-    if (f->has_value() && explicit_cfs)
+    if (positive(*f) && (period || quota))
       throw Error("Conflicting options: Nano CPUs cannot be updated as CPU " +
-                  std::string(current.cpu_period ? "Period" : "Quota") + " has already been set (" +
+                  std::string(period ? "Period" : "Quota") + " has already been set (" +
                   (*f)->flag + ")");
   for (const auto& [f, what] : {std::pair{&o.cpu_period, "Period"}, {&o.cpu_quota, "Quota"}})
-    if (f->has_value() && current.nano_cpus)
+    if (positive(*f) && current.nano_cpus)
       throw Error(std::string("Conflicting options: CPU ") + what +
                   " cannot be updated as NanoCPUs has already been set");
 }

@@ -244,23 +244,31 @@ void apply_volume_options(const std::string& v, const std::string& options, Moun
   if (options.empty() || options.front() == ',' || options.back() == ',' ||
       options.find(",,") != std::string::npos)
     throw Error("invalid value '" + v + "' for -v: an empty option");
-  int modes = 0;
+  // docker's: at most one option of each kind.
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kinds = {
+      {"mode", {"ro", "rw"}},
+      {"label", {"z", "Z"}},
+      {"propagation", {"private", "rprivate", "shared", "rshared", "slave", "rslave"}},
+      {"consistency", {"consistent", "cached", "delegated"}},
+      {"copy", {"nocopy"}}};
+  std::set<std::string> seen;
   for (const auto& o : split(options, ",")) {
-    if (o == "ro" || o == "rw") {
-      m.readonly = o == "ro";
-      ++modes;
-    } else if (o == "nocopy") {
-      m.nocopy = true;
-    } else if (o == "shared" || o == "rshared" || o == "slave" || o == "rslave") {
-      throw Error("invalid value '" + v + "' for -v: " + o +
-                  " propagation is not supported (a container's mounts are private)");
-    } else if (o != "z" && o != "Z" && o != "consistent" && o != "cached" && o != "delegated" &&
-               o != "private" && o != "rprivate") {
+    auto kind = std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) {
+      return std::find(k.second.begin(), k.second.end(), o) != k.second.end();
+    });
+    if (kind == kinds.end())
       throw Error("invalid value '" + v + "' for -v: unknown option '" + o +
                   "' (ro, rw, z, Z, nocopy, private, rprivate, consistent, cached, delegated)");
-    }
+    if (!seen.insert(kind->first).second)
+      throw Error("invalid value '" + v + "' for -v: more than one " + kind->first + " option");
+    if (o == "shared" || o == "rshared" || o == "slave" || o == "rslave")
+      throw Error("invalid value '" + v + "' for -v: " + o +
+                  " propagation is not supported (a container's mounts are private)");
+    if (o == "ro" || o == "rw") m.readonly = o == "ro";
+    if (o == "nocopy") m.nocopy = true;
   }
-  if (modes > 1) throw Error("invalid value '" + v + "' for -v: ro and rw are one mode");
+  if (m.nocopy && !m.source.empty() && m.source[0] == '/')  // docker's: a volume's option
+    throw Error("invalid value '" + v + "' for -v: nocopy is for volumes, not host paths");
 }
 
 // -v HOST:CONTAINER[:OPTIONS], NAME:CONTAINER[:OPTIONS] (a named volume) or CONTAINER (an

@@ -716,7 +716,7 @@ TEST_F(ContainersTest, SupervisorKilledShowsInPsAndPruneCleansUp) {
 
   // A --rm one whose supervisor was killed (a cancelled CI job) gives its name to the next run
   // of it, which removes it first: docker's daemon would have removed it when it ended.
-  auto job = start({"--rm", "--name", "job", "sleep", "3494"});
+  auto job = start({"--rm", "--name", "job", "-v", "/mnt", "sleep", "3494"});
   ::kill(inspect(job)["SupervisorPid"].get<int>(), SIGKILL);
   deadline = std::chrono::steady_clock::now() + 5s;
   while (!processes_with("sleep 3494").empty() && std::chrono::steady_clock::now() < deadline)
@@ -725,6 +725,7 @@ TEST_F(ContainersTest, SupervisorKilledShowsInPsAndPruneCleansUp) {
   auto again = md({"run", "--rm", "--name", "job", "true"});
   EXPECT_EQ(again.status, 0) << again.err;
   EXPECT_TRUE(records().empty());
+  EXPECT_EQ(md({"volume", "ls", "-q"}).out, "") << "its anonymous volume went with it";
   EXPECT_TRUE(container_cgroups().empty());
 }
 

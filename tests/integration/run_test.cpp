@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -199,6 +200,10 @@ TEST_F(RunTest, DryRunPrintsTheSameLinesAndCreatesNothing) {
 // printed nothing); the lines never land in the container's log (the init wrote them to the
 // container's stderr); pause and update take --trace too.
 TEST_F(RunTest, TraceLinesAreTheRunsOwnEverywhere) {
+  auto inspect_status = [&](const std::string& name) {
+    auto r = md({"inspect", "-f", "{{.State.Status}}", name});
+    return r.out.empty() ? std::string() : r.out.substr(0, r.out.size() - 1);
+  };
   auto clone_line = [](const std::string& text) {
     for (const auto& l : lines(text))
       if (l.rfind("+ unshare ", 0) == 0) return l;
@@ -212,8 +217,14 @@ TEST_F(RunTest, TraceLinesAreTheRunsOwnEverywhere) {
   EXPECT_EQ(clone_line(dry.err), clone_line(real.err)) << dry.err;
   EXPECT_EQ(dry.err.find("/proc/self/exe init"), std::string::npos) << dry.err;
 
-  auto d = md({"run", "-d", "--trace", "--name", "traced", "sleep", "3493"});
+  Options quick;
+  quick.timeout_s = 10;
+  const auto began = std::chrono::steady_clock::now();
+  auto d = md({"run", "-d", "--trace", "--name", "traced", "sleep", "3493"}, quick);
   ASSERT_EQ(d.status, 0) << d.err;
+  EXPECT_FALSE(d.timed_out);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(5))
+      << "the supervisor kept the caller's stderr (a reader waited for the container's end)";
   EXPECT_NE(d.err.find("+ mkdir /"), std::string::npos) << d.err;
   EXPECT_NE(d.err.find("+ exec sleep 3493"), std::string::npos) << d.err;
   auto paused = md({"pause", "--trace", "traced"});
@@ -226,6 +237,20 @@ TEST_F(RunTest, TraceLinesAreTheRunsOwnEverywhere) {
   EXPECT_EQ(updated.status, 0) << updated.err;
   EXPECT_NE(updated.err.find("+ echo 50 > "), std::string::npos) << updated.err;
   EXPECT_EQ(md({"rm", "-f", "traced"}).status, 0);
+  // A restart's init traces nowhere: the caller's stderr (a file here) has the first start only.
+  const std::string err_file = root() + "/restarts.err";
+  auto restarts =
+      run({"sh", "-c",
+           mydocker() + " --root " + root() + " --data-root " + root() + "/data" +
+               " run -d --trace --restart on-failure:2 --name again sh -c 'exit 3' 2>" + err_file});
+  ASSERT_EQ(restarts.status, 0) << restarts.err;
+  for (int i = 0; i < 100 && inspect_status("again") != "exited"; ++i) usleep(50000);
+  EXPECT_EQ(inspect_status("again"), "exited");
+  int execs = 0;
+  for (const auto& l : lines(read_file(err_file)))
+    if (l.rfind("+ exec sh", 0) == 0) ++execs;
+  EXPECT_EQ(execs, 1) << read_file(err_file);
+  EXPECT_EQ(md({"rm", "-f", "again"}).status, 0);
 
   auto fg = md({"run", "--trace", "--name", "logged", "sh", "-c", "echo out; echo err >&2"});
   ASSERT_EQ(fg.status, 0) << fg.err;

@@ -64,7 +64,8 @@ void set_limits(const Fs& fs, const std::string& dir, const Resources& r) {
 
 void Memory::check(const Fs& fs, const std::string& dir, const Resources& r) const {
   const std::string memsw = path_join(dir, "memory.memsw.limit_in_bytes");
-  if (r.memory_swap && !has_file(fs, dir, "memory.memsw.limit_in_bytes"))
+  // -1 (unlimited swap) is what a kernel without swap accounting gives anyway (nothing written).
+  if (r.memory_swap && *r.memory_swap != -1 && !has_file(fs, dir, "memory.memsw.limit_in_bytes"))
     throw Error("--memory-swap needs swap accounting, and " + memsw +
                 " does not exist (boot the kernel with swapaccount=1)");
   if (r.memory_swappiness && !has_file(fs, dir, "memory.swappiness"))

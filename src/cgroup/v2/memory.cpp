@@ -13,7 +13,8 @@ std::string page_rounded(int64_t bytes) {
 }  // namespace
 
 void Memory::check(const Fs& fs, const std::string& dir, const Resources& r) const {
-  if (!r.memory_swap) return;
+  // -1 (unlimited swap) is what a kernel without swap accounting gives anyway: nothing to write.
+  if (!r.memory_swap || (*r.memory_swap == -1 && !has_file(fs, dir, "memory.swap.max"))) return;
   if (!has_file(fs, dir, "memory.swap.max"))
     throw Error("--memory-swap needs swap accounting, and memory.swap.max does not exist in " +
                 dir);
@@ -26,7 +27,7 @@ void Memory::set(const Fs& fs, const std::string& dir, const Resources& r) const
     fs.write_verified(path_join(dir, "memory.max"), std::to_string(*r.memory),
                       page_rounded(*r.memory));
   const bool has_swap = has_file(fs, dir, "memory.swap.max");
-  if (r.memory_swap) {
+  if (r.memory_swap && (has_swap || *r.memory_swap != -1)) {
     // docker's --memory-swap is memory+swap; v2's memory.swap.max is the swap alone (so it is
     // written again whenever the memory limit changes: `update` passes both).
     const int64_t swap = memory_swap_to_v2(*r.memory_swap, r.memory);

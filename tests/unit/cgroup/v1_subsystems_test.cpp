@@ -90,6 +90,12 @@ TEST_F(MemoryTest, SetSkipsMemswWithoutSwapAccounting) {
                                  "+ echo 0 > " + file("memory.swappiness"),
                              }));
   EXPECT_FALSE(fs_->exists(file("memory.memsw.limit_in_bytes")));
+  // Unlimited swap is what such a kernel gives anyway: taken (docker's), nothing written.
+  Resources unlimited;
+  unlimited.memory_swap = -1;
+  EXPECT_NO_THROW(memory_.check(*fs_, dir_, unlimited));
+  unlimited.memory_swap = 209715200;
+  EXPECT_THROW(memory_.check(*fs_, dir_, unlimited), Error);
 }
 
 TEST_F(MemoryTest, SetWithoutAMemoryLimitWritesNothing) {

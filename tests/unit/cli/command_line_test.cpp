@@ -113,9 +113,10 @@ TEST_F(CommandLineTest, RunMakesARelativeVolumeSourceAbsolute) {
   const std::string parent = std::filesystem::current_path().parent_path().string();
   CommandLine cl = parse_command_line({"run", "-v", ".:/a", "-v", "./x/../y:/b:ro", "-v", "../z:/c",
                                        "-v", "cache:/d", "-v", "/abs:/e", "-v", "/f", "--mount",
-                                       "type=bind,src=.,dst=/g", "true"});
+                                       "type=bind,src=.,dst=/g", "-v", "./h", "true"});
   EXPECT_EQ(cl.run.volumes, (Strings{cwd + ":/a", cwd + "/y:/b:ro", parent + "/z:/c", "cache:/d",
-                                     "/abs:/e", "/f", cwd + ":/g"}));
+                                     "/abs:/e", "/f", "./h", cwd + ":/g"}))
+      << "./h alone is a container path (an anonymous volume's, refused later as docker does)";
 }
 
 // docker 25's --add-host NAME=IP (IPv6 in brackets or not) and its API's "/name".

@@ -66,6 +66,7 @@ TEST(PsFilter, NameIsASubstringIdAPrefix) {
   EXPECT_EQ(ps({"name=^(job|db)$"}, true), (Strings{"job", "db"}));
   EXPECT_EQ(ps({"name=-web$"}, true), (Strings{"old-web"}));
   EXPECT_THROW((void)ps({"name=(unclosed"}, true), Error);
+  EXPECT_EQ(ps({"name=(?i)^WEB$"}, true), (Strings{"web"})) << "RE2's case-insensitive prefix";
   EXPECT_EQ(ps({"id=bbb"}, true), (Strings{"job"}));
   EXPECT_EQ(ps({"id=b2"}, true), (Strings{})) << "a prefix, not a substring";
 }

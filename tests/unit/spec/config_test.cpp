@@ -416,6 +416,15 @@ TEST(MergeLimits, CpusIsNanoCpusAlonePeriodAndQuotaAreThemselves) {
   EXPECT_EQ(back.cpu_period, 100000);
   EXPECT_TRUE(back.nano_cpus);
   EXPECT_EQ(limits_summary(hc), "cpu 150%");
+  // An older mydocker recorded --cpus as all three: read back as --cpus still.
+  Resources older;
+  apply_recorded_limits(json{{"CpuPeriod", 100000}, {"CpuQuota", 50000}, {"NanoCpus", 500000000}},
+                        older);
+  EXPECT_TRUE(older.nano_cpus);
+  Resources cfs;
+  apply_recorded_limits(json{{"CpuPeriod", 200000}, {"CpuQuota", 50000}, {"NanoCpus", 250000000}},
+                        cfs);
+  EXPECT_FALSE(cfs.nano_cpus);
 }
 
 }  // namespace

@@ -126,6 +126,11 @@ TEST(ParseResourcesForUpdate, TheCpuLimitKeepsTheFormItWasGivenIn) {
                 .find("Nano CPUs cannot be updated as CPU Period has already been set"),
             std::string::npos);
   EXPECT_EQ(resources_error_for_update(quota, cfs), "");
+  // moby compares values above 0 only: --cpus 0 and --cpu-quota -1 never conflict.
+  EXPECT_EQ(resources_error_for_update(with_cpus("0"), cfs), "");
+  RunOptions unlimited;
+  unlimited.cpu_quota = FlagValue{"--cpu-quota", "-1"};
+  EXPECT_EQ(resources_error_for_update(unlimited, nano), "");
   EXPECT_TRUE(parse_resources(with_cpus("1"), kTwoCpus).nano_cpus);
   EXPECT_TRUE(parse_resources(with_cpu("20"), kTwoCpus).nano_cpus) << "-cpu 20 is --cpus 0.2";
 }

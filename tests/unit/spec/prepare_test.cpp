@@ -149,7 +149,9 @@ TEST(ParseVolume, DockersOptions) {
   EXPECT_FALSE(parse_volume("data:/srv").nocopy);
   EXPECT_NE(error_of([] { parse_volume("/data:/srv:rshared"); }).find("rshared propagation"),
             std::string::npos);
-  for (const char* bad : {"/data:/srv:ro,rw", "/data:/srv:zz", "/data:/srv:ro,"})
+  for (const char* bad :
+       {"/data:/srv:ro,rw", "/data:/srv:zz", "/data:/srv:ro,", "/data:/srv:z,Z",
+        "/data:/srv:private,rprivate", "/data:/srv:cached,delegated", "/data:/srv:nocopy"})
     EXPECT_NE(error_of([&] { parse_volume(bad); }).find("for -v"), std::string::npos) << bad;
 }
 
