@@ -522,9 +522,9 @@ std::optional<nlohmann::json> inspect_object(const CommandLine& cl, const Store&
   auto missing = [](const Error& e) { return std::string(e.what()).rfind("No such", 0) == 0; };
   // A container removed while we read its files (a --rm one ending): as if it was not there.
   auto gone = [&] {
-    try {
-      (void)store.resolve(ref);
-      return false;
+    try {  // its files go first, its directory last: either one says it is going
+      return ::access((store.root() + "/" + store.resolve(ref) + "/config.json").c_str(), F_OK) !=
+             0;
     } catch (const NotFound&) {
       return true;
     }

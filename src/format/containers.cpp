@@ -135,11 +135,16 @@ std::string format_ps(const std::vector<ContainerView>& containers, const PsOpti
   std::vector<std::vector<std::string>> rows{
       {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PID", "LIMITS", "PORTS", "NAMES"}};
   if (o.size) rows[0].push_back("SIZE");
+  // Only the columns shown, straight from the view (ps_json's other fields, and a JSON object a
+  // row, cost twice as much: `ps -a` with 1000 containers took 66 ms).
   for (const auto& c : containers) {
-    const auto j = ps_json(c, now, o.no_trunc);
-    rows.push_back({j["ID"], j["Image"], j["Command"], j["RunningFor"], j["Status"], j["Pid"],
-                    j["Limits"], j["Ports"], j["Names"]});
-    if (o.size) rows.back().push_back(j["Size"]);
+    rows.push_back({o.no_trunc ? c.id : short_id(c.id), image_text(c.state, o.no_trunc),
+                    command_text(c.state.command, o.no_trunc),
+                    human_duration(now - parse_rfc3339(c.state.created)) + " ago",
+                    status_text(c.state, c.supervisor_alive, now), pid_text(c),
+                    c.state.limits.empty() ? "-" : c.state.limits, c.live() ? c.state.ports : "",
+                    c.state.name});
+    if (o.size) rows.back().push_back(size_text(c));
   }
   return format_columns(rows, 3);
 }
