@@ -1,7 +1,6 @@
 #include "mydocker/cli/command_line.hpp"
 
 #include <algorithm>
-#include <filesystem>
 
 #include "mydocker/cli/cli11.hpp"
 #include "mydocker/cli/commands.hpp"
@@ -196,15 +195,6 @@ std::vector<std::string> expand_group(const std::vector<std::string>& args) {
 std::string subcommand_name(const std::vector<std::string>& args) {
   const std::string word = first_word(args);
   return find_command(word) ? word : "";
-}
-
-std::string absolute_path(const std::string& path) {
-  if (path.empty()) return path;
-  std::error_code ec;
-  std::string out = std::filesystem::absolute(path, ec).lexically_normal().string();
-  if (ec) return path;
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
 }
 
 struct Globals {

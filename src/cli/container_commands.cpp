@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -27,6 +26,7 @@
 #include "mydocker/store/volumes.hpp"
 #include "mydocker/util/error.hpp"
 #include "mydocker/util/files.hpp"
+#include "mydocker/util/fs.hpp"
 
 namespace mydocker::cli {
 namespace {
@@ -171,11 +171,7 @@ std::string with_absolute_source(const std::string& v) {
   const std::string source = v.substr(0, v.find(':'));
   if (source != "." && source != ".." && source.rfind("./", 0) != 0 && source.rfind("../", 0) != 0)
     return v;
-  std::error_code ec;
-  std::string path = std::filesystem::absolute(source, ec).lexically_normal().string();
-  if (ec) throw Error("invalid value '" + v + "' for -v: " + ec.message());
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path + v.substr(source.size());
+  return absolute_path(source) + v.substr(source.size());
 }
 
 void run_finish(CLI::App& sub, CommandLine& cl, Scratch& s, const RunArgs& split) {
@@ -200,10 +196,13 @@ void remove_dead_namesake(const CommandLine& cl) {
   if (cl.run.name.empty() || cl.run.dry_run || ::geteuid() != 0) return;
   const Store store(cl.state_root);
   try {
-    const ContainerView v = view_container(store, cl.run.name);
+    // By its name link alone: no scan of every record on a run's way (resolve's id prefixes).
+    const auto id = store.named(cl.run.name);
+    if (!id) return;
+    const ContainerView v = view_container(store, *id);
     const auto remove_it = v.config.find("auto_remove");
-    if (v.state.name != cl.run.name || !v.dead() || remove_it == v.config.end() ||
-        !remove_it->is_boolean() || !remove_it->get<bool>())
+    if (!v.dead() || remove_it == v.config.end() || !remove_it->is_boolean() ||
+        !remove_it->get<bool>())
       return;
     // Not forced: a `start` of it meanwhile makes it live again, and then it is refused, not
     // killed. Its anonymous volumes go with it, as its own --rm would have taken them.

@@ -14,7 +14,6 @@
 #include <thread>
 
 #include "mydocker/cgroup/manager.hpp"
-#include "mydocker/cgroup/record.hpp"
 #include "mydocker/commands/commands.hpp"
 #include "mydocker/commands/events.hpp"
 #include "mydocker/image/image.hpp"
@@ -142,8 +141,7 @@ ContainerView view_container(const Store& store, const std::string& ref) {
   ContainerView v;
   v.id = dir.id();
   v.config = dir.config();
-  v.state = dir.status();  // state() would read config.json a second time for this:
-  if (v.state.cgroup.empty()) v.state.cgroup = get_cgroup_record(v.config);
+  v.state = dir.state(v.config);  // config.json read once
   if (!v.state.extra_networks.empty()) v.config["extra_networks"] = dir.extra_networks();
   v.supervisor_alive = dir.supervisor_alive();
   if (v.state.live() && !v.supervisor_alive) v.state = settle_dead_supervisor(store, dir, v.state);

@@ -358,7 +358,8 @@ std::vector<std::string> update(const Store& store, const std::string& ref,
   apply_recorded_limits(config.value("host_config", nlohmann::json()), current);
   const HostLimits host = cgroups->available();
   Resources r = parse_resources(limits, host, &current);
-  const std::vector<std::string> warnings = limit_warnings(limits, r, host);
+  const std::vector<std::string> warnings =
+      limit_warnings(limits, r, !r.blkio_weight || cgroups->io_weight_supported());
   if (live)  // all or nothing: a limit refused leaves the others as they were
     cgroups->update(r);
   else

@@ -366,7 +366,8 @@ Plan make_plan(const RunOptions& o, const Fs& fs, const HostCgroups& host,
   const HostLimits limits = p.cgroups->available();
   p.resources = parse_resources(o, limits);
   apply_limits_of_record(o, p.resources);
-  const auto warnings = limit_warnings(o, p.resources, limits);
+  const auto warnings =
+      limit_warnings(o, p.resources, !p.resources.blkio_weight || p.cgroups->io_weight_supported());
   timing::mark("plan: resources");
   p.resources.devices = device_rules(o);
   p.cgroups->validate(p.resources);

@@ -8,7 +8,6 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 
 #include "mydocker/cgroup/placement.hpp"
@@ -280,9 +279,9 @@ Resources parse_resources(const RunOptions& o, const HostLimits& host, const Res
   return r;
 }
 
-std::vector<std::string> limit_warnings(const RunOptions& o, Resources& r, const HostLimits& host) {
+std::vector<std::string> limit_warnings(const RunOptions& o, Resources& r, bool io_weight) {
   std::vector<std::string> out;  // docker's words, each
-  if (r.blkio_weight && !host.blkio_weight) {
+  if (r.blkio_weight && !io_weight) {
     r.blkio_weight.reset();
     out.push_back(
         "WARNING: Your kernel does not support Block I/O weight or the cgroup is not mounted. "
@@ -434,12 +433,7 @@ std::pair<std::string, std::string> mount_flag(const std::string& text) {
   }
   if (!tmpfs_opts.empty()) bad("tmpfs-size and tmpfs-mode are for type=tmpfs");
   if (type == "bind" && source.empty()) bad("a bind needs source= (a host path)");
-  if (type == "bind" && source[0] != '/') {  // docker 23's client: from the working directory
-    std::error_code ec;
-    source = std::filesystem::absolute(source, ec).lexically_normal().string();
-    if (ec) bad(ec.message());
-    while (source.size() > 1 && source.back() == '/') source.pop_back();
-  }
+  if (type == "bind") source = absolute_path(source);  // a relative one: from the working dir
   if (type == "bind" && ::access(source.c_str(), F_OK) != 0)  // docker's words
     bad("bind source path does not exist: " + source);
   if (type == "volume" && !source.empty() && source[0] == '/') bad("a volume's source is its name");

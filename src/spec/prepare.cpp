@@ -267,7 +267,7 @@ void apply_volume_options(const std::string& v, const std::string& options, Moun
     if (o == "ro" || o == "rw") m.readonly = o == "ro";
     if (o == "nocopy") m.nocopy = true;
   }
-  if (m.nocopy && !m.source.empty() && m.source[0] == '/')  // docker's: a volume's option
+  if (m.nocopy && !m.source.empty() && !names_volume(m.source))  // docker's: volumes' only
     throw Error("invalid value '" + v + "' for -v: nocopy is for volumes, not host paths");
 }
 

@@ -105,6 +105,12 @@ ContainerState ContainerDir::state() const {
   return s;
 }
 
+ContainerState ContainerDir::state(const nlohmann::json& config) const {
+  ContainerState s = status();
+  if (s.cgroup.empty()) s.cgroup = get_cgroup_record(config);
+  return s;
+}
+
 ContainerState ContainerDir::update(const std::function<void(ContainerState&)>& change) const {
   UniqueFd lock(::open((path_ + "/state.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!lock) throw SysError(errno, "cannot open " + path_ + "/state.lock");
@@ -320,12 +326,16 @@ std::string Store::name_of(const std::string& id) const {
   }
 }
 
+std::optional<std::string> Store::named(const std::string& name) const {
+  std::string id = read_link(root_ + "/names/" + name);
+  if (id.empty() || ::access((root_ + "/" + id).c_str(), F_OK) != 0) return std::nullopt;
+  return id;
+}
+
 std::string Store::resolve(const std::string& ref) const {
   if (ref.empty()) throw NotFound("No such container: (empty)");
   if (is_container_id(ref) && ::access((root_ + "/" + ref).c_str(), F_OK) == 0) return ref;
-  // A name wins over an id prefix, as in docker.
-  std::string named = read_link(root_ + "/names/" + ref);
-  if (!named.empty() && ::access((root_ + "/" + named).c_str(), F_OK) == 0) return named;
+  if (auto id = named(ref)) return *id;  // a name wins over an id prefix, as in docker
   std::vector<std::string> matches;
   for (const auto& id : ids())
     if (id.compare(0, ref.size(), ref) == 0) matches.push_back(id);

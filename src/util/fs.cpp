@@ -206,6 +206,13 @@ std::string path_join(std::string_view a, std::string_view b) {
   return out;
 }
 
+std::string absolute_path(const std::string& path) {
+  if (path.empty() || path.front() == '/') return path.empty() ? path : clean_path(path);
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd)) return path;
+  return clean_path(std::string(cwd) + "/" + path);
+}
+
 std::string clean_path(std::string_view path) {
   const bool absolute = !path.empty() && path.front() == '/';
   std::vector<std::string> parts;

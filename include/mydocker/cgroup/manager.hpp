@@ -86,6 +86,9 @@ class CgroupManager {
   virtual uint64_t oom_events(int watch) = 0;
   // The CPUs and memory nodes a container placed here may use (its parent's effective ones).
   virtual HostLimits available() const = 0;
+  // Whether a container placed here can take an I/O weight (v1: CFQ's blkio.weight or BFQ's
+  // blkio.bfq.weight). Asked only when a weight is: a few stats, not on every run's way.
+  virtual bool io_weight_supported() const { return true; }
   // Controller name -> the container's cgroup directory.
   virtual std::map<std::string, std::string> paths() const = 0;
   // What the container's state keeps, for open_cgroup_manager() later.

@@ -62,9 +62,6 @@ struct Resources {
 struct HostLimits {
   CpuSet cpus;
   CpuSet mems;
-  // Whether the container's I/O weight has a file (v1: blkio.weight, CFQ's, or BFQ's
-  // blkio.bfq.weight); v2 says so when the weight is written.
-  bool blkio_weight = true;
 };
 
 // The default CFS period (the kernel's): `-cpu 20` is 20000 µs of every 100000 µs.

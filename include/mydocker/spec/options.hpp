@@ -143,8 +143,9 @@ Resources parse_resources(const RunOptions& o, const HostLimits& host,
                           const Resources* current = nullptr);
 
 // docker's warnings about limits (the run goes on): a weight the kernel cannot take (no CFQ or
-// BFQ here) is dropped from `r`; --kernel-memory is ignored; --oom-kill-disable without -m.
-std::vector<std::string> limit_warnings(const RunOptions& o, Resources& r, const HostLimits& host);
+// BFQ here: `io_weight` false, CgroupManager::io_weight_supported) is dropped from `r`;
+// --kernel-memory is ignored; --oom-kill-disable without -m.
+std::vector<std::string> limit_warnings(const RunOptions& o, Resources& r, bool io_weight);
 
 // docker's restart policies.
 struct RestartPolicy {

@@ -65,6 +65,8 @@ class ContainerDir {
 
   nlohmann::json config() const;  // throws Error
   ContainerState state() const;   // throws Error
+  // state() for a caller that has read config() already (its cgroup record is there).
+  ContainerState state(const nlohmann::json& config) const;
   // state.json alone, without the cgroup record: what `ps` needs, one small file.
   ContainerState status() const;  // throws Error
   // Read-modify-write of state.json under state.lock; returns the new state.
@@ -126,6 +128,8 @@ class Store {
   // A full id, a unique prefix of one, or a name. Throws Error: "No such container: x", or
   // an ambiguous prefix.
   std::string resolve(const std::string& ref) const;
+  // The id of the container named `name` (its name link, and its directory there), if any.
+  std::optional<std::string> named(const std::string& name) const;
   ContainerDir open(const std::string& ref) const { return ContainerDir(root_, resolve(ref)); }
   // The name of a container (from its config).
   std::string name_of(const std::string& id) const;

@@ -106,6 +106,10 @@ std::string path_join(std::string_view a, std::string_view b);
 // no "." part, each ".." takes away the part before it ("/.." is "/"; a relative path keeps
 // the ".." it cannot take away: "../a"), no trailing '/'; "" is ".". Symlinks are not looked at.
 std::string clean_path(std::string_view path);
+// `path` from the working directory, cleaned (clean_path): what it names for a process that
+// does not share our working directory. "" stays "" (and so does `path` when there is no
+// working directory to read).
+std::string absolute_path(const std::string& path);
 // Trims trailing whitespace and newlines (cgroup files end with "\n").
 std::string_view trim(std::string_view s);
 // The non-empty pieces of `text` between any of `separators`: split("/a//b", "/") = {a, b}.

@@ -320,9 +320,12 @@ HostLimits Manager::available() const {
     out.cpus = Cpuset::effective(fs_, parent, "cpus");
     out.mems = Cpuset::effective(fs_, parent, "mems");
   }
-  if (const Joined* j = find("blkio"))
-    out.blkio_weight = Blkio::has_weight(fs_, existing_dir(fs_, j->parent_dir));
   return cgroup::with_fallbacks(out);
+}
+
+bool Manager::io_weight_supported() const {
+  const Joined* j = find("blkio");
+  return j && Blkio::has_weight(fs_, existing_dir(fs_, j->parent_dir));
 }
 
 std::map<std::string, std::string> Manager::paths() const {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,15 @@ class MemoryTest : public test::FakeCgroupTest {
     ASSERT_TRUE(fs_->make_dir(dir_));
   }
   std::string file(const std::string& name) const { return dir_ + "/" + name; }
+  // Whether set(r) writes memory.swappiness (what it traces).
+  bool writes_swappiness(const Resources& r) {
+    TraceCapture capture;
+    memory_.set(*fs_, dir_, r);
+    const auto lines = capture.lines();
+    return std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
+      return line.find("memory.swappiness") != std::string::npos;
+    });
+  }
 
   std::string dir_;
   Memory memory_;
@@ -285,12 +295,7 @@ TEST_F(MemoryTest, AnOciLimitLeavesSwappinessAlone) {
   Resources r;
   r.memory = 104857600;
   r.inherit_swappiness = true;
-  TraceCapture capture;
-
-  EXPECT_NO_THROW(memory_.set(*fs_, dir_, r));
-
-  for (const auto& line : capture.lines())
-    EXPECT_EQ(line.find("memory.swappiness"), std::string::npos) << line;
+  EXPECT_FALSE(writes_swappiness(r));
 }
 
 // --memory-swap above -m (or -1) grants swap: swappiness 0 would keep the cgroup from ever
@@ -301,12 +306,7 @@ TEST_F(MemoryTest, SwapGrantedLeavesSwappinessAlone) {
     Resources r;
     r.memory = 104857600;
     r.memory_swap = swap;
-    TraceCapture capture;
-
-    EXPECT_NO_THROW(memory_.set(*fs_, dir_, r));
-
-    for (const auto& line : capture.lines())
-      EXPECT_EQ(line.find("memory.swappiness"), std::string::npos) << swap << ": " << line;
+    EXPECT_FALSE(writes_swappiness(r)) << swap;
   }
   Resources none;  // memory+swap equal to memory: no swap, swappiness 0 as with -m alone
   none.memory = none.memory_swap = 104857600;

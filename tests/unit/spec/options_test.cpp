@@ -377,15 +377,13 @@ TEST(LimitWarnings, AWeightTheKernelCannotTakeIsDroppedWithDockersWarning) {
   RunOptions o;
   o.blkio_weight = FlagValue{"--blkio-weight", "500"};
   Resources r = parse_resources(o, kTwoCpus);
-  HostLimits no_weight = kTwoCpus;
-  no_weight.blkio_weight = false;
-  const auto warnings = limit_warnings(o, r, no_weight);
+  const auto warnings = limit_warnings(o, r, /*io_weight=*/false);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("Weight discarded"), std::string::npos) << warnings[0];
   EXPECT_FALSE(r.blkio_weight.has_value());
 
   Resources kept = parse_resources(o, kTwoCpus);
-  EXPECT_TRUE(limit_warnings(o, kept, kTwoCpus).empty());
+  EXPECT_TRUE(limit_warnings(o, kept, /*io_weight=*/true).empty());
   EXPECT_EQ(kept.blkio_weight, 500);
 }
 
@@ -394,13 +392,13 @@ TEST(LimitWarnings, KernelMemoryIsCheckedThenIgnoredAndOomKillDisableWantsALimit
   o.kernel_memory = FlagValue{"--kernel-memory", "64m"};
   o.oom_kill_disable = true;
   Resources r = parse_resources(o, kTwoCpus);
-  const auto warnings = limit_warnings(o, r, kTwoCpus);
+  const auto warnings = limit_warnings(o, r, true);
   ASSERT_EQ(warnings.size(), 2u);
   EXPECT_NE(warnings[0].find("kernel memory limit is deprecated"), std::string::npos);
   EXPECT_NE(warnings[1].find("without setting a '-m/--memory' limit"), std::string::npos);
   o.memory = FlagValue{"-m", "64m"};
   Resources limited = parse_resources(o, kTwoCpus);
-  EXPECT_EQ(limit_warnings(o, limited, kTwoCpus).size(), 1u);
+  EXPECT_EQ(limit_warnings(o, limited, true).size(), 1u);
   o.kernel_memory = FlagValue{"--kernel-memory", "lots"};
   EXPECT_NE(resources_error(o).find("--kernel-memory"), std::string::npos);
 }

@@ -36,6 +36,7 @@ class Manager final : public CgroupManager {
   UniqueFd oom_watch() override;
   uint64_t oom_events(int watch) override;
   HostLimits available() const override;
+  bool io_weight_supported() const override;
   std::map<std::string, std::string> paths() const override;
   CgroupRecord record() const override;
 
